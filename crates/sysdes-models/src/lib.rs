@@ -1,0 +1,35 @@
+//! sysdes domain models and the simulation that runs them.
+//!
+//! A [`ModelSpec`] (plain data: no YAML, no units, names already resolved to
+//! ids) is assembled into a [`Simulation`], which runs on the kernel's
+//! scheduler and returns a [`RunResult`]:
+//!
+//! ```text
+//!  workload ──request──► load_balancer ──► server (FIFO queue, c workers)
+//!     ▲                        │  ▲               │
+//!     └──────response──────────┘  └───response────┘
+//! ```
+//!
+//! Requests live once in a slab; events carry ids. Responses retrace the
+//! request's path, so a balancer sees every answer and knows what each
+//! backend has outstanding. Every hop crosses the network model.
+//!
+//! This crate knows nothing of YAML, files or output formats.
+
+mod capacity;
+mod error;
+mod load_balancer;
+mod request;
+mod result;
+mod sampler;
+mod server;
+mod simulation;
+mod spec;
+mod station;
+mod workload;
+
+pub use capacity::{offered_loads, offered_rates};
+pub use error::{BuildError, RunError};
+pub use result::{ComponentResult, RunResult, StopReason, WorkloadResult};
+pub use simulation::{NoObserver, Observer, PROGRESS_EVERY, RunLimits, Simulation, secs};
+pub use spec::*;

@@ -1,0 +1,117 @@
+//! What a run measured, as plain data for the report layer.
+
+use sysdes_stats::{LatencyHistogram, RequestCounts};
+
+/// Why a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopReason {
+    /// Every request ended after the last arrival: the normal end.
+    Drained,
+    /// The `max_events` limit was reached; results are partial.
+    EventLimit,
+    /// The observer asked to stop (for example a wall-clock limit); results are partial.
+    Interrupted,
+}
+
+/// Everything one run measured. Latencies cover requests that arrived in the
+/// measurement window `[warmup, duration)`; rates divide by its length.
+#[derive(Clone, Debug)]
+pub struct RunResult {
+    /// Scenario name.
+    pub scenario: String,
+    /// Root seed used.
+    pub seed: u64,
+    /// Scenario duration (end of arrivals), seconds.
+    pub duration_s: f64,
+    /// Warm-up, seconds.
+    pub warmup_s: f64,
+    /// Simulated time when the last request ended, seconds.
+    pub end_s: f64,
+    /// Events delivered by the kernel.
+    pub events: u64,
+    /// Why the run ended.
+    pub stop: StopReason,
+    /// Request accounting over all workloads.
+    pub requests: RequestCounts,
+    /// End-to-end latency of every successful counted request.
+    pub latency: LatencyHistogram,
+    /// Per workload, in file order.
+    pub workloads: Vec<WorkloadResult>,
+    /// Per component, in file order.
+    pub components: Vec<ComponentResult>,
+}
+
+/// One workload's results.
+#[derive(Clone, Debug)]
+pub struct WorkloadResult {
+    /// Workload name.
+    pub name: String,
+    /// Its requests' fates.
+    pub requests: RequestCounts,
+    /// End-to-end latency of its successful counted requests.
+    pub latency: LatencyHistogram,
+    /// Offered rate for open workloads (requests per second), `None` if closed.
+    pub offered_rps: Option<f64>,
+    /// Users of a closed workload (0 if open).
+    pub users: u32,
+}
+
+/// One component's results.
+#[derive(Clone, Debug)]
+pub struct ComponentResult {
+    /// Component name.
+    pub name: String,
+    /// `server` or `load_balancer`, as in the scenario file.
+    pub kind: &'static str,
+    /// Parallel workers (0 for a load balancer, which does no work itself).
+    pub workers: u32,
+    /// Counted requests that arrived.
+    pub arrivals: u64,
+    /// Counted requests that left after service.
+    pub completions: u64,
+    /// Counted requests refused because the queue was full.
+    pub drops: u64,
+    /// Busy worker time / (workers x window); 0 for a load balancer.
+    pub utilization: f64,
+    /// Time-average number waiting (not in service) over the window.
+    pub mean_queue_length: f64,
+    /// Time-average number inside (waiting or in service) over the window.
+    pub mean_in_system: f64,
+    /// Largest number ever waiting.
+    pub peak_queue_length: u64,
+    /// Time inside the component per counted request.
+    pub latency: LatencyHistogram,
+    /// Load offered by open workloads per the spec (rate x mean service /
+    /// workers), for servers; `None` otherwise.
+    pub offered_load: Option<f64>,
+}
+
+impl RunResult {
+    /// Length of the measurement window, seconds.
+    pub fn window_s(&self) -> f64 {
+        self.duration_s - self.warmup_s
+    }
+
+    /// Counted completions per second of window.
+    pub fn throughput_rps(&self) -> f64 {
+        per_second(self.requests.completed, self.window_s())
+    }
+}
+
+impl WorkloadResult {
+    /// Counted completions per second of window `window_s`.
+    pub fn throughput_rps(&self, window_s: f64) -> f64 {
+        per_second(self.requests.completed, window_s)
+    }
+}
+
+impl ComponentResult {
+    /// Counted completions per second of window `window_s`.
+    pub fn throughput_rps(&self, window_s: f64) -> f64 {
+        per_second(self.completions, window_s)
+    }
+}
+
+fn per_second(count: u64, window_s: f64) -> f64 {
+    if window_s > 0.0 { count as f64 / window_s } else { 0.0 }
+}

@@ -1,0 +1,117 @@
+//! A FIFO multi-server station: the c of M/M/c, with an optional bound on
+//! its waiting room.
+
+use std::collections::VecDeque;
+
+use sysdes_kernel::{RngStream, SimDuration, SimTime};
+
+use crate::request::RequestId;
+use crate::sampler::Sampler;
+use crate::station::StationMetrics;
+
+/// What a server does with an arriving request.
+pub(crate) enum Admission {
+    /// A worker was free: the request is in service until `done_after`.
+    Serve { done_after: SimDuration },
+    /// All workers busy: the request waits.
+    Queued,
+    /// All workers busy and the waiting room full: the request is refused.
+    Dropped,
+}
+
+/// A server's state.
+#[derive(Debug)]
+pub(crate) struct Server {
+    workers: u32,
+    busy: u32,
+    capacity: Option<u32>,
+    queue: VecDeque<RequestId>,
+    service: Sampler,
+    rng: RngStream,
+    pub(crate) metrics: StationMetrics,
+}
+
+impl Server {
+    pub(crate) fn new(
+        workers: u32,
+        capacity: Option<u32>,
+        service: Sampler,
+        rng: RngStream,
+        metrics: StationMetrics,
+    ) -> Self {
+        Server {
+            workers,
+            busy: 0,
+            capacity,
+            queue: VecDeque::new(),
+            service,
+            rng,
+            metrics,
+        }
+    }
+
+    /// Number of parallel workers.
+    pub(crate) fn workers(&self) -> u32 {
+        self.workers
+    }
+
+    /// Requests waiting for a worker.
+    pub(crate) fn queue_len(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// A request arrives at `now`.
+    #[inline]
+    pub(crate) fn arrive(&mut self, now: SimTime, req: RequestId, counted: bool) -> Admission {
+        let m = &mut self.metrics;
+        if counted {
+            m.arrivals += 1;
+        }
+        if self.busy < self.workers {
+            self.busy += 1;
+            m.busy.set(now, u64::from(self.busy));
+            m.in_system.add(now, 1);
+            return Admission::Serve {
+                done_after: self.service.sample(&mut self.rng),
+            };
+        }
+        if self.capacity.is_some_and(|cap| self.queue.len() >= cap as usize) {
+            if counted {
+                m.drops += 1;
+            }
+            return Admission::Dropped;
+        }
+        self.queue.push_back(req);
+        m.queued.set(now, self.queue.len() as u64);
+        m.in_system.add(now, 1);
+        Admission::Queued
+    }
+
+    /// A worker finishes a request at `now`. Returns the next request to
+    /// start, with its service time, if one was waiting.
+    #[inline]
+    pub(crate) fn finish(
+        &mut self,
+        now: SimTime,
+        entered: SimTime,
+        counted: bool,
+    ) -> Option<(RequestId, SimDuration)> {
+        let m = &mut self.metrics;
+        if counted {
+            m.completions += 1;
+            m.latency.record(now - entered);
+        }
+        m.in_system.add(now, -1);
+        match self.queue.pop_front() {
+            Some(next) => {
+                m.queued.set(now, self.queue.len() as u64);
+                Some((next, self.service.sample(&mut self.rng)))
+            }
+            None => {
+                self.busy -= 1;
+                m.busy.set(now, u64::from(self.busy));
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,247 @@
+//! The validated description of a system, ready to simulate.
+//!
+//! This is the boundary between the scenario loader (which knows YAML, units
+//! and source positions) and the models (which know none of that). Names are
+//! already resolved to dense [`ComponentId`]s; durations are integer
+//! nanoseconds; rates are per second. The loader guarantees every value is in
+//! range; [`crate::Simulation::new`] still re-checks the structural facts it
+//! relies on and returns a [`crate::BuildError`] rather than panicking.
+
+use sysdes_kernel::{ComponentId, SimDuration};
+
+/// A whole system: what arrives, what serves it, and the network between.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelSpec {
+    /// The scenario's name, reported back in results.
+    pub name: String,
+    /// Root seed from which every random stream is derived.
+    pub seed: u64,
+    /// Workloads generate arrivals during `[0, duration)`.
+    pub duration: SimDuration,
+    /// Requests that arrive before `warmup` are simulated but not counted.
+    pub warmup: SimDuration,
+    /// The network between components.
+    pub network: NetworkSpec,
+    /// Sources of requests, in file order.
+    pub workloads: Vec<WorkloadSpec>,
+    /// Components, indexed by [`ComponentId`].
+    pub components: Vec<ComponentSpec>,
+}
+
+/// The network model: today one default one-way delay for every hop.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NetworkSpec {
+    /// One-way delay applied to every message between two components
+    /// (requests and responses alike), and between a workload and its target.
+    pub latency: Distribution,
+}
+
+/// A source of requests.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorkloadSpec {
+    /// Unique name, used for per-workload results and RNG streams.
+    pub name: String,
+    /// The component that receives this workload's requests.
+    pub target: ComponentId,
+    /// How requests arrive.
+    pub arrival: ArrivalSpec,
+    /// The key each request carries (used by `consistent_hash`).
+    pub keys: KeySpec,
+    /// If set, the client gives up on a request after this long and counts it
+    /// as timed out; the system still finishes the work.
+    pub timeout: Option<SimDuration>,
+}
+
+/// How a workload's requests arrive.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ArrivalSpec {
+    /// Open loop, exponential inter-arrival times at `per_second` on average.
+    Poisson {
+        /// Mean arrival rate, requests per second.
+        per_second: f64,
+    },
+    /// Open loop, evenly spaced at `per_second`.
+    Constant {
+        /// Arrival rate, requests per second.
+        per_second: f64,
+    },
+    /// Open loop, inter-arrival times drawn from a distribution.
+    Interarrival(Distribution),
+    /// Closed loop: `users` clients, each sends a request, waits for its
+    /// response, thinks, and sends the next.
+    Closed {
+        /// Number of concurrent clients.
+        users: u32,
+        /// Time between a response and the client's next request.
+        think_time: Distribution,
+    },
+}
+
+/// The keys requests carry.
+#[derive(Clone, Debug, PartialEq)]
+pub enum KeySpec {
+    /// Every request gets a fresh key (its sequence number).
+    Unique,
+    /// Keys uniform on `0..n`.
+    Uniform {
+        /// Number of distinct keys.
+        n: u64,
+    },
+    /// Keys on `0..n` with Zipf popularity of exponent `s` (key 0 the hottest).
+    Zipf {
+        /// Number of distinct keys.
+        n: u64,
+        /// Zipf exponent; 0 is uniform, about 1 is typical of web traffic.
+        s: f64,
+    },
+}
+
+/// One named component of the system.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ComponentSpec {
+    /// Unique name, used for results and RNG streams.
+    pub name: String,
+    /// What the component is.
+    pub kind: ComponentKind,
+}
+
+/// The kinds of component.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ComponentKind {
+    /// A FIFO multi-server queue.
+    Server(ServerSpec),
+    /// Routes each request to one backend.
+    LoadBalancer(LoadBalancerSpec),
+}
+
+/// A station with `workers` parallel servers and one FIFO queue.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServerSpec {
+    /// Parallel workers (the c of M/M/c); at least 1.
+    pub workers: u32,
+    /// Time one worker spends on one request.
+    pub service_time: Distribution,
+    /// Maximum number of requests waiting (not in service); arrivals beyond
+    /// it are dropped. `None` is unbounded.
+    pub queue_capacity: Option<u32>,
+}
+
+/// A load balancer in front of `backends`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoadBalancerSpec {
+    /// How a backend is chosen.
+    pub policy: LbPolicy,
+    /// Candidate components, at least one.
+    pub backends: Vec<ComponentId>,
+}
+
+/// Load-balancing policies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LbPolicy {
+    /// Backends in turn.
+    RoundRobin,
+    /// A uniformly random backend.
+    Random,
+    /// The backend with the fewest requests outstanding from this balancer
+    /// (ties broken at random): join-the-shortest-queue.
+    LeastOutstanding,
+    /// Two distinct random backends; the one with fewer outstanding.
+    PowerOfTwo,
+    /// A hash ring with virtual nodes over the request's key.
+    ConsistentHash,
+}
+
+/// A distribution of durations (service times, think times, delays).
+///
+/// Parameters are in nanoseconds (as `f64` where a mean need not be whole).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Distribution {
+    /// Always the same value.
+    Constant(SimDuration),
+    /// Exponential with the given mean.
+    Exponential {
+        /// Mean, nanoseconds.
+        mean_ns: f64,
+    },
+    /// Uniform on `[low, high]`.
+    Uniform {
+        /// Lower bound, nanoseconds.
+        low_ns: f64,
+        /// Upper bound, nanoseconds.
+        high_ns: f64,
+    },
+    /// Log-normal: `median * exp(sigma * Z)` with `Z` standard normal.
+    LogNormal {
+        /// Median, nanoseconds.
+        median_ns: f64,
+        /// Shape (standard deviation of the underlying normal).
+        sigma: f64,
+    },
+    /// Pareto (type I) with minimum `scale` and tail index `shape`.
+    Pareto {
+        /// Minimum value, nanoseconds.
+        scale_ns: f64,
+        /// Tail index; the mean is finite only for `shape > 1`.
+        shape: f64,
+    },
+    /// Erlang: the sum of `k` exponentials, with overall mean `mean`.
+    Erlang {
+        /// Number of phases, at least 1.
+        k: u32,
+        /// Mean of the sum, nanoseconds.
+        mean_ns: f64,
+    },
+    /// A weighted choice between distributions. Weights are positive and
+    /// need not sum to one.
+    Mixture(Vec<(f64, Distribution)>),
+}
+
+impl Distribution {
+    /// The mean in nanoseconds (infinite for a Pareto with `shape <= 1`).
+    pub fn mean_ns(&self) -> f64 {
+        match self {
+            Distribution::Constant(d) => d.as_nanos() as f64,
+            Distribution::Exponential { mean_ns } | Distribution::Erlang { mean_ns, .. } => *mean_ns,
+            Distribution::Uniform { low_ns, high_ns } => (low_ns + high_ns) / 2.0,
+            Distribution::LogNormal { median_ns, sigma } => median_ns * (sigma * sigma / 2.0).exp(),
+            Distribution::Pareto { scale_ns, shape } => {
+                if *shape > 1.0 {
+                    shape * scale_ns / (shape - 1.0)
+                } else {
+                    f64::INFINITY
+                }
+            }
+            Distribution::Mixture(parts) => {
+                let total: f64 = parts.iter().map(|(w, _)| w).sum();
+                parts.iter().map(|(w, d)| w / total * d.mean_ns()).sum()
+            }
+        }
+    }
+
+    /// Whether every draw is zero (lets the network skip scheduling delays).
+    pub fn is_zero(&self) -> bool {
+        matches!(self, Distribution::Constant(d) if d.as_nanos() == 0)
+    }
+}
+
+impl ArrivalSpec {
+    /// The long-run arrival rate per second of an open workload; `None` for a
+    /// closed one, whose rate depends on the system.
+    pub fn open_rate_per_second(&self) -> Option<f64> {
+        match self {
+            ArrivalSpec::Poisson { per_second } | ArrivalSpec::Constant { per_second } => Some(*per_second),
+            ArrivalSpec::Interarrival(d) => Some(1e9 / d.mean_ns()),
+            ArrivalSpec::Closed { .. } => None,
+        }
+    }
+}
+
+impl ModelSpec {
+    /// The id of the component called `name`, if any.
+    pub fn component_id(&self, name: &str) -> Option<ComponentId> {
+        self.components
+            .iter()
+            .position(|c| c.name == name)
+            .map(|i| ComponentId(i as u32))
+    }
+}

@@ -1,0 +1,158 @@
+//! Latency histograms with bounded relative error.
+
+use hdrhistogram::Histogram;
+use sysdes_kernel::SimDuration;
+
+/// Significant decimal digits kept by every histogram: values are exact to
+/// within 0.1 %.
+const SIGNIFICANT_DIGITS: u8 = 3;
+
+/// A histogram of durations in nanoseconds, with 3 significant digits.
+///
+/// Backed by an HDR histogram: memory depends on the range of values seen
+/// (it grows in powers of two up to at most a few hundred kilobytes), never
+/// on how many values are recorded. The exact mean is kept alongside, since
+/// the HDR mean is only as precise as its buckets.
+#[derive(Clone, Debug)]
+pub struct LatencyHistogram {
+    hist: Histogram<u64>,
+    sum_ns: u128,
+}
+
+/// The figures users read off a latency distribution, in milliseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct LatencySummary {
+    /// Number of values recorded.
+    pub count: u64,
+    /// Arithmetic mean (exact).
+    pub mean_ms: f64,
+    /// Median.
+    pub p50_ms: f64,
+    /// 90th percentile.
+    pub p90_ms: f64,
+    /// 99th percentile.
+    pub p99_ms: f64,
+    /// 99.9th percentile.
+    pub p999_ms: f64,
+    /// Largest value.
+    pub max_ms: f64,
+}
+
+impl Default for LatencyHistogram {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl LatencyHistogram {
+    /// An empty histogram that resizes itself to the values it sees.
+    pub fn new() -> Self {
+        let mut hist =
+            Histogram::new(SIGNIFICANT_DIGITS).expect("3 significant digits is a valid precision");
+        hist.auto(true);
+        LatencyHistogram { hist, sum_ns: 0 }
+    }
+
+    /// Records one duration.
+    #[inline]
+    pub fn record(&mut self, value: SimDuration) {
+        let ns = value.as_nanos();
+        self.sum_ns += u128::from(ns);
+        // With auto-resize on, recording grows the range as needed; it fails
+        // only for values beyond 2^63 ns (292 years), which are clamped.
+        if self.hist.record(ns).is_err() {
+            self.hist.saturating_record(ns);
+        }
+    }
+
+    /// Adds every value of `other` to this histogram.
+    pub fn merge(&mut self, other: &LatencyHistogram) {
+        self.sum_ns += other.sum_ns;
+        // Both auto-resize, so adding cannot run out of range.
+        let _ = self.hist.add(&other.hist);
+    }
+
+    /// Number of values recorded.
+    pub fn count(&self) -> u64 {
+        self.hist.len()
+    }
+
+    /// Exact mean in nanoseconds (0 when empty).
+    pub fn mean_ns(&self) -> f64 {
+        match self.count() {
+            0 => 0.0,
+            n => self.sum_ns as f64 / n as f64,
+        }
+    }
+
+    /// The value at quantile `q` (in `[0, 1]`) in nanoseconds, within 0.1 %.
+    pub fn quantile_ns(&self, q: f64) -> u64 {
+        if self.count() == 0 {
+            return 0;
+        }
+        self.hist.value_at_quantile(q)
+    }
+
+    /// The fraction of recorded values at or below `value_ns`.
+    pub fn fraction_at_or_below(&self, value_ns: u64) -> f64 {
+        if self.count() == 0 {
+            return 0.0;
+        }
+        self.hist.count_between(0, value_ns) as f64 / self.count() as f64
+    }
+
+    /// Largest value recorded, in nanoseconds.
+    pub fn max_ns(&self) -> u64 {
+        self.hist.max()
+    }
+
+    /// Mean and the usual percentiles, in milliseconds.
+    pub fn summary(&self) -> LatencySummary {
+        let ms = |ns: u64| ns as f64 / 1e6;
+        LatencySummary {
+            count: self.count(),
+            mean_ms: self.mean_ns() / 1e6,
+            p50_ms: ms(self.quantile_ns(0.50)),
+            p90_ms: ms(self.quantile_ns(0.90)),
+            p99_ms: ms(self.quantile_ns(0.99)),
+            p999_ms: ms(self.quantile_ns(0.999)),
+            max_ms: ms(self.max_ns()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_are_within_a_tenth_of_a_percent() {
+        let mut h = LatencyHistogram::new();
+        for ns in 1..=100_000u64 {
+            h.record(SimDuration::from_nanos(ns * 1000));
+        }
+        let p99 = h.quantile_ns(0.99) as f64;
+        assert!((p99 / 99_000_000.0 - 1.0).abs() < 1e-3, "p99 {p99}");
+        assert!((h.mean_ns() - 50_000_500.0).abs() < 1e-6, "the mean is exact");
+        assert_eq!(h.count(), 100_000);
+        let s = h.summary();
+        assert!((s.p50_ms - 50.0).abs() / 50.0 < 1e-3);
+        assert!((s.max_ms - 100.0).abs() / 100.0 < 1e-3);
+    }
+
+    #[test]
+    fn empty_histogram_summarises_to_zeros() {
+        assert_eq!(LatencyHistogram::new().summary(), LatencySummary::default());
+    }
+
+    #[test]
+    fn merge_adds_counts_and_sums() {
+        let mut a = LatencyHistogram::new();
+        let mut b = LatencyHistogram::new();
+        a.record(SimDuration::from_nanos(10));
+        b.record(SimDuration::from_nanos(30));
+        a.merge(&b);
+        assert_eq!(a.count(), 2);
+        assert_eq!(a.mean_ns(), 20.0);
+    }
+}
