@@ -47,6 +47,14 @@ pub(crate) struct RequestSlab {
 }
 
 impl RequestSlab {
+    /// The most requests ever in flight at once (the slab never shrinks, so
+    /// this is its size).
+    pub(crate) fn peak(&self) -> usize {
+        self.slots.len()
+    }
+}
+
+impl RequestSlab {
     /// Stores a new request and returns its id.
     #[inline]
     pub(crate) fn insert(&mut self, workload: u32, born: SimTime, key: u64, counted: bool) -> RequestId {

@@ -31,6 +31,8 @@ pub struct RunResult {
     pub events: u64,
     /// Why the run ended.
     pub stop: StopReason,
+    /// The most requests in flight at once: what the run's memory scales with.
+    pub peak_in_flight: u64,
     /// Request accounting over all workloads.
     pub requests: RequestCounts,
     /// End-to-end latency of every successful counted request.

@@ -287,14 +287,16 @@ impl Simulation {
         self.max_in_flight = limits.max_in_flight;
         self.start();
         let mut stop = StopReason::Drained;
+        let max_events = limits.max_events.unwrap_or(u64::MAX);
+        let mut next_check = PROGRESS_EVERY.min(max_events);
         while let Some(event) = self.sched.pop() {
             self.handle(event);
             if let Some(err) = self.unstable.take() {
                 return Err(err);
             }
             let events = self.sched.events_delivered();
-            if events % PROGRESS_EVERY == 0 {
-                if limits.max_events.is_some_and(|max| events >= max) {
+            if events >= next_check {
+                if events >= max_events {
                     stop = StopReason::EventLimit;
                     break;
                 }
@@ -302,6 +304,7 @@ impl Simulation {
                     stop = StopReason::Interrupted;
                     break;
                 }
+                next_check = (events + PROGRESS_EVERY).min(max_events);
             }
         }
         Ok(self.finish(stop))
@@ -600,6 +603,7 @@ impl Simulation {
             end_s: self.sched.now().as_secs_f64(),
             events: self.sched.events_delivered(),
             stop,
+            peak_in_flight: self.requests.peak() as u64,
             requests,
             latency,
             workloads,

@@ -1,0 +1,73 @@
+//! Tidy CSV: one row per scope (system, workload, component).
+
+use std::fmt::Write as _;
+
+use sysdes_models::RunResult;
+use sysdes_stats::{LatencyHistogram, RequestCounts};
+
+const HEADER: &str = "scope,name,type,generated,completed,failed,timed_out,dropped,throughput_rps,utilization,mean_queue_length,latency_mean_ms,latency_p50_ms,latency_p90_ms,latency_p99_ms,latency_p999_ms,latency_max_ms";
+
+/// The result as CSV with a header row; columns that do not apply to a row
+/// are empty.
+pub fn to_csv(result: &RunResult) -> String {
+    let window = result.window_s();
+    let mut out = String::from(HEADER);
+    out.push('\n');
+    row(&mut out, "system", &result.scenario, "", Some(&result.requests), result.throughput_rps(), None, &result.latency);
+    for w in &result.workloads {
+        row(&mut out, "workload", &w.name, "", Some(&w.requests), w.throughput_rps(window), None, &w.latency);
+    }
+    for c in &result.components {
+        let station = (c.workers > 0).then_some((c.utilization, c.mean_queue_length));
+        row(&mut out, "component", &c.name, c.kind, None, c.throughput_rps(window), station, &c.latency);
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn row(
+    out: &mut String,
+    scope: &str,
+    name: &str,
+    kind: &str,
+    requests: Option<&RequestCounts>,
+    rps: f64,
+    station: Option<(f64, f64)>,
+    latency: &LatencyHistogram,
+) {
+    let _ = write!(out, "{scope},{},{kind},", quote(name));
+    match requests {
+        Some(r) => {
+            let _ = write!(out, "{},{},{},{},{},", r.generated, r.completed, r.failed, r.timed_out, r.dropped);
+        }
+        None => out.push_str(",,,,,"),
+    }
+    let _ = write!(out, "{rps},");
+    match station {
+        Some((u, q)) => {
+            let _ = write!(out, "{u},{q},");
+        }
+        None => out.push_str(",,"),
+    }
+    let s = latency.summary();
+    let _ = writeln!(out, "{},{},{},{},{},{}", s.mean_ms, s.p50_ms, s.p90_ms, s.p99_ms, s.p999_ms, s.max_ms);
+}
+
+/// Quotes a field if it holds a comma, quote or newline (RFC 4180).
+fn quote(field: &str) -> String {
+    if field.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", field.replace('"', "\"\""))
+    } else {
+        field.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn quoting_follows_rfc_4180() {
+        assert_eq!(super::quote("plain"), "plain");
+        assert_eq!(super::quote("a,b"), "\"a,b\"");
+        assert_eq!(super::quote("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+}

@@ -1,0 +1,96 @@
+//! The JSON result document.
+
+use serde_json::{Value, json};
+use sysdes_models::{RunResult, StopReason};
+use sysdes_stats::{LatencyHistogram, RequestCounts};
+
+use crate::{RunInfo, verdict};
+
+/// The JSON result of one run: every key of the contract, plus extras.
+pub fn to_json(result: &RunResult, info: RunInfo) -> Value {
+    let window = result.window_s();
+    let workloads: serde_json::Map<String, Value> = result
+        .workloads
+        .iter()
+        .map(|w| {
+            (
+                w.name.clone(),
+                json!({
+                    "requests": requests(&w.requests),
+                    "throughput_rps": w.throughput_rps(window),
+                    "latency_ms": latency(&w.latency),
+                    "offered_rps": w.offered_rps,
+                    "users": w.users,
+                }),
+            )
+        })
+        .collect();
+    let components: serde_json::Map<String, Value> = result
+        .components
+        .iter()
+        .map(|c| {
+            (
+                c.name.clone(),
+                json!({
+                    "type": c.kind,
+                    "utilization": c.utilization,
+                    "mean_queue_length": c.mean_queue_length,
+                    "throughput_rps": c.throughput_rps(window),
+                    "latency_ms": latency(&c.latency),
+                    "workers": c.workers,
+                    "arrivals": c.arrivals,
+                    "completions": c.completions,
+                    "drops": c.drops,
+                    "mean_in_system": c.mean_in_system,
+                    "peak_queue_length": c.peak_queue_length,
+                    "offered_load": c.offered_load,
+                }),
+            )
+        })
+        .collect();
+    json!({
+        "scenario": result.scenario,
+        "seed": result.seed,
+        "sim_time_s": result.duration_s,
+        "wall_time_s": info.wall_time_s,
+        "events": result.events,
+        "requests": requests(&result.requests),
+        "throughput_rps": result.throughput_rps(),
+        "latency_ms": latency(&result.latency),
+        "workloads": workloads,
+        "components": components,
+        "warmup_s": result.warmup_s,
+        "drained_at_s": result.end_s,
+        "peak_in_flight": result.peak_in_flight,
+        "stopped": match result.stop {
+            StopReason::Drained => "drained",
+            StopReason::EventLimit => "event_limit",
+            StopReason::Interrupted => "interrupted",
+        },
+        "verdict": verdict(result),
+    })
+}
+
+fn requests(c: &RequestCounts) -> Value {
+    json!({
+        "generated": c.generated,
+        "completed": c.completed,
+        "failed": c.failed,
+        "timed_out": c.timed_out,
+        "dropped": c.dropped,
+        "in_flight": c.in_flight,
+    })
+}
+
+fn latency(h: &LatencyHistogram) -> Value {
+    let s = h.summary();
+    json!({
+        "mean": s.mean_ms,
+        "p50": s.p50_ms,
+        "p90": s.p90_ms,
+        "p99": s.p99_ms,
+        "p999": s.p999_ms,
+        "max": s.max_ms,
+        "count": s.count,
+    })
+}

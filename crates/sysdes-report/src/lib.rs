@@ -1,0 +1,37 @@
+//! Turning a [`RunResult`] into what people and scripts read: an aligned
+//! table, the JSON result contract, and tidy CSV.
+//!
+//! The JSON keys are a user-facing contract (`shared/scenario-format.md`):
+//! scripts depend on them, so they only ever grow. Everything here is a pure
+//! function of the result (and the wall time, which only appears in fields
+//! whose names contain `wall`), so output is reproducible byte for byte.
+
+mod csv;
+mod json;
+mod table;
+mod verdict;
+
+pub use csv::to_csv;
+pub use json::to_json;
+pub use table::to_table;
+pub use verdict::verdict;
+
+use sysdes_models::RunResult;
+
+/// Measurements of the run itself that are not simulation results.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunInfo {
+    /// Wall-clock seconds the simulation took.
+    pub wall_time_s: f64,
+}
+
+impl RunInfo {
+    /// Kernel events per wall-clock second.
+    pub fn events_per_second(&self, result: &RunResult) -> f64 {
+        if self.wall_time_s > 0.0 {
+            result.events as f64 / self.wall_time_s
+        } else {
+            0.0
+        }
+    }
+}

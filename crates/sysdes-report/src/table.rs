@@ -1,0 +1,142 @@
+//! The human-readable results table.
+
+use std::fmt::Write as _;
+
+use sysdes_models::RunResult;
+use sysdes_stats::LatencyHistogram;
+
+use crate::{RunInfo, verdict};
+
+/// The default output of `sysdes run`: aligned columns with units.
+pub fn to_table(result: &RunResult, info: RunInfo) -> String {
+    let mut out = String::new();
+    let r = &result.requests;
+    let _ = writeln!(out, "scenario {}  (seed {})", result.scenario, result.seed);
+    let _ = writeln!(
+        out,
+        "simulated {} s, measured from {} s; {} events in {:.2} s wall ({:.1} M events/s)",
+        number(result.duration_s),
+        number(result.warmup_s),
+        thousands(result.events),
+        info.wall_time_s,
+        info.events_per_second(result) / 1e6
+    );
+    let _ = writeln!(
+        out,
+        "requests: {} generated, {} completed, {} failed, {} timed out, {} dropped, {} in flight",
+        thousands(r.generated),
+        thousands(r.completed),
+        thousands(r.failed),
+        thousands(r.timed_out),
+        thousands(r.dropped),
+        thousands(r.in_flight)
+    );
+    let _ = writeln!(out, "throughput: {} req/s", number(result.throughput_rps()));
+    out.push('\n');
+
+    let window = result.window_s();
+    let mut rows = vec![latency_row("end to end", "", result.throughput_rps(), &result.latency)];
+    for w in &result.workloads {
+        rows.push(latency_row(&format!("workload {}", w.name), "", w.throughput_rps(window), &w.latency));
+    }
+    for c in &result.components {
+        let util = if c.workers > 0 { format!("{:.1} %", c.utilization * 100.0) } else { "-".into() };
+        let queue = if c.workers > 0 { format!("{:.2}", c.mean_queue_length) } else { "-".into() };
+        let mut row = latency_row(&c.name, c.kind, c.throughput_rps(window), &c.latency);
+        row.splice(2..2, [util, queue]);
+        rows.push(row);
+    }
+    // Scope rows have no utilization or queue columns.
+    for row in rows.iter_mut().take(1 + result.workloads.len()) {
+        row.splice(2..2, [String::new(), String::new()]);
+    }
+    let header: Vec<String> = [
+        "", "type", "util", "queue", "req/s", "mean ms", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    render_rows(&mut out, &header, &rows);
+    out.push('\n');
+    let _ = writeln!(out, "verdict: {}", verdict(result));
+    out
+}
+
+fn latency_row(name: &str, kind: &str, rps: f64, h: &LatencyHistogram) -> Vec<String> {
+    let s = h.summary();
+    let mut row = vec![name.to_string(), kind.to_string(), number(rps)];
+    row.extend([s.mean_ms, s.p50_ms, s.p90_ms, s.p99_ms, s.p999_ms, s.max_ms].map(number));
+    row
+}
+
+/// Left-aligns the first two columns and right-aligns the rest.
+fn render_rows(out: &mut String, header: &[String], rows: &[Vec<String>]) {
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| {
+            std::iter::once(header)
+                .chain(rows.iter().map(Vec::as_slice))
+                .map(|r| r.get(i).map_or(0, |c| c.chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for row in std::iter::once(header).chain(rows.iter().map(Vec::as_slice)) {
+        let mut line = String::new();
+        for (i, (cell, width)) in row.iter().zip(&widths).enumerate() {
+            if i < 2 {
+                let _ = write!(line, "{cell:<width$}  ");
+            } else {
+                let _ = write!(line, "{cell:>width$}  ");
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+}
+
+/// A number with about four significant digits and no exponent.
+pub(crate) fn number(v: f64) -> String {
+    let a = v.abs();
+    if a == 0.0 {
+        "0".into()
+    } else if a >= 1000.0 {
+        thousands(v.round() as u64)
+    } else if a >= 100.0 {
+        format!("{v:.1}")
+    } else if a >= 10.0 {
+        format!("{v:.2}")
+    } else if a >= 0.01 {
+        format!("{v:.3}")
+    } else {
+        format!("{v:.5}")
+    }
+}
+
+/// An integer with thousands separators: 1,234,567.
+pub(crate) fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_well() {
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(number(46.0517), "46.05");
+        assert_eq!(number(2.0), "2.000");
+        assert_eq!(number(900.0), "900.0");
+        assert_eq!(number(12_345.6), "12,346");
+        assert_eq!(number(0.0), "0");
+    }
+}

@@ -1,0 +1,263 @@
+//! The `sysdes` command line: run, validate and describe scenarios.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use sysdes_kernel::SimTime;
+use sysdes_models::{Observer, RunLimits, RunResult, Simulation, StopReason};
+use sysdes_report::RunInfo;
+use sysdes_scenario::{LoadOptions, LoadedScenario};
+
+const EXAMPLES: &str = "\
+Examples:
+  sysdes run scenarios/mm1.yaml
+  sysdes run scenarios/mm1.yaml --set workloads.users.arrival.poisson=0.8/s --format json
+  sysdes run scenarios/lb-policies.yaml --set components.lb.policy=power_of_two --seed 3
+  sysdes validate scenarios/*.yaml
+  sysdes schema > sysdes.schema.json";
+
+/// A fast, deterministic discrete-event simulator for distributed and AI systems.
+#[derive(Parser, Debug)]
+#[command(name = "sysdes", version, about, after_help = EXAMPLES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Simulate a scenario and report latency, throughput and utilization.
+    #[command(after_help = "\
+Examples:
+  sysdes run scenarios/mm1.yaml
+  sysdes run scenarios/hockey-stick.yaml --set workloads.users.arrival.poisson=950/s
+  sysdes run scenarios/mmc.yaml --format json > result.json
+  sysdes run scenarios/mm1.yaml --out results/mm1
+
+Exit status: 0 success; 2 invalid scenario or arguments; 1 the run failed
+(unstable system, or a --max-events / --max-wall limit was reached).")]
+    Run(RunArgs),
+    /// Check scenario files (syntax, units, references) without simulating.
+    Validate {
+        /// Scenario files to check.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Print the JSON Schema of the scenario format, for editor completion.
+    Schema,
+}
+
+#[derive(clap::Args, Debug)]
+struct RunArgs {
+    /// The scenario file (YAML).
+    file: PathBuf,
+    /// Override one value, e.g. `components.server.workers=4`; repeatable.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    set: Vec<String>,
+    /// Override the scenario's seed.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Also write result.json, summary.csv and report.txt into this directory.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Stop after this many events (the run then exits with status 1).
+    #[arg(long, value_name = "N")]
+    max_events: Option<u64>,
+    /// Stop after this much wall-clock time, e.g. `30s` (exit status 1).
+    #[arg(long, value_name = "DURATION")]
+    max_wall: Option<sysdes_scenario::units::Duration>,
+    /// Requests in flight at which the system is declared unstable.
+    #[arg(long, value_name = "N", default_value_t = RunLimits::default().max_in_flight)]
+    max_in_flight: u64,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Format {
+    /// An aligned, human-readable table.
+    Table,
+    /// One JSON document (the result contract).
+    Json,
+    /// Tidy CSV, one row per scope.
+    Csv,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run(args) => run(args),
+        Command::Validate { files } => validate(&files),
+        Command::Schema => {
+            let schema = sysdes_scenario::json_schema();
+            println!("{}", serde_json::to_string_pretty(&schema).unwrap_or_default());
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+/// Exit status for an invalid scenario or invalid arguments.
+const INVALID: u8 = 2;
+/// Exit status for a run that failed.
+const FAILED: u8 = 1;
+
+fn report_scenario_error(error: sysdes_scenario::ScenarioError) {
+    eprintln!("{:?}", miette::Report::new(error));
+}
+
+fn validate(files: &[PathBuf]) -> ExitCode {
+    let mut ok = true;
+    for file in files {
+        match sysdes_scenario::load_file(file, &LoadOptions::default()) {
+            Ok(s) => println!(
+                "{}: ok ({} workload(s), {} component(s))",
+                file.display(),
+                s.spec.workloads.len(),
+                s.spec.components.len()
+            ),
+            Err(e) => {
+                ok = false;
+                report_scenario_error(e);
+            }
+        }
+    }
+    if ok { ExitCode::SUCCESS } else { ExitCode::from(INVALID) }
+}
+
+fn run(args: RunArgs) -> ExitCode {
+    let options = LoadOptions {
+        overrides: args.set.clone(),
+        seed: args.seed,
+    };
+    let scenario = match sysdes_scenario::load_file(&args.file, &options) {
+        Ok(s) => s,
+        Err(e) => {
+            report_scenario_error(e);
+            return ExitCode::from(INVALID);
+        }
+    };
+    let simulation = match Simulation::new(&scenario.spec) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {}: {e}", args.file.display());
+            return ExitCode::from(INVALID);
+        }
+    };
+    let limits = RunLimits {
+        max_events: args.max_events,
+        max_in_flight: args.max_in_flight,
+    };
+    let started = Instant::now();
+    let mut progress = Progress::new(&scenario, args.max_wall.map(|d| Duration::from_nanos(d.as_nanos())));
+    let outcome = simulation.run(limits, &mut progress);
+    progress.finish();
+    let info = RunInfo {
+        wall_time_s: started.elapsed().as_secs_f64(),
+    };
+    let result = match outcome {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {}: {e}", args.file.display());
+            return ExitCode::from(FAILED);
+        }
+    };
+    let text = match args.format {
+        Format::Table => sysdes_report::to_table(&result, info),
+        Format::Json => format!("{:#}\n", sysdes_report::to_json(&result, info)),
+        Format::Csv => sysdes_report::to_csv(&result),
+    };
+    let mut stdout = std::io::stdout().lock();
+    if stdout.write_all(text.as_bytes()).is_err() {
+        return ExitCode::from(FAILED);
+    }
+    if let Some(dir) = &args.out {
+        if let Err(e) = write_outputs(dir, &scenario, &result, info) {
+            eprintln!("error: cannot write results to {}: {e}", dir.display());
+            return ExitCode::from(FAILED);
+        }
+    }
+    match result.stop {
+        StopReason::Drained => ExitCode::SUCCESS,
+        StopReason::EventLimit => {
+            eprintln!("error: stopped at --max-events {}: results are partial", args.max_events.unwrap_or(0));
+            ExitCode::from(FAILED)
+        }
+        StopReason::Interrupted => {
+            eprintln!("error: stopped at the --max-wall limit: results are partial");
+            ExitCode::from(FAILED)
+        }
+    }
+}
+
+/// Writes the run's files into `dir`, each through a temporary file and a
+/// rename so that a reader never sees half a file.
+fn write_outputs(dir: &Path, scenario: &LoadedScenario, result: &RunResult, info: RunInfo) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let files = [
+        ("result.json", format!("{:#}\n", sysdes_report::to_json(result, info))),
+        ("summary.csv", sysdes_report::to_csv(result)),
+        ("report.txt", sysdes_report::to_table(result, info)),
+        ("scenario.yaml", scenario.source.clone()),
+    ];
+    for (name, contents) in files {
+        let tmp = dir.join(format!(".{name}.tmp"));
+        std::fs::write(&tmp, contents)?;
+        std::fs::rename(&tmp, dir.join(name))?;
+    }
+    Ok(())
+}
+
+/// A progress bar on stderr, shown only on a terminal and only once a run
+/// has lasted a second; also enforces `--max-wall`.
+struct Progress {
+    started: Instant,
+    max_wall: Option<Duration>,
+    bar: Option<ProgressBar>,
+    interactive: bool,
+    duration: SimTime,
+}
+
+impl Progress {
+    fn new(scenario: &LoadedScenario, max_wall: Option<Duration>) -> Self {
+        Progress {
+            started: Instant::now(),
+            max_wall,
+            bar: None,
+            interactive: std::io::stderr().is_terminal(),
+            duration: SimTime::ZERO + scenario.spec.duration,
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Observer for Progress {
+    fn progress(&mut self, now: SimTime, _events: u64) -> bool {
+        let elapsed = self.started.elapsed();
+        if self.max_wall.is_some_and(|max| elapsed >= max) {
+            return false;
+        }
+        if self.interactive && elapsed >= Duration::from_secs(1) {
+            let total = self.duration.as_nanos() / 1_000_000;
+            let bar = self.bar.get_or_insert_with(|| {
+                let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+                bar.set_style(
+                    ProgressStyle::with_template("{bar:40} {percent:>3}% of simulated time, eta {eta}")
+                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                );
+                bar
+            });
+            bar.set_position((now.as_nanos() / 1_000_000).min(total));
+        }
+        true
+    }
+}

@@ -1,0 +1,202 @@
+//! The command line as a user meets it: exit codes, formats, files, guards,
+//! and a clear error (never a panic) for every kind of mistake.
+
+use crate::{root, sysdes, temp_scenario};
+
+const GOOD: &str = "name: ok
+duration: 10s
+workloads:
+  - name: users
+    target: server
+    arrival: { poisson: 50/s }
+components:
+  server:
+    type: server
+    service_time: { exponential: 5ms }
+";
+
+/// One malformed scenario per kind of mistake: (case, text, expected
+/// `line:column`, a phrase the message must contain).
+const BAD: &[(&str, &str, &str, &str)] = &[
+    ("syntax", "name: x\nduration: [10s\n", ":2:11", "unclosed"),
+    (
+        "unknown field",
+        "name: x\nduration: 10s\nworkloads:\n  - { name: u, target: s, arrival: { poisson: 1/s } }\ncomponents:\n  s:\n    type: server\n    service_tme: 1ms\n",
+        ":8:5",
+        "service_time",
+    ),
+    (
+        "bad unit",
+        "name: x\nduration: 10 parsecs\nworkloads:\n  - { name: u, target: s, arrival: { poisson: 1/s } }\ncomponents:\n  s: { type: server, service_time: 1ms }\n",
+        ":2:11",
+        "duration",
+    ),
+    (
+        "bare number",
+        "name: x\nduration: 10\nworkloads:\n  - { name: u, target: s, arrival: { poisson: 1/s } }\ncomponents:\n  s: { type: server, service_time: 1ms }\n",
+        ":2:11",
+        "unit",
+    ),
+    (
+        "dangling reference",
+        "name: x\nduration: 10s\nworkloads:\n  - { name: u, target: sever, arrival: { poisson: 1/s } }\ncomponents:\n  server: { type: server, service_time: 1ms }\n",
+        ":4:",
+        "server",
+    ),
+    (
+        "zero workers",
+        "name: x\nduration: 10s\nworkloads:\n  - { name: u, target: s, arrival: { poisson: 1/s } }\ncomponents:\n  s: { type: server, workers: 0, service_time: 1ms }\n",
+        ":6:",
+        "workers",
+    ),
+    (
+        "negative duration",
+        "name: x\nduration: -5s\nworkloads:\n  - { name: u, target: s, arrival: { poisson: 1/s } }\ncomponents:\n  s: { type: server, service_time: 1ms }\n",
+        ":2:11",
+        "",
+    ),
+    (
+        "zero rate",
+        "name: x\nduration: 10s\nworkloads:\n  - { name: u, target: s, arrival: { poisson: 0/s } }\ncomponents:\n  s: { type: server, service_time: 1ms }\n",
+        ":4:",
+        "",
+    ),
+    (
+        "wrong type",
+        "name: x\nduration: 10s\nworkloads:\n  - { name: u, target: s, arrival: { poisson: 1/s } }\ncomponents:\n  s: { type: server, workers: many, service_time: 1ms }\n",
+        ":6:",
+        "",
+    ),
+    (
+        "unknown policy",
+        "name: x\nduration: 10s\nworkloads:\n  - { name: u, target: lb, arrival: { poisson: 1/s } }\ncomponents:\n  lb: { type: load_balancer, policy: round_robbin, backends: [s] }\n  s: { type: server, service_time: 1ms }\n",
+        ":6:",
+        "round_robin",
+    ),
+    ("empty file", "", "", "empty"),
+];
+
+#[test]
+fn every_kind_of_mistake_exits_2_with_a_position_and_no_panic() {
+    for (case, text, position, phrase) in BAD {
+        let file = temp_scenario(&format!("bad-{}.yaml", case.replace(' ', "-")), text);
+        let out = sysdes(&["run", file.to_str().expect("utf-8")]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{case}: exit status; stderr:\n{stderr}");
+        assert!(!stderr.contains("panicked"), "{case}: panicked:\n{stderr}");
+        assert!(stderr.contains("bad-"), "{case}: names the file:\n{stderr}");
+        assert!(stderr.contains(position), "{case}: position {position}:\n{stderr}");
+        assert!(stderr.contains(phrase), "{case}: says `{phrase}`:\n{stderr}");
+    }
+}
+
+#[test]
+fn validate_reports_every_problem_and_exits_2() {
+    let text = "name: x\nduration: 10\nworkloads:\n  - { name: u, target: nowhere, arrival: { poisson: 1/s } }\ncomponents:\n  s: { type: server, workers: 0, service_time: 1ms }\n";
+    let file = temp_scenario("three-mistakes.yaml", text);
+    let out = sysdes(&["validate", file.to_str().expect("utf-8")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    for position in [":2:11", ":4:", ":6:"] {
+        assert!(stderr.contains(position), "reports {position}:\n{stderr}");
+    }
+}
+
+#[test]
+fn missing_file_and_bad_arguments_exit_2() {
+    let out = sysdes(&["run", "scenarios/no-such-file.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-file.yaml"));
+    let out = sysdes(&["run", "scenarios/mm1.yaml", "--format", "xml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = sysdes(&["run", "scenarios/mm1.yaml", "--set", "workloads.nobody.arrival.poisson=1/s"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("users"), "suggests the real workload");
+}
+
+#[test]
+fn an_unstable_system_is_stopped_and_the_bottleneck_named() {
+    let file = root().join("scenarios/hockey-stick.yaml");
+    let out = sysdes(&[
+        "run",
+        file.to_str().expect("utf-8"),
+        "--set",
+        "workloads.users.arrival.poisson=300/s",
+        "--max-in-flight",
+        "20000",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("unstable") && stderr.contains("`api`"), "{stderr}");
+    // 300/s x 4 ms / 1 worker = 1.20
+    assert!(stderr.contains("offered load 1.20"), "{stderr}");
+}
+
+#[test]
+fn max_events_stops_with_partial_results_and_status_1() {
+    let file = temp_scenario("good.yaml", GOOD);
+    let out = sysdes(&["run", file.to_str().expect("utf-8"), "--max-events", "1", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("partial JSON still printed");
+    assert_eq!(v["stopped"], "event_limit");
+    let r = &v["requests"];
+    let ended: u64 = ["completed", "failed", "timed_out", "dropped", "in_flight"]
+        .iter()
+        .map(|k| r[k].as_u64().expect("count"))
+        .sum();
+    assert_eq!(r["generated"].as_u64(), Some(ended));
+}
+
+#[test]
+fn json_has_exactly_the_contract_keys_and_more() {
+    let file = temp_scenario("good.yaml", GOOD);
+    let v = crate::run_json(&file, &[]);
+    for key in ["scenario", "seed", "sim_time_s", "wall_time_s", "events", "requests", "throughput_rps", "latency_ms", "workloads", "components"] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    for key in ["generated", "completed", "failed", "timed_out", "dropped"] {
+        assert!(v["requests"][key].is_u64(), "requests.{key}");
+    }
+    for key in ["mean", "p50", "p90", "p99", "p999", "max"] {
+        assert!(v["latency_ms"][key].is_f64(), "latency_ms.{key}");
+        assert!(v["workloads"]["users"]["latency_ms"][key].is_f64());
+        assert!(v["components"]["server"]["latency_ms"][key].is_f64());
+    }
+    for key in ["utilization", "mean_queue_length", "throughput_rps"] {
+        assert!(v["components"]["server"][key].is_f64(), "components.server.{key}");
+    }
+    assert!(v["workloads"]["users"]["throughput_rps"].is_f64());
+    assert_eq!(v["scenario"], "ok");
+    assert_eq!(v["sim_time_s"], 10.0);
+}
+
+#[test]
+fn csv_and_out_dir() {
+    let file = temp_scenario("good.yaml", GOOD);
+    let out = sysdes(&["run", file.to_str().expect("utf-8"), "--format", "csv"]);
+    assert!(out.status.success());
+    let csv = String::from_utf8_lossy(&out.stdout);
+    let mut lines = csv.lines();
+    assert!(lines.next().expect("header").starts_with("scope,name,type,"));
+    assert_eq!(csv.lines().count(), 1 + 3, "system, one workload, one component");
+
+    let dir = std::env::temp_dir().join(format!("sysdes-out-{}", std::process::id()));
+    let out = sysdes(&["run", file.to_str().expect("utf-8"), "--out", dir.to_str().expect("utf-8")]);
+    assert!(out.status.success());
+    for name in ["result.json", "summary.csv", "report.txt", "scenario.yaml"] {
+        assert!(dir.join(name).is_file(), "{name} written");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("result.json")).expect("read")).expect("valid JSON");
+    assert_eq!(json["scenario"], "ok");
+}
+
+#[test]
+fn help_shows_examples_and_schema_is_json() {
+    let out = sysdes(&["run", "--help"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Examples:"));
+    let out = sysdes(&["schema"]);
+    assert!(out.status.success());
+    let schema: serde_json::Value = serde_json::from_slice(&out.stdout).expect("schema is JSON");
+    assert!(schema.to_string().contains("service_time"));
+}

@@ -1,0 +1,55 @@
+//! The sysdes integration suite: one test binary, one module per concern.
+
+mod cli;
+mod determinism;
+mod properties;
+mod scenarios;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs the `sysdes` binary with `args` from the repository root.
+pub fn sysdes(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sysdes"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("the sysdes binary runs")
+}
+
+/// Runs a scenario and parses its JSON result; panics with stderr on failure.
+pub fn run_json(file: &Path, extra: &[&str]) -> serde_json::Value {
+    let file = file.to_str().expect("utf-8 path");
+    let mut args = vec!["run", file, "--format", "json"];
+    args.extend_from_slice(extra);
+    let out = sysdes(&args);
+    assert!(
+        out.status.success(),
+        "sysdes {args:?} failed ({}):\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("stdout is one JSON document")
+}
+
+/// Writes `text` to a fresh temporary scenario file and returns its path.
+pub fn temp_scenario(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sysdes-suite-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write temp scenario");
+    path
+}
+
+/// The JSON result without its wall-clock figure, for byte comparisons.
+pub fn without_wall(mut v: serde_json::Value) -> serde_json::Value {
+    if let Some(o) = v.as_object_mut() {
+        o.remove("wall_time_s");
+    }
+    v
+}

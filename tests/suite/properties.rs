@@ -1,0 +1,102 @@
+//! Property tests over random systems: requests are conserved, the run
+//! never panics, and a run cut short still accounts for every request.
+
+use proptest::prelude::*;
+use sysdes_kernel::{ComponentId, SimDuration};
+use sysdes_models::*;
+
+fn dist() -> impl Strategy<Value = Distribution> {
+    prop_oneof![
+        (1u64..5_000_000).prop_map(|ns| Distribution::Constant(SimDuration::from_nanos(ns))),
+        (1e3f64..5e6).prop_map(|mean_ns| Distribution::Exponential { mean_ns }),
+        (1e3f64..5e6, 0.0f64..1.5).prop_map(|(median_ns, sigma)| Distribution::LogNormal { median_ns, sigma }),
+        (1u32..5, 1e3f64..5e6).prop_map(|(k, mean_ns)| Distribution::Erlang { k, mean_ns }),
+        (1e3f64..1e6, 1.5f64..4.0).prop_map(|(scale_ns, shape)| Distribution::Pareto { scale_ns, shape }),
+    ]
+}
+
+fn policy() -> impl Strategy<Value = LbPolicy> {
+    prop_oneof![
+        Just(LbPolicy::RoundRobin),
+        Just(LbPolicy::Random),
+        Just(LbPolicy::LeastOutstanding),
+        Just(LbPolicy::PowerOfTwo),
+        Just(LbPolicy::ConsistentHash),
+    ]
+}
+
+prop_compose! {
+    /// A balancer over 1-4 servers, fed by an open or a closed workload,
+    /// possibly with bounded queues, timeouts and network delay, at any load
+    /// (overload included: the run is short and the guard is generous).
+    fn system()(
+        servers in proptest::collection::vec((1u32..4, dist(), proptest::option::of(0u32..5)), 1..5),
+        policy in policy(),
+        closed in any::<bool>(),
+        rate in 10.0f64..5_000.0,
+        users in 1u32..50,
+        think in dist(),
+        timeout_ms in proptest::option::of(1u64..50),
+        latency in prop_oneof![Just(Distribution::Constant(SimDuration::ZERO)), dist()],
+        seed in any::<u64>(),
+    ) -> ModelSpec {
+        let mut components = vec![ComponentSpec {
+            name: "lb".into(),
+            kind: ComponentKind::LoadBalancer(LoadBalancerSpec {
+                policy,
+                backends: (1..=servers.len() as u32).map(ComponentId).collect(),
+            }),
+        }];
+        for (i, (workers, service_time, queue_capacity)) in servers.into_iter().enumerate() {
+            components.push(ComponentSpec {
+                name: format!("s{i}"),
+                kind: ComponentKind::Server(ServerSpec { workers, service_time, queue_capacity }),
+            });
+        }
+        let arrival = if closed {
+            ArrivalSpec::Closed { users, think_time: think }
+        } else {
+            ArrivalSpec::Poisson { per_second: rate }
+        };
+        ModelSpec {
+            name: "random".into(),
+            seed,
+            duration: SimDuration::from_millis(500),
+            warmup: SimDuration::from_millis(50),
+            network: NetworkSpec { latency },
+            workloads: vec![WorkloadSpec {
+                name: "w".into(),
+                target: ComponentId(0),
+                arrival,
+                keys: KeySpec::Uniform { n: 100 },
+                timeout: timeout_ms.map(SimDuration::from_millis),
+            }],
+            components,
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// generated = completed + failed + timed out + dropped + in flight, per
+    /// workload and in total, whether the run drains or is cut short; and
+    /// every balancer forwards what it receives.
+    #[test]
+    fn requests_are_conserved(spec in system(), max_events in proptest::option::of(1u64..5_000)) {
+        let limits = RunLimits { max_events, ..RunLimits::default() };
+        let r = Simulation::new(&spec).expect("valid").run(limits, &mut NoObserver).expect("no guard trips");
+        prop_assert!(r.requests.balances(), "{:?}", r.requests);
+        for w in &r.workloads {
+            prop_assert!(w.requests.balances(), "{:?}", w.requests);
+        }
+        if r.stop == StopReason::Drained {
+            prop_assert_eq!(r.requests.in_flight, 0);
+            let lb = &r.components[0];
+            prop_assert_eq!(lb.arrivals, lb.completions, "a drained balancer saw every answer");
+            let served: u64 = r.components[1..].iter().map(|c| c.completions + c.drops).sum();
+            prop_assert_eq!(served, lb.arrivals);
+        }
+        prop_assert!(r.end_s >= 0.0);
+    }
+}
