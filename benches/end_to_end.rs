@@ -63,13 +63,21 @@ fn handwritten_mm1(requests: u64) -> u64 {
             Ev::Arrival => {
                 arrived += 1;
                 if arrived < requests {
-                    heap.push(Reverse((now + inter.sample(&mut rng) as u64, seq, Ev::Arrival)));
+                    heap.push(Reverse((
+                        now + inter.sample(&mut rng) as u64,
+                        seq,
+                        Ev::Arrival,
+                    )));
                     seq += 1;
                 }
                 queue.push_back(now);
                 if !busy {
                     busy = true;
-                    heap.push(Reverse((now + service.sample(&mut rng) as u64, seq, Ev::Departure)));
+                    heap.push(Reverse((
+                        now + service.sample(&mut rng) as u64,
+                        seq,
+                        Ev::Departure,
+                    )));
                     seq += 1;
                 }
             }
@@ -79,7 +87,11 @@ fn handwritten_mm1(requests: u64) -> u64 {
                 if queue.is_empty() {
                     busy = false;
                 } else {
-                    heap.push(Reverse((now + service.sample(&mut rng) as u64, seq, Ev::Departure)));
+                    heap.push(Reverse((
+                        now + service.sample(&mut rng) as u64,
+                        seq,
+                        Ev::Departure,
+                    )));
                     seq += 1;
                 }
             }
@@ -103,7 +115,9 @@ fn mm1(c: &mut Criterion) {
                 .completed
         })
     });
-    group.bench_function("handwritten_baseline", |b| b.iter(|| handwritten_mm1(REQUESTS)));
+    group.bench_function("handwritten_baseline", |b| {
+        b.iter(|| handwritten_mm1(REQUESTS))
+    });
     group.finish();
 }
 

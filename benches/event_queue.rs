@@ -17,7 +17,10 @@ fn hold_model(c: &mut Criterion) {
             let mut rng = derive_stream(1, "bench", "hold");
             let mut q = EventQueue::with_capacity(size + 1);
             for i in 0..size {
-                q.push(SimTime::from_nanos(rng.random_range(0..1_000_000)), i as u32);
+                q.push(
+                    SimTime::from_nanos(rng.random_range(0..1_000_000)),
+                    i as u32,
+                );
             }
             b.iter(|| {
                 for _ in 0..HOLDS {
@@ -31,7 +34,10 @@ fn hold_model(c: &mut Criterion) {
             let mut rng = derive_stream(1, "bench", "hold");
             let mut s = Scheduler::new();
             for i in 0..size {
-                s.schedule_in(SimDuration::from_nanos(rng.random_range(0..1_000_000)), i as u32);
+                s.schedule_in(
+                    SimDuration::from_nanos(rng.random_range(0..1_000_000)),
+                    i as u32,
+                );
             }
             b.iter(|| {
                 for _ in 0..HOLDS {

@@ -95,7 +95,10 @@ fn main() -> ExitCode {
         Command::Validate { files } => validate(&files),
         Command::Schema => {
             let schema = sysdes_scenario::json_schema();
-            println!("{}", serde_json::to_string_pretty(&schema).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&schema).unwrap_or_default()
+            );
             ExitCode::SUCCESS
         }
     }
@@ -126,7 +129,11 @@ fn validate(files: &[PathBuf]) -> ExitCode {
             }
         }
     }
-    if ok { ExitCode::SUCCESS } else { ExitCode::from(INVALID) }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(INVALID)
+    }
 }
 
 fn run(args: RunArgs) -> ExitCode {
@@ -153,7 +160,10 @@ fn run(args: RunArgs) -> ExitCode {
         max_in_flight: args.max_in_flight,
     };
     let started = Instant::now();
-    let mut progress = Progress::new(&scenario, args.max_wall.map(|d| Duration::from_nanos(d.as_nanos())));
+    let mut progress = Progress::new(
+        &scenario,
+        args.max_wall.map(|d| Duration::from_nanos(d.as_nanos())),
+    );
     let outcome = simulation.run(limits, &mut progress);
     progress.finish();
     let info = RunInfo {
@@ -184,7 +194,10 @@ fn run(args: RunArgs) -> ExitCode {
     match result.stop {
         StopReason::Drained => ExitCode::SUCCESS,
         StopReason::EventLimit => {
-            eprintln!("error: stopped at --max-events {}: results are partial", args.max_events.unwrap_or(0));
+            eprintln!(
+                "error: stopped at --max-events {}: results are partial",
+                args.max_events.unwrap_or(0)
+            );
             ExitCode::from(FAILED)
         }
         StopReason::Interrupted => {
@@ -196,10 +209,18 @@ fn run(args: RunArgs) -> ExitCode {
 
 /// Writes the run's files into `dir`, each through a temporary file and a
 /// rename so that a reader never sees half a file.
-fn write_outputs(dir: &Path, scenario: &LoadedScenario, result: &RunResult, info: RunInfo) -> std::io::Result<()> {
+fn write_outputs(
+    dir: &Path,
+    scenario: &LoadedScenario,
+    result: &RunResult,
+    info: RunInfo,
+) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let files = [
-        ("result.json", format!("{:#}\n", sysdes_report::to_json(result, info))),
+        (
+            "result.json",
+            format!("{:#}\n", sysdes_report::to_json(result, info)),
+        ),
         ("summary.csv", sysdes_report::to_csv(result)),
         ("report.txt", sysdes_report::to_table(result, info)),
         ("scenario.yaml", scenario.source.clone()),
@@ -251,8 +272,10 @@ impl Observer for Progress {
             let bar = self.bar.get_or_insert_with(|| {
                 let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
                 bar.set_style(
-                    ProgressStyle::with_template("{bar:40} {percent:>3}% of simulated time, eta {eta}")
-                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                    ProgressStyle::with_template(
+                        "{bar:40} {percent:>3}% of simulated time, eta {eta}",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
                 );
                 bar
             });

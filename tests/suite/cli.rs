@@ -82,11 +82,21 @@ fn every_kind_of_mistake_exits_2_with_a_position_and_no_panic() {
         let file = temp_scenario(&format!("bad-{}.yaml", case.replace(' ', "-")), text);
         let out = sysdes(&["run", file.to_str().expect("utf-8")]);
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{case}: exit status; stderr:\n{stderr}");
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{case}: exit status; stderr:\n{stderr}"
+        );
         assert!(!stderr.contains("panicked"), "{case}: panicked:\n{stderr}");
         assert!(stderr.contains("bad-"), "{case}: names the file:\n{stderr}");
-        assert!(stderr.contains(position), "{case}: position {position}:\n{stderr}");
-        assert!(stderr.contains(phrase), "{case}: says `{phrase}`:\n{stderr}");
+        assert!(
+            stderr.contains(position),
+            "{case}: position {position}:\n{stderr}"
+        );
+        assert!(
+            stderr.contains(phrase),
+            "{case}: says `{phrase}`:\n{stderr}"
+        );
     }
 }
 
@@ -109,9 +119,17 @@ fn missing_file_and_bad_arguments_exit_2() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-file.yaml"));
     let out = sysdes(&["run", "scenarios/mm1.yaml", "--format", "xml"]);
     assert_eq!(out.status.code(), Some(2));
-    let out = sysdes(&["run", "scenarios/mm1.yaml", "--set", "workloads.nobody.arrival.poisson=1/s"]);
+    let out = sysdes(&[
+        "run",
+        "scenarios/mm1.yaml",
+        "--set",
+        "workloads.nobody.arrival.poisson=1/s",
+    ]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("users"), "suggests the real workload");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("users"),
+        "suggests the real workload"
+    );
 }
 
 #[test]
@@ -127,7 +145,10 @@ fn an_unstable_system_is_stopped_and_the_bottleneck_named() {
     ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("unstable") && stderr.contains("`api`"), "{stderr}");
+    assert!(
+        stderr.contains("unstable") && stderr.contains("`api`"),
+        "{stderr}"
+    );
     // 300/s x 4 ms / 1 worker = 1.20
     assert!(stderr.contains("offered load 1.20"), "{stderr}");
 }
@@ -135,9 +156,17 @@ fn an_unstable_system_is_stopped_and_the_bottleneck_named() {
 #[test]
 fn max_events_stops_with_partial_results_and_status_1() {
     let file = temp_scenario("good.yaml", GOOD);
-    let out = sysdes(&["run", file.to_str().expect("utf-8"), "--max-events", "1", "--format", "json"]);
+    let out = sysdes(&[
+        "run",
+        file.to_str().expect("utf-8"),
+        "--max-events",
+        "1",
+        "--format",
+        "json",
+    ]);
     assert_eq!(out.status.code(), Some(1));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("partial JSON still printed");
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("partial JSON still printed");
     assert_eq!(v["stopped"], "event_limit");
     let r = &v["requests"];
     let ended: u64 = ["completed", "failed", "timed_out", "dropped", "in_flight"]
@@ -151,7 +180,18 @@ fn max_events_stops_with_partial_results_and_status_1() {
 fn json_has_exactly_the_contract_keys_and_more() {
     let file = temp_scenario("good.yaml", GOOD);
     let v = crate::run_json(&file, &[]);
-    for key in ["scenario", "seed", "sim_time_s", "wall_time_s", "events", "requests", "throughput_rps", "latency_ms", "workloads", "components"] {
+    for key in [
+        "scenario",
+        "seed",
+        "sim_time_s",
+        "wall_time_s",
+        "events",
+        "requests",
+        "throughput_rps",
+        "latency_ms",
+        "workloads",
+        "components",
+    ] {
         assert!(v.get(key).is_some(), "missing {key}");
     }
     for key in ["generated", "completed", "failed", "timed_out", "dropped"] {
@@ -163,7 +203,10 @@ fn json_has_exactly_the_contract_keys_and_more() {
         assert!(v["components"]["server"]["latency_ms"][key].is_f64());
     }
     for key in ["utilization", "mean_queue_length", "throughput_rps"] {
-        assert!(v["components"]["server"][key].is_f64(), "components.server.{key}");
+        assert!(
+            v["components"]["server"][key].is_f64(),
+            "components.server.{key}"
+        );
     }
     assert!(v["workloads"]["users"]["throughput_rps"].is_f64());
     assert_eq!(v["scenario"], "ok");
@@ -177,17 +220,32 @@ fn csv_and_out_dir() {
     assert!(out.status.success());
     let csv = String::from_utf8_lossy(&out.stdout);
     let mut lines = csv.lines();
-    assert!(lines.next().expect("header").starts_with("scope,name,type,"));
-    assert_eq!(csv.lines().count(), 1 + 3, "system, one workload, one component");
+    assert!(
+        lines
+            .next()
+            .expect("header")
+            .starts_with("scope,name,type,")
+    );
+    assert_eq!(
+        csv.lines().count(),
+        1 + 3,
+        "system, one workload, one component"
+    );
 
     let dir = std::env::temp_dir().join(format!("sysdes-out-{}", std::process::id()));
-    let out = sysdes(&["run", file.to_str().expect("utf-8"), "--out", dir.to_str().expect("utf-8")]);
+    let out = sysdes(&[
+        "run",
+        file.to_str().expect("utf-8"),
+        "--out",
+        dir.to_str().expect("utf-8"),
+    ]);
     assert!(out.status.success());
     for name in ["result.json", "summary.csv", "report.txt", "scenario.yaml"] {
         assert!(dir.join(name).is_file(), "{name} written");
     }
     let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("result.json")).expect("read")).expect("valid JSON");
+        serde_json::from_str(&std::fs::read_to_string(dir.join("result.json")).expect("read"))
+            .expect("valid JSON");
     assert_eq!(json["scenario"], "ok");
 }
 

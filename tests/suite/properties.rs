@@ -9,9 +9,11 @@ fn dist() -> impl Strategy<Value = Distribution> {
     prop_oneof![
         (1u64..5_000_000).prop_map(|ns| Distribution::Constant(SimDuration::from_nanos(ns))),
         (1e3f64..5e6).prop_map(|mean_ns| Distribution::Exponential { mean_ns }),
-        (1e3f64..5e6, 0.0f64..1.5).prop_map(|(median_ns, sigma)| Distribution::LogNormal { median_ns, sigma }),
+        (1e3f64..5e6, 0.0f64..1.5)
+            .prop_map(|(median_ns, sigma)| Distribution::LogNormal { median_ns, sigma }),
         (1u32..5, 1e3f64..5e6).prop_map(|(k, mean_ns)| Distribution::Erlang { k, mean_ns }),
-        (1e3f64..1e6, 1.5f64..4.0).prop_map(|(scale_ns, shape)| Distribution::Pareto { scale_ns, shape }),
+        (1e3f64..1e6, 1.5f64..4.0)
+            .prop_map(|(scale_ns, shape)| Distribution::Pareto { scale_ns, shape }),
     ]
 }
 

@@ -21,22 +21,38 @@ fn scenario_files() -> Vec<std::path::PathBuf> {
 fn every_scenario_validates() {
     for file in scenario_files() {
         let out = sysdes(&["validate", file.to_str().expect("utf-8")]);
-        assert!(out.status.success(), "{}: {}", file.display(), String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            file.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 
 #[test]
 fn every_scenario_runs_and_matches_its_snapshot() {
     for file in scenario_files() {
-        let name = file.file_stem().expect("file name").to_string_lossy().to_string();
+        let name = file
+            .file_stem()
+            .expect("file name")
+            .to_string_lossy()
+            .to_string();
         let result = run_json(&file, &["--set", "duration=40s", "--set", "warmup=2s"]);
         let requests = &result["requests"];
         let total: u64 = ["completed", "failed", "timed_out", "dropped", "in_flight"]
             .iter()
             .map(|k| requests[k].as_u64().expect("count"))
             .sum();
-        assert_eq!(requests["generated"].as_u64(), Some(total), "{name}: accounting balances");
-        assert!(requests["completed"].as_u64() > Some(0), "{name}: something completed");
+        assert_eq!(
+            requests["generated"].as_u64(),
+            Some(total),
+            "{name}: accounting balances"
+        );
+        assert!(
+            requests["completed"].as_u64() > Some(0),
+            "{name}: something completed"
+        );
         insta::assert_json_snapshot!(name, without_wall(result));
     }
 }
@@ -44,9 +60,19 @@ fn every_scenario_runs_and_matches_its_snapshot() {
 #[test]
 fn every_scenario_prints_a_table_with_a_verdict() {
     for file in scenario_files() {
-        let out = sysdes(&["run", file.to_str().expect("utf-8"), "--set", "duration=10s", "--set", "warmup=1s"]);
+        let out = sysdes(&[
+            "run",
+            file.to_str().expect("utf-8"),
+            "--set",
+            "duration=10s",
+            "--set",
+            "warmup=1s",
+        ]);
         assert!(out.status.success());
         let table = String::from_utf8_lossy(&out.stdout);
-        assert!(table.contains("p99 ms") && table.contains("verdict:"), "{table}");
+        assert!(
+            table.contains("p99 ms") && table.contains("verdict:"),
+            "{table}"
+        );
     }
 }

@@ -83,13 +83,15 @@ impl<E> Scheduler<E> {
     #[inline]
     pub fn schedule_at(&mut self, time: SimTime, event: E) {
         debug_assert!(time >= self.now, "event scheduled in the past");
-        self.queue.push(time.max(self.now), Pending { timer: None, event });
+        self.queue
+            .push(time.max(self.now), Pending { timer: None, event });
     }
 
     /// Schedules `event` after `delay`.
     #[inline]
     pub fn schedule_in(&mut self, delay: SimDuration, event: E) {
-        self.queue.push(self.now + delay, Pending { timer: None, event });
+        self.queue
+            .push(self.now + delay, Pending { timer: None, event });
     }
 
     /// Schedules `event` at `time` and returns a handle that can cancel it.

@@ -13,7 +13,10 @@ pub fn offered_rates(spec: &ModelSpec) -> Vec<f64> {
     let n = spec.components.len();
     let mut external = vec![0.0; n];
     for w in &spec.workloads {
-        if let (Some(rate), Some(slot)) = (w.arrival.open_rate_per_second(), external.get_mut(w.target.index())) {
+        if let (Some(rate), Some(slot)) = (
+            w.arrival.open_rate_per_second(),
+            external.get_mut(w.target.index()),
+        ) {
             *slot += rate;
         }
     }

@@ -77,7 +77,11 @@ impl LoadBalancer {
                     }
                     // `a` is uniformly random, so preferring it on a tie is a
                     // random tie-break.
-                    if self.outstanding[b] < self.outstanding[a] { b } else { a }
+                    if self.outstanding[b] < self.outstanding[a] {
+                        b
+                    } else {
+                        a
+                    }
                 }
             }
             LbPolicy::ConsistentHash => {

@@ -57,7 +57,13 @@ impl RequestSlab {
 impl RequestSlab {
     /// Stores a new request and returns its id.
     #[inline]
-    pub(crate) fn insert(&mut self, workload: u32, born: SimTime, key: u64, counted: bool) -> RequestId {
+    pub(crate) fn insert(
+        &mut self,
+        workload: u32,
+        born: SimTime,
+        key: u64,
+        counted: bool,
+    ) -> RequestId {
         match self.free.pop() {
             Some(id) => {
                 let r = &mut self.slots[id as usize];
@@ -107,7 +113,12 @@ impl RequestSlab {
             free[id as usize] = true;
         }
         let mut counts = vec![0; workloads];
-        for (r, _) in self.slots.iter().zip(&free).filter(|(r, f)| !**f && r.counted && !r.abandoned) {
+        for (r, _) in self
+            .slots
+            .iter()
+            .zip(&free)
+            .filter(|(r, f)| !**f && r.counted && !r.abandoned)
+        {
             counts[r.workload as usize] += 1;
         }
         counts

@@ -115,5 +115,9 @@ impl ComponentResult {
 }
 
 fn per_second(count: u64, window_s: f64) -> f64 {
-    if window_s > 0.0 { count as f64 / window_s } else { 0.0 }
+    if window_s > 0.0 {
+        count as f64 / window_s
+    } else {
+        0.0
+    }
 }

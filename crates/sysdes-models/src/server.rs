@@ -7,7 +7,7 @@ use sysdes_kernel::{RngStream, SimDuration, SimTime};
 
 use crate::request::RequestId;
 use crate::sampler::Sampler;
-use crate::station::StationMetrics;
+use crate::station::{ACTIVE, StationMetrics, WAITING};
 
 /// What a server does with an arriving request.
 pub(crate) enum Admission {
@@ -69,21 +69,22 @@ impl Server {
         }
         if self.busy < self.workers {
             self.busy += 1;
-            m.busy.set(now, u64::from(self.busy));
-            m.in_system.add(now, 1);
+            m.levels.add(now, ACTIVE, 1);
             return Admission::Serve {
                 done_after: self.service.sample(&mut self.rng),
             };
         }
-        if self.capacity.is_some_and(|cap| self.queue.len() >= cap as usize) {
+        if self
+            .capacity
+            .is_some_and(|cap| self.queue.len() >= cap as usize)
+        {
             if counted {
                 m.drops += 1;
             }
             return Admission::Dropped;
         }
         self.queue.push_back(req);
-        m.queued.set(now, self.queue.len() as u64);
-        m.in_system.add(now, 1);
+        m.levels.add(now, WAITING, 1);
         Admission::Queued
     }
 
@@ -101,15 +102,14 @@ impl Server {
             m.completions += 1;
             m.latency.record(now - entered);
         }
-        m.in_system.add(now, -1);
         match self.queue.pop_front() {
             Some(next) => {
-                m.queued.set(now, self.queue.len() as u64);
+                m.levels.add(now, WAITING, -1);
                 Some((next, self.service.sample(&mut self.rng)))
             }
             None => {
                 self.busy -= 1;
-                m.busy.set(now, u64::from(self.busy));
+                m.levels.add(now, ACTIVE, -1);
                 None
             }
         }

@@ -11,7 +11,7 @@ use crate::result::{ComponentResult, RunResult, StopReason, WorkloadResult};
 use crate::sampler::{KeySampler, Sampler};
 use crate::server::{Admission, Server};
 use crate::spec::{ArrivalSpec, ComponentKind, Distribution, ModelSpec};
-use crate::station::StationMetrics;
+use crate::station::{ACTIVE, StationMetrics, WAITING};
 use crate::workload::{Pacing, Workload};
 
 /// Everything that happens in a run. Small and `Copy`: it names a request by
@@ -174,7 +174,9 @@ impl Simulation {
             components.push(match &c.kind {
                 ComponentKind::Server(s) => {
                     if s.workers == 0 {
-                        return Err(invalid(&c.name)("a server needs at least one worker".into()));
+                        return Err(invalid(&c.name)(
+                            "a server needs at least one worker".into(),
+                        ));
                     }
                     Component::Server(Server::new(
                         s.workers,
@@ -213,17 +215,19 @@ impl Simulation {
             let bad = invalid(&w.name);
             let pacing = match &w.arrival {
                 ArrivalSpec::Poisson { per_second } => {
-                    if !(*per_second > 0.0) {
+                    if per_second.is_nan() || *per_second <= 0.0 {
                         return Err(bad("the arrival rate must be positive".into()));
                     }
                     Pacing::RandomGaps {
-                        gaps: Sampler::new(&Distribution::Exponential { mean_ns: 1e9 / per_second })
-                            .map_err(&bad)?,
+                        gaps: Sampler::new(&Distribution::Exponential {
+                            mean_ns: 1e9 / per_second,
+                        })
+                        .map_err(&bad)?,
                         rng: stream(&w.name, "arrivals"),
                     }
                 }
                 ArrivalSpec::Constant { per_second } => {
-                    if !(*per_second > 0.0) {
+                    if per_second.is_nan() || *per_second <= 0.0 {
                         return Err(bad("the arrival rate must be positive".into()));
                     }
                     Pacing::Periodic {
@@ -283,7 +287,11 @@ impl Simulation {
     /// Runs to the end: arrivals during `[0, duration)`, then every request
     /// in flight drains. Returns the measurements, or an error if the system
     /// proved unstable.
-    pub fn run(mut self, limits: RunLimits, observer: &mut dyn Observer) -> Result<RunResult, RunError> {
+    pub fn run(
+        mut self,
+        limits: RunLimits,
+        observer: &mut dyn Observer,
+    ) -> Result<RunResult, RunError> {
         self.max_in_flight = limits.max_in_flight;
         self.start();
         let mut stop = StopReason::Drained;
@@ -291,8 +299,8 @@ impl Simulation {
         let mut next_check = PROGRESS_EVERY.min(max_events);
         while let Some(event) = self.sched.pop() {
             self.handle(event);
-            if let Some(err) = self.unstable.take() {
-                return Err(err);
+            if self.unstable.is_some() {
+                break;
             }
             let events = self.sched.events_delivered();
             if events >= next_check {
@@ -307,7 +315,10 @@ impl Simulation {
                 next_check = (events + PROGRESS_EVERY).min(max_events);
             }
         }
-        Ok(self.finish(stop))
+        match self.unstable.take() {
+            Some(err) => Err(err),
+            None => Ok(self.finish(stop)),
+        }
     }
 
     fn start(&mut self) {
@@ -315,7 +326,8 @@ impl Simulation {
             let workload = &mut self.workloads[w];
             if let Some(first) = workload.first_arrival() {
                 if first < self.window_end {
-                    self.sched.schedule_at(first, Event::OpenArrival { workload: w as u32 });
+                    self.sched
+                        .schedule_at(first, Event::OpenArrival { workload: w as u32 });
                 }
             }
             // Closed users start staggered by one think time, not all at once.
@@ -332,7 +344,8 @@ impl Simulation {
                 self.new_request(workload);
                 let next = self.workloads[workload as usize].next_arrival(self.sched.now());
                 if next < self.window_end {
-                    self.sched.schedule_at(next, Event::OpenArrival { workload });
+                    self.sched
+                        .schedule_at(next, Event::OpenArrival { workload });
                 }
             }
             Event::UserReady { workload } => self.new_request(workload),
@@ -355,7 +368,8 @@ impl Simulation {
         let timeout = w.timeout;
         let req = self.requests.insert(workload, now, key, counted);
         if let Some(after) = timeout {
-            self.requests[req].timeout = Some(self.sched.schedule_timer_in(after, Event::Timeout { req }));
+            self.requests[req].timeout =
+                Some(self.sched.schedule_timer_in(after, Event::Timeout { req }));
         }
         if self.requests.live() as u64 > self.max_in_flight {
             self.declare_unstable();
@@ -389,7 +403,8 @@ impl Simulation {
                 });
                 match server.arrive(now, req, counted) {
                     Admission::Serve { done_after } => {
-                        self.sched.schedule_in(done_after, Event::ServiceDone { server: to, req });
+                        self.sched
+                            .schedule_in(done_after, Event::ServiceDone { server: to, req });
                     }
                     Admission::Queued => {}
                     Admission::Dropped => {
@@ -402,7 +417,7 @@ impl Simulation {
                 if counted {
                     lb.metrics.arrivals += 1;
                 }
-                lb.metrics.in_system.add(now, 1);
+                lb.metrics.levels.add(now, ACTIVE, 1);
                 let (choice, backend) = lb.choose(r.key);
                 r.hops.push(Hop {
                     component: to,
@@ -420,7 +435,8 @@ impl Simulation {
         let (counted, entered) = (r.counted, r.hops.last().map_or(now, |h| h.entered));
         if let Component::Server(s) = &mut self.components[server.index()] {
             if let Some((next, after)) = s.finish(now, entered, counted) {
-                self.sched.schedule_in(after, Event::ServiceDone { server, req: next });
+                self.sched
+                    .schedule_in(after, Event::ServiceDone { server, req: next });
             }
         }
         self.respond(req);
@@ -435,7 +451,10 @@ impl Simulation {
         if self.network.zero {
             self.response_arrives(req);
         } else {
-            let delay = self.network.latency.sample(&mut self.network.rngs[hop.component.index()]);
+            let delay = self
+                .network
+                .latency
+                .sample(&mut self.network.rngs[hop.component.index()]);
             self.sched.schedule_in(delay, Event::Respond { req });
         }
     }
@@ -455,7 +474,7 @@ impl Simulation {
                 m.completions += 1;
                 m.latency.record(now - hop.entered);
             }
-            m.in_system.add(now, -1);
+            m.levels.add(now, ACTIVE, -1);
         }
         self.respond(req);
     }
@@ -586,10 +605,14 @@ impl Simulation {
                     arrivals: m.arrivals,
                     completions: m.completions,
                     drops: m.drops,
-                    utilization: if workers > 0 { m.busy.mean() / f64::from(workers) } else { 0.0 },
-                    mean_queue_length: m.queued.mean(),
-                    mean_in_system: m.in_system.mean(),
-                    peak_queue_length: m.queued.peak(),
+                    utilization: if workers > 0 {
+                        m.levels.mean(ACTIVE) / f64::from(workers)
+                    } else {
+                        0.0
+                    },
+                    mean_queue_length: m.levels.mean(WAITING),
+                    mean_in_system: m.mean_in_system(),
+                    peak_queue_length: m.levels.peak(WAITING),
                     latency: m.latency.clone(),
                     offered_load: *offered,
                 }

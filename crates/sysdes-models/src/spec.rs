@@ -201,7 +201,9 @@ impl Distribution {
     pub fn mean_ns(&self) -> f64 {
         match self {
             Distribution::Constant(d) => d.as_nanos() as f64,
-            Distribution::Exponential { mean_ns } | Distribution::Erlang { mean_ns, .. } => *mean_ns,
+            Distribution::Exponential { mean_ns } | Distribution::Erlang { mean_ns, .. } => {
+                *mean_ns
+            }
             Distribution::Uniform { low_ns, high_ns } => (low_ns + high_ns) / 2.0,
             Distribution::LogNormal { median_ns, sigma } => median_ns * (sigma * sigma / 2.0).exp(),
             Distribution::Pareto { scale_ns, shape } => {
@@ -229,7 +231,9 @@ impl ArrivalSpec {
     /// closed one, whose rate depends on the system.
     pub fn open_rate_per_second(&self) -> Option<f64> {
         match self {
-            ArrivalSpec::Poisson { per_second } | ArrivalSpec::Constant { per_second } => Some(*per_second),
+            ArrivalSpec::Poisson { per_second } | ArrivalSpec::Constant { per_second } => {
+                Some(*per_second)
+            }
             ArrivalSpec::Interarrival(d) => Some(1e9 / d.mean_ns()),
             ArrivalSpec::Closed { .. } => None,
         }

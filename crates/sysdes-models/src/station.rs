@@ -15,13 +15,16 @@ pub(crate) struct StationMetrics {
     /// Time from entering the component to leaving it (queue + service,
     /// or, for a load balancer, the round trip through it).
     pub(crate) latency: LatencyHistogram,
-    /// Requests inside the component (waiting or being served).
-    pub(crate) in_system: TimeAverage,
-    /// Requests waiting, not yet in service.
-    pub(crate) queued: TimeAverage,
-    /// Busy workers.
-    pub(crate) busy: TimeAverage,
+    /// Levels `[ACTIVE, WAITING]`: requests being served (busy workers; for a
+    /// load balancer, requests outstanding through it) and requests waiting.
+    /// The number inside is their sum.
+    pub(crate) levels: TimeAverage<2>,
 }
+
+/// Index of the level of requests in service (or outstanding) in [`StationMetrics::levels`].
+pub(crate) const ACTIVE: usize = 0;
+/// Index of the level of waiting requests in [`StationMetrics::levels`].
+pub(crate) const WAITING: usize = 1;
 
 impl StationMetrics {
     pub(crate) fn new(window_start: SimTime, window_end: SimTime) -> Self {
@@ -30,9 +33,12 @@ impl StationMetrics {
             completions: 0,
             drops: 0,
             latency: LatencyHistogram::new(),
-            in_system: TimeAverage::new(window_start, window_end),
-            queued: TimeAverage::new(window_start, window_end),
-            busy: TimeAverage::new(window_start, window_end),
+            levels: TimeAverage::new(window_start, window_end),
         }
+    }
+
+    /// Time-average number inside (waiting or active) over the window.
+    pub(crate) fn mean_in_system(&self) -> f64 {
+        self.levels.mean(ACTIVE) + self.levels.mean(WAITING)
     }
 }

@@ -13,7 +13,11 @@ pub(crate) enum Pacing {
     /// Open loop, the k-th arrival at `round(k * period)`: exact, no drift.
     Periodic { period_ns: f64, sent: u64 },
     /// Closed loop: each user thinks, sends, waits for the response.
-    Closed { users: u32, think: Sampler, rng: RngStream },
+    Closed {
+        users: u32,
+        think: Sampler,
+        rng: RngStream,
+    },
 }
 
 /// A workload's state and the client-side measurements of its requests.

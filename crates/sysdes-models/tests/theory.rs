@@ -11,7 +11,12 @@ use sysdes_models::*;
 
 const MS: f64 = 1e6; // nanoseconds per millisecond
 
-fn server(name: &str, workers: u32, service_time: Distribution, queue_capacity: Option<u32>) -> ComponentSpec {
+fn server(
+    name: &str,
+    workers: u32,
+    service_time: Distribution,
+    queue_capacity: Option<u32>,
+) -> ComponentSpec {
     ComponentSpec {
         name: name.into(),
         kind: ComponentKind::Server(ServerSpec {
@@ -36,7 +41,11 @@ fn open(per_second: f64) -> WorkloadSpec {
     }
 }
 
-fn spec(duration_s: u64, workloads: Vec<WorkloadSpec>, components: Vec<ComponentSpec>) -> ModelSpec {
+fn spec(
+    duration_s: u64,
+    workloads: Vec<WorkloadSpec>,
+    components: Vec<ComponentSpec>,
+) -> ModelSpec {
     ModelSpec {
         name: "theory".into(),
         seed: 42,
@@ -55,7 +64,11 @@ fn run(spec: &ModelSpec) -> RunResult {
         .expect("valid spec")
         .run(RunLimits::default(), &mut NoObserver)
         .expect("stable run");
-    assert!(result.requests.balances(), "accounting: {:?}", result.requests);
+    assert!(
+        result.requests.balances(),
+        "accounting: {:?}",
+        result.requests
+    );
     assert_eq!(result.stop, StopReason::Drained);
     result
 }
@@ -64,13 +77,25 @@ fn run(spec: &ModelSpec) -> RunResult {
 #[track_caller]
 fn close(what: &str, got: f64, expected: f64, tol: f64) {
     let err = (got / expected - 1.0).abs();
-    println!("{what}: got {got:.5}, theory {expected:.5}, error {:.3} % (tolerance {:.1} %)", err * 100.0, tol * 100.0);
-    assert!(err <= tol, "{what}: got {got}, expected {expected} (error {:.2} % > {:.1} %)", err * 100.0, tol * 100.0);
+    println!(
+        "{what}: got {got:.5}, theory {expected:.5}, error {:.3} % (tolerance {:.1} %)",
+        err * 100.0,
+        tol * 100.0
+    );
+    assert!(
+        err <= tol,
+        "{what}: got {got}, expected {expected} (error {:.2} % > {:.1} %)",
+        err * 100.0,
+        tol * 100.0
+    );
 }
 
 /// Mean and p99 of end-to-end latency, in mean service times (ms here).
 fn mean_p99(r: &RunResult) -> (f64, f64) {
-    (r.latency.mean_ns() / MS, r.latency.quantile_ns(0.99) as f64 / MS)
+    (
+        r.latency.mean_ns() / MS,
+        r.latency.quantile_ns(0.99) as f64 / MS,
+    )
 }
 
 /// M/M/1: sojourn T ~ Exp(mu - lambda), so E[T] = 1/(mu - lambda) and
@@ -78,18 +103,31 @@ fn mean_p99(r: &RunResult) -> (f64, f64) {
 #[test]
 fn mm1_mean_and_p99() {
     // rho 0.5: mean 2, p99 9.210; tolerance 1 % / 2 %.
-    let r = run(&spec(2_000, vec![open(500.0)], vec![server("s", 1, exp_ms(1.0), None)]));
+    let r = run(&spec(
+        2_000,
+        vec![open(500.0)],
+        vec![server("s", 1, exp_ms(1.0), None)],
+    ));
     let (mean, p99) = mean_p99(&r);
     close("M/M/1 rho 0.5 mean", mean, 2.0, 0.01);
     close("M/M/1 rho 0.5 p99", p99, -(0.01f64.ln()) / 0.5, 0.02);
 
     // rho 0.9: mean 10, p99 46.05; tolerance 6 % / 12 %.
-    let r = run(&spec(1_200, vec![open(900.0)], vec![server("s", 1, exp_ms(1.0), None)]));
+    let r = run(&spec(
+        1_200,
+        vec![open(900.0)],
+        vec![server("s", 1, exp_ms(1.0), None)],
+    ));
     let (mean, p99) = mean_p99(&r);
     close("M/M/1 rho 0.9 mean", mean, 10.0, 0.06);
     close("M/M/1 rho 0.9 p99", p99, -(0.01f64.ln()) / 0.1, 0.12);
     // Utilization law: U = lambda / mu.
-    close("M/M/1 rho 0.9 utilization", r.components[0].utilization, 0.9, 0.01);
+    close(
+        "M/M/1 rho 0.9 utilization",
+        r.components[0].utilization,
+        0.9,
+        0.01,
+    );
 }
 
 /// Erlang C probability of waiting for c servers at offered load a.
@@ -113,13 +151,22 @@ fn erlang_c(c: u32, a: f64) -> f64 {
 fn mmc_erlang_c() {
     let c = erlang_c(4, 3.2);
     assert!((c - 0.59643).abs() < 1e-5, "Erlang C formula itself: {c}");
-    let r = run(&spec(300, vec![open(3200.0)], vec![server("s", 4, exp_ms(1.0), None)]));
+    let r = run(&spec(
+        300,
+        vec![open(3200.0)],
+        vec![server("s", 4, exp_ms(1.0), None)],
+    ));
     let (mean, p99) = mean_p99(&r);
     // Tolerance 2.5 % / 4 %.
     close("M/M/4 mean T", mean, c / (4.0 - 3.2) + 1.0, 0.025);
     close("M/M/4 p99 T", p99, 6.893, 0.04);
     // Lq = lambda Wq = lambda C / (c mu - lambda) (per ms: 3.2 * C / 0.8).
-    close("M/M/4 mean queue length", r.components[0].mean_queue_length, 3.2 * c / 0.8, 0.04);
+    close(
+        "M/M/4 mean queue length",
+        r.components[0].mean_queue_length,
+        3.2 * c / 0.8,
+        0.04,
+    );
 }
 
 /// M/D/1, Pollaczek-Khinchine: W_q = rho / (2 mu (1 - rho)); rho 0.8 gives
@@ -127,7 +174,11 @@ fn mmc_erlang_c() {
 #[test]
 fn md1_pollaczek_khinchine() {
     let constant = Distribution::Constant(SimDuration::from_millis(1));
-    let r = run(&spec(1_300, vec![open(800.0)], vec![server("s", 1, constant, None)]));
+    let r = run(&spec(
+        1_300,
+        vec![open(800.0)],
+        vec![server("s", 1, constant, None)],
+    ));
     let (mean, p99) = mean_p99(&r);
     close("M/D/1 mean T", mean, 3.0, 0.02);
     close("M/D/1 p99 T", p99, 11.356, 0.03);
@@ -144,8 +195,17 @@ fn mg1_lognormal_service() {
         sigma,
     };
     assert!((service.mean_ns() / MS - 1.0).abs() < 1e-12);
-    let r = run(&spec(1_300, vec![open(800.0)], vec![server("s", 1, service, None)]));
-    close("M/G/1 mean T", mean_p99(&r).0, 1.0 + 0.8 * 5.0 / (2.0 * 0.2), 0.06);
+    let r = run(&spec(
+        1_300,
+        vec![open(800.0)],
+        vec![server("s", 1, service, None)],
+    ));
+    close(
+        "M/G/1 mean T",
+        mean_p99(&r).0,
+        1.0 + 0.8 * 5.0 / (2.0 * 0.2),
+        0.06,
+    );
 }
 
 /// Erlang B (M/M/c/c): B(0) = 1, B(k) = a B(k-1) / (k + a B(k-1));
@@ -154,10 +214,22 @@ fn mg1_lognormal_service() {
 fn erlang_b_loss_system() {
     let b = (1..=10).fold(1.0, |b, k| 7.0 * b / (f64::from(k) + 7.0 * b));
     assert!((b - 0.078741).abs() < 1e-6);
-    let r = run(&spec(150, vec![open(7000.0)], vec![server("s", 10, exp_ms(1.0), Some(0))]));
+    let r = run(&spec(
+        150,
+        vec![open(7000.0)],
+        vec![server("s", 10, exp_ms(1.0), Some(0))],
+    ));
     let s = &r.components[0];
-    close("Erlang B blocking", s.drops as f64 / s.arrivals as f64, b, 0.03);
-    assert_eq!(r.requests.dropped, s.drops, "drops reach the client as dropped");
+    close(
+        "Erlang B blocking",
+        s.drops as f64 / s.arrivals as f64,
+        b,
+        0.03,
+    );
+    assert_eq!(
+        r.requests.dropped, s.drops,
+        "drops reach the client as dropped"
+    );
 }
 
 /// M/M/1/K: P_block = (1 - rho) rho^K / (1 - rho^{K+1}); K 10 (one in
@@ -166,9 +238,18 @@ fn erlang_b_loss_system() {
 fn mm1k_blocking() {
     let rho: f64 = 0.9;
     let p = (1.0 - rho) * rho.powi(10) / (1.0 - rho.powi(11));
-    let r = run(&spec(1_200, vec![open(900.0)], vec![server("s", 1, exp_ms(1.0), Some(9))]));
+    let r = run(&spec(
+        1_200,
+        vec![open(900.0)],
+        vec![server("s", 1, exp_ms(1.0), Some(9))],
+    ));
     let s = &r.components[0];
-    close("M/M/1/10 blocking", s.drops as f64 / s.arrivals as f64, p, 0.03);
+    close(
+        "M/M/1/10 blocking",
+        s.drops as f64 / s.arrivals as f64,
+        p,
+        0.03,
+    );
 }
 
 /// Little's law, L = lambda W, per component and end to end, on one run:
@@ -189,8 +270,24 @@ fn littles_law_per_component_and_end_to_end() {
         vec![
             lb,
             server("a", 1, exp_ms(1.0), None),
-            server("b", 2, Distribution::Uniform { low_ns: 0.5 * MS, high_ns: 2.5 * MS }, None),
-            server("c", 1, Distribution::Erlang { k: 2, mean_ns: 0.8 * MS }, None),
+            server(
+                "b",
+                2,
+                Distribution::Uniform {
+                    low_ns: 0.5 * MS,
+                    high_ns: 2.5 * MS,
+                },
+                None,
+            ),
+            server(
+                "c",
+                1,
+                Distribution::Erlang {
+                    k: 2,
+                    mean_ns: 0.8 * MS,
+                },
+                None,
+            ),
         ],
     );
     s.network.latency = Distribution::Exponential { mean_ns: 0.2 * MS };
@@ -199,12 +296,22 @@ fn littles_law_per_component_and_end_to_end() {
     for c in &r.components {
         let lambda = c.throughput_rps(window);
         let w = c.latency.mean_ns() / 1e9;
-        close(&format!("Little's law at {}", c.name), c.mean_in_system, lambda * w, 0.005);
+        close(
+            &format!("Little's law at {}", c.name),
+            c.mean_in_system,
+            lambda * w,
+            0.005,
+        );
     }
     // End to end: the balancer's round trip excludes only the first and last
     // network hop; the client sees both, each 0.2 ms on average.
     let e2e = r.latency.mean_ns() / MS;
-    close("end-to-end = balancer round trip + 2 hops", e2e, r.components[0].latency.mean_ns() / MS + 0.4, 0.005);
+    close(
+        "end-to-end = balancer round trip + 2 hops",
+        e2e,
+        r.components[0].latency.mean_ns() / MS + 0.4,
+        0.005,
+    );
 }
 
 /// Exact Mean Value Analysis for a closed network of single-server FIFO
@@ -235,10 +342,19 @@ fn closed_loop_matches_mva() {
         },
         ..open(1.0)
     };
-    let r = run(&spec(1_000, vec![workload], vec![server("s", 1, exp_ms(1.0), None)]));
+    let r = run(&spec(
+        1_000,
+        vec![workload],
+        vec![server("s", 1, exp_ms(1.0), None)],
+    ));
     let (x, resp) = mva(&[0.001], 0.010, users);
     close("closed loop throughput", r.throughput_rps(), x, 0.02);
-    close("closed loop response time", r.latency.mean_ns() / 1e9, resp, 0.02);
+    close(
+        "closed loop response time",
+        r.latency.mean_ns() / 1e9,
+        resp,
+        0.02,
+    );
     // Response time law: R = N/X - Z, on the measured figures.
     let law = f64::from(users) / r.throughput_rps() - 0.010;
     close("response time law", r.latency.mean_ns() / 1e9, law, 0.02);
@@ -267,11 +383,25 @@ fn closed_loop_with_random_routing_matches_mva() {
     let r = run(&spec(
         1_000,
         vec![workload],
-        vec![lb, server("fast", 1, exp_ms(1.0), None), server("slow", 1, exp_ms(2.0), None)],
+        vec![
+            lb,
+            server("fast", 1, exp_ms(1.0), None),
+            server("slow", 1, exp_ms(2.0), None),
+        ],
     ));
     let (x, resp) = mva(&[0.5 * 0.001, 0.5 * 0.002], 0.005, users);
-    close("closed random-routing throughput", r.throughput_rps(), x, 0.02);
-    close("closed random-routing response", r.latency.mean_ns() / 1e9, resp, 0.02);
+    close(
+        "closed random-routing throughput",
+        r.throughput_rps(),
+        x,
+        0.02,
+    );
+    close(
+        "closed random-routing response",
+        r.latency.mean_ns() / 1e9,
+        resp,
+        0.02,
+    );
 }
 
 /// Load balancing over n = 100 M/M/1 servers at rho 0.9 (validation.md):
@@ -296,7 +426,12 @@ fn load_balancer_policy_order() {
     let round_robin = mean_for(LbPolicy::RoundRobin);
     let p2c = mean_for(LbPolicy::PowerOfTwo);
     let jsq = mean_for(LbPolicy::LeastOutstanding);
-    close("random (each server M/M/1 at rho 0.9, 6 %)", random, 10.0, 0.06);
+    close(
+        "random (each server M/M/1 at rho 0.9, 6 %)",
+        random,
+        10.0,
+        0.06,
+    );
     close("round robin", round_robin, 5.227, 0.04);
     close("power of two", p2c, 2.673, 0.04);
     close("least outstanding (JSQ)", jsq, 1.068, 0.03);

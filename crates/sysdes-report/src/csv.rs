@@ -13,13 +13,40 @@ pub fn to_csv(result: &RunResult) -> String {
     let window = result.window_s();
     let mut out = String::from(HEADER);
     out.push('\n');
-    row(&mut out, "system", &result.scenario, "", Some(&result.requests), result.throughput_rps(), None, &result.latency);
+    row(
+        &mut out,
+        "system",
+        &result.scenario,
+        "",
+        Some(&result.requests),
+        result.throughput_rps(),
+        None,
+        &result.latency,
+    );
     for w in &result.workloads {
-        row(&mut out, "workload", &w.name, "", Some(&w.requests), w.throughput_rps(window), None, &w.latency);
+        row(
+            &mut out,
+            "workload",
+            &w.name,
+            "",
+            Some(&w.requests),
+            w.throughput_rps(window),
+            None,
+            &w.latency,
+        );
     }
     for c in &result.components {
         let station = (c.workers > 0).then_some((c.utilization, c.mean_queue_length));
-        row(&mut out, "component", &c.name, c.kind, None, c.throughput_rps(window), station, &c.latency);
+        row(
+            &mut out,
+            "component",
+            &c.name,
+            c.kind,
+            None,
+            c.throughput_rps(window),
+            station,
+            &c.latency,
+        );
     }
     out
 }
@@ -38,7 +65,11 @@ fn row(
     let _ = write!(out, "{scope},{},{kind},", quote(name));
     match requests {
         Some(r) => {
-            let _ = write!(out, "{},{},{},{},{},", r.generated, r.completed, r.failed, r.timed_out, r.dropped);
+            let _ = write!(
+                out,
+                "{},{},{},{},{},",
+                r.generated, r.completed, r.failed, r.timed_out, r.dropped
+            );
         }
         None => out.push_str(",,,,,"),
     }
@@ -50,7 +81,11 @@ fn row(
         None => out.push_str(",,"),
     }
     let s = latency.summary();
-    let _ = writeln!(out, "{},{},{},{},{},{}", s.mean_ms, s.p50_ms, s.p90_ms, s.p99_ms, s.p999_ms, s.max_ms);
+    let _ = writeln!(
+        out,
+        "{},{},{},{},{},{}",
+        s.mean_ms, s.p50_ms, s.p90_ms, s.p99_ms, s.p999_ms, s.max_ms
+    );
 }
 
 /// Quotes a field if it holds a comma, quote or newline (RFC 4180).

@@ -35,13 +35,31 @@ pub fn to_table(result: &RunResult, info: RunInfo) -> String {
     out.push('\n');
 
     let window = result.window_s();
-    let mut rows = vec![latency_row("end to end", "", result.throughput_rps(), &result.latency)];
+    let mut rows = vec![latency_row(
+        "end to end",
+        "",
+        result.throughput_rps(),
+        &result.latency,
+    )];
     for w in &result.workloads {
-        rows.push(latency_row(&format!("workload {}", w.name), "", w.throughput_rps(window), &w.latency));
+        rows.push(latency_row(
+            &format!("workload {}", w.name),
+            "",
+            w.throughput_rps(window),
+            &w.latency,
+        ));
     }
     for c in &result.components {
-        let util = if c.workers > 0 { format!("{:.1} %", c.utilization * 100.0) } else { "-".into() };
-        let queue = if c.workers > 0 { format!("{:.2}", c.mean_queue_length) } else { "-".into() };
+        let util = if c.workers > 0 {
+            format!("{:.1} %", c.utilization * 100.0)
+        } else {
+            "-".into()
+        };
+        let queue = if c.workers > 0 {
+            format!("{:.2}", c.mean_queue_length)
+        } else {
+            "-".into()
+        };
         let mut row = latency_row(&c.name, c.kind, c.throughput_rps(window), &c.latency);
         row.splice(2..2, [util, queue]);
         rows.push(row);
@@ -51,7 +69,8 @@ pub fn to_table(result: &RunResult, info: RunInfo) -> String {
         row.splice(2..2, [String::new(), String::new()]);
     }
     let header: Vec<String> = [
-        "", "type", "util", "queue", "req/s", "mean ms", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms",
+        "", "type", "util", "queue", "req/s", "mean ms", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms",
+        "max ms",
     ]
     .iter()
     .map(|s| s.to_string())

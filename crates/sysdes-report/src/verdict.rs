@@ -14,8 +14,12 @@ pub fn verdict(result: &RunResult) -> String {
     let mut parts = Vec::new();
     match result.stop {
         StopReason::Drained => {}
-        StopReason::EventLimit => parts.push("The run hit its event limit: results are partial.".to_string()),
-        StopReason::Interrupted => parts.push("The run was stopped early: results are partial.".to_string()),
+        StopReason::EventLimit => {
+            parts.push("The run hit its event limit: results are partial.".to_string())
+        }
+        StopReason::Interrupted => {
+            parts.push("The run was stopped early: results are partial.".to_string())
+        }
     }
     let busiest = result
         .components
@@ -42,10 +46,18 @@ pub fn verdict(result: &RunResult) -> String {
     let r = &result.requests;
     let share = |n: u64| 100.0 * n as f64 / r.generated.max(1) as f64;
     if r.dropped > 0 {
-        parts.push(format!("{} requests ({:.2} %) were dropped at full queues.", thousands(r.dropped), share(r.dropped)));
+        parts.push(format!(
+            "{} requests ({:.2} %) were dropped at full queues.",
+            thousands(r.dropped),
+            share(r.dropped)
+        ));
     }
     if r.timed_out > 0 {
-        parts.push(format!("{} requests ({:.2} %) timed out.", thousands(r.timed_out), share(r.timed_out)));
+        parts.push(format!(
+            "{} requests ({:.2} %) timed out.",
+            thousands(r.timed_out),
+            share(r.timed_out)
+        ));
     }
     parts.join(" ")
 }

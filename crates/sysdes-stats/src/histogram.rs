@@ -133,7 +133,10 @@ mod tests {
         }
         let p99 = h.quantile_ns(0.99) as f64;
         assert!((p99 / 99_000_000.0 - 1.0).abs() < 1e-3, "p99 {p99}");
-        assert!((h.mean_ns() - 50_000_500.0).abs() < 1e-6, "the mean is exact");
+        assert!(
+            (h.mean_ns() - 50_000_500.0).abs() < 1e-6,
+            "the mean is exact"
+        );
         assert_eq!(h.count(), 100_000);
         let s = h.summary();
         assert!((s.p50_ms - 50.0).abs() / 50.0 < 1e-3);
