@@ -1,5 +1,7 @@
 //! The clock, the pending-event set and cancellable timers, together.
 
+use std::num::NonZeroU32;
+
 use crate::{EventQueue, SimDuration, SimTime};
 
 /// A handle to a cancellable event, returned by [`Scheduler::schedule_timer_at`].
@@ -9,7 +11,8 @@ use crate::{EventQueue, SimDuration, SimTime};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TimerId {
     slot: u32,
-    generation: u32,
+    /// Never zero, so `Option<TimerId>` is as small as `TimerId`.
+    generation: NonZeroU32,
 }
 
 /// What the queue stores: the event and, for timers, the handle that must
@@ -33,18 +36,18 @@ pub struct Scheduler<E> {
     queue: EventQueue<Pending<E>>,
     /// Current generation of each timer slot; an entry is live only if its
     /// generation matches.
-    generations: Vec<u32>,
+    generations: Vec<NonZeroU32>,
     free_slots: Vec<u32>,
     delivered: u64,
 }
 
-impl<E> Default for Scheduler<E> {
+impl<E: Copy> Default for Scheduler<E> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<E> Scheduler<E> {
+impl<E: Copy> Scheduler<E> {
     /// A scheduler at time zero with nothing pending.
     pub fn new() -> Self {
         Scheduler {
@@ -80,7 +83,7 @@ impl<E> Scheduler<E> {
 
     /// Schedules `event` at `time`. A time in the past is treated as now: the
     /// clock never runs backwards.
-    #[inline]
+    #[inline(always)]
     pub fn schedule_at(&mut self, time: SimTime, event: E) {
         debug_assert!(time >= self.now, "event scheduled in the past");
         self.queue
@@ -88,7 +91,7 @@ impl<E> Scheduler<E> {
     }
 
     /// Schedules `event` after `delay`.
-    #[inline]
+    #[inline(always)]
     pub fn schedule_in(&mut self, delay: SimDuration, event: E) {
         self.queue
             .push(self.now + delay, Pending { timer: None, event });
@@ -99,7 +102,7 @@ impl<E> Scheduler<E> {
         let slot = match self.free_slots.pop() {
             Some(slot) => slot,
             None => {
-                self.generations.push(0);
+                self.generations.push(NonZeroU32::MIN);
                 u32::try_from(self.generations.len() - 1).expect("more than 2^32 live timers")
             }
         };
@@ -134,7 +137,8 @@ impl<E> Scheduler<E> {
         if *generation != timer.generation {
             return false;
         }
-        *generation = generation.wrapping_add(1);
+        // Wraps after 2^32 - 1 reuses of one slot, skipping zero.
+        *generation = generation.checked_add(1).unwrap_or(NonZeroU32::MIN);
         self.free_slots.push(timer.slot);
         true
     }

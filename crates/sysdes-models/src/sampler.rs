@@ -68,38 +68,48 @@ impl Sampler {
         })
     }
 
-    /// Draws one duration, rounded to the nearest nanosecond.
-    #[inline]
+    /// Draws one duration, rounded to the nearest nanosecond. The common
+    /// cases (constant, exponential) are inlined into the caller.
+    #[inline(always)]
     pub(crate) fn sample(&self, rng: &mut RngStream) -> SimDuration {
-        let ns = match self {
-            Sampler::Constant(d) => return *d,
-            Sampler::Exponential(d) => d.sample(rng),
-            Sampler::Uniform(d) => d.sample(rng),
-            Sampler::LogNormal(d) => d.sample(rng),
-            Sampler::Pareto(d) => d.sample(rng),
-            Sampler::Gamma(d) => d.sample(rng),
+        match self {
+            Sampler::Constant(d) => *d,
+            Sampler::Exponential(d) => to_duration(d.sample(rng)),
+            other => other.sample_other(rng),
+        }
+    }
+
+    #[inline(never)]
+    fn sample_other(&self, rng: &mut RngStream) -> SimDuration {
+        match self {
+            Sampler::Constant(d) => *d,
+            Sampler::Exponential(d) => to_duration(d.sample(rng)),
+            Sampler::Uniform(d) => to_duration(d.sample(rng)),
+            Sampler::LogNormal(d) => to_duration(d.sample(rng)),
+            Sampler::Pareto(d) => to_duration(d.sample(rng)),
+            Sampler::Gamma(d) => to_duration(d.sample(rng)),
             Sampler::Mixture(parts) => {
                 let u: f64 = rng.random();
-                let part = parts
-                    .iter()
-                    .find(|(c, _)| u < *c)
-                    .or(parts.last())
-                    .map(|(_, s)| s);
-                return match part {
-                    Some(s) => s.sample(rng),
+                match parts.iter().find(|(c, _)| u < *c).or(parts.last()) {
+                    Some((_, s)) => s.sample(rng),
                     None => SimDuration::ZERO,
-                };
+                }
             }
-        };
-        // Round half up without libm's out-of-line `round` (7 % of an M/M/1
-        // run); `as` saturates, so negative or NaN draws become 0.
-        SimDuration::from_nanos((ns + 0.5) as u64)
+        }
     }
 
     /// Whether every draw is zero.
     pub(crate) fn is_zero(&self) -> bool {
         matches!(self, Sampler::Constant(d) if d.as_nanos() == 0)
     }
+}
+
+/// Rounds a draw in nanoseconds to a duration, half up, without libm's
+/// out-of-line `round` (7 % of an M/M/1 run); `as` saturates, so negative or
+/// NaN draws become 0.
+#[inline(always)]
+fn to_duration(ns: f64) -> SimDuration {
+    SimDuration::from_nanos((ns + 0.5) as u64)
 }
 
 /// Draws request keys.
