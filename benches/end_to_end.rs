@@ -7,7 +7,7 @@ use std::collections::BinaryHeap;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rand_distr::{Distribution as _, Exp};
-use sysdes_kernel::{ComponentId, SimDuration, derive_stream};
+use sysdes_kernel::{SimDuration, derive_stream};
 use sysdes_models::*;
 use sysdes_stats::LatencyHistogram;
 
@@ -16,30 +16,12 @@ const REQUESTS: u64 = 100_000;
 
 fn mm1_spec(requests: u64) -> ModelSpec {
     // lambda = 900/s, so `requests` arrivals take requests / 900 seconds.
-    ModelSpec {
-        name: "mm1".into(),
-        seed: 1,
-        duration: SimDuration::from_nanos(requests * 1_000_000_000 / 900),
-        warmup: SimDuration::ZERO,
-        network: NetworkSpec {
-            latency: Distribution::Constant(SimDuration::ZERO),
-        },
-        workloads: vec![WorkloadSpec {
-            name: "users".into(),
-            target: ComponentId(0),
-            arrival: ArrivalSpec::Poisson { per_second: 900.0 },
-            keys: KeySpec::Unique,
-            timeout: None,
-        }],
-        components: vec![ComponentSpec {
-            name: "server".into(),
-            kind: ComponentKind::Server(ServerSpec {
-                workers: 1,
-                service_time: Distribution::Exponential { mean_ns: 1e6 },
-                queue_capacity: None,
-            }),
-        }],
-    }
+    ModelSpec::single_server(
+        900.0,
+        1,
+        Distribution::Exponential { mean_ns: 1e6 },
+        SimDuration::from_nanos(requests * 1_000_000_000 / 900),
+    )
 }
 
 /// The yardstick: the least a simulator of M/M/1 must do per request.

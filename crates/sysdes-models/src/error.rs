@@ -29,7 +29,7 @@ pub enum BuildError {
 pub enum RunError {
     /// Requests piled up past the in-flight limit: the system is overloaded.
     #[error(
-        "unstable system: `{component}` is saturated ({detail}); {in_flight} requests were in flight at t = {at_s:.3}s, over the limit of {limit}. \
+        "unstable system: `{component}` is saturated: {detail}. {in_flight} requests were in flight at t = {at_s:.3} s, over the limit of {limit}. \
          Lower the arrival rate, add workers or replicas, or shorten the service time."
     )]
     Unstable {

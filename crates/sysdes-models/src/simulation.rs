@@ -96,32 +96,17 @@ struct Network {
 /// An assembled system, ready to run once.
 ///
 /// ```
-/// use sysdes_kernel::{ComponentId, SimDuration};
+/// use sysdes_kernel::SimDuration;
 /// use sysdes_models::*;
 ///
 /// // M/M/1 at load 0.5: mean time in system 2 s.
-/// let spec = ModelSpec {
-///     name: "mm1".into(),
-///     seed: 1,
-///     duration: SimDuration::from_secs(20_000),
-///     warmup: SimDuration::from_secs(100),
-///     network: NetworkSpec { latency: Distribution::Constant(SimDuration::ZERO) },
-///     workloads: vec![WorkloadSpec {
-///         name: "users".into(),
-///         target: ComponentId(0),
-///         arrival: ArrivalSpec::Poisson { per_second: 0.5 },
-///         keys: KeySpec::Unique,
-///         timeout: None,
-///     }],
-///     components: vec![ComponentSpec {
-///         name: "server".into(),
-///         kind: ComponentKind::Server(ServerSpec {
-///             workers: 1,
-///             service_time: Distribution::Exponential { mean_ns: 1e9 },
-///             queue_capacity: None,
-///         }),
-///     }],
-/// };
+/// let mut spec = ModelSpec::single_server(
+///     0.5,
+///     1,
+///     Distribution::Exponential { mean_ns: 1e9 },
+///     SimDuration::from_secs(20_000),
+/// );
+/// spec.warmup = SimDuration::from_secs(100);
 /// let result = Simulation::new(&spec)?.run(RunLimits::default(), &mut NoObserver)?;
 /// let mean_s = result.latency.mean_ns() / 1e9;
 /// assert!((mean_s - 2.0).abs() < 0.15, "mean {mean_s}");
@@ -544,9 +529,10 @@ impl Simulation {
                 let name = self.spec.components[i].name.clone();
                 let detail = match self.offered[i] {
                     Some(load) if load.is_finite() => format!(
-                        "offered load {:.2} of its capacity of {} worker(s); {} requests queued",
+                        "offered load {:.2} times its capacity of {} worker{}; {} requests queued",
                         load,
                         s.workers(),
+                        if s.workers() == 1 { "" } else { "s" },
                         s.queue_len()
                     ),
                     _ => format!("{} requests queued", s.queue_len()),

@@ -249,3 +249,41 @@ impl ModelSpec {
             .map(|i| ComponentId(i as u32))
     }
 }
+
+impl ModelSpec {
+    /// The simplest system: one open Poisson workload `users` at
+    /// `per_second` into one server `server` with `workers` and
+    /// `service_time`, no warm-up, no network delay, seed 1. Used by the
+    /// docs, tests and benchmarks; adjust fields afterwards as needed.
+    pub fn single_server(
+        per_second: f64,
+        workers: u32,
+        service_time: Distribution,
+        duration: SimDuration,
+    ) -> ModelSpec {
+        ModelSpec {
+            name: "single-server".into(),
+            seed: 1,
+            duration,
+            warmup: SimDuration::ZERO,
+            network: NetworkSpec {
+                latency: Distribution::Constant(SimDuration::ZERO),
+            },
+            workloads: vec![WorkloadSpec {
+                name: "users".into(),
+                target: ComponentId(0),
+                arrival: ArrivalSpec::Poisson { per_second },
+                keys: KeySpec::Unique,
+                timeout: None,
+            }],
+            components: vec![ComponentSpec {
+                name: "server".into(),
+                kind: ComponentKind::Server(ServerSpec {
+                    workers,
+                    service_time,
+                    queue_capacity: None,
+                }),
+            }],
+        }
+    }
+}
