@@ -64,7 +64,8 @@ struct RunArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
-    /// Also write result.json, summary.csv and report.txt into this directory.
+    /// Also write result.json, summary.csv, series.csv, latency_cdf.csv,
+    /// report.txt and scenario.yaml into this directory.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Stop after this many events (the run then exits with status 1).
@@ -222,6 +223,8 @@ fn write_outputs(
             format!("{:#}\n", sysdes_report::to_json(result, info)),
         ),
         ("summary.csv", sysdes_report::to_csv(result)),
+        ("series.csv", sysdes_report::series_csv(result)),
+        ("latency_cdf.csv", sysdes_report::latency_cdf_csv(result)),
         ("report.txt", sysdes_report::to_table(result, info)),
         ("scenario.yaml", scenario.source.clone()),
     ];

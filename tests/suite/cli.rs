@@ -240,7 +240,14 @@ fn csv_and_out_dir() {
         dir.to_str().expect("utf-8"),
     ]);
     assert!(out.status.success());
-    for name in ["result.json", "summary.csv", "report.txt", "scenario.yaml"] {
+    for name in [
+        "result.json",
+        "summary.csv",
+        "series.csv",
+        "latency_cdf.csv",
+        "report.txt",
+        "scenario.yaml",
+    ] {
         assert!(dir.join(name).is_file(), "{name} written");
     }
     let json: serde_json::Value =

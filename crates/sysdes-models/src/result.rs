@@ -2,6 +2,8 @@
 
 use sysdes_stats::{LatencyHistogram, RequestCounts};
 
+use crate::Series;
+
 /// Why a run ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StopReason {
@@ -41,6 +43,8 @@ pub struct RunResult {
     pub workloads: Vec<WorkloadResult>,
     /// Per component, in file order.
     pub components: Vec<ComponentResult>,
+    /// End-to-end figures per interval of simulated time, warm-up included.
+    pub series: Series,
 }
 
 /// One workload's results.

@@ -9,6 +9,7 @@ use crate::load_balancer::LoadBalancer;
 use crate::request::{Hop, Outcome, RequestId, RequestSlab};
 use crate::result::{ComponentResult, RunResult, StopReason, WorkloadResult};
 use crate::sampler::{KeySampler, Sampler};
+use crate::series::SeriesRecorder;
 use crate::server::{Admission, Server};
 use crate::spec::{ArrivalSpec, ComponentKind, Distribution, ModelSpec};
 use crate::station::{ACTIVE, StationMetrics, WAITING};
@@ -30,6 +31,8 @@ enum Event {
     Respond { req: RequestId },
     /// A client gives up waiting.
     Timeout { req: RequestId },
+    /// The end of a time-series interval.
+    SeriesTick,
 }
 
 /// A component's state, matched exhaustively in the loop (no dynamic dispatch).
@@ -125,6 +128,7 @@ pub struct Simulation {
     offered: Vec<Option<f64>>,
     unstable: Option<RunError>,
     max_in_flight: u64,
+    series: SeriesRecorder,
 }
 
 fn invalid(component: &str) -> impl Fn(String) -> BuildError + '_ {
@@ -266,6 +270,7 @@ impl Simulation {
             window_end,
             unstable: None,
             max_in_flight: 0,
+            series: SeriesRecorder::new(spec.duration),
         })
     }
 
@@ -307,6 +312,8 @@ impl Simulation {
     }
 
     fn start(&mut self) {
+        self.sched
+            .schedule_at(SimTime::ZERO + self.series.interval, Event::SeriesTick);
         for w in 0..self.workloads.len() {
             let workload = &mut self.workloads[w];
             if let Some(first) = workload.first_arrival() {
@@ -338,6 +345,14 @@ impl Simulation {
             Event::ServiceDone { server, req } => self.service_done(server, req),
             Event::Respond { req } => self.response_arrives(req),
             Event::Timeout { req } => self.timeout(req),
+            Event::SeriesTick => {
+                let now = self.sched.now();
+                self.series.close(now, self.requests.live() as u64);
+                let next = now + self.series.interval;
+                if next < self.window_end {
+                    self.sched.schedule_at(next, Event::SeriesTick);
+                }
+            }
         }
     }
 
@@ -477,11 +492,16 @@ impl Simulation {
             self.sched.cancel(timer);
         }
         let w = &mut self.workloads[workload as usize];
+        let latency = now - r.born;
+        match r.outcome {
+            Outcome::Ok => self.series.completed(latency),
+            Outcome::Dropped => self.series.dropped(),
+        }
         if r.counted {
             match r.outcome {
                 Outcome::Ok => {
                     w.counts.completed += 1;
-                    w.latency.record(now - r.born);
+                    w.latency.record(latency);
                 }
                 Outcome::Dropped => w.counts.dropped += 1,
             }
@@ -495,6 +515,7 @@ impl Simulation {
         r.abandoned = true;
         r.timeout = None;
         let workload = r.workload;
+        self.series.timed_out();
         if r.counted {
             self.workloads[workload as usize].counts.timed_out += 1;
         }
@@ -604,7 +625,11 @@ impl Simulation {
                 }
             })
             .collect();
+        let series = self
+            .series
+            .finish(self.sched.now(), self.requests.live() as u64);
         RunResult {
+            series,
             scenario: self.spec.name.clone(),
             seed: self.spec.seed,
             duration_s: self.spec.duration.as_secs_f64(),

@@ -88,6 +88,39 @@ fn row(
     );
 }
 
+/// The run's time series: one row per interval of simulated time.
+pub fn series_csv(result: &RunResult) -> String {
+    let mut out = String::from(
+        "start_s,end_s,completed,throughput_rps,dropped,timed_out,latency_mean_ms,latency_p50_ms,latency_p99_ms,in_flight\n",
+    );
+    for p in &result.series.points {
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{},{},{},{},{},{}",
+            p.start_s,
+            p.end_s,
+            p.completed,
+            p.throughput_rps(),
+            p.dropped,
+            p.timed_out,
+            p.latency_mean_ms,
+            p.latency_p50_ms,
+            p.latency_p99_ms,
+            p.in_flight
+        );
+    }
+    out
+}
+
+/// The end-to-end latency CDF of counted requests: `latency_ms,fraction`.
+pub fn latency_cdf_csv(result: &RunResult) -> String {
+    let mut out = String::from("latency_ms,fraction\n");
+    for (ms, fraction) in result.latency.cdf_ms() {
+        let _ = writeln!(out, "{ms},{fraction}");
+    }
+    out
+}
+
 /// Quotes a field if it holds a comma, quote or newline (RFC 4180).
 fn quote(field: &str) -> String {
     if field.contains([',', '"', '\n', '\r']) {

@@ -11,7 +11,7 @@ mod json;
 mod table;
 mod verdict;
 
-pub use csv::to_csv;
+pub use csv::{latency_cdf_csv, series_csv, to_csv};
 pub use json::to_json;
 pub use table::to_table;
 pub use verdict::verdict;

@@ -72,6 +72,12 @@ impl LatencyHistogram {
         let _ = self.hist.add(&other.hist);
     }
 
+    /// Forgets every value, keeping the allocated buckets.
+    pub fn reset(&mut self) {
+        self.hist.reset();
+        self.sum_ns = 0;
+    }
+
     /// Number of values recorded.
     pub fn count(&self) -> u64 {
         self.hist.len()
@@ -104,6 +110,21 @@ impl LatencyHistogram {
     /// Largest value recorded, in nanoseconds.
     pub fn max_ns(&self) -> u64 {
         self.hist.max()
+    }
+
+    /// The empirical CDF: `(value in ms, fraction of values at or below it)`
+    /// for every non-empty bucket, in increasing order. Bounded by the
+    /// number of buckets (a few thousand), not by the number of values.
+    pub fn cdf_ms(&self) -> Vec<(f64, f64)> {
+        let total = self.count().max(1) as f64;
+        let mut seen = 0u64;
+        self.hist
+            .iter_recorded()
+            .map(|v| {
+                seen += v.count_since_last_iteration();
+                (v.value_iterated_to() as f64 / 1e6, seen as f64 / total)
+            })
+            .collect()
     }
 
     /// Mean and the usual percentiles, in milliseconds.
@@ -141,6 +162,19 @@ mod tests {
         let s = h.summary();
         assert!((s.p50_ms - 50.0).abs() / 50.0 < 1e-3);
         assert!((s.max_ms - 100.0).abs() / 100.0 < 1e-3);
+    }
+
+    #[test]
+    fn cdf_ends_at_one_and_is_monotone() {
+        let mut h = LatencyHistogram::new();
+        for ns in [1_000_000u64, 2_000_000, 2_000_000, 9_000_000] {
+            h.record(SimDuration::from_nanos(ns));
+        }
+        let cdf = h.cdf_ms();
+        assert_eq!(cdf.len(), 3);
+        assert!(cdf.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 < w[1].1));
+        assert!((cdf[0].1 - 0.25).abs() < 1e-12 && (cdf[1].1 - 0.75).abs() < 1e-12);
+        assert_eq!(cdf.last().map(|p| p.1), Some(1.0));
     }
 
     #[test]

@@ -1,0 +1,142 @@
+//! Per-interval figures over simulated time: what a time-series plot, an
+//! automatic warm-up detector or a fault timeline needs.
+
+use sysdes_kernel::{SimDuration, SimTime};
+use sysdes_stats::LatencyHistogram;
+
+/// Fewest intervals a run is divided into (short runs get shorter intervals).
+const MIN_INTERVALS: u64 = 100;
+/// Most intervals a run is divided into, so memory never grows with run length.
+const MAX_INTERVALS: u64 = 2_000;
+
+/// End-to-end figures for one interval of simulated time, over every request
+/// that ended in it (warm-up included, so transients are visible).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeriesPoint {
+    /// Start of the interval, seconds.
+    pub start_s: f64,
+    /// End of the interval, seconds (the last one ends when the run drained).
+    pub end_s: f64,
+    /// Requests that completed successfully in the interval.
+    pub completed: u64,
+    /// Requests dropped at full queues in the interval.
+    pub dropped: u64,
+    /// Requests whose client timed out in the interval.
+    pub timed_out: u64,
+    /// Mean end-to-end latency of the completions, milliseconds (0 if none).
+    pub latency_mean_ms: f64,
+    /// Median end-to-end latency, milliseconds.
+    pub latency_p50_ms: f64,
+    /// 99th percentile end-to-end latency, milliseconds.
+    pub latency_p99_ms: f64,
+    /// Requests in flight at the end of the interval.
+    pub in_flight: u64,
+}
+
+impl SeriesPoint {
+    /// Completions per second over the interval.
+    pub fn throughput_rps(&self) -> f64 {
+        let length = self.end_s - self.start_s;
+        if length > 0.0 {
+            self.completed as f64 / length
+        } else {
+            0.0
+        }
+    }
+}
+
+/// The time series of a run.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Series {
+    /// Length of each interval (but the last), seconds.
+    pub interval_s: f64,
+    /// One point per interval, in time order.
+    pub points: Vec<SeriesPoint>,
+}
+
+/// Collects the series as the run goes: counters and a histogram that are
+/// summarised and reset at each interval boundary (one event per interval).
+#[derive(Debug)]
+pub(crate) struct SeriesRecorder {
+    pub(crate) interval: SimDuration,
+    started: SimTime,
+    completed: u64,
+    dropped: u64,
+    timed_out: u64,
+    latency: LatencyHistogram,
+    points: Vec<SeriesPoint>,
+}
+
+impl SeriesRecorder {
+    /// A recorder with 1 s intervals, adjusted so `duration` spans between
+    /// 100 and 2,000 of them.
+    pub(crate) fn new(duration: SimDuration) -> Self {
+        let d = duration.as_nanos().max(1);
+        let one_second = 1_000_000_000;
+        let interval = if d / one_second < MIN_INTERVALS {
+            d.div_ceil(MIN_INTERVALS)
+        } else if d / one_second > MAX_INTERVALS {
+            d.div_ceil(MAX_INTERVALS)
+        } else {
+            one_second
+        };
+        SeriesRecorder {
+            interval: SimDuration::from_nanos(interval.max(1)),
+            started: SimTime::ZERO,
+            completed: 0,
+            dropped: 0,
+            timed_out: 0,
+            latency: LatencyHistogram::new(),
+            points: Vec::with_capacity((d / interval.max(1) + 2) as usize),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn completed(&mut self, latency: SimDuration) {
+        self.completed += 1;
+        self.latency.record(latency);
+    }
+
+    #[inline]
+    pub(crate) fn dropped(&mut self) {
+        self.dropped += 1;
+    }
+
+    #[inline]
+    pub(crate) fn timed_out(&mut self) {
+        self.timed_out += 1;
+    }
+
+    /// Closes the interval ending at `now` and starts the next.
+    pub(crate) fn close(&mut self, now: SimTime, in_flight: u64) {
+        let s = self.latency.summary();
+        self.points.push(SeriesPoint {
+            start_s: self.started.as_secs_f64(),
+            end_s: now.as_secs_f64(),
+            completed: self.completed,
+            dropped: self.dropped,
+            timed_out: self.timed_out,
+            latency_mean_ms: s.mean_ms,
+            latency_p50_ms: s.p50_ms,
+            latency_p99_ms: s.p99_ms,
+            in_flight,
+        });
+        self.started = now;
+        self.completed = 0;
+        self.dropped = 0;
+        self.timed_out = 0;
+        self.latency.reset();
+    }
+
+    /// The finished series, closing the last interval at `now` if anything
+    /// happened in it.
+    pub(crate) fn finish(mut self, now: SimTime, in_flight: u64) -> Series {
+        if now > self.started || self.points.is_empty() {
+            self.close(now, in_flight);
+        }
+        Series {
+            interval_s: self.interval.as_secs_f64(),
+            points: self.points,
+        }
+    }
+}
