@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+mod estimate_cmd;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sysdes_kernel::SimTime;
@@ -18,6 +20,7 @@ Examples:
   sysdes run scenarios/mm1.yaml --set workloads.users.arrival.poisson=0.8/s --format json
   sysdes run scenarios/lb-policies.yaml --set components.lb.policy=power_of_two --seed 3
   sysdes validate scenarios/*.yaml
+  sysdes estimate scenarios/mmc.yaml --explain
   sysdes schema > sysdes.schema.json";
 
 /// A fast, deterministic discrete-event simulator for distributed and AI systems.
@@ -49,6 +52,13 @@ Exit status: 0 success; 2 invalid scenario or arguments; 1 the run failed
     },
     /// Print the JSON Schema of the scenario format, for editor completion.
     Schema,
+    /// Predict utilization, latency and capacity from theory, without simulating.
+    #[command(after_help = "\
+Examples:
+  sysdes estimate scenarios/mmc.yaml
+  sysdes estimate scenarios/hockey-stick.yaml --explain
+  sysdes estimate scenarios/hockey-stick.yaml --slo p99=100ms --target-rate 600/s")]
+    Estimate(estimate_cmd::EstimateArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -94,6 +104,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Run(args) => run(args),
         Command::Validate { files } => validate(&files),
+        Command::Estimate(args) => estimate_cmd::estimate(args),
         Command::Schema => {
             let schema = sysdes_scenario::json_schema();
             println!(
@@ -167,8 +178,10 @@ fn run(args: RunArgs) -> ExitCode {
     );
     let outcome = simulation.run(limits, &mut progress);
     progress.finish();
+    let theory = sysdes_theory::predict(&scenario.spec, None, None);
     let info = RunInfo {
         wall_time_s: started.elapsed().as_secs_f64(),
+        theory: Some(&theory),
     };
     let result = match outcome {
         Ok(r) => r,

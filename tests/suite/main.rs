@@ -4,6 +4,7 @@ mod cli;
 mod determinism;
 mod properties;
 mod scenarios;
+mod theory;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -3,7 +3,7 @@
 use rand::RngExt;
 use sysdes_kernel::{ComponentId, RngStream, stable_hash};
 
-use crate::spec::LbPolicy;
+use crate::spec::{KeySpec, LbPolicy};
 use crate::station::StationMetrics;
 
 /// Virtual nodes per backend on the consistent-hash ring; 100 keeps the
@@ -32,16 +32,11 @@ impl LoadBalancer {
         rng: RngStream,
         metrics: StationMetrics,
     ) -> Self {
-        let mut ring = Vec::new();
-        if policy == LbPolicy::ConsistentHash {
-            for (i, name) in backend_names.iter().enumerate() {
-                for v in 0..VIRTUAL_NODES {
-                    let point = stable_hash(format!("{name}#{v}").as_bytes());
-                    ring.push((point, i as u32));
-                }
-            }
-            ring.sort_unstable();
-        }
+        let ring = if policy == LbPolicy::ConsistentHash {
+            hash_ring(backend_names)
+        } else {
+            Vec::new()
+        };
         LoadBalancer {
             policy,
             outstanding: vec![0; backends.len()],
@@ -84,11 +79,7 @@ impl LoadBalancer {
                     }
                 }
             }
-            LbPolicy::ConsistentHash => {
-                let point = stable_hash(&key.to_le_bytes());
-                let at = self.ring.partition_point(|&(p, _)| p < point);
-                self.ring[if at == self.ring.len() { 0 } else { at }].1 as usize
-            }
+            LbPolicy::ConsistentHash => ring_lookup(&self.ring, key),
         };
         self.outstanding[index] += 1;
         (index as u32, self.backends[index])
@@ -117,5 +108,86 @@ impl LoadBalancer {
     #[inline]
     pub(crate) fn responded(&mut self, index: u32) {
         self.outstanding[index as usize] -= 1;
+    }
+}
+
+/// The consistent-hash ring: `VIRTUAL_NODES` points per backend, sorted.
+fn hash_ring(backend_names: &[&str]) -> Vec<(u64, u32)> {
+    let mut ring = Vec::with_capacity(backend_names.len() * VIRTUAL_NODES as usize);
+    for (i, name) in backend_names.iter().enumerate() {
+        for v in 0..VIRTUAL_NODES {
+            ring.push((stable_hash(format!("{name}#{v}").as_bytes()), i as u32));
+        }
+    }
+    ring.sort_unstable();
+    ring
+}
+
+/// The backend index owning `key`: the first ring point at or after its hash.
+#[inline]
+fn ring_lookup(ring: &[(u64, u32)], key: u64) -> usize {
+    let point = stable_hash(&key.to_le_bytes());
+    let at = ring.partition_point(|&(p, _)| p < point);
+    ring[if at == ring.len() { 0 } else { at }].1 as usize
+}
+
+/// Most keys [`consistent_hash_shares`] enumerates.
+const MAX_ENUMERATED_KEYS: u64 = 2_000_000;
+
+/// The exact share of requests each backend receives under consistent
+/// hashing, for workloads whose keys are drawn independently (`uniform` or
+/// `zipf` over at most 2,000,000 keys): the ring is deterministic, so the
+/// share is the probability mass of the keys it owns. `None` for unique
+/// keys (even on average) or larger key spaces.
+pub fn consistent_hash_shares(backend_names: &[&str], keys: &KeySpec) -> Option<Vec<f64>> {
+    let (n, weight): (u64, Box<dyn Fn(u64) -> f64>) = match *keys {
+        KeySpec::Uniform { n } => (n, Box::new(|_| 1.0)),
+        KeySpec::Zipf { n, s } => (n, Box::new(move |k| ((k + 1) as f64).powf(-s))),
+        KeySpec::Unique => return None,
+    };
+    if n == 0 || n > MAX_ENUMERATED_KEYS || backend_names.is_empty() {
+        return None;
+    }
+    let ring = hash_ring(backend_names);
+    let mut shares = vec![0.0; backend_names.len()];
+    for key in 0..n {
+        shares[ring_lookup(&ring, key)] += weight(key);
+    }
+    let total: f64 = shares.iter().sum();
+    Some(shares.into_iter().map(|x| x / total).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::station::StationMetrics;
+    use sysdes_kernel::{SimTime, derive_stream};
+
+    /// The shares the estimate uses are exactly the balancer's choices:
+    /// routing every key of a uniform key space once reproduces them.
+    #[test]
+    fn consistent_hash_shares_are_the_balancers_choices() {
+        let names = ["a", "b", "c"];
+        let mut lb = LoadBalancer::new(
+            LbPolicy::ConsistentHash,
+            (0..3).map(ComponentId).collect(),
+            &names,
+            derive_stream(1, "lb", "balance"),
+            StationMetrics::new(SimTime::ZERO, SimTime::from_nanos(1)),
+        );
+        let n = 10_000u64;
+        let mut counts = [0u64; 3];
+        for key in 0..n {
+            counts[lb.choose(key).0 as usize] += 1;
+        }
+        let shares = consistent_hash_shares(&names, &KeySpec::Uniform { n }).expect("enumerable");
+        for (count, share) in counts.iter().zip(&shares) {
+            assert!((*count as f64 / n as f64 - share).abs() < 1e-12);
+        }
+        assert!(
+            shares.iter().any(|s| (s - 1.0 / 3.0).abs() > 0.01),
+            "a ring is not perfectly even"
+        );
+        assert!(consistent_hash_shares(&names, &KeySpec::Unique).is_none());
     }
 }

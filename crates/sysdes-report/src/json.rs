@@ -21,6 +21,9 @@ pub fn to_json(result: &RunResult, info: RunInfo) -> Value {
                     "latency_ms": latency(&w.latency),
                     "offered_rps": w.offered_rps,
                     "users": w.users,
+                    "theory": info.theory.and_then(|t| t.workloads.iter().find(|p| p.name == w.name)).map(|p| {
+                        theory(p.method.as_ref(), p.mean_s, p.p99_s, &w.latency, None)
+                    }),
                 }),
             )
         })
@@ -44,6 +47,9 @@ pub fn to_json(result: &RunResult, info: RunInfo) -> Value {
                     "mean_in_system": c.mean_in_system,
                     "peak_queue_length": c.peak_queue_length,
                     "offered_load": c.offered_load,
+                    "theory": info.theory.and_then(|t| t.stations.iter().flatten().find(|p| p.name == c.name)).map(|p| {
+                        theory(p.method.as_ref(), p.mean_s, p.p99_s, &c.latency, Some(p.utilization))
+                    }),
                 }),
             )
         })
@@ -68,6 +74,31 @@ pub fn to_json(result: &RunResult, info: RunInfo) -> Value {
             StopReason::Interrupted => "interrupted",
         },
         "verdict": verdict(result),
+    })
+}
+
+/// A `theory` object: the method, whether it is exact, the predicted mean
+/// and p99 (ms) and their relative difference from the simulated figures.
+fn theory(
+    method: Option<&sysdes_theory::Method>,
+    mean_s: Option<f64>,
+    p99_s: Option<f64>,
+    simulated: &LatencyHistogram,
+    utilization: Option<f64>,
+) -> Value {
+    let s = simulated.summary();
+    let diff = |sim: f64, th: Option<f64>| {
+        th.filter(|t| *t > 0.0 && s.count > 0)
+            .map(|t| sim / (t * 1e3) - 1.0)
+    };
+    json!({
+        "method": method.map(|m| m.name.clone()),
+        "exact": method.is_some_and(|m| m.exact),
+        "utilization": utilization,
+        "mean_ms": mean_s.map(|m| m * 1e3),
+        "p99_ms": p99_s.map(|m| m * 1e3),
+        "mean_diff": diff(s.mean_ms, mean_s),
+        "p99_diff": diff(s.p99_ms, p99_s),
     })
 }
 

@@ -7,25 +7,31 @@
 //! whose names contain `wall`), so output is reproducible byte for byte.
 
 mod csv;
+mod estimate;
 mod json;
 mod table;
 mod verdict;
 
 pub use csv::{latency_cdf_csv, series_csv, to_csv};
+pub use estimate::{estimate_json, estimate_table};
 pub use json::to_json;
 pub use table::to_table;
 pub use verdict::verdict;
 
 use sysdes_models::RunResult;
+use sysdes_theory::Prediction;
 
-/// Measurements of the run itself that are not simulation results.
+/// What a report knows besides the simulation results: the run's wall time
+/// and, if computed, the theory to show beside the simulated figures.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct RunInfo {
+pub struct RunInfo<'a> {
     /// Wall-clock seconds the simulation took.
     pub wall_time_s: f64,
+    /// Queueing-theory predictions for the same scenario.
+    pub theory: Option<&'a Prediction>,
 }
 
-impl RunInfo {
+impl RunInfo<'_> {
     /// Kernel events per wall-clock second.
     pub fn events_per_second(&self, result: &RunResult) -> f64 {
         if self.wall_time_s > 0.0 {

@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use sysdes_models::RunResult;
 use sysdes_stats::LatencyHistogram;
+use sysdes_theory::Prediction;
 
 use crate::{RunInfo, verdict};
 
@@ -76,9 +77,80 @@ pub fn to_table(result: &RunResult, info: RunInfo) -> String {
     .map(|s| s.to_string())
     .collect();
     render_rows(&mut out, &header, &rows);
+    if let Some(theory) = info.theory {
+        out.push('\n');
+        theory_rows(&mut out, result, theory);
+    }
     out.push('\n');
     let _ = writeln!(out, "verdict: {}", verdict(result));
     out
+}
+
+/// The theory-vs-simulation section: for each workload and server with a
+/// prediction, simulated and predicted mean and p99 and their difference.
+/// `=` marks an exact method, `~` an approximation.
+fn theory_rows(out: &mut String, result: &RunResult, theory: &Prediction) {
+    let mut rows = Vec::new();
+    let diff = |sim: f64, th: Option<f64>| match th {
+        Some(t) if t > 0.0 => format!("{:+.1} %", (sim / t - 1.0) * 100.0),
+        _ => "-".to_string(),
+    };
+    let ms = |v: Option<f64>| v.map_or("-".to_string(), |s| number(s * 1e3));
+    let mut push = |name: String,
+                    method: Option<&sysdes_theory::Method>,
+                    sim: &LatencyHistogram,
+                    mean: Option<f64>,
+                    p99: Option<f64>| {
+        let Some(method) = method else { return };
+        let s = sim.summary();
+        if s.count == 0 {
+            return;
+        }
+        rows.push(vec![
+            name,
+            format!("{} {}", if method.exact { "=" } else { "~" }, method.name),
+            number(s.mean_ms),
+            ms(mean),
+            diff(s.mean_ms, mean.map(|m| m * 1e3)),
+            number(s.p99_ms),
+            ms(p99),
+            diff(s.p99_ms, p99.map(|m| m * 1e3)),
+        ]);
+    };
+    for (w, t) in result.workloads.iter().zip(&theory.workloads) {
+        push(
+            format!("workload {}", w.name),
+            t.method.as_ref(),
+            &w.latency,
+            t.mean_s,
+            t.p99_s,
+        );
+    }
+    for (c, t) in result.components.iter().zip(&theory.stations) {
+        if let Some(t) = t {
+            push(
+                c.name.clone(),
+                t.method.as_ref(),
+                &c.latency,
+                t.mean_s,
+                t.p99_s,
+            );
+        }
+    }
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "theory vs simulation (= exact method, ~ approximation):"
+    );
+    let header: Vec<String> = [
+        "", "method", "mean ms", "theory", "diff", "p99 ms", "theory", "diff",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    render_rows(out, &header, &rows);
 }
 
 fn latency_row(name: &str, kind: &str, rps: f64, h: &LatencyHistogram) -> Vec<String> {
@@ -89,7 +161,7 @@ fn latency_row(name: &str, kind: &str, rps: f64, h: &LatencyHistogram) -> Vec<St
 }
 
 /// Left-aligns the first two columns and right-aligns the rest.
-fn render_rows(out: &mut String, header: &[String], rows: &[Vec<String>]) {
+pub(crate) fn render_rows(out: &mut String, header: &[String], rows: &[Vec<String>]) {
     let widths: Vec<usize> = (0..header.len())
         .map(|i| {
             std::iter::once(header)

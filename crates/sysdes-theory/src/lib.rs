@@ -1,0 +1,23 @@
+//! Back-of-envelope estimates and queueing-theory predictions for a
+//! [`ModelSpec`], computed without simulating.
+//!
+//! ```text
+//!  ModelSpec ──► rates through balancers (splits, variability) ──► per server:
+//!                  M/M/c, M/M/c/K, M/G/1, M/D/1 (exact) | G/G/c Allen-Cunneen (approx.)
+//!            ──► closed workloads: Mean Value Analysis
+//!            ──► per workload: end-to-end mean (and p99 where the tail is exact)
+//!            ──► bottleneck, maximum throughput, capacity at an SLO, workers needed
+//! ```
+//!
+//! Every figure says which method produced it and whether that method is
+//! exact for the scenario, so a student can see where theory ends and
+//! simulation must take over. `sysdes estimate` prints this; `sysdes run`
+//! shows it beside the simulated figures.
+
+pub mod formulas;
+mod predict;
+
+pub use predict::{
+    Capacity, Method, Prediction, Slo, SloMetric, StationPrediction, WorkersNeeded,
+    WorkloadPrediction, predict,
+};

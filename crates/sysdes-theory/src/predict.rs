@@ -1,0 +1,989 @@
+//! From a spec to predictions: rates through the topology, one method per
+//! station, MVA for closed workloads, end-to-end figures and capacity.
+
+use sysdes_models::{
+    ArrivalSpec, ComponentKind, Distribution, KeySpec, LbPolicy, ModelSpec, consistent_hash_shares,
+};
+
+use crate::formulas::{
+    allen_cunneen_wait, erlang_c, md1_wait_cdf, mmc_mean_sojourn, mmc_sojourn_tail, mmck, mva,
+    pk_mean_wait, quantile_from_tail,
+};
+
+/// Beyond this many service times the alternating M/D/1 series loses
+/// precision (at rho 0.8 it is off by 0.6 % at 30 and negative at 40).
+const MD1_MAX_SERVICE_TIMES: f64 = 20.0;
+/// The M/D/1 tail is used only if less than this mass lies beyond
+/// [`MD1_MAX_SERVICE_TIMES`], where it is taken as zero.
+const MD1_NEGLIGIBLE_TAIL: f64 = 1e-4;
+/// Utilization rule of thumb used to size workers for a target rate.
+pub const SIZING_UTILIZATION: f64 = 0.8;
+
+/// How a figure was obtained.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Method {
+    /// Short name, e.g. `M/M/4`, `M/G/1 (Pollaczek-Khinchine)`, `G/G/1 (Kingman)`.
+    pub name: String,
+    /// Whether the method is exact for this scenario (else an approximation).
+    pub exact: bool,
+}
+
+/// Predictions for one server.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StationPrediction {
+    /// Component name.
+    pub name: String,
+    /// Arrival rate reaching it, requests per second.
+    pub arrival_rps: f64,
+    /// Squared coefficient of variation of its inter-arrival times (1 = Poisson).
+    pub arrival_scv: f64,
+    /// Mean service time, seconds.
+    pub service_s: f64,
+    /// Squared coefficient of variation of service times.
+    pub service_scv: f64,
+    /// Parallel workers.
+    pub workers: u32,
+    /// Offered load per worker: arrival rate x mean service / workers.
+    pub utilization: f64,
+    /// The queueing method used, or `None` if the station is overloaded.
+    pub method: Option<Method>,
+    /// Mean time in the station (queue + service), seconds.
+    pub mean_s: Option<f64>,
+    /// 99th percentile time in the station, seconds, where the tail is exact.
+    pub p99_s: Option<f64>,
+    /// Probability an arrival is refused (bounded queue), where known.
+    pub blocking: Option<f64>,
+    tail: Option<Tail>,
+}
+
+/// Predictions for one workload, end to end.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorkloadPrediction {
+    /// Workload name.
+    pub name: String,
+    /// Completions per second.
+    pub throughput_rps: f64,
+    /// How the end-to-end figures were obtained.
+    pub method: Option<Method>,
+    /// Mean end-to-end latency, seconds.
+    pub mean_s: Option<f64>,
+    /// 99th percentile end-to-end latency, seconds, where the tail is exact.
+    pub p99_s: Option<f64>,
+}
+
+/// What an SLO constrains.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum SloMetric {
+    /// The mean latency.
+    Mean,
+    /// The 99th percentile latency.
+    P99,
+}
+
+/// A latency objective, e.g. p99 <= 100 ms.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Slo {
+    /// Which statistic.
+    pub metric: SloMetric,
+    /// Its limit, seconds.
+    pub limit_s: f64,
+}
+
+/// Workers a server needs for a target rate.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorkersNeeded {
+    /// Component name.
+    pub name: String,
+    /// Its arrival rate at the target, requests per second.
+    pub arrival_rps: f64,
+    /// Its utilization at the target with today's workers.
+    pub utilization: f64,
+    /// Workers needed to stay at or below [`SIZING_UTILIZATION`] and, if an
+    /// SLO was given, to meet it at this station.
+    pub workers: u32,
+    /// False if no number of workers meets the SLO at this station (its
+    /// service time alone exceeds it).
+    pub meets_slo: bool,
+}
+
+/// Capacity planning figures.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Capacity {
+    /// The most utilized server and its utilization.
+    pub bottleneck: Option<(String, f64)>,
+    /// Total open-loop arrival rate at which the bottleneck saturates
+    /// (all open workloads scaled together), requests per second.
+    pub max_open_rps: Option<f64>,
+    /// Highest total open rate meeting the SLO end to end, if one was given
+    /// and the prediction exists.
+    pub slo_open_rps: Option<f64>,
+    /// Why `slo_open_rps` is missing, when an SLO was given.
+    pub slo_note: Option<String>,
+    /// Per server, the highest arrival rate at which its own time meets the SLO.
+    pub slo_station_rps: Vec<(String, Option<f64>)>,
+    /// Workers needed per server for the target rate, if one was given.
+    pub workers_for_target: Vec<WorkersNeeded>,
+}
+
+/// Everything predicted for a scenario.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Prediction {
+    /// Per component, indexed like `spec.components`; `None` for load balancers.
+    pub stations: Vec<Option<StationPrediction>>,
+    /// Per workload, in file order.
+    pub workloads: Vec<WorkloadPrediction>,
+    /// Capacity planning.
+    pub capacity: Capacity,
+    /// The arithmetic, step by step, for `--explain`.
+    pub steps: Vec<String>,
+    /// Caveats: what the estimate ignores.
+    pub notes: Vec<String>,
+}
+
+/// A station's exact sojourn-time tail, for end-to-end quantiles.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Tail {
+    Mmc { c: u32, lambda: f64, mu: f64 },
+    Md1 { lambda: f64, d: f64 },
+}
+
+impl Tail {
+    fn survival(&self, t: f64) -> f64 {
+        match *self {
+            Tail::Mmc { c, lambda, mu } => mmc_sojourn_tail(c, lambda, mu, t),
+            Tail::Md1 { lambda, d } => {
+                if t > MD1_MAX_SERVICE_TIMES * d {
+                    0.0
+                } else {
+                    1.0 - md1_wait_cdf(lambda, d, t - d)
+                }
+            }
+        }
+    }
+}
+
+/// One way a workload's request can go: the server it ends at, with what
+/// probability, through how many components.
+#[derive(Clone, Debug)]
+struct Leaf {
+    server: usize,
+    probability: f64,
+    depth: u32,
+    scv: f64,
+    poisson_preserved: bool,
+}
+
+fn seconds(ns: f64) -> f64 {
+    ns / 1e9
+}
+
+/// Mean and squared coefficient of variation of a distribution (in seconds).
+pub(crate) fn moments(d: &Distribution) -> (f64, f64) {
+    let (mean, second) = raw_moments(d);
+    let scv = if mean > 0.0 {
+        (second / (mean * mean) - 1.0).max(0.0)
+    } else {
+        0.0
+    };
+    (seconds(mean), scv)
+}
+
+/// Mean and second moment, nanoseconds.
+fn raw_moments(d: &Distribution) -> (f64, f64) {
+    match d {
+        Distribution::Constant(x) => {
+            let x = x.as_nanos() as f64;
+            (x, x * x)
+        }
+        Distribution::Exponential { mean_ns } => (*mean_ns, 2.0 * mean_ns * mean_ns),
+        Distribution::Uniform { low_ns, high_ns } => {
+            let m = (low_ns + high_ns) / 2.0;
+            (m, m * m + (high_ns - low_ns).powi(2) / 12.0)
+        }
+        Distribution::LogNormal { median_ns, sigma } => {
+            let s2 = sigma * sigma;
+            (
+                median_ns * (s2 / 2.0).exp(),
+                median_ns * median_ns * (2.0 * s2).exp(),
+            )
+        }
+        Distribution::Pareto { scale_ns, shape } => {
+            let mean = if *shape > 1.0 {
+                shape * scale_ns / (shape - 1.0)
+            } else {
+                f64::INFINITY
+            };
+            let second = if *shape > 2.0 {
+                shape * scale_ns * scale_ns / (shape - 2.0)
+            } else {
+                f64::INFINITY
+            };
+            (mean, second)
+        }
+        Distribution::Erlang { k, mean_ns } => {
+            let k = f64::from(*k);
+            (*mean_ns, mean_ns * mean_ns * (1.0 + 1.0 / k))
+        }
+        Distribution::Mixture(parts) => {
+            let total: f64 = parts.iter().map(|(w, _)| w).sum();
+            parts.iter().fold((0.0, 0.0), |(m, s), (w, d)| {
+                let (dm, ds) = raw_moments(d);
+                (m + w / total * dm, s + w / total * ds)
+            })
+        }
+    }
+}
+
+fn fmt_s(s: f64) -> String {
+    if s >= 1.0 {
+        format!("{s:.3} s")
+    } else if s >= 1e-3 {
+        format!("{:.3} ms", s * 1e3)
+    } else {
+        format!("{:.3} us", s * 1e6)
+    }
+}
+
+/// A number with four significant digits and no trailing zeros: 200, 0.8, 1.745.
+fn g(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return format!("{x}");
+    }
+    let digits = (3 - x.abs().log10().floor() as i32).clamp(0, 12) as usize;
+    let text = format!("{x:.digits$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    }
+}
+
+fn policy_name(p: LbPolicy) -> &'static str {
+    match p {
+        LbPolicy::RoundRobin => "round_robin",
+        LbPolicy::Random => "random",
+        LbPolicy::LeastOutstanding => "least_outstanding",
+        LbPolicy::PowerOfTwo => "power_of_two",
+        LbPolicy::ConsistentHash => "consistent_hash",
+    }
+}
+
+/// Follows a workload's requests from `component` to the servers, splitting
+/// at balancers. Round robin splits deterministically (inter-arrival SCV
+/// divided by n). Random routing, and consistent hashing of independently
+/// drawn keys (with each backend's exact share of the key mass), are random
+/// splits that keep Poisson arrivals Poisson (SCV p c^2 + 1 - p); the other
+/// policies are treated as even random splits, an upper bound on latency.
+fn walk(
+    spec: &ModelSpec,
+    keys: &KeySpec,
+    component: usize,
+    leaf: Leaf,
+    out: &mut Vec<Leaf>,
+    steps: &mut Vec<String>,
+    guard: u32,
+) {
+    let Some(c) = spec.components.get(component) else {
+        return;
+    };
+    if guard > 64 {
+        return;
+    }
+    match &c.kind {
+        ComponentKind::Server(_) => out.push(Leaf {
+            server: component,
+            ..leaf
+        }),
+        ComponentKind::LoadBalancer(lb) => {
+            let n = lb.backends.len().max(1);
+            let hashed = if lb.policy == LbPolicy::ConsistentHash {
+                let names: Vec<&str> = lb
+                    .backends
+                    .iter()
+                    .map(|b| spec.components[b.index()].name.as_str())
+                    .collect();
+                consistent_hash_shares(&names, keys)
+            } else {
+                None
+            };
+            let (shares, how) = match &hashed {
+                Some(shares) => (
+                    shares.clone(),
+                    "the ring owns an exact share of the keys; independent keys keep Poisson arrivals Poisson",
+                ),
+                None => (
+                    vec![1.0 / n as f64; n],
+                    match lb.policy {
+                        LbPolicy::Random => "random thinning keeps Poisson arrivals Poisson",
+                        LbPolicy::RoundRobin => "round robin makes arrivals more regular",
+                        _ => "treated as an even random split",
+                    },
+                ),
+            };
+            steps.push(format!(
+                "{} ({}): {} backends, shares {} ({how})",
+                c.name,
+                policy_name(lb.policy),
+                n,
+                shares.iter().map(|p| g(*p)).collect::<Vec<_>>().join(", ")
+            ));
+            for (b, p) in lb.backends.iter().zip(shares) {
+                let (scv, preserved) = match lb.policy {
+                    LbPolicy::RoundRobin => (leaf.scv / n as f64, false),
+                    LbPolicy::Random => (p * leaf.scv + 1.0 - p, leaf.poisson_preserved),
+                    LbPolicy::ConsistentHash if hashed.is_some() => {
+                        (p * leaf.scv + 1.0 - p, leaf.poisson_preserved)
+                    }
+                    _ => (p * leaf.scv + 1.0 - p, false),
+                };
+                walk(
+                    spec,
+                    keys,
+                    b.index(),
+                    Leaf {
+                        server: component,
+                        probability: leaf.probability * p,
+                        depth: leaf.depth + 1,
+                        scv,
+                        poisson_preserved: preserved,
+                    },
+                    out,
+                    steps,
+                    guard + 1,
+                );
+            }
+        }
+    }
+}
+
+/// Predicts every station and workload of `spec`; optionally sizes for an
+/// SLO and a target total open-loop rate (requests per second).
+pub fn predict(spec: &ModelSpec, slo: Option<Slo>, target_rps: Option<f64>) -> Prediction {
+    let mut prediction = predict_at(spec, true);
+    prediction.capacity = capacity(spec, &prediction, slo, target_rps);
+    prediction
+}
+
+fn predict_at(spec: &ModelSpec, explain: bool) -> Prediction {
+    let mut steps = Vec::new();
+    let mut notes = Vec::new();
+    let n = spec.components.len();
+    let latency_s = seconds(spec.network.latency.mean_ns());
+
+    // Open traffic per server: (rate, rate x scv, all contributions Poisson-preserving).
+    let mut open_rate = vec![0.0; n];
+    let mut open_scv_weighted = vec![0.0; n];
+    let mut open_poisson = vec![true; n];
+    let mut leaves_by_workload = Vec::with_capacity(spec.workloads.len());
+    for w in &spec.workloads {
+        let (scv, poisson) = match &w.arrival {
+            ArrivalSpec::Poisson { .. } => (1.0, true),
+            ArrivalSpec::Constant { .. } => (0.0, false),
+            ArrivalSpec::Interarrival(d) => (moments(d).1, false),
+            ArrivalSpec::Closed { .. } => (1.0, false),
+        };
+        if let Some(rate) = w.arrival.open_rate_per_second() {
+            steps.push(format!(
+                "{}: {} req/s arrive at {}",
+                w.name,
+                g(rate),
+                spec.components[w.target.index()].name
+            ));
+        }
+        let mut leaves = Vec::new();
+        walk(
+            spec,
+            &w.keys,
+            w.target.index(),
+            Leaf {
+                server: w.target.index(),
+                probability: 1.0,
+                depth: 1,
+                scv,
+                poisson_preserved: poisson,
+            },
+            &mut leaves,
+            &mut steps,
+            0,
+        );
+        if let Some(rate) = w.arrival.open_rate_per_second() {
+            for l in &leaves {
+                let r = rate * l.probability;
+                open_rate[l.server] += r;
+                open_scv_weighted[l.server] += r * l.scv;
+                open_poisson[l.server] &= l.poisson_preserved;
+            }
+        }
+        leaves_by_workload.push(leaves);
+    }
+    if spec.workloads.iter().any(|w| w.timeout.is_some()) {
+        notes.push(
+            "client timeouts are ignored by the estimate (they only cut the client's wait)".into(),
+        );
+    }
+
+    // Closed workloads: MVA per workload, other traffic as background.
+    let mut closed_rate = vec![0.0; n];
+    // Per server reached only by closed traffic: MVA's time per visit, exactness.
+    let mut closed_station: Vec<Option<(f64, bool)>> = vec![None; n];
+    let mut workloads = Vec::with_capacity(spec.workloads.len());
+    let closed_count = spec
+        .workloads
+        .iter()
+        .filter(|w| w.arrival.open_rate_per_second().is_none())
+        .count();
+    let mut closed_results = vec![None; spec.workloads.len()];
+    for (i, w) in spec.workloads.iter().enumerate() {
+        let ArrivalSpec::Closed { users, think_time } = &w.arrival else {
+            continue;
+        };
+        let leaves = &leaves_by_workload[i];
+        let mut stations: Vec<(usize, f64, u32)> = Vec::new();
+        let mut exact = closed_count == 1;
+        let mut network = 0.0;
+        for l in leaves {
+            network += l.probability * 2.0 * f64::from(l.depth) * latency_s;
+            if let ComponentKind::Server(s) = &spec.components[l.server].kind {
+                let (service, _) = moments(&s.service_time);
+                let background = open_rate[l.server] * service / f64::from(s.workers);
+                exact &= matches!(s.service_time, Distribution::Exponential { .. })
+                    && background == 0.0
+                    && s.queue_capacity.is_none();
+                let demand = l.probability * service / (1.0 - background).max(1e-9);
+                match stations.iter_mut().find(|(k, _, _)| *k == l.server) {
+                    Some(entry) => entry.1 += demand,
+                    None => stations.push((l.server, demand, s.workers)),
+                }
+            }
+        }
+        // Exact (BCMP product form) for one closed class through random
+        // routing to single-worker exponential stations with no other load.
+        exact &= w.timeout.is_none() && leaves_all_random(spec, w.target.index());
+        let think = seconds(think_time.mean_ns());
+        let demands: Vec<(f64, u32)> = stations.iter().map(|&(_, d, c)| (d, c)).collect();
+        let (x, r, residence) = mva(&demands, think + network, *users);
+        if explain {
+            steps.push(format!(
+                "{}: closed loop, {} users, think {} + network {} per cycle; MVA over {} station(s): X = {} req/s, R = {}",
+                w.name,
+                users,
+                fmt_s(think),
+                fmt_s(network),
+                demands.len(),
+                g(x),
+                fmt_s(r + network)
+            ));
+            let d_max = demands
+                .iter()
+                .map(|(d, c)| d / f64::from(*c))
+                .fold(0.0, f64::max);
+            let d_sum: f64 = demands.iter().map(|(d, _)| d).sum();
+            steps.push(format!(
+                "{}: asymptotic bounds: X <= min(N/(D+Z), 1/D_max) = {} req/s; R >= max(D, N D_max - Z) = {}",
+                w.name,
+                g((f64::from(*users) / (d_sum + think + network)).min(if d_max > 0.0 { 1.0 / d_max } else { f64::INFINITY })),
+                fmt_s(d_sum.max(f64::from(*users) * d_max - think - network))
+            ));
+        }
+        for (k, &(server, demand, _)) in stations.iter().enumerate() {
+            let service = match &spec.components[server].kind {
+                ComponentKind::Server(s) => moments(&s.service_time).0,
+                ComponentKind::LoadBalancer(_) => 0.0,
+            };
+            let background = open_rate[server] * service;
+            // Visits per cycle, undoing the background inflation of the demand.
+            let visits = if service > 0.0 {
+                demand * (1.0 - background).max(1e-9) / service
+            } else {
+                0.0
+            };
+            closed_rate[server] += x * visits;
+            if visits > 0.0 {
+                closed_station[server] = Some((residence[k] / visits, exact));
+            }
+        }
+        closed_results[i] = Some((
+            x,
+            r + network,
+            Method {
+                name: "MVA".into(),
+                exact,
+            },
+        ));
+    }
+
+    // Stations.
+    let mut stations = Vec::with_capacity(n);
+    for (k, c) in spec.components.iter().enumerate() {
+        let ComponentKind::Server(s) = &c.kind else {
+            stations.push(None);
+            continue;
+        };
+        let (service, cs2) = moments(&s.service_time);
+        let lambda = open_rate[k] + closed_rate[k];
+        let ca2 = if open_rate[k] > 0.0 {
+            open_scv_weighted[k] / open_rate[k]
+        } else {
+            1.0
+        };
+        let workers = s.workers.max(1);
+        let mu = if service > 0.0 {
+            1.0 / service
+        } else {
+            f64::INFINITY
+        };
+        let rho = lambda * service / f64::from(workers);
+        let poisson = open_poisson[k] && closed_rate[k] == 0.0 && open_rate[k] > 0.0;
+        let exponential =
+            (cs2 - 1.0).abs() < 1e-9 && matches!(s.service_time, Distribution::Exponential { .. });
+        let constant = matches!(s.service_time, Distribution::Constant(_));
+        if explain && lambda > 0.0 {
+            steps.push(format!(
+                "{}: {} req/s x {} / {} worker(s) = {} utilization",
+                c.name,
+                g(lambda),
+                fmt_s(service),
+                workers,
+                g(rho)
+            ));
+        }
+        let mut st = StationPrediction {
+            name: c.name.clone(),
+            arrival_rps: lambda,
+            arrival_scv: ca2,
+            service_s: service,
+            service_scv: cs2,
+            workers,
+            utilization: rho,
+            method: None,
+            mean_s: None,
+            p99_s: None,
+            blocking: None,
+            tail: None,
+        };
+        if lambda == 0.0 {
+            st.method = Some(Method {
+                name: "idle".into(),
+                exact: true,
+            });
+        } else if let Some(cap) = s.queue_capacity.filter(|_| poisson && exponential) {
+            let k_total = workers + cap;
+            let (blocking, mean) = mmck(workers, k_total, lambda, mu);
+            st.method = Some(Method {
+                name: format!("M/M/{workers}/{k_total}"),
+                exact: true,
+            });
+            st.mean_s = Some(mean);
+            st.blocking = Some(blocking);
+            steps.push(format!(
+                "{}: M/M/{workers}/{k_total} birth-death chain: blocking {}, mean {}",
+                c.name,
+                g(blocking),
+                fmt_s(mean)
+            ));
+        } else if rho >= 1.0 {
+            steps.push(format!(
+                "{}: utilization {} >= 1: the queue grows without bound",
+                c.name,
+                g(rho)
+            ));
+        } else if let Some((per_visit, exact)) = closed_station[k].filter(|_| open_rate[k] == 0.0) {
+            st.method = Some(Method {
+                name: "MVA".into(),
+                exact,
+            });
+            st.mean_s = Some(per_visit);
+        } else if poisson && exponential {
+            let mean = mmc_mean_sojourn(workers, lambda, mu);
+            let tail = Tail::Mmc {
+                c: workers,
+                lambda,
+                mu,
+            };
+            st.method = Some(Method {
+                name: format!("M/M/{workers}"),
+                exact: true,
+            });
+            st.mean_s = Some(mean);
+            st.p99_s = Some(quantile_from_tail(0.99, |t| tail.survival(t)));
+            st.tail = Some(tail);
+            if workers == 1 {
+                steps.push(format!(
+                    "{}: M/M/1 mean = {} / (1 - {}) = {}",
+                    c.name,
+                    fmt_s(service),
+                    g(rho),
+                    fmt_s(mean)
+                ));
+            } else {
+                steps.push(format!(
+                    "{}: M/M/{workers}: Erlang C = {}; mean = C/(c mu - lambda) + 1/mu = {}",
+                    c.name,
+                    g(erlang_c(workers, lambda / mu)),
+                    fmt_s(mean)
+                ));
+            }
+        } else if poisson && workers == 1 {
+            let second = service * service * (1.0 + cs2);
+            let mean = pk_mean_wait(lambda, service, second) + service;
+            st.mean_s = Some(mean);
+            if constant {
+                st.method = Some(Method {
+                    name: "M/D/1".into(),
+                    exact: true,
+                });
+                let tail = Tail::Md1 { lambda, d: service };
+                let beyond =
+                    1.0 - md1_wait_cdf(lambda, service, (MD1_MAX_SERVICE_TIMES - 1.0) * service);
+                if beyond < MD1_NEGLIGIBLE_TAIL {
+                    st.p99_s = Some(quantile_from_tail(0.99, |t| tail.survival(t)));
+                    st.tail = Some(tail);
+                }
+            } else {
+                st.method = Some(Method {
+                    name: "M/G/1 (Pollaczek-Khinchine)".into(),
+                    exact: true,
+                });
+            }
+            steps.push(format!(
+                "{}: Pollaczek-Khinchine: W_q = rho (1 + c_s^2) / (2 mu (1 - rho)) = {} x {} / (2 x {}) x {} = {}; mean = {}",
+                c.name,
+                g(rho),
+                g(1.0 + cs2),
+                g(1.0 - rho),
+                fmt_s(service),
+                fmt_s(mean - service),
+                fmt_s(mean)
+            ));
+        } else {
+            let wait = allen_cunneen_wait(workers, lambda, mu, ca2, cs2);
+            let arrivals = if poisson { "M" } else { "G" };
+            let name = if workers == 1 {
+                format!("{arrivals}/G/1 (Kingman, c_a^2 {ca2:.2}, c_s^2 {cs2:.2})")
+            } else {
+                format!("{arrivals}/G/{workers} (Allen-Cunneen, c_a^2 {ca2:.2}, c_s^2 {cs2:.2})")
+            };
+            st.method = Some(Method { name, exact: false });
+            st.mean_s = Some(wait + service);
+            steps.push(format!(
+                "{}: approximation: W_q = C(c, a)/(c mu - lambda) x (c_a^2 + c_s^2)/2 = {}; mean = {}",
+                c.name,
+                fmt_s(wait),
+                fmt_s(wait + service)
+            ));
+        }
+        if s.queue_capacity.is_some() && st.blocking.is_none() {
+            notes.push(format!("{}: its queue limit is ignored by the estimate (exact only for Poisson arrivals and exponential service)", c.name));
+        }
+        stations.push(Some(st));
+    }
+
+    // Workloads end to end.
+    for (i, w) in spec.workloads.iter().enumerate() {
+        if let Some((x, r, method)) = closed_results[i].clone() {
+            workloads.push(WorkloadPrediction {
+                name: w.name.clone(),
+                throughput_rps: x,
+                method: Some(method),
+                mean_s: Some(r),
+                p99_s: None,
+            });
+            continue;
+        }
+        let leaves = &leaves_by_workload[i];
+        let rate = w.arrival.open_rate_per_second().unwrap_or(0.0);
+        let mut mean = Some(0.0);
+        let mut exact = true;
+        let mut blocked = 0.0;
+        let mut names = Vec::new();
+        for l in leaves {
+            let st = stations.get(l.server).and_then(|s| s.as_ref());
+            let station_mean = st.and_then(|s| s.mean_s);
+            mean = match (mean, station_mean) {
+                (Some(m), Some(s)) => {
+                    Some(m + l.probability * (s + 2.0 * f64::from(l.depth) * latency_s))
+                }
+                _ => None,
+            };
+            if let Some(st) = st {
+                exact &= st.method.as_ref().is_some_and(|m| m.exact);
+                blocked += l.probability * st.blocking.unwrap_or(0.0);
+                if let Some(m) = &st.method {
+                    if !names.contains(&m.name) {
+                        names.push(m.name.clone());
+                    }
+                }
+            }
+        }
+        // End-to-end p99: a mixture of exact station tails shifted by a
+        // constant network delay.
+        let constant_network = matches!(spec.network.latency, Distribution::Constant(_));
+        let tails: Option<Vec<(f64, f64, Tail)>> = leaves
+            .iter()
+            .map(|l| {
+                stations
+                    .get(l.server)
+                    .and_then(|s| s.as_ref())
+                    .and_then(|s| s.tail)
+                    .map(|t| (l.probability, 2.0 * f64::from(l.depth) * latency_s, t))
+            })
+            .collect();
+        let p99 = match tails {
+            Some(tails) if constant_network && !tails.is_empty() => {
+                Some(quantile_from_tail(0.99, |t| {
+                    tails
+                        .iter()
+                        .map(|(p, shift, tail)| {
+                            p * if t < *shift {
+                                1.0
+                            } else {
+                                tail.survival(t - shift)
+                            }
+                        })
+                        .sum()
+                }))
+            }
+            _ => None,
+        };
+        if let (true, Some(m)) = (explain, mean) {
+            if latency_s > 0.0 {
+                steps.push(format!(
+                    "{}: end to end = time at the server + 2 x {} hop(s) x {} network latency = {}",
+                    w.name,
+                    leaves.first().map_or(1, |l| l.depth),
+                    fmt_s(latency_s),
+                    fmt_s(m)
+                ));
+            } else {
+                steps.push(format!(
+                    "{}: end to end = time at the server = {}",
+                    w.name,
+                    fmt_s(m)
+                ));
+            }
+        }
+        workloads.push(WorkloadPrediction {
+            name: w.name.clone(),
+            throughput_rps: rate * (1.0 - blocked),
+            method: mean.map(|_| Method {
+                name: names.join(" + "),
+                exact,
+            }),
+            mean_s: mean,
+            p99_s: p99,
+        });
+    }
+
+    Prediction {
+        stations,
+        workloads,
+        capacity: Capacity::default(),
+        steps,
+        notes,
+    }
+}
+
+/// Whether every balancer reachable from `component` routes at random.
+fn leaves_all_random(spec: &ModelSpec, component: usize) -> bool {
+    match spec.components.get(component).map(|c| &c.kind) {
+        Some(ComponentKind::LoadBalancer(lb)) => {
+            lb.policy == LbPolicy::Random
+                && lb
+                    .backends
+                    .iter()
+                    .all(|b| leaves_all_random(spec, b.index()))
+        }
+        _ => true,
+    }
+}
+
+/// The spec with every open workload's rate multiplied by `factor`.
+fn scaled(spec: &ModelSpec, factor: f64) -> ModelSpec {
+    let mut spec = spec.clone();
+    for w in &mut spec.workloads {
+        w.arrival = match &w.arrival {
+            ArrivalSpec::Poisson { per_second } => ArrivalSpec::Poisson {
+                per_second: per_second * factor,
+            },
+            ArrivalSpec::Constant { per_second } => ArrivalSpec::Constant {
+                per_second: per_second * factor,
+            },
+            ArrivalSpec::Interarrival(d) => ArrivalSpec::Interarrival(stretch(d, 1.0 / factor)),
+            closed @ ArrivalSpec::Closed { .. } => closed.clone(),
+        };
+    }
+    spec
+}
+
+/// A distribution with every time multiplied by `f`.
+fn stretch(d: &Distribution, f: f64) -> Distribution {
+    match d {
+        Distribution::Constant(x) => {
+            Distribution::Constant(sysdes_kernel_duration(x.as_nanos() as f64 * f))
+        }
+        Distribution::Exponential { mean_ns } => Distribution::Exponential {
+            mean_ns: mean_ns * f,
+        },
+        Distribution::Uniform { low_ns, high_ns } => Distribution::Uniform {
+            low_ns: low_ns * f,
+            high_ns: high_ns * f,
+        },
+        Distribution::LogNormal { median_ns, sigma } => Distribution::LogNormal {
+            median_ns: median_ns * f,
+            sigma: *sigma,
+        },
+        Distribution::Pareto { scale_ns, shape } => Distribution::Pareto {
+            scale_ns: scale_ns * f,
+            shape: *shape,
+        },
+        Distribution::Erlang { k, mean_ns } => Distribution::Erlang {
+            k: *k,
+            mean_ns: mean_ns * f,
+        },
+        Distribution::Mixture(parts) => {
+            Distribution::Mixture(parts.iter().map(|(w, d)| (*w, stretch(d, f))).collect())
+        }
+    }
+}
+
+fn sysdes_kernel_duration(ns: f64) -> sysdes_kernel::SimDuration {
+    sysdes_kernel::SimDuration::from_nanos((ns + 0.5) as u64)
+}
+
+fn metric(slo: Slo, mean: Option<f64>, p99: Option<f64>) -> Option<f64> {
+    match slo.metric {
+        SloMetric::Mean => mean,
+        SloMetric::P99 => p99,
+    }
+}
+
+/// Largest `s` in (0, hi) with `ok(s)`, assuming `ok` holds below a
+/// threshold; `None` if it does not hold even at a millionth of `hi`.
+fn largest_ok(hi: f64, ok: impl Fn(f64) -> bool) -> Option<f64> {
+    if !ok(hi * 1e-6) {
+        return None;
+    }
+    let (mut lo, mut hi) = (hi * 1e-6, hi);
+    for _ in 0..60 {
+        let mid = 0.5 * (lo + hi);
+        if ok(mid) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Some(lo)
+}
+
+fn capacity(
+    spec: &ModelSpec,
+    p: &Prediction,
+    slo: Option<Slo>,
+    target_rps: Option<f64>,
+) -> Capacity {
+    let mut cap = Capacity {
+        bottleneck: p
+            .stations
+            .iter()
+            .flatten()
+            .max_by(|a, b| a.utilization.total_cmp(&b.utilization))
+            .map(|s| (s.name.clone(), s.utilization)),
+        ..Capacity::default()
+    };
+    let open_total: f64 = spec
+        .workloads
+        .iter()
+        .filter_map(|w| w.arrival.open_rate_per_second())
+        .sum();
+    if open_total <= 0.0 {
+        return cap;
+    }
+    // Utilization grows linearly with the open rate (closed traffic held fixed).
+    let open_only = predict_at(&scaled(spec, 0.0), false);
+    let s_max = p
+        .stations
+        .iter()
+        .zip(&open_only.stations)
+        .filter_map(|(s, base)| {
+            let (s, base) = (s.as_ref()?, base.as_ref()?);
+            let open_util = s.utilization - base.utilization;
+            (open_util > 0.0).then(|| (1.0 - base.utilization) / open_util)
+        })
+        .fold(f64::INFINITY, f64::min);
+    if s_max.is_finite() {
+        cap.max_open_rps = Some(open_total * s_max);
+    }
+    let hi = if s_max.is_finite() { s_max } else { 1e6 };
+    if let Some(slo) = slo {
+        let meets = |s: f64| {
+            let q = predict_at(&scaled(spec, s), false);
+            q.workloads.iter().zip(&spec.workloads).all(|(w, ws)| {
+                ws.arrival.open_rate_per_second().is_none()
+                    || metric(slo, w.mean_s, w.p99_s).is_some_and(|m| m <= slo.limit_s)
+            })
+        };
+        cap.slo_open_rps = largest_ok(hi * (1.0 - 1e-9), meets).map(|s| s * open_total);
+        if cap.slo_open_rps.is_none() {
+            let idle = predict_at(&scaled(spec, hi * 1e-6), false);
+            let predictable = idle.workloads.iter().zip(&spec.workloads).all(|(w, ws)| {
+                ws.arrival.open_rate_per_second().is_none()
+                    || metric(slo, w.mean_s, w.p99_s).is_some()
+            });
+            cap.slo_note = Some(if predictable {
+                "the SLO cannot be met at any rate: even an almost idle system exceeds it (service and network time alone)".into()
+            } else {
+                "this statistic is not predicted for this topology (no exact tail); try an SLO on the mean".into()
+            });
+        }
+        for (k, st) in p.stations.iter().enumerate() {
+            let Some(st) = st else { continue };
+            let rate = largest_ok(hi * (1.0 - 1e-9), |s| {
+                let q = predict_at(&scaled(spec, s), false);
+                q.stations[k]
+                    .as_ref()
+                    .and_then(|x| metric(slo, x.mean_s, x.p99_s))
+                    .is_some_and(|m| m <= slo.limit_s)
+            })
+            .map(|s| st.arrival_rps * s);
+            cap.slo_station_rps.push((st.name.clone(), rate));
+        }
+    }
+    if let Some(target) = target_rps {
+        let factor = target / open_total;
+        let q = predict_at(&scaled(spec, factor), false);
+        for (k, st) in q.stations.iter().enumerate() {
+            let Some(st) = st else { continue };
+            let load = st.arrival_rps * st.service_s;
+            let mut workers = ((load / SIZING_UTILIZATION).ceil() as u32).max(1);
+            // Add workers until the station meets the SLO; stop once the
+            // station is nearly idle, where more workers cannot help.
+            let idle_workers = ((load / 0.05).ceil() as u32).max(workers);
+            let mut meets_slo = true;
+            if let Some(slo) = slo {
+                let meets = |workers: u32| {
+                    let mut one = scaled(spec, factor);
+                    if let ComponentKind::Server(server) = &mut one.components[k].kind {
+                        server.workers = workers;
+                    }
+                    let r = predict_at(&one, false);
+                    r.stations[k]
+                        .as_ref()
+                        .and_then(|x| metric(slo, x.mean_s, x.p99_s))
+                        .is_some_and(|m| m <= slo.limit_s)
+                };
+                while !meets(workers) && workers < idle_workers {
+                    workers += 1;
+                }
+                meets_slo = meets(workers);
+            }
+            cap.workers_for_target.push(WorkersNeeded {
+                name: st.name.clone(),
+                arrival_rps: st.arrival_rps,
+                utilization: st.utilization,
+                workers,
+                meets_slo,
+            });
+        }
+    }
+    cap
+}

@@ -1,0 +1,89 @@
+//! `sysdes estimate`: back-of-envelope and queueing theory, no simulation.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use sysdes_scenario::LoadOptions;
+use sysdes_scenario::units::{Duration, Rate};
+use sysdes_theory::{Slo, SloMetric};
+
+/// Arguments of `sysdes estimate`.
+#[derive(clap::Args, Debug)]
+pub struct EstimateArgs {
+    /// The scenario file (YAML).
+    file: PathBuf,
+    /// Override one value, e.g. `components.server.workers=4`; repeatable.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    set: Vec<String>,
+    /// A latency objective, `p99=100ms` or `mean=20ms`: find the highest
+    /// rate that meets it, end to end and per server.
+    #[arg(long, value_name = "STAT=DURATION", value_parser = parse_slo)]
+    slo: Option<Slo>,
+    /// Size every server for this total open-loop rate, e.g. `2000/s`.
+    #[arg(long, value_name = "RATE")]
+    target_rate: Option<Rate>,
+    /// Print the arithmetic step by step.
+    #[arg(long)]
+    explain: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = EstimateFormat::Table)]
+    format: EstimateFormat,
+}
+
+/// Output formats of `sysdes estimate`.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum EstimateFormat {
+    /// An aligned table.
+    Table,
+    /// One JSON document.
+    Json,
+}
+
+/// Parses `p99=100ms` or `mean=20ms`.
+pub fn parse_slo(text: &str) -> Result<Slo, String> {
+    let (stat, limit) = text
+        .split_once('=')
+        .ok_or_else(|| format!("expected STAT=DURATION such as `p99=100ms`, found `{text}`"))?;
+    let metric = match stat.trim() {
+        "p99" => SloMetric::P99,
+        "mean" => SloMetric::Mean,
+        other => return Err(format!("unknown statistic `{other}`: use `p99` or `mean`")),
+    };
+    let limit: Duration = limit
+        .trim()
+        .parse()
+        .map_err(|e: sysdes_scenario::units::ParseUnitError| e.to_string())?;
+    Ok(Slo {
+        metric,
+        limit_s: limit.as_nanos() as f64 / 1e9,
+    })
+}
+
+/// Runs `sysdes estimate`.
+pub fn estimate(args: EstimateArgs) -> ExitCode {
+    let options = LoadOptions {
+        overrides: args.set,
+        seed: None,
+    };
+    let scenario = match sysdes_scenario::load_file(&args.file, &options) {
+        Ok(s) => s,
+        Err(e) => {
+            crate::report_scenario_error(e);
+            return ExitCode::from(crate::INVALID);
+        }
+    };
+    let prediction = sysdes_theory::predict(
+        &scenario.spec,
+        args.slo,
+        args.target_rate.map(|r| r.per_second()),
+    );
+    let name = &scenario.spec.name;
+    match args.format {
+        EstimateFormat::Table => print!(
+            "{}",
+            sysdes_report::estimate_table(name, &prediction, args.explain)
+        ),
+        EstimateFormat::Json => println!("{:#}", sysdes_report::estimate_json(name, &prediction)),
+    }
+    ExitCode::SUCCESS
+}
