@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 mod estimate_cmd;
+mod plot_cmd;
+mod sweep_cmd;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -59,6 +61,33 @@ Examples:
   sysdes estimate scenarios/hockey-stick.yaml --explain
   sysdes estimate scenarios/hockey-stick.yaml --slo p99=100ms --target-rate 600/s")]
     Estimate(estimate_cmd::EstimateArgs),
+    /// Draw plots (SVG/PNG), Vega-Lite specs and report.html from a run or sweep directory.
+    #[command(after_help = "\
+Examples:
+  sysdes run scenarios/web-tier.yaml --out results/web
+  sysdes plot results/web --format png
+  sysdes plot results/sweep --slo p99=100ms --out figures
+
+Exit status: 0 success; 2 missing or malformed directory, file or option; 1 cannot write.")]
+    Plot(plot_cmd::PlotArgs),
+    /// Run a parameter sweep: every point of the scenario's `sweep:` block (and `--vary`), in parallel.
+    #[command(after_help = "\
+Examples:
+  sysdes sweep scenarios/hockey-stick-sweep.yaml --out results/hockey
+  sysdes sweep scenarios/mm1.yaml --vary workloads.users.arrival.poisson=0.1/s:0.9/s:0.1/s --set sweep.replications=5
+  sysdes sweep scenarios/hockey-stick-sweep.yaml --out results/hockey --resume
+  sysdes sweep scenarios/hockey-stick-sweep.yaml --out shard0 --shard 0/2
+
+Files: manifest.json, runs.jsonl, runs.csv, summary.csv (see docs/sweeps.md).
+Exit status: 0 success; 2 invalid scenario, sweep or arguments (or --out holds another sweep); 1 cannot write.")]
+    Sweep(sweep_cmd::SweepArgs),
+    /// Combine the output directories of `sweep --shard` into what one unsharded sweep writes.
+    #[command(after_help = "\
+Examples:
+  sysdes merge shard0 shard1 --out results/hockey
+
+Exit status: 0 success; 2 unreadable or mismatched inputs; 1 runs are missing (files are still written).")]
+    Merge(sweep_cmd::MergeArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -87,6 +116,13 @@ struct RunArgs {
     /// Requests in flight at which the system is declared unstable.
     #[arg(long, value_name = "N", default_value_t = RunLimits::default().max_in_flight)]
     max_in_flight: u64,
+    /// Redo run N of the scenario's sweep alone (its point's values and its
+    /// seed); give the same `--set`, `--seed` and `--vary` as the sweep.
+    #[arg(long, value_name = "N")]
+    run_index: Option<u64>,
+    /// With `--run-index`: a `--vary` argument of the sweep; repeatable.
+    #[arg(long = "vary", value_name = "PATH=VALUES", requires = "run_index")]
+    vary: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -105,6 +141,9 @@ fn main() -> ExitCode {
         Command::Run(args) => run(args),
         Command::Validate { files } => validate(&files),
         Command::Estimate(args) => estimate_cmd::estimate(args),
+        Command::Plot(args) => plot_cmd::plot(args),
+        Command::Sweep(args) => sweep_cmd::sweep(args),
+        Command::Merge(args) => sweep_cmd::merge(args),
         Command::Schema => {
             let schema = sysdes_scenario::json_schema();
             println!(
@@ -153,7 +192,11 @@ fn run(args: RunArgs) -> ExitCode {
         overrides: args.set.clone(),
         seed: args.seed,
     };
-    let scenario = match sysdes_scenario::load_file(&args.file, &options) {
+    let loaded = match args.run_index {
+        Some(index) => sweep_cmd::load_run(&args.file, &options, &args.vary, index),
+        None => sysdes_scenario::load_file(&args.file, &options),
+    };
+    let scenario = match loaded {
         Ok(s) => s,
         Err(e) => {
             report_scenario_error(e);
@@ -202,6 +245,10 @@ fn run(args: RunArgs) -> ExitCode {
     if let Some(dir) = &args.out {
         if let Err(e) = write_outputs(dir, &scenario, &result, info) {
             eprintln!("error: cannot write results to {}: {e}", dir.display());
+            return ExitCode::from(FAILED);
+        }
+        if let Err(e) = plot_cmd::plot_run_outputs(dir) {
+            eprintln!("error: cannot draw the plots in {}: {e}", dir.display());
             return ExitCode::from(FAILED);
         }
     }

@@ -1,19 +1,7 @@
 //! The command line as a user meets it: exit codes, formats, files, guards,
 //! and a clear error (never a panic) for every kind of mistake.
 
-use crate::{root, sysdes, temp_scenario};
-
-const GOOD: &str = "name: ok
-duration: 10s
-workloads:
-  - name: users
-    target: server
-    arrival: { poisson: 50/s }
-components:
-  server:
-    type: server
-    service_time: { exponential: 5ms }
-";
+use crate::{GOOD, root, sysdes, temp_scenario};
 
 /// One malformed scenario per kind of mistake: (case, text, expected
 /// `line:column`, a phrase the message must contain).

@@ -2,12 +2,27 @@
 
 mod cli;
 mod determinism;
+mod plots;
 mod properties;
 mod scenarios;
+mod sweep;
 mod theory;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+/// A small valid scenario: one Poisson workload into one server, 10 s.
+pub const GOOD: &str = "name: ok
+duration: 10s
+workloads:
+  - name: users
+    target: server
+    arrival: { poisson: 50/s }
+components:
+  server:
+    type: server
+    service_time: { exponential: 5ms }
+";
 
 /// The repository root.
 pub fn root() -> PathBuf {

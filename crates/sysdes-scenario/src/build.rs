@@ -26,6 +26,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "workloads",
     "components",
     "network",
+    "sweep",
 ];
 
 const COMPONENT_TYPES: &[&str] = &["server", "load_balancer"];

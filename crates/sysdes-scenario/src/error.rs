@@ -107,6 +107,12 @@ impl ScenarioError {
         &self.problems
     }
 
+    /// An error about `file` as a whole, at no position (for example a
+    /// `--run-index` beyond the file's sweep).
+    pub fn whole_file(file: &str, message: impl Into<String>) -> Self {
+        Self::unlocated(file, message.into())
+    }
+
     /// An error that is not about any position (for example an I/O error).
     pub(crate) fn unlocated(file: &str, message: String) -> Self {
         let problem = Problem {

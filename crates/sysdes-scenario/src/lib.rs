@@ -56,11 +56,15 @@ mod error;
 mod node;
 mod overrides;
 mod raw;
+mod sweep;
 pub mod units;
 
 use std::path::Path;
 
 pub use error::{Problem, ScenarioError};
+pub use sweep::{
+    Combine, SeedMode, SweepDefinition, SweepValue, Vary, VaryArgError, VarySpec, parse_vary_arg,
+};
 pub use sysdes_models::ModelSpec;
 
 use node::{Issue, Node, Origin};
@@ -103,20 +107,115 @@ pub fn load_file(path: &Path, options: &LoadOptions) -> Result<LoadedScenario, S
 /// Parses and validates scenario `text`; `file` is the name used in messages.
 ///
 /// Every problem in the text and in `options.overrides` is reported, each
-/// with its position; see [`ScenarioError`].
+/// with its position; see [`ScenarioError`]. A `sweep:` block is accepted
+/// (and checked) but otherwise ignored; see [`load_sweep_str`].
 pub fn load_str(
     file: &str,
     text: &str,
     options: &LoadOptions,
 ) -> Result<LoadedScenario, ScenarioError> {
-    let fail =
-        |issues: Vec<Issue>| ScenarioError::from_issues(file, text, &options.overrides, issues);
+    load_inner(file, text, options, &[])
+        .map(|(loaded, _)| loaded)
+        .map_err(|issues| ScenarioError::from_issues(file, text, &options.overrides, issues))
+}
+
+/// Like [`load_file`], and also returns the sweep: the file's `sweep:`
+/// block (after `--set` overrides) with `vary` (from `--vary` arguments)
+/// merged in, a path given in both taking the `--vary` values. With neither,
+/// the definition has no varied paths and one point.
+pub fn load_sweep_file(
+    path: &Path,
+    options: &LoadOptions,
+    vary: &[Vary],
+) -> Result<(LoadedScenario, SweepDefinition), ScenarioError> {
+    let file = path.display().to_string();
+    match std::fs::read_to_string(path) {
+        Ok(text) => load_sweep_str(&file, &text, options, vary),
+        Err(e) => Err(ScenarioError::unlocated(
+            &file,
+            format!("cannot read the scenario file: {e}"),
+        )),
+    }
+}
+
+/// Like [`load_str`], and also returns the sweep definition; see [`load_sweep_file`].
+pub fn load_sweep_str(
+    file: &str,
+    text: &str,
+    options: &LoadOptions,
+    vary: &[Vary],
+) -> Result<(LoadedScenario, SweepDefinition), ScenarioError> {
+    load_inner(file, text, options, vary)
+        .map_err(|issues| ScenarioError::from_issues(file, text, &options.overrides, issues))
+}
+
+/// Loads point `point` of `sweep`: the scenario `base` (as loaded with
+/// `options`) with the point's values applied as extra `--set` overrides.
+///
+/// A value that does not fit its path (say `round_robbin` for a policy) is
+/// reported at the value's position in the `sweep:` block.
+pub fn load_point(
+    base: &LoadedScenario,
+    options: &LoadOptions,
+    sweep: &SweepDefinition,
+    point: usize,
+) -> Result<LoadedScenario, ScenarioError> {
+    let first = options.overrides.len();
+    let mut overrides = options.overrides.clone();
+    overrides.extend(sweep.overrides(point));
+    let point_options = LoadOptions {
+        overrides,
+        seed: options.seed,
+    };
+    let choice = sweep.choice(point);
+    load_inner(&base.file, &base.source, &point_options, &[])
+        .map(|(loaded, _)| loaded)
+        .map_err(|issues| {
+            let issues = issues
+                .into_iter()
+                .map(|mut issue| {
+                    if let Origin::Set { index, .. } = issue.origin {
+                        if let Some(path_index) = index.checked_sub(first) {
+                            let value_origin = choice
+                                .get(path_index)
+                                .and_then(|&c| sweep.origin_of(path_index, c));
+                            if let Some(origin @ Origin::File { .. }) = value_origin {
+                                let (path, value) = sweep
+                                    .vary
+                                    .get(path_index)
+                                    .and_then(|v| {
+                                        v.values
+                                            .get(choice.get(path_index).copied().unwrap_or(0))
+                                            .map(|x| (v.path.as_str(), x.text.as_str()))
+                                    })
+                                    .unwrap_or(("", ""));
+                                issue.origin = origin;
+                                issue.message = format!(
+                                    "sweep value `{value}` for `{path}`: {}",
+                                    issue.message
+                                );
+                            }
+                        }
+                    }
+                    issue
+                })
+                .collect();
+            ScenarioError::from_issues(&base.file, &base.source, &point_options.overrides, issues)
+        })
+}
+
+fn load_inner(
+    file: &str,
+    text: &str,
+    options: &LoadOptions,
+    vary: &[Vary],
+) -> Result<(LoadedScenario, SweepDefinition), Vec<Issue>> {
     let (mut root, mut issues) = match node::parse(text) {
         Ok(parsed) => parsed,
-        Err(issue) => return Err(fail(vec![issue])),
+        Err(issue) => return Err(vec![issue]),
     };
     if matches!(root.node, Node::Null) {
-        return Err(fail(vec![Issue {
+        return Err(vec![Issue {
             origin: Origin::File {
                 line: 1,
                 column: 1,
@@ -126,22 +225,32 @@ pub fn load_str(
             message: "the file is empty; a scenario needs at least `name`, `duration`, `workloads` and `components`"
                 .to_owned(),
             help: None,
-        }]));
+        }]);
     }
     overrides::apply(&mut root, &options.overrides, &mut issues);
     let spec = build::build(&root, &mut issues);
+    let mut definition = sweep::read(&root, &mut issues).unwrap_or_default();
+    if !vary.is_empty() {
+        for v in vary {
+            definition.set_vary(v.clone());
+        }
+        sweep::check_combined(&definition, &root, &mut issues);
+    }
     match spec {
         Some(mut spec) if issues.is_empty() => {
             if let Some(seed) = options.seed {
                 spec.seed = seed;
             }
-            Ok(LoadedScenario {
-                spec,
-                file: file.to_owned(),
-                source: text.to_owned(),
-            })
+            Ok((
+                LoadedScenario {
+                    spec,
+                    file: file.to_owned(),
+                    source: text.to_owned(),
+                },
+                definition,
+            ))
         }
-        _ => Err(fail(issues)),
+        _ => Err(issues),
     }
 }
 

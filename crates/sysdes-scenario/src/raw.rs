@@ -39,6 +39,25 @@ pub(crate) struct ScenarioDoc {
     components: BTreeMap<String, ComponentDoc>,
     /// The network between components.
     network: Option<NetworkRaw>,
+    /// A parameter sweep for `sysdes sweep` (ignored by `sysdes run`); see `docs/sweeps.md`.
+    sweep: Option<SweepDoc>,
+}
+
+/// A parameter sweep: which paths to vary, how to combine them, how many replications.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // Only used to generate the JSON Schema; the loader reads the block by hand.
+#[schemars(rename = "Sweep")]
+pub(crate) struct SweepDoc {
+    /// Paths in `--set` syntax, each with a list of values or a range `{ from, to, step }` or `{ from, to, points, log }`.
+    vary: Option<BTreeMap<String, serde_json::Value>>,
+    /// `grid` (every combination, the default) or `zip` (the i-th values together).
+    combine: Option<String>,
+    /// Runs per point, each with its own seed (default 1).
+    #[schemars(range(min = 1))]
+    replications: Option<u32>,
+    /// `common` (the default: replication r has the same seed at every point) or `independent`.
+    seeds: Option<String>,
 }
 
 /// A component; `type` says which kind.

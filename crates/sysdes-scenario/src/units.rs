@@ -45,7 +45,7 @@ impl ParseUnitError {
 
 /// Splits `text` into a leading decimal number and the rest (the unit),
 /// trimming spaces around both.
-fn split_number(text: &str) -> (&str, &str) {
+pub(crate) fn split_number(text: &str) -> (&str, &str) {
     let text = text.trim();
     let end = text
         .char_indices()

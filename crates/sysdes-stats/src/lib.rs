@@ -5,10 +5,14 @@
 //! memory does not grow with the length of a run. This crate knows nothing
 //! about what is being measured; the models decide what to record.
 
+mod confidence;
 mod counts;
 mod histogram;
+mod mser;
 mod time_average;
 
+pub use confidence::{MeanCi, batch_means_ci, mean_ci, t_quantile_975};
 pub use counts::RequestCounts;
 pub use histogram::{LatencyHistogram, LatencySummary};
+pub use mser::{MSER_BATCH, Mser, mser5};
 pub use time_average::TimeAverage;

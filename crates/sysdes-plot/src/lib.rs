@@ -1,0 +1,99 @@
+//! Figures from sysdes results: plots (SVG always, PNG with a bundled
+//! font), a Vega-Lite spec beside each plot, and one self-contained HTML
+//! report per run or sweep directory.
+//!
+//! ```text
+//! run dir (result.json, series.csv, latency_cdf.csv) ──┐
+//!                                                      ├─► plot_dir ─► *.svg *.png *.vl.json report.html
+//! sweep dir (manifest.json, summary.csv) ──────────────┘
+//! ```
+//!
+//! This crate only reads files that `sysdes run --out` and `sysdes sweep`
+//! wrote; it never simulates and knows nothing of scenarios beyond their
+//! names. Colours are Okabe-Ito (colour-blind safe), heatmaps viridis.
+//! Text in PNGs is drawn with DejaVu Sans, compiled into the binary, so no
+//! system font library (fontconfig, FreeType) is needed.
+
+mod chart;
+mod error;
+mod html;
+mod options;
+mod output;
+mod run;
+mod style;
+mod sweep;
+mod table;
+mod vega;
+
+use std::path::{Path, PathBuf};
+
+pub use error::PlotError;
+pub use options::{ImageFormat, PlotOptions, Slo, Statistic, Window};
+pub use table::Table;
+
+/// Which kind of results directory was plotted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DirKind {
+    /// One run (`sysdes run --out DIR`).
+    Run,
+    /// A sweep (`sysdes sweep --out DIR`).
+    Sweep,
+}
+
+/// What a plot call wrote.
+#[derive(Clone, Debug)]
+pub struct PlotOutput {
+    /// The kind of directory plotted.
+    pub kind: DirKind,
+    /// Every file written, in order (plots, specs, then `report.html`).
+    pub files: Vec<PathBuf>,
+}
+
+/// Tells a run directory from a sweep directory by its files.
+pub fn detect(dir: &Path) -> Result<DirKind, PlotError> {
+    if !dir.is_dir() {
+        return Err(PlotError::NoSuchDir {
+            dir: dir.to_path_buf(),
+        });
+    }
+    if dir.join("manifest.json").is_file() {
+        Ok(DirKind::Sweep)
+    } else if dir.join("result.json").is_file() {
+        Ok(DirKind::Run)
+    } else {
+        Err(PlotError::UnknownDir {
+            dir: dir.to_path_buf(),
+        })
+    }
+}
+
+/// Draws the default plots and the report of a run or sweep directory.
+pub fn plot_dir(dir: &Path, options: &PlotOptions) -> Result<PlotOutput, PlotError> {
+    match detect(dir)? {
+        DirKind::Run => plot_run_dir(dir, options),
+        DirKind::Sweep => plot_sweep_dir(dir, options),
+    }
+}
+
+/// Draws a run directory's latency CDF and time series, their Vega-Lite
+/// specs and `report.html`.
+pub fn plot_run_dir(dir: &Path, options: &PlotOptions) -> Result<PlotOutput, PlotError> {
+    if !dir.is_dir() {
+        return Err(PlotError::NoSuchDir {
+            dir: dir.to_path_buf(),
+        });
+    }
+    run::plot_run(dir, options)
+}
+
+/// Draws a sweep directory's latency-vs-load plot (or bars for a
+/// parameter that is not a number), the heatmap for two parameters, their
+/// Vega-Lite specs and `report.html`.
+pub fn plot_sweep_dir(dir: &Path, options: &PlotOptions) -> Result<PlotOutput, PlotError> {
+    if !dir.is_dir() {
+        return Err(PlotError::NoSuchDir {
+            dir: dir.to_path_buf(),
+        });
+    }
+    sweep::plot_sweep(dir, options)
+}

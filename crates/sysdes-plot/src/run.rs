@@ -1,0 +1,373 @@
+//! Plots of one run directory (`sysdes run --out DIR`): the latency CDF and
+//! the time series.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use crate::chart::{Figure, LegendPos, Mark, Series, Shade, XyChart};
+use crate::options::{PlotOptions, Window};
+use crate::output::Writer;
+use crate::table::Table;
+use crate::vega::{base, palette_scale};
+use crate::{PlotError, html};
+
+/// What a run directory holds, read once.
+pub(crate) struct RunData {
+    pub dir: PathBuf,
+    pub name: String,
+    pub warmup_s: f64,
+    pub summary: Option<Table>,
+    pub cdf: Table,
+    pub series: Table,
+    pub report_txt: Option<String>,
+    pub scenario_text: Option<String>,
+}
+
+/// Reads a JSON file into a value, naming the file on error.
+pub(crate) fn read_json(path: &Path, needed_for: &str) -> Result<Value, PlotError> {
+    if !path.is_file() {
+        return Err(PlotError::MissingFile {
+            path: path.to_path_buf(),
+            needed_for: needed_for.to_string(),
+        });
+    }
+    let text = std::fs::read_to_string(path).map_err(|source| PlotError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|e| PlotError::Json {
+        path: path.to_path_buf(),
+        message: format!("not valid JSON: {e}"),
+    })
+}
+
+fn read_optional_text(path: &Path) -> Option<String> {
+    std::fs::read_to_string(path).ok()
+}
+
+impl RunData {
+    pub(crate) fn read(dir: &Path) -> Result<RunData, PlotError> {
+        let result_path = dir.join("result.json");
+        let result = read_json(&result_path, "the plot titles and the warm-up")?;
+        let name = result
+            .get("scenario")
+            .and_then(Value::as_str)
+            .ok_or_else(|| PlotError::Json {
+                path: result_path.clone(),
+                message: "no `scenario` name".to_string(),
+            })?
+            .to_string();
+        let warmup_s = result
+            .get("warmup_s")
+            .and_then(Value::as_f64)
+            .unwrap_or(0.0);
+        let summary_path = dir.join("summary.csv");
+        let summary = if summary_path.is_file() {
+            Some(Table::read(&summary_path, "the results table")?)
+        } else {
+            None
+        };
+        Ok(RunData {
+            dir: dir.to_path_buf(),
+            name,
+            warmup_s,
+            summary,
+            cdf: Table::read(&dir.join("latency_cdf.csv"), "the latency CDF plot")?,
+            series: Table::read(&dir.join("series.csv"), "the time-series plot")?,
+            report_txt: read_optional_text(&dir.join("report.txt")),
+            scenario_text: read_optional_text(&dir.join("scenario.yaml")),
+        })
+    }
+}
+
+/// The latency CDF on a log latency axis.
+pub(crate) fn cdf_figure(data: &RunData) -> Result<(Figure, Value, usize), PlotError> {
+    let ms = data.cdf.numbers("latency_ms")?;
+    let fraction = data.cdf.numbers("fraction")?;
+    let points: Vec<(f64, f64)> = ms
+        .iter()
+        .zip(&fraction)
+        .filter(|(m, f)| **m > 0.0 && m.is_finite() && f.is_finite())
+        .map(|(&m, &f)| (m, f))
+        .collect();
+    let n = points.len();
+    let title = format!("{}: end-to-end latency CDF", data.name);
+    let chart = XyChart {
+        title: title.clone(),
+        x_label: "latency (ms, log scale)".to_string(),
+        y_label: "fraction of requests at or below".to_string(),
+        x_log: true,
+        series: vec![Series {
+            name: "end-to-end latency".to_string(),
+            colour: 0,
+            points,
+            band: Vec::new(),
+            mark: Mark::Line,
+        }],
+        legend: LegendPos::UpperLeft,
+        ..XyChart::default()
+    };
+    let mut spec = base(&title, "");
+    spec.insert(
+        "transform".into(),
+        json!([{ "filter": "datum.latency_ms > 0" }]),
+    );
+    spec.insert("width".into(), json!(640));
+    spec.insert("height".into(), json!(360));
+    spec.insert(
+        "mark".into(),
+        json!({ "type": "line", "interpolate": "step-after" }),
+    );
+    spec.insert(
+        "encoding".into(),
+        json!({
+            "x": { "field": "latency_ms", "type": "quantitative",
+                   "scale": { "type": "log" }, "title": "latency (ms, log scale)" },
+            "y": { "field": "fraction", "type": "quantitative",
+                   "title": "fraction of requests at or below" },
+            "color": { "datum": "end-to-end latency", "scale": palette_scale(), "title": null }
+        }),
+    );
+    Ok((Figure::Xy(chart), Value::Object(spec), n))
+}
+
+/// Throughput and latency per interval, the warm-up and `windows` shaded.
+pub(crate) fn series_figure(
+    data: &RunData,
+    windows: &[Window],
+) -> Result<(Figure, Value), PlotError> {
+    let t = &data.series;
+    let start = t.numbers("start_s")?;
+    let end = t.numbers("end_s")?;
+    let mid: Vec<f64> = start.iter().zip(&end).map(|(a, b)| (a + b) / 2.0).collect();
+    let completed = t.numbers("completed")?;
+    let pick = |name: &str| -> Result<Vec<(f64, f64)>, PlotError> {
+        let v = t.numbers(name)?;
+        Ok(mid
+            .iter()
+            .zip(&v)
+            .zip(&completed)
+            .map(|((&x, &y), &c)| (x, if c > 0.0 { y } else { f64::NAN }))
+            .collect())
+    };
+    let throughput: Vec<(f64, f64)> = mid
+        .iter()
+        .zip(t.numbers("throughput_rps")?)
+        .map(|(&x, y)| (x, y))
+        .collect();
+    let mut shades = Vec::new();
+    if data.warmup_s > 0.0 {
+        shades.push(Shade {
+            from: 0.0,
+            to: data.warmup_s,
+            label: format!(
+                "warm-up ({} s, not counted)",
+                crate::style::fmt_num(data.warmup_s)
+            ),
+            colour: None,
+        });
+    }
+    for (k, w) in windows.iter().enumerate() {
+        shades.push(Shade {
+            from: w.start_s,
+            to: w.end_s,
+            label: w.label.clone(),
+            colour: Some(1 + k),
+        });
+    }
+    let x_label = "simulated time (s)".to_string();
+    let top = XyChart {
+        title: String::new(),
+        x_label: x_label.clone(),
+        y_label: "throughput (req/s)".to_string(),
+        series: vec![Series {
+            name: "completions per second".to_string(),
+            colour: 0,
+            points: throughput,
+            band: Vec::new(),
+            mark: Mark::Line,
+        }],
+        shades: shades.clone(),
+        legend: LegendPos::LowerRight,
+        ..XyChart::default()
+    };
+    let bottom = XyChart {
+        title: String::new(),
+        x_label: x_label.clone(),
+        y_label: "latency (ms)".to_string(),
+        series: vec![
+            Series {
+                name: "p50".to_string(),
+                colour: 2,
+                points: pick("latency_p50_ms")?,
+                band: Vec::new(),
+                mark: Mark::Line,
+            },
+            Series {
+                name: "p99".to_string(),
+                colour: 1,
+                points: pick("latency_p99_ms")?,
+                band: Vec::new(),
+                mark: Mark::Line,
+            },
+        ],
+        shades,
+        headroom: 0.5,
+        ..XyChart::default()
+    };
+    let title = format!("{}: throughput and latency per interval", data.name);
+
+    let mut windows_json: Vec<Value> = Vec::new();
+    if data.warmup_s > 0.0 {
+        windows_json.push(json!({ "start_s": 0.0, "end_s": data.warmup_s, "window": "warm-up" }));
+    }
+    for w in windows {
+        windows_json.push(json!({ "start_s": w.start_s, "end_s": w.end_s, "window": w.label }));
+    }
+    let shade_layer = json!({
+        "data": { "values": windows_json },
+        "mark": { "type": "rect", "opacity": 0.12 },
+        "encoding": {
+            "x": { "field": "start_s", "type": "quantitative" },
+            "x2": { "field": "end_s" },
+            "color": { "field": "window", "type": "nominal", "scale": { "range": ["#000000"] } }
+        }
+    });
+    let mut spec = base(&title, "");
+    spec.insert(
+        "transform".into(),
+        json!([{ "calculate": "(datum.start_s + datum.end_s) / 2", "as": "time_s" }]),
+    );
+    spec.insert(
+        "vconcat".into(),
+        json!([
+            { "width": 640, "height": 200, "layer": [
+                shade_layer,
+                { "mark": "line", "encoding": {
+                    "x": { "field": "time_s", "type": "quantitative", "title": x_label },
+                    "y": { "field": "throughput_rps", "type": "quantitative", "title": "throughput (req/s)" }
+                } }
+            ] },
+            { "width": 640, "height": 200, "layer": [
+                shade_layer,
+                { "transform": [
+                    { "filter": "datum.completed > 0" },
+                    { "fold": ["latency_p50_ms", "latency_p99_ms"], "as": ["statistic", "latency_ms"] }
+                  ],
+                  "mark": "line", "encoding": {
+                    "x": { "field": "time_s", "type": "quantitative", "title": x_label },
+                    "y": { "field": "latency_ms", "type": "quantitative", "title": "latency (ms)" },
+                    "color": { "field": "statistic", "type": "nominal",
+                               "scale": { "range": ["#009E73", "#D55E00"] } }
+                } }
+            ] }
+        ]),
+    );
+    spec.insert(
+        "resolve".into(),
+        json!({ "scale": { "color": "independent" } }),
+    );
+    Ok((
+        Figure::Stacked {
+            title,
+            panels: vec![top, bottom],
+        },
+        Value::Object(spec),
+    ))
+}
+
+fn set_url(spec: &mut Value, url: String) {
+    if let Some(data) = spec.get_mut("data") {
+        data["url"] = json!(url);
+    }
+}
+
+/// Draws every run plot and the report into the output directory.
+pub(crate) fn plot_run(dir: &Path, options: &PlotOptions) -> Result<crate::PlotOutput, PlotError> {
+    let data = RunData::read(dir)?;
+    let out = options.out.clone().unwrap_or_else(|| dir.to_path_buf());
+    let mut w = Writer::new(&out, options.format)?;
+
+    let (fig, mut spec, _) = cdf_figure(&data)?;
+    set_url(&mut spec, w.data_url(&data.cdf.path));
+    w.emit(
+        "latency_cdf",
+        "End-to-end latency CDF (latency_cdf.csv): the fraction of counted requests that finished within each latency, on a log latency axis.",
+        &fig,
+        &spec,
+    )?;
+
+    let (fig, mut spec) = series_figure(&data, &options.windows)?;
+    set_url(&mut spec, w.data_url(&data.series.path));
+    w.emit(
+        "timeseries",
+        "Throughput and p50/p99 latency per interval of simulated time (series.csv); the shaded warm-up is not counted in the results.",
+        &fig,
+        &spec,
+    )?;
+
+    let html = html::run_report(&data, &w.plots);
+    w.write("report.html", html.as_bytes())?;
+    Ok(crate::PlotOutput {
+        kind: crate::DirKind::Run,
+        files: w.files,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data() -> RunData {
+        let cdf = b"latency_ms,fraction\n0,0.1\n1.5,0.5\n3,0.9\n12,1\n";
+        let series = b"start_s,end_s,completed,throughput_rps,dropped,timed_out,latency_mean_ms,latency_p50_ms,latency_p99_ms,in_flight\n\
+0,1,10,10,0,0,2,1.5,3,1\n1,2,0,0,0,0,0,0,0,0\n2,3,12,12,0,0,2.5,2,4,2\n";
+        RunData {
+            dir: PathBuf::from("."),
+            name: "t".to_string(),
+            warmup_s: 1.0,
+            summary: None,
+            cdf: Table::parse(Path::new("latency_cdf.csv"), cdf).unwrap(),
+            series: Table::parse(Path::new("series.csv"), series).unwrap(),
+            report_txt: None,
+            scenario_text: None,
+        }
+    }
+
+    #[test]
+    fn the_cdf_plots_every_positive_row_and_renders() {
+        let d = data();
+        let (fig, spec, n) = cdf_figure(&d).unwrap();
+        assert_eq!(n, 3, "the zero-latency row cannot sit on a log axis");
+        assert_eq!(fig.series_lengths(), vec![3]);
+        assert_eq!(spec["encoding"]["x"]["scale"]["type"], "log");
+        let svg = crate::style::render_svg(&fig).unwrap();
+        assert!(svg.contains("t: end-to-end latency CDF"));
+        let (w, h, rgb) = crate::style::render_rgb(&fig).unwrap();
+        assert_eq!(rgb.len(), (w * h * 3) as usize);
+        assert!(rgb.iter().any(|&b| b != 255), "something was drawn");
+    }
+
+    #[test]
+    fn the_series_has_a_point_per_interval_and_shades_warmup_and_windows() {
+        let d = data();
+        let windows = [Window {
+            start_s: 1.5,
+            end_s: 2.5,
+            label: "fault: db down".to_string(),
+        }];
+        let (fig, spec) = series_figure(&d, &windows).unwrap();
+        assert_eq!(fig.series_lengths(), vec![3, 3, 3]);
+        let Figure::Stacked { panels, .. } = &fig else {
+            panic!("two panels expected")
+        };
+        assert_eq!(panels[0].shades.len(), 2);
+        assert!(
+            panels[1].series[1].points[1].1.is_nan(),
+            "an empty interval breaks the line"
+        );
+        assert!(spec.to_string().contains("fault: db down"));
+        crate::style::render_svg(&fig).unwrap();
+    }
+}

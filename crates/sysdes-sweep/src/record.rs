@@ -1,0 +1,251 @@
+//! One run of a sweep: simulate, then reduce the result to a flat record of
+//! named metrics (one `runs.jsonl` line, one `runs.csv` row).
+
+use std::time::Instant;
+
+use serde_json::{Map, Value, json};
+use sysdes_kernel::SimDuration;
+use sysdes_models::{ModelSpec, NoObserver, RunLimits, RunResult, Simulation, StopReason};
+use sysdes_stats::{batch_means_ci, mser5};
+
+use crate::plan::RunId;
+
+/// Metrics every run has, in column order; `utilization:NAME` per server
+/// and then `wall_time_s` follow (see [`metric_names`]).
+pub const FIXED_METRICS: &[&str] = &[
+    "offered_rps",
+    "throughput_rps",
+    "latency_mean_ms",
+    "latency_p50_ms",
+    "latency_p90_ms",
+    "latency_p99_ms",
+    "latency_p999_ms",
+    "latency_max_ms",
+    "generated",
+    "completed",
+    "dropped",
+    "timed_out",
+    "failed",
+    "max_utilization",
+    "bottleneck",
+    "steady",
+    "stopped",
+    "warmup_s",
+    "warmup_mser_s",
+    "latency_mean_bm_ci95_low",
+    "latency_mean_bm_ci95_high",
+    "events",
+];
+
+/// Metrics that are not numbers, so have no mean in `summary.csv`.
+pub const TEXT_METRICS: &[&str] = &["bottleneck", "steady", "stopped"];
+
+/// Batches for the within-run batch-means interval.
+const BATCHES: usize = 20;
+
+/// Every metric name, in column order, for a sweep over these servers.
+pub fn metric_names(servers: &[String]) -> Vec<String> {
+    let mut names: Vec<String> = FIXED_METRICS.iter().map(|s| (*s).to_owned()).collect();
+    names.extend(servers.iter().map(|s| format!("utilization:{s}")));
+    names.push("wall_time_s".to_owned());
+    names
+}
+
+/// What MSER-5 says about a run's series of requests in flight.
+struct Steadiness {
+    steady: Option<bool>,
+    /// Start of the retained part, seconds.
+    warmup_s: Option<f64>,
+}
+
+/// MSER-5 over the mean end-to-end latency per interval (intervals with
+/// completions, ending before the end of arrivals: the drain afterwards is
+/// not part of the steady state). Latency rather than requests in flight,
+/// because at low load the number in flight is mostly 0 and its long runs
+/// of zeros fool MSER; a growing queue shows in both.
+fn steadiness(result: &RunResult) -> Steadiness {
+    let points: Vec<_> = result
+        .series
+        .points
+        .iter()
+        .filter(|p| p.end_s <= result.duration_s + 1e-9 && p.completed > 0)
+        .collect();
+    let level: Vec<f64> = points.iter().map(|p| p.latency_mean_ms).collect();
+    match mser5(&level) {
+        Some(m) => Steadiness {
+            steady: Some(m.steady),
+            warmup_s: points.get(m.truncation).map(|p| p.start_s),
+        },
+        None => Steadiness {
+            steady: None,
+            warmup_s: None,
+        },
+    }
+}
+
+fn number(x: f64) -> Value {
+    if x.is_finite() { json!(x) } else { Value::Null }
+}
+
+/// The warm-up MSER-5 picks from a pilot run of `spec`, capped at half the
+/// duration; `None` if the pilot failed, was too short or never settled.
+pub fn pilot_warmup(spec: &ModelSpec, limits: RunLimits) -> Option<SimDuration> {
+    let pilot = Simulation::new(spec)
+        .ok()?
+        .run(limits, &mut NoObserver)
+        .ok()?;
+    let s = steadiness(&pilot);
+    if s.steady != Some(true) {
+        return None;
+    }
+    let nanos = (s.warmup_s? * 1e9).round();
+    let cap = spec.duration.as_nanos() / 2;
+    Some(SimDuration::from_nanos((nanos as u64).min(cap)))
+}
+
+/// Runs one sweep run and returns its `runs.jsonl` record.
+///
+/// With `auto_warmup`, a pilot run of the same model and seed first finds
+/// the MSER-5 truncation point and the measured run uses it as its warm-up
+/// (the scenario's own warm-up is kept when the pilot finds none).
+pub fn execute(
+    spec: &ModelSpec,
+    run: &RunId,
+    params: &[(String, String)],
+    servers: &[String],
+    auto_warmup: bool,
+    limits: RunLimits,
+) -> Value {
+    let started = Instant::now();
+    let mut spec = spec.clone();
+    if auto_warmup {
+        if let Some(w) = pilot_warmup(&spec, limits) {
+            spec.warmup = w;
+        }
+    }
+    let outcome = Simulation::new(&spec)
+        .map_err(|e| e.to_string())
+        .and_then(|sim| sim.run(limits, &mut NoObserver).map_err(|e| e.to_string()));
+    let mut metrics = Map::new();
+    let offered: f64 = spec
+        .workloads
+        .iter()
+        .filter_map(|w| w.arrival.open_rate_per_second())
+        .sum();
+    metrics.insert("offered_rps".into(), number(offered));
+    let mut error = None;
+    match &outcome {
+        Ok(result) => fill(&mut metrics, result, servers),
+        Err(e) => error = Some(e.clone()),
+    }
+    for name in metric_names(servers) {
+        metrics.entry(name).or_insert(Value::Null);
+    }
+    if error.is_some() {
+        metrics.insert("stopped".into(), json!("failed"));
+        metrics.insert("steady".into(), json!(false));
+        metrics.insert(
+            "warmup_s".into(),
+            number(spec.warmup.as_nanos() as f64 / 1e9),
+        );
+    }
+    metrics.insert("wall_time_s".into(), json!(started.elapsed().as_secs_f64()));
+    // Re-order to the column order so every line reads the same way.
+    let mut ordered = Map::new();
+    for name in metric_names(servers) {
+        let v = metrics.remove(&name).unwrap_or(Value::Null);
+        ordered.insert(name, v);
+    }
+    let params: Map<String, Value> = params
+        .iter()
+        .map(|(p, v)| (p.clone(), Value::from(v.as_str())))
+        .collect();
+    let mut record = Map::new();
+    record.insert("run_index".into(), json!(run.run_index));
+    record.insert("point".into(), json!(run.point));
+    record.insert("replication".into(), json!(run.replication));
+    record.insert("seed".into(), json!(run.seed));
+    record.insert("params".into(), Value::Object(params));
+    record.insert("metrics".into(), Value::Object(ordered));
+    if let Some(e) = error {
+        record.insert("error".into(), json!(e));
+    }
+    Value::Object(record)
+}
+
+/// The metrics of a finished run.
+fn fill(metrics: &mut Map<String, Value>, result: &RunResult, servers: &[String]) {
+    let s = result.latency.summary();
+    let r = &result.requests;
+    let (bottleneck, max_util) = result
+        .components
+        .iter()
+        .filter(|c| c.kind == "server")
+        .fold((None, f64::NEG_INFINITY), |(name, best), c| {
+            if c.utilization > best {
+                (Some(c.name.clone()), c.utilization)
+            } else {
+                (name, best)
+            }
+        });
+    let steady = steadiness(result);
+    let window: Vec<f64> = result
+        .series
+        .points
+        .iter()
+        .filter(|p| {
+            p.start_s + 1e-9 >= result.warmup_s.max(steady.warmup_s.unwrap_or(0.0))
+                && p.end_s <= result.duration_s + 1e-9
+                && p.completed > 0
+        })
+        .map(|p| p.latency_mean_ms)
+        .collect();
+    let bm = batch_means_ci(&window, BATCHES);
+    let entries: Vec<(&str, Value)> = vec![
+        ("throughput_rps", number(result.throughput_rps())),
+        ("latency_mean_ms", number(s.mean_ms)),
+        ("latency_p50_ms", number(s.p50_ms)),
+        ("latency_p90_ms", number(s.p90_ms)),
+        ("latency_p99_ms", number(s.p99_ms)),
+        ("latency_p999_ms", number(s.p999_ms)),
+        ("latency_max_ms", number(s.max_ms)),
+        ("generated", json!(r.generated)),
+        ("completed", json!(r.completed)),
+        ("dropped", json!(r.dropped)),
+        ("timed_out", json!(r.timed_out)),
+        ("failed", json!(r.failed)),
+        ("max_utilization", number(max_util)),
+        ("bottleneck", bottleneck.map_or(Value::Null, Value::from)),
+        ("steady", steady.steady.map_or(Value::Null, Value::from)),
+        (
+            "stopped",
+            json!(match result.stop {
+                StopReason::Drained => "drained",
+                StopReason::EventLimit => "event_limit",
+                StopReason::Interrupted => "interrupted",
+            }),
+        ),
+        ("warmup_s", number(result.warmup_s)),
+        ("warmup_mser_s", steady.warmup_s.map_or(Value::Null, number)),
+        (
+            "latency_mean_bm_ci95_low",
+            bm.map_or(Value::Null, |c| number(c.low())),
+        ),
+        (
+            "latency_mean_bm_ci95_high",
+            bm.map_or(Value::Null, |c| number(c.high())),
+        ),
+        ("events", json!(result.events)),
+    ];
+    for (k, v) in entries {
+        metrics.insert(k.to_owned(), v);
+    }
+    for name in servers {
+        let u = result
+            .components
+            .iter()
+            .find(|c| &c.name == name)
+            .map_or(Value::Null, |c| number(c.utilization));
+        metrics.insert(format!("utilization:{name}"), u);
+    }
+}

@@ -1,0 +1,435 @@
+//! Parameter sweeps through the binary: the same bytes whatever the job
+//! count, sharding or interruption; `--run-index` redoes one row; bad
+//! sweep definitions are reported with a position.
+//!
+//! Runs are shortened with `--set duration=...` so the whole module takes
+//! a few seconds. Wall-clock columns (names containing `wall`) are the only
+//! ones allowed to differ and are removed before comparing.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::{GOOD, root, sysdes, temp_scenario};
+
+const HOCKEY: &str = "scenarios/hockey-stick-sweep.yaml";
+
+/// A fresh, empty directory under the system temp dir.
+fn fresh_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sysdes-sweep-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// Runs `sysdes sweep` and asserts success.
+fn sweep_ok(args: &[&str]) {
+    let mut all = vec!["sweep"];
+    all.extend_from_slice(args);
+    let out = sysdes(&all);
+    assert!(
+        out.status.success(),
+        "sysdes {all:?} failed ({}):\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A CSV file without the columns whose names contain `wall`.
+fn csv_without_wall(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).expect("csv exists");
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    let keep: Vec<bool> = header.iter().map(|h| !h.contains("wall")).collect();
+    let filter = |line: &str| {
+        line.split(',')
+            .zip(&keep)
+            .filter(|(_, k)| **k)
+            .map(|(c, _)| c)
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let mut out = filter(&header.join(","));
+    out.push('\n');
+    for line in lines {
+        out.push_str(&filter(line));
+        out.push('\n');
+    }
+    out
+}
+
+/// The journal with every `wall` key removed from each record's metrics.
+fn jsonl_without_wall(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).expect("runs.jsonl exists");
+    let mut out = String::new();
+    for line in text.lines() {
+        let mut v: serde_json::Value = serde_json::from_str(line).expect("each line is JSON");
+        if let Some(m) = v.get_mut("metrics").and_then(|m| m.as_object_mut()) {
+            m.retain(|k, _| !k.contains("wall"));
+        }
+        out.push_str(&v.to_string());
+        out.push('\n');
+    }
+    out
+}
+
+/// Every file of a sweep directory, wall-clock columns removed.
+fn sweep_files(dir: &Path) -> [String; 4] {
+    [
+        std::fs::read_to_string(dir.join("manifest.json")).expect("manifest"),
+        csv_without_wall(&dir.join("runs.csv")),
+        csv_without_wall(&dir.join("summary.csv")),
+        jsonl_without_wall(&dir.join("runs.jsonl")),
+    ]
+}
+
+fn assert_same_files(a: &Path, b: &Path) {
+    let names = ["manifest.json", "runs.csv", "summary.csv", "runs.jsonl"];
+    for ((x, y), name) in sweep_files(a).iter().zip(sweep_files(b).iter()).zip(names) {
+        assert!(
+            x == y,
+            "{name} differs between {} and {}",
+            a.display(),
+            b.display()
+        );
+    }
+}
+
+const SHORT: [&str; 4] = ["--set", "duration=20s", "--set", "warmup=2s"];
+
+#[test]
+fn job_count_does_not_change_a_byte() {
+    let one = fresh_dir("jobs1");
+    let two = fresh_dir("jobs2");
+    for (dir, jobs) in [(&one, "1"), (&two, "2")] {
+        let mut args = vec![HOCKEY, "--jobs", jobs, "--out", path_str(dir)];
+        args.extend_from_slice(&SHORT);
+        sweep_ok(&args);
+    }
+    assert_same_files(&one, &two);
+    let runs = std::fs::read_to_string(one.join("runs.csv")).expect("runs.csv");
+    assert_eq!(runs.lines().count(), 1 + 30, "10 rates x 3 replications");
+    let header = runs.lines().next().expect("header");
+    assert!(header.starts_with(
+        "run_index,point,replication,seed,workloads.users.arrival.poisson,workloads.users.arrival.poisson#value,offered_rps,throughput_rps,latency_mean_ms,"
+    ));
+    assert!(header.contains(",utilization:api,") && header.ends_with(",wall_time_s"));
+    let summary = std::fs::read_to_string(one.join("summary.csv")).expect("summary.csv");
+    assert_eq!(summary.lines().count(), 1 + 10);
+    assert!(summary.lines().next().is_some_and(|h| {
+        h.contains("latency_p99_ms_mean,latency_p99_ms_ci95_low,latency_p99_ms_ci95_high")
+    }));
+    // Common random numbers: replication r has the same seed at every point.
+    let seeds: Vec<Vec<String>> = runs
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(str::to_owned).collect())
+        .collect();
+    assert_eq!(seeds[1][3], seeds[4][3]);
+    assert_eq!(seeds[0][3], "3", "replication 0 keeps the scenario seed");
+    let _ = std::fs::remove_dir_all(&one);
+    let _ = std::fs::remove_dir_all(&two);
+}
+
+#[test]
+fn shards_in_separate_processes_merge_into_the_unsharded_files() {
+    let whole = fresh_dir("whole");
+    let mut args = vec![HOCKEY, "--out", path_str(&whole)];
+    args.extend_from_slice(&SHORT);
+    sweep_ok(&args);
+
+    let shards: Vec<PathBuf> = (0..2).map(|i| fresh_dir(&format!("shard{i}"))).collect();
+    let children: Vec<_> = shards
+        .iter()
+        .enumerate()
+        .map(|(i, dir)| {
+            Command::new(env!("CARGO_BIN_EXE_sysdes"))
+                .args(["sweep", HOCKEY, "--jobs", "1", "--out", path_str(dir)])
+                .args(["--shard", &format!("{i}/2")])
+                .args(SHORT)
+                .current_dir(root())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn a shard")
+        })
+        .collect();
+    for mut c in children {
+        assert!(c.wait().expect("shard ends").success());
+    }
+    let shard0 = std::fs::read_to_string(shards[0].join("manifest.json")).expect("manifest");
+    assert!(shard0.contains("\"shard\""));
+    let merged = fresh_dir("merged");
+    let out = sysdes(&[
+        "merge",
+        path_str(&shards[0]),
+        path_str(&shards[1]),
+        "--out",
+        path_str(&merged),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_same_files(&whole, &merged);
+
+    // Merging one shard alone reports the missing runs.
+    let partial = fresh_dir("partial");
+    let out = sysdes(&["merge", path_str(&shards[0]), "--out", path_str(&partial)]);
+    assert_eq!(out.status.code(), Some(1));
+    for d in [&whole, &merged, &partial, &shards[0], &shards[1]] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
+
+fn journal_lines(path: &Path) -> usize {
+    std::fs::read_to_string(path).map_or(0, |t| t.lines().count())
+}
+
+#[test]
+fn a_killed_sweep_resumes_to_the_same_files() {
+    // Long enough runs that the sweep is still going when it is killed.
+    let args = [
+        HOCKEY,
+        "--jobs",
+        "1",
+        "--set",
+        "duration=400s",
+        "--set",
+        "sweep.replications=4",
+    ];
+    let whole = fresh_dir("uninterrupted");
+    let mut a = args.to_vec();
+    a.extend_from_slice(&["--out", path_str(&whole)]);
+    sweep_ok(&a);
+
+    let killed = fresh_dir("killed");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sysdes"))
+        .arg("sweep")
+        .args(args)
+        .args(["--out", path_str(&killed)])
+        .current_dir(root())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn the sweep");
+    let journal = killed.join("runs.jsonl");
+    let started = Instant::now();
+    while journal_lines(&journal) < 3 && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().expect("SIGKILL the sweep");
+    let _ = child.wait();
+    let at_kill = journal_lines(&journal);
+    assert!(
+        (3..40).contains(&at_kill),
+        "the sweep was killed mid-way ({at_kill} of 40 runs journaled)"
+    );
+    assert!(
+        !killed.join("runs.csv").exists(),
+        "the CSV files are written only at the end"
+    );
+    // Simulate a line torn by the kill.
+    let mut text = std::fs::read_to_string(&journal).expect("journal");
+    text.push_str("{\"run_index\":39,\"point\":9,\"metr");
+    std::fs::write(&journal, text).expect("tear the journal");
+
+    let mut resume = args.to_vec();
+    resume.extend_from_slice(&["--out", path_str(&killed), "--resume"]);
+    let out = sysdes(&[&["sweep"], resume.as_slice()].concat());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let message = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        message.contains(&format!("{at_kill} already done")),
+        "{message}"
+    );
+    assert_same_files(&whole, &killed);
+
+    // Without --resume an existing sweep is not overwritten; a different sweep
+    // is not resumed into it.
+    let out = sysdes(&[&["sweep"], &args[..], &["--out", path_str(&killed)]].concat());
+    assert_eq!(out.status.code(), Some(2));
+    let out = sysdes(&[
+        "sweep",
+        HOCKEY,
+        "--set",
+        "duration=30s",
+        "--out",
+        path_str(&killed),
+        "--resume",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("different sweep"));
+    let _ = std::fs::remove_dir_all(&whole);
+    let _ = std::fs::remove_dir_all(&killed);
+}
+
+#[test]
+fn run_index_redoes_one_row() {
+    let dir = fresh_dir("rowcheck");
+    let vary = "workloads.users.arrival.poisson=50/s,150/s,240/s";
+    let mut args = vec![HOCKEY, "--vary", vary, "--out", path_str(&dir)];
+    args.extend_from_slice(&SHORT);
+    sweep_ok(&args);
+    let runs = std::fs::read_to_string(dir.join("runs.csv")).expect("runs.csv");
+    let header: Vec<&str> = runs.lines().next().expect("header").split(',').collect();
+    assert_eq!(runs.lines().count(), 1 + 9, "3 rates x 3 replications");
+    let n = 7;
+    let row: Vec<&str> = runs.lines().nth(1 + n).expect("row 7").split(',').collect();
+    let cell = |name: &str| {
+        let i = header.iter().position(|h| *h == name).expect("column");
+        row[i]
+    };
+    assert_eq!(cell("workloads.users.arrival.poisson"), "240/s");
+    let file = root().join(HOCKEY);
+    let mut run_args = vec![
+        "run",
+        path_str(&file),
+        "--run-index",
+        "7",
+        "--vary",
+        vary,
+        "--format",
+        "json",
+    ];
+    run_args.extend_from_slice(&SHORT);
+    let out = sysdes(&run_args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(json["seed"].to_string(), cell("seed"));
+    let number = |v: &serde_json::Value| v.as_f64().expect("number");
+    let same = |from_run: f64, column: &str| {
+        let from_csv: f64 = cell(column).parse().expect("number cell");
+        assert_eq!(from_run, from_csv, "{column}");
+    };
+    same(number(&json["latency_ms"]["mean"]), "latency_mean_ms");
+    same(number(&json["latency_ms"]["p99"]), "latency_p99_ms");
+    same(number(&json["latency_ms"]["max"]), "latency_max_ms");
+    same(number(&json["throughput_rps"]), "throughput_rps");
+    same(number(&json["requests"]["completed"]), "completed");
+    same(number(&json["events"]), "events");
+    same(
+        number(&json["components"]["api"]["utilization"]),
+        "utilization:api",
+    );
+    let out = sysdes(&["run", path_str(&file), "--run-index", "30"]);
+    assert_eq!(out.status.code(), Some(2), "index past the end");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("out of range"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_sweep_definitions_exit_2_with_a_position() {
+    // (case, sweep block, expected `:line:column`, a phrase of the message)
+    let cases: &[(&str, &str, &str, &str)] = &[
+        (
+            "typo in a key",
+            "sweep:\n  replicatons: 3\n",
+            ":12:3",
+            "replications",
+        ),
+        (
+            "units differ",
+            "sweep:\n  vary:\n    workloads.users.arrival.poisson: { from: 10/s, to: 5ms, step: 1/s }\n",
+            ":13:",
+            "same unit",
+        ),
+        (
+            "zip lengths differ",
+            "sweep:\n  combine: zip\n  vary:\n    components.server.workers: [1, 2]\n    workloads.users.arrival.poisson: [1/s, 2/s, 3/s]\n",
+            ":12:12",
+            "as many",
+        ),
+        (
+            "a value the path rejects",
+            "sweep:\n  vary:\n    components.server.workers: [1, 0, 2]\n",
+            ":13:36",
+            "workers",
+        ),
+        (
+            "zero replications",
+            "sweep:\n  replications: 0\n",
+            ":12:17",
+            "replications",
+        ),
+    ];
+    for (case, block, position, phrase) in cases {
+        let text = format!("{GOOD}{block}");
+        let path = temp_scenario(&format!("bad-sweep-{}.yaml", case.replace(' ', "-")), &text);
+        let out = sysdes(&[
+            "sweep",
+            path_str(&path),
+            "--out",
+            path_str(&fresh_dir("bad")),
+        ]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{case}: {stderr}");
+        assert!(
+            stderr.contains(position) || stderr.contains(&position.replacen(':', "[", 1)),
+            "{case}: expected {position} in\n{stderr}"
+        );
+        assert!(
+            stderr.contains(phrase),
+            "{case}: expected `{phrase}` in\n{stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{case}");
+    }
+    // Bad command-line arguments.
+    let good = temp_scenario("good-sweep.yaml", GOOD);
+    for extra in [
+        ["--vary", "components.server.workers=1:5:0"],
+        ["--shard", "2/2"],
+        ["--vary", "nonsense"],
+    ] {
+        let mut args = vec!["sweep", path_str(&good)];
+        args.extend_from_slice(&extra);
+        let out = sysdes(&args);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}");
+    }
+}
+
+#[test]
+fn the_lb_policies_sweep_runs_and_auto_warmup_records_its_warmup() {
+    let dir = fresh_dir("lb");
+    sweep_ok(&[
+        "scenarios/lb-policies-sweep.yaml",
+        "--set",
+        "duration=10s",
+        "--set",
+        "warmup=1s",
+        "--set",
+        "sweep.replications=2",
+        "--auto-warmup",
+        "--out",
+        path_str(&dir),
+    ]);
+    let summary = std::fs::read_to_string(dir.join("summary.csv")).expect("summary");
+    let policies: Vec<&str> = summary
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).expect("policy cell"))
+        .collect();
+    assert_eq!(
+        policies,
+        [
+            "random",
+            "round_robin",
+            "power_of_two",
+            "least_outstanding",
+            "consistent_hash"
+        ]
+    );
+    let manifest = std::fs::read_to_string(dir.join("manifest.json")).expect("manifest");
+    assert!(manifest.contains("\"auto_warmup\": true"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
