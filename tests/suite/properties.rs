@@ -99,7 +99,6 @@ proptest! {
             let served: u64 = r.components[1..].iter().map(|c| c.completions + c.drops).sum();
             prop_assert_eq!(served, lb.arrivals);
         }
-        prop_assert!(r.end_s >= 0.0);
     }
 }
 

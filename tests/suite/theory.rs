@@ -109,3 +109,21 @@ fn estimate_reproduces_erlang_c_and_explains_itself() {
     ]);
     assert_eq!(out.status.code(), Some(2), "a bad SLO is an argument error");
 }
+
+/// Every way an SLO search can come up empty tells the student why.
+#[test]
+fn an_slo_that_cannot_be_sized_says_why() {
+    let say = |file: &str, slo: &str| {
+        let path = root().join(file);
+        let out = sysdes(&["estimate", path.to_str().expect("utf-8"), "--slo", slo]);
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    // Exponential 12 ms service alone has p99 = 12 ms x ln 100 = 55.3 ms.
+    assert!(
+        say("scenarios/ride-hailing-eta.yaml", "p99=50ms").contains("cannot be met at any rate")
+    );
+    assert!(say("scenarios/closed-loop.yaml", "p99=100ms").contains("has none"));
+    // Log-normal mixture service: no exact tail, so no p99 prediction.
+    assert!(say("scenarios/web-tier.yaml", "p99=50ms").contains("try an SLO on the mean"));
+}

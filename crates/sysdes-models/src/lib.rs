@@ -34,5 +34,5 @@ pub use error::{BuildError, RunError};
 pub use load_balancer::consistent_hash_shares;
 pub use result::{ComponentResult, RunResult, StopReason, WorkloadResult};
 pub use series::{Series, SeriesPoint};
-pub use simulation::{NoObserver, Observer, PROGRESS_EVERY, RunLimits, Simulation, secs};
+pub use simulation::{NoObserver, Observer, PROGRESS_EVERY, RunLimits, Simulation};
 pub use spec::*;

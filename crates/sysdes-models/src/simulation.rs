@@ -1,6 +1,6 @@
 //! The assembled system and its event loop.
 
-use sysdes_kernel::{ComponentId, RngStream, Scheduler, SimDuration, SimTime, derive_stream};
+use sysdes_kernel::{ComponentId, RngStream, Scheduler, SimTime, derive_stream};
 use sysdes_stats::{LatencyHistogram, RequestCounts};
 
 use crate::capacity::offered_loads;
@@ -644,9 +644,4 @@ impl Simulation {
             components,
         }
     }
-}
-
-/// Convenience: a duration in seconds as a [`SimDuration`], for examples and tests.
-pub fn secs(s: f64) -> SimDuration {
-    SimDuration::from_nanos((s * 1e9).round() as u64)
 }

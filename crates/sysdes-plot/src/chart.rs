@@ -156,6 +156,11 @@ fn px(base: f64, s: f64) -> u32 {
     (base * s).round() as u32
 }
 
+/// The short line drawn beside a line's label in a legend.
+fn legend_line(lx: i32, ly: i32, s: f64, style: ShapeStyle) -> PathElement<(i32, i32)> {
+    PathElement::new(vec![(lx, ly), (lx + px(20.0, s) as i32, ly)], style)
+}
+
 /// The filled swatch drawn beside an area or bar label in a legend.
 fn legend_box(lx: i32, ly: i32, s: f64, style: ShapeStyle) -> Rectangle<(i32, i32)> {
     Rectangle::new(
@@ -412,9 +417,8 @@ where
                 .draw_series(LineSeries::new(seg.iter().copied(), style))
                 .map_err(err)?;
             if k == 0 {
-                anno.label(se.name.as_str()).legend(move |(lx, ly)| {
-                    PathElement::new(vec![(lx, ly), (lx + px(20.0, s) as i32, ly)], style)
-                });
+                anno.label(se.name.as_str())
+                    .legend(move |(lx, ly)| legend_line(lx, ly, s, style));
             }
             if se.mark == Mark::LinePoints {
                 ctx.draw_series(
@@ -436,9 +440,7 @@ where
         ))
         .map_err(err)?
         .label(h.label.as_str())
-        .legend(move |(lx, ly)| {
-            PathElement::new(vec![(lx, ly), (lx + px(20.0, s) as i32, ly)], style)
-        });
+        .legend(move |(lx, ly)| legend_line(lx, ly, s, style));
     }
 
     for m in &c.markers {
@@ -683,9 +685,7 @@ fn draw_bars<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, b: &Bars, s: f64
         ))
         .map_err(err)?
         .label(h.label.as_str())
-        .legend(move |(lx, ly)| {
-            PathElement::new(vec![(lx, ly), (lx + px(20.0, s) as i32, ly)], style)
-        });
+        .legend(move |(lx, ly)| legend_line(lx, ly, s, style));
     }
     // Category names under each group of bars, in backend pixels.
     let base = root.get_base_pixel();

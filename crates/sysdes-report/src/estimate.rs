@@ -92,18 +92,24 @@ pub fn estimate_table(scenario: &str, p: &Prediction, explain: bool) -> String {
             "highest open-loop rate meeting the SLO end to end: {} req/s",
             number(rate)
         );
-    } else if !c.slo_station_rps.is_empty() {
+    } else if let Some(note) = &c.slo_note {
         let _ = writeln!(
             out,
-            "highest open-loop rate meeting the SLO end to end: not predictable here (no exact tail for this topology; try an SLO on the mean)"
+            "highest open-loop rate meeting the SLO end to end: none: {note}"
         );
     }
     for (name, rate) in &c.slo_station_rps {
-        let _ = writeln!(
-            out,
-            "  {name}: meets the SLO on its own up to {} req/s",
-            rate.map_or("-".to_string(), number)
-        );
+        let _ = match rate {
+            Some(rate) => writeln!(
+                out,
+                "  {name}: meets the SLO on its own up to {} req/s",
+                number(*rate)
+            ),
+            None => writeln!(
+                out,
+                "  {name}: meets the SLO at no rate the estimate can predict"
+            ),
+        };
     }
     if !c.workers_for_target.is_empty() {
         let _ = writeln!(

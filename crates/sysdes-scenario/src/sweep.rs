@@ -279,6 +279,30 @@ fn issue(origin: Origin, message: impl Into<String>, help: Option<String>) -> Is
     }
 }
 
+/// Reads a keyword field that takes one of `options`; otherwise a problem
+/// naming what was expected, with a suggestion for a near miss.
+fn keyword<const N: usize>(
+    value: &SNode,
+    field: &str,
+    options: [&'static str; N],
+) -> Result<&'static str, Issue> {
+    if let Some(found) = value
+        .as_str()
+        .and_then(|s| options.iter().find(|o| **o == s))
+    {
+        return Ok(found);
+    }
+    let expected = options.map(|o| format!("`{o}`")).join(" or ");
+    Err(issue(
+        value.origin,
+        format!("`{field}`: expected {expected}, found {}", value.describe()),
+        value
+            .as_str()
+            .and_then(|s| suggest(s, options))
+            .map(|s| format!("did you mean `{s}`?")),
+    ))
+}
+
 /// A problem in a range, before it is given a position.
 type RangeError = (String, Option<String>);
 
@@ -609,35 +633,15 @@ pub(crate) fn read(root: &SNode, issues: &mut Vec<Issue>) -> Option<SweepDefinit
                     ),
                 )),
             },
-            "combine" => match value.as_str() {
-                Some("grid") => def.combine = Combine::Grid,
-                Some("zip") => def.combine = Combine::Zip,
-                _ => issues.push(issue(
-                    value.origin,
-                    format!(
-                        "`combine`: expected `grid` or `zip`, found {}",
-                        value.describe()
-                    ),
-                    value
-                        .as_str()
-                        .and_then(|s| suggest(s, ["grid", "zip"]))
-                        .map(|s| format!("did you mean `{s}`?")),
-                )),
+            "combine" => match keyword(value, "combine", ["grid", "zip"]) {
+                Ok("grid") => def.combine = Combine::Grid,
+                Ok(_) => def.combine = Combine::Zip,
+                Err(problem) => issues.push(problem),
             },
-            "seeds" => match value.as_str() {
-                Some("common") => def.seeds = SeedMode::Common,
-                Some("independent") => def.seeds = SeedMode::Independent,
-                _ => issues.push(issue(
-                    value.origin,
-                    format!(
-                        "`seeds`: expected `common` or `independent`, found {}",
-                        value.describe()
-                    ),
-                    value
-                        .as_str()
-                        .and_then(|s| suggest(s, ["common", "independent"]))
-                        .map(|s| format!("did you mean `{s}`?")),
-                )),
+            "seeds" => match keyword(value, "seeds", ["common", "independent"]) {
+                Ok("common") => def.seeds = SeedMode::Common,
+                Ok(_) => def.seeds = SeedMode::Independent,
+                Err(problem) => issues.push(problem),
             },
             "replications" => match value.node {
                 Node::Int(n) if (1..=1_000_000).contains(&n) => {

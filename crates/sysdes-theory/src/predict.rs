@@ -819,7 +819,7 @@ fn scaled(spec: &ModelSpec, factor: f64) -> ModelSpec {
 fn stretch(d: &Distribution, f: f64) -> Distribution {
     match d {
         Distribution::Constant(x) => {
-            Distribution::Constant(sysdes_kernel_duration(x.as_nanos() as f64 * f))
+            Distribution::Constant(duration_from_ns(x.as_nanos() as f64 * f))
         }
         Distribution::Exponential { mean_ns } => Distribution::Exponential {
             mean_ns: mean_ns * f,
@@ -846,7 +846,8 @@ fn stretch(d: &Distribution, f: f64) -> Distribution {
     }
 }
 
-fn sysdes_kernel_duration(ns: f64) -> sysdes_kernel::SimDuration {
+/// Rounds nanoseconds to a duration, half up.
+fn duration_from_ns(ns: f64) -> sysdes_kernel::SimDuration {
     sysdes_kernel::SimDuration::from_nanos((ns + 0.5) as u64)
 }
 
@@ -896,6 +897,11 @@ fn capacity(
         .filter_map(|w| w.arrival.open_rate_per_second())
         .sum();
     if open_total <= 0.0 {
+        if slo.is_some() {
+            cap.slo_note = Some(
+                "the SLO search scales open-loop workloads and this scenario has none; for closed users, vary `users` and compare the predicted response time".into(),
+            );
+        }
         return cap;
     }
     // Utilization grows linearly with the open rate (closed traffic held fixed).
@@ -971,10 +977,30 @@ fn capacity(
                         .and_then(|x| metric(slo, x.mean_s, x.p99_s))
                         .is_some_and(|m| m <= slo.limit_s)
                 };
-                while !meets(workers) && workers < idle_workers {
-                    workers += 1;
+                // Latency only falls as workers are added: double until the
+                // SLO holds, then bisect for the fewest that meet it
+                // (O(log n) predictions, not n).
+                if !meets(workers) {
+                    let (mut fails, mut holds) = (workers, workers);
+                    while holds < idle_workers && !meets(holds) {
+                        fails = holds;
+                        holds = (holds * 2).min(idle_workers);
+                    }
+                    if meets(holds) {
+                        while holds - fails > 1 {
+                            let mid = fails + (holds - fails) / 2;
+                            if meets(mid) {
+                                holds = mid;
+                            } else {
+                                fails = mid;
+                            }
+                        }
+                        workers = holds;
+                    } else {
+                        // Out of reach at any size: report the utilization rule's count.
+                        meets_slo = false;
+                    }
                 }
-                meets_slo = meets(workers);
             }
             cap.workers_for_target.push(WorkersNeeded {
                 name: st.name.clone(),

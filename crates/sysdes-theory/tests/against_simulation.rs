@@ -222,3 +222,60 @@ fn closed_loop_uses_exact_mva() {
     // Saturated: X -> 1/D = 50/s and R -> N/X - Z = 300/50 - 1 = 5 s.
     assert!((w.throughput_rps - 50.0).abs() < 1e-6 && (w.mean_s.expect("R") - 5.0).abs() < 1e-6);
 }
+
+/// Sizing returns the fewest workers meeting the SLO: with one fewer the
+/// station's predicted p99 exceeds it. Exponential 4 ms service has a p99 of
+/// 4 ms x ln 100 = 18.42 ms on its own, so SLOs just above it need many
+/// workers (exercising the doubling and bisection), and 18 ms is out of reach.
+#[test]
+fn sizing_finds_the_fewest_workers_that_meet_the_slo() {
+    let spec = ModelSpec::single_server(
+        600.0,
+        1,
+        Distribution::Exponential { mean_ns: 4.0 * MS },
+        SimDuration::from_secs(10),
+    );
+    let p99_with = |workers: u32| {
+        let mut s = spec.clone();
+        if let ComponentKind::Server(server) = &mut s.components[0].kind {
+            server.workers = workers;
+        }
+        predict(&s, None, None).stations[0]
+            .as_ref()
+            .and_then(|x| x.p99_s)
+            .expect("M/M/c p99")
+    };
+    for limit_ms in [18.5, 19.0, 20.0, 25.0] {
+        let slo = sysdes_theory::Slo {
+            metric: sysdes_theory::SloMetric::P99,
+            limit_s: limit_ms / 1e3,
+        };
+        let need = predict(&spec, Some(slo), Some(600.0))
+            .capacity
+            .workers_for_target[0]
+            .clone();
+        assert!(need.meets_slo, "{limit_ms} ms is reachable");
+        assert!(
+            p99_with(need.workers) <= slo.limit_s,
+            "{limit_ms} ms: {} workers meet it",
+            need.workers
+        );
+        // 600/s x 4 ms = 2.4 busy workers: the 80 % rule alone asks for 3.
+        if need.workers > 3 {
+            assert!(
+                p99_with(need.workers - 1) > slo.limit_s,
+                "{limit_ms} ms: {} is the fewest",
+                need.workers
+            );
+        }
+    }
+    let slo = sysdes_theory::Slo {
+        metric: sysdes_theory::SloMetric::P99,
+        limit_s: 0.018,
+    };
+    let need = predict(&spec, Some(slo), Some(600.0))
+        .capacity
+        .workers_for_target[0]
+        .clone();
+    assert!(!need.meets_slo && need.workers == 3, "{need:?}");
+}
