@@ -112,6 +112,10 @@ pub enum ComponentKind {
     Server(ServerSpec),
     /// Routes each request to one backend.
     LoadBalancer(LoadBalancerSpec),
+    /// A message queue between producers and consumers.
+    Queue(QueueSpec),
+    /// A partitioned log with consumer groups.
+    Stream(StreamSpec),
 }
 
 /// A station with `workers` parallel servers and one FIFO queue.

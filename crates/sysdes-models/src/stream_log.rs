@@ -122,7 +122,11 @@ impl AgeAverage {
         let mut this = self.clone();
         this.accumulate(this.window_end.max(this.since));
         let length = (self.window_end - self.window_start).as_secs_f64();
-        if length > 0.0 { this.area / length } else { 0.0 }
+        if length > 0.0 {
+            this.area / length
+        } else {
+            0.0
+        }
     }
 
     /// Largest age in the window, seconds.
@@ -421,7 +425,10 @@ mod tests {
                 s.done(t(200), 1, p, e.appended, true);
             }
         }
-        assert_eq!((s.held(), s.groups[1].lag(), s.groups[1].consumed), (0, 0, 100));
+        assert_eq!(
+            (s.held(), s.groups[1].lag(), s.groups[1].consumed),
+            (0, 0, 100)
+        );
     }
 
     #[test]
@@ -438,7 +445,10 @@ mod tests {
         s.done(t(13), 0, 0, first.appended, true);
         assert_eq!(s.next(t(13), 0, 0).map(|e| e.payload), Some(3));
         assert_eq!(s.groups[0].lag(), 2);
-        assert_eq!(s.groups[0].consumed + s.groups[0].expired + s.groups[0].lag(), 5);
+        assert_eq!(
+            s.groups[0].consumed + s.groups[0].expired + s.groups[0].lag(),
+            5
+        );
     }
 
     #[test]

@@ -195,6 +195,11 @@ impl Simulation {
                         metrics,
                     ))
                 }
+                ComponentKind::Queue(_) | ComponentKind::Stream(_) => {
+                    return Err(invalid(&c.name)(
+                        "queues and streams are not wired into the engine yet".into(),
+                    ));
+                }
             });
         }
 
