@@ -117,6 +117,22 @@ fn target(
     resolve(ctx, names, &name, node)
 }
 
+/// Records that `key` is missing from `map`, unless an unknown key there was
+/// already taken to be a typo of it.
+fn missing(ctx: &mut Ctx, map: &SNode, key: &str, example: &str) {
+    if !ctx
+        .typo_for
+        .iter()
+        .any(|(o, k)| *o == map.origin && k == key)
+    {
+        ctx.push(
+            map,
+            format!("missing required key `{key}`"),
+            Some(format!("add e.g. `{key}: {example}`")),
+        );
+    }
+}
+
 /// Requires `node` to be a map, recording what it is instead.
 fn expect_map(ctx: &mut Ctx, node: &SNode, what: &str, example: &str) -> bool {
     if matches!(node.node, Node::Map(_)) {
@@ -149,11 +165,7 @@ pub(super) fn queue(ctx: &mut Ctx, own: usize, body: &SNode, names: &[&str]) -> 
     let example = "{ target: worker, concurrency: 4 }";
     let (consumer, concurrency) = match body.get("consumers") {
         None => {
-            ctx.push(
-                body,
-                "missing required key `consumers`",
-                Some(format!("add e.g. `consumers: {example}`")),
-            );
+            missing(ctx, body, "consumers", example);
             (None, None)
         }
         Some(c) if !expect_map(ctx, c, "consumers", example) => (None, None),
@@ -202,11 +214,7 @@ pub(super) fn stream(
     let example = "[ { name: billing, target: billing-worker } ]";
     let mut groups = Vec::new();
     match body.get("consumer_groups") {
-        None => ctx.push(
-            body,
-            "missing required key `consumer_groups`",
-            Some(format!("add e.g. `consumer_groups: {example}`")),
-        ),
+        None => missing(ctx, body, "consumer_groups", example),
         Some(node) => match &node.node {
             Node::Seq(items) if !items.is_empty() => {
                 let mut seen: Vec<String> = Vec::new();
@@ -263,4 +271,210 @@ pub(super) fn stream(
         groups,
         retention: retention?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use sysdes_kernel::{ComponentId, SimDuration};
+    use sysdes_models::{ComponentKind, ModelSpec, QueueOverflow};
+
+    use crate::{LoadOptions, Problem, load_str};
+
+    /// Lines: 7 components, 8 q, 9 type, 10.. the queue's keys; the worker last.
+    fn with_queue(body: &str) -> String {
+        format!(
+            "name: t\nduration: 10s\nworkloads:\n  - name: producer\n    target: q\n    arrival: {{ poisson: 100/s }}\ncomponents:\n  q:\n    type: queue\n{body}  worker:\n    type: server\n    service_time: 5ms\n"
+        )
+    }
+
+    fn with_stream(body: &str) -> String {
+        with_queue(body).replace("type: queue", "type: stream")
+    }
+
+    fn load(text: &str) -> Result<ModelSpec, Vec<Problem>> {
+        load_str("t.yaml", text, &LoadOptions::default())
+            .map(|l| l.spec)
+            .map_err(|e| e.problems().to_vec())
+    }
+
+    /// The single problem of `text`: (line, column, message, help).
+    fn problem(text: &str) -> (usize, usize, String, String) {
+        let found = load(text).expect_err("expected a problem");
+        assert_eq!(found.len(), 1, "{found:#?}");
+        let p = &found[0];
+        (
+            p.line,
+            p.column,
+            p.message.clone(),
+            p.help.clone().unwrap_or_default(),
+        )
+    }
+
+    #[test]
+    fn a_queue_with_defaults_and_with_every_key() {
+        let spec = load(&with_queue("    consumers: { target: worker }\n")).unwrap();
+        let ComponentKind::Queue(q) = &spec.components[0].kind else {
+            panic!("not a queue");
+        };
+        assert_eq!(
+            (q.capacity, q.overflow, q.consumer, q.concurrency),
+            (None, QueueOverflow::DropTail, ComponentId(1), 1)
+        );
+        let spec = load(&with_queue(
+            "    capacity: 50\n    overflow: back_pressure\n    consumers: { target: worker, concurrency: 8 }\n",
+        ))
+        .unwrap();
+        let ComponentKind::Queue(q) = &spec.components[0].kind else {
+            panic!("not a queue");
+        };
+        assert_eq!(
+            (q.capacity, q.overflow, q.concurrency),
+            (Some(50), QueueOverflow::BackPressure, 8)
+        );
+    }
+
+    #[test]
+    fn a_stream_with_groups_and_retention() {
+        let spec = load(&with_stream(
+            "    partitions: 4\n    retention: 10m\n    consumer_groups:\n      - { name: billing, target: worker }\n      - { name: audit, target: worker }\n",
+        ))
+        .unwrap();
+        let ComponentKind::Stream(s) = &spec.components[0].kind else {
+            panic!("not a stream");
+        };
+        assert_eq!(s.partitions, 4);
+        assert_eq!(s.retention, Some(SimDuration::from_secs(600)));
+        let names: Vec<&str> = s.groups.iter().map(|g| g.name.as_str()).collect();
+        assert_eq!(names, ["billing", "audit"]);
+        assert_eq!(s.groups[1].target, ComponentId(1));
+    }
+
+    #[test]
+    fn queue_mistakes_are_located() {
+        let cases: [(&str, usize, usize, &str, &str); 8] = [
+            (
+                "    capacity: 0\n    consumers: { target: worker }\n",
+                10,
+                15,
+                "`capacity` must be at least 1, found 0",
+                "",
+            ),
+            (
+                "    overflow: drop_tial\n    consumers: { target: worker }\n",
+                10,
+                15,
+                "unknown value `drop_tial`",
+                "did you mean `drop_tail`?",
+            ),
+            (
+                "    consumer: { target: worker }\n",
+                10,
+                5,
+                "unknown key `consumer`",
+                "did you mean `consumers`?",
+            ),
+            (
+                "    consumers: { target: wroker }\n",
+                10,
+                26,
+                "there is no component named `wroker`",
+                "did you mean `worker`?",
+            ),
+            (
+                "    consumers: { target: q }\n",
+                10,
+                26,
+                "`q` cannot consume its own messages",
+                "",
+            ),
+            (
+                "    consumers: { target: worker, concurrency: 0 }\n",
+                10,
+                47,
+                "`concurrency` must be at least 1, found 0",
+                "",
+            ),
+            (
+                "    consumers: { target: worker, concurency: 2 }\n",
+                10,
+                34,
+                "unknown key `concurency`",
+                "did you mean `concurrency`?",
+            ),
+            (
+                "    consumers: worker\n",
+                10,
+                16,
+                "`consumers`: expected a map, found",
+                "e.g. `consumers: { target: worker, concurrency: 4 }`",
+            ),
+        ];
+        for (body, line, column, message, help) in cases {
+            let (l, c, m, h) = problem(&with_queue(body));
+            assert!(m.contains(message), "{body}: {m}");
+            assert!(h.contains(help), "{body}: help {h}");
+            assert_eq!((l, c), (line, column), "{body}: {m}");
+        }
+        let (l, c, m, _) = problem(&with_queue("    capacity: 5\n"));
+        assert_eq!(
+            (l, c, m.as_str()),
+            (9, 5, "missing required key `consumers`")
+        );
+    }
+
+    #[test]
+    fn stream_mistakes_are_located() {
+        let group = "    consumer_groups: [ { name: g, target: worker } ]\n";
+        let cases: [(String, usize, usize, &str, &str); 6] = [
+            (
+                format!("    partitions: 0\n{group}"),
+                10,
+                17,
+                "`partitions` must be at least 1, found 0",
+                "",
+            ),
+            (
+                format!("    retention: 0s\n{group}"),
+                10,
+                16,
+                "`retention` must be greater than zero",
+                "",
+            ),
+            (
+                "    consumer_groups: []\n".to_owned(),
+                10,
+                22,
+                "`consumer_groups` must list at least one group",
+                "",
+            ),
+            (
+                "    consumer_groups: [ { name: g, target: worker }, { name: g, target: worker } ]\n"
+                    .to_owned(),
+                10,
+                61,
+                "there are two consumer groups named `g`",
+                "",
+            ),
+            (
+                "    consumer_groups: [ { name: g, traget: worker } ]\n".to_owned(),
+                10,
+                35,
+                "unknown key `traget`",
+                "did you mean `target`?",
+            ),
+            (
+                format!("    partitons: 3\n{group}"),
+                10,
+                5,
+                "unknown key `partitons`",
+                "did you mean `partitions`?",
+            ),
+        ];
+        for (body, line, column, message, help) in cases {
+            let (l, c, m, h) = problem(&with_stream(&body));
+            assert!(m.contains(message), "{body}: {m}");
+            assert!(h.contains(help), "{body}: help {h}");
+            assert_eq!((l, c), (line, column), "{body}: {m}");
+        }
+    }
 }
