@@ -21,6 +21,7 @@ use sysdes_kernel::{SimDuration, SimTime};
 use sysdes_stats::{LatencyHistogram, TimeAverage};
 
 use crate::spec::QueueOverflow;
+use crate::station::{StationMetrics, WAITING};
 
 /// A message held by the queue: the id of the internal request carrying it
 /// and when it was enqueued.
@@ -34,13 +35,14 @@ pub(crate) struct Message {
     pub(crate) counted: bool,
 }
 
-/// What happened to an offered message.
+/// What happens to an offered message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Offer {
-    /// Enqueued; acknowledge the producer.
+    /// There is room: create the message, [`MessageQueue::push`] it and
+    /// acknowledge the producer.
     Accepted,
-    /// Enqueued, and the oldest waiting message was evicted to make room
-    /// (`drop_head`): acknowledge the producer and discard the evicted one.
+    /// The oldest waiting message was evicted to make room (`drop_head`):
+    /// discard it, then as for [`Offer::Accepted`].
     AcceptedEvicting(Message),
     /// Refused (`drop_tail`, or `drop_head` with nothing waiting to evict):
     /// answer the producer with `dropped`.
@@ -49,13 +51,6 @@ pub(crate) enum Offer {
     /// comes back from [`MessageQueue::unblock`] when there is room.
     Blocked,
 }
-
-/// Level index of messages waiting in the buffer.
-const WAITING: usize = 0;
-/// Level index of messages delivered to a consumer and not yet acknowledged.
-const IN_FLIGHT: usize = 1;
-/// Level index of producers held by back-pressure.
-const BLOCKED: usize = 2;
 
 /// A bounded FIFO message buffer with consumers and measurements.
 #[derive(Debug)]
@@ -69,22 +64,19 @@ pub(crate) struct MessageQueue {
     in_flight: u32,
     /// Producer requests held by back-pressure, oldest first.
     blocked: VecDeque<u32>,
-    /// Counted messages offered by producers (accepted or not).
-    pub(crate) offered: u64,
     /// Counted messages accepted into the queue.
     pub(crate) enqueued: u64,
-    /// Counted messages refused or evicted.
-    pub(crate) dropped: u64,
-    /// Counted messages whose consumer call returned.
-    pub(crate) consumed: u64,
     /// Counted producer requests that had to wait under back-pressure.
     pub(crate) blocked_producers: u64,
-    /// Enqueue to consumer done, counted messages.
-    pub(crate) latency: LatencyHistogram,
     /// Enqueue to delivery to a consumer, counted messages.
     pub(crate) wait: LatencyHistogram,
-    /// Levels `[WAITING, IN_FLIGHT, BLOCKED]` over the window.
-    pub(crate) levels: TimeAverage<3>,
+    /// `arrivals` counts messages offered, `completions` messages consumed,
+    /// `drops` messages refused or evicted; `latency` is enqueue to consumer
+    /// done; levels are `[ACTIVE, WAITING]` = messages in flight to
+    /// consumers, messages waiting (the depth).
+    pub(crate) metrics: StationMetrics,
+    /// Producers held by back-pressure, over the window.
+    blocked_level: TimeAverage<1>,
 }
 
 impl MessageQueue {
@@ -104,14 +96,11 @@ impl MessageQueue {
             buffer: VecDeque::with_capacity(capacity.map_or(64, |c| c.min(1 << 16) as usize)),
             in_flight: 0,
             blocked: VecDeque::new(),
-            offered: 0,
             enqueued: 0,
-            dropped: 0,
-            consumed: 0,
             blocked_producers: 0,
-            latency: LatencyHistogram::new(),
             wait: LatencyHistogram::new(),
-            levels: TimeAverage::new(window_start, window_end),
+            metrics: StationMetrics::new(window_start, window_end),
+            blocked_level: TimeAverage::new(window_start, window_end),
         }
     }
 
@@ -128,7 +117,7 @@ impl MessageQueue {
     }
 
     /// Messages delivered to consumers and not yet acknowledged.
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn in_flight(&self) -> u32 {
         self.in_flight
     }
@@ -139,7 +128,7 @@ impl MessageQueue {
     }
 
     /// Producers currently held by back-pressure.
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn blocked(&self) -> usize {
         self.blocked.len()
     }
@@ -153,85 +142,71 @@ impl MessageQueue {
 
     #[inline]
     fn record_levels(&mut self, now: SimTime) {
-        self.levels.set(
-            now,
-            [
-                self.buffer.len() as u64,
-                u64::from(self.in_flight),
-                self.blocked.len() as u64,
-            ],
-        );
+        self.metrics
+            .levels
+            .set(now, [u64::from(self.in_flight), self.buffer.len() as u64]);
     }
 
-    /// A producer's message `msg` arrives; `producer` is the producer's
-    /// request id, kept if back-pressure holds it.
-    ///
-    /// Under `back_pressure` the caller creates the message only once it is
-    /// accepted, so `msg.id` is ignored when the answer is
-    /// [`Offer::Blocked`].
-    pub(crate) fn offer(&mut self, now: SimTime, msg: Message, producer: u32) -> Offer {
-        if msg.counted {
-            self.offered += 1;
+    /// A producer's message arrives (`counted` if its producer's request is);
+    /// `producer` is the producer's request id, kept if back-pressure holds
+    /// it. On [`Offer::Accepted`] and [`Offer::AcceptedEvicting`] room is
+    /// made and the caller must [`Self::push`] the message at once.
+    pub(crate) fn offer(&mut self, now: SimTime, counted: bool, producer: u32) -> Offer {
+        if counted {
+            self.metrics.arrivals += 1;
         }
         let full = self.held() >= self.capacity;
-        let answer = if !full && self.blocked.is_empty() {
-            self.push(msg);
-            Offer::Accepted
-        } else {
-            match self.overflow {
-                QueueOverflow::DropTail => Offer::Refused,
-                QueueOverflow::DropHead => match self.buffer.pop_front() {
-                    Some(old) => {
-                        if old.counted {
-                            self.dropped += 1;
-                        }
-                        self.push(msg);
-                        Offer::AcceptedEvicting(old)
+        if !full && self.blocked.is_empty() {
+            return Offer::Accepted;
+        }
+        let answer = match self.overflow {
+            QueueOverflow::DropTail => Offer::Refused,
+            QueueOverflow::DropHead => match self.buffer.pop_front() {
+                Some(old) => {
+                    if old.counted {
+                        self.metrics.drops += 1;
                     }
-                    None => Offer::Refused,
-                },
-                QueueOverflow::BackPressure => {
-                    if msg.counted {
-                        self.blocked_producers += 1;
-                    }
-                    self.blocked.push_back(producer);
-                    Offer::Blocked
+                    Offer::AcceptedEvicting(old)
                 }
+                None => Offer::Refused,
+            },
+            QueueOverflow::BackPressure => {
+                if counted {
+                    self.blocked_producers += 1;
+                }
+                self.blocked.push_back(producer);
+                self.blocked_level.set(now, [self.blocked.len() as u64]);
+                Offer::Blocked
             }
         };
-        if answer == Offer::Refused && msg.counted {
-            self.dropped += 1;
+        if answer == Offer::Refused && counted {
+            self.metrics.drops += 1;
         }
         self.record_levels(now);
         answer
     }
 
-    fn push(&mut self, msg: Message) {
+    /// Enqueues `msg`: after an accepting [`Self::offer`], or for a producer
+    /// released by [`Self::unblock`].
+    pub(crate) fn push(&mut self, now: SimTime, msg: Message) {
+        debug_assert!(self.held() < self.capacity);
         if msg.counted {
             self.enqueued += 1;
         }
         self.buffer.push_back(msg);
+        self.record_levels(now);
     }
 
     /// Under back-pressure, the oldest held producer if there is now room
-    /// for its message. The caller creates the message and offers it (it is
-    /// then accepted) and acknowledges the producer.
+    /// for its message. The caller creates the message, [`Self::push`]es it
+    /// and acknowledges the producer.
     pub(crate) fn unblock(&mut self, now: SimTime) -> Option<u32> {
         if self.held() >= self.capacity {
             return None;
         }
         let producer = self.blocked.pop_front()?;
-        self.record_levels(now);
+        self.blocked_level.set(now, [self.blocked.len() as u64]);
         Some(producer)
-    }
-
-    /// Accepts a message from a producer released by [`Self::unblock`]
-    /// (there is room by construction); counted in `enqueued` but not again
-    /// in `offered`.
-    pub(crate) fn admit_unblocked(&mut self, now: SimTime, msg: Message) {
-        debug_assert!(self.held() < self.capacity);
-        self.push(msg);
-        self.record_levels(now);
     }
 
     /// The next message for a consumer if a consumer slot is free.
@@ -254,35 +229,36 @@ impl MessageQueue {
         debug_assert!(self.in_flight > 0);
         self.in_flight -= 1;
         if counted {
-            self.consumed += 1;
-            self.latency.record(now - enqueued);
+            self.metrics.completions += 1;
+            self.metrics.latency.record(now - enqueued);
         }
         self.record_levels(now);
     }
 
     /// Time-average depth (messages waiting) over the window.
     pub(crate) fn mean_depth(&self) -> f64 {
-        self.levels.mean(WAITING)
+        self.metrics.levels.mean(WAITING)
     }
 
     /// Largest depth ever reached.
     pub(crate) fn max_depth(&self) -> u64 {
-        self.levels.peak(WAITING)
+        self.metrics.levels.peak(WAITING)
     }
 
     /// Time-average number held (waiting + in flight) over the window.
+    #[cfg(test)]
     pub(crate) fn mean_held(&self) -> f64 {
-        self.levels.mean(WAITING) + self.levels.mean(IN_FLIGHT)
-    }
-
-    /// Time-average number of messages in flight to consumers.
-    pub(crate) fn mean_in_flight(&self) -> f64 {
-        self.levels.mean(IN_FLIGHT)
+        self.metrics.mean_in_system()
     }
 
     /// Time-average number of producers held by back-pressure.
     pub(crate) fn mean_blocked(&self) -> f64 {
-        self.levels.mean(BLOCKED)
+        self.blocked_level.mean(0)
+    }
+
+    /// Messages held plus producers held: what this queue keeps in memory.
+    pub(crate) fn backlog(&self) -> u64 {
+        u64::from(self.held()) + self.blocked.len() as u64
     }
 }
 
@@ -306,11 +282,20 @@ mod tests {
         MessageQueue::new(capacity, overflow, concurrency, t(0), t(1_000))
     }
 
+    /// Offers message `id` at `at` from producer `100 + id`, pushing it if accepted.
+    fn offer(q: &mut MessageQueue, id: u32, at: u64) -> Offer {
+        let answer = q.offer(t(at), true, 100 + id);
+        if matches!(answer, Offer::Accepted | Offer::AcceptedEvicting(_)) {
+            q.push(t(at), msg(id, at));
+        }
+        answer
+    }
+
     #[test]
     fn fifo_with_a_concurrency_limit() {
         let mut q = queue(None, QueueOverflow::DropTail, 2);
         for i in 0..4 {
-            assert_eq!(q.offer(t(i), msg(i as u32, i), 100), Offer::Accepted);
+            assert_eq!(offer(&mut q, i, u64::from(i)), Offer::Accepted);
         }
         assert_eq!(q.next(t(5)).map(|m| m.id), Some(0));
         assert_eq!(q.next(t(5)).map(|m| m.id), Some(1));
@@ -318,84 +303,88 @@ mod tests {
         q.done(t(10), t(0), true);
         assert_eq!(q.next(t(10)).map(|m| m.id), Some(2));
         assert_eq!((q.depth(), q.in_flight()), (1, 2));
-        assert_eq!((q.enqueued, q.consumed, q.dropped), (4, 1, 0));
-        assert_eq!(q.latency.max_ns(), 10);
+        assert_eq!(
+            (q.enqueued, q.metrics.completions, q.metrics.drops),
+            (4, 1, 0)
+        );
+        assert_eq!(q.metrics.latency.max_ns(), 10);
     }
 
     #[test]
     fn capacity_counts_messages_in_flight() {
         let mut q = queue(Some(2), QueueOverflow::DropTail, 1);
-        assert_eq!(q.offer(t(0), msg(0, 0), 100), Offer::Accepted);
+        assert_eq!(offer(&mut q, 0, 0), Offer::Accepted);
         assert_eq!(q.next(t(0)).map(|m| m.id), Some(0));
-        assert_eq!(q.offer(t(1), msg(1, 1), 101), Offer::Accepted);
+        assert_eq!(offer(&mut q, 1, 1), Offer::Accepted);
         // One in flight and one waiting: full.
-        assert_eq!(q.offer(t(2), msg(2, 2), 102), Offer::Refused);
-        assert_eq!((q.offered, q.enqueued, q.dropped), (3, 2, 1));
+        assert_eq!(offer(&mut q, 2, 2), Offer::Refused);
+        assert_eq!((q.metrics.arrivals, q.enqueued, q.metrics.drops), (3, 2, 1));
         q.done(t(3), t(0), true);
-        assert_eq!(q.offer(t(4), msg(3, 4), 103), Offer::Accepted);
+        assert_eq!(offer(&mut q, 3, 4), Offer::Accepted);
     }
 
     #[test]
     fn drop_head_evicts_the_oldest_waiting_message() {
         let mut q = queue(Some(3), QueueOverflow::DropHead, 1);
         for i in 0..3 {
-            q.offer(t(i), msg(i as u32, i), 100);
+            offer(&mut q, i, u64::from(i));
         }
         assert_eq!(q.next(t(3)).map(|m| m.id), Some(0));
         // Full (1 in flight + 2 waiting): the oldest waiting (1) goes.
-        assert_eq!(
-            q.offer(t(4), msg(3, 4), 103),
-            Offer::AcceptedEvicting(msg(1, 1))
-        );
+        assert_eq!(offer(&mut q, 3, 4), Offer::AcceptedEvicting(msg(1, 1)));
         assert_eq!(q.next(t(4)), None);
         q.done(t(5), t(0), true);
         assert_eq!(q.next(t(5)).map(|m| m.id), Some(2));
-        assert_eq!((q.enqueued, q.dropped), (4, 1));
+        assert_eq!((q.enqueued, q.metrics.drops), (4, 1));
     }
 
     #[test]
     fn drop_head_with_nothing_waiting_refuses() {
         let mut q = queue(Some(1), QueueOverflow::DropHead, 1);
-        q.offer(t(0), msg(0, 0), 100);
+        offer(&mut q, 0, 0);
         q.next(t(0));
-        assert_eq!(q.offer(t(1), msg(1, 1), 101), Offer::Refused);
-        assert_eq!(q.dropped, 1);
+        assert_eq!(offer(&mut q, 1, 1), Offer::Refused);
+        assert_eq!(q.metrics.drops, 1);
     }
 
     #[test]
     fn back_pressure_holds_producers_in_order() {
         let mut q = queue(Some(1), QueueOverflow::BackPressure, 1);
-        assert_eq!(q.offer(t(0), msg(0, 0), 100), Offer::Accepted);
-        assert_eq!(q.offer(t(1), msg(9, 1), 101), Offer::Blocked);
-        assert_eq!(q.offer(t(2), msg(9, 2), 102), Offer::Blocked);
+        assert_eq!(offer(&mut q, 0, 0), Offer::Accepted);
+        assert_eq!(offer(&mut q, 1, 1), Offer::Blocked);
+        assert_eq!(offer(&mut q, 2, 2), Offer::Blocked);
         assert_eq!(q.unblock(t(2)), None, "still full");
         assert_eq!(q.next(t(3)).map(|m| m.id), Some(0));
         assert_eq!(q.unblock(t(3)), None, "the message in flight still counts");
         q.done(t(4), t(0), true);
         assert_eq!(q.unblock(t(4)), Some(101));
-        q.admit_unblocked(t(4), msg(1, 4));
+        q.push(t(4), msg(1, 4));
         assert_eq!(q.unblock(t(4)), None);
         assert_eq!(q.blocked(), 1);
-        assert_eq!((q.offered, q.enqueued, q.blocked_producers), (3, 2, 2));
+        assert_eq!(
+            (q.metrics.arrivals, q.enqueued, q.blocked_producers),
+            (3, 2, 2)
+        );
+        assert_eq!(q.backlog(), 2);
     }
 
     #[test]
     fn back_pressure_keeps_order_while_producers_wait() {
         // Room appears, but a held producer is first in line.
         let mut q = queue(Some(1), QueueOverflow::BackPressure, 1);
-        q.offer(t(0), msg(0, 0), 100);
-        assert_eq!(q.offer(t(1), msg(9, 1), 101), Offer::Blocked);
+        offer(&mut q, 0, 0);
+        assert_eq!(offer(&mut q, 1, 1), Offer::Blocked);
         q.next(t(2));
         q.done(t(3), t(0), true);
-        assert_eq!(q.offer(t(3), msg(9, 3), 102), Offer::Blocked);
+        assert_eq!(offer(&mut q, 2, 3), Offer::Blocked);
         assert_eq!(q.unblock(t(3)), Some(101));
     }
 
     #[test]
     fn depth_time_average_and_oldest_age() {
         let mut q = queue(None, QueueOverflow::DropTail, 1);
-        q.offer(t(0), msg(0, 0), 100);
-        q.offer(t(0), msg(1, 0), 101);
+        offer(&mut q, 0, 0);
+        offer(&mut q, 1, 0);
         q.next(t(500)); // depth 2 for 500 ns, then 1
         assert_eq!(q.oldest_age(t(600)).as_nanos(), 600);
         assert_eq!(q.max_depth(), 2);

@@ -7,6 +7,8 @@
 //! behaviour lives in its own submodule as an `impl Simulation` block.
 
 mod calls;
+mod queue;
+mod stream;
 
 use rustc_hash::FxHashMap;
 use sysdes_kernel::{ComponentId, RngStream, Scheduler, SimTime, derive_stream};
@@ -27,6 +29,8 @@ use crate::station::{ACTIVE, StationMetrics, WAITING};
 use crate::workload::{Pacing, RetryState, Workload};
 
 use calls::{CallId, LogicalCalls};
+use queue::QueueComponent;
+use stream::StreamComponent;
 
 /// Everything that happens in a run. Small and `Copy`: it names a request by
 /// id, never carries its data.
@@ -57,6 +61,8 @@ pub(crate) enum Event {
 pub(crate) enum Component {
     Server(Server),
     LoadBalancer(LoadBalancer),
+    Queue(QueueComponent),
+    Stream(StreamComponent),
 }
 
 impl Component {
@@ -64,6 +70,8 @@ impl Component {
         match self {
             Component::Server(s) => &s.metrics,
             Component::LoadBalancer(lb) => &lb.metrics,
+            Component::Queue(q) => &q.queue.metrics,
+            Component::Stream(s) => &s.metrics,
         }
     }
 
@@ -76,6 +84,8 @@ impl Component {
                 ("failed_calls", s.failed_calls as f64),
             ],
             Component::Server(_) | Component::LoadBalancer(_) => Vec::new(),
+            Component::Queue(q) => q.extras(),
+            Component::Stream(s) => s.extras(),
         }
     }
 
@@ -84,14 +94,18 @@ impl Component {
         match self {
             Component::Server(_) => out.push(format!("{name}.queue")),
             Component::LoadBalancer(_) => {}
+            Component::Queue(_) => QueueComponent::gauge_names(name, out),
+            Component::Stream(s) => s.gauge_names(name, out),
         }
     }
 
     /// Appends the current value of each gauge named by [`Self::gauge_names`].
-    fn gauges(&self, out: &mut Vec<f64>) {
+    fn gauges(&self, now: SimTime, out: &mut Vec<f64>) {
         match self {
             Component::Server(s) => out.push(s.queue_len() as f64),
             Component::LoadBalancer(_) => {}
+            Component::Queue(q) => q.gauges(now, out),
+            Component::Stream(s) => s.gauges(now, out),
         }
     }
 }
@@ -301,10 +315,18 @@ impl Simulation {
                         metrics,
                     ))
                 }
-                ComponentKind::Queue(_) | ComponentKind::Stream(_) => {
-                    return Err(invalid(&c.name)(
-                        "queues and streams are not wired into the engine yet".into(),
-                    ));
+                ComponentKind::Queue(q) => {
+                    check(&c.name, q.consumer)?;
+                    Component::Queue(QueueComponent::new(q, window_start, window_end))
+                }
+                ComponentKind::Stream(st) => {
+                    if st.groups.is_empty() {
+                        return Err(invalid(&c.name)("a stream needs a consumer group".into()));
+                    }
+                    for g in &st.groups {
+                        check(&c.name, g.target)?;
+                    }
+                    Component::Stream(StreamComponent::new(st, window_start, window_end))
                 }
             });
         }
@@ -515,7 +537,7 @@ impl Simulation {
         gauges.clear();
         if self.gauged {
             for c in &self.components {
-                c.gauges(&mut gauges);
+                c.gauges(now, &mut gauges);
             }
         }
         self.series.close(now, self.requests.live() as u64, &gauges);
@@ -642,6 +664,8 @@ impl Simulation {
         match &self.components[to.index()] {
             Component::Server(_) => self.server_arrive(to, req),
             Component::LoadBalancer(_) => self.balance(to, req),
+            Component::Queue(_) => self.queue_arrive(to, req),
+            Component::Stream(_) => self.stream_arrive(to, req),
         }
     }
 
@@ -766,7 +790,7 @@ impl Simulation {
                 }
                 m.levels.add(now, ACTIVE, -1);
             }
-            Component::Server(_) => {}
+            Component::Server(_) | Component::Queue(_) | Component::Stream(_) => {}
         }
         self.respond(req);
     }
@@ -786,6 +810,8 @@ impl Simulation {
         match &self.components[link.caller.index()] {
             Component::Server(_) => self.server_call_returned(link.caller, parent, child, link.tag),
             Component::LoadBalancer(_) => {}
+            Component::Queue(_) => self.queue_call_returned(link.caller, parent, child),
+            Component::Stream(_) => self.stream_call_returned(link.caller, parent, child, link.tag),
         }
         self.requests.remove(child);
     }
@@ -895,13 +921,17 @@ impl Simulation {
     /// offered load when the spec determines it.
     fn declare_unstable(&mut self) {
         let now = self.sched.now();
+        if let Some(err) = self.backlog_unstable() {
+            self.unstable = Some(err);
+            return;
+        }
         let worst = self
             .components
             .iter()
             .enumerate()
             .filter_map(|(i, c)| match c {
                 Component::Server(s) => Some((i, s)),
-                Component::LoadBalancer(_) => None,
+                Component::LoadBalancer(_) | Component::Queue(_) | Component::Stream(_) => None,
             })
             .max_by_key(|(_, s)| s.queue_len());
         let (component, detail) = match worst {
@@ -963,6 +993,8 @@ impl Simulation {
                 let (kind, workers) = match c {
                     Component::Server(s) => ("server", s.workers()),
                     Component::LoadBalancer(_) => ("load_balancer", 0),
+                    Component::Queue(q) => ("queue", q.queue.concurrency()),
+                    Component::Stream(s) => ("stream", s.consumers()),
                 };
                 ComponentResult {
                     name: spec.name.clone(),
