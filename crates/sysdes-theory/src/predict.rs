@@ -791,10 +791,23 @@ fn predict_at(spec: &ModelSpec, explain: bool) -> Prediction {
         workloads.push(WorkloadPrediction {
             name: w.name.clone(),
             throughput_rps: rate * (1.0 - blocked),
-            method: mean.map(|_| Method {
-                name: names.join(" + "),
-                exact,
-            }),
+            method: if leaves.iter().any(|l| {
+                matches!(
+                    spec.components[l.server].kind,
+                    ComponentKind::Queue(_) | ComponentKind::Stream(_)
+                )
+            }) {
+                // Answered on enqueue: not overloaded, just not estimated.
+                Some(Method {
+                    name: "asynchronous, not estimated".into(),
+                    exact: false,
+                })
+            } else {
+                mean.map(|_| Method {
+                    name: names.join(" + "),
+                    exact,
+                })
+            },
             mean_s: mean,
             p99_s: p99,
         });
