@@ -7,6 +7,10 @@
 //! Every other combination is approximated by order statistics of
 //! independent shifted exponentials with the targets' means.
 
+use sysdes_models::{CallMode, ComponentKind, KeySpec, ModelSpec, WaitFor};
+
+use crate::predict::{Leaf, StationPrediction, Tail, fmt_s, g, walk};
+
 /// The time one call takes: a constant network round trip plus the
 /// target's time, taken as exponential with mean `mean` (seconds).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -143,6 +147,432 @@ pub(crate) fn order_statistic(targets: &[TargetTime], n: usize) -> (f64, f64) {
         );
     }
     (mean, second)
+}
+
+/// Whether a caller's calls leave it as a Poisson stream (given Poisson
+/// arrivals at the caller).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Output {
+    /// Exactly Poisson: an async M/M/c caller (Burke's theorem).
+    Exact,
+    /// Nearly Poisson: the caller almost never queues (M/G/infinity).
+    Approx,
+    /// Not Poisson.
+    No,
+}
+
+/// The call graph among servers (through balancers): an order with every
+/// server's call targets before it, and which servers lie on a call cycle.
+pub(crate) fn call_order(spec: &ModelSpec) -> (Vec<usize>, Vec<bool>) {
+    let n = spec.components.len();
+    let edges: Vec<Vec<usize>> = (0..n)
+        .map(|k| {
+            let mut out = Vec::new();
+            if let ComponentKind::Server(s) = &spec.components[k].kind {
+                for step in &s.calls {
+                    for t in &step.targets {
+                        servers_behind(spec, t.index(), &mut out, 0);
+                    }
+                }
+            }
+            out
+        })
+        .collect();
+    // 0 unvisited, 1 on the stack, 2 done.
+    let mut state = vec![0u8; n];
+    let mut order = Vec::with_capacity(n);
+    let mut cyclic = vec![false; n];
+    let mut stack: Vec<usize> = Vec::new();
+    fn visit(
+        k: usize,
+        edges: &[Vec<usize>],
+        state: &mut [u8],
+        order: &mut Vec<usize>,
+        cyclic: &mut [bool],
+        stack: &mut Vec<usize>,
+    ) {
+        state[k] = 1;
+        stack.push(k);
+        for &t in &edges[k] {
+            match state[t] {
+                0 => visit(t, edges, state, order, cyclic, stack),
+                1 => {
+                    let from = stack.iter().rposition(|&x| x == t).unwrap_or(0);
+                    for &x in &stack[from..] {
+                        cyclic[x] = true;
+                    }
+                }
+                _ => {}
+            }
+            if cyclic[t] {
+                cyclic[k] = true;
+            }
+        }
+        stack.pop();
+        state[k] = 2;
+        order.push(k);
+    }
+    for k in 0..n {
+        if state[k] == 0 {
+            visit(k, &edges, &mut state, &mut order, &mut cyclic, &mut stack);
+        }
+    }
+    (order, cyclic)
+}
+
+/// The servers reached from `component`, through any balancers.
+fn servers_behind(spec: &ModelSpec, component: usize, out: &mut Vec<usize>, guard: u32) {
+    if guard > 64 {
+        return;
+    }
+    match spec.components.get(component).map(|c| &c.kind) {
+        Some(ComponentKind::Server(_)) => {
+            if !out.contains(&component) {
+                out.push(component);
+            }
+        }
+        Some(ComponentKind::LoadBalancer(lb)) => {
+            for b in &lb.backends {
+                servers_behind(spec, b.index(), out, guard + 1);
+            }
+        }
+        None => {}
+    }
+}
+
+/// Adds to `visits` every server the requests reaching `leaves` call,
+/// recursively: each target of each step once per request (the calls of a
+/// step all go out, whatever `wait_for`). The targets' arrivals keep the
+/// caller's inter-arrival variability; they are Poisson if the caller's are
+/// and its `output` says so. Servers on a call cycle are not expanded.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn expand_calls(
+    spec: &ModelSpec,
+    keys: &KeySpec,
+    leaves: &[Leaf],
+    output: &[Output],
+    cyclic: &[bool],
+    visits: &mut Vec<Leaf>,
+    steps: &mut Vec<String>,
+    guard: u32,
+) {
+    if guard > 64 {
+        return;
+    }
+    for l in leaves {
+        let ComponentKind::Server(s) = &spec.components[l.server].kind else {
+            continue;
+        };
+        if s.calls.is_empty() || cyclic[l.server] {
+            continue;
+        }
+        let mut reached = Vec::new();
+        // A later step's calls leave when the previous step ends: still a
+        // Poisson stream only after single calls to exponential leaf
+        // servers (Burke's theorem); after a fork-join, not.
+        let mut still_poisson = true;
+        for step in &s.calls {
+            for t in &step.targets {
+                let mut scratch = Vec::new();
+                walk(
+                    spec,
+                    keys,
+                    t.index(),
+                    Leaf {
+                        server: t.index(),
+                        probability: l.probability,
+                        depth: 1,
+                        scv: l.scv,
+                        poisson_preserved: l.poisson_preserved
+                            && still_poisson
+                            && output[l.server] != Output::No,
+                        approx_poisson: l.approx_poisson || output[l.server] == Output::Approx,
+                    },
+                    &mut reached,
+                    &mut scratch,
+                    0,
+                );
+                for line in scratch {
+                    if !steps.contains(&line) {
+                        steps.push(line);
+                    }
+                }
+            }
+            still_poisson &= step.targets.len() == 1
+                && matches!(
+                    &spec.components[step.targets[0].index()].kind,
+                    ComponentKind::Server(t) if t.calls.is_empty()
+                        && t.queue_capacity.is_none()
+                        && matches!(t.service_time, sysdes_models::Distribution::Exponential { .. })
+                );
+        }
+        visits.extend(reached.iter().cloned());
+        expand_calls(
+            spec,
+            keys,
+            &reached,
+            output,
+            cyclic,
+            visits,
+            steps,
+            guard + 1,
+        );
+    }
+}
+
+/// The time a server spends waiting for its calls, steps in sequence.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Downstream {
+    /// Mean, seconds.
+    pub mean: f64,
+    /// Second moment, seconds squared (steps taken as independent).
+    pub second: f64,
+    /// Whether the mean is exact.
+    pub exact: bool,
+    /// The method(s), e.g. `fork-join 2 x M/M/1`.
+    pub label: String,
+}
+
+/// One call target's time, through any balancers: `None` if a server it
+/// reaches has no predicted mean.
+fn target_time(
+    spec: &ModelSpec,
+    keys: &KeySpec,
+    target: usize,
+    stations: &[Option<StationPrediction>],
+    latency_s: f64,
+) -> Option<(TargetTime, bool, Vec<String>)> {
+    let mut leaves = Vec::new();
+    let mut scratch = Vec::new();
+    walk(
+        spec,
+        keys,
+        target,
+        Leaf {
+            server: target,
+            probability: 1.0,
+            depth: 1,
+            scv: 1.0,
+            poisson_preserved: true,
+            approx_poisson: false,
+        },
+        &mut leaves,
+        &mut scratch,
+        0,
+    );
+    let (mut shift, mut mean, mut exact, mut names) = (0.0, 0.0, true, Vec::new());
+    for l in &leaves {
+        let st = stations.get(l.server)?.as_ref()?;
+        mean += l.probability * st.mean_s?;
+        shift += l.probability * 2.0 * f64::from(l.depth) * latency_s;
+        let method = st.method.as_ref()?;
+        exact &= method.exact;
+        if !names.contains(&method.name) {
+            names.push(method.name.clone());
+        }
+    }
+    (!leaves.is_empty()).then_some((TargetTime { shift, mean }, exact, names))
+}
+
+/// Whether `st` was predicted as an M/M/1 station (exactly, or with
+/// nearly Poisson arrivals) and its (lambda, mu).
+fn mm1(st: &StationPrediction) -> Option<(f64, f64)> {
+    match st.tail {
+        Some(Tail::Mmc { c: 1, lambda, mu }) => Some((lambda, mu)),
+        _ => None,
+    }
+}
+
+fn ordinal(n: usize) -> String {
+    match n {
+        1 => "1st".into(),
+        2 => "2nd".into(),
+        3 => "3rd".into(),
+        _ => format!("{n}th"),
+    }
+}
+
+/// Predicts the time server `k` waits for its calls, given its call rate
+/// `caller_rps` and the stations already predicted (its targets come first
+/// in [`call_order`]); `None` if a target has no prediction.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn downstream(
+    spec: &ModelSpec,
+    keys: &KeySpec,
+    k: usize,
+    caller_rps: f64,
+    stations: &[Option<StationPrediction>],
+    latency_s: f64,
+    constant_network: bool,
+    explain: &mut Vec<String>,
+) -> Option<Downstream> {
+    let ComponentKind::Server(s) = &spec.components[k].kind else {
+        return None;
+    };
+    let name = &spec.components[k].name;
+    let (mut mean, mut variance, mut exact) = (0.0, 0.0, true);
+    let mut labels = Vec::new();
+    for (i, step) in s.calls.iter().enumerate() {
+        let mut times = Vec::with_capacity(step.targets.len());
+        let mut all_exact = true;
+        let mut names = Vec::new();
+        for t in &step.targets {
+            let (time, e, n) = target_time(spec, keys, t.index(), stations, latency_s)?;
+            times.push(time);
+            all_exact &= e;
+            for x in n {
+                if !names.contains(&x) {
+                    names.push(x);
+                }
+            }
+        }
+        let count = times.len();
+        let needed = match step.wait_for {
+            WaitFor::All => count,
+            WaitFor::Any => 1,
+            WaitFor::Count(n) => usize::from(n).clamp(1, count),
+        };
+        let targets: Vec<&str> = step
+            .targets
+            .iter()
+            .map(|t| spec.components[t.index()].name.as_str())
+            .collect();
+        let (step_mean, step_second) = order_statistic(&times, needed);
+        let (m, e, label, how) = if count == 1 {
+            let t = times[0];
+            (
+                t.shift + t.mean,
+                all_exact,
+                names.join(" + "),
+                format!(
+                    "its time {} + network {} (means add)",
+                    fmt_s(t.mean),
+                    fmt_s(t.shift)
+                ),
+            )
+        } else if let Some((lambda, mu)) = identical_fork_join(
+            spec,
+            step,
+            stations,
+            caller_rps,
+            constant_network,
+            &times,
+            needed,
+        ) {
+            let (r, e) = fork_join_mm1(count as u32, lambda, mu);
+            let rho = lambda / mu;
+            let (label, how) = if count == 2 {
+                (
+                    "fork-join 2 x M/M/1".to_string(),
+                    format!(
+                        "fork-join of 2 identical M/M/1, {}: (12 - rho)/8 x 1/(mu - lambda) = {} x {} = {}",
+                        if all_exact { "exact" } else { "exact for Poisson arrivals, which these only nearly are" },
+                        g((12.0 - rho) / 8.0),
+                        fmt_s(1.0 / (mu - lambda)),
+                        fmt_s(r)
+                    ),
+                )
+            } else {
+                let ratio = harmonic(count as u32) / harmonic(2);
+                (
+                    format!("fork-join {count} x M/M/1 (Nelson-Tantawi)"),
+                    format!(
+                        "fork-join of {count} identical M/M/1, Nelson-Tantawi approximation (runs 1-3 % low): [H_K/H_2 + 4/11 (1 - H_K/H_2) rho] (12 - rho)/8 x 1/(mu - lambda) = {} x {} x {} = {}",
+                        g(ratio + 4.0 / 11.0 * (1.0 - ratio) * rho),
+                        g((12.0 - rho) / 8.0),
+                        fmt_s(1.0 / (mu - lambda)),
+                        fmt_s(r)
+                    ),
+                )
+            };
+            (r + times[0].shift, e && all_exact, label, how)
+        } else {
+            let what = if needed == count {
+                format!("max of {count}")
+            } else if needed == 1 {
+                format!("min of {count}")
+            } else {
+                format!("{} of {count}", ordinal(needed))
+            };
+            (
+                step_mean,
+                false,
+                format!("{what} exponentials"),
+                format!(
+                    "approximation: the {what} independent exponentials with the targets' means (+ network) = {}",
+                    fmt_s(step_mean)
+                ),
+            )
+        };
+        explain.push(format!(
+            "{name}: call step {} to {} (wait for {needed} of {count}): {how}",
+            i + 1,
+            targets.join(", ")
+        ));
+        if step.hedge_after.is_some() {
+            explain.push(format!(
+                "{name}: call step {} hedges after {}: not modelled (the estimate is the unhedged time)",
+                i + 1,
+                fmt_s(step.hedge_after.map_or(0.0, |d| d.as_nanos() as f64 / 1e9))
+            ));
+            exact = false;
+        }
+        mean += m;
+        variance += (step_second - step_mean * step_mean).max(0.0);
+        exact &= e;
+        labels.push(label);
+    }
+    if s.calls.len() > 1 {
+        explain.push(format!(
+            "{name}: calls in sequence: downstream = {}",
+            fmt_s(mean)
+        ));
+    }
+    if s.mode == CallMode::Thread {
+        exact = false;
+    }
+    Some(Downstream {
+        mean,
+        second: variance + mean * mean,
+        exact,
+        label: labels.join(" then "),
+    })
+}
+
+/// For a step waiting for all of K >= 2 distinct M/M/1 servers fed
+/// only by this caller (same lambda and mu, same network shift): (lambda, mu).
+fn identical_fork_join(
+    spec: &ModelSpec,
+    step: &sysdes_models::CallStep,
+    stations: &[Option<StationPrediction>],
+    caller_rps: f64,
+    constant_network: bool,
+    times: &[TargetTime],
+    needed: usize,
+) -> Option<(f64, f64)> {
+    if needed != step.targets.len() || !(constant_network || times[0].shift == 0.0) {
+        return None;
+    }
+    let mut first: Option<(f64, f64)> = None;
+    for (i, t) in step.targets.iter().enumerate() {
+        if step.targets[..i].contains(t)
+            || !matches!(spec.components[t.index()].kind, ComponentKind::Server(_))
+            || times[i].shift != times[0].shift
+        {
+            return None;
+        }
+        let (lambda, mu) = mm1(stations[t.index()].as_ref()?)?;
+        let same = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs());
+        if !same(lambda, caller_rps) {
+            return None;
+        }
+        match first {
+            None => first = Some((lambda, mu)),
+            Some((l, m)) if same(l, lambda) && same(m, mu) => {}
+            Some(_) => return None,
+        }
+    }
+    first
 }
 
 #[cfg(test)]
