@@ -83,6 +83,7 @@ fn fewer_than(targets: &[TargetTime], n: usize, t: f64, dp: &mut Vec<f64>) -> f6
 
 /// Adaptive Simpson integration of `f` over [a, b].
 fn integrate(f: &mut impl FnMut(f64) -> f64, a: f64, b: f64) -> f64 {
+    #[allow(clippy::too_many_arguments)]
     fn step(
         f: &mut impl FnMut(f64) -> f64,
         a: f64,
@@ -226,11 +227,8 @@ fn servers_behind(spec: &ModelSpec, component: usize, out: &mut Vec<usize>, guar
         return;
     }
     match spec.components.get(component).map(|c| &c.kind) {
-        Some(ComponentKind::Server(_)) => {
-            if !out.contains(&component) {
-                out.push(component);
-            }
-        }
+        Some(ComponentKind::Server(_)) if !out.contains(&component) => out.push(component),
+        Some(ComponentKind::Server(_)) => {}
         Some(ComponentKind::LoadBalancer(lb)) => {
             for b in &lb.backends {
                 servers_behind(spec, b.index(), out, guard + 1);
@@ -466,7 +464,11 @@ pub(crate) fn downstream(
                     "fork-join 2 x M/M/1".to_string(),
                     format!(
                         "fork-join of 2 identical M/M/1, {}: (12 - rho)/8 x 1/(mu - lambda) = {} x {} = {}",
-                        if all_exact { "exact" } else { "exact for Poisson arrivals, which these only nearly are" },
+                        if all_exact {
+                            "exact"
+                        } else {
+                            "exact for Poisson arrivals, which these only nearly are"
+                        },
                         g((12.0 - rho) / 8.0),
                         fmt_s(1.0 / (mu - lambda)),
                         fmt_s(r)
@@ -598,7 +600,11 @@ mod tests {
         // Second of three: 1/3 + 1/2.
         close(order_statistic(&[exp(1.0); 3], 2).0, 1.0 / 3.0 + 0.5, 1e-6);
         // Max of Exp(1) and Exp(2) (rates 1 and 1/2): 1 + 2 - 1/(1 + 1/2).
-        close(order_statistic(&[exp(1.0), exp(2.0)], 2).0, 3.0 - 2.0 / 3.0, 1e-6);
+        close(
+            order_statistic(&[exp(1.0), exp(2.0)], 2).0,
+            3.0 - 2.0 / 3.0,
+            1e-6,
+        );
         // Max of K = 10 identical: H_10.
         close(order_statistic(&[exp(1.0); 10], 10).0, harmonic(10), 1e-6);
         // A shift adds; a single target is its own mean.
@@ -608,7 +614,11 @@ mod tests {
         };
         close(order_statistic(&[shifted], 1).0, 2.5, 1e-6);
         // Widely different scales are resolved.
-        close(order_statistic(&[exp(1e-3), exp(1.0)], 1).0, 1.0 / 1001.0, 1e-5);
+        close(
+            order_statistic(&[exp(1e-3), exp(1.0)], 1).0,
+            1.0 / 1001.0,
+            1e-5,
+        );
     }
 
     #[test]

@@ -955,7 +955,11 @@ fn call_notes(spec: &ModelSpec, stations: &[Option<StationPrediction>], notes: &
             "calls: thread mode holds a worker while the calls are out, so the caller is a multi-server queue with service = own work + calls (approximation)".into(),
         );
     }
-    if spec.workloads.iter().any(|w| w.arrival.open_rate_per_second().is_none()) {
+    if spec
+        .workloads
+        .iter()
+        .any(|w| w.arrival.open_rate_per_second().is_none())
+    {
         notes.push(
             "calls: for closed workloads MVA takes the called servers as further visits in sequence (approximation)".into(),
         );

@@ -75,7 +75,13 @@ fn topology(
 /// Nelson-Tantawi 1988), and the simulation agrees within 3 %.
 #[test]
 fn fork_join_two_is_exact() {
-    let spec = topology(80.0, CallMode::Async, &[(&["a", "b"], WaitFor::All)], 10.0, 12_500);
+    let spec = topology(
+        80.0,
+        CallMode::Async,
+        &[(&["a", "b"], WaitFor::All)],
+        10.0,
+        12_500,
+    );
     let p = predict(&spec, None, None);
     let api = p.stations[0].as_ref().unwrap();
     let method = api.method.as_ref().unwrap();
@@ -98,24 +104,37 @@ fn fork_join_two_is_exact() {
     let sim = r.workloads[0].latency.mean_ns() / MS;
     let predicted = w.mean_s.unwrap() * 1e3;
     let err = sim / predicted - 1.0;
-    println!("fork-join K=2: simulated {sim:.3} ms, predicted {predicted:.3} ms ({:+.2} %)", err * 100.0);
+    println!(
+        "fork-join K=2: simulated {sim:.3} ms, predicted {predicted:.3} ms ({:+.2} %)",
+        err * 100.0
+    );
     assert!(err.abs() < 0.03, "{sim} vs {predicted}");
     // The caller's station time (own + calls) is what the simulation records for it.
     let api_sim = r.components[0].latency.mean_ns() / MS;
     assert!((api_sim / (api.mean_s.unwrap() * 1e3) - 1.0).abs() < 0.03);
     for k in 1..3 {
         let sim = r.components[k].latency.mean_ns() / MS;
-        assert!((sim / 50.0 - 1.0).abs() < 0.03, "M/M/1 mean 50 ms, got {sim}");
+        assert!(
+            (sim / 50.0 - 1.0).abs() < 0.03,
+            "M/M/1 mean 50 ms, got {sim}"
+        );
     }
 }
 
 /// K = 10 at rho 0.8: the Nelson-Tantawi approximation gives 11.73 service
 /// times, the simulation about 12.09 (validation.md): the approximation runs
-/// low by the documented 1-5 % and is marked approximate.
+/// low (3.1 % in validation.md; 1-5.5 % allowed for the statistical error of
+/// this shorter run) and is marked approximate.
 #[test]
 fn fork_join_ten_is_nelson_tantawi() {
     let targets = ["t0", "t1", "t2", "t3", "t4", "t5", "t6", "t7", "t8", "t9"];
-    let spec = topology(80.0, CallMode::Async, &[(&targets, WaitFor::All)], 10.0, 6_000);
+    let spec = topology(
+        80.0,
+        CallMode::Async,
+        &[(&targets, WaitFor::All)],
+        10.0,
+        12_000,
+    );
     let p = predict(&spec, None, None);
     let api = p.stations[0].as_ref().unwrap();
     let method = api.method.as_ref().unwrap();
@@ -127,8 +146,11 @@ fn fork_join_ten_is_nelson_tantawi() {
     let r = simulate(&spec);
     let sim = r.workloads[0].latency.mean_ns() / MS - own * 1e3;
     let gap = sim / approx - 1.0;
-    println!("fork-join K=10: simulated {sim:.3} ms, Nelson-Tantawi {approx:.3} ms ({:+.2} %)", gap * 100.0);
-    assert!((0.01..0.05).contains(&gap), "gap {gap}");
+    println!(
+        "fork-join K=10: simulated {sim:.3} ms, Nelson-Tantawi {approx:.3} ms ({:+.2} %)",
+        gap * 100.0
+    );
+    assert!((0.01..0.055).contains(&gap), "gap {gap}");
 }
 
 /// A chain of calls in sequence through M/M/1 stations (async caller, so
@@ -154,11 +176,17 @@ fn sequential_chain_means_add() {
     // M/M/1 means: 1/(mu - lambda) = 1/(100 - 60) = 25 ms and 1/(200 - 60) = 7.143 ms.
     let expected = own + 25.0 + 1000.0 / 140.0 + 3.0 * 2.0 * latency;
     let predicted = w.mean_s.unwrap() * 1e3;
-    assert!((predicted - expected).abs() < 1e-9, "{predicted} vs {expected}");
+    assert!(
+        (predicted - expected).abs() < 1e-9,
+        "{predicted} vs {expected}"
+    );
     let r = simulate(&spec);
     let sim = r.workloads[0].latency.mean_ns() / MS;
     let err = sim / predicted - 1.0;
-    println!("chain: simulated {sim:.3} ms, predicted {predicted:.3} ms ({:+.2} %)", err * 100.0);
+    println!(
+        "chain: simulated {sim:.3} ms, predicted {predicted:.3} ms ({:+.2} %)",
+        err * 100.0
+    );
     assert!(err.abs() < 0.03, "{sim} vs {predicted}");
 }
 
@@ -167,20 +195,34 @@ fn sequential_chain_means_add() {
 #[test]
 fn approximations_are_marked() {
     // The brief's fan-out: thread mode, wait for all.
-    let spec = topology(80.0, CallMode::Thread, &[(&["a", "b"], WaitFor::All)], 10.0, 100);
+    let spec = topology(
+        80.0,
+        CallMode::Thread,
+        &[(&["a", "b"], WaitFor::All)],
+        10.0,
+        100,
+    );
     let p = predict(&spec, None, None);
     let api = p.stations[0].as_ref().unwrap();
     let m = api.method.as_ref().unwrap();
     assert!(!m.exact && m.name.contains("worker held"), "{m:?}");
     // A worker is held ~1 ms + ~70 ms: utilization ~ 80 x 0.071 / 64.
-    assert!((api.utilization - 80.0 * 0.071 / 64.0).abs() < 1e-3, "{}", api.utilization);
+    assert!(
+        (api.utilization - 80.0 * 0.071 / 64.0).abs() < 1e-3,
+        "{}",
+        api.utilization
+    );
     for k in 1..3 {
         let st = p.stations[k].as_ref().unwrap();
         assert!((st.arrival_rps - 80.0).abs() < 1e-9);
         assert!(st.mean_s.is_some() && st.p99_s.is_some());
         assert!(!st.method.as_ref().unwrap().exact);
     }
-    assert!(p.notes.iter().any(|n| n.contains("worker")), "{:?}", p.notes);
+    assert!(
+        p.notes.iter().any(|n| n.contains("worker")),
+        "{:?}",
+        p.notes
+    );
     for wait_for in [WaitFor::Any, WaitFor::Count(2)] {
         let spec = topology(
             80.0,
@@ -205,5 +247,30 @@ fn approximations_are_marked() {
         let own = sysdes_theory::formulas::mmc_mean_sojourn(64, 80.0, 1000.0) * 1e3;
         let got = api.mean_s.unwrap() * 1e3 - own;
         assert!((got - expected).abs() < 1e-3, "{got} vs {expected}");
+    }
+}
+
+/// `any` and `wait_for: 2` over three M/M/1 at rho 0.8 treat the targets as
+/// independent, but they share arrivals: the prediction is optimistic, by
+/// about 32-35 % and 7-9 % (docs/estimation.md); checked within 20-45 % and 3-12 %.
+#[test]
+fn order_statistics_are_optimistic_by_the_documented_gap() {
+    for (wait_for, low, high) in [(WaitFor::Any, 0.20, 0.45), (WaitFor::Count(2), 0.03, 0.12)] {
+        let spec = topology(
+            80.0,
+            CallMode::Async,
+            &[(&["a", "b", "c"], wait_for)],
+            10.0,
+            6_000,
+        );
+        let p = predict(&spec, None, None);
+        let predicted = p.workloads[0].mean_s.unwrap() * 1e3;
+        let sim = simulate(&spec).workloads[0].latency.mean_ns() / MS;
+        let gap = sim / predicted - 1.0;
+        println!(
+            "{wait_for:?} of 3: simulated {sim:.3} ms, predicted {predicted:.3} ms ({:+.1} %)",
+            gap * 100.0
+        );
+        assert!((low..high).contains(&gap), "{wait_for:?}: gap {gap}");
     }
 }
