@@ -7,18 +7,98 @@
 //! Every other combination is approximated by order statistics of
 //! independent shifted exponentials with the targets' means.
 
-use sysdes_models::{CallMode, ComponentKind, KeySpec, ModelSpec, WaitFor};
+use sysdes_models::{CallMode, ComponentKind, Distribution, KeySpec, ModelSpec, WaitFor};
 
+use crate::formulas::erlang_c;
 use crate::predict::{Leaf, StationPrediction, Tail, fmt_s, g, walk};
 
 /// The time one call takes: a constant network round trip plus the
-/// target's time, taken as exponential with mean `mean` (seconds).
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// target's time, taken as exponential with mean `mean` (seconds), or
+/// distributed as `shape` (a target that almost never queues).
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) struct TargetTime {
     /// Network round trip, seconds.
     pub shift: f64,
     /// Mean time at the target, seconds.
     pub mean: f64,
+    /// The target's service-time distribution, when its time is just that.
+    pub shape: Option<Distribution>,
+}
+
+/// The standard normal distribution function (Abramowitz and Stegun
+/// 7.1.26, error below 1.5e-7).
+fn normal_cdf(x: f64) -> f64 {
+    let z = x.abs() / std::f64::consts::SQRT_2;
+    let t = 1.0 / (1.0 + 0.327_591_1 * z);
+    let poly = t
+        * (0.254_829_592
+            + t * (-0.284_496_736
+                + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
+    let erf = 1.0 - poly * (-z * z).exp();
+    if x >= 0.0 {
+        0.5 * (1.0 + erf)
+    } else {
+        0.5 * (1.0 - erf)
+    }
+}
+
+/// P(X <= t) for `d`, `t` in seconds.
+pub(crate) fn cdf(d: &Distribution, t: f64) -> f64 {
+    let t = t * 1e9;
+    match d {
+        Distribution::Constant(x) => f64::from(u8::from(t >= x.as_nanos() as f64)),
+        Distribution::Exponential { mean_ns } => -(-t / mean_ns).exp_m1(),
+        Distribution::Uniform { low_ns, high_ns } => {
+            if t <= *low_ns {
+                0.0
+            } else if t >= *high_ns {
+                1.0
+            } else {
+                (t - low_ns) / (high_ns - low_ns)
+            }
+        }
+        Distribution::LogNormal { median_ns, sigma } => {
+            if t <= 0.0 {
+                0.0
+            } else {
+                normal_cdf((t / median_ns).ln() / sigma)
+            }
+        }
+        Distribution::Pareto { scale_ns, shape } => {
+            if t <= *scale_ns {
+                0.0
+            } else {
+                1.0 - (scale_ns / t).powf(*shape)
+            }
+        }
+        Distribution::Erlang { k, mean_ns } => {
+            let x = f64::from(*k) * t / mean_ns;
+            let (mut term, mut sum) = (1.0, 1.0);
+            for i in 1..*k {
+                term *= x / f64::from(i);
+                sum += term;
+            }
+            (1.0 - (-x).exp() * sum).clamp(0.0, 1.0)
+        }
+        Distribution::Mixture(parts) => {
+            let total: f64 = parts.iter().map(|(w, _)| w).sum();
+            parts.iter().map(|(w, d)| w / total * cdf(d, t / 1e9)).sum()
+        }
+    }
+}
+
+/// Where `d`'s distribution function has kinks or jumps, seconds.
+fn kinks(d: &Distribution, out: &mut Vec<f64>) {
+    match d {
+        Distribution::Constant(x) => out.push(x.as_nanos() as f64 / 1e9),
+        Distribution::Uniform { low_ns, high_ns } => {
+            out.push(low_ns / 1e9);
+            out.push(high_ns / 1e9);
+        }
+        Distribution::Pareto { scale_ns, .. } => out.push(scale_ns / 1e9),
+        Distribution::Mixture(parts) => parts.iter().for_each(|(_, d)| kinks(d, out)),
+        _ => {}
+    }
 }
 
 /// The n-th harmonic number 1 + 1/2 + ... + 1/n.
@@ -55,17 +135,29 @@ fn fewer_than(targets: &[TargetTime], n: usize, t: f64, dp: &mut Vec<f64>) -> f6
     let done = |x: &TargetTime| {
         if t <= x.shift {
             0.0
+        } else if let Some(d) = &x.shape {
+            cdf(d, t - x.shift)
         } else if x.mean <= 0.0 {
             1.0
         } else {
             -(-(t - x.shift) / x.mean).exp_m1()
         }
     };
+    // Fan-outs repeat one target: evaluate each run of equal targets once.
+    let runs = || {
+        let mut rest = targets;
+        std::iter::from_fn(move || {
+            let first = rest.first()?;
+            let len = rest.iter().take_while(|x| *x == first).count();
+            rest = &rest[len..];
+            Some((done(first), len as i32))
+        })
+    };
     if n == 1 {
-        return targets.iter().map(|x| 1.0 - done(x)).product();
+        return runs().map(|(p, len)| (1.0 - p).powi(len)).product();
     }
     if n == targets.len() {
-        return 1.0 - targets.iter().map(done).product::<f64>();
+        return 1.0 - runs().map(|(p, len)| p.powi(len)).product::<f64>();
     }
     // Poisson-binomial counts, truncated at n - 1.
     dp.clear();
@@ -113,7 +205,7 @@ fn integrate(f: &mut impl FnMut(f64) -> f64, a: f64, b: f64) -> f64 {
     }
     let (fa, fm, fb) = (f(a), f(0.5 * (a + b)), f(b));
     let whole = (b - a) / 6.0 * (fa + 4.0 * fm + fb);
-    let tol = 1e-10 * (b - a).max(1e-12) * fa.abs().max(fb.abs()).max(fm.abs()).max(1e-12);
+    let tol = 1e-9 * (b - a).max(1e-12) * fa.abs().max(fb.abs()).max(fm.abs()).max(1e-12);
     step(f, a, b, fa, fm, fb, whole, tol, 40)
 }
 
@@ -130,14 +222,22 @@ pub(crate) fn order_statistic(targets: &[TargetTime], n: usize) -> (f64, f64) {
     // then far enough into the tail that 50 of the largest means remain.
     let mut points: Vec<f64> = targets.iter().map(|x| x.shift).collect();
     points.push(0.0);
-    points.sort_by(f64::total_cmp);
-    points.dedup();
     let largest = targets.iter().map(|x| x.mean).fold(0.0, f64::max);
-    let last = *points.last().unwrap_or(&0.0);
+    let last = points.iter().copied().fold(0.0, f64::max);
     // Split the tail at a few scales so small means are resolved too.
-    for scale in [0.5, 2.0, 8.0, 50.0] {
+    for scale in [0.5, 2.0, 8.0, 50.0, 400.0] {
         points.push(last + scale * largest);
     }
+    let mut shape_kinks = Vec::new();
+    for x in targets {
+        if let Some(d) = &x.shape {
+            shape_kinks.clear();
+            kinks(d, &mut shape_kinks);
+            points.extend(shape_kinks.iter().map(|k| k + x.shift));
+        }
+    }
+    points.sort_by(f64::total_cmp);
+    points.dedup();
     let (mut mean, mut second) = (0.0, 0.0);
     for w in points.windows(2) {
         mean += integrate(&mut |t| fewer_than(targets, n, t, &mut dp), w[0], w[1]);
@@ -358,6 +458,20 @@ fn target_time(
         &mut scratch,
         0,
     );
+    // A target that almost never queues takes its service time: keep the
+    // distribution's shape (a direct server without calls).
+    let shape = match (&spec.components[target].kind, leaves.as_slice()) {
+        (ComponentKind::Server(s), [_]) if s.calls.is_empty() => {
+            stations.get(target)?.as_ref().and_then(|st| {
+                let load = st.arrival_rps * st.service_s;
+                (load < f64::from(st.workers)
+                    && erlang_c(st.workers, load) < NO_QUEUEING
+                    && !matches!(s.service_time, Distribution::Exponential { .. }))
+                .then(|| s.service_time.clone())
+            })
+        }
+        _ => None,
+    };
     let (mut shift, mut mean, mut exact, mut names) = (0.0, 0.0, true, Vec::new());
     for l in &leaves {
         let st = stations.get(l.server)?.as_ref()?;
@@ -369,8 +483,11 @@ fn target_time(
             names.push(method.name.clone());
         }
     }
-    (!leaves.is_empty()).then_some((TargetTime { shift, mean }, exact, names))
+    (!leaves.is_empty()).then_some((TargetTime { shift, mean, shape }, exact, names))
 }
+
+/// Below this probability of waiting a target's time is its service time.
+const NO_QUEUEING: f64 = 1e-3;
 
 /// Whether `st` was predicted as an M/M/1 station (exactly, or with
 /// nearly Poisson arrivals) and its (lambda, mu).
@@ -437,7 +554,7 @@ pub(crate) fn downstream(
             .collect();
         let (step_mean, step_second) = order_statistic(&times, needed);
         let (m, e, label, how) = if count == 1 {
-            let t = times[0];
+            let t = &times[0];
             (
                 t.shift + t.mean,
                 all_exact,
@@ -496,12 +613,20 @@ pub(crate) fn downstream(
             } else {
                 format!("{} of {count}", ordinal(needed))
             };
+            let shaped = times.iter().filter(|t| t.shape.is_some()).count();
+            let kind = if shaped == count {
+                "service times"
+            } else if shaped > 0 {
+                "service times/exponentials"
+            } else {
+                "exponentials"
+            };
             (
                 step_mean,
                 false,
-                format!("{what} exponentials"),
+                format!("{what} {kind}"),
                 format!(
-                    "approximation: the {what} independent exponentials with the targets' means (+ network) = {}",
+                    "approximation: the {what} independent {kind} (targets that almost never queue take their service-time distribution, others an exponential with their mean; + network) = {}",
                     fmt_s(step_mean)
                 ),
             )
@@ -582,7 +707,11 @@ mod tests {
     use super::*;
 
     fn exp(mean: f64) -> TargetTime {
-        TargetTime { shift: 0.0, mean }
+        TargetTime {
+            shift: 0.0,
+            mean,
+            shape: None,
+        }
     }
 
     fn close(a: f64, b: f64, tol: f64) {
@@ -596,9 +725,17 @@ mod tests {
         close(m, 1.5, 1e-6);
         close(s - m * m, 1.25, 1e-6);
         // Min of three Exp(1): 1/3.
-        close(order_statistic(&[exp(1.0); 3], 1).0, 1.0 / 3.0, 1e-6);
+        close(
+            order_statistic(&[exp(1.0), exp(1.0), exp(1.0)], 1).0,
+            1.0 / 3.0,
+            1e-6,
+        );
         // Second of three: 1/3 + 1/2.
-        close(order_statistic(&[exp(1.0); 3], 2).0, 1.0 / 3.0 + 0.5, 1e-6);
+        close(
+            order_statistic(&[exp(1.0), exp(1.0), exp(1.0)], 2).0,
+            1.0 / 3.0 + 0.5,
+            1e-6,
+        );
         // Max of Exp(1) and Exp(2) (rates 1 and 1/2): 1 + 2 - 1/(1 + 1/2).
         close(
             order_statistic(&[exp(1.0), exp(2.0)], 2).0,
@@ -606,11 +743,16 @@ mod tests {
             1e-6,
         );
         // Max of K = 10 identical: H_10.
-        close(order_statistic(&[exp(1.0); 10], 10).0, harmonic(10), 1e-6);
+        close(
+            order_statistic(&vec![exp(1.0); 10], 10).0,
+            harmonic(10),
+            1e-6,
+        );
         // A shift adds; a single target is its own mean.
         let shifted = TargetTime {
             shift: 0.5,
             mean: 2.0,
+            shape: None,
         };
         close(order_statistic(&[shifted], 1).0, 2.5, 1e-6);
         // Widely different scales are resolved.
@@ -632,5 +774,70 @@ mod tests {
         close(r10, 11.7286, 1e-4);
         assert!(!exact);
         close(fork_join_mm1(1, 0.8, 1.0).0, 5.0, 1e-12);
+    }
+
+    #[test]
+    fn distribution_functions() {
+        use sysdes_kernel::SimDuration;
+        let ms = 1e6;
+        close(
+            cdf(&Distribution::Exponential { mean_ns: ms }, 1e-3),
+            1.0 - (-1.0f64).exp(),
+            1e-12,
+        );
+        close(
+            cdf(
+                &Distribution::LogNormal {
+                    median_ns: ms,
+                    sigma: 0.4,
+                },
+                1e-3,
+            ),
+            0.5,
+            1e-6,
+        );
+        close(normal_cdf(1.0), 0.841_344_7, 1e-6);
+        close(
+            cdf(
+                &Distribution::Erlang {
+                    k: 2,
+                    mean_ns: 2.0 * ms,
+                },
+                1e-3,
+            ),
+            1.0 - 2.0 * (-1.0f64).exp(),
+            1e-9,
+        );
+        close(
+            cdf(
+                &Distribution::Uniform {
+                    low_ns: ms,
+                    high_ns: 3.0 * ms,
+                },
+                2e-3,
+            ),
+            0.5,
+            1e-12,
+        );
+        assert_eq!(
+            cdf(&Distribution::Constant(SimDuration::from_millis(1)), 0.9e-3),
+            0.0
+        );
+        // Max of two constants is the constant; of 2 uniform(0, 1): 2/3.
+        let c = TargetTime {
+            shift: 0.0,
+            mean: 1e-3,
+            shape: Some(Distribution::Constant(SimDuration::from_millis(1))),
+        };
+        close(order_statistic(&[c.clone(), c], 2).0, 1e-3, 1e-6);
+        let u = TargetTime {
+            shift: 0.0,
+            mean: 0.5,
+            shape: Some(Distribution::Uniform {
+                low_ns: 0.0,
+                high_ns: 1e9,
+            }),
+        };
+        close(order_statistic(&[u.clone(), u], 2).0, 2.0 / 3.0, 1e-6);
     }
 }

@@ -950,6 +950,11 @@ fn call_notes(spec: &ModelSpec, stations: &[Option<StationPrediction>], notes: &
             "calls: `max/min/n-th of K exponentials` treats the targets' times as independent exponentials with their predicted means (plus network): an approximation".into(),
         );
     }
+    if name_has("service times") {
+        notes.push(
+            "calls: `... of K service times` takes targets that almost never queue (probability of waiting below 0.1 %) as independent draws of their service-time distribution: an approximation".into(),
+        );
+    }
     if name_has("worker held") {
         notes.push(
             "calls: thread mode holds a worker while the calls are out, so the caller is a multi-server queue with service = own work + calls (approximation)".into(),
