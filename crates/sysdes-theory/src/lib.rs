@@ -14,9 +14,11 @@
 //! simulation must take over. `sysdes estimate` prints this; `sysdes run`
 //! shows it beside the simulated figures.
 
+mod calls;
 pub mod formulas;
 mod predict;
 
+pub use calls::{fork_join_mm1, harmonic};
 pub use predict::{
     Capacity, Method, Prediction, Slo, SloMetric, StationPrediction, WorkersNeeded,
     WorkloadPrediction, predict,

@@ -2,9 +2,11 @@
 //! station, MVA for closed workloads, end-to-end figures and capacity.
 
 use sysdes_models::{
-    ArrivalSpec, ComponentKind, Distribution, KeySpec, LbPolicy, ModelSpec, consistent_hash_shares,
+    ArrivalSpec, CallMode, ComponentKind, Distribution, KeySpec, LbPolicy, ModelSpec,
+    consistent_hash_shares,
 };
 
+use crate::calls::{Output, call_order, downstream, expand_calls};
 use crate::formulas::{
     allen_cunneen_wait, erlang_c, md1_wait_cdf, mmc_mean_sojourn, mmc_sojourn_tail, mmck, mva,
     pk_mean_wait, quantile_from_tail,
@@ -16,6 +18,9 @@ const MD1_MAX_SERVICE_TIMES: f64 = 20.0;
 /// The M/D/1 tail is used only if less than this mass lies beyond
 /// [`MD1_MAX_SERVICE_TIMES`], where it is taken as zero.
 const MD1_NEGLIGIBLE_TAIL: f64 = 1e-4;
+/// A caller whose requests wait for a worker less often than this is taken
+/// as an infinite-server station, whose output is (nearly) Poisson.
+const NEGLIGIBLE_WAIT: f64 = 1e-3;
 /// Utilization rule of thumb used to size workers for a target rate.
 pub const SIZING_UTILIZATION: f64 = 0.8;
 
@@ -53,7 +58,7 @@ pub struct StationPrediction {
     pub p99_s: Option<f64>,
     /// Probability an arrival is refused (bounded queue), where known.
     pub blocking: Option<f64>,
-    tail: Option<Tail>,
+    pub(crate) tail: Option<Tail>,
 }
 
 /// Predictions for one workload, end to end.
@@ -142,7 +147,7 @@ pub struct Prediction {
 
 /// A station's exact sojourn-time tail, for end-to-end quantiles.
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Tail {
+pub(crate) enum Tail {
     Mmc { c: u32, lambda: f64, mu: f64 },
     Md1 { lambda: f64, d: f64 },
 }
@@ -165,15 +170,17 @@ impl Tail {
 /// One way a workload's request can go: the server it ends at, with what
 /// probability, through how many components.
 #[derive(Clone, Debug)]
-struct Leaf {
-    server: usize,
-    probability: f64,
-    depth: u32,
-    scv: f64,
-    poisson_preserved: bool,
+pub(crate) struct Leaf {
+    pub(crate) server: usize,
+    pub(crate) probability: f64,
+    pub(crate) depth: u32,
+    pub(crate) scv: f64,
+    pub(crate) poisson_preserved: bool,
+    /// Poisson only approximately (a caller that almost never queues).
+    pub(crate) approx_poisson: bool,
 }
 
-fn seconds(ns: f64) -> f64 {
+pub(crate) fn seconds(ns: f64) -> f64 {
     ns / 1e9
 }
 
@@ -234,7 +241,7 @@ fn raw_moments(d: &Distribution) -> (f64, f64) {
     }
 }
 
-fn fmt_s(s: f64) -> String {
+pub(crate) fn fmt_s(s: f64) -> String {
     if s >= 1.0 {
         format!("{s:.3} s")
     } else if s >= 1e-3 {
@@ -245,7 +252,7 @@ fn fmt_s(s: f64) -> String {
 }
 
 /// A number with four significant digits and no trailing zeros: 200, 0.8, 1.745.
-fn g(x: f64) -> String {
+pub(crate) fn g(x: f64) -> String {
     if x == 0.0 || !x.is_finite() {
         return format!("{x}");
     }
@@ -274,7 +281,7 @@ fn policy_name(p: LbPolicy) -> &'static str {
 /// drawn keys (with each backend's exact share of the key mass), are random
 /// splits that keep Poisson arrivals Poisson (SCV p c^2 + 1 - p); the other
 /// policies are treated as even random splits, an upper bound on latency.
-fn walk(
+pub(crate) fn walk(
     spec: &ModelSpec,
     keys: &KeySpec,
     component: usize,
@@ -363,6 +370,7 @@ fn walk(
                         depth: leaf.depth + 1,
                         scv,
                         poisson_preserved: preserved,
+                        approx_poisson: leaf.approx_poisson,
                     },
                     out,
                     steps,
@@ -381,7 +389,38 @@ pub fn predict(spec: &ModelSpec, slo: Option<Slo>, target_rps: Option<f64>) -> P
     prediction
 }
 
+/// Predicts with every caller's output first taken as Poisson, then demoted
+/// where the caller's own prediction says otherwise, until stable.
 fn predict_at(spec: &ModelSpec, explain: bool) -> Prediction {
+    let (order, cyclic) = call_order(spec);
+    let rank = |o: Output| match o {
+        Output::Exact => 2,
+        Output::Approx => 1,
+        Output::No => 0,
+    };
+    let mut output = vec![Output::Exact; spec.components.len()];
+    loop {
+        let (prediction, actual) = predict_with(spec, explain, &order, &cyclic, &output);
+        let mut changed = false;
+        for (assumed, actual) in output.iter_mut().zip(actual) {
+            if rank(actual) < rank(*assumed) {
+                *assumed = actual;
+                changed = true;
+            }
+        }
+        if !changed {
+            return prediction;
+        }
+    }
+}
+
+fn predict_with(
+    spec: &ModelSpec,
+    explain: bool,
+    order: &[usize],
+    cyclic: &[bool],
+    output: &[Output],
+) -> (Prediction, Vec<Output>) {
     let mut steps = Vec::new();
     let mut notes = Vec::new();
     let n = spec.components.len();
@@ -391,7 +430,9 @@ fn predict_at(spec: &ModelSpec, explain: bool) -> Prediction {
     let mut open_rate = vec![0.0; n];
     let mut open_scv_weighted = vec![0.0; n];
     let mut open_poisson = vec![true; n];
+    let mut open_approx = vec![false; n];
     let mut leaves_by_workload = Vec::with_capacity(spec.workloads.len());
+    let mut calls_by_workload = Vec::with_capacity(spec.workloads.len());
     for w in &spec.workloads {
         let (scv, poisson) = match &w.arrival {
             ArrivalSpec::Poisson { .. } => (1.0, true),
@@ -420,20 +461,35 @@ fn predict_at(spec: &ModelSpec, explain: bool) -> Prediction {
                 depth: 1,
                 scv,
                 poisson_preserved: poisson,
+                approx_poisson: false,
             },
             &mut leaves,
             &mut steps,
             0,
         );
+        // Servers reached through downstream calls.
+        let mut called = Vec::new();
+        expand_calls(
+            spec,
+            &w.keys,
+            &leaves,
+            output,
+            cyclic,
+            &mut called,
+            &mut steps,
+            0,
+        );
         if let Some(rate) = w.arrival.open_rate_per_second() {
-            for l in &leaves {
+            for l in leaves.iter().chain(&called) {
                 let r = rate * l.probability;
                 open_rate[l.server] += r;
                 open_scv_weighted[l.server] += r * l.scv;
                 open_poisson[l.server] &= l.poisson_preserved;
+                open_approx[l.server] |= l.approx_poisson;
             }
         }
         leaves_by_workload.push(leaves);
+        calls_by_workload.push(called);
     }
     if spec.workloads.iter().any(|w| w.timeout.is_some()) {
         notes.push(
@@ -457,10 +513,13 @@ fn predict_at(spec: &ModelSpec, explain: bool) -> Prediction {
             continue;
         };
         let leaves = &leaves_by_workload[i];
+        let called = &calls_by_workload[i];
         let mut stations: Vec<(usize, f64, u32)> = Vec::new();
-        let mut exact = closed_count == 1;
+        // Calls are taken as further visits in sequence: parallel calls
+        // are overestimated and the MVA is an approximation.
+        let mut exact = closed_count == 1 && called.is_empty();
         let mut network = 0.0;
-        for l in leaves {
+        for l in leaves.iter().chain(called) {
             network += l.probability * 2.0 * f64::from(l.depth) * latency_s;
             if let ComponentKind::Server(s) = &spec.components[l.server].kind {
                 let (service, _) = moments(&s.service_time);
@@ -534,19 +593,64 @@ fn predict_at(spec: &ModelSpec, explain: bool) -> Prediction {
     }
 
     // Stations.
-    let mut stations = Vec::with_capacity(n);
+    // Callees come before their callers, whose time includes theirs.
+    let mut stations: Vec<Option<StationPrediction>> = vec![None; n];
+    let mut actual_output = vec![Output::No; n];
+    let constant_network = matches!(spec.network.latency, Distribution::Constant(_));
+    let default_keys = KeySpec::Unique;
+    // Consumers of queues and streams see bursts the formulas cannot follow.
     let fed_by_queues = async_consumers(spec);
-    for (k, c) in spec.components.iter().enumerate() {
+    for &k in order {
+        let c = &spec.components[k];
         let ComponentKind::Server(s) = &c.kind else {
-            stations.push(None);
             continue;
         };
         if fed_by_queues[k] {
-            stations.push(None);
             continue;
         }
-        let (service, cs2) = moments(&s.service_time);
+        let (own, own_cs2) = moments(&s.service_time);
         let lambda = open_rate[k] + closed_rate[k];
+        let has_calls = !s.calls.is_empty();
+        let thread = has_calls && s.mode == CallMode::Thread;
+        let down = if !has_calls || lambda == 0.0 {
+            None
+        } else if cyclic[k] {
+            steps.push(format!(
+                "{}: its calls form a cycle: each request calls without end; not predicted",
+                c.name
+            ));
+            None
+        } else {
+            // Balancers on call paths split like the first workload's keys.
+            let keys = spec.workloads.first().map_or(&default_keys, |w| &w.keys);
+            let d = downstream(
+                spec,
+                keys,
+                k,
+                lambda,
+                &stations,
+                latency_s,
+                constant_network,
+                &mut steps,
+            );
+            if d.is_none() {
+                steps.push(format!(
+                    "{}: a call target is overloaded or unpredicted, so this server's time is unbounded",
+                    c.name
+                ));
+            }
+            d
+        };
+        // Thread mode: a worker is held for its own work plus the calls, so
+        // the station is a multi-server with that longer service time.
+        let (service, cs2) = match (&down, thread) {
+            (Some(d), true) => {
+                let total = own + d.mean;
+                let second = own * own * (1.0 + own_cs2) + 2.0 * own * d.mean + d.second;
+                (total, (second / (total * total) - 1.0).max(0.0))
+            }
+            _ => (own, own_cs2),
+        };
         let ca2 = if open_rate[k] > 0.0 {
             open_scv_weighted[k] / open_rate[k]
         } else {
@@ -560,9 +664,10 @@ fn predict_at(spec: &ModelSpec, explain: bool) -> Prediction {
         };
         let rho = lambda * service / f64::from(workers);
         let poisson = open_poisson[k] && closed_rate[k] == 0.0 && open_rate[k] > 0.0;
-        let exponential =
-            (cs2 - 1.0).abs() < 1e-9 && matches!(s.service_time, Distribution::Exponential { .. });
-        let constant = matches!(s.service_time, Distribution::Constant(_));
+        let exponential = !thread
+            && (cs2 - 1.0).abs() < 1e-9
+            && matches!(s.service_time, Distribution::Exponential { .. });
+        let constant = !thread && matches!(s.service_time, Distribution::Constant(_));
         if explain && lambda > 0.0 {
             steps.push(format!(
                 "{}: {} req/s x {} / {} worker(s) = {} utilization",
@@ -701,7 +806,32 @@ fn predict_at(spec: &ModelSpec, explain: bool) -> Prediction {
         if s.queue_capacity.is_some() && st.blocking.is_none() {
             notes.push(format!("{}: its queue limit is ignored by the estimate (exact only for Poisson arrivals and exponential service)", c.name));
         }
-        stations.push(Some(st));
+        if poisson && open_approx[k] {
+            if let Some(m) = &mut st.method {
+                m.exact = false;
+                m.name.push_str(", arrivals nearly Poisson");
+            }
+        }
+        if has_calls {
+            with_calls(&mut st, c.name.as_str(), thread, down.as_ref(), &mut steps);
+            // What the calls this server sends look like to its targets.
+            let input_poisson = poisson && !open_approx[k];
+            let wait_probability = if rho < 1.0 {
+                erlang_c(workers, lambda * service)
+            } else {
+                1.0
+            };
+            actual_output[k] = if !poisson {
+                Output::No
+            } else if input_poisson && !thread && exponential && s.queue_capacity.is_none() {
+                Output::Exact
+            } else if wait_probability < NEGLIGIBLE_WAIT {
+                Output::Approx
+            } else {
+                Output::No
+            };
+        }
+        stations[k] = Some(st);
     }
 
     // Workloads end to end.
@@ -813,12 +943,119 @@ fn predict_at(spec: &ModelSpec, explain: bool) -> Prediction {
         });
     }
 
-    Prediction {
-        stations,
-        workloads,
-        capacity: Capacity::default(),
-        steps,
-        notes,
+    call_notes(spec, &stations, &mut notes);
+    (
+        Prediction {
+            stations,
+            workloads,
+            capacity: Capacity::default(),
+            steps,
+            notes,
+        },
+        actual_output,
+    )
+}
+
+/// Caveats about downstream calls.
+fn call_notes(spec: &ModelSpec, stations: &[Option<StationPrediction>], notes: &mut Vec<String>) {
+    let servers = || {
+        spec.components.iter().filter_map(|c| match &c.kind {
+            ComponentKind::Server(s) => Some(s),
+            _ => None,
+        })
+    };
+    if !servers().any(|s| !s.calls.is_empty()) {
+        return;
+    }
+    notes.push(
+        "calls: every target of every step receives its caller's full request rate (all of a step's calls go out, whatever wait_for); a server's time includes its calls and their network round trips".into(),
+    );
+    if servers().any(|s| {
+        s.calls
+            .iter()
+            .any(|c| c.hedge_after.is_some() || c.hedge_percentile.is_some())
+    }) {
+        notes.push(
+            "calls: hedged copies add at most the share of calls slower than hedge_after to their targets' load, and shorten the tail; neither is in the estimate".into(),
+        );
+    }
+    let name_has = |text: &str| {
+        stations
+            .iter()
+            .flatten()
+            .filter_map(|s| s.method.as_ref())
+            .any(|m| m.name.contains(text))
+    };
+    if name_has("exponentials") {
+        notes.push(
+            "calls: `max/min/n-th of K exponentials` treats the targets' times as independent exponentials with their predicted means (plus network): an approximation".into(),
+        );
+    }
+    if name_has("service times") {
+        notes.push(
+            "calls: `... of K service times` takes targets that almost never queue (probability of waiting below 0.1 %) as independent draws of their service-time distribution: an approximation".into(),
+        );
+    }
+    if name_has("worker held") {
+        notes.push(
+            "calls: thread mode holds a worker while the calls are out, so the caller is a multi-server queue with service = own work + calls (approximation)".into(),
+        );
+    }
+    if spec
+        .workloads
+        .iter()
+        .any(|w| w.arrival.open_rate_per_second().is_none())
+    {
+        notes.push(
+            "calls: for closed workloads MVA takes the called servers as further visits in sequence (approximation)".into(),
+        );
+    }
+}
+
+/// Adds a caller's downstream time to its station prediction: async, the
+/// time waiting for calls follows its own queue; thread, the queue was
+/// already computed with a worker held for own work plus calls.
+fn with_calls(
+    st: &mut StationPrediction,
+    name: &str,
+    thread: bool,
+    down: Option<&crate::calls::Downstream>,
+    steps: &mut Vec<String>,
+) {
+    st.p99_s = None;
+    st.tail = None;
+    let Some(down) = down else {
+        st.method = None;
+        st.mean_s = None;
+        return;
+    };
+    let Some(method) = &mut st.method else {
+        return;
+    };
+    if thread {
+        method.name = format!("{}, worker held through {}", method.name, down.label);
+        // Downstream times are neither independent of the queue nor of
+        // the modelled shape, so this is an approximation.
+        method.exact = false;
+        if let Some(mean) = st.mean_s {
+            steps.push(format!(
+                "{name}: thread mode: a worker is held for own work + calls = {} (approximation); time here = {}",
+                fmt_s(st.service_s),
+                fmt_s(mean)
+            ));
+        }
+    } else {
+        method.name = format!("{} + {}", method.name, down.label);
+        method.exact &= down.exact;
+        if let Some(mean) = &mut st.mean_s {
+            steps.push(format!(
+                "{name}: async mode: own time {} + calls {} = {}",
+                fmt_s(*mean),
+                fmt_s(down.mean),
+                fmt_s(*mean + down.mean)
+            ));
+            *mean += down.mean;
+        }
     }
 }
 
