@@ -642,6 +642,7 @@ impl Simulation {
             latency,
             workloads,
             components,
+            consistency: None,
         }
     }
 }
