@@ -16,6 +16,7 @@
 
 pub mod formulas;
 mod predict;
+pub mod replication;
 
 pub use predict::{
     Capacity, Method, Prediction, Slo, SloMetric, StationPrediction, WorkersNeeded,
