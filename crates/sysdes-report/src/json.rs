@@ -54,7 +54,7 @@ pub fn to_json(result: &RunResult, info: RunInfo) -> Value {
             )
         })
         .collect();
-    json!({
+    let mut doc = json!({
         "scenario": result.scenario,
         "seed": result.seed,
         "sim_time_s": result.duration_s,
@@ -74,7 +74,11 @@ pub fn to_json(result: &RunResult, info: RunInfo) -> Value {
             StopReason::Interrupted => "interrupted",
         },
         "verdict": verdict(result),
-    })
+    });
+    if let Some(c) = &result.consistency {
+        doc["consistency"] = crate::consistency::consistency_json(c);
+    }
+    doc
 }
 
 /// A `theory` object: the method, whether it is exact, the predicted mean

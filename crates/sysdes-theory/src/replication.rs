@@ -3,7 +3,7 @@
 //! closes the gap, and which clients a quorum system can still serve during
 //! a partition.
 //!
-//! These predict what a store model's [`ConsistencyReport`] should show
+//! These predict what a store model's `sysdes_stats::ConsistencyReport` should show
 //! (stale-read rate, k-staleness, availability during faults); they know
 //! nothing of the simulator. Sources: Bailis, Venkataraman, Franklin,
 //! Hellerstein and Stoica, "Probabilistically Bounded Staleness for
@@ -11,7 +11,6 @@
 //! WARS model; the partition availability is the majority-quorum argument
 //! behind CAP.
 //!
-//! [`ConsistencyReport`]: https://docs.rs/sysdes-stats
 
 use rand::RngExt;
 use sysdes_kernel::derive_stream;
