@@ -260,6 +260,9 @@ struct Ack {
 struct KeyState {
     /// Acknowledgements in time order, at most `history_per_key`.
     ring: VecDeque<Ack>,
+    /// A copy of the ring's newest entry, so a fresh read after the last
+    /// ack (the common case) is judged without touching the ring's buffer.
+    newest: Option<Ack>,
     /// Running maximum of the acknowledgements pushed out of the ring.
     evicted_max: u64,
     /// When `evicted_max` was acknowledged.
@@ -368,6 +371,13 @@ pub struct ConsistencyTracker {
     bounds: HistoryBounds,
     interval_reads: u64,
     interval_stale: u64,
+    /// Length of a time-series bin in ns (0: no binning).
+    bin_len: u64,
+    /// Index of the current bin and its (reads, stale reads).
+    bin: u64,
+    bin_counts: (u64, u64),
+    /// The bin before the current one.
+    prev_bin_counts: (u64, u64),
 }
 
 impl Default for ConsistencyTracker {
@@ -410,6 +420,10 @@ impl ConsistencyTracker {
             },
             interval_reads: 0,
             interval_stale: 0,
+            bin_len: 0,
+            bin: 0,
+            bin_counts: (0, 0),
+            prev_bin_counts: (0, 0),
         }
     }
 
@@ -586,10 +600,11 @@ impl ConsistencyTracker {
                 Staleness::Fresh
             }
         };
+        let stale = matches!(verdict, Staleness::Stale { .. });
+        self.bin_read(at, stale);
         if counted {
             self.reads += 1;
             self.count_request(started, true, false);
-            self.interval_reads += 1;
             let cap = self.config.history_per_key;
             match verdict {
                 Staleness::Fresh => self.k_counts[0] += 1,
@@ -599,7 +614,6 @@ impl ConsistencyTracker {
                     truncated,
                 } => {
                     self.stale_reads += 1;
-                    self.interval_stale += 1;
                     self.k_sum += k;
                     self.k_counts[(k as usize).min(cap)] += 1;
                     self.t_visibility.record(since);
@@ -662,8 +676,65 @@ impl ConsistencyTracker {
         }
     }
 
-    /// Reads and stale reads counted since the previous call, then resets
-    /// them: feed a per-interval stale-read-rate gauge with it.
+    /// Bins reads by completion time into intervals of `interval` starting
+    /// at time 0 (the run's time-series intervals), for
+    /// [`interval_stale_rate`](Self::interval_stale_rate).
+    pub fn set_interval(&mut self, interval: SimDuration) {
+        self.bin_len = interval.as_nanos();
+    }
+
+    /// The stale-read rate among reads (warm-up included) that completed in
+    /// the interval ending at `now`, `[now - interval, now)`; 0 when there
+    /// were none or no interval was set. A gauge for the time series,
+    /// sampled at each interval boundary.
+    pub fn interval_stale_rate(&self, now: SimTime) -> f64 {
+        if self.bin_len == 0 {
+            return 0.0;
+        }
+        let Some(closed) = (now.as_nanos() / self.bin_len).checked_sub(1) else {
+            return 0.0;
+        };
+        let (reads, stale) = if closed == self.bin {
+            self.bin_counts
+        } else if closed + 1 == self.bin {
+            self.prev_bin_counts
+        } else {
+            (0, 0)
+        };
+        if reads == 0 {
+            0.0
+        } else {
+            stale as f64 / reads as f64
+        }
+    }
+
+    #[inline]
+    fn bin_read(&mut self, at: SimTime, stale: bool) {
+        self.interval_reads += 1;
+        self.interval_stale += u64::from(stale);
+        if self.bin_len == 0 {
+            return;
+        }
+        let bin = at.as_nanos() / self.bin_len;
+        if bin > self.bin {
+            self.prev_bin_counts = if bin == self.bin + 1 {
+                self.bin_counts
+            } else {
+                (0, 0)
+            };
+            self.bin = bin;
+            self.bin_counts = (0, 0);
+        }
+        // A completion reported late (before the current bin) is dropped
+        // from the gauge; the totals still count it.
+        if bin == self.bin {
+            self.bin_counts.0 += 1;
+            self.bin_counts.1 += u64::from(stale);
+        }
+    }
+
+    /// Reads and stale reads (warm-up included) since the previous call,
+    /// then resets them: another way to feed a per-interval gauge.
     pub fn take_interval(&mut self) -> (u64, u64) {
         let out = (self.interval_reads, self.interval_stale);
         self.interval_reads = 0;
@@ -882,7 +953,7 @@ fn push_ack(state: &mut KeyState, cap: usize, version: u64, at: SimTime, counted
             (p.prefix_max, p.prefix_max_at)
         }
     };
-    for a in state.ring.iter_mut().skip(pos) {
+    for a in state.ring.range_mut(pos..) {
         if a.version > max {
             max = a.version;
             max_at = a.at;
@@ -890,10 +961,16 @@ fn push_ack(state: &mut KeyState, cap: usize, version: u64, at: SimTime, counted
         a.prefix_max = max;
         a.prefix_max_at = max_at;
     }
+    state.newest = state.ring.back().copied();
 }
 
 /// Classifies a read of `version` that started at `started`.
 fn classify(state: &KeyState, version: u64, started: SimTime) -> Staleness {
+    if let Some(newest) = state.newest {
+        if newest.at <= started && version >= newest.prefix_max {
+            return Staleness::Fresh;
+        }
+    }
     let ring = &state.ring;
     // The last acknowledgement at or before the read's start.
     let Some(i) = ring.iter().rposition(|a| a.at <= started) else {
@@ -1273,6 +1350,28 @@ mod tests {
         let r = c.finish(|_| 1);
         assert_eq!(r.linearizable, None);
         assert!(r.linearizability.enabled);
+    }
+
+    #[test]
+    fn interval_gauge_bins_by_completion_time() {
+        let mut c = tracker();
+        c.set_interval(SimDuration::from_nanos(100));
+        c.write_acked(1, 1, 1, t(0), t(10));
+        c.read_done(2, 1, 0, t(20), t(30)); // bin 0: stale
+        c.read_done(2, 1, 1, t(20), t(40)); // bin 0: fresh
+        assert_eq!(c.interval_stale_rate(t(100)), 0.5);
+        c.read_done(2, 1, 1, t(120), t(130)); // bin 1: fresh
+        assert_eq!(c.interval_stale_rate(t(100)), 0.5, "bin 0 is still known");
+        assert_eq!(c.interval_stale_rate(t(200)), 0.0);
+        c.read_done(2, 1, 0, t(420), t(430)); // bin 4: stale
+        assert_eq!(c.interval_stale_rate(t(400)), 0.0, "bin 3 had no reads");
+        assert_eq!(c.interval_stale_rate(t(500)), 1.0);
+        assert_eq!(c.interval_stale_rate(t(50)), 0.0);
+        assert_eq!(
+            tracker().interval_stale_rate(t(500)),
+            0.0,
+            "no interval set"
+        );
     }
 
     #[test]
