@@ -329,6 +329,43 @@ mod tests {
     }
 
     #[test]
+    fn plotting_a_synthetic_store_sweep_directory_draws_the_cap_plot() {
+        let summary = format!(
+            "{HEADER}\n\
+             0,1,1,3,100,1,5,1.0,1.0,1.0,1.0,1.0,1.0,0.30,0.28,0.32\n\
+             1,2,2,3,100,2,6,0.9,0.85,0.95,0.67,0.6,0.74,0.0,0.0,0.0\n"
+        );
+        let dir = fixture(
+            "dir",
+            r#"{"scenario": "kv.yaml", "parameters": ["components.kv.read_quorum"]}"#,
+            &summary,
+        );
+        let options = crate::PlotOptions {
+            format: crate::ImageFormat::Svg,
+            ..crate::PlotOptions::default()
+        };
+        let out = crate::plot_sweep_dir(&dir, &options).unwrap();
+        let names: Vec<String> = out
+            .files
+            .iter()
+            .filter_map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .collect();
+        for f in [
+            "cap.svg",
+            "cap.vl.json",
+            "latency_vs_load.svg",
+            "report.html",
+        ] {
+            assert!(names.iter().any(|n| n == f), "{f} in {names:?}");
+        }
+        let svg = std::fs::read_to_string(dir.join("cap.svg")).unwrap();
+        assert!(svg.contains("stale-read rate"));
+        let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+        assert!(html.contains("CAP trade-off"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn a_sweep_without_a_store_has_no_cap_plot() {
         let dir = fixture(
             "nostore",

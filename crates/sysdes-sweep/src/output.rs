@@ -381,7 +381,7 @@ pub fn finalize(dir: &Path, manifest: &Value, mut lines: Vec<Line>) -> Result<()
     let consistency = lines.iter().any(|l| {
         l.record
             .get("metrics")
-            .is_some_and(|m| m.get(CONSISTENCY_METRICS[0]).is_some())
+            .is_some_and(|m| CONSISTENCY_METRICS.iter().any(|c| m.get(*c).is_some()))
     });
     if consistency {
         add_consistency_metrics(&mut metrics, false);

@@ -376,6 +376,57 @@ mod tests {
     }
 
     #[test]
+    fn finalize_adds_consistency_columns_only_when_runs_have_them() {
+        use crate::output::{Line, finalize};
+        let dir = std::env::temp_dir().join(format!("sysdes-sweep-cons-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let metrics = metric_names(&[]);
+        let summary: Vec<&String> = metrics
+            .iter()
+            .filter(|m| !TEXT_METRICS.contains(&m.as_str()))
+            .collect();
+        let manifest = json!({ "parameters": [], "metrics": metrics, "summary_metrics": summary });
+        let line = |i: u64, with: bool| {
+            let mut m = Map::new();
+            m.insert("wall_time_s".into(), json!(0.1));
+            if with {
+                m.insert("stale_read_rate".into(), json!(0.25));
+                m.insert("linearizable".into(), json!(true));
+            }
+            let record = json!({ "run_index": i, "point": 0, "replication": i, "seed": i, "params": {}, "metrics": m });
+            Line {
+                run_index: i,
+                text: record.to_string(),
+                record,
+            }
+        };
+        finalize(&dir, &manifest, vec![line(0, false)]).unwrap();
+        let runs = std::fs::read_to_string(dir.join("runs.csv")).unwrap();
+        assert!(!runs.contains("stale_read_rate"), "{runs}");
+        finalize(&dir, &manifest, vec![line(0, true), line(1, true)]).unwrap();
+        let runs = std::fs::read_to_string(dir.join("runs.csv")).unwrap();
+        let header = runs.lines().next().unwrap();
+        assert!(
+            header.contains(",stale_read_rate,") && header.ends_with(",linearizable,wall_time_s"),
+            "{header}"
+        );
+        assert!(runs.lines().nth(1).unwrap().contains(",0.25,"), "{runs}");
+        let summary = std::fs::read_to_string(dir.join("summary.csv")).unwrap();
+        let header = summary.lines().next().unwrap();
+        assert!(
+            header.contains("stale_read_rate_mean,stale_read_rate_ci95_low"),
+            "{header}"
+        );
+        assert!(!header.contains("linearizable"), "{header}");
+        assert!(
+            summary.lines().nth(1).unwrap().contains(",0.25,0.25,0.25,"),
+            "{summary}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn consistency_metrics_fill_every_column() {
         use sysdes_kernel::SimTime;
         let t = SimTime::from_nanos;
