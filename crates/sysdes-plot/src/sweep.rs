@@ -669,7 +669,7 @@ pub(crate) fn plot_sweep(dir: &Path, options: &PlotOptions) -> Result<PlotOutput
                 &set_url(spec),
             )?;
             if axis.column == "offered_rps_mean" {
-                if let Some(util) = utilization_axis(&data, &axis)? {
+                if let Some(util) = utilization_axis(&data, axis)? {
                     let mut ignored = Vec::new();
                     let (fig, spec) = latency_vs_load(&data, &util, options.slo, &mut ignored)?;
                     w.emit(
