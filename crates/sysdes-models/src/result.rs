@@ -1,6 +1,6 @@
 //! What a run measured, as plain data for the report layer.
 
-use sysdes_stats::{LatencyHistogram, RequestCounts};
+use sysdes_stats::{ConsistencyReport, LatencyHistogram, RequestCounts};
 
 use crate::Series;
 
@@ -45,6 +45,9 @@ pub struct RunResult {
     pub components: Vec<ComponentResult>,
     /// End-to-end figures per interval of simulated time, warm-up included.
     pub series: Series,
+    /// Consistency anomalies seen by the clients of a replicated store;
+    /// `None` when the scenario has no store.
+    pub consistency: Option<ConsistencyReport>,
 }
 
 /// One workload's results.

@@ -14,6 +14,7 @@
 //! Text in PNGs is drawn with DejaVu Sans, compiled into the binary, so no
 //! system font library (fontconfig, FreeType) is needed.
 
+mod cap;
 mod chart;
 mod error;
 mod html;

@@ -116,7 +116,7 @@ impl SweepData {
     }
 
     /// Whether any point has more than one replication (then CIs exist).
-    fn replicated(&self) -> Result<bool, PlotError> {
+    pub(crate) fn replicated(&self) -> Result<bool, PlotError> {
         Ok(self
             .summary
             .numbers_if_present("replications")?
@@ -125,13 +125,13 @@ impl SweepData {
 }
 
 /// The x axis of the latency-vs-load plot.
-struct XAxis {
-    values: Vec<f64>,
-    column: String,
-    label: String,
-    unit: &'static str,
+pub(crate) struct XAxis {
+    pub(crate) values: Vec<f64>,
+    pub(crate) column: String,
+    pub(crate) label: String,
+    pub(crate) unit: &'static str,
     /// The parameter that x follows (left out of the grouping).
-    driver: Option<usize>,
+    pub(crate) driver: Option<usize>,
 }
 
 fn varies(v: &[f64]) -> bool {
@@ -141,7 +141,7 @@ fn varies(v: &[f64]) -> bool {
 }
 
 /// Row indices grouped by the text of `params` (first appearance order).
-fn group_rows(data: &SweepData, params: &[usize]) -> Vec<(String, Vec<usize>)> {
+pub(crate) fn group_rows(data: &SweepData, params: &[usize]) -> Vec<(String, Vec<usize>)> {
     let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
     for row in 0..data.summary.len() {
         let key = params
@@ -164,11 +164,11 @@ fn group_rows(data: &SweepData, params: &[usize]) -> Vec<(String, Vec<usize>)> {
 }
 
 /// The last segment of a `--set` path, for legends.
-fn short(path: &str) -> &str {
+pub(crate) fn short(path: &str) -> &str {
     path.rsplit('.').next().unwrap_or(path)
 }
 
-fn x_axis(data: &SweepData) -> Result<Option<XAxis>, PlotError> {
+pub(crate) fn x_axis(data: &SweepData) -> Result<Option<XAxis>, PlotError> {
     if let Some(offered) = data.summary.numbers_if_present("offered_rps_mean")? {
         if offered.iter().all(|v| v.is_finite()) && varies(&offered) {
             // The driver is the parameter that, with the others held fixed,
@@ -650,9 +650,10 @@ pub(crate) fn plot_sweep(dir: &Path, options: &PlotOptions) -> Result<PlotOutput
         spec
     };
     let mut notes = Vec::new();
-    match x_axis(&data)? {
+    let axis = x_axis(&data)?;
+    match &axis {
         Some(axis) => {
-            let (fig, spec) = latency_vs_load(&data, &axis, options.slo, &mut notes)?;
+            let (fig, spec) = latency_vs_load(&data, axis, options.slo, &mut notes)?;
             w.emit(
                 "latency_vs_load",
                 &format!(
@@ -668,7 +669,7 @@ pub(crate) fn plot_sweep(dir: &Path, options: &PlotOptions) -> Result<PlotOutput
                 &set_url(spec),
             )?;
             if axis.column == "offered_rps_mean" {
-                if let Some(util) = utilization_axis(&data, &axis)? {
+                if let Some(util) = utilization_axis(&data, axis)? {
                     let mut ignored = Vec::new();
                     let (fig, spec) = latency_vs_load(&data, &util, options.slo, &mut ignored)?;
                     w.emit(
@@ -699,6 +700,15 @@ pub(crate) fn plot_sweep(dir: &Path, options: &PlotOptions) -> Result<PlotOutput
         w.emit(
             "heatmap",
             "p99 latency (mean over replications) for every pair of the two swept parameters (summary.csv).",
+            &fig,
+            &set_url(spec),
+        )?;
+    }
+    if crate::cap::has_consistency(&data) {
+        let (fig, spec) = crate::cap::cap_plot(&data, axis.as_ref())?;
+        w.emit(
+            "cap",
+            "Availability (overall and during faults) and stale-read rate against the swept parameter (summary.csv), with 95% confidence intervals when there are replications: the CAP trade-off.",
             &fig,
             &set_url(spec),
         )?;

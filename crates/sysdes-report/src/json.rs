@@ -57,7 +57,7 @@ pub fn to_json(result: &RunResult, info: RunInfo) -> Value {
             (c.name.clone(), object)
         })
         .collect();
-    json!({
+    let mut doc = json!({
         "scenario": result.scenario,
         "seed": result.seed,
         "sim_time_s": result.duration_s,
@@ -77,7 +77,11 @@ pub fn to_json(result: &RunResult, info: RunInfo) -> Value {
             StopReason::Interrupted => "interrupted",
         },
         "verdict": verdict(result),
-    })
+    });
+    if let Some(c) = &result.consistency {
+        doc["consistency"] = crate::consistency::consistency_json(c);
+    }
+    doc
 }
 
 /// A `theory` object: the method, whether it is exact, the predicted mean

@@ -6,6 +6,7 @@
 //! function of the result (and the wall time, which only appears in fields
 //! whose names contain `wall`), so output is reproducible byte for byte.
 
+mod consistency;
 mod csv;
 mod estimate;
 mod json;

@@ -100,6 +100,10 @@ pub fn to_table(result: &RunResult, info: RunInfo) -> String {
         out.push('\n');
         theory_rows(&mut out, result, theory);
     }
+    if let Some(c) = &result.consistency {
+        out.push('\n');
+        crate::consistency::consistency_table(&mut out, c);
+    }
     out.push('\n');
     let _ = writeln!(out, "verdict: {}", verdict(result));
     out

@@ -6,12 +6,18 @@
 //! about what is being measured; the models decide what to record.
 
 mod confidence;
+pub mod consistency;
 mod counts;
 mod histogram;
+pub mod linearizability;
 mod mser;
 mod time_average;
 
 pub use confidence::{MeanCi, batch_means_ci, mean_ci, t_quantile_975};
+pub use consistency::{
+    Availability, ConsistencyConfig, ConsistencyReport, ConsistencyTracker, GuaranteeCount,
+    HistoryBounds, KStaleness, LinearizabilitySummary, SessionViolations,
+};
 pub use counts::RequestCounts;
 pub use histogram::{LatencyHistogram, LatencySummary};
 pub use mser::{MSER_BATCH, Mser, mser5};

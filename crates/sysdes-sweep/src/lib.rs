@@ -33,7 +33,10 @@ pub use output::{
     read_journal, runs_csv, sha256_hex, summary_csv,
 };
 pub use plan::{RunId, SweepPlan, run_seed};
-pub use record::{FIXED_METRICS, TEXT_METRICS, execute, metric_names, pilot_warmup};
+pub use record::{
+    CONSISTENCY_METRICS, FIXED_METRICS, TEXT_METRICS, add_consistency_metrics, execute,
+    metric_names, pilot_warmup,
+};
 
 /// Why a sweep or a merge could not be carried out.
 #[derive(Debug, thiserror::Error)]

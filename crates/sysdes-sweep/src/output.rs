@@ -18,7 +18,7 @@ use sysdes_stats::mean_ci;
 
 use crate::SweepError;
 use crate::plan::SweepPlan;
-use crate::record::{TEXT_METRICS, metric_names};
+use crate::record::{CONSISTENCY_METRICS, TEXT_METRICS, add_consistency_metrics, metric_names};
 
 /// Names of the sweep directory's files.
 pub const MANIFEST: &str = "manifest.json";
@@ -375,8 +375,18 @@ pub fn finalize(dir: &Path, manifest: &Value, mut lines: Vec<Line>) -> Result<()
     lines.sort_by_key(|l| l.run_index);
     lines.dedup_by_key(|l| l.run_index);
     let parameters = string_list(manifest, "parameters");
-    let metrics = string_list(manifest, "metrics");
-    let summary_metrics = string_list(manifest, "summary_metrics");
+    let mut metrics = string_list(manifest, "metrics");
+    let mut summary_metrics = string_list(manifest, "summary_metrics");
+    // Runs of a model with a replicated store carry consistency metrics.
+    let consistency = lines.iter().any(|l| {
+        l.record
+            .get("metrics")
+            .is_some_and(|m| CONSISTENCY_METRICS.iter().any(|c| m.get(*c).is_some()))
+    });
+    if consistency {
+        add_consistency_metrics(&mut metrics, false);
+        add_consistency_metrics(&mut summary_metrics, true);
+    }
     let mut journal = String::new();
     for l in &lines {
         journal.push_str(&l.text);

@@ -6,7 +6,7 @@ use std::time::Instant;
 use serde_json::{Map, Value, json};
 use sysdes_kernel::SimDuration;
 use sysdes_models::{ModelSpec, NoObserver, RunLimits, RunResult, Simulation, StopReason};
-use sysdes_stats::{batch_means_ci, mser5};
+use sysdes_stats::{ConsistencyReport, batch_means_ci, mser5};
 
 use crate::plan::RunId;
 
@@ -38,7 +38,49 @@ pub const FIXED_METRICS: &[&str] = &[
 ];
 
 /// Metrics that are not numbers, so have no mean in `summary.csv`.
-pub const TEXT_METRICS: &[&str] = &["bottleneck", "steady", "stopped"];
+pub const TEXT_METRICS: &[&str] = &["bottleneck", "steady", "stopped", "linearizable"];
+
+/// Metrics of runs whose result carries a consistency report (a scenario
+/// with a replicated store), placed just before `wall_time_s`; see
+/// `docs/consistency.md` for their meaning. They appear in `runs.csv` and
+/// `summary.csv` only when some run of the sweep has them.
+pub const CONSISTENCY_METRICS: &[&str] = &[
+    "store_reads",
+    "store_writes",
+    "stale_reads",
+    "stale_read_rate",
+    "k_staleness_mean",
+    "k_staleness_p99",
+    "t_visibility_p50_ms",
+    "t_visibility_p99_ms",
+    "session_violations",
+    "read_your_writes_violations",
+    "monotonic_reads_violations",
+    "monotonic_writes_violations",
+    "writes_follow_reads_violations",
+    "lost_writes",
+    "availability",
+    "availability_during_faults",
+    "availability_outside_faults",
+    "linearizable",
+];
+
+/// Adds the [`CONSISTENCY_METRICS`] (all, or only the numeric ones) to a
+/// column list, before `wall_time_s`, unless they are already there.
+pub fn add_consistency_metrics(names: &mut Vec<String>, numeric_only: bool) {
+    if names.iter().any(|n| n == CONSISTENCY_METRICS[0]) {
+        return;
+    }
+    let at = names
+        .iter()
+        .position(|n| n == "wall_time_s")
+        .unwrap_or(names.len());
+    let extra = CONSISTENCY_METRICS
+        .iter()
+        .filter(|m| !numeric_only || !TEXT_METRICS.contains(m))
+        .map(|m| (*m).to_owned());
+    names.splice(at..at, extra);
+}
 
 /// Batches for the within-run batch-means interval.
 const BATCHES: usize = 20;
@@ -134,12 +176,19 @@ pub fn execute(
         .sum();
     metrics.insert("offered_rps".into(), number(offered));
     let mut error = None;
+    let mut names = metric_names(servers);
     match &outcome {
-        Ok(result) => fill(&mut metrics, result, servers),
+        Ok(result) => {
+            fill(&mut metrics, result, servers);
+            if let Some(c) = &result.consistency {
+                fill_consistency(&mut metrics, c);
+                add_consistency_metrics(&mut names, false);
+            }
+        }
         Err(e) => error = Some(e.clone()),
     }
-    for name in metric_names(servers) {
-        metrics.entry(name).or_insert(Value::Null);
+    for name in &names {
+        metrics.entry(name.clone()).or_insert(Value::Null);
     }
     if error.is_some() {
         metrics.insert("stopped".into(), json!("failed"));
@@ -152,7 +201,7 @@ pub fn execute(
     metrics.insert("wall_time_s".into(), json!(started.elapsed().as_secs_f64()));
     // Re-order to the column order so every line reads the same way.
     let mut ordered = Map::new();
-    for name in metric_names(servers) {
+    for name in names {
         let v = metrics.remove(&name).unwrap_or(Value::Null);
         ordered.insert(name, v);
     }
@@ -247,5 +296,150 @@ fn fill(metrics: &mut Map<String, Value>, result: &RunResult, servers: &[String]
             .find(|c| &c.name == name)
             .map_or(Value::Null, |c| number(c.utilization));
         metrics.insert(format!("utilization:{name}"), u);
+    }
+}
+
+/// The consistency metrics of a run with a replicated store.
+fn fill_consistency(metrics: &mut Map<String, Value>, c: &ConsistencyReport) {
+    let share = |x: Option<f64>| x.map_or(Value::Null, number);
+    let s = &c.sessions;
+    let entries: Vec<(&str, Value)> = vec![
+        ("store_reads", json!(c.reads)),
+        ("store_writes", json!(c.writes)),
+        ("stale_reads", json!(c.stale_reads)),
+        ("stale_read_rate", number(c.stale_read_rate)),
+        ("k_staleness_mean", number(c.k_staleness.mean)),
+        ("k_staleness_p99", json!(c.k_staleness.p99)),
+        ("t_visibility_p50_ms", number(c.t_visibility.p50_ms)),
+        ("t_visibility_p99_ms", number(c.t_visibility.p99_ms)),
+        ("session_violations", json!(s.total())),
+        (
+            "read_your_writes_violations",
+            json!(s.read_your_writes.violations),
+        ),
+        (
+            "monotonic_reads_violations",
+            json!(s.monotonic_reads.violations),
+        ),
+        (
+            "monotonic_writes_violations",
+            json!(s.monotonic_writes.violations),
+        ),
+        (
+            "writes_follow_reads_violations",
+            json!(s.writes_follow_reads.violations),
+        ),
+        ("lost_writes", json!(c.lost_writes)),
+        ("availability", share(c.availability.overall)),
+        (
+            "availability_during_faults",
+            share(c.availability.during_faults),
+        ),
+        (
+            "availability_outside_faults",
+            share(c.availability.outside_faults),
+        ),
+        (
+            "linearizable",
+            c.linearizable.map_or(Value::Null, Value::from),
+        ),
+    ];
+    for (k, v) in entries {
+        metrics.insert(k.to_owned(), v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn consistency_columns_go_before_the_wall_time_once() {
+        let mut names = metric_names(&["api".to_owned()]);
+        add_consistency_metrics(&mut names, true);
+        add_consistency_metrics(&mut names, true);
+        assert_eq!(names.last().map(String::as_str), Some("wall_time_s"));
+        let stale = names.iter().position(|n| n == "stale_read_rate").unwrap();
+        assert!(stale > names.iter().position(|n| n == "utilization:api").unwrap());
+        assert_eq!(names.iter().filter(|n| *n == "stale_read_rate").count(), 1);
+        assert!(
+            !names.iter().any(|n| n == "linearizable"),
+            "text metrics have no mean"
+        );
+        let mut all = metric_names(&[]);
+        add_consistency_metrics(&mut all, false);
+        assert!(all.iter().any(|n| n == "linearizable"));
+        assert_eq!(
+            all.len(),
+            metric_names(&[]).len() + CONSISTENCY_METRICS.len()
+        );
+    }
+
+    #[test]
+    fn finalize_adds_consistency_columns_only_when_runs_have_them() {
+        use crate::output::{Line, finalize};
+        let dir = std::env::temp_dir().join(format!("sysdes-sweep-cons-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let metrics = metric_names(&[]);
+        let summary: Vec<&String> = metrics
+            .iter()
+            .filter(|m| !TEXT_METRICS.contains(&m.as_str()))
+            .collect();
+        let manifest = json!({ "parameters": [], "metrics": metrics, "summary_metrics": summary });
+        let line = |i: u64, with: bool| {
+            let mut m = Map::new();
+            m.insert("wall_time_s".into(), json!(0.1));
+            if with {
+                m.insert("stale_read_rate".into(), json!(0.25));
+                m.insert("linearizable".into(), json!(true));
+            }
+            let record = json!({ "run_index": i, "point": 0, "replication": i, "seed": i, "params": {}, "metrics": m });
+            Line {
+                run_index: i,
+                text: record.to_string(),
+                record,
+            }
+        };
+        finalize(&dir, &manifest, vec![line(0, false)]).unwrap();
+        let runs = std::fs::read_to_string(dir.join("runs.csv")).unwrap();
+        assert!(!runs.contains("stale_read_rate"), "{runs}");
+        finalize(&dir, &manifest, vec![line(0, true), line(1, true)]).unwrap();
+        let runs = std::fs::read_to_string(dir.join("runs.csv")).unwrap();
+        let header = runs.lines().next().unwrap();
+        assert!(
+            header.contains(",stale_read_rate,") && header.ends_with(",linearizable,wall_time_s"),
+            "{header}"
+        );
+        assert!(runs.lines().nth(1).unwrap().contains(",0.25,"), "{runs}");
+        let summary = std::fs::read_to_string(dir.join("summary.csv")).unwrap();
+        let header = summary.lines().next().unwrap();
+        assert!(
+            header.contains("stale_read_rate_mean,stale_read_rate_ci95_low"),
+            "{header}"
+        );
+        assert!(!header.contains("linearizable"), "{header}");
+        assert!(
+            summary.lines().nth(1).unwrap().contains(",0.25,0.25,0.25,"),
+            "{summary}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn consistency_metrics_fill_every_column() {
+        use sysdes_kernel::SimTime;
+        let t = SimTime::from_nanos;
+        let mut tracker = sysdes_stats::ConsistencyTracker::default();
+        tracker.write_acked(1, 1, 1, t(0), t(10));
+        tracker.read_done(2, 1, 0, t(20), t(30));
+        let mut m = Map::new();
+        fill_consistency(&mut m, &tracker.finish(|_| 1));
+        for name in CONSISTENCY_METRICS {
+            assert!(m.contains_key(*name), "{name}");
+        }
+        assert_eq!(m["stale_read_rate"], json!(1.0));
+        assert_eq!(m["availability_during_faults"], Value::Null);
+        assert_eq!(m["linearizable"], Value::Null);
     }
 }

@@ -17,6 +17,7 @@
 mod calls;
 pub mod formulas;
 mod predict;
+pub mod replication;
 
 pub use calls::{fork_join_mm1, harmonic};
 pub use predict::{

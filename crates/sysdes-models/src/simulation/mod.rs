@@ -1039,6 +1039,7 @@ impl Simulation {
             latency,
             workloads,
             components,
+            consistency: None,
         }
     }
 }
