@@ -16,8 +16,10 @@
 //!
 //! This crate knows nothing of YAML, files or output formats.
 
+pub mod autoscaler;
 mod capacity;
 mod error;
+pub mod host;
 mod load_balancer;
 mod request;
 mod result;
