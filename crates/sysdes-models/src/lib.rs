@@ -18,6 +18,8 @@
 
 pub mod autoscaler;
 mod capacity;
+mod deploy_spec;
+mod deployment;
 mod error;
 pub mod host;
 mod load_balancer;
@@ -32,6 +34,8 @@ mod station;
 mod workload;
 
 pub use capacity::{offered_loads, offered_rates};
+pub use deploy_spec::*;
+pub use deployment::ScaleEvent;
 pub use error::{BuildError, RunError};
 pub use load_balancer::consistent_hash_shares;
 pub use result::{ComponentResult, RunResult, StopReason, WorkloadResult};
