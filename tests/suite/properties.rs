@@ -74,6 +74,7 @@ prop_compose! {
                 timeout: timeout_ms.map(SimDuration::from_millis),
             }],
             components,
+            hosts: Vec::new(),
         }
     }
 }

@@ -54,6 +54,11 @@ pub fn offered_loads(spec: &ModelSpec) -> Vec<Option<f64>> {
                 Some(rate * s.service_time.mean_ns() / 1e9 / f64::from(s.workers.max(1)))
             }
             ComponentKind::LoadBalancer(_) => None,
+            ComponentKind::Deployment(d) => Some(
+                rate * d.server.service_time.mean_ns()
+                    / 1e9
+                    / f64::from(d.server.workers.max(1) * d.replicas.max(1)),
+            ),
         })
         .collect()
 }

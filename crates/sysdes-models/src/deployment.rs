@@ -151,6 +151,10 @@ pub(crate) struct Deployment {
     pub(crate) scale_events: Vec<ScaleEvent>,
     /// Requests refused because no replica was ready.
     pub(crate) no_replica_drops: u64,
+    /// Replicas that finished booting, and their total boot time (from the
+    /// decision to serving), ns.
+    pub(crate) boots: u64,
+    pub(crate) boot_ns: u128,
 }
 
 impl Deployment {
@@ -191,6 +195,8 @@ impl Deployment {
             gauges,
             scale_events: Vec::new(),
             no_replica_drops: 0,
+            boots: 0,
+            boot_ns: 0,
         }
     }
 
@@ -214,14 +220,14 @@ impl Deployment {
         self.ready_count() + self.booting_count() + self.pending
     }
 
-    /// Requests waiting over all replicas.
-    pub(crate) fn queued(&self) -> usize {
-        self.replicas.iter().map(|r| r.queue.len()).sum()
-    }
-
     /// The replica `i`.
     pub(crate) fn replica(&self, i: u32) -> &Replica {
         &self.replicas[i as usize]
+    }
+
+    /// Remembers the boot timer of booting replica `i`.
+    pub(crate) fn set_boot_timer(&mut self, i: u32, timer: TimerId) {
+        self.replicas[i as usize].boot_timer = Some(timer);
     }
 
     /// Draws a boot time.
@@ -274,7 +280,10 @@ impl Deployment {
         let r = &mut self.replicas[i as usize];
         debug_assert_eq!(r.state, ReplicaState::Booting);
         r.state = ReplicaState::Ready;
-        r.boot_timer = None;
+        if r.boot_timer.take().is_some() {
+            self.boots += 1;
+            self.boot_ns += u128::from(now.saturating_since(r.created).as_nanos());
+        }
         r.ready_pos = self.ready.len() as u32;
         self.ready.push(i);
         self.gauges.add(now, BOOTING, -1);

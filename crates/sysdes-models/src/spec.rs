@@ -26,6 +26,8 @@ pub struct ModelSpec {
     pub workloads: Vec<WorkloadSpec>,
     /// Components, indexed by [`ComponentId`].
     pub components: Vec<ComponentSpec>,
+    /// Pools of hosts that deployments place replicas on.
+    pub hosts: Vec<crate::HostPoolSpec>,
 }
 
 /// The network model: today one default one-way delay for every hop.
@@ -112,6 +114,9 @@ pub enum ComponentKind {
     Server(ServerSpec),
     /// Routes each request to one backend.
     LoadBalancer(LoadBalancerSpec),
+    /// A server run as replicas (VMs or containers, maybe on shared hosts,
+    /// maybe autoscaled) behind an implicit balancer.
+    Deployment(crate::DeploymentSpec),
 }
 
 /// A station with `workers` parallel servers and one FIFO queue.
@@ -284,6 +289,7 @@ impl ModelSpec {
                     queue_capacity: None,
                 }),
             }],
+            hosts: Vec::new(),
         }
     }
 }

@@ -56,6 +56,7 @@ fn spec(
         },
         workloads,
         components,
+        hosts: Vec::new(),
     }
 }
 

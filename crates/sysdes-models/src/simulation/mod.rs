@@ -1,5 +1,8 @@
 //! The assembled system and its event loop.
 
+mod deployment;
+
+use deployment::{DeployEvent, HostRuntime};
 use sysdes_kernel::{ComponentId, RngStream, Scheduler, SimTime, derive_stream};
 use sysdes_stats::{LatencyHistogram, RequestCounts};
 
@@ -33,6 +36,8 @@ enum Event {
     Timeout { req: RequestId },
     /// The end of a time-series interval.
     SeriesTick,
+    /// A deployment's timers (see `deployment.rs`).
+    Deploy(DeployEvent),
 }
 
 /// A component's state, matched exhaustively in the loop (no dynamic dispatch).
@@ -40,6 +45,7 @@ enum Event {
 enum Component {
     Server(Server),
     LoadBalancer(LoadBalancer),
+    Deployment(crate::deployment::Deployment),
 }
 
 impl Component {
@@ -47,6 +53,7 @@ impl Component {
         match self {
             Component::Server(s) => &s.metrics,
             Component::LoadBalancer(lb) => &lb.metrics,
+            Component::Deployment(d) => &d.metrics,
         }
     }
 }
@@ -129,6 +136,8 @@ pub struct Simulation {
     unstable: Option<RunError>,
     max_in_flight: u64,
     series: SeriesRecorder,
+    /// Every host of every pool (see `deployment.rs`).
+    hosts: Vec<HostRuntime>,
 }
 
 fn invalid(component: &str) -> impl Fn(String) -> BuildError + '_ {
@@ -157,6 +166,7 @@ impl Simulation {
             }
         };
 
+        let mut hosts = deployment::build_hosts(spec, window_start, window_end);
         let mut components = Vec::with_capacity(spec.components.len());
         for c in &spec.components {
             let metrics = StationMetrics::new(window_start, window_end);
@@ -194,6 +204,16 @@ impl Simulation {
                         stream(&c.name, "balance"),
                         metrics,
                     ))
+                }
+                ComponentKind::Deployment(d) => {
+                    Component::Deployment(deployment::build_deployment(
+                        spec,
+                        &c.name,
+                        d,
+                        &mut hosts,
+                        window_start,
+                        window_end,
+                    )?)
                 }
             });
         }
@@ -271,6 +291,7 @@ impl Simulation {
             unstable: None,
             max_in_flight: 0,
             series: SeriesRecorder::new(spec.duration),
+            hosts,
         })
     }
 
@@ -312,6 +333,7 @@ impl Simulation {
     }
 
     fn start(&mut self) {
+        self.deployments_start();
         self.sched
             .schedule_at(SimTime::ZERO + self.series.interval, Event::SeriesTick);
         for w in 0..self.workloads.len() {
@@ -345,6 +367,7 @@ impl Simulation {
             Event::ServiceDone { server, req } => self.service_done(server, req),
             Event::Respond { req } => self.response_arrives(req),
             Event::Timeout { req } => self.timeout(req),
+            Event::Deploy(e) => self.deploy_event(e),
             Event::SeriesTick => {
                 let now = self.sched.now();
                 self.series.close(now, self.requests.live() as u64);
@@ -391,6 +414,9 @@ impl Simulation {
     }
 
     fn deliver(&mut self, to: ComponentId, req: RequestId) {
+        if let Component::Deployment(_) = &self.components[to.index()] {
+            return self.deployment_arrive(to, req);
+        }
         let now = self.sched.now();
         let r = &mut self.requests[req];
         let counted = r.counted;
@@ -426,6 +452,8 @@ impl Simulation {
                 });
                 self.send(to.index(), backend, req);
             }
+            // Handled above.
+            Component::Deployment(_) => {}
         }
     }
 
@@ -542,7 +570,7 @@ impl Simulation {
             .enumerate()
             .filter_map(|(i, c)| match c {
                 Component::Server(s) => Some((i, s)),
-                Component::LoadBalancer(_) => None,
+                Component::LoadBalancer(_) | Component::Deployment(_) => None,
             })
             .max_by_key(|(_, s)| s.queue_len());
         let (component, detail) = match worst {
@@ -600,10 +628,13 @@ impl Simulation {
             .zip(&self.spec.components)
             .zip(&self.offered)
             .map(|((c, spec), offered)| {
+                if let Component::Deployment(d) = c {
+                    return deployment::deployment_result(d, &self.hosts, &spec.name, *offered);
+                }
                 let m = c.metrics();
                 let (kind, workers) = match c {
                     Component::Server(s) => ("server", s.workers()),
-                    Component::LoadBalancer(_) => ("load_balancer", 0),
+                    Component::LoadBalancer(_) | Component::Deployment(_) => ("load_balancer", 0),
                 };
                 ComponentResult {
                     name: spec.name.clone(),
@@ -622,6 +653,7 @@ impl Simulation {
                     peak_queue_length: m.levels.peak(WAITING),
                     latency: m.latency.clone(),
                     offered_load: *offered,
+                    extras: Vec::new(),
                 }
             })
             .collect();
