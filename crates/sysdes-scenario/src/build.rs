@@ -17,6 +17,9 @@ use crate::node::{Issue, Node, Origin, SNode};
 use crate::raw::{ArrivalRaw, DistRaw, KeysRaw, NetworkRaw, PolicyRaw};
 use crate::units::Duration;
 
+#[path = "build_deploy.rs"]
+mod deploy;
+
 const TOP_LEVEL_KEYS: &[&str] = &[
     "name",
     "description",
@@ -27,11 +30,25 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "components",
     "network",
     "sweep",
+    "hosts",
 ];
 
 const COMPONENT_TYPES: &[&str] = &["server", "load_balancer"];
 const WORKLOAD_KEYS: &[&str] = &["name", "target", "arrival", "keys", "timeout"];
-const SERVER_KEYS: &[&str] = &["type", "workers", "service_time", "queue_capacity"];
+const SERVER_KEYS: &[&str] = &[
+    "type",
+    "workers",
+    "service_time",
+    "queue_capacity",
+    // Deployment keys (build_deploy.rs).
+    "replicas",
+    "balance",
+    "runs_on",
+    "cpu",
+    "memory",
+    "host",
+    "autoscaler",
+];
 const LOAD_BALANCER_KEYS: &[&str] = &["type", "policy", "backends"];
 
 /// Collects issues.
@@ -587,6 +604,7 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
         }
     }
     let network = network(ctx, root);
+    let hosts = deploy::hosts(ctx, root);
 
     // Components first: workloads refer to them by name.
     let mut names: Vec<&str> = Vec::new();
@@ -630,7 +648,8 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
         let kind = component_kind(ctx, name, key, value);
         kinds.push(kind);
         let spec = match kind {
-            Some(Kind::Server) => server(ctx, value).map(ComponentKind::Server),
+            Some(Kind::Server) => server(ctx, value)
+                .and_then(|s| deploy::server_or_deployment(ctx, value, s, hosts.as_deref())),
             Some(Kind::LoadBalancer) => {
                 load_balancer(ctx, i, value, &names).map(ComponentKind::LoadBalancer)
             }
@@ -674,6 +693,7 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
         network: network?,
         workloads: workloads?,
         components: components?,
+        hosts: hosts?,
     })
 }
 

@@ -290,7 +290,7 @@ fn walk(
         return;
     }
     match &c.kind {
-        ComponentKind::Server(_) => out.push(Leaf {
+        ComponentKind::Server(_) | ComponentKind::Deployment(_) => out.push(Leaf {
             server: component,
             ..leaf
         }),
@@ -416,6 +416,16 @@ fn predict_at(spec: &ModelSpec, explain: bool) -> Prediction {
         }
         leaves_by_workload.push(leaves);
     }
+    if spec
+        .components
+        .iter()
+        .any(|c| matches!(c.kind, ComponentKind::Deployment(_)))
+    {
+        notes.push(
+            "servers with replicas, hosts or an autoscaler are not estimated (simulate them)"
+                .into(),
+        );
+    }
     if spec.workloads.iter().any(|w| w.timeout.is_some()) {
         notes.push(
             "client timeouts are ignored by the estimate (they only cut the client's wait)".into(),
@@ -438,6 +448,12 @@ fn predict_at(spec: &ModelSpec, explain: bool) -> Prediction {
             continue;
         };
         let leaves = &leaves_by_workload[i];
+        // Deployments (replicas, hosts, autoscaling) are not estimated.
+        if leaves.iter().any(|l| {
+            matches!(spec.components[l.server].kind, ComponentKind::Deployment(_))
+        }) {
+            continue;
+        }
         let mut stations: Vec<(usize, f64, u32)> = Vec::new();
         let mut exact = closed_count == 1;
         let mut network = 0.0;
@@ -488,7 +504,7 @@ fn predict_at(spec: &ModelSpec, explain: bool) -> Prediction {
         for (k, &(server, demand, _)) in stations.iter().enumerate() {
             let service = match &spec.components[server].kind {
                 ComponentKind::Server(s) => moments(&s.service_time).0,
-                ComponentKind::LoadBalancer(_) => 0.0,
+                ComponentKind::LoadBalancer(_) | ComponentKind::Deployment(_) => 0.0,
             };
             let background = open_rate[server] * service;
             // Visits per cycle, undoing the background inflation of the demand.
