@@ -13,7 +13,9 @@ use sysdes_models::{
 use super::{Ctx, count, distribution, positive_duration};
 use crate::de::{one_of, suggest};
 use crate::node::{Node, SNode};
-use crate::raw::{AutoscalerRaw, BalanceRaw, HostPoolRaw, MetricRaw, PlacementRaw, RunsOnRaw, RuntimeRaw};
+use crate::raw::{
+    AutoscalerRaw, BalanceRaw, HostPoolRaw, MetricRaw, PlacementRaw, RunsOnRaw, RuntimeRaw,
+};
 use crate::units::{Duration, Size};
 
 /// The keys a server may carry to become a deployment.
@@ -72,7 +74,8 @@ pub(super) fn hosts(ctx: &mut Ctx, root: &SNode) -> Option<Vec<HostPoolSpec>> {
             continue;
         }
         ctx.unknown_keys(value, HOST_KEYS);
-        let Ok(raw) = crate::de::from_node::<HostPoolRaw>(value).map_err(|e| ctx.de_error(value, e))
+        let Ok(raw) =
+            crate::de::from_node::<HostPoolRaw>(value).map_err(|e| ctx.de_error(value, e))
         else {
             continue;
         };
@@ -192,7 +195,11 @@ pub(super) fn server_or_deployment(
                             }
                             None => format!("the host pools are {}", one_of(&names)),
                         };
-                        ctx.push(node, format!("there is no host pool named `{name}`"), Some(help));
+                        ctx.push(
+                            node,
+                            format!("there is no host pool named `{name}`"),
+                            Some(help),
+                        );
                         None
                     }
                 },

@@ -416,7 +416,10 @@ pub(crate) enum BalanceRaw {
 
 /// What a replica runs on.
 #[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, expecting = "a map with `kind` and optionally `boot_time`")]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a map with `kind` and optionally `boot_time`"
+)]
 #[schemars(rename = "RunsOn")]
 pub(crate) struct RunsOnRaw {
     /// `vm` or `container`.

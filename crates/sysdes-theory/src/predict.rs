@@ -449,9 +449,10 @@ fn predict_at(spec: &ModelSpec, explain: bool) -> Prediction {
         };
         let leaves = &leaves_by_workload[i];
         // Deployments (replicas, hosts, autoscaling) are not estimated.
-        if leaves.iter().any(|l| {
-            matches!(spec.components[l.server].kind, ComponentKind::Deployment(_))
-        }) {
+        if leaves
+            .iter()
+            .any(|l| matches!(spec.components[l.server].kind, ComponentKind::Deployment(_)))
+        {
             continue;
         }
         let mut stations: Vec<(usize, f64, u32)> = Vec::new();
