@@ -38,6 +38,7 @@ pub use deploy_spec::*;
 pub use deployment::ScaleEvent;
 pub use error::{BuildError, RunError};
 pub use load_balancer::consistent_hash_shares;
+pub use request::{NO_SESSION, Op};
 pub use result::{ComponentResult, RunResult, StopReason, WorkloadResult};
 pub use series::{Series, SeriesPoint};
 pub use simulation::{NoObserver, Observer, PROGRESS_EVERY, RunLimits, Simulation};

@@ -20,6 +20,8 @@ fn deployment(replicas: u32, workers: u32, service_time: Distribution) -> Deploy
             workers,
             service_time,
             queue_capacity: None,
+            calls: Vec::new(),
+            mode: CallMode::Thread,
         },
         replicas,
         balance: LbPolicy::RoundRobin,

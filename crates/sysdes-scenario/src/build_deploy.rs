@@ -132,6 +132,18 @@ pub(super) fn server_or_deployment(
         return Some(ComponentKind::Server(server));
     }
     let before = ctx.issues.len();
+    if !server.calls.is_empty() {
+        let key = DEPLOY_KEYS
+            .iter()
+            .find(|k| body.get(k).is_some())
+            .copied()
+            .unwrap_or("replicas");
+        ctx.push(
+            body.at_or_near(&[key]),
+            format!("a server with `{key}` cannot have `calls` yet: deployments are leaf servers"),
+            Some("put a load_balancer in front of separate servers that make the calls".to_owned()),
+        );
+    }
     let replicas = match ctx.optional::<i64>(body, "replicas") {
         Ok(Some(n)) => count(ctx, n, 1, body.at_or_near(&["replicas"]), "replicas"),
         Ok(None) => Some(1),

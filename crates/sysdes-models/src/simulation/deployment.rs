@@ -14,7 +14,7 @@ use crate::deployment::{
 };
 use crate::error::BuildError;
 use crate::host::ProcessorSharing;
-use crate::request::{Hop, Outcome, RequestId};
+use crate::request::{Op, Outcome, RequestId};
 use crate::result::ComponentResult;
 use crate::sampler::Sampler;
 use crate::spec::{LbPolicy, ModelSpec};
@@ -22,7 +22,7 @@ use crate::station::{ACTIVE, StationMetrics, WAITING};
 
 /// A deployment's timers. Small and `Copy`, like every event.
 #[derive(Clone, Copy, Debug)]
-pub(super) enum DeployEvent {
+pub(crate) enum DeployEvent {
     /// A replica with dedicated CPUs finishes a request.
     ServiceDone { dep: ComponentId, req: RequestId },
     /// A replica has booted and starts serving.
@@ -110,6 +110,12 @@ pub(super) fn build_deployment(
     };
     if d.server.workers == 0 {
         return Err(invalid("a server needs at least one worker".into()));
+    }
+    if !d.server.calls.is_empty() {
+        return Err(invalid(
+            "a server with replicas cannot make calls yet (put a load_balancer in front of separate servers instead)"
+                .into(),
+        ));
     }
     if d.replicas == 0 {
         return Err(invalid("a deployment needs at least one replica".into()));
@@ -234,8 +240,9 @@ impl Simulation {
         }
     }
 
-    /// A request reaches a deployment: the implicit balancer picks a ready
-    /// replica, which serves, queues or drops it.
+    /// A request reaches a deployment (the engine has pushed its hop): the
+    /// implicit balancer picks a ready replica, which serves, queues or drops
+    /// it. The hop's `choice` remembers the replica.
     pub(super) fn deployment_arrive(&mut self, to: ComponentId, req: RequestId) {
         let now = self.sched.now();
         let r = &mut self.requests[req];
@@ -250,20 +257,13 @@ impl Simulation {
                 d.metrics.drops += 1;
             }
             d.no_replica_drops += 1;
-            r.hops.push(Hop {
-                component: to,
-                entered: now,
-                choice: NO_HOST,
-            });
             r.outcome = Outcome::Dropped;
             self.respond(req);
             return;
         };
-        r.hops.push(Hop {
-            component: to,
-            entered: now,
-            choice: replica,
-        });
+        if let Some(hop) = r.hops.last_mut() {
+            hop.choice = replica;
+        }
         match d.arrive(now, replica, req, counted) {
             ReplicaAdmission::Serve(work) => self.start_work(to, replica, req, work),
             ReplicaAdmission::Queued => {}
@@ -335,6 +335,12 @@ impl Simulation {
         if gone {
             self.release_host(dep, replica);
         }
+        // A replica is a leaf server: a write makes a new version of its key.
+        let r = &mut self.requests[req];
+        r.version = match r.op {
+            Op::Write => self.versions.bump(r.key),
+            Op::Read => self.versions.current(r.key),
+        };
         self.respond(req);
     }
 
@@ -474,15 +480,22 @@ impl Simulation {
             }
         }
     }
+}
 
-    /// Gauges of deployment `c` for the time series: ready, booting and
-    /// pending replicas now; `None` if `c` is no deployment.
-    pub(super) fn deployment_gauges(&self, c: usize) -> Option<[u64; 3]> {
-        match &self.components[c] {
-            Component::Deployment(d) => Some(d.gauges.levels()),
-            _ => None,
-        }
-    }
+/// Names of a deployment's time-series gauges: replicas ready, booting and
+/// pending (waiting for room on a host).
+pub(super) fn gauge_names(name: &str, out: &mut Vec<String>) {
+    out.push(format!("{name}.replicas_ready"));
+    out.push(format!("{name}.replicas_booting"));
+    out.push(format!("{name}.replicas_pending"));
+}
+
+/// The current value of each gauge named by [`gauge_names`].
+pub(super) fn gauges(d: &Deployment, out: &mut Vec<f64>) {
+    let [ready, booting, pending] = d.gauges.levels();
+    out.push(ready as f64);
+    out.push(booting as f64);
+    out.push(pending as f64);
 }
 
 /// The results of deployment `d` called `name`.
