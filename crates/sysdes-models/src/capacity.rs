@@ -54,11 +54,15 @@ pub fn offered_loads(spec: &ModelSpec) -> Vec<Option<f64>> {
                 Some(rate * s.service_time.mean_ns() / 1e9 / f64::from(s.workers.max(1)))
             }
             ComponentKind::LoadBalancer(_) => None,
-            ComponentKind::Deployment(d) => Some(
-                rate * d.server.service_time.mean_ns()
-                    / 1e9
-                    / f64::from(d.server.workers.max(1) * d.replicas.max(1)),
-            ),
+            // An autoscaled deployment is judged at its largest size.
+            ComponentKind::Deployment(d) => {
+                let replicas = d.autoscaler.as_ref().map_or(d.replicas, |a| a.max);
+                Some(
+                    rate * d.server.service_time.mean_ns()
+                        / 1e9
+                        / (f64::from(d.server.workers.max(1)) * f64::from(replicas.max(1))),
+                )
+            }
         })
         .collect()
 }

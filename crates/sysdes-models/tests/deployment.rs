@@ -253,6 +253,43 @@ fn autoscaler_settles_at_the_hpa_replica_count() {
     assert!(extra(&r, "scale_ups") >= 1.0);
 }
 
+/// A step in load: 50/s (half a replica's worth: utilization 0.5, ratio
+/// 0.83, and ceil(1 x 0.83) = 1, so one replica stays) for 120 s, then
+/// 210/s. HPA predicts ceil(2.1 / 0.6) = 4 replicas after the step; before
+/// it, exactly one.
+#[test]
+fn a_step_in_load_scales_to_the_hpa_prediction() {
+    let mut s = autoscaled(210.0, SimDuration::from_secs(2));
+    s.workloads[0].arrival = ArrivalSpec::Phases(vec![
+        PhaseSpec {
+            per_second: 50.0,
+            length: Some(SimDuration::from_secs(120)),
+        },
+        PhaseSpec {
+            per_second: 210.0,
+            length: None,
+        },
+    ]);
+    s.warmup = SimDuration::ZERO;
+    let r = run(&s);
+    let series = &r.series;
+    let column = series
+        .gauge_names
+        .iter()
+        .position(|n| n == "server.replicas_ready")
+        .expect("a replicas gauge");
+    let ready_at = |t: f64| {
+        series
+            .points
+            .iter()
+            .find(|p| p.end_s >= t)
+            .map(|p| p.gauges[column])
+            .expect("a point")
+    };
+    assert_eq!(ready_at(119.0), 1.0, "one replica before the step");
+    assert_eq!(ready_at(590.0), 4.0, "HPA's ceil(2.1 / 0.6) after it");
+}
+
 /// With a constant boot time the new replicas serve exactly that long after
 /// the decision.
 #[test]
