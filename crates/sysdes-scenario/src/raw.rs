@@ -260,7 +260,7 @@ pub(crate) struct ServerRaw {
     /// How the implicit balancer picks a ready replica; default `round_robin`.
     pub balance: Option<BalanceRaw>,
     /// What each replica runs on, and how long a new one boots.
-    pub runs_on: Option<RunsOnRaw>,
+    pub runs_on: Option<Box<RunsOnRaw>>,
     /// Cores each replica requests (placement bookkeeping; CPU may be overcommitted); default 1.
     pub cpu: Option<f64>,
     /// Memory each replica needs on its host (a hard limit); default 0B.
@@ -268,7 +268,7 @@ pub(crate) struct ServerRaw {
     /// The host pool (under the top-level `hosts`) replicas are placed on; they then share its cores.
     pub host: Option<String>,
     /// Kubernetes HPA-style horizontal autoscaling.
-    pub autoscaler: Option<AutoscalerRaw>,
+    pub autoscaler: Option<Box<AutoscalerRaw>>,
     /// Downstream calls after the server's own work, in order. Each item is a component name, `{ to: NAME }`, or `{ parallel: [A, B, ...], wait_for: all | any | N, hedge_after: 10ms }`.
     pub calls: Option<Vec<serde_json::Value>>,
     /// `thread` (default: a worker is held while its request waits for its calls) or `async` (the worker is released after its own work).

@@ -61,7 +61,7 @@ pub(crate) enum Event {
 pub(crate) enum Component {
     Server(Server),
     LoadBalancer(LoadBalancer),
-    Deployment(crate::deployment::Deployment),
+    Deployment(Box<crate::deployment::Deployment>),
 }
 
 impl Component {
@@ -295,14 +295,14 @@ impl Simulation {
                     Component::Server(server)
                 }
                 ComponentKind::Deployment(d) => {
-                    Component::Deployment(deployment::build_deployment(
+                    Component::Deployment(Box::new(deployment::build_deployment(
                         spec,
                         &c.name,
                         d,
                         &mut hosts,
                         window_start,
                         window_end,
-                    )?)
+                    )?))
                 }
                 ComponentKind::LoadBalancer(lb) => {
                     if lb.backends.is_empty() {
