@@ -14,7 +14,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, EnumAccess, VariantAccess, Visitor};
 
-use crate::units::{Duration, Rate, Size};
+use crate::units::{Duration, Rate, RateOrZero, Size};
 
 /// A sysdes scenario: workloads that send requests to named components,
 /// simulated for `duration`.
@@ -176,7 +176,7 @@ pub(crate) enum ArrivalRaw {
 #[schemars(rename = "Phase")]
 pub(crate) struct PhaseRaw {
     /// The Poisson arrival rate during the phase (`0/s` for silence).
-    pub poisson: Rate,
+    pub poisson: RateOrZero,
     /// How long the phase lasts; only the last phase may omit it.
     #[serde(rename = "for")]
     pub length: Option<Duration>,
@@ -269,7 +269,7 @@ pub(crate) struct ServerRaw {
     pub host: Option<String>,
     /// Kubernetes HPA-style horizontal autoscaling.
     pub autoscaler: Option<Box<AutoscalerRaw>>,
-    /// Downstream calls after the server's own work, in order. Each item is a component name, `{ to: NAME }`, or `{ parallel: [A, B, ...], wait_for: all | any | N, hedge_after: 10ms }`.
+    /// Downstream calls after the server's own work, in order. Each item is a component name, `{ to: NAME }`, or `{ parallel: [A, B, ...], wait_for: all | any | N, hedge_after: 10ms }`; `fan_out: N` repeats the step's targets N times.
     pub calls: Option<Vec<serde_json::Value>>,
     /// `thread` (default: a worker is held while its request waits for its calls) or `async` (the worker is released after its own work).
     pub mode: Option<ModeRaw>,
