@@ -159,6 +159,7 @@ prop_compose! {
                 retries,
             }],
             components,
+            hosts: Vec::new(),
         }
     }
 }

@@ -73,6 +73,15 @@ pub fn offered_loads(spec: &ModelSpec) -> Vec<Option<f64>> {
             ComponentKind::LoadBalancer(_) | ComponentKind::Queue(_) | ComponentKind::Stream(_) => {
                 None
             }
+            // An autoscaled deployment is judged at its largest size.
+            ComponentKind::Deployment(d) => {
+                let replicas = d.autoscaler.as_ref().map_or(d.replicas, |a| a.max);
+                Some(
+                    rate * d.server.service_time.mean_ns()
+                        / 1e9
+                        / (f64::from(d.server.workers.max(1)) * f64::from(replicas.max(1))),
+                )
+            }
         })
         .collect()
 }

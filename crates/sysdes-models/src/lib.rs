@@ -16,8 +16,12 @@
 //!
 //! This crate knows nothing of YAML, files or output formats.
 
+pub mod autoscaler;
 mod capacity;
+mod deploy_spec;
+mod deployment;
 mod error;
+pub mod host;
 mod load_balancer;
 mod message_queue;
 mod request;
@@ -32,6 +36,8 @@ mod stream_log;
 mod workload;
 
 pub use capacity::{offered_loads, offered_rates};
+pub use deploy_spec::*;
+pub use deployment::ScaleEvent;
 pub use error::{BuildError, RunError};
 pub use load_balancer::consistent_hash_shares;
 pub use request::{NO_SESSION, Op};

@@ -26,6 +26,8 @@ pub struct ModelSpec {
     pub workloads: Vec<WorkloadSpec>,
     /// Components, indexed by [`ComponentId`].
     pub components: Vec<ComponentSpec>,
+    /// Pools of hosts that deployments place replicas on.
+    pub hosts: Vec<crate::HostPoolSpec>,
 }
 
 /// The network model: today one default one-way delay for every hop.
@@ -175,6 +177,9 @@ pub enum ComponentKind {
     Queue(QueueSpec),
     /// A partitioned log with consumer groups.
     Stream(StreamSpec),
+    /// A server run as replicas (VMs or containers, maybe on shared hosts,
+    /// maybe autoscaled) behind an implicit balancer.
+    Deployment(crate::DeploymentSpec),
 }
 
 /// A station with `workers` parallel servers and one FIFO queue.
@@ -401,6 +406,7 @@ impl ModelSpec {
                     mode: CallMode::Thread,
                 }),
             }],
+            hosts: Vec::new(),
         }
     }
 }

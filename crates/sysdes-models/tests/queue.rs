@@ -72,6 +72,7 @@ fn spec(duration_s: u64, per_second: f64, components: Vec<ComponentSpec>) -> Mod
             ArrivalSpec::Poisson { per_second },
         )],
         components,
+        hosts: Vec::new(),
     }
 }
 

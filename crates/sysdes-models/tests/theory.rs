@@ -49,6 +49,7 @@ fn spec(
         },
         workloads,
         components,
+        hosts: Vec::new(),
     }
 }
 

@@ -192,6 +192,7 @@ pub(crate) fn series_figure(
         legend: LegendPos::LowerRight,
         ..XyChart::default()
     };
+    let replicas = replica_panel(data, &mid, &shades, &x_label)?;
     let bottom = XyChart {
         title: String::new(),
         x_label: x_label.clone(),
@@ -216,7 +217,14 @@ pub(crate) fn series_figure(
         headroom: 0.5,
         ..XyChart::default()
     };
-    let title = format!("{}: throughput and latency per interval", data.name);
+    let title = if replicas.is_some() {
+        format!(
+            "{}: throughput, latency and replicas per interval",
+            data.name
+        )
+    } else {
+        format!("{}: throughput and latency per interval", data.name)
+    };
 
     let mut windows_json: Vec<Value> = Vec::new();
     if data.warmup_s > 0.0 {
@@ -264,17 +272,85 @@ pub(crate) fn series_figure(
             ] }
         ]),
     );
+    if let Some((_, columns)) = &replicas {
+        if let Some(Value::Array(panels)) = spec.get_mut("vconcat") {
+            panels.push(json!({ "width": 640, "height": 200, "layer": [
+                shade_layer,
+                { "transform": [
+                    { "fold": columns, "as": ["gauge", "replicas"] }
+                  ],
+                  "mark": "line", "encoding": {
+                    "x": { "field": "time_s", "type": "quantitative", "title": x_label },
+                    "y": { "field": "replicas", "type": "quantitative", "title": "replicas" },
+                    "color": { "field": "gauge", "type": "nominal" }
+                } }
+            ] }));
+        }
+    }
     spec.insert(
         "resolve".into(),
         json!({ "scale": { "color": "independent" } }),
     );
-    Ok((
-        Figure::Stacked {
-            title,
-            panels: vec![top, bottom],
+    let mut panels = vec![top, bottom];
+    if let Some((panel, _)) = replicas {
+        panels.push(panel);
+    }
+    Ok((Figure::Stacked { title, panels }, Value::Object(spec)))
+}
+
+/// A panel of replicas over time (ready, and booting while any boot) for
+/// every deployment whose gauges (`NAME.replicas_ready`,
+/// `NAME.replicas_booting`) the series has; `None` if there are none.
+/// Returns the panel and the columns it plots.
+fn replica_panel(
+    data: &RunData,
+    mid: &[f64],
+    shades: &[Shade],
+    x_label: &str,
+) -> Result<Option<(XyChart, Vec<String>)>, PlotError> {
+    let t = &data.series;
+    let mut series = Vec::new();
+    let mut columns = Vec::new();
+    let deployments: Vec<String> = t
+        .headers
+        .iter()
+        .filter_map(|h| h.strip_suffix(".replicas_ready").map(str::to_string))
+        .collect();
+    for (k, name) in deployments.iter().enumerate() {
+        for (what, suffix) in [("ready", "replicas_ready"), ("booting", "replicas_booting")] {
+            let column = format!("{name}.{suffix}");
+            let Some(values) = t.numbers_if_present(&column)? else {
+                continue;
+            };
+            if what == "booting" && values.iter().all(|v| *v == 0.0) {
+                continue;
+            }
+            series.push(Series {
+                name: format!("{name} {what}"),
+                colour: 3 + 2 * k + usize::from(what == "booting"),
+                points: mid.iter().copied().zip(values).collect(),
+                band: Vec::new(),
+                mark: Mark::Line,
+            });
+            columns.push(column);
+        }
+    }
+    if series.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some((
+        XyChart {
+            title: String::new(),
+            x_label: x_label.to_string(),
+            y_label: "replicas".to_string(),
+            series,
+            shades: shades.to_vec(),
+            legend: LegendPos::UpperRight,
+            headroom: 0.8,
+            ..XyChart::default()
         },
-        Value::Object(spec),
-    ))
+        columns,
+    )))
 }
 
 fn set_url(spec: &mut Value, url: String) {

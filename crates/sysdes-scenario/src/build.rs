@@ -18,6 +18,9 @@ use crate::node::{Issue, Node, Origin, SNode};
 use crate::raw::{ArrivalRaw, DistRaw, KeysRaw, ModeRaw, NetworkRaw, PolicyRaw};
 use crate::units::Duration;
 
+#[path = "build_deploy.rs"]
+mod deploy;
+
 const TOP_LEVEL_KEYS: &[&str] = &[
     "name",
     "description",
@@ -28,6 +31,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "components",
     "network",
     "sweep",
+    "hosts",
 ];
 
 pub(crate) mod queue;
@@ -43,6 +47,14 @@ const SERVER_KEYS: &[&str] = &[
     "queue_capacity",
     "calls",
     "mode",
+    // Deployment keys (build_deploy.rs).
+    "replicas",
+    "balance",
+    "runs_on",
+    "cpu",
+    "memory",
+    "host",
+    "autoscaler",
 ];
 const LOAD_BALANCER_KEYS: &[&str] = &["type", "policy", "backends"];
 
@@ -630,6 +642,7 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
         }
     }
     let network = network(ctx, root);
+    let hosts = deploy::hosts(ctx, root);
 
     // Components first: workloads refer to them by name.
     let mut names: Vec<&str> = Vec::new();
@@ -673,7 +686,8 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
         let kind = component_kind(ctx, name, key, value);
         kinds.push(kind);
         let spec = match kind {
-            Some(Kind::Server) => server(ctx, i, value, &names).map(ComponentKind::Server),
+            Some(Kind::Server) => server(ctx, i, value, &names)
+                .and_then(|s| deploy::server_or_deployment(ctx, value, s, hosts.as_deref())),
             Some(Kind::LoadBalancer) => {
                 load_balancer(ctx, i, value, &names).map(ComponentKind::LoadBalancer)
             }
@@ -719,6 +733,7 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
         network: network?,
         workloads: workloads?,
         components: components?,
+        hosts: hosts?,
     })
 }
 

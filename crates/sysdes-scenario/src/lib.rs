@@ -271,3 +271,5 @@ pub fn json_schema() -> serde_json::Value {
 mod tests;
 #[cfg(test)]
 mod tests_client;
+#[cfg(test)]
+mod tests_deploy;

@@ -14,7 +14,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, EnumAccess, VariantAccess, Visitor};
 
-use crate::units::{Duration, Rate, RateOrZero};
+use crate::units::{Duration, Rate, RateOrZero, Size};
 
 /// A sysdes scenario: workloads that send requests to named components,
 /// simulated for `duration`.
@@ -258,6 +258,21 @@ pub(crate) struct ServerRaw {
     /// Maximum number of requests waiting (not in service); arrivals beyond it are dropped. 0 = no waiting room. Default unbounded.
     #[schemars(range(min = 0))]
     pub queue_capacity: Option<i64>,
+    /// Identical replicas behind an implicit balancer (a deployment); default 1.
+    #[schemars(range(min = 1))]
+    pub replicas: Option<i64>,
+    /// How the implicit balancer picks a ready replica; default `round_robin`.
+    pub balance: Option<BalanceRaw>,
+    /// What each replica runs on, and how long a new one boots.
+    pub runs_on: Option<Box<RunsOnRaw>>,
+    /// Cores each replica requests (placement bookkeeping; CPU may be overcommitted); default 1.
+    pub cpu: Option<f64>,
+    /// Memory each replica needs on its host (a hard limit); default 0B.
+    pub memory: Option<Size>,
+    /// The host pool (under the top-level `hosts`) replicas are placed on; they then share its cores.
+    pub host: Option<String>,
+    /// Kubernetes HPA-style horizontal autoscaling.
+    pub autoscaler: Option<Box<AutoscalerRaw>>,
     /// Downstream calls after the server's own work, in order. Each item is a component name, `{ to: NAME }`, or `{ parallel: [A, B, ...], wait_for: all | any | N, hedge_after: 10ms }`; `fan_out: N` repeats the step's targets N times.
     pub calls: Option<Vec<serde_json::Value>>,
     /// `thread` (default: a worker is held while its request waits for its calls) or `async` (the worker is released after its own work).
@@ -494,4 +509,108 @@ impl<'de> Deserialize<'de> for DistRaw {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_enum("Distribution", DIST_VARIANTS, DistVisitor)
     }
+}
+
+/// How a deployment's implicit balancer picks a ready replica.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(rename = "Balance")]
+pub(crate) enum BalanceRaw {
+    /// Ready replicas in turn.
+    RoundRobin,
+    /// A uniformly random ready replica.
+    Random,
+    /// The ready replica with the fewest requests inside.
+    LeastOutstanding,
+    /// The better of two random ready replicas.
+    PowerOfTwo,
+}
+
+/// What a replica runs on.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a map with `kind` and optionally `boot_time`"
+)]
+#[schemars(rename = "RunsOn")]
+pub(crate) struct RunsOnRaw {
+    /// `vm` or `container`.
+    pub kind: RuntimeRaw,
+    /// Time from a scale-up decision until the replica serves; default
+    /// lognormal with median 60 s (vm) or 2 s (container), sigma 0.25.
+    pub boot_time: Option<DistRaw>,
+}
+
+/// A virtual machine or a container.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(rename = "Runtime")]
+pub(crate) enum RuntimeRaw {
+    /// A virtual machine: boots in about a minute.
+    Vm,
+    /// A container: starts in seconds.
+    Container,
+}
+
+/// A Kubernetes HPA-style autoscaler.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "a map with `target` and `max`")]
+#[schemars(rename = "Autoscaler")]
+pub(crate) struct AutoscalerRaw {
+    /// `utilization` (busy workers / workers) or `queue_length` (requests
+    /// inside a replica), averaged over ready replicas; default `utilization`.
+    pub metric: Option<MetricRaw>,
+    /// Target value per ready replica, e.g. `0.6`.
+    pub target: f64,
+    /// Time between evaluations; default `15s`.
+    pub interval: Option<Duration>,
+    /// Fewest replicas; default 1.
+    #[schemars(range(min = 1))]
+    pub min: Option<i64>,
+    /// Most replicas.
+    #[schemars(range(min = 1))]
+    pub max: i64,
+    /// Scale-down takes the highest recommendation within this window; default `300s`.
+    pub scale_down_stabilization: Option<Duration>,
+    /// No change while |metric / target - 1| is at most this; default 0.1.
+    pub tolerance: Option<f64>,
+}
+
+/// The autoscaler's metric.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(rename = "ScaleMetric")]
+pub(crate) enum MetricRaw {
+    /// Busy workers / workers.
+    Utilization,
+    /// Requests inside a replica (waiting or in service).
+    QueueLength,
+}
+
+/// A pool of identical hosts.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "a map with `cores` and `memory`")]
+#[schemars(rename = "HostPool")]
+pub(crate) struct HostPoolRaw {
+    /// Number of hosts; default 1.
+    #[schemars(range(min = 1))]
+    pub count: Option<i64>,
+    /// Cores per host, shared by processor sharing among the jobs running on it.
+    #[schemars(range(min = 1))]
+    pub cores: i64,
+    /// Memory per host.
+    pub memory: Size,
+    /// `spread` (fewest replicas first; default) or `first_fit` (pack).
+    pub placement: Option<PlacementRaw>,
+}
+
+/// How replicas are placed on a pool's hosts.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(rename = "Placement")]
+pub(crate) enum PlacementRaw {
+    /// The host with the fewest replicas that has room.
+    Spread,
+    /// The first host with room.
+    FirstFit,
 }

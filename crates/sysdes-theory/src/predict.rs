@@ -297,7 +297,7 @@ pub(crate) fn walk(
         return;
     }
     match &c.kind {
-        ComponentKind::Server(_) => out.push(Leaf {
+        ComponentKind::Server(_) | ComponentKind::Deployment(_) => out.push(Leaf {
             server: component,
             ..leaf
         }),
@@ -491,6 +491,16 @@ fn predict_with(
         leaves_by_workload.push(leaves);
         calls_by_workload.push(called);
     }
+    if spec
+        .components
+        .iter()
+        .any(|c| matches!(c.kind, ComponentKind::Deployment(_)))
+    {
+        notes.push(
+            "servers with replicas, hosts or an autoscaler are not estimated (simulate them)"
+                .into(),
+        );
+    }
     if spec.workloads.iter().any(|w| w.timeout.is_some()) {
         notes.push(
             "client timeouts are ignored by the estimate (they only cut the client's wait)".into(),
@@ -514,6 +524,13 @@ fn predict_with(
         };
         let leaves = &leaves_by_workload[i];
         let called = &calls_by_workload[i];
+        // Deployments (replicas, hosts, autoscaling) are not estimated.
+        if leaves
+            .iter()
+            .any(|l| matches!(spec.components[l.server].kind, ComponentKind::Deployment(_)))
+        {
+            continue;
+        }
         let mut stations: Vec<(usize, f64, u32)> = Vec::new();
         // Calls are taken as further visits in sequence: parallel calls
         // are overestimated and the MVA is an approximation.
@@ -566,9 +583,7 @@ fn predict_with(
         for (k, &(server, demand, _)) in stations.iter().enumerate() {
             let service = match &spec.components[server].kind {
                 ComponentKind::Server(s) => moments(&s.service_time).0,
-                ComponentKind::LoadBalancer(_)
-                | ComponentKind::Queue(_)
-                | ComponentKind::Stream(_) => 0.0,
+                _ => 0.0,
             };
             let background = open_rate[server] * service;
             // Visits per cycle, undoing the background inflation of the demand.

@@ -9,6 +9,7 @@
 mod calls;
 mod queue;
 mod stream;
+mod deployment;
 
 use rustc_hash::FxHashMap;
 use sysdes_kernel::{ComponentId, RngStream, Scheduler, SimTime, derive_stream};
@@ -31,6 +32,7 @@ use crate::workload::{Pacing, RetryState, Workload};
 use calls::{CallId, LogicalCalls};
 use queue::QueueComponent;
 use stream::StreamComponent;
+use deployment::{DeployEvent, HostRuntime};
 
 /// Everything that happens in a run. Small and `Copy`: it names a request by
 /// id, never carries its data.
@@ -54,6 +56,8 @@ pub(crate) enum Event {
     Hedge { call: CallId },
     /// The end of a time-series interval.
     SeriesTick,
+    /// A deployment's timers (see `deployment.rs`).
+    Deploy(DeployEvent),
 }
 
 /// A component's state, matched exhaustively in the loop (no dynamic dispatch).
@@ -63,6 +67,7 @@ pub(crate) enum Component {
     LoadBalancer(LoadBalancer),
     Queue(QueueComponent),
     Stream(StreamComponent),
+    Deployment(Box<crate::deployment::Deployment>),
 }
 
 impl Component {
@@ -72,6 +77,7 @@ impl Component {
             Component::LoadBalancer(lb) => &lb.metrics,
             Component::Queue(q) => &q.queue.metrics,
             Component::Stream(s) => &s.metrics,
+            Component::Deployment(d) => &d.metrics,
         }
     }
 
@@ -86,6 +92,8 @@ impl Component {
             Component::Server(_) | Component::LoadBalancer(_) => Vec::new(),
             Component::Queue(q) => q.extras(),
             Component::Stream(s) => s.extras(),
+            // Built with the hosts in `deployment::deployment_result`.
+            Component::Deployment(_) => Vec::new(),
         }
     }
 
@@ -96,6 +104,7 @@ impl Component {
             Component::LoadBalancer(_) => {}
             Component::Queue(_) => QueueComponent::gauge_names(name, out),
             Component::Stream(s) => s.gauge_names(name, out),
+            Component::Deployment(_) => deployment::gauge_names(name, out),
         }
     }
 
@@ -106,6 +115,7 @@ impl Component {
             Component::LoadBalancer(_) => {}
             Component::Queue(q) => q.gauges(now, out),
             Component::Stream(s) => s.gauges(now, out),
+            Component::Deployment(d) => deployment::gauges(d, out),
         }
     }
 }
@@ -198,6 +208,8 @@ pub struct Simulation {
     unstable: Option<RunError>,
     max_in_flight: u64,
     series: SeriesRecorder,
+    /// Every host of every pool (see `deployment.rs`).
+    hosts: Vec<HostRuntime>,
     /// Reused buffer for the gauges sampled at each series tick.
     gauge_buf: Vec<f64>,
     gauged: bool,
@@ -266,6 +278,7 @@ impl Simulation {
             }
         };
 
+        let mut hosts = deployment::build_hosts(spec, window_start, window_end);
         let mut components = Vec::with_capacity(spec.components.len());
         for c in &spec.components {
             let metrics = StationMetrics::new(window_start, window_end);
@@ -299,6 +312,16 @@ impl Simulation {
                     server.calls = s.calls.clone();
                     server.mode = s.mode;
                     Component::Server(server)
+                }
+                ComponentKind::Deployment(d) => {
+                    Component::Deployment(Box::new(deployment::build_deployment(
+                        spec,
+                        &c.name,
+                        d,
+                        &mut hosts,
+                        window_start,
+                        window_end,
+                    )?))
                 }
                 ComponentKind::LoadBalancer(lb) => {
                     if lb.backends.is_empty() {
@@ -456,6 +479,7 @@ impl Simulation {
             series: SeriesRecorder::new(spec.duration, gauge_names),
             gauge_buf: Vec::new(),
             gauged,
+            hosts,
         })
     }
 
@@ -497,6 +521,7 @@ impl Simulation {
     }
 
     fn start(&mut self) {
+        self.deployments_start();
         self.sched
             .schedule_at(SimTime::ZERO + self.series.interval, Event::SeriesTick);
         for w in 0..self.workloads.len() {
@@ -533,6 +558,7 @@ impl Simulation {
             Event::Retry { req } => self.send_attempt(req),
             Event::Hedge { call } => self.hedge(call),
             Event::SeriesTick => self.series_tick(),
+            Event::Deploy(e) => self.deploy_event(e),
         }
     }
 
@@ -671,6 +697,7 @@ impl Simulation {
             Component::LoadBalancer(_) => self.balance(to, req),
             Component::Queue(_) => self.queue_arrive(to, req),
             Component::Stream(_) => self.stream_arrive(to, req),
+            Component::Deployment(_) => self.deployment_arrive(to, req),
         }
     }
 
@@ -795,7 +822,7 @@ impl Simulation {
                 }
                 m.levels.add(now, ACTIVE, -1);
             }
-            Component::Server(_) | Component::Queue(_) | Component::Stream(_) => {}
+            Component::Server(_) | Component::Queue(_) | Component::Stream(_) | Component::Deployment(_) => {}
         }
         self.respond(req);
     }
@@ -814,7 +841,7 @@ impl Simulation {
             .then_some(link.req);
         match &self.components[link.caller.index()] {
             Component::Server(_) => self.server_call_returned(link.caller, parent, child, link.tag),
-            Component::LoadBalancer(_) => {}
+            Component::LoadBalancer(_) | Component::Deployment(_) => {}
             Component::Queue(_) => self.queue_call_returned(link.caller, parent, child),
             Component::Stream(_) => self.stream_call_returned(link.caller, parent, child, link.tag),
         }
@@ -936,7 +963,7 @@ impl Simulation {
             .enumerate()
             .filter_map(|(i, c)| match c {
                 Component::Server(s) => Some((i, s)),
-                Component::LoadBalancer(_) | Component::Queue(_) | Component::Stream(_) => None,
+                Component::LoadBalancer(_) | Component::Queue(_) | Component::Stream(_) | Component::Deployment(_) => None,
             })
             .max_by_key(|(_, s)| s.queue_len());
         let (component, detail) = match worst {
@@ -994,10 +1021,13 @@ impl Simulation {
             .zip(&self.spec.components)
             .zip(&self.offered)
             .map(|((c, spec), offered)| {
+                if let Component::Deployment(d) = c {
+                    return deployment::deployment_result(d, &self.hosts, &spec.name, *offered);
+                }
                 let m = c.metrics();
                 let (kind, workers) = match c {
                     Component::Server(s) => ("server", s.workers()),
-                    Component::LoadBalancer(_) => ("load_balancer", 0),
+                    Component::LoadBalancer(_) | Component::Deployment(_) => ("load_balancer", 0),
                     Component::Queue(q) => ("queue", q.queue.concurrency()),
                     Component::Stream(s) => ("stream", s.consumers()),
                 };

@@ -1,0 +1,549 @@
+//! The engine side of deployments: routing a request to a replica, running
+//! its service on a dedicated CPU or on a shared host (processor sharing),
+//! booting and draining replicas, placing them on hosts, and the
+//! autoscaler's periodic evaluation.
+
+use sysdes_kernel::{ComponentId, SimDuration, SimTime, TimerId, derive_stream};
+use sysdes_stats::TimeAverage;
+
+use super::{Component, Event, Simulation};
+use crate::autoscaler::{Hpa, HpaConfig};
+use crate::deploy_spec::{DeploymentSpec, HostPoolSpec, Placement};
+use crate::deployment::{
+    BOOTING, Deployment, NO_HOST, PENDING, READY, ReplicaAdmission, ReplicaState, ScaleEvent,
+};
+use crate::error::BuildError;
+use crate::host::ProcessorSharing;
+use crate::request::{Op, Outcome, RequestId};
+use crate::result::ComponentResult;
+use crate::sampler::Sampler;
+use crate::spec::{LbPolicy, ModelSpec};
+use crate::station::{ACTIVE, StationMetrics, WAITING};
+
+/// A deployment's timers. Small and `Copy`, like every event.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum DeployEvent {
+    /// A replica with dedicated CPUs finishes a request.
+    ServiceDone { dep: ComponentId, req: RequestId },
+    /// A replica has booted and starts serving.
+    Booted { dep: ComponentId, replica: u32 },
+    /// The autoscaler evaluates.
+    Autoscale { dep: ComponentId },
+    /// The earliest job on a shared host finishes.
+    HostDone { host: u32 },
+}
+
+/// A request in service on a shared host.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct HostJob {
+    dep: ComponentId,
+    req: RequestId,
+}
+
+/// One host of a pool: its CPU (processor sharing over its cores) and its
+/// memory.
+#[derive(Debug)]
+pub(super) struct HostRuntime {
+    ps: ProcessorSharing<HostJob>,
+    /// The timer of the earliest completion, and when it is due.
+    timer: Option<(TimerId, SimTime)>,
+    memory_free: u64,
+    replicas: u32,
+    placement: Placement,
+    /// Busy cores over the window.
+    busy: TimeAverage<1>,
+}
+
+/// Builds the hosts of every pool, pools in order, hosts of a pool adjacent.
+pub(super) fn build_hosts(spec: &ModelSpec, start: SimTime, end: SimTime) -> Vec<HostRuntime> {
+    let mut hosts = Vec::new();
+    for pool in &spec.hosts {
+        for _ in 0..pool.count {
+            hosts.push(HostRuntime {
+                ps: ProcessorSharing::new(pool.cores),
+                timer: None,
+                memory_free: pool.memory,
+                replicas: 0,
+                placement: pool.placement,
+                busy: TimeAverage::new(start, end),
+            });
+        }
+    }
+    hosts
+}
+
+/// The global index of the first host of pool `pool`.
+fn pool_range(pools: &[HostPoolSpec], pool: usize) -> (u32, u32) {
+    let first: u32 = pools[..pool].iter().map(|p| p.count).sum();
+    (first, pools[pool].count)
+}
+
+/// A host of `pool` with `memory` free, by the pool's placement rule.
+fn pick_host(hosts: &[HostRuntime], (first, count): (u32, u32), memory: u64) -> Option<u32> {
+    let range = first as usize..(first + count) as usize;
+    let fits = |h: &&HostRuntime| h.memory_free >= memory;
+    match hosts.get(first as usize).map(|h| h.placement) {
+        Some(Placement::FirstFit) => hosts[range.clone()].iter().position(|h| fits(&h)),
+        Some(Placement::Spread) => hosts[range.clone()]
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| fits(h))
+            .min_by_key(|(i, h)| (h.replicas, std::cmp::Reverse(h.memory_free), *i))
+            .map(|(i, _)| i),
+        None => None,
+    }
+    .map(|i| first + i as u32)
+}
+
+/// Builds a deployment and places its initial replicas (ready at time zero).
+pub(super) fn build_deployment(
+    spec: &ModelSpec,
+    name: &str,
+    d: &DeploymentSpec,
+    hosts: &mut [HostRuntime],
+    start: SimTime,
+    end: SimTime,
+) -> Result<Deployment, BuildError> {
+    let invalid = |reason: String| BuildError::InvalidParameter {
+        component: name.to_string(),
+        reason,
+    };
+    if d.server.workers == 0 {
+        return Err(invalid("a server needs at least one worker".into()));
+    }
+    if !d.server.calls.is_empty() {
+        return Err(invalid(
+            "a server with replicas cannot make calls yet (put a load_balancer in front of separate servers instead)"
+                .into(),
+        ));
+    }
+    if d.replicas == 0 {
+        return Err(invalid("a deployment needs at least one replica".into()));
+    }
+    if d.balance == LbPolicy::ConsistentHash {
+        return Err(invalid(
+            "replicas cannot be balanced by consistent_hash (the set of replicas changes)".into(),
+        ));
+    }
+    let stream = |purpose: &str| derive_stream(spec.seed, name, purpose);
+    let mut dep = Deployment::new(
+        d.server.workers,
+        d.server.queue_capacity,
+        Sampler::new(&d.server.service_time).map_err(invalid)?,
+        stream("service"),
+        Sampler::new(&d.runs_on.boot_time).map_err(invalid)?,
+        stream("boot"),
+        d.balance,
+        stream("balance"),
+        StationMetrics::new(start, end),
+        TimeAverage::new(start, end),
+    );
+    dep.memory = d.memory;
+    dep.cpu = d.cpu;
+    if let Some(pool) = d.host {
+        if pool >= spec.hosts.len() {
+            return Err(invalid(format!("host pool index {pool} does not exist")));
+        }
+        dep.pool = Some(pool_range(&spec.hosts, pool));
+    }
+    if let Some(a) = &d.autoscaler {
+        if a.min == 0 || a.max < a.min || a.target.is_nan() || a.target <= 0.0 {
+            return Err(invalid(
+                "an autoscaler needs 1 <= min <= max and a positive target".into(),
+            ));
+        }
+        if a.interval == SimDuration::ZERO {
+            return Err(invalid("the autoscaler's interval must be positive".into()));
+        }
+        dep.hpa = Some((
+            Hpa::new(HpaConfig {
+                target: a.target,
+                tolerance: a.tolerance,
+                min: a.min,
+                max: a.max,
+                scale_down_stabilization: a.scale_down_stabilization,
+            }),
+            a.metric,
+            a.interval,
+        ));
+    }
+    for k in 0..d.replicas {
+        let host = match dep.pool {
+            None => NO_HOST,
+            Some(range) => {
+                let Some(h) = pick_host(hosts, range, d.memory) else {
+                    let pool = &spec.hosts[d.host.unwrap_or(0)];
+                    return Err(invalid(format!(
+                        "replica {} of {} does not fit on host pool `{}` ({} hosts with {} bytes of memory each; each replica needs {} bytes)",
+                        k + 1,
+                        d.replicas,
+                        pool.name,
+                        pool.count,
+                        pool.memory,
+                        d.memory
+                    )));
+                };
+                let host = &mut hosts[h as usize];
+                host.memory_free -= d.memory;
+                host.replicas += 1;
+                h
+            }
+        };
+        dep.add_replica(SimTime::ZERO, host, true);
+    }
+    Ok(dep)
+}
+
+impl Simulation {
+    /// Schedules every autoscaler's first evaluation.
+    pub(super) fn deployments_start(&mut self) {
+        for (i, c) in self.components.iter().enumerate() {
+            if let Component::Deployment(d) = c {
+                if let Some((_, _, interval)) = &d.hpa {
+                    let at = SimTime::ZERO + *interval;
+                    if at < self.window_end {
+                        self.sched.schedule_at(
+                            at,
+                            Event::Deploy(DeployEvent::Autoscale {
+                                dep: ComponentId(i as u32),
+                            }),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    pub(super) fn deploy_event(&mut self, event: DeployEvent) {
+        match event {
+            DeployEvent::ServiceDone { dep, req } => self.replica_done(dep, req),
+            DeployEvent::Booted { dep, replica } => {
+                let now = self.sched.now();
+                if let Component::Deployment(d) = &mut self.components[dep.index()] {
+                    if d.replica(replica).state == ReplicaState::Booting {
+                        d.make_ready(now, replica);
+                    }
+                }
+            }
+            DeployEvent::Autoscale { dep } => self.autoscale(dep),
+            DeployEvent::HostDone { host } => {
+                let now = self.sched.now();
+                let h = &mut self.hosts[host as usize];
+                h.timer = None;
+                let job = h.ps.complete(now);
+                h.busy.set(now, [u64::from(h.ps.busy_cores())]);
+                self.host_reschedule(host);
+                if let Some(job) = job {
+                    self.replica_done(job.dep, job.req);
+                }
+            }
+        }
+    }
+
+    /// A request reaches a deployment (the engine has pushed its hop): the
+    /// implicit balancer picks a ready replica, which serves, queues or drops
+    /// it. The hop's `choice` remembers the replica.
+    pub(super) fn deployment_arrive(&mut self, to: ComponentId, req: RequestId) {
+        let now = self.sched.now();
+        let r = &mut self.requests[req];
+        let counted = r.counted;
+        let Component::Deployment(d) = &mut self.components[to.index()] else {
+            return;
+        };
+        let Some(replica) = d.choose() else {
+            // Nothing is ready (only possible while every replica boots).
+            if counted {
+                d.metrics.arrivals += 1;
+                d.metrics.drops += 1;
+            }
+            d.no_replica_drops += 1;
+            r.outcome = Outcome::Dropped;
+            self.respond(req);
+            return;
+        };
+        if let Some(hop) = r.hops.last_mut() {
+            hop.choice = replica;
+        }
+        match d.arrive(now, replica, req, counted) {
+            ReplicaAdmission::Serve(work) => self.start_work(to, replica, req, work),
+            ReplicaAdmission::Queued => {}
+            ReplicaAdmission::Dropped => {
+                self.requests[req].outcome = Outcome::Dropped;
+                self.respond(req);
+            }
+        }
+    }
+
+    /// Starts `work` for `req` on `replica`: a timer on a dedicated CPU, or a
+    /// job on the replica's host.
+    fn start_work(&mut self, dep: ComponentId, replica: u32, req: RequestId, work: SimDuration) {
+        let Component::Deployment(d) = &self.components[dep.index()] else {
+            return;
+        };
+        let host = d.replica(replica).host;
+        if host == NO_HOST {
+            self.sched
+                .schedule_in(work, Event::Deploy(DeployEvent::ServiceDone { dep, req }));
+        } else {
+            let now = self.sched.now();
+            let h = &mut self.hosts[host as usize];
+            h.ps.add(now, work, HostJob { dep, req });
+            h.busy.set(now, [u64::from(h.ps.busy_cores())]);
+            self.host_reschedule(host);
+        }
+    }
+
+    /// Moves host `host`'s completion timer to its earliest completion.
+    fn host_reschedule(&mut self, host: u32) {
+        let now = self.sched.now();
+        let h = &mut self.hosts[host as usize];
+        let next = h.ps.next_completion(now);
+        match (h.timer, next) {
+            (Some((_, due)), Some(at)) if due == at => {}
+            (old, next) => {
+                if let Some((timer, _)) = old {
+                    self.sched.cancel(timer);
+                }
+                h.timer = next.map(|at| {
+                    (
+                        self.sched
+                            .schedule_timer_at(at, Event::Deploy(DeployEvent::HostDone { host })),
+                        at,
+                    )
+                });
+            }
+        }
+    }
+
+    /// A replica finished `req`: start the next waiting request, retire a
+    /// drained replica, answer.
+    fn replica_done(&mut self, dep: ComponentId, req: RequestId) {
+        let now = self.sched.now();
+        let r = &self.requests[req];
+        let counted = r.counted;
+        let Some(&hop) = r.hops.last() else {
+            return;
+        };
+        let Component::Deployment(d) = &mut self.components[dep.index()] else {
+            return;
+        };
+        let replica = hop.choice;
+        let (next, gone) = d.finish(now, replica, hop.entered, counted);
+        if let Some((next, work)) = next {
+            self.start_work(dep, replica, next, work);
+        }
+        if gone {
+            self.release_host(dep, replica);
+        }
+        // A replica is a leaf server: a write makes a new version of its key.
+        let r = &mut self.requests[req];
+        r.version = match r.op {
+            Op::Write => self.versions.bump(r.key),
+            Op::Read => self.versions.current(r.key),
+        };
+        self.respond(req);
+    }
+
+    /// Frees the host memory of a replica that is gone, and lets pending
+    /// replicas of any deployment take the room.
+    fn release_host(&mut self, dep: ComponentId, replica: u32) {
+        let Component::Deployment(d) = &self.components[dep.index()] else {
+            return;
+        };
+        let host = d.replica(replica).host;
+        if host == NO_HOST {
+            return;
+        }
+        let h = &mut self.hosts[host as usize];
+        h.memory_free += d.memory;
+        h.replicas -= 1;
+        for i in 0..self.components.len() {
+            if matches!(&self.components[i], Component::Deployment(d) if d.pending > 0) {
+                self.place_pending(ComponentId(i as u32));
+            }
+        }
+    }
+
+    /// Starts as many of `dep`'s pending replicas as fit on its pool.
+    fn place_pending(&mut self, dep: ComponentId) {
+        let now = self.sched.now();
+        loop {
+            let Component::Deployment(d) = &mut self.components[dep.index()] else {
+                return;
+            };
+            if d.pending == 0 {
+                return;
+            }
+            let Some(pool) = d.pool else { return };
+            let Some(host) = pick_host(&self.hosts, pool, d.memory) else {
+                return;
+            };
+            d.pending -= 1;
+            d.pending_changed(now);
+            self.boot_replica(dep, host);
+        }
+    }
+
+    /// Creates a booting replica on `host` (already chosen, or [`NO_HOST`])
+    /// and schedules the end of its boot.
+    fn boot_replica(&mut self, dep: ComponentId, host: u32) {
+        let now = self.sched.now();
+        let Component::Deployment(d) = &mut self.components[dep.index()] else {
+            return;
+        };
+        if host != NO_HOST {
+            let h = &mut self.hosts[host as usize];
+            h.memory_free -= d.memory;
+            h.replicas += 1;
+        }
+        let replica = d.add_replica(now, host, false);
+        let boot = d.boot_time();
+        let timer = self
+            .sched
+            .schedule_timer_in(boot, Event::Deploy(DeployEvent::Booted { dep, replica }));
+        d.set_boot_timer(replica, timer);
+    }
+
+    /// One autoscaler evaluation, then the next one is scheduled.
+    fn autoscale(&mut self, dep: ComponentId) {
+        let now = self.sched.now();
+        let Component::Deployment(d) = &mut self.components[dep.index()] else {
+            return;
+        };
+        let Some((metric, interval)) = d.hpa.as_ref().map(|(_, m, i)| (*m, *i)) else {
+            return;
+        };
+        let value = d.take_metric(now, metric);
+        let current = d.wanted();
+        let ready = d.ready_count();
+        let desired = d.hpa.as_mut().map_or(current, |(hpa, _, _)| {
+            hpa.decide(now, current, ready, value)
+        });
+        self.scale_to(dep, desired);
+        let next = now + interval;
+        if next < self.window_end {
+            self.sched
+                .schedule_at(next, Event::Deploy(DeployEvent::Autoscale { dep }));
+        }
+    }
+
+    /// Starts or retires replicas until `desired` are wanted.
+    fn scale_to(&mut self, dep: ComponentId, desired: u32) {
+        let now = self.sched.now();
+        let Component::Deployment(d) = &mut self.components[dep.index()] else {
+            return;
+        };
+        let current = d.wanted();
+        if desired == current {
+            return;
+        }
+        d.scale_events.push(ScaleEvent {
+            at_s: now.as_secs_f64(),
+            from: current,
+            to: desired,
+        });
+        if desired > current {
+            for _ in current..desired {
+                let Component::Deployment(d) = &mut self.components[dep.index()] else {
+                    return;
+                };
+                match d.pool {
+                    None => self.boot_replica(dep, NO_HOST),
+                    Some(pool) => match pick_host(&self.hosts, pool, d.memory) {
+                        Some(host) => self.boot_replica(dep, host),
+                        None => {
+                            d.pending += 1;
+                            d.pending_changed(now);
+                        }
+                    },
+                }
+            }
+            return;
+        }
+        for _ in desired..current {
+            let Component::Deployment(d) = &mut self.components[dep.index()] else {
+                return;
+            };
+            if d.pending > 0 {
+                d.pending -= 1;
+                d.pending_changed(now);
+                continue;
+            }
+            let Some(victim) = d.victim() else {
+                return;
+            };
+            if let Some(timer) = d.replica(victim).boot_timer {
+                self.sched.cancel(timer);
+            }
+            if d.retire(now, victim) {
+                self.release_host(dep, victim);
+            }
+        }
+    }
+}
+
+/// Names of a deployment's time-series gauges: replicas ready, booting and
+/// pending (waiting for room on a host).
+pub(super) fn gauge_names(name: &str, out: &mut Vec<String>) {
+    out.push(format!("{name}.replicas_ready"));
+    out.push(format!("{name}.replicas_booting"));
+    out.push(format!("{name}.replicas_pending"));
+}
+
+/// The current value of each gauge named by [`gauge_names`].
+pub(super) fn gauges(d: &Deployment, out: &mut Vec<f64>) {
+    let [ready, booting, pending] = d.gauges.levels();
+    out.push(ready as f64);
+    out.push(booting as f64);
+    out.push(pending as f64);
+}
+
+/// The results of deployment `d` called `name`.
+pub(super) fn deployment_result(
+    d: &Deployment,
+    all_hosts: &[HostRuntime],
+    name: &str,
+    offered: Option<f64>,
+) -> ComponentResult {
+    let m = &d.metrics;
+    let ready_mean = d.gauges.mean(READY);
+    let capacity = ready_mean * f64::from(d.workers());
+    let mut result = ComponentResult {
+        name: name.to_string(),
+        kind: "server",
+        workers: d.workers(),
+        arrivals: m.arrivals,
+        completions: m.completions,
+        drops: m.drops,
+        utilization: if capacity > 0.0 {
+            m.levels.mean(ACTIVE) / capacity
+        } else {
+            0.0
+        },
+        mean_queue_length: m.levels.mean(WAITING),
+        mean_in_system: m.mean_in_system(),
+        peak_queue_length: m.levels.peak(WAITING),
+        latency: m.latency.clone(),
+        offered_load: offered,
+        extras: Vec::new(),
+    };
+    let ups = d.scale_events.iter().filter(|e| e.to > e.from).count();
+    let extras = &mut result.extras;
+    extras.push(("replicas_ready_mean", ready_mean));
+    extras.push(("replicas_ready_max", d.gauges.peak(READY) as f64));
+    extras.push(("replicas_booting_max", d.gauges.peak(BOOTING) as f64));
+    extras.push(("replicas_pending_max", d.gauges.peak(PENDING) as f64));
+    extras.push(("scale_ups", ups as f64));
+    extras.push(("scale_downs", (d.scale_events.len() - ups) as f64));
+    if d.boots > 0 {
+        extras.push(("boot_time_mean_s", d.boot_ns as f64 / d.boots as f64 / 1e9));
+    }
+    extras.push(("no_replica_drops", d.no_replica_drops as f64));
+    if let Some((first, count)) = d.pool {
+        let hosts = &all_hosts[first as usize..(first + count) as usize];
+        let cores: f64 = hosts.iter().map(|h| f64::from(h.ps.cores())).sum();
+        let busy: f64 = hosts.iter().map(|h| h.busy.mean(0)).sum();
+        extras.push(("host_pool_utilization", busy / cores));
+    }
+    result
+}

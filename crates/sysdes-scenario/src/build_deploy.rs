@@ -1,0 +1,369 @@
+//! Deployment keys: `replicas`, `balance`, `runs_on`, `cpu`, `memory`,
+//! `host` and `autoscaler` on a server, and the top-level `hosts` block.
+//!
+//! A server with any of these keys becomes a
+//! [`ComponentKind::Deployment`]; without them it stays a plain server.
+
+use sysdes_kernel::SimDuration;
+use sysdes_models::{
+    AutoscalerSpec, ComponentKind, DeploymentSpec, HostPoolSpec, LbPolicy, Placement, RunsOn,
+    RuntimeKind, ScaleMetric, ServerSpec,
+};
+
+use super::{Ctx, count, distribution, positive_duration};
+use crate::de::{one_of, suggest};
+use crate::node::{Node, SNode};
+use crate::raw::{
+    AutoscalerRaw, BalanceRaw, HostPoolRaw, MetricRaw, PlacementRaw, RunsOnRaw, RuntimeRaw,
+};
+use crate::units::{Duration, Size};
+
+/// The keys a server may carry to become a deployment.
+pub(super) const DEPLOY_KEYS: &[&str] = &[
+    "replicas",
+    "balance",
+    "runs_on",
+    "cpu",
+    "memory",
+    "host",
+    "autoscaler",
+];
+
+const HOST_KEYS: &[&str] = &["count", "cores", "memory", "placement"];
+const AUTOSCALER_KEYS: &[&str] = &[
+    "metric",
+    "target",
+    "interval",
+    "min",
+    "max",
+    "scale_down_stabilization",
+    "tolerance",
+];
+const RUNS_ON_KEYS: &[&str] = &["kind", "boot_time"];
+
+/// Reads the top-level `hosts` block: pools in file order.
+pub(super) fn hosts(ctx: &mut Ctx, root: &SNode) -> Option<Vec<HostPoolSpec>> {
+    let Some(node) = root.get("hosts") else {
+        return Some(Vec::new());
+    };
+    let entries = match &node.node {
+        Node::Null => return Some(Vec::new()),
+        Node::Map(entries) => entries,
+        _ => {
+            ctx.push(
+                node,
+                format!(
+                    "`hosts`: expected a map from pool names to pools, found {}",
+                    node.describe()
+                ),
+                Some("e.g. `hosts: { pool-a: { count: 4, cores: 16, memory: 64GiB } }`".to_owned()),
+            );
+            return None;
+        }
+    };
+    let before = ctx.issues.len();
+    let mut pools = Vec::with_capacity(entries.len());
+    for (key, value) in entries {
+        let name = key.as_str().unwrap_or("").to_owned();
+        if !matches!(value.node, Node::Map(_)) {
+            ctx.push(
+                value,
+                format!("host pool `{name}` must be a map with `cores` and `memory`"),
+                Some("e.g. `{ count: 4, cores: 16, memory: 64GiB }`".to_owned()),
+            );
+            continue;
+        }
+        ctx.unknown_keys(value, HOST_KEYS);
+        let Ok(raw) =
+            crate::de::from_node::<HostPoolRaw>(value).map_err(|e| ctx.de_error(value, e))
+        else {
+            continue;
+        };
+        let count = count(
+            ctx,
+            raw.count.unwrap_or(1),
+            1,
+            value.at_or_near(&["count"]),
+            "count",
+        );
+        let cores = count_key(ctx, raw.cores, value.at_or_near(&["cores"]), "cores");
+        if raw.memory.bytes() == 0 {
+            ctx.push(
+                value.at_or_near(&["memory"]),
+                "`memory` of a host must be greater than zero",
+                None,
+            );
+        }
+        let placement = match raw.placement.unwrap_or(PlacementRaw::Spread) {
+            PlacementRaw::Spread => Placement::Spread,
+            PlacementRaw::FirstFit => Placement::FirstFit,
+        };
+        if let (Some(count), Some(cores)) = (count, cores) {
+            pools.push(HostPoolSpec {
+                name,
+                count,
+                cores,
+                memory: raw.memory.bytes(),
+                placement,
+            });
+        }
+    }
+    (ctx.issues.len() == before).then_some(pools)
+}
+
+fn count_key(ctx: &mut Ctx, value: i64, node: &SNode, what: &str) -> Option<u32> {
+    count(ctx, value, 1, node, what)
+}
+
+/// Whether `body` (a server) has any deployment key.
+fn is_deployment(body: &SNode) -> bool {
+    DEPLOY_KEYS.iter().any(|k| body.get(k).is_some())
+}
+
+/// Wraps a server into a deployment when it has deployment keys; `pools`
+/// are the host pools read from the top-level `hosts` (if they parsed).
+pub(super) fn server_or_deployment(
+    ctx: &mut Ctx,
+    body: &SNode,
+    server: ServerSpec,
+    pools: Option<&[HostPoolSpec]>,
+) -> Option<ComponentKind> {
+    if !is_deployment(body) {
+        return Some(ComponentKind::Server(server));
+    }
+    let before = ctx.issues.len();
+    if !server.calls.is_empty() {
+        let key = DEPLOY_KEYS
+            .iter()
+            .find(|k| body.get(k).is_some())
+            .copied()
+            .unwrap_or("replicas");
+        ctx.push(
+            body.at_or_near(&[key]),
+            format!("a server with `{key}` cannot have `calls` yet: deployments are leaf servers"),
+            Some("put a load_balancer in front of separate servers that make the calls".to_owned()),
+        );
+    }
+    let replicas = match ctx.optional::<i64>(body, "replicas") {
+        Ok(Some(n)) => count(ctx, n, 1, body.at_or_near(&["replicas"]), "replicas"),
+        Ok(None) => Some(1),
+        Err(()) => None,
+    };
+    let balance = match ctx.optional::<BalanceRaw>(body, "balance") {
+        Ok(b) => Some(match b.unwrap_or(BalanceRaw::RoundRobin) {
+            BalanceRaw::RoundRobin => LbPolicy::RoundRobin,
+            BalanceRaw::Random => LbPolicy::Random,
+            BalanceRaw::LeastOutstanding => LbPolicy::LeastOutstanding,
+            BalanceRaw::PowerOfTwo => LbPolicy::PowerOfTwo,
+        }),
+        Err(()) => None,
+    };
+    let runs_on = runs_on(ctx, body);
+    let cpu = match ctx.optional::<f64>(body, "cpu") {
+        Ok(Some(c)) if !(c.is_finite() && c > 0.0) => {
+            ctx.push(
+                body.at_or_near(&["cpu"]),
+                format!("`cpu` must be a positive number of cores, found {c}"),
+                None,
+            );
+            None
+        }
+        Ok(c) => Some(c.unwrap_or(1.0)),
+        Err(()) => None,
+    };
+    let memory = ctx
+        .optional::<Size>(body, "memory")
+        .ok()
+        .map(|m| m.map_or(0, Size::bytes));
+    let host = match ctx.optional::<String>(body, "host") {
+        Ok(None) => Some(None),
+        Ok(Some(name)) => {
+            let node = body.at_or_near(&["host"]);
+            match pools {
+                None => None,
+                Some(pools) => match pools.iter().position(|p| p.name == name) {
+                    Some(i) => {
+                        if let Some(m) = memory {
+                            if m > pools[i].memory {
+                                ctx.push(
+                                    body.at_or_near(&["memory"]),
+                                    format!(
+                                        "a replica needs more memory ({}) than a host of pool `{name}` has ({})",
+                                        fmt_bytes(m),
+                                        fmt_bytes(pools[i].memory)
+                                    ),
+                                    None,
+                                );
+                            }
+                        }
+                        Some(Some(i))
+                    }
+                    None => {
+                        let names: Vec<&str> = pools.iter().map(|p| p.name.as_str()).collect();
+                        let help = match suggest(&name, names.iter().copied()) {
+                            Some(s) => format!("did you mean `{s}`?"),
+                            None if names.is_empty() => {
+                                "define it under the top-level `hosts`, e.g. `hosts: { pool-a: { count: 4, cores: 16, memory: 64GiB } }`".to_owned()
+                            }
+                            None => format!("the host pools are {}", one_of(&names)),
+                        };
+                        ctx.push(
+                            node,
+                            format!("there is no host pool named `{name}`"),
+                            Some(help),
+                        );
+                        None
+                    }
+                },
+            }
+        }
+        Err(()) => None,
+    };
+    let autoscaler = match ctx.optional::<AutoscalerRaw>(body, "autoscaler") {
+        Ok(None) => Some(None),
+        Ok(Some(raw)) => autoscaler(ctx, body.at_or_near(&["autoscaler"]), &raw).map(Some),
+        Err(()) => None,
+    };
+    if let (Some(Some(a)), Some(n)) = (&autoscaler, replicas) {
+        if n < a.min || n > a.max {
+            ctx.push(
+                body.at_or_near(&["replicas"]),
+                format!(
+                    "`replicas` ({n}) must lie between the autoscaler's `min` ({}) and `max` ({})",
+                    a.min, a.max
+                ),
+                None,
+            );
+        }
+    }
+    if ctx.issues.len() != before {
+        return None;
+    }
+    Some(ComponentKind::Deployment(DeploymentSpec {
+        server,
+        replicas: replicas?,
+        balance: balance?,
+        runs_on: runs_on?,
+        cpu: cpu?,
+        memory: memory?,
+        host: host?,
+        autoscaler: autoscaler?,
+    }))
+}
+
+fn runs_on(ctx: &mut Ctx, body: &SNode) -> Option<RunsOn> {
+    if let Some(node) = body.get("runs_on") {
+        if matches!(node.node, Node::Map(_)) {
+            ctx.unknown_keys(node, RUNS_ON_KEYS);
+        }
+    }
+    match ctx.optional::<RunsOnRaw>(body, "runs_on") {
+        Ok(None) => Some(RunsOn {
+            kind: RuntimeKind::Container,
+            boot_time: RuntimeKind::Container.default_boot_time(),
+        }),
+        Ok(Some(raw)) => {
+            let kind = match raw.kind {
+                RuntimeRaw::Vm => RuntimeKind::Vm,
+                RuntimeRaw::Container => RuntimeKind::Container,
+            };
+            let boot_time = match &raw.boot_time {
+                None => kind.default_boot_time(),
+                Some(d) => distribution(
+                    ctx,
+                    d,
+                    body.at_or_near(&["runs_on", "boot_time"]),
+                    "boot_time",
+                )?,
+            };
+            Some(RunsOn { kind, boot_time })
+        }
+        Err(()) => None,
+    }
+}
+
+fn autoscaler(ctx: &mut Ctx, node: &SNode, raw: &AutoscalerRaw) -> Option<AutoscalerSpec> {
+    ctx.unknown_keys(node, AUTOSCALER_KEYS);
+    let before = ctx.issues.len();
+    let metric = match raw.metric.unwrap_or(MetricRaw::Utilization) {
+        MetricRaw::Utilization => ScaleMetric::Utilization,
+        MetricRaw::QueueLength => ScaleMetric::QueueLength,
+    };
+    if !(raw.target.is_finite() && raw.target > 0.0) {
+        ctx.push(
+            node.at_or_near(&["target"]),
+            format!("`target` must be positive, found {}", raw.target),
+            None,
+        );
+    }
+    if metric == ScaleMetric::Utilization && raw.target > 1.0 {
+        ctx.push(
+            node.at_or_near(&["target"]),
+            format!(
+                "a utilization `target` is a fraction of the workers (0 to 1), found {}",
+                raw.target
+            ),
+            Some("e.g. `target: 0.6` for 60 %".to_owned()),
+        );
+    }
+    let tolerance = raw.tolerance.unwrap_or(0.1);
+    if !(tolerance.is_finite() && (0.0..1.0).contains(&tolerance)) {
+        ctx.push(
+            node.at_or_near(&["tolerance"]),
+            format!("`tolerance` must be in [0, 1), found {tolerance}"),
+            None,
+        );
+    }
+    let interval = match raw.interval {
+        None => Some(SimDuration::from_secs(15)),
+        Some(d) => positive_duration(ctx, d, node.at_or_near(&["interval"]), "interval"),
+    };
+    let min = count(
+        ctx,
+        raw.min.unwrap_or(1),
+        1,
+        node.at_or_near(&["min"]),
+        "min",
+    );
+    let max = count(ctx, raw.max, 1, node.at_or_near(&["max"]), "max");
+    if let (Some(min), Some(max)) = (min, max) {
+        if max < min {
+            ctx.push(
+                node.at_or_near(&["max"]),
+                format!("`max` ({max}) must be at least `min` ({min})"),
+                None,
+            );
+        }
+    }
+    let stabilization = raw
+        .scale_down_stabilization
+        .map_or(SimDuration::from_secs(300), Duration::to_sim);
+    if ctx.issues.len() != before {
+        return None;
+    }
+    Some(AutoscalerSpec {
+        metric,
+        target: raw.target,
+        interval: interval?,
+        min: min?,
+        max: max?,
+        scale_down_stabilization: stabilization,
+        tolerance,
+    })
+}
+
+/// `17179869184` -> `16GiB`, for messages.
+fn fmt_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if value.fract() == 0.0 {
+        format!("{value}{}", UNITS[unit])
+    } else {
+        format!("{value:.2}{}", UNITS[unit])
+    }
+}
