@@ -16,6 +16,7 @@
 //!
 //! This crate knows nothing of YAML, files or output formats.
 
+mod cache_store;
 mod capacity;
 mod error;
 mod load_balancer;
@@ -29,6 +30,7 @@ mod spec;
 mod station;
 mod workload;
 
+pub use cache_store::{CachePolicy, CacheStore, Lookup};
 pub use capacity::{offered_loads, offered_rates};
 pub use error::{BuildError, RunError};
 pub use load_balancer::consistent_hash_shares;
