@@ -16,6 +16,7 @@
 //!
 //! This crate knows nothing of YAML, files or output formats.
 
+mod cache;
 mod cache_store;
 mod capacity;
 mod error;
@@ -30,6 +31,7 @@ mod spec;
 mod station;
 mod workload;
 
+pub use cache::{CacheCapacity, CacheSpec, CacheWrites};
 pub use cache_store::{CachePolicy, CacheStore, Lookup};
 pub use capacity::{offered_loads, offered_rates};
 pub use error::{BuildError, RunError};
