@@ -36,6 +36,7 @@ pub use cache_store::{CachePolicy, CacheStore, Lookup};
 pub use capacity::{offered_loads, offered_rates};
 pub use error::{BuildError, RunError};
 pub use load_balancer::consistent_hash_shares;
+pub use request::{NO_SESSION, Op};
 pub use result::{ComponentResult, RunResult, StopReason, WorkloadResult};
 pub use series::{Series, SeriesPoint};
 pub use simulation::{NoObserver, Observer, PROGRESS_EVERY, RunLimits, Simulation};
