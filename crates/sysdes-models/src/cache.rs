@@ -13,6 +13,8 @@
 //! leaf servers) is newer. The engine glue lives in `simulation/cache.rs`;
 //! the eviction structures in [`crate::CacheStore`].
 
+use std::cell::Cell;
+
 use rand::SeedableRng;
 use sysdes_kernel::{ComponentId, RngStream, SimDuration, SimTime};
 
@@ -20,7 +22,7 @@ use crate::cache_store::{CachePolicy, CacheStore, Lookup};
 use crate::sampler::Sampler;
 use crate::server::Server;
 use crate::spec::Distribution;
-use crate::station::StationMetrics;
+use crate::station::{ACTIVE, StationMetrics};
 
 /// A cache in front of a backend component.
 #[derive(Clone, Debug, PartialEq)]
@@ -89,8 +91,7 @@ enum Sizes {
     Drawn { sampler: Sampler, seed: u64 },
 }
 
-/// Counters over the measurement window (`counted` requests only) and over
-/// the current series interval.
+/// Counters over the measurement window (`counted` requests only).
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct CacheCounts {
     pub(crate) reads: u64,
@@ -116,8 +117,11 @@ pub(crate) struct Cache {
     pub(crate) metrics: StationMetrics,
     /// Window counts.
     pub(crate) counts: CacheCounts,
-    /// Counts in the current series interval (all requests).
-    pub(crate) interval: CacheCounts,
+    /// Reads and hits over the whole run, for the series gauge.
+    all_reads: u64,
+    all_hits: u64,
+    /// `(all_reads, all_hits)` when the gauge was last sampled.
+    sampled: Cell<(u64, u64)>,
 }
 
 impl Cache {
@@ -164,7 +168,9 @@ impl Cache {
             server,
             metrics: StationMetrics::new(window.0, window.1),
             counts: CacheCounts::default(),
-            interval: CacheCounts::default(),
+            all_reads: 0,
+            all_hits: 0,
+            sampled: Cell::new((0, 0)),
         })
     }
 
@@ -174,7 +180,8 @@ impl Cache {
         match &self.sizes {
             Sizes::Unit => 1,
             Sizes::Drawn { sampler, seed } => {
-                let mut rng = RngStream::seed_from_u64(seed ^ key.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+                let mut rng =
+                    RngStream::seed_from_u64(seed ^ key.wrapping_mul(0x9e37_79b9_7f4a_7c15));
                 sampler.sample(&mut rng).as_nanos().max(1)
             }
         }
@@ -187,24 +194,31 @@ impl Cache {
     }
 
     /// Looks a read of `key` up at `now` and counts it; `current` is the
-    /// key's current version in the system. Returns whether it hit.
+    /// key's current version in the system. Returns the cached version on a
+    /// hit.
     #[inline]
-    pub(crate) fn read(&mut self, key: u64, now: SimTime, current: u64, counted: bool) -> bool {
+    pub(crate) fn read(
+        &mut self,
+        key: u64,
+        now: SimTime,
+        current: u64,
+        counted: bool,
+    ) -> Option<u64> {
         let hit = match self.store.lookup(key, now) {
-            Lookup::Hit { version } => Some(version < current),
+            Lookup::Hit { version } => Some(version),
             Lookup::Miss | Lookup::Expired => None,
         };
-        for c in [Some(&mut self.interval), counted.then_some(&mut self.counts)]
-            .into_iter()
-            .flatten()
-        {
+        self.all_reads += 1;
+        self.all_hits += u64::from(hit.is_some());
+        if counted {
+            let c = &mut self.counts;
             c.reads += 1;
-            if let Some(stale) = hit {
+            if let Some(version) = hit {
                 c.hits += 1;
-                c.stale_hits += u64::from(stale);
+                c.stale_hits += u64::from(version < current);
             }
         }
-        hit.is_some()
+        hit
     }
 
     /// Stores `key` at `version` (a fill after a miss, or a write-through),
@@ -216,17 +230,18 @@ impl Cache {
         self.store.insert(key, size, version, expires);
     }
 
-    /// The hit ratio over the current series interval (0 with no reads),
-    /// and starts the next interval.
-    pub(crate) fn take_interval_hit_ratio(&mut self) -> f64 {
-        let c = std::mem::take(&mut self.interval);
-        ratio(c.hits, c.reads)
+    /// The hit ratio since the previous call (over every read, warm-up
+    /// included; 0 with no reads): the per-interval series gauge.
+    pub(crate) fn interval_hit_ratio(&self) -> f64 {
+        let (reads, hits) = (self.all_reads, self.all_hits);
+        let (last_reads, last_hits) = self.sampled.replace((reads, hits));
+        ratio(hits - last_hits, reads - last_reads)
     }
 
     /// Extra result keys: hit and stale-hit ratios over the window,
     /// evictions and expirations over the run.
     pub(crate) fn extras(&self) -> Vec<(&'static str, f64)> {
-        vec![
+        let mut out = vec![
             ("hit_ratio", ratio(self.counts.hits, self.counts.reads)),
             (
                 "stale_hit_ratio",
@@ -236,7 +251,14 @@ impl Cache {
             ("writes", self.counts.writes as f64),
             ("evictions", self.store.evictions() as f64),
             ("expirations", self.store.expirations() as f64),
-        ]
+        ];
+        if let Some(s) = &self.server {
+            out.push((
+                "hit_worker_utilization",
+                s.metrics.levels.mean(ACTIVE) / f64::from(s.workers()),
+            ));
+        }
+        out
     }
 }
 
@@ -282,7 +304,10 @@ mod tests {
             },
         });
         let sizes: Vec<u64> = (0..1000).map(|k| c.value_size(k)).collect();
-        assert_eq!(sizes, (0..1000).map(|k| c.value_size(k)).collect::<Vec<_>>());
+        assert_eq!(
+            sizes,
+            (0..1000).map(|k| c.value_size(k)).collect::<Vec<_>>()
+        );
         assert!(sizes.iter().all(|&s| (100..=10_000).contains(&s)));
         let mean = sizes.iter().sum::<u64>() as f64 / 1000.0;
         // Uniform on [100, 10000]: mean 5050, sd of the mean 2858/sqrt(1000) = 90.
@@ -294,17 +319,17 @@ mod tests {
     fn reads_count_hits_stale_hits_and_expiry() {
         let mut c = cache(CacheCapacity::Entries(10));
         let t = |ms: u64| SimTime::from_nanos(ms * 1_000_000);
-        assert!(!c.read(7, t(0), 0, true));
+        assert_eq!(c.read(7, t(0), 0, true), None);
         c.fill(7, 3, t(0));
-        assert!(c.read(7, t(10), 3, true)); // fresh
-        assert!(c.read(7, t(20), 4, true)); // a newer version exists: stale
-        assert!(!c.read(7, t(1000), 4, true)); // expired after the 1 s ttl
+        assert_eq!(c.read(7, t(10), 3, true), Some(3)); // fresh
+        assert_eq!(c.read(7, t(20), 4, true), Some(3)); // a newer version exists: stale
+        assert_eq!(c.read(7, t(1000), 4, true), None); // expired after the 1 s ttl
         assert_eq!(
             (c.counts.reads, c.counts.hits, c.counts.stale_hits),
             (4, 2, 1)
         );
-        assert_eq!(c.take_interval_hit_ratio(), 0.5);
-        assert_eq!(c.take_interval_hit_ratio(), 0.0);
+        assert_eq!(c.interval_hit_ratio(), 0.5);
+        assert_eq!(c.interval_hit_ratio(), 0.0);
         let extras = c.extras();
         assert_eq!(extras[0], ("hit_ratio", 0.5));
         assert_eq!(extras[1], ("stale_hit_ratio", 0.5));

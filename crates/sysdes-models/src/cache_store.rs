@@ -13,18 +13,16 @@
 //!
 //! Slots are reused through a free list, so once the cache is full nothing
 //! is allocated per operation (the key map only grows to its peak size). The
-//! key map uses a fixed multiplicative hash and is never iterated, so nothing
-//! depends on hash order. Time-to-live expiry is checked lazily, when a key
+//! key map uses the fixed Fx hash (no random seed) and is never iterated
+//! outside tests, so nothing depends on hash order. Time-to-live expiry is checked lazily, when a key
 //! is looked up: an expired entry keeps its space until then or until it is
 //! evicted.
 //!
 //! It knows nothing of requests, networks or backends: the simulation's
 //! cache component drives it.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
 use rand::RngExt;
+use rustc_hash::FxHashMap;
 use sysdes_kernel::{RngStream, SimTime};
 
 /// Which entry a full cache evicts.
@@ -67,34 +65,6 @@ pub enum Lookup {
     Expired,
 }
 
-/// A multiplicative hash for `u64` keys: one multiply and one shift, stable
-/// across platforms (unlike `std`'s randomly seeded `SipHash`).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(u64::from(b));
-        }
-    }
-
-    #[inline]
-    fn write_u64(&mut self, x: u64) {
-        let h = (self.0.rotate_left(5) ^ x).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        self.0 = h ^ (h >> 29);
-    }
-}
-
-/// A `HashMap` keyed by `u64` with [`KeyHasher`].
-pub type KeyMap<V> = HashMap<u64, V, BuildHasherDefault<KeyHasher>>;
-
 const NIL: u32 = u32::MAX;
 
 #[derive(Clone, Copy, Debug)]
@@ -135,7 +105,7 @@ pub struct CacheStore {
     policy: CachePolicy,
     capacity: u64,
     used: u64,
-    map: KeyMap<u32>,
+    map: FxHashMap<u64, u32>,
     slots: Vec<Entry>,
     free: Vec<u32>,
     head: u32,
@@ -156,7 +126,7 @@ impl CacheStore {
             policy,
             capacity,
             used: 0,
-            map: KeyMap::default(),
+            map: FxHashMap::default(),
             slots: Vec::new(),
             free: Vec::new(),
             head: NIL,
@@ -461,7 +431,11 @@ impl CacheStore {
     /// agree.
     #[cfg(test)]
     fn check(&self) {
-        let live: u64 = self.map.values().map(|&s| self.slots[s as usize].size).sum();
+        let live: u64 = self
+            .map
+            .values()
+            .map(|&s| self.slots[s as usize].size)
+            .sum();
         assert_eq!(live, self.used);
         assert!(self.used <= self.capacity);
         match self.policy {
@@ -583,7 +557,10 @@ mod tests {
         assert!(!c.contains(1) && c.contains(2) && c.contains(3));
         assert_eq!(c.used(), 90);
         assert!(!c.insert(4, 101, 0, NEVER), "larger than the cache");
-        assert!(!c.insert(2, 101, 0, NEVER), "growing beyond the cache drops it");
+        assert!(
+            !c.insert(2, 101, 0, NEVER),
+            "growing beyond the cache drops it"
+        );
         assert!(!c.contains(2));
         assert_eq!(c.used(), 50);
         c.check();

@@ -7,7 +7,8 @@ use crate::spec::{ComponentKind, ModelSpec};
 ///
 /// Closed workloads are left out: their rate depends on the response time.
 /// Consistent hashing is treated as an even split, which it is on average
-/// over keys. The topology is acyclic (the loader checks), so propagation in
+/// over keys; a cache passes its whole rate on to its backend (as if nothing
+/// hit), an upper bound. The topology is acyclic (the loader checks), so propagation in
 /// file order repeated `components.len()` times reaches a fixed point.
 pub fn offered_rates(spec: &ModelSpec) -> Vec<f64> {
     let n = spec.components.len();
@@ -32,6 +33,13 @@ pub fn offered_rates(spec: &ModelSpec) -> Vec<f64> {
                     }
                 }
             }
+            // A cache forwards its misses and writes; counting everything
+            // (no hits) gives an upper bound on what its backend is offered.
+            if let ComponentKind::Cache(cache) = &c.kind {
+                if let Some(slot) = next.get_mut(cache.backend.index()) {
+                    *slot += rates[i];
+                }
+            }
         }
         if next == rates {
             break;
@@ -53,7 +61,7 @@ pub fn offered_loads(spec: &ModelSpec) -> Vec<Option<f64>> {
             ComponentKind::Server(s) => {
                 Some(rate * s.service_time.mean_ns() / 1e9 / f64::from(s.workers.max(1)))
             }
-            ComponentKind::LoadBalancer(_) => None,
+            ComponentKind::LoadBalancer(_) | ComponentKind::Cache(_) => None,
         })
         .collect()
 }

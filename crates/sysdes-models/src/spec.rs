@@ -171,6 +171,8 @@ pub enum ComponentKind {
     Server(ServerSpec),
     /// Routes each request to one backend.
     LoadBalancer(LoadBalancerSpec),
+    /// A cache in front of a backend (see [`crate::CacheSpec`]).
+    Cache(crate::CacheSpec),
 }
 
 /// A station with `workers` parallel servers and one FIFO queue.

@@ -30,7 +30,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "sweep",
 ];
 
-const COMPONENT_TYPES: &[&str] = &["server", "load_balancer"];
+const COMPONENT_TYPES: &[&str] = &["server", "load_balancer", "cache"];
 const WORKLOAD_KEYS: &[&str] = &[
     "name", "target", "arrival", "keys", "timeout", "ops", "sessions", "retries",
 ];
@@ -328,6 +328,7 @@ pub(crate) fn positive_duration(
 enum Kind {
     Server,
     LoadBalancer,
+    Cache,
 }
 
 /// Reads a component's `type`, recording why if it has no valid one.
@@ -356,6 +357,7 @@ fn component_kind(ctx: &mut Ctx, name: &str, key: &SNode, value: &SNode) -> Opti
     match type_node.as_str() {
         Some("server") => Some(Kind::Server),
         Some("load_balancer") => Some(Kind::LoadBalancer),
+        Some("cache") => Some(Kind::Cache),
         Some(other) => {
             let help = match suggest(other, COMPONENT_TYPES.iter().copied()) {
                 Some(s) => format!("did you mean `{s}`?"),
@@ -670,6 +672,9 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
             Some(Kind::Server) => server(ctx, i, value, &names).map(ComponentKind::Server),
             Some(Kind::LoadBalancer) => {
                 load_balancer(ctx, i, value, &names).map(ComponentKind::LoadBalancer)
+            }
+            Some(Kind::Cache) => {
+                crate::build_cache::cache(ctx, i, value, &names).map(ComponentKind::Cache)
             }
             None => None,
         };

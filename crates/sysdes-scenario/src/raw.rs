@@ -70,6 +70,8 @@ pub(crate) enum ComponentDoc {
     Server(ServerRaw),
     /// Routes each request to one of its `backends`.
     LoadBalancer(LoadBalancerRaw),
+    /// Answers reads from memory; misses and writes go to its `backend`.
+    Cache(crate::build_cache::CacheRaw),
 }
 
 /// A source of requests.

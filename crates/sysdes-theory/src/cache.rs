@@ -29,6 +29,8 @@
 //!
 //! This module only computes; it never simulates.
 
+use sysdes_models::{CacheCapacity, CachePolicy, CacheSpec, KeySpec};
+
 /// Zipf popularity over `n` items: `p_k` proportional to `k^{-s}` for
 /// `k = 1..=n` (the first item is the most popular), summing to one.
 pub fn zipf_popularity(n: usize, s: f64) -> Vec<f64> {
@@ -105,15 +107,35 @@ fn characteristic(
     capacity: f64,
     h: impl Fn(f64) -> f64,
 ) -> CachePrediction {
-    let size = |i: usize| sizes.map_or(1.0, |s| s[i]);
-    let total_size: f64 = (0..popularity.len()).map(size).sum();
+    let classes: Vec<Class> = popularity
+        .iter()
+        .enumerate()
+        .map(|(i, &p)| Class {
+            p,
+            count: 1.0,
+            size: sizes.map_or(1.0, |s| s[i]),
+        })
+        .collect();
+    solve(&classes, capacity, h)
+}
+
+/// Items of one popularity: `count` items of probability `p` each, size `size`.
+#[derive(Clone, Copy, Debug)]
+struct Class {
+    p: f64,
+    count: f64,
+    size: f64,
+}
+
+fn solve(classes: &[Class], capacity: f64, h: impl Fn(f64) -> f64) -> CachePrediction {
+    let total_size: f64 = classes.iter().map(|c| c.count * c.size).sum();
     let ratios = |t: f64| {
         let (mut hit, mut bytes_hit, mut bytes) = (0.0, 0.0, 0.0);
-        for (i, &p) in popularity.iter().enumerate() {
-            let hi = if t.is_infinite() { 1.0 } else { h(p * t) };
-            hit += p * hi;
-            bytes_hit += p * size(i) * hi;
-            bytes += p * size(i);
+        for c in classes {
+            let hi = if t.is_infinite() { 1.0 } else { h(c.p * t) };
+            hit += c.count * c.p * hi;
+            bytes_hit += c.count * c.p * c.size * hi;
+            bytes += c.count * c.p * c.size;
         }
         (hit, if bytes > 0.0 { bytes_hit / bytes } else { 0.0 })
     };
@@ -132,13 +154,7 @@ fn characteristic(
             byte_hit_ratio: 0.0,
         };
     }
-    let occupancy = |t: f64| -> f64 {
-        popularity
-            .iter()
-            .enumerate()
-            .map(|(i, &p)| size(i) * h(p * t))
-            .sum()
-    };
+    let occupancy = |t: f64| -> f64 { classes.iter().map(|c| c.count * c.size * h(c.p * t)).sum() };
     let (mut lo, mut hi) = (0.0, 1.0);
     while occupancy(hi) < capacity {
         lo = hi;
@@ -162,6 +178,98 @@ fn characteristic(
         hit_ratio,
         byte_hit_ratio,
     }
+}
+
+/// Most distinct keys for which [`predicted_hit_ratio`] builds a Zipf
+/// popularity vector (beyond, it gives no prediction rather than take long).
+pub const MAX_PREDICTED_KEYS: u64 = 2_000_000;
+
+/// The hit ratio a lone workload with keys `keys` would see at `cache`,
+/// with the method's name: Che's approximation for LRU, its FIFO/random
+/// form, the perfect-LFU bound for LFU. A byte capacity is turned into
+/// entries by the mean value size. Time-to-live expiry and writes are
+/// ignored (both only lower the hit ratio). `None` when no estimate is made.
+pub fn predicted_hit_ratio(cache: &CacheSpec, keys: &KeySpec) -> Option<(f64, &'static str)> {
+    let entries = match &cache.capacity {
+        CacheCapacity::Entries(n) => *n as f64,
+        CacheCapacity::Bytes { bytes, value_size } => {
+            let mean = value_size.mean_ns().max(1.0);
+            if !mean.is_finite() {
+                return None;
+            }
+            (*bytes as f64 / mean).floor()
+        }
+    };
+    let classes: Vec<Class> = match keys {
+        KeySpec::Unique => return Some((0.0, "every key is new")),
+        KeySpec::Uniform { n } => vec![Class {
+            p: 1.0 / *n as f64,
+            count: *n as f64,
+            size: 1.0,
+        }],
+        KeySpec::Zipf { n, s } => {
+            if *n > MAX_PREDICTED_KEYS {
+                return None;
+            }
+            zipf_popularity(*n as usize, *s)
+                .into_iter()
+                .map(|p| Class {
+                    p,
+                    count: 1.0,
+                    size: 1.0,
+                })
+                .collect()
+        }
+        KeySpec::Hotspot { n, .. } if *n < 2 => vec![Class {
+            p: 1.0,
+            count: 1.0,
+            size: 1.0,
+        }],
+        KeySpec::Hotspot {
+            n,
+            hot_fraction,
+            hot_share,
+        } => {
+            let hot = ((*n as f64) * hot_fraction)
+                .round()
+                .clamp(1.0, *n as f64 - 1.0);
+            let cold = *n as f64 - hot;
+            vec![
+                Class {
+                    p: hot_share / hot,
+                    count: hot,
+                    size: 1.0,
+                },
+                Class {
+                    p: (1.0 - hot_share) / cold,
+                    count: cold,
+                    size: 1.0,
+                },
+            ]
+        }
+    };
+    Some(match cache.policy {
+        CachePolicy::Lru => (
+            solve(&classes, entries, |x| -(-x).exp_m1()).hit_ratio,
+            "Che's approximation (LRU)",
+        ),
+        CachePolicy::Fifo | CachePolicy::Random => (
+            solve(&classes, entries, |x| x / (1.0 + x)).hit_ratio,
+            "characteristic time (FIFO/random)",
+        ),
+        CachePolicy::Lfu => {
+            // Perfect LFU: the most popular items that fit.
+            let mut sorted = classes.clone();
+            sorted.sort_by(|a, b| b.p.total_cmp(&a.p));
+            let (mut room, mut hit) = (entries, 0.0);
+            for c in sorted {
+                let take = c.count.min(room);
+                hit += take * c.p;
+                room -= take;
+            }
+            (hit, "perfect-LFU bound (LFU)")
+        }
+    })
 }
 
 #[cfg(test)]

@@ -294,6 +294,53 @@ fn walk(
             server: component,
             ..leaf
         }),
+        ComponentKind::Cache(cache) => {
+            // Only misses go on; hits end at the cache (counted as taking
+            // no time end to end). The miss stream is a key-dependent
+            // thinning: close to Poisson, but not exactly.
+            let Some((hit, method)) = crate::cache::predicted_hit_ratio(cache, keys) else {
+                steps.push(format!(
+                    "{}: no hit-ratio estimate for these keys; every request treated as a miss",
+                    c.name
+                ));
+                let next = Leaf {
+                    depth: leaf.depth + 1,
+                    ..leaf
+                };
+                walk(
+                    spec,
+                    keys,
+                    cache.backend.index(),
+                    next,
+                    out,
+                    steps,
+                    guard + 1,
+                );
+                return;
+            };
+            steps.push(format!(
+                "{}: predicted hit ratio {} ({method}); misses go to {} (hits count as no time end to end)",
+                c.name,
+                g(hit),
+                spec.components[cache.backend.index()].name
+            ));
+            let p = 1.0 - hit;
+            walk(
+                spec,
+                keys,
+                cache.backend.index(),
+                Leaf {
+                    server: component,
+                    probability: leaf.probability * p,
+                    depth: leaf.depth + 1,
+                    scv: p * leaf.scv + 1.0 - p,
+                    poisson_preserved: false,
+                },
+                out,
+                steps,
+                guard + 1,
+            );
+        }
         ComponentKind::LoadBalancer(lb) => {
             let n = lb.backends.len().max(1);
             let hashed = if lb.policy == LbPolicy::ConsistentHash {
@@ -490,7 +537,7 @@ fn predict_at(spec: &ModelSpec, explain: bool) -> Prediction {
         for (k, &(server, demand, _)) in stations.iter().enumerate() {
             let service = match &spec.components[server].kind {
                 ComponentKind::Server(s) => moments(&s.service_time).0,
-                ComponentKind::LoadBalancer(_) => 0.0,
+                ComponentKind::LoadBalancer(_) | ComponentKind::Cache(_) => 0.0,
             };
             let background = open_rate[server] * service;
             // Visits per cycle, undoing the background inflation of the demand.

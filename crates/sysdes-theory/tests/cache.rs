@@ -85,7 +85,10 @@ fn lru_matches_che_across_capacities_and_skews() {
         let theory = lru_che(&p, None, f64::from(c)).hit_ratio;
         let sim = measured_hit_ratio(CachePolicy::Lru, u64::from(c), &p);
         eprintln!("LRU s {s} C {c}: simulated {sim:.4}, Che {theory:.4}");
-        assert!((sim - theory).abs() < 0.005, "s {s} C {c}: {sim} vs {theory}");
+        assert!(
+            (sim - theory).abs() < 0.005,
+            "s {s} C {c}: {sim} vs {theory}"
+        );
     }
 }
 
@@ -98,7 +101,10 @@ fn fifo_and_random_match_their_characteristic_time_approximation() {
     let theory = fifo_random_che(&p, None, 100.0).hit_ratio;
     for policy in [CachePolicy::Fifo, CachePolicy::Random] {
         let sim = measured_hit_ratio(policy, 100, &p);
-        eprintln!("{}: simulated {sim:.4}, approximation {theory:.4}", policy.name());
+        eprintln!(
+            "{}: simulated {sim:.4}, approximation {theory:.4}",
+            policy.name()
+        );
         assert!((sim - theory).abs() < 0.005, "{policy:?} {sim} vs {theory}");
     }
     // And the order theory predicts: FIFO/random below LRU by a clear margin.

@@ -6,12 +6,14 @@
 //! [`Simulation::respond`] (answer the request a component holds). Each kind's
 //! behaviour lives in its own submodule as an `impl Simulation` block.
 
+mod cache;
 mod calls;
 
 use rustc_hash::FxHashMap;
 use sysdes_kernel::{ComponentId, RngStream, Scheduler, SimTime, derive_stream};
 use sysdes_stats::{LatencyHistogram, RequestCounts};
 
+use crate::cache::Cache;
 use crate::capacity::offered_loads;
 use crate::error::{BuildError, RunError};
 use crate::load_balancer::LoadBalancer;
@@ -48,6 +50,8 @@ pub(crate) enum Event {
     Retry { req: RequestId },
     /// A server's call has not answered in time: send a hedge copy.
     Hedge { call: CallId },
+    /// A cache has served a hit.
+    CacheHitDone { cache: ComponentId, req: RequestId },
     /// The end of a time-series interval.
     SeriesTick,
 }
@@ -57,6 +61,7 @@ pub(crate) enum Event {
 pub(crate) enum Component {
     Server(Server),
     LoadBalancer(LoadBalancer),
+    Cache(Box<Cache>),
 }
 
 impl Component {
@@ -64,6 +69,7 @@ impl Component {
         match self {
             Component::Server(s) => &s.metrics,
             Component::LoadBalancer(lb) => &lb.metrics,
+            Component::Cache(c) => &c.metrics,
         }
     }
 
@@ -76,6 +82,7 @@ impl Component {
                 ("failed_calls", s.failed_calls as f64),
             ],
             Component::Server(_) | Component::LoadBalancer(_) => Vec::new(),
+            Component::Cache(c) => c.extras(),
         }
     }
 
@@ -84,6 +91,7 @@ impl Component {
         match self {
             Component::Server(_) => out.push(format!("{name}.queue")),
             Component::LoadBalancer(_) => {}
+            Component::Cache(_) => out.push(format!("{name}.hit_ratio")),
         }
     }
 
@@ -92,6 +100,7 @@ impl Component {
         match self {
             Component::Server(s) => out.push(s.queue_len() as f64),
             Component::LoadBalancer(_) => {}
+            Component::Cache(c) => out.push(c.interval_hit_ratio()),
         }
     }
 }
@@ -301,6 +310,18 @@ impl Simulation {
                         metrics,
                     ))
                 }
+                ComponentKind::Cache(cache) => {
+                    check(&c.name, cache.backend)?;
+                    Component::Cache(Box::new(
+                        Cache::new(
+                            cache,
+                            spec.seed,
+                            |purpose| stream(&c.name, purpose),
+                            (window_start, window_end),
+                        )
+                        .map_err(invalid(&c.name))?,
+                    ))
+                }
             });
         }
 
@@ -500,6 +521,7 @@ impl Simulation {
             Event::Timeout { req } => self.timeout(req),
             Event::Retry { req } => self.send_attempt(req),
             Event::Hedge { call } => self.hedge(call),
+            Event::CacheHitDone { cache, req } => self.cache_hit_done(cache, req),
             Event::SeriesTick => self.series_tick(),
         }
     }
@@ -637,6 +659,7 @@ impl Simulation {
         match &self.components[to.index()] {
             Component::Server(_) => self.server_arrive(to, req),
             Component::LoadBalancer(_) => self.balance(to, req),
+            Component::Cache(_) => self.cache_arrive(to, req),
         }
     }
 
@@ -761,7 +784,7 @@ impl Simulation {
                 }
                 m.levels.add(now, ACTIVE, -1);
             }
-            Component::Server(_) => {}
+            Component::Server(_) | Component::Cache(_) => {}
         }
         self.respond(req);
     }
@@ -781,6 +804,7 @@ impl Simulation {
         match &self.components[link.caller.index()] {
             Component::Server(_) => self.server_call_returned(link.caller, parent, child, link.tag),
             Component::LoadBalancer(_) => {}
+            Component::Cache(_) => self.cache_call_returned(link.caller, parent, child, link.tag),
         }
         self.requests.remove(child);
     }
@@ -896,7 +920,7 @@ impl Simulation {
             .enumerate()
             .filter_map(|(i, c)| match c {
                 Component::Server(s) => Some((i, s)),
-                Component::LoadBalancer(_) => None,
+                Component::LoadBalancer(_) | Component::Cache(_) => None,
             })
             .max_by_key(|(_, s)| s.queue_len());
         let (component, detail) = match worst {
@@ -958,6 +982,7 @@ impl Simulation {
                 let (kind, workers) = match c {
                     Component::Server(s) => ("server", s.workers()),
                     Component::LoadBalancer(_) => ("load_balancer", 0),
+                    Component::Cache(_) => ("cache", 0),
                 };
                 ComponentResult {
                     name: spec.name.clone(),

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use sysdes_kernel::SimDuration;
 use sysdes_models::{CacheCapacity, CachePolicy, CacheSpec, CacheWrites, Distribution};
 
-use super::{Ctx, count, distribution, positive_duration, resolve};
+use crate::build::{Ctx, content, count, distribution, positive_duration, resolve};
 use crate::node::{Node, SNode};
 use crate::raw::DistRaw;
 use crate::units::{Duration, Size};
@@ -137,7 +137,7 @@ pub(crate) struct SizeParetoRaw {
 }
 
 /// Reads the cache component at index `own` (body `body`).
-pub(super) fn cache(ctx: &mut Ctx, own: usize, body: &SNode, names: &[&str]) -> Option<CacheSpec> {
+pub(crate) fn cache(ctx: &mut Ctx, own: usize, body: &SNode, names: &[&str]) -> Option<CacheSpec> {
     ctx.unknown_keys(body, CACHE_KEYS);
     let before = ctx.issues.len();
     let capacity = capacity(ctx, body);
@@ -210,7 +210,10 @@ fn capacity(ctx: &mut Ctx, body: &SNode) -> Option<CacheCapacity> {
         ctx.push(
             body,
             "missing required key `capacity`",
-            Some("add e.g. `capacity: 1000` (entries) or `capacity: 64MiB` with `value_size: 4KiB`".to_owned()),
+            Some(
+                "add e.g. `capacity: 1000` (entries) or `capacity: 64MiB` with `value_size: 4KiB`"
+                    .to_owned(),
+            ),
         );
         return None;
     };
@@ -230,7 +233,9 @@ fn capacity(ctx: &mut Ctx, body: &SNode) -> Option<CacheCapacity> {
                 ctx.push(
                     v,
                     "`value_size` only applies when `capacity` is a size in bytes",
-                    Some(format!("write e.g. `capacity: {n}KiB`, or remove `value_size`")),
+                    Some(format!(
+                        "write e.g. `capacity: {n}KiB`, or remove `value_size`"
+                    )),
                 );
                 return None;
             }
@@ -272,10 +277,14 @@ fn size_distribution(ctx: &mut Ctx, body: &SNode, node: &SNode) -> Option<Distri
         return Some(Distribution::Constant(SimDuration::from_nanos(s.bytes())));
     }
     let raw: SizeDistRaw = ctx.required(body, "value_size", None)?;
-    let inner = super::content(node);
+    let inner = content(node);
     let positive = |ctx: &mut Ctx, s: Size, at: &SNode, what: &str| {
         if s.bytes() == 0 {
-            ctx.push(at, format!("`{what}` of `value_size` must be greater than zero"), None);
+            ctx.push(
+                at,
+                format!("`{what}` of `value_size` must be greater than zero"),
+                None,
+            );
         }
     };
     let before = ctx.issues.len();
