@@ -341,3 +341,197 @@ fn size_distribution(ctx: &mut Ctx, body: &SNode, node: &SNode) -> Option<Distri
     };
     (ctx.issues.len() == before).then_some(dist)
 }
+
+#[cfg(test)]
+mod tests {
+    use sysdes_models::{
+        CacheCapacity, CachePolicy, CacheWrites, ComponentKind, Distribution, ModelSpec,
+    };
+
+    use crate::{LoadOptions, Problem, load_str};
+
+    /// A scenario whose cache (`cache:` on line 9, its keys from line 11) has
+    /// the keys `cache`.
+    fn scenario(cache: &str) -> String {
+        format!(
+            "name: t
+duration: 10s
+workloads:
+  - name: users
+    target: cache
+    arrival: {{ poisson: 100/s }}
+    keys: {{ zipf: {{ n: 1000, s: 1 }} }}
+components:
+  cache:
+    type: cache
+{cache}
+  db:
+    type: server
+    service_time: 1ms
+"
+        )
+    }
+
+    fn load(cache: &str) -> Result<ModelSpec, Vec<Problem>> {
+        load_str("t.yaml", &scenario(cache), &LoadOptions::default())
+            .map(|l| l.spec)
+            .map_err(|e| e.problems().to_vec())
+    }
+
+    fn problems(cache: &str) -> Vec<(usize, usize, String, Option<String>)> {
+        match load(cache) {
+            Ok(spec) => panic!("expected problems, got {spec:#?}"),
+            Err(found) => found
+                .into_iter()
+                .map(|p| (p.line, p.column, p.message, p.help))
+                .collect(),
+        }
+    }
+
+    fn cache_of(spec: &ModelSpec) -> &sysdes_models::CacheSpec {
+        match &spec.components[0].kind {
+            ComponentKind::Cache(c) => c,
+            other => panic!("not a cache: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_key_is_read() {
+        let spec = load(
+            "    capacity: 100
+    policy: lfu
+    ttl: 30s
+    hit_time: { exponential: 0.2ms }
+    workers: 4
+    backend: db
+    writes: write_through",
+        )
+        .unwrap();
+        let c = cache_of(&spec);
+        assert_eq!(c.capacity, CacheCapacity::Entries(100));
+        assert_eq!(c.policy, CachePolicy::Lfu);
+        assert_eq!(c.ttl.map(|t| t.as_nanos()), Some(30_000_000_000));
+        assert_eq!(c.hit_time, Distribution::Exponential { mean_ns: 200_000.0 });
+        assert_eq!(c.workers, Some(4));
+        assert_eq!(c.backend.0, 1);
+        assert_eq!(c.writes, CacheWrites::WriteThrough);
+    }
+
+    #[test]
+    fn defaults_and_byte_capacities() {
+        let spec = load("    capacity: 64MiB\n    value_size: 4KiB\n    backend: db").unwrap();
+        let c = cache_of(&spec);
+        assert_eq!(
+            c.capacity,
+            CacheCapacity::Bytes {
+                bytes: 64 << 20,
+                value_size: Distribution::Constant(sysdes_kernel::SimDuration::from_nanos(4096)),
+            }
+        );
+        assert_eq!(c.policy, CachePolicy::Lru);
+        assert_eq!(c.writes, CacheWrites::Invalidate);
+        assert_eq!(c.ttl, None);
+        assert_eq!(c.workers, None);
+        let spec = load(
+            "    capacity: 1GiB\n    value_size: { lognormal: { median: 4KiB, sigma: 1 } }\n    backend: db",
+        )
+        .unwrap();
+        assert_eq!(
+            cache_of(&spec).capacity,
+            CacheCapacity::Bytes {
+                bytes: 1 << 30,
+                value_size: Distribution::LogNormal {
+                    median_ns: 4096.0,
+                    sigma: 1.0
+                },
+            }
+        );
+        let spec =
+            load("    capacity: 1MiB\n    value_size: { uniform: [1KiB, 3KiB] }\n    backend: db")
+                .unwrap();
+        assert_eq!(
+            cache_of(&spec).capacity,
+            CacheCapacity::Bytes {
+                bytes: 1 << 20,
+                value_size: Distribution::Uniform {
+                    low_ns: 1024.0,
+                    high_ns: 3072.0
+                },
+            }
+        );
+    }
+
+    #[test]
+    fn mistakes_are_reported_with_positions_and_suggestions() {
+        let found = problems(
+            "    capacity: 100
+    polcy: lru
+    backend: dbb",
+        );
+        assert_eq!(found.len(), 2, "{found:#?}");
+        assert_eq!((found[0].0, found[0].1), (12, 5));
+        assert_eq!(found[0].2, "unknown key `polcy`");
+        assert_eq!(found[0].3.as_deref(), Some("did you mean `policy`?"));
+        assert_eq!((found[1].0, found[1].1), (13, 14));
+        assert_eq!(found[1].2, "there is no component named `dbb`");
+        assert_eq!(found[1].3.as_deref(), Some("did you mean `db`?"));
+
+        let found = problems("    capacity: 100\n    policy: lruu\n    backend: db");
+        assert_eq!(found.len(), 1);
+        assert!(found[0].2.contains("unknown value `lruu`"), "{found:?}");
+        assert_eq!(found[0].3.as_deref(), Some("did you mean `lru`?"));
+
+        let found = problems("    capacity: 0\n    backend: cache");
+        let messages: Vec<&str> = found.iter().map(|p| p.2.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "`capacity` must be at least 1 entry, found 0",
+                "cache `cache` cannot be its own backend"
+            ]
+        );
+
+        let found = problems("    capacity: 64MiB\n    backend: db");
+        assert_eq!(
+            found[0].2,
+            "a capacity in bytes needs `value_size`, the size of each key's value"
+        );
+        assert_eq!((found[0].0, found[0].1), (11, 15));
+
+        let found = problems("    capacity: 100\n    value_size: 4KiB\n    backend: db");
+        assert_eq!(
+            found[0].2,
+            "`value_size` only applies when `capacity` is a size in bytes"
+        );
+
+        let found = problems("    capacity: 64MiB\n    value_size: 4\n    backend: db");
+        assert!(found[0].2.contains("size with a unit"), "{found:?}");
+
+        let found = problems(
+            "    capacity: 64MB\n    value_size: { lognormal: { median: 0B, sigma: -1 } }\n    backend: db",
+        );
+        let messages: Vec<&str> = found.iter().map(|p| p.2.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "`median` of `value_size` must be greater than zero",
+                "`sigma` must be zero or more, found -1"
+            ]
+        );
+
+        let found = problems(
+            "    capacity: 10\n    ttl: 0s\n    workers: 0\n    writes: write_back\n    backend: db",
+        );
+        let messages: Vec<&str> = found.iter().map(|p| p.2.as_str()).collect();
+        assert_eq!(messages.len(), 3, "{messages:?}");
+        assert_eq!(messages[0], "`ttl` must be greater than zero");
+        assert_eq!(messages[1], "`workers` must be at least 1, found 0");
+        assert!(
+            messages[2].contains("unknown value `write_back`"),
+            "{messages:?}"
+        );
+
+        let found = problems("    capacity: 10");
+        assert_eq!(found[0].2, "missing required key `backend`");
+    }
+}
