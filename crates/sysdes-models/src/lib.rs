@@ -21,6 +21,7 @@ mod cache_store;
 mod capacity;
 mod error;
 mod load_balancer;
+mod message_queue;
 mod request;
 mod result;
 mod sampler;
@@ -29,6 +30,7 @@ mod server;
 mod simulation;
 mod spec;
 mod station;
+mod stream_log;
 mod workload;
 
 pub use cache::{CacheCapacity, CacheSpec, CacheWrites};

@@ -30,7 +30,9 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "sweep",
 ];
 
-const COMPONENT_TYPES: &[&str] = &["server", "load_balancer", "cache"];
+pub(crate) mod queue;
+
+const COMPONENT_TYPES: &[&str] = &["server", "load_balancer", "cache", "queue", "stream"];
 const WORKLOAD_KEYS: &[&str] = &[
     "name", "target", "arrival", "keys", "timeout", "ops", "sessions", "retries",
 ];
@@ -329,6 +331,8 @@ enum Kind {
     Server,
     LoadBalancer,
     Cache,
+    Queue,
+    Stream,
 }
 
 /// Reads a component's `type`, recording why if it has no valid one.
@@ -358,6 +362,8 @@ fn component_kind(ctx: &mut Ctx, name: &str, key: &SNode, value: &SNode) -> Opti
         Some("server") => Some(Kind::Server),
         Some("load_balancer") => Some(Kind::LoadBalancer),
         Some("cache") => Some(Kind::Cache),
+        Some("queue") => Some(Kind::Queue),
+        Some("stream") => Some(Kind::Stream),
         Some(other) => {
             let help = match suggest(other, COMPONENT_TYPES.iter().copied()) {
                 Some(s) => format!("did you mean `{s}`?"),
@@ -676,6 +682,8 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
             Some(Kind::Cache) => {
                 crate::build_cache::cache(ctx, i, value, &names).map(ComponentKind::Cache)
             }
+            Some(Kind::Queue) => queue::queue(ctx, i, value, &names).map(ComponentKind::Queue),
+            Some(Kind::Stream) => queue::stream(ctx, i, value, &names).map(ComponentKind::Stream),
             None => None,
         };
         components.push(spec.map(|kind| ComponentSpec {

@@ -72,6 +72,10 @@ pub(crate) enum ComponentDoc {
     LoadBalancer(LoadBalancerRaw),
     /// Answers reads from memory; misses and writes go to its `backend`.
     Cache(crate::build_cache::CacheRaw),
+    /// A bounded message buffer: producers are acknowledged on enqueue; `consumers` pull messages.
+    Queue(crate::build::queue::QueueRaw),
+    /// A partitioned log with consumer groups (Kafka-like), each reading every partition in order.
+    Stream(crate::build::queue::StreamRaw),
 }
 
 /// A source of requests.

@@ -8,6 +8,8 @@
 
 mod cache;
 mod calls;
+mod queue;
+mod stream;
 
 use rustc_hash::FxHashMap;
 use sysdes_kernel::{ComponentId, RngStream, Scheduler, SimTime, derive_stream};
@@ -23,12 +25,14 @@ use crate::request::{
 use crate::result::{ComponentResult, RunResult, StopReason, WorkloadResult};
 use crate::sampler::{KeySampler, Sampler};
 use crate::series::SeriesRecorder;
-use crate::server::{Admission, Server};
+use crate::server::{Admission, HedgeStat, Server};
 use crate::spec::{ArrivalSpec, ComponentKind, Distribution, ModelSpec};
 use crate::station::{ACTIVE, StationMetrics, WAITING};
 use crate::workload::{Pacing, RetryState, Workload};
 
 use calls::{CallId, LogicalCalls};
+use queue::QueueComponent;
+use stream::StreamComponent;
 
 /// Everything that happens in a run. Small and `Copy`: it names a request by
 /// id, never carries its data.
@@ -62,6 +66,8 @@ pub(crate) enum Component {
     Server(Server),
     LoadBalancer(LoadBalancer),
     Cache(Box<Cache>),
+    Queue(QueueComponent),
+    Stream(StreamComponent),
 }
 
 impl Component {
@@ -70,6 +76,8 @@ impl Component {
             Component::Server(s) => &s.metrics,
             Component::LoadBalancer(lb) => &lb.metrics,
             Component::Cache(c) => &c.metrics,
+            Component::Queue(q) => &q.queue.metrics,
+            Component::Stream(s) => &s.metrics,
         }
     }
 
@@ -83,6 +91,8 @@ impl Component {
             ],
             Component::Server(_) | Component::LoadBalancer(_) => Vec::new(),
             Component::Cache(c) => c.extras(),
+            Component::Queue(q) => q.extras(),
+            Component::Stream(s) => s.extras(),
         }
     }
 
@@ -92,15 +102,19 @@ impl Component {
             Component::Server(_) => out.push(format!("{name}.queue")),
             Component::LoadBalancer(_) => {}
             Component::Cache(_) => out.push(format!("{name}.hit_ratio")),
+            Component::Queue(_) => QueueComponent::gauge_names(name, out),
+            Component::Stream(s) => s.gauge_names(name, out),
         }
     }
 
     /// Appends the current value of each gauge named by [`Self::gauge_names`].
-    fn gauges(&self, out: &mut Vec<f64>) {
+    fn gauges(&self, now: SimTime, out: &mut Vec<f64>) {
         match self {
             Component::Server(s) => out.push(s.queue_len() as f64),
             Component::LoadBalancer(_) => {}
             Component::Cache(c) => out.push(c.interval_hit_ratio()),
+            Component::Queue(q) => q.gauges(now, out),
+            Component::Stream(s) => s.gauges(now, out),
         }
     }
 }
@@ -286,6 +300,11 @@ impl Simulation {
                         stream(&c.name, "service"),
                         metrics,
                     );
+                    server.hedge_stats = s
+                        .calls
+                        .iter()
+                        .map(|step| step.hedge_percentile.map(HedgeStat::new))
+                        .collect();
                     server.calls = s.calls.clone();
                     server.mode = s.mode;
                     Component::Server(server)
@@ -321,6 +340,19 @@ impl Simulation {
                         )
                         .map_err(invalid(&c.name))?,
                     ))
+                }
+                ComponentKind::Queue(q) => {
+                    check(&c.name, q.consumer)?;
+                    Component::Queue(QueueComponent::new(q, window_start, window_end))
+                }
+                ComponentKind::Stream(st) => {
+                    if st.groups.is_empty() {
+                        return Err(invalid(&c.name)("a stream needs a consumer group".into()));
+                    }
+                    for g in &st.groups {
+                        check(&c.name, g.target)?;
+                    }
+                    Component::Stream(StreamComponent::new(st, window_start, window_end))
                 }
             });
         }
@@ -532,7 +564,7 @@ impl Simulation {
         gauges.clear();
         if self.gauged {
             for c in &self.components {
-                c.gauges(&mut gauges);
+                c.gauges(now, &mut gauges);
             }
         }
         self.series.close(now, self.requests.live() as u64, &gauges);
@@ -660,6 +692,8 @@ impl Simulation {
             Component::Server(_) => self.server_arrive(to, req),
             Component::LoadBalancer(_) => self.balance(to, req),
             Component::Cache(_) => self.cache_arrive(to, req),
+            Component::Queue(_) => self.queue_arrive(to, req),
+            Component::Stream(_) => self.stream_arrive(to, req),
         }
     }
 
@@ -784,7 +818,10 @@ impl Simulation {
                 }
                 m.levels.add(now, ACTIVE, -1);
             }
-            Component::Server(_) | Component::Cache(_) => {}
+            Component::Server(_)
+            | Component::Cache(_)
+            | Component::Queue(_)
+            | Component::Stream(_) => {}
         }
         self.respond(req);
     }
@@ -805,6 +842,8 @@ impl Simulation {
             Component::Server(_) => self.server_call_returned(link.caller, parent, child, link.tag),
             Component::LoadBalancer(_) => {}
             Component::Cache(_) => self.cache_call_returned(link.caller, parent, child, link.tag),
+            Component::Queue(_) => self.queue_call_returned(link.caller, parent, child),
+            Component::Stream(_) => self.stream_call_returned(link.caller, parent, child, link.tag),
         }
         self.requests.remove(child);
     }
@@ -914,13 +953,20 @@ impl Simulation {
     /// offered load when the spec determines it.
     fn declare_unstable(&mut self) {
         let now = self.sched.now();
+        if let Some(err) = self.backlog_unstable() {
+            self.unstable = Some(err);
+            return;
+        }
         let worst = self
             .components
             .iter()
             .enumerate()
             .filter_map(|(i, c)| match c {
                 Component::Server(s) => Some((i, s)),
-                Component::LoadBalancer(_) | Component::Cache(_) => None,
+                Component::LoadBalancer(_)
+                | Component::Cache(_)
+                | Component::Queue(_)
+                | Component::Stream(_) => None,
             })
             .max_by_key(|(_, s)| s.queue_len());
         let (component, detail) = match worst {
@@ -983,6 +1029,8 @@ impl Simulation {
                     Component::Server(s) => ("server", s.workers()),
                     Component::LoadBalancer(_) => ("load_balancer", 0),
                     Component::Cache(_) => ("cache", 0),
+                    Component::Queue(q) => ("queue", q.queue.concurrency()),
+                    Component::Stream(s) => ("stream", s.consumers()),
                 };
                 ComponentResult {
                     name: spec.name.clone(),
