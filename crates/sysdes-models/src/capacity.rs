@@ -9,7 +9,8 @@ use crate::spec::{ComponentKind, ModelSpec};
 ///
 /// Closed workloads are left out: their rate depends on the response time.
 /// Consistent hashing is treated as an even split, which it is on average
-/// over keys. The topology is acyclic (the loader checks), so propagation in
+/// over keys. A cache passes on only its misses, which depend on the run, so
+/// nothing is propagated through it. The topology is acyclic (the loader checks), so propagation in
 /// file order repeated `components.len()` times reaches a fixed point.
 pub fn offered_rates(spec: &ModelSpec) -> Vec<f64> {
     let n = spec.components.len();
@@ -34,6 +35,9 @@ pub fn offered_rates(spec: &ModelSpec) -> Vec<f64> {
                     }
                 }
             }
+            // A cache forwards only its misses and writes, which depend on
+            // the run: its backend's rate is left unknown (see
+            // `behind_a_cache`).
             // Every message a queue accepts reaches its consumer (an upper
             // bound when it drops); every stream group sees every message.
             let consumers: &[ComponentId] = match &c.kind {
@@ -58,21 +62,53 @@ pub fn offered_rates(spec: &ModelSpec) -> Vec<f64> {
     rates
 }
 
+/// Which components receive traffic through a cache (directly or through
+/// balancers): their offered load depends on the cache's hit ratio.
+fn behind_a_cache(spec: &ModelSpec) -> Vec<bool> {
+    let n = spec.components.len();
+    let mut behind = vec![false; n];
+    for _ in 0..n {
+        let mut changed = false;
+        for (i, c) in spec.components.iter().enumerate() {
+            let next: &[sysdes_kernel::ComponentId] = match &c.kind {
+                ComponentKind::Cache(cache) => std::slice::from_ref(&cache.backend),
+                ComponentKind::LoadBalancer(lb) if behind[i] => &lb.backends,
+                _ => &[],
+            };
+            for b in next {
+                if let Some(slot) = behind.get_mut(b.index()) {
+                    changed |= !*slot;
+                    *slot = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    behind
+}
+
 /// Offered load of each server (arrival rate x mean service time / workers),
-/// `None` for components that are not servers. Above 1 the queue grows
+/// `None` for components that are not servers and for servers behind a
+/// cache (their load depends on its hit ratio). Above 1 the queue grows
 /// without bound.
 pub fn offered_loads(spec: &ModelSpec) -> Vec<Option<f64>> {
     let rates = offered_rates(spec);
+    let behind = behind_a_cache(spec);
     spec.components
         .iter()
         .zip(rates)
-        .map(|(c, rate)| match &c.kind {
+        .zip(behind)
+        .map(|((c, rate), behind)| match &c.kind {
+            ComponentKind::Server(_) if behind => None,
             ComponentKind::Server(s) => {
                 Some(rate * s.service_time.mean_ns() / 1e9 / f64::from(s.workers.max(1)))
             }
-            ComponentKind::LoadBalancer(_) | ComponentKind::Queue(_) | ComponentKind::Stream(_) => {
-                None
-            }
+            ComponentKind::LoadBalancer(_)
+            | ComponentKind::Cache(_)
+            | ComponentKind::Queue(_)
+            | ComponentKind::Stream(_) => None,
             // An autoscaled deployment is judged at its largest size.
             ComponentKind::Deployment(d) => {
                 let replicas = d.autoscaler.as_ref().map_or(d.replicas, |a| a.max);

@@ -17,6 +17,8 @@
 //! This crate knows nothing of YAML, files or output formats.
 
 pub mod autoscaler;
+mod cache;
+mod cache_store;
 mod capacity;
 mod deploy_spec;
 mod deployment;
@@ -35,6 +37,8 @@ mod station;
 mod stream_log;
 mod workload;
 
+pub use cache::{CacheCapacity, CacheSpec, CacheWrites};
+pub use cache_store::{CachePolicy, CacheStore, Lookup};
 pub use capacity::{offered_loads, offered_rates};
 pub use deploy_spec::*;
 pub use deployment::ScaleEvent;

@@ -173,6 +173,8 @@ pub enum ComponentKind {
     Server(ServerSpec),
     /// Routes each request to one backend.
     LoadBalancer(LoadBalancerSpec),
+    /// A cache in front of a backend (see [`crate::CacheSpec`]).
+    Cache(crate::CacheSpec),
     /// A message queue between producers and consumers.
     Queue(QueueSpec),
     /// A partitioned log with consumer groups.

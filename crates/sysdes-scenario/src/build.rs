@@ -36,7 +36,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
 
 pub(crate) mod queue;
 
-const COMPONENT_TYPES: &[&str] = &["server", "load_balancer", "queue", "stream"];
+const COMPONENT_TYPES: &[&str] = &["server", "load_balancer", "cache", "queue", "stream"];
 const WORKLOAD_KEYS: &[&str] = &[
     "name", "target", "arrival", "keys", "timeout", "ops", "sessions", "retries",
 ];
@@ -342,6 +342,7 @@ pub(crate) fn positive_duration(
 enum Kind {
     Server,
     LoadBalancer,
+    Cache,
     Queue,
     Stream,
 }
@@ -372,6 +373,7 @@ fn component_kind(ctx: &mut Ctx, name: &str, key: &SNode, value: &SNode) -> Opti
     match type_node.as_str() {
         Some("server") => Some(Kind::Server),
         Some("load_balancer") => Some(Kind::LoadBalancer),
+        Some("cache") => Some(Kind::Cache),
         Some("queue") => Some(Kind::Queue),
         Some("stream") => Some(Kind::Stream),
         Some(other) => {
@@ -690,6 +692,9 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
                 .and_then(|s| deploy::server_or_deployment(ctx, value, s, hosts.as_deref())),
             Some(Kind::LoadBalancer) => {
                 load_balancer(ctx, i, value, &names).map(ComponentKind::LoadBalancer)
+            }
+            Some(Kind::Cache) => {
+                crate::build_cache::cache(ctx, i, value, &names).map(ComponentKind::Cache)
             }
             Some(Kind::Queue) => queue::queue(ctx, i, value, &names).map(ComponentKind::Queue),
             Some(Kind::Stream) => queue::stream(ctx, i, value, &names).map(ComponentKind::Stream),

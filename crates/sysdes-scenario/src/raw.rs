@@ -70,6 +70,8 @@ pub(crate) enum ComponentDoc {
     Server(ServerRaw),
     /// Routes each request to one of its `backends`.
     LoadBalancer(LoadBalancerRaw),
+    /// Answers reads from memory; misses and writes go to its `backend`.
+    Cache(crate::build_cache::CacheRaw),
     /// A bounded message buffer: producers are acknowledged on enqueue; `consumers` pull messages.
     Queue(crate::build::queue::QueueRaw),
     /// A partitioned log with consumer groups (Kafka-like), each reading every partition in order.

@@ -15,6 +15,7 @@
 //! shows it beside the simulated figures.
 
 mod calls;
+pub mod cache;
 pub mod formulas;
 mod predict;
 pub mod replication;

@@ -301,6 +301,54 @@ pub(crate) fn walk(
             server: component,
             ..leaf
         }),
+        ComponentKind::Cache(cache) => {
+            // Only misses go on; hits end at the cache (counted as taking
+            // no time end to end). The miss stream is a key-dependent
+            // thinning: close to Poisson, but not exactly.
+            let Some((hit, method)) = crate::cache::predicted_hit_ratio(cache, keys) else {
+                steps.push(format!(
+                    "{}: no hit-ratio estimate for these keys; every request treated as a miss",
+                    c.name
+                ));
+                let next = Leaf {
+                    depth: leaf.depth + 1,
+                    ..leaf
+                };
+                walk(
+                    spec,
+                    keys,
+                    cache.backend.index(),
+                    next,
+                    out,
+                    steps,
+                    guard + 1,
+                );
+                return;
+            };
+            steps.push(format!(
+                "{}: predicted hit ratio {} ({method}); misses go to {} (hits count as no time end to end)",
+                c.name,
+                g(hit),
+                spec.components[cache.backend.index()].name
+            ));
+            let p = 1.0 - hit;
+            walk(
+                spec,
+                keys,
+                cache.backend.index(),
+                Leaf {
+                    server: component,
+                    probability: leaf.probability * p,
+                    depth: leaf.depth + 1,
+                    scv: p * leaf.scv + 1.0 - p,
+                    poisson_preserved: false,
+                    approx_poisson: false,
+                },
+                out,
+                steps,
+                guard + 1,
+            );
+        }
         // Asynchronous: the producer's request ends here (a leaf with no
         // prediction), and what consumers see is not estimated.
         ComponentKind::Queue(_) | ComponentKind::Stream(_) => {

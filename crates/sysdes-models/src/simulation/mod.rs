@@ -6,6 +6,7 @@
 //! [`Simulation::respond`] (answer the request a component holds). Each kind's
 //! behaviour lives in its own submodule as an `impl Simulation` block.
 
+mod cache;
 mod calls;
 mod queue;
 mod stream;
@@ -15,6 +16,7 @@ use rustc_hash::FxHashMap;
 use sysdes_kernel::{ComponentId, RngStream, Scheduler, SimTime, derive_stream};
 use sysdes_stats::{LatencyHistogram, RequestCounts};
 
+use crate::cache::Cache;
 use crate::capacity::offered_loads;
 use crate::error::{BuildError, RunError};
 use crate::load_balancer::LoadBalancer;
@@ -54,6 +56,8 @@ pub(crate) enum Event {
     Retry { req: RequestId },
     /// A server's call has not answered in time: send a hedge copy.
     Hedge { call: CallId },
+    /// A cache has served a hit.
+    CacheHitDone { cache: ComponentId, req: RequestId },
     /// The end of a time-series interval.
     SeriesTick,
     /// A deployment's timers (see `deployment.rs`).
@@ -65,6 +69,7 @@ pub(crate) enum Event {
 pub(crate) enum Component {
     Server(Server),
     LoadBalancer(LoadBalancer),
+    Cache(Box<Cache>),
     Queue(QueueComponent),
     Stream(StreamComponent),
     Deployment(Box<crate::deployment::Deployment>),
@@ -75,6 +80,7 @@ impl Component {
         match self {
             Component::Server(s) => &s.metrics,
             Component::LoadBalancer(lb) => &lb.metrics,
+            Component::Cache(c) => &c.metrics,
             Component::Queue(q) => &q.queue.metrics,
             Component::Stream(s) => &s.metrics,
             Component::Deployment(d) => &d.metrics,
@@ -90,6 +96,7 @@ impl Component {
                 ("failed_calls", s.failed_calls as f64),
             ],
             Component::Server(_) | Component::LoadBalancer(_) => Vec::new(),
+            Component::Cache(c) => c.extras(),
             Component::Queue(q) => q.extras(),
             Component::Stream(s) => s.extras(),
             // Built with the hosts in `deployment::deployment_result`.
@@ -102,6 +109,7 @@ impl Component {
         match self {
             Component::Server(_) => out.push(format!("{name}.queue")),
             Component::LoadBalancer(_) => {}
+            Component::Cache(_) => out.push(format!("{name}.hit_ratio")),
             Component::Queue(_) => QueueComponent::gauge_names(name, out),
             Component::Stream(s) => s.gauge_names(name, out),
             Component::Deployment(_) => deployment::gauge_names(name, out),
@@ -113,6 +121,7 @@ impl Component {
         match self {
             Component::Server(s) => out.push(s.queue_len() as f64),
             Component::LoadBalancer(_) => {}
+            Component::Cache(c) => out.push(c.interval_hit_ratio()),
             Component::Queue(q) => q.gauges(now, out),
             Component::Stream(s) => s.gauges(now, out),
             Component::Deployment(d) => deployment::gauges(d, out),
@@ -343,6 +352,18 @@ impl Simulation {
                         metrics,
                     ))
                 }
+                ComponentKind::Cache(cache) => {
+                    check(&c.name, cache.backend)?;
+                    Component::Cache(Box::new(
+                        Cache::new(
+                            cache,
+                            spec.seed,
+                            |purpose| stream(&c.name, purpose),
+                            (window_start, window_end),
+                        )
+                        .map_err(invalid(&c.name))?,
+                    ))
+                }
                 ComponentKind::Queue(q) => {
                     check(&c.name, q.consumer)?;
                     Component::Queue(QueueComponent::new(q, window_start, window_end))
@@ -557,6 +578,7 @@ impl Simulation {
             Event::Timeout { req } => self.timeout(req),
             Event::Retry { req } => self.send_attempt(req),
             Event::Hedge { call } => self.hedge(call),
+            Event::CacheHitDone { cache, req } => self.cache_hit_done(cache, req),
             Event::SeriesTick => self.series_tick(),
             Event::Deploy(e) => self.deploy_event(e),
         }
@@ -695,6 +717,7 @@ impl Simulation {
         match &self.components[to.index()] {
             Component::Server(_) => self.server_arrive(to, req),
             Component::LoadBalancer(_) => self.balance(to, req),
+            Component::Cache(_) => self.cache_arrive(to, req),
             Component::Queue(_) => self.queue_arrive(to, req),
             Component::Stream(_) => self.stream_arrive(to, req),
             Component::Deployment(_) => self.deployment_arrive(to, req),
@@ -822,7 +845,11 @@ impl Simulation {
                 }
                 m.levels.add(now, ACTIVE, -1);
             }
-            Component::Server(_) | Component::Queue(_) | Component::Stream(_) | Component::Deployment(_) => {}
+            Component::Server(_)
+            | Component::Cache(_)
+            | Component::Queue(_)
+            | Component::Stream(_)
+            | Component::Deployment(_) => {}
         }
         self.respond(req);
     }
@@ -842,6 +869,7 @@ impl Simulation {
         match &self.components[link.caller.index()] {
             Component::Server(_) => self.server_call_returned(link.caller, parent, child, link.tag),
             Component::LoadBalancer(_) | Component::Deployment(_) => {}
+            Component::Cache(_) => self.cache_call_returned(link.caller, parent, child, link.tag),
             Component::Queue(_) => self.queue_call_returned(link.caller, parent, child),
             Component::Stream(_) => self.stream_call_returned(link.caller, parent, child, link.tag),
         }
@@ -963,7 +991,11 @@ impl Simulation {
             .enumerate()
             .filter_map(|(i, c)| match c {
                 Component::Server(s) => Some((i, s)),
-                Component::LoadBalancer(_) | Component::Queue(_) | Component::Stream(_) | Component::Deployment(_) => None,
+                Component::LoadBalancer(_)
+                | Component::Cache(_)
+                | Component::Queue(_)
+                | Component::Stream(_)
+                | Component::Deployment(_) => None,
             })
             .max_by_key(|(_, s)| s.queue_len());
         let (component, detail) = match worst {
@@ -1028,6 +1060,7 @@ impl Simulation {
                 let (kind, workers) = match c {
                     Component::Server(s) => ("server", s.workers()),
                     Component::LoadBalancer(_) | Component::Deployment(_) => ("load_balancer", 0),
+                    Component::Cache(_) => ("cache", 0),
                     Component::Queue(q) => ("queue", q.queue.concurrency()),
                     Component::Stream(s) => ("stream", s.consumers()),
                 };

@@ -1,0 +1,146 @@
+//! The `cache` component in the engine: hits answered locally, misses and
+//! writes sent to the backend with [`Simulation::call`], fills when the
+//! backend's answer returns.
+//!
+//! ```text
+//!  read  ─► lookup ─ hit ──► hit_time (or a worker's queue) ─► answer
+//!                  └ miss ─► call backend ─► answer returns ─► fill key ─► answer
+//!  write ─► (invalidate: delete key) ─► call backend ─► (write_through: store version) ─► answer
+//! ```
+//!
+//! The request a cache holds stays on its hop until the cache answers it;
+//! the backend sees a child request with the same key and operation.
+
+use sysdes_kernel::ComponentId;
+
+use super::{Component, Event, Simulation};
+use crate::cache::CacheWrites;
+use crate::request::{Op, Outcome, RequestId};
+use crate::server::Admission;
+use crate::station::{ACTIVE, WAITING};
+
+/// Tag of a child request that fetches a missed key.
+const FILL: u32 = 0;
+/// Tag of a child request that forwards a write.
+const WRITE: u32 = 1;
+
+impl Simulation {
+    /// A request reaches cache `to`.
+    pub(super) fn cache_arrive(&mut self, to: ComponentId, req: RequestId) {
+        let now = self.sched.now();
+        let r = &self.requests[req];
+        let (key, op, counted) = (r.key, r.op, r.counted);
+        let current = self.versions.current(key);
+        let Component::Cache(c) = &mut self.components[to.index()] else {
+            return;
+        };
+        if counted {
+            c.metrics.arrivals += 1;
+        }
+        c.metrics.levels.add(now, ACTIVE, 1);
+        let backend = c.backend;
+        match op {
+            Op::Read => {
+                let Some(version) = c.read(key, now, current, counted) else {
+                    self.call(to, backend, req, FILL);
+                    return;
+                };
+                self.requests[req].version = version;
+                match &mut c.server {
+                    None => {
+                        let after = c.hit_time();
+                        self.sched
+                            .schedule_in(after, Event::CacheHitDone { cache: to, req });
+                    }
+                    Some(server) => match server.arrive(now, req, counted) {
+                        Admission::Serve { done_after } => {
+                            self.sched
+                                .schedule_in(done_after, Event::CacheHitDone { cache: to, req });
+                        }
+                        Admission::Queued => c.metrics.levels.add(now, WAITING, 1),
+                        // Hit workers have an unbounded queue.
+                        Admission::Dropped => {
+                            self.requests[req].outcome = Outcome::Dropped;
+                            self.cache_answers(to, req);
+                        }
+                    },
+                }
+            }
+            Op::Write => {
+                if counted {
+                    c.counts.writes += 1;
+                }
+                if c.writes == CacheWrites::Invalidate {
+                    c.store.remove(key);
+                }
+                self.call(to, backend, req, WRITE);
+            }
+        }
+    }
+
+    /// A hit's service is over: answer it, and start the next queued hit.
+    pub(super) fn cache_hit_done(&mut self, cache: ComponentId, req: RequestId) {
+        let now = self.sched.now();
+        let r = &self.requests[req];
+        let (counted, entered) = (r.counted, r.hops.last().map_or(now, |h| h.entered));
+        let Component::Cache(c) = &mut self.components[cache.index()] else {
+            return;
+        };
+        if let Some(server) = &mut c.server {
+            server.record_departure(now, entered, counted);
+            if let Some((next, after)) = server.release_worker(now) {
+                c.metrics.levels.add(now, WAITING, -1);
+                self.sched
+                    .schedule_in(after, Event::CacheHitDone { cache, req: next });
+            }
+        }
+        self.cache_answers(cache, req);
+    }
+
+    /// The backend answered a miss or a write: fill or update the entry,
+    /// then answer the parent (with the backend's error, if any).
+    pub(super) fn cache_call_returned(
+        &mut self,
+        cache: ComponentId,
+        parent: Option<RequestId>,
+        child: RequestId,
+        tag: u32,
+    ) {
+        let now = self.sched.now();
+        let ch = &self.requests[child];
+        let (outcome, version, key) = (ch.outcome, ch.version, ch.key);
+        let Component::Cache(c) = &mut self.components[cache.index()] else {
+            return;
+        };
+        if outcome == Outcome::Ok
+            && (tag == FILL || (tag == WRITE && c.writes == CacheWrites::WriteThrough))
+        {
+            c.fill(key, version, now);
+        }
+        let Some(parent) = parent else {
+            return;
+        };
+        let p = &mut self.requests[parent];
+        p.outcome = outcome;
+        if outcome == Outcome::Ok {
+            p.version = version;
+        }
+        self.cache_answers(cache, parent);
+    }
+
+    /// Cache `cache` answers `req`.
+    fn cache_answers(&mut self, cache: ComponentId, req: RequestId) {
+        let now = self.sched.now();
+        let r = &self.requests[req];
+        let (counted, entered) = (r.counted, r.hops.last().map_or(now, |h| h.entered));
+        if let Component::Cache(c) = &mut self.components[cache.index()] {
+            let m = &mut c.metrics;
+            if counted {
+                m.completions += 1;
+                m.latency.record(now - entered);
+            }
+            m.levels.add(now, ACTIVE, -1);
+        }
+        self.respond(req);
+    }
+}
