@@ -19,6 +19,7 @@
 mod capacity;
 mod error;
 mod load_balancer;
+mod model_server;
 mod request;
 mod result;
 mod sampler;
@@ -32,6 +33,7 @@ mod workload;
 pub use capacity::{offered_loads, offered_rates};
 pub use error::{BuildError, RunError};
 pub use load_balancer::consistent_hash_shares;
+pub use model_server::{BatchTime, BatchingSpec, ModelServerSpec};
 pub use result::{ComponentResult, RunResult, StopReason, WorkloadResult};
 pub use series::{Series, SeriesPoint};
 pub use simulation::{NoObserver, Observer, PROGRESS_EVERY, RunLimits, Simulation};
