@@ -14,6 +14,7 @@
 //! simulation must take over. `sysdes estimate` prints this; `sysdes run`
 //! shows it beside the simulated figures.
 
+pub mod batching;
 pub mod formulas;
 mod predict;
 
