@@ -54,6 +54,7 @@ pub fn offered_loads(spec: &ModelSpec) -> Vec<Option<f64>> {
                 Some(rate * s.service_time.mean_ns() / 1e9 / f64::from(s.workers.max(1)))
             }
             ComponentKind::LoadBalancer(_) => None,
+            ComponentKind::ModelServer(m) => Some(rate / m.saturated_rps()),
         })
         .collect()
 }

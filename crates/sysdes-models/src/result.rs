@@ -90,6 +90,8 @@ pub struct ComponentResult {
     /// Load offered by open workloads per the spec (rate x mean service /
     /// workers), for servers; `None` otherwise.
     pub offered_load: Option<f64>,
+    /// Kind-specific figures, printed as extra keys (e.g. `mean_batch_size`).
+    pub extras: Vec<(&'static str, f64)>,
 }
 
 impl RunResult {

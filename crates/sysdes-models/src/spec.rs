@@ -9,6 +9,8 @@
 
 use sysdes_kernel::{ComponentId, SimDuration};
 
+use crate::model_server::ModelServerSpec;
+
 /// A whole system: what arrives, what serves it, and the network between.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ModelSpec {
@@ -112,6 +114,8 @@ pub enum ComponentKind {
     Server(ServerSpec),
     /// Routes each request to one backend.
     LoadBalancer(LoadBalancerSpec),
+    /// Serves requests in batches on parallel slots (an inference server).
+    ModelServer(ModelServerSpec),
 }
 
 /// A station with `workers` parallel servers and one FIFO queue.

@@ -17,6 +17,9 @@ use crate::node::{Issue, Node, Origin, SNode};
 use crate::raw::{ArrivalRaw, DistRaw, KeysRaw, NetworkRaw, PolicyRaw};
 use crate::units::Duration;
 
+mod model_server;
+pub(crate) use model_server::ModelServerRaw;
+
 const TOP_LEVEL_KEYS: &[&str] = &[
     "name",
     "description",
@@ -29,7 +32,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "sweep",
 ];
 
-const COMPONENT_TYPES: &[&str] = &["server", "load_balancer"];
+const COMPONENT_TYPES: &[&str] = &["server", "load_balancer", "model_server"];
 const WORKLOAD_KEYS: &[&str] = &["name", "target", "arrival", "keys", "timeout"];
 const SERVER_KEYS: &[&str] = &["type", "workers", "service_time", "queue_capacity"];
 const LOAD_BALANCER_KEYS: &[&str] = &["type", "policy", "backends"];
@@ -304,6 +307,7 @@ fn positive_duration(ctx: &mut Ctx, d: Duration, node: &SNode, what: &str) -> Op
 enum Kind {
     Server,
     LoadBalancer,
+    ModelServer,
 }
 
 /// Reads a component's `type`, recording why if it has no valid one.
@@ -332,6 +336,7 @@ fn component_kind(ctx: &mut Ctx, name: &str, key: &SNode, value: &SNode) -> Opti
     match type_node.as_str() {
         Some("server") => Some(Kind::Server),
         Some("load_balancer") => Some(Kind::LoadBalancer),
+        Some("model_server") => Some(Kind::ModelServer),
         Some(other) => {
             let help = match suggest(other, COMPONENT_TYPES.iter().copied()) {
                 Some(s) => format!("did you mean `{s}`?"),
@@ -633,6 +638,9 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
             Some(Kind::Server) => server(ctx, value).map(ComponentKind::Server),
             Some(Kind::LoadBalancer) => {
                 load_balancer(ctx, i, value, &names).map(ComponentKind::LoadBalancer)
+            }
+            Some(Kind::ModelServer) => {
+                model_server::model_server(ctx, value).map(ComponentKind::ModelServer)
             }
             None => None,
         };

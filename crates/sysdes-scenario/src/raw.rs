@@ -70,6 +70,8 @@ pub(crate) enum ComponentDoc {
     Server(ServerRaw),
     /// Routes each request to one of its `backends`.
     LoadBalancer(LoadBalancerRaw),
+    /// Requests served in batches on `slots` parallel slots (GPUs); see `docs/batching.md`.
+    ModelServer(crate::build::ModelServerRaw),
 }
 
 /// A source of requests.

@@ -290,7 +290,7 @@ fn walk(
         return;
     }
     match &c.kind {
-        ComponentKind::Server(_) => out.push(Leaf {
+        ComponentKind::Server(_) | ComponentKind::ModelServer(_) => out.push(Leaf {
             server: component,
             ..leaf
         }),
@@ -488,7 +488,7 @@ fn predict_at(spec: &ModelSpec, explain: bool) -> Prediction {
         for (k, &(server, demand, _)) in stations.iter().enumerate() {
             let service = match &spec.components[server].kind {
                 ComponentKind::Server(s) => moments(&s.service_time).0,
-                ComponentKind::LoadBalancer(_) => 0.0,
+                ComponentKind::LoadBalancer(_) | ComponentKind::ModelServer(_) => 0.0,
             };
             let background = open_rate[server] * service;
             // Visits per cycle, undoing the background inflation of the demand.

@@ -6,6 +6,7 @@ use sysdes_stats::{LatencyHistogram, RequestCounts};
 use crate::capacity::offered_loads;
 use crate::error::{BuildError, RunError};
 use crate::load_balancer::LoadBalancer;
+use crate::model_server::ModelServer;
 use crate::request::{Hop, Outcome, RequestId, RequestSlab};
 use crate::result::{ComponentResult, RunResult, StopReason, WorkloadResult};
 use crate::sampler::{KeySampler, Sampler};
@@ -14,6 +15,8 @@ use crate::server::{Admission, Server};
 use crate::spec::{ArrivalSpec, ComponentKind, Distribution, ModelSpec};
 use crate::station::{ACTIVE, StationMetrics, WAITING};
 use crate::workload::{Pacing, Workload};
+
+mod model_server;
 
 /// Everything that happens in a run. Small and `Copy`: it names a request by
 /// id, never carries its data.
@@ -33,6 +36,10 @@ enum Event {
     Timeout { req: RequestId },
     /// The end of a time-series interval.
     SeriesTick,
+    /// A model server's batch on `slot` ends.
+    BatchDone { server: ComponentId, slot: u32 },
+    /// A model server's batching deadline (or model load) comes.
+    BatchWake { server: ComponentId },
 }
 
 /// A component's state, matched exhaustively in the loop (no dynamic dispatch).
@@ -40,6 +47,7 @@ enum Event {
 enum Component {
     Server(Server),
     LoadBalancer(LoadBalancer),
+    ModelServer(ModelServer),
 }
 
 impl Component {
@@ -47,6 +55,7 @@ impl Component {
         match self {
             Component::Server(s) => &s.metrics,
             Component::LoadBalancer(lb) => &lb.metrics,
+            Component::ModelServer(m) => &m.metrics,
         }
     }
 }
@@ -195,6 +204,16 @@ impl Simulation {
                         metrics,
                     ))
                 }
+                ComponentKind::ModelServer(m) => Component::ModelServer(
+                    ModelServer::new(
+                        m,
+                        stream(&c.name, "batch_time"),
+                        stream(&c.name, "cold_start"),
+                        window_start,
+                        window_end,
+                    )
+                    .map_err(invalid(&c.name))?,
+                ),
             });
         }
 
@@ -345,6 +364,8 @@ impl Simulation {
             Event::ServiceDone { server, req } => self.service_done(server, req),
             Event::Respond { req } => self.response_arrives(req),
             Event::Timeout { req } => self.timeout(req),
+            Event::BatchDone { server, slot } => self.model_batch_done(server, slot),
+            Event::BatchWake { server } => self.model_wake(server),
             Event::SeriesTick => {
                 let now = self.sched.now();
                 self.series.close(now, self.requests.live() as u64);
@@ -425,6 +446,14 @@ impl Simulation {
                     choice,
                 });
                 self.send(to.index(), backend, req);
+            }
+            Component::ModelServer(_) => {
+                r.hops.push(Hop {
+                    component: to,
+                    entered: now,
+                    choice: 0,
+                });
+                self.model_arrive(to, req, counted);
             }
         }
     }
@@ -542,7 +571,7 @@ impl Simulation {
             .enumerate()
             .filter_map(|(i, c)| match c {
                 Component::Server(s) => Some((i, s)),
-                Component::LoadBalancer(_) => None,
+                Component::LoadBalancer(_) | Component::ModelServer(_) => None,
             })
             .max_by_key(|(_, s)| s.queue_len());
         let (component, detail) = match worst {
@@ -604,6 +633,7 @@ impl Simulation {
                 let (kind, workers) = match c {
                     Component::Server(s) => ("server", s.workers()),
                     Component::LoadBalancer(_) => ("load_balancer", 0),
+                    Component::ModelServer(m) => ("model_server", m.slots()),
                 };
                 ComponentResult {
                     name: spec.name.clone(),
@@ -612,16 +642,20 @@ impl Simulation {
                     arrivals: m.arrivals,
                     completions: m.completions,
                     drops: m.drops,
-                    utilization: if workers > 0 {
-                        m.levels.mean(ACTIVE) / f64::from(workers)
-                    } else {
-                        0.0
+                    utilization: match c {
+                        Component::ModelServer(ms) => ms.utilization(),
+                        _ if workers > 0 => m.levels.mean(ACTIVE) / f64::from(workers),
+                        _ => 0.0,
                     },
                     mean_queue_length: m.levels.mean(WAITING),
                     mean_in_system: m.mean_in_system(),
                     peak_queue_length: m.levels.peak(WAITING),
                     latency: m.latency.clone(),
                     offered_load: *offered,
+                    extras: match c {
+                        Component::ModelServer(ms) => ms.extras(),
+                        _ => Vec::new(),
+                    },
                 }
             })
             .collect();
