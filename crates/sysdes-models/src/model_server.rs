@@ -15,6 +15,7 @@
 //! engine (`simulation/model_server.rs`) schedules it. It is a plain state
 //! machine, unit-tested here without an engine.
 
+use std::cell::Cell;
 use std::collections::VecDeque;
 
 use sysdes_kernel::{RngStream, SimDuration, SimTime};
@@ -193,6 +194,8 @@ pub(crate) struct ModelServer {
     started: Vec<SimTime>,
     ready_at: SimTime,
     wake_pending: bool,
+    /// Requests per second with every batch full (`slots * B / t(B)`).
+    capacity_rps: f64,
     /// Requests (`ACTIVE` = in a running batch) and waiting, plus latency.
     pub(crate) metrics: StationMetrics,
     busy_slots: TimeAverage<1>,
@@ -204,9 +207,12 @@ pub(crate) struct ModelServer {
     /// Over counted requests that completed: summed queue delay and batch time.
     wait_ns: u128,
     compute_ns: u128,
-    /// Batches and their requests started in the current series interval.
-    interval_batches: u64,
-    interval_batched: u64,
+    /// Batches and their requests started since time zero, and their counts
+    /// at the last series tick (a `Cell` so the gauge can be sampled through
+    /// a shared reference).
+    all_batches: u64,
+    all_batched: u64,
+    at_last_tick: Cell<(u64, u64)>,
 }
 
 impl ModelServer {
@@ -250,6 +256,7 @@ impl ModelServer {
             started: vec![SimTime::ZERO; slots],
             ready_at,
             wake_pending: false,
+            capacity_rps: spec.saturated_rps(),
             metrics: StationMetrics::new(window_start, window_end),
             busy_slots: TimeAverage::new(window_start, window_end),
             window_start,
@@ -258,8 +265,9 @@ impl ModelServer {
             batched: 0,
             wait_ns: 0,
             compute_ns: 0,
-            interval_batches: 0,
-            interval_batched: 0,
+            all_batches: 0,
+            all_batched: 0,
+            at_last_tick: Cell::new((0, 0)),
         })
     }
 
@@ -271,11 +279,6 @@ impl ModelServer {
     /// Requests waiting for a batch.
     pub(crate) fn queue_len(&self) -> usize {
         self.queue.len()
-    }
-
-    /// When the model is loaded and the first batch may run.
-    pub(crate) fn ready_at(&self) -> SimTime {
-        self.ready_at
     }
 
     /// A request arrives at `now`; call [`ModelServer::next`] afterwards.
@@ -351,8 +354,8 @@ impl ModelServer {
             self.batches += 1;
             self.batched += size;
         }
-        self.interval_batches += 1;
-        self.interval_batched += size;
+        self.all_batches += 1;
+        self.all_batched += size;
         Step::Start { slot, after }
     }
 
@@ -401,6 +404,7 @@ impl ModelServer {
             ("mean_compute_ms", per_request(self.compute_ns)),
             ("slot_utilization", self.utilization()),
             ("cold_start_ms", self.ready_at.as_secs_f64() * 1e3),
+            ("capacity_rps", self.capacity_rps),
         ]
     }
 
@@ -414,16 +418,16 @@ impl ModelServer {
     }
 
     /// Mean size of the batches started since the last call (0 if none),
-    /// for the per-interval time series; resets the interval's counters.
-    pub(crate) fn take_interval_batch_size(&mut self) -> f64 {
-        let mean = if self.interval_batches > 0 {
-            self.interval_batched as f64 / self.interval_batches as f64
+    /// for the per-interval time series.
+    pub(crate) fn take_interval_batch_size(&self) -> f64 {
+        let (batches, batched) = self.at_last_tick.get();
+        self.at_last_tick.set((self.all_batches, self.all_batched));
+        let n = self.all_batches - batches;
+        if n > 0 {
+            (self.all_batched - batched) as f64 / n as f64
         } else {
             0.0
-        };
-        self.interval_batches = 0;
-        self.interval_batched = 0;
-        mean
+        }
     }
 }
 
@@ -598,7 +602,7 @@ mod tests {
         let mut s = spec(1, 4, 0);
         s.cold_start = Some(Distribution::Constant(ms(30)));
         let mut m = server(&s);
-        assert_eq!(m.ready_at(), at(30));
+        assert_eq!(m.ready_at, at(30));
         m.arrive(at(1), 1, true);
         assert_eq!(m.next(at(1)), Step::WakeAt(at(30)));
         m.arrive(at(2), 2, true);

@@ -239,11 +239,8 @@ fn unbatched_model_server_equals_a_server() {
         200,
     );
     let mut server_spec = model_spec.clone();
-    server_spec.components[0].kind = ComponentKind::Server(ServerSpec {
-        workers: 4,
-        service_time: Distribution::Constant(ms(6)),
-        queue_capacity: None,
-    });
+    server_spec.components[0].kind =
+        ComponentKind::Server(ServerSpec::new(4, Distribution::Constant(ms(6))));
     let a = run(&model_spec);
     let b = run(&server_spec);
     assert_eq!(a.requests, b.requests);

@@ -10,8 +10,9 @@ use crate::request::{Outcome, RequestId};
 
 impl Simulation {
     /// A request reaches model server `to` (its hop is already pushed).
-    pub(super) fn model_arrive(&mut self, to: ComponentId, req: RequestId, counted: bool) {
+    pub(super) fn model_arrive(&mut self, to: ComponentId, req: RequestId) {
         let now = self.sched.now();
+        let counted = self.requests[req].counted;
         let Component::ModelServer(m) = &mut self.components[to.index()] else {
             return;
         };

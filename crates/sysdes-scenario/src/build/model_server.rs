@@ -226,3 +226,160 @@ fn batch_time(ctx: &mut Ctx, raw: BatchTimeRaw, body: &SNode) -> Option<BatchTim
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use sysdes_kernel::SimDuration;
+    use sysdes_models::{BatchTime, ComponentKind, Distribution, ModelServerSpec};
+
+    use crate::{LoadOptions, Problem, load_str};
+
+    fn scenario(body: &str) -> String {
+        format!(
+            "name: t\nduration: 10s\nworkloads:\n  - name: users\n    target: gpu\n    arrival: {{ poisson: 100/s }}\ncomponents:\n  gpu:\n    type: model_server\n{body}"
+        )
+    }
+
+    fn load(body: &str) -> Result<ModelServerSpec, Vec<Problem>> {
+        let loaded = load_str("t.yaml", &scenario(body), &LoadOptions::default())
+            .map_err(|e| e.problems().to_vec())?;
+        match loaded.spec.components.into_iter().next().map(|c| c.kind) {
+            Some(ComponentKind::ModelServer(m)) => Ok(m),
+            other => panic!("model server expected, got {other:?}"),
+        }
+    }
+
+    /// The one problem of a bad body: (line, column, message, help).
+    fn problem(body: &str) -> (usize, usize, String, Option<String>) {
+        let problems = load(body).expect_err("expected a problem");
+        assert_eq!(problems.len(), 1, "{problems:#?}");
+        let p = &problems[0];
+        (p.line, p.column, p.message.clone(), p.help.clone())
+    }
+
+    fn ms(x: u64) -> SimDuration {
+        SimDuration::from_millis(x)
+    }
+
+    #[test]
+    fn every_key() {
+        let m = load(
+            "    slots: 2\n    batching: { max_batch: 32, max_delay: 5ms }\n    batch_time: { affine: { base: 8ms, per_item: 0.6ms } }\n    jitter: { exponential: 1ms }\n    queue_capacity: 100\n    cold_start: 20s\n",
+        )
+        .unwrap();
+        assert_eq!(m.slots, 2);
+        assert_eq!(m.batching.max_batch, 32);
+        assert_eq!(m.batching.max_delay, ms(5));
+        assert_eq!(
+            m.batch_time,
+            BatchTime::Affine {
+                base: ms(8),
+                per_item: SimDuration::from_micros(600)
+            }
+        );
+        assert_eq!(m.jitter, Some(Distribution::Exponential { mean_ns: 1e6 }));
+        assert_eq!(m.queue_capacity, Some(100));
+        assert_eq!(
+            m.cold_start,
+            Some(Distribution::Constant(SimDuration::from_secs(20)))
+        );
+    }
+
+    #[test]
+    fn defaults_and_table() {
+        let m = load(
+            "    batch_time:\n      table:\n        - { size: 1, time: 6ms }\n        - { size: 8, time: 12ms }\n",
+        )
+        .unwrap();
+        assert_eq!(m.slots, 1);
+        assert_eq!(m.batching.max_batch, 1);
+        assert_eq!(m.batching.max_delay, SimDuration::ZERO);
+        assert_eq!(
+            m.batch_time,
+            BatchTime::Table(vec![(1, ms(6)), (8, ms(12))])
+        );
+        assert_eq!(
+            (m.jitter, m.queue_capacity, m.cold_start),
+            (None, None, None)
+        );
+        let m = load("    batching: { max_batch: 8 }\n    batch_time: { affine: { base: 1ms, per_item: 1ms } }\n").unwrap();
+        assert_eq!(m.batching.max_delay, SimDuration::ZERO);
+    }
+
+    #[test]
+    fn typo_in_a_key_suggests_the_right_one() {
+        let (line, column, message, help) = problem(
+            "    batchng: { max_batch: 8 }\n    batch_time: { affine: { base: 1ms, per_item: 1ms } }\n",
+        );
+        assert_eq!((line, column), (10, 5));
+        assert_eq!(message, "unknown key `batchng`");
+        assert_eq!(help.as_deref(), Some("did you mean `batching`?"));
+        let (line, _, message, help) = problem(
+            "    batching: { max_batch: 8, max_dely: 5ms }\n    batch_time: { affine: { base: 1ms, per_item: 1ms } }\n",
+        );
+        assert_eq!(line, 10);
+        assert!(message.contains("max_dely"), "{message}");
+        assert_eq!(help.as_deref(), Some("did you mean `max_delay`?"));
+    }
+
+    #[test]
+    fn missing_batch_time() {
+        let (line, _, message, help) = problem("    slots: 2\n");
+        assert_eq!(line, 9);
+        assert_eq!(message, "missing required key `batch_time`");
+        assert!(help.unwrap().contains("affine"));
+    }
+
+    #[test]
+    fn out_of_range_values() {
+        let (line, column, message, _) = problem(
+            "    batching: { max_batch: 0 }\n    batch_time: { affine: { base: 1ms, per_item: 1ms } }\n",
+        );
+        assert_eq!((line, column), (10, 31));
+        assert_eq!(message, "`max_batch` must be at least 1, found 0");
+        let (line, _, message, _) =
+            problem("    slots: 0\n    batch_time: { affine: { base: 1ms, per_item: 1ms } }\n");
+        assert_eq!(line, 10);
+        assert_eq!(message, "`slots` must be at least 1, found 0");
+        let (line, _, message, _) = problem(
+            "    batching: { max_batch: 4, max_delay: 5 }\n    batch_time: { affine: { base: 1ms, per_item: 1ms } }\n",
+        );
+        assert_eq!(line, 10);
+        assert!(message.contains("unit"), "{message}");
+    }
+
+    #[test]
+    fn table_rows_must_grow() {
+        let (line, column, message, _) = problem(
+            "    batch_time:\n      table:\n        - { size: 8, time: 6ms }\n        - { size: 4, time: 12ms }\n",
+        );
+        assert_eq!((line, column), (13, 17));
+        assert!(message.contains("sizes must increase"), "{message}");
+        let (line, column, message, help) = problem(
+            "    batch_time:\n      table:\n        - { size: 1, time: 6ms }\n        - { size: 4, time: 5ms }\n",
+        );
+        assert_eq!((line, column), (13, 28));
+        assert!(message.contains("must not decrease"), "{message}");
+        assert!(help.is_some());
+        let (_, _, message, _) = problem("    batch_time: { table: [] }\n");
+        assert!(message.contains("at least one row"), "{message}");
+        let (_, _, message, _) = problem("    batch_time: { linear: { base: 1ms } }\n");
+        assert!(message.contains("linear"), "{message}");
+    }
+
+    #[test]
+    fn set_overrides_reach_nested_keys() {
+        let text = scenario(
+            "    batching: { max_batch: 32, max_delay: 5ms }\n    batch_time: { affine: { base: 8ms, per_item: 1ms } }\n",
+        );
+        let options = LoadOptions {
+            overrides: vec!["components.gpu.batching.max_delay=20ms".into()],
+            seed: None,
+        };
+        let spec = load_str("t.yaml", &text, &options).unwrap().spec;
+        let ComponentKind::ModelServer(m) = &spec.components[0].kind else {
+            panic!("model server expected");
+        };
+        assert_eq!(m.batching.max_delay, ms(20));
+    }
+}
