@@ -269,3 +269,5 @@ pub fn json_schema() -> serde_json::Value {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_client;
