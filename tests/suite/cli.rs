@@ -280,10 +280,17 @@ components:
         "--format",
         "json",
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("auto warm-up"), "{stderr}");
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     let warmup = json["warmup_s"].as_f64().expect("warmup_s");
-    assert!((0.0..=100.0).contains(&warmup), "warm-up {warmup} within half the duration");
+    assert!(
+        (0.0..=100.0).contains(&warmup),
+        "warm-up {warmup} within half the duration"
+    );
 }

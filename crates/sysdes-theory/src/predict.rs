@@ -515,6 +515,10 @@ fn predict_at(spec: &ModelSpec, explain: bool) -> Prediction {
     }
 
     // Stations.
+    let has_calls = spec
+        .components
+        .iter()
+        .any(|c| matches!(&c.kind, ComponentKind::Server(s) if !s.calls.is_empty()));
     let mut stations = Vec::with_capacity(n);
     for (k, c) in spec.components.iter().enumerate() {
         let ComponentKind::Server(s) = &c.kind else {
@@ -563,7 +567,14 @@ fn predict_at(spec: &ModelSpec, explain: bool) -> Prediction {
             blocking: None,
             tail: None,
         };
-        if lambda == 0.0 {
+        if lambda == 0.0 && has_calls {
+            // Traffic that arrives through `calls` is not followed yet: the
+            // station may well be busy, so claim nothing.
+            steps.push(format!(
+                "{}: reached through `calls`, which the estimate does not follow: not predicted",
+                c.name
+            ));
+        } else if lambda == 0.0 {
             st.method = Some(Method {
                 name: "idle".into(),
                 exact: true,

@@ -368,6 +368,20 @@ mod tests {
     }
 
     #[test]
+    fn schema_describes_model_servers() {
+        let text = crate::json_schema().to_string();
+        for word in [
+            "model_server",
+            "max_delay",
+            "batch_time",
+            "per_item",
+            "cold_start",
+        ] {
+            assert!(text.contains(word), "schema lacks {word}");
+        }
+    }
+
+    #[test]
     fn set_overrides_reach_nested_keys() {
         let text = scenario(
             "    batching: { max_batch: 32, max_delay: 5ms }\n    batch_time: { affine: { base: 8ms, per_item: 1ms } }\n",
