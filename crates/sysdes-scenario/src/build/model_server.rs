@@ -335,7 +335,7 @@ mod tests {
         let (line, column, message, _) = problem(
             "    batching: { max_batch: 0 }\n    batch_time: { affine: { base: 1ms, per_item: 1ms } }\n",
         );
-        assert_eq!((line, column), (10, 31));
+        assert_eq!((line, column), (10, 28));
         assert_eq!(message, "`max_batch` must be at least 1, found 0");
         let (line, _, message, _) =
             problem("    slots: 0\n    batch_time: { affine: { base: 1ms, per_item: 1ms } }\n");
@@ -353,7 +353,7 @@ mod tests {
         let (line, column, message, _) = problem(
             "    batch_time:\n      table:\n        - { size: 8, time: 6ms }\n        - { size: 4, time: 12ms }\n",
         );
-        assert_eq!((line, column), (13, 17));
+        assert_eq!((line, column), (13, 19));
         assert!(message.contains("sizes must increase"), "{message}");
         let (line, column, message, help) = problem(
             "    batch_time:\n      table:\n        - { size: 1, time: 6ms }\n        - { size: 4, time: 5ms }\n",
