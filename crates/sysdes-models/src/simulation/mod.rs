@@ -64,7 +64,8 @@ pub(crate) enum Event {
 pub(crate) enum Component {
     Server(Server),
     LoadBalancer(LoadBalancer),
-    ModelServer(ModelServer),
+    /// Boxed: its batch buffers make it the largest kind by far.
+    ModelServer(Box<ModelServer>),
 }
 
 impl Component {
@@ -319,7 +320,7 @@ impl Simulation {
                         metrics,
                     ))
                 }
-                ComponentKind::ModelServer(m) => Component::ModelServer(
+                ComponentKind::ModelServer(m) => Component::ModelServer(Box::new(
                     ModelServer::new(
                         m,
                         stream(&c.name, "batch_time"),
@@ -328,7 +329,7 @@ impl Simulation {
                         window_end,
                     )
                     .map_err(invalid(&c.name))?,
-                ),
+                )),
             });
         }
 
