@@ -204,7 +204,14 @@ pub struct CallStep {
     /// Send a second copy of a call that has not answered after this long;
     /// the first answer wins and the other is counted as waste.
     pub hedge_after: Option<SimDuration>,
+    /// Hedge instead at this quantile (in (0, 1)) of the step's call
+    /// latencies observed so far in the run (e.g. 0.95). Hedging starts once
+    /// [`HEDGE_MIN_SAMPLES`] calls have answered.
+    pub hedge_percentile: Option<f64>,
 }
+
+/// Answers a step must have seen before percentile hedging starts.
+pub const HEDGE_MIN_SAMPLES: u64 = 100;
 
 /// How many of a step's calls must answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

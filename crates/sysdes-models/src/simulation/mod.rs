@@ -22,7 +22,7 @@ use crate::request::{
 use crate::result::{ComponentResult, RunResult, StopReason, WorkloadResult};
 use crate::sampler::{KeySampler, Sampler};
 use crate::series::SeriesRecorder;
-use crate::server::{Admission, Server};
+use crate::server::{Admission, HedgeStat, Server};
 use crate::spec::{ArrivalSpec, ComponentKind, Distribution, ModelSpec};
 use crate::station::{ACTIVE, StationMetrics, WAITING};
 use crate::workload::{Pacing, RetryState, Workload};
@@ -296,6 +296,11 @@ impl Simulation {
                         stream(&c.name, "service"),
                         metrics,
                     );
+                    server.hedge_stats = s
+                        .calls
+                        .iter()
+                        .map(|step| step.hedge_percentile.map(HedgeStat::new))
+                        .collect();
                     server.calls = s.calls.clone();
                     server.mode = s.mode;
                     Component::Server(server)
