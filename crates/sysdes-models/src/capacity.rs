@@ -109,6 +109,7 @@ pub fn offered_loads(spec: &ModelSpec) -> Vec<Option<f64>> {
             | ComponentKind::Cache(_)
             | ComponentKind::Queue(_)
             | ComponentKind::Stream(_) => None,
+            ComponentKind::ModelServer(m) => Some(rate / m.saturated_rps()),
             // An autoscaled deployment is judged at its largest size.
             ComponentKind::Deployment(d) => {
                 let replicas = d.autoscaler.as_ref().map_or(d.replicas, |a| a.max);

@@ -9,6 +9,8 @@
 
 use sysdes_kernel::{ComponentId, SimDuration};
 
+use crate::model_server::ModelServerSpec;
+
 /// A whole system: what arrives, what serves it, and the network between.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ModelSpec {
@@ -182,6 +184,8 @@ pub enum ComponentKind {
     /// A server run as replicas (VMs or containers, maybe on shared hosts,
     /// maybe autoscaled) behind an implicit balancer.
     Deployment(crate::DeploymentSpec),
+    /// Serves requests in batches on parallel slots (an inference server).
+    ModelServer(ModelServerSpec),
 }
 
 /// A station with `workers` parallel servers and one FIFO queue.

@@ -1,6 +1,6 @@
 //! A one-line reading of a run, for students.
 
-use sysdes_models::{RunResult, StopReason};
+use sysdes_models::{ComponentResult, RunResult, StopReason};
 
 use crate::table::thousands;
 
@@ -8,6 +8,17 @@ use crate::table::thousands;
 const SATURATED: f64 = 0.95;
 /// Above this utilization a component is called the bottleneck.
 const BOTTLENECK: f64 = 0.7;
+
+/// A model server's extra figure `key`, if it has one.
+fn extra(c: &ComponentResult, key: &str) -> Option<f64> {
+    c.extras.iter().find(|(k, _)| *k == key).map(|e| e.1)
+}
+
+/// A model server's measured throughput over its full-batch capacity.
+fn model_server_load(c: &ComponentResult, window_s: f64) -> Option<f64> {
+    let capacity = extra(c, "capacity_rps").filter(|_| c.kind == "model_server")?;
+    (capacity > 0.0).then(|| c.throughput_rps(window_s) / capacity)
+}
 
 /// One sentence (or two) saying where the time goes and what went wrong.
 pub fn verdict(result: &RunResult) -> String {
@@ -34,6 +45,17 @@ pub fn verdict(result: &RunResult) -> String {
                 "{} is overloaded: offered load {:.2} exceeds its capacity, so its queue grows for as long as the run lasts and these latencies are not a steady state.",
                 c.name,
                 c.offered_load.unwrap_or_default()
+            )
+        } else if let Some(load) = model_server_load(c, result.window_s())
+            .filter(|&load| c.utilization >= BOTTLENECK && load < 0.9)
+        {
+            // A batching server's slots stay busy at moderate load: batches
+            // grow with the queue, so busy slots do not mean a long queue.
+            let batch = extra(c, "mean_batch_size").unwrap_or_default();
+            format!(
+                "{} keeps its slots busy {pct:.0} % of the time, but batching absorbs the load: it runs at {:.0} % of its full-batch capacity (mean batch {batch:.1}).",
+                c.name,
+                load * 100.0
             )
         } else if c.utilization >= SATURATED {
             format!("{} is saturated at {pct:.0} % utilization: latency is dominated by its queue.", c.name)

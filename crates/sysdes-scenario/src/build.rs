@@ -20,6 +20,8 @@ use crate::units::Duration;
 
 #[path = "build_deploy.rs"]
 mod deploy;
+mod model_server;
+pub(crate) use model_server::ModelServerRaw;
 
 const TOP_LEVEL_KEYS: &[&str] = &[
     "name",
@@ -36,7 +38,14 @@ const TOP_LEVEL_KEYS: &[&str] = &[
 
 pub(crate) mod queue;
 
-const COMPONENT_TYPES: &[&str] = &["server", "load_balancer", "cache", "queue", "stream"];
+const COMPONENT_TYPES: &[&str] = &[
+    "server",
+    "load_balancer",
+    "cache",
+    "queue",
+    "stream",
+    "model_server",
+];
 const WORKLOAD_KEYS: &[&str] = &[
     "name", "target", "arrival", "keys", "timeout", "ops", "sessions", "retries",
 ];
@@ -345,6 +354,7 @@ enum Kind {
     Cache,
     Queue,
     Stream,
+    ModelServer,
 }
 
 /// Reads a component's `type`, recording why if it has no valid one.
@@ -376,6 +386,7 @@ fn component_kind(ctx: &mut Ctx, name: &str, key: &SNode, value: &SNode) -> Opti
         Some("cache") => Some(Kind::Cache),
         Some("queue") => Some(Kind::Queue),
         Some("stream") => Some(Kind::Stream),
+        Some("model_server") => Some(Kind::ModelServer),
         Some(other) => {
             let help = match suggest(other, COMPONENT_TYPES.iter().copied()) {
                 Some(s) => format!("did you mean `{s}`?"),
@@ -698,6 +709,9 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
             }
             Some(Kind::Queue) => queue::queue(ctx, i, value, &names).map(ComponentKind::Queue),
             Some(Kind::Stream) => queue::stream(ctx, i, value, &names).map(ComponentKind::Stream),
+            Some(Kind::ModelServer) => {
+                model_server::model_server(ctx, value).map(ComponentKind::ModelServer)
+            }
             None => None,
         };
         components.push(spec.map(|kind| ComponentSpec {

@@ -76,6 +76,8 @@ pub(crate) enum ComponentDoc {
     Queue(crate::build::queue::QueueRaw),
     /// A partitioned log with consumer groups (Kafka-like), each reading every partition in order.
     Stream(crate::build::queue::StreamRaw),
+    /// Requests served in batches on `slots` parallel slots (GPUs); see `docs/batching.md`.
+    ModelServer(crate::build::ModelServerRaw),
 }
 
 /// A source of requests.

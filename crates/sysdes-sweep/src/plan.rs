@@ -129,7 +129,12 @@ impl SweepPlan {
         self.points.first().map_or_else(Vec::new, |spec| {
             spec.components
                 .iter()
-                .filter(|c| matches!(c.kind, ComponentKind::Server(_)))
+                .filter(|c| {
+                    matches!(
+                        c.kind,
+                        ComponentKind::Server(_) | ComponentKind::ModelServer(_)
+                    )
+                })
                 .map(|c| c.name.clone())
                 .collect()
         })

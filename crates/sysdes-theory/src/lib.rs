@@ -16,6 +16,7 @@
 
 mod calls;
 pub mod cache;
+pub mod batching;
 pub mod formulas;
 mod predict;
 pub mod replication;

@@ -297,7 +297,7 @@ pub(crate) fn walk(
         return;
     }
     match &c.kind {
-        ComponentKind::Server(_) | ComponentKind::Deployment(_) => out.push(Leaf {
+        ComponentKind::Server(_) | ComponentKind::Deployment(_) | ComponentKind::ModelServer(_) => out.push(Leaf {
             server: component,
             ..leaf
         }),
@@ -755,7 +755,14 @@ fn predict_with(
             blocking: None,
             tail: None,
         };
-        if lambda == 0.0 {
+        if lambda == 0.0 && has_calls {
+            // Traffic that arrives through `calls` is not followed yet: the
+            // station may well be busy, so claim nothing.
+            steps.push(format!(
+                "{}: reached through `calls`, which the estimate does not follow: not predicted",
+                c.name
+            ));
+        } else if lambda == 0.0 {
             st.method = Some(Method {
                 name: "idle".into(),
                 exact: true,

@@ -20,6 +20,7 @@ use crate::cache::Cache;
 use crate::capacity::offered_loads;
 use crate::error::{BuildError, RunError};
 use crate::load_balancer::LoadBalancer;
+use crate::model_server::ModelServer;
 use crate::request::{
     Hop, NO_SESSION, NewRequest, Op, Origin, Outcome, Parent, RequestId, RequestSlab,
 };
@@ -35,6 +36,8 @@ use calls::{CallId, LogicalCalls};
 use queue::QueueComponent;
 use stream::StreamComponent;
 use deployment::{DeployEvent, HostRuntime};
+
+mod model_server;
 
 /// Everything that happens in a run. Small and `Copy`: it names a request by
 /// id, never carries its data.
@@ -62,6 +65,10 @@ pub(crate) enum Event {
     SeriesTick,
     /// A deployment's timers (see `deployment.rs`).
     Deploy(DeployEvent),
+    /// A model server's batch on `slot` ends.
+    BatchDone { server: ComponentId, slot: u32 },
+    /// A model server's batching deadline (or model load) comes.
+    BatchWake { server: ComponentId },
 }
 
 /// A component's state, matched exhaustively in the loop (no dynamic dispatch).
@@ -73,6 +80,8 @@ pub(crate) enum Component {
     Queue(QueueComponent),
     Stream(StreamComponent),
     Deployment(Box<crate::deployment::Deployment>),
+    /// Boxed: its batch buffers make it the largest kind by far.
+    ModelServer(Box<ModelServer>),
 }
 
 impl Component {
@@ -84,6 +93,7 @@ impl Component {
             Component::Queue(q) => &q.queue.metrics,
             Component::Stream(s) => &s.metrics,
             Component::Deployment(d) => &d.metrics,
+            Component::ModelServer(m) => &m.metrics,
         }
     }
 
@@ -101,6 +111,7 @@ impl Component {
             Component::Stream(s) => s.extras(),
             // Built with the hosts in `deployment::deployment_result`.
             Component::Deployment(_) => Vec::new(),
+            Component::ModelServer(m) => m.extras(),
         }
     }
 
@@ -113,6 +124,10 @@ impl Component {
             Component::Queue(_) => QueueComponent::gauge_names(name, out),
             Component::Stream(s) => s.gauge_names(name, out),
             Component::Deployment(_) => deployment::gauge_names(name, out),
+            Component::ModelServer(_) => {
+                out.push(format!("{name}.queue"));
+                out.push(format!("{name}.batch_size"));
+            }
         }
     }
 
@@ -125,6 +140,10 @@ impl Component {
             Component::Queue(q) => q.gauges(now, out),
             Component::Stream(s) => s.gauges(now, out),
             Component::Deployment(d) => deployment::gauges(d, out),
+            Component::ModelServer(m) => {
+                out.push(m.queue_len() as f64);
+                out.push(m.take_interval_batch_size());
+            }
         }
     }
 }
@@ -377,6 +396,16 @@ impl Simulation {
                     }
                     Component::Stream(StreamComponent::new(st, window_start, window_end))
                 }
+                ComponentKind::ModelServer(m) => Component::ModelServer(Box::new(
+                    ModelServer::new(
+                        m,
+                        stream(&c.name, "batch_time"),
+                        stream(&c.name, "cold_start"),
+                        window_start,
+                        window_end,
+                    )
+                    .map_err(invalid(&c.name))?,
+                )),
             });
         }
 
@@ -576,6 +605,8 @@ impl Simulation {
             Event::ServiceDone { server, req } => self.service_done(server, req),
             Event::Respond { req } => self.response_arrives(req),
             Event::Timeout { req } => self.timeout(req),
+            Event::BatchDone { server, slot } => self.model_batch_done(server, slot),
+            Event::BatchWake { server } => self.model_wake(server),
             Event::Retry { req } => self.send_attempt(req),
             Event::Hedge { call } => self.hedge(call),
             Event::CacheHitDone { cache, req } => self.cache_hit_done(cache, req),
@@ -721,6 +752,7 @@ impl Simulation {
             Component::Queue(_) => self.queue_arrive(to, req),
             Component::Stream(_) => self.stream_arrive(to, req),
             Component::Deployment(_) => self.deployment_arrive(to, req),
+            Component::ModelServer(_) => self.model_arrive(to, req),
         }
     }
 
@@ -849,7 +881,8 @@ impl Simulation {
             | Component::Cache(_)
             | Component::Queue(_)
             | Component::Stream(_)
-            | Component::Deployment(_) => {}
+            | Component::Deployment(_)
+            | Component::ModelServer(_) => {}
         }
         self.respond(req);
     }
@@ -868,7 +901,7 @@ impl Simulation {
             .then_some(link.req);
         match &self.components[link.caller.index()] {
             Component::Server(_) => self.server_call_returned(link.caller, parent, child, link.tag),
-            Component::LoadBalancer(_) | Component::Deployment(_) => {}
+            Component::LoadBalancer(_) | Component::Deployment(_) | Component::ModelServer(_) => {}
             Component::Cache(_) => self.cache_call_returned(link.caller, parent, child, link.tag),
             Component::Queue(_) => self.queue_call_returned(link.caller, parent, child),
             Component::Stream(_) => self.stream_call_returned(link.caller, parent, child, link.tag),
@@ -990,26 +1023,27 @@ impl Simulation {
             .iter()
             .enumerate()
             .filter_map(|(i, c)| match c {
-                Component::Server(s) => Some((i, s)),
+                Component::Server(s) => Some((i, s.queue_len(), s.workers(), "worker")),
+                Component::ModelServer(m) => Some((i, m.queue_len(), m.slots(), "slot")),
                 Component::LoadBalancer(_)
                 | Component::Cache(_)
                 | Component::Queue(_)
                 | Component::Stream(_)
                 | Component::Deployment(_) => None,
             })
-            .max_by_key(|(_, s)| s.queue_len());
+            .max_by_key(|&(_, queued, _, _)| queued);
         let (component, detail) = match worst {
-            Some((i, s)) => {
+            Some((i, queued, workers, unit)) => {
                 let name = self.spec.components[i].name.clone();
                 let detail = match self.offered[i] {
                     Some(load) if load.is_finite() => format!(
-                        "offered load {:.2} times its capacity of {} worker{}; {} requests queued",
+                        "offered load {:.2} times its capacity of {} {unit}{}; {} requests queued",
                         load,
-                        s.workers(),
-                        if s.workers() == 1 { "" } else { "s" },
-                        s.queue_len()
+                        workers,
+                        if workers == 1 { "" } else { "s" },
+                        queued
                     ),
-                    _ => format!("{} requests queued", s.queue_len()),
+                    _ => format!("{queued} requests queued"),
                 };
                 (name, detail)
             }
@@ -1063,6 +1097,7 @@ impl Simulation {
                     Component::Cache(_) => ("cache", 0),
                     Component::Queue(q) => ("queue", q.queue.concurrency()),
                     Component::Stream(s) => ("stream", s.consumers()),
+                    Component::ModelServer(m) => ("model_server", m.slots()),
                 };
                 ComponentResult {
                     name: spec.name.clone(),
@@ -1071,10 +1106,10 @@ impl Simulation {
                     arrivals: m.arrivals,
                     completions: m.completions,
                     drops: m.drops,
-                    utilization: if workers > 0 {
-                        m.levels.mean(ACTIVE) / f64::from(workers)
-                    } else {
-                        0.0
+                    utilization: match c {
+                        Component::ModelServer(ms) => ms.utilization(),
+                        _ if workers > 0 => m.levels.mean(ACTIVE) / f64::from(workers),
+                        _ => 0.0,
                     },
                     mean_queue_length: m.levels.mean(WAITING),
                     mean_in_system: m.mean_in_system(),

@@ -1,0 +1,79 @@
+//! The engine's side of a model server: arrivals queue, batches are
+//! scheduled on free slots, and every request of a batch is answered when it
+//! ends. The batching rule itself lives in `crate::model_server`.
+
+use sysdes_kernel::ComponentId;
+
+use super::{Component, Event, Simulation};
+use crate::model_server::{Arrival, Step};
+use crate::request::{Outcome, RequestId};
+
+impl Simulation {
+    /// A request reaches model server `to` (its hop is already pushed).
+    pub(super) fn model_arrive(&mut self, to: ComponentId, req: RequestId) {
+        let now = self.sched.now();
+        let counted = self.requests[req].counted;
+        let Component::ModelServer(m) = &mut self.components[to.index()] else {
+            return;
+        };
+        match m.arrive(now, req, counted) {
+            Arrival::Queued => self.model_pump(to),
+            Arrival::Dropped => {
+                self.requests[req].outcome = Outcome::Dropped;
+                self.respond(req);
+            }
+        }
+    }
+
+    /// Starts every batch that can start now, and asks for a wake-up at
+    /// the next batching deadline.
+    fn model_pump(&mut self, server: ComponentId) {
+        let now = self.sched.now();
+        let Component::ModelServer(m) = &mut self.components[server.index()] else {
+            return;
+        };
+        loop {
+            match m.next(now) {
+                Step::Start { slot, after } => self
+                    .sched
+                    .schedule_in(after, Event::BatchDone { server, slot }),
+                Step::WakeAt(at) => {
+                    self.sched.schedule_at(at, Event::BatchWake { server });
+                    break;
+                }
+                Step::Idle => break,
+            }
+        }
+    }
+
+    /// A batching deadline (or the end of the model load) has come.
+    pub(super) fn model_wake(&mut self, server: ComponentId) {
+        if let Component::ModelServer(m) = &mut self.components[server.index()] {
+            m.woke();
+        }
+        self.model_pump(server);
+    }
+
+    /// The batch on `slot` ends: every request in it is answered, then the
+    /// slot is freed (it stays busy while answering, so a request that comes
+    /// straight back cannot join the finished batch).
+    pub(super) fn model_batch_done(&mut self, server: ComponentId, slot: u32) {
+        let now = self.sched.now();
+        let mut i = 0;
+        loop {
+            let Component::ModelServer(m) = &self.components[server.index()] else {
+                return;
+            };
+            let Some(w) = m.batch(slot).get(i) else {
+                break;
+            };
+            let req = w.req;
+            self.respond(req);
+            i += 1;
+        }
+        if let Component::ModelServer(m) = &mut self.components[server.index()] {
+            m.release(now, slot);
+        }
+        self.model_pump(server);
+    }
+}
