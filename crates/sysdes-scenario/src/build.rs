@@ -9,12 +9,12 @@ use serde::de::DeserializeOwned;
 use sysdes_kernel::{ComponentId, SimDuration};
 use sysdes_models::{
     ArrivalSpec, ComponentKind, ComponentSpec, Distribution, KeySpec, LbPolicy, LoadBalancerSpec,
-    ModelSpec, NetworkSpec, ServerSpec, WorkloadSpec,
+    ModelSpec, ServerSpec, WorkloadSpec,
 };
 
 use crate::de::{DeError, from_node, one_of, suggest};
 use crate::node::{Issue, Node, Origin, SNode};
-use crate::raw::{ArrivalRaw, DistRaw, KeysRaw, NetworkRaw, PolicyRaw};
+use crate::raw::{ArrivalRaw, DistRaw, KeysRaw, PolicyRaw};
 use crate::units::Duration;
 
 const TOP_LEVEL_KEYS: &[&str] = &[
@@ -27,12 +27,40 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "components",
     "network",
     "sweep",
+    "faults",
 ];
 
 const COMPONENT_TYPES: &[&str] = &["server", "load_balancer"];
-const WORKLOAD_KEYS: &[&str] = &["name", "target", "arrival", "keys", "timeout"];
-const SERVER_KEYS: &[&str] = &["type", "workers", "service_time", "queue_capacity"];
-const LOAD_BALANCER_KEYS: &[&str] = &["type", "policy", "backends"];
+const WORKLOAD_KEYS: &[&str] = &[
+    "name",
+    "target",
+    "arrival",
+    "keys",
+    "timeout",
+    "zone",
+    "request_size",
+    "response_size",
+];
+const SERVER_KEYS: &[&str] = &[
+    "type",
+    "workers",
+    "service_time",
+    "queue_capacity",
+    "zone",
+    "request_size",
+    "response_size",
+];
+const LOAD_BALANCER_KEYS: &[&str] = &[
+    "type",
+    "policy",
+    "backends",
+    "zone",
+    "request_size",
+    "response_size",
+];
+
+#[path = "build_net.rs"]
+mod build_net; // netfault: zones, links, sizes and faults
 
 /// Collects issues.
 struct Ctx {
@@ -586,7 +614,6 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
             );
         }
     }
-    let network = network(ctx, root);
 
     // Components first: workloads refer to them by name.
     let mut names: Vec<&str> = Vec::new();
@@ -665,6 +692,20 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
 
     let workloads = workloads(ctx, root, &names);
 
+    // netfault: the network needs every name; faults need the servers.
+    let net_names = build_net::Names {
+        components: &names,
+        workloads: workloads
+            .iter()
+            .flatten()
+            .map(|w| w.name.as_str())
+            .collect(),
+        zones: build_net::zone_names(root),
+    };
+    let network = build_net::network(ctx, root, &net_names);
+    let servers: Vec<bool> = kinds.iter().map(|k| *k == Some(Kind::Server)).collect();
+    let faults = build_net::faults(ctx, root, &net_names, &servers, duration);
+
     let components: Option<Vec<ComponentSpec>> = components.into_iter().collect();
     Some(ModelSpec {
         name: name?,
@@ -674,19 +715,7 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
         network: network?,
         workloads: workloads?,
         components: components?,
-        faults: Vec::new(),
-    })
-}
-
-fn network(ctx: &mut Ctx, root: &SNode) -> Option<NetworkSpec> {
-    let raw: Option<NetworkRaw> = ctx.optional(root, "network").ok()?;
-    let latency = match raw.and_then(|n| n.latency) {
-        None => Distribution::Constant(SimDuration::ZERO),
-        Some(d) => distribution(ctx, &d, root.at_or_near(&["network", "latency"]), "latency")?,
-    };
-    Some(NetworkSpec {
-        latency,
-        ..NetworkSpec::default()
+        faults: faults?,
     })
 }
 
