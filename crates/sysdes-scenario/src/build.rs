@@ -8,13 +8,14 @@
 use serde::de::DeserializeOwned;
 use sysdes_kernel::{ComponentId, SimDuration};
 use sysdes_models::{
-    ArrivalSpec, ComponentKind, ComponentSpec, Distribution, KeySpec, LbPolicy, LoadBalancerSpec,
-    ModelSpec, ServerSpec, WorkloadSpec,
+    ArrivalSpec, CallMode, ComponentKind, ComponentSpec, Distribution, KeySpec, LbPolicy,
+    LoadBalancerSpec, ModelSpec, ServerSpec, WorkloadSpec,
 };
 
+use crate::build_client::{calls, ops, phases, retries, sessions};
 use crate::de::{DeError, from_node, one_of, suggest};
 use crate::node::{Issue, Node, Origin, SNode};
-use crate::raw::{ArrivalRaw, DistRaw, KeysRaw, PolicyRaw};
+use crate::raw::{ArrivalRaw, DistRaw, KeysRaw, ModeRaw, PolicyRaw};
 use crate::units::Duration;
 
 const TOP_LEVEL_KEYS: &[&str] = &[
@@ -37,6 +38,9 @@ const WORKLOAD_KEYS: &[&str] = &[
     "arrival",
     "keys",
     "timeout",
+    "ops",
+    "sessions",
+    "retries",
     "zone",
     "request_size",
     "response_size",
@@ -46,6 +50,8 @@ const SERVER_KEYS: &[&str] = &[
     "workers",
     "service_time",
     "queue_capacity",
+    "calls",
+    "mode",
     "zone",
     "request_size",
     "response_size",
@@ -63,15 +69,15 @@ const LOAD_BALANCER_KEYS: &[&str] = &[
 mod build_net; // netfault: zones, links, sizes and faults
 
 /// Collects issues.
-struct Ctx {
-    issues: Vec<Issue>,
+pub(crate) struct Ctx {
+    pub(crate) issues: Vec<Issue>,
     /// Keys an unknown key was taken to be a typo of, per map: a missing
     /// required key there is not reported a second time.
     typo_for: Vec<(Origin, String)>,
 }
 
 impl Ctx {
-    fn push(&mut self, node: &SNode, message: impl Into<String>, help: Option<String>) {
+    pub(crate) fn push(&mut self, node: &SNode, message: impl Into<String>, help: Option<String>) {
         self.issues.push(Issue {
             origin: node.origin,
             message: message.into(),
@@ -79,7 +85,7 @@ impl Ctx {
         });
     }
 
-    fn de_error(&mut self, fallback: &SNode, err: DeError) {
+    pub(crate) fn de_error(&mut self, fallback: &SNode, err: DeError) {
         self.issues.push(Issue {
             origin: err.origin.unwrap_or(fallback.origin),
             message: err.full_message(),
@@ -88,7 +94,7 @@ impl Ctx {
     }
 
     /// Records every key of `map` that is not in `allowed`, with a suggestion.
-    fn unknown_keys(&mut self, map: &SNode, allowed: &[&str]) {
+    pub(crate) fn unknown_keys(&mut self, map: &SNode, allowed: &[&str]) {
         let Node::Map(entries) = &map.node else {
             return;
         };
@@ -109,7 +115,11 @@ impl Ctx {
 
     /// Reads the optional key `key` of `map`; an empty value counts as absent.
     /// `Err(())` means it is there but invalid (already recorded).
-    fn optional<T: DeserializeOwned>(&mut self, map: &SNode, key: &str) -> Result<Option<T>, ()> {
+    pub(crate) fn optional<T: DeserializeOwned>(
+        &mut self,
+        map: &SNode,
+        key: &str,
+    ) -> Result<Option<T>, ()> {
         match map.get(key) {
             None => Ok(None),
             Some(SNode {
@@ -126,7 +136,7 @@ impl Ctx {
     }
 
     /// Reads the required key `key` of `map`.
-    fn required<T: DeserializeOwned>(
+    pub(crate) fn required<T: DeserializeOwned>(
         &mut self,
         map: &SNode,
         key: &str,
@@ -155,19 +165,24 @@ impl Ctx {
 }
 
 /// The content of a one-key map (`{ exponential: 5ms }` -> `5ms`), else the node.
-fn content(node: &SNode) -> &SNode {
+pub(crate) fn content(node: &SNode) -> &SNode {
     match &node.node {
         Node::Map(entries) if entries.len() == 1 => entries.first().map_or(node, |(_, v)| v),
         _ => node,
     }
 }
 
-fn ns(d: Duration) -> f64 {
+pub(crate) fn ns(d: Duration) -> f64 {
     d.as_nanos() as f64
 }
 
 /// Converts and checks a distribution read from `node`; `what` names it.
-fn distribution(ctx: &mut Ctx, raw: &DistRaw, node: &SNode, what: &str) -> Option<Distribution> {
+pub(crate) fn distribution(
+    ctx: &mut Ctx,
+    raw: &DistRaw,
+    node: &SNode,
+    what: &str,
+) -> Option<Distribution> {
     let inner = content(node);
     let before = ctx.issues.len();
     let dist = match raw {
@@ -288,7 +303,7 @@ fn distribution(ctx: &mut Ctx, raw: &DistRaw, node: &SNode, what: &str) -> Optio
 }
 
 /// Checks that `value` is in `min..=u32::MAX`; `what` names the key.
-fn count(ctx: &mut Ctx, value: i64, min: i64, node: &SNode, what: &str) -> Option<u32> {
+pub(crate) fn count(ctx: &mut Ctx, value: i64, min: i64, node: &SNode, what: &str) -> Option<u32> {
     if value < min {
         let requirement = if min == 1 {
             "at least 1".to_owned()
@@ -318,7 +333,12 @@ fn count(ctx: &mut Ctx, value: i64, min: i64, node: &SNode, what: &str) -> Optio
     }
 }
 
-fn positive_duration(ctx: &mut Ctx, d: Duration, node: &SNode, what: &str) -> Option<SimDuration> {
+pub(crate) fn positive_duration(
+    ctx: &mut Ctx,
+    d: Duration,
+    node: &SNode,
+    what: &str,
+) -> Option<SimDuration> {
     if d.as_nanos() == 0 {
         ctx.push(node, format!("`{what}` must be greater than zero"), None);
         None
@@ -388,7 +408,12 @@ fn component_kind(ctx: &mut Ctx, name: &str, key: &SNode, value: &SNode) -> Opti
 }
 
 /// Resolves a component name; records an error with a suggestion if unknown.
-fn resolve(ctx: &mut Ctx, names: &[&str], name: &str, node: &SNode) -> Option<ComponentId> {
+pub(crate) fn resolve(
+    ctx: &mut Ctx,
+    names: &[&str],
+    name: &str,
+    node: &SNode,
+) -> Option<ComponentId> {
     if let Some(i) = names.iter().position(|n| *n == name) {
         return u32::try_from(i).ok().map(ComponentId);
     }
@@ -405,7 +430,7 @@ fn resolve(ctx: &mut Ctx, names: &[&str], name: &str, node: &SNode) -> Option<Co
     None
 }
 
-fn server(ctx: &mut Ctx, body: &SNode) -> Option<ServerSpec> {
+fn server(ctx: &mut Ctx, own: usize, body: &SNode, names: &[&str]) -> Option<ServerSpec> {
     ctx.unknown_keys(body, SERVER_KEYS);
     let workers = match ctx.optional::<i64>(body, "workers") {
         Ok(Some(w)) => count(ctx, w, 1, body.at_or_near(&["workers"]), "workers"),
@@ -438,10 +463,18 @@ fn server(ctx: &mut Ctx, body: &SNode) -> Option<ServerSpec> {
                 "service_time",
             )
         });
+    let calls = calls(ctx, own, body, names);
+    let mode = match ctx.optional::<ModeRaw>(body, "mode") {
+        Ok(None | Some(ModeRaw::Thread)) => Some(CallMode::Thread),
+        Ok(Some(ModeRaw::Async)) => Some(CallMode::Async),
+        Err(()) => None,
+    };
     Some(ServerSpec {
         workers: workers?,
         service_time: service_time?,
         queue_capacity: queue_capacity?,
+        calls: calls?,
+        mode: mode?,
     })
 }
 
@@ -657,7 +690,7 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
         let kind = component_kind(ctx, name, key, value);
         kinds.push(kind);
         let spec = match kind {
-            Some(Kind::Server) => server(ctx, value).map(ComponentKind::Server),
+            Some(Kind::Server) => server(ctx, i, value, &names).map(ComponentKind::Server),
             Some(Kind::LoadBalancer) => {
                 load_balancer(ctx, i, value, &names).map(ComponentKind::LoadBalancer)
             }
@@ -817,6 +850,9 @@ fn workload(ctx: &mut Ctx, item: &SNode, names: &[&str]) -> Option<WorkloadSpec>
         }
         Err(()) => None,
     };
+    let write_share = ops(ctx, item);
+    let sessions = sessions(ctx, item);
+    let retries = retries(ctx, item);
     if ctx.issues.len() != before {
         return None;
     }
@@ -826,6 +862,9 @@ fn workload(ctx: &mut Ctx, item: &SNode, names: &[&str]) -> Option<WorkloadSpec>
         arrival: arrival?,
         keys: keys?,
         timeout: timeout?,
+        write_share: write_share?,
+        sessions: sessions?,
+        retries: retries?,
     })
 }
 
@@ -850,6 +889,7 @@ fn arrival(ctx: &mut Ctx, raw: &ArrivalRaw, item: &SNode) -> Option<ArrivalSpec>
                 None
             }
         }),
+        ArrivalRaw::Phases(list) => phases(ctx, list, inner).map(ArrivalSpec::Phases),
         ArrivalRaw::Closed(c) => {
             let users = count(ctx, c.users, 1, inner.at_or_near(&["users"]), "users");
             let think_time = match &c.think_time {
@@ -882,6 +922,41 @@ fn keys(ctx: &mut Ctx, raw: Option<&KeysRaw>, item: &SNode) -> Option<KeySpec> {
                 return None;
             }
             n.map(|n| KeySpec::Zipf { n, s: z.s })
+        }
+        Some(KeysRaw::Hotspot(h)) => {
+            let mut ok = true;
+            if h.n < 2 {
+                ctx.push(
+                    keys_node.at_or_near(&["n"]),
+                    format!("`n` must be at least 2, found {}", h.n),
+                    None,
+                );
+                ok = false;
+            }
+            if !(h.hot_fraction > 0.0 && h.hot_fraction < 1.0) {
+                ctx.push(
+                    keys_node.at_or_near(&["hot_fraction"]),
+                    format!(
+                        "`hot_fraction` must be strictly between 0 and 1, found {}",
+                        h.hot_fraction
+                    ),
+                    Some("e.g. `hot_fraction: 0.1` for 10 % hot keys".to_owned()),
+                );
+                ok = false;
+            }
+            if !(0.0..=1.0).contains(&h.hot_share) {
+                ctx.push(
+                    keys_node.at_or_near(&["hot_share"]),
+                    format!("`hot_share` must be between 0 and 1, found {}", h.hot_share),
+                    None,
+                );
+                ok = false;
+            }
+            ok.then_some(KeySpec::Hotspot {
+                n: h.n as u64,
+                hot_fraction: h.hot_fraction,
+                hot_share: h.hot_share,
+            })
         }
     }
 }

@@ -51,6 +51,7 @@
 //! ```
 
 mod build;
+mod build_client;
 mod de;
 mod error;
 mod node;
