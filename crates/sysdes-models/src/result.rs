@@ -45,6 +45,28 @@ pub struct RunResult {
     pub components: Vec<ComponentResult>,
     /// End-to-end figures per interval of simulated time, warm-up included.
     pub series: Series,
+    /// The scenario's fault windows, in file order (for shading plots).
+    pub faults: Vec<FaultWindow>,
+}
+
+/// When a fault was active, for results, series and plots.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FaultWindow {
+    /// `crash`, `slowdown`, `latency`, `loss` or `partition`.
+    pub kind: &'static str,
+    /// What it hit: a component, `A<->B`, or the partition's groups `a,b | c`.
+    pub target: String,
+    /// Start, seconds.
+    pub start_s: f64,
+    /// End, seconds.
+    pub end_s: f64,
+}
+
+impl FaultWindow {
+    /// Whether the window overlaps the interval `[start_s, end_s)`.
+    pub fn overlaps(&self, start_s: f64, end_s: f64) -> bool {
+        self.start_s < end_s && start_s < self.end_s
+    }
 }
 
 /// One workload's results.

@@ -28,6 +28,7 @@ use crate::workload::{Pacing, RetryState, Workload};
 
 use calls::{CallId, LogicalCalls};
 
+mod faults; // netfault: crashes, slowdowns, fault windows
 mod network; // netfault: zones, links, partitions
 pub(crate) use network::Network;
 
@@ -53,6 +54,8 @@ pub(crate) enum Event {
     Hedge { call: CallId },
     /// The end of a time-series interval.
     SeriesTick,
+    /// netfault: a crash or slowdown (by index in `spec.faults`) starts or ends.
+    Fault { index: u32, start: bool },
 }
 
 /// A component's state, matched exhaustively in the loop (no dynamic dispatch).
@@ -72,14 +75,21 @@ impl Component {
 
     /// Figures specific to the kind, reported beside the common ones.
     fn extras(&self) -> Vec<(&'static str, f64)> {
-        match self {
+        let mut extras = match self {
             Component::Server(s) if !s.calls.is_empty() => vec![
                 ("hedges_sent", s.hedges as f64),
                 ("wasted_calls", s.wasted_calls as f64),
                 ("failed_calls", s.failed_calls as f64),
             ],
             Component::Server(_) | Component::LoadBalancer(_) => Vec::new(),
+        };
+        // netfault: requests failed by crashes of this server.
+        if let Component::Server(s) = self {
+            if s.crashable {
+                extras.push(("lost_in_crash", s.lost_in_crash as f64));
+            }
         }
+        extras
     }
 
     /// Names of this component's time-series gauges (see [`Self::gauges`]).
@@ -451,6 +461,7 @@ impl Simulation {
     fn start(&mut self) {
         self.sched
             .schedule_at(SimTime::ZERO + self.series.interval, Event::SeriesTick);
+        self.schedule_faults();
         for w in 0..self.workloads.len() {
             let workload = &mut self.workloads[w];
             if let Some(first) = workload.first_arrival() {
@@ -485,6 +496,7 @@ impl Simulation {
             Event::Retry { req } => self.send_attempt(req),
             Event::Hedge { call } => self.hedge(call),
             Event::SeriesTick => self.series_tick(),
+            Event::Fault { index, start } => self.fault_event(index, start),
         }
     }
 
@@ -558,9 +570,11 @@ impl Simulation {
     fn send(&mut self, sender: usize, to: ComponentId, req: RequestId) {
         if self.network.zero {
             self.deliver(to, req);
-        } else {
+        } else if self.network.simple {
             let delay = self.network.latency.sample(&mut self.network.rngs[sender]);
             self.sched.schedule_in(delay, Event::Deliver { to, req });
+        } else {
+            self.send_over_network(sender, to, req);
         }
     }
 
@@ -599,15 +613,12 @@ impl Simulation {
             caller: from,
             tag,
         });
-        let delay = if self.network.zero {
-            sysdes_kernel::SimDuration::ZERO
-        } else {
-            self.network
-                .latency
-                .sample(&mut self.network.rngs[from.index()])
-        };
-        self.sched
-            .schedule_in(delay, Event::Deliver { to, req: child });
+        match self.call_delay(from, to, child) {
+            Some(delay) => self
+                .sched
+                .schedule_in(delay, Event::Deliver { to, req: child }),
+            None => self.unreachable(child),
+        }
         child
     }
 
@@ -657,12 +668,19 @@ impl Simulation {
                 self.requests[req].outcome = Outcome::Dropped;
                 self.respond(req);
             }
+            Admission::Down => {
+                self.requests[req].outcome = Outcome::Failed;
+                self.respond(req);
+            }
         }
     }
 
     /// A server's worker finished its own work on `req`: a leaf server
     /// answers; a server with calls starts them.
     fn service_done(&mut self, server: ComponentId, req: RequestId) {
+        if self.stale_service_done(req) {
+            return; // netfault: failed by a crash while in service
+        }
         let now = self.sched.now();
         let Component::Server(s) = &mut self.components[server.index()] else {
             return;
@@ -712,12 +730,14 @@ impl Simulation {
         };
         if self.network.zero {
             self.response_arrives(req);
-        } else {
+        } else if self.network.simple {
             let delay = self
                 .network
                 .latency
                 .sample(&mut self.network.rngs[hop.component.index()]);
             self.sched.schedule_in(delay, Event::Respond { req });
+        } else {
+            self.respond_over_network(hop.component, req);
         }
     }
 
@@ -910,6 +930,7 @@ impl Simulation {
     }
 
     fn finish(self, stop: StopReason) -> RunResult {
+        let faults = self.fault_windows();
         let in_flight = self.requests.live_counted_by_workload(self.workloads.len());
         let mut requests = RequestCounts::default();
         let mut latency = LatencyHistogram::new();
@@ -981,6 +1002,7 @@ impl Simulation {
             latency,
             workloads,
             components,
+            faults,
         }
     }
 }

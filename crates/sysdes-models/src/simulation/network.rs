@@ -14,12 +14,11 @@
 //! Other models (a replicated store with replicas placed in zones) use
 //! [`Network::reachable`] and [`Network::zone_delay`] directly.
 
-// Some of the API is used only once the engine and the store are wired.
-#![allow(dead_code)]
-
 use rand::RngExt;
 use sysdes_kernel::{ComponentId, RngStream, SimDuration, SimTime};
 
+use super::{Event, Simulation};
+use crate::request::{Origin, Outcome, RequestId};
 use crate::sampler::Sampler;
 use crate::spec::{FaultKind, ModelSpec, NetTarget, NetworkSpec, ZoneId};
 
@@ -294,56 +293,6 @@ impl Network {
         })
     }
 
-    /// Number of zones, the default zone 0 included.
-    pub(crate) fn zone_count(&self) -> usize {
-        self.zone_names.len()
-    }
-
-    /// The id of the zone called `name` (the default zone has the empty name).
-    pub(crate) fn zone_id(&self, name: &str) -> Option<ZoneId> {
-        self.zone_names
-            .iter()
-            .position(|n| n == name)
-            .map(|i| i as ZoneId)
-    }
-
-    /// The zone of a component.
-    pub(crate) fn component_zone(&self, c: ComponentId) -> ZoneId {
-        self.endpoint_zone[c.index()]
-    }
-
-    /// The zone of a workload's clients.
-    pub(crate) fn workload_zone(&self, w: u32) -> ZoneId {
-        self.endpoint_zone[(self.components + w) as usize]
-    }
-
-    /// The sender endpoint of a workload.
-    pub(crate) fn workload_endpoint(&self, w: u32) -> u32 {
-        self.components + w
-    }
-
-    /// How long a sender waits before a message across a partition fails.
-    pub(crate) fn unreachable_after(&self) -> SimDuration {
-        self.unreachable_after
-    }
-
-    /// Whether a message can go from `from_zone` to `to_zone` at `now`:
-    /// false while a partition puts the two zones in different groups.
-    pub(crate) fn reachable(&self, from_zone: ZoneId, to_zone: ZoneId, now: SimTime) -> bool {
-        !self.partitions.iter().any(|p| {
-            if now < p.start || now >= p.end {
-                return false;
-            }
-            let ga = p
-                .zone_group
-                .get(usize::from(from_zone))
-                .copied()
-                .unwrap_or(0);
-            let gb = p.zone_group.get(usize::from(to_zone)).copied().unwrap_or(0);
-            ga != 0 && gb != 0 && ga != gb
-        })
-    }
-
     /// Whether endpoint `from` can reach endpoint `to` at `now`.
     pub(crate) fn endpoints_reachable(&self, from: u32, to: u32, now: SimTime) -> bool {
         !self.partitions.iter().any(|p| {
@@ -354,22 +303,6 @@ impl Network {
             let gb = p.endpoint_group[to as usize];
             ga != 0 && gb != 0 && ga != gb
         })
-    }
-
-    /// One draw of the one-way latency between two zones: the matrix entry,
-    /// or the default latency inside a zone and for the default zone.
-    pub(crate) fn zone_delay(
-        &mut self,
-        from_zone: ZoneId,
-        to_zone: ZoneId,
-        rng: &mut RngStream,
-    ) -> SimDuration {
-        let n = self.zone_names.len();
-        let (a, b) = (usize::from(from_zone), usize::from(to_zone));
-        match self.zone_latency.get(a * n + b).and_then(Option::as_ref) {
-            Some(s) if a < n && b < n => s.sample(rng),
-            _ => self.latency.sample(rng),
-        }
     }
 
     /// The size of a request sent by `sender` on behalf of `workload`: the
@@ -442,10 +375,147 @@ impl Network {
         }
         Transit::After(SimDuration::from_nanos(delay))
     }
+}
 
-    /// Whether any message can carry a size that matters (a link with bandwidth).
-    pub(crate) fn has_bandwidth(&self) -> bool {
-        self.links.iter().any(|l| l.ns_per_byte > 0.0)
+/// The zone API other models use (a store places replicas in zones and asks
+/// whether a replica is reachable and how long a message to it takes).
+#[allow(dead_code)] // Used by the replicated store (wt-store) and tests.
+impl Network {
+    /// Number of zones, the default zone 0 included.
+    pub(crate) fn zone_count(&self) -> usize {
+        self.zone_names.len()
+    }
+
+    /// The id of the zone called `name` (the default zone has the empty name).
+    pub(crate) fn zone_id(&self, name: &str) -> Option<ZoneId> {
+        self.zone_names
+            .iter()
+            .position(|n| n == name)
+            .map(|i| i as ZoneId)
+    }
+
+    /// The zone of a component.
+    pub(crate) fn component_zone(&self, c: ComponentId) -> ZoneId {
+        self.endpoint_zone[c.index()]
+    }
+
+    /// The zone of a workload's clients.
+    pub(crate) fn workload_zone(&self, w: u32) -> ZoneId {
+        self.endpoint_zone[(self.components + w) as usize]
+    }
+
+    /// The sender endpoint of a workload.
+    pub(crate) fn workload_endpoint(&self, w: u32) -> u32 {
+        self.components + w
+    }
+
+    /// How long a sender waits before a message across a partition fails.
+    pub(crate) fn unreachable_after(&self) -> SimDuration {
+        self.unreachable_after
+    }
+
+    /// Whether a message can go from `from_zone` to `to_zone` at `now`:
+    /// false while a partition puts the two zones in different groups.
+    pub(crate) fn reachable(&self, from_zone: ZoneId, to_zone: ZoneId, now: SimTime) -> bool {
+        !self.partitions.iter().any(|p| {
+            if now < p.start || now >= p.end {
+                return false;
+            }
+            let ga = p
+                .zone_group
+                .get(usize::from(from_zone))
+                .copied()
+                .unwrap_or(0);
+            let gb = p.zone_group.get(usize::from(to_zone)).copied().unwrap_or(0);
+            ga != 0 && gb != 0 && ga != gb
+        })
+    }
+
+    /// One draw of the one-way latency between two zones: the matrix entry,
+    /// or the default latency inside a zone and for the default zone.
+    pub(crate) fn zone_delay(
+        &mut self,
+        from_zone: ZoneId,
+        to_zone: ZoneId,
+        rng: &mut RngStream,
+    ) -> SimDuration {
+        let n = self.zone_names.len();
+        let (a, b) = (usize::from(from_zone), usize::from(to_zone));
+        match self.zone_latency.get(a * n + b).and_then(Option::as_ref) {
+            Some(s) if a < n && b < n => s.sample(rng),
+            _ => self.latency.sample(rng),
+        }
+    }
+}
+
+/// The engine's side: messages that need more than the default latency.
+impl Simulation {
+    /// Sends `req` from endpoint `sender` to component `to` when zones,
+    /// links or network faults apply. A message across a partition is lost:
+    /// the sender sees the request fail after `unreachable_after`.
+    pub(super) fn send_over_network(&mut self, sender: usize, to: ComponentId, req: RequestId) {
+        let now = self.sched.now();
+        let bytes = self
+            .network
+            .request_bytes(sender as u32, self.requests[req].workload);
+        match self.network.transit(sender as u32, to.0, bytes, now) {
+            Transit::After(delay) => self.sched.schedule_in(delay, Event::Deliver { to, req }),
+            Transit::Unreachable => self.unreachable(req),
+        }
+    }
+
+    /// The delay of a call from component `from` to `to`, or `None` if a
+    /// partition separates them (the call then fails, see [`Self::unreachable`]).
+    pub(super) fn call_delay(
+        &mut self,
+        from: ComponentId,
+        to: ComponentId,
+        req: RequestId,
+    ) -> Option<SimDuration> {
+        if self.network.zero {
+            return Some(SimDuration::ZERO);
+        }
+        if self.network.simple {
+            return Some(
+                self.network
+                    .latency
+                    .sample(&mut self.network.rngs[from.index()]),
+            );
+        }
+        let bytes = self
+            .network
+            .request_bytes(from.0, self.requests[req].workload);
+        match self.network.transit(from.0, to.0, bytes, self.sched.now()) {
+            Transit::After(delay) => Some(delay),
+            Transit::Unreachable => None,
+        }
+    }
+
+    /// The response to `req` leaves component `from` (its hop already
+    /// popped) towards the next hop out, or the caller, or the client.
+    pub(super) fn respond_over_network(&mut self, from: ComponentId, req: RequestId) {
+        let r = &self.requests[req];
+        let to = match (r.hops.last(), r.parent) {
+            (Some(hop), _) => hop.component.0,
+            (None, Some(parent)) => parent.caller.0,
+            (None, None) if r.origin == Origin::Client => {
+                self.network.workload_endpoint(r.workload)
+            }
+            (None, None) => from.0,
+        };
+        let bytes = self.network.response_bytes(from.0, r.workload);
+        match self.network.transit(from.0, to, bytes, self.sched.now()) {
+            Transit::After(delay) => self.sched.schedule_in(delay, Event::Respond { req }),
+            Transit::Unreachable => self.unreachable(req),
+        }
+    }
+
+    /// A message of `req` cannot cross a partition: after the connect
+    /// timeout, its waiting side sees the request fail.
+    pub(super) fn unreachable(&mut self, req: RequestId) {
+        self.requests[req].outcome = Outcome::Failed;
+        let after = self.network.unreachable_after();
+        self.sched.schedule_in(after, Event::Respond { req });
     }
 }
 
