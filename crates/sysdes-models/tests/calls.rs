@@ -175,7 +175,10 @@ fn fan_out_is_slow_when_any_leaf_is() {
     let slow = 1.0 - r.latency.fraction_at_or_below((50.0 * MS) as u64);
     let expected = 1.0 - 0.99f64.powi(10);
     println!("P(slow): got {slow:.5}, theory {expected:.5}");
-    assert!((slow - expected).abs() < 0.003, "P(slow) {slow} vs {expected}");
+    assert!(
+        (slow - expected).abs() < 0.003,
+        "P(slow) {slow} vs {expected}"
+    );
 }
 
 /// Hedging one call after 10 ms when the leaf is slow (100 ms) with
@@ -190,16 +193,26 @@ fn hedging_cuts_the_tail_at_the_cost_of_wasted_calls() {
         hedge_after: Some(SimDuration::from_millis(10)),
         ..step(1..2, WaitFor::All)
     };
-    let components = vec![front(vec![hedged]), sometimes_slow_leaf("leaf", 0.01, 1.0, 100.0)];
+    let components = vec![
+        front(vec![hedged]),
+        sometimes_slow_leaf("leaf", 0.01, 1.0, 100.0),
+    ];
     let r = run(&spec(1_000.0, 210, 10, components));
     close("hedged mean (ms)", r.latency.mean_ns() / MS, 1.1089, 0.01);
     let n = r.requests.completed as f64;
     let hedges = extra(&r, "front", "hedges_sent");
-    assert!((hedges / n - 0.01).abs() < 0.001, "hedge share {}", hedges / n);
+    assert!(
+        (hedges / n - 0.01).abs() < 0.001,
+        "hedge share {}",
+        hedges / n
+    );
     // Losers of requests near the window's edges may be counted on one side
     // only; allow a handful.
     let wasted = extra(&r, "front", "wasted_calls");
-    assert!((wasted - hedges).abs() <= 5.0, "wasted {wasted} vs hedges {hedges}");
+    assert!(
+        (wasted - hedges).abs() <= 5.0,
+        "wasted {wasted} vs hedges {hedges}"
+    );
     // Without hedging the p99.9 is the slow leaf's 100 ms; with it, 11 ms.
     let p999 = r.latency.quantile_ns(0.999) as f64 / MS;
     assert!((p999 - 11.0).abs() < 0.1, "hedged p99.9 {p999} ms");
@@ -212,13 +225,14 @@ fn hedging_cuts_the_tail_at_the_cost_of_wasted_calls() {
 #[test]
 fn wait_for_any_and_n_are_order_statistics() {
     let leaf = |name: &str| server(name, ServerSpec::new(100_000, exp_ms(10.0)));
-    let components = vec![
-        front(vec![step(1..3, WaitFor::Any)]),
-        leaf("a"),
-        leaf("b"),
-    ];
+    let components = vec![front(vec![step(1..3, WaitFor::Any)]), leaf("a"), leaf("b")];
     let r = run(&spec(1_000.0, 210, 10, components));
-    close("min of two exponentials (ms)", r.latency.mean_ns() / MS, 5.0, 0.01);
+    close(
+        "min of two exponentials (ms)",
+        r.latency.mean_ns() / MS,
+        5.0,
+        0.01,
+    );
 
     let components = vec![
         front(vec![step(1..4, WaitFor::Count(2))]),
@@ -241,7 +255,10 @@ fn wait_for_any_and_n_are_order_statistics() {
 /// work, 8 workers; leaf: 10 ms, unloaded; 500/s: 0.875 vs 0.25 (1 %).
 #[test]
 fn thread_mode_holds_workers_while_calls_are_out() {
-    for (mode, expected) in [(CallMode::Thread, 500.0 * 0.014 / 8.0), (CallMode::Async, 500.0 * 0.004 / 8.0)] {
+    for (mode, expected) in [
+        (CallMode::Thread, 500.0 * 0.014 / 8.0),
+        (CallMode::Async, 500.0 * 0.004 / 8.0),
+    ] {
         let f = server(
             "front",
             ServerSpec {
@@ -252,7 +269,12 @@ fn thread_mode_holds_workers_while_calls_are_out() {
         );
         let leaf = server("leaf", ServerSpec::new(100_000, constant_ms(10.0)));
         let r = run(&spec(500.0, 410, 10, vec![f, leaf]));
-        close(&format!("{mode:?} utilization"), r.components[0].utilization, expected, 0.01);
+        close(
+            &format!("{mode:?} utilization"),
+            r.components[0].utilization,
+            expected,
+            0.01,
+        );
     }
 }
 
@@ -285,11 +307,17 @@ fn retries_after_timeouts_follow_the_geometric_law() {
     let timeout_share = r.requests.timed_out as f64 / n;
     println!("retries per request {retry_share:.5} (0.11), timed out {timeout_share:.5} (0.001)");
     assert!((retry_share - 0.11).abs() < 0.0035, "retries {retry_share}");
-    assert!((timeout_share - 0.001).abs() < 0.0004, "timed out {timeout_share}");
+    assert!(
+        (timeout_share - 0.001).abs() < 0.0004,
+        "timed out {timeout_share}"
+    );
     // The leaf saw every attempt: first attempts plus retries.
     let leaf = &r.components[0];
     let attempts = leaf.arrivals as f64 / n;
-    assert!((attempts - 1.11).abs() < 0.004, "attempts per request {attempts}");
+    assert!(
+        (attempts - 1.11).abs() < 0.004,
+        "attempts per request {attempts}"
+    );
 }
 
 /// A retry budget caps retries at its share of first attempts (plus the
@@ -301,7 +329,10 @@ fn a_retry_budget_caps_retries() {
         1_000.0,
         110,
         10,
-        vec![server("leaf", ServerSpec::new(100_000, constant_ms(1_000.0)))],
+        vec![server(
+            "leaf",
+            ServerSpec::new(100_000, constant_ms(1_000.0)),
+        )],
     );
     s.workloads[0].timeout = Some(SimDuration::from_millis(100));
     s.workloads[0].retries = Some(RetrySpec {
@@ -325,7 +356,12 @@ fn a_retry_budget_caps_retries() {
 /// the series: nothing completes during the silence).
 #[test]
 fn phased_arrivals_follow_their_rates() {
-    let mut s = spec(1.0, 100, 0, vec![server("s", ServerSpec::new(64, constant_ms(1.0)))]);
+    let mut s = spec(
+        1.0,
+        100,
+        0,
+        vec![server("s", ServerSpec::new(64, constant_ms(1.0)))],
+    );
     s.workloads[0].arrival = ArrivalSpec::Phases(vec![
         PhaseSpec {
             per_second: 100.0,

@@ -54,6 +54,7 @@ fn crash_fails_arrivals_in_its_window() {
     }];
     let r = run(&spec);
     let failed = r.requests.failed as f64;
+    println!("crash: {failed} failed, expected 10,000 +- 300");
     assert!(
         (failed - 10_000.0).abs() < 3.0 * 100.0 + 5.0,
         "failed {failed}"
@@ -104,6 +105,7 @@ fn crash_mid_service_conserves_requests() {
     }];
     let r = run(&spec);
     let failed = r.requests.failed as f64;
+    println!("crash mid-service: {failed} failed, expected 520 +- 67");
     assert!(
         (failed - 520.0).abs() < 3.0 * 22.4 + 20.0,
         "failed {failed}"
@@ -228,6 +230,7 @@ fn partition_fails_only_requests_that_cross_it_in_its_window() {
     }];
     let r = run(&spec);
     let failed = r.requests.failed as f64;
+    println!("partition: {failed} failed, expected 508.5 +- 67");
     assert!((failed - 508.5).abs() < 3.0 * 22.4 + 5.0, "failed {failed}");
     for p in &r.series.points {
         if p.end_s <= 10.0 || p.start_s >= 16.5 {

@@ -108,6 +108,7 @@ fn loss_with_retransmit_adds_geometric_delay() {
     let r = run(&spec);
     let extra = r.latency.mean_ns() / MS - 1.0;
     let expected = 2.0 * 10.0 * 0.1 / 0.9;
+    println!("loss: extra {extra:.4} ms, expected {expected:.4} ms");
     assert!(
         (extra / expected - 1.0).abs() < 0.02,
         "extra {extra} ms vs {expected} ms"
