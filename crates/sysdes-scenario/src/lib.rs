@@ -270,4 +270,6 @@ pub fn json_schema() -> serde_json::Value {
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_client;
+#[cfg(test)]
 mod tests_net; // netfault: network and faults
