@@ -179,9 +179,10 @@ fn write_sweep(dir: &Path) {
             let base = if policy == "random" { 2.0 } else { 1.0 };
             let p99 = base * 1000.0 / (500.0 - rate);
             csv.push_str(&format!("{point},{rate}/s,{rate},{policy},,2"));
-            for (m, v) in metrics
-                .iter()
-                .zip([rate, p99 / 4.0, p99 / 5.0, p99, p99 * 1.5, rate / 500.0])
+            for (m, v) in
+                metrics
+                    .iter()
+                    .zip([rate, p99 / 4.0, p99 / 5.0, p99, p99 * 1.5, rate / 500.0])
             {
                 let _ = m;
                 csv.push_str(&format!(",{v},{},{}", v * 0.9, v * 1.1));
@@ -242,7 +243,10 @@ fn a_sweep_gets_latency_vs_load_a_heatmap_and_a_report() {
         "polylines {lines:?}"
     );
     let spec = vega(&figs.join("latency_vs_utilization.vl.json")).to_string();
-    assert!(spec.contains("utilization:api_mean"), "x is the utilization column");
+    assert!(
+        spec.contains("utilization:api_mean"),
+        "x is the utilization column"
+    );
 
     // The heatmap: one labelled cell per summary row.
     let texts = svg_texts(&figs.join("heatmap.svg"));
@@ -259,7 +263,11 @@ fn a_sweep_gets_latency_vs_load_a_heatmap_and_a_report() {
     );
 
     let html = assert_self_contained(&figs.join("report.html"));
-    assert_eq!(html.matches("<svg").count(), 3, "load, utilization and heatmap plots");
+    assert_eq!(
+        html.matches("<svg").count(),
+        3,
+        "load, utilization and heatmap plots"
+    );
     assert!(
         html.contains("hockey-stick"),
         "the title names the scenario"

@@ -14,7 +14,7 @@
 use sysdes_kernel::SimTime;
 
 use super::{Component, Event, Simulation};
-use crate::request::{Outcome, RequestId};
+use crate::request::Outcome;
 use crate::result::FaultWindow;
 use crate::spec::{FaultKind, NetTarget};
 
@@ -47,6 +47,8 @@ impl Simulation {
     }
 
     /// A crash or slowdown starts or ends.
+    #[cold]
+    #[inline(never)]
     pub(super) fn fault_event(&mut self, index: u32, start: bool) {
         match self.spec.faults[index as usize].kind {
             FaultKind::Crash(c) => {
@@ -94,17 +96,6 @@ impl Simulation {
         for req in inside {
             self.respond(req);
         }
-    }
-
-    /// A `ServiceDone` for a request failed by a crash: ignore it and
-    /// release the slot. Returns whether `req` was such a request.
-    #[inline]
-    pub(super) fn stale_service_done(&mut self, req: RequestId) -> bool {
-        if self.requests[req].pinned {
-            self.requests.unpin(req);
-            return true;
-        }
-        false
     }
 
     /// The fault windows of the run, for results, series and plots.

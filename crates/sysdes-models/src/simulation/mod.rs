@@ -678,13 +678,15 @@ impl Simulation {
     /// A server's worker finished its own work on `req`: a leaf server
     /// answers; a server with calls starts them.
     fn service_done(&mut self, server: ComponentId, req: RequestId) {
-        if self.stale_service_done(req) {
-            return; // netfault: failed by a crash while in service
-        }
         let now = self.sched.now();
         let Component::Server(s) = &mut self.components[server.index()] else {
             return;
         };
+        // netfault: a request failed by a crash while in service.
+        if s.crashable && self.requests[req].pinned {
+            self.requests.unpin(req);
+            return;
+        }
         if s.calls.is_empty() {
             let r = &mut self.requests[req];
             r.version = match r.op {

@@ -453,6 +453,7 @@ impl Simulation {
     /// Sends `req` from endpoint `sender` to component `to` when zones,
     /// links or network faults apply. A message across a partition is lost:
     /// the sender sees the request fail after `unreachable_after`.
+    #[inline(never)]
     pub(super) fn send_over_network(&mut self, sender: usize, to: ComponentId, req: RequestId) {
         let now = self.sched.now();
         let bytes = self
@@ -493,6 +494,7 @@ impl Simulation {
 
     /// The response to `req` leaves component `from` (its hop already
     /// popped) towards the next hop out, or the caller, or the client.
+    #[inline(never)]
     pub(super) fn respond_over_network(&mut self, from: ComponentId, req: RequestId) {
         let r = &self.requests[req];
         let to = match (r.hops.last(), r.parent) {
