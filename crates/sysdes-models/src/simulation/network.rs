@@ -187,11 +187,10 @@ impl Network {
         }
         // Most specific first: endpoint-endpoint, then endpoint-zone, then zone-zone.
         links.sort_by_key(|l| {
-            let zone_ends = [l.a, l.b]
+            [l.a, l.b]
                 .iter()
                 .filter(|s| matches!(s, Selector::Zone(_)))
-                .count();
-            zone_ends
+                .count()
         });
         let mut request_size = vec![None; endpoints];
         let mut response_size = vec![None; endpoints];
