@@ -123,8 +123,13 @@ prop_compose! {
                         service_time,
                         queue_capacity: None,
                         calls: vec![
-                            CallStep { targets, wait_for, hedge_after },
-                            CallStep { targets: vec![ComponentId(0)], wait_for: WaitFor::All, hedge_after: None },
+                            CallStep { targets, wait_for, hedge_after, hedge_percentile: None },
+                            CallStep {
+                                targets: vec![ComponentId(0)],
+                                wait_for: WaitFor::All,
+                                hedge_after: None,
+                                hedge_percentile: Some(0.9),
+                            },
                         ],
                         mode,
                     }),

@@ -1,5 +1,7 @@
 //! Back-of-envelope load figures computed from a spec, without simulating.
 
+use sysdes_kernel::ComponentId;
+
 use crate::spec::{ComponentKind, ModelSpec};
 
 /// The long-run arrival rate (requests per second) that open workloads offer
@@ -32,6 +34,21 @@ pub fn offered_rates(spec: &ModelSpec) -> Vec<f64> {
                     }
                 }
             }
+            // Every message a queue accepts reaches its consumer (an upper
+            // bound when it drops); every stream group sees every message.
+            let consumers: &[ComponentId] = match &c.kind {
+                ComponentKind::Queue(q) => std::slice::from_ref(&q.consumer),
+                _ => &[],
+            };
+            let groups = match &c.kind {
+                ComponentKind::Stream(s) => s.groups.as_slice(),
+                _ => &[],
+            };
+            for to in consumers.iter().chain(groups.iter().map(|g| &g.target)) {
+                if let Some(slot) = next.get_mut(to.index()) {
+                    *slot += rates[i];
+                }
+            }
         }
         if next == rates {
             break;
@@ -53,7 +70,9 @@ pub fn offered_loads(spec: &ModelSpec) -> Vec<Option<f64>> {
             ComponentKind::Server(s) => {
                 Some(rate * s.service_time.mean_ns() / 1e9 / f64::from(s.workers.max(1)))
             }
-            ComponentKind::LoadBalancer(_) => None,
+            ComponentKind::LoadBalancer(_) | ComponentKind::Queue(_) | ComponentKind::Stream(_) => {
+                None
+            }
         })
         .collect()
 }

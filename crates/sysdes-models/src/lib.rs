@@ -19,6 +19,7 @@
 mod capacity;
 mod error;
 mod load_balancer;
+mod message_queue;
 mod request;
 mod result;
 mod sampler;
@@ -27,6 +28,7 @@ mod server;
 mod simulation;
 mod spec;
 mod station;
+mod stream_log;
 mod workload;
 
 pub use capacity::{offered_loads, offered_rates};

@@ -7,8 +7,9 @@ use sysdes_kernel::{RngStream, SimDuration, SimTime};
 
 use crate::request::RequestId;
 use crate::sampler::Sampler;
-use crate::spec::{CallMode, CallStep};
+use crate::spec::{CallMode, CallStep, HEDGE_MIN_SAMPLES};
 use crate::station::{ACTIVE, StationMetrics, WAITING};
+use sysdes_stats::LatencyHistogram;
 
 /// What a server does with an arriving request.
 pub(crate) enum Admission {
@@ -40,6 +41,8 @@ pub(crate) struct Server {
     pub(crate) wasted_calls: u64,
     /// Counted requests this server answered with an error because a call failed.
     pub(crate) failed_calls: u64,
+    /// Per step with `hedge_percentile`: the latencies its calls have seen.
+    pub(crate) hedge_stats: Vec<Option<HedgeStat>>,
     pub(crate) metrics: StationMetrics,
     // netfault: fault hooks (see simulation/faults.rs).
     /// Down because of a `crash` fault: arrivals fail at once.
@@ -72,6 +75,7 @@ impl Server {
             hedges: 0,
             wasted_calls: 0,
             failed_calls: 0,
+            hedge_stats: Vec::new(),
             metrics,
             crashed: false,
             speed: 1.0,
@@ -177,5 +181,46 @@ impl Server {
                 None
             }
         }
+    }
+}
+
+/// The observed call latencies of one step hedged at a percentile, and the
+/// current hedging delay (recomputed every [`HEDGE_REFRESH`] answers).
+#[derive(Debug)]
+pub(crate) struct HedgeStat {
+    quantile: f64,
+    latencies: LatencyHistogram,
+    since_refresh: u32,
+    delay: Option<SimDuration>,
+}
+
+/// Answers between two recomputations of a percentile hedge's delay.
+const HEDGE_REFRESH: u32 = 256;
+
+impl HedgeStat {
+    pub(crate) fn new(quantile: f64) -> Self {
+        HedgeStat {
+            quantile,
+            latencies: LatencyHistogram::new(),
+            since_refresh: HEDGE_REFRESH,
+            delay: None,
+        }
+    }
+
+    /// A call of the step answered after `latency`.
+    pub(crate) fn observe(&mut self, latency: SimDuration) {
+        self.latencies.record(latency);
+        self.since_refresh += 1;
+        if self.since_refresh >= HEDGE_REFRESH && self.latencies.count() >= HEDGE_MIN_SAMPLES {
+            self.since_refresh = 0;
+            self.delay = Some(SimDuration::from_nanos(
+                self.latencies.quantile_ns(self.quantile),
+            ));
+        }
+    }
+
+    /// The current hedging delay; `None` until enough calls have answered.
+    pub(crate) fn delay(&self) -> Option<SimDuration> {
+        self.delay
     }
 }

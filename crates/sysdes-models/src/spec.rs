@@ -314,6 +314,10 @@ pub enum ComponentKind {
     Server(ServerSpec),
     /// Routes each request to one backend.
     LoadBalancer(LoadBalancerSpec),
+    /// A message queue between producers and consumers.
+    Queue(QueueSpec),
+    /// A partitioned log with consumer groups.
+    Stream(StreamSpec),
 }
 
 /// A station with `workers` parallel servers and one FIFO queue.
@@ -343,7 +347,14 @@ pub struct CallStep {
     /// Send a second copy of a call that has not answered after this long;
     /// the first answer wins and the other is counted as waste.
     pub hedge_after: Option<SimDuration>,
+    /// Hedge instead at this quantile (in (0, 1)) of the step's call
+    /// latencies observed so far in the run (e.g. 0.95). Hedging starts once
+    /// [`HEDGE_MIN_SAMPLES`] calls have answered.
+    pub hedge_percentile: Option<f64>,
 }
+
+/// Answers a step must have seen before percentile hedging starts.
+pub const HEDGE_MIN_SAMPLES: u64 = 100;
 
 /// How many of a step's calls must answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -564,4 +575,53 @@ impl WorkloadSpec {
             retries: None,
         }
     }
+}
+
+/// What a full `queue` does with a new message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QueueOverflow {
+    /// Refuse the new message: the producer is answered `dropped`.
+    DropTail,
+    /// Evict the oldest waiting message (counted as dropped) and accept the new one.
+    DropHead,
+    /// Hold the producer's request un-acknowledged until there is room.
+    BackPressure,
+}
+
+/// A message queue: producers are acknowledged as soon as their message is
+/// enqueued; consumers pull messages and call `consumer` with each.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueueSpec {
+    /// Most messages held, counting those delivered to a consumer and not
+    /// yet acknowledged; `None` is unbounded.
+    pub capacity: Option<u32>,
+    /// What happens to a message offered to a full queue.
+    pub overflow: QueueOverflow,
+    /// The component each message is sent to.
+    pub consumer: ComponentId,
+    /// Most messages in flight to the consumer at once; at least 1.
+    pub concurrency: u32,
+}
+
+/// A partitioned log: producers are acknowledged once their message is
+/// appended; each consumer group reads every partition in order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StreamSpec {
+    /// Number of partitions; a message goes to `hash(key) mod partitions`.
+    pub partitions: u32,
+    /// Consumer groups, each of which receives every message.
+    pub groups: Vec<ConsumerGroupSpec>,
+    /// Messages older than this leave the log, consumed or not; `None` keeps
+    /// them until every group has taken them.
+    pub retention: Option<SimDuration>,
+}
+
+/// One consumer group of a stream: one consumer per partition, each taking
+/// its partition's messages in order, one at a time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConsumerGroupSpec {
+    /// The group's name, used in results.
+    pub name: String,
+    /// The component each message is sent to.
+    pub target: ComponentId,
 }

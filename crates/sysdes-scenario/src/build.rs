@@ -31,7 +31,9 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "faults",
 ];
 
-const COMPONENT_TYPES: &[&str] = &["server", "load_balancer"];
+pub(crate) mod queue;
+
+const COMPONENT_TYPES: &[&str] = &["server", "load_balancer", "queue", "stream"];
 const WORKLOAD_KEYS: &[&str] = &[
     "name",
     "target",
@@ -352,6 +354,8 @@ pub(crate) fn positive_duration(
 enum Kind {
     Server,
     LoadBalancer,
+    Queue,
+    Stream,
 }
 
 /// Reads a component's `type`, recording why if it has no valid one.
@@ -380,6 +384,8 @@ fn component_kind(ctx: &mut Ctx, name: &str, key: &SNode, value: &SNode) -> Opti
     match type_node.as_str() {
         Some("server") => Some(Kind::Server),
         Some("load_balancer") => Some(Kind::LoadBalancer),
+        Some("queue") => Some(Kind::Queue),
+        Some("stream") => Some(Kind::Stream),
         Some(other) => {
             let help = match suggest(other, COMPONENT_TYPES.iter().copied()) {
                 Some(s) => format!("did you mean `{s}`?"),
@@ -694,6 +700,8 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
             Some(Kind::LoadBalancer) => {
                 load_balancer(ctx, i, value, &names).map(ComponentKind::LoadBalancer)
             }
+            Some(Kind::Queue) => queue::queue(ctx, i, value, &names).map(ComponentKind::Queue),
+            Some(Kind::Stream) => queue::stream(ctx, i, value, &names).map(ComponentKind::Stream),
             None => None,
         };
         components.push(spec.map(|kind| ComponentSpec {

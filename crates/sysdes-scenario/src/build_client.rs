@@ -218,6 +218,7 @@ fn call_step(ctx: &mut Ctx, own: usize, item: &SNode, names: &[&str]) -> Option<
             targets: vec![target(ctx, own, item, names)?],
             wait_for: WaitFor::All,
             hedge_after: None,
+            hedge_percentile: None,
         });
     }
     if !matches!(item.node, Node::Map(_)) {
@@ -317,19 +318,41 @@ fn call_step(ctx: &mut Ctx, own: usize, item: &SNode, names: &[&str]) -> Option<
             },
         },
     };
-    let hedge_after = match ctx.optional::<Duration>(item, "hedge_after") {
-        Ok(None) => None,
-        Ok(Some(d)) => Some(positive_duration(
-            ctx,
-            d,
-            item.at_or_near(&["hedge_after"]),
-            "hedge_after",
-        )?),
-        Err(()) => return None,
+    let percentile = item
+        .get("hedge_after")
+        .and_then(|n| n.as_str().map(|t| (n, t)))
+        .filter(|(_, t)| t.trim_start().starts_with('p'));
+    let mut hedge_percentile = None;
+    let hedge_after = match percentile {
+        Some((node, text)) => {
+            match text.trim()[1..].parse::<f64>() {
+                Ok(p) if p > 0.0 && p < 100.0 => hedge_percentile = Some(p / 100.0),
+                _ => {
+                    ctx.push(
+                        node,
+                        format!("`hedge_after`: expected a duration or a percentile such as `p95`, found `{text}`"),
+                        Some("e.g. `hedge_after: p95` or `hedge_after: 10ms`".to_owned()),
+                    );
+                    return None;
+                }
+            }
+            None
+        }
+        None => match ctx.optional::<Duration>(item, "hedge_after") {
+            Ok(None) => None,
+            Ok(Some(d)) => Some(positive_duration(
+                ctx,
+                d,
+                item.at_or_near(&["hedge_after"]),
+                "hedge_after",
+            )?),
+            Err(()) => return None,
+        },
     };
     Some(CallStep {
         targets,
         wait_for,
         hedge_after,
+        hedge_percentile,
     })
 }

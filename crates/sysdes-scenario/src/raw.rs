@@ -123,6 +123,10 @@ pub(crate) enum ComponentDoc {
     Server(ServerRaw),
     /// Routes each request to one of its `backends`.
     LoadBalancer(LoadBalancerRaw),
+    /// A bounded message buffer: producers are acknowledged on enqueue; `consumers` pull messages.
+    Queue(crate::build::queue::QueueRaw),
+    /// A partitioned log with consumer groups (Kafka-like), each reading every partition in order.
+    Stream(crate::build::queue::StreamRaw),
 }
 
 /// A source of requests.

@@ -117,6 +117,12 @@ fn calls_parse_with_every_step_form() {
     assert_eq!(s.calls[2].hedge_after, Some(SimDuration::from_millis(5)));
     assert_eq!(s.calls[3].targets, vec![ComponentId(1); 3]);
     assert_eq!(s.calls[3].wait_for, WaitFor::Count(2));
+    let spec = load("", "    calls: [ { to: a, hedge_after: p95 } ]\n").expect("valid");
+    let ComponentKind::Server(s) = &spec.components[0].kind else {
+        panic!("server");
+    };
+    assert_eq!(s.calls[0].hedge_percentile, Some(0.95));
+    assert_eq!(s.calls[0].hedge_after, None);
 }
 
 #[test]
@@ -137,6 +143,9 @@ fn bad_calls_are_located_with_suggestions() {
 
     let p = problem("", "    calls: [ { to: a, parallel: [b] } ]\n");
     assert!(p.message.contains("not both"), "{p:?}");
+
+    let p = problem("", "    calls: [ { to: a, hedge_after: p100 } ]\n");
+    assert!(p.message.contains("a percentile such as `p95`"), "{p:?}");
 
     let p = problem("", "    mode: threads\n");
     assert!(p.message.contains("threads"), "{p:?}");

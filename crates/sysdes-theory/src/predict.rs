@@ -294,6 +294,23 @@ fn walk(
             server: component,
             ..leaf
         }),
+        // Asynchronous: the producer's request ends here (a leaf with no
+        // prediction), and what consumers see is not estimated.
+        ComponentKind::Queue(_) | ComponentKind::Stream(_) => {
+            steps.push(format!(
+                "{}: asynchronous {}; queues and streams are not estimated",
+                c.name,
+                if matches!(c.kind, ComponentKind::Queue(_)) {
+                    "queue"
+                } else {
+                    "stream"
+                }
+            ));
+            out.push(Leaf {
+                server: component,
+                ..leaf
+            });
+        }
         ComponentKind::LoadBalancer(lb) => {
             let n = lb.backends.len().max(1);
             let hashed = if lb.policy == LbPolicy::ConsistentHash {
@@ -490,7 +507,9 @@ fn predict_at(spec: &ModelSpec, explain: bool) -> Prediction {
         for (k, &(server, demand, _)) in stations.iter().enumerate() {
             let service = match &spec.components[server].kind {
                 ComponentKind::Server(s) => moments(&s.service_time).0,
-                ComponentKind::LoadBalancer(_) => 0.0,
+                ComponentKind::LoadBalancer(_)
+                | ComponentKind::Queue(_)
+                | ComponentKind::Stream(_) => 0.0,
             };
             let background = open_rate[server] * service;
             // Visits per cycle, undoing the background inflation of the demand.
@@ -516,11 +535,16 @@ fn predict_at(spec: &ModelSpec, explain: bool) -> Prediction {
 
     // Stations.
     let mut stations = Vec::with_capacity(n);
+    let fed_by_queues = async_consumers(spec);
     for (k, c) in spec.components.iter().enumerate() {
         let ComponentKind::Server(s) = &c.kind else {
             stations.push(None);
             continue;
         };
+        if fed_by_queues[k] {
+            stations.push(None);
+            continue;
+        }
         let (service, cs2) = moments(&s.service_time);
         let lambda = open_rate[k] + closed_rate[k];
         let ca2 = if open_rate[k] > 0.0 {
@@ -767,10 +791,23 @@ fn predict_at(spec: &ModelSpec, explain: bool) -> Prediction {
         workloads.push(WorkloadPrediction {
             name: w.name.clone(),
             throughput_rps: rate * (1.0 - blocked),
-            method: mean.map(|_| Method {
-                name: names.join(" + "),
-                exact,
-            }),
+            method: if leaves.iter().any(|l| {
+                matches!(
+                    spec.components[l.server].kind,
+                    ComponentKind::Queue(_) | ComponentKind::Stream(_)
+                )
+            }) {
+                // Answered on enqueue: not overloaded, just not estimated.
+                Some(Method {
+                    name: "asynchronous, not estimated".into(),
+                    exact: false,
+                })
+            } else {
+                mean.map(|_| Method {
+                    name: names.join(" + "),
+                    exact,
+                })
+            },
             mean_s: mean,
             p99_s: p99,
         });
@@ -797,6 +834,30 @@ fn predict_at(spec: &ModelSpec, explain: bool) -> Prediction {
         steps,
         notes,
     }
+}
+
+/// Components reachable from a queue's or stream's consumers: their traffic
+/// is shaped by the buffer, so they get no station prediction.
+fn async_consumers(spec: &ModelSpec) -> Vec<bool> {
+    let mut marked = vec![false; spec.components.len()];
+    let mut stack: Vec<usize> = Vec::new();
+    for c in &spec.components {
+        match &c.kind {
+            ComponentKind::Queue(q) => stack.push(q.consumer.index()),
+            ComponentKind::Stream(s) => stack.extend(s.groups.iter().map(|g| g.target.index())),
+            _ => {}
+        }
+    }
+    while let Some(i) = stack.pop() {
+        if i >= marked.len() || marked[i] {
+            continue;
+        }
+        marked[i] = true;
+        if let ComponentKind::LoadBalancer(lb) = &spec.components[i].kind {
+            stack.extend(lb.backends.iter().map(|b| b.index()));
+        }
+    }
+    marked
 }
 
 /// Whether every balancer reachable from `component` routes at random.

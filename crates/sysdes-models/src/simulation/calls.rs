@@ -12,6 +12,7 @@ use sysdes_kernel::{ComponentId, TimerId};
 
 use super::{Component, Event, Simulation};
 use crate::request::{Outcome, RequestId};
+use crate::server::HedgeStat;
 use crate::spec::WaitFor;
 
 /// Index of a logical call in [`LogicalCalls`].
@@ -27,6 +28,8 @@ pub(crate) struct LogicalCall {
     /// the step has ended and this call no longer matters.
     epoch: u32,
     target: ComponentId,
+    /// Index of the step in the server's `calls`.
+    step: u16,
     /// Copies sent and not yet answered.
     copies: u8,
     resolved: bool,
@@ -72,7 +75,9 @@ impl Simulation {
             WaitFor::Any => 1,
             WaitFor::Count(k) => usize::from(k).min(n),
         };
-        let hedge_after = spec.hedge_after;
+        let hedge_after = spec
+            .hedge_after
+            .or_else(|| s.hedge_stats[step].as_ref().and_then(HedgeStat::delay));
         let generation = self.requests.generation(req);
         let progress = &mut self.requests[req].calls;
         progress.step = step as u16;
@@ -92,6 +97,7 @@ impl Simulation {
                 generation,
                 epoch,
                 target,
+                step: step as u16,
                 copies: 0,
                 resolved: false,
                 hedge_timer: None,
@@ -142,10 +148,16 @@ impl Simulation {
         child: RequestId,
         call: u32,
     ) {
-        let (ok, version, counted) = {
+        let (ok, version, counted, sent) = {
             let c = &self.requests[child];
-            (c.outcome == Outcome::Ok, c.version, c.counted)
+            (c.outcome == Outcome::Ok, c.version, c.counted, c.born)
         };
+        let step = usize::from(self.calls.slots[call as usize].step);
+        if let Component::Server(s) = &mut self.components[server.index()] {
+            if let Some(Some(stat)) = s.hedge_stats.get_mut(step) {
+                stat.observe(self.sched.now() - sent);
+            }
+        }
         let current = self.call_is_current(&self.calls.slots[call as usize]);
         let c = &mut self.calls.slots[call as usize];
         c.copies -= 1;

@@ -7,6 +7,8 @@
 //! behaviour lives in its own submodule as an `impl Simulation` block.
 
 mod calls;
+mod queue;
+mod stream;
 
 use rustc_hash::FxHashMap;
 use sysdes_kernel::{ComponentId, Scheduler, SimTime, derive_stream};
@@ -21,12 +23,14 @@ use crate::request::{
 use crate::result::{ComponentResult, RunResult, StopReason, WorkloadResult};
 use crate::sampler::{KeySampler, Sampler};
 use crate::series::SeriesRecorder;
-use crate::server::{Admission, Server};
+use crate::server::{Admission, HedgeStat, Server};
 use crate::spec::{ArrivalSpec, ComponentKind, Distribution, ModelSpec};
 use crate::station::{ACTIVE, StationMetrics, WAITING};
 use crate::workload::{Pacing, RetryState, Workload};
 
 use calls::{CallId, LogicalCalls};
+use queue::QueueComponent;
+use stream::StreamComponent;
 
 mod faults; // netfault: crashes, slowdowns, fault windows
 mod network; // netfault: zones, links, partitions
@@ -63,6 +67,8 @@ pub(crate) enum Event {
 pub(crate) enum Component {
     Server(Server),
     LoadBalancer(LoadBalancer),
+    Queue(QueueComponent),
+    Stream(StreamComponent),
 }
 
 impl Component {
@@ -70,6 +76,8 @@ impl Component {
         match self {
             Component::Server(s) => &s.metrics,
             Component::LoadBalancer(lb) => &lb.metrics,
+            Component::Queue(q) => &q.queue.metrics,
+            Component::Stream(s) => &s.metrics,
         }
     }
 
@@ -82,6 +90,8 @@ impl Component {
                 ("failed_calls", s.failed_calls as f64),
             ],
             Component::Server(_) | Component::LoadBalancer(_) => Vec::new(),
+            Component::Queue(q) => q.extras(),
+            Component::Stream(s) => s.extras(),
         };
         // netfault: requests failed by crashes of this server.
         if let Component::Server(s) = self {
@@ -97,14 +107,18 @@ impl Component {
         match self {
             Component::Server(_) => out.push(format!("{name}.queue")),
             Component::LoadBalancer(_) => {}
+            Component::Queue(_) => QueueComponent::gauge_names(name, out),
+            Component::Stream(s) => s.gauge_names(name, out),
         }
     }
 
     /// Appends the current value of each gauge named by [`Self::gauge_names`].
-    fn gauges(&self, out: &mut Vec<f64>) {
+    fn gauges(&self, now: SimTime, out: &mut Vec<f64>) {
         match self {
             Component::Server(s) => out.push(s.queue_len() as f64),
             Component::LoadBalancer(_) => {}
+            Component::Queue(q) => q.gauges(now, out),
+            Component::Stream(s) => s.gauges(now, out),
         }
     }
 }
@@ -282,6 +296,11 @@ impl Simulation {
                         stream(&c.name, "service"),
                         metrics,
                     );
+                    server.hedge_stats = s
+                        .calls
+                        .iter()
+                        .map(|step| step.hedge_percentile.map(HedgeStat::new))
+                        .collect();
                     server.calls = s.calls.clone();
                     server.mode = s.mode;
                     Component::Server(server)
@@ -305,6 +324,19 @@ impl Simulation {
                         stream(&c.name, "balance"),
                         metrics,
                     ))
+                }
+                ComponentKind::Queue(q) => {
+                    check(&c.name, q.consumer)?;
+                    Component::Queue(QueueComponent::new(q, window_start, window_end))
+                }
+                ComponentKind::Stream(st) => {
+                    if st.groups.is_empty() {
+                        return Err(invalid(&c.name)("a stream needs a consumer group".into()));
+                    }
+                    for g in &st.groups {
+                        check(&c.name, g.target)?;
+                    }
+                    Component::Stream(StreamComponent::new(st, window_start, window_end))
                 }
             });
         }
@@ -506,7 +538,7 @@ impl Simulation {
         gauges.clear();
         if self.gauged {
             for c in &self.components {
-                c.gauges(&mut gauges);
+                c.gauges(now, &mut gauges);
             }
         }
         self.series.close(now, self.requests.live() as u64, &gauges);
@@ -632,6 +664,8 @@ impl Simulation {
         match &self.components[to.index()] {
             Component::Server(_) => self.server_arrive(to, req),
             Component::LoadBalancer(_) => self.balance(to, req),
+            Component::Queue(_) => self.queue_arrive(to, req),
+            Component::Stream(_) => self.stream_arrive(to, req),
         }
     }
 
@@ -767,7 +801,7 @@ impl Simulation {
                 }
                 m.levels.add(now, ACTIVE, -1);
             }
-            Component::Server(_) => {}
+            Component::Server(_) | Component::Queue(_) | Component::Stream(_) => {}
         }
         self.respond(req);
     }
@@ -787,6 +821,8 @@ impl Simulation {
         match &self.components[link.caller.index()] {
             Component::Server(_) => self.server_call_returned(link.caller, parent, child, link.tag),
             Component::LoadBalancer(_) => {}
+            Component::Queue(_) => self.queue_call_returned(link.caller, parent, child),
+            Component::Stream(_) => self.stream_call_returned(link.caller, parent, child, link.tag),
         }
         self.requests.remove(child);
     }
@@ -896,13 +932,17 @@ impl Simulation {
     /// offered load when the spec determines it.
     fn declare_unstable(&mut self) {
         let now = self.sched.now();
+        if let Some(err) = self.backlog_unstable() {
+            self.unstable = Some(err);
+            return;
+        }
         let worst = self
             .components
             .iter()
             .enumerate()
             .filter_map(|(i, c)| match c {
                 Component::Server(s) => Some((i, s)),
-                Component::LoadBalancer(_) => None,
+                Component::LoadBalancer(_) | Component::Queue(_) | Component::Stream(_) => None,
             })
             .max_by_key(|(_, s)| s.queue_len());
         let (component, detail) = match worst {
@@ -965,6 +1005,8 @@ impl Simulation {
                 let (kind, workers) = match c {
                     Component::Server(s) => ("server", s.workers()),
                     Component::LoadBalancer(_) => ("load_balancer", 0),
+                    Component::Queue(q) => ("queue", q.queue.concurrency()),
+                    Component::Stream(s) => ("stream", s.consumers()),
                 };
                 ComponentResult {
                     name: spec.name.clone(),

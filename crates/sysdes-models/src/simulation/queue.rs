@@ -1,0 +1,209 @@
+//! `type: queue` in the engine: a producer's request is acknowledged as soon
+//! as its message is enqueued; the message lives on as an internal request
+//! owned by the queue, and consumer slots send each message to the consumer
+//! with [`Simulation::call`]. The buffer logic is in
+//! [`crate::message_queue`].
+
+use sysdes_kernel::{ComponentId, SimTime};
+
+use super::{Component, Simulation};
+use crate::error::RunError;
+use crate::message_queue::{Message, MessageQueue, Offer};
+use crate::request::{NewRequest, Origin, Outcome, RequestId};
+use crate::spec::{QueueOverflow, QueueSpec};
+
+/// A queue component: the buffer and where its messages go.
+#[derive(Debug)]
+pub(crate) struct QueueComponent {
+    pub(crate) queue: MessageQueue,
+    consumer: ComponentId,
+    overflow: QueueOverflow,
+    /// Consumer calls that came back dropped or failed (counted messages).
+    consumer_errors: u64,
+}
+
+impl QueueComponent {
+    /// A queue as `spec` describes, measuring over `[window_start, window_end)`.
+    pub(crate) fn new(spec: &QueueSpec, window_start: SimTime, window_end: SimTime) -> Self {
+        QueueComponent {
+            queue: MessageQueue::new(
+                spec.capacity,
+                spec.overflow,
+                spec.concurrency.max(1),
+                window_start,
+                window_end,
+            ),
+            consumer: spec.consumer,
+            overflow: spec.overflow,
+            consumer_errors: 0,
+        }
+    }
+
+    /// Figures reported beside the common ones.
+    pub(crate) fn extras(&self) -> Vec<(&'static str, f64)> {
+        let q = &self.queue;
+        let m = &q.metrics;
+        let mut out = vec![
+            ("messages_enqueued", q.enqueued as f64),
+            ("messages_dropped", m.drops as f64),
+            ("messages_consumed", m.completions as f64),
+            ("message_latency_mean_ms", m.latency.mean_ns() / 1e6),
+            (
+                "message_latency_p99_ms",
+                m.latency.quantile_ns(0.99) as f64 / 1e6,
+            ),
+            ("message_wait_mean_ms", q.wait.mean_ns() / 1e6),
+            ("mean_depth", q.mean_depth()),
+            ("max_depth", q.max_depth() as f64),
+        ];
+        if self.overflow == QueueOverflow::BackPressure {
+            out.push(("blocked_producers", q.blocked_producers as f64));
+            out.push(("mean_blocked", q.mean_blocked()));
+        }
+        if self.consumer_errors > 0 {
+            out.push(("consumer_errors", self.consumer_errors as f64));
+        }
+        out
+    }
+
+    /// Appends the gauge names `NAME.depth` and `NAME.oldest_age_s`.
+    pub(crate) fn gauge_names(name: &str, out: &mut Vec<String>) {
+        out.push(format!("{name}.depth"));
+        out.push(format!("{name}.oldest_age_s"));
+    }
+
+    /// Appends the gauges' values at `now`.
+    pub(crate) fn gauges(&self, now: SimTime, out: &mut Vec<f64>) {
+        out.push(self.queue.depth() as f64);
+        out.push(self.queue.oldest_age(now).as_secs_f64());
+    }
+}
+
+impl Simulation {
+    fn queue_mut(&mut self, q: ComponentId) -> Option<&mut QueueComponent> {
+        match &mut self.components[q.index()] {
+            Component::Queue(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// A producer's request `req` reaches queue `q`.
+    pub(super) fn queue_arrive(&mut self, q: ComponentId, req: RequestId) {
+        let now = self.sched.now();
+        let counted = self.requests[req].counted;
+        let Some(c) = self.queue_mut(q) else {
+            return;
+        };
+        match c.queue.offer(now, counted, req) {
+            Offer::Accepted => self.enqueue_and_ack(q, req),
+            Offer::AcceptedEvicting(old) => {
+                self.requests.remove(old.id);
+                self.enqueue_and_ack(q, req);
+            }
+            Offer::Refused => {
+                self.requests[req].outcome = Outcome::Dropped;
+                self.respond(req);
+            }
+            Offer::Blocked => {}
+        }
+    }
+
+    /// Creates the message for producer `req` (room was made), enqueues it,
+    /// acknowledges the producer and lets a free consumer take it.
+    fn enqueue_and_ack(&mut self, q: ComponentId, req: RequestId) {
+        let now = self.sched.now();
+        let p = &self.requests[req];
+        let (counted, version) = (p.counted, p.version);
+        let msg = self.requests.insert(NewRequest {
+            workload: p.workload,
+            born: now,
+            key: p.key,
+            op: p.op,
+            session: p.session,
+            counted,
+            origin: Origin::Internal,
+        });
+        self.requests[msg].version = version;
+        if let Some(c) = self.queue_mut(q) {
+            c.queue.push(
+                now,
+                Message {
+                    id: msg,
+                    enqueued: now,
+                    counted,
+                },
+            );
+        }
+        self.respond(req);
+        self.queue_pump(q);
+    }
+
+    /// Fills free consumer slots with waiting messages.
+    fn queue_pump(&mut self, q: ComponentId) {
+        let now = self.sched.now();
+        loop {
+            let Some(c) = self.queue_mut(q) else {
+                return;
+            };
+            let consumer = c.consumer;
+            let Some(msg) = c.queue.next(now) else {
+                return;
+            };
+            self.call(q, consumer, msg.id, 0);
+        }
+    }
+
+    /// A consumer call for the message `parent` returned: the message is
+    /// consumed, its slot frees, a held producer may enter and the next
+    /// message goes out.
+    pub(super) fn queue_call_returned(
+        &mut self,
+        q: ComponentId,
+        parent: Option<RequestId>,
+        child: RequestId,
+    ) {
+        let now = self.sched.now();
+        let failed = self.requests[child].outcome != Outcome::Ok;
+        // The queue never frees a message while its consumer call is out.
+        let Some(msg) = parent else {
+            return;
+        };
+        let m = &self.requests[msg];
+        let (enqueued, counted) = (m.born, m.counted);
+        self.requests.remove(msg);
+        let Some(c) = self.queue_mut(q) else {
+            return;
+        };
+        c.queue.done(now, enqueued, counted);
+        if failed && counted {
+            c.consumer_errors += 1;
+        }
+        while let Some(producer) = self.queue_mut(q).and_then(|c| c.queue.unblock(now)) {
+            self.enqueue_and_ack(q, producer);
+        }
+        self.queue_pump(q);
+    }
+
+    /// If a queue or stream holds most of what is in memory, the error
+    /// naming it (an unbounded buffer whose consumers cannot keep up).
+    pub(super) fn backlog_unstable(&self) -> Option<RunError> {
+        let (i, backlog, what) = self
+            .components
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| match c {
+                Component::Queue(q) => Some((i, q.queue.backlog(), "messages held")),
+                Component::Stream(s) => Some((i, s.backlog(), "messages unconsumed")),
+                _ => None,
+            })
+            .max_by_key(|&(_, backlog, _)| backlog)?;
+        let live = self.requests.live() as u64;
+        (backlog * 2 > live).then(|| RunError::Unstable {
+            component: self.spec.components[i].name.clone(),
+            detail: format!("{backlog} {what}: its consumers cannot keep up"),
+            in_flight: live,
+            limit: self.max_in_flight,
+            at_s: self.sched.now().as_secs_f64(),
+        })
+    }
+}

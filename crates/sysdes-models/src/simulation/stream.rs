@@ -1,0 +1,291 @@
+//! `type: stream` in the engine: a producer's message is appended to its
+//! key's partition and acknowledged at once; for each consumer group and
+//! partition, one consumer takes the partition's messages in order and sends
+//! each to the group's target with [`Simulation::call`]. The log itself is
+//! in [`crate::stream_log`].
+//!
+//! A delivery is an internal request created from the log entry when the
+//! consumer takes it and freed when its call returns, so the slab holds at
+//! most one message per (group, partition); the log holds the rest.
+
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+
+use sysdes_kernel::{ComponentId, SimTime};
+
+use super::{Component, Simulation};
+use crate::error::RunError;
+use crate::request::{NewRequest, Op, Origin, RequestId};
+use crate::spec::StreamSpec;
+use crate::station::StationMetrics;
+use crate::stream_log::{Entry, StreamLog};
+
+/// What a log entry keeps of its producer's request to re-create it for
+/// each delivery.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Payload {
+    workload: u32,
+    key: u64,
+    op: Op,
+    session: u32,
+    version: u64,
+}
+
+/// Result keys built from group names, interned once per process so that
+/// results can keep `&'static str` keys: memory grows with the number of
+/// distinct group names ever used, never with the number of runs.
+fn intern(name: String) -> &'static str {
+    static NAMES: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+    let mut names = NAMES.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(&s) = names.get(name.as_str()) {
+        return s;
+    }
+    let s: &'static str = Box::leak(name.into_boxed_str());
+    names.insert(s);
+    s
+}
+
+/// Per group: the result keys, interned at build time.
+#[derive(Debug)]
+struct GroupKeys {
+    consumed: &'static str,
+    expired: &'static str,
+    lag_mean: &'static str,
+    lag_max: &'static str,
+    lag_s_mean: &'static str,
+    lag_s_max: &'static str,
+    latency_mean: &'static str,
+    latency_p99: &'static str,
+}
+
+/// A stream component: the log, each group's target, and measurements.
+#[derive(Debug)]
+pub(crate) struct StreamComponent {
+    log: StreamLog<Payload>,
+    targets: Vec<ComponentId>,
+    keys: Vec<GroupKeys>,
+    group_names: Vec<String>,
+    /// Consumers busy with a message, over all groups and partitions.
+    busy: u64,
+    /// `arrivals` counts messages appended, `completions` deliveries
+    /// consumed (one per group per message), `latency` append to consumer
+    /// done over all groups; levels `[ACTIVE, WAITING]` = consumers busy,
+    /// unconsumed messages not yet taken summed over groups.
+    pub(crate) metrics: StationMetrics,
+}
+
+impl StreamComponent {
+    /// A stream as `spec` describes, measuring over `[window_start, window_end)`.
+    pub(crate) fn new(spec: &StreamSpec, window_start: SimTime, window_end: SimTime) -> Self {
+        StreamComponent {
+            log: StreamLog::new(
+                spec.partitions,
+                spec.groups.len(),
+                spec.retention,
+                window_start,
+                window_end,
+            ),
+            targets: spec.groups.iter().map(|g| g.target).collect(),
+            keys: spec
+                .groups
+                .iter()
+                .map(|g| {
+                    let k = |what: &str| intern(format!("{}.{what}", g.name));
+                    GroupKeys {
+                        consumed: k("consumed"),
+                        expired: k("expired"),
+                        lag_mean: k("lag_mean"),
+                        lag_max: k("lag_max"),
+                        lag_s_mean: k("lag_s_mean"),
+                        lag_s_max: k("lag_s_max"),
+                        latency_mean: k("latency_mean_ms"),
+                        latency_p99: k("latency_p99_ms"),
+                    }
+                })
+                .collect(),
+            group_names: spec.groups.iter().map(|g| g.name.clone()).collect(),
+            busy: 0,
+            metrics: StationMetrics::new(window_start, window_end),
+        }
+    }
+
+    /// Parallel consumers: one per group and partition.
+    pub(crate) fn consumers(&self) -> u32 {
+        self.log.partitions() * self.targets.len() as u32
+    }
+
+    /// Entries the log holds: what this stream keeps in memory.
+    pub(crate) fn backlog(&self) -> u64 {
+        self.log.held() as u64
+    }
+
+    fn record_levels(&mut self, now: SimTime) {
+        let lag: u64 = self.log.groups.iter().map(|g| g.lag()).sum();
+        self.metrics
+            .levels
+            .set(now, [self.busy, lag.saturating_sub(self.busy)]);
+    }
+
+    /// Figures reported beside the common ones.
+    pub(crate) fn extras(&self) -> Vec<(&'static str, f64)> {
+        let mut out = vec![
+            ("messages_appended", self.log.appended as f64),
+            ("peak_retained", self.log.peak_held() as f64),
+        ];
+        for (g, k) in self.log.groups.iter().zip(&self.keys) {
+            out.push((k.consumed, g.consumed as f64));
+            out.push((k.expired, g.expired as f64));
+            out.push((k.lag_mean, g.lag_level.mean(0)));
+            out.push((k.lag_max, g.lag_level.peak(0) as f64));
+            out.push((k.lag_s_mean, g.lag_age.mean_s()));
+            out.push((k.lag_s_max, g.lag_age.max_s()));
+            out.push((k.latency_mean, g.latency.mean_ns() / 1e6));
+            out.push((k.latency_p99, g.latency.quantile_ns(0.99) as f64 / 1e6));
+        }
+        out
+    }
+
+    /// Appends `NAME.GROUP.lag` and `NAME.GROUP.lag_s` for each group.
+    pub(crate) fn gauge_names(&self, name: &str, out: &mut Vec<String>) {
+        for g in &self.group_names {
+            out.push(format!("{name}.{g}.lag"));
+            out.push(format!("{name}.{g}.lag_s"));
+        }
+    }
+
+    /// Appends the gauges' values at `now`.
+    pub(crate) fn gauges(&self, now: SimTime, out: &mut Vec<f64>) {
+        for g in &self.log.groups {
+            out.push(g.lag() as f64);
+            out.push(g.lag_age.age(now).as_secs_f64());
+        }
+    }
+}
+
+impl Simulation {
+    fn stream_mut(&mut self, s: ComponentId) -> Option<&mut StreamComponent> {
+        match &mut self.components[s.index()] {
+            Component::Stream(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// A producer's request `req` reaches stream `s`: append, acknowledge,
+    /// and wake every group's consumer on that partition.
+    pub(super) fn stream_arrive(&mut self, s: ComponentId, req: RequestId) {
+        let now = self.sched.now();
+        let r = &self.requests[req];
+        let (key, counted) = (r.key, r.counted);
+        let entry = Entry {
+            appended: now,
+            counted,
+            payload: Payload {
+                workload: r.workload,
+                key,
+                op: r.op,
+                session: r.session,
+                version: r.version,
+            },
+        };
+        let max_in_flight = self.max_in_flight;
+        let Some(c) = self.stream_mut(s) else {
+            return;
+        };
+        if counted {
+            c.metrics.arrivals += 1;
+        }
+        let partition = c.log.append(now, key, entry);
+        c.record_levels(now);
+        let groups = c.targets.len();
+        if c.backlog() > max_in_flight {
+            let detail = format!(
+                "{} messages unconsumed in the log; consumers cannot keep up",
+                c.backlog()
+            );
+            self.unstable = Some(RunError::Unstable {
+                component: self.spec.components[s.index()].name.clone(),
+                detail,
+                in_flight: self.requests.live() as u64,
+                limit: max_in_flight,
+                at_s: now.as_secs_f64(),
+            });
+        }
+        self.respond(req);
+        for g in 0..groups {
+            self.stream_pump(s, g, partition);
+        }
+    }
+
+    /// Gives group `g`'s consumer on `partition` its next message if it is idle.
+    fn stream_pump(&mut self, s: ComponentId, g: usize, partition: u32) {
+        let now = self.sched.now();
+        let Some(c) = self.stream_mut(s) else {
+            return;
+        };
+        let Some(entry) = c.log.next(now, g, partition) else {
+            c.record_levels(now);
+            return;
+        };
+        c.busy += 1;
+        c.record_levels(now);
+        let target = c.targets[g];
+        let tag = g as u32 * c.log.partitions() + partition;
+        let p = entry.payload;
+        let msg = self.requests.insert(NewRequest {
+            workload: p.workload,
+            born: entry.appended,
+            key: p.key,
+            op: p.op,
+            session: p.session,
+            counted: entry.counted,
+            origin: Origin::Internal,
+        });
+        self.requests[msg].version = p.version;
+        self.call(s, target, msg, tag);
+    }
+
+    /// A consumer call returned: the group's consumer on that partition is
+    /// done with the message and takes the next one.
+    pub(super) fn stream_call_returned(
+        &mut self,
+        s: ComponentId,
+        parent: Option<RequestId>,
+        _child: RequestId,
+        tag: u32,
+    ) {
+        let now = self.sched.now();
+        // The stream never frees a delivery while its call is out.
+        let Some(msg) = parent else {
+            return;
+        };
+        let m = &self.requests[msg];
+        let (appended, counted) = (m.born, m.counted);
+        self.requests.remove(msg);
+        let Some(c) = self.stream_mut(s) else {
+            return;
+        };
+        let partitions = c.log.partitions();
+        let (g, partition) = ((tag / partitions) as usize, tag % partitions);
+        c.log.done(now, g, partition, appended, counted);
+        c.busy -= 1;
+        if counted {
+            c.metrics.completions += 1;
+            c.metrics.latency.record(now.saturating_since(appended));
+        }
+        c.record_levels(now);
+        self.stream_pump(s, g, partition);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interning_returns_one_str_per_name() {
+        let a = intern("g.lag_mean".to_owned());
+        let b = intern(String::from("g.lag_mean"));
+        assert!(std::ptr::eq(a, b));
+        assert_eq!(a, "g.lag_mean");
+    }
+}
