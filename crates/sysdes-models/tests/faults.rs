@@ -144,6 +144,7 @@ fn crashes_in_a_call_graph_conserve_requests() {
                 targets: vec![ComponentId(1)],
                 wait_for: WaitFor::All,
                 hedge_after: Some(SimDuration::from_millis(20)),
+                hedge_percentile: None,
             }];
         }
         spec.workloads[0].timeout = Some(SimDuration::from_millis(100));
