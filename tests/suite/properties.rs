@@ -147,7 +147,10 @@ prop_compose! {
             seed,
             duration: SimDuration::from_millis(500),
             warmup: SimDuration::from_millis(50),
-            network: NetworkSpec { latency },
+            network: NetworkSpec {
+                latency,
+                ..NetworkSpec::default()
+            },
             workloads: vec![WorkloadSpec {
                 name: "w".into(),
                 target,
@@ -160,6 +163,7 @@ prop_compose! {
             }],
             components,
             hosts: Vec::new(),
+            faults: Vec::new(),
         }
     }
 }

@@ -105,6 +105,11 @@ pub(crate) struct Request {
     pub(crate) calls: CallProgress,
     /// The components the request is inside, as a stack: responses unwind it.
     pub(crate) hops: Vec<Hop>,
+    /// netfault: failed by a crash while in service, its `ServiceDone` still
+    /// pending: the slot is not reused until that event has passed.
+    pub(crate) pinned: bool,
+    /// netfault: removed while pinned; freed when unpinned.
+    release_pending: bool,
 }
 
 /// A slab of requests with a free list. Freed slots keep their `hops`
@@ -156,6 +161,8 @@ impl RequestSlab {
                 r.timeout = None;
                 r.calls = CallProgress::default();
                 r.hops.clear();
+                r.pinned = false;
+                r.release_pending = false;
                 self.generations[id as usize] = self.generations[id as usize].wrapping_add(1);
                 id
             }
@@ -176,6 +183,8 @@ impl RequestSlab {
                     timeout: None,
                     calls: CallProgress::default(),
                     hops: Vec::with_capacity(4),
+                    pinned: false,
+                    release_pending: false,
                 });
                 self.generations.push(0);
                 (self.slots.len() - 1) as RequestId
@@ -199,8 +208,36 @@ impl RequestSlab {
     /// Releases a request's slot for reuse.
     #[inline]
     pub(crate) fn remove(&mut self, id: RequestId) {
-        self.slots[id as usize].origin = Origin::Freed;
+        let r = &mut self.slots[id as usize];
+        r.origin = Origin::Freed;
+        if r.pinned {
+            r.release_pending = true;
+            return;
+        }
         self.free.push(id);
+    }
+
+    /// netfault: the stale event a pinned request waited for has passed;
+    /// frees the slot if the request has already ended.
+    pub(crate) fn unpin(&mut self, id: RequestId) {
+        let r = &mut self.slots[id as usize];
+        r.pinned = false;
+        if r.release_pending {
+            r.release_pending = false;
+            self.free.push(id);
+        }
+    }
+
+    /// netfault: live requests (any origin) whose innermost hop is `component`.
+    pub(crate) fn inside(&self, component: ComponentId) -> Vec<RequestId> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| {
+                r.origin != Origin::Freed && r.hops.last().is_some_and(|h| h.component == component)
+            })
+            .map(|(i, _)| i as RequestId)
+            .collect()
     }
 
     /// Number of requests in flight (client requests, calls and messages).

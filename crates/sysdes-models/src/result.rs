@@ -48,6 +48,28 @@ pub struct RunResult {
     /// Consistency anomalies seen by the clients of a replicated store;
     /// `None` when the scenario has no store.
     pub consistency: Option<ConsistencyReport>,
+    /// The scenario's fault windows, in file order (for shading plots).
+    pub faults: Vec<FaultWindow>,
+}
+
+/// When a fault was active, for results, series and plots.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FaultWindow {
+    /// `crash`, `slowdown`, `latency`, `loss` or `partition`.
+    pub kind: &'static str,
+    /// What it hit: a component, `A<->B`, or the partition's groups `a,b | c`.
+    pub target: String,
+    /// Start, seconds.
+    pub start_s: f64,
+    /// End, seconds.
+    pub end_s: f64,
+}
+
+impl FaultWindow {
+    /// Whether the window overlaps the interval `[start_s, end_s)`.
+    pub fn overlaps(&self, start_s: f64, end_s: f64) -> bool {
+        self.start_s < end_s && start_s < self.end_s
+    }
 }
 
 /// One workload's results.

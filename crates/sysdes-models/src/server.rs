@@ -19,6 +19,8 @@ pub(crate) enum Admission {
     Queued,
     /// All workers busy and the waiting room full: the request is refused.
     Dropped,
+    /// The server is down (a `crash` fault): the request fails at once.
+    Down,
 }
 
 /// A server's state.
@@ -42,6 +44,15 @@ pub(crate) struct Server {
     /// Per step with `hedge_percentile`: the latencies its calls have seen.
     pub(crate) hedge_stats: Vec<Option<HedgeStat>>,
     pub(crate) metrics: StationMetrics,
+    // netfault: fault hooks (see simulation/faults.rs).
+    /// Down because of a `crash` fault: arrivals fail at once.
+    pub(crate) crashed: bool,
+    /// Service-time multiplier of an active `slowdown` fault (1 normally).
+    pub(crate) speed: f64,
+    /// Some fault crashes this server (it then reports `lost_in_crash`).
+    pub(crate) crashable: bool,
+    /// Counted requests failed by crashes: queued, in service or arriving while down.
+    pub(crate) lost_in_crash: u64,
 }
 
 impl Server {
@@ -66,7 +77,34 @@ impl Server {
             failed_calls: 0,
             hedge_stats: Vec::new(),
             metrics,
+            crashed: false,
+            speed: 1.0,
+            crashable: false,
+            lost_in_crash: 0,
         }
+    }
+
+    /// One service time, stretched by an active slowdown.
+    #[inline]
+    fn draw(&mut self) -> SimDuration {
+        let d = self.service.sample(&mut self.rng);
+        if self.speed == 1.0 {
+            d
+        } else {
+            SimDuration::from_nanos((d.as_nanos() as f64 * self.speed + 0.5) as u64)
+        }
+    }
+
+    /// The server crashes at `now`: the workers are freed and the waiting
+    /// requests handed back (the caller fails them). Requests in service are
+    /// found and failed by the caller.
+    pub(crate) fn crash(&mut self, now: SimTime) -> VecDeque<RequestId> {
+        self.crashed = true;
+        let m = &mut self.metrics;
+        m.levels.add(now, ACTIVE, -i64::from(self.busy));
+        m.levels.add(now, WAITING, -(self.queue.len() as i64));
+        self.busy = 0;
+        std::mem::take(&mut self.queue)
     }
 
     /// Whether the worker is held while the request waits for its calls.
@@ -88,17 +126,23 @@ impl Server {
     /// A request arrives at `now`.
     #[inline]
     pub(crate) fn arrive(&mut self, now: SimTime, req: RequestId, counted: bool) -> Admission {
-        let m = &mut self.metrics;
         if counted {
-            m.arrivals += 1;
+            self.metrics.arrivals += 1;
+        }
+        if self.crashed {
+            if counted {
+                self.lost_in_crash += 1;
+            }
+            return Admission::Down;
         }
         if self.busy < self.workers {
             self.busy += 1;
-            m.levels.add(now, ACTIVE, 1);
+            self.metrics.levels.add(now, ACTIVE, 1);
             return Admission::Serve {
-                done_after: self.service.sample(&mut self.rng),
+                done_after: self.draw(),
             };
         }
+        let m = &mut self.metrics;
         if self
             .capacity
             .is_some_and(|cap| self.queue.len() >= cap as usize)
@@ -126,15 +170,14 @@ impl Server {
     /// with its service time, if one was waiting.
     #[inline]
     pub(crate) fn release_worker(&mut self, now: SimTime) -> Option<(RequestId, SimDuration)> {
-        let m = &mut self.metrics;
         match self.queue.pop_front() {
             Some(next) => {
-                m.levels.add(now, WAITING, -1);
-                Some((next, self.service.sample(&mut self.rng)))
+                self.metrics.levels.add(now, WAITING, -1);
+                Some((next, self.draw()))
             }
             None => {
                 self.busy -= 1;
-                m.levels.add(now, ACTIVE, -1);
+                self.metrics.levels.add(now, ACTIVE, -1);
                 None
             }
         }

@@ -39,9 +39,11 @@ fn system(
         warmup: SimDuration::from_secs(seconds / 10),
         network: NetworkSpec {
             latency: constant_ns(0),
+            ..NetworkSpec::default()
         },
         workloads,
         hosts: Vec::new(),
+        faults: Vec::new(),
         components: vec![
             ComponentSpec {
                 name: "cache".into(),

@@ -63,9 +63,7 @@ fn spec(duration_s: u64, per_second: f64, components: Vec<ComponentSpec>) -> Mod
         seed: 42,
         duration: SimDuration::from_secs(duration_s),
         warmup: SimDuration::from_secs(duration_s / 50),
-        network: NetworkSpec {
-            latency: Distribution::Constant(SimDuration::ZERO),
-        },
+        network: NetworkSpec::default(),
         workloads: vec![WorkloadSpec::new(
             "producer",
             ComponentId(0),
@@ -73,6 +71,7 @@ fn spec(duration_s: u64, per_second: f64, components: Vec<ComponentSpec>) -> Mod
         )],
         components,
         hosts: Vec::new(),
+        faults: Vec::new(),
     }
 }
 

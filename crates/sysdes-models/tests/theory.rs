@@ -44,12 +44,11 @@ fn spec(
         seed: 42,
         duration: SimDuration::from_secs(duration_s),
         warmup: SimDuration::from_secs(duration_s / 50),
-        network: NetworkSpec {
-            latency: Distribution::Constant(SimDuration::ZERO),
-        },
+        network: NetworkSpec::default(),
         workloads,
         components,
         hosts: Vec::new(),
+        faults: Vec::new(),
     }
 }
 

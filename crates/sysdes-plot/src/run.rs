@@ -22,6 +22,26 @@ pub(crate) struct RunData {
     pub series: Table,
     pub report_txt: Option<String>,
     pub scenario_text: Option<String>,
+    /// The run's fault windows (result.json `faults`), shaded on the series.
+    pub faults: Vec<Window>,
+}
+
+/// The `faults` array of a result document as shaded windows.
+fn fault_windows(result: &Value) -> Vec<Window> {
+    let Some(items) = result.get("faults").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter_map(|f| {
+            let text = |k: &str| f.get(k).and_then(Value::as_str).unwrap_or("");
+            Some(Window {
+                start_s: f.get("start_s")?.as_f64()?,
+                end_s: f.get("end_s")?.as_f64()?,
+                label: format!("{}: {}", text("kind"), text("target")),
+            })
+        })
+        .collect()
 }
 
 /// Reads a JSON file into a value, naming the file on error.
@@ -77,6 +97,7 @@ impl RunData {
             series: Table::read(&dir.join("series.csv"), "the time-series plot")?,
             report_txt: read_optional_text(&dir.join("report.txt")),
             scenario_text: read_optional_text(&dir.join("scenario.yaml")),
+            faults: fault_windows(&result),
         })
     }
 }
@@ -374,7 +395,14 @@ pub(crate) fn plot_run(dir: &Path, options: &PlotOptions) -> Result<crate::PlotO
         &spec,
     )?;
 
-    let (fig, mut spec) = series_figure(&data, &options.windows)?;
+    // Fault windows of the run first, then any the user asked for.
+    let windows: Vec<Window> = data
+        .faults
+        .iter()
+        .chain(&options.windows)
+        .cloned()
+        .collect();
+    let (fig, mut spec) = series_figure(&data, &windows)?;
     set_url(&mut spec, w.data_url(&data.series.path));
     w.emit(
         "timeseries",
@@ -408,7 +436,24 @@ mod tests {
             series: Table::parse(Path::new("series.csv"), series).unwrap(),
             report_txt: None,
             scenario_text: None,
+            faults: Vec::new(),
         }
+    }
+
+    #[test]
+    fn fault_windows_are_read_from_the_result() {
+        let result = serde_json::json!({ "faults": [
+            { "kind": "crash", "target": "db", "start_s": 30.0, "end_s": 50.0 }
+        ] });
+        assert_eq!(
+            fault_windows(&result),
+            vec![Window {
+                start_s: 30.0,
+                end_s: 50.0,
+                label: "crash: db".to_string()
+            }]
+        );
+        assert!(fault_windows(&serde_json::json!({})).is_empty());
     }
 
     #[test]

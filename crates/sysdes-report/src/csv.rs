@@ -97,6 +97,10 @@ pub fn series_csv(result: &RunResult) -> String {
         out.push(',');
         out.push_str(&quote(name));
     }
+    // netfault: with faults, a last column names those active in the interval.
+    if !result.faults.is_empty() {
+        out.push_str(",fault");
+    }
     out.push('\n');
     for p in &result.series.points {
         let _ = write!(
@@ -116,6 +120,16 @@ pub fn series_csv(result: &RunResult) -> String {
         );
         for g in &p.gauges {
             let _ = write!(out, ",{g}");
+        }
+        if !result.faults.is_empty() {
+            out.push(',');
+            let active: Vec<&str> = result
+                .faults
+                .iter()
+                .filter(|f| f.overlaps(p.start_s, p.end_s))
+                .map(|f| f.kind)
+                .collect();
+            out.push_str(&active.join("+"));
         }
         out.push('\n');
     }

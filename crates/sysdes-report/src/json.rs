@@ -77,6 +77,12 @@ pub fn to_json(result: &RunResult, info: RunInfo) -> Value {
             StopReason::Interrupted => "interrupted",
         },
         "verdict": verdict(result),
+        "faults": result.faults.iter().map(|f| json!({
+            "kind": f.kind,
+            "target": f.target,
+            "start_s": f.start_s,
+            "end_s": f.end_s,
+        })).collect::<Vec<_>>(),
     });
     if let Some(c) = &result.consistency {
         doc["consistency"] = crate::consistency::consistency_json(c);

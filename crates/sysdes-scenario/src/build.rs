@@ -9,13 +9,13 @@ use serde::de::DeserializeOwned;
 use sysdes_kernel::{ComponentId, SimDuration};
 use sysdes_models::{
     ArrivalSpec, CallMode, ComponentKind, ComponentSpec, Distribution, KeySpec, LbPolicy,
-    LoadBalancerSpec, ModelSpec, NetworkSpec, ServerSpec, WorkloadSpec,
+    LoadBalancerSpec, ModelSpec, ServerSpec, WorkloadSpec,
 };
 
 use crate::build_client::{calls, ops, phases, retries, sessions};
 use crate::de::{DeError, from_node, one_of, suggest};
 use crate::node::{Issue, Node, Origin, SNode};
-use crate::raw::{ArrivalRaw, DistRaw, KeysRaw, ModeRaw, NetworkRaw, PolicyRaw};
+use crate::raw::{ArrivalRaw, DistRaw, KeysRaw, ModeRaw, PolicyRaw};
 use crate::units::Duration;
 
 #[path = "build_deploy.rs"]
@@ -34,6 +34,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "network",
     "sweep",
     "hosts",
+    "faults",
 ];
 
 pub(crate) mod queue;
@@ -47,7 +48,17 @@ const COMPONENT_TYPES: &[&str] = &[
     "model_server",
 ];
 const WORKLOAD_KEYS: &[&str] = &[
-    "name", "target", "arrival", "keys", "timeout", "ops", "sessions", "retries",
+    "name",
+    "target",
+    "arrival",
+    "keys",
+    "timeout",
+    "ops",
+    "sessions",
+    "retries",
+    "zone",
+    "request_size",
+    "response_size",
 ];
 const SERVER_KEYS: &[&str] = &[
     "type",
@@ -64,8 +75,21 @@ const SERVER_KEYS: &[&str] = &[
     "memory",
     "host",
     "autoscaler",
+    "zone",
+    "request_size",
+    "response_size",
 ];
-const LOAD_BALANCER_KEYS: &[&str] = &["type", "policy", "backends"];
+const LOAD_BALANCER_KEYS: &[&str] = &[
+    "type",
+    "policy",
+    "backends",
+    "zone",
+    "request_size",
+    "response_size",
+];
+
+#[path = "build_net.rs"]
+mod build_net; // netfault: zones, links, sizes and faults
 
 /// Collects issues.
 pub(crate) struct Ctx {
@@ -654,7 +678,6 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
             );
         }
     }
-    let network = network(ctx, root);
     let hosts = deploy::hosts(ctx, root);
 
     // Components first: workloads refer to them by name.
@@ -743,6 +766,20 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
 
     let workloads = workloads(ctx, root, &names);
 
+    // netfault: the network needs every name; faults need the servers.
+    let net_names = build_net::Names {
+        components: &names,
+        workloads: workloads
+            .iter()
+            .flatten()
+            .map(|w| w.name.as_str())
+            .collect(),
+        zones: build_net::zone_names(root),
+    };
+    let network = build_net::network(ctx, root, &net_names);
+    let servers: Vec<bool> = kinds.iter().map(|k| *k == Some(Kind::Server)).collect();
+    let faults = build_net::faults(ctx, root, &net_names, &servers, duration);
+
     let components: Option<Vec<ComponentSpec>> = components.into_iter().collect();
     Some(ModelSpec {
         name: name?,
@@ -753,16 +790,8 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
         workloads: workloads?,
         components: components?,
         hosts: hosts?,
+        faults: faults?,
     })
-}
-
-fn network(ctx: &mut Ctx, root: &SNode) -> Option<NetworkSpec> {
-    let raw: Option<NetworkRaw> = ctx.optional(root, "network").ok()?;
-    let latency = match raw.and_then(|n| n.latency) {
-        None => Distribution::Constant(SimDuration::ZERO),
-        Some(d) => distribution(ctx, &d, root.at_or_near(&["network", "latency"]), "latency")?,
-    };
-    Some(NetworkSpec { latency })
 }
 
 fn workloads(ctx: &mut Ctx, root: &SNode, names: &[&str]) -> Option<Vec<WorkloadSpec>> {

@@ -274,3 +274,5 @@ mod tests;
 mod tests_client;
 #[cfg(test)]
 mod tests_deploy;
+#[cfg(test)]
+mod tests_net;

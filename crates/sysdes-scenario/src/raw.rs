@@ -14,7 +14,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, EnumAccess, VariantAccess, Visitor};
 
-use crate::units::{Duration, Rate, RateOrZero, Size};
+use crate::units::{Bandwidth, Duration, Rate, RateOrZero, Size};
 
 /// A sysdes scenario: workloads that send requests to named components,
 /// simulated for `duration`.
@@ -41,6 +41,59 @@ pub(crate) struct ScenarioDoc {
     network: Option<NetworkRaw>,
     /// A parameter sweep for `sysdes sweep` (ignored by `sysdes run`); see `docs/sweeps.md`.
     sweep: Option<SweepDoc>,
+    /// Faults injected at given times: crashes, slowdowns, partitions, latency and loss; see `docs/faults.md`.
+    faults: Option<Vec<FaultDoc>>,
+}
+
+/// One fault: exactly one of `crash`, `slowdown`, `partition`, `latency`, `loss`, with `at` and `for`.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // Only used to generate the JSON Schema; the loader reads faults by hand.
+#[schemars(rename = "Fault")]
+pub(crate) struct FaultDoc {
+    /// The component (a server) stops: queued and in-service requests fail, arrivals fail at once; it restarts after `for`.
+    crash: Option<String>,
+    /// The server's service times are multiplied by `factor` during the window.
+    slowdown: Option<String>,
+    /// Service-time multiplier of a `slowdown`, greater than zero.
+    factor: Option<f64>,
+    /// Groups of zone, component or workload names; messages between different groups are undeliverable.
+    partition: Option<Vec<Vec<String>>>,
+    /// Extra one-way delay on messages between `from` and `to` (both directions).
+    latency: Option<LatencyFaultDoc>,
+    /// Messages between `from` and `to` are lost with probability `rate` and retransmitted.
+    loss: Option<LossFaultDoc>,
+    /// Start of the fault, from the start of the run; before `duration`.
+    at: Duration,
+    /// How long the fault lasts (default: to the end of the run); `at + for` must not pass `duration`.
+    #[serde(rename = "for")]
+    for_: Option<Duration>,
+}
+
+/// Latency injection between two endpoints (components, workloads or zones).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "a map with `from`, `to` and `add`")]
+#[schemars(rename = "LatencyFault")]
+pub(crate) struct LatencyFaultDoc {
+    /// A component, workload or zone name.
+    pub from: String,
+    /// A component, workload or zone name.
+    pub to: String,
+    /// Added one-way delay.
+    pub add: DistRaw,
+}
+
+/// A loss burst between two endpoints (components, workloads or zones).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "a map with `from`, `to` and `rate`")]
+#[schemars(rename = "LossFault")]
+pub(crate) struct LossFaultDoc {
+    /// A component, workload or zone name.
+    pub from: String,
+    /// A component, workload or zone name.
+    pub to: String,
+    /// Probability in [0, 1) that one transmission is lost (then retransmitted after `network.retransmit`).
+    pub rate: f64,
 }
 
 /// A parameter sweep: which paths to vary, how to combine them, how many replications.
@@ -106,6 +159,12 @@ pub(crate) struct WorkloadRaw {
     pub sessions: Option<i64>,
     /// Retry failed, dropped and timed-out attempts, e.g. `{ max: 2, backoff: { exponential: 50ms } }`.
     pub retries: Option<RetriesRaw>,
+    /// The zone its clients are in (a name under `network.zones`).
+    pub zone: Option<String>,
+    /// Size of each request it sends (for link bandwidth), e.g. `4KiB`.
+    pub request_size: Option<Size>,
+    /// Size of each response it receives unless the responder sets its own.
+    pub response_size: Option<Size>,
 }
 
 /// The shares of reads and writes; they must sum to 1 (one of them may be omitted).
@@ -281,6 +340,12 @@ pub(crate) struct ServerRaw {
     pub calls: Option<Vec<serde_json::Value>>,
     /// `thread` (default: a worker is held while its request waits for its calls) or `async` (the worker is released after its own work).
     pub mode: Option<ModeRaw>,
+    /// The zone it runs in (a name under `network.zones`).
+    pub zone: Option<String>,
+    /// Size of the requests it sends on (for link bandwidth).
+    pub request_size: Option<Size>,
+    /// Size of the responses it returns (for link bandwidth), e.g. `64KiB`.
+    pub response_size: Option<Size>,
 }
 
 /// Whether a server's worker waits for downstream calls.
@@ -307,6 +372,12 @@ pub(crate) struct LoadBalancerRaw {
     pub policy: Option<PolicyRaw>,
     /// Names of the candidate components: at least one, no duplicates, not the balancer itself.
     pub backends: Vec<String>,
+    /// The zone it runs in (a name under `network.zones`).
+    pub zone: Option<String>,
+    /// Size of the requests it sends on (for link bandwidth).
+    pub request_size: Option<Size>,
+    /// Size of the responses it returns (for link bandwidth).
+    pub response_size: Option<Size>,
 }
 
 /// Load-balancing policies.
@@ -328,11 +399,46 @@ pub(crate) enum PolicyRaw {
 
 /// The network between components.
 #[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, expecting = "a map with `latency`")]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a map with `latency` and optionally `zones`, `links`, `retransmit`, `unreachable_after`"
+)]
 #[schemars(rename = "Network")]
 pub(crate) struct NetworkRaw {
-    /// One-way delay of every hop (default `0ms`); a plain duration means a constant.
+    /// One-way delay of every hop (default `0ms`), also inside a zone; a plain duration means a constant.
     pub latency: Option<DistRaw>,
+    /// Zone names, each with the one-way latency to other zones (symmetric; give each pair once), e.g. `{ us: { eu: 40ms }, eu: {} }`.
+    #[allow(dead_code)]
+    // Read by hand, in file order (zone ids follow it); checked here for shape.
+    pub zones: Option<BTreeMap<String, Option<BTreeMap<String, DistRaw>>>>,
+    /// Per-link overrides between two components, workloads or zones (both directions).
+    pub links: Option<Vec<LinkRaw>>,
+    /// Delay before a lost message is sent again where a link sets none (default `200ms`).
+    pub retransmit: Option<Duration>,
+    /// How long a sender waits before a message across a partition fails (a connect timeout; default `1s`).
+    pub unreachable_after: Option<Duration>,
+}
+
+/// A per-link override.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a link: a map with `from`, `to` and settings"
+)]
+#[schemars(rename = "Link")]
+pub(crate) struct LinkRaw {
+    /// A component, workload or zone name.
+    pub from: String,
+    /// A component, workload or zone name.
+    pub to: String,
+    /// One-way latency on the link (default: the zones' or the network's).
+    pub latency: Option<DistRaw>,
+    /// Probability in [0, 1) that a transmission is lost; it is sent again after `retransmit`, as often as needed.
+    pub loss: Option<f64>,
+    /// Delay before a lost transmission is sent again (default `network.retransmit`).
+    pub retransmit: Option<Duration>,
+    /// Adds `size / bandwidth` to each message with a size, e.g. `1Gbit/s`.
+    pub bandwidth: Option<Bandwidth>,
 }
 
 /// A distribution of durations.

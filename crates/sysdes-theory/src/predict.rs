@@ -1013,6 +1013,20 @@ fn predict_with(
         });
     }
 
+    // netfault: zones, links and faults are outside these formulas, so no
+    // method is exact for such a scenario.
+    if !spec.faults.is_empty() || !spec.network.zones.is_empty() || !spec.network.links.is_empty() {
+        let methods = stations
+            .iter_mut()
+            .flatten()
+            .filter_map(|s| s.method.as_mut())
+            .chain(workloads.iter_mut().filter_map(|w| w.method.as_mut()));
+        for m in methods {
+            m.exact = false;
+        }
+        notes.push("zones, links and faults are not modelled by the estimate: it describes the system without them".into());
+    }
+
     call_notes(spec, &stations, &mut notes);
     (
         Prediction {

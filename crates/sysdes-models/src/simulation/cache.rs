@@ -58,8 +58,9 @@ impl Simulation {
                                 .schedule_in(done_after, Event::CacheHitDone { cache: to, req });
                         }
                         Admission::Queued => c.metrics.levels.add(now, WAITING, 1),
-                        // Hit workers have an unbounded queue.
-                        Admission::Dropped => {
+                        // Hit workers have an unbounded queue and are not
+                        // crashable (faults target servers).
+                        Admission::Dropped | Admission::Down => {
                             self.requests[req].outcome = Outcome::Dropped;
                             self.cache_answers(to, req);
                         }

@@ -13,7 +13,7 @@ mod stream;
 mod deployment;
 
 use rustc_hash::FxHashMap;
-use sysdes_kernel::{ComponentId, RngStream, Scheduler, SimTime, derive_stream};
+use sysdes_kernel::{ComponentId, Scheduler, SimTime, derive_stream};
 use sysdes_stats::{LatencyHistogram, RequestCounts};
 
 use crate::cache::Cache;
@@ -38,6 +38,10 @@ use stream::StreamComponent;
 use deployment::{DeployEvent, HostRuntime};
 
 mod model_server;
+
+mod faults; // netfault: crashes, slowdowns, fault windows
+mod network; // netfault: zones, links, partitions
+pub(crate) use network::Network;
 
 /// Everything that happens in a run. Small and `Copy`: it names a request by
 /// id, never carries its data.
@@ -69,6 +73,8 @@ pub(crate) enum Event {
     BatchDone { server: ComponentId, slot: u32 },
     /// A model server's batching deadline (or model load) comes.
     BatchWake { server: ComponentId },
+    /// netfault: a crash or slowdown (by index in `spec.faults`) starts or ends.
+    Fault { index: u32, start: bool },
 }
 
 /// A component's state, matched exhaustively in the loop (no dynamic dispatch).
@@ -99,7 +105,7 @@ impl Component {
 
     /// Figures specific to the kind, reported beside the common ones.
     fn extras(&self) -> Vec<(&'static str, f64)> {
-        match self {
+        let mut extras = match self {
             Component::Server(s) if !s.calls.is_empty() => vec![
                 ("hedges_sent", s.hedges as f64),
                 ("wasted_calls", s.wasted_calls as f64),
@@ -112,7 +118,14 @@ impl Component {
             // Built with the hosts in `deployment::deployment_result`.
             Component::Deployment(_) => Vec::new(),
             Component::ModelServer(m) => m.extras(),
+        };
+        // netfault: requests failed by crashes of this server.
+        if let Component::Server(s) = self {
+            if s.crashable {
+                extras.push(("lost_in_crash", s.lost_in_crash as f64));
+            }
         }
+        extras
     }
 
     /// Names of this component's time-series gauges (see [`Self::gauges`]).
@@ -188,14 +201,6 @@ impl Observer for NoObserver {
 
 /// Events between two calls to [`Observer::progress`] (a power of two).
 pub const PROGRESS_EVERY: u64 = 1 << 16;
-
-/// One network stream per sender: components first, then workloads.
-#[derive(Debug)]
-struct Network {
-    latency: Sampler,
-    zero: bool,
-    rngs: Vec<RngStream>,
-}
 
 /// An assembled system, ready to run once.
 ///
@@ -489,14 +494,7 @@ impl Simulation {
             });
         }
 
-        let latency = Sampler::new(&spec.network.latency).map_err(invalid("network"))?;
-        let rngs = spec
-            .components
-            .iter()
-            .map(|c| c.name.as_str())
-            .chain(spec.workloads.iter().map(|w| w.name.as_str()))
-            .map(|name| stream(name, "network"))
-            .collect();
+        let network = Network::new(spec).map_err(invalid("network"))?;
 
         let gauged = components.len() <= MAX_GAUGED_COMPONENTS;
         let mut gauge_names = Vec::new();
@@ -512,11 +510,7 @@ impl Simulation {
             requests: RequestSlab::default(),
             components,
             workloads,
-            network: Network {
-                zero: latency.is_zero(),
-                latency,
-                rngs,
-            },
+            network,
             calls: LogicalCalls::default(),
             versions: KeyVersions {
                 enabled: spec.workloads.iter().any(|w| w.write_share > 0.0),
@@ -574,6 +568,7 @@ impl Simulation {
         self.deployments_start();
         self.sched
             .schedule_at(SimTime::ZERO + self.series.interval, Event::SeriesTick);
+        self.schedule_faults();
         for w in 0..self.workloads.len() {
             let workload = &mut self.workloads[w];
             if let Some(first) = workload.first_arrival() {
@@ -612,6 +607,7 @@ impl Simulation {
             Event::CacheHitDone { cache, req } => self.cache_hit_done(cache, req),
             Event::SeriesTick => self.series_tick(),
             Event::Deploy(e) => self.deploy_event(e),
+            Event::Fault { index, start } => self.fault_event(index, start),
         }
     }
 
@@ -685,9 +681,11 @@ impl Simulation {
     fn send(&mut self, sender: usize, to: ComponentId, req: RequestId) {
         if self.network.zero {
             self.deliver(to, req);
-        } else {
+        } else if self.network.simple {
             let delay = self.network.latency.sample(&mut self.network.rngs[sender]);
             self.sched.schedule_in(delay, Event::Deliver { to, req });
+        } else {
+            self.send_over_network(sender, to, req);
         }
     }
 
@@ -726,15 +724,12 @@ impl Simulation {
             caller: from,
             tag,
         });
-        let delay = if self.network.zero {
-            sysdes_kernel::SimDuration::ZERO
-        } else {
-            self.network
-                .latency
-                .sample(&mut self.network.rngs[from.index()])
-        };
-        self.sched
-            .schedule_in(delay, Event::Deliver { to, req: child });
+        match self.call_delay(from, to, child) {
+            Some(delay) => self
+                .sched
+                .schedule_in(delay, Event::Deliver { to, req: child }),
+            None => self.unreachable(child),
+        }
         child
     }
 
@@ -789,6 +784,10 @@ impl Simulation {
                 self.requests[req].outcome = Outcome::Dropped;
                 self.respond(req);
             }
+            Admission::Down => {
+                self.requests[req].outcome = Outcome::Failed;
+                self.respond(req);
+            }
         }
     }
 
@@ -799,6 +798,11 @@ impl Simulation {
         let Component::Server(s) = &mut self.components[server.index()] else {
             return;
         };
+        // netfault: a request failed by a crash while in service.
+        if s.crashable && self.requests[req].pinned {
+            self.requests.unpin(req);
+            return;
+        }
         if s.calls.is_empty() {
             let r = &mut self.requests[req];
             r.version = match r.op {
@@ -844,12 +848,14 @@ impl Simulation {
         };
         if self.network.zero {
             self.response_arrives(req);
-        } else {
+        } else if self.network.simple {
             let delay = self
                 .network
                 .latency
                 .sample(&mut self.network.rngs[hop.component.index()]);
             self.sched.schedule_in(delay, Event::Respond { req });
+        } else {
+            self.respond_over_network(hop.component, req);
         }
     }
 
@@ -1059,6 +1065,7 @@ impl Simulation {
     }
 
     fn finish(self, stop: StopReason) -> RunResult {
+        let faults = self.fault_windows();
         let in_flight = self.requests.live_counted_by_workload(self.workloads.len());
         let mut requests = RequestCounts::default();
         let mut latency = LatencyHistogram::new();
@@ -1138,6 +1145,7 @@ impl Simulation {
             workloads,
             components,
             consistency: None,
+            faults,
         }
     }
 }

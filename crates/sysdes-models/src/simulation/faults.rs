@@ -1,0 +1,141 @@
+//! The fault timeline: crashes and slowdowns of servers (network faults,
+//! partitions, latency and loss, act inside [`super::Network`] by time), and
+//! the fault windows a run reports.
+//!
+//! A crash at `at` fails every request inside the server at once, like a
+//! connection reset: those waiting in its queue, those in service and those
+//! waiting for its downstream calls. Each is answered with
+//! `Outcome::Failed` at the crash instant. While the server is down every
+//! arrival fails at once; it restarts empty after `for`. A request failed in
+//! service still has its `ServiceDone` event pending: its slot is pinned
+//! (not reused) until that event has passed, so a stale event can never touch
+//! a later request.
+
+use sysdes_kernel::SimTime;
+
+use super::{Component, Event, Simulation};
+use crate::request::Outcome;
+use crate::result::FaultWindow;
+use crate::spec::{FaultKind, NetTarget};
+
+impl Simulation {
+    /// Schedules the start and end of every crash and slowdown, and marks
+    /// the servers that can crash.
+    pub(super) fn schedule_faults(&mut self) {
+        for (i, f) in self.spec.faults.iter().enumerate() {
+            let target = match f.kind {
+                FaultKind::Crash(c) | FaultKind::Slowdown { target: c, .. } => c,
+                _ => continue,
+            };
+            if let (FaultKind::Crash(_), Some(Component::Server(s))) =
+                (&f.kind, self.components.get_mut(target.index()))
+            {
+                s.crashable = true;
+            }
+            let start = SimTime::ZERO + f.at;
+            let index = i as u32;
+            self.sched
+                .schedule_at(start, Event::Fault { index, start: true });
+            self.sched.schedule_at(
+                start + f.duration,
+                Event::Fault {
+                    index,
+                    start: false,
+                },
+            );
+        }
+    }
+
+    /// A crash or slowdown starts or ends.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn fault_event(&mut self, index: u32, start: bool) {
+        match self.spec.faults[index as usize].kind {
+            FaultKind::Crash(c) => {
+                if start {
+                    self.crash(c);
+                } else if let Component::Server(s) = &mut self.components[c.index()] {
+                    s.crashed = false;
+                }
+            }
+            FaultKind::Slowdown { target, factor } => {
+                if let Component::Server(s) = &mut self.components[target.index()] {
+                    s.speed = if start { factor } else { 1.0 };
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Server `c` crashes now: everything inside it fails.
+    fn crash(&mut self, c: sysdes_kernel::ComponentId) {
+        let now = self.sched.now();
+        let Component::Server(s) = &mut self.components[c.index()] else {
+            return;
+        };
+        let queued = s.crash(now);
+        let leaf = s.calls.is_empty();
+        // Everything whose innermost hop is this server, queued or not.
+        let inside = self.requests.inside(c);
+        let mut lost = 0;
+        for &req in &inside {
+            let r = &mut self.requests[req];
+            if r.counted {
+                lost += 1;
+            }
+            let in_own_work = !queued.contains(&req) && (leaf || r.calls.epoch == 0);
+            // Its ServiceDone is still pending: keep the slot until it passes.
+            r.pinned = in_own_work;
+            // Answers to calls still out no longer matter.
+            r.calls.epoch = r.calls.epoch.wrapping_add(1);
+            r.outcome = Outcome::Failed;
+        }
+        if let Component::Server(s) = &mut self.components[c.index()] {
+            s.lost_in_crash += lost;
+        }
+        for req in inside {
+            self.respond(req);
+        }
+    }
+
+    /// The fault windows of the run, for results, series and plots.
+    pub(super) fn fault_windows(&self) -> Vec<FaultWindow> {
+        let name = |t: &NetTarget| match *t {
+            NetTarget::Component(c) => self.spec.components[c.index()].name.clone(),
+            NetTarget::Workload(w) => self.spec.workloads[w as usize].name.clone(),
+            NetTarget::Zone(z) => self
+                .spec
+                .network
+                .zones
+                .get(usize::from(z).wrapping_sub(1))
+                .cloned()
+                .unwrap_or_default(),
+        };
+        self.spec
+            .faults
+            .iter()
+            .map(|f| {
+                let target = match &f.kind {
+                    FaultKind::Crash(c) | FaultKind::Slowdown { target: c, .. } => {
+                        self.spec.components[c.index()].name.clone()
+                    }
+                    FaultKind::Latency { from, to, .. } | FaultKind::Loss { from, to, .. } => {
+                        format!("{}<->{}", name(from), name(to))
+                    }
+                    FaultKind::Partition(groups) => groups
+                        .iter()
+                        .map(|g| g.iter().map(name).collect::<Vec<_>>().join(","))
+                        .collect::<Vec<_>>()
+                        .join(" | "),
+                };
+                let start = f.at.as_secs_f64();
+                FaultWindow {
+                    kind: f.kind.name(),
+                    target,
+                    start_s: start,
+                    end_s: start + f.duration.as_secs_f64(),
+                }
+            })
+            .collect()
+    }
+}
