@@ -27,6 +27,8 @@ mod server;
 mod simulation;
 mod spec;
 mod station;
+mod store;
+mod store_spec;
 mod workload;
 
 pub use capacity::{offered_loads, offered_rates};
@@ -36,3 +38,4 @@ pub use result::{ComponentResult, RunResult, StopReason, WorkloadResult};
 pub use series::{Series, SeriesPoint};
 pub use simulation::{NoObserver, Observer, PROGRESS_EVERY, RunLimits, Simulation};
 pub use spec::*;
+pub use store_spec::*;

@@ -17,6 +17,8 @@ use crate::node::{Issue, Node, Origin, SNode};
 use crate::raw::{ArrivalRaw, DistRaw, KeysRaw, NetworkRaw, PolicyRaw};
 use crate::units::Duration;
 
+pub(crate) mod store;
+
 const TOP_LEVEL_KEYS: &[&str] = &[
     "name",
     "description",
@@ -29,7 +31,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "sweep",
 ];
 
-const COMPONENT_TYPES: &[&str] = &["server", "load_balancer"];
+const COMPONENT_TYPES: &[&str] = &["server", "load_balancer", "store"];
 const WORKLOAD_KEYS: &[&str] = &["name", "target", "arrival", "keys", "timeout"];
 const SERVER_KEYS: &[&str] = &["type", "workers", "service_time", "queue_capacity"];
 const LOAD_BALANCER_KEYS: &[&str] = &["type", "policy", "backends"];
@@ -304,6 +306,7 @@ fn positive_duration(ctx: &mut Ctx, d: Duration, node: &SNode, what: &str) -> Op
 enum Kind {
     Server,
     LoadBalancer,
+    Store,
 }
 
 /// Reads a component's `type`, recording why if it has no valid one.
@@ -332,6 +335,7 @@ fn component_kind(ctx: &mut Ctx, name: &str, key: &SNode, value: &SNode) -> Opti
     match type_node.as_str() {
         Some("server") => Some(Kind::Server),
         Some("load_balancer") => Some(Kind::LoadBalancer),
+        Some("store") => Some(Kind::Store),
         Some(other) => {
             let help = match suggest(other, COMPONENT_TYPES.iter().copied()) {
                 Some(s) => format!("did you mean `{s}`?"),
@@ -634,6 +638,7 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
             Some(Kind::LoadBalancer) => {
                 load_balancer(ctx, i, value, &names).map(ComponentKind::LoadBalancer)
             }
+            Some(Kind::Store) => store::store(ctx, value).map(ComponentKind::Store),
             None => None,
         };
         components.push(spec.map(|kind| ComponentSpec {

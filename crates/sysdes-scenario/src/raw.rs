@@ -70,6 +70,8 @@ pub(crate) enum ComponentDoc {
     Server(ServerRaw),
     /// Routes each request to one of its `backends`.
     LoadBalancer(LoadBalancerRaw),
+    /// A replicated key-value store (leader or leaderless quorums).
+    Store(crate::build::store::StoreRaw),
 }
 
 /// A source of requests.
