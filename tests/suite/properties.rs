@@ -65,7 +65,10 @@ prop_compose! {
             seed,
             duration: SimDuration::from_millis(500),
             warmup: SimDuration::from_millis(50),
-            network: NetworkSpec { latency },
+            network: NetworkSpec {
+                latency,
+                ..NetworkSpec::default()
+            },
             workloads: vec![WorkloadSpec {
                 name: "w".into(),
                 target: ComponentId(0),
@@ -74,6 +77,7 @@ prop_compose! {
                 timeout: timeout_ms.map(SimDuration::from_millis),
             }],
             components,
+            faults: Vec::new(),
         }
     }
 }

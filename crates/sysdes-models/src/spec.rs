@@ -26,14 +26,157 @@ pub struct ModelSpec {
     pub workloads: Vec<WorkloadSpec>,
     /// Components, indexed by [`ComponentId`].
     pub components: Vec<ComponentSpec>,
+    /// Faults injected at given times (see `docs/faults.md`).
+    pub faults: Vec<FaultSpec>,
 }
 
-/// The network model: today one default one-way delay for every hop.
+/// The network model: a default one-way delay, optional zones with a
+/// symmetric latency matrix, per-link overrides (latency, loss, bandwidth)
+/// and payload sizes. See `docs/faults.md` and [`crate::Network`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct NetworkSpec {
     /// One-way delay applied to every message between two components
-    /// (requests and responses alike), and between a workload and its target.
+    /// (requests and responses alike), and between a workload and its target,
+    /// unless a zone pair or a link says otherwise. Also the delay inside a zone.
     pub latency: Distribution,
+    /// Named zones: zone id `i + 1` is `zones[i]`; id 0 is the default zone
+    /// of everything not placed in a named zone.
+    pub zones: Vec<String>,
+    /// One-way latency between two distinct zones (symmetric; by zone id).
+    pub zone_latency: Vec<(ZoneId, ZoneId, Distribution)>,
+    /// Zone of each component by index (empty or short: the rest are in zone 0).
+    pub component_zones: Vec<ZoneId>,
+    /// Zone of each workload by index (empty or short: the rest are in zone 0).
+    pub workload_zones: Vec<ZoneId>,
+    /// Per-link overrides, checked most specific first.
+    pub links: Vec<LinkSpec>,
+    /// Payload sizes by component index (empty or short: none set).
+    pub component_sizes: Vec<PayloadSizes>,
+    /// Payload sizes by workload index (empty or short: none set).
+    pub workload_sizes: Vec<PayloadSizes>,
+    /// Retransmission delay of a lost message where no link sets one.
+    pub retransmit: SimDuration,
+    /// How long a sender waits before a message to an unreachable endpoint
+    /// (across a partition) fails: a connect timeout.
+    pub unreachable_after: SimDuration,
+}
+
+impl Default for NetworkSpec {
+    /// A network with no delay, no zones and no links.
+    fn default() -> Self {
+        NetworkSpec {
+            latency: Distribution::Constant(SimDuration::ZERO),
+            zones: Vec::new(),
+            zone_latency: Vec::new(),
+            component_zones: Vec::new(),
+            workload_zones: Vec::new(),
+            links: Vec::new(),
+            component_sizes: Vec::new(),
+            workload_sizes: Vec::new(),
+            retransmit: SimDuration::from_millis(200),
+            unreachable_after: SimDuration::from_secs(1),
+        }
+    }
+}
+
+/// A zone's dense id: 0 is the default zone, named zones count from 1.
+pub type ZoneId = u16;
+
+/// Something a link, a network fault or a partition group names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NetTarget {
+    /// One component.
+    Component(ComponentId),
+    /// One workload (its clients), by index.
+    Workload(u32),
+    /// Every component and workload in a zone.
+    Zone(ZoneId),
+}
+
+/// A per-link override between two endpoints, in both directions.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinkSpec {
+    /// One end.
+    pub from: NetTarget,
+    /// The other end.
+    pub to: NetTarget,
+    /// One-way latency on this link (`None`: the zone matrix or default).
+    pub latency: Option<Distribution>,
+    /// Probability that one transmission is lost (then retransmitted), in `[0, 1)`.
+    pub loss: f64,
+    /// Delay before a lost transmission is sent again (`None`: the network's).
+    pub retransmit: Option<SimDuration>,
+    /// Bandwidth in bytes per second; adds `size / bandwidth` per message.
+    pub bandwidth: Option<f64>,
+}
+
+/// Payload sizes an endpoint sends, in bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PayloadSizes {
+    /// Size of the requests it sends.
+    pub request: Option<u64>,
+    /// Size of the responses it returns.
+    pub response: Option<u64>,
+}
+
+/// One fault: what happens, from `at` for `duration`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FaultSpec {
+    /// Start of the fault, from the start of the run.
+    pub at: SimDuration,
+    /// How long it lasts.
+    pub duration: SimDuration,
+    /// What happens.
+    pub kind: FaultKind,
+}
+
+/// The kinds of fault.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FaultKind {
+    /// The component stops: its queued and in-service work is lost (those
+    /// requests fail) and every arrival fails at once until it restarts.
+    Crash(ComponentId),
+    /// The server's service times are multiplied by `factor`.
+    Slowdown {
+        /// The server.
+        target: ComponentId,
+        /// Multiplier of service times, positive.
+        factor: f64,
+    },
+    /// Extra delay on every message between the two ends (both directions).
+    Latency {
+        /// One end.
+        from: NetTarget,
+        /// The other end.
+        to: NetTarget,
+        /// Added one-way delay.
+        add: Distribution,
+    },
+    /// Messages between the two ends are lost with probability `rate` and
+    /// retransmitted (both directions).
+    Loss {
+        /// One end.
+        from: NetTarget,
+        /// The other end.
+        to: NetTarget,
+        /// Loss probability in `[0, 1)`.
+        rate: f64,
+    },
+    /// Messages between different groups are undeliverable.
+    Partition(Vec<Vec<NetTarget>>),
+}
+
+impl FaultKind {
+    /// The name used in results: `crash`, `slowdown`, `latency`, `loss`, `partition`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            FaultKind::Crash(_) => "crash",
+            FaultKind::Slowdown { .. } => "slowdown",
+            FaultKind::Latency { .. } => "latency",
+            FaultKind::Loss { .. } => "loss",
+            FaultKind::Partition(_) => "partition",
+        }
+    }
 }
 
 /// A source of requests.
@@ -266,9 +409,7 @@ impl ModelSpec {
             seed: 1,
             duration,
             warmup: SimDuration::ZERO,
-            network: NetworkSpec {
-                latency: Distribution::Constant(SimDuration::ZERO),
-            },
+            network: NetworkSpec::default(),
             workloads: vec![WorkloadSpec {
                 name: "users".into(),
                 target: ComponentId(0),
@@ -284,6 +425,7 @@ impl ModelSpec {
                     queue_capacity: None,
                 }),
             }],
+            faults: Vec::new(),
         }
     }
 }

@@ -51,11 +51,10 @@ fn spec(
         seed: 42,
         duration: SimDuration::from_secs(duration_s),
         warmup: SimDuration::from_secs(duration_s / 50),
-        network: NetworkSpec {
-            latency: Distribution::Constant(SimDuration::ZERO),
-        },
+        network: NetworkSpec::default(),
         workloads,
         components,
+        faults: Vec::new(),
     }
 }
 

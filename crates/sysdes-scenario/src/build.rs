@@ -679,6 +679,7 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
         network: network?,
         workloads: workloads?,
         components: components?,
+        faults: Vec::new(),
     })
 }
 
@@ -688,7 +689,10 @@ fn network(ctx: &mut Ctx, root: &SNode) -> Option<NetworkSpec> {
         None => Distribution::Constant(SimDuration::ZERO),
         Some(d) => distribution(ctx, &d, root.at_or_near(&["network", "latency"]), "latency")?,
     };
-    Some(NetworkSpec { latency })
+    Some(NetworkSpec {
+        latency,
+        ..NetworkSpec::default()
+    })
 }
 
 fn workloads(ctx: &mut Ctx, root: &SNode, names: &[&str]) -> Option<Vec<WorkloadSpec>> {

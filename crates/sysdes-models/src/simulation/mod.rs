@@ -1,6 +1,6 @@
 //! The assembled system and its event loop.
 
-use sysdes_kernel::{ComponentId, RngStream, Scheduler, SimTime, derive_stream};
+use sysdes_kernel::{ComponentId, Scheduler, SimTime, derive_stream};
 use sysdes_stats::{LatencyHistogram, RequestCounts};
 
 use crate::capacity::offered_loads;
@@ -14,6 +14,9 @@ use crate::server::{Admission, Server};
 use crate::spec::{ArrivalSpec, ComponentKind, Distribution, ModelSpec};
 use crate::station::{ACTIVE, StationMetrics, WAITING};
 use crate::workload::{Pacing, Workload};
+
+mod network; // netfault: zones, links, partitions
+pub(crate) use network::Network;
 
 /// Everything that happens in a run. Small and `Copy`: it names a request by
 /// id, never carries its data.
@@ -87,14 +90,6 @@ impl Observer for NoObserver {
 
 /// Events between two calls to [`Observer::progress`] (a power of two).
 pub const PROGRESS_EVERY: u64 = 1 << 16;
-
-/// One network stream per sender: components first, then workloads.
-#[derive(Debug)]
-struct Network {
-    latency: Sampler,
-    zero: bool,
-    rngs: Vec<RngStream>,
-}
 
 /// An assembled system, ready to run once.
 ///
@@ -245,14 +240,7 @@ impl Simulation {
             });
         }
 
-        let latency = Sampler::new(&spec.network.latency).map_err(invalid("network"))?;
-        let rngs = spec
-            .components
-            .iter()
-            .map(|c| c.name.as_str())
-            .chain(spec.workloads.iter().map(|w| w.name.as_str()))
-            .map(|name| stream(name, "network"))
-            .collect();
+        let network = Network::new(spec).map_err(invalid("network"))?;
 
         Ok(Simulation {
             offered: offered_loads(spec),
@@ -261,11 +249,7 @@ impl Simulation {
             requests: RequestSlab::default(),
             components,
             workloads,
-            network: Network {
-                zero: latency.is_zero(),
-                latency,
-                rngs,
-            },
+            network,
             window_start,
             window_end,
             unstable: None,
