@@ -53,7 +53,7 @@ pub fn offered_loads(spec: &ModelSpec) -> Vec<Option<f64>> {
             ComponentKind::Server(s) => {
                 Some(rate * s.service_time.mean_ns() / 1e9 / f64::from(s.workers.max(1)))
             }
-            ComponentKind::LoadBalancer(_) => None,
+            ComponentKind::LoadBalancer(_) | ComponentKind::Store(_) => None,
         })
         .collect()
 }

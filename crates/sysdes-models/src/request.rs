@@ -10,6 +10,16 @@ pub(crate) type RequestId = u32;
 pub(crate) enum Outcome {
     Ok,
     Dropped,
+    Failed,
+}
+
+/// TEMP
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// r
+    Read,
+    /// w
+    Write,
 }
 
 /// One component a request is inside, innermost last.
@@ -28,6 +38,9 @@ pub(crate) struct Request {
     pub(crate) workload: u32,
     pub(crate) born: SimTime,
     pub(crate) key: u64,
+    pub(crate) op: Op,
+    pub(crate) session: u32,
+    pub(crate) version: u64,
     /// Arrived in the measurement window, so it counts in the results.
     pub(crate) counted: bool,
     /// The client stopped waiting (timed out); the response is discarded.
@@ -70,6 +83,9 @@ impl RequestSlab {
                 r.workload = workload;
                 r.born = born;
                 r.key = key;
+                r.op = Op::Read;
+                r.session = u32::MAX;
+                r.version = 0;
                 r.counted = counted;
                 r.abandoned = false;
                 r.outcome = Outcome::Ok;
@@ -82,6 +98,9 @@ impl RequestSlab {
                     workload,
                     born,
                     key,
+                    op: Op::Read,
+                    session: u32::MAX,
+                    version: 0,
                     counted,
                     abandoned: false,
                     outcome: Outcome::Ok,

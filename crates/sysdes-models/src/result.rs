@@ -93,6 +93,8 @@ pub struct ComponentResult {
     /// Load offered by open workloads per the spec (rate x mean service /
     /// workers), for servers; `None` otherwise.
     pub offered_load: Option<f64>,
+    /// TEMP
+    pub extras: Vec<(&'static str, f64)>,
 }
 
 impl RunResult {

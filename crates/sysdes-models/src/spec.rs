@@ -164,13 +164,22 @@ pub enum FaultKind {
     },
     /// Messages between different groups are undeliverable.
     Partition(Vec<Vec<NetTarget>>),
+    /// One replica of a store stops (`crash: STORE.rI`): its queue and the
+    /// work in hand are lost; it comes back with its data (leader mode:
+    /// resynchronised from the leader).
+    CrashReplica {
+        /// The store.
+        store: ComponentId,
+        /// The replica's index, from 0.
+        replica: u32,
+    },
 }
 
 impl FaultKind {
     /// The name used in results: `crash`, `slowdown`, `latency`, `loss`, `partition`.
     pub fn name(&self) -> &'static str {
         match self {
-            FaultKind::Crash(_) => "crash",
+            FaultKind::Crash(_) | FaultKind::CrashReplica { .. } => "crash",
             FaultKind::Slowdown { .. } => "slowdown",
             FaultKind::Latency { .. } => "latency",
             FaultKind::Loss { .. } => "loss",
@@ -193,6 +202,10 @@ pub struct WorkloadSpec {
     /// If set, the client gives up on a request after this long and counts it
     /// as timed out; the system still finishes the work.
     pub timeout: Option<SimDuration>,
+    /// TEMP
+    pub write_share: f64,
+    /// TEMP
+    pub sessions: Option<u32>,
 }
 
 /// How a workload's requests arrive.
@@ -255,6 +268,8 @@ pub enum ComponentKind {
     Server(ServerSpec),
     /// Routes each request to one backend.
     LoadBalancer(LoadBalancerSpec),
+    /// A replicated key-value store.
+    Store(crate::store_spec::StoreSpec),
 }
 
 /// A station with `workers` parallel servers and one FIFO queue.
@@ -416,6 +431,8 @@ impl ModelSpec {
                 arrival: ArrivalSpec::Poisson { per_second },
                 keys: KeySpec::Unique,
                 timeout: None,
+                write_share: 0.0,
+                sessions: None,
             }],
             components: vec![ComponentSpec {
                 name: "server".into(),

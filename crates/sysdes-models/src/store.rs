@@ -153,11 +153,6 @@ impl<T> Slab<T> {
     pub(crate) fn remove(&mut self, id: u32) {
         self.free.push(id);
     }
-
-    /// Slots in use.
-    pub(crate) fn live(&self) -> usize {
-        self.slots.len() - self.free.len()
-    }
 }
 
 impl<T> std::ops::Index<u32> for Slab<T> {
@@ -190,6 +185,9 @@ pub(crate) struct Replica {
     pub(crate) newest: u64,
     /// Clock offset for the timestamps it assigns, ns.
     pub(crate) skew: u64,
+    /// Arrival time of the last replication message sent to it (keeps the
+    /// leader-to-follower channel FIFO).
+    pub(crate) log_arrival: SimTime,
 }
 
 impl Replica {
@@ -553,6 +551,7 @@ impl Store {
                 skew: skew
                     .as_ref()
                     .map_or(0, |s| s.sample(&mut skew_rng).as_nanos()),
+                log_arrival: SimTime::ZERO,
             })
             .collect();
         let mut tracker = ConsistencyTracker::new(ConsistencyConfig::default());
@@ -647,6 +646,7 @@ mod tests {
             data: FxHashMap::default(),
             newest: 0,
             skew: 0,
+            log_arrival: SimTime::ZERO,
         };
         r.apply(1, 10);
         r.apply(1, 4);
@@ -664,6 +664,6 @@ mod tests {
         s.remove(a);
         assert_eq!(s.insert(3), a);
         assert_eq!(s[b], 2);
-        assert_eq!(s.live(), 2);
+        assert_eq!(s.insert(4), 2);
     }
 }

@@ -802,6 +802,8 @@ fn workload(ctx: &mut Ctx, item: &SNode, names: &[&str]) -> Option<WorkloadSpec>
         arrival: arrival?,
         keys: keys?,
         timeout: timeout?,
+        write_share: 0.0,
+        sessions: None,
     })
 }
 

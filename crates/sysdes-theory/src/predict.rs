@@ -294,6 +294,8 @@ fn walk(
             server: component,
             ..leaf
         }),
+        // A replicated store has no queueing-theory prediction (yet).
+        ComponentKind::Store(_) => {}
         ComponentKind::LoadBalancer(lb) => {
             let n = lb.backends.len().max(1);
             let hashed = if lb.policy == LbPolicy::ConsistentHash {
@@ -488,7 +490,7 @@ fn predict_at(spec: &ModelSpec, explain: bool) -> Prediction {
         for (k, &(server, demand, _)) in stations.iter().enumerate() {
             let service = match &spec.components[server].kind {
                 ComponentKind::Server(s) => moments(&s.service_time).0,
-                ComponentKind::LoadBalancer(_) => 0.0,
+                ComponentKind::LoadBalancer(_) | ComponentKind::Store(_) => 0.0,
             };
             let background = open_rate[server] * service;
             // Visits per cycle, undoing the background inflation of the demand.

@@ -1,5 +1,7 @@
 //! The assembled system and its event loop.
 
+mod store;
+
 use sysdes_kernel::{ComponentId, Scheduler, SimTime, derive_stream};
 use sysdes_stats::{LatencyHistogram, RequestCounts};
 
@@ -36,6 +38,11 @@ enum Event {
     Timeout { req: RequestId },
     /// The end of a time-series interval.
     SeriesTick,
+    /// A replicated store's own event.
+    Store {
+        store: ComponentId,
+        ev: store::StoreEvent,
+    },
 }
 
 /// A component's state, matched exhaustively in the loop (no dynamic dispatch).
@@ -43,6 +50,7 @@ enum Event {
 enum Component {
     Server(Server),
     LoadBalancer(LoadBalancer),
+    Store(Box<crate::store::Store>),
 }
 
 impl Component {
@@ -50,6 +58,7 @@ impl Component {
         match self {
             Component::Server(s) => &s.metrics,
             Component::LoadBalancer(lb) => &lb.metrics,
+            Component::Store(s) => &s.metrics,
         }
     }
 }
@@ -190,6 +199,10 @@ impl Simulation {
                         metrics,
                     ))
                 }
+                ComponentKind::Store(st) => Component::Store(Box::new(
+                    store::build(spec, ComponentId(components.len() as u32), st, metrics)
+                        .map_err(invalid(&c.name))?,
+                )),
             });
         }
 
@@ -298,6 +311,7 @@ impl Simulation {
     fn start(&mut self) {
         self.sched
             .schedule_at(SimTime::ZERO + self.series.interval, Event::SeriesTick);
+        self.store_schedule_faults();
         for w in 0..self.workloads.len() {
             let workload = &mut self.workloads[w];
             if let Some(first) = workload.first_arrival() {
@@ -329,6 +343,7 @@ impl Simulation {
             Event::ServiceDone { server, req } => self.service_done(server, req),
             Event::Respond { req } => self.response_arrives(req),
             Event::Timeout { req } => self.timeout(req),
+            Event::Store { store, ev } => self.store_event(store, ev),
             Event::SeriesTick => {
                 let now = self.sched.now();
                 self.series.close(now, self.requests.live() as u64);
@@ -351,6 +366,16 @@ impl Simulation {
         }
         let timeout = w.timeout;
         let req = self.requests.insert(workload, now, key, counted);
+        {
+            use rand::RngExt;
+            let ws = self.spec.workloads[workload as usize].write_share;
+            let sessions = self.spec.workloads[workload as usize].sessions;
+            let w = &mut self.workloads[workload as usize];
+            let u: f64 = w.key_rng.random();
+            let r = &mut self.requests[req];
+            r.op = if u < ws { crate::request::Op::Write } else { crate::request::Op::Read };
+            r.session = sessions.map_or(u32::MAX, |n| w.key_rng.random_range(0..n));
+        }
         if let Some(after) = timeout {
             self.requests[req].timeout =
                 Some(self.sched.schedule_timer_in(after, Event::Timeout { req }));
@@ -396,6 +421,14 @@ impl Simulation {
                         self.respond(req);
                     }
                 }
+            }
+            Component::Store(_) => {
+                r.hops.push(Hop {
+                    component: to,
+                    entered: now,
+                    choice: 0,
+                });
+                self.store_arrive(to, req);
             }
             Component::LoadBalancer(lb) => {
                 if counted {
@@ -479,7 +512,7 @@ impl Simulation {
         let latency = now - r.born;
         match r.outcome {
             Outcome::Ok => self.series.completed(latency),
-            Outcome::Dropped => self.series.dropped(),
+            Outcome::Dropped | Outcome::Failed => self.series.dropped(),
         }
         if r.counted {
             match r.outcome {
@@ -487,7 +520,7 @@ impl Simulation {
                     w.counts.completed += 1;
                     w.latency.record(latency);
                 }
-                Outcome::Dropped => w.counts.dropped += 1,
+                Outcome::Dropped | Outcome::Failed => w.counts.dropped += 1,
             }
         }
         self.requests.remove(req);
@@ -526,7 +559,7 @@ impl Simulation {
             .enumerate()
             .filter_map(|(i, c)| match c {
                 Component::Server(s) => Some((i, s)),
-                Component::LoadBalancer(_) => None,
+                Component::LoadBalancer(_) | Component::Store(_) => None,
             })
             .max_by_key(|(_, s)| s.queue_len());
         let (component, detail) = match worst {
@@ -588,6 +621,7 @@ impl Simulation {
                 let (kind, workers) = match c {
                     Component::Server(s) => ("server", s.workers()),
                     Component::LoadBalancer(_) => ("load_balancer", 0),
+                    Component::Store(s) => ("store", s.workers * s.n() as u32),
                 };
                 ComponentResult {
                     name: spec.name.clone(),
@@ -606,6 +640,10 @@ impl Simulation {
                     peak_queue_length: m.levels.peak(WAITING),
                     latency: m.latency.clone(),
                     offered_load: *offered,
+                    extras: match c {
+                        Component::Store(s) => s.extras(),
+                        _ => Vec::new(),
+                    },
                 }
             })
             .collect();
@@ -626,7 +664,10 @@ impl Simulation {
             latency,
             workloads,
             components,
-            consistency: None,
+            consistency: self.components.iter().find_map(|c| match c {
+                Component::Store(s) => Some(s.consistency()),
+                _ => None,
+            }),
         }
     }
 }

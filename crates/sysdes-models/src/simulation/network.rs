@@ -264,7 +264,7 @@ impl Network {
                         effect: Effect::Loss(*rate),
                     });
                 }
-                FaultKind::Crash(_) | FaultKind::Slowdown { .. } => {}
+                FaultKind::Crash(_) | FaultKind::Slowdown { .. } | FaultKind::CrashReplica { .. } => {}
             }
         }
 

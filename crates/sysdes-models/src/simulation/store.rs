@@ -14,7 +14,9 @@ use crate::request::{Op, Outcome, RequestId};
 use crate::store::{
     Class, Hint, LogEntry, Msg, MsgKind, NO_OP, NO_REQUEST, OpKind, Store, VERSION_SHIFT,
 };
-use crate::store_spec::{PartitionPolicy, ReadFrom, Replication, StoreMode};
+use crate::spec::{FaultKind, ModelSpec};
+use crate::station::StationMetrics;
+use crate::store_spec::{PartitionPolicy, ReadFrom, Replication, StoreMode, StoreSpec};
 
 /// How often kept hints are retried.
 const HANDOFF_INTERVAL: SimDuration = SimDuration::from_millis(100);
@@ -50,7 +52,28 @@ impl Simulation {
     /// Whether a message can travel between two zones now.
     #[inline]
     fn store_reachable(&self, from: u16, to: u16) -> bool {
-        self.reachable(from, to, self.sched.now())
+        self.network.reachable(from, to, self.sched.now())
+    }
+
+    /// Schedules the crashes and recoveries of store replicas (called once
+    /// at the start of a run).
+    pub(super) fn store_schedule_faults(&mut self) {
+        for f in &self.spec.faults {
+            if let FaultKind::CrashReplica { store, replica } = f.kind {
+                let Some(Component::Store(s)) = self.components.get(store.index()) else {
+                    continue;
+                };
+                if replica as usize >= s.n() {
+                    continue;
+                }
+                let start = SimTime::ZERO + f.at;
+                let r = replica as u16;
+                let ev = |ev| Event::Store { store, ev };
+                self.sched.schedule_at(start, ev(StoreEvent::Crash(r)));
+                self.sched
+                    .schedule_at(start + f.duration, ev(StoreEvent::Recover(r)));
+            }
+        }
     }
 
     /// A client request reaches the store.
@@ -58,7 +81,7 @@ impl Simulation {
         let now = self.sched.now();
         let r = &self.requests[req];
         let (key, op, session, counted, workload) = (r.key, r.op, r.session, r.counted, r.workload);
-        let client_zone = self.workload_zone(workload);
+        let client_zone = self.network.workload_zone(workload);
         let s = self.st(id);
         if counted {
             s.metrics.arrivals += 1;
@@ -247,11 +270,18 @@ impl Simulation {
 
     /// A one-way delay for a message of `class` between two zones.
     fn store_delay(&mut self, id: ComponentId, class: Class, from: u16, to: u16) -> SimDuration {
-        let s = self.st(id);
+        let Simulation {
+            components,
+            network,
+            ..
+        } = self;
+        let Component::Store(s) = &mut components[id.index()] else {
+            return SimDuration::ZERO;
+        };
         if let Some(d) = &s.delays[class as usize] {
             return d.sample(&mut s.net_rng);
         }
-        self.zone_delay_from(id.index(), from, to)
+        network.zone_delay(from, to, &mut s.net_rng)
     }
 
     /// Sends a message (plus `extra` delay) and counts the reply it awaits.
@@ -411,17 +441,23 @@ impl Simulation {
                         let op = if sync { msg.op } else { NO_OP };
                         let mut a = msg_of(MsgKind::Apply, op, f, zone, msg.key, version);
                         a.term = term;
-                        if extra_fixed {
-                            // The replication delay replaces the write_request delay.
+                        // The replication delay replaces the write_request
+                        // delay. The channel to each follower is FIFO (a
+                        // replication log): no message overtakes an earlier one.
+                        let d = if extra_fixed {
                             let s = self.st(id);
-                            let d = match &s.replication_delay {
+                            match &s.replication_delay {
                                 Some(d) => d.sample(&mut s.net_rng),
                                 None => SimDuration::ZERO,
-                            };
-                            self.store_send_direct(id, a, d);
+                            }
                         } else {
-                            self.store_send(id, a, SimDuration::ZERO);
-                        }
+                            self.store_delay(id, Class::WriteRequest, zone, fz)
+                        };
+                        let s = self.st(id);
+                        let channel = &mut s.replicas[f as usize].log_arrival;
+                        let at = (now + d).max(*channel);
+                        *channel = at;
+                        self.store_send_direct(id, a, at - now);
                     } else {
                         self.store_hint(id, Hint { replica: f, from_zone: zone, key: msg.key, version, term });
                     }
@@ -706,7 +742,10 @@ impl Simulation {
         }
         let s = self.st(id);
         if s.mode == StoreMode::Leader && s.leader == Some(r) {
+            // Its term ends: replication it had not yet delivered is lost
+            // (`replication_delay` is the lag of its outgoing log).
             s.leader = None;
+            s.term += 1;
             if !s.failover_pending {
                 s.failover_pending = true;
                 let after = s.failover_timeout;
@@ -756,6 +795,37 @@ impl Simulation {
             None => {}
         }
     }
+}
+
+/// Builds store `id` of `spec`: resolves its zones, derives its streams and
+/// declares every fault window to its consistency tracker.
+pub(super) fn build(
+    spec: &ModelSpec,
+    id: ComponentId,
+    st: &StoreSpec,
+    metrics: StationMetrics,
+) -> Result<Store, String> {
+    let name = &spec.components[id.index()].name;
+    let mut zones = Vec::with_capacity(st.zones.len());
+    for z in &st.zones {
+        match spec.network.zones.iter().position(|n| n == z) {
+            Some(i) => zones.push(i as u16 + 1),
+            None => return Err(format!("store zone `{z}` is not a zone of the network")),
+        }
+    }
+    let window = (SimTime::ZERO + spec.warmup, SimTime::ZERO + spec.duration);
+    let mut store = Store::new(
+        st,
+        &zones,
+        |purpose| sysdes_kernel::derive_stream(spec.seed, name, purpose),
+        metrics,
+        window,
+    )?;
+    for f in &spec.faults {
+        let start = SimTime::ZERO + f.at;
+        store.tracker.add_fault_window(start, start + f.duration);
+    }
+    Ok(store)
 }
 
 /// A message that awaits a reply for op `op` (or none).
