@@ -27,9 +27,51 @@ fn policy() -> impl Strategy<Value = LbPolicy> {
     ]
 }
 
+fn wait_for() -> impl Strategy<Value = WaitFor> {
+    prop_oneof![
+        Just(WaitFor::All),
+        Just(WaitFor::Any),
+        (1u16..3).prop_map(WaitFor::Count)
+    ]
+}
+
+prop_compose! {
+    /// A front server whose calls fan out to some of the servers (waiting for
+    /// all, any or N of them, perhaps hedged) and then go through the balancer.
+    fn front()(
+        fan_out in proptest::collection::vec(0usize..4, 1..4),
+        wait_for in wait_for(),
+        hedge_ms in proptest::option::of(1u64..20),
+        async_mode in any::<bool>(),
+        workers in 1u32..4,
+        service_time in dist(),
+    ) -> (Vec<usize>, WaitFor, Option<SimDuration>, CallMode, u32, Distribution) {
+        let mode = if async_mode { CallMode::Async } else { CallMode::Thread };
+        (fan_out, wait_for, hedge_ms.map(SimDuration::from_millis), mode, workers, service_time)
+    }
+}
+
+fn retry_policy() -> impl Strategy<Value = RetrySpec> {
+    (
+        0u32..3,
+        dist(),
+        proptest::option::of(0.0f64..1.0),
+        prop_oneof![Just(Jitter::None), Just(Jitter::Full), Just(Jitter::Equal)],
+    )
+        .prop_map(|(max, backoff, budget, jitter)| RetrySpec {
+            max,
+            backoff,
+            multiplier: 2.0,
+            max_backoff: Some(SimDuration::from_millis(20)),
+            jitter,
+            budget,
+        })
+}
+
 prop_compose! {
     /// A balancer over 1-4 servers, fed by an open or a closed workload,
-    /// possibly with bounded queues, timeouts and network delay, at any load
+    /// possibly through a front server with downstream calls, with bounded
+    /// queues, timeouts, retries, writes and network delay, at any load
     /// (overload included: the run is short and the guard is generous).
     fn system()(
         servers in proptest::collection::vec((1u32..4, dist(), proptest::option::of(0u32..5)), 1..5),
@@ -41,7 +83,11 @@ prop_compose! {
         timeout_ms in proptest::option::of(1u64..50),
         latency in prop_oneof![Just(Distribution::Constant(SimDuration::ZERO)), dist()],
         seed in any::<u64>(),
+        front in proptest::option::of(front()),
+        retries in proptest::option::of(retry_policy()),
+        write_share in prop_oneof![Just(0.0), 0.0f64..1.0],
     ) -> ModelSpec {
+        let n_servers = servers.len();
         let mut components = vec![ComponentSpec {
             name: "lb".into(),
             kind: ComponentKind::LoadBalancer(LoadBalancerSpec {
@@ -52,9 +98,40 @@ prop_compose! {
         for (i, (workers, service_time, queue_capacity)) in servers.into_iter().enumerate() {
             components.push(ComponentSpec {
                 name: format!("s{i}"),
-                kind: ComponentKind::Server(ServerSpec { workers, service_time, queue_capacity }),
+                kind: ComponentKind::Server(ServerSpec {
+                    workers,
+                    service_time,
+                    queue_capacity,
+                    calls: Vec::new(),
+                    mode: CallMode::Thread,
+                }),
             });
         }
+        let target = match front {
+            None => ComponentId(0),
+            Some((fan_out, wait_for, hedge_after, mode, workers, service_time)) => {
+                let targets: Vec<ComponentId> =
+                    fan_out.iter().map(|&i| ComponentId(1 + (i % n_servers) as u32)).collect();
+                let wait_for = match wait_for {
+                    WaitFor::Count(k) => WaitFor::Count(k.min(targets.len() as u16)),
+                    other => other,
+                };
+                components.push(ComponentSpec {
+                    name: "api".into(),
+                    kind: ComponentKind::Server(ServerSpec {
+                        workers,
+                        service_time,
+                        queue_capacity: None,
+                        calls: vec![
+                            CallStep { targets, wait_for, hedge_after },
+                            CallStep { targets: vec![ComponentId(0)], wait_for: WaitFor::All, hedge_after: None },
+                        ],
+                        mode,
+                    }),
+                });
+                ComponentId(components.len() as u32 - 1)
+            }
+        };
         let arrival = if closed {
             ArrivalSpec::Closed { users, think_time: think }
         } else {
@@ -71,10 +148,13 @@ prop_compose! {
             },
             workloads: vec![WorkloadSpec {
                 name: "w".into(),
-                target: ComponentId(0),
+                target,
                 arrival,
                 keys: KeySpec::Uniform { n: 100 },
                 timeout: timeout_ms.map(SimDuration::from_millis),
+                write_share,
+                sessions: Some(10),
+                retries,
             }],
             components,
             faults: Vec::new(),
@@ -100,8 +180,10 @@ proptest! {
             prop_assert_eq!(r.requests.in_flight, 0);
             let lb = &r.components[0];
             prop_assert_eq!(lb.arrivals, lb.completions, "a drained balancer saw every answer");
-            let served: u64 = r.components[1..].iter().map(|c| c.completions + c.drops).sum();
-            prop_assert_eq!(served, lb.arrivals);
+            if r.components.len() == spec.components.len() && spec.components.last().is_some_and(|c| c.name != "api") {
+                let served: u64 = r.components[1..].iter().map(|c| c.completions + c.drops).sum();
+                prop_assert_eq!(served, lb.arrivals);
+            }
         }
     }
 }

@@ -34,6 +34,7 @@ mod workload;
 pub use capacity::{offered_loads, offered_rates};
 pub use error::{BuildError, RunError};
 pub use load_balancer::consistent_hash_shares;
+pub use request::{NO_SESSION, Op};
 pub use result::{ComponentResult, RunResult, StopReason, WorkloadResult};
 pub use series::{Series, SeriesPoint};
 pub use simulation::{NoObserver, Observer, PROGRESS_EVERY, RunLimits, Simulation};

@@ -143,6 +143,19 @@ pub fn consistent_hash_shares(backend_names: &[&str], keys: &KeySpec) -> Option<
     let (n, weight): (u64, Box<dyn Fn(u64) -> f64>) = match *keys {
         KeySpec::Uniform { n } => (n, Box::new(|_| 1.0)),
         KeySpec::Zipf { n, s } => (n, Box::new(move |k| ((k + 1) as f64).powf(-s))),
+        KeySpec::Hotspot {
+            n,
+            hot_fraction,
+            hot_share,
+        } => {
+            let hot =
+                ((n as f64 * hot_fraction).round() as u64).clamp(1, n.saturating_sub(1).max(1));
+            let (hot_w, cold_w) = (
+                hot_share / hot as f64,
+                (1.0 - hot_share) / (n - hot).max(1) as f64,
+            );
+            (n, Box::new(move |k| if k < hot { hot_w } else { cold_w }))
+        }
         KeySpec::Unique => return None,
     };
     if n == 0 || n > MAX_ENUMERATED_KEYS || backend_names.is_empty() {

@@ -93,7 +93,9 @@ pub struct ComponentResult {
     /// Load offered by open workloads per the spec (rate x mean service /
     /// workers), for servers; `None` otherwise.
     pub offered_load: Option<f64>,
-    /// TEMP
+    /// Figures specific to the component's kind, in a fixed order, e.g.
+    /// `("hit_ratio", 0.93)` for a cache or `("hedges_sent", 120.0)` for a
+    /// server with calls. Reports print each as a key of the component.
     pub extras: Vec<(&'static str, f64)>,
 }
 

@@ -118,6 +118,7 @@ pub(crate) enum KeySampler {
     Unique { next: u64 },
     Uniform { n: u64 },
     Zipf(Zipf<f64>),
+    Hotspot { hot: u64, n: u64, hot_share: f64 },
 }
 
 impl KeySampler {
@@ -128,6 +129,18 @@ impl KeySampler {
             KeySpec::Zipf { n, s } if *n > 0 => KeySampler::Zipf(
                 Zipf::new(*n as f64, *s).map_err(|e| format!("invalid zipf keys: {e}"))?,
             ),
+            KeySpec::Hotspot {
+                n,
+                hot_fraction,
+                hot_share,
+            } if *n > 1 && *hot_fraction > 0.0 && *hot_fraction < 1.0 => {
+                let hot = ((*n as f64 * hot_fraction).round() as u64).clamp(1, n - 1);
+                KeySampler::Hotspot {
+                    hot,
+                    n: *n,
+                    hot_share: hot_share.clamp(0.0, 1.0),
+                }
+            }
             other => return Err(format!("invalid keys: {other:?}")),
         })
     }
@@ -142,6 +155,13 @@ impl KeySampler {
             }
             KeySampler::Uniform { n } => rng.random_range(0..*n),
             KeySampler::Zipf(z) => (z.sample(rng) as u64).saturating_sub(1),
+            KeySampler::Hotspot { hot, n, hot_share } => {
+                if rng.random::<f64>() < *hot_share {
+                    rng.random_range(0..*hot)
+                } else {
+                    rng.random_range(*hot..*n)
+                }
+            }
         }
     }
 }
@@ -215,5 +235,22 @@ mod tests {
         // P(key 0) = 1 / H_1000 = 0.1336 for s = 1.
         let p0 = draws.iter().filter(|&&x| x == 0).count() as f64 / 1e5;
         assert!((p0 - 0.1336).abs() < 0.005, "p0 = {p0}");
+    }
+
+    /// YCSB hotspot: 90 % of draws land on the first 10 % of keys (n = 10^5
+    /// draws; 5 sigma of a binomial share is 0.005).
+    #[test]
+    fn hotspot_keys_send_the_hot_share_to_the_hot_keys() {
+        let spec = KeySpec::Hotspot {
+            n: 1000,
+            hot_fraction: 0.1,
+            hot_share: 0.9,
+        };
+        let mut k = KeySampler::new(&spec).unwrap();
+        let mut rng = derive_stream(1, "test", "keys");
+        let draws: Vec<u64> = (0..100_000).map(|_| k.sample(&mut rng)).collect();
+        assert!(draws.iter().all(|&x| x < 1000));
+        let hot = draws.iter().filter(|&&x| x < 100).count() as f64 / 1e5;
+        assert!((hot - 0.9).abs() < 0.005, "hot share {hot}");
     }
 }

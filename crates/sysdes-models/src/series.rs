@@ -23,6 +23,8 @@ pub struct SeriesPoint {
     pub dropped: u64,
     /// Requests whose client timed out in the interval.
     pub timed_out: u64,
+    /// Requests answered with an error in the interval.
+    pub failed: u64,
     /// Mean end-to-end latency of the completions, milliseconds (0 if none).
     pub latency_mean_ms: f64,
     /// Median end-to-end latency, milliseconds.
@@ -31,6 +33,9 @@ pub struct SeriesPoint {
     pub latency_p99_ms: f64,
     /// Requests in flight at the end of the interval.
     pub in_flight: u64,
+    /// The components' gauges at the end of the interval, in the order of
+    /// [`Series::gauge_names`].
+    pub gauges: Vec<f64>,
 }
 
 impl SeriesPoint {
@@ -52,6 +57,8 @@ pub struct Series {
     pub interval_s: f64,
     /// One point per interval, in time order.
     pub points: Vec<SeriesPoint>,
+    /// Names of the gauge columns, `component.gauge` (e.g. `db.queue`).
+    pub gauge_names: Vec<String>,
 }
 
 /// Collects the series as the run goes: counters and a histogram that are
@@ -63,14 +70,17 @@ pub(crate) struct SeriesRecorder {
     completed: u64,
     dropped: u64,
     timed_out: u64,
+    failed: u64,
     latency: LatencyHistogram,
     points: Vec<SeriesPoint>,
+    gauge_names: Vec<String>,
+    last_gauges: Vec<f64>,
 }
 
 impl SeriesRecorder {
     /// A recorder with 1 s intervals, adjusted so `duration` spans between
     /// 100 and 2,000 of them.
-    pub(crate) fn new(duration: SimDuration) -> Self {
+    pub(crate) fn new(duration: SimDuration, gauge_names: Vec<String>) -> Self {
         let d = duration.as_nanos().max(1);
         let one_second = 1_000_000_000;
         let interval = if d / one_second < MIN_INTERVALS {
@@ -86,8 +96,11 @@ impl SeriesRecorder {
             completed: 0,
             dropped: 0,
             timed_out: 0,
+            failed: 0,
             latency: LatencyHistogram::new(),
             points: Vec::with_capacity((d / interval.max(1) + 2) as usize),
+            last_gauges: vec![0.0; gauge_names.len()],
+            gauge_names,
         }
     }
 
@@ -107,8 +120,17 @@ impl SeriesRecorder {
         self.timed_out += 1;
     }
 
-    /// Closes the interval ending at `now` and starts the next.
-    pub(crate) fn close(&mut self, now: SimTime, in_flight: u64) {
+    #[inline]
+    pub(crate) fn failed(&mut self) {
+        self.failed += 1;
+    }
+
+    /// Closes the interval ending at `now` with the gauges' values and
+    /// starts the next.
+    pub(crate) fn close(&mut self, now: SimTime, in_flight: u64, gauges: &[f64]) {
+        if gauges.len() == self.last_gauges.len() {
+            self.last_gauges.copy_from_slice(gauges);
+        }
         let s = self.latency.summary();
         self.points.push(SeriesPoint {
             start_s: self.started.as_secs_f64(),
@@ -116,15 +138,18 @@ impl SeriesRecorder {
             completed: self.completed,
             dropped: self.dropped,
             timed_out: self.timed_out,
+            failed: self.failed,
             latency_mean_ms: s.mean_ms,
             latency_p50_ms: s.p50_ms,
             latency_p99_ms: s.p99_ms,
             in_flight,
+            gauges: self.last_gauges.clone(),
         });
         self.started = now;
         self.completed = 0;
         self.dropped = 0;
         self.timed_out = 0;
+        self.failed = 0;
         self.latency.reset();
     }
 
@@ -132,11 +157,13 @@ impl SeriesRecorder {
     /// happened in it.
     pub(crate) fn finish(mut self, now: SimTime, in_flight: u64) -> Series {
         if now > self.started || self.points.is_empty() {
-            self.close(now, in_flight);
+            let last = self.last_gauges.clone();
+            self.close(now, in_flight, &last);
         }
         Series {
             interval_s: self.interval.as_secs_f64(),
             points: self.points,
+            gauge_names: self.gauge_names,
         }
     }
 }

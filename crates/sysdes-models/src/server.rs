@@ -7,6 +7,7 @@ use sysdes_kernel::{RngStream, SimDuration, SimTime};
 
 use crate::request::RequestId;
 use crate::sampler::Sampler;
+use crate::spec::{CallMode, CallStep};
 use crate::station::{ACTIVE, StationMetrics, WAITING};
 
 /// What a server does with an arriving request.
@@ -28,6 +29,15 @@ pub(crate) struct Server {
     queue: VecDeque<RequestId>,
     service: Sampler,
     rng: RngStream,
+    /// Downstream calls after the server's own work, step by step.
+    pub(crate) calls: Vec<CallStep>,
+    pub(crate) mode: CallMode,
+    /// Counted hedge copies sent, and copies answered after their call was
+    /// already resolved (work that was wasted).
+    pub(crate) hedges: u64,
+    pub(crate) wasted_calls: u64,
+    /// Counted requests this server answered with an error because a call failed.
+    pub(crate) failed_calls: u64,
     pub(crate) metrics: StationMetrics,
 }
 
@@ -46,8 +56,19 @@ impl Server {
             queue: VecDeque::new(),
             service,
             rng,
+            calls: Vec::new(),
+            mode: CallMode::Thread,
+            hedges: 0,
+            wasted_calls: 0,
+            failed_calls: 0,
             metrics,
         }
+    }
+
+    /// Whether the worker is held while the request waits for its calls.
+    #[inline]
+    pub(crate) fn holds_worker_during_calls(&self) -> bool {
+        self.mode == CallMode::Thread
     }
 
     /// Number of parallel workers.
@@ -88,20 +109,20 @@ impl Server {
         Admission::Queued
     }
 
-    /// A worker finishes a request at `now`. Returns the next request to
-    /// start, with its service time, if one was waiting.
+    /// A request that entered at `entered` leaves at `now`, answered.
     #[inline]
-    pub(crate) fn finish(
-        &mut self,
-        now: SimTime,
-        entered: SimTime,
-        counted: bool,
-    ) -> Option<(RequestId, SimDuration)> {
-        let m = &mut self.metrics;
+    pub(crate) fn record_departure(&mut self, now: SimTime, entered: SimTime, counted: bool) {
         if counted {
-            m.completions += 1;
-            m.latency.record(now - entered);
+            self.metrics.completions += 1;
+            self.metrics.latency.record(now - entered);
         }
+    }
+
+    /// A worker becomes free at `now`. Returns the next request to start,
+    /// with its service time, if one was waiting.
+    #[inline]
+    pub(crate) fn release_worker(&mut self, now: SimTime) -> Option<(RequestId, SimDuration)> {
+        let m = &mut self.metrics;
         match self.queue.pop_front() {
             Some(next) => {
                 m.levels.add(now, WAITING, -1);

@@ -199,13 +199,47 @@ pub struct WorkloadSpec {
     pub arrival: ArrivalSpec,
     /// The key each request carries (used by `consistent_hash`).
     pub keys: KeySpec,
-    /// If set, the client gives up on a request after this long and counts it
-    /// as timed out; the system still finishes the work.
+    /// If set, the client gives up on an attempt after this long; the system
+    /// still finishes the work. Without retries the request counts as timed out.
     pub timeout: Option<SimDuration>,
-    /// TEMP
+    /// Share of requests that write their key (the rest read).
     pub write_share: f64,
-    /// TEMP
+    /// Client sessions of an open workload: each request belongs to one drawn
+    /// uniformly. `None`: requests belong to no session. A closed workload's
+    /// session is the user's index.
     pub sessions: Option<u32>,
+    /// Whether and how the client retries failed, dropped and timed-out attempts.
+    pub retries: Option<RetrySpec>,
+}
+
+/// A client's retry policy.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RetrySpec {
+    /// Retries after the first attempt, at most.
+    pub max: u32,
+    /// The wait before the first retry; the k-th retry waits `multiplier^(k-1)` times a draw.
+    pub backoff: Distribution,
+    /// Growth of the wait from one retry to the next (2 = exponential backoff).
+    pub multiplier: f64,
+    /// Upper bound on one wait, if any.
+    pub max_backoff: Option<SimDuration>,
+    /// Randomisation of the wait.
+    pub jitter: Jitter,
+    /// Retry budget: retries may be at most this share of first attempts
+    /// (a token bucket; see the docs). `None`: unlimited.
+    pub budget: Option<f64>,
+}
+
+/// How a retry's wait is randomised (AWS Architecture Blog, "Exponential
+/// Backoff And Jitter").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Jitter {
+    /// The computed wait exactly.
+    None,
+    /// Uniform on `[0, wait]`.
+    Full,
+    /// `wait / 2` plus uniform on `[0, wait / 2]`.
+    Equal,
 }
 
 /// How a workload's requests arrive.
@@ -223,6 +257,8 @@ pub enum ArrivalSpec {
     },
     /// Open loop, inter-arrival times drawn from a distribution.
     Interarrival(Distribution),
+    /// Open loop, Poisson with a rate that changes in phases (bursts, spikes).
+    Phases(Vec<PhaseSpec>),
     /// Closed loop: `users` clients, each sends a request, waits for its
     /// response, thinks, and sends the next.
     Closed {
@@ -231,6 +267,15 @@ pub enum ArrivalSpec {
         /// Time between a response and the client's next request.
         think_time: Distribution,
     },
+}
+
+/// One phase of a phased Poisson arrival process.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PhaseSpec {
+    /// Mean arrival rate during the phase, requests per second (0 = silence).
+    pub per_second: f64,
+    /// How long the phase lasts; `None` (only for the last) until the end.
+    pub length: Option<SimDuration>,
 }
 
 /// The keys requests carry.
@@ -249,6 +294,16 @@ pub enum KeySpec {
         n: u64,
         /// Zipf exponent; 0 is uniform, about 1 is typical of web traffic.
         s: f64,
+    },
+    /// YCSB's hotspot: `hot_share` of requests go uniformly to the first
+    /// `hot_fraction` of the `n` keys, the rest uniformly to the others.
+    Hotspot {
+        /// Number of distinct keys.
+        n: u64,
+        /// Share of the keys that are hot, in (0, 1).
+        hot_fraction: f64,
+        /// Share of requests that go to a hot key, in [0, 1].
+        hot_share: f64,
     },
 }
 
@@ -282,6 +337,43 @@ pub struct ServerSpec {
     /// Maximum number of requests waiting (not in service); arrivals beyond
     /// it are dropped. `None` is unbounded.
     pub queue_capacity: Option<u32>,
+    /// Downstream calls made after the server's own work, step by step.
+    pub calls: Vec<CallStep>,
+    /// Whether a worker is held while the request waits for its calls.
+    pub mode: CallMode,
+}
+
+/// One step of a server's downstream calls: one or more calls sent at once;
+/// the step ends when `wait_for` of them have answered successfully.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CallStep {
+    /// The components called (one call each).
+    pub targets: Vec<ComponentId>,
+    /// How many successful answers end the step.
+    pub wait_for: WaitFor,
+    /// Send a second copy of a call that has not answered after this long;
+    /// the first answer wins and the other is counted as waste.
+    pub hedge_after: Option<SimDuration>,
+}
+
+/// How many of a step's calls must answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitFor {
+    /// Every call (fork-join).
+    All,
+    /// The first successful answer.
+    Any,
+    /// The first `n` successful answers.
+    Count(u16),
+}
+
+/// What a server's worker does while its request waits downstream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallMode {
+    /// The worker is held until the calls answer (thread per request).
+    Thread,
+    /// The worker is released after its own work (event loop, async I/O).
+    Async,
 }
 
 /// A load balancer in front of `backends`.
@@ -385,14 +477,19 @@ impl Distribution {
 }
 
 impl ArrivalSpec {
-    /// The long-run arrival rate per second of an open workload; `None` for a
-    /// closed one, whose rate depends on the system.
+    /// The long-run arrival rate per second of an open workload (for phased
+    /// arrivals, the peak phase's rate); `None` for a closed one, whose rate
+    /// depends on the system.
     pub fn open_rate_per_second(&self) -> Option<f64> {
         match self {
             ArrivalSpec::Poisson { per_second } | ArrivalSpec::Constant { per_second } => {
                 Some(*per_second)
             }
             ArrivalSpec::Interarrival(d) => Some(1e9 / d.mean_ns()),
+            // The peak phase: what capacity must be measured against.
+            ArrivalSpec::Phases(phases) => {
+                Some(phases.iter().map(|p| p.per_second).fold(0.0, f64::max))
+            }
             ArrivalSpec::Closed { .. } => None,
         }
     }
@@ -433,6 +530,7 @@ impl ModelSpec {
                 timeout: None,
                 write_share: 0.0,
                 sessions: None,
+                retries: None,
             }],
             components: vec![ComponentSpec {
                 name: "server".into(),
@@ -440,9 +538,41 @@ impl ModelSpec {
                     workers,
                     service_time,
                     queue_capacity: None,
+                    calls: Vec::new(),
+                    mode: CallMode::Thread,
                 }),
             }],
             faults: Vec::new(),
+        }
+    }
+}
+
+impl ServerSpec {
+    /// A server with `workers` and `service_time`, an unbounded queue and no calls.
+    pub fn new(workers: u32, service_time: Distribution) -> ServerSpec {
+        ServerSpec {
+            workers,
+            service_time,
+            queue_capacity: None,
+            calls: Vec::new(),
+            mode: CallMode::Thread,
+        }
+    }
+}
+
+impl WorkloadSpec {
+    /// A workload `name` sending to `target` as `arrival` says: unique keys,
+    /// reads only, no sessions, no timeout, no retries.
+    pub fn new(name: &str, target: ComponentId, arrival: ArrivalSpec) -> WorkloadSpec {
+        WorkloadSpec {
+            name: name.into(),
+            target,
+            arrival,
+            keys: KeySpec::Unique,
+            timeout: None,
+            write_share: 0.0,
+            sessions: None,
+            retries: None,
         }
     }
 }

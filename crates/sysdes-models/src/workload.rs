@@ -3,7 +3,9 @@
 use sysdes_kernel::{ComponentId, RngStream, SimDuration, SimTime};
 use sysdes_stats::{LatencyHistogram, RequestCounts};
 
+use crate::request::{NO_SESSION, Op};
 use crate::sampler::{KeySampler, Sampler};
+use crate::spec::{Jitter, RetrySpec};
 
 /// How the next request of a workload is timed.
 #[derive(Debug)]
@@ -12,6 +14,14 @@ pub(crate) enum Pacing {
     RandomGaps { gaps: Sampler, rng: RngStream },
     /// Open loop, the k-th arrival at `round(k * period)`: exact, no drift.
     Periodic { period_ns: f64, sent: u64 },
+    /// Poisson with a piecewise-constant rate: `(end, gaps)` per phase, the
+    /// gaps `None` for a silent phase. Memorylessness makes restarting the
+    /// draw at a phase boundary exact.
+    Phases {
+        phases: Vec<(SimTime, Option<Sampler>)>,
+        current: usize,
+        rng: RngStream,
+    },
     /// Closed loop: each user thinks, sends, waits for the response.
     Closed {
         users: u32,
@@ -28,6 +38,13 @@ pub(crate) struct Workload {
     pub(crate) keys: KeySampler,
     pub(crate) key_rng: RngStream,
     pub(crate) timeout: Option<SimDuration>,
+    /// Share of writes, and the stream that draws each request's operation.
+    pub(crate) write_share: f64,
+    pub(crate) op_rng: RngStream,
+    /// Sessions of an open workload, and the stream that picks one per request.
+    pub(crate) sessions: Option<u32>,
+    pub(crate) session_rng: RngStream,
+    pub(crate) retry: Option<RetryState>,
     pub(crate) counts: RequestCounts,
     /// End-to-end latency of successful counted requests.
     pub(crate) latency: LatencyHistogram,
@@ -42,6 +59,10 @@ impl Workload {
                 *sent = 0;
                 Some(SimTime::ZERO)
             }
+            Pacing::Phases { current, .. } => {
+                *current = 0;
+                Some(self.next_arrival(SimTime::ZERO))
+            }
             Pacing::Closed { .. } => None,
         }
     }
@@ -54,6 +75,24 @@ impl Workload {
             Pacing::Periodic { period_ns, sent } => {
                 *sent += 1;
                 SimTime::from_nanos((*sent as f64 * *period_ns).round() as u64)
+            }
+            Pacing::Phases {
+                phases,
+                current,
+                rng,
+            } => {
+                let mut from = now;
+                while let Some((end, gaps)) = phases.get(*current) {
+                    if let Some(gaps) = gaps {
+                        let at = from + gaps.sample(rng);
+                        if at < *end {
+                            return at;
+                        }
+                    }
+                    from = *end;
+                    *current += 1;
+                }
+                SimTime::MAX
             }
             // Closed workloads are paced by responses, not by arrivals.
             Pacing::Closed { .. } => SimTime::MAX,
@@ -75,5 +114,96 @@ impl Workload {
             Pacing::Closed { users, .. } => users,
             _ => 0,
         }
+    }
+}
+
+impl Workload {
+    /// The operation of the next request.
+    #[inline]
+    pub(crate) fn next_op(&mut self) -> Op {
+        if self.write_share <= 0.0 {
+            Op::Read
+        } else if self.write_share >= 1.0
+            || rand::RngExt::random::<f64>(&mut self.op_rng) < self.write_share
+        {
+            Op::Write
+        } else {
+            Op::Read
+        }
+    }
+
+    /// The session of the next open-loop request.
+    #[inline]
+    pub(crate) fn next_session(&mut self) -> u32 {
+        match self.sessions {
+            Some(n) => rand::RngExt::random_range(&mut self.session_rng, 0..n),
+            None => NO_SESSION,
+        }
+    }
+}
+
+/// A client's retry policy and its budget.
+#[derive(Debug)]
+pub(crate) struct RetryState {
+    max: u32,
+    backoff: Sampler,
+    multiplier: f64,
+    max_backoff_ns: f64,
+    jitter: Jitter,
+    budget: Option<f64>,
+    /// Retry tokens: each first attempt deposits `budget`, each retry
+    /// withdraws one; starts full at [`RETRY_TOKENS_MAX`].
+    tokens: f64,
+    rng: RngStream,
+}
+
+/// The most retry tokens a budget holds (and its starting balance): a short
+/// burst of failures may be retried even before traffic has earned tokens.
+pub(crate) const RETRY_TOKENS_MAX: f64 = 10.0;
+
+impl RetryState {
+    pub(crate) fn new(spec: &RetrySpec, rng: RngStream) -> Result<RetryState, String> {
+        Ok(RetryState {
+            max: spec.max,
+            backoff: Sampler::new(&spec.backoff)?,
+            multiplier: spec.multiplier,
+            max_backoff_ns: spec
+                .max_backoff
+                .map_or(f64::INFINITY, |d| d.as_nanos() as f64),
+            jitter: spec.jitter,
+            budget: spec.budget,
+            tokens: RETRY_TOKENS_MAX,
+            rng,
+        })
+    }
+
+    /// A first attempt was sent: it earns retry tokens.
+    #[inline]
+    pub(crate) fn first_attempt(&mut self) {
+        if let Some(b) = self.budget {
+            self.tokens = (self.tokens + b).min(RETRY_TOKENS_MAX);
+        }
+    }
+
+    /// Whether attempt number `attempt` (0 = the first) may be retried; if so
+    /// the wait before the retry. Spends a token when a budget is set.
+    pub(crate) fn retry_after(&mut self, attempt: u8) -> Option<SimDuration> {
+        if u32::from(attempt) >= self.max {
+            return None;
+        }
+        if self.budget.is_some() {
+            if self.tokens < 1.0 {
+                return None;
+            }
+            self.tokens -= 1.0;
+        }
+        let base = self.backoff.sample(&mut self.rng).as_nanos() as f64;
+        let wait = (base * self.multiplier.powi(i32::from(attempt))).min(self.max_backoff_ns);
+        let wait = match self.jitter {
+            Jitter::None => wait,
+            Jitter::Full => wait * rand::RngExt::random::<f64>(&mut self.rng),
+            Jitter::Equal => wait / 2.0 + wait / 2.0 * rand::RngExt::random::<f64>(&mut self.rng),
+        };
+        Some(SimDuration::from_nanos((wait + 0.5) as u64))
     }
 }

@@ -20,9 +20,8 @@ fn server(
     ComponentSpec {
         name: name.into(),
         kind: ComponentKind::Server(ServerSpec {
-            workers,
-            service_time,
             queue_capacity,
+            ..ServerSpec::new(workers, service_time)
         }),
     }
 }
@@ -32,13 +31,7 @@ fn exp_ms(mean: f64) -> Distribution {
 }
 
 fn open(per_second: f64) -> WorkloadSpec {
-    WorkloadSpec {
-        name: "users".into(),
-        target: ComponentId(0),
-        arrival: ArrivalSpec::Poisson { per_second },
-        keys: KeySpec::Unique,
-        timeout: None,
-    }
+    WorkloadSpec::new("users", ComponentId(0), ArrivalSpec::Poisson { per_second })
 }
 
 fn spec(

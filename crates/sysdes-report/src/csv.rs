@@ -91,12 +91,17 @@ fn row(
 /// The run's time series: one row per interval of simulated time.
 pub fn series_csv(result: &RunResult) -> String {
     let mut out = String::from(
-        "start_s,end_s,completed,throughput_rps,dropped,timed_out,latency_mean_ms,latency_p50_ms,latency_p99_ms,in_flight\n",
+        "start_s,end_s,completed,throughput_rps,dropped,timed_out,latency_mean_ms,latency_p50_ms,latency_p99_ms,in_flight,failed",
     );
+    for name in &result.series.gauge_names {
+        out.push(',');
+        out.push_str(&quote(name));
+    }
+    out.push('\n');
     for p in &result.series.points {
-        let _ = writeln!(
+        let _ = write!(
             out,
-            "{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{},{},{}",
             p.start_s,
             p.end_s,
             p.completed,
@@ -106,8 +111,13 @@ pub fn series_csv(result: &RunResult) -> String {
             p.latency_mean_ms,
             p.latency_p50_ms,
             p.latency_p99_ms,
-            p.in_flight
+            p.in_flight,
+            p.failed
         );
+        for g in &p.gauges {
+            let _ = write!(out, ",{g}");
+        }
+        out.push('\n');
     }
     out
 }

@@ -32,9 +32,7 @@ pub fn to_json(result: &RunResult, info: RunInfo) -> Value {
         .components
         .iter()
         .map(|c| {
-            (
-                c.name.clone(),
-                json!({
+            let mut object = json!({
                     "type": c.kind,
                     "utilization": c.utilization,
                     "mean_queue_length": c.mean_queue_length,
@@ -50,8 +48,13 @@ pub fn to_json(result: &RunResult, info: RunInfo) -> Value {
                     "theory": info.theory.and_then(|t| t.stations.iter().flatten().find(|p| p.name == c.name)).map(|p| {
                         theory(p.method.as_ref(), p.mean_s, p.p99_s, &c.latency, Some(p.utilization))
                     }),
-                }),
-            )
+                });
+            if let Value::Object(map) = &mut object {
+                for (key, value) in &c.extras {
+                    map.insert((*key).to_owned(), json!(value));
+                }
+            }
+            (c.name.clone(), object)
         })
         .collect();
     json!({
@@ -110,6 +113,7 @@ fn requests(c: &RequestCounts) -> Value {
         "timed_out": c.timed_out,
         "dropped": c.dropped,
         "in_flight": c.in_flight,
+        "retries": c.retries,
     })
 }
 

@@ -77,6 +77,25 @@ pub fn to_table(result: &RunResult, info: RunInfo) -> String {
     .map(|s| s.to_string())
     .collect();
     render_rows(&mut out, &header, &rows);
+    let details: Vec<&sysdes_models::ComponentResult> = result
+        .components
+        .iter()
+        .filter(|c| !c.extras.is_empty())
+        .collect();
+    if !details.is_empty() {
+        out.push('\n');
+        for c in details {
+            let figures: Vec<String> = c
+                .extras
+                .iter()
+                .map(|(k, v)| format!("{} {}", k.replace('_', " "), number(*v)))
+                .collect();
+            let _ = writeln!(out, "{}: {}", c.name, figures.join(", "));
+        }
+    }
+    if r.retries > 0 {
+        let _ = writeln!(out, "retries sent: {}", thousands(r.retries));
+    }
     if let Some(theory) = info.theory {
         out.push('\n');
         theory_rows(&mut out, result, theory);

@@ -8,13 +8,14 @@
 use serde::de::DeserializeOwned;
 use sysdes_kernel::{ComponentId, SimDuration};
 use sysdes_models::{
-    ArrivalSpec, ComponentKind, ComponentSpec, Distribution, KeySpec, LbPolicy, LoadBalancerSpec,
-    ModelSpec, NetworkSpec, ServerSpec, WorkloadSpec,
+    ArrivalSpec, CallMode, ComponentKind, ComponentSpec, Distribution, KeySpec, LbPolicy,
+    LoadBalancerSpec, ModelSpec, ServerSpec, WorkloadSpec,
 };
 
+use crate::build_client::{calls, ops, phases, retries, sessions};
 use crate::de::{DeError, from_node, one_of, suggest};
 use crate::node::{Issue, Node, Origin, SNode};
-use crate::raw::{ArrivalRaw, DistRaw, KeysRaw, NetworkRaw, PolicyRaw};
+use crate::raw::{ArrivalRaw, DistRaw, KeysRaw, ModeRaw, PolicyRaw};
 use crate::units::Duration;
 
 pub(crate) mod store;
@@ -29,23 +30,56 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "components",
     "network",
     "sweep",
+    "faults",
 ];
 
 const COMPONENT_TYPES: &[&str] = &["server", "load_balancer", "store"];
-const WORKLOAD_KEYS: &[&str] = &["name", "target", "arrival", "keys", "timeout"];
-const SERVER_KEYS: &[&str] = &["type", "workers", "service_time", "queue_capacity"];
-const LOAD_BALANCER_KEYS: &[&str] = &["type", "policy", "backends"];
+const WORKLOAD_KEYS: &[&str] = &[
+    "name",
+    "target",
+    "arrival",
+    "keys",
+    "timeout",
+    "ops",
+    "sessions",
+    "retries",
+    "zone",
+    "request_size",
+    "response_size",
+];
+const SERVER_KEYS: &[&str] = &[
+    "type",
+    "workers",
+    "service_time",
+    "queue_capacity",
+    "calls",
+    "mode",
+    "zone",
+    "request_size",
+    "response_size",
+];
+const LOAD_BALANCER_KEYS: &[&str] = &[
+    "type",
+    "policy",
+    "backends",
+    "zone",
+    "request_size",
+    "response_size",
+];
+
+#[path = "build_net.rs"]
+mod build_net; // netfault: zones, links, sizes and faults
 
 /// Collects issues.
-struct Ctx {
-    issues: Vec<Issue>,
+pub(crate) struct Ctx {
+    pub(crate) issues: Vec<Issue>,
     /// Keys an unknown key was taken to be a typo of, per map: a missing
     /// required key there is not reported a second time.
     typo_for: Vec<(Origin, String)>,
 }
 
 impl Ctx {
-    fn push(&mut self, node: &SNode, message: impl Into<String>, help: Option<String>) {
+    pub(crate) fn push(&mut self, node: &SNode, message: impl Into<String>, help: Option<String>) {
         self.issues.push(Issue {
             origin: node.origin,
             message: message.into(),
@@ -53,7 +87,7 @@ impl Ctx {
         });
     }
 
-    fn de_error(&mut self, fallback: &SNode, err: DeError) {
+    pub(crate) fn de_error(&mut self, fallback: &SNode, err: DeError) {
         self.issues.push(Issue {
             origin: err.origin.unwrap_or(fallback.origin),
             message: err.full_message(),
@@ -62,7 +96,7 @@ impl Ctx {
     }
 
     /// Records every key of `map` that is not in `allowed`, with a suggestion.
-    fn unknown_keys(&mut self, map: &SNode, allowed: &[&str]) {
+    pub(crate) fn unknown_keys(&mut self, map: &SNode, allowed: &[&str]) {
         let Node::Map(entries) = &map.node else {
             return;
         };
@@ -83,7 +117,11 @@ impl Ctx {
 
     /// Reads the optional key `key` of `map`; an empty value counts as absent.
     /// `Err(())` means it is there but invalid (already recorded).
-    fn optional<T: DeserializeOwned>(&mut self, map: &SNode, key: &str) -> Result<Option<T>, ()> {
+    pub(crate) fn optional<T: DeserializeOwned>(
+        &mut self,
+        map: &SNode,
+        key: &str,
+    ) -> Result<Option<T>, ()> {
         match map.get(key) {
             None => Ok(None),
             Some(SNode {
@@ -100,7 +138,7 @@ impl Ctx {
     }
 
     /// Reads the required key `key` of `map`.
-    fn required<T: DeserializeOwned>(
+    pub(crate) fn required<T: DeserializeOwned>(
         &mut self,
         map: &SNode,
         key: &str,
@@ -129,19 +167,24 @@ impl Ctx {
 }
 
 /// The content of a one-key map (`{ exponential: 5ms }` -> `5ms`), else the node.
-fn content(node: &SNode) -> &SNode {
+pub(crate) fn content(node: &SNode) -> &SNode {
     match &node.node {
         Node::Map(entries) if entries.len() == 1 => entries.first().map_or(node, |(_, v)| v),
         _ => node,
     }
 }
 
-fn ns(d: Duration) -> f64 {
+pub(crate) fn ns(d: Duration) -> f64 {
     d.as_nanos() as f64
 }
 
 /// Converts and checks a distribution read from `node`; `what` names it.
-fn distribution(ctx: &mut Ctx, raw: &DistRaw, node: &SNode, what: &str) -> Option<Distribution> {
+pub(crate) fn distribution(
+    ctx: &mut Ctx,
+    raw: &DistRaw,
+    node: &SNode,
+    what: &str,
+) -> Option<Distribution> {
     let inner = content(node);
     let before = ctx.issues.len();
     let dist = match raw {
@@ -262,7 +305,7 @@ fn distribution(ctx: &mut Ctx, raw: &DistRaw, node: &SNode, what: &str) -> Optio
 }
 
 /// Checks that `value` is in `min..=u32::MAX`; `what` names the key.
-fn count(ctx: &mut Ctx, value: i64, min: i64, node: &SNode, what: &str) -> Option<u32> {
+pub(crate) fn count(ctx: &mut Ctx, value: i64, min: i64, node: &SNode, what: &str) -> Option<u32> {
     if value < min {
         let requirement = if min == 1 {
             "at least 1".to_owned()
@@ -292,7 +335,12 @@ fn count(ctx: &mut Ctx, value: i64, min: i64, node: &SNode, what: &str) -> Optio
     }
 }
 
-fn positive_duration(ctx: &mut Ctx, d: Duration, node: &SNode, what: &str) -> Option<SimDuration> {
+pub(crate) fn positive_duration(
+    ctx: &mut Ctx,
+    d: Duration,
+    node: &SNode,
+    what: &str,
+) -> Option<SimDuration> {
     if d.as_nanos() == 0 {
         ctx.push(node, format!("`{what}` must be greater than zero"), None);
         None
@@ -364,7 +412,12 @@ fn component_kind(ctx: &mut Ctx, name: &str, key: &SNode, value: &SNode) -> Opti
 }
 
 /// Resolves a component name; records an error with a suggestion if unknown.
-fn resolve(ctx: &mut Ctx, names: &[&str], name: &str, node: &SNode) -> Option<ComponentId> {
+pub(crate) fn resolve(
+    ctx: &mut Ctx,
+    names: &[&str],
+    name: &str,
+    node: &SNode,
+) -> Option<ComponentId> {
     if let Some(i) = names.iter().position(|n| *n == name) {
         return u32::try_from(i).ok().map(ComponentId);
     }
@@ -381,7 +434,7 @@ fn resolve(ctx: &mut Ctx, names: &[&str], name: &str, node: &SNode) -> Option<Co
     None
 }
 
-fn server(ctx: &mut Ctx, body: &SNode) -> Option<ServerSpec> {
+fn server(ctx: &mut Ctx, own: usize, body: &SNode, names: &[&str]) -> Option<ServerSpec> {
     ctx.unknown_keys(body, SERVER_KEYS);
     let workers = match ctx.optional::<i64>(body, "workers") {
         Ok(Some(w)) => count(ctx, w, 1, body.at_or_near(&["workers"]), "workers"),
@@ -414,10 +467,18 @@ fn server(ctx: &mut Ctx, body: &SNode) -> Option<ServerSpec> {
                 "service_time",
             )
         });
+    let calls = calls(ctx, own, body, names);
+    let mode = match ctx.optional::<ModeRaw>(body, "mode") {
+        Ok(None | Some(ModeRaw::Thread)) => Some(CallMode::Thread),
+        Ok(Some(ModeRaw::Async)) => Some(CallMode::Async),
+        Err(()) => None,
+    };
     Some(ServerSpec {
         workers: workers?,
         service_time: service_time?,
         queue_capacity: queue_capacity?,
+        calls: calls?,
+        mode: mode?,
     })
 }
 
@@ -590,7 +651,6 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
             );
         }
     }
-    let network = network(ctx, root);
 
     // Components first: workloads refer to them by name.
     let mut names: Vec<&str> = Vec::new();
@@ -634,7 +694,7 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
         let kind = component_kind(ctx, name, key, value);
         kinds.push(kind);
         let spec = match kind {
-            Some(Kind::Server) => server(ctx, value).map(ComponentKind::Server),
+            Some(Kind::Server) => server(ctx, i, value, &names).map(ComponentKind::Server),
             Some(Kind::LoadBalancer) => {
                 load_balancer(ctx, i, value, &names).map(ComponentKind::LoadBalancer)
             }
@@ -670,6 +730,20 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
 
     let workloads = workloads(ctx, root, &names);
 
+    // netfault: the network needs every name; faults need the servers.
+    let net_names = build_net::Names {
+        components: &names,
+        workloads: workloads
+            .iter()
+            .flatten()
+            .map(|w| w.name.as_str())
+            .collect(),
+        zones: build_net::zone_names(root),
+    };
+    let network = build_net::network(ctx, root, &net_names);
+    let servers: Vec<bool> = kinds.iter().map(|k| *k == Some(Kind::Server)).collect();
+    let faults = build_net::faults(ctx, root, &net_names, &servers, duration);
+
     let components: Option<Vec<ComponentSpec>> = components.into_iter().collect();
     Some(ModelSpec {
         name: name?,
@@ -679,19 +753,7 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
         network: network?,
         workloads: workloads?,
         components: components?,
-        faults: Vec::new(),
-    })
-}
-
-fn network(ctx: &mut Ctx, root: &SNode) -> Option<NetworkSpec> {
-    let raw: Option<NetworkRaw> = ctx.optional(root, "network").ok()?;
-    let latency = match raw.and_then(|n| n.latency) {
-        None => Distribution::Constant(SimDuration::ZERO),
-        Some(d) => distribution(ctx, &d, root.at_or_near(&["network", "latency"]), "latency")?,
-    };
-    Some(NetworkSpec {
-        latency,
-        ..NetworkSpec::default()
+        faults: faults?,
     })
 }
 
@@ -793,6 +855,9 @@ fn workload(ctx: &mut Ctx, item: &SNode, names: &[&str]) -> Option<WorkloadSpec>
         }
         Err(()) => None,
     };
+    let write_share = ops(ctx, item);
+    let sessions = sessions(ctx, item);
+    let retries = retries(ctx, item);
     if ctx.issues.len() != before {
         return None;
     }
@@ -802,8 +867,9 @@ fn workload(ctx: &mut Ctx, item: &SNode, names: &[&str]) -> Option<WorkloadSpec>
         arrival: arrival?,
         keys: keys?,
         timeout: timeout?,
-        write_share: 0.0,
-        sessions: None,
+        write_share: write_share?,
+        sessions: sessions?,
+        retries: retries?,
     })
 }
 
@@ -828,6 +894,7 @@ fn arrival(ctx: &mut Ctx, raw: &ArrivalRaw, item: &SNode) -> Option<ArrivalSpec>
                 None
             }
         }),
+        ArrivalRaw::Phases(list) => phases(ctx, list, inner).map(ArrivalSpec::Phases),
         ArrivalRaw::Closed(c) => {
             let users = count(ctx, c.users, 1, inner.at_or_near(&["users"]), "users");
             let think_time = match &c.think_time {
@@ -860,6 +927,41 @@ fn keys(ctx: &mut Ctx, raw: Option<&KeysRaw>, item: &SNode) -> Option<KeySpec> {
                 return None;
             }
             n.map(|n| KeySpec::Zipf { n, s: z.s })
+        }
+        Some(KeysRaw::Hotspot(h)) => {
+            let mut ok = true;
+            if h.n < 2 {
+                ctx.push(
+                    keys_node.at_or_near(&["n"]),
+                    format!("`n` must be at least 2, found {}", h.n),
+                    None,
+                );
+                ok = false;
+            }
+            if !(h.hot_fraction > 0.0 && h.hot_fraction < 1.0) {
+                ctx.push(
+                    keys_node.at_or_near(&["hot_fraction"]),
+                    format!(
+                        "`hot_fraction` must be strictly between 0 and 1, found {}",
+                        h.hot_fraction
+                    ),
+                    Some("e.g. `hot_fraction: 0.1` for 10 % hot keys".to_owned()),
+                );
+                ok = false;
+            }
+            if !(0.0..=1.0).contains(&h.hot_share) {
+                ctx.push(
+                    keys_node.at_or_near(&["hot_share"]),
+                    format!("`hot_share` must be between 0 and 1, found {}", h.hot_share),
+                    None,
+                );
+                ok = false;
+            }
+            ok.then_some(KeySpec::Hotspot {
+                n: h.n as u64,
+                hot_fraction: h.hot_fraction,
+                hot_share: h.hot_share,
+            })
         }
     }
 }

@@ -51,6 +51,7 @@
 //! ```
 
 mod build;
+mod build_client;
 mod de;
 mod error;
 mod node;
@@ -268,3 +269,5 @@ pub fn json_schema() -> serde_json::Value {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_net; // netfault: network and faults

@@ -14,7 +14,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, EnumAccess, VariantAccess, Visitor};
 
-use crate::units::{Duration, Rate};
+use crate::units::{Bandwidth, Duration, Rate, Size};
 
 /// A sysdes scenario: workloads that send requests to named components,
 /// simulated for `duration`.
@@ -41,6 +41,59 @@ pub(crate) struct ScenarioDoc {
     network: Option<NetworkRaw>,
     /// A parameter sweep for `sysdes sweep` (ignored by `sysdes run`); see `docs/sweeps.md`.
     sweep: Option<SweepDoc>,
+    /// Faults injected at given times: crashes, slowdowns, partitions, latency and loss; see `docs/faults.md`.
+    faults: Option<Vec<FaultDoc>>,
+}
+
+/// One fault: exactly one of `crash`, `slowdown`, `partition`, `latency`, `loss`, with `at` and `for`.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // Only used to generate the JSON Schema; the loader reads faults by hand.
+#[schemars(rename = "Fault")]
+pub(crate) struct FaultDoc {
+    /// The component (a server) stops: queued and in-service requests fail, arrivals fail at once; it restarts after `for`.
+    crash: Option<String>,
+    /// The server's service times are multiplied by `factor` during the window.
+    slowdown: Option<String>,
+    /// Service-time multiplier of a `slowdown`, greater than zero.
+    factor: Option<f64>,
+    /// Groups of zone, component or workload names; messages between different groups are undeliverable.
+    partition: Option<Vec<Vec<String>>>,
+    /// Extra one-way delay on messages between `from` and `to` (both directions).
+    latency: Option<LatencyFaultDoc>,
+    /// Messages between `from` and `to` are lost with probability `rate` and retransmitted.
+    loss: Option<LossFaultDoc>,
+    /// Start of the fault, from the start of the run; before `duration`.
+    at: Duration,
+    /// How long the fault lasts (default: to the end of the run); `at + for` must not pass `duration`.
+    #[serde(rename = "for")]
+    for_: Option<Duration>,
+}
+
+/// Latency injection between two endpoints (components, workloads or zones).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "a map with `from`, `to` and `add`")]
+#[schemars(rename = "LatencyFault")]
+pub(crate) struct LatencyFaultDoc {
+    /// A component, workload or zone name.
+    pub from: String,
+    /// A component, workload or zone name.
+    pub to: String,
+    /// Added one-way delay.
+    pub add: DistRaw,
+}
+
+/// A loss burst between two endpoints (components, workloads or zones).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "a map with `from`, `to` and `rate`")]
+#[schemars(rename = "LossFault")]
+pub(crate) struct LossFaultDoc {
+    /// A component, workload or zone name.
+    pub from: String,
+    /// A component, workload or zone name.
+    pub to: String,
+    /// Probability in [0, 1) that one transmission is lost (then retransmitted after `network.retransmit`).
+    pub rate: f64,
 }
 
 /// A parameter sweep: which paths to vary, how to combine them, how many replications.
@@ -91,8 +144,71 @@ pub(crate) struct WorkloadRaw {
     pub arrival: ArrivalRaw,
     /// The key each request carries (used by `consistent_hash`); default: a fresh key per request.
     pub keys: Option<KeysRaw>,
-    /// The client gives up on a request after this long and counts it as timed out; must be greater than zero.
+    /// The client gives up on an attempt after this long (then retries, or counts the request as timed out); greater than zero.
     pub timeout: Option<Duration>,
+    /// The operation mix, e.g. `{ read: 0.9, write: 0.1 }` (default: every request reads).
+    pub ops: Option<OpsRaw>,
+    /// Client sessions of an open workload: each request belongs to one of `N` sessions drawn uniformly (a closed workload's session is its user).
+    #[schemars(range(min = 1))]
+    pub sessions: Option<i64>,
+    /// Retry failed, dropped and timed-out attempts, e.g. `{ max: 2, backoff: { exponential: 50ms } }`.
+    pub retries: Option<RetriesRaw>,
+    /// The zone its clients are in (a name under `network.zones`).
+    pub zone: Option<String>,
+    /// Size of each request it sends (for link bandwidth), e.g. `4KiB`.
+    pub request_size: Option<Size>,
+    /// Size of each response it receives unless the responder sets its own.
+    pub response_size: Option<Size>,
+}
+
+/// The shares of reads and writes; they must sum to 1 (one of them may be omitted).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a map with `read` and/or `write` shares"
+)]
+#[schemars(rename = "Ops")]
+pub(crate) struct OpsRaw {
+    /// Share of requests that read their key, in [0, 1].
+    pub read: Option<f64>,
+    /// Share of requests that write their key, in [0, 1].
+    pub write: Option<f64>,
+}
+
+/// A client's retry policy: retry `max` times, waiting `backoff x multiplier^(k-1)` (capped by `max_backoff`) before the k-th retry, randomised by `jitter`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a map with `max` and optionally `backoff`, `multiplier`, `max_backoff`, `jitter`, `budget`"
+)]
+#[schemars(rename = "Retries")]
+pub(crate) struct RetriesRaw {
+    /// Retries after the first attempt, at most (0 or more).
+    #[schemars(range(min = 0))]
+    pub max: i64,
+    /// The wait before the first retry (default `0ms`: retry at once).
+    pub backoff: Option<DistRaw>,
+    /// Growth of the wait from one retry to the next (default 2: exponential backoff), at least 1.
+    pub multiplier: Option<f64>,
+    /// Upper bound on one wait.
+    pub max_backoff: Option<Duration>,
+    /// `none` (default), `full` (uniform on [0, wait]) or `equal` (wait/2 + uniform on [0, wait/2]).
+    pub jitter: Option<JitterRaw>,
+    /// Retry budget: retries at most this share of first attempts, e.g. `0.1` (a token bucket holding at most 10 retries).
+    pub budget: Option<f64>,
+}
+
+/// How a retry's wait is randomised.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(rename = "Jitter")]
+pub(crate) enum JitterRaw {
+    /// The computed wait exactly.
+    None,
+    /// Uniform on [0, wait].
+    Full,
+    /// wait/2 plus uniform on [0, wait/2].
+    Equal,
 }
 
 /// How a workload's requests arrive.
@@ -106,8 +222,25 @@ pub(crate) enum ArrivalRaw {
     Constant(Rate),
     /// Open loop, inter-arrival times drawn from a distribution, e.g. `{ interarrival: { uniform: [1ms, 3ms] } }`.
     Interarrival(DistRaw),
+    /// Open loop, Poisson with a rate that changes in phases, e.g. `{ phases: [ { poisson: 100/s, for: 30s }, { poisson: 900/s, for: 10s }, { poisson: 100/s } ] }`; the last phase may omit `for` and lasts to the end.
+    Phases(Vec<PhaseRaw>),
     /// Closed loop: `users` clients each send a request, wait for the response, think, and repeat.
     Closed(ClosedRaw),
+}
+
+/// One phase of phased arrivals.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a phase: a map with `poisson` and `for`"
+)]
+#[schemars(rename = "Phase")]
+pub(crate) struct PhaseRaw {
+    /// The Poisson arrival rate during the phase (`0/s` for silence).
+    pub poisson: Rate,
+    /// How long the phase lasts; only the last phase may omit it.
+    #[serde(rename = "for")]
+    pub length: Option<Duration>,
 }
 
 /// A closed-loop population.
@@ -131,6 +264,25 @@ pub(crate) enum KeysRaw {
     Uniform(#[schemars(range(min = 1))] i64),
     /// Keys on `0..n` with Zipf popularity of exponent `s` (key 0 the hottest).
     Zipf(ZipfRaw),
+    /// YCSB's hotspot: `hot_share` of requests go to the first `hot_fraction` of the `n` keys.
+    Hotspot(HotspotRaw),
+}
+
+/// Hotspot key popularity.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a map with `n`, `hot_fraction` and `hot_share`"
+)]
+#[schemars(rename = "Hotspot")]
+pub(crate) struct HotspotRaw {
+    /// Number of distinct keys, at least 2.
+    #[schemars(range(min = 2))]
+    pub n: i64,
+    /// Share of the keys that are hot, strictly between 0 and 1.
+    pub hot_fraction: f64,
+    /// Share of requests that go to a hot key, in [0, 1].
+    pub hot_share: f64,
 }
 
 /// Zipf key popularity.
@@ -163,6 +315,27 @@ pub(crate) struct ServerRaw {
     /// Maximum number of requests waiting (not in service); arrivals beyond it are dropped. 0 = no waiting room. Default unbounded.
     #[schemars(range(min = 0))]
     pub queue_capacity: Option<i64>,
+    /// Downstream calls after the server's own work, in order. Each item is a component name, `{ to: NAME }`, or `{ parallel: [A, B, ...], wait_for: all | any | N, hedge_after: 10ms }`.
+    pub calls: Option<Vec<serde_json::Value>>,
+    /// `thread` (default: a worker is held while its request waits for its calls) or `async` (the worker is released after its own work).
+    pub mode: Option<ModeRaw>,
+    /// The zone it runs in (a name under `network.zones`).
+    pub zone: Option<String>,
+    /// Size of the requests it sends on (for link bandwidth).
+    pub request_size: Option<Size>,
+    /// Size of the responses it returns (for link bandwidth), e.g. `64KiB`.
+    pub response_size: Option<Size>,
+}
+
+/// Whether a server's worker waits for downstream calls.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(rename = "CallMode")]
+pub(crate) enum ModeRaw {
+    /// Thread per request: the worker is held until the calls answer.
+    Thread,
+    /// Event loop: the worker is released after its own work.
+    Async,
 }
 
 /// `type: load_balancer` — routes each request to one backend.
@@ -178,6 +351,12 @@ pub(crate) struct LoadBalancerRaw {
     pub policy: Option<PolicyRaw>,
     /// Names of the candidate components: at least one, no duplicates, not the balancer itself.
     pub backends: Vec<String>,
+    /// The zone it runs in (a name under `network.zones`).
+    pub zone: Option<String>,
+    /// Size of the requests it sends on (for link bandwidth).
+    pub request_size: Option<Size>,
+    /// Size of the responses it returns (for link bandwidth).
+    pub response_size: Option<Size>,
 }
 
 /// Load-balancing policies.
@@ -199,11 +378,46 @@ pub(crate) enum PolicyRaw {
 
 /// The network between components.
 #[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields, expecting = "a map with `latency`")]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a map with `latency` and optionally `zones`, `links`, `retransmit`, `unreachable_after`"
+)]
 #[schemars(rename = "Network")]
 pub(crate) struct NetworkRaw {
-    /// One-way delay of every hop (default `0ms`); a plain duration means a constant.
+    /// One-way delay of every hop (default `0ms`), also inside a zone; a plain duration means a constant.
     pub latency: Option<DistRaw>,
+    /// Zone names, each with the one-way latency to other zones (symmetric; give each pair once), e.g. `{ us: { eu: 40ms }, eu: {} }`.
+    #[allow(dead_code)]
+    // Read by hand, in file order (zone ids follow it); checked here for shape.
+    pub zones: Option<BTreeMap<String, Option<BTreeMap<String, DistRaw>>>>,
+    /// Per-link overrides between two components, workloads or zones (both directions).
+    pub links: Option<Vec<LinkRaw>>,
+    /// Delay before a lost message is sent again where a link sets none (default `200ms`).
+    pub retransmit: Option<Duration>,
+    /// How long a sender waits before a message across a partition fails (a connect timeout; default `1s`).
+    pub unreachable_after: Option<Duration>,
+}
+
+/// A per-link override.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a link: a map with `from`, `to` and settings"
+)]
+#[schemars(rename = "Link")]
+pub(crate) struct LinkRaw {
+    /// A component, workload or zone name.
+    pub from: String,
+    /// A component, workload or zone name.
+    pub to: String,
+    /// One-way latency on the link (default: the zones' or the network's).
+    pub latency: Option<DistRaw>,
+    /// Probability in [0, 1) that a transmission is lost; it is sent again after `retransmit`, as often as needed.
+    pub loss: Option<f64>,
+    /// Delay before a lost transmission is sent again (default `network.retransmit`).
+    pub retransmit: Option<Duration>,
+    /// Adds `size / bandwidth` to each message with a size, e.g. `1Gbit/s`.
+    pub bandwidth: Option<Bandwidth>,
 }
 
 /// A distribution of durations.

@@ -307,6 +307,73 @@ impl FromStr for Size {
     }
 }
 
+/// A bandwidth: `1Gbit/s`, `100Mbit/s`, `100MB/s`, `1GiB/s` (bits or bytes,
+/// decimal or binary prefixes, always per second). Stored in bytes per
+/// second; always greater than zero.
+#[derive(Clone, Copy, Debug, PartialEq, PartialOrd, Default)]
+pub struct Bandwidth {
+    bytes_per_second: f64,
+}
+
+impl Bandwidth {
+    /// The bandwidth in bytes per second.
+    pub const fn bytes_per_second(self) -> f64 {
+        self.bytes_per_second
+    }
+}
+
+/// Bytes per unit of a bandwidth's amount (the part before `/s`).
+fn bandwidth_unit(unit: &str) -> Option<f64> {
+    Some(match unit {
+        "bit" | "b" => 1.0 / 8.0,
+        "Kbit" | "kbit" | "Kb" | "kb" => 1e3 / 8.0,
+        "Mbit" | "Mb" => 1e6 / 8.0,
+        "Gbit" | "Gb" => 1e9 / 8.0,
+        "Tbit" | "Tb" => 1e12 / 8.0,
+        other => return size_unit(other),
+    })
+}
+
+impl FromStr for Bandwidth {
+    type Err = ParseUnitError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let trimmed = text.trim();
+        let example = Some("write e.g. `1Gbit/s`, `100Mbit/s` or `100MB/s`".to_owned());
+        let Some((amount, per)) = trimmed.split_once('/') else {
+            return Err(ParseUnitError::new(
+                format!("expected a bandwidth per second, such as `1Gbit/s`, found `{trimmed}`"),
+                example,
+            ));
+        };
+        if !matches!(per.trim(), "s" | "sec") {
+            return Err(ParseUnitError::new(
+                format!(
+                    "a bandwidth is per second (`/s`), found `/{}` in `{trimmed}`",
+                    per.trim()
+                ),
+                example,
+            ));
+        }
+        let (number, unit) = split_number(amount);
+        let value = parse_number(number, trimmed, "a bandwidth", "1Gbit/s")?;
+        let Some(factor) = bandwidth_unit(unit) else {
+            return Err(ParseUnitError::new(
+                format!("unknown bandwidth unit `{unit}/s` in `{trimmed}`"),
+                Some("use `bit`, `Kbit`, `Mbit`, `Gbit` (bits) or `B`, `KB`, `MB`, `GB`, `KiB`, `MiB`, `GiB` (bytes), per second".to_owned()),
+            ));
+        };
+        let bytes_per_second = value * factor;
+        if !(bytes_per_second > 0.0 && bytes_per_second.is_finite()) {
+            return Err(ParseUnitError::new(
+                format!("a bandwidth must be greater than zero, found `{trimmed}`"),
+                None,
+            ));
+        }
+        Ok(Bandwidth { bytes_per_second })
+    }
+}
+
 /// A serde visitor for any of the unit types: accepts only strings.
 struct UnitVisitor<T> {
     expecting: &'static str,
@@ -377,9 +444,31 @@ unit_serde!(
     "An amount of data: `512B`, `64KiB`, `16GiB` (binary) or `10KB`, `5MB`, `1GB` (decimal)."
 );
 
+unit_serde!(
+    Bandwidth,
+    "a bandwidth with a unit, such as `1Gbit/s`",
+    "Bandwidth",
+    r"^\s*[0-9][0-9_]*(\.[0-9_]*)?([eE][-+]?[0-9]+)?\s*(b|bit|Kbit|kbit|Kb|kb|Mbit|Mb|Gbit|Gb|Tbit|Tb|B|KB|kB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*/\s*(s|sec)\s*$",
+    "Data per second, greater than zero: `1Gbit/s`, `100Mbit/s` (bits) or `100MB/s`, `1GiB/s` (bytes)."
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bandwidths_parse_bits_and_bytes_per_second() {
+        let bps = |t: &str| t.parse::<Bandwidth>().map(Bandwidth::bytes_per_second);
+        assert_eq!(bps("1Gbit/s"), Ok(125e6));
+        assert_eq!(bps("100MB/s"), Ok(100e6));
+        assert_eq!(bps("1GiB/s"), Ok(1024.0 * 1024.0 * 1024.0));
+        assert_eq!(bps("8bit/s"), Ok(1.0));
+        assert!(bps("1Gbit").is_err());
+        assert!(bps("1Gbit/ms").is_err());
+        assert!(bps("1Gbat/s").is_err());
+        assert!(bps("0MB/s").is_err());
+        assert!(bps("100").is_err());
+    }
 
     fn ns(text: &str) -> u64 {
         text.parse::<Duration>()

@@ -18,6 +18,9 @@ pub struct RequestCounts {
     pub dropped: u64,
     /// Requests generated but not yet ended (non-zero only when a run is cut short).
     pub in_flight: u64,
+    /// Retry attempts sent (not part of the balance: a retried request still
+    /// ends exactly once).
+    pub retries: u64,
 }
 
 impl RequestCounts {
@@ -35,5 +38,6 @@ impl RequestCounts {
         self.timed_out += other.timed_out;
         self.dropped += other.dropped;
         self.in_flight += other.in_flight;
+        self.retries += other.retries;
     }
 }

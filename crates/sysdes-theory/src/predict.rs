@@ -383,6 +383,8 @@ fn predict_at(spec: &ModelSpec, explain: bool) -> Prediction {
             ArrivalSpec::Constant { .. } => (0.0, false),
             ArrivalSpec::Interarrival(d) => (moments(d).1, false),
             ArrivalSpec::Closed { .. } => (1.0, false),
+            // Judged at the peak phase's rate, as if it lasted.
+            ArrivalSpec::Phases(_) => (1.0, true),
         };
         if let Some(rate) = w.arrival.open_rate_per_second() {
             steps.push(format!(
@@ -811,6 +813,15 @@ fn scaled(spec: &ModelSpec, factor: f64) -> ModelSpec {
                 per_second: per_second * factor,
             },
             ArrivalSpec::Interarrival(d) => ArrivalSpec::Interarrival(stretch(d, 1.0 / factor)),
+            ArrivalSpec::Phases(phases) => ArrivalSpec::Phases(
+                phases
+                    .iter()
+                    .map(|p| sysdes_models::PhaseSpec {
+                        per_second: p.per_second * factor,
+                        length: p.length,
+                    })
+                    .collect(),
+            ),
             closed @ ArrivalSpec::Closed { .. } => closed.clone(),
         };
     }

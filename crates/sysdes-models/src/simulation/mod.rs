@@ -1,21 +1,33 @@
 //! The assembled system and its event loop.
+//!
+//! `mod.rs` is the engine: events, the loop, workloads and clients (timeouts,
+//! retries), the network hop, and the plumbing every component kind uses:
+//! [`Simulation::call`] (a child request on behalf of a parent) and
+//! [`Simulation::respond`] (answer the request a component holds). Each kind's
+//! behaviour lives in its own submodule as an `impl Simulation` block.
 
+mod calls;
 mod store;
 
+use rustc_hash::FxHashMap;
 use sysdes_kernel::{ComponentId, Scheduler, SimTime, derive_stream};
 use sysdes_stats::{LatencyHistogram, RequestCounts};
 
 use crate::capacity::offered_loads;
 use crate::error::{BuildError, RunError};
 use crate::load_balancer::LoadBalancer;
-use crate::request::{Hop, Outcome, RequestId, RequestSlab};
+use crate::request::{
+    Hop, NO_SESSION, NewRequest, Op, Origin, Outcome, Parent, RequestId, RequestSlab,
+};
 use crate::result::{ComponentResult, RunResult, StopReason, WorkloadResult};
 use crate::sampler::{KeySampler, Sampler};
 use crate::series::SeriesRecorder;
 use crate::server::{Admission, Server};
 use crate::spec::{ArrivalSpec, ComponentKind, Distribution, ModelSpec};
 use crate::station::{ACTIVE, StationMetrics, WAITING};
-use crate::workload::{Pacing, Workload};
+use crate::workload::{Pacing, RetryState, Workload};
+
+use calls::{CallId, LogicalCalls};
 
 mod network; // netfault: zones, links, partitions
 pub(crate) use network::Network;
@@ -23,22 +35,26 @@ pub(crate) use network::Network;
 /// Everything that happens in a run. Small and `Copy`: it names a request by
 /// id, never carries its data.
 #[derive(Clone, Copy, Debug)]
-enum Event {
+pub(crate) enum Event {
     /// An open workload's next request arrives.
     OpenArrival { workload: u32 },
     /// A closed workload's user finishes thinking and sends a request.
-    UserReady { workload: u32 },
+    UserReady { workload: u32, user: u32 },
     /// A request reaches a component after a network hop.
     Deliver { to: ComponentId, req: RequestId },
-    /// A server's worker finishes a request.
+    /// A server's worker finishes its own work on a request.
     ServiceDone { server: ComponentId, req: RequestId },
-    /// A response reaches the next hop out (a balancer or the client).
+    /// A response reaches the next hop out (a balancer, a caller or the client).
     Respond { req: RequestId },
-    /// A client gives up waiting.
+    /// A client gives up waiting for an attempt.
     Timeout { req: RequestId },
+    /// A client sends a retry it prepared after a backoff.
+    Retry { req: RequestId },
+    /// A server's call has not answered in time: send a hedge copy.
+    Hedge { call: CallId },
     /// The end of a time-series interval.
     SeriesTick,
-    /// A replicated store's own event.
+    /// A replicated store's own event (a message, a replica's service, a fault).
     Store {
         store: ComponentId,
         ev: store::StoreEvent,
@@ -47,7 +63,7 @@ enum Event {
 
 /// A component's state, matched exhaustively in the loop (no dynamic dispatch).
 #[derive(Debug)]
-enum Component {
+pub(crate) enum Component {
     Server(Server),
     LoadBalancer(LoadBalancer),
     Store(Box<crate::store::Store>),
@@ -61,7 +77,40 @@ impl Component {
             Component::Store(s) => &s.metrics,
         }
     }
+
+    /// Figures specific to the kind, reported beside the common ones.
+    fn extras(&self) -> Vec<(&'static str, f64)> {
+        match self {
+            Component::Server(s) if !s.calls.is_empty() => vec![
+                ("hedges_sent", s.hedges as f64),
+                ("wasted_calls", s.wasted_calls as f64),
+                ("failed_calls", s.failed_calls as f64),
+            ],
+            Component::Store(s) => s.extras(),
+            Component::Server(_) | Component::LoadBalancer(_) => Vec::new(),
+        }
+    }
+
+    /// Names of this component's time-series gauges (see [`Self::gauges`]).
+    fn gauge_names(&self, name: &str, out: &mut Vec<String>) {
+        match self {
+            Component::Server(_) => out.push(format!("{name}.queue")),
+            Component::LoadBalancer(_) | Component::Store(_) => {}
+        }
+    }
+
+    /// Appends the current value of each gauge named by [`Self::gauge_names`].
+    fn gauges(&self, out: &mut Vec<f64>) {
+        match self {
+            Component::Server(s) => out.push(s.queue_len() as f64),
+            Component::LoadBalancer(_) | Component::Store(_) => {}
+        }
+    }
 }
+
+/// Servers with more components than this get no per-server queue gauges,
+/// so a large topology does not produce a huge series.
+const MAX_GAUGED_COMPONENTS: usize = 64;
 
 /// Limits that stop a run early.
 #[derive(Clone, Copy, Debug)]
@@ -127,18 +176,64 @@ pub struct Simulation {
     components: Vec<Component>,
     workloads: Vec<Workload>,
     network: Network,
+    /// Servers' downstream calls in progress (one entry per logical call,
+    /// shared by its hedge copies).
+    calls: LogicalCalls,
+    /// The newest version of every key written so far: the "truth" a cache
+    /// or replica compares against. Only kept when some workload writes.
+    versions: KeyVersions,
     window_start: SimTime,
     window_end: SimTime,
     offered: Vec<Option<f64>>,
     unstable: Option<RunError>,
     max_in_flight: u64,
     series: SeriesRecorder,
+    /// Reused buffer for the gauges sampled at each series tick.
+    gauge_buf: Vec<f64>,
+    gauged: bool,
+}
+
+/// The newest version of each key written so far (versions count from 1).
+#[derive(Debug, Default)]
+pub(crate) struct KeyVersions {
+    enabled: bool,
+    newest: FxHashMap<u64, u64>,
+}
+
+impl KeyVersions {
+    /// Records a new write of `key` and returns its version.
+    #[inline]
+    pub(crate) fn bump(&mut self, key: u64) -> u64 {
+        if !self.enabled {
+            return 0;
+        }
+        let v = self.newest.entry(key).or_insert(0);
+        *v += 1;
+        *v
+    }
+
+    /// The newest version of `key` (0 if never written).
+    #[inline]
+    pub(crate) fn current(&self, key: u64) -> u64 {
+        if !self.enabled {
+            return 0;
+        }
+        self.newest.get(&key).copied().unwrap_or(0)
+    }
 }
 
 fn invalid(component: &str) -> impl Fn(String) -> BuildError + '_ {
     move |reason| BuildError::InvalidParameter {
         component: component.to_string(),
         reason,
+    }
+}
+
+fn positive_rate(per_second: f64) -> Result<f64, String> {
+    if per_second.is_nan() || per_second <= 0.0 {
+        Err("the arrival rate must be positive".into())
+    } else {
+        Ok(per_second)
     }
 }
 
@@ -171,13 +266,24 @@ impl Simulation {
                             "a server needs at least one worker".into(),
                         ));
                     }
-                    Component::Server(Server::new(
+                    for step in &s.calls {
+                        if step.targets.is_empty() {
+                            return Err(invalid(&c.name)("a call step needs a target".into()));
+                        }
+                        for &t in &step.targets {
+                            check(&c.name, t)?;
+                        }
+                    }
+                    let mut server = Server::new(
                         s.workers,
                         s.queue_capacity,
                         Sampler::new(&s.service_time).map_err(invalid(&c.name))?,
                         stream(&c.name, "service"),
                         metrics,
-                    ))
+                    );
+                    server.calls = s.calls.clone();
+                    server.mode = s.mode;
+                    Component::Server(server)
                 }
                 ComponentKind::LoadBalancer(lb) => {
                     if lb.backends.is_empty() {
@@ -211,36 +317,64 @@ impl Simulation {
             check(&w.name, w.target)?;
             let bad = invalid(&w.name);
             let pacing = match &w.arrival {
-                ArrivalSpec::Poisson { per_second } => {
-                    if per_second.is_nan() || *per_second <= 0.0 {
-                        return Err(bad("the arrival rate must be positive".into()));
-                    }
-                    Pacing::RandomGaps {
-                        gaps: Sampler::new(&Distribution::Exponential {
-                            mean_ns: 1e9 / per_second,
-                        })
-                        .map_err(&bad)?,
-                        rng: stream(&w.name, "arrivals"),
-                    }
-                }
-                ArrivalSpec::Constant { per_second } => {
-                    if per_second.is_nan() || *per_second <= 0.0 {
-                        return Err(bad("the arrival rate must be positive".into()));
-                    }
-                    Pacing::Periodic {
-                        period_ns: 1e9 / per_second,
-                        sent: 0,
-                    }
-                }
+                ArrivalSpec::Poisson { per_second } => Pacing::RandomGaps {
+                    gaps: Sampler::new(&Distribution::Exponential {
+                        mean_ns: 1e9 / positive_rate(*per_second).map_err(&bad)?,
+                    })
+                    .map_err(&bad)?,
+                    rng: stream(&w.name, "arrivals"),
+                },
+                ArrivalSpec::Constant { per_second } => Pacing::Periodic {
+                    period_ns: 1e9 / positive_rate(*per_second).map_err(&bad)?,
+                    sent: 0,
+                },
                 ArrivalSpec::Interarrival(d) => Pacing::RandomGaps {
                     gaps: Sampler::new(d).map_err(&bad)?,
                     rng: stream(&w.name, "arrivals"),
                 },
+                ArrivalSpec::Phases(phases) => {
+                    if phases.is_empty() {
+                        return Err(bad("phased arrivals need at least one phase".into()));
+                    }
+                    let mut end = SimTime::ZERO;
+                    let mut built = Vec::with_capacity(phases.len());
+                    for phase in phases {
+                        end = match phase.length {
+                            Some(l) => end + l,
+                            None => SimTime::MAX,
+                        };
+                        let gaps = if phase.per_second > 0.0 {
+                            Some(
+                                Sampler::new(&Distribution::Exponential {
+                                    mean_ns: 1e9 / phase.per_second,
+                                })
+                                .map_err(&bad)?,
+                            )
+                        } else if phase.per_second == 0.0 {
+                            None
+                        } else {
+                            return Err(bad("a phase's rate cannot be negative".into()));
+                        };
+                        built.push((end, gaps));
+                    }
+                    Pacing::Phases {
+                        phases: built,
+                        current: 0,
+                        rng: stream(&w.name, "arrivals"),
+                    }
+                }
                 ArrivalSpec::Closed { users, think_time } => Pacing::Closed {
                     users: *users,
                     think: Sampler::new(think_time).map_err(&bad)?,
                     rng: stream(&w.name, "think"),
                 },
+            };
+            if !(0.0..=1.0).contains(&w.write_share) {
+                return Err(bad("the write share must be in [0, 1]".into()));
+            }
+            let retry = match &w.retries {
+                Some(r) => Some(RetryState::new(r, stream(&w.name, "retries")).map_err(&bad)?),
+                None => None,
             };
             workloads.push(Workload {
                 target: w.target,
@@ -248,6 +382,11 @@ impl Simulation {
                 keys: KeySampler::new(&w.keys).map_err(&bad)?,
                 key_rng: stream(&w.name, "keys"),
                 timeout: w.timeout,
+                write_share: w.write_share,
+                op_rng: stream(&w.name, "ops"),
+                sessions: w.sessions.filter(|&n| n > 0),
+                session_rng: stream(&w.name, "sessions"),
+                retry,
                 counts: RequestCounts::default(),
                 latency: LatencyHistogram::new(),
             });
@@ -255,6 +394,13 @@ impl Simulation {
 
         let network = Network::new(spec).map_err(invalid("network"))?;
 
+        let gauged = components.len() <= MAX_GAUGED_COMPONENTS;
+        let mut gauge_names = Vec::new();
+        if gauged {
+            for (c, cs) in components.iter().zip(&spec.components) {
+                c.gauge_names(&cs.name, &mut gauge_names);
+            }
+        }
         Ok(Simulation {
             offered: offered_loads(spec),
             spec: spec.clone(),
@@ -263,11 +409,18 @@ impl Simulation {
             components,
             workloads,
             network,
+            calls: LogicalCalls::default(),
+            versions: KeyVersions {
+                enabled: spec.workloads.iter().any(|w| w.write_share > 0.0),
+                newest: FxHashMap::default(),
+            },
             window_start,
             window_end,
             unstable: None,
             max_in_flight: 0,
-            series: SeriesRecorder::new(spec.duration),
+            series: SeriesRecorder::new(spec.duration, gauge_names),
+            gauge_buf: Vec::new(),
+            gauged,
         })
     }
 
@@ -321,8 +474,8 @@ impl Simulation {
                 }
             }
             // Closed users start staggered by one think time, not all at once.
-            for _ in 0..self.workloads[w].users() {
-                self.user_thinks(w as u32);
+            for user in 0..self.workloads[w].users() {
+                self.user_thinks(w as u32, user);
             }
         }
     }
@@ -331,52 +484,79 @@ impl Simulation {
     fn handle(&mut self, event: Event) {
         match event {
             Event::OpenArrival { workload } => {
-                self.new_request(workload);
+                self.new_request(workload, NO_SESSION);
                 let next = self.workloads[workload as usize].next_arrival(self.sched.now());
                 if next < self.window_end {
                     self.sched
                         .schedule_at(next, Event::OpenArrival { workload });
                 }
             }
-            Event::UserReady { workload } => self.new_request(workload),
+            Event::UserReady { workload, user } => self.new_request(workload, user),
             Event::Deliver { to, req } => self.deliver(to, req),
             Event::ServiceDone { server, req } => self.service_done(server, req),
             Event::Respond { req } => self.response_arrives(req),
             Event::Timeout { req } => self.timeout(req),
+            Event::Retry { req } => self.send_attempt(req),
+            Event::Hedge { call } => self.hedge(call),
+            Event::SeriesTick => self.series_tick(),
             Event::Store { store, ev } => self.store_event(store, ev),
-            Event::SeriesTick => {
-                let now = self.sched.now();
-                self.series.close(now, self.requests.live() as u64);
-                let next = now + self.series.interval;
-                if next < self.window_end {
-                    self.sched.schedule_at(next, Event::SeriesTick);
-                }
-            }
         }
     }
 
-    fn new_request(&mut self, workload: u32) {
+    fn series_tick(&mut self) {
+        let now = self.sched.now();
+        let mut gauges = std::mem::take(&mut self.gauge_buf);
+        gauges.clear();
+        if self.gauged {
+            for c in &self.components {
+                c.gauges(&mut gauges);
+            }
+        }
+        self.series.close(now, self.requests.live() as u64, &gauges);
+        self.gauge_buf = gauges;
+        let next = now + self.series.interval;
+        if next < self.window_end {
+            self.sched.schedule_at(next, Event::SeriesTick);
+        }
+    }
+
+    /// A workload's client sends a new request (`user` is a closed
+    /// workload's user, [`NO_SESSION`] for an open one).
+    fn new_request(&mut self, workload: u32, user: u32) {
         let now = self.sched.now();
         let counted = now >= self.window_start && now < self.window_end;
         let w = &mut self.workloads[workload as usize];
         let key = w.keys.sample(&mut w.key_rng);
-        let target = w.target;
+        let op = w.next_op();
+        let session = if user == NO_SESSION {
+            w.next_session()
+        } else {
+            user
+        };
         if counted {
             w.counts.generated += 1;
         }
-        let timeout = w.timeout;
-        let req = self.requests.insert(workload, now, key, counted);
-        {
-            use rand::RngExt;
-            let ws = self.spec.workloads[workload as usize].write_share;
-            let sessions = self.spec.workloads[workload as usize].sessions;
-            let w = &mut self.workloads[workload as usize];
-            let u: f64 = w.key_rng.random();
-            let r = &mut self.requests[req];
-            r.op = if u < ws { crate::request::Op::Write } else { crate::request::Op::Read };
-            r.session = sessions.map_or(u32::MAX, |n| w.key_rng.random_range(0..n));
+        if let Some(retry) = &mut w.retry {
+            retry.first_attempt();
         }
-        if let Some(after) = timeout {
+        let req = self.requests.insert(NewRequest {
+            workload,
+            born: now,
+            key,
+            op,
+            session,
+            counted,
+            origin: Origin::Client,
+        });
+        self.send_attempt(req);
+    }
+
+    /// Sends a client's attempt to its workload's target, with its timeout.
+    fn send_attempt(&mut self, req: RequestId) {
+        let workload = self.requests[req].workload;
+        let w = &self.workloads[workload as usize];
+        let target = w.target;
+        if let Some(after) = w.timeout {
             self.requests[req].timeout =
                 Some(self.sched.schedule_timer_in(after, Event::Timeout { req }));
         }
@@ -399,69 +579,150 @@ impl Simulation {
         }
     }
 
+    /// Component `from` calls `to` on behalf of `parent`: a child request
+    /// (same key, operation, session and workload) crosses the network. When
+    /// its answer is back at `from`, the engine calls `from`'s kind's
+    /// `call_returned` hook with `tag`, then frees the child.
+    ///
+    /// The child is always delivered through an event, even with no network
+    /// delay, so a caller never sees an answer while it is still sending.
+    pub(crate) fn call(
+        &mut self,
+        from: ComponentId,
+        to: ComponentId,
+        parent: RequestId,
+        tag: u32,
+    ) -> RequestId {
+        let p = &self.requests[parent];
+        let new = NewRequest {
+            workload: p.workload,
+            born: self.sched.now(),
+            key: p.key,
+            op: p.op,
+            session: p.session,
+            counted: p.counted,
+            origin: Origin::Child,
+        };
+        let version = p.version;
+        let generation = self.requests.generation(parent);
+        let child = self.requests.insert(new);
+        let c = &mut self.requests[child];
+        c.version = version;
+        c.parent = Some(Parent {
+            req: parent,
+            generation,
+            caller: from,
+            tag,
+        });
+        let delay = if self.network.zero {
+            sysdes_kernel::SimDuration::ZERO
+        } else {
+            self.network
+                .latency
+                .sample(&mut self.network.rngs[from.index()])
+        };
+        self.sched
+            .schedule_in(delay, Event::Deliver { to, req: child });
+        child
+    }
+
     fn deliver(&mut self, to: ComponentId, req: RequestId) {
         let now = self.sched.now();
+        self.requests[req].hops.push(Hop {
+            component: to,
+            entered: now,
+            choice: 0,
+        });
+        match &self.components[to.index()] {
+            Component::Server(_) => self.server_arrive(to, req),
+            Component::LoadBalancer(_) => self.balance(to, req),
+            Component::Store(_) => self.store_arrive(to, req),
+        }
+    }
+
+    fn balance(&mut self, to: ComponentId, req: RequestId) {
+        let now = self.sched.now();
+        let Component::LoadBalancer(lb) = &mut self.components[to.index()] else {
+            return;
+        };
         let r = &mut self.requests[req];
-        let counted = r.counted;
-        match &mut self.components[to.index()] {
-            Component::Server(server) => {
-                r.hops.push(Hop {
-                    component: to,
-                    entered: now,
-                    choice: 0,
-                });
-                match server.arrive(now, req, counted) {
-                    Admission::Serve { done_after } => {
-                        self.sched
-                            .schedule_in(done_after, Event::ServiceDone { server: to, req });
-                    }
-                    Admission::Queued => {}
-                    Admission::Dropped => {
-                        r.outcome = Outcome::Dropped;
-                        self.respond(req);
-                    }
-                }
+        if r.counted {
+            lb.metrics.arrivals += 1;
+        }
+        lb.metrics.levels.add(now, ACTIVE, 1);
+        let (choice, backend) = lb.choose(r.key);
+        if let Some(hop) = r.hops.last_mut() {
+            hop.choice = choice;
+        }
+        self.send(to.index(), backend, req);
+    }
+
+    fn server_arrive(&mut self, to: ComponentId, req: RequestId) {
+        let now = self.sched.now();
+        let counted = self.requests[req].counted;
+        let Component::Server(server) = &mut self.components[to.index()] else {
+            return;
+        };
+        match server.arrive(now, req, counted) {
+            Admission::Serve { done_after } => {
+                self.sched
+                    .schedule_in(done_after, Event::ServiceDone { server: to, req });
             }
-            Component::Store(_) => {
-                r.hops.push(Hop {
-                    component: to,
-                    entered: now,
-                    choice: 0,
-                });
-                self.store_arrive(to, req);
-            }
-            Component::LoadBalancer(lb) => {
-                if counted {
-                    lb.metrics.arrivals += 1;
-                }
-                lb.metrics.levels.add(now, ACTIVE, 1);
-                let (choice, backend) = lb.choose(r.key);
-                r.hops.push(Hop {
-                    component: to,
-                    entered: now,
-                    choice,
-                });
-                self.send(to.index(), backend, req);
+            Admission::Queued => {}
+            Admission::Dropped => {
+                self.requests[req].outcome = Outcome::Dropped;
+                self.respond(req);
             }
         }
     }
 
+    /// A server's worker finished its own work on `req`: a leaf server
+    /// answers; a server with calls starts them.
     fn service_done(&mut self, server: ComponentId, req: RequestId) {
         let now = self.sched.now();
-        let r = &self.requests[req];
-        let (counted, entered) = (r.counted, r.hops.last().map_or(now, |h| h.entered));
-        if let Component::Server(s) = &mut self.components[server.index()] {
-            if let Some((next, after)) = s.finish(now, entered, counted) {
+        let Component::Server(s) = &mut self.components[server.index()] else {
+            return;
+        };
+        if s.calls.is_empty() {
+            let r = &mut self.requests[req];
+            r.version = match r.op {
+                Op::Write => self.versions.bump(r.key),
+                Op::Read => self.versions.current(r.key),
+            };
+            self.server_answers(server, req);
+            return;
+        }
+        if !s.holds_worker_during_calls() {
+            if let Some((next, after)) = s.release_worker(now) {
                 self.sched
                     .schedule_in(after, Event::ServiceDone { server, req: next });
             }
         }
+        self.start_step(server, req, 0);
+    }
+
+    /// A server answers `req` (successfully or not): it frees the worker if
+    /// one is still held, records the departure and responds.
+    fn server_answers(&mut self, server: ComponentId, req: RequestId) {
+        let now = self.sched.now();
+        let r = &self.requests[req];
+        let (counted, entered) = (r.counted, r.hops.last().map_or(now, |h| h.entered));
+        let Component::Server(s) = &mut self.components[server.index()] else {
+            return;
+        };
+        if s.calls.is_empty() || s.holds_worker_during_calls() {
+            if let Some((next, after)) = s.release_worker(now) {
+                self.sched
+                    .schedule_in(after, Event::ServiceDone { server, req: next });
+            }
+        }
+        s.record_departure(now, entered, counted);
         self.respond(req);
     }
 
     /// The innermost component holding `req` answers it: the response goes
-    /// one hop back out.
-    fn respond(&mut self, req: RequestId) {
+    /// one hop back out. Set `outcome` first to answer with an error.
+    pub(crate) fn respond(&mut self, req: RequestId) {
         let Some(hop) = self.requests[req].hops.pop() else {
             return;
         };
@@ -476,75 +737,151 @@ impl Simulation {
         }
     }
 
+    /// A response reaches the next hop out: a proxy (which relays it), the
+    /// caller of a child request, or the client.
     fn response_arrives(&mut self, req: RequestId) {
         let now = self.sched.now();
         let r = &self.requests[req];
         let Some(&hop) = r.hops.last() else {
-            self.client_receives(req);
+            match r.origin {
+                Origin::Client => self.client_receives(req),
+                Origin::Child => self.child_returns(req),
+                Origin::Internal | Origin::Freed => {}
+            }
             return;
         };
         let counted = r.counted;
-        if let Component::LoadBalancer(lb) = &mut self.components[hop.component.index()] {
-            lb.responded(hop.choice);
-            let m = &mut lb.metrics;
-            if counted {
-                m.completions += 1;
-                m.latency.record(now - hop.entered);
+        match &mut self.components[hop.component.index()] {
+            Component::LoadBalancer(lb) => {
+                lb.responded(hop.choice);
+                let m = &mut lb.metrics;
+                if counted {
+                    m.completions += 1;
+                    m.latency.record(now - hop.entered);
+                }
+                m.levels.add(now, ACTIVE, -1);
             }
-            m.levels.add(now, ACTIVE, -1);
+            Component::Server(_) | Component::Store(_) => {}
         }
         self.respond(req);
     }
 
+    /// A child request's answer is back at its caller: the caller's kind
+    /// decides what it means, then the child is freed. The hook gets the
+    /// parent's id, or `None` if the parent has ended meanwhile.
+    fn child_returns(&mut self, child: RequestId) {
+        let Some(link) = self.requests[child].parent else {
+            self.requests.remove(child);
+            return;
+        };
+        let parent = self
+            .requests
+            .is_live(link.req, link.generation)
+            .then_some(link.req);
+        match &self.components[link.caller.index()] {
+            Component::Server(_) => self.server_call_returned(link.caller, parent, child, link.tag),
+            Component::LoadBalancer(_) | Component::Store(_) => {}
+        }
+        self.requests.remove(child);
+    }
+
     fn client_receives(&mut self, req: RequestId) {
-        let now = self.sched.now();
         let r = &self.requests[req];
-        let workload = r.workload;
         if r.abandoned {
-            // The client already gave up and moved on.
+            // The client already gave up on this attempt and moved on.
             self.requests.remove(req);
             return;
         }
         if let Some(timer) = r.timeout {
             self.sched.cancel(timer);
         }
-        let w = &mut self.workloads[workload as usize];
-        let latency = now - r.born;
-        match r.outcome {
-            Outcome::Ok => self.series.completed(latency),
-            Outcome::Dropped | Outcome::Failed => self.series.dropped(),
+        let outcome = r.outcome;
+        if outcome != Outcome::Ok && self.try_retry(req) {
+            self.requests.remove(req);
+            return;
         }
-        if r.counted {
-            match r.outcome {
+        self.client_done(req, outcome);
+        self.requests.remove(req);
+    }
+
+    /// Records the final outcome of a client's request (time-outs are
+    /// recorded by [`Self::timeout`]); then its user, if closed-loop, thinks.
+    fn client_done(&mut self, req: RequestId, outcome: Outcome) {
+        let now = self.sched.now();
+        let r = &self.requests[req];
+        let (workload, counted, session) = (r.workload, r.counted, r.session);
+        let latency = now - r.born;
+        let w = &mut self.workloads[workload as usize];
+        match outcome {
+            Outcome::Ok => self.series.completed(latency),
+            Outcome::Dropped => self.series.dropped(),
+            Outcome::Failed => self.series.failed(),
+        }
+        if counted {
+            match outcome {
                 Outcome::Ok => {
                     w.counts.completed += 1;
                     w.latency.record(latency);
                 }
-                Outcome::Dropped | Outcome::Failed => w.counts.dropped += 1,
+                Outcome::Dropped => w.counts.dropped += 1,
+                Outcome::Failed => w.counts.failed += 1,
             }
         }
-        self.requests.remove(req);
-        self.user_thinks(workload);
+        self.user_thinks(workload, session);
+    }
+
+    /// If the client of attempt `req` may retry it, prepares the next attempt
+    /// (sent after the backoff) and returns true. `req` itself is left to the
+    /// caller (freed, or left abandoned until its late answer arrives).
+    fn try_retry(&mut self, req: RequestId) -> bool {
+        let r = &self.requests[req];
+        let (workload, attempt) = (r.workload, r.attempt);
+        let w = &mut self.workloads[workload as usize];
+        let Some(wait) = w.retry.as_mut().and_then(|rs| rs.retry_after(attempt)) else {
+            return false;
+        };
+        let r = &self.requests[req];
+        let new = NewRequest {
+            workload,
+            born: r.born,
+            key: r.key,
+            op: r.op,
+            session: r.session,
+            counted: r.counted,
+            origin: Origin::Client,
+        };
+        if r.counted {
+            w.counts.retries += 1;
+        }
+        let next = self.requests.insert(new);
+        self.requests[next].attempt = attempt.saturating_add(1);
+        self.sched.schedule_in(wait, Event::Retry { req: next });
+        true
     }
 
     fn timeout(&mut self, req: RequestId) {
         let r = &mut self.requests[req];
         r.abandoned = true;
         r.timeout = None;
-        let workload = r.workload;
+        if self.try_retry(req) {
+            return;
+        }
+        let r = &self.requests[req];
+        let (workload, counted, session) = (r.workload, r.counted, r.session);
         self.series.timed_out();
-        if r.counted {
+        if counted {
             self.workloads[workload as usize].counts.timed_out += 1;
         }
-        self.user_thinks(workload);
+        self.user_thinks(workload, session);
     }
 
     /// A closed workload's user thinks, then sends again if before the end.
-    fn user_thinks(&mut self, workload: u32) {
+    fn user_thinks(&mut self, workload: u32, user: u32) {
         if let Some(think) = self.workloads[workload as usize].think() {
             let at = self.sched.now() + think;
             if at < self.window_end {
-                self.sched.schedule_at(at, Event::UserReady { workload });
+                self.sched
+                    .schedule_at(at, Event::UserReady { workload, user });
             }
         }
     }
@@ -640,17 +977,19 @@ impl Simulation {
                     peak_queue_length: m.levels.peak(WAITING),
                     latency: m.latency.clone(),
                     offered_load: *offered,
-                    extras: match c {
-                        Component::Store(s) => s.extras(),
-                        _ => Vec::new(),
-                    },
+                    extras: c.extras(),
                 }
             })
             .collect();
         let series = self
             .series
             .finish(self.sched.now(), self.requests.live() as u64);
+        let consistency = self.components.iter().find_map(|c| match c {
+            Component::Store(s) => Some(s.consistency()),
+            _ => None,
+        });
         RunResult {
+            consistency,
             series,
             scenario: self.spec.name.clone(),
             seed: self.spec.seed,
@@ -664,10 +1003,6 @@ impl Simulation {
             latency,
             workloads,
             components,
-            consistency: self.components.iter().find_map(|c| match c {
-                Component::Store(s) => Some(s.consistency()),
-                _ => None,
-            }),
         }
     }
 }

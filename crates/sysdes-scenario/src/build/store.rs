@@ -39,6 +39,9 @@ pub(super) const STORE_KEYS: &[&str] = &[
     "delays",
     "routing",
     "probe_after",
+    "zone",
+    "request_size",
+    "response_size",
 ];
 
 /// Keys that apply only to `mode: leader`.
