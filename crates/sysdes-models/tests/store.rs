@@ -251,7 +251,8 @@ fn majority_quorums_in_a_two_one_partition() {
 /// over; with synchronous replication to a majority (leader + 1 follower,
 /// in-order replication log) none is lost: the most up-to-date follower
 /// holds every acknowledged write. Writes during the failover gap (2 s at
-/// 800 writes/s, so about 1,600) fail.
+/// 800 writes/s, so about 1,600) fail, as do sync writes still waiting for
+/// a follower when the leader died.
 #[test]
 fn leader_failover_loses_unreplicated_async_writes() {
     let mut lost = Vec::new();
@@ -273,8 +274,10 @@ fn leader_failover_loses_unreplicated_async_writes() {
         let result = run(&spec);
         assert_eq!(extra(&result, "failovers"), 1.0);
         let failed = extra(&result, "failed_writes");
+        // The gap's writes (Poisson, 1,600 +- 40), plus, for sync, those
+        // whose follower acknowledgements died with the leader's term.
         assert!(
-            (failed - 1600.0).abs() < 200.0,
+            (1450.0..2000.0).contains(&failed),
             "{replication:?}: {failed} writes failed in a 2 s gap"
         );
         lost.push(extra(&result, "lost_writes"));

@@ -742,7 +742,27 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
     };
     let network = build_net::network(ctx, root, &net_names);
     let servers: Vec<bool> = kinds.iter().map(|k| *k == Some(Kind::Server)).collect();
-    let faults = build_net::faults(ctx, root, &net_names, &servers, duration);
+    let replicas: Vec<Option<u32>> = components
+        .iter()
+        .map(|c| match c.as_ref().map(|c| &c.kind) {
+            Some(ComponentKind::Store(s)) => Some(s.replicas),
+            _ => None,
+        })
+        .collect();
+    let (fault_root, replica_crashes) =
+        store::replica_crashes(ctx, root, &names, &replicas, duration);
+    let faults = build_net::faults(
+        ctx,
+        fault_root.as_ref().unwrap_or(root),
+        &net_names,
+        &servers,
+        duration,
+    )
+    .zip(replica_crashes)
+    .map(|(mut f, r)| {
+        f.extend(r);
+        f
+    });
 
     let components: Option<Vec<ComponentSpec>> = components.into_iter().collect();
     Some(ModelSpec {

@@ -442,6 +442,10 @@ fn predict_at(spec: &ModelSpec, explain: bool) -> Prediction {
             continue;
         };
         let leaves = &leaves_by_workload[i];
+        if leaves.is_empty() {
+            // It reaches no server (e.g. a replicated store): no prediction.
+            continue;
+        }
         let mut stations: Vec<(usize, f64, u32)> = Vec::new();
         let mut exact = closed_count == 1;
         let mut network = 0.0;
@@ -696,7 +700,8 @@ fn predict_at(spec: &ModelSpec, explain: bool) -> Prediction {
         }
         let leaves = &leaves_by_workload[i];
         let rate = w.arrival.open_rate_per_second().unwrap_or(0.0);
-        let mut mean = Some(0.0);
+        // A workload that reaches no server (a replicated store) gets no prediction.
+        let mut mean = (!leaves.is_empty()).then_some(0.0);
         let mut exact = true;
         let mut blocked = 0.0;
         let mut names = Vec::new();

@@ -15,7 +15,7 @@ use crate::store::{
     Class, Hint, LogEntry, Msg, MsgKind, NO_OP, NO_REQUEST, OpKind, Store, VERSION_SHIFT,
 };
 use crate::spec::{FaultKind, ModelSpec};
-use crate::station::StationMetrics;
+use crate::station::{ACTIVE, StationMetrics, WAITING};
 use crate::store_spec::{PartitionPolicy, ReadFrom, Replication, StoreMode, StoreSpec};
 
 /// How often kept hints are retried.
@@ -114,19 +114,29 @@ impl Simulation {
         }
     }
 
-    /// The first replica, from `first` on cyclically, that is alive and
-    /// reachable from `zone` (any zone if `None`).
+    /// The replica a client in `zone` uses (any zone if `None`): the first
+    /// alive one from `first` on, cyclically, in the client's own zone, else
+    /// the first alive one it can reach.
     fn store_pick(&self, id: ComponentId, first: u16, zone: Option<u16>) -> Option<u16> {
         let Component::Store(s) = &self.components[id.index()] else {
             return None;
         };
         let n = s.n();
-        (0..n)
-            .map(|k| ((first as usize + k) % n) as u16)
-            .find(|&r| {
+        let order = || (0..n).map(move |k| ((first as usize + k) % n) as u16);
+        // A replica in the client's own zone first (a local coordinator),
+        // then any replica the client can reach.
+        let local = zone.and_then(|z| {
+            order().find(|&r| {
+                let rep = &s.replicas[r as usize];
+                rep.alive && rep.zone == z && self.store_reachable(z, z)
+            })
+        });
+        local.or_else(|| {
+            order().find(|&r| {
                 let rep = &s.replicas[r as usize];
                 rep.alive && zone.is_none_or(|z| self.store_reachable(z, rep.zone))
             })
+        })
     }
 
     /// Replicas alive and reachable from `zone`, as a mask.
@@ -337,14 +347,17 @@ impl Simulation {
                     }
                     return self.store_lost(id, m);
                 }
+                let now = self.sched.now();
                 let s = self.st(id);
                 let rep = &mut s.replicas[r];
                 s.msgs[m].epoch = rep.epoch;
                 if rep.busy < s.workers {
                     rep.busy += 1;
+                    s.metrics.levels.add(now, ACTIVE, 1);
                     self.store_serve(id, m);
                 } else {
                     rep.queue.push_back(m);
+                    s.metrics.levels.add(now, WAITING, 1);
                 }
             }
             MsgKind::WriteAck | MsgKind::ReadResp => {
@@ -399,9 +412,11 @@ impl Simulation {
             return self.store_lost(id, m);
         }
         if let Some(next) = s.replicas[r].queue.pop_front() {
+            s.metrics.levels.add(now, WAITING, -1);
             self.store_serve(id, next);
         } else {
-            self.st(id).replicas[r].busy -= 1;
+            s.replicas[r].busy -= 1;
+            s.metrics.levels.add(now, ACTIVE, -1);
         }
         let s = self.st(id);
         let zone = s.replicas[r].zone;
@@ -729,6 +744,7 @@ impl Simulation {
     /// Replica `r` crashes: its queue and the work in hand are lost; a
     /// crashed leader is replaced after the failover timeout.
     fn store_crash(&mut self, id: ComponentId, r: u16) {
+        let now = self.sched.now();
         let s = self.st(id);
         let rep = &mut s.replicas[r as usize];
         if !rep.alive {
@@ -736,7 +752,10 @@ impl Simulation {
         }
         rep.alive = false;
         rep.epoch += 1;
+        let (busy, queued) = (rep.busy, rep.queue.len());
         rep.busy = 0;
+        s.metrics.levels.add(now, ACTIVE, -i64::from(busy));
+        s.metrics.levels.add(now, WAITING, -(queued as i64));
         while let Some(m) = self.st(id).replicas[r as usize].queue.pop_front() {
             self.store_lost(id, m);
         }

@@ -5,9 +5,9 @@
 
 use schemars::JsonSchema;
 use serde::Deserialize;
-use sysdes_kernel::SimDuration;
+use sysdes_kernel::{ComponentId, SimDuration};
 use sysdes_models::{
-    Distribution, MAX_REPLICAS, MessageDelays, PartitionPolicy, ReadFrom, Replication, Routing,
+    Distribution, FaultKind, FaultSpec, MAX_REPLICAS, MessageDelays, PartitionPolicy, ReadFrom, Replication, Routing,
     StoreMode, StoreSpec,
 };
 
@@ -325,4 +325,122 @@ pub(super) fn store(ctx: &mut Ctx, body: &SNode) -> Option<StoreSpec> {
         routing,
         probe_after,
     })
+}
+
+/// Keys of a replica crash fault.
+const REPLICA_CRASH_KEYS: &[&str] = &["crash", "at", "for"];
+
+/// Splits the replica crashes (`{ crash: STORE.rI, at, for }`, STORE a store)
+/// out of `faults:` and reads them. Returns the root without them for the
+/// network's fault reader (`None` if there were none), and the crashes
+/// (`None` if one is invalid, already recorded).
+///
+/// `replicas[i]` is the replica count of component `i` if it is a store.
+pub(super) fn replica_crashes(
+    ctx: &mut Ctx,
+    root: &SNode,
+    names: &[&str],
+    replicas: &[Option<u32>],
+    duration: Option<SimDuration>,
+) -> (Option<SNode>, Option<Vec<FaultSpec>>) {
+    let Some(Node::Seq(items)) = root.get("faults").map(|f| &f.node) else {
+        return (None, Some(Vec::new()));
+    };
+    // A replica crash names `STORE.rI` with STORE a store.
+    let store_of = |item: &SNode| -> Option<(usize, String)> {
+        let target = item.get("crash")?.as_str()?;
+        let (store, replica) = target.rsplit_once('.')?;
+        let i = names.iter().position(|n| *n == store)?;
+        replicas.get(i).copied().flatten()?;
+        Some((i, replica.to_owned()))
+    };
+    if !items.iter().any(|i| store_of(i).is_some()) {
+        return (None, Some(Vec::new()));
+    }
+    let before = ctx.issues.len();
+    let mut out: Vec<FaultSpec> = Vec::new();
+    let mut kept = Vec::with_capacity(items.len());
+    for item in items {
+        let Some((store, replica)) = store_of(item) else {
+            kept.push(item.clone());
+            continue;
+        };
+        ctx.unknown_keys(item, REPLICA_CRASH_KEYS);
+        let n = replicas[store].unwrap_or(0);
+        let crash_node = item.at_or_near(&["crash"]);
+        let index = replica
+            .strip_prefix('r')
+            .and_then(|r| r.parse::<u32>().ok())
+            .filter(|&r| r < n);
+        let Some(index) = index else {
+            ctx.push(
+                crash_node,
+                format!(
+                    "store `{}` has no replica `{replica}`",
+                    names[store]
+                ),
+                Some(format!(
+                    "its replicas are `{0}.r0` to `{0}.r{1}`",
+                    names[store],
+                    n.saturating_sub(1)
+                )),
+            );
+            continue;
+        };
+        let Ok(Some(at)) = ctx.optional::<Duration>(item, "at") else {
+            if item.get("at").is_none() {
+                ctx.push(item, "missing required key `at`", Some("add e.g. `at: 30s`".to_owned()));
+            }
+            continue;
+        };
+        let Ok(length) = ctx.optional::<Duration>(item, "for") else {
+            continue;
+        };
+        let (at, end) = (at.to_sim(), duration.unwrap_or(SimDuration::ZERO));
+        if at >= end {
+            ctx.push(
+                item.at_or_near(&["at"]),
+                format!(
+                    "the fault starts at {}, not before the end of the run ({})",
+                    Duration::from_nanos(at.as_nanos()),
+                    Duration::from_nanos(end.as_nanos())
+                ),
+                None,
+            );
+            continue;
+        }
+        let length = match length {
+            Some(l) => l.to_sim(),
+            None => SimDuration::from_nanos(end.as_nanos() - at.as_nanos()),
+        };
+        let target = FaultKind::CrashReplica {
+            store: ComponentId(store as u32),
+            replica: index,
+        };
+        let overlaps = out.iter().any(|f| {
+            f.kind == target && at < f.at + f.duration && f.at < at + length
+        });
+        if overlaps {
+            ctx.push(
+                item,
+                "this crash overlaps another crash of the same replica",
+                Some("merge them into one window".to_owned()),
+            );
+            continue;
+        }
+        out.push(FaultSpec {
+            at,
+            duration: length,
+            kind: target,
+        });
+    }
+    let mut rest = root.clone();
+    if let Node::Map(entries) = &mut rest.node {
+        for (k, v) in entries.iter_mut() {
+            if k.as_str() == Some("faults") {
+                v.node = Node::Seq(kept.clone());
+            }
+        }
+    }
+    (Some(rest), (ctx.issues.len() == before).then_some(out))
 }
