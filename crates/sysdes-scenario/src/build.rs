@@ -742,10 +742,14 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
     };
     let network = build_net::network(ctx, root, &net_names);
     let servers: Vec<bool> = kinds.iter().map(|k| *k == Some(Kind::Server)).collect();
+    // Replicas per store (the most allowed if the store itself is invalid,
+    // so its crash faults are not reported a second time).
     let replicas: Vec<Option<u32>> = components
         .iter()
-        .map(|c| match c.as_ref().map(|c| &c.kind) {
-            Some(ComponentKind::Store(s)) => Some(s.replicas),
+        .zip(&kinds)
+        .map(|(c, k)| match (c.as_ref().map(|c| &c.kind), k) {
+            (Some(ComponentKind::Store(s)), _) => Some(s.replicas),
+            (_, Some(Kind::Store)) => Some(sysdes_models::MAX_REPLICAS),
             _ => None,
         })
         .collect();

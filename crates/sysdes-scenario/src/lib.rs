@@ -271,3 +271,5 @@ pub fn json_schema() -> serde_json::Value {
 mod tests;
 #[cfg(test)]
 mod tests_net; // netfault: network and faults
+#[cfg(test)]
+mod tests_store;
