@@ -123,6 +123,11 @@ struct RunArgs {
     /// With `--run-index`: a `--vary` argument of the sweep; repeatable.
     #[arg(long = "vary", value_name = "PATH=VALUES", requires = "run_index")]
     vary: Vec<String>,
+    /// Choose the warm-up automatically: a pilot run of the same seed, then
+    /// MSER-5 on its per-interval latency (capped at half the duration);
+    /// the scenario's warm-up is kept if the pilot never settles.
+    #[arg(long)]
+    auto_warmup: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -196,23 +201,38 @@ fn run(args: RunArgs) -> ExitCode {
         Some(index) => sweep_cmd::load_run(&args.file, &options, &args.vary, index),
         None => sysdes_scenario::load_file(&args.file, &options),
     };
-    let scenario = match loaded {
+    let mut scenario = match loaded {
         Ok(s) => s,
         Err(e) => {
             report_scenario_error(e);
             return ExitCode::from(INVALID);
         }
     };
+    let limits = RunLimits {
+        max_events: args.max_events,
+        max_in_flight: args.max_in_flight,
+    };
+    if args.auto_warmup {
+        match sysdes_sweep::pilot_warmup(&scenario.spec, limits) {
+            Some(w) => {
+                eprintln!(
+                    "auto warm-up (MSER-5 on a pilot run): {:.3} s instead of {:.3} s",
+                    w.as_nanos() as f64 / 1e9,
+                    scenario.spec.warmup.as_nanos() as f64 / 1e9
+                );
+                scenario.spec.warmup = w;
+            }
+            None => eprintln!(
+                "auto warm-up: the pilot run never settled (or failed); keeping the scenario's warm-up"
+            ),
+        }
+    }
     let simulation = match Simulation::new(&scenario.spec) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {}: {e}", args.file.display());
             return ExitCode::from(INVALID);
         }
-    };
-    let limits = RunLimits {
-        max_events: args.max_events,
-        max_in_flight: args.max_in_flight,
     };
     let started = Instant::now();
     let mut progress = Progress::new(

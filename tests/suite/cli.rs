@@ -253,3 +253,44 @@ fn help_shows_examples_and_schema_is_json() {
     let schema: serde_json::Value = serde_json::from_slice(&out.stdout).expect("schema is JSON");
     assert!(schema.to_string().contains("service_time"));
 }
+
+/// `--auto-warmup` replaces the scenario's warm-up with MSER-5's choice from
+/// a pilot run: an M/M/1 at rho 0.9 starting empty; the choice is
+/// reported on stderr and stays within half the duration.
+#[test]
+fn auto_warmup_picks_a_warmup_and_says_so() {
+    let file = crate::temp_scenario(
+        "auto-warmup.yaml",
+        "name: transient
+duration: 200s
+workloads:
+  - name: users
+    target: server
+    arrival: { poisson: 180/s }
+components:
+  server:
+    type: server
+    service_time: { exponential: 5ms }
+",
+    );
+    let out = sysdes(&[
+        "run",
+        file.to_str().expect("utf-8"),
+        "--auto-warmup",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("auto warm-up"), "{stderr}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let warmup = json["warmup_s"].as_f64().expect("warmup_s");
+    assert!(
+        (0.0..=100.0).contains(&warmup),
+        "warm-up {warmup} within half the duration"
+    );
+}

@@ -167,6 +167,7 @@ fn write_sweep(dir: &Path) {
         "latency_p50_ms",
         "latency_p99_ms",
         "latency_p999_ms",
+        "utilization:api",
     ];
     for m in metrics {
         csv.push_str(&format!(",{m}_mean,{m}_ci95_low,{m}_ci95_high"));
@@ -180,7 +181,7 @@ fn write_sweep(dir: &Path) {
             csv.push_str(&format!("{point},{rate}/s,{rate},{policy},,2"));
             for (m, v) in metrics
                 .iter()
-                .zip([rate, p99 / 4.0, p99 / 5.0, p99, p99 * 1.5])
+                .zip([rate, p99 / 4.0, p99 / 5.0, p99, p99 * 1.5, rate / 500.0])
             {
                 let _ = m;
                 csv.push_str(&format!(",{v},{},{}", v * 0.9, v * 1.1));
@@ -233,6 +234,16 @@ fn a_sweep_gets_latency_vs_load_a_heatmap_and_a_report() {
         "CI band in the spec"
     );
 
+    // The same percentiles against the busiest server's utilization.
+    let lines = polyline_lengths(&figs.join("latency_vs_utilization.svg"));
+    assert_eq!(
+        lines.iter().filter(|&&n| n == 4).count(),
+        2,
+        "polylines {lines:?}"
+    );
+    let spec = vega(&figs.join("latency_vs_utilization.vl.json")).to_string();
+    assert!(spec.contains("utilization:api_mean"), "x is the utilization column");
+
     // The heatmap: one labelled cell per summary row.
     let texts = svg_texts(&figs.join("heatmap.svg"));
     for label in ["5", "6.667", "10", "20", "2.5", "3.333"] {
@@ -248,7 +259,7 @@ fn a_sweep_gets_latency_vs_load_a_heatmap_and_a_report() {
     );
 
     let html = assert_self_contained(&figs.join("report.html"));
-    assert_eq!(html.matches("<svg").count(), 2);
+    assert_eq!(html.matches("<svg").count(), 3, "load, utilization and heatmap plots");
     assert!(
         html.contains("hockey-stick"),
         "the title names the scenario"

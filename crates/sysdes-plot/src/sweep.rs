@@ -213,6 +213,43 @@ fn x_axis(data: &SweepData) -> Result<Option<XAxis>, PlotError> {
     Ok(None)
 }
 
+/// The utilization of the sweep's bottleneck (the server whose mean
+/// utilization reaches the highest value) as an x axis, when it varies: the
+/// latency-vs-utilization form of the hockey stick, comparable across
+/// systems of different capacity. `driver` is the load axis's.
+fn utilization_axis(data: &SweepData, load: &XAxis) -> Result<Option<XAxis>, PlotError> {
+    let mut best: Option<(f64, String, Vec<f64>)> = None;
+    for header in &data.summary.headers {
+        let Some(server) = header
+            .strip_prefix("utilization:")
+            .and_then(|h| h.strip_suffix("_mean"))
+        else {
+            continue;
+        };
+        let Some(values) = data.summary.numbers_if_present(header)? else {
+            continue;
+        };
+        let peak = values
+            .iter()
+            .copied()
+            .filter(|v| v.is_finite())
+            .fold(f64::NEG_INFINITY, f64::max);
+        if values.iter().all(|v| v.is_finite())
+            && varies(&values)
+            && best.as_ref().is_none_or(|b| peak > b.0)
+        {
+            best = Some((peak, server.to_owned(), values));
+        }
+    }
+    Ok(best.map(|(_, server, values)| XAxis {
+        values,
+        column: format!("utilization:{server}_mean"),
+        label: format!("utilization of {server}"),
+        unit: "",
+        driver: load.driver,
+    }))
+}
+
 fn stat_columns(stat: Statistic) -> (String, String, String) {
     let m = stat.metric();
     (
@@ -333,7 +370,11 @@ fn latency_vs_load(
             });
         }
     }
-    let title = format!("{}: latency vs offered load", data.name);
+    let title = if axis.column == "offered_rps_mean" {
+        format!("{}: latency vs offered load", data.name)
+    } else {
+        format!("{}: latency vs {}", data.name, axis.label)
+    };
     let hlines = slo
         .map(|s| HLine {
             y: s.threshold_ms,
@@ -626,6 +667,21 @@ pub(crate) fn plot_sweep(dir: &Path, options: &PlotOptions) -> Result<PlotOutput
                 &fig,
                 &set_url(spec),
             )?;
+            if axis.column == "offered_rps_mean" {
+                if let Some(util) = utilization_axis(&data, &axis)? {
+                    let mut ignored = Vec::new();
+                    let (fig, spec) = latency_vs_load(&data, &util, options.slo, &mut ignored)?;
+                    w.emit(
+                        "latency_vs_utilization",
+                        &format!(
+                            "Latency percentiles (mean over replications) against the {} (summary.csv): the hockey stick on a scale that does not depend on capacity.",
+                            util.label
+                        ),
+                        &fig,
+                        &set_url(spec),
+                    )?;
+                }
+            }
         }
         None => {
             let (fig, spec) = bars(&data, options.slo)?;

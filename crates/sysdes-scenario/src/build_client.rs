@@ -9,7 +9,10 @@ use crate::node::{Node, SNode};
 use crate::raw::{JitterRaw, OpsRaw, PhaseRaw, RetriesRaw};
 use crate::units::Duration;
 
-const CALL_KEYS: &[&str] = &["to", "parallel", "wait_for", "hedge_after"];
+const CALL_KEYS: &[&str] = &["to", "parallel", "fan_out", "wait_for", "hedge_after"];
+
+/// The most calls one step may send (a fan-out beyond this is a typo).
+const MAX_FAN_OUT: i64 = 10_000;
 
 /// The write share from `ops` (default 0: every request reads).
 pub(crate) fn ops(ctx: &mut Ctx, item: &SNode) -> Option<f64> {
@@ -229,7 +232,7 @@ fn call_step(ctx: &mut Ctx, own: usize, item: &SNode, names: &[&str]) -> Option<
         return None;
     }
     ctx.unknown_keys(item, CALL_KEYS);
-    let targets = match (item.get("to"), item.get("parallel")) {
+    let mut targets = match (item.get("to"), item.get("parallel")) {
         (Some(to), None) => vec![target(ctx, own, to, names)?],
         (None, Some(list)) => {
             let Node::Seq(entries) = &list.node else {
@@ -270,6 +273,29 @@ fn call_step(ctx: &mut Ctx, own: usize, item: &SNode, names: &[&str]) -> Option<
             return None;
         }
     };
+    match ctx.optional::<i64>(item, "fan_out") {
+        Ok(None) => {}
+        Ok(Some(n)) => {
+            let node = item.at_or_near(&["fan_out"]);
+            let copies = count(ctx, n, 1, node, "fan_out")?;
+            if n * targets.len() as i64 > MAX_FAN_OUT {
+                ctx.push(
+                    node,
+                    format!(
+                        "a step may send at most {MAX_FAN_OUT} calls, this one sends {}",
+                        n * targets.len() as i64
+                    ),
+                    None,
+                );
+                return None;
+            }
+            let one_round = targets.clone();
+            for _ in 1..copies {
+                targets.extend_from_slice(&one_round);
+            }
+        }
+        Err(()) => return None,
+    }
     let wait_for = match item.get("wait_for") {
         None => WaitFor::All,
         Some(w) => match w.as_str() {

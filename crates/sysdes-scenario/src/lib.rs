@@ -273,3 +273,5 @@ mod tests;
 mod tests_net; // netfault: network and faults
 #[cfg(test)]
 mod tests_store;
+#[cfg(test)]
+mod tests_client;

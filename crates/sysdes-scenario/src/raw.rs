@@ -14,7 +14,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, EnumAccess, VariantAccess, Visitor};
 
-use crate::units::{Bandwidth, Duration, Rate, Size};
+use crate::units::{Bandwidth, Duration, Rate, RateOrZero, Size};
 
 /// A sysdes scenario: workloads that send requests to named components,
 /// simulated for `duration`.
@@ -237,7 +237,7 @@ pub(crate) enum ArrivalRaw {
 #[schemars(rename = "Phase")]
 pub(crate) struct PhaseRaw {
     /// The Poisson arrival rate during the phase (`0/s` for silence).
-    pub poisson: Rate,
+    pub poisson: RateOrZero,
     /// How long the phase lasts; only the last phase may omit it.
     #[serde(rename = "for")]
     pub length: Option<Duration>,
@@ -315,7 +315,7 @@ pub(crate) struct ServerRaw {
     /// Maximum number of requests waiting (not in service); arrivals beyond it are dropped. 0 = no waiting room. Default unbounded.
     #[schemars(range(min = 0))]
     pub queue_capacity: Option<i64>,
-    /// Downstream calls after the server's own work, in order. Each item is a component name, `{ to: NAME }`, or `{ parallel: [A, B, ...], wait_for: all | any | N, hedge_after: 10ms }`.
+    /// Downstream calls after the server's own work, in order. Each item is a component name, `{ to: NAME }`, or `{ parallel: [A, B, ...], wait_for: all | any | N, hedge_after: 10ms }`; `fan_out: N` repeats the step's targets N times.
     pub calls: Option<Vec<serde_json::Value>>,
     /// `thread` (default: a worker is held while its request waits for its calls) or `async` (the worker is released after its own work).
     pub mode: Option<ModeRaw>,

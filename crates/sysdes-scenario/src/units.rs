@@ -241,6 +241,34 @@ impl FromStr for Rate {
     }
 }
 
+/// A rate that may be zero (`0/s`), for a silent phase of arrivals.
+#[derive(Clone, Copy, Debug, PartialEq, PartialOrd, Default)]
+pub struct RateOrZero {
+    per_second: f64,
+}
+
+impl RateOrZero {
+    /// The rate in events per second (zero or more).
+    pub const fn per_second(self) -> f64 {
+        self.per_second
+    }
+}
+
+impl FromStr for RateOrZero {
+    type Err = ParseUnitError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if let Some((number, unit)) = text.trim().split_once('/') {
+            if number.trim().parse::<f64>() == Ok(0.0) && rate_unit(unit.trim()).is_some() {
+                return Ok(RateOrZero { per_second: 0.0 });
+            }
+        }
+        text.parse::<Rate>().map(|r| RateOrZero {
+            per_second: r.per_second(),
+        })
+    }
+}
+
 /// An amount of data: `512B`, `64KiB`, `16GiB` (binary) or `10KB`, `5MB`,
 /// `1GB` (decimal). Stored in whole bytes, rounded to nearest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -435,6 +463,13 @@ unit_serde!(
     "Rate",
     r"^\s*[0-9][0-9_]*(\.[0-9_]*)?([eE][-+]?[0-9]+)?\s*/\s*(ns|us|µs|μs|ms|s|sec|m|min|h)\s*$",
     "Events per unit of time, greater than zero: `900/s`, `12/ms`, `3000/min`, `2/h`."
+);
+unit_serde!(
+    RateOrZero,
+    "a rate with a unit, such as `900/s` or `0/s`",
+    "RateOrZero",
+    r"^\s*[0-9][0-9_]*(\.[0-9_]*)?([eE][-+]?[0-9]+)?\s*/\s*(ns|us|µs|μs|ms|s|sec|m|min|h)\s*$",
+    "Events per unit of time, zero or more: `900/s`, `0/s`."
 );
 unit_serde!(
     Size,
