@@ -18,8 +18,8 @@ use sysdes_stats::{ConsistencyConfig, ConsistencyReport, ConsistencyTracker, Lat
 
 use crate::request::RequestId;
 use crate::sampler::Sampler;
-use crate::station::StationMetrics;
 use crate::spec::Distribution;
+use crate::station::StationMetrics;
 use crate::store_spec::{
     MAX_REPLICAS, PartitionPolicy, ReadFrom, Replication, Routing, StoreMode, StoreSpec,
 };
@@ -454,7 +454,11 @@ impl Store {
     }
 
     fn trim_log(&mut self, all: u64) {
-        while self.log.front().is_some_and(|e| e.holders == all && e.acked) {
+        while self
+            .log
+            .front()
+            .is_some_and(|e| e.holders == all && e.acked)
+        {
             self.log.pop_front();
         }
     }
@@ -497,7 +501,10 @@ impl Store {
         }
         if s.lag.count() > 0 {
             out.push(("replication_lag_mean_ms", s.lag.mean_ns() / 1e6));
-            out.push(("replication_lag_p99_ms", s.lag.quantile_ns(0.99) as f64 / 1e6));
+            out.push((
+                "replication_lag_p99_ms",
+                s.lag.quantile_ns(0.99) as f64 / 1e6,
+            ));
         }
         if self.probe_after.is_some() {
             out.push(("probe_reads", s.probes as f64));
@@ -528,7 +535,10 @@ impl Store {
         if spec.workers == 0 {
             return Err("a store's replicas need at least one worker".into());
         }
-        for (what, q) in [("read_quorum", spec.read_quorum), ("write_quorum", spec.write_quorum)] {
+        for (what, q) in [
+            ("read_quorum", spec.read_quorum),
+            ("write_quorum", spec.write_quorum),
+        ] {
             if q == 0 || q > spec.replicas {
                 return Err(format!(
                     "`{what}` must be between 1 and the {} replicas, found {q}",
@@ -541,7 +551,11 @@ impl Store {
         let skew = opt(&spec.clock_skew)?;
         let replicas = (0..spec.replicas as usize)
             .map(|i| Replica {
-                zone: if zones.is_empty() { 0 } else { zones[i % zones.len()] },
+                zone: if zones.is_empty() {
+                    0
+                } else {
+                    zones[i % zones.len()]
+                },
                 alive: true,
                 epoch: 0,
                 busy: 0,

@@ -163,7 +163,10 @@ fn strict_quorums_are_never_stale() {
         let mut spec = scenario(store, 2000.0, 0.3, KeySpec::Uniform { n: 10 }, 50);
         spec.workloads[0].sessions = Some(50);
         let result = run(&spec);
-        let report = result.consistency.as_ref().expect("a store reports consistency");
+        let report = result
+            .consistency
+            .as_ref()
+            .expect("a store reports consistency");
         assert!(report.reads > 50_000, "reads {}", report.reads);
         assert_eq!(report.stale_reads, 0, "R {r} W {w}");
         assert_eq!(extra(&result, "stale_reads"), 0.0, "R {r} W {w}");
@@ -174,7 +177,10 @@ fn strict_quorums_are_never_stale() {
     store.routing = Routing::Random;
     let spec = scenario(store, 2000.0, 0.3, KeySpec::Uniform { n: 10 }, 20);
     let report = run(&spec).consistency.expect("report");
-    eprintln!("R = W = 1: {} stale of {} reads", report.stale_reads, report.reads);
+    eprintln!(
+        "R = W = 1: {} stale of {} reads",
+        report.stale_reads, report.reads
+    );
     assert!(report.stale_reads > 100, "stale {}", report.stale_reads);
 }
 
@@ -191,8 +197,14 @@ fn store_runs_are_deterministic() {
     let a = run(&spec);
     let b = run(&spec);
     assert_eq!(a.events, b.events);
-    assert_eq!(format!("{:?}", a.components[0].extras), format!("{:?}", b.components[0].extras));
-    assert_eq!(format!("{:?}", a.consistency), format!("{:?}", b.consistency));
+    assert_eq!(
+        format!("{:?}", a.components[0].extras),
+        format!("{:?}", b.components[0].extras)
+    );
+    assert_eq!(
+        format!("{:?}", a.consistency),
+        format!("{:?}", b.consistency)
+    );
 }
 
 /// Three zones, one replica and one client population (1000/s) in each;
@@ -233,7 +245,10 @@ fn majority_quorums_in_a_two_one_partition() {
     let cp = partitioned(PartitionPolicy::Refuse);
     let availability = extra(&cp, "availability");
     eprintln!("CP availability {availability:.4}");
-    assert!((availability - 2.0 / 3.0).abs() < 0.01, "CP availability {availability}");
+    assert!(
+        (availability - 2.0 / 3.0).abs() < 0.01,
+        "CP availability {availability}"
+    );
     let report = cp.consistency.as_ref().expect("report");
     let tracked = report.availability.overall.expect("requests");
     assert!((tracked - availability).abs() < 1e-9);
@@ -243,7 +258,11 @@ fn majority_quorums_in_a_two_one_partition() {
     assert_eq!(extra(&ap, "availability"), 1.0);
     let report = ap.consistency.as_ref().expect("report");
     eprintln!("AP stale reads {} of {}", report.stale_reads, report.reads);
-    assert!(report.stale_reads > 100, "AP stale reads {}", report.stale_reads);
+    assert!(
+        report.stale_reads > 100,
+        "AP stale reads {}",
+        report.stale_reads
+    );
 }
 
 /// A leader crash with asynchronous replication loses the writes the

@@ -270,8 +270,8 @@ pub fn json_schema() -> serde_json::Value {
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_client;
+#[cfg(test)]
 mod tests_net; // netfault: network and faults
 #[cfg(test)]
 mod tests_store;
-#[cfg(test)]
-mod tests_client;

@@ -2,8 +2,7 @@
 
 use sysdes_kernel::{ComponentId, SimDuration};
 use sysdes_models::{
-    ComponentKind, FaultKind, ModelSpec, PartitionPolicy, ReadFrom, Replication, Routing,
-    StoreMode,
+    ComponentKind, FaultKind, ModelSpec, PartitionPolicy, ReadFrom, Replication, Routing, StoreMode,
 };
 
 use crate::{LoadOptions, Problem, load_str};
@@ -92,7 +91,10 @@ fn defaults_are_a_majority_and_a_leader() {
     assert_eq!(s.mode, StoreMode::Leader);
     assert_eq!(s.replication, Replication::Async);
     assert_eq!(s.reads, ReadFrom::Leader);
-    assert_eq!(s.write_quorum, 3, "leader mode: sync waits for all by default");
+    assert_eq!(
+        s.write_quorum, 3,
+        "leader mode: sync waits for all by default"
+    );
     assert_eq!(s.read_quorum, 2);
 }
 
@@ -110,7 +112,10 @@ fn typos_and_bad_values_are_located_with_suggestions() {
     let p = problems(&KV.replace("write_request:", "write_requets:"));
     has(&p, "did you mean `write_request`?");
     let p = problems(&KV.replace("on_partition: serve", "on_partition: maybe"));
-    has(&p, "t.yaml:17:19: unknown value `maybe`, expected `refuse` or `serve`");
+    has(
+        &p,
+        "t.yaml:17:19: unknown value `maybe`, expected `refuse` or `serve`",
+    );
     assert_eq!(p.len(), 1, "{p:#?}");
     let p = problems(&KV.replace("type: store", "type: stor"));
     has(&p, "did you mean `store`?");

@@ -11,11 +11,11 @@ use sysdes_kernel::{ComponentId, SimDuration, SimTime};
 
 use super::{Component, Event, Simulation};
 use crate::request::{Op, Outcome, RequestId};
+use crate::spec::{FaultKind, ModelSpec};
+use crate::station::{ACTIVE, StationMetrics, WAITING};
 use crate::store::{
     Class, Hint, LogEntry, Msg, MsgKind, NO_OP, NO_REQUEST, OpKind, Store, VERSION_SHIFT,
 };
-use crate::spec::{FaultKind, ModelSpec};
-use crate::station::{ACTIVE, StationMetrics, WAITING};
 use crate::store_spec::{PartitionPolicy, ReadFrom, Replication, StoreMode, StoreSpec};
 
 /// How often kept hints are retried.
@@ -202,16 +202,28 @@ impl Simulation {
                 let key = o_.key;
                 for (i, &r) in order[..k].iter().enumerate() {
                     if !is_write {
-                        self.store_send(id, msg(MsgKind::ReadReq, o, r, zone, key, 0), SimDuration::ZERO);
+                        self.store_send(
+                            id,
+                            msg(MsgKind::ReadReq, o, r, zone, key, 0),
+                            SimDuration::ZERO,
+                        );
                     } else if !background || i < needed as usize {
-                        self.store_send(id, msg(MsgKind::WriteReq, o, r, zone, key, version), SimDuration::ZERO);
+                        self.store_send(
+                            id,
+                            msg(MsgKind::WriteReq, o, r, zone, key, version),
+                            SimDuration::ZERO,
+                        );
                     } else {
                         let s = self.st(id);
                         let extra = match &s.replication_delay {
                             Some(d) => d.sample(&mut s.net_rng),
                             None => SimDuration::ZERO,
                         };
-                        self.store_send(id, msg(MsgKind::Apply, NO_OP, r, zone, key, version), extra);
+                        self.store_send(
+                            id,
+                            msg(MsgKind::Apply, NO_OP, r, zone, key, version),
+                            extra,
+                        );
                     }
                 }
                 if is_write && hinted {
@@ -219,7 +231,16 @@ impl Simulation {
                     while missing != 0 {
                         let r = missing.trailing_zeros() as u16;
                         missing &= missing - 1;
-                        self.store_hint(id, Hint { replica: r, from_zone: zone, key, version, term: u32::MAX });
+                        self.store_hint(
+                            id,
+                            Hint {
+                                replica: r,
+                                from_zone: zone,
+                                key,
+                                version,
+                                term: u32::MAX,
+                            },
+                        );
                     }
                 }
             }
@@ -228,7 +249,8 @@ impl Simulation {
                     return self.store_complete(id, o, false);
                 };
                 let s = self.st(id);
-                let (reads, n, w, replication) = (s.reads, s.n() as u16, s.write_quorum, s.replication);
+                let (reads, n, w, replication) =
+                    (s.reads, s.n() as u16, s.write_quorum, s.replication);
                 let leader_zone = s.replicas[l as usize].zone;
                 let leader_ok = s.replicas[l as usize].alive
                     && client_zone.is_none_or(|z| self.store_reachable(z, leader_zone));
@@ -254,7 +276,11 @@ impl Simulation {
                     o_.coord = l;
                     o_.zone = leader_zone;
                     o_.needed = needed;
-                    self.store_send(id, msg(MsgKind::WriteReq, o, l, leader_zone, key, 0), SimDuration::ZERO);
+                    self.store_send(
+                        id,
+                        msg(MsgKind::WriteReq, o, l, leader_zone, key, 0),
+                        SimDuration::ZERO,
+                    );
                 } else {
                     let target = match reads {
                         ReadFrom::Leader if leader_ok => Some(l),
@@ -272,7 +298,11 @@ impl Simulation {
                     o_.coord = t;
                     o_.zone = zone;
                     o_.needed = 1;
-                    self.store_send(id, msg(MsgKind::ReadReq, o, t, zone, key, 0), SimDuration::ZERO);
+                    self.store_send(
+                        id,
+                        msg(MsgKind::ReadReq, o, t, zone, key, 0),
+                        SimDuration::ZERO,
+                    );
                 }
             }
         }
@@ -311,7 +341,12 @@ impl Simulation {
         if m.kind == MsgKind::Apply && s.mode == StoreMode::Leader && m.term == u32::MAX {
             m.term = s.term;
         }
-        if m.op != NO_OP && matches!(m.kind, MsgKind::WriteReq | MsgKind::ReadReq | MsgKind::Apply) {
+        if m.op != NO_OP
+            && matches!(
+                m.kind,
+                MsgKind::WriteReq | MsgKind::ReadReq | MsgKind::Apply
+            )
+        {
             s.ops[m.op].pending += 1;
         }
         let handle = s.msgs.insert(m);
@@ -340,10 +375,22 @@ impl Simulation {
                 }
                 if !alive || !self.store_reachable(msg.from_zone, zone) {
                     let s = self.st(id);
-                    if msg.kind == MsgKind::Apply && msg.op == NO_OP && (leader_mode || s.hinted_handoff) {
+                    if msg.kind == MsgKind::Apply
+                        && msg.op == NO_OP
+                        && (leader_mode || s.hinted_handoff)
+                    {
                         let term = if leader_mode { msg.term } else { u32::MAX };
                         s.msgs.remove(m);
-                        return self.store_hint(id, Hint { replica: msg.replica, from_zone: msg.from_zone, key: msg.key, version: msg.version, term });
+                        return self.store_hint(
+                            id,
+                            Hint {
+                                replica: msg.replica,
+                                from_zone: msg.from_zone,
+                                key: msg.key,
+                                version: msg.version,
+                                term,
+                            },
+                        );
                     }
                     return self.store_lost(id, m);
                 }
@@ -474,7 +521,16 @@ impl Simulation {
                         *channel = at;
                         self.store_send_direct(id, a, at - now);
                     } else {
-                        self.store_hint(id, Hint { replica: f, from_zone: zone, key: msg.key, version, term });
+                        self.store_hint(
+                            id,
+                            Hint {
+                                replica: f,
+                                from_zone: zone,
+                                key: msg.key,
+                                version,
+                                term,
+                            },
+                        );
                     }
                 }
                 self.store_reply(id, m, MsgKind::WriteAck, version, zone);
@@ -679,7 +735,11 @@ impl Simulation {
                 let r = stale.trailing_zeros() as u16;
                 stale &= stale - 1;
                 self.st(id).stats.repairs += 1;
-                self.store_send(id, msg(MsgKind::Apply, NO_OP, r, op.zone, op.key, op.version), SimDuration::ZERO);
+                self.store_send(
+                    id,
+                    msg(MsgKind::Apply, NO_OP, r, op.zone, op.key, op.version),
+                    SimDuration::ZERO,
+                );
             }
         }
     }
@@ -718,7 +778,14 @@ impl Simulation {
             } else if alive && self.store_reachable(h.from_zone, zone) {
                 hints.swap_remove(i);
                 self.st(id).stats.hints_delivered += 1;
-                let mut m = msg(MsgKind::Apply, NO_OP, h.replica, h.from_zone, h.key, h.version);
+                let mut m = msg(
+                    MsgKind::Apply,
+                    NO_OP,
+                    h.replica,
+                    h.from_zone,
+                    h.key,
+                    h.version,
+                );
                 m.term = h.term;
                 self.store_send(id, m, SimDuration::ZERO);
             } else {

@@ -7,8 +7,8 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use sysdes_kernel::{ComponentId, SimDuration};
 use sysdes_models::{
-    Distribution, FaultKind, FaultSpec, MAX_REPLICAS, MessageDelays, PartitionPolicy, ReadFrom, Replication, Routing,
-    StoreMode, StoreSpec,
+    Distribution, FaultKind, FaultSpec, MAX_REPLICAS, MessageDelays, PartitionPolicy, ReadFrom,
+    Replication, Routing, StoreMode, StoreSpec,
 };
 
 use super::{Ctx, count, distribution, positive_duration};
@@ -49,7 +49,12 @@ const LEADER_ONLY: &[&str] = &["replication", "reads", "failover_timeout"];
 /// Keys that apply only to `mode: leaderless`.
 const LEADERLESS_ONLY: &[&str] = &["read_quorum", "read_repair", "hinted_handoff"];
 /// Keys of `delays`.
-const DELAY_KEYS: &[&str] = &["write_request", "write_ack", "read_request", "read_response"];
+const DELAY_KEYS: &[&str] = &[
+    "write_request",
+    "write_ack",
+    "read_request",
+    "read_response",
+];
 
 /// A replicated key-value store: `replicas` FIFO servers holding versions of keys, with a leader or Dynamo-style quorums (see `docs/consistency-experiments.md`).
 #[derive(JsonSchema)]
@@ -207,7 +212,9 @@ pub(super) fn store(ctx: &mut Ctx, body: &SNode) -> Option<StoreSpec> {
     let zones: Vec<String> = ctx.optional(body, "zones").ok()?.unwrap_or_default();
     let workers = opt_count(ctx, body, "workers", 1).ok()?.unwrap_or(1);
     let zero = Distribution::Constant(SimDuration::ZERO);
-    let read_time = opt_dist(ctx, body, "read_time").ok()?.unwrap_or(zero.clone());
+    let read_time = opt_dist(ctx, body, "read_time")
+        .ok()?
+        .unwrap_or(zero.clone());
     let write_time = opt_dist(ctx, body, "write_time").ok()?.unwrap_or(zero);
     let mode = match ctx.optional::<ModeRaw>(body, "mode").ok()? {
         None | Some(ModeRaw::Leader) => StoreMode::Leader,
@@ -247,7 +254,9 @@ pub(super) fn store(ctx: &mut Ctx, body: &SNode) -> Option<StoreSpec> {
         )?,
     };
     let majority = replicas / 2 + 1;
-    let read_quorum = opt_count(ctx, body, "read_quorum", 1).ok()?.unwrap_or(majority);
+    let read_quorum = opt_count(ctx, body, "read_quorum", 1)
+        .ok()?
+        .unwrap_or(majority);
     let default_w = match mode {
         StoreMode::Leader => replicas,
         StoreMode::Leaderless => majority,
@@ -264,7 +273,10 @@ pub(super) fn store(ctx: &mut Ctx, body: &SNode) -> Option<StoreSpec> {
             );
         }
     }
-    let read_repair = ctx.optional::<bool>(body, "read_repair").ok()?.unwrap_or(false);
+    let read_repair = ctx
+        .optional::<bool>(body, "read_repair")
+        .ok()?
+        .unwrap_or(false);
     let hinted_handoff = ctx
         .optional::<bool>(body, "hinted_handoff")
         .ok()?
@@ -375,10 +387,7 @@ pub(super) fn replica_crashes(
         let Some(index) = index else {
             ctx.push(
                 crash_node,
-                format!(
-                    "store `{}` has no replica `{replica}`",
-                    names[store]
-                ),
+                format!("store `{}` has no replica `{replica}`", names[store]),
                 Some(format!(
                     "its replicas are `{0}.r0` to `{0}.r{1}`",
                     names[store],
@@ -389,7 +398,11 @@ pub(super) fn replica_crashes(
         };
         let Ok(Some(at)) = ctx.optional::<Duration>(item, "at") else {
             if item.get("at").is_none() {
-                ctx.push(item, "missing required key `at`", Some("add e.g. `at: 30s`".to_owned()));
+                ctx.push(
+                    item,
+                    "missing required key `at`",
+                    Some("add e.g. `at: 30s`".to_owned()),
+                );
             }
             continue;
         };
@@ -417,9 +430,9 @@ pub(super) fn replica_crashes(
             store: ComponentId(store as u32),
             replica: index,
         };
-        let overlaps = out.iter().any(|f| {
-            f.kind == target && at < f.at + f.duration && f.at < at + length
-        });
+        let overlaps = out
+            .iter()
+            .any(|f| f.kind == target && at < f.at + f.duration && f.at < at + length);
         if overlaps {
             ctx.push(
                 item,
