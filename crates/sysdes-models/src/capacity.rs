@@ -108,7 +108,8 @@ pub fn offered_loads(spec: &ModelSpec) -> Vec<Option<f64>> {
             ComponentKind::LoadBalancer(_)
             | ComponentKind::Cache(_)
             | ComponentKind::Queue(_)
-            | ComponentKind::Stream(_) => None,
+            | ComponentKind::Stream(_)
+            | ComponentKind::Store(_) => None,
             ComponentKind::ModelServer(m) => Some(rate / m.saturated_rps()),
             // An autoscaled deployment is judged at its largest size.
             ComponentKind::Deployment(d) => {

@@ -36,6 +36,8 @@ mod simulation;
 mod spec;
 mod station;
 mod stream_log;
+mod store;
+mod store_spec;
 mod workload;
 
 pub use cache::{CacheCapacity, CacheSpec, CacheWrites};
@@ -51,3 +53,4 @@ pub use result::{ComponentResult, FaultWindow, RunResult, StopReason, WorkloadRe
 pub use series::{Series, SeriesPoint};
 pub use simulation::{NoObserver, Observer, PROGRESS_EVERY, RunLimits, Simulation};
 pub use spec::*;
+pub use store_spec::*;

@@ -168,13 +168,22 @@ pub enum FaultKind {
     },
     /// Messages between different groups are undeliverable.
     Partition(Vec<Vec<NetTarget>>),
+    /// One replica of a store stops (`crash: STORE.rI`): its queue and the
+    /// work in hand are lost; it comes back with its data (leader mode:
+    /// resynchronised from the leader).
+    CrashReplica {
+        /// The store.
+        store: ComponentId,
+        /// The replica's index, from 0.
+        replica: u32,
+    },
 }
 
 impl FaultKind {
     /// The name used in results: `crash`, `slowdown`, `latency`, `loss`, `partition`.
     pub fn name(&self) -> &'static str {
         match self {
-            FaultKind::Crash(_) => "crash",
+            FaultKind::Crash(_) | FaultKind::CrashReplica { .. } => "crash",
             FaultKind::Slowdown { .. } => "slowdown",
             FaultKind::Latency { .. } => "latency",
             FaultKind::Loss { .. } => "loss",
@@ -329,6 +338,8 @@ pub enum ComponentKind {
     Deployment(crate::DeploymentSpec),
     /// Serves requests in batches on parallel slots (an inference server).
     ModelServer(ModelServerSpec),
+    /// A replicated key-value store.
+    Store(crate::store_spec::StoreSpec),
 }
 
 /// A station with `workers` parallel servers and one FIFO queue.

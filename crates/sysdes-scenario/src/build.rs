@@ -22,6 +22,7 @@ use crate::units::Duration;
 mod deploy;
 mod model_server;
 pub(crate) use model_server::ModelServerRaw;
+pub(crate) mod store;
 
 const TOP_LEVEL_KEYS: &[&str] = &[
     "name",
@@ -46,6 +47,7 @@ const COMPONENT_TYPES: &[&str] = &[
     "queue",
     "stream",
     "model_server",
+    "store",
 ];
 const WORKLOAD_KEYS: &[&str] = &[
     "name",
@@ -379,6 +381,7 @@ enum Kind {
     Queue,
     Stream,
     ModelServer,
+    Store,
 }
 
 /// Reads a component's `type`, recording why if it has no valid one.
@@ -411,6 +414,7 @@ fn component_kind(ctx: &mut Ctx, name: &str, key: &SNode, value: &SNode) -> Opti
         Some("queue") => Some(Kind::Queue),
         Some("stream") => Some(Kind::Stream),
         Some("model_server") => Some(Kind::ModelServer),
+        Some("store") => Some(Kind::Store),
         Some(other) => {
             let help = match suggest(other, COMPONENT_TYPES.iter().copied()) {
                 Some(s) => format!("did you mean `{s}`?"),
@@ -735,6 +739,7 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
             Some(Kind::ModelServer) => {
                 model_server::model_server(ctx, value).map(ComponentKind::ModelServer)
             }
+            Some(Kind::Store) => store::store(ctx, value).map(ComponentKind::Store),
             None => None,
         };
         components.push(spec.map(|kind| ComponentSpec {
@@ -778,7 +783,31 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
     };
     let network = build_net::network(ctx, root, &net_names);
     let servers: Vec<bool> = kinds.iter().map(|k| *k == Some(Kind::Server)).collect();
-    let faults = build_net::faults(ctx, root, &net_names, &servers, duration);
+    // Replicas per store (the most allowed if the store itself is invalid,
+    // so its crash faults are not reported a second time).
+    let replicas: Vec<Option<u32>> = components
+        .iter()
+        .zip(&kinds)
+        .map(|(c, k)| match (c.as_ref().map(|c| &c.kind), k) {
+            (Some(ComponentKind::Store(s)), _) => Some(s.replicas),
+            (_, Some(Kind::Store)) => Some(sysdes_models::MAX_REPLICAS),
+            _ => None,
+        })
+        .collect();
+    let (fault_root, replica_crashes) =
+        store::replica_crashes(ctx, root, &names, &replicas, duration);
+    let faults = build_net::faults(
+        ctx,
+        fault_root.as_ref().unwrap_or(root),
+        &net_names,
+        &servers,
+        duration,
+    )
+    .zip(replica_crashes)
+    .map(|(mut f, r)| {
+        f.extend(r);
+        f
+    });
 
     let components: Option<Vec<ComponentSpec>> = components.into_iter().collect();
     Some(ModelSpec {

@@ -276,3 +276,5 @@ mod tests_client;
 mod tests_deploy;
 #[cfg(test)]
 mod tests_net;
+#[cfg(test)]
+mod tests_store;

@@ -131,6 +131,8 @@ pub(crate) enum ComponentDoc {
     Stream(crate::build::queue::StreamRaw),
     /// Requests served in batches on `slots` parallel slots (GPUs); see `docs/batching.md`.
     ModelServer(crate::build::ModelServerRaw),
+    /// A replicated key-value store (leader or leaderless quorums).
+    Store(crate::build::store::StoreRaw),
 }
 
 /// A source of requests.

@@ -366,6 +366,8 @@ pub(crate) fn walk(
                 ..leaf
             });
         }
+        // A replicated store has no queueing-theory prediction (yet).
+        ComponentKind::Store(_) => {}
         ComponentKind::LoadBalancer(lb) => {
             let n = lb.backends.len().max(1);
             let hashed = if lb.policy == LbPolicy::ConsistentHash {
@@ -572,10 +574,12 @@ fn predict_with(
         };
         let leaves = &leaves_by_workload[i];
         let called = &calls_by_workload[i];
-        // Deployments (replicas, hosts, autoscaling) are not estimated.
-        if leaves
-            .iter()
-            .any(|l| matches!(spec.components[l.server].kind, ComponentKind::Deployment(_)))
+        // Deployments (replicas, hosts, autoscaling) are not estimated, nor
+        // a workload that reaches no server (e.g. a replicated store).
+        if leaves.is_empty()
+            || leaves
+                .iter()
+                .any(|l| matches!(spec.components[l.server].kind, ComponentKind::Deployment(_)))
         {
             continue;
         }
@@ -918,7 +922,8 @@ fn predict_with(
         }
         let leaves = &leaves_by_workload[i];
         let rate = w.arrival.open_rate_per_second().unwrap_or(0.0);
-        let mut mean = Some(0.0);
+        // A workload that reaches no server (a replicated store) gets no prediction.
+        let mut mean = (!leaves.is_empty()).then_some(0.0);
         let mut exact = true;
         let mut blocked = 0.0;
         let mut names = Vec::new();

@@ -119,6 +119,9 @@ impl Simulation {
                     FaultKind::Crash(c) | FaultKind::Slowdown { target: c, .. } => {
                         self.spec.components[c.index()].name.clone()
                     }
+                    FaultKind::CrashReplica { store, replica } => {
+                        format!("{}.r{replica}", self.spec.components[store.index()].name)
+                    }
                     FaultKind::Latency { from, to, .. } | FaultKind::Loss { from, to, .. } => {
                         format!("{}<->{}", name(from), name(to))
                     }

@@ -11,6 +11,7 @@ mod calls;
 mod queue;
 mod stream;
 mod deployment;
+mod store;
 
 use rustc_hash::FxHashMap;
 use sysdes_kernel::{ComponentId, Scheduler, SimTime, derive_stream};
@@ -75,6 +76,11 @@ pub(crate) enum Event {
     BatchWake { server: ComponentId },
     /// netfault: a crash or slowdown (by index in `spec.faults`) starts or ends.
     Fault { index: u32, start: bool },
+    /// A replicated store's own event (a message, a replica's service, a fault).
+    Store {
+        store: ComponentId,
+        ev: store::StoreEvent,
+    },
 }
 
 /// A component's state, matched exhaustively in the loop (no dynamic dispatch).
@@ -88,6 +94,7 @@ pub(crate) enum Component {
     Deployment(Box<crate::deployment::Deployment>),
     /// Boxed: its batch buffers make it the largest kind by far.
     ModelServer(Box<ModelServer>),
+    Store(Box<crate::store::Store>),
 }
 
 impl Component {
@@ -100,6 +107,7 @@ impl Component {
             Component::Stream(s) => &s.metrics,
             Component::Deployment(d) => &d.metrics,
             Component::ModelServer(m) => &m.metrics,
+            Component::Store(s) => &s.metrics,
         }
     }
 
@@ -111,6 +119,7 @@ impl Component {
                 ("wasted_calls", s.wasted_calls as f64),
                 ("failed_calls", s.failed_calls as f64),
             ],
+            Component::Store(s) => s.extras(),
             Component::Server(_) | Component::LoadBalancer(_) => Vec::new(),
             Component::Cache(c) => c.extras(),
             Component::Queue(q) => q.extras(),
@@ -132,7 +141,7 @@ impl Component {
     fn gauge_names(&self, name: &str, out: &mut Vec<String>) {
         match self {
             Component::Server(_) => out.push(format!("{name}.queue")),
-            Component::LoadBalancer(_) => {}
+            Component::LoadBalancer(_) | Component::Store(_) => {}
             Component::Cache(_) => out.push(format!("{name}.hit_ratio")),
             Component::Queue(_) => QueueComponent::gauge_names(name, out),
             Component::Stream(s) => s.gauge_names(name, out),
@@ -148,7 +157,7 @@ impl Component {
     fn gauges(&self, now: SimTime, out: &mut Vec<f64>) {
         match self {
             Component::Server(s) => out.push(s.queue_len() as f64),
-            Component::LoadBalancer(_) => {}
+            Component::LoadBalancer(_) | Component::Store(_) => {}
             Component::Cache(c) => out.push(c.interval_hit_ratio()),
             Component::Queue(q) => q.gauges(now, out),
             Component::Stream(s) => s.gauges(now, out),
@@ -411,6 +420,10 @@ impl Simulation {
                     )
                     .map_err(invalid(&c.name))?,
                 )),
+                ComponentKind::Store(st) => Component::Store(Box::new(
+                    store::build(spec, ComponentId(components.len() as u32), st, metrics)
+                        .map_err(invalid(&c.name))?,
+                )),
             });
         }
 
@@ -569,6 +582,7 @@ impl Simulation {
         self.sched
             .schedule_at(SimTime::ZERO + self.series.interval, Event::SeriesTick);
         self.schedule_faults();
+        self.store_schedule_faults();
         for w in 0..self.workloads.len() {
             let workload = &mut self.workloads[w];
             if let Some(first) = workload.first_arrival() {
@@ -608,6 +622,7 @@ impl Simulation {
             Event::SeriesTick => self.series_tick(),
             Event::Deploy(e) => self.deploy_event(e),
             Event::Fault { index, start } => self.fault_event(index, start),
+            Event::Store { store, ev } => self.store_event(store, ev),
         }
     }
 
@@ -748,6 +763,7 @@ impl Simulation {
             Component::Stream(_) => self.stream_arrive(to, req),
             Component::Deployment(_) => self.deployment_arrive(to, req),
             Component::ModelServer(_) => self.model_arrive(to, req),
+            Component::Store(_) => self.store_arrive(to, req),
         }
     }
 
@@ -888,7 +904,8 @@ impl Simulation {
             | Component::Queue(_)
             | Component::Stream(_)
             | Component::Deployment(_)
-            | Component::ModelServer(_) => {}
+            | Component::ModelServer(_)
+            | Component::Store(_) => {}
         }
         self.respond(req);
     }
@@ -907,7 +924,10 @@ impl Simulation {
             .then_some(link.req);
         match &self.components[link.caller.index()] {
             Component::Server(_) => self.server_call_returned(link.caller, parent, child, link.tag),
-            Component::LoadBalancer(_) | Component::Deployment(_) | Component::ModelServer(_) => {}
+            Component::LoadBalancer(_)
+            | Component::Deployment(_)
+            | Component::ModelServer(_)
+            | Component::Store(_) => {}
             Component::Cache(_) => self.cache_call_returned(link.caller, parent, child, link.tag),
             Component::Queue(_) => self.queue_call_returned(link.caller, parent, child),
             Component::Stream(_) => self.stream_call_returned(link.caller, parent, child, link.tag),
@@ -1035,7 +1055,8 @@ impl Simulation {
                 | Component::Cache(_)
                 | Component::Queue(_)
                 | Component::Stream(_)
-                | Component::Deployment(_) => None,
+                | Component::Deployment(_)
+                | Component::Store(_) => None,
             })
             .max_by_key(|&(_, queued, _, _)| queued);
         let (component, detail) = match worst {
@@ -1105,6 +1126,7 @@ impl Simulation {
                     Component::Queue(q) => ("queue", q.queue.concurrency()),
                     Component::Stream(s) => ("stream", s.consumers()),
                     Component::ModelServer(m) => ("model_server", m.slots()),
+                    Component::Store(s) => ("store", s.workers * s.n() as u32),
                 };
                 ComponentResult {
                     name: spec.name.clone(),
@@ -1130,7 +1152,12 @@ impl Simulation {
         let series = self
             .series
             .finish(self.sched.now(), self.requests.live() as u64);
+        let consistency = self.components.iter().find_map(|c| match c {
+            Component::Store(s) => Some(s.consistency()),
+            _ => None,
+        });
         RunResult {
+            consistency,
             series,
             scenario: self.spec.name.clone(),
             seed: self.spec.seed,
@@ -1144,7 +1171,6 @@ impl Simulation {
             latency,
             workloads,
             components,
-            consistency: None,
             faults,
         }
     }

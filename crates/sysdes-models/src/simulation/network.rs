@@ -262,7 +262,7 @@ impl Network {
                         effect: Effect::Loss(*rate),
                     });
                 }
-                FaultKind::Crash(_) | FaultKind::Slowdown { .. } => {}
+                FaultKind::Crash(_) | FaultKind::Slowdown { .. } | FaultKind::CrashReplica { .. } => {}
             }
         }
 
