@@ -35,9 +35,9 @@ mod server;
 mod simulation;
 mod spec;
 mod station;
-mod stream_log;
 mod store;
 mod store_spec;
+mod stream_log;
 mod workload;
 
 pub use cache::{CacheCapacity, CacheSpec, CacheWrites};

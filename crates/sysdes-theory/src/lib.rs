@@ -14,9 +14,9 @@
 //! simulation must take over. `sysdes estimate` prints this; `sysdes run`
 //! shows it beside the simulated figures.
 
-mod calls;
-pub mod cache;
 pub mod batching;
+pub mod cache;
+mod calls;
 pub mod formulas;
 mod predict;
 pub mod replication;

@@ -297,10 +297,12 @@ pub(crate) fn walk(
         return;
     }
     match &c.kind {
-        ComponentKind::Server(_) | ComponentKind::Deployment(_) | ComponentKind::ModelServer(_) => out.push(Leaf {
-            server: component,
-            ..leaf
-        }),
+        ComponentKind::Server(_) | ComponentKind::Deployment(_) | ComponentKind::ModelServer(_) => {
+            out.push(Leaf {
+                server: component,
+                ..leaf
+            })
+        }
         ComponentKind::Cache(cache) => {
             // Only misses go on; hits end at the cache (counted as taking
             // no time end to end). The miss stream is a key-dependent

@@ -8,10 +8,10 @@
 
 mod cache;
 mod calls;
-mod queue;
-mod stream;
 mod deployment;
+mod queue;
 mod store;
+mod stream;
 
 use rustc_hash::FxHashMap;
 use sysdes_kernel::{ComponentId, Scheduler, SimTime, derive_stream};
@@ -34,9 +34,9 @@ use crate::station::{ACTIVE, StationMetrics, WAITING};
 use crate::workload::{Pacing, RetryState, Workload};
 
 use calls::{CallId, LogicalCalls};
+use deployment::{DeployEvent, HostRuntime};
 use queue::QueueComponent;
 use stream::StreamComponent;
-use deployment::{DeployEvent, HostRuntime};
 
 mod model_server;
 
@@ -141,7 +141,8 @@ impl Component {
     fn gauge_names(&self, name: &str, out: &mut Vec<String>) {
         match self {
             Component::Server(_) => out.push(format!("{name}.queue")),
-            Component::LoadBalancer(_) | Component::Store(_) => {}
+            Component::LoadBalancer(_) => {}
+            Component::Store(_) => out.push(format!("{name}.stale_read_rate")),
             Component::Cache(_) => out.push(format!("{name}.hit_ratio")),
             Component::Queue(_) => QueueComponent::gauge_names(name, out),
             Component::Stream(s) => s.gauge_names(name, out),
@@ -157,7 +158,8 @@ impl Component {
     fn gauges(&self, now: SimTime, out: &mut Vec<f64>) {
         match self {
             Component::Server(s) => out.push(s.queue_len() as f64),
-            Component::LoadBalancer(_) | Component::Store(_) => {}
+            Component::LoadBalancer(_) => {}
+            Component::Store(s) => out.push(s.tracker.interval_stale_rate(now)),
             Component::Cache(c) => out.push(c.interval_hit_ratio()),
             Component::Queue(q) => q.gauges(now, out),
             Component::Stream(s) => s.gauges(now, out),
@@ -509,6 +511,13 @@ impl Simulation {
 
         let network = Network::new(spec).map_err(invalid("network"))?;
 
+        // Stores bin their stale reads by the series' intervals.
+        let interval = SeriesRecorder::new(spec.duration, Vec::new()).interval;
+        for c in &mut components {
+            if let Component::Store(s) = c {
+                s.tracker.set_interval(interval);
+            }
+        }
         let gauged = components.len() <= MAX_GAUGED_COMPONENTS;
         let mut gauge_names = Vec::new();
         if gauged {

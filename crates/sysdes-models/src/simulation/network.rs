@@ -262,7 +262,9 @@ impl Network {
                         effect: Effect::Loss(*rate),
                     });
                 }
-                FaultKind::Crash(_) | FaultKind::Slowdown { .. } | FaultKind::CrashReplica { .. } => {}
+                FaultKind::Crash(_)
+                | FaultKind::Slowdown { .. }
+                | FaultKind::CrashReplica { .. } => {}
             }
         }
 
