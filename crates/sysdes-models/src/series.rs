@@ -97,7 +97,7 @@ impl SeriesRecorder {
             dropped: 0,
             timed_out: 0,
             failed: 0,
-            latency: LatencyHistogram::new(),
+            latency: LatencyHistogram::coarse(),
             points: Vec::with_capacity((d / interval.max(1) + 2) as usize),
             last_gauges: vec![0.0; gauge_names.len()],
             gauge_names,
@@ -131,7 +131,7 @@ impl SeriesRecorder {
         if gauges.len() == self.last_gauges.len() {
             self.last_gauges.copy_from_slice(gauges);
         }
-        let s = self.latency.summary();
+        let [p50, p99] = self.latency.quantiles_ns([0.50, 0.99]);
         self.points.push(SeriesPoint {
             start_s: self.started.as_secs_f64(),
             end_s: now.as_secs_f64(),
@@ -139,9 +139,9 @@ impl SeriesRecorder {
             dropped: self.dropped,
             timed_out: self.timed_out,
             failed: self.failed,
-            latency_mean_ms: s.mean_ms,
-            latency_p50_ms: s.p50_ms,
-            latency_p99_ms: s.p99_ms,
+            latency_mean_ms: self.latency.mean_ns() / 1e6,
+            latency_p50_ms: p50 as f64 / 1e6,
+            latency_p99_ms: p99 as f64 / 1e6,
             in_flight,
             gauges: self.last_gauges.clone(),
         });
