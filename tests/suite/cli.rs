@@ -294,3 +294,39 @@ components:
         "warm-up {warmup} within half the duration"
     );
 }
+
+/// `check_linearizability` on a store: R = W = 1 with stale reads is not
+/// linearizable; majority quorums with no faults have no violating key
+/// (hot keys beyond the 200-operation limit are reported as not checked).
+#[test]
+fn a_store_can_check_linearizability() {
+    let run = |r: &str, w: &str| {
+        let file = crate::root().join("scenarios/quorum-tuning.yaml");
+        crate::run_json(
+            &file,
+            &[
+                "--set",
+                "components.kv-r1w1.check_linearizability=true",
+                "--set",
+                &format!("components.kv-r1w1.read_quorum={r}"),
+                "--set",
+                &format!("components.kv-r1w1.write_quorum={w}"),
+                "--set",
+                "duration=20s",
+            ],
+        )["consistency"]
+            .clone()
+    };
+    let weak = run("1", "1");
+    assert!(weak["stale_reads"].as_u64().unwrap_or(0) > 0, "{weak}");
+    assert_eq!(weak["linearizable"], false, "{weak}");
+    let strict = run("2", "2");
+    assert_eq!(strict["linearizability"]["keys_violating"], 0, "{strict}");
+    assert!(
+        strict["linearizability"]["keys_checked"]
+            .as_u64()
+            .unwrap_or(0)
+            > 100,
+        "{strict}"
+    );
+}

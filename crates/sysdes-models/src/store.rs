@@ -568,7 +568,10 @@ impl Store {
                 log_arrival: SimTime::ZERO,
             })
             .collect();
-        let mut tracker = ConsistencyTracker::new(ConsistencyConfig::default());
+        let mut tracker = ConsistencyTracker::new(ConsistencyConfig {
+            check_linearizability: spec.check_linearizability,
+            ..ConsistencyConfig::default()
+        });
         tracker.set_window(window.0, window.1);
         Ok(Store {
             mode: spec.mode,

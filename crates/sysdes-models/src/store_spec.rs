@@ -65,6 +65,10 @@ pub struct StoreSpec {
     /// whether it sees the write (PBS t-visibility) and how many versions
     /// behind it is.
     pub probe_after: Option<SimDuration>,
+    /// Record every client operation and check each key's history for
+    /// linearizability at the end (Wing-Gong search; keys with more than
+    /// 200 operations are reported as not checked). Off by default.
+    pub check_linearizability: bool,
 }
 
 /// Leader-based or leaderless replication.
@@ -150,6 +154,7 @@ impl StoreSpec {
             delays: MessageDelays::default(),
             routing: Routing::Sticky,
             probe_after: None,
+            check_linearizability: false,
         }
     }
 }

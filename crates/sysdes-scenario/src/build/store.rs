@@ -39,6 +39,7 @@ pub(super) const STORE_KEYS: &[&str] = &[
     "delays",
     "routing",
     "probe_after",
+    "check_linearizability",
     "zone",
     "request_size",
     "response_size",
@@ -104,6 +105,8 @@ pub(crate) struct StoreRaw {
     routing: Option<RoutingRaw>,
     /// Follow every committed write, this long after its commit, with an internal read that measures whether it is visible (PBS t-visibility).
     probe_after: Option<Duration>,
+    /// Check every key's history for linearizability at the end (exact Wing-Gong search; keys with more than 200 operations are not checked). Default false: it keeps every operation.
+    check_linearizability: Option<bool>,
 }
 
 /// Per message class one-way delays (the WARS model).
@@ -294,6 +297,10 @@ pub(super) fn store(ctx: &mut Ctx, body: &SNode) -> Option<StoreSpec> {
         .optional::<Duration>(body, "probe_after")
         .ok()?
         .map(Duration::to_sim);
+    let check_linearizability = ctx
+        .optional::<bool>(body, "check_linearizability")
+        .ok()?
+        .unwrap_or(false);
     let mut delays = MessageDelays::default();
     if let Some(node) = body.get("delays") {
         if !matches!(node.node, Node::Map(_) | Node::Null) {
@@ -336,6 +343,7 @@ pub(super) fn store(ctx: &mut Ctx, body: &SNode) -> Option<StoreSpec> {
         delays,
         routing,
         probe_after,
+        check_linearizability,
     })
 }
 
