@@ -1,5 +1,7 @@
 //! What a run measured, as plain data for the report layer.
 
+use std::borrow::Cow;
+
 use sysdes_stats::{ConsistencyReport, LatencyHistogram, RequestCounts};
 
 use crate::Series;
@@ -118,7 +120,7 @@ pub struct ComponentResult {
     /// Figures specific to the component's kind, in a fixed order, e.g.
     /// `("hit_ratio", 0.93)` for a cache or `("hedges_sent", 120.0)` for a
     /// server with calls. Reports print each as a key of the component.
-    pub extras: Vec<(&'static str, f64)>,
+    pub extras: Vec<(Cow<'static, str>, f64)>,
 }
 
 impl RunResult {

@@ -51,7 +51,7 @@ pub fn to_json(result: &RunResult, info: RunInfo) -> Value {
                 });
             if let Value::Object(map) = &mut object {
                 for (key, value) in &c.extras {
-                    map.insert((*key).to_owned(), json!(value));
+                    map.insert(key.to_string(), json!(value));
                 }
             }
             (c.name.clone(), object)

@@ -529,21 +529,24 @@ pub(super) fn deployment_result(
     };
     let ups = d.scale_events.iter().filter(|e| e.to > e.from).count();
     let extras = &mut result.extras;
-    extras.push(("replicas_ready_mean", ready_mean));
-    extras.push(("replicas_ready_max", d.gauges.peak(READY) as f64));
-    extras.push(("replicas_booting_max", d.gauges.peak(BOOTING) as f64));
-    extras.push(("replicas_pending_max", d.gauges.peak(PENDING) as f64));
-    extras.push(("scale_ups", ups as f64));
-    extras.push(("scale_downs", (d.scale_events.len() - ups) as f64));
+    extras.push(("replicas_ready_mean".into(), ready_mean));
+    extras.push(("replicas_ready_max".into(), d.gauges.peak(READY) as f64));
+    extras.push(("replicas_booting_max".into(), d.gauges.peak(BOOTING) as f64));
+    extras.push(("replicas_pending_max".into(), d.gauges.peak(PENDING) as f64));
+    extras.push(("scale_ups".into(), ups as f64));
+    extras.push(("scale_downs".into(), (d.scale_events.len() - ups) as f64));
     if d.boots > 0 {
-        extras.push(("boot_time_mean_s", d.boot_ns as f64 / d.boots as f64 / 1e9));
+        extras.push((
+            "boot_time_mean_s".into(),
+            d.boot_ns as f64 / d.boots as f64 / 1e9,
+        ));
     }
-    extras.push(("no_replica_drops", d.no_replica_drops as f64));
+    extras.push(("no_replica_drops".into(), d.no_replica_drops as f64));
     if let Some((first, count)) = d.pool {
         let hosts = &all_hosts[first as usize..(first + count) as usize];
         let cores: f64 = hosts.iter().map(|h| f64::from(h.ps.cores())).sum();
         let busy: f64 = hosts.iter().map(|h| h.busy.mean(0)).sum();
-        extras.push(("host_pool_utilization", busy / cores));
+        extras.push(("host_pool_utilization".into(), busy / cores));
     }
     result
 }

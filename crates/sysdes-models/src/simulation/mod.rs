@@ -8,6 +8,8 @@
 
 mod cache;
 mod calls;
+
+use std::borrow::Cow;
 mod deployment;
 mod queue;
 mod store;
@@ -118,7 +120,11 @@ impl Component {
     }
 
     /// Figures specific to the kind, reported beside the common ones.
-    fn extras(&self) -> Vec<(&'static str, f64)> {
+    fn extras(&self) -> Vec<(Cow<'static, str>, f64)> {
+        if let Component::Stream(s) = self {
+            // Its keys are built from group names.
+            return s.extras();
+        }
         let mut extras = match self {
             Component::Server(s) if !s.calls.is_empty() => vec![
                 ("hedges_sent", s.hedges as f64),
@@ -129,7 +135,7 @@ impl Component {
             Component::Server(_) | Component::LoadBalancer(_) => Vec::new(),
             Component::Cache(c) => c.extras(),
             Component::Queue(q) => q.extras(),
-            Component::Stream(s) => s.extras(),
+            Component::Stream(_) => Vec::new(),
             // Built with the hosts in `deployment::deployment_result`.
             Component::Deployment(_) => Vec::new(),
             Component::ModelServer(m) => m.extras(),
@@ -141,6 +147,9 @@ impl Component {
             }
         }
         extras
+            .into_iter()
+            .map(|(k, v)| (Cow::Borrowed(k), v))
+            .collect()
     }
 
     /// Names of this component's time-series gauges (see [`Self::gauges`]).

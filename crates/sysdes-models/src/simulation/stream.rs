@@ -8,8 +8,7 @@
 //! consumer takes it and freed when its call returns, so the slab holds at
 //! most one message per (group, partition); the log holds the rest.
 
-use std::collections::BTreeSet;
-use std::sync::Mutex;
+use std::borrow::Cow;
 
 use sysdes_kernel::{ComponentId, SimTime};
 
@@ -31,31 +30,17 @@ pub(crate) struct Payload {
     version: u64,
 }
 
-/// Result keys built from group names, interned once per process so that
-/// results can keep `&'static str` keys: memory grows with the number of
-/// distinct group names ever used, never with the number of runs.
-fn intern(name: String) -> &'static str {
-    static NAMES: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
-    let mut names = NAMES.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(&s) = names.get(name.as_str()) {
-        return s;
-    }
-    let s: &'static str = Box::leak(name.into_boxed_str());
-    names.insert(s);
-    s
-}
-
-/// Per group: the result keys, interned at build time.
+/// Per group: the result keys, built once at build time.
 #[derive(Debug)]
 struct GroupKeys {
-    consumed: &'static str,
-    expired: &'static str,
-    lag_mean: &'static str,
-    lag_max: &'static str,
-    lag_s_mean: &'static str,
-    lag_s_max: &'static str,
-    latency_mean: &'static str,
-    latency_p99: &'static str,
+    consumed: String,
+    expired: String,
+    lag_mean: String,
+    lag_max: String,
+    lag_s_mean: String,
+    lag_s_max: String,
+    latency_mean: String,
+    latency_p99: String,
 }
 
 /// A stream component: the log, each group's target, and measurements.
@@ -90,7 +75,7 @@ impl StreamComponent {
                 .groups
                 .iter()
                 .map(|g| {
-                    let k = |what: &str| intern(format!("{}.{what}", g.name));
+                    let k = |what: &str| format!("{}.{what}", g.name);
                     GroupKeys {
                         consumed: k("consumed"),
                         expired: k("expired"),
@@ -127,20 +112,23 @@ impl StreamComponent {
     }
 
     /// Figures reported beside the common ones.
-    pub(crate) fn extras(&self) -> Vec<(&'static str, f64)> {
+    pub(crate) fn extras(&self) -> Vec<(Cow<'static, str>, f64)> {
         let mut out = vec![
-            ("messages_appended", self.log.appended as f64),
-            ("peak_retained", self.log.peak_held() as f64),
+            ("messages_appended".into(), self.log.appended as f64),
+            ("peak_retained".into(), self.log.peak_held() as f64),
         ];
         for (g, k) in self.log.groups.iter().zip(&self.keys) {
-            out.push((k.consumed, g.consumed as f64));
-            out.push((k.expired, g.expired as f64));
-            out.push((k.lag_mean, g.lag_level.mean(0)));
-            out.push((k.lag_max, g.lag_level.peak(0) as f64));
-            out.push((k.lag_s_mean, g.lag_age.mean_s()));
-            out.push((k.lag_s_max, g.lag_age.max_s()));
-            out.push((k.latency_mean, g.latency.mean_ns() / 1e6));
-            out.push((k.latency_p99, g.latency.quantile_ns(0.99) as f64 / 1e6));
+            out.push((k.consumed.clone().into(), g.consumed as f64));
+            out.push((k.expired.clone().into(), g.expired as f64));
+            out.push((k.lag_mean.clone().into(), g.lag_level.mean(0)));
+            out.push((k.lag_max.clone().into(), g.lag_level.peak(0) as f64));
+            out.push((k.lag_s_mean.clone().into(), g.lag_age.mean_s()));
+            out.push((k.lag_s_max.clone().into(), g.lag_age.max_s()));
+            out.push((k.latency_mean.clone().into(), g.latency.mean_ns() / 1e6));
+            out.push((
+                k.latency_p99.clone().into(),
+                g.latency.quantile_ns(0.99) as f64 / 1e6,
+            ));
         }
         out
     }
@@ -274,18 +262,5 @@ impl Simulation {
         }
         c.record_levels(now);
         self.stream_pump(s, g, partition);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn interning_returns_one_str_per_name() {
-        let a = intern("g.lag_mean".to_owned());
-        let b = intern(String::from("g.lag_mean"));
-        assert!(std::ptr::eq(a, b));
-        assert_eq!(a, "g.lag_mean");
     }
 }
