@@ -782,6 +782,7 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
         zones: build_net::zone_names(root),
     };
     let network = build_net::network(ctx, root, &net_names);
+    store_zones(ctx, &components, &entries, &net_names.zones);
     let servers: Vec<bool> = kinds.iter().map(|k| *k == Some(Kind::Server)).collect();
     // Replicas per store (the most allowed if the store itself is invalid,
     // so its crash faults are not reported a second time).
@@ -821,6 +822,42 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
         hosts: hosts?,
         faults: faults?,
     })
+}
+
+/// A store's `zones` must name zones of `network.zones`; each unknown one is
+/// reported where it is written, with the closest zone suggested.
+fn store_zones(
+    ctx: &mut Ctx,
+    components: &[Option<ComponentSpec>],
+    entries: &[(&SNode, &SNode)],
+    zones: &[String],
+) {
+    for (c, (_, body)) in components.iter().zip(entries) {
+        let Some(ComponentKind::Store(st)) = c.as_ref().map(|c| &c.kind) else {
+            continue;
+        };
+        let list = body.at_or_near(&["zones"]);
+        for (j, z) in st.zones.iter().enumerate() {
+            if zones.contains(z) {
+                continue;
+            }
+            let help = match suggest(z, zones.iter().map(String::as_str)) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None if zones.is_empty() => {
+                    "define the zones and their latencies under `network.zones`".to_owned()
+                }
+                None => {
+                    let names: Vec<&str> = zones.iter().map(String::as_str).collect();
+                    format!("the zones are {}", one_of(&names))
+                }
+            };
+            ctx.push(
+                list.item(j).unwrap_or(list),
+                format!("store zone `{z}` is not a zone of the network"),
+                Some(help),
+            );
+        }
+    }
 }
 
 fn workloads(ctx: &mut Ctx, root: &SNode, names: &[&str]) -> Option<Vec<WorkloadSpec>> {

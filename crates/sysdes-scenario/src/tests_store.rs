@@ -143,3 +143,15 @@ fn replica_crashes_name_a_replica_that_exists() {
     ));
     has(&p, "overlaps another crash of the same replica");
 }
+
+/// A store zone the network does not define is reported where it is
+/// written, with the closest zone name suggested.
+#[test]
+fn an_unknown_store_zone_is_located_with_a_suggestion() {
+    let text = KV.replacen("zones: [us, eu, ap]", "zones: [us, eu, app]", 1);
+    let p = load(&text).expect_err("unknown zone");
+    assert_eq!(p.len(), 1, "{p:#?}");
+    assert_eq!((p[0].line, p[0].column), (11, 21), "{p:#?}");
+    assert!(p[0].message.contains("store zone `app`"), "{p:#?}");
+    assert_eq!(p[0].help.as_deref(), Some("did you mean `ap`?"));
+}

@@ -113,6 +113,20 @@ pub struct GuaranteeCount {
     pub violations: u64,
 }
 
+impl GuaranteeCount {
+    /// An operation that saw or wrote `version`, after the session's earlier
+    /// operation on the key saw or wrote `prior` (if any): the guarantee
+    /// holds unless `version` is older.
+    fn check(&mut self, prior: Option<u64>, version: u64) {
+        if let Some(p) = prior {
+            self.checked += 1;
+            if version < p {
+                self.violations += 1;
+            }
+        }
+    }
+}
+
 /// Violations of the four session guarantees (Terry et al., 1994), checked
 /// per client session and key.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -514,18 +528,8 @@ impl ConsistencyTracker {
             pair.wrote.record(version, at);
             if counted {
                 let s = &mut self.sessions_report;
-                if let Some(w) = prior_write {
-                    s.monotonic_writes.checked += 1;
-                    if version < w {
-                        s.monotonic_writes.violations += 1;
-                    }
-                }
-                if let Some(r) = prior_read {
-                    s.writes_follow_reads.checked += 1;
-                    if version < r {
-                        s.writes_follow_reads.violations += 1;
-                    }
-                }
+                s.monotonic_writes.check(prior_write, version);
+                s.writes_follow_reads.check(prior_read, version);
             }
         }
     }
@@ -630,18 +634,8 @@ impl ConsistencyTracker {
             pair.read.record(version, at);
             if counted {
                 let s = &mut self.sessions_report;
-                if let Some(w) = prior_write {
-                    s.read_your_writes.checked += 1;
-                    if version < w {
-                        s.read_your_writes.violations += 1;
-                    }
-                }
-                if let Some(r) = prior_read {
-                    s.monotonic_reads.checked += 1;
-                    if version < r {
-                        s.monotonic_reads.violations += 1;
-                    }
-                }
+                s.read_your_writes.check(prior_write, version);
+                s.monotonic_reads.check(prior_read, version);
             }
         }
     }
