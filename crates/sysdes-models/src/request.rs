@@ -57,7 +57,6 @@ pub(crate) enum Origin {
     /// Sent by a component on behalf of a parent request (see `parent`).
     Child,
     /// Owned by a component, with no client waiting (a queued message).
-    #[allow(dead_code)] // Constructed by message-holding components (queues, streams).
     Internal,
     /// The slot is free.
     Freed,

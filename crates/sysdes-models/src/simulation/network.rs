@@ -380,26 +380,7 @@ impl Network {
 
 /// The zone API other models use (a store places replicas in zones and asks
 /// whether a replica is reachable and how long a message to it takes).
-#[allow(dead_code)] // Used by the replicated store (wt-store) and tests.
 impl Network {
-    /// Number of zones, the default zone 0 included.
-    pub(crate) fn zone_count(&self) -> usize {
-        self.zone_names.len()
-    }
-
-    /// The id of the zone called `name` (the default zone has the empty name).
-    pub(crate) fn zone_id(&self, name: &str) -> Option<ZoneId> {
-        self.zone_names
-            .iter()
-            .position(|n| n == name)
-            .map(|i| i as ZoneId)
-    }
-
-    /// The zone of a component.
-    pub(crate) fn component_zone(&self, c: ComponentId) -> ZoneId {
-        self.endpoint_zone[c.index()]
-    }
-
     /// The zone of a workload's clients.
     pub(crate) fn workload_zone(&self, w: u32) -> ZoneId {
         self.endpoint_zone[(self.components + w) as usize]
@@ -578,10 +559,8 @@ mod tests {
         assert_eq!(n.zone_delay(3, 2, &mut rng), ms(90));
         assert_eq!(n.zone_delay(2, 2, &mut rng), ms(1));
         assert_eq!(n.zone_delay(0, 1, &mut rng), ms(1));
-        assert_eq!(n.zone_id("eu"), Some(2));
-        assert_eq!(n.zone_count(), 4);
         assert_eq!(n.workload_zone(0), 1);
-        assert_eq!(n.component_zone(ComponentId(1)), 2);
+        assert_eq!(n.endpoint_zone[1], 2, "component 1 is in eu");
     }
 
     #[test]
