@@ -5,7 +5,7 @@
 //! live in `sysdes-models` and drive the kernel through three pieces:
 //!
 //! ```text
-//!   SimTime (u64 ns) ──► Scheduler<E> ──► EventQueue<E>   (min-heap on (time, seq))
+//!   SimTime (u64 ns) ──► Scheduler<E> ──► EventQueue<E>   (4-ary heap when small, radix heap when large)
 //!                          │
 //!                          └─► timer table (cancellable events, generation-checked)
 //!   RngStream::derive(seed, component, purpose)  (one PCG stream per component and purpose)

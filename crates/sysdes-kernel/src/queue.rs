@@ -15,8 +15,9 @@ const BUCKETS: usize = 65;
 ///
 /// Events with equal times pop in the order they were pushed (FIFO
 /// tie-break), which makes a run independent of the queue's internals.
-/// Pushing reuses buffers, so a queue whose size has stopped growing
-/// allocates nothing.
+/// Buffers are reused (each radix bucket keeps the capacity of its fullest
+/// moment), so once the pending count has stopped growing, and every bucket
+/// has seen its largest fill (early in a run), nothing is allocated.
 ///
 /// Two representations, chosen by size so that neither the M/M/1 case (a
 /// handful of pending events) nor a deployment of 10^4 replicas (thousands
@@ -30,10 +31,11 @@ const BUCKETS: usize = 65;
 /// - Beyond that: a radix heap (Ahuja, Mehlhorn, Orlin & Tarjan 1990), which
 ///   exploits that a simulation never schedules before the last popped time.
 ///   Entries live in 65 buckets by the highest bit in which their time
-///   differs from a base time (the last popped one); a push is an append; a
-///   pop takes the next entry of bucket 0 (times equal to the base) or, when
-///   that is empty, makes the earliest entry of the lowest non-empty bucket
-///   the new base and redistributes that bucket into lower ones. Each entry
+///   differs from a base time (the last popped one); a push is an append
+///   (and an update of the bucket's earliest time); a pop takes the next
+///   entry of bucket 0 (times equal to the base) or, when that is empty,
+///   makes the earliest time of the lowest non-empty bucket the new base and
+///   redistributes that bucket into lower ones. Each entry
 ///   moves at most 64 times and in practice a few, always by sequential
 ///   appends, so the cost per event barely grows with the pending count
 ///   where a heap's grows with its logarithm and with cache misses on a
@@ -60,6 +62,9 @@ pub struct EventQueue<E> {
     base: u64,
     /// Radix mode: bit `i` set if bucket `i >= 1` is non-empty (bit 0 unused).
     occupied: u128,
+    /// Radix mode: the earliest time in each bucket `i >= 1` (`u64::MAX` if
+    /// empty), kept on every append so a pop need not scan for it.
+    mins: [u64; BUCKETS],
     /// Radix mode: number of queued events.
     radix_len: usize,
     /// Scratch for rebuilding the buckets after a push before the base.
@@ -117,6 +122,7 @@ impl<E: Copy> EventQueue<E> {
             head: 0,
             base: 0,
             occupied: 0,
+            mins: [u64::MAX; BUCKETS],
             radix_len: 0,
             spare: Vec::new(),
         }
@@ -136,6 +142,7 @@ impl<E: Copy> EventQueue<E> {
             }
             let i = bucket(time, self.base);
             self.buckets[i].push(RadixEntry { time, event });
+            self.mins[i] = self.mins[i].min(time);
             self.occupied |= 1 << i;
             self.radix_len += 1;
             return;
@@ -222,24 +229,25 @@ impl<E: Copy> EventQueue<E> {
         // The lowest non-empty bucket holds the earliest entries: make the
         // earliest the new base and spread the bucket over lower buckets.
         let i = occupied.trailing_zeros() as usize;
+        let base = std::mem::replace(&mut self.mins[i], u64::MAX);
+        self.base = base;
         let (lower, upper) = self.buckets.split_at_mut(i);
         let from = &mut upper[0];
         let mut occupied = occupied & !(1 << i);
         if let [only] = from[..] {
             from.clear();
             self.occupied = occupied;
-            self.base = only.time;
             return Some(only);
         }
-        let base = from.iter().map(|e| e.time).min().unwrap_or(self.base);
+        let mins = &mut self.mins;
         for &entry in from.iter() {
             let j = bucket(entry.time, base);
             lower[j].push(entry);
+            mins[j] = mins[j].min(entry.time);
             occupied |= 1 << j;
         }
         from.clear();
         self.occupied = occupied;
-        self.base = base;
         // Bucket 0 now holds every entry at `base`, in push order.
         self.head = 1;
         Some(self.buckets[0][0])
@@ -256,12 +264,14 @@ impl<E: Copy> EventQueue<E> {
         self.base = base;
         self.head = 0;
         self.occupied = 0;
+        self.mins = [u64::MAX; BUCKETS];
         for entry in &self.heap {
             let i = bucket(entry.time, base);
             self.buckets[i].push(RadixEntry {
                 time: entry.time,
                 event: entry.event,
             });
+            self.mins[i] = self.mins[i].min(entry.time);
             self.occupied |= 1 << i;
         }
         self.radix_len = self.heap.len();
@@ -308,18 +318,17 @@ impl<E: Copy> EventQueue<E> {
         }
         self.base = base;
         self.occupied = 0;
+        self.mins = [u64::MAX; BUCKETS];
         for &entry in &self.spare {
             let i = bucket(entry.time, base);
             self.buckets[i].push(entry);
+            self.mins[i] = self.mins[i].min(entry.time);
             self.occupied |= 1 << i;
         }
         self.spare.clear();
     }
 
     /// The time of the earliest event, if any.
-    ///
-    /// O(1) in heap mode; in radix mode O(size of the lowest bucket) when the
-    /// entries at the base time have all popped.
     pub fn peek_time(&self) -> Option<SimTime> {
         if !self.radix {
             return self.heap.first().map(|e| SimTime::from_nanos(e.time));
@@ -331,12 +340,9 @@ impl<E: Copy> EventQueue<E> {
         if occupied == 0 {
             return None;
         }
-        let i = occupied.trailing_zeros() as usize;
-        self.buckets[i]
-            .iter()
-            .map(|e| e.time)
-            .min()
-            .map(SimTime::from_nanos)
+        Some(SimTime::from_nanos(
+            self.mins[occupied.trailing_zeros() as usize],
+        ))
     }
 
     /// Number of queued events.
