@@ -8,8 +8,10 @@ const TO_RADIX: usize = 64;
 /// At this many queued events or fewer it moves back to the heap.
 const TO_HEAP: usize = 16;
 /// Radix buckets: bucket 0 holds the entries at the base time, bucket
-/// `i >= 1` those whose time first differs from the base at bit `i - 1`.
-const BUCKETS: usize = 65;
+/// `i` in 1..=62 those whose time first differs from the base at bit
+/// `i - 1`, and bucket 63 those differing at bit 62 or 63 (times beyond
+/// 146 years; merging them keeps the occupancy mask in one `u64`).
+const BUCKETS: usize = 64;
 
 /// A min-priority queue of events keyed by (time, insertion sequence).
 ///
@@ -30,13 +32,13 @@ const BUCKETS: usize = 65;
 ///   run; moving a hole avoids the swap.)
 /// - Beyond that: a radix heap (Ahuja, Mehlhorn, Orlin & Tarjan 1990), which
 ///   exploits that a simulation never schedules before the last popped time.
-///   Entries live in 65 buckets by the highest bit in which their time
+///   Entries live in 64 buckets by the highest bit in which their time
 ///   differs from a base time (the last popped one); a push is an append
 ///   (and an update of the bucket's earliest time); a pop takes the next
 ///   entry of bucket 0 (times equal to the base) or, when that is empty,
 ///   makes the earliest time of the lowest non-empty bucket the new base and
 ///   redistributes that bucket into lower ones. Each entry
-///   moves at most 64 times and in practice a few, always by sequential
+///   moves down about 64 times at most and in practice a few, always by sequential
 ///   appends, so the cost per event barely grows with the pending count
 ///   where a heap's grows with its logarithm and with cache misses on a
 ///   path of parents. Equal times always share a bucket and appends and
@@ -61,7 +63,7 @@ pub struct EventQueue<E> {
     /// Radix mode: the base time; no queued entry is earlier.
     base: u64,
     /// Radix mode: bit `i` set if bucket `i >= 1` is non-empty (bit 0 unused).
-    occupied: u128,
+    occupied: u64,
     /// Radix mode: the earliest time in each bucket `i >= 1` (`u64::MAX` if
     /// empty), kept on every append so a pop need not scan for it.
     mins: [u64; BUCKETS],
@@ -93,10 +95,15 @@ struct RadixEntry<E> {
 }
 
 /// The radix bucket of `time` against `base` (`time >= base`): 0 if equal,
-/// else one more than the index of the highest differing bit.
+/// else one more than the index of the highest differing bit, at most 63.
+///
+/// Every time in a lower bucket is earlier than every time in a higher one
+/// (they agree with the base on more high bits), which is what the radix
+/// heap needs; the last bucket may take an entry back when it is spread,
+/// which is harmless since the earliest always lands in bucket 0.
 #[inline(always)]
 fn bucket(time: u64, base: u64) -> usize {
-    (u64::BITS - (time ^ base).leading_zeros()) as usize
+    ((u64::BITS - (time ^ base).leading_zeros()) as usize).min(BUCKETS - 1)
 }
 
 impl<E: Copy> Default for EventQueue<E> {
@@ -231,26 +238,46 @@ impl<E: Copy> EventQueue<E> {
         let i = occupied.trailing_zeros() as usize;
         let base = std::mem::replace(&mut self.mins[i], u64::MAX);
         self.base = base;
-        let (lower, upper) = self.buckets.split_at_mut(i);
-        let from = &mut upper[0];
         let mut occupied = occupied & !(1 << i);
-        if let [only] = from[..] {
-            from.clear();
-            self.occupied = occupied;
+        self.occupied = occupied;
+        if let [only] = self.buckets[i][..] {
+            self.buckets[i].clear();
             return Some(only);
         }
-        let mins = &mut self.mins;
-        for &entry in from.iter() {
-            let j = bucket(entry.time, base);
-            lower[j].push(entry);
-            mins[j] = mins[j].min(entry.time);
-            occupied |= 1 << j;
+        if i == BUCKETS - 1 {
+            self.spread_last();
+        } else {
+            let (lower, upper) = self.buckets.split_at_mut(i);
+            let from = &mut upper[0];
+            let mins = &mut self.mins;
+            for &entry in from.iter() {
+                let j = bucket(entry.time, base);
+                lower[j].push(entry);
+                mins[j] = mins[j].min(entry.time);
+                occupied |= 1 << j;
+            }
+            from.clear();
+            self.occupied = occupied;
         }
-        from.clear();
-        self.occupied = occupied;
         // Bucket 0 now holds every entry at `base`, in push order.
         self.head = 1;
         Some(self.buckets[0][0])
+    }
+
+    /// Radix mode: spreads the last bucket against the new base, for which
+    /// some of its entries may belong to it again (times beyond 146 years).
+    #[cold]
+    #[inline(never)]
+    fn spread_last(&mut self) {
+        self.spare.clear();
+        self.spare.append(&mut self.buckets[BUCKETS - 1]);
+        for &entry in &self.spare {
+            let j = bucket(entry.time, self.base);
+            self.buckets[j].push(entry);
+            self.mins[j] = self.mins[j].min(entry.time);
+            self.occupied |= 1 << j;
+        }
+        self.spare.clear();
     }
 
     /// Moves the heap's events into the radix buckets (the heap outgrew
@@ -443,7 +470,9 @@ mod tests {
     }
 
     /// Increments of the adversarial kinds: zero (all equal times), small,
-    /// a simulation's mix, huge gaps, and times far in the future.
+    /// a simulation's mix, huge gaps, and times far in the future (beyond
+    /// 2^62 and 2^63 ns, the merged last radix bucket; pushes saturate at
+    /// `u64::MAX`).
     fn gap() -> impl Strategy<Value = u64> {
         prop_oneof![
             3 => Just(0u64),
@@ -451,6 +480,7 @@ mod tests {
             2 => 0u64..5_000_000,
             1 => 0u64..(1 << 40),
             1 => (u64::MAX / 4)..(u64::MAX / 2),
+            1 => (u64::MAX / 2)..=u64::MAX,
         ]
     }
 
