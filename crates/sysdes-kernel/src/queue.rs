@@ -37,13 +37,18 @@ const BUCKETS: usize = 64;
 ///   (and an update of the bucket's earliest time); a pop takes the next
 ///   entry of bucket 0 (times equal to the base) or, when that is empty,
 ///   makes the earliest time of the lowest non-empty bucket the new base and
-///   redistributes that bucket into lower ones. Each entry
-///   moves down about 64 times at most and in practice a few, always by sequential
-///   appends, so the cost per event barely grows with the pending count
-///   where a heap's grows with its logarithm and with cache misses on a
-///   path of parents. Equal times always share a bucket and appends and
+///   redistributes that bucket into lower ones. An entry moves down a few
+///   buckets in its life (at most 64), always by sequential appends, so the
+///   cost per event grows only slowly with the pending count, where a
+///   heap's grows with its depth and with cache misses along a path of
+///   parents. Equal times always share a bucket, and appends and
 ///   redistribution keep their order, so the FIFO tie-break needs no
 ///   sequence number there.
+///
+/// The queue moves to the radix buckets when it grows past 64 events and
+/// back to the heap when it shrinks to 16 (the gap keeps a queue hovering
+/// around one size from switching back and forth); both moves keep the
+/// (time, push order) order. At 16 events the two cost about the same.
 ///
 /// A push earlier than the last popped time (never done by [`crate::Scheduler`])
 /// is still ordered correctly: in radix mode it rebuilds the buckets against
@@ -69,7 +74,8 @@ pub struct EventQueue<E> {
     mins: [u64; BUCKETS],
     /// Radix mode: number of queued events.
     radix_len: usize,
-    /// Scratch for rebuilding the buckets after a push before the base.
+    /// Scratch for rebuilding the buckets after a push before the base, and
+    /// for re-spreading the last bucket.
     spare: Vec<RadixEntry<E>>,
 }
 
@@ -119,7 +125,8 @@ impl<E: Copy> EventQueue<E> {
     }
 
     /// An empty queue with room for `capacity` events in its heap before it
-    /// reallocates (the radix buckets grow on demand, once).
+    /// reallocates (past 64 events the radix buckets take over; they grow on
+    /// demand and keep their capacity).
     pub fn with_capacity(capacity: usize) -> Self {
         EventQueue {
             heap: Vec::with_capacity(capacity.min(TO_RADIX + 1)),
