@@ -27,6 +27,7 @@ pub mod host;
 mod load_balancer;
 mod message_queue;
 mod model_server;
+mod replica_group;
 mod request;
 mod result;
 mod sampler;

@@ -30,6 +30,11 @@ pub(super) const MODEL_SERVER_KEYS: &[&str] = &[
     "jitter",
     "queue_capacity",
     "cold_start",
+    // Replica group keys (build_deploy.rs).
+    "replicas",
+    "balance",
+    "runs_on",
+    "autoscaler",
 ];
 
 /// `type: model_server` — requests served in batches on `slots` parallel slots (GPUs).
@@ -55,6 +60,9 @@ pub(crate) struct ModelServerRaw {
     queue_capacity: Option<i64>,
     /// Model load time before the first batch can run (drawn once per run); default none.
     cold_start: Option<DistRaw>,
+    /// Replicas and autoscaling.
+    #[serde(flatten)]
+    scaling: crate::raw::ScalingRaw,
 }
 
 /// The batching policy: a batch starts when a slot is free and either `max_batch` requests wait or the oldest has waited `max_delay`.
