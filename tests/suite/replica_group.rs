@@ -261,4 +261,21 @@ components:
         text.contains("a server with `calls` cannot have `cpu`"),
         "{text}"
     );
+    let crash_a_group = "name: bad
+duration: 10s
+workloads:
+  - { name: users, target: api, arrival: { poisson: 10/s } }
+components:
+  api: { type: server, service_time: 1ms, calls: [db], replicas: 2 }
+  db: { type: server, service_time: 1ms }
+faults:
+  - { crash: api, at: 1s, for: 1s }
+";
+    let err = load_str("bad.yaml", crash_a_group, &LoadOptions::default())
+        .expect_err("a replicated server cannot crash (yet)");
+    let text = format!("{err:?}");
+    assert!(
+        text.contains("`crash` needs a single server, and `api` is not one"),
+        "{text}"
+    );
 }
