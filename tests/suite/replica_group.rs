@@ -261,6 +261,22 @@ components:
         text.contains("a server with `calls` cannot have `cpu`"),
         "{text}"
     );
+    let queue = "name: bad
+duration: 10s
+workloads:
+  - { name: users, target: q, arrival: { poisson: 10/s } }
+components:
+  q: { type: queue, consumers: { target: w }, replicas: 3 }
+  w: { type: server, service_time: 1ms }
+";
+    let text = format!(
+        "{:?}",
+        load_str("bad.yaml", queue, &LoadOptions::default()).expect_err("no queue replicas")
+    );
+    assert!(
+        text.contains("a queue or stream scales with its consumers"),
+        "{text}"
+    );
     let crash_a_group = "name: bad
 duration: 10s
 workloads:

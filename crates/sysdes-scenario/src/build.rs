@@ -131,6 +131,10 @@ impl Ctx {
                         self.typo_for.push((map.origin, s.to_owned()));
                         format!("did you mean `{s}`?")
                     }
+                    // Replicas of what cannot be replicated: say what scales it.
+                    None if deploy::GROUP_KEYS.contains(&k) => format!(
+                        "servers, model servers and caches take `{k}`; a queue or stream scales with its consumers (give the consumer `replicas`), a load balancer needs none"
+                    ),
                     None => format!("the keys allowed here are {}", one_of(allowed)),
                 };
                 self.push(key, format!("unknown key `{k}`"), Some(help));
