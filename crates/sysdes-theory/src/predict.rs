@@ -1023,6 +1023,17 @@ fn predict_with(
                     name: "asynchronous, not estimated".into(),
                     exact: false,
                 })
+            } else if leaves.iter().any(|l| {
+                matches!(
+                    spec.components[l.server].kind,
+                    ComponentKind::ReplicaGroup(_)
+                )
+            }) {
+                // Not overloaded, just not estimated.
+                Some(Method {
+                    name: "replicated, not estimated".into(),
+                    exact: false,
+                })
             } else {
                 mean.map(|_| Method {
                     name: names.join(" + "),
