@@ -132,7 +132,9 @@ impl SweepPlan {
                 .filter(|c| {
                     matches!(
                         c.kind,
-                        ComponentKind::Server(_) | ComponentKind::ModelServer(_)
+                        ComponentKind::Server(_)
+                            | ComponentKind::ModelServer(_)
+                            | ComponentKind::LlmServer(_)
                     )
                 })
                 .map(|c| c.name.clone())

@@ -297,7 +297,10 @@ pub(crate) fn walk(
         return;
     }
     match &c.kind {
-        ComponentKind::Server(_) | ComponentKind::Deployment(_) | ComponentKind::ModelServer(_) => {
+        ComponentKind::Server(_)
+        | ComponentKind::Deployment(_)
+        | ComponentKind::ModelServer(_)
+        | ComponentKind::LlmServer(_) => {
             out.push(Leaf {
                 server: component,
                 ..leaf
