@@ -300,12 +300,10 @@ pub(crate) fn walk(
         ComponentKind::Server(_)
         | ComponentKind::Deployment(_)
         | ComponentKind::ModelServer(_)
-        | ComponentKind::LlmServer(_) => {
-            out.push(Leaf {
-                server: component,
-                ..leaf
-            })
-        }
+        | ComponentKind::LlmServer(_) => out.push(Leaf {
+            server: component,
+            ..leaf
+        }),
         ComponentKind::Cache(cache) => {
             // Only misses go on; hits end at the cache (counted as taking
             // no time end to end). The miss stream is a key-dependent

@@ -57,10 +57,9 @@ impl Simulation {
         };
         loop {
             match m.next(now) {
-                Step::Start { slot, after } => self.sched.schedule_in(
-                    after,
-                    Event::Llm(LlmEvent::IterationDone { server, slot }),
-                ),
+                Step::Start { slot, after } => self
+                    .sched
+                    .schedule_in(after, Event::Llm(LlmEvent::IterationDone { server, slot })),
                 Step::WakeAt(at) => {
                     self.sched
                         .schedule_at(at, Event::Llm(LlmEvent::Wake { server }));
