@@ -20,6 +20,7 @@ use crate::units::Duration;
 
 #[path = "build_deploy.rs"]
 mod deploy;
+mod llm_server;
 mod model_server;
 pub(crate) use model_server::ModelServerRaw;
 pub(crate) mod store;
@@ -736,9 +737,7 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
             }
             Some(Kind::Queue) => queue::queue(ctx, i, value, &names).map(ComponentKind::Queue),
             Some(Kind::Stream) => queue::stream(ctx, i, value, &names).map(ComponentKind::Stream),
-            Some(Kind::ModelServer) => {
-                model_server::model_server(ctx, value).map(ComponentKind::ModelServer)
-            }
+            Some(Kind::ModelServer) => model_server::model_server_kind(ctx, value),
             Some(Kind::Store) => store::store(ctx, value).map(ComponentKind::Store),
             None => None,
         };
