@@ -28,6 +28,7 @@ mod llm_server;
 mod load_balancer;
 mod message_queue;
 mod model_server;
+mod replica_group;
 mod request;
 mod result;
 mod sampler;

@@ -343,6 +343,9 @@ pub enum ComponentKind {
     LlmServer(crate::llm_server::LlmServerSpec),
     /// A replicated key-value store.
     Store(crate::store_spec::StoreSpec),
+    /// Replicas of another kind behind an implicit balancer (see
+    /// [`crate::GroupSpec`]).
+    ReplicaGroup(crate::GroupSpec),
 }
 
 /// A station with `workers` parallel servers and one FIFO queue.

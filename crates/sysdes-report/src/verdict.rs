@@ -35,7 +35,8 @@ pub fn verdict(result: &RunResult) -> String {
     let busiest = result
         .components
         .iter()
-        .filter(|c| c.workers > 0)
+        // A group stands for its replicas.
+        .filter(|c| c.workers > 0 && c.replica_of.is_none())
         .max_by(|a, b| a.utilization.total_cmp(&b.utilization));
     if let Some(c) = busiest {
         let pct = c.utilization * 100.0;

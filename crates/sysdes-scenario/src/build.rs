@@ -722,6 +722,7 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
     }
     let mut components: Vec<Option<ComponentSpec>> = Vec::with_capacity(entries.len());
     let mut kinds: Vec<Option<Kind>> = Vec::with_capacity(entries.len());
+    let mut groups = Vec::new();
     for (i, (key, value)) in entries.iter().enumerate() {
         let name = names[i];
         let kind = component_kind(ctx, name, key, value);
@@ -741,6 +742,22 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
             Some(Kind::Store) => store::store(ctx, value).map(ComponentKind::Store),
             None => None,
         };
+        // Replicas of anything but a leaf server form a group.
+        let groupable = match &spec {
+            Some(ComponentKind::Server(s)) => !s.calls.is_empty(),
+            Some(ComponentKind::ModelServer(_) | ComponentKind::Cache(_)) => true,
+            _ => false,
+        };
+        if groupable {
+            match deploy::group_scaling(ctx, value) {
+                Some(Some(scaling)) => groups.push((i, scaling)),
+                Some(None) => {}
+                None => {
+                    components.push(None);
+                    continue;
+                }
+            }
+        }
         components.push(spec.map(|kind| ComponentSpec {
             name: name.to_owned(),
             kind,
@@ -809,7 +826,10 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
         f
     });
 
-    let components: Option<Vec<ComponentSpec>> = components.into_iter().collect();
+    let components: Option<Vec<ComponentSpec>> = components
+        .into_iter()
+        .collect::<Option<Vec<_>>>()
+        .map(|c| add_replicas(c, groups));
     Some(ModelSpec {
         name: name?,
         seed: seed?,
@@ -821,6 +841,31 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
         hosts: hosts?,
         faults: faults?,
     })
+}
+
+/// Turns each component with group keys into a replica group, appending its
+/// replicas `NAME[0]`, `NAME[1]`, ... (copies of it) after every component
+/// of the file, so that the file's components keep their ids.
+fn add_replicas(
+    mut components: Vec<ComponentSpec>,
+    groups: Vec<(usize, deploy::Scaling)>,
+) -> Vec<ComponentSpec> {
+    for (i, scaling) in groups {
+        let first = components.len() as u32;
+        let most = scaling.most();
+        let template = components[i].clone();
+        let extra_boot = match &template.kind {
+            ComponentKind::ModelServer(m) => m.cold_start.clone(),
+            _ => None,
+        };
+        components.extend((0..most).map(|r| ComponentSpec {
+            name: format!("{}[{r}]", template.name),
+            kind: template.kind.clone(),
+        }));
+        let members = (first..first + most).map(ComponentId).collect();
+        components[i].kind = ComponentKind::ReplicaGroup(scaling.group(members, extra_boot));
+    }
+    components
 }
 
 /// A store's `zones` must name zones of `network.zones`; each unknown one is

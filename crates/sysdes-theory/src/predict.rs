@@ -300,7 +300,8 @@ pub(crate) fn walk(
         ComponentKind::Server(_)
         | ComponentKind::Deployment(_)
         | ComponentKind::ModelServer(_)
-        | ComponentKind::LlmServer(_) => out.push(Leaf {
+        | ComponentKind::LlmServer(_)
+        | ComponentKind::ReplicaGroup(_) => out.push(Leaf {
             server: component,
             ..leaf
         }),
@@ -554,6 +555,16 @@ fn predict_with(
                 .into(),
         );
     }
+    if spec
+        .components
+        .iter()
+        .any(|c| matches!(c.kind, ComponentKind::ReplicaGroup(_)))
+    {
+        notes.push(
+            "replicated model servers, caches and servers with calls are not estimated (simulate them)"
+                .into(),
+        );
+    }
     if spec.workloads.iter().any(|w| w.timeout.is_some()) {
         notes.push(
             "client timeouts are ignored by the estimate (they only cut the client's wait)".into(),
@@ -580,9 +591,12 @@ fn predict_with(
         // Deployments (replicas, hosts, autoscaling) are not estimated, nor
         // a workload that reaches no server (e.g. a replicated store).
         if leaves.is_empty()
-            || leaves
-                .iter()
-                .any(|l| matches!(spec.components[l.server].kind, ComponentKind::Deployment(_)))
+            || leaves.iter().any(|l| {
+                matches!(
+                    spec.components[l.server].kind,
+                    ComponentKind::Deployment(_) | ComponentKind::ReplicaGroup(_)
+                )
+            })
         {
             continue;
         }

@@ -11,6 +11,7 @@ mod calls;
 
 use std::borrow::Cow;
 mod deployment;
+mod group;
 mod queue;
 mod store;
 mod stream;
@@ -108,6 +109,7 @@ pub(crate) enum Component {
     Store(Box<crate::store::Store>),
     /// A model server in LLM mode (boxed like the batching one).
     LlmServer(Box<crate::llm_server::LlmServer>),
+    ReplicaGroup(Box<crate::replica_group::ReplicaGroup>),
 }
 
 impl Component {
@@ -122,6 +124,7 @@ impl Component {
             Component::ModelServer(m) => &m.metrics,
             Component::Store(s) => &s.metrics,
             Component::LlmServer(m) => &m.metrics,
+            Component::ReplicaGroup(g) => &g.metrics,
         }
     }
 
@@ -142,8 +145,9 @@ impl Component {
             Component::Cache(c) => c.extras(),
             Component::Queue(q) => q.extras(),
             Component::Stream(_) => Vec::new(),
-            // Built with the hosts in `deployment::deployment_result`.
-            Component::Deployment(_) => Vec::new(),
+            // Built with the hosts in `deployment::deployment_result`,
+            // and from the replicas in `group::group_result`.
+            Component::Deployment(_) | Component::ReplicaGroup(_) => Vec::new(),
             Component::ModelServer(m) => m.extras(),
             Component::LlmServer(m) => m.extras(),
         };
@@ -169,6 +173,7 @@ impl Component {
             Component::Queue(_) => QueueComponent::gauge_names(name, out),
             Component::Stream(s) => s.gauge_names(name, out),
             Component::Deployment(_) => deployment::gauge_names(name, out),
+            Component::ReplicaGroup(_) => group::gauge_names(name, out),
             Component::ModelServer(_) | Component::LlmServer(_) => {
                 out.push(format!("{name}.queue"));
                 out.push(format!("{name}.batch_size"));
@@ -186,6 +191,7 @@ impl Component {
             Component::Queue(q) => q.gauges(now, out),
             Component::Stream(s) => s.gauges(now, out),
             Component::Deployment(d) => deployment::gauges(d, out),
+            Component::ReplicaGroup(g) => group::gauges(g, out),
             Component::ModelServer(m) => {
                 out.push(m.queue_len() as f64);
                 out.push(m.take_interval_batch_size());
@@ -285,6 +291,8 @@ pub struct Simulation {
     /// Reused buffer for the gauges sampled at each series tick.
     gauge_buf: Vec<f64>,
     gauged: bool,
+    /// Which components are replicas of a group (empty if there is no group).
+    replica: Vec<bool>,
 }
 
 /// The newest version of each key written so far (versions count from 1).
@@ -461,6 +469,10 @@ impl Simulation {
                     )
                     .map_err(invalid(&c.name))?,
                 )),
+                ComponentKind::ReplicaGroup(g) => Component::ReplicaGroup(Box::new(
+                    group::build_group(spec, &c.name, g, window_start, window_end)
+                        .map_err(invalid(&c.name))?,
+                )),
                 ComponentKind::Store(st) => Component::Store(Box::new(
                     store::build(spec, ComponentId(components.len() as u32), st, metrics)
                         .map_err(invalid(&c.name))?,
@@ -557,11 +569,26 @@ impl Simulation {
                 s.tracker.set_interval(interval);
             }
         }
-        let gauged = components.len() <= MAX_GAUGED_COMPONENTS;
+        // A group's replicas answer it without crossing the network and
+        // have no gauges of their own (the group has).
+        let mut replica = Vec::new();
+        for c in &components {
+            if let Component::ReplicaGroup(g) = c {
+                replica.resize(components.len(), false);
+                for m in g.members() {
+                    replica[m.index()] = true;
+                }
+            }
+        }
+        let is_replica = |i: usize| replica.get(i) == Some(&true);
+        let gauged =
+            (0..components.len()).filter(|&i| !is_replica(i)).count() <= MAX_GAUGED_COMPONENTS;
         let mut gauge_names = Vec::new();
         if gauged {
-            for (c, cs) in components.iter().zip(&spec.components) {
-                c.gauge_names(&cs.name, &mut gauge_names);
+            for (i, (c, cs)) in components.iter().zip(&spec.components).enumerate() {
+                if !is_replica(i) {
+                    c.gauge_names(&cs.name, &mut gauge_names);
+                }
             }
         }
         Ok(Simulation {
@@ -584,6 +611,7 @@ impl Simulation {
             series: SeriesRecorder::new(spec.duration, gauge_names),
             gauge_buf: Vec::new(),
             gauged,
+            replica,
             hosts,
         })
     }
@@ -627,6 +655,7 @@ impl Simulation {
 
     fn start(&mut self) {
         self.deployments_start();
+        self.groups_start();
         self.sched
             .schedule_at(SimTime::ZERO + self.series.interval, Event::SeriesTick);
         self.schedule_faults();
@@ -680,8 +709,10 @@ impl Simulation {
         let mut gauges = std::mem::take(&mut self.gauge_buf);
         gauges.clear();
         if self.gauged {
-            for c in &self.components {
-                c.gauges(now, &mut gauges);
+            for (i, c) in self.components.iter().enumerate() {
+                if self.replica.get(i) != Some(&true) {
+                    c.gauges(now, &mut gauges);
+                }
             }
         }
         self.series.close(now, self.requests.live() as u64, &gauges);
@@ -814,6 +845,7 @@ impl Simulation {
             Component::ModelServer(_) => self.model_arrive(to, req),
             Component::LlmServer(_) => self.llm_arrive(to, req),
             Component::Store(_) => self.store_arrive(to, req),
+            Component::ReplicaGroup(_) => self.group_arrive(to, req),
         }
     }
 
@@ -912,7 +944,8 @@ impl Simulation {
         let Some(hop) = self.requests[req].hops.pop() else {
             return;
         };
-        if self.network.zero {
+        if self.network.zero || self.replica.get(hop.component.index()) == Some(&true) {
+            // A replica answers its group in the same place: no network.
             self.response_arrives(req);
         } else if self.network.simple {
             let delay = self
@@ -949,6 +982,7 @@ impl Simulation {
                 }
                 m.levels.add(now, ACTIVE, -1);
             }
+            Component::ReplicaGroup(_) => self.group_answered(hop.component, req),
             Component::Server(_)
             | Component::Cache(_)
             | Component::Queue(_)
@@ -979,7 +1013,8 @@ impl Simulation {
             | Component::Deployment(_)
             | Component::ModelServer(_)
             | Component::LlmServer(_)
-            | Component::Store(_) => {}
+            | Component::Store(_)
+            | Component::ReplicaGroup(_) => {}
             Component::Cache(_) => self.cache_call_returned(link.caller, parent, child, link.tag),
             Component::Queue(_) => self.queue_call_returned(link.caller, parent, child),
             Component::Stream(_) => self.stream_call_returned(link.caller, parent, child, link.tag),
@@ -1109,7 +1144,8 @@ impl Simulation {
                 | Component::Queue(_)
                 | Component::Stream(_)
                 | Component::Deployment(_)
-                | Component::Store(_) => None,
+                | Component::Store(_)
+                | Component::ReplicaGroup(_) => None,
             })
             .max_by_key(|&(_, queued, _, _)| queued);
         let (component, detail) = match worst {
@@ -1162,7 +1198,7 @@ impl Simulation {
                 }
             })
             .collect();
-        let components = self
+        let mut components: Vec<ComponentResult> = self
             .components
             .iter()
             .zip(&self.spec.components)
@@ -1174,7 +1210,9 @@ impl Simulation {
                 let m = c.metrics();
                 let (kind, workers) = match c {
                     Component::Server(s) => ("server", s.workers()),
-                    Component::LoadBalancer(_) | Component::Deployment(_) => ("load_balancer", 0),
+                    Component::LoadBalancer(_)
+                    | Component::Deployment(_)
+                    | Component::ReplicaGroup(_) => ("load_balancer", 0),
                     Component::Cache(_) => ("cache", 0),
                     Component::Queue(q) => ("queue", q.queue.concurrency()),
                     Component::Stream(s) => ("stream", s.consumers()),
@@ -1201,9 +1239,22 @@ impl Simulation {
                     latency: m.latency.clone(),
                     offered_load: *offered,
                     extras: c.extras(),
+                    replica_of: None,
                 }
             })
             .collect();
+        // Groups sum up their replicas, which say whose they are.
+        for (i, c) in self.components.iter().enumerate() {
+            if let Component::ReplicaGroup(g) = c {
+                let name = &self.spec.components[i].name;
+                for m in g.members() {
+                    components[m.index()].replica_of = Some(name.clone());
+                }
+                let members: Vec<&ComponentResult> =
+                    g.members().iter().map(|m| &components[m.index()]).collect();
+                components[i] = group::group_result(g, name, &members);
+            }
+        }
         let series = self
             .series
             .finish(self.sched.now(), self.requests.live() as u64);

@@ -33,6 +33,9 @@ const LLM_SERVER_KEYS: &[&str] = &["type", "slots", "llm", "queue_capacity", "co
 /// in LLM mode.
 const BATCHING_ONLY: &[&str] = &["batching", "batch_time", "jitter"];
 
+/// Replica-group keys, which LLM mode does not support yet.
+const REPLICA_ONLY: &[&str] = &["replicas", "balance", "runs_on", "autoscaler"];
+
 /// The keys of the `llm:` block.
 const LLM_KEYS: &[&str] = &[
     "max_batch",
@@ -172,9 +175,21 @@ pub(super) fn llm_server(ctx: &mut Ctx, body: &SNode) -> Option<LlmServerSpec> {
             );
         }
     }
+    for key in REPLICA_ONLY {
+        if let Some((k, _)) = body.entry(key) {
+            ctx.push(
+                k,
+                format!(
+                    "`{key}` is not supported yet for a model server in LLM mode (with `llm:`)"
+                ),
+                Some("use `slots` for several GPUs behind one queue".into()),
+            );
+        }
+    }
     let others: Vec<&str> = LLM_SERVER_KEYS
         .iter()
         .chain(BATCHING_ONLY)
+        .chain(REPLICA_ONLY)
         .copied()
         .collect();
     ctx.unknown_keys(body, &others);
@@ -495,6 +510,14 @@ mod tests {
         assert_eq!((line, column), (10, 5));
         assert!(message.contains("LLM mode"), "{message}");
         assert!(help.unwrap().contains("llm.max_batch"));
+    }
+
+    #[test]
+    fn replicas_are_refused_in_llm_mode() {
+        let (line, column, message, help) = problem(&format!("    replicas: 2\n{LLM}"));
+        assert_eq!((line, column), (10, 5));
+        assert!(message.contains("not supported"), "{message}");
+        assert!(help.unwrap().contains("slots"));
     }
 
     #[test]

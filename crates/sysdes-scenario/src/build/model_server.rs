@@ -31,6 +31,11 @@ pub(super) const MODEL_SERVER_KEYS: &[&str] = &[
     "queue_capacity",
     "cold_start",
     "llm",
+    // Replica group keys (build_deploy.rs).
+    "replicas",
+    "balance",
+    "runs_on",
+    "autoscaler",
 ];
 
 /// `type: model_server` — requests served in batches on `slots` parallel slots (GPUs).
@@ -58,6 +63,9 @@ pub(crate) struct ModelServerRaw {
     cold_start: Option<DistRaw>,
     /// LLM mode instead of `batching`/`batch_time`/`jitter`: continuous batching of prefill and per-token decode iterations, reporting TTFT and TPOT (`docs/llm-serving.md`).
     llm: Option<super::llm_server::LlmDoc>,
+    /// Replicas and autoscaling.
+    #[serde(flatten)]
+    scaling: crate::raw::ScalingRaw,
 }
 
 /// The batching policy: a batch starts when a slot is free and either `max_batch` requests wait or the oldest has waited `max_delay`.
