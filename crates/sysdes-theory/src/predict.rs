@@ -565,6 +565,16 @@ fn predict_with(
                 .into(),
         );
     }
+    if spec
+        .components
+        .iter()
+        .any(|c| matches!(c.kind, ComponentKind::LlmServer(_)))
+    {
+        notes.push(
+            "model servers in LLM mode are not estimated (simulate them; docs/llm-serving.md has the closed forms)"
+                .into(),
+        );
+    }
     if spec.workloads.iter().any(|w| w.timeout.is_some()) {
         notes.push(
             "client timeouts are ignored by the estimate (they only cut the client's wait)".into(),
@@ -1022,6 +1032,15 @@ fn predict_with(
                 // Answered on enqueue: not overloaded, just not estimated.
                 Some(Method {
                     name: "asynchronous, not estimated".into(),
+                    exact: false,
+                })
+            } else if leaves
+                .iter()
+                .any(|l| matches!(spec.components[l.server].kind, ComponentKind::LlmServer(_)))
+            {
+                // Not overloaded, just not estimated.
+                Some(Method {
+                    name: "LLM model server, not estimated".into(),
                     exact: false,
                 })
             } else {
