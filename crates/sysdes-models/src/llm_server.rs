@@ -437,19 +437,28 @@ impl LlmServer {
             self.tokens += (s.running.len() - from) as u64;
         }
         self.done.clear();
-        let mut keep = 0;
-        for i in 0..s.running.len() {
-            let mut q = s.running[i];
-            if i >= from {
-                q.remaining -= 1;
-                if prefill {
-                    q.first_token = now;
-                    if q.counted {
-                        self.ttft.record(now - q.arrived);
-                    }
+        // Only the sequences in this iteration get a token, so only they
+        // can finish; the batch is compacted only when one does.
+        let mut finished = false;
+        for q in &mut s.running[from..] {
+            q.remaining -= 1;
+            finished |= q.remaining == 0;
+            if prefill {
+                q.first_token = now;
+                if q.counted {
+                    self.ttft.record(now - q.arrived);
                 }
             }
-            if q.remaining == 0 {
+        }
+        if finished {
+            let mut keep = from;
+            for i in from..s.running.len() {
+                let q = s.running[i];
+                if q.remaining > 0 {
+                    s.running[keep] = q;
+                    keep += 1;
+                    continue;
+                }
                 s.kv_used -= u64::from(q.prompt) + u64::from(q.output);
                 self.done.push(q.req);
                 if q.counted {
@@ -464,12 +473,9 @@ impl LlmServer {
                         self.tpot.record(SimDuration::from_nanos(per));
                     }
                 }
-            } else {
-                s.running[keep] = q;
-                keep += 1;
             }
+            s.running.truncate(keep);
         }
-        s.running.truncate(keep);
         self.metrics
             .levels
             .add(now, ACTIVE, -(self.done.len() as i64));
