@@ -261,4 +261,37 @@ components:
         text.contains("a server with `calls` cannot have `cpu`"),
         "{text}"
     );
+    let queue = "name: bad
+duration: 10s
+workloads:
+  - { name: users, target: q, arrival: { poisson: 10/s } }
+components:
+  q: { type: queue, consumers: { target: w }, replicas: 3 }
+  w: { type: server, service_time: 1ms }
+";
+    let text = format!(
+        "{:?}",
+        load_str("bad.yaml", queue, &LoadOptions::default()).expect_err("no queue replicas")
+    );
+    assert!(
+        text.contains("a queue or stream scales with its consumers"),
+        "{text}"
+    );
+    let crash_a_group = "name: bad
+duration: 10s
+workloads:
+  - { name: users, target: api, arrival: { poisson: 10/s } }
+components:
+  api: { type: server, service_time: 1ms, calls: [db], replicas: 2 }
+  db: { type: server, service_time: 1ms }
+faults:
+  - { crash: api, at: 1s, for: 1s }
+";
+    let err = load_str("bad.yaml", crash_a_group, &LoadOptions::default())
+        .expect_err("a replicated server cannot crash (yet)");
+    let text = format!("{err:?}");
+    assert!(
+        text.contains("`crash` needs a single server, and `api` is not one"),
+        "{text}"
+    );
 }

@@ -132,6 +132,10 @@ impl Ctx {
                         self.typo_for.push((map.origin, s.to_owned()));
                         format!("did you mean `{s}`?")
                     }
+                    // Replicas of what cannot be replicated: say what scales it.
+                    None if deploy::GROUP_KEYS.contains(&k) => format!(
+                        "servers, model servers and caches take `{k}`; a queue or stream scales with its consumers (give the consumer `replicas`), a load balancer needs none"
+                    ),
                     None => format!("the keys allowed here are {}", one_of(allowed)),
                 };
                 self.push(key, format!("unknown key `{k}`"), Some(help));
@@ -799,7 +803,20 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
     };
     let network = build_net::network(ctx, root, &net_names);
     store_zones(ctx, &components, &entries, &net_names.zones);
-    let servers: Vec<bool> = kinds.iter().map(|k| *k == Some(Kind::Server)).collect();
+    // Crashes and slowdowns reach single servers only (not replicas).
+    let servers: Vec<bool> = kinds
+        .iter()
+        .zip(&components)
+        .enumerate()
+        .map(|(i, (k, c))| {
+            *k == Some(Kind::Server)
+                && !matches!(
+                    c.as_ref().map(|c| &c.kind),
+                    Some(ComponentKind::Deployment(_))
+                )
+                && !groups.iter().any(|(g, _)| *g == i)
+        })
+        .collect();
     // Replicas per store (the most allowed if the store itself is invalid,
     // so its crash faults are not reported a second time).
     let replicas: Vec<Option<u32>> = components
