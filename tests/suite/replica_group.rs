@@ -295,3 +295,43 @@ faults:
         "{text}"
     );
 }
+
+#[test]
+fn llm_replicas_split_at_random_are_md1_each() {
+    // Two LLM-mode replicas, one sequence at a time, constant lengths: each
+    // request takes D = prefill(100) + 9 decode(1) = 15 + 9 x 5 = 60 ms. A
+    // random split of 16.667/s gives each replica M/D/1 at rho 0.5:
+    // T = D + rho D / (2 (1 - rho)) = 90 ms, first token at T - 9 x 5 = 45 ms.
+    let r = run("name: llm-group
+seed: 8
+duration: 6000s
+warmup: 60s
+workloads:
+  - { name: users, target: chat, arrival: { poisson: 16.6667/s } }
+components:
+  chat:
+    type: model_server
+    llm:
+      max_batch: 1
+      prefill: { affine: { base: 10ms, per_token: 0.05ms } }
+      decode_step: { affine: { base: 4.5ms, per_sequence: 0.5ms } }
+      prompt_tokens: 100
+      output_tokens: 10
+    replicas: 2
+    balance: random
+network: { latency: 0ms }
+");
+    let mean = r.latency.mean_ns() / 1e6;
+    assert!(
+        (mean / 90.0 - 1.0).abs() < 0.02,
+        "mean {mean} ms vs M/D/1 90 ms"
+    );
+    let ttft: Vec<f64> = (0..2)
+        .map(|i| extra(component(&r, &format!("chat[{i}]")), "ttft_mean_ms"))
+        .collect();
+    for t in &ttft {
+        assert!((t / 45.0 - 1.0).abs() < 0.03, "TTFT {t} ms vs 45 ms");
+    }
+    let g = component(&r, "chat");
+    assert!((g.utilization - 0.5).abs() < 0.01, "{}", g.utilization);
+}

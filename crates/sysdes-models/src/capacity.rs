@@ -123,6 +123,7 @@ pub fn offered_loads(spec: &ModelSpec) -> Vec<Option<f64>> {
             | ComponentKind::Store(_)
             | ComponentKind::ReplicaGroup(_) => None,
             ComponentKind::ModelServer(m) => Some(rate / m.saturated_rps()),
+            ComponentKind::LlmServer(m) => Some(rate / m.saturated_rps()),
             // An autoscaled deployment is judged at its largest size.
             ComponentKind::Deployment(d) => {
                 let replicas = d.autoscaler.as_ref().map_or(d.replicas, |a| a.max);

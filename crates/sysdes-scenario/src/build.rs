@@ -20,6 +20,7 @@ use crate::units::Duration;
 
 #[path = "build_deploy.rs"]
 mod deploy;
+mod llm_server;
 mod model_server;
 pub(crate) use model_server::ModelServerRaw;
 pub(crate) mod store;
@@ -741,16 +742,18 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
             }
             Some(Kind::Queue) => queue::queue(ctx, i, value, &names).map(ComponentKind::Queue),
             Some(Kind::Stream) => queue::stream(ctx, i, value, &names).map(ComponentKind::Stream),
-            Some(Kind::ModelServer) => {
-                model_server::model_server(ctx, value).map(ComponentKind::ModelServer)
-            }
+            Some(Kind::ModelServer) => model_server::model_server_kind(ctx, value),
             Some(Kind::Store) => store::store(ctx, value).map(ComponentKind::Store),
             None => None,
         };
         // Replicas of anything but a leaf server form a group.
         let groupable = match &spec {
             Some(ComponentKind::Server(s)) => !s.calls.is_empty(),
-            Some(ComponentKind::ModelServer(_) | ComponentKind::Cache(_)) => true,
+            Some(
+                ComponentKind::ModelServer(_)
+                | ComponentKind::LlmServer(_)
+                | ComponentKind::Cache(_),
+            ) => true,
             _ => false,
         };
         if groupable {
@@ -874,6 +877,7 @@ fn add_replicas(
         let template = components[i].clone();
         let extra_boot = match &template.kind {
             ComponentKind::ModelServer(m) => m.cold_start.clone(),
+            ComponentKind::LlmServer(m) => m.cold_start.clone(),
             _ => None,
         };
         components.extend((0..most).map(|r| ComponentSpec {

@@ -147,6 +147,7 @@ impl SweepPlan {
                             c.kind,
                             ComponentKind::Server(_)
                                 | ComponentKind::ModelServer(_)
+                                | ComponentKind::LlmServer(_)
                                 | ComponentKind::Deployment(_)
                                 | ComponentKind::ReplicaGroup(_)
                         )

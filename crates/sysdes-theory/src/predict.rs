@@ -300,6 +300,7 @@ pub(crate) fn walk(
         ComponentKind::Server(_)
         | ComponentKind::Deployment(_)
         | ComponentKind::ModelServer(_)
+        | ComponentKind::LlmServer(_)
         | ComponentKind::ReplicaGroup(_) => out.push(Leaf {
             server: component,
             ..leaf
@@ -561,6 +562,16 @@ fn predict_with(
     {
         notes.push(
             "replicated model servers, caches and servers with calls are not estimated (simulate them)"
+                .into(),
+        );
+    }
+    if spec
+        .components
+        .iter()
+        .any(|c| matches!(c.kind, ComponentKind::LlmServer(_)))
+    {
+        notes.push(
+            "model servers in LLM mode are not estimated (simulate them; docs/llm-serving.md has the closed forms)"
                 .into(),
         );
     }
@@ -1032,6 +1043,15 @@ fn predict_with(
                 // Not overloaded, just not estimated.
                 Some(Method {
                     name: "replicated, not estimated".into(),
+                    exact: false,
+                })
+            } else if leaves
+                .iter()
+                .any(|l| matches!(spec.components[l.server].kind, ComponentKind::LlmServer(_)))
+            {
+                // Not overloaded, just not estimated.
+                Some(Method {
+                    name: "LLM model server, not estimated".into(),
                     exact: false,
                 })
             } else {

@@ -48,10 +48,13 @@ pub(super) fn build_group(
             .ok_or_else(|| format!("replica component {} does not exist", m.0))?;
         let measurable = matches!(
             kind,
-            ComponentKind::Server(_) | ComponentKind::ModelServer(_)
+            ComponentKind::Server(_) | ComponentKind::ModelServer(_) | ComponentKind::LlmServer(_)
         );
         match kind {
-            ComponentKind::Server(_) | ComponentKind::ModelServer(_) | ComponentKind::Cache(_) => {}
+            ComponentKind::Server(_)
+            | ComponentKind::ModelServer(_)
+            | ComponentKind::LlmServer(_)
+            | ComponentKind::Cache(_) => {}
             _ => return Err("only servers, model servers and caches can be replica groups".into()),
         }
         if !measurable && g.autoscaler.as_ref().map(|a| a.metric) == Some(ScaleMetric::Utilization)
@@ -99,6 +102,7 @@ impl Simulation {
                     match &mut self.components[m.index()] {
                         Component::Server(s) => s.busy_area = Some(BusyArea::default()),
                         Component::ModelServer(s) => s.busy_area = Some(BusyArea::default()),
+                        Component::LlmServer(s) => s.busy_area = Some(BusyArea::default()),
                         _ => {}
                     }
                 }
@@ -226,6 +230,7 @@ impl Simulation {
             let (area, cap) = match &mut self.components[m.index()] {
                 Component::Server(s) => (s.busy_area.as_mut().map(|a| a.take(now)), s.workers()),
                 Component::ModelServer(s) => (s.busy_area.as_mut().map(|a| a.take(now)), s.slots()),
+                Component::LlmServer(s) => (s.busy_area.as_mut().map(|a| a.take(now)), s.slots()),
                 _ => (None, 1),
             };
             capacity = f64::from(cap.max(1));

@@ -41,6 +41,7 @@ use deployment::{DeployEvent, HostRuntime};
 use queue::QueueComponent;
 use stream::StreamComponent;
 
+mod llm_server;
 mod model_server;
 
 mod faults; // netfault: crashes, slowdowns, fault windows
@@ -83,6 +84,8 @@ pub(crate) enum Event {
     BatchDone { server: ComponentId, slot: u32 },
     /// A model server's batching deadline (or model load) comes.
     BatchWake { server: ComponentId },
+    /// An LLM model server's timers (see `llm_server.rs`).
+    Llm(llm_server::LlmEvent),
     /// netfault: a crash or slowdown (by index in `spec.faults`) starts or ends.
     Fault { index: u32, start: bool },
     /// A replicated store's own event (a message, a replica's service, a fault).
@@ -104,6 +107,8 @@ pub(crate) enum Component {
     /// Boxed: its batch buffers make it the largest kind by far.
     ModelServer(Box<ModelServer>),
     Store(Box<crate::store::Store>),
+    /// A model server in LLM mode (boxed like the batching one).
+    LlmServer(Box<crate::llm_server::LlmServer>),
     ReplicaGroup(Box<crate::replica_group::ReplicaGroup>),
 }
 
@@ -118,6 +123,7 @@ impl Component {
             Component::Deployment(d) => &d.metrics,
             Component::ModelServer(m) => &m.metrics,
             Component::Store(s) => &s.metrics,
+            Component::LlmServer(m) => &m.metrics,
             Component::ReplicaGroup(g) => &g.metrics,
         }
     }
@@ -143,6 +149,7 @@ impl Component {
             // and from the replicas in `group::group_result`.
             Component::Deployment(_) | Component::ReplicaGroup(_) => Vec::new(),
             Component::ModelServer(m) => m.extras(),
+            Component::LlmServer(m) => m.extras(),
         };
         // netfault: requests failed by crashes of this server.
         if let Component::Server(s) = self {
@@ -167,7 +174,7 @@ impl Component {
             Component::Stream(s) => s.gauge_names(name, out),
             Component::Deployment(_) => deployment::gauge_names(name, out),
             Component::ReplicaGroup(_) => group::gauge_names(name, out),
-            Component::ModelServer(_) => {
+            Component::ModelServer(_) | Component::LlmServer(_) => {
                 out.push(format!("{name}.queue"));
                 out.push(format!("{name}.batch_size"));
             }
@@ -186,6 +193,10 @@ impl Component {
             Component::Deployment(d) => deployment::gauges(d, out),
             Component::ReplicaGroup(g) => group::gauges(g, out),
             Component::ModelServer(m) => {
+                out.push(m.queue_len() as f64);
+                out.push(m.take_interval_batch_size());
+            }
+            Component::LlmServer(m) => {
                 out.push(m.queue_len() as f64);
                 out.push(m.take_interval_batch_size());
             }
@@ -447,6 +458,17 @@ impl Simulation {
                     )
                     .map_err(invalid(&c.name))?,
                 )),
+                ComponentKind::LlmServer(m) => Component::LlmServer(Box::new(
+                    crate::llm_server::LlmServer::new(
+                        m,
+                        stream(&c.name, "prompt_tokens"),
+                        stream(&c.name, "output_tokens"),
+                        stream(&c.name, "cold_start"),
+                        window_start,
+                        window_end,
+                    )
+                    .map_err(invalid(&c.name))?,
+                )),
                 ComponentKind::ReplicaGroup(g) => Component::ReplicaGroup(Box::new(
                     group::build_group(spec, &c.name, g, window_start, window_end)
                         .map_err(invalid(&c.name))?,
@@ -671,6 +693,7 @@ impl Simulation {
             Event::Timeout { req } => self.timeout(req),
             Event::BatchDone { server, slot } => self.model_batch_done(server, slot),
             Event::BatchWake { server } => self.model_wake(server),
+            Event::Llm(ev) => self.llm_event(ev),
             Event::Retry { req } => self.send_attempt(req),
             Event::Hedge { call } => self.hedge(call),
             Event::CacheHitDone { cache, req } => self.cache_hit_done(cache, req),
@@ -820,6 +843,7 @@ impl Simulation {
             Component::Stream(_) => self.stream_arrive(to, req),
             Component::Deployment(_) => self.deployment_arrive(to, req),
             Component::ModelServer(_) => self.model_arrive(to, req),
+            Component::LlmServer(_) => self.llm_arrive(to, req),
             Component::Store(_) => self.store_arrive(to, req),
             Component::ReplicaGroup(_) => self.group_arrive(to, req),
         }
@@ -965,6 +989,7 @@ impl Simulation {
             | Component::Stream(_)
             | Component::Deployment(_)
             | Component::ModelServer(_)
+            | Component::LlmServer(_)
             | Component::Store(_) => {}
         }
         self.respond(req);
@@ -987,6 +1012,7 @@ impl Simulation {
             Component::LoadBalancer(_)
             | Component::Deployment(_)
             | Component::ModelServer(_)
+            | Component::LlmServer(_)
             | Component::Store(_)
             | Component::ReplicaGroup(_) => {}
             Component::Cache(_) => self.cache_call_returned(link.caller, parent, child, link.tag),
@@ -1112,6 +1138,7 @@ impl Simulation {
             .filter_map(|(i, c)| match c {
                 Component::Server(s) => Some((i, s.queue_len(), s.workers(), "worker")),
                 Component::ModelServer(m) => Some((i, m.queue_len(), m.slots(), "slot")),
+                Component::LlmServer(m) => Some((i, m.queue_len(), m.slots(), "slot")),
                 Component::LoadBalancer(_)
                 | Component::Cache(_)
                 | Component::Queue(_)
@@ -1190,6 +1217,7 @@ impl Simulation {
                     Component::Queue(q) => ("queue", q.queue.concurrency()),
                     Component::Stream(s) => ("stream", s.consumers()),
                     Component::ModelServer(m) => ("model_server", m.slots()),
+                    Component::LlmServer(m) => ("model_server", m.slots()),
                     Component::Store(s) => ("store", s.workers * s.n() as u32),
                 };
                 ComponentResult {
@@ -1201,6 +1229,7 @@ impl Simulation {
                     drops: m.drops,
                     utilization: match c {
                         Component::ModelServer(ms) => ms.utilization(),
+                        Component::LlmServer(ms) => ms.utilization(),
                         _ if workers > 0 => m.levels.mean(ACTIVE) / f64::from(workers),
                         _ => 0.0,
                     },
