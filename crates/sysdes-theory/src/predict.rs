@@ -1045,6 +1045,17 @@ fn predict_with(
                     name: "replicated, not estimated".into(),
                     exact: false,
                 })
+            } else if leaves.iter().chain(&calls_by_workload[i]).any(|l| {
+                matches!(
+                    spec.components[l.server].kind,
+                    ComponentKind::ModelServer(_)
+                )
+            }) {
+                // Not overloaded, just not estimated.
+                Some(Method {
+                    name: "batching model server, not estimated".into(),
+                    exact: false,
+                })
             } else if leaves
                 .iter()
                 .any(|l| matches!(spec.components[l.server].kind, ComponentKind::LlmServer(_)))
