@@ -69,22 +69,27 @@ fn replica_count(c: &mut Criterion) {
 }
 
 fn autoscale_scenario(c: &mut Criterion) {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/autoscale-vm-vs-container.yaml");
-    let spec = load_file(&path, &LoadOptions::default())
-        .expect("the scenario loads")
-        .spec;
     let mut group = c.benchmark_group("autoscale");
     group.sample_size(10);
-    group.bench_function("vm_vs_container", |b| {
-        b.iter(|| {
-            Simulation::new(&spec)
-                .expect("valid spec")
-                .run(RunLimits::default(), &mut NoObserver)
-                .expect("runs")
-                .events
-        })
-    });
+    // Server deployments, and replica groups of batching model servers.
+    for (name, file) in [
+        ("vm_vs_container", "scenarios/autoscale-vm-vs-container.yaml"),
+        ("gpu_groups", "scenarios/gpu-autoscale.yaml"),
+    ] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+        let spec = load_file(&path, &LoadOptions::default())
+            .expect("the scenario loads")
+            .spec;
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                Simulation::new(&spec)
+                    .expect("valid spec")
+                    .run(RunLimits::default(), &mut NoObserver)
+                    .expect("runs")
+                    .events
+            })
+        });
+    }
     group.finish();
 }
 

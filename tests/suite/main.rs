@@ -4,6 +4,7 @@ mod cli;
 mod determinism;
 mod plots;
 mod properties;
+mod replica_group;
 mod scenarios;
 mod sweep;
 mod theory;

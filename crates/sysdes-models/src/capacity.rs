@@ -35,6 +35,16 @@ pub fn offered_rates(spec: &ModelSpec) -> Vec<f64> {
                     }
                 }
             }
+            // A replica group splits evenly over every replica it may run
+            // (judged at its largest size, like a deployment).
+            if let ComponentKind::ReplicaGroup(g) = &c.kind {
+                let share = rates[i] / g.members.len().max(1) as f64;
+                for m in &g.members {
+                    if let Some(slot) = next.get_mut(m.index()) {
+                        *slot += share;
+                    }
+                }
+            }
             // A cache forwards only its misses and writes, which depend on
             // the run: its backend's rate is left unknown (see
             // `behind_a_cache`).
@@ -73,6 +83,7 @@ fn behind_a_cache(spec: &ModelSpec) -> Vec<bool> {
             let next: &[sysdes_kernel::ComponentId] = match &c.kind {
                 ComponentKind::Cache(cache) => std::slice::from_ref(&cache.backend),
                 ComponentKind::LoadBalancer(lb) if behind[i] => &lb.backends,
+                ComponentKind::ReplicaGroup(g) if behind[i] => &g.members,
                 _ => &[],
             };
             for b in next {
@@ -109,8 +120,10 @@ pub fn offered_loads(spec: &ModelSpec) -> Vec<Option<f64>> {
             | ComponentKind::Cache(_)
             | ComponentKind::Queue(_)
             | ComponentKind::Stream(_)
-            | ComponentKind::Store(_) => None,
+            | ComponentKind::Store(_)
+            | ComponentKind::ReplicaGroup(_) => None,
             ComponentKind::ModelServer(m) => Some(rate / m.saturated_rps()),
+            ComponentKind::LlmServer(m) => Some(rate / m.saturated_rps()),
             // An autoscaled deployment is judged at its largest size.
             ComponentKind::Deployment(d) => {
                 let replicas = d.autoscaler.as_ref().map_or(d.replicas, |a| a.max);

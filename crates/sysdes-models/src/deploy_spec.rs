@@ -2,7 +2,7 @@
 //! implicit balancer, what they run on (VMs or containers, with a boot time),
 //! the hosts they are placed on, and an optional autoscaler.
 
-use sysdes_kernel::SimDuration;
+use sysdes_kernel::{ComponentId, SimDuration};
 
 use crate::spec::{Distribution, LbPolicy, ServerSpec};
 
@@ -27,6 +27,27 @@ pub struct DeploymentSpec {
     /// Index into [`crate::ModelSpec::hosts`] of the pool the replicas are
     /// placed on; `None` gives every replica dedicated CPUs.
     pub host: Option<usize>,
+    /// Horizontal autoscaling, if any.
+    pub autoscaler: Option<AutoscalerSpec>,
+}
+
+/// Replicas of any component kind (a model server, a cache, a server that
+/// makes calls) behind an implicit balancer: each replica is a component of
+/// its own (`NAME[i]`), booted on a VM or container, optionally autoscaled.
+/// Leaf servers use [`DeploymentSpec`] instead, which can also share hosts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GroupSpec {
+    /// Every replica that can ever run (the autoscaler's `max`, or
+    /// `replicas`), each a component of the replicated kind.
+    pub members: Vec<ComponentId>,
+    /// Replicas at time zero (ready at once, no boot): the first members.
+    pub replicas: u32,
+    /// How the implicit balancer picks a ready replica.
+    pub balance: LbPolicy,
+    /// What a replica runs on; decides how long a new replica boots.
+    pub runs_on: RunsOn,
+    /// Extra boot time per new replica, e.g. a model server's model load.
+    pub extra_boot: Option<Distribution>,
     /// Horizontal autoscaling, if any.
     pub autoscaler: Option<AutoscalerSpec>,
 }

@@ -359,51 +359,14 @@ impl Deployment {
     /// Picks a ready replica for a request, or `None` if none is ready.
     #[inline]
     pub(crate) fn choose(&mut self) -> Option<u32> {
-        let n = self.ready.len();
-        if n == 0 {
-            return None;
-        }
-        let pos = match self.policy {
-            LbPolicy::RoundRobin | LbPolicy::ConsistentHash => {
-                let i = if self.cursor >= n { 0 } else { self.cursor };
-                self.cursor = i + 1;
-                i
-            }
-            LbPolicy::Random => self.balance_rng.random_range(0..n),
-            LbPolicy::LeastOutstanding => {
-                let mut best = 0;
-                let mut best_inside = u32::MAX;
-                let mut ties = 0u32;
-                for (pos, &i) in self.ready.iter().enumerate() {
-                    let inside = self.replicas[i as usize].inside();
-                    if inside < best_inside {
-                        best = pos;
-                        best_inside = inside;
-                        ties = 1;
-                    } else if inside == best_inside {
-                        ties += 1;
-                        if self.balance_rng.random_range(0..ties) == 0 {
-                            best = pos;
-                        }
-                    }
-                }
-                best
-            }
-            LbPolicy::PowerOfTwo => {
-                if n == 1 {
-                    0
-                } else {
-                    let a = self.balance_rng.random_range(0..n);
-                    let mut b = self.balance_rng.random_range(0..n - 1);
-                    if b >= a {
-                        b += 1;
-                    }
-                    let inside = |p: usize| self.replicas[self.ready[p] as usize].inside();
-                    if inside(b) < inside(a) { b } else { a }
-                }
-            }
-        };
-        Some(self.ready[pos])
+        let replicas = &self.replicas;
+        pick_ready(
+            self.policy,
+            &self.ready,
+            &mut self.cursor,
+            &mut self.balance_rng,
+            |i| replicas[i as usize].inside(),
+        )
     }
 
     /// A request arrives at replica `i`.
@@ -516,6 +479,64 @@ impl Deployment {
     pub(crate) fn pending_changed(&mut self, now: SimTime) {
         self.set_gauges(now);
     }
+}
+
+/// The implicit balancer of replicas: picks one of `ready` (replica
+/// indices) by `policy`; `inside(i)` is what replica `i` holds. `cursor` is
+/// the round-robin position. Shared by deployments and replica groups.
+#[inline]
+pub(crate) fn pick_ready(
+    policy: LbPolicy,
+    ready: &[u32],
+    cursor: &mut usize,
+    balance_rng: &mut RngStream,
+    inside: impl Fn(u32) -> u32,
+) -> Option<u32> {
+    let n = ready.len();
+    if n == 0 {
+        return None;
+    }
+    let pos = match policy {
+        LbPolicy::RoundRobin | LbPolicy::ConsistentHash => {
+            let i = if *cursor >= n { 0 } else { *cursor };
+            *cursor = i + 1;
+            i
+        }
+        LbPolicy::Random => balance_rng.random_range(0..n),
+        LbPolicy::LeastOutstanding => {
+            let mut best = 0;
+            let mut best_inside = u32::MAX;
+            let mut ties = 0u32;
+            for (pos, &i) in ready.iter().enumerate() {
+                let inside = inside(i);
+                if inside < best_inside {
+                    best = pos;
+                    best_inside = inside;
+                    ties = 1;
+                } else if inside == best_inside {
+                    ties += 1;
+                    if balance_rng.random_range(0..ties) == 0 {
+                        best = pos;
+                    }
+                }
+            }
+            best
+        }
+        LbPolicy::PowerOfTwo => {
+            if n == 1 {
+                0
+            } else {
+                let a = balance_rng.random_range(0..n);
+                let mut b = balance_rng.random_range(0..n - 1);
+                if b >= a {
+                    b += 1;
+                }
+                let inside = |p: usize| inside(ready[p]);
+                if inside(b) < inside(a) { b } else { a }
+            }
+        }
+    };
+    Some(ready[pos])
 }
 
 #[cfg(test)]

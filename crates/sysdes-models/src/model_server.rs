@@ -24,7 +24,7 @@ use sysdes_stats::TimeAverage;
 use crate::request::RequestId;
 use crate::sampler::Sampler;
 use crate::spec::Distribution;
-use crate::station::{ACTIVE, StationMetrics, WAITING};
+use crate::station::{ACTIVE, BusyArea, StationMetrics, WAITING};
 
 /// A model server: `slots` concurrent batches over one FIFO queue.
 #[derive(Clone, Debug, PartialEq)]
@@ -213,6 +213,9 @@ pub(crate) struct ModelServer {
     all_batches: u64,
     all_batched: u64,
     at_last_tick: Cell<(u64, u64)>,
+    /// Busy slots over time, kept only for a replica whose group autoscales
+    /// on utilization.
+    pub(crate) busy_area: Option<BusyArea>,
 }
 
 impl ModelServer {
@@ -268,6 +271,7 @@ impl ModelServer {
             all_batches: 0,
             all_batched: 0,
             at_last_tick: Cell::new((0, 0)),
+            busy_area: None,
         })
     }
 
@@ -350,6 +354,9 @@ impl ModelServer {
         m.levels.add(now, WAITING, -(size as i64));
         m.levels.add(now, ACTIVE, size as i64);
         self.busy_slots.add(now, 0, 1);
+        if let Some(a) = &mut self.busy_area {
+            a.add(now, 1);
+        }
         if now >= self.window_start && now < self.window_end {
             self.batches += 1;
             self.batched += size;
@@ -380,6 +387,9 @@ impl ModelServer {
         m.levels.add(now, ACTIVE, -(batch.len() as i64));
         batch.clear();
         self.busy_slots.add(now, 0, -1);
+        if let Some(a) = &mut self.busy_area {
+            a.add(now, -1);
+        }
         self.free.push(slot);
     }
 

@@ -121,6 +121,8 @@ pub struct ComponentResult {
     /// `("hit_ratio", 0.93)` for a cache or `("hedges_sent", 120.0)` for a
     /// server with calls. Reports print each as a key of the component.
     pub extras: Vec<(Cow<'static, str>, f64)>,
+    /// For one replica of a replica group (`NAME[i]`), the group's name.
+    pub replica_of: Option<String>,
 }
 
 impl RunResult {

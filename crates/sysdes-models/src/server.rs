@@ -8,7 +8,7 @@ use sysdes_kernel::{RngStream, SimDuration, SimTime};
 use crate::request::RequestId;
 use crate::sampler::Sampler;
 use crate::spec::{CallMode, CallStep, HEDGE_MIN_SAMPLES};
-use crate::station::{ACTIVE, StationMetrics, WAITING};
+use crate::station::{ACTIVE, BusyArea, StationMetrics, WAITING};
 use sysdes_stats::LatencyHistogram;
 
 /// What a server does with an arriving request.
@@ -53,6 +53,9 @@ pub(crate) struct Server {
     pub(crate) crashable: bool,
     /// Counted requests failed by crashes: queued, in service or arriving while down.
     pub(crate) lost_in_crash: u64,
+    /// Busy workers over time, kept only for a replica whose group
+    /// autoscales on utilization.
+    pub(crate) busy_area: Option<BusyArea>,
 }
 
 impl Server {
@@ -81,6 +84,7 @@ impl Server {
             speed: 1.0,
             crashable: false,
             lost_in_crash: 0,
+            busy_area: None,
         }
     }
 
@@ -104,6 +108,9 @@ impl Server {
         m.levels.add(now, ACTIVE, -i64::from(self.busy));
         m.levels.add(now, WAITING, -(self.queue.len() as i64));
         self.busy = 0;
+        if let Some(a) = &mut self.busy_area {
+            a.set(now, 0);
+        }
         std::mem::take(&mut self.queue)
     }
 
@@ -138,6 +145,9 @@ impl Server {
         if self.busy < self.workers {
             self.busy += 1;
             self.metrics.levels.add(now, ACTIVE, 1);
+            if let Some(a) = &mut self.busy_area {
+                a.add(now, 1);
+            }
             return Admission::Serve {
                 done_after: self.draw(),
             };
@@ -178,6 +188,9 @@ impl Server {
             None => {
                 self.busy -= 1;
                 self.metrics.levels.add(now, ACTIVE, -1);
+                if let Some(a) = &mut self.busy_area {
+                    a.add(now, -1);
+                }
                 None
             }
         }

@@ -338,8 +338,14 @@ pub enum ComponentKind {
     Deployment(crate::DeploymentSpec),
     /// Serves requests in batches on parallel slots (an inference server).
     ModelServer(ModelServerSpec),
+    /// A model server in LLM mode: continuous batching of prefill and
+    /// per-token decode iterations (`type: model_server` with `llm:`).
+    LlmServer(crate::llm_server::LlmServerSpec),
     /// A replicated key-value store.
     Store(crate::store_spec::StoreSpec),
+    /// Replicas of another kind behind an implicit balancer (see
+    /// [`crate::GroupSpec`]).
+    ReplicaGroup(crate::GroupSpec),
 }
 
 /// A station with `workers` parallel servers and one FIFO queue.

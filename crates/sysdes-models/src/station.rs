@@ -42,3 +42,58 @@ impl StationMetrics {
         self.levels.mean(ACTIVE) + self.levels.mean(WAITING)
     }
 }
+
+/// The integral of one level since the last [`BusyArea::take`], over all
+/// time (no window): what an autoscaler reads each interval from a replica
+/// (busy workers, busy slots).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct BusyArea {
+    level: u64,
+    since: SimTime,
+    area: u128,
+}
+
+impl BusyArea {
+    /// Adds `delta` to the level at `now`.
+    #[inline]
+    pub(crate) fn add(&mut self, now: SimTime, delta: i64) {
+        self.touch(now);
+        self.level = self.level.saturating_add_signed(delta);
+    }
+
+    /// Sets the level to `level` at `now`.
+    pub(crate) fn set(&mut self, now: SimTime, level: u64) {
+        self.touch(now);
+        self.level = level;
+    }
+
+    #[inline]
+    fn touch(&mut self, now: SimTime) {
+        let dt = now.as_nanos().saturating_sub(self.since.as_nanos());
+        self.area += u128::from(dt) * u128::from(self.level);
+        self.since = now;
+    }
+
+    /// The area (level x ns) since the last call, and restarts it.
+    pub(crate) fn take(&mut self, now: SimTime) -> u128 {
+        self.touch(now);
+        std::mem::take(&mut self.area)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn busy_area_integrates_the_level_between_takes() {
+        let t = SimTime::from_nanos;
+        let mut a = BusyArea::default();
+        a.add(t(10), 2); // 2 from 10
+        a.add(t(20), -1); // 1 from 20
+        assert_eq!(a.take(t(30)), 2 * 10 + 10);
+        a.set(t(40), 0);
+        assert_eq!(a.take(t(50)), 10);
+        assert_eq!(a.take(t(60)), 0);
+    }
+}

@@ -53,6 +53,9 @@ pub fn to_json(result: &RunResult, info: RunInfo) -> Value {
                 for (key, value) in &c.extras {
                     map.insert(key.to_string(), json!(value));
                 }
+                if let Some(group) = &c.replica_of {
+                    map.insert("replica_of".into(), json!(group));
+                }
             }
             (c.name.clone(), object)
         })

@@ -50,7 +50,8 @@ pub fn to_table(result: &RunResult, info: RunInfo) -> String {
             &w.latency,
         ));
     }
-    for c in &result.components {
+    // A group's row stands for its replicas (each is in the JSON output).
+    for c in result.components.iter().filter(|c| c.replica_of.is_none()) {
         let util = if c.workers > 0 {
             format!("{:.1} %", c.utilization * 100.0)
         } else {
@@ -80,7 +81,7 @@ pub fn to_table(result: &RunResult, info: RunInfo) -> String {
     let details: Vec<&sysdes_models::ComponentResult> = result
         .components
         .iter()
-        .filter(|c| !c.extras.is_empty())
+        .filter(|c| !c.extras.is_empty() && c.replica_of.is_none())
         .collect();
     if !details.is_empty() {
         out.push('\n');

@@ -35,7 +35,8 @@ pub fn verdict(result: &RunResult) -> String {
     let busiest = result
         .components
         .iter()
-        .filter(|c| c.workers > 0)
+        // A group stands for its replicas.
+        .filter(|c| c.workers > 0 && c.replica_of.is_none())
         .max_by(|a, b| a.utilization.total_cmp(&b.utilization));
     if let Some(c) = busiest {
         let pct = c.utilization * 100.0;
@@ -51,7 +52,10 @@ pub fn verdict(result: &RunResult) -> String {
         {
             // A batching server's slots stay busy at moderate load: batches
             // grow with the queue, so busy slots do not mean a long queue.
-            let batch = extra(c, "mean_batch_size").unwrap_or_default();
+            // (An LLM model server reports its decode batch instead.)
+            let batch = extra(c, "mean_batch_size")
+                .or_else(|| extra(c, "mean_running_batch"))
+                .unwrap_or_default();
             format!(
                 "{} keeps its slots busy {pct:.0} % of the time, but batching absorbs the load: it runs at {:.0} % of its full-batch capacity (mean batch {batch:.1}).",
                 c.name,

@@ -20,6 +20,7 @@ use crate::units::Duration;
 
 #[path = "build_deploy.rs"]
 mod deploy;
+mod llm_server;
 mod model_server;
 pub(crate) use model_server::ModelServerRaw;
 pub(crate) mod store;
@@ -131,6 +132,10 @@ impl Ctx {
                         self.typo_for.push((map.origin, s.to_owned()));
                         format!("did you mean `{s}`?")
                     }
+                    // Replicas of what cannot be replicated: say what scales it.
+                    None if deploy::GROUP_KEYS.contains(&k) => format!(
+                        "servers, model servers and caches take `{k}`; a queue or stream scales with its consumers (give the consumer `replicas`), a load balancer needs none"
+                    ),
                     None => format!("the keys allowed here are {}", one_of(allowed)),
                 };
                 self.push(key, format!("unknown key `{k}`"), Some(help));
@@ -721,6 +726,7 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
     }
     let mut components: Vec<Option<ComponentSpec>> = Vec::with_capacity(entries.len());
     let mut kinds: Vec<Option<Kind>> = Vec::with_capacity(entries.len());
+    let mut groups = Vec::new();
     for (i, (key, value)) in entries.iter().enumerate() {
         let name = names[i];
         let kind = component_kind(ctx, name, key, value);
@@ -736,12 +742,30 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
             }
             Some(Kind::Queue) => queue::queue(ctx, i, value, &names).map(ComponentKind::Queue),
             Some(Kind::Stream) => queue::stream(ctx, i, value, &names).map(ComponentKind::Stream),
-            Some(Kind::ModelServer) => {
-                model_server::model_server(ctx, value).map(ComponentKind::ModelServer)
-            }
+            Some(Kind::ModelServer) => model_server::model_server_kind(ctx, value),
             Some(Kind::Store) => store::store(ctx, value).map(ComponentKind::Store),
             None => None,
         };
+        // Replicas of anything but a leaf server form a group.
+        let groupable = match &spec {
+            Some(ComponentKind::Server(s)) => !s.calls.is_empty(),
+            Some(
+                ComponentKind::ModelServer(_)
+                | ComponentKind::LlmServer(_)
+                | ComponentKind::Cache(_),
+            ) => true,
+            _ => false,
+        };
+        if groupable {
+            match deploy::group_scaling(ctx, value) {
+                Some(Some(scaling)) => groups.push((i, scaling)),
+                Some(None) => {}
+                None => {
+                    components.push(None);
+                    continue;
+                }
+            }
+        }
         components.push(spec.map(|kind| ComponentSpec {
             name: name.to_owned(),
             kind,
@@ -783,7 +807,20 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
     };
     let network = build_net::network(ctx, root, &net_names);
     store_zones(ctx, &components, &entries, &net_names.zones);
-    let servers: Vec<bool> = kinds.iter().map(|k| *k == Some(Kind::Server)).collect();
+    // Crashes and slowdowns reach single servers only (not replicas).
+    let servers: Vec<bool> = kinds
+        .iter()
+        .zip(&components)
+        .enumerate()
+        .map(|(i, (k, c))| {
+            *k == Some(Kind::Server)
+                && !matches!(
+                    c.as_ref().map(|c| &c.kind),
+                    Some(ComponentKind::Deployment(_))
+                )
+                && !groups.iter().any(|(g, _)| *g == i)
+        })
+        .collect();
     // Replicas per store (the most allowed if the store itself is invalid,
     // so its crash faults are not reported a second time).
     let replicas: Vec<Option<u32>> = components
@@ -810,7 +847,10 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
         f
     });
 
-    let components: Option<Vec<ComponentSpec>> = components.into_iter().collect();
+    let components: Option<Vec<ComponentSpec>> = components
+        .into_iter()
+        .collect::<Option<Vec<_>>>()
+        .map(|c| add_replicas(c, groups));
     Some(ModelSpec {
         name: name?,
         seed: seed?,
@@ -822,6 +862,32 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
         hosts: hosts?,
         faults: faults?,
     })
+}
+
+/// Turns each component with group keys into a replica group, appending its
+/// replicas `NAME[0]`, `NAME[1]`, ... (copies of it) after every component
+/// of the file, so that the file's components keep their ids.
+fn add_replicas(
+    mut components: Vec<ComponentSpec>,
+    groups: Vec<(usize, deploy::Scaling)>,
+) -> Vec<ComponentSpec> {
+    for (i, scaling) in groups {
+        let first = components.len() as u32;
+        let most = scaling.most();
+        let template = components[i].clone();
+        let extra_boot = match &template.kind {
+            ComponentKind::ModelServer(m) => m.cold_start.clone(),
+            ComponentKind::LlmServer(m) => m.cold_start.clone(),
+            _ => None,
+        };
+        components.extend((0..most).map(|r| ComponentSpec {
+            name: format!("{}[{r}]", template.name),
+            kind: template.kind.clone(),
+        }));
+        let members = (first..first + most).map(ComponentId).collect();
+        components[i].kind = ComponentKind::ReplicaGroup(scaling.group(members, extra_boot));
+    }
+    components
 }
 
 /// A store's `zones` must name zones of `network.zones`; each unknown one is

@@ -21,6 +21,11 @@ pub(crate) const CACHE_KEYS: &[&str] = &[
     "workers",
     "backend",
     "writes",
+    // Replica group keys (build_deploy.rs).
+    "replicas",
+    "balance",
+    "runs_on",
+    "autoscaler",
 ];
 
 /// `type: cache` — answers reads from memory, sends misses and writes to its `backend`.
@@ -49,6 +54,9 @@ pub(crate) struct CacheRaw {
     pub backend: String,
     /// `invalidate` (default: a write deletes the entry and goes to the backend) or `write_through` (the write goes to the backend, then the entry takes the written version).
     pub writes: Option<CacheWritesRaw>,
+    /// Replicas and autoscaling.
+    #[serde(flatten)]
+    pub scaling: crate::raw::ScalingRaw,
 }
 
 /// A cache capacity: entries (an integer) or bytes (a size such as `64MiB`).

@@ -1,13 +1,17 @@
 //! Deployment keys: `replicas`, `balance`, `runs_on`, `cpu`, `memory`,
 //! `host` and `autoscaler` on a server, and the top-level `hosts` block.
 //!
-//! A server with any of these keys becomes a
-//! [`ComponentKind::Deployment`]; without them it stays a plain server.
+//! A leaf server with any of these keys becomes a
+//! [`ComponentKind::Deployment`]; without them it stays a plain server. A
+//! server with `calls`, a model server or a cache with `replicas`,
+//! `balance`, `runs_on` or `autoscaler` becomes a replica group
+//! ([`ComponentKind::ReplicaGroup`]) whose replicas, `NAME[i]`, are added
+//! after the components of the file.
 
-use sysdes_kernel::SimDuration;
+use sysdes_kernel::{ComponentId, SimDuration};
 use sysdes_models::{
-    AutoscalerSpec, ComponentKind, DeploymentSpec, HostPoolSpec, LbPolicy, Placement, RunsOn,
-    RuntimeKind, ScaleMetric, ServerSpec,
+    AutoscalerSpec, ComponentKind, DeploymentSpec, Distribution, GroupSpec, HostPoolSpec, LbPolicy,
+    Placement, RunsOn, RuntimeKind, ScaleMetric, ServerSpec,
 };
 
 use super::{Ctx, count, distribution, positive_duration};
@@ -131,34 +135,25 @@ pub(super) fn server_or_deployment(
     if !is_deployment(body) {
         return Some(ComponentKind::Server(server));
     }
-    let before = ctx.issues.len();
     if !server.calls.is_empty() {
-        let key = DEPLOY_KEYS
-            .iter()
+        // Replicas that call on: a group of servers, without host placement.
+        if let Some(key) = ["cpu", "memory", "host"]
+            .into_iter()
             .find(|k| body.get(k).is_some())
-            .copied()
-            .unwrap_or("replicas");
-        ctx.push(
-            body.at_or_near(&[key]),
-            format!("a server with `{key}` cannot have `calls` yet: deployments are leaf servers"),
-            Some("put a load_balancer in front of separate servers that make the calls".to_owned()),
-        );
+        {
+            ctx.push(
+                body.at_or_near(&[key]),
+                format!(
+                    "a server with `calls` cannot have `{key}`: only leaf servers are placed on hosts"
+                ),
+                Some("remove the placement keys, or split the calls off into another server".to_owned()),
+            );
+            return None;
+        }
+        return Some(ComponentKind::Server(server));
     }
-    let replicas = match ctx.optional::<i64>(body, "replicas") {
-        Ok(Some(n)) => count(ctx, n, 1, body.at_or_near(&["replicas"]), "replicas"),
-        Ok(None) => Some(1),
-        Err(()) => None,
-    };
-    let balance = match ctx.optional::<BalanceRaw>(body, "balance") {
-        Ok(b) => Some(match b.unwrap_or(BalanceRaw::RoundRobin) {
-            BalanceRaw::RoundRobin => LbPolicy::RoundRobin,
-            BalanceRaw::Random => LbPolicy::Random,
-            BalanceRaw::LeastOutstanding => LbPolicy::LeastOutstanding,
-            BalanceRaw::PowerOfTwo => LbPolicy::PowerOfTwo,
-        }),
-        Err(()) => None,
-    };
-    let runs_on = runs_on(ctx, body);
+    let before = ctx.issues.len();
+    let scaling = scaling(ctx, body);
     let cpu = match ctx.optional::<f64>(body, "cpu") {
         Ok(Some(c)) if !(c.is_finite() && c > 0.0) => {
             ctx.push(
@@ -219,6 +214,89 @@ pub(super) fn server_or_deployment(
         }
         Err(()) => None,
     };
+    if ctx.issues.len() != before {
+        return None;
+    }
+    let scaling = scaling?;
+    Some(ComponentKind::Deployment(DeploymentSpec {
+        server,
+        replicas: scaling.replicas,
+        balance: scaling.balance,
+        runs_on: scaling.runs_on,
+        cpu: cpu?,
+        memory: memory?,
+        host: host?,
+        autoscaler: scaling.autoscaler,
+    }))
+}
+
+/// The keys that replicate any component (a server with calls, a model
+/// server, a cache) into a replica group.
+pub(super) const GROUP_KEYS: &[&str] = &["replicas", "balance", "runs_on", "autoscaler"];
+
+/// How many replicas, balanced how, booting on what, scaled by what.
+pub(super) struct Scaling {
+    replicas: u32,
+    balance: LbPolicy,
+    runs_on: RunsOn,
+    autoscaler: Option<AutoscalerSpec>,
+}
+
+impl Scaling {
+    /// Replicas that can ever run: the autoscaler's `max`, else `replicas`.
+    pub(super) fn most(&self) -> u32 {
+        self.autoscaler.as_ref().map_or(self.replicas, |a| a.max)
+    }
+
+    /// The group of `members` (component ids of the replicas), each booting
+    /// `extra_boot` longer than its runtime (e.g. a model's load).
+    pub(super) fn group(
+        self,
+        members: Vec<ComponentId>,
+        extra_boot: Option<Distribution>,
+    ) -> GroupSpec {
+        GroupSpec {
+            members,
+            replicas: self.replicas,
+            balance: self.balance,
+            runs_on: self.runs_on,
+            extra_boot,
+            autoscaler: self.autoscaler,
+        }
+    }
+}
+
+/// Reads the group keys of a component that is not a leaf server, if it has
+/// any: `Some(None)` without them, `None` when they are wrong.
+pub(super) fn group_scaling(ctx: &mut Ctx, body: &SNode) -> Option<Option<Scaling>> {
+    if !GROUP_KEYS.iter().any(|k| body.get(k).is_some()) {
+        return Some(None);
+    }
+    let before = ctx.issues.len();
+    let scaling = scaling(ctx, body);
+    (ctx.issues.len() == before)
+        .then_some(scaling)
+        .flatten()
+        .map(Some)
+}
+
+/// Reads `replicas`, `balance`, `runs_on` and `autoscaler`.
+fn scaling(ctx: &mut Ctx, body: &SNode) -> Option<Scaling> {
+    let replicas = match ctx.optional::<i64>(body, "replicas") {
+        Ok(Some(n)) => count(ctx, n, 1, body.at_or_near(&["replicas"]), "replicas"),
+        Ok(None) => Some(1),
+        Err(()) => None,
+    };
+    let balance = match ctx.optional::<BalanceRaw>(body, "balance") {
+        Ok(b) => Some(match b.unwrap_or(BalanceRaw::RoundRobin) {
+            BalanceRaw::RoundRobin => LbPolicy::RoundRobin,
+            BalanceRaw::Random => LbPolicy::Random,
+            BalanceRaw::LeastOutstanding => LbPolicy::LeastOutstanding,
+            BalanceRaw::PowerOfTwo => LbPolicy::PowerOfTwo,
+        }),
+        Err(()) => None,
+    };
+    let runs_on = runs_on(ctx, body);
     let autoscaler = match ctx.optional::<AutoscalerRaw>(body, "autoscaler") {
         Ok(None) => Some(None),
         Ok(Some(raw)) => autoscaler(ctx, body.at_or_near(&["autoscaler"]), &raw).map(Some),
@@ -234,21 +312,15 @@ pub(super) fn server_or_deployment(
                 ),
                 None,
             );
+            return None;
         }
     }
-    if ctx.issues.len() != before {
-        return None;
-    }
-    Some(ComponentKind::Deployment(DeploymentSpec {
-        server,
+    Some(Scaling {
         replicas: replicas?,
         balance: balance?,
         runs_on: runs_on?,
-        cpu: cpu?,
-        memory: memory?,
-        host: host?,
         autoscaler: autoscaler?,
-    }))
+    })
 }
 
 fn runs_on(ctx: &mut Ctx, body: &SNode) -> Option<RunsOn> {

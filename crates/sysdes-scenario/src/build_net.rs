@@ -479,8 +479,10 @@ fn fault(
             _ => {
                 ctx.push(
                     value,
-                    format!("`{kind}` needs a server, and `{name}` is not one"),
-                    Some(format!("only servers can {what} for now")),
+                    format!("`{kind}` needs a single server, and `{name}` is not one"),
+                    Some(format!(
+                        "only servers without `replicas` can {what} for now (a store's replica crashes as `STORE.rI`)"
+                    )),
                 );
                 None
             }

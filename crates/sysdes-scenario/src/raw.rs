@@ -623,6 +623,21 @@ impl<'de> Deserialize<'de> for DistRaw {
     }
 }
 
+/// Keys that run a model server, a cache or a server with calls as a replica group.
+#[derive(JsonSchema)]
+#[allow(dead_code)] // Only used to generate the JSON Schema.
+pub(crate) struct ScalingRaw {
+    /// Identical replicas (`NAME[0]`, `NAME[1]`, ...) behind an implicit balancer; default 1.
+    #[schemars(range(min = 1))]
+    pub replicas: Option<i64>,
+    /// How the implicit balancer picks a ready replica; default `round_robin`.
+    pub balance: Option<BalanceRaw>,
+    /// What each replica runs on, and how long a new one boots (a model server adds its `cold_start`).
+    pub runs_on: Option<Box<RunsOnRaw>>,
+    /// Kubernetes HPA-style horizontal autoscaling.
+    pub autoscaler: Option<Box<AutoscalerRaw>>,
+}
+
 /// How a deployment's implicit balancer picks a ready replica.
 #[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]

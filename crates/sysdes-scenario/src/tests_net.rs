@@ -128,7 +128,7 @@ fn bad_windows_and_overlaps_are_errors() {
     );
     has(&problems(&two), "overlaps another crash");
     let p = problems(&GEO.replace("crash: a,", "crash: lb,"));
-    has(&p, "`crash` needs a server, and `lb` is not one");
+    has(&p, "`crash` needs a single server, and `lb` is not one");
     let p = problems(&GEO.replace("factor: 4", "factor: 0"));
     has(&p, "`factor` must be greater than zero");
     let p = problems(&GEO.replace("rate: 0.2", "rate: 1.5"));

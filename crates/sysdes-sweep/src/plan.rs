@@ -124,18 +124,35 @@ impl SweepPlan {
     }
 
     /// Names of the servers (file order), from the first point's model:
-    /// one `utilization:NAME` metric each.
+    /// one `utilization:NAME` metric each. Replicated servers count once
+    /// (a group's replicas, `NAME[i]`, are left out: their number may vary
+    /// between points).
     pub fn servers(&self) -> Vec<String> {
         self.points.first().map_or_else(Vec::new, |spec| {
+            let replicas: Vec<usize> = spec
+                .components
+                .iter()
+                .filter_map(|c| match &c.kind {
+                    ComponentKind::ReplicaGroup(g) => Some(g.members.iter().map(|m| m.index())),
+                    _ => None,
+                })
+                .flatten()
+                .collect();
             spec.components
                 .iter()
-                .filter(|c| {
-                    matches!(
-                        c.kind,
-                        ComponentKind::Server(_) | ComponentKind::ModelServer(_)
-                    )
+                .enumerate()
+                .filter(|(i, c)| {
+                    !replicas.contains(i)
+                        && matches!(
+                            c.kind,
+                            ComponentKind::Server(_)
+                                | ComponentKind::ModelServer(_)
+                                | ComponentKind::LlmServer(_)
+                                | ComponentKind::Deployment(_)
+                                | ComponentKind::ReplicaGroup(_)
+                        )
                 })
-                .map(|c| c.name.clone())
+                .map(|(_, c)| c.name.clone())
                 .collect()
         })
     }

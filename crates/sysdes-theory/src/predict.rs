@@ -297,12 +297,14 @@ pub(crate) fn walk(
         return;
     }
     match &c.kind {
-        ComponentKind::Server(_) | ComponentKind::Deployment(_) | ComponentKind::ModelServer(_) => {
-            out.push(Leaf {
-                server: component,
-                ..leaf
-            })
-        }
+        ComponentKind::Server(_)
+        | ComponentKind::Deployment(_)
+        | ComponentKind::ModelServer(_)
+        | ComponentKind::LlmServer(_)
+        | ComponentKind::ReplicaGroup(_) => out.push(Leaf {
+            server: component,
+            ..leaf
+        }),
         ComponentKind::Cache(cache) => {
             // Only misses go on; hits end at the cache (counted as taking
             // no time end to end). The miss stream is a key-dependent
@@ -553,6 +555,26 @@ fn predict_with(
                 .into(),
         );
     }
+    if spec
+        .components
+        .iter()
+        .any(|c| matches!(c.kind, ComponentKind::ReplicaGroup(_)))
+    {
+        notes.push(
+            "replicated model servers, caches and servers with calls are not estimated (simulate them)"
+                .into(),
+        );
+    }
+    if spec
+        .components
+        .iter()
+        .any(|c| matches!(c.kind, ComponentKind::LlmServer(_)))
+    {
+        notes.push(
+            "model servers in LLM mode are not estimated (simulate them; docs/llm-serving.md has the closed forms)"
+                .into(),
+        );
+    }
     if spec.workloads.iter().any(|w| w.timeout.is_some()) {
         notes.push(
             "client timeouts are ignored by the estimate (they only cut the client's wait)".into(),
@@ -579,9 +601,12 @@ fn predict_with(
         // Deployments (replicas, hosts, autoscaling) are not estimated, nor
         // a workload that reaches no server (e.g. a replicated store).
         if leaves.is_empty()
-            || leaves
-                .iter()
-                .any(|l| matches!(spec.components[l.server].kind, ComponentKind::Deployment(_)))
+            || leaves.iter().any(|l| {
+                matches!(
+                    spec.components[l.server].kind,
+                    ComponentKind::Deployment(_) | ComponentKind::ReplicaGroup(_)
+                )
+            })
         {
             continue;
         }
@@ -1007,6 +1032,37 @@ fn predict_with(
                 // Answered on enqueue: not overloaded, just not estimated.
                 Some(Method {
                     name: "asynchronous, not estimated".into(),
+                    exact: false,
+                })
+            } else if leaves.iter().any(|l| {
+                matches!(
+                    spec.components[l.server].kind,
+                    ComponentKind::ReplicaGroup(_)
+                )
+            }) {
+                // Not overloaded, just not estimated.
+                Some(Method {
+                    name: "replicated, not estimated".into(),
+                    exact: false,
+                })
+            } else if leaves.iter().chain(&calls_by_workload[i]).any(|l| {
+                matches!(
+                    spec.components[l.server].kind,
+                    ComponentKind::ModelServer(_)
+                )
+            }) {
+                // Not overloaded, just not estimated.
+                Some(Method {
+                    name: "batching model server, not estimated".into(),
+                    exact: false,
+                })
+            } else if leaves
+                .iter()
+                .any(|l| matches!(spec.components[l.server].kind, ComponentKind::LlmServer(_)))
+            {
+                // Not overloaded, just not estimated.
+                Some(Method {
+                    name: "LLM model server, not estimated".into(),
                     exact: false,
                 })
             } else {

@@ -8,7 +8,7 @@ use sysdes_stats::TimeAverage;
 
 use super::{Component, Event, Simulation};
 use crate::autoscaler::{Hpa, HpaConfig};
-use crate::deploy_spec::{DeploymentSpec, HostPoolSpec, Placement};
+use crate::deploy_spec::{AutoscalerSpec, DeploymentSpec, HostPoolSpec, Placement, ScaleMetric};
 use crate::deployment::{
     BOOTING, Deployment, NO_HOST, PENDING, READY, ReplicaAdmission, ReplicaState, ScaleEvent,
 };
@@ -31,6 +31,10 @@ pub(crate) enum DeployEvent {
     Autoscale { dep: ComponentId },
     /// The earliest job on a shared host finishes.
     HostDone { host: u32 },
+    /// A replica of a group has booted (`group.rs`).
+    GroupBooted { group: ComponentId, replica: u32 },
+    /// A group's autoscaler evaluates.
+    GroupAutoscale { group: ComponentId },
 }
 
 /// A request in service on a shared host.
@@ -95,6 +99,27 @@ fn pick_host(hosts: &[HostRuntime], (first, count): (u32, u32), memory: u64) -> 
     .map(|i| first + i as u32)
 }
 
+/// A checked autoscaler with its metric and interval.
+pub(super) fn hpa(a: &AutoscalerSpec) -> Result<(Hpa, ScaleMetric, SimDuration), String> {
+    if a.min == 0 || a.max < a.min || a.target.is_nan() || a.target <= 0.0 {
+        return Err("an autoscaler needs 1 <= min <= max and a positive target".into());
+    }
+    if a.interval == SimDuration::ZERO {
+        return Err("the autoscaler's interval must be positive".into());
+    }
+    Ok((
+        Hpa::new(HpaConfig {
+            target: a.target,
+            tolerance: a.tolerance,
+            min: a.min,
+            max: a.max,
+            scale_down_stabilization: a.scale_down_stabilization,
+        }),
+        a.metric,
+        a.interval,
+    ))
+}
+
 /// Builds a deployment and places its initial replicas (ready at time zero).
 pub(super) fn build_deployment(
     spec: &ModelSpec,
@@ -147,25 +172,7 @@ pub(super) fn build_deployment(
         dep.pool = Some(pool_range(&spec.hosts, pool));
     }
     if let Some(a) = &d.autoscaler {
-        if a.min == 0 || a.max < a.min || a.target.is_nan() || a.target <= 0.0 {
-            return Err(invalid(
-                "an autoscaler needs 1 <= min <= max and a positive target".into(),
-            ));
-        }
-        if a.interval == SimDuration::ZERO {
-            return Err(invalid("the autoscaler's interval must be positive".into()));
-        }
-        dep.hpa = Some((
-            Hpa::new(HpaConfig {
-                target: a.target,
-                tolerance: a.tolerance,
-                min: a.min,
-                max: a.max,
-                scale_down_stabilization: a.scale_down_stabilization,
-            }),
-            a.metric,
-            a.interval,
-        ));
+        dep.hpa = Some(hpa(a).map_err(invalid)?);
     }
     for k in 0..d.replicas {
         let host = match dep.pool {
@@ -226,6 +233,8 @@ impl Simulation {
                 }
             }
             DeployEvent::Autoscale { dep } => self.autoscale(dep),
+            DeployEvent::GroupBooted { group, replica } => self.group_booted(group, replica),
+            DeployEvent::GroupAutoscale { group } => self.group_autoscale(group),
             DeployEvent::HostDone { host } => {
                 let now = self.sched.now();
                 let h = &mut self.hosts[host as usize];
@@ -526,6 +535,7 @@ pub(super) fn deployment_result(
         latency: m.latency.clone(),
         offered_load: offered,
         extras: Vec::new(),
+        replica_of: None,
     };
     let ups = d.scale_events.iter().filter(|e| e.to > e.from).count();
     let extras = &mut result.extras;

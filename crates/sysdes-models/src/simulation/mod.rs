@@ -11,6 +11,7 @@ mod calls;
 
 use std::borrow::Cow;
 mod deployment;
+mod group;
 mod queue;
 mod store;
 mod stream;
@@ -40,6 +41,7 @@ use deployment::{DeployEvent, HostRuntime};
 use queue::QueueComponent;
 use stream::StreamComponent;
 
+mod llm_server;
 mod model_server;
 
 mod faults; // netfault: crashes, slowdowns, fault windows
@@ -82,6 +84,8 @@ pub(crate) enum Event {
     BatchDone { server: ComponentId, slot: u32 },
     /// A model server's batching deadline (or model load) comes.
     BatchWake { server: ComponentId },
+    /// An LLM model server's timers (see `llm_server.rs`).
+    Llm(llm_server::LlmEvent),
     /// netfault: a crash or slowdown (by index in `spec.faults`) starts or ends.
     Fault { index: u32, start: bool },
     /// A replicated store's own event (a message, a replica's service, a fault).
@@ -103,6 +107,9 @@ pub(crate) enum Component {
     /// Boxed: its batch buffers make it the largest kind by far.
     ModelServer(Box<ModelServer>),
     Store(Box<crate::store::Store>),
+    /// A model server in LLM mode (boxed like the batching one).
+    LlmServer(Box<crate::llm_server::LlmServer>),
+    ReplicaGroup(Box<crate::replica_group::ReplicaGroup>),
 }
 
 impl Component {
@@ -116,6 +123,8 @@ impl Component {
             Component::Deployment(d) => &d.metrics,
             Component::ModelServer(m) => &m.metrics,
             Component::Store(s) => &s.metrics,
+            Component::LlmServer(m) => &m.metrics,
+            Component::ReplicaGroup(g) => &g.metrics,
         }
     }
 
@@ -136,9 +145,11 @@ impl Component {
             Component::Cache(c) => c.extras(),
             Component::Queue(q) => q.extras(),
             Component::Stream(_) => Vec::new(),
-            // Built with the hosts in `deployment::deployment_result`.
-            Component::Deployment(_) => Vec::new(),
+            // Built with the hosts in `deployment::deployment_result`,
+            // and from the replicas in `group::group_result`.
+            Component::Deployment(_) | Component::ReplicaGroup(_) => Vec::new(),
             Component::ModelServer(m) => m.extras(),
+            Component::LlmServer(m) => m.extras(),
         };
         // netfault: requests failed by crashes of this server.
         if let Component::Server(s) = self {
@@ -162,7 +173,8 @@ impl Component {
             Component::Queue(_) => QueueComponent::gauge_names(name, out),
             Component::Stream(s) => s.gauge_names(name, out),
             Component::Deployment(_) => deployment::gauge_names(name, out),
-            Component::ModelServer(_) => {
+            Component::ReplicaGroup(_) => group::gauge_names(name, out),
+            Component::ModelServer(_) | Component::LlmServer(_) => {
                 out.push(format!("{name}.queue"));
                 out.push(format!("{name}.batch_size"));
             }
@@ -179,7 +191,12 @@ impl Component {
             Component::Queue(q) => q.gauges(now, out),
             Component::Stream(s) => s.gauges(now, out),
             Component::Deployment(d) => deployment::gauges(d, out),
+            Component::ReplicaGroup(g) => group::gauges(g, out),
             Component::ModelServer(m) => {
+                out.push(m.queue_len() as f64);
+                out.push(m.take_interval_batch_size());
+            }
+            Component::LlmServer(m) => {
                 out.push(m.queue_len() as f64);
                 out.push(m.take_interval_batch_size());
             }
@@ -274,6 +291,8 @@ pub struct Simulation {
     /// Reused buffer for the gauges sampled at each series tick.
     gauge_buf: Vec<f64>,
     gauged: bool,
+    /// Which components are replicas of a group (empty if there is no group).
+    replica: Vec<bool>,
 }
 
 /// The newest version of each key written so far (versions count from 1).
@@ -439,6 +458,21 @@ impl Simulation {
                     )
                     .map_err(invalid(&c.name))?,
                 )),
+                ComponentKind::LlmServer(m) => Component::LlmServer(Box::new(
+                    crate::llm_server::LlmServer::new(
+                        m,
+                        stream(&c.name, "prompt_tokens"),
+                        stream(&c.name, "output_tokens"),
+                        stream(&c.name, "cold_start"),
+                        window_start,
+                        window_end,
+                    )
+                    .map_err(invalid(&c.name))?,
+                )),
+                ComponentKind::ReplicaGroup(g) => Component::ReplicaGroup(Box::new(
+                    group::build_group(spec, &c.name, g, window_start, window_end)
+                        .map_err(invalid(&c.name))?,
+                )),
                 ComponentKind::Store(st) => Component::Store(Box::new(
                     store::build(spec, ComponentId(components.len() as u32), st, metrics)
                         .map_err(invalid(&c.name))?,
@@ -535,11 +569,26 @@ impl Simulation {
                 s.tracker.set_interval(interval);
             }
         }
-        let gauged = components.len() <= MAX_GAUGED_COMPONENTS;
+        // A group's replicas answer it without crossing the network and
+        // have no gauges of their own (the group has).
+        let mut replica = Vec::new();
+        for c in &components {
+            if let Component::ReplicaGroup(g) = c {
+                replica.resize(components.len(), false);
+                for m in g.members() {
+                    replica[m.index()] = true;
+                }
+            }
+        }
+        let is_replica = |i: usize| replica.get(i) == Some(&true);
+        let gauged =
+            (0..components.len()).filter(|&i| !is_replica(i)).count() <= MAX_GAUGED_COMPONENTS;
         let mut gauge_names = Vec::new();
         if gauged {
-            for (c, cs) in components.iter().zip(&spec.components) {
-                c.gauge_names(&cs.name, &mut gauge_names);
+            for (i, (c, cs)) in components.iter().zip(&spec.components).enumerate() {
+                if !is_replica(i) {
+                    c.gauge_names(&cs.name, &mut gauge_names);
+                }
             }
         }
         Ok(Simulation {
@@ -562,6 +611,7 @@ impl Simulation {
             series: SeriesRecorder::new(spec.duration, gauge_names),
             gauge_buf: Vec::new(),
             gauged,
+            replica,
             hosts,
         })
     }
@@ -605,6 +655,7 @@ impl Simulation {
 
     fn start(&mut self) {
         self.deployments_start();
+        self.groups_start();
         self.sched
             .schedule_at(SimTime::ZERO + self.series.interval, Event::SeriesTick);
         self.schedule_faults();
@@ -642,6 +693,7 @@ impl Simulation {
             Event::Timeout { req } => self.timeout(req),
             Event::BatchDone { server, slot } => self.model_batch_done(server, slot),
             Event::BatchWake { server } => self.model_wake(server),
+            Event::Llm(ev) => self.llm_event(ev),
             Event::Retry { req } => self.send_attempt(req),
             Event::Hedge { call } => self.hedge(call),
             Event::CacheHitDone { cache, req } => self.cache_hit_done(cache, req),
@@ -657,8 +709,10 @@ impl Simulation {
         let mut gauges = std::mem::take(&mut self.gauge_buf);
         gauges.clear();
         if self.gauged {
-            for c in &self.components {
-                c.gauges(now, &mut gauges);
+            for (i, c) in self.components.iter().enumerate() {
+                if self.replica.get(i) != Some(&true) {
+                    c.gauges(now, &mut gauges);
+                }
             }
         }
         self.series.close(now, self.requests.live() as u64, &gauges);
@@ -789,7 +843,9 @@ impl Simulation {
             Component::Stream(_) => self.stream_arrive(to, req),
             Component::Deployment(_) => self.deployment_arrive(to, req),
             Component::ModelServer(_) => self.model_arrive(to, req),
+            Component::LlmServer(_) => self.llm_arrive(to, req),
             Component::Store(_) => self.store_arrive(to, req),
+            Component::ReplicaGroup(_) => self.group_arrive(to, req),
         }
     }
 
@@ -888,7 +944,8 @@ impl Simulation {
         let Some(hop) = self.requests[req].hops.pop() else {
             return;
         };
-        if self.network.zero {
+        if self.network.zero || self.replica.get(hop.component.index()) == Some(&true) {
+            // A replica answers its group in the same place: no network.
             self.response_arrives(req);
         } else if self.network.simple {
             let delay = self
@@ -925,12 +982,14 @@ impl Simulation {
                 }
                 m.levels.add(now, ACTIVE, -1);
             }
+            Component::ReplicaGroup(_) => self.group_answered(hop.component, req),
             Component::Server(_)
             | Component::Cache(_)
             | Component::Queue(_)
             | Component::Stream(_)
             | Component::Deployment(_)
             | Component::ModelServer(_)
+            | Component::LlmServer(_)
             | Component::Store(_) => {}
         }
         self.respond(req);
@@ -953,7 +1012,9 @@ impl Simulation {
             Component::LoadBalancer(_)
             | Component::Deployment(_)
             | Component::ModelServer(_)
-            | Component::Store(_) => {}
+            | Component::LlmServer(_)
+            | Component::Store(_)
+            | Component::ReplicaGroup(_) => {}
             Component::Cache(_) => self.cache_call_returned(link.caller, parent, child, link.tag),
             Component::Queue(_) => self.queue_call_returned(link.caller, parent, child),
             Component::Stream(_) => self.stream_call_returned(link.caller, parent, child, link.tag),
@@ -1077,12 +1138,14 @@ impl Simulation {
             .filter_map(|(i, c)| match c {
                 Component::Server(s) => Some((i, s.queue_len(), s.workers(), "worker")),
                 Component::ModelServer(m) => Some((i, m.queue_len(), m.slots(), "slot")),
+                Component::LlmServer(m) => Some((i, m.queue_len(), m.slots(), "slot")),
                 Component::LoadBalancer(_)
                 | Component::Cache(_)
                 | Component::Queue(_)
                 | Component::Stream(_)
                 | Component::Deployment(_)
-                | Component::Store(_) => None,
+                | Component::Store(_)
+                | Component::ReplicaGroup(_) => None,
             })
             .max_by_key(|&(_, queued, _, _)| queued);
         let (component, detail) = match worst {
@@ -1135,7 +1198,7 @@ impl Simulation {
                 }
             })
             .collect();
-        let components = self
+        let mut components: Vec<ComponentResult> = self
             .components
             .iter()
             .zip(&self.spec.components)
@@ -1147,11 +1210,14 @@ impl Simulation {
                 let m = c.metrics();
                 let (kind, workers) = match c {
                     Component::Server(s) => ("server", s.workers()),
-                    Component::LoadBalancer(_) | Component::Deployment(_) => ("load_balancer", 0),
+                    Component::LoadBalancer(_)
+                    | Component::Deployment(_)
+                    | Component::ReplicaGroup(_) => ("load_balancer", 0),
                     Component::Cache(_) => ("cache", 0),
                     Component::Queue(q) => ("queue", q.queue.concurrency()),
                     Component::Stream(s) => ("stream", s.consumers()),
                     Component::ModelServer(m) => ("model_server", m.slots()),
+                    Component::LlmServer(m) => ("model_server", m.slots()),
                     Component::Store(s) => ("store", s.workers * s.n() as u32),
                 };
                 ComponentResult {
@@ -1163,6 +1229,7 @@ impl Simulation {
                     drops: m.drops,
                     utilization: match c {
                         Component::ModelServer(ms) => ms.utilization(),
+                        Component::LlmServer(ms) => ms.utilization(),
                         _ if workers > 0 => m.levels.mean(ACTIVE) / f64::from(workers),
                         _ => 0.0,
                     },
@@ -1172,9 +1239,22 @@ impl Simulation {
                     latency: m.latency.clone(),
                     offered_load: *offered,
                     extras: c.extras(),
+                    replica_of: None,
                 }
             })
             .collect();
+        // Groups sum up their replicas, which say whose they are.
+        for (i, c) in self.components.iter().enumerate() {
+            if let Component::ReplicaGroup(g) = c {
+                let name = &self.spec.components[i].name;
+                for m in g.members() {
+                    components[m.index()].replica_of = Some(name.clone());
+                }
+                let members: Vec<&ComponentResult> =
+                    g.members().iter().map(|m| &components[m.index()]).collect();
+                components[i] = group::group_result(g, name, &members);
+            }
+        }
         let series = self
             .series
             .finish(self.sched.now(), self.requests.live() as u64);

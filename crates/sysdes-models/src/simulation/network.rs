@@ -105,6 +105,10 @@ pub(crate) struct Network {
     response_size: Vec<Option<u64>>,
     partitions: Vec<Partition>,
     injections: Vec<Injection>,
+    /// The endpoint each endpoint is on the network: a group's replica is
+    /// its group (same zone, sizes, links, partitions and faults). Empty if
+    /// the spec has no replica group.
+    identity: Vec<u32>,
 }
 
 impl Network {
@@ -132,6 +136,20 @@ impl Network {
                 Err(format!("zone id {z} out of range"))
             }
         };
+        let mut identity: Vec<u32> = Vec::new();
+        for (g, c) in spec.components.iter().enumerate() {
+            if let crate::spec::ComponentKind::ReplicaGroup(group) = &c.kind {
+                if identity.is_empty() {
+                    identity = (0..endpoints as u32).collect();
+                }
+                for m in &group.members {
+                    if let Some(slot) = identity.get_mut(m.index()) {
+                        *slot = g as u32;
+                    }
+                }
+            }
+        }
+        let same_as = |e: usize| identity.get(e).map_or(e, |&i| i as usize);
         let mut endpoint_zone = vec![DEFAULT_ZONE; endpoints];
         for (i, &z) in net
             .component_zones
@@ -148,6 +166,9 @@ impl Network {
             .take(spec.workloads.len())
         {
             endpoint_zone[spec.components.len() + i] = zone(z)?;
+        }
+        for e in 0..endpoints {
+            endpoint_zone[e] = endpoint_zone[same_as(e)];
         }
         let mut zone_latency: Vec<Option<Sampler>> = (0..zones * zones).map(|_| None).collect();
         for (a, b, d) in &net.zone_latency {
@@ -210,6 +231,10 @@ impl Network {
             request_size[i] = s.request;
             response_size[i] = s.response;
         }
+        for e in 0..endpoints {
+            request_size[e] = request_size[same_as(e)];
+            response_size[e] = response_size[same_as(e)];
+        }
 
         let mut partitions = Vec::new();
         let mut injections = Vec::new();
@@ -230,6 +255,9 @@ impl Network {
                                 Selector::Endpoint(e) => named[e as usize] = g as u16 + 1,
                             }
                         }
+                    }
+                    for e in 0..endpoints {
+                        named[e] = named[same_as(e)];
                     }
                     let endpoint_group = named
                         .iter()
@@ -291,6 +319,7 @@ impl Network {
             response_size,
             partitions,
             injections,
+            identity,
         })
     }
 
@@ -340,6 +369,11 @@ impl Network {
             self.endpoint_zone[to as usize],
         );
         let rng = &mut self.rngs[from as usize];
+        // Links and injected faults name a group, not its replicas.
+        let (from, to) = match self.identity.as_slice() {
+            [] => (from, to),
+            id => (id[from as usize], id[to as usize]),
+        };
         let link = self
             .links
             .iter()

@@ -14,7 +14,7 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 use sysdes_kernel::SimDuration;
-use sysdes_models::{BatchTime, BatchingSpec, ModelServerSpec};
+use sysdes_models::{BatchTime, BatchingSpec, ComponentKind, ModelServerSpec};
 
 use super::{Ctx, count, distribution};
 use crate::node::SNode;
@@ -30,6 +30,12 @@ pub(super) const MODEL_SERVER_KEYS: &[&str] = &[
     "jitter",
     "queue_capacity",
     "cold_start",
+    "llm",
+    // Replica group keys (build_deploy.rs).
+    "replicas",
+    "balance",
+    "runs_on",
+    "autoscaler",
 ];
 
 /// `type: model_server` — requests served in batches on `slots` parallel slots (GPUs).
@@ -46,8 +52,8 @@ pub(crate) struct ModelServerRaw {
     slots: Option<i64>,
     /// When a batch starts and how large it may be; default `{ max_batch: 1, max_delay: 0ms }` (no batching).
     batching: Option<BatchingRaw>,
-    /// How long a batch takes as a function of its size.
-    batch_time: BatchTimeRaw,
+    /// How long a batch takes as a function of its size; required unless `llm` is given.
+    batch_time: Option<BatchTimeRaw>,
     /// A random time added to every batch (drawn once per batch); default none.
     jitter: Option<DistRaw>,
     /// Maximum number of requests waiting for a batch; arrivals beyond it are dropped. Default unbounded.
@@ -55,6 +61,11 @@ pub(crate) struct ModelServerRaw {
     queue_capacity: Option<i64>,
     /// Model load time before the first batch can run (drawn once per run); default none.
     cold_start: Option<DistRaw>,
+    /// LLM mode instead of `batching`/`batch_time`/`jitter`: continuous batching of prefill and per-token decode iterations, reporting TTFT and TPOT (`docs/llm-serving.md`).
+    llm: Option<super::llm_server::LlmDoc>,
+    /// Replicas and autoscaling.
+    #[serde(flatten)]
+    scaling: crate::raw::ScalingRaw,
 }
 
 /// The batching policy: a batch starts when a slot is free and either `max_batch` requests wait or the oldest has waited `max_delay`.
@@ -104,6 +115,15 @@ pub(crate) struct TableRowRaw {
     size: i64,
     /// Time of a batch of this size; times must not decrease down the table.
     time: Duration,
+}
+
+/// Reads a model server: in LLM mode if it has an `llm:` block, else a
+/// batching one.
+pub(super) fn model_server_kind(ctx: &mut Ctx, body: &SNode) -> Option<ComponentKind> {
+    if body.get("llm").is_some() {
+        return super::llm_server::llm_server(ctx, body).map(ComponentKind::LlmServer);
+    }
+    model_server(ctx, body).map(ComponentKind::ModelServer)
 }
 
 /// Reads a model server's keys, recording every problem.

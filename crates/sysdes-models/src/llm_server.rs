@@ -1,0 +1,807 @@
+//! An LLM inference server: the state of a model server in LLM mode, which
+//! serves requests by iteration-level scheduling (continuous batching).
+//!
+//! Each request brings a prompt of `P` tokens and asks for `N >= 1` output
+//! tokens (both drawn at arrival). Each slot (GPU) runs one loop of
+//! iterations over its own running batch, as in Orca (Yu et al., OSDI 2022)
+//! and vLLM (Kwon et al., SOSP 2023):
+//!
+//! ```text
+//!   queue (FIFO) ──admit at an iteration boundary──► running batch (<= max_batch)
+//!                                                     │
+//!   iteration = prefill of the newly admitted prompts  (first token of each)
+//!             | decode step of every running sequence  (one token each)
+//! ```
+//!
+//! At every iteration boundary the slot admits waiting requests in FIFO
+//! order while its batch is below `max_batch` and the KV cache can hold the
+//! request's `P + N` tokens (reserved whole at admission, released at
+//! completion; admission stops at the first request that does not fit). If
+//! it admitted any, the iteration is a *prefill* of their prompts together,
+//! taking `prefill.base + prefill.per_token * (sum of their P)`, and it ends
+//! with each one's first token; the sequences already running wait (vLLM's
+//! default, prefill-first schedule without chunking). Otherwise it is a
+//! *decode step* of all `b` running sequences, taking
+//! `decode.base + decode.per_sequence * b`, and each gets one token. A
+//! sequence that has its `N` tokens is finished and its request is answered
+//! at the end of that iteration. With `max_batch: 1` a request takes exactly
+//! `prefill(P) + (N - 1) * decode(1)`.
+//!
+//! Measured per request: time to first token (arrival to the end of its
+//! prefill) and time per output token (`(completion - first token) / (N - 1)`
+//! for `N >= 2`).
+//!
+//! This module knows no events or network: [`LlmServer::next`] says what to
+//! start now, and the engine (`simulation/llm_server.rs`) schedules it.
+
+use std::cell::Cell;
+use std::collections::VecDeque;
+
+use sysdes_kernel::{RngStream, SimDuration, SimTime};
+use sysdes_stats::{LatencyHistogram, TimeAverage};
+
+use crate::model_server::{Arrival, Step};
+use crate::request::RequestId;
+use crate::sampler::Sampler;
+use crate::spec::Distribution;
+use crate::station::{ACTIVE, BusyArea, StationMetrics, WAITING};
+
+/// A model server in LLM mode: `slots` continuous batches over one FIFO queue.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LlmServerSpec {
+    /// Slots (GPUs), each running its own continuous batch; at least 1.
+    pub slots: u32,
+    /// Most sequences running together on one slot; at least 1.
+    pub max_batch: u32,
+    /// Time of a prefill iteration as a function of its prompt tokens.
+    pub prefill: PrefillTime,
+    /// Time of a decode step as a function of the running sequences.
+    pub decode_step: DecodeTime,
+    /// Prompt length per request, in tokens: the distribution's nanosecond
+    /// value is read as a token count (rounded, at least 1).
+    pub prompt_tokens: Distribution,
+    /// Output length per request, in tokens, read like `prompt_tokens`
+    /// (rounded, at least 1).
+    pub output_tokens: Distribution,
+    /// Per-slot KV-cache capacity in tokens: a request needs `P + N` of them
+    /// from admission to completion. `None` is unlimited.
+    pub kv_cache_tokens: Option<u64>,
+    /// Maximum number of requests waiting (not admitted); arrivals beyond it
+    /// are dropped. `None` is unbounded.
+    pub queue_capacity: Option<u32>,
+    /// Optional model load time: no iteration runs before this draw (taken
+    /// once per run, at time zero, for the whole server).
+    pub cold_start: Option<Distribution>,
+}
+
+/// Prefill time: `base + per_token * tokens`, tokens summed over the prompts
+/// prefilled together.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PrefillTime {
+    /// The fixed cost of one prefill iteration.
+    pub base: SimDuration,
+    /// The added cost of each prompt token.
+    pub per_token: SimDuration,
+}
+
+/// Decode-step time: `base + per_sequence * b` for `b` running sequences.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DecodeTime {
+    /// The fixed cost of one step (reading the weights once).
+    pub base: SimDuration,
+    /// The added cost of each sequence in the batch.
+    pub per_sequence: SimDuration,
+}
+
+impl PrefillTime {
+    /// The time to prefill `tokens` prompt tokens in one iteration.
+    pub fn time(&self, tokens: u64) -> SimDuration {
+        self.base + SimDuration::from_nanos(self.per_token.as_nanos().saturating_mul(tokens))
+    }
+}
+
+impl DecodeTime {
+    /// The time of one decode step over `b` sequences.
+    pub fn time(&self, b: u32) -> SimDuration {
+        self.base + SimDuration::from_nanos(self.per_sequence.as_nanos() * u64::from(b))
+    }
+}
+
+impl LlmServerSpec {
+    /// Output tokens per second the server produces when saturated, from
+    /// the mean lengths: every slot runs full batches of `B` that start and
+    /// finish together, `slots * B * N / (prefill(B P) + (N - 1) decode(B))`.
+    /// Exact for constant lengths with one prefill per batch; an estimate
+    /// otherwise.
+    pub fn saturated_tokens_per_s(&self) -> f64 {
+        let b = f64::from(self.max_batch);
+        let p = self.prompt_tokens.mean_ns().max(1.0);
+        let n = self.output_tokens.mean_ns().max(1.0);
+        let ns = |d: SimDuration| d.as_nanos() as f64;
+        let cycle = ns(self.prefill.base)
+            + ns(self.prefill.per_token) * b * p
+            + (n - 1.0) * ns(self.decode_step.time(self.max_batch));
+        if cycle > 0.0 {
+            f64::from(self.slots) * b * n * 1e9 / cycle
+        } else {
+            f64::INFINITY
+        }
+    }
+
+    /// Requests per second at saturation: [`Self::saturated_tokens_per_s`]
+    /// over the mean output length.
+    pub fn saturated_rps(&self) -> f64 {
+        self.saturated_tokens_per_s() / self.output_tokens.mean_ns().max(1.0)
+    }
+}
+
+/// A request waiting for admission, with its drawn lengths.
+#[derive(Clone, Copy, Debug)]
+struct Queued {
+    req: RequestId,
+    arrived: SimTime,
+    prompt: u32,
+    output: u32,
+    counted: bool,
+}
+
+/// A running sequence.
+#[derive(Clone, Copy, Debug)]
+struct Seq {
+    req: RequestId,
+    arrived: SimTime,
+    admitted: SimTime,
+    first_token: SimTime,
+    prompt: u32,
+    output: u32,
+    /// Output tokens still to produce.
+    remaining: u32,
+    counted: bool,
+}
+
+/// What a slot's current iteration is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// No iteration runs.
+    Idle,
+    /// Prefill of `running[from..]`.
+    Prefill { from: usize },
+    /// Decode step of every running sequence.
+    Decode,
+}
+
+/// One slot: its running batch and its KV use.
+#[derive(Debug)]
+struct Slot {
+    running: Vec<Seq>,
+    phase: Phase,
+    kv_used: u64,
+}
+
+/// A model server's LLM state and measurements.
+#[derive(Debug)]
+pub(crate) struct LlmServer {
+    max_batch: usize,
+    prefill: PrefillTime,
+    decode: DecodeTime,
+    kv_capacity: Option<u64>,
+    capacity: Option<u32>,
+    prompt: Sampler,
+    output: Sampler,
+    prompt_rng: RngStream,
+    output_rng: RngStream,
+    queue: VecDeque<Queued>,
+    slots: Vec<Slot>,
+    /// Requests finished by the last iteration, to answer (reused).
+    done: Vec<RequestId>,
+    ready_at: SimTime,
+    wake_pending: bool,
+    capacity_rps: f64,
+    capacity_tokens: f64,
+    /// Requests (`ACTIVE` = running, prefilling included) and waiting.
+    pub(crate) metrics: StationMetrics,
+    busy_slots: TimeAverage<1>,
+    /// Busy slots over time, kept only for a replica whose group autoscales
+    /// on utilization.
+    pub(crate) busy_area: Option<BusyArea>,
+    window_start: SimTime,
+    window_end: SimTime,
+    ttft: LatencyHistogram,
+    tpot: LatencyHistogram,
+    /// Iterations started in the window and the sequences they held.
+    prefills: u64,
+    prefilled: u64,
+    decodes: u64,
+    decoded: u64,
+    /// Output tokens produced by iterations ending in the window.
+    tokens: u64,
+    /// Over counted requests that completed: queue delay and lengths.
+    wait_ns: u128,
+    prompt_sum: u64,
+    output_sum: u64,
+    /// Decode steps and their sequences since time zero, and their values
+    /// at the last series tick (a `Cell`: gauges read a shared reference).
+    all_decodes: u64,
+    all_decoded: u64,
+    at_last_tick: Cell<(u64, u64)>,
+}
+
+/// Rounds a drawn "duration" to a token count of at least 1.
+fn tokens(d: SimDuration) -> u32 {
+    d.as_nanos().clamp(1, u64::from(u32::MAX)) as u32
+}
+
+impl LlmServer {
+    /// A server for `spec`; one random stream per length, one for the cold start.
+    pub(crate) fn new(
+        spec: &LlmServerSpec,
+        prompt_rng: RngStream,
+        output_rng: RngStream,
+        mut cold_rng: RngStream,
+        window_start: SimTime,
+        window_end: SimTime,
+    ) -> Result<LlmServer, String> {
+        if spec.slots == 0 {
+            return Err("`slots` must be at least 1".into());
+        }
+        if spec.max_batch == 0 {
+            return Err("`max_batch` must be at least 1".into());
+        }
+        if spec.kv_cache_tokens == Some(0) {
+            return Err("`kv_cache_tokens` must be at least 1".into());
+        }
+        let ready_at = match &spec.cold_start {
+            Some(d) => SimTime::ZERO + Sampler::new(d)?.sample(&mut cold_rng),
+            None => SimTime::ZERO,
+        };
+        let per_slot = (spec.max_batch as usize).min(1024);
+        Ok(LlmServer {
+            max_batch: spec.max_batch as usize,
+            prefill: spec.prefill,
+            decode: spec.decode_step,
+            kv_capacity: spec.kv_cache_tokens,
+            capacity: spec.queue_capacity,
+            prompt: Sampler::new(&spec.prompt_tokens)?,
+            output: Sampler::new(&spec.output_tokens)?,
+            prompt_rng,
+            output_rng,
+            queue: VecDeque::new(),
+            slots: (0..spec.slots)
+                .map(|_| Slot {
+                    running: Vec::with_capacity(per_slot),
+                    phase: Phase::Idle,
+                    kv_used: 0,
+                })
+                .collect(),
+            done: Vec::with_capacity(per_slot),
+            ready_at,
+            wake_pending: false,
+            capacity_rps: spec.saturated_rps(),
+            capacity_tokens: spec.saturated_tokens_per_s(),
+            metrics: StationMetrics::new(window_start, window_end),
+            busy_slots: TimeAverage::new(window_start, window_end),
+            busy_area: None,
+            window_start,
+            window_end,
+            ttft: LatencyHistogram::new(),
+            tpot: LatencyHistogram::new(),
+            prefills: 0,
+            prefilled: 0,
+            decodes: 0,
+            decoded: 0,
+            tokens: 0,
+            wait_ns: 0,
+            prompt_sum: 0,
+            output_sum: 0,
+            all_decodes: 0,
+            all_decoded: 0,
+            at_last_tick: Cell::new((0, 0)),
+        })
+    }
+
+    /// Number of slots.
+    pub(crate) fn slots(&self) -> u32 {
+        self.slots.len() as u32
+    }
+
+    /// Requests waiting for admission.
+    pub(crate) fn queue_len(&self) -> usize {
+        self.queue.len()
+    }
+
+    fn in_window(&self, t: SimTime) -> bool {
+        t >= self.window_start && t < self.window_end
+    }
+
+    /// A request arrives at `now`: its lengths are drawn and it queues, or
+    /// it is dropped (queue full, or it can never fit the KV cache). Call
+    /// [`LlmServer::next`] afterwards.
+    pub(crate) fn arrive(&mut self, now: SimTime, req: RequestId, counted: bool) -> Arrival {
+        let prompt = tokens(self.prompt.sample(&mut self.prompt_rng));
+        let output = tokens(self.output.sample(&mut self.output_rng));
+        let m = &mut self.metrics;
+        if counted {
+            m.arrivals += 1;
+        }
+        let full = self
+            .capacity
+            .is_some_and(|cap| self.queue.len() >= cap as usize);
+        let too_long = self
+            .kv_capacity
+            .is_some_and(|kv| u64::from(prompt) + u64::from(output) > kv);
+        if full || too_long {
+            if counted {
+                m.drops += 1;
+            }
+            return Arrival::Dropped;
+        }
+        self.queue.push_back(Queued {
+            req,
+            arrived: now,
+            prompt,
+            output,
+            counted,
+        });
+        m.levels.add(now, WAITING, 1);
+        Arrival::Queued
+    }
+
+    /// The wake-up asked for by [`Step::WakeAt`] has come.
+    pub(crate) fn woke(&mut self) {
+        self.wake_pending = false;
+    }
+
+    /// What to start at `now`: an iteration on an idle slot that has work
+    /// (admissions first, then a decode step). Call it until it returns
+    /// something other than [`Step::Start`].
+    pub(crate) fn next(&mut self, now: SimTime) -> Step {
+        if now < self.ready_at {
+            if self.queue.is_empty() || self.wake_pending {
+                return Step::Idle;
+            }
+            self.wake_pending = true;
+            return Step::WakeAt(self.ready_at);
+        }
+        for (i, slot) in self.slots.iter_mut().enumerate() {
+            if slot.phase != Phase::Idle {
+                continue;
+            }
+            // Admit FIFO while the batch has room and the KV cache fits.
+            let from = slot.running.len();
+            let mut prompt_tokens = 0u64;
+            while slot.running.len() < self.max_batch {
+                let Some(q) = self.queue.front() else {
+                    break;
+                };
+                let need = u64::from(q.prompt) + u64::from(q.output);
+                if self.kv_capacity.is_some_and(|kv| slot.kv_used + need > kv) {
+                    break;
+                }
+                let q = *q;
+                self.queue.pop_front();
+                slot.kv_used += need;
+                prompt_tokens += u64::from(q.prompt);
+                slot.running.push(Seq {
+                    req: q.req,
+                    arrived: q.arrived,
+                    admitted: now,
+                    first_token: now,
+                    prompt: q.prompt,
+                    output: q.output,
+                    remaining: q.output,
+                    counted: q.counted,
+                });
+            }
+            let admitted = slot.running.len() - from;
+            let in_window = now >= self.window_start && now < self.window_end;
+            let after = if admitted > 0 {
+                let m = &mut self.metrics;
+                m.levels.add(now, WAITING, -(admitted as i64));
+                m.levels.add(now, ACTIVE, admitted as i64);
+                slot.phase = Phase::Prefill { from };
+                if in_window {
+                    self.prefills += 1;
+                    self.prefilled += admitted as u64;
+                }
+                self.prefill.time(prompt_tokens)
+            } else if !slot.running.is_empty() {
+                let b = slot.running.len();
+                slot.phase = Phase::Decode;
+                if in_window {
+                    self.decodes += 1;
+                    self.decoded += b as u64;
+                }
+                self.all_decodes += 1;
+                self.all_decoded += b as u64;
+                self.decode.time(b as u32)
+            } else {
+                continue;
+            };
+            self.busy_slots.add(now, 0, 1);
+            if let Some(a) = &mut self.busy_area {
+                a.add(now, 1);
+            }
+            return Step::Start {
+                slot: i as u32,
+                after,
+            };
+        }
+        Step::Idle
+    }
+
+    /// The iteration on `slot` ended at `now`: every sequence in it gets a
+    /// token, and the finished ones leave the batch; their requests are in
+    /// [`LlmServer::done`], to answer before [`LlmServer::release`].
+    pub(crate) fn iteration_done(&mut self, now: SimTime, slot: u32) {
+        let in_window = self.in_window(now);
+        let s = &mut self.slots[slot as usize];
+        let (from, prefill) = match s.phase {
+            Phase::Prefill { from } => (from, true),
+            Phase::Decode => (0, false),
+            Phase::Idle => return,
+        };
+        if in_window {
+            self.tokens += (s.running.len() - from) as u64;
+        }
+        self.done.clear();
+        // Only the sequences in this iteration get a token, so only they
+        // can finish; the batch is compacted only when one does.
+        let mut finished = false;
+        for q in &mut s.running[from..] {
+            q.remaining -= 1;
+            finished |= q.remaining == 0;
+            if prefill {
+                q.first_token = now;
+                if q.counted {
+                    self.ttft.record(now - q.arrived);
+                }
+            }
+        }
+        if finished {
+            let mut keep = from;
+            for i in from..s.running.len() {
+                let q = s.running[i];
+                if q.remaining > 0 {
+                    s.running[keep] = q;
+                    keep += 1;
+                    continue;
+                }
+                s.kv_used -= u64::from(q.prompt) + u64::from(q.output);
+                self.done.push(q.req);
+                if q.counted {
+                    let m = &mut self.metrics;
+                    m.completions += 1;
+                    m.latency.record(now - q.arrived);
+                    self.wait_ns += u128::from((q.admitted - q.arrived).as_nanos());
+                    self.prompt_sum += u64::from(q.prompt);
+                    self.output_sum += u64::from(q.output);
+                    if q.output >= 2 {
+                        let per = (now - q.first_token).as_nanos() / u64::from(q.output - 1);
+                        self.tpot.record(SimDuration::from_nanos(per));
+                    }
+                }
+            }
+            s.running.truncate(keep);
+        }
+        self.metrics
+            .levels
+            .add(now, ACTIVE, -(self.done.len() as i64));
+    }
+
+    /// The requests finished by the last [`LlmServer::iteration_done`].
+    pub(crate) fn done(&self) -> &[RequestId] {
+        &self.done
+    }
+
+    /// The finished requests were answered: the slot is free for its next
+    /// iteration. Call [`LlmServer::next`] afterwards.
+    pub(crate) fn release(&mut self, now: SimTime, slot: u32) {
+        let s = &mut self.slots[slot as usize];
+        if s.phase != Phase::Idle {
+            s.phase = Phase::Idle;
+            self.busy_slots.add(now, 0, -1);
+            if let Some(a) = &mut self.busy_area {
+                a.add(now, -1);
+            }
+        }
+    }
+
+    /// Time-average busy slots / slots over the window.
+    pub(crate) fn utilization(&self) -> f64 {
+        self.busy_slots.mean(0) / f64::from(self.slots())
+    }
+
+    /// Named figures for the report: TTFT, TPOT, tokens, batches, slots.
+    pub(crate) fn extras(&self) -> Vec<(&'static str, f64)> {
+        let ms = |ns: f64| ns / 1e6;
+        let q = |h: &LatencyHistogram, p: f64| {
+            if h.count() > 0 {
+                ms(h.quantile_ns(p) as f64)
+            } else {
+                0.0
+            }
+        };
+        let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
+        let done = self.metrics.completions as f64;
+        let window = (self.window_end - self.window_start).as_secs_f64();
+        vec![
+            ("ttft_mean_ms", ms(self.ttft.mean_ns())),
+            ("ttft_p50_ms", q(&self.ttft, 0.5)),
+            ("ttft_p99_ms", q(&self.ttft, 0.99)),
+            ("tpot_mean_ms", ms(self.tpot.mean_ns())),
+            ("tpot_p50_ms", q(&self.tpot, 0.5)),
+            ("tpot_p99_ms", q(&self.tpot, 0.99)),
+            ("output_tokens_per_s", ratio(self.tokens as f64, window)),
+            (
+                "mean_running_batch",
+                ratio(self.decoded as f64, self.decodes as f64),
+            ),
+            (
+                "mean_prefill_batch",
+                ratio(self.prefilled as f64, self.prefills as f64),
+            ),
+            ("prefills", self.prefills as f64),
+            ("decode_steps", self.decodes as f64),
+            ("mean_prompt_tokens", ratio(self.prompt_sum as f64, done)),
+            ("mean_output_tokens", ratio(self.output_sum as f64, done)),
+            ("mean_queue_delay_ms", ms(ratio(self.wait_ns as f64, done))),
+            ("slot_utilization", self.utilization()),
+            ("cold_start_ms", self.ready_at.as_secs_f64() * 1e3),
+            ("capacity_rps", self.capacity_rps),
+            ("capacity_tokens_per_s", self.capacity_tokens),
+        ]
+    }
+
+    /// Mean running sequences per decode step since the last call (0 if
+    /// none), for the per-interval time series.
+    pub(crate) fn take_interval_batch_size(&self) -> f64 {
+        let (steps, seqs) = self.at_last_tick.get();
+        self.at_last_tick.set((self.all_decodes, self.all_decoded));
+        let n = self.all_decodes - steps;
+        if n > 0 {
+            (self.all_decoded - seqs) as f64 / n as f64
+        } else {
+            0.0
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sysdes_kernel::derive_stream;
+
+    fn ms(x: u64) -> SimDuration {
+        SimDuration::from_millis(x)
+    }
+
+    fn at(x_ms: u64) -> SimTime {
+        SimTime::ZERO + ms(x_ms)
+    }
+
+    fn tokens_const(n: u64) -> Distribution {
+        Distribution::Constant(SimDuration::from_nanos(n))
+    }
+
+    /// Prefill 10 ms + 1 ms per prompt token, decode 5 ms + 1 ms per
+    /// sequence, prompts of 2 tokens, 3 output tokens.
+    fn spec(slots: u32, max_batch: u32) -> LlmServerSpec {
+        LlmServerSpec {
+            slots,
+            max_batch,
+            prefill: PrefillTime {
+                base: ms(10),
+                per_token: ms(1),
+            },
+            decode_step: DecodeTime {
+                base: ms(5),
+                per_sequence: ms(1),
+            },
+            prompt_tokens: tokens_const(2),
+            output_tokens: tokens_const(3),
+            kv_cache_tokens: None,
+            queue_capacity: None,
+            cold_start: None,
+        }
+    }
+
+    fn server(spec: &LlmServerSpec) -> LlmServer {
+        LlmServer::new(
+            spec,
+            derive_stream(1, "m", "prompt_tokens"),
+            derive_stream(1, "m", "output_tokens"),
+            derive_stream(1, "m", "cold_start"),
+            SimTime::ZERO,
+            at(1_000_000),
+        )
+        .unwrap()
+    }
+
+    fn start(slot: u32, after_ms: u64) -> Step {
+        Step::Start {
+            slot,
+            after: ms(after_ms),
+        }
+    }
+
+    fn extra(m: &LlmServer, key: &str) -> f64 {
+        m.extras().iter().find(|(k, _)| *k == key).unwrap().1
+    }
+
+    #[test]
+    fn times_and_capacity() {
+        let s = spec(1, 4);
+        assert_eq!(s.prefill.time(8), ms(18));
+        assert_eq!(s.decode_step.time(4), ms(9));
+        // 4 * 3 tokens per cycle of prefill(8) + 2 * decode(4) = 18 + 18 ms.
+        assert!((s.saturated_tokens_per_s() - 12.0 / 0.036).abs() < 1e-9);
+        assert!((s.saturated_rps() - 4.0 / 0.036).abs() < 1e-9);
+    }
+
+    #[test]
+    fn one_request_prefills_then_decodes() {
+        let mut m = server(&spec(1, 4));
+        assert_eq!(m.arrive(at(0), 7, true), Arrival::Queued);
+        // Prefill of 2 tokens: 10 + 2 ms; the first token comes with it.
+        assert_eq!(m.next(at(0)), start(0, 12));
+        assert_eq!(m.next(at(0)), Step::Idle);
+        m.iteration_done(at(12), 0);
+        assert!(m.done().is_empty());
+        m.release(at(12), 0);
+        // Two decode steps of one sequence, 6 ms each.
+        assert_eq!(m.next(at(12)), start(0, 6));
+        m.iteration_done(at(18), 0);
+        m.release(at(18), 0);
+        assert_eq!(m.next(at(18)), start(0, 6));
+        m.iteration_done(at(24), 0);
+        assert_eq!(m.done(), &[7]);
+        m.release(at(24), 0);
+        assert_eq!(m.next(at(24)), Step::Idle);
+        assert_eq!(extra(&m, "ttft_mean_ms"), 12.0);
+        // (24 - 12) / (3 - 1) = 6 ms per output token.
+        assert_eq!(extra(&m, "tpot_mean_ms"), 6.0);
+        assert_eq!(m.metrics.completions, 1);
+        assert_eq!(extra(&m, "mean_output_tokens"), 3.0);
+        assert_eq!(extra(&m, "decode_steps"), 2.0);
+    }
+
+    #[test]
+    fn arrivals_join_at_the_next_boundary_and_prefill_first() {
+        let mut m = server(&spec(1, 4));
+        m.arrive(at(0), 1, true);
+        assert_eq!(m.next(at(0)), start(0, 12));
+        // Two arrive during the first prefill: they wait for the boundary.
+        m.arrive(at(1), 2, true);
+        m.arrive(at(2), 3, true);
+        assert_eq!(m.next(at(2)), Step::Idle);
+        m.iteration_done(at(12), 0);
+        m.release(at(12), 0);
+        // Both prefilled together (4 tokens), request 1 waits.
+        assert_eq!(m.next(at(12)), start(0, 14));
+        m.iteration_done(at(26), 0);
+        m.release(at(26), 0);
+        // Then one decode step of all three: 5 + 3 ms.
+        assert_eq!(m.next(at(26)), start(0, 8));
+        assert_eq!(m.queue_len(), 0);
+        m.iteration_done(at(34), 0);
+        // Every sequence has its second token (request 1 waited through
+        // the others' prefill).
+        assert!(m.done().is_empty());
+        m.release(at(34), 0);
+        assert_eq!(m.next(at(34)), start(0, 8));
+        m.iteration_done(at(42), 0);
+        assert_eq!(m.done(), &[1, 2, 3]);
+        // TTFT 12, 25 and 24 ms; TPOT (42 - 12) / 2 = 15 and (42 - 26) / 2 = 8 ms.
+        assert!((extra(&m, "ttft_mean_ms") - 61.0 / 3.0).abs() < 1e-9);
+        assert!((extra(&m, "tpot_mean_ms") - 31.0 / 3.0).abs() < 1e-9);
+        assert_eq!(extra(&m, "mean_prefill_batch"), 1.5);
+        assert_eq!(extra(&m, "mean_running_batch"), 3.0);
+    }
+
+    #[test]
+    fn max_batch_caps_admission() {
+        let mut m = server(&spec(1, 2));
+        for r in 0..5 {
+            m.arrive(at(0), r, true);
+        }
+        // The first arrival alone would start at once in the engine; here
+        // all five wait and two are admitted: prefill of 4 tokens.
+        assert_eq!(m.next(at(0)), start(0, 14));
+        assert_eq!(m.queue_len(), 3);
+        m.iteration_done(at(14), 0);
+        m.release(at(14), 0);
+        // The batch is full: a decode step, not a prefill.
+        assert_eq!(m.next(at(14)), start(0, 7));
+    }
+
+    #[test]
+    fn kv_cache_limits_admission_and_drops_what_never_fits() {
+        let mut s = spec(1, 8);
+        // Each request needs 2 + 3 = 5 tokens: two fit in 12.
+        s.kv_cache_tokens = Some(12);
+        let mut m = server(&s);
+        for r in 0..3 {
+            m.arrive(at(0), r, true);
+        }
+        assert_eq!(m.next(at(0)), start(0, 14));
+        assert_eq!(m.queue_len(), 1);
+        s.kv_cache_tokens = Some(4);
+        let mut small = server(&s);
+        assert_eq!(small.arrive(at(0), 1, true), Arrival::Dropped);
+        assert_eq!(small.metrics.drops, 1);
+    }
+
+    #[test]
+    fn finished_sequences_free_their_kv() {
+        let mut s = spec(1, 8);
+        s.kv_cache_tokens = Some(5);
+        s.output_tokens = tokens_const(1);
+        s.prompt_tokens = tokens_const(4);
+        let mut m = server(&s);
+        m.arrive(at(0), 1, true);
+        m.arrive(at(0), 2, true);
+        assert_eq!(m.next(at(0)), start(0, 14));
+        m.iteration_done(at(14), 0);
+        // One output token: done at its prefill, no TPOT.
+        assert_eq!(m.done(), &[1]);
+        m.release(at(14), 0);
+        assert_eq!(m.next(at(14)), start(0, 14));
+        assert_eq!(m.tpot.count(), 0);
+    }
+
+    #[test]
+    fn slots_run_their_own_batches() {
+        let mut m = server(&spec(2, 4));
+        m.arrive(at(0), 1, true);
+        assert_eq!(m.next(at(0)), start(0, 12));
+        m.arrive(at(1), 2, true);
+        assert_eq!(m.next(at(1)), start(1, 12));
+        m.arrive(at(2), 3, true);
+        assert_eq!(m.next(at(2)), Step::Idle);
+        assert_eq!(m.queue_len(), 1);
+        m.iteration_done(at(12), 0);
+        m.release(at(12), 0);
+        // Slot 0 admits the waiting request with a prefill.
+        assert_eq!(m.next(at(12)), start(0, 12));
+    }
+
+    #[test]
+    fn cold_start_holds_iterations_back() {
+        let mut s = spec(1, 4);
+        s.cold_start = Some(Distribution::Constant(ms(30)));
+        let mut m = server(&s);
+        assert_eq!(m.next(at(0)), Step::Idle);
+        m.arrive(at(1), 1, true);
+        assert_eq!(m.next(at(1)), Step::WakeAt(at(30)));
+        m.arrive(at(2), 2, true);
+        assert_eq!(m.next(at(2)), Step::Idle);
+        m.woke();
+        assert_eq!(m.next(at(30)), start(0, 14));
+    }
+
+    #[test]
+    fn full_queue_drops_and_lengths_are_at_least_one() {
+        let mut s = spec(1, 4);
+        s.queue_capacity = Some(1);
+        s.output_tokens = Distribution::Exponential { mean_ns: 0.01 };
+        let mut m = server(&s);
+        assert_eq!(m.arrive(at(0), 1, true), Arrival::Queued);
+        assert_eq!(m.arrive(at(0), 2, true), Arrival::Dropped);
+        assert_eq!(m.next(at(0)), start(0, 12));
+        m.iteration_done(at(12), 0);
+        assert_eq!(m.done(), &[1], "an output of 0 tokens rounds up to 1");
+    }
+
+    #[test]
+    fn interval_batch_size_resets() {
+        let mut m = server(&spec(1, 4));
+        m.arrive(at(0), 1, true);
+        m.arrive(at(0), 2, true);
+        m.next(at(0));
+        m.iteration_done(at(14), 0);
+        m.release(at(14), 0);
+        assert!(matches!(m.next(at(14)), Step::Start { .. }));
+        assert_eq!(m.take_interval_batch_size(), 2.0);
+        assert_eq!(m.take_interval_batch_size(), 0.0);
+    }
+}

@@ -1,0 +1,98 @@
+//! The engine's side of a model server in LLM mode: arrivals queue, each
+//! slot runs one iteration (a prefill or a decode step) at a time, and the
+//! requests whose last token an iteration produced are answered when it
+//! ends. The scheduling rule lives in `crate::llm_server`.
+
+use sysdes_kernel::ComponentId;
+
+use super::{Component, Event, Simulation};
+use crate::model_server::{Arrival, Step};
+use crate::request::{Outcome, RequestId};
+
+/// An LLM model server's timers: ids only, so `Event` stays small.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LlmEvent {
+    /// The iteration running on `slot` ends.
+    IterationDone { server: ComponentId, slot: u32 },
+    /// The model load ends (the server's cold start).
+    Wake { server: ComponentId },
+}
+
+impl Simulation {
+    /// Dispatches an LLM model server's timer.
+    pub(super) fn llm_event(&mut self, ev: LlmEvent) {
+        match ev {
+            LlmEvent::IterationDone { server, slot } => self.llm_iteration_done(server, slot),
+            LlmEvent::Wake { server } => {
+                if let Component::LlmServer(m) = &mut self.components[server.index()] {
+                    m.woke();
+                }
+                self.llm_pump(server);
+            }
+        }
+    }
+
+    /// A request reaches LLM model server `to` (its hop is already pushed).
+    pub(super) fn llm_arrive(&mut self, to: ComponentId, req: RequestId) {
+        let now = self.sched.now();
+        let counted = self.requests[req].counted;
+        let Component::LlmServer(m) = &mut self.components[to.index()] else {
+            return;
+        };
+        match m.arrive(now, req, counted) {
+            Arrival::Queued => self.llm_pump(to),
+            Arrival::Dropped => {
+                self.requests[req].outcome = Outcome::Dropped;
+                self.respond(req);
+            }
+        }
+    }
+
+    /// Starts an iteration on every idle slot that has work, and asks for a
+    /// wake-up at the end of the model load.
+    fn llm_pump(&mut self, server: ComponentId) {
+        let now = self.sched.now();
+        let Component::LlmServer(m) = &mut self.components[server.index()] else {
+            return;
+        };
+        loop {
+            match m.next(now) {
+                Step::Start { slot, after } => self
+                    .sched
+                    .schedule_in(after, Event::Llm(LlmEvent::IterationDone { server, slot })),
+                Step::WakeAt(at) => {
+                    self.sched
+                        .schedule_at(at, Event::Llm(LlmEvent::Wake { server }));
+                    break;
+                }
+                Step::Idle => break,
+            }
+        }
+    }
+
+    /// The iteration on `slot` ends: tokens are counted, finished requests
+    /// are answered, then the slot starts its next iteration (it stays busy
+    /// while answering, so a request that comes straight back waits for the
+    /// next iteration boundary like any other arrival).
+    fn llm_iteration_done(&mut self, server: ComponentId, slot: u32) {
+        let now = self.sched.now();
+        if let Component::LlmServer(m) = &mut self.components[server.index()] {
+            m.iteration_done(now, slot);
+        }
+        let mut i = 0;
+        loop {
+            let Component::LlmServer(m) = &self.components[server.index()] else {
+                return;
+            };
+            let Some(&req) = m.done().get(i) else {
+                break;
+            };
+            self.respond(req);
+            i += 1;
+        }
+        if let Component::LlmServer(m) = &mut self.components[server.index()] {
+            m.release(now, slot);
+        }
+        self.llm_pump(server);
+    }
+}

@@ -1,0 +1,572 @@
+//! Reading a `type: model_server` component in LLM mode (with an `llm:`
+//! block): continuous batching of prefill and per-token decode iterations.
+//!
+//! ```yaml
+//! chat:
+//!   type: model_server
+//!   slots: 1                                   # GPUs, each with its own batch; default 1
+//!   llm:
+//!     max_batch: 32                            # sequences decoding together per slot
+//!     prefill: { affine: { base: 20ms, per_token: 0.1ms } }
+//!     decode_step: { affine: { base: 10ms, per_sequence: 0.2ms } }
+//!     prompt_tokens: { constant: 512 }         # or a bare number, or any distribution
+//!     output_tokens: { exponential: 200 }      # rounded, at least 1
+//!     kv_cache_tokens: 100000                  # optional, per slot
+//!   queue_capacity: 1000                       # optional; default unbounded
+//!   cold_start: 20s                            # optional model load time
+//! ```
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use sysdes_kernel::SimDuration;
+use sysdes_models::{DecodeTime, Distribution, LlmServerSpec, PrefillTime};
+
+use super::{Ctx, content, count, distribution};
+use crate::node::{Node, SNode};
+use crate::raw::DistRaw;
+use crate::units::Duration;
+
+/// The keys a model server in LLM mode accepts.
+const LLM_SERVER_KEYS: &[&str] = &["type", "slots", "llm", "queue_capacity", "cold_start"];
+
+/// Model-server keys that belong to dynamic batching and have no meaning
+/// in LLM mode.
+const BATCHING_ONLY: &[&str] = &["batching", "batch_time", "jitter"];
+
+/// Replica-group keys, which LLM mode does not support yet.
+/// Replica group keys (read by build_deploy.rs).
+const REPLICA_ONLY: &[&str] = &["replicas", "balance", "runs_on", "autoscaler"];
+
+/// The keys of the `llm:` block.
+const LLM_KEYS: &[&str] = &[
+    "max_batch",
+    "prefill",
+    "decode_step",
+    "prompt_tokens",
+    "output_tokens",
+    "kv_cache_tokens",
+];
+
+/// LLM mode: iteration-level (continuous) batching of prefill and decode; see `docs/llm-serving.md`.
+#[derive(JsonSchema)]
+#[allow(dead_code)] // Only used to generate the JSON Schema; the loader reads each key on its own.
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "Llm")]
+pub(crate) struct LlmDoc {
+    /// Most sequences running (prefilling or decoding) together on one slot, at least 1.
+    #[schemars(range(min = 1))]
+    max_batch: i64,
+    /// Time of a prefill iteration for the prompts admitted together: `{ affine: { base, per_token } }`, tokens summed over the prompts.
+    prefill: PrefillRaw,
+    /// Time of one decode step producing one token for each of `b` running sequences: `{ affine: { base, per_sequence } }`.
+    decode_step: DecodeRaw,
+    /// Prompt length per request in tokens: a number, or a distribution such as `{ lognormal: { median: 400, sigma: 1 } }`; rounded, at least 1.
+    prompt_tokens: TokensDoc,
+    /// Output length per request in tokens (the first comes with the prefill), like `prompt_tokens`; rounded, at least 1.
+    output_tokens: TokensDoc,
+    /// KV-cache capacity per slot in tokens: a request holds `prompt + output` tokens from admission to completion; one that can never fit is dropped. Default unlimited.
+    #[schemars(range(min = 1))]
+    kv_cache_tokens: Option<i64>,
+}
+
+/// A prefill time.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[schemars(rename = "PrefillTime")]
+pub(crate) enum PrefillRaw {
+    /// `base + per_token * tokens`, e.g. `{ affine: { base: 20ms, per_token: 0.1ms } }`.
+    Affine(PrefillAffineRaw),
+}
+
+/// An affine prefill time.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "a map with `base` and `per_token`")]
+#[schemars(rename = "AffinePrefillTime")]
+pub(crate) struct PrefillAffineRaw {
+    /// The fixed cost of one prefill iteration.
+    base: Duration,
+    /// The added cost of each prompt token.
+    per_token: Duration,
+}
+
+/// A decode-step time.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[schemars(rename = "DecodeStepTime")]
+pub(crate) enum DecodeRaw {
+    /// `base + per_sequence * b`, e.g. `{ affine: { base: 10ms, per_sequence: 0.2ms } }`.
+    Affine(DecodeAffineRaw),
+}
+
+/// An affine decode-step time.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a map with `base` and `per_sequence`"
+)]
+#[schemars(rename = "AffineDecodeStepTime")]
+pub(crate) struct DecodeAffineRaw {
+    /// The fixed cost of one step (reading the weights once).
+    base: Duration,
+    /// The added cost of each running sequence.
+    per_sequence: Duration,
+}
+
+/// A token count: a number, or a distribution of numbers.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)] // Only used to generate the JSON Schema.
+pub(crate) enum TokensDoc {
+    /// Always this many tokens.
+    Fixed(f64),
+    /// A distribution of token counts.
+    Drawn(TokenDistRaw),
+}
+
+/// A distribution of token counts (each draw rounded, at least 1).
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[schemars(rename = "TokenDistribution")]
+pub(crate) enum TokenDistRaw {
+    /// Always this many.
+    Constant(f64),
+    /// Exponential with this mean.
+    Exponential(f64),
+    /// Uniform between the two bounds, e.g. `[100, 2000]`.
+    Uniform((f64, f64)),
+    /// Log-normal, e.g. `{ median: 400, sigma: 1 }`.
+    Lognormal(TokenLognormalRaw),
+    /// Erlang-k with overall mean `mean`, e.g. `{ k: 4, mean: 200 }`.
+    Erlang(TokenErlangRaw),
+}
+
+/// Log-normal token counts.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "a map with `median` and `sigma`")]
+#[schemars(rename = "TokenLognormal")]
+pub(crate) struct TokenLognormalRaw {
+    /// The median, greater than zero.
+    median: f64,
+    /// Shape, zero or more.
+    sigma: f64,
+}
+
+/// Erlang token counts.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, expecting = "a map with `k` and `mean`")]
+#[schemars(rename = "TokenErlang")]
+pub(crate) struct TokenErlangRaw {
+    /// Number of phases, at least 1.
+    k: i64,
+    /// The mean, greater than zero.
+    mean: f64,
+}
+
+/// Reads a model server with an `llm:` block, recording every problem.
+pub(super) fn llm_server(ctx: &mut Ctx, body: &SNode) -> Option<LlmServerSpec> {
+    let before = ctx.issues.len();
+    for key in BATCHING_ONLY {
+        if let Some((k, _)) = body.entry(key) {
+            ctx.push(
+                k,
+                format!("`{key}` does not apply to a model server in LLM mode (with `llm:`)"),
+                Some(
+                    "batches form at every iteration: set their size with `llm.max_batch`, and times with `llm.prefill` and `llm.decode_step`".into(),
+                ),
+            );
+        }
+    }
+    let others: Vec<&str> = LLM_SERVER_KEYS
+        .iter()
+        .chain(BATCHING_ONLY)
+        .chain(REPLICA_ONLY)
+        .copied()
+        .collect();
+    ctx.unknown_keys(body, &others);
+    let slots = match ctx.optional::<i64>(body, "slots") {
+        Ok(Some(s)) => count(ctx, s, 1, body.at_or_near(&["slots"]), "slots"),
+        Ok(None) => Some(1),
+        Err(()) => None,
+    };
+    let cold_start = match ctx.optional::<DistRaw>(body, "cold_start") {
+        Ok(None) => Some(None),
+        Ok(Some(raw)) => {
+            distribution(ctx, &raw, body.at_or_near(&["cold_start"]), "cold_start").map(Some)
+        }
+        Err(()) => None,
+    };
+    let queue_capacity = match ctx.optional::<i64>(body, "queue_capacity") {
+        Ok(Some(q)) => count(
+            ctx,
+            q,
+            0,
+            body.at_or_near(&["queue_capacity"]),
+            "queue_capacity",
+        )
+        .map(Some),
+        Ok(None) => Some(None),
+        Err(()) => None,
+    };
+    let llm = body.get("llm")?;
+    if !matches!(llm.node, Node::Map(_)) {
+        ctx.push(
+            llm,
+            format!("`llm`: expected a map, found {}", llm.describe()),
+            Some("e.g. `llm: { max_batch: 32, prefill: ..., decode_step: ..., prompt_tokens: 512, output_tokens: 200 }`".into()),
+        );
+        return None;
+    }
+    ctx.unknown_keys(llm, LLM_KEYS);
+    let max_batch = ctx
+        .required::<i64>(
+            llm,
+            "max_batch",
+            Some("add e.g. `max_batch: 32` (sequences decoding together per slot)".into()),
+        )
+        .and_then(|b| count(ctx, b, 1, llm.at_or_near(&["max_batch"]), "max_batch"));
+    let prefill = ctx
+        .required::<PrefillRaw>(
+            llm,
+            "prefill",
+            Some("add e.g. `prefill: { affine: { base: 20ms, per_token: 0.1ms } }`".into()),
+        )
+        .map(|PrefillRaw::Affine(a)| PrefillTime {
+            base: a.base.to_sim(),
+            per_token: a.per_token.to_sim(),
+        });
+    let decode_step = ctx
+        .required::<DecodeRaw>(
+            llm,
+            "decode_step",
+            Some("add e.g. `decode_step: { affine: { base: 10ms, per_sequence: 0.2ms } }`".into()),
+        )
+        .map(|DecodeRaw::Affine(a)| DecodeTime {
+            base: a.base.to_sim(),
+            per_sequence: a.per_sequence.to_sim(),
+        });
+    let prompt_tokens = token_distribution(ctx, llm, "prompt_tokens", "512");
+    let output_tokens = token_distribution(ctx, llm, "output_tokens", "{ exponential: 200 }");
+    let kv_cache_tokens = match ctx.optional::<i64>(llm, "kv_cache_tokens") {
+        Ok(Some(k)) if k >= 1 => Some(Some(k as u64)),
+        Ok(Some(k)) => {
+            ctx.push(
+                llm.at_or_near(&["kv_cache_tokens"]),
+                format!("`kv_cache_tokens` must be at least 1, found {k}"),
+                Some("leave it out for an unlimited KV cache".into()),
+            );
+            None
+        }
+        Ok(None) => Some(None),
+        Err(()) => None,
+    };
+    if ctx.issues.len() != before {
+        return None;
+    }
+    Some(LlmServerSpec {
+        slots: slots?,
+        max_batch: max_batch?,
+        prefill: prefill?,
+        decode_step: decode_step?,
+        prompt_tokens: prompt_tokens?,
+        output_tokens: output_tokens?,
+        kv_cache_tokens: kv_cache_tokens?,
+        queue_capacity: queue_capacity?,
+        cold_start: cold_start?,
+    })
+}
+
+/// A token count or distribution, as a [`Distribution`] whose nanosecond
+/// values are tokens.
+fn token_distribution(
+    ctx: &mut Ctx,
+    llm: &SNode,
+    key: &str,
+    example: &str,
+) -> Option<Distribution> {
+    let help = Some(format!("add e.g. `{key}: {example}`"));
+    let node = llm.at_or_near(&[key]);
+    if llm
+        .get(key)
+        .is_some_and(|n| !matches!(n.node, Node::Map(_)))
+    {
+        let n: f64 = ctx.required(llm, key, help)?;
+        if !(n >= 1.0 && n.is_finite()) {
+            ctx.push(
+                node,
+                format!("`{key}` must be at least 1 token, found {n}"),
+                None,
+            );
+            return None;
+        }
+        return Some(Distribution::Constant(SimDuration::from_nanos(
+            (n + 0.5) as u64,
+        )));
+    }
+    let raw: TokenDistRaw = ctx.required(llm, key, help)?;
+    let inner = content(node);
+    let before = ctx.issues.len();
+    let positive = |ctx: &mut Ctx, x: f64, at: &SNode, what: &str| {
+        if !(x > 0.0 && x.is_finite()) {
+            ctx.push(
+                at,
+                format!("`{what}` of `{key}` must be greater than zero, found {x}"),
+                None,
+            );
+        }
+    };
+    let dist = match raw {
+        TokenDistRaw::Constant(n) => {
+            if !(n >= 1.0 && n.is_finite()) {
+                ctx.push(
+                    inner,
+                    format!("`{key}` must be at least 1 token, found {n}"),
+                    None,
+                );
+            }
+            Distribution::Constant(SimDuration::from_nanos((n.max(0.0) + 0.5) as u64))
+        }
+        TokenDistRaw::Exponential(mean) => {
+            positive(ctx, mean, inner, "exponential");
+            Distribution::Exponential { mean_ns: mean }
+        }
+        TokenDistRaw::Uniform((low, high)) => {
+            if !(low >= 0.0 && low <= high && high.is_finite()) {
+                ctx.push(
+                    inner,
+                    format!(
+                        "`uniform` of `{key}` needs two bounds, zero or more, the lower first; found [{low}, {high}]"
+                    ),
+                    None,
+                );
+            }
+            Distribution::Uniform {
+                low_ns: low,
+                high_ns: high,
+            }
+        }
+        TokenDistRaw::Lognormal(l) => {
+            positive(ctx, l.median, inner.at_or_near(&["median"]), "median");
+            if !(l.sigma >= 0.0 && l.sigma.is_finite()) {
+                ctx.push(
+                    inner.at_or_near(&["sigma"]),
+                    format!("`sigma` must be zero or more, found {}", l.sigma),
+                    None,
+                );
+            }
+            Distribution::LogNormal {
+                median_ns: l.median,
+                sigma: l.sigma,
+            }
+        }
+        TokenDistRaw::Erlang(e) => {
+            positive(ctx, e.mean, inner.at_or_near(&["mean"]), "mean");
+            let k = count(ctx, e.k, 1, inner.at_or_near(&["k"]), "k");
+            Distribution::Erlang {
+                k: k.unwrap_or(1),
+                mean_ns: e.mean,
+            }
+        }
+    };
+    (ctx.issues.len() == before).then_some(dist)
+}
+
+#[cfg(test)]
+mod tests {
+    use sysdes_kernel::SimDuration;
+    use sysdes_models::{ComponentKind, DecodeTime, Distribution, LlmServerSpec, PrefillTime};
+
+    use crate::{LoadOptions, Problem, load_str};
+
+    fn scenario(body: &str) -> String {
+        format!(
+            "name: t\nduration: 10s\nworkloads:\n  - name: users\n    target: gpu\n    arrival: {{ poisson: 10/s }}\ncomponents:\n  gpu:\n    type: model_server\n{body}"
+        )
+    }
+
+    const LLM: &str = "    llm:\n      max_batch: 32\n      prefill: { affine: { base: 20ms, per_token: 0.1ms } }\n      decode_step: { affine: { base: 10ms, per_sequence: 0.2ms } }\n      prompt_tokens: { constant: 512 }\n      output_tokens: { exponential: 200 }\n";
+
+    fn load(body: &str) -> Result<LlmServerSpec, Vec<Problem>> {
+        let loaded = load_str("t.yaml", &scenario(body), &LoadOptions::default())
+            .map_err(|e| e.problems().to_vec())?;
+        match loaded.spec.components.into_iter().next().map(|c| c.kind) {
+            Some(ComponentKind::LlmServer(m)) => Ok(m),
+            other => panic!("LLM model server expected, got {other:?}"),
+        }
+    }
+
+    /// The one problem of a bad body: (line, column, message, help).
+    fn problem(body: &str) -> (usize, usize, String, Option<String>) {
+        let problems = load(body).expect_err("expected a problem");
+        assert_eq!(problems.len(), 1, "{problems:#?}");
+        let p = &problems[0];
+        (p.line, p.column, p.message.clone(), p.help.clone())
+    }
+
+    fn us(x: u64) -> SimDuration {
+        SimDuration::from_micros(x)
+    }
+
+    #[test]
+    fn every_key() {
+        let m = load(&format!(
+            "    slots: 2\n    queue_capacity: 100\n    cold_start: 20s\n{LLM}      kv_cache_tokens: 100000\n"
+        ))
+        .unwrap();
+        assert_eq!(m.slots, 2);
+        assert_eq!(m.max_batch, 32);
+        assert_eq!(
+            m.prefill,
+            PrefillTime {
+                base: us(20_000),
+                per_token: us(100)
+            }
+        );
+        assert_eq!(
+            m.decode_step,
+            DecodeTime {
+                base: us(10_000),
+                per_sequence: us(200)
+            }
+        );
+        assert_eq!(
+            m.prompt_tokens,
+            Distribution::Constant(SimDuration::from_nanos(512))
+        );
+        assert_eq!(
+            m.output_tokens,
+            Distribution::Exponential { mean_ns: 200.0 }
+        );
+        assert_eq!(m.kv_cache_tokens, Some(100_000));
+        assert_eq!(m.queue_capacity, Some(100));
+        assert_eq!(
+            m.cold_start,
+            Some(Distribution::Constant(SimDuration::from_secs(20)))
+        );
+    }
+
+    #[test]
+    fn defaults_and_bare_numbers() {
+        let body = LLM.replace("{ constant: 512 }", "300").replace(
+            "{ exponential: 200 }",
+            "{ lognormal: { median: 150, sigma: 0.8 } }",
+        );
+        let m = load(&body).unwrap();
+        assert_eq!(m.slots, 1);
+        assert_eq!(
+            (m.kv_cache_tokens, m.queue_capacity, m.cold_start),
+            (None, None, None)
+        );
+        assert_eq!(
+            m.prompt_tokens,
+            Distribution::Constant(SimDuration::from_nanos(300))
+        );
+        assert_eq!(
+            m.output_tokens,
+            Distribution::LogNormal {
+                median_ns: 150.0,
+                sigma: 0.8
+            }
+        );
+        let m = load(&LLM.replace("{ exponential: 200 }", "{ uniform: [10, 400] }")).unwrap();
+        assert_eq!(
+            m.output_tokens,
+            Distribution::Uniform {
+                low_ns: 10.0,
+                high_ns: 400.0
+            }
+        );
+    }
+
+    #[test]
+    fn typos_suggest_the_right_key() {
+        let (line, column, message, help) = problem(&LLM.replace("max_batch", "max_btch"));
+        assert_eq!((line, column), (11, 7));
+        assert_eq!(message, "unknown key `max_btch`");
+        assert_eq!(help.as_deref(), Some("did you mean `max_batch`?"));
+        let (line, _, message, help) = problem(&LLM.replace("per_sequence", "per_seq"));
+        assert_eq!(line, 13);
+        assert!(message.contains("per_seq"), "{message}");
+        assert!(help.unwrap().contains("per_sequence"));
+        let (line, column, message, help) = problem(&format!("    cold_strt: 1s\n{LLM}"));
+        assert_eq!((line, column), (10, 5));
+        assert_eq!(message, "unknown key `cold_strt`");
+        assert_eq!(help.as_deref(), Some("did you mean `cold_start`?"));
+    }
+
+    #[test]
+    fn batching_keys_do_not_mix_with_llm() {
+        let (line, column, message, help) =
+            problem(&format!("    batching: {{ max_batch: 8 }}\n{LLM}"));
+        assert_eq!((line, column), (10, 5));
+        assert!(message.contains("LLM mode"), "{message}");
+        assert!(help.unwrap().contains("llm.max_batch"));
+    }
+
+    #[test]
+    fn missing_and_out_of_range_values() {
+        let (line, _, message, help) = problem(&LLM.replace(
+            "      decode_step: { affine: { base: 10ms, per_sequence: 0.2ms } }\n",
+            "",
+        ));
+        assert_eq!(line, 11);
+        assert_eq!(message, "missing required key `decode_step`");
+        assert!(help.unwrap().contains("per_sequence"));
+        let (line, column, message, _) = problem(&LLM.replace("max_batch: 32", "max_batch: 0"));
+        assert_eq!((line, column), (11, 18));
+        assert_eq!(message, "`max_batch` must be at least 1, found 0");
+        let (line, _, message, _) = problem(&LLM.replace("{ constant: 512 }", "0"));
+        assert_eq!(line, 14);
+        assert!(message.contains("at least 1 token"), "{message}");
+        let (line, _, message, _) =
+            problem(&LLM.replace("{ exponential: 200 }", "{ exponential: -3 }"));
+        assert_eq!(line, 15);
+        assert!(message.contains("greater than zero"), "{message}");
+        let (_, _, message, _) = problem(&LLM.replace("base: 20ms", "base: 20"));
+        assert!(message.contains("unit"), "{message}");
+        let (line, _, message, _) = problem(&format!("{LLM}      kv_cache_tokens: 0\n"));
+        assert_eq!(line, 16);
+        assert!(message.contains("kv_cache_tokens"), "{message}");
+        let (_, _, message, _) = problem("    llm: 5\n");
+        assert!(message.contains("expected a map"), "{message}");
+    }
+
+    #[test]
+    fn a_crash_fault_cannot_target_a_model_server() {
+        let text = format!(
+            "{}{LLM}faults:\n  - {{ crash: gpu, at: 1s, for: 1s }}\n",
+            scenario("")
+        );
+        let err = load_str("t.yaml", &text, &LoadOptions::default()).expect_err("refused");
+        assert!(
+            err.problems().iter().any(|p| p.message.contains("gpu")),
+            "{:#?}",
+            err.problems()
+        );
+    }
+
+    #[test]
+    fn schema_describes_llm_mode() {
+        let text = crate::json_schema().to_string();
+        for word in [
+            "decode_step",
+            "per_sequence",
+            "prompt_tokens",
+            "kv_cache_tokens",
+        ] {
+            assert!(text.contains(word), "schema lacks {word}");
+        }
+    }
+
+    #[test]
+    fn set_overrides_reach_llm_keys() {
+        let options = LoadOptions {
+            overrides: vec!["components.gpu.llm.max_batch=4".into()],
+            seed: None,
+        };
+        let spec = load_str("t.yaml", &scenario(LLM), &options).unwrap().spec;
+        let ComponentKind::LlmServer(m) = &spec.components[0].kind else {
+            panic!("LLM model server expected");
+        };
+        assert_eq!(m.max_batch, 4);
+    }
+}
