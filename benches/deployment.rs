@@ -73,7 +73,10 @@ fn autoscale_scenario(c: &mut Criterion) {
     group.sample_size(10);
     // Server deployments, and replica groups of batching model servers.
     for (name, file) in [
-        ("vm_vs_container", "scenarios/autoscale-vm-vs-container.yaml"),
+        (
+            "vm_vs_container",
+            "scenarios/autoscale-vm-vs-container.yaml",
+        ),
         ("gpu_groups", "scenarios/gpu-autoscale.yaml"),
     ] {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(file);

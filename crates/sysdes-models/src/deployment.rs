@@ -7,6 +7,7 @@
 //! runs (a dedicated timer, or a job on a shared host CPU) is the engine's
 //! business (`simulation/deployment.rs`).
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 
 use rand::RngExt;
@@ -23,11 +24,11 @@ use crate::station::{ACTIVE, StationMetrics, WAITING};
 /// No host: the replica has dedicated CPUs.
 pub(crate) const NO_HOST: u32 = u32::MAX;
 
-/// Index of ready replicas in [`Deployment::gauges`].
+/// Index of ready replicas in [`ScaleLog::gauges`].
 pub(crate) const READY: usize = 0;
-/// Index of booting replicas in [`Deployment::gauges`].
+/// Index of booting replicas in [`ScaleLog::gauges`].
 pub(crate) const BOOTING: usize = 1;
-/// Index of replicas waiting for room on a host in [`Deployment::gauges`].
+/// Index of replicas waiting for room on a host in [`ScaleLog::gauges`].
 pub(crate) const PENDING: usize = 2;
 
 /// Where a replica is in its life.
@@ -88,6 +89,66 @@ pub struct ScaleEvent {
     pub to: u32,
 }
 
+/// What a fleet of replicas (a deployment or a replica group) did over the
+/// run: its replica counts, scale decisions, boots and refusals.
+#[derive(Debug)]
+pub(crate) struct ScaleLog {
+    /// Levels `[READY, BOOTING, PENDING]` over the window.
+    pub(crate) gauges: TimeAverage<3>,
+    /// Scale decisions that changed the replica count.
+    pub(crate) scale_events: Vec<ScaleEvent>,
+    /// Requests refused because no replica was ready.
+    pub(crate) no_replica_drops: u64,
+    /// Replicas that finished booting, and their total boot time (from the
+    /// decision to serving), ns.
+    boots: u64,
+    boot_ns: u128,
+}
+
+impl ScaleLog {
+    /// An empty log whose gauges average over `gauges`' window.
+    pub(crate) fn new(gauges: TimeAverage<3>) -> Self {
+        ScaleLog {
+            gauges,
+            scale_events: Vec::new(),
+            no_replica_drops: 0,
+            boots: 0,
+            boot_ns: 0,
+        }
+    }
+
+    /// A replica started at `created` has booted at `now`.
+    pub(crate) fn booted(&mut self, now: SimTime, created: SimTime) {
+        self.boots += 1;
+        self.boot_ns += u128::from(now.saturating_since(created).as_nanos());
+    }
+
+    /// The report's figures: replica counts (with the pending maximum when
+    /// `pending`), scale-ups and -downs, mean boot time, refusals.
+    pub(crate) fn extras(&self, pending: bool) -> Vec<(Cow<'static, str>, f64)> {
+        let g = &self.gauges;
+        let ups = self.scale_events.iter().filter(|e| e.to > e.from).count();
+        let mut extras: Vec<(Cow<'static, str>, f64)> = vec![
+            ("replicas_ready_mean".into(), g.mean(READY)),
+            ("replicas_ready_max".into(), g.peak(READY) as f64),
+            ("replicas_booting_max".into(), g.peak(BOOTING) as f64),
+        ];
+        if pending {
+            extras.push(("replicas_pending_max".into(), g.peak(PENDING) as f64));
+        }
+        extras.push(("scale_ups".into(), ups as f64));
+        extras.push(("scale_downs".into(), (self.scale_events.len() - ups) as f64));
+        if self.boots > 0 {
+            extras.push((
+                "boot_time_mean_s".into(),
+                self.boot_ns as f64 / self.boots as f64 / 1e9,
+            ));
+        }
+        extras.push(("no_replica_drops".into(), self.no_replica_drops as f64));
+        extras
+    }
+}
+
 /// Areas under the ready-replica curves since the last autoscaler tick.
 #[derive(Debug, Default)]
 struct Meter {
@@ -145,16 +206,8 @@ pub(crate) struct Deployment {
     /// Aggregate station metrics: busy workers and waiting requests over all
     /// replicas.
     pub(crate) metrics: StationMetrics,
-    /// Levels `[READY, BOOTING, PENDING]` over the window.
-    pub(crate) gauges: TimeAverage<3>,
-    /// Scale decisions that changed the replica count.
-    pub(crate) scale_events: Vec<ScaleEvent>,
-    /// Requests refused because no replica was ready.
-    pub(crate) no_replica_drops: u64,
-    /// Replicas that finished booting, and their total boot time (from the
-    /// decision to serving), ns.
-    pub(crate) boots: u64,
-    pub(crate) boot_ns: u128,
+    /// Replica counts, scale decisions, boots.
+    pub(crate) log: ScaleLog,
 }
 
 impl Deployment {
@@ -192,11 +245,7 @@ impl Deployment {
             hpa: None,
             meter: Meter::default(),
             metrics,
-            gauges,
-            scale_events: Vec::new(),
-            no_replica_drops: 0,
-            boots: 0,
-            boot_ns: 0,
+            log: ScaleLog::new(gauges),
         }
     }
 
@@ -212,7 +261,7 @@ impl Deployment {
 
     /// Booting replicas.
     pub(crate) fn booting_count(&self) -> u32 {
-        self.gauges.levels()[BOOTING] as u32
+        self.log.gauges.levels()[BOOTING] as u32
     }
 
     /// Replicas wanted: ready, booting and pending (draining ones excluded).
@@ -236,8 +285,8 @@ impl Deployment {
     }
 
     fn set_gauges(&mut self, now: SimTime) {
-        let booting = self.gauges.levels()[BOOTING];
-        self.gauges.set(
+        let booting = self.log.gauges.levels()[BOOTING];
+        self.log.gauges.set(
             now,
             [self.ready.len() as u64, booting, u64::from(self.pending)],
         );
@@ -268,7 +317,7 @@ impl Deployment {
                 (self.replicas.len() - 1) as u32
             }
         };
-        self.gauges.add(now, BOOTING, 1);
+        self.log.gauges.add(now, BOOTING, 1);
         if ready {
             self.make_ready(now, i);
         }
@@ -281,12 +330,11 @@ impl Deployment {
         debug_assert_eq!(r.state, ReplicaState::Booting);
         r.state = ReplicaState::Ready;
         if r.boot_timer.take().is_some() {
-            self.boots += 1;
-            self.boot_ns += u128::from(now.saturating_since(r.created).as_nanos());
+            self.log.booted(now, r.created);
         }
         r.ready_pos = self.ready.len() as u32;
         self.ready.push(i);
-        self.gauges.add(now, BOOTING, -1);
+        self.log.gauges.add(now, BOOTING, -1);
         self.meter.touch(now);
         self.meter.ready += 1;
         self.set_gauges(now);
@@ -299,7 +347,7 @@ impl Deployment {
         let state = self.replicas[i as usize].state;
         match state {
             ReplicaState::Booting => {
-                self.gauges.add(now, BOOTING, -1);
+                self.log.gauges.add(now, BOOTING, -1);
                 self.gone(i);
                 true
             }
@@ -339,21 +387,10 @@ impl Deployment {
     /// then the most recently started). `None` if only one ready replica is
     /// left and nothing boots.
     pub(crate) fn victim(&self) -> Option<u32> {
-        let newest = |state: ReplicaState| {
-            self.replicas
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| r.state == state)
-                .max_by_key(|(i, r)| (r.created, *i))
-                .map(|(i, _)| i as u32)
-        };
-        newest(ReplicaState::Booting).or_else(|| {
-            if self.ready.len() > 1 {
-                newest(ReplicaState::Ready)
-            } else {
-                None
-            }
-        })
+        scale_down_victim(
+            self.replicas.iter().map(|r| (r.state, r.created)),
+            self.ready.len(),
+        )
     }
 
     /// Picks a ready replica for a request, or `None` if none is ready.
@@ -479,6 +516,31 @@ impl Deployment {
     pub(crate) fn pending_changed(&mut self, now: SimTime) {
         self.set_gauges(now);
     }
+}
+
+/// The replica to remove next on a scale-down, from each replica's state and
+/// start time (by index) and the number ready: the newest booting one, else
+/// the newest ready one while more than one is ready (as Kubernetes deletes
+/// not-ready pods first, then the youngest). Ties go to the higher index.
+pub(crate) fn scale_down_victim(
+    replicas: impl Iterator<Item = (ReplicaState, SimTime)> + Clone,
+    ready: usize,
+) -> Option<u32> {
+    let newest = |state: ReplicaState| {
+        replicas
+            .clone()
+            .enumerate()
+            .filter(|(_, (s, _))| *s == state)
+            .max_by_key(|(i, (_, created))| (*created, *i))
+            .map(|(i, _)| i as u32)
+    };
+    newest(ReplicaState::Booting).or_else(|| {
+        if ready > 1 {
+            newest(ReplicaState::Ready)
+        } else {
+            None
+        }
+    })
 }
 
 /// The implicit balancer of replicas: picks one of `ready` (replica

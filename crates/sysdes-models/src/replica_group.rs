@@ -13,7 +13,7 @@ use sysdes_stats::TimeAverage;
 
 use crate::autoscaler::Hpa;
 use crate::deploy_spec::ScaleMetric;
-use crate::deployment::{BOOTING, READY, ReplicaState, ScaleEvent, pick_ready};
+use crate::deployment::{BOOTING, READY, ReplicaState, ScaleLog, pick_ready, scale_down_victim};
 use crate::sampler::Sampler;
 use crate::spec::LbPolicy;
 use crate::station::{ACTIVE, StationMetrics};
@@ -73,16 +73,9 @@ pub(crate) struct ReplicaGroup {
     meter: Meter,
     /// Requests through the group: `ACTIVE` counts those outstanding.
     pub(crate) metrics: StationMetrics,
-    /// Levels `[READY, BOOTING, PENDING]` over the window (nothing is ever
-    /// pending: a group has no hosts).
-    pub(crate) gauges: TimeAverage<3>,
-    /// Scale decisions that changed the replica count.
-    pub(crate) scale_events: Vec<ScaleEvent>,
-    /// Requests refused because no replica was ready.
-    pub(crate) no_replica_drops: u64,
-    /// Replicas that finished booting, and their total boot time, ns.
-    pub(crate) boots: u64,
-    pub(crate) boot_ns: u128,
+    /// Replica counts (nothing is ever pending: a group has no hosts),
+    /// scale decisions, boots.
+    pub(crate) log: ScaleLog,
 }
 
 impl ReplicaGroup {
@@ -118,11 +111,7 @@ impl ReplicaGroup {
             hpa: None,
             meter: Meter::default(),
             metrics,
-            gauges,
-            scale_events: Vec::new(),
-            no_replica_drops: 0,
-            boots: 0,
-            boot_ns: 0,
+            log: ScaleLog::new(gauges),
         }
     }
 
@@ -149,7 +138,7 @@ impl ReplicaGroup {
 
     /// Replicas wanted: ready and booting (draining ones excluded).
     pub(crate) fn wanted(&self) -> u32 {
-        self.ready_count() + self.gauges.levels()[BOOTING] as u32
+        self.ready_count() + self.log.gauges.levels()[BOOTING] as u32
     }
 
     /// Draws a boot time (the runtime's, plus any extra such as a model load).
@@ -162,8 +151,9 @@ impl ReplicaGroup {
     }
 
     fn set_ready_gauge(&mut self, now: SimTime) {
-        let [_, booting, pending] = self.gauges.levels();
-        self.gauges
+        let [_, booting, pending] = self.log.gauges.levels();
+        self.log
+            .gauges
             .set(now, [self.ready.len() as u64, booting, pending]);
     }
 
@@ -182,7 +172,7 @@ impl ReplicaGroup {
             created: now,
             boot_timer: None,
         };
-        self.gauges.add(now, BOOTING, 1);
+        self.log.gauges.add(now, BOOTING, 1);
         if ready {
             self.make_ready(now, i);
         }
@@ -207,12 +197,11 @@ impl ReplicaGroup {
         }
         s.state = ReplicaState::Ready;
         if s.boot_timer.take().is_some() {
-            self.boots += 1;
-            self.boot_ns += u128::from(now.saturating_since(s.created).as_nanos());
+            self.log.booted(now, s.created);
         }
         s.ready_pos = self.ready.len() as u32;
         self.ready.push(i);
-        self.gauges.add(now, BOOTING, -1);
+        self.log.gauges.add(now, BOOTING, -1);
         self.meter.touch(now);
         self.meter.ready += 1;
         self.set_ready_gauge(now);
@@ -223,7 +212,7 @@ impl ReplicaGroup {
     pub(crate) fn retire(&mut self, now: SimTime, i: u32) {
         match self.slots[i as usize].state {
             ReplicaState::Booting => {
-                self.gauges.add(now, BOOTING, -1);
+                self.log.gauges.add(now, BOOTING, -1);
                 self.slots[i as usize].state = ReplicaState::Gone;
                 self.slots[i as usize].boot_timer = None;
             }
@@ -252,21 +241,10 @@ impl ReplicaGroup {
     /// else the newest ready one while more than one is ready (as
     /// Kubernetes deletes not-ready pods first, then the youngest).
     pub(crate) fn victim(&self) -> Option<u32> {
-        let newest = |state: ReplicaState| {
-            self.slots
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| s.state == state)
-                .max_by_key(|(i, s)| (s.created, *i))
-                .map(|(i, _)| i as u32)
-        };
-        newest(ReplicaState::Booting).or_else(|| {
-            if self.ready.len() > 1 {
-                newest(ReplicaState::Ready)
-            } else {
-                None
-            }
-        })
+        scale_down_victim(
+            self.slots.iter().map(|s| (s.state, s.created)),
+            self.ready.len(),
+        )
     }
 
     /// A request arrives: picks a ready replica and counts the request
@@ -287,7 +265,7 @@ impl ReplicaGroup {
             if counted {
                 self.metrics.drops += 1;
             }
-            self.no_replica_drops += 1;
+            self.log.no_replica_drops += 1;
             return None;
         };
         self.slots[i as usize].inside += 1;
@@ -338,7 +316,7 @@ impl ReplicaGroup {
 
     /// Mean ready replicas over the window.
     pub(crate) fn ready_mean(&self) -> f64 {
-        self.gauges.mean(READY)
+        self.log.gauges.mean(READY)
     }
 }
 
@@ -398,7 +376,7 @@ mod tests {
         let mut g = group(1, LbPolicy::PowerOfTwo);
         g.start(t(0), false);
         assert_eq!(g.forward(t(1), true), None);
-        assert_eq!((g.metrics.drops, g.no_replica_drops), (1, 1));
+        assert_eq!((g.metrics.drops, g.log.no_replica_drops), (1, 1));
     }
 
     #[test]

@@ -9,9 +9,7 @@ use sysdes_stats::TimeAverage;
 use super::{Component, Event, Simulation};
 use crate::autoscaler::{Hpa, HpaConfig};
 use crate::deploy_spec::{AutoscalerSpec, DeploymentSpec, HostPoolSpec, Placement, ScaleMetric};
-use crate::deployment::{
-    BOOTING, Deployment, NO_HOST, PENDING, READY, ReplicaAdmission, ReplicaState, ScaleEvent,
-};
+use crate::deployment::{Deployment, NO_HOST, READY, ReplicaAdmission, ReplicaState, ScaleEvent};
 use crate::error::BuildError;
 use crate::host::ProcessorSharing;
 use crate::request::{Op, Outcome, RequestId};
@@ -265,7 +263,7 @@ impl Simulation {
                 d.metrics.arrivals += 1;
                 d.metrics.drops += 1;
             }
-            d.no_replica_drops += 1;
+            d.log.no_replica_drops += 1;
             r.outcome = Outcome::Dropped;
             self.respond(req);
             return;
@@ -446,7 +444,7 @@ impl Simulation {
         if desired == current {
             return;
         }
-        d.scale_events.push(ScaleEvent {
+        d.log.scale_events.push(ScaleEvent {
             at_s: now.as_secs_f64(),
             from: current,
             to: desired,
@@ -501,7 +499,7 @@ pub(super) fn gauge_names(name: &str, out: &mut Vec<String>) {
 
 /// The current value of each gauge named by [`gauge_names`].
 pub(super) fn gauges(d: &Deployment, out: &mut Vec<f64>) {
-    let [ready, booting, pending] = d.gauges.levels();
+    let [ready, booting, pending] = d.log.gauges.levels();
     out.push(ready as f64);
     out.push(booting as f64);
     out.push(pending as f64);
@@ -515,7 +513,7 @@ pub(super) fn deployment_result(
     offered: Option<f64>,
 ) -> ComponentResult {
     let m = &d.metrics;
-    let ready_mean = d.gauges.mean(READY);
+    let ready_mean = d.log.gauges.mean(READY);
     let capacity = ready_mean * f64::from(d.workers());
     let mut result = ComponentResult {
         name: name.to_string(),
@@ -537,21 +535,8 @@ pub(super) fn deployment_result(
         extras: Vec::new(),
         replica_of: None,
     };
-    let ups = d.scale_events.iter().filter(|e| e.to > e.from).count();
+    result.extras = d.log.extras(true);
     let extras = &mut result.extras;
-    extras.push(("replicas_ready_mean".into(), ready_mean));
-    extras.push(("replicas_ready_max".into(), d.gauges.peak(READY) as f64));
-    extras.push(("replicas_booting_max".into(), d.gauges.peak(BOOTING) as f64));
-    extras.push(("replicas_pending_max".into(), d.gauges.peak(PENDING) as f64));
-    extras.push(("scale_ups".into(), ups as f64));
-    extras.push(("scale_downs".into(), (d.scale_events.len() - ups) as f64));
-    if d.boots > 0 {
-        extras.push((
-            "boot_time_mean_s".into(),
-            d.boot_ns as f64 / d.boots as f64 / 1e9,
-        ));
-    }
-    extras.push(("no_replica_drops".into(), d.no_replica_drops as f64));
     if let Some((first, count)) = d.pool {
         let hosts = &all_hosts[first as usize..(first + count) as usize];
         let cores: f64 = hosts.iter().map(|h| f64::from(h.ps.cores())).sum();

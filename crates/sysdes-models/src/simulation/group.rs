@@ -177,7 +177,7 @@ impl Simulation {
         let interval = *interval;
         let desired = hpa.decide(now, current, ready, value);
         if desired != current {
-            g.scale_events.push(ScaleEvent {
+            g.log.scale_events.push(ScaleEvent {
                 at_s: now.as_secs_f64(),
                 from: current,
                 to: desired,
@@ -256,7 +256,7 @@ pub(super) fn gauge_names(name: &str, out: &mut Vec<String>) {
 
 /// The current value of each gauge named by [`gauge_names`].
 pub(super) fn gauges(g: &ReplicaGroup, out: &mut Vec<f64>) {
-    let [ready, booting, _] = g.gauges.levels();
+    let [ready, booting, _] = g.log.gauges.levels();
     out.push(ready as f64);
     out.push(booting as f64);
 }
@@ -275,27 +275,6 @@ pub(super) fn group_result(
     // Each replica's utilization is busy time over the window: summed, it is
     // busy replica-time, which ready replica-time divides.
     let busy: f64 = members.iter().map(|r| r.utilization).sum();
-    let ups = g.scale_events.iter().filter(|e| e.to > e.from).count();
-    let mut extras: Vec<(std::borrow::Cow<'static, str>, f64)> = vec![
-        ("replicas_ready_mean".into(), ready_mean),
-        (
-            "replicas_ready_max".into(),
-            g.gauges.peak(crate::deployment::READY) as f64,
-        ),
-        (
-            "replicas_booting_max".into(),
-            g.gauges.peak(crate::deployment::BOOTING) as f64,
-        ),
-        ("scale_ups".into(), ups as f64),
-        ("scale_downs".into(), (g.scale_events.len() - ups) as f64),
-    ];
-    if g.boots > 0 {
-        extras.push((
-            "boot_time_mean_s".into(),
-            g.boot_ns as f64 / g.boots as f64 / 1e9,
-        ));
-    }
-    extras.push(("no_replica_drops".into(), g.no_replica_drops as f64));
     ComponentResult {
         name: name.to_string(),
         kind: first.map_or("server", |r| r.kind),
@@ -317,7 +296,7 @@ pub(super) fn group_result(
             .unwrap_or(0),
         latency: m.latency.clone(),
         offered_load: None,
-        extras,
+        extras: g.log.extras(false),
         replica_of: None,
     }
 }
