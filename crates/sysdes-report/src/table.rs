@@ -98,7 +98,6 @@ pub fn to_table(result: &RunResult, info: RunInfo) -> String {
         let _ = writeln!(out, "retries sent: {}", thousands(r.retries));
     }
     if let Some(theory) = info.theory {
-        out.push('\n');
         theory_rows(&mut out, result, theory);
     }
     if let Some(c) = &result.consistency {
@@ -126,6 +125,10 @@ fn theory_rows(out: &mut String, result: &RunResult, theory: &Prediction) {
                     mean: Option<f64>,
                     p99: Option<f64>| {
         let Some(method) = method else { return };
+        // "Not estimated": nothing to set beside the simulation.
+        if mean.is_none() && p99.is_none() {
+            return;
+        }
         let s = sim.summary();
         if s.count == 0 {
             return;
@@ -164,6 +167,7 @@ fn theory_rows(out: &mut String, result: &RunResult, theory: &Prediction) {
     if rows.is_empty() {
         return;
     }
+    out.push('\n');
     let _ = writeln!(
         out,
         "theory vs simulation (= exact method, ~ approximation):"

@@ -874,10 +874,13 @@ fn add_replicas(
     for (i, scaling) in groups {
         let first = components.len() as u32;
         let most = scaling.most();
-        let template = components[i].clone();
-        let extra_boot = match &template.kind {
-            ComponentKind::ModelServer(m) => m.cold_start.clone(),
-            ComponentKind::LlmServer(m) => m.cold_start.clone(),
+        // A model's load is part of each new replica's boot; replicas
+        // present at time zero are running, model loaded, like a
+        // deployment's.
+        let mut template = components[i].clone();
+        let extra_boot = match &mut template.kind {
+            ComponentKind::ModelServer(m) => m.cold_start.take(),
+            ComponentKind::LlmServer(m) => m.cold_start.take(),
             _ => None,
         };
         components.extend((0..most).map(|r| ComponentSpec {
