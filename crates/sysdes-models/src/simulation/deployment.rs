@@ -136,7 +136,7 @@ pub(super) fn build_deployment(
     }
     if !d.server.calls.is_empty() {
         return Err(invalid(
-            "a server with replicas cannot make calls yet (put a load_balancer in front of separate servers instead)"
+            "a deployment's replicas are leaf servers (a server with calls and replicas is a replica group)"
                 .into(),
         ));
     }
