@@ -105,3 +105,44 @@ fn a_slowdown_stretches_every_batch() {
         );
     }
 }
+
+#[test]
+fn a_crash_can_take_down_one_replica_of_a_group() {
+    // Four replicas, round robin, 100/s; `gpu[1]` is down from 400 s to
+    // 500 s (its model loads again in 30 s). The group has no health check:
+    // its balancer keeps sending every fourth request to the dead replica,
+    // which fails it at once, so a quarter of the window's 10,000 arrivals
+    // fail (2,500 +- 4 sd of a quarter of a Poisson count: +- 200).
+    let yaml = gpu(
+        &format!("{BATCHING}\n    replicas: 4"),
+        "  - { crash: \"gpu[1]\", at: 400s, for: 100s }",
+    );
+    let r = run(&yaml);
+    let q = &r.requests;
+    assert_eq!(
+        q.generated,
+        q.completed + q.failed + q.dropped + q.timed_out + q.in_flight
+    );
+    let lost = extra(&r, "gpu[1]", "lost_in_crash");
+    assert_eq!(lost, q.failed as f64);
+    assert!(
+        (lost - 2_500.0).abs() < 200.0,
+        "lost {lost} vs 2,500 +- 200"
+    );
+    // It comes back and reloads its model (30 s): the requests it takes
+    // meanwhile wait for the load. Replicas serve from the start.
+    let max_s = r.latency.max_ns() as f64 / 1e9;
+    assert!((29.0..31.0).contains(&max_s), "max latency {max_s} s");
+    assert_eq!(extra(&r, "gpu[1]", "cold_start_ms"), 0.0);
+    // A name beyond the group's replicas is not a server.
+    let err = load_str(
+        "bad.yaml",
+        &gpu(
+            &format!("{BATCHING}\n    replicas: 4"),
+            "  - { crash: \"gpu[4]\", at: 400s, for: 100s }",
+        ),
+        &LoadOptions::default(),
+    )
+    .expect_err("gpu[4] does not exist");
+    assert!(format!("{err:?}").contains("gpu[4]"), "{err:?}");
+}

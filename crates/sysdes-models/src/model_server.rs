@@ -455,6 +455,13 @@ impl ModelServer {
         self.faults.lost_in_crash += counted;
     }
 
+    /// The model is loaded at time zero (a group's replica: its load is
+    /// part of its boot).
+    pub(crate) fn preloaded(&mut self) {
+        self.ready_at = SimTime::ZERO;
+        self.first_ready = SimTime::ZERO;
+    }
+
     /// The server restarts at `now` after a crash, and loads its model again.
     pub(crate) fn restart(&mut self, now: SimTime) {
         self.ready_at = self.faults.restart(now);

@@ -804,6 +804,7 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
             .map(|w| w.name.as_str())
             .collect(),
         zones: build_net::zone_names(root),
+        replicas: crashable_replicas(&names, &components, &groups),
     };
     let network = build_net::network(ctx, root, &net_names);
     store_zones(ctx, &components, &entries, &net_names.zones);
@@ -865,6 +866,33 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
     })
 }
 
+/// The replicas `NAME[i]` of groups of servers and model servers, with the
+/// ids [`add_replicas`] gives them: what `crash` and `slowdown` may name.
+fn crashable_replicas(
+    names: &[&str],
+    components: &[Option<ComponentSpec>],
+    groups: &[(usize, deploy::Scaling)],
+) -> Vec<(String, ComponentId)> {
+    let mut next = names.len() as u32;
+    let mut out = Vec::new();
+    for (i, scaling) in groups {
+        let most = scaling.most();
+        let crashable = matches!(
+            components[*i].as_ref().map(|c| &c.kind),
+            Some(
+                ComponentKind::Server(_)
+                    | ComponentKind::ModelServer(_)
+                    | ComponentKind::LlmServer(_)
+            )
+        );
+        if crashable {
+            out.extend((0..most).map(|r| (format!("{}[{r}]", names[*i]), ComponentId(next + r))));
+        }
+        next += most;
+    }
+    out
+}
+
 /// Turns each component with group keys into a replica group, appending its
 /// replicas `NAME[0]`, `NAME[1]`, ... (copies of it) after every component
 /// of the file, so that the file's components keep their ids.
@@ -875,13 +903,13 @@ fn add_replicas(
     for (i, scaling) in groups {
         let first = components.len() as u32;
         let most = scaling.most();
-        // A model's load is part of each new replica's boot; replicas
-        // present at time zero are running, model loaded, like a
-        // deployment's.
-        let mut template = components[i].clone();
-        let extra_boot = match &mut template.kind {
-            ComponentKind::ModelServer(m) => m.cold_start.take(),
-            ComponentKind::LlmServer(m) => m.cold_start.take(),
+        // A model's load is part of each new replica's boot (replicas
+        // present at time zero have theirs loaded); a replica keeps its
+        // `cold_start` to reload after a crash.
+        let template = components[i].clone();
+        let extra_boot = match &template.kind {
+            ComponentKind::ModelServer(m) => m.cold_start.clone(),
+            ComponentKind::LlmServer(m) => m.cold_start.clone(),
             _ => None,
         };
         components.extend((0..most).map(|r| ComponentSpec {

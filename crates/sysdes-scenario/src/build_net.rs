@@ -26,6 +26,9 @@ pub(super) struct Names<'a> {
     pub workloads: Vec<&'a str>,
     /// Zone names; zone id `i + 1` is `zones[i]`.
     pub zones: Vec<String>,
+    /// Replicas of groups that `crash` and `slowdown` may name (`NAME[i]`
+    /// of servers and model servers), with their component ids.
+    pub replicas: Vec<(String, ComponentId)>,
 }
 
 impl Names<'_> {
@@ -474,6 +477,9 @@ fn fault(
     let value = item.at_or_near(&[kind]);
     let server = |ctx: &mut Ctx, what: &str| -> Option<ComponentId> {
         let name: String = ctx.required(item, kind, None)?;
+        if let Some((_, id)) = names.replicas.iter().find(|(n, _)| *n == name) {
+            return Some(*id);
+        }
         match names.target(ctx, &name, value)? {
             NetTarget::Component(c) if servers.get(c.index()).copied().unwrap_or(false) => Some(c),
             _ => {

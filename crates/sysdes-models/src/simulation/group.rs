@@ -86,10 +86,22 @@ pub(super) fn build_group(
 }
 
 impl Simulation {
-    /// Before the run: replicas of groups that scale on utilization keep
-    /// their busy time, and every group's autoscaler gets its first tick.
+    /// Before the run: model-server replicas have their model loaded (a new
+    /// replica's load is part of its boot), replicas of groups that scale
+    /// on utilization keep their busy time, and every group's autoscaler
+    /// gets its first tick.
     pub(super) fn groups_start(&mut self) {
         for i in 0..self.components.len() {
+            let Component::ReplicaGroup(g) = &self.components[i] else {
+                continue;
+            };
+            for m in g.members().to_vec() {
+                match &mut self.components[m.index()] {
+                    Component::ModelServer(s) => s.preloaded(),
+                    Component::LlmServer(s) => s.preloaded(),
+                    _ => {}
+                }
+            }
             let Component::ReplicaGroup(g) = &self.components[i] else {
                 continue;
             };
