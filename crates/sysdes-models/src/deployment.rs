@@ -317,24 +317,30 @@ impl Deployment {
                 (self.replicas.len() - 1) as u32
             }
         };
-        self.log.gauges.add(now, BOOTING, 1);
         if ready {
-            self.make_ready(now, i);
+            self.join(now, i);
+        } else {
+            self.log.gauges.add(now, BOOTING, 1);
         }
         i
     }
 
     /// A booting replica has booted: it joins the balancer.
     pub(crate) fn make_ready(&mut self, now: SimTime, i: u32) {
+        debug_assert_eq!(self.replicas[i as usize].state, ReplicaState::Booting);
+        self.log.gauges.add(now, BOOTING, -1);
+        self.join(now, i);
+    }
+
+    /// Replica `i` joins the balancer (booted, or ready from the start).
+    fn join(&mut self, now: SimTime, i: u32) {
         let r = &mut self.replicas[i as usize];
-        debug_assert_eq!(r.state, ReplicaState::Booting);
         r.state = ReplicaState::Ready;
         if r.boot_timer.take().is_some() {
             self.log.booted(now, r.created);
         }
         r.ready_pos = self.ready.len() as u32;
         self.ready.push(i);
-        self.log.gauges.add(now, BOOTING, -1);
         self.meter.touch(now);
         self.meter.ready += 1;
         self.set_gauges(now);

@@ -172,9 +172,10 @@ impl ReplicaGroup {
             created: now,
             boot_timer: None,
         };
-        self.log.gauges.add(now, BOOTING, 1);
         if ready {
-            self.make_ready(now, i);
+            self.join(now, i);
+        } else {
+            self.log.gauges.add(now, BOOTING, 1);
         }
         Some(i)
     }
@@ -191,17 +192,22 @@ impl ReplicaGroup {
 
     /// Booting replica `i` has booted: it joins the balancer.
     pub(crate) fn make_ready(&mut self, now: SimTime, i: u32) {
-        let s = &mut self.slots[i as usize];
-        if s.state != ReplicaState::Booting {
+        if self.slots[i as usize].state != ReplicaState::Booting {
             return;
         }
+        self.log.gauges.add(now, BOOTING, -1);
+        self.join(now, i);
+    }
+
+    /// Replica `i` joins the balancer (booted, or ready from the start).
+    fn join(&mut self, now: SimTime, i: u32) {
+        let s = &mut self.slots[i as usize];
         s.state = ReplicaState::Ready;
         if s.boot_timer.take().is_some() {
             self.log.booted(now, s.created);
         }
         s.ready_pos = self.ready.len() as u32;
         self.ready.push(i);
-        self.log.gauges.add(now, BOOTING, -1);
         self.meter.touch(now);
         self.meter.ready += 1;
         self.set_ready_gauge(now);
