@@ -2,6 +2,7 @@
 
 mod cli;
 mod determinism;
+mod model_faults;
 mod plots;
 mod properties;
 mod replica_group;

@@ -40,7 +40,7 @@ use std::collections::VecDeque;
 use sysdes_kernel::{RngStream, SimDuration, SimTime};
 use sysdes_stats::{LatencyHistogram, TimeAverage};
 
-use crate::model_server::{Arrival, Step};
+use crate::model_server::{Arrival, ModelFaults, Step};
 use crate::request::RequestId;
 use crate::sampler::Sampler;
 use crate::spec::Distribution;
@@ -195,6 +195,10 @@ pub(crate) struct LlmServer {
     /// Requests finished by the last iteration, to answer (reused).
     done: Vec<RequestId>,
     ready_at: SimTime,
+    /// When the model was first loaded (the report's `cold_start_ms`).
+    first_ready: SimTime,
+    /// Faults (`simulation/faults.rs`) and their effects.
+    pub(crate) faults: ModelFaults,
     wake_pending: bool,
     capacity_rps: f64,
     capacity_tokens: f64,
@@ -237,7 +241,7 @@ impl LlmServer {
         spec: &LlmServerSpec,
         prompt_rng: RngStream,
         output_rng: RngStream,
-        mut cold_rng: RngStream,
+        cold_rng: RngStream,
         window_start: SimTime,
         window_end: SimTime,
     ) -> Result<LlmServer, String> {
@@ -250,10 +254,14 @@ impl LlmServer {
         if spec.kv_cache_tokens == Some(0) {
             return Err("`kv_cache_tokens` must be at least 1".into());
         }
-        let ready_at = match &spec.cold_start {
-            Some(d) => SimTime::ZERO + Sampler::new(d)?.sample(&mut cold_rng),
-            None => SimTime::ZERO,
-        };
+        let reload = spec
+            .cold_start
+            .as_ref()
+            .map(Sampler::new)
+            .transpose()?
+            .map(|s| (s, cold_rng));
+        let mut faults = ModelFaults::new(reload);
+        let ready_at = faults.restart(SimTime::ZERO);
         let per_slot = (spec.max_batch as usize).min(1024);
         Ok(LlmServer {
             max_batch: spec.max_batch as usize,
@@ -275,6 +283,8 @@ impl LlmServer {
                 .collect(),
             done: Vec::with_capacity(per_slot),
             ready_at,
+            first_ready: ready_at,
+            faults,
             wake_pending: false,
             capacity_rps: spec.saturated_rps(),
             capacity_tokens: spec.saturated_tokens_per_s(),
@@ -322,6 +332,12 @@ impl LlmServer {
         let m = &mut self.metrics;
         if counted {
             m.arrivals += 1;
+        }
+        if self.faults.crashed {
+            if counted {
+                self.faults.lost_in_crash += 1;
+            }
+            return Arrival::Down;
         }
         let full = self
             .capacity
@@ -403,7 +419,7 @@ impl LlmServer {
                     self.prefills += 1;
                     self.prefilled += admitted as u64;
                 }
-                self.prefill.time(prompt_tokens)
+                self.faults.stretch(self.prefill.time(prompt_tokens))
             } else if !slot.running.is_empty() {
                 let b = slot.running.len();
                 slot.phase = Phase::Decode;
@@ -413,7 +429,7 @@ impl LlmServer {
                 }
                 self.all_decodes += 1;
                 self.all_decoded += b as u64;
-                self.decode.time(b as u32)
+                self.faults.stretch(self.decode.time(b as u32))
             } else {
                 continue;
             };
@@ -488,6 +504,42 @@ impl LlmServer {
             .add(now, ACTIVE, -(self.done.len() as i64));
     }
 
+    /// The server crashes at `now`: waiting and running requests are
+    /// appended to `lost` (the caller fails them) and their KV cache freed;
+    /// a busy slot stays busy until its iteration's end, which then finishes
+    /// nothing.
+    pub(crate) fn crash(&mut self, now: SimTime, lost: &mut Vec<RequestId>) {
+        self.faults.crashed = true;
+        let mut counted = 0;
+        let waiting = self.queue.len();
+        let mut running = 0;
+        for q in self.queue.drain(..) {
+            lost.push(q.req);
+            counted += u64::from(q.counted);
+        }
+        for slot in &mut self.slots {
+            for q in slot.running.drain(..) {
+                lost.push(q.req);
+                counted += u64::from(q.counted);
+                running += 1;
+            }
+            slot.kv_used = 0;
+            if slot.phase != Phase::Idle {
+                // An empty decode step: its end frees the slot.
+                slot.phase = Phase::Decode;
+            }
+        }
+        let m = &mut self.metrics;
+        m.levels.add(now, WAITING, -(waiting as i64));
+        m.levels.add(now, ACTIVE, -(running as i64));
+        self.faults.lost_in_crash += counted;
+    }
+
+    /// The server restarts at `now` after a crash, and loads its model again.
+    pub(crate) fn restart(&mut self, now: SimTime) {
+        self.ready_at = self.faults.restart(now);
+    }
+
     /// The requests finished by the last [`LlmServer::iteration_done`].
     pub(crate) fn done(&self) -> &[RequestId] {
         &self.done
@@ -546,7 +598,7 @@ impl LlmServer {
             ("mean_output_tokens", ratio(self.output_sum as f64, done)),
             ("mean_queue_delay_ms", ms(ratio(self.wait_ns as f64, done))),
             ("slot_utilization", self.utilization()),
-            ("cold_start_ms", self.ready_at.as_secs_f64() * 1e3),
+            ("cold_start_ms", self.first_ready.as_secs_f64() * 1e3),
             ("capacity_rps", self.capacity_rps),
             ("capacity_tokens_per_s", self.capacity_tokens),
         ]

@@ -174,6 +174,8 @@ pub(crate) enum Arrival {
     Queued,
     /// The queue was full: it is refused.
     Dropped,
+    /// The server is down (a `crash` fault): it fails at once.
+    Down,
 }
 
 /// A model server's state and measurements.
@@ -216,6 +218,57 @@ pub(crate) struct ModelServer {
     /// Busy slots over time, kept only for a replica whose group autoscales
     /// on utilization.
     pub(crate) busy_area: Option<BusyArea>,
+    /// Faults (`simulation/faults.rs`) and their effects.
+    pub(crate) faults: ModelFaults,
+    /// When the model was first loaded (the report's `cold_start_ms`).
+    first_ready: SimTime,
+}
+
+/// A model server's crash and slowdown state, shared by both modes.
+#[derive(Debug)]
+pub(crate) struct ModelFaults {
+    /// Down because of a `crash` fault: arrivals fail at once.
+    pub(crate) crashed: bool,
+    /// Batch or iteration time multiplier of an active `slowdown` (1 normally).
+    pub(crate) speed: f64,
+    /// Some fault crashes this server (it then reports `lost_in_crash`).
+    pub(crate) crashable: bool,
+    /// Counted requests failed by crashes: waiting, running or arriving while down.
+    pub(crate) lost_in_crash: u64,
+    /// The model's load time, drawn again when the server restarts.
+    reload: Option<(Sampler, RngStream)>,
+}
+
+impl ModelFaults {
+    /// No fault yet; `cold_start` (with its stream) is the model's load.
+    pub(crate) fn new(reload: Option<(Sampler, RngStream)>) -> Self {
+        ModelFaults {
+            crashed: false,
+            speed: 1.0,
+            crashable: false,
+            lost_in_crash: 0,
+            reload,
+        }
+    }
+
+    /// `d` stretched by an active slowdown.
+    #[inline]
+    pub(crate) fn stretch(&self, d: SimDuration) -> SimDuration {
+        if self.speed == 1.0 {
+            d
+        } else {
+            SimDuration::from_nanos((d.as_nanos() as f64 * self.speed + 0.5) as u64)
+        }
+    }
+
+    /// The server restarts at `now`; returns when its model is loaded again.
+    pub(crate) fn restart(&mut self, now: SimTime) -> SimTime {
+        self.crashed = false;
+        match &mut self.reload {
+            Some((load, rng)) => now + load.sample(rng),
+            None => now,
+        }
+    }
 }
 
 impl ModelServer {
@@ -223,7 +276,7 @@ impl ModelServer {
     pub(crate) fn new(
         spec: &ModelServerSpec,
         rng: RngStream,
-        mut cold_rng: RngStream,
+        cold_rng: RngStream,
         window_start: SimTime,
         window_end: SimTime,
     ) -> Result<ModelServer, String> {
@@ -238,10 +291,14 @@ impl ModelServer {
             .map(|b| SimDuration::from_nanos((spec.batch_time.time_ns(b).max(0.0) + 0.5) as u64))
             .collect();
         let jitter = spec.jitter.as_ref().map(Sampler::new).transpose()?;
-        let ready_at = match &spec.cold_start {
-            Some(d) => SimTime::ZERO + Sampler::new(d)?.sample(&mut cold_rng),
-            None => SimTime::ZERO,
-        };
+        let reload = spec
+            .cold_start
+            .as_ref()
+            .map(Sampler::new)
+            .transpose()?
+            .map(|s| (s, cold_rng));
+        let mut faults = ModelFaults::new(reload);
+        let ready_at = faults.restart(SimTime::ZERO);
         let slots = spec.slots as usize;
         let max_batch = spec.batching.max_batch as usize;
         Ok(ModelServer {
@@ -272,6 +329,8 @@ impl ModelServer {
             all_batched: 0,
             at_last_tick: Cell::new((0, 0)),
             busy_area: None,
+            faults,
+            first_ready: ready_at,
         })
     }
 
@@ -290,6 +349,12 @@ impl ModelServer {
         let m = &mut self.metrics;
         if counted {
             m.arrivals += 1;
+        }
+        if self.faults.crashed {
+            if counted {
+                self.faults.lost_in_crash += 1;
+            }
+            return Arrival::Down;
         }
         if self
             .capacity
@@ -346,6 +411,7 @@ impl ModelServer {
         if let Some(j) = &self.jitter {
             after = after + j.sample(&mut self.rng);
         }
+        let after = self.faults.stretch(after);
         let batch = &mut self.running[slot as usize];
         batch.extend(self.queue.drain(..size));
         self.started[slot as usize] = now;
@@ -364,6 +430,34 @@ impl ModelServer {
         self.all_batches += 1;
         self.all_batched += size;
         Step::Start { slot, after }
+    }
+
+    /// The server crashes at `now`: the waiting requests and those in
+    /// running batches are appended to `lost` (the caller fails them); the
+    /// busy slots stay busy until their batches' ends, which answer nothing.
+    pub(crate) fn crash(&mut self, now: SimTime, lost: &mut Vec<RequestId>) {
+        self.faults.crashed = true;
+        let before = lost.len();
+        let mut counted = 0;
+        let waiting = self.queue.len();
+        for w in self
+            .queue
+            .drain(..)
+            .chain(self.running.iter_mut().flat_map(|b| b.drain(..)))
+        {
+            lost.push(w.req);
+            counted += u64::from(w.counted);
+        }
+        let m = &mut self.metrics;
+        m.levels.add(now, WAITING, -(waiting as i64));
+        m.levels
+            .add(now, ACTIVE, -((lost.len() - before - waiting) as i64));
+        self.faults.lost_in_crash += counted;
+    }
+
+    /// The server restarts at `now` after a crash, and loads its model again.
+    pub(crate) fn restart(&mut self, now: SimTime) {
+        self.ready_at = self.faults.restart(now);
     }
 
     /// The requests of the batch on `slot`, to answer when it ends.
@@ -413,7 +507,7 @@ impl ModelServer {
             ("mean_queue_delay_ms", per_request(self.wait_ns)),
             ("mean_compute_ms", per_request(self.compute_ns)),
             ("slot_utilization", self.utilization()),
-            ("cold_start_ms", self.ready_at.as_secs_f64() * 1e3),
+            ("cold_start_ms", self.first_ready.as_secs_f64() * 1e3),
             ("capacity_rps", self.capacity_rps),
         ]
     }

@@ -807,13 +807,14 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
     };
     let network = build_net::network(ctx, root, &net_names);
     store_zones(ctx, &components, &entries, &net_names.zones);
-    // Crashes and slowdowns reach single servers only (not replicas).
+    // Crashes and slowdowns reach single servers and model servers only
+    // (not replicas).
     let servers: Vec<bool> = kinds
         .iter()
         .zip(&components)
         .enumerate()
         .map(|(i, (k, c))| {
-            *k == Some(Kind::Server)
+            matches!(k, Some(Kind::Server | Kind::ModelServer))
                 && !matches!(
                     c.as_ref().map(|c| &c.kind),
                     Some(ComponentKind::Deployment(_))

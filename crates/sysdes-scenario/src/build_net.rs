@@ -481,7 +481,7 @@ fn fault(
                     value,
                     format!("`{kind}` needs a single server, and `{name}` is not one"),
                     Some(format!(
-                        "only servers without `replicas` can {what} for now (a store's replica crashes as `STORE.rI`)"
+                        "only servers and model servers without `replicas` can {what} for now (a store's replica crashes as `STORE.rI`)"
                     )),
                 );
                 None

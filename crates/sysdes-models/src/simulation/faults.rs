@@ -27,10 +27,13 @@ impl Simulation {
                 FaultKind::Crash(c) | FaultKind::Slowdown { target: c, .. } => c,
                 _ => continue,
             };
-            if let (FaultKind::Crash(_), Some(Component::Server(s))) =
-                (&f.kind, self.components.get_mut(target.index()))
-            {
-                s.crashable = true;
+            if let FaultKind::Crash(_) = f.kind {
+                match self.components.get_mut(target.index()) {
+                    Some(Component::Server(s)) => s.crashable = true,
+                    Some(Component::ModelServer(m)) => m.faults.crashable = true,
+                    Some(Component::LlmServer(m)) => m.faults.crashable = true,
+                    _ => {}
+                }
             }
             let start = SimTime::ZERO + f.at;
             let index = i as u32;
@@ -54,16 +57,49 @@ impl Simulation {
             FaultKind::Crash(c) => {
                 if start {
                     self.crash(c);
-                } else if let Component::Server(s) = &mut self.components[c.index()] {
-                    s.crashed = false;
+                } else {
+                    self.restart(c);
                 }
             }
             FaultKind::Slowdown { target, factor } => {
-                if let Component::Server(s) = &mut self.components[target.index()] {
-                    s.speed = if start { factor } else { 1.0 };
+                let speed = if start { factor } else { 1.0 };
+                match &mut self.components[target.index()] {
+                    Component::Server(s) => s.speed = speed,
+                    Component::ModelServer(m) => m.faults.speed = speed,
+                    Component::LlmServer(m) => m.faults.speed = speed,
+                    _ => {}
                 }
             }
             _ => {}
+        }
+    }
+
+    /// Component `c` comes back after a crash (a model server reloads its
+    /// model first).
+    fn restart(&mut self, c: sysdes_kernel::ComponentId) {
+        let now = self.sched.now();
+        match &mut self.components[c.index()] {
+            Component::Server(s) => s.crashed = false,
+            Component::ModelServer(m) => m.restart(now),
+            Component::LlmServer(m) => m.restart(now),
+            // Arrivals start the next batch or iteration (or ask for a
+            // wake-up at the end of the reload).
+            _ => {}
+        }
+    }
+
+    /// A model server `c` crashes now: its waiting and running requests fail.
+    fn crash_model(&mut self, c: sysdes_kernel::ComponentId) {
+        let now = self.sched.now();
+        let mut lost = Vec::new();
+        match &mut self.components[c.index()] {
+            Component::ModelServer(m) => m.crash(now, &mut lost),
+            Component::LlmServer(m) => m.crash(now, &mut lost),
+            _ => return,
+        }
+        for req in lost {
+            self.requests[req].outcome = Outcome::Failed;
+            self.respond(req);
         }
     }
 
@@ -71,6 +107,7 @@ impl Simulation {
     fn crash(&mut self, c: sysdes_kernel::ComponentId) {
         let now = self.sched.now();
         let Component::Server(s) = &mut self.components[c.index()] else {
+            self.crash_model(c);
             return;
         };
         let queued = s.crash(now);

@@ -45,6 +45,10 @@ impl Simulation {
                 self.requests[req].outcome = Outcome::Dropped;
                 self.respond(req);
             }
+            Arrival::Down => {
+                self.requests[req].outcome = Outcome::Failed;
+                self.respond(req);
+            }
         }
     }
 

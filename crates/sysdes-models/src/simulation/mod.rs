@@ -152,10 +152,14 @@ impl Component {
             Component::LlmServer(m) => m.extras(),
         };
         // netfault: requests failed by crashes of this server.
-        if let Component::Server(s) = self {
-            if s.crashable {
-                extras.push(("lost_in_crash", s.lost_in_crash as f64));
-            }
+        let crashes = match self {
+            Component::Server(s) if s.crashable => Some(s.lost_in_crash),
+            Component::ModelServer(m) if m.faults.crashable => Some(m.faults.lost_in_crash),
+            Component::LlmServer(m) if m.faults.crashable => Some(m.faults.lost_in_crash),
+            _ => None,
+        };
+        if let Some(lost) = crashes {
+            extras.push(("lost_in_crash", lost as f64));
         }
         extras
             .into_iter()
