@@ -4,14 +4,11 @@
 //! Each test names its formula beside its tolerance. Runs have 10^5-10^6
 //! requests and a fixed seed, so each is deterministic.
 
+mod common;
+
+use common::*;
 use sysdes_kernel::{ComponentId, SimDuration};
 use sysdes_models::*;
-
-const MS: f64 = 1e6; // nanoseconds per millisecond
-
-fn constant_ns(ns: u64) -> Distribution {
-    Distribution::Constant(SimDuration::from_nanos(ns))
-}
 
 fn cache_spec(capacity: CacheCapacity, backend: u32) -> CacheSpec {
     CacheSpec {
@@ -78,28 +75,6 @@ fn writer(target: u32, per_second: f64, keys: KeySpec) -> WorkloadSpec {
     w
 }
 
-fn simulate(spec: &ModelSpec) -> RunResult {
-    let r = Simulation::new(spec)
-        .expect("valid")
-        .run(RunLimits::default(), &mut NoObserver)
-        .expect("stable");
-    assert!(r.requests.balances(), "conservation: {:?}", r.requests);
-    r
-}
-
-fn extra(r: &RunResult, component: &str, key: &str) -> f64 {
-    let c = r
-        .components
-        .iter()
-        .find(|c| c.name == component)
-        .expect("component");
-    c.extras
-        .iter()
-        .find(|(k, _)| *k == key)
-        .map(|(_, v)| *v)
-        .unwrap_or_else(|| panic!("{component} has no `{key}`"))
-}
-
 /// Che's approximation, LRU, 1,000 keys Zipf s = 1, C = 100: hit ratio
 /// 0.5765; validation.md: simulation within 0.005 absolute. A full run:
 /// 10^6 reads through the cache to a database (the fill takes 1 us, so
@@ -112,16 +87,16 @@ fn lru_cache_matches_che_in_a_full_simulation() {
         vec![reader(10_000.0, KeySpec::Zipf { n: 1000, s: 1.0 })],
         110,
     );
-    let r = simulate(&spec);
-    let hit = extra(&r, "cache", "hit_ratio");
+    let r = run(&spec);
+    let hit = extra_named(&r, "cache", "hit_ratio");
     eprintln!(
         "LRU full simulation: hit ratio {hit:.4} over {} reads, Che 0.5765",
-        extra(&r, "cache", "reads")
+        extra_named(&r, "cache", "reads")
     );
     assert!((hit - 0.5765).abs() < 0.005, "hit ratio {hit}");
     // The database sees exactly the misses.
     let db = &r.components[1];
-    let reads = extra(&r, "cache", "reads");
+    let reads = extra_named(&r, "cache", "reads");
     assert!((db.arrivals as f64 - reads * (1.0 - hit)).abs() < 2.0);
 }
 
@@ -148,9 +123,9 @@ fn ttl_stale_hit_probability_matches_the_closed_form() {
             ],
             22,
         );
-        let r = simulate(&spec);
-        let stale = extra(&r, "cache", "stale_hit_ratio");
-        let hit = extra(&r, "cache", "hit_ratio");
+        let r = run(&spec);
+        let stale = extra_named(&r, "cache", "stale_hit_ratio");
+        let hit = extra_named(&r, "cache", "hit_ratio");
         eprintln!(
             "TTL lambda T = {}: stale hits {stale:.4}, closed form {expected:.4} (hit ratio {hit:.4})",
             lambda / 1000.0
@@ -161,7 +136,7 @@ fn ttl_stale_hit_probability_matches_the_closed_form() {
         );
         // One miss per TTL period of 1 ms among 50 reads: hit ratio 0.98.
         assert!((hit - 0.98).abs() < 0.002, "hit ratio {hit}");
-        assert!(extra(&r, "cache", "expirations") > 15_000.0);
+        assert!(extra_named(&r, "cache", "expirations") > 15_000.0);
     }
 }
 
@@ -173,7 +148,7 @@ fn ttl_stale_hit_probability_matches_the_closed_form() {
 #[test]
 fn writes_through_the_cache_keep_it_fresh() {
     let keys = || KeySpec::Zipf { n: 1000, s: 1.0 };
-    let run = |writes: CacheWrites, write_target: u32| {
+    let measure = |writes: CacheWrites, write_target: u32| {
         let mut cache = cache_spec(CacheCapacity::Entries(200), 1);
         cache.writes = writes;
         let spec = system(
@@ -182,15 +157,15 @@ fn writes_through_the_cache_keep_it_fresh() {
             vec![reader(5_000.0, keys()), writer(write_target, 500.0, keys())],
             60,
         );
-        let r = simulate(&spec);
+        let r = run(&spec);
         (
-            extra(&r, "cache", "hit_ratio"),
-            extra(&r, "cache", "stale_hit_ratio"),
+            extra_named(&r, "cache", "hit_ratio"),
+            extra_named(&r, "cache", "stale_hit_ratio"),
         )
     };
-    let (bypass_hit, bypass_stale) = run(CacheWrites::Invalidate, 1);
-    let (inval_hit, inval_stale) = run(CacheWrites::Invalidate, 0);
-    let (through_hit, through_stale) = run(CacheWrites::WriteThrough, 0);
+    let (bypass_hit, bypass_stale) = measure(CacheWrites::Invalidate, 1);
+    let (inval_hit, inval_stale) = measure(CacheWrites::Invalidate, 0);
+    let (through_hit, through_stale) = measure(CacheWrites::WriteThrough, 0);
     eprintln!(
         "bypass: hit {bypass_hit:.4} stale {bypass_stale:.4}; invalidate: hit {inval_hit:.4} stale {inval_stale:.4}; write-through: hit {through_hit:.4} stale {through_stale:.4}"
     );
@@ -208,31 +183,31 @@ fn writes_through_the_cache_keep_it_fresh() {
 #[test]
 fn byte_capacity_with_fixed_sizes_equals_entry_capacity() {
     let keys = KeySpec::Zipf { n: 1000, s: 0.9 };
-    let run = |capacity| {
+    let measure = |capacity| {
         let spec = system(
             cache_spec(capacity, 1),
             constant_ns(1_000),
             vec![reader(5_000.0, keys.clone())],
             20,
         );
-        let r = simulate(&spec);
+        let r = run(&spec);
         (
-            extra(&r, "cache", "hit_ratio"),
-            extra(&r, "cache", "evictions"),
+            extra_named(&r, "cache", "hit_ratio"),
+            extra_named(&r, "cache", "evictions"),
         )
     };
-    let entries = run(CacheCapacity::Entries(100));
-    let bytes = run(CacheCapacity::Bytes {
+    let entries = measure(CacheCapacity::Entries(100));
+    let bytes = measure(CacheCapacity::Bytes {
         bytes: 100 * 1024,
         value_size: constant_ns(1024),
     });
     assert_eq!(entries, bytes);
     // Half the room in bytes (values of 2 KiB) is a cache of 50 entries.
-    let half = run(CacheCapacity::Bytes {
+    let half = measure(CacheCapacity::Bytes {
         bytes: 100 * 1024,
         value_size: constant_ns(2048),
     });
-    assert_eq!(half, run(CacheCapacity::Entries(50)));
+    assert_eq!(half, measure(CacheCapacity::Entries(50)));
     assert!(half.0 < entries.0);
 }
 
@@ -251,9 +226,9 @@ fn hit_workers_queue_like_an_mmc_station() {
         vec![reader(500.0, KeySpec::Uniform { n: 1 })],
         1_000,
     );
-    let r = simulate(&spec);
+    let r = run(&spec);
     let mean_ms = r.latency.mean_ns() / MS;
-    let util = extra(&r, "cache", "hit_worker_utilization");
+    let util = extra_named(&r, "cache", "hit_worker_utilization");
     eprintln!("hit workers: mean {mean_ms:.4} ms (M/M/1: 2), utilization {util:.4}");
     assert!((mean_ms - 2.0).abs() / 2.0 < 0.02, "mean {mean_ms}");
     assert!((util - 0.5).abs() < 0.01, "utilization {util}");
@@ -318,8 +293,8 @@ fn every_request_ends_exactly_once_and_runs_repeat() {
         if let ComponentKind::Server(db) = &mut spec.components[1].kind {
             db.queue_capacity = Some(2);
         }
-        let a = simulate(&spec);
-        let b = simulate(&spec);
+        let a = run(&spec);
+        let b = run(&spec);
         let t = a.requests;
         assert!(
             t.completed > 0 && t.dropped > 0 && t.timed_out > 0,

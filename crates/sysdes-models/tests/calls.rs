@@ -3,24 +3,14 @@
 //! Tantawi 1988 for fork-join; Dean and Barroso 2013 for fan-out and
 //! hedging). Each test names its formula beside its tolerance.
 
+mod common;
+
+use common::*;
 use sysdes_kernel::{ComponentId, SimDuration};
 use sysdes_models::*;
 
-const MS: f64 = 1e6;
-
 fn server(name: &str, spec: ServerSpec) -> ComponentSpec {
-    ComponentSpec {
-        name: name.into(),
-        kind: ComponentKind::Server(spec),
-    }
-}
-
-fn exp_ms(mean: f64) -> Distribution {
-    Distribution::Exponential { mean_ns: mean * MS }
-}
-
-fn constant_ms(ms: f64) -> Distribution {
-    Distribution::Constant(SimDuration::from_nanos((ms * MS) as u64))
+    component(name, ComponentKind::Server(spec))
 }
 
 /// A leaf that is fast (`fast_ms`) except with probability `p_slow`
@@ -76,51 +66,6 @@ fn spec(
     spec.warmup = SimDuration::from_secs(warmup_s);
     spec.components = components;
     spec
-}
-
-fn run(spec: &ModelSpec) -> RunResult {
-    let result = Simulation::new(spec)
-        .expect("valid spec")
-        .run(RunLimits::default(), &mut NoObserver)
-        .expect("stable run");
-    assert!(
-        result.requests.balances(),
-        "accounting: {:?}",
-        result.requests
-    );
-    assert_eq!(result.stop, StopReason::Drained);
-    assert_eq!(result.requests.in_flight, 0);
-    result
-}
-
-/// Asserts |got/expected - 1| <= tol, with a message naming the quantity.
-#[track_caller]
-fn close(what: &str, got: f64, expected: f64, tol: f64) {
-    let err = (got / expected - 1.0).abs();
-    println!(
-        "{what}: got {got:.5}, theory {expected:.5}, error {:.3} % (tolerance {:.1} %)",
-        err * 100.0,
-        tol * 100.0
-    );
-    assert!(
-        err <= tol,
-        "{what}: got {got}, expected {expected} (error {:.2} % > {:.1} %)",
-        err * 100.0,
-        tol * 100.0
-    );
-}
-
-fn extra(result: &RunResult, component: &str, key: &str) -> f64 {
-    let c = result
-        .components
-        .iter()
-        .find(|c| c.name == component)
-        .expect("component");
-    c.extras
-        .iter()
-        .find(|(k, _)| *k == key)
-        .map(|(_, v)| *v)
-        .unwrap_or_else(|| panic!("{component} has no {key}"))
 }
 
 /// Fork-join over K = 2 M/M/1 servers (wait for both): mean response
@@ -201,7 +146,7 @@ fn hedging_cuts_the_tail_at_the_cost_of_wasted_calls() {
     let r = run(&spec(1_000.0, 210, 10, components));
     close("hedged mean (ms)", r.latency.mean_ns() / MS, 1.1089, 0.01);
     let n = r.requests.completed as f64;
-    let hedges = extra(&r, "front", "hedges_sent");
+    let hedges = extra_named(&r, "front", "hedges_sent");
     assert!(
         (hedges / n - 0.01).abs() < 0.001,
         "hedge share {}",
@@ -209,7 +154,7 @@ fn hedging_cuts_the_tail_at_the_cost_of_wasted_calls() {
     );
     // Losers of requests near the window's edges may be counted on one side
     // only; allow a handful.
-    let wasted = extra(&r, "front", "wasted_calls");
+    let wasted = extra_named(&r, "front", "wasted_calls");
     assert!(
         (wasted - hedges).abs() <= 5.0,
         "wasted {wasted} vs hedges {hedges}"
@@ -434,7 +379,7 @@ fn hedging_at_a_percentile_hedges_that_share_of_calls() {
     ];
     let r = run(&spec(1_000.0, 210, 10, components));
     close("p90-hedged mean (ms)", r.latency.mean_ns() / MS, 9.5, 0.01);
-    let share = extra(&r, "front", "hedges_sent") / r.requests.completed as f64;
+    let share = extra_named(&r, "front", "hedges_sent") / r.requests.completed as f64;
     println!("hedge share {share:.4} (0.1)");
     assert!((share - 0.1).abs() < 0.003, "hedge share {share}");
 }

@@ -5,14 +5,11 @@
 //! tolerance names its formula; runs have 10^5 to 10^6 measured requests and
 //! a fixed seed.
 
+mod common;
+
+use common::*;
 use sysdes_kernel::SimDuration;
 use sysdes_models::*;
-
-const MS: f64 = 1e6; // nanoseconds per millisecond
-
-fn exp_ms(mean: f64) -> Distribution {
-    Distribution::Exponential { mean_ns: mean * MS }
-}
 
 fn deployment(replicas: u32, workers: u32, service_time: Distribution) -> DeploymentSpec {
     DeploymentSpec {
@@ -36,18 +33,15 @@ fn deployment(replicas: u32, workers: u32, service_time: Distribution) -> Deploy
     }
 }
 
+/// Poisson arrivals at `per_second` into deployment `d` (named `server`),
+/// seed 42, warm-up 2 % of the run.
 fn spec(duration_s: u64, per_second: f64, d: DeploymentSpec) -> ModelSpec {
-    let mut spec = ModelSpec::single_server(
-        per_second,
-        1,
-        exp_ms(1.0),
-        SimDuration::from_secs(duration_s),
-    );
-    spec.name = "deployment".into();
-    spec.seed = 42;
-    spec.warmup = SimDuration::from_secs(duration_s / 50);
-    spec.components[0].kind = ComponentKind::Deployment(d);
-    spec
+    single_component(
+        "deployment",
+        poisson(per_second),
+        component("server", ComponentKind::Deployment(d)),
+        duration_s,
+    )
 }
 
 fn pool(count: u32, cores: u32, memory: u64) -> HostPoolSpec {
@@ -60,47 +54,8 @@ fn pool(count: u32, cores: u32, memory: u64) -> HostPoolSpec {
     }
 }
 
-fn run(spec: &ModelSpec) -> RunResult {
-    let result = Simulation::new(spec)
-        .expect("valid spec")
-        .run(RunLimits::default(), &mut NoObserver)
-        .expect("stable run");
-    assert!(
-        result.requests.balances(),
-        "accounting: {:?}",
-        result.requests
-    );
-    assert_eq!(result.stop, StopReason::Drained);
-    result
-}
-
-/// Asserts |got/expected - 1| <= tol, with a message naming the quantity.
-#[track_caller]
-fn close(what: &str, got: f64, expected: f64, tol: f64) {
-    let err = (got / expected - 1.0).abs();
-    println!(
-        "{what}: got {got:.5}, expected {expected:.5}, error {:.3} %",
-        err * 100.0
-    );
-    assert!(
-        err <= tol,
-        "{what}: got {got}, expected {expected} (error {:.2} % > {:.2} %)",
-        err * 100.0,
-        tol * 100.0
-    );
-}
-
 fn mean_ms(r: &RunResult) -> f64 {
     r.latency.mean_ns() / MS
-}
-
-fn extra(r: &RunResult, key: &str) -> f64 {
-    r.components[0]
-        .extras
-        .iter()
-        .find(|(k, _)| *k == key)
-        .unwrap_or_else(|| panic!("no extra `{key}`"))
-        .1
 }
 
 /// Random split of a Poisson stream over N replicas gives each an

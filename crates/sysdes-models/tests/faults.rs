@@ -3,37 +3,11 @@
 //! once), slowdowns stretch service by their factor, partitions fail only
 //! the requests that try to cross them.
 
+mod common;
+
+use common::*;
 use sysdes_kernel::{ComponentId, SimDuration};
 use sysdes_models::*;
-
-const MS: f64 = 1e6; // nanoseconds per millisecond
-
-fn ms(n: u64) -> Distribution {
-    Distribution::Constant(SimDuration::from_millis(n))
-}
-
-fn secs(n: u64) -> SimDuration {
-    SimDuration::from_secs(n)
-}
-
-fn run(spec: &ModelSpec) -> RunResult {
-    let r = Simulation::new(spec)
-        .expect("valid spec")
-        .run(RunLimits::default(), &mut NoObserver)
-        .expect("stable run");
-    // Conservation: every generated request ended exactly once.
-    assert!(r.requests.balances(), "accounting: {:?}", r.requests);
-    assert_eq!(r.requests.in_flight, 0, "{:?}", r.requests);
-    assert_eq!(r.stop, StopReason::Drained);
-    r
-}
-
-fn extra(c: &ComponentResult, key: &str) -> f64 {
-    c.extras
-        .iter()
-        .find(|(k, _)| *k == key)
-        .map_or(f64::NAN, |(_, v)| *v)
-}
 
 /// M/M/1 at rho 0.5 (lambda 1000/s, mean service 0.5 ms), crashed from 40 s
 /// for 10 s. Every arrival in the window fails: lambda x window = 10,000,
@@ -59,7 +33,7 @@ fn crash_fails_arrivals_in_its_window() {
         (failed - 10_000.0).abs() < 3.0 * 100.0 + 5.0,
         "failed {failed}"
     );
-    assert_eq!(extra(&r.components[0], "lost_in_crash"), failed);
+    assert_eq!(extra(&r, "lost_in_crash"), failed);
     // Failures only in series intervals that overlap the window.
     for p in &r.series.points {
         if p.end_s <= 40.0 || p.start_s >= 50.0 {
@@ -86,8 +60,8 @@ fn crash_fails_arrivals_in_its_window() {
 /// crash (about lambda/2 x 0.2 = 20). Tolerance 3 sigma + 20.
 #[test]
 fn crash_mid_service_conserves_requests() {
-    let mut spec = ModelSpec::single_server(200.0, 50, ms(200), secs(30));
-    spec.network.latency = ms(1);
+    let mut spec = ModelSpec::single_server(200.0, 50, constant_ms(200.0), secs(30));
+    spec.network.latency = constant_ms(1.0);
     spec.components.push(spec.components[0].clone());
     spec.components[1].name = "replica-2".into();
     spec.components.push(ComponentSpec {
@@ -110,7 +84,7 @@ fn crash_mid_service_conserves_requests() {
         (failed - 520.0).abs() < 3.0 * 22.4 + 20.0,
         "failed {failed}"
     );
-    assert_eq!(extra(&r.components[0], "lost_in_crash"), failed);
+    assert_eq!(extra(&r, "lost_in_crash"), failed);
     // After the restart the replica serves again, at the constant 200 ms
     // plus 2 x 2 ms of network: no successful request took longer.
     // (The histogram's max is exact to 3 significant digits.)
@@ -150,7 +124,7 @@ fn crashes_in_a_call_graph_conserve_requests() {
         spec.workloads[0].timeout = Some(SimDuration::from_millis(100));
         spec.workloads[0].retries = Some(RetrySpec {
             max: 2,
-            backoff: ms(10),
+            backoff: constant_ms(10.0),
             multiplier: 2.0,
             max_backoff: None,
             jitter: Jitter::None,
@@ -170,7 +144,7 @@ fn crashes_in_a_call_graph_conserve_requests() {
         ];
         let r = run(&spec);
         assert!(r.requests.failed > 0, "seed {seed}: {:?}", r.requests);
-        assert!(extra(&r.components[0], "lost_in_crash") > 0.0);
+        assert!(extra(&r, "lost_in_crash") > 0.0);
     }
 }
 
@@ -180,10 +154,10 @@ fn crashes_in_a_call_graph_conserve_requests() {
 /// others 1 ms (exact up to one request straddling a boundary).
 #[test]
 fn slowdown_multiplies_service_time_in_its_window() {
-    let mut spec = ModelSpec::single_server(1.0, 1, ms(1), secs(30));
+    let mut spec = ModelSpec::single_server(1.0, 1, constant_ms(1.0), secs(30));
     spec.workloads[0].arrival = ArrivalSpec::Closed {
         users: 1,
-        think_time: ms(0),
+        think_time: constant_ms(0.0),
     };
     spec.faults = vec![FaultSpec {
         at: secs(10),
@@ -218,10 +192,10 @@ fn slowdown_multiplies_service_time_in_its_window() {
 /// No failure is seen outside [10 s, 16 s + one interval).
 #[test]
 fn partition_fails_only_requests_that_cross_it_in_its_window() {
-    let mut spec = ModelSpec::single_server(100.0, 100, ms(5), secs(30));
-    spec.network.latency = ms(1);
+    let mut spec = ModelSpec::single_server(100.0, 100, constant_ms(5.0), secs(30));
+    spec.network.latency = constant_ms(1.0);
     spec.network.zones = vec!["us".into(), "eu".into()];
-    spec.network.zone_latency = vec![(1, 2, ms(40))];
+    spec.network.zone_latency = vec![(1, 2, constant_ms(40.0))];
     spec.network.workload_zones = vec![1];
     spec.network.component_zones = vec![2];
     spec.faults = vec![FaultSpec {
@@ -247,10 +221,10 @@ fn partition_fails_only_requests_that_cross_it_in_its_window() {
 /// burst's mean extra is retransmit x p / (1 - p) per direction.
 #[test]
 fn latency_and_loss_faults_act_only_in_their_windows() {
-    let mut spec = ModelSpec::single_server(1.0, 1, ms(1), secs(30));
+    let mut spec = ModelSpec::single_server(1.0, 1, constant_ms(1.0), secs(30));
     spec.workloads[0].arrival = ArrivalSpec::Closed {
         users: 1,
-        think_time: ms(0),
+        think_time: constant_ms(0.0),
     };
     let ends = (NetTarget::Workload(0), NetTarget::Component(ComponentId(0)));
     spec.faults = vec![
@@ -260,7 +234,7 @@ fn latency_and_loss_faults_act_only_in_their_windows() {
             kind: FaultKind::Latency {
                 from: ends.0,
                 to: ends.1,
-                add: ms(10),
+                add: constant_ms(10.0),
             },
         },
         FaultSpec {

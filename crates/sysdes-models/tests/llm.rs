@@ -8,19 +8,16 @@
 //! comes with the prefill, and a request alone on a slot takes
 //! D = prefill(P) + (N - 1) decode(1) = 15 + 9 x 5 = 60 ms.
 
+mod common;
+
+use common::*;
 use sysdes_kernel::SimDuration;
 use sysdes_models::*;
 use sysdes_theory::formulas::pk_mean_wait;
 
-const MS: f64 = 1e6; // nanoseconds per millisecond
-
-fn us(x: u64) -> SimDuration {
-    SimDuration::from_micros(x)
-}
-
 /// A token-count distribution (nanoseconds read as tokens).
 fn tokens(n: u64) -> Distribution {
-    Distribution::Constant(SimDuration::from_nanos(n))
+    constant_ns(n)
 }
 
 fn llm(max_batch: u32, prefill_base_us: u64) -> LlmServerSpec {
@@ -43,74 +40,14 @@ fn llm(max_batch: u32, prefill_base_us: u64) -> LlmServerSpec {
     }
 }
 
-/// One workload into one LLM server, seed 42, warm-up 2 % of the run.
+/// One workload into one LLM server `gpu`, seed 42, warm-up 2 % of the run.
 fn system(arrival: ArrivalSpec, m: LlmServerSpec, duration_s: u64) -> ModelSpec {
-    let mut spec = ModelSpec::single_server(
-        1.0,
-        1,
-        Distribution::Constant(SimDuration::ZERO),
-        SimDuration::from_secs(duration_s),
-    );
-    spec.name = "llm".into();
-    spec.seed = 42;
-    spec.warmup = SimDuration::from_secs(duration_s / 50);
-    spec.workloads[0].arrival = arrival;
-    spec.components[0] = ComponentSpec {
-        name: "gpu".into(),
-        kind: ComponentKind::LlmServer(m),
-    };
-    spec
-}
-
-fn run(spec: &ModelSpec) -> RunResult {
-    let result = Simulation::new(spec)
-        .expect("valid spec")
-        .run(RunLimits::default(), &mut NoObserver)
-        .expect("stable run");
-    assert!(
-        result.requests.balances(),
-        "accounting: {:?}",
-        result.requests
-    );
-    assert_eq!(result.stop, StopReason::Drained);
-    result
-}
-
-fn extra(r: &RunResult, key: &str) -> f64 {
-    r.components[0]
-        .extras
-        .iter()
-        .find(|(k, _)| *k == key)
-        .unwrap_or_else(|| panic!("no extra `{key}`"))
-        .1
-}
-
-/// Asserts |got/expected - 1| <= tol, with a message naming the quantity.
-#[track_caller]
-fn close(what: &str, got: f64, expected: f64, tol: f64) {
-    let err = (got / expected - 1.0).abs();
-    println!(
-        "{what}: got {got:.5}, theory {expected:.5}, error {:.3} % (tolerance {:.1} %)",
-        err * 100.0,
-        tol * 100.0
-    );
-    assert!(
-        err <= tol,
-        "{what}: got {got}, expected {expected} (error {:.2} % > {:.1} %)",
-        err * 100.0,
-        tol * 100.0
-    );
-}
-
-fn poisson(per_second: f64) -> ArrivalSpec {
-    ArrivalSpec::Poisson { per_second }
-}
-
-fn closed(users: u32) -> ArrivalSpec {
-    ArrivalSpec::Closed {
-        users,
-        think_time: Distribution::Constant(SimDuration::ZERO),
-    }
+    single_component(
+        "llm",
+        arrival,
+        component("gpu", ComponentKind::LlmServer(m)),
+        duration_s,
+    )
 }
 
 /// Max batch 1 with constant lengths is M/D/1 with

@@ -5,16 +5,13 @@
 //! names its formula beside its tolerance; runs have 10^5 to 10^6 measured
 //! requests and a fixed seed, so each is deterministic.
 
+mod common;
+
+use common::*;
 use sysdes_kernel::SimDuration;
 use sysdes_models::*;
 use sysdes_theory::batching::{batch_capacity, md1_sojourn_quantile, mdc_mean_sojourn};
 use sysdes_theory::formulas::mmc_mean_sojourn;
-
-const MS: f64 = 1e6; // nanoseconds per millisecond
-
-fn ms(x: u64) -> SimDuration {
-    SimDuration::from_millis(x)
-}
 
 fn affine(base_ms: u64, per_item_ms: u64) -> BatchTime {
     BatchTime::Affine {
@@ -37,74 +34,14 @@ fn model(slots: u32, max_batch: u32, max_delay: SimDuration, time: BatchTime) ->
     }
 }
 
-/// One workload into one model server, seed 42, warm-up 2 % of the run.
+/// One workload into one model server `gpu`, seed 42, warm-up 2 % of the run.
 fn system(arrival: ArrivalSpec, m: ModelServerSpec, duration_s: u64) -> ModelSpec {
-    let mut spec = ModelSpec::single_server(
-        1.0,
-        1,
-        Distribution::Constant(SimDuration::ZERO),
-        SimDuration::from_secs(duration_s),
-    );
-    spec.name = "model-server".into();
-    spec.seed = 42;
-    spec.warmup = SimDuration::from_secs(duration_s / 50);
-    spec.workloads[0].arrival = arrival;
-    spec.components[0] = ComponentSpec {
-        name: "gpu".into(),
-        kind: ComponentKind::ModelServer(m),
-    };
-    spec
-}
-
-fn run(spec: &ModelSpec) -> RunResult {
-    let result = Simulation::new(spec)
-        .expect("valid spec")
-        .run(RunLimits::default(), &mut NoObserver)
-        .expect("stable run");
-    assert!(
-        result.requests.balances(),
-        "accounting: {:?}",
-        result.requests
-    );
-    assert_eq!(result.stop, StopReason::Drained);
-    result
-}
-
-fn extra(r: &RunResult, key: &str) -> f64 {
-    r.components[0]
-        .extras
-        .iter()
-        .find(|(k, _)| *k == key)
-        .unwrap_or_else(|| panic!("no extra `{key}`"))
-        .1
-}
-
-/// Asserts |got/expected - 1| <= tol, with a message naming the quantity.
-#[track_caller]
-fn close(what: &str, got: f64, expected: f64, tol: f64) {
-    let err = (got / expected - 1.0).abs();
-    println!(
-        "{what}: got {got:.5}, theory {expected:.5}, error {:.3} % (tolerance {:.1} %)",
-        err * 100.0,
-        tol * 100.0
-    );
-    assert!(
-        err <= tol,
-        "{what}: got {got}, expected {expected} (error {:.2} % > {:.1} %)",
-        err * 100.0,
-        tol * 100.0
-    );
-}
-
-fn poisson(per_second: f64) -> ArrivalSpec {
-    ArrivalSpec::Poisson { per_second }
-}
-
-fn closed(users: u32) -> ArrivalSpec {
-    ArrivalSpec::Closed {
-        users,
-        think_time: Distribution::Constant(SimDuration::ZERO),
-    }
+    single_component(
+        "model-server",
+        arrival,
+        component("gpu", ComponentKind::ModelServer(m)),
+        duration_s,
+    )
 }
 
 /// Saturated, every batch is full: throughput B / (a + c B), 864.9/s at

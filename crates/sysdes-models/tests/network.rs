@@ -2,20 +2,21 @@
 //! matrix delay, loss with retransmission adds a geometric number of
 //! retransmit delays, and bandwidth adds size / bandwidth.
 
+mod common;
+
+use common::*;
 use sysdes_kernel::{ComponentId, SimDuration};
 use sysdes_models::*;
-
-const MS: f64 = 1e6; // nanoseconds per millisecond
-
-fn ms(n: u64) -> Distribution {
-    Distribution::Constant(SimDuration::from_millis(n))
-}
 
 /// `users` (Poisson, `rate`/s) into server `s` (constant `service_ms`, enough
 /// workers that nobody queues), optionally behind balancer `lb`.
 fn system(rate: f64, service_ms: u64, with_lb: bool, secs: u64) -> ModelSpec {
-    let mut spec =
-        ModelSpec::single_server(rate, 10_000, ms(service_ms), SimDuration::from_secs(secs));
+    let mut spec = ModelSpec::single_server(
+        rate,
+        10_000,
+        constant_ms(service_ms as f64),
+        SimDuration::from_secs(secs),
+    );
     spec.seed = 11;
     if with_lb {
         spec.components.push(ComponentSpec {
@@ -30,21 +31,15 @@ fn system(rate: f64, service_ms: u64, with_lb: bool, secs: u64) -> ModelSpec {
     spec
 }
 
-fn run(spec: &ModelSpec) -> RunResult {
-    let r = Simulation::new(spec)
-        .expect("valid spec")
-        .run(RunLimits::default(), &mut NoObserver)
-        .expect("stable run");
-    assert!(r.requests.balances(), "accounting: {:?}", r.requests);
-    assert_eq!(r.requests.in_flight, 0);
-    r
-}
-
 fn three_zones(spec: &mut ModelSpec) {
     let n = &mut spec.network;
-    n.latency = ms(1);
+    n.latency = constant_ms(1.0);
     n.zones = vec!["us".into(), "eu".into(), "ap".into()];
-    n.zone_latency = vec![(1, 2, ms(40)), (1, 3, ms(70)), (2, 3, ms(90))];
+    n.zone_latency = vec![
+        (1, 2, constant_ms(40.0)),
+        (1, 3, constant_ms(70.0)),
+        (2, 3, constant_ms(90.0)),
+    ];
 }
 
 /// Constant delays: end-to-end = service + 2 x (sum of one-way path

@@ -6,20 +6,17 @@
 //! mean service times. Each test names its formula beside its tolerance.
 //! Runs have about 10^6 measured messages and a fixed seed.
 
+mod common;
+
+use common::*;
 use sysdes_kernel::{ComponentId, SimDuration};
 use sysdes_models::*;
 
-const MS: f64 = 1e6; // nanoseconds per millisecond
-
-fn exp_ms(mean: f64) -> Distribution {
-    Distribution::Exponential { mean_ns: mean * MS }
-}
-
 fn server(name: &str, workers: u32, service_time: Distribution) -> ComponentSpec {
-    ComponentSpec {
-        name: name.into(),
-        kind: ComponentKind::Server(ServerSpec::new(workers, service_time)),
-    }
+    component(
+        name,
+        ComponentKind::Server(ServerSpec::new(workers, service_time)),
+    )
 }
 
 /// Queue `q` (component 0) in front of consumer component 1.
@@ -57,63 +54,11 @@ fn stream(
     }
 }
 
+/// Producer `producer` (Poisson at `per_second`) into component 0, seed 42,
+/// warm-up 2 % of the run.
 fn spec(duration_s: u64, per_second: f64, components: Vec<ComponentSpec>) -> ModelSpec {
-    ModelSpec {
-        name: "queue".into(),
-        seed: 42,
-        duration: SimDuration::from_secs(duration_s),
-        warmup: SimDuration::from_secs(duration_s / 50),
-        network: NetworkSpec::default(),
-        workloads: vec![WorkloadSpec::new(
-            "producer",
-            ComponentId(0),
-            ArrivalSpec::Poisson { per_second },
-        )],
-        components,
-        hosts: Vec::new(),
-        faults: Vec::new(),
-    }
-}
-
-fn run(spec: &ModelSpec) -> RunResult {
-    let result = Simulation::new(spec)
-        .expect("valid spec")
-        .run(RunLimits::default(), &mut NoObserver)
-        .expect("stable run");
-    assert!(
-        result.requests.balances(),
-        "producer accounting: {:?}",
-        result.requests
-    );
-    assert_eq!(result.stop, StopReason::Drained);
-    result
-}
-
-/// The extra figure `key` of component `c`.
-#[track_caller]
-fn extra(c: &ComponentResult, key: &str) -> f64 {
-    c.extras
-        .iter()
-        .find(|(k, _)| *k == key)
-        .unwrap_or_else(|| panic!("{} has no `{key}` in {:?}", c.name, c.extras))
-        .1
-}
-
-/// Asserts |got/expected - 1| <= tol, with a message naming the quantity.
-#[track_caller]
-fn close(what: &str, got: f64, expected: f64, tol: f64) {
-    let err = (got / expected - 1.0).abs();
-    println!(
-        "{what}: got {got:.5}, theory {expected:.5}, error {:.3} % (tolerance {:.1} %)",
-        err * 100.0,
-        tol * 100.0
-    );
-    assert!(
-        err <= tol,
-        "{what}: got {got}, expected {expected} (error {:.2} % > {:.1} %)",
-        err * 100.0,
-        tol * 100.0
-    );
+    let producer = WorkloadSpec::new("producer", ComponentId(0), poisson(per_second));
+    model_spec("queue", duration_s, vec![producer], components)
 }
 
 /// A queue with one consumer slot in front of a single-worker exponential
@@ -146,7 +91,7 @@ fn queue_message_latency_is_mm1() {
     );
     close(
         "extras agree with the histogram",
-        extra(q, "message_latency_mean_ms"),
+        extra_of(q, "message_latency_mean_ms"),
         q.latency.mean_ns() / MS,
         1e-12,
     );
@@ -210,7 +155,7 @@ fn queue_capacity_k_with_drop_tail_is_mm1k() {
     );
     // Refused messages are the producers' drops, one for one.
     assert_eq!(r.requests.dropped, q.drops);
-    assert!(extra(q, "max_depth") <= f64::from(k as u32 - 1));
+    assert!(extra_of(q, "max_depth") <= f64::from(k as u32 - 1));
 }
 
 /// Little's law on the queue, L = lambda W, on one run: time-average depth
@@ -237,8 +182,8 @@ fn littles_law_on_queue_depth() {
     let lambda = q.throughput_rps(r.window_s());
     close(
         "Little's law on depth",
-        extra(q, "mean_depth"),
-        lambda * extra(q, "message_wait_mean_ms") / 1e3,
+        extra_of(q, "mean_depth"),
+        lambda * extra_of(q, "message_wait_mean_ms") / 1e3,
         0.005,
     );
     close(
@@ -247,7 +192,7 @@ fn littles_law_on_queue_depth() {
         lambda * q.latency.mean_ns() / 1e9,
         0.005,
     );
-    assert_eq!(q.mean_queue_length, extra(q, "mean_depth"));
+    assert_eq!(q.mean_queue_length, extra_of(q, "mean_depth"));
 }
 
 /// A stream with one partition and one group whose consumer is an
@@ -266,23 +211,28 @@ fn stream_lag_is_mm1_number_in_system() {
         ],
     ));
     let s = &r.components[0];
-    close("stream lag = M/M/1 L", extra(s, "g.lag_mean"), 4.0, 0.025);
+    close(
+        "stream lag = M/M/1 L",
+        extra_of(s, "g.lag_mean"),
+        4.0,
+        0.025,
+    );
     close(
         "stream message latency = M/M/1 T",
-        extra(s, "g.latency_mean_ms"),
+        extra_of(s, "g.latency_mean_ms"),
         5.0,
         0.025,
     );
     // Little's law between the two: lag = lambda x latency (0.5 %).
     close(
         "Little's law on lag",
-        extra(s, "g.lag_mean"),
-        s.throughput_rps(r.window_s()) * extra(s, "g.latency_mean_ms") / 1e3,
+        extra_of(s, "g.lag_mean"),
+        s.throughput_rps(r.window_s()) * extra_of(s, "g.latency_mean_ms") / 1e3,
         0.005,
     );
     // The oldest unconsumed message is at least as old as the mean sojourn
     // share: a lag in seconds of zero would mean it is not measured.
-    assert!(extra(s, "g.lag_s_mean") > 0.0 && extra(s, "g.lag_s_max") > 0.05);
+    assert!(extra_of(s, "g.lag_s_mean") > 0.0 && extra_of(s, "g.lag_s_max") > 0.05);
 }
 
 /// Every message a queue is offered is consumed or dropped exactly once,
@@ -304,7 +254,7 @@ fn queue_conserves_messages_and_producer_requests() {
             ],
         ));
         let q = &r.components[0];
-        let (offered, enqueued) = (q.arrivals, extra(q, "messages_enqueued") as u64);
+        let (offered, enqueued) = (q.arrivals, extra_of(q, "messages_enqueued") as u64);
         let consumed = q.completions;
         assert!(q.drops > 1_000 || overflow == QueueOverflow::BackPressure);
         assert_eq!(
@@ -331,7 +281,7 @@ fn queue_conserves_messages_and_producer_requests() {
             }
             QueueOverflow::BackPressure => {
                 assert_eq!(q.drops, 0);
-                assert!(extra(q, "blocked_producers") > 1_000.0);
+                assert!(extra_of(q, "blocked_producers") > 1_000.0);
                 // Producers wait while the queue is full: their latency is
                 // no longer zero.
                 assert!(r.latency.mean_ns() > 0.0);
@@ -366,29 +316,35 @@ fn stream_conserves_messages_per_group() {
         ],
     ));
     let s = &r.components[0];
-    let appended = extra(s, "messages_appended");
+    let appended = extra_of(s, "messages_appended");
     assert_eq!(appended as u64, s.arrivals);
     assert_eq!(
         r.workloads[0].requests.completed, s.arrivals,
         "producers acked"
     );
     for g in ["fast", "slow"] {
-        let consumed = extra(s, &format!("{g}.consumed"));
-        let expired = extra(s, &format!("{g}.expired"));
+        let consumed = extra_of(s, &format!("{g}.consumed"));
+        let expired = extra_of(s, &format!("{g}.expired"));
         assert_eq!(
             consumed + expired,
             appended,
             "{g}: consumed + expired = appended"
         );
     }
-    assert_eq!(extra(s, "fast.expired"), 0.0);
-    assert!(extra(s, "slow.expired") > 0.1 * appended);
-    assert_eq!(r.components[1].arrivals as f64, extra(s, "fast.consumed"));
-    assert_eq!(r.components[2].arrivals as f64, extra(s, "slow.consumed"));
+    assert_eq!(extra_of(s, "fast.expired"), 0.0);
+    assert!(extra_of(s, "slow.expired") > 0.1 * appended);
+    assert_eq!(
+        r.components[1].arrivals as f64,
+        extra_of(s, "fast.consumed")
+    );
+    assert_eq!(
+        r.components[2].arrivals as f64,
+        extra_of(s, "slow.consumed")
+    );
     // Memory: at most 200 ms of appends (5000/s -> ~1000) plus slack.
-    let peak = extra(s, "peak_retained");
+    let peak = extra_of(s, "peak_retained");
     assert!(peak < 1_400.0, "peak retained {peak}");
-    assert!(extra(s, "slow.lag_s_max") <= 0.2 + 0.01);
+    assert!(extra_of(s, "slow.lag_s_max") <= 0.2 + 0.01);
 }
 
 /// Keys map to partitions by a stable hash: one hot key makes one
@@ -408,9 +364,13 @@ fn a_hot_key_makes_one_partition_hot() {
     s.workloads[0].keys = KeySpec::Uniform { n: 1 };
     let r = run(&s);
     let c = &r.components[0];
-    assert!(extra(c, "g.lag_max") > 0.4 * 500.0 * 19.6, "{:?}", c.extras);
+    assert!(
+        extra_of(c, "g.lag_max") > 0.4 * 500.0 * 19.6,
+        "{:?}",
+        c.extras
+    );
     // Spread over many keys, the same load is light for 4 partitions.
     s.workloads[0].keys = KeySpec::Uniform { n: 10_000 };
     let r = run(&s);
-    assert!(extra(&r.components[0], "g.lag_max") < 100.0);
+    assert!(extra_of(&r.components[0], "g.lag_max") < 100.0);
 }

@@ -8,10 +8,11 @@
 //! acknowledged versions it is behind. This is the PBS measurement
 //! ("t-visibility"): the probes add load to the replicas like any read.
 
+mod common;
+
+use common::*;
 use sysdes_kernel::{ComponentId, SimDuration};
 use sysdes_models::*;
-
-const MS: f64 = 1e6;
 
 /// A store of `store` fed by one open Poisson workload `clients` at `rate`
 /// per second, all writes (`write_share` 1) or a mix, on `keys`.
@@ -30,28 +31,6 @@ fn scenario(store: StoreSpec, rate: f64, write_share: f64, keys: KeySpec, secs: 
     spec.workloads[0].keys = keys;
     spec.workloads[0].write_share = write_share;
     spec
-}
-
-fn run(spec: &ModelSpec) -> RunResult {
-    Simulation::new(spec)
-        .expect("valid spec")
-        .run(RunLimits::default(), &mut NoObserver)
-        .expect("run")
-}
-
-fn extra(result: &RunResult, name: &str) -> f64 {
-    result.components[0]
-        .extras
-        .iter()
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| *v)
-        .unwrap_or_else(|| panic!("no extra `{name}`"))
-}
-
-fn exp(mean_ms: f64) -> Distribution {
-    Distribution::Exponential {
-        mean_ns: mean_ms * MS,
-    }
 }
 
 fn binomial(n: u64, k: u64) -> f64 {
@@ -101,7 +80,7 @@ fn quorums_without_propagation_match_the_pbs_closed_form() {
 #[test]
 fn async_replication_staleness_decays_exponentially() {
     let mut store = StoreSpec::leaderless(3, 1, 1);
-    store.replication_delay = Some(exp(1000.0));
+    store.replication_delay = Some(exp_ms(1000.0));
     store.probe_after = Some(SimDuration::from_millis(500));
     let spec = scenario(store, 1000.0, 1.0, KeySpec::Uniform { n: 1 << 40 }, 100);
     let result = run(&spec);
@@ -125,10 +104,10 @@ fn pbs_wars_t_visibility_matches_the_paper() {
     for (t_ms, expected) in [(0, 0.419), (10, 0.787)] {
         let mut store = StoreSpec::leaderless(3, 1, 1);
         store.delays = MessageDelays {
-            write_request: Some(exp(10.0)),
-            write_ack: Some(exp(1.0)),
-            read_request: Some(exp(1.0)),
-            read_response: Some(exp(1.0)),
+            write_request: Some(exp_ms(10.0)),
+            write_ack: Some(exp_ms(1.0)),
+            read_request: Some(exp_ms(1.0)),
+            read_response: Some(exp_ms(1.0)),
         };
         store.routing = Routing::Random;
         store.probe_after = Some(SimDuration::from_millis(t_ms));
@@ -150,15 +129,15 @@ fn pbs_wars_t_visibility_matches_the_paper() {
 fn strict_quorums_are_never_stale() {
     for (r, w) in [(2, 2), (1, 3), (3, 1)] {
         let mut store = StoreSpec::leaderless(3, r, w);
-        store.read_time = exp(0.2);
-        store.write_time = exp(0.3);
+        store.read_time = exp_ms(0.2);
+        store.write_time = exp_ms(0.3);
         store.workers = 2;
         store.routing = Routing::Random;
         store.delays = MessageDelays {
-            write_request: Some(exp(5.0)),
-            write_ack: Some(exp(1.0)),
-            read_request: Some(exp(1.0)),
-            read_response: Some(exp(2.0)),
+            write_request: Some(exp_ms(5.0)),
+            write_ack: Some(exp_ms(1.0)),
+            read_request: Some(exp_ms(1.0)),
+            read_response: Some(exp_ms(2.0)),
         };
         let mut spec = scenario(store, 2000.0, 0.3, KeySpec::Uniform { n: 10 }, 50);
         spec.workloads[0].sessions = Some(50);
@@ -173,7 +152,7 @@ fn strict_quorums_are_never_stale() {
     }
     // The same load with R + W <= N does go stale: the test can fail.
     let mut store = StoreSpec::leaderless(3, 1, 1);
-    store.delays.write_request = Some(exp(5.0));
+    store.delays.write_request = Some(exp_ms(5.0));
     store.routing = Routing::Random;
     let spec = scenario(store, 2000.0, 0.3, KeySpec::Uniform { n: 10 }, 20);
     let report = run(&spec).consistency.expect("report");
@@ -189,8 +168,8 @@ fn strict_quorums_are_never_stale() {
 fn store_runs_are_deterministic() {
     let mut store = StoreSpec::leaderless(5, 2, 2);
     store.read_repair = true;
-    store.delays.write_request = Some(exp(3.0));
-    store.clock_skew = Some(exp(1.0));
+    store.delays.write_request = Some(exp_ms(3.0));
+    store.clock_skew = Some(exp_ms(1.0));
     store.routing = Routing::Random;
     let mut spec = scenario(store, 500.0, 0.5, KeySpec::Zipf { n: 100, s: 1.0 }, 20);
     spec.workloads[0].sessions = Some(20);
@@ -279,7 +258,7 @@ fn leader_failover_loses_unreplicated_async_writes() {
         let mut store = StoreSpec::leaderless(3, 1, 2);
         store.mode = StoreMode::Leader;
         store.replication = replication;
-        store.replication_delay = Some(exp(50.0));
+        store.replication_delay = Some(exp_ms(50.0));
         store.failover_timeout = SimDuration::from_secs(2);
         let mut spec = scenario(store, 1000.0, 0.8, KeySpec::Uniform { n: 1000 }, 30);
         spec.faults = vec![FaultSpec {

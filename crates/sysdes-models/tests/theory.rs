@@ -6,10 +6,11 @@
 //! each is deterministic; the tolerances are those validation.md gives for
 //! runs of that size, and a broken model misses them by far more.
 
+mod common;
+
+use common::*;
 use sysdes_kernel::{ComponentId, SimDuration};
 use sysdes_models::*;
-
-const MS: f64 = 1e6; // nanoseconds per millisecond
 
 fn server(
     name: &str,
@@ -17,70 +18,25 @@ fn server(
     service_time: Distribution,
     queue_capacity: Option<u32>,
 ) -> ComponentSpec {
-    ComponentSpec {
-        name: name.into(),
-        kind: ComponentKind::Server(ServerSpec {
-            queue_capacity,
-            ..ServerSpec::new(workers, service_time)
-        }),
-    }
+    let spec = ServerSpec {
+        queue_capacity,
+        ..ServerSpec::new(workers, service_time)
+    };
+    component(name, ComponentKind::Server(spec))
 }
 
-fn exp_ms(mean: f64) -> Distribution {
-    Distribution::Exponential { mean_ns: mean * MS }
-}
-
+/// Workload `users`, Poisson at `per_second`, into component 0.
 fn open(per_second: f64) -> WorkloadSpec {
-    WorkloadSpec::new("users", ComponentId(0), ArrivalSpec::Poisson { per_second })
+    users(poisson(per_second))
 }
 
+/// Seed 42, warm-up 2 % of the run.
 fn spec(
     duration_s: u64,
     workloads: Vec<WorkloadSpec>,
     components: Vec<ComponentSpec>,
 ) -> ModelSpec {
-    ModelSpec {
-        name: "theory".into(),
-        seed: 42,
-        duration: SimDuration::from_secs(duration_s),
-        warmup: SimDuration::from_secs(duration_s / 50),
-        network: NetworkSpec::default(),
-        workloads,
-        components,
-        hosts: Vec::new(),
-        faults: Vec::new(),
-    }
-}
-
-fn run(spec: &ModelSpec) -> RunResult {
-    let result = Simulation::new(spec)
-        .expect("valid spec")
-        .run(RunLimits::default(), &mut NoObserver)
-        .expect("stable run");
-    assert!(
-        result.requests.balances(),
-        "accounting: {:?}",
-        result.requests
-    );
-    assert_eq!(result.stop, StopReason::Drained);
-    result
-}
-
-/// Asserts |got/expected - 1| <= tol, with a message naming the quantity.
-#[track_caller]
-fn close(what: &str, got: f64, expected: f64, tol: f64) {
-    let err = (got / expected - 1.0).abs();
-    println!(
-        "{what}: got {got:.5}, theory {expected:.5}, error {:.3} % (tolerance {:.1} %)",
-        err * 100.0,
-        tol * 100.0
-    );
-    assert!(
-        err <= tol,
-        "{what}: got {got}, expected {expected} (error {:.2} % > {:.1} %)",
-        err * 100.0,
-        tol * 100.0
-    );
+    model_spec("theory", duration_s, workloads, components)
 }
 
 /// Mean and p99 of end-to-end latency, in mean service times (ms here).

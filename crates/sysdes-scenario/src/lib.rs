@@ -269,6 +269,8 @@ pub fn json_schema() -> serde_json::Value {
 }
 
 #[cfg(test)]
+mod test_support;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_client;

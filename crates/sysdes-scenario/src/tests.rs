@@ -5,6 +5,7 @@ use proptest::prelude::*;
 use sysdes_kernel::{ComponentId, SimDuration};
 use sysdes_models::{ArrivalSpec, ComponentKind, Distribution, KeySpec, LbPolicy, ModelSpec};
 
+use crate::test_support::{load, load_with, problems};
 use crate::{LoadOptions, Problem, json_schema, load_str};
 
 /// A small valid scenario; line numbers matter to the tests below.
@@ -45,27 +46,10 @@ network:
   latency: 0ms                 # default one-way delay between components
 ";
 
-fn load(text: &str) -> Result<ModelSpec, Vec<Problem>> {
-    load_with(text, &LoadOptions::default())
-}
-
-fn load_with(text: &str, options: &LoadOptions) -> Result<ModelSpec, Vec<Problem>> {
-    load_str("t.yaml", text, options)
-        .map(|l| l.spec)
-        .map_err(|e| e.problems().to_vec())
-}
-
 fn ok(text: &str) -> ModelSpec {
     match load(text) {
         Ok(spec) => spec,
         Err(problems) => panic!("expected a valid scenario, got {problems:#?}"),
-    }
-}
-
-fn problems(text: &str) -> Vec<Problem> {
-    match load(text) {
-        Ok(spec) => panic!("expected problems, got {spec:#?}"),
-        Err(problems) => problems,
     }
 }
 

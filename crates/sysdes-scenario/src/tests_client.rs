@@ -4,7 +4,7 @@
 use sysdes_kernel::{ComponentId, SimDuration};
 use sysdes_models::{ArrivalSpec, CallMode, ComponentKind, Jitter, KeySpec, ModelSpec, WaitFor};
 
-use crate::{LoadOptions, Problem, load_str};
+use crate::{LoadOptions, Problem, load_str, test_support};
 
 const BASE: &str = "\
 name: t
@@ -37,9 +37,7 @@ fn load(extra_workload: &str, extra_api: &str) -> Result<ModelSpec, Vec<Problem>
             &format!("  api:\n    type: server\n    service_time: 1ms\n{extra_api}"),
             1,
         );
-    load_str("t.yaml", &text, &LoadOptions::default())
-        .map(|l| l.spec)
-        .map_err(|e| e.problems().to_vec())
+    test_support::load(&text)
 }
 
 fn problem(extra_workload: &str, extra_api: &str) -> Problem {

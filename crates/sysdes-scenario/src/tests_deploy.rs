@@ -1,11 +1,10 @@
 //! Loader tests for the deployment keys and the `hosts` block.
 
 use sysdes_kernel::SimDuration;
-use sysdes_models::{
-    ComponentKind, Distribution, LbPolicy, ModelSpec, Placement, RuntimeKind, ScaleMetric,
-};
+use sysdes_models::{ComponentKind, Distribution, LbPolicy, Placement, RuntimeKind, ScaleMetric};
 
-use crate::{LoadOptions, Problem, load_str};
+use crate::Problem;
+use crate::test_support::{load, problems};
 
 const BASE: &str = "\
 name: t
@@ -23,21 +22,8 @@ components:
     replicas: 3
 ";
 
-fn load(text: &str) -> Result<ModelSpec, Vec<Problem>> {
-    load_str("t.yaml", text, &LoadOptions::default())
-        .map(|l| l.spec)
-        .map_err(|e| e.problems().to_vec())
-}
-
 fn with(extra: &str) -> String {
     format!("{BASE}{extra}")
-}
-
-fn problems(text: &str) -> Vec<Problem> {
-    match load(text) {
-        Ok(spec) => panic!("expected problems, got {spec:#?}"),
-        Err(p) => p,
-    }
 }
 
 #[track_caller]

@@ -1,9 +1,9 @@
 //! Loader tests for the network (zones, links, sizes) and `faults:`.
 
 use sysdes_kernel::{ComponentId, SimDuration};
-use sysdes_models::{Distribution, FaultKind, ModelSpec, NetTarget};
+use sysdes_models::{Distribution, FaultKind, NetTarget};
 
-use crate::{LoadOptions, Problem, load_str};
+use crate::test_support::{has, load, problem_texts};
 
 const GEO: &str = "\
 name: geo
@@ -39,26 +39,6 @@ faults:
   - { latency: { from: users, to: lb, add: 100ms }, at: 40s, for: 5s }
   - { loss: { from: us, to: eu, rate: 0.2 }, at: 50s }
 ";
-
-fn load(text: &str) -> Result<ModelSpec, Vec<Problem>> {
-    load_str("t.yaml", text, &LoadOptions::default())
-        .map(|l| l.spec)
-        .map_err(|e| e.problems().to_vec())
-}
-
-fn problems(text: &str) -> Vec<String> {
-    match load(text) {
-        Ok(_) => panic!("expected problems"),
-        Err(p) => p.iter().map(ToString::to_string).collect(),
-    }
-}
-
-fn has(problems: &[String], needle: &str) {
-    assert!(
-        problems.iter().any(|p| p.contains(needle)),
-        "no problem contains {needle:?}: {problems:#?}"
-    );
-}
 
 #[test]
 fn zones_links_sizes_and_faults_load() {
@@ -101,43 +81,43 @@ fn zones_links_sizes_and_faults_load() {
 
 #[test]
 fn unknown_names_get_suggestions_with_positions() {
-    let p = problems(&GEO.replace("zone: eu\n", "zone: euu\n"));
+    let p = problem_texts(&GEO.replace("zone: eu\n", "zone: euu\n"));
     has(
         &p,
         "t.yaml:21:11: there is no zone named `euu` (help: did you mean `eu`?)",
     );
-    let p = problems(&GEO.replace("crash: a,", "crash: aa,"));
+    let p = problem_texts(&GEO.replace("crash: a,", "crash: aa,"));
     has(&p, "there is no component, workload or zone named `aa`");
-    let p = problems(&GEO.replace("to: lb, add", "to: lbb, add"));
+    let p = problem_texts(&GEO.replace("to: lb, add", "to: lbb, add"));
     has(&p, "did you mean `lb`?");
-    let p = problems(&GEO.replace("[[us], [eu, ap]]", "[[us], [eu, apx]]"));
+    let p = problem_texts(&GEO.replace("[[us], [eu, ap]]", "[[us], [eu, apx]]"));
     has(&p, "did you mean `ap`?");
-    let p = problems(&GEO.replace("{ crash: a,", "{ crsh: a,"));
+    let p = problem_texts(&GEO.replace("{ crash: a,", "{ crsh: a,"));
     has(&p, "unknown key `crsh`");
 }
 
 #[test]
 fn bad_windows_and_overlaps_are_errors() {
-    let p = problems(&GEO.replace("at: 10s, for: 5s", "at: 70s, for: 5s"));
+    let p = problem_texts(&GEO.replace("at: 10s, for: 5s", "at: 70s, for: 5s"));
     has(&p, "not before the end of the run");
-    let p = problems(&GEO.replace("at: 10s, for: 5s", "at: 58s, for: 5s"));
+    let p = problem_texts(&GEO.replace("at: 10s, for: 5s", "at: 58s, for: 5s"));
     has(&p, "after the end of the run");
     let two = GEO.replace(
         "  - { crash: a, at: 10s, for: 5s }\n",
         "  - { crash: a, at: 10s, for: 5s }\n  - { crash: a, at: 12s, for: 5s }\n",
     );
-    has(&problems(&two), "overlaps another crash");
-    let p = problems(&GEO.replace("crash: a,", "crash: lb,"));
+    has(&problem_texts(&two), "overlaps another crash");
+    let p = problem_texts(&GEO.replace("crash: a,", "crash: lb,"));
     has(&p, "`crash` needs a single server, and `lb` is not one");
-    let p = problems(&GEO.replace("factor: 4", "factor: 0"));
+    let p = problem_texts(&GEO.replace("factor: 4", "factor: 0"));
     has(&p, "`factor` must be greater than zero");
-    let p = problems(&GEO.replace("rate: 0.2", "rate: 1.5"));
+    let p = problem_texts(&GEO.replace("rate: 0.2", "rate: 1.5"));
     has(&p, "`rate` must be at least 0 and below 1");
-    let p = problems(&GEO.replace("[[us], [eu, ap]]", "[[us, eu], [eu, ap]]"));
+    let p = problem_texts(&GEO.replace("[[us], [eu, ap]]", "[[us, eu], [eu, ap]]"));
     has(&p, "`eu` is in two groups");
-    let p = problems(&GEO.replace("[[us], [eu, ap]]", "[[us]]"));
+    let p = problem_texts(&GEO.replace("[[us], [eu, ap]]", "[[us]]"));
     has(&p, "at least two groups");
-    let p = problems(&GEO.replace(
+    let p = problem_texts(&GEO.replace(
         "{ crash: a, at: 10s, for: 5s }",
         "{ crash: a, slowdown: b, at: 10s, for: 5s }",
     ));
@@ -146,19 +126,19 @@ fn bad_windows_and_overlaps_are_errors() {
 
 #[test]
 fn bad_network_is_located() {
-    let p = problems(&GEO.replace("eu: { ap: 90ms }", "eu: {}"));
+    let p = problem_texts(&GEO.replace("eu: { ap: 90ms }", "eu: {}"));
     has(&p, "no latency between zones `eu` and `ap`");
-    let p = problems(&GEO.replace("loss: 0.01", "loss: 1.0"));
+    let p = problem_texts(&GEO.replace("loss: 0.01", "loss: 1.0"));
     has(&p, "`loss` must be at least 0 and below 1");
-    let p = problems(&GEO.replace("bandwidth: 1Gbit/s", "bandwidth: 1Gbit"));
+    let p = problem_texts(&GEO.replace("bandwidth: 1Gbit/s", "bandwidth: 1Gbit"));
     has(&p, "bandwidth");
-    let p = problems(&GEO.replace("request_size: 1KiB", "request_size: 1024"));
+    let p = problem_texts(&GEO.replace("request_size: 1KiB", "request_size: 1024"));
     has(&p, "size");
-    let p = problems(&GEO.replace(
+    let p = problem_texts(&GEO.replace(
         "us: { eu: 40ms, ap: 70ms }",
         "us: { eu: 40ms, ap: 70ms, us: 1ms }",
     ));
     has(&p, "zone `us` lists itself");
-    let p = problems(&GEO.replace("retransmit: 100ms", "retransmt: 100ms"));
+    let p = problem_texts(&GEO.replace("retransmit: 100ms", "retransmt: 100ms"));
     has(&p, "retransmit");
 }

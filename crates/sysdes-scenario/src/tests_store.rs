@@ -2,10 +2,10 @@
 
 use sysdes_kernel::{ComponentId, SimDuration};
 use sysdes_models::{
-    ComponentKind, FaultKind, ModelSpec, PartitionPolicy, ReadFrom, Replication, Routing, StoreMode,
+    ComponentKind, FaultKind, PartitionPolicy, ReadFrom, Replication, Routing, StoreMode,
 };
 
-use crate::{LoadOptions, Problem, load_str};
+use crate::test_support::{has, load, problem_texts};
 
 const KV: &str = "\
 name: kv
@@ -33,26 +33,6 @@ faults:
   - { crash: kv.r2, at: 10s, for: 5s }
   - { partition: [[us, eu], [ap]], at: 20s, for: 10s }
 ";
-
-fn load(text: &str) -> Result<ModelSpec, Vec<Problem>> {
-    load_str("t.yaml", text, &LoadOptions::default())
-        .map(|l| l.spec)
-        .map_err(|e| e.problems().to_vec())
-}
-
-fn problems(text: &str) -> Vec<String> {
-    match load(text) {
-        Ok(_) => panic!("expected problems"),
-        Err(p) => p.iter().map(ToString::to_string).collect(),
-    }
-}
-
-fn has(problems: &[String], needle: &str) {
-    assert!(
-        problems.iter().any(|p| p.contains(needle)),
-        "no problem contains {needle:?}: {problems:#?}"
-    );
-}
 
 #[test]
 fn a_store_loads_with_every_key() {
@@ -100,44 +80,44 @@ fn defaults_are_a_majority_and_a_leader() {
 
 #[test]
 fn typos_and_bad_values_are_located_with_suggestions() {
-    let p = problems(&KV.replace("read_quorum: 1", "read_qorum: 1"));
+    let p = problem_texts(&KV.replace("read_quorum: 1", "read_qorum: 1"));
     has(&p, "t.yaml:13:5: unknown key `read_qorum`");
     has(&p, "did you mean `read_quorum`?");
-    let p = problems(&KV.replace("write_quorum: 3", "write_quorum: 4"));
+    let p = problem_texts(&KV.replace("write_quorum: 3", "write_quorum: 4"));
     has(&p, "`write_quorum` (4) cannot exceed `replicas` (3)");
-    let p = problems(&KV.replace("replicas: 3", "replicas: 65"));
+    let p = problem_texts(&KV.replace("replicas: 3", "replicas: 65"));
     has(&p, "`replicas` must be at most 64");
-    let p = problems(&KV.replace("mode: leaderless", "mode: leaderles"));
+    let p = problem_texts(&KV.replace("mode: leaderless", "mode: leaderles"));
     has(&p, "t.yaml:12:11");
-    let p = problems(&KV.replace("write_request:", "write_requets:"));
+    let p = problem_texts(&KV.replace("write_request:", "write_requets:"));
     has(&p, "did you mean `write_request`?");
-    let p = problems(&KV.replace("on_partition: serve", "on_partition: maybe"));
+    let p = problem_texts(&KV.replace("on_partition: serve", "on_partition: maybe"));
     has(
         &p,
         "t.yaml:17:19: unknown value `maybe`, expected `refuse` or `serve`",
     );
     assert_eq!(p.len(), 1, "{p:#?}");
-    let p = problems(&KV.replace("type: store", "type: stor"));
+    let p = problem_texts(&KV.replace("type: store", "type: stor"));
     has(&p, "did you mean `store`?");
 }
 
 #[test]
 fn keys_of_the_other_mode_are_errors() {
-    let p = problems(&KV.replace("routing: random", "routing: random\n    reads: any"));
+    let p = problem_texts(&KV.replace("routing: random", "routing: random\n    reads: any"));
     has(&p, "`reads` applies only to `mode: leader`");
     let text = KV.replace("mode: leaderless", "mode: leader");
-    let p = problems(&text);
+    let p = problem_texts(&text);
     has(&p, "`read_repair` applies only to `mode: leaderless`");
 }
 
 #[test]
 fn replica_crashes_name_a_replica_that_exists() {
-    let p = problems(&KV.replace("crash: kv.r2", "crash: kv.r3"));
+    let p = problem_texts(&KV.replace("crash: kv.r2", "crash: kv.r3"));
     has(&p, "store `kv` has no replica `r3`");
     has(&p, "its replicas are `kv.r0` to `kv.r2`");
-    let p = problems(&KV.replace("crash: kv.r2, at: 10s", "crash: kv.r2, at: 70s"));
+    let p = problem_texts(&KV.replace("crash: kv.r2, at: 10s", "crash: kv.r2, at: 70s"));
     has(&p, "not before the end of the run");
-    let p = problems(&KV.replace(
+    let p = problem_texts(&KV.replace(
         "  - { partition:",
         "  - { crash: kv.r2, at: 12s, for: 1s }\n  - { partition:",
     ));

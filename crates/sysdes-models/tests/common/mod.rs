@@ -1,0 +1,170 @@
+//! Scaffolding shared by the integration tests of `sysdes-models`: running a
+//! spec with its accounting checked, the relative-tolerance assertion that
+//! prints what it compares, spec and arrival builders, and lookups of a
+//! component's extra figures.
+//!
+//! Each file under `tests/` is its own test binary and declares `mod common;`
+//! (the usual Cargo layout: `tests/common/mod.rs` is not a test binary itself).
+
+// Every test binary compiles this module but none uses every helper, so the
+// helpers a binary leaves unused would otherwise warn there.
+#![allow(dead_code)]
+
+use sysdes_kernel::{ComponentId, SimDuration};
+use sysdes_models::*;
+
+/// Nanoseconds per millisecond, to turn latencies in ns into ms.
+pub const MS: f64 = 1e6;
+
+/// Runs `spec` to the end with the default limits and checks its accounting:
+/// every generated request ended exactly once, the run drained (it was not
+/// cut short) and nothing is left in flight.
+#[track_caller]
+pub fn run(spec: &ModelSpec) -> RunResult {
+    let result = Simulation::new(spec)
+        .expect("valid spec")
+        .run(RunLimits::default(), &mut NoObserver)
+        .expect("stable run");
+    assert!(
+        result.requests.balances(),
+        "accounting: {:?}",
+        result.requests
+    );
+    assert_eq!(result.stop, StopReason::Drained);
+    assert_eq!(result.requests.in_flight, 0, "{:?}", result.requests);
+    result
+}
+
+/// Asserts |got/expected - 1| <= tol, with a message naming the quantity;
+/// prints the comparison (seen with `--nocapture`) whether or not it holds.
+#[track_caller]
+pub fn close(what: &str, got: f64, expected: f64, tol: f64) {
+    let err = (got / expected - 1.0).abs();
+    println!(
+        "{what}: got {got:.5}, theory {expected:.5}, error {:.3} % (tolerance {:.1} %)",
+        err * 100.0,
+        tol * 100.0
+    );
+    assert!(
+        err <= tol,
+        "{what}: got {got}, expected {expected} (error {:.2} % > {:.1} %)",
+        err * 100.0,
+        tol * 100.0
+    );
+}
+
+/// The extra figure `key` of component `c` (`ComponentResult::extras`);
+/// panics, listing the figures it has, if there is none.
+#[track_caller]
+pub fn extra_of(c: &ComponentResult, key: &str) -> f64 {
+    c.extras
+        .iter()
+        .find(|(k, _)| *k == key)
+        .unwrap_or_else(|| panic!("{} has no `{key}` in {:?}", c.name, c.extras))
+        .1
+}
+
+/// The extra figure `key` of the first component (id 0).
+#[track_caller]
+pub fn extra(r: &RunResult, key: &str) -> f64 {
+    extra_of(&r.components[0], key)
+}
+
+/// The extra figure `key` of the component named `component`.
+#[track_caller]
+pub fn extra_named(r: &RunResult, component: &str, key: &str) -> f64 {
+    let c = r
+        .components
+        .iter()
+        .find(|c| c.name == component)
+        .unwrap_or_else(|| panic!("no component `{component}`"));
+    extra_of(c, key)
+}
+
+/// `x` milliseconds.
+pub fn ms(x: u64) -> SimDuration {
+    SimDuration::from_millis(x)
+}
+
+/// `x` microseconds.
+pub fn us(x: u64) -> SimDuration {
+    SimDuration::from_micros(x)
+}
+
+/// `x` seconds.
+pub fn secs(x: u64) -> SimDuration {
+    SimDuration::from_secs(x)
+}
+
+/// Always exactly `ns` nanoseconds (also a constant count, such as tokens or bytes).
+pub fn constant_ns(ns: u64) -> Distribution {
+    Distribution::Constant(SimDuration::from_nanos(ns))
+}
+
+/// Always exactly `ms` milliseconds (rounded down to whole nanoseconds).
+pub fn constant_ms(ms: f64) -> Distribution {
+    Distribution::Constant(SimDuration::from_nanos((ms * MS) as u64))
+}
+
+/// Exponential with mean `mean` milliseconds.
+pub fn exp_ms(mean: f64) -> Distribution {
+    Distribution::Exponential { mean_ns: mean * MS }
+}
+
+/// Open Poisson arrivals at `per_second`.
+pub fn poisson(per_second: f64) -> ArrivalSpec {
+    ArrivalSpec::Poisson { per_second }
+}
+
+/// A closed loop of `users` with no think time.
+pub fn closed(users: u32) -> ArrivalSpec {
+    ArrivalSpec::Closed {
+        users,
+        think_time: Distribution::Constant(SimDuration::ZERO),
+    }
+}
+
+/// Workload `users` sending to component 0 as `arrival` says (unique keys,
+/// reads only, no timeout).
+pub fn users(arrival: ArrivalSpec) -> WorkloadSpec {
+    WorkloadSpec::new("users", ComponentId(0), arrival)
+}
+
+/// Component `name` of `kind`.
+pub fn component(name: &str, kind: ComponentKind) -> ComponentSpec {
+    ComponentSpec {
+        name: name.into(),
+        kind,
+    }
+}
+
+/// A spec `name` of `duration_s` seconds, seed 42, warm-up 2 % of the run,
+/// the default network, no hosts and no faults.
+pub fn model_spec(
+    name: &str,
+    duration_s: u64,
+    workloads: Vec<WorkloadSpec>,
+    components: Vec<ComponentSpec>,
+) -> ModelSpec {
+    ModelSpec {
+        name: name.into(),
+        seed: 42,
+        duration: SimDuration::from_secs(duration_s),
+        warmup: SimDuration::from_secs(duration_s / 50),
+        network: NetworkSpec::default(),
+        workloads,
+        components,
+        hosts: Vec::new(),
+        faults: Vec::new(),
+    }
+}
+
+/// [`model_spec`] with one workload `users` (`arrival`) into one component.
+pub fn single_component(
+    name: &str,
+    arrival: ArrivalSpec,
+    component: ComponentSpec,
+    duration_s: u64,
+) -> ModelSpec {
+    model_spec(name, duration_s, vec![users(arrival)], vec![component])
+}

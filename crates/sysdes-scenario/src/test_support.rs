@@ -1,0 +1,42 @@
+//! Scaffolding shared by the loader's unit tests (`tests*.rs`): load a
+//! scenario from text and get its spec or its problems.
+
+use sysdes_models::ModelSpec;
+
+use crate::{LoadOptions, Problem, load_str};
+
+/// Loads `text` (as file `t.yaml`) with `options`: the spec, or every problem found.
+pub(crate) fn load_with(text: &str, options: &LoadOptions) -> Result<ModelSpec, Vec<Problem>> {
+    load_str("t.yaml", text, options)
+        .map(|l| l.spec)
+        .map_err(|e| e.problems().to_vec())
+}
+
+/// Loads `text` (as file `t.yaml`) with the default options.
+pub(crate) fn load(text: &str) -> Result<ModelSpec, Vec<Problem>> {
+    load_with(text, &LoadOptions::default())
+}
+
+/// The problems of `text`, which must not load.
+#[track_caller]
+pub(crate) fn problems(text: &str) -> Vec<Problem> {
+    match load(text) {
+        Ok(spec) => panic!("expected problems, got {spec:#?}"),
+        Err(problems) => problems,
+    }
+}
+
+/// The problems of `text`, which must not load, each as the loader prints it.
+#[track_caller]
+pub(crate) fn problem_texts(text: &str) -> Vec<String> {
+    problems(text).iter().map(ToString::to_string).collect()
+}
+
+/// Asserts that one of `problems` contains `needle`.
+#[track_caller]
+pub(crate) fn has(problems: &[String], needle: &str) {
+    assert!(
+        problems.iter().any(|p| p.contains(needle)),
+        "no problem contains {needle:?}: {problems:#?}"
+    );
+}
