@@ -277,6 +277,23 @@ components:
         text.contains("a queue or stream scales with its consumers"),
         "{text}"
     );
+    let cache_on_utilization = "name: bad
+duration: 10s
+workloads:
+  - { name: users, target: cache, arrival: { poisson: 10/s } }
+components:
+  cache: { type: cache, capacity: 100, backend: db, autoscaler: { target: 0.5, max: 4 } }
+  db: { type: server, service_time: 1ms }
+";
+    let text = format!(
+        "{:?}",
+        load_str("bad.yaml", cache_on_utilization, &LoadOptions::default())
+            .expect_err("a cache has no utilization")
+    );
+    assert!(
+        text.contains("no utilization to scale on") && text.contains("metric: queue_length"),
+        "{text}"
+    );
     let crash_a_group = "name: bad
 duration: 10s
 workloads:

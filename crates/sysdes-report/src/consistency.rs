@@ -160,7 +160,7 @@ mod tests {
         c.write_acked(1, 1, 2, t(10), t(20));
         c.read_done(1, 1, 0, t(30), t(40));
         c.read_done(2, 1, 2, t(30), t(40));
-        c.read_failed(2, 1, t(150), t(160), false);
+        c.read_failed(t(150));
         c.finish(|_| 1)
     }
 

@@ -757,7 +757,8 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
             _ => false,
         };
         if groupable {
-            match deploy::group_scaling(ctx, value) {
+            let busy = !matches!(spec, Some(ComponentKind::Cache(_)));
+            match deploy::group_scaling(ctx, value, busy) {
                 Some(Some(scaling)) => groups.push((i, scaling)),
                 Some(None) => {}
                 None => {

@@ -267,13 +267,26 @@ impl Scaling {
 }
 
 /// Reads the group keys of a component that is not a leaf server, if it has
-/// any: `Some(None)` without them, `None` when they are wrong.
-pub(super) fn group_scaling(ctx: &mut Ctx, body: &SNode) -> Option<Option<Scaling>> {
+/// any: `Some(None)` without them, `None` when they are wrong. `busy` says
+/// whether the kind has workers or slots whose utilization can be measured
+/// (a cache has none).
+pub(super) fn group_scaling(ctx: &mut Ctx, body: &SNode, busy: bool) -> Option<Option<Scaling>> {
     if !GROUP_KEYS.iter().any(|k| body.get(k).is_some()) {
         return Some(None);
     }
     let before = ctx.issues.len();
     let scaling = scaling(ctx, body);
+    let on_utilization = scaling
+        .as_ref()
+        .and_then(|s| s.autoscaler.as_ref())
+        .is_some_and(|a| a.metric == ScaleMetric::Utilization);
+    if !busy && on_utilization {
+        ctx.push(
+            body.at_or_near(&["autoscaler", "metric"]),
+            "a cache's replicas have no utilization to scale on (`metric` defaults to `utilization`)",
+            Some("add `metric: queue_length` (requests inside a replica), e.g. `autoscaler: { metric: queue_length, target: 2, max: 10 }`".to_owned()),
+        );
+    }
     (ctx.issues.len() == before)
         .then_some(scaling)
         .flatten()

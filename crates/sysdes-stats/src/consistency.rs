@@ -373,8 +373,6 @@ pub struct ConsistencyTracker {
     writes: u64,
     failed_reads: u64,
     failed_writes: u64,
-    failed_other: u64,
-    ok_other: u64,
     stale_reads: u64,
     k_counts: Vec<u64>,
     k_sum: u64,
@@ -419,8 +417,6 @@ impl ConsistencyTracker {
             writes: 0,
             failed_reads: 0,
             failed_writes: 0,
-            failed_other: 0,
-            ok_other: 0,
             stale_reads: 0,
             k_counts: vec![0; history + 1],
             k_sum: 0,
@@ -486,8 +482,8 @@ impl ConsistencyTracker {
     }
 
     #[inline]
-    fn count_request(&mut self, started: SimTime, ok: bool, in_fault: bool) {
-        if in_fault || self.in_fault_window(started) {
+    fn count_request(&mut self, started: SimTime, ok: bool) {
+        if self.in_fault_window(started) {
             self.requests_during_faults += 1;
             if !ok {
                 self.failed_during_faults += 1;
@@ -508,7 +504,7 @@ impl ConsistencyTracker {
         let counted = self.counted(started);
         if counted {
             self.writes += 1;
-            self.count_request(started, true, false);
+            self.count_request(started, true);
         }
         let cap = self.config.history_per_key;
         let lin = self.config.check_linearizability;
@@ -534,21 +530,13 @@ impl ConsistencyTracker {
         }
     }
 
-    /// A write to `key` by `session` failed (error, drop or client timeout);
-    /// `in_fault` marks it as happening during a fault even outside the
-    /// declared windows (pass `false` to rely on the windows).
-    pub fn write_failed(
-        &mut self,
-        session: u32,
-        key: u64,
-        started: SimTime,
-        at: SimTime,
-        in_fault: bool,
-    ) {
-        let _ = (session, key, at);
+    /// A write started at `started` failed (error, drop or client timeout):
+    /// it counts against availability, in or out of the fault windows by
+    /// its start.
+    pub fn write_failed(&mut self, started: SimTime) {
         if self.counted(started) {
             self.failed_writes += 1;
-            self.count_request(started, false, in_fault);
+            self.count_request(started, false);
         }
     }
 
@@ -608,7 +596,7 @@ impl ConsistencyTracker {
         self.bin_read(at, stale);
         if counted {
             self.reads += 1;
-            self.count_request(started, true, false);
+            self.count_request(started, true);
             let cap = self.config.history_per_key;
             match verdict {
                 Staleness::Fresh => self.k_counts[0] += 1,
@@ -640,33 +628,12 @@ impl ConsistencyTracker {
         }
     }
 
-    /// A read of `key` by `session` failed; see
-    /// [`write_failed`](Self::write_failed) for `in_fault`.
-    pub fn read_failed(
-        &mut self,
-        session: u32,
-        key: u64,
-        started: SimTime,
-        at: SimTime,
-        in_fault: bool,
-    ) {
-        let _ = (session, key, at);
+    /// A read started at `started` failed; see
+    /// [`write_failed`](Self::write_failed).
+    pub fn read_failed(&mut self, started: SimTime) {
         if self.counted(started) {
             self.failed_reads += 1;
-            self.count_request(started, false, in_fault);
-        }
-    }
-
-    /// A request that is neither a read nor a write of a known key ended;
-    /// it counts towards availability only.
-    pub fn request_done(&mut self, started: SimTime, ok: bool, in_fault: bool) {
-        if self.counted(started) {
-            if ok {
-                self.ok_other += 1;
-            } else {
-                self.failed_other += 1;
-            }
-            self.count_request(started, ok, in_fault);
+            self.count_request(started, false);
         }
     }
 
@@ -792,13 +759,8 @@ impl ConsistencyTracker {
             None
         };
 
-        let requests = self.reads
-            + self.writes
-            + self.failed_reads
-            + self.failed_writes
-            + self.ok_other
-            + self.failed_other;
-        let failed = self.failed_reads + self.failed_writes + self.failed_other;
+        let requests = self.reads + self.writes + self.failed_reads + self.failed_writes;
+        let failed = self.failed_reads + self.failed_writes;
         let share = |ok: u64, total: u64| (total > 0).then(|| ok as f64 / total as f64);
         let outside = requests - self.requests_during_faults;
         let failed_outside = failed - self.failed_during_faults;
@@ -1223,17 +1185,16 @@ mod tests {
         assert!(!c.in_fault_window(t(99)) && !c.in_fault_window(t(200)));
         c.write_acked(1, 1, 1, t(0), t(10));
         c.read_done(1, 1, 1, t(20), t(30));
-        c.read_failed(1, 1, t(40), t(50), false);
+        c.read_failed(t(40));
         c.read_done(1, 1, 1, t(120), t(130));
-        c.write_failed(1, 1, t(150), t(190), false);
-        c.read_failed(1, 1, t(170), t(300), false);
-        c.request_done(t(300), false, true); // the caller knows it is a fault
+        c.write_failed(t(150));
+        c.read_failed(t(170));
         let r = c.finish(|_| 1);
         let a = r.availability;
-        assert_eq!((a.requests, a.failed), (7, 4));
-        assert_eq!((a.requests_during_faults, a.failed_during_faults), (4, 3));
-        assert_eq!(a.overall, Some(3.0 / 7.0));
-        assert_eq!(a.during_faults, Some(0.25));
+        assert_eq!((a.requests, a.failed), (6, 3));
+        assert_eq!((a.requests_during_faults, a.failed_during_faults), (3, 2));
+        assert_eq!(a.overall, Some(3.0 / 6.0));
+        assert_eq!(a.during_faults, Some(1.0 / 3.0));
         assert_eq!(a.outside_faults, Some(2.0 / 3.0));
         assert_eq!((r.failed_reads, r.failed_writes), (2, 1));
     }

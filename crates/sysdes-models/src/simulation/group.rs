@@ -95,30 +95,29 @@ impl Simulation {
             let Component::ReplicaGroup(g) = &self.components[i] else {
                 continue;
             };
-            for m in g.members().to_vec() {
-                match &mut self.components[m.index()] {
+            let members = g.members().len() as u32;
+            let hpa = g
+                .hpa
+                .as_ref()
+                .map(|(_, metric, interval)| (*metric, *interval));
+            let measure = hpa.is_some_and(|(metric, _)| metric == ScaleMetric::Utilization);
+            for j in 0..members {
+                let Some(member) = self.replica(i, j) else {
+                    continue;
+                };
+                let c = &mut self.components[member.index()];
+                match c {
                     Component::ModelServer(s) => s.preloaded(),
                     Component::LlmServer(s) => s.preloaded(),
                     _ => {}
                 }
-            }
-            let Component::ReplicaGroup(g) = &self.components[i] else {
-                continue;
-            };
-            let Some((_, metric, interval)) = &g.hpa else {
-                continue;
-            };
-            let (metric, interval) = (*metric, *interval);
-            if metric == ScaleMetric::Utilization {
-                for m in g.members().to_vec() {
-                    match &mut self.components[m.index()] {
-                        Component::Server(s) => s.busy_area = Some(BusyArea::default()),
-                        Component::ModelServer(s) => s.busy_area = Some(BusyArea::default()),
-                        Component::LlmServer(s) => s.busy_area = Some(BusyArea::default()),
-                        _ => {}
-                    }
+                if let (true, Some((area, _))) = (measure, c.busy_area_mut()) {
+                    *area = Some(BusyArea::default());
                 }
             }
+            let Some((_, interval)) = hpa else {
+                continue;
+            };
             let at = SimTime::ZERO + interval;
             if at < self.window_end {
                 self.sched.schedule_at(
@@ -128,6 +127,14 @@ impl Simulation {
                     }),
                 );
             }
+        }
+    }
+
+    /// Replica `j` of the group at component index `group`.
+    fn replica(&self, group: usize, j: u32) -> Option<ComponentId> {
+        match &self.components[group] {
+            Component::ReplicaGroup(g) => Some(g.member(j)),
+            _ => None,
         }
     }
 
@@ -233,21 +240,21 @@ impl Simulation {
             return f64::NAN;
         };
         let (ready_area, inside_area) = g.take_areas(now);
-        let members = g.members().to_vec();
-        let ready: Vec<bool> = (0..members.len() as u32).map(|i| g.is_ready(i)).collect();
         // Every replica's busy area restarts; only ready ones count.
         let mut busy = 0.0;
         let mut capacity = 1.0;
-        for (m, ready) in members.iter().zip(ready) {
-            let (area, cap) = match &mut self.components[m.index()] {
-                Component::Server(s) => (s.busy_area.as_mut().map(|a| a.take(now)), s.workers()),
-                Component::ModelServer(s) => (s.busy_area.as_mut().map(|a| a.take(now)), s.slots()),
-                Component::LlmServer(s) => (s.busy_area.as_mut().map(|a| a.take(now)), s.slots()),
-                _ => (None, 1),
+        let members = g.members().len() as u32;
+        for i in 0..members {
+            let Component::ReplicaGroup(g) = &self.components[group.index()] else {
+                return f64::NAN;
             };
-            capacity = f64::from(cap.max(1));
-            if ready {
-                busy += area.unwrap_or(0) as f64;
+            let (member, ready) = (g.member(i), g.is_ready(i));
+            if let Some((Some(area), cap)) = self.components[member.index()].busy_area_mut() {
+                capacity = f64::from(cap.max(1));
+                let area = area.take(now);
+                if ready {
+                    busy += area as f64;
+                }
             }
         }
         if ready_area == 0 {

@@ -6,8 +6,8 @@
 use sysdes_kernel::ComponentId;
 
 use super::{Component, Event, Simulation};
-use crate::model_server::{Arrival, Step};
-use crate::request::{Outcome, RequestId};
+use crate::model_server::Step;
+use crate::request::RequestId;
 
 /// An LLM model server's timers: ids only, so `Event` stays small.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,16 +39,9 @@ impl Simulation {
         let Component::LlmServer(m) = &mut self.components[to.index()] else {
             return;
         };
-        match m.arrive(now, req, counted) {
-            Arrival::Queued => self.llm_pump(to),
-            Arrival::Dropped => {
-                self.requests[req].outcome = Outcome::Dropped;
-                self.respond(req);
-            }
-            Arrival::Down => {
-                self.requests[req].outcome = Outcome::Failed;
-                self.respond(req);
-            }
+        let arrival = m.arrive(now, req, counted);
+        if self.queued_or_refused(req, arrival) {
+            self.llm_pump(to);
         }
     }
 

@@ -128,6 +128,27 @@ impl Component {
         }
     }
 
+    /// A replica's busy-time meter (kept while its group autoscales on
+    /// utilization) and the capacity it measures (workers or slots); `None`
+    /// for kinds without one.
+    fn busy_area_mut(&mut self) -> Option<(&mut Option<crate::station::BusyArea>, u32)> {
+        match self {
+            Component::Server(s) => {
+                let workers = s.workers();
+                Some((&mut s.busy_area, workers))
+            }
+            Component::ModelServer(m) => {
+                let slots = m.slots();
+                Some((&mut m.busy_area, slots))
+            }
+            Component::LlmServer(m) => {
+                let slots = m.slots();
+                Some((&mut m.busy_area, slots))
+            }
+            _ => None,
+        }
+    }
+
     /// Figures specific to the kind, reported beside the common ones.
     fn extras(&self) -> Vec<(Cow<'static, str>, f64)> {
         if let Component::Stream(s) = self {

@@ -16,17 +16,23 @@ impl Simulation {
         let Component::ModelServer(m) = &mut self.components[to.index()] else {
             return;
         };
-        match m.arrive(now, req, counted) {
-            Arrival::Queued => self.model_pump(to),
-            Arrival::Dropped => {
-                self.requests[req].outcome = Outcome::Dropped;
-                self.respond(req);
-            }
-            Arrival::Down => {
-                self.requests[req].outcome = Outcome::Failed;
-                self.respond(req);
-            }
+        let arrival = m.arrive(now, req, counted);
+        if self.queued_or_refused(req, arrival) {
+            self.model_pump(to);
         }
+    }
+
+    /// What an arrival at a model server (either mode) became: `true` if it
+    /// waits; a refused one is answered with its error at once.
+    pub(super) fn queued_or_refused(&mut self, req: RequestId, arrival: Arrival) -> bool {
+        let outcome = match arrival {
+            Arrival::Queued => return true,
+            Arrival::Dropped => Outcome::Dropped,
+            Arrival::Down => Outcome::Failed,
+        };
+        self.requests[req].outcome = outcome;
+        self.respond(req);
+        false
     }
 
     /// Starts every batch that can start now, and asks for a wake-up at

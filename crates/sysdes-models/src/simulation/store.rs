@@ -672,8 +672,7 @@ impl Simulation {
                 if counted {
                     s.stats.failed_writes += 1;
                 }
-                s.tracker
-                    .write_failed(op.session, op.key, op.started, now, false);
+                s.tracker.write_failed(op.started);
             }
             (OpKind::Read, true) => {
                 if counted {
@@ -693,8 +692,7 @@ impl Simulation {
                 if counted {
                     s.stats.failed_reads += 1;
                 }
-                s.tracker
-                    .read_failed(op.session, op.key, op.started, now, false);
+                s.tracker.read_failed(op.started);
             }
             (OpKind::Probe, _) => {
                 if counted && ok {
