@@ -40,3 +40,31 @@ pub(crate) fn has(problems: &[String], needle: &str) {
         "no problem contains {needle:?}: {problems:#?}"
     );
 }
+
+/// A scenario whose one component, `gpu`, is a `model_server` with `body`
+/// (its keys, indented by four spaces), fed 100 requests per second.
+pub(crate) fn model_server_scenario(body: &str) -> String {
+    format!(
+        "name: t\nduration: 10s\nworkloads:\n  - name: users\n    target: gpu\n    arrival: {{ poisson: 100/s }}\ncomponents:\n  gpu:\n    type: model_server\n{body}"
+    )
+}
+
+/// The kind of the first component of `text`, or every problem found.
+pub(crate) fn first_kind(text: &str) -> Result<sysdes_models::ComponentKind, Vec<Problem>> {
+    let spec = load(text)?;
+    Ok(spec
+        .components
+        .into_iter()
+        .next()
+        .expect("a loaded scenario has a component")
+        .kind)
+}
+
+/// The one problem of `text`, which must not load: (line, column, message, help).
+#[track_caller]
+pub(crate) fn only_problem(text: &str) -> (usize, usize, String, Option<String>) {
+    let problems = problems(text);
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    let p = &problems[0];
+    (p.line, p.column, p.message.clone(), p.help.clone())
+}

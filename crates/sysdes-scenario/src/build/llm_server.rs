@@ -375,31 +375,21 @@ mod tests {
     use sysdes_kernel::SimDuration;
     use sysdes_models::{ComponentKind, DecodeTime, Distribution, LlmServerSpec, PrefillTime};
 
+    use crate::test_support::{first_kind, model_server_scenario, only_problem};
     use crate::{LoadOptions, Problem, load_str};
-
-    fn scenario(body: &str) -> String {
-        format!(
-            "name: t\nduration: 10s\nworkloads:\n  - name: users\n    target: gpu\n    arrival: {{ poisson: 10/s }}\ncomponents:\n  gpu:\n    type: model_server\n{body}"
-        )
-    }
 
     const LLM: &str = "    llm:\n      max_batch: 32\n      prefill: { affine: { base: 20ms, per_token: 0.1ms } }\n      decode_step: { affine: { base: 10ms, per_sequence: 0.2ms } }\n      prompt_tokens: { constant: 512 }\n      output_tokens: { exponential: 200 }\n";
 
     fn load(body: &str) -> Result<LlmServerSpec, Vec<Problem>> {
-        let loaded = load_str("t.yaml", &scenario(body), &LoadOptions::default())
-            .map_err(|e| e.problems().to_vec())?;
-        match loaded.spec.components.into_iter().next().map(|c| c.kind) {
-            Some(ComponentKind::LlmServer(m)) => Ok(m),
-            other => panic!("LLM model server expected, got {other:?}"),
+        match first_kind(&model_server_scenario(body))? {
+            ComponentKind::LlmServer(m) => Ok(m),
+            other => panic!("LlmServer expected, got {other:?}"),
         }
     }
 
     /// The one problem of a bad body: (line, column, message, help).
     fn problem(body: &str) -> (usize, usize, String, Option<String>) {
-        let problems = load(body).expect_err("expected a problem");
-        assert_eq!(problems.len(), 1, "{problems:#?}");
-        let p = &problems[0];
-        (p.line, p.column, p.message.clone(), p.help.clone())
+        only_problem(&model_server_scenario(body))
     }
 
     fn us(x: u64) -> SimDuration {
@@ -534,7 +524,7 @@ mod tests {
     fn a_crash_fault_can_target_a_model_server_in_llm_mode() {
         let text = format!(
             "{}{LLM}faults:\n  - {{ crash: gpu, at: 1s, for: 1s }}\n",
-            scenario("")
+            model_server_scenario("")
         );
         let loaded = load_str("t.yaml", &text, &LoadOptions::default()).expect("accepted");
         assert_eq!(loaded.spec.faults.len(), 1);
@@ -559,7 +549,9 @@ mod tests {
             overrides: vec!["components.gpu.llm.max_batch=4".into()],
             seed: None,
         };
-        let spec = load_str("t.yaml", &scenario(LLM), &options).unwrap().spec;
+        let spec = load_str("t.yaml", &model_server_scenario(LLM), &options)
+            .unwrap()
+            .spec;
         let ComponentKind::LlmServer(m) = &spec.components[0].kind else {
             panic!("LLM model server expected");
         };

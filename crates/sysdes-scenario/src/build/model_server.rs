@@ -252,29 +252,19 @@ mod tests {
     use sysdes_kernel::SimDuration;
     use sysdes_models::{BatchTime, ComponentKind, Distribution, ModelServerSpec};
 
+    use crate::test_support::{first_kind, model_server_scenario, only_problem};
     use crate::{LoadOptions, Problem, load_str};
 
-    fn scenario(body: &str) -> String {
-        format!(
-            "name: t\nduration: 10s\nworkloads:\n  - name: users\n    target: gpu\n    arrival: {{ poisson: 100/s }}\ncomponents:\n  gpu:\n    type: model_server\n{body}"
-        )
-    }
-
     fn load(body: &str) -> Result<ModelServerSpec, Vec<Problem>> {
-        let loaded = load_str("t.yaml", &scenario(body), &LoadOptions::default())
-            .map_err(|e| e.problems().to_vec())?;
-        match loaded.spec.components.into_iter().next().map(|c| c.kind) {
-            Some(ComponentKind::ModelServer(m)) => Ok(m),
-            other => panic!("model server expected, got {other:?}"),
+        match first_kind(&model_server_scenario(body))? {
+            ComponentKind::ModelServer(m) => Ok(m),
+            other => panic!("ModelServer expected, got {other:?}"),
         }
     }
 
     /// The one problem of a bad body: (line, column, message, help).
     fn problem(body: &str) -> (usize, usize, String, Option<String>) {
-        let problems = load(body).expect_err("expected a problem");
-        assert_eq!(problems.len(), 1, "{problems:#?}");
-        let p = &problems[0];
-        (p.line, p.column, p.message.clone(), p.help.clone())
+        only_problem(&model_server_scenario(body))
     }
 
     fn ms(x: u64) -> SimDuration {
@@ -403,7 +393,7 @@ mod tests {
 
     #[test]
     fn set_overrides_reach_nested_keys() {
-        let text = scenario(
+        let text = model_server_scenario(
             "    batching: { max_batch: 32, max_delay: 5ms }\n    batch_time: { affine: { base: 8ms, per_item: 1ms } }\n",
         );
         let options = LoadOptions {
