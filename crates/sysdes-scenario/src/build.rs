@@ -333,6 +333,35 @@ pub(crate) fn distribution(
 }
 
 /// Checks that `value` is in `min..=u32::MAX`; `what` names the key.
+/// The optional count `key` of `body`, at least `min`: `Some(None)` when
+/// absent, `None` when invalid (already reported).
+pub(crate) fn optional_count(
+    ctx: &mut Ctx,
+    body: &SNode,
+    key: &str,
+    min: i64,
+) -> Option<Option<u32>> {
+    match ctx.optional::<i64>(body, key) {
+        Ok(Some(n)) => count(ctx, n, min, body.at_or_near(&[key]), key).map(Some),
+        Ok(None) => Some(None),
+        Err(()) => None,
+    }
+}
+
+/// The optional distribution `key` of `body`: `Some(None)` when absent,
+/// `None` when invalid (already reported).
+pub(crate) fn optional_distribution(
+    ctx: &mut Ctx,
+    body: &SNode,
+    key: &str,
+) -> Option<Option<Distribution>> {
+    match ctx.optional::<DistRaw>(body, key) {
+        Ok(None) => Some(None),
+        Ok(Some(raw)) => distribution(ctx, &raw, body.at_or_near(&[key]), key).map(Some),
+        Err(()) => None,
+    }
+}
+
 pub(crate) fn count(ctx: &mut Ctx, value: i64, min: i64, node: &SNode, what: &str) -> Option<u32> {
     if value < min {
         let requirement = if min == 1 {
@@ -472,23 +501,8 @@ pub(crate) fn resolve(
 
 fn server(ctx: &mut Ctx, own: usize, body: &SNode, names: &[&str]) -> Option<ServerSpec> {
     ctx.unknown_keys(body, SERVER_KEYS);
-    let workers = match ctx.optional::<i64>(body, "workers") {
-        Ok(Some(w)) => count(ctx, w, 1, body.at_or_near(&["workers"]), "workers"),
-        Ok(None) => Some(1),
-        Err(()) => None,
-    };
-    let queue_capacity = match ctx.optional::<i64>(body, "queue_capacity") {
-        Ok(Some(q)) => count(
-            ctx,
-            q,
-            0,
-            body.at_or_near(&["queue_capacity"]),
-            "queue_capacity",
-        )
-        .map(Some),
-        Ok(None) => Some(None),
-        Err(()) => None,
-    };
+    let workers = optional_count(ctx, body, "workers", 1).map(|w| w.unwrap_or(1));
+    let queue_capacity = optional_count(ctx, body, "queue_capacity", 0);
     let service_time = ctx
         .required::<DistRaw>(
             body,

@@ -21,9 +21,8 @@ use serde::Deserialize;
 use sysdes_kernel::SimDuration;
 use sysdes_models::{DecodeTime, Distribution, LlmServerSpec, PrefillTime};
 
-use super::{Ctx, content, count, distribution};
+use super::{Ctx, content, count, optional_count, optional_distribution};
 use crate::node::{Node, SNode};
-use crate::raw::DistRaw;
 use crate::units::Duration;
 
 /// The keys a model server in LLM mode accepts.
@@ -183,30 +182,9 @@ pub(super) fn llm_server(ctx: &mut Ctx, body: &SNode) -> Option<LlmServerSpec> {
         .copied()
         .collect();
     ctx.unknown_keys(body, &others);
-    let slots = match ctx.optional::<i64>(body, "slots") {
-        Ok(Some(s)) => count(ctx, s, 1, body.at_or_near(&["slots"]), "slots"),
-        Ok(None) => Some(1),
-        Err(()) => None,
-    };
-    let cold_start = match ctx.optional::<DistRaw>(body, "cold_start") {
-        Ok(None) => Some(None),
-        Ok(Some(raw)) => {
-            distribution(ctx, &raw, body.at_or_near(&["cold_start"]), "cold_start").map(Some)
-        }
-        Err(()) => None,
-    };
-    let queue_capacity = match ctx.optional::<i64>(body, "queue_capacity") {
-        Ok(Some(q)) => count(
-            ctx,
-            q,
-            0,
-            body.at_or_near(&["queue_capacity"]),
-            "queue_capacity",
-        )
-        .map(Some),
-        Ok(None) => Some(None),
-        Err(()) => None,
-    };
+    let slots = optional_count(ctx, body, "slots", 1).map(|s| s.unwrap_or(1));
+    let cold_start = optional_distribution(ctx, body, "cold_start");
+    let queue_capacity = optional_count(ctx, body, "queue_capacity", 0);
     let llm = body.get("llm")?;
     if !matches!(llm.node, Node::Map(_)) {
         ctx.push(

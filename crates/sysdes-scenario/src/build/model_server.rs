@@ -16,7 +16,7 @@ use serde::Deserialize;
 use sysdes_kernel::SimDuration;
 use sysdes_models::{BatchTime, BatchingSpec, ComponentKind, ModelServerSpec};
 
-use super::{Ctx, count, distribution};
+use super::{Ctx, count, optional_count, optional_distribution};
 use crate::node::SNode;
 use crate::raw::DistRaw;
 use crate::units::Duration;
@@ -130,11 +130,7 @@ pub(super) fn model_server_kind(ctx: &mut Ctx, body: &SNode) -> Option<Component
 pub(super) fn model_server(ctx: &mut Ctx, body: &SNode) -> Option<ModelServerSpec> {
     ctx.unknown_keys(body, MODEL_SERVER_KEYS);
     let before = ctx.issues.len();
-    let slots = match ctx.optional::<i64>(body, "slots") {
-        Ok(Some(s)) => count(ctx, s, 1, body.at_or_near(&["slots"]), "slots"),
-        Ok(None) => Some(1),
-        Err(()) => None,
-    };
+    let slots = optional_count(ctx, body, "slots", 1).map(|s| s.unwrap_or(1));
     let batching = match ctx.optional::<BatchingRaw>(body, "batching") {
         Ok(None) => Some(BatchingSpec {
             max_batch: 1,
@@ -156,30 +152,9 @@ pub(super) fn model_server(ctx: &mut Ctx, body: &SNode) -> Option<ModelServerSpe
             Some("add e.g. `batch_time: { affine: { base: 8ms, per_item: 0.6ms } }`".to_owned()),
         )
         .and_then(|raw| batch_time(ctx, raw, body));
-    let jitter = match ctx.optional::<DistRaw>(body, "jitter") {
-        Ok(None) => Some(None),
-        Ok(Some(raw)) => distribution(ctx, &raw, body.at_or_near(&["jitter"]), "jitter").map(Some),
-        Err(()) => None,
-    };
-    let cold_start = match ctx.optional::<DistRaw>(body, "cold_start") {
-        Ok(None) => Some(None),
-        Ok(Some(raw)) => {
-            distribution(ctx, &raw, body.at_or_near(&["cold_start"]), "cold_start").map(Some)
-        }
-        Err(()) => None,
-    };
-    let queue_capacity = match ctx.optional::<i64>(body, "queue_capacity") {
-        Ok(Some(q)) => count(
-            ctx,
-            q,
-            0,
-            body.at_or_near(&["queue_capacity"]),
-            "queue_capacity",
-        )
-        .map(Some),
-        Ok(None) => Some(None),
-        Err(()) => None,
-    };
+    let jitter = optional_distribution(ctx, body, "jitter");
+    let cold_start = optional_distribution(ctx, body, "cold_start");
+    let queue_capacity = optional_count(ctx, body, "queue_capacity", 0);
     if ctx.issues.len() != before {
         return None;
     }
