@@ -8,6 +8,7 @@ mod properties;
 mod replica_group;
 mod scenarios;
 mod sweep;
+mod sweep_figures;
 mod theory;
 
 use std::path::{Path, PathBuf};

@@ -19,8 +19,7 @@ fn extra(r: &RunResult, component: &str, key: &str) -> f64 {
     r.components
         .iter()
         .find(|c| c.name == component)
-        .and_then(|c| c.extras.iter().find(|(k, _)| k == key))
-        .map(|(_, v)| *v)
+        .and_then(|c| c.figure(key))
         .unwrap_or_else(|| panic!("{component} has no {key}"))
 }
 

@@ -25,10 +25,7 @@ fn component<'a>(r: &'a RunResult, name: &str) -> &'a ComponentResult {
 }
 
 fn extra(c: &ComponentResult, key: &str) -> f64 {
-    c.extras
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| *v)
+    c.figure(key)
         .unwrap_or_else(|| panic!("{} has no {key}", c.name))
 }
 

@@ -19,6 +19,7 @@ use rand::SeedableRng;
 use sysdes_kernel::{ComponentId, RngStream, SimDuration, SimTime};
 
 use crate::cache_store::{CachePolicy, CacheStore, Lookup};
+use crate::figures::CacheFigures;
 use crate::sampler::Sampler;
 use crate::server::Server;
 use crate::spec::Distribution;
@@ -238,27 +239,21 @@ impl Cache {
         ratio(hits - last_hits, reads - last_reads)
     }
 
-    /// Extra result keys: hit and stale-hit ratios over the window,
+    /// The result figures: hit and stale-hit ratios over the window,
     /// evictions and expirations over the run.
-    pub(crate) fn extras(&self) -> Vec<(&'static str, f64)> {
-        let mut out = vec![
-            ("hit_ratio", ratio(self.counts.hits, self.counts.reads)),
-            (
-                "stale_hit_ratio",
-                ratio(self.counts.stale_hits, self.counts.hits),
-            ),
-            ("reads", self.counts.reads as f64),
-            ("writes", self.counts.writes as f64),
-            ("evictions", self.store.evictions() as f64),
-            ("expirations", self.store.expirations() as f64),
-        ];
-        if let Some(s) = &self.server {
-            out.push((
-                "hit_worker_utilization",
-                s.metrics.levels.mean(ACTIVE) / f64::from(s.workers()),
-            ));
+    pub(crate) fn figures(&self) -> CacheFigures {
+        CacheFigures {
+            hit_ratio: ratio(self.counts.hits, self.counts.reads),
+            stale_hit_ratio: ratio(self.counts.stale_hits, self.counts.hits),
+            reads: self.counts.reads,
+            writes: self.counts.writes,
+            evictions: self.store.evictions(),
+            expirations: self.store.expirations(),
+            hit_worker_utilization: self
+                .server
+                .as_ref()
+                .map(|s| s.metrics.levels.mean(ACTIVE) / f64::from(s.workers())),
         }
-        out
     }
 }
 
@@ -330,9 +325,9 @@ mod tests {
         );
         assert_eq!(c.interval_hit_ratio(), 0.5);
         assert_eq!(c.interval_hit_ratio(), 0.0);
-        let extras = c.extras();
-        assert_eq!(extras[0], ("hit_ratio", 0.5));
-        assert_eq!(extras[1], ("stale_hit_ratio", 0.5));
-        assert_eq!(extras[5], ("expirations", 1.0));
+        let f = c.figures();
+        assert_eq!(f.hit_ratio, 0.5);
+        assert_eq!(f.stale_hit_ratio, 0.5);
+        assert_eq!(f.expirations, 1);
     }
 }

@@ -7,7 +7,6 @@
 //! runs (a dedicated timer, or a job on a shared host CPU) is the engine's
 //! business (`simulation/deployment.rs`).
 
-use std::borrow::Cow;
 use std::collections::VecDeque;
 
 use rand::RngExt;
@@ -16,6 +15,7 @@ use sysdes_stats::TimeAverage;
 
 use crate::autoscaler::Hpa;
 use crate::deploy_spec::ScaleMetric;
+use crate::figures::ScalingFigures;
 use crate::request::RequestId;
 use crate::sampler::Sampler;
 use crate::spec::LbPolicy;
@@ -125,27 +125,21 @@ impl ScaleLog {
 
     /// The report's figures: replica counts (with the pending maximum when
     /// `pending`), scale-ups and -downs, mean boot time, refusals.
-    pub(crate) fn extras(&self, pending: bool) -> Vec<(Cow<'static, str>, f64)> {
+    pub(crate) fn figures(&self, pending: bool) -> ScalingFigures {
         let g = &self.gauges;
-        let ups = self.scale_events.iter().filter(|e| e.to > e.from).count();
-        let mut extras: Vec<(Cow<'static, str>, f64)> = vec![
-            ("replicas_ready_mean".into(), g.mean(READY)),
-            ("replicas_ready_max".into(), g.peak(READY) as f64),
-            ("replicas_booting_max".into(), g.peak(BOOTING) as f64),
-        ];
-        if pending {
-            extras.push(("replicas_pending_max".into(), g.peak(PENDING) as f64));
+        let ups = self.scale_events.iter().filter(|e| e.to > e.from).count() as u64;
+        ScalingFigures {
+            replicas_ready_mean: g.mean(READY),
+            replicas_ready_max: g.peak(READY),
+            replicas_booting_max: g.peak(BOOTING),
+            replicas_pending_max: pending.then(|| g.peak(PENDING)),
+            scale_ups: ups,
+            scale_downs: self.scale_events.len() as u64 - ups,
+            boot_time_mean_s: (self.boots > 0)
+                .then(|| self.boot_ns as f64 / self.boots as f64 / 1e9),
+            no_replica_drops: self.no_replica_drops,
+            host_pool_utilization: None,
         }
-        extras.push(("scale_ups".into(), ups as f64));
-        extras.push(("scale_downs".into(), (self.scale_events.len() - ups) as f64));
-        if self.boots > 0 {
-            extras.push((
-                "boot_time_mean_s".into(),
-                self.boot_ns as f64 / self.boots as f64 / 1e9,
-            ));
-        }
-        extras.push(("no_replica_drops".into(), self.no_replica_drops as f64));
-        extras
     }
 }
 

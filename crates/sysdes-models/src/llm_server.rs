@@ -40,6 +40,7 @@ use std::collections::VecDeque;
 use sysdes_kernel::{RngStream, SimDuration, SimTime};
 use sysdes_stats::{LatencyHistogram, TimeAverage};
 
+use crate::figures::LlmFigures;
 use crate::model_server::{Arrival, ModelFaults, Step};
 use crate::request::RequestId;
 use crate::sampler::Sampler;
@@ -571,7 +572,7 @@ impl LlmServer {
     }
 
     /// Named figures for the report: TTFT, TPOT, tokens, batches, slots.
-    pub(crate) fn extras(&self) -> Vec<(&'static str, f64)> {
+    pub(crate) fn figures(&self) -> LlmFigures {
         let ms = |ns: f64| ns / 1e6;
         let q = |h: &LatencyHistogram, p: f64| {
             if h.count() > 0 {
@@ -583,32 +584,26 @@ impl LlmServer {
         let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
         let done = self.metrics.completions as f64;
         let window = (self.window_end - self.window_start).as_secs_f64();
-        vec![
-            ("ttft_mean_ms", ms(self.ttft.mean_ns())),
-            ("ttft_p50_ms", q(&self.ttft, 0.5)),
-            ("ttft_p99_ms", q(&self.ttft, 0.99)),
-            ("tpot_mean_ms", ms(self.tpot.mean_ns())),
-            ("tpot_p50_ms", q(&self.tpot, 0.5)),
-            ("tpot_p99_ms", q(&self.tpot, 0.99)),
-            ("output_tokens_per_s", ratio(self.tokens as f64, window)),
-            (
-                "mean_running_batch",
-                ratio(self.decoded as f64, self.decodes as f64),
-            ),
-            (
-                "mean_prefill_batch",
-                ratio(self.prefilled as f64, self.prefills as f64),
-            ),
-            ("prefills", self.prefills as f64),
-            ("decode_steps", self.decodes as f64),
-            ("mean_prompt_tokens", ratio(self.prompt_sum as f64, done)),
-            ("mean_output_tokens", ratio(self.output_sum as f64, done)),
-            ("mean_queue_delay_ms", ms(ratio(self.wait_ns as f64, done))),
-            ("slot_utilization", self.utilization()),
-            ("cold_start_ms", self.first_ready.as_secs_f64() * 1e3),
-            ("capacity_rps", self.capacity_rps),
-            ("capacity_tokens_per_s", self.capacity_tokens),
-        ]
+        LlmFigures {
+            ttft_mean_ms: ms(self.ttft.mean_ns()),
+            ttft_p50_ms: q(&self.ttft, 0.5),
+            ttft_p99_ms: q(&self.ttft, 0.99),
+            tpot_mean_ms: ms(self.tpot.mean_ns()),
+            tpot_p50_ms: q(&self.tpot, 0.5),
+            tpot_p99_ms: q(&self.tpot, 0.99),
+            output_tokens_per_s: ratio(self.tokens as f64, window),
+            mean_running_batch: ratio(self.decoded as f64, self.decodes as f64),
+            mean_prefill_batch: ratio(self.prefilled as f64, self.prefills as f64),
+            prefills: self.prefills,
+            decode_steps: self.decodes,
+            mean_prompt_tokens: ratio(self.prompt_sum as f64, done),
+            mean_output_tokens: ratio(self.output_sum as f64, done),
+            mean_queue_delay_ms: ms(ratio(self.wait_ns as f64, done)),
+            slot_utilization: self.utilization(),
+            cold_start_ms: self.first_ready.as_secs_f64() * 1e3,
+            capacity_rps: self.capacity_rps,
+            capacity_tokens_per_s: self.capacity_tokens,
+        }
     }
 
     /// Mean running sequences per decode step since the last call (0 if
@@ -684,7 +679,9 @@ mod tests {
     }
 
     fn extra(m: &LlmServer, key: &str) -> f64 {
-        m.extras().iter().find(|(k, _)| *k == key).unwrap().1
+        crate::figures::KindFigures::Llm(m.figures())
+            .get(key)
+            .unwrap()
     }
 
     #[test]

@@ -21,6 +21,7 @@ use std::collections::VecDeque;
 use sysdes_kernel::{RngStream, SimDuration, SimTime};
 use sysdes_stats::TimeAverage;
 
+use crate::figures::BatchFigures;
 use crate::request::RequestId;
 use crate::sampler::Sampler;
 use crate::spec::Distribution;
@@ -500,7 +501,7 @@ impl ModelServer {
     }
 
     /// Named figures for the report: batch sizes, where time goes, slots.
-    pub(crate) fn extras(&self) -> Vec<(&'static str, f64)> {
+    pub(crate) fn figures(&self) -> BatchFigures {
         let per_request = |ns: u128| {
             if self.metrics.completions > 0 {
                 ns as f64 / self.metrics.completions as f64 / 1e6
@@ -508,15 +509,15 @@ impl ModelServer {
                 0.0
             }
         };
-        vec![
-            ("mean_batch_size", self.mean_batch_size()),
-            ("batches", self.batches as f64),
-            ("mean_queue_delay_ms", per_request(self.wait_ns)),
-            ("mean_compute_ms", per_request(self.compute_ns)),
-            ("slot_utilization", self.utilization()),
-            ("cold_start_ms", self.first_ready.as_secs_f64() * 1e3),
-            ("capacity_rps", self.capacity_rps),
-        ]
+        BatchFigures {
+            mean_batch_size: self.mean_batch_size(),
+            batches: self.batches,
+            mean_queue_delay_ms: per_request(self.wait_ns),
+            mean_compute_ms: per_request(self.compute_ns),
+            slot_utilization: self.utilization(),
+            cold_start_ms: self.first_ready.as_secs_f64() * 1e3,
+            capacity_rps: self.capacity_rps,
+        }
     }
 
     /// Mean size of the batches started in the window (0 if none).
@@ -653,10 +654,9 @@ mod tests {
         assert!(m.batch(0).is_empty());
         assert_eq!(m.mean_batch_size(), 3.0);
         // Waits 2, 1 and 0 ms; compute 8 ms each.
-        let extras = m.extras();
-        let get = |k| extras.iter().find(|(n, _)| *n == k).unwrap().1;
-        assert!((get("mean_queue_delay_ms") - 1.0).abs() < 1e-9);
-        assert!((get("mean_compute_ms") - 8.0).abs() < 1e-9);
+        let f = m.figures();
+        assert!((f.mean_queue_delay_ms - 1.0).abs() < 1e-9);
+        assert!((f.mean_compute_ms - 8.0).abs() < 1e-9);
     }
 
     #[test]

@@ -1,10 +1,9 @@
 //! What a run measured, as plain data for the report layer.
 
-use std::borrow::Cow;
-
 use sysdes_stats::{ConsistencyReport, LatencyHistogram, RequestCounts};
 
 use crate::Series;
+use crate::figures::{ComponentType, KindFigures, ScalingFigures};
 
 /// Why a run ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,8 +93,9 @@ pub struct WorkloadResult {
 pub struct ComponentResult {
     /// Component name.
     pub name: String,
-    /// `server` or `load_balancer`, as in the scenario file.
-    pub kind: &'static str,
+    /// The component's kind, from the registry; `kind.name()` is the name
+    /// the scenario file uses (`server`, `load_balancer`, ...).
+    pub kind: ComponentType,
     /// Parallel workers (0 for a load balancer, which does no work itself).
     pub workers: u32,
     /// Counted requests that arrived.
@@ -117,10 +117,16 @@ pub struct ComponentResult {
     /// Load offered by open workloads per the spec (rate x mean service /
     /// workers), for servers; `None` otherwise.
     pub offered_load: Option<f64>,
-    /// Figures specific to the component's kind, in a fixed order, e.g.
-    /// `("hit_ratio", 0.93)` for a cache or `("hedges_sent", 120.0)` for a
-    /// server with calls. Reports print each as a key of the component.
-    pub extras: Vec<(Cow<'static, str>, f64)>,
+    /// Figures specific to the component's kind (a cache's hit ratio, a
+    /// server's hedges, a store's stale reads, ...); walk them with
+    /// [`ComponentResult::visit_figures`], look one up with
+    /// [`ComponentResult::figure`].
+    pub figures: KindFigures,
+    /// Requests failed by crashes of this component, for a component a
+    /// crash fault can hit.
+    pub lost_in_crash: Option<u64>,
+    /// Replicas and scaling, for a deployment or a replica group.
+    pub scaling: Option<ScalingFigures>,
     /// For one replica of a replica group (`NAME[i]`), the group's name.
     pub replica_of: Option<String>,
 }

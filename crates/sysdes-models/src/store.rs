@@ -16,6 +16,7 @@ use rustc_hash::FxHashMap;
 use sysdes_kernel::{RngStream, SimDuration, SimTime};
 use sysdes_stats::{ConsistencyConfig, ConsistencyReport, ConsistencyTracker, LatencyHistogram};
 
+use crate::figures::{AgeFigures, LagFigures, ProbeFigures, StoreFigures};
 use crate::request::RequestId;
 use crate::sampler::Sampler;
 use crate::spec::Distribution;
@@ -471,48 +472,44 @@ impl Store {
         self.trim_log(self.all_replicas());
     }
 
-    /// Extra figures for the report.
-    pub(crate) fn extras(&self) -> Vec<(&'static str, f64)> {
+    /// The store's result figures (its consistency report is added by the
+    /// caller, which owns the tracker).
+    pub(crate) fn figures(&self) -> StoreFigures {
         let s = &self.stats;
         let ratio = |a: u64, b: u64| if b > 0 { a as f64 / b as f64 } else { 0.0 };
-        let mut out = vec![
-            ("reads", s.reads as f64),
-            ("writes", s.writes as f64),
-            ("stale_reads", s.stale_reads as f64),
-            ("stale_read_ratio", ratio(s.stale_reads, s.reads)),
-            ("failed_reads", s.failed_reads as f64),
-            ("failed_writes", s.failed_writes as f64),
-            (
-                "availability",
-                1.0 - ratio(
+        StoreFigures {
+            reads: s.reads,
+            writes: s.writes,
+            stale_reads: s.stale_reads,
+            stale_read_ratio: ratio(s.stale_reads, s.reads),
+            failed_reads: s.failed_reads,
+            failed_writes: s.failed_writes,
+            availability: 1.0
+                - ratio(
                     s.failed_reads + s.failed_writes,
                     s.reads + s.writes + s.failed_reads + s.failed_writes,
                 ),
-            ),
-            ("lost_writes", s.lost_writes as f64),
-            ("read_repairs", s.repairs as f64),
-            ("hints_delivered", s.hints_delivered as f64),
-            ("failovers", s.failovers as f64),
-        ];
-        if s.read_age.count() > 0 {
-            out.push(("read_age_mean_ms", s.read_age.mean_ns() / 1e6));
-            out.push(("read_age_p50_ms", s.read_age.quantile_ns(0.5) as f64 / 1e6));
-            out.push(("read_age_p99_ms", s.read_age.quantile_ns(0.99) as f64 / 1e6));
+            lost_writes: s.lost_writes,
+            read_repairs: s.repairs,
+            hints_delivered: s.hints_delivered,
+            failovers: s.failovers,
+            read_age: (s.read_age.count() > 0).then(|| AgeFigures {
+                read_age_mean_ms: s.read_age.mean_ns() / 1e6,
+                read_age_p50_ms: s.read_age.quantile_ns(0.5) as f64 / 1e6,
+                read_age_p99_ms: s.read_age.quantile_ns(0.99) as f64 / 1e6,
+            }),
+            replication_lag: (s.lag.count() > 0).then(|| LagFigures {
+                replication_lag_mean_ms: s.lag.mean_ns() / 1e6,
+                replication_lag_p99_ms: s.lag.quantile_ns(0.99) as f64 / 1e6,
+            }),
+            probes: self.probe_after.map(|_| ProbeFigures {
+                probe_reads: s.probes,
+                probe_consistent: ratio(s.probe_fresh, s.probes),
+                probe_within_2_versions: ratio(s.probe_within2, s.probes),
+                probe_within_3_versions: ratio(s.probe_within3, s.probes),
+            }),
+            consistency: None,
         }
-        if s.lag.count() > 0 {
-            out.push(("replication_lag_mean_ms", s.lag.mean_ns() / 1e6));
-            out.push((
-                "replication_lag_p99_ms",
-                s.lag.quantile_ns(0.99) as f64 / 1e6,
-            ));
-        }
-        if self.probe_after.is_some() {
-            out.push(("probe_reads", s.probes as f64));
-            out.push(("probe_consistent", ratio(s.probe_fresh, s.probes)));
-            out.push(("probe_within_2_versions", ratio(s.probe_within2, s.probes)));
-            out.push(("probe_within_3_versions", ratio(s.probe_within3, s.probes)));
-        }
-        out
     }
 }
 

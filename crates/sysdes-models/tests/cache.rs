@@ -302,7 +302,7 @@ fn every_request_ends_exactly_once_and_runs_repeat() {
         );
         assert_eq!(t.in_flight, 0, "{policy:?}: drained");
         assert_eq!(a.events, b.events, "{policy:?}: deterministic");
-        assert_eq!(a.components[0].extras, b.components[0].extras);
+        assert_eq!(a.components[0].figures, b.components[0].figures);
         assert_eq!(a.latency.mean_ns(), b.latency.mean_ns());
     }
 }

@@ -270,7 +270,7 @@ fn deterministic() {
     let b = run(&s);
     assert_eq!(a.latency.mean_ns(), b.latency.mean_ns());
     assert_eq!(a.events, b.events);
-    assert_eq!(a.components[0].extras, b.components[0].extras);
+    assert_eq!(a.components[0].figures, b.components[0].figures);
     // Six slots of memory: the autoscaler wanted more and had to wait.
     assert!(extra(&a, "replicas_ready_max") <= 6.0);
 }

@@ -337,7 +337,7 @@ fn deterministic() {
     let (a, b) = (run(&spec), run(&spec));
     assert_eq!(a.events, b.events);
     assert_eq!(a.latency.mean_ns(), b.latency.mean_ns());
-    assert_eq!(a.components[0].extras, b.components[0].extras);
+    assert_eq!(a.components[0].figures, b.components[0].figures);
     let mut other = spec.clone();
     other.seed = 43;
     assert_ne!(run(&other).latency.mean_ns(), a.latency.mean_ns());

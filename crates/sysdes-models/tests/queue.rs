@@ -367,7 +367,7 @@ fn a_hot_key_makes_one_partition_hot() {
     assert!(
         extra_of(c, "g.lag_max") > 0.4 * 500.0 * 19.6,
         "{:?}",
-        c.extras
+        c.figures
     );
     // Spread over many keys, the same load is light for 4 partitions.
     s.workloads[0].keys = KeySpec::Uniform { n: 10_000 };

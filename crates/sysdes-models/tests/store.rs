@@ -177,8 +177,8 @@ fn store_runs_are_deterministic() {
     let b = run(&spec);
     assert_eq!(a.events, b.events);
     assert_eq!(
-        format!("{:?}", a.components[0].extras),
-        format!("{:?}", b.components[0].extras)
+        format!("{:?}", a.components[0].figures),
+        format!("{:?}", b.components[0].figures)
     );
     assert_eq!(
         format!("{:?}", a.consistency),

@@ -41,7 +41,7 @@ pub fn to_csv(result: &RunResult) -> String {
             &mut out,
             "component",
             &c.name,
-            c.kind,
+            c.kind.name(),
             None,
             c.throughput_rps(window),
             station,

@@ -33,7 +33,7 @@ pub fn to_json(result: &RunResult, info: RunInfo) -> Value {
         .iter()
         .map(|c| {
             let mut object = json!({
-                    "type": c.kind,
+                    "type": c.kind.name(),
                     "utilization": c.utilization,
                     "mean_queue_length": c.mean_queue_length,
                     "throughput_rps": c.throughput_rps(window),
@@ -50,9 +50,7 @@ pub fn to_json(result: &RunResult, info: RunInfo) -> Value {
                     }),
                 });
             if let Value::Object(map) = &mut object {
-                for (key, value) in &c.extras {
-                    map.insert(key.to_string(), json!(value));
-                }
+                crate::flatten::json_figures(c, map);
                 if let Some(group) = &c.replica_of {
                     map.insert("replica_of".into(), json!(group));
                 }

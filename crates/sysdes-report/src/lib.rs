@@ -9,6 +9,7 @@
 mod consistency;
 mod csv;
 mod estimate;
+pub mod flatten;
 mod json;
 mod table;
 mod verdict;

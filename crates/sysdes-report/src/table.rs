@@ -62,7 +62,7 @@ pub fn to_table(result: &RunResult, info: RunInfo) -> String {
         } else {
             "-".into()
         };
-        let mut row = latency_row(&c.name, c.kind, c.throughput_rps(window), &c.latency);
+        let mut row = latency_row(&c.name, c.kind.name(), c.throughput_rps(window), &c.latency);
         row.splice(2..2, [util, queue]);
         rows.push(row);
     }
@@ -81,15 +81,14 @@ pub fn to_table(result: &RunResult, info: RunInfo) -> String {
     let details: Vec<&sysdes_models::ComponentResult> = result
         .components
         .iter()
-        .filter(|c| !c.extras.is_empty() && c.replica_of.is_none())
+        .filter(|c| c.has_figures() && c.replica_of.is_none())
         .collect();
     if !details.is_empty() {
         out.push('\n');
         for c in details {
-            let figures: Vec<String> = c
-                .extras
+            let figures: Vec<String> = crate::flatten::flat_figures(c)
                 .iter()
-                .map(|(k, v)| format!("{} {}", k.replace('_', " "), number(*v)))
+                .map(|(k, v)| format!("{} {}", k.replace('_', " "), number(v.as_f64())))
                 .collect();
             let _ = writeln!(out, "{}: {}", c.name, figures.join(", "));
         }

@@ -11,7 +11,7 @@ const BOTTLENECK: f64 = 0.7;
 
 /// A model server's extra figure `key`, if it has one.
 fn extra(c: &ComponentResult, key: &str) -> Option<f64> {
-    c.extras.iter().find(|(k, _)| *k == key).map(|e| e.1)
+    c.figure(key)
 }
 
 /// A model server's measured throughput over its full-batch capacity.

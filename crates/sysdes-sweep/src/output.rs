@@ -18,7 +18,9 @@ use sysdes_stats::mean_ci;
 
 use crate::SweepError;
 use crate::plan::SweepPlan;
-use crate::record::{CONSISTENCY_METRICS, TEXT_METRICS, add_consistency_metrics, metric_names};
+use crate::record::{
+    CONSISTENCY_METRICS, TEXT_METRICS, add_consistency_metrics, add_figure_metrics, metric_names,
+};
 
 /// Names of the sweep directory's files.
 pub const MANIFEST: &str = "manifest.json";
@@ -387,6 +389,26 @@ pub fn finalize(dir: &Path, manifest: &Value, mut lines: Vec<Line>) -> Result<()
         add_consistency_metrics(&mut metrics, false);
         add_consistency_metrics(&mut summary_metrics, true);
     }
+    // Component figures (`FIGURE:COMPONENT`): every metric a run has beyond
+    // the columns above, in the order the runs (by index) first have them.
+    let mut figures: Vec<&str> = Vec::new();
+    for l in &lines {
+        if let Some(Value::Object(m)) = l.record.get("metrics") {
+            for name in m.keys() {
+                if !metrics.contains(name) && !figures.contains(&name.as_str()) {
+                    figures.push(name);
+                }
+            }
+        }
+    }
+    add_figure_metrics(&mut metrics, figures.iter().copied());
+    add_figure_metrics(
+        &mut summary_metrics,
+        figures
+            .iter()
+            .copied()
+            .filter(|f| !TEXT_METRICS.contains(f)),
+    );
     let mut journal = String::new();
     for l in &lines {
         journal.push_str(&l.text);

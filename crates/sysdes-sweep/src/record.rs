@@ -5,13 +5,19 @@ use std::time::Instant;
 
 use serde_json::{Map, Value, json};
 use sysdes_kernel::SimDuration;
-use sysdes_models::{ModelSpec, NoObserver, RunLimits, RunResult, Simulation, StopReason};
+use sysdes_models::{
+    ComponentType, ModelSpec, NoObserver, RunLimits, RunResult, Simulation, StopReason,
+};
+use sysdes_report::flatten::{figure_json, sweep_figures};
 use sysdes_stats::{ConsistencyReport, batch_means_ci, mser5};
 
 use crate::plan::RunId;
 
 /// Metrics every run has, in column order; `utilization:NAME` per server
-/// and then `wall_time_s` follow (see [`metric_names`]).
+/// and then `wall_time_s` follow (see [`metric_names`]). Between them, each
+/// run adds one column per figure its components report
+/// (`FIGURE:COMPONENT`, see [`figure_metrics`]) and, with a replicated
+/// store, the [`CONSISTENCY_METRICS`].
 pub const FIXED_METRICS: &[&str] = &[
     "offered_rps",
     "throughput_rps",
@@ -49,6 +55,7 @@ pub const CONSISTENCY_METRICS: &[&str] = &[
     "store_writes",
     "stale_reads",
     "stale_read_rate",
+    "stale_read_ratio",
     "k_staleness_mean",
     "k_staleness_p99",
     "t_visibility_p50_ms",
@@ -80,6 +87,35 @@ pub fn add_consistency_metrics(names: &mut Vec<String>, numeric_only: bool) {
         .filter(|m| !numeric_only || !TEXT_METRICS.contains(m))
         .map(|m| (*m).to_owned());
     names.splice(at..at, extra);
+}
+
+/// The component figures of a run as sweep metrics: `FIGURE:COMPONENT` (or
+/// `FIGURE:COMPONENT/GROUP` for a stream's consumer group), in component
+/// and report order. A replica (`NAME[i]`) is left out: its group reports
+/// for it, and the number of replicas may vary between points.
+pub fn figure_metrics(result: &RunResult) -> Vec<(String, Value)> {
+    result
+        .components
+        .iter()
+        .filter(|c| c.replica_of.is_none())
+        .flat_map(sweep_figures)
+        .map(|(name, value)| (name, figure_json(value)))
+        .collect()
+}
+
+/// Inserts metric names `extra` (those not already there) before the
+/// consistency metrics, or before `wall_time_s` when there are none.
+pub fn add_figure_metrics<'a>(names: &mut Vec<String>, extra: impl IntoIterator<Item = &'a str>) {
+    let at = names
+        .iter()
+        .position(|n| n == CONSISTENCY_METRICS[0] || n == "wall_time_s")
+        .unwrap_or(names.len());
+    let new: Vec<String> = extra
+        .into_iter()
+        .filter(|e| !names.iter().any(|n| n == e))
+        .map(str::to_owned)
+        .collect();
+    names.splice(at..at, new);
 }
 
 /// Batches for the within-run batch-means interval.
@@ -180,6 +216,11 @@ pub fn execute(
     match &outcome {
         Ok(result) => {
             fill(&mut metrics, result, servers);
+            let figures = figure_metrics(result);
+            add_figure_metrics(&mut names, figures.iter().map(|(n, _)| n.as_str()));
+            for (name, value) in figures {
+                metrics.insert(name, value);
+            }
             if let Some(c) = &result.consistency {
                 fill_consistency(&mut metrics, c);
                 add_consistency_metrics(&mut names, false);
@@ -226,10 +267,12 @@ pub fn execute(
 fn fill(metrics: &mut Map<String, Value>, result: &RunResult, servers: &[String]) {
     let s = result.latency.summary();
     let r = &result.requests;
+    // Every kind with workers whose utilization `plan` reports: servers
+    // (deployments and groups report as servers) and model servers.
     let (bottleneck, max_util) = result
         .components
         .iter()
-        .filter(|c| c.kind == "server")
+        .filter(|c| matches!(c.kind, ComponentType::Server | ComponentType::ModelServer))
         .fold((None, f64::NEG_INFINITY), |(name, best), c| {
             if c.utilization > best {
                 (Some(c.name.clone()), c.utilization)
@@ -308,6 +351,7 @@ fn fill_consistency(metrics: &mut Map<String, Value>, c: &ConsistencyReport) {
         ("store_writes", json!(c.writes)),
         ("stale_reads", json!(c.stale_reads)),
         ("stale_read_rate", number(c.stale_read_rate)),
+        ("stale_read_ratio", number(c.stale_read_rate)),
         ("k_staleness_mean", number(c.k_staleness.mean)),
         ("k_staleness_p99", json!(c.k_staleness.p99)),
         ("t_visibility_p50_ms", number(c.t_visibility.p50_ms)),

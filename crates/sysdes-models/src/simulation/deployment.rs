@@ -11,6 +11,7 @@ use crate::autoscaler::{Hpa, HpaConfig};
 use crate::deploy_spec::{AutoscalerSpec, DeploymentSpec, HostPoolSpec, Placement, ScaleMetric};
 use crate::deployment::{Deployment, NO_HOST, READY, ReplicaAdmission, ReplicaState, ScaleEvent};
 use crate::error::BuildError;
+use crate::figures::{ComponentType, KindFigures};
 use crate::host::ProcessorSharing;
 use crate::request::{Op, Outcome, RequestId};
 use crate::result::ComponentResult;
@@ -517,7 +518,7 @@ pub(super) fn deployment_result(
     let capacity = ready_mean * f64::from(d.workers());
     let mut result = ComponentResult {
         name: name.to_string(),
-        kind: "server",
+        kind: ComponentType::Server,
         workers: d.workers(),
         arrivals: m.arrivals,
         completions: m.completions,
@@ -532,16 +533,18 @@ pub(super) fn deployment_result(
         peak_queue_length: m.levels.peak(WAITING),
         latency: m.latency.clone(),
         offered_load: offered,
-        extras: Vec::new(),
+        figures: KindFigures::None,
+        lost_in_crash: None,
+        scaling: None,
         replica_of: None,
     };
-    result.extras = d.log.extras(true);
-    let extras = &mut result.extras;
+    let mut scaling = d.log.figures(true);
     if let Some((first, count)) = d.pool {
         let hosts = &all_hosts[first as usize..(first + count) as usize];
         let cores: f64 = hosts.iter().map(|h| f64::from(h.ps.cores())).sum();
         let busy: f64 = hosts.iter().map(|h| h.busy.mean(0)).sum();
-        extras.push(("host_pool_utilization".into(), busy / cores));
+        scaling.host_pool_utilization = Some(busy / cores);
     }
+    result.scaling = Some(scaling);
     result
 }

@@ -10,6 +10,7 @@ use super::deployment::{DeployEvent, hpa};
 use super::{Component, Event, Simulation};
 use crate::deploy_spec::{GroupSpec, ScaleMetric};
 use crate::deployment::ScaleEvent;
+use crate::figures::{ComponentType, KindFigures};
 use crate::replica_group::ReplicaGroup;
 use crate::request::{Outcome, RequestId};
 use crate::result::ComponentResult;
@@ -296,7 +297,7 @@ pub(super) fn group_result(
     let busy: f64 = members.iter().map(|r| r.utilization).sum();
     ComponentResult {
         name: name.to_string(),
-        kind: first.map_or("server", |r| r.kind),
+        kind: first.map_or(ComponentType::Server, |r| r.kind),
         workers: first.map_or(0, |r| r.workers),
         arrivals: m.arrivals,
         completions: m.completions,
@@ -315,7 +316,9 @@ pub(super) fn group_result(
             .unwrap_or(0),
         latency: m.latency.clone(),
         offered_load: None,
-        extras: g.log.extras(false),
+        figures: KindFigures::None,
+        lost_in_crash: None,
+        scaling: Some(g.log.figures(false)),
         replica_of: None,
     }
 }

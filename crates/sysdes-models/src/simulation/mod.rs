@@ -9,7 +9,6 @@
 mod cache;
 mod calls;
 
-use std::borrow::Cow;
 mod deployment;
 mod group;
 mod queue;
@@ -23,6 +22,7 @@ use sysdes_stats::{LatencyHistogram, RequestCounts};
 use crate::cache::Cache;
 use crate::capacity::offered_loads;
 use crate::error::{BuildError, RunError};
+use crate::figures::{CallFigures, ComponentType, KindFigures, StoreFigures};
 use crate::load_balancer::LoadBalancer;
 use crate::model_server::ModelServer;
 use crate::request::{
@@ -150,42 +150,41 @@ impl Component {
     }
 
     /// Figures specific to the kind, reported beside the common ones.
-    fn extras(&self) -> Vec<(Cow<'static, str>, f64)> {
-        if let Component::Stream(s) = self {
-            // Its keys are built from group names.
-            return s.extras();
+    /// Deployments and groups report theirs in `deployment::deployment_result`
+    /// and `group::group_result`; a store's consistency report is added by
+    /// the caller.
+    fn figures(&self) -> KindFigures {
+        match self {
+            Component::Server(s) if !s.calls.is_empty() => KindFigures::Calls(CallFigures {
+                hedges_sent: s.hedges,
+                wasted_calls: s.wasted_calls,
+                failed_calls: s.failed_calls,
+            }),
+            Component::Server(_)
+            | Component::LoadBalancer(_)
+            | Component::Deployment(_)
+            | Component::ReplicaGroup(_) => KindFigures::None,
+            Component::Store(s) => KindFigures::Store(Box::new(StoreFigures {
+                consistency: Some(s.consistency()),
+                ..s.figures()
+            })),
+            Component::Cache(c) => KindFigures::Cache(c.figures()),
+            Component::Queue(q) => KindFigures::Queue(q.figures()),
+            Component::Stream(s) => KindFigures::Stream(s.figures()),
+            Component::ModelServer(m) => KindFigures::Batching(m.figures()),
+            Component::LlmServer(m) => KindFigures::Llm(m.figures()),
         }
-        let mut extras = match self {
-            Component::Server(s) if !s.calls.is_empty() => vec![
-                ("hedges_sent", s.hedges as f64),
-                ("wasted_calls", s.wasted_calls as f64),
-                ("failed_calls", s.failed_calls as f64),
-            ],
-            Component::Store(s) => s.extras(),
-            Component::Server(_) | Component::LoadBalancer(_) => Vec::new(),
-            Component::Cache(c) => c.extras(),
-            Component::Queue(q) => q.extras(),
-            Component::Stream(_) => Vec::new(),
-            // Built with the hosts in `deployment::deployment_result`,
-            // and from the replicas in `group::group_result`.
-            Component::Deployment(_) | Component::ReplicaGroup(_) => Vec::new(),
-            Component::ModelServer(m) => m.extras(),
-            Component::LlmServer(m) => m.extras(),
-        };
-        // netfault: requests failed by crashes of this server.
-        let crashes = match self {
+    }
+
+    /// Requests failed by crashes of this component, for a kind a crash
+    /// fault can hit.
+    fn lost_in_crash(&self) -> Option<u64> {
+        match self {
             Component::Server(s) if s.crashable => Some(s.lost_in_crash),
             Component::ModelServer(m) if m.faults.crashable => Some(m.faults.lost_in_crash),
             Component::LlmServer(m) if m.faults.crashable => Some(m.faults.lost_in_crash),
             _ => None,
-        };
-        if let Some(lost) = crashes {
-            extras.push(("lost_in_crash", lost as f64));
         }
-        extras
-            .into_iter()
-            .map(|(k, v)| (Cow::Borrowed(k), v))
-            .collect()
     }
 
     /// Names of this component's time-series gauges (see [`Self::gauges`]).
@@ -1234,16 +1233,16 @@ impl Simulation {
                 }
                 let m = c.metrics();
                 let (kind, workers) = match c {
-                    Component::Server(s) => ("server", s.workers()),
+                    Component::Server(s) => (ComponentType::Server, s.workers()),
                     Component::LoadBalancer(_)
                     | Component::Deployment(_)
-                    | Component::ReplicaGroup(_) => ("load_balancer", 0),
-                    Component::Cache(_) => ("cache", 0),
-                    Component::Queue(q) => ("queue", q.queue.concurrency()),
-                    Component::Stream(s) => ("stream", s.consumers()),
-                    Component::ModelServer(m) => ("model_server", m.slots()),
-                    Component::LlmServer(m) => ("model_server", m.slots()),
-                    Component::Store(s) => ("store", s.workers * s.n() as u32),
+                    | Component::ReplicaGroup(_) => (ComponentType::LoadBalancer, 0),
+                    Component::Cache(_) => (ComponentType::Cache, 0),
+                    Component::Queue(q) => (ComponentType::Queue, q.queue.concurrency()),
+                    Component::Stream(s) => (ComponentType::Stream, s.consumers()),
+                    Component::ModelServer(m) => (ComponentType::ModelServer, m.slots()),
+                    Component::LlmServer(m) => (ComponentType::ModelServer, m.slots()),
+                    Component::Store(s) => (ComponentType::Store, s.workers * s.n() as u32),
                 };
                 ComponentResult {
                     name: spec.name.clone(),
@@ -1263,7 +1262,9 @@ impl Simulation {
                     peak_queue_length: m.levels.peak(WAITING),
                     latency: m.latency.clone(),
                     offered_load: *offered,
-                    extras: c.extras(),
+                    figures: c.figures(),
+                    lost_in_crash: c.lost_in_crash(),
+                    scaling: None,
                     replica_of: None,
                 }
             })

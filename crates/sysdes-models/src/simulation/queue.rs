@@ -8,6 +8,7 @@ use sysdes_kernel::{ComponentId, SimTime};
 
 use super::{Component, Simulation};
 use crate::error::RunError;
+use crate::figures::QueueFigures;
 use crate::message_queue::{Message, MessageQueue, Offer};
 use crate::request::{NewRequest, Origin, Outcome, RequestId};
 use crate::spec::{QueueOverflow, QueueSpec};
@@ -40,30 +41,23 @@ impl QueueComponent {
     }
 
     /// Figures reported beside the common ones.
-    pub(crate) fn extras(&self) -> Vec<(&'static str, f64)> {
+    pub(crate) fn figures(&self) -> QueueFigures {
         let q = &self.queue;
         let m = &q.metrics;
-        let mut out = vec![
-            ("messages_enqueued", q.enqueued as f64),
-            ("messages_dropped", m.drops as f64),
-            ("messages_consumed", m.completions as f64),
-            ("message_latency_mean_ms", m.latency.mean_ns() / 1e6),
-            (
-                "message_latency_p99_ms",
-                m.latency.quantile_ns(0.99) as f64 / 1e6,
-            ),
-            ("message_wait_mean_ms", q.wait.mean_ns() / 1e6),
-            ("mean_depth", q.mean_depth()),
-            ("max_depth", q.max_depth() as f64),
-        ];
-        if self.overflow == QueueOverflow::BackPressure {
-            out.push(("blocked_producers", q.blocked_producers as f64));
-            out.push(("mean_blocked", q.mean_blocked()));
+        let back_pressure = self.overflow == QueueOverflow::BackPressure;
+        QueueFigures {
+            messages_enqueued: q.enqueued,
+            messages_dropped: m.drops,
+            messages_consumed: m.completions,
+            message_latency_mean_ms: m.latency.mean_ns() / 1e6,
+            message_latency_p99_ms: m.latency.quantile_ns(0.99) as f64 / 1e6,
+            message_wait_mean_ms: q.wait.mean_ns() / 1e6,
+            mean_depth: q.mean_depth(),
+            max_depth: q.max_depth(),
+            blocked_producers: back_pressure.then_some(q.blocked_producers),
+            mean_blocked: back_pressure.then(|| q.mean_blocked()),
+            consumer_errors: (self.consumer_errors > 0).then_some(self.consumer_errors),
         }
-        if self.consumer_errors > 0 {
-            out.push(("consumer_errors", self.consumer_errors as f64));
-        }
-        out
     }
 
     /// Appends the gauge names `NAME.depth` and `NAME.oldest_age_s`.

@@ -8,12 +8,11 @@
 //! consumer takes it and freed when its call returns, so the slab holds at
 //! most one message per (group, partition); the log holds the rest.
 
-use std::borrow::Cow;
-
 use sysdes_kernel::{ComponentId, SimTime};
 
 use super::{Component, Simulation};
 use crate::error::RunError;
+use crate::figures::{GroupFigures, StreamFigures};
 use crate::request::{NewRequest, Op, Origin, RequestId};
 use crate::spec::StreamSpec;
 use crate::station::StationMetrics;
@@ -30,25 +29,11 @@ pub(crate) struct Payload {
     version: u64,
 }
 
-/// Per group: the result keys, built once at build time.
-#[derive(Debug)]
-struct GroupKeys {
-    consumed: String,
-    expired: String,
-    lag_mean: String,
-    lag_max: String,
-    lag_s_mean: String,
-    lag_s_max: String,
-    latency_mean: String,
-    latency_p99: String,
-}
-
 /// A stream component: the log, each group's target, and measurements.
 #[derive(Debug)]
 pub(crate) struct StreamComponent {
     log: StreamLog<Payload>,
     targets: Vec<ComponentId>,
-    keys: Vec<GroupKeys>,
     group_names: Vec<String>,
     /// Consumers busy with a message, over all groups and partitions.
     busy: u64,
@@ -71,23 +56,6 @@ impl StreamComponent {
                 window_end,
             ),
             targets: spec.groups.iter().map(|g| g.target).collect(),
-            keys: spec
-                .groups
-                .iter()
-                .map(|g| {
-                    let k = |what: &str| format!("{}.{what}", g.name);
-                    GroupKeys {
-                        consumed: k("consumed"),
-                        expired: k("expired"),
-                        lag_mean: k("lag_mean"),
-                        lag_max: k("lag_max"),
-                        lag_s_mean: k("lag_s_mean"),
-                        lag_s_max: k("lag_s_max"),
-                        latency_mean: k("latency_mean_ms"),
-                        latency_p99: k("latency_p99_ms"),
-                    }
-                })
-                .collect(),
             group_names: spec.groups.iter().map(|g| g.name.clone()).collect(),
             busy: 0,
             metrics: StationMetrics::new(window_start, window_end),
@@ -112,25 +80,28 @@ impl StreamComponent {
     }
 
     /// Figures reported beside the common ones.
-    pub(crate) fn extras(&self) -> Vec<(Cow<'static, str>, f64)> {
-        let mut out = vec![
-            ("messages_appended".into(), self.log.appended as f64),
-            ("peak_retained".into(), self.log.peak_held() as f64),
-        ];
-        for (g, k) in self.log.groups.iter().zip(&self.keys) {
-            out.push((k.consumed.clone().into(), g.consumed as f64));
-            out.push((k.expired.clone().into(), g.expired as f64));
-            out.push((k.lag_mean.clone().into(), g.lag_level.mean(0)));
-            out.push((k.lag_max.clone().into(), g.lag_level.peak(0) as f64));
-            out.push((k.lag_s_mean.clone().into(), g.lag_age.mean_s()));
-            out.push((k.lag_s_max.clone().into(), g.lag_age.max_s()));
-            out.push((k.latency_mean.clone().into(), g.latency.mean_ns() / 1e6));
-            out.push((
-                k.latency_p99.clone().into(),
-                g.latency.quantile_ns(0.99) as f64 / 1e6,
-            ));
+    pub(crate) fn figures(&self) -> StreamFigures {
+        StreamFigures {
+            messages_appended: self.log.appended,
+            peak_retained: self.log.peak_held() as u64,
+            groups: self
+                .log
+                .groups
+                .iter()
+                .zip(&self.group_names)
+                .map(|(g, name)| GroupFigures {
+                    group: name.clone(),
+                    consumed: g.consumed,
+                    expired: g.expired,
+                    lag_mean: g.lag_level.mean(0),
+                    lag_max: g.lag_level.peak(0),
+                    lag_s_mean: g.lag_age.mean_s(),
+                    lag_s_max: g.lag_age.max_s(),
+                    latency_mean_ms: g.latency.mean_ns() / 1e6,
+                    latency_p99_ms: g.latency.quantile_ns(0.99) as f64 / 1e6,
+                })
+                .collect(),
         }
-        out
     }
 
     /// Appends `NAME.GROUP.lag` and `NAME.GROUP.lag_s` for each group.

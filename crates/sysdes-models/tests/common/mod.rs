@@ -53,15 +53,17 @@ pub fn close(what: &str, got: f64, expected: f64, tol: f64) {
     );
 }
 
-/// The extra figure `key` of component `c` (`ComponentResult::extras`);
-/// panics, listing the figures it has, if there is none.
+/// The kind-specific figure `key` of component `c`
+/// (`ComponentResult::figure`); panics, listing the figures it has, if
+/// there is none.
 #[track_caller]
 pub fn extra_of(c: &ComponentResult, key: &str) -> f64 {
-    c.extras
-        .iter()
-        .find(|(k, _)| *k == key)
-        .unwrap_or_else(|| panic!("{} has no `{key}` in {:?}", c.name, c.extras))
-        .1
+    c.figure(key).unwrap_or_else(|| {
+        panic!(
+            "{} has no `{key}` in {:?} {:?} {:?}",
+            c.name, c.figures, c.lost_in_crash, c.scaling
+        )
+    })
 }
 
 /// The extra figure `key` of the first component (id 0).

@@ -1,0 +1,167 @@
+//! The one place where a component's typed figures become keys.
+//!
+//! [`ComponentResult::visit_figures`] walks a component's kind-specific
+//! figures; this module names them for each output:
+//!
+//! - the JSON result and the table use the flat key: the figure's name, or
+//!   `GROUP.NAME` for a stream's consumer group (the historical keys, kept
+//!   because JSON keys only grow); JSON adds each group's figures again
+//!   under `groups.GROUP.NAME`, and each store's own `consistency` object;
+//! - sweeps use one column per figure, `NAME:COMPONENT`, or
+//!   `NAME:COMPONENT/GROUP` for a group, beside `utilization:COMPONENT`.
+//!
+//! Counts stay integers everywhere ([`Figure::Count`]).
+
+use serde_json::{Map, Value, json};
+use sysdes_models::{ComponentResult, Figure, KindFigures, Scope};
+
+/// A figure as a JSON value: counts as integers, other figures as numbers
+/// (`null` when not finite).
+pub fn figure_json(value: Figure) -> Value {
+    match value {
+        Figure::Count(n) => json!(n),
+        Figure::Value(x) => json!(x),
+    }
+}
+
+/// The flat key of a figure: `NAME`, or `GROUP.NAME` inside a group.
+pub fn flat_key(scope: Scope<'_>, name: &str) -> String {
+    match scope {
+        Scope::Component => name.to_owned(),
+        Scope::Group(g) => format!("{g}.{name}"),
+    }
+}
+
+/// The component's figures under their flat keys, in report order (what
+/// the table prints).
+pub fn flat_figures(c: &ComponentResult) -> Vec<(String, Figure)> {
+    let mut out = Vec::new();
+    c.visit_figures(&mut |scope, name, value| out.push((flat_key(scope, name), value)));
+    out
+}
+
+/// Adds the component's figures to its JSON object: every flat key, a
+/// `groups` object for a stream (`groups.GROUP.NAME`), and a store's own
+/// `consistency` object.
+pub fn json_figures(c: &ComponentResult, object: &mut Map<String, Value>) {
+    let mut groups: Map<String, Value> = Map::new();
+    c.visit_figures(&mut |scope, name, value| {
+        object.insert(flat_key(scope, name), figure_json(value));
+        if let Scope::Group(g) = scope {
+            if let Value::Object(group) = groups
+                .entry(g.to_owned())
+                .or_insert_with(|| Value::Object(Map::new()))
+            {
+                group.insert(name.to_owned(), figure_json(value));
+            }
+        }
+    });
+    if !groups.is_empty() {
+        object.insert("groups".into(), Value::Object(groups));
+    }
+    if let KindFigures::Store(s) = &c.figures {
+        if let Some(report) = &s.consistency {
+            object.insert(
+                "consistency".into(),
+                crate::consistency::consistency_json(report),
+            );
+        }
+    }
+}
+
+/// The sweep column of a figure of component `component`:
+/// `NAME:COMPONENT` or `NAME:COMPONENT/GROUP`.
+pub fn sweep_column(component: &str, scope: Scope<'_>, name: &str) -> String {
+    match scope {
+        Scope::Component => format!("{name}:{component}"),
+        Scope::Group(g) => format!("{name}:{component}/{g}"),
+    }
+}
+
+/// The component's figures as sweep columns, in report order.
+pub fn sweep_figures(c: &ComponentResult) -> Vec<(String, Figure)> {
+    let mut out = Vec::new();
+    c.visit_figures(&mut |scope, name, value| {
+        out.push((sweep_column(&c.name, scope, name), value));
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sysdes_models::{CacheFigures, ComponentType, GroupFigures, StreamFigures};
+    use sysdes_stats::LatencyHistogram;
+
+    fn component(name: &str, kind: ComponentType, figures: KindFigures) -> ComponentResult {
+        ComponentResult {
+            name: name.into(),
+            kind,
+            workers: 0,
+            arrivals: 0,
+            completions: 0,
+            drops: 0,
+            utilization: 0.0,
+            mean_queue_length: 0.0,
+            mean_in_system: 0.0,
+            peak_queue_length: 0,
+            latency: LatencyHistogram::default(),
+            offered_load: None,
+            figures,
+            lost_in_crash: None,
+            scaling: None,
+            replica_of: None,
+        }
+    }
+
+    #[test]
+    fn counts_are_integers_and_ratios_are_numbers() {
+        let c = component(
+            "cache",
+            ComponentType::Cache,
+            KindFigures::Cache(CacheFigures {
+                hit_ratio: 0.5,
+                reads: 24185,
+                ..CacheFigures::default()
+            }),
+        );
+        let mut m = Map::new();
+        json_figures(&c, &mut m);
+        let text = Value::Object(m).to_string();
+        assert!(text.contains("\"reads\":24185,"), "{text}");
+        assert!(text.contains("\"hit_ratio\":0.5,"), "{text}");
+        assert_eq!(c.figure("reads"), Some(24185.0));
+        let columns = sweep_figures(&c);
+        assert_eq!(columns[0].0, "hit_ratio:cache");
+    }
+
+    #[test]
+    fn stream_groups_keep_their_dotted_keys_and_gain_an_object() {
+        let c = component(
+            "orders",
+            ComponentType::Stream,
+            KindFigures::Stream(StreamFigures {
+                messages_appended: 10,
+                peak_retained: 3,
+                groups: vec![GroupFigures {
+                    group: "search".into(),
+                    expired: 7,
+                    lag_mean: 1.5,
+                    ..GroupFigures::default()
+                }],
+            }),
+        );
+        let mut m = Map::new();
+        json_figures(&c, &mut m);
+        assert_eq!(m["search.expired"], json!(7));
+        assert_eq!(m["groups"]["search"]["expired"], json!(7));
+        assert_eq!(m["groups"]["search"]["lag_mean"], json!(1.5));
+        assert_eq!(c.figure("search.lag_mean"), Some(1.5));
+        let columns: Vec<String> = sweep_figures(&c).into_iter().map(|(k, _)| k).collect();
+        assert!(
+            columns.contains(&"expired:orders/search".to_owned()),
+            "{columns:?}"
+        );
+        assert_eq!(flat_figures(&c).len(), 2 + 8);
+    }
+}
