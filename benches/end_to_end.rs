@@ -1,15 +1,14 @@
 //! End-to-end M/M/1 benchmark: the full models stack (workload, server,
 //! metrics, request slab, kernel), against the yardstick of a minimal
-//! hand-written BinaryHeap loop with HDR recording (`docs/performance.md`).
+//! hand-written BinaryHeap loop with HDR recording (`benches/loops/mod.rs`,
+//! `docs/performance.md`).
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+mod loops;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use rand_distr::{Distribution as _, Exp};
-use sysdes_kernel::{SimDuration, derive_stream};
+use loops::handwritten_mm1;
+use sysdes_kernel::SimDuration;
 use sysdes_models::*;
-use sysdes_stats::LatencyHistogram;
 
 /// Requests per iteration: 10^5 (about 2 x 10^5 events).
 const REQUESTS: u64 = 100_000;
@@ -22,64 +21,6 @@ fn mm1_spec(requests: u64) -> ModelSpec {
         Distribution::Exponential { mean_ns: 1e6 },
         SimDuration::from_nanos(requests * 1_000_000_000 / 900),
     )
-}
-
-/// The yardstick: the least a simulator of M/M/1 must do per request.
-fn handwritten_mm1(requests: u64) -> u64 {
-    #[derive(PartialEq, Eq, PartialOrd, Ord)]
-    enum Ev {
-        Arrival,
-        Departure,
-    }
-    let mut rng = derive_stream(1, "baseline", "all");
-    let inter = Exp::new(900.0 / 1e9).expect("valid rate");
-    let service = Exp::new(1.0 / 1e6).expect("valid rate");
-    let mut heap = BinaryHeap::new();
-    let mut queue = std::collections::VecDeque::new();
-    let mut busy = false;
-    let mut hist = LatencyHistogram::new();
-    heap.push(Reverse((inter.sample(&mut rng) as u64, 0u64, Ev::Arrival)));
-    let (mut seq, mut arrived) = (1u64, 0u64);
-    while let Some(Reverse((now, _, ev))) = heap.pop() {
-        match ev {
-            Ev::Arrival => {
-                arrived += 1;
-                if arrived < requests {
-                    heap.push(Reverse((
-                        now + inter.sample(&mut rng) as u64,
-                        seq,
-                        Ev::Arrival,
-                    )));
-                    seq += 1;
-                }
-                queue.push_back(now);
-                if !busy {
-                    busy = true;
-                    heap.push(Reverse((
-                        now + service.sample(&mut rng) as u64,
-                        seq,
-                        Ev::Departure,
-                    )));
-                    seq += 1;
-                }
-            }
-            Ev::Departure => {
-                let born = queue.pop_front().expect("a departure has a customer");
-                hist.record(SimDuration::from_nanos(now - born));
-                if queue.is_empty() {
-                    busy = false;
-                } else {
-                    heap.push(Reverse((
-                        now + service.sample(&mut rng) as u64,
-                        seq,
-                        Ev::Departure,
-                    )));
-                    seq += 1;
-                }
-            }
-        }
-    }
-    hist.count()
 }
 
 fn mm1(c: &mut Criterion) {
