@@ -1,8 +1,6 @@
 //! Back-of-envelope load figures computed from a spec, without simulating.
 
-use sysdes_kernel::ComponentId;
-
-use crate::spec::{ComponentKind, ModelSpec};
+use crate::spec::{ComponentKind, Flow, ModelSpec};
 
 /// The long-run arrival rate (requests per second) that open workloads offer
 /// each component, following load balancers' even splits.
@@ -27,42 +25,23 @@ pub fn offered_rates(spec: &ModelSpec) -> Vec<f64> {
     for _ in 0..n {
         let mut next = external.clone();
         for (i, c) in spec.components.iter().enumerate() {
-            if let ComponentKind::LoadBalancer(lb) = &c.kind {
-                let share = rates[i] / lb.backends.len().max(1) as f64;
-                for b in &lb.backends {
-                    if let Some(slot) = next.get_mut(b.index()) {
-                        *slot += share;
-                    }
-                }
-            }
-            // A replica group splits evenly over every replica it may run
-            // (judged at its largest size, like a deployment).
-            if let ComponentKind::ReplicaGroup(g) = &c.kind {
-                let share = rates[i] / g.members.len().max(1) as f64;
-                for m in &g.members {
-                    if let Some(slot) = next.get_mut(m.index()) {
-                        *slot += share;
-                    }
-                }
-            }
-            // A cache forwards only its misses and writes, which depend on
-            // the run: its backend's rate is left unknown (see
-            // `behind_a_cache`).
-            // Every message a queue accepts reaches its consumer (an upper
-            // bound when it drops); every stream group sees every message.
-            let consumers: &[ComponentId] = match &c.kind {
-                ComponentKind::Queue(q) => std::slice::from_ref(&q.consumer),
-                _ => &[],
-            };
-            let groups = match &c.kind {
-                ComponentKind::Stream(s) => s.groups.as_slice(),
-                _ => &[],
-            };
-            for to in consumers.iter().chain(groups.iter().map(|g| &g.target)) {
+            // A balancer or group splits evenly (a group judged at its
+            // largest size, like a deployment; consistent hashing is even on
+            // average over keys). Every message a queue accepts reaches its
+            // consumer (an upper bound when it drops); every stream group
+            // sees every message. A cache forwards only its misses and
+            // writes, which depend on the run: its backend's rate is left
+            // unknown (see `behind_a_cache`). Server calls are not followed.
+            c.kind.downstream(|to, flow| {
+                let share = match flow {
+                    Flow::Split { n } => rates[i] / n.max(1) as f64,
+                    Flow::Every => rates[i],
+                    Flow::Misses | Flow::Call { .. } => return,
+                };
                 if let Some(slot) = next.get_mut(to.index()) {
-                    *slot += rates[i];
+                    *slot += share;
                 }
-            }
+            });
         }
         if next == rates {
             break;
@@ -80,18 +59,18 @@ fn behind_a_cache(spec: &ModelSpec) -> Vec<bool> {
     for _ in 0..n {
         let mut changed = false;
         for (i, c) in spec.components.iter().enumerate() {
-            let next: &[sysdes_kernel::ComponentId] = match &c.kind {
-                ComponentKind::Cache(cache) => std::slice::from_ref(&cache.backend),
-                ComponentKind::LoadBalancer(lb) if behind[i] => &lb.backends,
-                ComponentKind::ReplicaGroup(g) if behind[i] => &g.members,
-                _ => &[],
-            };
-            for b in next {
-                if let Some(slot) = behind.get_mut(b.index()) {
+            let from_behind = behind[i];
+            c.kind.downstream(|to, flow| {
+                let passes = match flow {
+                    Flow::Misses => true,
+                    Flow::Split { .. } => from_behind,
+                    Flow::Every | Flow::Call { .. } => false,
+                };
+                if let Some(slot) = behind.get_mut(to.index()).filter(|_| passes) {
                     changed |= !*slot;
                     *slot = true;
                 }
-            }
+            });
         }
         if !changed {
             break;

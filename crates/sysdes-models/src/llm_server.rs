@@ -41,11 +41,11 @@ use sysdes_kernel::{RngStream, SimDuration, SimTime};
 use sysdes_stats::{LatencyHistogram, TimeAverage};
 
 use crate::figures::LlmFigures;
-use crate::model_server::{Arrival, ModelFaults, Step};
+use crate::model_server::{Arrival, Step};
 use crate::request::RequestId;
 use crate::sampler::Sampler;
 use crate::spec::Distribution;
-use crate::station::{ACTIVE, BusyArea, StationMetrics, WAITING};
+use crate::station::{ACTIVE, BusyArea, FaultState, StationMetrics, WAITING};
 
 /// A model server in LLM mode: `slots` continuous batches over one FIFO queue.
 #[derive(Clone, Debug, PartialEq)]
@@ -199,7 +199,7 @@ pub(crate) struct LlmServer {
     /// When the model was first loaded (the report's `cold_start_ms`).
     first_ready: SimTime,
     /// Faults (`simulation/faults.rs`) and their effects.
-    pub(crate) faults: ModelFaults,
+    pub(crate) faults: FaultState,
     wake_pending: bool,
     capacity_rps: f64,
     capacity_tokens: f64,
@@ -261,7 +261,7 @@ impl LlmServer {
             .map(Sampler::new)
             .transpose()?
             .map(|s| (s, cold_rng));
-        let mut faults = ModelFaults::new(reload);
+        let mut faults = FaultState::new(reload);
         let ready_at = faults.restart(SimTime::ZERO);
         let per_slot = (spec.max_batch as usize).min(1024);
         Ok(LlmServer {

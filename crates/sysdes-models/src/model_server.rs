@@ -25,7 +25,7 @@ use crate::figures::BatchFigures;
 use crate::request::RequestId;
 use crate::sampler::Sampler;
 use crate::spec::Distribution;
-use crate::station::{ACTIVE, BusyArea, StationMetrics, WAITING};
+use crate::station::{ACTIVE, BusyArea, FaultState, StationMetrics, WAITING};
 
 /// A model server: `slots` concurrent batches over one FIFO queue.
 #[derive(Clone, Debug, PartialEq)]
@@ -220,56 +220,9 @@ pub(crate) struct ModelServer {
     /// on utilization.
     pub(crate) busy_area: Option<BusyArea>,
     /// Faults (`simulation/faults.rs`) and their effects.
-    pub(crate) faults: ModelFaults,
+    pub(crate) faults: FaultState,
     /// When the model was first loaded (the report's `cold_start_ms`).
     first_ready: SimTime,
-}
-
-/// A model server's crash and slowdown state, shared by both modes.
-#[derive(Debug)]
-pub(crate) struct ModelFaults {
-    /// Down because of a `crash` fault: arrivals fail at once.
-    pub(crate) crashed: bool,
-    /// Batch or iteration time multiplier of an active `slowdown` (1 normally).
-    pub(crate) speed: f64,
-    /// Some fault crashes this server (it then reports `lost_in_crash`).
-    pub(crate) crashable: bool,
-    /// Counted requests failed by crashes: waiting, running or arriving while down.
-    pub(crate) lost_in_crash: u64,
-    /// The model's load time, drawn again when the server restarts.
-    reload: Option<(Sampler, RngStream)>,
-}
-
-impl ModelFaults {
-    /// No fault yet; `cold_start` (with its stream) is the model's load.
-    pub(crate) fn new(reload: Option<(Sampler, RngStream)>) -> Self {
-        ModelFaults {
-            crashed: false,
-            speed: 1.0,
-            crashable: false,
-            lost_in_crash: 0,
-            reload,
-        }
-    }
-
-    /// `d` stretched by an active slowdown.
-    #[inline]
-    pub(crate) fn stretch(&self, d: SimDuration) -> SimDuration {
-        if self.speed == 1.0 {
-            d
-        } else {
-            SimDuration::from_nanos((d.as_nanos() as f64 * self.speed + 0.5) as u64)
-        }
-    }
-
-    /// The server restarts at `now`; returns when its model is loaded again.
-    pub(crate) fn restart(&mut self, now: SimTime) -> SimTime {
-        self.crashed = false;
-        match &mut self.reload {
-            Some((load, rng)) => now + load.sample(rng),
-            None => now,
-        }
-    }
 }
 
 impl ModelServer {
@@ -298,7 +251,7 @@ impl ModelServer {
             .map(Sampler::new)
             .transpose()?
             .map(|s| (s, cold_rng));
-        let mut faults = ModelFaults::new(reload);
+        let mut faults = FaultState::new(reload);
         let ready_at = faults.restart(SimTime::ZERO);
         let slots = spec.slots as usize;
         let max_batch = spec.batching.max_batch as usize;

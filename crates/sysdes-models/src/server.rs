@@ -8,7 +8,7 @@ use sysdes_kernel::{RngStream, SimDuration, SimTime};
 use crate::request::RequestId;
 use crate::sampler::Sampler;
 use crate::spec::{CallMode, CallStep, HEDGE_MIN_SAMPLES};
-use crate::station::{ACTIVE, BusyArea, StationMetrics, WAITING};
+use crate::station::{ACTIVE, BusyArea, FaultState, StationMetrics, WAITING};
 use sysdes_stats::LatencyHistogram;
 
 /// What a server does with an arriving request.
@@ -44,15 +44,8 @@ pub(crate) struct Server {
     /// Per step with `hedge_percentile`: the latencies its calls have seen.
     pub(crate) hedge_stats: Vec<Option<HedgeStat>>,
     pub(crate) metrics: StationMetrics,
-    // netfault: fault hooks (see simulation/faults.rs).
-    /// Down because of a `crash` fault: arrivals fail at once.
-    pub(crate) crashed: bool,
-    /// Service-time multiplier of an active `slowdown` fault (1 normally).
-    pub(crate) speed: f64,
-    /// Some fault crashes this server (it then reports `lost_in_crash`).
-    pub(crate) crashable: bool,
-    /// Counted requests failed by crashes: queued, in service or arriving while down.
-    pub(crate) lost_in_crash: u64,
+    /// Crash and slowdown state (see `simulation/faults.rs`).
+    pub(crate) faults: FaultState,
     /// Busy workers over time, kept only for a replica whose group
     /// autoscales on utilization.
     pub(crate) busy_area: Option<BusyArea>,
@@ -80,10 +73,7 @@ impl Server {
             failed_calls: 0,
             hedge_stats: Vec::new(),
             metrics,
-            crashed: false,
-            speed: 1.0,
-            crashable: false,
-            lost_in_crash: 0,
+            faults: FaultState::new(None),
             busy_area: None,
         }
     }
@@ -92,18 +82,14 @@ impl Server {
     #[inline]
     fn draw(&mut self) -> SimDuration {
         let d = self.service.sample(&mut self.rng);
-        if self.speed == 1.0 {
-            d
-        } else {
-            SimDuration::from_nanos((d.as_nanos() as f64 * self.speed + 0.5) as u64)
-        }
+        self.faults.stretch(d)
     }
 
     /// The server crashes at `now`: the workers are freed and the waiting
     /// requests handed back (the caller fails them). Requests in service are
     /// found and failed by the caller.
     pub(crate) fn crash(&mut self, now: SimTime) -> VecDeque<RequestId> {
-        self.crashed = true;
+        self.faults.crashed = true;
         let m = &mut self.metrics;
         m.levels.add(now, ACTIVE, -i64::from(self.busy));
         m.levels.add(now, WAITING, -(self.queue.len() as i64));
@@ -136,9 +122,9 @@ impl Server {
         if counted {
             self.metrics.arrivals += 1;
         }
-        if self.crashed {
+        if self.faults.crashed {
             if counted {
-                self.lost_in_crash += 1;
+                self.faults.lost_in_crash += 1;
             }
             return Admission::Down;
         }

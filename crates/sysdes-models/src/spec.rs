@@ -348,6 +348,62 @@ pub enum ComponentKind {
     ReplicaGroup(crate::GroupSpec),
 }
 
+/// How a component passes requests to one of its downstream components
+/// (see [`ComponentKind::downstream`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    /// One of `n` targets gets each request (a balancer's backends, a
+    /// replica group's members): each sees 1/n of the traffic on average.
+    Split {
+        /// Targets sharing the traffic.
+        n: usize,
+    },
+    /// Every request or message reaches the target (a queue's consumer, a
+    /// stream group's target).
+    Every,
+    /// Only misses and writes reach it (a cache's backend); how many depends
+    /// on the run.
+    Misses,
+    /// A server's downstream call (step `step` of its calls).
+    Call {
+        /// The call step, from 0.
+        step: usize,
+    },
+}
+
+impl ComponentKind {
+    /// Calls `f(target, flow)` for every component this one sends requests
+    /// to, in spec order: the one definition of "who sends to whom" for the
+    /// engine's build checks and the offered-load figures.
+    pub fn downstream(&self, mut f: impl FnMut(ComponentId, Flow)) {
+        let calls = |s: &ServerSpec, f: &mut dyn FnMut(ComponentId, Flow)| {
+            for (step, c) in s.calls.iter().enumerate() {
+                for &t in &c.targets {
+                    f(t, Flow::Call { step });
+                }
+            }
+        };
+        match self {
+            ComponentKind::Server(s) => calls(s, &mut f),
+            ComponentKind::Deployment(d) => calls(&d.server, &mut f),
+            ComponentKind::LoadBalancer(lb) => {
+                let n = lb.backends.len();
+                lb.backends.iter().for_each(|&b| f(b, Flow::Split { n }));
+            }
+            ComponentKind::ReplicaGroup(g) => {
+                let n = g.members.len();
+                g.members.iter().for_each(|&m| f(m, Flow::Split { n }));
+            }
+            ComponentKind::Cache(c) => f(c.backend, Flow::Misses),
+            ComponentKind::Queue(q) => f(q.consumer, Flow::Every),
+            ComponentKind::Stream(s) => s.groups.iter().for_each(|g| f(g.target, Flow::Every)),
+            ComponentKind::ModelServer(_)
+            | ComponentKind::LlmServer(_)
+            | ComponentKind::Store(_) => {}
+        }
+    }
+}
+
 /// A station with `workers` parallel servers and one FIFO queue.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ServerSpec {

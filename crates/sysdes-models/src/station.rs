@@ -1,7 +1,9 @@
 //! Measurements every component keeps, whatever its kind.
 
-use sysdes_kernel::SimTime;
+use sysdes_kernel::{RngStream, SimDuration, SimTime};
 use sysdes_stats::{LatencyHistogram, TimeAverage};
+
+use crate::sampler::Sampler;
 
 /// Counters, a latency histogram and time averages for one component.
 ///
@@ -95,5 +97,55 @@ mod tests {
         a.set(t(40), 0);
         assert_eq!(a.take(t(50)), 10);
         assert_eq!(a.take(t(60)), 0);
+    }
+}
+
+/// A station's crash and slowdown state: one shape for every kind a fault
+/// can hit (servers, and model servers in both modes).
+#[derive(Debug)]
+pub(crate) struct FaultState {
+    /// Down because of a `crash` fault: arrivals fail at once.
+    pub(crate) crashed: bool,
+    /// Batch or iteration time multiplier of an active `slowdown` (1 normally).
+    pub(crate) speed: f64,
+    /// Some fault crashes this server (it then reports `lost_in_crash`).
+    pub(crate) crashable: bool,
+    /// Counted requests failed by crashes: waiting, running or arriving while down.
+    pub(crate) lost_in_crash: u64,
+    /// A model server's load time, drawn again when it restarts (`None`
+    /// for a server, which is back at once).
+    reload: Option<(Sampler, RngStream)>,
+}
+
+impl FaultState {
+    /// No fault yet; `reload` (with its stream) is a model's load time.
+    pub(crate) fn new(reload: Option<(Sampler, RngStream)>) -> Self {
+        FaultState {
+            crashed: false,
+            speed: 1.0,
+            crashable: false,
+            lost_in_crash: 0,
+            reload,
+        }
+    }
+
+    /// `d` stretched by an active slowdown.
+    #[inline]
+    pub(crate) fn stretch(&self, d: SimDuration) -> SimDuration {
+        if self.speed == 1.0 {
+            d
+        } else {
+            SimDuration::from_nanos((d.as_nanos() as f64 * self.speed + 0.5) as u64)
+        }
+    }
+
+    /// The station restarts at `now`; returns when it is ready again (its
+    /// model loaded).
+    pub(crate) fn restart(&mut self, now: SimTime) -> SimTime {
+        self.crashed = false;
+        match &mut self.reload {
+            Some((load, rng)) => now + load.sample(rng),
+            None => now,
+        }
     }
 }

@@ -29,7 +29,7 @@ impl Simulation {
             };
             if let FaultKind::Crash(_) = f.kind {
                 match self.components.get_mut(target.index()) {
-                    Some(Component::Server(s)) => s.crashable = true,
+                    Some(Component::Server(s)) => s.faults.crashable = true,
                     Some(Component::ModelServer(m)) => m.faults.crashable = true,
                     Some(Component::LlmServer(m)) => m.faults.crashable = true,
                     _ => {}
@@ -64,7 +64,7 @@ impl Simulation {
             FaultKind::Slowdown { target, factor } => {
                 let speed = if start { factor } else { 1.0 };
                 match &mut self.components[target.index()] {
-                    Component::Server(s) => s.speed = speed,
+                    Component::Server(s) => s.faults.speed = speed,
                     Component::ModelServer(m) => m.faults.speed = speed,
                     Component::LlmServer(m) => m.faults.speed = speed,
                     _ => {}
@@ -79,7 +79,9 @@ impl Simulation {
     fn restart(&mut self, c: sysdes_kernel::ComponentId) {
         let now = self.sched.now();
         match &mut self.components[c.index()] {
-            Component::Server(s) => s.crashed = false,
+            Component::Server(s) => {
+                s.faults.restart(now);
+            }
             Component::ModelServer(m) => m.restart(now),
             Component::LlmServer(m) => m.restart(now),
             // Arrivals start the next batch or iteration (or ask for a
@@ -128,7 +130,7 @@ impl Simulation {
             r.outcome = Outcome::Failed;
         }
         if let Component::Server(s) = &mut self.components[c.index()] {
-            s.lost_in_crash += lost;
+            s.faults.lost_in_crash += lost;
         }
         for req in inside {
             self.respond(req);

@@ -179,12 +179,13 @@ impl Component {
     /// Requests failed by crashes of this component, for a kind a crash
     /// fault can hit.
     fn lost_in_crash(&self) -> Option<u64> {
-        match self {
-            Component::Server(s) if s.crashable => Some(s.lost_in_crash),
-            Component::ModelServer(m) if m.faults.crashable => Some(m.faults.lost_in_crash),
-            Component::LlmServer(m) if m.faults.crashable => Some(m.faults.lost_in_crash),
-            _ => None,
-        }
+        let faults = match self {
+            Component::Server(s) => &s.faults,
+            Component::ModelServer(m) => &m.faults,
+            Component::LlmServer(m) => &m.faults,
+            _ => return None,
+        };
+        faults.crashable.then_some(faults.lost_in_crash)
     }
 
     /// Names of this component's time-series gauges (see [`Self::gauges`]).
@@ -385,6 +386,17 @@ impl Simulation {
         let mut hosts = deployment::build_hosts(spec, window_start, window_end);
         let mut components = Vec::with_capacity(spec.components.len());
         for c in &spec.components {
+            // Every reference to another component, of every kind, is
+            // checked here once (`ComponentKind::downstream`).
+            let mut dangling = None;
+            c.kind.downstream(|to, _| {
+                if dangling.is_none() {
+                    dangling = check(&c.name, to).err();
+                }
+            });
+            if let Some(e) = dangling {
+                return Err(e);
+            }
             let metrics = StationMetrics::new(window_start, window_end);
             components.push(match &c.kind {
                 ComponentKind::Server(s) => {
@@ -393,13 +405,8 @@ impl Simulation {
                             "a server needs at least one worker".into(),
                         ));
                     }
-                    for step in &s.calls {
-                        if step.targets.is_empty() {
-                            return Err(invalid(&c.name)("a call step needs a target".into()));
-                        }
-                        for &t in &step.targets {
-                            check(&c.name, t)?;
-                        }
+                    if s.calls.iter().any(|step| step.targets.is_empty()) {
+                        return Err(invalid(&c.name)("a call step needs a target".into()));
                     }
                     let mut server = Server::new(
                         s.workers,
@@ -431,9 +438,6 @@ impl Simulation {
                     if lb.backends.is_empty() {
                         return Err(invalid(&c.name)("a load balancer needs a backend".into()));
                     }
-                    for &b in &lb.backends {
-                        check(&c.name, b)?;
-                    }
                     let names: Vec<&str> = lb
                         .backends
                         .iter()
@@ -447,28 +451,21 @@ impl Simulation {
                         metrics,
                     ))
                 }
-                ComponentKind::Cache(cache) => {
-                    check(&c.name, cache.backend)?;
-                    Component::Cache(Box::new(
-                        Cache::new(
-                            cache,
-                            spec.seed,
-                            |purpose| stream(&c.name, purpose),
-                            (window_start, window_end),
-                        )
-                        .map_err(invalid(&c.name))?,
-                    ))
-                }
+                ComponentKind::Cache(cache) => Component::Cache(Box::new(
+                    Cache::new(
+                        cache,
+                        spec.seed,
+                        |purpose| stream(&c.name, purpose),
+                        (window_start, window_end),
+                    )
+                    .map_err(invalid(&c.name))?,
+                )),
                 ComponentKind::Queue(q) => {
-                    check(&c.name, q.consumer)?;
                     Component::Queue(QueueComponent::new(q, window_start, window_end))
                 }
                 ComponentKind::Stream(st) => {
                     if st.groups.is_empty() {
                         return Err(invalid(&c.name)("a stream needs a consumer group".into()));
-                    }
-                    for g in &st.groups {
-                        check(&c.name, g.target)?;
                     }
                     Component::Stream(StreamComponent::new(st, window_start, window_end))
                 }
@@ -921,7 +918,7 @@ impl Simulation {
             return;
         };
         // netfault: a request failed by a crash while in service.
-        if s.crashable && self.requests[req].pinned {
+        if s.faults.crashable && self.requests[req].pinned {
             self.requests.unpin(req);
             return;
         }
