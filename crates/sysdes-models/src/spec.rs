@@ -36,7 +36,7 @@ pub struct ModelSpec {
 
 /// The network model: a default one-way delay, optional zones with a
 /// symmetric latency matrix, per-link overrides (latency, loss, bandwidth)
-/// and payload sizes. See `docs/faults.md` and [`crate::Network`].
+/// and payload sizes. See `docs/faults.md`; the engine side is `simulation/network.rs`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NetworkSpec {
     /// One-way delay applied to every message between two components

@@ -16,7 +16,7 @@ use crate::plan::RunId;
 /// Metrics every run has, in column order; `utilization:NAME` per server
 /// and then `wall_time_s` follow (see [`metric_names`]). Between them, each
 /// run adds one column per figure its components report
-/// (`FIGURE:COMPONENT`, see [`figure_metrics`]) and, with a replicated
+/// (`FIGURE:COMPONENT`, see `figure_metrics`) and, with a replicated
 /// store, the [`CONSISTENCY_METRICS`].
 pub const FIXED_METRICS: &[&str] = &[
     "offered_rps",
