@@ -32,6 +32,7 @@ impl Simulation {
         let (key, op, counted) = (r.key, r.op, r.counted);
         let current = self.versions.current(key);
         let Component::Cache(c) = &mut self.components[to.index()] else {
+            super::misrouted();
             return;
         };
         if counted {
@@ -85,6 +86,7 @@ impl Simulation {
         let r = &self.requests[req];
         let (counted, entered) = (r.counted, r.hops.last().map_or(now, |h| h.entered));
         let Component::Cache(c) = &mut self.components[cache.index()] else {
+            super::misrouted();
             return;
         };
         if let Some(server) = &mut c.server {
@@ -111,6 +113,7 @@ impl Simulation {
         let ch = &self.requests[child];
         let (outcome, version, key) = (ch.outcome, ch.version, ch.key);
         let Component::Cache(c) = &mut self.components[cache.index()] else {
+            super::misrouted();
             return;
         };
         if outcome == Outcome::Ok

@@ -66,6 +66,7 @@ impl Simulation {
     /// Starts step `step` of `server`'s calls for `req`.
     pub(super) fn start_step(&mut self, server: ComponentId, req: RequestId, step: usize) {
         let Component::Server(s) = &self.components[server.index()] else {
+            super::misrouted();
             return;
         };
         let spec = &s.calls[step];
@@ -88,6 +89,7 @@ impl Simulation {
         let epoch = progress.epoch;
         for i in 0..n {
             let Component::Server(s) = &self.components[server.index()] else {
+                super::misrouted();
                 return;
             };
             let target = s.calls[step].targets[i];
@@ -212,6 +214,7 @@ impl Simulation {
         let next = usize::from(r.calls.step) + 1;
         let counted = r.counted;
         let Component::Server(s) = &mut self.components[server.index()] else {
+            super::misrouted();
             return;
         };
         if !succeeded {

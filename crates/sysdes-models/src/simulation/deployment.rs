@@ -256,6 +256,7 @@ impl Simulation {
         let r = &mut self.requests[req];
         let counted = r.counted;
         let Component::Deployment(d) = &mut self.components[to.index()] else {
+            super::misrouted();
             return;
         };
         let Some(replica) = d.choose() else {
@@ -286,6 +287,7 @@ impl Simulation {
     /// job on the replica's host.
     fn start_work(&mut self, dep: ComponentId, replica: u32, req: RequestId, work: SimDuration) {
         let Component::Deployment(d) = &self.components[dep.index()] else {
+            super::misrouted();
             return;
         };
         let host = d.replica(replica).host;
@@ -333,6 +335,7 @@ impl Simulation {
             return;
         };
         let Component::Deployment(d) = &mut self.components[dep.index()] else {
+            super::misrouted();
             return;
         };
         let replica = hop.choice;
@@ -356,6 +359,7 @@ impl Simulation {
     /// replicas of any deployment take the room.
     fn release_host(&mut self, dep: ComponentId, replica: u32) {
         let Component::Deployment(d) = &self.components[dep.index()] else {
+            super::misrouted();
             return;
         };
         let host = d.replica(replica).host;
@@ -377,6 +381,7 @@ impl Simulation {
         let now = self.sched.now();
         loop {
             let Component::Deployment(d) = &mut self.components[dep.index()] else {
+                super::misrouted();
                 return;
             };
             if d.pending == 0 {
@@ -397,6 +402,7 @@ impl Simulation {
     fn boot_replica(&mut self, dep: ComponentId, host: u32) {
         let now = self.sched.now();
         let Component::Deployment(d) = &mut self.components[dep.index()] else {
+            super::misrouted();
             return;
         };
         if host != NO_HOST {
@@ -416,6 +422,7 @@ impl Simulation {
     fn autoscale(&mut self, dep: ComponentId) {
         let now = self.sched.now();
         let Component::Deployment(d) = &mut self.components[dep.index()] else {
+            super::misrouted();
             return;
         };
         let Some((metric, interval)) = d.hpa.as_ref().map(|(_, m, i)| (*m, *i)) else {
@@ -439,6 +446,7 @@ impl Simulation {
     fn scale_to(&mut self, dep: ComponentId, desired: u32) {
         let now = self.sched.now();
         let Component::Deployment(d) = &mut self.components[dep.index()] else {
+            super::misrouted();
             return;
         };
         let current = d.wanted();
@@ -453,6 +461,7 @@ impl Simulation {
         if desired > current {
             for _ in current..desired {
                 let Component::Deployment(d) = &mut self.components[dep.index()] else {
+                    super::misrouted();
                     return;
                 };
                 match d.pool {
@@ -470,6 +479,7 @@ impl Simulation {
         }
         for _ in desired..current {
             let Component::Deployment(d) = &mut self.components[dep.index()] else {
+                super::misrouted();
                 return;
             };
             if d.pending > 0 {

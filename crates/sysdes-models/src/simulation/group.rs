@@ -145,6 +145,7 @@ impl Simulation {
         let now = self.sched.now();
         let r = &mut self.requests[req];
         let Component::ReplicaGroup(g) = &mut self.components[to.index()] else {
+            super::misrouted();
             return;
         };
         match g.forward(now, r.counted) {
@@ -188,6 +189,7 @@ impl Simulation {
         let now = self.sched.now();
         let value = self.group_metric(group, now);
         let Component::ReplicaGroup(g) = &mut self.components[group.index()] else {
+            super::misrouted();
             return;
         };
         let (current, ready) = (g.wanted(), g.ready_count());

@@ -37,6 +37,7 @@ impl Simulation {
         let now = self.sched.now();
         let counted = self.requests[req].counted;
         let Component::LlmServer(m) = &mut self.components[to.index()] else {
+            super::misrouted();
             return;
         };
         let arrival = m.arrive(now, req, counted);
@@ -50,6 +51,7 @@ impl Simulation {
     fn llm_pump(&mut self, server: ComponentId) {
         let now = self.sched.now();
         let Component::LlmServer(m) = &mut self.components[server.index()] else {
+            super::misrouted();
             return;
         };
         loop {
@@ -79,6 +81,7 @@ impl Simulation {
         let mut i = 0;
         loop {
             let Component::LlmServer(m) = &self.components[server.index()] else {
+                super::misrouted();
                 return;
             };
             let Some(&req) = m.done().get(i) else {

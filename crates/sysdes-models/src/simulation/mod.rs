@@ -356,6 +356,18 @@ fn invalid(component: &str) -> impl Fn(String) -> BuildError + '_ {
     }
 }
 
+/// An event or call reached a component of another kind than its handler
+/// serves: an engine bug (ids are resolved and checked at build time), never
+/// a user mistake. Debug builds and the test suite stop here; a release
+/// build drops the event, as the handlers did before they said so.
+#[cold]
+#[inline(never)]
+fn misrouted() {
+    if cfg!(debug_assertions) {
+        panic!("an event reached a component of another kind than its handler's");
+    }
+}
+
 fn positive_rate(per_second: f64) -> Result<f64, String> {
     if per_second.is_nan() || per_second <= 0.0 {
         Err("the arrival rate must be positive".into())
@@ -873,6 +885,7 @@ impl Simulation {
     fn balance(&mut self, to: ComponentId, req: RequestId) {
         let now = self.sched.now();
         let Component::LoadBalancer(lb) = &mut self.components[to.index()] else {
+            misrouted();
             return;
         };
         let r = &mut self.requests[req];
@@ -891,6 +904,7 @@ impl Simulation {
         let now = self.sched.now();
         let counted = self.requests[req].counted;
         let Component::Server(server) = &mut self.components[to.index()] else {
+            misrouted();
             return;
         };
         match server.arrive(now, req, counted) {
@@ -915,6 +929,7 @@ impl Simulation {
     fn service_done(&mut self, server: ComponentId, req: RequestId) {
         let now = self.sched.now();
         let Component::Server(s) = &mut self.components[server.index()] else {
+            misrouted();
             return;
         };
         // netfault: a request failed by a crash while in service.
@@ -947,6 +962,7 @@ impl Simulation {
         let r = &self.requests[req];
         let (counted, entered) = (r.counted, r.hops.last().map_or(now, |h| h.entered));
         let Component::Server(s) = &mut self.components[server.index()] else {
+            misrouted();
             return;
         };
         if s.calls.is_empty() || s.holds_worker_during_calls() {

@@ -14,6 +14,7 @@ impl Simulation {
         let now = self.sched.now();
         let counted = self.requests[req].counted;
         let Component::ModelServer(m) = &mut self.components[to.index()] else {
+            super::misrouted();
             return;
         };
         let arrival = m.arrive(now, req, counted);
@@ -40,6 +41,7 @@ impl Simulation {
     fn model_pump(&mut self, server: ComponentId) {
         let now = self.sched.now();
         let Component::ModelServer(m) = &mut self.components[server.index()] else {
+            super::misrouted();
             return;
         };
         loop {
@@ -72,6 +74,7 @@ impl Simulation {
         let mut i = 0;
         loop {
             let Component::ModelServer(m) = &self.components[server.index()] else {
+                super::misrouted();
                 return;
             };
             let Some(w) = m.batch(slot).get(i) else {

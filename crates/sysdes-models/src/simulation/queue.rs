@@ -86,6 +86,7 @@ impl Simulation {
         let now = self.sched.now();
         let counted = self.requests[req].counted;
         let Some(c) = self.queue_mut(q) else {
+            super::misrouted();
             return;
         };
         match c.queue.offer(now, counted, req) {
@@ -137,6 +138,7 @@ impl Simulation {
         let now = self.sched.now();
         loop {
             let Some(c) = self.queue_mut(q) else {
+                super::misrouted();
                 return;
             };
             let consumer = c.consumer;
@@ -166,6 +168,7 @@ impl Simulation {
         let (enqueued, counted) = (m.born, m.counted);
         self.requests.remove(msg);
         let Some(c) = self.queue_mut(q) else {
+            super::misrouted();
             return;
         };
         c.queue.done(now, enqueued, counted);

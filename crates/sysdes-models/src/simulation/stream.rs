@@ -148,6 +148,7 @@ impl Simulation {
         };
         let max_in_flight = self.max_in_flight;
         let Some(c) = self.stream_mut(s) else {
+            super::misrouted();
             return;
         };
         if counted {
@@ -179,6 +180,7 @@ impl Simulation {
     fn stream_pump(&mut self, s: ComponentId, g: usize, partition: u32) {
         let now = self.sched.now();
         let Some(c) = self.stream_mut(s) else {
+            super::misrouted();
             return;
         };
         let Some(entry) = c.log.next(now, g, partition) else {
@@ -221,6 +223,7 @@ impl Simulation {
         let (appended, counted) = (m.born, m.counted);
         self.requests.remove(msg);
         let Some(c) = self.stream_mut(s) else {
+            super::misrouted();
             return;
         };
         let partitions = c.log.partitions();
