@@ -7,7 +7,6 @@ use sysdes_kernel::ComponentId;
 
 use super::{Component, Event, Simulation};
 use crate::model_server::Step;
-use crate::request::RequestId;
 
 /// An LLM model server's timers: ids only, so `Event` stays small.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,23 +31,9 @@ impl Simulation {
         }
     }
 
-    /// A request reaches LLM model server `to` (its hop is already pushed).
-    pub(super) fn llm_arrive(&mut self, to: ComponentId, req: RequestId) {
-        let now = self.sched.now();
-        let counted = self.requests[req].counted;
-        let Component::LlmServer(m) = &mut self.components[to.index()] else {
-            super::misrouted();
-            return;
-        };
-        let arrival = m.arrive(now, req, counted);
-        if self.queued_or_refused(req, arrival) {
-            self.llm_pump(to);
-        }
-    }
-
     /// Starts an iteration on every idle slot that has work, and asks for a
     /// wake-up at the end of the model load.
-    fn llm_pump(&mut self, server: ComponentId) {
+    pub(super) fn llm_pump(&mut self, server: ComponentId) {
         let now = self.sched.now();
         let Component::LlmServer(m) = &mut self.components[server.index()] else {
             super::misrouted();

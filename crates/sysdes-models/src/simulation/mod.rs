@@ -875,8 +875,7 @@ impl Simulation {
             Component::Queue(_) => self.queue_arrive(to, req),
             Component::Stream(_) => self.stream_arrive(to, req),
             Component::Deployment(_) => self.deployment_arrive(to, req),
-            Component::ModelServer(_) => self.model_arrive(to, req),
-            Component::LlmServer(_) => self.llm_arrive(to, req),
+            Component::ModelServer(_) | Component::LlmServer(_) => self.model_arrive(to, req),
             Component::Store(_) => self.store_arrive(to, req),
             Component::ReplicaGroup(_) => self.group_arrive(to, req),
         }

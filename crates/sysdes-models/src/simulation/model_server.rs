@@ -9,17 +9,25 @@ use crate::model_server::{Arrival, Step};
 use crate::request::{Outcome, RequestId};
 
 impl Simulation {
-    /// A request reaches model server `to` (its hop is already pushed).
+    /// A request reaches model server `to`, in either mode (its hop is
+    /// already pushed).
     pub(super) fn model_arrive(&mut self, to: ComponentId, req: RequestId) {
         let now = self.sched.now();
         let counted = self.requests[req].counted;
-        let Component::ModelServer(m) = &mut self.components[to.index()] else {
-            super::misrouted();
-            return;
+        let (arrival, llm) = match &mut self.components[to.index()] {
+            Component::ModelServer(m) => (m.arrive(now, req, counted), false),
+            Component::LlmServer(m) => (m.arrive(now, req, counted), true),
+            _ => {
+                super::misrouted();
+                return;
+            }
         };
-        let arrival = m.arrive(now, req, counted);
         if self.queued_or_refused(req, arrival) {
-            self.model_pump(to);
+            if llm {
+                self.llm_pump(to);
+            } else {
+                self.model_pump(to);
+            }
         }
     }
 
