@@ -5,8 +5,7 @@
 
 use sysdes_kernel::ComponentId;
 
-use super::{Component, Event, Simulation};
-use crate::model_server::Step;
+use super::{Component, Simulation};
 
 /// An LLM model server's timers: ids only, so `Event` stays small.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,30 +25,7 @@ impl Simulation {
                 if let Component::LlmServer(m) = &mut self.components[server.index()] {
                     m.woke();
                 }
-                self.llm_pump(server);
-            }
-        }
-    }
-
-    /// Starts an iteration on every idle slot that has work, and asks for a
-    /// wake-up at the end of the model load.
-    pub(super) fn llm_pump(&mut self, server: ComponentId) {
-        let now = self.sched.now();
-        let Component::LlmServer(m) = &mut self.components[server.index()] else {
-            super::misrouted();
-            return;
-        };
-        loop {
-            match m.next(now) {
-                Step::Start { slot, after } => self
-                    .sched
-                    .schedule_in(after, Event::Llm(LlmEvent::IterationDone { server, slot })),
-                Step::WakeAt(at) => {
-                    self.sched
-                        .schedule_at(at, Event::Llm(LlmEvent::Wake { server }));
-                    break;
-                }
-                Step::Idle => break,
+                self.model_pump(server);
             }
         }
     }
@@ -78,6 +54,6 @@ impl Simulation {
         if let Component::LlmServer(m) = &mut self.components[server.index()] {
             m.release(now, slot);
         }
-        self.llm_pump(server);
+        self.model_pump(server);
     }
 }

@@ -4,6 +4,7 @@
 
 use sysdes_kernel::ComponentId;
 
+use super::llm_server::LlmEvent;
 use super::{Component, Event, Simulation};
 use crate::model_server::{Arrival, Step};
 use crate::request::{Outcome, RequestId};
@@ -14,20 +15,16 @@ impl Simulation {
     pub(super) fn model_arrive(&mut self, to: ComponentId, req: RequestId) {
         let now = self.sched.now();
         let counted = self.requests[req].counted;
-        let (arrival, llm) = match &mut self.components[to.index()] {
-            Component::ModelServer(m) => (m.arrive(now, req, counted), false),
-            Component::LlmServer(m) => (m.arrive(now, req, counted), true),
+        let arrival = match &mut self.components[to.index()] {
+            Component::ModelServer(m) => m.arrive(now, req, counted),
+            Component::LlmServer(m) => m.arrive(now, req, counted),
             _ => {
                 super::misrouted();
                 return;
             }
         };
         if self.queued_or_refused(req, arrival) {
-            if llm {
-                self.llm_pump(to);
-            } else {
-                self.model_pump(to);
-            }
+            self.model_pump(to);
         }
     }
 
@@ -44,21 +41,37 @@ impl Simulation {
         false
     }
 
-    /// Starts every batch that can start now, and asks for a wake-up at
-    /// the next batching deadline.
-    fn model_pump(&mut self, server: ComponentId) {
+    /// Starts every batch (or, in LLM mode, iteration) that can start now
+    /// on an idle slot, and asks for a wake-up at the next batching deadline
+    /// or the end of the model load: one loop for both modes, which differ
+    /// only in their scheduling rule (`next`) and their events.
+    pub(super) fn model_pump(&mut self, server: ComponentId) {
         let now = self.sched.now();
-        let Component::ModelServer(m) = &mut self.components[server.index()] else {
-            super::misrouted();
-            return;
-        };
         loop {
-            match m.next(now) {
-                Step::Start { slot, after } => self
-                    .sched
-                    .schedule_in(after, Event::BatchDone { server, slot }),
+            let (step, llm) = match &mut self.components[server.index()] {
+                Component::ModelServer(m) => (m.next(now), false),
+                Component::LlmServer(m) => (m.next(now), true),
+                _ => {
+                    super::misrouted();
+                    return;
+                }
+            };
+            match step {
+                Step::Start { slot, after } => {
+                    let done = if llm {
+                        Event::Llm(LlmEvent::IterationDone { server, slot })
+                    } else {
+                        Event::BatchDone { server, slot }
+                    };
+                    self.sched.schedule_in(after, done);
+                }
                 Step::WakeAt(at) => {
-                    self.sched.schedule_at(at, Event::BatchWake { server });
+                    let wake = if llm {
+                        Event::Llm(LlmEvent::Wake { server })
+                    } else {
+                        Event::BatchWake { server }
+                    };
+                    self.sched.schedule_at(at, wake);
                     break;
                 }
                 Step::Idle => break,
