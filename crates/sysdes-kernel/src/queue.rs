@@ -79,28 +79,24 @@ pub struct EventQueue<E> {
     spare: Vec<RadixEntry<E>>,
 }
 
-/// A heap entry: the event under its (time, sequence) key, packed into one
-/// `u128` (time in the high half) so that ordering two entries is one wide
-/// comparison the compiler turns into flag arithmetic and conditional moves
-/// rather than the two data-dependent branches of a tuple comparison. With
-/// the engine's 16-byte `Event` an entry stays 32 bytes.
+/// A heap entry: the event under its (time, sequence) key. The key is
+/// compared as one `u128` (time in the high half), one wide comparison the
+/// compiler turns into flag arithmetic and conditional moves rather than the
+/// two data-dependent branches of a tuple comparison. The halves are stored
+/// as two `u64`s, not a `u128`, whose 16-byte alignment would pad an entry
+/// of the scheduler's 24-byte payload from 40 to 48 bytes.
 #[derive(Clone, Copy, Debug)]
 struct HeapEntry<E> {
-    key: u128,
+    time: u64,
+    seq: u64,
     event: E,
 }
 
 impl<E> HeapEntry<E> {
-    /// The key of an event at `time` pushed `seq`-th.
+    /// The (time, sequence) key as one number.
     #[inline(always)]
-    fn key(time: u64, seq: u64) -> u128 {
-        (u128::from(time) << 64) | u128::from(seq)
-    }
-
-    /// The entry's time, in nanoseconds.
-    #[inline(always)]
-    fn time(&self) -> u64 {
-        (self.key >> 64) as u64
+    fn key(&self) -> u128 {
+        (u128::from(self.time) << 64) | u128::from(self.seq)
     }
 }
 
@@ -180,7 +176,8 @@ impl<E: Copy> EventQueue<E> {
             return;
         }
         let entry = HeapEntry {
-            key: HeapEntry::<E>::key(time, self.next_seq),
+            time,
+            seq: self.next_seq,
             event,
         };
         self.next_seq += 1;
@@ -189,7 +186,7 @@ impl<E: Copy> EventQueue<E> {
         self.heap.push(entry);
         while hole > 0 {
             let parent = (hole - 1) / 4;
-            if entry.key >= self.heap[parent].key {
+            if entry.key() >= self.heap[parent].key() {
                 break;
             }
             self.heap[hole] = self.heap[parent];
@@ -213,7 +210,7 @@ impl<E: Copy> EventQueue<E> {
         }
         let last = self.heap.pop()?;
         let Some(&top) = self.heap.first() else {
-            return Some((SimTime::from_nanos(last.time()), last.event));
+            return Some((SimTime::from_nanos(last.time), last.event));
         };
         // Move the hole from the root down along the smallest children
         // while they pop before `last`, then put `last` in it. Keys are
@@ -222,6 +219,7 @@ impl<E: Copy> EventQueue<E> {
         // pop order is (time, push order) whatever the heap's shape.
         let heap = &mut self.heap[..];
         let n = heap.len();
+        let last_key = last.key();
         let mut hole = 0;
         loop {
             let first = 4 * hole + 1;
@@ -229,31 +227,31 @@ impl<E: Copy> EventQueue<E> {
                 // All four children: a two-round tournament of selects (no
                 // data-dependent branch; the profile's hot spot when this
                 // was a loop of tuple comparisons).
-                let k0 = heap[first].key;
-                let k1 = heap[first + 1].key;
-                let k2 = heap[first + 2].key;
-                let k3 = heap[first + 3].key;
+                let k0 = heap[first].key();
+                let k1 = heap[first + 1].key();
+                let k2 = heap[first + 2].key();
+                let k3 = heap[first + 3].key();
                 let (a, ka) = select_min(first, k0, first + 1, k1);
                 let (b, kb) = select_min(first + 2, k2, first + 3, k3);
                 select_min(a, ka, b, kb)
             } else if first < n {
                 // One to three children (the heap's last parent).
-                let mut best = (first, heap[first].key);
+                let mut best = (first, heap[first].key());
                 for (child, entry) in heap.iter().enumerate().skip(first + 1) {
-                    best = select_min(best.0, best.1, child, entry.key);
+                    best = select_min(best.0, best.1, child, entry.key());
                 }
                 best
             } else {
                 break;
             };
-            if best_key >= last.key {
+            if best_key >= last_key {
                 break;
             }
             heap[hole] = heap[best];
             hole = best;
         }
         heap[hole] = last;
-        Some((SimTime::from_nanos(top.time()), top.event))
+        Some((SimTime::from_nanos(top.time), top.event))
     }
 
     /// Radix mode: removes the earliest entry, without switching modes.
@@ -325,14 +323,14 @@ impl<E: Copy> EventQueue<E> {
     #[inline(never)]
     fn switch_to_radix(&mut self) {
         // Sorting by (time, seq) makes equal times land in push order.
-        self.heap.sort_unstable_by_key(|e| e.key);
-        let base = self.heap[0].time();
+        self.heap.sort_unstable_by_key(HeapEntry::key);
+        let base = self.heap[0].time;
         self.base = base;
         self.head = 0;
         self.occupied = 0;
         self.mins = [u64::MAX; BUCKETS];
         for entry in &self.heap {
-            let time = entry.time();
+            let time = entry.time;
             let i = bucket(time, base);
             self.buckets[i].push(RadixEntry {
                 time,
@@ -356,7 +354,8 @@ impl<E: Copy> EventQueue<E> {
         // after them at equal times.
         while let Some(entry) = self.radix_pop() {
             self.heap.push(HeapEntry {
-                key: HeapEntry::<E>::key(entry.time, self.next_seq),
+                time: entry.time,
+                seq: self.next_seq,
                 event: entry.event,
             });
             self.next_seq += 1;
@@ -397,7 +396,7 @@ impl<E: Copy> EventQueue<E> {
     /// The time of the earliest event, if any.
     pub fn peek_time(&self) -> Option<SimTime> {
         if !self.radix {
-            return self.heap.first().map(|e| SimTime::from_nanos(e.time()));
+            return self.heap.first().map(|e| SimTime::from_nanos(e.time));
         }
         if self.head < self.buckets[0].len() {
             return Some(SimTime::from_nanos(self.base));
