@@ -242,9 +242,11 @@ fn run(args: RunArgs) -> ExitCode {
     let outcome = simulation.run(limits, &mut progress);
     progress.finish();
     let theory = sysdes_theory::predict(&scenario.spec, None, None);
+    let unmodelled = sysdes_theory::unmodelled(&scenario.spec, &theory);
     let info = RunInfo {
         wall_time_s: started.elapsed().as_secs_f64(),
         theory: Some(&theory),
+        unmodelled: Some(&unmodelled),
     };
     let result = match outcome {
         Ok(r) => r,
@@ -273,6 +275,12 @@ fn run(args: RunArgs) -> ExitCode {
         }
     }
     match result.stop {
+        StopReason::Drained if sysdes_report::assess(&result).unstable() => {
+            eprintln!(
+                "error: the system is unstable: its backlog grew over the whole measurement window (see the verdict); the figures are written but are not a steady state"
+            );
+            ExitCode::from(FAILED)
+        }
         StopReason::Drained => ExitCode::SUCCESS,
         StopReason::EventLimit => {
             eprintln!(

@@ -9,6 +9,7 @@ mod replica_group;
 mod scenarios;
 mod sweep;
 mod theory;
+mod verdicts;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
