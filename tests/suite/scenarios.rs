@@ -4,7 +4,7 @@
 //! the snapshot (JSON minus wall time) makes any change of behaviour show up
 //! as a reviewable diff (`cargo insta review`).
 
-use crate::{root, sysdes, without_wall};
+use crate::{root, run_json, sysdes, without_wall};
 
 fn scenario_files() -> Vec<std::path::PathBuf> {
     let mut files: Vec<_> = std::fs::read_dir(root().join("scenarios"))
@@ -45,7 +45,7 @@ fn every_scenario_runs_and_matches_its_snapshot() {
         } else {
             &["--set", "duration=40s", "--set", "warmup=2s"]
         };
-        let result = run_allowing_unstable(&file, short);
+        let result = run_json(&file, short);
         let requests = &result["requests"];
         let total: u64 = ["completed", "failed", "timed_out", "dropped", "in_flight"]
             .iter()
@@ -84,24 +84,6 @@ fn every_scenario_prints_a_table_with_a_verdict() {
             "{table}"
         );
     }
-}
-
-/// Runs a scenario as JSON; an unstable run exits 1 and still writes it.
-fn run_allowing_unstable(file: &std::path::Path, extra: &[&str]) -> serde_json::Value {
-    let mut args = vec!["run", file.to_str().expect("utf-8"), "--format", "json"];
-    args.extend_from_slice(extra);
-    let out = sysdes(&args);
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", String::from_utf8_lossy(&out.stderr)));
-    let unstable = v["verdict"]
-        .as_str()
-        .is_some_and(|t| t.contains("Unstable"));
-    assert_eq!(
-        out.status.code(),
-        Some(if unstable { 1 } else { 0 }),
-        "{args:?}"
-    );
-    v
 }
 
 /// Whether a scenario file has a top-level `faults:` list.
