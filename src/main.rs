@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+mod errors;
 mod estimate_cmd;
 mod plot_cmd;
 mod sweep_cmd;
@@ -151,11 +152,12 @@ fn main() -> ExitCode {
         Command::Merge(args) => sweep_cmd::merge(args),
         Command::Schema => {
             let schema = sysdes_scenario::json_schema();
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&schema).unwrap_or_default()
-            );
-            ExitCode::SUCCESS
+            let text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+            if print_stdout(&format!("{text}\n")) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(FAILED)
+            }
         }
     }
 }
@@ -165,20 +167,33 @@ const INVALID: u8 = 2;
 /// Exit status for a run that failed.
 const FAILED: u8 = 1;
 
+/// Writes `text` to stdout. A pipe closed by its reader (`| head`) is not
+/// an error: the reader has what it wanted, and the command ends quietly
+/// instead of panicking. Returns false on any other write error.
+pub(crate) fn print_stdout(text: &str) -> bool {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => true,
+        Err(e) => e.kind() == std::io::ErrorKind::BrokenPipe,
+    }
+}
+
 fn report_scenario_error(error: sysdes_scenario::ScenarioError) {
-    eprintln!("{:?}", miette::Report::new(error));
+    errors::report_scenario_error(&error);
 }
 
 fn validate(files: &[PathBuf]) -> ExitCode {
     let mut ok = true;
     for file in files {
         match sysdes_scenario::load_file(file, &LoadOptions::default()) {
-            Ok(s) => println!(
-                "{}: ok ({} workload(s), {} component(s))",
-                file.display(),
-                s.spec.workloads.len(),
-                s.spec.components.len()
-            ),
+            Ok(s) => {
+                print_stdout(&format!(
+                    "{}: ok ({} workload(s), {} component(s))\n",
+                    file.display(),
+                    s.spec.workloads.len(),
+                    s.spec.components.len()
+                ));
+            }
             Err(e) => {
                 ok = false;
                 report_scenario_error(e);
@@ -260,8 +275,7 @@ fn run(args: RunArgs) -> ExitCode {
         Format::Json => format!("{:#}\n", sysdes_report::to_json(&result, info)),
         Format::Csv => sysdes_report::to_csv(&result),
     };
-    let mut stdout = std::io::stdout().lock();
-    if stdout.write_all(text.as_bytes()).is_err() {
+    if !print_stdout(&text) {
         return ExitCode::from(FAILED);
     }
     if let Some(dir) = &args.out {

@@ -81,7 +81,7 @@ fn parse_vary(args: &[String]) -> Result<Vec<Vary>, ExitCode> {
 }
 
 fn report(error: ScenarioError) -> ExitCode {
-    eprintln!("{:?}", miette::Report::new(error));
+    crate::errors::report_scenario_error(&error);
     ExitCode::from(INVALID)
 }
 
