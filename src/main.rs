@@ -21,7 +21,7 @@ const EXAMPLES: &str = "\
 Examples:
   sysdes run scenarios/mm1.yaml
   sysdes run scenarios/mm1.yaml --set workloads.users.arrival.poisson=0.8/s --format json
-  sysdes run scenarios/lb-policies.yaml --set components.lb.policy=power_of_two --seed 3
+  sysdes run scenarios/lb-policies-sweep.yaml --set components.lb.policy=power_of_two --seed 3
   sysdes validate scenarios/*.yaml
   sysdes estimate scenarios/mmc.yaml --explain
   sysdes schema > sysdes.schema.json";
@@ -40,7 +40,7 @@ enum Command {
     #[command(after_help = "\
 Examples:
   sysdes run scenarios/mm1.yaml
-  sysdes run scenarios/hockey-stick.yaml --set workloads.users.arrival.poisson=950/s
+  sysdes run scenarios/hockey-stick.yaml --set workloads.users.arrival.poisson=240/s
   sysdes run scenarios/mmc.yaml --format json > result.json
   sysdes run scenarios/mm1.yaml --out results/mm1
 
@@ -67,7 +67,8 @@ Examples:
 Examples:
   sysdes run scenarios/web-tier.yaml --out results/web
   sysdes plot results/web --format png
-  sysdes plot results/sweep --slo p99=100ms --out figures
+  sysdes sweep scenarios/hockey-stick-sweep.yaml --out results/hockey
+  sysdes plot results/hockey --slo p99=100ms --out figures
 
 Exit status: 0 success; 2 missing or malformed directory, file or option; 1 cannot write.")]
     Plot(plot_cmd::PlotArgs),
@@ -75,7 +76,7 @@ Exit status: 0 success; 2 missing or malformed directory, file or option; 1 cann
     #[command(after_help = "\
 Examples:
   sysdes sweep scenarios/hockey-stick-sweep.yaml --out results/hockey
-  sysdes sweep scenarios/mm1.yaml --vary workloads.users.arrival.poisson=0.1/s:0.9/s:0.1/s --set sweep.replications=5
+  sysdes sweep scenarios/mm1.yaml --vary workloads.users.arrival.poisson=0.1/s:0.9/s:0.2/s
   sysdes sweep scenarios/hockey-stick-sweep.yaml --out results/hockey --resume
   sysdes sweep scenarios/hockey-stick-sweep.yaml --out shard0 --shard 0/2
 
@@ -85,6 +86,8 @@ Exit status: 0 success; 2 invalid scenario, sweep or arguments (or --out holds a
     /// Combine the output directories of `sweep --shard` into what one unsharded sweep writes.
     #[command(after_help = "\
 Examples:
+  sysdes sweep scenarios/hockey-stick-sweep.yaml --out shard0 --shard 0/2
+  sysdes sweep scenarios/hockey-stick-sweep.yaml --out shard1 --shard 1/2
   sysdes merge shard0 shard1 --out results/hockey
 
 Exit status: 0 success; 2 unreadable or mismatched inputs; 1 runs are missing (files are still written).")]

@@ -1,6 +1,7 @@
 //! The sysdes integration suite: one test binary, one module per concern.
 
 mod cli;
+mod commands;
 mod determinism;
 mod first_hour;
 mod model_faults;
