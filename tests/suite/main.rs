@@ -11,6 +11,7 @@ mod replica_group;
 mod scenarios;
 mod sweep;
 mod theory;
+mod theory_column;
 mod verdicts;
 
 use std::path::{Path, PathBuf};

@@ -84,7 +84,11 @@ pub fn unmodelled(spec: &ModelSpec, prediction: &Prediction) -> Unmodelled {
         let two_moment = p.method.as_ref().is_some_and(|m| {
             !m.exact && (m.name.contains("Kingman") || m.name.contains("Allen-Cunneen"))
         });
-        if two_moment && (p.arrival_scv > MAX_CHECKED_SCV || p.service_scv > MAX_CHECKED_SCV) {
+        // Only the predicted wait is approximate: a station that almost
+        // never queues (100,000 leaves) is its service time, whatever the SCV.
+        let waits = p.mean_s.is_some_and(|m| m - p.service_s > 0.01 * m);
+        let variable = p.arrival_scv > MAX_CHECKED_SCV || p.service_scv > MAX_CHECKED_SCV;
+        if two_moment && variable && waits {
             *slot = slot.or(Some(
                 "variability beyond the approximation's checked range (SCV > 1)",
             ));
@@ -105,6 +109,26 @@ pub fn unmodelled(spec: &ModelSpec, prediction: &Prediction) -> Unmodelled {
             }
         }
     }
+    // The first reason met on the paths from `start`.
+    let downstream = |stations: &[Option<&'static str>], start: Vec<usize>| {
+        let mut seen = vec![false; n];
+        let mut stack = start;
+        while let Some(c) = stack.pop() {
+            if std::mem::replace(&mut seen[c], true) {
+                continue;
+            }
+            if let Some(reason) = stations[c] {
+                return Some(reason);
+            }
+            stack.extend(next(spec, c));
+        }
+        None
+    };
+    // A server's time includes its calls: it inherits their targets' reason.
+    let inherited: Vec<Option<&'static str>> = (0..n)
+        .map(|c| stations[c].or_else(|| downstream(&stations, next(spec, c))))
+        .collect();
+    let stations = inherited;
     let workloads = spec
         .workloads
         .iter()
@@ -112,19 +136,7 @@ pub fn unmodelled(spec: &ModelSpec, prediction: &Prediction) -> Unmodelled {
             if networked {
                 return Some("zones and links");
             }
-            // The first reason met on the workload's paths.
-            let mut seen = vec![false; n];
-            let mut stack = vec![w.target.index()];
-            while let Some(c) = stack.pop() {
-                if std::mem::replace(&mut seen[c], true) {
-                    continue;
-                }
-                if let Some(reason) = stations[c] {
-                    return Some(reason);
-                }
-                stack.extend(next(spec, c));
-            }
-            None
+            downstream(&stations, vec![w.target.index()])
         })
         .collect();
     Unmodelled {
