@@ -149,14 +149,15 @@ fn spans_a_decade(v: &[f64]) -> bool {
 /// `max_delay (ms)`, and an arrival rate `100/s` reads `poisson (req/s)`.
 pub(crate) fn path_label(p: &Param) -> String {
     let name = short(&p.path);
+    // Only a value that starts with a number has a unit (`round_robin`,
+    // a policy, has none).
     let unit = p
         .text
         .iter()
+        .map(|t| t.trim())
+        .filter(|t| t.starts_with(|c: char| c.is_ascii_digit() || c == '.'))
         .map(|t| {
-            t.trim()
-                .trim_start_matches(|c: char| {
-                    c.is_ascii_digit() || matches!(c, '.' | '_' | '-' | '+')
-                })
+            t.trim_start_matches(|c: char| c.is_ascii_digit() || matches!(c, '.' | '_'))
                 .trim()
         })
         .find(|u| !u.is_empty())
@@ -767,6 +768,38 @@ pub(crate) fn plot_sweep(dir: &Path, options: &PlotOptions) -> Result<PlotOutput
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn swept_paths_read_as_their_last_element_and_unit() {
+        let param = |path: &str, values: &[&str]| Param {
+            path: path.to_string(),
+            text: values.iter().map(|v| v.to_string()).collect(),
+            numeric: None,
+        };
+        let l = |path, values| path_label(&param(path, values));
+        assert_eq!(l("components.cache.capacity", &["10", "100"]), "capacity");
+        assert_eq!(
+            l("components.gpu.batching.max_delay", &["1ms", "5ms"]),
+            "max_delay (ms)"
+        );
+        assert_eq!(
+            l("workloads.users.arrival.poisson", &["100/s"]),
+            "poisson (req/s)"
+        );
+        assert_eq!(
+            l("components.lb.policy", &["random", "round_robin"]),
+            "policy"
+        );
+        assert_eq!(l("components.cache.capacity", &["64MiB"]), "capacity (MiB)");
+    }
+
+    /// Regression: cache capacity 10 to 5,000 was drawn on a linear axis.
+    #[test]
+    fn a_parameter_spanning_a_decade_gets_a_log_axis() {
+        assert!(spans_a_decade(&[10.0, 100.0, 1000.0, 5000.0]));
+        assert!(!spans_a_decade(&[1.0, 2.0, 3.0]));
+        assert!(!spans_a_decade(&[0.0, 100.0]));
+    }
 
     #[test]
     fn capacity_is_the_last_point_of_the_leading_run_under_the_slo() {
