@@ -760,9 +760,38 @@ fn draw_bars<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, b: &Bars, s: f64
         .flat_map(|g| g.values.iter().copied().chain(g.ci.iter().map(|c| c.1)))
         .chain(b.hline.iter().map(|h| h.y));
     let mut y = axis_range(ys, false, true);
-    y.1 += (y.1 - y.0) * 0.15;
+    y.1 += (y.1 - y.0) * 0.05;
+    // Title over the full width; the legend in a strip right of the bars.
+    let titled = title_area(root, &b.title, s)?;
+    let mut legend: Vec<LegendEntry> = b
+        .groups
+        .iter()
+        .map(|g| LegendEntry {
+            label: g.name.clone(),
+            swatch: Swatch::Box(colour(g.colour).filled()),
+        })
+        .collect();
+    if let Some(h) = &b.hline {
+        legend.push(LegendEntry {
+            label: h.label.clone(),
+            swatch: Swatch::Dashed(BLACK.mix(0.8).stroke_width(2)),
+        });
+    }
+    let font = TextStyle::from((FAMILY, 13.0 * s).into_font());
+    let text_w = legend
+        .iter()
+        .map(|e| {
+            titled
+                .estimate_text_size(&e.label, &font)
+                .map_or(0, |t| t.0)
+        })
+        .max()
+        .unwrap_or(0);
+    let (w, _) = titled.dim_in_pixel();
+    let legend_w = (text_w + px(44.0, s)).min(w / 3);
+    let (plot, legend_area) = titled.split_horizontally(w - legend_w);
+    let root = &plot;
     let mut ctx = ChartBuilder::on(root)
-        .caption(&b.title, (FAMILY, 22.0 * s))
         .margin(px(12.0, s))
         .margin_right(px(24.0, s))
         .x_label_area_size(px(48.0, s))
@@ -840,16 +869,7 @@ fn draw_bars<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, b: &Bars, s: f64
         ))
         .map_err(err)?;
     }
-    ctx.configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .label_font((FAMILY, 13.0 * s))
-        .margin(px(8.0, s))
-        .legend_area_size(px(28.0, s))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.4))
-        .draw()
-        .map_err(err)?;
-    Ok(())
+    draw_legend(&legend_area, &legend, s, px(12.0, s))
 }
 
 #[cfg(test)]
