@@ -78,12 +78,13 @@ pub fn estimate(args: EstimateArgs) -> ExitCode {
         args.target_rate.map(|r| r.per_second()),
     );
     let name = &scenario.spec.name;
-    match args.format {
-        EstimateFormat::Table => print!(
-            "{}",
-            sysdes_report::estimate_table(name, &prediction, args.explain)
-        ),
-        EstimateFormat::Json => println!("{:#}", sysdes_report::estimate_json(name, &prediction)),
+    let text = match args.format {
+        EstimateFormat::Table => sysdes_report::estimate_table(name, &prediction, args.explain),
+        EstimateFormat::Json => format!("{:#}\n", sysdes_report::estimate_json(name, &prediction)),
+    };
+    if crate::print_stdout(&text) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     }
-    ExitCode::SUCCESS
 }

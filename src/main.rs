@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+mod errors;
 mod estimate_cmd;
 mod plot_cmd;
 mod sweep_cmd;
@@ -20,7 +21,7 @@ const EXAMPLES: &str = "\
 Examples:
   sysdes run scenarios/mm1.yaml
   sysdes run scenarios/mm1.yaml --set workloads.users.arrival.poisson=0.8/s --format json
-  sysdes run scenarios/lb-policies.yaml --set components.lb.policy=power_of_two --seed 3
+  sysdes run scenarios/lb-policies-sweep.yaml --set components.lb.policy=power_of_two --seed 3
   sysdes validate scenarios/*.yaml
   sysdes estimate scenarios/mmc.yaml --explain
   sysdes schema > sysdes.schema.json";
@@ -39,7 +40,7 @@ enum Command {
     #[command(after_help = "\
 Examples:
   sysdes run scenarios/mm1.yaml
-  sysdes run scenarios/hockey-stick.yaml --set workloads.users.arrival.poisson=950/s
+  sysdes run scenarios/hockey-stick.yaml --set workloads.users.arrival.poisson=240/s
   sysdes run scenarios/mmc.yaml --format json > result.json
   sysdes run scenarios/mm1.yaml --out results/mm1
 
@@ -66,7 +67,8 @@ Examples:
 Examples:
   sysdes run scenarios/web-tier.yaml --out results/web
   sysdes plot results/web --format png
-  sysdes plot results/sweep --slo p99=100ms --out figures
+  sysdes sweep scenarios/hockey-stick-sweep.yaml --out results/hockey
+  sysdes plot results/hockey --slo p99=100ms --out figures
 
 Exit status: 0 success; 2 missing or malformed directory, file or option; 1 cannot write.")]
     Plot(plot_cmd::PlotArgs),
@@ -74,7 +76,7 @@ Exit status: 0 success; 2 missing or malformed directory, file or option; 1 cann
     #[command(after_help = "\
 Examples:
   sysdes sweep scenarios/hockey-stick-sweep.yaml --out results/hockey
-  sysdes sweep scenarios/mm1.yaml --vary workloads.users.arrival.poisson=0.1/s:0.9/s:0.1/s --set sweep.replications=5
+  sysdes sweep scenarios/mm1.yaml --vary workloads.users.arrival.poisson=0.1/s:0.9/s:0.2/s
   sysdes sweep scenarios/hockey-stick-sweep.yaml --out results/hockey --resume
   sysdes sweep scenarios/hockey-stick-sweep.yaml --out shard0 --shard 0/2
 
@@ -84,6 +86,8 @@ Exit status: 0 success; 2 invalid scenario, sweep or arguments (or --out holds a
     /// Combine the output directories of `sweep --shard` into what one unsharded sweep writes.
     #[command(after_help = "\
 Examples:
+  sysdes sweep scenarios/hockey-stick-sweep.yaml --out shard0 --shard 0/2
+  sysdes sweep scenarios/hockey-stick-sweep.yaml --out shard1 --shard 1/2
   sysdes merge shard0 shard1 --out results/hockey
 
 Exit status: 0 success; 2 unreadable or mismatched inputs; 1 runs are missing (files are still written).")]
@@ -151,11 +155,12 @@ fn main() -> ExitCode {
         Command::Merge(args) => sweep_cmd::merge(args),
         Command::Schema => {
             let schema = sysdes_scenario::json_schema();
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&schema).unwrap_or_default()
-            );
-            ExitCode::SUCCESS
+            let text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+            if print_stdout(&format!("{text}\n")) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(FAILED)
+            }
         }
     }
 }
@@ -165,20 +170,33 @@ const INVALID: u8 = 2;
 /// Exit status for a run that failed.
 const FAILED: u8 = 1;
 
+/// Writes `text` to stdout. A pipe closed by its reader (`| head`) is not
+/// an error: the reader has what it wanted, and the command ends quietly
+/// instead of panicking. Returns false on any other write error.
+pub(crate) fn print_stdout(text: &str) -> bool {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => true,
+        Err(e) => e.kind() == std::io::ErrorKind::BrokenPipe,
+    }
+}
+
 fn report_scenario_error(error: sysdes_scenario::ScenarioError) {
-    eprintln!("{:?}", miette::Report::new(error));
+    errors::report_scenario_error(&error);
 }
 
 fn validate(files: &[PathBuf]) -> ExitCode {
     let mut ok = true;
     for file in files {
         match sysdes_scenario::load_file(file, &LoadOptions::default()) {
-            Ok(s) => println!(
-                "{}: ok ({} workload(s), {} component(s))",
-                file.display(),
-                s.spec.workloads.len(),
-                s.spec.components.len()
-            ),
+            Ok(s) => {
+                print_stdout(&format!(
+                    "{}: ok ({} workload(s), {} component(s))\n",
+                    file.display(),
+                    s.spec.workloads.len(),
+                    s.spec.components.len()
+                ));
+            }
             Err(e) => {
                 ok = false;
                 report_scenario_error(e);
@@ -242,9 +260,11 @@ fn run(args: RunArgs) -> ExitCode {
     let outcome = simulation.run(limits, &mut progress);
     progress.finish();
     let theory = sysdes_theory::predict(&scenario.spec, None, None);
+    let unmodelled = sysdes_theory::unmodelled(&scenario.spec, &theory);
     let info = RunInfo {
         wall_time_s: started.elapsed().as_secs_f64(),
         theory: Some(&theory),
+        unmodelled: Some(&unmodelled),
     };
     let result = match outcome {
         Ok(r) => r,
@@ -258,8 +278,7 @@ fn run(args: RunArgs) -> ExitCode {
         Format::Json => format!("{:#}\n", sysdes_report::to_json(&result, info)),
         Format::Csv => sysdes_report::to_csv(&result),
     };
-    let mut stdout = std::io::stdout().lock();
-    if stdout.write_all(text.as_bytes()).is_err() {
+    if !print_stdout(&text) {
         return ExitCode::from(FAILED);
     }
     if let Some(dir) = &args.out {
@@ -273,6 +292,12 @@ fn run(args: RunArgs) -> ExitCode {
         }
     }
     match result.stop {
+        StopReason::Drained if sysdes_report::assess(&result).unstable() => {
+            eprintln!(
+                "error: the system is unstable: its backlog grew over the whole measurement window (see the verdict); the figures are written but are not a steady state"
+            );
+            ExitCode::from(FAILED)
+        }
         StopReason::Drained => ExitCode::SUCCESS,
         StopReason::EventLimit => {
             eprintln!(

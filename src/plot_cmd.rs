@@ -59,9 +59,12 @@ pub fn plot(args: PlotArgs) -> ExitCode {
     };
     match sysdes_plot::plot_dir(&args.dir, &options) {
         Ok(output) => {
-            for file in &output.files {
-                println!("{}", file.display());
-            }
+            let list: String = output
+                .files
+                .iter()
+                .map(|f| format!("{}\n", f.display()))
+                .collect();
+            crate::print_stdout(&list);
             ExitCode::SUCCESS
         }
         Err(e) => {

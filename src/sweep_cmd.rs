@@ -46,8 +46,10 @@ pub struct SweepArgs {
     /// Run only the runs with `run_index % N == I` (I from 0 to N-1), e.g. `--shard 0/4`.
     #[arg(long, value_name = "I/N")]
     shard: Option<String>,
-    /// Find each run's warm-up automatically: a pilot run, MSER-5 on its
-    /// requests in flight, then the measured run with that warm-up.
+    /// Find each run's warm-up automatically: a pilot run of the same seed,
+    /// MSER-5 on its mean latency per interval (capped at half the
+    /// duration), then the measured run with that warm-up; the scenario's
+    /// warm-up is kept where the pilot never settles.
     #[arg(long)]
     auto_warmup: bool,
     /// Requests in flight at which a run is declared unstable (recorded as failed).
@@ -81,7 +83,7 @@ fn parse_vary(args: &[String]) -> Result<Vec<Vary>, ExitCode> {
 }
 
 fn report(error: ScenarioError) -> ExitCode {
-    eprintln!("{:?}", miette::Report::new(error));
+    crate::errors::report_scenario_error(&error);
     ExitCode::from(INVALID)
 }
 

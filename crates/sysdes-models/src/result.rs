@@ -137,9 +137,30 @@ impl RunResult {
         self.duration_s - self.warmup_s
     }
 
-    /// Counted completions per second of window.
+    /// Requests per second that completed inside the measurement window,
+    /// whichever window they arrived in: completions over the series
+    /// intervals that lie wholly inside `[warmup, duration)`, per second of
+    /// those intervals. A run that drains a backlog after its duration does
+    /// not count the drain (an overloaded server reports its capacity, not
+    /// its arrival rate). Falls back to the counted completions per second
+    /// of window when no whole interval lies inside it.
     pub fn throughput_rps(&self) -> f64 {
-        per_second(self.requests.completed, self.window_s())
+        // Interval ends are sums of nanoseconds: allow for rounding.
+        let slack = self.series.interval_s * 1e-6;
+        let (mut completed, mut seconds) = (0u64, 0.0);
+        for p in
+            self.series.points.iter().filter(|p| {
+                p.start_s + slack >= self.warmup_s && p.end_s <= self.duration_s + slack
+            })
+        {
+            completed += p.completed;
+            seconds += p.end_s - p.start_s;
+        }
+        if seconds > 0.0 {
+            completed as f64 / seconds
+        } else {
+            per_second(self.requests.completed, self.window_s())
+        }
     }
 }
 

@@ -4,14 +4,16 @@
 //! `summary.csv` has the consistency columns (`availability_mean`,
 //! `stale_read_rate_mean`, see `docs/consistency.md`).
 //!
-//! Both quantities are shares in [0, 1], so they share one y axis: the
-//! trade-off reads directly off the picture (a quorum or replication setting
-//! that buys availability during a partition pays in stale reads).
+//! Availability and the stale-read rate get a panel each over the same x
+//! axis, each y axis fitted to its data (availability lives near 1, stale
+//! reads near 0): the trade-off reads off the two panels (a quorum or
+//! replication setting that buys availability during a partition pays in
+//! stale reads).
 
 use serde_json::{Value, json};
 
 use crate::PlotError;
-use crate::chart::{BarGroup, Bars, Figure, LegendPos, Mark, Series, XyChart};
+use crate::chart::{BarGroup, Bars, Figure, Mark, Series, XyChart};
 use crate::sweep::{SweepData, XAxis, group_rows, short};
 use crate::vega::{base, field, palette_scale};
 
@@ -127,19 +129,29 @@ fn lines(data: &SweepData, axis: &XAxis) -> Result<(Figure, Value), PlotError> {
     }
     let reps = if bands { " (mean, 95% CI band)" } else { "" };
     let title = format!(
-        "{}: availability and stale reads vs {}",
+        "{}: availability and stale reads vs {}{reps}",
         data.name,
         short(&axis.label)
     );
-    let chart = XyChart {
-        title: title.clone(),
+    // Two panels, each fitted to its data: availability sits near 1 and the
+    // stale-read rate near 0, so one shared 0-1 axis flattens both.
+    let (stale, available): (Vec<Series>, Vec<Series>) = series
+        .into_iter()
+        .partition(|se| se.name.starts_with("stale-read rate"));
+    let panel = |series: Vec<Series>, what: &str| XyChart {
+        title: String::new(),
         x_label: axis.label.clone(),
-        y_label: format!("share{reps}"),
+        x_log: axis.log,
+        y_label: what.to_string(),
         series,
-        legend: LegendPos::UpperRight,
-        headroom: 0.25,
+        y_fit: true,
         ..XyChart::default()
     };
+    let panels: Vec<XyChart> = [(available, "availability"), (stale, "stale-read rate")]
+        .into_iter()
+        .filter(|(s, _)| !s.is_empty())
+        .map(|(s, what)| panel(s, what))
+        .collect();
 
     let x = json!({ "field": field(&axis.column), "type": "quantitative", "title": axis.label });
     let mut layers = Vec::new();
@@ -158,7 +170,7 @@ fn lines(data: &SweepData, axis: &XAxis) -> Result<(Figure, Value), PlotError> {
             "mark": { "type": "line", "point": true },
             "encoding": { "x": x,
                           "y": { "field": field(&format!("{metric}_mean")), "type": "quantitative",
-                                 "title": format!("share{reps}"), "scale": { "domain": [0, 1] } },
+                                 "title": format!("share{reps}"), "scale": { "zero": false } },
                           "color": colour }
         }));
     }
@@ -166,7 +178,7 @@ fn lines(data: &SweepData, axis: &XAxis) -> Result<(Figure, Value), PlotError> {
     spec.insert("width".into(), json!(640));
     spec.insert("height".into(), json!(360));
     spec.insert("layer".into(), Value::Array(layers));
-    Ok((Figure::Xy(chart), Value::Object(spec)))
+    Ok((Figure::Stacked { title, panels }, Value::Object(spec)))
 }
 
 fn bars(data: &SweepData) -> Result<(Figure, Value), PlotError> {
@@ -293,18 +305,21 @@ mod tests {
         let axis = x_axis(&data).unwrap().unwrap();
         let (fig, spec) = cap_plot(&data, Some(&axis)).unwrap();
         assert_eq!(fig.series_lengths(), vec![3, 3, 3]);
-        let Figure::Xy(chart) = &fig else {
-            panic!("lines expected")
+        let Figure::Stacked { panels, .. } = &fig else {
+            panic!("two panels expected")
         };
+        // Availability above, stale reads below, each axis fitted to its data.
+        assert_eq!(panels.len(), 2);
+        assert!(panels.iter().all(|p| p.y_fit));
+        assert_eq!(panels[1].series[0].name, "stale-read rate");
         // Bands are clamped to shares.
         assert!(
-            chart
-                .series
+            panels
                 .iter()
+                .flat_map(|p| &p.series)
                 .flat_map(|s| &s.band)
                 .all(|&(_, lo, hi)| (0.0..=1.0).contains(&lo) && (0.0..=1.0).contains(&hi))
         );
-        assert_eq!(chart.series[2].name, "stale-read rate");
         let text = spec.to_string();
         assert!(text.contains("stale_read_rate_ci95_low") && text.contains("errorband"));
         crate::style::render_svg(&fig).unwrap();

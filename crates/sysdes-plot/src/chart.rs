@@ -78,23 +78,12 @@ pub(crate) struct XyChart {
     pub hlines: Vec<HLine>,
     pub markers: Vec<Marker>,
     pub shades: Vec<Shade>,
-    /// Where the legend goes.
-    pub legend: LegendPos,
     /// Extra room above the data on a linear y axis, as a fraction of the
-    /// data range, so the legend does not hide lines (0 means the default).
+    /// data range (0 means the default, 5 %).
     pub headroom: f64,
-}
-
-/// Where a chart's legend sits inside the plotting area.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) enum LegendPos {
-    /// Upper left.
-    UpperLeft,
-    /// Upper right.
-    #[default]
-    UpperRight,
-    /// Lower right.
-    LowerRight,
+    /// Fit the y axis to the data instead of starting it at 0 (for shares
+    /// that all lie near 1, which a 0-based axis flattens).
+    pub y_fit: bool,
 }
 
 /// A grid of coloured cells, one per (x, y) parameter pair.
@@ -156,6 +145,9 @@ fn px(base: f64, s: f64) -> u32 {
     (base * s).round() as u32
 }
 
+/// Height of one legend row at scale 1, pixels (13 px text and its gap).
+const LEGEND_ROW: f64 = 20.0;
+
 /// The short line drawn beside a line's label in a legend.
 fn legend_line(lx: i32, ly: i32, s: f64, style: ShapeStyle) -> PathElement<(i32, i32)> {
     PathElement::new(vec![(lx, ly), (lx + px(20.0, s) as i32, ly)], style)
@@ -180,13 +172,19 @@ impl Figure {
         s: f64,
     ) -> DrawResult {
         match self {
-            Figure::Xy(c) => draw_xy(root, c, s, true),
+            Figure::Xy(c) => draw_xy(root, c, s, true, None),
             Figure::Stacked { title, panels } => {
                 let area = title_area(root, title, s)?;
                 let n = panels.len().max(1);
                 let parts = area.split_evenly((n, 1));
+                // One legend width for all panels, so their x axes line up.
+                let legend_w = panels
+                    .iter()
+                    .map(|p| legend_width(&area, p, s))
+                    .max()
+                    .unwrap_or(0);
                 for (panel, part) in panels.iter().zip(parts.iter()) {
-                    draw_xy(part, panel, s, false)?;
+                    draw_xy(part, panel, s, false, Some(legend_w))?;
                 }
                 Ok(())
             }
@@ -269,6 +267,7 @@ fn draw_xy<DB: DrawingBackend>(
     c: &XyChart,
     s: f64,
     caption: bool,
+    legend_w: Option<u32>,
 ) -> DrawResult {
     let xs = c
         .series
@@ -286,22 +285,34 @@ fn draw_xy<DB: DrawingBackend>(
                 .chain(se.band.iter().flat_map(|b| [b.1, b.2]))
         })
         .chain(c.hlines.iter().map(|h| h.y));
-    let mut y = axis_range(ys, c.y_log, true);
-    if !c.y_log {
-        // Leave room above the data for the legend.
-        let headroom = if c.headroom > 0.0 { c.headroom } else { 0.12 };
+    let mut y = axis_range(ys, c.y_log, !c.y_fit);
+    // A little air above the data (the legend is outside, to the right).
+    let headroom = if c.headroom > 0.0 { c.headroom } else { 0.05 };
+    if c.y_log {
+        y.1 *= (y.1 / y.0).powf(headroom);
+    } else {
         y.1 += (y.1 - y.0) * headroom;
     }
+    // The title spans the whole width, above the plot and its legend.
+    let titled;
+    let area = if caption {
+        titled = title_area(area, &c.title, s)?;
+        &titled
+    } else {
+        area
+    };
+    let legend = legend_entries(c);
+    let (w, _) = area.dim_in_pixel();
+    let legend_w = legend_w.unwrap_or_else(|| legend_width(area, c, s));
+    let (area, legend_area) = area.split_horizontally(w - legend_w);
+    let area = &area;
     let mut builder = ChartBuilder::on(area);
-    if caption {
-        builder.caption(&c.title, (FAMILY, 22.0 * s));
-    }
     builder
         .margin(px(12.0, s))
         .margin_right(px(24.0, s))
-        .x_label_area_size(px(48.0, s))
+        .x_label_area_size(px(if c.x_label.is_empty() { 28.0 } else { 48.0 }, s))
         .y_label_area_size(px(72.0, s));
-    match (c.x_log, c.y_log) {
+    let drawn = match (c.x_log, c.y_log) {
         (false, false) => {
             let ctx = builder
                 .build_cartesian_2d(x.0..x.1, y.0..y.1)
@@ -326,7 +337,148 @@ fn draw_xy<DB: DrawingBackend>(
                 .map_err(err)?;
             fill_xy(ctx, c, s, x, y)
         }
+    };
+    drawn?;
+    draw_legend(
+        &legend_area,
+        &legend,
+        s,
+        if caption { px(44.0, s) } else { px(12.0, s) },
+    )
+}
+
+/// What a legend row shows beside its label.
+#[derive(Clone, Copy, Debug)]
+enum Swatch {
+    /// A line in this style.
+    Line(ShapeStyle),
+    /// A dashed line (a reference line).
+    Dashed(ShapeStyle),
+    /// A filled box (a shaded window).
+    Box(ShapeStyle),
+    /// A ring (a marked point).
+    Ring(ShapeStyle),
+}
+
+/// One legend row.
+#[derive(Clone, Debug)]
+struct LegendEntry {
+    label: String,
+    swatch: Swatch,
+}
+
+/// The legend rows of a chart, in drawing order: windows, lines,
+/// reference lines, marked points.
+fn legend_entries(c: &XyChart) -> Vec<LegendEntry> {
+    let mut out = Vec::new();
+    for shade in &c.shades {
+        let fill = match shade.colour {
+            Some(i) => colour(i).mix(0.18),
+            None => BLACK.mix(0.10),
+        };
+        out.push(LegendEntry {
+            label: shade.label.clone(),
+            swatch: Swatch::Box(fill.filled()),
+        });
     }
+    for se in c
+        .series
+        .iter()
+        .filter(|se| se.points.iter().any(|p| p.1.is_finite()))
+    {
+        out.push(LegendEntry {
+            label: se.name.clone(),
+            swatch: Swatch::Line(colour(se.colour).stroke_width(2)),
+        });
+    }
+    for h in &c.hlines {
+        out.push(LegendEntry {
+            label: h.label.clone(),
+            swatch: Swatch::Dashed(BLACK.mix(0.8).stroke_width(2)),
+        });
+    }
+    for m in &c.markers {
+        out.push(LegendEntry {
+            label: m.label.clone(),
+            swatch: Swatch::Ring(colour(m.colour).stroke_width(3)),
+        });
+    }
+    out
+}
+
+/// Draws the legend in its own strip to the right of the plot, so it never
+/// covers data, starting `top` pixels down (level with the plotting area).
+fn draw_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[LegendEntry],
+    s: f64,
+    top: u32,
+) -> DrawResult {
+    let font =
+        TextStyle::from((FAMILY, 13.0 * s).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+    let row = px(LEGEND_ROW, s) as i32;
+    let x0 = px(6.0, s) as i32;
+    let sw = px(22.0, s) as i32;
+    for (i, e) in entries.iter().enumerate() {
+        let y = top as i32 + row / 2 + i as i32 * row;
+        let scale = |st: ShapeStyle| ShapeStyle {
+            stroke_width: px(f64::from(st.stroke_width), s).max(1),
+            ..st
+        };
+        match e.swatch {
+            Swatch::Line(st) => area
+                .draw(&PathElement::new(vec![(x0, y), (x0 + sw, y)], scale(st)))
+                .map_err(err)?,
+            Swatch::Dashed(st) => {
+                let dash = sw / 4;
+                for k in [0, 2] {
+                    area.draw(&PathElement::new(
+                        vec![(x0 + k * dash, y), (x0 + (k + 1) * dash + dash / 2, y)],
+                        scale(st),
+                    ))
+                    .map_err(err)?;
+                }
+            }
+            Swatch::Box(st) => area
+                .draw(&Rectangle::new(
+                    [(x0, y - row / 3), (x0 + sw, y + row / 3)],
+                    st,
+                ))
+                .map_err(err)?,
+            Swatch::Ring(st) => area
+                .draw(&Circle::new((x0 + sw / 2, y), px(7.0, s), scale(st)))
+                .map_err(err)?,
+        }
+        area.draw(&Text::new(
+            e.label.clone(),
+            (x0 + sw + px(8.0, s) as i32, y),
+            font.clone(),
+        ))
+        .map_err(err)?;
+    }
+    Ok(())
+}
+
+/// About one y tick label per 45 px of plot height (at scale 1), 3 to 8,
+/// so a short panel of a stacked figure does not pile its labels up.
+fn y_ticks(height: u32, s: f64) -> usize {
+    ((f64::from(height) / (45.0 * s)) as usize).clamp(3, 8)
+}
+
+/// The width of a chart's legend strip: its longest label and a swatch, at
+/// most a third of the figure.
+fn legend_width<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &XyChart, s: f64) -> u32 {
+    let legend = legend_entries(c);
+    if legend.is_empty() {
+        return 0;
+    }
+    let font = TextStyle::from((FAMILY, 13.0 * s).into_font());
+    let text_w = legend
+        .iter()
+        .map(|e| area.estimate_text_size(&e.label, &font).map_or(0, |t| t.0))
+        .max()
+        .unwrap_or(0);
+    (text_w + px(44.0, s)).min(area.dim_in_pixel().0 / 3)
 }
 
 /// Splits points into runs of finite values (a NaN y breaks the line).
@@ -358,6 +510,7 @@ where
     Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
     let stroke = px(2.0, s).max(1);
+    let plot_height = ctx.plotting_area().dim_in_pixel().1;
     ctx.configure_mesh()
         .x_desc(c.x_label.as_str())
         .y_desc(c.y_label.as_str())
@@ -368,7 +521,7 @@ where
         .bold_line_style(BLACK.mix(0.12))
         .light_line_style(BLACK.mix(0.04))
         .x_labels(8)
-        .y_labels(8)
+        .y_labels(y_ticks(plot_height, s))
         .draw()
         .map_err(err)?;
 
@@ -459,19 +612,6 @@ where
             .legend(move |(lx, ly)| Circle::new((lx + px(10.0, s) as i32, ly), r, ring));
     }
 
-    ctx.configure_series_labels()
-        .position(match c.legend {
-            LegendPos::UpperLeft => SeriesLabelPosition::UpperLeft,
-            LegendPos::UpperRight => SeriesLabelPosition::UpperRight,
-            LegendPos::LowerRight => SeriesLabelPosition::LowerRight,
-        })
-        .label_font((FAMILY, 13.0 * s))
-        .margin(px(8.0, s))
-        .legend_area_size(px(28.0, s))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.4))
-        .draw()
-        .map_err(err)?;
     Ok(())
 }
 
@@ -620,9 +760,38 @@ fn draw_bars<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, b: &Bars, s: f64
         .flat_map(|g| g.values.iter().copied().chain(g.ci.iter().map(|c| c.1)))
         .chain(b.hline.iter().map(|h| h.y));
     let mut y = axis_range(ys, false, true);
-    y.1 += (y.1 - y.0) * 0.15;
+    y.1 += (y.1 - y.0) * 0.05;
+    // Title over the full width; the legend in a strip right of the bars.
+    let titled = title_area(root, &b.title, s)?;
+    let mut legend: Vec<LegendEntry> = b
+        .groups
+        .iter()
+        .map(|g| LegendEntry {
+            label: g.name.clone(),
+            swatch: Swatch::Box(colour(g.colour).filled()),
+        })
+        .collect();
+    if let Some(h) = &b.hline {
+        legend.push(LegendEntry {
+            label: h.label.clone(),
+            swatch: Swatch::Dashed(BLACK.mix(0.8).stroke_width(2)),
+        });
+    }
+    let font = TextStyle::from((FAMILY, 13.0 * s).into_font());
+    let text_w = legend
+        .iter()
+        .map(|e| {
+            titled
+                .estimate_text_size(&e.label, &font)
+                .map_or(0, |t| t.0)
+        })
+        .max()
+        .unwrap_or(0);
+    let (w, _) = titled.dim_in_pixel();
+    let legend_w = (text_w + px(44.0, s)).min(w / 3);
+    let (plot, legend_area) = titled.split_horizontally(w - legend_w);
+    let root = &plot;
     let mut ctx = ChartBuilder::on(root)
-        .caption(&b.title, (FAMILY, 22.0 * s))
         .margin(px(12.0, s))
         .margin_right(px(24.0, s))
         .x_label_area_size(px(48.0, s))
@@ -700,16 +869,7 @@ fn draw_bars<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, b: &Bars, s: f64
         ))
         .map_err(err)?;
     }
-    ctx.configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .label_font((FAMILY, 13.0 * s))
-        .margin(px(8.0, s))
-        .legend_area_size(px(28.0, s))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.4))
-        .draw()
-        .map_err(err)?;
-    Ok(())
+    draw_legend(&legend_area, &legend, s, px(12.0, s))
 }
 
 #[cfg(test)]

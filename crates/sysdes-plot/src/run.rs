@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use crate::chart::{Figure, LegendPos, Mark, Series, Shade, XyChart};
+use crate::chart::{Figure, Mark, Series, Shade, XyChart};
 use crate::options::{PlotOptions, Window};
 use crate::output::Writer;
 use crate::table::Table;
@@ -126,7 +126,6 @@ pub(crate) fn cdf_figure(data: &RunData) -> Result<(Figure, Value, usize), PlotE
             band: Vec::new(),
             mark: Mark::Line,
         }],
-        legend: LegendPos::UpperLeft,
         ..XyChart::default()
     };
     let mut spec = base(&title, "");
@@ -210,7 +209,6 @@ pub(crate) fn series_figure(
             mark: Mark::Line,
         }],
         shades: shades.clone(),
-        legend: LegendPos::LowerRight,
         ..XyChart::default()
     };
     let replicas = replica_panel(data, &mid, &shades, &x_label)?;
@@ -235,7 +233,6 @@ pub(crate) fn series_figure(
             },
         ],
         shades,
-        headroom: 0.5,
         ..XyChart::default()
     };
     let title = if replicas.is_some() {
@@ -313,31 +310,40 @@ pub(crate) fn series_figure(
         json!({ "scale": { "color": "independent" } }),
     );
     let mut panels = vec![top, bottom];
-    if let Some((panel, _)) = replicas {
-        panels.push(panel);
+    if let Some((replica_panels, _)) = replicas {
+        panels.extend(replica_panels);
+    }
+    // The panels share the time axis: name it once, under the last.
+    let last = panels.len() - 1;
+    for panel in &mut panels[..last] {
+        panel.x_label.clear();
     }
     Ok((Figure::Stacked { title, panels }, Value::Object(spec)))
 }
 
+/// The replica panels of a run and the series columns they plot.
+type ReplicaPanels = (Vec<XyChart>, Vec<String>);
+
 /// A panel of replicas over time (ready, and booting while any boot) for
-/// every deployment whose gauges (`NAME.replicas_ready`,
+/// each deployment whose gauges (`NAME.replicas_ready`,
 /// `NAME.replicas_booting`) the series has; `None` if there are none.
-/// Returns the panel and the columns it plots.
+/// Returns the panels and the columns they plot.
 fn replica_panel(
     data: &RunData,
     mid: &[f64],
     shades: &[Shade],
     x_label: &str,
-) -> Result<Option<(XyChart, Vec<String>)>, PlotError> {
+) -> Result<Option<ReplicaPanels>, PlotError> {
     let t = &data.series;
-    let mut series = Vec::new();
     let mut columns = Vec::new();
     let deployments: Vec<String> = t
         .headers
         .iter()
         .filter_map(|h| h.strip_suffix(".replicas_ready").map(str::to_string))
         .collect();
+    let mut panels = Vec::new();
     for (k, name) in deployments.iter().enumerate() {
+        let mut series = Vec::new();
         for (what, suffix) in [("ready", "replicas_ready"), ("booting", "replicas_booting")] {
             let column = format!("{name}.{suffix}");
             let Some(values) = t.numbers_if_present(&column)? else {
@@ -355,23 +361,23 @@ fn replica_panel(
             });
             columns.push(column);
         }
+        if !series.is_empty() {
+            // One panel per deployment, so deployments compared side by
+            // side (VMs and containers) each get their own scale.
+            panels.push(XyChart {
+                title: String::new(),
+                x_label: x_label.to_string(),
+                y_label: "replicas".to_string(),
+                series,
+                shades: shades.to_vec(),
+                ..XyChart::default()
+            });
+        }
     }
-    if series.is_empty() {
+    if panels.is_empty() {
         return Ok(None);
     }
-    Ok(Some((
-        XyChart {
-            title: String::new(),
-            x_label: x_label.to_string(),
-            y_label: "replicas".to_string(),
-            series,
-            shades: shades.to_vec(),
-            legend: LegendPos::UpperRight,
-            headroom: 0.8,
-            ..XyChart::default()
-        },
-        columns,
-    )))
+    Ok(Some((panels, columns)))
 }
 
 fn set_url(spec: &mut Value, url: String) {

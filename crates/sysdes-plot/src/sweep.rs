@@ -6,9 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use crate::chart::{
-    BarGroup, Bars, Figure, HLine, Heatmap, LegendPos, Mark, Marker, Series, XyChart,
-};
+use crate::chart::{BarGroup, Bars, Figure, HLine, Heatmap, Mark, Marker, Series, XyChart};
 use crate::options::{PlotOptions, Slo, Statistic};
 use crate::output::Writer;
 use crate::run::read_json;
@@ -132,6 +130,44 @@ pub(crate) struct XAxis {
     pub(crate) unit: &'static str,
     /// The parameter that x follows (left out of the grouping).
     pub(crate) driver: Option<usize>,
+    /// Whether to draw it on a log scale (swept values spanning a decade).
+    pub(crate) log: bool,
+}
+
+/// Whether positive values span at least a factor of ten: such a swept
+/// parameter (a cache capacity of 10 to 5,000) reads on a log axis, where a
+/// linear one squeezes the small values against the origin.
+fn spans_a_decade(v: &[f64]) -> bool {
+    let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    lo > 0.0 && hi >= 10.0 * lo
+}
+
+/// A swept path as an axis label: its last element and the unit its values
+/// are written in (what follows their leading number), e.g.
+/// `components.gpu.batching.max_delay` with values `5ms` reads
+/// `max_delay (ms)`, and an arrival rate `100/s` reads `poisson (req/s)`.
+pub(crate) fn path_label(p: &Param) -> String {
+    let name = short(&p.path);
+    // Only a value that starts with a number has a unit (`round_robin`,
+    // a policy, has none).
+    let unit = p
+        .text
+        .iter()
+        .map(|t| t.trim())
+        .filter(|t| t.starts_with(|c: char| c.is_ascii_digit() || c == '.'))
+        .map(|t| {
+            t.trim_start_matches(|c: char| c.is_ascii_digit() || matches!(c, '.' | '_'))
+                .trim()
+        })
+        .find(|u| !u.is_empty())
+        .unwrap_or("");
+    match unit {
+        "" => name.to_string(),
+        "/s" if p.path.contains("arrival") => format!("{name} (req/s)"),
+        u if u.contains(['{', '[', ' ']) => name.to_string(),
+        u => format!("{name} ({u})"),
+    }
 }
 
 fn varies(v: &[f64]) -> bool {
@@ -194,6 +230,7 @@ pub(crate) fn x_axis(data: &SweepData) -> Result<Option<XAxis>, PlotError> {
                 label: "offered load (req/s)".to_string(),
                 unit: "req/s",
                 driver,
+                log: false,
             }));
         }
     }
@@ -203,9 +240,10 @@ pub(crate) fn x_axis(data: &SweepData) -> Result<Option<XAxis>, PlotError> {
                 return Ok(Some(XAxis {
                     values: v.clone(),
                     column: format!("{}#value", p.path),
-                    label: p.path.clone(),
+                    label: path_label(p),
                     unit: "",
                     driver: Some(i),
+                    log: spans_a_decade(v),
                 }));
             }
         }
@@ -247,6 +285,7 @@ fn utilization_axis(data: &SweepData, load: &XAxis) -> Result<Option<XAxis>, Plo
         label: format!("utilization of {server}"),
         unit: "",
         driver: load.driver,
+        log: false,
     }))
 }
 
@@ -386,17 +425,21 @@ fn latency_vs_load(
     let chart = XyChart {
         title: title.clone(),
         x_label: axis.label.clone(),
+        x_log: axis.log,
         y_label: format!("latency (ms){reps}"),
         series,
         hlines,
         markers,
-        legend: LegendPos::UpperLeft,
         ..XyChart::default()
     };
 
     // Vega-Lite: one layer per statistic (band + line + points), or one
     // coloured line per group.
-    let x = json!({ "field": field(&axis.column), "type": "quantitative", "title": axis.label });
+    let mut x =
+        json!({ "field": field(&axis.column), "type": "quantitative", "title": axis.label });
+    if axis.log {
+        x["scale"] = json!({ "type": "log" });
+    }
     let mut layers = Vec::new();
     if single {
         for &(stat, _) in &stats {
@@ -522,8 +565,8 @@ fn heatmap(data: &SweepData, stat: Statistic) -> Result<(Figure, Value), PlotErr
     };
     let figure = Figure::Heatmap(Heatmap {
         title: title.clone(),
-        x_label: px.path.clone(),
-        y_label: py.path.clone(),
+        x_label: path_label(px),
+        y_label: path_label(py),
         x_values: xs.clone(),
         y_values: ys.clone(),
         cells,
@@ -533,8 +576,8 @@ fn heatmap(data: &SweepData, stat: Statistic) -> Result<(Figure, Value), PlotErr
     spec.insert("width".into(), json!(480));
     spec.insert("height".into(), json!(360));
     let enc_x =
-        json!({ "field": field(&px.path), "type": "ordinal", "sort": xs, "title": px.path });
-    let enc_y = json!({ "field": field(&py.path), "type": "ordinal", "sort": ys.iter().rev().collect::<Vec<_>>(), "title": py.path });
+        json!({ "field": field(&px.path), "type": "ordinal", "sort": xs, "title": path_label(px) });
+    let enc_y = json!({ "field": field(&py.path), "type": "ordinal", "sort": ys.iter().rev().collect::<Vec<_>>(), "title": path_label(py) });
     spec.insert(
         "layer".into(),
         json!([
@@ -583,7 +626,7 @@ fn bars(data: &SweepData, slo: Option<Slo>) -> Result<(Figure, Value), PlotError
     let x_label = data
         .params
         .iter()
-        .map(|p| p.path.as_str())
+        .map(path_label)
         .collect::<Vec<_>>()
         .join(" / ");
     let title = format!(
@@ -725,6 +768,38 @@ pub(crate) fn plot_sweep(dir: &Path, options: &PlotOptions) -> Result<PlotOutput
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn swept_paths_read_as_their_last_element_and_unit() {
+        let param = |path: &str, values: &[&str]| Param {
+            path: path.to_string(),
+            text: values.iter().map(|v| v.to_string()).collect(),
+            numeric: None,
+        };
+        let l = |path, values| path_label(&param(path, values));
+        assert_eq!(l("components.cache.capacity", &["10", "100"]), "capacity");
+        assert_eq!(
+            l("components.gpu.batching.max_delay", &["1ms", "5ms"]),
+            "max_delay (ms)"
+        );
+        assert_eq!(
+            l("workloads.users.arrival.poisson", &["100/s"]),
+            "poisson (req/s)"
+        );
+        assert_eq!(
+            l("components.lb.policy", &["random", "round_robin"]),
+            "policy"
+        );
+        assert_eq!(l("components.cache.capacity", &["64MiB"]), "capacity (MiB)");
+    }
+
+    /// Regression: cache capacity 10 to 5,000 was drawn on a linear axis.
+    #[test]
+    fn a_parameter_spanning_a_decade_gets_a_log_axis() {
+        assert!(spans_a_decade(&[10.0, 100.0, 1000.0, 5000.0]));
+        assert!(!spans_a_decade(&[1.0, 2.0, 3.0]));
+        assert!(!spans_a_decade(&[0.0, 100.0]));
+    }
 
     #[test]
     fn capacity_is_the_last_point_of_the_leading_run_under_the_slo() {

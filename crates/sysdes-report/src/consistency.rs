@@ -5,6 +5,8 @@
 use std::fmt::Write as _;
 
 use serde_json::{Value, json};
+
+use crate::table::{number, thousands};
 use sysdes_stats::{ConsistencyReport, GuaranteeCount};
 
 /// The JSON `consistency` object.
@@ -94,28 +96,28 @@ pub(crate) fn consistency_json(c: &ConsistencyReport) -> Value {
 }
 
 /// The table section: a few lines a student reads at a glance.
-pub(crate) fn consistency_table(out: &mut String, c: &ConsistencyReport) {
+pub(crate) fn consistency_table(out: &mut String, store: &str, c: &ConsistencyReport) {
     let pct = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{:.2} %", v * 100.0));
     let _ = writeln!(
         out,
-        "consistency: {} reads, {} writes; stale reads {} ({:.3} %), k-staleness p99 {} max {}, t-visibility p99 {:.3} ms",
-        c.reads,
-        c.writes,
-        c.stale_reads,
+        "consistency of {store}: {} reads, {} writes; stale reads {} ({:.3} %), k-staleness p99 {} max {}, t-visibility p99 {} ms",
+        thousands(c.reads),
+        thousands(c.writes),
+        thousands(c.stale_reads),
         c.stale_read_rate * 100.0,
-        c.k_staleness.p99,
-        c.k_staleness.max,
-        c.t_visibility.p99_ms
+        thousands(c.k_staleness.p99),
+        thousands(c.k_staleness.max),
+        number(c.t_visibility.p99_ms)
     );
     let s = &c.sessions;
     let _ = writeln!(
         out,
         "  session violations: read-your-writes {}, monotonic reads {}, monotonic writes {}, writes-follow-reads {}; lost writes {}",
-        s.read_your_writes.violations,
-        s.monotonic_reads.violations,
-        s.monotonic_writes.violations,
-        s.writes_follow_reads.violations,
-        c.lost_writes
+        thousands(s.read_your_writes.violations),
+        thousands(s.monotonic_reads.violations),
+        thousands(s.monotonic_writes.violations),
+        thousands(s.writes_follow_reads.violations),
+        thousands(c.lost_writes)
     );
     let a = &c.availability;
     let _ = writeln!(
@@ -137,11 +139,11 @@ pub(crate) fn consistency_table(out: &mut String, c: &ConsistencyReport) {
         let _ = writeln!(
             out,
             "  bounded history ({} versions per key): {} reads unclassified, {} k-staleness lower bounds, {} keys with lost writes beyond it, {} session checks skipped",
-            b.history_per_key,
-            b.reads_beyond_history,
-            b.k_staleness_truncated,
-            b.lost_writes_truncated_keys,
-            b.session_ops_untracked
+            thousands(b.history_per_key),
+            thousands(b.reads_beyond_history),
+            thousands(b.k_staleness_truncated),
+            thousands(b.lost_writes_truncated_keys),
+            thousands(b.session_ops_untracked)
         );
     }
 }
@@ -186,7 +188,8 @@ mod tests {
     #[test]
     fn table_section_reads_at_a_glance() {
         let mut out = String::new();
-        consistency_table(&mut out, &report());
+        consistency_table(&mut out, "kv", &report());
+        assert!(out.contains("consistency of kv:"), "{out}");
         assert!(out.contains("stale reads 1 (50.000 %)"), "{out}");
         assert!(out.contains("read-your-writes 1"), "{out}");
         assert!(out.contains("0.00 % during faults"), "{out}");

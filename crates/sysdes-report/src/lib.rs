@@ -18,10 +18,10 @@ pub use csv::{latency_cdf_csv, series_csv, to_csv};
 pub use estimate::{estimate_json, estimate_table};
 pub use json::to_json;
 pub use table::to_table;
-pub use verdict::verdict;
+pub use verdict::{Finding, LOSS_SHARE, Severity, Verdict, assess, verdict};
 
 use sysdes_models::RunResult;
-use sysdes_theory::Prediction;
+use sysdes_theory::{Prediction, Unmodelled};
 
 /// What a report knows besides the simulation results: the run's wall time
 /// and, if computed, the theory to show beside the simulated figures.
@@ -31,6 +31,9 @@ pub struct RunInfo<'a> {
     pub wall_time_s: f64,
     /// Queueing-theory predictions for the same scenario.
     pub theory: Option<&'a Prediction>,
+    /// Where those predictions' assumptions fail: such rows say why instead
+    /// of showing a number.
+    pub unmodelled: Option<&'a Unmodelled>,
 }
 
 impl RunInfo<'_> {

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use sysdes_models::RunResult;
 use sysdes_stats::LatencyHistogram;
-use sysdes_theory::Prediction;
+use sysdes_theory::{Prediction, Unmodelled};
 
 use crate::{RunInfo, verdict};
 
@@ -58,7 +58,7 @@ pub fn to_table(result: &RunResult, info: RunInfo) -> String {
             "-".into()
         };
         let queue = if c.workers > 0 {
-            format!("{:.2}", c.mean_queue_length)
+            number(c.mean_queue_length)
         } else {
             "-".into()
         };
@@ -88,7 +88,7 @@ pub fn to_table(result: &RunResult, info: RunInfo) -> String {
         for c in details {
             let figures: Vec<String> = crate::flatten::flat_figures(c)
                 .iter()
-                .map(|(k, v)| format!("{} {}", k.replace('_', " "), number(v.as_f64())))
+                .map(|(k, v)| figure(k, v.as_f64()))
                 .collect();
             let _ = writeln!(out, "{}: {}", c.name, figures.join(", "));
         }
@@ -97,21 +97,39 @@ pub fn to_table(result: &RunResult, info: RunInfo) -> String {
         let _ = writeln!(out, "retries sent: {}", thousands(r.retries));
     }
     if let Some(theory) = info.theory {
-        theory_rows(&mut out, result, theory);
+        theory_rows(&mut out, result, theory, info.unmodelled);
     }
     if let Some(c) = &result.consistency {
         out.push('\n');
-        crate::consistency::consistency_table(&mut out, c);
+        // The consistency report describes the scenario's first store.
+        let store = result
+            .components
+            .iter()
+            .find(|c| c.kind == "store")
+            .map_or("the store", |c| c.name.as_str());
+        crate::consistency::consistency_table(&mut out, store, c);
     }
     out.push('\n');
     let _ = writeln!(out, "verdict: {}", verdict(result));
     out
 }
 
+/// The documented error of the two-moment approximations (Kingman,
+/// Allen-Cunneen) for arrival and service SCVs up to 1 at utilization 0.8
+/// (docs/estimation.md, checked by `crates/sysdes-theory/tests/against_simulation.rs`).
+const APPROXIMATION_BOUND: &str = "within 15 % for SCVs up to 1";
+
 /// The theory-vs-simulation section: for each workload and server with a
 /// prediction, simulated and predicted mean and p99 and their difference.
-/// `=` marks an exact method, `~` an approximation.
-fn theory_rows(out: &mut String, result: &RunResult, theory: &Prediction) {
+/// `=` marks an exact method, `~` an approximation. Where the scenario
+/// breaks the prediction's assumptions the row says why instead of showing
+/// a number; the estimate's notes follow the table.
+fn theory_rows(
+    out: &mut String,
+    result: &RunResult,
+    theory: &Prediction,
+    unmodelled: Option<&Unmodelled>,
+) {
     let mut rows = Vec::new();
     let diff = |sim: f64, th: Option<f64>| match th {
         Some(t) if t > 0.0 => format!("{:+.1} %", (sim / t - 1.0) * 100.0),
@@ -120,6 +138,7 @@ fn theory_rows(out: &mut String, result: &RunResult, theory: &Prediction) {
     let ms = |v: Option<f64>| v.map_or("-".to_string(), |s| number(s * 1e3));
     let mut push = |name: String,
                     method: Option<&sysdes_theory::Method>,
+                    why_not: Option<&str>,
                     sim: &LatencyHistogram,
                     mean: Option<f64>,
                     p99: Option<f64>| {
@@ -132,52 +151,75 @@ fn theory_rows(out: &mut String, result: &RunResult, theory: &Prediction) {
         if s.count == 0 {
             return;
         }
-        rows.push(vec![
-            name,
-            format!("{} {}", if method.exact { "=" } else { "~" }, method.name),
-            number(s.mean_ms),
-            ms(mean),
-            diff(s.mean_ms, mean.map(|m| m * 1e3)),
-            number(s.p99_ms),
-            ms(p99),
-            diff(s.p99_ms, p99.map(|m| m * 1e3)),
-        ]);
+        let dash = || "-".to_string();
+        rows.push(match why_not {
+            Some(reason) => vec![
+                name,
+                format!("not predicted: {reason}"),
+                number(s.mean_ms),
+                dash(),
+                dash(),
+                number(s.p99_ms),
+                dash(),
+                dash(),
+            ],
+            None => vec![
+                name,
+                format!("{} {}", if method.exact { "=" } else { "~" }, method.name),
+                number(s.mean_ms),
+                ms(mean),
+                diff(s.mean_ms, mean.map(|m| m * 1e3)),
+                number(s.p99_ms),
+                ms(p99),
+                diff(s.p99_ms, p99.map(|m| m * 1e3)),
+            ],
+        });
     };
-    for (w, t) in result.workloads.iter().zip(&theory.workloads) {
+    let workload_reason = |i: usize| unmodelled.and_then(|u| u.workloads.get(i).copied().flatten());
+    let station_reason = |i: usize| unmodelled.and_then(|u| u.stations.get(i).copied().flatten());
+    for (i, (w, t)) in result.workloads.iter().zip(&theory.workloads).enumerate() {
         push(
             format!("workload {}", w.name),
             t.method.as_ref(),
+            workload_reason(i),
             &w.latency,
             t.mean_s,
             t.p99_s,
         );
     }
-    for (c, t) in result.components.iter().zip(&theory.stations) {
+    for (i, (c, t)) in result.components.iter().zip(&theory.stations).enumerate() {
         if let Some(t) = t {
             push(
                 c.name.clone(),
                 t.method.as_ref(),
+                station_reason(i),
                 &c.latency,
                 t.mean_s,
                 t.p99_s,
             );
         }
     }
-    if rows.is_empty() {
-        return;
+    if !rows.is_empty() {
+        out.push('\n');
+        let _ = writeln!(
+            out,
+            "theory vs simulation (= exact method, ~ approximation {APPROXIMATION_BOUND}):"
+        );
+        let header: Vec<String> = [
+            "", "method", "mean ms", "theory", "diff", "p99 ms", "theory", "diff",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        render_rows(out, &header, &rows);
     }
-    out.push('\n');
-    let _ = writeln!(
-        out,
-        "theory vs simulation (= exact method, ~ approximation):"
-    );
-    let header: Vec<String> = [
-        "", "method", "mean ms", "theory", "diff", "p99 ms", "theory", "diff",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    render_rows(out, &header, &rows);
+    if !theory.notes.is_empty() {
+        out.push('\n');
+        let _ = writeln!(out, "theory notes (as `sysdes estimate` prints them):");
+        for note in &theory.notes {
+            let _ = writeln!(out, "  - {note}");
+        }
+    }
 }
 
 fn latency_row(name: &str, kind: &str, rps: f64, h: &LatencyHistogram) -> Vec<String> {
@@ -212,13 +254,46 @@ pub(crate) fn render_rows(out: &mut String, header: &[String], rows: &[Vec<Strin
     }
 }
 
+/// A component's kind-specific figure as `label value unit`: counts as
+/// integers with separators, ratios as percentages, and the unit that ends
+/// the key (`_ms`, `_s`, `_rps`, `_per_s`) after the value, e.g.
+/// `boot_time_mean_s` 61.48 as `boot time mean 61.48 s`.
+fn figure(key: &str, v: f64) -> String {
+    let mut unit = "";
+    let mut words: Vec<&str> = Vec::new();
+    let mut tokens = key.split('_').peekable();
+    while let Some(t) = tokens.next() {
+        match t {
+            "ms" => unit = " ms",
+            "s" => unit = " s",
+            "rps" => unit = " req/s",
+            "per" if tokens.peek() == Some(&"s") => {
+                tokens.next();
+                unit = "/s";
+            }
+            _ => words.push(t),
+        }
+    }
+    let label = words.join(" ");
+    let is = |part: &str| words.iter().any(|w| w.contains(part));
+    let value = if is("ratio") || is("availability") || is("utilization") {
+        format!("{:.2} %", v * 100.0)
+    } else if !unit.is_empty() || is("mean") || is("batch") || v.fract() != 0.0 {
+        format!("{}{unit}", number(v))
+    } else {
+        thousands(v.max(0.0).round() as u64)
+    };
+    format!("{label} {value}")
+}
+
 /// A number with about four significant digits and no exponent.
 pub(crate) fn number(v: f64) -> String {
     let a = v.abs();
     if a == 0.0 {
         "0".into()
     } else if a >= 1000.0 {
-        thousands(v.round() as u64)
+        let sign = if v < 0.0 { "-" } else { "" };
+        format!("{sign}{}", thousands(a.round() as u64))
     } else if a >= 100.0 {
         format!("{v:.1}")
     } else if a >= 10.0 {
@@ -256,5 +331,36 @@ mod tests {
         assert_eq!(number(900.0), "900.0");
         assert_eq!(number(12_345.6), "12,346");
         assert_eq!(number(0.0), "0");
+        assert_eq!(number(-12_345.6), "-12,346");
+    }
+
+    #[test]
+    fn figures_carry_their_units_and_counts_are_integers() {
+        assert_eq!(figure("scale_ups", 15.0), "scale ups 15");
+        assert_eq!(figure("failed_writes", 818.0), "failed writes 818");
+        assert_eq!(
+            figure("messages_appended", 109_912.0),
+            "messages appended 109,912"
+        );
+        assert_eq!(figure("boot_time_mean_s", 61.48), "boot time mean 61.48 s");
+        assert_eq!(
+            figure("read_age_p99_ms", 37_313.2),
+            "read age p99 37,313 ms"
+        );
+        assert_eq!(
+            figure("billing.lag_s_max", 0.013),
+            "billing.lag max 0.013 s"
+        );
+        assert_eq!(figure("hit_ratio", 0.932), "hit ratio 93.20 %");
+        assert_eq!(figure("availability", 1.0), "availability 100.00 %");
+        assert_eq!(figure("capacity_rps", 2000.0), "capacity 2,000 req/s");
+        assert_eq!(
+            figure("output_tokens_per_s", 512.0),
+            "output tokens 512.0/s"
+        );
+        assert_eq!(
+            figure("replicas_ready_mean", 53.0),
+            "replicas ready mean 53.00"
+        );
     }
 }

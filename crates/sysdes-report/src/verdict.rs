@@ -1,37 +1,429 @@
-//! A one-line reading of a run, for students.
+//! A reading of a run for students: every way it went wrong, most serious
+//! first, then where the time goes.
+//!
+//! The ranking: a run cut short; an unstable system (its backlog grows over
+//! the measurement window, read from the time series); losses (drops,
+//! failures, timeouts) above [`LOSS_SHARE`] of the requests, each naming the
+//! component and the cause; lagging consumers and expired messages;
+//! unavailable stores; retry amplification; then saturation and the
+//! bottleneck. Smaller losses are still named, last, so nothing present in
+//! the result goes unmentioned.
+//!
+//! It reads only the result: it does not know the scenario file.
 
 use sysdes_models::{ComponentResult, RunResult, StopReason};
 
-use crate::table::thousands;
+use crate::table::{number, thousands};
 
 /// Above this utilization a component is called saturated.
 const SATURATED: f64 = 0.95;
 /// Above this utilization a component is called the bottleneck.
 const BOTTLENECK: f64 = 0.7;
+/// Losses above this share of the generated requests rank as a problem;
+/// smaller ones are mentioned at the end.
+pub const LOSS_SHARE: f64 = 0.001;
+/// A level (requests in flight, a queue, a consumer's lag) grows without
+/// bound when, over the window, it climbs by more than this share of the
+/// arrival rate per second, and rises quarter after quarter. A stable queue
+/// fluctuates around its mean, so over a window many times its relaxation
+/// time its level cannot climb this steadily; an overloaded one accumulates
+/// (arrival rate - capacity) per second, i.e. at least this share for any
+/// overload above 0.5 %.
+const GROWTH_SHARE: f64 = 0.005;
+/// Fewest whole series intervals inside the window for the growth test.
+const MIN_GROWTH_POINTS: usize = 8;
+/// Retries above this share of the requests are called an amplification.
+const RETRY_SHARE: f64 = 0.1;
 
-/// A model server's extra figure `key`, if it has one.
-fn extra(c: &ComponentResult, key: &str) -> Option<f64> {
+/// How serious a finding is; findings are listed in this order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// The run stopped early: every figure is partial.
+    Partial,
+    /// Arrivals exceed capacity: the backlog grows over the window.
+    Unstable,
+    /// Requests were dropped, failed or timed out (above [`LOSS_SHARE`]).
+    Loss,
+    /// A consumer group falls behind, or messages expired unread.
+    Lag,
+    /// A store refused reads or writes.
+    Unavailable,
+    /// Retries multiplied the offered load.
+    Retries,
+    /// Where the time goes: saturation, bottleneck, busiest component.
+    Load,
+    /// Losses below [`LOSS_SHARE`]: present, named, not ranked.
+    Minor,
+}
+
+/// One sentence of the verdict.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Finding {
+    /// How serious it is.
+    pub severity: Severity,
+    /// The sentence.
+    pub text: String,
+}
+
+/// Everything the verdict found, most serious first.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Verdict {
+    /// The findings in order of [`Severity`].
+    pub findings: Vec<Finding>,
+}
+
+impl Verdict {
+    /// Whether the run's backlog grew over the window: the run failed (exit 1).
+    pub fn unstable(&self) -> bool {
+        self.findings
+            .iter()
+            .any(|f| f.severity == Severity::Unstable)
+    }
+
+    /// The findings as one paragraph.
+    pub fn text(&self) -> String {
+        let parts: Vec<&str> = self.findings.iter().map(|f| f.text.as_str()).collect();
+        parts.join(" ")
+    }
+}
+
+/// One paragraph saying what went wrong and where the time goes.
+pub fn verdict(result: &RunResult) -> String {
+    assess(result).text()
+}
+
+/// A component's figure `key` (e.g. `lost_in_crash`), if it reports one.
+/// Every read of a kind-specific figure goes through here.
+fn figure(c: &ComponentResult, key: &str) -> Option<f64> {
     c.figure(key)
+}
+
+/// A figure that counts something, as a count (0 when absent).
+fn count(c: &ComponentResult, key: &str) -> u64 {
+    figure(c, key).map_or(0, |v| v.max(0.0).round() as u64)
+}
+
+/// Figures of a stream's consumer groups, `(group, value)` for the group
+/// figure `key`.
+fn group_figures(c: &ComponentResult, key: &str) -> Vec<(String, f64)> {
+    let mut out = Vec::new();
+    c.visit_figures(&mut |scope, name, value| {
+        if let (sysdes_models::Scope::Group(group), true) = (scope, name == key) {
+            out.push((group.to_owned(), value.as_f64()));
+        }
+    });
+    out
 }
 
 /// A model server's measured throughput over its full-batch capacity.
 fn model_server_load(c: &ComponentResult, window_s: f64) -> Option<f64> {
-    let capacity = extra(c, "capacity_rps").filter(|_| c.kind == "model_server")?;
+    let capacity = figure(c, "capacity_rps").filter(|_| c.kind == "model_server")?;
     (capacity > 0.0).then(|| c.throughput_rps(window_s) / capacity)
 }
 
-/// One sentence (or two) saying where the time goes and what went wrong.
-pub fn verdict(result: &RunResult) -> String {
-    let mut parts = Vec::new();
+/// The series points wholly inside the measurement window.
+fn window_points(result: &RunResult) -> impl Iterator<Item = &sysdes_models::SeriesPoint> {
+    // Interval ends are sums of nanoseconds: allow for rounding.
+    let slack = result.series.interval_s * 1e-6;
+    result.series.points.iter().filter(move |p| {
+        p.start_s + slack >= result.warmup_s && p.end_s <= result.duration_s + slack
+    })
+}
+
+/// How fast `level` (one value per window interval) climbs per second, if it
+/// rises over each quarter of the window; `None` when it does not grow.
+fn growth_per_s(times: &[f64], level: &[f64]) -> Option<f64> {
+    let n = level.len();
+    if n < MIN_GROWTH_POINTS {
+        return None;
+    }
+    let quarter = |q: usize| {
+        let (a, b) = (q * n / 4, (q + 1) * n / 4);
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        (mean(&times[a..b]), mean(&level[a..b]))
+    };
+    let q: Vec<(f64, f64)> = (0..4).map(quarter).collect();
+    let rising = q.windows(2).all(|w| w[1].1 > w[0].1);
+    let span = q[3].0 - q[0].0;
+    (rising && span > 0.0).then(|| (q[3].1 - q[0].1) / span)
+}
+
+/// Requests generated per second over the whole run.
+fn arrival_rps(result: &RunResult) -> f64 {
+    if result.duration_s > 0.0 {
+        result.requests.generated as f64 / result.duration_s
+    } else {
+        0.0
+    }
+}
+
+/// Every way the run went wrong, ranked, then where the time goes.
+pub fn assess(result: &RunResult) -> Verdict {
+    let mut findings = Vec::new();
+    let mut say = |severity, text: String| findings.push(Finding { severity, text });
     match result.stop {
         StopReason::Drained => {}
-        StopReason::EventLimit => {
-            parts.push("The run hit its event limit: results are partial.".to_string())
+        StopReason::EventLimit => say(
+            Severity::Partial,
+            "The run hit its event limit: results are partial.".into(),
+        ),
+        StopReason::Interrupted => say(
+            Severity::Partial,
+            "The run was stopped early: results are partial.".into(),
+        ),
+    }
+
+    // Unstable: the backlog, or a component's queue, climbs over the window.
+    let points: Vec<&sysdes_models::SeriesPoint> = window_points(result).collect();
+    let times: Vec<f64> = points.iter().map(|p| p.end_s).collect();
+    let threshold = GROWTH_SHARE * arrival_rps(result);
+    let in_flight: Vec<f64> = points.iter().map(|p| p.in_flight as f64).collect();
+    let gauge = |i: usize| -> Vec<f64> {
+        points
+            .iter()
+            .map(|p| p.gauges.get(i).copied().unwrap_or(0.0))
+            .collect()
+    };
+    let growing_queues: Vec<(&str, f64)> = result
+        .series
+        .gauge_names
+        .iter()
+        .enumerate()
+        .filter_map(|(i, name)| {
+            let component = name
+                .strip_suffix(".queue")
+                .or_else(|| name.strip_suffix(".depth"))?;
+            let rate = growth_per_s(&times, &gauge(i))?;
+            (rate > threshold && threshold > 0.0).then_some((component, rate))
+        })
+        .collect();
+    let backlog = growth_per_s(&times, &in_flight).filter(|&r| r > threshold && threshold > 0.0);
+    if backlog.is_some() || !growing_queues.is_empty() {
+        let rate = backlog
+            .or_else(|| growing_queues.iter().map(|q| q.1).reduce(f64::max))
+            .unwrap_or_default();
+        let at = if growing_queues.is_empty() {
+            String::new()
+        } else {
+            let names: Vec<&str> = growing_queues.iter().map(|q| q.0).collect();
+            format!(" (the queue of {})", names.join(", "))
+        };
+        say(
+            Severity::Unstable,
+            format!(
+                "Unstable: arrivals exceed capacity, so the backlog{at} grows by about {} requests/s over the window and would keep growing; latencies are not a steady state, and throughput counts only what completed inside the window.",
+                number(rate)
+            ),
+        );
+    }
+
+    // Losses, per component and cause, then timeouts per workload.
+    let r = &result.requests;
+    let generated = r.generated.max(1) as f64;
+    let share = |n: u64| n as f64 / generated;
+    let pct = |n: u64| format!("{:.2} %", 100.0 * share(n));
+    let mut losses: Vec<(u64, String)> = Vec::new();
+    let mut attributed_drops = 0;
+    let mut attributed_failures = 0;
+    for c in result.components.iter().filter(|c| c.replica_of.is_none()) {
+        let no_replica = count(c, "no_replica_drops");
+        let queue_full = c.drops.saturating_sub(no_replica);
+        if queue_full > 0 {
+            attributed_drops += queue_full;
+            losses.push((
+                queue_full,
+                format!(
+                    "{} dropped {} requests ({}) at its full queue.",
+                    c.name,
+                    thousands(queue_full),
+                    pct(queue_full)
+                ),
+            ));
         }
-        StopReason::Interrupted => {
-            parts.push("The run was stopped early: results are partial.".to_string())
+        if no_replica > 0 {
+            attributed_drops += no_replica;
+            losses.push((
+                no_replica,
+                format!(
+                    "{} dropped {} requests ({}) with no replica ready (scale-out too slow for the load).",
+                    c.name,
+                    thousands(no_replica),
+                    pct(no_replica)
+                ),
+            ));
+        }
+        let crashed = count(c, "lost_in_crash");
+        if crashed > 0 {
+            attributed_failures += crashed;
+            losses.push((
+                crashed,
+                format!(
+                    "{} failed {} requests ({}) when it crashed.",
+                    c.name,
+                    thousands(crashed),
+                    pct(crashed)
+                ),
+            ));
+        }
+        let failed_calls = count(c, "failed_calls");
+        if failed_calls > 0 {
+            losses.push((
+                failed_calls,
+                format!(
+                    "{}'s downstream calls failed {} times.",
+                    c.name,
+                    thousands(failed_calls)
+                ),
+            ));
+        }
+        let refused = count(c, "messages_dropped");
+        if refused > 0 {
+            losses.push((
+                refused,
+                format!(
+                    "{} refused {} messages ({}) when full.",
+                    c.name,
+                    thousands(refused),
+                    pct(refused)
+                ),
+            ));
+        }
+        if c.kind == "store" {
+            // Named with the store's availability below.
+            attributed_failures += count(c, "failed_reads") + count(c, "failed_writes");
+        }
+        let errors = count(c, "consumer_errors");
+        if errors > 0 {
+            losses.push((
+                errors,
+                format!(
+                    "{}'s consumer failed {} messages.",
+                    c.name,
+                    thousands(errors)
+                ),
+            ));
         }
     }
+    if r.dropped > attributed_drops {
+        let n = r.dropped - attributed_drops;
+        losses.push((
+            n,
+            format!(
+                "{} requests ({}) were dropped at full queues.",
+                thousands(n),
+                pct(n)
+            ),
+        ));
+    }
+    if r.failed > attributed_failures {
+        let n = r.failed - attributed_failures;
+        losses.push((
+            n,
+            format!(
+                "{} requests ({}) failed (errors, unreachable or unavailable components).",
+                thousands(n),
+                pct(n)
+            ),
+        ));
+    }
+    if r.timed_out > 0 {
+        let by: Vec<String> = result
+            .workloads
+            .iter()
+            .filter(|w| w.requests.timed_out > 0)
+            .map(|w| w.name.clone())
+            .collect();
+        let of = if by.is_empty() {
+            String::new()
+        } else {
+            format!(" (workload {})", by.join(", "))
+        };
+        losses.push((
+            r.timed_out,
+            format!(
+                "{} requests ({}){of} timed out: the client gave up waiting.",
+                thousands(r.timed_out),
+                pct(r.timed_out)
+            ),
+        ));
+    }
+    let mut minor = Vec::new();
+    for (n, text) in losses {
+        if share(n) > LOSS_SHARE {
+            say(Severity::Loss, text);
+        } else {
+            minor.push(text);
+        }
+    }
+
+    // Lagging consumers and expired messages.
+    for c in result.components.iter().filter(|c| c.replica_of.is_none()) {
+        for (group, expired) in group_figures(c, "expired") {
+            let lag_name = format!("{}.{group}.lag", c.name);
+            let lag = result
+                .series
+                .gauge_names
+                .iter()
+                .position(|n| *n == lag_name)
+                .and_then(|i| growth_per_s(&times, &gauge(i)))
+                .filter(|&g| g > threshold && threshold > 0.0);
+            let expired = expired.max(0.0).round() as u64;
+            if lag.is_some() || expired > 0 {
+                let mut text = format!("Consumer group {group} of {} ", c.name);
+                if let Some(g) = lag {
+                    text.push_str(&format!(
+                        "falls behind: its lag grows by about {} messages/s over the window",
+                        number(g)
+                    ));
+                    if expired > 0 {
+                        text.push_str(", and ");
+                    }
+                }
+                if expired > 0 {
+                    text.push_str(&format!(
+                        "lost {} messages that expired before it read them",
+                        thousands(expired)
+                    ));
+                }
+                text.push('.');
+                say(Severity::Lag, text);
+            }
+        }
+    }
+
+    // Unavailable stores.
+    for c in result.components.iter().filter(|c| c.replica_of.is_none()) {
+        let (reads, writes) = (count(c, "failed_reads"), count(c, "failed_writes"));
+        if c.kind == "store" && reads + writes > 0 {
+            let availability = figure(c, "availability").unwrap_or(1.0);
+            say(
+                Severity::Unavailable,
+                format!(
+                    "Store {} was unavailable to {} reads and {} writes (availability {:.2} %).",
+                    c.name,
+                    thousands(reads),
+                    thousands(writes),
+                    availability * 100.0
+                ),
+            );
+        }
+    }
+
+    // Retry amplification.
+    if r.retries as f64 > RETRY_SHARE * generated {
+        say(
+            Severity::Retries,
+            format!(
+                "Retries amplified the load: {} retries for {} requests (+{:.0} % offered load).",
+                thousands(r.retries),
+                thousands(r.generated),
+                100.0 * share(r.retries)
+            ),
+        );
+    }
+
+    // Where the time goes.
+    let troubled = !findings.is_empty();
     let busiest = result
         .components
         .iter()
@@ -41,49 +433,50 @@ pub fn verdict(result: &RunResult) -> String {
     if let Some(c) = busiest {
         let pct = c.utilization * 100.0;
         let overloaded = c.offered_load.is_some_and(|load| load >= 1.0);
-        parts.push(if overloaded {
-            format!(
-                "{} is overloaded: offered load {:.2} exceeds its capacity, so its queue grows for as long as the run lasts and these latencies are not a steady state.",
-                c.name,
-                c.offered_load.unwrap_or_default()
-            )
-        } else if let Some(load) = model_server_load(c, result.window_s())
-            .filter(|&load| c.utilization >= BOTTLENECK && load < 0.9)
-        {
-            // A batching server's slots stay busy at moderate load: batches
-            // grow with the queue, so busy slots do not mean a long queue.
-            // (An LLM model server reports its decode batch instead.)
-            let batch = extra(c, "mean_batch_size")
-                .or_else(|| extra(c, "mean_running_batch"))
-                .unwrap_or_default();
-            format!(
-                "{} keeps its slots busy {pct:.0} % of the time, but batching absorbs the load: it runs at {:.0} % of its full-batch capacity (mean batch {batch:.1}).",
-                c.name,
-                load * 100.0
-            )
-        } else if c.utilization >= SATURATED {
-            format!("{} is saturated at {pct:.0} % utilization: latency is dominated by its queue.", c.name)
-        } else if c.utilization >= BOTTLENECK {
-            format!("{} is the bottleneck at {pct:.0} % utilization.", c.name)
-        } else {
-            format!("No component is saturated; the busiest is {} at {pct:.0} % utilization.", c.name)
+        findings.push(Finding {
+            severity: Severity::Load,
+            text: if overloaded {
+                format!(
+                    "{} is overloaded: offered load {:.2} exceeds its capacity.",
+                    c.name,
+                    c.offered_load.unwrap_or_default()
+                )
+            } else if let Some(load) = model_server_load(c, result.window_s())
+                .filter(|&load| c.utilization >= BOTTLENECK && load < 0.9)
+            {
+                // A batching server's slots stay busy at moderate load:
+                // batches grow with the queue, so busy slots do not mean a
+                // long queue. (An LLM model server reports its decode batch.)
+                let batch = figure(c, "mean_batch_size")
+                    .or_else(|| figure(c, "mean_running_batch"))
+                    .unwrap_or_default();
+                format!(
+                    "{} keeps its slots busy {pct:.0} % of the time, but batching absorbs the load: it runs at {:.0} % of its full-batch capacity (mean batch {batch:.1}).",
+                    c.name,
+                    load * 100.0
+                )
+            } else if c.utilization >= SATURATED {
+                format!(
+                    "{} is saturated at {pct:.0} % utilization: latency is dominated by its queue.",
+                    c.name
+                )
+            } else if c.utilization >= BOTTLENECK {
+                format!("{} is the bottleneck at {pct:.0} % utilization.", c.name)
+            } else if troubled {
+                format!("The busiest component is {} at {pct:.0} % utilization.", c.name)
+            } else {
+                format!(
+                    "No component is saturated; the busiest is {} at {pct:.0} % utilization.",
+                    c.name
+                )
+            },
         });
     }
-    let r = &result.requests;
-    let share = |n: u64| 100.0 * n as f64 / r.generated.max(1) as f64;
-    if r.dropped > 0 {
-        parts.push(format!(
-            "{} requests ({:.2} %) were dropped at full queues.",
-            thousands(r.dropped),
-            share(r.dropped)
-        ));
+    for text in minor {
+        findings.push(Finding {
+            severity: Severity::Minor,
+            text: format!("Also: {text}"),
+        });
     }
-    if r.timed_out > 0 {
-        parts.push(format!(
-            "{} requests ({:.2} %) timed out.",
-            thousands(r.timed_out),
-            share(r.timed_out)
-        ));
-    }
-    parts.join(" ")
+    Verdict { findings }
 }

@@ -79,12 +79,18 @@ pub struct MeanCi {
     pub std_dev: f64,
     /// Half-width of the interval: t(0.975, n-1) · s/√n (0 when `n` < 2).
     pub half_width: f64,
+    /// Whether every observation was at least 0 (a latency, a rate, a
+    /// count): the interval then stops at 0 instead of claiming values the
+    /// metric cannot take.
+    pub nonnegative: bool,
 }
 
 impl MeanCi {
-    /// Lower bound of the interval (the mean itself when `n` < 2).
+    /// Lower bound of the interval (the mean itself when `n` < 2), never
+    /// below 0 for a metric whose observations are all non-negative.
     pub fn low(&self) -> f64 {
-        self.mean - self.half_width
+        let low = self.mean - self.half_width;
+        if self.nonnegative { low.max(0.0) } else { low }
     }
 
     /// Upper bound of the interval (the mean itself when `n` < 2).
@@ -105,6 +111,7 @@ pub fn mean_ci(samples: &[f64]) -> MeanCi {
             mean: f64::NAN,
             std_dev: 0.0,
             half_width: 0.0,
+            nonnegative: samples.iter().all(|&x| x >= 0.0),
         };
     }
     let mean = samples.iter().sum::<f64>() / n as f64;
@@ -114,6 +121,7 @@ pub fn mean_ci(samples: &[f64]) -> MeanCi {
             mean,
             std_dev: 0.0,
             half_width: 0.0,
+            nonnegative: samples.iter().all(|&x| x >= 0.0),
         };
     }
     let ss: f64 = samples.iter().map(|x| (x - mean) * (x - mean)).sum();
@@ -124,6 +132,7 @@ pub fn mean_ci(samples: &[f64]) -> MeanCi {
         mean,
         std_dev,
         half_width,
+        nonnegative: samples.iter().all(|&x| x >= 0.0),
     }
 }
 
@@ -236,5 +245,19 @@ mod tests {
         assert!(ci.low() < 5.0 && 5.0 < ci.high(), "{ci:?}");
         assert!(ci.half_width < 0.05);
         assert!(batch_means_ci(&x[..3], 20).is_none());
+    }
+
+    /// Regression: a sweep printed a p99 interval of [-144, 2239] ms. Three
+    /// latencies 0, 0, 100: mean 33.3, s = 57.7, t(0.975, 2) = 4.303, so the
+    /// raw interval is 33.3 -/+ 143.4; a latency's stops at 0.
+    #[test]
+    fn an_interval_of_non_negative_values_stops_at_zero() {
+        let ci = mean_ci(&[0.0, 0.0, 100.0]);
+        assert!(ci.mean - ci.half_width < -100.0);
+        assert_eq!(ci.low(), 0.0);
+        assert!((ci.high() - (100.0 / 3.0 + ci.half_width)).abs() < 1e-9);
+        // A metric that can be negative keeps its interval.
+        let signed = mean_ci(&[-1.0, 0.0, 100.0]);
+        assert!(signed.low() < 0.0);
     }
 }

@@ -14,6 +14,7 @@
 //! simulation must take over. `sysdes estimate` prints this; `sysdes run`
 //! shows it beside the simulated figures.
 
+mod assumptions;
 pub mod batching;
 pub mod cache;
 mod calls;
@@ -21,6 +22,7 @@ pub mod formulas;
 mod predict;
 pub mod replication;
 
+pub use assumptions::{Unmodelled, unmodelled};
 pub use calls::{fork_join_mm1, harmonic};
 pub use predict::{
     Capacity, Method, Prediction, Slo, SloMetric, StationPrediction, WorkersNeeded,

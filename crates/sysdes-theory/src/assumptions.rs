@@ -1,0 +1,146 @@
+//! Where a prediction's assumptions fail: the reason, per server and per
+//! workload, that theory has no figure to set beside the simulation.
+//!
+//! The formulas of [`crate::predict`] describe queues fed at known rates.
+//! They leave out the network between zones, faults, hedged calls (which
+//! add load and cut the tail) and balancers that read the backends' queues
+//! (join-the-shortest-queue and power of two choices, which beat the
+//! per-backend split the formulas assume). Where one of these touches a
+//! server, or lies on a workload's path, its predicted figure would be far
+//! off for a reason the formula cannot see; `sysdes run` then prints the
+//! reason instead of a number. This module only reads the spec; it does not
+//! change any prediction.
+
+use sysdes_models::{ComponentKind, LbPolicy, ModelSpec};
+
+use crate::Prediction;
+
+/// The two-moment approximations (Kingman, Allen-Cunneen) are checked
+/// within their documented 15 % for arrival and service SCVs up to this
+/// (docs/estimation.md, `tests/against_simulation.rs`); beyond it their
+/// error is unbounded.
+const MAX_CHECKED_SCV: f64 = 1.0;
+
+/// Why no prediction is shown, per component and per workload (in spec
+/// order); `None` where the prediction's assumptions hold.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Unmodelled {
+    /// Per component, indexed like [`ModelSpec::components`].
+    pub stations: Vec<Option<&'static str>>,
+    /// Per workload, indexed like [`ModelSpec::workloads`].
+    pub workloads: Vec<Option<&'static str>>,
+}
+
+/// The components a request at `c` may go to next.
+fn next(spec: &ModelSpec, c: usize) -> Vec<usize> {
+    match &spec.components[c].kind {
+        ComponentKind::Server(s) => s
+            .calls
+            .iter()
+            .flat_map(|step| step.targets.iter().map(|t| t.index()))
+            .collect(),
+        ComponentKind::LoadBalancer(lb) => lb.backends.iter().map(|b| b.index()).collect(),
+        ComponentKind::Cache(cache) => vec![cache.backend.index()],
+        _ => Vec::new(),
+    }
+}
+
+/// What the formulas leave out at component `c` itself.
+fn own_reason(spec: &ModelSpec, c: usize, networked: bool) -> Option<&'static str> {
+    match &spec.components[c].kind {
+        ComponentKind::Server(s) if !s.calls.is_empty() => {
+            if s.calls
+                .iter()
+                .any(|step| step.hedge_after.is_some() || step.hedge_percentile.is_some())
+            {
+                Some("hedging")
+            } else if networked {
+                // Its time includes the calls' round trips between zones.
+                Some("zones and links")
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The reason for every server and workload whose prediction would rest on
+/// assumptions the scenario breaks, or on a two-moment approximation used
+/// outside the range where its error is known.
+pub fn unmodelled(spec: &ModelSpec, prediction: &Prediction) -> Unmodelled {
+    let n = spec.components.len();
+    if !spec.faults.is_empty() {
+        return Unmodelled {
+            stations: vec![Some("faults"); n],
+            workloads: vec![Some("faults"); spec.workloads.len()],
+        };
+    }
+    let networked = !spec.network.zones.is_empty() || !spec.network.links.is_empty();
+    let mut stations: Vec<Option<&'static str>> =
+        (0..n).map(|c| own_reason(spec, c, networked)).collect();
+    for (slot, p) in stations.iter_mut().zip(&prediction.stations) {
+        let Some(p) = p else { continue };
+        let two_moment = p.method.as_ref().is_some_and(|m| {
+            !m.exact && (m.name.contains("Kingman") || m.name.contains("Allen-Cunneen"))
+        });
+        // Only the predicted wait is approximate: a station that almost
+        // never queues (100,000 leaves) is its service time, whatever the SCV.
+        let waits = p.mean_s.is_some_and(|m| m - p.service_s > 0.01 * m);
+        let variable = p.arrival_scv > MAX_CHECKED_SCV || p.service_scv > MAX_CHECKED_SCV;
+        if two_moment && variable && waits {
+            *slot = slot.or(Some(
+                "variability beyond the approximation's checked range (SCV > 1)",
+            ));
+        }
+    }
+    // Backends of a balancer that reads their queues are not fed the
+    // independent split the formulas assume.
+    for c in &spec.components {
+        if let ComponentKind::LoadBalancer(lb) = &c.kind {
+            let reason = match lb.policy {
+                LbPolicy::LeastOutstanding => Some("least-outstanding balancer"),
+                LbPolicy::PowerOfTwo => Some("power-of-two balancer"),
+                _ => None,
+            };
+            for b in &lb.backends {
+                let slot = &mut stations[b.index()];
+                *slot = slot.or(reason);
+            }
+        }
+    }
+    // The first reason met on the paths from `start`.
+    let downstream = |stations: &[Option<&'static str>], start: Vec<usize>| {
+        let mut seen = vec![false; n];
+        let mut stack = start;
+        while let Some(c) = stack.pop() {
+            if std::mem::replace(&mut seen[c], true) {
+                continue;
+            }
+            if let Some(reason) = stations[c] {
+                return Some(reason);
+            }
+            stack.extend(next(spec, c));
+        }
+        None
+    };
+    // A server's time includes its calls: it inherits their targets' reason.
+    let inherited: Vec<Option<&'static str>> = (0..n)
+        .map(|c| stations[c].or_else(|| downstream(&stations, next(spec, c))))
+        .collect();
+    let stations = inherited;
+    let workloads = spec
+        .workloads
+        .iter()
+        .map(|w| {
+            if networked {
+                return Some("zones and links");
+            }
+            downstream(&stations, vec![w.target.index()])
+        })
+        .collect();
+    Unmodelled {
+        stations,
+        workloads,
+    }
+}
