@@ -21,7 +21,7 @@ const sh = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit' 
 // 1. The engine.
 sh('cargo', ['build', '--locked', '--release', '--target', 'wasm32-unknown-unknown', '-p', 'sysdes-wasm']);
 const wasm = path.join(target, 'wasm32-unknown-unknown', 'release', 'sysdes_wasm.wasm');
-sh('wasm-bindgen', ['--target', 'web', '--out-dir', path.join(web, 'pkg'), wasm]);
+sh('wasm-bindgen', ['--target', 'web', '--remove-name-section', '--remove-producers-section', '--out-dir', path.join(web, 'pkg'), wasm]);
 sh('wasm-bindgen', ['--target', 'nodejs', '--out-dir', path.join(web, 'pkg-node'), wasm]);
 // web/ is an ES-module package; the nodejs glue is CommonJS.
 fs.writeFileSync(path.join(web, 'pkg-node', 'package.json'), '{ "type": "commonjs" }\n');

@@ -3,6 +3,7 @@
 mod cli;
 mod determinism;
 mod model_faults;
+mod playground;
 mod plots;
 mod properties;
 mod replica_group;

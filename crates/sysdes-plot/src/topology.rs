@@ -43,7 +43,8 @@ struct Node {
 /// With `result` (the document `sysdes run --format json` prints), each
 /// component box is filled by its utilization (white at 0, through amber,
 /// to red at 1), shows the figure, and is outlined in red where the run's
-/// verdict names it or where it dropped requests. Every box is a `<g>` with
+/// verdict names it as a problem (saturated, overloaded, the bottleneck)
+/// or where it dropped requests. Every box is a `<g>` with
 /// a `data-component` attribute holding the component's or workload's name.
 pub fn topology_svg(spec: &ModelSpec, result: Option<&Value>) -> String {
     let n = spec.components.len();
@@ -292,7 +293,7 @@ pub fn topology_svg(spec: &ModelSpec, result: Option<&Value>) -> String {
             .and_then(|f| f.get("drops"))
             .and_then(Value::as_f64)
             .unwrap_or(0.0);
-        let named = !node.workload && names_in(verdict, &node.name);
+        let named = !node.workload && blamed(verdict, &node.name);
         let flagged = named || drops > 0.0;
         let fill = match utilization {
             Some(u) if !node.workload => heat(u),
@@ -393,6 +394,26 @@ fn heat(u: f64) -> String {
     format!("#{:02x}{:02x}{:02x}", r as u8, g as u8, b as u8)
 }
 
+/// Whether a sentence of the verdict names `name` as a problem: saturated,
+/// overloaded, the bottleneck, dropping, lagging or unstable. ("No component
+/// is saturated; the busiest is X" and "X keeps its slots busy, but
+/// batching absorbs the load" name X without blaming it.)
+fn blamed(verdict: &str, name: &str) -> bool {
+    const PROBLEMS: [&str; 6] = [
+        "is saturated",
+        "is overloaded",
+        "is the bottleneck",
+        "dropp",
+        "lag",
+        "unstable",
+    ];
+    verdict.split(". ").any(|sentence| {
+        !sentence.starts_with("No component")
+            && names_in(sentence, name)
+            && PROBLEMS.iter().any(|p| sentence.contains(p))
+    })
+}
+
 /// Whether `text` mentions `name` as a whole word (not inside a longer name).
 fn names_in(text: &str, name: &str) -> bool {
     let word = |c: char| c.is_alphanumeric() || c == '-' || c == '_' || c == '[';
@@ -428,6 +449,23 @@ mod tests {
         assert!(names_in("app-2 is saturated", "app-2"));
         assert!(!names_in("app-20 is saturated", "app-2"));
         assert!(!names_in("the db-app is fine", "app"));
+    }
+
+    #[test]
+    fn only_a_sentence_that_blames_a_component_flags_it() {
+        assert!(blamed(
+            "api is saturated at 98 % utilization: latency is dominated by its queue.",
+            "api"
+        ));
+        assert!(!blamed(
+            "No component is saturated; the busiest is api at 54 % utilization.",
+            "api"
+        ));
+        assert!(!blamed(
+            "llm keeps its slots busy 99 % of the time, but batching absorbs the load.",
+            "llm"
+        ));
+        assert!(!blamed("api is saturated at 98 % utilization.", "db"));
     }
 
     #[test]
