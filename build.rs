@@ -6,10 +6,12 @@ use std::fmt::Write;
 use std::path::Path;
 
 fn main() {
-    let dist = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("web")
-        .join("dist");
-    println!("cargo:rerun-if-changed={}", dist.display());
+    let web = Path::new(env!("CARGO_MANIFEST_DIR")).join("web");
+    let dist = web.join("dist");
+    // A missing path would rerun this script (and rebuild the crate) on
+    // every build; without web/dist, watch web/, where it will appear.
+    let watched = if dist.is_dir() { &dist } else { &web };
+    println!("cargo:rerun-if-changed={}", watched.display());
     let mut files: Vec<_> = std::fs::read_dir(&dist)
         .map(|entries| {
             entries
