@@ -62,6 +62,8 @@ const view = new EditorView({
   ],
 });
 if (fragment.seed != null) $('seed').value = fragment.seed;
+// A handle for the browser tests (web/tests/browser.mjs) and the console.
+window.playground = { view };
 
 function safeFragment() {
   try {
@@ -312,12 +314,13 @@ function sweep() {
   const values = Array.from({ length: steps }, (_, i) => +(from + ((to - from) * i) / (steps - 1)).toPrecision(4));
   const base = text();
   const jobs = values.map((v, i) => ({ id: 1e6 + i, v, text: base.slice(0, n.from) + v + base.slice(n.to) }));
+  const total = jobs.length;
   const points = { p50: [], p99: [], mean: [] };
   const cores = Math.max(1, Math.min(navigator.hardwareConcurrency || 2, jobs.length));
   let done = 0;
   const draw = () => {
     const series = Object.entries(points).map(([name, pts]) => ({ name, points: [...pts].sort((a, b) => a[0] - b[0]) }));
-    $('sweep-plot').replaceChildren(lineChart({ title: `latency vs line ${n.line} value (${done}/${jobs.length} runs)`, xLabel: `value${n.unit ? ' (' + n.unit + ')' : ''}`, yLabel: 'latency (ms, log)', series, logY: true, dots: true }));
+    $('sweep-plot').replaceChildren(lineChart({ title: `latency vs line ${n.line} value (${done}/${total} runs)`, xLabel: `value${n.unit ? ' (' + n.unit + ')' : ''}`, yLabel: 'latency (ms, log)', series, logY: true, dots: true }));
   };
   draw();
   for (let c = 0; c < cores; c++) {
