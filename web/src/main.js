@@ -30,6 +30,8 @@ function diagnostics(view) {
   const doc = view.state.doc;
   const problems = JSON.parse(validate(doc.toString(), ''));
   showProblems(problems);
+  // Keep the diagram in step with the text (coloured only by a run of this very text).
+  if (!problems.length) drawTopology(lastResult && lastResult.text === doc.toString() ? lastResult.json : '');
   return problems.map((p) => {
     let from = 0, to = 0;
     if (p.line > 0 && p.line <= doc.lines) {
@@ -146,7 +148,7 @@ function onWorkerMessage(event) {
   } else if (m.type === 'done') {
     document.body.classList.remove('running');
     $('progress').value = 1;
-    showOutcome(m.out);
+    showOutcome({ ...m.out, text: m.text });
   }
 }
 

@@ -19,7 +19,7 @@ self.onmessage = async (event) => {
     return true;
   };
   const out = JSON.parse(run(text, seed == null ? '' : String(seed), overrides || '', progress));
-  self.postMessage({ id, type: 'done', out });
+  self.postMessage({ id, type: 'done', out, text });
 };
 self.postMessage({ type: 'loading' });
 ready.then(() => self.postMessage({ type: 'ready' }));
