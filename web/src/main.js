@@ -318,11 +318,20 @@ function sweep() {
   const jobs = values.map((v, i) => ({ id: 1e6 + i, v, text: base.slice(0, n.from) + v + base.slice(n.to) }));
   const total = jobs.length;
   const points = { p50: [], p99: [], mean: [] };
+  // The CAP view, for scenarios with a replicated store: availability and
+  // stale reads against the swept value.
+  const cap = { availability: [], 'availability in faults': [], 'stale read rate': [] };
   const cores = Math.max(1, Math.min(navigator.hardwareConcurrency || 2, jobs.length));
   let done = 0;
   const draw = () => {
     const series = Object.entries(points).map(([name, pts]) => ({ name, points: [...pts].sort((a, b) => a[0] - b[0]) }));
-    $('sweep-plot').replaceChildren(lineChart({ title: `latency vs line ${n.line} value (${done}/${total} runs)`, xLabel: `value${n.unit ? ' (' + n.unit + ')' : ''}`, yLabel: 'latency (ms, log)', series, logY: true, dots: true }));
+    const xLabel = `value${n.unit ? ' (' + n.unit + ')' : ''}`;
+    const charts = [lineChart({ title: `latency vs line ${n.line} value (${done}/${total} runs)`, xLabel, yLabel: 'latency (ms, log)', series, logY: true, dots: true })];
+    if (cap.availability.length) {
+      const capSeries = Object.entries(cap).map(([name, pts]) => ({ name, points: [...pts].sort((a, b) => a[0] - b[0]) }));
+      charts.push(lineChart({ title: `CAP: availability and stale reads vs line ${n.line} value`, xLabel, yLabel: 'fraction', series: capSeries, dots: true }));
+    }
+    $('sweep-plot').replaceChildren(...charts);
   };
   draw();
   for (let c = 0; c < cores; c++) {
@@ -342,6 +351,12 @@ function sweep() {
           points.p50.push([job.v, d.latency_ms.p50]);
           points.p99.push([job.v, d.latency_ms.p99]);
           points.mean.push([job.v, d.latency_ms.mean]);
+          const c = d.consistency;
+          if (c) {
+            cap.availability.push([job.v, c.availability?.overall]);
+            cap['availability in faults'].push([job.v, c.availability?.during_faults]);
+            cap['stale read rate'].push([job.v, c.stale_read_rate]);
+          }
         }
         draw();
         next();

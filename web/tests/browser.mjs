@@ -177,6 +177,27 @@ await check('a sweep across workers draws latency against the swept value; the s
   await p.close();
 });
 
+await check('a sweep of a scenario with a replicated store also draws the CAP plot live', async () => {
+  const text = fs.readFileSync(path.join(root, 'scenarios', 'cap-cp-vs-ap.yaml'), 'utf8');
+  const p = await page(share(text));
+  await p.waitForFunction(() => document.body.classList.contains('ready'));
+  const at = text.indexOf('at: 20s, for: 20s') + 'at: 20s, for: '.length + 1;
+  await p.evaluate((pos) => window.playground.view.dispatch({ selection: { anchor: pos } }), at);
+  await p.click('#sweep summary');
+  await p.fill('#sweep-from', '5');
+  await p.fill('#sweep-to', '40');
+  await p.fill('#sweep-steps', '4');
+  await p.click('#sweep-run');
+  await p.waitForFunction(() => /\(4\/4 runs\)/.test(document.querySelector('#sweep-plot')?.textContent || ''), null, { timeout: 90000 });
+  const titles = await p.$$eval('#sweep-plot .chart-title', (t) => t.map((e) => e.textContent));
+  assert(titles.length === 2 && titles[1].startsWith('CAP'), `charts: ${titles.join(' | ')}`);
+  const dots = await p.$$eval('#sweep-plot svg:nth-of-type(2) circle', (c) => c.length);
+  assert(dots === 12, `expected 4 points x 3 CAP series, found ${dots}`);
+  if (shots) await p.screenshot({ path: path.join(shots, 'playground-cap-sweep.png'), fullPage: true });
+  assert(p.errors.length === 0, `page errors: ${p.errors.join('; ')}`);
+  await p.close();
+});
+
 if (process.env.SPEED) {
   await check('speed: M/M/1, 10^6 requests, browser vs CLI', async () => {
     const text = `name: mm1-speed\nseed: 1\nduration: 1111111s\nwarmup: 0s\nworkloads:\n  - name: users\n    target: server\n    arrival: { poisson: 0.9/s }\ncomponents:\n  server:\n    type: server\n    service_time: { exponential: 1s }\n`;
