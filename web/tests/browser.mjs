@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { deflateRawSync } from 'node:zlib';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 
 const web = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const root = path.dirname(web);
@@ -91,6 +91,14 @@ await check('a share link with &run=1 gives the CLI JSON in #result-json', async
   for (const name of [...Object.keys(doc.components), ...Object.keys(doc.workloads)]) assert(boxes.includes(name), `no topology box for ${name}`);
   const shaded = await p.$$eval('#plots rect.fault', (r) => r.length);
   assert(shaded >= 2, `expected the fault windows shaded in the time series, found ${shaded} bands`);
+  // Share link: the fragment it writes decodes (with node's zlib, not the
+  // app's fflate) to the editor's text, with the seed and run=1.
+  await p.click('#share');
+  const hash = await p.evaluate(() => location.hash);
+  const params = new URLSearchParams(hash.slice(1));
+  assert(inflateRawSync(Buffer.from(params.get('s'), 'base64url')).toString('utf8') === text, 'the share link does not decode to the scenario');
+  assert(params.get('seed') === SEED && params.get('run') === '1', `share link parameters: ${hash.slice(0, 40)}...`);
+  assert(!/[+/=]/.test(params.get('s')), 'the share link is not base64url without padding');
   assert(p.errors.length === 0, `page errors: ${p.errors.join('; ')}`);
   if (shots) {
     await p.click('#topology [data-component="app-2"]');
