@@ -4,7 +4,7 @@
 // per core. The state lives in the URL fragment (see share.js).
 import { EditorView, basicSetup } from 'codemirror';
 import { yaml } from '@codemirror/lang-yaml';
-import { linter, lintGutter, forEachDiagnostic } from '@codemirror/lint';
+import { linter, lintGutter } from '@codemirror/lint';
 import { autocompletion } from '@codemirror/autocomplete';
 import init, { validate, schema, topology } from '../pkg/sysdes_wasm.js';
 import { parseFragment, makeFragment } from './share.js';
@@ -304,7 +304,7 @@ function onSlide() {
 // of latency against the value grows as runs finish.
 let sweepWorkers = [];
 function sweep() {
-  const n = sliderTarget || numberAtCursor();
+  const n = numberAtCursor() || sliderTarget;
   if (!n) {
     setStatus('put the cursor on a number in the scenario to sweep it', 'error');
     return;
