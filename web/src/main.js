@@ -21,7 +21,21 @@ const DEFAULT = library.find((s) => s.file === 'mm1.yaml') || library[0];
 let lastResult = null;
 
 // ---------------------------------------------------------------- engine
-await init({ module_or_path: new URL('sysdes_wasm_bg.wasm', location.href) });
+// Compiled once here and handed to every worker (a WebAssembly.Module can be
+// posted), so a first visit downloads the engine once.
+const wasmUrl = new URL('sysdes_wasm_bg.wasm', location.href);
+const engine = await WebAssembly.compileStreaming(fetch(wasmUrl)).catch(async () =>
+  // A host that does not send application/wasm: compile from the bytes.
+  WebAssembly.compile(await (await fetch(wasmUrl)).arrayBuffer()),
+);
+await init({ module_or_path: engine });
+
+/** A run worker with the engine loaded (runs posted before it is ready wait for it). */
+function engineWorker() {
+  const w = new Worker(new URL('worker.js', location.href), { type: 'module' });
+  w.postMessage({ module: engine });
+  return w;
+}
 const schemaRoot = JSON.parse(schema());
 
 // ---------------------------------------------------------------- editor
@@ -111,7 +125,7 @@ function scheduleHash() {
 let worker = null;
 let runId = 0;
 function newWorker() {
-  const w = new Worker(new URL('worker.js', location.href), { type: 'module' });
+  const w = engineWorker();
   w.onmessage = onWorkerMessage;
   return w;
 }
@@ -335,7 +349,7 @@ function sweep() {
   };
   draw();
   for (let c = 0; c < cores; c++) {
-    const w = new Worker(new URL('worker.js', location.href), { type: 'module' });
+    const w = engineWorker();
     sweepWorkers.push(w);
     const next = () => {
       const job = jobs.shift();

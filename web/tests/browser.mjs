@@ -66,6 +66,10 @@ async function page(url, viewport = { width: 1400, height: 1000 }) {
   const p = await browser.newPage({ viewport });
   const errors = [];
   p.on('pageerror', (e) => errors.push(e.message));
+  p.wasmFetches = 0;
+  p.on('request', (r) => {
+    if (r.url().endsWith('.wasm')) p.wasmFetches += 1;
+  });
   await p.goto(base + url);
   p.errors = errors;
   return p;
@@ -91,6 +95,7 @@ await check('a share link with &run=1 gives the CLI JSON in #result-json', async
   for (const name of [...Object.keys(doc.components), ...Object.keys(doc.workloads)]) assert(boxes.includes(name), `no topology box for ${name}`);
   const shaded = await p.$$eval('#plots rect.fault', (r) => r.length);
   assert(shaded >= 2, `expected the fault windows shaded in the time series, found ${shaded} bands`);
+  assert(p.wasmFetches === 1, `the engine was fetched ${p.wasmFetches} times (page and workers should share one compiled module)`);
   // Share link: the fragment it writes decodes (with node's zlib, not the
   // app's fflate) to the editor's text, with the seed and run=1.
   await p.click('#share');
