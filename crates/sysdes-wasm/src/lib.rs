@@ -338,6 +338,26 @@ components:
         assert_eq!(out["stop"], "interrupted", "{out}");
     }
 
+    #[test]
+    fn topology_draws_a_box_per_component_and_colours_it_after_a_run() {
+        let before = topology(MM1, "", "");
+        assert!(before.contains(r#"data-component="server""#), "{before}");
+        assert!(before.contains(r#"data-component="users""#), "{before}");
+        let out = run_with(MM1, "", "", &mut NoProgress, now_ms);
+        let json = out["json"].as_str().unwrap();
+        let doc: Value = serde_json::from_str(json).unwrap();
+        let utilization = doc["components"]["server"]["utilization"].as_f64().unwrap();
+        let after = topology(MM1, "", json);
+        let label = format!("server · {:.0} %", utilization * 100.0);
+        assert!(after.contains(&label), "no `{label}` in {after}");
+        assert!(!before.contains(" %"), "no figures before a run");
+        assert_eq!(
+            topology("not: [valid", "", ""),
+            "",
+            "an invalid scenario draws nothing"
+        );
+    }
+
     fn strip_wall(json: &Value) -> String {
         json.as_str()
             .unwrap()
