@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 mod errors;
 mod estimate_cmd;
+mod playground_cmd;
 mod plot_cmd;
 mod sweep_cmd;
 
@@ -92,6 +93,15 @@ Examples:
 
 Exit status: 0 success; 2 unreadable or mismatched inputs; 1 runs are missing (files are still written).")]
     Merge(sweep_cmd::MergeArgs),
+    /// Serve the web playground (editor, runs, plots, topology) on localhost.
+    #[command(after_help = "\
+Examples:
+  sysdes playground --open
+  sysdes playground --port 0
+
+The web assets are embedded at build time from web/dist (see docs/playground.md).
+Exit status: 2 no embedded assets or the port is taken; 1 the server failed.")]
+    Playground(playground_cmd::PlaygroundArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -108,7 +118,7 @@ struct RunArgs {
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
     /// Also write result.json, summary.csv, series.csv, latency_cdf.csv,
-    /// report.txt and scenario.yaml into this directory.
+    /// report.txt, scenario.yaml and topology.svg into this directory.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// Stop after this many events (the run then exits with status 1).
@@ -153,6 +163,7 @@ fn main() -> ExitCode {
         Command::Plot(args) => plot_cmd::plot(args),
         Command::Sweep(args) => sweep_cmd::sweep(args),
         Command::Merge(args) => sweep_cmd::merge(args),
+        Command::Playground(args) => playground_cmd::playground(args),
         Command::Schema => {
             let schema = sysdes_scenario::json_schema();
             let text = serde_json::to_string_pretty(&schema).unwrap_or_default();
@@ -322,16 +333,18 @@ fn write_outputs(
     info: RunInfo,
 ) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
+    let json = sysdes_report::to_json(result, info);
     let files = [
-        (
-            "result.json",
-            format!("{:#}\n", sysdes_report::to_json(result, info)),
-        ),
+        ("result.json", format!("{json:#}\n")),
         ("summary.csv", sysdes_report::to_csv(result)),
         ("series.csv", sysdes_report::series_csv(result)),
         ("latency_cdf.csv", sysdes_report::latency_cdf_csv(result)),
         ("report.txt", sysdes_report::to_table(result, info)),
         ("scenario.yaml", scenario.source.clone()),
+        (
+            "topology.svg",
+            sysdes_plot::topology::topology_svg(&scenario.spec, Some(&json)),
+        ),
     ];
     for (name, contents) in files {
         let tmp = dir.join(format!(".{name}.tmp"));

@@ -5,6 +5,7 @@ mod commands;
 mod determinism;
 mod first_hour;
 mod model_faults;
+mod playground;
 mod plots;
 mod properties;
 mod replica_group;

@@ -24,6 +24,7 @@ mod run;
 mod style;
 mod sweep;
 mod table;
+pub mod topology;
 mod vega;
 
 use std::path::{Path, PathBuf};

@@ -5,11 +5,13 @@
 use std::sync::OnceLock;
 
 use plotters::prelude::*;
+#[cfg(not(target_arch = "wasm32"))]
 use plotters::style::FontStyle;
 
 use crate::chart::Figure;
 
 /// DejaVu Sans (Bitstream Vera license, see `fonts/LICENSE-DejaVu.txt`).
+#[cfg(not(target_arch = "wasm32"))]
 static FONT: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
 
 /// The font family every text element uses.
@@ -49,10 +51,15 @@ pub(crate) const PNG_SCALE: u32 = 2;
 /// Registers the bundled font with plotters (once per process).
 pub(crate) fn register_font() -> Result<(), String> {
     static DONE: OnceLock<bool> = OnceLock::new();
+    // plotters has no font registry on wasm32 (sysdes-wasm draws only the
+    // topology, which is plain SVG text), so the crate still builds there.
+    #[cfg(not(target_arch = "wasm32"))]
     let ok = *DONE.get_or_init(|| {
         plotters::style::register_font(FAMILY, FontStyle::Normal, FONT).is_ok()
             && plotters::style::register_font(FAMILY, FontStyle::Bold, FONT).is_ok()
     });
+    #[cfg(target_arch = "wasm32")]
+    let ok = *DONE.get_or_init(|| false);
     if ok {
         Ok(())
     } else {
