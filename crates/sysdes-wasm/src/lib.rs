@@ -130,9 +130,11 @@ pub fn run_with(
     let outcome = simulation.run(RunLimits::default(), &mut adapter);
     let wall_time_s = (clock_ms() - started) / 1e3;
     let theory = sysdes_theory::predict(&scenario.spec, None, None);
+    let unmodelled = sysdes_theory::unmodelled(&scenario.spec, &theory);
     let info = RunInfo {
         wall_time_s,
         theory: Some(&theory),
+        unmodelled: Some(&unmodelled),
     };
     let result = match outcome {
         Ok(r) => r,
