@@ -51,6 +51,9 @@ Exit status: 0 success; 2 invalid scenario or arguments; 1 the run failed
         /// Scenario files to check.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// The memory budget the scenario's counts are checked against, e.g. `4GiB` (default 1GiB; see docs/limits.md).
+        #[arg(long, value_name = "SIZE")]
+        max_memory: Option<sysdes_scenario::units::Size>,
     },
     /// Print the JSON Schema of the scenario format, for editor completion.
     Schema,
@@ -128,6 +131,10 @@ struct RunArgs {
     /// the scenario's warm-up is kept if the pilot never settles.
     #[arg(long)]
     auto_warmup: bool,
+    /// The memory budget the scenario's counts are checked against at load,
+    /// e.g. `4GiB` (default 1GiB; see docs/limits.md).
+    #[arg(long, value_name = "SIZE")]
+    max_memory: Option<sysdes_scenario::units::Size>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -144,7 +151,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Run(args) => run(args),
-        Command::Validate { files } => validate(&files),
+        Command::Validate { files, max_memory } => validate(&files, max_memory),
         Command::Estimate(args) => estimate_cmd::estimate(args),
         Command::Plot(args) => plot_cmd::plot(args),
         Command::Sweep(args) => sweep_cmd::sweep(args),
@@ -169,10 +176,14 @@ fn report_scenario_error(error: sysdes_scenario::ScenarioError) {
     eprintln!("{:?}", miette::Report::new(error));
 }
 
-fn validate(files: &[PathBuf]) -> ExitCode {
+fn validate(files: &[PathBuf], max_memory: Option<sysdes_scenario::units::Size>) -> ExitCode {
     let mut ok = true;
+    let options = LoadOptions {
+        max_memory: max_memory.map(sysdes_scenario::units::Size::bytes),
+        ..LoadOptions::default()
+    };
     for file in files {
-        match sysdes_scenario::load_file(file, &LoadOptions::default()) {
+        match sysdes_scenario::load_file(file, &options) {
             Ok(s) => println!(
                 "{}: ok ({} workload(s), {} component(s))",
                 file.display(),
@@ -196,6 +207,7 @@ fn run(args: RunArgs) -> ExitCode {
     let options = LoadOptions {
         overrides: args.set.clone(),
         seed: args.seed,
+        max_memory: args.max_memory.map(sysdes_scenario::units::Size::bytes),
     };
     let loaded = match args.run_index {
         Some(index) => sweep_cmd::load_run(&args.file, &options, &args.vary, index),

@@ -2,6 +2,7 @@
 
 mod cli;
 mod determinism;
+mod hostile;
 mod model_faults;
 mod plots;
 mod properties;

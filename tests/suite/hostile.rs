@@ -1,0 +1,290 @@
+//! Hostile inputs (issue 12): plausible but extreme scenarios, each rebuilt
+//! from the campaign that found it. Every one must end within
+//! [`DEADLINE`] with a documented exit status (docs/limits.md): 2 for a
+//! refused input with a located message, 1 for a run stopped by a guard
+//! (named), 0 with a result. Never 101 (panic) or 134 (abort).
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::{root, temp_scenario};
+
+/// The longest any case may take (the issue's bound).
+const DEADLINE: Duration = Duration::from_secs(15);
+
+/// The outcome of one bounded run of the CLI.
+struct Outcome {
+    code: Option<i32>,
+    stderr: String,
+    elapsed: Duration,
+}
+
+/// Runs `sysdes args`, killing it at [`DEADLINE`].
+fn bounded(args: &[&str]) -> Outcome {
+    let started = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sysdes"))
+        .args(args)
+        .current_dir(root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the sysdes binary starts");
+    let mut stderr_pipe = child.stderr.take().expect("stderr is piped");
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr_pipe.read_to_string(&mut text);
+        text
+    });
+    let code = loop {
+        if let Some(status) = child.try_wait().expect("wait on sysdes") {
+            break status.code();
+        }
+        if started.elapsed() > DEADLINE {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("sysdes {args:?} ran past {DEADLINE:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Outcome {
+        code,
+        stderr: reader.join().unwrap_or_default(),
+        elapsed: started.elapsed(),
+    }
+}
+
+/// Runs `command` on a scenario `text` and checks the exit status and
+/// that stderr names `phrase`.
+fn expect(case: &str, text: &str, command: &[&str], code: i32, phrase: &str) {
+    let path = temp_scenario(&format!("hostile-{case}.yaml"), text);
+    let path = path.to_str().expect("utf-8 path");
+    let mut args = command.to_vec();
+    args.insert(1, path);
+    let out = bounded(&args);
+    assert!(
+        !out.stderr.contains("panicked"),
+        "{case}: panicked:\n{}",
+        out.stderr
+    );
+    assert_eq!(
+        out.code,
+        Some(code),
+        "{case}: sysdes {args:?} ended with {:?} after {:?}:\n{}",
+        out.code,
+        out.elapsed,
+        out.stderr.chars().take(3000).collect::<String>()
+    );
+    // miette wraps long lines: each ` && `-separated part is looked for alone.
+    for part in phrase.split(" && ") {
+        assert!(
+            out.stderr.contains(part),
+            "{case}: stderr does not mention `{part}`:\n{}",
+            out.stderr.chars().take(3000).collect::<String>()
+        );
+    }
+}
+
+const HEAD: &str = "name: h\nduration: 10s\n";
+
+fn one(component: &str) -> String {
+    format!(
+        "{HEAD}workloads:\n  - {{ name: u, target: a, arrival: {{ poisson: 10/s }} }}\ncomponents:\n{component}"
+    )
+}
+
+/// Counts that size memory are refused at load, at their position, with
+/// the estimate and the budget (and both `validate` and `run` refuse).
+#[test]
+fn counts_over_the_memory_budget_are_located_errors() {
+    let cases: &[(&str, String, &str)] = &[
+        (
+            "group-replicas",
+            one(
+                "  a: { type: server, service_time: 1ms, calls: [b], replicas: 1000000000 }\n  b: { type: server, service_time: 1ms }\n",
+            ),
+            ":6:63: && `replicas` = 1000000000 would take about",
+        ),
+        (
+            "deployment-replicas",
+            one("  a: { type: server, service_time: 1ms, replicas: 1000000000 }\n"),
+            "`replicas` = 1000000000",
+        ),
+        (
+            "autoscaler-max",
+            one(
+                "  a: { type: server, service_time: 1ms, calls: [b], replicas: 1, autoscaler: { metric: utilization, target: 0.6, min: 1, max: 65536, interval: 1s } }\n  b: { type: server, service_time: 1ms }\n",
+            ),
+            "`max` = 65536",
+        ),
+        (
+            "hosts-count",
+            format!(
+                "{HEAD}hosts:\n  pool: {{ count: 4294967295, cores: 16, memory: 64GiB }}\nworkloads:\n  - {{ name: u, target: a, arrival: {{ poisson: 10/s }} }}\ncomponents:\n  a: {{ type: server, service_time: 1ms, replicas: 2, host: pool }}\n"
+            ),
+            ":4:18: && `count` = 4294967295",
+        ),
+        (
+            "slots",
+            one(
+                "  a: { type: model_server, slots: 500000000, batching: { max_batch: 8, max_delay: 10ms }, batch_time: { affine: { base: 5ms, per_item: 1ms } } }\n",
+            ),
+            "`slots` = 500000000",
+        ),
+        (
+            "max-batch",
+            one(
+                "  a: { type: model_server, batching: { max_batch: 4294967295, max_delay: 10ms }, batch_time: { affine: { base: 5ms, per_item: 1ms } } }\n",
+            ),
+            "`max_batch` = 4294967295",
+        ),
+        (
+            "partitions",
+            one(
+                "  a: { type: stream, partitions: 1000000000, consumer_groups: [ { name: g, target: c } ] }\n  c: { type: server, service_time: 1ms }\n",
+            ),
+            "`partitions` = 1000000000",
+        ),
+        (
+            "closed-users",
+            format!(
+                "{HEAD}workloads:\n  - {{ name: u, target: a, arrival: {{ closed: {{ users: 1000000000, think_time: 1s }} }} }}\ncomponents:\n  a: {{ type: server, service_time: 1ms }}\n"
+            ),
+            ":4:55: && `users` = 1000000000",
+        ),
+        (
+            "workers",
+            one("  a: { type: server, service_time: 1ms, workers: 4294967295 }\n"),
+            "`workers` = 4294967295",
+        ),
+    ];
+    for (case, text, phrase) in cases {
+        for command in ["validate", "run"] {
+            expect(case, text, &[command], 2, phrase);
+        }
+        expect(case, text, &["validate"], 2, "--max-memory");
+    }
+}
+
+/// `--max-memory` raises the budget deliberately: a count refused at the
+/// default budget is accepted under a larger one.
+#[test]
+fn max_memory_raises_the_budget() {
+    // 20,000 replicas of a calling server: 20,000 x 40 KiB = 781 MiB,
+    // plus the two components, under 1 GiB; 30,000 is 1.1 GiB, over it.
+    let text = |n: u32| {
+        one(&format!(
+            "  a: {{ type: server, service_time: 1ms, calls: [b], replicas: {n} }}\n  b: {{ type: server, service_time: 1ms }}\n"
+        ))
+    };
+    expect(
+        "budget-over",
+        &text(30_000),
+        &["validate"],
+        2,
+        "budget of 1.0 GiB",
+    );
+    expect(
+        "budget-raised",
+        &text(30_000),
+        &["validate", "--max-memory", "2GiB"],
+        0,
+        "",
+    );
+}
+
+/// Names, lines and files too long to show are refused or cut, never a
+/// panic (miette stops at column 65,535, table widths at 65,535).
+#[test]
+fn long_names_lines_and_files_are_errors() {
+    let long = "w".repeat(65_536);
+    let name = format!(
+        "{HEAD}workloads:\n  - {{ name: {long}, target: a, arrival: {{ poisson: 10/s }} }}\ncomponents:\n  a: {{ type: server, service_time: 1ms }}\n"
+    );
+    for command in ["validate", "run"] {
+        expect("long-name", &name, &[command], 2, "65536 characters long");
+    }
+    // A one-line JSON scenario with an unknown key past column 65,535.
+    let pad = "x".repeat(70_000);
+    let line = format!(
+        r#"{{"name":"h","duration":"1s","workloads":[{{"name":"u","target":"a","arrival":{{"poisson":"10/s"}}}}],"components":{{"a":{{"type":"server","service_time":"1ms"}}}},"description":"{pad}","bogus":1}}"#
+    );
+    expect("long-line", &line, &["validate"], 2, "unknown key `bogus`");
+    expect("long-line", &line, &["run"], 2, "unknown key `bogus`");
+    // An endless file is read no further than the limit.
+    if std::path::Path::new("/dev/zero").exists() {
+        let out = bounded(&["validate", "/dev/zero"]);
+        assert_eq!(out.code, Some(2), "{}", out.stderr);
+        assert!(out.stderr.contains("larger than the limit of 16 MiB"));
+    }
+    // Times near the end of the nanosecond clock.
+    let years = "name: h\nduration: 500y\nworkloads:\n  - { name: u, target: a, arrival: { poisson: 10/s } }\ncomponents:\n  a: { type: server, service_time: 10s }\n"
+        .replace("500y", "15768000000s");
+    expect(
+        "long-duration",
+        &years,
+        &["validate"],
+        2,
+        "limit of 100 years",
+    );
+}
+
+/// Cycles are refused at load with the cycle spelled out; a chain deeper
+/// than the documented limit is refused too (responses unwind it).
+#[test]
+fn cycles_and_deep_chains_are_refused_at_load() {
+    let cases: &[(&str, String, &str)] = &[
+        (
+            "call-cycle",
+            one(
+                "  a: { type: server, service_time: 1ms, calls: [b] }\n  b: { type: server, service_time: 1ms, calls: [a] }\n",
+            ),
+            "form a cycle (calls, backends or consumers): a -> b -> a",
+        ),
+        (
+            "cache-cycle",
+            one(
+                "  a: { type: cache, capacity: 100, hit_time: 1ms, backend: b }\n  b: { type: cache, capacity: 100, hit_time: 1ms, backend: a }\n",
+            ),
+            "a -> b -> a",
+        ),
+        (
+            "queue-loop",
+            format!(
+                "{HEAD}workloads:\n  - {{ name: u, target: q, arrival: {{ poisson: 10/s }} }}\ncomponents:\n  q: {{ type: queue, consumers: {{ target: a, concurrency: 1 }} }}\n  a: {{ type: server, service_time: 1ms, calls: [q] }}\n"
+            ),
+            "q -> a -> q",
+        ),
+        (
+            "parallel-cycle",
+            one(
+                "  a: { type: server, service_time: 1ms, calls: [ { parallel: [b, c] } ] }\n  b: { type: server, service_time: 1ms }\n  c: { type: load_balancer, backends: [a] }\n",
+            ),
+            "a -> c -> a",
+        ),
+    ];
+    for (case, text, phrase) in cases {
+        expect(case, text, &["validate"], 2, phrase);
+        expect(case, text, &["run"], 2, phrase);
+    }
+    let mut chain = format!(
+        "{HEAD}workloads:\n  - {{ name: u, target: c0, arrival: {{ poisson: 10/s }} }}\ncomponents:\n"
+    );
+    for i in 0..10_000 {
+        let calls = if i < 9_999 {
+            format!(", calls: [c{}]", i + 1)
+        } else {
+            String::new()
+        };
+        chain.push_str(&format!(
+            "  c{i}: {{ type: server, service_time: 1us{calls} }}\n"
+        ));
+    }
+    expect(
+        "chain",
+        &chain,
+        &["run"],
+        2,
+        "a chain of 10000 && more than the limit of 64",
+    );
+}
