@@ -294,9 +294,32 @@ fn run(args: RunArgs) -> ExitCode {
             ExitCode::from(FAILED)
         }
         StopReason::Interrupted => {
-            eprintln!("error: stopped at the --max-wall limit: results are partial");
+            match progress.stalled {
+                Some(stall) => eprintln!(
+                    "error: no progress: {stall}; the loop runs through {}: results are partial (see docs/limits.md)",
+                    busiest(&result)
+                ),
+                None => eprintln!("error: stopped at the --max-wall limit: results are partial"),
+            }
             ExitCode::from(FAILED)
         }
+    }
+}
+
+/// The (up to) three components with the most arrivals, with their kind:
+/// where a loop that stopped the progress guard spins.
+fn busiest(result: &RunResult) -> String {
+    let mut by_arrivals: Vec<_> = result.components.iter().collect();
+    by_arrivals.sort_by_key(|c| std::cmp::Reverse(c.arrivals));
+    let names: Vec<String> = by_arrivals
+        .iter()
+        .take(3)
+        .map(|c| format!("{} ({}, {} arrivals)", c.name, c.kind, c.arrivals))
+        .collect();
+    if names.is_empty() {
+        "the workloads' own events".to_owned()
+    } else {
+        names.join(", ")
     }
 }
 
@@ -336,6 +359,10 @@ struct Progress {
     bar: Option<ProgressBar>,
     interactive: bool,
     duration: SimTime,
+    /// Stops a run whose simulated time stops advancing.
+    guard: sysdes_kernel::ProgressGuard,
+    /// Why the guard stopped the run, if it did.
+    stalled: Option<sysdes_kernel::Stall>,
 }
 
 impl Progress {
@@ -346,6 +373,8 @@ impl Progress {
             bar: None,
             interactive: std::io::stderr().is_terminal(),
             duration: SimTime::ZERO + scenario.spec.duration,
+            guard: sysdes_kernel::ProgressGuard::new(),
+            stalled: None,
         }
     }
 
@@ -357,7 +386,11 @@ impl Progress {
 }
 
 impl Observer for Progress {
-    fn progress(&mut self, now: SimTime, _events: u64) -> bool {
+    fn progress(&mut self, now: SimTime, events: u64) -> bool {
+        if let Some(stall) = self.guard.check(now, events) {
+            self.stalled = Some(stall);
+            return false;
+        }
         let elapsed = self.started.elapsed();
         if self.max_wall.is_some_and(|max| elapsed >= max) {
             return false;

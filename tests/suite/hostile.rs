@@ -288,3 +288,56 @@ fn cycles_and_deep_chains_are_refused_at_load() {
         "a chain of 10000 && more than the limit of 64",
     );
 }
+
+/// Loops of zero-time events stop with exit 1 and a message naming where
+/// the loop runs (the progress guard), instead of running forever.
+#[test]
+fn zero_time_loops_are_stopped_by_the_progress_guard() {
+    let closed = format!(
+        "{HEAD}workloads:\n  - {{ name: u, target: a, arrival: {{ closed: {{ users: 10, think_time: 0s }} }} }}\ncomponents:\n  a: {{ type: server, service_time: 0s }}\n"
+    );
+    expect(
+        "zero-think-zero-service",
+        &closed,
+        &["run"],
+        1,
+        "no progress: simulated time stayed at && a (server",
+    );
+    let retries = format!(
+        "{HEAD}workloads:\n  - {{ name: u, target: a, arrival: {{ poisson: 1000/s }}, timeout: 1ms, retries: {{ max: 1000000 }} }}\ncomponents:\n  a: {{ type: server, service_time: 1s, queue_capacity: 0 }}\n"
+    );
+    expect(
+        "retries-against-loss",
+        &retries,
+        &["run"],
+        1,
+        "no progress: && events per simulated second",
+    );
+    let autoscaler = one(
+        "  a: { type: server, service_time: 1ms, replicas: 1, autoscaler: { metric: utilization, target: 0.6, min: 1, max: 4, interval: 1ns } }\n",
+    );
+    expect(
+        "autoscaler-1ns",
+        &autoscaler,
+        &["run"],
+        2,
+        "`interval` (1ns) is too short",
+    );
+}
+
+/// Theory is budgeted: heavy tails, huge populations and huge server
+/// counts end at once (a prediction or "not predicted"), never a hang.
+#[test]
+fn theory_ends_for_heavy_tails_and_huge_sizes() {
+    let pareto = one(
+        "  a: { type: server, service_time: 1ms, calls: [b] }\n  b: { type: server, service_time: 1ms }\nnetwork:\n  latency: { pareto: { scale: 1ms, shape: 0.8 } }\n",
+    );
+    expect("pareto-network", &pareto, &["estimate"], 0, "");
+    expect("pareto-network", &pareto, &["run"], 0, "");
+    let users = format!(
+        "{HEAD}workloads:\n  - {{ name: u, target: a, arrival: {{ closed: {{ users: 200000, think_time: 1s }} }} }}\ncomponents:\n  a: {{ type: server, service_time: 1ms, workers: 4 }}\n"
+    );
+    expect("closed-200k-users", &users, &["estimate"], 0, "");
+    let workers = one("  a: { type: server, service_time: 1ms, workers: 10000000 }\n");
+    expect("ten-million-workers", &workers, &["estimate"], 0, "");
+}
