@@ -103,7 +103,7 @@ pub struct WorkersNeeded {
     pub arrival_rps: f64,
     /// Its utilization at the target with today's workers.
     pub utilization: f64,
-    /// Workers needed to stay at or below [`SIZING_UTILIZATION`] and, if an
+    /// Workers needed to stay at or below [`SIZING_UTILIZATION`](crate::SIZING_UTILIZATION) and, if an
     /// SLO was given, to meet it at this station.
     pub workers: u32,
     /// False if no number of workers meets the SLO at this station (its
