@@ -341,3 +341,108 @@ fn theory_ends_for_heavy_tails_and_huge_sizes() {
     let workers = one("  a: { type: server, service_time: 1ms, workers: 10000000 }\n");
     expect("ten-million-workers", &workers, &["estimate"], 0, "");
 }
+
+/// A sweep directory has one owner and one sweep: a second writer, a
+/// resume with another option, or a journal without its manifest are
+/// refused with what differs; a failed write leaves no temporary files; a
+/// sweep too large to count is an error, not "0 runs".
+#[test]
+fn sweep_directories_are_owned_and_never_mixed() {
+    let scenario = temp_scenario("hostile-sweep.yaml", crate::GOOD);
+    let scenario = scenario.to_str().expect("utf-8 path");
+    let dir = std::env::temp_dir().join(format!("sysdes-hostile-sweep-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = dir.to_str().expect("utf-8 path");
+    let vary = "workloads.users.arrival.poisson=10/s,20/s";
+    let sweep = |extra: &[&str]| {
+        let mut args = vec![
+            "sweep",
+            scenario,
+            "--out",
+            out,
+            "--vary",
+            vary,
+            "--set",
+            "duration=1s",
+        ];
+        args.extend_from_slice(extra);
+        bounded(&args)
+    };
+    let first = sweep(&[]);
+    assert_eq!(first.code, Some(0), "{}", first.stderr);
+    assert!(
+        !dir.join(".sysdes-sweep.lock").exists(),
+        "the lock is released"
+    );
+
+    // Resuming with another --max-in-flight would mix results: refused, saying what differs.
+    let other = sweep(&["--resume", "--max-in-flight", "77"]);
+    assert_eq!(other.code, Some(2), "{}", other.stderr);
+    assert!(other.stderr.contains("`limits` was"), "{}", other.stderr);
+    assert!(other.stderr.contains("77"), "{}", other.stderr);
+
+    // A live writer (this test process, on this host) holds the lock.
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    if !host.trim().is_empty() {
+        let lock = dir.join(".sysdes-sweep.lock");
+        std::fs::write(&lock, format!("{} {}\n", std::process::id(), host.trim())).expect("lock");
+        let second = sweep(&["--resume"]);
+        assert_eq!(second.code, Some(2), "{}", second.stderr);
+        assert!(
+            second.stderr.contains("another sweep writes here"),
+            "{}",
+            second.stderr
+        );
+        // A lock left by a process that is gone (a SIGKILL) is taken over.
+        std::fs::write(&lock, format!("{} {}\n", u32::MAX - 1, host.trim())).expect("lock");
+        let resumed = sweep(&["--resume"]);
+        assert_eq!(resumed.code, Some(0), "{}", resumed.stderr);
+    }
+
+    // A journal without its manifest cannot be adopted.
+    std::fs::remove_file(dir.join("manifest.json")).expect("manifest exists");
+    let orphan = sweep(&["--resume"]);
+    assert_eq!(orphan.code, Some(2), "{}", orphan.stderr);
+    assert!(
+        orphan.stderr.contains("no manifest.json"),
+        "{}",
+        orphan.stderr
+    );
+
+    // A write that fails (runs.jsonl is a directory) stops the sweep and
+    // leaves no .tmp file behind.
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("runs.jsonl")).expect("dir");
+    let failed = sweep(&[]);
+    assert_ne!(failed.code, Some(0), "{}", failed.stderr);
+    assert!(!matches!(failed.code, Some(101 | 134)), "{}", failed.stderr);
+    let tmp: Vec<_> = std::fs::read_dir(&dir)
+        .expect("dir")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp") || n.ends_with(".lock"))
+        .collect();
+    assert!(tmp.is_empty(), "left behind: {tmp:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // Three paths of 100,000 values: 10^15 points.
+    let huge = bounded(&[
+        "sweep",
+        scenario,
+        "--out",
+        out,
+        "--vary",
+        "workloads.users.arrival.poisson=1/s:100000/s:1/s",
+        "--vary",
+        "duration=1s:100000s:1s",
+        "--vary",
+        "warmup=0s:99999s:1s",
+    ]);
+    assert_eq!(huge.code, Some(2), "{}", huge.stderr);
+    assert!(
+        huge.stderr.contains("1000000000000000 points"),
+        "{}",
+        huge.stderr
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

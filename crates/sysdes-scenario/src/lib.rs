@@ -67,7 +67,8 @@ use std::path::Path;
 
 pub use error::{Problem, ScenarioError};
 pub use sweep::{
-    Combine, SeedMode, SweepDefinition, SweepValue, Vary, VaryArgError, VarySpec, parse_vary_arg,
+    Combine, MAX_SWEEP_POINTS, MAX_SWEEP_RUNS, SeedMode, SweepDefinition, SweepValue, Vary,
+    VaryArgError, VarySpec, parse_vary_arg,
 };
 pub use sysdes_models::ModelSpec;
 
@@ -265,6 +266,7 @@ fn load_inner(
         }
         sweep::check_combined(&definition, &root, &mut issues);
     }
+    sweep::check_size(&definition, &root, &mut issues);
     match spec {
         Some(mut spec) if issues.is_empty() => {
             if let Some(seed) = options.seed {

@@ -21,6 +21,7 @@
 //! running shards under Slurm or Kubernetes.
 
 mod exec;
+mod lock;
 mod output;
 mod plan;
 mod record;
