@@ -313,6 +313,22 @@ fn zero_time_loops_are_stopped_by_the_progress_guard() {
         1,
         "no progress: && events per simulated second",
     );
+    // In a sweep the guard ends the run (recorded as interrupted).
+    let path = temp_scenario("hostile-zero-sweep.yaml", &closed);
+    let dir = std::env::temp_dir().join(format!("sysdes-hostile-zero-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let swept = bounded(&[
+        "sweep",
+        path.to_str().expect("utf-8 path"),
+        "--out",
+        dir.to_str().expect("utf-8 path"),
+        "--set",
+        "duration=1s",
+    ]);
+    assert_eq!(swept.code, Some(0), "{}", swept.stderr);
+    let runs = std::fs::read_to_string(dir.join("runs.jsonl")).expect("runs.jsonl");
+    assert!(runs.contains(r#""stopped":"interrupted""#), "{runs}");
+    let _ = std::fs::remove_dir_all(&dir);
     let autoscaler = one(
         "  a: { type: server, service_time: 1ms, replicas: 1, autoscaler: { metric: utilization, target: 0.6, min: 1, max: 4, interval: 1ns } }\n",
     );

@@ -39,6 +39,21 @@ pub use record::{
     metric_names, pilot_warmup,
 };
 
+/// The observer of every sweep run (and pilot run): the kernel's progress
+/// guard, so that a run whose simulated time stops advancing ends as
+/// `stopped: interrupted` instead of holding the sweep forever (see
+/// `docs/limits.md`).
+#[derive(Debug, Default)]
+pub struct Guarded {
+    guard: sysdes_kernel::ProgressGuard,
+}
+
+impl sysdes_models::Observer for Guarded {
+    fn progress(&mut self, now: sysdes_kernel::SimTime, events: u64) -> bool {
+        self.guard.check(now, events).is_none()
+    }
+}
+
 /// Why a sweep or a merge could not be carried out.
 #[derive(Debug, thiserror::Error)]
 pub enum SweepError {
