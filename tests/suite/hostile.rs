@@ -227,6 +227,9 @@ fn long_names_lines_and_files_are_errors() {
         2,
         "limit of 100 years",
     );
+    // A service time past the clock's end saturated every latency (exit 0).
+    let service = one("  a: { type: server, service_time: 18446744073s }\n");
+    expect("long-service", &service, &["run"], 2, "limit of 100 years");
 }
 
 /// Cycles are refused at load with the cycle spelled out; a chain deeper

@@ -24,8 +24,9 @@ pub const DEFAULT_MAX_MEMORY: u64 = 1 << 30;
 /// zone or scenario) accepted, in characters.
 pub const MAX_NAME_CHARS: usize = 256;
 
-/// The longest simulated `duration` accepted: 100 years, far enough from
-/// the 584 years a `u64` of nanoseconds holds that times never saturate.
+/// The longest duration a scenario may write (its `duration`, a service
+/// time, a timeout...): 100 years, far enough from the 584 years a `u64` of
+/// nanoseconds holds that sums of times do not saturate.
 pub const MAX_DURATION_NS: u64 = 100 * 365 * 86_400 * 1_000_000_000;
 
 /// Bytes per component: its state plus its latency histograms (measured:
@@ -126,7 +127,6 @@ pub(crate) fn check(root: &SNode, max_memory: Option<u64>, issues: &mut Vec<Issu
             });
         }
     }
-    duration(root, issues);
     !over && issues.len() == before
 }
 
@@ -246,24 +246,6 @@ fn names(node: &SNode, issues: &mut Vec<Issue>) {
             Node::Seq(items) => stack.extend(items.iter()),
             _ => {}
         }
-    }
-}
-
-/// Refuses a `duration` past [`MAX_DURATION_NS`], where sums of times
-/// would approach the end of the nanosecond clock.
-fn duration(root: &SNode, issues: &mut Vec<Issue>) {
-    let Some(node) = root.get("duration") else {
-        return;
-    };
-    let Ok(d) = crate::de::from_node::<crate::units::Duration>(node) else {
-        return;
-    };
-    if d.as_nanos() > MAX_DURATION_NS {
-        issues.push(Issue {
-            origin: node.origin,
-            message: format!("`duration` is {d}, more than the limit of 100 years (3153600000s)"),
-            help: Some("simulated times are nanoseconds in 64 bits; see docs/limits.md".to_owned()),
-        });
     }
 }
 
