@@ -465,3 +465,157 @@ fn sweep_directories_are_owned_and_never_mixed() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Structure-aware random scenarios (issue 12): random kinds, sizes from
+/// the ordinary up to far past the limits, random wiring including cycles
+/// and self-references, zero and non-zero times. Each is loaded and, when
+/// valid, run in process with the sweep's progress guard and an event cap
+/// (so the time is bounded by construction, not by a clock). Properties:
+/// no panic; an invalid scenario is a located error (the CLI's exit 2); a
+/// valid one either fails as unstable, stops at a guard (exit 1), or ends
+/// with every request accounted for (exit 0). `PROPTEST_CASES` raises the
+/// 48 cases CI runs.
+mod random_topologies {
+    use proptest::prelude::*;
+    use sysdes_models::{RunLimits, Simulation};
+    use sysdes_scenario::{LoadOptions, load_str};
+
+    /// Counts from ordinary to far past every limit.
+    fn count() -> impl Strategy<Value = u64> {
+        prop_oneof![
+            24 => 1u64..5,
+            1 => Just(0u64),
+            1 => Just(100_000u64),
+            1 => Just(1_000_000_000u64),
+            1 => Just(u64::from(u32::MAX)),
+        ]
+    }
+
+    /// A time, zero included.
+    fn time() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("0s".to_owned()),
+            (1u32..20).prop_map(|ms| format!("{ms}ms")),
+            Just("{ exponential: 2ms }".to_owned()),
+            Just("{ pareto: { scale: 1ms, shape: 0.8 } }".to_owned()),
+        ]
+    }
+
+    /// One component's YAML body; `links` name other components (or itself).
+    /// A `leaf` is mostly a server or model server (no links).
+    fn component(links: Vec<String>, leaf: bool) -> impl Strategy<Value = String> {
+        let first = links.first().cloned().unwrap_or_else(|| "c0".to_owned());
+        let list = links.join(", ");
+        let kinds = if leaf {
+            prop_oneof![4 => Just(0usize), 4 => Just(5usize), 1 => 0usize..6].boxed()
+        } else {
+            (0usize..6).boxed()
+        };
+        (kinds, count(), count(), time()).prop_map(move |(kind, n, m, t)| match kind {
+            0 => format!("{{ type: server, service_time: {t}, workers: {n} }}"),
+            1 => format!(
+                "{{ type: server, service_time: {t}, calls: [{list}], replicas: {n} }}"
+            ),
+            2 => format!("{{ type: load_balancer, backends: [{list}] }}"),
+            3 => format!("{{ type: cache, capacity: {m}, hit_time: {t}, backend: {first} }}"),
+            4 => format!(
+                "{{ type: queue, consumers: {{ target: {first}, concurrency: {n} }} }}"
+            ),
+            _ => format!(
+                "{{ type: model_server, slots: {n}, batching: {{ max_batch: {m}, max_delay: 1ms }}, batch_time: {{ affine: {{ base: 1ms, per_item: 0.1ms }} }} }}"
+            ),
+        })
+    }
+
+    prop_compose! {
+        fn scenario()(n in 1usize..6)(
+            wiring in proptest::collection::vec(
+                proptest::collection::vec((proptest::bool::weighted(0.15), 0..n), 1..3),
+                n,
+            ),
+            target in 0..n,
+            closed in any::<bool>(),
+            users in count(),
+            think in time(),
+            retries in proptest::option::of(0u32..4),
+            seed in 0u64..1_000,
+        ) -> (Vec<Vec<(bool, usize)>>, usize, bool, u64, String, Option<u32>, u64) {
+            (wiring, target, closed, users, think, retries, seed)
+        }
+    }
+
+    fn yaml() -> impl Strategy<Value = String> {
+        scenario().prop_flat_map(|(wiring, target, closed, users, think, retries, seed)| {
+            // Mostly forward links (an acyclic system); some anywhere,
+            // making cycles and self-references.
+            let n = wiring.len();
+            let bodies: Vec<_> = wiring
+                .iter()
+                .enumerate()
+                .map(|(i, links)| {
+                    let mut names: Vec<String> = links
+                        .iter()
+                        .map(|&(anywhere, j)| {
+                            let j = if anywhere || i + 1 >= n { j } else { i + 1 + j % (n - i - 1) };
+                            format!("c{j}")
+                        })
+                        .collect();
+                    names.dedup();
+                    component(names, i + 1 == n)
+                })
+                .collect();
+            bodies.prop_map(move |bodies| {
+                let arrival = if closed {
+                    format!("{{ closed: {{ users: {users}, think_time: {think} }} }}")
+                } else {
+                    "{ poisson: 200/s }".to_owned()
+                };
+                let retries = retries.map_or(String::new(), |r| {
+                    format!(", timeout: 5ms, retries: {{ max: {r} }}")
+                });
+                let mut text = format!(
+                    "name: random\nseed: {seed}\nduration: 1s\nworkloads:\n  - {{ name: u, target: c{target}, arrival: {arrival}{retries} }}\ncomponents:\n"
+                );
+                for (i, body) in bodies.iter().enumerate() {
+                    text.push_str(&format!("  c{i}: {body}\n"));
+                }
+                text
+            })
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(48),
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        })]
+        #[test]
+        fn random_topologies_load_and_run_within_the_contract(text in yaml()) {
+            let loaded = match load_str("random.yaml", &text, &LoadOptions::default()) {
+                Ok(l) => l,
+                Err(e) => {
+                    // Exit 2: every problem located in the file.
+                    for p in e.problems() {
+                        prop_assert!(p.line > 0 && !p.message.is_empty(), "unlocated: {p}\n{text}");
+                    }
+                    return Ok(());
+                }
+            };
+            let Ok(sim) = Simulation::new(&loaded.spec) else {
+                return Ok(()); // exit 2 in the CLI, with the component named
+            };
+            let limits = RunLimits { max_events: Some(300_000), ..RunLimits::default() };
+            match sim.run(limits, &mut sysdes_sweep::Guarded::default()) {
+                Err(_) => {} // unstable: exit 1, named
+                Ok(r) => {
+                    // Exit 0 when drained, 1 at a guard; always conserved.
+                    prop_assert!(r.requests.balances(), "{:?}\n{text}", r.requests);
+                    for w in &r.workloads {
+                        prop_assert!(w.requests.balances(), "{:?}\n{text}", w.requests);
+                    }
+                }
+            }
+        }
+    }
+}
