@@ -253,17 +253,19 @@ fn run(args: RunArgs) -> ExitCode {
     );
     let outcome = simulation.run(limits, &mut progress);
     progress.finish();
-    let theory = sysdes_theory::predict(&scenario.spec, None, None);
-    let info = RunInfo {
-        wall_time_s: started.elapsed().as_secs_f64(),
-        theory: Some(&theory),
-    };
+    // Theory is computed only for a run that did not fail.
+    let wall_time_s = started.elapsed().as_secs_f64();
     let result = match outcome {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {}: {e}", args.file.display());
             return ExitCode::from(FAILED);
         }
+    };
+    let theory = sysdes_theory::predict(&scenario.spec, None, None);
+    let info = RunInfo {
+        wall_time_s,
+        theory: Some(&theory),
     };
     let text = match args.format {
         Format::Table => sysdes_report::to_table(&result, info),
