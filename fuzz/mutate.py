@@ -137,7 +137,7 @@ def main():
     texts = [s.read_text() for s in sources]
     keep = ROOT / "fuzz" / "mutants"
     counts = Counter()
-    worst = {"rss": 0, "time": 0.0}
+    worst = {"rss": 0, "time": 0.0, "what": ""}
     lock = threading.Lock()
     started = time.monotonic()
     done = [0]
@@ -162,7 +162,9 @@ def main():
                     if rss > GIB:
                         counts[(cmd[0], "over-1GiB")] += 1
                     worst["rss"] = max(worst["rss"], rss)
-                    worst["time"] = max(worst["time"], secs)
+                    if secs > worst["time"]:
+                        worst["time"] = secs
+                        worst["what"] = f"{cmd[0]} of mutant {n} (seed {a.seed})"
                 if bad:
                     keep.mkdir(exist_ok=True)
                     (keep / f"{cmd[0]}-{outcome}-{n}.yaml").write_text(text)
@@ -193,7 +195,7 @@ def main():
     for (cmd, outcome), c in sorted(counts.items()):
         print(f"  {cmd:9} {outcome:10} {c}")
     bad = sum(c for (cmd, o), c in counts.items() if o in ("panic", "abort", "hang", "over-1GiB") or o.startswith("signal"))
-    print(f"peak RSS {worst['rss'] / 2**20:.0f} MiB, slowest command {worst['time']:.1f} s; offending: {bad}")
+    print(f"peak RSS {worst['rss'] / 2**20:.0f} MiB, slowest command {worst['time']:.1f} s ({worst['what']}); offending: {bad}")
     return 1 if bad else 0
 
 
