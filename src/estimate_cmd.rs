@@ -28,6 +28,10 @@ pub struct EstimateArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = EstimateFormat::Table)]
     format: EstimateFormat,
+    /// The memory budget the scenario's counts are checked against at load,
+    /// e.g. `4GiB` (default 1GiB; see docs/limits.md).
+    #[arg(long, value_name = "SIZE")]
+    max_memory: Option<sysdes_scenario::units::Size>,
 }
 
 /// Output formats of `sysdes estimate`.
@@ -64,6 +68,7 @@ pub fn estimate(args: EstimateArgs) -> ExitCode {
     let options = LoadOptions {
         overrides: args.set,
         seed: None,
+        max_memory: args.max_memory.map(sysdes_scenario::units::Size::bytes),
     };
     let scenario = match sysdes_scenario::load_file(&args.file, &options) {
         Ok(s) => s,

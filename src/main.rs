@@ -53,6 +53,9 @@ Exit status: 0 success; 2 invalid scenario or arguments; 1 the run failed
         /// Scenario files to check.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// The memory budget the scenario's counts are checked against, e.g. `4GiB` (default 1GiB; see docs/limits.md).
+        #[arg(long, value_name = "SIZE")]
+        max_memory: Option<sysdes_scenario::units::Size>,
     },
     /// Print the JSON Schema of the scenario format, for editor completion.
     Schema,
@@ -142,6 +145,10 @@ struct RunArgs {
     /// the scenario's warm-up is kept if the pilot never settles.
     #[arg(long)]
     auto_warmup: bool,
+    /// The memory budget the scenario's counts are checked against at load,
+    /// e.g. `4GiB` (default 1GiB; see docs/limits.md).
+    #[arg(long, value_name = "SIZE")]
+    max_memory: Option<sysdes_scenario::units::Size>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -158,7 +165,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Run(args) => run(args),
-        Command::Validate { files } => validate(&files),
+        Command::Validate { files, max_memory } => validate(&files, max_memory),
         Command::Estimate(args) => estimate_cmd::estimate(args),
         Command::Plot(args) => plot_cmd::plot(args),
         Command::Sweep(args) => sweep_cmd::sweep(args),
@@ -196,10 +203,14 @@ fn report_scenario_error(error: sysdes_scenario::ScenarioError) {
     errors::report_scenario_error(&error);
 }
 
-fn validate(files: &[PathBuf]) -> ExitCode {
+fn validate(files: &[PathBuf], max_memory: Option<sysdes_scenario::units::Size>) -> ExitCode {
     let mut ok = true;
+    let options = LoadOptions {
+        max_memory: max_memory.map(sysdes_scenario::units::Size::bytes),
+        ..LoadOptions::default()
+    };
     for file in files {
-        match sysdes_scenario::load_file(file, &LoadOptions::default()) {
+        match sysdes_scenario::load_file(file, &options) {
             Ok(s) => {
                 print_stdout(&format!(
                     "{}: ok ({} workload(s), {} component(s))\n",
@@ -225,6 +236,7 @@ fn run(args: RunArgs) -> ExitCode {
     let options = LoadOptions {
         overrides: args.set.clone(),
         seed: args.seed,
+        max_memory: args.max_memory.map(sysdes_scenario::units::Size::bytes),
     };
     let loaded = match args.run_index {
         Some(index) => sweep_cmd::load_run(&args.file, &options, &args.vary, index),
@@ -270,19 +282,21 @@ fn run(args: RunArgs) -> ExitCode {
     );
     let outcome = simulation.run(limits, &mut progress);
     progress.finish();
-    let theory = sysdes_theory::predict(&scenario.spec, None, None);
-    let unmodelled = sysdes_theory::unmodelled(&scenario.spec, &theory);
-    let info = RunInfo {
-        wall_time_s: started.elapsed().as_secs_f64(),
-        theory: Some(&theory),
-        unmodelled: Some(&unmodelled),
-    };
+    // Theory is computed only for a run that did not fail.
+    let wall_time_s = started.elapsed().as_secs_f64();
     let result = match outcome {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {}: {e}", args.file.display());
             return ExitCode::from(FAILED);
         }
+    };
+    let theory = sysdes_theory::predict(&scenario.spec, None, None);
+    let unmodelled = sysdes_theory::unmodelled(&scenario.spec, &theory);
+    let info = RunInfo {
+        wall_time_s,
+        theory: Some(&theory),
+        unmodelled: Some(&unmodelled),
     };
     let text = match args.format {
         Format::Table => sysdes_report::to_table(&result, info),
@@ -318,9 +332,32 @@ fn run(args: RunArgs) -> ExitCode {
             ExitCode::from(FAILED)
         }
         StopReason::Interrupted => {
-            eprintln!("error: stopped at the --max-wall limit: results are partial");
+            match progress.stalled {
+                Some(stall) => eprintln!(
+                    "error: no progress: {stall}; the loop runs through {}: results are partial (see docs/limits.md)",
+                    busiest(&result)
+                ),
+                None => eprintln!("error: stopped at the --max-wall limit: results are partial"),
+            }
             ExitCode::from(FAILED)
         }
+    }
+}
+
+/// The (up to) three components with the most arrivals, with their kind:
+/// where a loop that stopped the progress guard spins.
+fn busiest(result: &RunResult) -> String {
+    let mut by_arrivals: Vec<_> = result.components.iter().collect();
+    by_arrivals.sort_by_key(|c| std::cmp::Reverse(c.arrivals));
+    let names: Vec<String> = by_arrivals
+        .iter()
+        .take(3)
+        .map(|c| format!("{} ({}, {} arrivals)", c.name, c.kind, c.arrivals))
+        .collect();
+    if names.is_empty() {
+        "the workloads' own events".to_owned()
+    } else {
+        names.join(", ")
     }
 }
 
@@ -362,6 +399,10 @@ struct Progress {
     bar: Option<ProgressBar>,
     interactive: bool,
     duration: SimTime,
+    /// Stops a run whose simulated time stops advancing.
+    guard: sysdes_kernel::ProgressGuard,
+    /// Why the guard stopped the run, if it did.
+    stalled: Option<sysdes_kernel::Stall>,
 }
 
 impl Progress {
@@ -372,6 +413,8 @@ impl Progress {
             bar: None,
             interactive: std::io::stderr().is_terminal(),
             duration: SimTime::ZERO + scenario.spec.duration,
+            guard: sysdes_kernel::ProgressGuard::new(),
+            stalled: None,
         }
     }
 
@@ -383,7 +426,11 @@ impl Progress {
 }
 
 impl Observer for Progress {
-    fn progress(&mut self, now: SimTime, _events: u64) -> bool {
+    fn progress(&mut self, now: SimTime, events: u64) -> bool {
+        if let Some(stall) = self.guard.check(now, events) {
+            self.stalled = Some(stall);
+            return false;
+        }
         let elapsed = self.started.elapsed();
         if self.max_wall.is_some_and(|max| elapsed >= max) {
             return false;

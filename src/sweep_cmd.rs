@@ -55,6 +55,10 @@ pub struct SweepArgs {
     /// Requests in flight at which a run is declared unstable (recorded as failed).
     #[arg(long, value_name = "N", default_value_t = RunLimits::default().max_in_flight)]
     max_in_flight: u64,
+    /// The memory budget each run's counts are checked against at load,
+    /// e.g. `4GiB` (default 1GiB; see docs/limits.md).
+    #[arg(long, value_name = "SIZE")]
+    max_memory: Option<sysdes_scenario::units::Size>,
 }
 
 /// Arguments of `sysdes merge`.
@@ -156,6 +160,7 @@ pub fn sweep(args: SweepArgs) -> ExitCode {
     let options = LoadOptions {
         overrides: args.set.clone(),
         seed: args.seed,
+        max_memory: args.max_memory.map(sysdes_scenario::units::Size::bytes),
     };
     let plan = match load_plan(&args.file, &options, &vary) {
         Ok(p) => p,

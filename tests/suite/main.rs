@@ -4,6 +4,7 @@ mod cli;
 mod commands;
 mod determinism;
 mod first_hour;
+mod hostile;
 mod model_faults;
 mod playground;
 mod plots;

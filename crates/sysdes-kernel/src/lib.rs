@@ -29,12 +29,16 @@
 //! assert_eq!(sched.pop(), None);
 //! ```
 
+mod guard;
 mod id;
 mod queue;
 mod rng;
 mod scheduler;
 mod time;
 
+pub use guard::{
+    MAX_EVENTS_AT_ONE_TIME, MAX_EVENTS_PER_SIM_SECOND, ProgressGuard, RATE_WINDOW, Stall,
+};
 pub use id::ComponentId;
 pub use queue::EventQueue;
 pub use rng::{RngStream, derive_stream, stable_hash};

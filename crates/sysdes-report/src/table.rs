@@ -238,6 +238,8 @@ pub(crate) fn render_rows(out: &mut String, header: &[String], rows: &[Vec<Strin
                 .map(|r| r.get(i).map_or(0, |c| c.chars().count()))
                 .max()
                 .unwrap_or(0)
+                // `format!` widths stop at 65,535; a longer cell just overflows its column.
+                .min(1024)
         })
         .collect();
     for row in std::iter::once(header).chain(rows.iter().map(Vec::as_slice)) {

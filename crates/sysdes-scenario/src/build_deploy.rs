@@ -423,6 +423,22 @@ fn autoscaler(ctx: &mut Ctx, node: &SNode, raw: &AutoscalerRaw) -> Option<Autosc
     let stabilization = raw
         .scale_down_stabilization
         .map_or(SimDuration::from_secs(300), Duration::to_sim);
+    // Each evaluation scans the recommendations of the stabilization
+    // window: bound their number (docs/limits.md).
+    if let Some(i) = interval {
+        let kept = stabilization.as_nanos() / i.as_nanos().max(1);
+        if kept > MAX_AUTOSCALER_HISTORY {
+            ctx.push(
+                node.at_or_near(&["interval"]),
+                format!(
+                    "`interval` ({}) is too short for a `scale_down_stabilization` of {}: each evaluation would scan {kept} past recommendations, more than the limit of {MAX_AUTOSCALER_HISTORY}",
+                    Duration::from_nanos(i.as_nanos()),
+                    Duration::from_nanos(stabilization.as_nanos())
+                ),
+                Some("use an interval of at least a second or two, as Kubernetes does (15s by default)".to_owned()),
+            );
+        }
+    }
     if ctx.issues.len() != before {
         return None;
     }
@@ -436,6 +452,10 @@ fn autoscaler(ctx: &mut Ctx, node: &SNode, raw: &AutoscalerRaw) -> Option<Autosc
         tolerance,
     })
 }
+
+/// The most past recommendations an autoscaler may keep (stabilization
+/// window / interval).
+pub const MAX_AUTOSCALER_HISTORY: u64 = 10_000;
 
 /// `17179869184` -> `16GiB`, for messages.
 fn fmt_bytes(bytes: u64) -> String {

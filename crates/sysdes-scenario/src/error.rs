@@ -155,20 +155,28 @@ impl ScenarioError {
                     column,
                     offset,
                     len,
-                } => (
-                    Problem {
-                        file: file.to_owned(),
-                        line,
-                        column,
-                        message: issue.message,
-                        help: issue.help,
-                    },
-                    NamedSource::new(file, Arc::clone(&file_source)),
-                    SourceSpan::new(
-                        offset.min(source.len()).into(),
-                        len.min(source.len().saturating_sub(offset)),
-                    ),
-                ),
+                } => {
+                    let offset = offset.min(source.len());
+                    let len = len.min(source.len() - offset);
+                    let (snippet, span) = match excerpt(source, offset, len) {
+                        Some((text, span)) => (NamedSource::new(file, text), span),
+                        None => (
+                            NamedSource::new(file, Arc::clone(&file_source)),
+                            SourceSpan::new(offset.into(), len),
+                        ),
+                    };
+                    (
+                        Problem {
+                            file: file.to_owned(),
+                            line,
+                            column,
+                            message: issue.message,
+                            help: issue.help,
+                        },
+                        snippet,
+                        span,
+                    )
+                }
                 Origin::Set { index, offset, len } => {
                     let arg = overrides.get(index).map_or("", String::as_str);
                     let label = format!("--set {arg}");
@@ -188,6 +196,9 @@ impl ScenarioError {
                     )
                 }
             };
+            let mut problem = problem;
+            problem.message = shorten(&problem.message);
+            problem.help = problem.help.as_deref().map(shorten);
             diagnostics.push(ProblemDiagnostic {
                 problem: problem.clone(),
                 source: Some(source),
@@ -200,6 +211,53 @@ impl ScenarioError {
             diagnostics,
         }
     }
+}
+
+/// The longest source line shown whole under a problem; `miette` cannot
+/// render a label past column 65,535, and nobody reads such a line.
+const MAX_SNIPPET_LINE: usize = 1_000;
+/// The longest message or help kept whole, in bytes.
+const MAX_MESSAGE: usize = 2_000;
+
+/// For a problem on a line longer than [`MAX_SNIPPET_LINE`]: a window of
+/// that line around the problem (one line, marked `...` where cut), and the
+/// problem's span within it. `None` for an ordinary line.
+fn excerpt(source: &str, offset: usize, len: usize) -> Option<(Arc<str>, SourceSpan)> {
+    let start = source[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let end = source[offset..]
+        .find('\n')
+        .map_or(source.len(), |i| offset + i);
+    if end - start <= MAX_SNIPPET_LINE {
+        return None;
+    }
+    let floor = |mut i: usize| {
+        while !source.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    let from = floor(offset.saturating_sub(200).max(start));
+    let len = len.min(200);
+    let to = floor((offset + len + 200).min(end));
+    let to = to.max(floor((offset + len).min(end)));
+    let prefix = if from > start { "..." } else { "" };
+    let suffix = if to < end { "..." } else { "" };
+    let text = format!("{prefix}{}{suffix}", &source[from..to]);
+    let span = SourceSpan::new((prefix.len() + offset - from).into(), len.min(to - offset));
+    Some((Arc::from(text), span))
+}
+
+/// `text` cut to [`MAX_MESSAGE`] bytes (at a character boundary) with a
+/// note of how much was left out.
+fn shorten(text: &str) -> String {
+    if text.len() <= MAX_MESSAGE {
+        return text.to_owned();
+    }
+    let mut cut = MAX_MESSAGE;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}... ({} more bytes)", &text[..cut], text.len() - cut)
 }
 
 impl Diagnostic for ScenarioError {

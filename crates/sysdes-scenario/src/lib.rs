@@ -37,6 +37,7 @@
 //! let options = LoadOptions {
 //!     overrides: vec!["workloads.users.arrival.poisson=0.5/s".into()],
 //!     seed: Some(42),
+//!     ..LoadOptions::default()
 //! };
 //! let loaded = load_str("mm1.yaml", text, &options)?;
 //! assert_eq!(loaded.spec.seed, 42);
@@ -50,6 +51,7 @@
 //! # Ok::<(), sysdes_scenario::ScenarioError>(())
 //! ```
 
+pub mod budget;
 mod build;
 mod build_cache;
 mod build_client;
@@ -65,7 +67,8 @@ use std::path::Path;
 
 pub use error::{Problem, ScenarioError};
 pub use sweep::{
-    Combine, SeedMode, SweepDefinition, SweepValue, Vary, VaryArgError, VarySpec, parse_vary_arg,
+    Combine, MAX_SWEEP_POINTS, MAX_SWEEP_RUNS, SeedMode, SweepDefinition, SweepValue, Vary,
+    VaryArgError, VarySpec, parse_vary_arg,
 };
 pub use sysdes_models::ModelSpec;
 
@@ -78,6 +81,32 @@ pub struct LoadOptions {
     pub overrides: Vec<String>,
     /// `--seed N`: replaces the scenario's `seed` (after every override).
     pub seed: Option<u64>,
+    /// `--max-memory SIZE`: the memory budget in bytes the scenario's counts
+    /// are checked against at load; `None` is [`budget::DEFAULT_MAX_MEMORY`].
+    pub max_memory: Option<u64>,
+}
+
+/// The largest scenario file read, in bytes (16 MiB); a longer one (or an
+/// endless one such as `/dev/zero`) is refused after reading this much.
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
+
+/// Reads at most [`MAX_FILE_BYTES`] of `path` as UTF-8 text.
+fn read_bounded(path: &Path) -> Result<String, String> {
+    use std::io::Read;
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("cannot read the scenario file: {e}"))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read the scenario file: {e}"))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(format!(
+            "the scenario file is larger than the limit of {} MiB (see docs/limits.md)",
+            MAX_FILE_BYTES >> 20
+        ));
+    }
+    String::from_utf8(bytes)
+        .map_err(|e| format!("cannot read the scenario file: it is not UTF-8 text ({e})"))
 }
 
 /// A successfully loaded scenario, with what is needed to report on it.
@@ -97,12 +126,9 @@ pub struct LoadedScenario {
 /// problem at line 0.
 pub fn load_file(path: &Path, options: &LoadOptions) -> Result<LoadedScenario, ScenarioError> {
     let file = path.display().to_string();
-    match std::fs::read_to_string(path) {
+    match read_bounded(path) {
         Ok(text) => load_str(&file, &text, options),
-        Err(e) => Err(ScenarioError::unlocated(
-            &file,
-            format!("cannot read the scenario file: {e}"),
-        )),
+        Err(e) => Err(ScenarioError::unlocated(&file, e)),
     }
 }
 
@@ -131,12 +157,9 @@ pub fn load_sweep_file(
     vary: &[Vary],
 ) -> Result<(LoadedScenario, SweepDefinition), ScenarioError> {
     let file = path.display().to_string();
-    match std::fs::read_to_string(path) {
+    match read_bounded(path) {
         Ok(text) => load_sweep_str(&file, &text, options, vary),
-        Err(e) => Err(ScenarioError::unlocated(
-            &file,
-            format!("cannot read the scenario file: {e}"),
-        )),
+        Err(e) => Err(ScenarioError::unlocated(&file, e)),
     }
 }
 
@@ -168,6 +191,7 @@ pub fn load_point(
     let point_options = LoadOptions {
         overrides,
         seed: options.seed,
+        max_memory: options.max_memory,
     };
     let choice = sweep.choice(point);
     load_inner(&base.file, &base.source, &point_options, &[])
@@ -230,6 +254,10 @@ fn load_inner(
         }]);
     }
     overrides::apply(&mut root, &options.overrides, &mut issues);
+    // The budget first: nothing is built for a scenario over it.
+    if !budget::check(&root, options.max_memory, &mut issues) {
+        return Err(issues);
+    }
     let spec = build::build(&root, &mut issues);
     let mut definition = sweep::read(&root, &mut issues).unwrap_or_default();
     if !vary.is_empty() {
@@ -238,6 +266,7 @@ fn load_inner(
         }
         sweep::check_combined(&definition, &root, &mut issues);
     }
+    sweep::check_size(&definition, &root, &mut issues);
     match spec {
         Some(mut spec) if issues.is_empty() => {
             if let Some(seed) = options.seed {

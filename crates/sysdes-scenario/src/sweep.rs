@@ -134,10 +134,19 @@ impl Default for SweepDefinition {
 impl SweepDefinition {
     /// Number of points: the product (grid) or common length (zip) of the
     /// paths' value counts; 1 when nothing is varied.
+    /// Loading checks that it is at most [`MAX_SWEEP_POINTS`].
     pub fn point_count(&self) -> usize {
+        self.checked_point_count().unwrap_or(usize::MAX)
+    }
+
+    /// [`Self::point_count`], or `None` when the grid's product overflows.
+    pub fn checked_point_count(&self) -> Option<usize> {
         match self.combine {
-            Combine::Grid => self.vary.iter().map(|v| v.values.len()).product(),
-            Combine::Zip => self.vary.first().map_or(1, |v| v.values.len()),
+            Combine::Grid => self
+                .vary
+                .iter()
+                .try_fold(1usize, |n, v| n.checked_mul(v.values.len())),
+            Combine::Zip => Some(self.vary.first().map_or(1, |v| v.values.len())),
         }
     }
 
@@ -700,6 +709,41 @@ fn check_zip(def: &SweepDefinition, at: &SNode, issues: &mut Vec<Issue>) {
 pub(crate) fn check_combined(def: &SweepDefinition, root: &SNode, issues: &mut Vec<Issue>) {
     let at = root.get("sweep").unwrap_or(root);
     check_zip(def, at, issues);
+}
+
+/// The most points a sweep may have (each is loaded and kept before the
+/// first run); see `docs/limits.md`.
+pub const MAX_SWEEP_POINTS: usize = 100_000;
+/// The most runs (points x replications) a sweep may have.
+pub const MAX_SWEEP_RUNS: u64 = 10_000_000;
+
+/// Refuses a sweep whose point or run count overflows or passes the limits.
+pub(crate) fn check_size(def: &SweepDefinition, root: &SNode, issues: &mut Vec<Issue>) {
+    let at = root.get("sweep").unwrap_or(root);
+    let points = def.checked_point_count();
+    let runs = points.and_then(|p| (p as u64).checked_mul(u64::from(def.replications)));
+    let counts: Vec<String> = def
+        .vary
+        .iter()
+        .map(|v| v.values.len().to_string())
+        .collect();
+    let too_many = match (points, runs) {
+        (Some(p), Some(r)) if p <= MAX_SWEEP_POINTS && r <= MAX_SWEEP_RUNS => return,
+        (Some(p), Some(r)) => format!("{p} points and {r} runs"),
+        _ => "more points than a 64-bit count holds".to_owned(),
+    };
+    issues.push(Issue {
+        origin: at.origin,
+        message: format!(
+            "the sweep has {too_many} ({} value(s) per path, {} replication(s)), more than the limits of {MAX_SWEEP_POINTS} points and {MAX_SWEEP_RUNS} runs",
+            counts.join(" x "),
+            def.replications
+        ),
+        help: Some(
+            "vary fewer paths or values, use `combine: zip`, or split the sweep (see docs/limits.md)"
+                .to_owned(),
+        ),
+    });
 }
 
 /// Why a `--vary` argument is invalid.

@@ -57,6 +57,7 @@ fn sets(overrides: &[&str]) -> LoadOptions {
     LoadOptions {
         overrides: overrides.iter().map(|s| (*s).to_owned()).collect(),
         seed: None,
+        max_memory: None,
     }
 }
 
@@ -807,6 +808,7 @@ fn seed_option_wins() {
     let options = LoadOptions {
         overrides: vec!["seed=5".to_owned()],
         seed: Some(123),
+        max_memory: None,
     };
     assert_eq!(load_with(MM1, &options).map(|s| s.seed), Ok(123));
 }

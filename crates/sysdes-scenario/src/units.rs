@@ -148,10 +148,10 @@ impl FromStr for Duration {
             ));
         }
         let nanos = (value * factor).round();
-        if nanos >= u64::MAX as f64 {
+        if nanos > crate::budget::MAX_DURATION_NS as f64 {
             return Err(ParseUnitError::new(
                 format!(
-                    "the duration `{}` is too long (the limit is about 584 years)",
+                    "the duration `{}` is too long (the limit of 100 years, 3153600000s, keeps simulated times, nanoseconds in 64 bits, from saturating)",
                     text.trim()
                 ),
                 None,

@@ -70,30 +70,65 @@ pub fn run_sweep(
 ) -> Result<SweepSummary, SweepError> {
     let dir = &options.out;
     std::fs::create_dir_all(dir).map_err(|e| SweepError::io(dir, e))?;
-    let manifest = manifest(
+    let _lock = crate::lock::DirLock::acquire(dir)?;
+    let result = run_locked(plan, options, progress);
+    if result.is_err() {
+        crate::lock::remove_temporaries(dir);
+    }
+    result
+}
+
+fn run_locked(
+    plan: &SweepPlan,
+    options: &SweepOptions,
+    progress: &(dyn Fn(ProgressEvent) + Sync),
+) -> Result<SweepSummary, SweepError> {
+    let dir = &options.out;
+    let mut manifest = manifest(
         plan,
         &options.tool_version,
         options.auto_warmup,
         options.shard,
     );
+    // Every option that changes results is in the manifest, so that a
+    // resume with another value is refused rather than mixed.
+    if let Some(m) = manifest.as_object_mut() {
+        m.insert(
+            "limits".into(),
+            serde_json::json!({
+                "max_in_flight": options.limits.max_in_flight,
+                "max_events": options.limits.max_events,
+            }),
+        );
+    }
     let manifest_text = manifest_text(&manifest);
     let journal = dir.join(RUNS_JSONL);
     let existing_manifest = std::fs::read_to_string(dir.join(MANIFEST)).ok();
     let mine = shard_runs(plan, options.shard);
     let total = plan.run_count();
     let in_shard = |i: u64| i < total && options.shard.is_none_or(|s| s.contains(i));
+    let has_runs = std::fs::metadata(&journal).is_ok_and(|m| m.len() > 0);
     let done: Vec<Line> = if options.resume {
-        if let Some(old) = &existing_manifest {
-            if *old != manifest_text {
+        match &existing_manifest {
+            Some(old) if *old != manifest_text => {
                 return Err(SweepError::Mismatch {
                     dir: dir.clone(),
-                    detail: "its manifest.json describes a different sweep (scenario, overrides, seed, sweep or shard differ)".to_owned(),
+                    detail: format!(
+                        "its manifest.json describes a different sweep: {}",
+                        crate::lock::differences(old, &manifest)
+                    ),
                 });
             }
+            None if has_runs => {
+                return Err(SweepError::Mismatch {
+                    dir: dir.clone(),
+                    detail: "it holds a runs.jsonl but no manifest.json, so nothing says which sweep its runs belong to; choose another --out".to_owned(),
+                });
+            }
+            _ => {}
         }
         read_journal(&journal, in_shard)?
     } else {
-        let has_runs = std::fs::metadata(&journal).is_ok_and(|m| m.len() > 0);
         if has_runs {
             return Err(SweepError::Mismatch {
                 dir: dir.clone(),
@@ -131,9 +166,15 @@ pub fn run_sweep(
         .num_threads(options.jobs)
         .build()
         .map_err(|e| SweepError::Threads(e.to_string()))?;
+    // Set at the first failed write: every run not yet started is skipped,
+    // so a full disk stops the sweep at once with a resumable journal.
+    let stop = std::sync::atomic::AtomicBool::new(false);
     let results: Vec<Result<bool, SweepError>> = pool.install(|| {
         todo.par_iter()
             .map(|&i| {
+                if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    return Ok(false);
+                }
                 let (Some(run), Some(spec)) =
                     (plan.run(i), plan.run(i).and_then(|r| plan.spec(&r)))
                 else {
@@ -154,9 +195,10 @@ pub fn run_sweep(
                     let mut f = file
                         .lock()
                         .map_err(|_| SweepError::Threads("a worker panicked".to_owned()))?;
-                    f.write_all(line.as_bytes())
-                        .and_then(|()| f.flush())
-                        .map_err(|e| SweepError::io(&journal, e))?;
+                    if let Err(e) = f.write_all(line.as_bytes()).and_then(|()| f.flush()) {
+                        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                        return Err(SweepError::io(&journal, e));
+                    }
                 }
                 progress(ProgressEvent::Finished { run_index: i });
                 Ok(failed)

@@ -21,6 +21,7 @@
 //! running shards under Slurm or Kubernetes.
 
 mod exec;
+mod lock;
 mod output;
 mod plan;
 mod record;
@@ -37,6 +38,21 @@ pub use record::{
     CONSISTENCY_METRICS, FIXED_METRICS, TEXT_METRICS, add_consistency_metrics, execute,
     metric_names, pilot_warmup,
 };
+
+/// The observer of every sweep run (and pilot run): the kernel's progress
+/// guard, so that a run whose simulated time stops advancing ends as
+/// `stopped: interrupted` instead of holding the sweep forever (see
+/// `docs/limits.md`).
+#[derive(Debug, Default)]
+pub struct Guarded {
+    guard: sysdes_kernel::ProgressGuard,
+}
+
+impl sysdes_models::Observer for Guarded {
+    fn progress(&mut self, now: sysdes_kernel::SimTime, events: u64) -> bool {
+        self.guard.check(now, events).is_none()
+    }
+}
 
 /// Why a sweep or a merge could not be carried out.
 #[derive(Debug, thiserror::Error)]

@@ -5,9 +5,7 @@ use std::time::Instant;
 
 use serde_json::{Map, Value, json};
 use sysdes_kernel::SimDuration;
-use sysdes_models::{
-    ComponentType, ModelSpec, NoObserver, RunLimits, RunResult, Simulation, StopReason,
-};
+use sysdes_models::{ComponentType, ModelSpec, RunLimits, RunResult, Simulation, StopReason};
 use sysdes_report::flatten::{figure_json, sweep_figures};
 use sysdes_stats::{ConsistencyReport, batch_means_ci, mser5};
 
@@ -170,7 +168,7 @@ fn number(x: f64) -> Value {
 pub fn pilot_warmup(spec: &ModelSpec, limits: RunLimits) -> Option<SimDuration> {
     let pilot = Simulation::new(spec)
         .ok()?
-        .run(limits, &mut NoObserver)
+        .run(limits, &mut crate::Guarded::default())
         .ok()?;
     let s = steadiness(&pilot);
     if s.steady != Some(true) {
@@ -203,7 +201,10 @@ pub fn execute(
     }
     let outcome = Simulation::new(&spec)
         .map_err(|e| e.to_string())
-        .and_then(|sim| sim.run(limits, &mut NoObserver).map_err(|e| e.to_string()));
+        .and_then(|sim| {
+            sim.run(limits, &mut crate::Guarded::default())
+                .map_err(|e| e.to_string())
+        });
     let mut metrics = Map::new();
     let offered: f64 = spec
         .workloads

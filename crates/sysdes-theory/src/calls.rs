@@ -173,8 +173,23 @@ fn fewer_than(targets: &[TargetTime], n: usize, t: f64, dp: &mut Vec<f64>) -> f6
     dp.iter().sum::<f64>().min(1.0)
 }
 
-/// Adaptive Simpson integration of `f` over [a, b].
+/// The most evaluations of the integrand one [`integrate`] may make.
+const INTEGRATION_BUDGET: u32 = 200_000;
+
+/// Adaptive Simpson integration of `f` over [a, b], within
+/// [`INTEGRATION_BUDGET`] evaluations; NaN when the integrand is not finite
+/// (a heavy tail, an undefined moment), so that callers report "not
+/// predicted" instead of looping.
 fn integrate(f: &mut impl FnMut(f64) -> f64, a: f64, b: f64) -> f64 {
+    let mut left = INTEGRATION_BUDGET;
+    let mut counted = |t: f64| {
+        left = left.saturating_sub(1);
+        if left == 0 { f64::NAN } else { f(t) }
+    };
+    integrate_within(&mut counted, a, b)
+}
+
+fn integrate_within(f: &mut impl FnMut(f64) -> f64, a: f64, b: f64) -> f64 {
     #[allow(clippy::too_many_arguments)]
     fn step(
         f: &mut impl FnMut(f64) -> f64,
@@ -193,6 +208,9 @@ fn integrate(f: &mut impl FnMut(f64) -> f64, a: f64, b: f64) -> f64 {
         let left = (m - a) / 6.0 * (fa + 4.0 * flm + fm);
         let right = (b - m) / 6.0 * (fm + 4.0 * frm + fb);
         let delta = left + right - whole;
+        if !delta.is_finite() {
+            return f64::NAN;
+        }
         if depth == 0 || delta.abs() <= 15.0 * tol {
             left + right + delta / 15.0
         } else {

@@ -1,5 +1,5 @@
 //! Back-of-envelope estimates and queueing-theory predictions for a
-//! [`ModelSpec`], computed without simulating.
+//! [`ModelSpec`](sysdes_models::ModelSpec), computed without simulating.
 //!
 //! ```text
 //!  ModelSpec ──► rates through balancers (splits, variability) ──► per server:
@@ -25,6 +25,6 @@ pub mod replication;
 pub use assumptions::{Unmodelled, unmodelled};
 pub use calls::{fork_join_mm1, harmonic};
 pub use predict::{
-    Capacity, Method, Prediction, Slo, SloMetric, StationPrediction, WorkersNeeded,
-    WorkloadPrediction, predict,
+    Capacity, Method, Prediction, SIZING_UTILIZATION, Slo, SloMetric, StationPrediction,
+    WorkersNeeded, WorkloadPrediction, predict,
 };

@@ -103,7 +103,7 @@ pub struct WorkersNeeded {
     pub arrival_rps: f64,
     /// Its utilization at the target with today's workers.
     pub utilization: f64,
-    /// Workers needed to stay at or below [`SIZING_UTILIZATION`] and, if an
+    /// Workers needed to stay at or below [`SIZING_UTILIZATION`](crate::SIZING_UTILIZATION) and, if an
     /// SLO was given, to meet it at this station.
     pub workers: u32,
     /// False if no number of workers meets the SLO at this station (its
@@ -813,6 +813,18 @@ fn predict_with(
                 g(blocking),
                 fmt_s(mean)
             ));
+        } else if !rho.is_finite() {
+            // Outside every formula's domain: a time with no finite mean
+            // (a heavy tail such as pareto with shape <= 1, or a NaN).
+            steps.push(format!(
+                "{}: its time per request has no finite mean (a heavy tail such as pareto with shape <= 1): not predicted",
+                c.name
+            ));
+            st.utilization = f64::NAN;
+            st.method = Some(Method {
+                name: "not predicted (no finite mean)".into(),
+                exact: false,
+            });
         } else if rho >= 1.0 {
             steps.push(format!(
                 "{}: utilization {} >= 1: the queue grows without bound",
@@ -1176,6 +1188,11 @@ fn with_calls(
         st.mean_s = None;
         return;
     };
+    if st.utilization.is_nan() {
+        // Not predicted (no finite mean): nothing to add calls to.
+        st.mean_s = None;
+        return;
+    }
     let Some(method) = &mut st.method else {
         return;
     };
@@ -1347,6 +1364,15 @@ fn capacity(
             .map(|s| (s.name.clone(), s.utilization)),
         ..Capacity::default()
     };
+    // A station outside every formula's domain leaves the capacity unknown.
+    if let Some(unknown) = p.stations.iter().flatten().find(|s| s.utilization.is_nan()) {
+        cap.bottleneck = None;
+        cap.slo_note = Some(format!(
+            "not predicted: `{}` has no finite mean time per request",
+            unknown.name
+        ));
+        return cap;
+    }
     let open_total: f64 = spec
         .workloads
         .iter()

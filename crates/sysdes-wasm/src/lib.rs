@@ -35,6 +35,7 @@ pub fn validate(text: &str, overrides: &str) -> String {
     let options = LoadOptions {
         overrides: parse_overrides(overrides),
         seed: None,
+        ..LoadOptions::default()
     };
     match sysdes_scenario::load_str(FILE_NAME, text, &options) {
         Ok(_) => "[]".to_owned(),
@@ -83,6 +84,7 @@ pub fn topology(text: &str, overrides: &str, result_json: &str) -> String {
     let options = LoadOptions {
         overrides: parse_overrides(overrides),
         seed: None,
+        ..LoadOptions::default()
     };
     let Ok(loaded) = sysdes_scenario::load_str(FILE_NAME, text, &options) else {
         return String::new();
@@ -115,6 +117,7 @@ pub fn run_with(
     let options = LoadOptions {
         overrides: parse_overrides(overrides),
         seed,
+        ..LoadOptions::default()
     };
     let scenario = match sysdes_scenario::load_str(FILE_NAME, text, &options) {
         Ok(s) => s,
@@ -126,7 +129,7 @@ pub fn run_with(
     };
     observer.start((SimTime::ZERO + scenario.spec.duration).as_nanos() as f64 / 1e9);
     let started = clock_ms();
-    let mut adapter = ObserverAdapter(observer);
+    let mut adapter = ObserverAdapter(observer, sysdes_kernel::ProgressGuard::new());
     let outcome = simulation.run(RunLimits::default(), &mut adapter);
     let wall_time_s = (clock_ms() - started) / 1e3;
     let theory = sysdes_theory::predict(&scenario.spec, None, None);
@@ -178,11 +181,14 @@ impl ProgressSink for NoProgress {
 }
 
 /// Turns the engine's [`Observer`] calls into [`ProgressSink`] calls.
-struct ObserverAdapter<'a>(&'a mut dyn ProgressSink);
+/// The page's progress sink behind the engine's observer, with the same
+/// progress guard as the CLI: a loop whose simulated time stops advancing
+/// ends the run instead of hanging the worker.
+struct ObserverAdapter<'a>(&'a mut dyn ProgressSink, sysdes_kernel::ProgressGuard);
 
 impl Observer for ObserverAdapter<'_> {
     fn progress(&mut self, now: SimTime, events: u64) -> bool {
-        self.0.progress(now.as_nanos() as f64 / 1e9, events)
+        self.1.check(now, events).is_none() && self.0.progress(now.as_nanos() as f64 / 1e9, events)
     }
 }
 

@@ -526,6 +526,7 @@ mod tests {
         let options = LoadOptions {
             overrides: vec!["components.gpu.llm.max_batch=4".into()],
             seed: None,
+            max_memory: None,
         };
         let spec = load_str("t.yaml", &model_server_scenario(LLM), &options)
             .unwrap()

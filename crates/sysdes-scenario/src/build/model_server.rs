@@ -374,6 +374,7 @@ mod tests {
         let options = LoadOptions {
             overrides: vec!["components.gpu.batching.max_delay=20ms".into()],
             seed: None,
+            max_memory: None,
         };
         let spec = load_str("t.yaml", &text, &options).unwrap().spec;
         let ComponentKind::ModelServer(m) = &spec.components[0].kind else {
