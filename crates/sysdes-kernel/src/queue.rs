@@ -238,7 +238,10 @@ impl<E: Copy> EventQueue<E> {
                 // One to three children (the heap's last parent).
                 let mut best = (first, heap[first].key());
                 for (child, entry) in heap.iter().enumerate().skip(first + 1) {
-                    best = select_min(best.0, best.1, child, entry.key());
+                    let key = entry.key();
+                    if key < best.1 {
+                        best = (child, key);
+                    }
                 }
                 best
             } else {
