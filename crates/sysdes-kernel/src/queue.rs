@@ -79,12 +79,14 @@ pub struct EventQueue<E> {
     spare: Vec<RadixEntry<E>>,
 }
 
-/// A heap entry: the event under its (time, sequence) key. The key is
-/// compared as one `u128` (time in the high half), one wide comparison the
-/// compiler turns into flag arithmetic and conditional moves rather than the
-/// two data-dependent branches of a tuple comparison. The halves are stored
-/// as two `u64`s, not a `u128`, whose 16-byte alignment would pad an entry
-/// of the scheduler's 24-byte payload from 40 to 48 bytes.
+/// A heap entry: the event under its (time, sequence) key. Where a pop
+/// chooses among four children the key is compared as one `u128` (time in
+/// the high half), one wide comparison the compiler turns into flag
+/// arithmetic and conditional moves rather than the two data-dependent
+/// branches of a tuple comparison; elsewhere the tuple comparison
+/// ([`HeapEntry::before`]) measured faster. The halves are stored as two
+/// `u64`s, not a `u128`, whose 16-byte alignment would pad an entry of the
+/// scheduler's 24-byte payload from 40 to 48 bytes.
 #[derive(Clone, Copy, Debug)]
 struct HeapEntry<E> {
     time: u64,
