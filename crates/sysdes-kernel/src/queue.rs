@@ -79,12 +79,14 @@ pub struct EventQueue<E> {
     spare: Vec<RadixEntry<E>>,
 }
 
-/// A heap entry: the event under its (time, sequence) key. The key is
-/// compared as one `u128` (time in the high half), one wide comparison the
-/// compiler turns into flag arithmetic and conditional moves rather than the
-/// two data-dependent branches of a tuple comparison. The halves are stored
-/// as two `u64`s, not a `u128`, whose 16-byte alignment would pad an entry
-/// of the scheduler's 24-byte payload from 40 to 48 bytes.
+/// A heap entry: the event under its (time, sequence) key. Where a pop
+/// chooses among four children the key is compared as one `u128` (time in
+/// the high half), one wide comparison the compiler turns into flag
+/// arithmetic and conditional moves rather than the two data-dependent
+/// branches of a tuple comparison; elsewhere the tuple comparison
+/// ([`HeapEntry::before`]) measured faster. The halves are stored as two
+/// `u64`s, not a `u128`, whose 16-byte alignment would pad an entry of the
+/// scheduler's 24-byte payload from 40 to 48 bytes.
 #[derive(Clone, Copy, Debug)]
 struct HeapEntry<E> {
     time: u64,
@@ -97,6 +99,13 @@ impl<E> HeapEntry<E> {
     #[inline(always)]
     fn key(&self) -> u128 {
         (u128::from(self.time) << 64) | u128::from(self.seq)
+    }
+
+    /// Whether `self` pops before `other`, compared as a tuple (branches
+    /// that predict well where the heap is small).
+    #[inline(always)]
+    fn before(&self, other: &Self) -> bool {
+        (self.time, self.seq) < (other.time, other.seq)
     }
 }
 
@@ -186,7 +195,7 @@ impl<E: Copy> EventQueue<E> {
         self.heap.push(entry);
         while hole > 0 {
             let parent = (hole - 1) / 4;
-            if entry.key() >= self.heap[parent].key() {
+            if !entry.before(&self.heap[parent]) {
                 break;
             }
             self.heap[hole] = self.heap[parent];
@@ -219,11 +228,10 @@ impl<E: Copy> EventQueue<E> {
         // pop order is (time, push order) whatever the heap's shape.
         let heap = &mut self.heap[..];
         let n = heap.len();
-        let last_key = last.key();
         let mut hole = 0;
         loop {
             let first = 4 * hole + 1;
-            let (best, best_key) = if first + 3 < n {
+            let best = if first + 3 < n {
                 // All four children: a two-round tournament of selects (no
                 // data-dependent branch; the profile's hot spot when this
                 // was a loop of tuple comparisons).
@@ -233,18 +241,22 @@ impl<E: Copy> EventQueue<E> {
                 let k3 = heap[first + 3].key();
                 let (a, ka) = select_min(first, k0, first + 1, k1);
                 let (b, kb) = select_min(first + 2, k2, first + 3, k3);
-                select_min(a, ka, b, kb)
+                select_min(a, ka, b, kb).0
             } else if first < n {
-                // One to three children (the heap's last parent).
-                let mut best = (first, heap[first].key());
-                for (child, entry) in heap.iter().enumerate().skip(first + 1) {
-                    best = select_min(best.0, best.1, child, entry.key());
+                // One to three children (the heap's last parent, and the
+                // whole heap of an M/M/1 run): a plain loop, whose branches
+                // predict well at that size and measured faster there.
+                let mut best = first;
+                for child in first + 1..n {
+                    if heap[child].before(&heap[best]) {
+                        best = child;
+                    }
                 }
                 best
             } else {
                 break;
             };
-            if best_key >= last_key {
+            if !heap[best].before(&last) {
                 break;
             }
             heap[hole] = heap[best];
