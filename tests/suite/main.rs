@@ -75,7 +75,14 @@ pub fn temp_scenario(name: &str, text: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("sysdes-suite-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join(name);
-    std::fs::write(&path, text).expect("write temp scenario");
+    // Tests run in parallel and some share a file name: write a private
+    // copy and rename it into place (atomic), so no test ever reads a file
+    // another test is halfway through rewriting.
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let private = dir.join(format!("{name}.{n}.tmp"));
+    std::fs::write(&private, text).expect("write temp scenario");
+    std::fs::rename(&private, &path).expect("move temp scenario into place");
     path
 }
 
