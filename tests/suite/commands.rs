@@ -17,6 +17,10 @@ const NOT_RUN: &[(&str, &str)] = &[
     ("sbatch", "submits to Slurm"),
     ("kubectl", "needs a Kubernetes cluster"),
     ("S=$1", "a script taking arguments, shown with its output"),
+    (
+        "sysdes playground",
+        "starts a server that runs until stopped (tests/suite/playground.rs and .ci/web check it)",
+    ),
 ];
 
 /// Files whose commands are benchmarks, minutes long.
