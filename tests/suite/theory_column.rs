@@ -122,3 +122,44 @@ fn the_run_prints_the_estimates_notes() {
         "{table}"
     );
 }
+
+/// The JSON `theory` object of a row the table marks `not predicted:
+/// REASON` carries that reason and no predicted figure; a row whose
+/// assumptions hold keeps the full key set (docs/results.md).
+#[test]
+fn json_theory_says_not_predicted_without_figures() {
+    let result = crate::run_json(&root().join("scenarios/tail-at-scale.yaml"), &[]);
+    let hedged = &result["components"]["root-hedged"]["theory"];
+    assert_eq!(hedged["not_predicted"], "hedging", "{hedged}");
+    for key in ["mean_ms", "p99_ms", "mean_diff", "p99_diff", "utilization"] {
+        assert!(hedged.get(key).is_none(), "root-hedged has {key}: {hedged}");
+    }
+    let workload = &result["workloads"]["fan-out-hedged"]["theory"];
+    assert_eq!(workload["not_predicted"], "hedging", "{workload}");
+    assert!(workload.get("mean_ms").is_none(), "{workload}");
+    let plain = &result["components"]["root"]["theory"];
+    let mut keys: Vec<&str> = plain
+        .as_object()
+        .expect("a theory object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "exact",
+            "mean_diff",
+            "mean_ms",
+            "method",
+            "p99_diff",
+            "p99_ms",
+            "utilization"
+        ],
+        "{plain}"
+    );
+    assert!(
+        plain["mean_ms"].as_f64().is_some_and(|m| m > 0.0),
+        "{plain}"
+    );
+}
