@@ -433,3 +433,46 @@ fn the_lb_policies_sweep_runs_and_auto_warmup_records_its_warmup() {
     assert!(manifest.contains("\"auto_warmup\": true"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A point whose run is unstable (300 req/s into a 250 req/s server: the
+/// backlog grows by about 50 req/s) is marked `unstable` = 1 in runs.csv and
+/// named after the sweep, which still exits 0; a point at 50 % load is 0.
+#[test]
+fn unstable_points_are_marked_and_named() {
+    let dir = fresh_dir("unstable");
+    let out = sysdes(&[
+        "sweep",
+        HOCKEY,
+        "--vary",
+        "workloads.users.arrival.poisson=125/s,300/s",
+        "--set",
+        "sweep.replications=1",
+        "--set",
+        "duration=60s",
+        "--set",
+        "warmup=2s",
+        "--out",
+        path_str(&dir),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("warning: 1 point(s) unstable")
+            && stderr.contains("point 1 (workloads.users.arrival.poisson=300/s)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("point 0 ("), "{stderr}");
+    let runs = std::fs::read_to_string(dir.join("runs.csv")).expect("runs.csv");
+    let header: Vec<&str> = runs.lines().next().expect("header").split(',').collect();
+    let at = header
+        .iter()
+        .position(|h| *h == "unstable")
+        .expect("an unstable column");
+    let column: Vec<&str> = runs
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(at).expect("a cell"))
+        .collect();
+    assert_eq!(column, ["0", "1"], "{runs}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
