@@ -18,6 +18,39 @@ const INVALID: u8 = 2;
 /// Exit status for a sweep that failed.
 const FAILED: u8 = 1;
 
+/// The points of the sweep in `out` with an unstable run (metric
+/// `unstable` = 1), each as `point N (PATH=VALUE, ...)`, in point order.
+fn unstable_points(out: &Path) -> Vec<String> {
+    let Ok(journal) = std::fs::read_to_string(out.join("runs.jsonl")) else {
+        return Vec::new();
+    };
+    let mut points = std::collections::BTreeMap::new();
+    for line in journal.lines() {
+        let Ok(record) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        if record["metrics"]["unstable"].as_u64() != Some(1) {
+            continue;
+        }
+        let Some(point) = record["point"].as_u64() else {
+            continue;
+        };
+        let params = record["params"]
+            .as_object()
+            .map(|p| {
+                p.iter()
+                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default();
+        points
+            .entry(point)
+            .or_insert_with(|| format!("point {point} ({params})"));
+    }
+    points.into_values().collect()
+}
+
 /// Arguments of `sysdes sweep`.
 #[derive(clap::Args, Debug)]
 pub struct SweepArgs {
@@ -241,6 +274,16 @@ pub fn sweep(args: SweepArgs) -> ExitCode {
                 eprintln!(
                     "warning: {} run(s) failed (see the `error` key in runs.jsonl); their metrics are empty",
                     s.failed
+                );
+            }
+            // Near-capacity points are expected in a hockey-stick sweep, so
+            // they do not fail it; but their figures are not a steady state.
+            let unstable = unstable_points(&out);
+            if !unstable.is_empty() {
+                eprintln!(
+                    "warning: {} point(s) unstable (backlog growing or run stopped early; `unstable` = 1 in runs.csv): {}",
+                    unstable.len(),
+                    unstable.join("; ")
                 );
             }
             // A shard holds part of the runs: plots come after `merge`.

@@ -619,3 +619,42 @@ mod random_topologies {
         }
     }
 }
+
+/// `sysdes estimate` with a network latency of no finite mean (pareto,
+/// shape 0.8) says "not predicted (no finite mean)": no `NaN %`, no
+/// "overloaded" workload, and no SLO line when no SLO was asked for.
+#[test]
+fn estimate_says_not_predicted_for_no_finite_mean() {
+    let text = one(
+        "  a: { type: server, service_time: 1ms, calls: [b] }\n  b: { type: server, service_time: 1ms }\nnetwork:\n  latency: { pareto: { scale: 1ms, shape: 0.8 } }\n",
+    );
+    let path = temp_scenario("hostile-pareto-estimate.yaml", &text);
+    let out = crate::sysdes(&["estimate", path.to_str().expect("utf-8 path")]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{table}");
+    for wrong in ["NaN", "overloaded", "~ not predicted", "SLO"] {
+        assert!(
+            !table.contains(wrong),
+            "estimate prints `{wrong}`:\n{table}"
+        );
+    }
+    let line = |name: &str| {
+        table
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("no row {name}:\n{table}"))
+            .to_string()
+    };
+    assert!(
+        line("a ").contains("not predicted (no finite mean)"),
+        "{table}"
+    );
+    assert!(
+        line("u ").contains("not predicted (no finite mean)"),
+        "{table}"
+    );
+    assert!(
+        table.contains("capacity: not predicted (no finite mean)"),
+        "{table}"
+    );
+}

@@ -433,3 +433,129 @@ fn the_lb_policies_sweep_runs_and_auto_warmup_records_its_warmup() {
     assert!(manifest.contains("\"auto_warmup\": true"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A point whose run is unstable (300 req/s into a 250 req/s server: the
+/// backlog grows by about 50 req/s) is marked `unstable` = 1 in runs.csv and
+/// named after the sweep, which still exits 0; a point at 50 % load is 0.
+#[test]
+fn unstable_points_are_marked_and_named() {
+    let dir = fresh_dir("unstable");
+    let out = sysdes(&[
+        "sweep",
+        HOCKEY,
+        "--vary",
+        "workloads.users.arrival.poisson=125/s,300/s",
+        "--set",
+        "sweep.replications=1",
+        "--set",
+        "duration=60s",
+        "--set",
+        "warmup=2s",
+        "--out",
+        path_str(&dir),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("warning: 1 point(s) unstable")
+            && stderr.contains("point 1 (workloads.users.arrival.poisson=300/s)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("point 0 ("), "{stderr}");
+    let runs = std::fs::read_to_string(dir.join("runs.csv")).expect("runs.csv");
+    let header: Vec<&str> = runs.lines().next().expect("header").split(',').collect();
+    let at = header
+        .iter()
+        .position(|h| *h == "unstable")
+        .expect("an unstable column");
+    let column: Vec<&str> = runs
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(at).expect("a cell"))
+        .collect();
+    assert_eq!(column, ["0", "1"], "{runs}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A write that fails mid-sweep (the journal hits the file-size limit, so
+/// `write` returns EFBIG, as a full disk returns ENOSPC) stops the sweep at
+/// once with exit 1 and an error naming runs.jsonl, leaves no temporary or
+/// lock file, and `--resume` afterwards gives the uninterrupted sweep's
+/// bytes. (A symlink to /dev/full cannot stand in: the journal is rewritten
+/// by rename before the first run, which replaces the link.)
+#[cfg(unix)]
+#[test]
+fn a_failed_write_stops_the_sweep_and_resume_completes_it() {
+    let args = [
+        HOCKEY,
+        "--jobs",
+        "1",
+        "--set",
+        "duration=20s",
+        "--set",
+        "warmup=2s",
+    ];
+    let whole = fresh_dir("write-whole");
+    sweep_ok(&[&args[..], &["--out", path_str(&whole)]].concat());
+    let manifest = std::fs::metadata(whole.join("manifest.json"))
+        .expect("manifest")
+        .len();
+    let journal = std::fs::metadata(whole.join("runs.jsonl"))
+        .expect("journal")
+        .len();
+    // `ulimit -f` counts 512-byte blocks in dash and 1024-byte ones in
+    // bash: either way the limit must let the manifest through and stop
+    // the journal before half of it.
+    let blocks = manifest.div_ceil(512) + 1;
+    assert!(blocks * 1024 < journal / 2, "{manifest} / {journal} bytes");
+
+    let dir = fresh_dir("write-fails");
+    std::fs::create_dir_all(&dir).expect("out dir");
+    let sweep = format!(
+        "trap '' XFSZ; ulimit -f {blocks}; exec \"$0\" sweep {} --out \"$1\"",
+        args.join(" ")
+    );
+    let out = Command::new("sh")
+        .args(["-c", &sweep, env!("CARGO_BIN_EXE_sysdes"), path_str(&dir)])
+        .current_dir(root())
+        .output()
+        .expect("run the sweep under a file-size limit");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("runs.jsonl") && stderr.starts_with("error: "),
+        "{stderr}"
+    );
+    let written = journal_lines(&dir.join("runs.jsonl"));
+    assert!(
+        written < 15,
+        "the sweep went on after the failure: {written} of 30 runs"
+    );
+    let mut left: Vec<String> = std::fs::read_dir(&dir)
+        .expect("out dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(
+        left,
+        ["manifest.json", "runs.jsonl"],
+        "no .tmp or lock file"
+    );
+
+    let out = sysdes(
+        &[
+            &["sweep"],
+            &args[..],
+            &["--out", path_str(&dir), "--resume"],
+        ]
+        .concat(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_same_files(&whole, &dir);
+    let _ = std::fs::remove_dir_all(&whole);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -155,3 +155,21 @@ fn a_stable_run_is_not_called_unstable() {
         "throughput {x} req/s, offered 200"
     );
 }
+
+/// The table has a consistency section per store, each named: cap-cp-vs-ap
+/// has two stores and used to print only the first's. The AP store serves
+/// stale reads in the partition; the CP store none (its header).
+#[test]
+fn every_store_has_a_named_consistency_section() {
+    let out = sysdes(&["run", "scenarios/cap-cp-vs-ap.yaml"]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    let sections: Vec<&str> = table
+        .lines()
+        .filter(|l| l.starts_with("consistency of "))
+        .collect();
+    assert_eq!(sections.len(), 2, "{table}");
+    assert!(sections[0].starts_with("consistency of kv-cp:"), "{table}");
+    assert!(sections[1].starts_with("consistency of kv-ap:"), "{table}");
+    assert!(sections[0].contains("stale reads 0 "), "{table}");
+    assert!(!sections[1].contains("stale reads 0 "), "{table}");
+}

@@ -13,8 +13,23 @@ fn ms(v: Option<f64>) -> String {
 
 fn method(m: Option<&Method>) -> String {
     m.map_or("overloaded".to_string(), |m| {
-        format!("{} {}", if m.exact { "=" } else { "~" }, m.name)
+        if m.name.starts_with("not predicted") {
+            // Neither exact nor approximate: there is no figure.
+            m.name.clone()
+        } else {
+            format!("{} {}", if m.exact { "=" } else { "~" }, m.name)
+        }
     })
+}
+
+/// A utilization as a percentage; `-` where it has no finite value (a time
+/// per request with no finite mean).
+fn percent(u: f64) -> String {
+    if u.is_finite() {
+        format!("{:.1} %", u * 100.0)
+    } else {
+        "-".to_string()
+    }
 }
 
 /// The estimate as an aligned table, with the arithmetic if `explain`.
@@ -46,7 +61,7 @@ pub fn estimate_table(scenario: &str, p: &Prediction, explain: bool) -> String {
                 s.name.clone(),
                 method(s.method.as_ref()),
                 number(s.arrival_rps),
-                format!("{:.1} %", s.utilization * 100.0),
+                percent(s.utilization),
                 ms(s.mean_s),
                 ms(s.p99_s),
                 s.blocking
@@ -78,6 +93,13 @@ pub fn estimate_table(scenario: &str, p: &Prediction, explain: bool) -> String {
     let c = &p.capacity;
     if let Some((name, u)) = &c.bottleneck {
         let _ = writeln!(out, "bottleneck: {name} at {:.1} % utilization", u * 100.0);
+    }
+    if let Some(s) = p.stations.iter().flatten().find(|s| s.utilization.is_nan()) {
+        let _ = writeln!(
+            out,
+            "capacity: not predicted (no finite mean): `{}` has no finite mean time per request",
+            s.name
+        );
     }
     if let Some(max) = c.max_open_rps {
         let _ = writeln!(

@@ -12,7 +12,9 @@ pub fn to_json(result: &RunResult, info: RunInfo) -> Value {
     let workloads: serde_json::Map<String, Value> = result
         .workloads
         .iter()
-        .map(|w| {
+        .enumerate()
+        .map(|(i, w)| {
+            let why_not = info.unmodelled.and_then(|u| u.workloads.get(i).copied().flatten());
             (
                 w.name.clone(),
                 json!({
@@ -22,7 +24,7 @@ pub fn to_json(result: &RunResult, info: RunInfo) -> Value {
                     "offered_rps": w.offered_rps,
                     "users": w.users,
                     "theory": info.theory.and_then(|t| t.workloads.iter().find(|p| p.name == w.name)).map(|p| {
-                        theory(p.method.as_ref(), p.mean_s, p.p99_s, &w.latency, None)
+                        theory(p.method.as_ref(), why_not, p.mean_s, p.p99_s, &w.latency, None)
                     }),
                 }),
             )
@@ -31,7 +33,9 @@ pub fn to_json(result: &RunResult, info: RunInfo) -> Value {
     let components: serde_json::Map<String, Value> = result
         .components
         .iter()
-        .map(|c| {
+        .enumerate()
+        .map(|(i, c)| {
+            let why_not = info.unmodelled.and_then(|u| u.stations.get(i).copied().flatten());
             let mut object = json!({
                     "type": c.kind.name(),
                     "utilization": c.utilization,
@@ -46,7 +50,7 @@ pub fn to_json(result: &RunResult, info: RunInfo) -> Value {
                     "peak_queue_length": c.peak_queue_length,
                     "offered_load": c.offered_load,
                     "theory": info.theory.and_then(|t| t.stations.iter().flatten().find(|p| p.name == c.name)).map(|p| {
-                        theory(p.method.as_ref(), p.mean_s, p.p99_s, &c.latency, Some(p.utilization))
+                        theory(p.method.as_ref(), why_not, p.mean_s, p.p99_s, &c.latency, Some(p.utilization))
                     }),
                 });
             if let Value::Object(map) = &mut object {
@@ -93,13 +97,26 @@ pub fn to_json(result: &RunResult, info: RunInfo) -> Value {
 
 /// A `theory` object: the method, whether it is exact, the predicted mean
 /// and p99 (ms) and their relative difference from the simulated figures.
+///
+/// Where the prediction's assumptions fail (`why_not`, the reason the
+/// table prints as `not predicted: REASON`), the object carries
+/// `not_predicted` and the method instead, and no predicted figure: a
+/// number far outside its assumptions would mislead a script as much as a
+/// reader.
 fn theory(
     method: Option<&sysdes_theory::Method>,
+    why_not: Option<&str>,
     mean_s: Option<f64>,
     p99_s: Option<f64>,
     simulated: &LatencyHistogram,
     utilization: Option<f64>,
 ) -> Value {
+    if let Some(reason) = why_not {
+        return json!({
+            "method": method.map(|m| m.name.clone()),
+            "not_predicted": reason,
+        });
+    }
     let s = simulated.summary();
     let diff = |sim: f64, th: Option<f64>| {
         th.filter(|t| *t > 0.0 && s.count > 0)

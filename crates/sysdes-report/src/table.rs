@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use sysdes_models::RunResult;
+use sysdes_models::{KindFigures, RunResult};
 use sysdes_stats::LatencyHistogram;
 use sysdes_theory::{Prediction, Unmodelled};
 
@@ -99,15 +99,23 @@ pub fn to_table(result: &RunResult, info: RunInfo) -> String {
     if let Some(theory) = info.theory {
         theory_rows(&mut out, result, theory, info.unmodelled);
     }
-    if let Some(c) = &result.consistency {
+    // One consistency section per store, each named (cap-cp-vs-ap has two:
+    // the run's top-level report is only the first store's).
+    let mut stores = 0;
+    for c in &result.components {
+        if let KindFigures::Store(figures) = &c.figures
+            && let Some(report) = &figures.consistency
+        {
+            out.push('\n');
+            crate::consistency::consistency_table(&mut out, &c.name, report);
+            stores += 1;
+        }
+    }
+    if stores == 0
+        && let Some(c) = &result.consistency
+    {
         out.push('\n');
-        // The consistency report describes the scenario's first store.
-        let store = result
-            .components
-            .iter()
-            .find(|c| c.kind == "store")
-            .map_or("the store", |c| c.name.as_str());
-        crate::consistency::consistency_table(&mut out, store, c);
+        crate::consistency::consistency_table(&mut out, "the store", c);
     }
     out.push('\n');
     let _ = writeln!(out, "verdict: {}", verdict(result));

@@ -39,6 +39,7 @@ pub const FIXED_METRICS: &[&str] = &[
     "latency_mean_bm_ci95_low",
     "latency_mean_bm_ci95_high",
     "events",
+    "unstable",
 ];
 
 /// Metrics that are not numbers, so have no mean in `summary.csv`.
@@ -264,6 +265,14 @@ pub fn execute(
     Value::Object(record)
 }
 
+/// Whether a run's figures cannot be read as a steady state: the verdict
+/// calls it unstable (the backlog grows over the window), or it did not
+/// drain (the progress guard or the event limit stopped it). A sweep
+/// marks such points (`unstable` = 1) and names them after the sweep.
+pub fn unstable(result: &RunResult) -> bool {
+    result.stop != StopReason::Drained || sysdes_report::assess(result).unstable()
+}
+
 /// The metrics of a finished run.
 fn fill(metrics: &mut Map<String, Value>, result: &RunResult, servers: &[String]) {
     let s = result.latency.summary();
@@ -328,6 +337,7 @@ fn fill(metrics: &mut Map<String, Value>, result: &RunResult, servers: &[String]
             "latency_mean_bm_ci95_high",
             bm.map_or(Value::Null, |c| number(c.high())),
         ),
+        ("unstable", json!(u8::from(unstable(result)))),
         ("events", json!(result.events)),
     ];
     for (k, v) in entries {

@@ -1077,6 +1077,19 @@ fn predict_with(
                     name: "LLM model server, not estimated".into(),
                     exact: false,
                 })
+            } else if leaves.iter().chain(&calls_by_workload[i]).any(|l| {
+                stations
+                    .get(l.server)
+                    .and_then(|s| s.as_ref())
+                    .is_some_and(|s| s.utilization.is_nan())
+            }) || (mean.is_none() && !latency_s.is_finite())
+            {
+                // A time on its path has no finite mean: outside every
+                // formula's domain, not overloaded.
+                Some(Method {
+                    name: "not predicted (no finite mean)".into(),
+                    exact: false,
+                })
             } else {
                 mean.map(|_| Method {
                     name: names.join(" + "),
@@ -1365,12 +1378,15 @@ fn capacity(
         ..Capacity::default()
     };
     // A station outside every formula's domain leaves the capacity unknown.
+    // (The SLO line is only for an SLO that was asked for.)
     if let Some(unknown) = p.stations.iter().flatten().find(|s| s.utilization.is_nan()) {
         cap.bottleneck = None;
-        cap.slo_note = Some(format!(
-            "not predicted: `{}` has no finite mean time per request",
-            unknown.name
-        ));
+        if slo.is_some() {
+            cap.slo_note = Some(format!(
+                "not predicted: `{}` has no finite mean time per request",
+                unknown.name
+            ));
+        }
         return cap;
     }
     let open_total: f64 = spec

@@ -1,5 +1,5 @@
 //! sysdes in the browser: the scenario loader, the engine, the theory and
-//! the reports behind a small [`wasm_bindgen`] API, for the web playground
+//! the reports behind a small [`wasm_bindgen`](mod@wasm_bindgen) API, for the web playground
 //! (`web/`) and for `node` (the cross-target determinism check).
 //!
 //! ```text
