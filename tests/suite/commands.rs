@@ -21,6 +21,10 @@ const NOT_RUN: &[(&str, &str)] = &[
         "sysdes playground",
         "starts a server that runs until stopped (tests/suite/playground.rs and .ci/web check it)",
     ),
+    (
+        "-- playground",
+        "builds and starts the playground's server (tests/suite/playground.rs and .ci/web check it)",
+    ),
 ];
 
 /// Files whose commands are benchmarks, minutes long.
