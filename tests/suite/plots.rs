@@ -362,3 +362,103 @@ fn plot_errors_are_clear_and_exit_2() {
         let _ = std::fs::remove_dir_all(dir);
     }
 }
+
+const TWO_WORKLOADS: &str = "name: plot-two
+duration: 20s
+warmup: 2s
+workloads:
+  - name: to-fast
+    target: fast
+    arrival: { poisson: 200/s }
+  - name: to-slow
+    target: slow
+    arrival: { poisson: 50/s }
+components:
+  fast:
+    type: server
+    workers: 8
+    service_time: { exponential: 1ms }
+  slow:
+    type: server
+    workers: 8
+    service_time: { exponential: 20ms }
+";
+
+/// The columns of a CSV file's header.
+fn csv_header(path: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).expect("csv readable");
+    let first = text.lines().next().unwrap_or("");
+    first.split(',').map(str::to_string).collect()
+}
+
+#[test]
+fn series_csv_has_per_workload_columns_and_the_plot_a_p99_line_each() {
+    let file = temp_scenario("plot-two.yaml", TWO_WORKLOADS);
+    let dir = fresh_dir("two-workloads");
+    let out = sysdes(&["run", s(&file), "--out", s(&dir)]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let series = dir.join("series.csv");
+    let header = csv_header(&series);
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("series.csv has no `{name}`: {header:?}"))
+    };
+    let completed = column("completed");
+    let mut per_workload = Vec::new();
+    for w in ["to-fast", "to-slow"] {
+        for c in [
+            "completed",
+            "latency_mean_ms",
+            "latency_p50_ms",
+            "latency_p99_ms",
+        ] {
+            column(&format!("{w}.{c}"));
+        }
+        per_workload.push(column(&format!("{w}.completed")));
+    }
+    // Every completion in an interval is one workload's.
+    let text = std::fs::read_to_string(&series).expect("csv readable");
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert!(rows.len() >= 100, "{} intervals", rows.len());
+    for (i, row) in rows.iter().enumerate() {
+        let n = |k: usize| row[k].parse::<u64>().expect("a count");
+        assert_eq!(
+            per_workload.iter().map(|&k| n(k)).sum::<u64>(),
+            n(completed),
+            "row {i}"
+        );
+    }
+    // The latency panel has one p99 line per workload, named in its legend.
+    let texts = svg_texts(&dir.join("timeseries.svg"));
+    for name in ["to-fast p99", "to-slow p99"] {
+        assert!(texts.iter().any(|t| t == name), "{name} not in {texts:?}");
+    }
+    let spec = std::fs::read_to_string(dir.join("timeseries.vl.json")).expect("spec");
+    assert!(
+        spec.contains("to-slow.latency_p99_ms"),
+        "the Vega-Lite spec plots it too"
+    );
+
+    // One workload: no per-workload columns, the end-to-end p50/p99 lines.
+    let file = temp_scenario("plot-small.yaml", SMALL);
+    let dir = fresh_dir("one-workload");
+    let out = sysdes(&["run", s(&file), "--out", s(&dir)]);
+    assert!(out.status.success());
+    let header = csv_header(&dir.join("series.csv"));
+    assert!(
+        !header.iter().any(|h| h.ends_with(".latency_p99_ms")),
+        "{header:?}"
+    );
+    let texts = svg_texts(&dir.join("timeseries.svg"));
+    assert!(texts.iter().any(|t| t == "p99"), "{texts:?}");
+}

@@ -36,6 +36,37 @@ pub struct SeriesPoint {
     /// The components' gauges at the end of the interval, in the order of
     /// [`Series::gauge_names`].
     pub gauges: Vec<f64>,
+    /// Each workload's completions and latency in the interval, in the order
+    /// of [`Series::workload_names`]; empty when the scenario has a single
+    /// workload (its figures are the end-to-end ones above).
+    pub workloads: Vec<WorkloadPoint>,
+}
+
+/// One workload's figures for one interval: the same definitions as the
+/// end-to-end ones of [`SeriesPoint`], over that workload's requests only.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct WorkloadPoint {
+    /// Requests of the workload that completed successfully in the interval.
+    pub completed: u64,
+    /// Mean latency of those completions, milliseconds (0 if none).
+    pub latency_mean_ms: f64,
+    /// Median latency, milliseconds.
+    pub latency_p50_ms: f64,
+    /// 99th percentile latency, milliseconds.
+    pub latency_p99_ms: f64,
+}
+
+impl WorkloadPoint {
+    /// The figures of `latency` (a histogram of one interval's completions).
+    fn of(latency: &LatencyHistogram) -> Self {
+        let [p50, p99] = latency.quantiles_ns([0.50, 0.99]);
+        WorkloadPoint {
+            completed: latency.count(),
+            latency_mean_ms: latency.mean_ns() / 1e6,
+            latency_p50_ms: p50 as f64 / 1e6,
+            latency_p99_ms: p99 as f64 / 1e6,
+        }
+    }
 }
 
 impl SeriesPoint {
@@ -59,10 +90,15 @@ pub struct Series {
     pub points: Vec<SeriesPoint>,
     /// Names of the gauge columns, `component.gauge` (e.g. `db.queue`).
     pub gauge_names: Vec<String>,
+    /// Names of the workloads whose figures each point carries in
+    /// [`SeriesPoint::workloads`]; empty when the scenario has one workload.
+    pub workload_names: Vec<String>,
 }
 
 /// Collects the series as the run goes: counters and a histogram that are
 /// summarised and reset at each interval boundary (one event per interval).
+/// With several workloads, each also has a small histogram of its own,
+/// allocated once and reset at the same boundaries.
 #[derive(Debug)]
 pub(crate) struct SeriesRecorder {
     pub(crate) interval: SimDuration,
@@ -72,6 +108,10 @@ pub(crate) struct SeriesRecorder {
     timed_out: u64,
     failed: u64,
     latency: LatencyHistogram,
+    /// One histogram per workload, indexed by workload; empty for a single
+    /// workload, so such a run records nothing more than before.
+    per_workload: Vec<LatencyHistogram>,
+    workload_names: Vec<String>,
     points: Vec<SeriesPoint>,
     gauge_names: Vec<String>,
     last_gauges: Vec<f64>,
@@ -98,16 +138,31 @@ impl SeriesRecorder {
             timed_out: 0,
             failed: 0,
             latency: LatencyHistogram::coarse(),
+            per_workload: Vec::new(),
+            workload_names: Vec::new(),
             points: Vec::with_capacity((d / interval.max(1) + 2) as usize),
             last_gauges: vec![0.0; gauge_names.len()],
             gauge_names,
         }
     }
 
+    /// Records each workload's latency too when there are two or more
+    /// (`names` in workload order); with one, the series stays end-to-end.
+    pub(crate) fn per_workload(mut self, names: Vec<String>) -> Self {
+        if names.len() > 1 {
+            self.per_workload = names.iter().map(|_| LatencyHistogram::coarse()).collect();
+            self.workload_names = names;
+        }
+        self
+    }
+
     #[inline]
-    pub(crate) fn completed(&mut self, latency: SimDuration) {
+    pub(crate) fn completed(&mut self, workload: u32, latency: SimDuration) {
         self.completed += 1;
         self.latency.record(latency);
+        if let Some(h) = self.per_workload.get_mut(workload as usize) {
+            h.record(latency);
+        }
     }
 
     #[inline]
@@ -144,7 +199,11 @@ impl SeriesRecorder {
             latency_p99_ms: p99 as f64 / 1e6,
             in_flight,
             gauges: self.last_gauges.clone(),
+            workloads: self.per_workload.iter().map(WorkloadPoint::of).collect(),
         });
+        for h in &mut self.per_workload {
+            h.reset();
+        }
         self.started = now;
         self.completed = 0;
         self.dropped = 0;
@@ -164,6 +223,7 @@ impl SeriesRecorder {
             interval_s: self.interval.as_secs_f64(),
             points: self.points,
             gauge_names: self.gauge_names,
+            workload_names: self.workload_names,
         }
     }
 }

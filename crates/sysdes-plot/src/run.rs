@@ -212,11 +212,12 @@ pub(crate) fn series_figure(
         ..XyChart::default()
     };
     let replicas = replica_panel(data, &mid, &shades, &x_label)?;
-    let bottom = XyChart {
-        title: String::new(),
-        x_label: x_label.clone(),
-        y_label: "latency (ms)".to_string(),
-        series: vec![
+    let workloads = workload_names(t);
+    // With several workloads, one p99 line each (an interval without a
+    // completion of that workload is a gap), so deployments the workloads
+    // reach can be compared; the merged end-to-end lines would hide that.
+    let latency_lines = if workloads.is_empty() {
+        vec![
             Series {
                 name: "p50".to_string(),
                 colour: 2,
@@ -231,7 +232,32 @@ pub(crate) fn series_figure(
                 band: Vec::new(),
                 mark: Mark::Line,
             },
-        ],
+        ]
+    } else {
+        let mut lines = Vec::with_capacity(workloads.len());
+        for (k, name) in workloads.iter().enumerate() {
+            let done = t.numbers(&format!("{name}.completed"))?;
+            let p99 = t.numbers(&format!("{name}.latency_p99_ms"))?;
+            lines.push(Series {
+                name: format!("{name} p99"),
+                colour: 1 + k,
+                points: mid
+                    .iter()
+                    .zip(&p99)
+                    .zip(&done)
+                    .map(|((&x, &y), &c)| (x, if c > 0.0 { y } else { f64::NAN }))
+                    .collect(),
+                band: Vec::new(),
+                mark: Mark::Line,
+            });
+        }
+        lines
+    };
+    let bottom = XyChart {
+        title: String::new(),
+        x_label: x_label.clone(),
+        y_label: "latency (ms)".to_string(),
+        series: latency_lines,
         shades,
         ..XyChart::default()
     };
@@ -260,6 +286,43 @@ pub(crate) fn series_figure(
             "color": { "field": "window", "type": "nominal", "scale": { "range": ["#000000"] } }
         }
     });
+    let latency_layer = if workloads.is_empty() {
+        json!({ "width": 640, "height": 200, "layer": [
+            shade_layer,
+            { "transform": [
+                { "filter": "datum.completed > 0" },
+                { "fold": ["latency_p50_ms", "latency_p99_ms"], "as": ["statistic", "latency_ms"] }
+              ],
+              "mark": "line", "encoding": {
+                "x": { "field": "time_s", "type": "quantitative", "title": x_label },
+                "y": { "field": "latency_ms", "type": "quantitative", "title": "latency (ms)" },
+                "color": { "field": "statistic", "type": "nominal",
+                           "scale": { "range": ["#009E73", "#D55E00"] } }
+            } }
+        ] })
+    } else {
+        // A workload's p99 where it completed something in the interval,
+        // read as `datum["NAME.column"]`: Vega-Lite would take a dot in a
+        // plain field name for nesting.
+        let lines: Vec<Value> = workloads
+            .iter()
+            .map(|name| {
+                json!({ "transform": [
+                    { "filter": format!("datum[{}] > 0", Value::String(format!("{name}.completed"))) },
+                    { "calculate": format!("datum[{}]", Value::String(format!("{name}.latency_p99_ms"))), "as": "latency_ms" },
+                    { "calculate": Value::String(format!("{name} p99")).to_string(), "as": "workload" }
+                  ],
+                  "mark": "line", "encoding": {
+                    "x": { "field": "time_s", "type": "quantitative", "title": x_label },
+                    "y": { "field": "latency_ms", "type": "quantitative", "title": "latency (ms)" },
+                    "color": { "field": "workload", "type": "nominal" }
+                } })
+            })
+            .collect();
+        let mut layer = vec![shade_layer.clone()];
+        layer.extend(lines);
+        json!({ "width": 640, "height": 200, "layer": layer })
+    };
     let mut spec = base(&title, "");
     spec.insert(
         "transform".into(),
@@ -275,19 +338,7 @@ pub(crate) fn series_figure(
                     "y": { "field": "throughput_rps", "type": "quantitative", "title": "throughput (req/s)" }
                 } }
             ] },
-            { "width": 640, "height": 200, "layer": [
-                shade_layer,
-                { "transform": [
-                    { "filter": "datum.completed > 0" },
-                    { "fold": ["latency_p50_ms", "latency_p99_ms"], "as": ["statistic", "latency_ms"] }
-                  ],
-                  "mark": "line", "encoding": {
-                    "x": { "field": "time_s", "type": "quantitative", "title": x_label },
-                    "y": { "field": "latency_ms", "type": "quantitative", "title": "latency (ms)" },
-                    "color": { "field": "statistic", "type": "nominal",
-                               "scale": { "range": ["#009E73", "#D55E00"] } }
-                } }
-            ] }
+            latency_layer
         ]),
     );
     if let Some((_, columns)) = &replicas {
@@ -319,6 +370,18 @@ pub(crate) fn series_figure(
         panel.x_label.clear();
     }
     Ok((Figure::Stacked { title, panels }, Value::Object(spec)))
+}
+
+/// The workloads whose own columns (`NAME.completed`, `NAME.latency_p99_ms`)
+/// the series has, in column order; empty for a single-workload run, whose
+/// series carries only the end-to-end figures.
+fn workload_names(t: &Table) -> Vec<String> {
+    t.headers
+        .iter()
+        .filter_map(|h| h.strip_suffix(".latency_p99_ms"))
+        .filter(|name| t.headers.iter().any(|h| *h == format!("{name}.completed")))
+        .map(str::to_string)
+        .collect()
 }
 
 /// The replica panels of a run and the series columns they plot.
@@ -496,5 +559,27 @@ mod tests {
         );
         assert!(spec.to_string().contains("fault: db down"));
         crate::style::render_svg(&fig).unwrap();
+    }
+
+    #[test]
+    fn several_workloads_get_a_p99_line_each_broken_where_one_completed_nothing() {
+        let mut d = data();
+        let series = b"start_s,end_s,completed,throughput_rps,dropped,timed_out,latency_mean_ms,latency_p50_ms,latency_p99_ms,in_flight,a.completed,a.latency_mean_ms,a.latency_p50_ms,a.latency_p99_ms,b.completed,b.latency_mean_ms,b.latency_p50_ms,b.latency_p99_ms\n\
+0,1,10,10,0,0,2,1.5,3,1,4,1,1,2,6,3,3,5\n1,2,3,3,0,0,1,1,1,0,3,1,1,1,0,0,0,0\n2,3,12,12,0,0,2.5,2,4,2,6,2,2,3,6,3,3,6\n";
+        d.series = Table::parse(Path::new("series.csv"), series).unwrap();
+        assert_eq!(workload_names(&d.series), ["a", "b"]);
+        let (fig, spec) = series_figure(&d, &[]).unwrap();
+        let Figure::Stacked { panels, .. } = &fig else {
+            panic!("stacked panels expected")
+        };
+        let names: Vec<&str> = panels[1].series.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["a p99", "b p99"]);
+        let b: Vec<f64> = panels[1].series[1].points.iter().map(|p| p.1).collect();
+        assert_eq!(b[0], 5.0);
+        assert!(b[1].is_nan(), "b completed nothing in the second interval");
+        assert_eq!(b[2], 6.0);
+        assert!(spec.to_string().contains("b.latency_p99_ms"));
+        crate::style::render_svg(&fig).unwrap();
+        assert!(workload_names(&data().series).is_empty());
     }
 }

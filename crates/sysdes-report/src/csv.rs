@@ -88,6 +88,15 @@ fn row(
     );
 }
 
+/// The per-workload columns of `series.csv`, each prefixed `WORKLOAD.`, in
+/// the order [`series_csv`] writes a workload's figures.
+const WORKLOAD_COLUMNS: [&str; 4] = [
+    "completed",
+    "latency_mean_ms",
+    "latency_p50_ms",
+    "latency_p99_ms",
+];
+
 /// The run's time series: one row per interval of simulated time.
 pub fn series_csv(result: &RunResult) -> String {
     let mut out = String::from(
@@ -100,6 +109,14 @@ pub fn series_csv(result: &RunResult) -> String {
     // netfault: with faults, a last column names those active in the interval.
     if !result.faults.is_empty() {
         out.push_str(",fault");
+    }
+    // With several workloads, each one's completions and latency follow
+    // (appended last, so no earlier column moves).
+    for name in &result.series.workload_names {
+        for column in WORKLOAD_COLUMNS {
+            out.push(',');
+            out.push_str(&quote(&format!("{name}.{column}")));
+        }
     }
     out.push('\n');
     for p in &result.series.points {
@@ -130,6 +147,13 @@ pub fn series_csv(result: &RunResult) -> String {
                 .map(|f| f.kind)
                 .collect();
             out.push_str(&active.join("+"));
+        }
+        for w in &p.workloads {
+            let _ = write!(
+                out,
+                ",{},{},{},{}",
+                w.completed, w.latency_mean_ms, w.latency_p50_ms, w.latency_p99_ms
+            );
         }
         out.push('\n');
     }

@@ -641,7 +641,8 @@ impl Simulation {
             window_end,
             unstable: None,
             max_in_flight: 0,
-            series: SeriesRecorder::new(spec.duration, gauge_names),
+            series: SeriesRecorder::new(spec.duration, gauge_names)
+                .per_workload(spec.workloads.iter().map(|w| w.name.clone()).collect()),
             gauge_buf: Vec::new(),
             gauged,
             replica,
@@ -1086,7 +1087,7 @@ impl Simulation {
         let latency = now - r.born;
         let w = &mut self.workloads[workload as usize];
         match outcome {
-            Outcome::Ok => self.series.completed(latency),
+            Outcome::Ok => self.series.completed(workload, latency),
             Outcome::Dropped => self.series.dropped(),
             Outcome::Failed => self.series.failed(),
         }
