@@ -139,7 +139,7 @@ await check('a mistake shows inline at the line and column the CLI reports', asy
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sysdes-web-'));
   fs.writeFileSync(path.join(tmp, 'bad.yaml'), text);
   const native = spawnSync(cli, ['validate', path.join(tmp, 'bad.yaml')], { encoding: 'utf8' });
-  const where = /bad\.yaml:(\d+):(\d+): (.*)/.exec(native.stdout + native.stderr);
+  const where = /bad\.yaml:(\d+):(\d+)/.exec(native.stdout + native.stderr);
   assert(native.status === 2 && where, `the CLI should reject the file with a position: ${native.stderr}`);
   const [, line, column] = where;
   const p = await page(share(text));
