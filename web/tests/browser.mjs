@@ -115,6 +115,14 @@ await check('a share link with &run=1 gives the CLI JSON in #result-json', async
   assert(cdfMarks && cdfMarks.lines >= 1, `no CDF line drawn: ${JSON.stringify(marks)}`);
   // Two panels: throughput (one line) and p50/p99 (two lines).
   assert(seriesMarks && seriesMarks.lines >= 3, `time-series lines: ${JSON.stringify(marks)}`);
+  // The time axis spans the run (a spec that added CSV strings read 0..90,000).
+  const timeTicks = await p.$$eval('#plots figure[data-plot="timeseries"] g.role-axis', (axes) =>
+    axes
+      .filter((a) => a.querySelector('.role-axis-title')?.textContent === 'simulated time (s)')
+      .flatMap((a) => [...a.querySelectorAll('.role-axis-label text')].map((t) => parseFloat(t.textContent.replace(/,/g, '')))),
+  );
+  const lastEnd = Math.max(...doc.faults.map((f) => f.end_s));
+  assert(timeTicks.length > 0 && Math.max(...timeTicks) >= lastEnd && Math.max(...timeTicks) <= 2 * lastEnd + 60, `time axis ticks ${timeTicks.join(' ')} for faults ending at ${lastEnd} s`);
   const windows = doc.faults.length + (doc.warmup_s > 0 ? 1 : 0);
   assert(doc.faults.length >= 1 && seriesMarks.shades === 2 * windows, `expected ${windows} shaded windows in each of the 2 panels, found ${seriesMarks.shades} bands`);
   assert(p.wasmFetches === 1, `the engine was fetched ${p.wasmFetches} times (page and workers should share one compiled module)`);
