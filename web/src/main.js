@@ -186,10 +186,38 @@ function showOutcome(out) {
   setStatus(`done: ${doc.events.toLocaleString()} events in ${out.wall_time_s.toFixed(2)} s (${(doc.events / Math.max(out.wall_time_s, 1e-9) / 1e6).toFixed(1)} M events/s)` + (out.stop !== 'drained' ? `; stopped early (${out.stop}), results are partial` : ''), out.stop === 'drained' ? 'ok' : 'error');
   $('verdict').textContent = doc.verdict ? `verdict: ${doc.verdict}` : '';
   renderTable(doc);
-  const plots = $('plots');
-  plots.replaceChildren(timeSeries(out.series_csv, doc.faults), latencyCdf(out.latency_cdf_csv));
+  drawPlots(out, doc);
   drawTopology(out.json);
   document.body.classList.add('has-result');
+}
+
+// ---------------------------------------------------------------- plots
+// The run's Vega-Lite specs (from the worker) drawn by Vega, which is a
+// separate chunk fetched on the first run; the hand-drawn charts stand in
+// only if the chunk cannot load or the specs are missing.
+let vega = null;
+let plotGeneration = 0;
+
+async function drawPlots(out, doc) {
+  const plots = $('plots');
+  const generation = ++plotGeneration;
+  plots.dataset.rendered = 'pending';
+  if (Array.isArray(out.plots)) {
+    try {
+      vega ??= import(new URL('./vega.js', import.meta.url).href);
+      const { renderSpecs } = await vega;
+      if (generation !== plotGeneration) return;
+      await renderSpecs(plots, out.plots);
+      if (generation === plotGeneration) plots.dataset.rendered = 'vega';
+      return;
+    } catch (e) {
+      vega = null;
+      console.error('Vega plots failed, drawing the simple charts:', e);
+    }
+  }
+  if (generation !== plotGeneration) return;
+  plots.replaceChildren(timeSeries(out.series_csv, doc.faults), latencyCdf(out.latency_cdf_csv));
+  plots.dataset.rendered = 'fallback';
 }
 
 // ---------------------------------------------------------------- table

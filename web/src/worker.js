@@ -4,7 +4,7 @@
 // downloaded and compiled once per page, not once per worker. The page
 // stops a run by terminating this worker (a run is one synchronous call)
 // and starts a fresh one.
-import init, { run } from '../pkg/sysdes_wasm.js';
+import init, { run, plot_specs } from '../pkg/sysdes_wasm.js';
 
 let ready = null;
 
@@ -27,5 +27,8 @@ self.onmessage = async (event) => {
     return true;
   };
   const out = JSON.parse(run(text, seed == null ? '' : String(seed), overrides || '', progress));
+  // The plots' Vega-Lite specs, built by the engine from the same result
+  // (what `sysdes plot` writes), so the page and the CLI draw from one spec.
+  if (out.ok) out.plots = JSON.parse(plot_specs(out.json, out.series_csv, out.latency_cdf_csv));
   self.postMessage({ id, type: 'done', out, text });
 };

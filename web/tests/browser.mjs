@@ -67,8 +67,10 @@ async function page(url, viewport = { width: 1400, height: 1000 }) {
   const errors = [];
   p.on('pageerror', (e) => errors.push(e.message));
   p.wasmFetches = 0;
+  p.vegaFetches = 0;
   p.on('request', (r) => {
     if (r.url().endsWith('.wasm')) p.wasmFetches += 1;
+    if (r.url().endsWith('/vega.js')) p.vegaFetches += 1;
   });
   await p.goto(base + url);
   p.errors = errors;
@@ -93,8 +95,36 @@ await check('a share link with &run=1 gives the CLI JSON in #result-json', async
   assert(util === `${(100 * doc.components['app-2'].utilization).toFixed(1)} %`, `utilization cell ${util}`);
   const boxes = await p.$$eval('#topology [data-component]', (gs) => gs.map((g) => g.dataset.component));
   for (const name of [...Object.keys(doc.components), ...Object.keys(doc.workloads)]) assert(boxes.includes(name), `no topology box for ${name}`);
-  const shaded = await p.$$eval('#plots rect.fault', (r) => r.length);
-  assert(shaded >= 2, `expected the fault windows shaded in the time series, found ${shaded} bands`);
+  // The plots are the Vega-Lite specs sysdes-wasm built from the result,
+  // drawn by Vega (the lazily fetched chunk), not the fallback charts.
+  await p.waitForFunction(() => document.getElementById('plots').dataset.rendered !== 'pending', null, { timeout: 60000 });
+  const rendered = await p.$eval('#plots', (e) => e.dataset.rendered);
+  assert(rendered === 'vega', `the plots were drawn by ${rendered}, not Vega`);
+  assert(p.vegaFetches === 1, `the Vega chunk was fetched ${p.vegaFetches} times`);
+  const marks = await p.$$eval('#plots figure[data-plot] svg', (svgs) =>
+    svgs.map((svg) => ({
+      plot: svg.closest('figure').dataset.plot,
+      // Vega draws a line mark as one path with a d attribute per series.
+      lines: [...svg.querySelectorAll('g.mark-line path')].filter((e) => (e.getAttribute('d') || '').length > 20).length,
+      // The shade layer's rect mark: a path per window (warm-up, faults) per panel.
+      shades: svg.querySelectorAll('g.mark-rect path').length,
+    })),
+  );
+  const cdfMarks = marks.find((m) => m.plot === 'latency_cdf');
+  const seriesMarks = marks.find((m) => m.plot === 'timeseries');
+  assert(cdfMarks && cdfMarks.lines >= 1, `no CDF line drawn: ${JSON.stringify(marks)}`);
+  // Two panels: throughput (one line) and p50/p99 (two lines).
+  assert(seriesMarks && seriesMarks.lines >= 3, `time-series lines: ${JSON.stringify(marks)}`);
+  // The time axis spans the run (a spec that added CSV strings read 0..90,000).
+  const timeTicks = await p.$$eval('#plots figure[data-plot="timeseries"] g.role-axis', (axes) =>
+    axes
+      .filter((a) => a.querySelector('.role-axis-title')?.textContent === 'simulated time (s)')
+      .flatMap((a) => [...a.querySelectorAll('.role-axis-label text')].map((t) => parseFloat(t.textContent.replace(/,/g, '')))),
+  );
+  const lastEnd = Math.max(...doc.faults.map((f) => f.end_s));
+  assert(timeTicks.length > 0 && Math.max(...timeTicks) >= lastEnd && Math.max(...timeTicks) <= 2 * lastEnd + 60, `time axis ticks ${timeTicks.join(' ')} for faults ending at ${lastEnd} s`);
+  const windows = doc.faults.length + (doc.warmup_s > 0 ? 1 : 0);
+  assert(doc.faults.length >= 1 && seriesMarks.shades === 2 * windows, `expected ${windows} shaded windows in each of the 2 panels, found ${seriesMarks.shades} bands`);
   assert(p.wasmFetches === 1, `the engine was fetched ${p.wasmFetches} times (page and workers should share one compiled module)`);
   // Share link: the fragment it writes decodes (with node's zlib, not the
   // app's fflate) to the editor's text, with the seed and run=1.
@@ -117,7 +147,7 @@ await check('a mistake shows inline at the line and column the CLI reports', asy
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sysdes-web-'));
   fs.writeFileSync(path.join(tmp, 'bad.yaml'), text);
   const native = spawnSync(cli, ['validate', path.join(tmp, 'bad.yaml')], { encoding: 'utf8' });
-  const where = /bad\.yaml:(\d+):(\d+): (.*)/.exec(native.stdout + native.stderr);
+  const where = /bad\.yaml:(\d+):(\d+)/.exec(native.stdout + native.stderr);
   assert(native.status === 2 && where, `the CLI should reject the file with a position: ${native.stderr}`);
   const [, line, column] = where;
   const p = await page(share(text));

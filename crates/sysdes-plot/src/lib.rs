@@ -99,3 +99,16 @@ pub fn plot_sweep_dir(dir: &Path, options: &PlotOptions) -> Result<PlotOutput, P
     }
     sweep::plot_sweep(dir, options)
 }
+
+/// The Vega-Lite specs of one run's plots (`latency_cdf` and `timeseries`,
+/// fault windows and warm-up shaded), as [`plot_run_dir`] writes them but
+/// built from the run's documents in memory (`result.json`, `series.csv`,
+/// `latency_cdf.csv` text) with each CSV inline in the spec's `data`, for
+/// a page that has no directory (the web playground).
+pub fn run_specs(
+    result_json: &str,
+    series_csv: &str,
+    latency_cdf_csv: &str,
+) -> Result<Vec<(&'static str, serde_json::Value)>, PlotError> {
+    run::run_specs(result_json, series_csv, latency_cdf_csv)
+}

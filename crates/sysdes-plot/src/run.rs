@@ -277,6 +277,8 @@ pub(crate) fn series_figure(
     for w in windows {
         windows_json.push(json!({ "start_s": w.start_s, "end_s": w.end_s, "window": w.label }));
     }
+    // Each panel resolves colour per layer: the shade layer's one-colour
+    // scale would otherwise merge with the lines' and paint them black.
     let shade_layer = json!({
         "data": { "values": windows_json },
         "mark": { "type": "rect", "opacity": 0.12 },
@@ -287,7 +289,7 @@ pub(crate) fn series_figure(
         }
     });
     let latency_layer = if workloads.is_empty() {
-        json!({ "width": 640, "height": 200, "layer": [
+        json!({ "width": 640, "height": 200, "resolve": { "scale": { "color": "independent" } }, "layer": [
             shade_layer,
             { "transform": [
                 { "filter": "datum.completed > 0" },
@@ -308,8 +310,8 @@ pub(crate) fn series_figure(
             .iter()
             .map(|name| {
                 json!({ "transform": [
-                    { "filter": format!("datum[{}] > 0", Value::String(format!("{name}.completed"))) },
-                    { "calculate": format!("datum[{}]", Value::String(format!("{name}.latency_p99_ms"))), "as": "latency_ms" },
+                    { "filter": format!("toNumber(datum[{}]) > 0", Value::String(format!("{name}.completed"))) },
+                    { "calculate": format!("toNumber(datum[{}])", Value::String(format!("{name}.latency_p99_ms"))), "as": "latency_ms" },
                     { "calculate": Value::String(format!("{name} p99")).to_string(), "as": "workload" }
                   ],
                   "mark": "line", "encoding": {
@@ -321,17 +323,19 @@ pub(crate) fn series_figure(
             .collect();
         let mut layer = vec![shade_layer.clone()];
         layer.extend(lines);
-        json!({ "width": 640, "height": 200, "layer": layer })
+        json!({ "width": 640, "height": 200, "resolve": { "scale": { "color": "independent" } }, "layer": layer })
     };
     let mut spec = base(&title, "");
     spec.insert(
         "transform".into(),
-        json!([{ "calculate": "(datum.start_s + datum.end_s) / 2", "as": "time_s" }]),
+        // Vega-Lite parses only the CSV columns an encoding names as
+        // quantitative; `+` on the others would join strings.
+        json!([{ "calculate": "(toNumber(datum.start_s) + toNumber(datum.end_s)) / 2", "as": "time_s" }]),
     );
     spec.insert(
         "vconcat".into(),
         json!([
-            { "width": 640, "height": 200, "layer": [
+            { "width": 640, "height": 200, "resolve": { "scale": { "color": "independent" } }, "layer": [
                 shade_layer,
                 { "mark": "line", "encoding": {
                     "x": { "field": "time_s", "type": "quantitative", "title": x_label },
@@ -343,7 +347,7 @@ pub(crate) fn series_figure(
     );
     if let Some((_, columns)) = &replicas {
         if let Some(Value::Array(panels)) = spec.get_mut("vconcat") {
-            panels.push(json!({ "width": 640, "height": 200, "layer": [
+            panels.push(json!({ "width": 640, "height": 200, "resolve": { "scale": { "color": "independent" } }, "layer": [
                 shade_layer,
                 { "transform": [
                     { "fold": columns, "as": ["gauge", "replicas"] }
@@ -447,6 +451,55 @@ fn set_url(spec: &mut Value, url: String) {
     if let Some(data) = spec.get_mut("data") {
         data["url"] = json!(url);
     }
+}
+
+/// Replaces a spec's `data.url` with the CSV text itself (inline data,
+/// still parsed as CSV), so the spec renders without a file beside it.
+fn set_inline(spec: &mut Value, csv: &str) {
+    if let Some(data) = spec.get_mut("data") {
+        *data = json!({ "values": csv, "format": { "type": "csv" } });
+    }
+}
+
+/// The Vega-Lite specs of a run's plots (`latency_cdf`, `timeseries`, the
+/// same specs [`plot_run`] writes, fault windows shaded) built from the
+/// run's documents in memory, each with its CSV inline instead of a URL.
+pub(crate) fn run_specs(
+    result_json: &str,
+    series_csv: &str,
+    latency_cdf_csv: &str,
+) -> Result<Vec<(&'static str, Value)>, PlotError> {
+    let result: Value = serde_json::from_str(result_json).map_err(|e| PlotError::Json {
+        path: PathBuf::from("result.json"),
+        message: format!("not valid JSON: {e}"),
+    })?;
+    let name = result
+        .get("scenario")
+        .and_then(Value::as_str)
+        .ok_or_else(|| PlotError::Json {
+            path: PathBuf::from("result.json"),
+            message: "no `scenario` name".to_string(),
+        })?
+        .to_string();
+    let data = RunData {
+        dir: PathBuf::new(),
+        name,
+        warmup_s: result
+            .get("warmup_s")
+            .and_then(Value::as_f64)
+            .unwrap_or(0.0),
+        summary: None,
+        cdf: Table::parse(Path::new("latency_cdf.csv"), latency_cdf_csv.as_bytes())?,
+        series: Table::parse(Path::new("series.csv"), series_csv.as_bytes())?,
+        report_txt: None,
+        scenario_text: None,
+        faults: fault_windows(&result),
+    };
+    let (_, mut cdf, _) = cdf_figure(&data)?;
+    set_inline(&mut cdf, latency_cdf_csv);
+    let (_, mut series) = series_figure(&data, &data.faults)?;
+    set_inline(&mut series, series_csv);
+    Ok(vec![("latency_cdf", cdf), ("timeseries", series)])
 }
 
 /// Draws every run plot and the report into the output directory.
@@ -581,5 +634,24 @@ mod tests {
         assert!(spec.to_string().contains("b.latency_p99_ms"));
         crate::style::render_svg(&fig).unwrap();
         assert!(workload_names(&data().series).is_empty());
+    }
+
+    #[test]
+    fn in_memory_specs_carry_their_csv_and_the_fault_windows() {
+        let result = r#"{"scenario": "t", "warmup_s": 1.0, "faults": [
+            {"kind": "crash", "target": "db", "start_s": 1.5, "end_s": 2.5}]}"#;
+        let cdf = "latency_ms,fraction\n1.5,0.5\n3,1\n";
+        let series = "start_s,end_s,completed,throughput_rps,latency_p50_ms,latency_p99_ms\n0,1,10,10,1.5,3\n";
+        let specs = run_specs(result, series, cdf).unwrap();
+        let names: Vec<&str> = specs.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, ["latency_cdf", "timeseries"]);
+        assert_eq!(specs[0].1["data"]["values"], cdf);
+        assert_eq!(specs[1].1["data"]["values"], series);
+        assert_eq!(specs[1].1["data"]["format"]["type"], "csv");
+        assert!(specs[1].1.to_string().contains("crash: db"));
+        assert!(
+            run_specs("{}", series, cdf).is_err(),
+            "a result without a name"
+        );
     }
 }

@@ -93,6 +93,25 @@ pub fn topology(text: &str, overrides: &str, result_json: &str) -> String {
     sysdes_plot::topology::topology_svg(&loaded.spec, result.as_ref())
 }
 
+/// The Vega-Lite specs of a run's plots, from the `json`, `series_csv` and
+/// `latency_cdf_csv` texts of a [`run`]: a JSON array of `{"name", "spec"}`
+/// (`latency_cdf`, `timeseries`), the specs `sysdes plot` writes with each
+/// CSV inline, so the page and the CLI draw from one spec. Documents that
+/// cannot be plotted give `{"error": MESSAGE}`.
+#[wasm_bindgen]
+pub fn plot_specs(result_json: &str, series_csv: &str, latency_cdf_csv: &str) -> String {
+    match sysdes_plot::run_specs(result_json, series_csv, latency_cdf_csv) {
+        Ok(specs) => Value::Array(
+            specs
+                .into_iter()
+                .map(|(name, spec)| json!({ "name": name, "spec": spec }))
+                .collect(),
+        )
+        .to_string(),
+        Err(e) => json!({ "error": e.to_string() }).to_string(),
+    }
+}
+
 /// The work behind [`run`], with the observer and the clock passed in so
 /// that it runs natively too.
 pub fn run_with(
