@@ -36,7 +36,7 @@ pub const MAX_DURATION_NS: u64 = 100 * 365 * 86_400 * 1_000_000_000;
 const COMPONENT: u64 = 40 * 1024;
 /// Bytes per replica of a group that never boots: its spec, its state
 /// without histogram buckets, its line of the result (measured from peak
-/// RSS at `max: 16384` and `max: 65536` or `max: 1`: 2.4 KiB per replica of
+/// RSS at `max: 16384` and `max: 65536` or `max: 1`: 2.5 KiB per replica of
 /// a server with calls, 3.1 KiB of a one-slot model server, 3.2 KiB of a
 /// cache).
 const IDLE_REPLICA: u64 = 4 * 1024;
