@@ -103,7 +103,7 @@ fn counts_over_the_memory_budget_are_located_errors() {
             one(
                 "  a: { type: server, service_time: 1ms, calls: [b], replicas: 1000000000 }\n  b: { type: server, service_time: 1ms }\n",
             ),
-            ":6:63: && `replicas` = 1000000000 would take about",
+            ":6:63] && `replicas` = 1000000000 would take about",
         ),
         (
             "deployment-replicas",
@@ -124,7 +124,7 @@ fn counts_over_the_memory_budget_are_located_errors() {
             format!(
                 "{HEAD}hosts:\n  pool: {{ count: 4294967295, cores: 16, memory: 64GiB }}\nworkloads:\n  - {{ name: u, target: a, arrival: {{ poisson: 10/s }} }}\ncomponents:\n  a: {{ type: server, service_time: 1ms, replicas: 2, host: pool }}\n"
             ),
-            ":4:18: && `count` = 4294967295",
+            ":4:18] && `count` = 4294967295",
         ),
         (
             "slots",
@@ -152,7 +152,7 @@ fn counts_over_the_memory_budget_are_located_errors() {
             format!(
                 "{HEAD}workloads:\n  - {{ name: u, target: a, arrival: {{ closed: {{ users: 1000000000, think_time: 1s }} }} }}\ncomponents:\n  a: {{ type: server, service_time: 1ms }}\n"
             ),
-            ":4:55: && `users` = 1000000000",
+            ":4:55] && `users` = 1000000000",
         ),
         (
             "workers",
