@@ -6,7 +6,10 @@
 //! A group replicates any kind a [`crate::Deployment`](crate::DeploymentSpec)
 //! cannot (a model server, a cache, a server that makes calls). Its replicas
 //! are created when the run is built, up to the most it may ever run, and
-//! sit idle until the autoscaler boots them, so a scale-up allocates nothing.
+//! sit idle until the autoscaler boots them. An idle replica is small (a
+//! few KB): its latency histograms allocate their buckets with the first
+//! request it answers (once per replica, never per event), so a group with
+//! a large autoscaler `max` costs memory for the replicas that start.
 
 use sysdes_kernel::{ComponentId, RngStream, SimDuration, SimTime, TimerId};
 use sysdes_stats::TimeAverage;

@@ -16,6 +16,7 @@
 //! values (negative or non-integer counts are left to the builders).
 
 use crate::node::{Issue, Node, SNode};
+use crate::units::Duration;
 
 /// The memory budget when `--max-memory` is not given: 1 GiB.
 pub const DEFAULT_MAX_MEMORY: u64 = 1 << 30;
@@ -30,8 +31,18 @@ pub const MAX_NAME_CHARS: usize = 256;
 pub const MAX_DURATION_NS: u64 = 100 * 365 * 86_400 * 1_000_000_000;
 
 /// Bytes per component: its state plus its latency histograms (measured:
-/// about 34 KiB per replica of a group).
+/// about 34 KiB per replica of a group before histograms were allocated by
+/// their first value; a replica that serves allocates them).
 const COMPONENT: u64 = 40 * 1024;
+/// Bytes per replica of a group that never boots: its spec, its state
+/// without histogram buckets, its line of the result (measured from peak
+/// RSS at `max: 16384` and `max: 65536` or `max: 1`: 2.5 KiB per replica of
+/// a server with calls, 3.1 KiB of a one-slot model server, 3.2 KiB of a
+/// cache).
+const IDLE_REPLICA: u64 = 4 * 1024;
+/// The most autoscaler evaluations [`bootable`] follows before it charges
+/// every replica up to `max`.
+const MAX_EVALUATIONS: u128 = 100_000;
 /// Bytes per replica of a leaf server deployment (measured: about 60 B).
 const REPLICA: u64 = 128;
 /// Bytes per host of a pool (measured: about 200 B).
@@ -68,7 +79,7 @@ pub(crate) fn check(root: &SNode, max_memory: Option<u64>, issues: &mut Vec<Issu
     let mut items: Vec<Item<'_>> = Vec::new();
     if let Some(Node::Map(components)) = root.get("components").map(|c| &c.node) {
         for (key, body) in components {
-            component(key, body, &mut items);
+            component(root, key, body, &mut items);
         }
     }
     if let Some(Node::Map(pools)) = root.get("hosts").map(|h| &h.node) {
@@ -142,8 +153,11 @@ impl<'a> Item<'a> {
 }
 
 /// The counts of one component, each multiplied by the replicas that can
-/// ever run (`replicas`, or the autoscaler's `max` when larger).
-fn component<'a>(key: &'a SNode, body: &'a SNode, items: &mut Vec<Item<'a>>) {
+/// ever run (`replicas`, or the autoscaler's `max` when larger). A group's
+/// replicas (`whole` below) are charged [`IDLE_REPLICA`] each up to `max`,
+/// plus the rest of [`COMPONENT`] for each one that can be running by the
+/// end of the run ([`bootable`]).
+fn component<'a>(root: &SNode, key: &'a SNode, body: &'a SNode, items: &mut Vec<Item<'a>>) {
     let kind = body.get("type").and_then(SNode::as_str).unwrap_or("");
     let replicas = int(body, "replicas");
     let most = body.get("autoscaler").and_then(|a| int(a, "max"));
@@ -167,8 +181,22 @@ fn component<'a>(key: &'a SNode, body: &'a SNode, items: &mut Vec<Item<'a>>) {
         (None, None) => None,
     };
     if let Some(((node, n), name)) = larger {
-        let unit = if whole { COMPONENT } else { REPLICA };
-        items.push(Item::new(node, name, n, unit));
+        if whole {
+            let running = match (name, body.get("autoscaler")) {
+                ("max", Some(scaler)) => {
+                    let start = replicas.map_or(1, |(_, r)| r).max(1);
+                    bootable(root, scaler, start, n)
+                }
+                _ => n,
+            };
+            let mut item = Item::new(node, name, n, IDLE_REPLICA);
+            item.bytes = item
+                .bytes
+                .saturating_add(running.saturating_mul(u128::from(COMPONENT - IDLE_REPLICA)));
+            items.push(item);
+        } else {
+            items.push(Item::new(node, name, n, REPLICA));
+        }
     }
     let slots = int(body, "slots");
     let per_slot = slots.map_or(1, |(_, n)| n.max(1));
@@ -202,6 +230,65 @@ fn component<'a>(key: &'a SNode, body: &'a SNode, items: &mut Vec<Item<'a>>) {
             }
         }
     }
+}
+
+/// The most replicas an autoscaler (`scaler`, over `start` replicas at
+/// time zero, at most `max`) can have started by the end of the run.
+///
+/// On `utilization` (a fraction of the workers, so at most 1 per ready
+/// replica) one evaluation asks for at most `ceil(n / target)` replicas
+/// when `n` are wanted (`raw_recommendation`: `ceil(ready * metric /
+/// target)` with `metric <= 1`), and evaluations come every `interval`
+/// (15 s unless written) strictly before `duration`. On `queue_length` one
+/// evaluation can ask for any number, so every replica up to `max` is
+/// counted; so is every one when a key cannot be read here (the loader
+/// reports it), or the growth would take more than [`MAX_EVALUATIONS`]
+/// evaluations to follow.
+fn bootable(root: &SNode, scaler: &SNode, start: u128, max: u128) -> u128 {
+    let max = max.max(start);
+    let metric = scaler.get("metric").map(|m| m.as_str());
+    if !matches!(metric, None | Some(Some("utilization"))) {
+        return max;
+    }
+    let target = match scaler.get("target").map(|t| &t.node) {
+        Some(Node::Float(f)) => *f,
+        Some(Node::Int(i)) => *i as f64,
+        _ => return max,
+    };
+    let duration = |node: Option<&SNode>| {
+        node.and_then(SNode::as_str)
+            .and_then(|d| d.parse::<Duration>().ok())
+            .map(Duration::as_nanos)
+    };
+    let interval = match scaler.get("interval") {
+        None => 15_000_000_000,
+        node => match duration(node) {
+            Some(i) if i > 0 => i,
+            _ => return max,
+        },
+    };
+    let Some(length) = duration(root.get("duration")) else {
+        return max;
+    };
+    if !(target.is_finite() && target > 0.0) {
+        return max;
+    }
+    // Ticks at interval, 2 interval, ... strictly before the end.
+    let evaluations = u128::from(length.saturating_sub(1) / interval);
+    if target >= 1.0 {
+        return start.min(max);
+    }
+    if evaluations > MAX_EVALUATIONS {
+        return max;
+    }
+    let mut n = start;
+    for _ in 0..evaluations {
+        if n >= max {
+            break;
+        }
+        n = ((n as f64 / target).ceil() as u128).clamp(n + 1, max);
+    }
+    n.min(max)
 }
 
 /// The non-negative integer under `key` of `map`, with its node.
@@ -274,6 +361,68 @@ fn bytes_arg(b: u128) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The estimate of a scenario whose one component is `component`.
+    fn estimate(component: &str, budget: u64) -> (bool, Vec<String>) {
+        let text = format!(
+            "name: h\nduration: 10s\nworkloads:\n  - {{ name: u, target: a, arrival: {{ poisson: 10/s }} }}\ncomponents:\n  a: {component}\n"
+        );
+        let (root, _) = crate::node::parse(&text).expect("valid YAML");
+        let mut issues = Vec::new();
+        let ok = check(&root, Some(budget), &mut issues);
+        (ok, issues.into_iter().map(|i| i.message).collect())
+    }
+
+    const GROUP: &str = "{ type: server, service_time: 1ms, calls: [b], replicas: 1, autoscaler: { metric: utilization, target: 0.6, max: 65536, interval: 1s } }";
+
+    /// Utilization at most 1 per ready replica and a target of 0.6: each
+    /// evaluation asks for at most ceil(n / 0.6), at 1, 2, ..., 9 s of a
+    /// 10 s run.
+    #[test]
+    fn an_autoscaler_on_utilization_boots_geometrically_per_interval() {
+        let root = crate::node::parse("duration: 10s\n").expect("YAML").0;
+        let scaler = crate::node::parse("{ target: 0.6, interval: 1s }")
+            .expect("YAML")
+            .0;
+        // 1 -> 2 -> 4 -> 7 -> 12 -> 20 -> 34 -> 57 -> 95 -> 159.
+        assert_eq!(bootable(&root, &scaler, 1, 65536), 159);
+        assert_eq!(bootable(&root, &scaler, 1, 50), 50);
+        assert_eq!(bootable(&root, &scaler, 3, 3), 3);
+        // 15 s by default: no evaluation before the end of a 10 s run.
+        let default = crate::node::parse("{ target: 0.6 }").expect("YAML").0;
+        assert_eq!(bootable(&root, &default, 2, 65536), 2);
+        let queue = crate::node::parse("{ metric: queue_length, target: 2, interval: 1s }")
+            .expect("YAML")
+            .0;
+        assert_eq!(bootable(&root, &queue, 1, 65536), 65536);
+    }
+
+    /// 65,536 idle replicas at 4 KiB (256 MiB) plus 159 that can boot at
+    /// the rest of 40 KiB each: under 1 GiB. On `queue_length` all 65,536
+    /// can boot at once: 2.5 GiB, refused at `max`.
+    #[test]
+    fn idle_replicas_are_charged_their_idle_cost() {
+        let full = 65536 * u128::from(IDLE_REPLICA) + 159 * u128::from(COMPONENT - IDLE_REPLICA);
+        assert!(full + 2 * u128::from(COMPONENT) < 1 << 30);
+        assert_eq!(estimate(GROUP, 1 << 30), (true, Vec::new()));
+        let (ok, messages) = estimate(
+            &GROUP.replace(
+                "metric: utilization, target: 0.6",
+                "metric: queue_length, target: 2",
+            ),
+            1 << 30,
+        );
+        assert!(!ok);
+        assert_eq!(
+            messages,
+            ["`max` = 65536 would take about 2.5 GiB of memory, over the budget of 1.0 GiB"]
+        );
+        // A budget just under the estimate refuses the utilization group too.
+        let total = full + u128::from(COMPONENT);
+        let (ok, messages) = estimate(GROUP, total as u64 - 1);
+        assert!(!ok, "{messages:?}");
+        assert!(estimate(GROUP, total as u64).0);
+    }
 
     #[test]
     fn sizes_are_rendered_in_binary_units() {

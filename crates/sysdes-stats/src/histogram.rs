@@ -13,9 +13,18 @@ const SIGNIFICANT_DIGITS: u8 = 3;
 /// (it grows in powers of two up to at most a few hundred kilobytes), never
 /// on how many values are recorded. The exact mean is kept alongside, since
 /// the HDR mean is only as precise as its buckets.
+///
+/// The buckets are allocated by the first value recorded or merged, not by
+/// [`Self::new`]: an empty histogram (an idle replica's, or its clone in a
+/// result) takes a few dozen bytes instead of the 16 KiB of a fresh HDR
+/// histogram. Every figure of an empty one is what a fresh HDR histogram
+/// gives, so results are the same bytes either way.
 #[derive(Clone, Debug)]
 pub struct LatencyHistogram {
-    hist: Histogram<u64>,
+    /// `None` until the first value arrives.
+    hist: Option<Histogram<u64>>,
+    /// The precision the buckets get when they are allocated.
+    digits: u8,
     sum_ns: u128,
 }
 
@@ -47,10 +56,11 @@ impl Default for LatencyHistogram {
 impl LatencyHistogram {
     /// An empty histogram that resizes itself to the values it sees.
     pub fn new() -> Self {
-        let mut hist =
-            Histogram::new(SIGNIFICANT_DIGITS).expect("3 significant digits is a valid precision");
-        hist.auto(true);
-        LatencyHistogram { hist, sum_ns: 0 }
+        LatencyHistogram {
+            hist: None,
+            digits: SIGNIFICANT_DIGITS,
+            sum_ns: 0,
+        }
     }
 
     /// An empty histogram with 2 significant digits (quantiles within 1 %):
@@ -58,9 +68,25 @@ impl LatencyHistogram {
     /// times cheaper. For per-interval series, where it is done thousands of
     /// times per run.
     pub fn coarse() -> Self {
-        let mut hist = Histogram::new(2).expect("2 significant digits is a valid precision");
-        hist.auto(true);
-        LatencyHistogram { hist, sum_ns: 0 }
+        LatencyHistogram {
+            hist: None,
+            digits: 2,
+            sum_ns: 0,
+        }
+    }
+
+    /// The buckets, allocated on first use (once per histogram, not per value).
+    #[inline]
+    fn buckets(&mut self) -> &mut Histogram<u64> {
+        let digits = self.digits;
+        self.hist.get_or_insert_with(|| fresh(digits))
+    }
+
+    /// Bytes this histogram holds on the heap: 0 until a value arrives.
+    pub fn heap_bytes(&self) -> usize {
+        self.hist
+            .as_ref()
+            .map_or(0, |h| h.distinct_values() * std::mem::size_of::<u64>())
     }
 
     /// Records one duration.
@@ -70,27 +96,33 @@ impl LatencyHistogram {
         self.sum_ns += u128::from(ns);
         // With auto-resize on, recording grows the range as needed; it fails
         // only for values beyond 2^63 ns (292 years), which are clamped.
-        if self.hist.record(ns).is_err() {
-            self.hist.saturating_record(ns);
+        let hist = self.buckets();
+        if hist.record(ns).is_err() {
+            hist.saturating_record(ns);
         }
     }
 
     /// Adds every value of `other` to this histogram.
     pub fn merge(&mut self, other: &LatencyHistogram) {
         self.sum_ns += other.sum_ns;
-        // Both auto-resize, so adding cannot run out of range.
-        let _ = self.hist.add(&other.hist);
+        // An empty `other` adds nothing (a fresh HDR histogram neither).
+        if let Some(theirs) = &other.hist {
+            // Both auto-resize, so adding cannot run out of range.
+            let _ = self.buckets().add(theirs);
+        }
     }
 
     /// Forgets every value, keeping the allocated buckets.
     pub fn reset(&mut self) {
-        self.hist.reset();
+        if let Some(hist) = &mut self.hist {
+            hist.reset();
+        }
         self.sum_ns = 0;
     }
 
     /// Number of values recorded.
     pub fn count(&self) -> u64 {
-        self.hist.len()
+        self.hist.as_ref().map_or(0, Histogram::len)
     }
 
     /// Exact mean in nanoseconds (0 when empty).
@@ -103,10 +135,10 @@ impl LatencyHistogram {
 
     /// The value at quantile `q` (in `[0, 1]`) in nanoseconds, within 0.1 %.
     pub fn quantile_ns(&self, q: f64) -> u64 {
-        if self.count() == 0 {
-            return 0;
+        match &self.hist {
+            Some(hist) if !hist.is_empty() => hist.value_at_quantile(q),
+            _ => 0,
         }
-        self.hist.value_at_quantile(q)
     }
 
     /// Several quantiles (each in `[0, 1]`, in increasing order) in one pass
@@ -115,12 +147,12 @@ impl LatencyHistogram {
     pub fn quantiles_ns<const N: usize>(&self, qs: [f64; N]) -> [u64; N] {
         let mut out = [0; N];
         let total = self.count();
-        if total == 0 || N == 0 {
+        let Some(hist) = self.hist.as_ref().filter(|_| total > 0 && N > 0) else {
             return out;
-        }
+        };
         let mut next = 0;
         let mut seen = 0u64;
-        for v in self.hist.iter_recorded() {
+        for v in hist.iter_recorded() {
             seen += v.count_since_last_iteration();
             while next < N {
                 // The same rank rule as `value_at_quantile`.
@@ -128,7 +160,7 @@ impl LatencyHistogram {
                 if seen < rank {
                     break;
                 }
-                out[next] = self.hist.highest_equivalent(v.value_iterated_to());
+                out[next] = hist.highest_equivalent(v.value_iterated_to());
                 next += 1;
             }
             if next == N {
@@ -140,15 +172,17 @@ impl LatencyHistogram {
 
     /// The fraction of recorded values at or below `value_ns`.
     pub fn fraction_at_or_below(&self, value_ns: u64) -> f64 {
-        if self.count() == 0 {
-            return 0.0;
+        match &self.hist {
+            Some(hist) if !hist.is_empty() => {
+                hist.count_between(0, value_ns) as f64 / hist.len() as f64
+            }
+            _ => 0.0,
         }
-        self.hist.count_between(0, value_ns) as f64 / self.count() as f64
     }
 
     /// Largest value recorded, in nanoseconds.
     pub fn max_ns(&self) -> u64 {
-        self.hist.max()
+        self.hist.as_ref().map_or(0, Histogram::max)
     }
 
     /// The empirical CDF: `(value in ms, fraction of values at or below it)`
@@ -157,8 +191,10 @@ impl LatencyHistogram {
     pub fn cdf_ms(&self) -> Vec<(f64, f64)> {
         let total = self.count().max(1) as f64;
         let mut seen = 0u64;
-        self.hist
-            .iter_recorded()
+        let Some(hist) = &self.hist else {
+            return Vec::new();
+        };
+        hist.iter_recorded()
             .map(|v| {
                 seen += v.count_since_last_iteration();
                 (v.value_iterated_to() as f64 / 1e6, seen as f64 / total)
@@ -179,6 +215,15 @@ impl LatencyHistogram {
             max_ms: ms(self.max_ns()),
         }
     }
+}
+
+/// An empty HDR histogram of `digits` significant digits that resizes
+/// itself to the values it sees.
+#[cold]
+fn fresh(digits: u8) -> Histogram<u64> {
+    let mut hist = Histogram::new(digits).expect("2 or 3 significant digits is a valid precision");
+    hist.auto(true);
+    hist
 }
 
 #[cfg(test)]
@@ -243,6 +288,39 @@ mod tests {
     #[test]
     fn empty_histogram_summarises_to_zeros() {
         assert_eq!(LatencyHistogram::new().summary(), LatencySummary::default());
+    }
+
+    /// An idle histogram (and its clone, and an empty merge into it) holds
+    /// no buckets; the first value allocates those of a fresh HDR
+    /// histogram, so every figure equals the eagerly allocated one's.
+    #[test]
+    fn buckets_are_allocated_by_the_first_value_only() {
+        let mut idle = LatencyHistogram::new();
+        idle.merge(&LatencyHistogram::new());
+        idle.reset();
+        assert_eq!(idle.clone().heap_bytes(), 0);
+        assert_eq!(idle.summary(), LatencySummary::default());
+        assert!(idle.cdf_ms().is_empty());
+        assert_eq!(idle.fraction_at_or_below(5), 0.0);
+
+        let mut eager = fresh(SIGNIFICANT_DIGITS);
+        let mut lazy = LatencyHistogram::new();
+        let mut merged = LatencyHistogram::new();
+        for ns in [7u64, 1_000, 1_001, 250_000, 9_000_000_000] {
+            eager.record(ns).expect("auto-resizing");
+            lazy.record(SimDuration::from_nanos(ns));
+        }
+        merged.merge(&lazy);
+        // A fresh 3-digit HDR histogram starts with 2,048 buckets of 8 B.
+        assert!(lazy.heap_bytes() >= 2048 * 8, "{}", lazy.heap_bytes());
+        for h in [&lazy, &merged] {
+            assert_eq!(h.heap_bytes(), eager.distinct_values() * 8);
+            assert_eq!(h.count(), eager.len());
+            assert_eq!(h.max_ns(), eager.max());
+            for q in [0.0, 0.5, 0.9, 0.999, 1.0] {
+                assert_eq!(h.quantile_ns(q), eager.value_at_quantile(q), "q {q}");
+            }
+        }
     }
 
     #[test]
