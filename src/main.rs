@@ -291,12 +291,18 @@ fn run(args: RunArgs) -> ExitCode {
             return ExitCode::from(FAILED);
         }
     };
-    let theory = sysdes_theory::predict(&scenario.spec, None, None);
-    let unmodelled = sysdes_theory::unmodelled(&scenario.spec, &theory);
+    let max_wall = args.max_wall.map(|d| Duration::from_nanos(d.as_nanos()));
+    let theory = theory_within(
+        &scenario.spec,
+        max_wall.map(|max| max.saturating_sub(started.elapsed())),
+    );
+    let unmodelled = theory
+        .as_ref()
+        .map(|t| sysdes_theory::unmodelled(&scenario.spec, t));
     let info = RunInfo {
         wall_time_s,
-        theory: Some(&theory),
-        unmodelled: Some(&unmodelled),
+        theory: theory.as_ref(),
+        unmodelled: unmodelled.as_ref(),
     };
     let text = match args.format {
         Format::Table => sysdes_report::to_table(&result, info),
@@ -342,6 +348,34 @@ fn run(args: RunArgs) -> ExitCode {
             ExitCode::from(FAILED)
         }
     }
+}
+
+/// The theory column's prediction, within what is left of `--max-wall`
+/// (`left`; no limit when `None`). Every routine of the theory has its own
+/// iteration budget, so it always ends; the wall limit also covers it: past
+/// it the run's figures are printed without the theory column, and a note
+/// says why.
+fn theory_within(
+    spec: &sysdes_models::ModelSpec,
+    left: Option<Duration>,
+) -> Option<sysdes_theory::Prediction> {
+    let Some(left) = left else {
+        return Some(sysdes_theory::predict(spec, None, None));
+    };
+    let prediction = if left.is_zero() {
+        None
+    } else {
+        let spec = spec.clone();
+        let (send, receive) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = send.send(sysdes_theory::predict(&spec, None, None));
+        });
+        receive.recv_timeout(left).ok()
+    };
+    if prediction.is_none() {
+        eprintln!("note: the theory column is left out: it did not finish within --max-wall");
+    }
+    prediction
 }
 
 /// The (up to) three components with the most arrivals, with their kind:

@@ -436,6 +436,21 @@ fn theory_ends_for_heavy_tails_and_huge_sizes() {
     expect("ten-million-workers", &workers, &["estimate"], 0, "");
 }
 
+/// `--max-wall` bounds the theory column too: a run that used up its wall
+/// limit prints its figures without theory, and says why. (This small run
+/// ends before the engine's first wall-clock check, so it completes and
+/// exits 0; the theory, computed after it, finds no time left.)
+#[test]
+fn max_wall_bounds_the_theory_column() {
+    expect(
+        "max-wall-theory",
+        crate::GOOD,
+        &["run", "--max-wall", "1ns"],
+        0,
+        "the theory column is left out && --max-wall",
+    );
+}
+
 /// A sweep directory has one owner and one sweep: a second writer, a
 /// resume with another option, or a journal without its manifest are
 /// refused with what differs; a failed write leaves no temporary files; a
