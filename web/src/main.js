@@ -229,7 +229,10 @@ const METRICS = [
   ['latency_ms.p50', 'p50 ms', (r) => num(r.latency_ms?.p50)],
   ['latency_ms.p99', 'p99 ms', (r) => num(r.latency_ms?.p99)],
   ['latency_ms.p999', 'p99.9 ms', (r) => num(r.latency_ms?.p999)],
-  ['theory.method', 'theory', (r) => (r.theory ? `${r.theory.exact ? '=' : '~'} ${r.theory.method}` : '')],
+  // A row whose formulas' assumptions fail says why, as the CLI's table does.
+  ['theory.method', 'theory', (r) => (!r.theory ? ''
+    : r.theory.not_predicted ? `not predicted: ${r.theory.not_predicted}`
+    : `${r.theory.exact ? '=' : '~'} ${r.theory.method}`)],
   ['theory.mean_ms', 'theory mean ms', (r) => num(r.theory?.mean_ms)],
   ['theory.mean_diff', 'diff', (r) => (r.theory?.mean_diff == null ? '' : `${r.theory.mean_diff >= 0 ? '+' : ''}${(100 * r.theory.mean_diff).toFixed(1)} %`)],
 ];

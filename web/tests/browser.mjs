@@ -93,6 +93,9 @@ await check('a share link with &run=1 gives the CLI JSON in #result-json', async
   assert(p99 !== '' && Math.abs(parseFloat(p99.replace(/,/g, '')) - doc.latency_ms.p99) / doc.latency_ms.p99 < 1e-3, `p99 cell ${p99} vs ${doc.latency_ms.p99}`);
   const util = await p.$eval('td[data-row="components.app-2"][data-metric="utilization"]', (e) => e.textContent);
   assert(util === `${(100 * doc.components['app-2'].utilization).toFixed(1)} %`, `utilization cell ${util}`);
+  // A crash breaks the formulas' assumptions: the theory cell says why, as the CLI's table does.
+  const theory = await p.$eval('td[data-row="components.app-2"][data-metric="theory.method"]', (e) => e.textContent);
+  assert(doc.components['app-2'].theory.not_predicted && theory === `not predicted: ${doc.components['app-2'].theory.not_predicted}`, `theory cell ${theory}`);
   const boxes = await p.$$eval('#topology [data-component]', (gs) => gs.map((g) => g.dataset.component));
   for (const name of [...Object.keys(doc.components), ...Object.keys(doc.workloads)]) assert(boxes.includes(name), `no topology box for ${name}`);
   // The plots are the Vega-Lite specs sysdes-wasm built from the result,
