@@ -142,7 +142,9 @@ const MAX_ENUMERATED_KEYS: u64 = 2_000_000;
 pub fn consistent_hash_shares(backend_names: &[&str], keys: &KeySpec) -> Option<Vec<f64>> {
     let (n, weight): (u64, Box<dyn Fn(u64) -> f64>) = match *keys {
         KeySpec::Uniform { n } => (n, Box::new(|_| 1.0)),
-        KeySpec::Zipf { n, s } => (n, Box::new(move |k| ((k + 1) as f64).powf(-s))),
+        // `libm::pow`, not `f64::powf`: these shares feed the theory column,
+        // which must be the same bits natively and in WebAssembly.
+        KeySpec::Zipf { n, s } => (n, Box::new(move |k| libm::pow((k + 1) as f64, -s))),
         KeySpec::Hotspot {
             n,
             hot_fraction,

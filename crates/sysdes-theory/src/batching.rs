@@ -8,6 +8,7 @@
 //! queue with deterministic service `D = a + c`: M/D/1 for one slot, M/D/c
 //! for `c` slots.
 
+use crate::portable::Portable;
 /// Requests per second one slot completes running full batches of `b`
 /// requests, each taking `base + per_item * b` seconds: `b / (base + per_item b)`.
 ///
@@ -39,7 +40,7 @@ pub fn mdc_mean_number(c: u32, a: f64) -> f64 {
     }
     // Poisson(a) probabilities, up to far beyond the mass.
     let mut arrivals = Vec::new();
-    let mut p = (-a).exp();
+    let mut p = (-a).libm_exp();
     let mut j = 0.0;
     while arrivals.len() < 10 || (j < a + 1.0 || p > 1e-18) {
         arrivals.push(p);
@@ -102,7 +103,7 @@ pub fn md1_wait_tail_asymptotic(lambda: f64, d: f64, t: f64) -> f64 {
     if rho >= 1.0 {
         return 1.0;
     }
-    let f = |theta: f64| lambda * ((theta * d).exp() - 1.0) - theta;
+    let f = |theta: f64| lambda * ((theta * d).libm_exp() - 1.0) - theta;
     let mut hi = 1.0 / d;
     while f(hi) <= 0.0 {
         hi *= 2.0;
@@ -120,8 +121,8 @@ pub fn md1_wait_tail_asymptotic(lambda: f64, d: f64, t: f64) -> f64 {
         }
     }
     let theta = 0.5 * (lo + hi);
-    let k = (1.0 - rho) / (lambda * d * (theta * d).exp() - 1.0);
-    (k * (-theta * t).exp()).min(1.0)
+    let k = (1.0 - rho) / (lambda * d * (theta * d).libm_exp() - 1.0);
+    (k * (-theta * t).libm_exp()).min(1.0)
 }
 
 /// M/D/1 quantile `q` of the time in system `T = D + W_q`: Erlang's exact

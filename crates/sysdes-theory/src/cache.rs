@@ -29,12 +29,13 @@
 //!
 //! This module only computes; it never simulates.
 
+use crate::portable::Portable;
 use sysdes_models::{CacheCapacity, CachePolicy, CacheSpec, KeySpec};
 
 /// Zipf popularity over `n` items: `p_k` proportional to `k^{-s}` for
 /// `k = 1..=n` (the first item is the most popular), summing to one.
 pub fn zipf_popularity(n: usize, s: f64) -> Vec<f64> {
-    let weights: Vec<f64> = (1..=n).map(|k| (k as f64).powf(-s)).collect();
+    let weights: Vec<f64> = (1..=n).map(|k| (k as f64).libm_powf(-s)).collect();
     let total: f64 = weights.iter().sum();
     weights.into_iter().map(|w| w / total).collect()
 }
@@ -63,7 +64,7 @@ pub struct CachePrediction {
 /// assert!((h - 0.5765).abs() < 5e-4);
 /// ```
 pub fn lru_che(popularity: &[f64], sizes: Option<&[f64]>, capacity: f64) -> CachePrediction {
-    characteristic(popularity, sizes, capacity, |x| -(-x).exp_m1())
+    characteristic(popularity, sizes, capacity, |x| -(-x).libm_exp_m1())
 }
 
 /// The characteristic-time approximation for a FIFO or random-eviction
@@ -96,7 +97,7 @@ pub fn ttl_stale_hit_probability(lambda_t: f64) -> f64 {
         // Series: x/2 - x^2/6, avoiding cancellation.
         return lambda_t / 2.0 - lambda_t * lambda_t / 6.0;
     }
-    1.0 + (-lambda_t).exp_m1() / lambda_t
+    1.0 + (-lambda_t).libm_exp_m1() / lambda_t
 }
 
 /// Solves `sum_i s_i h(p_i T) = C` for `T` by bisection (the occupancy is
@@ -250,7 +251,7 @@ pub fn predicted_hit_ratio(cache: &CacheSpec, keys: &KeySpec) -> Option<(f64, &'
     };
     Some(match cache.policy {
         CachePolicy::Lru => (
-            solve(&classes, entries, |x| -(-x).exp_m1()).hit_ratio,
+            solve(&classes, entries, |x| -(-x).libm_exp_m1()).hit_ratio,
             "Che's approximation (LRU)",
         ),
         CachePolicy::Fifo | CachePolicy::Random => (
@@ -286,7 +287,7 @@ mod tests {
         // Occupancy at T_C is the capacity (the defining equation).
         let occ: f64 = p
             .iter()
-            .map(|&x| 1.0 - (-x * r.characteristic_time).exp())
+            .map(|&x| 1.0 - (-x * r.characteristic_time).libm_exp())
             .sum();
         assert!((occ - 100.0).abs() < 1e-6);
         assert!((r.byte_hit_ratio - r.hit_ratio).abs() < 1e-12);
@@ -324,7 +325,7 @@ mod tests {
     /// 1 - (1 - e^{-x}) / x: 1/e at x = 1, x/2 for small x, 1 - 1/x for large.
     #[test]
     fn ttl_staleness_closed_form() {
-        assert!((ttl_stale_hit_probability(1.0) - (-1f64).exp()).abs() < 1e-12);
+        assert!((ttl_stale_hit_probability(1.0) - (-1f64).libm_exp()).abs() < 1e-12);
         assert!((ttl_stale_hit_probability(0.5) - 0.213_061).abs() < 1e-6);
         assert!((ttl_stale_hit_probability(1e-8) - 5e-9).abs() < 1e-15);
         assert!((ttl_stale_hit_probability(1000.0) - 0.999).abs() < 1e-9);

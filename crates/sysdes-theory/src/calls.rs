@@ -7,6 +7,7 @@
 //! Every other combination is approximated by order statistics of
 //! independent shifted exponentials with the targets' means.
 
+use crate::portable::Portable;
 use sysdes_models::{CallMode, ComponentKind, Distribution, KeySpec, ModelSpec, WaitFor};
 
 use crate::formulas::erlang_c;
@@ -34,7 +35,7 @@ fn normal_cdf(x: f64) -> f64 {
         * (0.254_829_592
             + t * (-0.284_496_736
                 + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
-    let erf = 1.0 - poly * (-z * z).exp();
+    let erf = 1.0 - poly * (-z * z).libm_exp();
     if x >= 0.0 {
         0.5 * (1.0 + erf)
     } else {
@@ -47,7 +48,7 @@ pub(crate) fn cdf(d: &Distribution, t: f64) -> f64 {
     let t = t * 1e9;
     match d {
         Distribution::Constant(x) => f64::from(u8::from(t >= x.as_nanos() as f64)),
-        Distribution::Exponential { mean_ns } => -(-t / mean_ns).exp_m1(),
+        Distribution::Exponential { mean_ns } => -(-t / mean_ns).libm_exp_m1(),
         Distribution::Uniform { low_ns, high_ns } => {
             if t <= *low_ns {
                 0.0
@@ -61,14 +62,14 @@ pub(crate) fn cdf(d: &Distribution, t: f64) -> f64 {
             if t <= 0.0 {
                 0.0
             } else {
-                normal_cdf((t / median_ns).ln() / sigma)
+                normal_cdf((t / median_ns).libm_ln() / sigma)
             }
         }
         Distribution::Pareto { scale_ns, shape } => {
             if t <= *scale_ns {
                 0.0
             } else {
-                1.0 - (scale_ns / t).powf(*shape)
+                1.0 - (scale_ns / t).libm_powf(*shape)
             }
         }
         Distribution::Erlang { k, mean_ns } => {
@@ -78,7 +79,7 @@ pub(crate) fn cdf(d: &Distribution, t: f64) -> f64 {
                 term *= x / f64::from(i);
                 sum += term;
             }
-            (1.0 - (-x).exp() * sum).clamp(0.0, 1.0)
+            (1.0 - (-x).libm_exp() * sum).clamp(0.0, 1.0)
         }
         Distribution::Mixture(parts) => {
             let total: f64 = parts.iter().map(|(w, _)| w).sum();
@@ -140,7 +141,7 @@ fn fewer_than(targets: &[TargetTime], n: usize, t: f64, dp: &mut Vec<f64>) -> f6
         } else if x.mean <= 0.0 {
             1.0
         } else {
-            -(-(t - x.shift) / x.mean).exp_m1()
+            -(-(t - x.shift) / x.mean).libm_exp_m1()
         }
     };
     // Fan-outs repeat one target: evaluate each run of equal targets once.
@@ -800,7 +801,7 @@ mod tests {
         let ms = 1e6;
         close(
             cdf(&Distribution::Exponential { mean_ns: ms }, 1e-3),
-            1.0 - (-1.0f64).exp(),
+            1.0 - (-1.0f64).libm_exp(),
             1e-12,
         );
         close(
@@ -823,7 +824,7 @@ mod tests {
                 },
                 1e-3,
             ),
-            1.0 - 2.0 * (-1.0f64).exp(),
+            1.0 - 2.0 * (-1.0f64).libm_exp(),
             1e-9,
         );
         close(

@@ -4,6 +4,7 @@
 //! Every function names its source; each is tested against the figures in
 //! `shared/validation.md`.
 
+use crate::portable::Portable;
 /// Erlang C: the probability that an arrival waits in an M/M/c queue with
 /// offered load `a = lambda / mu` (requires `a < c`).
 ///
@@ -45,11 +46,11 @@ pub fn mmc_sojourn_tail(c: u32, lambda: f64, mu: f64, t: f64) -> f64 {
     let r = f64::from(c) * mu - lambda;
     let both = if (r - mu).abs() < 1e-12 * mu {
         // Equal rates: the sum is Erlang-2.
-        (1.0 + mu * t) * (-mu * t).exp()
+        (1.0 + mu * t) * (-mu * t).libm_exp()
     } else {
-        (mu * (-r * t).exp() - r * (-mu * t).exp()) / (mu - r)
+        (mu * (-r * t).libm_exp() - r * (-mu * t).libm_exp()) / (mu - r)
     };
-    (1.0 - wait) * (-mu * t).exp() + wait * both
+    (1.0 - wait) * (-mu * t).libm_exp() + wait * both
 }
 
 /// Solves `tail(t) = 1 - q` for a non-increasing tail function by bisection
@@ -138,7 +139,7 @@ pub fn md1_wait_cdf(lambda: f64, d: f64, t: f64) -> f64 {
             factorial *= f64::from(k);
         }
         let x = lambda * (f64::from(k) * d - t);
-        sum += x.powi(k as i32) / factorial * (-x).exp();
+        sum += x.powi(k as i32) / factorial * (-x).libm_exp();
     }
     ((1.0 - rho) * sum).clamp(0.0, 1.0)
 }

@@ -19,6 +19,7 @@ pub mod batching;
 pub mod cache;
 mod calls;
 pub mod formulas;
+mod portable;
 mod predict;
 pub mod replication;
 

@@ -1,6 +1,7 @@
 //! From a spec to predictions: rates through the topology, one method per
 //! station, MVA for closed workloads, end-to-end figures and capacity.
 
+use crate::portable::Portable;
 use sysdes_models::{
     ArrivalSpec, CallMode, ComponentKind, Distribution, KeySpec, LbPolicy, ModelSpec,
     consistent_hash_shares,
@@ -210,8 +211,8 @@ fn raw_moments(d: &Distribution) -> (f64, f64) {
         Distribution::LogNormal { median_ns, sigma } => {
             let s2 = sigma * sigma;
             (
-                median_ns * (s2 / 2.0).exp(),
-                median_ns * median_ns * (2.0 * s2).exp(),
+                median_ns * (s2 / 2.0).libm_exp(),
+                median_ns * median_ns * (2.0 * s2).libm_exp(),
             )
         }
         Distribution::Pareto { scale_ns, shape } => {
@@ -256,7 +257,7 @@ pub(crate) fn g(x: f64) -> String {
     if x == 0.0 || !x.is_finite() {
         return format!("{x}");
     }
-    let digits = (3 - x.abs().log10().floor() as i32).clamp(0, 12) as usize;
+    let digits = (3 - x.abs().libm_log10().floor() as i32).clamp(0, 12) as usize;
     let text = format!("{x:.digits$}");
     if text.contains('.') {
         text.trim_end_matches('0').trim_end_matches('.').to_string()

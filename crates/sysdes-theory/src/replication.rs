@@ -12,6 +12,7 @@
 //! behind CAP.
 //!
 
+use crate::portable::Portable;
 use rand::RngExt;
 use sysdes_kernel::derive_stream;
 
@@ -49,7 +50,7 @@ pub fn k_staleness_probability(n: u32, w: u32, r: u32, k: u32) -> f64 {
 /// p_s * e^{-R mu t} (N 3, R = W = 1, mu t = 0.5: 0.4044). `mu` and `t` in
 /// any consistent unit.
 pub fn async_stale_probability(n: u32, w: u32, r: u32, mu: f64, t: f64) -> f64 {
-    quorum_miss_probability(n, w, r) * (-f64::from(r) * mu * t).exp()
+    quorum_miss_probability(n, w, r) * (-f64::from(r) * mu * t).libm_exp()
 }
 
 /// Share of clients a quorum system can serve during a partition.
@@ -116,7 +117,7 @@ pub fn pbs_consistency_probability(
     let mut exp = |mean: f64| -> f64 {
         // Inverse transform on (0, 1]: never ln(0).
         let u: f64 = 1.0 - rng.random::<f64>();
-        -mean * u.ln()
+        -mean * u.libm_ln()
     };
     let mut write_at = vec![0.0; n];
     let mut acks = vec![0.0; n];
