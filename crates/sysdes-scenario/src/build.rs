@@ -92,7 +92,7 @@ const LOAD_BALANCER_KEYS: &[&str] = &[
 ];
 
 #[path = "build_net.rs"]
-mod build_net; // netfault: zones, links, sizes and faults
+mod build_net; // zones, links, sizes and faults
 
 /// Collects issues.
 pub(crate) struct Ctx {
@@ -902,7 +902,7 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
 
     let workloads = workloads(ctx, root, &names);
 
-    // netfault: the network needs every name; faults need the servers.
+    // The network needs every name; faults need the servers.
     let net_names = build_net::Names {
         components: &names,
         workloads: workloads
