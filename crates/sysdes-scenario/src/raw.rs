@@ -124,13 +124,13 @@ pub(crate) enum ComponentDoc {
     /// Routes each request to one of its `backends`.
     LoadBalancer(LoadBalancerRaw),
     /// Answers reads from memory; misses and writes go to its `backend`.
-    Cache(crate::build_cache::CacheRaw),
+    Cache(crate::build::cache::CacheRaw),
     /// A bounded message buffer: producers are acknowledged on enqueue; `consumers` pull messages.
     Queue(crate::build::queue::QueueRaw),
     /// A partitioned log with consumer groups (Kafka-like), each reading every partition in order.
     Stream(crate::build::queue::StreamRaw),
     /// Requests served in batches on `slots` parallel slots (GPUs); see `docs/batching.md`.
-    ModelServer(crate::build::ModelServerRaw),
+    ModelServer(crate::build::model_server::ModelServerRaw),
     /// A replicated key-value store (leader or leaderless quorums).
     Store(crate::build::store::StoreRaw),
 }

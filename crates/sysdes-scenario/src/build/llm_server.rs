@@ -33,7 +33,7 @@ const LLM_SERVER_KEYS: &[&str] = &["type", "slots", "llm", "queue_capacity", "co
 const BATCHING_ONLY: &[&str] = &["batching", "batch_time", "jitter"];
 
 /// Replica-group keys, which LLM mode does not support yet.
-/// Replica group keys (read by build_deploy.rs).
+/// Replica group keys (read by deploy.rs).
 const REPLICA_ONLY: &[&str] = &["replicas", "balance", "runs_on", "autoscaler"];
 
 /// The keys of the `llm:` block.

@@ -31,7 +31,7 @@ pub(super) const MODEL_SERVER_KEYS: &[&str] = &[
     "queue_capacity",
     "cold_start",
     "llm",
-    // Replica group keys (build_deploy.rs).
+    // Replica group keys (deploy.rs).
     "replicas",
     "balance",
     "runs_on",

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use sysdes_kernel::SimDuration;
 use sysdes_models::{CacheCapacity, CachePolicy, CacheSpec, CacheWrites, Distribution};
 
-use crate::build::{Ctx, content, count, distribution, positive_duration, resolve};
+use super::{Ctx, content, count, distribution, positive_duration, resolve};
 use crate::node::{Node, SNode};
 use crate::raw::DistRaw;
 use crate::units::{Duration, Size};
@@ -21,7 +21,7 @@ pub(crate) const CACHE_KEYS: &[&str] = &[
     "workers",
     "backend",
     "writes",
-    // Replica group keys (build_deploy.rs).
+    // Replica group keys (deploy.rs).
     "replicas",
     "balance",
     "runs_on",

@@ -4,7 +4,7 @@
 use sysdes_kernel::ComponentId;
 use sysdes_models::{CallStep, Distribution, Jitter, PhaseSpec, RetrySpec, WaitFor};
 
-use crate::build::{Ctx, count, distribution, positive_duration, resolve};
+use super::{Ctx, count, distribution, positive_duration, resolve};
 use crate::node::{Node, SNode};
 use crate::raw::{JitterRaw, OpsRaw, PhaseRaw, RetriesRaw};
 use crate::units::Duration;

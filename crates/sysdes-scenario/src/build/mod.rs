@@ -12,18 +12,22 @@ use sysdes_models::{
     LoadBalancerSpec, ModelSpec, ServerSpec, WorkloadSpec,
 };
 
-use crate::build_client::{calls, ops, phases, retries, sessions};
 use crate::de::{DeError, from_node, one_of, suggest};
 use crate::node::{Issue, Node, Origin, SNode};
 use crate::raw::{ArrivalRaw, DistRaw, KeysRaw, ModeRaw, PolicyRaw};
 use crate::units::Duration;
 
-#[path = "build_deploy.rs"]
+pub(crate) mod cache;
+mod client;
 mod deploy;
 mod llm_server;
-mod model_server;
-pub(crate) use model_server::ModelServerRaw;
+pub(crate) mod model_server;
+mod net;
 pub(crate) mod store;
+#[cfg(test)]
+mod tests;
+
+use client::{calls, ops, phases, retries, sessions};
 
 const TOP_LEVEL_KEYS: &[&str] = &[
     "name",
@@ -70,7 +74,7 @@ const SERVER_KEYS: &[&str] = &[
     "queue_capacity",
     "calls",
     "mode",
-    // Deployment keys (build_deploy.rs).
+    // Deployment keys (deploy.rs).
     "replicas",
     "balance",
     "runs_on",
@@ -90,9 +94,6 @@ const LOAD_BALANCER_KEYS: &[&str] = &[
     "request_size",
     "response_size",
 ];
-
-#[path = "build_net.rs"]
-mod build_net; // zones, links, sizes and faults
 
 /// Collects issues.
 pub(crate) struct Ctx {
@@ -848,9 +849,7 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
             Some(Kind::LoadBalancer) => {
                 load_balancer(ctx, i, value, &names).map(ComponentKind::LoadBalancer)
             }
-            Some(Kind::Cache) => {
-                crate::build_cache::cache(ctx, i, value, &names).map(ComponentKind::Cache)
-            }
+            Some(Kind::Cache) => cache::cache(ctx, i, value, &names).map(ComponentKind::Cache),
             Some(Kind::Queue) => queue::queue(ctx, i, value, &names).map(ComponentKind::Queue),
             Some(Kind::Stream) => queue::stream(ctx, i, value, &names).map(ComponentKind::Stream),
             Some(Kind::ModelServer) => model_server::model_server_kind(ctx, value),
@@ -903,17 +902,17 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
     let workloads = workloads(ctx, root, &names);
 
     // The network needs every name; faults need the servers.
-    let net_names = build_net::Names {
+    let net_names = net::Names {
         components: &names,
         workloads: workloads
             .iter()
             .flatten()
             .map(|w| w.name.as_str())
             .collect(),
-        zones: build_net::zone_names(root),
+        zones: net::zone_names(root),
         replicas: crashable_replicas(&names, &components, &groups),
     };
-    let network = build_net::network(ctx, root, &net_names);
+    let network = net::network(ctx, root, &net_names);
     store_zones(ctx, &components, &entries, &net_names.zones);
     // Crashes and slowdowns reach single servers and model servers only
     // (not replicas).
@@ -943,7 +942,7 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
         .collect();
     let (fault_root, replica_crashes) =
         store::replica_crashes(ctx, root, &names, &replicas, duration);
-    let faults = build_net::faults(
+    let faults = net::faults(
         ctx,
         fault_root.as_ref().unwrap_or(root),
         &net_names,
