@@ -120,15 +120,15 @@ pub(crate) struct SweepDoc {
 #[schemars(rename = "Component")]
 pub(crate) enum ComponentDoc {
     /// A FIFO queue with `workers` parallel servers (an M/M/c station when times are exponential).
-    Server(ServerRaw),
+    Server(crate::build::server::ServerRaw),
     /// Routes each request to one of its `backends`.
-    LoadBalancer(LoadBalancerRaw),
+    LoadBalancer(crate::build::balancer::LoadBalancerRaw),
     /// Answers reads from memory; misses and writes go to its `backend`.
     Cache(crate::build::cache::CacheRaw),
     /// A bounded message buffer: producers are acknowledged on enqueue; `consumers` pull messages.
     Queue(crate::build::queue::QueueRaw),
     /// A partitioned log with consumer groups (Kafka-like), each reading every partition in order.
-    Stream(crate::build::queue::StreamRaw),
+    Stream(crate::build::stream::StreamRaw),
     /// Requests served in batches on `slots` parallel slots (GPUs); see `docs/batching.md`.
     ModelServer(crate::build::model_server::ModelServerRaw),
     /// A replicated key-value store (leader or leaderless quorums).
@@ -304,99 +304,6 @@ pub(crate) struct ZipfRaw {
     /// Zipf exponent, zero or more: 0 is uniform, about 1 is typical of web traffic.
     #[schemars(range(min = 0))]
     pub s: f64,
-}
-
-/// `type: server` — a FIFO queue served by `workers` parallel workers.
-#[derive(JsonSchema)]
-#[allow(dead_code)] // Only used to generate the JSON Schema; the loader reads each key on its own.
-#[serde(
-    deny_unknown_fields,
-    expecting = "a server: a map with `service_time` and optionally `workers`"
-)]
-#[schemars(rename = "Server")]
-pub(crate) struct ServerRaw {
-    /// Parallel workers (the c of M/M/c), at least 1; default 1.
-    #[schemars(range(min = 1))]
-    pub workers: Option<i64>,
-    /// Time one worker spends on one request.
-    pub service_time: DistRaw,
-    /// Maximum number of requests waiting (not in service); arrivals beyond it are dropped. 0 = no waiting room. Default unbounded.
-    #[schemars(range(min = 0))]
-    pub queue_capacity: Option<i64>,
-    /// Identical replicas behind an implicit balancer (a deployment); default 1.
-    #[schemars(range(min = 1))]
-    pub replicas: Option<i64>,
-    /// How the implicit balancer picks a ready replica; default `round_robin`.
-    pub balance: Option<BalanceRaw>,
-    /// What each replica runs on, and how long a new one boots.
-    pub runs_on: Option<Box<RunsOnRaw>>,
-    /// Cores each replica requests (placement bookkeeping; CPU may be overcommitted); default 1.
-    pub cpu: Option<f64>,
-    /// Memory each replica needs on its host (a hard limit); default 0B.
-    pub memory: Option<Size>,
-    /// The host pool (under the top-level `hosts`) replicas are placed on; they then share its cores.
-    pub host: Option<String>,
-    /// Kubernetes HPA-style horizontal autoscaling.
-    pub autoscaler: Option<Box<AutoscalerRaw>>,
-    /// Downstream calls after the server's own work, in order. Each item is a component name, `{ to: NAME }`, or `{ parallel: [A, B, ...], wait_for: all | any | N, hedge_after: 10ms }`; `fan_out: N` repeats the step's targets N times.
-    pub calls: Option<Vec<serde_json::Value>>,
-    /// `thread` (default: a worker is held while its request waits for its calls) or `async` (the worker is released after its own work).
-    pub mode: Option<ModeRaw>,
-    /// The zone it runs in (a name under `network.zones`).
-    pub zone: Option<String>,
-    /// Size of the requests it sends on (for link bandwidth).
-    pub request_size: Option<Size>,
-    /// Size of the responses it returns (for link bandwidth), e.g. `64KiB`.
-    pub response_size: Option<Size>,
-}
-
-/// Whether a server's worker waits for downstream calls.
-#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-#[schemars(rename = "CallMode")]
-pub(crate) enum ModeRaw {
-    /// Thread per request: the worker is held until the calls answer.
-    Thread,
-    /// Event loop: the worker is released after its own work.
-    Async,
-}
-
-/// `type: load_balancer` — routes each request to one backend.
-#[derive(JsonSchema)]
-#[allow(dead_code)] // Only used to generate the JSON Schema; the loader reads each key on its own.
-#[serde(
-    deny_unknown_fields,
-    expecting = "a load balancer: a map with `backends` and optionally `policy`"
-)]
-#[schemars(rename = "LoadBalancer")]
-pub(crate) struct LoadBalancerRaw {
-    /// How a backend is chosen (default `round_robin`).
-    pub policy: Option<PolicyRaw>,
-    /// Names of the candidate components: at least one, no duplicates, not the balancer itself.
-    pub backends: Vec<String>,
-    /// The zone it runs in (a name under `network.zones`).
-    pub zone: Option<String>,
-    /// Size of the requests it sends on (for link bandwidth).
-    pub request_size: Option<Size>,
-    /// Size of the responses it returns (for link bandwidth).
-    pub response_size: Option<Size>,
-}
-
-/// Load-balancing policies.
-#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-#[schemars(rename = "Policy")]
-pub(crate) enum PolicyRaw {
-    /// Backends in turn.
-    RoundRobin,
-    /// A uniformly random backend.
-    Random,
-    /// The backend with the fewest requests outstanding from this balancer (join-the-shortest-queue).
-    LeastOutstanding,
-    /// Two distinct random backends; the one with fewer outstanding requests.
-    PowerOfTwo,
-    /// A hash ring over the request's key, so equal keys go to the same backend.
-    ConsistentHash,
 }
 
 /// The network between components.

@@ -1,18 +1,29 @@
-//! Reading client behaviour (operation mix, sessions, retries, phased
-//! arrivals) and a server's downstream `calls`.
+//! Reading `workloads:`, the clients: arrivals (phased, closed), keys,
+//! timeouts, operation mix, sessions and retries.
 
-use sysdes_kernel::ComponentId;
-use sysdes_models::{CallStep, Distribution, Jitter, PhaseSpec, RetrySpec, WaitFor};
+use sysdes_kernel::SimDuration;
+use sysdes_models::{
+    ArrivalSpec, Distribution, Jitter, KeySpec, PhaseSpec, RetrySpec, WorkloadSpec,
+};
 
-use super::{Ctx, count, distribution, positive_duration, resolve};
+use super::{Ctx, content, count, distribution, positive_duration, resolve};
 use crate::node::{Node, SNode};
-use crate::raw::{JitterRaw, OpsRaw, PhaseRaw, RetriesRaw};
+use crate::raw::{ArrivalRaw, JitterRaw, KeysRaw, OpsRaw, PhaseRaw, RetriesRaw};
 use crate::units::Duration;
 
-const CALL_KEYS: &[&str] = &["to", "parallel", "fan_out", "wait_for", "hedge_after"];
-
-/// The most calls one step may send (a fan-out beyond this is a typo).
-const MAX_FAN_OUT: i64 = 10_000;
+const WORKLOAD_KEYS: &[&str] = &[
+    "name",
+    "target",
+    "arrival",
+    "keys",
+    "timeout",
+    "ops",
+    "sessions",
+    "retries",
+    "zone",
+    "request_size",
+    "response_size",
+];
 
 /// The write share from `ops` (default 0: every request reads).
 pub(crate) fn ops(ctx: &mut Ctx, item: &SNode) -> Option<f64> {
@@ -161,198 +172,223 @@ pub(crate) fn phases(ctx: &mut Ctx, list: &[PhaseRaw], node: &SNode) -> Option<V
     ok.then_some(out)
 }
 
-/// A server's `calls`: a list of steps. `own` is the server's index.
-pub(crate) fn calls(
-    ctx: &mut Ctx,
-    own: usize,
-    body: &SNode,
-    names: &[&str],
-) -> Option<Vec<CallStep>> {
-    let Some(node) = body.get("calls") else {
-        return Some(Vec::new());
+pub(super) fn workloads(ctx: &mut Ctx, root: &SNode, names: &[&str]) -> Option<Vec<WorkloadSpec>> {
+    let Some(node) = root.get("workloads") else {
+        ctx.push(
+            root,
+            "missing required key `workloads`",
+            Some("add e.g. `workloads: [ { name: users, target: server, arrival: { poisson: 100/s } } ]`".to_owned()),
+        );
+        return None;
     };
     let items = match &node.node {
-        Node::Seq(items) => items,
-        Node::Null => return Some(Vec::new()),
+        Node::Seq(items) if !items.is_empty() => items,
+        Node::Seq(_) | Node::Null => {
+            ctx.push(node, "`workloads` must list at least one workload", None);
+            return None;
+        }
+        Node::Map(_) => {
+            ctx.push(
+                node,
+                "`workloads`: expected a list of workloads, found a map",
+                Some("start each workload with `- name: ...`".to_owned()),
+            );
+            return None;
+        }
         _ => {
             ctx.push(
                 node,
                 format!(
-                    "`calls`: expected a list of steps, found {}",
+                    "`workloads`: expected a list of workloads, found {}",
                     node.describe()
                 ),
-                Some("e.g. `calls: [ auth, { parallel: [a, b], wait_for: all } ]`".to_owned()),
+                None,
             );
             return None;
         }
     };
-    let before = ctx.issues.len();
-    let mut steps = Vec::with_capacity(items.len());
+    let mut out = Vec::with_capacity(items.len());
+    let mut ok = true;
+    let mut seen: Vec<&str> = Vec::new();
     for item in items {
-        if let Some(step) = call_step(ctx, own, item, names) {
-            steps.push(step);
+        if let Some(name) = item.get("name").and_then(SNode::as_str) {
+            if seen.contains(&name) {
+                ctx.push(
+                    item.at_or_near(&["name"]),
+                    format!("there are two workloads named `{name}`"),
+                    Some("workload names must be unique".to_owned()),
+                );
+                ok = false;
+            }
+            seen.push(name);
+        }
+        match workload(ctx, item, names) {
+            Some(w) => out.push(w),
+            None => ok = false,
         }
     }
-    (ctx.issues.len() == before).then_some(steps)
+    ok.then_some(out)
 }
 
-fn target(ctx: &mut Ctx, own: usize, node: &SNode, names: &[&str]) -> Option<ComponentId> {
-    let Some(name) = node.as_str() else {
-        ctx.push(
-            node,
-            format!("expected a component name, found {}", node.describe()),
-            None,
-        );
-        return None;
-    };
-    if names.get(own) == Some(&name) {
-        ctx.push(node, format!("server `{name}` cannot call itself"), None);
-        return None;
-    }
-    resolve(ctx, names, name, node)
-}
-
-fn call_step(ctx: &mut Ctx, own: usize, item: &SNode, names: &[&str]) -> Option<CallStep> {
-    if item.as_str().is_some() {
-        return Some(CallStep {
-            targets: vec![target(ctx, own, item, names)?],
-            wait_for: WaitFor::All,
-            hedge_after: None,
-            hedge_percentile: None,
-        });
-    }
+fn workload(ctx: &mut Ctx, item: &SNode, names: &[&str]) -> Option<WorkloadSpec> {
     if !matches!(item.node, Node::Map(_)) {
         ctx.push(
             item,
             format!(
-                "a call step is a component name, `{{ to: NAME }}` or `{{ parallel: [...] }}`, found {}",
+                "expected a workload: a map with `name`, `target` and `arrival`, found {}",
                 item.describe()
             ),
             None,
         );
         return None;
     }
-    ctx.unknown_keys(item, CALL_KEYS);
-    let mut targets = match (item.get("to"), item.get("parallel")) {
-        (Some(to), None) => vec![target(ctx, own, to, names)?],
-        (None, Some(list)) => {
-            let Node::Seq(entries) = &list.node else {
-                ctx.push(
-                    list,
-                    format!(
-                        "`parallel`: expected a list of component names, found {}",
-                        list.describe()
-                    ),
-                    None,
-                );
-                return None;
-            };
-            if entries.is_empty() {
-                ctx.push(list, "`parallel` must list at least one component", None);
-                return None;
-            }
-            let mut ids = Vec::with_capacity(entries.len());
-            for e in entries {
-                ids.push(target(ctx, own, e, names));
-            }
-            ids.into_iter().collect::<Option<Vec<_>>>()?
-        }
-        (Some(_), Some(_)) => {
-            ctx.push(
-                item,
-                "a call step has either `to` or `parallel`, not both",
-                None,
-            );
-            return None;
-        }
-        (None, None) => {
-            ctx.push(
-                item,
-                "a call step needs `to: NAME` or `parallel: [NAMES]`",
-                None,
-            );
-            return None;
-        }
+    let before = ctx.issues.len();
+    ctx.unknown_keys(item, WORKLOAD_KEYS);
+    let name: Option<String> = ctx.required(item, "name", None);
+    let target = ctx
+        .required::<String>(
+            item,
+            "target",
+            Some("add the name of the component that receives the requests".to_owned()),
+        )
+        .and_then(|t| resolve(ctx, names, &t, item.at_or_near(&["target"])));
+    let arrival = ctx
+        .required::<ArrivalRaw>(
+            item,
+            "arrival",
+            Some("add e.g. `arrival: { poisson: 100/s }`".to_owned()),
+        )
+        .and_then(|raw| arrival(ctx, &raw, item));
+    let keys = match ctx.optional::<KeysRaw>(item, "keys") {
+        Ok(raw) => keys(ctx, raw.as_ref(), item),
+        Err(()) => None,
     };
-    match ctx.optional::<i64>(item, "fan_out") {
-        Ok(None) => {}
-        Ok(Some(n)) => {
-            let node = item.at_or_near(&["fan_out"]);
-            let copies = count(ctx, n, 1, node, "fan_out")?;
-            if n * targets.len() as i64 > MAX_FAN_OUT {
-                ctx.push(
-                    node,
-                    format!(
-                        "a step may send at most {MAX_FAN_OUT} calls, this one sends {}",
-                        n * targets.len() as i64
-                    ),
-                    None,
-                );
-                return None;
-            }
-            let one_round = targets.clone();
-            for _ in 1..copies {
-                targets.extend_from_slice(&one_round);
-            }
+    let timeout = match ctx.optional::<Duration>(item, "timeout") {
+        Ok(None) => Some(None),
+        Ok(Some(t)) => {
+            positive_duration(ctx, t, item.at_or_near(&["timeout"]), "timeout").map(Some)
         }
-        Err(()) => return None,
+        Err(()) => None,
+    };
+    let write_share = ops(ctx, item);
+    let sessions = sessions(ctx, item);
+    let retries = retries(ctx, item);
+    if ctx.issues.len() != before {
+        return None;
     }
-    let wait_for = match item.get("wait_for") {
-        None => WaitFor::All,
-        Some(w) => match w.as_str() {
-            Some("all") => WaitFor::All,
-            Some("any") => WaitFor::Any,
-            _ => match ctx.optional::<i64>(item, "wait_for") {
-                Ok(Some(n)) if n >= 1 && (n as usize) <= targets.len() => WaitFor::Count(n as u16),
-                Ok(_) | Err(()) => {
-                    ctx.push(
-                        w,
-                        format!(
-                            "`wait_for`: expected `all`, `any` or a number from 1 to {}",
-                            targets.len()
-                        ),
-                        None,
-                    );
-                    return None;
-                }
-            },
-        },
-    };
-    let percentile = item
-        .get("hedge_after")
-        .and_then(|n| n.as_str().map(|t| (n, t)))
-        .filter(|(_, t)| t.trim_start().starts_with('p'));
-    let mut hedge_percentile = None;
-    let hedge_after = match percentile {
-        Some((node, text)) => {
-            match text.trim()[1..].parse::<f64>() {
-                Ok(p) if p > 0.0 && p < 100.0 => hedge_percentile = Some(p / 100.0),
-                _ => {
-                    ctx.push(
-                        node,
-                        format!("`hedge_after`: expected a duration or a percentile such as `p95`, found `{text}`"),
-                        Some("e.g. `hedge_after: p95` or `hedge_after: 10ms`".to_owned()),
-                    );
-                    return None;
-                }
-            }
-            None
-        }
-        None => match ctx.optional::<Duration>(item, "hedge_after") {
-            Ok(None) => None,
-            Ok(Some(d)) => Some(positive_duration(
-                ctx,
-                d,
-                item.at_or_near(&["hedge_after"]),
-                "hedge_after",
-            )?),
-            Err(()) => return None,
-        },
-    };
-    Some(CallStep {
-        targets,
-        wait_for,
-        hedge_after,
-        hedge_percentile,
+    Some(WorkloadSpec {
+        name: name?,
+        target: target?,
+        arrival: arrival?,
+        keys: keys?,
+        timeout: timeout?,
+        write_share: write_share?,
+        sessions: sessions?,
+        retries: retries?,
     })
+}
+
+fn arrival(ctx: &mut Ctx, raw: &ArrivalRaw, item: &SNode) -> Option<ArrivalSpec> {
+    let inner = content(item.at_or_near(&["arrival"]));
+    match raw {
+        ArrivalRaw::Poisson(rate) => Some(ArrivalSpec::Poisson {
+            per_second: rate.per_second(),
+        }),
+        ArrivalRaw::Constant(rate) => Some(ArrivalSpec::Constant {
+            per_second: rate.per_second(),
+        }),
+        ArrivalRaw::Interarrival(d) => distribution(ctx, d, inner, "interarrival").and_then(|d| {
+            if d.mean_ns() > 0.0 {
+                Some(ArrivalSpec::Interarrival(d))
+            } else {
+                ctx.push(
+                    inner,
+                    "`interarrival`: the mean time between arrivals must be greater than zero",
+                    None,
+                );
+                None
+            }
+        }),
+        ArrivalRaw::Phases(list) => phases(ctx, list, inner).map(ArrivalSpec::Phases),
+        ArrivalRaw::Closed(c) => {
+            let users = count(ctx, c.users, 1, inner.at_or_near(&["users"]), "users");
+            let think_time = match &c.think_time {
+                None => Some(Distribution::Constant(SimDuration::ZERO)),
+                Some(d) => distribution(ctx, d, inner.at_or_near(&["think_time"]), "think_time"),
+            };
+            Some(ArrivalSpec::Closed {
+                users: users?,
+                think_time: think_time?,
+            })
+        }
+    }
+}
+
+fn keys(ctx: &mut Ctx, raw: Option<&KeysRaw>, item: &SNode) -> Option<KeySpec> {
+    let keys_node = content(item.at_or_near(&["keys"]));
+    match raw {
+        None => Some(KeySpec::Unique),
+        Some(KeysRaw::Uniform(n)) => {
+            count_u64(ctx, *n, keys_node, "uniform").map(|n| KeySpec::Uniform { n })
+        }
+        Some(KeysRaw::Zipf(z)) => {
+            let n = count_u64(ctx, z.n, keys_node.at_or_near(&["n"]), "n");
+            if !(z.s >= 0.0 && z.s.is_finite()) {
+                ctx.push(
+                    keys_node.at_or_near(&["s"]),
+                    format!("`s` must be zero or more, found {}", z.s),
+                    None,
+                );
+                return None;
+            }
+            n.map(|n| KeySpec::Zipf { n, s: z.s })
+        }
+        Some(KeysRaw::Hotspot(h)) => {
+            let mut ok = true;
+            if h.n < 2 {
+                ctx.push(
+                    keys_node.at_or_near(&["n"]),
+                    format!("`n` must be at least 2, found {}", h.n),
+                    None,
+                );
+                ok = false;
+            }
+            if !(h.hot_fraction > 0.0 && h.hot_fraction < 1.0) {
+                ctx.push(
+                    keys_node.at_or_near(&["hot_fraction"]),
+                    format!(
+                        "`hot_fraction` must be strictly between 0 and 1, found {}",
+                        h.hot_fraction
+                    ),
+                    Some("e.g. `hot_fraction: 0.1` for 10 % hot keys".to_owned()),
+                );
+                ok = false;
+            }
+            if !(0.0..=1.0).contains(&h.hot_share) {
+                ctx.push(
+                    keys_node.at_or_near(&["hot_share"]),
+                    format!("`hot_share` must be between 0 and 1, found {}", h.hot_share),
+                    None,
+                );
+                ok = false;
+            }
+            ok.then_some(KeySpec::Hotspot {
+                n: h.n as u64,
+                hot_fraction: h.hot_fraction,
+                hot_share: h.hot_share,
+            })
+        }
+    }
+}
+
+fn count_u64(ctx: &mut Ctx, value: i64, node: &SNode, what: &str) -> Option<u64> {
+    if value < 1 {
+        ctx.push(
+            node,
+            format!("`{what}` must be at least 1, found {value}"),
+            None,
+        );
+        return None;
+    }
+    u64::try_from(value).ok()
 }

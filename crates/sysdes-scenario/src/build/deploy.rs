@@ -10,8 +10,8 @@
 
 use sysdes_kernel::{ComponentId, SimDuration};
 use sysdes_models::{
-    AutoscalerSpec, ComponentKind, DeploymentSpec, Distribution, GroupSpec, HostPoolSpec, LbPolicy,
-    Placement, RunsOn, RuntimeKind, ScaleMetric, ServerSpec,
+    AutoscalerSpec, ComponentKind, ComponentSpec, DeploymentSpec, Distribution, GroupSpec,
+    HostPoolSpec, LbPolicy, Placement, RunsOn, RuntimeKind, ScaleMetric, ServerSpec,
 };
 
 use super::{Ctx, count, distribution, positive_duration};
@@ -471,4 +471,60 @@ fn fmt_bytes(bytes: u64) -> String {
     } else {
         format!("{value:.2}{}", UNITS[unit])
     }
+}
+
+/// The replicas `NAME[i]` of groups of servers and model servers, with the
+/// ids [`add_replicas`] gives them: what `crash` and `slowdown` may name.
+pub(super) fn crashable_replicas(
+    names: &[&str],
+    components: &[Option<ComponentSpec>],
+    groups: &[(usize, Scaling)],
+) -> Vec<(String, ComponentId)> {
+    let mut next = names.len() as u32;
+    let mut out = Vec::new();
+    for (i, scaling) in groups {
+        let most = scaling.most();
+        let crashable = matches!(
+            components[*i].as_ref().map(|c| &c.kind),
+            Some(
+                ComponentKind::Server(_)
+                    | ComponentKind::ModelServer(_)
+                    | ComponentKind::LlmServer(_)
+            )
+        );
+        if crashable {
+            out.extend((0..most).map(|r| (format!("{}[{r}]", names[*i]), ComponentId(next + r))));
+        }
+        next += most;
+    }
+    out
+}
+
+/// Turns each component with group keys into a replica group, appending its
+/// replicas `NAME[0]`, `NAME[1]`, ... (copies of it) after every component
+/// of the file, so that the file's components keep their ids.
+pub(super) fn add_replicas(
+    mut components: Vec<ComponentSpec>,
+    groups: Vec<(usize, Scaling)>,
+) -> Vec<ComponentSpec> {
+    for (i, scaling) in groups {
+        let first = components.len() as u32;
+        let most = scaling.most();
+        // A model's load is part of each new replica's boot (replicas
+        // present at time zero have theirs loaded); a replica keeps its
+        // `cold_start` to reload after a crash.
+        let template = components[i].clone();
+        let extra_boot = match &template.kind {
+            ComponentKind::ModelServer(m) => m.cold_start.clone(),
+            ComponentKind::LlmServer(m) => m.cold_start.clone(),
+            _ => None,
+        };
+        components.extend((0..most).map(|r| ComponentSpec {
+            name: format!("{}[{r}]", template.name),
+            kind: template.kind.clone(),
+        }));
+        let members = (first..first + most).map(ComponentId).collect();
+        components[i].kind = ComponentKind::ReplicaGroup(scaling.group(members, extra_boot));
+    }
+    components
 }

@@ -7,27 +7,26 @@
 
 use serde::de::DeserializeOwned;
 use sysdes_kernel::{ComponentId, SimDuration};
-use sysdes_models::{
-    ArrivalSpec, CallMode, ComponentKind, ComponentSpec, Distribution, KeySpec, LbPolicy,
-    LoadBalancerSpec, ModelSpec, ServerSpec, WorkloadSpec,
-};
+use sysdes_models::{ComponentKind, ComponentSpec, Distribution, ModelSpec};
 
 use crate::de::{DeError, from_node, one_of, suggest};
 use crate::node::{Issue, Node, Origin, SNode};
-use crate::raw::{ArrivalRaw, DistRaw, KeysRaw, ModeRaw, PolicyRaw};
+use crate::raw::DistRaw;
 use crate::units::Duration;
 
+pub(crate) mod balancer;
 pub(crate) mod cache;
 mod client;
 mod deploy;
+mod faults;
+mod graph;
 mod llm_server;
 pub(crate) mod model_server;
 mod net;
 pub(crate) mod store;
+pub(crate) mod stream;
 #[cfg(test)]
 mod tests;
-
-use client::{calls, ops, phases, retries, sessions};
 
 const TOP_LEVEL_KEYS: &[&str] = &[
     "name",
@@ -44,6 +43,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
 ];
 
 pub(crate) mod queue;
+pub(crate) mod server;
 
 const COMPONENT_TYPES: &[&str] = &[
     "server",
@@ -54,47 +54,6 @@ const COMPONENT_TYPES: &[&str] = &[
     "model_server",
     "store",
 ];
-const WORKLOAD_KEYS: &[&str] = &[
-    "name",
-    "target",
-    "arrival",
-    "keys",
-    "timeout",
-    "ops",
-    "sessions",
-    "retries",
-    "zone",
-    "request_size",
-    "response_size",
-];
-const SERVER_KEYS: &[&str] = &[
-    "type",
-    "workers",
-    "service_time",
-    "queue_capacity",
-    "calls",
-    "mode",
-    // Deployment keys (deploy.rs).
-    "replicas",
-    "balance",
-    "runs_on",
-    "cpu",
-    "memory",
-    "host",
-    "autoscaler",
-    "zone",
-    "request_size",
-    "response_size",
-];
-const LOAD_BALANCER_KEYS: &[&str] = &[
-    "type",
-    "policy",
-    "backends",
-    "zone",
-    "request_size",
-    "response_size",
-];
-
 /// Collects issues.
 pub(crate) struct Ctx {
     pub(crate) issues: Vec<Issue>,
@@ -500,245 +459,6 @@ pub(crate) fn resolve(
     None
 }
 
-fn server(ctx: &mut Ctx, own: usize, body: &SNode, names: &[&str]) -> Option<ServerSpec> {
-    ctx.unknown_keys(body, SERVER_KEYS);
-    let workers = optional_count(ctx, body, "workers", 1).map(|w| w.unwrap_or(1));
-    let queue_capacity = optional_count(ctx, body, "queue_capacity", 0);
-    let service_time = ctx
-        .required::<DistRaw>(
-            body,
-            "service_time",
-            Some("add e.g. `service_time: { exponential: 5ms }`".to_owned()),
-        )
-        .and_then(|raw| {
-            distribution(
-                ctx,
-                &raw,
-                body.at_or_near(&["service_time"]),
-                "service_time",
-            )
-        });
-    let calls = calls(ctx, own, body, names);
-    let mode = match ctx.optional::<ModeRaw>(body, "mode") {
-        Ok(None | Some(ModeRaw::Thread)) => Some(CallMode::Thread),
-        Ok(Some(ModeRaw::Async)) => Some(CallMode::Async),
-        Err(()) => None,
-    };
-    Some(ServerSpec {
-        workers: workers?,
-        service_time: service_time?,
-        queue_capacity: queue_capacity?,
-        calls: calls?,
-        mode: mode?,
-    })
-}
-
-fn load_balancer(
-    ctx: &mut Ctx,
-    own: usize,
-    body: &SNode,
-    names: &[&str],
-) -> Option<LoadBalancerSpec> {
-    ctx.unknown_keys(body, LOAD_BALANCER_KEYS);
-    let policy = match ctx.optional::<PolicyRaw>(body, "policy") {
-        Ok(p) => Some(match p.unwrap_or(PolicyRaw::RoundRobin) {
-            PolicyRaw::RoundRobin => LbPolicy::RoundRobin,
-            PolicyRaw::Random => LbPolicy::Random,
-            PolicyRaw::LeastOutstanding => LbPolicy::LeastOutstanding,
-            PolicyRaw::PowerOfTwo => LbPolicy::PowerOfTwo,
-            PolicyRaw::ConsistentHash => LbPolicy::ConsistentHash,
-        }),
-        Err(()) => None,
-    };
-    let names_of_backends: Vec<String> = ctx.required(
-        body,
-        "backends",
-        Some("add e.g. `backends: [s1, s2]`".to_owned()),
-    )?;
-    let backends_node = body.at_or_near(&["backends"]);
-    let before = ctx.issues.len();
-    if names_of_backends.is_empty() {
-        ctx.push(
-            backends_node,
-            "`backends` must list at least one component",
-            None,
-        );
-    }
-    let mut backends = Vec::with_capacity(names_of_backends.len());
-    for (i, name) in names_of_backends.iter().enumerate() {
-        let node = backends_node.item(i).unwrap_or(backends_node);
-        if names_of_backends[..i].contains(name) {
-            ctx.push(node, format!("backend `{name}` is listed twice"), None);
-            continue;
-        }
-        if names.get(own) == Some(&name.as_str()) {
-            ctx.push(
-                node,
-                format!("load balancer `{name}` cannot be its own backend"),
-                None,
-            );
-            continue;
-        }
-        if let Some(id) = resolve(ctx, names, name, node) {
-            backends.push(id);
-        }
-    }
-    if ctx.issues.len() != before {
-        return None;
-    }
-    Some(LoadBalancerSpec {
-        policy: policy?,
-        backends,
-    })
-}
-
-/// The deepest chain of components a request may pass through (a workload's
-/// target counts as depth 1); see `docs/limits.md`.
-pub const MAX_CALL_DEPTH: usize = 64;
-
-/// The keys under which a component names the components a request goes
-/// on to; `name` keys below them (a consumer group's own name) are not edges.
-const EDGE_KEYS: &[&str] = &[
-    "calls",
-    "backend",
-    "backends",
-    "consumers",
-    "consumer_groups",
-];
-
-/// The components `body` (component `own`) sends requests to, by index in
-/// `names`, each once; itself excluded (each builder reports that case).
-fn downstream(own: usize, body: &SNode, names: &[&str]) -> Vec<usize> {
-    let mut out: Vec<usize> = Vec::new();
-    let mut stack: Vec<&SNode> = EDGE_KEYS.iter().filter_map(|k| body.get(k)).collect();
-    while let Some(node) = stack.pop() {
-        match &node.node {
-            Node::Str(s) => {
-                if let Some(j) = names.iter().position(|n| n == s) {
-                    if j != own && !out.contains(&j) {
-                        out.push(j);
-                    }
-                }
-            }
-            Node::Seq(items) => stack.extend(items.iter()),
-            Node::Map(entries) => stack.extend(
-                entries
-                    .iter()
-                    .filter(|(k, _)| k.as_str() != Some("name"))
-                    .map(|(_, v)| v),
-            ),
-            _ => {}
-        }
-    }
-    out
-}
-
-/// Reports a chain of components deeper than [`MAX_CALL_DEPTH`] (on an
-/// acyclic graph), once, at the component that starts it.
-fn check_depth(ctx: &mut Ctx, edges: &[Vec<usize>], names: &[&str], keys: &[&SNode]) {
-    // Depth of the longest chain from each node, computed in reverse
-    // topological order by an iterative DFS.
-    let mut depth: Vec<usize> = vec![0; edges.len()];
-    let mut next: Vec<usize> = vec![0; edges.len()];
-    for start in 0..edges.len() {
-        if depth[start] != 0 {
-            continue;
-        }
-        let mut stack = vec![start];
-        while let Some(&node) = stack.last() {
-            if let Some(&succ) = edges[node].get(next[node]) {
-                next[node] += 1;
-                if depth[succ] == 0 {
-                    stack.push(succ);
-                }
-                continue;
-            }
-            depth[node] = 1 + edges[node].iter().map(|&s| depth[s]).max().unwrap_or(0);
-            stack.pop();
-        }
-    }
-    if let Some((i, &d)) = depth.iter().enumerate().max_by_key(|(_, d)| **d) {
-        if d > MAX_CALL_DEPTH {
-            ctx.push(
-                keys[i],
-                format!(
-                    "a request sent to `{}` may pass through a chain of {d} components, more than the limit of {MAX_CALL_DEPTH}",
-                    names[i]
-                ),
-                Some("shorten the chain of calls, backends and consumers (see docs/limits.md)".to_owned()),
-            );
-        }
-    }
-}
-
-/// Reports each cycle among components once; `true` if there is none.
-fn check_cycles(
-    ctx: &mut Ctx,
-    edges: &[Vec<usize>],
-    names: &[&str],
-    keys: &[&SNode],
-    balancers: &[bool],
-) -> bool {
-    let mut acyclic = true;
-    #[derive(Clone, Copy, PartialEq)]
-    enum Mark {
-        New,
-        Active,
-        Done,
-    }
-    let mut marks = vec![Mark::New; edges.len()];
-    for start in 0..edges.len() {
-        if marks[start] != Mark::New {
-            continue;
-        }
-        // Iterative DFS: (node, next edge index); `path` is the active chain.
-        let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
-        marks[start] = Mark::Active;
-        while let Some(&mut (node, ref mut next)) = stack.last_mut() {
-            let Some(&succ) = edges[node].get(*next) else {
-                marks[node] = Mark::Done;
-                stack.pop();
-                continue;
-            };
-            *next += 1;
-            match marks.get(succ).copied() {
-                Some(Mark::New) => {
-                    marks[succ] = Mark::Active;
-                    stack.push((succ, 0));
-                }
-                Some(Mark::Active) => {
-                    acyclic = false;
-                    let from = stack.iter().position(|(n, _)| *n == succ).unwrap_or(0);
-                    let all_balancers = stack[from..].iter().all(|(n, _)| balancers[*n]);
-                    let mut chain: Vec<&str> =
-                        stack[from..].iter().map(|(n, _)| names[*n]).collect();
-                    chain.push(names[succ]);
-                    let (what, help) = if all_balancers {
-                        (
-                            "load balancers form a cycle",
-                            "a request routed into this loop would never reach a server",
-                        )
-                    } else {
-                        (
-                            "components form a cycle (calls, backends or consumers)",
-                            "a request sent into this loop would never finish; unroll repeated passes into distinct components (see docs/limits.md)",
-                        )
-                    };
-                    if let Some(key) = keys.get(succ) {
-                        ctx.push(
-                            key,
-                            format!("{what}: {}", chain.join(" -> ")),
-                            Some(help.to_owned()),
-                        );
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    acyclic
-}
-
 /// Builds the model from the (already overridden) tree, or records why not.
 pub(crate) fn build(root: &SNode, issues: &mut Vec<Issue>) -> Option<ModelSpec> {
     let mut ctx = Ctx {
@@ -844,14 +564,14 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
         let kind = component_kind(ctx, name, key, value);
         kinds.push(kind);
         let spec = match kind {
-            Some(Kind::Server) => server(ctx, i, value, &names)
+            Some(Kind::Server) => server::server(ctx, i, value, &names)
                 .and_then(|s| deploy::server_or_deployment(ctx, value, s, hosts.as_deref())),
             Some(Kind::LoadBalancer) => {
-                load_balancer(ctx, i, value, &names).map(ComponentKind::LoadBalancer)
+                balancer::load_balancer(ctx, i, value, &names).map(ComponentKind::LoadBalancer)
             }
             Some(Kind::Cache) => cache::cache(ctx, i, value, &names).map(ComponentKind::Cache),
             Some(Kind::Queue) => queue::queue(ctx, i, value, &names).map(ComponentKind::Queue),
-            Some(Kind::Stream) => queue::stream(ctx, i, value, &names).map(ComponentKind::Stream),
+            Some(Kind::Stream) => stream::stream(ctx, i, value, &names).map(ComponentKind::Stream),
             Some(Kind::ModelServer) => model_server::model_server_kind(ctx, value),
             Some(Kind::Store) => store::store(ctx, value).map(ComponentKind::Store),
             None => None,
@@ -888,18 +608,18 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
     let edges: Vec<Vec<usize>> = entries
         .iter()
         .enumerate()
-        .map(|(i, (_, value))| downstream(i, value, &names))
+        .map(|(i, (_, value))| graph::downstream(i, value, &names))
         .collect();
     let keys: Vec<&SNode> = entries.iter().map(|(k, _)| *k).collect();
     let balancers: Vec<bool> = kinds
         .iter()
         .map(|k| *k == Some(Kind::LoadBalancer))
         .collect();
-    if check_cycles(ctx, &edges, &names, &keys, &balancers) {
-        check_depth(ctx, &edges, &names, &keys);
+    if graph::check_cycles(ctx, &edges, &names, &keys, &balancers) {
+        graph::check_depth(ctx, &edges, &names, &keys);
     }
 
-    let workloads = workloads(ctx, root, &names);
+    let workloads = client::workloads(ctx, root, &names);
 
     // The network needs every name; faults need the servers.
     let net_names = net::Names {
@@ -910,10 +630,10 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
             .map(|w| w.name.as_str())
             .collect(),
         zones: net::zone_names(root),
-        replicas: crashable_replicas(&names, &components, &groups),
+        replicas: deploy::crashable_replicas(&names, &components, &groups),
     };
     let network = net::network(ctx, root, &net_names);
-    store_zones(ctx, &components, &entries, &net_names.zones);
+    store::store_zones(ctx, &components, &entries, &net_names.zones);
     // Crashes and slowdowns reach single servers and model servers only
     // (not replicas).
     let servers: Vec<bool> = kinds
@@ -942,7 +662,7 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
         .collect();
     let (fault_root, replica_crashes) =
         store::replica_crashes(ctx, root, &names, &replicas, duration);
-    let faults = net::faults(
+    let faults = faults::faults(
         ctx,
         fault_root.as_ref().unwrap_or(root),
         &net_names,
@@ -958,7 +678,7 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
     let components: Option<Vec<ComponentSpec>> = components
         .into_iter()
         .collect::<Option<Vec<_>>>()
-        .map(|c| add_replicas(c, groups));
+        .map(|c| deploy::add_replicas(c, groups));
     Some(ModelSpec {
         name: name?,
         seed: seed?,
@@ -970,317 +690,4 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
         hosts: hosts?,
         faults: faults?,
     })
-}
-
-/// The replicas `NAME[i]` of groups of servers and model servers, with the
-/// ids [`add_replicas`] gives them: what `crash` and `slowdown` may name.
-fn crashable_replicas(
-    names: &[&str],
-    components: &[Option<ComponentSpec>],
-    groups: &[(usize, deploy::Scaling)],
-) -> Vec<(String, ComponentId)> {
-    let mut next = names.len() as u32;
-    let mut out = Vec::new();
-    for (i, scaling) in groups {
-        let most = scaling.most();
-        let crashable = matches!(
-            components[*i].as_ref().map(|c| &c.kind),
-            Some(
-                ComponentKind::Server(_)
-                    | ComponentKind::ModelServer(_)
-                    | ComponentKind::LlmServer(_)
-            )
-        );
-        if crashable {
-            out.extend((0..most).map(|r| (format!("{}[{r}]", names[*i]), ComponentId(next + r))));
-        }
-        next += most;
-    }
-    out
-}
-
-/// Turns each component with group keys into a replica group, appending its
-/// replicas `NAME[0]`, `NAME[1]`, ... (copies of it) after every component
-/// of the file, so that the file's components keep their ids.
-fn add_replicas(
-    mut components: Vec<ComponentSpec>,
-    groups: Vec<(usize, deploy::Scaling)>,
-) -> Vec<ComponentSpec> {
-    for (i, scaling) in groups {
-        let first = components.len() as u32;
-        let most = scaling.most();
-        // A model's load is part of each new replica's boot (replicas
-        // present at time zero have theirs loaded); a replica keeps its
-        // `cold_start` to reload after a crash.
-        let template = components[i].clone();
-        let extra_boot = match &template.kind {
-            ComponentKind::ModelServer(m) => m.cold_start.clone(),
-            ComponentKind::LlmServer(m) => m.cold_start.clone(),
-            _ => None,
-        };
-        components.extend((0..most).map(|r| ComponentSpec {
-            name: format!("{}[{r}]", template.name),
-            kind: template.kind.clone(),
-        }));
-        let members = (first..first + most).map(ComponentId).collect();
-        components[i].kind = ComponentKind::ReplicaGroup(scaling.group(members, extra_boot));
-    }
-    components
-}
-
-/// A store's `zones` must name zones of `network.zones`; each unknown one is
-/// reported where it is written, with the closest zone suggested.
-fn store_zones(
-    ctx: &mut Ctx,
-    components: &[Option<ComponentSpec>],
-    entries: &[(&SNode, &SNode)],
-    zones: &[String],
-) {
-    for (c, (_, body)) in components.iter().zip(entries) {
-        let Some(ComponentKind::Store(st)) = c.as_ref().map(|c| &c.kind) else {
-            continue;
-        };
-        let list = body.at_or_near(&["zones"]);
-        for (j, z) in st.zones.iter().enumerate() {
-            if zones.contains(z) {
-                continue;
-            }
-            let help = match suggest(z, zones.iter().map(String::as_str)) {
-                Some(s) => format!("did you mean `{s}`?"),
-                None if zones.is_empty() => {
-                    "define the zones and their latencies under `network.zones`".to_owned()
-                }
-                None => {
-                    let names: Vec<&str> = zones.iter().map(String::as_str).collect();
-                    format!("the zones are {}", one_of(&names))
-                }
-            };
-            ctx.push(
-                list.item(j).unwrap_or(list),
-                format!("store zone `{z}` is not a zone of the network"),
-                Some(help),
-            );
-        }
-    }
-}
-
-fn workloads(ctx: &mut Ctx, root: &SNode, names: &[&str]) -> Option<Vec<WorkloadSpec>> {
-    let Some(node) = root.get("workloads") else {
-        ctx.push(
-            root,
-            "missing required key `workloads`",
-            Some("add e.g. `workloads: [ { name: users, target: server, arrival: { poisson: 100/s } } ]`".to_owned()),
-        );
-        return None;
-    };
-    let items = match &node.node {
-        Node::Seq(items) if !items.is_empty() => items,
-        Node::Seq(_) | Node::Null => {
-            ctx.push(node, "`workloads` must list at least one workload", None);
-            return None;
-        }
-        Node::Map(_) => {
-            ctx.push(
-                node,
-                "`workloads`: expected a list of workloads, found a map",
-                Some("start each workload with `- name: ...`".to_owned()),
-            );
-            return None;
-        }
-        _ => {
-            ctx.push(
-                node,
-                format!(
-                    "`workloads`: expected a list of workloads, found {}",
-                    node.describe()
-                ),
-                None,
-            );
-            return None;
-        }
-    };
-    let mut out = Vec::with_capacity(items.len());
-    let mut ok = true;
-    let mut seen: Vec<&str> = Vec::new();
-    for item in items {
-        if let Some(name) = item.get("name").and_then(SNode::as_str) {
-            if seen.contains(&name) {
-                ctx.push(
-                    item.at_or_near(&["name"]),
-                    format!("there are two workloads named `{name}`"),
-                    Some("workload names must be unique".to_owned()),
-                );
-                ok = false;
-            }
-            seen.push(name);
-        }
-        match workload(ctx, item, names) {
-            Some(w) => out.push(w),
-            None => ok = false,
-        }
-    }
-    ok.then_some(out)
-}
-
-fn workload(ctx: &mut Ctx, item: &SNode, names: &[&str]) -> Option<WorkloadSpec> {
-    if !matches!(item.node, Node::Map(_)) {
-        ctx.push(
-            item,
-            format!(
-                "expected a workload: a map with `name`, `target` and `arrival`, found {}",
-                item.describe()
-            ),
-            None,
-        );
-        return None;
-    }
-    let before = ctx.issues.len();
-    ctx.unknown_keys(item, WORKLOAD_KEYS);
-    let name: Option<String> = ctx.required(item, "name", None);
-    let target = ctx
-        .required::<String>(
-            item,
-            "target",
-            Some("add the name of the component that receives the requests".to_owned()),
-        )
-        .and_then(|t| resolve(ctx, names, &t, item.at_or_near(&["target"])));
-    let arrival = ctx
-        .required::<ArrivalRaw>(
-            item,
-            "arrival",
-            Some("add e.g. `arrival: { poisson: 100/s }`".to_owned()),
-        )
-        .and_then(|raw| arrival(ctx, &raw, item));
-    let keys = match ctx.optional::<KeysRaw>(item, "keys") {
-        Ok(raw) => keys(ctx, raw.as_ref(), item),
-        Err(()) => None,
-    };
-    let timeout = match ctx.optional::<Duration>(item, "timeout") {
-        Ok(None) => Some(None),
-        Ok(Some(t)) => {
-            positive_duration(ctx, t, item.at_or_near(&["timeout"]), "timeout").map(Some)
-        }
-        Err(()) => None,
-    };
-    let write_share = ops(ctx, item);
-    let sessions = sessions(ctx, item);
-    let retries = retries(ctx, item);
-    if ctx.issues.len() != before {
-        return None;
-    }
-    Some(WorkloadSpec {
-        name: name?,
-        target: target?,
-        arrival: arrival?,
-        keys: keys?,
-        timeout: timeout?,
-        write_share: write_share?,
-        sessions: sessions?,
-        retries: retries?,
-    })
-}
-
-fn arrival(ctx: &mut Ctx, raw: &ArrivalRaw, item: &SNode) -> Option<ArrivalSpec> {
-    let inner = content(item.at_or_near(&["arrival"]));
-    match raw {
-        ArrivalRaw::Poisson(rate) => Some(ArrivalSpec::Poisson {
-            per_second: rate.per_second(),
-        }),
-        ArrivalRaw::Constant(rate) => Some(ArrivalSpec::Constant {
-            per_second: rate.per_second(),
-        }),
-        ArrivalRaw::Interarrival(d) => distribution(ctx, d, inner, "interarrival").and_then(|d| {
-            if d.mean_ns() > 0.0 {
-                Some(ArrivalSpec::Interarrival(d))
-            } else {
-                ctx.push(
-                    inner,
-                    "`interarrival`: the mean time between arrivals must be greater than zero",
-                    None,
-                );
-                None
-            }
-        }),
-        ArrivalRaw::Phases(list) => phases(ctx, list, inner).map(ArrivalSpec::Phases),
-        ArrivalRaw::Closed(c) => {
-            let users = count(ctx, c.users, 1, inner.at_or_near(&["users"]), "users");
-            let think_time = match &c.think_time {
-                None => Some(Distribution::Constant(SimDuration::ZERO)),
-                Some(d) => distribution(ctx, d, inner.at_or_near(&["think_time"]), "think_time"),
-            };
-            Some(ArrivalSpec::Closed {
-                users: users?,
-                think_time: think_time?,
-            })
-        }
-    }
-}
-
-fn keys(ctx: &mut Ctx, raw: Option<&KeysRaw>, item: &SNode) -> Option<KeySpec> {
-    let keys_node = content(item.at_or_near(&["keys"]));
-    match raw {
-        None => Some(KeySpec::Unique),
-        Some(KeysRaw::Uniform(n)) => {
-            count_u64(ctx, *n, keys_node, "uniform").map(|n| KeySpec::Uniform { n })
-        }
-        Some(KeysRaw::Zipf(z)) => {
-            let n = count_u64(ctx, z.n, keys_node.at_or_near(&["n"]), "n");
-            if !(z.s >= 0.0 && z.s.is_finite()) {
-                ctx.push(
-                    keys_node.at_or_near(&["s"]),
-                    format!("`s` must be zero or more, found {}", z.s),
-                    None,
-                );
-                return None;
-            }
-            n.map(|n| KeySpec::Zipf { n, s: z.s })
-        }
-        Some(KeysRaw::Hotspot(h)) => {
-            let mut ok = true;
-            if h.n < 2 {
-                ctx.push(
-                    keys_node.at_or_near(&["n"]),
-                    format!("`n` must be at least 2, found {}", h.n),
-                    None,
-                );
-                ok = false;
-            }
-            if !(h.hot_fraction > 0.0 && h.hot_fraction < 1.0) {
-                ctx.push(
-                    keys_node.at_or_near(&["hot_fraction"]),
-                    format!(
-                        "`hot_fraction` must be strictly between 0 and 1, found {}",
-                        h.hot_fraction
-                    ),
-                    Some("e.g. `hot_fraction: 0.1` for 10 % hot keys".to_owned()),
-                );
-                ok = false;
-            }
-            if !(0.0..=1.0).contains(&h.hot_share) {
-                ctx.push(
-                    keys_node.at_or_near(&["hot_share"]),
-                    format!("`hot_share` must be between 0 and 1, found {}", h.hot_share),
-                    None,
-                );
-                ok = false;
-            }
-            ok.then_some(KeySpec::Hotspot {
-                n: h.n as u64,
-                hot_fraction: h.hot_fraction,
-                hot_share: h.hot_share,
-            })
-        }
-    }
-}
-
-fn count_u64(ctx: &mut Ctx, value: i64, node: &SNode, what: &str) -> Option<u64> {
-    if value < 1 {
-        ctx.push(
-            node,
-            format!("`{what}` must be at least 1, found {value}"),
-            None,
-        );
-        return None;
-    }
-    u64::try_from(value).ok()
 }

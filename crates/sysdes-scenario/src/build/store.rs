@@ -7,12 +7,12 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use sysdes_kernel::{ComponentId, SimDuration};
 use sysdes_models::{
-    Distribution, FaultKind, FaultSpec, MAX_REPLICAS, MessageDelays, PartitionPolicy, ReadFrom,
-    Replication, Routing, StoreMode, StoreSpec,
+    ComponentKind, ComponentSpec, Distribution, FaultKind, FaultSpec, MAX_REPLICAS, MessageDelays,
+    PartitionPolicy, ReadFrom, Replication, Routing, StoreMode, StoreSpec,
 };
 
 use super::{Ctx, count, distribution, positive_duration};
-use crate::de::one_of;
+use crate::de::{one_of, suggest};
 use crate::node::{Node, SNode};
 use crate::raw::DistRaw;
 use crate::units::Duration;
@@ -464,4 +464,40 @@ pub(super) fn replica_crashes(
         }
     }
     (Some(rest), (ctx.issues.len() == before).then_some(out))
+}
+
+/// A store's `zones` must name zones of `network.zones`; each unknown one is
+/// reported where it is written, with the closest zone suggested.
+pub(super) fn store_zones(
+    ctx: &mut Ctx,
+    components: &[Option<ComponentSpec>],
+    entries: &[(&SNode, &SNode)],
+    zones: &[String],
+) {
+    for (c, (_, body)) in components.iter().zip(entries) {
+        let Some(ComponentKind::Store(st)) = c.as_ref().map(|c| &c.kind) else {
+            continue;
+        };
+        let list = body.at_or_near(&["zones"]);
+        for (j, z) in st.zones.iter().enumerate() {
+            if zones.contains(z) {
+                continue;
+            }
+            let help = match suggest(z, zones.iter().map(String::as_str)) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None if zones.is_empty() => {
+                    "define the zones and their latencies under `network.zones`".to_owned()
+                }
+                None => {
+                    let names: Vec<&str> = zones.iter().map(String::as_str).collect();
+                    format!("the zones are {}", one_of(&names))
+                }
+            };
+            ctx.push(
+                list.item(j).unwrap_or(list),
+                format!("store zone `{z}` is not a zone of the network"),
+                Some(help),
+            );
+        }
+    }
 }

@@ -1,0 +1,326 @@
+//! Reading `type: server` components: workers, service time, queue, and
+//! downstream `calls` (steps, fan-out, hedging); the deployment and replica
+//! keys a server may also carry are read in `deploy.rs`.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use sysdes_kernel::ComponentId;
+use sysdes_models::{CallMode, CallStep, ServerSpec, WaitFor};
+
+use super::{Ctx, count, distribution, optional_count, positive_duration, resolve};
+use crate::node::{Node, SNode};
+use crate::raw::{AutoscalerRaw, BalanceRaw, DistRaw, RunsOnRaw};
+use crate::units::{Duration, Size};
+
+const SERVER_KEYS: &[&str] = &[
+    "type",
+    "workers",
+    "service_time",
+    "queue_capacity",
+    "calls",
+    "mode",
+    // Deployment keys (deploy.rs).
+    "replicas",
+    "balance",
+    "runs_on",
+    "cpu",
+    "memory",
+    "host",
+    "autoscaler",
+    "zone",
+    "request_size",
+    "response_size",
+];
+const CALL_KEYS: &[&str] = &["to", "parallel", "fan_out", "wait_for", "hedge_after"];
+
+/// The most calls one step may send (a fan-out beyond this is a typo).
+const MAX_FAN_OUT: i64 = 10_000;
+
+/// `type: server` — a FIFO queue served by `workers` parallel workers.
+#[derive(JsonSchema)]
+#[allow(dead_code)] // Only used to generate the JSON Schema; the loader reads each key on its own.
+#[serde(
+    deny_unknown_fields,
+    expecting = "a server: a map with `service_time` and optionally `workers`"
+)]
+#[schemars(rename = "Server")]
+pub(crate) struct ServerRaw {
+    /// Parallel workers (the c of M/M/c), at least 1; default 1.
+    #[schemars(range(min = 1))]
+    pub workers: Option<i64>,
+    /// Time one worker spends on one request.
+    pub service_time: DistRaw,
+    /// Maximum number of requests waiting (not in service); arrivals beyond it are dropped. 0 = no waiting room. Default unbounded.
+    #[schemars(range(min = 0))]
+    pub queue_capacity: Option<i64>,
+    /// Identical replicas behind an implicit balancer (a deployment); default 1.
+    #[schemars(range(min = 1))]
+    pub replicas: Option<i64>,
+    /// How the implicit balancer picks a ready replica; default `round_robin`.
+    pub balance: Option<BalanceRaw>,
+    /// What each replica runs on, and how long a new one boots.
+    pub runs_on: Option<Box<RunsOnRaw>>,
+    /// Cores each replica requests (placement bookkeeping; CPU may be overcommitted); default 1.
+    pub cpu: Option<f64>,
+    /// Memory each replica needs on its host (a hard limit); default 0B.
+    pub memory: Option<Size>,
+    /// The host pool (under the top-level `hosts`) replicas are placed on; they then share its cores.
+    pub host: Option<String>,
+    /// Kubernetes HPA-style horizontal autoscaling.
+    pub autoscaler: Option<Box<AutoscalerRaw>>,
+    /// Downstream calls after the server's own work, in order. Each item is a component name, `{ to: NAME }`, or `{ parallel: [A, B, ...], wait_for: all | any | N, hedge_after: 10ms }`; `fan_out: N` repeats the step's targets N times.
+    pub calls: Option<Vec<serde_json::Value>>,
+    /// `thread` (default: a worker is held while its request waits for its calls) or `async` (the worker is released after its own work).
+    pub mode: Option<ModeRaw>,
+    /// The zone it runs in (a name under `network.zones`).
+    pub zone: Option<String>,
+    /// Size of the requests it sends on (for link bandwidth).
+    pub request_size: Option<Size>,
+    /// Size of the responses it returns (for link bandwidth), e.g. `64KiB`.
+    pub response_size: Option<Size>,
+}
+
+/// Whether a server's worker waits for downstream calls.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(rename = "CallMode")]
+pub(crate) enum ModeRaw {
+    /// Thread per request: the worker is held until the calls answer.
+    Thread,
+    /// Event loop: the worker is released after its own work.
+    Async,
+}
+
+pub(super) fn server(
+    ctx: &mut Ctx,
+    own: usize,
+    body: &SNode,
+    names: &[&str],
+) -> Option<ServerSpec> {
+    ctx.unknown_keys(body, SERVER_KEYS);
+    let workers = optional_count(ctx, body, "workers", 1).map(|w| w.unwrap_or(1));
+    let queue_capacity = optional_count(ctx, body, "queue_capacity", 0);
+    let service_time = ctx
+        .required::<DistRaw>(
+            body,
+            "service_time",
+            Some("add e.g. `service_time: { exponential: 5ms }`".to_owned()),
+        )
+        .and_then(|raw| {
+            distribution(
+                ctx,
+                &raw,
+                body.at_or_near(&["service_time"]),
+                "service_time",
+            )
+        });
+    let calls = calls(ctx, own, body, names);
+    let mode = match ctx.optional::<ModeRaw>(body, "mode") {
+        Ok(None | Some(ModeRaw::Thread)) => Some(CallMode::Thread),
+        Ok(Some(ModeRaw::Async)) => Some(CallMode::Async),
+        Err(()) => None,
+    };
+    Some(ServerSpec {
+        workers: workers?,
+        service_time: service_time?,
+        queue_capacity: queue_capacity?,
+        calls: calls?,
+        mode: mode?,
+    })
+}
+
+/// A server's `calls`: a list of steps. `own` is the server's index.
+pub(crate) fn calls(
+    ctx: &mut Ctx,
+    own: usize,
+    body: &SNode,
+    names: &[&str],
+) -> Option<Vec<CallStep>> {
+    let Some(node) = body.get("calls") else {
+        return Some(Vec::new());
+    };
+    let items = match &node.node {
+        Node::Seq(items) => items,
+        Node::Null => return Some(Vec::new()),
+        _ => {
+            ctx.push(
+                node,
+                format!(
+                    "`calls`: expected a list of steps, found {}",
+                    node.describe()
+                ),
+                Some("e.g. `calls: [ auth, { parallel: [a, b], wait_for: all } ]`".to_owned()),
+            );
+            return None;
+        }
+    };
+    let before = ctx.issues.len();
+    let mut steps = Vec::with_capacity(items.len());
+    for item in items {
+        if let Some(step) = call_step(ctx, own, item, names) {
+            steps.push(step);
+        }
+    }
+    (ctx.issues.len() == before).then_some(steps)
+}
+
+fn target(ctx: &mut Ctx, own: usize, node: &SNode, names: &[&str]) -> Option<ComponentId> {
+    let Some(name) = node.as_str() else {
+        ctx.push(
+            node,
+            format!("expected a component name, found {}", node.describe()),
+            None,
+        );
+        return None;
+    };
+    if names.get(own) == Some(&name) {
+        ctx.push(node, format!("server `{name}` cannot call itself"), None);
+        return None;
+    }
+    resolve(ctx, names, name, node)
+}
+
+fn call_step(ctx: &mut Ctx, own: usize, item: &SNode, names: &[&str]) -> Option<CallStep> {
+    if item.as_str().is_some() {
+        return Some(CallStep {
+            targets: vec![target(ctx, own, item, names)?],
+            wait_for: WaitFor::All,
+            hedge_after: None,
+            hedge_percentile: None,
+        });
+    }
+    if !matches!(item.node, Node::Map(_)) {
+        ctx.push(
+            item,
+            format!(
+                "a call step is a component name, `{{ to: NAME }}` or `{{ parallel: [...] }}`, found {}",
+                item.describe()
+            ),
+            None,
+        );
+        return None;
+    }
+    ctx.unknown_keys(item, CALL_KEYS);
+    let mut targets = match (item.get("to"), item.get("parallel")) {
+        (Some(to), None) => vec![target(ctx, own, to, names)?],
+        (None, Some(list)) => {
+            let Node::Seq(entries) = &list.node else {
+                ctx.push(
+                    list,
+                    format!(
+                        "`parallel`: expected a list of component names, found {}",
+                        list.describe()
+                    ),
+                    None,
+                );
+                return None;
+            };
+            if entries.is_empty() {
+                ctx.push(list, "`parallel` must list at least one component", None);
+                return None;
+            }
+            let mut ids = Vec::with_capacity(entries.len());
+            for e in entries {
+                ids.push(target(ctx, own, e, names));
+            }
+            ids.into_iter().collect::<Option<Vec<_>>>()?
+        }
+        (Some(_), Some(_)) => {
+            ctx.push(
+                item,
+                "a call step has either `to` or `parallel`, not both",
+                None,
+            );
+            return None;
+        }
+        (None, None) => {
+            ctx.push(
+                item,
+                "a call step needs `to: NAME` or `parallel: [NAMES]`",
+                None,
+            );
+            return None;
+        }
+    };
+    match ctx.optional::<i64>(item, "fan_out") {
+        Ok(None) => {}
+        Ok(Some(n)) => {
+            let node = item.at_or_near(&["fan_out"]);
+            let copies = count(ctx, n, 1, node, "fan_out")?;
+            if n * targets.len() as i64 > MAX_FAN_OUT {
+                ctx.push(
+                    node,
+                    format!(
+                        "a step may send at most {MAX_FAN_OUT} calls, this one sends {}",
+                        n * targets.len() as i64
+                    ),
+                    None,
+                );
+                return None;
+            }
+            let one_round = targets.clone();
+            for _ in 1..copies {
+                targets.extend_from_slice(&one_round);
+            }
+        }
+        Err(()) => return None,
+    }
+    let wait_for = match item.get("wait_for") {
+        None => WaitFor::All,
+        Some(w) => match w.as_str() {
+            Some("all") => WaitFor::All,
+            Some("any") => WaitFor::Any,
+            _ => match ctx.optional::<i64>(item, "wait_for") {
+                Ok(Some(n)) if n >= 1 && (n as usize) <= targets.len() => WaitFor::Count(n as u16),
+                Ok(_) | Err(()) => {
+                    ctx.push(
+                        w,
+                        format!(
+                            "`wait_for`: expected `all`, `any` or a number from 1 to {}",
+                            targets.len()
+                        ),
+                        None,
+                    );
+                    return None;
+                }
+            },
+        },
+    };
+    let percentile = item
+        .get("hedge_after")
+        .and_then(|n| n.as_str().map(|t| (n, t)))
+        .filter(|(_, t)| t.trim_start().starts_with('p'));
+    let mut hedge_percentile = None;
+    let hedge_after = match percentile {
+        Some((node, text)) => {
+            match text.trim()[1..].parse::<f64>() {
+                Ok(p) if p > 0.0 && p < 100.0 => hedge_percentile = Some(p / 100.0),
+                _ => {
+                    ctx.push(
+                        node,
+                        format!("`hedge_after`: expected a duration or a percentile such as `p95`, found `{text}`"),
+                        Some("e.g. `hedge_after: p95` or `hedge_after: 10ms`".to_owned()),
+                    );
+                    return None;
+                }
+            }
+            None
+        }
+        None => match ctx.optional::<Duration>(item, "hedge_after") {
+            Ok(None) => None,
+            Ok(Some(d)) => Some(positive_duration(
+                ctx,
+                d,
+                item.at_or_near(&["hedge_after"]),
+                "hedge_after",
+            )?),
+            Err(()) => return None,
+        },
+    };
+    Some(CallStep {
+        targets,
+        wait_for,
+        hedge_after,
+        hedge_percentile,
+    })
+}
