@@ -13,8 +13,38 @@ use std::fmt;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, EnumAccess, VariantAccess, Visitor};
+use serde_json::Value;
 
 use crate::units::{Bandwidth, Duration, Rate, RateOrZero, Size};
+
+/// The keys a map read as the schema struct `$t` may have, in declaration
+/// order: the properties of its JSON Schema (serde names, flattened fields
+/// inline), so the loader's "unknown key" checks and suggestions accept
+/// exactly what the schema documents. Computed once per use site.
+macro_rules! schema_keys {
+    ($t:ty) => {{
+        static OWNED: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+        static KEYS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+        KEYS.get_or_init(|| {
+            OWNED
+                .get_or_init(|| crate::raw::properties(&schemars::schema_for!($t)))
+                .iter()
+                .map(String::as_str)
+                .collect()
+        })
+        .as_slice()
+    }};
+}
+pub(crate) use schema_keys;
+
+/// The property names of an object schema, in order (none for another schema).
+pub(crate) fn properties(schema: &Schema) -> Vec<String> {
+    schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default()
+}
 
 /// A sysdes scenario: workloads that send requests to named components,
 /// simulated for `duration`.
@@ -36,11 +66,13 @@ pub(crate) struct ScenarioDoc {
     /// Sources of requests, at least one. Each is addressed by its `name` in `--set` paths.
     workloads: Vec<WorkloadRaw>,
     /// The components of the system, keyed by name, at least one. File order is the order of results.
-    components: BTreeMap<String, ComponentDoc>,
+    components: BTreeMap<String, crate::build::ComponentDoc>,
     /// The network between components.
     network: Option<NetworkRaw>,
     /// A parameter sweep for `sysdes sweep` (ignored by `sysdes run`); see `docs/sweeps.md`.
     sweep: Option<SweepDoc>,
+    /// Pools of identical hosts, keyed by name, that a server's replicas are placed on (`host: NAME`); see `docs/deployment.md`.
+    hosts: Option<BTreeMap<String, HostPoolRaw>>,
     /// Faults injected at given times: crashes, slowdowns, partitions, latency and loss; see `docs/faults.md`.
     faults: Option<Vec<FaultDoc>>,
 }
@@ -111,28 +143,6 @@ pub(crate) struct SweepDoc {
     replications: Option<u32>,
     /// `common` (the default: replication r has the same seed at every point) or `independent`.
     seeds: Option<String>,
-}
-
-/// A component; `type` says which kind.
-#[derive(JsonSchema)]
-#[serde(tag = "type", rename_all = "snake_case")]
-#[allow(dead_code)] // Only used to generate the JSON Schema; `type` is read by hand.
-#[schemars(rename = "Component")]
-pub(crate) enum ComponentDoc {
-    /// A FIFO queue with `workers` parallel servers (an M/M/c station when times are exponential).
-    Server(crate::build::server::ServerRaw),
-    /// Routes each request to one of its `backends`.
-    LoadBalancer(crate::build::balancer::LoadBalancerRaw),
-    /// Answers reads from memory; misses and writes go to its `backend`.
-    Cache(crate::build::cache::CacheRaw),
-    /// A bounded message buffer: producers are acknowledged on enqueue; `consumers` pull messages.
-    Queue(crate::build::queue::QueueRaw),
-    /// A partitioned log with consumer groups (Kafka-like), each reading every partition in order.
-    Stream(crate::build::stream::StreamRaw),
-    /// Requests served in batches on `slots` parallel slots (GPUs); see `docs/batching.md`.
-    ModelServer(crate::build::model_server::ModelServerRaw),
-    /// A replicated key-value store (leader or leaderless quorums).
-    Store(crate::build::store::StoreRaw),
 }
 
 /// A source of requests.

@@ -2,20 +2,11 @@
 
 use schemars::JsonSchema;
 use serde::Deserialize;
-use sysdes_models::{LbPolicy, LoadBalancerSpec};
+use sysdes_models::{ComponentKind, LbPolicy, LoadBalancerSpec};
 
-use super::{Ctx, resolve};
+use super::{Ctx, Entry, Kind, resolve};
 use crate::node::SNode;
 use crate::units::Size;
-
-const LOAD_BALANCER_KEYS: &[&str] = &[
-    "type",
-    "policy",
-    "backends",
-    "zone",
-    "request_size",
-    "response_size",
-];
 
 /// `type: load_balancer` — routes each request to one backend.
 #[derive(JsonSchema)]
@@ -55,13 +46,18 @@ pub(crate) enum PolicyRaw {
     ConsistentHash,
 }
 
-pub(super) fn load_balancer(
+/// Reads a load balancer.
+pub(super) fn read(ctx: &mut Ctx, e: &Entry<'_>) -> Option<ComponentKind> {
+    load_balancer(ctx, e.own, e.body, e.names).map(ComponentKind::LoadBalancer)
+}
+
+fn load_balancer(
     ctx: &mut Ctx,
     own: usize,
     body: &SNode,
     names: &[&str],
 ) -> Option<LoadBalancerSpec> {
-    ctx.unknown_keys(body, LOAD_BALANCER_KEYS);
+    ctx.unknown_keys(body, Kind::LoadBalancer.keys());
     let policy = match ctx.optional::<PolicyRaw>(body, "policy") {
         Ok(p) => Some(match p.unwrap_or(PolicyRaw::RoundRobin) {
             PolicyRaw::RoundRobin => LbPolicy::RoundRobin,

@@ -8,22 +8,10 @@ use sysdes_models::{
 
 use super::{Ctx, content, count, distribution, positive_duration, resolve};
 use crate::node::{Node, SNode};
-use crate::raw::{ArrivalRaw, JitterRaw, KeysRaw, OpsRaw, PhaseRaw, RetriesRaw};
+use crate::raw::{
+    ArrivalRaw, JitterRaw, KeysRaw, OpsRaw, PhaseRaw, RetriesRaw, WorkloadRaw, schema_keys,
+};
 use crate::units::Duration;
-
-const WORKLOAD_KEYS: &[&str] = &[
-    "name",
-    "target",
-    "arrival",
-    "keys",
-    "timeout",
-    "ops",
-    "sessions",
-    "retries",
-    "zone",
-    "request_size",
-    "response_size",
-];
 
 /// The write share from `ops` (default 0: every request reads).
 pub(crate) fn ops(ctx: &mut Ctx, item: &SNode) -> Option<f64> {
@@ -243,7 +231,7 @@ fn workload(ctx: &mut Ctx, item: &SNode, names: &[&str]) -> Option<WorkloadSpec>
         return None;
     }
     let before = ctx.issues.len();
-    ctx.unknown_keys(item, WORKLOAD_KEYS);
+    ctx.unknown_keys(item, schema_keys!(WorkloadRaw));
     let name: Option<String> = ctx.required(item, "name", None);
     let target = ctx
         .required::<String>(

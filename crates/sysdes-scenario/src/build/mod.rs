@@ -5,13 +5,14 @@
 //! checked (ranges, references, cycles). Every problem is collected with the
 //! origin of the value at fault. Nothing here panics on any input.
 
+use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use sysdes_kernel::{ComponentId, SimDuration};
-use sysdes_models::{ComponentKind, ComponentSpec, Distribution, ModelSpec};
+use sysdes_models::{ComponentKind, ComponentSpec, Distribution, HostPoolSpec, ModelSpec};
 
 use crate::de::{DeError, from_node, one_of, suggest};
 use crate::node::{Issue, Node, Origin, SNode};
-use crate::raw::DistRaw;
+use crate::raw::{DistRaw, ScenarioDoc, schema_keys};
 use crate::units::Duration;
 
 pub(crate) mod balancer;
@@ -23,37 +24,119 @@ mod graph;
 mod llm_server;
 pub(crate) mod model_server;
 mod net;
+pub(crate) mod queue;
+pub(crate) mod server;
 pub(crate) mod store;
 pub(crate) mod stream;
 #[cfg(test)]
 mod tests;
 
-const TOP_LEVEL_KEYS: &[&str] = &[
-    "name",
-    "description",
-    "seed",
-    "duration",
-    "warmup",
-    "workloads",
-    "components",
-    "network",
-    "sweep",
-    "hosts",
-    "faults",
-];
+/// The registry of component kinds, one line each: the `type:` name, the
+/// schema struct that documents its keys (its doc comment is the schema's
+/// description of the kind) and the reader that builds it. The loader's
+/// [`Kind`], [`COMPONENT_TYPES`], the JSON Schema's `Component` list and the
+/// keys each kind accepts ([`Kind::keys`]) are all generated from it.
+macro_rules! component_kinds {
+    ($($(#[doc = $doc:literal])* $kind:ident = $name:literal, $raw:ty, $read:path;)*) => {
+        /// The kinds of component, as named by `type`.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub(crate) enum Kind {
+            $($kind,)*
+        }
 
-pub(crate) mod queue;
-pub(crate) mod server;
+        /// The `type:` names, in the order of [`Kind`].
+        pub(crate) const COMPONENT_TYPES: &[&str] = &[$($name),*];
 
-const COMPONENT_TYPES: &[&str] = &[
-    "server",
-    "load_balancer",
-    "cache",
-    "queue",
-    "stream",
-    "model_server",
-    "store",
-];
+        impl Kind {
+            /// Every kind, in registry order.
+            pub(crate) const ALL: &[Kind] = &[$(Kind::$kind),*];
+
+            /// Builds the component `entry` of this kind, or records why not.
+            fn read(self, ctx: &mut Ctx, entry: &Entry<'_>) -> Option<ComponentKind> {
+                match self {
+                    $(Kind::$kind => $read(ctx, entry),)*
+                }
+            }
+        }
+
+        /// A component; `type` says which kind.
+        #[derive(JsonSchema)]
+        #[serde(tag = "type")]
+        #[allow(dead_code)] // Only used to generate the JSON Schema; `type` is read by hand.
+        #[schemars(rename = "Component")]
+        pub(crate) enum ComponentDoc {
+            $($(#[doc = $doc])* #[serde(rename = $name)] $kind($raw),)*
+        }
+    };
+}
+
+component_kinds! {
+    /// A FIFO queue with `workers` parallel servers (an M/M/c station when times are exponential).
+    Server = "server", server::ServerRaw, server::read;
+    /// Routes each request to one of its `backends`.
+    LoadBalancer = "load_balancer", balancer::LoadBalancerRaw, balancer::read;
+    /// Answers reads from memory; misses and writes go to its `backend`.
+    Cache = "cache", cache::CacheRaw, cache::read;
+    /// A bounded message buffer: producers are acknowledged on enqueue; `consumers` pull messages.
+    Queue = "queue", queue::QueueRaw, queue::read;
+    /// A partitioned log with consumer groups (Kafka-like), each reading every partition in order.
+    Stream = "stream", stream::StreamRaw, stream::read;
+    /// Requests served in batches on `slots` parallel slots (GPUs); see `docs/batching.md`.
+    ModelServer = "model_server", model_server::ModelServerRaw, model_server::read;
+    /// A replicated key-value store (leader or leaderless quorums).
+    Store = "store", store::StoreRaw, store::read;
+}
+
+impl Kind {
+    /// The kind named `name` by a `type:` key.
+    fn from_type_name(name: &str) -> Option<Kind> {
+        let i = COMPONENT_TYPES.iter().position(|n| *n == name)?;
+        Kind::ALL.get(i).copied()
+    }
+
+    /// The keys a component of this kind may have (`type` first), read from
+    /// its entry in the JSON Schema's `Component` list.
+    pub(crate) fn keys(self) -> &'static [&'static str] {
+        use std::sync::OnceLock;
+        static OWNED: OnceLock<Vec<Vec<String>>> = OnceLock::new();
+        static KEYS: OnceLock<Vec<Vec<&'static str>>> = OnceLock::new();
+        let keys = KEYS.get_or_init(|| {
+            OWNED
+                .get_or_init(|| {
+                    let schema = schemars::schema_for!(ComponentDoc);
+                    let variants = schema.get("oneOf").and_then(serde_json::Value::as_array);
+                    variants
+                        .into_iter()
+                        .flatten()
+                        .map(|v| {
+                            schemars::Schema::try_from(v.clone())
+                                .map(|s| crate::raw::properties(&s))
+                                .unwrap_or_default()
+                        })
+                        .collect()
+                })
+                .iter()
+                .map(|k| k.iter().map(String::as_str).collect())
+                .collect()
+        });
+        keys.get(self as usize).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// What a kind's reader is given: the component's index and body, the names
+/// of every component (by id), and the host pools of the top-level `hosts`
+/// (if they parsed).
+pub(crate) struct Entry<'a> {
+    /// The component's index in `names`.
+    pub(crate) own: usize,
+    /// The component's map.
+    pub(crate) body: &'a SNode,
+    /// Every component's name, by id.
+    pub(crate) names: &'a [&'a str],
+    /// The host pools, `None` if `hosts` is invalid.
+    pub(crate) hosts: Option<&'a [HostPoolSpec]>,
+}
+
 /// Collects issues.
 pub(crate) struct Ctx {
     pub(crate) issues: Vec<Issue>,
@@ -93,7 +176,7 @@ impl Ctx {
                         format!("did you mean `{s}`?")
                     }
                     // Replicas of what cannot be replicated: say what scales it.
-                    None if deploy::GROUP_KEYS.contains(&k) => format!(
+                    None if deploy::group_keys().contains(&k) => format!(
                         "servers, model servers and caches take `{k}`; a queue or stream scales with its consumers (give the consumer `replicas`), a load balancer needs none"
                     ),
                     None => format!("the keys allowed here are {}", one_of(allowed)),
@@ -366,18 +449,6 @@ pub(crate) fn positive_duration(
     }
 }
 
-/// The kinds of component, as named by `type`.
-#[derive(Clone, Copy, PartialEq)]
-enum Kind {
-    Server,
-    LoadBalancer,
-    Cache,
-    Queue,
-    Stream,
-    ModelServer,
-    Store,
-}
-
 /// Reads a component's `type`, recording why if it has no valid one.
 fn component_kind(ctx: &mut Ctx, name: &str, key: &SNode, value: &SNode) -> Option<Kind> {
     if !matches!(value.node, Node::Map(_)) {
@@ -401,14 +472,10 @@ fn component_kind(ctx: &mut Ctx, name: &str, key: &SNode, value: &SNode) -> Opti
         );
         return None;
     };
+    if let Some(kind) = type_node.as_str().and_then(Kind::from_type_name) {
+        return Some(kind);
+    }
     match type_node.as_str() {
-        Some("server") => Some(Kind::Server),
-        Some("load_balancer") => Some(Kind::LoadBalancer),
-        Some("cache") => Some(Kind::Cache),
-        Some("queue") => Some(Kind::Queue),
-        Some("stream") => Some(Kind::Stream),
-        Some("model_server") => Some(Kind::ModelServer),
-        Some("store") => Some(Kind::Store),
         Some(other) => {
             let help = match suggest(other, COMPONENT_TYPES.iter().copied()) {
                 Some(s) => format!("did you mean `{s}`?"),
@@ -483,7 +550,7 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
         );
         return None;
     }
-    ctx.unknown_keys(root, TOP_LEVEL_KEYS);
+    ctx.unknown_keys(root, schema_keys!(ScenarioDoc));
 
     let name: Option<String> = ctx.required(
         root,
@@ -563,19 +630,13 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
         let name = names[i];
         let kind = component_kind(ctx, name, key, value);
         kinds.push(kind);
-        let spec = match kind {
-            Some(Kind::Server) => server::server(ctx, i, value, &names)
-                .and_then(|s| deploy::server_or_deployment(ctx, value, s, hosts.as_deref())),
-            Some(Kind::LoadBalancer) => {
-                balancer::load_balancer(ctx, i, value, &names).map(ComponentKind::LoadBalancer)
-            }
-            Some(Kind::Cache) => cache::cache(ctx, i, value, &names).map(ComponentKind::Cache),
-            Some(Kind::Queue) => queue::queue(ctx, i, value, &names).map(ComponentKind::Queue),
-            Some(Kind::Stream) => stream::stream(ctx, i, value, &names).map(ComponentKind::Stream),
-            Some(Kind::ModelServer) => model_server::model_server_kind(ctx, value),
-            Some(Kind::Store) => store::store(ctx, value).map(ComponentKind::Store),
-            None => None,
+        let entry = Entry {
+            own: i,
+            body: value,
+            names: &names,
+            hosts: hosts.as_deref(),
         };
+        let spec = kind.and_then(|k| k.read(ctx, &entry));
         // Replicas of anything but a leaf server form a group.
         let groupable = match &spec {
             Some(ComponentKind::Server(s)) => !s.calls.is_empty(),

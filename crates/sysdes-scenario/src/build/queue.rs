@@ -4,13 +4,11 @@
 
 use schemars::JsonSchema;
 use serde::Deserialize;
-use sysdes_models::{QueueOverflow, QueueSpec};
+use sysdes_models::{ComponentKind, QueueOverflow, QueueSpec};
 
-use super::{Ctx, count, resolve};
+use super::{Ctx, Entry, Kind, count, resolve};
 use crate::node::{Node, SNode};
-
-pub(super) const QUEUE_KEYS: &[&str] = &["type", "capacity", "overflow", "consumers"];
-const CONSUMERS_KEYS: &[&str] = &["target", "concurrency"];
+use crate::raw::schema_keys;
 
 /// `type: queue` — a buffer between producers and consumers: producers are
 /// acknowledged as soon as their message is enqueued; consumers pull messages.
@@ -114,8 +112,13 @@ fn expect_map(ctx: &mut Ctx, node: &SNode, what: &str, example: &str) -> bool {
     false
 }
 
-pub(super) fn queue(ctx: &mut Ctx, own: usize, body: &SNode, names: &[&str]) -> Option<QueueSpec> {
-    ctx.unknown_keys(body, QUEUE_KEYS);
+/// Reads a queue.
+pub(super) fn read(ctx: &mut Ctx, e: &Entry<'_>) -> Option<ComponentKind> {
+    queue(ctx, e.own, e.body, e.names).map(ComponentKind::Queue)
+}
+
+fn queue(ctx: &mut Ctx, own: usize, body: &SNode, names: &[&str]) -> Option<QueueSpec> {
+    ctx.unknown_keys(body, Kind::Queue.keys());
     let before = ctx.issues.len();
     let capacity = match ctx.optional::<i64>(body, "capacity") {
         Ok(Some(c)) => count(ctx, c, 1, body.at_or_near(&["capacity"]), "capacity").map(Some),
@@ -138,7 +141,7 @@ pub(super) fn queue(ctx: &mut Ctx, own: usize, body: &SNode, names: &[&str]) -> 
         }
         Some(c) if !expect_map(ctx, c, "consumers", example) => (None, None),
         Some(c) => {
-            ctx.unknown_keys(c, CONSUMERS_KEYS);
+            ctx.unknown_keys(c, schema_keys!(ConsumersRaw));
             let consumer = target(ctx, own, names, c);
             let concurrency = match ctx.optional::<i64>(c, "concurrency") {
                 Ok(Some(n)) => count(ctx, n, 1, c.at_or_near(&["concurrency"]), "concurrency"),

@@ -5,32 +5,14 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 use sysdes_kernel::ComponentId;
-use sysdes_models::{CallMode, CallStep, ServerSpec, WaitFor};
+use sysdes_models::{CallMode, CallStep, ComponentKind, ServerSpec, WaitFor};
 
-use super::{Ctx, count, distribution, optional_count, positive_duration, resolve};
+use super::deploy::DeploymentRaw;
+use super::{Ctx, Entry, Kind, count, distribution, optional_count, positive_duration, resolve};
 use crate::node::{Node, SNode};
-use crate::raw::{AutoscalerRaw, BalanceRaw, DistRaw, RunsOnRaw};
+use crate::raw::DistRaw;
 use crate::units::{Duration, Size};
 
-const SERVER_KEYS: &[&str] = &[
-    "type",
-    "workers",
-    "service_time",
-    "queue_capacity",
-    "calls",
-    "mode",
-    // Deployment keys (deploy.rs).
-    "replicas",
-    "balance",
-    "runs_on",
-    "cpu",
-    "memory",
-    "host",
-    "autoscaler",
-    "zone",
-    "request_size",
-    "response_size",
-];
 const CALL_KEYS: &[&str] = &["to", "parallel", "fan_out", "wait_for", "hedge_after"];
 
 /// The most calls one step may send (a fan-out beyond this is a typo).
@@ -53,25 +35,13 @@ pub(crate) struct ServerRaw {
     /// Maximum number of requests waiting (not in service); arrivals beyond it are dropped. 0 = no waiting room. Default unbounded.
     #[schemars(range(min = 0))]
     pub queue_capacity: Option<i64>,
-    /// Identical replicas behind an implicit balancer (a deployment); default 1.
-    #[schemars(range(min = 1))]
-    pub replicas: Option<i64>,
-    /// How the implicit balancer picks a ready replica; default `round_robin`.
-    pub balance: Option<BalanceRaw>,
-    /// What each replica runs on, and how long a new one boots.
-    pub runs_on: Option<Box<RunsOnRaw>>,
-    /// Cores each replica requests (placement bookkeeping; CPU may be overcommitted); default 1.
-    pub cpu: Option<f64>,
-    /// Memory each replica needs on its host (a hard limit); default 0B.
-    pub memory: Option<Size>,
-    /// The host pool (under the top-level `hosts`) replicas are placed on; they then share its cores.
-    pub host: Option<String>,
-    /// Kubernetes HPA-style horizontal autoscaling.
-    pub autoscaler: Option<Box<AutoscalerRaw>>,
     /// Downstream calls after the server's own work, in order. Each item is a component name, `{ to: NAME }`, or `{ parallel: [A, B, ...], wait_for: all | any | N, hedge_after: 10ms }`; `fan_out: N` repeats the step's targets N times.
     pub calls: Option<Vec<serde_json::Value>>,
     /// `thread` (default: a worker is held while its request waits for its calls) or `async` (the worker is released after its own work).
     pub mode: Option<ModeRaw>,
+    /// The deployment keys (`replicas`, `host`, `autoscaler`, ...); see `deploy.rs`.
+    #[serde(flatten)]
+    pub deployment: DeploymentRaw,
     /// The zone it runs in (a name under `network.zones`).
     pub zone: Option<String>,
     /// Size of the requests it sends on (for link bandwidth).
@@ -91,13 +61,14 @@ pub(crate) enum ModeRaw {
     Async,
 }
 
-pub(super) fn server(
-    ctx: &mut Ctx,
-    own: usize,
-    body: &SNode,
-    names: &[&str],
-) -> Option<ServerSpec> {
-    ctx.unknown_keys(body, SERVER_KEYS);
+/// Reads a server: a plain one, or a deployment of replicas of it.
+pub(super) fn read(ctx: &mut Ctx, e: &Entry<'_>) -> Option<ComponentKind> {
+    server(ctx, e.own, e.body, e.names)
+        .and_then(|s| super::deploy::server_or_deployment(ctx, e.body, s, e.hosts))
+}
+
+fn server(ctx: &mut Ctx, own: usize, body: &SNode, names: &[&str]) -> Option<ServerSpec> {
+    ctx.unknown_keys(body, Kind::Server.keys());
     let workers = optional_count(ctx, body, "workers", 1).map(|w| w.unwrap_or(1));
     let queue_capacity = optional_count(ctx, body, "queue_capacity", 0);
     let service_time = ctx

@@ -3,15 +3,13 @@
 //! `queue.rs`.
 
 use schemars::JsonSchema;
-use sysdes_models::{ConsumerGroupSpec, StreamSpec};
+use sysdes_models::{ComponentKind, ConsumerGroupSpec, StreamSpec};
 
 use super::queue::{missing, target};
-use super::{Ctx, count, positive_duration};
+use super::{Ctx, Entry, Kind, count, positive_duration};
 use crate::node::{Node, SNode};
+use crate::raw::schema_keys;
 use crate::units::Duration;
-
-pub(super) const STREAM_KEYS: &[&str] = &["type", "partitions", "consumer_groups", "retention"];
-const GROUP_KEYS: &[&str] = &["name", "target"];
 
 /// `type: stream` — a partitioned log (Kafka-like): producers are acknowledged
 /// once their message is appended; every consumer group reads every message.
@@ -44,13 +42,13 @@ pub(crate) struct ConsumerGroupRaw {
     pub target: String,
 }
 
-pub(super) fn stream(
-    ctx: &mut Ctx,
-    own: usize,
-    body: &SNode,
-    names: &[&str],
-) -> Option<StreamSpec> {
-    ctx.unknown_keys(body, STREAM_KEYS);
+/// Reads a stream.
+pub(super) fn read(ctx: &mut Ctx, e: &Entry<'_>) -> Option<ComponentKind> {
+    stream(ctx, e.own, e.body, e.names).map(ComponentKind::Stream)
+}
+
+fn stream(ctx: &mut Ctx, own: usize, body: &SNode, names: &[&str]) -> Option<StreamSpec> {
+    ctx.unknown_keys(body, Kind::Stream.keys());
     let before = ctx.issues.len();
     let partitions = match ctx.optional::<i64>(body, "partitions") {
         Ok(Some(p)) => count(ctx, p, 1, body.at_or_near(&["partitions"]), "partitions"),
@@ -83,7 +81,7 @@ pub(super) fn stream(
                         );
                         continue;
                     }
-                    ctx.unknown_keys(item, GROUP_KEYS);
+                    ctx.unknown_keys(item, schema_keys!(ConsumerGroupRaw));
                     let name: Option<String> = ctx.required(item, "name", None);
                     if let Some(n) = &name {
                         if seen.contains(n) {

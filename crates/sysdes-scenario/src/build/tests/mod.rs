@@ -3,5 +3,6 @@
 
 mod client;
 mod deploy;
+mod keys;
 mod net;
 mod store;
