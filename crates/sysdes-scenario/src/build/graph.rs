@@ -1,49 +1,42 @@
-//! The graph of who sends to whom, read from the tree: cycles are refused
+//! The graph of who sends to whom (calls, cache backends, queue and stream
+//! consumers, balancer backends), from the built specs: cycles are refused
 //! (a request sent into one would never finish) and so are chains deeper
-//! than [`MAX_CALL_DEPTH`], each reported at a component's name.
+//! than [`MAX_CALL_DEPTH`], each reported at a component's name in the file.
+
+use sysdes_models::ComponentSpec;
 
 use super::Ctx;
-use crate::node::{Node, SNode};
+use crate::node::SNode;
 
 /// The deepest chain of components a request may pass through (a workload's
 /// target counts as depth 1); see `docs/limits.md`.
 pub const MAX_CALL_DEPTH: usize = 64;
 
-/// The keys under which a component names the components a request goes
-/// on to; `name` keys below them (a consumer group's own name) are not edges.
-const EDGE_KEYS: &[&str] = &[
-    "calls",
-    "backend",
-    "backends",
-    "consumers",
-    "consumer_groups",
-];
-
-/// The components `body` (component `own`) sends requests to, by index in
-/// `names`, each once; itself excluded (each builder reports that case).
-pub(super) fn downstream(own: usize, body: &SNode, names: &[&str]) -> Vec<usize> {
-    let mut out: Vec<usize> = Vec::new();
-    let mut stack: Vec<&SNode> = EDGE_KEYS.iter().filter_map(|k| body.get(k)).collect();
-    while let Some(node) = stack.pop() {
-        match &node.node {
-            Node::Str(s) => {
-                if let Some(j) = names.iter().position(|n| n == s) {
-                    if j != own && !out.contains(&j) {
+/// Who sends to whom among the components of the file, by index (a
+/// component's id is its index): each component's edges are
+/// [`ComponentKind::downstream`] of its built spec, the one definition the
+/// engine and capacity use, each target once and never itself. A component
+/// whose own spec failed has no edges (its problems are reported already;
+/// a cycle through it is reported once it is fixed).
+///
+/// [`ComponentKind::downstream`]: sysdes_models::ComponentKind::downstream
+pub(super) fn edges(components: &[Option<ComponentSpec>]) -> Vec<Vec<usize>> {
+    components
+        .iter()
+        .enumerate()
+        .map(|(own, c)| {
+            let mut out: Vec<usize> = Vec::new();
+            if let Some(c) = c {
+                c.kind.downstream(|target, _| {
+                    let j = target.0 as usize;
+                    if j != own && j < components.len() && !out.contains(&j) {
                         out.push(j);
                     }
-                }
+                });
             }
-            Node::Seq(items) => stack.extend(items.iter()),
-            Node::Map(entries) => stack.extend(
-                entries
-                    .iter()
-                    .filter(|(k, _)| k.as_str() != Some("name"))
-                    .map(|(_, v)| v),
-            ),
-            _ => {}
-        }
-    }
-    out
+            out
+        })
+        .collect()
 }
 
 /// Reports a chain of components deeper than [`MAX_CALL_DEPTH`] (on an

@@ -666,11 +666,7 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
     // Every edge a request can follow: calls, cache backends, queue and
     // stream consumers, balancer backends. A cycle is refused; so is a
     // chain deeper than MAX_CALL_DEPTH (responses unwind it recursively).
-    let edges: Vec<Vec<usize>> = entries
-        .iter()
-        .enumerate()
-        .map(|(i, (_, value))| graph::downstream(i, value, &names))
-        .collect();
+    let edges = graph::edges(&components);
     let keys: Vec<&SNode> = entries.iter().map(|(k, _)| *k).collect();
     let balancers: Vec<bool> = kinds
         .iter()
