@@ -4,7 +4,6 @@
 use crate::portable::Portable;
 use sysdes_models::{
     ArrivalSpec, CallMode, ComponentKind, Distribution, KeySpec, LbPolicy, ModelSpec,
-    consistent_hash_shares,
 };
 
 use crate::calls::{Output, call_order, downstream, expand_calls};
@@ -375,29 +374,15 @@ pub(crate) fn walk(
         ComponentKind::Store(_) => {}
         ComponentKind::LoadBalancer(lb) => {
             let n = lb.backends.len().max(1);
-            let hashed = if lb.policy == LbPolicy::ConsistentHash {
-                let names: Vec<&str> = lb
-                    .backends
-                    .iter()
-                    .map(|b| spec.components[b.index()].name.as_str())
-                    .collect();
-                consistent_hash_shares(&names, keys)
+            let (shares, hashed) = crate::offered::balancer_shares(spec, lb, keys);
+            let how = if hashed {
+                "the ring owns an exact share of the keys; independent keys keep Poisson arrivals Poisson"
             } else {
-                None
-            };
-            let (shares, how) = match &hashed {
-                Some(shares) => (
-                    shares.clone(),
-                    "the ring owns an exact share of the keys; independent keys keep Poisson arrivals Poisson",
-                ),
-                None => (
-                    vec![1.0 / n as f64; n],
-                    match lb.policy {
-                        LbPolicy::Random => "random thinning keeps Poisson arrivals Poisson",
-                        LbPolicy::RoundRobin => "round robin makes arrivals more regular",
-                        _ => "treated as an even random split",
-                    },
-                ),
+                match lb.policy {
+                    LbPolicy::Random => "random thinning keeps Poisson arrivals Poisson",
+                    LbPolicy::RoundRobin => "round robin makes arrivals more regular",
+                    _ => "treated as an even random split",
+                }
             };
             steps.push(format!(
                 "{} ({}): {} backends, shares {} ({how})",
@@ -410,7 +395,7 @@ pub(crate) fn walk(
                 let (scv, preserved) = match lb.policy {
                     LbPolicy::RoundRobin => (leaf.scv / n as f64, false),
                     LbPolicy::Random => (p * leaf.scv + 1.0 - p, leaf.poisson_preserved),
-                    LbPolicy::ConsistentHash if hashed.is_some() => {
+                    LbPolicy::ConsistentHash if hashed => {
                         (p * leaf.scv + 1.0 - p, leaf.poisson_preserved)
                     }
                     _ => (p * leaf.scv + 1.0 - p, false),
