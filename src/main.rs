@@ -268,8 +268,10 @@ fn run(args: RunArgs) -> ExitCode {
             ),
         }
     }
+    // Offered load is the theory's figure (the engine computes none).
+    let offered = sysdes_theory::offered_loads(&scenario.spec);
     let simulation = match Simulation::new(&scenario.spec) {
-        Ok(s) => s,
+        Ok(s) => s.with_offered_loads(offered.clone()),
         Err(e) => {
             eprintln!("error: {}: {e}", args.file.display());
             return ExitCode::from(INVALID);
@@ -284,13 +286,14 @@ fn run(args: RunArgs) -> ExitCode {
     progress.finish();
     // Theory is computed only for a run that did not fail.
     let wall_time_s = started.elapsed().as_secs_f64();
-    let result = match outcome {
+    let mut result = match outcome {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {}: {e}", args.file.display());
             return ExitCode::from(FAILED);
         }
     };
+    sysdes_theory::annotate_offered(&offered, &mut result);
     let max_wall = args.max_wall.map(|d| Duration::from_nanos(d.as_nanos()));
     let theory = theory_within(
         &scenario.spec,

@@ -9,23 +9,28 @@ use std::process::{Command, Stdio};
 
 use crate::{root, sysdes};
 
-/// `run --out` writes `topology.svg`: one box per component and workload,
-/// an arrow per flow (lb to each of its three backends, the workload to lb),
-/// and the box the verdict blames outlined.
-#[test]
-fn run_out_writes_the_topology_diagram() {
-    let dir = std::env::temp_dir().join(format!("sysdes-topology-{}", std::process::id()));
-    let out = sysdes(&[
-        "run",
-        "scenarios/fault-crash.yaml",
-        "--out",
-        dir.to_str().expect("utf-8"),
-    ]);
+/// Runs `sysdes run ARGS --out DIR` into a fresh temporary `DIR` named
+/// after `prefix`, asserts it succeeded, and returns `DIR`.
+fn run_out(prefix: &str, args: &[&str]) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("{prefix}-{}", std::process::id()));
+    let mut all = vec!["run"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--out", dir.to_str().expect("utf-8")]);
+    let out = sysdes(&all);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    dir
+}
+
+/// `run --out` writes `topology.svg`: one box per component and workload,
+/// an arrow per flow (lb to each of its three backends, the workload to lb),
+/// and the box the verdict blames outlined.
+#[test]
+fn run_out_writes_the_topology_diagram() {
+    let dir = run_out("sysdes-topology", &["scenarios/fault-crash.yaml"]);
     let svg = std::fs::read_to_string(dir.join("topology.svg")).expect("topology.svg written");
     let doc = roxmltree::Document::parse(&svg).expect("topology.svg is well-formed XML");
     let boxes: Vec<&str> = doc
@@ -49,19 +54,13 @@ fn run_out_writes_the_topology_diagram() {
 /// The verdict's "X is saturated" outlines X: one M/M/1 at rho = 245/250 = 0.98.
 #[test]
 fn a_saturated_component_is_flagged_in_the_diagram() {
-    let dir = std::env::temp_dir().join(format!("sysdes-topology-sat-{}", std::process::id()));
-    let out = sysdes(&[
-        "run",
-        "scenarios/hockey-stick.yaml",
-        "--set",
-        "workloads.users.arrival.poisson=245/s",
-        "--out",
-        dir.to_str().expect("utf-8"),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let dir = run_out(
+        "sysdes-topology-sat",
+        &[
+            "scenarios/hockey-stick.yaml",
+            "--set",
+            "workloads.users.arrival.poisson=245/s",
+        ],
     );
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("result.json")).expect("read"))

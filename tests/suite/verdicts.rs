@@ -3,18 +3,8 @@
 //! its result must appear in its verdict; an unstable run exits 1 with its
 //! figures written, and its throughput counts only the measurement window.
 
+use crate::scenarios::every_scenario;
 use crate::{root, sysdes};
-
-/// Every scenario file, sorted.
-fn scenario_files() -> Vec<std::path::PathBuf> {
-    let mut files: Vec<_> = std::fs::read_dir(root().join("scenarios"))
-        .expect("scenarios/ exists")
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    files.sort();
-    files
-}
 
 /// Runs `sysdes run FILE --format json ARGS`; returns the exit code and the
 /// JSON document (which is written even when the run fails).
@@ -34,12 +24,7 @@ fn run(file: &std::path::Path, args: &[&str]) -> (Option<i32>, serde_json::Value
 
 #[test]
 fn every_scenario_verdict_names_each_loss_timeout_and_lag() {
-    for file in scenario_files() {
-        let name = file
-            .file_stem()
-            .expect("stem")
-            .to_string_lossy()
-            .to_string();
+    for (file, name) in every_scenario() {
         let (code, v) = run(&file, &[]);
         let verdict = v["verdict"].as_str().expect("a verdict");
         let unstable = verdict.contains("Unstable");

@@ -19,7 +19,6 @@
 pub mod autoscaler;
 mod cache;
 mod cache_store;
-mod capacity;
 mod deploy_spec;
 mod deployment;
 mod error;
@@ -45,7 +44,6 @@ mod workload;
 
 pub use cache::{CacheCapacity, CacheSpec, CacheWrites};
 pub use cache_store::{CachePolicy, CacheStore, Lookup};
-pub use capacity::{offered_loads, offered_rates};
 pub use deploy_spec::*;
 pub use deployment::ScaleEvent;
 pub use error::{BuildError, RunError};

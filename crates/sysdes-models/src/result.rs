@@ -115,7 +115,8 @@ pub struct ComponentResult {
     /// Time inside the component per counted request.
     pub latency: LatencyHistogram,
     /// Load offered by open workloads per the spec (rate x mean service /
-    /// workers), for servers; `None` otherwise.
+    /// workers), for servers; `None` otherwise. The engine leaves it `None`:
+    /// `sysdes_theory::annotate_offered` fills it in.
     pub offered_load: Option<f64>,
     /// Figures specific to the component's kind (a cache's hit ratio, a
     /// server's hedges, a store's stale reads, ...); walk them with

@@ -368,7 +368,7 @@ mod tests {
         for f in [
             "cap.svg",
             "cap.vl.json",
-            "latency_vs_load.svg",
+            "latency_vs_read_quorum.svg",
             "report.html",
         ] {
             assert!(names.iter().any(|n| n == f), "{f} in {names:?}");

@@ -122,7 +122,7 @@ impl SweepData {
     }
 }
 
-/// The x axis of the latency-vs-load plot.
+/// The x axis of the latency plot (offered load, or a swept parameter).
 pub(crate) struct XAxis {
     pub(crate) values: Vec<f64>,
     pub(crate) column: String,
@@ -249,6 +249,31 @@ pub(crate) fn x_axis(data: &SweepData) -> Result<Option<XAxis>, PlotError> {
         }
     }
     Ok(None)
+}
+
+/// The file name (without extension) of the latency plot against `axis`:
+/// `latency_vs_load` against the offered load, else `latency_vs_PARAM`
+/// after the swept parameter's last path element (`latency_vs_workers`,
+/// `latency_vs_capacity`), so the name says what the x axis is.
+pub(crate) fn latency_plot_name(data: &SweepData, axis: &XAxis) -> String {
+    if axis.column == "offered_rps_mean" {
+        return "latency_vs_load".to_string();
+    }
+    let param = axis
+        .driver
+        .and_then(|p| data.params.get(p))
+        .map_or("parameter", |p| short(&p.path));
+    let slug: String = param
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("latency_vs_{slug}")
 }
 
 /// The utilization of the sweep's bottleneck (the server whose mean
@@ -698,7 +723,7 @@ pub(crate) fn plot_sweep(dir: &Path, options: &PlotOptions) -> Result<PlotOutput
         Some(axis) => {
             let (fig, spec) = latency_vs_load(&data, axis, options.slo, &mut notes)?;
             w.emit(
-                "latency_vs_load",
+                &latency_plot_name(&data, axis),
                 &format!(
                     "Latency percentiles (mean over replications) against {} (summary.csv){}.",
                     axis.label,
@@ -830,6 +855,8 @@ mod tests {
         assert_eq!(data.name, "mmc");
         let axis = x_axis(&data).unwrap().unwrap();
         assert_eq!(axis.column, "components.api.workers#value");
+        // Named after the swept parameter, not the (constant) load.
+        assert_eq!(latency_plot_name(&data, &axis), "latency_vs_workers");
         let slo = Some("p99=100ms".parse().unwrap());
         let mut notes = Vec::new();
         let (fig, spec) = latency_vs_load(&data, &axis, slo, &mut notes).unwrap();

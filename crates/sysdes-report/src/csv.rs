@@ -8,11 +8,20 @@ use sysdes_stats::{LatencyHistogram, RequestCounts};
 const HEADER: &str = "scope,name,type,generated,completed,failed,timed_out,dropped,throughput_rps,utilization,mean_queue_length,latency_mean_ms,latency_p50_ms,latency_p90_ms,latency_p99_ms,latency_p999_ms,latency_max_ms";
 
 /// The result as CSV with a header row; columns that do not apply to a row
-/// are empty.
+/// are empty. After the fixed columns come the components' kind-specific
+/// figures (hit ratio, TTFT, consumer lag, ...), one column per JSON key
+/// ([`crate::flatten::figure_columns`]), filled on the rows of the
+/// components that report them.
 pub fn to_csv(result: &RunResult) -> String {
     let window = result.window_s();
+    let columns = crate::flatten::figure_columns(result);
     let mut out = String::from(HEADER);
+    for column in &columns {
+        out.push(',');
+        out.push_str(&quote(column));
+    }
     out.push('\n');
+    let blank = ",".repeat(columns.len());
     row(
         &mut out,
         "system",
@@ -23,6 +32,8 @@ pub fn to_csv(result: &RunResult) -> String {
         None,
         &result.latency,
     );
+    out.push_str(&blank);
+    out.push('\n');
     for w in &result.workloads {
         row(
             &mut out,
@@ -34,6 +45,8 @@ pub fn to_csv(result: &RunResult) -> String {
             None,
             &w.latency,
         );
+        out.push_str(&blank);
+        out.push('\n');
     }
     for c in &result.components {
         let station = (c.workers > 0).then_some((c.utilization, c.mean_queue_length));
@@ -47,6 +60,17 @@ pub fn to_csv(result: &RunResult) -> String {
             station,
             &c.latency,
         );
+        let mut cells = vec![String::new(); columns.len()];
+        for (key, value) in crate::flatten::flat_figures(c) {
+            if let Some(at) = columns.iter().position(|k| *k == key) {
+                cells[at] = crate::flatten::figure_cell(value);
+            }
+        }
+        for cell in cells {
+            out.push(',');
+            out.push_str(&cell);
+        }
+        out.push('\n');
     }
     out
 }
@@ -81,7 +105,7 @@ fn row(
         None => out.push_str(",,"),
     }
     let s = latency.summary();
-    let _ = writeln!(
+    let _ = write!(
         out,
         "{},{},{},{},{},{}",
         s.mean_ms, s.p50_ms, s.p90_ms, s.p99_ms, s.p999_ms, s.max_ms

@@ -13,7 +13,7 @@
 //! Counts stay integers everywhere ([`Figure::Count`]).
 
 use serde_json::{Map, Value, json};
-use sysdes_models::{ComponentResult, Figure, KindFigures, Scope};
+use sysdes_models::{ComponentResult, Figure, KindFigures, RunResult, Scope};
 
 /// A figure as a JSON value: counts as integers, other figures as numbers
 /// (`null` when not finite).
@@ -76,6 +76,32 @@ pub fn sweep_column(component: &str, scope: Scope<'_>, name: &str) -> String {
         Scope::Component => format!("{name}:{component}"),
         Scope::Group(g) => format!("{name}:{component}/{g}"),
     }
+}
+
+/// A figure as a CSV cell, written as the sweeps write theirs: a count as
+/// an integer, any other figure as the shortest decimal that reads back
+/// the same, empty when not finite (`null` in JSON).
+pub fn figure_cell(value: Figure) -> String {
+    match value {
+        Figure::Count(n) => n.to_string(),
+        Figure::Value(x) if x.is_finite() => format!("{x}"),
+        Figure::Value(_) => String::new(),
+    }
+}
+
+/// The kind-specific columns of a run's CSV: every flat key any component
+/// reports (the JSON keys), in order of first appearance.
+pub fn figure_columns(result: &RunResult) -> Vec<String> {
+    let mut columns: Vec<String> = Vec::new();
+    for c in &result.components {
+        c.visit_figures(&mut |scope, name, _| {
+            let key = flat_key(scope, name);
+            if !columns.contains(&key) {
+                columns.push(key);
+            }
+        });
+    }
+    columns
 }
 
 /// The component's figures as sweep columns, in report order.

@@ -269,6 +269,14 @@ pub(crate) fn render_rows(out: &mut String, header: &[String], rows: &[Vec<Strin
 /// the key (`_ms`, `_s`, `_rps`, `_per_s`) after the value, e.g.
 /// `boot_time_mean_s` 61.48 as `boot time mean 61.48 s`.
 fn figure(key: &str, v: f64) -> String {
+    // A key whose words do not read as a label (the JSON key stays; no
+    // comma, which separates the figures on a line).
+    if key == "no_replica_drops" {
+        return format!(
+            "dropped (no replica ready) {}",
+            thousands(v.max(0.0).round() as u64)
+        );
+    }
     let mut unit = "";
     let mut words: Vec<&str> = Vec::new();
     let mut tokens = key.split('_').peekable();
@@ -362,6 +370,10 @@ mod tests {
             "billing.lag max 0.013 s"
         );
         assert_eq!(figure("hit_ratio", 0.932), "hit ratio 93.20 %");
+        assert_eq!(
+            figure("no_replica_drops", 1234.0),
+            "dropped (no replica ready) 1,234"
+        );
         assert_eq!(figure("availability", 1.0), "availability 100.00 %");
         assert_eq!(figure("capacity_rps", 2000.0), "capacity 2,000 req/s");
         assert_eq!(

@@ -223,109 +223,71 @@ pub fn assess(result: &RunResult) -> Verdict {
     let share = |n: u64| n as f64 / generated;
     let pct = |n: u64| format!("{:.2} %", 100.0 * share(n));
     let mut losses: Vec<(u64, String)> = Vec::new();
+    // A loss of `n` (if any), described by `text(n)`.
+    let mut lose = |n: u64, text: &dyn Fn(u64) -> String| {
+        if n > 0 {
+            losses.push((n, text(n)));
+        }
+    };
     let mut attributed_drops = 0;
     let mut attributed_failures = 0;
     for c in result.components.iter().filter(|c| c.replica_of.is_none()) {
+        let name = &c.name;
         let no_replica = count(c, "no_replica_drops");
         let queue_full = c.drops.saturating_sub(no_replica);
-        if queue_full > 0 {
-            attributed_drops += queue_full;
-            losses.push((
-                queue_full,
-                format!(
-                    "{} dropped {} requests ({}) at its full queue.",
-                    c.name,
-                    thousands(queue_full),
-                    pct(queue_full)
-                ),
-            ));
-        }
-        if no_replica > 0 {
-            attributed_drops += no_replica;
-            losses.push((
-                no_replica,
-                format!(
-                    "{} dropped {} requests ({}) with no replica ready (scale-out too slow for the load).",
-                    c.name,
-                    thousands(no_replica),
-                    pct(no_replica)
-                ),
-            ));
-        }
         let crashed = count(c, "lost_in_crash");
-        if crashed > 0 {
-            attributed_failures += crashed;
-            losses.push((
-                crashed,
-                format!(
-                    "{} failed {} requests ({}) when it crashed.",
-                    c.name,
-                    thousands(crashed),
-                    pct(crashed)
-                ),
-            ));
-        }
-        let failed_calls = count(c, "failed_calls");
-        if failed_calls > 0 {
-            losses.push((
-                failed_calls,
-                format!(
-                    "{}'s downstream calls failed {} times.",
-                    c.name,
-                    thousands(failed_calls)
-                ),
-            ));
-        }
-        let refused = count(c, "messages_dropped");
-        if refused > 0 {
-            losses.push((
-                refused,
-                format!(
-                    "{} refused {} messages ({}) when full.",
-                    c.name,
-                    thousands(refused),
-                    pct(refused)
-                ),
-            ));
-        }
+        attributed_drops += queue_full + no_replica;
+        attributed_failures += crashed;
+        lose(queue_full, &|n| {
+            format!(
+                "{name} dropped {} requests ({}) at its full queue.",
+                thousands(n),
+                pct(n)
+            )
+        });
+        lose(no_replica, &|n| {
+            format!(
+                "{name} dropped {} requests ({}) with no replica ready (scale-out too slow for the load).",
+                thousands(n),
+                pct(n)
+            )
+        });
+        lose(crashed, &|n| {
+            format!(
+                "{name} failed {} requests ({}) when it crashed.",
+                thousands(n),
+                pct(n)
+            )
+        });
+        lose(count(c, "failed_calls"), &|n| {
+            format!("{name}'s downstream calls failed {} times.", thousands(n))
+        });
+        lose(count(c, "messages_dropped"), &|n| {
+            format!(
+                "{name} refused {} messages ({}) when full.",
+                thousands(n),
+                pct(n)
+            )
+        });
         if c.kind == "store" {
             // Named with the store's availability below.
             attributed_failures += count(c, "failed_reads") + count(c, "failed_writes");
         }
-        let errors = count(c, "consumer_errors");
-        if errors > 0 {
-            losses.push((
-                errors,
-                format!(
-                    "{}'s consumer failed {} messages.",
-                    c.name,
-                    thousands(errors)
-                ),
-            ));
-        }
+        lose(count(c, "consumer_errors"), &|n| {
+            format!("{name}'s consumer failed {} messages.", thousands(n))
+        });
     }
-    if r.dropped > attributed_drops {
-        let n = r.dropped - attributed_drops;
-        losses.push((
-            n,
-            format!(
-                "{} requests ({}) were dropped at full queues.",
-                thousands(n),
-                pct(n)
-            ),
-        ));
-    }
-    if r.failed > attributed_failures {
-        let n = r.failed - attributed_failures;
-        losses.push((
-            n,
-            format!(
-                "{} requests ({}) failed (errors, unreachable or unavailable components).",
-                thousands(n),
-                pct(n)
-            ),
-        ));
-    }
+    // What no component accounts for.
+    let unattributed =
+        |what: &'static str| move |n: u64| format!("{} requests ({}) {what}", thousands(n), pct(n));
+    lose(
+        r.dropped.saturating_sub(attributed_drops),
+        &unattributed("were dropped at full queues."),
+    );
+    lose(
+        r.failed.saturating_sub(attributed_failures),
+        &unattributed("failed (errors, unreachable or unavailable components)."),
+    );
     if r.timed_out > 0 {
         let by: Vec<String> = result
             .workloads

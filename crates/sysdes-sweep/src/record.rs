@@ -200,11 +200,18 @@ pub fn execute(
             spec.warmup = w;
         }
     }
+    // Offered load is the theory's figure, as in `sysdes run`.
+    let offered = sysdes_theory::offered_loads(&spec);
     let outcome = Simulation::new(&spec)
         .map_err(|e| e.to_string())
         .and_then(|sim| {
-            sim.run(limits, &mut crate::Guarded::default())
+            sim.with_offered_loads(offered.clone())
+                .run(limits, &mut crate::Guarded::default())
                 .map_err(|e| e.to_string())
+        })
+        .map(|mut result| {
+            sysdes_theory::annotate_offered(&offered, &mut result);
+            result
         });
     let mut metrics = Map::new();
     let offered: f64 = spec

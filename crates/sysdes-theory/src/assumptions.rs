@@ -11,7 +11,7 @@
 //! reason instead of a number. This module only reads the spec; it does not
 //! change any prediction.
 
-use sysdes_models::{ComponentKind, LbPolicy, ModelSpec};
+use sysdes_models::{ComponentKind, Flow, LbPolicy, ModelSpec};
 
 use crate::Prediction;
 
@@ -31,18 +31,17 @@ pub struct Unmodelled {
     pub workloads: Vec<Option<&'static str>>,
 }
 
-/// The components a request at `c` may go to next.
+/// The components a request at `c` may go to next while its sender waits
+/// ([`ComponentKind::downstream`] but for queues' and streams' consumers,
+/// which the producer does not wait for).
 fn next(spec: &ModelSpec, c: usize) -> Vec<usize> {
-    match &spec.components[c].kind {
-        ComponentKind::Server(s) => s
-            .calls
-            .iter()
-            .flat_map(|step| step.targets.iter().map(|t| t.index()))
-            .collect(),
-        ComponentKind::LoadBalancer(lb) => lb.backends.iter().map(|b| b.index()).collect(),
-        ComponentKind::Cache(cache) => vec![cache.backend.index()],
-        _ => Vec::new(),
-    }
+    let mut out = Vec::new();
+    spec.components[c].kind.downstream(|to, flow| {
+        if flow != Flow::Every {
+            out.push(to.index());
+        }
+    });
+    out
 }
 
 /// What the formulas leave out at component `c` itself.
@@ -110,7 +109,7 @@ pub fn unmodelled(spec: &ModelSpec, prediction: &Prediction) -> Unmodelled {
         }
     }
     // The first reason met on the paths from `start`.
-    let downstream = |stations: &[Option<&'static str>], start: Vec<usize>| {
+    let first_reason = |stations: &[Option<&'static str>], start: Vec<usize>| {
         let mut seen = vec![false; n];
         let mut stack = start;
         while let Some(c) = stack.pop() {
@@ -126,7 +125,7 @@ pub fn unmodelled(spec: &ModelSpec, prediction: &Prediction) -> Unmodelled {
     };
     // A server's time includes its calls: it inherits their targets' reason.
     let inherited: Vec<Option<&'static str>> = (0..n)
-        .map(|c| stations[c].or_else(|| downstream(&stations, next(spec, c))))
+        .map(|c| stations[c].or_else(|| first_reason(&stations, next(spec, c))))
         .collect();
     let stations = inherited;
     let workloads = spec
@@ -136,7 +135,7 @@ pub fn unmodelled(spec: &ModelSpec, prediction: &Prediction) -> Unmodelled {
             if networked {
                 return Some("zones and links");
             }
-            downstream(&stations, vec![w.target.index()])
+            first_reason(&stations, vec![w.target.index()])
         })
         .collect();
     Unmodelled {

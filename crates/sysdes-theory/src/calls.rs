@@ -340,7 +340,8 @@ pub(crate) fn call_order(spec: &ModelSpec) -> (Vec<usize>, Vec<bool>) {
     (order, cyclic)
 }
 
-/// The servers reached from `component`, through any balancers.
+/// The servers reached from `component`, through any balancers (whose
+/// backends are [`ComponentKind::downstream`]).
 fn servers_behind(spec: &ModelSpec, component: usize, out: &mut Vec<usize>, guard: u32) {
     if guard > 64 {
         return;
@@ -348,10 +349,8 @@ fn servers_behind(spec: &ModelSpec, component: usize, out: &mut Vec<usize>, guar
     match spec.components.get(component).map(|c| &c.kind) {
         Some(ComponentKind::Server(_)) if !out.contains(&component) => out.push(component),
         Some(ComponentKind::Server(_)) => {}
-        Some(ComponentKind::LoadBalancer(lb)) => {
-            for b in &lb.backends {
-                servers_behind(spec, b.index(), out, guard + 1);
-            }
+        Some(lb @ ComponentKind::LoadBalancer(_)) => {
+            lb.downstream(|b, _| servers_behind(spec, b.index(), out, guard + 1));
         }
         Some(_) | None => {}
     }
@@ -439,7 +438,7 @@ pub(crate) fn expand_calls(
 
 /// The time a server spends waiting for its calls, steps in sequence.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Downstream {
+pub(crate) struct CallWait {
     /// Mean, seconds.
     pub mean: f64,
     /// Second moment, seconds squared (steps taken as independent).
@@ -530,7 +529,7 @@ fn ordinal(n: usize) -> String {
 /// `caller_rps` and the stations already predicted (its targets come first
 /// in [`call_order`]); `None` if a target has no prediction.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn downstream(
+pub(crate) fn call_wait(
     spec: &ModelSpec,
     keys: &KeySpec,
     k: usize,
@@ -539,7 +538,7 @@ pub(crate) fn downstream(
     latency_s: f64,
     constant_network: bool,
     explain: &mut Vec<String>,
-) -> Option<Downstream> {
+) -> Option<CallWait> {
     let ComponentKind::Server(s) = &spec.components[k].kind else {
         return None;
     };
@@ -677,7 +676,7 @@ pub(crate) fn downstream(
     if s.mode == CallMode::Thread {
         exact = false;
     }
-    Some(Downstream {
+    Some(CallWait {
         mean,
         second: variance + mean * mean,
         exact,

@@ -19,12 +19,14 @@ pub mod batching;
 pub mod cache;
 mod calls;
 pub mod formulas;
+mod offered;
 mod portable;
 mod predict;
 pub mod replication;
 
 pub use assumptions::{Unmodelled, unmodelled};
 pub use calls::{fork_join_mm1, harmonic};
+pub use offered::{annotate_offered, offered_loads, offered_rates};
 pub use predict::{
     Capacity, Method, Prediction, SIZING_UTILIZATION, Slo, SloMetric, StationPrediction,
     WorkersNeeded, WorkloadPrediction, predict,

@@ -3,11 +3,10 @@
 
 use crate::portable::Portable;
 use sysdes_models::{
-    ArrivalSpec, CallMode, ComponentKind, Distribution, KeySpec, LbPolicy, ModelSpec,
-    consistent_hash_shares,
+    ArrivalSpec, CallMode, ComponentKind, Distribution, Flow, KeySpec, LbPolicy, ModelSpec,
 };
 
-use crate::calls::{Output, call_order, downstream, expand_calls};
+use crate::calls::{Output, call_order, call_wait, expand_calls};
 use crate::formulas::{
     allen_cunneen_wait, erlang_c, md1_wait_cdf, mmc_mean_sojourn, mmc_sojourn_tail, mmck, mva,
     pk_mean_wait, quantile_from_tail,
@@ -375,29 +374,15 @@ pub(crate) fn walk(
         ComponentKind::Store(_) => {}
         ComponentKind::LoadBalancer(lb) => {
             let n = lb.backends.len().max(1);
-            let hashed = if lb.policy == LbPolicy::ConsistentHash {
-                let names: Vec<&str> = lb
-                    .backends
-                    .iter()
-                    .map(|b| spec.components[b.index()].name.as_str())
-                    .collect();
-                consistent_hash_shares(&names, keys)
+            let (shares, hashed) = crate::offered::balancer_shares(spec, lb, keys);
+            let how = if hashed {
+                "the ring owns an exact share of the keys; independent keys keep Poisson arrivals Poisson"
             } else {
-                None
-            };
-            let (shares, how) = match &hashed {
-                Some(shares) => (
-                    shares.clone(),
-                    "the ring owns an exact share of the keys; independent keys keep Poisson arrivals Poisson",
-                ),
-                None => (
-                    vec![1.0 / n as f64; n],
-                    match lb.policy {
-                        LbPolicy::Random => "random thinning keeps Poisson arrivals Poisson",
-                        LbPolicy::RoundRobin => "round robin makes arrivals more regular",
-                        _ => "treated as an even random split",
-                    },
-                ),
+                match lb.policy {
+                    LbPolicy::Random => "random thinning keeps Poisson arrivals Poisson",
+                    LbPolicy::RoundRobin => "round robin makes arrivals more regular",
+                    _ => "treated as an even random split",
+                }
             };
             steps.push(format!(
                 "{} ({}): {} backends, shares {} ({how})",
@@ -410,7 +395,7 @@ pub(crate) fn walk(
                 let (scv, preserved) = match lb.policy {
                     LbPolicy::RoundRobin => (leaf.scv / n as f64, false),
                     LbPolicy::Random => (p * leaf.scv + 1.0 - p, leaf.poisson_preserved),
-                    LbPolicy::ConsistentHash if hashed.is_some() => {
+                    LbPolicy::ConsistentHash if hashed => {
                         (p * leaf.scv + 1.0 - p, leaf.poisson_preserved)
                     }
                     _ => (p * leaf.scv + 1.0 - p, false),
@@ -718,7 +703,7 @@ fn predict_with(
         } else {
             // Balancers on call paths split like the first workload's keys.
             let keys = spec.workloads.first().map_or(&default_keys, |w| &w.keys);
-            let d = downstream(
+            let d = call_wait(
                 spec,
                 keys,
                 k,
@@ -1192,7 +1177,7 @@ fn with_calls(
     st: &mut StationPrediction,
     name: &str,
     thread: bool,
-    down: Option<&crate::calls::Downstream>,
+    down: Option<&crate::calls::CallWait>,
     steps: &mut Vec<String>,
 ) {
     st.p99_s = None;
@@ -1242,20 +1227,23 @@ fn with_calls(
 fn async_consumers(spec: &ModelSpec) -> Vec<bool> {
     let mut marked = vec![false; spec.components.len()];
     let mut stack: Vec<usize> = Vec::new();
+    // Every message reaches a queue's consumer and each stream group's
+    // target ([`ComponentKind::downstream`]'s `Flow::Every`).
     for c in &spec.components {
-        match &c.kind {
-            ComponentKind::Queue(q) => stack.push(q.consumer.index()),
-            ComponentKind::Stream(s) => stack.extend(s.groups.iter().map(|g| g.target.index())),
-            _ => {}
-        }
+        c.kind.downstream(|to, flow| {
+            if flow == Flow::Every {
+                stack.push(to.index());
+            }
+        });
     }
     while let Some(i) = stack.pop() {
         if i >= marked.len() || marked[i] {
             continue;
         }
         marked[i] = true;
-        if let ComponentKind::LoadBalancer(lb) = &spec.components[i].kind {
-            stack.extend(lb.backends.iter().map(|b| b.index()));
+        let kind = &spec.components[i].kind;
+        if matches!(kind, ComponentKind::LoadBalancer(_)) {
+            kind.downstream(|b, _| stack.push(b.index()));
         }
     }
     marked

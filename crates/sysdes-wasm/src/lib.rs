@@ -142,8 +142,10 @@ pub fn run_with(
         Ok(s) => s,
         Err(e) => return json!({ "ok": false, "problems": problems_json(&e) }),
     };
+    // Offered load comes from the theory, as on the command line.
+    let offered = sysdes_theory::offered_loads(&scenario.spec);
     let simulation = match Simulation::new(&scenario.spec) {
-        Ok(s) => s,
+        Ok(s) => s.with_offered_loads(offered.clone()),
         Err(e) => return json!({ "ok": false, "error": format!("{FILE_NAME}: {e}") }),
     };
     observer.start((SimTime::ZERO + scenario.spec.duration).as_nanos() as f64 / 1e9);
@@ -158,10 +160,11 @@ pub fn run_with(
         theory: Some(&theory),
         unmodelled: Some(&unmodelled),
     };
-    let result = match outcome {
+    let mut result = match outcome {
         Ok(r) => r,
         Err(e) => return json!({ "ok": false, "error": format!("{FILE_NAME}: {e}") }),
     };
+    sysdes_theory::annotate_offered(&offered, &mut result);
     let stop = match result.stop {
         StopReason::Drained => "drained",
         StopReason::EventLimit => "event_limit",

@@ -521,7 +521,6 @@ pub(super) fn deployment_result(
     d: &Deployment,
     all_hosts: &[HostRuntime],
     name: &str,
-    offered: Option<f64>,
 ) -> ComponentResult {
     let m = &d.metrics;
     let ready_mean = d.log.gauges.mean(READY);
@@ -542,7 +541,7 @@ pub(super) fn deployment_result(
         mean_in_system: m.mean_in_system(),
         peak_queue_length: m.levels.peak(WAITING),
         latency: m.latency.clone(),
-        offered_load: offered,
+        offered_load: None,
         figures: KindFigures::None,
         lost_in_crash: None,
         scaling: None,

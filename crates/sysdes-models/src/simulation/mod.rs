@@ -20,7 +20,6 @@ use sysdes_kernel::{ComponentId, Scheduler, SimTime, derive_stream};
 use sysdes_stats::{LatencyHistogram, RequestCounts};
 
 use crate::cache::Cache;
-use crate::capacity::offered_loads;
 use crate::error::{BuildError, RunError};
 use crate::figures::{CallFigures, ComponentType, KindFigures, StoreFigures};
 use crate::load_balancer::LoadBalancer;
@@ -307,6 +306,8 @@ pub struct Simulation {
     versions: KeyVersions,
     window_start: SimTime,
     window_end: SimTime,
+    /// Offered load per component, only for an unstable run's error
+    /// (see [`Simulation::with_offered_loads`]); empty unless given.
     offered: Vec<Option<f64>>,
     unstable: Option<RunError>,
     max_in_flight: u64,
@@ -625,7 +626,7 @@ impl Simulation {
             }
         }
         Ok(Simulation {
-            offered: offered_loads(spec),
+            offered: Vec::new(),
             spec: spec.clone(),
             sched: Scheduler::new(),
             requests: RequestSlab::default(),
@@ -648,6 +649,16 @@ impl Simulation {
             replica,
             hosts,
         })
+    }
+
+    /// Gives the offered load of each component (spec order; computed by
+    /// `sysdes_theory::offered_loads`), used only to say how far over its
+    /// capacity the saturated component is when the run proves unstable.
+    /// The engine computes no offered load itself: without this the error
+    /// names the queue length alone.
+    pub fn with_offered_loads(mut self, loads: Vec<Option<f64>>) -> Self {
+        self.offered = loads;
+        self
     }
 
     /// Runs to the end: arrivals during `[0, duration)`, then every request
@@ -1188,7 +1199,7 @@ impl Simulation {
         let (component, detail) = match worst {
             Some((i, queued, workers, unit)) => {
                 let name = self.spec.components[i].name.clone();
-                let detail = match self.offered[i] {
+                let detail = match self.offered.get(i).copied().flatten() {
                     Some(load) if load.is_finite() => format!(
                         "offered load {:.2} times its capacity of {} {unit}{}; {} requests queued",
                         load,
@@ -1239,10 +1250,9 @@ impl Simulation {
             .components
             .iter()
             .zip(&self.spec.components)
-            .zip(&self.offered)
-            .map(|((c, spec), offered)| {
+            .map(|(c, spec)| {
                 if let Component::Deployment(d) = c {
-                    return deployment::deployment_result(d, &self.hosts, &spec.name, *offered);
+                    return deployment::deployment_result(d, &self.hosts, &spec.name);
                 }
                 let m = c.metrics();
                 let (kind, workers) = match c {
@@ -1274,7 +1284,7 @@ impl Simulation {
                     mean_in_system: m.mean_in_system(),
                     peak_queue_length: m.levels.peak(WAITING),
                     latency: m.latency.clone(),
-                    offered_load: *offered,
+                    offered_load: None,
                     figures: c.figures(),
                     lost_in_crash: c.lost_in_crash(),
                     scaling: None,
