@@ -45,4 +45,4 @@ mod table;
 pub use billing::{Billing, Increment, parse_seconds};
 pub use compute::{CostResult, ItemCost, cost};
 pub use spec::{ComponentCost, CostSpec};
-pub use table::{PriceRow, PriceTable, RowKind, TableError, Unit};
+pub use table::{PriceRow, PriceTable, RowKind, TableError, Unit, row_problem};

@@ -23,6 +23,7 @@ mod deploy;
 mod llm_server;
 mod model_server;
 pub(crate) use model_server::ModelServerRaw;
+pub(crate) mod cost;
 pub(crate) mod store;
 
 const TOP_LEVEL_KEYS: &[&str] = &[
