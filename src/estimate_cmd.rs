@@ -91,9 +91,19 @@ pub fn estimate(args: EstimateArgs) -> ExitCode {
         args.target_rate.map(|r| r.per_second()),
     );
     let name = &scenario.spec.name;
+    let (spec, cost) = (&scenario.spec, &scenario.cost);
     let text = match args.format {
-        EstimateFormat::Table => sysdes_report::estimate_table(name, &prediction, args.explain),
-        EstimateFormat::Json => format!("{:#}\n", sysdes_report::estimate_json(name, &prediction)),
+        EstimateFormat::Table => {
+            sysdes_report::estimate_table(name, &prediction, args.explain)
+                + &crate::estimate_cost::cost_table(spec, cost, &prediction)
+        }
+        EstimateFormat::Json => {
+            let mut doc = sysdes_report::estimate_json(name, &prediction);
+            if let Some(c) = crate::estimate_cost::cost_json(spec, cost, &prediction) {
+                doc["cost"] = c;
+            }
+            format!("{doc:#}\n")
+        }
     };
     if crate::print_stdout(&text) {
         ExitCode::SUCCESS

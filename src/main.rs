@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 mod errors;
 mod estimate_cmd;
+mod estimate_cost;
 mod playground_cmd;
 mod plot_cmd;
 mod prices_arg;

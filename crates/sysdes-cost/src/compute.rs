@@ -13,7 +13,8 @@ pub struct ItemCost {
     pub total_usd: f64,
     /// Per hour of the measurement window (instance-time in the window, unrounded).
     pub per_hour_usd: f64,
-    /// Unit-hours billed over the whole run.
+    /// Unit-hours billed over the whole run (0 for a component priced per
+    /// request only).
     pub billed_hours: f64,
 }
 
@@ -30,8 +31,8 @@ pub struct CostResult {
     /// The window's cost per million requests completed (counted ones);
     /// `None` when none completed.
     pub per_million_requests_usd: Option<f64>,
-    /// The window's cost per million output tokens, where LLM servers
-    /// exist; `None` otherwise.
+    /// The window's cost (of the whole system) per million output tokens
+    /// of its LLM servers, where LLM servers exist; `None` otherwise.
     pub per_million_tokens_usd: Option<f64>,
     /// Each component and host pool with a cost, components in file order
     /// then host pools.
@@ -124,7 +125,12 @@ fn item(
     let window_ns: u64 = lives.iter().map(|l| l.overlap_ns(from, to)).sum();
     let units = f64::from(c.units);
     let requests_usd = c.per_request * arrivals as f64;
-    let billed_hours = billed_s as f64 * units / 3600.0;
+    // A component priced per request only runs no billed instance.
+    let billed_hours = if c.per_hour > 0.0 {
+        billed_s as f64 * units / 3600.0
+    } else {
+        0.0
+    };
     let total_usd = billed_hours * c.per_hour + requests_usd;
     let per_hour_usd = if window_h > 0.0 {
         window_ns as f64 / 3.6e12 * units * c.per_hour / window_h + requests_usd / window_h
