@@ -304,7 +304,9 @@ pub fn json_schema() -> serde_json::Value {
         "title".to_owned(),
         serde_json::Value::from("sysdes scenario"),
     );
-    schema.to_value()
+    let mut value = schema.to_value();
+    build::cost::extend_schema(&mut value);
+    value
 }
 
 #[cfg(test)]
