@@ -32,6 +32,9 @@ pub struct EstimateArgs {
     /// e.g. `4GiB` (default 1GiB; see docs/limits.md).
     #[arg(long, value_name = "SIZE")]
     max_memory: Option<sysdes_scenario::units::Size>,
+    /// A price table whose rows override the shipped one; see docs/cost.md.
+    #[arg(long, value_name = "FILE")]
+    prices: Option<PathBuf>,
 }
 
 /// Output formats of `sysdes estimate`.
@@ -65,10 +68,15 @@ pub fn parse_slo(text: &str) -> Result<Slo, String> {
 
 /// Runs `sysdes estimate`.
 pub fn estimate(args: EstimateArgs) -> ExitCode {
+    let prices = match crate::prices_arg::read(args.prices.as_deref()) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
     let options = LoadOptions {
         overrides: args.set,
         seed: None,
         max_memory: args.max_memory.map(sysdes_scenario::units::Size::bytes),
+        prices,
     };
     let scenario = match sysdes_scenario::load_file(&args.file, &options) {
         Ok(s) => s,
@@ -83,9 +91,19 @@ pub fn estimate(args: EstimateArgs) -> ExitCode {
         args.target_rate.map(|r| r.per_second()),
     );
     let name = &scenario.spec.name;
+    let (spec, cost) = (&scenario.spec, &scenario.cost);
     let text = match args.format {
-        EstimateFormat::Table => sysdes_report::estimate_table(name, &prediction, args.explain),
-        EstimateFormat::Json => format!("{:#}\n", sysdes_report::estimate_json(name, &prediction)),
+        EstimateFormat::Table => {
+            sysdes_report::estimate_table(name, &prediction, args.explain)
+                + &crate::estimate_cost::cost_table(spec, cost, &prediction)
+        }
+        EstimateFormat::Json => {
+            let mut doc = sysdes_report::estimate_json(name, &prediction);
+            if let Some(c) = crate::estimate_cost::cost_json(spec, cost, &prediction) {
+                doc["cost"] = c;
+            }
+            format!("{doc:#}\n")
+        }
     };
     if crate::print_stdout(&text) {
         ExitCode::SUCCESS

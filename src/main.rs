@@ -7,8 +7,10 @@ use std::time::{Duration, Instant};
 
 mod errors;
 mod estimate_cmd;
+mod estimate_cost;
 mod playground_cmd;
 mod plot_cmd;
+mod prices_arg;
 mod sweep_cmd;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -149,6 +151,10 @@ struct RunArgs {
     /// e.g. `4GiB` (default 1GiB; see docs/limits.md).
     #[arg(long, value_name = "SIZE")]
     max_memory: Option<sysdes_scenario::units::Size>,
+    /// A price table (YAML, as prices/2026-12.yaml) whose rows override the
+    /// shipped one by name; see docs/cost.md.
+    #[arg(long, value_name = "FILE")]
+    prices: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -233,10 +239,15 @@ fn validate(files: &[PathBuf], max_memory: Option<sysdes_scenario::units::Size>)
 }
 
 fn run(args: RunArgs) -> ExitCode {
+    let prices = match prices_arg::read(args.prices.as_deref()) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
     let options = LoadOptions {
         overrides: args.set.clone(),
         seed: args.seed,
         max_memory: args.max_memory.map(sysdes_scenario::units::Size::bytes),
+        prices,
     };
     let loaded = match args.run_index {
         Some(index) => sweep_cmd::load_run(&args.file, &options, &args.vary, index),
@@ -302,10 +313,13 @@ fn run(args: RunArgs) -> ExitCode {
     let unmodelled = theory
         .as_ref()
         .map(|t| sysdes_theory::unmodelled(&scenario.spec, t));
+    let cost = (!scenario.cost.is_empty())
+        .then(|| sysdes_cost::cost(&scenario.spec, &scenario.cost, &result));
     let info = RunInfo {
         wall_time_s,
         theory: theory.as_ref(),
         unmodelled: unmodelled.as_ref(),
+        cost: cost.as_ref(),
     };
     let text = match args.format {
         Format::Table => sysdes_report::to_table(&result, info),

@@ -92,6 +92,9 @@ pub struct SweepArgs {
     /// e.g. `4GiB` (default 1GiB; see docs/limits.md).
     #[arg(long, value_name = "SIZE")]
     max_memory: Option<sysdes_scenario::units::Size>,
+    /// A price table whose rows override the shipped one; see docs/cost.md.
+    #[arg(long, value_name = "FILE")]
+    prices: Option<PathBuf>,
 }
 
 /// Arguments of `sysdes merge`.
@@ -190,10 +193,15 @@ pub fn sweep(args: SweepArgs) -> ExitCode {
         Ok(v) => v,
         Err(code) => return code,
     };
+    let prices = match crate::prices_arg::read(args.prices.as_deref()) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
     let options = LoadOptions {
         overrides: args.set.clone(),
         seed: args.seed,
         max_memory: args.max_memory.map(sysdes_scenario::units::Size::bytes),
+        prices,
     };
     let plan = match load_plan(&args.file, &options, &vary) {
         Ok(p) => p,

@@ -97,6 +97,8 @@ pub(crate) struct ScaleLog {
     pub(crate) gauges: TimeAverage<3>,
     /// Scale decisions that changed the replica count.
     pub(crate) scale_events: Vec<ScaleEvent>,
+    /// Replicas that are gone: when each started and ended (for billing).
+    pub(crate) lifetimes: Vec<crate::Lifetime>,
     /// Requests refused because no replica was ready.
     pub(crate) no_replica_drops: u64,
     /// Replicas that finished booting, and their total boot time (from the
@@ -111,10 +113,34 @@ impl ScaleLog {
         ScaleLog {
             gauges,
             scale_events: Vec::new(),
+            lifetimes: Vec::new(),
             no_replica_drops: 0,
             boots: 0,
             boot_ns: 0,
         }
+    }
+
+    /// A replica started at `created` is gone at `now`.
+    pub(crate) fn ended(&mut self, created: SimTime, now: SimTime) {
+        self.lifetimes.push(crate::Lifetime {
+            start_ns: created.as_nanos(),
+            end_ns: now.as_nanos(),
+        });
+    }
+
+    /// Every replica's lifetime: those gone, then those started at
+    /// `created` still alive at `end`.
+    pub(crate) fn lifetimes(
+        &self,
+        alive: impl Iterator<Item = SimTime>,
+        end: SimTime,
+    ) -> Vec<crate::Lifetime> {
+        let mut out = self.lifetimes.clone();
+        out.extend(alive.map(|c| crate::Lifetime {
+            start_ns: c.as_nanos(),
+            end_ns: end.as_nanos(),
+        }));
+        out
     }
 
     /// A replica started at `created` has booted at `now`.
@@ -348,7 +374,7 @@ impl Deployment {
         match state {
             ReplicaState::Booting => {
                 self.log.gauges.add(now, BOOTING, -1);
-                self.gone(i);
+                self.gone(now, i);
                 true
             }
             ReplicaState::Ready => {
@@ -364,7 +390,7 @@ impl Deployment {
                 }
                 self.set_gauges(now);
                 if self.replicas[i as usize].inside() == 0 {
-                    self.gone(i);
+                    self.gone(now, i);
                     true
                 } else {
                     self.replicas[i as usize].state = ReplicaState::Draining;
@@ -375,11 +401,21 @@ impl Deployment {
         }
     }
 
-    fn gone(&mut self, i: u32) {
+    fn gone(&mut self, now: SimTime, i: u32) {
         let r = &mut self.replicas[i as usize];
+        self.log.ended(r.created, now);
         r.state = ReplicaState::Gone;
         r.boot_timer = None;
         self.free.push(i);
+    }
+
+    /// Every replica's lifetime, those alive ending at `end` (billing).
+    pub(crate) fn lifetimes(&self, end: SimTime) -> Vec<crate::Lifetime> {
+        let alive = self
+            .replicas
+            .iter()
+            .filter(|r| r.state != ReplicaState::Gone);
+        self.log.lifetimes(alive.map(|r| r.created), end)
     }
 
     /// The replica to remove next on a scale-down: the newest booting one,
@@ -483,7 +519,7 @@ impl Deployment {
                 }
                 let gone = r.state == ReplicaState::Draining && r.busy == 0;
                 if gone {
-                    self.gone(i);
+                    self.gone(now, i);
                 }
                 (None, gone)
             }

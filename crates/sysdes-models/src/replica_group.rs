@@ -224,6 +224,7 @@ impl ReplicaGroup {
                 self.log.gauges.add(now, BOOTING, -1);
                 self.slots[i as usize].state = ReplicaState::Gone;
                 self.slots[i as usize].boot_timer = None;
+                self.log.ended(self.slots[i as usize].created, now);
             }
             ReplicaState::Ready => {
                 self.meter.touch(now);
@@ -237,6 +238,7 @@ impl ReplicaGroup {
                 }
                 self.set_ready_gauge(now);
                 self.slots[i as usize].state = if s.inside == 0 {
+                    self.log.ended(s.created, now);
                     ReplicaState::Gone
                 } else {
                     ReplicaState::Draining
@@ -244,6 +246,12 @@ impl ReplicaGroup {
             }
             ReplicaState::Draining | ReplicaState::Gone => {}
         }
+    }
+
+    /// Every replica's lifetime, those alive ending at `end` (billing).
+    pub(crate) fn lifetimes(&self, end: SimTime) -> Vec<crate::Lifetime> {
+        let alive = self.slots.iter().filter(|s| s.state != ReplicaState::Gone);
+        self.log.lifetimes(alive.map(|s| s.created), end)
     }
 
     /// The replica to remove next on a scale-down: the newest booting one,
@@ -300,7 +308,11 @@ impl ReplicaGroup {
                 self.meter.touch(now);
                 self.meter.inside -= 1;
             }
-            ReplicaState::Draining if s.inside == 0 => s.state = ReplicaState::Gone,
+            ReplicaState::Draining if s.inside == 0 => {
+                s.state = ReplicaState::Gone;
+                let created = s.created;
+                self.log.ended(created, now);
+            }
             _ => {}
         }
     }

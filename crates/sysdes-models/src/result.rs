@@ -51,6 +51,8 @@ pub struct RunResult {
     pub consistency: Option<ConsistencyReport>,
     /// The scenario's fault windows, in file order (for shading plots).
     pub faults: Vec<FaultWindow>,
+    /// When each replica of each fleet ran, for billing (`sysdes-cost`).
+    pub lifetimes: crate::Lifetimes,
 }
 
 /// When a fault was active, for results, series and plots.

@@ -104,6 +104,32 @@ pub fn figure_columns(result: &RunResult) -> Vec<String> {
     columns
 }
 
+/// A run's cost as sweep columns: `cost_total_usd`, `cost_per_hour_usd`,
+/// `cost_per_million_requests_usd`, `cost_per_million_tokens_usd` (where
+/// LLM servers exist), then `cost_usd:COMPONENT` for each priced component.
+pub fn cost_columns(c: &sysdes_cost::CostResult) -> Vec<(String, Option<f64>)> {
+    let mut out = vec![
+        ("cost_total_usd".to_owned(), Some(c.total_usd)),
+        ("cost_per_hour_usd".to_owned(), Some(c.per_hour_usd)),
+        (
+            "cost_per_million_requests_usd".to_owned(),
+            c.per_million_requests_usd,
+        ),
+    ];
+    if c.per_million_tokens_usd.is_some() {
+        out.push((
+            "cost_per_million_tokens_usd".to_owned(),
+            c.per_million_tokens_usd,
+        ));
+    }
+    out.extend(
+        c.by_component
+            .iter()
+            .map(|i| (format!("cost_usd:{}", i.name), Some(i.total_usd))),
+    );
+    out
+}
+
 /// The component's figures as sweep columns, in report order.
 pub fn sweep_figures(c: &ComponentResult) -> Vec<(String, Figure)> {
     let mut out = Vec::new();

@@ -58,6 +58,9 @@ pub fn to_json(result: &RunResult, info: RunInfo) -> Value {
                 if let Some(group) = &c.replica_of {
                     map.insert("replica_of".into(), json!(group));
                 }
+                if let Some(cost) = info.cost.and_then(|k| k.component(&c.name)) {
+                    map.insert("cost_usd".into(), json!(cost.total_usd));
+                }
             }
             (c.name.clone(), object)
         })
@@ -91,6 +94,9 @@ pub fn to_json(result: &RunResult, info: RunInfo) -> Value {
     });
     if let Some(c) = &result.consistency {
         doc["consistency"] = crate::consistency::consistency_json(c);
+    }
+    if let Some(c) = info.cost {
+        doc["cost"] = crate::cost::cost_json(c);
     }
     doc
 }

@@ -7,6 +7,7 @@
 //! whose names contain `wall`), so output is reproducible byte for byte.
 
 mod consistency;
+mod cost;
 mod csv;
 mod estimate;
 pub mod flatten;
@@ -34,6 +35,8 @@ pub struct RunInfo<'a> {
     /// Where those predictions' assumptions fail: such rows say why instead
     /// of showing a number.
     pub unmodelled: Option<&'a Unmodelled>,
+    /// What the run cost, when the scenario declares costs (`sysdes_cost::cost`).
+    pub cost: Option<&'a sysdes_cost::CostResult>,
 }
 
 impl RunInfo<'_> {

@@ -117,6 +117,10 @@ pub fn to_table(result: &RunResult, info: RunInfo) -> String {
         out.push('\n');
         crate::consistency::consistency_table(&mut out, "the store", c);
     }
+    if let Some(c) = info.cost {
+        out.push('\n');
+        crate::cost::cost_table(&mut out, c);
+    }
     out.push('\n');
     let _ = writeln!(out, "verdict: {}", verdict(result));
     out

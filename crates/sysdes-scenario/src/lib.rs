@@ -82,6 +82,9 @@ pub struct LoadOptions {
     /// `--max-memory SIZE`: the memory budget in bytes the scenario's counts
     /// are checked against at load; `None` is [`budget::DEFAULT_MAX_MEMORY`].
     pub max_memory: Option<u64>,
+    /// `--prices FILE`: price rows that override the shipped price table
+    /// (the scenario's own `prices:` override both); see `docs/cost.md`.
+    pub prices: Option<sysdes_cost::PriceTable>,
 }
 
 /// The largest scenario file read, in bytes (16 MiB); a longer one (or an
@@ -112,6 +115,9 @@ fn read_bounded(path: &Path) -> Result<String, String> {
 pub struct LoadedScenario {
     /// The validated model, ready to simulate.
     pub spec: ModelSpec,
+    /// What the scenario declares it pays (empty when it declares no
+    /// `cost:`); `sysdes_cost::cost` prices a run of `spec` with it.
+    pub cost: sysdes_cost::CostSpec,
     /// The file's display name, as given to [`load_str`] or the path given to [`load_file`].
     pub file: String,
     /// The original text of the file (before overrides).
@@ -190,6 +196,7 @@ pub fn load_point(
         overrides,
         seed: options.seed,
         max_memory: options.max_memory,
+        prices: options.prices.clone(),
     };
     let choice = sweep.choice(point);
     load_inner(&base.file, &base.source, &point_options, &[])
@@ -256,7 +263,9 @@ fn load_inner(
     if !budget::check(&root, options.max_memory, &mut issues) {
         return Err(issues);
     }
-    let spec = build::build(&root, &mut issues);
+    // Costs are read apart: the kinds' readers see the tree without them.
+    let spec = build::build(&build::cost::without_cost(&root), &mut issues);
+    let cost = build::cost::read(&root, spec.as_ref(), options.prices.as_ref(), &mut issues);
     let mut definition = sweep::read(&root, &mut issues).unwrap_or_default();
     if !vary.is_empty() {
         for v in vary {
@@ -273,6 +282,7 @@ fn load_inner(
             Ok((
                 LoadedScenario {
                     spec,
+                    cost,
                     file: file.to_owned(),
                     source: text.to_owned(),
                 },
@@ -292,7 +302,9 @@ pub fn json_schema() -> serde_json::Value {
         "title".to_owned(),
         serde_json::Value::from("sysdes scenario"),
     );
-    schema.to_value()
+    let mut value = schema.to_value();
+    build::cost::extend_schema(&mut value);
+    value
 }
 
 #[cfg(test)]

@@ -58,6 +58,7 @@ fn sets(overrides: &[&str]) -> LoadOptions {
         overrides: overrides.iter().map(|s| (*s).to_owned()).collect(),
         seed: None,
         max_memory: None,
+        prices: None,
     }
 }
 
@@ -825,6 +826,7 @@ fn seed_option_wins() {
         overrides: vec!["seed=5".to_owned()],
         seed: Some(123),
         max_memory: None,
+        prices: None,
     };
     assert_eq!(load_with(MM1, &options).map(|s| s.seed), Ok(123));
 }

@@ -180,8 +180,10 @@ fn run_locked(
                 else {
                     return Ok(false);
                 };
+                let no_cost = sysdes_cost::CostSpec::default();
                 let record = execute(
                     &spec,
+                    plan.costs.get(run.point).unwrap_or(&no_cost),
                     &run,
                     &plan.params(run.point),
                     &servers,

@@ -50,6 +50,8 @@ pub struct SweepPlan {
     pub definition: SweepDefinition,
     /// The model of each point, seed not yet set.
     pub points: Vec<ModelSpec>,
+    /// The declared costs of each point (empty where none).
+    pub costs: Vec<sysdes_cost::CostSpec>,
 }
 
 impl SweepPlan {
@@ -62,14 +64,18 @@ impl SweepPlan {
     ) -> Result<SweepPlan, ScenarioError> {
         let n = definition.point_count();
         let mut points = Vec::with_capacity(n);
+        let mut costs = Vec::with_capacity(n);
         for p in 0..n {
-            points.push(load_point(&base, options, &definition, p)?.spec);
+            let point = load_point(&base, options, &definition, p)?;
+            points.push(point.spec);
+            costs.push(point.cost);
         }
         Ok(SweepPlan {
             base,
             overrides: options.overrides.clone(),
             definition,
             points,
+            costs,
         })
     }
 

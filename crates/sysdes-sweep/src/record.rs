@@ -184,9 +184,11 @@ pub fn pilot_warmup(spec: &ModelSpec, limits: RunLimits) -> Option<SimDuration> 
 ///
 /// With `auto_warmup`, a pilot run of the same model and seed first finds
 /// the MSER-5 truncation point and the measured run uses it as its warm-up
-/// (the scenario's own warm-up is kept when the pilot finds none).
+/// (the scenario's own warm-up is kept when the pilot finds none). A
+/// scenario that declares costs (`cost`) adds cost columns.
 pub fn execute(
     spec: &ModelSpec,
+    cost: &sysdes_cost::CostSpec,
     run: &RunId,
     params: &[(String, String)],
     servers: &[String],
@@ -233,6 +235,14 @@ pub fn execute(
             if let Some(c) = &result.consistency {
                 fill_consistency(&mut metrics, c);
                 add_consistency_metrics(&mut names, false);
+            }
+            if !cost.is_empty() {
+                let columns =
+                    sysdes_report::flatten::cost_columns(&sysdes_cost::cost(&spec, cost, result));
+                add_figure_metrics(&mut names, columns.iter().map(|(n, _)| n.as_str()));
+                for (name, value) in columns {
+                    metrics.insert(name, value.map_or(Value::Null, number));
+                }
             }
         }
         Err(e) => error = Some(e.clone()),

@@ -155,16 +155,20 @@ pub fn run_with(
     let wall_time_s = (clock_ms() - started) / 1e3;
     let theory = sysdes_theory::predict(&scenario.spec, None, None);
     let unmodelled = sysdes_theory::unmodelled(&scenario.spec, &theory);
-    let info = RunInfo {
-        wall_time_s,
-        theory: Some(&theory),
-        unmodelled: Some(&unmodelled),
-    };
     let mut result = match outcome {
         Ok(r) => r,
         Err(e) => return json!({ "ok": false, "error": format!("{FILE_NAME}: {e}") }),
     };
     sysdes_theory::annotate_offered(&offered, &mut result);
+    // The same cost as `sysdes run` (the shipped price table is embedded).
+    let cost = (!scenario.cost.is_empty())
+        .then(|| sysdes_cost::cost(&scenario.spec, &scenario.cost, &result));
+    let info = RunInfo {
+        wall_time_s,
+        theory: Some(&theory),
+        unmodelled: Some(&unmodelled),
+        cost: cost.as_ref(),
+    };
     let stop = match result.stop {
         StopReason::Drained => "drained",
         StopReason::EventLimit => "event_limit",

@@ -1307,6 +1307,19 @@ impl Simulation {
         let series = self
             .series
             .finish(self.sched.now(), self.requests.live() as u64);
+        let end = self.sched.now();
+        let lifetimes = crate::Lifetimes {
+            end_ns: end.as_nanos(),
+            by_component: self
+                .components
+                .iter()
+                .map(|c| match c {
+                    Component::Deployment(d) => d.lifetimes(end),
+                    Component::ReplicaGroup(g) => g.lifetimes(end),
+                    _ => Vec::new(),
+                })
+                .collect(),
+        };
         let consistency = self.components.iter().find_map(|c| match c {
             Component::Store(s) => Some(s.consistency()),
             _ => None,
@@ -1327,6 +1340,7 @@ impl Simulation {
             workloads,
             components,
             faults,
+            lifetimes,
         }
     }
 }

@@ -506,6 +506,7 @@ mod tests {
             overrides: vec!["components.gpu.llm.max_batch=4".into()],
             seed: None,
             max_memory: None,
+            prices: None,
         };
         let spec = load_str("t.yaml", &model_server_scenario(LLM), &options)
             .unwrap()

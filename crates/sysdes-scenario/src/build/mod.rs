@@ -26,6 +26,7 @@ pub(crate) mod model_server;
 mod net;
 pub(crate) mod queue;
 pub(crate) mod server;
+pub(crate) mod cost;
 pub(crate) mod store;
 pub(crate) mod stream;
 #[cfg(test)]

@@ -359,6 +359,7 @@ mod tests {
             overrides: vec!["components.gpu.batching.max_delay=20ms".into()],
             seed: None,
             max_memory: None,
+            prices: None,
         };
         let spec = load_str("t.yaml", &text, &options).unwrap().spec;
         let ComponentKind::ModelServer(m) = &spec.components[0].kind else {

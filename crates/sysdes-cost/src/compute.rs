@@ -1,0 +1,149 @@
+//! The cost of a run: each component's instances under its billing rule.
+
+use sysdes_models::{Lifetime, ModelSpec, RunResult};
+
+use crate::spec::{ComponentCost, CostSpec};
+
+/// What one component (or host pool) cost.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ItemCost {
+    /// The component's name, or `hosts.POOL` for a host pool.
+    pub name: String,
+    /// Over the whole run (boot and drain included), billed.
+    pub total_usd: f64,
+    /// Per hour of the measurement window (instance-time in the window, unrounded).
+    pub per_hour_usd: f64,
+    /// Unit-hours billed over the whole run (0 for a component priced per
+    /// request only).
+    pub billed_hours: f64,
+}
+
+/// What a run cost.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CostResult {
+    /// Over the whole simulated run, from time zero to the last request's
+    /// end, each instance billed under its rule.
+    pub total_usd: f64,
+    /// The rate over the measurement window `[warmup, duration)`: the
+    /// instance-time in it (not rounded) and the requests arriving in it,
+    /// per hour.
+    pub per_hour_usd: f64,
+    /// The window's cost per million requests completed (counted ones);
+    /// `None` when none completed.
+    pub per_million_requests_usd: Option<f64>,
+    /// The window's cost (of the whole system) per million output tokens
+    /// of its LLM servers, where LLM servers exist; `None` otherwise.
+    pub per_million_tokens_usd: Option<f64>,
+    /// Each component and host pool with a cost, components in file order
+    /// then host pools.
+    pub by_component: Vec<ItemCost>,
+}
+
+impl CostResult {
+    /// The cost of the component named `name`, if it has one.
+    pub fn component(&self, name: &str) -> Option<&ItemCost> {
+        self.by_component.iter().find(|c| c.name == name)
+    }
+}
+
+/// The cost of `run`, a run of `model` whose declared costs are `spec`.
+///
+/// Prices were resolved from the price table when the scenario was loaded,
+/// so nothing here looks a price up. A component that scales (a deployment
+/// or replica group) is billed per replica lifetime (see
+/// [`RunResult::lifetimes`]); any other is one instance from time zero to
+/// the end of the run. Per-request charges count the requests that arrived
+/// in the measurement window (the only ones a run counts).
+pub fn cost(model: &ModelSpec, spec: &CostSpec, run: &RunResult) -> CostResult {
+    let end = run.lifetimes.end_ns;
+    let from = model.warmup.as_nanos();
+    let to = model.duration.as_nanos();
+    let window_h = (to.saturating_sub(from)) as f64 / 3.6e12;
+    let whole = [Lifetime {
+        start_ns: 0,
+        end_ns: end,
+    }];
+    let mut out = CostResult::default();
+    for (i, c) in spec.components.iter().enumerate() {
+        let Some(c) = c else { continue };
+        let Some(result) = run.components.get(i) else {
+            continue;
+        };
+        let lives = match run.lifetimes.by_component.get(i) {
+            Some(l) if !l.is_empty() => l.as_slice(),
+            _ => &whole,
+        };
+        out.by_component.push(item(
+            &result.name,
+            c,
+            lives,
+            result.arrivals,
+            (from, to, window_h),
+        ));
+    }
+    for (i, c) in spec.hosts.iter().enumerate() {
+        let (Some(c), Some(pool)) = (c, model.hosts.get(i)) else {
+            continue;
+        };
+        out.by_component.push(item(
+            &format!("hosts.{}", pool.name),
+            c,
+            &whole,
+            0,
+            (from, to, window_h),
+        ));
+    }
+    out.total_usd = out.by_component.iter().map(|c| c.total_usd).sum();
+    out.per_hour_usd = out.by_component.iter().map(|c| c.per_hour_usd).sum();
+    let window_usd = out.per_hour_usd * window_h;
+    let completed = run.requests.completed;
+    out.per_million_requests_usd = (completed > 0).then(|| window_usd / completed as f64 * 1e6);
+    let window_s = window_h * 3600.0;
+    let tokens: Option<f64> = run
+        .components
+        .iter()
+        .filter_map(|c| c.figure("output_tokens_per_s"))
+        .map(|per_s| per_s * window_s)
+        .reduce(|a, b| a + b);
+    out.per_million_tokens_usd = tokens.filter(|t| *t > 0.0).map(|t| window_usd / t * 1e6);
+    out
+}
+
+/// One component's cost over `lives`, with `arrivals` requests in the
+/// window `(from, to, window_h)`.
+fn item(
+    name: &str,
+    c: &ComponentCost,
+    lives: &[Lifetime],
+    arrivals: u64,
+    (from, to, window_h): (u64, u64, f64),
+) -> ItemCost {
+    let billed_s: u64 = lives
+        .iter()
+        .map(|l| c.billing.billed_seconds(l.len_ns()))
+        .sum();
+    let window_ns: u64 = lives.iter().map(|l| l.overlap_ns(from, to)).sum();
+    let units = f64::from(c.units);
+    let requests_usd = c.per_request * arrivals as f64;
+    // A component priced per request only runs no billed instance.
+    let billed_hours = if c.per_hour > 0.0 {
+        billed_s as f64 * units / 3600.0
+    } else {
+        0.0
+    };
+    let total_usd = billed_hours * c.per_hour + requests_usd;
+    let per_hour_usd = if window_h > 0.0 {
+        window_ns as f64 / 3.6e12 * units * c.per_hour / window_h + requests_usd / window_h
+    } else {
+        0.0
+    };
+    ItemCost {
+        name: name.to_owned(),
+        total_usd,
+        per_hour_usd,
+        billed_hours,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,92 @@
+//! The cost of a run in the JSON result and the table (only when the
+//! scenario declares a cost: otherwise nothing here is written, and every
+//! output stays as it was).
+
+use std::fmt::Write as _;
+
+use serde_json::{Map, Value, json};
+use sysdes_cost::CostResult;
+
+/// The top-level `cost` object: `total_usd`, `per_hour_usd`,
+/// `per_million_requests_usd`, `per_million_tokens_usd` (where LLM servers
+/// exist) and `by_component` (each with `total_usd`, `per_hour_usd`,
+/// `billed_hours`).
+pub(crate) fn cost_json(c: &CostResult) -> Value {
+    let by: Map<String, Value> = c
+        .by_component
+        .iter()
+        .map(|i| {
+            (
+                i.name.clone(),
+                json!({
+                    "total_usd": i.total_usd,
+                    "per_hour_usd": i.per_hour_usd,
+                    "billed_hours": i.billed_hours,
+                }),
+            )
+        })
+        .collect();
+    let mut doc = json!({
+        "total_usd": c.total_usd,
+        "per_hour_usd": c.per_hour_usd,
+        "per_million_requests_usd": c.per_million_requests_usd,
+    });
+    if let Value::Object(m) = &mut doc {
+        if let Some(t) = c.per_million_tokens_usd {
+            m.insert("per_million_tokens_usd".into(), json!(t));
+        }
+        m.insert("by_component".into(), Value::Object(by));
+    }
+    doc
+}
+
+/// The table's cost section.
+pub(crate) fn cost_table(out: &mut String, c: &CostResult) {
+    let _ = writeln!(
+        out,
+        "cost: {} USD over the run, {} USD/h over the window, {} per million requests{}",
+        usd(c.total_usd),
+        usd(c.per_hour_usd),
+        c.per_million_requests_usd
+            .map_or_else(|| "-".to_owned(), |x| format!("{} USD", usd(x))),
+        c.per_million_tokens_usd
+            .map_or_else(String::new, |x| format!(
+                ", {} USD per million tokens",
+                usd(x)
+            )),
+    );
+    for i in &c.by_component {
+        let _ = writeln!(
+            out,
+            "  {}: {} USD ({} billed hours), {} USD/h",
+            i.name,
+            usd(i.total_usd),
+            usd(i.billed_hours),
+            usd(i.per_hour_usd)
+        );
+    }
+}
+
+/// Four significant digits at least, two decimals at least.
+fn usd(x: f64) -> String {
+    if x.abs() >= 100.0 || x == 0.0 {
+        format!("{x:.2}")
+    } else {
+        let digits = (3 - x.abs().log10().floor() as i32).clamp(2, 9) as usize;
+        format!("{x:.digits$}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dollars_keep_four_significant_digits() {
+        assert_eq!(usd(0.0), "0.00");
+        assert_eq!(usd(1234.567), "1234.57");
+        assert_eq!(usd(12.3456), "12.35");
+        assert_eq!(usd(0.4861), "0.4861");
+        assert_eq!(usd(0.000_123_45), "0.0001235");
+    }
+}

@@ -1,0 +1,525 @@
+//! `cost:` on components and host pools, and the top-level `prices:`.
+//!
+//! ```yaml
+//! prices:                      # rows that override the price table by name
+//!   - { name: my-vm, kind: vm, unit: hour, price: 0.05, billing: per_hour }
+//! components:
+//!   api:
+//!     type: server
+//!     replicas: 4
+//!     cost: { instance: m7i.large }          # per replica
+//!   gpu:
+//!     type: model_server
+//!     slots: 2
+//!     cost: { per_hour: 2.69, billing: per_second, minimum: 60s }  # per slot
+//!   llm-api:
+//!     type: server
+//!     cost: { per_request: 0.0004 }          # a hosted API priced per call
+//! ```
+//!
+//! Costs are read from the tree before the rest of the loader sees it
+//! ([`without_cost`] hands the loader a copy with these keys removed), so
+//! no kind's reader knows about money. Prices resolve at load time against
+//! the shipped table, then `--prices FILE`, then the scenario's `prices:`
+//! (later rows win); the result is a [`CostSpec`] of plain rates.
+
+use sysdes_cost::{Billing, ComponentCost, CostSpec, Increment, PriceRow, PriceTable, Unit};
+use sysdes_models::{ComponentKind, ModelSpec};
+
+use super::Ctx;
+use crate::de::from_node;
+use crate::node::{Issue, Node, SNode};
+use crate::units::Duration;
+
+/// `cost:` of a component or a host pool.
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a map with `instance` (a price-table row) or `per_hour`, and optionally `billing`, `minimum`, `per_request`"
+)]
+#[schemars(rename = "Cost")]
+pub(crate) struct CostRaw {
+    /// A row of the price table (`prices/2026-12.yaml`, `--prices`, `prices:`), e.g. `m7i.large`.
+    pub instance: Option<String>,
+    /// USD per instance-hour (per replica; per slot for a model server; per replica for a store; per host for a host pool).
+    pub per_hour: Option<f64>,
+    /// `per_second` (default) or `per_hour` increments of each instance's lifetime.
+    pub billing: Option<BillingRaw>,
+    /// Each instance is billed at least this long, e.g. `60s`; default the row's, else none.
+    pub minimum: Option<Duration>,
+    /// USD per request that arrives (a hosted API priced per call).
+    pub per_request: Option<f64>,
+}
+
+/// A billing increment.
+#[derive(Clone, Copy, Debug, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(rename = "Billing")]
+pub(crate) enum BillingRaw {
+    /// Whole seconds.
+    PerSecond,
+    /// Whole hours.
+    PerHour,
+}
+
+/// A copy of `root` without `prices` and without `cost` under any component
+/// or host pool, for the readers that know nothing of money.
+pub(crate) fn without_cost(root: &SNode) -> SNode {
+    let mut out = root.clone();
+    let Node::Map(top) = &mut out.node else {
+        return out;
+    };
+    top.retain(|(k, _)| k.as_str() != Some("prices"));
+    for (k, v) in top.iter_mut() {
+        if matches!(k.as_str(), Some("components" | "hosts")) {
+            if let Node::Map(items) = &mut v.node {
+                for (_, body) in items.iter_mut() {
+                    if let Node::Map(keys) = &mut body.node {
+                        keys.retain(|(k, _)| k.as_str() != Some("cost"));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Whether the file declares any cost (then [`read`] has work to do).
+fn declares_cost(root: &SNode) -> bool {
+    let any_in = |key: &str| {
+        root.get(key).is_some_and(|n| match &n.node {
+            Node::Map(items) => items.iter().any(|(_, b)| b.get("cost").is_some()),
+            _ => false,
+        })
+    };
+    root.get("prices").is_some() || any_in("components") || any_in("hosts")
+}
+
+/// Reads every `cost:` of `root` (already overridden) for the model `spec`
+/// built from it, against the shipped table overridden by `cli` (`--prices`)
+/// and the file's `prices:`. Problems go to `issues`.
+///
+/// Without a model (the rest of the file is invalid) the costs are still
+/// checked, so every problem is reported at once.
+pub(crate) fn read(
+    root: &SNode,
+    spec: Option<&ModelSpec>,
+    cli: Option<&PriceTable>,
+    issues: &mut Vec<Issue>,
+) -> CostSpec {
+    let mut out = CostSpec::default();
+    if !declares_cost(root) {
+        return out;
+    }
+    let mut ctx = Ctx {
+        issues: Vec::new(),
+        typo_for: Vec::new(),
+    };
+    let mut table = PriceTable::shipped();
+    if let Some(cli) = cli {
+        table = table.overridden_by(cli);
+    }
+    read_prices(&mut ctx, root, &mut table);
+    let entries = |key: &str| match root.get(key).map(|n| &n.node) {
+        Some(Node::Map(items)) => items.as_slice(),
+        _ => &[],
+    };
+    let (components, hosts) = (entries("components"), entries("hosts"));
+    out.components = vec![None; spec.map_or(components.len(), |s| s.components.len())];
+    out.hosts = vec![None; spec.map_or(hosts.len(), |s| s.hosts.len())];
+    for (i, (_, body)) in components.iter().enumerate() {
+        let Some(node) = body.get("cost") else {
+            continue;
+        };
+        let units = spec
+            .and_then(|s| s.components.get(i).map(|c| units(s, &c.kind)))
+            .unwrap_or(1);
+        let cost = component_cost(&mut ctx, node, &table, units);
+        if let Some(slot) = out.components.get_mut(i) {
+            *slot = cost;
+        }
+    }
+    for (i, (_, body)) in hosts.iter().enumerate() {
+        let Some(node) = body.get("cost") else {
+            continue;
+        };
+        let count = spec.and_then(|s| s.hosts.get(i)).map_or(1, |h| h.count);
+        let cost = component_cost(&mut ctx, node, &table, count);
+        if let Some(slot) = out.hosts.get_mut(i) {
+            *slot = cost;
+        }
+    }
+    issues.append(&mut ctx.issues);
+    out
+}
+
+/// Units billed per instance of a component of `kind`: a model server's
+/// slots (one GPU each), a store's replicas, a group's per member; else 1.
+fn units(spec: &ModelSpec, kind: &ComponentKind) -> u32 {
+    match kind {
+        ComponentKind::ModelServer(m) => m.slots,
+        ComponentKind::LlmServer(m) => m.slots,
+        ComponentKind::Store(s) => s.replicas,
+        ComponentKind::ReplicaGroup(g) => g
+            .members
+            .first()
+            .and_then(|m| spec.components.get(m.index()))
+            .map_or(1, |c| units(spec, &c.kind)),
+        _ => 1,
+    }
+}
+
+/// The top-level `prices:`: a list of price-table rows.
+fn read_prices(ctx: &mut Ctx, root: &SNode, table: &mut PriceTable) {
+    let Some(node) = root.get("prices") else {
+        return;
+    };
+    let items = match &node.node {
+        Node::Null => return,
+        Node::Seq(items) => items,
+        _ => {
+            ctx.push(
+                node,
+                format!(
+                    "`prices`: expected a list of price rows, found {}",
+                    node.describe()
+                ),
+                Some(
+                    "e.g. `prices: [ { name: my-vm, kind: vm, unit: hour, price: 0.05 } ]`"
+                        .to_owned(),
+                ),
+            );
+            return;
+        }
+    };
+    for item in items {
+        match from_node::<PriceRow>(item) {
+            Ok(row) => match sysdes_cost::row_problem(&row) {
+                Some(problem) => {
+                    let at = if problem.starts_with("`price`") {
+                        item.at_or_near(&["price"])
+                    } else {
+                        item.at_or_near(&["minimum"])
+                    };
+                    ctx.push(at, format!("price row `{}`: {problem}", row.name), None);
+                }
+                None => table.insert(row),
+            },
+            Err(e) => ctx.de_error(item, e),
+        }
+    }
+}
+
+/// One `cost:` map, with `units` units per instance.
+fn component_cost(
+    ctx: &mut Ctx,
+    node: &SNode,
+    table: &PriceTable,
+    units: u32,
+) -> Option<ComponentCost> {
+    let raw = match from_node::<CostRaw>(node) {
+        Ok(raw) => raw,
+        Err(e) => {
+            ctx.de_error(node, e.in_field("cost"));
+            return None;
+        }
+    };
+    let before = ctx.issues.len();
+    let mut per_hour = 0.0;
+    let mut per_request = 0.0;
+    let mut billing = Billing::default();
+    let mut instance = None;
+    if let (Some(_), Some(_)) = (&raw.instance, raw.per_hour) {
+        ctx.push(
+            node.at_or_near(&["per_hour"]),
+            "`cost` takes `instance` or `per_hour`, not both",
+            Some("`instance` takes its hourly price from the price table".to_owned()),
+        );
+    }
+    if let Some(name) = &raw.instance {
+        match table.get(name) {
+            None => {
+                let near = table.nearest(name);
+                let help = if near.is_empty() {
+                    "the price table is empty".to_owned()
+                } else {
+                    let quoted: Vec<String> = near.iter().map(|n| format!("`{n}`")).collect();
+                    format!(
+                        "the nearest rows of the price table are {}; add your own under `prices:`",
+                        quoted.join(", ")
+                    )
+                };
+                ctx.push(
+                    node.at_or_near(&["instance"]),
+                    format!("there is no price-table row named `{name}`"),
+                    Some(help),
+                );
+            }
+            Some(row) => match row.unit {
+                Unit::Hour => {
+                    per_hour = row.price;
+                    billing = row.billing_rule().unwrap_or_default();
+                    instance = Some(name.clone());
+                }
+                Unit::Request => {
+                    per_request = row.price;
+                    instance = Some(name.clone());
+                }
+                other => ctx.push(
+                    node.at_or_near(&["instance"]),
+                    format!(
+                        "price row `{name}` is priced per {}; `instance` needs a row priced per hour or per request",
+                        other.name()
+                    ),
+                    None,
+                ),
+            },
+        }
+    }
+    if let Some(p) = raw.per_hour {
+        if nonnegative(ctx, node, "per_hour", p) {
+            per_hour = p;
+        }
+    }
+    if let Some(p) = raw.per_request {
+        if nonnegative(ctx, node, "per_request", p) {
+            per_request += p;
+        }
+    }
+    if raw.instance.is_none() && raw.per_hour.is_none() && raw.per_request.is_none() {
+        ctx.push(
+            node,
+            "`cost` needs `instance`, `per_hour` or `per_request`",
+            Some("e.g. `cost: { instance: m7i.large }` or `cost: { per_hour: 0.096 }`".to_owned()),
+        );
+    }
+    if let Some(b) = raw.billing {
+        billing.increment = match b {
+            BillingRaw::PerSecond => Increment::PerSecond,
+            BillingRaw::PerHour => Increment::PerHour,
+        };
+    }
+    if let Some(m) = raw.minimum {
+        billing.minimum_s = m.as_nanos().div_ceil(1_000_000_000);
+    }
+    (ctx.issues.len() == before).then_some(ComponentCost {
+        per_hour,
+        units,
+        billing,
+        per_request,
+        instance,
+    })
+}
+
+fn nonnegative(ctx: &mut Ctx, node: &SNode, key: &str, value: f64) -> bool {
+    let ok = value >= 0.0 && value.is_finite();
+    if !ok {
+        ctx.push(
+            node.at_or_near(&[key]),
+            format!("`{key}` must be a price of zero or more (USD), found {value}"),
+            None,
+        );
+    }
+    ok
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{LoadOptions, load_str};
+
+    const BASE: &str = "name: c
+duration: 10s
+workloads:
+  - { name: users, target: api, arrival: { poisson: 10/s } }
+components:
+  api:
+    type: server
+    service_time: 1ms
+";
+
+    fn with(extra: &str) -> String {
+        format!("{BASE}{extra}")
+    }
+
+    fn problems(text: &str) -> Vec<String> {
+        match load_str("c.yaml", text, &LoadOptions::default()) {
+            Ok(_) => Vec::new(),
+            Err(e) => e
+                .problems()
+                .iter()
+                .map(|p| {
+                    format!(
+                        "{}:{}: {} ({})",
+                        p.line,
+                        p.column,
+                        p.message,
+                        p.help.clone().unwrap_or_default()
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_schema_knows_cost_and_prices() {
+        let schema = crate::json_schema();
+        assert!(schema["$defs"]["Cost"]["properties"]["instance"].is_object());
+        assert!(schema["properties"]["prices"].is_object());
+        let kinds = schema["$defs"]["Component"]["oneOf"].as_array().unwrap();
+        assert!(kinds.iter().all(|k| k["properties"]["cost"].is_object()));
+    }
+
+    #[test]
+    fn no_cost_declared_is_an_empty_cost_spec() {
+        let s = load_str("c.yaml", BASE, &LoadOptions::default()).unwrap();
+        assert!(s.cost.is_empty());
+    }
+
+    #[test]
+    fn an_instance_takes_its_price_and_billing_from_the_table() {
+        let s = load_str(
+            "c.yaml",
+            &with("    cost: { instance: m7i.large }\n"),
+            &LoadOptions::default(),
+        )
+        .unwrap();
+        let c = s.cost.components[0].as_ref().unwrap();
+        assert_eq!(c.per_hour, 0.1008);
+        assert_eq!(c.billing.minimum_s, 60);
+        assert_eq!(c.units, 1);
+        assert_eq!(c.instance.as_deref(), Some("m7i.large"));
+    }
+
+    #[test]
+    fn a_rate_with_its_own_rule_and_a_scenario_price_row() {
+        let text = with(
+            "    cost: { instance: mine, billing: per_hour, minimum: 2m }\nprices:\n  - { name: mine, kind: vm, unit: hour, price: 0.5 }\n",
+        );
+        let s = load_str("c.yaml", &text, &LoadOptions::default()).unwrap();
+        let c = s.cost.components[0].as_ref().unwrap();
+        assert_eq!(c.per_hour, 0.5);
+        assert_eq!(c.billing.increment, sysdes_cost::Increment::PerHour);
+        assert_eq!(c.billing.minimum_s, 120);
+    }
+
+    #[test]
+    fn model_servers_pay_per_slot() {
+        let text = "name: c
+duration: 10s
+workloads:
+  - { name: users, target: gpu, arrival: { poisson: 10/s } }
+components:
+  gpu:
+    type: model_server
+    slots: 4
+    batching: { max_batch: 8, max_delay: 5ms }
+    batch_time: { affine: { base: 5ms, per_item: 1ms } }
+    cost: { per_hour: 2.0 }
+";
+        let s = load_str("c.yaml", text, &LoadOptions::default()).unwrap();
+        assert_eq!(s.cost.components[0].as_ref().unwrap().units, 4);
+    }
+
+    #[test]
+    fn bad_costs_are_located_with_suggestions() {
+        let p = problems(&with("    cost: { instance: m7i.larg }\n"));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].starts_with("9:"), "{p:?}");
+        assert!(
+            p[0].contains("no price-table row named `m7i.larg`"),
+            "{p:?}"
+        );
+        assert!(p[0].contains("`m7i.large`"), "{p:?}");
+        let p = problems(&with("    cost: { per_hour: -0.1 }\n"));
+        assert!(
+            p[0].contains("`per_hour` must be a price of zero or more"),
+            "{p:?}"
+        );
+        let p = problems(&with("    cost: { instance: m7i.large, per_hour: 1 }\n"));
+        assert!(p[0].contains("not both"), "{p:?}");
+        let p = problems(&with("    cost: { }\n"));
+        assert!(
+            p[0].contains("needs `instance`, `per_hour` or `per_request`"),
+            "{p:?}"
+        );
+        let p = problems(&with("    cost: { instance: lambda.gb_second }\n"));
+        assert!(p[0].contains("priced per gb_second"), "{p:?}");
+        let p = problems(&with("    cost: { per_hour: 1, colour: red }\n"));
+        assert!(p[0].contains("colour"), "{p:?}");
+        let p = problems(&with(
+            "prices:\n  - { name: x, kind: vm, unit: hour, price: -2 }\n",
+        ));
+        assert!(
+            p[0].contains("price row `x`: `price` must be zero or more"),
+            "{p:?}"
+        );
+        // Cost problems are reported beside the others.
+        let p = problems(
+            &with("    cost: { per_hour: -1 }\n").replace("service_time: 1ms", "service_tme: 1ms"),
+        );
+        assert!(p.len() >= 2, "{p:?}");
+    }
+
+    #[test]
+    fn prices_from_the_command_line_override_the_table() {
+        let cli = sysdes_cost::PriceTable::parse(
+            "rows:\n  - { name: m7i.large, kind: vm, unit: hour, price: 0.05 }\n",
+        )
+        .unwrap();
+        let options = LoadOptions {
+            prices: Some(cli),
+            ..LoadOptions::default()
+        };
+        let s = load_str(
+            "c.yaml",
+            &with("    cost: { instance: m7i.large }\n"),
+            &options,
+        )
+        .unwrap();
+        assert_eq!(s.cost.components[0].as_ref().unwrap().per_hour, 0.05);
+    }
+}
+
+/// Adds `cost` to every component of the JSON Schema `schema` (and `Cost`,
+/// `Billing` to its `$defs`), and the top-level `prices`.
+pub(crate) fn extend_schema(schema: &mut serde_json::Value) {
+    use serde_json::{Value, json};
+    let cost = schemars::SchemaGenerator::default()
+        .into_root_schema_for::<CostRaw>()
+        .to_value();
+    let Some(defs) = schema.get_mut("$defs").and_then(Value::as_object_mut) else {
+        return;
+    };
+    if let Some(Value::Object(extra)) = cost.get("$defs") {
+        for (k, v) in extra {
+            defs.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
+    let mut own = cost.clone();
+    if let Some(o) = own.as_object_mut() {
+        for k in ["$defs", "$schema", "title"] {
+            o.remove(k);
+        }
+    }
+    defs.insert("Cost".into(), own);
+    if let Some(Value::Array(kinds)) = defs.get_mut("Component").and_then(|c| c.get_mut("oneOf")) {
+        for kind in kinds {
+            if let Some(Value::Object(props)) = kind.get_mut("properties") {
+                props.insert(
+                    "cost".into(),
+                    json!({ "$ref": "#/$defs/Cost", "description": "What it costs: `instance` (a price-table row) or `per_hour`, with `billing`, `minimum`, `per_request`; see docs/cost.md." }),
+                );
+            }
+        }
+    }
+    if let Some(Value::Object(props)) = schema.get_mut("properties") {
+        props.insert(
+            "prices".into(),
+            json!({
+                "type": "array",
+                "description": "Price-table rows that override prices/2026-12.yaml by name: `name`, `kind`, `unit`, `price`, and optionally `billing`, `minimum`, `source`, `date`, `note`; see docs/cost.md.",
+                "items": { "type": "object", "required": ["name", "kind", "unit", "price"] }
+            }),
+        );
+    }
+}

@@ -1,0 +1,396 @@
+//! Costs end to end: hand-computed totals through the CLI, autoscaled
+//! fleets against the sum over their replicas' lifetimes, the figures the
+//! cost scenarios' headers name, the build-vs-buy crossover against its
+//! closed form (docs/cost.md), and `--prices`.
+
+use std::path::Path;
+
+use crate::{root, run_json, sysdes, temp_scenario};
+
+/// Two fixed servers, one deployment of 2 replicas on a pool of 3 hosts.
+const PRICED: &str = "name: priced
+duration: 100s
+workloads:
+  - { name: to-a, target: a, arrival: { constant: 10/s } }
+  - { name: to-b, target: b, arrival: { constant: 10/s } }
+hosts:
+  pool: { count: 3, cores: 4, memory: 16GiB, cost: { per_hour: 1.0, billing: per_hour } }
+components:
+  a:
+    type: server
+    service_time: 1ms
+    cost: { per_hour: 0.36, billing: per_second, minimum: 60s }
+  b:
+    type: server
+    service_time: 1ms
+    replicas: 2
+    host: pool
+    cost: { per_hour: 0.5 }
+  c:
+    type: server
+    service_time: 1ms
+";
+
+fn close(what: &str, got: f64, want: f64) {
+    assert!(
+        (got - want).abs() <= want.abs() * 1e-9,
+        "{what}: got {got}, want {want}"
+    );
+}
+
+#[test]
+fn fixed_instances_cost_instances_times_billed_time_times_price() {
+    let v = run_json(&temp_scenario("priced.yaml", PRICED), &[]);
+    let end_s = v["drained_at_s"].as_f64().unwrap();
+    assert!(end_s > 99.0 && end_s < 101.0, "{end_s}");
+    let billed_s = end_s.ceil();
+    // a: one instance, whole seconds (over the 60 s minimum) at $0.36/h.
+    let a = billed_s * 0.36 / 3600.0;
+    // b: two replicas for the whole run at $0.5/h each.
+    let b = 2.0 * billed_s * 0.5 / 3600.0;
+    // The pool: three hosts, each billed a whole hour at $1/h.
+    let hosts = 3.0;
+    let cost = &v["cost"];
+    close(
+        "a",
+        cost["by_component"]["a"]["total_usd"].as_f64().unwrap(),
+        a,
+    );
+    close(
+        "b",
+        cost["by_component"]["b"]["total_usd"].as_f64().unwrap(),
+        b,
+    );
+    close(
+        "hosts",
+        cost["by_component"]["hosts.pool"]["total_usd"]
+            .as_f64()
+            .unwrap(),
+        hosts,
+    );
+    close("total", cost["total_usd"].as_f64().unwrap(), a + b + hosts);
+    close(
+        "a's cost_usd",
+        v["components"]["a"]["cost_usd"].as_f64().unwrap(),
+        a,
+    );
+    assert!(
+        v["components"]["c"].get("cost_usd").is_none(),
+        "c declares no cost"
+    );
+    // The window is the whole 100 s: 0.36 + 2 x 0.5 + 3 x 1 per hour.
+    close("per hour", cost["per_hour_usd"].as_f64().unwrap(), 4.36);
+    let completed = v["requests"]["completed"].as_u64().unwrap();
+    assert_eq!(completed, 2000);
+    close(
+        "per million requests",
+        cost["per_million_requests_usd"].as_f64().unwrap(),
+        4.36 * 100.0 / 3600.0 / 2000.0 * 1e6,
+    );
+}
+
+#[test]
+fn a_scenario_without_costs_has_no_cost_keys() {
+    let v = run_json(&root().join("scenarios/mm1.yaml"), &[]);
+    assert!(v.get("cost").is_none());
+    assert!(v["components"]["server"].get("cost_usd").is_none());
+    let table = sysdes(&["run", "scenarios/mm1.yaml"]);
+    assert!(!String::from_utf8_lossy(&table.stdout).contains("\ncost:"));
+}
+
+#[test]
+fn autoscaled_cost_is_the_sum_over_replica_lifetimes_under_the_rule() {
+    let loaded = sysdes_scenario::load_file(
+        &root().join("scenarios/cost-autoscale.yaml"),
+        &sysdes_scenario::LoadOptions::default(),
+    )
+    .unwrap();
+    let result = sysdes_models::Simulation::new(&loaded.spec)
+        .unwrap()
+        .run(
+            sysdes_models::RunLimits::default(),
+            &mut sysdes_models::NoObserver,
+        )
+        .unwrap();
+    let cost = sysdes_cost::cost(&loaded.spec, &loaded.cost, &result);
+    for (i, (name, price)) in [("api-vm", 0.1008), ("api-container", 0.04937)]
+        .into_iter()
+        .enumerate()
+    {
+        let lives = &result.lifetimes.by_component[i];
+        // Ten replicas at the start, more for the spike.
+        assert!(lives.len() > 10, "{name}: {} lifetimes", lives.len());
+        // Each: whole seconds, at least 60 (EC2 and Fargate bill so).
+        let billed_s: u64 = lives
+            .iter()
+            .map(|l| l.len_ns().div_ceil(1_000_000_000).max(60))
+            .sum();
+        let item = cost.component(name).unwrap();
+        close(name, item.total_usd, billed_s as f64 * price / 3600.0);
+        // A replica is billed at least for the time it was ready.
+        let c = &result.components[i];
+        let ready_h = c.scaling.unwrap().replicas_ready_mean * 900.0 / 3600.0;
+        assert!(
+            item.billed_hours >= ready_h,
+            "{name}: {} < {ready_h}",
+            item.billed_hours
+        );
+        println!(
+            "{name}: {} replicas started, {:.2} billed hours, {:.4} USD, {:.3} USD/h",
+            lives.len(),
+            item.billed_hours,
+            item.total_usd,
+            item.per_hour_usd
+        );
+    }
+}
+
+/// The backquoted `cost.A.B` paths and `cost_usd` of a scenario's header.
+fn named_cost_figures(path: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let header: Vec<&str> = text
+        .lines()
+        .take_while(|l| l.starts_with('#'))
+        .map(|l| l.trim_start_matches('#').trim())
+        .collect();
+    header
+        .join(" ")
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|s| s.starts_with("cost.") || *s == "cost_usd")
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn the_figures_the_cost_scenarios_name_are_in_their_results() {
+    for (file, figures) in [
+        ("scenarios/cost-autoscale.yaml", vec![]),
+        (
+            "scenarios/cost-build-vs-buy.yaml",
+            vec![
+                ("self-hosted", "ttft_p99_ms"),
+                ("self-hosted", "tpot_mean_ms"),
+            ],
+        ),
+    ] {
+        let path = root().join(file);
+        let named = named_cost_figures(&path);
+        assert!(named.len() >= 3, "{file}: {named:?}");
+        let v = run_json(&path, &[]);
+        for n in &named {
+            if n == "cost_usd" {
+                let any = v["components"]
+                    .as_object()
+                    .unwrap()
+                    .values()
+                    .any(|c| c.get("cost_usd").is_some());
+                assert!(any, "{file}: no component has cost_usd");
+                continue;
+            }
+            let mut at = &v;
+            for key in n.split('.') {
+                at = at.get(key).unwrap_or_else(|| {
+                    panic!("{file}: the header names `{n}`, which is not in the result")
+                });
+            }
+            assert!(at.is_number() || at.is_object(), "{file}: `{n}` is {at}");
+        }
+        for (component, key) in figures {
+            assert!(
+                v["components"][component][key].is_number(),
+                "{file}: {component}.{key}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_build_vs_buy_sweep_has_cost_columns_and_crosses_where_the_closed_form_says() {
+    let out = std::env::temp_dir().join(format!("sysdes-cost-sweep-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let run = sysdes(&[
+        "sweep",
+        "scenarios/cost-build-vs-buy-sweep.yaml",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let text = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    let mut reader = csv_rows(&text);
+    let header = reader.remove(0);
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("summary.csv has no `{name}`: {header:?}"))
+    };
+    for c in [
+        "cost_total_usd_mean",
+        "cost_per_hour_usd_ci95_low",
+        "cost_per_million_requests_usd_ci95_high",
+    ] {
+        col(c);
+    }
+    let (api, gpu) = (
+        col("cost_usd:llm-api_mean"),
+        col("cost_usd:self-hosted_mean"),
+    );
+    let rate = col("workloads.to-api.arrival.poisson");
+    let row = |r: &str| {
+        reader
+            .iter()
+            .find(|row| row[rate] == r)
+            .map(|row| {
+                (
+                    row[api].parse::<f64>().unwrap(),
+                    row[gpu].parse::<f64>().unwrap(),
+                )
+            })
+            .unwrap()
+    };
+    let (api_1, gpu_1) = row("1/s");
+    let (api_15, gpu_15) = row("1.5/s");
+    assert!(
+        api_1 < gpu_1,
+        "at 1/s the API is cheaper: {api_1} vs {gpu_1}"
+    );
+    assert!(
+        api_15 > gpu_15,
+        "at 1.5/s the GPU is cheaper: {api_15} vs {gpu_15}"
+    );
+    // Closed form: the API's expected bill over the 600 s is
+    // rate x 600 x $0.001; the GPU's is its measured (flat) total G, so
+    // they cross at G / 0.6 (4.76 / 3.6 = 1.32/s per hour, a little more
+    // over the run since the GPU is also paid while the last requests
+    // drain). The sweep's crossover is interpolated between 1/s and 1.5/s.
+    let g = (gpu_1 + gpu_15) / 2.0;
+    let closed = g / 0.6;
+    let d1 = api_1 - gpu_1;
+    let d15 = api_15 - gpu_15;
+    let measured = 1.0 + 0.5 * (-d1) / (d15 - d1);
+    // Tolerance from the run length: the API's bill at rate r is Poisson,
+    // sd sqrt(600 r) x $0.001 per run, / sqrt(3) for the mean of three
+    // replications; through the interpolation that moves the crossover by
+    // 0.5 x sqrt(sd_1^2 + sd_15^2) / (d15 - d1). Three of those.
+    let sd = |r: f64| (600.0 * r).sqrt() * 0.001 / 3f64.sqrt();
+    let tolerance = 3.0 * 0.5 * (sd(1.0).powi(2) + sd(1.5).powi(2)).sqrt() / (d15 - d1);
+    println!(
+        "crossover: measured {measured:.4}/s, closed form {closed:.4}/s (tolerance {tolerance:.4})"
+    );
+    assert!(
+        (measured - closed).abs() <= tolerance,
+        "crossover {measured} vs closed form {closed} (tolerance {tolerance})"
+    );
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// Plain CSV rows (the summary has no quoted commas in these columns).
+fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    text.lines()
+        .map(|l| {
+            l.split(',')
+                .map(|c| c.trim_matches('"').to_owned())
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn prices_from_a_file_override_the_shipped_table() {
+    let prices = temp_scenario(
+        "prices.yaml",
+        "date: 2027-01-01\nrows:\n  - { name: runpod.h100-sxm, kind: gpu, unit: hour, price: 1.0 }\n",
+    );
+    let v = run_json(
+        &root().join("scenarios/cost-build-vs-buy.yaml"),
+        &[
+            "--prices",
+            prices.to_str().unwrap(),
+            "--set",
+            "duration=60s",
+            "--set",
+            "warmup=0s",
+        ],
+    );
+    close(
+        "self-hosted per hour",
+        v["cost"]["by_component"]["self-hosted"]["per_hour_usd"]
+            .as_f64()
+            .unwrap(),
+        1.0,
+    );
+    let bad = temp_scenario(
+        "bad-prices.yaml",
+        "rows:\n  - { name: x, kind: vm, unit: hour, price: -1 }\n",
+    );
+    let out = sysdes(&[
+        "run",
+        "scenarios/mm1.yaml",
+        "--prices",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("row `x`: `price` must be zero or more"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unknown_instance_is_a_located_error_with_the_nearest_rows() {
+    let text = PRICED.replace(
+        "cost: { per_hour: 0.36, billing: per_second, minimum: 60s }",
+        "cost: { instance: m7i.larg }",
+    );
+    let out = sysdes(&[
+        "validate",
+        temp_scenario("unknown.yaml", &text).to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown.yaml:12:"), "{err}");
+    assert!(err.contains("no price-table row named `m7i.larg`"), "{err}");
+    assert!(err.contains("`m7i.large`"), "{err}");
+}
+
+#[test]
+fn estimate_prices_the_instances_it_sizes() {
+    let text = "name: est
+duration: 60s
+workloads:
+  - { name: users, target: api, arrival: { poisson: 300/s } }
+components:
+  api:
+    type: server
+    workers: 4
+    service_time: { exponential: 10ms }
+    cost: { instance: m7i.xlarge }
+";
+    let path = temp_scenario("est.yaml", text);
+    let out = sysdes(&[
+        "estimate",
+        path.to_str().unwrap(),
+        "--target-rate",
+        "2000/s",
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // 2000/s x 10 ms = 20 busy workers; at 80 % that is 25 workers, so
+    // 7 instances of 4 workers, at $0.2016/h each.
+    assert_eq!(v["cost"]["by_component"]["api"]["instances_for_target"], 7);
+    close("now", v["cost"]["per_hour_usd"].as_f64().unwrap(), 0.2016);
+    close(
+        "at target",
+        v["cost"]["per_hour_usd_at_target"].as_f64().unwrap(),
+        7.0 * 0.2016,
+    );
+}
