@@ -23,6 +23,7 @@ mod capacity;
 mod deploy_spec;
 mod deployment;
 mod error;
+pub mod expect_spec;
 mod figures;
 pub mod host;
 mod llm_server;

@@ -92,6 +92,9 @@ pub fn to_json(result: &RunResult, info: RunInfo) -> Value {
     if let Some(c) = &result.consistency {
         doc["consistency"] = crate::consistency::consistency_json(c);
     }
+    if !info.targets.is_empty() {
+        doc["targets"] = crate::targets::targets_json(result, info.targets);
+    }
     doc
 }
 

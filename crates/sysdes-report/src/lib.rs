@@ -12,6 +12,7 @@ mod estimate;
 pub mod flatten;
 mod json;
 mod table;
+pub mod targets;
 mod verdict;
 
 pub use csv::{latency_cdf_csv, series_csv, to_csv};
@@ -34,6 +35,9 @@ pub struct RunInfo<'a> {
     /// Where those predictions' assumptions fail: such rows say why instead
     /// of showing a number.
     pub unmodelled: Option<&'a Unmodelled>,
+    /// The scenario's `expect:` targets: a `targets` section and JSON array
+    /// when there are any (see [`targets`]).
+    pub targets: &'a [sysdes_models::expect_spec::Target],
 }
 
 impl RunInfo<'_> {

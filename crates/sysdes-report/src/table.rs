@@ -117,6 +117,7 @@ pub fn to_table(result: &RunResult, info: RunInfo) -> String {
         out.push('\n');
         crate::consistency::consistency_table(&mut out, "the store", c);
     }
+    crate::targets::targets_table(&mut out, result, info.targets);
     out.push('\n');
     let _ = writeln!(out, "verdict: {}", verdict(result));
     out

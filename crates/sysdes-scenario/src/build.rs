@@ -23,6 +23,7 @@ mod deploy;
 mod llm_server;
 mod model_server;
 pub(crate) use model_server::ModelServerRaw;
+pub(crate) mod expect;
 pub(crate) mod store;
 
 const TOP_LEVEL_KEYS: &[&str] = &[
@@ -37,6 +38,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "sweep",
     "hosts",
     "faults",
+    "expect",
 ];
 
 pub(crate) mod queue;

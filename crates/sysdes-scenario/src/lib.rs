@@ -118,6 +118,8 @@ pub struct LoadedScenario {
     pub file: String,
     /// The original text of the file (before overrides).
     pub source: String,
+    /// The file's `expect:` targets, checked after the run (empty without one).
+    pub expect: Vec<sysdes_models::expect_spec::Target>,
 }
 
 /// Reads, parses and validates the scenario file at `path`.
@@ -259,6 +261,7 @@ fn load_inner(
         return Err(issues);
     }
     let spec = build::build(&root, &mut issues);
+    let expect = build::expect::read(&root, spec.as_ref(), &mut issues);
     let mut definition = sweep::read(&root, &mut issues).unwrap_or_default();
     if !vary.is_empty() {
         for v in vary {
@@ -277,6 +280,7 @@ fn load_inner(
                     spec,
                     file: file.to_owned(),
                     source: text.to_owned(),
+                    expect,
                 },
                 definition,
             ))

@@ -157,6 +157,7 @@ pub fn run_with(
         wall_time_s,
         theory: Some(&theory),
         unmodelled: Some(&unmodelled),
+        targets: &scenario.expect,
     };
     let result = match outcome {
         Ok(r) => r,
