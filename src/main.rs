@@ -48,7 +48,8 @@ Examples:
   sysdes run scenarios/mm1.yaml --out results/mm1
 
 Exit status: 0 success; 2 invalid scenario or arguments; 1 the run failed
-(unstable system, or a --max-events / --max-wall limit was reached).")]
+(unstable system, or a --max-events / --max-wall limit was reached); 3 the
+run completed but missed a target of the scenario's `expect:` (1 wins over 3).")]
     Run(RunArgs),
     /// Check scenario files (syntax, units, references) without simulating.
     Validate {
@@ -193,6 +194,24 @@ fn main() -> ExitCode {
 const INVALID: u8 = 2;
 /// Exit status for a run that failed.
 const FAILED: u8 = 1;
+/// Exit status for a run that completed but missed one of its `expect:`
+/// targets. A failed or unstable run (1) takes precedence: its figures are
+/// not a steady state, so meeting or missing a target says nothing.
+const MISSED: u8 = 3;
+
+/// Success, or [`MISSED`] with a note on stderr when a target is missed.
+fn targets_status(result: &RunResult, targets: &[sysdes_models::expect_spec::Target]) -> ExitCode {
+    match sysdes_report::targets::missed(result, targets) {
+        0 => ExitCode::SUCCESS,
+        n => {
+            eprintln!(
+                "error: {n} of {} targets missed (see the targets section, or `targets` in the JSON)",
+                targets.len()
+            );
+            ExitCode::from(MISSED)
+        }
+    }
+}
 
 /// Writes `text` to stdout. A pipe closed by its reader (`| head`) is not
 /// an error: the reader has what it wanted, and the command ends quietly
@@ -320,6 +339,7 @@ fn run(args: RunArgs) -> ExitCode {
         theory: theory.as_ref(),
         unmodelled: unmodelled.as_ref(),
         cost: cost.as_ref(),
+        targets: &scenario.expect,
     };
     let text = match args.format {
         Format::Table => sysdes_report::to_table(&result, info),
@@ -346,7 +366,7 @@ fn run(args: RunArgs) -> ExitCode {
             );
             ExitCode::from(FAILED)
         }
-        StopReason::Drained => ExitCode::SUCCESS,
+        StopReason::Drained => targets_status(&result, &scenario.expect),
         StopReason::EventLimit => {
             eprintln!(
                 "error: stopped at --max-events {}: results are partial",

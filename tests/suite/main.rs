@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod cost;
+mod course;
 mod determinism;
 mod first_hour;
 mod hostile;

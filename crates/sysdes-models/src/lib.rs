@@ -22,6 +22,7 @@ mod cache_store;
 mod deploy_spec;
 mod deployment;
 mod error;
+pub mod expect_spec;
 mod figures;
 pub mod host;
 mod lifetimes;

@@ -13,6 +13,7 @@ mod estimate;
 pub mod flatten;
 mod json;
 mod table;
+pub mod targets;
 mod verdict;
 
 pub use csv::{latency_cdf_csv, series_csv, to_csv};
@@ -37,6 +38,9 @@ pub struct RunInfo<'a> {
     pub unmodelled: Option<&'a Unmodelled>,
     /// What the run cost, when the scenario declares costs (`sysdes_cost::cost`).
     pub cost: Option<&'a sysdes_cost::CostResult>,
+    /// The scenario's `expect:` targets: a `targets` section and JSON array
+    /// when there are any (see [`targets`]).
+    pub targets: &'a [sysdes_models::expect_spec::Target],
 }
 
 impl RunInfo<'_> {

@@ -121,6 +121,7 @@ pub fn to_table(result: &RunResult, info: RunInfo) -> String {
         out.push('\n');
         crate::cost::cost_table(&mut out, c);
     }
+    crate::targets::targets_table(&mut out, result, info.targets);
     out.push('\n');
     let _ = writeln!(out, "verdict: {}", verdict(result));
     out

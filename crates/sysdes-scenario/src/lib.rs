@@ -122,6 +122,8 @@ pub struct LoadedScenario {
     pub file: String,
     /// The original text of the file (before overrides).
     pub source: String,
+    /// The file's `expect:` targets, checked after the run (empty without one).
+    pub expect: Vec<sysdes_models::expect_spec::Target>,
 }
 
 /// Reads, parses and validates the scenario file at `path`.
@@ -266,6 +268,7 @@ fn load_inner(
     // Costs are read apart: the kinds' readers see the tree without them.
     let spec = build::build(&build::cost::without_cost(&root), &mut issues);
     let cost = build::cost::read(&root, spec.as_ref(), options.prices.as_ref(), &mut issues);
+    let expect = build::expect::read(&root, spec.as_ref(), &mut issues);
     let mut definition = sweep::read(&root, &mut issues).unwrap_or_default();
     if !vary.is_empty() {
         for v in vary {
@@ -285,6 +288,7 @@ fn load_inner(
                     cost,
                     file: file.to_owned(),
                     source: text.to_owned(),
+                    expect,
                 },
                 definition,
             ))

@@ -75,6 +75,8 @@ pub(crate) struct ScenarioDoc {
     hosts: Option<BTreeMap<String, HostPoolRaw>>,
     /// Faults injected at given times: crashes, slowdowns, partitions, latency and loss; see `docs/faults.md`.
     faults: Option<Vec<FaultDoc>>,
+    /// Targets checked after the run (exit status 3 when one is missed); see `docs/scenario-format.md`.
+    expect: Option<Vec<crate::build::expect::ExpectDoc>>,
 }
 
 /// One fault: exactly one of `crash`, `slowdown`, `partition`, `latency`, `loss`, with `at` and `for`.

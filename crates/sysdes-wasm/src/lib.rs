@@ -168,6 +168,7 @@ pub fn run_with(
         theory: Some(&theory),
         unmodelled: Some(&unmodelled),
         cost: cost.as_ref(),
+        targets: &scenario.expect,
     };
     let stop = match result.stop {
         StopReason::Drained => "drained",

@@ -27,6 +27,7 @@ mod net;
 pub(crate) mod queue;
 pub(crate) mod server;
 pub(crate) mod cost;
+pub(crate) mod expect;
 pub(crate) mod store;
 pub(crate) mod stream;
 #[cfg(test)]
