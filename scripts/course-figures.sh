@@ -59,7 +59,7 @@ sweep hockey-stick latency_vs_load p99=100ms hockey-stick-sweep
 sweep hockey-stick-utilization latency_vs_utilization p99=100ms hockey-stick-sweep
 # back-of-envelope.md
 sweep ride-hailing-load latency_vs_load p99=100ms ride-hailing-eta \
-    --vary workloads.riders.arrival.poisson=20/s:140/s:20/s
+    --vary workloads.riders.arrival.poisson=60/s:480/s:60/s
 # load-balancing.md
 sweep lb-policies latency_by_value - lb-policies-sweep
 # caching.md
