@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod course_pages;
 mod determinism;
 mod first_hour;
 mod hostile;
