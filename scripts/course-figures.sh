@@ -89,10 +89,11 @@ run gpu-autoscale timeseries gpu-autoscale
 # rag-pipeline.md
 sweep rag-llm-slots latency_vs_load - rag-pipeline --vary components.llm.slots=3,4,5,6,8
 # recommendation-funnel.md
-run recommendation-funnel latency_cdf recommendation-funnel
+sweep recommendation-funnel-workers latency_vs_load - recommendation-funnel \
+    --vary components.api.workers=8,9,10,12,16,32,64
 # feature-stores.md
 run feature-store-batch timeseries feature-store-batch
 # faults.md
 run fault-crash timeseries fault-crash
 # geo-latency.md
-run geo-latency latency_cdf geo-latency
+sweep geo-latency-db-zone latency_by_value - geo-latency --vary components.db.zone=us,eu
