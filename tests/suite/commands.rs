@@ -31,9 +31,9 @@ const NOT_RUN: &[(&str, &str)] = &[
 const BENCHMARK_DOCS: &[&str] = &["performance.md"];
 
 /// One script to run and where it came from.
-struct Script {
-    origin: String,
-    text: String,
+pub(crate) struct Script {
+    pub(crate) origin: String,
+    pub(crate) text: String,
 }
 
 /// A synopsis line (`sysdes run FILE [--set PATH=VALUE]...`), not a command.
@@ -44,7 +44,7 @@ fn is_synopsis(line: &str) -> bool {
 }
 
 /// The shell blocks of a markdown file that run `sysdes`.
-fn markdown_scripts(path: &Path) -> Vec<Script> {
+pub(crate) fn markdown_scripts(path: &Path) -> Vec<Script> {
     let text = std::fs::read_to_string(path).expect("readable doc");
     let mut scripts = Vec::new();
     let mut block: Option<(usize, String, Vec<String>)> = None;
@@ -160,9 +160,13 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 /// Runs every script in its own scratch directory; returns the failures.
-fn run_all(scripts: &[Script]) -> Vec<String> {
+pub(crate) fn run_all(scripts: &[Script]) -> Vec<String> {
+    // Scratch directories are numbered across every caller in this
+    // process (tests run in parallel: course_pages.rs calls this too).
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let mut failed = Vec::new();
-    for (i, s) in scripts.iter().enumerate() {
+    for s in scripts {
+        let i = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let dir = scratch(&i.to_string());
         let text = s.text.replace("cargo run --release -- ", "sysdes ");
         let out = Command::new("sh")

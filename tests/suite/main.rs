@@ -4,6 +4,7 @@ mod cli;
 mod commands;
 mod cost;
 mod course;
+mod course_pages;
 mod determinism;
 mod first_hour;
 mod hostile;

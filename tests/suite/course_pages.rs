@@ -1,0 +1,302 @@
+//! The course pages (docs/course/): their figures are what
+//! scripts/course-figures.sh draws today, byte for byte; every link points
+//! at a file that exists; every command works when pasted; every topic page
+//! has a figure and is on the lesson map; every scenario is used by the
+//! course.
+//!
+//! The figures are compared as SVG, the format committed: sysdes draws the
+//! same SVG bytes for the same run on every run and thread count (its text
+//! is real text and its numbers are formatted, not rasterised), and SVG is
+//! a tenth of the PNG's size in the repository.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::commands::{markdown_scripts, run_all};
+use crate::root;
+
+/// Files the course links to that helper H15 creates on its own branch
+/// (exercises, solutions, capstone pages). TODO(lead): after merging H15's
+/// branch, rename these links in the pages to the names H15 chose and
+/// empty this list; the test then requires every link to exist.
+const AWAITED_FROM_H15: &[&str] = &[
+    "docs/course/exercises",
+    "docs/course/solutions",
+    "docs/course/exercises/latency-workers.yaml",
+    "docs/course/exercises/cache-size.yaml",
+    "docs/course/exercises/quorum-availability.yaml",
+    "docs/course/exercises/gpu-batching.yaml",
+    "docs/course/exercises/autoscaling.yaml",
+    "docs/course/exercises/stream-consumers.yaml",
+    "docs/course/capstones/ride-hailing.md",
+    "docs/course/capstones/ad-bidding.md",
+    "docs/course/capstones/ecommerce-search.md",
+];
+
+/// Every markdown file under docs/course/, sorted.
+fn course_pages() -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("readable docs/course") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "md") {
+                out.push(path);
+            }
+        }
+    }
+    let mut pages = Vec::new();
+    walk(&root().join("docs/course"), &mut pages);
+    pages.sort();
+    assert!(pages.len() >= 13, "only {} course pages", pages.len());
+    pages
+}
+
+/// The topic pages: docs/course/*.md except the index.
+fn topic_pages() -> Vec<PathBuf> {
+    course_pages()
+        .into_iter()
+        .filter(|p| p.parent() == Some(&root().join("docs/course")))
+        .filter(|p| !p.ends_with("index.md"))
+        .collect()
+}
+
+/// The targets of the markdown links `[text](target)` and images
+/// `![alt](target)` of a page, outside code blocks and code spans.
+fn link_targets(text: &str) -> Vec<String> {
+    let mut targets = Vec::new();
+    let mut in_block = false;
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            in_block = !in_block;
+            continue;
+        }
+        if in_block {
+            continue;
+        }
+        // Drop code spans: a `](` inside backquotes is not a link.
+        let prose: String = line
+            .split('`')
+            .enumerate()
+            .filter(|(i, _)| i % 2 == 0)
+            .map(|(_, s)| s)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut rest = prose.as_str();
+        while let Some(start) = rest.find("](") {
+            let after = &rest[start + 2..];
+            let Some(end) = after.find(')') else { break };
+            targets.push(after[..end].to_string());
+            rest = &after[end..];
+        }
+    }
+    targets
+}
+
+/// A path relative to the repository root, with `/` separators.
+fn repo_relative(path: &Path) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for c in path
+        .strip_prefix(root())
+        .expect("inside the repository")
+        .components()
+    {
+        match c {
+            std::path::Component::ParentDir => {
+                parts.pop();
+            }
+            std::path::Component::Normal(s) => parts.push(s.to_string_lossy().into_owned()),
+            _ => {}
+        }
+    }
+    parts.join("/")
+}
+
+#[test]
+fn course_figures_are_what_the_script_draws_today() {
+    let fresh = std::env::temp_dir().join(format!("sysdes-course-figures-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&fresh);
+    let out = Command::new("sh")
+        .arg(root().join("scripts/course-figures.sh"))
+        .arg(&fresh)
+        .env("SYSDES", env!("CARGO_BIN_EXE_sysdes"))
+        .output()
+        .expect("sh runs the script");
+    assert!(
+        out.status.success(),
+        "scripts/course-figures.sh failed ({}):\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let names = |dir: &Path| -> BTreeSet<String> {
+        std::fs::read_dir(dir)
+            .expect("a figures directory")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect()
+    };
+    let committed_dir = root().join("docs/course/figures");
+    let committed = names(&committed_dir);
+    let drawn = names(&fresh);
+    assert!(
+        drawn.len() >= 13,
+        "the script drew only {} figures",
+        drawn.len()
+    );
+    let how = "regenerate with `cargo build --release && scripts/course-figures.sh docs/course/figures`, review the diff, commit";
+    assert_eq!(
+        committed, drawn,
+        "docs/course/figures/ does not hold exactly the figures the script draws; {how}"
+    );
+    let drifted: Vec<&String> = drawn
+        .iter()
+        .filter(|n| {
+            std::fs::read(fresh.join(n)).expect("fresh figure")
+                != std::fs::read(committed_dir.join(n)).expect("committed figure")
+        })
+        .collect();
+    let _ = std::fs::remove_dir_all(&fresh);
+    assert!(
+        drifted.is_empty(),
+        "these course figures differ from what the scenarios draw today: {drifted:?}; {how}"
+    );
+}
+
+#[test]
+fn course_pages_link_only_to_files_that_exist() {
+    let mut missing = Vec::new();
+    let mut awaited_seen = BTreeSet::new();
+    for page in course_pages() {
+        let text = std::fs::read_to_string(&page).expect("readable page");
+        for target in link_targets(&text) {
+            if target.starts_with("http://") || target.starts_with("https://") {
+                continue;
+            }
+            let file = target.split('#').next().unwrap_or_default();
+            if file.is_empty() {
+                continue; // an anchor on the same page
+            }
+            let resolved = page.parent().expect("page dir").join(file);
+            let rel = repo_relative(&resolved);
+            if AWAITED_FROM_H15.contains(&rel.trim_end_matches('/')) {
+                awaited_seen.insert(rel);
+                continue;
+            }
+            if !resolved.exists() {
+                missing.push(format!("{}: {target}", repo_relative(&page)));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "links to files that do not exist:\n{}",
+        missing.join("\n")
+    );
+    // The awaited list holds only names the pages still use.
+    for awaited in AWAITED_FROM_H15 {
+        assert!(
+            awaited_seen
+                .iter()
+                .any(|s| s.trim_end_matches('/') == *awaited),
+            "{awaited} is awaited from H15 but no page links to it: remove it from AWAITED_FROM_H15"
+        );
+    }
+}
+
+#[test]
+fn every_topic_page_has_a_figure_and_is_on_the_lesson_map() {
+    let index = std::fs::read_to_string(root().join("docs/course/index.md")).expect("index");
+    let figures_dir = root().join("docs/course/figures");
+    let mut used = BTreeSet::new();
+    let pages = topic_pages();
+    assert!(pages.len() >= 12, "only {} topic pages", pages.len());
+    for page in &pages {
+        let name = page
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        let text = std::fs::read_to_string(page).expect("readable page");
+        assert!(
+            index.contains(&format!("]({name})")),
+            "docs/course/index.md does not link to {name}"
+        );
+        let figures: Vec<String> = link_targets(&text)
+            .into_iter()
+            .filter(|t| t.starts_with("figures/"))
+            .collect();
+        assert!(
+            text.contains("![") && !figures.is_empty(),
+            "{name} shows no figure from docs/course/figures/"
+        );
+        for part in [
+            "**The question.**",
+            "## Commands",
+            "## What to notice",
+            "## Exercises",
+        ] {
+            assert!(text.contains(part), "{name} has no `{part}`");
+        }
+        used.extend(
+            figures
+                .into_iter()
+                .map(|f| f["figures/".len()..].to_string()),
+        );
+    }
+    let unused: Vec<String> = std::fs::read_dir(&figures_dir)
+        .expect("figures")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| !used.contains(n))
+        .collect();
+    assert!(unused.is_empty(), "figures no page shows: {unused:?}");
+}
+
+#[test]
+fn every_scenario_is_used_by_the_course() {
+    let text: String = course_pages()
+        .iter()
+        .map(|p| std::fs::read_to_string(p).expect("readable page"))
+        .collect();
+    let mut unused = Vec::new();
+    for entry in std::fs::read_dir(root().join("scenarios")).expect("scenarios/") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            let stem = path
+                .file_stem()
+                .expect("stem")
+                .to_string_lossy()
+                .into_owned();
+            if !text.contains(&format!("`{stem}`")) && !text.contains(&format!("{stem}.yaml")) {
+                unused.push(stem);
+            }
+        }
+    }
+    unused.sort();
+    assert!(
+        unused.is_empty(),
+        "scenarios no course page names (add them to docs/course/index.md): {unused:?}"
+    );
+}
+
+#[test]
+fn every_course_command_works_when_pasted() {
+    let mut scripts = Vec::new();
+    for page in course_pages() {
+        let found = markdown_scripts(&page);
+        let is_topic = topic_pages().contains(&page);
+        assert!(
+            !is_topic || !found.is_empty(),
+            "{} has no command block that runs sysdes",
+            page.display()
+        );
+        scripts.extend(found);
+    }
+    let failed = run_all(&scripts);
+    assert!(
+        failed.is_empty(),
+        "{} of {} course scripts failed:\n\n{}",
+        failed.len(),
+        scripts.len(),
+        failed.join("\n\n")
+    );
+}
