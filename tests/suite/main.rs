@@ -15,6 +15,7 @@ mod sweep;
 mod sweep_figures;
 mod theory;
 mod theory_column;
+mod tidy;
 mod verdicts;
 
 use std::path::{Path, PathBuf};
