@@ -87,7 +87,8 @@ Examples:
   sysdes sweep scenarios/hockey-stick-sweep.yaml --out results/hockey --resume
   sysdes sweep scenarios/hockey-stick-sweep.yaml --out shard0 --shard 0/2
 
-Files: manifest.json, runs.jsonl, runs.csv, summary.csv (see docs/sweeps.md).
+Files: manifest.json, runs.jsonl, runs.csv, summary.csv, runs.parquet, summary.parquet,
+runs_long.csv (see docs/sweeps.md and docs/python.md).
 Exit status: 0 success; 2 invalid scenario, sweep or arguments (or --out holds another sweep); 1 cannot write.")]
     Sweep(sweep_cmd::SweepArgs),
     /// Combine the output directories of `sweep --shard` into what one unsharded sweep writes.
@@ -166,6 +167,10 @@ enum Format {
     Json,
     /// Tidy CSV, one row per scope.
     Csv,
+    /// The CSV's rows as Parquet, typed (counts as integers): written to
+    /// stdout (redirect it, `> result.parquet`) and, with `--out DIR`, to
+    /// DIR/summary.parquet; on a terminal without `--out` it is refused.
+    Parquet,
 }
 
 fn main() -> ExitCode {
@@ -262,6 +267,15 @@ fn run(args: RunArgs) -> ExitCode {
         Ok(p) => p,
         Err(code) => return code,
     };
+    if matches!(args.format, Format::Parquet)
+        && args.out.is_none()
+        && std::io::stdout().is_terminal()
+    {
+        eprintln!(
+            "error: --format parquet writes binary data: redirect it to a file (`> result.parquet`) or give --out DIR"
+        );
+        return ExitCode::from(INVALID);
+    }
     let options = LoadOptions {
         overrides: args.set.clone(),
         seed: args.seed,
@@ -344,9 +358,13 @@ fn run(args: RunArgs) -> ExitCode {
     let text = match args.format {
         Format::Table => sysdes_report::to_table(&result, info),
         Format::Json => format!("{:#}\n", sysdes_report::to_json(&result, info)),
-        Format::Csv => sysdes_report::to_csv(&result),
+        Format::Csv | Format::Parquet => sysdes_report::to_csv(&result),
     };
-    if !print_stdout(&text) {
+    if matches!(args.format, Format::Parquet) {
+        if let Err(code) = write_parquet(&text, args.out.as_deref()) {
+            return code;
+        }
+    } else if !print_stdout(&text) {
         return ExitCode::from(FAILED);
     }
     if let Some(dir) = &args.out {
@@ -384,6 +402,37 @@ fn run(args: RunArgs) -> ExitCode {
             }
             ExitCode::from(FAILED)
         }
+    }
+}
+
+/// `--format parquet`: the summary CSV's rows as a typed Parquet file, to
+/// stdout unless it is a terminal, and into `out` as `summary.parquet`.
+fn write_parquet(csv: &str, out: Option<&Path>) -> Result<(), ExitCode> {
+    let bytes = sysdes_sweep::parquet::to_parquet(&sysdes_sweep::tidy::run_summary_table(csv))
+        .map_err(|e| {
+            eprintln!("error: {e}");
+            ExitCode::from(FAILED)
+        })?;
+    if let Some(dir) = out {
+        let written = std::fs::create_dir_all(dir).and_then(|()| {
+            let tmp = dir.join(".summary.parquet.tmp");
+            std::fs::write(&tmp, &bytes)?;
+            std::fs::rename(&tmp, dir.join("summary.parquet"))
+        });
+        if let Err(e) = written {
+            eprintln!("error: cannot write results to {}: {e}", dir.display());
+            return Err(ExitCode::from(FAILED));
+        }
+    }
+    let mut stdout = std::io::stdout().lock();
+    if stdout.is_terminal() {
+        // Checked before the run: `--out` was given.
+        return Ok(());
+    }
+    match stdout.write_all(&bytes).and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(_) => Err(ExitCode::from(FAILED)),
     }
 }
 

@@ -18,6 +18,7 @@ mod sweep;
 mod sweep_figures;
 mod theory;
 mod theory_column;
+mod tidy;
 mod verdicts;
 
 use std::path::{Path, PathBuf};

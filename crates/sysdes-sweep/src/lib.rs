@@ -8,7 +8,8 @@
 //!  rayon pool ──► one run ──► record (flat metrics) ──► runs.jsonl (appended per run)
 //!        │
 //!        ▼   at the end, or when resumed, or merged from shards
-//!  runs.jsonl sorted ──► runs.csv, summary.csv (mean, Student-t 95 % CI)
+//!  runs.jsonl sorted ──► runs.csv, summary.csv (mean, Student-t 95 % CI),
+//!                        runs.parquet, summary.parquet (typed), runs_long.csv (tidy)
 //! ```
 //!
 //! Every file except the wall-clock columns (names containing `wall`) is a
@@ -23,8 +24,10 @@
 mod exec;
 mod lock;
 mod output;
+pub mod parquet;
 mod plan;
 mod record;
+pub mod tidy;
 
 use std::path::{Path, PathBuf};
 
@@ -79,6 +82,9 @@ pub enum SweepError {
     /// `merge` was given no directories.
     #[error("no directories to merge")]
     NoInputs,
+    /// A typed table could not be encoded as Parquet.
+    #[error(transparent)]
+    Parquet(#[from] parquet::ParquetError),
 }
 
 impl SweepError {

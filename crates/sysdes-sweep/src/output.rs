@@ -1,5 +1,6 @@
 //! The files of a sweep directory: `manifest.json`, `runs.jsonl`,
-//! `runs.csv` and `summary.csv`.
+//! `runs.csv` and `summary.csv` (and, from the same lines, the typed and
+//! long files of `tidy.rs`).
 //!
 //! `runs.jsonl` is the journal: one line per finished run, appended as runs
 //! finish. The CSV files are always derived from the journal's lines (never
@@ -421,6 +422,7 @@ pub fn finalize(dir: &Path, manifest: &Value, mut lines: Vec<Line>) -> Result<()
         SUMMARY_CSV,
         &summary_csv(&lines, &parameters, &summary_metrics),
     )?;
+    crate::tidy::write_tidy(dir, &lines, &parameters, &metrics, &summary_metrics)?;
     write_atomic(dir, MANIFEST, &manifest_text(manifest))
 }
 

@@ -1,0 +1,522 @@
+//! Typed tables of a sweep for analysis tools: the columns of `runs.csv`
+//! and `summary.csv` with a type each (written as `runs.parquet` and
+//! `summary.parquet`, see [`crate::parquet`]), and the long (tidy) form,
+//! `runs_long.csv`, one row per run and metric.
+//!
+//! Like the CSV files, every table here is derived from the journal's lines
+//! sorted by run index, so it is the same whatever the job count, sharding
+//! or resumption (the `wall_time_s` values aside). This module writes no
+//! file; it is not how the CSV files are made (`output.rs` is), and a test
+//! (`tests/suite/tidy.rs`) checks that both say the same.
+//!
+//! Column types follow the journal's JSON: a metric whose every value is a
+//! whole number (counts, written as JSON integers) is an unsigned integer
+//! column, one with any fraction a float column, one with text a string
+//! column, `true`/`false` a boolean column; a missing value is a null.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde_json::Value;
+use sysdes_scenario::SweepValue;
+use sysdes_stats::mean_ci;
+
+use crate::SweepError;
+use crate::output::Line;
+use crate::parquet::{RUNS_PARQUET, SUMMARY_PARQUET, to_parquet};
+use crate::record::TEXT_METRICS;
+
+/// The long form of the runs.
+pub const RUNS_LONG_CSV: &str = "runs_long.csv";
+
+/// One typed column; `None` is a missing value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Column {
+    /// Whole numbers: counts, indices, seeds.
+    UInt(Vec<Option<u64>>),
+    /// Figures.
+    Float(Vec<Option<f64>>),
+    /// Identifiers and other text.
+    Text(Vec<Option<String>>),
+    /// Yes/no flags.
+    Bool(Vec<Option<bool>>),
+}
+
+impl Column {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        match self {
+            Column::UInt(v) => v.len(),
+            Column::Float(v) => v.len(),
+            Column::Text(v) => v.len(),
+            Column::Bool(v) => v.len(),
+        }
+    }
+
+    /// Whether the column has no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The column of the JSON `values`, typed as the module doc says.
+    fn from_json(values: &[Option<&Value>]) -> Column {
+        let present = || values.iter().flatten().copied().filter(|v| !v.is_null());
+        if present().any(|v| v.is_string() || v.is_object() || v.is_array()) {
+            return Column::Text(
+                values
+                    .iter()
+                    .map(|v| match v {
+                        None | Some(Value::Null) => None,
+                        Some(Value::String(s)) => Some(s.clone()),
+                        Some(other) => Some(other.to_string()),
+                    })
+                    .collect(),
+            );
+        }
+        if present().any(Value::is_boolean) && !present().any(Value::is_number) {
+            return Column::Bool(values.iter().map(|v| v.and_then(Value::as_bool)).collect());
+        }
+        if present().all(Value::is_u64) && present().next().is_some() {
+            return Column::UInt(values.iter().map(|v| v.and_then(Value::as_u64)).collect());
+        }
+        Column::Float(
+            values
+                .iter()
+                .map(|v| v.and_then(Value::as_f64).filter(|f| f.is_finite()))
+                .collect(),
+        )
+    }
+}
+
+/// A table: named, typed columns of equal length.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Table {
+    /// Column names, in order.
+    pub names: Vec<String>,
+    /// The columns, in the order of `names`.
+    pub columns: Vec<Column>,
+}
+
+impl Table {
+    fn push(&mut self, name: impl Into<String>, column: Column) {
+        self.names.push(name.into());
+        self.columns.push(column);
+    }
+
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.columns.first().map_or(0, Column::len)
+    }
+}
+
+fn uint_column(lines: &[Line], key: &str) -> Column {
+    Column::UInt(
+        lines
+            .iter()
+            .map(|l| l.record.get(key).and_then(Value::as_u64))
+            .collect(),
+    )
+}
+
+fn param_text(record: &Value, path: &str) -> String {
+    record
+        .get("params")
+        .and_then(|m| m.get(path))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned()
+}
+
+/// The two columns of each parameter, as in the CSV files: its text as
+/// written (`PATH`) and its number (`PATH#value`).
+fn push_params(table: &mut Table, records: &[&Value], parameters: &[String]) {
+    for p in parameters {
+        let texts: Vec<String> = records.iter().map(|r| param_text(r, p)).collect();
+        let numbers = texts
+            .iter()
+            .map(|t| SweepValue::from_text(t.clone()).number)
+            .collect();
+        table.push(
+            p.clone(),
+            Column::Text(texts.into_iter().map(Some).collect()),
+        );
+        table.push(format!("{p}#value"), Column::Float(numbers));
+    }
+}
+
+/// The columns of `runs.csv`, typed: one row per journal line (`lines`
+/// sorted by run index, as `finalize` has them).
+pub fn runs_table(lines: &[Line], parameters: &[String], metrics: &[String]) -> Table {
+    let mut t = Table::default();
+    for key in ["run_index", "point", "replication", "seed"] {
+        t.push(key, uint_column(lines, key));
+    }
+    let records: Vec<&Value> = lines.iter().map(|l| &l.record).collect();
+    push_params(&mut t, &records, parameters);
+    for m in metrics {
+        let values: Vec<Option<&Value>> = lines
+            .iter()
+            .map(|l| l.record.get("metrics").and_then(|x| x.get(m)))
+            .collect();
+        t.push(m.clone(), Column::from_json(&values));
+    }
+    t
+}
+
+/// The columns of `summary.csv`, typed: one row per point, the mean and
+/// Student-t 95 % bounds of every numeric metric over its replications.
+pub fn summary_table(lines: &[Line], parameters: &[String], summary_metrics: &[String]) -> Table {
+    let mut by_point: BTreeMap<u64, Vec<&Line>> = BTreeMap::new();
+    for line in lines {
+        let point = line
+            .record
+            .get("point")
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
+        by_point.entry(point).or_default().push(line);
+    }
+    let mut t = Table::default();
+    t.push(
+        "point",
+        Column::UInt(by_point.keys().map(|p| Some(*p)).collect()),
+    );
+    let firsts: Vec<&Value> = by_point.values().map(|runs| &runs[0].record).collect();
+    push_params(&mut t, &firsts, parameters);
+    t.push(
+        "replications",
+        Column::UInt(by_point.values().map(|r| Some(r.len() as u64)).collect()),
+    );
+    let steady = by_point
+        .values()
+        .map(|runs| {
+            let n = runs
+                .iter()
+                .filter(|l| {
+                    l.record
+                        .get("metrics")
+                        .and_then(|m| m.get("steady"))
+                        .and_then(Value::as_bool)
+                        == Some(true)
+                })
+                .count();
+            Some(n as f64 / runs.len().max(1) as f64)
+        })
+        .collect();
+    t.push("steady_fraction", Column::Float(steady));
+    for m in summary_metrics {
+        let mut mean = Vec::with_capacity(by_point.len());
+        let mut low = Vec::with_capacity(by_point.len());
+        let mut high = Vec::with_capacity(by_point.len());
+        for runs in by_point.values() {
+            let samples: Vec<f64> = runs
+                .iter()
+                .filter_map(|l| {
+                    l.record
+                        .get("metrics")
+                        .and_then(|x| x.get(m))
+                        .and_then(Value::as_f64)
+                })
+                .collect();
+            if samples.is_empty() {
+                mean.push(None);
+                low.push(None);
+                high.push(None);
+            } else {
+                let ci = mean_ci(&samples);
+                let finite = |f: f64| f.is_finite().then_some(f);
+                mean.push(finite(ci.mean));
+                low.push(finite(ci.low()));
+                high.push(finite(ci.high()));
+            }
+        }
+        t.push(format!("{m}_mean"), Column::Float(mean));
+        t.push(format!("{m}_ci95_low"), Column::Float(low));
+        t.push(format!("{m}_ci95_high"), Column::Float(high));
+    }
+    t
+}
+
+/// A column name that pandas, R and Polars read unchanged: every character
+/// other than an ASCII letter, digit or underscore becomes `_`, and a name
+/// starting with a digit gets a leading `x`.
+pub fn tidy_name(name: &str) -> String {
+    let mut out: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
+        out.insert(0, 'x');
+    }
+    out
+}
+
+/// [`tidy_name`] of each of `names`, made unique against `taken` and each
+/// other by a `_2`, `_3`, ... suffix.
+fn tidy_names(names: &[String], taken: &[&str]) -> Vec<String> {
+    let mut used: Vec<String> = taken.iter().map(|s| (*s).to_owned()).collect();
+    let mut out = Vec::with_capacity(names.len());
+    for n in names {
+        let base = tidy_name(n);
+        let mut name = base.clone();
+        let mut k = 2;
+        while used.contains(&name) {
+            name = format!("{base}_{k}");
+            k += 1;
+        }
+        used.push(name.clone());
+        out.push(name);
+    }
+    out
+}
+
+/// A metric name split into (component, metric): `FIGURE:COMPONENT` gives
+/// `(COMPONENT, FIGURE)` (a consumer group keeps its `COMPONENT/GROUP`);
+/// a system-wide metric has an empty component.
+pub fn split_metric(name: &str) -> (&str, &str) {
+    match name.split_once(':') {
+        Some((figure, component)) => (component, figure),
+        None => ("", name),
+    }
+}
+
+/// The fixed leading columns of the long form.
+pub const LONG_COLUMNS: &[&str] = &["run", "point", "replication", "seed"];
+
+/// The header of the long form: `run,point,replication,seed`, two columns
+/// per parameter (its text, and `_value` its number; names made of letters,
+/// digits and underscores, see [`tidy_name`]), then `component,metric,value`.
+pub fn long_header(parameters: &[String]) -> Vec<String> {
+    let mut taken: Vec<&str> = LONG_COLUMNS.to_vec();
+    taken.extend(["component", "metric", "value"]);
+    let mut doubled = Vec::with_capacity(parameters.len() * 2);
+    for p in parameters {
+        doubled.push(p.clone());
+        doubled.push(format!("{p}_value"));
+    }
+    let mut header: Vec<String> = LONG_COLUMNS.iter().map(|s| (*s).to_owned()).collect();
+    header.extend(tidy_names(&doubled, &taken));
+    header.extend(["component", "metric", "value"].map(str::to_owned));
+    header
+}
+
+fn csv_cell(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
+
+/// `runs_long.csv`: one row per run and numeric metric (the text and yes/no
+/// metrics, [`TEXT_METRICS`], stay in the wide `runs.csv`), in run order and
+/// then `metrics` order; a missing value is an empty cell. Counts are
+/// written as integers, figures as the shortest text that reads back to the
+/// same `f64`.
+pub fn runs_long_csv(lines: &[Line], parameters: &[String], metrics: &[String]) -> String {
+    let mut out = long_header(parameters).join(",");
+    out.push('\n');
+    let numeric: Vec<(&String, (&str, &str))> = metrics
+        .iter()
+        .filter(|m| !TEXT_METRICS.contains(&m.as_str()))
+        .map(|m| (m, split_metric(m)))
+        .collect();
+    for line in lines {
+        let r = &line.record;
+        let mut prefix = String::new();
+        let _ = write!(prefix, "{}", line.run_index);
+        for key in ["point", "replication", "seed"] {
+            let _ = write!(
+                prefix,
+                ",{}",
+                r.get(key)
+                    .and_then(Value::as_u64)
+                    .map_or_else(String::new, |v| v.to_string())
+            );
+        }
+        for p in parameters {
+            let text = param_text(r, p);
+            let number = SweepValue::from_text(text.clone()).number;
+            let _ = write!(
+                prefix,
+                ",{},{}",
+                csv_cell(&text),
+                number.map_or_else(String::new, |f| f.to_string())
+            );
+        }
+        let m = r.get("metrics");
+        for (name, (component, metric)) in &numeric {
+            let value = match m.and_then(|m| m.get(name.as_str())) {
+                Some(Value::Number(n)) => n
+                    .as_u64()
+                    .map(|u| u.to_string())
+                    .or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f.to_string()))
+                    .unwrap_or_default(),
+                _ => String::new(),
+            };
+            let _ = writeln!(
+                out,
+                "{prefix},{},{},{value}",
+                csv_cell(component),
+                csv_cell(metric)
+            );
+        }
+    }
+    out
+}
+
+/// The columns of a run's summary CSV (`sysdes run --format csv`, one row
+/// per scope; `sysdes_report::to_csv`), typed: `scope`, `name` and `type`
+/// text, the request counts whole numbers, every other column a float; an
+/// empty cell is a null. Parsing the CSV keeps one source for the values:
+/// every float there is written as the shortest text that reads back to
+/// the same `f64`. Used by `sysdes run --format parquet`.
+pub fn run_summary_table(csv_text: &str) -> Table {
+    const TEXT: [&str; 3] = ["scope", "name", "type"];
+    const COUNTS: [&str; 5] = ["generated", "completed", "failed", "timed_out", "dropped"];
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(csv_text.as_bytes());
+    let names: Vec<String> = reader
+        .headers()
+        .map(|h| h.iter().map(str::to_owned).collect())
+        .unwrap_or_default();
+    let records: Vec<csv::StringRecord> = reader.records().filter_map(Result::ok).collect();
+    let mut t = Table::default();
+    for (i, name) in names.iter().enumerate() {
+        let cells = records.iter().map(|r| r.get(i).filter(|c| !c.is_empty()));
+        let column = if TEXT.contains(&name.as_str()) {
+            Column::Text(cells.map(|c| c.map(str::to_owned)).collect())
+        } else if COUNTS.contains(&name.as_str()) {
+            Column::UInt(cells.map(|c| c.and_then(|c| c.parse().ok())).collect())
+        } else {
+            Column::Float(cells.map(|c| c.and_then(|c| c.parse().ok())).collect())
+        };
+        t.push(name.clone(), column);
+    }
+    t
+}
+
+/// Writes `runs.parquet`, `summary.parquet` and `runs_long.csv` into `dir`
+/// (each through a temporary file and a rename), from `lines` sorted by run
+/// index and the column lists `finalize` uses for the CSV files.
+pub fn write_tidy(
+    dir: &Path,
+    lines: &[Line],
+    parameters: &[String],
+    metrics: &[String],
+    summary_metrics: &[String],
+) -> Result<(), SweepError> {
+    let runs = to_parquet(&runs_table(lines, parameters, metrics))?;
+    write_bytes(dir, RUNS_PARQUET, &runs)?;
+    let summary = to_parquet(&summary_table(lines, parameters, summary_metrics))?;
+    write_bytes(dir, SUMMARY_PARQUET, &summary)?;
+    let long = runs_long_csv(lines, parameters, metrics);
+    write_bytes(dir, RUNS_LONG_CSV, long.as_bytes())
+}
+
+fn write_bytes(dir: &Path, name: &str, contents: &[u8]) -> Result<(), SweepError> {
+    let tmp = dir.join(format!(".{name}.tmp"));
+    std::fs::write(&tmp, contents).map_err(|e| SweepError::io(&tmp, e))?;
+    std::fs::rename(&tmp, dir.join(name)).map_err(|e| SweepError::io(&dir.join(name), e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn tidy_names_keep_letters_digits_and_underscores_only() {
+        assert_eq!(
+            tidy_name("workloads.users.arrival.poisson"),
+            "workloads_users_arrival_poisson"
+        );
+        assert_eq!(tidy_name("hit_ratio:cache/g#1"), "hit_ratio_cache_g_1");
+        assert_eq!(tidy_name("9lives"), "x9lives");
+        let names = tidy_names(&["a.b".to_owned(), "a:b".to_owned()], &["run"]);
+        assert_eq!(names, ["a_b", "a_b_2"]);
+    }
+
+    #[test]
+    fn a_run_summary_is_typed_by_column() {
+        let t = run_summary_table(
+            "scope,name,type,generated,latency_mean_ms\nsystem,\"a,b\",,12,0.5\ncomponent,api,server,,\n",
+        );
+        assert_eq!(
+            t.names,
+            ["scope", "name", "type", "generated", "latency_mean_ms"]
+        );
+        assert_eq!(
+            t.columns[1],
+            Column::Text(vec![Some("a,b".into()), Some("api".into())])
+        );
+        assert_eq!(
+            t.columns[2],
+            Column::Text(vec![None, Some("server".into())])
+        );
+        assert_eq!(t.columns[3], Column::UInt(vec![Some(12), None]));
+        assert_eq!(t.columns[4], Column::Float(vec![Some(0.5), None]));
+    }
+
+    #[test]
+    fn metrics_split_into_component_and_figure() {
+        assert_eq!(split_metric("utilization:api"), ("api", "utilization"));
+        assert_eq!(split_metric("lag:log/readers"), ("log/readers", "lag"));
+        assert_eq!(split_metric("latency_p99_ms"), ("", "latency_p99_ms"));
+    }
+
+    #[test]
+    fn columns_take_the_type_of_their_json_values() {
+        let (a, b, f, s, t) = (json!(3), json!(4), json!(2.0), json!("api"), json!(true));
+        assert_eq!(
+            Column::from_json(&[Some(&a), None, Some(&b)]),
+            Column::UInt(vec![Some(3), None, Some(4)])
+        );
+        assert_eq!(
+            Column::from_json(&[Some(&a), Some(&f)]),
+            Column::Float(vec![Some(3.0), Some(2.0)])
+        );
+        assert_eq!(
+            Column::from_json(&[Some(&s), Some(&Value::Null)]),
+            Column::Text(vec![Some("api".into()), None])
+        );
+        assert_eq!(
+            Column::from_json(&[Some(&t), None]),
+            Column::Bool(vec![Some(true), None])
+        );
+        assert_eq!(Column::from_json(&[None]), Column::Float(vec![None]));
+    }
+
+    #[test]
+    fn the_long_form_has_one_row_per_run_and_numeric_metric() {
+        let record = json!({
+            "run_index": 0, "point": 0, "replication": 0, "seed": 7,
+            "params": { "workloads.users.arrival.poisson": "20/s" },
+            "metrics": { "completed": 10, "bottleneck": "api", "utilization:api": 0.5 },
+        });
+        let lines = vec![Line {
+            run_index: 0,
+            text: record.to_string(),
+            record,
+        }];
+        let metrics = ["completed", "bottleneck", "utilization:api"].map(str::to_owned);
+        let text = runs_long_csv(
+            &lines,
+            &["workloads.users.arrival.poisson".to_owned()],
+            &metrics,
+        );
+        assert_eq!(
+            text,
+            "run,point,replication,seed,workloads_users_arrival_poisson,workloads_users_arrival_poisson_value,component,metric,value\n\
+             0,0,0,7,20/s,20,,completed,10\n\
+             0,0,0,7,20/s,20,api,utilization,0.5\n"
+        );
+    }
+}

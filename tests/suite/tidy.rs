@@ -1,0 +1,278 @@
+//! Tidy output for analysis tools: the typed Parquet files of a sweep and of
+//! `run --format parquet` hold the same values as the CSV files, and
+//! `runs_long.csv` is `runs.csv` in long form with plain column names.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use parquet::file::reader::{FileReader, SerializedFileReader};
+use parquet::record::Field;
+
+use crate::{sysdes, temp_scenario};
+
+/// A short cache sweep: component figures (`hit_ratio:cache`), counts,
+/// text metrics and two replications per point.
+const CACHE_SWEEP: &str = "name: tidy-cache
+seed: 5
+duration: 4s
+warmup: 1s
+workloads:
+  - name: users
+    target: cache
+    arrival: { poisson: 400/s }
+    keys: { zipf: { n: 500, s: 1.0 } }
+components:
+  cache:
+    type: cache
+    capacity: 50
+    policy: lru
+    hit_time: 0.2ms
+    backend: db
+  db:
+    type: server
+    workers: 4
+    service_time: { exponential: 5ms }
+sweep:
+  vary:
+    components.cache.capacity: [10, 100]
+  replications: 2
+";
+
+fn out_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sysdes-tidy-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn run_sweep(name: &str) -> PathBuf {
+    let file = temp_scenario(&format!("{name}.yaml"), CACHE_SWEEP);
+    let dir = out_dir(name);
+    let out = sysdes(&[
+        "sweep",
+        file.to_str().expect("utf-8"),
+        "--out",
+        dir.to_str().expect("utf-8"),
+        "--jobs",
+        "2",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir
+}
+
+/// A CSV file as its header and rows of cells.
+fn read_csv(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let rows = reader
+        .records()
+        .map(|r| r.expect("row").iter().map(str::to_owned).collect())
+        .collect();
+    (header, rows)
+}
+
+/// A Parquet file as its column names and rows of fields.
+fn read_parquet(path: &Path) -> (Vec<String>, Vec<Vec<Field>>) {
+    let file = std::fs::File::open(path).expect("parquet file");
+    let reader = SerializedFileReader::new(file).expect("a Parquet file");
+    let names = reader
+        .metadata()
+        .file_metadata()
+        .schema_descr()
+        .columns()
+        .iter()
+        .map(|c| c.name().to_owned())
+        .collect();
+    let rows = reader
+        .get_row_iter(None)
+        .expect("rows")
+        .map(|r| {
+            r.expect("row")
+                .get_column_iter()
+                .map(|(_, f)| f.clone())
+                .collect()
+        })
+        .collect();
+    (names, rows)
+}
+
+/// Whether a Parquet field holds the value the CSV cell writes.
+fn same_value(field: &Field, cell: &str) -> bool {
+    match field {
+        Field::Null => cell.is_empty(),
+        Field::ULong(n) => cell == n.to_string(),
+        Field::Double(x) => cell.parse::<f64>().is_ok_and(|c| c == *x),
+        Field::Str(s) => cell == s,
+        Field::Bool(b) => cell == b.to_string(),
+        _ => false,
+    }
+}
+
+fn assert_same_table(csv_text: &str, parquet: &Path) -> (Vec<String>, Vec<Vec<Field>>) {
+    let (header, rows) = read_csv(csv_text);
+    let (names, fields) = read_parquet(parquet);
+    assert_eq!(names, header, "{}: the CSV's columns", parquet.display());
+    assert_eq!(fields.len(), rows.len(), "{}: rows", parquet.display());
+    for (r, (row, typed)) in rows.iter().zip(&fields).enumerate() {
+        for ((name, cell), field) in header.iter().zip(row).zip(typed) {
+            assert!(
+                same_value(field, cell),
+                "{} row {r} column {name}: Parquet {field:?}, CSV `{cell}`",
+                parquet.display()
+            );
+        }
+    }
+    (names, fields)
+}
+
+fn column<'a>(table: &'a (Vec<String>, Vec<Vec<Field>>), name: &str) -> Vec<&'a Field> {
+    let i = table
+        .0
+        .iter()
+        .position(|n| n == name)
+        .unwrap_or_else(|| panic!("no column {name} in {:?}", table.0));
+    table.1.iter().map(|row| &row[i]).collect()
+}
+
+#[test]
+fn sweep_parquet_files_hold_the_csv_values_with_types() {
+    let dir = run_sweep("wide");
+    let runs_csv = std::fs::read_to_string(dir.join("runs.csv")).expect("runs.csv");
+    let runs = assert_same_table(&runs_csv, &dir.join("runs.parquet"));
+    assert_eq!(runs.1.len(), 4, "2 points x 2 replications");
+    // Counts are unsigned integers, figures floats, ids text, flags booleans.
+    for (name, kind) in [
+        ("run_index", "ULong"),
+        ("seed", "ULong"),
+        ("completed", "ULong"),
+        ("reads:cache", "ULong"),
+        ("latency_mean_ms", "Double"),
+        ("hit_ratio:cache", "Double"),
+        ("components.cache.capacity#value", "Double"),
+        ("components.cache.capacity", "Str"),
+        ("bottleneck", "Str"),
+        ("steady", "Bool"),
+    ] {
+        for f in column(&runs, name) {
+            let tag = format!("{f:?}");
+            assert!(
+                tag.starts_with(kind) || *f == Field::Null,
+                "{name}: {tag}, expected {kind}"
+            );
+        }
+    }
+    let summary_csv = std::fs::read_to_string(dir.join("summary.csv")).expect("summary.csv");
+    let summary = assert_same_table(&summary_csv, &dir.join("summary.parquet"));
+    assert_eq!(
+        column(&summary, "replications"),
+        [&Field::ULong(2), &Field::ULong(2)]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_long_csv_is_runs_csv_one_row_per_run_and_metric() {
+    let dir = run_sweep("long");
+    let (wide_header, wide_rows) =
+        read_csv(&std::fs::read_to_string(dir.join("runs.csv")).expect("runs.csv"));
+    let long_text = std::fs::read_to_string(dir.join("runs_long.csv")).expect("runs_long.csv");
+    let (header, rows) = read_csv(&long_text);
+    assert_eq!(
+        header,
+        [
+            "run",
+            "point",
+            "replication",
+            "seed",
+            "components_cache_capacity",
+            "components_cache_capacity_value",
+            "component",
+            "metric",
+            "value"
+        ]
+    );
+    for name in &header {
+        assert!(
+            name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+            "{name}: R's read.csv would rename it"
+        );
+    }
+    // Every long row is the wide cell of its run and column.
+    let wide: BTreeMap<(String, String), String> = wide_rows
+        .iter()
+        .flat_map(|row| {
+            wide_header
+                .iter()
+                .zip(row)
+                .map(|(h, c)| ((row[0].clone(), h.clone()), c.clone()))
+        })
+        .collect();
+    let mut per_run: BTreeMap<String, usize> = BTreeMap::new();
+    for row in &rows {
+        let column = if row[6].is_empty() {
+            row[7].clone()
+        } else {
+            format!("{}:{}", row[7], row[6])
+        };
+        let cell = wide
+            .get(&(row[0].clone(), column.clone()))
+            .unwrap_or_else(|| panic!("run {} has no column {column} in runs.csv", row[0]));
+        assert_eq!(&row[8], cell, "run {} {column}", row[0]);
+        assert_eq!(
+            Some(&row[5]),
+            wide.get(&(row[0].clone(), "components.cache.capacity#value".to_owned()))
+        );
+        *per_run.entry(row[0].clone()).or_default() += 1;
+    }
+    // One row per numeric metric: every metric column but the text ones.
+    let text = ["bottleneck", "steady", "stopped"];
+    let numeric = wide_header.len() - 6 - text.len();
+    assert_eq!(per_run.len(), 4);
+    assert!(per_run.values().all(|n| *n == numeric), "{per_run:?}");
+    assert!(
+        rows.iter()
+            .any(|r| r[6] == "cache" && r[7] == "hit_ratio" && !r[8].is_empty()),
+        "the cache's hit ratio is a (component, metric) pair"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn run_format_parquet_is_the_csv_typed() {
+    let file = temp_scenario("tidy-run.yaml", crate::GOOD);
+    let file = file.to_str().expect("utf-8");
+    let csv = sysdes(&["run", file, "--format", "csv"]);
+    assert!(csv.status.success());
+    let dir = out_dir("run");
+    let parquet = sysdes(&[
+        "run",
+        file,
+        "--format",
+        "parquet",
+        "--out",
+        dir.to_str().expect("utf-8"),
+    ]);
+    assert!(
+        parquet.status.success(),
+        "{}",
+        String::from_utf8_lossy(&parquet.stderr)
+    );
+    // stdout (a pipe here) and DIR/summary.parquet are the same file.
+    let written = std::fs::read(dir.join("summary.parquet")).expect("summary.parquet");
+    assert_eq!(parquet.stdout, written);
+    let table = assert_same_table(
+        &String::from_utf8_lossy(&csv.stdout),
+        &dir.join("summary.parquet"),
+    );
+    assert_eq!(column(&table, "scope")[0], &Field::Str("system".into()));
+    assert!(matches!(column(&table, "completed")[0], Field::ULong(n) if *n > 0));
+    let _ = std::fs::remove_dir_all(&dir);
+}
