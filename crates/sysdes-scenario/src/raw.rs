@@ -27,7 +27,7 @@ macro_rules! schema_keys {
         static KEYS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
         KEYS.get_or_init(|| {
             OWNED
-                .get_or_init(|| crate::raw::properties(&schemars::schema_for!($t)))
+                .get_or_init(|| crate::raw::properties(schemars::schema_for!($t).as_value()))
                 .iter()
                 .map(String::as_str)
                 .collect()
@@ -38,7 +38,7 @@ macro_rules! schema_keys {
 pub(crate) use schema_keys;
 
 /// The property names of an object schema, in order (none for another schema).
-pub(crate) fn properties(schema: &Schema) -> Vec<String> {
+pub(crate) fn properties(schema: &Value) -> Vec<String> {
     schema
         .get("properties")
         .and_then(Value::as_object)

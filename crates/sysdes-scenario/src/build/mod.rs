@@ -110,11 +110,7 @@ impl Kind {
                     variants
                         .into_iter()
                         .flatten()
-                        .map(|v| {
-                            schemars::Schema::try_from(v.clone())
-                                .map(|s| crate::raw::properties(&s))
-                                .unwrap_or_default()
-                        })
+                        .map(crate::raw::properties)
                         .collect()
                 })
                 .iter()
