@@ -82,9 +82,10 @@ fn sender_first_order(spec: &ModelSpec) -> Vec<usize> {
 /// The long-run arrival rate (requests per second) that open workloads
 /// offer each component, indexed like [`ModelSpec::components`].
 ///
-/// Requests follow [`ComponentKind::downstream`]: a balancer splits by
-/// [`balancer_shares`] (the exact ring shares under consistent hashing,
-/// evenly otherwise); a replica group splits evenly over every replica it
+/// Requests follow [`ComponentKind::downstream`]: a balancer gives each
+/// backend its share (the exact ring share under consistent hashing of
+/// independently drawn keys, the same as the theory column's; an even
+/// share otherwise); a replica group splits evenly over every replica it
 /// may run (judged at its largest size, like a deployment); every message a
 /// queue accepts reaches its consumer and every stream group sees every
 /// message (upper bounds when they drop); every target of every call step

@@ -5,25 +5,14 @@ use sysdes_kernel::{ComponentId, SimDuration};
 use sysdes_models::*;
 use sysdes_theory::predict;
 
-const MS: f64 = 1e6;
+mod common;
+use common::{MS, server};
 
 fn simulate(spec: &ModelSpec) -> RunResult {
     Simulation::new(spec)
         .expect("valid")
         .run(RunLimits::default(), &mut NoObserver)
         .expect("stable")
-}
-
-fn server(name: &str, workers: u32, mean_ms: f64) -> ComponentSpec {
-    ComponentSpec {
-        name: name.into(),
-        kind: ComponentKind::Server(ServerSpec::new(
-            workers,
-            Distribution::Exponential {
-                mean_ns: mean_ms * MS,
-            },
-        )),
-    }
 }
 
 /// `api` (64 workers, exponential 1 ms, `mode`) fed at `rate` per second,

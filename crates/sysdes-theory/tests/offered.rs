@@ -6,19 +6,8 @@ use sysdes_kernel::{ComponentId, SimDuration};
 use sysdes_models::*;
 use sysdes_theory::{annotate_offered, offered_loads, offered_rates, predict};
 
-const MS: f64 = 1e6;
-
-fn server(name: &str, workers: u32, mean_ms: f64) -> ComponentSpec {
-    ComponentSpec {
-        name: name.into(),
-        kind: ComponentKind::Server(ServerSpec::new(
-            workers,
-            Distribution::Exponential {
-                mean_ns: mean_ms * MS,
-            },
-        )),
-    }
-}
+mod common;
+use common::{MS, server};
 
 /// `rate` req/s with `keys` into a consistent-hash balancer over five
 /// single-worker servers of mean 2 ms.
@@ -92,6 +81,7 @@ fn the_simulation_sends_each_backend_its_offered_rate() {
         .expect("valid")
         .run(RunLimits::default(), &mut NoObserver)
         .expect("stable");
+    let mut even_split_fails = false;
     for (c, rate) in result.components.iter().zip(&rates).skip(1) {
         let expected = rate.expect("known") * window;
         let tolerance = 5.0 * expected.sqrt();
@@ -101,7 +91,12 @@ fn the_simulation_sends_each_backend_its_offered_rate() {
             "{}: {arrivals} arrivals, expected {expected:.0} +- {tolerance:.0}",
             c.name
         );
+        let even = 1000.0 / 5.0 * window;
+        even_split_fails |= (arrivals - even).abs() > 5.0 * even.sqrt();
     }
+    // The check can fail: the even split the models used to assume is
+    // rejected by the same tolerance for some backend.
+    assert!(even_split_fails, "the ring shares are too close to even");
 }
 
 /// Calls, queues and caches: every call target gets its caller's full
