@@ -21,8 +21,9 @@ pub struct ItemCost {
 /// What a run cost.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CostResult {
-    /// Over the whole simulated run, from time zero to the last request's
-    /// end, each instance billed under its rule.
+    /// Over the whole simulated run, from time zero to the later of
+    /// `duration` and the last request's end, each instance billed under
+    /// its rule.
     pub total_usd: f64,
     /// The rate over the measurement window `[warmup, duration)`: the
     /// instance-time in it (not rounded) and the requests arriving in it,

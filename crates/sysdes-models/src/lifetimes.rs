@@ -11,7 +11,8 @@
 pub struct Lifetime {
     /// When it was started (the scale decision; boot time follows).
     pub start_ns: u64,
-    /// When it was gone (after its drain), or the end of the run.
+    /// When it was gone (after its drain), or the end of the run
+    /// ([`Lifetimes::end_ns`]).
     pub end_ns: u64,
 }
 
@@ -32,7 +33,8 @@ impl Lifetime {
 /// The lifetimes of every fleet's instances in a run.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Lifetimes {
-    /// The end of the run (the last request ended), ns.
+    /// The end of the run for billing: the later of `duration` and the end
+    /// of the last request, ns.
     pub end_ns: u64,
     /// By component index: each replica a deployment or replica group
     /// started, in the order they were gone (those alive at the end last);

@@ -1307,7 +1307,9 @@ impl Simulation {
         let series = self
             .series
             .finish(self.sched.now(), self.requests.live() as u64);
-        let end = self.sched.now();
+        // Billing runs to the end of the window at least (a fleet is paid
+        // for until `duration` even when its last request ended sooner).
+        let end = self.sched.now().max(SimTime::ZERO + self.spec.duration);
         let lifetimes = crate::Lifetimes {
             end_ns: end.as_nanos(),
             by_component: self

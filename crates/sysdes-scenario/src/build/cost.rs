@@ -323,6 +323,50 @@ fn nonnegative(ctx: &mut Ctx, node: &SNode, key: &str, value: f64) -> bool {
     ok
 }
 
+/// Adds `cost` to every component of the JSON Schema `schema` (and `Cost`,
+/// `Billing` to its `$defs`), and the top-level `prices`.
+pub(crate) fn extend_schema(schema: &mut serde_json::Value) {
+    use serde_json::{Value, json};
+    let cost = schemars::SchemaGenerator::default()
+        .into_root_schema_for::<CostRaw>()
+        .to_value();
+    let Some(defs) = schema.get_mut("$defs").and_then(Value::as_object_mut) else {
+        return;
+    };
+    if let Some(Value::Object(extra)) = cost.get("$defs") {
+        for (k, v) in extra {
+            defs.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
+    let mut own = cost.clone();
+    if let Some(o) = own.as_object_mut() {
+        for k in ["$defs", "$schema", "title"] {
+            o.remove(k);
+        }
+    }
+    defs.insert("Cost".into(), own);
+    if let Some(Value::Array(kinds)) = defs.get_mut("Component").and_then(|c| c.get_mut("oneOf")) {
+        for kind in kinds {
+            if let Some(Value::Object(props)) = kind.get_mut("properties") {
+                props.insert(
+                    "cost".into(),
+                    json!({ "$ref": "#/$defs/Cost", "description": "What it costs: `instance` (a price-table row) or `per_hour`, with `billing`, `minimum`, `per_request`; see docs/cost.md." }),
+                );
+            }
+        }
+    }
+    if let Some(Value::Object(props)) = schema.get_mut("properties") {
+        props.insert(
+            "prices".into(),
+            json!({
+                "type": "array",
+                "description": "Price-table rows that override prices/2026-12.yaml by name: `name`, `kind`, `unit`, `price`, and optionally `billing`, `minimum`, `source`, `date`, `note`; see docs/cost.md.",
+                "items": { "type": "object", "required": ["name", "kind", "unit", "price"] }
+            }),
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::{LoadOptions, load_str};
@@ -477,49 +521,5 @@ components:
         )
         .unwrap();
         assert_eq!(s.cost.components[0].as_ref().unwrap().per_hour, 0.05);
-    }
-}
-
-/// Adds `cost` to every component of the JSON Schema `schema` (and `Cost`,
-/// `Billing` to its `$defs`), and the top-level `prices`.
-pub(crate) fn extend_schema(schema: &mut serde_json::Value) {
-    use serde_json::{Value, json};
-    let cost = schemars::SchemaGenerator::default()
-        .into_root_schema_for::<CostRaw>()
-        .to_value();
-    let Some(defs) = schema.get_mut("$defs").and_then(Value::as_object_mut) else {
-        return;
-    };
-    if let Some(Value::Object(extra)) = cost.get("$defs") {
-        for (k, v) in extra {
-            defs.entry(k.clone()).or_insert_with(|| v.clone());
-        }
-    }
-    let mut own = cost.clone();
-    if let Some(o) = own.as_object_mut() {
-        for k in ["$defs", "$schema", "title"] {
-            o.remove(k);
-        }
-    }
-    defs.insert("Cost".into(), own);
-    if let Some(Value::Array(kinds)) = defs.get_mut("Component").and_then(|c| c.get_mut("oneOf")) {
-        for kind in kinds {
-            if let Some(Value::Object(props)) = kind.get_mut("properties") {
-                props.insert(
-                    "cost".into(),
-                    json!({ "$ref": "#/$defs/Cost", "description": "What it costs: `instance` (a price-table row) or `per_hour`, with `billing`, `minimum`, `per_request`; see docs/cost.md." }),
-                );
-            }
-        }
-    }
-    if let Some(Value::Object(props)) = schema.get_mut("properties") {
-        props.insert(
-            "prices".into(),
-            json!({
-                "type": "array",
-                "description": "Price-table rows that override prices/2026-12.yaml by name: `name`, `kind`, `unit`, `price`, and optionally `billing`, `minimum`, `source`, `date`, `note`; see docs/cost.md.",
-                "items": { "type": "object", "required": ["name", "kind", "unit", "price"] }
-            }),
-        );
     }
 }
