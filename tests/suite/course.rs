@@ -207,3 +207,56 @@ fn every_capstone_meets_its_targets() {
         );
     }
 }
+
+/// Every key somewhere in a JSON document (object keys at any depth).
+fn keys(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                out.push(k.clone());
+                keys(v, out);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| keys(v, out)),
+        _ => {}
+    }
+}
+
+/// The house rule: every figure a capstone's header names (a backticked
+/// `snake_case` name, or `COMPONENT.GROUP.figure`) is in its JSON result.
+#[test]
+fn every_figure_a_capstone_header_names_is_in_its_result() {
+    for file in yaml_files("scenarios").into_iter().filter(|p| {
+        p.file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("capstone-"))
+    }) {
+        let text = std::fs::read_to_string(&file).expect("readable");
+        let header: String = text
+            .lines()
+            .take_while(|l| l.starts_with('#'))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let named: Vec<&str> = header
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .filter(|s| {
+                s.contains('_')
+                    && s.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_.-".contains(c))
+            })
+            .collect();
+        assert!(named.len() >= 2, "{}: names {named:?}", file.display());
+        let (_, json) = run(&file);
+        let mut all = Vec::new();
+        keys(&json, &mut all);
+        for name in named {
+            let last = name.rsplit('.').next().unwrap_or(name);
+            assert!(
+                all.iter().any(|k| k == last),
+                "{}: the header names `{name}`, which the result lacks",
+                file.display()
+            );
+        }
+    }
+}

@@ -352,6 +352,25 @@ components:
         );
     }
 
+    /// `expect:` targets reach the browser as they reach the CLI: the JSON's
+    /// `targets` array and the table's `targets` section.
+    #[test]
+    fn targets_are_in_the_json_and_the_table() {
+        let text = format!(
+            "{MM1}expect:\n  - {{ workload: users, p99: \"< 1ms\", completed: \">= 1\" }}\n"
+        );
+        let out = run_with(&text, "", "", &mut NoProgress, now_ms);
+        assert_eq!(out["ok"], true, "{out}");
+        let doc: Value = serde_json::from_str(out["json"].as_str().unwrap()).unwrap();
+        assert_eq!(doc["targets"][0]["target"], "users p99 < 1ms");
+        assert_eq!(doc["targets"][0]["met"], false);
+        assert_eq!(doc["targets"][1]["met"], true);
+        let table = out["table"].as_str().unwrap();
+        assert!(table.contains("targets: 1 of 2 met"), "{table}");
+        let plain = run_with(MM1, "", "", &mut NoProgress, now_ms);
+        assert!(!plain["json"].as_str().unwrap().contains("\"targets\""));
+    }
+
     #[test]
     fn a_bad_seed_is_an_error_not_a_panic() {
         let out = run_with(MM1, "-1", "", &mut NoProgress, now_ms);
