@@ -300,3 +300,214 @@ fn every_course_command_works_when_pasted() {
         failed.join("\n\n")
     );
 }
+
+/// Figures the pages quote, and where each comes from: (page, the
+/// `sysdes` arguments, the words on the page, what the run prints). When a
+/// model change moves one, this test names the page whose "What to notice"
+/// has gone stale.
+const QUOTED: &[(&str, &[&str], &str, &str)] = &[
+    (
+        "latency-vs-throughput.md",
+        &["run", "scenarios/hockey-stick.yaml"],
+        "p99 88.6 ms",
+        "88.60",
+    ),
+    (
+        "latency-vs-throughput.md",
+        &["run", "scenarios/mmc.yaml"],
+        "mean of 1.76 ms",
+        "1.763",
+    ),
+    (
+        "back-of-envelope.md",
+        &[
+            "estimate",
+            "scenarios/ride-hailing-eta.yaml",
+            "--slo",
+            "p99=100ms",
+        ],
+        "at 344 req/s",
+        "344.1 req/s",
+    ),
+    (
+        "back-of-envelope.md",
+        &["run", "scenarios/ride-hailing-eta.yaml"],
+        "16.20 ms and 60.03 ms",
+        "60.03",
+    ),
+    (
+        "load-balancing.md",
+        &["run", "scenarios/lb-policies.yaml"],
+        "p99 of 230.2 ms",
+        "230.2",
+    ),
+    (
+        "load-balancing.md",
+        &["run", "scenarios/lb-policies.yaml"],
+        "runs at 93.7 %",
+        "93.7 %",
+    ),
+    (
+        "caching.md",
+        &["run", "scenarios/cache-zipf.yaml"],
+        "hit ratio is 38.7 %",
+        "hit ratio 38.70 %",
+    ),
+    (
+        "cap-and-quorums.md",
+        &["run", "scenarios/cap-cp-vs-ap.yaml"],
+        "86.3 % over the run",
+        "availability 86.30 %",
+    ),
+    (
+        "cap-and-quorums.md",
+        &["run", "scenarios/cap-cp-vs-ap.yaml"],
+        "2,628 stale reads",
+        "stale reads 2,628",
+    ),
+    (
+        "replication.md",
+        &["run", "scenarios/replication-lag.yaml"],
+        "mean lag of 875 ms",
+        "replication lag mean 874.6 ms",
+    ),
+    (
+        "replication.md",
+        &["run", "scenarios/leader-failover.yaml"],
+        "and 50 writes",
+        "lost writes 50",
+    ),
+    (
+        "async-messaging.md",
+        &["run", "scenarios/queue-burst.yaml"],
+        "11,633 requests",
+        "11,633 timed out",
+    ),
+    (
+        "async-messaging.md",
+        &["run", "scenarios/stream-lag.yaml"],
+        "44,968 messages",
+        "search.expired 44,968",
+    ),
+    (
+        "fan-out-and-tail.md",
+        &["run", "scenarios/tail-at-scale.yaml"],
+        "2,176 extra calls",
+        "hedges sent 2,176",
+    ),
+    (
+        "retries-and-timeouts.md",
+        &["run", "scenarios/retry-storm.yaml"],
+        "99,177 retries",
+        "retries sent: 99,177",
+    ),
+    (
+        "inference-batching.md",
+        &["run", "scenarios/model-batching.yaml"],
+        "batches of 4.4",
+        "mean batch size 4.362",
+    ),
+    (
+        "llm-serving.md",
+        &["run", "scenarios/llm-serving.yaml"],
+        "TTFT p99 275 ms",
+        "ttft p99 275.3 ms",
+    ),
+    (
+        "autoscaling.md",
+        &["run", "scenarios/autoscale-vm-vs-container.yaml"],
+        "drop 95,002 requests",
+        "dropped 95,002",
+    ),
+    (
+        "autoscaling.md",
+        &["run", "scenarios/gpu-autoscale.yaml"],
+        "drops 39,714 requests",
+        "dropped 39,714",
+    ),
+    (
+        "rag-pipeline.md",
+        &["run", "scenarios/rag-pipeline.yaml"],
+        "the LLM 597 ms",
+        "596.5",
+    ),
+    (
+        "recommendation-funnel.md",
+        &["run", "scenarios/recommendation-funnel.yaml"],
+        "p99 of 49.6 ms",
+        "49.61",
+    ),
+    (
+        "feature-stores.md",
+        &["run", "scenarios/feature-store-batch.yaml"],
+        "30.0 s old on average",
+        "read age mean 30,010 ms",
+    ),
+    (
+        "feature-stores.md",
+        &["run", "scenarios/feature-store-streaming.yaml"],
+        "2.1 s old on average",
+        "read age mean 2,109 ms",
+    ),
+    (
+        "faults.md",
+        &["run", "scenarios/fault-crash.yaml"],
+        "8,951 requests fail",
+        "lost in crash 8,951",
+    ),
+    (
+        "geo-latency.md",
+        &["run", "scenarios/geo-latency.yaml"],
+        "`users-eu` 164.5 ms",
+        "164.5",
+    ),
+];
+
+#[test]
+fn course_pages_quote_what_the_runs_give() {
+    let mut stale = Vec::new();
+    let mut pages_checked = BTreeSet::new();
+    for (page, args, on_page, printed) in QUOTED {
+        // Words wrap anywhere on a page: compare with single spaces.
+        let text = std::fs::read_to_string(root().join("docs/course").join(page))
+            .expect("page")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            text.contains(on_page),
+            "{page} no longer says {on_page:?}: update QUOTED with the figure it quotes now"
+        );
+        let out = crate::sysdes(args);
+        // Exit 1 is an unstable run (retry-storm), which still prints its table.
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "sysdes {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if !String::from_utf8_lossy(&out.stdout).contains(printed) {
+            stale.push(format!(
+                "{page} quotes {on_page:?}, but `sysdes {}` no longer prints {printed:?}",
+                args.join(" ")
+            ));
+        }
+        pages_checked.insert(*page);
+    }
+    assert!(
+        stale.is_empty(),
+        "course pages quote figures the runs no longer give (rerun, update the page and QUOTED):\n{}",
+        stale.join("\n")
+    );
+    // Every topic page has at least one checked figure.
+    for page in topic_pages() {
+        let name = page
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        assert!(
+            pages_checked.contains(name.as_str()),
+            "{name} quotes no figure that QUOTED checks"
+        );
+    }
+}
