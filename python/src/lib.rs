@@ -141,11 +141,7 @@ fn stop_name(stop: StopReason) -> &'static str {
 /// One run, as `sysdes run` does it (without the progress bar, the wall
 /// limit and `--auto-warmup`): load, simulate under the kernel's progress
 /// guard, predict, report.
-fn run_inner(
-    source: &Source,
-    options: &LoadOptions,
-    limits: RunLimits,
-) -> Answer {
+fn run_inner(source: &Source, options: &LoadOptions, limits: RunLimits) -> Answer {
     let scenario = match source.load(options) {
         Ok(s) => s,
         Err(e) => return problems(&e),
@@ -277,7 +273,9 @@ fn sweep(
         .map_err(|e| PyValueError::new_err(format!("shard: {e}")))?;
     let mut parsed = Vec::with_capacity(vary.len());
     for v in &vary {
-        parsed.push(sysdes_scenario::parse_vary_arg(v).map_err(|e| PyValueError::new_err(e.to_string()))?);
+        parsed.push(
+            sysdes_scenario::parse_vary_arg(v).map_err(|e| PyValueError::new_err(e.to_string()))?,
+        );
     }
     let options = LoadOptions {
         overrides,

@@ -276,3 +276,56 @@ fn run_format_parquet_is_the_csv_typed() {
     assert!(matches!(column(&table, "completed")[0], Field::ULong(n) if *n > 0));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A table without its wall-clock columns (names containing `wall`).
+fn without_wall(table: (Vec<String>, Vec<Vec<Field>>)) -> (Vec<String>, Vec<Vec<Field>>) {
+    let keep: Vec<usize> = (0..table.0.len())
+        .filter(|&i| !table.0[i].contains("wall"))
+        .collect();
+    (
+        keep.iter().map(|&i| table.0[i].clone()).collect(),
+        table
+            .1
+            .iter()
+            .map(|row| keep.iter().map(|&i| row[i].clone()).collect())
+            .collect(),
+    )
+}
+
+#[test]
+fn tidy_files_do_not_depend_on_the_job_count() {
+    let file = temp_scenario("tidy-jobs.yaml", CACHE_SWEEP);
+    let mut dirs = Vec::new();
+    for jobs in ["1", "2"] {
+        let dir = out_dir(&format!("jobs{jobs}"));
+        let out = sysdes(&[
+            "sweep",
+            file.to_str().expect("utf-8"),
+            "--out",
+            dir.to_str().expect("utf-8"),
+            "--jobs",
+            jobs,
+        ]);
+        assert!(out.status.success());
+        dirs.push(dir);
+    }
+    for name in ["runs.parquet", "summary.parquet"] {
+        assert_eq!(
+            without_wall(read_parquet(&dirs[0].join(name))),
+            without_wall(read_parquet(&dirs[1].join(name))),
+            "{name}"
+        );
+    }
+    let long = |dir: &Path| -> Vec<String> {
+        std::fs::read_to_string(dir.join("runs_long.csv"))
+            .expect("runs_long.csv")
+            .lines()
+            .filter(|l| !l.contains("wall"))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(long(&dirs[0]), long(&dirs[1]), "runs_long.csv");
+    for dir in dirs {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
