@@ -97,6 +97,7 @@ pub fn to_json(result: &RunResult, info: RunInfo) -> Value {
     }
     if let Some(c) = info.cost {
         doc["cost"] = crate::cost::cost_json(c);
+    }
     if !info.targets.is_empty() {
         doc["targets"] = crate::targets::targets_json(result, info.targets);
     }

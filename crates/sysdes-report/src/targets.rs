@@ -267,6 +267,7 @@ mod tests {
             series: sysdes_models::Series::default(),
             consistency: None,
             faults: Vec::new(),
+            lifetimes: Default::default(),
         }
     }
 
