@@ -16,24 +16,6 @@ use std::process::Command;
 use crate::commands::{markdown_scripts, run_all};
 use crate::root;
 
-/// Files the course links to that helper H15 creates on its own branch
-/// (exercises, solutions, capstone pages). TODO(lead): after merging H15's
-/// branch, rename these links in the pages to the names H15 chose and
-/// empty this list; the test then requires every link to exist.
-const AWAITED_FROM_H15: &[&str] = &[
-    "docs/course/exercises",
-    "docs/course/solutions",
-    "docs/course/exercises/latency-workers.yaml",
-    "docs/course/exercises/cache-size.yaml",
-    "docs/course/exercises/quorum-availability.yaml",
-    "docs/course/exercises/gpu-batching.yaml",
-    "docs/course/exercises/autoscaling.yaml",
-    "docs/course/exercises/stream-consumers.yaml",
-    "docs/course/capstones/ride-hailing.md",
-    "docs/course/capstones/ad-bidding.md",
-    "docs/course/capstones/ecommerce-search.md",
-];
-
 /// Every markdown file under docs/course/, sorted.
 fn course_pages() -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -165,7 +147,6 @@ fn course_figures_are_what_the_script_draws_today() {
 #[test]
 fn course_pages_link_only_to_files_that_exist() {
     let mut missing = Vec::new();
-    let mut awaited_seen = BTreeSet::new();
     for page in course_pages() {
         let text = std::fs::read_to_string(&page).expect("readable page");
         for target in link_targets(&text) {
@@ -177,11 +158,6 @@ fn course_pages_link_only_to_files_that_exist() {
                 continue; // an anchor on the same page
             }
             let resolved = page.parent().expect("page dir").join(file);
-            let rel = repo_relative(&resolved);
-            if AWAITED_FROM_H15.contains(&rel.trim_end_matches('/')) {
-                awaited_seen.insert(rel);
-                continue;
-            }
             if !resolved.exists() {
                 missing.push(format!("{}: {target}", repo_relative(&page)));
             }
@@ -192,15 +168,6 @@ fn course_pages_link_only_to_files_that_exist() {
         "links to files that do not exist:\n{}",
         missing.join("\n")
     );
-    // The awaited list holds only names the pages still use.
-    for awaited in AWAITED_FROM_H15 {
-        assert!(
-            awaited_seen
-                .iter()
-                .any(|s| s.trim_end_matches('/') == *awaited),
-            "{awaited} is awaited from H15 but no page links to it: remove it from AWAITED_FROM_H15"
-        );
-    }
 }
 
 #[test]
