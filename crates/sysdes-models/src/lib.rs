@@ -54,7 +54,9 @@ pub use llm_server::{DecodeTime, LlmServerSpec, PrefillTime};
 pub use load_balancer::consistent_hash_shares;
 pub use model_server::{BatchTime, BatchingSpec, ModelServerSpec};
 pub use request::{NO_SESSION, Op};
-pub use result::{ComponentResult, FaultWindow, RunResult, StopReason, WorkloadResult};
+pub use result::{
+    ComponentResult, FaultWindow, LoopKind, LoopProfile, RunResult, StopReason, WorkloadResult,
+};
 pub use series::{Series, SeriesPoint, WorkloadPoint};
 pub use simulation::{NoObserver, Observer, PROGRESS_EVERY, RunLimits, Simulation};
 pub use spec::*;

@@ -11,12 +11,13 @@ mod calls;
 
 mod deployment;
 mod group;
+mod loop_profile;
 mod queue;
 mod store;
 mod stream;
 
 use rustc_hash::FxHashMap;
-use sysdes_kernel::{ComponentId, Scheduler, SimTime, derive_stream};
+use sysdes_kernel::{ComponentId, ProgressGuard, Scheduler, SimTime, derive_stream};
 use sysdes_stats::{LatencyHistogram, RequestCounts};
 
 use crate::cache::Cache;
@@ -253,6 +254,16 @@ impl Default for RunLimits {
     }
 }
 
+/// What the run loop does after a progress point.
+enum Checkpoint {
+    /// Go on to the next progress point, at this many events.
+    Go(u64),
+    /// Stop the run.
+    Stop(StopReason),
+    /// The queue emptied or the run proved unstable in the counting loop.
+    Ended,
+}
+
 /// Told about a run's progress every [`PROGRESS_EVERY`] events.
 pub trait Observer {
     /// Called with the simulated time and events so far; return `false` to stop.
@@ -318,6 +329,8 @@ pub struct Simulation {
     gauged: bool,
     /// Which components are replicas of a group (empty if there is no group).
     replica: Vec<bool>,
+    /// Events counted while the progress guard suspects a loop.
+    loop_counts: loop_profile::LoopCounts,
 }
 
 /// The newest version of each key written so far (versions count from 1).
@@ -647,6 +660,7 @@ impl Simulation {
             gauged,
             replica,
             hosts,
+            loop_counts: loop_profile::LoopCounts::default(),
         })
     }
 
@@ -663,6 +677,9 @@ impl Simulation {
         let mut stop = StopReason::Drained;
         let max_events = limits.max_events.unwrap_or(u64::MAX);
         let mut next_check = PROGRESS_EVERY.min(max_events);
+        // The engine's own copy of the progress guard decides when to count
+        // events (the observer's decides whether to stop).
+        let mut watch = ProgressGuard::new();
         while let Some(event) = self.sched.pop() {
             self.handle(event);
             if self.unstable.is_some() {
@@ -670,21 +687,78 @@ impl Simulation {
             }
             let events = self.sched.events_delivered();
             if events >= next_check {
-                if events >= max_events {
-                    stop = StopReason::EventLimit;
-                    break;
+                match self.progress_point(events, max_events, &mut watch, observer) {
+                    Checkpoint::Go(next) => next_check = next,
+                    Checkpoint::Stop(reason) => {
+                        stop = reason;
+                        break;
+                    }
+                    Checkpoint::Ended => break,
                 }
-                if !observer.progress(self.sched.now(), events) {
-                    stop = StopReason::Interrupted;
-                    break;
-                }
-                next_check = (events + PROGRESS_EVERY).min(max_events);
             }
         }
         match self.unstable.take() {
             Some(err) => Err(err),
             None => Ok(self.finish(stop)),
         }
+    }
+
+    /// A progress point, every [`PROGRESS_EVERY`] events: the event limit,
+    /// the observer, and the engine's copy of the progress guard. While
+    /// that guard is suspicious, the events up to each next progress point
+    /// are delivered here, in a loop that counts them by kind and place
+    /// (so the message that stops the run can name the loop), and the
+    /// normal loop in [`run`](Self::run) pays nothing for it.
+    #[inline(never)]
+    fn progress_point(
+        &mut self,
+        mut events: u64,
+        max_events: u64,
+        watch: &mut ProgressGuard,
+        observer: &mut dyn Observer,
+    ) -> Checkpoint {
+        let mut counting = false;
+        loop {
+            if events >= max_events {
+                return Checkpoint::Stop(StopReason::EventLimit);
+            }
+            let now = self.sched.now();
+            // The observer's guard, if any, sees the same figures and trips
+            // later than this one turns suspicious.
+            let _ = watch.check(now, events);
+            if watch.suspicious() && !counting {
+                self.loop_counts
+                    .restart(self.components.len() + self.workloads.len());
+            }
+            counting = watch.suspicious();
+            if !observer.progress(now, events) {
+                return Checkpoint::Stop(StopReason::Interrupted);
+            }
+            let next = (events + PROGRESS_EVERY).min(max_events);
+            if !counting {
+                return Checkpoint::Go(next);
+            }
+            if !self.run_until_counting(next) {
+                return Checkpoint::Ended;
+            }
+            events = self.sched.events_delivered();
+        }
+    }
+
+    /// Delivers and counts events until `until` events have been delivered
+    /// (`true`), or the queue is empty or the run proved unstable (`false`).
+    fn run_until_counting(&mut self, until: u64) -> bool {
+        while let Some(event) = self.sched.pop() {
+            self.count_event(&event);
+            self.handle(event);
+            if self.unstable.is_some() {
+                return false;
+            }
+            if self.sched.events_delivered() >= until {
+                return true;
+            }
+        }
+        false
     }
 
     fn start(&mut self) {
@@ -1213,6 +1287,7 @@ impl Simulation {
 
     fn finish(self, stop: StopReason) -> RunResult {
         let faults = self.fault_windows();
+        let hot_loop = self.loop_profile();
         let in_flight = self.requests.live_counted_by_workload(self.workloads.len());
         let mut requests = RequestCounts::default();
         let mut latency = LatencyHistogram::new();
@@ -1317,6 +1392,7 @@ impl Simulation {
             workloads,
             components,
             faults,
+            hot_loop,
         }
     }
 }
