@@ -6,33 +6,35 @@
 //! [`Simulation::respond`] (answer the request a component holds). Each kind's
 //! behaviour lives in its own submodule as an `impl Simulation` block.
 
-mod cache;
-mod calls;
-
-mod deployment;
-mod group;
 mod loop_profile;
-mod queue;
-mod store;
-mod stream;
+
+// Each kind's handlers live in its folder under `kinds/`; these names keep
+// the engine's paths short.
+pub(crate) use crate::kinds::deployment::sim as deployment;
+pub(crate) use crate::kinds::model_server::llm_sim as llm_server;
+pub(crate) use crate::kinds::queue::sim as queue;
+pub(crate) use crate::kinds::replica_group::sim as group;
+pub(crate) use crate::kinds::server::calls;
+pub(crate) use crate::kinds::store::sim as store;
+pub(crate) use crate::kinds::stream::sim as stream;
 
 use rustc_hash::FxHashMap;
 use sysdes_kernel::{ComponentId, ProgressGuard, Scheduler, SimTime, derive_stream};
 use sysdes_stats::{LatencyHistogram, RequestCounts};
 
-use crate::cache::Cache;
 use crate::capacity::offered_loads;
 use crate::error::{BuildError, RunError};
 use crate::figures::{CallFigures, ComponentType, KindFigures, StoreFigures};
-use crate::load_balancer::LoadBalancer;
-use crate::model_server::ModelServer;
+use crate::kinds::cache::Cache;
+use crate::kinds::load_balancer::LoadBalancer;
+use crate::kinds::model_server::ModelServer;
+use crate::kinds::server::{HedgeStat, Server};
 use crate::request::{
-    Hop, NO_SESSION, NewRequest, Op, Origin, Outcome, Parent, RequestId, RequestSlab,
+    Hop, NO_SESSION, NewRequest, Origin, Outcome, Parent, RequestId, RequestSlab,
 };
 use crate::result::{ComponentResult, RunResult, StopReason, WorkloadResult};
 use crate::sampler::{KeySampler, Sampler};
 use crate::series::SeriesRecorder;
-use crate::server::{Admission, HedgeStat, Server};
 use crate::spec::{ArrivalSpec, ComponentKind, Distribution, ModelSpec};
 use crate::station::{ACTIVE, StationMetrics, WAITING};
 use crate::workload::{Pacing, RetryState, Workload};
@@ -41,9 +43,6 @@ use calls::{CallId, LogicalCalls};
 use deployment::{DeployEvent, HostRuntime};
 use queue::QueueComponent;
 use stream::StreamComponent;
-
-mod llm_server;
-mod model_server;
 
 mod faults; // netfault: crashes, slowdowns, fault windows
 mod network; // netfault: zones, links, partitions
@@ -104,13 +103,13 @@ pub(crate) enum Component {
     Cache(Box<Cache>),
     Queue(QueueComponent),
     Stream(StreamComponent),
-    Deployment(Box<crate::deployment::Deployment>),
+    Deployment(Box<crate::kinds::deployment::Deployment>),
     /// Boxed: its batch buffers make it the largest kind by far.
     ModelServer(Box<ModelServer>),
-    Store(Box<crate::store::Store>),
+    Store(Box<crate::kinds::store::Store>),
     /// A model server in LLM mode (boxed like the batching one).
-    LlmServer(Box<crate::llm_server::LlmServer>),
-    ReplicaGroup(Box<crate::replica_group::ReplicaGroup>),
+    LlmServer(Box<crate::kinds::model_server::llm::LlmServer>),
+    ReplicaGroup(Box<crate::kinds::replica_group::ReplicaGroup>),
 }
 
 impl Component {
@@ -132,7 +131,7 @@ impl Component {
     /// A replica's busy-time meter (kept while its group autoscales on
     /// utilization) and the capacity it measures (workers or slots); `None`
     /// for kinds without one.
-    fn busy_area_mut(&mut self) -> Option<(&mut Option<crate::station::BusyArea>, u32)> {
+    pub(crate) fn busy_area_mut(&mut self) -> Option<(&mut Option<crate::station::BusyArea>, u32)> {
         match self {
             Component::Server(s) => {
                 let workers = s.workers();
@@ -304,31 +303,31 @@ pub const PROGRESS_EVERY: u64 = 1 << 16;
 /// ```
 #[derive(Debug)]
 pub struct Simulation {
-    spec: ModelSpec,
-    sched: Scheduler<Event>,
-    requests: RequestSlab,
-    components: Vec<Component>,
-    workloads: Vec<Workload>,
-    network: Network,
+    pub(crate) spec: ModelSpec,
+    pub(crate) sched: Scheduler<Event>,
+    pub(crate) requests: RequestSlab,
+    pub(crate) components: Vec<Component>,
+    pub(crate) workloads: Vec<Workload>,
+    pub(crate) network: Network,
     /// Servers' downstream calls in progress (one entry per logical call,
     /// shared by its hedge copies).
-    calls: LogicalCalls,
+    pub(crate) calls: LogicalCalls,
     /// The newest version of every key written so far: the "truth" a cache
     /// or replica compares against. Only kept when some workload writes.
-    versions: KeyVersions,
-    window_start: SimTime,
-    window_end: SimTime,
-    offered: Vec<Option<f64>>,
-    unstable: Option<RunError>,
-    max_in_flight: u64,
-    series: SeriesRecorder,
+    pub(crate) versions: KeyVersions,
+    pub(crate) window_start: SimTime,
+    pub(crate) window_end: SimTime,
+    pub(crate) offered: Vec<Option<f64>>,
+    pub(crate) unstable: Option<RunError>,
+    pub(crate) max_in_flight: u64,
+    pub(crate) series: SeriesRecorder,
     /// Every host of every pool (see `deployment.rs`).
-    hosts: Vec<HostRuntime>,
+    pub(crate) hosts: Vec<HostRuntime>,
     /// Reused buffer for the gauges sampled at each series tick.
-    gauge_buf: Vec<f64>,
-    gauged: bool,
+    pub(crate) gauge_buf: Vec<f64>,
+    pub(crate) gauged: bool,
     /// Which components are replicas of a group (empty if there is no group).
-    replica: Vec<bool>,
+    pub(crate) replica: Vec<bool>,
     /// Events counted while the progress guard suspects a loop.
     loop_counts: loop_profile::LoopCounts,
 }
@@ -375,7 +374,7 @@ fn invalid(component: &str) -> impl Fn(String) -> BuildError + '_ {
 /// build drops the event, as the handlers did before they said so.
 #[cold]
 #[inline(never)]
-fn misrouted() {
+pub(crate) fn misrouted() {
     if cfg!(debug_assertions) {
         panic!("an event reached a component of another kind than its handler's");
     }
@@ -505,7 +504,7 @@ impl Simulation {
                     .map_err(invalid(&c.name))?,
                 )),
                 ComponentKind::LlmServer(m) => Component::LlmServer(Box::new(
-                    crate::llm_server::LlmServer::new(
+                    crate::kinds::model_server::llm::LlmServer::new(
                         m,
                         stream(&c.name, "prompt_tokens"),
                         stream(&c.name, "output_tokens"),
@@ -881,7 +880,7 @@ impl Simulation {
     /// Sends a request from `sender` (a component index, or components.len()
     /// + a workload index) to `to`, across the network.
     #[inline]
-    fn send(&mut self, sender: usize, to: ComponentId, req: RequestId) {
+    pub(crate) fn send(&mut self, sender: usize, to: ComponentId, req: RequestId) {
         if self.network.zero {
             self.deliver(to, req);
         } else if self.network.simple {
@@ -936,7 +935,7 @@ impl Simulation {
         child
     }
 
-    fn deliver(&mut self, to: ComponentId, req: RequestId) {
+    pub(crate) fn deliver(&mut self, to: ComponentId, req: RequestId) {
         let now = self.sched.now();
         self.requests[req].hops.push(Hop {
             component: to,
@@ -954,99 +953,6 @@ impl Simulation {
             Component::Store(_) => self.store_arrive(to, req),
             Component::ReplicaGroup(_) => self.group_arrive(to, req),
         }
-    }
-
-    fn balance(&mut self, to: ComponentId, req: RequestId) {
-        let now = self.sched.now();
-        let Component::LoadBalancer(lb) = &mut self.components[to.index()] else {
-            misrouted();
-            return;
-        };
-        let r = &mut self.requests[req];
-        if r.counted {
-            lb.metrics.arrivals += 1;
-        }
-        lb.metrics.levels.add(now, ACTIVE, 1);
-        let (choice, backend) = lb.choose(r.key);
-        if let Some(hop) = r.hops.last_mut() {
-            hop.choice = choice;
-        }
-        self.send(to.index(), backend, req);
-    }
-
-    fn server_arrive(&mut self, to: ComponentId, req: RequestId) {
-        let now = self.sched.now();
-        let counted = self.requests[req].counted;
-        let Component::Server(server) = &mut self.components[to.index()] else {
-            misrouted();
-            return;
-        };
-        match server.arrive(now, req, counted) {
-            Admission::Serve { done_after } => {
-                self.sched
-                    .schedule_in(done_after, Event::ServiceDone { server: to, req });
-            }
-            Admission::Queued => {}
-            Admission::Dropped => {
-                self.requests[req].outcome = Outcome::Dropped;
-                self.respond(req);
-            }
-            Admission::Down => {
-                self.requests[req].outcome = Outcome::Failed;
-                self.respond(req);
-            }
-        }
-    }
-
-    /// A server's worker finished its own work on `req`: a leaf server
-    /// answers; a server with calls starts them.
-    fn service_done(&mut self, server: ComponentId, req: RequestId) {
-        let now = self.sched.now();
-        let Component::Server(s) = &mut self.components[server.index()] else {
-            misrouted();
-            return;
-        };
-        // netfault: a request failed by a crash while in service.
-        if s.faults.crashable && self.requests[req].pinned {
-            self.requests.unpin(req);
-            return;
-        }
-        if s.calls.is_empty() {
-            let r = &mut self.requests[req];
-            r.version = match r.op {
-                Op::Write => self.versions.bump(r.key),
-                Op::Read => self.versions.current(r.key),
-            };
-            self.server_answers(server, req);
-            return;
-        }
-        if !s.holds_worker_during_calls() {
-            if let Some((next, after)) = s.release_worker(now) {
-                self.sched
-                    .schedule_in(after, Event::ServiceDone { server, req: next });
-            }
-        }
-        self.start_step(server, req, 0);
-    }
-
-    /// A server answers `req` (successfully or not): it frees the worker if
-    /// one is still held, records the departure and responds.
-    fn server_answers(&mut self, server: ComponentId, req: RequestId) {
-        let now = self.sched.now();
-        let r = &self.requests[req];
-        let (counted, entered) = (r.counted, r.hops.last().map_or(now, |h| h.entered));
-        let Component::Server(s) = &mut self.components[server.index()] else {
-            misrouted();
-            return;
-        };
-        if s.calls.is_empty() || s.holds_worker_during_calls() {
-            if let Some((next, after)) = s.release_worker(now) {
-                self.sched
-                    .schedule_in(after, Event::ServiceDone { server, req: next });
-            }
-        }
-        s.record_departure(now, entered, counted);
-        self.respond(req);
     }
 
     /// The innermost component holding `req` answers it: the response goes

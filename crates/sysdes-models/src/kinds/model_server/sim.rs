@@ -1,25 +1,25 @@
 //! The engine's side of a model server: arrivals queue, batches are
 //! scheduled on free slots, and every request of a batch is answered when it
-//! ends. The batching rule itself lives in `crate::model_server`.
+//! ends. The batching rule itself lives in `crate::kinds::model_server`.
 
 use sysdes_kernel::ComponentId;
 
-use super::llm_server::LlmEvent;
-use super::{Component, Event, Simulation};
-use crate::model_server::{Arrival, Step};
+use crate::kinds::model_server::{Arrival, Step};
 use crate::request::{Outcome, RequestId};
+use crate::simulation::llm_server::LlmEvent;
+use crate::simulation::{Component, Event, Simulation};
 
 impl Simulation {
     /// A request reaches model server `to`, in either mode (its hop is
     /// already pushed).
-    pub(super) fn model_arrive(&mut self, to: ComponentId, req: RequestId) {
+    pub(crate) fn model_arrive(&mut self, to: ComponentId, req: RequestId) {
         let now = self.sched.now();
         let counted = self.requests[req].counted;
         let arrival = match &mut self.components[to.index()] {
             Component::ModelServer(m) => m.arrive(now, req, counted),
             Component::LlmServer(m) => m.arrive(now, req, counted),
             _ => {
-                super::misrouted();
+                crate::simulation::misrouted();
                 return;
             }
         };
@@ -30,7 +30,7 @@ impl Simulation {
 
     /// What an arrival at a model server (either mode) became: `true` if it
     /// waits; a refused one is answered with its error at once.
-    pub(super) fn queued_or_refused(&mut self, req: RequestId, arrival: Arrival) -> bool {
+    pub(crate) fn queued_or_refused(&mut self, req: RequestId, arrival: Arrival) -> bool {
         let outcome = match arrival {
             Arrival::Queued => return true,
             Arrival::Dropped => Outcome::Dropped,
@@ -45,14 +45,14 @@ impl Simulation {
     /// on an idle slot, and asks for a wake-up at the next batching deadline
     /// or the end of the model load: one loop for both modes, which differ
     /// only in their scheduling rule (`next`) and their events.
-    pub(super) fn model_pump(&mut self, server: ComponentId) {
+    pub(crate) fn model_pump(&mut self, server: ComponentId) {
         let now = self.sched.now();
         loop {
             let (step, llm) = match &mut self.components[server.index()] {
                 Component::ModelServer(m) => (m.next(now), false),
                 Component::LlmServer(m) => (m.next(now), true),
                 _ => {
-                    super::misrouted();
+                    crate::simulation::misrouted();
                     return;
                 }
             };
@@ -80,7 +80,7 @@ impl Simulation {
     }
 
     /// A batching deadline (or the end of the model load) has come.
-    pub(super) fn model_wake(&mut self, server: ComponentId) {
+    pub(crate) fn model_wake(&mut self, server: ComponentId) {
         if let Component::ModelServer(m) = &mut self.components[server.index()] {
             m.woke();
         }
@@ -90,12 +90,12 @@ impl Simulation {
     /// The batch on `slot` ends: every request in it is answered, then the
     /// slot is freed (it stays busy while answering, so a request that comes
     /// straight back cannot join the finished batch).
-    pub(super) fn model_batch_done(&mut self, server: ComponentId, slot: u32) {
+    pub(crate) fn model_batch_done(&mut self, server: ComponentId, slot: u32) {
         let now = self.sched.now();
         let mut i = 0;
         loop {
             let Component::ModelServer(m) = &self.components[server.index()] else {
-                super::misrouted();
+                crate::simulation::misrouted();
                 return;
             };
             let Some(w) = m.batch(slot).get(i) else {

@@ -13,10 +13,10 @@
 
 use sysdes_kernel::ComponentId;
 
-use super::{Component, Event, Simulation};
-use crate::cache::CacheWrites;
+use crate::kinds::cache::CacheWrites;
+use crate::kinds::server::Admission;
 use crate::request::{Op, Outcome, RequestId};
-use crate::server::Admission;
+use crate::simulation::{Component, Event, Simulation};
 use crate::station::{ACTIVE, WAITING};
 
 /// Tag of a child request that fetches a missed key.
@@ -26,13 +26,13 @@ const WRITE: u32 = 1;
 
 impl Simulation {
     /// A request reaches cache `to`.
-    pub(super) fn cache_arrive(&mut self, to: ComponentId, req: RequestId) {
+    pub(crate) fn cache_arrive(&mut self, to: ComponentId, req: RequestId) {
         let now = self.sched.now();
         let r = &self.requests[req];
         let (key, op, counted) = (r.key, r.op, r.counted);
         let current = self.versions.current(key);
         let Component::Cache(c) = &mut self.components[to.index()] else {
-            super::misrouted();
+            crate::simulation::misrouted();
             return;
         };
         if counted {
@@ -81,12 +81,12 @@ impl Simulation {
     }
 
     /// A hit's service is over: answer it, and start the next queued hit.
-    pub(super) fn cache_hit_done(&mut self, cache: ComponentId, req: RequestId) {
+    pub(crate) fn cache_hit_done(&mut self, cache: ComponentId, req: RequestId) {
         let now = self.sched.now();
         let r = &self.requests[req];
         let (counted, entered) = (r.counted, r.hops.last().map_or(now, |h| h.entered));
         let Component::Cache(c) = &mut self.components[cache.index()] else {
-            super::misrouted();
+            crate::simulation::misrouted();
             return;
         };
         if let Some(server) = &mut c.server {
@@ -102,7 +102,7 @@ impl Simulation {
 
     /// The backend answered a miss or a write: fill or update the entry,
     /// then answer the parent (with the backend's error, if any).
-    pub(super) fn cache_call_returned(
+    pub(crate) fn cache_call_returned(
         &mut self,
         cache: ComponentId,
         parent: Option<RequestId>,
@@ -113,7 +113,7 @@ impl Simulation {
         let ch = &self.requests[child];
         let (outcome, version, key) = (ch.outcome, ch.version, ch.key);
         let Component::Cache(c) = &mut self.components[cache.index()] else {
-            super::misrouted();
+            crate::simulation::misrouted();
             return;
         };
         if outcome == Outcome::Ok
