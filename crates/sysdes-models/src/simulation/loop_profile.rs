@@ -1,11 +1,12 @@
 //! Which events make up a loop the progress guard is about to stop.
 //!
 //! Counting costs a few instructions per event, so the engine counts only
-//! while the kernel's [`ProgressGuard`](sysdes_kernel::ProgressGuard) is
-//! [suspicious](sysdes_kernel::ProgressGuard::suspicious): the run loop has
-//! a second, counting copy of its inner loop that it enters only then.
+//! while its copy of the kernel's
+//! [`ProgressGuard`](sysdes_kernel::ProgressGuard) is
+//! [suspicious](sysdes_kernel::ProgressGuard::suspicious): the run loop then
+//! sets its next progress point to the next event, so every event takes
+//! the branch the loop has anyway, and the normal path pays nothing.
 
-use crate::request::Origin;
 use crate::result::{LoopKind, LoopProfile};
 
 use super::{Event, Simulation};
@@ -83,7 +84,9 @@ impl LoopCounts {
 }
 
 impl Simulation {
-    /// Counts `event` (the counting copy of the loop calls this).
+    /// Counts `event`, once handled (the run loop calls this while the
+    /// guard is suspicious).
+    #[cold]
     #[inline(never)]
     pub(super) fn count_event(&mut self, event: &Event) {
         let place = self
@@ -96,7 +99,9 @@ impl Simulation {
     }
 
     /// Where an event happens: a component's index, or the number of
-    /// components plus a workload's index.
+    /// components plus a workload's index. Called after the event was
+    /// handled, so it reads nothing the handler may have changed but a
+    /// request's workload.
     fn event_place(&self, event: &Event) -> Option<usize> {
         let n = self.components.len();
         let workload_of = |req| n + self.requests[req].workload as usize;
@@ -110,17 +115,11 @@ impl Simulation {
             | Event::BatchWake { server } => Some(server.index()),
             Event::CacheHitDone { cache, .. } => Some(cache.index()),
             Event::Store { store, .. } => Some(store.index()),
-            Event::Respond { req } => {
-                let r = &self.requests[req];
-                match (r.hops.last(), r.parent, r.origin) {
-                    (Some(hop), _, _) => Some(hop.component.index()),
-                    (None, Some(parent), _) => Some(parent.caller.index()),
-                    (None, None, Origin::Client) => Some(workload_of(req)),
-                    _ => None,
-                }
-            }
             Event::Timeout { req } | Event::Retry { req } => Some(workload_of(req)),
-            Event::Hedge { .. }
+            // A response is counted after it was handled, when its hop is
+            // gone: it names no place.
+            Event::Respond { .. }
+            | Event::Hedge { .. }
             | Event::SeriesTick
             | Event::Deploy(_)
             | Event::Llm(_)

@@ -148,3 +148,55 @@ impl Simulation {
         self.respond(req);
     }
 }
+
+impl crate::kinds::Kind for crate::kinds::cache::Cache {
+    type Spec = crate::kinds::cache::CacheSpec;
+
+    fn build(
+        ctx: &mut crate::kinds::BuildCtx<'_>,
+        cache: &Self::Spec,
+    ) -> Result<Self, crate::error::BuildError> {
+        crate::kinds::cache::Cache::new(
+            cache,
+            ctx.spec.seed,
+            |purpose| ctx.stream(purpose),
+            ctx.window,
+        )
+        .map_err(|e| ctx.invalid(e))
+    }
+
+    fn station(&self) -> &crate::station::StationMetrics {
+        &self.metrics
+    }
+
+    fn result_type(&self) -> (crate::figures::ComponentType, u32) {
+        (crate::figures::ComponentType::Cache, 0)
+    }
+
+    fn kind_figures(&self) -> crate::figures::KindFigures {
+        crate::figures::KindFigures::Cache(self.figures())
+    }
+
+    fn gauge_names(&self, name: &str, out: &mut Vec<String>) {
+        out.push(format!("{name}.hit_ratio"));
+    }
+
+    fn gauges(&self, _: sysdes_kernel::SimTime, out: &mut Vec<f64>) {
+        out.push(self.interval_hit_ratio());
+    }
+
+    #[inline]
+    fn arrive(sim: &mut Simulation, at: ComponentId, req: RequestId) {
+        sim.cache_arrive(at, req);
+    }
+
+    fn call_returned(
+        sim: &mut Simulation,
+        caller: ComponentId,
+        parent: Option<RequestId>,
+        child: RequestId,
+        tag: u32,
+    ) {
+        sim.cache_call_returned(caller, parent, child, tag);
+    }
+}

@@ -562,3 +562,42 @@ pub(crate) fn deployment_result(
     result.scaling = Some(scaling);
     result
 }
+
+impl crate::kinds::Kind for Deployment {
+    type Spec = DeploymentSpec;
+
+    fn build(ctx: &mut crate::kinds::BuildCtx<'_>, d: &Self::Spec) -> Result<Self, BuildError> {
+        build_deployment(ctx.spec, ctx.name, d, ctx.hosts, ctx.window.0, ctx.window.1)
+    }
+
+    fn station(&self) -> &StationMetrics {
+        &self.metrics
+    }
+
+    /// Not used: a deployment builds its own result line.
+    fn result_type(&self) -> (ComponentType, u32) {
+        (ComponentType::LoadBalancer, 0)
+    }
+
+    fn own_result(
+        &self,
+        hosts: &[HostRuntime],
+        name: &str,
+        offered: Option<f64>,
+    ) -> Option<ComponentResult> {
+        Some(deployment_result(self, hosts, name, offered))
+    }
+
+    fn gauge_names(&self, name: &str, out: &mut Vec<String>) {
+        gauge_names(name, out);
+    }
+
+    fn gauges(&self, _: SimTime, out: &mut Vec<f64>) {
+        gauges(self, out);
+    }
+
+    #[inline]
+    fn arrive(sim: &mut Simulation, at: ComponentId, req: RequestId) {
+        sim.deployment_arrive(at, req);
+    }
+}

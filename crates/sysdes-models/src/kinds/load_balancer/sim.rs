@@ -27,3 +27,62 @@ impl Simulation {
         self.send(to.index(), backend, req);
     }
 }
+
+impl crate::kinds::Kind for crate::kinds::load_balancer::LoadBalancer {
+    type Spec = crate::spec::LoadBalancerSpec;
+
+    fn build(
+        ctx: &mut crate::kinds::BuildCtx<'_>,
+        lb: &Self::Spec,
+    ) -> Result<Self, crate::error::BuildError> {
+        if lb.backends.is_empty() {
+            return Err(ctx.invalid("a load balancer needs a backend".into()));
+        }
+        let names: Vec<&str> = lb
+            .backends
+            .iter()
+            .map(|b| ctx.spec.components[b.index()].name.as_str())
+            .collect();
+        Ok(crate::kinds::load_balancer::LoadBalancer::new(
+            lb.policy,
+            lb.backends.clone(),
+            &names,
+            ctx.stream("balance"),
+            ctx.metrics(),
+        ))
+    }
+
+    fn station(&self) -> &crate::station::StationMetrics {
+        &self.metrics
+    }
+
+    fn result_type(&self) -> (crate::figures::ComponentType, u32) {
+        (crate::figures::ComponentType::LoadBalancer, 0)
+    }
+
+    #[inline]
+    fn arrive(sim: &mut Simulation, at: ComponentId, req: RequestId) {
+        sim.balance(at, req);
+    }
+
+    /// The balancer records the answer's latency and what the backend has
+    /// outstanding.
+    #[inline]
+    fn answered(sim: &mut Simulation, at: ComponentId, req: RequestId) {
+        let now = sim.sched.now();
+        let r = &sim.requests[req];
+        let (counted, hop) = (r.counted, r.hops.last().copied());
+        let (Component::LoadBalancer(lb), Some(hop)) = (&mut sim.components[at.index()], hop)
+        else {
+            crate::simulation::misrouted();
+            return;
+        };
+        lb.responded(hop.choice);
+        let m = &mut lb.metrics;
+        if counted {
+            m.completions += 1;
+            m.latency.record(now - hop.entered);
+        }
+        m.levels.add(now, ACTIVE, -1);
+    }
+}

@@ -111,3 +111,172 @@ impl Simulation {
         self.model_pump(server);
     }
 }
+
+impl crate::kinds::Kind for crate::kinds::model_server::ModelServer {
+    type Spec = crate::kinds::model_server::ModelServerSpec;
+
+    fn build(
+        ctx: &mut crate::kinds::BuildCtx<'_>,
+        m: &Self::Spec,
+    ) -> Result<Self, crate::error::BuildError> {
+        crate::kinds::model_server::ModelServer::new(
+            m,
+            ctx.stream("batch_time"),
+            ctx.stream("cold_start"),
+            ctx.window.0,
+            ctx.window.1,
+        )
+        .map_err(|e| ctx.invalid(e))
+    }
+
+    fn station(&self) -> &crate::station::StationMetrics {
+        &self.metrics
+    }
+
+    fn result_type(&self) -> (crate::figures::ComponentType, u32) {
+        (crate::figures::ComponentType::ModelServer, self.slots())
+    }
+
+    fn utilization(&self, _: u32) -> f64 {
+        crate::kinds::model_server::ModelServer::utilization(self)
+    }
+
+    fn kind_figures(&self) -> crate::figures::KindFigures {
+        crate::figures::KindFigures::Batching(self.figures())
+    }
+
+    fn fault_state(&mut self) -> Option<&mut crate::station::FaultState> {
+        Some(&mut self.faults)
+    }
+
+    fn lost_in_crash(&self) -> Option<u64> {
+        self.faults.crashable.then_some(self.faults.lost_in_crash)
+    }
+
+    fn busy_area_mut(&mut self) -> Option<(&mut Option<crate::station::BusyArea>, u32)> {
+        let slots = self.slots();
+        Some((&mut self.busy_area, slots))
+    }
+
+    fn backlog(&self) -> Option<(usize, u32, &'static str)> {
+        Some((self.queue_len(), self.slots(), "slot"))
+    }
+
+    fn gauge_names(&self, name: &str, out: &mut Vec<String>) {
+        out.push(format!("{name}.queue"));
+        out.push(format!("{name}.batch_size"));
+    }
+
+    fn gauges(&self, _: sysdes_kernel::SimTime, out: &mut Vec<f64>) {
+        out.push(self.queue_len() as f64);
+        out.push(self.take_interval_batch_size());
+    }
+
+    #[inline]
+    fn arrive(sim: &mut Simulation, at: ComponentId, req: RequestId) {
+        sim.model_arrive(at, req);
+    }
+
+    fn crash(sim: &mut Simulation, at: ComponentId) {
+        let now = sim.sched.now();
+        let mut lost = Vec::new();
+        match &mut sim.components[at.index()] {
+            Component::ModelServer(m) => m.crash(now, &mut lost),
+            _ => crate::simulation::misrouted(),
+        }
+        sim.fail_all(lost);
+    }
+
+    fn restart(sim: &mut Simulation, at: ComponentId) {
+        let now = sim.sched.now();
+        match &mut sim.components[at.index()] {
+            Component::ModelServer(m) => m.restart(now),
+            _ => crate::simulation::misrouted(),
+        }
+    }
+}
+
+impl crate::kinds::Kind for crate::kinds::model_server::llm::LlmServer {
+    type Spec = crate::kinds::model_server::llm::LlmServerSpec;
+
+    fn build(
+        ctx: &mut crate::kinds::BuildCtx<'_>,
+        m: &Self::Spec,
+    ) -> Result<Self, crate::error::BuildError> {
+        crate::kinds::model_server::llm::LlmServer::new(
+            m,
+            ctx.stream("prompt_tokens"),
+            ctx.stream("output_tokens"),
+            ctx.stream("cold_start"),
+            ctx.window.0,
+            ctx.window.1,
+        )
+        .map_err(|e| ctx.invalid(e))
+    }
+
+    fn station(&self) -> &crate::station::StationMetrics {
+        &self.metrics
+    }
+
+    fn result_type(&self) -> (crate::figures::ComponentType, u32) {
+        (crate::figures::ComponentType::ModelServer, self.slots())
+    }
+
+    fn utilization(&self, _: u32) -> f64 {
+        crate::kinds::model_server::llm::LlmServer::utilization(self)
+    }
+
+    fn kind_figures(&self) -> crate::figures::KindFigures {
+        crate::figures::KindFigures::Llm(self.figures())
+    }
+
+    fn fault_state(&mut self) -> Option<&mut crate::station::FaultState> {
+        Some(&mut self.faults)
+    }
+
+    fn lost_in_crash(&self) -> Option<u64> {
+        self.faults.crashable.then_some(self.faults.lost_in_crash)
+    }
+
+    fn busy_area_mut(&mut self) -> Option<(&mut Option<crate::station::BusyArea>, u32)> {
+        let slots = self.slots();
+        Some((&mut self.busy_area, slots))
+    }
+
+    fn backlog(&self) -> Option<(usize, u32, &'static str)> {
+        Some((self.queue_len(), self.slots(), "slot"))
+    }
+
+    fn gauge_names(&self, name: &str, out: &mut Vec<String>) {
+        out.push(format!("{name}.queue"));
+        out.push(format!("{name}.batch_size"));
+    }
+
+    fn gauges(&self, _: sysdes_kernel::SimTime, out: &mut Vec<f64>) {
+        out.push(self.queue_len() as f64);
+        out.push(self.take_interval_batch_size());
+    }
+
+    #[inline]
+    fn arrive(sim: &mut Simulation, at: ComponentId, req: RequestId) {
+        sim.model_arrive(at, req);
+    }
+
+    fn crash(sim: &mut Simulation, at: ComponentId) {
+        let now = sim.sched.now();
+        let mut lost = Vec::new();
+        match &mut sim.components[at.index()] {
+            Component::LlmServer(m) => m.crash(now, &mut lost),
+            _ => crate::simulation::misrouted(),
+        }
+        sim.fail_all(lost);
+    }
+
+    fn restart(sim: &mut Simulation, at: ComponentId) {
+        let now = sim.sched.now();
+        match &mut sim.components[at.index()] {
+            Component::LlmServer(m) => m.restart(now),
+            _ => crate::simulation::misrouted(),
+        }
+    }
+}

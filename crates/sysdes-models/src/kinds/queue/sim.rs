@@ -204,3 +204,52 @@ impl Simulation {
         })
     }
 }
+
+impl crate::kinds::Kind for QueueComponent {
+    type Spec = QueueSpec;
+
+    fn build(
+        ctx: &mut crate::kinds::BuildCtx<'_>,
+        q: &Self::Spec,
+    ) -> Result<Self, crate::error::BuildError> {
+        Ok(QueueComponent::new(q, ctx.window.0, ctx.window.1))
+    }
+
+    fn station(&self) -> &crate::station::StationMetrics {
+        &self.queue.metrics
+    }
+
+    fn result_type(&self) -> (crate::figures::ComponentType, u32) {
+        (
+            crate::figures::ComponentType::Queue,
+            self.queue.concurrency(),
+        )
+    }
+
+    fn kind_figures(&self) -> crate::figures::KindFigures {
+        crate::figures::KindFigures::Queue(self.figures())
+    }
+
+    fn gauge_names(&self, name: &str, out: &mut Vec<String>) {
+        QueueComponent::gauge_names(name, out);
+    }
+
+    fn gauges(&self, now: SimTime, out: &mut Vec<f64>) {
+        QueueComponent::gauges(self, now, out);
+    }
+
+    #[inline]
+    fn arrive(sim: &mut Simulation, at: ComponentId, req: RequestId) {
+        sim.queue_arrive(at, req);
+    }
+
+    fn call_returned(
+        sim: &mut Simulation,
+        caller: ComponentId,
+        parent: Option<RequestId>,
+        child: RequestId,
+        _: u32,
+    ) {
+        sim.queue_call_returned(caller, parent, child);
+    }
+}

@@ -324,3 +324,41 @@ pub(crate) fn group_result(
         replica_of: None,
     }
 }
+
+impl crate::kinds::Kind for ReplicaGroup {
+    type Spec = GroupSpec;
+
+    fn build(
+        ctx: &mut crate::kinds::BuildCtx<'_>,
+        g: &Self::Spec,
+    ) -> Result<Self, crate::error::BuildError> {
+        build_group(ctx.spec, ctx.name, g, ctx.window.0, ctx.window.1).map_err(|e| ctx.invalid(e))
+    }
+
+    fn station(&self) -> &StationMetrics {
+        &self.metrics
+    }
+
+    /// Replaced by [`group_result`], which sums up the replicas.
+    fn result_type(&self) -> (ComponentType, u32) {
+        (ComponentType::LoadBalancer, 0)
+    }
+
+    fn gauge_names(&self, name: &str, out: &mut Vec<String>) {
+        gauge_names(name, out);
+    }
+
+    fn gauges(&self, _: SimTime, out: &mut Vec<f64>) {
+        gauges(self, out);
+    }
+
+    #[inline]
+    fn arrive(sim: &mut Simulation, at: ComponentId, req: RequestId) {
+        sim.group_arrive(at, req);
+    }
+
+    #[inline]
+    fn answered(sim: &mut Simulation, at: ComponentId, req: RequestId) {
+        sim.group_answered(at, req);
+    }
+}

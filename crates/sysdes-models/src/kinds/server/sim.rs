@@ -84,3 +84,107 @@ impl Simulation {
         self.respond(req);
     }
 }
+
+impl crate::kinds::Kind for crate::kinds::server::Server {
+    type Spec = crate::spec::ServerSpec;
+
+    fn build(
+        ctx: &mut crate::kinds::BuildCtx<'_>,
+        s: &Self::Spec,
+    ) -> Result<Self, crate::error::BuildError> {
+        if s.workers == 0 {
+            return Err(ctx.invalid("a server needs at least one worker".into()));
+        }
+        if s.calls.iter().any(|step| step.targets.is_empty()) {
+            return Err(ctx.invalid("a call step needs a target".into()));
+        }
+        let mut server = crate::kinds::server::Server::new(
+            s.workers,
+            s.queue_capacity,
+            crate::sampler::Sampler::new(&s.service_time).map_err(|e| ctx.invalid(e))?,
+            ctx.stream("service"),
+            ctx.metrics(),
+        );
+        server.hedge_stats = s
+            .calls
+            .iter()
+            .map(|step| {
+                step.hedge_percentile
+                    .map(crate::kinds::server::HedgeStat::new)
+            })
+            .collect();
+        server.calls = s.calls.clone();
+        server.mode = s.mode;
+        Ok(server)
+    }
+
+    fn station(&self) -> &crate::station::StationMetrics {
+        &self.metrics
+    }
+
+    fn result_type(&self) -> (crate::figures::ComponentType, u32) {
+        (crate::figures::ComponentType::Server, self.workers())
+    }
+
+    fn kind_figures(&self) -> crate::figures::KindFigures {
+        if self.calls.is_empty() {
+            return crate::figures::KindFigures::None;
+        }
+        crate::figures::KindFigures::Calls(crate::figures::CallFigures {
+            hedges_sent: self.hedges,
+            wasted_calls: self.wasted_calls,
+            failed_calls: self.failed_calls,
+        })
+    }
+
+    fn fault_state(&mut self) -> Option<&mut crate::station::FaultState> {
+        Some(&mut self.faults)
+    }
+
+    fn lost_in_crash(&self) -> Option<u64> {
+        self.faults.crashable.then_some(self.faults.lost_in_crash)
+    }
+
+    fn busy_area_mut(&mut self) -> Option<(&mut Option<crate::station::BusyArea>, u32)> {
+        let workers = self.workers();
+        Some((&mut self.busy_area, workers))
+    }
+
+    fn backlog(&self) -> Option<(usize, u32, &'static str)> {
+        Some((self.queue_len(), self.workers(), "worker"))
+    }
+
+    fn gauge_names(&self, name: &str, out: &mut Vec<String>) {
+        out.push(format!("{name}.queue"));
+    }
+
+    fn gauges(&self, _: sysdes_kernel::SimTime, out: &mut Vec<f64>) {
+        out.push(self.queue_len() as f64);
+    }
+
+    #[inline]
+    fn arrive(sim: &mut Simulation, at: ComponentId, req: RequestId) {
+        sim.server_arrive(at, req);
+    }
+
+    fn call_returned(
+        sim: &mut Simulation,
+        caller: ComponentId,
+        parent: Option<RequestId>,
+        child: RequestId,
+        tag: u32,
+    ) {
+        sim.server_call_returned(caller, parent, child, tag);
+    }
+
+    fn crash(sim: &mut Simulation, at: ComponentId) {
+        sim.crash_server(at);
+    }
+
+    fn restart(sim: &mut Simulation, at: ComponentId) {
+        let now = sim.sched.now();
+        if let Some(f) = sim.components[at.index()].fault_state() {
+            f.restart(now);
+        }
+    }
+}

@@ -929,3 +929,48 @@ fn msg_of(kind: MsgKind, op: u32, replica: u16, from_zone: u16, key: u64, versio
         term: u32::MAX,
     }
 }
+
+impl crate::kinds::Kind for crate::kinds::store::Store {
+    type Spec = StoreSpec;
+
+    fn build(
+        ctx: &mut crate::kinds::BuildCtx<'_>,
+        st: &Self::Spec,
+    ) -> Result<Self, crate::error::BuildError> {
+        let mut store = build(ctx.spec, ctx.id, st, ctx.metrics()).map_err(|e| ctx.invalid(e))?;
+        // A store bins its stale reads by the series' intervals.
+        store.tracker.set_interval(ctx.series_interval);
+        Ok(store)
+    }
+
+    fn station(&self) -> &StationMetrics {
+        &self.metrics
+    }
+
+    fn result_type(&self) -> (crate::figures::ComponentType, u32) {
+        (
+            crate::figures::ComponentType::Store,
+            self.workers * self.n() as u32,
+        )
+    }
+
+    fn kind_figures(&self) -> crate::figures::KindFigures {
+        crate::figures::KindFigures::Store(Box::new(crate::figures::StoreFigures {
+            consistency: Some(self.consistency()),
+            ..self.figures()
+        }))
+    }
+
+    fn gauge_names(&self, name: &str, out: &mut Vec<String>) {
+        out.push(format!("{name}.stale_read_rate"));
+    }
+
+    fn gauges(&self, now: SimTime, out: &mut Vec<f64>) {
+        out.push(self.tracker.interval_stale_rate(now));
+    }
+
+    #[inline]
+    fn arrive(sim: &mut Simulation, at: ComponentId, req: RequestId) {
+        sim.store_arrive(at, req);
+    }
+}

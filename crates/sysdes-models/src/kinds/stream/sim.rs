@@ -238,3 +238,52 @@ impl Simulation {
         self.stream_pump(s, g, partition);
     }
 }
+
+impl crate::kinds::Kind for StreamComponent {
+    type Spec = StreamSpec;
+
+    fn build(
+        ctx: &mut crate::kinds::BuildCtx<'_>,
+        st: &Self::Spec,
+    ) -> Result<Self, crate::error::BuildError> {
+        if st.groups.is_empty() {
+            return Err(ctx.invalid("a stream needs a consumer group".into()));
+        }
+        Ok(StreamComponent::new(st, ctx.window.0, ctx.window.1))
+    }
+
+    fn station(&self) -> &StationMetrics {
+        &self.metrics
+    }
+
+    fn result_type(&self) -> (crate::figures::ComponentType, u32) {
+        (crate::figures::ComponentType::Stream, self.consumers())
+    }
+
+    fn kind_figures(&self) -> crate::figures::KindFigures {
+        crate::figures::KindFigures::Stream(self.figures())
+    }
+
+    fn gauge_names(&self, name: &str, out: &mut Vec<String>) {
+        StreamComponent::gauge_names(self, name, out);
+    }
+
+    fn gauges(&self, now: SimTime, out: &mut Vec<f64>) {
+        StreamComponent::gauges(self, now, out);
+    }
+
+    #[inline]
+    fn arrive(sim: &mut Simulation, at: ComponentId, req: RequestId) {
+        sim.stream_arrive(at, req);
+    }
+
+    fn call_returned(
+        sim: &mut Simulation,
+        caller: ComponentId,
+        parent: Option<RequestId>,
+        child: RequestId,
+        tag: u32,
+    ) {
+        sim.stream_call_returned(caller, parent, child, tag);
+    }
+}
