@@ -112,171 +112,114 @@ impl Simulation {
     }
 }
 
-impl crate::kinds::Kind for crate::kinds::model_server::ModelServer {
-    type Spec = crate::kinds::model_server::ModelServerSpec;
+/// The `Kind` of a slotted model server: the batching one and the LLM
+/// one share everything but how they are built and what they report.
+macro_rules! model_kind {
+    ($state:ty, $spec:ty, $variant:ident, $figures:ident, |$ctx:ident, $m:ident| $build:expr) => {
+        impl crate::kinds::Kind for $state {
+            type Spec = $spec;
 
-    fn build(
-        ctx: &mut crate::kinds::BuildCtx<'_>,
-        m: &Self::Spec,
-    ) -> Result<Self, crate::error::BuildError> {
-        crate::kinds::model_server::ModelServer::new(
-            m,
-            ctx.stream("batch_time"),
-            ctx.stream("cold_start"),
-            ctx.window.0,
-            ctx.window.1,
-        )
-        .map_err(|e| ctx.invalid(e))
-    }
+            fn build(
+                $ctx: &mut crate::kinds::BuildCtx<'_>,
+                $m: &Self::Spec,
+            ) -> Result<Self, crate::error::BuildError> {
+                $build.map_err(|e| $ctx.invalid(e))
+            }
 
-    fn station(&self) -> &crate::station::StationMetrics {
-        &self.metrics
-    }
+            fn station(&self) -> &crate::station::StationMetrics {
+                &self.metrics
+            }
 
-    fn result_type(&self) -> (crate::figures::ComponentType, u32) {
-        (crate::figures::ComponentType::ModelServer, self.slots())
-    }
+            fn result_type(&self) -> (crate::figures::ComponentType, u32) {
+                (crate::figures::ComponentType::ModelServer, self.slots())
+            }
 
-    fn utilization(&self, _: u32) -> f64 {
-        crate::kinds::model_server::ModelServer::utilization(self)
-    }
+            fn utilization(&self, _: u32) -> f64 {
+                <$state>::utilization(self)
+            }
 
-    fn kind_figures(&self) -> crate::figures::KindFigures {
-        crate::figures::KindFigures::Batching(self.figures())
-    }
+            fn kind_figures(&self) -> crate::figures::KindFigures {
+                crate::figures::KindFigures::$figures(self.figures())
+            }
 
-    fn fault_state(&mut self) -> Option<&mut crate::station::FaultState> {
-        Some(&mut self.faults)
-    }
+            fn fault_state(&mut self) -> Option<&mut crate::station::FaultState> {
+                Some(&mut self.faults)
+            }
 
-    fn lost_in_crash(&self) -> Option<u64> {
-        self.faults.crashable.then_some(self.faults.lost_in_crash)
-    }
+            fn lost_in_crash(&self) -> Option<u64> {
+                self.faults.crashable.then_some(self.faults.lost_in_crash)
+            }
 
-    fn busy_area_mut(&mut self) -> Option<(&mut Option<crate::station::BusyArea>, u32)> {
-        let slots = self.slots();
-        Some((&mut self.busy_area, slots))
-    }
+            fn busy_area_mut(&mut self) -> Option<(&mut Option<crate::station::BusyArea>, u32)> {
+                let slots = self.slots();
+                Some((&mut self.busy_area, slots))
+            }
 
-    fn backlog(&self) -> Option<(usize, u32, &'static str)> {
-        Some((self.queue_len(), self.slots(), "slot"))
-    }
+            fn backlog(&self) -> Option<(usize, u32, &'static str)> {
+                Some((self.queue_len(), self.slots(), "slot"))
+            }
 
-    fn gauge_names(&self, name: &str, out: &mut Vec<String>) {
-        out.push(format!("{name}.queue"));
-        out.push(format!("{name}.batch_size"));
-    }
+            fn gauge_names(&self, name: &str, out: &mut Vec<String>) {
+                out.push(format!("{name}.queue"));
+                out.push(format!("{name}.batch_size"));
+            }
 
-    fn gauges(&self, _: sysdes_kernel::SimTime, out: &mut Vec<f64>) {
-        out.push(self.queue_len() as f64);
-        out.push(self.take_interval_batch_size());
-    }
+            fn gauges(&self, _: sysdes_kernel::SimTime, out: &mut Vec<f64>) {
+                out.push(self.queue_len() as f64);
+                out.push(self.take_interval_batch_size());
+            }
 
-    #[inline]
-    fn arrive(sim: &mut Simulation, at: ComponentId, req: RequestId) {
-        sim.model_arrive(at, req);
-    }
+            #[inline]
+            fn arrive(sim: &mut Simulation, at: ComponentId, req: RequestId) {
+                sim.model_arrive(at, req);
+            }
 
-    fn crash(sim: &mut Simulation, at: ComponentId) {
-        let now = sim.sched.now();
-        let mut lost = Vec::new();
-        match &mut sim.components[at.index()] {
-            Component::ModelServer(m) => m.crash(now, &mut lost),
-            _ => crate::simulation::misrouted(),
+            fn crash(sim: &mut Simulation, at: ComponentId) {
+                let now = sim.sched.now();
+                let mut lost = Vec::new();
+                match &mut sim.components[at.index()] {
+                    Component::$variant(m) => m.crash(now, &mut lost),
+                    _ => crate::simulation::misrouted(),
+                }
+                sim.fail_all(lost);
+            }
+
+            fn restart(sim: &mut Simulation, at: ComponentId) {
+                let now = sim.sched.now();
+                match &mut sim.components[at.index()] {
+                    Component::$variant(m) => m.restart(now),
+                    _ => crate::simulation::misrouted(),
+                }
+            }
         }
-        sim.fail_all(lost);
-    }
-
-    fn restart(sim: &mut Simulation, at: ComponentId) {
-        let now = sim.sched.now();
-        match &mut sim.components[at.index()] {
-            Component::ModelServer(m) => m.restart(now),
-            _ => crate::simulation::misrouted(),
-        }
-    }
+    };
 }
 
-impl crate::kinds::Kind for crate::kinds::model_server::llm::LlmServer {
-    type Spec = crate::kinds::model_server::llm::LlmServerSpec;
+model_kind!(
+    crate::kinds::model_server::ModelServer,
+    crate::kinds::model_server::ModelServerSpec,
+    ModelServer,
+    Batching,
+    |ctx, m| crate::kinds::model_server::ModelServer::new(
+        m,
+        ctx.stream("batch_time"),
+        ctx.stream("cold_start"),
+        ctx.window.0,
+        ctx.window.1,
+    )
+);
 
-    fn build(
-        ctx: &mut crate::kinds::BuildCtx<'_>,
-        m: &Self::Spec,
-    ) -> Result<Self, crate::error::BuildError> {
-        crate::kinds::model_server::llm::LlmServer::new(
-            m,
-            ctx.stream("prompt_tokens"),
-            ctx.stream("output_tokens"),
-            ctx.stream("cold_start"),
-            ctx.window.0,
-            ctx.window.1,
-        )
-        .map_err(|e| ctx.invalid(e))
-    }
-
-    fn station(&self) -> &crate::station::StationMetrics {
-        &self.metrics
-    }
-
-    fn result_type(&self) -> (crate::figures::ComponentType, u32) {
-        (crate::figures::ComponentType::ModelServer, self.slots())
-    }
-
-    fn utilization(&self, _: u32) -> f64 {
-        crate::kinds::model_server::llm::LlmServer::utilization(self)
-    }
-
-    fn kind_figures(&self) -> crate::figures::KindFigures {
-        crate::figures::KindFigures::Llm(self.figures())
-    }
-
-    fn fault_state(&mut self) -> Option<&mut crate::station::FaultState> {
-        Some(&mut self.faults)
-    }
-
-    fn lost_in_crash(&self) -> Option<u64> {
-        self.faults.crashable.then_some(self.faults.lost_in_crash)
-    }
-
-    fn busy_area_mut(&mut self) -> Option<(&mut Option<crate::station::BusyArea>, u32)> {
-        let slots = self.slots();
-        Some((&mut self.busy_area, slots))
-    }
-
-    fn backlog(&self) -> Option<(usize, u32, &'static str)> {
-        Some((self.queue_len(), self.slots(), "slot"))
-    }
-
-    fn gauge_names(&self, name: &str, out: &mut Vec<String>) {
-        out.push(format!("{name}.queue"));
-        out.push(format!("{name}.batch_size"));
-    }
-
-    fn gauges(&self, _: sysdes_kernel::SimTime, out: &mut Vec<f64>) {
-        out.push(self.queue_len() as f64);
-        out.push(self.take_interval_batch_size());
-    }
-
-    #[inline]
-    fn arrive(sim: &mut Simulation, at: ComponentId, req: RequestId) {
-        sim.model_arrive(at, req);
-    }
-
-    fn crash(sim: &mut Simulation, at: ComponentId) {
-        let now = sim.sched.now();
-        let mut lost = Vec::new();
-        match &mut sim.components[at.index()] {
-            Component::LlmServer(m) => m.crash(now, &mut lost),
-            _ => crate::simulation::misrouted(),
-        }
-        sim.fail_all(lost);
-    }
-
-    fn restart(sim: &mut Simulation, at: ComponentId) {
-        let now = sim.sched.now();
-        match &mut sim.components[at.index()] {
-            Component::LlmServer(m) => m.restart(now),
-            _ => crate::simulation::misrouted(),
-        }
-    }
-}
+model_kind!(
+    crate::kinds::model_server::llm::LlmServer,
+    crate::kinds::model_server::llm::LlmServerSpec,
+    LlmServer,
+    Llm,
+    |ctx, m| crate::kinds::model_server::llm::LlmServer::new(
+        m,
+        ctx.stream("prompt_tokens"),
+        ctx.stream("output_tokens"),
+        ctx.stream("cold_start"),
+        ctx.window.0,
+        ctx.window.1,
+    )
+);
