@@ -376,3 +376,77 @@ kinds! {
     LlmServer(Box<model_server::llm::LlmServer>),
     ReplicaGroup(Box<replica_group::ReplicaGroup>),
 }
+
+#[cfg(test)]
+mod tests {
+    use sysdes_kernel::SimDuration;
+
+    use super::*;
+    use crate::spec::{ComponentSpec, Distribution, LbPolicy, LoadBalancerSpec};
+    use crate::{NoObserver, RunLimits};
+
+    /// A balancer `lb` in front of the single server of an M/M/1 spec.
+    fn balanced(backends: Vec<ComponentId>) -> ModelSpec {
+        let mut spec = ModelSpec::single_server(
+            1.0,
+            2,
+            Distribution::Exponential { mean_ns: 1e8 },
+            SimDuration::from_secs(50),
+        );
+        spec.components.push(ComponentSpec {
+            name: "lb".into(),
+            kind: ComponentKind::LoadBalancer(LoadBalancerSpec {
+                policy: LbPolicy::RoundRobin,
+                backends,
+            }),
+        });
+        spec.workloads[0].target = ComponentId(1);
+        spec
+    }
+
+    /// The generated build and result dispatch reach each kind's own code:
+    /// its checks (with the component named) and its result line.
+    #[test]
+    fn the_registry_builds_each_kind_with_its_own_checks_and_results() {
+        let err = Simulation::new(&balanced(Vec::new())).expect_err("no backend");
+        assert_eq!(
+            err.to_string(),
+            BuildError::InvalidParameter {
+                component: "lb".into(),
+                reason: "a load balancer needs a backend".into(),
+            }
+            .to_string()
+        );
+        let result = Simulation::new(&balanced(vec![ComponentId(0)]))
+            .expect("builds")
+            .run(RunLimits::default(), &mut NoObserver)
+            .expect("runs");
+        let kinds: Vec<_> = result
+            .components
+            .iter()
+            .map(|c| (c.name.as_str(), c.kind, c.workers))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("server", ComponentType::Server, 2),
+                ("lb", ComponentType::LoadBalancer, 0)
+            ]
+        );
+        // Every answer passed back through the balancer (`Kind::answered`).
+        let (server, lb) = (&result.components[0], &result.components[1]);
+        assert!(server.completions > 0);
+        assert_eq!(lb.completions, server.completions);
+    }
+
+    /// A child's answer reaching a kind that makes no calls is an engine
+    /// bug: the default `Kind::call_returned` says so instead of dropping
+    /// it (a panic in debug builds).
+    #[cfg(debug_assertions)]
+    #[test]
+    #[should_panic(expected = "another kind than its handler")]
+    fn a_child_answer_to_a_kind_without_calls_is_misrouted() {
+        let mut sim = Simulation::new(&balanced(vec![ComponentId(0)])).expect("builds");
+        sim.call_returned_at(ComponentId(1), None, 0, 0);
+    }
+}
