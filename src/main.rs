@@ -394,10 +394,15 @@ fn run(args: RunArgs) -> ExitCode {
         }
         StopReason::Interrupted => {
             match progress.stalled {
-                Some(stall) => eprintln!(
-                    "error: no progress: {stall}; the loop runs through {}: results are partial (see docs/limits.md)",
-                    busiest(&result)
-                ),
+                Some(stall) => match &result.hot_loop {
+                    Some(hot) => eprintln!(
+                        "error: no progress: {stall}; the loop: {hot}: results are partial (see docs/limits.md)"
+                    ),
+                    None => eprintln!(
+                        "error: no progress: {stall}; the loop runs through {}: results are partial (see docs/limits.md)",
+                        busiest(&result)
+                    ),
+                },
                 None => eprintln!("error: stopped at the --max-wall limit: results are partial"),
             }
             ExitCode::from(FAILED)

@@ -379,7 +379,7 @@ fn zero_time_loops_are_stopped_by_the_progress_guard() {
         &closed,
         &["run"],
         1,
-        "no progress: simulated time stayed at && a (server",
+        "no progress: simulated time stayed at && events UserReady (at u, 50%), ServiceDone (at a, 50%); components a",
     );
     let retries = format!(
         "{HEAD}workloads:\n  - {{ name: u, target: a, arrival: {{ poisson: 1000/s }}, timeout: 1ms, retries: {{ max: 1000000 }} }}\ncomponents:\n  a: {{ type: server, service_time: 1s, queue_capacity: 0 }}\n"
@@ -389,7 +389,7 @@ fn zero_time_loops_are_stopped_by_the_progress_guard() {
         &retries,
         &["run"],
         1,
-        "no progress: && events per simulated second",
+        "no progress: && events per simulated second && the loop: events Retry (at u, 100%)",
     );
     // In a sweep the guard ends the run (recorded as interrupted).
     let path = temp_scenario("hostile-zero-sweep.yaml", &closed);

@@ -4,6 +4,12 @@
 //! model). It knows nothing of what the events are; the caller names the
 //! loop. Checked at the engine's progress points, so it costs nothing per
 //! event. The bounds are documented in `docs/limits.md`.
+//!
+//! Before it trips, a guard turns [`ProgressGuard::suspicious`]: the clock
+//! has stayed at one time, or the event rate has been beyond the bound, for
+//! a [`SUSPECT_SHARE`] of the events that would stop the run. The engine
+//! uses that phase to count which kinds of events, at which components,
+//! make up the loop, so the message that stops the run can name them.
 
 use crate::SimTime;
 
@@ -16,6 +22,10 @@ pub const MAX_EVENTS_PER_SIM_SECOND: u64 = 200_000_000;
 
 /// Events over which the rate is measured.
 pub const RATE_WINDOW: u64 = 5_000_000;
+
+/// The fraction (1 / `SUSPECT_SHARE`) of a limit after which a guard is
+/// [`ProgressGuard::suspicious`].
+pub const SUSPECT_SHARE: u64 = 8;
 
 /// Why a guard stopped a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,6 +70,8 @@ pub struct ProgressGuard {
     moved: (SimTime, u64),
     /// The start of the current rate window.
     window: (SimTime, u64),
+    /// Whether the last check saw the run on its way to a stall.
+    suspect: bool,
 }
 
 impl ProgressGuard {
@@ -79,14 +91,14 @@ impl ProgressGuard {
                 events: events - self.moved.1,
             });
         }
+        let stuck = events - self.moved.1 >= MAX_EVENTS_AT_ONE_TIME / SUSPECT_SHARE;
         let in_window = events - self.window.1;
+        let elapsed_ns = now.as_nanos().saturating_sub(self.window.0.as_nanos());
+        // events / (elapsed_ns / 1e9) > MAX  <=>  events * 1e9 > MAX * elapsed_ns
+        let fast = u128::from(in_window) * 1_000_000_000
+            > u128::from(MAX_EVENTS_PER_SIM_SECOND) * u128::from(elapsed_ns);
         if in_window >= RATE_WINDOW {
-            let elapsed_ns = now.as_nanos().saturating_sub(self.window.0.as_nanos());
-            // events / (elapsed_ns / 1e9) > MAX  <=>  events * 1e9 > MAX * elapsed_ns
-            if u128::from(in_window) * 1_000_000_000
-                > u128::from(MAX_EVENTS_PER_SIM_SECOND) * u128::from(elapsed_ns)
-                && elapsed_ns > 0
-            {
+            if fast && elapsed_ns > 0 {
                 return Some(Stall::TooFast {
                     events: in_window,
                     elapsed_ns,
@@ -94,7 +106,16 @@ impl ProgressGuard {
             }
             self.window = (now, events);
         }
+        self.suspect = stuck || (fast && in_window >= RATE_WINDOW / SUSPECT_SHARE);
         None
+    }
+
+    /// Whether the last [`check`](Self::check) saw the run on its way to a
+    /// stall (a share 1 / [`SUSPECT_SHARE`] of a limit used up): the engine
+    /// then counts the events that make up the loop. A run that is not
+    /// stalling leaves this phase when its clock moves on.
+    pub fn suspicious(&self) -> bool {
+        self.suspect
     }
 }
 
@@ -122,5 +143,43 @@ mod tests {
         let stall =
             (1..=4u64).find_map(|k| g.check(SimTime::from_nanos(k * RATE_WINDOW), k * RATE_WINDOW));
         assert!(matches!(stall, Some(Stall::TooFast { .. })));
+    }
+
+    #[test]
+    fn a_guard_is_suspicious_before_it_trips_and_not_on_a_moving_clock() {
+        let mut g = ProgressGuard::new();
+        let t = SimTime::from_nanos(7);
+        assert_eq!(g.check(t, 1), None);
+        assert!(!g.suspicious());
+        assert_eq!(g.check(t, MAX_EVENTS_AT_ONE_TIME / SUSPECT_SHARE + 1), None);
+        assert!(g.suspicious(), "stuck for an eighth of the limit");
+        assert_eq!(
+            g.check(
+                SimTime::from_nanos(1_000_000_000),
+                MAX_EVENTS_AT_ONE_TIME / 4
+            ),
+            None
+        );
+        assert!(!g.suspicious(), "the clock moved on at a normal rate");
+        // One event per nanosecond: suspect from an eighth of the window
+        // until the guard trips.
+        let mut g = ProgressGuard::new();
+        let step = RATE_WINDOW / 16;
+        let mut suspect_at = None;
+        let mut tripped = None;
+        for k in 1..=64u64 {
+            if let Some(stall) = g.check(SimTime::from_nanos(k * step), k * step) {
+                tripped = Some((k, stall));
+                break;
+            }
+            if g.suspicious() && suspect_at.is_none() {
+                suspect_at = Some(k);
+            }
+            if suspect_at.is_some() {
+                assert!(g.suspicious(), "stays suspect at step {k}");
+            }
+        }
+        assert_eq!(suspect_at, Some(2));
+        assert!(matches!(tripped, Some((_, Stall::TooFast { .. }))));
     }
 }

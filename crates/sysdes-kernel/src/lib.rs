@@ -37,7 +37,8 @@ mod scheduler;
 mod time;
 
 pub use guard::{
-    MAX_EVENTS_AT_ONE_TIME, MAX_EVENTS_PER_SIM_SECOND, ProgressGuard, RATE_WINDOW, Stall,
+    MAX_EVENTS_AT_ONE_TIME, MAX_EVENTS_PER_SIM_SECOND, ProgressGuard, RATE_WINDOW, SUSPECT_SHARE,
+    Stall,
 };
 pub use id::ComponentId;
 pub use queue::EventQueue;

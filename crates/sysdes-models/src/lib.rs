@@ -17,46 +17,36 @@
 //! This crate knows nothing of YAML, files or output formats.
 
 pub mod autoscaler;
-mod cache;
-mod cache_store;
-mod deploy_spec;
-mod deployment;
 mod error;
 pub mod expect_spec;
 mod figures;
 pub mod host;
+mod kinds;
 mod lifetimes;
-mod llm_server;
-mod load_balancer;
-mod message_queue;
-mod model_server;
-mod replica_group;
 mod request;
 mod result;
 mod sampler;
 mod series;
-mod server;
 mod simulation;
 mod spec;
 mod station;
-mod store;
-mod store_spec;
-mod stream_log;
 mod workload;
 
-pub use cache::{CacheCapacity, CacheSpec, CacheWrites};
-pub use cache_store::{CachePolicy, CacheStore, Lookup};
-pub use deploy_spec::*;
-pub use deployment::ScaleEvent;
 pub use error::{BuildError, RunError};
 pub use figures::*;
 pub use lifetimes::{Lifetime, Lifetimes};
-pub use llm_server::{DecodeTime, LlmServerSpec, PrefillTime};
-pub use load_balancer::consistent_hash_shares;
-pub use model_server::{BatchTime, BatchingSpec, ModelServerSpec};
+pub use kinds::cache::store::{CachePolicy, CacheStore, Lookup};
+pub use kinds::cache::{CacheCapacity, CacheSpec, CacheWrites};
+pub use kinds::deployment::ScaleEvent;
+pub use kinds::deployment::spec::*;
+pub use kinds::load_balancer::consistent_hash_shares;
+pub use kinds::model_server::llm::{DecodeTime, LlmServerSpec, PrefillTime};
+pub use kinds::model_server::{BatchTime, BatchingSpec, ModelServerSpec};
+pub use kinds::store::spec::*;
 pub use request::{NO_SESSION, Op};
-pub use result::{ComponentResult, FaultWindow, RunResult, StopReason, WorkloadResult};
+pub use result::{
+    ComponentResult, FaultWindow, LoopKind, LoopProfile, RunResult, StopReason, WorkloadResult,
+};
 pub use series::{Series, SeriesPoint, WorkloadPoint};
 pub use simulation::{NoObserver, Observer, PROGRESS_EVERY, RunLimits, Simulation};
 pub use spec::*;
-pub use store_spec::*;

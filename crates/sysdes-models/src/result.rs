@@ -53,6 +53,59 @@ pub struct RunResult {
     pub faults: Vec<FaultWindow>,
     /// When each replica of each fleet ran, for billing (`sysdes-cost`).
     pub lifetimes: crate::Lifetimes,
+    /// The events counted while the progress guard suspected a loop of
+    /// (near-)zero-time events (see `sysdes_kernel::ProgressGuard`); `None`
+    /// when it never did. Not part of the result's JSON: the CLI names the
+    /// loop with it when the guard stops a run.
+    pub hot_loop: Option<LoopProfile>,
+}
+
+/// The events that made up a suspected loop, for the message that stops it:
+/// `events Deliver (to lb, 61%), Respond (38%); components lb, api`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LoopProfile {
+    /// Events counted.
+    pub events: u64,
+    /// Per event kind, most events first.
+    pub kinds: Vec<LoopKind>,
+    /// The (up to three) components most of the counted events happened at,
+    /// most first.
+    pub components: Vec<String>,
+}
+
+/// One kind of event in a [`LoopProfile`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoopKind {
+    /// The engine's name of the event kind (`Deliver`, `ServiceDone`, ...).
+    pub kind: &'static str,
+    /// Events of this kind counted.
+    pub events: u64,
+    /// The component or workload most of them happened at, if they name one.
+    pub at: Option<String>,
+}
+
+impl std::fmt::Display for LoopProfile {
+    /// At most four event kinds, then the components.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("events ")?;
+        for (i, k) in self.kinds.iter().take(4).enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            let pct = (k.events as f64 * 100.0 / self.events.max(1) as f64).round();
+            match &k.at {
+                Some(at) => write!(f, "{} (at {at}, {pct}%)", k.kind)?,
+                None => write!(f, "{} ({pct}%)", k.kind)?,
+            }
+        }
+        if self.kinds.len() > 4 {
+            write!(f, " and {} other kinds", self.kinds.len() - 4)?;
+        }
+        if !self.components.is_empty() {
+            write!(f, "; components {}", self.components.join(", "))?;
+        }
+        Ok(())
+    }
 }
 
 /// When a fault was active, for results, series and plots.

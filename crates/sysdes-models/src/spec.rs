@@ -9,7 +9,7 @@
 
 use sysdes_kernel::{ComponentId, SimDuration};
 
-use crate::model_server::ModelServerSpec;
+use crate::kinds::model_server::ModelServerSpec;
 
 /// A whole system: what arrives, what serves it, and the network between.
 #[derive(Clone, Debug, PartialEq)]
@@ -340,9 +340,9 @@ pub enum ComponentKind {
     ModelServer(ModelServerSpec),
     /// A model server in LLM mode: continuous batching of prefill and
     /// per-token decode iterations (`type: model_server` with `llm:`).
-    LlmServer(crate::llm_server::LlmServerSpec),
+    LlmServer(crate::kinds::model_server::llm::LlmServerSpec),
     /// A replicated key-value store.
-    Store(crate::store_spec::StoreSpec),
+    Store(crate::kinds::store::spec::StoreSpec),
     /// Replicas of another kind behind an implicit balancer (see
     /// [`crate::GroupSpec`]).
     ReplicaGroup(crate::GroupSpec),

@@ -268,6 +268,7 @@ mod tests {
             consistency: None,
             faults: Vec::new(),
             lifetimes: Default::default(),
+            hot_loop: None,
         }
     }
 

@@ -28,11 +28,12 @@ impl Simulation {
                 _ => continue,
             };
             if let FaultKind::Crash(_) = f.kind {
-                match self.components.get_mut(target.index()) {
-                    Some(Component::Server(s)) => s.faults.crashable = true,
-                    Some(Component::ModelServer(m)) => m.faults.crashable = true,
-                    Some(Component::LlmServer(m)) => m.faults.crashable = true,
-                    _ => {}
+                if let Some(faults) = self
+                    .components
+                    .get_mut(target.index())
+                    .and_then(Component::fault_state)
+                {
+                    faults.crashable = true;
                 }
             }
             let start = SimTime::ZERO + f.at;
@@ -56,49 +57,23 @@ impl Simulation {
         match self.spec.faults[index as usize].kind {
             FaultKind::Crash(c) => {
                 if start {
-                    self.crash(c);
+                    self.crash_at(c);
                 } else {
-                    self.restart(c);
+                    self.restart_at(c);
                 }
             }
             FaultKind::Slowdown { target, factor } => {
                 let speed = if start { factor } else { 1.0 };
-                match &mut self.components[target.index()] {
-                    Component::Server(s) => s.faults.speed = speed,
-                    Component::ModelServer(m) => m.faults.speed = speed,
-                    Component::LlmServer(m) => m.faults.speed = speed,
-                    _ => {}
+                if let Some(faults) = self.components[target.index()].fault_state() {
+                    faults.speed = speed;
                 }
             }
             _ => {}
         }
     }
 
-    /// Component `c` comes back after a crash (a model server reloads its
-    /// model first).
-    fn restart(&mut self, c: sysdes_kernel::ComponentId) {
-        let now = self.sched.now();
-        match &mut self.components[c.index()] {
-            Component::Server(s) => {
-                s.faults.restart(now);
-            }
-            Component::ModelServer(m) => m.restart(now),
-            Component::LlmServer(m) => m.restart(now),
-            // Arrivals start the next batch or iteration (or ask for a
-            // wake-up at the end of the reload).
-            _ => {}
-        }
-    }
-
-    /// A model server `c` crashes now: its waiting and running requests fail.
-    fn crash_model(&mut self, c: sysdes_kernel::ComponentId) {
-        let now = self.sched.now();
-        let mut lost = Vec::new();
-        match &mut self.components[c.index()] {
-            Component::ModelServer(m) => m.crash(now, &mut lost),
-            Component::LlmServer(m) => m.crash(now, &mut lost),
-            _ => return,
-        }
+    /// Answers every request in `lost` with a failure (a crash).
+    pub(crate) fn fail_all(&mut self, lost: Vec<crate::request::RequestId>) {
         for req in lost {
             self.requests[req].outcome = Outcome::Failed;
             self.respond(req);
@@ -106,10 +81,10 @@ impl Simulation {
     }
 
     /// Server `c` crashes now: everything inside it fails.
-    fn crash(&mut self, c: sysdes_kernel::ComponentId) {
+    pub(crate) fn crash_server(&mut self, c: sysdes_kernel::ComponentId) {
         let now = self.sched.now();
         let Component::Server(s) = &mut self.components[c.index()] else {
-            self.crash_model(c);
+            super::misrouted();
             return;
         };
         let queued = s.crash(now);

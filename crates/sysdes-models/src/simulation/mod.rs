@@ -6,42 +6,35 @@
 //! [`Simulation::respond`] (answer the request a component holds). Each kind's
 //! behaviour lives in its own submodule as an `impl Simulation` block.
 
-mod cache;
-mod calls;
+mod loop_profile;
 
-mod deployment;
-mod group;
-mod queue;
-mod store;
-mod stream;
+// Each kind's handlers live in its folder under `kinds/`; these names keep
+// the engine's paths short.
+pub(crate) use crate::kinds::deployment::sim as deployment;
+pub(crate) use crate::kinds::model_server::llm_sim as llm_server;
+pub(crate) use crate::kinds::replica_group::sim as group;
+pub(crate) use crate::kinds::server::calls;
+pub(crate) use crate::kinds::store::sim as store;
 
 use rustc_hash::FxHashMap;
-use sysdes_kernel::{ComponentId, Scheduler, SimTime, derive_stream};
+use sysdes_kernel::{ComponentId, ProgressGuard, Scheduler, SimTime, derive_stream};
 use sysdes_stats::{LatencyHistogram, RequestCounts};
 
-use crate::cache::Cache;
 use crate::error::{BuildError, RunError};
-use crate::figures::{CallFigures, ComponentType, KindFigures, StoreFigures};
-use crate::load_balancer::LoadBalancer;
-use crate::model_server::ModelServer;
+use crate::kinds::BuildCtx;
 use crate::request::{
-    Hop, NO_SESSION, NewRequest, Op, Origin, Outcome, Parent, RequestId, RequestSlab,
+    Hop, NO_SESSION, NewRequest, Origin, Outcome, Parent, RequestId, RequestSlab,
 };
 use crate::result::{ComponentResult, RunResult, StopReason, WorkloadResult};
 use crate::sampler::{KeySampler, Sampler};
 use crate::series::SeriesRecorder;
-use crate::server::{Admission, HedgeStat, Server};
-use crate::spec::{ArrivalSpec, ComponentKind, Distribution, ModelSpec};
-use crate::station::{ACTIVE, StationMetrics, WAITING};
+use crate::spec::{ArrivalSpec, Distribution, ModelSpec};
+use crate::station::WAITING;
 use crate::workload::{Pacing, RetryState, Workload};
 
 use calls::{CallId, LogicalCalls};
-use deployment::{DeployEvent, HostRuntime};
-use queue::QueueComponent;
-use stream::StreamComponent;
-
-mod llm_server;
-mod model_server;
+use deployment::DeployEvent;
+pub(crate) use deployment::HostRuntime;
 
 mod faults; // crashes, slowdowns, fault windows
 mod network; // zones, links, partitions
@@ -94,139 +87,7 @@ pub(crate) enum Event {
     },
 }
 
-/// A component's state, matched exhaustively in the loop (no dynamic dispatch).
-#[derive(Debug)]
-pub(crate) enum Component {
-    Server(Server),
-    LoadBalancer(LoadBalancer),
-    Cache(Box<Cache>),
-    Queue(QueueComponent),
-    Stream(StreamComponent),
-    Deployment(Box<crate::deployment::Deployment>),
-    /// Boxed: its batch buffers make it the largest kind by far.
-    ModelServer(Box<ModelServer>),
-    Store(Box<crate::store::Store>),
-    /// A model server in LLM mode (boxed like the batching one).
-    LlmServer(Box<crate::llm_server::LlmServer>),
-    ReplicaGroup(Box<crate::replica_group::ReplicaGroup>),
-}
-
-impl Component {
-    fn metrics(&self) -> &StationMetrics {
-        match self {
-            Component::Server(s) => &s.metrics,
-            Component::LoadBalancer(lb) => &lb.metrics,
-            Component::Cache(c) => &c.metrics,
-            Component::Queue(q) => &q.queue.metrics,
-            Component::Stream(s) => &s.metrics,
-            Component::Deployment(d) => &d.metrics,
-            Component::ModelServer(m) => &m.metrics,
-            Component::Store(s) => &s.metrics,
-            Component::LlmServer(m) => &m.metrics,
-            Component::ReplicaGroup(g) => &g.metrics,
-        }
-    }
-
-    /// A replica's busy-time meter (kept while its group autoscales on
-    /// utilization) and the capacity it measures (workers or slots); `None`
-    /// for kinds without one.
-    fn busy_area_mut(&mut self) -> Option<(&mut Option<crate::station::BusyArea>, u32)> {
-        match self {
-            Component::Server(s) => {
-                let workers = s.workers();
-                Some((&mut s.busy_area, workers))
-            }
-            Component::ModelServer(m) => {
-                let slots = m.slots();
-                Some((&mut m.busy_area, slots))
-            }
-            Component::LlmServer(m) => {
-                let slots = m.slots();
-                Some((&mut m.busy_area, slots))
-            }
-            _ => None,
-        }
-    }
-
-    /// Figures specific to the kind, reported beside the common ones.
-    /// Deployments and groups report theirs in `deployment::deployment_result`
-    /// and `group::group_result`; a store's consistency report is added by
-    /// the caller.
-    fn figures(&self) -> KindFigures {
-        match self {
-            Component::Server(s) if !s.calls.is_empty() => KindFigures::Calls(CallFigures {
-                hedges_sent: s.hedges,
-                wasted_calls: s.wasted_calls,
-                failed_calls: s.failed_calls,
-            }),
-            Component::Server(_)
-            | Component::LoadBalancer(_)
-            | Component::Deployment(_)
-            | Component::ReplicaGroup(_) => KindFigures::None,
-            Component::Store(s) => KindFigures::Store(Box::new(StoreFigures {
-                consistency: Some(s.consistency()),
-                ..s.figures()
-            })),
-            Component::Cache(c) => KindFigures::Cache(c.figures()),
-            Component::Queue(q) => KindFigures::Queue(q.figures()),
-            Component::Stream(s) => KindFigures::Stream(s.figures()),
-            Component::ModelServer(m) => KindFigures::Batching(m.figures()),
-            Component::LlmServer(m) => KindFigures::Llm(m.figures()),
-        }
-    }
-
-    /// Requests failed by crashes of this component, for a kind a crash
-    /// fault can hit.
-    fn lost_in_crash(&self) -> Option<u64> {
-        let faults = match self {
-            Component::Server(s) => &s.faults,
-            Component::ModelServer(m) => &m.faults,
-            Component::LlmServer(m) => &m.faults,
-            _ => return None,
-        };
-        faults.crashable.then_some(faults.lost_in_crash)
-    }
-
-    /// Names of this component's time-series gauges (see [`Self::gauges`]).
-    fn gauge_names(&self, name: &str, out: &mut Vec<String>) {
-        match self {
-            Component::Server(_) => out.push(format!("{name}.queue")),
-            Component::LoadBalancer(_) => {}
-            Component::Store(_) => out.push(format!("{name}.stale_read_rate")),
-            Component::Cache(_) => out.push(format!("{name}.hit_ratio")),
-            Component::Queue(_) => QueueComponent::gauge_names(name, out),
-            Component::Stream(s) => s.gauge_names(name, out),
-            Component::Deployment(_) => deployment::gauge_names(name, out),
-            Component::ReplicaGroup(_) => group::gauge_names(name, out),
-            Component::ModelServer(_) | Component::LlmServer(_) => {
-                out.push(format!("{name}.queue"));
-                out.push(format!("{name}.batch_size"));
-            }
-        }
-    }
-
-    /// Appends the current value of each gauge named by [`Self::gauge_names`].
-    fn gauges(&self, now: SimTime, out: &mut Vec<f64>) {
-        match self {
-            Component::Server(s) => out.push(s.queue_len() as f64),
-            Component::LoadBalancer(_) => {}
-            Component::Store(s) => out.push(s.tracker.interval_stale_rate(now)),
-            Component::Cache(c) => out.push(c.interval_hit_ratio()),
-            Component::Queue(q) => q.gauges(now, out),
-            Component::Stream(s) => s.gauges(now, out),
-            Component::Deployment(d) => deployment::gauges(d, out),
-            Component::ReplicaGroup(g) => group::gauges(g, out),
-            Component::ModelServer(m) => {
-                out.push(m.queue_len() as f64);
-                out.push(m.take_interval_batch_size());
-            }
-            Component::LlmServer(m) => {
-                out.push(m.queue_len() as f64);
-                out.push(m.take_interval_batch_size());
-            }
-        }
-    }
-}
+pub(crate) use crate::kinds::Component;
 
 const _: () = assert!(std::mem::size_of::<Event>() <= 16);
 
@@ -250,6 +111,15 @@ impl Default for RunLimits {
             max_in_flight: 1_000_000,
         }
     }
+}
+
+/// What the run loop does after a progress point.
+enum Checkpoint {
+    /// Go on to the next progress point, at `next` events, counting the
+    /// events on the way if `count`.
+    Go { next: u64, count: bool },
+    /// Stop the run.
+    Stop(StopReason),
 }
 
 /// Told about a run's progress every [`PROGRESS_EVERY`] events.
@@ -292,33 +162,35 @@ pub const PROGRESS_EVERY: u64 = 1 << 16;
 /// ```
 #[derive(Debug)]
 pub struct Simulation {
-    spec: ModelSpec,
-    sched: Scheduler<Event>,
-    requests: RequestSlab,
-    components: Vec<Component>,
-    workloads: Vec<Workload>,
-    network: Network,
+    pub(crate) spec: ModelSpec,
+    pub(crate) sched: Scheduler<Event>,
+    pub(crate) requests: RequestSlab,
+    pub(crate) components: Vec<Component>,
+    pub(crate) workloads: Vec<Workload>,
+    pub(crate) network: Network,
     /// Servers' downstream calls in progress (one entry per logical call,
     /// shared by its hedge copies).
-    calls: LogicalCalls,
+    pub(crate) calls: LogicalCalls,
     /// The newest version of every key written so far: the "truth" a cache
     /// or replica compares against. Only kept when some workload writes.
-    versions: KeyVersions,
-    window_start: SimTime,
-    window_end: SimTime,
+    pub(crate) versions: KeyVersions,
+    pub(crate) window_start: SimTime,
+    pub(crate) window_end: SimTime,
     /// Offered load per component, only for an unstable run's error
     /// (see [`Simulation::with_offered_loads`]); empty unless given.
-    offered: Vec<Option<f64>>,
-    unstable: Option<RunError>,
-    max_in_flight: u64,
-    series: SeriesRecorder,
+    pub(crate) offered: Vec<Option<f64>>,
+    pub(crate) unstable: Option<RunError>,
+    pub(crate) max_in_flight: u64,
+    pub(crate) series: SeriesRecorder,
     /// Every host of every pool (see `deployment.rs`).
-    hosts: Vec<HostRuntime>,
+    pub(crate) hosts: Vec<HostRuntime>,
     /// Reused buffer for the gauges sampled at each series tick.
-    gauge_buf: Vec<f64>,
-    gauged: bool,
+    pub(crate) gauge_buf: Vec<f64>,
+    pub(crate) gauged: bool,
     /// Which components are replicas of a group (empty if there is no group).
-    replica: Vec<bool>,
+    pub(crate) replica: Vec<bool>,
+    /// Events counted while the progress guard suspects a loop.
+    loop_counts: loop_profile::LoopCounts,
 }
 
 /// The newest version of each key written so far (versions count from 1).
@@ -363,7 +235,7 @@ fn invalid(component: &str) -> impl Fn(String) -> BuildError + '_ {
 /// build drops the event, as the handlers did before they said so.
 #[cold]
 #[inline(never)]
-fn misrouted() {
+pub(crate) fn misrouted() {
     if cfg!(debug_assertions) {
         panic!("an event reached a component of another kind than its handler's");
     }
@@ -397,6 +269,8 @@ impl Simulation {
         };
 
         let mut hosts = deployment::build_hosts(spec, window_start, window_end);
+        // Stores bin their stale reads by the series' intervals.
+        let series_interval = SeriesRecorder::new(spec.duration, Vec::new()).interval;
         let mut components = Vec::with_capacity(spec.components.len());
         for c in &spec.components {
             // Every reference to another component, of every kind, is
@@ -410,108 +284,15 @@ impl Simulation {
             if let Some(e) = dangling {
                 return Err(e);
             }
-            let metrics = StationMetrics::new(window_start, window_end);
-            components.push(match &c.kind {
-                ComponentKind::Server(s) => {
-                    if s.workers == 0 {
-                        return Err(invalid(&c.name)(
-                            "a server needs at least one worker".into(),
-                        ));
-                    }
-                    if s.calls.iter().any(|step| step.targets.is_empty()) {
-                        return Err(invalid(&c.name)("a call step needs a target".into()));
-                    }
-                    let mut server = Server::new(
-                        s.workers,
-                        s.queue_capacity,
-                        Sampler::new(&s.service_time).map_err(invalid(&c.name))?,
-                        stream(&c.name, "service"),
-                        metrics,
-                    );
-                    server.hedge_stats = s
-                        .calls
-                        .iter()
-                        .map(|step| step.hedge_percentile.map(HedgeStat::new))
-                        .collect();
-                    server.calls = s.calls.clone();
-                    server.mode = s.mode;
-                    Component::Server(server)
-                }
-                ComponentKind::Deployment(d) => {
-                    Component::Deployment(Box::new(deployment::build_deployment(
-                        spec,
-                        &c.name,
-                        d,
-                        &mut hosts,
-                        window_start,
-                        window_end,
-                    )?))
-                }
-                ComponentKind::LoadBalancer(lb) => {
-                    if lb.backends.is_empty() {
-                        return Err(invalid(&c.name)("a load balancer needs a backend".into()));
-                    }
-                    let names: Vec<&str> = lb
-                        .backends
-                        .iter()
-                        .map(|b| spec.components[b.index()].name.as_str())
-                        .collect();
-                    Component::LoadBalancer(LoadBalancer::new(
-                        lb.policy,
-                        lb.backends.clone(),
-                        &names,
-                        stream(&c.name, "balance"),
-                        metrics,
-                    ))
-                }
-                ComponentKind::Cache(cache) => Component::Cache(Box::new(
-                    Cache::new(
-                        cache,
-                        spec.seed,
-                        |purpose| stream(&c.name, purpose),
-                        (window_start, window_end),
-                    )
-                    .map_err(invalid(&c.name))?,
-                )),
-                ComponentKind::Queue(q) => {
-                    Component::Queue(QueueComponent::new(q, window_start, window_end))
-                }
-                ComponentKind::Stream(st) => {
-                    if st.groups.is_empty() {
-                        return Err(invalid(&c.name)("a stream needs a consumer group".into()));
-                    }
-                    Component::Stream(StreamComponent::new(st, window_start, window_end))
-                }
-                ComponentKind::ModelServer(m) => Component::ModelServer(Box::new(
-                    ModelServer::new(
-                        m,
-                        stream(&c.name, "batch_time"),
-                        stream(&c.name, "cold_start"),
-                        window_start,
-                        window_end,
-                    )
-                    .map_err(invalid(&c.name))?,
-                )),
-                ComponentKind::LlmServer(m) => Component::LlmServer(Box::new(
-                    crate::llm_server::LlmServer::new(
-                        m,
-                        stream(&c.name, "prompt_tokens"),
-                        stream(&c.name, "output_tokens"),
-                        stream(&c.name, "cold_start"),
-                        window_start,
-                        window_end,
-                    )
-                    .map_err(invalid(&c.name))?,
-                )),
-                ComponentKind::ReplicaGroup(g) => Component::ReplicaGroup(Box::new(
-                    group::build_group(spec, &c.name, g, window_start, window_end)
-                        .map_err(invalid(&c.name))?,
-                )),
-                ComponentKind::Store(st) => Component::Store(Box::new(
-                    store::build(spec, ComponentId(components.len() as u32), st, metrics)
-                        .map_err(invalid(&c.name))?,
-                )),
-            });
+            let mut ctx = BuildCtx {
+                spec,
+                name: &c.name,
+                id: ComponentId(components.len() as u32),
+                window: (window_start, window_end),
+                hosts: &mut hosts,
+                series_interval,
+            };
+            components.push(Component::build(&mut ctx, &c.kind)?);
         }
 
         let mut workloads = Vec::with_capacity(spec.workloads.len());
@@ -596,13 +377,6 @@ impl Simulation {
 
         let network = Network::new(spec).map_err(invalid("network"))?;
 
-        // Stores bin their stale reads by the series' intervals.
-        let interval = SeriesRecorder::new(spec.duration, Vec::new()).interval;
-        for c in &mut components {
-            if let Component::Store(s) = c {
-                s.tracker.set_interval(interval);
-            }
-        }
         // A group's replicas answer it without crossing the network and
         // have no gauges of their own (the group has).
         let mut replica = Vec::new();
@@ -648,6 +422,7 @@ impl Simulation {
             gauged,
             replica,
             hosts,
+            loop_counts: loop_profile::LoopCounts::default(),
         })
     }
 
@@ -674,6 +449,13 @@ impl Simulation {
         let mut stop = StopReason::Drained;
         let max_events = limits.max_events.unwrap_or(u64::MAX);
         let mut next_check = PROGRESS_EVERY.min(max_events);
+        // The engine's own copy of the progress guard decides when to count
+        // events (the observer's decides whether to stop). While it counts,
+        // every event takes the progress-point branch below (the branch the
+        // loop has anyway), so the normal path pays nothing for it.
+        let mut watch = ProgressGuard::new();
+        // While counting: the next real progress point.
+        let mut counting_to = 0;
         while let Some(event) = self.sched.pop() {
             self.handle(event);
             if self.unstable.is_some() {
@@ -681,20 +463,68 @@ impl Simulation {
             }
             let events = self.sched.events_delivered();
             if events >= next_check {
-                if events >= max_events {
-                    stop = StopReason::EventLimit;
-                    break;
+                if counting_to != 0 {
+                    self.count_event(&event);
+                    if events < counting_to {
+                        next_check = events + 1;
+                        continue;
+                    }
                 }
-                if !observer.progress(self.sched.now(), events) {
-                    stop = StopReason::Interrupted;
-                    break;
+                match self.progress_point(
+                    events,
+                    max_events,
+                    &mut watch,
+                    observer,
+                    counting_to != 0,
+                ) {
+                    Checkpoint::Go { next, count } => {
+                        counting_to = if count { next } else { 0 };
+                        next_check = if count { events + 1 } else { next };
+                    }
+                    Checkpoint::Stop(reason) => {
+                        stop = reason;
+                        break;
+                    }
                 }
-                next_check = (events + PROGRESS_EVERY).min(max_events);
             }
         }
         match self.unstable.take() {
             Some(err) => Err(err),
             None => Ok(self.finish(stop)),
+        }
+    }
+
+    /// A progress point, every [`PROGRESS_EVERY`] events: the event limit,
+    /// the observer, and the engine's copy of the progress guard, which
+    /// says whether to count the events up to the next point (by kind and
+    /// place, so the message that stops the run can name the loop).
+    #[inline(never)]
+    fn progress_point(
+        &mut self,
+        events: u64,
+        max_events: u64,
+        watch: &mut ProgressGuard,
+        observer: &mut dyn Observer,
+        counting: bool,
+    ) -> Checkpoint {
+        if events >= max_events {
+            return Checkpoint::Stop(StopReason::EventLimit);
+        }
+        let now = self.sched.now();
+        // The observer's guard, if any, sees the same figures and trips
+        // later than this one turns suspicious.
+        let _ = watch.check(now, events);
+        let count = watch.suspicious();
+        if count && !counting {
+            self.loop_counts
+                .restart(self.components.len() + self.workloads.len());
+        }
+        if !observer.progress(now, events) {
+            return Checkpoint::Stop(StopReason::Interrupted);
+        }
+        Checkpoint::Go {
+            next: (events + PROGRESS_EVERY).min(max_events),
+            count,
         }
     }
 
@@ -818,7 +648,7 @@ impl Simulation {
     /// Sends a request from `sender` (a component index, or components.len()
     /// + a workload index) to `to`, across the network.
     #[inline]
-    fn send(&mut self, sender: usize, to: ComponentId, req: RequestId) {
+    pub(crate) fn send(&mut self, sender: usize, to: ComponentId, req: RequestId) {
         if self.network.zero {
             self.deliver(to, req);
         } else if self.network.simple {
@@ -873,117 +703,14 @@ impl Simulation {
         child
     }
 
-    fn deliver(&mut self, to: ComponentId, req: RequestId) {
+    pub(crate) fn deliver(&mut self, to: ComponentId, req: RequestId) {
         let now = self.sched.now();
         self.requests[req].hops.push(Hop {
             component: to,
             entered: now,
             choice: 0,
         });
-        match &self.components[to.index()] {
-            Component::Server(_) => self.server_arrive(to, req),
-            Component::LoadBalancer(_) => self.balance(to, req),
-            Component::Cache(_) => self.cache_arrive(to, req),
-            Component::Queue(_) => self.queue_arrive(to, req),
-            Component::Stream(_) => self.stream_arrive(to, req),
-            Component::Deployment(_) => self.deployment_arrive(to, req),
-            Component::ModelServer(_) | Component::LlmServer(_) => self.model_arrive(to, req),
-            Component::Store(_) => self.store_arrive(to, req),
-            Component::ReplicaGroup(_) => self.group_arrive(to, req),
-        }
-    }
-
-    fn balance(&mut self, to: ComponentId, req: RequestId) {
-        let now = self.sched.now();
-        let Component::LoadBalancer(lb) = &mut self.components[to.index()] else {
-            misrouted();
-            return;
-        };
-        let r = &mut self.requests[req];
-        if r.counted {
-            lb.metrics.arrivals += 1;
-        }
-        lb.metrics.levels.add(now, ACTIVE, 1);
-        let (choice, backend) = lb.choose(r.key);
-        if let Some(hop) = r.hops.last_mut() {
-            hop.choice = choice;
-        }
-        self.send(to.index(), backend, req);
-    }
-
-    fn server_arrive(&mut self, to: ComponentId, req: RequestId) {
-        let now = self.sched.now();
-        let counted = self.requests[req].counted;
-        let Component::Server(server) = &mut self.components[to.index()] else {
-            misrouted();
-            return;
-        };
-        match server.arrive(now, req, counted) {
-            Admission::Serve { done_after } => {
-                self.sched
-                    .schedule_in(done_after, Event::ServiceDone { server: to, req });
-            }
-            Admission::Queued => {}
-            Admission::Dropped => {
-                self.requests[req].outcome = Outcome::Dropped;
-                self.respond(req);
-            }
-            Admission::Down => {
-                self.requests[req].outcome = Outcome::Failed;
-                self.respond(req);
-            }
-        }
-    }
-
-    /// A server's worker finished its own work on `req`: a leaf server
-    /// answers; a server with calls starts them.
-    fn service_done(&mut self, server: ComponentId, req: RequestId) {
-        let now = self.sched.now();
-        let Component::Server(s) = &mut self.components[server.index()] else {
-            misrouted();
-            return;
-        };
-        // A request failed by a crash while in service.
-        if s.faults.crashable && self.requests[req].pinned {
-            self.requests.unpin(req);
-            return;
-        }
-        if s.calls.is_empty() {
-            let r = &mut self.requests[req];
-            r.version = match r.op {
-                Op::Write => self.versions.bump(r.key),
-                Op::Read => self.versions.current(r.key),
-            };
-            self.server_answers(server, req);
-            return;
-        }
-        if !s.holds_worker_during_calls() {
-            if let Some((next, after)) = s.release_worker(now) {
-                self.sched
-                    .schedule_in(after, Event::ServiceDone { server, req: next });
-            }
-        }
-        self.start_step(server, req, 0);
-    }
-
-    /// A server answers `req` (successfully or not): it frees the worker if
-    /// one is still held, records the departure and responds.
-    fn server_answers(&mut self, server: ComponentId, req: RequestId) {
-        let now = self.sched.now();
-        let r = &self.requests[req];
-        let (counted, entered) = (r.counted, r.hops.last().map_or(now, |h| h.entered));
-        let Component::Server(s) = &mut self.components[server.index()] else {
-            misrouted();
-            return;
-        };
-        if s.calls.is_empty() || s.holds_worker_during_calls() {
-            if let Some((next, after)) = s.release_worker(now) {
-                self.sched
-                    .schedule_in(after, Event::ServiceDone { server, req: next });
-            }
-        }
-        s.record_departure(now, entered, counted);
-        self.respond(req);
+        self.arrive_at(to, req);
     }
 
     /// The innermost component holding `req` answers it: the response goes
@@ -1009,7 +736,6 @@ impl Simulation {
     /// A response reaches the next hop out: a proxy (which relays it), the
     /// caller of a child request, or the client.
     fn response_arrives(&mut self, req: RequestId) {
-        let now = self.sched.now();
         let r = &self.requests[req];
         let Some(&hop) = r.hops.last() else {
             match r.origin {
@@ -1019,27 +745,7 @@ impl Simulation {
             }
             return;
         };
-        let counted = r.counted;
-        match &mut self.components[hop.component.index()] {
-            Component::LoadBalancer(lb) => {
-                lb.responded(hop.choice);
-                let m = &mut lb.metrics;
-                if counted {
-                    m.completions += 1;
-                    m.latency.record(now - hop.entered);
-                }
-                m.levels.add(now, ACTIVE, -1);
-            }
-            Component::ReplicaGroup(_) => self.group_answered(hop.component, req),
-            Component::Server(_)
-            | Component::Cache(_)
-            | Component::Queue(_)
-            | Component::Stream(_)
-            | Component::Deployment(_)
-            | Component::ModelServer(_)
-            | Component::LlmServer(_)
-            | Component::Store(_) => {}
-        }
+        self.answered_at(hop.component, req);
         self.respond(req);
     }
 
@@ -1055,18 +761,7 @@ impl Simulation {
             .requests
             .is_live(link.req, link.generation)
             .then_some(link.req);
-        match &self.components[link.caller.index()] {
-            Component::Server(_) => self.server_call_returned(link.caller, parent, child, link.tag),
-            Component::LoadBalancer(_)
-            | Component::Deployment(_)
-            | Component::ModelServer(_)
-            | Component::LlmServer(_)
-            | Component::Store(_)
-            | Component::ReplicaGroup(_) => {}
-            Component::Cache(_) => self.cache_call_returned(link.caller, parent, child, link.tag),
-            Component::Queue(_) => self.queue_call_returned(link.caller, parent, child),
-            Component::Stream(_) => self.stream_call_returned(link.caller, parent, child, link.tag),
-        }
+        self.call_returned_at(link.caller, parent, child, link.tag);
         self.requests.remove(child);
     }
 
@@ -1183,17 +878,9 @@ impl Simulation {
             .components
             .iter()
             .enumerate()
-            .filter_map(|(i, c)| match c {
-                Component::Server(s) => Some((i, s.queue_len(), s.workers(), "worker")),
-                Component::ModelServer(m) => Some((i, m.queue_len(), m.slots(), "slot")),
-                Component::LlmServer(m) => Some((i, m.queue_len(), m.slots(), "slot")),
-                Component::LoadBalancer(_)
-                | Component::Cache(_)
-                | Component::Queue(_)
-                | Component::Stream(_)
-                | Component::Deployment(_)
-                | Component::Store(_)
-                | Component::ReplicaGroup(_) => None,
+            .filter_map(|(i, c)| {
+                c.backlog()
+                    .map(|(queued, workers, unit)| (i, queued, workers, unit))
             })
             .max_by_key(|&(_, queued, _, _)| queued);
         let (component, detail) = match worst {
@@ -1224,6 +911,7 @@ impl Simulation {
 
     fn finish(self, stop: StopReason) -> RunResult {
         let faults = self.fault_windows();
+        let hot_loop = self.loop_profile();
         let in_flight = self.requests.live_counted_by_workload(self.workloads.len());
         let mut requests = RequestCounts::default();
         let mut latency = LatencyHistogram::new();
@@ -1251,22 +939,11 @@ impl Simulation {
             .iter()
             .zip(&self.spec.components)
             .map(|(c, spec)| {
-                if let Component::Deployment(d) = c {
-                    return deployment::deployment_result(d, &self.hosts, &spec.name);
+                if let Some(own) = c.own_result(&self.hosts, &spec.name) {
+                    return own;
                 }
                 let m = c.metrics();
-                let (kind, workers) = match c {
-                    Component::Server(s) => (ComponentType::Server, s.workers()),
-                    Component::LoadBalancer(_)
-                    | Component::Deployment(_)
-                    | Component::ReplicaGroup(_) => (ComponentType::LoadBalancer, 0),
-                    Component::Cache(_) => (ComponentType::Cache, 0),
-                    Component::Queue(q) => (ComponentType::Queue, q.queue.concurrency()),
-                    Component::Stream(s) => (ComponentType::Stream, s.consumers()),
-                    Component::ModelServer(m) => (ComponentType::ModelServer, m.slots()),
-                    Component::LlmServer(m) => (ComponentType::ModelServer, m.slots()),
-                    Component::Store(s) => (ComponentType::Store, s.workers * s.n() as u32),
-                };
+                let (kind, workers) = c.result_type();
                 ComponentResult {
                     name: spec.name.clone(),
                     kind,
@@ -1274,12 +951,7 @@ impl Simulation {
                     arrivals: m.arrivals,
                     completions: m.completions,
                     drops: m.drops,
-                    utilization: match c {
-                        Component::ModelServer(ms) => ms.utilization(),
-                        Component::LlmServer(ms) => ms.utilization(),
-                        _ if workers > 0 => m.levels.mean(ACTIVE) / f64::from(workers),
-                        _ => 0.0,
-                    },
+                    utilization: c.utilization(workers),
                     mean_queue_length: m.levels.mean(WAITING),
                     mean_in_system: m.mean_in_system(),
                     peak_queue_length: m.levels.peak(WAITING),
@@ -1343,6 +1015,7 @@ impl Simulation {
             components,
             faults,
             lifetimes,
+            hot_loop,
         }
     }
 }

@@ -6,20 +6,20 @@
 use sysdes_kernel::{ComponentId, SimTime, derive_stream};
 use sysdes_stats::TimeAverage;
 
-use super::deployment::{DeployEvent, hpa};
-use super::{Component, Event, Simulation};
-use crate::deploy_spec::{GroupSpec, ScaleMetric};
-use crate::deployment::ScaleEvent;
 use crate::figures::{ComponentType, KindFigures};
-use crate::replica_group::ReplicaGroup;
+use crate::kinds::deployment::ScaleEvent;
+use crate::kinds::deployment::spec::{GroupSpec, ScaleMetric};
+use crate::kinds::replica_group::ReplicaGroup;
 use crate::request::{Outcome, RequestId};
 use crate::result::ComponentResult;
 use crate::sampler::Sampler;
+use crate::simulation::deployment::{DeployEvent, hpa};
+use crate::simulation::{Component, Event, Simulation};
 use crate::spec::{ComponentKind, LbPolicy, ModelSpec};
 use crate::station::{BusyArea, StationMetrics};
 
 /// Builds a group and starts its first `replicas` replicas (ready at once).
-pub(super) fn build_group(
+pub(crate) fn build_group(
     spec: &ModelSpec,
     name: &str,
     g: &GroupSpec,
@@ -91,7 +91,7 @@ impl Simulation {
     /// replica's load is part of its boot), replicas of groups that scale
     /// on utilization keep their busy time, and every group's autoscaler
     /// gets its first tick.
-    pub(super) fn groups_start(&mut self) {
+    pub(crate) fn groups_start(&mut self) {
         for i in 0..self.components.len() {
             let Component::ReplicaGroup(g) = &self.components[i] else {
                 continue;
@@ -141,11 +141,11 @@ impl Simulation {
 
     /// A request reaches a group (its hop is pushed): the implicit balancer
     /// hands it to a ready replica at once, or drops it if none is ready.
-    pub(super) fn group_arrive(&mut self, to: ComponentId, req: RequestId) {
+    pub(crate) fn group_arrive(&mut self, to: ComponentId, req: RequestId) {
         let now = self.sched.now();
         let r = &mut self.requests[req];
         let Component::ReplicaGroup(g) = &mut self.components[to.index()] else {
-            super::misrouted();
+            crate::simulation::misrouted();
             return;
         };
         match g.forward(now, r.counted) {
@@ -164,7 +164,7 @@ impl Simulation {
     }
 
     /// A replica's answer reaches its group, which relays it on.
-    pub(super) fn group_answered(&mut self, group: ComponentId, req: RequestId) {
+    pub(crate) fn group_answered(&mut self, group: ComponentId, req: RequestId) {
         let now = self.sched.now();
         let r = &self.requests[req];
         // Refusals and failures are relayed but not counted as served.
@@ -177,7 +177,7 @@ impl Simulation {
         }
     }
 
-    pub(super) fn group_booted(&mut self, group: ComponentId, replica: u32) {
+    pub(crate) fn group_booted(&mut self, group: ComponentId, replica: u32) {
         let now = self.sched.now();
         if let Component::ReplicaGroup(g) = &mut self.components[group.index()] {
             g.make_ready(now, replica);
@@ -185,11 +185,11 @@ impl Simulation {
     }
 
     /// One autoscaler evaluation, then the next is scheduled.
-    pub(super) fn group_autoscale(&mut self, group: ComponentId) {
+    pub(crate) fn group_autoscale(&mut self, group: ComponentId) {
         let now = self.sched.now();
         let value = self.group_metric(group, now);
         let Component::ReplicaGroup(g) = &mut self.components[group.index()] else {
-            super::misrouted();
+            crate::simulation::misrouted();
             return;
         };
         let (current, ready) = (g.wanted(), g.ready_count());
@@ -271,13 +271,13 @@ impl Simulation {
 }
 
 /// Names of a group's time-series gauges: replicas ready and booting.
-pub(super) fn gauge_names(name: &str, out: &mut Vec<String>) {
+pub(crate) fn gauge_names(name: &str, out: &mut Vec<String>) {
     out.push(format!("{name}.replicas_ready"));
     out.push(format!("{name}.replicas_booting"));
 }
 
 /// The current value of each gauge named by [`gauge_names`].
-pub(super) fn gauges(g: &ReplicaGroup, out: &mut Vec<f64>) {
+pub(crate) fn gauges(g: &ReplicaGroup, out: &mut Vec<f64>) {
     let [ready, booting, _] = g.log.gauges.levels();
     out.push(ready as f64);
     out.push(booting as f64);
@@ -286,7 +286,7 @@ pub(super) fn gauges(g: &ReplicaGroup, out: &mut Vec<f64>) {
 /// The result of group `g` called `name`, from its replicas' results
 /// (`members`, in replica order): throughput and latency through the group,
 /// utilization as busy time over ready replica-time, and its scaling.
-pub(super) fn group_result(
+pub(crate) fn group_result(
     g: &ReplicaGroup,
     name: &str,
     members: &[&ComponentResult],
@@ -322,5 +322,43 @@ pub(super) fn group_result(
         lost_in_crash: None,
         scaling: Some(g.log.figures(false)),
         replica_of: None,
+    }
+}
+
+impl crate::kinds::Kind for ReplicaGroup {
+    type Spec = GroupSpec;
+
+    fn build(
+        ctx: &mut crate::kinds::BuildCtx<'_>,
+        g: &Self::Spec,
+    ) -> Result<Self, crate::error::BuildError> {
+        build_group(ctx.spec, ctx.name, g, ctx.window.0, ctx.window.1).map_err(|e| ctx.invalid(e))
+    }
+
+    fn station(&self) -> &StationMetrics {
+        &self.metrics
+    }
+
+    /// Replaced by [`group_result`], which sums up the replicas.
+    fn result_type(&self) -> (ComponentType, u32) {
+        (ComponentType::LoadBalancer, 0)
+    }
+
+    fn gauge_names(&self, name: &str, out: &mut Vec<String>) {
+        gauge_names(name, out);
+    }
+
+    fn gauges(&self, _: SimTime, out: &mut Vec<f64>) {
+        gauges(self, out);
+    }
+
+    #[inline]
+    fn arrive(sim: &mut Simulation, at: ComponentId, req: RequestId) {
+        sim.group_arrive(at, req);
+    }
+
+    #[inline]
+    fn answered(sim: &mut Simulation, at: ComponentId, req: RequestId) {
+        sim.group_answered(at, req);
     }
 }

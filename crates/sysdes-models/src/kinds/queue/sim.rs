@@ -2,15 +2,15 @@
 //! as its message is enqueued; the message lives on as an internal request
 //! owned by the queue, and consumer slots send each message to the consumer
 //! with [`Simulation::call`]. The buffer logic is in
-//! [`crate::message_queue`].
+//! [`crate::kinds::queue`].
 
 use sysdes_kernel::{ComponentId, SimTime};
 
-use super::{Component, Simulation};
 use crate::error::RunError;
 use crate::figures::QueueFigures;
-use crate::message_queue::{Message, MessageQueue, Offer};
+use crate::kinds::queue::{Message, MessageQueue, Offer};
 use crate::request::{NewRequest, Origin, Outcome, RequestId};
+use crate::simulation::{Component, Simulation};
 use crate::spec::{QueueOverflow, QueueSpec};
 
 /// A queue component: the buffer and where its messages go.
@@ -82,11 +82,11 @@ impl Simulation {
     }
 
     /// A producer's request `req` reaches queue `q`.
-    pub(super) fn queue_arrive(&mut self, q: ComponentId, req: RequestId) {
+    pub(crate) fn queue_arrive(&mut self, q: ComponentId, req: RequestId) {
         let now = self.sched.now();
         let counted = self.requests[req].counted;
         let Some(c) = self.queue_mut(q) else {
-            super::misrouted();
+            crate::simulation::misrouted();
             return;
         };
         match c.queue.offer(now, counted, req) {
@@ -138,7 +138,7 @@ impl Simulation {
         let now = self.sched.now();
         loop {
             let Some(c) = self.queue_mut(q) else {
-                super::misrouted();
+                crate::simulation::misrouted();
                 return;
             };
             let consumer = c.consumer;
@@ -152,7 +152,7 @@ impl Simulation {
     /// A consumer call for the message `parent` returned: the message is
     /// consumed, its slot frees, a held producer may enter and the next
     /// message goes out.
-    pub(super) fn queue_call_returned(
+    pub(crate) fn queue_call_returned(
         &mut self,
         q: ComponentId,
         parent: Option<RequestId>,
@@ -168,7 +168,7 @@ impl Simulation {
         let (enqueued, counted) = (m.born, m.counted);
         self.requests.remove(msg);
         let Some(c) = self.queue_mut(q) else {
-            super::misrouted();
+            crate::simulation::misrouted();
             return;
         };
         c.queue.done(now, enqueued, counted);
@@ -183,7 +183,7 @@ impl Simulation {
 
     /// If a queue or stream holds most of what is in memory, the error
     /// naming it (an unbounded buffer whose consumers cannot keep up).
-    pub(super) fn backlog_unstable(&self) -> Option<RunError> {
+    pub(crate) fn backlog_unstable(&self) -> Option<RunError> {
         let (i, backlog, what) = self
             .components
             .iter()
@@ -202,5 +202,54 @@ impl Simulation {
             limit: self.max_in_flight,
             at_s: self.sched.now().as_secs_f64(),
         })
+    }
+}
+
+impl crate::kinds::Kind for QueueComponent {
+    type Spec = QueueSpec;
+
+    fn build(
+        ctx: &mut crate::kinds::BuildCtx<'_>,
+        q: &Self::Spec,
+    ) -> Result<Self, crate::error::BuildError> {
+        Ok(QueueComponent::new(q, ctx.window.0, ctx.window.1))
+    }
+
+    fn station(&self) -> &crate::station::StationMetrics {
+        &self.queue.metrics
+    }
+
+    fn result_type(&self) -> (crate::figures::ComponentType, u32) {
+        (
+            crate::figures::ComponentType::Queue,
+            self.queue.concurrency(),
+        )
+    }
+
+    fn kind_figures(&self) -> crate::figures::KindFigures {
+        crate::figures::KindFigures::Queue(self.figures())
+    }
+
+    fn gauge_names(&self, name: &str, out: &mut Vec<String>) {
+        QueueComponent::gauge_names(name, out);
+    }
+
+    fn gauges(&self, now: SimTime, out: &mut Vec<f64>) {
+        QueueComponent::gauges(self, now, out);
+    }
+
+    #[inline]
+    fn arrive(sim: &mut Simulation, at: ComponentId, req: RequestId) {
+        sim.queue_arrive(at, req);
+    }
+
+    fn call_returned(
+        sim: &mut Simulation,
+        caller: ComponentId,
+        parent: Option<RequestId>,
+        child: RequestId,
+        _: u32,
+    ) {
+        sim.queue_call_returned(caller, parent, child);
     }
 }

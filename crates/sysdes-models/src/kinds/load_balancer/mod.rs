@@ -1,5 +1,7 @@
 //! Load balancers: choose one backend per request.
 
+pub(crate) mod sim;
+
 use rand::RngExt;
 use sysdes_kernel::{ComponentId, RngStream, stable_hash};
 

@@ -11,12 +11,16 @@
 //! request it answers (once per replica, never per event), so a group with
 //! a large autoscaler `max` costs memory for the replicas that start.
 
+pub(crate) mod sim;
+
 use sysdes_kernel::{ComponentId, RngStream, SimDuration, SimTime, TimerId};
 use sysdes_stats::TimeAverage;
 
 use crate::autoscaler::Hpa;
-use crate::deploy_spec::ScaleMetric;
-use crate::deployment::{BOOTING, READY, ReplicaState, ScaleLog, pick_ready, scale_down_victim};
+use crate::kinds::deployment::spec::ScaleMetric;
+use crate::kinds::deployment::{
+    BOOTING, READY, ReplicaState, ScaleLog, pick_ready, scale_down_victim,
+};
 use crate::sampler::Sampler;
 use crate::spec::LbPolicy;
 use crate::station::{ACTIVE, StationMetrics};

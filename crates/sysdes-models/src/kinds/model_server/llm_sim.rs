@@ -1,11 +1,11 @@
 //! The engine's side of a model server in LLM mode: arrivals queue, each
 //! slot runs one iteration (a prefill or a decode step) at a time, and the
 //! requests whose last token an iteration produced are answered when it
-//! ends. The scheduling rule lives in `crate::llm_server`.
+//! ends. The scheduling rule lives in `crate::kinds::model_server::llm`.
 
 use sysdes_kernel::ComponentId;
 
-use super::{Component, Simulation};
+use crate::simulation::{Component, Simulation};
 
 /// An LLM model server's timers: ids only, so `Event` stays small.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,7 +18,7 @@ pub(crate) enum LlmEvent {
 
 impl Simulation {
     /// Dispatches an LLM model server's timer.
-    pub(super) fn llm_event(&mut self, ev: LlmEvent) {
+    pub(crate) fn llm_event(&mut self, ev: LlmEvent) {
         match ev {
             LlmEvent::IterationDone { server, slot } => self.llm_iteration_done(server, slot),
             LlmEvent::Wake { server } => {
@@ -42,7 +42,7 @@ impl Simulation {
         let mut i = 0;
         loop {
             let Component::LlmServer(m) = &self.components[server.index()] else {
-                super::misrouted();
+                crate::simulation::misrouted();
                 return;
             };
             let Some(&req) = m.done().get(i) else {

@@ -10,6 +10,10 @@
 //! increasing). `version >> 8` is thus the time the value was written, as the
 //! writer's clock saw it, which gives the age of a value read.
 
+pub(crate) mod figures;
+pub(crate) mod sim;
+pub(crate) mod spec;
+
 use std::collections::VecDeque;
 
 use rustc_hash::FxHashMap;
@@ -17,13 +21,13 @@ use sysdes_kernel::{RngStream, SimDuration, SimTime};
 use sysdes_stats::{ConsistencyConfig, ConsistencyReport, ConsistencyTracker, LatencyHistogram};
 
 use crate::figures::{AgeFigures, LagFigures, ProbeFigures, StoreFigures};
+use crate::kinds::store::spec::{
+    MAX_REPLICAS, PartitionPolicy, ReadFrom, Replication, Routing, StoreMode, StoreSpec,
+};
 use crate::request::RequestId;
 use crate::sampler::Sampler;
 use crate::spec::Distribution;
 use crate::station::StationMetrics;
-use crate::store_spec::{
-    MAX_REPLICAS, PartitionPolicy, ReadFrom, Replication, Routing, StoreMode, StoreSpec,
-};
 
 /// No request: an internal operation (a probe read).
 pub(crate) const NO_REQUEST: RequestId = RequestId::MAX;

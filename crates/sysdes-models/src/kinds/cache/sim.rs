@@ -13,10 +13,10 @@
 
 use sysdes_kernel::ComponentId;
 
-use super::{Component, Event, Simulation};
-use crate::cache::CacheWrites;
+use crate::kinds::cache::CacheWrites;
+use crate::kinds::server::Admission;
 use crate::request::{Op, Outcome, RequestId};
-use crate::server::Admission;
+use crate::simulation::{Component, Event, Simulation};
 use crate::station::{ACTIVE, WAITING};
 
 /// Tag of a child request that fetches a missed key.
@@ -26,13 +26,13 @@ const WRITE: u32 = 1;
 
 impl Simulation {
     /// A request reaches cache `to`.
-    pub(super) fn cache_arrive(&mut self, to: ComponentId, req: RequestId) {
+    pub(crate) fn cache_arrive(&mut self, to: ComponentId, req: RequestId) {
         let now = self.sched.now();
         let r = &self.requests[req];
         let (key, op, counted) = (r.key, r.op, r.counted);
         let current = self.versions.current(key);
         let Component::Cache(c) = &mut self.components[to.index()] else {
-            super::misrouted();
+            crate::simulation::misrouted();
             return;
         };
         if counted {
@@ -81,12 +81,12 @@ impl Simulation {
     }
 
     /// A hit's service is over: answer it, and start the next queued hit.
-    pub(super) fn cache_hit_done(&mut self, cache: ComponentId, req: RequestId) {
+    pub(crate) fn cache_hit_done(&mut self, cache: ComponentId, req: RequestId) {
         let now = self.sched.now();
         let r = &self.requests[req];
         let (counted, entered) = (r.counted, r.hops.last().map_or(now, |h| h.entered));
         let Component::Cache(c) = &mut self.components[cache.index()] else {
-            super::misrouted();
+            crate::simulation::misrouted();
             return;
         };
         if let Some(server) = &mut c.server {
@@ -102,7 +102,7 @@ impl Simulation {
 
     /// The backend answered a miss or a write: fill or update the entry,
     /// then answer the parent (with the backend's error, if any).
-    pub(super) fn cache_call_returned(
+    pub(crate) fn cache_call_returned(
         &mut self,
         cache: ComponentId,
         parent: Option<RequestId>,
@@ -113,7 +113,7 @@ impl Simulation {
         let ch = &self.requests[child];
         let (outcome, version, key) = (ch.outcome, ch.version, ch.key);
         let Component::Cache(c) = &mut self.components[cache.index()] else {
-            super::misrouted();
+            crate::simulation::misrouted();
             return;
         };
         if outcome == Outcome::Ok
@@ -146,5 +146,57 @@ impl Simulation {
             m.levels.add(now, ACTIVE, -1);
         }
         self.respond(req);
+    }
+}
+
+impl crate::kinds::Kind for crate::kinds::cache::Cache {
+    type Spec = crate::kinds::cache::CacheSpec;
+
+    fn build(
+        ctx: &mut crate::kinds::BuildCtx<'_>,
+        cache: &Self::Spec,
+    ) -> Result<Self, crate::error::BuildError> {
+        crate::kinds::cache::Cache::new(
+            cache,
+            ctx.spec.seed,
+            |purpose| ctx.stream(purpose),
+            ctx.window,
+        )
+        .map_err(|e| ctx.invalid(e))
+    }
+
+    fn station(&self) -> &crate::station::StationMetrics {
+        &self.metrics
+    }
+
+    fn result_type(&self) -> (crate::figures::ComponentType, u32) {
+        (crate::figures::ComponentType::Cache, 0)
+    }
+
+    fn kind_figures(&self) -> crate::figures::KindFigures {
+        crate::figures::KindFigures::Cache(self.figures())
+    }
+
+    fn gauge_names(&self, name: &str, out: &mut Vec<String>) {
+        out.push(format!("{name}.hit_ratio"));
+    }
+
+    fn gauges(&self, _: sysdes_kernel::SimTime, out: &mut Vec<f64>) {
+        out.push(self.interval_hit_ratio());
+    }
+
+    #[inline]
+    fn arrive(sim: &mut Simulation, at: ComponentId, req: RequestId) {
+        sim.cache_arrive(at, req);
+    }
+
+    fn call_returned(
+        sim: &mut Simulation,
+        caller: ComponentId,
+        parent: Option<RequestId>,
+        child: RequestId,
+        tag: u32,
+    ) {
+        sim.cache_call_returned(caller, parent, child, tag);
     }
 }

@@ -4,19 +4,19 @@
 //! coordinator answers the client once the leader or a quorum has replied.
 //!
 //! Messages and operations live in slabs owned by the store (see
-//! `crate::store`); events carry their ids. Every message checks
+//! `crate::kinds::store`); events carry their ids. Every message checks
 //! reachability between its two zones when it arrives.
 
 use sysdes_kernel::{ComponentId, SimDuration, SimTime};
 
-use super::{Component, Event, Simulation};
-use crate::request::{Op, Outcome, RequestId};
-use crate::spec::{FaultKind, ModelSpec};
-use crate::station::{ACTIVE, StationMetrics, WAITING};
-use crate::store::{
+use crate::kinds::store::spec::{PartitionPolicy, ReadFrom, Replication, StoreMode, StoreSpec};
+use crate::kinds::store::{
     Class, Hint, LogEntry, Msg, MsgKind, NO_OP, NO_REQUEST, OpKind, Store, VERSION_SHIFT,
 };
-use crate::store_spec::{PartitionPolicy, ReadFrom, Replication, StoreMode, StoreSpec};
+use crate::request::{Op, Outcome, RequestId};
+use crate::simulation::{Component, Event, Simulation};
+use crate::spec::{FaultKind, ModelSpec};
+use crate::station::{ACTIVE, StationMetrics, WAITING};
 
 /// How often kept hints are retried.
 const HANDOFF_INTERVAL: SimDuration = SimDuration::from_millis(100);
@@ -57,7 +57,7 @@ impl Simulation {
 
     /// Schedules the crashes and recoveries of store replicas (called once
     /// at the start of a run).
-    pub(super) fn store_schedule_faults(&mut self) {
+    pub(crate) fn store_schedule_faults(&mut self) {
         for f in &self.spec.faults {
             if let FaultKind::CrashReplica { store, replica } = f.kind {
                 let Some(Component::Store(s)) = self.components.get(store.index()) else {
@@ -77,7 +77,7 @@ impl Simulation {
     }
 
     /// A client request reaches the store.
-    pub(super) fn store_arrive(&mut self, id: ComponentId, req: RequestId) {
+    pub(crate) fn store_arrive(&mut self, id: ComponentId, req: RequestId) {
         let now = self.sched.now();
         let r = &self.requests[req];
         let (key, op, session, counted, workload) = (r.key, r.op, r.session, r.counted, r.workload);
@@ -96,7 +96,7 @@ impl Simulation {
     }
 
     /// Handles one of the store's events.
-    pub(super) fn store_event(&mut self, id: ComponentId, ev: StoreEvent) {
+    pub(crate) fn store_event(&mut self, id: ComponentId, ev: StoreEvent) {
         match ev {
             StoreEvent::Msg(m) => self.store_msg_arrives(id, m),
             StoreEvent::Served(m) => self.store_served(id, m),
@@ -883,7 +883,7 @@ impl Simulation {
 
 /// Builds store `id` of `spec`: resolves its zones, derives its streams and
 /// declares every fault window to its consistency tracker.
-pub(super) fn build(
+pub(crate) fn build(
     spec: &ModelSpec,
     id: ComponentId,
     st: &StoreSpec,
@@ -927,5 +927,50 @@ fn msg_of(kind: MsgKind, op: u32, replica: u16, from_zone: u16, key: u64, versio
         version,
         epoch: 0,
         term: u32::MAX,
+    }
+}
+
+impl crate::kinds::Kind for crate::kinds::store::Store {
+    type Spec = StoreSpec;
+
+    fn build(
+        ctx: &mut crate::kinds::BuildCtx<'_>,
+        st: &Self::Spec,
+    ) -> Result<Self, crate::error::BuildError> {
+        let mut store = build(ctx.spec, ctx.id, st, ctx.metrics()).map_err(|e| ctx.invalid(e))?;
+        // A store bins its stale reads by the series' intervals.
+        store.tracker.set_interval(ctx.series_interval);
+        Ok(store)
+    }
+
+    fn station(&self) -> &StationMetrics {
+        &self.metrics
+    }
+
+    fn result_type(&self) -> (crate::figures::ComponentType, u32) {
+        (
+            crate::figures::ComponentType::Store,
+            self.workers * self.n() as u32,
+        )
+    }
+
+    fn kind_figures(&self) -> crate::figures::KindFigures {
+        crate::figures::KindFigures::Store(Box::new(crate::figures::StoreFigures {
+            consistency: Some(self.consistency()),
+            ..self.figures()
+        }))
+    }
+
+    fn gauge_names(&self, name: &str, out: &mut Vec<String>) {
+        out.push(format!("{name}.stale_read_rate"));
+    }
+
+    fn gauges(&self, now: SimTime, out: &mut Vec<f64>) {
+        out.push(self.tracker.interval_stale_rate(now));
+    }
+
+    #[inline]
+    fn arrive(sim: &mut Simulation, at: ComponentId, req: RequestId) {
+        sim.store_arrive(at, req);
     }
 }

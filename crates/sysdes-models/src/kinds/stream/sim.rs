@@ -2,7 +2,7 @@
 //! key's partition and acknowledged at once; for each consumer group and
 //! partition, one consumer takes the partition's messages in order and sends
 //! each to the group's target with [`Simulation::call`]. The log itself is
-//! in [`crate::stream_log`].
+//! in [`crate::kinds::stream`].
 //!
 //! A delivery is an internal request created from the log entry when the
 //! consumer takes it and freed when its call returns, so the slab holds at
@@ -10,13 +10,13 @@
 
 use sysdes_kernel::{ComponentId, SimTime};
 
-use super::{Component, Simulation};
 use crate::error::RunError;
 use crate::figures::{GroupFigures, StreamFigures};
+use crate::kinds::stream::{Entry, StreamLog};
 use crate::request::{NewRequest, Op, Origin, RequestId};
+use crate::simulation::{Component, Simulation};
 use crate::spec::StreamSpec;
 use crate::station::StationMetrics;
-use crate::stream_log::{Entry, StreamLog};
 
 /// What a log entry keeps of its producer's request to re-create it for
 /// each delivery.
@@ -131,7 +131,7 @@ impl Simulation {
 
     /// A producer's request `req` reaches stream `s`: append, acknowledge,
     /// and wake every group's consumer on that partition.
-    pub(super) fn stream_arrive(&mut self, s: ComponentId, req: RequestId) {
+    pub(crate) fn stream_arrive(&mut self, s: ComponentId, req: RequestId) {
         let now = self.sched.now();
         let r = &self.requests[req];
         let (key, counted) = (r.key, r.counted);
@@ -148,7 +148,7 @@ impl Simulation {
         };
         let max_in_flight = self.max_in_flight;
         let Some(c) = self.stream_mut(s) else {
-            super::misrouted();
+            crate::simulation::misrouted();
             return;
         };
         if counted {
@@ -180,7 +180,7 @@ impl Simulation {
     fn stream_pump(&mut self, s: ComponentId, g: usize, partition: u32) {
         let now = self.sched.now();
         let Some(c) = self.stream_mut(s) else {
-            super::misrouted();
+            crate::simulation::misrouted();
             return;
         };
         let Some(entry) = c.log.next(now, g, partition) else {
@@ -207,7 +207,7 @@ impl Simulation {
 
     /// A consumer call returned: the group's consumer on that partition is
     /// done with the message and takes the next one.
-    pub(super) fn stream_call_returned(
+    pub(crate) fn stream_call_returned(
         &mut self,
         s: ComponentId,
         parent: Option<RequestId>,
@@ -223,7 +223,7 @@ impl Simulation {
         let (appended, counted) = (m.born, m.counted);
         self.requests.remove(msg);
         let Some(c) = self.stream_mut(s) else {
-            super::misrouted();
+            crate::simulation::misrouted();
             return;
         };
         let partitions = c.log.partitions();
@@ -236,5 +236,54 @@ impl Simulation {
         }
         c.record_levels(now);
         self.stream_pump(s, g, partition);
+    }
+}
+
+impl crate::kinds::Kind for StreamComponent {
+    type Spec = StreamSpec;
+
+    fn build(
+        ctx: &mut crate::kinds::BuildCtx<'_>,
+        st: &Self::Spec,
+    ) -> Result<Self, crate::error::BuildError> {
+        if st.groups.is_empty() {
+            return Err(ctx.invalid("a stream needs a consumer group".into()));
+        }
+        Ok(StreamComponent::new(st, ctx.window.0, ctx.window.1))
+    }
+
+    fn station(&self) -> &StationMetrics {
+        &self.metrics
+    }
+
+    fn result_type(&self) -> (crate::figures::ComponentType, u32) {
+        (crate::figures::ComponentType::Stream, self.consumers())
+    }
+
+    fn kind_figures(&self) -> crate::figures::KindFigures {
+        crate::figures::KindFigures::Stream(self.figures())
+    }
+
+    fn gauge_names(&self, name: &str, out: &mut Vec<String>) {
+        StreamComponent::gauge_names(self, name, out);
+    }
+
+    fn gauges(&self, now: SimTime, out: &mut Vec<f64>) {
+        StreamComponent::gauges(self, now, out);
+    }
+
+    #[inline]
+    fn arrive(sim: &mut Simulation, at: ComponentId, req: RequestId) {
+        sim.stream_arrive(at, req);
+    }
+
+    fn call_returned(
+        sim: &mut Simulation,
+        caller: ComponentId,
+        parent: Option<RequestId>,
+        child: RequestId,
+        tag: u32,
+    ) {
+        sim.stream_call_returned(caller, parent, child, tag);
     }
 }

@@ -15,6 +15,11 @@
 //! engine (`simulation/model_server.rs`) schedules it. It is a plain state
 //! machine, unit-tested here without an engine.
 
+pub(crate) mod figures;
+pub(crate) mod llm;
+pub(crate) mod llm_sim;
+pub(crate) mod sim;
+
 use std::cell::Cell;
 use std::collections::VecDeque;
 

@@ -2,10 +2,14 @@
 //! draining), the implicit balancer over the ready ones, the per-interval
 //! measurements its autoscaler reads, and the gauges the report shows.
 //!
-//! Each replica is a FIFO station like [`crate::server`]'s: `workers`
+//! Each replica is a FIFO station like [`crate::kinds::server`]'s: `workers`
 //! requests in service at once, the rest waiting. Where a request's service
 //! runs (a dedicated timer, or a job on a shared host CPU) is the engine's
 //! business (`simulation/deployment.rs`).
+
+pub(crate) mod figures;
+pub(crate) mod sim;
+pub(crate) mod spec;
 
 use std::collections::VecDeque;
 
@@ -14,8 +18,8 @@ use sysdes_kernel::{RngStream, SimDuration, SimTime, TimerId};
 use sysdes_stats::TimeAverage;
 
 use crate::autoscaler::Hpa;
-use crate::deploy_spec::ScaleMetric;
 use crate::figures::ScalingFigures;
+use crate::kinds::deployment::spec::ScaleMetric;
 use crate::request::RequestId;
 use crate::sampler::Sampler;
 use crate::spec::LbPolicy;

@@ -14,6 +14,9 @@
 //! opaque (`T: Copy`): the engine stores what it needs to re-create a
 //! request for each delivery.
 
+pub(crate) mod figures;
+pub(crate) mod sim;
+
 use std::collections::VecDeque;
 
 use sysdes_kernel::{SimDuration, SimTime};

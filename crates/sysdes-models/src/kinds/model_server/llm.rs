@@ -41,7 +41,7 @@ use sysdes_kernel::{RngStream, SimDuration, SimTime};
 use sysdes_stats::{LatencyHistogram, TimeAverage};
 
 use crate::figures::LlmFigures;
-use crate::model_server::{Arrival, Step};
+use crate::kinds::model_server::{Arrival, Step};
 use crate::request::RequestId;
 use crate::sampler::Sampler;
 use crate::spec::Distribution;

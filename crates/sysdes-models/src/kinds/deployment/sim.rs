@@ -6,16 +6,20 @@
 use sysdes_kernel::{ComponentId, SimDuration, SimTime, TimerId, derive_stream};
 use sysdes_stats::TimeAverage;
 
-use super::{Component, Event, Simulation};
 use crate::autoscaler::{Hpa, HpaConfig};
-use crate::deploy_spec::{AutoscalerSpec, DeploymentSpec, HostPoolSpec, Placement, ScaleMetric};
-use crate::deployment::{Deployment, NO_HOST, READY, ReplicaAdmission, ReplicaState, ScaleEvent};
 use crate::error::BuildError;
 use crate::figures::{ComponentType, KindFigures};
 use crate::host::ProcessorSharing;
+use crate::kinds::deployment::spec::{
+    AutoscalerSpec, DeploymentSpec, HostPoolSpec, Placement, ScaleMetric,
+};
+use crate::kinds::deployment::{
+    Deployment, NO_HOST, READY, ReplicaAdmission, ReplicaState, ScaleEvent,
+};
 use crate::request::{Op, Outcome, RequestId};
 use crate::result::ComponentResult;
 use crate::sampler::Sampler;
+use crate::simulation::{Component, Event, Simulation};
 use crate::spec::{LbPolicy, ModelSpec};
 use crate::station::{ACTIVE, StationMetrics, WAITING};
 
@@ -38,7 +42,7 @@ pub(crate) enum DeployEvent {
 
 /// A request in service on a shared host.
 #[derive(Clone, Copy, Debug)]
-pub(super) struct HostJob {
+pub(crate) struct HostJob {
     dep: ComponentId,
     req: RequestId,
 }
@@ -46,7 +50,7 @@ pub(super) struct HostJob {
 /// One host of a pool: its CPU (processor sharing over its cores) and its
 /// memory.
 #[derive(Debug)]
-pub(super) struct HostRuntime {
+pub(crate) struct HostRuntime {
     ps: ProcessorSharing<HostJob>,
     /// The timer of the earliest completion, and when it is due.
     timer: Option<(TimerId, SimTime)>,
@@ -58,7 +62,7 @@ pub(super) struct HostRuntime {
 }
 
 /// Builds the hosts of every pool, pools in order, hosts of a pool adjacent.
-pub(super) fn build_hosts(spec: &ModelSpec, start: SimTime, end: SimTime) -> Vec<HostRuntime> {
+pub(crate) fn build_hosts(spec: &ModelSpec, start: SimTime, end: SimTime) -> Vec<HostRuntime> {
     let mut hosts = Vec::new();
     for pool in &spec.hosts {
         for _ in 0..pool.count {
@@ -99,7 +103,7 @@ fn pick_host(hosts: &[HostRuntime], (first, count): (u32, u32), memory: u64) -> 
 }
 
 /// A checked autoscaler with its metric and interval.
-pub(super) fn hpa(a: &AutoscalerSpec) -> Result<(Hpa, ScaleMetric, SimDuration), String> {
+pub(crate) fn hpa(a: &AutoscalerSpec) -> Result<(Hpa, ScaleMetric, SimDuration), String> {
     if a.min == 0 || a.max < a.min || a.target.is_nan() || a.target <= 0.0 {
         return Err("an autoscaler needs 1 <= min <= max and a positive target".into());
     }
@@ -120,7 +124,7 @@ pub(super) fn hpa(a: &AutoscalerSpec) -> Result<(Hpa, ScaleMetric, SimDuration),
 }
 
 /// Builds a deployment and places its initial replicas (ready at time zero).
-pub(super) fn build_deployment(
+pub(crate) fn build_deployment(
     spec: &ModelSpec,
     name: &str,
     d: &DeploymentSpec,
@@ -202,7 +206,7 @@ pub(super) fn build_deployment(
 
 impl Simulation {
     /// Schedules every autoscaler's first evaluation.
-    pub(super) fn deployments_start(&mut self) {
+    pub(crate) fn deployments_start(&mut self) {
         for (i, c) in self.components.iter().enumerate() {
             if let Component::Deployment(d) = c {
                 if let Some((_, _, interval)) = &d.hpa {
@@ -220,7 +224,7 @@ impl Simulation {
         }
     }
 
-    pub(super) fn deploy_event(&mut self, event: DeployEvent) {
+    pub(crate) fn deploy_event(&mut self, event: DeployEvent) {
         match event {
             DeployEvent::ServiceDone { dep, req } => self.replica_done(dep, req),
             DeployEvent::Booted { dep, replica } => {
@@ -251,12 +255,12 @@ impl Simulation {
     /// A request reaches a deployment (the engine has pushed its hop): the
     /// implicit balancer picks a ready replica, which serves, queues or drops
     /// it. The hop's `choice` remembers the replica.
-    pub(super) fn deployment_arrive(&mut self, to: ComponentId, req: RequestId) {
+    pub(crate) fn deployment_arrive(&mut self, to: ComponentId, req: RequestId) {
         let now = self.sched.now();
         let r = &mut self.requests[req];
         let counted = r.counted;
         let Component::Deployment(d) = &mut self.components[to.index()] else {
-            super::misrouted();
+            crate::simulation::misrouted();
             return;
         };
         let Some(replica) = d.choose() else {
@@ -287,7 +291,7 @@ impl Simulation {
     /// job on the replica's host.
     fn start_work(&mut self, dep: ComponentId, replica: u32, req: RequestId, work: SimDuration) {
         let Component::Deployment(d) = &self.components[dep.index()] else {
-            super::misrouted();
+            crate::simulation::misrouted();
             return;
         };
         let host = d.replica(replica).host;
@@ -335,7 +339,7 @@ impl Simulation {
             return;
         };
         let Component::Deployment(d) = &mut self.components[dep.index()] else {
-            super::misrouted();
+            crate::simulation::misrouted();
             return;
         };
         let replica = hop.choice;
@@ -359,7 +363,7 @@ impl Simulation {
     /// replicas of any deployment take the room.
     fn release_host(&mut self, dep: ComponentId, replica: u32) {
         let Component::Deployment(d) = &self.components[dep.index()] else {
-            super::misrouted();
+            crate::simulation::misrouted();
             return;
         };
         let host = d.replica(replica).host;
@@ -381,7 +385,7 @@ impl Simulation {
         let now = self.sched.now();
         loop {
             let Component::Deployment(d) = &mut self.components[dep.index()] else {
-                super::misrouted();
+                crate::simulation::misrouted();
                 return;
             };
             if d.pending == 0 {
@@ -402,7 +406,7 @@ impl Simulation {
     fn boot_replica(&mut self, dep: ComponentId, host: u32) {
         let now = self.sched.now();
         let Component::Deployment(d) = &mut self.components[dep.index()] else {
-            super::misrouted();
+            crate::simulation::misrouted();
             return;
         };
         if host != NO_HOST {
@@ -422,7 +426,7 @@ impl Simulation {
     fn autoscale(&mut self, dep: ComponentId) {
         let now = self.sched.now();
         let Component::Deployment(d) = &mut self.components[dep.index()] else {
-            super::misrouted();
+            crate::simulation::misrouted();
             return;
         };
         let Some((metric, interval)) = d.hpa.as_ref().map(|(_, m, i)| (*m, *i)) else {
@@ -446,7 +450,7 @@ impl Simulation {
     fn scale_to(&mut self, dep: ComponentId, desired: u32) {
         let now = self.sched.now();
         let Component::Deployment(d) = &mut self.components[dep.index()] else {
-            super::misrouted();
+            crate::simulation::misrouted();
             return;
         };
         let current = d.wanted();
@@ -461,7 +465,7 @@ impl Simulation {
         if desired > current {
             for _ in current..desired {
                 let Component::Deployment(d) = &mut self.components[dep.index()] else {
-                    super::misrouted();
+                    crate::simulation::misrouted();
                     return;
                 };
                 match d.pool {
@@ -479,7 +483,7 @@ impl Simulation {
         }
         for _ in desired..current {
             let Component::Deployment(d) = &mut self.components[dep.index()] else {
-                super::misrouted();
+                crate::simulation::misrouted();
                 return;
             };
             if d.pending > 0 {
@@ -502,14 +506,14 @@ impl Simulation {
 
 /// Names of a deployment's time-series gauges: replicas ready, booting and
 /// pending (waiting for room on a host).
-pub(super) fn gauge_names(name: &str, out: &mut Vec<String>) {
+pub(crate) fn gauge_names(name: &str, out: &mut Vec<String>) {
     out.push(format!("{name}.replicas_ready"));
     out.push(format!("{name}.replicas_booting"));
     out.push(format!("{name}.replicas_pending"));
 }
 
 /// The current value of each gauge named by [`gauge_names`].
-pub(super) fn gauges(d: &Deployment, out: &mut Vec<f64>) {
+pub(crate) fn gauges(d: &Deployment, out: &mut Vec<f64>) {
     let [ready, booting, pending] = d.log.gauges.levels();
     out.push(ready as f64);
     out.push(booting as f64);
@@ -517,7 +521,7 @@ pub(super) fn gauges(d: &Deployment, out: &mut Vec<f64>) {
 }
 
 /// The results of deployment `d` called `name`.
-pub(super) fn deployment_result(
+pub(crate) fn deployment_result(
     d: &Deployment,
     all_hosts: &[HostRuntime],
     name: &str,
@@ -556,4 +560,42 @@ pub(super) fn deployment_result(
     }
     result.scaling = Some(scaling);
     result
+}
+
+impl crate::kinds::Kind for Deployment {
+    type Spec = DeploymentSpec;
+
+    fn build(ctx: &mut crate::kinds::BuildCtx<'_>, d: &Self::Spec) -> Result<Self, BuildError> {
+        build_deployment(ctx.spec, ctx.name, d, ctx.hosts, ctx.window.0, ctx.window.1)
+    }
+
+    fn station(&self) -> &StationMetrics {
+        &self.metrics
+    }
+
+    /// Not used: a deployment builds its own result line.
+    fn result_type(&self) -> (ComponentType, u32) {
+        (ComponentType::LoadBalancer, 0)
+    }
+
+    fn own_result(
+        &self,
+        hosts: &[HostRuntime],
+        name: &str,
+    ) -> Option<ComponentResult> {
+        Some(deployment_result(self, hosts, name))
+    }
+
+    fn gauge_names(&self, name: &str, out: &mut Vec<String>) {
+        gauge_names(name, out);
+    }
+
+    fn gauges(&self, _: SimTime, out: &mut Vec<f64>) {
+        gauges(self, out);
+    }
+
+    #[inline]
+    fn arrive(sim: &mut Simulation, at: ComponentId, req: RequestId) {
+        sim.deployment_arrive(at, req);
+    }
 }

@@ -1,6 +1,10 @@
 //! A FIFO multi-server station: the c of M/M/c, with an optional bound on
 //! its waiting room.
 
+pub(crate) mod calls;
+pub(crate) mod figures;
+pub(crate) mod sim;
+
 use std::collections::VecDeque;
 
 use sysdes_kernel::{RngStream, SimDuration, SimTime};

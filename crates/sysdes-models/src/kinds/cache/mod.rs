@@ -13,15 +13,19 @@
 //! leaf servers) is newer. The engine glue lives in `simulation/cache.rs`;
 //! the eviction structures in [`crate::CacheStore`].
 
+pub(crate) mod figures;
+pub(crate) mod sim;
+pub(crate) mod store;
+
 use std::cell::Cell;
 
 use rand::SeedableRng;
 use sysdes_kernel::{ComponentId, RngStream, SimDuration, SimTime};
 
-use crate::cache_store::{CachePolicy, CacheStore, Lookup};
 use crate::figures::CacheFigures;
+use crate::kinds::cache::store::{CachePolicy, CacheStore, Lookup};
+use crate::kinds::server::Server;
 use crate::sampler::Sampler;
-use crate::server::Server;
 use crate::spec::Distribution;
 use crate::station::{ACTIVE, StationMetrics};
 

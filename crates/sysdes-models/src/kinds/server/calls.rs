@@ -10,9 +10,9 @@
 
 use sysdes_kernel::{ComponentId, TimerId};
 
-use super::{Component, Event, Simulation};
+use crate::kinds::server::HedgeStat;
 use crate::request::{Outcome, RequestId};
-use crate::server::HedgeStat;
+use crate::simulation::{Component, Event, Simulation};
 use crate::spec::WaitFor;
 
 /// Index of a logical call in [`LogicalCalls`].
@@ -64,9 +64,9 @@ impl LogicalCalls {
 
 impl Simulation {
     /// Starts step `step` of `server`'s calls for `req`.
-    pub(super) fn start_step(&mut self, server: ComponentId, req: RequestId, step: usize) {
+    pub(crate) fn start_step(&mut self, server: ComponentId, req: RequestId, step: usize) {
         let Component::Server(s) = &self.components[server.index()] else {
-            super::misrouted();
+            crate::simulation::misrouted();
             return;
         };
         let spec = &s.calls[step];
@@ -89,7 +89,7 @@ impl Simulation {
         let epoch = progress.epoch;
         for i in 0..n {
             let Component::Server(s) = &self.components[server.index()] else {
-                super::misrouted();
+                crate::simulation::misrouted();
                 return;
             };
             let target = s.calls[step].targets[i];
@@ -128,7 +128,7 @@ impl Simulation {
     }
 
     /// A hedge timer fired: if the call is still unanswered, send a copy.
-    pub(super) fn hedge(&mut self, call: CallId) {
+    pub(crate) fn hedge(&mut self, call: CallId) {
         let c = self.calls.slots[call as usize];
         self.calls.slots[call as usize].hedge_timer = None;
         if !self.call_is_current(&c) {
@@ -143,7 +143,7 @@ impl Simulation {
     }
 
     /// One copy of a server's call has answered.
-    pub(super) fn server_call_returned(
+    pub(crate) fn server_call_returned(
         &mut self,
         server: ComponentId,
         _parent: Option<RequestId>,
@@ -214,7 +214,7 @@ impl Simulation {
         let next = usize::from(r.calls.step) + 1;
         let counted = r.counted;
         let Component::Server(s) = &mut self.components[server.index()] else {
-            super::misrouted();
+            crate::simulation::misrouted();
             return;
         };
         if !succeeded {

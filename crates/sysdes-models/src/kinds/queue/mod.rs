@@ -15,6 +15,9 @@
 //! SQS in-flight messages). With one consumer slot in front of a
 //! single-worker server, `capacity: K` is therefore exactly M/M/1/K.
 
+pub(crate) mod figures;
+pub(crate) mod sim;
+
 use std::collections::VecDeque;
 
 use sysdes_kernel::{SimDuration, SimTime};

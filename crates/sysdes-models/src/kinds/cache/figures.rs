@@ -1,0 +1,25 @@
+//! What a cache reports beyond the figures every station has (see
+//! `crate::figures` for the conventions).
+
+use crate::figures::figures;
+
+figures! {
+    /// A cache's hits and contents.
+    #[derive(Clone, Copy, Debug, Default, PartialEq)]
+    pub struct CacheFigures {
+        /// Hits / reads over the window.
+        pub hit_ratio: f64,
+        /// Stale hits / hits over the window.
+        pub stale_hit_ratio: f64,
+        /// Reads in the window.
+        pub reads: u64,
+        /// Writes in the window.
+        pub writes: u64,
+        /// Evictions over the run.
+        pub evictions: u64,
+        /// Expirations over the run.
+        pub expirations: u64,
+        /// Busy hit workers / hit workers, when hits take a worker.
+        pub hit_worker_utilization: Option<f64>,
+    }
+}

@@ -1,0 +1,88 @@
+//! The engine side of a load balancer: pick a backend and send on (the
+//! answer comes back through `Simulation::response_arrives`, which records
+//! the balancer's latency and outstanding counts).
+
+use sysdes_kernel::ComponentId;
+
+use crate::request::RequestId;
+use crate::simulation::{Component, Simulation};
+use crate::station::ACTIVE;
+
+impl Simulation {
+    pub(crate) fn balance(&mut self, to: ComponentId, req: RequestId) {
+        let now = self.sched.now();
+        let Component::LoadBalancer(lb) = &mut self.components[to.index()] else {
+            crate::simulation::misrouted();
+            return;
+        };
+        let r = &mut self.requests[req];
+        if r.counted {
+            lb.metrics.arrivals += 1;
+        }
+        lb.metrics.levels.add(now, ACTIVE, 1);
+        let (choice, backend) = lb.choose(r.key);
+        if let Some(hop) = r.hops.last_mut() {
+            hop.choice = choice;
+        }
+        self.send(to.index(), backend, req);
+    }
+}
+
+impl crate::kinds::Kind for crate::kinds::load_balancer::LoadBalancer {
+    type Spec = crate::spec::LoadBalancerSpec;
+
+    fn build(
+        ctx: &mut crate::kinds::BuildCtx<'_>,
+        lb: &Self::Spec,
+    ) -> Result<Self, crate::error::BuildError> {
+        if lb.backends.is_empty() {
+            return Err(ctx.invalid("a load balancer needs a backend".into()));
+        }
+        let names: Vec<&str> = lb
+            .backends
+            .iter()
+            .map(|b| ctx.spec.components[b.index()].name.as_str())
+            .collect();
+        Ok(crate::kinds::load_balancer::LoadBalancer::new(
+            lb.policy,
+            lb.backends.clone(),
+            &names,
+            ctx.stream("balance"),
+            ctx.metrics(),
+        ))
+    }
+
+    fn station(&self) -> &crate::station::StationMetrics {
+        &self.metrics
+    }
+
+    fn result_type(&self) -> (crate::figures::ComponentType, u32) {
+        (crate::figures::ComponentType::LoadBalancer, 0)
+    }
+
+    #[inline]
+    fn arrive(sim: &mut Simulation, at: ComponentId, req: RequestId) {
+        sim.balance(at, req);
+    }
+
+    /// The balancer records the answer's latency and what the backend has
+    /// outstanding.
+    #[inline]
+    fn answered(sim: &mut Simulation, at: ComponentId, req: RequestId) {
+        let now = sim.sched.now();
+        let r = &sim.requests[req];
+        let (counted, hop) = (r.counted, r.hops.last().copied());
+        let (Component::LoadBalancer(lb), Some(hop)) = (&mut sim.components[at.index()], hop)
+        else {
+            crate::simulation::misrouted();
+            return;
+        };
+        lb.responded(hop.choice);
+        let m = &mut lb.metrics;
+        if counted {
+            m.completions += 1;
+            m.latency.record(now - hop.entered);
+        }
+        m.levels.add(now, ACTIVE, -1);
+    }
+}

@@ -1,0 +1,68 @@
+//! What a model server reports beyond the figures every station has (see
+//! `crate::figures` for the conventions).
+
+use crate::figures::figures;
+
+figures! {
+    /// A batching model server.
+    #[derive(Clone, Copy, Debug, Default, PartialEq)]
+    pub struct BatchFigures {
+        /// Mean size of the batches started in the window.
+        pub mean_batch_size: f64,
+        /// Batches started in the window.
+        pub batches: u64,
+        /// Arrival to batch start, per completed request.
+        pub mean_queue_delay_ms: f64,
+        /// Batch compute time, per completed request.
+        pub mean_compute_ms: f64,
+        /// Time-average busy slots / slots.
+        pub slot_utilization: f64,
+        /// When the server became ready.
+        pub cold_start_ms: f64,
+        /// Full-batch capacity, requests per second.
+        pub capacity_rps: f64,
+    }
+}
+
+figures! {
+    /// A model server in LLM mode.
+    #[derive(Clone, Copy, Debug, Default, PartialEq)]
+    pub struct LlmFigures {
+        /// Time to first token, mean.
+        pub ttft_mean_ms: f64,
+        /// Time to first token, median.
+        pub ttft_p50_ms: f64,
+        /// Time to first token, p99.
+        pub ttft_p99_ms: f64,
+        /// Time per output token, mean.
+        pub tpot_mean_ms: f64,
+        /// Time per output token, median.
+        pub tpot_p50_ms: f64,
+        /// Time per output token, p99.
+        pub tpot_p99_ms: f64,
+        /// Output tokens per second of window.
+        pub output_tokens_per_s: f64,
+        /// Sequences per decode step.
+        pub mean_running_batch: f64,
+        /// Prompts per prefill.
+        pub mean_prefill_batch: f64,
+        /// Prefills run.
+        pub prefills: u64,
+        /// Decode steps run.
+        pub decode_steps: u64,
+        /// Prompt tokens per completed request.
+        pub mean_prompt_tokens: f64,
+        /// Output tokens per completed request.
+        pub mean_output_tokens: f64,
+        /// Arrival to admission, per completed request.
+        pub mean_queue_delay_ms: f64,
+        /// Time-average busy slots / slots.
+        pub slot_utilization: f64,
+        /// When the server became ready.
+        pub cold_start_ms: f64,
+        /// Capacity, requests per second.
+        pub capacity_rps: f64,
+        /// Capacity, output tokens per second.
+        pub capacity_tokens_per_s: f64,
+    }
+}
