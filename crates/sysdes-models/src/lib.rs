@@ -34,7 +34,6 @@ mod workload;
 
 pub use error::{BuildError, RunError};
 pub use figures::*;
-pub use lifetimes::{Lifetime, Lifetimes};
 pub use kinds::cache::store::{CachePolicy, CacheStore, Lookup};
 pub use kinds::cache::{CacheCapacity, CacheSpec, CacheWrites};
 pub use kinds::deployment::ScaleEvent;
@@ -43,6 +42,7 @@ pub use kinds::load_balancer::consistent_hash_shares;
 pub use kinds::model_server::llm::{DecodeTime, LlmServerSpec, PrefillTime};
 pub use kinds::model_server::{BatchTime, BatchingSpec, ModelServerSpec};
 pub use kinds::store::spec::*;
+pub use lifetimes::{Lifetime, Lifetimes};
 pub use request::{NO_SESSION, Op};
 pub use result::{
     ComponentResult, FaultWindow, LoopKind, LoopProfile, RunResult, StopReason, WorkloadResult,

@@ -97,11 +97,7 @@ pub(crate) trait Kind: Sized {
 
     /// The kind's whole result line when it builds its own (deployments);
     /// `None` to use the common one.
-    fn own_result(
-        &self,
-        _hosts: &[HostRuntime],
-        _name: &str,
-    ) -> Option<ComponentResult> {
+    fn own_result(&self, _hosts: &[HostRuntime], _name: &str) -> Option<ComponentResult> {
         None
     }
 
@@ -178,11 +174,7 @@ impl<K: Kind> Kind for Box<K> {
     fn kind_figures(&self) -> KindFigures {
         K::kind_figures(self)
     }
-    fn own_result(
-        &self,
-        hosts: &[HostRuntime],
-        name: &str,
-    ) -> Option<ComponentResult> {
+    fn own_result(&self, hosts: &[HostRuntime], name: &str) -> Option<ComponentResult> {
         K::own_result(self, hosts, name)
     }
     fn fault_state(&mut self) -> Option<&mut FaultState> {

@@ -18,7 +18,9 @@ use crate::units::Duration;
 pub(crate) mod balancer;
 pub(crate) mod cache;
 mod client;
+pub(crate) mod cost;
 mod deploy;
+pub(crate) mod expect;
 mod faults;
 mod graph;
 mod llm_server;
@@ -26,8 +28,6 @@ pub(crate) mod model_server;
 mod net;
 pub(crate) mod queue;
 pub(crate) mod server;
-pub(crate) mod cost;
-pub(crate) mod expect;
 pub(crate) mod store;
 pub(crate) mod stream;
 #[cfg(test)]

@@ -31,6 +31,22 @@ pub(super) struct Names<'a> {
 impl Names<'_> {
     /// Resolves a component, workload or zone name, or records why not.
     pub(super) fn target(&self, ctx: &mut Ctx, name: &str, node: &SNode) -> Option<NetTarget> {
+        let is_zone = self.zones.iter().any(|n| n == name);
+        let other = if self.components.contains(&name) {
+            Some("component")
+        } else if self.workloads.contains(&name) {
+            Some("workload")
+        } else {
+            None
+        };
+        if let (true, Some(other)) = (is_zone, other) {
+            ctx.push(
+                node,
+                format!("`{name}` names both a {other} and a zone, so it is unclear which one is meant here"),
+                Some(format!("rename the {other} or the zone")),
+            );
+            return None;
+        }
         if let Some(i) = self.components.iter().position(|n| *n == name) {
             return Some(NetTarget::Component(ComponentId(i as u32)));
         }

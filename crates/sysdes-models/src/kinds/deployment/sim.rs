@@ -578,11 +578,7 @@ impl crate::kinds::Kind for Deployment {
         (ComponentType::LoadBalancer, 0)
     }
 
-    fn own_result(
-        &self,
-        hosts: &[HostRuntime],
-        name: &str,
-    ) -> Option<ComponentResult> {
+    fn own_result(&self, hosts: &[HostRuntime], name: &str) -> Option<ComponentResult> {
         Some(deployment_result(self, hosts, name))
     }
 

@@ -142,3 +142,15 @@ fn bad_network_is_located() {
     let p = problem_texts(&GEO.replace("retransmit: 100ms", "retransmt: 100ms"));
     has(&p, "retransmit");
 }
+
+#[test]
+fn a_name_that_is_both_a_workload_and_a_zone_is_refused_where_it_is_used() {
+    // The workload `ap` and the zone `ap`: a partition naming `ap` used to cut
+    // off the workload instead of the zone, silently.
+    let text = GEO.replace("- name: users", "- name: ap").replace(
+        "{ latency: { from: users, to: lb",
+        "{ latency: { from: ap, to: lb",
+    );
+    let problems = problem_texts(&text);
+    has(&problems, "`ap` names both a workload and a zone");
+}
