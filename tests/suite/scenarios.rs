@@ -38,7 +38,7 @@ fn every_scenario_runs_and_matches_its_snapshot() {
             .expect("file name")
             .to_string_lossy()
             .to_string();
-        // netfault: fault windows must lie inside the run, so a scenario
+        // Fault windows must lie inside the run, so a scenario
         // with faults keeps its own length.
         let short: &[&str] = if has_faults(&file) {
             &[]

@@ -104,10 +104,10 @@ pub(crate) struct Request {
     pub(crate) calls: CallProgress,
     /// The components the request is inside, as a stack: responses unwind it.
     pub(crate) hops: Vec<Hop>,
-    /// netfault: failed by a crash while in service, its `ServiceDone` still
+    /// Failed by a crash while in service, its `ServiceDone` still
     /// pending: the slot is not reused until that event has passed.
     pub(crate) pinned: bool,
-    /// netfault: removed while pinned; freed when unpinned.
+    /// Removed while pinned; freed when unpinned.
     release_pending: bool,
 }
 
@@ -216,7 +216,7 @@ impl RequestSlab {
         self.free.push(id);
     }
 
-    /// netfault: the stale event a pinned request waited for has passed;
+    /// The stale event a pinned request waited for has passed;
     /// frees the slot if the request has already ended.
     pub(crate) fn unpin(&mut self, id: RequestId) {
         let r = &mut self.slots[id as usize];
@@ -227,7 +227,7 @@ impl RequestSlab {
         }
     }
 
-    /// netfault: live requests (any origin) whose innermost hop is `component`.
+    /// Live requests (any origin) whose innermost hop is `component`.
     pub(crate) fn inside(&self, component: ComponentId) -> Vec<RequestId> {
         self.slots
             .iter()

@@ -106,7 +106,7 @@ pub fn series_csv(result: &RunResult) -> String {
         out.push(',');
         out.push_str(&quote(name));
     }
-    // netfault: with faults, a last column names those active in the interval.
+    // With faults, a last column names those active in the interval.
     if !result.faults.is_empty() {
         out.push_str(",fault");
     }

@@ -53,8 +53,6 @@
 
 pub mod budget;
 mod build;
-mod build_cache;
-mod build_client;
 mod de;
 mod error;
 mod node;
@@ -301,11 +299,3 @@ pub fn json_schema() -> serde_json::Value {
 mod test_support;
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod tests_client;
-#[cfg(test)]
-mod tests_deploy;
-#[cfg(test)]
-mod tests_net;
-#[cfg(test)]
-mod tests_store;

@@ -13,8 +13,38 @@ use std::fmt;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, EnumAccess, VariantAccess, Visitor};
+use serde_json::Value;
 
 use crate::units::{Bandwidth, Duration, Rate, RateOrZero, Size};
+
+/// The keys a map read as the schema struct `$t` may have, in declaration
+/// order: the properties of its JSON Schema (serde names, flattened fields
+/// inline), so the loader's "unknown key" checks and suggestions accept
+/// exactly what the schema documents. Computed once per use site.
+macro_rules! schema_keys {
+    ($t:ty) => {{
+        static OWNED: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+        static KEYS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+        KEYS.get_or_init(|| {
+            OWNED
+                .get_or_init(|| crate::raw::properties(&schemars::schema_for!($t)))
+                .iter()
+                .map(String::as_str)
+                .collect()
+        })
+        .as_slice()
+    }};
+}
+pub(crate) use schema_keys;
+
+/// The property names of an object schema, in order (none for another schema).
+pub(crate) fn properties(schema: &Schema) -> Vec<String> {
+    schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default()
+}
 
 /// A sysdes scenario: workloads that send requests to named components,
 /// simulated for `duration`.
@@ -36,11 +66,13 @@ pub(crate) struct ScenarioDoc {
     /// Sources of requests, at least one. Each is addressed by its `name` in `--set` paths.
     workloads: Vec<WorkloadRaw>,
     /// The components of the system, keyed by name, at least one. File order is the order of results.
-    components: BTreeMap<String, ComponentDoc>,
+    components: BTreeMap<String, crate::build::ComponentDoc>,
     /// The network between components.
     network: Option<NetworkRaw>,
     /// A parameter sweep for `sysdes sweep` (ignored by `sysdes run`); see `docs/sweeps.md`.
     sweep: Option<SweepDoc>,
+    /// Pools of identical hosts, keyed by name, that a server's replicas are placed on (`host: NAME`); see `docs/deployment.md`.
+    hosts: Option<BTreeMap<String, HostPoolRaw>>,
     /// Faults injected at given times: crashes, slowdowns, partitions, latency and loss; see `docs/faults.md`.
     faults: Option<Vec<FaultDoc>>,
 }
@@ -111,28 +143,6 @@ pub(crate) struct SweepDoc {
     replications: Option<u32>,
     /// `common` (the default: replication r has the same seed at every point) or `independent`.
     seeds: Option<String>,
-}
-
-/// A component; `type` says which kind.
-#[derive(JsonSchema)]
-#[serde(tag = "type", rename_all = "snake_case")]
-#[allow(dead_code)] // Only used to generate the JSON Schema; `type` is read by hand.
-#[schemars(rename = "Component")]
-pub(crate) enum ComponentDoc {
-    /// A FIFO queue with `workers` parallel servers (an M/M/c station when times are exponential).
-    Server(ServerRaw),
-    /// Routes each request to one of its `backends`.
-    LoadBalancer(LoadBalancerRaw),
-    /// Answers reads from memory; misses and writes go to its `backend`.
-    Cache(crate::build_cache::CacheRaw),
-    /// A bounded message buffer: producers are acknowledged on enqueue; `consumers` pull messages.
-    Queue(crate::build::queue::QueueRaw),
-    /// A partitioned log with consumer groups (Kafka-like), each reading every partition in order.
-    Stream(crate::build::queue::StreamRaw),
-    /// Requests served in batches on `slots` parallel slots (GPUs); see `docs/batching.md`.
-    ModelServer(crate::build::ModelServerRaw),
-    /// A replicated key-value store (leader or leaderless quorums).
-    Store(crate::build::store::StoreRaw),
 }
 
 /// A source of requests.
@@ -304,99 +314,6 @@ pub(crate) struct ZipfRaw {
     /// Zipf exponent, zero or more: 0 is uniform, about 1 is typical of web traffic.
     #[schemars(range(min = 0))]
     pub s: f64,
-}
-
-/// `type: server` — a FIFO queue served by `workers` parallel workers.
-#[derive(JsonSchema)]
-#[allow(dead_code)] // Only used to generate the JSON Schema; the loader reads each key on its own.
-#[serde(
-    deny_unknown_fields,
-    expecting = "a server: a map with `service_time` and optionally `workers`"
-)]
-#[schemars(rename = "Server")]
-pub(crate) struct ServerRaw {
-    /// Parallel workers (the c of M/M/c), at least 1; default 1.
-    #[schemars(range(min = 1))]
-    pub workers: Option<i64>,
-    /// Time one worker spends on one request.
-    pub service_time: DistRaw,
-    /// Maximum number of requests waiting (not in service); arrivals beyond it are dropped. 0 = no waiting room. Default unbounded.
-    #[schemars(range(min = 0))]
-    pub queue_capacity: Option<i64>,
-    /// Identical replicas behind an implicit balancer (a deployment); default 1.
-    #[schemars(range(min = 1))]
-    pub replicas: Option<i64>,
-    /// How the implicit balancer picks a ready replica; default `round_robin`.
-    pub balance: Option<BalanceRaw>,
-    /// What each replica runs on, and how long a new one boots.
-    pub runs_on: Option<Box<RunsOnRaw>>,
-    /// Cores each replica requests (placement bookkeeping; CPU may be overcommitted); default 1.
-    pub cpu: Option<f64>,
-    /// Memory each replica needs on its host (a hard limit); default 0B.
-    pub memory: Option<Size>,
-    /// The host pool (under the top-level `hosts`) replicas are placed on; they then share its cores.
-    pub host: Option<String>,
-    /// Kubernetes HPA-style horizontal autoscaling.
-    pub autoscaler: Option<Box<AutoscalerRaw>>,
-    /// Downstream calls after the server's own work, in order. Each item is a component name, `{ to: NAME }`, or `{ parallel: [A, B, ...], wait_for: all | any | N, hedge_after: 10ms }`; `fan_out: N` repeats the step's targets N times.
-    pub calls: Option<Vec<serde_json::Value>>,
-    /// `thread` (default: a worker is held while its request waits for its calls) or `async` (the worker is released after its own work).
-    pub mode: Option<ModeRaw>,
-    /// The zone it runs in (a name under `network.zones`).
-    pub zone: Option<String>,
-    /// Size of the requests it sends on (for link bandwidth).
-    pub request_size: Option<Size>,
-    /// Size of the responses it returns (for link bandwidth), e.g. `64KiB`.
-    pub response_size: Option<Size>,
-}
-
-/// Whether a server's worker waits for downstream calls.
-#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-#[schemars(rename = "CallMode")]
-pub(crate) enum ModeRaw {
-    /// Thread per request: the worker is held until the calls answer.
-    Thread,
-    /// Event loop: the worker is released after its own work.
-    Async,
-}
-
-/// `type: load_balancer` — routes each request to one backend.
-#[derive(JsonSchema)]
-#[allow(dead_code)] // Only used to generate the JSON Schema; the loader reads each key on its own.
-#[serde(
-    deny_unknown_fields,
-    expecting = "a load balancer: a map with `backends` and optionally `policy`"
-)]
-#[schemars(rename = "LoadBalancer")]
-pub(crate) struct LoadBalancerRaw {
-    /// How a backend is chosen (default `round_robin`).
-    pub policy: Option<PolicyRaw>,
-    /// Names of the candidate components: at least one, no duplicates, not the balancer itself.
-    pub backends: Vec<String>,
-    /// The zone it runs in (a name under `network.zones`).
-    pub zone: Option<String>,
-    /// Size of the requests it sends on (for link bandwidth).
-    pub request_size: Option<Size>,
-    /// Size of the responses it returns (for link bandwidth).
-    pub response_size: Option<Size>,
-}
-
-/// Load-balancing policies.
-#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-#[schemars(rename = "Policy")]
-pub(crate) enum PolicyRaw {
-    /// Backends in turn.
-    RoundRobin,
-    /// A uniformly random backend.
-    Random,
-    /// The backend with the fewest requests outstanding from this balancer (join-the-shortest-queue).
-    LeastOutstanding,
-    /// Two distinct random backends; the one with fewer outstanding requests.
-    PowerOfTwo,
-    /// A hash ring over the request's key, so equal keys go to the same backend.
-    ConsistentHash,
 }
 
 /// The network between components.

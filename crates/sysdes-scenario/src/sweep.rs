@@ -12,9 +12,9 @@ use std::fmt;
 
 use crate::de::{one_of, suggest};
 use crate::node::{Issue, Node, Origin, SNode};
+use crate::raw::{SweepDoc, schema_keys};
 use crate::units::split_number;
 
-const SWEEP_KEYS: &[&str] = &["vary", "combine", "replications", "seeds"];
 const RANGE_KEYS: &[&str] = &["from", "to", "step", "points", "log"];
 /// Most points one varied path may expand to, a guard against typos such as a tiny step.
 const MAX_VALUES: usize = 100_000;
@@ -666,9 +666,12 @@ pub(crate) fn read(root: &SNode, issues: &mut Vec<Issue>) -> Option<SweepDefinit
                 )),
             },
             _ => {
-                let help = match suggest(name, SWEEP_KEYS.iter().copied()) {
+                let help = match suggest(name, schema_keys!(SweepDoc).iter().copied()) {
                     Some(s) => format!("did you mean `{s}`?"),
-                    None => format!("the keys allowed here are {}", one_of(SWEEP_KEYS)),
+                    None => format!(
+                        "the keys allowed here are {}",
+                        one_of(schema_keys!(SweepDoc))
+                    ),
                 };
                 issues.push(issue(
                     key.origin,

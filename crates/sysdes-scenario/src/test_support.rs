@@ -1,5 +1,6 @@
-//! Scaffolding shared by the loader's unit tests (`tests*.rs`): load a
-//! scenario from text and get its spec or its problems.
+//! Scaffolding shared by the loader's unit tests (`tests.rs`,
+//! `build/tests/*.rs`, `build/KIND.rs`): load a scenario from text and get
+//! its spec or its problems.
 
 use sysdes_models::ModelSpec;
 

@@ -470,6 +470,22 @@ fn load_balancer_cycles_are_rejected() {
     assert_eq!((found[0].line, found[0].column), (12, 3));
 }
 
+/// The cycle check follows `ComponentKind::downstream()` of the built
+/// specs: every kind of edge (a stream's consumer group, a queue's consumer,
+/// a cache's backend, a server's calls) closes a cycle, reported once, at
+/// the name of the component the chain starts and ends with.
+#[test]
+fn cycles_through_every_kind_of_edge_are_located_at_a_name() {
+    let text = "name: t\nduration: 1s\nworkloads: [ { name: u, target: s, arrival: { poisson: 1/s } } ]\ncomponents:\n  s:\n    type: stream\n    consumer_groups: [ { name: g, target: w } ]\n  w:\n    type: server\n    service_time: 1ms\n    calls: [c]\n  c:\n    type: cache\n    capacity: 10\n    hit_time: 1ms\n    backend: q\n  q:\n    type: queue\n    consumers: { target: s }\n";
+    let found = problems(text);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(
+        found[0].message,
+        "components form a cycle (calls, backends or consumers): s -> w -> c -> q -> s"
+    );
+    assert_eq!((found[0].line, found[0].column), (5, 3));
+}
+
 /// (what, text, line, column, phrase of the message, phrase of the help)
 fn malformed_cases() -> Vec<(
     &'static str,

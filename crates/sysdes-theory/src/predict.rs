@@ -1102,7 +1102,7 @@ fn predict_with(
         });
     }
 
-    // netfault: zones, links and faults are outside these formulas, so no
+    // Zones, links and faults are outside these formulas, so no
     // method is exact for such a scenario.
     if !spec.faults.is_empty() || !spec.network.zones.is_empty() || !spec.network.links.is_empty() {
         let methods = stations

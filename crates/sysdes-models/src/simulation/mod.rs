@@ -44,8 +44,8 @@ use deployment::{DeployEvent, HostRuntime};
 use queue::QueueComponent;
 use stream::StreamComponent;
 
-mod faults; // netfault: crashes, slowdowns, fault windows
-mod network; // netfault: zones, links, partitions
+mod faults; // crashes, slowdowns, fault windows
+mod network; // zones, links, partitions
 pub(crate) use network::Network;
 
 /// Everything that happens in a run. Small and `Copy`: it names a request by
@@ -86,7 +86,7 @@ pub(crate) enum Event {
     BatchWake { server: ComponentId },
     /// An LLM model server's timers (see `llm_server.rs`).
     Llm(llm_server::LlmEvent),
-    /// netfault: a crash or slowdown (by index in `spec.faults`) starts or ends.
+    /// A crash or slowdown (by index in `spec.faults`) starts or ends.
     Fault { index: u32, start: bool },
     /// A replicated store's own event (a message, a replica's service, a fault).
     Store {

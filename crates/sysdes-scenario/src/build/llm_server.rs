@@ -21,30 +21,14 @@ use serde::Deserialize;
 use sysdes_kernel::SimDuration;
 use sysdes_models::{DecodeTime, Distribution, LlmServerSpec, PrefillTime};
 
-use super::{Ctx, content, count, optional_count, optional_distribution};
+use super::{Ctx, Kind, content, count, optional_count, optional_distribution};
 use crate::node::{Node, SNode};
+use crate::raw::schema_keys;
 use crate::units::Duration;
-
-/// The keys a model server in LLM mode accepts.
-const LLM_SERVER_KEYS: &[&str] = &["type", "slots", "llm", "queue_capacity", "cold_start"];
 
 /// Model-server keys that belong to dynamic batching and have no meaning
 /// in LLM mode.
 const BATCHING_ONLY: &[&str] = &["batching", "batch_time", "jitter"];
-
-/// Replica-group keys, which LLM mode does not support yet.
-/// Replica group keys (read by build_deploy.rs).
-const REPLICA_ONLY: &[&str] = &["replicas", "balance", "runs_on", "autoscaler"];
-
-/// The keys of the `llm:` block.
-const LLM_KEYS: &[&str] = &[
-    "max_batch",
-    "prefill",
-    "decode_step",
-    "prompt_tokens",
-    "output_tokens",
-    "kv_cache_tokens",
-];
 
 /// LLM mode: iteration-level (continuous) batching of prefill and decode; see `docs/llm-serving.md`.
 #[derive(JsonSchema)]
@@ -175,13 +159,8 @@ pub(super) fn llm_server(ctx: &mut Ctx, body: &SNode) -> Option<LlmServerSpec> {
             );
         }
     }
-    let others: Vec<&str> = LLM_SERVER_KEYS
-        .iter()
-        .chain(BATCHING_ONLY)
-        .chain(REPLICA_ONLY)
-        .copied()
-        .collect();
-    ctx.unknown_keys(body, &others);
+    // The batching-only keys were reported above, not a second time here.
+    ctx.unknown_keys(body, Kind::ModelServer.keys());
     let slots = optional_count(ctx, body, "slots", 1).map(|s| s.unwrap_or(1));
     let cold_start = optional_distribution(ctx, body, "cold_start");
     let queue_capacity = optional_count(ctx, body, "queue_capacity", 0);
@@ -194,7 +173,7 @@ pub(super) fn llm_server(ctx: &mut Ctx, body: &SNode) -> Option<LlmServerSpec> {
         );
         return None;
     }
-    ctx.unknown_keys(llm, LLM_KEYS);
+    ctx.unknown_keys(llm, schema_keys!(LlmDoc));
     let max_batch = ctx
         .required::<i64>(
             llm,

@@ -16,27 +16,10 @@ use serde::Deserialize;
 use sysdes_kernel::SimDuration;
 use sysdes_models::{BatchTime, BatchingSpec, ComponentKind, ModelServerSpec};
 
-use super::{Ctx, count, optional_count, optional_distribution};
+use super::{Ctx, Entry, Kind, count, optional_count, optional_distribution};
 use crate::node::SNode;
 use crate::raw::DistRaw;
 use crate::units::Duration;
-
-/// The keys a model server accepts.
-pub(super) const MODEL_SERVER_KEYS: &[&str] = &[
-    "type",
-    "slots",
-    "batching",
-    "batch_time",
-    "jitter",
-    "queue_capacity",
-    "cold_start",
-    "llm",
-    // Replica group keys (build_deploy.rs).
-    "replicas",
-    "balance",
-    "runs_on",
-    "autoscaler",
-];
 
 /// `type: model_server` — requests served in batches on `slots` parallel slots (GPUs).
 #[derive(JsonSchema)]
@@ -119,7 +102,8 @@ pub(crate) struct TableRowRaw {
 
 /// Reads a model server: in LLM mode if it has an `llm:` block, else a
 /// batching one.
-pub(super) fn model_server_kind(ctx: &mut Ctx, body: &SNode) -> Option<ComponentKind> {
+pub(super) fn read(ctx: &mut Ctx, e: &Entry<'_>) -> Option<ComponentKind> {
+    let body = e.body;
     if body.get("llm").is_some() {
         return super::llm_server::llm_server(ctx, body).map(ComponentKind::LlmServer);
     }
@@ -127,8 +111,8 @@ pub(super) fn model_server_kind(ctx: &mut Ctx, body: &SNode) -> Option<Component
 }
 
 /// Reads a model server's keys, recording every problem.
-pub(super) fn model_server(ctx: &mut Ctx, body: &SNode) -> Option<ModelServerSpec> {
-    ctx.unknown_keys(body, MODEL_SERVER_KEYS);
+fn model_server(ctx: &mut Ctx, body: &SNode) -> Option<ModelServerSpec> {
+    ctx.unknown_keys(body, Kind::ModelServer.keys());
     let before = ctx.issues.len();
     let slots = optional_count(ctx, body, "slots", 1).map(|s| s.unwrap_or(1));
     let batching = match ctx.optional::<BatchingRaw>(body, "batching") {

@@ -7,55 +7,20 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use sysdes_kernel::{ComponentId, SimDuration};
 use sysdes_models::{
-    Distribution, FaultKind, FaultSpec, MAX_REPLICAS, MessageDelays, PartitionPolicy, ReadFrom,
-    Replication, Routing, StoreMode, StoreSpec,
+    ComponentKind, ComponentSpec, Distribution, FaultKind, FaultSpec, MAX_REPLICAS, MessageDelays,
+    PartitionPolicy, ReadFrom, Replication, Routing, StoreMode, StoreSpec,
 };
 
-use super::{Ctx, count, distribution, positive_duration};
-use crate::de::one_of;
+use super::{Ctx, Entry, Kind, count, distribution, positive_duration};
+use crate::de::{one_of, suggest};
 use crate::node::{Node, SNode};
-use crate::raw::DistRaw;
-use crate::units::Duration;
-
-/// Every key a store may have.
-pub(super) const STORE_KEYS: &[&str] = &[
-    "type",
-    "replicas",
-    "zones",
-    "workers",
-    "read_time",
-    "write_time",
-    "mode",
-    "replication",
-    "replication_delay",
-    "reads",
-    "failover_timeout",
-    "read_quorum",
-    "write_quorum",
-    "read_repair",
-    "hinted_handoff",
-    "clock_skew",
-    "on_partition",
-    "delays",
-    "routing",
-    "probe_after",
-    "check_linearizability",
-    "zone",
-    "request_size",
-    "response_size",
-];
+use crate::raw::{DistRaw, schema_keys};
+use crate::units::{Duration, Size};
 
 /// Keys that apply only to `mode: leader`.
 const LEADER_ONLY: &[&str] = &["replication", "reads", "failover_timeout"];
 /// Keys that apply only to `mode: leaderless`.
 const LEADERLESS_ONLY: &[&str] = &["read_quorum", "read_repair", "hinted_handoff"];
-/// Keys of `delays`.
-const DELAY_KEYS: &[&str] = &[
-    "write_request",
-    "write_ack",
-    "read_request",
-    "read_response",
-];
 
 /// A replicated key-value store: `replicas` FIFO servers holding versions of keys, with a leader or Dynamo-style quorums (see `docs/consistency-experiments.md`).
 #[derive(JsonSchema)]
@@ -107,6 +72,12 @@ pub(crate) struct StoreRaw {
     probe_after: Option<Duration>,
     /// Check every key's history for linearizability at the end (exact Wing-Gong search; keys with more than 200 operations are not checked). Default false: it keeps every operation.
     check_linearizability: Option<bool>,
+    /// The store's own zone (a name under `network.zones`): where clients send their requests, and where the replicas live unless `zones` is given.
+    zone: Option<String>,
+    /// Size of the requests it sends on (for link bandwidth).
+    request_size: Option<Size>,
+    /// Size of the responses it returns (for link bandwidth).
+    response_size: Option<Size>,
 }
 
 /// Per message class one-way delays (the WARS model).
@@ -201,8 +172,13 @@ fn opt_count(ctx: &mut Ctx, map: &SNode, key: &str, min: i64) -> Result<Option<u
 }
 
 /// Reads and checks a store.
-pub(super) fn store(ctx: &mut Ctx, body: &SNode) -> Option<StoreSpec> {
-    ctx.unknown_keys(body, STORE_KEYS);
+/// Reads a store.
+pub(super) fn read(ctx: &mut Ctx, e: &Entry<'_>) -> Option<ComponentKind> {
+    store(ctx, e.body).map(ComponentKind::Store)
+}
+
+fn store(ctx: &mut Ctx, body: &SNode) -> Option<StoreSpec> {
+    ctx.unknown_keys(body, Kind::Store.keys());
     let before = ctx.issues.len();
     let replicas = opt_count(ctx, body, "replicas", 1).ok()?.unwrap_or(3);
     if replicas > MAX_REPLICAS {
@@ -310,11 +286,14 @@ pub(super) fn store(ctx: &mut Ctx, body: &SNode) -> Option<StoreSpec> {
                     "`delays`: expected a map of message classes to distributions, found {}",
                     node.describe()
                 ),
-                Some(format!("the message classes are {}", one_of(DELAY_KEYS))),
+                Some(format!(
+                    "the message classes are {}",
+                    one_of(schema_keys!(DelaysRaw))
+                )),
             );
             return None;
         }
-        ctx.unknown_keys(node, DELAY_KEYS);
+        ctx.unknown_keys(node, schema_keys!(DelaysRaw));
         delays.write_request = opt_dist(ctx, node, "write_request").ok()?;
         delays.write_ack = opt_dist(ctx, node, "write_ack").ok()?;
         delays.read_request = opt_dist(ctx, node, "read_request").ok()?;
@@ -464,4 +443,40 @@ pub(super) fn replica_crashes(
         }
     }
     (Some(rest), (ctx.issues.len() == before).then_some(out))
+}
+
+/// A store's `zones` must name zones of `network.zones`; each unknown one is
+/// reported where it is written, with the closest zone suggested.
+pub(super) fn store_zones(
+    ctx: &mut Ctx,
+    components: &[Option<ComponentSpec>],
+    entries: &[(&SNode, &SNode)],
+    zones: &[String],
+) {
+    for (c, (_, body)) in components.iter().zip(entries) {
+        let Some(ComponentKind::Store(st)) = c.as_ref().map(|c| &c.kind) else {
+            continue;
+        };
+        let list = body.at_or_near(&["zones"]);
+        for (j, z) in st.zones.iter().enumerate() {
+            if zones.contains(z) {
+                continue;
+            }
+            let help = match suggest(z, zones.iter().map(String::as_str)) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None if zones.is_empty() => {
+                    "define the zones and their latencies under `network.zones`".to_owned()
+                }
+                None => {
+                    let names: Vec<&str> = zones.iter().map(String::as_str).collect();
+                    format!("the zones are {}", one_of(&names))
+                }
+            };
+            ctx.push(
+                list.item(j).unwrap_or(list),
+                format!("store zone `{z}` is not a zone of the network"),
+                Some(help),
+            );
+        }
+    }
 }

@@ -8,10 +8,11 @@
 //! ([`ComponentKind::ReplicaGroup`]) whose replicas, `NAME[i]`, are added
 //! after the components of the file.
 
+use schemars::JsonSchema;
 use sysdes_kernel::{ComponentId, SimDuration};
 use sysdes_models::{
-    AutoscalerSpec, ComponentKind, DeploymentSpec, Distribution, GroupSpec, HostPoolSpec, LbPolicy,
-    Placement, RunsOn, RuntimeKind, ScaleMetric, ServerSpec,
+    AutoscalerSpec, ComponentKind, ComponentSpec, DeploymentSpec, Distribution, GroupSpec,
+    HostPoolSpec, LbPolicy, Placement, RunsOn, RuntimeKind, ScaleMetric, ServerSpec,
 };
 
 use super::{Ctx, count, distribution, positive_duration};
@@ -19,31 +20,31 @@ use crate::de::{one_of, suggest};
 use crate::node::{Node, SNode};
 use crate::raw::{
     AutoscalerRaw, BalanceRaw, HostPoolRaw, MetricRaw, PlacementRaw, RunsOnRaw, RuntimeRaw,
+    ScalingRaw, schema_keys,
 };
 use crate::units::{Duration, Size};
 
-/// The keys a server may carry to become a deployment.
-pub(super) const DEPLOY_KEYS: &[&str] = &[
-    "replicas",
-    "balance",
-    "runs_on",
-    "cpu",
-    "memory",
-    "host",
-    "autoscaler",
-];
-
-const HOST_KEYS: &[&str] = &["count", "cores", "memory", "placement"];
-const AUTOSCALER_KEYS: &[&str] = &[
-    "metric",
-    "target",
-    "interval",
-    "min",
-    "max",
-    "scale_down_stabilization",
-    "tolerance",
-];
-const RUNS_ON_KEYS: &[&str] = &["kind", "boot_time"];
+/// The deployment keys of a server (flattened into its schema): a leaf
+/// server with any of them is a deployment.
+#[derive(JsonSchema)]
+#[allow(dead_code)] // Only used to generate the JSON Schema; the loader reads each key on its own.
+pub(crate) struct DeploymentRaw {
+    /// Identical replicas behind an implicit balancer (a deployment); default 1.
+    #[schemars(range(min = 1))]
+    pub replicas: Option<i64>,
+    /// How the implicit balancer picks a ready replica; default `round_robin`.
+    pub balance: Option<BalanceRaw>,
+    /// What each replica runs on, and how long a new one boots.
+    pub runs_on: Option<Box<RunsOnRaw>>,
+    /// Cores each replica requests (placement bookkeeping; CPU may be overcommitted); default 1.
+    pub cpu: Option<f64>,
+    /// Memory each replica needs on its host (a hard limit); default 0B.
+    pub memory: Option<Size>,
+    /// The host pool (under the top-level `hosts`) replicas are placed on; they then share its cores.
+    pub host: Option<String>,
+    /// Kubernetes HPA-style horizontal autoscaling.
+    pub autoscaler: Option<Box<AutoscalerRaw>>,
+}
 
 /// Reads the top-level `hosts` block: pools in file order.
 pub(super) fn hosts(ctx: &mut Ctx, root: &SNode) -> Option<Vec<HostPoolSpec>> {
@@ -77,7 +78,7 @@ pub(super) fn hosts(ctx: &mut Ctx, root: &SNode) -> Option<Vec<HostPoolSpec>> {
             );
             continue;
         }
-        ctx.unknown_keys(value, HOST_KEYS);
+        ctx.unknown_keys(value, schema_keys!(HostPoolRaw));
         let Ok(raw) =
             crate::de::from_node::<HostPoolRaw>(value).map_err(|e| ctx.de_error(value, e))
         else {
@@ -121,7 +122,9 @@ fn count_key(ctx: &mut Ctx, value: i64, node: &SNode, what: &str) -> Option<u32>
 
 /// Whether `body` (a server) has any deployment key.
 fn is_deployment(body: &SNode) -> bool {
-    DEPLOY_KEYS.iter().any(|k| body.get(k).is_some())
+    schema_keys!(DeploymentRaw)
+        .iter()
+        .any(|k| body.get(k).is_some())
 }
 
 /// Wraps a server into a deployment when it has deployment keys; `pools`
@@ -232,7 +235,9 @@ pub(super) fn server_or_deployment(
 
 /// The keys that replicate any component (a server with calls, a model
 /// server, a cache) into a replica group.
-pub(super) const GROUP_KEYS: &[&str] = &["replicas", "balance", "runs_on", "autoscaler"];
+pub(super) fn group_keys() -> &'static [&'static str] {
+    schema_keys!(ScalingRaw)
+}
 
 /// How many replicas, balanced how, booting on what, scaled by what.
 pub(super) struct Scaling {
@@ -271,7 +276,7 @@ impl Scaling {
 /// whether the kind has workers or slots whose utilization can be measured
 /// (a cache has none).
 pub(super) fn group_scaling(ctx: &mut Ctx, body: &SNode, busy: bool) -> Option<Option<Scaling>> {
-    if !GROUP_KEYS.iter().any(|k| body.get(k).is_some()) {
+    if !group_keys().iter().any(|k| body.get(k).is_some()) {
         return Some(None);
     }
     let before = ctx.issues.len();
@@ -339,7 +344,7 @@ fn scaling(ctx: &mut Ctx, body: &SNode) -> Option<Scaling> {
 fn runs_on(ctx: &mut Ctx, body: &SNode) -> Option<RunsOn> {
     if let Some(node) = body.get("runs_on") {
         if matches!(node.node, Node::Map(_)) {
-            ctx.unknown_keys(node, RUNS_ON_KEYS);
+            ctx.unknown_keys(node, schema_keys!(RunsOnRaw));
         }
     }
     match ctx.optional::<RunsOnRaw>(body, "runs_on") {
@@ -368,7 +373,7 @@ fn runs_on(ctx: &mut Ctx, body: &SNode) -> Option<RunsOn> {
 }
 
 fn autoscaler(ctx: &mut Ctx, node: &SNode, raw: &AutoscalerRaw) -> Option<AutoscalerSpec> {
-    ctx.unknown_keys(node, AUTOSCALER_KEYS);
+    ctx.unknown_keys(node, schema_keys!(AutoscalerRaw));
     let before = ctx.issues.len();
     let metric = match raw.metric.unwrap_or(MetricRaw::Utilization) {
         MetricRaw::Utilization => ScaleMetric::Utilization,
@@ -471,4 +476,60 @@ fn fmt_bytes(bytes: u64) -> String {
     } else {
         format!("{value:.2}{}", UNITS[unit])
     }
+}
+
+/// The replicas `NAME[i]` of groups of servers and model servers, with the
+/// ids [`add_replicas`] gives them: what `crash` and `slowdown` may name.
+pub(super) fn crashable_replicas(
+    names: &[&str],
+    components: &[Option<ComponentSpec>],
+    groups: &[(usize, Scaling)],
+) -> Vec<(String, ComponentId)> {
+    let mut next = names.len() as u32;
+    let mut out = Vec::new();
+    for (i, scaling) in groups {
+        let most = scaling.most();
+        let crashable = matches!(
+            components[*i].as_ref().map(|c| &c.kind),
+            Some(
+                ComponentKind::Server(_)
+                    | ComponentKind::ModelServer(_)
+                    | ComponentKind::LlmServer(_)
+            )
+        );
+        if crashable {
+            out.extend((0..most).map(|r| (format!("{}[{r}]", names[*i]), ComponentId(next + r))));
+        }
+        next += most;
+    }
+    out
+}
+
+/// Turns each component with group keys into a replica group, appending its
+/// replicas `NAME[0]`, `NAME[1]`, ... (copies of it) after every component
+/// of the file, so that the file's components keep their ids.
+pub(super) fn add_replicas(
+    mut components: Vec<ComponentSpec>,
+    groups: Vec<(usize, Scaling)>,
+) -> Vec<ComponentSpec> {
+    for (i, scaling) in groups {
+        let first = components.len() as u32;
+        let most = scaling.most();
+        // A model's load is part of each new replica's boot (replicas
+        // present at time zero have theirs loaded); a replica keeps its
+        // `cold_start` to reload after a crash.
+        let template = components[i].clone();
+        let extra_boot = match &template.kind {
+            ComponentKind::ModelServer(m) => m.cold_start.clone(),
+            ComponentKind::LlmServer(m) => m.cold_start.clone(),
+            _ => None,
+        };
+        components.extend((0..most).map(|r| ComponentSpec {
+            name: format!("{}[{r}]", template.name),
+            kind: template.kind.clone(),
+        }));
+        let members = (first..first + most).map(ComponentId).collect();
+        components[i].kind = ComponentKind::ReplicaGroup(scaling.group(members, extra_boot));
+    }
+    components
 }

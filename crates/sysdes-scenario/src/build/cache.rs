@@ -3,30 +3,14 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 use sysdes_kernel::SimDuration;
-use sysdes_models::{CacheCapacity, CachePolicy, CacheSpec, CacheWrites, Distribution};
+use sysdes_models::{
+    CacheCapacity, CachePolicy, CacheSpec, CacheWrites, ComponentKind, Distribution,
+};
 
-use crate::build::{Ctx, content, count, distribution, positive_duration, resolve};
+use super::{Ctx, Entry, Kind, content, count, distribution, positive_duration, resolve};
 use crate::node::{Node, SNode};
 use crate::raw::DistRaw;
 use crate::units::{Duration, Size};
-
-/// The keys a cache accepts.
-pub(crate) const CACHE_KEYS: &[&str] = &[
-    "type",
-    "capacity",
-    "value_size",
-    "policy",
-    "ttl",
-    "hit_time",
-    "workers",
-    "backend",
-    "writes",
-    // Replica group keys (build_deploy.rs).
-    "replicas",
-    "balance",
-    "runs_on",
-    "autoscaler",
-];
 
 /// `type: cache` — answers reads from memory, sends misses and writes to its `backend`.
 #[derive(JsonSchema)]
@@ -145,8 +129,13 @@ pub(crate) struct SizeParetoRaw {
 }
 
 /// Reads the cache component at index `own` (body `body`).
-pub(crate) fn cache(ctx: &mut Ctx, own: usize, body: &SNode, names: &[&str]) -> Option<CacheSpec> {
-    ctx.unknown_keys(body, CACHE_KEYS);
+/// Reads a cache.
+pub(super) fn read(ctx: &mut Ctx, e: &Entry<'_>) -> Option<ComponentKind> {
+    cache(ctx, e.own, e.body, e.names).map(ComponentKind::Cache)
+}
+
+fn cache(ctx: &mut Ctx, own: usize, body: &SNode, names: &[&str]) -> Option<CacheSpec> {
+    ctx.unknown_keys(body, Kind::Cache.keys());
     let before = ctx.issues.len();
     let capacity = capacity(ctx, body);
     let policy = match ctx.optional::<CachePolicyRaw>(body, "policy") {

@@ -1,164 +1,103 @@
-//! Reading client behaviour (operation mix, sessions, retries, phased
-//! arrivals) and a server's downstream `calls`.
+//! Reading `type: server` components: workers, service time, queue, and
+//! downstream `calls` (steps, fan-out, hedging); the deployment and replica
+//! keys a server may also carry are read in `deploy.rs`.
 
+use schemars::JsonSchema;
+use serde::Deserialize;
 use sysdes_kernel::ComponentId;
-use sysdes_models::{CallStep, Distribution, Jitter, PhaseSpec, RetrySpec, WaitFor};
+use sysdes_models::{CallMode, CallStep, ComponentKind, ServerSpec, WaitFor};
 
-use crate::build::{Ctx, count, distribution, positive_duration, resolve};
+use super::deploy::DeploymentRaw;
+use super::{Ctx, Entry, Kind, count, distribution, optional_count, positive_duration, resolve};
 use crate::node::{Node, SNode};
-use crate::raw::{JitterRaw, OpsRaw, PhaseRaw, RetriesRaw};
-use crate::units::Duration;
+use crate::raw::DistRaw;
+use crate::units::{Duration, Size};
 
 const CALL_KEYS: &[&str] = &["to", "parallel", "fan_out", "wait_for", "hedge_after"];
 
 /// The most calls one step may send (a fan-out beyond this is a typo).
 const MAX_FAN_OUT: i64 = 10_000;
 
-/// The write share from `ops` (default 0: every request reads).
-pub(crate) fn ops(ctx: &mut Ctx, item: &SNode) -> Option<f64> {
-    let raw: Option<OpsRaw> = ctx.optional(item, "ops").ok()?;
-    let Some(raw) = raw else {
-        return Some(0.0);
-    };
-    let node = item.at_or_near(&["ops"]);
-    let share = |v: Option<f64>, key: &str, ctx: &mut Ctx| -> Option<Option<f64>> {
-        match v {
-            Some(x) if !(0.0..=1.0).contains(&x) => {
-                ctx.push(
-                    node.at_or_near(&[key]),
-                    format!("`{key}` must be a share between 0 and 1, found {x}"),
-                    None,
-                );
-                None
-            }
-            other => Some(other),
-        }
-    };
-    let read = share(raw.read, "read", ctx)?;
-    let write = share(raw.write, "write", ctx)?;
-    match (read, write) {
-        (None, None) => {
-            ctx.push(
-                node,
-                "`ops` needs a `read` or a `write` share",
-                Some("e.g. `ops: { read: 0.9, write: 0.1 }`".to_owned()),
-            );
-            None
-        }
-        (Some(r), None) => Some(1.0 - r),
-        (None, Some(w)) => Some(w),
-        (Some(r), Some(w)) if (r + w - 1.0).abs() > 1e-9 => {
-            ctx.push(
-                node,
-                format!(
-                    "the `read` and `write` shares must sum to 1, found {r} + {w} = {}",
-                    r + w
-                ),
-                Some(format!("e.g. `write: {:.3}`", 1.0 - r)),
-            );
-            None
-        }
-        (Some(_), Some(w)) => Some(w),
-    }
+/// `type: server` — a FIFO queue served by `workers` parallel workers.
+#[derive(JsonSchema)]
+#[allow(dead_code)] // Only used to generate the JSON Schema; the loader reads each key on its own.
+#[serde(
+    deny_unknown_fields,
+    expecting = "a server: a map with `service_time` and optionally `workers`"
+)]
+#[schemars(rename = "Server")]
+pub(crate) struct ServerRaw {
+    /// Parallel workers (the c of M/M/c), at least 1; default 1.
+    #[schemars(range(min = 1))]
+    pub workers: Option<i64>,
+    /// Time one worker spends on one request.
+    pub service_time: DistRaw,
+    /// Maximum number of requests waiting (not in service); arrivals beyond it are dropped. 0 = no waiting room. Default unbounded.
+    #[schemars(range(min = 0))]
+    pub queue_capacity: Option<i64>,
+    /// Downstream calls after the server's own work, in order. Each item is a component name, `{ to: NAME }`, or `{ parallel: [A, B, ...], wait_for: all | any | N, hedge_after: 10ms }`; `fan_out: N` repeats the step's targets N times.
+    pub calls: Option<Vec<serde_json::Value>>,
+    /// `thread` (default: a worker is held while its request waits for its calls) or `async` (the worker is released after its own work).
+    pub mode: Option<ModeRaw>,
+    /// The deployment keys (`replicas`, `host`, `autoscaler`, ...); see `deploy.rs`.
+    #[serde(flatten)]
+    pub deployment: DeploymentRaw,
+    /// The zone it runs in (a name under `network.zones`).
+    pub zone: Option<String>,
+    /// Size of the requests it sends on (for link bandwidth).
+    pub request_size: Option<Size>,
+    /// Size of the responses it returns (for link bandwidth), e.g. `64KiB`.
+    pub response_size: Option<Size>,
 }
 
-/// The number of client sessions of an open workload, if set.
-pub(crate) fn sessions(ctx: &mut Ctx, item: &SNode) -> Option<Option<u32>> {
-    match ctx.optional::<i64>(item, "sessions") {
-        Ok(None) => Some(None),
-        Ok(Some(n)) => count(ctx, n, 1, item.at_or_near(&["sessions"]), "sessions").map(Some),
-        Err(()) => None,
-    }
+/// Whether a server's worker waits for downstream calls.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(rename = "CallMode")]
+pub(crate) enum ModeRaw {
+    /// Thread per request: the worker is held until the calls answer.
+    Thread,
+    /// Event loop: the worker is released after its own work.
+    Async,
 }
 
-/// The retry policy, if set.
-pub(crate) fn retries(ctx: &mut Ctx, item: &SNode) -> Option<Option<RetrySpec>> {
-    let raw: Option<RetriesRaw> = ctx.optional(item, "retries").ok()?;
-    let Some(raw) = raw else {
-        return Some(None);
-    };
-    let node = item.at_or_near(&["retries"]);
-    let max = count(ctx, raw.max, 0, node.at_or_near(&["max"]), "max");
-    let backoff = match &raw.backoff {
-        None => Some(Distribution::Constant(sysdes_kernel::SimDuration::ZERO)),
-        Some(d) => distribution(ctx, d, node.at_or_near(&["backoff"]), "backoff"),
-    };
-    let multiplier = raw.multiplier.unwrap_or(2.0);
-    let multiplier_ok = if multiplier.is_finite() && multiplier >= 1.0 {
-        true
-    } else {
-        ctx.push(
-            node.at_or_near(&["multiplier"]),
-            format!("`multiplier` must be at least 1, found {multiplier}"),
-            Some("1 keeps the wait constant; 2 doubles it at each retry".to_owned()),
-        );
-        false
-    };
-    let budget_ok = match raw.budget {
-        Some(b) if !(b.is_finite() && b >= 0.0) => {
-            ctx.push(
-                node.at_or_near(&["budget"]),
-                format!("`budget` must be a share of zero or more, found {b}"),
-                Some("e.g. `budget: 0.1` allows retries of up to 10 % of requests".to_owned()),
-            );
-            false
-        }
-        _ => true,
-    };
-    let jitter = match raw.jitter {
-        None | Some(JitterRaw::None) => Jitter::None,
-        Some(JitterRaw::Full) => Jitter::Full,
-        Some(JitterRaw::Equal) => Jitter::Equal,
-    };
-    if !(multiplier_ok && budget_ok) {
-        return None;
-    }
-    Some(Some(RetrySpec {
-        max: max?,
-        backoff: backoff?,
-        multiplier,
-        max_backoff: raw.max_backoff.map(Duration::to_sim),
-        jitter,
-        budget: raw.budget,
-    }))
+/// Reads a server: a plain one, or a deployment of replicas of it.
+pub(super) fn read(ctx: &mut Ctx, e: &Entry<'_>) -> Option<ComponentKind> {
+    server(ctx, e.own, e.body, e.names)
+        .and_then(|s| super::deploy::server_or_deployment(ctx, e.body, s, e.hosts))
 }
 
-/// Phased Poisson arrivals; `node` is the list.
-pub(crate) fn phases(ctx: &mut Ctx, list: &[PhaseRaw], node: &SNode) -> Option<Vec<PhaseSpec>> {
-    if list.is_empty() {
-        ctx.push(
-            node,
-            "`phases` must list at least one phase",
-            Some("e.g. `phases: [ { poisson: 100/s, for: 30s }, { poisson: 900/s } ]`".to_owned()),
-        );
-        return None;
-    }
-    let mut out = Vec::with_capacity(list.len());
-    let mut ok = true;
-    for (i, p) in list.iter().enumerate() {
-        let item = node.item(i).unwrap_or(node);
-        let length = match p.length {
-            Some(d) => positive_duration(ctx, d, item.at_or_near(&["for"]), "for"),
-            None if i + 1 == list.len() => None,
-            None => {
-                ctx.push(
-                    item,
-                    "only the last phase may omit `for`",
-                    Some("add e.g. `for: 30s`".to_owned()),
-                );
-                ok = false;
-                None
-            }
-        };
-        if p.length.is_some() && length.is_none() {
-            ok = false;
-        }
-        out.push(PhaseSpec {
-            per_second: p.poisson.per_second(),
-            length,
+fn server(ctx: &mut Ctx, own: usize, body: &SNode, names: &[&str]) -> Option<ServerSpec> {
+    ctx.unknown_keys(body, Kind::Server.keys());
+    let workers = optional_count(ctx, body, "workers", 1).map(|w| w.unwrap_or(1));
+    let queue_capacity = optional_count(ctx, body, "queue_capacity", 0);
+    let service_time = ctx
+        .required::<DistRaw>(
+            body,
+            "service_time",
+            Some("add e.g. `service_time: { exponential: 5ms }`".to_owned()),
+        )
+        .and_then(|raw| {
+            distribution(
+                ctx,
+                &raw,
+                body.at_or_near(&["service_time"]),
+                "service_time",
+            )
         });
-    }
-    ok.then_some(out)
+    let calls = calls(ctx, own, body, names);
+    let mode = match ctx.optional::<ModeRaw>(body, "mode") {
+        Ok(None | Some(ModeRaw::Thread)) => Some(CallMode::Thread),
+        Ok(Some(ModeRaw::Async)) => Some(CallMode::Async),
+        Err(()) => None,
+    };
+    Some(ServerSpec {
+        workers: workers?,
+        service_time: service_time?,
+        queue_capacity: queue_capacity?,
+        calls: calls?,
+        mode: mode?,
+    })
 }
 
 /// A server's `calls`: a list of steps. `own` is the server's index.

@@ -1,0 +1,8 @@
+//! The loader's tests by concern; each kind's own reader tests sit beside
+//! it (`build/KIND.rs`), the whole loader's in `src/tests.rs`.
+
+mod client;
+mod deploy;
+mod keys;
+mod net;
+mod store;
