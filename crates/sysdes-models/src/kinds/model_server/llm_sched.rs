@@ -287,10 +287,11 @@ impl ChunkedBatch {
         let mut i = 0;
         while i < self.running.len() && budget > 0 {
             let r = &self.running[i];
-            if r.p.generated > 0 && r.computed + 1 == r.p.len() {
-                if !self.grow(i, 1, &mut budget, &mut c, waiting) {
-                    break;
-                }
+            if r.p.generated > 0
+                && r.computed + 1 == r.p.len()
+                && !self.grow(i, 1, &mut budget, &mut c, waiting)
+            {
+                break;
             }
             i += 1;
         }
