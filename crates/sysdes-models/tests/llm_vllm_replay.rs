@@ -152,7 +152,7 @@ fn replay(reqs: &[Captured], spec: ChunkedSpec) -> (Latencies, u64, SimDuration,
         }
         match batch.schedule(now, &mut waiting) {
             Some(c) => {
-                now = now + spec.cost.time(&c);
+                now += spec.cost.time(&c);
                 iterations += 1;
                 batch.complete(now, |o| match o {
                     Outcome::FirstToken(p) => first[p.req as usize] = now.as_nanos(),

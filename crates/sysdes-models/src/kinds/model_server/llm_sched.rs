@@ -551,7 +551,7 @@ mod tests {
             let mut guard = 0;
             while let Some(c) = b.schedule(now, &mut w) {
                 prop_assert!(c.tokens <= u64::from(budget));
-                now = now + s.cost.time(&c);
+                now += s.cost.time(&c);
                 b.complete(now, |o| if let Outcome::Finished(p) = o { finished[p.req as usize] += 1 });
                 prop_assert_eq!(b.used_blocks(), b.blocks_needed());
                 prop_assert!(b.used_blocks() <= u64::from(s.num_blocks.unwrap()));
