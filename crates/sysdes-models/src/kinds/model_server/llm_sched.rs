@@ -194,6 +194,11 @@ impl ChunkedBatch {
         }
     }
 
+    /// The settings.
+    pub fn spec(&self) -> &ChunkedSpec {
+        &self.spec
+    }
+
     /// Running sequences.
     pub fn running(&self) -> usize {
         self.running.len()
@@ -356,8 +361,10 @@ impl ChunkedBatch {
     /// scheduled sequence's tokens are computed; one whose known tokens are
     /// all computed gets a new token, and one with all its output leaves.
     /// `on` hears of first tokens and finished sequences, in batch order.
-    pub fn complete(&mut self, now: SimTime, mut on: impl FnMut(Outcome)) {
+    /// Returns the output tokens produced.
+    pub fn complete(&mut self, now: SimTime, mut on: impl FnMut(Outcome)) -> u32 {
         let mut keep = 0;
+        let mut produced = 0;
         for i in 0..self.running.len() {
             let mut r = self.running[i];
             if r.sched > 0 {
@@ -365,6 +372,7 @@ impl ChunkedBatch {
                 r.sched = 0;
                 if r.computed == r.p.len() {
                     r.p.generated += 1;
+                    produced += 1;
                     if r.p.generated == 1 {
                         r.p.first_token = now;
                         on(Outcome::FirstToken(r.p));
@@ -380,6 +388,7 @@ impl ChunkedBatch {
             keep += 1;
         }
         self.running.truncate(keep);
+        produced
     }
 }
 
