@@ -339,9 +339,14 @@ fn replays_real_vllm_runs() {
         p[2] / 1e3
     );
     let s = spec(PRO6000.1, PRO6000.2, cost(p, PREFILL_PAIR_PS));
-    let wall = std::time::Instant::now();
+    // Speed: the fastest of 20 replays (the machine is shared).
+    let mut wall = f64::INFINITY;
+    for _ in 0..20 {
+        let t = std::time::Instant::now();
+        std::hint::black_box(replay(&reqs, s));
+        wall = wall.min(t.elapsed().as_secs_f64());
+    }
     let (sim, iterations, span, preempted) = replay(&reqs, s);
-    let wall = wall.elapsed().as_secs_f64();
     println!(
         "replay: {iterations} iterations, {:.1} simulated s, {preempted} preemptions, {:.0} simulated s per wall s",
         span.as_secs_f64(),
