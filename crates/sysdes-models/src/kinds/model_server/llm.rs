@@ -1017,6 +1017,62 @@ mod tests {
         assert_eq!(m.done(), &[1], "an output of 0 tokens rounds up to 1");
     }
 
+    /// Chunked, budget 8, blocks of 4 tokens, 4 blocks, 1 ms + 1 ms per
+    /// token: two requests (prompt 2, output 3) prefill together (4 tokens,
+    /// 5 ms), then decode twice (2 tokens, 3 ms each) and finish at 11 ms;
+    /// each holds one block throughout (at most 4 tokens computed).
+    #[test]
+    fn chunked_iterations_figures_and_crash_by_hand() {
+        use crate::kinds::model_server::llm_sched::IterationCost;
+        let mut s = spec(1, 8);
+        s.scheduler = LlmScheduler::Chunked(ChunkedSpec {
+            max_num_batched_tokens: 8,
+            max_num_seqs: 8,
+            block_size: 4,
+            num_blocks: Some(4),
+            cost: IterationCost {
+                floor: ms(1),
+                per_token_ps: 1_000_000_000,
+                per_context_token_ps: 0,
+                per_prefill_pair_ps: 0,
+            },
+        });
+        let mut m = server(&s);
+        m.arrive(at(0), 1, true);
+        m.arrive(at(0), 2, true);
+        assert_eq!(m.next(at(0)), start(0, 5));
+        assert_eq!(m.next(at(0)), Step::Idle);
+        m.iteration_done(at(5), 0);
+        m.release(at(5), 0);
+        assert_eq!(m.next(at(5)), start(0, 3));
+        m.iteration_done(at(8), 0);
+        m.release(at(8), 0);
+        assert_eq!(m.next(at(8)), start(0, 3));
+        m.iteration_done(at(11), 0);
+        assert_eq!(m.done(), &[1, 2]);
+        m.release(at(11), 0);
+        assert_eq!(extra(&m, "ttft_mean_ms"), 5.0);
+        assert_eq!(extra(&m, "tpot_mean_ms"), 3.0);
+        assert_eq!(extra(&m, "preemptions"), 0.0);
+        assert_eq!(extra(&m, "prefills"), 1.0);
+        assert_eq!(extra(&m, "decode_steps"), 2.0);
+        // 2 of 4 blocks for 11 ms of a 10^6 ms window.
+        assert!((extra(&m, "kv_utilization") - 22.0 / 4e6).abs() < 1e-15);
+        // A prompt of 17 tokens needs 5 blocks: it can never fit.
+        let mut big = s.clone();
+        big.prompt_tokens = tokens_const(17);
+        assert_eq!(server(&big).arrive(at(0), 9, true), Arrival::Dropped);
+        // A crash loses the running and the waiting, and frees the blocks.
+        m.arrive(at(20), 3, true);
+        assert_eq!(m.next(at(20)), start(0, 3));
+        m.arrive(at(21), 4, true);
+        let mut lost = Vec::new();
+        m.crash(at(21), &mut lost);
+        assert_eq!(lost, vec![4, 3]);
+        assert_eq!(m.chunked[0].used_blocks(), 0);
+        assert_eq!(m.queue_len(), 0);
+    }
+
     #[test]
     fn interval_batch_size_resets() {
         let mut m = server(&spec(1, 4));
