@@ -143,6 +143,9 @@ fn replay(reqs: &[Captured], spec: ChunkedSpec) -> (Latencies, u64, SimDuration,
     let mut next = 0;
     let mut now = SimTime::ZERO;
     let mut iterations = 0;
+    // The loop's only heap buffers are the queue and the running batch:
+    // neither may grow (no allocation per iteration, preemptions included).
+    let capacities = (waiting.capacity(), batch.running_capacity());
     loop {
         while next < reqs.len() && reqs[next].arrival <= now.as_nanos() {
             let c = &reqs[next];
@@ -165,6 +168,11 @@ fn replay(reqs: &[Captured], spec: ChunkedSpec) -> (Latencies, u64, SimDuration,
             None => break,
         }
     }
+    assert_eq!(
+        (waiting.capacity(), batch.running_capacity()),
+        capacities,
+        "a buffer grew during the replay"
+    );
     let mut l = Latencies::default();
     for (i, c) in reqs.iter().enumerate() {
         assert!(last[i] > 0, "request {i} never finished");

@@ -204,6 +204,13 @@ impl ChunkedBatch {
         self.running.len()
     }
 
+    /// The running batch's buffer capacity: it never grows past
+    /// `max_num_seqs` (up to 4096, preallocated), so forming and completing
+    /// iterations allocates nothing.
+    pub fn running_capacity(&self) -> usize {
+        self.running.capacity()
+    }
+
     /// KV blocks in use.
     pub fn used_blocks(&self) -> u64 {
         self.total_blocks - self.free_blocks
