@@ -38,7 +38,7 @@
 //! iteration time comes from the batch's composition.
 //!
 //! This module knows no events or network: [`LlmServer::next`] says what to
-//! start now, and the engine (`simulation/llm_server.rs`) schedules it.
+//! start now, and the engine (`llm_sim.rs` beside it) schedules it.
 
 use std::cell::Cell;
 use std::collections::VecDeque;
