@@ -37,6 +37,7 @@ fn llm(max_batch: u32, prefill_base_us: u64) -> LlmServerSpec {
         kv_cache_tokens: None,
         queue_capacity: None,
         cold_start: None,
+        scheduler: LlmScheduler::PrefillFirst,
     }
 }
 

@@ -15,11 +15,26 @@
 //!   queue_capacity: 1000                       # optional; default unbounded
 //!   cold_start: 20s                            # optional model load time
 //! ```
+//!
+//! With `scheduler: chunked` (vLLM's chunked prefill over a paged KV cache)
+//! `prefill`, `decode_step` and `kv_cache_tokens` give way to:
+//!
+//! ```yaml
+//!   llm:
+//!     scheduler: chunked
+//!     max_batch: 128                           # vLLM's max_num_seqs
+//!     max_num_batched_tokens: 2048             # token budget per iteration; default 2048
+//!     kv_block_size: 16                        # tokens per KV block; default 16
+//!     kv_blocks: 2588                          # KV blocks per slot; default unlimited
+//!     iteration: { floor: 14ms, per_token: 10us, per_context_token_ps: 131000, per_prefill_pair_ps: 1 }
+//! ```
 
 use schemars::JsonSchema;
 use serde::Deserialize;
 use sysdes_kernel::SimDuration;
-use sysdes_models::{DecodeTime, Distribution, LlmServerSpec, PrefillTime};
+use sysdes_models::{
+    ChunkedSpec, DecodeTime, Distribution, IterationCost, LlmScheduler, LlmServerSpec, PrefillTime,
+};
 
 use super::{Ctx, Kind, content, count, optional_count, optional_distribution};
 use crate::node::{Node, SNode};
@@ -36,13 +51,13 @@ const BATCHING_ONLY: &[&str] = &["batching", "batch_time", "jitter"];
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Llm")]
 pub(crate) struct LlmDoc {
-    /// Most sequences running (prefilling or decoding) together on one slot, at least 1.
+    /// Most sequences running (prefilling or decoding) together on one slot, at least 1 (vLLM's `max_num_seqs` under `scheduler: chunked`).
     #[schemars(range(min = 1))]
     max_batch: i64,
-    /// Time of a prefill iteration for the prompts admitted together: `{ affine: { base, per_token } }`, tokens summed over the prompts.
-    prefill: PrefillRaw,
-    /// Time of one decode step producing one token for each of `b` running sequences: `{ affine: { base, per_sequence } }`.
-    decode_step: DecodeRaw,
+    /// Time of a prefill iteration for the prompts admitted together: `{ affine: { base, per_token } }`, tokens summed over the prompts. `prefill_first` only, required there.
+    prefill: Option<PrefillRaw>,
+    /// Time of one decode step producing one token for each of `b` running sequences: `{ affine: { base, per_sequence } }`. `prefill_first` only, required there.
+    decode_step: Option<DecodeRaw>,
     /// Prompt length per request in tokens: a number, or a distribution such as `{ lognormal: { median: 400, sigma: 1 } }`; rounded, at least 1.
     prompt_tokens: TokensDoc,
     /// Output length per request in tokens (the first comes with the prefill), like `prompt_tokens`; rounded, at least 1.
@@ -50,7 +65,60 @@ pub(crate) struct LlmDoc {
     /// KV-cache capacity per slot in tokens: a request holds `prompt + output` tokens from admission to completion; one that can never fit is dropped. Default unlimited.
     #[schemars(range(min = 1))]
     kv_cache_tokens: Option<i64>,
+    /// How each slot forms its iterations: `prefill_first` (default: admitted prompts are prefilled whole, running sequences wait) or `chunked` (vLLM: a token budget per iteration shared by decode tokens and prefill chunks, a paged KV cache with recompute preemption).
+    scheduler: Option<SchedulerRaw>,
+    /// `chunked` only: token budget of one iteration (vLLM's `max_num_batched_tokens`), at least 1. Default 2048.
+    #[schemars(range(min = 1))]
+    max_num_batched_tokens: Option<i64>,
+    /// `chunked` only: tokens per KV block, at least 1. Default 16.
+    #[schemars(range(min = 1))]
+    kv_block_size: Option<i64>,
+    /// `chunked` only: KV blocks per slot, at least 1; a sequence holds `ceil(tokens / kv_block_size)`; when a running one needs a block and none is free, the most recently admitted is preempted (recompute). Default unlimited.
+    #[schemars(range(min = 1))]
+    kv_blocks: Option<i64>,
+    /// `chunked` only, required there: iteration time `floor + per_token * T + per_context_token_ps * D + per_prefill_pair_ps * P` (see `docs/llm-serving.md`).
+    iteration: Option<IterationRaw>,
 }
+
+/// The scheduler of a model server in LLM mode.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+#[schemars(rename = "LlmScheduler")]
+pub(crate) enum SchedulerRaw {
+    /// Prefill the admitted prompts whole, then decode (the default).
+    PrefillFirst,
+    /// vLLM's chunked prefill with a paged KV cache.
+    Chunked,
+}
+
+/// The iteration time of the chunked scheduler.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a map with `floor`, `per_token` and optionally `per_context_token_ps`, `per_prefill_pair_ps`"
+)]
+#[schemars(rename = "LlmIterationTime")]
+pub(crate) struct IterationRaw {
+    /// The fixed cost of one iteration (launch, reading the weights).
+    floor: Duration,
+    /// Added per token in the batch (decode tokens and prefill chunk tokens).
+    per_token: Duration,
+    /// Added per context token of each decode sequence (reading its KV cache), in picoseconds. Default 0.
+    #[serde(default)]
+    per_context_token_ps: u64,
+    /// Added per (query, key) pair of each prefill chunk, `chunk * (cached + chunk)`, in picoseconds. Default 0.
+    #[serde(default)]
+    per_prefill_pair_ps: u64,
+}
+
+/// Keys that apply under one scheduler only.
+const PREFILL_FIRST_ONLY: &[&str] = &["prefill", "decode_step", "kv_cache_tokens"];
+const CHUNKED_ONLY: &[&str] = &[
+    "max_num_batched_tokens",
+    "kv_block_size",
+    "kv_blocks",
+    "iteration",
+];
 
 /// A prefill time.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -174,6 +242,35 @@ pub(super) fn llm_server(ctx: &mut Ctx, body: &SNode) -> Option<LlmServerSpec> {
         return None;
     }
     ctx.unknown_keys(llm, schema_keys!(LlmDoc));
+    let scheduler = ctx
+        .optional::<SchedulerRaw>(llm, "scheduler")
+        .map(|s| s.unwrap_or(SchedulerRaw::PrefillFirst));
+    // A bad `scheduler` is reported once: the other keys are then read as
+    // the scheduler their `iteration` key suggests.
+    let chunked = match scheduler {
+        Ok(s) => s == SchedulerRaw::Chunked,
+        Err(()) => llm.get("iteration").is_some(),
+    };
+    let (other, wrong) = if chunked {
+        ("prefill_first", PREFILL_FIRST_ONLY)
+    } else {
+        ("chunked", CHUNKED_ONLY)
+    };
+    if scheduler.is_ok() {
+        for key in wrong {
+            if let Some((k, _)) = llm.entry(key) {
+                ctx.push(
+                    k,
+                    format!("`{key}` applies only with `scheduler: {other}`"),
+                    Some(if chunked {
+                        "the chunked scheduler times iterations with `iteration: { floor, per_token, per_context_token_ps, per_prefill_pair_ps }` and sizes the KV cache with `kv_blocks` and `kv_block_size`".into()
+                    } else {
+                        "add `scheduler: chunked`, or remove the key".into()
+                    }),
+                );
+            }
+        }
+    }
     let max_batch = ctx
         .required::<i64>(
             llm,
@@ -181,8 +278,18 @@ pub(super) fn llm_server(ctx: &mut Ctx, body: &SNode) -> Option<LlmServerSpec> {
             Some("add e.g. `max_batch: 32` (sequences decoding together per slot)".into()),
         )
         .and_then(|b| count(ctx, b, 1, llm.at_or_near(&["max_batch"]), "max_batch"));
-    let prefill = ctx
-        .required::<PrefillRaw>(
+    let chunk = if chunked {
+        chunked_spec(ctx, llm).map(Some)
+    } else {
+        Some(None)
+    };
+    let prefill = if chunked {
+        Some(PrefillTime {
+            base: SimDuration::ZERO,
+            per_token: SimDuration::ZERO,
+        })
+    } else {
+        ctx.required::<PrefillRaw>(
             llm,
             "prefill",
             Some("add e.g. `prefill: { affine: { base: 20ms, per_token: 0.1ms } }`".into()),
@@ -190,9 +297,15 @@ pub(super) fn llm_server(ctx: &mut Ctx, body: &SNode) -> Option<LlmServerSpec> {
         .map(|PrefillRaw::Affine(a)| PrefillTime {
             base: a.base.to_sim(),
             per_token: a.per_token.to_sim(),
-        });
-    let decode_step = ctx
-        .required::<DecodeRaw>(
+        })
+    };
+    let decode_step = if chunked {
+        Some(DecodeTime {
+            base: SimDuration::ZERO,
+            per_sequence: SimDuration::ZERO,
+        })
+    } else {
+        ctx.required::<DecodeRaw>(
             llm,
             "decode_step",
             Some("add e.g. `decode_step: { affine: { base: 10ms, per_sequence: 0.2ms } }`".into()),
@@ -200,7 +313,8 @@ pub(super) fn llm_server(ctx: &mut Ctx, body: &SNode) -> Option<LlmServerSpec> {
         .map(|DecodeRaw::Affine(a)| DecodeTime {
             base: a.base.to_sim(),
             per_sequence: a.per_sequence.to_sim(),
-        });
+        })
+    };
     let prompt_tokens = token_distribution(ctx, llm, "prompt_tokens", "512");
     let output_tokens = token_distribution(ctx, llm, "output_tokens", "{ exponential: 200 }");
     let kv_cache_tokens = match ctx.optional::<i64>(llm, "kv_cache_tokens") {
@@ -219,16 +333,74 @@ pub(super) fn llm_server(ctx: &mut Ctx, body: &SNode) -> Option<LlmServerSpec> {
     if ctx.issues.len() != before {
         return None;
     }
+    let scheduler = match chunk? {
+        Some(mut c) => {
+            c.max_num_seqs = max_batch?;
+            LlmScheduler::Chunked(c)
+        }
+        None => LlmScheduler::PrefillFirst,
+    };
+    let (prefill, decode_step) = match scheduler {
+        // The affine view of the chunked cost (attention left out), for
+        // the capacity estimate: a pure prefill or decode iteration.
+        LlmScheduler::Chunked(c) => (
+            PrefillTime {
+                base: c.cost.floor,
+                per_token: SimDuration::from_nanos(c.cost.per_token_ps / 1000),
+            },
+            DecodeTime {
+                base: c.cost.floor,
+                per_sequence: SimDuration::from_nanos(c.cost.per_token_ps / 1000),
+            },
+        ),
+        LlmScheduler::PrefillFirst => (prefill?, decode_step?),
+    };
     Some(LlmServerSpec {
         slots: slots?,
         max_batch: max_batch?,
-        prefill: prefill?,
-        decode_step: decode_step?,
+        prefill,
+        decode_step,
         prompt_tokens: prompt_tokens?,
         output_tokens: output_tokens?,
         kv_cache_tokens: kv_cache_tokens?,
         queue_capacity: queue_capacity?,
         cold_start: cold_start?,
+        scheduler,
+    })
+}
+
+/// The chunked scheduler's keys (`max_num_seqs` is set from `max_batch` by
+/// the caller).
+fn chunked_spec(ctx: &mut Ctx, llm: &SNode) -> Option<ChunkedSpec> {
+    // Outer `None`: a problem was recorded; inner `None`: absent.
+    let at_least_one = |ctx: &mut Ctx, key: &str| -> Option<Option<u32>> {
+        match ctx.optional::<i64>(llm, key) {
+            Ok(None) => Some(None),
+            Ok(Some(v)) => count(ctx, v, 1, llm.at_or_near(&[key]), key).map(Some),
+            Err(()) => None,
+        }
+    };
+    let budget = at_least_one(ctx, "max_num_batched_tokens").map(|b| b.unwrap_or(2048));
+    let block_size = at_least_one(ctx, "kv_block_size").map(|b| b.unwrap_or(16));
+    let num_blocks = at_least_one(ctx, "kv_blocks");
+    let cost = ctx
+        .required::<IterationRaw>(
+            llm,
+            "iteration",
+            Some("add e.g. `iteration: { floor: 14ms, per_token: 10us, per_context_token_ps: 131000, per_prefill_pair_ps: 1 }`".into()),
+        )
+        .map(|i| IterationCost {
+            floor: i.floor.to_sim(),
+            per_token_ps: i.per_token.as_nanos().saturating_mul(1000),
+            per_context_token_ps: i.per_context_token_ps,
+            per_prefill_pair_ps: i.per_prefill_pair_ps,
+        });
+    Some(ChunkedSpec {
+        max_num_batched_tokens: budget?,
+        max_num_seqs: 1,
+        block_size: block_size?,
+        num_blocks: num_blocks?,
+        cost: cost?,
     })
 }
 
@@ -388,6 +560,70 @@ mod tests {
         assert_eq!(
             m.cold_start,
             Some(Distribution::Constant(SimDuration::from_secs(20)))
+        );
+    }
+
+    const CHUNKED: &str = "    llm:\n      scheduler: chunked\n      max_batch: 128\n      iteration: { floor: 14ms, per_token: 10us, per_context_token_ps: 131000, per_prefill_pair_ps: 1 }\n      prompt_tokens: 512\n      output_tokens: 200\n";
+
+    #[test]
+    fn chunked_keys_and_defaults() {
+        use sysdes_models::{ChunkedSpec, IterationCost, LlmScheduler};
+        let cost = IterationCost {
+            floor: us(14_000),
+            per_token_ps: 10_000_000,
+            per_context_token_ps: 131_000,
+            per_prefill_pair_ps: 1,
+        };
+        let m = load(CHUNKED).unwrap();
+        assert_eq!(
+            m.scheduler,
+            LlmScheduler::Chunked(ChunkedSpec {
+                max_num_batched_tokens: 2048,
+                max_num_seqs: 128,
+                block_size: 16,
+                num_blocks: None,
+                cost,
+            })
+        );
+        // The affine view for the capacity estimate.
+        assert_eq!(m.prefill.base, us(14_000));
+        assert_eq!(m.decode_step.per_sequence, us(10));
+        let m = load(&format!(
+            "{CHUNKED}      max_num_batched_tokens: 512\n      kv_block_size: 32\n      kv_blocks: 100\n"
+        ))
+        .unwrap();
+        let LlmScheduler::Chunked(c) = m.scheduler else {
+            panic!("chunked expected");
+        };
+        assert_eq!(
+            (c.max_num_batched_tokens, c.block_size, c.num_blocks),
+            (512, 32, Some(100))
+        );
+        assert_eq!(load(LLM).unwrap().scheduler, LlmScheduler::PrefillFirst);
+    }
+
+    #[test]
+    fn keys_of_the_other_scheduler_are_located_errors() {
+        let (line, _, msg, help) = problem(&format!("{CHUNKED}      kv_cache_tokens: 1000\n"));
+        assert!(
+            msg.contains("`kv_cache_tokens` applies only with `scheduler: prefill_first`"),
+            "{msg}"
+        );
+        assert!(help.unwrap().contains("kv_blocks"));
+        assert!(line > 0);
+        let (_, _, msg, _) = problem(&format!("{LLM}      kv_blocks: 10\n"));
+        assert!(
+            msg.contains("`kv_blocks` applies only with `scheduler: chunked`"),
+            "{msg}"
+        );
+        let (_, _, msg, _) = problem(&CHUNKED.replace("      iteration: { floor: 14ms, per_token: 10us, per_context_token_ps: 131000, per_prefill_pair_ps: 1 }\n", ""));
+        assert!(msg.contains("iteration"), "{msg}");
+        let (_, _, msg, _) = problem(&format!("{CHUNKED}      kv_blocks: 0\n"));
+        assert!(msg.contains("kv_blocks"), "{msg}");
+        let (_, _, msg, _) = problem(&CHUNKED.replace("chunked", "fifo"));
+        assert!(
+            msg.contains("scheduler") || msg.contains("prefill_first"),
+            "{msg}"
         );
     }
 

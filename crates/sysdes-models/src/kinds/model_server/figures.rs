@@ -64,5 +64,9 @@ figures! {
         pub capacity_rps: f64,
         /// Capacity, output tokens per second.
         pub capacity_tokens_per_s: f64,
+        /// Chunked scheduler: sequences preempted (recompute) in the window.
+        pub preemptions: Option<u64>,
+        /// Chunked scheduler with `kv_blocks`: time-average used KV blocks / all blocks.
+        pub kv_utilization: Option<f64>,
     }
 }

@@ -31,8 +31,14 @@
 //! prefill) and time per output token (`(completion - first token) / (N - 1)`
 //! for `N >= 2`).
 //!
+//! With `scheduler: chunked` (see `llm_sched.rs` and `docs/llm-serving.md`)
+//! each slot instead runs vLLM's chunked-prefill scheduler over a paged KV
+//! cache: a token budget per iteration shared by decode tokens and prefill
+//! chunks, blocks allocated as sequences grow, recompute preemption; the
+//! iteration time comes from the batch's composition.
+//!
 //! This module knows no events or network: [`LlmServer::next`] says what to
-//! start now, and the engine (`simulation/llm_server.rs`) schedules it.
+//! start now, and the engine (`llm_sim.rs` beside it) schedules it.
 
 use std::cell::Cell;
 use std::collections::VecDeque;
@@ -41,6 +47,7 @@ use sysdes_kernel::{RngStream, SimDuration, SimTime};
 use sysdes_stats::{LatencyHistogram, TimeAverage};
 
 use crate::figures::LlmFigures;
+use crate::kinds::model_server::llm_sched::{ChunkedBatch, ChunkedSpec, Outcome, Pending};
 use crate::kinds::model_server::{Arrival, Step};
 use crate::request::RequestId;
 use crate::sampler::Sampler;
@@ -73,6 +80,21 @@ pub struct LlmServerSpec {
     /// Optional model load time: no iteration runs before this draw (taken
     /// once per run, at time zero, for the whole server).
     pub cold_start: Option<Distribution>,
+    /// How each slot forms its iterations.
+    pub scheduler: LlmScheduler,
+}
+
+/// How a slot forms its iterations.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LlmScheduler {
+    /// Admitted prompts are prefilled whole in an iteration of their own,
+    /// running sequences wait (the default; `prefill`, `decode_step`,
+    /// `max_batch` and `kv_cache_tokens` apply).
+    #[default]
+    PrefillFirst,
+    /// vLLM's chunked prefill over a paged KV cache; its settings replace
+    /// `max_batch`, `kv_cache_tokens` and the two affine times.
+    Chunked(ChunkedSpec),
 }
 
 /// Prefill time: `base + per_token * tokens`, tokens summed over the prompts
@@ -137,14 +159,7 @@ impl LlmServerSpec {
 }
 
 /// A request waiting for admission, with its drawn lengths.
-#[derive(Clone, Copy, Debug)]
-struct Queued {
-    req: RequestId,
-    arrived: SimTime,
-    prompt: u32,
-    output: u32,
-    counted: bool,
-}
+type Queued = Pending;
 
 /// A running sequence.
 #[derive(Clone, Copy, Debug)]
@@ -169,6 +184,8 @@ enum Phase {
     Prefill { from: usize },
     /// Decode step of every running sequence.
     Decode,
+    /// An iteration formed by the slot's chunked scheduler.
+    Chunked,
 }
 
 /// One slot: its running batch and its KV use.
@@ -193,6 +210,13 @@ pub(crate) struct LlmServer {
     output_rng: RngStream,
     queue: VecDeque<Queued>,
     slots: Vec<Slot>,
+    /// The chunked scheduler's state, one per slot (empty when prefill-first).
+    chunked: Vec<ChunkedBatch>,
+    /// Chunked: KV blocks per slot (`None` unlimited), preemptions in the
+    /// window, and the blocks used over all slots (time average).
+    kv_blocks: Option<u32>,
+    preemptions: u64,
+    kv_used: TimeAverage<1>,
     /// Requests finished by the last iteration, to answer (reused).
     done: Vec<RequestId>,
     ready_at: SimTime,
@@ -255,6 +279,17 @@ impl LlmServer {
         if spec.kv_cache_tokens == Some(0) {
             return Err("`kv_cache_tokens` must be at least 1".into());
         }
+        if let LlmScheduler::Chunked(c) = spec.scheduler {
+            if c.max_num_batched_tokens == 0 || c.max_num_seqs == 0 || c.block_size == 0 {
+                return Err(
+                    "`max_num_batched_tokens`, `max_batch` and `kv_block_size` must be at least 1"
+                        .into(),
+                );
+            }
+            if c.num_blocks == Some(0) {
+                return Err("`kv_blocks` must be at least 1".into());
+            }
+        }
         let reload = spec
             .cold_start
             .as_ref()
@@ -282,6 +317,16 @@ impl LlmServer {
                     kv_used: 0,
                 })
                 .collect(),
+            chunked: match spec.scheduler {
+                LlmScheduler::Chunked(c) => (0..spec.slots).map(|_| ChunkedBatch::new(c)).collect(),
+                LlmScheduler::PrefillFirst => Vec::new(),
+            },
+            kv_blocks: match spec.scheduler {
+                LlmScheduler::Chunked(c) => c.num_blocks,
+                LlmScheduler::PrefillFirst => None,
+            },
+            preemptions: 0,
+            kv_used: TimeAverage::new(window_start, window_end),
             done: Vec::with_capacity(per_slot),
             ready_at,
             first_ready: ready_at,
@@ -343,22 +388,20 @@ impl LlmServer {
         let full = self
             .capacity
             .is_some_and(|cap| self.queue.len() >= cap as usize);
-        let too_long = self
-            .kv_capacity
-            .is_some_and(|kv| u64::from(prompt) + u64::from(output) > kv);
+        let too_long = match self.chunked.first() {
+            Some(c) => !c.spec().fits(prompt, output),
+            None => self
+                .kv_capacity
+                .is_some_and(|kv| u64::from(prompt) + u64::from(output) > kv),
+        };
         if full || too_long {
             if counted {
                 m.drops += 1;
             }
             return Arrival::Dropped;
         }
-        self.queue.push_back(Queued {
-            req,
-            arrived: now,
-            prompt,
-            output,
-            counted,
-        });
+        self.queue
+            .push_back(Pending::new(req, now, prompt, output, counted));
         m.levels.add(now, WAITING, 1);
         Arrival::Queued
     }
@@ -378,6 +421,9 @@ impl LlmServer {
             }
             self.wake_pending = true;
             return Step::WakeAt(self.ready_at);
+        }
+        if !self.chunked.is_empty() {
+            return self.next_chunked(now);
         }
         for (i, slot) in self.slots.iter_mut().enumerate() {
             if slot.phase != Phase::Idle {
@@ -450,12 +496,16 @@ impl LlmServer {
     /// token, and the finished ones leave the batch; their requests are in
     /// [`LlmServer::done`], to answer before [`LlmServer::release`].
     pub(crate) fn iteration_done(&mut self, now: SimTime, slot: u32) {
+        if !self.chunked.is_empty() {
+            self.chunked_done(now, slot);
+            return;
+        }
         let in_window = self.in_window(now);
         let s = &mut self.slots[slot as usize];
         let (from, prefill) = match s.phase {
             Phase::Prefill { from } => (from, true),
             Phase::Decode => (0, false),
-            Phase::Idle => return,
+            Phase::Idle | Phase::Chunked => return,
         };
         if in_window {
             self.tokens += (s.running.len() - from) as u64;
@@ -505,6 +555,110 @@ impl LlmServer {
             .add(now, ACTIVE, -(self.done.len() as i64));
     }
 
+    /// [`LlmServer::next`] under the chunked scheduler: the first idle
+    /// slot with work forms an iteration (preempted sequences go back to
+    /// the queue's front).
+    fn next_chunked(&mut self, now: SimTime) -> Step {
+        let in_window = self.in_window(now);
+        for i in 0..self.slots.len() {
+            if self.slots[i].phase != Phase::Idle {
+                continue;
+            }
+            let batch = &mut self.chunked[i];
+            let before = batch.used_blocks();
+            let Some(c) = batch.schedule(now, &mut self.queue) else {
+                continue;
+            };
+            let used = batch.used_blocks();
+            let after = self.faults.stretch(batch.spec().cost.time(&c));
+            if self.kv_blocks.is_some() {
+                self.kv_used.add(now, 0, used as i64 - before as i64);
+            }
+            let moved = i64::from(c.admitted) - i64::from(c.preempted);
+            let m = &mut self.metrics;
+            m.levels.add(now, WAITING, -moved);
+            m.levels.add(now, ACTIVE, moved);
+            self.slots[i].phase = Phase::Chunked;
+            if in_window {
+                self.preemptions += u64::from(c.preempted);
+                if c.prefill_seqs > 0 {
+                    self.prefills += 1;
+                    self.prefilled += u64::from(c.prefill_seqs);
+                }
+                if c.decode_seqs > 0 {
+                    self.decodes += 1;
+                    self.decoded += u64::from(c.decode_seqs);
+                }
+            }
+            if c.decode_seqs > 0 {
+                self.all_decodes += 1;
+                self.all_decoded += u64::from(c.decode_seqs);
+            }
+            self.busy_slots.add(now, 0, 1);
+            if let Some(a) = &mut self.busy_area {
+                a.add(now, 1);
+            }
+            return Step::Start {
+                slot: i as u32,
+                after,
+            };
+        }
+        Step::Idle
+    }
+
+    /// [`LlmServer::iteration_done`] under the chunked scheduler.
+    fn chunked_done(&mut self, now: SimTime, slot: u32) {
+        let in_window = self.in_window(now);
+        if self.slots[slot as usize].phase == Phase::Idle {
+            return;
+        }
+        self.done.clear();
+        let batch = &mut self.chunked[slot as usize];
+        let before = batch.used_blocks();
+        let (ttft, tpot, done, metrics) = (
+            &mut self.ttft,
+            &mut self.tpot,
+            &mut self.done,
+            &mut self.metrics,
+        );
+        let (wait_ns, prompt_sum, output_sum) = (
+            &mut self.wait_ns,
+            &mut self.prompt_sum,
+            &mut self.output_sum,
+        );
+        let produced = batch.complete(now, |o| match o {
+            Outcome::FirstToken(p) => {
+                if p.counted {
+                    ttft.record(now - p.arrived);
+                }
+            }
+            Outcome::Finished(q) => {
+                done.push(q.req);
+                if q.counted {
+                    metrics.completions += 1;
+                    metrics.latency.record(now - q.arrived);
+                    *wait_ns += u128::from((q.admitted - q.arrived).as_nanos());
+                    *prompt_sum += u64::from(q.prompt);
+                    *output_sum += u64::from(q.output);
+                    if q.output >= 2 {
+                        let per = (now - q.first_token).as_nanos() / u64::from(q.output - 1);
+                        tpot.record(SimDuration::from_nanos(per));
+                    }
+                }
+            }
+        });
+        if in_window {
+            self.tokens += u64::from(produced);
+        }
+        if self.kv_blocks.is_some() {
+            let used = batch.used_blocks();
+            self.kv_used.add(now, 0, used as i64 - before as i64);
+        }
+        self.metrics
+            .levels
+            .add(now, ACTIVE, -(self.done.len() as i64));
+    }
+
     /// The server crashes at `now`: waiting and running requests are
     /// appended to `lost` (the caller fails them) and their KV cache freed;
     /// a busy slot stays busy until its iteration's end, which then finishes
@@ -529,6 +683,16 @@ impl LlmServer {
                 // An empty decode step: its end frees the slot.
                 slot.phase = Phase::Decode;
             }
+        }
+        for c in &mut self.chunked {
+            c.clear(|p| {
+                lost.push(p.req);
+                counted += u64::from(p.counted);
+                running += 1;
+            });
+        }
+        if self.kv_blocks.is_some() {
+            self.kv_used.set(now, [0]);
         }
         let m = &mut self.metrics;
         m.levels.add(now, WAITING, -(waiting as i64));
@@ -603,6 +767,10 @@ impl LlmServer {
             cold_start_ms: self.first_ready.as_secs_f64() * 1e3,
             capacity_rps: self.capacity_rps,
             capacity_tokens_per_s: self.capacity_tokens,
+            preemptions: (!self.chunked.is_empty()).then_some(self.preemptions),
+            kv_utilization: self
+                .kv_blocks
+                .map(|n| self.kv_used.mean(0) / (f64::from(n) * f64::from(self.slots()))),
         }
     }
 
@@ -656,6 +824,7 @@ mod tests {
             kv_cache_tokens: None,
             queue_capacity: None,
             cold_start: None,
+            scheduler: LlmScheduler::PrefillFirst,
         }
     }
 
@@ -846,6 +1015,62 @@ mod tests {
         assert_eq!(m.next(at(0)), start(0, 12));
         m.iteration_done(at(12), 0);
         assert_eq!(m.done(), &[1], "an output of 0 tokens rounds up to 1");
+    }
+
+    /// Chunked, budget 8, blocks of 4 tokens, 4 blocks, 1 ms + 1 ms per
+    /// token: two requests (prompt 2, output 3) prefill together (4 tokens,
+    /// 5 ms), then decode twice (2 tokens, 3 ms each) and finish at 11 ms;
+    /// each holds one block throughout (at most 4 tokens computed).
+    #[test]
+    fn chunked_iterations_figures_and_crash_by_hand() {
+        use crate::kinds::model_server::llm_sched::IterationCost;
+        let mut s = spec(1, 8);
+        s.scheduler = LlmScheduler::Chunked(ChunkedSpec {
+            max_num_batched_tokens: 8,
+            max_num_seqs: 8,
+            block_size: 4,
+            num_blocks: Some(4),
+            cost: IterationCost {
+                floor: ms(1),
+                per_token_ps: 1_000_000_000,
+                per_context_token_ps: 0,
+                per_prefill_pair_ps: 0,
+            },
+        });
+        let mut m = server(&s);
+        m.arrive(at(0), 1, true);
+        m.arrive(at(0), 2, true);
+        assert_eq!(m.next(at(0)), start(0, 5));
+        assert_eq!(m.next(at(0)), Step::Idle);
+        m.iteration_done(at(5), 0);
+        m.release(at(5), 0);
+        assert_eq!(m.next(at(5)), start(0, 3));
+        m.iteration_done(at(8), 0);
+        m.release(at(8), 0);
+        assert_eq!(m.next(at(8)), start(0, 3));
+        m.iteration_done(at(11), 0);
+        assert_eq!(m.done(), &[1, 2]);
+        m.release(at(11), 0);
+        assert_eq!(extra(&m, "ttft_mean_ms"), 5.0);
+        assert_eq!(extra(&m, "tpot_mean_ms"), 3.0);
+        assert_eq!(extra(&m, "preemptions"), 0.0);
+        assert_eq!(extra(&m, "prefills"), 1.0);
+        assert_eq!(extra(&m, "decode_steps"), 2.0);
+        // 2 of 4 blocks for 11 ms of a 10^6 ms window.
+        assert!((extra(&m, "kv_utilization") - 22.0 / 4e6).abs() < 1e-15);
+        // A prompt of 17 tokens needs 5 blocks: it can never fit.
+        let mut big = s.clone();
+        big.prompt_tokens = tokens_const(17);
+        assert_eq!(server(&big).arrive(at(0), 9, true), Arrival::Dropped);
+        // A crash loses the running and the waiting, and frees the blocks.
+        m.arrive(at(20), 3, true);
+        assert_eq!(m.next(at(20)), start(0, 3));
+        m.arrive(at(21), 4, true);
+        let mut lost = Vec::new();
+        m.crash(at(21), &mut lost);
+        assert_eq!(lost, vec![4, 3]);
+        assert_eq!(m.chunked[0].used_blocks(), 0);
+        assert_eq!(m.queue_len(), 0);
     }
 
     #[test]

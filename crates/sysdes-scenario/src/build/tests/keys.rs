@@ -243,6 +243,11 @@ fn nested_maps_accept_exactly_their_schema_keys_in_order() {
                 "prompt_tokens",
                 "output_tokens",
                 "kv_cache_tokens",
+                "scheduler",
+                "max_num_batched_tokens",
+                "kv_block_size",
+                "kv_blocks",
+                "iteration",
             ],
         ),
         (

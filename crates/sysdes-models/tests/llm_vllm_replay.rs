@@ -1,0 +1,397 @@
+//! Validation of the chunked LLM scheduler against real vLLM 0.19 runs:
+//! the per-request captures of LLMServingSim (MIT; `tests/data/llmservingsim/`,
+//! source and commit in its README). Each capture's 300 ShareGPT requests
+//! are replayed with their own arrival times (engine clock, `queued_ts`) and
+//! token counts through [`ChunkedBatch`] with the capture's engine settings
+//! (`max_num_seqs`, `max_num_batched_tokens` 2048, blocks of 16 tokens, its
+//! KV block count). TTFT, TPOT and end-to-end latency are compared at the
+//! mean, p50, p90 and p99 (nearest rank, the same rule on both sides).
+//!
+//! Calibration (RTX PRO 6000, Llama-3.1-8B, TP1): three coefficients are
+//! fitted (the iteration floor, the per-token cost and the decode attention
+//! cost per context token) by a deterministic coordinate search in log
+//! space, minimising the sum of squared log ratios sim/real over the mean,
+//! p50 and p90 of TTFT, TPOT and end-to-end latency (9 terms; p99 is left
+//! out of the fit and only reported). The prefill-attention coefficient is
+//! not fitted: 1 ps per (query, key) pair, from 4 x 128 x 32 heads x 32
+//! layers = 0.52 MFLOP per pair at about 250 TFLOP/s effective, halved for
+//! the causal mask.
+//!
+//! Prediction (RTX 4090, Llama-3.1-8B, TP1, 2588 KV blocks): nothing is
+//! refitted; the memory-bound coefficients (floor, decode attention) are
+//! scaled by the ratio of memory bandwidths 1792 / 1008 GB/s and the
+//! compute-bound ones (per token, prefill attention) by the ratio of dense
+//! BF16 tensor throughput with FP32 accumulation, 503.8 / 165.2 TFLOP/s
+//! (vendor data sheets; see `docs/llm-serving.md`).
+//!
+//! The tables are printed (`cargo test -p sysdes-models --test
+//! llm_vllm_replay -- --nocapture`) and copied into `docs/llm-serving.md`.
+
+use std::collections::VecDeque;
+
+use sysdes_kernel::{SimDuration, SimTime};
+use sysdes_models::{ChunkedBatch, ChunkedSpec, IterationCost, Outcome, Pending};
+
+/// One captured request, times in nanoseconds from the first arrival.
+#[derive(Clone, Copy, Debug)]
+struct Captured {
+    arrival: u64,
+    prompt: u32,
+    output: u32,
+    first_token: u64,
+    last_token: u64,
+}
+
+/// The number after `"key": ` on a JSON line (the captures are flat).
+fn field(line: &str, key: &str) -> f64 {
+    let pat = format!("\"{key}\": ");
+    let at = line
+        .find(&pat)
+        .unwrap_or_else(|| panic!("no {key} in {line}"))
+        + pat.len();
+    let rest = &line[at..];
+    let end = rest.find([',', '}']).unwrap_or(rest.len());
+    rest[..end]
+        .trim()
+        .parse()
+        .unwrap_or_else(|e| panic!("{key}: {e}"))
+}
+
+fn load(dir: &str) -> Vec<Captured> {
+    let path = format!(
+        "{}/../../tests/data/llmservingsim/{dir}/requests.jsonl",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let rows: Vec<(f64, u32, u32, f64, f64)> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            (
+                field(l, "queued_ts"),
+                field(l, "input_toks") as u32,
+                field(l, "output_toks") as u32,
+                field(l, "first_token_ts"),
+                field(l, "last_token_ts"),
+            )
+        })
+        .collect();
+    let t0 = rows.iter().map(|r| r.0).fold(f64::INFINITY, f64::min);
+    let ns = |t: f64| ((t - t0) * 1e9).round() as u64;
+    let mut v: Vec<Captured> = rows
+        .iter()
+        .map(|r| Captured {
+            arrival: ns(r.0),
+            prompt: r.1.max(1),
+            output: r.2.max(1),
+            first_token: ns(r.3),
+            last_token: ns(r.4),
+        })
+        .collect();
+    v.sort_by_key(|c| c.arrival);
+    v
+}
+
+/// Per-request (TTFT, TPOT, end-to-end) in milliseconds; TPOT only for
+/// outputs of 2 tokens or more.
+#[derive(Default)]
+struct Latencies {
+    ttft: Vec<f64>,
+    tpot: Vec<f64>,
+    e2e: Vec<f64>,
+}
+
+impl Latencies {
+    fn push(&mut self, arrival: u64, first: u64, last: u64, output: u32) {
+        let ms = |ns: u64| ns as f64 / 1e6;
+        self.ttft.push(ms(first - arrival));
+        self.e2e.push(ms(last - arrival));
+        if output >= 2 {
+            self.tpot.push(ms(last - first) / f64::from(output - 1));
+        }
+    }
+}
+
+fn captured(reqs: &[Captured]) -> Latencies {
+    let mut l = Latencies::default();
+    for c in reqs {
+        l.push(c.arrival, c.first_token, c.last_token, c.output);
+    }
+    l
+}
+
+/// Mean, p50, p90, p99 (nearest rank).
+fn stats(v: &[f64]) -> [f64; 4] {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    let q = |p: f64| s[((p * s.len() as f64).ceil() as usize).clamp(1, s.len()) - 1];
+    [
+        s.iter().sum::<f64>() / s.len() as f64,
+        q(0.5),
+        q(0.9),
+        q(0.99),
+    ]
+}
+
+/// Replays `reqs` through one slot; returns the latencies, the iterations
+/// run, the simulated span and the preemptions.
+fn replay(reqs: &[Captured], spec: ChunkedSpec) -> (Latencies, u64, SimDuration, u64) {
+    let mut batch = ChunkedBatch::new(spec);
+    let mut waiting: VecDeque<Pending> = VecDeque::with_capacity(reqs.len());
+    let mut first = vec![0u64; reqs.len()];
+    let mut last = vec![0u64; reqs.len()];
+    let mut next = 0;
+    let mut now = SimTime::ZERO;
+    let mut iterations = 0;
+    // The loop's only heap buffers are the queue and the running batch:
+    // neither may grow (no allocation per iteration, preemptions included).
+    let capacities = (waiting.capacity(), batch.running_capacity());
+    loop {
+        while next < reqs.len() && reqs[next].arrival <= now.as_nanos() {
+            let c = &reqs[next];
+            let at = SimTime::ZERO + SimDuration::from_nanos(c.arrival);
+            waiting.push_back(Pending::new(next as u32, at, c.prompt, c.output, true));
+            next += 1;
+        }
+        match batch.schedule(now, &mut waiting) {
+            Some(c) => {
+                now += spec.cost.time(&c);
+                iterations += 1;
+                batch.complete(now, |o| match o {
+                    Outcome::FirstToken(p) => first[p.req as usize] = now.as_nanos(),
+                    Outcome::Finished(p) => last[p.req as usize] = now.as_nanos(),
+                });
+            }
+            None if next < reqs.len() => {
+                now = SimTime::ZERO + SimDuration::from_nanos(reqs[next].arrival);
+            }
+            None => break,
+        }
+    }
+    assert_eq!(
+        (waiting.capacity(), batch.running_capacity()),
+        capacities,
+        "a buffer grew during the replay"
+    );
+    let mut l = Latencies::default();
+    for (i, c) in reqs.iter().enumerate() {
+        assert!(last[i] > 0, "request {i} never finished");
+        l.push(c.arrival, first[i], last[i], c.output);
+    }
+    (l, iterations, now - SimTime::ZERO, batch.preemptions())
+}
+
+fn spec(max_num_seqs: u32, num_blocks: u32, cost: IterationCost) -> ChunkedSpec {
+    ChunkedSpec {
+        max_num_batched_tokens: 2048,
+        max_num_seqs,
+        block_size: 16,
+        num_blocks: Some(num_blocks),
+        cost,
+    }
+}
+
+/// Sum of squared log ratios over mean, p50, p90 of the three latencies.
+fn loss(sim: &Latencies, real: &Latencies) -> f64 {
+    let mut l = 0.0;
+    for (s, r) in [
+        (&sim.ttft, &real.ttft),
+        (&sim.tpot, &real.tpot),
+        (&sim.e2e, &real.e2e),
+    ] {
+        let (s, r) = (stats(s), stats(r));
+        for k in 0..3 {
+            l += (s[k] / r[k]).ln().powi(2);
+        }
+    }
+    l
+}
+
+fn cost(p: [f64; 3], per_prefill_pair_ps: u64) -> IterationCost {
+    IterationCost {
+        floor: SimDuration::from_nanos(p[0].round() as u64),
+        per_token_ps: p[1].round() as u64,
+        per_context_token_ps: p[2].round() as u64,
+        per_prefill_pair_ps,
+    }
+}
+
+/// Prefill attention, picoseconds per (query, key) pair (see the module doc).
+const PREFILL_PAIR_PS: u64 = 1;
+/// RTX PRO 6000 Blackwell run: max_num_seqs 128; KV blocks 35913 (the same
+/// GPU's later capture, see the data README).
+const PRO6000: (&str, u32, u32) = ("RTXPRO6000-Llama-3.1-8B", 128, 35_913);
+/// RTX 4090 run: max_num_seqs 256, 2588 KV blocks (its meta.json).
+const RTX4090: (&str, u32, u32) = ("RTX4090-Llama-3.1-8B", 256, 2_588);
+/// Memory bandwidth ratio RTX PRO 6000 / RTX 4090 (1792 / 1008 GB/s).
+const BANDWIDTH_RATIO: f64 = 1792.0 / 1008.0;
+/// Dense BF16 (FP32 accumulate) tensor throughput ratio (503.8 / 165.2 TFLOP/s).
+const COMPUTE_RATIO: f64 = 503.8 / 165.2;
+
+/// Deterministic coordinate search in log space from a physical starting
+/// point: each round tries each coefficient times and over `step`, keeps
+/// any improvement, and halves the step (in log) when a round improves
+/// nothing.
+fn fit(reqs: &[Captured], real: &Latencies, seqs: u32, blocks: u32) -> ([f64; 3], f64) {
+    // Starting point: 16 GB of weights at 1.8 TB/s, 16 GFLOP per token at
+    // ~300 TFLOP/s, 128 KiB of KV per context token at 1.8 TB/s.
+    let mut p = [9.0e6, 53_000.0, 73_000.0];
+    let eval = |p: [f64; 3]| {
+        loss(
+            &replay(reqs, spec(seqs, blocks, cost(p, PREFILL_PAIR_PS))).0,
+            real,
+        )
+    };
+    let mut best = eval(p);
+    let mut step: f64 = 2.0;
+    for _ in 0..40 {
+        let mut improved = false;
+        for k in 0..3 {
+            for f in [step, 1.0 / step] {
+                let mut q = p;
+                q[k] *= f;
+                let l = eval(q);
+                if l < best - 1e-12 {
+                    best = l;
+                    p = q;
+                    improved = true;
+                }
+            }
+        }
+        if !improved {
+            step = step.sqrt();
+            if step < 1.01 {
+                break;
+            }
+        }
+    }
+    (p, best)
+}
+
+/// The capture's own sampling band for each statistic, as a fraction of
+/// it: for the mean, one standard error (sd / sqrt(n)) over the mean; for a
+/// quantile p of n values, half the spread between the order statistics one
+/// binomial standard deviation sqrt(n p (1 - p)) of rank either side of it
+/// (so p99 of 300, whose rank moves by 1.7, gets the gap to its neighbours).
+fn bands(v: &[f64]) -> [f64; 4] {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    let n = s.len() as f64;
+    let mean = s.iter().sum::<f64>() / n;
+    let sd = (s.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    let q = |p: f64| {
+        let k = (p * n).ceil();
+        let d = (n * p * (1.0 - p)).sqrt();
+        let at = |r: f64| s[(r.round() as usize).clamp(1, s.len()) - 1];
+        (at(k + d) - at(k - d)) / 2.0 / at(k)
+    };
+    [sd / n.sqrt() / mean, q(0.5), q(0.9), q(0.99)]
+}
+
+/// Prints the table with each cell's tolerance, `model + band` (the
+/// capture's sampling band above), and returns the cells that exceed it.
+fn table(title: &str, sim: &Latencies, real: &Latencies, model: f64) -> Vec<String> {
+    println!(
+        "\n{title}\n| metric | stat | vLLM (ms) | sysdes (ms) | error | tolerance |\n| --- | --- | --- | --- | --- | --- |"
+    );
+    let mut bad = Vec::new();
+    for (name, s, r) in [
+        ("TTFT", &sim.ttft, &real.ttft),
+        ("TPOT", &sim.tpot, &real.tpot),
+        ("E2E", &sim.e2e, &real.e2e),
+    ] {
+        let band = bands(r);
+        let (s, r) = (stats(s), stats(r));
+        for (k, stat) in ["mean", "p50", "p90", "p99"].iter().enumerate() {
+            let e = s[k] / r[k] - 1.0;
+            let tol = model + band[k];
+            println!(
+                "| {name} | {stat} | {:.1} | {:.1} | {:+.1} % | {:.1} % |",
+                r[k],
+                s[k],
+                e * 100.0,
+                tol * 100.0
+            );
+            if e.abs() > tol {
+                bad.push(format!(
+                    "{name} {stat}: {:+.1} % > {:.1} %",
+                    e * 100.0,
+                    tol * 100.0
+                ));
+            }
+        }
+    }
+    bad
+}
+
+/// The model error allowed on the calibration run: 10 %, the band the
+/// best published simulators report against vLLM (issue 16), on top of the
+/// capture's sampling band.
+const FITTED_MODEL_TOLERANCE: f64 = 0.10;
+/// The error allowed on the predicted run: 35 %. Not an accuracy claim but
+/// a regression bound on the measured error (24-31 %, every statistic too
+/// slow: the data-sheet ratios overstate how much slower the 4090 is; see
+/// `docs/llm-serving.md`).
+const PREDICTED_MODEL_TOLERANCE: f64 = 0.35;
+
+#[test]
+fn replays_real_vllm_runs() {
+    let reqs = load(PRO6000.0);
+    assert_eq!(reqs.len(), 300);
+    let real = captured(&reqs);
+    let (p, best) = fit(&reqs, &real, PRO6000.1, PRO6000.2);
+    println!(
+        "fitted: floor {:.3} ms, per token {:.1} us, decode attention {:.1} ns per context token; loss {best:.4}",
+        p[0] / 1e6,
+        p[1] / 1e6,
+        p[2] / 1e3
+    );
+    let s = spec(PRO6000.1, PRO6000.2, cost(p, PREFILL_PAIR_PS));
+    // Speed: the fastest of 20 replays (the machine is shared).
+    let mut wall = f64::INFINITY;
+    for _ in 0..20 {
+        let t = std::time::Instant::now();
+        std::hint::black_box(replay(&reqs, s));
+        wall = wall.min(t.elapsed().as_secs_f64());
+    }
+    let (sim, iterations, span, preempted) = replay(&reqs, s);
+    println!(
+        "replay: {iterations} iterations, {:.1} simulated s, {preempted} preemptions, {:.0} simulated s per wall s",
+        span.as_secs_f64(),
+        span.as_secs_f64() / wall
+    );
+    let bad = table(
+        "RTX PRO 6000, Llama-3.1-8B, TP1 (fitted)",
+        &sim,
+        &real,
+        FITTED_MODEL_TOLERANCE,
+    );
+    assert_eq!(preempted, 0, "574608 KV tokens hold every running sequence");
+
+    // Prediction: scale by the hardware ratios, refit nothing.
+    let reqs2 = load(RTX4090.0);
+    let real2 = captured(&reqs2);
+    let scaled = [
+        p[0] * BANDWIDTH_RATIO,
+        p[1] * COMPUTE_RATIO,
+        p[2] * BANDWIDTH_RATIO,
+    ];
+    let pair = (PREFILL_PAIR_PS as f64 * COMPUTE_RATIO).round() as u64;
+    let (sim2, it2, span2, pre2) = replay(&reqs2, spec(RTX4090.1, RTX4090.2, cost(scaled, pair)));
+    println!(
+        "replay: {it2} iterations, {:.1} simulated s, {pre2} preemptions",
+        span2.as_secs_f64()
+    );
+    let bad2 = table(
+        "RTX 4090, Llama-3.1-8B, TP1 (predicted)",
+        &sim2,
+        &real2,
+        PREDICTED_MODEL_TOLERANCE,
+    );
+    assert!(
+        pre2 > 0,
+        "2588 blocks of 16 tokens cannot hold the 4090 run's batch"
+    );
+    assert!(bad.is_empty(), "fitted run outside tolerance: {bad:?}");
+    assert!(bad2.is_empty(), "predicted run outside tolerance: {bad2:?}");
+}
