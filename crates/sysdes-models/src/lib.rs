@@ -16,6 +16,7 @@
 //!
 //! This crate knows nothing of YAML, files or output formats.
 
+mod arrivals;
 pub mod autoscaler;
 mod cache;
 mod cache_store;
@@ -43,6 +44,7 @@ mod store_spec;
 mod stream_log;
 mod workload;
 
+pub use arrivals::{CurveShape, MmppSpec, MmppState, RateCurveSpec, TraceRecord, TraceSpec};
 pub use cache::{CacheCapacity, CacheSpec, CacheWrites};
 pub use cache_store::{CachePolicy, CacheStore, Lookup};
 pub use capacity::{offered_loads, offered_rates};

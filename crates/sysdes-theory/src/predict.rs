@@ -496,6 +496,10 @@ fn predict_with(
             ArrivalSpec::Closed { .. } => (1.0, false),
             // Judged at the peak phase's rate, as if it lasted.
             ArrivalSpec::Phases(_) => (1.0, true),
+            // Poisson at every instant: judged at the peak rate, as if it lasted.
+            ArrivalSpec::Curve(_) | ArrivalSpec::Mmpp(_) => (1.0, true),
+            // A trace at its mean rate, its gaps taken as exponential (an estimate).
+            ArrivalSpec::Trace(_) => (1.0, false),
         };
         if let Some(rate) = w.arrival.open_rate_per_second() {
             steps.push(format!(
@@ -1296,6 +1300,24 @@ fn scaled(spec: &ModelSpec, factor: f64) -> ModelSpec {
                     })
                     .collect(),
             ),
+            ArrivalSpec::Curve(c) => ArrivalSpec::Curve(sysdes_models::RateCurveSpec {
+                points: c.points.iter().map(|&(at, r)| (at, r * factor)).collect(),
+                ..c.clone()
+            }),
+            ArrivalSpec::Mmpp(m) => ArrivalSpec::Mmpp(sysdes_models::MmppSpec {
+                states: m
+                    .states
+                    .iter()
+                    .map(|s| sysdes_models::MmppState {
+                        per_second: s.per_second * factor,
+                        mean_stay: s.mean_stay,
+                    })
+                    .collect(),
+            }),
+            ArrivalSpec::Trace(t) => ArrivalSpec::Trace(sysdes_models::TraceSpec {
+                speed: t.speed * factor,
+                ..t.clone()
+            }),
             closed @ ArrivalSpec::Closed { .. } => closed.clone(),
         };
     }
