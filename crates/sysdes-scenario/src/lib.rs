@@ -59,6 +59,7 @@ mod node;
 mod overrides;
 mod raw;
 mod sweep;
+pub mod trace;
 pub mod units;
 
 use std::path::Path;
@@ -130,7 +131,9 @@ pub fn load_file(path: &Path, options: &LoadOptions) -> Result<LoadedScenario, S
     }
 }
 
-/// Parses and validates scenario `text`; `file` is the name used in messages.
+/// Parses and validates scenario `text`; `file` is the name used in
+/// messages, and files the scenario names (a trace) are read relative to
+/// its directory.
 ///
 /// Every problem in the text and in `options.overrides` is reported, each
 /// with its position; see [`ScenarioError`]. A `sweep:` block is accepted
@@ -256,7 +259,9 @@ fn load_inner(
     if !budget::check(&root, options.max_memory, &mut issues) {
         return Err(issues);
     }
-    let spec = build::build(&root, &mut issues);
+    // Files the scenario names (traces) are relative to its directory.
+    let dir = Path::new(file).parent().unwrap_or(Path::new(""));
+    let spec = build::build(&root, dir, &mut issues);
     let mut definition = sweep::read(&root, &mut issues).unwrap_or_default();
     if !vary.is_empty() {
         for v in vary {
