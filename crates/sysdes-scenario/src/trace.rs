@@ -458,6 +458,13 @@ pub fn parse_jsonl(text: &str, ignore: &[String]) -> Result<Vec<TraceRecord>, Ve
 mod tests {
     use super::*;
 
+    /// docs/limits.md and docs/scenario-format.md quote this count.
+    #[test]
+    fn the_record_limit_is_the_documented_one() {
+        assert_eq!(std::mem::size_of::<TraceRecord>(), 80);
+        assert_eq!(MAX_RECORDS, 13_421_772);
+    }
+
     #[test]
     fn decimal_times_are_exact_to_the_nanosecond() {
         assert_eq!(decimal_ns("0.1", 9), Some(100_000_000));

@@ -580,6 +580,21 @@ fn predict_with(
                 .into(),
         );
     }
+    for w in &spec.workloads {
+        let (what, which) = match &w.arrival {
+            ArrivalSpec::Curve(_) => ("a rate curve", "peak"),
+            ArrivalSpec::Mmpp(_) => ("bursty (MMPP) arrivals", "peak"),
+            ArrivalSpec::Trace(_) => ("a trace", "mean"),
+            _ => continue,
+        };
+        if let Some(rate) = w.arrival.open_rate_per_second() {
+            notes.push(format!(
+                "{}: {what}, estimated at its {which} rate ({} req/s) as if it were steady Poisson",
+                w.name,
+                g(rate)
+            ));
+        }
+    }
     if spec.workloads.iter().any(|w| w.timeout.is_some()) {
         notes.push(
             "client timeouts are ignored by the estimate (they only cut the client's wait)".into(),
