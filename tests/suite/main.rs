@@ -1,5 +1,6 @@
 //! The sysdes integration suite: one test binary, one module per concern.
 
+mod arrivals;
 mod cli;
 mod commands;
 mod cost;

@@ -16,6 +16,7 @@
 //!
 //! This crate knows nothing of YAML, files or output formats.
 
+mod arrivals;
 pub mod autoscaler;
 mod error;
 pub mod expect_spec;
@@ -32,6 +33,7 @@ mod spec;
 mod station;
 mod workload;
 
+pub use arrivals::{CurveShape, MmppSpec, MmppState, RateCurveSpec, TraceRecord, TraceSpec};
 pub use error::{BuildError, RunError};
 pub use figures::*;
 pub use kinds::cache::store::{CachePolicy, CacheStore, Lookup};

@@ -263,6 +263,12 @@ pub enum ArrivalSpec {
     Interarrival(Distribution),
     /// Open loop, Poisson with a rate that changes in phases (bursts, spikes).
     Phases(Vec<PhaseSpec>),
+    /// Open loop, Poisson with a periodic rate curve (a day of traffic).
+    Curve(crate::RateCurveSpec),
+    /// Open loop, a Markov-modulated Poisson process (bursty traffic).
+    Mmpp(crate::MmppSpec),
+    /// Open loop, the arrivals of a recorded trace, replayed.
+    Trace(crate::TraceSpec),
     /// Closed loop: `users` clients, each sends a request, waits for its
     /// response, thinks, and sends the next.
     Closed {
@@ -562,8 +568,9 @@ impl Distribution {
 
 impl ArrivalSpec {
     /// The long-run arrival rate per second of an open workload (for phased
-    /// arrivals, the peak phase's rate); `None` for a closed one, whose rate
-    /// depends on the system.
+    /// arrivals, a rate curve and an MMPP, the peak rate; for a trace, its
+    /// mean over its span); `None` for a closed one, whose rate depends on
+    /// the system (and for a trace of fewer than two records).
     pub fn open_rate_per_second(&self) -> Option<f64> {
         match self {
             ArrivalSpec::Poisson { per_second } | ArrivalSpec::Constant { per_second } => {
@@ -574,6 +581,11 @@ impl ArrivalSpec {
             ArrivalSpec::Phases(phases) => {
                 Some(phases.iter().map(|p| p.per_second).fold(0.0, f64::max))
             }
+            // Like phases: the peak, what capacity must be measured against.
+            ArrivalSpec::Curve(c) => Some(c.peak_per_second()),
+            ArrivalSpec::Mmpp(m) => Some(m.peak_per_second()),
+            // A trace has no peak rate of its own: its mean over its span.
+            ArrivalSpec::Trace(t) => t.mean_per_second(),
             ArrivalSpec::Closed { .. } => None,
         }
     }

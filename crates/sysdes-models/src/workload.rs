@@ -3,6 +3,7 @@
 use sysdes_kernel::{ComponentId, RngStream, SimDuration, SimTime};
 use sysdes_stats::{LatencyHistogram, RequestCounts};
 
+use crate::arrivals::{CurveArrivals, MmppArrivals, TraceArrivals};
 use crate::request::{NO_SESSION, Op};
 use crate::sampler::{KeySampler, Sampler};
 use crate::spec::{Jitter, RetrySpec};
@@ -22,6 +23,12 @@ pub(crate) enum Pacing {
         current: usize,
         rng: RngStream,
     },
+    /// A periodic rate curve (see `arrivals.rs`).
+    Curve(Box<CurveArrivals>),
+    /// A Markov-modulated Poisson process.
+    Mmpp(Box<MmppArrivals>),
+    /// Trace replay.
+    Trace(TraceArrivals),
     /// Closed loop: each user thinks, sends, waits for the response.
     Closed {
         users: u32,
@@ -63,6 +70,9 @@ impl Workload {
                 *current = 0;
                 Some(self.next_arrival(SimTime::ZERO))
             }
+            Pacing::Curve(c) => Some(c.first()),
+            Pacing::Mmpp(m) => Some(m.first()),
+            Pacing::Trace(t) => Some(t.first()),
             Pacing::Closed { .. } => None,
         }
     }
@@ -94,6 +104,9 @@ impl Workload {
                 }
                 SimTime::MAX
             }
+            Pacing::Curve(c) => c.next(),
+            Pacing::Mmpp(m) => m.next(now),
+            Pacing::Trace(t) => t.next(),
             // Closed workloads are paced by responses, not by arrivals.
             Pacing::Closed { .. } => SimTime::MAX,
         }
@@ -118,6 +131,26 @@ impl Workload {
 }
 
 impl Workload {
+    /// The key and operation of the next request: a trace record's own, if
+    /// it gives them, else drawn from `keys` and `ops`.
+    #[inline]
+    pub(crate) fn next_key_op(&mut self) -> (u64, Op) {
+        let (key, write) = match &self.pacing {
+            Pacing::Trace(t) => t.current().map_or((None, None), |r| (r.key, r.write)),
+            _ => (None, None),
+        };
+        let key = match key {
+            Some(k) => k,
+            None => self.keys.sample(&mut self.key_rng),
+        };
+        let op = match write {
+            Some(true) => Op::Write,
+            Some(false) => Op::Read,
+            None => self.next_op(),
+        };
+        (key, op)
+    }
+
     /// The operation of the next request.
     #[inline]
     pub(crate) fn next_op(&mut self) -> Op {

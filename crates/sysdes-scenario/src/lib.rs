@@ -59,6 +59,7 @@ mod node;
 mod overrides;
 mod raw;
 mod sweep;
+pub mod trace;
 pub mod units;
 
 use std::path::Path;
@@ -138,7 +139,9 @@ pub fn load_file(path: &Path, options: &LoadOptions) -> Result<LoadedScenario, S
     }
 }
 
-/// Parses and validates scenario `text`; `file` is the name used in messages.
+/// Parses and validates scenario `text`; `file` is the name used in
+/// messages, and files the scenario names (a trace) are read relative to
+/// its directory.
 ///
 /// Every problem in the text and in `options.overrides` is reported, each
 /// with its position; see [`ScenarioError`]. A `sweep:` block is accepted
@@ -265,8 +268,10 @@ fn load_inner(
     if !budget::check(&root, options.max_memory, &mut issues) {
         return Err(issues);
     }
+    // Files the scenario names (traces) are relative to its directory.
+    let dir = Path::new(file).parent().unwrap_or(Path::new(""));
     // Costs are read apart: the kinds' readers see the tree without them.
-    let spec = build::build(&build::cost::without_cost(&root), &mut issues);
+    let spec = build::build(&build::cost::without_cost(&root), dir, &mut issues);
     let cost = build::cost::read(&root, spec.as_ref(), options.prices.as_ref(), &mut issues);
     let expect = build::expect::read(&root, spec.as_ref(), &mut issues);
     let mut definition = sweep::read(&root, &mut issues).unwrap_or_default();

@@ -246,6 +246,12 @@ pub(crate) enum ArrivalRaw {
     Phases(Vec<PhaseRaw>),
     /// Closed loop: `users` clients each send a request, wait for the response, think, and repeat.
     Closed(ClosedRaw),
+    /// Open loop, Poisson with a periodic rate curve (a day of traffic), e.g. `{ curve: { period: 24h, points: [ { at: 0h, poisson: 200/s }, { at: 12h, poisson: 900/s } ] } }`.
+    Curve(crate::build::arrivals::CurveRaw),
+    /// Open loop, a Markov-modulated Poisson process (bursty traffic), e.g. `{ mmpp: { states: [ { poisson: 100/s, mean_stay: 20s }, { poisson: 1000/s, mean_stay: 2s } ] } }`.
+    Mmpp(crate::build::arrivals::MmppRaw),
+    /// Open loop, replay of a recorded trace, e.g. `{ trace: { file: traces/day.csv, speed: 2 } }`.
+    Trace(crate::build::arrivals::TraceRaw),
 }
 
 /// One phase of phased arrivals.

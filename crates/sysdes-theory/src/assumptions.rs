@@ -11,7 +11,7 @@
 //! reason instead of a number. This module only reads the spec; it does not
 //! change any prediction.
 
-use sysdes_models::{ComponentKind, Flow, LbPolicy, ModelSpec};
+use sysdes_models::{ArrivalSpec, ComponentKind, Flow, LbPolicy, ModelSpec};
 
 use crate::Prediction;
 
@@ -106,6 +106,25 @@ pub fn unmodelled(spec: &ModelSpec, prediction: &Prediction) -> Unmodelled {
                 let slot = &mut stations[b.index()];
                 *slot = slot.or(reason);
             }
+        }
+    }
+    // Time-varying arrivals break the steady rate the formulas assume, at
+    // every station they reach.
+    for w in &spec.workloads {
+        let reason = match w.arrival {
+            ArrivalSpec::Curve(_) => "a rate curve (the rate changes over the period)",
+            ArrivalSpec::Mmpp(_) => "bursty (MMPP) arrivals",
+            ArrivalSpec::Trace(_) => "trace replay",
+            _ => continue,
+        };
+        let mut seen = vec![false; n];
+        let mut stack = vec![w.target.index()];
+        while let Some(c) = stack.pop() {
+            if std::mem::replace(&mut seen[c], true) {
+                continue;
+            }
+            stations[c] = stations[c].or(Some(reason));
+            stack.extend(next(spec, c));
         }
     }
     // The first reason met on the paths from `start`.

@@ -481,6 +481,10 @@ fn predict_with(
             ArrivalSpec::Closed { .. } => (1.0, false),
             // Judged at the peak phase's rate, as if it lasted.
             ArrivalSpec::Phases(_) => (1.0, true),
+            // Poisson at every instant: judged at the peak rate, as if it lasted.
+            ArrivalSpec::Curve(_) | ArrivalSpec::Mmpp(_) => (1.0, true),
+            // A trace at its mean rate, its gaps taken as exponential (an estimate).
+            ArrivalSpec::Trace(_) => (1.0, false),
         };
         if let Some(rate) = w.arrival.open_rate_per_second() {
             steps.push(format!(
@@ -560,6 +564,21 @@ fn predict_with(
             "model servers in LLM mode are not estimated (simulate them; docs/llm-serving.md has the closed forms)"
                 .into(),
         );
+    }
+    for w in &spec.workloads {
+        let (what, which) = match &w.arrival {
+            ArrivalSpec::Curve(_) => ("a rate curve", "peak"),
+            ArrivalSpec::Mmpp(_) => ("bursty (MMPP) arrivals", "peak"),
+            ArrivalSpec::Trace(_) => ("a trace", "mean"),
+            _ => continue,
+        };
+        if let Some(rate) = w.arrival.open_rate_per_second() {
+            notes.push(format!(
+                "{}: {what}, estimated at its {which} rate ({} req/s) as if it were steady Poisson",
+                w.name,
+                g(rate)
+            ));
+        }
     }
     if spec.workloads.iter().any(|w| w.timeout.is_some()) {
         notes.push(
@@ -1284,6 +1303,24 @@ fn scaled(spec: &ModelSpec, factor: f64) -> ModelSpec {
                     })
                     .collect(),
             ),
+            ArrivalSpec::Curve(c) => ArrivalSpec::Curve(sysdes_models::RateCurveSpec {
+                points: c.points.iter().map(|&(at, r)| (at, r * factor)).collect(),
+                ..c.clone()
+            }),
+            ArrivalSpec::Mmpp(m) => ArrivalSpec::Mmpp(sysdes_models::MmppSpec {
+                states: m
+                    .states
+                    .iter()
+                    .map(|s| sysdes_models::MmppState {
+                        per_second: s.per_second * factor,
+                        mean_stay: s.mean_stay,
+                    })
+                    .collect(),
+            }),
+            ArrivalSpec::Trace(t) => ArrivalSpec::Trace(sysdes_models::TraceSpec {
+                speed: t.speed * factor,
+                ..t.clone()
+            }),
             closed @ ArrivalSpec::Closed { .. } => closed.clone(),
         };
     }

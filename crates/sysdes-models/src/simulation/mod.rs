@@ -20,6 +20,7 @@ use rustc_hash::FxHashMap;
 use sysdes_kernel::{ComponentId, ProgressGuard, Scheduler, SimTime, derive_stream};
 use sysdes_stats::{LatencyHistogram, RequestCounts};
 
+use crate::arrivals::{CurveArrivals, MmppArrivals, TraceArrivals};
 use crate::error::{BuildError, RunError};
 use crate::kinds::BuildCtx;
 use crate::request::{
@@ -346,6 +347,13 @@ impl Simulation {
                         rng: stream(&w.name, "arrivals"),
                     }
                 }
+                ArrivalSpec::Curve(c) => Pacing::Curve(Box::new(
+                    CurveArrivals::new(c, stream(&w.name, "arrivals")).map_err(&bad)?,
+                )),
+                ArrivalSpec::Mmpp(m) => Pacing::Mmpp(Box::new(
+                    MmppArrivals::new(m, stream(&w.name, "arrivals")).map_err(&bad)?,
+                )),
+                ArrivalSpec::Trace(t) => Pacing::Trace(TraceArrivals::new(t).map_err(&bad)?),
                 ArrivalSpec::Closed { users, think_time } => Pacing::Closed {
                     users: *users,
                     think: Sampler::new(think_time).map_err(&bad)?,
@@ -604,8 +612,7 @@ impl Simulation {
         let now = self.sched.now();
         let counted = now >= self.window_start && now < self.window_end;
         let w = &mut self.workloads[workload as usize];
-        let key = w.keys.sample(&mut w.key_rng);
-        let op = w.next_op();
+        let (key, op) = w.next_key_op();
         let session = if user == NO_SESSION {
             w.next_session()
         } else {

@@ -298,6 +298,12 @@ fn arrival(ctx: &mut Ctx, raw: &ArrivalRaw, item: &SNode) -> Option<ArrivalSpec>
             }
         }),
         ArrivalRaw::Phases(list) => phases(ctx, list, inner).map(ArrivalSpec::Phases),
+        ArrivalRaw::Curve(c) => super::arrivals::curve(ctx, c, inner),
+        ArrivalRaw::Mmpp(m) => super::arrivals::mmpp(ctx, m, inner),
+        ArrivalRaw::Trace(t) => {
+            let dir = ctx.dir.clone();
+            super::arrivals::trace(ctx, t, inner, &dir)
+        }
         ArrivalRaw::Closed(c) => {
             let users = count(ctx, c.users, 1, inner.at_or_near(&["users"]), "users");
             let think_time = match &c.think_time {

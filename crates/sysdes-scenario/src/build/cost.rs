@@ -114,6 +114,7 @@ pub(crate) fn read(
     let mut ctx = Ctx {
         issues: Vec::new(),
         typo_for: Vec::new(),
+        dir: std::path::PathBuf::new(),
     };
     let mut table = PriceTable::shipped();
     if let Some(cli) = cli {

@@ -15,6 +15,7 @@ use crate::node::{Issue, Node, Origin, SNode};
 use crate::raw::{DistRaw, ScenarioDoc, schema_keys};
 use crate::units::Duration;
 
+pub(crate) mod arrivals;
 pub(crate) mod balancer;
 pub(crate) mod cache;
 mod client;
@@ -141,6 +142,8 @@ pub(crate) struct Ctx {
     /// Keys an unknown key was taken to be a typo of, per map: a missing
     /// required key there is not reported a second time.
     typo_for: Vec<(Origin, String)>,
+    /// The scenario file's directory: files it names (traces) are relative to it.
+    pub(crate) dir: std::path::PathBuf,
 }
 
 impl Ctx {
@@ -524,11 +527,17 @@ pub(crate) fn resolve(
     None
 }
 
-/// Builds the model from the (already overridden) tree, or records why not.
-pub(crate) fn build(root: &SNode, issues: &mut Vec<Issue>) -> Option<ModelSpec> {
+/// Builds the model from the (already overridden) tree, or records why
+/// not; files the scenario names are read relative to `dir`.
+pub(crate) fn build(
+    root: &SNode,
+    dir: &std::path::Path,
+    issues: &mut Vec<Issue>,
+) -> Option<ModelSpec> {
     let mut ctx = Ctx {
         issues: Vec::new(),
         typo_for: Vec::new(),
+        dir: dir.to_path_buf(),
     };
     let spec = build_inner(&mut ctx, root);
     let ok = ctx.issues.is_empty();
