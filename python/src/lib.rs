@@ -146,23 +146,31 @@ fn run_inner(source: &Source, options: &LoadOptions, limits: RunLimits) -> Answe
         Ok(s) => s,
         Err(e) => return problems(&e),
     };
+    // Offered load comes from the theory, as on the command line.
+    let offered = sysdes_theory::offered_loads(&scenario.spec);
     let simulation = match Simulation::new(&scenario.spec) {
-        Ok(s) => s,
+        Ok(s) => s.with_offered_loads(offered.clone()),
         Err(e) => return Answer::Error(format!("{}: {e}", scenario.file)),
     };
     let started = Instant::now();
     let outcome = simulation.run(limits, &mut sysdes_sweep::Guarded::default());
     let wall_time_s = started.elapsed().as_secs_f64();
-    let result = match outcome {
+    let mut result = match outcome {
         Ok(r) => r,
         Err(e) => return Answer::Error(format!("{}: {e}", scenario.file)),
     };
+    sysdes_theory::annotate_offered(&offered, &mut result);
     let theory = sysdes_theory::predict(&scenario.spec, None, None);
     let unmodelled = sysdes_theory::unmodelled(&scenario.spec, &theory);
+    // The same cost as `sysdes run` (the shipped price table is embedded).
+    let cost = (!scenario.cost.is_empty())
+        .then(|| sysdes_cost::cost(&scenario.spec, &scenario.cost, &result));
     let info = RunInfo {
         wall_time_s,
         theory: Some(&theory),
         unmodelled: Some(&unmodelled),
+        cost: cost.as_ref(),
+        targets: &scenario.expect,
     };
     Answer::Done(serde_json::json!({
         "json": format!("{:#}\n", sysdes_report::to_json(&result, info)),
