@@ -141,31 +141,20 @@ impl LatencyHistogram {
         }
     }
 
-    /// Several quantiles (each in `[0, 1]`, in increasing order) in one pass
-    /// over the buckets: what a per-interval summary needs, at the cost of
-    /// one quantile. Matches [`Self::quantile_ns`] for each.
+    /// Several quantiles (each in `[0, 1]`): what a per-interval summary
+    /// needs. Each is [`Histogram::value_at_quantile`]'s scan of the raw
+    /// bucket counts (a few instructions per bucket), which measured several
+    /// times cheaper than one pass of the recorded-value iterator (tens of
+    /// instructions per bucket) even for two quantiles. Matches
+    /// [`Self::quantile_ns`] for each `q > 0`; for `q = 0` it is the highest
+    /// value equivalent to the smallest recorded one, as it always was here.
     pub fn quantiles_ns<const N: usize>(&self, qs: [f64; N]) -> [u64; N] {
         let mut out = [0; N];
-        let total = self.count();
-        let Some(hist) = self.hist.as_ref().filter(|_| total > 0 && N > 0) else {
+        let Some(hist) = self.hist.as_ref().filter(|h| !h.is_empty()) else {
             return out;
         };
-        let mut next = 0;
-        let mut seen = 0u64;
-        for v in hist.iter_recorded() {
-            seen += v.count_since_last_iteration();
-            while next < N {
-                // The same rank rule as `value_at_quantile`.
-                let rank = ((qs[next].clamp(0.0, 1.0) * total as f64).ceil() as u64).max(1);
-                if seen < rank {
-                    break;
-                }
-                out[next] = hist.highest_equivalent(v.value_iterated_to());
-                next += 1;
-            }
-            if next == N {
-                break;
-            }
+        for (o, q) in out.iter_mut().zip(qs) {
+            *o = hist.highest_equivalent(hist.value_at_quantile(q.clamp(0.0, 1.0)));
         }
         out
     }
