@@ -41,6 +41,8 @@ run() {
 
 # sweep NAME PLOT SLO SCENARIO [ARGS...]: `sysdes sweep --out`, then
 # `sysdes plot` (with `--slo SLO` unless SLO is -), keep PLOT.svg as NAME.svg.
+# PLOT `latency_vs_param` is the latency plot against whatever the sweep
+# varies (`latency_vs_load` for a rate, else `latency_vs_PARAM`).
 sweep() {
     name=$1 plot=$2 slo=$3 file=$4
     shift 4
@@ -50,6 +52,11 @@ sweep() {
         "$SYSDES" plot "$WORK/$name" --format svg --out "$WORK/$name.fig" >/dev/null
     else
         "$SYSDES" plot "$WORK/$name" --format svg --slo "$slo" --out "$WORK/$name.fig" >/dev/null
+    fi
+    if [ "$plot" = latency_vs_param ]; then
+        for f in "$WORK/$name.fig"/latency_vs_*.svg; do
+            case $f in */latency_vs_utilization.svg) ;; *) plot=$(basename "$f" .svg) ;; esac
+        done
     fi
     cp "$WORK/$name.fig/$plot.svg" "$OUT/$name.svg"
 }
@@ -63,7 +70,7 @@ sweep ride-hailing-load latency_vs_load p99=100ms ride-hailing-eta \
 # load-balancing.md
 sweep lb-policies latency_by_value - lb-policies-sweep
 # caching.md
-sweep cache-capacity latency_vs_load - cache-capacity-sweep
+sweep cache-capacity latency_vs_param - cache-capacity-sweep
 # cap-and-quorums.md
 sweep quorum-grid heatmap - quorum-sweep
 run cap-partition timeseries cap-cp-vs-ap
@@ -72,14 +79,14 @@ run leader-failover timeseries leader-failover
 # async-messaging.md
 run queue-burst timeseries queue-burst
 # fan-out-and-tail.md: the fan-out root alone, fan-out 1 to 100
-sweep fan-out latency_vs_load - tail-at-scale \
+sweep fan-out latency_vs_param - tail-at-scale \
     --set 'workloads=[{name: fan-out, target: root, arrival: {poisson: 20/s}}]' \
     --vary components.root.calls.0.fan_out=1,2,5,10,20,50,100
 # retries-and-timeouts.md
 run retry-storm timeseries retry-storm
 run retry-budget timeseries retry-storm --set workloads.users.retries.budget=0.1
 # inference-batching.md
-sweep batching latency_vs_load - batching-sweep
+sweep batching latency_vs_param - batching-sweep
 # llm-serving.md
 sweep llm-load latency_vs_load - llm-serving \
     --vary workloads.chat-users.arrival.poisson=2/s,4/s,6/s,8/s,10/s,12/s
@@ -87,9 +94,9 @@ sweep llm-load latency_vs_load - llm-serving \
 run autoscale-vm-vs-container timeseries autoscale-vm-vs-container
 run gpu-autoscale timeseries gpu-autoscale
 # rag-pipeline.md
-sweep rag-llm-slots latency_vs_load - rag-pipeline --vary components.llm.slots=3,4,5,6,8
+sweep rag-llm-slots latency_vs_param - rag-pipeline --vary components.llm.slots=3,4,5,6,8
 # recommendation-funnel.md
-sweep recommendation-funnel-workers latency_vs_load - recommendation-funnel \
+sweep recommendation-funnel-workers latency_vs_param - recommendation-funnel \
     --vary components.api.workers=8,9,10,12,16,32,64
 # feature-stores.md
 run feature-store-batch timeseries feature-store-batch
