@@ -157,6 +157,7 @@ fn nested_maps_accept_exactly_their_schema_keys_in_order() {
                 "sweep",
                 "hosts",
                 "faults",
+                "expect",
             ],
         ),
         (
