@@ -562,6 +562,19 @@ fn levels(p: &Param) -> (Vec<String>, Vec<usize>) {
     (names, index)
 }
 
+/// Whether the sweep varies two parameters over a grid (some value of one
+/// meets more than one value of the other). Two parameters varied together
+/// (`combine: zip`) fill only a diagonal: a heatmap of them would read as a
+/// grid with holes, so they get none.
+fn is_grid(data: &SweepData) -> bool {
+    if data.params.len() != 2 {
+        return false;
+    }
+    let (xs, _) = levels(&data.params[0]);
+    let (ys, _) = levels(&data.params[1]);
+    data.summary.len() > xs.len().max(ys.len())
+}
+
 fn heatmap(data: &SweepData, stat: Statistic) -> Result<(Figure, Value), PlotError> {
     let (px, py) = (&data.params[0], &data.params[1]);
     let (xs, xi) = levels(px);
@@ -762,7 +775,7 @@ pub(crate) fn plot_sweep(dir: &Path, options: &PlotOptions) -> Result<PlotOutput
             )?;
         }
     }
-    if data.params.len() == 2 {
+    if is_grid(&data) {
         let stat = Statistic::P99;
         let (fig, spec) = heatmap(&data, stat)?;
         w.emit(
@@ -841,6 +854,28 @@ mod tests {
         std::fs::write(dir.join("manifest.json"), manifest).unwrap();
         std::fs::write(dir.join("summary.csv"), summary).unwrap();
         dir
+    }
+
+    /// Regression: two rates varied together (`combine: zip`) were drawn as
+    /// a heatmap whose only cells were its diagonal.
+    #[test]
+    fn only_a_grid_of_two_parameters_gets_a_heatmap() {
+        let manifest = r#"{"scenario": "scenarios/x.yaml", "parameters": ["workloads.a.arrival.poisson", "workloads.b.arrival.poisson"]}"#;
+        let header = "point,workloads.a.arrival.poisson,workloads.a.arrival.poisson#value,workloads.b.arrival.poisson,workloads.b.arrival.poisson#value,replications,offered_rps_mean,latency_p50_ms_mean,latency_p99_ms_mean,latency_p999_ms_mean\n";
+        let zip = fixture(
+            "zip",
+            manifest,
+            &format!("{header}0,1/s,1,1/s,1,1,2,5,9,12\n1,2/s,2,2/s,2,1,4,6,10,13\n"),
+        );
+        assert!(!is_grid(&SweepData::read(&zip).unwrap()));
+        let cross = fixture(
+            "cross",
+            manifest,
+            &format!(
+                "{header}0,1/s,1,1/s,1,1,2,5,9,12\n1,1/s,1,2/s,2,1,3,5,9,12\n2,2/s,2,1/s,1,1,3,6,10,13\n3,2/s,2,2/s,2,1,4,6,10,13\n"
+            ),
+        );
+        assert!(is_grid(&SweepData::read(&cross).unwrap()));
     }
 
     #[test]
