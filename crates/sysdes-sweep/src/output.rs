@@ -294,9 +294,9 @@ pub fn runs_csv(lines: &[Line], parameters: &[String], metrics: &[String]) -> St
     out
 }
 
-/// `summary.csv`: one row per point present, mean and Student-t 95 % bounds
-/// over its replications for every numeric metric.
-pub fn summary_csv(lines: &[Line], parameters: &[String], summary_metrics: &[String]) -> String {
+/// The journal's lines grouped by point, in point order (what `summary.csv`
+/// and `summary.parquet` both summarise).
+pub(crate) fn lines_by_point(lines: &[Line]) -> BTreeMap<u64, Vec<&Line>> {
     let mut by_point: BTreeMap<u64, Vec<&Line>> = BTreeMap::new();
     for line in lines {
         let point = line
@@ -306,6 +306,13 @@ pub fn summary_csv(lines: &[Line], parameters: &[String], summary_metrics: &[Str
             .unwrap_or(0);
         by_point.entry(point).or_default().push(line);
     }
+    by_point
+}
+
+/// `summary.csv`: one row per point present, mean and Student-t 95 % bounds
+/// over its replications for every numeric metric.
+pub fn summary_csv(lines: &[Line], parameters: &[String], summary_metrics: &[String]) -> String {
+    let by_point = lines_by_point(lines);
     let mut out = String::new();
     let mut header = vec!["point".to_owned()];
     header.extend(param_header(parameters));

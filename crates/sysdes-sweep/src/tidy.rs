@@ -14,7 +14,6 @@
 //! column, one with any fraction a float column, one with text a string
 //! column, `true`/`false` a boolean column; a missing value is a null.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -23,7 +22,7 @@ use sysdes_scenario::SweepValue;
 use sysdes_stats::mean_ci;
 
 use crate::SweepError;
-use crate::output::Line;
+use crate::output::{Line, lines_by_point};
 use crate::parquet::{RUNS_PARQUET, SUMMARY_PARQUET, to_parquet};
 use crate::record::TEXT_METRICS;
 
@@ -167,15 +166,7 @@ pub fn runs_table(lines: &[Line], parameters: &[String], metrics: &[String]) -> 
 /// The columns of `summary.csv`, typed: one row per point, the mean and
 /// Student-t 95 % bounds of every numeric metric over its replications.
 pub fn summary_table(lines: &[Line], parameters: &[String], summary_metrics: &[String]) -> Table {
-    let mut by_point: BTreeMap<u64, Vec<&Line>> = BTreeMap::new();
-    for line in lines {
-        let point = line
-            .record
-            .get("point")
-            .and_then(Value::as_u64)
-            .unwrap_or(0);
-        by_point.entry(point).or_default().push(line);
-    }
+    let by_point = lines_by_point(lines);
     let mut t = Table::default();
     t.push(
         "point",
