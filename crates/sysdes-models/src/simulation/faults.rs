@@ -13,7 +13,8 @@
 
 use sysdes_kernel::SimTime;
 
-use super::{Component, Event, Simulation};
+use super::{Event, Simulation};
+use crate::kinds::ServerId;
 use crate::request::Outcome;
 use crate::result::FaultWindow;
 use crate::spec::{FaultKind, NetTarget};
@@ -28,10 +29,9 @@ impl Simulation {
                 _ => continue,
             };
             if let FaultKind::Crash(_) = f.kind {
-                if let Some(faults) = self
-                    .components
-                    .get_mut(target.index())
-                    .and_then(Component::fault_state)
+                if let Some(faults) = (target.index() < self.components.len())
+                    .then(|| self.components.fault_state(target.index()))
+                    .flatten()
                 {
                     faults.crashable = true;
                 }
@@ -64,7 +64,7 @@ impl Simulation {
             }
             FaultKind::Slowdown { target, factor } => {
                 let speed = if start { factor } else { 1.0 };
-                if let Some(faults) = self.components[target.index()].fault_state() {
+                if let Some(faults) = self.components.fault_state(target.index()) {
                     faults.speed = speed;
                 }
             }
@@ -81,12 +81,10 @@ impl Simulation {
     }
 
     /// Server `c` crashes now: everything inside it fails.
-    pub(crate) fn crash_server(&mut self, c: sysdes_kernel::ComponentId) {
+    pub(crate) fn crash_server(&mut self, server: ServerId) {
         let now = self.sched.now();
-        let Component::Server(s) = &mut self.components[c.index()] else {
-            super::misrouted();
-            return;
-        };
+        let c = self.components.id(server);
+        let s = &mut self.components[server];
         let queued = s.crash(now);
         let leaf = s.calls.is_empty();
         // Everything whose innermost hop is this server, queued or not.
@@ -104,9 +102,7 @@ impl Simulation {
             r.calls.epoch = r.calls.epoch.wrapping_add(1);
             r.outcome = Outcome::Failed;
         }
-        if let Component::Server(s) = &mut self.components[c.index()] {
-            s.faults.lost_in_crash += lost;
-        }
+        self.components[server].faults.lost_in_crash += lost;
         for req in inside {
             self.respond(req);
         }

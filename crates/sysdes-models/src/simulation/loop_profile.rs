@@ -110,11 +110,12 @@ impl Simulation {
                 Some(n + workload as usize)
             }
             Event::Deliver { to, .. } => Some(to.index()),
-            Event::ServiceDone { server, .. }
-            | Event::BatchDone { server, .. }
-            | Event::BatchWake { server } => Some(server.index()),
-            Event::CacheHitDone { cache, .. } => Some(cache.index()),
-            Event::Store { store, .. } => Some(store.index()),
+            Event::ServiceDone { server, .. } => Some(self.components.id(server).index()),
+            Event::BatchDone { server, .. } | Event::BatchWake { server } => {
+                Some(self.components.id(server).index())
+            }
+            Event::CacheHitDone { cache, .. } => Some(self.components.id(cache).index()),
+            Event::Store { store, .. } => Some(self.components.id(store).index()),
             Event::Timeout { req } | Event::Retry { req } => Some(workload_of(req)),
             // A response is counted after it was handled, when its hop is
             // gone: it names no place.
@@ -200,14 +201,25 @@ mod tests {
                 user: 0,
             },
             Event::Deliver { to: c, req: 0 },
-            Event::ServiceDone { server: c, req: 0 },
+            Event::ServiceDone {
+                server: crate::kinds::ServerId(0),
+                req: 0,
+            },
             Event::Respond { req: 0 },
             Event::Timeout { req: 0 },
             Event::Retry { req: 0 },
-            Event::CacheHitDone { cache: c, req: 0 },
+            Event::CacheHitDone {
+                cache: crate::kinds::CacheId(0),
+                req: 0,
+            },
             Event::SeriesTick,
-            Event::BatchDone { server: c, slot: 0 },
-            Event::BatchWake { server: c },
+            Event::BatchDone {
+                server: crate::kinds::ModelServerId(0),
+                slot: 0,
+            },
+            Event::BatchWake {
+                server: crate::kinds::ModelServerId(0),
+            },
             Event::Fault {
                 index: 0,
                 start: true,

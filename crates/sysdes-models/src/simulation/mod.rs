@@ -22,7 +22,7 @@ use sysdes_stats::{LatencyHistogram, RequestCounts};
 
 use crate::arrivals::{CurveArrivals, MmppArrivals, TraceArrivals};
 use crate::error::{BuildError, RunError};
-use crate::kinds::BuildCtx;
+use crate::kinds::{BuildCtx, CacheId, ModelServerId, Resolved, ServerId, StoreId};
 use crate::request::{
     Hop, NO_SESSION, NewRequest, Origin, Outcome, Parent, RequestId, RequestSlab,
 };
@@ -58,7 +58,7 @@ pub(crate) enum Event {
     /// A request reaches a component after a network hop.
     Deliver { to: ComponentId, req: RequestId },
     /// A server's worker finishes its own work on a request.
-    ServiceDone { server: ComponentId, req: RequestId },
+    ServiceDone { server: ServerId, req: RequestId },
     /// A response reaches the next hop out (a balancer, a caller or the client).
     Respond { req: RequestId },
     /// A client gives up waiting for an attempt.
@@ -68,27 +68,27 @@ pub(crate) enum Event {
     /// A server's call has not answered in time: send a hedge copy.
     Hedge { call: CallId },
     /// A cache has served a hit.
-    CacheHitDone { cache: ComponentId, req: RequestId },
+    CacheHitDone { cache: CacheId, req: RequestId },
     /// The end of a time-series interval.
     SeriesTick,
     /// A deployment's timers (see `deployment.rs`).
     Deploy(DeployEvent),
     /// A model server's batch on `slot` ends.
-    BatchDone { server: ComponentId, slot: u32 },
+    BatchDone { server: ModelServerId, slot: u32 },
     /// A model server's batching deadline (or model load) comes.
-    BatchWake { server: ComponentId },
+    BatchWake { server: ModelServerId },
     /// An LLM model server's timers (see `llm_server.rs`).
     Llm(llm_server::LlmEvent),
     /// A crash or slowdown (by index in `spec.faults`) starts or ends.
     Fault { index: u32, start: bool },
     /// A replicated store's own event (a message, a replica's service, a fault).
     Store {
-        store: ComponentId,
+        store: StoreId,
         ev: store::StoreEvent,
     },
 }
 
-pub(crate) use crate::kinds::Component;
+pub(crate) use crate::kinds::Components;
 
 const _: () = assert!(std::mem::size_of::<Event>() <= 16);
 
@@ -166,7 +166,8 @@ pub struct Simulation {
     pub(crate) spec: ModelSpec,
     pub(crate) sched: Scheduler<Event>,
     pub(crate) requests: RequestSlab,
-    pub(crate) components: Vec<Component>,
+    /// Every component's state, in one arena per kind.
+    pub(crate) components: Components,
     pub(crate) workloads: Vec<Workload>,
     pub(crate) network: Network,
     /// Servers' downstream calls in progress (one entry per logical call,
@@ -272,7 +273,7 @@ impl Simulation {
         let mut hosts = deployment::build_hosts(spec, window_start, window_end);
         // Stores bin their stale reads by the series' intervals.
         let series_interval = SeriesRecorder::new(spec.duration, Vec::new()).interval;
-        let mut components = Vec::with_capacity(spec.components.len());
+        let mut components = Components::default();
         for c in &spec.components {
             // Every reference to another component, of every kind, is
             // checked here once (`ComponentKind::downstream`).
@@ -293,7 +294,7 @@ impl Simulation {
                 hosts: &mut hosts,
                 series_interval,
             };
-            components.push(Component::build(&mut ctx, &c.kind)?);
+            components.push(&mut ctx, &c.kind)?;
         }
 
         let mut workloads = Vec::with_capacity(spec.workloads.len());
@@ -388,12 +389,10 @@ impl Simulation {
         // A group's replicas answer it without crossing the network and
         // have no gauges of their own (the group has).
         let mut replica = Vec::new();
-        for c in &components {
-            if let Component::ReplicaGroup(g) = c {
-                replica.resize(components.len(), false);
-                for m in g.members() {
-                    replica[m.index()] = true;
-                }
+        for (_, g) in components.replica_group.iter() {
+            replica.resize(components.len(), false);
+            for m in g.members() {
+                replica[m.index()] = true;
             }
         }
         let is_replica = |i: usize| replica.get(i) == Some(&true);
@@ -401,9 +400,9 @@ impl Simulation {
             (0..components.len()).filter(|&i| !is_replica(i)).count() <= MAX_GAUGED_COMPONENTS;
         let mut gauge_names = Vec::new();
         if gauged {
-            for (i, (c, cs)) in components.iter().zip(&spec.components).enumerate() {
+            for (i, cs) in spec.components.iter().enumerate() {
                 if !is_replica(i) {
-                    c.gauge_names(&cs.name, &mut gauge_names);
+                    components.gauge_names(i, &cs.name, &mut gauge_names);
                 }
             }
         }
@@ -592,9 +591,9 @@ impl Simulation {
         let mut gauges = std::mem::take(&mut self.gauge_buf);
         gauges.clear();
         if self.gauged {
-            for (i, c) in self.components.iter().enumerate() {
+            for i in 0..self.components.len() {
                 if self.replica.get(i) != Some(&true) {
-                    c.gauges(now, &mut gauges);
+                    self.components.gauges(i, now, &mut gauges);
                 }
             }
         }
@@ -881,12 +880,10 @@ impl Simulation {
             self.unstable = Some(err);
             return;
         }
-        let worst = self
-            .components
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| {
-                c.backlog()
+        let worst = (0..self.components.len())
+            .filter_map(|i| {
+                self.components
+                    .backlog(i)
                     .map(|(queued, workers, unit)| (i, queued, workers, unit))
             })
             .max_by_key(|&(_, queued, _, _)| queued);
@@ -941,16 +938,18 @@ impl Simulation {
                 }
             })
             .collect();
+        let c = &self.components;
         let mut components: Vec<ComponentResult> = self
+            .spec
             .components
             .iter()
-            .zip(&self.spec.components)
-            .map(|(c, spec)| {
-                if let Some(own) = c.own_result(&self.hosts, &spec.name) {
+            .enumerate()
+            .map(|(i, spec)| {
+                if let Some(own) = c.own_result(i, &self.hosts, &spec.name) {
                     return own;
                 }
-                let m = c.metrics();
-                let (kind, workers) = c.result_type();
+                let m = c.metrics(i);
+                let (kind, workers) = c.result_type(i);
                 ComponentResult {
                     name: spec.name.clone(),
                     kind,
@@ -958,30 +957,29 @@ impl Simulation {
                     arrivals: m.arrivals,
                     completions: m.completions,
                     drops: m.drops,
-                    utilization: c.utilization(workers),
+                    utilization: c.utilization(i, workers),
                     mean_queue_length: m.levels.mean(WAITING),
                     mean_in_system: m.mean_in_system(),
                     peak_queue_length: m.levels.peak(WAITING),
                     latency: m.latency.clone(),
                     offered_load: None,
-                    figures: c.figures(),
-                    lost_in_crash: c.lost_in_crash(),
+                    figures: c.figures(i),
+                    lost_in_crash: c.lost_in_crash(i),
                     scaling: None,
                     replica_of: None,
                 }
             })
             .collect();
         // Groups sum up their replicas, which say whose they are.
-        for (i, c) in self.components.iter().enumerate() {
-            if let Component::ReplicaGroup(g) = c {
-                let name = &self.spec.components[i].name;
-                for m in g.members() {
-                    components[m.index()].replica_of = Some(name.clone());
-                }
-                let members: Vec<&ComponentResult> =
-                    g.members().iter().map(|m| &components[m.index()]).collect();
-                components[i] = group::group_result(g, name, &members);
+        for (id, g) in self.components.replica_group.iter() {
+            let i = id.index();
+            let name = &self.spec.components[i].name;
+            for m in g.members() {
+                components[m.index()].replica_of = Some(name.clone());
             }
+            let members: Vec<&ComponentResult> =
+                g.members().iter().map(|m| &components[m.index()]).collect();
+            components[i] = group::group_result(g, name, &members);
         }
         let series = self
             .series
@@ -991,20 +989,16 @@ impl Simulation {
         let end = self.sched.now().max(SimTime::ZERO + self.spec.duration);
         let lifetimes = crate::Lifetimes {
             end_ns: end.as_nanos(),
-            by_component: self
-                .components
-                .iter()
-                .map(|c| match c {
-                    Component::Deployment(d) => d.lifetimes(end),
-                    Component::ReplicaGroup(g) => g.lifetimes(end),
+            by_component: (0..self.components.len())
+                .map(|i| match self.components.resolve(ComponentId(i as u32)) {
+                    Resolved::Deployment(d) => self.components[d].lifetimes(end),
+                    Resolved::ReplicaGroup(g) => self.components[g].lifetimes(end),
                     _ => Vec::new(),
                 })
                 .collect(),
         };
-        let consistency = self.components.iter().find_map(|c| match c {
-            Component::Store(s) => Some(s.consistency()),
-            _ => None,
-        });
+        // The first store's (in spec order: arenas keep build order).
+        let consistency = self.components.store.items.first().map(|s| s.consistency());
         RunResult {
             consistency,
             series,

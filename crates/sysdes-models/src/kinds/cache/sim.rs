@@ -11,12 +11,11 @@
 //! The request a cache holds stays on its hop until the cache answers it;
 //! the backend sees a child request with the same key and operation.
 
-use sysdes_kernel::ComponentId;
-
+use crate::kinds::CacheId;
 use crate::kinds::cache::CacheWrites;
 use crate::kinds::server::Admission;
 use crate::request::{Op, Outcome, RequestId};
-use crate::simulation::{Component, Event, Simulation};
+use crate::simulation::{Event, Simulation};
 use crate::station::{ACTIVE, WAITING};
 
 /// Tag of a child request that fetches a missed key.
@@ -26,15 +25,13 @@ const WRITE: u32 = 1;
 
 impl Simulation {
     /// A request reaches cache `to`.
-    pub(crate) fn cache_arrive(&mut self, to: ComponentId, req: RequestId) {
+    pub(crate) fn cache_arrive(&mut self, to: CacheId, req: RequestId) {
         let now = self.sched.now();
         let r = &self.requests[req];
         let (key, op, counted) = (r.key, r.op, r.counted);
         let current = self.versions.current(key);
-        let Component::Cache(c) = &mut self.components[to.index()] else {
-            crate::simulation::misrouted();
-            return;
-        };
+        let from = self.components.id(to);
+        let c = &mut self.components[to];
         if counted {
             c.metrics.arrivals += 1;
         }
@@ -43,7 +40,7 @@ impl Simulation {
         match op {
             Op::Read => {
                 let Some(version) = c.read(key, now, current, counted) else {
-                    self.call(to, backend, req, FILL);
+                    self.call(from, backend, req, FILL);
                     return;
                 };
                 self.requests[req].version = version;
@@ -75,20 +72,17 @@ impl Simulation {
                 if c.writes == CacheWrites::Invalidate {
                     c.store.remove(key);
                 }
-                self.call(to, backend, req, WRITE);
+                self.call(from, backend, req, WRITE);
             }
         }
     }
 
     /// A hit's service is over: answer it, and start the next queued hit.
-    pub(crate) fn cache_hit_done(&mut self, cache: ComponentId, req: RequestId) {
+    pub(crate) fn cache_hit_done(&mut self, cache: CacheId, req: RequestId) {
         let now = self.sched.now();
         let r = &self.requests[req];
         let (counted, entered) = (r.counted, r.hops.last().map_or(now, |h| h.entered));
-        let Component::Cache(c) = &mut self.components[cache.index()] else {
-            crate::simulation::misrouted();
-            return;
-        };
+        let c = &mut self.components[cache];
         if let Some(server) = &mut c.server {
             server.record_departure(now, entered, counted);
             if let Some((next, after)) = server.release_worker(now) {
@@ -104,7 +98,7 @@ impl Simulation {
     /// then answer the parent (with the backend's error, if any).
     pub(crate) fn cache_call_returned(
         &mut self,
-        cache: ComponentId,
+        cache: CacheId,
         parent: Option<RequestId>,
         child: RequestId,
         tag: u32,
@@ -112,10 +106,7 @@ impl Simulation {
         let now = self.sched.now();
         let ch = &self.requests[child];
         let (outcome, version, key) = (ch.outcome, ch.version, ch.key);
-        let Component::Cache(c) = &mut self.components[cache.index()] else {
-            crate::simulation::misrouted();
-            return;
-        };
+        let c = &mut self.components[cache];
         if outcome == Outcome::Ok
             && (tag == FILL || (tag == WRITE && c.writes == CacheWrites::WriteThrough))
         {
@@ -133,18 +124,16 @@ impl Simulation {
     }
 
     /// Cache `cache` answers `req`.
-    fn cache_answers(&mut self, cache: ComponentId, req: RequestId) {
+    fn cache_answers(&mut self, cache: CacheId, req: RequestId) {
         let now = self.sched.now();
         let r = &self.requests[req];
         let (counted, entered) = (r.counted, r.hops.last().map_or(now, |h| h.entered));
-        if let Component::Cache(c) = &mut self.components[cache.index()] {
-            let m = &mut c.metrics;
-            if counted {
-                m.completions += 1;
-                m.latency.record(now - entered);
-            }
-            m.levels.add(now, ACTIVE, -1);
+        let m = &mut self.components[cache].metrics;
+        if counted {
+            m.completions += 1;
+            m.latency.record(now - entered);
         }
+        m.levels.add(now, ACTIVE, -1);
         self.respond(req);
     }
 }
@@ -186,13 +175,13 @@ impl crate::kinds::Kind for crate::kinds::cache::Cache {
     }
 
     #[inline]
-    fn arrive(sim: &mut Simulation, at: ComponentId, req: RequestId) {
+    fn arrive(sim: &mut Simulation, at: CacheId, req: RequestId) {
         sim.cache_arrive(at, req);
     }
 
     fn call_returned(
         sim: &mut Simulation,
-        caller: ComponentId,
+        caller: CacheId,
         parent: Option<RequestId>,
         child: RequestId,
         tag: u32,

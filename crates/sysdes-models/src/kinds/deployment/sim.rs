@@ -3,7 +3,7 @@
 //! booting and draining replicas, placing them on hosts, and the
 //! autoscaler's periodic evaluation.
 
-use sysdes_kernel::{ComponentId, SimDuration, SimTime, TimerId, derive_stream};
+use sysdes_kernel::{SimDuration, SimTime, TimerId, derive_stream};
 use sysdes_stats::TimeAverage;
 
 use crate::autoscaler::{Hpa, HpaConfig};
@@ -16,10 +16,11 @@ use crate::kinds::deployment::spec::{
 use crate::kinds::deployment::{
     Deployment, NO_HOST, READY, ReplicaAdmission, ReplicaState, ScaleEvent,
 };
+use crate::kinds::{DeploymentId, ReplicaGroupId};
 use crate::request::{Op, Outcome, RequestId};
 use crate::result::ComponentResult;
 use crate::sampler::Sampler;
-use crate::simulation::{Component, Event, Simulation};
+use crate::simulation::{Event, Simulation};
 use crate::spec::{LbPolicy, ModelSpec};
 use crate::station::{ACTIVE, StationMetrics, WAITING};
 
@@ -27,23 +28,23 @@ use crate::station::{ACTIVE, StationMetrics, WAITING};
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum DeployEvent {
     /// A replica with dedicated CPUs finishes a request.
-    ServiceDone { dep: ComponentId, req: RequestId },
+    ServiceDone { dep: DeploymentId, req: RequestId },
     /// A replica has booted and starts serving.
-    Booted { dep: ComponentId, replica: u32 },
+    Booted { dep: DeploymentId, replica: u32 },
     /// The autoscaler evaluates.
-    Autoscale { dep: ComponentId },
+    Autoscale { dep: DeploymentId },
     /// The earliest job on a shared host finishes.
     HostDone { host: u32 },
     /// A replica of a group has booted (`group.rs`).
-    GroupBooted { group: ComponentId, replica: u32 },
+    GroupBooted { group: ReplicaGroupId, replica: u32 },
     /// A group's autoscaler evaluates.
-    GroupAutoscale { group: ComponentId },
+    GroupAutoscale { group: ReplicaGroupId },
 }
 
 /// A request in service on a shared host.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct HostJob {
-    dep: ComponentId,
+    dep: DeploymentId,
     req: RequestId,
 }
 
@@ -207,18 +208,13 @@ pub(crate) fn build_deployment(
 impl Simulation {
     /// Schedules every autoscaler's first evaluation.
     pub(crate) fn deployments_start(&mut self) {
-        for (i, c) in self.components.iter().enumerate() {
-            if let Component::Deployment(d) = c {
-                if let Some((_, _, interval)) = &d.hpa {
-                    let at = SimTime::ZERO + *interval;
-                    if at < self.window_end {
-                        self.sched.schedule_at(
-                            at,
-                            Event::Deploy(DeployEvent::Autoscale {
-                                dep: ComponentId(i as u32),
-                            }),
-                        );
-                    }
+        for (i, d) in self.components.deployment.items.iter().enumerate() {
+            if let Some((_, _, interval)) = &d.hpa {
+                let at = SimTime::ZERO + *interval;
+                if at < self.window_end {
+                    let dep = DeploymentId(i as u32);
+                    self.sched
+                        .schedule_at(at, Event::Deploy(DeployEvent::Autoscale { dep }));
                 }
             }
         }
@@ -229,10 +225,9 @@ impl Simulation {
             DeployEvent::ServiceDone { dep, req } => self.replica_done(dep, req),
             DeployEvent::Booted { dep, replica } => {
                 let now = self.sched.now();
-                if let Component::Deployment(d) = &mut self.components[dep.index()] {
-                    if d.replica(replica).state == ReplicaState::Booting {
-                        d.make_ready(now, replica);
-                    }
+                let d = &mut self.components[dep];
+                if d.replica(replica).state == ReplicaState::Booting {
+                    d.make_ready(now, replica);
                 }
             }
             DeployEvent::Autoscale { dep } => self.autoscale(dep),
@@ -255,14 +250,11 @@ impl Simulation {
     /// A request reaches a deployment (the engine has pushed its hop): the
     /// implicit balancer picks a ready replica, which serves, queues or drops
     /// it. The hop's `choice` remembers the replica.
-    pub(crate) fn deployment_arrive(&mut self, to: ComponentId, req: RequestId) {
+    pub(crate) fn deployment_arrive(&mut self, to: DeploymentId, req: RequestId) {
         let now = self.sched.now();
         let r = &mut self.requests[req];
         let counted = r.counted;
-        let Component::Deployment(d) = &mut self.components[to.index()] else {
-            crate::simulation::misrouted();
-            return;
-        };
+        let d = &mut self.components[to];
         let Some(replica) = d.choose() else {
             // Nothing is ready (only possible while every replica boots).
             if counted {
@@ -289,11 +281,8 @@ impl Simulation {
 
     /// Starts `work` for `req` on `replica`: a timer on a dedicated CPU, or a
     /// job on the replica's host.
-    fn start_work(&mut self, dep: ComponentId, replica: u32, req: RequestId, work: SimDuration) {
-        let Component::Deployment(d) = &self.components[dep.index()] else {
-            crate::simulation::misrouted();
-            return;
-        };
+    fn start_work(&mut self, dep: DeploymentId, replica: u32, req: RequestId, work: SimDuration) {
+        let d = &self.components[dep];
         let host = d.replica(replica).host;
         if host == NO_HOST {
             self.sched
@@ -331,17 +320,14 @@ impl Simulation {
 
     /// A replica finished `req`: start the next waiting request, retire a
     /// drained replica, answer.
-    fn replica_done(&mut self, dep: ComponentId, req: RequestId) {
+    fn replica_done(&mut self, dep: DeploymentId, req: RequestId) {
         let now = self.sched.now();
         let r = &self.requests[req];
         let counted = r.counted;
         let Some(&hop) = r.hops.last() else {
             return;
         };
-        let Component::Deployment(d) = &mut self.components[dep.index()] else {
-            crate::simulation::misrouted();
-            return;
-        };
+        let d = &mut self.components[dep];
         let replica = hop.choice;
         let (next, gone) = d.finish(now, replica, hop.entered, counted);
         if let Some((next, work)) = next {
@@ -361,11 +347,8 @@ impl Simulation {
 
     /// Frees the host memory of a replica that is gone, and lets pending
     /// replicas of any deployment take the room.
-    fn release_host(&mut self, dep: ComponentId, replica: u32) {
-        let Component::Deployment(d) = &self.components[dep.index()] else {
-            crate::simulation::misrouted();
-            return;
-        };
+    fn release_host(&mut self, dep: DeploymentId, replica: u32) {
+        let d = &self.components[dep];
         let host = d.replica(replica).host;
         if host == NO_HOST {
             return;
@@ -373,21 +356,19 @@ impl Simulation {
         let h = &mut self.hosts[host as usize];
         h.memory_free += d.memory;
         h.replicas -= 1;
-        for i in 0..self.components.len() {
-            if matches!(&self.components[i], Component::Deployment(d) if d.pending > 0) {
-                self.place_pending(ComponentId(i as u32));
+        for i in 0..self.components.deployment.items.len() {
+            let dep = DeploymentId(i as u32);
+            if self.components[dep].pending > 0 {
+                self.place_pending(dep);
             }
         }
     }
 
     /// Starts as many of `dep`'s pending replicas as fit on its pool.
-    fn place_pending(&mut self, dep: ComponentId) {
+    fn place_pending(&mut self, dep: DeploymentId) {
         let now = self.sched.now();
         loop {
-            let Component::Deployment(d) = &mut self.components[dep.index()] else {
-                crate::simulation::misrouted();
-                return;
-            };
+            let d = &mut self.components[dep];
             if d.pending == 0 {
                 return;
             }
@@ -403,12 +384,9 @@ impl Simulation {
 
     /// Creates a booting replica on `host` (already chosen, or [`NO_HOST`])
     /// and schedules the end of its boot.
-    fn boot_replica(&mut self, dep: ComponentId, host: u32) {
+    fn boot_replica(&mut self, dep: DeploymentId, host: u32) {
         let now = self.sched.now();
-        let Component::Deployment(d) = &mut self.components[dep.index()] else {
-            crate::simulation::misrouted();
-            return;
-        };
+        let d = &mut self.components[dep];
         if host != NO_HOST {
             let h = &mut self.hosts[host as usize];
             h.memory_free -= d.memory;
@@ -423,12 +401,9 @@ impl Simulation {
     }
 
     /// One autoscaler evaluation, then the next one is scheduled.
-    fn autoscale(&mut self, dep: ComponentId) {
+    fn autoscale(&mut self, dep: DeploymentId) {
         let now = self.sched.now();
-        let Component::Deployment(d) = &mut self.components[dep.index()] else {
-            crate::simulation::misrouted();
-            return;
-        };
+        let d = &mut self.components[dep];
         let Some((metric, interval)) = d.hpa.as_ref().map(|(_, m, i)| (*m, *i)) else {
             return;
         };
@@ -447,12 +422,9 @@ impl Simulation {
     }
 
     /// Starts or retires replicas until `desired` are wanted.
-    fn scale_to(&mut self, dep: ComponentId, desired: u32) {
+    fn scale_to(&mut self, dep: DeploymentId, desired: u32) {
         let now = self.sched.now();
-        let Component::Deployment(d) = &mut self.components[dep.index()] else {
-            crate::simulation::misrouted();
-            return;
-        };
+        let d = &mut self.components[dep];
         let current = d.wanted();
         if desired == current {
             return;
@@ -464,10 +436,7 @@ impl Simulation {
         });
         if desired > current {
             for _ in current..desired {
-                let Component::Deployment(d) = &mut self.components[dep.index()] else {
-                    crate::simulation::misrouted();
-                    return;
-                };
+                let d = &mut self.components[dep];
                 match d.pool {
                     None => self.boot_replica(dep, NO_HOST),
                     Some(pool) => match pick_host(&self.hosts, pool, d.memory) {
@@ -482,10 +451,7 @@ impl Simulation {
             return;
         }
         for _ in desired..current {
-            let Component::Deployment(d) = &mut self.components[dep.index()] else {
-                crate::simulation::misrouted();
-                return;
-            };
+            let d = &mut self.components[dep];
             if d.pending > 0 {
                 d.pending -= 1;
                 d.pending_changed(now);
@@ -591,7 +557,7 @@ impl crate::kinds::Kind for Deployment {
     }
 
     #[inline]
-    fn arrive(sim: &mut Simulation, at: ComponentId, req: RequestId) {
+    fn arrive(sim: &mut Simulation, at: Self::Id, req: RequestId) {
         sim.deployment_arrive(at, req);
     }
 }

@@ -2,19 +2,15 @@
 //! answer comes back through `Simulation::response_arrives`, which records
 //! the balancer's latency and outstanding counts).
 
-use sysdes_kernel::ComponentId;
-
+use crate::kinds::LoadBalancerId;
 use crate::request::RequestId;
-use crate::simulation::{Component, Simulation};
+use crate::simulation::Simulation;
 use crate::station::ACTIVE;
 
 impl Simulation {
-    pub(crate) fn balance(&mut self, to: ComponentId, req: RequestId) {
+    pub(crate) fn balance(&mut self, to: LoadBalancerId, req: RequestId) {
         let now = self.sched.now();
-        let Component::LoadBalancer(lb) = &mut self.components[to.index()] else {
-            crate::simulation::misrouted();
-            return;
-        };
+        let lb = &mut self.components[to];
         let r = &mut self.requests[req];
         if r.counted {
             lb.metrics.arrivals += 1;
@@ -24,7 +20,8 @@ impl Simulation {
         if let Some(hop) = r.hops.last_mut() {
             hop.choice = choice;
         }
-        self.send(to.index(), backend, req);
+        let sender = self.components.id(to).index();
+        self.send(sender, backend, req);
     }
 }
 
@@ -61,22 +58,21 @@ impl crate::kinds::Kind for crate::kinds::load_balancer::LoadBalancer {
     }
 
     #[inline]
-    fn arrive(sim: &mut Simulation, at: ComponentId, req: RequestId) {
+    fn arrive(sim: &mut Simulation, at: LoadBalancerId, req: RequestId) {
         sim.balance(at, req);
     }
 
     /// The balancer records the answer's latency and what the backend has
     /// outstanding.
     #[inline]
-    fn answered(sim: &mut Simulation, at: ComponentId, req: RequestId) {
+    fn answered(sim: &mut Simulation, at: LoadBalancerId, req: RequestId) {
         let now = sim.sched.now();
         let r = &sim.requests[req];
-        let (counted, hop) = (r.counted, r.hops.last().copied());
-        let (Component::LoadBalancer(lb), Some(hop)) = (&mut sim.components[at.index()], hop)
-        else {
-            crate::simulation::misrouted();
+        // The engine calls this only with the balancer's own hop on top.
+        let (counted, Some(hop)) = (r.counted, r.hops.last().copied()) else {
             return;
         };
+        let lb = &mut sim.components[at];
         lb.responded(hop.choice);
         let m = &mut lb.metrics;
         if counted {

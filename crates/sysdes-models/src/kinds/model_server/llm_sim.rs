@@ -3,17 +3,17 @@
 //! requests whose last token an iteration produced are answered when it
 //! ends. The scheduling rule lives in `crate::kinds::model_server::llm`.
 
-use sysdes_kernel::ComponentId;
-
-use crate::simulation::{Component, Simulation};
+use crate::kinds::LlmServerId;
+use crate::kinds::model_server::sim::AnyModel;
+use crate::simulation::Simulation;
 
 /// An LLM model server's timers: ids only, so `Event` stays small.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum LlmEvent {
     /// The iteration running on `slot` ends.
-    IterationDone { server: ComponentId, slot: u32 },
+    IterationDone { server: LlmServerId, slot: u32 },
     /// The model load ends (the server's cold start).
-    Wake { server: ComponentId },
+    Wake { server: LlmServerId },
 }
 
 impl Simulation {
@@ -22,10 +22,8 @@ impl Simulation {
         match ev {
             LlmEvent::IterationDone { server, slot } => self.llm_iteration_done(server, slot),
             LlmEvent::Wake { server } => {
-                if let Component::LlmServer(m) = &mut self.components[server.index()] {
-                    m.woke();
-                }
-                self.model_pump(server);
+                self.components[server].woke();
+                self.model_pump(AnyModel::LlmServer(server));
             }
         }
     }
@@ -34,26 +32,19 @@ impl Simulation {
     /// are answered, then the slot starts its next iteration (it stays busy
     /// while answering, so a request that comes straight back waits for the
     /// next iteration boundary like any other arrival).
-    fn llm_iteration_done(&mut self, server: ComponentId, slot: u32) {
+    fn llm_iteration_done(&mut self, server: LlmServerId, slot: u32) {
         let now = self.sched.now();
-        if let Component::LlmServer(m) = &mut self.components[server.index()] {
-            m.iteration_done(now, slot);
-        }
+        self.components[server].iteration_done(now, slot);
         let mut i = 0;
         loop {
-            let Component::LlmServer(m) = &self.components[server.index()] else {
-                crate::simulation::misrouted();
-                return;
-            };
+            let m = &self.components[server];
             let Some(&req) = m.done().get(i) else {
                 break;
             };
             self.respond(req);
             i += 1;
         }
-        if let Component::LlmServer(m) = &mut self.components[server.index()] {
-            m.release(now, slot);
-        }
-        self.model_pump(server);
+        self.components[server].release(now, slot);
+        self.model_pump(AnyModel::LlmServer(server));
     }
 }

@@ -2,32 +2,23 @@
 //! scheduled on free slots, and every request of a batch is answered when it
 //! ends. The batching rule itself lives in `crate::kinds::model_server`.
 
-use sysdes_kernel::ComponentId;
-
 use crate::kinds::model_server::{Arrival, Step};
+use crate::kinds::{LlmServerId, ModelServerId};
 use crate::request::{Outcome, RequestId};
 use crate::simulation::llm_server::LlmEvent;
-use crate::simulation::{Component, Event, Simulation};
+use crate::simulation::{Event, Simulation};
+
+/// A model server in either mode: the typed id of its batching or its LLM
+/// state (the scheduling policy it runs).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum AnyModel {
+    /// A batching model server.
+    ModelServer(ModelServerId),
+    /// A model server in LLM mode.
+    LlmServer(LlmServerId),
+}
 
 impl Simulation {
-    /// A request reaches model server `to`, in either mode (its hop is
-    /// already pushed).
-    pub(crate) fn model_arrive(&mut self, to: ComponentId, req: RequestId) {
-        let now = self.sched.now();
-        let counted = self.requests[req].counted;
-        let arrival = match &mut self.components[to.index()] {
-            Component::ModelServer(m) => m.arrive(now, req, counted),
-            Component::LlmServer(m) => m.arrive(now, req, counted),
-            _ => {
-                crate::simulation::misrouted();
-                return;
-            }
-        };
-        if self.queued_or_refused(req, arrival) {
-            self.model_pump(to);
-        }
-    }
-
     /// What an arrival at a model server (either mode) became: `true` if it
     /// waits; a refused one is answered with its error at once.
     pub(crate) fn queued_or_refused(&mut self, req: RequestId, arrival: Arrival) -> bool {
@@ -45,31 +36,27 @@ impl Simulation {
     /// on an idle slot, and asks for a wake-up at the next batching deadline
     /// or the end of the model load: one loop for both modes, which differ
     /// only in their scheduling rule (`next`) and their events.
-    pub(crate) fn model_pump(&mut self, server: ComponentId) {
+    pub(crate) fn model_pump(&mut self, model: AnyModel) {
         let now = self.sched.now();
         loop {
-            let (step, llm) = match &mut self.components[server.index()] {
-                Component::ModelServer(m) => (m.next(now), false),
-                Component::LlmServer(m) => (m.next(now), true),
-                _ => {
-                    crate::simulation::misrouted();
-                    return;
-                }
+            let step = match model {
+                AnyModel::ModelServer(m) => self.components[m].next(now),
+                AnyModel::LlmServer(m) => self.components[m].next(now),
             };
             match step {
                 Step::Start { slot, after } => {
-                    let done = if llm {
-                        Event::Llm(LlmEvent::IterationDone { server, slot })
-                    } else {
-                        Event::BatchDone { server, slot }
+                    let done = match model {
+                        AnyModel::ModelServer(server) => Event::BatchDone { server, slot },
+                        AnyModel::LlmServer(server) => {
+                            Event::Llm(LlmEvent::IterationDone { server, slot })
+                        }
                     };
                     self.sched.schedule_in(after, done);
                 }
                 Step::WakeAt(at) => {
-                    let wake = if llm {
-                        Event::Llm(LlmEvent::Wake { server })
-                    } else {
-                        Event::BatchWake { server }
+                    let wake = match model {
+                        AnyModel::ModelServer(server) => Event::BatchWake { server },
+                        AnyModel::LlmServer(server) => Event::Llm(LlmEvent::Wake { server }),
                     };
                     self.sched.schedule_at(at, wake);
                     break;
@@ -80,24 +67,19 @@ impl Simulation {
     }
 
     /// A batching deadline (or the end of the model load) has come.
-    pub(crate) fn model_wake(&mut self, server: ComponentId) {
-        if let Component::ModelServer(m) = &mut self.components[server.index()] {
-            m.woke();
-        }
-        self.model_pump(server);
+    pub(crate) fn model_wake(&mut self, server: ModelServerId) {
+        self.components[server].woke();
+        self.model_pump(AnyModel::ModelServer(server));
     }
 
     /// The batch on `slot` ends: every request in it is answered, then the
     /// slot is freed (it stays busy while answering, so a request that comes
     /// straight back cannot join the finished batch).
-    pub(crate) fn model_batch_done(&mut self, server: ComponentId, slot: u32) {
+    pub(crate) fn model_batch_done(&mut self, server: ModelServerId, slot: u32) {
         let now = self.sched.now();
         let mut i = 0;
         loop {
-            let Component::ModelServer(m) = &self.components[server.index()] else {
-                crate::simulation::misrouted();
-                return;
-            };
+            let m = &self.components[server];
             let Some(w) = m.batch(slot).get(i) else {
                 break;
             };
@@ -105,10 +87,8 @@ impl Simulation {
             self.respond(req);
             i += 1;
         }
-        if let Component::ModelServer(m) = &mut self.components[server.index()] {
-            m.release(now, slot);
-        }
-        self.model_pump(server);
+        self.components[server].release(now, slot);
+        self.model_pump(AnyModel::ModelServer(server));
     }
 }
 
@@ -170,26 +150,25 @@ macro_rules! model_kind {
             }
 
             #[inline]
-            fn arrive(sim: &mut Simulation, at: ComponentId, req: RequestId) {
-                sim.model_arrive(at, req);
+            fn arrive(sim: &mut Simulation, at: Self::Id, req: RequestId) {
+                let now = sim.sched.now();
+                let counted = sim.requests[req].counted;
+                let arrival = sim.components[at].arrive(now, req, counted);
+                if sim.queued_or_refused(req, arrival) {
+                    sim.model_pump(AnyModel::$variant(at));
+                }
             }
 
-            fn crash(sim: &mut Simulation, at: ComponentId) {
+            fn crash(sim: &mut Simulation, at: Self::Id) {
                 let now = sim.sched.now();
                 let mut lost = Vec::new();
-                match &mut sim.components[at.index()] {
-                    Component::$variant(m) => m.crash(now, &mut lost),
-                    _ => crate::simulation::misrouted(),
-                }
+                sim.components[at].crash(now, &mut lost);
                 sim.fail_all(lost);
             }
 
-            fn restart(sim: &mut Simulation, at: ComponentId) {
+            fn restart(sim: &mut Simulation, at: Self::Id) {
                 let now = sim.sched.now();
-                match &mut sim.components[at.index()] {
-                    Component::$variant(m) => m.restart(now),
-                    _ => crate::simulation::misrouted(),
-                }
+                sim.components[at].restart(now);
             }
         }
     };

@@ -9,8 +9,9 @@ use sysdes_kernel::{ComponentId, SimTime};
 use crate::error::RunError;
 use crate::figures::QueueFigures;
 use crate::kinds::queue::{Message, MessageQueue, Offer};
+use crate::kinds::{QueueId, Resolved};
 use crate::request::{NewRequest, Origin, Outcome, RequestId};
-use crate::simulation::{Component, Simulation};
+use crate::simulation::Simulation;
 use crate::spec::{QueueOverflow, QueueSpec};
 
 /// A queue component: the buffer and where its messages go.
@@ -74,21 +75,11 @@ impl QueueComponent {
 }
 
 impl Simulation {
-    fn queue_mut(&mut self, q: ComponentId) -> Option<&mut QueueComponent> {
-        match &mut self.components[q.index()] {
-            Component::Queue(c) => Some(c),
-            _ => None,
-        }
-    }
-
     /// A producer's request `req` reaches queue `q`.
-    pub(crate) fn queue_arrive(&mut self, q: ComponentId, req: RequestId) {
+    pub(crate) fn queue_arrive(&mut self, q: QueueId, req: RequestId) {
         let now = self.sched.now();
         let counted = self.requests[req].counted;
-        let Some(c) = self.queue_mut(q) else {
-            crate::simulation::misrouted();
-            return;
-        };
+        let c = &mut self.components[q];
         match c.queue.offer(now, counted, req) {
             Offer::Accepted => self.enqueue_and_ack(q, req),
             Offer::AcceptedEvicting(old) => {
@@ -105,7 +96,7 @@ impl Simulation {
 
     /// Creates the message for producer `req` (room was made), enqueues it,
     /// acknowledges the producer and lets a free consumer take it.
-    fn enqueue_and_ack(&mut self, q: ComponentId, req: RequestId) {
+    fn enqueue_and_ack(&mut self, q: QueueId, req: RequestId) {
         let now = self.sched.now();
         let p = &self.requests[req];
         let (counted, version) = (p.counted, p.version);
@@ -119,33 +110,29 @@ impl Simulation {
             origin: Origin::Internal,
         });
         self.requests[msg].version = version;
-        if let Some(c) = self.queue_mut(q) {
-            c.queue.push(
-                now,
-                Message {
-                    id: msg,
-                    enqueued: now,
-                    counted,
-                },
-            );
-        }
+        self.components[q].queue.push(
+            now,
+            Message {
+                id: msg,
+                enqueued: now,
+                counted,
+            },
+        );
         self.respond(req);
         self.queue_pump(q);
     }
 
     /// Fills free consumer slots with waiting messages.
-    fn queue_pump(&mut self, q: ComponentId) {
+    fn queue_pump(&mut self, q: QueueId) {
         let now = self.sched.now();
+        let from = self.components.id(q);
         loop {
-            let Some(c) = self.queue_mut(q) else {
-                crate::simulation::misrouted();
-                return;
-            };
+            let c = &mut self.components[q];
             let consumer = c.consumer;
             let Some(msg) = c.queue.next(now) else {
                 return;
             };
-            self.call(q, consumer, msg.id, 0);
+            self.call(from, consumer, msg.id, 0);
         }
     }
 
@@ -154,7 +141,7 @@ impl Simulation {
     /// message goes out.
     pub(crate) fn queue_call_returned(
         &mut self,
-        q: ComponentId,
+        q: QueueId,
         parent: Option<RequestId>,
         child: RequestId,
     ) {
@@ -167,15 +154,12 @@ impl Simulation {
         let m = &self.requests[msg];
         let (enqueued, counted) = (m.born, m.counted);
         self.requests.remove(msg);
-        let Some(c) = self.queue_mut(q) else {
-            crate::simulation::misrouted();
-            return;
-        };
+        let c = &mut self.components[q];
         c.queue.done(now, enqueued, counted);
         if failed && counted {
             c.consumer_errors += 1;
         }
-        while let Some(producer) = self.queue_mut(q).and_then(|c| c.queue.unblock(now)) {
+        while let Some(producer) = self.components[q].queue.unblock(now) {
             self.enqueue_and_ack(q, producer);
         }
         self.queue_pump(q);
@@ -184,13 +168,11 @@ impl Simulation {
     /// If a queue or stream holds most of what is in memory, the error
     /// naming it (an unbounded buffer whose consumers cannot keep up).
     pub(crate) fn backlog_unstable(&self) -> Option<RunError> {
-        let (i, backlog, what) = self
-            .components
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| match c {
-                Component::Queue(q) => Some((i, q.queue.backlog(), "messages held")),
-                Component::Stream(s) => Some((i, s.backlog(), "messages unconsumed")),
+        let c = &self.components;
+        let (i, backlog, what) = (0..c.len())
+            .filter_map(|i| match c.resolve(ComponentId(i as u32)) {
+                Resolved::Queue(q) => Some((i, c[q].queue.backlog(), "messages held")),
+                Resolved::Stream(s) => Some((i, c[s].backlog(), "messages unconsumed")),
                 _ => None,
             })
             .max_by_key(|&(_, backlog, _)| backlog)?;
@@ -239,13 +221,13 @@ impl crate::kinds::Kind for QueueComponent {
     }
 
     #[inline]
-    fn arrive(sim: &mut Simulation, at: ComponentId, req: RequestId) {
+    fn arrive(sim: &mut Simulation, at: Self::Id, req: RequestId) {
         sim.queue_arrive(at, req);
     }
 
     fn call_returned(
         sim: &mut Simulation,
-        caller: ComponentId,
+        caller: Self::Id,
         parent: Option<RequestId>,
         child: RequestId,
         _: u32,

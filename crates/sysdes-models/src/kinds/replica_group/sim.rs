@@ -3,18 +3,19 @@
 //! its answer, booting and draining replicas, and the autoscaler's periodic
 //! evaluation over the replicas' own measurements.
 
-use sysdes_kernel::{ComponentId, SimTime, derive_stream};
+use sysdes_kernel::{SimTime, derive_stream};
 use sysdes_stats::TimeAverage;
 
 use crate::figures::{ComponentType, KindFigures};
 use crate::kinds::deployment::ScaleEvent;
 use crate::kinds::deployment::spec::{GroupSpec, ScaleMetric};
 use crate::kinds::replica_group::ReplicaGroup;
+use crate::kinds::{ReplicaGroupId, Resolved};
 use crate::request::{Outcome, RequestId};
 use crate::result::ComponentResult;
 use crate::sampler::Sampler;
 use crate::simulation::deployment::{DeployEvent, hpa};
-use crate::simulation::{Component, Event, Simulation};
+use crate::simulation::{Event, Simulation};
 use crate::spec::{ComponentKind, LbPolicy, ModelSpec};
 use crate::station::{BusyArea, StationMetrics};
 
@@ -92,10 +93,9 @@ impl Simulation {
     /// on utilization keep their busy time, and every group's autoscaler
     /// gets its first tick.
     pub(crate) fn groups_start(&mut self) {
-        for i in 0..self.components.len() {
-            let Component::ReplicaGroup(g) = &self.components[i] else {
-                continue;
-            };
+        for i in 0..self.components.replica_group.items.len() {
+            let group = ReplicaGroupId(i as u32);
+            let g = &self.components[group];
             let members = g.members().len() as u32;
             let hpa = g
                 .hpa
@@ -103,16 +103,14 @@ impl Simulation {
                 .map(|(_, metric, interval)| (*metric, *interval));
             let measure = hpa.is_some_and(|(metric, _)| metric == ScaleMetric::Utilization);
             for j in 0..members {
-                let Some(member) = self.replica(i, j) else {
-                    continue;
-                };
-                let c = &mut self.components[member.index()];
-                match c {
-                    Component::ModelServer(s) => s.preloaded(),
-                    Component::LlmServer(s) => s.preloaded(),
+                let member = self.components[group].member(j);
+                let c = &mut self.components;
+                match c.resolve(member) {
+                    Resolved::ModelServer(s) => c[s].preloaded(),
+                    Resolved::LlmServer(s) => c[s].preloaded(),
                     _ => {}
                 }
-                if let (true, Some((area, _))) = (measure, c.busy_area_mut()) {
+                if let (true, Some((area, _))) = (measure, c.busy_area_mut(member.index())) {
                     *area = Some(BusyArea::default());
                 }
             }
@@ -121,33 +119,18 @@ impl Simulation {
             };
             let at = SimTime::ZERO + interval;
             if at < self.window_end {
-                self.sched.schedule_at(
-                    at,
-                    Event::Deploy(DeployEvent::GroupAutoscale {
-                        group: ComponentId(i as u32),
-                    }),
-                );
+                self.sched
+                    .schedule_at(at, Event::Deploy(DeployEvent::GroupAutoscale { group }));
             }
-        }
-    }
-
-    /// Replica `j` of the group at component index `group`.
-    fn replica(&self, group: usize, j: u32) -> Option<ComponentId> {
-        match &self.components[group] {
-            Component::ReplicaGroup(g) => Some(g.member(j)),
-            _ => None,
         }
     }
 
     /// A request reaches a group (its hop is pushed): the implicit balancer
     /// hands it to a ready replica at once, or drops it if none is ready.
-    pub(crate) fn group_arrive(&mut self, to: ComponentId, req: RequestId) {
+    pub(crate) fn group_arrive(&mut self, to: ReplicaGroupId, req: RequestId) {
         let now = self.sched.now();
         let r = &mut self.requests[req];
-        let Component::ReplicaGroup(g) = &mut self.components[to.index()] else {
-            crate::simulation::misrouted();
-            return;
-        };
+        let g = &mut self.components[to];
         match g.forward(now, r.counted) {
             Some(i) => {
                 if let Some(hop) = r.hops.last_mut() {
@@ -164,7 +147,7 @@ impl Simulation {
     }
 
     /// A replica's answer reaches its group, which relays it on.
-    pub(crate) fn group_answered(&mut self, group: ComponentId, req: RequestId) {
+    pub(crate) fn group_answered(&mut self, group: ReplicaGroupId, req: RequestId) {
         let now = self.sched.now();
         let r = &self.requests[req];
         // Refusals and failures are relayed but not counted as served.
@@ -172,26 +155,20 @@ impl Simulation {
         let Some(hop) = r.hops.last() else {
             return;
         };
-        if let Component::ReplicaGroup(g) = &mut self.components[group.index()] {
-            g.answered(now, hop.choice, hop.entered, served);
-        }
+        let (choice, entered) = (hop.choice, hop.entered);
+        self.components[group].answered(now, choice, entered, served);
     }
 
-    pub(crate) fn group_booted(&mut self, group: ComponentId, replica: u32) {
+    pub(crate) fn group_booted(&mut self, group: ReplicaGroupId, replica: u32) {
         let now = self.sched.now();
-        if let Component::ReplicaGroup(g) = &mut self.components[group.index()] {
-            g.make_ready(now, replica);
-        }
+        self.components[group].make_ready(now, replica);
     }
 
     /// One autoscaler evaluation, then the next is scheduled.
-    pub(crate) fn group_autoscale(&mut self, group: ComponentId) {
+    pub(crate) fn group_autoscale(&mut self, group: ReplicaGroupId) {
         let now = self.sched.now();
         let value = self.group_metric(group, now);
-        let Component::ReplicaGroup(g) = &mut self.components[group.index()] else {
-            crate::simulation::misrouted();
-            return;
-        };
+        let g = &mut self.components[group];
         let (current, ready) = (g.wanted(), g.ready_count());
         let Some((hpa, _, interval)) = g.hpa.as_mut() else {
             return;
@@ -235,10 +212,8 @@ impl Simulation {
     /// The autoscaler's metric over the last interval, per ready replica
     /// (NaN if none was ready): busy workers or slots over capacity, or
     /// requests inside.
-    fn group_metric(&mut self, group: ComponentId, now: SimTime) -> f64 {
-        let Component::ReplicaGroup(g) = &mut self.components[group.index()] else {
-            return f64::NAN;
-        };
+    fn group_metric(&mut self, group: ReplicaGroupId, now: SimTime) -> f64 {
+        let g = &mut self.components[group];
         let Some(metric) = g.hpa.as_ref().map(|(_, m, _)| *m) else {
             return f64::NAN;
         };
@@ -248,11 +223,9 @@ impl Simulation {
         let mut capacity = 1.0;
         let members = g.members().len() as u32;
         for i in 0..members {
-            let Component::ReplicaGroup(g) = &self.components[group.index()] else {
-                return f64::NAN;
-            };
+            let g = &self.components[group];
             let (member, ready) = (g.member(i), g.is_ready(i));
-            if let Some((Some(area), cap)) = self.components[member.index()].busy_area_mut() {
+            if let Some((Some(area), cap)) = self.components.busy_area_mut(member.index()) {
                 capacity = f64::from(cap.max(1));
                 let area = area.take(now);
                 if ready {
@@ -353,12 +326,12 @@ impl crate::kinds::Kind for ReplicaGroup {
     }
 
     #[inline]
-    fn arrive(sim: &mut Simulation, at: ComponentId, req: RequestId) {
+    fn arrive(sim: &mut Simulation, at: Self::Id, req: RequestId) {
         sim.group_arrive(at, req);
     }
 
     #[inline]
-    fn answered(sim: &mut Simulation, at: ComponentId, req: RequestId) {
+    fn answered(sim: &mut Simulation, at: Self::Id, req: RequestId) {
         sim.group_answered(at, req);
     }
 }

@@ -10,9 +10,11 @@
 
 use sysdes_kernel::{ComponentId, TimerId};
 
+use crate::kinds::ServerId;
+
 use crate::kinds::server::HedgeStat;
 use crate::request::{Outcome, RequestId};
-use crate::simulation::{Component, Event, Simulation};
+use crate::simulation::{Event, Simulation};
 use crate::spec::WaitFor;
 
 /// Index of a logical call in [`LogicalCalls`].
@@ -21,7 +23,7 @@ pub(crate) type CallId = u32;
 /// One logical call and its copies.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct LogicalCall {
-    server: ComponentId,
+    server: ServerId,
     parent: RequestId,
     generation: u32,
     /// The parent's step counter when the call was made: a mismatch means
@@ -64,11 +66,8 @@ impl LogicalCalls {
 
 impl Simulation {
     /// Starts step `step` of `server`'s calls for `req`.
-    pub(crate) fn start_step(&mut self, server: ComponentId, req: RequestId, step: usize) {
-        let Component::Server(s) = &self.components[server.index()] else {
-            crate::simulation::misrouted();
-            return;
-        };
+    pub(crate) fn start_step(&mut self, server: ServerId, req: RequestId, step: usize) {
+        let s = &self.components[server];
         let spec = &s.calls[step];
         let n = spec.targets.len();
         let needed = match spec.wait_for {
@@ -88,11 +87,7 @@ impl Simulation {
         progress.epoch = progress.epoch.wrapping_add(1);
         let epoch = progress.epoch;
         for i in 0..n {
-            let Component::Server(s) = &self.components[server.index()] else {
-                crate::simulation::misrouted();
-                return;
-            };
-            let target = s.calls[step].targets[i];
+            let target = self.components[server].calls[step].targets[i];
             let call = self.calls.insert(LogicalCall {
                 server,
                 parent: req,
@@ -116,7 +111,8 @@ impl Simulation {
         let c = &mut self.calls.slots[call as usize];
         c.copies += 1;
         let (server, target, parent) = (c.server, c.target, c.parent);
-        self.call(server, target, parent, call);
+        let from = self.components.id(server);
+        self.call(from, target, parent, call);
     }
 
     /// Whether `call` still matters: unresolved, its parent alive and still
@@ -135,9 +131,7 @@ impl Simulation {
             return;
         }
         if self.requests[c.parent].counted {
-            if let Component::Server(s) = &mut self.components[c.server.index()] {
-                s.hedges += 1;
-            }
+            self.components[c.server].hedges += 1;
         }
         self.send_copy(call);
     }
@@ -145,7 +139,7 @@ impl Simulation {
     /// One copy of a server's call has answered.
     pub(crate) fn server_call_returned(
         &mut self,
-        server: ComponentId,
+        server: ServerId,
         _parent: Option<RequestId>,
         child: RequestId,
         call: u32,
@@ -155,10 +149,8 @@ impl Simulation {
             (c.outcome == Outcome::Ok, c.version, c.counted, c.born)
         };
         let step = usize::from(self.calls.slots[call as usize].step);
-        if let Component::Server(s) = &mut self.components[server.index()] {
-            if let Some(Some(stat)) = s.hedge_stats.get_mut(step) {
-                stat.observe(self.sched.now() - sent);
-            }
+        if let Some(Some(stat)) = self.components[server].hedge_stats.get_mut(step) {
+            stat.observe(self.sched.now() - sent);
         }
         let current = self.call_is_current(&self.calls.slots[call as usize]);
         let c = &mut self.calls.slots[call as usize];
@@ -166,9 +158,7 @@ impl Simulation {
         let (copies, parent) = (c.copies, c.parent);
         if !current {
             if counted {
-                if let Component::Server(s) = &mut self.components[server.index()] {
-                    s.wasted_calls += 1;
-                }
+                self.components[server].wasted_calls += 1;
             }
             if copies == 0 {
                 self.free_call(call);
@@ -207,16 +197,13 @@ impl Simulation {
     }
 
     /// A step of `req`'s calls has ended: on to the next step, or answer.
-    fn step_done(&mut self, server: ComponentId, req: RequestId, succeeded: bool) {
+    fn step_done(&mut self, server: ServerId, req: RequestId, succeeded: bool) {
         let r = &mut self.requests[req];
         // Calls still out for this step no longer matter.
         r.calls.epoch = r.calls.epoch.wrapping_add(1);
         let next = usize::from(r.calls.step) + 1;
         let counted = r.counted;
-        let Component::Server(s) = &mut self.components[server.index()] else {
-            crate::simulation::misrouted();
-            return;
-        };
+        let s = &mut self.components[server];
         if !succeeded {
             if counted {
                 s.failed_calls += 1;

@@ -2,20 +2,16 @@
 //! while down), the end of a worker's own work, and the answer that frees
 //! the worker. A server's `calls` are in `calls.rs`.
 
-use sysdes_kernel::ComponentId;
-
+use crate::kinds::ServerId;
 use crate::kinds::server::Admission;
 use crate::request::{Op, Outcome, RequestId};
-use crate::simulation::{Component, Event, Simulation};
+use crate::simulation::{Event, Simulation};
 
 impl Simulation {
-    pub(crate) fn server_arrive(&mut self, to: ComponentId, req: RequestId) {
+    pub(crate) fn server_arrive(&mut self, to: ServerId, req: RequestId) {
         let now = self.sched.now();
         let counted = self.requests[req].counted;
-        let Component::Server(server) = &mut self.components[to.index()] else {
-            crate::simulation::misrouted();
-            return;
-        };
+        let server = &mut self.components[to];
         match server.arrive(now, req, counted) {
             Admission::Serve { done_after } => {
                 self.sched
@@ -35,12 +31,9 @@ impl Simulation {
 
     /// A server's worker finished its own work on `req`: a leaf server
     /// answers; a server with calls starts them.
-    pub(crate) fn service_done(&mut self, server: ComponentId, req: RequestId) {
+    pub(crate) fn service_done(&mut self, server: ServerId, req: RequestId) {
         let now = self.sched.now();
-        let Component::Server(s) = &mut self.components[server.index()] else {
-            crate::simulation::misrouted();
-            return;
-        };
+        let s = &mut self.components[server];
         // A request failed by a crash while in service.
         if s.faults.crashable && self.requests[req].pinned {
             self.requests.unpin(req);
@@ -66,14 +59,11 @@ impl Simulation {
 
     /// A server answers `req` (successfully or not): it frees the worker if
     /// one is still held, records the departure and responds.
-    pub(crate) fn server_answers(&mut self, server: ComponentId, req: RequestId) {
+    pub(crate) fn server_answers(&mut self, server: ServerId, req: RequestId) {
         let now = self.sched.now();
         let r = &self.requests[req];
         let (counted, entered) = (r.counted, r.hops.last().map_or(now, |h| h.entered));
-        let Component::Server(s) = &mut self.components[server.index()] else {
-            crate::simulation::misrouted();
-            return;
-        };
+        let s = &mut self.components[server];
         if s.calls.is_empty() || s.holds_worker_during_calls() {
             if let Some((next, after)) = s.release_worker(now) {
                 self.sched
@@ -163,13 +153,13 @@ impl crate::kinds::Kind for crate::kinds::server::Server {
     }
 
     #[inline]
-    fn arrive(sim: &mut Simulation, at: ComponentId, req: RequestId) {
+    fn arrive(sim: &mut Simulation, at: ServerId, req: RequestId) {
         sim.server_arrive(at, req);
     }
 
     fn call_returned(
         sim: &mut Simulation,
-        caller: ComponentId,
+        caller: ServerId,
         parent: Option<RequestId>,
         child: RequestId,
         tag: u32,
@@ -177,14 +167,12 @@ impl crate::kinds::Kind for crate::kinds::server::Server {
         sim.server_call_returned(caller, parent, child, tag);
     }
 
-    fn crash(sim: &mut Simulation, at: ComponentId) {
+    fn crash(sim: &mut Simulation, at: ServerId) {
         sim.crash_server(at);
     }
 
-    fn restart(sim: &mut Simulation, at: ComponentId) {
+    fn restart(sim: &mut Simulation, at: ServerId) {
         let now = sim.sched.now();
-        if let Some(f) = sim.components[at.index()].fault_state() {
-            f.restart(now);
-        }
+        sim.components[at].faults.restart(now);
     }
 }

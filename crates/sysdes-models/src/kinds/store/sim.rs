@@ -13,8 +13,9 @@ use crate::kinds::store::spec::{PartitionPolicy, ReadFrom, Replication, StoreMod
 use crate::kinds::store::{
     Class, Hint, LogEntry, Msg, MsgKind, NO_OP, NO_REQUEST, OpKind, Store, VERSION_SHIFT,
 };
+use crate::kinds::{Resolved, StoreId};
 use crate::request::{Op, Outcome, RequestId};
-use crate::simulation::{Component, Event, Simulation};
+use crate::simulation::{Event, Simulation};
 use crate::spec::{FaultKind, ModelSpec};
 use crate::station::{ACTIVE, StationMetrics, WAITING};
 
@@ -42,11 +43,8 @@ pub(crate) enum StoreEvent {
 
 impl Simulation {
     #[inline]
-    fn st(&mut self, id: ComponentId) -> &mut Store {
-        match &mut self.components[id.index()] {
-            Component::Store(s) => s,
-            _ => unreachable!("store event for a component that is not a store"),
-        }
+    fn st(&mut self, id: StoreId) -> &mut Store {
+        &mut self.components[id]
     }
 
     /// Whether a message can travel between two zones now.
@@ -60,9 +58,12 @@ impl Simulation {
     pub(crate) fn store_schedule_faults(&mut self) {
         for f in &self.spec.faults {
             if let FaultKind::CrashReplica { store, replica } = f.kind {
-                let Some(Component::Store(s)) = self.components.get(store.index()) else {
+                let Some(Resolved::Store(store)) =
+                    (store.index() < self.components.len()).then(|| self.components.resolve(store))
+                else {
                     continue;
                 };
+                let s = &self.components[store];
                 if replica as usize >= s.n() {
                     continue;
                 }
@@ -77,7 +78,7 @@ impl Simulation {
     }
 
     /// A client request reaches the store.
-    pub(crate) fn store_arrive(&mut self, id: ComponentId, req: RequestId) {
+    pub(crate) fn store_arrive(&mut self, id: StoreId, req: RequestId) {
         let now = self.sched.now();
         let r = &self.requests[req];
         let (key, op, session, counted, workload) = (r.key, r.op, r.session, r.counted, r.workload);
@@ -96,7 +97,7 @@ impl Simulation {
     }
 
     /// Handles one of the store's events.
-    pub(crate) fn store_event(&mut self, id: ComponentId, ev: StoreEvent) {
+    pub(crate) fn store_event(&mut self, id: StoreId, ev: StoreEvent) {
         match ev {
             StoreEvent::Msg(m) => self.store_msg_arrives(id, m),
             StoreEvent::Served(m) => self.store_served(id, m),
@@ -117,10 +118,8 @@ impl Simulation {
     /// The replica a client in `zone` uses (any zone if `None`): the first
     /// alive one from `first` on, cyclically, in the client's own zone, else
     /// the first alive one it can reach.
-    fn store_pick(&self, id: ComponentId, first: u16, zone: Option<u16>) -> Option<u16> {
-        let Component::Store(s) = &self.components[id.index()] else {
-            return None;
-        };
+    fn store_pick(&self, id: StoreId, first: u16, zone: Option<u16>) -> Option<u16> {
+        let s = &self.components[id];
         let n = s.n();
         let order = || (0..n).map(move |k| ((first as usize + k) % n) as u16);
         // A replica in the client's own zone first (a local coordinator),
@@ -140,10 +139,8 @@ impl Simulation {
     }
 
     /// Replicas alive and reachable from `zone`, as a mask.
-    fn store_reachable_mask(&self, id: ComponentId, zone: u16) -> u64 {
-        let Component::Store(s) = &self.components[id.index()] else {
-            return 0;
-        };
+    fn store_reachable_mask(&self, id: StoreId, zone: u16) -> u64 {
+        let s = &self.components[id];
         let mut mask = 0;
         for (r, rep) in s.replicas.iter().enumerate() {
             if rep.alive && self.store_reachable(zone, rep.zone) {
@@ -155,7 +152,7 @@ impl Simulation {
 
     /// Starts operation `o`: picks its coordinator and sends its messages.
     /// `client_zone` is `None` for a probe (any coordinator will do).
-    fn store_start(&mut self, id: ComponentId, o: u32, client_zone: Option<u16>) {
+    fn store_start(&mut self, id: StoreId, o: u32, client_zone: Option<u16>) {
         let now = self.sched.now();
         let s = self.st(id);
         let op = s.ops[o];
@@ -309,15 +306,13 @@ impl Simulation {
     }
 
     /// A one-way delay for a message of `class` between two zones.
-    fn store_delay(&mut self, id: ComponentId, class: Class, from: u16, to: u16) -> SimDuration {
+    fn store_delay(&mut self, id: StoreId, class: Class, from: u16, to: u16) -> SimDuration {
         let Simulation {
             components,
             network,
             ..
         } = self;
-        let Component::Store(s) = &mut components[id.index()] else {
-            return SimDuration::ZERO;
-        };
+        let s = &mut components[id];
         if let Some(d) = &s.delays[class as usize] {
             return d.sample(&mut s.net_rng);
         }
@@ -325,7 +320,7 @@ impl Simulation {
     }
 
     /// Sends a message (plus `extra` delay) and counts the reply it awaits.
-    fn store_send(&mut self, id: ComponentId, m: Msg, extra: SimDuration) {
+    fn store_send(&mut self, id: StoreId, m: Msg, extra: SimDuration) {
         let class = match m.kind {
             MsgKind::WriteReq | MsgKind::Apply => Class::WriteRequest,
             MsgKind::WriteAck => Class::WriteAck,
@@ -361,7 +356,7 @@ impl Simulation {
     }
 
     /// A message arrives at a replica or back at its coordinator.
-    fn store_msg_arrives(&mut self, id: ComponentId, m: u32) {
+    fn store_msg_arrives(&mut self, id: StoreId, m: u32) {
         let s = self.st(id);
         let msg = s.msgs[m];
         match msg.kind {
@@ -433,7 +428,7 @@ impl Simulation {
     }
 
     /// A replica's worker starts on message `m`.
-    fn store_serve(&mut self, id: ComponentId, m: u32) {
+    fn store_serve(&mut self, id: StoreId, m: u32) {
         let s = self.st(id);
         let t = match s.msgs[m].kind {
             MsgKind::ReadReq => s.read_time.sample(&mut s.service_rng),
@@ -449,7 +444,7 @@ impl Simulation {
     }
 
     /// A replica's worker finishes message `m`.
-    fn store_served(&mut self, id: ComponentId, m: u32) {
+    fn store_served(&mut self, id: StoreId, m: u32) {
         let now = self.sched.now();
         let s = self.st(id);
         let msg = s.msgs[m];
@@ -561,7 +556,7 @@ impl Simulation {
     }
 
     /// Sends an already-built message whose delay is exactly `delay`.
-    fn store_send_direct(&mut self, id: ComponentId, m: Msg, delay: SimDuration) {
+    fn store_send_direct(&mut self, id: StoreId, m: Msg, delay: SimDuration) {
         let s = self.st(id);
         if m.op != NO_OP {
             s.ops[m.op].pending += 1;
@@ -577,7 +572,7 @@ impl Simulation {
     }
 
     /// Turns message `m` into its reply and sends it to the coordinator.
-    fn store_reply(&mut self, id: ComponentId, m: u32, kind: MsgKind, version: u64, zone: u16) {
+    fn store_reply(&mut self, id: StoreId, m: u32, kind: MsgKind, version: u64, zone: u16) {
         let s = self.st(id);
         let msg = &mut s.msgs[m];
         msg.kind = kind;
@@ -601,7 +596,7 @@ impl Simulation {
     }
 
     /// Message `m` is lost (crash, partition, deposed leader).
-    fn store_lost(&mut self, id: ComponentId, m: u32) {
+    fn store_lost(&mut self, id: StoreId, m: u32) {
         let s = self.st(id);
         let msg = s.msgs[m];
         s.msgs.remove(m);
@@ -613,7 +608,7 @@ impl Simulation {
 
     /// Completes operation `o` once it has enough replies or can no longer
     /// get them; frees it once no reply is outstanding.
-    fn store_progress(&mut self, id: ComponentId, o: u32) {
+    fn store_progress(&mut self, id: StoreId, o: u32) {
         let op = self.st(id).ops[o];
         if !op.done {
             if op.got >= op.needed {
@@ -625,7 +620,7 @@ impl Simulation {
     }
 
     /// Answers operation `o`'s client (or records a probe's result).
-    fn store_complete(&mut self, id: ComponentId, o: u32, ok: bool) {
+    fn store_complete(&mut self, id: StoreId, o: u32, ok: bool) {
         let now = self.sched.now();
         let window_start = self.window_start;
         let s = self.st(id);
@@ -720,7 +715,7 @@ impl Simulation {
 
     /// Frees a finished operation with no reply outstanding, repairing the
     /// replicas a read found stale first.
-    fn store_maybe_free(&mut self, id: ComponentId, o: u32) {
+    fn store_maybe_free(&mut self, id: StoreId, o: u32) {
         let s = self.st(id);
         let op = s.ops[o];
         if !op.done || op.pending > 0 {
@@ -743,7 +738,7 @@ impl Simulation {
     }
 
     /// Keeps a write for a replica that cannot take it now.
-    fn store_hint(&mut self, id: ComponentId, hint: Hint) {
+    fn store_hint(&mut self, id: StoreId, hint: Hint) {
         let s = self.st(id);
         s.hints.push(hint);
         if !s.handoff_scheduled {
@@ -759,7 +754,7 @@ impl Simulation {
     }
 
     /// Delivers every kept hint whose replica is back in reach.
-    fn store_handoff(&mut self, id: ComponentId) {
+    fn store_handoff(&mut self, id: StoreId) {
         let s = self.st(id);
         s.handoff_scheduled = false;
         let leader_mode = s.mode == StoreMode::Leader;
@@ -808,7 +803,7 @@ impl Simulation {
 
     /// Replica `r` crashes: its queue and the work in hand are lost; a
     /// crashed leader is replaced after the failover timeout.
-    fn store_crash(&mut self, id: ComponentId, r: u16) {
+    fn store_crash(&mut self, id: StoreId, r: u16) {
         let now = self.sched.now();
         let s = self.st(id);
         let rep = &mut s.replicas[r as usize];
@@ -846,7 +841,7 @@ impl Simulation {
 
     /// Replica `r` comes back: in leader mode it resynchronises from the
     /// leader (discarding writes the leader lacks).
-    fn store_recover(&mut self, id: ComponentId, r: u16) {
+    fn store_recover(&mut self, id: StoreId, r: u16) {
         let s = self.st(id);
         if s.replicas[r as usize].alive {
             return;
@@ -970,7 +965,7 @@ impl crate::kinds::Kind for crate::kinds::store::Store {
     }
 
     #[inline]
-    fn arrive(sim: &mut Simulation, at: ComponentId, req: RequestId) {
+    fn arrive(sim: &mut Simulation, at: Self::Id, req: RequestId) {
         sim.store_arrive(at, req);
     }
 }

@@ -10,11 +10,13 @@
 
 use sysdes_kernel::{ComponentId, SimTime};
 
+use crate::kinds::StreamId;
+
 use crate::error::RunError;
 use crate::figures::{GroupFigures, StreamFigures};
 use crate::kinds::stream::{Entry, StreamLog};
 use crate::request::{NewRequest, Op, Origin, RequestId};
-use crate::simulation::{Component, Simulation};
+use crate::simulation::Simulation;
 use crate::spec::StreamSpec;
 use crate::station::StationMetrics;
 
@@ -122,16 +124,9 @@ impl StreamComponent {
 }
 
 impl Simulation {
-    fn stream_mut(&mut self, s: ComponentId) -> Option<&mut StreamComponent> {
-        match &mut self.components[s.index()] {
-            Component::Stream(c) => Some(c),
-            _ => None,
-        }
-    }
-
     /// A producer's request `req` reaches stream `s`: append, acknowledge,
     /// and wake every group's consumer on that partition.
-    pub(crate) fn stream_arrive(&mut self, s: ComponentId, req: RequestId) {
+    pub(crate) fn stream_arrive(&mut self, s: StreamId, req: RequestId) {
         let now = self.sched.now();
         let r = &self.requests[req];
         let (key, counted) = (r.key, r.counted);
@@ -147,10 +142,7 @@ impl Simulation {
             },
         };
         let max_in_flight = self.max_in_flight;
-        let Some(c) = self.stream_mut(s) else {
-            crate::simulation::misrouted();
-            return;
-        };
+        let c = &mut self.components[s];
         if counted {
             c.metrics.arrivals += 1;
         }
@@ -163,7 +155,9 @@ impl Simulation {
                 c.backlog()
             );
             self.unstable = Some(RunError::Unstable {
-                component: self.spec.components[s.index()].name.clone(),
+                component: self.spec.components[self.components.id(s).index()]
+                    .name
+                    .clone(),
                 detail,
                 in_flight: self.requests.live() as u64,
                 limit: max_in_flight,
@@ -177,12 +171,9 @@ impl Simulation {
     }
 
     /// Gives group `g`'s consumer on `partition` its next message if it is idle.
-    fn stream_pump(&mut self, s: ComponentId, g: usize, partition: u32) {
+    fn stream_pump(&mut self, s: StreamId, g: usize, partition: u32) {
         let now = self.sched.now();
-        let Some(c) = self.stream_mut(s) else {
-            crate::simulation::misrouted();
-            return;
-        };
+        let c = &mut self.components[s];
         let Some(entry) = c.log.next(now, g, partition) else {
             c.record_levels(now);
             return;
@@ -202,14 +193,15 @@ impl Simulation {
             origin: Origin::Internal,
         });
         self.requests[msg].version = p.version;
-        self.call(s, target, msg, tag);
+        let from = self.components.id(s);
+        self.call(from, target, msg, tag);
     }
 
     /// A consumer call returned: the group's consumer on that partition is
     /// done with the message and takes the next one.
     pub(crate) fn stream_call_returned(
         &mut self,
-        s: ComponentId,
+        s: StreamId,
         parent: Option<RequestId>,
         _child: RequestId,
         tag: u32,
@@ -222,10 +214,7 @@ impl Simulation {
         let m = &self.requests[msg];
         let (appended, counted) = (m.born, m.counted);
         self.requests.remove(msg);
-        let Some(c) = self.stream_mut(s) else {
-            crate::simulation::misrouted();
-            return;
-        };
+        let c = &mut self.components[s];
         let partitions = c.log.partitions();
         let (g, partition) = ((tag / partitions) as usize, tag % partitions);
         c.log.done(now, g, partition, appended, counted);
@@ -273,13 +262,13 @@ impl crate::kinds::Kind for StreamComponent {
     }
 
     #[inline]
-    fn arrive(sim: &mut Simulation, at: ComponentId, req: RequestId) {
+    fn arrive(sim: &mut Simulation, at: Self::Id, req: RequestId) {
         sim.stream_arrive(at, req);
     }
 
     fn call_returned(
         sim: &mut Simulation,
-        caller: ComponentId,
+        caller: Self::Id,
         parent: Option<RequestId>,
         child: RequestId,
         tag: u32,
