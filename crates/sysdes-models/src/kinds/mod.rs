@@ -161,7 +161,7 @@ pub(crate) trait Kind: KindId + Sized {
 /// [`Resolved`] enum (`ComponentId -> (kind, index)`) and every dispatch:
 /// one arm per kind, calling that kind's [`Kind`] method.
 macro_rules! kinds {
-    ($( $(#[$doc:meta])* $variant:ident($field:ident: $state:ty, $id:ident), )*) => {
+    ($( $(#[$doc:meta])* $variant:ident $(/ $alt:ident)* ($field:ident: $state:ty, $id:ident), )*) => {
         $(
             /// A typed id: the index of a component in its kind's arena
             /// (see [`Components`]); events carry it, so handlers index the
@@ -226,7 +226,11 @@ macro_rules! kinds {
                     $( ComponentKind::$variant(spec) => {
                         let state = <$state as Kind>::build(ctx, spec)?;
                         Resolved::$variant($id(self.$field.push(id, state)))
-                    } )*
+                    }
+                    $( ComponentKind::$alt(spec) => {
+                        let state = <$state as BuildFrom<_>>::build_from(ctx, spec)?;
+                        Resolved::$variant($id(self.$field.push(id, state)))
+                    } )* )*
                 };
                 self.resolved.push(r);
                 Ok(())
@@ -368,6 +372,14 @@ pub(crate) trait KindId {
     type Id: TypedId;
 }
 
+/// A kind that more than one spec variant builds (`ModelServer /
+/// LlmServer` in the registry: one kind, two scheduling policies): how it
+/// is built from the other variant's spec.
+pub(crate) trait BuildFrom<S>: Sized {
+    /// Builds the component from `spec`, as [`Kind::build`] does.
+    fn build_from(ctx: &mut BuildCtx<'_>, spec: &S) -> Result<Self, BuildError>;
+}
+
 /// A typed id: an index into one kind's arena.
 pub(crate) trait TypedId: Copy {
     /// The component this id names.
@@ -432,10 +444,10 @@ kinds! {
     Queue(queue: queue::sim::QueueComponent, QueueId),
     Stream(stream: stream::sim::StreamComponent, StreamId),
     Deployment(deployment: deployment::Deployment, DeploymentId),
-    ModelServer(model_server: model_server::ModelServer, ModelServerId),
+    /// One kind whichever its scheduling policy: a `ModelServer` spec
+    /// builds it batching, an `LlmServer` spec under the LLM policy.
+    ModelServer / LlmServer(model_server: model_server::sim::ModelPolicy, ModelServerId),
     Store(store: store::Store, StoreId),
-    /// A model server in LLM mode.
-    LlmServer(llm_server: model_server::llm::LlmServer, LlmServerId),
     ReplicaGroup(replica_group: replica_group::ReplicaGroup, ReplicaGroupId),
 }
 

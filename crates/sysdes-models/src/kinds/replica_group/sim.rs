@@ -105,10 +105,8 @@ impl Simulation {
             for j in 0..members {
                 let member = self.components[group].member(j);
                 let c = &mut self.components;
-                match c.resolve(member) {
-                    Resolved::ModelServer(s) => c[s].preloaded(),
-                    Resolved::LlmServer(s) => c[s].preloaded(),
-                    _ => {}
+                if let Resolved::ModelServer(s) = c.resolve(member) {
+                    c[s].preloaded();
                 }
                 if let (true, Some((area, _))) = (measure, c.busy_area_mut(member.index())) {
                     *area = Some(BusyArea::default());
