@@ -1,6 +1,10 @@
 //! The fault timeline: crashes and slowdowns of servers (network faults,
 //! partitions, latency and loss, act inside [`super::Network`] by time), and
-//! the fault windows a run reports.
+//! the fault windows a run reports. Nothing here is per kind: a fault
+//! reaches a kind through the registry (`Kind::fault_state` for the one
+//! shared [`crate::station::FaultState`], `Kind::crash` and `Kind::restart`
+//! for what a crash does inside it: a server's in `kinds/server/crash.rs`,
+//! a model server's in its policy's state).
 //!
 //! A crash at `at` fails every request inside the server at once, like a
 //! connection reset: those waiting in its queue, those in service and those
@@ -14,7 +18,6 @@
 use sysdes_kernel::SimTime;
 
 use super::{Event, Simulation};
-use crate::kinds::ServerId;
 use crate::request::Outcome;
 use crate::result::FaultWindow;
 use crate::spec::{FaultKind, NetTarget};
@@ -76,34 +79,6 @@ impl Simulation {
     pub(crate) fn fail_all(&mut self, lost: Vec<crate::request::RequestId>) {
         for req in lost {
             self.requests[req].outcome = Outcome::Failed;
-            self.respond(req);
-        }
-    }
-
-    /// Server `c` crashes now: everything inside it fails.
-    pub(crate) fn crash_server(&mut self, server: ServerId) {
-        let now = self.sched.now();
-        let c = self.components.id(server);
-        let s = &mut self.components[server];
-        let queued = s.crash(now);
-        let leaf = s.calls.is_empty();
-        // Everything whose innermost hop is this server, queued or not.
-        let inside = self.requests.inside(c);
-        let mut lost = 0;
-        for &req in &inside {
-            let r = &mut self.requests[req];
-            if r.counted {
-                lost += 1;
-            }
-            let in_own_work = !queued.contains(&req) && (leaf || r.calls.epoch == 0);
-            // Its ServiceDone is still pending: keep the slot until it passes.
-            r.pinned = in_own_work;
-            // Answers to calls still out no longer matter.
-            r.calls.epoch = r.calls.epoch.wrapping_add(1);
-            r.outcome = Outcome::Failed;
-        }
-        self.components[server].faults.lost_in_crash += lost;
-        for req in inside {
             self.respond(req);
         }
     }

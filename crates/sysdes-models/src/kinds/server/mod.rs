@@ -2,6 +2,7 @@
 //! its waiting room.
 
 pub(crate) mod calls;
+pub(crate) mod crash;
 pub(crate) mod figures;
 pub(crate) mod sim;
 
