@@ -9,6 +9,7 @@
 
 use sysdes_kernel::{ComponentId, SimDuration};
 
+use crate::kinds::load_balancer::spec::LbRouting;
 use crate::kinds::model_server::ModelServerSpec;
 
 /// A whole system: what arrives, what serves it, and the network between.
@@ -473,6 +474,9 @@ pub struct LoadBalancerSpec {
     pub policy: LbPolicy,
     /// Candidate components, at least one.
     pub backends: Vec<ComponentId>,
+    /// Weights, weight phases, shadow traffic and health checks (all off
+    /// by default).
+    pub routing: LbRouting,
 }
 
 /// Load-balancing policies.

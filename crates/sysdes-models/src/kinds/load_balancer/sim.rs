@@ -20,7 +20,7 @@ impl Simulation {
             lb.metrics.arrivals += 1;
         }
         lb.metrics.levels.add(now, ACTIVE, 1);
-        let (choice, backend) = lb.choose(r.key);
+        let (choice, backend) = lb.choose(r.key, now);
         if let Some(hop) = r.hops.last_mut() {
             hop.choice = choice;
         }
@@ -47,6 +47,7 @@ impl crate::kinds::Kind for crate::kinds::load_balancer::LoadBalancer {
             lb.policy,
             lb.backends.clone(),
             &names,
+            &lb.routing,
             ctx.stream("balance"),
             ctx.metrics(),
         ))
