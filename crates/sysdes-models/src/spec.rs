@@ -371,6 +371,9 @@ pub enum Flow {
     /// Only misses and writes reach it (a cache's backend); how many depends
     /// on the run.
     Misses,
+    /// A balancer's shadow traffic: a share of its requests is copied to
+    /// the target, and nobody waits for the copies.
+    Mirror,
     /// A server's downstream call (step `step` of its calls).
     Call {
         /// The call step, from 0.
@@ -396,6 +399,9 @@ impl ComponentKind {
             ComponentKind::LoadBalancer(lb) => {
                 let n = lb.backends.len();
                 lb.backends.iter().for_each(|&b| f(b, Flow::Split { n }));
+                if let Some(s) = &lb.routing.shadow {
+                    f(s.to, Flow::Mirror);
+                }
             }
             ComponentKind::ReplicaGroup(g) => {
                 let n = g.members.len();

@@ -99,6 +99,7 @@ fn round_robin_phases_route_exact_counts() {
                 weights: vec![0, 1],
             },
         ],
+        ..LbRouting::default()
     };
     let mut spec = model_spec(
         "phases",
@@ -122,4 +123,90 @@ fn round_robin_phases_route_exact_counts() {
     assert_eq!(r.components[0].arrivals, 3000);
     assert_eq!(r.components[1].arrivals, 1250);
     assert_eq!(r.components[2].arrivals, 1750);
+}
+
+/// Count, exact mean, quantiles and maximum of a latency histogram.
+fn fingerprint(h: &sysdes_stats::LatencyHistogram) -> (u64, u64, [u64; 4], u64) {
+    (
+        h.count(),
+        h.mean_ns().to_bits(),
+        h.quantiles_ns([0.5, 0.9, 0.99, 0.999]),
+        h.max_ns(),
+    )
+}
+
+/// A balancer (random over two M/M/1 servers) with and without a shadow
+/// that copies 30 % of 1000/s to an independent server `s` (mean 2 ms).
+fn shadow_spec(shadow: bool) -> ModelSpec {
+    let routing = LbRouting {
+        shadow: shadow.then_some(ShadowSpec {
+            to: ComponentId(3),
+            share: 0.3,
+        }),
+        ..LbRouting::default()
+    };
+    model_spec(
+        "shadow",
+        1_000,
+        vec![users(poisson(1_000.0))],
+        vec![
+            balancer(LbPolicy::Random, 2, routing),
+            server("a", 1.0),
+            server("b", 1.0),
+            server("s", 2.0),
+        ],
+    )
+}
+
+/// Shadow copies never reach the client: end-to-end latency and every
+/// backend's figures are bit-for-bit those of the run without the shadow
+/// (the copies draw from their own stream). The shadow target sees a
+/// thinned Poisson stream: its arrivals equal the balancer's `shadowed`
+/// count exactly, which is binomial (share 0.3 of N) within 4 sd, and it
+/// is an M/M/1 at 300/s with mean 2 ms (rho 0.6): mean time 1/(mu -
+/// lambda) = 5 ms within 4 standard errors.
+#[test]
+fn shadow_is_invisible_to_clients_and_loads_its_target() {
+    let with = run(&shadow_spec(true));
+    let without = run(&shadow_spec(false));
+    assert_eq!(
+        fingerprint(&with.latency),
+        fingerprint(&without.latency),
+        "client latency changed"
+    );
+    assert_eq!(with.requests, without.requests);
+    for i in 1..=2 {
+        let (a, b) = (&with.components[i], &without.components[i]);
+        assert_eq!(a.arrivals, b.arrivals, "{}", a.name);
+        assert_eq!(
+            fingerprint(&a.latency),
+            fingerprint(&b.latency),
+            "{}",
+            a.name
+        );
+    }
+    assert_eq!(without.components[3].arrivals, 0);
+    assert_eq!(without.components[0].figure("shadowed"), None);
+
+    let lb = &with.components[0];
+    let s = &with.components[3];
+    let shadowed = lb.figure("shadowed").expect("a shadowed count");
+    assert_eq!(shadowed, s.arrivals as f64);
+    let (n, p) = (lb.arrivals as f64, 0.3);
+    let sd = (n * p * (1.0 - p)).sqrt();
+    println!(
+        "shadowed {shadowed} of {n}: expected {:.0}, {:.2} sd",
+        n * p,
+        (shadowed - n * p).abs() / sd
+    );
+    assert!((shadowed - n * p).abs() <= 4.0 * sd);
+    let rho: f64 = 0.6;
+    let tol = 4.0 * (2.0 * (1.0 + rho) / ((1.0 - rho).powi(2) * shadowed)).sqrt();
+    close(
+        "shadow target M/M/1 mean at 300/s",
+        s.latency.mean_ns() / MS,
+        5.0,
+        tol,
+    );
+    close("shadow target utilization", s.utilization, rho, tol);
 }

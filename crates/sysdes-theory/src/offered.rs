@@ -163,6 +163,12 @@ pub fn offered_rates(spec: &ModelSpec) -> Vec<Option<f64>> {
                     }
                     Flow::Every | Flow::Call { .. } => rate,
                     Flow::Misses => 0.0,
+                    Flow::Mirror => match &spec.components[i].kind {
+                        ComponentKind::LoadBalancer(lb) => {
+                            rate * lb.routing.shadow.as_ref().map_or(0.0, |s| s.share)
+                        }
+                        _ => 0.0,
+                    },
                 };
                 if let Some(slot) = rates.get_mut(to.index()) {
                     *slot += sent;

@@ -2,7 +2,9 @@
 
 use schemars::JsonSchema;
 use serde::Deserialize;
-use sysdes_models::{ComponentKind, LbPolicy, LbRouting, LoadBalancerSpec, WeightPhase};
+use sysdes_models::{
+    ComponentKind, LbPolicy, LbRouting, LoadBalancerSpec, ShadowSpec, WeightPhase,
+};
 
 use super::{Ctx, Entry, Kind, resolve};
 use crate::node::SNode;
@@ -31,6 +33,22 @@ pub(crate) struct LoadBalancerRaw {
     pub weights: Option<Vec<u32>>,
     /// Weights that take over at given times since the start of the run, e.g. `[ { at: 0s, weights: [1, 0] }, { at: 60s, weights: [0, 1] } ]` (a blue-green switch). Not with `consistent_hash`.
     pub phases: Option<Vec<WeightPhaseRaw>>,
+    /// Mirror a share of the requests to another component, e.g. `{ to: v2, share: 0.1 }`: its answers are dropped (the client never waits for them), its work shows in its figures.
+    pub shadow: Option<ShadowRaw>,
+}
+
+/// Shadow traffic: copies of a share of the requests.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "shadow traffic: a map with `to` and `share`"
+)]
+#[schemars(rename = "Shadow")]
+pub(crate) struct ShadowRaw {
+    /// The component that receives the copies.
+    pub to: String,
+    /// The probability that a request is copied, in (0, 1] (default 1: every request).
+    pub share: Option<f64>,
 }
 
 /// Weights in force from time `at` on.
@@ -124,14 +142,47 @@ fn load_balancer(
         }
     }
     let routing = routing(ctx, body, policy, names_of_backends.len());
+    let shadow = shadow(ctx, own, body, names);
     if ctx.issues.len() != before {
         return None;
     }
     Some(LoadBalancerSpec {
         policy: policy?,
         backends,
-        routing: routing?,
+        routing: LbRouting {
+            shadow: shadow?,
+            ..routing?
+        },
     })
+}
+
+/// Reads `shadow`: `Some(None)` when absent, `None` when invalid (reported).
+fn shadow(ctx: &mut Ctx, own: usize, body: &SNode, names: &[&str]) -> Option<Option<ShadowSpec>> {
+    let Some(raw) = ctx.optional::<ShadowRaw>(body, "shadow").ok()? else {
+        return Some(None);
+    };
+    let node = body.at_or_near(&["shadow"]);
+    let share = raw.share.unwrap_or(1.0);
+    let mut ok = true;
+    if !(share > 0.0 && share <= 1.0) {
+        ctx.push(
+            node.at_or_near(&["share"]),
+            format!("`share` must be in (0, 1], found {share}"),
+            Some("e.g. `share: 0.1` copies one request in ten".to_owned()),
+        );
+        ok = false;
+    }
+    let to_node = node.at_or_near(&["to"]);
+    if names.get(own) == Some(&raw.to.as_str()) {
+        ctx.push(
+            to_node,
+            format!("load balancer `{}` cannot shadow to itself", raw.to),
+            Some("name the component that should receive the copies".to_owned()),
+        );
+        return None;
+    }
+    let to = resolve(ctx, names, &raw.to, to_node)?;
+    ok.then_some(Some(ShadowSpec { to, share }))
 }
 
 /// Reads `weights` and `phases` for a balancer of `n` backends.
@@ -192,6 +243,7 @@ fn routing(ctx: &mut Ctx, body: &SNode, policy: Option<LbPolicy>, n: usize) -> O
     (ctx.issues.len() == before).then_some(LbRouting {
         weights,
         phases: out,
+        shadow: None,
     })
 }
 
@@ -224,7 +276,7 @@ fn check_weights(ctx: &mut Ctx, weights: &[u32], n: usize, node: &SNode, what: &
 #[cfg(test)]
 mod tests {
     use sysdes_kernel::SimDuration;
-    use sysdes_models::{ComponentKind, LbRouting, LoadBalancerSpec, WeightPhase};
+    use sysdes_models::{ComponentKind, LbRouting, LoadBalancerSpec, ShadowSpec, WeightPhase};
 
     use crate::test_support::{load, problems};
 
@@ -268,6 +320,17 @@ mod tests {
                 },
             ]
         );
+        assert_eq!(lb.routing.shadow, None);
+        let lb = balancer(&with_lb("random", "    shadow: { to: b, share: 0.25 }\n"));
+        assert_eq!(
+            lb.routing.shadow,
+            Some(ShadowSpec {
+                to: sysdes_kernel::ComponentId(2),
+                share: 0.25
+            })
+        );
+        let lb = balancer(&with_lb("random", "    shadow: { to: b }\n"));
+        assert_eq!(lb.routing.shadow.map(|s| s.share), Some(1.0));
     }
 
     #[test]
@@ -314,6 +377,30 @@ mod tests {
                 "    phases:\n      - { at: 0s, weight: [1, 1] }\n",
                 (13, 19),
                 "unknown key `weight`",
+            ),
+            (
+                "random",
+                "    shadow: { to: a, share: 1.5 }\n",
+                (12, 29),
+                "`share` must be in (0, 1], found 1.5",
+            ),
+            (
+                "random",
+                "    shadow: { to: lb }\n",
+                (12, 19),
+                "load balancer `lb` cannot shadow to itself",
+            ),
+            (
+                "random",
+                "    shadow: { to: c, share: 0.5 }\n",
+                (12, 19),
+                "there is no component named `c`",
+            ),
+            (
+                "random",
+                "    shadow: { share: 0.5 }\n",
+                (12, 13),
+                "`shadow`: missing required key `to`",
             ),
             (
                 "round_robin",

@@ -1,5 +1,6 @@
 //! Load balancers: choose one backend per request.
 
+pub(crate) mod figures;
 pub(crate) mod sim;
 pub mod spec;
 
@@ -8,6 +9,7 @@ use sysdes_kernel::{ComponentId, RngStream, SimTime, stable_hash};
 
 use spec::{LbRouting, WeightPhase};
 
+use crate::figures::BalancerFigures;
 use crate::spec::{KeySpec, LbPolicy};
 use crate::station::StationMetrics;
 
@@ -28,7 +30,24 @@ pub(crate) struct LoadBalancer {
     ring: Vec<(u64, u32)>,
     /// Weighted routing; `None` routes exactly as the plain policy.
     weighted: Option<Weighted>,
+    /// Shadow traffic, when configured.
+    shadow: Option<Shadow>,
     pub(crate) metrics: StationMetrics,
+}
+
+/// The tag of a shadow copy's call (the only calls a balancer makes).
+pub(crate) const SHADOW_TAG: u32 = u32::MAX;
+
+/// Shadow traffic: where copies go, how often, and how many went.
+#[derive(Debug)]
+struct Shadow {
+    to: ComponentId,
+    share: f64,
+    /// Its own stream, so copying draws nothing from the routing stream:
+    /// the primary requests are routed exactly as without a shadow.
+    rng: RngStream,
+    /// Counted requests copied.
+    shadowed: u64,
 }
 
 /// The state of weighted routing: the weights in force, the smooth
@@ -146,6 +165,7 @@ impl LoadBalancer {
         backend_names: &[&str],
         routing: &LbRouting,
         rng: RngStream,
+        shadow_rng: RngStream,
         metrics: StationMetrics,
     ) -> Self {
         let ring = if policy == LbPolicy::ConsistentHash {
@@ -164,8 +184,35 @@ impl LoadBalancer {
             rng,
             ring,
             weighted,
+            shadow: routing.shadow.as_ref().map(|s| Shadow {
+                to: s.to,
+                share: s.share,
+                rng: shadow_rng,
+                shadowed: 0,
+            }),
             metrics,
         }
+    }
+
+    /// Whether to copy this request to the shadow target, and where; a
+    /// `counted` copy is counted.
+    #[inline]
+    pub(crate) fn shadow_copy(&mut self, counted: bool) -> Option<ComponentId> {
+        let s = self.shadow.as_mut()?;
+        if s.share < 1.0 && s.rng.random::<f64>() >= s.share {
+            return None;
+        }
+        if counted {
+            s.shadowed += 1;
+        }
+        Some(s.to)
+    }
+
+    /// The balancer's own figures: only those of the options it has.
+    pub(crate) fn figures(&self) -> Option<BalancerFigures> {
+        self.shadow.as_ref().map(|s| BalancerFigures {
+            shadowed: Some(s.shadowed),
+        })
     }
 
     /// Picks a backend at `now` for a request with `key`; returns its index
@@ -367,6 +414,7 @@ mod tests {
             &names,
             &LbRouting::default(),
             derive_stream(1, "lb", "balance"),
+            derive_stream(1, "lb", "shadow"),
             StationMetrics::new(SimTime::ZERO, SimTime::from_nanos(1)),
         );
         let n = 10_000u64;
@@ -398,6 +446,7 @@ mod tests {
             &names,
             &routing,
             derive_stream(1, "lb", "balance"),
+            derive_stream(1, "lb", "shadow"),
             StationMetrics::new(SimTime::ZERO, SimTime::from_nanos(1)),
         )
     }
@@ -438,6 +487,7 @@ mod tests {
             LbRouting {
                 weights: vec![3, 1],
                 phases: vec![phase(10, vec![1, 2]), phase(20, vec![0, 1])],
+                ..LbRouting::default()
             },
         );
         let mut counts = [[0u32; 2]; 3];

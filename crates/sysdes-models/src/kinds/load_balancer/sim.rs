@@ -8,6 +8,8 @@ use crate::request::RequestId;
 use crate::simulation::{Component, Simulation};
 use crate::station::ACTIVE;
 
+use super::SHADOW_TAG;
+
 impl Simulation {
     pub(crate) fn balance(&mut self, to: ComponentId, req: RequestId) {
         let now = self.sched.now();
@@ -21,8 +23,14 @@ impl Simulation {
         }
         lb.metrics.levels.add(now, ACTIVE, 1);
         let (choice, backend) = lb.choose(r.key, now);
+        let shadow = lb.shadow_copy(r.counted);
         if let Some(hop) = r.hops.last_mut() {
             hop.choice = choice;
+        }
+        // The copy first: `send` may deliver (and even answer) at once,
+        // while a call always goes through an event.
+        if let Some(target) = shadow {
+            self.call(to, target, req, SHADOW_TAG);
         }
         self.send(to.index(), backend, req);
     }
@@ -49,12 +57,31 @@ impl crate::kinds::Kind for crate::kinds::load_balancer::LoadBalancer {
             &names,
             &lb.routing,
             ctx.stream("balance"),
+            ctx.stream("shadow"),
             ctx.metrics(),
         ))
     }
 
     fn station(&self) -> &crate::station::StationMetrics {
         &self.metrics
+    }
+
+    fn kind_figures(&self) -> crate::figures::KindFigures {
+        self.figures()
+            .map_or(crate::figures::KindFigures::None, |f| {
+                crate::figures::KindFigures::Balancer(f)
+            })
+    }
+
+    /// A shadow copy's answer is back: dropped (nobody waits for it).
+    fn call_returned(
+        _sim: &mut Simulation,
+        _caller: ComponentId,
+        _parent: Option<RequestId>,
+        _child: RequestId,
+        tag: u32,
+    ) {
+        debug_assert_eq!(tag, SHADOW_TAG);
     }
 
     fn result_type(&self) -> (crate::figures::ComponentType, u32) {

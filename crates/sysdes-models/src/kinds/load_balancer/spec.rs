@@ -1,7 +1,7 @@
 //! What a load balancer's routing adds to its policy: weights, weights
 //! that change at given times, shadow traffic and health checks.
 
-use sysdes_kernel::SimDuration;
+use sysdes_kernel::{ComponentId, SimDuration};
 
 /// The routing options of a balancer beyond its policy. The default (no
 /// weights, no phases, no shadow, no health checks) is plain routing.
@@ -13,6 +13,9 @@ pub struct LbRouting {
     /// Weights that take over at given times since the start of the run,
     /// in increasing order of `at` (canary ramps, a blue-green switch).
     pub phases: Vec<WeightPhase>,
+    /// Mirror a share of the requests to another component (responses
+    /// discarded).
+    pub shadow: Option<ShadowSpec>,
 }
 
 impl LbRouting {
@@ -30,4 +33,15 @@ pub struct WeightPhase {
     pub at: SimDuration,
     /// One weight per backend, in `backends` order.
     pub weights: Vec<u32>,
+}
+
+/// Shadow traffic: a copy of a share of the requests goes to `to`; its
+/// answers are dropped when they come back, so the client never waits for
+/// them, but `to` does the work (it shows in its figures).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShadowSpec {
+    /// The component that receives the copies.
+    pub to: ComponentId,
+    /// The probability that a request is copied, in (0, 1].
+    pub share: f64,
 }

@@ -49,6 +49,7 @@ fn every_kind_accepts_exactly_its_schema_keys_in_order() {
                 "response_size",
                 "weights",
                 "phases",
+                "shadow",
             ],
         ),
         (
