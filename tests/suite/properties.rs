@@ -93,6 +93,7 @@ prop_compose! {
             kind: ComponentKind::LoadBalancer(LoadBalancerSpec {
                 policy,
                 backends: (1..=servers.len() as u32).map(ComponentId).collect(),
+                routing: Default::default(),
             }),
         }];
         for (i, (workers, service_time, queue_capacity)) in servers.into_iter().enumerate() {

@@ -21,6 +21,7 @@ use crate::result::ComponentResult;
 // here so `crate::figures::*` (and the crate root) still name them.
 pub use crate::kinds::cache::figures::CacheFigures;
 pub use crate::kinds::deployment::figures::ScalingFigures;
+pub use crate::kinds::load_balancer::figures::BalancerFigures;
 pub use crate::kinds::model_server::figures::{BatchFigures, LlmFigures};
 pub use crate::kinds::queue::figures::QueueFigures;
 pub use crate::kinds::server::figures::CallFigures;
@@ -233,6 +234,8 @@ pub enum KindFigures {
     Llm(LlmFigures),
     /// A replicated store.
     Store(Box<StoreFigures>),
+    /// A load balancer with shadow traffic or health checks.
+    Balancer(BalancerFigures),
 }
 
 impl ComponentResult {
@@ -310,5 +313,6 @@ fn visit_kind(k: &KindFigures, f: &mut Visit<'_>) {
         KindFigures::Batching(s) => s.visit(c, f),
         KindFigures::Llm(s) => s.visit(c, f),
         KindFigures::Store(s) => s.visit(c, f),
+        KindFigures::Balancer(s) => s.visit(c, f),
     }
 }

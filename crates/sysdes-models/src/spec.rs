@@ -9,6 +9,7 @@
 
 use sysdes_kernel::{ComponentId, SimDuration};
 
+use crate::kinds::load_balancer::spec::LbRouting;
 use crate::kinds::model_server::ModelServerSpec;
 
 /// A whole system: what arrives, what serves it, and the network between.
@@ -370,6 +371,9 @@ pub enum Flow {
     /// Only misses and writes reach it (a cache's backend); how many depends
     /// on the run.
     Misses,
+    /// A balancer's shadow traffic: a share of its requests is copied to
+    /// the target, and nobody waits for the copies.
+    Mirror,
     /// A server's downstream call (step `step` of its calls).
     Call {
         /// The call step, from 0.
@@ -395,6 +399,9 @@ impl ComponentKind {
             ComponentKind::LoadBalancer(lb) => {
                 let n = lb.backends.len();
                 lb.backends.iter().for_each(|&b| f(b, Flow::Split { n }));
+                if let Some(s) = &lb.routing.shadow {
+                    f(s.to, Flow::Mirror);
+                }
             }
             ComponentKind::ReplicaGroup(g) => {
                 let n = g.members.len();
@@ -473,6 +480,9 @@ pub struct LoadBalancerSpec {
     pub policy: LbPolicy,
     /// Candidate components, at least one.
     pub backends: Vec<ComponentId>,
+    /// Weights, weight phases, shadow traffic and health checks (all off
+    /// by default).
+    pub routing: LbRouting,
 }
 
 /// Load-balancing policies.

@@ -69,6 +69,7 @@ fn crash_mid_service_conserves_requests() {
         kind: ComponentKind::LoadBalancer(LoadBalancerSpec {
             policy: LbPolicy::RoundRobin,
             backends: vec![ComponentId(0), ComponentId(1)],
+            routing: Default::default(),
         }),
     });
     spec.workloads[0].target = ComponentId(2);

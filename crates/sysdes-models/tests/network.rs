@@ -24,6 +24,7 @@ fn system(rate: f64, service_ms: u64, with_lb: bool, secs: u64) -> ModelSpec {
             kind: ComponentKind::LoadBalancer(LoadBalancerSpec {
                 policy: LbPolicy::RoundRobin,
                 backends: vec![ComponentId(0)],
+                routing: Default::default(),
             }),
         });
         spec.workloads[0].target = ComponentId(1);

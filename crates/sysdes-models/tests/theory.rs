@@ -211,6 +211,7 @@ fn littles_law_per_component_and_end_to_end() {
         kind: ComponentKind::LoadBalancer(LoadBalancerSpec {
             policy: LbPolicy::PowerOfTwo,
             backends: vec![ComponentId(1), ComponentId(2), ComponentId(3)],
+            routing: Default::default(),
         }),
     };
     let mut s = spec(
@@ -320,6 +321,7 @@ fn closed_loop_with_random_routing_matches_mva() {
         kind: ComponentKind::LoadBalancer(LoadBalancerSpec {
             policy: LbPolicy::Random,
             backends: vec![ComponentId(1), ComponentId(2)],
+            routing: Default::default(),
         }),
     };
     let workload = WorkloadSpec {
@@ -365,6 +367,7 @@ fn load_balancer_policy_order() {
             kind: ComponentKind::LoadBalancer(LoadBalancerSpec {
                 policy,
                 backends: (1..=100).map(ComponentId).collect(),
+                routing: Default::default(),
             }),
         }];
         components.extend((1..=100).map(|i| server(&format!("s{i}"), 1, exp_ms(1.0), None)));

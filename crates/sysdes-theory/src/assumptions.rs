@@ -37,7 +37,8 @@ pub struct Unmodelled {
 fn next(spec: &ModelSpec, c: usize) -> Vec<usize> {
     let mut out = Vec::new();
     spec.components[c].kind.downstream(|to, flow| {
-        if flow != Flow::Every {
+        // Nobody waits for a shadow copy either.
+        if flow != Flow::Every && flow != Flow::Mirror {
             out.push(to.index());
         }
     });

@@ -350,7 +350,12 @@ fn servers_behind(spec: &ModelSpec, component: usize, out: &mut Vec<usize>, guar
         Some(ComponentKind::Server(_)) if !out.contains(&component) => out.push(component),
         Some(ComponentKind::Server(_)) => {}
         Some(lb @ ComponentKind::LoadBalancer(_)) => {
-            lb.downstream(|b, _| servers_behind(spec, b.index(), out, guard + 1));
+            // Not the shadow target: nobody waits for a shadow copy.
+            lb.downstream(|b, flow| {
+                if flow != sysdes_models::Flow::Mirror {
+                    servers_behind(spec, b.index(), out, guard + 1);
+                }
+            });
         }
         Some(_) | None => {}
     }

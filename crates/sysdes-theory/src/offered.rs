@@ -45,8 +45,20 @@ pub(crate) fn balancer_shares(
         .flatten();
     match hashed {
         Some(shares) => (shares, true),
-        None => (vec![1.0 / n as f64; n], false),
+        None => (
+            weighted_shares(lb).unwrap_or_else(|| vec![1.0 / n as f64; n]),
+            false,
+        ),
     }
+}
+
+/// The shares fixed weights give (`weight / total`), when the balancer has
+/// weights and no phases; `None` otherwise.
+fn weighted_shares(lb: &LoadBalancerSpec) -> Option<Vec<f64>> {
+    let w = &lb.routing.weights;
+    let total: f64 = w.iter().map(|&x| f64::from(x)).sum();
+    (!w.is_empty() && lb.routing.phases.is_empty() && total > 0.0)
+        .then(|| w.iter().map(|&x| f64::from(x) / total).collect())
 }
 
 /// The components in an order where every component comes after all that
@@ -151,6 +163,12 @@ pub fn offered_rates(spec: &ModelSpec) -> Vec<Option<f64>> {
                     }
                     Flow::Every | Flow::Call { .. } => rate,
                     Flow::Misses => 0.0,
+                    Flow::Mirror => match &spec.components[i].kind {
+                        ComponentKind::LoadBalancer(lb) => {
+                            rate * lb.routing.shadow.as_ref().map_or(0.0, |s| s.share)
+                        }
+                        _ => 0.0,
+                    },
                 };
                 if let Some(slot) = rates.get_mut(to.index()) {
                     *slot += sent;

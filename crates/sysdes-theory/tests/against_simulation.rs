@@ -141,6 +141,7 @@ fn exact_methods_agree_with_simulation() {
         kind: ComponentKind::LoadBalancer(LoadBalancerSpec {
             policy: LbPolicy::Random,
             backends: vec![ComponentId(0), ComponentId(1)],
+            routing: Default::default(),
         }),
     });
     spec.network.latency = Distribution::Constant(SimDuration::from_micros(100));

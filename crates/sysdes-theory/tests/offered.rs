@@ -24,6 +24,7 @@ fn hashed(rate: f64, keys: KeySpec, seconds: u64) -> ModelSpec {
         kind: ComponentKind::LoadBalancer(LoadBalancerSpec {
             policy: LbPolicy::ConsistentHash,
             backends: (1..=5).map(ComponentId).collect(),
+            routing: Default::default(),
         }),
     }];
     for i in 1..=5 {
@@ -191,6 +192,7 @@ fn a_cycle_gets_no_figure_and_ends() {
         ComponentKind::LoadBalancer(LoadBalancerSpec {
             policy: LbPolicy::RoundRobin,
             backends,
+            routing: Default::default(),
         })
     };
     spec.components = vec![

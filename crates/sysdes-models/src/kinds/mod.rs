@@ -472,6 +472,7 @@ mod tests {
             kind: ComponentKind::LoadBalancer(LoadBalancerSpec {
                 policy: LbPolicy::RoundRobin,
                 backends,
+                routing: Default::default(),
             }),
         });
         spec.workloads[0].target = ComponentId(1);

@@ -2,11 +2,13 @@
 
 use schemars::JsonSchema;
 use serde::Deserialize;
-use sysdes_models::{ComponentKind, LbPolicy, LoadBalancerSpec};
+use sysdes_models::{
+    ComponentKind, LbPolicy, LbRouting, LoadBalancerSpec, ShadowSpec, WeightPhase,
+};
 
 use super::{Ctx, Entry, Kind, resolve};
 use crate::node::SNode;
-use crate::units::Size;
+use crate::units::{Duration, Size};
 
 /// `type: load_balancer` — routes each request to one backend.
 #[derive(JsonSchema)]
@@ -27,6 +29,40 @@ pub(crate) struct LoadBalancerRaw {
     pub request_size: Option<Size>,
     /// Size of the responses it returns (for link bandwidth).
     pub response_size: Option<Size>,
+    /// One whole-number weight per backend, in `backends` order, e.g. `[9, 1]` sends 90 % to the first (default all equal). A weight may be 0, not all of them. Not with `consistent_hash`.
+    pub weights: Option<Vec<u32>>,
+    /// Weights that take over at given times since the start of the run, e.g. `[ { at: 0s, weights: [1, 0] }, { at: 60s, weights: [0, 1] } ]` (a blue-green switch). Not with `consistent_hash`.
+    pub phases: Option<Vec<WeightPhaseRaw>>,
+    /// Mirror a share of the requests to another component, e.g. `{ to: v2, share: 0.1 }`: its answers are dropped (the client never waits for them), its work shows in its figures.
+    pub shadow: Option<ShadowRaw>,
+}
+
+/// Shadow traffic: copies of a share of the requests.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "shadow traffic: a map with `to` and `share`"
+)]
+#[schemars(rename = "Shadow")]
+pub(crate) struct ShadowRaw {
+    /// The component that receives the copies.
+    pub to: String,
+    /// The probability that a request is copied, in (0, 1] (default 1: every request).
+    pub share: Option<f64>,
+}
+
+/// Weights in force from time `at` on.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a phase: a map with `at` and `weights`"
+)]
+#[schemars(rename = "WeightPhase")]
+pub(crate) struct WeightPhaseRaw {
+    /// When the phase starts, since the start of the run (warm-up included).
+    pub at: Duration,
+    /// One whole-number weight per backend, in `backends` order.
+    pub weights: Vec<u32>,
 }
 
 /// Load-balancing policies.
@@ -86,7 +122,11 @@ fn load_balancer(
     for (i, name) in names_of_backends.iter().enumerate() {
         let node = backends_node.item(i).unwrap_or(backends_node);
         if names_of_backends[..i].contains(name) {
-            ctx.push(node, format!("backend `{name}` is listed twice"), None);
+            ctx.push(
+                node,
+                format!("backend `{name}` is listed twice"),
+                Some("to send it a larger share, list it once and give it a larger weight in `weights`".to_owned()),
+            );
             continue;
         }
         if names.get(own) == Some(&name.as_str()) {
@@ -101,11 +141,288 @@ fn load_balancer(
             backends.push(id);
         }
     }
+    let routing = routing(ctx, body, policy, names_of_backends.len());
+    let shadow = shadow(ctx, own, body, names);
     if ctx.issues.len() != before {
         return None;
     }
     Some(LoadBalancerSpec {
         policy: policy?,
         backends,
+        routing: LbRouting {
+            shadow: shadow?,
+            ..routing?
+        },
     })
+}
+
+/// Reads `shadow`: `Some(None)` when absent, `None` when invalid (reported).
+fn shadow(ctx: &mut Ctx, own: usize, body: &SNode, names: &[&str]) -> Option<Option<ShadowSpec>> {
+    let Some(raw) = ctx.optional::<ShadowRaw>(body, "shadow").ok()? else {
+        return Some(None);
+    };
+    let node = body.at_or_near(&["shadow"]);
+    let share = raw.share.unwrap_or(1.0);
+    let mut ok = true;
+    if !(share > 0.0 && share <= 1.0) {
+        ctx.push(
+            node.at_or_near(&["share"]),
+            format!("`share` must be in (0, 1], found {share}"),
+            Some("e.g. `share: 0.1` copies one request in ten".to_owned()),
+        );
+        ok = false;
+    }
+    let to_node = node.at_or_near(&["to"]);
+    if names.get(own) == Some(&raw.to.as_str()) {
+        ctx.push(
+            to_node,
+            format!("load balancer `{}` cannot shadow to itself", raw.to),
+            Some("name the component that should receive the copies".to_owned()),
+        );
+        return None;
+    }
+    let to = resolve(ctx, names, &raw.to, to_node)?;
+    ok.then_some(Some(ShadowSpec { to, share }))
+}
+
+/// Reads `weights` and `phases` for a balancer of `n` backends.
+fn routing(ctx: &mut Ctx, body: &SNode, policy: Option<LbPolicy>, n: usize) -> Option<LbRouting> {
+    let before = ctx.issues.len();
+    let weights = ctx.optional::<Vec<u32>>(body, "weights").ok()?;
+    let phases = ctx.optional::<Vec<WeightPhaseRaw>>(body, "phases").ok()?;
+    if policy == Some(LbPolicy::ConsistentHash) {
+        for key in ["weights", "phases"] {
+            if let Some((node, _)) = body.entry(key) {
+                ctx.push(
+                    node,
+                    format!("`{key}` cannot be used with `policy: consistent_hash`: the hash ring, not weights, decides where each key goes"),
+                    Some("use `policy: round_robin` or `random` to route by weight".to_owned()),
+                );
+            }
+        }
+    }
+    let weights = match weights {
+        Some(w) => {
+            check_weights(ctx, &w, n, body.at_or_near(&["weights"]), "weights");
+            w
+        }
+        None => Vec::new(),
+    };
+    let mut out = Vec::new();
+    if let Some(phases) = phases {
+        let phases_node = body.at_or_near(&["phases"]);
+        if phases.is_empty() {
+            ctx.push(
+                phases_node,
+                "`phases` must list at least one phase",
+                Some(
+                    "e.g. `phases: [ { at: 0s, weights: [1, 0] }, { at: 60s, weights: [0, 1] } ]`"
+                        .to_owned(),
+                ),
+            );
+        }
+        let mut last = None;
+        for (i, p) in phases.iter().enumerate() {
+            let item = phases_node.item(i).unwrap_or(phases_node);
+            let at = p.at.to_sim();
+            if last.is_some_and(|l| at <= l) {
+                ctx.push(
+                    item.at_or_near(&["at"]),
+                    "the phases must be in increasing order of `at`",
+                    None,
+                );
+            }
+            last = Some(at);
+            check_weights(ctx, &p.weights, n, item.at_or_near(&["weights"]), "weights");
+            out.push(WeightPhase {
+                at,
+                weights: p.weights.clone(),
+            });
+        }
+    }
+    (ctx.issues.len() == before).then_some(LbRouting {
+        weights,
+        phases: out,
+        shadow: None,
+    })
+}
+
+/// Checks one weight list: one per backend, not all zero.
+fn check_weights(ctx: &mut Ctx, weights: &[u32], n: usize, node: &SNode, what: &str) {
+    if weights.len() != n {
+        ctx.push(
+            node,
+            format!(
+                "`{what}` must give one weight per backend ({n}), found {}",
+                weights.len()
+            ),
+            Some("list the weights in the order of `backends`, e.g. `[9, 1]`".to_owned()),
+        );
+    } else if weights.iter().all(|&w| w == 0) {
+        ctx.push(
+            node,
+            format!("every weight in `{what}` is zero: the balancer could send nowhere"),
+            Some("give at least one backend a positive weight".to_owned()),
+        );
+    } else if weights.iter().map(|&w| u64::from(w)).sum::<u64>() > u64::from(u32::MAX) {
+        ctx.push(
+            node,
+            format!("the weights in `{what}` add up to more than {}", u32::MAX),
+            Some("weights are relative: divide them by a common factor".to_owned()),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sysdes_kernel::SimDuration;
+    use sysdes_models::{ComponentKind, LbRouting, LoadBalancerSpec, ShadowSpec, WeightPhase};
+
+    use crate::test_support::{load, problems};
+
+    /// Lines: 7 components, 8 lb, 9 type, 10 policy, 11 backends, 12.. the
+    /// routing keys.
+    fn with_lb(policy: &str, routing: &str) -> String {
+        format!(
+            "name: t\nduration: 10s\nworkloads:\n  - name: users\n    target: lb\n    arrival: {{ poisson: 100/s }}\ncomponents:\n  lb:\n    type: load_balancer\n    policy: {policy}\n    backends: [a, b]\n{routing}  a:\n    type: server\n    service_time: 1ms\n  b:\n    type: server\n    service_time: 1ms\n"
+        )
+    }
+
+    fn balancer(text: &str) -> LoadBalancerSpec {
+        let spec = load(text).expect("valid");
+        let ComponentKind::LoadBalancer(lb) = spec.components[0].kind.clone() else {
+            panic!("a load balancer");
+        };
+        lb
+    }
+
+    #[test]
+    fn weights_and_phases_are_read() {
+        assert_eq!(
+            balancer(&with_lb("random", "")).routing,
+            LbRouting::default()
+        );
+        let lb = balancer(&with_lb(
+            "round_robin",
+            "    weights: [9, 1]\n    phases:\n      - { at: 60s, weights: [1, 1] }\n      - { at: 2m, weights: [0, 1] }\n",
+        ));
+        assert_eq!(lb.routing.weights, [9, 1]);
+        assert_eq!(
+            lb.routing.phases,
+            [
+                WeightPhase {
+                    at: SimDuration::from_secs(60),
+                    weights: vec![1, 1]
+                },
+                WeightPhase {
+                    at: SimDuration::from_secs(120),
+                    weights: vec![0, 1]
+                },
+            ]
+        );
+        assert_eq!(lb.routing.shadow, None);
+        let lb = balancer(&with_lb("random", "    shadow: { to: b, share: 0.25 }\n"));
+        assert_eq!(
+            lb.routing.shadow,
+            Some(ShadowSpec {
+                to: sysdes_kernel::ComponentId(2),
+                share: 0.25
+            })
+        );
+        let lb = balancer(&with_lb("random", "    shadow: { to: b }\n"));
+        assert_eq!(lb.routing.shadow.map(|s| s.share), Some(1.0));
+    }
+
+    #[test]
+    fn routing_mistakes_are_located() {
+        let cases = [
+            (
+                "random",
+                "    weights: [1, 2, 3]\n",
+                (12, 14),
+                "`weights` must give one weight per backend (2), found 3",
+            ),
+            (
+                "random",
+                "    weights: [0, 0]\n",
+                (12, 14),
+                "every weight in `weights` is zero",
+            ),
+            (
+                "random",
+                "    weights: [1, -1]\n",
+                (12, 18),
+                "`weights`: expected a whole number, zero or more, found the number -1",
+            ),
+            (
+                "consistent_hash",
+                "    weights: [1, 2]\n",
+                (12, 5),
+                "`weights` cannot be used with `policy: consistent_hash`",
+            ),
+            (
+                "round_robin",
+                "    phases:\n      - { at: 60s, weights: [1, 1] }\n      - { at: 30s, weights: [0, 1] }\n",
+                (14, 15),
+                "the phases must be in increasing order of `at`",
+            ),
+            (
+                "round_robin",
+                "    phases:\n      - { at: 0s, weights: [1] }\n",
+                (13, 28),
+                "`weights` must give one weight per backend (2), found 1",
+            ),
+            (
+                "round_robin",
+                "    phases:\n      - { at: 0s, weight: [1, 1] }\n",
+                (13, 19),
+                "unknown key `weight`",
+            ),
+            (
+                "random",
+                "    shadow: { to: a, share: 1.5 }\n",
+                (12, 29),
+                "`share` must be in (0, 1], found 1.5",
+            ),
+            (
+                "random",
+                "    shadow: { to: lb }\n",
+                (12, 19),
+                "load balancer `lb` cannot shadow to itself",
+            ),
+            (
+                "random",
+                "    shadow: { to: c, share: 0.5 }\n",
+                (12, 19),
+                "there is no component named `c`",
+            ),
+            (
+                "random",
+                "    shadow: { share: 0.5 }\n",
+                (12, 13),
+                "`shadow`: missing required key `to`",
+            ),
+            (
+                "round_robin",
+                "    phases: []\n",
+                (12, 13),
+                "`phases` must list at least one phase",
+            ),
+        ];
+        for (policy, routing, (line, column), message) in cases {
+            let found = problems(&with_lb(policy, routing));
+            assert_eq!(found.len(), 1, "{routing}: {found:#?}");
+            assert!(
+                found[0].message.contains(message),
+                "{routing}: {:#?}",
+                found[0]
+            );
+            assert_eq!(
+                (found[0].line, found[0].column),
+                (line, column),
+                "{routing}: {:#?}",
+                found[0]
+            );
+        }
+    }
 }

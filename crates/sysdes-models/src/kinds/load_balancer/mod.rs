@@ -1,10 +1,15 @@
 //! Load balancers: choose one backend per request.
 
+pub(crate) mod figures;
 pub(crate) mod sim;
+pub mod spec;
 
 use rand::RngExt;
-use sysdes_kernel::{ComponentId, RngStream, stable_hash};
+use sysdes_kernel::{ComponentId, RngStream, SimTime, stable_hash};
 
+use spec::{LbRouting, WeightPhase};
+
+use crate::figures::BalancerFigures;
 use crate::spec::{KeySpec, LbPolicy};
 use crate::station::StationMetrics;
 
@@ -23,7 +28,134 @@ pub(crate) struct LoadBalancer {
     rng: RngStream,
     /// `(point, backend index)` sorted by point; empty unless consistent hashing.
     ring: Vec<(u64, u32)>,
+    /// Weighted routing; `None` routes exactly as the plain policy.
+    weighted: Option<Weighted>,
+    /// Shadow traffic, when configured.
+    shadow: Option<Shadow>,
     pub(crate) metrics: StationMetrics,
+}
+
+/// The tag of a shadow copy's call (the only calls a balancer makes).
+pub(crate) const SHADOW_TAG: u32 = u32::MAX;
+
+/// Shadow traffic: where copies go, how often, and how many went.
+#[derive(Debug)]
+struct Shadow {
+    to: ComponentId,
+    share: f64,
+    /// Its own stream, so copying draws nothing from the routing stream:
+    /// the primary requests are routed exactly as without a shadow.
+    rng: RngStream,
+    /// Counted requests copied.
+    shadowed: u64,
+}
+
+/// The state of weighted routing: the weights in force, the smooth
+/// round-robin credits, and the phases still to come.
+#[derive(Debug)]
+struct Weighted {
+    /// The weights in force, one per backend.
+    weights: Vec<u32>,
+    /// Their sum (never 0: the loader refuses all-zero weights).
+    total: u64,
+    /// Smooth weighted round robin's running credit per backend.
+    credit: Vec<i64>,
+    /// Phases not yet started, in increasing `at`.
+    phases: Vec<WeightPhase>,
+    /// Index in `phases` of the next phase to start.
+    next_phase: usize,
+}
+
+impl Weighted {
+    fn new(n: usize, routing: &LbRouting) -> Self {
+        let weights = if routing.weights.is_empty() {
+            vec![1; n]
+        } else {
+            routing.weights.clone()
+        };
+        let mut w = Weighted {
+            weights: Vec::new(),
+            total: 0,
+            credit: vec![0; n],
+            phases: routing.phases.clone(),
+            next_phase: 0,
+        };
+        w.set(&weights);
+        w
+    }
+
+    /// Puts `weights` in force and restarts the round-robin credits, so
+    /// each phase's counts are exact from its first request.
+    fn set(&mut self, weights: &[u32]) {
+        self.weights.clear();
+        self.weights.extend_from_slice(weights);
+        self.total = weights.iter().map(|&w| u64::from(w)).sum();
+        self.credit.iter_mut().for_each(|c| *c = 0);
+    }
+
+    /// Starts every phase whose time has come by `now`.
+    #[inline]
+    fn advance(&mut self, now: SimTime) {
+        while let Some(p) = self.phases.get(self.next_phase) {
+            if now.as_nanos() < p.at.as_nanos() {
+                break;
+            }
+            self.next_phase += 1;
+            let weights = std::mem::take(&mut self.phases[self.next_phase - 1].weights);
+            self.set(&weights);
+        }
+    }
+    /// Smooth weighted round robin (nginx): every backend earns its weight
+    /// in credit, the richest (first on a tie) is chosen and pays the
+    /// total. Over any `total` consecutive choices from a restart, backend
+    /// `i` is chosen exactly `weights[i]` times, spread out evenly.
+    fn smooth_round_robin(&mut self) -> usize {
+        let mut best: Option<usize> = None;
+        for i in 0..self.weights.len() {
+            let w = self.weights[i];
+            if w == 0 {
+                continue;
+            }
+            self.credit[i] += i64::from(w);
+            if best.is_none_or(|b| self.credit[i] > self.credit[b]) {
+                best = Some(i);
+            }
+        }
+        let best = best.unwrap_or(0);
+        self.credit[best] -= self.total as i64;
+        best
+    }
+
+    /// A backend drawn with probability `weight / total`, other than
+    /// `except` (pass `usize::MAX` for none); `None` if no other backend
+    /// has weight.
+    fn draw(&self, rng: &mut RngStream, except: usize) -> Option<usize> {
+        let skip = self.weights.get(except).map_or(0, |&w| u64::from(w));
+        let total = self.total - skip;
+        if total == 0 {
+            return None;
+        }
+        let mut x = rng.random_range(0..total);
+        for (i, &w) in self.weights.iter().enumerate() {
+            if i == except {
+                continue;
+            }
+            let w = u64::from(w);
+            if x < w {
+                return Some(i);
+            }
+            x -= w;
+        }
+        None
+    }
+
+    /// Whether backend `a` has less outstanding per unit of weight than
+    /// `b` (`o_a / w_a < o_b / w_b`, in integers).
+    #[inline]
+    fn lighter(&self, outstanding: &[u32], a: usize, b: usize) -> bool {
+        u64::from(outstanding[a]) * u64::from(self.weights[b])
+            < u64::from(outstanding[b]) * u64::from(self.weights[a])
+    }
 }
 
 impl LoadBalancer {
@@ -31,7 +163,9 @@ impl LoadBalancer {
         policy: LbPolicy,
         backends: Vec<ComponentId>,
         backend_names: &[&str],
+        routing: &LbRouting,
         rng: RngStream,
+        shadow_rng: RngStream,
         metrics: StationMetrics,
     ) -> Self {
         let ring = if policy == LbPolicy::ConsistentHash {
@@ -39,6 +173,9 @@ impl LoadBalancer {
         } else {
             Vec::new()
         };
+        let weighted = routing
+            .weighted()
+            .then(|| Weighted::new(backends.len(), routing));
         LoadBalancer {
             policy,
             outstanding: vec![0; backends.len()],
@@ -46,16 +183,59 @@ impl LoadBalancer {
             next: 0,
             rng,
             ring,
+            weighted,
+            shadow: routing.shadow.as_ref().map(|s| Shadow {
+                to: s.to,
+                share: s.share,
+                rng: shadow_rng,
+                shadowed: 0,
+            }),
             metrics,
         }
     }
 
-    /// Picks a backend for a request with `key`; returns its index and id,
-    /// and counts it as outstanding until [`LoadBalancer::responded`].
+    /// Whether to copy this request to the shadow target, and where; a
+    /// `counted` copy is counted.
     #[inline]
-    pub(crate) fn choose(&mut self, key: u64) -> (u32, ComponentId) {
+    pub(crate) fn shadow_copy(&mut self, counted: bool) -> Option<ComponentId> {
+        let s = self.shadow.as_mut()?;
+        if s.share < 1.0 && s.rng.random::<f64>() >= s.share {
+            return None;
+        }
+        if counted {
+            s.shadowed += 1;
+        }
+        Some(s.to)
+    }
+
+    /// The balancer's own figures: only those of the options it has.
+    pub(crate) fn figures(&self) -> Option<BalancerFigures> {
+        self.shadow.as_ref().map(|s| BalancerFigures {
+            shadowed: Some(s.shadowed),
+        })
+    }
+
+    /// Picks a backend at `now` for a request with `key`; returns its index
+    /// and id, and counts it as outstanding until
+    /// [`LoadBalancer::responded`].
+    #[inline]
+    pub(crate) fn choose(&mut self, key: u64, now: SimTime) -> (u32, ComponentId) {
+        let index = match &mut self.weighted {
+            Some(w) => {
+                w.advance(now);
+                self.choose_weighted(key)
+            }
+            None => self.choose_plain(key),
+        };
+        self.outstanding[index] += 1;
+        (index as u32, self.backends[index])
+    }
+
+    /// The plain policies (no weights).
+    #[inline]
+    fn choose_plain(&mut self, key: u64) -> usize {
         let n = self.backends.len();
-        let index = match self.policy {
+        match self.policy {
             LbPolicy::RoundRobin => {
                 let i = self.next;
                 self.next = if i + 1 == n { 0 } else { i + 1 };
@@ -82,9 +262,52 @@ impl LoadBalancer {
                 }
             }
             LbPolicy::ConsistentHash => ring_lookup(&self.ring, key),
+        }
+    }
+
+    /// The policies with weights: round robin is smooth weighted round
+    /// robin, random draws in proportion to weight, least outstanding and
+    /// power of two compare outstanding requests per unit of weight (power
+    /// of two draws its two candidates in proportion to weight). A backend
+    /// of weight 0 is never chosen. The loader refuses weights with
+    /// consistent hashing.
+    fn choose_weighted(&mut self, key: u64) -> usize {
+        let Some(w) = &mut self.weighted else {
+            return self.choose_plain(key);
         };
-        self.outstanding[index] += 1;
-        (index as u32, self.backends[index])
+        match self.policy {
+            LbPolicy::RoundRobin => w.smooth_round_robin(),
+            LbPolicy::Random => w.draw(&mut self.rng, usize::MAX).unwrap_or(0),
+            LbPolicy::LeastOutstanding => {
+                // The lightest per unit of weight, ties broken uniformly at
+                // random (reservoir sampling over the tied backends).
+                let mut best = usize::MAX;
+                let mut ties = 0u32;
+                for i in 0..w.weights.len() {
+                    if w.weights[i] == 0 {
+                        continue;
+                    }
+                    if best == usize::MAX || w.lighter(&self.outstanding, i, best) {
+                        best = i;
+                        ties = 1;
+                    } else if !w.lighter(&self.outstanding, best, i) {
+                        ties += 1;
+                        if self.rng.random_range(0..ties) == 0 {
+                            best = i;
+                        }
+                    }
+                }
+                if best == usize::MAX { 0 } else { best }
+            }
+            LbPolicy::PowerOfTwo => {
+                let a = w.draw(&mut self.rng, usize::MAX).unwrap_or(0);
+                match w.draw(&mut self.rng, a) {
+                    Some(b) if w.lighter(&self.outstanding, b, a) => b,
+                    _ => a,
+                }
+            }
+            LbPolicy::ConsistentHash => ring_lookup(&self.ring, key),
+        }
     }
 
     /// The fewest-outstanding backend, ties broken uniformly at random
@@ -189,13 +412,15 @@ mod tests {
             LbPolicy::ConsistentHash,
             (0..3).map(ComponentId).collect(),
             &names,
+            &LbRouting::default(),
             derive_stream(1, "lb", "balance"),
+            derive_stream(1, "lb", "shadow"),
             StationMetrics::new(SimTime::ZERO, SimTime::from_nanos(1)),
         );
         let n = 10_000u64;
         let mut counts = [0u64; 3];
         for key in 0..n {
-            counts[lb.choose(key).0 as usize] += 1;
+            counts[lb.choose(key, SimTime::ZERO).0 as usize] += 1;
         }
         let shares = consistent_hash_shares(&names, &KeySpec::Uniform { n }).expect("enumerable");
         for (count, share) in counts.iter().zip(&shares) {
@@ -206,5 +431,110 @@ mod tests {
             "a ring is not perfectly even"
         );
         assert!(consistent_hash_shares(&names, &KeySpec::Unique).is_none());
+    }
+
+    fn weighted(policy: LbPolicy, routing: LbRouting) -> LoadBalancer {
+        let n = routing
+            .weights
+            .len()
+            .max(routing.phases.first().map_or(0, |p| p.weights.len()));
+        let names: Vec<String> = (0..n).map(|i| format!("b{i}")).collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        LoadBalancer::new(
+            policy,
+            (0..n as u32).map(ComponentId).collect(),
+            &names,
+            &routing,
+            derive_stream(1, "lb", "balance"),
+            derive_stream(1, "lb", "shadow"),
+            StationMetrics::new(SimTime::ZERO, SimTime::from_nanos(1)),
+        )
+    }
+
+    /// Smooth weighted round robin picks exactly nginx's documented
+    /// sequence for weights { a: 5, b: 1, c: 1 }: a a b a c a a, and
+    /// repeats it.
+    #[test]
+    fn smooth_weighted_round_robin_is_nginx_sequence() {
+        let mut lb = weighted(
+            LbPolicy::RoundRobin,
+            LbRouting {
+                weights: vec![5, 1, 1],
+                ..LbRouting::default()
+            },
+        );
+        let picks: Vec<u32> = (0..14)
+            .map(|_| {
+                let (i, _) = lb.choose(0, SimTime::ZERO);
+                lb.responded(i);
+                i
+            })
+            .collect();
+        assert_eq!(picks, [0, 0, 1, 0, 2, 0, 0, 0, 0, 1, 0, 2, 0, 0]);
+    }
+
+    /// Phases switch the weights at their times, and each phase's counts
+    /// are exact: 8 choices under [3, 1] give 6 and 2; 6 under [1, 2]
+    /// give 2 and 4; 5 under [0, 1] give 0 and 5.
+    #[test]
+    fn phases_switch_weights_with_exact_counts() {
+        let phase = |at_s: u64, weights: Vec<u32>| WeightPhase {
+            at: sysdes_kernel::SimDuration::from_secs(at_s),
+            weights,
+        };
+        let mut lb = weighted(
+            LbPolicy::RoundRobin,
+            LbRouting {
+                weights: vec![3, 1],
+                phases: vec![phase(10, vec![1, 2]), phase(20, vec![0, 1])],
+                ..LbRouting::default()
+            },
+        );
+        let mut counts = [[0u32; 2]; 3];
+        let plan = [(0u64, 8u32), (10, 6), (20, 5)];
+        for (p, &(start, n)) in plan.iter().enumerate() {
+            for k in 0..n {
+                let now = SimTime::from_nanos((start * 1_000_000_000) + u64::from(k));
+                let (i, _) = lb.choose(0, now);
+                counts[p][i as usize] += 1;
+            }
+        }
+        assert_eq!(counts, [[6, 2], [2, 4], [0, 5]]);
+    }
+
+    /// Weighted random follows the weights (here within 5 binomial
+    /// standard deviations of 100,000 draws) and never picks weight 0.
+    #[test]
+    fn weighted_random_and_zero_weights() {
+        for policy in [
+            LbPolicy::Random,
+            LbPolicy::PowerOfTwo,
+            LbPolicy::LeastOutstanding,
+        ] {
+            let mut lb = weighted(
+                policy,
+                LbRouting {
+                    weights: vec![3, 0, 1],
+                    ..LbRouting::default()
+                },
+            );
+            let n = 100_000u32;
+            let mut counts = [0u32; 3];
+            for _ in 0..n {
+                let (i, _) = lb.choose(0, SimTime::ZERO);
+                counts[i as usize] += 1;
+                if policy == LbPolicy::Random {
+                    lb.responded(i);
+                }
+            }
+            assert_eq!(counts[1], 0, "{policy:?}: weight 0 chosen");
+            let p = 0.75;
+            let sd = (f64::from(n) * p * (1.0 - p)).sqrt();
+            let err = (f64::from(counts[0]) - f64::from(n) * p).abs();
+            assert!(
+                err <= 5.0 * sd,
+                "{policy:?}: {counts:?}, {err} > 5 sd ({sd})"
+            );
+        }
     }
 }

@@ -7,6 +7,8 @@ use crate::request::RequestId;
 use crate::simulation::Simulation;
 use crate::station::ACTIVE;
 
+use super::SHADOW_TAG;
+
 impl Simulation {
     pub(crate) fn balance(&mut self, to: LoadBalancerId, req: RequestId) {
         let now = self.sched.now();
@@ -16,12 +18,18 @@ impl Simulation {
             lb.metrics.arrivals += 1;
         }
         lb.metrics.levels.add(now, ACTIVE, 1);
-        let (choice, backend) = lb.choose(r.key);
+        let (choice, backend) = lb.choose(r.key, now);
+        let shadow = lb.shadow_copy(r.counted);
         if let Some(hop) = r.hops.last_mut() {
             hop.choice = choice;
         }
-        let sender = self.components.id(to).index();
-        self.send(sender, backend, req);
+        let sender = self.components.id(to);
+        // The copy first: `send` may deliver (and even answer) at once,
+        // while a call always goes through an event.
+        if let Some(target) = shadow {
+            self.call(sender, target, req, SHADOW_TAG);
+        }
+        self.send(sender.index(), backend, req);
     }
 }
 
@@ -44,13 +52,33 @@ impl crate::kinds::Kind for crate::kinds::load_balancer::LoadBalancer {
             lb.policy,
             lb.backends.clone(),
             &names,
+            &lb.routing,
             ctx.stream("balance"),
+            ctx.stream("shadow"),
             ctx.metrics(),
         ))
     }
 
     fn station(&self) -> &crate::station::StationMetrics {
         &self.metrics
+    }
+
+    fn kind_figures(&self) -> crate::figures::KindFigures {
+        self.figures()
+            .map_or(crate::figures::KindFigures::None, |f| {
+                crate::figures::KindFigures::Balancer(f)
+            })
+    }
+
+    /// A shadow copy's answer is back: dropped (nobody waits for it).
+    fn call_returned(
+        _sim: &mut Simulation,
+        _caller: ComponentId,
+        _parent: Option<RequestId>,
+        _child: RequestId,
+        tag: u32,
+    ) {
+        debug_assert_eq!(tag, SHADOW_TAG);
     }
 
     fn result_type(&self) -> (crate::figures::ComponentType, u32) {

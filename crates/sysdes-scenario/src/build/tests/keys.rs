@@ -47,6 +47,9 @@ fn every_kind_accepts_exactly_its_schema_keys_in_order() {
                 "zone",
                 "request_size",
                 "response_size",
+                "weights",
+                "phases",
+                "shadow",
             ],
         ),
         (

@@ -1,0 +1,14 @@
+//! What a load balancer reports beyond the figures every station has (see
+//! `crate::figures` for the conventions): only the figures of the routing
+//! options it has, so a plain balancer reports none.
+
+use crate::figures::figures;
+
+figures! {
+    /// A balancer's shadow traffic.
+    #[derive(Clone, Copy, Debug, Default, PartialEq)]
+    pub struct BalancerFigures {
+        /// Counted requests copied to the shadow target, when it has one.
+        pub shadowed: Option<u64>,
+    }
+}
