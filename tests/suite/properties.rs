@@ -105,6 +105,8 @@ prop_compose! {
                     queue_capacity,
                     calls: Vec::new(),
                     mode: CallMode::Thread,
+                    discipline: Discipline::Fifo,
+                    patience: None,
                 }),
             });
         }
@@ -133,6 +135,8 @@ prop_compose! {
                             },
                         ],
                         mode,
+                        discipline: Discipline::Fifo,
+                        patience: None,
                     }),
                 });
                 ComponentId(components.len() as u32 - 1)
@@ -161,6 +165,7 @@ prop_compose! {
                 write_share,
                 sessions: Some(10),
                 retries,
+                priority: 0,
             }],
             components,
             hosts: Vec::new(),

@@ -24,7 +24,7 @@ pub use crate::kinds::deployment::figures::ScalingFigures;
 pub use crate::kinds::load_balancer::figures::BalancerFigures;
 pub use crate::kinds::model_server::figures::{BatchFigures, LlmFigures};
 pub use crate::kinds::queue::figures::QueueFigures;
-pub use crate::kinds::server::figures::CallFigures;
+pub use crate::kinds::server::figures::{CallFigures, ServerFigures};
 pub use crate::kinds::store::figures::{AgeFigures, LagFigures, ProbeFigures, StoreFigures};
 pub use crate::kinds::stream::figures::{GroupFigures, StreamFigures};
 
@@ -222,6 +222,8 @@ pub enum KindFigures {
     None,
     /// A server with child calls.
     Calls(CallFigures),
+    /// A server with a priority discipline or reneging (and maybe calls).
+    Server(ServerFigures),
     /// A cache.
     Cache(CacheFigures),
     /// A queue.
@@ -307,6 +309,7 @@ fn visit_kind(k: &KindFigures, f: &mut Visit<'_>) {
     match k {
         KindFigures::None => {}
         KindFigures::Calls(s) => s.visit(c, f),
+        KindFigures::Server(s) => s.visit(c, f),
         KindFigures::Cache(s) => s.visit(c, f),
         KindFigures::Queue(s) => s.visit(c, f),
         KindFigures::Stream(s) => s.visit(c, f),

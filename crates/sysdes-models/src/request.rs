@@ -17,6 +17,8 @@ pub(crate) enum Outcome {
     Dropped,
     /// Answered with an error (a failed downstream call, a crash, ...).
     Failed,
+    /// Left a server's queue unserved: its client's patience ran out.
+    Abandoned,
 }
 
 /// Whether a request reads or writes its key.

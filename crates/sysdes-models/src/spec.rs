@@ -215,6 +215,9 @@ pub struct WorkloadSpec {
     pub sessions: Option<u32>,
     /// Whether and how the client retries failed, dropped and timed-out attempts.
     pub retries: Option<RetrySpec>,
+    /// Its requests' priority class at servers with a priority discipline
+    /// (higher is served first; default 0).
+    pub priority: u8,
 }
 
 /// A client's retry policy.
@@ -431,6 +434,25 @@ pub struct ServerSpec {
     pub calls: Vec<CallStep>,
     /// Whether a worker is held while the request waits for its calls.
     pub mode: CallMode,
+    /// The order in which waiting requests are served.
+    pub discipline: Discipline,
+    /// How long a request waits in the queue before its client gives up and
+    /// it leaves unserved (reneging); `None`: it waits as long as it takes.
+    pub patience: Option<Distribution>,
+}
+
+/// The order in which a server serves its waiting requests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Discipline {
+    /// First come, first served.
+    #[default]
+    Fifo,
+    /// By the workloads' `priority` (highest first), FIFO within one
+    /// priority; a request in service is never interrupted.
+    Priority,
+    /// By priority, and an arrival takes the worker of a lower-priority
+    /// request in service, which waits to resume where it stopped.
+    PreemptiveResume,
 }
 
 /// One step of a server's downstream calls: one or more calls sent at once;
@@ -637,6 +659,7 @@ impl ModelSpec {
                 write_share: 0.0,
                 sessions: None,
                 retries: None,
+                priority: 0,
             }],
             components: vec![ComponentSpec {
                 name: "server".into(),
@@ -646,6 +669,8 @@ impl ModelSpec {
                     queue_capacity: None,
                     calls: Vec::new(),
                     mode: CallMode::Thread,
+                    discipline: Discipline::Fifo,
+                    patience: None,
                 }),
             }],
             hosts: Vec::new(),
@@ -663,6 +688,8 @@ impl ServerSpec {
             queue_capacity: None,
             calls: Vec::new(),
             mode: CallMode::Thread,
+            discipline: Discipline::Fifo,
+            patience: None,
         }
     }
 }
@@ -680,6 +707,7 @@ impl WorkloadSpec {
             write_share: 0.0,
             sessions: None,
             retries: None,
+            priority: 0,
         }
     }
 }

@@ -19,6 +19,8 @@ fn deployment(replicas: u32, workers: u32, service_time: Distribution) -> Deploy
             queue_capacity: None,
             calls: Vec::new(),
             mode: CallMode::Thread,
+            discipline: Discipline::Fifo,
+            patience: None,
         },
         replicas,
         balance: LbPolicy::RoundRobin,

@@ -143,7 +143,7 @@ fn theory(
 }
 
 fn requests(c: &RequestCounts) -> Value {
-    json!({
+    let mut v = json!({
         "generated": c.generated,
         "completed": c.completed,
         "failed": c.failed,
@@ -151,7 +151,12 @@ fn requests(c: &RequestCounts) -> Value {
         "dropped": c.dropped,
         "in_flight": c.in_flight,
         "retries": c.retries,
-    })
+    });
+    // Only where some server reneges, so other results keep their keys.
+    if c.abandoned > 0 {
+        v["abandoned"] = json!(c.abandoned);
+    }
+    v
 }
 
 fn latency(h: &LatencyHistogram) -> Value {

@@ -173,6 +173,9 @@ pub(crate) struct WorkloadRaw {
     pub sessions: Option<i64>,
     /// Retry failed, dropped and timed-out attempts, e.g. `{ max: 2, backoff: { exponential: 50ms } }`.
     pub retries: Option<RetriesRaw>,
+    /// Its requests' priority class, 0 to 255 (default 0): a server with `discipline: priority` or `preemptive_priority` serves higher classes first.
+    #[schemars(range(min = 0, max = 255))]
+    pub priority: Option<i64>,
     /// The zone its clients are in (a name under `network.zones`).
     pub zone: Option<String>,
     /// Size of each request it sends (for link bandwidth), e.g. `4KiB`.

@@ -21,6 +21,10 @@ pub struct RequestCounts {
     /// Retry attempts sent (not part of the balance: a retried request still
     /// ends exactly once).
     pub retries: u64,
+    /// Of `timed_out`: requests whose client gave up while they waited in a
+    /// server's queue, so they left it unserved (reneging; not part of the
+    /// balance).
+    pub abandoned: u64,
 }
 
 impl RequestCounts {
@@ -39,5 +43,6 @@ impl RequestCounts {
         self.dropped += other.dropped;
         self.in_flight += other.in_flight;
         self.retries += other.retries;
+        self.abandoned += other.abandoned;
     }
 }

@@ -18,10 +18,12 @@ mod assumptions;
 pub mod batching;
 pub mod cache;
 mod calls;
+pub mod erlang_a;
 pub mod formulas;
 mod offered;
 mod portable;
 mod predict;
+pub mod priority;
 pub mod replication;
 
 pub use assumptions::{Unmodelled, unmodelled};

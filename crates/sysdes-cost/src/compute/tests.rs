@@ -18,6 +18,8 @@ fn server() -> ComponentKind {
         queue_capacity: None,
         calls: Vec::new(),
         mode: CallMode::Thread,
+        discipline: sysdes_models::Discipline::Fifo,
+        patience: None,
     })
 }
 

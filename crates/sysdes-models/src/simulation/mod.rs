@@ -86,6 +86,13 @@ pub(crate) enum Event {
         store: StoreId,
         ev: store::StoreEvent,
     },
+    /// The patience of a request waiting at a server runs out (reneging);
+    /// `generation` is its slot's, so a reused slot is not mistaken for it.
+    Renege {
+        server: ServerId,
+        req: RequestId,
+        generation: u32,
+    },
 }
 
 pub(crate) use crate::kinds::Components;
@@ -583,6 +590,11 @@ impl Simulation {
             Event::Deploy(e) => self.deploy_event(e),
             Event::Fault { index, start } => self.fault_event(index, start),
             Event::Store { store, ev } => self.store_event(store, ev),
+            Event::Renege {
+                server,
+                req,
+                generation,
+            } => self.server_renege(server, req, generation),
         }
     }
 
@@ -802,6 +814,7 @@ impl Simulation {
             Outcome::Ok => self.series.completed(workload, latency),
             Outcome::Dropped => self.series.dropped(),
             Outcome::Failed => self.series.failed(),
+            Outcome::Abandoned => self.series.timed_out(),
         }
         if counted {
             match outcome {
@@ -811,6 +824,11 @@ impl Simulation {
                 }
                 Outcome::Dropped => w.counts.dropped += 1,
                 Outcome::Failed => w.counts.failed += 1,
+                // The client gave up: a time-out, which a queue saw leave.
+                Outcome::Abandoned => {
+                    w.counts.timed_out += 1;
+                    w.counts.abandoned += 1;
+                }
             }
         }
         self.user_thinks(workload, session);

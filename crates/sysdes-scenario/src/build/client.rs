@@ -261,6 +261,7 @@ fn workload(ctx: &mut Ctx, item: &SNode, names: &[&str]) -> Option<WorkloadSpec>
     let write_share = ops(ctx, item);
     let sessions = sessions(ctx, item);
     let retries = retries(ctx, item);
+    let priority = priority(ctx, item);
     if ctx.issues.len() != before {
         return None;
     }
@@ -273,7 +274,27 @@ fn workload(ctx: &mut Ctx, item: &SNode, names: &[&str]) -> Option<WorkloadSpec>
         write_share: write_share?,
         sessions: sessions?,
         retries: retries?,
+        priority: priority?,
     })
+}
+
+/// A workload's priority class (`priority`, 0 to 255; default 0).
+fn priority(ctx: &mut Ctx, item: &SNode) -> Option<u8> {
+    match ctx.optional::<i64>(item, "priority") {
+        Ok(None) => Some(0),
+        Ok(Some(n)) => match u8::try_from(n) {
+            Ok(p) => Some(p),
+            Err(_) => {
+                ctx.push(
+                    item.at_or_near(&["priority"]),
+                    format!("`priority` must be a whole number from 0 to 255, found {n}"),
+                    Some("higher is served first, e.g. `priority: 1` for interactive traffic over `priority: 0`".to_owned()),
+                );
+                None
+            }
+        },
+        Err(()) => None,
+    }
 }
 
 fn arrival(ctx: &mut Ctx, raw: &ArrivalRaw, item: &SNode) -> Option<ArrivalSpec> {

@@ -5,10 +5,15 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 use sysdes_kernel::ComponentId;
-use sysdes_models::{CallMode, CallStep, ComponentKind, ServerSpec, WaitFor};
+use sysdes_models::{
+    CallMode, CallStep, ComponentKind, Discipline, Distribution, ServerSpec, WaitFor,
+};
 
 use super::deploy::DeploymentRaw;
-use super::{Ctx, Entry, Kind, count, distribution, optional_count, positive_duration, resolve};
+use super::{
+    Ctx, Entry, Kind, count, distribution, optional_count, optional_distribution,
+    positive_duration, resolve,
+};
 use crate::node::{Node, SNode};
 use crate::raw::DistRaw;
 use crate::units::{Duration, Size};
@@ -39,6 +44,10 @@ pub(crate) struct ServerRaw {
     pub calls: Option<Vec<serde_json::Value>>,
     /// `thread` (default: a worker is held while its request waits for its calls) or `async` (the worker is released after its own work).
     pub mode: Option<ModeRaw>,
+    /// The order waiting requests are served in: `fifo` (default), `priority` (by the workloads' `priority`, highest first; service is never interrupted) or `preemptive_priority` (an arrival interrupts a lower-priority request in service, which later resumes where it stopped).
+    pub discipline: Option<DisciplineRaw>,
+    /// How long a request waits in the queue before its client gives up and it leaves unserved (reneging), e.g. `{ exponential: 2s }`; it counts as `abandoned` at the server and `timed_out` at its workload. Default: it waits as long as it takes.
+    pub patience: Option<DistRaw>,
     /// The deployment keys (`replicas`, `host`, `autoscaler`, ...); see `deploy.rs`.
     #[serde(flatten)]
     pub deployment: DeploymentRaw,
@@ -59,6 +68,19 @@ pub(crate) enum ModeRaw {
     Thread,
     /// Event loop: the worker is released after its own work.
     Async,
+}
+
+/// A server's queue discipline.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(rename = "Discipline")]
+pub(crate) enum DisciplineRaw {
+    /// First come, first served.
+    Fifo,
+    /// Highest workload `priority` first; a request in service finishes.
+    Priority,
+    /// Highest workload `priority` first; an arrival interrupts a lower-priority request in service (preemptive-resume).
+    PreemptivePriority,
 }
 
 /// Reads a server: a plain one, or a deployment of replicas of it.
@@ -91,13 +113,52 @@ fn server(ctx: &mut Ctx, own: usize, body: &SNode, names: &[&str]) -> Option<Ser
         Ok(Some(ModeRaw::Async)) => Some(CallMode::Async),
         Err(()) => None,
     };
+    let (discipline, patience) =
+        discipline(ctx, body, calls.as_ref().is_some_and(|c| !c.is_empty()));
     Some(ServerSpec {
         workers: workers?,
         service_time: service_time?,
         queue_capacity: queue_capacity?,
         calls: calls?,
         mode: mode?,
+        discipline: discipline?,
+        patience: patience?,
     })
+}
+
+/// A server's `discipline` and `patience` (reneging). `has_calls`: a
+/// preemptive server may not make calls.
+fn discipline(
+    ctx: &mut Ctx,
+    body: &SNode,
+    has_calls: bool,
+) -> (Option<Discipline>, Option<Option<Distribution>>) {
+    let discipline = match ctx.optional::<DisciplineRaw>(body, "discipline") {
+        Ok(None | Some(DisciplineRaw::Fifo)) => Some(Discipline::Fifo),
+        Ok(Some(DisciplineRaw::Priority)) => Some(Discipline::Priority),
+        Ok(Some(DisciplineRaw::PreemptivePriority)) if has_calls => {
+            ctx.push(
+                body.at_or_near(&["discipline"]),
+                "`discipline: preemptive_priority` needs a server without `calls` (a request waiting for its calls cannot be paused)".to_owned(),
+                Some("use `discipline: priority`, or move the calls to a server in front".to_owned()),
+            );
+            None
+        }
+        Ok(Some(DisciplineRaw::PreemptivePriority)) => Some(Discipline::PreemptiveResume),
+        Err(()) => None,
+    };
+    let patience = optional_distribution(ctx, body, "patience");
+    if let Some(Some(d)) = &patience {
+        if d.mean_ns() <= 0.0 {
+            ctx.push(
+                body.at_or_near(&["patience"]),
+                "`patience` must have a mean above zero (with none, every waiting request would leave at once)".to_owned(),
+                Some("e.g. `patience: { exponential: 2s }`".to_owned()),
+            );
+            return (discipline, None);
+        }
+    }
+    (discipline, patience)
 }
 
 /// A server's `calls`: a list of steps. `own` is the server's index.

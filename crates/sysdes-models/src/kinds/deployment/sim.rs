@@ -146,6 +146,12 @@ pub(crate) fn build_deployment(
                 .into(),
         ));
     }
+    if d.server.discipline != crate::spec::Discipline::Fifo || d.server.patience.is_some() {
+        return Err(invalid(
+            "a deployment's replicas serve in arrival order: `discipline` and `patience` apply to a single server (without `replicas`)"
+                .into(),
+        ));
+    }
     if d.replicas == 0 {
         return Err(invalid("a deployment needs at least one replica".into()));
     }

@@ -73,7 +73,7 @@ impl crate::kinds::Kind for crate::kinds::load_balancer::LoadBalancer {
     /// A shadow copy's answer is back: dropped (nobody waits for it).
     fn call_returned(
         _sim: &mut Simulation,
-        _caller: ComponentId,
+        _caller: LoadBalancerId,
         _parent: Option<RequestId>,
         _child: RequestId,
         tag: u32,

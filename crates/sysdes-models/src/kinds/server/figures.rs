@@ -15,3 +15,17 @@ figures! {
         pub failed_calls: u64,
     }
 }
+
+figures! {
+    /// A server with a queue discipline (priority levels or reneging): its
+    /// calls' figures, if it has calls, and what the discipline did.
+    #[derive(Clone, Copy, Debug, Default, PartialEq)]
+    pub struct ServerFigures {
+        /// Its child calls, if it makes any.
+        pub calls: Option<CallFigures>,
+        /// Requests that left the queue unserved because their patience ran out (with `patience`).
+        pub abandoned: Option<u64>,
+        /// Requests in service put back to wait for a higher priority (preemptive priority).
+        pub preempted: Option<u64>,
+    }
+}

@@ -1,5 +1,7 @@
-//! A FIFO multi-server station: the c of M/M/c, with an optional bound on
-//! its waiting room.
+//! A multi-server station: the c of M/M/c, with an optional bound on its
+//! waiting room, FIFO or by priority class (non-preemptive or
+//! preemptive-resume), and reneging: a waiting request whose patience runs
+//! out leaves the queue unserved (the +M of Erlang-A, M/M/c+M).
 
 pub(crate) mod calls;
 pub(crate) mod crash;
@@ -8,11 +10,11 @@ pub(crate) mod sim;
 
 use std::collections::VecDeque;
 
-use sysdes_kernel::{RngStream, SimDuration, SimTime};
+use sysdes_kernel::{RngStream, SimDuration, SimTime, TimerId};
 
 use crate::request::RequestId;
 use crate::sampler::Sampler;
-use crate::spec::{CallMode, CallStep, HEDGE_MIN_SAMPLES};
+use crate::spec::{CallMode, CallStep, Discipline, HEDGE_MIN_SAMPLES};
 use crate::station::{ACTIVE, BusyArea, FaultState, StationMetrics, WAITING};
 use sysdes_stats::LatencyHistogram;
 
@@ -34,9 +36,29 @@ pub(crate) struct Server {
     workers: u32,
     busy: u32,
     capacity: Option<u32>,
-    queue: VecDeque<RequestId>,
+    /// The waiting requests, one FIFO per priority level (index 0 is served
+    /// first); a FIFO server has one level.
+    queues: Vec<VecDeque<Waiting>>,
+    /// Requests waiting, over all levels.
+    waiting: usize,
     service: Sampler,
     rng: RngStream,
+    /// Each workload's priority level (index into `queues`); empty when
+    /// every request has level 0.
+    level_of: Vec<u8>,
+    /// Preemptive-resume: an arrival of a higher level takes the worker of
+    /// the lowest-level request in service, which waits at the head of its
+    /// level with the rest of its work.
+    preemptive: bool,
+    /// Requests in service (kept only when `preemptive`).
+    running: Vec<Running>,
+    /// How long a request waits before its client gives up (reneging);
+    /// boxed, as most servers have none.
+    patience: Option<Box<(Sampler, RngStream)>>,
+    /// Counted requests that left the queue unserved (reneged).
+    pub(crate) abandoned: u64,
+    /// Counted preemptions (a request in service put back to wait).
+    pub(crate) preempted: u64,
     /// Downstream calls after the server's own work, step by step.
     pub(crate) calls: Vec<CallStep>,
     pub(crate) mode: CallMode,
@@ -68,9 +90,16 @@ impl Server {
             workers,
             busy: 0,
             capacity,
-            queue: VecDeque::new(),
+            queues: vec![VecDeque::new()],
+            waiting: 0,
             service,
             rng,
+            level_of: Vec::new(),
+            preemptive: false,
+            running: Vec::new(),
+            patience: None,
+            abandoned: 0,
+            preempted: 0,
             calls: Vec::new(),
             mode: CallMode::Thread,
             hedges: 0,
@@ -97,12 +126,19 @@ impl Server {
         self.faults.crashed = true;
         let m = &mut self.metrics;
         m.levels.add(now, ACTIVE, -i64::from(self.busy));
-        m.levels.add(now, WAITING, -(self.queue.len() as i64));
+        m.levels.add(now, WAITING, -(self.waiting as i64));
         self.busy = 0;
+        self.waiting = 0;
+        self.running.clear();
         if let Some(a) = &mut self.busy_area {
             a.set(now, 0);
         }
-        std::mem::take(&mut self.queue)
+        // Pending patience timers find their request gone and do nothing.
+        self.queues
+            .iter_mut()
+            .flat_map(|q| q.drain(..))
+            .map(|w| w.req)
+            .collect()
     }
 
     /// Whether the worker is held while the request waits for its calls.
@@ -118,12 +154,164 @@ impl Server {
 
     /// Requests waiting for a worker.
     pub(crate) fn queue_len(&self) -> usize {
-        self.queue.len()
+        self.waiting
     }
 
-    /// A request arrives at `now`.
+    /// A request arrives at `now` (priority level 0).
     #[inline]
     pub(crate) fn arrive(&mut self, now: SimTime, req: RequestId, counted: bool) -> Admission {
+        self.arrive_at_level(now, req, counted, 0)
+    }
+
+    /// The priority level of a request of `workload` (0 is served first).
+    #[inline]
+    pub(crate) fn level(&self, workload: u32) -> u8 {
+        self.level_of.get(workload as usize).copied().unwrap_or(0)
+    }
+
+    /// Sets the discipline: each workload's level (from its priority; see
+    /// [`Discipline`]) and the patience of waiting requests.
+    pub(crate) fn set_discipline(
+        &mut self,
+        discipline: Discipline,
+        priorities: &[u8],
+        patience: Option<(Sampler, RngStream)>,
+    ) {
+        self.patience = patience.map(Box::new);
+        if discipline == Discipline::Fifo {
+            return;
+        }
+        self.preemptive = discipline == Discipline::PreemptiveResume;
+        // Distinct priorities, highest first, become levels 0, 1, ...
+        let mut distinct: Vec<u8> = priorities.to_vec();
+        distinct.sort_unstable_by(|a, b| b.cmp(a));
+        distinct.dedup();
+        self.level_of = priorities
+            .iter()
+            .map(|p| distinct.iter().position(|d| d == p).unwrap_or(0) as u8)
+            .collect();
+        self.queues = (0..distinct.len().max(1))
+            .map(|_| VecDeque::new())
+            .collect();
+    }
+
+    /// Whether a request's patience is drawn when it starts waiting.
+    #[inline]
+    pub(crate) fn reneges(&self) -> bool {
+        self.patience.is_some()
+    }
+
+    /// Whether a request's service may be cut short by a higher level.
+    #[inline]
+    pub(crate) fn is_preemptive(&self) -> bool {
+        self.preemptive
+    }
+
+    /// Whether the server reports `abandoned` and `preempted`.
+    pub(crate) fn has_discipline(&self) -> bool {
+        self.patience.is_some() || self.queues.len() > 1 || self.preemptive
+    }
+
+    /// Draws the patience of a request that has just started waiting.
+    pub(crate) fn draw_patience(&mut self) -> Option<SimDuration> {
+        self.patience.as_deref_mut().map(|(s, rng)| s.sample(rng))
+    }
+
+    /// Records the patience timer of the request that joined level `level` last.
+    pub(crate) fn set_patience_timer(&mut self, level: u8, timer: TimerId) {
+        if let Some(w) = self.queues[usize::from(level)].back_mut() {
+            w.timer = Some(timer);
+        }
+    }
+
+    /// `req` gives up waiting at `now`: it leaves the queue unserved. Returns
+    /// false if it is no longer waiting here (it started, or a crash took it).
+    pub(crate) fn renege(&mut self, now: SimTime, req: RequestId, counted: bool) -> bool {
+        for q in &mut self.queues {
+            if let Some(i) = q.iter().position(|w| w.req == req && w.timer.is_some()) {
+                q.remove(i);
+                self.waiting -= 1;
+                self.metrics.levels.add(now, WAITING, -1);
+                if counted {
+                    self.abandoned += 1;
+                }
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Preemptive-resume: a request of `level` arrives at `now` with every
+    /// worker busy. If one serves a lower level, that request (the lowest
+    /// level, the latest started among them) goes back to the head of its
+    /// level's queue with its remaining work, and its worker is freed.
+    /// Returns its service timer, for the caller to cancel.
+    pub(crate) fn preempt(&mut self, now: SimTime, level: u8, counted: bool) -> Option<TimerId> {
+        if !self.preemptive || self.busy < self.workers || self.faults.crashed {
+            return None;
+        }
+        let (i, _) = self
+            .running
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.level > level)
+            .max_by_key(|(_, r)| (r.level, r.started))?;
+        let victim = self.running.swap_remove(i);
+        let remaining = victim.done_at.as_nanos().saturating_sub(now.as_nanos());
+        self.queues[usize::from(victim.level)].push_front(Waiting {
+            req: victim.req,
+            timer: None,
+            remaining_ns: remaining,
+        });
+        self.waiting += 1;
+        self.busy -= 1;
+        let m = &mut self.metrics;
+        m.levels.add(now, ACTIVE, -1);
+        m.levels.add(now, WAITING, 1);
+        if let Some(a) = &mut self.busy_area {
+            a.add(now, -1);
+        }
+        if counted {
+            self.preempted += 1;
+        }
+        Some(victim.timer)
+    }
+
+    /// A preemptive server started `req` (of `level`) at `now` until `done_at`,
+    /// its end timed by `timer`.
+    pub(crate) fn started(
+        &mut self,
+        req: RequestId,
+        level: u8,
+        now: SimTime,
+        done_at: SimTime,
+        timer: TimerId,
+    ) {
+        self.running.push(Running {
+            req,
+            level,
+            started: now,
+            done_at,
+            timer,
+        });
+    }
+
+    /// A preemptive server's `req` finished its service.
+    pub(crate) fn finished(&mut self, req: RequestId) {
+        if let Some(i) = self.running.iter().position(|r| r.req == req) {
+            self.running.swap_remove(i);
+        }
+    }
+
+    /// A request of priority `level` arrives at `now`.
+    #[inline]
+    pub(crate) fn arrive_at_level(
+        &mut self,
+        now: SimTime,
+        req: RequestId,
+        counted: bool,
+        level: u8,
+    ) -> Admission {
         if counted {
             self.metrics.arrivals += 1;
         }
@@ -146,14 +334,19 @@ impl Server {
         let m = &mut self.metrics;
         if self
             .capacity
-            .is_some_and(|cap| self.queue.len() >= cap as usize)
+            .is_some_and(|cap| self.waiting >= cap as usize)
         {
             if counted {
                 m.drops += 1;
             }
             return Admission::Dropped;
         }
-        self.queue.push_back(req);
+        self.queues[usize::from(level)].push_back(Waiting {
+            req,
+            timer: None,
+            remaining_ns: FRESH,
+        });
+        self.waiting += 1;
         m.levels.add(now, WAITING, 1);
         Admission::Queued
     }
@@ -171,10 +364,33 @@ impl Server {
     /// with its service time, if one was waiting.
     #[inline]
     pub(crate) fn release_worker(&mut self, now: SimTime) -> Option<(RequestId, SimDuration)> {
-        match self.queue.pop_front() {
-            Some(next) => {
+        self.next_to_serve(now).map(|s| (s.req, s.after))
+    }
+
+    /// A worker becomes free at `now`: the request it starts next (the
+    /// head of the first non-empty level), if one was waiting.
+    #[inline]
+    pub(crate) fn next_to_serve(&mut self, now: SimTime) -> Option<Start> {
+        let next = self
+            .queues
+            .iter_mut()
+            .enumerate()
+            .find_map(|(level, q)| q.pop_front().map(|w| (level as u8, w)));
+        match next {
+            Some((level, w)) => {
+                self.waiting -= 1;
                 self.metrics.levels.add(now, WAITING, -1);
-                Some((next, self.draw()))
+                let after = if w.remaining_ns == FRESH {
+                    self.draw()
+                } else {
+                    SimDuration::from_nanos(w.remaining_ns)
+                };
+                Some(Start {
+                    req: w.req,
+                    level,
+                    after,
+                    patience: w.timer,
+                })
             }
             None => {
                 self.busy -= 1;
@@ -186,6 +402,40 @@ impl Server {
             }
         }
     }
+}
+
+/// `Waiting::remaining_ns` of a request that has not been served yet.
+const FRESH: u64 = u64::MAX;
+
+/// A request in a server's queue.
+#[derive(Clone, Copy, Debug)]
+struct Waiting {
+    req: RequestId,
+    /// Its patience timer (reneging), if it may still give up.
+    timer: Option<TimerId>,
+    /// Work left after a preemption; [`FRESH`] if it was never served.
+    remaining_ns: u64,
+}
+
+/// A request in service at a preemptive server.
+#[derive(Clone, Copy, Debug)]
+struct Running {
+    req: RequestId,
+    level: u8,
+    started: SimTime,
+    done_at: SimTime,
+    timer: TimerId,
+}
+
+/// A waiting request a freed worker starts.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Start {
+    pub(crate) req: RequestId,
+    pub(crate) level: u8,
+    /// Its service time (what is left of it, if it was preempted).
+    pub(crate) after: SimDuration,
+    /// Its patience timer, to cancel.
+    pub(crate) patience: Option<TimerId>,
 }
 
 /// The observed call latencies of one step hedged at a percentile, and the

@@ -1,23 +1,49 @@
 //! The engine side of a server: admission (serve, queue, drop, or fail
 //! while down), the end of a worker's own work, and the answer that frees
-//! the worker. A server's `calls` are in `calls.rs`.
+//! the worker. A server's `calls` are in `calls.rs`. Priority levels,
+//! preemption and reneging (patience) are here too.
+
+use sysdes_kernel::SimDuration;
 
 use crate::kinds::ServerId;
-use crate::kinds::server::Admission;
+use crate::kinds::server::{Admission, Start};
 use crate::request::{Op, Outcome, RequestId};
 use crate::simulation::{Event, Simulation};
 
 impl Simulation {
     pub(crate) fn server_arrive(&mut self, to: ServerId, req: RequestId) {
         let now = self.sched.now();
-        let counted = self.requests[req].counted;
+        let r = &self.requests[req];
+        let (counted, workload) = (r.counted, r.workload);
         let server = &mut self.components[to];
-        match server.arrive(now, req, counted) {
-            Admission::Serve { done_after } => {
-                self.sched
-                    .schedule_in(done_after, Event::ServiceDone { server: to, req });
+        let level = server.level(workload);
+        if server.is_preemptive() {
+            if let Some(timer) = server.preempt(now, level, counted) {
+                self.sched.cancel(timer);
             }
-            Admission::Queued => {}
+        }
+        let server = &mut self.components[to];
+        match server.arrive_at_level(now, req, counted, level) {
+            Admission::Serve { done_after } => {
+                self.server_start(to, req, level, done_after);
+            }
+            Admission::Queued => {
+                if let Some(patience) = server.draw_patience() {
+                    let generation = self.requests.generation(req);
+                    let timer = self.sched.schedule_timer_in(
+                        patience,
+                        Event::Renege {
+                            server: to,
+                            req,
+                            generation,
+                        },
+                    );
+                    {
+                        let server = &mut self.components[to];
+                        server.set_patience_timer(level, timer);
+                    }
+                }
+            }
             Admission::Dropped => {
                 self.requests[req].outcome = Outcome::Dropped;
                 self.respond(req);
@@ -39,6 +65,9 @@ impl Simulation {
             self.requests.unpin(req);
             return;
         }
+        if s.is_preemptive() {
+            s.finished(req);
+        }
         if s.calls.is_empty() {
             let r = &mut self.requests[req];
             r.version = match r.op {
@@ -49,9 +78,8 @@ impl Simulation {
             return;
         }
         if !s.holds_worker_during_calls() {
-            if let Some((next, after)) = s.release_worker(now) {
-                self.sched
-                    .schedule_in(after, Event::ServiceDone { server, req: next });
+            if let Some(next) = s.next_to_serve(now) {
+                self.server_start_waiting(server, next);
             }
         }
         self.start_step(server, req, 0);
@@ -64,14 +92,58 @@ impl Simulation {
         let r = &self.requests[req];
         let (counted, entered) = (r.counted, r.hops.last().map_or(now, |h| h.entered));
         let s = &mut self.components[server];
-        if s.calls.is_empty() || s.holds_worker_during_calls() {
-            if let Some((next, after)) = s.release_worker(now) {
-                self.sched
-                    .schedule_in(after, Event::ServiceDone { server, req: next });
-            }
-        }
+        let next = if s.calls.is_empty() || s.holds_worker_during_calls() {
+            s.next_to_serve(now)
+        } else {
+            None
+        };
         s.record_departure(now, entered, counted);
+        if let Some(next) = next {
+            self.server_start_waiting(server, next);
+        }
         self.respond(req);
+    }
+
+    /// A freed worker of `server` starts the waiting request `next`: its
+    /// patience no longer matters.
+    fn server_start_waiting(&mut self, server: ServerId, next: Start) {
+        if let Some(timer) = next.patience {
+            self.sched.cancel(timer);
+        }
+        self.server_start(server, next.req, next.level, next.after);
+    }
+
+    /// `server` starts serving `req` (of priority `level`) for `after`. A
+    /// preemptive server times the end with a timer it can cancel.
+    #[inline]
+    fn server_start(&mut self, server: ServerId, req: RequestId, level: u8, after: SimDuration) {
+        let s = &mut self.components[server];
+        if s.is_preemptive() {
+            let now = self.sched.now();
+            let timer = self
+                .sched
+                .schedule_timer_in(after, Event::ServiceDone { server, req });
+            s.started(req, level, now, now + after, timer);
+        } else {
+            self.sched
+                .schedule_in(after, Event::ServiceDone { server, req });
+        }
+    }
+
+    /// The patience of `req` (slot `generation`) waiting at `server` runs
+    /// out: if it is still waiting, it leaves unserved and its client sees
+    /// it abandoned.
+    pub(crate) fn server_renege(&mut self, server: ServerId, req: RequestId, generation: u32) {
+        if !self.requests.is_live(req, generation) {
+            return;
+        }
+        let now = self.sched.now();
+        let counted = self.requests[req].counted;
+        let s = &mut self.components[server];
+        if s.renege(now, req, counted) {
+            self.requests[req].outcome = Outcome::Abandoned;
+            self.respond(req);
+        }
     }
 }
 
@@ -105,6 +177,21 @@ impl crate::kinds::Kind for crate::kinds::server::Server {
             .collect();
         server.calls = s.calls.clone();
         server.mode = s.mode;
+        if s.discipline == crate::spec::Discipline::PreemptiveResume && !s.calls.is_empty() {
+            return Err(ctx.invalid(
+                "preemptive priority needs a server without calls (a request's calls cannot be paused)"
+                    .into(),
+            ));
+        }
+        let patience = match &s.patience {
+            Some(d) => Some((
+                crate::sampler::Sampler::new(d).map_err(|e| ctx.invalid(e))?,
+                ctx.stream("patience"),
+            )),
+            None => None,
+        };
+        let priorities: Vec<u8> = ctx.spec.workloads.iter().map(|w| w.priority).collect();
+        server.set_discipline(s.discipline, &priorities, patience);
         Ok(server)
     }
 
@@ -117,14 +204,22 @@ impl crate::kinds::Kind for crate::kinds::server::Server {
     }
 
     fn kind_figures(&self) -> crate::figures::KindFigures {
-        if self.calls.is_empty() {
-            return crate::figures::KindFigures::None;
-        }
-        crate::figures::KindFigures::Calls(crate::figures::CallFigures {
+        let calls = (!self.calls.is_empty()).then_some(crate::figures::CallFigures {
             hedges_sent: self.hedges,
             wasted_calls: self.wasted_calls,
             failed_calls: self.failed_calls,
-        })
+        });
+        if self.has_discipline() {
+            return crate::figures::KindFigures::Server(crate::figures::ServerFigures {
+                calls,
+                abandoned: self.reneges().then_some(self.abandoned),
+                preempted: self.is_preemptive().then_some(self.preempted),
+            });
+        }
+        match calls {
+            Some(c) => crate::figures::KindFigures::Calls(c),
+            None => crate::figures::KindFigures::None,
+        }
     }
 
     fn fault_state(&mut self) -> Option<&mut crate::station::FaultState> {

@@ -4,6 +4,7 @@
 mod arrivals;
 mod client;
 mod deploy;
+mod disciplines;
 mod keys;
 mod net;
 mod store;
