@@ -113,6 +113,7 @@ impl crate::kinds::Kind for crate::kinds::server::Server {
                     .map(crate::kinds::server::HedgeStat::new)
             })
             .collect();
+        server.resilience = crate::kinds::server::calls::Resilience::new(&s.calls);
         server.calls = s.calls.clone();
         server.mode = s.mode;
         Ok(server)
@@ -130,11 +131,14 @@ impl crate::kinds::Kind for crate::kinds::server::Server {
         if self.calls.is_empty() {
             return crate::figures::KindFigures::None;
         }
-        crate::figures::KindFigures::Calls(crate::figures::CallFigures {
+        let mut figures = crate::figures::CallFigures {
             hedges_sent: self.hedges,
             wasted_calls: self.wasted_calls,
             failed_calls: self.failed_calls,
-        })
+            ..Default::default()
+        };
+        self.resilience.figures(&self.calls, &mut figures);
+        crate::figures::KindFigures::Calls(figures)
     }
 
     fn fault_state(&mut self) -> Option<&mut crate::station::FaultState> {
