@@ -331,6 +331,8 @@ fn call_step(ctx: &mut Ctx, own: usize, item: &SNode, names: &[&str]) -> Option<
     }
     let breaker = match item.get("breaker") {
         None => None,
+        // `--set ...breaker=null` turns a breaker off.
+        Some(node) if matches!(node.node, Node::Null) => None,
         Some(node) => Some(breaker(ctx, node)?),
     };
     Some(CallStep {
