@@ -470,6 +470,33 @@ pub struct CallStep {
     /// latencies observed so far in the run (e.g. 0.95). Hedging starts once
     /// [`HEDGE_MIN_SAMPLES`] calls have answered.
     pub hedge_percentile: Option<f64>,
+    /// A call not answered this long after the step began counts as failed
+    /// (its copies' later answers are counted as `late_calls`, wasted).
+    pub timeout: Option<SimDuration>,
+    /// With `timeout`: the step never fails; it ends at its `wait_for`, when
+    /// every call has resolved, or at the timeout, with the successful
+    /// answers it has (a partial answer, counted in `partial_answers`).
+    pub partial: bool,
+    /// A circuit breaker guarding the step's calls.
+    pub breaker: Option<BreakerSpec>,
+}
+
+/// A circuit breaker on a call step: closed (calls go out), open (calls
+/// fail at once, `short_circuited`), half-open (a few probe calls go out;
+/// their success closes it, a failure opens it again).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BreakerSpec {
+    /// Share of failed calls in the window at or above which it opens, in (0, 1].
+    pub failure_rate: f64,
+    /// Outcomes the window must hold before the rate is judged (at least 1).
+    pub min_calls: u32,
+    /// The rolling window: the outcomes of the last this many calls
+    /// (at least `min_calls`).
+    pub window: u32,
+    /// How long it stays open before letting probes through.
+    pub open_for: SimDuration,
+    /// Probe calls let through while half-open; all must succeed to close it.
+    pub probes: u32,
 }
 
 /// Answers a step must have seen before percentile hedging starts.

@@ -47,6 +47,9 @@ fn step(targets: std::ops::Range<u32>, wait_for: WaitFor) -> CallStep {
         wait_for,
         hedge_after: None,
         hedge_percentile: None,
+        timeout: None,
+        partial: false,
+        breaker: None,
     }
 }
 

@@ -120,6 +120,9 @@ fn crashes_in_a_call_graph_conserve_requests() {
                 wait_for: WaitFor::All,
                 hedge_after: Some(SimDuration::from_millis(20)),
                 hedge_percentile: None,
+                timeout: None,
+                partial: false,
+                breaker: None,
             }];
         }
         spec.workloads[0].timeout = Some(SimDuration::from_millis(100));

@@ -54,6 +54,9 @@ fn topology(
                 wait_for: *wait_for,
                 hedge_after: None,
                 hedge_percentile: None,
+                timeout: None,
+                partial: false,
+                breaker: None,
             })
             .collect();
     }

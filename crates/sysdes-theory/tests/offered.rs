@@ -143,6 +143,9 @@ fn calls_and_queues_carry_the_rate_and_a_cache_hides_it() {
         wait_for: WaitFor::All,
         hedge_after: None,
         hedge_percentile: None,
+        timeout: None,
+        partial: false,
+        breaker: None,
     };
     if let ComponentKind::Server(s) = &mut spec.components[0].kind {
         s.calls = vec![step(vec![ComponentId(1)]), step(vec![ComponentId(2)])];

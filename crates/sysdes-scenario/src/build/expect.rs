@@ -425,7 +425,7 @@ fn kind_figures(kind: &ComponentKind, names: &mut Vec<String>) {
     match kind {
         ComponentKind::Server(s) => {
             if !s.calls.is_empty() {
-                CallFigures::default().visit(Scope::Component, &mut add);
+                CallFigures::template(&s.calls).visit(Scope::Component, &mut add);
             }
             crash(&mut add);
         }

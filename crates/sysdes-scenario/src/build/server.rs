@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use sysdes_kernel::ComponentId;
 use sysdes_models::{
-    CallMode, CallStep, ComponentKind, Discipline, Distribution, ServerSpec, WaitFor,
+    BreakerSpec, CallMode, CallStep, ComponentKind, Discipline, Distribution, ServerSpec, WaitFor,
 };
 
 use super::deploy::DeploymentRaw;
@@ -18,7 +18,23 @@ use crate::node::{Node, SNode};
 use crate::raw::DistRaw;
 use crate::units::{Duration, Size};
 
-const CALL_KEYS: &[&str] = &["to", "parallel", "fan_out", "wait_for", "hedge_after"];
+const CALL_KEYS: &[&str] = &[
+    "to",
+    "parallel",
+    "fan_out",
+    "wait_for",
+    "hedge_after",
+    "timeout",
+    "partial",
+    "breaker",
+];
+
+const BREAKER_KEYS: &[&str] = &["failure_rate", "min_calls", "window", "open_for", "probes"];
+
+/// A breaker's defaults: open at 50 % failures over the last 100 calls,
+/// judged once 100 have been seen, stay open 5 s, then one probe.
+const BREAKER_WINDOW: u32 = 100;
+const BREAKER_OPEN_FOR: sysdes_kernel::SimDuration = sysdes_kernel::SimDuration::from_secs(5);
 
 /// The most calls one step may send (a fan-out beyond this is a typo).
 const MAX_FAN_OUT: i64 = 10_000;
@@ -40,7 +56,7 @@ pub(crate) struct ServerRaw {
     /// Maximum number of requests waiting (not in service); arrivals beyond it are dropped. 0 = no waiting room. Default unbounded.
     #[schemars(range(min = 0))]
     pub queue_capacity: Option<i64>,
-    /// Downstream calls after the server's own work, in order. Each item is a component name, `{ to: NAME }`, or `{ parallel: [A, B, ...], wait_for: all | any | N, hedge_after: 10ms }`; `fan_out: N` repeats the step's targets N times.
+    /// Downstream calls after the server's own work, in order. Each item is a component name, `{ to: NAME }`, or `{ parallel: [A, B, ...], wait_for: all | any | N, hedge_after: 10ms }`; `fan_out: N` repeats the step's targets N times; `timeout: 100ms` fails a call not answered in time, and with `partial: true` the step ends at the timeout with the answers it has; `breaker: { failure_rate: 50%, min_calls: 20, window: 100, open_for: 5s, probes: 1 }` adds a circuit breaker.
     pub calls: Option<Vec<serde_json::Value>>,
     /// `thread` (default: a worker is held while its request waits for its calls) or `async` (the worker is released after its own work).
     pub mode: Option<ModeRaw>,
@@ -219,6 +235,9 @@ fn call_step(ctx: &mut Ctx, own: usize, item: &SNode, names: &[&str]) -> Option<
             wait_for: WaitFor::All,
             hedge_after: None,
             hedge_percentile: None,
+            timeout: None,
+            partial: false,
+            breaker: None,
         });
     }
     if !matches!(item.node, Node::Map(_)) {
@@ -349,10 +368,105 @@ fn call_step(ctx: &mut Ctx, own: usize, item: &SNode, names: &[&str]) -> Option<
             Err(()) => return None,
         },
     };
+    let timeout = match ctx.optional::<Duration>(item, "timeout") {
+        Ok(None) => None,
+        Ok(Some(d)) => Some(positive_duration(
+            ctx,
+            d,
+            item.at_or_near(&["timeout"]),
+            "timeout",
+        )?),
+        Err(()) => return None,
+    };
+    let partial = match ctx.optional::<bool>(item, "partial") {
+        Ok(p) => p.unwrap_or(false),
+        Err(()) => return None,
+    };
+    if partial && timeout.is_none() {
+        ctx.push(
+            item.at_or_near(&["partial"]),
+            "`partial: true` answers with what has arrived at the step's `timeout`, but the step has no `timeout`",
+            Some("add e.g. `timeout: 100ms` to the step".to_owned()),
+        );
+        return None;
+    }
+    let breaker = match item.get("breaker") {
+        None => None,
+        // `--set ...breaker=null` turns a breaker off.
+        Some(node) if matches!(node.node, Node::Null) => None,
+        Some(node) => Some(breaker(ctx, node)?),
+    };
     Some(CallStep {
         targets,
         wait_for,
         hedge_after,
         hedge_percentile,
+        timeout,
+        partial,
+        breaker,
+    })
+}
+
+/// A step's `breaker: { failure_rate, min_calls, window, open_for, probes }`.
+fn breaker(ctx: &mut Ctx, node: &SNode) -> Option<BreakerSpec> {
+    if !matches!(node.node, Node::Map(_)) {
+        ctx.push(
+            node,
+            format!("`breaker`: expected a map, found {}", node.describe()),
+            Some("e.g. `breaker: { failure_rate: 50%, window: 20, open_for: 5s }`".to_owned()),
+        );
+        return None;
+    }
+    let before = ctx.issues.len();
+    ctx.unknown_keys(node, BREAKER_KEYS);
+    let failure_rate = match node.get("failure_rate") {
+        None => Some(0.5),
+        Some(r) => {
+            let value = match r.as_str() {
+                Some(text) => text
+                    .trim()
+                    .strip_suffix('%')
+                    .and_then(|n| n.trim().parse::<f64>().ok())
+                    .map(|p| p / 100.0),
+                None => ctx.optional::<f64>(node, "failure_rate").ok().flatten(),
+            };
+            match value {
+                Some(v) if v > 0.0 && v <= 1.0 => Some(v),
+                _ => {
+                    ctx.push(
+                        r,
+                        "`failure_rate`: expected a share in (0, 1] or a percentage such as `50%`",
+                        Some("e.g. `failure_rate: 50%`".to_owned()),
+                    );
+                    None
+                }
+            }
+        }
+    };
+    let window = optional_count(ctx, node, "window", 1).map(|w| w.unwrap_or(BREAKER_WINDOW));
+    let min_calls = optional_count(ctx, node, "min_calls", 1);
+    let probes = optional_count(ctx, node, "probes", 1).map(|p| p.unwrap_or(1));
+    let open_for = match ctx.optional::<Duration>(node, "open_for") {
+        Ok(None) => Some(BREAKER_OPEN_FOR),
+        Ok(Some(d)) => positive_duration(ctx, d, node.at_or_near(&["open_for"]), "open_for"),
+        Err(()) => None,
+    };
+    let (failure_rate, window, min_calls, probes, open_for) =
+        (failure_rate?, window?, min_calls?, probes?, open_for?);
+    let min_calls = min_calls.unwrap_or(window);
+    if min_calls > window {
+        ctx.push(
+            node.at_or_near(&["min_calls"]),
+            format!("`min_calls` ({min_calls}) cannot exceed `window` ({window}): the window holds the last {window} calls"),
+            Some(format!("set `window: {min_calls}` or lower `min_calls`")),
+        );
+        return None;
+    }
+    (ctx.issues.len() == before).then_some(BreakerSpec {
+        failure_rate,
+        min_calls,
+        window,
+        open_for,
+        probes,
     })
 }

@@ -3,6 +3,7 @@
 //! preemptive-resume), and reneging: a waiting request whose patience runs
 //! out leaves the queue unserved (the +M of Erlang-A, M/M/c+M).
 
+pub(crate) mod breaker;
 pub(crate) mod calls;
 pub(crate) mod crash;
 pub(crate) mod figures;
@@ -68,6 +69,8 @@ pub(crate) struct Server {
     pub(crate) wasted_calls: u64,
     /// Counted requests this server answered with an error because a call failed.
     pub(crate) failed_calls: u64,
+    /// Deadlines, partial answers and breakers of the calls (see `calls.rs`).
+    pub(crate) resilience: calls::Resilience,
     /// Per step with `hedge_percentile`: the latencies its calls have seen.
     pub(crate) hedge_stats: Vec<Option<HedgeStat>>,
     pub(crate) metrics: StationMetrics,
@@ -105,6 +108,7 @@ impl Server {
             hedges: 0,
             wasted_calls: 0,
             failed_calls: 0,
+            resilience: calls::Resilience::default(),
             hedge_stats: Vec::new(),
             metrics,
             faults: FaultState::new(None),

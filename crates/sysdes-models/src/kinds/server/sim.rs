@@ -175,6 +175,7 @@ impl crate::kinds::Kind for crate::kinds::server::Server {
                     .map(crate::kinds::server::HedgeStat::new)
             })
             .collect();
+        server.resilience = crate::kinds::server::calls::Resilience::new(&s.calls);
         server.calls = s.calls.clone();
         server.mode = s.mode;
         if s.discipline == crate::spec::Discipline::PreemptiveResume && !s.calls.is_empty() {
@@ -204,10 +205,15 @@ impl crate::kinds::Kind for crate::kinds::server::Server {
     }
 
     fn kind_figures(&self) -> crate::figures::KindFigures {
-        let calls = (!self.calls.is_empty()).then_some(crate::figures::CallFigures {
-            hedges_sent: self.hedges,
-            wasted_calls: self.wasted_calls,
-            failed_calls: self.failed_calls,
+        let calls = (!self.calls.is_empty()).then(|| {
+            let mut figures = crate::figures::CallFigures {
+                hedges_sent: self.hedges,
+                wasted_calls: self.wasted_calls,
+                failed_calls: self.failed_calls,
+                ..Default::default()
+            };
+            self.resilience.figures(&self.calls, &mut figures);
+            figures
         });
         if self.has_discipline() {
             return crate::figures::KindFigures::Server(crate::figures::ServerFigures {

@@ -2,7 +2,9 @@
 //! hotspot keys) and server calls: good inputs, and bad ones located.
 
 use sysdes_kernel::{ComponentId, SimDuration};
-use sysdes_models::{ArrivalSpec, CallMode, ComponentKind, Jitter, KeySpec, ModelSpec, WaitFor};
+use sysdes_models::{
+    ArrivalSpec, BreakerSpec, CallMode, ComponentKind, Jitter, KeySpec, ModelSpec, WaitFor,
+};
 
 use crate::{LoadOptions, Problem, load_str, test_support};
 
@@ -175,4 +177,88 @@ fn bad_client_settings_are_located() {
         "",
     );
     assert!(p.message.contains("hot_fraction"), "{p:?}");
+}
+
+#[test]
+fn call_deadlines_partial_answers_and_breakers_parse() {
+    let spec = load(
+        "",
+        "    calls:\n      - { to: a, timeout: 50ms }\n      - { to: b, fan_out: 8, timeout: 100ms, partial: true }\n      - { to: a, breaker: { failure_rate: 25%, min_calls: 5, window: 10, open_for: 2s, probes: 2 } }\n      - { to: b, breaker: {} }\n",
+    )
+    .expect("valid");
+    let ComponentKind::Server(s) = &spec.components[0].kind else {
+        panic!("server");
+    };
+    assert_eq!(s.calls[0].timeout, Some(SimDuration::from_millis(50)));
+    assert!(!s.calls[0].partial);
+    assert_eq!(s.calls[1].timeout, Some(SimDuration::from_millis(100)));
+    assert!(s.calls[1].partial);
+    assert_eq!(
+        s.calls[2].breaker,
+        Some(BreakerSpec {
+            failure_rate: 0.25,
+            min_calls: 5,
+            window: 10,
+            open_for: SimDuration::from_secs(2),
+            probes: 2,
+        })
+    );
+    // The defaults: 50 % over the last 100 calls, open 5 s, one probe.
+    assert_eq!(
+        s.calls[3].breaker,
+        Some(BreakerSpec {
+            failure_rate: 0.5,
+            min_calls: 100,
+            window: 100,
+            open_for: SimDuration::from_secs(5),
+            probes: 1,
+        })
+    );
+    assert_eq!(s.calls[3].timeout, None);
+}
+
+#[test]
+fn bad_call_deadlines_and_breakers_are_located_with_suggestions() {
+    let p = problem("", "    calls: [ { to: a, timeout: 0ms } ]\n");
+    assert!(
+        p.message.contains("`timeout` must be greater than zero"),
+        "{p:?}"
+    );
+    assert_eq!(p.line, 11);
+
+    let p = problem("", "    calls: [ { to: a, partial: true } ]\n");
+    assert!(p.message.contains("has no `timeout`"), "{p:?}");
+    assert_eq!(
+        p.help.as_deref(),
+        Some("add e.g. `timeout: 100ms` to the step")
+    );
+
+    let p = problem(
+        "",
+        "    calls: [ { to: a, timeout: 10ms, partial: yes please } ]\n",
+    );
+    assert!(p.message.contains("partial"), "{p:?}");
+
+    let p = problem(
+        "",
+        "    calls: [ { to: a, breaker: { failure_rate: 150% } } ]\n",
+    );
+    assert!(p.message.contains("`failure_rate`"), "{p:?}");
+    assert_eq!(p.help.as_deref(), Some("e.g. `failure_rate: 50%`"));
+
+    let p = problem(
+        "",
+        "    calls: [ { to: a, breaker: { window: 5, min_calls: 10 } } ]\n",
+    );
+    assert!(p.message.contains("cannot exceed `window`"), "{p:?}");
+
+    let p = problem("", "    calls: [ { to: a, breaker: { open_fr: 1s } } ]\n");
+    assert!(p.message.contains("unknown key `open_fr`"), "{p:?}");
+    assert_eq!(p.help.as_deref(), Some("did you mean `open_for`?"));
+
+    let p = problem("", "    calls: [ { to: a, breaker: 3 } ]\n");
+    assert!(p.message.contains("`breaker`: expected a map"), "{p:?}");
+
+    let p = problem("", "    calls: [ { to: a, timout: 10ms } ]\n");
+    assert_eq!(p.help.as_deref(), Some("did you mean `timeout`?"));
 }
