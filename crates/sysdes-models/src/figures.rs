@@ -26,6 +26,7 @@ pub use crate::kinds::queue::figures::QueueFigures;
 pub use crate::kinds::server::figures::CallFigures;
 pub use crate::kinds::store::figures::{AgeFigures, LagFigures, ProbeFigures, StoreFigures};
 pub use crate::kinds::stream::figures::{GroupFigures, StreamFigures};
+pub use crate::kinds::training_job::figures::TrainingFigures;
 
 /// The component kinds as results name them: one registry for every reader
 /// (JSON `type`, CSV `type`, the table, sweeps). [`ComponentType::name`]
@@ -46,11 +47,13 @@ pub enum ComponentType {
     ModelServer,
     /// `type: store`.
     Store,
+    /// `type: training_job`.
+    TrainingJob,
 }
 
 impl ComponentType {
     /// Every kind, in registry order.
-    pub const ALL: [ComponentType; 7] = [
+    pub const ALL: [ComponentType; 8] = [
         ComponentType::Server,
         ComponentType::LoadBalancer,
         ComponentType::Cache,
@@ -58,6 +61,7 @@ impl ComponentType {
         ComponentType::Stream,
         ComponentType::ModelServer,
         ComponentType::Store,
+        ComponentType::TrainingJob,
     ];
 
     /// The kind's name as in the scenario file (`server`, `load_balancer`, ...).
@@ -70,6 +74,7 @@ impl ComponentType {
             ComponentType::Stream => "stream",
             ComponentType::ModelServer => "model_server",
             ComponentType::Store => "store",
+            ComponentType::TrainingJob => "training_job",
         }
     }
 }
@@ -233,6 +238,8 @@ pub enum KindFigures {
     Llm(LlmFigures),
     /// A replicated store.
     Store(Box<StoreFigures>),
+    /// A training job.
+    Training(TrainingFigures),
 }
 
 impl ComponentResult {
@@ -310,5 +317,6 @@ fn visit_kind(k: &KindFigures, f: &mut Visit<'_>) {
         KindFigures::Batching(s) => s.visit(c, f),
         KindFigures::Llm(s) => s.visit(c, f),
         KindFigures::Store(s) => s.visit(c, f),
+        KindFigures::Training(s) => s.visit(c, f),
     }
 }

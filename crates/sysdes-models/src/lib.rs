@@ -47,6 +47,7 @@ pub use kinds::model_server::llm_sched::{
 };
 pub use kinds::model_server::{BatchTime, BatchingSpec, ModelServerSpec};
 pub use kinds::store::spec::*;
+pub use kinds::training_job::spec::*;
 pub use lifetimes::{Lifetime, Lifetimes};
 pub use request::{NO_SESSION, Op};
 pub use result::{

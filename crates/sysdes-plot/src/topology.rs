@@ -110,7 +110,8 @@ pub fn topology_svg(spec: &ModelSpec, result: Option<&Value>) -> String {
             ComponentKind::ModelServer(_)
             | ComponentKind::LlmServer(_)
             | ComponentKind::Store(_)
-            | ComponentKind::ReplicaGroup(_) => {}
+            | ComponentKind::ReplicaGroup(_)
+            | ComponentKind::TrainingJob(_) => {}
         }
     }
 
@@ -356,6 +357,7 @@ fn kind_name(kind: &ComponentKind) -> &'static str {
         ComponentKind::LlmServer(_) => "llm server",
         ComponentKind::Store(_) => "store",
         ComponentKind::ReplicaGroup(_) => "group",
+        ComponentKind::TrainingJob(_) => "training job",
     }
 }
 
@@ -367,7 +369,7 @@ fn kind_colour(kind: &str) -> &'static str {
         "load balancer" => "#fdf0d5",
         "cache" => "#d9f2e9",
         "queue" | "stream" => "#f9e0ef",
-        "model server" | "llm server" => "#fbe3d6",
+        "model server" | "llm server" | "training job" => "#fbe3d6",
         "store" => "#eeeeee",
         _ => "#ffffff",
     }

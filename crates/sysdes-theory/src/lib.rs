@@ -23,6 +23,7 @@ mod offered;
 mod portable;
 mod predict;
 pub mod replication;
+pub mod training;
 
 pub use assumptions::{Unmodelled, unmodelled};
 pub use calls::{fork_join_mm1, harmonic};

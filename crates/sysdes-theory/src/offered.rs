@@ -202,7 +202,8 @@ pub fn offered_loads(spec: &ModelSpec) -> Vec<Option<f64>> {
                 | ComponentKind::Queue(_)
                 | ComponentKind::Stream(_)
                 | ComponentKind::Store(_)
-                | ComponentKind::ReplicaGroup(_) => None,
+                | ComponentKind::ReplicaGroup(_)
+                | ComponentKind::TrainingJob(_) => None,
             }
         })
         .collect()

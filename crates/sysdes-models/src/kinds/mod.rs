@@ -15,6 +15,7 @@ pub(crate) mod replica_group;
 pub(crate) mod server;
 pub(crate) mod store;
 pub(crate) mod stream;
+pub(crate) mod training_job;
 
 use sysdes_kernel::{ComponentId, RngStream, SimDuration, SimTime, derive_stream};
 
@@ -364,6 +365,7 @@ kinds! {
     /// A model server in LLM mode (boxed like the batching one).
     LlmServer(Box<model_server::llm::LlmServer>),
     ReplicaGroup(Box<replica_group::ReplicaGroup>),
+    TrainingJob(Box<training_job::sim::TrainingJob>),
 }
 
 #[cfg(test)]

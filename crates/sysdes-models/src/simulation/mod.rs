@@ -86,6 +86,12 @@ pub(crate) enum Event {
         store: ComponentId,
         ev: store::StoreEvent,
     },
+    /// A training job's timer (see `kinds/training_job/sim.rs`).
+    Training {
+        job: ComponentId,
+        epoch: u32,
+        timer: crate::kinds::training_job::sim::TrainingTimer,
+    },
 }
 
 pub(crate) use crate::kinds::Component;
@@ -539,6 +545,7 @@ impl Simulation {
     fn start(&mut self) {
         self.deployments_start();
         self.groups_start();
+        self.training_start();
         self.sched
             .schedule_at(SimTime::ZERO + self.series.interval, Event::SeriesTick);
         self.schedule_faults();
@@ -584,6 +591,7 @@ impl Simulation {
             Event::Deploy(e) => self.deploy_event(e),
             Event::Fault { index, start } => self.fault_event(index, start),
             Event::Store { store, ev } => self.store_event(store, ev),
+            Event::Training { job, epoch, timer } => self.training_event(job, epoch, timer),
         }
     }
 

@@ -16,7 +16,7 @@ use crate::test_support::problems;
 
 #[test]
 fn every_kind_accepts_exactly_its_schema_keys_in_order() {
-    let expected: [(&str, &[&str]); 7] = [
+    let expected: [(&str, &[&str]); 8] = [
         (
             "server",
             &[
@@ -116,6 +116,17 @@ fn every_kind_accepts_exactly_its_schema_keys_in_order() {
                 "zone",
                 "request_size",
                 "response_size",
+            ],
+        ),
+        (
+            "training_job",
+            &[
+                "type",
+                "workers",
+                "compute_time",
+                "all_reduce",
+                "checkpoint",
+                "failures",
             ],
         ),
     ];
