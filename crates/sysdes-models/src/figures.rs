@@ -23,6 +23,7 @@ pub use crate::kinds::cache::figures::CacheFigures;
 pub use crate::kinds::deployment::figures::ScalingFigures;
 pub use crate::kinds::model_server::figures::{BatchFigures, LlmFigures};
 pub use crate::kinds::queue::figures::QueueFigures;
+pub use crate::kinds::review_queue::figures::ReviewFigures;
 pub use crate::kinds::server::figures::CallFigures;
 pub use crate::kinds::store::figures::{AgeFigures, LagFigures, ProbeFigures, StoreFigures};
 pub use crate::kinds::stream::figures::{GroupFigures, StreamFigures};
@@ -49,11 +50,13 @@ pub enum ComponentType {
     Store,
     /// `type: training_job`.
     TrainingJob,
+    /// `type: review_queue`.
+    ReviewQueue,
 }
 
 impl ComponentType {
     /// Every kind, in registry order.
-    pub const ALL: [ComponentType; 8] = [
+    pub const ALL: [ComponentType; 9] = [
         ComponentType::Server,
         ComponentType::LoadBalancer,
         ComponentType::Cache,
@@ -62,6 +65,7 @@ impl ComponentType {
         ComponentType::ModelServer,
         ComponentType::Store,
         ComponentType::TrainingJob,
+        ComponentType::ReviewQueue,
     ];
 
     /// The kind's name as in the scenario file (`server`, `load_balancer`, ...).
@@ -75,6 +79,7 @@ impl ComponentType {
             ComponentType::ModelServer => "model_server",
             ComponentType::Store => "store",
             ComponentType::TrainingJob => "training_job",
+            ComponentType::ReviewQueue => "review_queue",
         }
     }
 }
@@ -240,6 +245,8 @@ pub enum KindFigures {
     Store(Box<StoreFigures>),
     /// A training job.
     Training(TrainingFigures),
+    /// A review queue.
+    Review(ReviewFigures),
 }
 
 impl ComponentResult {
@@ -318,5 +325,6 @@ fn visit_kind(k: &KindFigures, f: &mut Visit<'_>) {
         KindFigures::Llm(s) => s.visit(c, f),
         KindFigures::Store(s) => s.visit(c, f),
         KindFigures::Training(s) => s.visit(c, f),
+        KindFigures::Review(s) => s.visit(c, f),
     }
 }

@@ -355,6 +355,9 @@ pub enum ComponentKind {
     /// A data-parallel training job on its own timers (see
     /// [`crate::TrainingJobSpec`]); it receives no requests.
     TrainingJob(crate::kinds::training_job::spec::TrainingJobSpec),
+    /// Human reviewers in shifts; a share of what reaches it is reviewed
+    /// (see [`crate::ReviewQueueSpec`]).
+    ReviewQueue(crate::kinds::review_queue::spec::ReviewQueueSpec),
 }
 
 /// How a component passes requests to one of its downstream components
@@ -409,7 +412,8 @@ impl ComponentKind {
             ComponentKind::ModelServer(_)
             | ComponentKind::LlmServer(_)
             | ComponentKind::Store(_)
-            | ComponentKind::TrainingJob(_) => {}
+            | ComponentKind::TrainingJob(_)
+            | ComponentKind::ReviewQueue(_) => {}
         }
     }
 }

@@ -111,7 +111,8 @@ pub fn topology_svg(spec: &ModelSpec, result: Option<&Value>) -> String {
             | ComponentKind::LlmServer(_)
             | ComponentKind::Store(_)
             | ComponentKind::ReplicaGroup(_)
-            | ComponentKind::TrainingJob(_) => {}
+            | ComponentKind::TrainingJob(_)
+            | ComponentKind::ReviewQueue(_) => {}
         }
     }
 
@@ -358,6 +359,7 @@ fn kind_name(kind: &ComponentKind) -> &'static str {
         ComponentKind::Store(_) => "store",
         ComponentKind::ReplicaGroup(_) => "group",
         ComponentKind::TrainingJob(_) => "training job",
+        ComponentKind::ReviewQueue(_) => "review queue",
     }
 }
 
@@ -368,7 +370,7 @@ fn kind_colour(kind: &str) -> &'static str {
         "server" | "deployment" | "group" => "#dbeefa",
         "load balancer" => "#fdf0d5",
         "cache" => "#d9f2e9",
-        "queue" | "stream" => "#f9e0ef",
+        "queue" | "stream" | "review queue" => "#f9e0ef",
         "model server" | "llm server" | "training job" => "#fbe3d6",
         "store" => "#eeeeee",
         _ => "#ffffff",

@@ -203,7 +203,8 @@ pub fn offered_loads(spec: &ModelSpec) -> Vec<Option<f64>> {
                 | ComponentKind::Stream(_)
                 | ComponentKind::Store(_)
                 | ComponentKind::ReplicaGroup(_)
-                | ComponentKind::TrainingJob(_) => None,
+                | ComponentKind::TrainingJob(_)
+                | ComponentKind::ReviewQueue(_) => None,
             }
         })
         .collect()

@@ -12,6 +12,7 @@ pub(crate) mod load_balancer;
 pub(crate) mod model_server;
 pub(crate) mod queue;
 pub(crate) mod replica_group;
+pub(crate) mod review_queue;
 pub(crate) mod server;
 pub(crate) mod store;
 pub(crate) mod stream;
@@ -366,6 +367,7 @@ kinds! {
     LlmServer(Box<model_server::llm::LlmServer>),
     ReplicaGroup(Box<replica_group::ReplicaGroup>),
     TrainingJob(Box<training_job::sim::TrainingJob>),
+    ReviewQueue(Box<review_queue::ReviewQueue>),
 }
 
 #[cfg(test)]

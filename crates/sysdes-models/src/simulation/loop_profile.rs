@@ -12,7 +12,7 @@ use crate::result::{LoopKind, LoopProfile};
 use super::{Event, Simulation};
 
 /// Event kinds in the order of [`Event::kind_index`].
-pub(super) const EVENT_KINDS: [&str; 17] = [
+pub(super) const EVENT_KINDS: [&str; 18] = [
     "OpenArrival",
     "UserReady",
     "Deliver",
@@ -30,6 +30,7 @@ pub(super) const EVENT_KINDS: [&str; 17] = [
     "Fault",
     "Store",
     "Training",
+    "Review",
 ];
 
 /// Kinds of components and workloads an event can be counted at.
@@ -58,6 +59,7 @@ impl Event {
             Event::Fault { .. } => 14,
             Event::Store { .. } => 15,
             Event::Training { .. } => 16,
+            Event::Review { .. } => 17,
         }
     }
 }
@@ -118,6 +120,7 @@ impl Simulation {
             Event::CacheHitDone { cache, .. } => Some(cache.index()),
             Event::Store { store, .. } => Some(store.index()),
             Event::Training { job, .. } => Some(job.index()),
+            Event::Review { queue, .. } => Some(queue.index()),
             Event::Timeout { req } | Event::Retry { req } => Some(workload_of(req)),
             // A response is counted after it was handled, when its hop is
             // gone: it names no place.

@@ -92,6 +92,9 @@ pub(crate) enum Event {
         epoch: u32,
         timer: crate::kinds::training_job::sim::TrainingTimer,
     },
+    /// A review queue's timer: a review on `slot` ends, or a shift
+    /// changes (see `kinds/review_queue`).
+    Review { queue: ComponentId, slot: u32 },
 }
 
 pub(crate) use crate::kinds::Component;
@@ -546,6 +549,7 @@ impl Simulation {
         self.deployments_start();
         self.groups_start();
         self.training_start();
+        self.review_start();
         self.sched
             .schedule_at(SimTime::ZERO + self.series.interval, Event::SeriesTick);
         self.schedule_faults();
@@ -592,6 +596,7 @@ impl Simulation {
             Event::Fault { index, start } => self.fault_event(index, start),
             Event::Store { store, ev } => self.store_event(store, ev),
             Event::Training { job, epoch, timer } => self.training_event(job, epoch, timer),
+            Event::Review { queue, slot } => self.review_event(queue, slot),
         }
     }
 

@@ -28,6 +28,7 @@ mod llm_server;
 pub(crate) mod model_server;
 mod net;
 pub(crate) mod queue;
+mod review_queue;
 pub(crate) mod server;
 pub(crate) mod store;
 pub(crate) mod stream;
@@ -91,6 +92,8 @@ component_kinds! {
     Store = "store", store::StoreRaw, store::read;
     /// Data-parallel training in synchronous steps (slowest worker plus all-reduce), with checkpoints and failures; see `docs/course/distributed-training.md`.
     TrainingJob = "training_job", training_job::TrainingJobRaw, training_job::read;
+    /// Human reviewers in shifts; a share of what reaches it is kept for review, every request answered at once; see `docs/course/vision-human-review.md`.
+    ReviewQueue = "review_queue", review_queue::ReviewQueueRaw, review_queue::read;
 }
 
 impl Kind {

@@ -16,7 +16,7 @@ use crate::test_support::problems;
 
 #[test]
 fn every_kind_accepts_exactly_its_schema_keys_in_order() {
-    let expected: [(&str, &[&str]); 8] = [
+    let expected: [(&str, &[&str]); 9] = [
         (
             "server",
             &[
@@ -128,6 +128,10 @@ fn every_kind_accepts_exactly_its_schema_keys_in_order() {
                 "checkpoint",
                 "failures",
             ],
+        ),
+        (
+            "review_queue",
+            &["type", "share", "review_time", "reviewers", "shifts"],
         ),
     ];
     assert_eq!(Kind::ALL.len(), expected.len());
