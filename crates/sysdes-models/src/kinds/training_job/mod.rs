@@ -48,6 +48,9 @@ pub(crate) struct TrainingState {
     step_mean_ns: f64,
     all_reduce: SimDuration,
     steps_since_checkpoint: u32,
+    /// The job's step counter: steps done and not rolled back (falls back
+    /// to the last checkpoint at a failure).
+    pub(crate) progress: u64,
     /// Window time of the steps since the last checkpoint (lost if a
     /// failure comes before the next one).
     uncommitted_ns: u64,
@@ -94,6 +97,7 @@ impl TrainingState {
             step_mean_ns: 0.0,
             all_reduce,
             steps_since_checkpoint: 0,
+            progress: 0,
             uncommitted_ns: 0,
             uncommitted_steps: 0,
             steps_completed: 0,
@@ -147,6 +151,7 @@ impl TrainingState {
             self.straggler_ns_sum += self.step_max.as_nanos() as f64 - self.step_mean_ns;
         }
         self.steps_since_checkpoint += 1;
+        self.progress += 1;
         if now >= self.window.1 {
             self.phase = Phase::Done;
             return Next::Stop;
@@ -188,6 +193,7 @@ impl TrainingState {
         match self.phase {
             Phase::Step | Phase::Checkpoint => {
                 self.lost_ns += self.uncommitted_ns + interrupted;
+                self.progress -= u64::from(self.steps_since_checkpoint);
                 self.steps_lost += self.uncommitted_steps;
                 self.uncommitted_ns = 0;
                 self.uncommitted_steps = 0;
@@ -282,7 +288,9 @@ mod tests {
         assert_eq!(j.step_done(t(35)), Next::Step);
         j.start_step(t(35), SimDuration::from_secs(10), 8e9);
         // Fails 3 s into the fourth step: 10 + 3 s lost.
+        assert_eq!(j.progress, 4);
         assert_eq!(j.fail(t(38)), 1);
+        assert_eq!(j.progress, 2, "back to the checkpoint");
         assert_eq!(j.restart_done(t(48)), Next::Step);
         j.start_step(t(48), SimDuration::from_secs(10), 8e9);
         assert_eq!(j.step_done(t(58)), Next::Step);

@@ -96,6 +96,14 @@ impl Kind for TrainingJob {
         KindFigures::Training(self.state.figures())
     }
 
+    fn gauge_names(&self, name: &str, out: &mut Vec<String>) {
+        out.push(format!("{name}.steps_kept"));
+    }
+
+    fn gauges(&self, _now: SimTime, out: &mut Vec<f64>) {
+        out.push(self.state.progress as f64);
+    }
+
     fn arrive(sim: &mut Simulation, _at: ComponentId, req: RequestId) {
         // The loader lets nothing send to a training job.
         misrouted();
