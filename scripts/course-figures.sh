@@ -102,5 +102,9 @@ sweep recommendation-funnel-workers latency_vs_param - recommendation-funnel \
 run feature-store-batch timeseries feature-store-batch
 # faults.md
 run fault-crash timeseries fault-crash
+# distributed-training.md
+run training-stragglers timeseries training-stragglers
+# vision-human-review.md
+run vision-review timeseries vision-review
 # geo-latency.md
 sweep geo-latency-db-zone latency_by_value - geo-latency --vary components.db.zone=us,eu

@@ -24,9 +24,11 @@ pub use crate::kinds::deployment::figures::ScalingFigures;
 pub use crate::kinds::load_balancer::figures::BalancerFigures;
 pub use crate::kinds::model_server::figures::{BatchFigures, LlmFigures};
 pub use crate::kinds::queue::figures::QueueFigures;
+pub use crate::kinds::review_queue::figures::ReviewFigures;
 pub use crate::kinds::server::figures::{CallFigures, ServerFigures};
 pub use crate::kinds::store::figures::{AgeFigures, LagFigures, ProbeFigures, StoreFigures};
 pub use crate::kinds::stream::figures::{GroupFigures, StreamFigures};
+pub use crate::kinds::training_job::figures::TrainingFigures;
 
 /// The component kinds as results name them: one registry for every reader
 /// (JSON `type`, CSV `type`, the table, sweeps). [`ComponentType::name`]
@@ -47,11 +49,15 @@ pub enum ComponentType {
     ModelServer,
     /// `type: store`.
     Store,
+    /// `type: training_job`.
+    TrainingJob,
+    /// `type: review_queue`.
+    ReviewQueue,
 }
 
 impl ComponentType {
     /// Every kind, in registry order.
-    pub const ALL: [ComponentType; 7] = [
+    pub const ALL: [ComponentType; 9] = [
         ComponentType::Server,
         ComponentType::LoadBalancer,
         ComponentType::Cache,
@@ -59,6 +65,8 @@ impl ComponentType {
         ComponentType::Stream,
         ComponentType::ModelServer,
         ComponentType::Store,
+        ComponentType::TrainingJob,
+        ComponentType::ReviewQueue,
     ];
 
     /// The kind's name as in the scenario file (`server`, `load_balancer`, ...).
@@ -71,6 +79,8 @@ impl ComponentType {
             ComponentType::Stream => "stream",
             ComponentType::ModelServer => "model_server",
             ComponentType::Store => "store",
+            ComponentType::TrainingJob => "training_job",
+            ComponentType::ReviewQueue => "review_queue",
         }
     }
 }
@@ -238,6 +248,10 @@ pub enum KindFigures {
     Store(Box<StoreFigures>),
     /// A load balancer with shadow traffic or health checks.
     Balancer(BalancerFigures),
+    /// A training job.
+    Training(TrainingFigures),
+    /// A review queue.
+    Review(ReviewFigures),
 }
 
 impl ComponentResult {
@@ -317,5 +331,7 @@ fn visit_kind(k: &KindFigures, f: &mut Visit<'_>) {
         KindFigures::Llm(s) => s.visit(c, f),
         KindFigures::Store(s) => s.visit(c, f),
         KindFigures::Balancer(s) => s.visit(c, f),
+        KindFigures::Training(s) => s.visit(c, f),
+        KindFigures::Review(s) => s.visit(c, f),
     }
 }

@@ -47,7 +47,9 @@ pub use kinds::model_server::llm_sched::{
     ChunkedBatch, ChunkedSpec, Composition, IterationCost, Outcome, Pending,
 };
 pub use kinds::model_server::{BatchTime, BatchingSpec, ModelServerSpec};
+pub use kinds::review_queue::spec::*;
 pub use kinds::store::spec::*;
+pub use kinds::training_job::spec::*;
 pub use lifetimes::{Lifetime, Lifetimes};
 pub use request::{NO_SESSION, Op};
 pub use result::{

@@ -356,6 +356,12 @@ pub enum ComponentKind {
     /// Replicas of another kind behind an implicit balancer (see
     /// [`crate::GroupSpec`]).
     ReplicaGroup(crate::GroupSpec),
+    /// A data-parallel training job on its own timers (see
+    /// [`crate::TrainingJobSpec`]); it receives no requests.
+    TrainingJob(crate::kinds::training_job::spec::TrainingJobSpec),
+    /// Human reviewers in shifts; a share of what reaches it is reviewed
+    /// (see [`crate::ReviewQueueSpec`]).
+    ReviewQueue(crate::kinds::review_queue::spec::ReviewQueueSpec),
 }
 
 /// How a component passes requests to one of its downstream components
@@ -415,7 +421,9 @@ impl ComponentKind {
             ComponentKind::Stream(s) => s.groups.iter().for_each(|g| f(g.target, Flow::Every)),
             ComponentKind::ModelServer(_)
             | ComponentKind::LlmServer(_)
-            | ComponentKind::Store(_) => {}
+            | ComponentKind::Store(_)
+            | ComponentKind::TrainingJob(_)
+            | ComponentKind::ReviewQueue(_) => {}
         }
     }
 }

@@ -212,6 +212,7 @@ pub(crate) fn series_figure(
         ..XyChart::default()
     };
     let replicas = replica_panel(data, &mid, &shades, &x_label)?;
+    let kind_panels = kind_gauge_panels(data, &mid, &shades, &x_label)?;
     let workloads = workload_names(t);
     // With several workloads, one p99 line each (an interval without a
     // completion of that workload is a gap), so deployments the workloads
@@ -360,6 +361,17 @@ pub(crate) fn series_figure(
             ] }));
         }
     }
+    if let Some(Value::Array(panels)) = spec.get_mut("vconcat") {
+        for (_, column, y_label) in &kind_panels {
+            panels.push(json!({ "width": 640, "height": 200, "layer": [
+                { "transform": [ { "calculate": format!("toNumber(datum[{}])", Value::String(column.clone())), "as": "value" } ],
+                  "mark": "line", "encoding": {
+                    "x": { "field": "time_s", "type": "quantitative", "title": x_label },
+                    "y": { "field": "value", "type": "quantitative", "title": y_label }
+                } }
+            ] }));
+        }
+    }
     spec.insert(
         "resolve".into(),
         json!({ "scale": { "color": "independent" } }),
@@ -368,6 +380,7 @@ pub(crate) fn series_figure(
     if let Some((replica_panels, _)) = replicas {
         panels.extend(replica_panels);
     }
+    panels.extend(kind_panels.iter().map(|(panel, _, _)| panel.clone()));
     // The panels share the time axis: name it once, under the last.
     let last = panels.len() - 1;
     for panel in &mut panels[..last] {
@@ -445,6 +458,55 @@ fn replica_panel(
         return Ok(None);
     }
     Ok(Some((panels, columns)))
+}
+
+/// The gauges of a kind that get a panel of their own: the column suffix,
+/// the line's name and the axis title.
+const KIND_GAUGES: [(&str, &str, &str); 2] = [
+    (".backlog", "backlog", "review backlog (items)"),
+    (".steps_kept", "steps kept", "training steps kept"),
+];
+
+/// One panel per column of [`KIND_GAUGES`] the series has (a review
+/// queue's backlog, a training job's steps kept), with the column and the
+/// axis title.
+fn kind_gauge_panels(
+    data: &RunData,
+    mid: &[f64],
+    shades: &[Shade],
+    x_label: &str,
+) -> Result<Vec<(XyChart, String, String)>, PlotError> {
+    let t = &data.series;
+    let mut out = Vec::new();
+    for header in &t.headers {
+        for (suffix, what, y_label) in KIND_GAUGES {
+            let Some(name) = header.strip_suffix(suffix) else {
+                continue;
+            };
+            let Some(values) = t.numbers_if_present(header)? else {
+                continue;
+            };
+            out.push((
+                XyChart {
+                    title: String::new(),
+                    x_label: x_label.to_string(),
+                    y_label: y_label.to_string(),
+                    series: vec![Series {
+                        name: format!("{name} {what}"),
+                        colour: 3 + out.len(),
+                        points: mid.iter().copied().zip(values).collect(),
+                        band: Vec::new(),
+                        mark: Mark::Line,
+                    }],
+                    shades: shades.to_vec(),
+                    ..XyChart::default()
+                },
+                header.clone(),
+                y_label.to_string(),
+            ));
+        }
+    }
+    Ok(out)
 }
 
 fn set_url(spec: &mut Value, url: String) {

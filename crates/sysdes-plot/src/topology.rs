@@ -110,7 +110,9 @@ pub fn topology_svg(spec: &ModelSpec, result: Option<&Value>) -> String {
             ComponentKind::ModelServer(_)
             | ComponentKind::LlmServer(_)
             | ComponentKind::Store(_)
-            | ComponentKind::ReplicaGroup(_) => {}
+            | ComponentKind::ReplicaGroup(_)
+            | ComponentKind::TrainingJob(_)
+            | ComponentKind::ReviewQueue(_) => {}
         }
     }
 
@@ -356,6 +358,8 @@ fn kind_name(kind: &ComponentKind) -> &'static str {
         ComponentKind::LlmServer(_) => "llm server",
         ComponentKind::Store(_) => "store",
         ComponentKind::ReplicaGroup(_) => "group",
+        ComponentKind::TrainingJob(_) => "training job",
+        ComponentKind::ReviewQueue(_) => "review queue",
     }
 }
 
@@ -366,8 +370,8 @@ fn kind_colour(kind: &str) -> &'static str {
         "server" | "deployment" | "group" => "#dbeefa",
         "load balancer" => "#fdf0d5",
         "cache" => "#d9f2e9",
-        "queue" | "stream" => "#f9e0ef",
-        "model server" | "llm server" => "#fbe3d6",
+        "queue" | "stream" | "review queue" => "#f9e0ef",
+        "model server" | "llm server" | "training job" => "#fbe3d6",
         "store" => "#eeeeee",
         _ => "#ffffff",
     }

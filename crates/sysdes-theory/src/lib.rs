@@ -25,6 +25,7 @@ mod portable;
 mod predict;
 pub mod priority;
 pub mod replication;
+pub mod training;
 
 pub use assumptions::{Unmodelled, unmodelled};
 pub use calls::{fork_join_mm1, harmonic};

@@ -220,7 +220,9 @@ pub fn offered_loads(spec: &ModelSpec) -> Vec<Option<f64>> {
                 | ComponentKind::Queue(_)
                 | ComponentKind::Stream(_)
                 | ComponentKind::Store(_)
-                | ComponentKind::ReplicaGroup(_) => None,
+                | ComponentKind::ReplicaGroup(_)
+                | ComponentKind::TrainingJob(_)
+                | ComponentKind::ReviewQueue(_) => None,
             }
         })
         .collect()

@@ -370,8 +370,23 @@ pub(crate) fn walk(
                 ..leaf
             });
         }
-        // A replicated store has no queueing-theory prediction (yet).
-        ComponentKind::Store(_) => {}
+        // A replicated store has no queueing-theory prediction (yet); a
+        // training job receives no requests (its theory is the expected
+        // maximum of its workers' step times and Daly's goodput, checked in
+        // `sysdes-models/tests/training_job.rs`).
+        ComponentKind::Store(_) | ComponentKind::TrainingJob(_) => {}
+        // Asynchronous like a queue: the request ends here at once; the
+        // reviews' M/M/c wait is checked in `sysdes-models/tests/review_queue.rs`.
+        ComponentKind::ReviewQueue(_) => {
+            steps.push(format!(
+                "{}: asynchronous review queue; the reviews are not estimated",
+                c.name
+            ));
+            out.push(Leaf {
+                server: component,
+                ..leaf
+            });
+        }
         ComponentKind::LoadBalancer(lb) => {
             let n = lb.backends.len().max(1);
             let (shares, hashed) = crate::offered::balancer_shares(spec, lb, keys);

@@ -12,9 +12,11 @@ pub(crate) mod load_balancer;
 pub(crate) mod model_server;
 pub(crate) mod queue;
 pub(crate) mod replica_group;
+pub(crate) mod review_queue;
 pub(crate) mod server;
 pub(crate) mod store;
 pub(crate) mod stream;
+pub(crate) mod training_job;
 
 use sysdes_kernel::{ComponentId, RngStream, SimDuration, SimTime, derive_stream};
 
@@ -449,6 +451,8 @@ kinds! {
     ModelServer / LlmServer(model_server: model_server::sim::ModelPolicy, ModelServerId),
     Store(store: store::Store, StoreId),
     ReplicaGroup(replica_group: replica_group::ReplicaGroup, ReplicaGroupId),
+    TrainingJob(training_job: training_job::sim::TrainingJob, TrainingJobId),
+    ReviewQueue(review_queue: review_queue::ReviewQueue, ReviewQueueId),
 }
 
 #[cfg(test)]

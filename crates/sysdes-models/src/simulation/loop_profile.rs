@@ -12,7 +12,7 @@ use crate::result::{LoopKind, LoopProfile};
 use super::{Event, Simulation};
 
 /// Event kinds in the order of [`Event::kind_index`].
-pub(super) const EVENT_KINDS: [&str; 17] = [
+pub(super) const EVENT_KINDS: [&str; 19] = [
     "OpenArrival",
     "UserReady",
     "Deliver",
@@ -30,6 +30,8 @@ pub(super) const EVENT_KINDS: [&str; 17] = [
     "Fault",
     "Store",
     "Renege",
+    "Training",
+    "Review",
 ];
 
 /// Kinds of components and workloads an event can be counted at.
@@ -58,6 +60,8 @@ impl Event {
             Event::Fault { .. } => 14,
             Event::Store { .. } => 15,
             Event::Renege { .. } => 16,
+            Event::Training { .. } => 17,
+            Event::Review { .. } => 18,
         }
     }
 }
@@ -119,6 +123,8 @@ impl Simulation {
             Event::CacheHitDone { cache, .. } => Some(self.components.id(cache).index()),
             Event::Store { store, .. } => Some(self.components.id(store).index()),
             Event::Renege { server, .. } => Some(self.components.id(server).index()),
+            Event::Training { job, .. } => Some(self.components.id(job).index()),
+            Event::Review { queue, .. } => Some(self.components.id(queue).index()),
             Event::Timeout { req } | Event::Retry { req } => Some(workload_of(req)),
             // A response is counted after it was handled, when its hop is
             // gone: it names no place.

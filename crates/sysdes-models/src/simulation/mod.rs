@@ -93,6 +93,18 @@ pub(crate) enum Event {
         req: RequestId,
         generation: u32,
     },
+    /// A training job's timer (see `kinds/training_job/sim.rs`).
+    Training {
+        job: crate::kinds::TrainingJobId,
+        epoch: u32,
+        timer: crate::kinds::training_job::sim::TrainingTimer,
+    },
+    /// A review queue's timer: a review on `slot` ends, or a shift
+    /// changes (see `kinds/review_queue`).
+    Review {
+        queue: crate::kinds::ReviewQueueId,
+        slot: u32,
+    },
 }
 
 pub(crate) use crate::kinds::Components;
@@ -545,6 +557,8 @@ impl Simulation {
     fn start(&mut self) {
         self.deployments_start();
         self.groups_start();
+        self.training_start();
+        self.review_start();
         self.sched
             .schedule_at(SimTime::ZERO + self.series.interval, Event::SeriesTick);
         self.schedule_faults();
@@ -595,6 +609,8 @@ impl Simulation {
                 req,
                 generation,
             } => self.server_renege(server, req, generation),
+            Event::Training { job, epoch, timer } => self.training_event(job, epoch, timer),
+            Event::Review { queue, slot } => self.review_event(queue, slot),
         }
     }
 

@@ -469,6 +469,12 @@ fn kind_figures(kind: &ComponentKind, names: &mut Vec<String>) {
             }
             .visit(Scope::Component, &mut add);
         }
+        ComponentKind::TrainingJob(_) => {
+            sysdes_models::TrainingFigures::default().visit(Scope::Component, &mut add);
+        }
+        ComponentKind::ReviewQueue(_) => {
+            sysdes_models::ReviewFigures::default().visit(Scope::Component, &mut add);
+        }
     }
 }
 

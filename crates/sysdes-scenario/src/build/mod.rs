@@ -28,11 +28,13 @@ mod llm_server;
 pub(crate) mod model_server;
 mod net;
 pub(crate) mod queue;
+mod review_queue;
 pub(crate) mod server;
 pub(crate) mod store;
 pub(crate) mod stream;
 #[cfg(test)]
 mod tests;
+mod training_job;
 
 /// The registry of component kinds, one line each: the `type:` name, the
 /// schema struct that documents its keys (its doc comment is the schema's
@@ -88,6 +90,10 @@ component_kinds! {
     ModelServer = "model_server", model_server::ModelServerRaw, model_server::read;
     /// A replicated key-value store (leader or leaderless quorums).
     Store = "store", store::StoreRaw, store::read;
+    /// Data-parallel training in synchronous steps (slowest worker plus all-reduce), with checkpoints and failures; see `docs/course/distributed-training.md`.
+    TrainingJob = "training_job", training_job::TrainingJobRaw, training_job::read;
+    /// Human reviewers in shifts; a share of what reaches it is kept for review, every request answered at once; see `docs/course/vision-human-review.md`.
+    ReviewQueue = "review_queue", review_queue::ReviewQueueRaw, review_queue::read;
 }
 
 impl Kind {
@@ -683,7 +689,16 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
         graph::check_depth(ctx, &edges, &names, &keys);
     }
 
-    let workloads = client::workloads(ctx, root, &names);
+    // A scenario of training jobs alone runs on their timers: no workload
+    // is needed (everything else needs one to send it requests).
+    let workloads = if root.get("workloads").is_none()
+        && !kinds.is_empty()
+        && kinds.iter().all(|k| *k == Some(Kind::TrainingJob))
+    {
+        Some(Vec::new())
+    } else {
+        client::workloads(ctx, root, &names)
+    };
 
     // The network needs every name; faults need the servers.
     let net_names = net::Names {

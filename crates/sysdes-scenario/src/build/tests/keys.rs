@@ -16,7 +16,7 @@ use crate::test_support::problems;
 
 #[test]
 fn every_kind_accepts_exactly_its_schema_keys_in_order() {
-    let expected: [(&str, &[&str]); 7] = [
+    let expected: [(&str, &[&str]); 9] = [
         (
             "server",
             &[
@@ -122,6 +122,21 @@ fn every_kind_accepts_exactly_its_schema_keys_in_order() {
                 "request_size",
                 "response_size",
             ],
+        ),
+        (
+            "training_job",
+            &[
+                "type",
+                "workers",
+                "compute_time",
+                "all_reduce",
+                "checkpoint",
+                "failures",
+            ],
+        ),
+        (
+            "review_queue",
+            &["type", "share", "review_time", "reviewers", "shifts"],
         ),
     ];
     assert_eq!(Kind::ALL.len(), expected.len());
