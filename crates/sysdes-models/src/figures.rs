@@ -21,6 +21,7 @@ use crate::result::ComponentResult;
 // here so `crate::figures::*` (and the crate root) still name them.
 pub use crate::kinds::cache::figures::CacheFigures;
 pub use crate::kinds::deployment::figures::ScalingFigures;
+pub use crate::kinds::function::figures::FunctionFigures;
 pub use crate::kinds::model_server::figures::{BatchFigures, LlmFigures};
 pub use crate::kinds::queue::figures::QueueFigures;
 pub use crate::kinds::server::figures::CallFigures;
@@ -46,11 +47,13 @@ pub enum ComponentType {
     ModelServer,
     /// `type: store`.
     Store,
+    /// `type: function` (serverless).
+    Function,
 }
 
 impl ComponentType {
     /// Every kind, in registry order.
-    pub const ALL: [ComponentType; 7] = [
+    pub const ALL: [ComponentType; 8] = [
         ComponentType::Server,
         ComponentType::LoadBalancer,
         ComponentType::Cache,
@@ -58,6 +61,7 @@ impl ComponentType {
         ComponentType::Stream,
         ComponentType::ModelServer,
         ComponentType::Store,
+        ComponentType::Function,
     ];
 
     /// The kind's name as in the scenario file (`server`, `load_balancer`, ...).
@@ -70,6 +74,7 @@ impl ComponentType {
             ComponentType::Stream => "stream",
             ComponentType::ModelServer => "model_server",
             ComponentType::Store => "store",
+            ComponentType::Function => "function",
         }
     }
 }
@@ -233,6 +238,8 @@ pub enum KindFigures {
     Llm(LlmFigures),
     /// A replicated store.
     Store(Box<StoreFigures>),
+    /// A serverless function's instances and billed duration.
+    Function(FunctionFigures),
 }
 
 impl ComponentResult {
@@ -310,5 +317,6 @@ fn visit_kind(k: &KindFigures, f: &mut Visit<'_>) {
         KindFigures::Batching(s) => s.visit(c, f),
         KindFigures::Llm(s) => s.visit(c, f),
         KindFigures::Store(s) => s.visit(c, f),
+        KindFigures::Function(s) => s.visit(c, f),
     }
 }

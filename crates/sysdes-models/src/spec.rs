@@ -352,6 +352,9 @@ pub enum ComponentKind {
     /// Replicas of another kind behind an implicit balancer (see
     /// [`crate::GroupSpec`]).
     ReplicaGroup(crate::GroupSpec),
+    /// A serverless function: instances started on demand with a cold
+    /// start, kept warm for an idle timeout (see [`crate::FunctionSpec`]).
+    Function(crate::FunctionSpec),
 }
 
 /// How a component passes requests to one of its downstream components
@@ -405,7 +408,8 @@ impl ComponentKind {
             ComponentKind::Stream(s) => s.groups.iter().for_each(|g| f(g.target, Flow::Every)),
             ComponentKind::ModelServer(_)
             | ComponentKind::LlmServer(_)
-            | ComponentKind::Store(_) => {}
+            | ComponentKind::Store(_)
+            | ComponentKind::Function(_) => {}
         }
     }
 }

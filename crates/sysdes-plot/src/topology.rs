@@ -107,7 +107,8 @@ pub fn topology_svg(spec: &ModelSpec, result: Option<&Value>) -> String {
                     to(&mut edges, g.target, "group");
                 }
             }
-            ComponentKind::ModelServer(_)
+            ComponentKind::Function(_)
+            | ComponentKind::ModelServer(_)
             | ComponentKind::LlmServer(_)
             | ComponentKind::Store(_)
             | ComponentKind::ReplicaGroup(_) => {}
@@ -356,6 +357,7 @@ fn kind_name(kind: &ComponentKind) -> &'static str {
         ComponentKind::LlmServer(_) => "llm server",
         ComponentKind::Store(_) => "store",
         ComponentKind::ReplicaGroup(_) => "group",
+        ComponentKind::Function(_) => "function",
     }
 }
 
@@ -363,7 +365,7 @@ fn kind_name(kind: &ComponentKind) -> &'static str {
 fn kind_colour(kind: &str) -> &'static str {
     match kind {
         "workload" => "#e8eaf6",
-        "server" | "deployment" | "group" => "#dbeefa",
+        "server" | "deployment" | "group" | "function" => "#dbeefa",
         "load balancer" => "#fdf0d5",
         "cache" => "#d9f2e9",
         "queue" | "stream" => "#f9e0ef",

@@ -371,7 +371,9 @@ pub(crate) fn walk(
             });
         }
         // A replicated store has no queueing-theory prediction (yet).
-        ComponentKind::Store(_) => {}
+        // A store answers from replicas the walk does not model; a
+        // function's cold starts depend on the run's gaps between requests.
+        ComponentKind::Store(_) | ComponentKind::Function(_) => {}
         ComponentKind::LoadBalancer(lb) => {
             let n = lb.backends.len().max(1);
             let (shares, hashed) = crate::offered::balancer_shares(spec, lb, keys);

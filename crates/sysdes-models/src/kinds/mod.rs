@@ -8,6 +8,7 @@
 
 pub(crate) mod cache;
 pub(crate) mod deployment;
+pub(crate) mod function;
 pub(crate) mod load_balancer;
 pub(crate) mod model_server;
 pub(crate) mod queue;
@@ -364,6 +365,8 @@ kinds! {
     /// A model server in LLM mode (boxed like the batching one).
     LlmServer(Box<model_server::llm::LlmServer>),
     ReplicaGroup(Box<replica_group::ReplicaGroup>),
+    /// A serverless function (instances with cold starts, kept warm).
+    Function(function::Function),
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use crate::result::{LoopKind, LoopProfile};
 use super::{Event, Simulation};
 
 /// Event kinds in the order of [`Event::kind_index`].
-pub(super) const EVENT_KINDS: [&str; 16] = [
+pub(super) const EVENT_KINDS: [&str; 17] = [
     "OpenArrival",
     "UserReady",
     "Deliver",
@@ -29,6 +29,7 @@ pub(super) const EVENT_KINDS: [&str; 16] = [
     "Llm",
     "Fault",
     "Store",
+    "FunctionDone",
 ];
 
 /// Kinds of components and workloads an event can be counted at.
@@ -56,6 +57,7 @@ impl Event {
             Event::Llm(_) => 13,
             Event::Fault { .. } => 14,
             Event::Store { .. } => 15,
+            Event::FunctionDone { .. } => 16,
         }
     }
 }
@@ -115,6 +117,7 @@ impl Simulation {
             | Event::BatchWake { server } => Some(server.index()),
             Event::CacheHitDone { cache, .. } => Some(cache.index()),
             Event::Store { store, .. } => Some(store.index()),
+            Event::FunctionDone { function, .. } => Some(function.index()),
             Event::Timeout { req } | Event::Retry { req } => Some(workload_of(req)),
             // A response is counted after it was handled, when its hop is
             // gone: it names no place.

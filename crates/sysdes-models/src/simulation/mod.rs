@@ -86,6 +86,11 @@ pub(crate) enum Event {
         store: ComponentId,
         ev: store::StoreEvent,
     },
+    /// A serverless function's invocation of `req` ends.
+    FunctionDone {
+        function: ComponentId,
+        req: RequestId,
+    },
 }
 
 pub(crate) use crate::kinds::Component;
@@ -584,6 +589,7 @@ impl Simulation {
             Event::Deploy(e) => self.deploy_event(e),
             Event::Fault { index, start } => self.fault_event(index, start),
             Event::Store { store, ev } => self.store_event(store, ev),
+            Event::FunctionDone { function, req } => self.function_done(function, req),
         }
     }
 

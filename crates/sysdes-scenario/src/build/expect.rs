@@ -469,6 +469,9 @@ fn kind_figures(kind: &ComponentKind, names: &mut Vec<String>) {
             }
             .visit(Scope::Component, &mut add);
         }
+        ComponentKind::Function(_) => {
+            sysdes_models::FunctionFigures::default().visit(Scope::Component, &mut add);
+        }
     }
 }
 

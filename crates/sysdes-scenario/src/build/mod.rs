@@ -23,6 +23,7 @@ pub(crate) mod cost;
 mod deploy;
 pub(crate) mod expect;
 mod faults;
+mod function;
 mod graph;
 mod llm_server;
 pub(crate) mod model_server;
@@ -88,6 +89,8 @@ component_kinds! {
     ModelServer = "model_server", model_server::ModelServerRaw, model_server::read;
     /// A replicated key-value store (leader or leaderless quorums).
     Store = "store", store::StoreRaw, store::read;
+    /// Serverless: instances started on demand with a cold start, kept warm for an idle timeout (Lambda-like); see docs/cost.md.
+    Function = "function", function::FunctionRaw, function::read;
 }
 
 impl Kind {

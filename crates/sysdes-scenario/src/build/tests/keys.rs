@@ -16,7 +16,7 @@ use crate::test_support::problems;
 
 #[test]
 fn every_kind_accepts_exactly_its_schema_keys_in_order() {
-    let expected: [(&str, &[&str]); 7] = [
+    let expected: [(&str, &[&str]); 8] = [
         (
             "server",
             &[
@@ -113,6 +113,22 @@ fn every_kind_accepts_exactly_its_schema_keys_in_order() {
                 "routing",
                 "probe_after",
                 "check_linearizability",
+                "zone",
+                "request_size",
+                "response_size",
+            ],
+        ),
+        (
+            "function",
+            &[
+                "type",
+                "service_time",
+                "concurrency",
+                "cold_start",
+                "idle_timeout",
+                "memory",
+                "queue_capacity",
+                "billing_increment",
                 "zone",
                 "request_size",
                 "response_size",
