@@ -29,6 +29,8 @@ fn replicas_spec(replicas: u32, balance: LbPolicy) -> ModelSpec {
             queue_capacity: None,
             calls: Vec::new(),
             mode: CallMode::Thread,
+            discipline: Default::default(),
+            patience: None,
         },
         replicas,
         balance,

@@ -395,3 +395,104 @@ components:
         7.0 * 0.2016,
     );
 }
+
+/// The function-vs-container sweep: the function's bill is exactly
+/// invocations x $0.0000002 + billed GB-seconds x $0.0000166667 at every
+/// point, and the bills cross where the closed form says: the containers'
+/// measured (flat) total C against the function's expected bill over the
+/// run, r x 3600 s x (0.0000002 + 1 GiB x 0.050 s x 0.0000166667).
+#[test]
+fn the_function_vs_container_sweep_crosses_where_the_closed_form_says() {
+    let out = std::env::temp_dir().join(format!("sysdes-fvc-sweep-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let run = sysdes(&[
+        "sweep",
+        "scenarios/cost-function-vs-container-sweep.yaml",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let text = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    let mut reader = csv_rows(&text);
+    let header = reader.remove(0);
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("summary.csv has no `{name}`: {header:?}"))
+    };
+    let (f, c) = (col("cost_usd:fn_mean"), col("cost_usd:containers_mean"));
+    let rate = col("workloads.to-function.arrival.poisson");
+    let row = |r: &str| {
+        reader
+            .iter()
+            .find(|row| row[rate] == r)
+            .map(|row| {
+                (
+                    row[f].parse::<f64>().unwrap(),
+                    row[c].parse::<f64>().unwrap(),
+                )
+            })
+            .unwrap()
+    };
+    let (f20, c20) = row("20/s");
+    let (f30, c30) = row("30/s");
+    assert!(f20 < c20, "at 20/s the function is cheaper: {f20} vs {c20}");
+    assert!(
+        f30 > c30,
+        "at 30/s the containers are cheaper: {f30} vs {c30}"
+    );
+    // Per request a second over the hour: $3600 x (2e-7 + 0.05 x 1.66667e-5).
+    let per_rate = 3600.0 * (0.0000002 + 0.05 * 0.0000166667);
+    let closed = (c20 + c30) / 2.0 / per_rate;
+    let (d20, d30) = (f20 - c20, f30 - c30);
+    let measured = 20.0 + 10.0 * (-d20) / (d30 - d20);
+    // Tolerance from the run length: the function's bill at rate r is
+    // Poisson in its invocations, sd sqrt(3600 r) x per_rate / 3600 per
+    // run, / sqrt(3) for the mean of three; through the interpolation that
+    // moves the crossover by 10 x sqrt(sd_20^2 + sd_30^2) / (d30 - d20).
+    // Three of those, plus the cold starts the closed form leaves out (at
+    // most one 250 ms cold start per instance, `instances_peak` of them).
+    let sd = |r: f64| (3600.0 * r).sqrt() * per_rate / 3600.0 / 3f64.sqrt();
+    let tolerance = 3.0 * 10.0 * (sd(20.0).powi(2) + sd(30.0).powi(2)).sqrt() / (d30 - d20);
+    println!(
+        "function vs container crossover: measured {measured:.3}/s, closed form {closed:.3}/s (tolerance {tolerance:.3})"
+    );
+    assert!(
+        (measured - closed).abs() <= tolerance,
+        "crossover {measured} vs closed form {closed} (tolerance {tolerance})"
+    );
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// The function's bill in the single run is exactly its invocations and
+/// billed GB-seconds at Lambda's prices.
+#[test]
+fn a_functions_bill_is_invocations_and_billed_gb_seconds() {
+    let v = run_json(
+        &root().join("scenarios/cost-function-vs-container.yaml"),
+        &[],
+    );
+    let f = &v["components"]["fn"];
+    let n = f["invocations"].as_f64().unwrap();
+    let gbs = f["billed_gb_seconds"].as_f64().unwrap();
+    assert!(n > 30_000.0, "{n}");
+    assert!(f["cold_starts"].as_f64().unwrap() >= 1.0);
+    // Warm invocations bill exactly 50 ms; cold ones 300 ms.
+    let cold = f["cold_starts"].as_f64().unwrap();
+    assert_eq!(
+        f["billed_ms"].as_f64().unwrap(),
+        50.0 * (n - cold) + 300.0 * cold
+    );
+    close(
+        "fn",
+        v["cost"]["by_component"]["fn"]["total_usd"]
+            .as_f64()
+            .unwrap(),
+        n * 0.0000002 + gbs * 0.0000166667,
+    );
+}

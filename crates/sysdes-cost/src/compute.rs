@@ -1,6 +1,6 @@
 //! The cost of a run: each component's instances under its billing rule.
 
-use sysdes_models::{Lifetime, ModelSpec, RunResult};
+use sysdes_models::{ComponentType, Lifetime, ModelSpec, RunResult};
 
 use crate::spec::{ComponentCost, CostSpec};
 
@@ -74,11 +74,21 @@ pub fn cost(model: &ModelSpec, spec: &CostSpec, run: &RunResult) -> CostResult {
             Some(l) if !l.is_empty() => l.as_slice(),
             _ => &whole,
         };
+        // A function charges the invocations it ran (a throttled request
+        // is not billed) and their billed GB-seconds.
+        let (requests, gb_seconds) = if result.kind == ComponentType::Function {
+            (
+                result.figure("invocations").unwrap_or(0.0) as u64,
+                result.figure("billed_gb_seconds").unwrap_or(0.0),
+            )
+        } else {
+            (result.arrivals, 0.0)
+        };
         out.by_component.push(item(
             &result.name,
             c,
             lives,
-            result.arrivals,
+            (requests, gb_seconds),
             (from, to, window_h),
         ));
     }
@@ -90,7 +100,7 @@ pub fn cost(model: &ModelSpec, spec: &CostSpec, run: &RunResult) -> CostResult {
             &format!("hosts.{}", pool.name),
             c,
             &whole,
-            0,
+            (0, 0.0),
             (from, to, window_h),
         ));
     }
@@ -111,12 +121,17 @@ pub fn cost(model: &ModelSpec, spec: &CostSpec, run: &RunResult) -> CostResult {
 }
 
 /// One component's cost over `lives`, with `arrivals` requests in the
-/// window `(from, to, window_h)`.
+/// window `(from, to, window_h)` and, for a function, the `gb_seconds`
+/// billed for them.
+///
+/// A function's charges (per request and per GB-second) are usage, like a
+/// hosted API's per-request price: both count the requests that arrived in
+/// the window, so its total and its window's cost are the same sum.
 fn item(
     name: &str,
     c: &ComponentCost,
     lives: &[Lifetime],
-    arrivals: u64,
+    (arrivals, gb_seconds): (u64, f64),
     (from, to, window_h): (u64, u64, f64),
 ) -> ItemCost {
     let billed_s: u64 = lives
@@ -125,7 +140,7 @@ fn item(
         .sum();
     let window_ns: u64 = lives.iter().map(|l| l.overlap_ns(from, to)).sum();
     let units = f64::from(c.units);
-    let requests_usd = c.per_request * arrivals as f64;
+    let requests_usd = c.per_request * arrivals as f64 + c.per_gb_second * gb_seconds;
     // A component priced per request only runs no billed instance.
     let billed_hours = if c.per_hour > 0.0 {
         billed_s as f64 * units / 3600.0

@@ -13,8 +13,12 @@ pub struct ComponentCost {
     pub units: u32,
     /// How each instance's lifetime is billed.
     pub billing: Billing,
-    /// USD per request that arrives (a hosted API priced per call).
+    /// USD per request that arrives (a hosted API priced per call, a
+    /// serverless function's request charge).
     pub per_request: f64,
+    /// USD per GB-second (GiB x s) of a serverless function's billed
+    /// duration (its `billed_gb_seconds` figure); 0 for other kinds.
+    pub per_gb_second: f64,
     /// The price-table row the rate came from, if any.
     pub instance: Option<String>,
 }

@@ -21,6 +21,7 @@ use crate::result::ComponentResult;
 // here so `crate::figures::*` (and the crate root) still name them.
 pub use crate::kinds::cache::figures::CacheFigures;
 pub use crate::kinds::deployment::figures::ScalingFigures;
+pub use crate::kinds::function::figures::FunctionFigures;
 pub use crate::kinds::load_balancer::figures::BalancerFigures;
 pub use crate::kinds::model_server::figures::{BatchFigures, LlmFigures};
 pub use crate::kinds::queue::figures::QueueFigures;
@@ -53,11 +54,13 @@ pub enum ComponentType {
     TrainingJob,
     /// `type: review_queue`.
     ReviewQueue,
+    /// `type: function` (serverless).
+    Function,
 }
 
 impl ComponentType {
     /// Every kind, in registry order.
-    pub const ALL: [ComponentType; 9] = [
+    pub const ALL: [ComponentType; 10] = [
         ComponentType::Server,
         ComponentType::LoadBalancer,
         ComponentType::Cache,
@@ -67,6 +70,7 @@ impl ComponentType {
         ComponentType::Store,
         ComponentType::TrainingJob,
         ComponentType::ReviewQueue,
+        ComponentType::Function,
     ];
 
     /// The kind's name as in the scenario file (`server`, `load_balancer`, ...).
@@ -81,6 +85,7 @@ impl ComponentType {
             ComponentType::Store => "store",
             ComponentType::TrainingJob => "training_job",
             ComponentType::ReviewQueue => "review_queue",
+            ComponentType::Function => "function",
         }
     }
 }
@@ -252,6 +257,8 @@ pub enum KindFigures {
     Training(TrainingFigures),
     /// A review queue.
     Review(ReviewFigures),
+    /// A serverless function's instances and billed duration.
+    Function(FunctionFigures),
 }
 
 impl ComponentResult {
@@ -333,5 +340,6 @@ fn visit_kind(k: &KindFigures, f: &mut Visit<'_>) {
         KindFigures::Balancer(s) => s.visit(c, f),
         KindFigures::Training(s) => s.visit(c, f),
         KindFigures::Review(s) => s.visit(c, f),
+        KindFigures::Function(s) => s.visit(c, f),
     }
 }

@@ -362,6 +362,9 @@ pub enum ComponentKind {
     /// Human reviewers in shifts; a share of what reaches it is reviewed
     /// (see [`crate::ReviewQueueSpec`]).
     ReviewQueue(crate::kinds::review_queue::spec::ReviewQueueSpec),
+    /// A serverless function: instances started on demand with a cold
+    /// start, kept warm for an idle timeout (see [`crate::FunctionSpec`]).
+    Function(crate::FunctionSpec),
 }
 
 /// How a component passes requests to one of its downstream components
@@ -423,7 +426,8 @@ impl ComponentKind {
             | ComponentKind::LlmServer(_)
             | ComponentKind::Store(_)
             | ComponentKind::TrainingJob(_)
-            | ComponentKind::ReviewQueue(_) => {}
+            | ComponentKind::ReviewQueue(_)
+            | ComponentKind::Function(_) => {}
         }
     }
 }

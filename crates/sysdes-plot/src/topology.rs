@@ -107,7 +107,8 @@ pub fn topology_svg(spec: &ModelSpec, result: Option<&Value>) -> String {
                     to(&mut edges, g.target, "group");
                 }
             }
-            ComponentKind::ModelServer(_)
+            ComponentKind::Function(_)
+            | ComponentKind::ModelServer(_)
             | ComponentKind::LlmServer(_)
             | ComponentKind::Store(_)
             | ComponentKind::ReplicaGroup(_)
@@ -360,6 +361,7 @@ fn kind_name(kind: &ComponentKind) -> &'static str {
         ComponentKind::ReplicaGroup(_) => "group",
         ComponentKind::TrainingJob(_) => "training job",
         ComponentKind::ReviewQueue(_) => "review queue",
+        ComponentKind::Function(_) => "function",
     }
 }
 
@@ -367,7 +369,7 @@ fn kind_name(kind: &ComponentKind) -> &'static str {
 fn kind_colour(kind: &str) -> &'static str {
     match kind {
         "workload" => "#e8eaf6",
-        "server" | "deployment" | "group" => "#dbeefa",
+        "server" | "deployment" | "group" | "function" => "#dbeefa",
         "load balancer" => "#fdf0d5",
         "cache" => "#d9f2e9",
         "queue" | "stream" | "review queue" => "#f9e0ef",

@@ -215,6 +215,10 @@ pub fn offered_loads(spec: &ModelSpec) -> Vec<Option<f64>> {
                             / (f64::from(d.server.workers.max(1)) * f64::from(replicas.max(1))),
                     )
                 }
+                // Over its concurrency limit, cold starts not counted.
+                ComponentKind::Function(f) => {
+                    Some(rate * f.service_time.mean_ns() / 1e9 / f64::from(f.concurrency.max(1)))
+                }
                 ComponentKind::LoadBalancer(_)
                 | ComponentKind::Cache(_)
                 | ComponentKind::Queue(_)

@@ -374,7 +374,8 @@ pub(crate) fn walk(
         // training job receives no requests (its theory is the expected
         // maximum of its workers' step times and Daly's goodput, checked in
         // `sysdes-models/tests/training_job.rs`).
-        ComponentKind::Store(_) | ComponentKind::TrainingJob(_) => {}
+        // A function's cold starts depend on the run's gaps between requests.
+        ComponentKind::Store(_) | ComponentKind::TrainingJob(_) | ComponentKind::Function(_) => {}
         // Asynchronous like a queue: the request ends here at once; the
         // reviews' M/M/c wait is checked in `sysdes-models/tests/review_queue.rs`.
         ComponentKind::ReviewQueue(_) => {

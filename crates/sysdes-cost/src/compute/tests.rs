@@ -68,6 +68,7 @@ fn rate(per_hour: f64, increment: Increment, minimum_s: u64) -> ComponentCost {
             minimum_s,
         },
         per_request: 0.0,
+        per_gb_second: 0.0,
         instance: None,
     }
 }
@@ -192,4 +193,55 @@ fn no_declared_cost_is_empty() {
         }
         .is_empty()
     );
+}
+
+/// A serverless function `fn` alone: one request a second for an hour, a
+/// 100 ms cold start, 10.5 ms of work, 1 GiB, and `idle_ms` of keep-alive.
+fn function_model(idle_ms: u64) -> ModelSpec {
+    let mut m = model(0);
+    m.components = vec![ComponentSpec {
+        name: "fn".into(),
+        kind: ComponentKind::Function(sysdes_models::FunctionSpec {
+            concurrency: 10,
+            service_time: Distribution::Constant(SimDuration::from_micros(10_500)),
+            cold_start: Distribution::Constant(SimDuration::from_millis(100)),
+            idle_timeout: SimDuration::from_millis(idle_ms),
+            memory_bytes: 1 << 30,
+            queue_capacity: 0,
+            billing_increment: SimDuration::from_millis(1),
+        }),
+    }];
+    m.workloads[0].arrival = sysdes_models::ArrivalSpec::Constant { per_second: 1.0 };
+    m
+}
+
+/// Lambda's bill by hand: requests x $0.20 per million plus billed
+/// GB-seconds x $0.0000166667, each invocation rounded up to 1 ms (cold
+/// start included). Kept warm (1 s gaps, 2 s keep-alive) only the first is
+/// cold: 111 ms + 3599 x 11 ms; reclaimed after 0.5 s every one is cold:
+/// 3600 x 111 ms.
+#[test]
+fn a_function_costs_requests_times_price_plus_billed_gb_seconds() {
+    let spec = CostSpec {
+        components: vec![Some(ComponentCost {
+            per_request: 0.0000002,
+            per_gb_second: 0.0000166667,
+            ..rate(0.0, Increment::PerSecond, 0)
+        })],
+        hosts: Vec::new(),
+    };
+    for (idle_ms, billed_ms, cold) in [(2000, 111 + 3599 * 11, 1), (500, 3600 * 111, 3600)] {
+        let m = function_model(idle_ms);
+        let r = run(&m);
+        let f = &r.components[0];
+        assert_eq!(f.figure("invocations"), Some(3600.0));
+        assert_eq!(f.figure("cold_starts"), Some(cold as f64));
+        assert_eq!(f.figure("billed_ms"), Some(billed_ms as f64));
+        let c = cost(&m, &spec, &r);
+        let want = 3600.0 * 0.0000002 + billed_ms as f64 / 1000.0 * 0.0000166667;
+        close(c.total_usd, want);
+        // Usage only: the window's hour costs the same.
+        close(c.per_hour_usd, want);
+        assert_eq!(c.component("fn").unwrap().billed_hours, 0.0);
+    }
 }

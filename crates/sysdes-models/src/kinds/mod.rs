@@ -8,6 +8,7 @@
 
 pub(crate) mod cache;
 pub(crate) mod deployment;
+pub(crate) mod function;
 pub(crate) mod load_balancer;
 pub(crate) mod model_server;
 pub(crate) mod queue;
@@ -453,6 +454,8 @@ kinds! {
     ReplicaGroup(replica_group: replica_group::ReplicaGroup, ReplicaGroupId),
     TrainingJob(training_job: training_job::sim::TrainingJob, TrainingJobId),
     ReviewQueue(review_queue: review_queue::ReviewQueue, ReviewQueueId),
+    /// A serverless function (instances with cold starts, kept warm).
+    Function(function: function::Function, FunctionId),
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use crate::result::{LoopKind, LoopProfile};
 use super::{Event, Simulation};
 
 /// Event kinds in the order of [`Event::kind_index`].
-pub(super) const EVENT_KINDS: [&str; 19] = [
+pub(super) const EVENT_KINDS: [&str; 20] = [
     "OpenArrival",
     "UserReady",
     "Deliver",
@@ -32,6 +32,7 @@ pub(super) const EVENT_KINDS: [&str; 19] = [
     "Renege",
     "Training",
     "Review",
+    "FunctionDone",
 ];
 
 /// Kinds of components and workloads an event can be counted at.
@@ -62,6 +63,7 @@ impl Event {
             Event::Renege { .. } => 16,
             Event::Training { .. } => 17,
             Event::Review { .. } => 18,
+            Event::FunctionDone { .. } => 19,
         }
     }
 }
@@ -125,6 +127,7 @@ impl Simulation {
             Event::Renege { server, .. } => Some(self.components.id(server).index()),
             Event::Training { job, .. } => Some(self.components.id(job).index()),
             Event::Review { queue, .. } => Some(self.components.id(queue).index()),
+            Event::FunctionDone { function, .. } => Some(self.components.id(function).index()),
             Event::Timeout { req } | Event::Retry { req } => Some(workload_of(req)),
             // A response is counted after it was handled, when its hop is
             // gone: it names no place.

@@ -105,6 +105,11 @@ pub(crate) enum Event {
         queue: crate::kinds::ReviewQueueId,
         slot: u32,
     },
+    /// A serverless function's invocation of `req` ends.
+    FunctionDone {
+        function: crate::kinds::FunctionId,
+        req: RequestId,
+    },
 }
 
 pub(crate) use crate::kinds::Components;
@@ -611,6 +616,7 @@ impl Simulation {
             } => self.server_renege(server, req, generation),
             Event::Training { job, epoch, timer } => self.training_event(job, epoch, timer),
             Event::Review { queue, slot } => self.review_event(queue, slot),
+            Event::FunctionDone { function, req } => self.function_done(function, req),
         }
     }
 

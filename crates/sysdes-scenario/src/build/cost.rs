@@ -35,7 +35,7 @@ use crate::units::Duration;
 #[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
 #[serde(
     deny_unknown_fields,
-    expecting = "a map with `instance` (a price-table row) or `per_hour`, and optionally `billing`, `minimum`, `per_request`"
+    expecting = "a map with `instance` (a price-table row) or `per_hour`, and optionally `billing`, `minimum`, `per_request`, `per_gb_second`"
 )]
 #[schemars(rename = "Cost")]
 pub(crate) struct CostRaw {
@@ -47,8 +47,10 @@ pub(crate) struct CostRaw {
     pub billing: Option<BillingRaw>,
     /// Each instance is billed at least this long, e.g. `60s`; default the row's, else none.
     pub minimum: Option<Duration>,
-    /// USD per request that arrives (a hosted API priced per call).
+    /// USD per request that arrives (a hosted API priced per call); for a `type: function`, per invocation (throttled requests are free).
     pub per_request: Option<f64>,
+    /// USD per GB-second of a `type: function`'s billed duration (memory in GiB x seconds), e.g. `0.0000166667` (`lambda.gb_second`).
+    pub per_gb_second: Option<f64>,
 }
 
 /// A billing increment.
@@ -135,7 +137,9 @@ pub(crate) fn read(
         let units = spec
             .and_then(|s| s.components.get(i).map(|c| units(s, &c.kind)))
             .unwrap_or(1);
-        let cost = component_cost(&mut ctx, node, &table, units);
+        // Read from the file, so it is known even when the model is not.
+        let function = body.get("type").and_then(|t| t.as_str()) == Some("function");
+        let cost = component_cost(&mut ctx, node, &table, (units, function));
         if let Some(slot) = out.components.get_mut(i) {
             *slot = cost;
         }
@@ -145,7 +149,7 @@ pub(crate) fn read(
             continue;
         };
         let count = spec.and_then(|s| s.hosts.get(i)).map_or(1, |h| h.count);
-        let cost = component_cost(&mut ctx, node, &table, count);
+        let cost = component_cost(&mut ctx, node, &table, (count, false));
         if let Some(slot) = out.hosts.get_mut(i) {
             *slot = cost;
         }
@@ -216,7 +220,7 @@ fn component_cost(
     ctx: &mut Ctx,
     node: &SNode,
     table: &PriceTable,
-    units: u32,
+    (units, function): (u32, bool),
 ) -> Option<ComponentCost> {
     let raw = match from_node::<CostRaw>(node) {
         Ok(raw) => raw,
@@ -228,6 +232,7 @@ fn component_cost(
     let before = ctx.issues.len();
     let mut per_hour = 0.0;
     let mut per_request = 0.0;
+    let mut per_gb_second = 0.0;
     let mut billing = Billing::default();
     let mut instance = None;
     if let (Some(_), Some(_)) = (&raw.instance, raw.per_hour) {
@@ -266,13 +271,19 @@ fn component_cost(
                     per_request = row.price;
                     instance = Some(name.clone());
                 }
+                Unit::GbSecond if function => {
+                    per_gb_second = row.price;
+                    instance = Some(name.clone());
+                }
                 other => ctx.push(
                     node.at_or_near(&["instance"]),
                     format!(
                         "price row `{name}` is priced per {}; `instance` needs a row priced per hour or per request",
                         other.name()
                     ),
-                    None,
+                    (other == Unit::GbSecond).then(|| {
+                        "rows priced per GB-second are for `type: function` components".to_owned()
+                    }),
                 ),
             },
         }
@@ -287,10 +298,25 @@ fn component_cost(
             per_request += p;
         }
     }
-    if raw.instance.is_none() && raw.per_hour.is_none() && raw.per_request.is_none() {
+    if let Some(p) = raw.per_gb_second {
+        if !function {
+            ctx.push(
+                node.at_or_near(&["per_gb_second"]),
+                "`per_gb_second` prices a serverless function's billed duration; this component is not a `type: function`",
+                Some("use `per_hour` or `instance` for a server, or make it `type: function`".to_owned()),
+            );
+        } else if nonnegative(ctx, node, "per_gb_second", p) {
+            per_gb_second += p;
+        }
+    }
+    if raw.instance.is_none()
+        && raw.per_hour.is_none()
+        && raw.per_request.is_none()
+        && raw.per_gb_second.is_none()
+    {
         ctx.push(
             node,
-            "`cost` needs `instance`, `per_hour` or `per_request`",
+            "`cost` needs `instance`, `per_hour`, `per_request` or `per_gb_second`",
             Some("e.g. `cost: { instance: m7i.large }` or `cost: { per_hour: 0.096 }`".to_owned()),
         );
     }
@@ -308,6 +334,7 @@ fn component_cost(
         units,
         billing,
         per_request,
+        per_gb_second,
         instance,
     })
 }
@@ -484,7 +511,7 @@ components:
         assert!(p[0].contains("not both"), "{p:?}");
         let p = problems(&with("    cost: { }\n"));
         assert!(
-            p[0].contains("needs `instance`, `per_hour` or `per_request`"),
+            p[0].contains("needs `instance`, `per_hour`, `per_request` or `per_gb_second`"),
             "{p:?}"
         );
         let p = problems(&with("    cost: { instance: lambda.gb_second }\n"));
@@ -503,6 +530,48 @@ components:
             &with("    cost: { per_hour: -1 }\n").replace("service_time: 1ms", "service_tme: 1ms"),
         );
         assert!(p.len() >= 2, "{p:?}");
+    }
+
+    const FUNCTION: &str = "name: c
+duration: 10s
+workloads:
+  - { name: users, target: fn, arrival: { poisson: 10/s } }
+components:
+  fn:
+    type: function
+    service_time: 10ms
+";
+
+    #[test]
+    fn a_function_is_priced_per_request_and_per_gb_second() {
+        let text = format!(
+            "{FUNCTION}    cost: {{ instance: lambda.gb_second, per_request: 0.0000002 }}\n"
+        );
+        let s = load_str("c.yaml", &text, &LoadOptions::default()).unwrap();
+        let c = s.cost.components[0].as_ref().unwrap();
+        assert_eq!(c.per_gb_second, 0.0000166667);
+        assert_eq!(c.per_request, 0.0000002);
+        assert_eq!(c.per_hour, 0.0);
+        let text = format!("{FUNCTION}    cost: {{ per_gb_second: 0.00001 }}\n");
+        let s = load_str("c.yaml", &text, &LoadOptions::default()).unwrap();
+        assert_eq!(
+            s.cost.components[0].as_ref().unwrap().per_gb_second,
+            0.00001
+        );
+        // Not on a server, located at the key.
+        let p = problems(&with("    cost: { per_gb_second: 0.00001 }\n"));
+        assert!(p[0].starts_with("9:28:"), "{p:?}");
+        assert!(p[0].contains("not a `type: function`"), "{p:?}");
+        let p = problems(&with("    cost: { instance: lambda.gb_second }\n"));
+        assert!(
+            p[0].contains("are for `type: function` components"),
+            "{p:?}"
+        );
+        let p = problems(&format!("{FUNCTION}    cost: {{ per_gb_second: -1 }}\n"));
+        assert!(
+            p[0].contains("`per_gb_second` must be a price of zero or more"),
+            "{p:?}"
+        );
     }
 
     #[test]

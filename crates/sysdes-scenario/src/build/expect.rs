@@ -475,6 +475,9 @@ fn kind_figures(kind: &ComponentKind, names: &mut Vec<String>) {
         ComponentKind::ReviewQueue(_) => {
             sysdes_models::ReviewFigures::default().visit(Scope::Component, &mut add);
         }
+        ComponentKind::Function(_) => {
+            sysdes_models::FunctionFigures::default().visit(Scope::Component, &mut add);
+        }
     }
 }
 

@@ -23,6 +23,7 @@ pub(crate) mod cost;
 mod deploy;
 pub(crate) mod expect;
 mod faults;
+mod function;
 mod graph;
 mod llm_server;
 pub(crate) mod model_server;
@@ -94,6 +95,8 @@ component_kinds! {
     TrainingJob = "training_job", training_job::TrainingJobRaw, training_job::read;
     /// Human reviewers in shifts; a share of what reaches it is kept for review, every request answered at once; see `docs/course/vision-human-review.md`.
     ReviewQueue = "review_queue", review_queue::ReviewQueueRaw, review_queue::read;
+    /// Serverless: instances started on demand with a cold start, kept warm for an idle timeout (Lambda-like); see docs/cost.md.
+    Function = "function", function::FunctionRaw, function::read;
 }
 
 impl Kind {

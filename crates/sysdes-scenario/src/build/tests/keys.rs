@@ -16,7 +16,7 @@ use crate::test_support::problems;
 
 #[test]
 fn every_kind_accepts_exactly_its_schema_keys_in_order() {
-    let expected: [(&str, &[&str]); 9] = [
+    let expected: [(&str, &[&str]); 10] = [
         (
             "server",
             &[
@@ -137,6 +137,22 @@ fn every_kind_accepts_exactly_its_schema_keys_in_order() {
         (
             "review_queue",
             &["type", "share", "review_time", "reviewers", "shifts"],
+        ),
+        (
+            "function",
+            &[
+                "type",
+                "service_time",
+                "concurrency",
+                "cold_start",
+                "idle_timeout",
+                "memory",
+                "queue_capacity",
+                "billing_increment",
+                "zone",
+                "request_size",
+                "response_size",
+            ],
         ),
     ];
     assert_eq!(Kind::ALL.len(), expected.len());
