@@ -43,8 +43,10 @@ fn chunked(
             max_num_seqs: 128,
             block_size: 16,
             num_blocks: blocks,
+            prefix_caching: true,
             cost,
         }),
+        prefix: None,
     }
 }
 

@@ -187,6 +187,7 @@ fn spec(max_num_seqs: u32, num_blocks: u32, cost: IterationCost) -> ChunkedSpec 
         max_num_seqs,
         block_size: 16,
         num_blocks: Some(num_blocks),
+        prefix_caching: true,
         cost,
     }
 }

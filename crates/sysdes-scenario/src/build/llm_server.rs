@@ -27,6 +27,14 @@
 //!     kv_block_size: 16                        # tokens per KV block; default 16
 //!     kv_blocks: 2588                          # KV blocks per slot; default unlimited
 //!     iteration: { floor: 14ms, per_token: 10us, per_context_token_ps: 131000, per_prefill_pair_ps: 1 }
+//!     prefix_caching: true                     # reuse cached prefix blocks; default true
+//! ```
+//!
+//! Shared prompt prefixes (either scheduler; only `chunked` caches them):
+//!
+//! ```yaml
+//!   llm:
+//!     prefix: { tokens: 2000, groups: 20, zipf: 1.0 }   # prompt = a group's 2000 tokens + prompt_tokens
 //! ```
 
 use schemars::JsonSchema;
@@ -34,6 +42,7 @@ use serde::Deserialize;
 use sysdes_kernel::SimDuration;
 use sysdes_models::{
     ChunkedSpec, DecodeTime, Distribution, IterationCost, LlmScheduler, LlmServerSpec, PrefillTime,
+    PrefixWorkload,
 };
 
 use super::{Ctx, Kind, content, count, optional_count, optional_distribution};
@@ -78,6 +87,29 @@ pub(crate) struct LlmDoc {
     kv_blocks: Option<i64>,
     /// `chunked` only, required there: iteration time `floor + per_token * T + per_context_token_ps * D + per_prefill_pair_ps * P` (see `docs/llm-serving.md`).
     iteration: Option<IterationRaw>,
+    /// `chunked` only: whether the full KV blocks of shared prefixes (`prefix`) are cached and reused, their prefill skipped (vLLM's automatic prefix caching; LRU eviction of unreferenced cached blocks). Default true.
+    prefix_caching: Option<bool>,
+    /// Shared prompt prefixes: each request draws one of `groups` prefixes (a system prompt, a RAG document) and its prompt is that prefix's `tokens` followed by its drawn `prompt_tokens`. Default none.
+    prefix: Option<PrefixRaw>,
+}
+
+/// Shared prompt prefixes of an LLM workload.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a map with `tokens` and optionally `groups`, `zipf`"
+)]
+#[schemars(rename = "LlmPrefix")]
+pub(crate) struct PrefixRaw {
+    /// Shared tokens at the front of every prompt of a group (system prompt plus context), at least 1.
+    #[schemars(range(min = 1))]
+    tokens: i64,
+    /// Distinct prefixes, at least 1: 1 is one system prompt shared by every request; more are RAG documents or tenants. Default 1.
+    #[schemars(range(min = 1))]
+    groups: Option<i64>,
+    /// Popularity skew of the groups: group `k` (from 1) drawn with probability proportional to `1 / k^zipf`; 0 is uniform. Default 0.
+    #[schemars(range(min = 0))]
+    zipf: Option<f64>,
 }
 
 /// The scheduler of a model server in LLM mode.
@@ -118,6 +150,7 @@ const CHUNKED_ONLY: &[&str] = &[
     "kv_block_size",
     "kv_blocks",
     "iteration",
+    "prefix_caching",
 ];
 
 /// A prefill time.
@@ -330,6 +363,7 @@ pub(super) fn llm_server(ctx: &mut Ctx, body: &SNode) -> Option<LlmServerSpec> {
         Ok(None) => Some(None),
         Err(()) => None,
     };
+    let prefix = prefix_workload(ctx, llm);
     if ctx.issues.len() != before {
         return None;
     }
@@ -366,7 +400,51 @@ pub(super) fn llm_server(ctx: &mut Ctx, body: &SNode) -> Option<LlmServerSpec> {
         queue_capacity: queue_capacity?,
         cold_start: cold_start?,
         scheduler,
+        prefix: prefix?,
     })
+}
+
+/// Most prefix tokens over all groups (the prefix cache is preallocated,
+/// one entry per block of every group per slot).
+const MAX_PREFIX_TOKENS: u64 = 1 << 27;
+
+/// The `prefix` block: outer `None` when a problem was recorded.
+fn prefix_workload(ctx: &mut Ctx, llm: &SNode) -> Option<Option<PrefixWorkload>> {
+    let raw = ctx.optional::<PrefixRaw>(llm, "prefix").ok()?;
+    let Some(raw) = raw else {
+        return Some(None);
+    };
+    let at = |k: &str| llm.at_or_near(&["prefix", k]);
+    let tokens = count(ctx, raw.tokens, 1, at("tokens"), "prefix.tokens");
+    let groups = match raw.groups {
+        Some(g) => count(ctx, g, 1, at("groups"), "prefix.groups"),
+        None => Some(1),
+    };
+    let zipf = raw.zipf.unwrap_or(0.0);
+    if !(zipf >= 0.0 && zipf.is_finite()) {
+        ctx.push(
+            at("zipf"),
+            format!("`prefix.zipf` must be zero or more, found {zipf}"),
+            Some("0 draws the groups uniformly; 1 is the classic Zipf popularity".into()),
+        );
+        return None;
+    }
+    let (tokens, groups) = (tokens?, groups?);
+    if u64::from(groups) * u64::from(tokens) > MAX_PREFIX_TOKENS {
+        ctx.push(
+            at("groups"),
+            format!(
+                "`prefix`: {groups} groups of {tokens} tokens is more than {MAX_PREFIX_TOKENS} prefix tokens to cache (the cache keeps an entry per block of every group)"
+            ),
+            Some("use fewer groups or shorter prefixes".into()),
+        );
+        return None;
+    }
+    Some(Some(PrefixWorkload {
+        tokens,
+        groups,
+        zipf,
+    }))
 }
 
 /// The chunked scheduler's keys (`max_num_seqs` is set from `max_batch` by
@@ -395,12 +473,16 @@ fn chunked_spec(ctx: &mut Ctx, llm: &SNode) -> Option<ChunkedSpec> {
             per_context_token_ps: i.per_context_token_ps,
             per_prefill_pair_ps: i.per_prefill_pair_ps,
         });
+    let prefix_caching = ctx
+        .optional::<bool>(llm, "prefix_caching")
+        .map(|b| b.unwrap_or(true));
     Some(ChunkedSpec {
         max_num_batched_tokens: budget?,
         max_num_seqs: 1,
         block_size: block_size?,
         num_blocks: num_blocks?,
         cost: cost?,
+        prefix_caching: prefix_caching.ok()?,
     })
 }
 
@@ -502,7 +584,9 @@ fn token_distribution(
 #[cfg(test)]
 mod tests {
     use sysdes_kernel::SimDuration;
-    use sysdes_models::{ComponentKind, DecodeTime, Distribution, LlmServerSpec, PrefillTime};
+    use sysdes_models::{
+        ComponentKind, DecodeTime, Distribution, LlmScheduler, LlmServerSpec, PrefillTime,
+    };
 
     use crate::test_support::{first_kind, model_server_scenario, only_problem};
     use crate::{LoadOptions, Problem, load_str};
@@ -567,7 +651,7 @@ mod tests {
 
     #[test]
     fn chunked_keys_and_defaults() {
-        use sysdes_models::{ChunkedSpec, IterationCost, LlmScheduler};
+        use sysdes_models::{ChunkedSpec, IterationCost};
         let cost = IterationCost {
             floor: us(14_000),
             per_token_ps: 10_000_000,
@@ -582,6 +666,7 @@ mod tests {
                 max_num_seqs: 128,
                 block_size: 16,
                 num_blocks: None,
+                prefix_caching: true,
                 cost,
             })
         );
@@ -625,6 +710,59 @@ mod tests {
             msg.contains("scheduler") || msg.contains("prefill_first"),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn prefix_keys() {
+        let m = load(&format!(
+            "{CHUNKED}      prefix: {{ tokens: 2000, groups: 20, zipf: 1.0 }}\n      prefix_caching: false\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            m.prefix,
+            Some(sysdes_models::PrefixWorkload {
+                tokens: 2000,
+                groups: 20,
+                zipf: 1.0
+            })
+        );
+        let LlmScheduler::Chunked(c) = m.scheduler else {
+            panic!("chunked expected");
+        };
+        assert!(!c.prefix_caching);
+        // Defaults: one group, uniform, caching on; prefill-first takes a prefix too.
+        let m = load(&format!("{CHUNKED}      prefix: {{ tokens: 300 }}\n")).unwrap();
+        assert_eq!(m.prefix.map(|x| (x.groups, x.zipf)), Some((1, 0.0)));
+        let LlmScheduler::Chunked(c) = m.scheduler else {
+            panic!("chunked expected");
+        };
+        assert!(c.prefix_caching);
+        assert!(load(&format!("{LLM}      prefix: {{ tokens: 300 }}\n")).is_ok());
+    }
+
+    #[test]
+    fn bad_prefix_keys_are_located_errors() {
+        let (line, _, msg, _) = problem(&format!("{LLM}      prefix_caching: true\n"));
+        assert!(line > 0);
+        assert!(
+            msg.contains("`prefix_caching` applies only with `scheduler: chunked`"),
+            "{msg}"
+        );
+        let (_, _, msg, _) = problem(&format!("{CHUNKED}      prefix: {{ tokens: 0 }}\n"));
+        assert_eq!(msg, "`prefix.tokens` must be at least 1, found 0");
+        let (_, _, msg, help) = problem(&format!(
+            "{CHUNKED}      prefix: {{ tokens: 10, zipf: -1 }}\n"
+        ));
+        assert!(msg.contains("`prefix.zipf` must be zero or more"), "{msg}");
+        assert!(help.unwrap().contains("uniform"));
+        let (_, _, msg, _) = problem(&format!(
+            "{CHUNKED}      prefix: {{ tokens: 10, grups: 2 }}\n"
+        ));
+        assert!(msg.contains("grups"), "{msg}");
+        let (_, _, msg, _) = problem(&format!(
+            "{CHUNKED}      prefix: {{ tokens: 100000, groups: 100000 }}\n"
+        ));
+        assert!(msg.contains("prefix tokens to cache"), "{msg}");
     }
 
     #[test]
