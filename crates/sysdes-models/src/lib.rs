@@ -42,6 +42,7 @@ pub use kinds::deployment::ScaleEvent;
 pub use kinds::deployment::spec::*;
 pub use kinds::load_balancer::consistent_hash_shares;
 pub use kinds::model_server::llm::{DecodeTime, LlmScheduler, LlmServerSpec, PrefillTime};
+pub use kinds::model_server::llm_roofline::{Efficiency, GpuSpec, ModelShape, Roofline};
 pub use kinds::model_server::llm_sched::{
     ChunkedBatch, ChunkedSpec, Composition, IterationCost, NO_PREFIX, Outcome, Pending,
     PrefixWorkload,

@@ -12,12 +12,8 @@ use sysdes_models::*;
 
 /// Floor 10 ms, 10 us per token, 0.1 us per decode context token, 1 ns per
 /// prefill (query, key) pair.
-const COST: IterationCost = IterationCost {
-    floor: SimDuration::from_millis(10),
-    per_token_ps: 10_000_000,
-    per_context_token_ps: 100_000,
-    per_prefill_pair_ps: 1_000,
-};
+const COST: IterationCost =
+    IterationCost::affine(SimDuration::from_millis(10), 10_000_000, 100_000, 1_000);
 
 /// A chunked server (budget 2048, blocks of 16, `blocks` of them) whose
 /// prompts are a 1000-token prefix of one of `groups` groups followed by

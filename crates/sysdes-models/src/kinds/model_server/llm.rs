@@ -1099,12 +1099,7 @@ mod tests {
             block_size: 4,
             num_blocks: Some(4),
             prefix_caching: true,
-            cost: IterationCost {
-                floor: ms(1),
-                per_token_ps: 1_000_000_000,
-                per_context_token_ps: 0,
-                per_prefill_pair_ps: 0,
-            },
+            cost: IterationCost::affine(ms(1), 1_000_000_000, 0, 0),
         });
         let mut m = server(&s);
         m.arrive(at(0), 1, true);

@@ -157,6 +157,16 @@ pub struct IterationCost {
     pub per_context_token_ps: u64,
     /// Added per (query, key) pair of each prefill chunk, `chunk * (cached + chunk)`, in picoseconds.
     pub per_prefill_pair_ps: u64,
+    /// Reading the weights once per iteration, in picoseconds (the memory
+    /// side of the roofline; 0 in the affine form, where `floor` holds it).
+    pub weights_ps: u64,
+    /// Tensor-parallel all-reduce traffic per token, in picoseconds
+    /// (added, never overlapped).
+    pub comm_per_token_ps: u64,
+    /// Roofline form: compute and memory overlap, so an iteration takes
+    /// `floor + max(weights + per_context_token * D, per_token * T + per_prefill_pair * P) + comm * T`
+    /// instead of the sum of every term.
+    pub roofline: bool,
 }
 
 /// What one iteration holds.
@@ -185,11 +195,37 @@ pub struct Composition {
 }
 
 impl IterationCost {
+    /// The affine form: `floor + per_token * T + per_context_token * D +
+    /// per_prefill_pair * P`, the three coefficients in picoseconds.
+    pub const fn affine(
+        floor: SimDuration,
+        per_token_ps: u64,
+        per_context_token_ps: u64,
+        per_prefill_pair_ps: u64,
+    ) -> IterationCost {
+        IterationCost {
+            floor,
+            per_token_ps,
+            per_context_token_ps,
+            per_prefill_pair_ps,
+            weights_ps: 0,
+            comm_per_token_ps: 0,
+            roofline: false,
+        }
+    }
+
     /// The time of an iteration of composition `c`.
     pub fn time(&self, c: &Composition) -> SimDuration {
-        let ps = u128::from(self.per_token_ps) * u128::from(c.tokens)
-            + u128::from(self.per_context_token_ps) * u128::from(c.decode_context)
+        let memory = u128::from(self.weights_ps)
+            + u128::from(self.per_context_token_ps) * u128::from(c.decode_context);
+        let compute = u128::from(self.per_token_ps) * u128::from(c.tokens)
             + u128::from(self.per_prefill_pair_ps) * u128::from(c.prefill_pairs);
+        let comm = u128::from(self.comm_per_token_ps) * u128::from(c.tokens);
+        let ps = if self.roofline {
+            memory.max(compute) + comm
+        } else {
+            memory + compute + comm
+        };
         let ns = (ps / 1000).min(u128::from(u64::MAX / 2)) as u64;
         self.floor + SimDuration::from_nanos(ns)
     }
@@ -793,12 +829,7 @@ mod tests {
             block_size: bs,
             num_blocks: blocks,
             prefix_caching: true,
-            cost: IterationCost {
-                floor: SimDuration::from_millis(1),
-                per_token_ps: 10_000_000,
-                per_context_token_ps: 1_000_000,
-                per_prefill_pair_ps: 1_000,
-            },
+            cost: IterationCost::affine(SimDuration::from_millis(1), 10_000_000, 1_000_000, 1_000),
         }
     }
 
