@@ -44,8 +44,10 @@ pub use kinds::function::FunctionSpec;
 pub use kinds::load_balancer::consistent_hash_shares;
 pub use kinds::load_balancer::spec::*;
 pub use kinds::model_server::llm::{DecodeTime, LlmScheduler, LlmServerSpec, PrefillTime};
+pub use kinds::model_server::llm_roofline::{Efficiency, GpuSpec, ModelShape, Roofline};
 pub use kinds::model_server::llm_sched::{
-    ChunkedBatch, ChunkedSpec, Composition, IterationCost, Outcome, Pending,
+    ChunkedBatch, ChunkedSpec, Composition, IterationCost, NO_PREFIX, Outcome, Pending,
+    PrefixWorkload,
 };
 pub use kinds::model_server::{BatchTime, BatchingSpec, ModelServerSpec};
 pub use kinds::review_queue::spec::*;

@@ -38,6 +38,7 @@ fn llm(max_batch: u32, prefill_base_us: u64) -> LlmServerSpec {
         queue_capacity: None,
         cold_start: None,
         scheduler: LlmScheduler::PrefillFirst,
+        prefix: None,
     }
 }
 

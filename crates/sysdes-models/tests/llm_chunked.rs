@@ -43,8 +43,10 @@ fn chunked(
             max_num_seqs: 128,
             block_size: 16,
             num_blocks: blocks,
+            prefix_caching: true,
             cost,
         }),
+        prefix: None,
     }
 }
 
@@ -66,12 +68,7 @@ fn system(arrival: ArrivalSpec, m: LlmServerSpec, duration_s: u64) -> ModelSpec 
 /// per step, no rounding: every term is whole nanoseconds).
 #[test]
 fn a_request_alone_follows_the_cost_formula() {
-    let cost = IterationCost {
-        floor: ms(10),
-        per_token_ps: 10_000_000,
-        per_context_token_ps: 100_000,
-        per_prefill_pair_ps: 1_000,
-    };
+    let cost = IterationCost::affine(ms(10), 10_000_000, 100_000, 1_000);
     let r = run(&system(
         closed(1),
         chunked(2048, None, cost, tokens(1000), tokens(5)),
@@ -98,12 +95,7 @@ fn a_request_alone_follows_the_cost_formula() {
 /// 0.1 %); prefill-first has no such bound and its p99 is well above it.
 #[test]
 fn chunked_bounds_the_tpot_tail_that_prefill_first_does_not() {
-    let cost = IterationCost {
-        floor: ms(10),
-        per_token_ps: 30_000_000,
-        per_context_token_ps: 0,
-        per_prefill_pair_ps: 0,
-    };
+    let cost = IterationCost::affine(ms(10), 30_000_000, 0, 0);
     let p = Distribution::LogNormal {
         median_ns: 1000.0,
         sigma: 0.8,
@@ -141,12 +133,7 @@ fn chunked_bounds_the_tpot_tail_that_prefill_first_does_not() {
 /// never preempt and are mostly free.
 #[test]
 fn kv_pressure_preempts_and_a_big_cache_does_not() {
-    let cost = IterationCost {
-        floor: ms(14),
-        per_token_ps: 9_900_000,
-        per_context_token_ps: 131_000,
-        per_prefill_pair_ps: 1,
-    };
+    let cost = IterationCost::affine(ms(14), 9_900_000, 131_000, 1);
     let p = Distribution::LogNormal {
         median_ns: 800.0,
         sigma: 0.7,

@@ -27,13 +27,33 @@
 //!     kv_block_size: 16                        # tokens per KV block; default 16
 //!     kv_blocks: 2588                          # KV blocks per slot; default unlimited
 //!     iteration: { floor: 14ms, per_token: 10us, per_context_token_ps: 131000, per_prefill_pair_ps: 1 }
+//!     prefix_caching: true                     # reuse cached prefix blocks; default true
 //! ```
+//!
+//! Or, instead of `iteration` (and `kv_blocks`, then derived), the roofline
+//! mode from the shipped data (`data/llm/{gpus,models}.yaml`):
+//!
+//! ```yaml
+//!     hardware: { gpu: rtx-pro-6000, tp: 2, link_gbps: 64, link_latency: 20us }
+//!     model: qwen3-32b
+//!     efficiency: { compute: 1.0, memory: 0.7, floor: 2.11129ms }   # optional; default fitted
+//! ```
+//!
+//! Shared prompt prefixes (either scheduler; only `chunked` caches them):
+//!
+//! ```yaml
+//!   llm:
+//!     prefix: { tokens: 2000, groups: 20, zipf: 1.0 }   # prompt = a group's 2000 tokens + prompt_tokens
+//! ```
+
+use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::Deserialize;
 use sysdes_kernel::SimDuration;
 use sysdes_models::{
-    ChunkedSpec, DecodeTime, Distribution, IterationCost, LlmScheduler, LlmServerSpec, PrefillTime,
+    ChunkedSpec, DecodeTime, Distribution, Efficiency, GpuSpec, IterationCost, LlmScheduler,
+    LlmServerSpec, ModelShape, PrefillTime, PrefixWorkload, Roofline,
 };
 
 use super::{Ctx, Kind, content, count, optional_count, optional_distribution};
@@ -78,6 +98,142 @@ pub(crate) struct LlmDoc {
     kv_blocks: Option<i64>,
     /// `chunked` only, required there: iteration time `floor + per_token * T + per_context_token_ps * D + per_prefill_pair_ps * P` (see `docs/llm-serving.md`).
     iteration: Option<IterationRaw>,
+    /// `chunked` only: whether the full KV blocks of shared prefixes (`prefix`) are cached and reused, their prefill skipped (vLLM's automatic prefix caching; LRU eviction of unreferenced cached blocks). Default true.
+    prefix_caching: Option<bool>,
+    /// `chunked` only, with `model`, instead of `iteration`: the GPU (a name from `data/llm/gpus.yaml`), the tensor-parallel degree and the all-reduce link; the iteration cost is then a roofline derived from the data sheet and the model's shape, and `kv_blocks` defaults to what the GPU's memory holds beside the weights (see `docs/llm-serving.md`).
+    hardware: Option<HardwareRaw>,
+    /// `chunked` only, with `hardware`: the model, a name from `data/llm/models.yaml` (`llama-3.1-8b`, `llama-3.1-70b`, `qwen3-32b`, `qwen3-30b-a3b`).
+    model: Option<String>,
+    /// `chunked` only, with `hardware`: the roofline's efficiency factors. Default: fitted on the RTX PRO 6000 Llama-3.1-8B vLLM capture (compute 1.0, memory 0.7, floor 2.11129ms).
+    efficiency: Option<EfficiencyRaw>,
+    /// Shared prompt prefixes: each request draws one of `groups` prefixes (a system prompt, a RAG document) and its prompt is that prefix's `tokens` followed by its drawn `prompt_tokens`. Default none.
+    prefix: Option<PrefixRaw>,
+}
+
+/// The GPUs of the roofline mode.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a map with `gpu` and optionally `tp`, `link_gbps`, `link_latency`"
+)]
+#[schemars(rename = "LlmHardware")]
+pub(crate) struct HardwareRaw {
+    /// A GPU from `data/llm/gpus.yaml`: `a100`, `h100`, `h200`, `l4`, `rtx-4090`, `rtx-pro-6000`.
+    gpu: String,
+    /// Tensor-parallel degree (GPUs per slot, weights and FLOPs split between them), at least 1. Default 1.
+    #[schemars(range(min = 1))]
+    tp: Option<i64>,
+    /// All-reduce link bandwidth per GPU in GB/s (two all-reduces per layer, as Megatron). Default 64 (PCIe 5.0 x16).
+    link_gbps: Option<f64>,
+    /// Latency of one all-reduce. Default 20us.
+    link_latency: Option<Duration>,
+}
+
+/// The roofline's efficiency factors.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a map with `compute`, `memory` and `floor`"
+)]
+#[schemars(rename = "LlmEfficiency")]
+pub(crate) struct EfficiencyRaw {
+    /// Share of the peak dense FLOP/s reached, in (0, 1].
+    compute: f64,
+    /// Share of the memory bandwidth reached, in (0, 1].
+    memory: f64,
+    /// Fixed time per iteration.
+    floor: Duration,
+}
+
+/// A row of `data/llm/gpus.yaml`.
+#[derive(Debug, Deserialize)]
+struct GpuRow {
+    dense_tflops: f64,
+    memory_gbps: f64,
+    memory_gib: f64,
+}
+
+/// A row of `data/llm/models.yaml`.
+#[derive(Debug, Deserialize)]
+struct ModelRow {
+    params_b: f64,
+    active_params_b: f64,
+    layers: u32,
+    hidden: u32,
+    heads: u32,
+    kv_heads: u32,
+    head_dim: u32,
+    dtype_bytes: u32,
+}
+
+/// The shipped GPU and model tables (sources in the files).
+const GPUS_YAML: &str = include_str!("../../../../data/llm/gpus.yaml");
+const MODELS_YAML: &str = include_str!("../../../../data/llm/models.yaml");
+
+/// vLLM's default share of GPU memory, and the memory kept beside weights
+/// and KV (activations, CUDA graphs, the context), for the derived
+/// `kv_blocks` (see `docs/llm-serving.md`).
+const GPU_MEMORY_UTILIZATION: f64 = 0.9;
+const RESERVE_BYTES: f64 = 1.5e9;
+
+/// The shipped GPUs by name.
+pub fn gpus() -> BTreeMap<String, GpuSpec> {
+    let rows: BTreeMap<String, GpuRow> =
+        serde_saphyr::from_str(GPUS_YAML).expect("data/llm/gpus.yaml is valid (tested)");
+    rows.into_iter()
+        .map(|(k, r)| {
+            (
+                k,
+                GpuSpec {
+                    dense_flops: r.dense_tflops * 1e12,
+                    memory_bandwidth: r.memory_gbps * 1e9,
+                    memory_bytes: r.memory_gib * 1024.0 * 1024.0 * 1024.0,
+                },
+            )
+        })
+        .collect()
+}
+
+/// The shipped model shapes by name.
+pub fn models() -> BTreeMap<String, ModelShape> {
+    let rows: BTreeMap<String, ModelRow> =
+        serde_saphyr::from_str(MODELS_YAML).expect("data/llm/models.yaml is valid (tested)");
+    rows.into_iter()
+        .map(|(k, r)| {
+            (
+                k,
+                ModelShape {
+                    params: r.params_b * 1e9,
+                    active_params: r.active_params_b * 1e9,
+                    layers: r.layers,
+                    hidden: r.hidden,
+                    heads: r.heads,
+                    kv_heads: r.kv_heads,
+                    head_dim: r.head_dim,
+                    dtype_bytes: r.dtype_bytes,
+                },
+            )
+        })
+        .collect()
+}
+
+/// Shared prompt prefixes of an LLM workload.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a map with `tokens` and optionally `groups`, `zipf`"
+)]
+#[schemars(rename = "LlmPrefix")]
+pub(crate) struct PrefixRaw {
+    /// Shared tokens at the front of every prompt of a group (system prompt plus context), at least 1.
+    #[schemars(range(min = 1))]
+    tokens: i64,
+    /// Distinct prefixes, at least 1: 1 is one system prompt shared by every request; more are RAG documents or tenants. Default 1.
+    #[schemars(range(min = 1))]
+    groups: Option<i64>,
+    /// Popularity skew of the groups: group `k` (from 1) drawn with probability proportional to `1 / k^zipf`; 0 is uniform. Default 0.
+    #[schemars(range(min = 0))]
+    zipf: Option<f64>,
 }
 
 /// The scheduler of a model server in LLM mode.
@@ -118,6 +274,10 @@ const CHUNKED_ONLY: &[&str] = &[
     "kv_block_size",
     "kv_blocks",
     "iteration",
+    "prefix_caching",
+    "hardware",
+    "model",
+    "efficiency",
 ];
 
 /// A prefill time.
@@ -330,6 +490,7 @@ pub(super) fn llm_server(ctx: &mut Ctx, body: &SNode) -> Option<LlmServerSpec> {
         Ok(None) => Some(None),
         Err(()) => None,
     };
+    let prefix = prefix_workload(ctx, llm);
     if ctx.issues.len() != before {
         return None;
     }
@@ -366,7 +527,51 @@ pub(super) fn llm_server(ctx: &mut Ctx, body: &SNode) -> Option<LlmServerSpec> {
         queue_capacity: queue_capacity?,
         cold_start: cold_start?,
         scheduler,
+        prefix: prefix?,
     })
+}
+
+/// Most prefix tokens over all groups (the prefix cache is preallocated,
+/// one entry per block of every group per slot).
+const MAX_PREFIX_TOKENS: u64 = 1 << 27;
+
+/// The `prefix` block: outer `None` when a problem was recorded.
+fn prefix_workload(ctx: &mut Ctx, llm: &SNode) -> Option<Option<PrefixWorkload>> {
+    let raw = ctx.optional::<PrefixRaw>(llm, "prefix").ok()?;
+    let Some(raw) = raw else {
+        return Some(None);
+    };
+    let at = |k: &str| llm.at_or_near(&["prefix", k]);
+    let tokens = count(ctx, raw.tokens, 1, at("tokens"), "prefix.tokens");
+    let groups = match raw.groups {
+        Some(g) => count(ctx, g, 1, at("groups"), "prefix.groups"),
+        None => Some(1),
+    };
+    let zipf = raw.zipf.unwrap_or(0.0);
+    if !(zipf >= 0.0 && zipf.is_finite()) {
+        ctx.push(
+            at("zipf"),
+            format!("`prefix.zipf` must be zero or more, found {zipf}"),
+            Some("0 draws the groups uniformly; 1 is the classic Zipf popularity".into()),
+        );
+        return None;
+    }
+    let (tokens, groups) = (tokens?, groups?);
+    if u64::from(groups) * u64::from(tokens) > MAX_PREFIX_TOKENS {
+        ctx.push(
+            at("groups"),
+            format!(
+                "`prefix`: {groups} groups of {tokens} tokens is more than {MAX_PREFIX_TOKENS} prefix tokens to cache (the cache keeps an entry per block of every group)"
+            ),
+            Some("use fewer groups or shorter prefixes".into()),
+        );
+        return None;
+    }
+    Some(Some(PrefixWorkload {
+        tokens,
+        groups,
+        zipf,
+    }))
 }
 
 /// The chunked scheduler's keys (`max_num_seqs` is set from `max_batch` by
@@ -382,25 +587,157 @@ fn chunked_spec(ctx: &mut Ctx, llm: &SNode) -> Option<ChunkedSpec> {
     };
     let budget = at_least_one(ctx, "max_num_batched_tokens").map(|b| b.unwrap_or(2048));
     let block_size = at_least_one(ctx, "kv_block_size").map(|b| b.unwrap_or(16));
-    let num_blocks = at_least_one(ctx, "kv_blocks");
-    let cost = ctx
-        .required::<IterationRaw>(
+    let mut num_blocks = at_least_one(ctx, "kv_blocks");
+    let cost = if llm.get("hardware").is_some() || llm.get("model").is_some() {
+        match (roofline(ctx, llm), block_size, num_blocks) {
+            (Some(r), Some(bs), Some(None)) => {
+                let n = r.kv_blocks(bs, GPU_MEMORY_UTILIZATION, RESERVE_BYTES);
+                if n == 0 {
+                    ctx.push(
+                        llm.at_or_near(&["model"]),
+                        format!(
+                            "the model's {:.1} GB of weights per GPU leave no KV cache in {:.0} GiB x {GPU_MEMORY_UTILIZATION} less {:.1} GB of reserve",
+                            r.weight_bytes() / 1e9,
+                            r.gpu.memory_bytes / (1024.0 * 1024.0 * 1024.0),
+                            RESERVE_BYTES / 1e9
+                        ),
+                        Some("raise `hardware.tp` or pick a GPU with more memory".into()),
+                    );
+                    None
+                } else {
+                    num_blocks = Some(Some(n));
+                    Some(r.cost())
+                }
+            }
+            (Some(r), ..) => Some(r.cost()),
+            _ => None,
+        }
+    } else {
+        ctx.required::<IterationRaw>(
             llm,
             "iteration",
-            Some("add e.g. `iteration: { floor: 14ms, per_token: 10us, per_context_token_ps: 131000, per_prefill_pair_ps: 1 }`".into()),
+            Some("add e.g. `iteration: { floor: 14ms, per_token: 10us, per_context_token_ps: 131000, per_prefill_pair_ps: 1 }`, or `hardware` and `model`".into()),
         )
-        .map(|i| IterationCost {
-            floor: i.floor.to_sim(),
-            per_token_ps: i.per_token.as_nanos().saturating_mul(1000),
-            per_context_token_ps: i.per_context_token_ps,
-            per_prefill_pair_ps: i.per_prefill_pair_ps,
-        });
+        .map(|i| IterationCost::affine(
+            i.floor.to_sim(),
+            i.per_token.as_nanos().saturating_mul(1000),
+            i.per_context_token_ps,
+            i.per_prefill_pair_ps,
+        ))
+    };
+    let prefix_caching = ctx
+        .optional::<bool>(llm, "prefix_caching")
+        .map(|b| b.unwrap_or(true));
     Some(ChunkedSpec {
         max_num_batched_tokens: budget?,
         max_num_seqs: 1,
         block_size: block_size?,
         num_blocks: num_blocks?,
         cost: cost?,
+        prefix_caching: prefix_caching.ok()?,
+    })
+}
+
+/// The roofline mode's `hardware`, `model` and `efficiency`; `None` when a
+/// problem was recorded.
+fn roofline(ctx: &mut Ctx, llm: &SNode) -> Option<Roofline> {
+    if let Some((k, _)) = llm.entry("iteration") {
+        ctx.push(
+            k,
+            "`iteration` and `hardware`/`model` both set the iteration cost",
+            Some(
+                "keep `iteration` (measured coefficients) or `hardware` and `model` (derived)"
+                    .into(),
+            ),
+        );
+        return None;
+    }
+    let hw = ctx.required::<HardwareRaw>(
+        llm,
+        "hardware",
+        Some("add e.g. `hardware: { gpu: h100, tp: 1 }`".into()),
+    );
+    let model = ctx.required::<String>(llm, "model", Some("add e.g. `model: llama-3.1-8b`".into()));
+    let eff = ctx.optional::<EfficiencyRaw>(llm, "efficiency");
+    let (hw, model, eff) = (hw?, model?, eff.ok()?);
+    let lookup = |ctx: &mut Ctx, what: &str, name: &str, names: Vec<String>, at: &SNode| {
+        let help = match crate::de::suggest(name, names.iter().map(String::as_str)) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => format!("the shipped ones are {}", names.join(", ")),
+        };
+        ctx.push(
+            at,
+            format!("unknown {what} `{name}` (data/llm/{what}s.yaml)"),
+            Some(help),
+        );
+    };
+    let gpus = gpus();
+    let gpu = gpus.get(&hw.gpu).copied();
+    if gpu.is_none() {
+        lookup(
+            ctx,
+            "gpu",
+            &hw.gpu,
+            gpus.keys().cloned().collect(),
+            llm.at_or_near(&["hardware", "gpu"]),
+        );
+    }
+    let models = models();
+    let shape = models.get(&model).copied();
+    if shape.is_none() {
+        lookup(
+            ctx,
+            "model",
+            &model,
+            models.keys().cloned().collect(),
+            llm.at_or_near(&["model"]),
+        );
+    }
+    let tp = count(
+        ctx,
+        hw.tp.unwrap_or(1),
+        1,
+        llm.at_or_near(&["hardware", "tp"]),
+        "hardware.tp",
+    );
+    let link = hw.link_gbps.unwrap_or(64.0);
+    if !(link > 0.0 && link.is_finite()) {
+        ctx.push(
+            llm.at_or_near(&["hardware", "link_gbps"]),
+            format!("`hardware.link_gbps` must be greater than zero, found {link}"),
+            Some("PCIe 5.0 x16 is 64; NVLink 4 is 450 per direction".into()),
+        );
+        return None;
+    }
+    let efficiency = match eff {
+        None => Efficiency::FITTED,
+        Some(e) => {
+            for (v, k) in [(e.compute, "compute"), (e.memory, "memory")] {
+                if !(v > 0.0 && v <= 1.0) {
+                    ctx.push(
+                        llm.at_or_near(&["efficiency", k]),
+                        format!("`efficiency.{k}` must be in (0, 1], found {v}"),
+                        Some("a share of the data sheet's peak".into()),
+                    );
+                    return None;
+                }
+            }
+            Efficiency {
+                compute: e.compute,
+                memory: e.memory,
+                floor: e.floor.to_sim(),
+            }
+        }
+    };
+    Some(Roofline {
+        model: shape?,
+        gpu: gpu?,
+        tp: tp?,
+        link_bandwidth: link * 1e9,
+        link_latency: hw
+            .link_latency
+            .map_or(SimDuration::from_micros(20), Duration::to_sim),
+        efficiency,
     })
 }
 
@@ -502,7 +839,9 @@ fn token_distribution(
 #[cfg(test)]
 mod tests {
     use sysdes_kernel::SimDuration;
-    use sysdes_models::{ComponentKind, DecodeTime, Distribution, LlmServerSpec, PrefillTime};
+    use sysdes_models::{
+        ComponentKind, DecodeTime, Distribution, LlmScheduler, LlmServerSpec, PrefillTime,
+    };
 
     use crate::test_support::{first_kind, model_server_scenario, only_problem};
     use crate::{LoadOptions, Problem, load_str};
@@ -567,13 +906,8 @@ mod tests {
 
     #[test]
     fn chunked_keys_and_defaults() {
-        use sysdes_models::{ChunkedSpec, IterationCost, LlmScheduler};
-        let cost = IterationCost {
-            floor: us(14_000),
-            per_token_ps: 10_000_000,
-            per_context_token_ps: 131_000,
-            per_prefill_pair_ps: 1,
-        };
+        use sysdes_models::{ChunkedSpec, IterationCost};
+        let cost = IterationCost::affine(us(14_000), 10_000_000, 131_000, 1);
         let m = load(CHUNKED).unwrap();
         assert_eq!(
             m.scheduler,
@@ -582,6 +916,7 @@ mod tests {
                 max_num_seqs: 128,
                 block_size: 16,
                 num_blocks: None,
+                prefix_caching: true,
                 cost,
             })
         );
@@ -625,6 +960,158 @@ mod tests {
             msg.contains("scheduler") || msg.contains("prefill_first"),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn prefix_keys() {
+        let m = load(&format!(
+            "{CHUNKED}      prefix: {{ tokens: 2000, groups: 20, zipf: 1.0 }}\n      prefix_caching: false\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            m.prefix,
+            Some(sysdes_models::PrefixWorkload {
+                tokens: 2000,
+                groups: 20,
+                zipf: 1.0
+            })
+        );
+        let LlmScheduler::Chunked(c) = m.scheduler else {
+            panic!("chunked expected");
+        };
+        assert!(!c.prefix_caching);
+        // Defaults: one group, uniform, caching on; prefill-first takes a prefix too.
+        let m = load(&format!("{CHUNKED}      prefix: {{ tokens: 300 }}\n")).unwrap();
+        assert_eq!(m.prefix.map(|x| (x.groups, x.zipf)), Some((1, 0.0)));
+        let LlmScheduler::Chunked(c) = m.scheduler else {
+            panic!("chunked expected");
+        };
+        assert!(c.prefix_caching);
+        assert!(load(&format!("{LLM}      prefix: {{ tokens: 300 }}\n")).is_ok());
+    }
+
+    /// `CHUNKED` with `hardware`/`model` instead of `iteration`.
+    fn roofline_body(extra: &str) -> String {
+        CHUNKED.replace(
+            "      iteration: { floor: 14ms, per_token: 10us, per_context_token_ps: 131000, per_prefill_pair_ps: 1 }\n",
+            extra,
+        )
+    }
+
+    #[test]
+    fn shipped_gpus_and_models_parse() {
+        let gpus = super::gpus();
+        assert_eq!(
+            gpus.keys().map(String::as_str).collect::<Vec<_>>(),
+            ["a100", "h100", "h200", "l4", "rtx-4090", "rtx-pro-6000"]
+        );
+        assert_eq!(gpus["h100"].memory_bandwidth, 3350e9);
+        let models = super::models();
+        assert_eq!(
+            models.keys().map(String::as_str).collect::<Vec<_>>(),
+            [
+                "llama-3.1-70b",
+                "llama-3.1-8b",
+                "qwen3-30b-a3b",
+                "qwen3-32b"
+            ]
+        );
+        assert_eq!(models["qwen3-30b-a3b"].active_params, 3.3e9);
+    }
+
+    /// Qwen3-32B on two RTX PRO 6000: the cost is the roofline's, and the
+    /// KV blocks what 96 GiB x 0.9 holds beside 32.8 GB of weights split
+    /// two ways and 1.5 GB of reserve, at 2 x 64 x 4 x 128 x 2 bytes per
+    /// token: 27,881 blocks of 16.
+    #[test]
+    fn hardware_and_model_derive_the_cost_and_the_kv_blocks() {
+        let m = load(&roofline_body(
+            "      hardware: { gpu: rtx-pro-6000, tp: 2, link_gbps: 64, link_latency: 20us }\n      model: qwen3-32b\n",
+        ))
+        .unwrap();
+        let LlmScheduler::Chunked(c) = m.scheduler else {
+            panic!("chunked expected");
+        };
+        let r = sysdes_models::Roofline {
+            model: super::models()["qwen3-32b"],
+            gpu: super::gpus()["rtx-pro-6000"],
+            tp: 2,
+            link_bandwidth: 64e9,
+            link_latency: SimDuration::from_micros(20),
+            efficiency: sysdes_models::Efficiency::FITTED,
+        };
+        assert_eq!(c.cost, r.cost());
+        assert!(c.cost.roofline);
+        assert_eq!(c.num_blocks, Some(27_881));
+        // Given kv_blocks and efficiency win.
+        let m = load(&roofline_body(
+            "      hardware: { gpu: h100 }\n      model: llama-3.1-8b\n      kv_blocks: 100\n      efficiency: { compute: 0.5, memory: 0.5, floor: 1ms }\n",
+        ))
+        .unwrap();
+        let LlmScheduler::Chunked(c) = m.scheduler else {
+            panic!("chunked expected");
+        };
+        assert_eq!(c.num_blocks, Some(100));
+        assert_eq!(c.cost.floor, SimDuration::from_millis(1));
+        // 16.06 GB at 1675 GB/s.
+        assert_eq!(c.cost.weights_ps, 9_588_059_701);
+    }
+
+    #[test]
+    fn bad_roofline_keys_are_located_errors() {
+        let (_, _, msg, help) = problem(&roofline_body(
+            "      hardware: { gpu: h10 }\n      model: llama-3.1-8b\n",
+        ));
+        assert!(msg.contains("unknown gpu `h10`"), "{msg}");
+        assert_eq!(help.as_deref(), Some("did you mean `h100`?"));
+        let (_, _, msg, _) = problem(&roofline_body("      hardware: { gpu: h100 }\n"));
+        assert!(msg.contains("missing required key `model`"), "{msg}");
+        let (_, _, msg, _) = problem(&format!(
+            "{CHUNKED}      hardware: {{ gpu: h100 }}\n      model: llama-3.1-8b\n"
+        ));
+        assert!(msg.contains("both set the iteration cost"), "{msg}");
+        let (_, _, msg, help) = problem(&roofline_body(
+            "      hardware: { gpu: l4 }\n      model: llama-3.1-70b\n",
+        ));
+        assert!(msg.contains("leave no KV cache"), "{msg}");
+        assert!(help.unwrap().contains("tp"));
+        let (_, _, msg, _) = problem(&roofline_body(
+            "      hardware: { gpu: h100 }\n      model: llama-3.1-8b\n      efficiency: { compute: 2, memory: 0.5, floor: 1ms }\n",
+        ));
+        assert!(
+            msg.contains("`efficiency.compute` must be in (0, 1]"),
+            "{msg}"
+        );
+        let (_, _, msg, _) = problem(&format!("{LLM}      model: llama-3.1-8b\n"));
+        assert!(
+            msg.contains("applies only with `scheduler: chunked`"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn bad_prefix_keys_are_located_errors() {
+        let (line, _, msg, _) = problem(&format!("{LLM}      prefix_caching: true\n"));
+        assert!(line > 0);
+        assert!(
+            msg.contains("`prefix_caching` applies only with `scheduler: chunked`"),
+            "{msg}"
+        );
+        let (_, _, msg, _) = problem(&format!("{CHUNKED}      prefix: {{ tokens: 0 }}\n"));
+        assert_eq!(msg, "`prefix.tokens` must be at least 1, found 0");
+        let (_, _, msg, help) = problem(&format!(
+            "{CHUNKED}      prefix: {{ tokens: 10, zipf: -1 }}\n"
+        ));
+        assert!(msg.contains("`prefix.zipf` must be zero or more"), "{msg}");
+        assert!(help.unwrap().contains("uniform"));
+        let (_, _, msg, _) = problem(&format!(
+            "{CHUNKED}      prefix: {{ tokens: 10, grups: 2 }}\n"
+        ));
+        assert!(msg.contains("grups"), "{msg}");
+        let (_, _, msg, _) = problem(&format!(
+            "{CHUNKED}      prefix: {{ tokens: 100000, groups: 100000 }}\n"
+        ));
+        assert!(msg.contains("prefix tokens to cache"), "{msg}");
     }
 
     #[test]

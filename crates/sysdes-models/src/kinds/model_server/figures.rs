@@ -68,5 +68,9 @@ figures! {
         pub preemptions: Option<u64>,
         /// Chunked scheduler with `kv_blocks`: time-average used KV blocks / all blocks.
         pub kv_utilization: Option<f64>,
+        /// Chunked scheduler with `prefix` and prefix caching: prompt tokens found cached / looked up, at admissions in the window.
+        pub prefix_hit_rate: Option<f64>,
+        /// Chunked scheduler with `prefix` and prefix caching: prompt tokens whose prefill the cache saved, at admissions in the window.
+        pub prefill_tokens_saved: Option<u64>,
     }
 }

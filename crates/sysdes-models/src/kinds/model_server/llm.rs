@@ -40,6 +40,7 @@
 //! This module knows no events or network: [`LlmServer::next`] says what to
 //! start now, and the engine (`llm_sim.rs` beside it) schedules it.
 
+use rand::RngExt;
 use std::cell::Cell;
 use std::collections::VecDeque;
 
@@ -47,7 +48,9 @@ use sysdes_kernel::{RngStream, SimDuration, SimTime};
 use sysdes_stats::{LatencyHistogram, TimeAverage};
 
 use crate::figures::LlmFigures;
-use crate::kinds::model_server::llm_sched::{ChunkedBatch, ChunkedSpec, Outcome, Pending};
+use crate::kinds::model_server::llm_sched::{
+    ChunkedBatch, ChunkedSpec, Outcome, Pending, PrefixWorkload,
+};
 use crate::kinds::model_server::{Arrival, Step};
 use crate::request::RequestId;
 use crate::sampler::Sampler;
@@ -82,6 +85,10 @@ pub struct LlmServerSpec {
     pub cold_start: Option<Distribution>,
     /// How each slot forms its iterations.
     pub scheduler: LlmScheduler,
+    /// Shared prompt prefixes (each request's prompt is a group's prefix
+    /// followed by its drawn `prompt_tokens`); `None` for none. Cached and
+    /// reused by the chunked scheduler with `prefix_caching`.
+    pub prefix: Option<PrefixWorkload>,
 }
 
 /// How a slot forms its iterations.
@@ -138,7 +145,8 @@ impl LlmServerSpec {
     /// otherwise.
     pub fn saturated_tokens_per_s(&self) -> f64 {
         let b = f64::from(self.max_batch);
-        let p = self.prompt_tokens.mean_ns().max(1.0);
+        let p = self.prompt_tokens.mean_ns().max(1.0)
+            + self.prefix.map_or(0.0, |x| f64::from(x.tokens));
         let n = self.output_tokens.mean_ns().max(1.0);
         let ns = |d: SimDuration| d.as_nanos() as f64;
         let cycle = ns(self.prefill.base)
@@ -208,6 +216,15 @@ pub(crate) struct LlmServer {
     output: Sampler,
     prompt_rng: RngStream,
     output_rng: RngStream,
+    /// Shared prefixes: the workload, its groups' cumulative probabilities
+    /// and the stream the groups are drawn from.
+    prefix: Option<PrefixWorkload>,
+    prefix_cdf: Vec<f64>,
+    prefix_rng: RngStream,
+    /// Prefix caching, in the window: tokens looked up and found cached at
+    /// admissions.
+    cache_queries: u64,
+    cache_hits: u64,
     queue: VecDeque<Queued>,
     slots: Vec<Slot>,
     /// The chunked scheduler's state, one per slot (empty when prefill-first).
@@ -290,6 +307,21 @@ impl LlmServer {
                 return Err("`kv_blocks` must be at least 1".into());
             }
         }
+        if let Some(x) = spec.prefix {
+            if x.tokens == 0 || x.groups == 0 || !(x.zipf >= 0.0 && x.zipf.is_finite()) {
+                return Err(
+                    "`prefix.tokens` and `prefix.groups` must be at least 1 and `prefix.zipf` zero or more"
+                        .into(),
+                );
+            }
+        }
+        // The prefix groups' stream: derived from the prompt stream's state
+        // with its own increment, so that adding `prefix` leaves the drawn
+        // prompt and output lengths unchanged.
+        let prefix_rng = {
+            let mut r = prompt_rng.clone();
+            RngStream::new(r.random::<u128>(), 0x7072_6566_6978_u128)
+        };
         let reload = spec
             .cold_start
             .as_ref()
@@ -309,6 +341,11 @@ impl LlmServer {
             output: Sampler::new(&spec.output_tokens)?,
             prompt_rng,
             output_rng,
+            prefix: spec.prefix,
+            prefix_cdf: spec.prefix.map_or_else(Vec::new, |x| x.cdf()),
+            prefix_rng,
+            cache_queries: 0,
+            cache_hits: 0,
             queue: VecDeque::new(),
             slots: (0..spec.slots)
                 .map(|_| Slot {
@@ -318,7 +355,15 @@ impl LlmServer {
                 })
                 .collect(),
             chunked: match spec.scheduler {
-                LlmScheduler::Chunked(c) => (0..spec.slots).map(|_| ChunkedBatch::new(c)).collect(),
+                LlmScheduler::Chunked(c) => (0..spec.slots)
+                    .map(|_| {
+                        let mut b = ChunkedBatch::new(c);
+                        if let Some(x) = spec.prefix {
+                            b.enable_prefix_cache(x.groups, x.tokens);
+                        }
+                        b
+                    })
+                    .collect(),
                 LlmScheduler::PrefillFirst => Vec::new(),
             },
             kv_blocks: match spec.scheduler {
@@ -373,8 +418,14 @@ impl LlmServer {
     /// it is dropped (queue full, or it can never fit the KV cache). Call
     /// [`LlmServer::next`] afterwards.
     pub(crate) fn arrive(&mut self, now: SimTime, req: RequestId, counted: bool) -> Arrival {
-        let prompt = tokens(self.prompt.sample(&mut self.prompt_rng));
+        let mut prompt = tokens(self.prompt.sample(&mut self.prompt_rng));
         let output = tokens(self.output.sample(&mut self.output_rng));
+        let mut group = None;
+        if let Some(x) = self.prefix {
+            let g = PrefixWorkload::draw(&self.prefix_cdf, self.prefix_rng.random::<f64>());
+            prompt = prompt.saturating_add(x.tokens);
+            group = Some((g, x.tokens));
+        }
         let m = &mut self.metrics;
         if counted {
             m.arrivals += 1;
@@ -400,8 +451,11 @@ impl LlmServer {
             }
             return Arrival::Dropped;
         }
-        self.queue
-            .push_back(Pending::new(req, now, prompt, output, counted));
+        let p = Pending::new(req, now, prompt, output, counted);
+        self.queue.push_back(match group {
+            Some((g, len)) => p.with_prefix(g, len),
+            None => p,
+        });
         m.levels.add(now, WAITING, 1);
         Arrival::Queued
     }
@@ -581,6 +635,8 @@ impl LlmServer {
             self.slots[i].phase = Phase::Chunked;
             if in_window {
                 self.preemptions += u64::from(c.preempted);
+                self.cache_queries += c.cache_query_tokens;
+                self.cache_hits += c.cache_hit_tokens;
                 if c.prefill_seqs > 0 {
                     self.prefills += 1;
                     self.prefilled += u64::from(c.prefill_seqs);
@@ -730,6 +786,13 @@ impl LlmServer {
         }
     }
 
+    /// Whether the chunked scheduler caches shared prefixes.
+    fn caches_prefixes(&self) -> bool {
+        self.chunked
+            .first()
+            .is_some_and(ChunkedBatch::caches_prefixes)
+    }
+
     /// Time-average busy slots / slots over the window.
     pub(crate) fn utilization(&self) -> f64 {
         self.busy_slots.mean(0) / f64::from(self.slots())
@@ -771,6 +834,10 @@ impl LlmServer {
             kv_utilization: self
                 .kv_blocks
                 .map(|n| self.kv_used.mean(0) / (f64::from(n) * f64::from(self.slots()))),
+            prefix_hit_rate: self
+                .caches_prefixes()
+                .then(|| ratio(self.cache_hits as f64, self.cache_queries as f64)),
+            prefill_tokens_saved: self.caches_prefixes().then_some(self.cache_hits),
         }
     }
 
@@ -825,6 +892,7 @@ mod tests {
             queue_capacity: None,
             cold_start: None,
             scheduler: LlmScheduler::PrefillFirst,
+            prefix: None,
         }
     }
 
@@ -1030,12 +1098,8 @@ mod tests {
             max_num_seqs: 8,
             block_size: 4,
             num_blocks: Some(4),
-            cost: IterationCost {
-                floor: ms(1),
-                per_token_ps: 1_000_000_000,
-                per_context_token_ps: 0,
-                per_prefill_pair_ps: 0,
-            },
+            prefix_caching: true,
+            cost: IterationCost::affine(ms(1), 1_000_000_000, 0, 0),
         });
         let mut m = server(&s);
         m.arrive(at(0), 1, true);

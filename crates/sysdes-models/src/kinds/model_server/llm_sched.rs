@@ -25,7 +25,15 @@
 //! `T` tokens in the batch, `D` the sum of the decode sequences' context
 //! lengths, `P` the sum over prefill chunks of `chunk * (cached + chunk)`.
 //!
-//! Not modelled here: prefix caching, swap preemption, a watermark, priority.
+//! Prefix caching (vLLM's automatic prefix caching, block-granular): a
+//! request may carry a shared prefix (a group id and a length). The full
+//! KV blocks of a group's prefix, once computed by one sequence, stay
+//! cached; a later sequence of the same group admits with them referenced
+//! and their prefill skipped. A cached block no running sequence references
+//! is evictable, in LRU order, when the free blocks run out. See
+//! [`ChunkedBatch::enable_prefix_cache`].
+//!
+//! Not modelled here: swap preemption, a watermark, priority.
 
 use std::collections::VecDeque;
 
@@ -52,6 +60,50 @@ pub struct Pending {
     pub admitted_once: bool,
     /// Whether its measurements count (arrived in the window).
     pub counted: bool,
+    /// Its shared-prefix group ([`NO_PREFIX`] for none).
+    pub prefix_group: u32,
+    /// Tokens of its prompt that are the group's shared prefix (its first
+    /// `prefix_len` tokens); 0 for none.
+    pub prefix_len: u32,
+}
+
+/// The `prefix_group` of a request without a shared prefix.
+pub const NO_PREFIX: u32 = u32::MAX;
+
+/// Shared prompt prefixes of an LLM workload (a system prompt, RAG
+/// documents): every request draws a group, and its prompt is the group's
+/// `tokens` shared tokens followed by its own drawn prompt.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PrefixWorkload {
+    /// Shared prefix tokens of every group, at least 1.
+    pub tokens: u32,
+    /// Distinct prefixes, at least 1 (1: one system prompt shared by all).
+    pub groups: u32,
+    /// Popularity skew: group `k` (from 1) is drawn with probability
+    /// proportional to `1 / k^zipf`; 0 is uniform.
+    pub zipf: f64,
+}
+
+impl PrefixWorkload {
+    /// The cumulative probabilities of the groups, for [`Self::draw`].
+    pub fn cdf(&self) -> Vec<f64> {
+        let w: Vec<f64> = (1..=self.groups)
+            .map(|k| f64::from(k).powf(-self.zipf))
+            .collect();
+        let total: f64 = w.iter().sum();
+        let mut acc = 0.0;
+        w.iter()
+            .map(|x| {
+                acc += x / total;
+                acc
+            })
+            .collect()
+    }
+
+    /// The group of a uniform draw `u` in [0, 1), from [`Self::cdf`].
+    pub fn draw(cdf: &[f64], u: f64) -> u32 {
+        (cdf.partition_point(|&c| c <= u)).min(cdf.len().saturating_sub(1)) as u32
+    }
 }
 
 impl Pending {
@@ -67,7 +119,17 @@ impl Pending {
             admitted: arrived,
             admitted_once: false,
             counted,
+            prefix_group: NO_PREFIX,
+            prefix_len: 0,
         }
+    }
+
+    /// The same request with the first `len` tokens of its prompt shared by
+    /// every request of prefix group `group` (`len` is capped at the prompt).
+    pub fn with_prefix(mut self, group: u32, len: u32) -> Pending {
+        self.prefix_group = group;
+        self.prefix_len = len.min(self.prompt);
+        self
     }
 
     /// Tokens known: the prompt and the generated tokens.
@@ -95,6 +157,16 @@ pub struct IterationCost {
     pub per_context_token_ps: u64,
     /// Added per (query, key) pair of each prefill chunk, `chunk * (cached + chunk)`, in picoseconds.
     pub per_prefill_pair_ps: u64,
+    /// Reading the weights once per iteration, in picoseconds (the memory
+    /// side of the roofline; 0 in the affine form, where `floor` holds it).
+    pub weights_ps: u64,
+    /// Tensor-parallel all-reduce traffic per token, in picoseconds
+    /// (added, never overlapped).
+    pub comm_per_token_ps: u64,
+    /// Roofline form: compute and memory overlap, so an iteration takes
+    /// `floor + max(weights + per_context_token * D, per_token * T + per_prefill_pair * P) + comm * T`
+    /// instead of the sum of every term.
+    pub roofline: bool,
 }
 
 /// What one iteration holds.
@@ -114,14 +186,46 @@ pub struct Composition {
     pub admitted: u32,
     /// Sequences preempted while forming it.
     pub preempted: u32,
+    /// Prefix caching: tokens of the admitted sequences looked up in the
+    /// cache (their whole known length, as vLLM counts its queries).
+    pub cache_query_tokens: u64,
+    /// Prefix caching: tokens of the admitted sequences found cached (their
+    /// prefill skipped).
+    pub cache_hit_tokens: u64,
 }
 
 impl IterationCost {
+    /// The affine form: `floor + per_token * T + per_context_token * D +
+    /// per_prefill_pair * P`, the three coefficients in picoseconds.
+    pub const fn affine(
+        floor: SimDuration,
+        per_token_ps: u64,
+        per_context_token_ps: u64,
+        per_prefill_pair_ps: u64,
+    ) -> IterationCost {
+        IterationCost {
+            floor,
+            per_token_ps,
+            per_context_token_ps,
+            per_prefill_pair_ps,
+            weights_ps: 0,
+            comm_per_token_ps: 0,
+            roofline: false,
+        }
+    }
+
     /// The time of an iteration of composition `c`.
     pub fn time(&self, c: &Composition) -> SimDuration {
-        let ps = u128::from(self.per_token_ps) * u128::from(c.tokens)
-            + u128::from(self.per_context_token_ps) * u128::from(c.decode_context)
+        let memory = u128::from(self.weights_ps)
+            + u128::from(self.per_context_token_ps) * u128::from(c.decode_context);
+        let compute = u128::from(self.per_token_ps) * u128::from(c.tokens)
             + u128::from(self.per_prefill_pair_ps) * u128::from(c.prefill_pairs);
+        let comm = u128::from(self.comm_per_token_ps) * u128::from(c.tokens);
+        let ps = if self.roofline {
+            memory.max(compute) + comm
+        } else {
+            memory + compute + comm
+        };
         let ns = (ps / 1000).min(u128::from(u64::MAX / 2)) as u64;
         self.floor + SimDuration::from_nanos(ns)
     }
@@ -140,6 +244,10 @@ pub struct ChunkedSpec {
     pub num_blocks: Option<u32>,
     /// Iteration time.
     pub cost: IterationCost,
+    /// Whether full KV blocks of shared prefixes are cached and reused
+    /// (vLLM's `enable_prefix_caching`; it takes effect once
+    /// [`ChunkedBatch::enable_prefix_cache`] sizes the cache).
+    pub prefix_caching: bool,
 }
 
 impl ChunkedSpec {
@@ -160,6 +268,117 @@ struct Run {
     blocks: u32,
     /// Tokens scheduled in the current iteration.
     sched: u32,
+    /// Its leading blocks that are shared cached prefix blocks (the rest of
+    /// `blocks` are its own).
+    shared: u32,
+}
+
+/// No entry (the LRU list's end).
+const NIL: u32 = u32::MAX;
+
+/// The cached prefix blocks of one slot: one entry per (group, block of the
+/// group's prefix), preallocated, with a reference count and an intrusive
+/// doubly linked LRU list of the evictable ones (cached, unreferenced), so
+/// that caching, reuse and eviction allocate nothing.
+#[derive(Clone, Debug)]
+struct PrefixCache {
+    /// Full prefix blocks per group (the longest prefix's).
+    per_group: u32,
+    groups: u32,
+    cached: Vec<bool>,
+    refs: Vec<u32>,
+    prev: Vec<u32>,
+    next: Vec<u32>,
+    /// Least recently freed first.
+    head: u32,
+    tail: u32,
+    evictable: u64,
+}
+
+impl PrefixCache {
+    fn new(groups: u32, per_group: u32) -> PrefixCache {
+        let n = groups as usize * per_group as usize;
+        PrefixCache {
+            per_group,
+            groups,
+            cached: vec![false; n],
+            refs: vec![0; n],
+            prev: vec![NIL; n],
+            next: vec![NIL; n],
+            head: NIL,
+            tail: NIL,
+            evictable: 0,
+        }
+    }
+
+    /// The entry of block `i` of group `g`, if the cache has one.
+    fn entry(&self, g: u32, i: u32) -> Option<usize> {
+        (g < self.groups && i < self.per_group)
+            .then(|| g as usize * self.per_group as usize + i as usize)
+    }
+
+    fn push_tail(&mut self, e: usize) {
+        self.prev[e] = self.tail;
+        self.next[e] = NIL;
+        if self.tail == NIL {
+            self.head = e as u32;
+        } else {
+            self.next[self.tail as usize] = e as u32;
+        }
+        self.tail = e as u32;
+        self.evictable += 1;
+    }
+
+    fn unlink(&mut self, e: usize) {
+        let (p, n) = (self.prev[e], self.next[e]);
+        if p == NIL {
+            self.head = n;
+        } else {
+            self.next[p as usize] = n;
+        }
+        if n == NIL {
+            self.tail = p;
+        } else {
+            self.prev[n as usize] = p;
+        }
+        self.prev[e] = NIL;
+        self.next[e] = NIL;
+        self.evictable -= 1;
+    }
+
+    /// Evicts the least recently freed unreferenced block.
+    fn evict(&mut self) {
+        let e = self.head as usize;
+        self.unlink(e);
+        self.cached[e] = false;
+    }
+
+    /// Takes a reference on cached entry `e`.
+    fn take_ref(&mut self, e: usize) {
+        if self.refs[e] == 0 {
+            self.unlink(e);
+        }
+        self.refs[e] += 1;
+    }
+
+    /// Drops a reference on cached entry `e`; at zero it becomes evictable.
+    fn drop_ref(&mut self, e: usize) {
+        self.refs[e] -= 1;
+        if self.refs[e] == 0 {
+            self.push_tail(e);
+        }
+    }
+
+    /// The cache is lost (a crash).
+    fn reset(&mut self) {
+        self.cached.fill(false);
+        self.refs.fill(0);
+        self.prev.fill(NIL);
+        self.next.fill(NIL);
+        self.head = NIL;
+        self.tail = NIL;
+        self.evictable = 0;
+    }
 }
 
 /// What an iteration's end did to one sequence (see [`ChunkedBatch::complete`]).
@@ -179,6 +398,7 @@ pub struct ChunkedBatch {
     free_blocks: u64,
     total_blocks: u64,
     preemptions: u64,
+    cache: Option<PrefixCache>,
 }
 
 impl ChunkedBatch {
@@ -191,7 +411,155 @@ impl ChunkedBatch {
             free_blocks: total,
             total_blocks: total,
             preemptions: 0,
+            cache: None,
         }
+    }
+
+    /// Sizes the prefix cache for `groups` shared prefixes of at most
+    /// `prefix_tokens` tokens (their full blocks are cached), if the spec
+    /// has `prefix_caching`; without this call nothing is cached.
+    pub fn enable_prefix_cache(&mut self, groups: u32, prefix_tokens: u32) {
+        if self.spec.prefix_caching {
+            self.cache = Some(PrefixCache::new(
+                groups,
+                prefix_tokens / self.spec.block_size,
+            ));
+        }
+    }
+
+    /// Whether prefix caching is on (see [`Self::enable_prefix_cache`]).
+    pub fn caches_prefixes(&self) -> bool {
+        self.cache.is_some()
+    }
+
+    /// Cached prefix blocks that no running sequence references (free for
+    /// allocation, evicted least recently used first).
+    pub fn evictable_blocks(&self) -> u64 {
+        self.cache.as_ref().map_or(0, |c| c.evictable)
+    }
+
+    /// Cached prefix blocks (referenced or not).
+    pub fn cached_blocks(&self) -> u64 {
+        self.cache
+            .as_ref()
+            .map_or(0, |c| c.cached.iter().filter(|&&x| x).count() as u64)
+    }
+
+    /// Whether block `i` of prefix group `group` is cached.
+    pub fn is_cached(&self, group: u32, i: u32) -> bool {
+        self.cache
+            .as_ref()
+            .and_then(|c| c.entry(group, i).map(|e| c.cached[e]))
+            .unwrap_or(false)
+    }
+
+    /// Blocks that can be given out: the free ones and the evictable ones.
+    fn available(&self) -> u64 {
+        self.free_blocks + self.evictable_blocks()
+    }
+
+    /// Hands out `n <= available()` blocks: free ones first, then evicting
+    /// cached unreferenced ones, least recently used first.
+    fn take(&mut self, n: u64) {
+        let from_free = n.min(self.free_blocks);
+        self.free_blocks -= from_free;
+        if let Some(c) = &mut self.cache {
+            for _ in from_free..n {
+                c.evict();
+            }
+        }
+    }
+
+    /// Full prefix blocks of `p` that may be shared (its prefix's full
+    /// blocks, leaving at least one token to compute), 0 without a cache.
+    fn shareable(&self, p: &Pending) -> u32 {
+        match &self.cache {
+            Some(c) if p.prefix_group != NO_PREFIX => (p.prefix_len / self.spec.block_size)
+                .min(c.per_group)
+                .min((p.len() - 1) / self.spec.block_size),
+            _ => 0,
+        }
+    }
+
+    /// A leaving sequence's blocks: its own go back to the free pool, its
+    /// shared ones lose a reference (the last block first, so that a
+    /// prefix's tail is evicted before its head, as vLLM frees them).
+    fn release(&mut self, r: &Run) {
+        self.free_blocks += u64::from(r.blocks - r.shared);
+        if let Some(c) = &mut self.cache {
+            for i in (0..r.shared).rev() {
+                if let Some(e) = c.entry(r.p.prefix_group, i) {
+                    c.drop_ref(e);
+                }
+            }
+        }
+    }
+
+    /// Checks the block accounting: every running sequence holds
+    /// `ceil(computed / block_size)` blocks, its shared ones are cached and
+    /// counted in their references, the evictable list holds exactly the
+    /// cached unreferenced blocks, and the used, evictable and free blocks
+    /// add up to the total. For tests; walks everything.
+    pub fn check_accounting(&self) -> Result<(), String> {
+        let bs = u64::from(self.spec.block_size);
+        let mut own = 0u64;
+        let mut refs = self.cache.as_ref().map(|c| vec![0u32; c.refs.len()]);
+        for r in &self.running {
+            if u64::from(r.blocks) != u64::from(r.computed).div_ceil(bs) {
+                return Err(format!(
+                    "request {} holds {} blocks for {} tokens",
+                    r.p.req, r.blocks, r.computed
+                ));
+            }
+            own += u64::from(r.blocks - r.shared);
+            for i in 0..r.shared {
+                let c = self.cache.as_ref().ok_or("shared blocks without a cache")?;
+                let e = c
+                    .entry(r.p.prefix_group, i)
+                    .ok_or("shared block outside the cache")?;
+                if !c.cached[e] {
+                    return Err(format!("request {} shares an uncached block", r.p.req));
+                }
+                if let Some(v) = &mut refs {
+                    v[e] += 1;
+                }
+            }
+        }
+        let mut referenced = 0u64;
+        if let (Some(c), Some(v)) = (&self.cache, &refs) {
+            if *v != c.refs {
+                return Err("reference counts differ from the running sequences".into());
+            }
+            referenced = c.refs.iter().filter(|&&n| n > 0).count() as u64;
+            let idle = (0..c.refs.len())
+                .filter(|&e| c.cached[e] && c.refs[e] == 0)
+                .count() as u64;
+            let mut listed = 0u64;
+            let mut e = c.head;
+            while e != NIL {
+                if !c.cached[e as usize] || c.refs[e as usize] != 0 {
+                    return Err("a listed block is uncached or referenced".into());
+                }
+                listed += 1;
+                e = c.next[e as usize];
+            }
+            if idle != c.evictable || listed != c.evictable {
+                return Err(format!(
+                    "evictable {} but {idle} idle cached blocks and {listed} listed",
+                    c.evictable
+                ));
+            }
+        }
+        if own + referenced != self.used_blocks() {
+            return Err(format!(
+                "used {} but {own} own and {referenced} referenced shared blocks",
+                self.used_blocks()
+            ));
+        }
+        if self.used_blocks() + self.evictable_blocks() + self.free_blocks != self.total_blocks {
+            return Err("used, evictable and free blocks do not add up".into());
+        }
+        Ok(())
     }
 
     /// The settings.
@@ -211,13 +579,15 @@ impl ChunkedBatch {
         self.running.capacity()
     }
 
-    /// KV blocks in use.
+    /// KV blocks in use: held by running sequences (a shared prefix block
+    /// once); cached blocks nobody references are not in use.
     pub fn used_blocks(&self) -> u64 {
-        self.total_blocks - self.free_blocks
+        self.total_blocks - self.free_blocks - self.evictable_blocks()
     }
 
     /// Sum over running sequences of `ceil(computed / block_size)`: equals
-    /// [`Self::used_blocks`] between iterations (the accounting invariant).
+    /// [`Self::used_blocks`] between iterations when no block is shared
+    /// (see [`Self::check_accounting`] for the general invariant).
     pub fn blocks_needed(&self) -> u64 {
         let bs = u64::from(self.spec.block_size);
         self.running
@@ -237,6 +607,9 @@ impl ChunkedBatch {
             lost(r.p);
         }
         self.free_blocks = self.total_blocks;
+        if let Some(c) = &mut self.cache {
+            c.reset();
+        }
     }
 
     /// Blocks to add for sequence `i` to hold `computed + sched + n` tokens.
@@ -259,8 +632,8 @@ impl ChunkedBatch {
     ) -> bool {
         loop {
             let extra = self.extra_blocks(i, n);
-            if extra <= self.free_blocks {
-                self.free_blocks -= extra;
+            if extra <= self.available() {
+                self.take(extra);
                 let r = &mut self.running[i];
                 r.blocks += extra as u32;
                 r.sched += n;
@@ -272,7 +645,7 @@ impl ChunkedBatch {
             let Some(v) = self.running.pop() else {
                 return false;
             };
-            self.free_blocks += u64::from(v.blocks);
+            self.release(&v);
             *budget += v.sched;
             self.preemptions += 1;
             c.preempted += 1;
@@ -327,9 +700,25 @@ impl ChunkedBatch {
             let Some(q) = waiting.front() else {
                 break;
             };
-            let n = q.len().min(budget);
-            let blocks = u64::from(n).div_ceil(bs);
-            if blocks > self.free_blocks {
+            // Its leading prefix blocks already cached, and how many of
+            // them nobody references (they stop being evictable).
+            let mut hit = 0;
+            let mut revived = 0;
+            if let Some(cache) = &self.cache {
+                for i in 0..self.shareable(q) {
+                    match cache.entry(q.prefix_group, i) {
+                        Some(e) if cache.cached[e] => {
+                            hit += 1;
+                            revived += u64::from(cache.refs[e] == 0);
+                        }
+                        _ => break,
+                    }
+                }
+            }
+            let computed = hit * self.spec.block_size;
+            let n = (q.len() - computed).min(budget);
+            let blocks = u64::from(computed + n).div_ceil(bs) - u64::from(hit);
+            if blocks + revived > self.available() {
                 break;
             }
             let mut p = *q;
@@ -338,14 +727,24 @@ impl ChunkedBatch {
                 p.admitted_once = true;
                 p.admitted = now;
             }
-            self.free_blocks -= blocks;
+            if let Some(cache) = &mut self.cache {
+                for i in 0..hit {
+                    if let Some(e) = cache.entry(p.prefix_group, i) {
+                        cache.take_ref(e);
+                    }
+                }
+                c.cache_query_tokens += u64::from(p.len());
+                c.cache_hit_tokens += u64::from(computed);
+            }
+            self.take(blocks);
             budget -= n;
             c.admitted += 1;
             self.running.push(Run {
                 p,
-                computed: 0,
-                blocks: blocks as u32,
+                computed,
+                blocks: blocks as u32 + hit,
                 sched: n,
+                shared: hit,
             });
         }
         for r in &self.running {
@@ -372,11 +771,30 @@ impl ChunkedBatch {
     pub fn complete(&mut self, now: SimTime, mut on: impl FnMut(Outcome)) -> u32 {
         let mut keep = 0;
         let mut produced = 0;
+        let bs = self.spec.block_size;
         for i in 0..self.running.len() {
             let mut r = self.running[i];
             if r.sched > 0 {
                 r.computed += r.sched;
                 r.sched = 0;
+                // Prefix blocks this sequence has just filled are cached
+                // (its own block becomes the shared one), in order, until
+                // one is already cached by another sequence (then it keeps
+                // its duplicate, as vLLM does).
+                if let (Some(cache), true) = (&mut self.cache, r.p.prefix_group != NO_PREFIX) {
+                    let full = (r.p.prefix_len / bs).min(r.computed / bs);
+                    while r.shared < full {
+                        let Some(e) = cache.entry(r.p.prefix_group, r.shared) else {
+                            break;
+                        };
+                        if cache.cached[e] {
+                            break;
+                        }
+                        cache.cached[e] = true;
+                        cache.refs[e] = 1;
+                        r.shared += 1;
+                    }
+                }
                 if r.computed == r.p.len() {
                     r.p.generated += 1;
                     produced += 1;
@@ -385,7 +803,7 @@ impl ChunkedBatch {
                         on(Outcome::FirstToken(r.p));
                     }
                     if r.p.generated >= r.p.output {
-                        self.free_blocks += u64::from(r.blocks);
+                        self.release(&r);
                         on(Outcome::Finished(r.p));
                         continue;
                     }
@@ -410,12 +828,8 @@ mod tests {
             max_num_seqs: seqs,
             block_size: bs,
             num_blocks: blocks,
-            cost: IterationCost {
-                floor: SimDuration::from_millis(1),
-                per_token_ps: 10_000_000,
-                per_context_token_ps: 1_000_000,
-                per_prefill_pair_ps: 1_000,
-            },
+            prefix_caching: true,
+            cost: IterationCost::affine(SimDuration::from_millis(1), 10_000_000, 1_000_000, 1_000),
         }
     }
 
@@ -548,7 +962,173 @@ mod tests {
         assert_eq!(done, vec![2]);
     }
 
+    fn cached(b: &ChunkedBatch, g: u32) -> Vec<bool> {
+        (0..2).map(|i| b.is_cached(g, i)).collect()
+    }
+
+    /// Blocks of 4 tokens; request 1 (prompt 10, the first 8 shared by
+    /// group 0: two full blocks) computes and caches the prefix; request 2
+    /// of the same group (prompt 8 + 3) finds both blocks cached and
+    /// prefills only its 3 own tokens, attending to the 8 cached ones.
+    #[test]
+    fn prefix_blocks_are_reused_by_hand() {
+        let mut b = ChunkedBatch::new(spec(64, 4, 4, Some(100)));
+        b.enable_prefix_cache(1, 8);
+        let mut w = VecDeque::new();
+        w.push_back(Pending::new(1, t(0), 10, 2, true).with_prefix(0, 8));
+        let (c, first, _) = step(&mut b, &mut w, t(0));
+        assert_eq!(
+            (c.tokens, c.cache_query_tokens, c.cache_hit_tokens),
+            (10, 10, 0)
+        );
+        assert_eq!(first, vec![1]);
+        // Its two full prefix blocks are now cached (shared, one reference).
+        assert_eq!(cached(&b, 0), vec![true, true]);
+        assert_eq!((b.used_blocks(), b.cached_blocks()), (3, 2));
+        b.check_accounting().unwrap();
+        w.push_back(Pending::new(2, t(10), 11, 1, true).with_prefix(0, 8));
+        let (c, first, done) = step(&mut b, &mut w, t(10));
+        // Request 1's decode (context 11) and request 2's 3 new tokens:
+        // T = 4, P = 3 * (8 + 3), D = 11; 11 tokens looked up, 8 found.
+        assert_eq!(
+            c,
+            Composition {
+                tokens: 4,
+                decode_seqs: 1,
+                prefill_seqs: 1,
+                decode_context: 11,
+                prefill_pairs: 33,
+                admitted: 1,
+                preempted: 0,
+                cache_query_tokens: 11,
+                cache_hit_tokens: 8,
+            }
+        );
+        assert_eq!(first, vec![2]);
+        assert_eq!(done, vec![1, 2]);
+        // Both left: the prefix stays cached, unreferenced, evictable.
+        assert_eq!(
+            (b.used_blocks(), b.evictable_blocks(), b.cached_blocks()),
+            (0, 2, 2)
+        );
+        b.check_accounting().unwrap();
+    }
+
+    /// Six blocks of 4: groups 0 and 1 each leave two cached blocks; a
+    /// request without a prefix needing 3 blocks takes the 2 free ones and
+    /// evicts the least recently freed cached block, group 0's second (a
+    /// leaving sequence frees its last block first); a later request of
+    /// group 0 then hits its first block only.
+    #[test]
+    fn lru_eviction_by_hand() {
+        let mut b = ChunkedBatch::new(spec(64, 4, 4, Some(6)));
+        b.enable_prefix_cache(2, 8);
+        let mut w = VecDeque::new();
+        w.push_back(Pending::new(1, t(0), 9, 1, true).with_prefix(0, 8));
+        step(&mut b, &mut w, t(0));
+        w.push_back(Pending::new(2, t(10), 9, 1, true).with_prefix(1, 8));
+        step(&mut b, &mut w, t(10));
+        assert_eq!(
+            (cached(&b, 0), cached(&b, 1)),
+            (vec![true, true], vec![true, true])
+        );
+        assert_eq!((b.used_blocks(), b.evictable_blocks()), (0, 4));
+        w.push_back(Pending::new(3, t(20), 12, 1, true));
+        let (c, _, _) = step(&mut b, &mut w, t(20));
+        assert_eq!((c.tokens, c.cache_hit_tokens), (12, 0));
+        assert_eq!(
+            (cached(&b, 0), cached(&b, 1)),
+            (vec![true, false], vec![true, true])
+        );
+        b.check_accounting().unwrap();
+        w.push_back(Pending::new(4, t(30), 9, 1, true).with_prefix(0, 8));
+        let (c, _, _) = step(&mut b, &mut w, t(30));
+        // One block (4 tokens) found: 5 to prefill, P = 5 * 9.
+        assert_eq!((c.tokens, c.cache_hit_tokens, c.prefill_pairs), (5, 4, 45));
+        // It computed its second prefix block again and cached it.
+        assert_eq!(cached(&b, 0), vec![true, true]);
+        b.check_accounting().unwrap();
+    }
+
+    /// With `prefix_caching: false` nothing is cached or reused.
+    #[test]
+    fn prefix_caching_off_reuses_nothing() {
+        let mut s = spec(64, 4, 4, Some(100));
+        s.prefix_caching = false;
+        let mut b = ChunkedBatch::new(s);
+        b.enable_prefix_cache(1, 8);
+        assert!(!b.caches_prefixes());
+        let mut w = VecDeque::new();
+        w.push_back(Pending::new(1, t(0), 10, 1, true).with_prefix(0, 8));
+        w.push_back(Pending::new(2, t(0), 10, 1, true).with_prefix(0, 8));
+        let (c, _, _) = step(&mut b, &mut w, t(0));
+        assert_eq!(
+            (c.tokens, c.cache_hit_tokens, c.cache_query_tokens),
+            (20, 0, 0)
+        );
+        let (c, _, _) = {
+            w.push_back(Pending::new(3, t(10), 10, 1, true).with_prefix(0, 8));
+            step(&mut b, &mut w, t(10))
+        };
+        assert_eq!(c.tokens, 10);
+    }
+
+    /// Zipf over 3 groups with exponent 1: weights 1, 1/2, 1/3 of 11/6.
+    #[test]
+    fn prefix_groups_follow_zipf() {
+        let x = PrefixWorkload {
+            tokens: 100,
+            groups: 3,
+            zipf: 1.0,
+        };
+        let cdf = x.cdf();
+        assert!((cdf[0] - 6.0 / 11.0).abs() < 1e-12 && (cdf[1] - 9.0 / 11.0).abs() < 1e-12);
+        let g: Vec<u32> = [0.0, 0.5, 0.6, 0.9, 0.999_999]
+            .iter()
+            .map(|&u| PrefixWorkload::draw(&cdf, u))
+            .collect();
+        assert_eq!(g, vec![0, 0, 1, 2, 2]);
+    }
+
     proptest! {
+        /// With shared prefixes, cached blocks and evictions, the block
+        /// accounting holds after every iteration and every request
+        /// finishes once.
+        #[test]
+        fn block_accounting_with_prefix_cache(
+            reqs in proptest::collection::vec((1u32..40, 1u32..20, 0u32..4), 1..30),
+            prefix in 1u32..24, budget in 1u32..64, seqs in 1u32..8, bs in 1u32..8,
+            extra in 0u32..20,
+        ) {
+            let biggest = reqs.iter().map(|&(p, o, _)| (p + prefix + o).div_ceil(bs)).max().unwrap();
+            let s = spec(budget, seqs, bs, Some(biggest + extra));
+            let mut b = ChunkedBatch::new(s);
+            b.enable_prefix_cache(3, prefix);
+            let mut w: VecDeque<Pending> = reqs.iter().enumerate()
+                .map(|(i, &(p, o, g))| {
+                    let q = Pending::new(i as u32, t(0), p + prefix, o, true);
+                    if g < 3 { q.with_prefix(g, prefix) } else { q }
+                })
+                .collect();
+            let mut finished = vec![0u32; reqs.len()];
+            let mut now = t(0);
+            let mut guard = 0;
+            while let Some(c) = b.schedule(now, &mut w) {
+                prop_assert!(c.tokens <= u64::from(budget));
+                prop_assert!(c.cache_hit_tokens <= c.cache_query_tokens);
+                now += s.cost.time(&c);
+                b.complete(now, |o| if let Outcome::Finished(p) = o { finished[p.req as usize] += 1 });
+                if let Err(e) = b.check_accounting() {
+                    prop_assert!(false, "{}", e);
+                }
+                guard += 1;
+                prop_assert!(guard < 100_000);
+            }
+            prop_assert!(w.is_empty());
+            prop_assert!(finished.iter().all(|&n| n == 1));
+        }
+
+
         /// Between iterations the used blocks are exactly the sum over
         /// running sequences of ceil(computed / block_size), never above the
         /// total, and every request finishes once.

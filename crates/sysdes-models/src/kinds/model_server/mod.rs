@@ -17,6 +17,7 @@
 
 pub(crate) mod figures;
 pub(crate) mod llm;
+pub mod llm_roofline;
 pub mod llm_sched;
 pub(crate) mod llm_sim;
 pub(crate) mod sim;
