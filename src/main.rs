@@ -88,8 +88,9 @@ Examples:
   sysdes sweep scenarios/hockey-stick-sweep.yaml --out shard0 --shard 0/2
 
 Files: manifest.json, runs.jsonl, runs.csv, summary.csv, runs.parquet, summary.parquet,
-runs_long.csv (see docs/sweeps.md and docs/python.md).
-Exit status: 0 success; 2 invalid scenario, sweep or arguments (or --out holds another sweep); 1 cannot write.")]
+runs_long.csv, summary_long.csv, summary_long.parquet (see docs/sweeps.md and docs/python.md).
+Exit status: 0 success; 2 invalid scenario, sweep or arguments (or --out holds another sweep); 1 cannot write;
+3 with --check-targets, a run missed an `expect:` target.")]
     Sweep(sweep_cmd::SweepArgs),
     /// Combine the output directories of `sweep --shard` into what one unsharded sweep writes.
     #[command(after_help = "\
@@ -168,8 +169,10 @@ enum Format {
     /// Tidy CSV, one row per scope.
     Csv,
     /// The CSV's rows as Parquet, typed (counts as integers): written to
-    /// stdout (redirect it, `> result.parquet`) and, with `--out DIR`, to
-    /// DIR/summary.parquet; on a terminal without `--out` it is refused.
+    /// stdout (redirect it, `> result.parquet`); with `--out DIR`, also
+    /// DIR/summary.parquet and every other table of the run
+    /// (components.parquet, workloads.parquet, series.parquet,
+    /// latency_cdf.parquet); on a terminal without `--out` it is refused.
     Parquet,
 }
 
@@ -361,7 +364,19 @@ fn run(args: RunArgs) -> ExitCode {
         Format::Csv | Format::Parquet => sysdes_report::to_csv(&result),
     };
     if matches!(args.format, Format::Parquet) {
-        if let Err(code) = write_parquet(&text, args.out.as_deref()) {
+        let json = args
+            .out
+            .as_ref()
+            .map(|_| sysdes_report::to_json(&result, info));
+        let tables = json.map(|json| {
+            sysdes_sweep::tidy::run_tables(
+                &text,
+                &json,
+                &sysdes_report::series_csv(&result),
+                &sysdes_report::latency_cdf_csv(&result),
+            )
+        });
+        if let Err(code) = write_parquet(&text, args.out.as_deref(), tables.unwrap_or_default()) {
             return code;
         }
     } else if !print_stdout(&text) {
@@ -411,18 +426,35 @@ fn run(args: RunArgs) -> ExitCode {
 }
 
 /// `--format parquet`: the summary CSV's rows as a typed Parquet file, to
-/// stdout unless it is a terminal, and into `out` as `summary.parquet`.
-fn write_parquet(csv: &str, out: Option<&Path>) -> Result<(), ExitCode> {
-    let bytes = sysdes_sweep::parquet::to_parquet(&sysdes_sweep::tidy::run_summary_table(csv))
-        .map_err(|e| {
+/// stdout unless it is a terminal, and into `out` every table of the run
+/// (`tables`: summary, components, workloads, series and latency CDF, see
+/// `sysdes_sweep::tidy::run_tables`), one Parquet file each.
+fn write_parquet(
+    csv: &str,
+    out: Option<&Path>,
+    tables: Vec<(&'static str, sysdes_sweep::tidy::Table)>,
+) -> Result<(), ExitCode> {
+    let encode = |table: &sysdes_sweep::tidy::Table| {
+        sysdes_sweep::parquet::to_parquet(table).map_err(|e| {
             eprintln!("error: {e}");
             ExitCode::from(FAILED)
-        })?;
+        })
+    };
+    let bytes = encode(&sysdes_sweep::tidy::tidied(
+        sysdes_sweep::tidy::run_summary_table(csv),
+    ))?;
     if let Some(dir) = out {
+        let mut files = Vec::with_capacity(tables.len());
+        for (name, table) in &tables {
+            files.push((*name, encode(table)?));
+        }
         let written = std::fs::create_dir_all(dir).and_then(|()| {
-            let tmp = dir.join(".summary.parquet.tmp");
-            std::fs::write(&tmp, &bytes)?;
-            std::fs::rename(&tmp, dir.join("summary.parquet"))
+            for (name, contents) in &files {
+                let tmp = dir.join(format!(".{name}.tmp"));
+                std::fs::write(&tmp, contents)?;
+                std::fs::rename(&tmp, dir.join(name))?;
+            }
+            Ok(())
         });
         if let Err(e) = written {
             eprintln!("error: cannot write results to {}: {e}", dir.display());

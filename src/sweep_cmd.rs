@@ -17,6 +17,29 @@ use sysdes_sweep::{ProgressEvent, Shard, SweepOptions, SweepPlan};
 const INVALID: u8 = 2;
 /// Exit status for a sweep that failed.
 const FAILED: u8 = 1;
+/// Exit status of `--check-targets` when a run missed a target.
+const MISSED: u8 = 3;
+
+/// Runs in `out` checked against `expect:` targets, and those of them that
+/// missed at least one (metric `targets_missed` > 0).
+fn target_misses(out: &Path) -> (u64, u64) {
+    let Ok(journal) = std::fs::read_to_string(out.join("runs.jsonl")) else {
+        return (0, 0);
+    };
+    let mut checked = 0;
+    let mut missed = 0;
+    for line in journal.lines() {
+        let Ok(record) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let Some(n) = record["metrics"]["targets_missed"].as_u64() else {
+            continue;
+        };
+        checked += 1;
+        missed += u64::from(n > 0);
+    }
+    (checked, missed)
+}
 
 /// The points of the sweep in `out` with an unstable run (metric
 /// `unstable` = 1), each as `point N (PATH=VALUE, ...)`, in point order.
@@ -95,6 +118,11 @@ pub struct SweepArgs {
     /// A price table whose rows override the shipped one; see docs/cost.md.
     #[arg(long, value_name = "FILE")]
     prices: Option<PathBuf>,
+    /// Exit with status 3 when a run missed one of the scenario's `expect:`
+    /// targets (without it, misses are counted in runs.csv, `targets_met`
+    /// and `targets_missed`, and reported, but do not fail the sweep).
+    #[arg(long)]
+    check_targets: bool,
 }
 
 /// Arguments of `sysdes merge`.
@@ -299,6 +327,18 @@ pub fn sweep(args: SweepArgs) -> ExitCode {
                 if let Err(e) = crate::plot_cmd::plot_sweep_outputs(&out) {
                     eprintln!("error: cannot draw the plots in {}: {e}", out.display());
                     return ExitCode::from(FAILED);
+                }
+            }
+            // A sweep explores: points beyond the targets are what it is
+            // for, so misses fail it only when asked (`--check-targets`).
+            let (checked, missed) = target_misses(&out);
+            if missed > 0 {
+                eprintln!(
+                    "{}: {missed} of {checked} run(s) missed an `expect:` target (`targets_missed` in runs.csv)",
+                    if args.check_targets { "error" } else { "note" }
+                );
+                if args.check_targets {
+                    return ExitCode::from(MISSED);
                 }
             }
             ExitCode::SUCCESS

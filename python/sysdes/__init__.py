@@ -33,6 +33,8 @@ __all__ = [
     "estimate",
     "read_parquet",
     "read_long",
+    "read_summary_long",
+    "summary",
     "Result",
     "Estimate",
     "ScenarioError",
@@ -326,6 +328,51 @@ def read_long(path: Union[str, "os.PathLike[str]"]) -> pd.DataFrame:
     return frame
 
 
+_SUMMARY_LONG_DTYPES = {
+    "point": "UInt64",
+    "replications": "UInt64",
+    "component": "string",
+    "metric": "string",
+    "n": "UInt64",
+}
+
+
+def _summary_long_frame(source: Any) -> pd.DataFrame:
+    frame = pd.read_csv(source, dtype=_SUMMARY_LONG_DTYPES, float_precision="round_trip")
+    frame["component"] = frame["component"].fillna("")
+    return frame
+
+
+def read_summary_long(path: Union[str, "os.PathLike[str]"]) -> pd.DataFrame:
+    """``summary_long.csv`` of a sweep directory: one row per point and
+    numeric metric, columns ``point``, each parameter and ``PARAM_value``,
+    ``replications``, ``component``, ``metric``, ``n``, ``mean``, ``ci_low``,
+    ``ci_high`` (Student-t 95 %)."""
+    return _summary_long_frame(path)
+
+
+def summary(runs: pd.DataFrame) -> pd.DataFrame:
+    """The long summary of the sweep that returned ``runs`` (any ``form``):
+    ``summary_long.csv``, one row per point and metric with ``n``, ``mean``,
+    ``ci_low`` and ``ci_high``. Also ``runs.sysdes.summary``."""
+    text = runs.attrs.get("summary_long_csv")
+    if text is None:
+        raise ValueError("this DataFrame did not come from sysdes.sweep (its attrs hold no summary)")
+    return _summary_long_frame(io.StringIO(text))
+
+
+@pd.api.extensions.register_dataframe_accessor("sysdes")
+class _SweepAccessor:
+    """``runs.sysdes.summary``: the long summary of the sweep that returned ``runs``."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self._frame = frame
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        return summary(self._frame)
+
+
 def sweep(
     scenario: Scenario,
     vary: Optional[Mapping[str, Any]] = None,
@@ -355,14 +402,19 @@ def sweep(
         form: ``"long"`` (default; ``runs_long.csv``: one row per run and
             numeric metric, columns ``run, point, replication, seed``, each
             parameter and ``PARAM_value``, ``component, metric, value``),
-            ``"wide"`` (``runs.csv``'s columns, typed) or ``"summary"``
-            (``summary.csv``'s columns: per point, the mean and 95 % CI of each metric).
+            ``"wide"`` (``runs.parquet``: ``runs.csv``'s columns typed, names
+            made of letters, digits and underscores: ``hit_ratio:cache`` is
+            ``hit_ratio_cache``), ``"summary"`` (``summary.parquet``: per point,
+            the mean and 95 % CI of each metric, wide) or ``"summary_long"``
+            (``summary_long.csv``: one row per point and metric, ``n``,
+            ``mean``, ``ci_low``, ``ci_high``).
 
     The returned DataFrame's ``attrs`` hold ``out`` (the directory, when it
-    is kept) and ``runs``, ``executed``, ``skipped``, ``failed``.
+    is kept) and ``runs``, ``executed``, ``skipped``, ``failed``; its
+    ``.sysdes.summary`` (or ``sysdes.summary(frame)``) is the long summary.
     """
-    if form not in ("long", "wide", "summary"):
-        raise ValueError(f"form must be 'long', 'wide' or 'summary', not {form!r}")
+    if form not in ("long", "wide", "summary", "summary_long"):
+        raise ValueError(f"form must be 'long', 'wide', 'summary' or 'summary_long', not {form!r}")
     source, is_path, name = _source(scenario)
     overrides = _overrides(set)
     if replications is not None:
@@ -383,12 +435,16 @@ def sweep(
             frame = read_long(directory / "runs_long.csv")
         elif form == "wide":
             frame = read_parquet(directory / "runs.parquet")
-        else:
+        elif form == "summary":
             frame = read_parquet(directory / "summary.parquet")
+        else:
+            frame = read_summary_long(directory / "summary_long.csv")
+        summary_text = (directory / "summary_long.csv").read_text()
     finally:
         if temporary is not None:
             temporary.cleanup()
     frame.attrs.update({k: answer[k] for k in ("runs", "executed", "skipped", "failed")})
+    frame.attrs["summary_long_csv"] = summary_text
     if temporary is None:
         frame.attrs["out"] = os.fspath(out)
     return frame

@@ -9,6 +9,7 @@ import io
 import json
 import math
 import os
+import re
 import subprocess
 import threading
 from pathlib import Path
@@ -20,6 +21,13 @@ import pytest
 import sysdes
 
 ROOT = Path(__file__).resolve().parents[2]
+TIDY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def tidy(name):
+    """The name a wide Parquet file gives a CSV column (docs/python.md, Tidy files)."""
+    out = re.sub(r"[^A-Za-z0-9_]", "_", name)
+    return "x" + out if out[:1].isdigit() else out
 BIN = os.environ.get("SYSDES_BIN", str(ROOT / "target" / "release" / "sysdes"))
 
 MM1 = """name: py-mm1
@@ -172,9 +180,17 @@ def test_a_sweep_equals_the_cli_sweep(tmp_path):
         assert csv_without_wall(tmp_path / "py" / name) == csv_without_wall(tmp_path / "cli" / name), name
     assert (tmp_path / "py" / "runs_long.csv").read_text().count("\n") > 0
     cli_summary = pd.read_csv(tmp_path / "cli" / "summary.csv", float_precision="round_trip")
-    assert list(summary.columns) == list(cli_summary.columns)
+    assert list(summary.columns) == [tidy(c) for c in cli_summary.columns]
     for column in ("latency_mean_ms_mean", "hit_ratio:cache_mean", "replications"):
-        assert list(summary[column].astype(float)) == list(cli_summary[column].astype(float))
+        assert list(summary[tidy(column)].astype(float)) == list(cli_summary[column].astype(float))
+    # The long summary: the same figures, one row per point and metric.
+    long = summary.sysdes.summary
+    assert long.equals(sysdes.summary(summary))
+    assert long.equals(sysdes.read_summary_long(tmp_path / "py" / "summary_long.csv"))
+    hit = long[(long.component == "cache") & (long.metric == "hit_ratio")]
+    assert list(hit["mean"]) == list(cli_summary["hit_ratio:cache_mean"])
+    assert list(hit["ci_high"]) == list(cli_summary["hit_ratio:cache_ci95_high"])
+    assert list(hit["n"]) == [2, 2]
     assert summary.attrs["runs"] == 4 and summary.attrs["out"] == str(tmp_path / "py")
 
 
@@ -191,7 +207,40 @@ def test_the_long_form_is_one_row_per_run_and_metric(tmp_path):
     wide = sysdes.sweep(scenario, jobs=1, form="wide")
     assert str(wide["completed"].dtype) == "UInt64" and str(wide["bottleneck"].dtype) == "string"
     merged = hit.merge(wide, left_on="run", right_on="run_index")
-    assert (merged["value"] == merged["hit_ratio:cache"]).all()
+    assert (merged["value"] == merged["hit_ratio_cache"]).all()
+    by_form = sysdes.sweep(scenario, jobs=1, form="summary_long")
+    assert by_form.equals(by_form.sysdes.summary) and len(by_form) > 0
+    assert list(by_form.columns[-6:]) == ["component", "metric", "n", "mean", "ci_low", "ci_high"]
+
+
+def test_every_tidy_column_name_is_plain(tmp_path):
+    """pandas, R's read.csv and Polars keep these names unchanged."""
+    scenario = tmp_path / "cache.yaml"
+    scenario.write_text(CACHE_SWEEP)
+    cli("sweep", str(scenario), "--out", str(tmp_path / "d"))
+    names = {}
+    for stem in ("runs", "summary", "summary_long"):
+        names[f"{stem}.parquet"] = pq.read_table(tmp_path / "d" / f"{stem}.parquet").schema.names
+    for stem in ("runs_long", "summary_long"):
+        names[f"{stem}.csv"] = list(pd.read_csv(tmp_path / "d" / f"{stem}.csv", nrows=1).columns)
+    run = [BIN, "run", str(scenario), "--format", "parquet", "--out", str(tmp_path / "r")]
+    assert subprocess.run(run, cwd=ROOT, capture_output=True).returncode == 0
+    for stem in ("summary", "components", "workloads", "series", "latency_cdf"):
+        names[f"run {stem}.parquet"] = pq.read_table(tmp_path / "r" / f"{stem}.parquet").schema.names
+    for file, columns in names.items():
+        assert columns, file
+        for c in columns:
+            assert TIDY.match(c), f"{file}: {c}"
+    # The run's tables: the component figures long, the series as series.csv.
+    components = pq.read_table(tmp_path / "r" / "components.parquet").to_pandas()
+    result = json.loads((tmp_path / "r" / "result.json").read_text())
+    hit = components[(components.component == "cache") & (components.metric == "hit_ratio")]
+    assert list(hit["value"]) == [result["components"]["cache"]["hit_ratio"]]
+    series = pq.read_table(tmp_path / "r" / "series.parquet").to_pandas()
+    series_csv = pd.read_csv(tmp_path / "r" / "series.csv", float_precision="round_trip")
+    assert list(series.columns) == [tidy(c) for c in series_csv.columns]
+    assert series["cache_hit_ratio"].equals(series_csv["cache.hit_ratio"])  # NaN where empty
+    assert len(series) == len(series_csv) > 0
 
 
 def test_vary_and_replications_arguments_act_like_the_cli(tmp_path):
@@ -234,9 +283,9 @@ def test_parquet_files_read_back_with_pyarrow_equal_the_csvs(tmp_path):
     for stem in ("runs", "summary"):
         table = pq.read_table(tmp_path / "d" / f"{stem}.parquet").to_pandas()
         frame = pd.read_csv(tmp_path / "d" / f"{stem}.csv", keep_default_na=False, dtype=str)
-        assert list(table.columns) == list(frame.columns)
+        assert list(table.columns) == [tidy(c) for c in frame.columns]
         for column in frame.columns:
-            for typed, text in zip(table[column], frame[column]):
+            for typed, text in zip(table[tidy(column)], frame[column]):
                 if text == "":
                     assert typed is None or (isinstance(typed, float) and math.isnan(typed)), column
                 elif isinstance(typed, (bool,)) or str(type(typed)).endswith("bool_'>"):
@@ -278,3 +327,46 @@ def test_runs_release_the_gil():
     worker.join()
     assert len(results) == 1 and results[0].summary["completed"] > 1_000_000
     assert spins > 10_000, spins
+
+
+def test_to_polars_gives_the_pandas_frames_as_polars(mm1):
+    # .ci/python installs polars (pinned); without it only this test is skipped.
+    pytest.importorskip("polars")
+    r = sysdes.run(mm1, set={"duration": "60s"})
+    frames = r.to_polars()
+    assert sorted(frames) == ["components", "latency_cdf", "scopes", "series", "workloads"]
+    for name, frame in frames.items():
+        ours = getattr(r, name)
+        assert frame.columns == list(ours.columns), name
+        assert frame.height == len(ours) > 0, name
+    assert frames["series"]["completed"].to_list() == r.series["completed"].tolist()
+    assert frames["latency_cdf"]["fraction"].to_list() == r.latency_cdf["fraction"].tolist()
+    server = frames["components"].filter(frames["components"]["name"] == "server")
+    assert server["utilization"].to_list() == [r.data["components"]["server"]["utilization"]]
+
+
+NOTEBOOK = ROOT / "docs" / "python-hockey-stick.ipynb"
+
+
+def test_the_notebook_cells_run_and_print_what_the_notebook_shows(monkeypatch, capsys):
+    """docs/python-hockey-stick.ipynb, without Jupyter: its code cells run in
+    order (from docs/, as the notebook does) and print exactly the text
+    outputs committed with it (a sweep is deterministic)."""
+    matplotlib = pytest.importorskip("matplotlib")  # .ci/python installs it (pinned)
+    matplotlib.use("Agg")
+    notebook = json.loads(NOTEBOOK.read_text())
+    code = [c for c in notebook["cells"] if c["cell_type"] == "code"]
+    assert code, "the notebook has code cells"
+    monkeypatch.chdir(NOTEBOOK.parent)
+    namespace = {"__name__": "__main__"}
+    for cell in code:
+        exec(compile("".join(cell["source"]), str(NOTEBOOK), "exec"), namespace)
+        printed = capsys.readouterr().out
+        shown = "".join(
+            "".join(o["text"]) for o in cell.get("outputs", []) if o.get("output_type") == "stream" and o.get("name") == "stdout"
+        )
+        assert printed == shown, "".join(cell["source"])
+    import matplotlib.pyplot as plt
+
+    assert namespace["table"].shape == (10, 2)
+    plt.close("all")

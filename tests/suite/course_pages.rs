@@ -427,6 +427,46 @@ const QUOTED: &[(&str, &[&str], &str, &str)] = &[
         &["run", "scenarios/geo-latency.yaml"],
         "`users-eu` 164.5 ms",
         "164.5",
+    ), // The capstones' "What it costs" (their `cost:` blocks).
+    (
+        "capstones/ecommerce-search.md",
+        &["run", "scenarios/capstone-ecommerce-search.yaml"],
+        "window costs 4.580 USD/h, 1.059 USD per million requests",
+        "4.580 USD/h over the window, 1.059 USD per million requests",
+    ),
+    (
+        "capstones/ecommerce-search.md",
+        &[
+            "run",
+            "scenarios/capstone-ecommerce-search.yaml",
+            "--set",
+            "components.ranker.replicas=3",
+        ],
+        "prints 5.586 USD/h",
+        "5.586 USD/h over the window",
+    ),
+    (
+        "capstones/ride-hailing-pricing.md",
+        &["run", "scenarios/capstone-ride-hailing-pricing.yaml"],
+        "2.617 USD/h over the window, 0.3146 USD per million requests",
+        "2.617 USD/h over the window, 0.3146 USD per million requests",
+    ),
+    (
+        "capstones/ride-hailing-pricing.md",
+        &[
+            "run",
+            "scenarios/capstone-ride-hailing-pricing.yaml",
+            "--set",
+            "components.eta-model.replicas=1",
+        ],
+        "prints 1.611 USD/h and 0.1937 USD per million requests",
+        "1.611 USD/h over the window, 0.1937 USD per million requests",
+    ),
+    (
+        "capstones/ad-bidding.md",
+        &["run", "scenarios/capstone-ad-bidding.yaml"],
+        "0.8064 USD/h over the window, 0.06384 USD per million bid requests",
+        "0.8064 USD/h over the window, 0.06384 USD per million requests",
     ),
 ];
 

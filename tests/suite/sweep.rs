@@ -559,3 +559,118 @@ fn a_failed_write_stops_the_sweep_and_resume_completes_it() {
     let _ = std::fs::remove_dir_all(&whole);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// An M/M/1 queue (1 ms mean service) swept from 10 % to 90 % load, with
+/// two targets: p99 < 20 ms (theory: ln(100) / (mu - lambda) = 5.1 ms at
+/// 100/s, 46 ms at 900/s) and utilization < 50 %.
+const TARGETS_SWEEP: &str = "name: sweep-targets
+seed: 3
+duration: 20s
+warmup: 2s
+workloads:
+  - name: users
+    target: server
+    arrival: { poisson: 100/s }
+components:
+  server:
+    type: server
+    workers: 1
+    service_time: { exponential: 1ms }
+expect:
+  - { workload: users, p99: \"< 20ms\" }
+  - { component: server, utilization: \"< 50%\" }
+sweep:
+  vary:
+    workloads.users.arrival.poisson: [100/s, 900/s]
+";
+
+#[test]
+fn a_swept_scenario_with_targets_counts_them_per_run() {
+    let file = temp_scenario("sweep-targets.yaml", TARGETS_SWEEP);
+    let dir = fresh_dir("targets");
+    let out = sysdes(&["sweep", path_str(&file), "--out", path_str(&dir)]);
+    // Exploring past the targets does not fail a sweep...
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("1 of 2 run(s) missed"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let runs = std::fs::read_to_string(dir.join("runs.csv")).expect("runs.csv");
+    let mut reader = csv::Reader::from_reader(runs.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .expect("header")
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let at = |name: &str| header.iter().position(|h| h == name).expect(name);
+    let (met, missed) = (at("targets_met"), at("targets_missed"));
+    let rows: Vec<(String, String)> = reader
+        .records()
+        .map(|r| {
+            let r = r.expect("row");
+            (r[met].to_owned(), r[missed].to_owned())
+        })
+        .collect();
+    // 10 % load meets both targets, 90 % load misses both.
+    assert_eq!(rows, [("2".into(), "0".into()), ("0".into(), "2".into())]);
+    let summary = std::fs::read_to_string(dir.join("summary.csv")).expect("summary.csv");
+    assert!(
+        summary
+            .lines()
+            .next()
+            .is_some_and(|h| h.contains("targets_missed_mean"))
+    );
+    // ...unless asked: then a miss is exit status 3, as for `sysdes run`.
+    let checked = fresh_dir("targets-checked");
+    let out = sysdes(&[
+        "sweep",
+        path_str(&file),
+        "--out",
+        path_str(&checked),
+        "--check-targets",
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    let all_met = fresh_dir("targets-met");
+    let out = sysdes(&[
+        "sweep",
+        path_str(&file),
+        "--vary",
+        "workloads.users.arrival.poisson=100/s",
+        "--out",
+        path_str(&all_met),
+        "--check-targets",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A scenario without targets has neither column.
+    let plain = fresh_dir("targets-none");
+    sweep_ok(&[
+        HOCKEY,
+        "--set",
+        "sweep.replications=1",
+        "--vary",
+        "workloads.users.arrival.poisson=20/s",
+        "--set",
+        "duration=20s",
+        "--set",
+        "warmup=2s",
+        "--out",
+        path_str(&plain),
+    ]);
+    let plain_runs = std::fs::read_to_string(plain.join("runs.csv")).expect("runs.csv");
+    assert!(!plain_runs.contains("targets_met"));
+    for d in [dir, checked, all_met, plain] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}

@@ -119,7 +119,12 @@ fn same_value(field: &Field, cell: &str) -> bool {
 fn assert_same_table(csv_text: &str, parquet: &Path) -> (Vec<String>, Vec<Vec<Field>>) {
     let (header, rows) = read_csv(csv_text);
     let (names, fields) = read_parquet(parquet);
-    assert_eq!(names, header, "{}: the CSV's columns", parquet.display());
+    assert_eq!(
+        names,
+        sysdes_sweep::tidy::tidy_columns(&header),
+        "{}: the CSV's columns, tidy",
+        parquet.display()
+    );
     assert_eq!(fields.len(), rows.len(), "{}: rows", parquet.display());
     for (r, (row, typed)) in rows.iter().zip(&fields).enumerate() {
         for ((name, cell), field) in header.iter().zip(row).zip(typed) {
@@ -134,10 +139,11 @@ fn assert_same_table(csv_text: &str, parquet: &Path) -> (Vec<String>, Vec<Vec<Fi
 }
 
 fn column<'a>(table: &'a (Vec<String>, Vec<Vec<Field>>), name: &str) -> Vec<&'a Field> {
+    let name = sysdes_sweep::tidy::tidy_name(name);
     let i = table
         .0
         .iter()
-        .position(|n| n == name)
+        .position(|n| *n == name)
         .unwrap_or_else(|| panic!("no column {name} in {:?}", table.0));
     table.1.iter().map(|row| &row[i]).collect()
 }
@@ -174,6 +180,94 @@ fn sweep_parquet_files_hold_the_csv_values_with_types() {
     assert_eq!(
         column(&summary, "replications"),
         [&Field::ULong(2), &Field::ULong(2)]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A name pandas, R's `read.csv` and Polars keep unchanged:
+/// `^[A-Za-z_][A-Za-z0-9_]*$`.
+fn is_tidy(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+#[test]
+fn every_tidy_file_has_plain_column_names() {
+    let dir = run_sweep("names");
+    for name in ["runs.parquet", "summary.parquet"] {
+        let (names, rows) = read_parquet(&dir.join(name));
+        assert!(!rows.is_empty(), "{name}: rows");
+        for n in &names {
+            assert!(is_tidy(n), "{name}: column `{n}`");
+        }
+    }
+    for name in ["runs_long.csv", "summary_long.csv"] {
+        let text = std::fs::read_to_string(dir.join(name)).expect("long CSV");
+        for n in read_csv(&text).0 {
+            assert!(is_tidy(&n), "{name}: column `{n}`");
+        }
+    }
+    // The wide CSV files keep their names (users' files depend on them).
+    let runs_csv = std::fs::read_to_string(dir.join("runs.csv")).expect("runs.csv");
+    assert!(read_csv(&runs_csv).0.iter().any(|n| n == "hit_ratio:cache"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_long_summary_is_summary_csv_one_row_per_point_and_metric() {
+    let dir = run_sweep("summary-long");
+    let (wide_header, wide_rows) =
+        read_csv(&std::fs::read_to_string(dir.join("summary.csv")).expect("summary.csv"));
+    let long_text =
+        std::fs::read_to_string(dir.join("summary_long.csv")).expect("summary_long.csv");
+    let (header, rows) = read_csv(&long_text);
+    assert_eq!(
+        header,
+        [
+            "point",
+            "components_cache_capacity",
+            "components_cache_capacity_value",
+            "replications",
+            "component",
+            "metric",
+            "n",
+            "mean",
+            "ci_low",
+            "ci_high"
+        ]
+    );
+    // The Parquet file holds the CSV's values, typed.
+    let typed = assert_same_table(&long_text, &dir.join("summary_long.parquet"));
+    assert!(
+        column(&typed, "n")
+            .iter()
+            .all(|f| matches!(f, Field::ULong(_)))
+    );
+    let cell = |point: &str, name: &str| -> String {
+        let i = wide_header.iter().position(|h| h == name).expect("column");
+        wide_rows.iter().find(|r| r[0] == point).expect("point")[i].clone()
+    };
+    let metrics = (wide_header.len() - 5) / 3;
+    assert_eq!(rows.len(), 2 * metrics, "a row per point and metric");
+    for row in &rows {
+        let name = if row[4].is_empty() {
+            row[5].clone()
+        } else {
+            format!("{}:{}", row[5], row[4])
+        };
+        assert_eq!(row[3], cell(&row[0], "replications"));
+        assert_eq!(row[7], cell(&row[0], &format!("{name}_mean")), "{name}");
+        assert_eq!(row[8], cell(&row[0], &format!("{name}_ci95_low")), "{name}");
+        assert_eq!(
+            row[9],
+            cell(&row[0], &format!("{name}_ci95_high")),
+            "{name}"
+        );
+    }
+    assert!(
+        rows.iter()
+            .any(|r| r[4] == "cache" && r[5] == "hit_ratio" && r[6] == "2"),
+        "the cache's hit ratio over two replications"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -274,6 +368,68 @@ fn run_format_parquet_is_the_csv_typed() {
     );
     assert_eq!(column(&table, "scope")[0], &Field::Str("system".into()));
     assert!(matches!(column(&table, "completed")[0], Field::ULong(n) if *n > 0));
+    // With --out, every table of the run: the series and the CDF are their
+    // CSV files typed, components and workloads the JSON's figures, long.
+    for name in ["series", "latency_cdf"] {
+        let csv = std::fs::read_to_string(dir.join(format!("{name}.csv"))).expect("csv");
+        let typed = assert_same_table(&csv, &dir.join(format!("{name}.parquet")));
+        assert!(!typed.1.is_empty(), "{name}: rows");
+    }
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("result.json")).expect("result.json"),
+    )
+    .expect("JSON");
+    let components = read_parquet(&dir.join("components.parquet"));
+    assert_eq!(components.0, ["component", "type", "metric", "value"]);
+    for (name, object) in json["components"].as_object().expect("components") {
+        let rows: Vec<&Vec<Field>> = components
+            .1
+            .iter()
+            .filter(|r| r[0] == Field::Str(name.clone()))
+            .collect();
+        let value = |metric: &str| {
+            rows.iter()
+                .find(|r| r[2] == Field::Str(metric.into()))
+                .map(|r| r[3].clone())
+        };
+        assert_eq!(
+            value("utilization"),
+            object["utilization"].as_f64().map(Field::Double),
+            "{name}"
+        );
+        assert_eq!(
+            value("latency_p99_ms"),
+            object["latency_ms"]["p99"].as_f64().map(Field::Double),
+            "{name}"
+        );
+        assert!(
+            rows.iter()
+                .all(|r| r[1] == Field::Str(object["type"].as_str().expect("type").into())),
+            "{name}: its type on every row"
+        );
+    }
+    let workloads = read_parquet(&dir.join("workloads.parquet"));
+    assert_eq!(workloads.0, ["workload", "metric", "value"]);
+    let (name, users) = json["workloads"]
+        .as_object()
+        .and_then(|w| w.iter().next())
+        .expect("a workload");
+    assert!(workloads.1.contains(&vec![
+        Field::Str(name.clone()),
+        Field::Str("completed".into()),
+        Field::Double(users["requests"]["completed"].as_f64().expect("count")),
+    ]));
+    for file in [
+        "summary",
+        "components",
+        "workloads",
+        "series",
+        "latency_cdf",
+    ] {
+        for n in read_parquet(&dir.join(format!("{file}.parquet"))).0 {
+            assert!(is_tidy(&n), "{file}.parquet: column `{n}`");
+        }
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -325,6 +481,20 @@ fn tidy_files_do_not_depend_on_the_job_count() {
             .collect()
     };
     assert_eq!(long(&dirs[0]), long(&dirs[1]), "runs_long.csv");
+    // The long summary's wall-clock figure is a row (`wall_time_s`).
+    let summary_long = |dir: &Path| -> Vec<String> {
+        std::fs::read_to_string(dir.join("summary_long.csv"))
+            .expect("summary_long.csv")
+            .lines()
+            .filter(|l| !l.contains("wall"))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(
+        summary_long(&dirs[0]),
+        summary_long(&dirs[1]),
+        "summary_long.csv"
+    );
     for dir in dirs {
         let _ = std::fs::remove_dir_all(dir);
     }

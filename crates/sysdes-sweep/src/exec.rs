@@ -184,6 +184,7 @@ fn run_locked(
                 let record = execute(
                     &spec,
                     plan.costs.get(run.point).unwrap_or(&no_cost),
+                    plan.targets.get(run.point).map_or(&[], Vec::as_slice),
                     &run,
                     &plan.params(run.point),
                     &servers,

@@ -9,7 +9,8 @@
 //!        │
 //!        ▼   at the end, or when resumed, or merged from shards
 //!  runs.jsonl sorted ──► runs.csv, summary.csv (mean, Student-t 95 % CI),
-//!                        runs.parquet, summary.parquet (typed), runs_long.csv (tidy)
+//!                        runs.parquet, summary.parquet (typed, tidy names),
+//!                        runs_long.csv, summary_long.csv/.parquet (tidy)
 //! ```
 //!
 //! Every file except the wall-clock columns (names containing `wall`) is a
@@ -38,8 +39,8 @@ pub use output::{
 };
 pub use plan::{RunId, SweepPlan, run_seed};
 pub use record::{
-    CONSISTENCY_METRICS, FIXED_METRICS, TEXT_METRICS, add_consistency_metrics, execute,
-    metric_names, pilot_warmup,
+    CONSISTENCY_METRICS, FIXED_METRICS, TARGET_METRICS, TEXT_METRICS, add_consistency_metrics,
+    execute, metric_names, pilot_warmup,
 };
 
 /// The observer of every sweep run (and pilot run): the kernel's progress

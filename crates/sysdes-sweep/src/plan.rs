@@ -52,6 +52,9 @@ pub struct SweepPlan {
     pub points: Vec<ModelSpec>,
     /// The declared costs of each point (empty where none).
     pub costs: Vec<sysdes_cost::CostSpec>,
+    /// The `expect:` targets of each point (empty where none): every run
+    /// is checked against them (`targets_met`, `targets_missed`).
+    pub targets: Vec<Vec<sysdes_models::expect_spec::Target>>,
 }
 
 impl SweepPlan {
@@ -65,10 +68,12 @@ impl SweepPlan {
         let n = definition.point_count();
         let mut points = Vec::with_capacity(n);
         let mut costs = Vec::with_capacity(n);
+        let mut targets = Vec::with_capacity(n);
         for p in 0..n {
             let point = load_point(&base, options, &definition, p)?;
             points.push(point.spec);
             costs.push(point.cost);
+            targets.push(point.expect);
         }
         Ok(SweepPlan {
             base,
@@ -76,6 +81,7 @@ impl SweepPlan {
             definition,
             points,
             costs,
+            targets,
         })
     }
 

@@ -42,6 +42,12 @@ pub const FIXED_METRICS: &[&str] = &[
     "unstable",
 ];
 
+/// Metrics of a scenario with `expect:` targets: how many of its targets
+/// the run met and missed (counts; see `docs/scenario-format.md`,
+/// "Targets"). The fraction of runs meeting every target of a point is
+/// `targets_missed` = 0 over its replications.
+pub const TARGET_METRICS: &[&str] = &["targets_met", "targets_missed"];
+
 /// Metrics that are not numbers, so have no mean in `summary.csv`.
 pub const TEXT_METRICS: &[&str] = &["bottleneck", "steady", "stopped", "linearizable"];
 
@@ -185,10 +191,14 @@ pub fn pilot_warmup(spec: &ModelSpec, limits: RunLimits) -> Option<SimDuration> 
 /// With `auto_warmup`, a pilot run of the same model and seed first finds
 /// the MSER-5 truncation point and the measured run uses it as its warm-up
 /// (the scenario's own warm-up is kept when the pilot finds none). A
-/// scenario that declares costs (`cost`) adds cost columns.
+/// scenario that declares costs (`cost`) adds cost columns; one with
+/// `expect:` targets adds [`TARGET_METRICS`], the number of targets the
+/// run met and missed (both null for a run that failed).
+#[allow(clippy::too_many_arguments)]
 pub fn execute(
     spec: &ModelSpec,
     cost: &sysdes_cost::CostSpec,
+    targets: &[sysdes_models::expect_spec::Target],
     run: &RunId,
     params: &[(String, String)],
     servers: &[String],
@@ -244,8 +254,16 @@ pub fn execute(
                     metrics.insert(name, value.map_or(Value::Null, number));
                 }
             }
+            if !targets.is_empty() {
+                let missed = sysdes_report::targets::missed(result, targets);
+                metrics.insert(TARGET_METRICS[0].into(), json!(targets.len() - missed));
+                metrics.insert(TARGET_METRICS[1].into(), json!(missed));
+            }
         }
         Err(e) => error = Some(e.clone()),
+    }
+    if !targets.is_empty() {
+        add_figure_metrics(&mut names, TARGET_METRICS.iter().copied());
     }
     for name in &names {
         metrics.entry(name.clone()).or_insert(Value::Null);

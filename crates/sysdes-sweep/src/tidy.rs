@@ -248,6 +248,22 @@ pub fn tidy_name(name: &str) -> String {
     out
 }
 
+/// The column names of a wide Parquet file (`runs.parquet`,
+/// `summary.parquet`, `run --format parquet`): [`tidy_name`] of each of the
+/// CSV file's `names`, in order, a repeat made unique by a `_2`, `_3`, ...
+/// suffix. `hit_ratio:cache` is `hit_ratio_cache`, the number of parameter
+/// `components.cache.capacity` (`components.cache.capacity#value` in the
+/// CSV) is `components_cache_capacity_value`.
+pub fn tidy_columns(names: &[String]) -> Vec<String> {
+    tidy_names(names, &[])
+}
+
+/// The table with [`tidy_columns`] names: what the Parquet files hold.
+pub fn tidied(mut table: Table) -> Table {
+    table.names = tidy_columns(&table.names);
+    table
+}
+
 /// [`tidy_name`] of each of `names`, made unique against `taken` and each
 /// other by a `_2`, `_3`, ... suffix.
 fn tidy_names(names: &[String], taken: &[&str]) -> Vec<String> {
@@ -284,17 +300,141 @@ pub const LONG_COLUMNS: &[&str] = &["run", "point", "replication", "seed"];
 /// per parameter (its text, and `_value` its number; names made of letters,
 /// digits and underscores, see [`tidy_name`]), then `component,metric,value`.
 pub fn long_header(parameters: &[String]) -> Vec<String> {
+    let mut header: Vec<String> = LONG_COLUMNS.iter().map(|s| (*s).to_owned()).collect();
+    header.extend(long_param_names(
+        parameters,
+        &["component", "metric", "value"],
+    ));
+    header.extend(["component", "metric", "value"].map(str::to_owned));
+    header
+}
+
+/// The two tidy column names of each parameter (its text; `_value`, its
+/// number), unique against the fixed columns and `trailing`.
+fn long_param_names(parameters: &[String], trailing: &[&str]) -> Vec<String> {
     let mut taken: Vec<&str> = LONG_COLUMNS.to_vec();
-    taken.extend(["component", "metric", "value"]);
+    taken.push("replications");
+    taken.extend(trailing);
     let mut doubled = Vec::with_capacity(parameters.len() * 2);
     for p in parameters {
         doubled.push(p.clone());
         doubled.push(format!("{p}_value"));
     }
-    let mut header: Vec<String> = LONG_COLUMNS.iter().map(|s| (*s).to_owned()).collect();
-    header.extend(tidy_names(&doubled, &taken));
-    header.extend(["component", "metric", "value"].map(str::to_owned));
-    header
+    tidy_names(&doubled, &taken)
+}
+
+/// The trailing columns of the long summary.
+pub const SUMMARY_LONG_COLUMNS: &[&str] =
+    &["component", "metric", "n", "mean", "ci_low", "ci_high"];
+
+/// The long (tidy) summary, `summary_long.csv` and `summary_long.parquet`:
+/// one row per point and numeric metric, in point order and then
+/// `summary_metrics` order. Columns: `point`, two per parameter as in
+/// [`long_header`], `replications` (runs of the point), then `component`,
+/// `metric` (see [`split_metric`]), `n` (runs with a value of the metric),
+/// `mean`, `ci_low` and `ci_high` (Student-t 95 % bounds, equal to the mean
+/// with one value; all three null with none). The same figures as
+/// `summary.csv`.
+pub fn summary_long_table(
+    lines: &[Line],
+    parameters: &[String],
+    summary_metrics: &[String],
+) -> Table {
+    let by_point = lines_by_point(lines);
+    let rows = by_point.len() * summary_metrics.len();
+    let mut point = Vec::with_capacity(rows);
+    // Per parameter: its text and its number, a row each.
+    type ParamColumns = (Vec<Option<String>>, Vec<Option<f64>>);
+    let mut params: Vec<ParamColumns> =
+        vec![(Vec::with_capacity(rows), Vec::with_capacity(rows)); parameters.len()];
+    let mut replications = Vec::with_capacity(rows);
+    let mut component = Vec::with_capacity(rows);
+    let mut metric = Vec::with_capacity(rows);
+    let mut n = Vec::with_capacity(rows);
+    let mut mean = Vec::with_capacity(rows);
+    let mut low = Vec::with_capacity(rows);
+    let mut high = Vec::with_capacity(rows);
+    for (p, runs) in &by_point {
+        let first = &runs[0].record;
+        for m in summary_metrics {
+            point.push(Some(*p));
+            for (path, (texts, numbers)) in parameters.iter().zip(params.iter_mut()) {
+                let text = param_text(first, path);
+                numbers.push(SweepValue::from_text(text.clone()).number);
+                texts.push(Some(text));
+            }
+            replications.push(Some(runs.len() as u64));
+            let (c, f) = split_metric(m);
+            component.push(Some(c.to_owned()));
+            metric.push(Some(f.to_owned()));
+            let samples: Vec<f64> = runs
+                .iter()
+                .filter_map(|l| {
+                    l.record
+                        .get("metrics")
+                        .and_then(|x| x.get(m))
+                        .and_then(Value::as_f64)
+                })
+                .collect();
+            n.push(Some(samples.len() as u64));
+            if samples.is_empty() {
+                mean.push(None);
+                low.push(None);
+                high.push(None);
+            } else {
+                let ci = mean_ci(&samples);
+                let finite = |f: f64| f.is_finite().then_some(f);
+                mean.push(finite(ci.mean));
+                low.push(finite(ci.low()));
+                high.push(finite(ci.high()));
+            }
+        }
+    }
+    let mut t = Table::default();
+    t.push("point", Column::UInt(point));
+    let names = long_param_names(parameters, SUMMARY_LONG_COLUMNS);
+    for (pair, (texts, numbers)) in names.chunks(2).zip(params) {
+        t.push(pair[0].clone(), Column::Text(texts));
+        t.push(pair[1].clone(), Column::Float(numbers));
+    }
+    t.push("replications", Column::UInt(replications));
+    t.push("component", Column::Text(component));
+    t.push("metric", Column::Text(metric));
+    t.push("n", Column::UInt(n));
+    t.push("mean", Column::Float(mean));
+    t.push("ci_low", Column::Float(low));
+    t.push("ci_high", Column::Float(high));
+    t
+}
+
+/// A typed table as CSV text: a header of its names, a missing value an
+/// empty cell, whole numbers as integers, figures as the shortest text that
+/// reads back to the same `f64`, flags `true`/`false`.
+pub fn table_csv(table: &Table) -> String {
+    let mut out = table
+        .names
+        .iter()
+        .map(|n| csv_cell(n))
+        .collect::<Vec<_>>()
+        .join(",");
+    out.push('\n');
+    for row in 0..table.rows() {
+        for (i, column) in table.columns.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            let _ = match column {
+                Column::UInt(v) => v[row].map_or(Ok(()), |x| write!(out, "{x}")),
+                Column::Float(v) => v[row].map_or(Ok(()), |x| write!(out, "{x}")),
+                Column::Text(v) => v[row]
+                    .as_deref()
+                    .map_or(Ok(()), |x| write!(out, "{}", csv_cell(x))),
+                Column::Bool(v) => v[row].map_or(Ok(()), |x| write!(out, "{x}")),
+            };
+        }
+        out.push('\n');
+    }
+    out
 }
 
 fn csv_cell(text: &str) -> String {
@@ -394,7 +534,165 @@ pub fn run_summary_table(csv_text: &str) -> Table {
     t
 }
 
-/// Writes `runs.parquet`, `summary.parquet` and `runs_long.csv` into `dir`
+/// A CSV file sysdes writes (`series.csv`, `latency_cdf.csv`) as a typed
+/// table with tidy names ([`tidy_columns`]): the `counts` columns are
+/// [`Column::UInt`], any other column of numbers [`Column::Float`] (so the
+/// schema does not depend on the values), one with text [`Column::Text`];
+/// an empty cell is a null.
+pub fn csv_table(csv_text: &str, counts: &[&str]) -> Table {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(csv_text.as_bytes());
+    let names: Vec<String> = reader
+        .headers()
+        .map(|h| h.iter().map(str::to_owned).collect())
+        .unwrap_or_default();
+    let records: Vec<csv::StringRecord> = reader.records().filter_map(Result::ok).collect();
+    let mut t = Table::default();
+    for (i, name) in names.iter().enumerate() {
+        let cells: Vec<Option<&str>> = records
+            .iter()
+            .map(|r| r.get(i).filter(|c| !c.is_empty()))
+            .collect();
+        let present = || cells.iter().flatten();
+        let column = if counts.contains(&name.as_str()) {
+            Column::UInt(
+                cells
+                    .iter()
+                    .map(|c| c.and_then(|c| c.parse().ok()))
+                    .collect(),
+            )
+        } else if present().all(|c| c.parse::<f64>().is_ok()) {
+            Column::Float(
+                cells
+                    .iter()
+                    .map(|c| c.and_then(|c| c.parse().ok()))
+                    .collect(),
+            )
+        } else {
+            Column::Text(cells.iter().map(|c| c.map(str::to_owned)).collect())
+        };
+        t.push(name.clone(), column);
+    }
+    tidied(t)
+}
+
+/// The numeric figures of one JSON object (a component or a workload of
+/// the result JSON) under flat names, as the Python package's `Result`
+/// names them: `requests.completed` is `completed`, `latency_ms.p99` is
+/// `latency_p99_ms` (`latency_ms.count` is `latency_count`), any other
+/// nested object's keys are joined with `_` (`theory.mean_ms` is
+/// `theory_mean_ms`). Text, flags, lists and nulls are left out.
+fn flat_numbers(
+    object: &serde_json::Map<String, Value>,
+    prefix: &str,
+    out: &mut Vec<(String, f64)>,
+) {
+    for (key, value) in object {
+        match value {
+            Value::Object(inner) if key == "requests" => flat_numbers(inner, prefix, out),
+            Value::Object(inner) if key == "latency_ms" => {
+                for (k, v) in inner {
+                    if let Some(x) = v.as_f64() {
+                        let name = if k == "count" {
+                            format!("{prefix}latency_count")
+                        } else {
+                            format!("{prefix}latency_{k}_ms")
+                        };
+                        out.push((name, x));
+                    }
+                }
+            }
+            Value::Object(inner) => flat_numbers(inner, &format!("{prefix}{key}_"), out),
+            Value::Number(n) => {
+                if let Some(x) = n.as_f64().filter(|x| x.is_finite()) {
+                    out.push((format!("{prefix}{key}"), x));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The long table of one scope of the result JSON (`components` or
+/// `workloads`): one row per object and numeric figure, columns `name`
+/// (the column is called `scope_column`), for components `type`, then
+/// `metric` (a tidy name, [`tidy_name`]) and `value`.
+fn scope_table(json: &Value, scope: &str, scope_column: &str, with_type: bool) -> Table {
+    let mut names = Vec::new();
+    let mut types = Vec::new();
+    let mut metrics = Vec::new();
+    let mut values = Vec::new();
+    if let Some(Value::Object(objects)) = json.get(scope) {
+        for (name, object) in objects {
+            let Value::Object(object) = object else {
+                continue;
+            };
+            let kind = object
+                .get("type")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            let mut figures = Vec::new();
+            flat_numbers(object, "", &mut figures);
+            for (metric, value) in figures {
+                names.push(Some(name.clone()));
+                types.push(kind.clone());
+                metrics.push(Some(tidy_name(&metric)));
+                values.push(Some(value));
+            }
+        }
+    }
+    let mut t = Table::default();
+    t.push(scope_column, Column::Text(names));
+    if with_type {
+        t.push("type", Column::Text(types));
+    }
+    t.push("metric", Column::Text(metrics));
+    t.push("value", Column::Float(values));
+    t
+}
+
+/// The count columns of `series.csv` (whole numbers per interval).
+const SERIES_COUNTS: &[&str] = &["completed", "dropped", "timed_out", "failed", "in_flight"];
+
+/// Every table of one run for `sysdes run --format parquet --out DIR`, each
+/// with the name of its file: `summary.parquet` (the `--format csv` rows,
+/// [`run_summary_table`]), `components.parquet` (long: `component`,
+/// `type`, `metric`, `value`, one row per component and numeric figure of
+/// the result JSON), `workloads.parquet` (long: `workload`, `metric`,
+/// `value`), `series.parquet` (`series.csv`, typed: counts
+/// unsigned, the rest doubles; tidy names: the
+/// column `cache.hit_ratio` is `cache_hit_ratio`) and `latency_cdf.parquet`
+/// (`latency_cdf.csv`). A Parquet file holds one table, hence five files.
+pub fn run_tables(
+    summary_csv: &str,
+    json: &Value,
+    series_csv: &str,
+    latency_cdf_csv: &str,
+) -> Vec<(&'static str, Table)> {
+    vec![
+        ("summary.parquet", tidied(run_summary_table(summary_csv))),
+        (
+            "components.parquet",
+            scope_table(json, "components", "component", true),
+        ),
+        (
+            "workloads.parquet",
+            scope_table(json, "workloads", "workload", false),
+        ),
+        ("series.parquet", csv_table(series_csv, SERIES_COUNTS)),
+        ("latency_cdf.parquet", csv_table(latency_cdf_csv, &[])),
+    ]
+}
+
+/// The long summary as CSV.
+pub const SUMMARY_LONG_CSV: &str = "summary_long.csv";
+/// The long summary as Parquet.
+pub const SUMMARY_LONG_PARQUET: &str = "summary_long.parquet";
+
+/// Writes `runs.parquet`, `summary.parquet` (their column names made tidy,
+/// [`tidy_columns`]), `runs_long.csv`, `summary_long.csv` and
+/// `summary_long.parquet` into `dir`
 /// (each through a temporary file and a rename), from `lines` sorted by run
 /// index and the column lists `finalize` uses for the CSV files.
 pub fn write_tidy(
@@ -404,12 +702,15 @@ pub fn write_tidy(
     metrics: &[String],
     summary_metrics: &[String],
 ) -> Result<(), SweepError> {
-    let runs = to_parquet(&runs_table(lines, parameters, metrics))?;
+    let runs = to_parquet(&tidied(runs_table(lines, parameters, metrics)))?;
     write_bytes(dir, RUNS_PARQUET, &runs)?;
-    let summary = to_parquet(&summary_table(lines, parameters, summary_metrics))?;
+    let summary = to_parquet(&tidied(summary_table(lines, parameters, summary_metrics)))?;
     write_bytes(dir, SUMMARY_PARQUET, &summary)?;
     let long = runs_long_csv(lines, parameters, metrics);
-    write_bytes(dir, RUNS_LONG_CSV, long.as_bytes())
+    write_bytes(dir, RUNS_LONG_CSV, long.as_bytes())?;
+    let summary_long = summary_long_table(lines, parameters, summary_metrics);
+    write_bytes(dir, SUMMARY_LONG_CSV, table_csv(&summary_long).as_bytes())?;
+    write_bytes(dir, SUMMARY_LONG_PARQUET, &to_parquet(&summary_long)?)
 }
 
 fn write_bytes(dir: &Path, name: &str, contents: &[u8]) -> Result<(), SweepError> {
@@ -509,5 +810,170 @@ mod tests {
              0,0,0,7,20/s,20,,completed,10\n\
              0,0,0,7,20/s,20,api,utilization,0.5\n"
         );
+    }
+
+    fn line(run_index: u64, point: u64, rate: &str, util: Value) -> Line {
+        let record = json!({
+            "run_index": run_index, "point": point, "replication": run_index % 2, "seed": 7,
+            "params": { "workloads.users.arrival.poisson": rate },
+            "metrics": { "completed": 10 + run_index, "utilization:api": util },
+        });
+        Line {
+            run_index,
+            text: record.to_string(),
+            record,
+        }
+    }
+
+    fn is_tidy(name: &str) -> bool {
+        name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    }
+
+    #[test]
+    fn the_long_summary_has_one_row_per_point_and_metric() {
+        let lines = vec![
+            line(0, 0, "20/s", json!(0.25)),
+            line(1, 0, "20/s", json!(0.75)),
+            line(2, 1, "40/s", json!(1.0)),
+            line(3, 1, "40/s", Value::Null),
+        ];
+        let params = ["workloads.users.arrival.poisson".to_owned()];
+        let metrics = ["completed", "utilization:api"].map(str::to_owned);
+        let t = summary_long_table(&lines, &params, &metrics);
+        assert_eq!(
+            t.names,
+            [
+                "point",
+                "workloads_users_arrival_poisson",
+                "workloads_users_arrival_poisson_value",
+                "replications",
+                "component",
+                "metric",
+                "n",
+                "mean",
+                "ci_low",
+                "ci_high"
+            ]
+        );
+        assert!(t.names.iter().all(|n| is_tidy(n)), "{:?}", t.names);
+        let csv = table_csv(&t);
+        let rows: Vec<&str> = csv.lines().collect();
+        assert_eq!(rows.len(), 5, "{csv}");
+        // completed at point 0: 10 and 11, mean 10.5, t(0.975, 1) = 12.706
+        // times the standard error 0.5.
+        let ci = mean_ci(&[10.0, 11.0]);
+        assert!((ci.high() - 10.5 - 12.706 * 0.5).abs() < 1e-3, "{ci:?}");
+        assert_eq!(
+            rows[1],
+            format!("0,20/s,20,2,,completed,2,10.5,{},{}", ci.low(), ci.high())
+        );
+        assert_eq!(
+            rows[2],
+            format!(
+                "0,20/s,20,2,api,utilization,2,0.5,{},{}",
+                mean_ci(&[0.25, 0.75]).low(),
+                mean_ci(&[0.25, 0.75]).high()
+            )
+        );
+        // One value: bounds at the mean, as in summary.csv.
+        assert_eq!(rows[4], "1,40/s,40,2,api,utilization,1,1,1,1");
+        assert_eq!(summary_long_table(&[], &params, &metrics).rows(), 0);
+    }
+
+    #[test]
+    fn wide_parquet_names_are_tidy_and_unique() {
+        let lines = vec![line(0, 0, "20/s", json!(0.5))];
+        let params = ["workloads.users.arrival.poisson".to_owned()];
+        let metrics = ["completed", "utilization:api", "utilization_api"].map(str::to_owned);
+        for table in [
+            tidied(runs_table(&lines, &params, &metrics)),
+            tidied(summary_table(&lines, &params, &metrics[..2])),
+        ] {
+            assert!(table.names.iter().all(|n| is_tidy(n)), "{:?}", table.names);
+            let mut unique = table.names.clone();
+            unique.sort();
+            unique.dedup();
+            assert_eq!(unique.len(), table.names.len(), "{:?}", table.names);
+        }
+        let runs = tidied(runs_table(&lines, &params, &metrics));
+        assert_eq!(
+            runs.names[4..],
+            [
+                "workloads_users_arrival_poisson",
+                "workloads_users_arrival_poisson_value",
+                "completed",
+                "utilization_api",
+                "utilization_api_2"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_run_gives_long_component_and_workload_tables() {
+        let result = json!({
+            "requests": { "completed": 5 },
+            "workloads": { "users": { "requests": { "completed": 5 }, "offered_rps": 2.5 } },
+            "components": {
+                "api": {
+                    "type": "server",
+                    "utilization": 0.5,
+                    "latency_ms": { "p99": 3.0, "count": 5 },
+                    "offered_load": null,
+                    "theory": { "method": "M/M/1", "exact": true, "mean_ms": 2.0 },
+                },
+            },
+        });
+        let tables = run_tables(
+            "scope,name,completed\nsystem,,5\n",
+            &result,
+            "start_s,end_s,completed,api.queue\n0,0.5,3,1\n0.5,1,2,0\n",
+            "latency_ms,fraction\n1,0.5\n3,1\n",
+        );
+        let names: Vec<&str> = tables.iter().map(|(n, _)| *n).collect();
+        assert_eq!(
+            names,
+            [
+                "summary.parquet",
+                "components.parquet",
+                "workloads.parquet",
+                "series.parquet",
+                "latency_cdf.parquet"
+            ]
+        );
+        let components = &tables[1].1;
+        assert_eq!(components.names, ["component", "type", "metric", "value"]);
+        assert_eq!(
+            components.columns[2],
+            Column::Text(
+                [
+                    "utilization",
+                    "latency_p99_ms",
+                    "latency_count",
+                    "theory_mean_ms"
+                ]
+                .map(|m| Some(m.to_owned()))
+                .to_vec()
+            )
+        );
+        assert_eq!(
+            components.columns[3],
+            Column::Float(vec![Some(0.5), Some(3.0), Some(5.0), Some(2.0)])
+        );
+        assert_eq!(
+            tables[2].1.columns[1],
+            Column::Text(vec![Some("completed".into()), Some("offered_rps".into())])
+        );
+        let series = &tables[3].1;
+        assert_eq!(series.names, ["start_s", "end_s", "completed", "api_queue"]);
+        assert_eq!(series.columns[1], Column::Float(vec![Some(0.5), Some(1.0)]));
+        assert_eq!(series.columns[2], Column::UInt(vec![Some(3), Some(2)]));
+        for (name, table) in &tables {
+            assert!(
+                table.names.iter().all(|n| is_tidy(n)),
+                "{name}: {:?}",
+                table.names
+            );
+        }
     }
 }
