@@ -2,7 +2,8 @@
 //! workload, that theory has no figure to set beside the simulation.
 //!
 //! The formulas of [`crate::predict`] describe queues fed at known rates.
-//! They leave out the network between zones, faults, hedged calls (which
+//! They leave out the network between zones, faults, reneging and priority
+//! classes at a server, hedged calls (which
 //! add load and cut the tail) and balancers that read the backends' queues
 //! (join-the-shortest-queue and power of two choices, which beat the
 //! per-backend split the formulas assume). Where one of these touches a
@@ -11,7 +12,7 @@
 //! reason instead of a number. This module only reads the spec; it does not
 //! change any prediction.
 
-use sysdes_models::{ArrivalSpec, ComponentKind, Flow, LbPolicy, ModelSpec};
+use sysdes_models::{ArrivalSpec, ComponentKind, Discipline, Flow, LbPolicy, ModelSpec};
 
 use crate::Prediction;
 
@@ -48,6 +49,10 @@ fn next(spec: &ModelSpec, c: usize) -> Vec<usize> {
 /// What the formulas leave out at component `c` itself.
 fn own_reason(spec: &ModelSpec, c: usize, networked: bool) -> Option<&'static str> {
     match &spec.components[c].kind {
+        // Erlang-A and the priority formulas are checked in
+        // `tests/disciplines.rs`, but `predict` uses FIFO M/M/c.
+        ComponentKind::Server(s) if s.patience.is_some() => Some("reneging"),
+        ComponentKind::Server(s) if s.discipline != Discipline::Fifo => Some("priority classes"),
         ComponentKind::Server(s) if !s.calls.is_empty() => {
             if s.calls
                 .iter()
