@@ -3,7 +3,7 @@
 //! keys allowed here are ...") and which breaks ties between suggestions.
 
 use crate::build::deploy::DeploymentRaw;
-use crate::build::llm_server::LlmDoc;
+use crate::build::llm_server::{EfficiencyRaw, HardwareRaw, LlmDoc, PrefixRaw};
 use crate::build::queue::ConsumersRaw;
 use crate::build::store::DelaysRaw;
 use crate::build::stream::ConsumerGroupRaw;
@@ -177,7 +177,7 @@ fn every_kind_accepts_exactly_its_schema_keys_in_order() {
 
 #[test]
 fn nested_maps_accept_exactly_their_schema_keys_in_order() {
-    let cases: [(&str, &[&str], &[&str]); 12] = [
+    let cases: [(&str, &[&str], &[&str]); 15] = [
         (
             "top level",
             schema_keys!(ScenarioDoc),
@@ -286,7 +286,27 @@ fn nested_maps_accept_exactly_their_schema_keys_in_order() {
                 "kv_block_size",
                 "kv_blocks",
                 "iteration",
+                "prefix_caching",
+                "hardware",
+                "model",
+                "efficiency",
+                "prefix",
             ],
+        ),
+        (
+            "llm prefix",
+            schema_keys!(PrefixRaw),
+            &["tokens", "groups", "zipf"],
+        ),
+        (
+            "llm hardware",
+            schema_keys!(HardwareRaw),
+            &["gpu", "tp", "link_gbps", "link_latency"],
+        ),
+        (
+            "llm efficiency",
+            schema_keys!(EfficiencyRaw),
+            &["compute", "memory", "floor"],
         ),
         (
             "sweep",
