@@ -2,10 +2,10 @@
 //! answer comes back through `Simulation::response_arrives`, which records
 //! the balancer's latency and outstanding counts).
 
-use sysdes_kernel::ComponentId;
+use sysdes_kernel::{ComponentId, SimTime};
 
-use crate::request::RequestId;
-use crate::simulation::{Component, Simulation};
+use crate::request::{NO_SESSION, NewRequest, Op, Origin, Outcome, RequestId};
+use crate::simulation::{Component, Event, Simulation};
 use crate::station::ACTIVE;
 
 use super::SHADOW_TAG;
@@ -17,6 +17,17 @@ impl Simulation {
             crate::simulation::misrouted();
             return;
         };
+        if let Some(h) = &mut lb.health
+            && let Some(i) = h.probe.iter().position(|&p| p == Some(req))
+        {
+            h.probes += 1;
+            let backend = lb.backend(i);
+            if let Some(hop) = self.requests[req].hops.last_mut() {
+                hop.choice = i as u32;
+            }
+            self.send(to.index(), backend, req);
+            return;
+        }
         let r = &mut self.requests[req];
         if r.counted {
             lb.metrics.arrivals += 1;
@@ -33,6 +44,42 @@ impl Simulation {
             self.call(to, target, req, SHADOW_TAG);
         }
         self.send(to.index(), backend, req);
+    }
+}
+
+impl Simulation {
+    /// A probe of backend `index` of balancer `at` is answered: a success
+    /// puts the backend back; a failure probes again after the interval.
+    fn probe_answered(&mut self, at: ComponentId, index: usize, probe: RequestId, failed: bool) {
+        let now = self.sched.now();
+        let Component::LoadBalancer(lb) = &mut self.components[at.index()] else {
+            return;
+        };
+        let Some(h) = &mut lb.health else {
+            return;
+        };
+        if !h.out[index] {
+            return;
+        }
+        if failed {
+            let (next, window_end) = (now + h.interval, h.window_end);
+            self.requests[probe].outcome = Outcome::Ok;
+            self.schedule_probe(at, probe, next, window_end);
+            return;
+        }
+        h.out[index] = false;
+        h.failed_in_row[index] = 0;
+        lb.set_ejected(index, false);
+    }
+
+    /// Sends `probe` back to balancer `at` at `when`, unless that is past
+    /// the measurement window (the run must drain; the backend then stays
+    /// out).
+    fn schedule_probe(&mut self, at: ComponentId, probe: RequestId, when: SimTime, end: SimTime) {
+        if when < end {
+            self.sched
+                .schedule_at(when, Event::Deliver { to: at, req: probe });
+        }
     }
 }
 
@@ -56,9 +103,9 @@ impl crate::kinds::Kind for crate::kinds::load_balancer::LoadBalancer {
             lb.backends.clone(),
             &names,
             &lb.routing,
-            ctx.stream("balance"),
-            ctx.stream("shadow"),
+            (ctx.stream("balance"), ctx.stream("shadow")),
             ctx.metrics(),
+            ctx.window.1,
         ))
     }
 
@@ -100,11 +147,21 @@ impl crate::kinds::Kind for crate::kinds::load_balancer::LoadBalancer {
         let now = sim.sched.now();
         let r = &sim.requests[req];
         let (counted, hop) = (r.counted, r.hops.last().copied());
+        let failed = r.outcome == Outcome::Failed;
         let (Component::LoadBalancer(lb), Some(hop)) = (&mut sim.components[at.index()], hop)
         else {
             crate::simulation::misrouted();
             return;
         };
+        let index = hop.choice as usize;
+        if lb
+            .health
+            .as_ref()
+            .is_some_and(|h| h.probe[index] == Some(req))
+        {
+            sim.probe_answered(at, index, req, failed);
+            return;
+        }
         lb.responded(hop.choice);
         let m = &mut lb.metrics;
         if counted {
@@ -112,5 +169,43 @@ impl crate::kinds::Kind for crate::kinds::load_balancer::LoadBalancer {
             m.latency.record(now - hop.entered);
         }
         m.levels.add(now, ACTIVE, -1);
+        let Some(h) = &mut lb.health else {
+            return;
+        };
+        if !failed {
+            h.failed_in_row[index] = 0;
+            return;
+        }
+        h.failed_in_row[index] = h.failed_in_row[index].saturating_add(1);
+        if h.failed_in_row[index] != h.failures || h.out[index] {
+            return;
+        }
+        // The N-th failure in a row: eject, and probe after `interval`.
+        h.ejections += 1;
+        h.out[index] = true;
+        let (interval, window_end, probe) = (h.interval, h.window_end, h.probe[index]);
+        lb.set_ejected(index, true);
+        // One probe request per backend, made at its first ejection and
+        // kept for the run (never freed: a response to it may still be on
+        // its way back when the backend is put back).
+        let probe = probe.unwrap_or_else(|| {
+            let workload = sim.requests[req].workload;
+            let p = sim.requests.insert(NewRequest {
+                workload,
+                born: now,
+                key: index as u64,
+                op: Op::Read,
+                session: NO_SESSION,
+                counted: false,
+                origin: Origin::Internal,
+            });
+            if let Component::LoadBalancer(lb) = &mut sim.components[at.index()]
+                && let Some(h) = &mut lb.health
+            {
+                h.probe[index] = Some(p);
+            }
+            p
+        });
+        sim.schedule_probe(at, probe, now + interval, window_end);
     }
 }
