@@ -210,3 +210,67 @@ fn shadow_is_invisible_to_clients_and_loads_its_target() {
     );
     close("shadow target utilization", s.utilization, rho, tol);
 }
+
+/// Round robin over a and b (constant 1 ms service) with constant
+/// arrivals every 10 ms (k = 0, 1, ...: even k to a, odd to b), b crashed
+/// from 10.005 s to 20.005 s; optionally health checks (3 failures,
+/// probes every 1 s).
+fn crash_spec(health: bool) -> ModelSpec {
+    let at = |ns: u64| SimDuration::from_nanos(ns);
+    let routing = LbRouting {
+        health: health.then_some(HealthCheckSpec {
+            failures: 3,
+            interval: SimDuration::from_secs(1),
+        }),
+        ..LbRouting::default()
+    };
+    let fixed = |name: &str| {
+        component(
+            name,
+            ComponentKind::Server(ServerSpec::new(1, constant_ms(1.0))),
+        )
+    };
+    let mut spec = model_spec(
+        "health",
+        30,
+        vec![users(ArrivalSpec::Constant { per_second: 100.0 })],
+        vec![
+            balancer(LbPolicy::RoundRobin, 2, routing),
+            fixed("a"),
+            fixed("b"),
+        ],
+    );
+    spec.duration = at(29_995_000_000);
+    spec.warmup = SimDuration::ZERO;
+    spec.faults = vec![FaultSpec {
+        at: at(10_005_000_000),
+        duration: SimDuration::from_secs(10),
+        kind: FaultKind::Crash(ComponentId(2)),
+    }];
+    spec
+}
+
+/// Health checks against a crash window, by hand. Without them b fails
+/// every request it gets while down: odd k from 1001 to 1999, 500. With
+/// them, b fails k = 1001, 1003, 1005 (detection within N = 3 failures)
+/// and is ejected at 10.05 s: nothing more is sent to it while it is down.
+/// Probes at 11.05, 12.05, ..., 20.05 s (10 probes): the first nine fail,
+/// the tenth (after the restart at 20.005 s) succeeds at 20.051 s, within
+/// one interval of the recovery. The round robin restarts there (k = 2006
+/// to a, 2007 to b), so b gets odd k from 1 to 999 (500), the 3 failures,
+/// and odd k from 2007 to 2999 (497): 1000; a gets the other 2000.
+#[test]
+fn health_checks_eject_a_crashed_backend_and_probe_it_back() {
+    let without = run(&crash_spec(false));
+    assert_eq!(without.requests.failed, 500);
+    assert_eq!(without.components[0].figure("ejections"), None);
+
+    let r = run(&crash_spec(true));
+    assert_eq!(r.requests.failed, 3, "{:?}", r.requests);
+    let lb = &r.components[0];
+    assert_eq!(lb.figure("ejections"), Some(1.0));
+    assert_eq!(lb.figure("probes"), Some(10.0));
+    assert_eq!(r.components[2].arrivals, 1000);
+    assert_eq!(r.components[1].arrivals, 2000);
+    assert_eq!(r.requests.completed, 2997);
+}

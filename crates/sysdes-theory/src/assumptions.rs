@@ -106,6 +106,7 @@ pub fn unmodelled(spec: &ModelSpec, prediction: &Prediction) -> Unmodelled {
             let reason = match lb.policy {
                 LbPolicy::LeastOutstanding => Some("least-outstanding balancer"),
                 LbPolicy::PowerOfTwo => Some("power-of-two balancer"),
+                _ if !lb.routing.phases.is_empty() => Some("routing phases"),
                 _ => None,
             };
             for b in &lb.backends {

@@ -3,7 +3,7 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 use sysdes_models::{
-    ComponentKind, LbPolicy, LbRouting, LoadBalancerSpec, ShadowSpec, WeightPhase,
+    ComponentKind, HealthCheckSpec, LbPolicy, LbRouting, LoadBalancerSpec, ShadowSpec, WeightPhase,
 };
 
 use super::{Ctx, Entry, Kind, resolve};
@@ -35,6 +35,22 @@ pub(crate) struct LoadBalancerRaw {
     pub phases: Option<Vec<WeightPhaseRaw>>,
     /// Mirror a share of the requests to another component, e.g. `{ to: v2, share: 0.1 }`: its answers are dropped (the client never waits for them), its work shows in its figures.
     pub shadow: Option<ShadowRaw>,
+    /// Stop sending to a backend after `failures` failed answers in a row and probe it back every `interval`, e.g. `{ failures: 3, interval: 5s }`.
+    pub health_check: Option<HealthCheckRaw>,
+}
+
+/// Health checks: ejection after failures in a row, probes back.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "health checks: a map with `failures` and `interval`"
+)]
+#[schemars(rename = "HealthCheck")]
+pub(crate) struct HealthCheckRaw {
+    /// Failed answers in a row that eject a backend (at least 1; default 3).
+    pub failures: Option<i64>,
+    /// Time from an ejection, or a failed probe, to the next probe (default `5s`).
+    pub interval: Option<Duration>,
 }
 
 /// Shadow traffic: copies of a share of the requests.
@@ -143,6 +159,7 @@ fn load_balancer(
     }
     let routing = routing(ctx, body, policy, names_of_backends.len());
     let shadow = shadow(ctx, own, body, names);
+    let health = health_check(ctx, body);
     if ctx.issues.len() != before {
         return None;
     }
@@ -151,9 +168,30 @@ fn load_balancer(
         backends,
         routing: LbRouting {
             shadow: shadow?,
+            health: health?,
             ..routing?
         },
     })
+}
+
+/// Reads `health_check`: `Some(None)` when absent, `None` when invalid.
+fn health_check(ctx: &mut Ctx, body: &SNode) -> Option<Option<HealthCheckSpec>> {
+    let Some(raw) = ctx.optional::<HealthCheckRaw>(body, "health_check").ok()? else {
+        return Some(None);
+    };
+    let node = body.at_or_near(&["health_check"]);
+    let failures = match raw.failures {
+        Some(n) => super::count(ctx, n, 1, node.at_or_near(&["failures"]), "failures"),
+        None => Some(3),
+    };
+    let interval = match raw.interval {
+        Some(d) => super::positive_duration(ctx, d, node.at_or_near(&["interval"]), "interval"),
+        None => Some(sysdes_kernel::SimDuration::from_secs(5)),
+    };
+    Some(Some(HealthCheckSpec {
+        failures: failures?,
+        interval: interval?,
+    }))
 }
 
 /// Reads `shadow`: `Some(None)` when absent, `None` when invalid (reported).
@@ -244,6 +282,7 @@ fn routing(ctx: &mut Ctx, body: &SNode, policy: Option<LbPolicy>, n: usize) -> O
         weights,
         phases: out,
         shadow: None,
+        health: None,
     })
 }
 
@@ -276,7 +315,9 @@ fn check_weights(ctx: &mut Ctx, weights: &[u32], n: usize, node: &SNode, what: &
 #[cfg(test)]
 mod tests {
     use sysdes_kernel::SimDuration;
-    use sysdes_models::{ComponentKind, LbRouting, LoadBalancerSpec, ShadowSpec, WeightPhase};
+    use sysdes_models::{
+        ComponentKind, HealthCheckSpec, LbRouting, LoadBalancerSpec, ShadowSpec, WeightPhase,
+    };
 
     use crate::test_support::{load, problems};
 
@@ -331,6 +372,22 @@ mod tests {
         );
         let lb = balancer(&with_lb("random", "    shadow: { to: b }\n"));
         assert_eq!(lb.routing.shadow.map(|s| s.share), Some(1.0));
+        let lb = balancer(&with_lb(
+            "least_outstanding",
+            "    health_check: { failures: 2, interval: 500ms }\n",
+        ));
+        assert_eq!(
+            lb.routing.health,
+            Some(HealthCheckSpec {
+                failures: 2,
+                interval: SimDuration::from_millis(500)
+            })
+        );
+        let lb = balancer(&with_lb("random", "    health_check: {}\n"));
+        assert_eq!(
+            lb.routing.health.map(|h| (h.failures, h.interval)),
+            Some((3, SimDuration::from_secs(5)))
+        );
     }
 
     #[test]
@@ -401,6 +458,18 @@ mod tests {
                 "    shadow: { share: 0.5 }\n",
                 (12, 13),
                 "`shadow`: missing required key `to`",
+            ),
+            (
+                "random",
+                "    health_check: { failures: 0 }\n",
+                (12, 31),
+                "`failures` must be at least 1, found 0",
+            ),
+            (
+                "random",
+                "    health_check: { interval: 0s }\n",
+                (12, 31),
+                "`interval` must be greater than zero",
             ),
             (
                 "round_robin",

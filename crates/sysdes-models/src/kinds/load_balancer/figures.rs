@@ -5,10 +5,14 @@
 use crate::figures::figures;
 
 figures! {
-    /// A balancer's shadow traffic.
+    /// A balancer's shadow traffic and health checks.
     #[derive(Clone, Copy, Debug, Default, PartialEq)]
     pub struct BalancerFigures {
         /// Counted requests copied to the shadow target, when it has one.
         pub shadowed: Option<u64>,
+        /// Backends ejected by health checks over the run, when it checks.
+        pub ejections: Option<u64>,
+        /// Probes sent to ejected backends over the run, when it checks.
+        pub probes: Option<u64>,
     }
 }

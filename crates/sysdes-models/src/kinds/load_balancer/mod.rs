@@ -5,11 +5,12 @@ pub(crate) mod sim;
 pub mod spec;
 
 use rand::RngExt;
-use sysdes_kernel::{ComponentId, RngStream, SimTime, stable_hash};
+use sysdes_kernel::{ComponentId, RngStream, SimDuration, SimTime, stable_hash};
 
 use spec::{LbRouting, WeightPhase};
 
 use crate::figures::BalancerFigures;
+use crate::request::RequestId;
 use crate::spec::{KeySpec, LbPolicy};
 use crate::station::StationMetrics;
 
@@ -32,7 +33,26 @@ pub(crate) struct LoadBalancer {
     weighted: Option<Weighted>,
     /// Shadow traffic, when configured.
     shadow: Option<Shadow>,
+    /// Health checks, when configured.
+    pub(crate) health: Option<Health>,
     pub(crate) metrics: StationMetrics,
+}
+
+/// Health-check state: failures in a row per backend, and the probes.
+#[derive(Debug)]
+pub(crate) struct Health {
+    pub(crate) failures: u32,
+    pub(crate) interval: SimDuration,
+    /// Consecutive failed answers per backend.
+    pub(crate) failed_in_row: Vec<u32>,
+    /// Whether each backend is ejected.
+    pub(crate) out: Vec<bool>,
+    /// Each backend's probe request, made at its first ejection.
+    pub(crate) probe: Vec<Option<RequestId>>,
+    /// No probe is scheduled at or after this time, so the run can drain.
+    pub(crate) window_end: SimTime,
+    pub(crate) ejections: u64,
+    pub(crate) probes: u64,
 }
 
 /// The tag of a shadow copy's call (the only calls a balancer makes).
@@ -54,8 +74,14 @@ struct Shadow {
 /// round-robin credits, and the phases still to come.
 #[derive(Debug)]
 struct Weighted {
-    /// The weights in force, one per backend.
+    /// The weights in force, one per backend: the phase's weights with
+    /// ejected backends at 0 (unless every backend with weight is ejected:
+    /// then the phase's weights, as a balancer fails open).
     weights: Vec<u32>,
+    /// The current phase's weights.
+    base: Vec<u32>,
+    /// Backends ejected by health checks.
+    ejected: Vec<bool>,
     /// Their sum (never 0: the loader refuses all-zero weights).
     total: u64,
     /// Smooth weighted round robin's running credit per backend.
@@ -75,6 +101,8 @@ impl Weighted {
         };
         let mut w = Weighted {
             weights: Vec::new(),
+            base: Vec::new(),
+            ejected: vec![false; n],
             total: 0,
             credit: vec![0; n],
             phases: routing.phases.clone(),
@@ -87,9 +115,26 @@ impl Weighted {
     /// Puts `weights` in force and restarts the round-robin credits, so
     /// each phase's counts are exact from its first request.
     fn set(&mut self, weights: &[u32]) {
+        self.base.clear();
+        self.base.extend_from_slice(weights);
+        self.refresh();
+    }
+
+    /// Recomputes the weights in force from the phase's and the ejections.
+    fn refresh(&mut self) {
         self.weights.clear();
-        self.weights.extend_from_slice(weights);
-        self.total = weights.iter().map(|&w| u64::from(w)).sum();
+        self.weights.extend(
+            self.base
+                .iter()
+                .zip(&self.ejected)
+                .map(|(&w, &out)| if out { 0 } else { w }),
+        );
+        self.total = self.weights.iter().map(|&w| u64::from(w)).sum();
+        if self.total == 0 {
+            self.weights.clear();
+            self.weights.extend_from_slice(&self.base);
+            self.total = self.weights.iter().map(|&w| u64::from(w)).sum();
+        }
         self.credit.iter_mut().for_each(|c| *c = 0);
     }
 
@@ -164,15 +209,16 @@ impl LoadBalancer {
         backends: Vec<ComponentId>,
         backend_names: &[&str],
         routing: &LbRouting,
-        rng: RngStream,
-        shadow_rng: RngStream,
+        (rng, shadow_rng): (RngStream, RngStream),
         metrics: StationMetrics,
+        window_end: SimTime,
     ) -> Self {
         let ring = if policy == LbPolicy::ConsistentHash {
             hash_ring(backend_names)
         } else {
             Vec::new()
         };
+        let n = backends.len();
         let weighted = routing
             .weighted()
             .then(|| Weighted::new(backends.len(), routing));
@@ -189,6 +235,16 @@ impl LoadBalancer {
                 share: s.share,
                 rng: shadow_rng,
                 shadowed: 0,
+            }),
+            health: routing.health.as_ref().map(|h| Health {
+                failures: h.failures.max(1),
+                interval: h.interval,
+                failed_in_row: vec![0; n],
+                out: vec![false; n],
+                probe: vec![None; n],
+                window_end,
+                ejections: 0,
+                probes: 0,
             }),
             metrics,
         }
@@ -210,9 +266,28 @@ impl LoadBalancer {
 
     /// The balancer's own figures: only those of the options it has.
     pub(crate) fn figures(&self) -> Option<BalancerFigures> {
-        self.shadow.as_ref().map(|s| BalancerFigures {
-            shadowed: Some(s.shadowed),
+        if self.shadow.is_none() && self.health.is_none() {
+            return None;
+        }
+        Some(BalancerFigures {
+            shadowed: self.shadow.as_ref().map(|s| s.shadowed),
+            ejections: self.health.as_ref().map(|h| h.ejections),
+            probes: self.health.as_ref().map(|h| h.probes),
         })
+    }
+
+    /// Backend `index` is ejected (`true`) or back (`false`): its weight
+    /// is masked, and the round-robin credits restart.
+    pub(crate) fn set_ejected(&mut self, index: usize, ejected: bool) {
+        if let Some(w) = &mut self.weighted {
+            w.ejected[index] = ejected;
+            w.refresh();
+        }
+    }
+
+    /// The backend with this index.
+    pub(crate) fn backend(&self, index: usize) -> ComponentId {
+        self.backends[index]
     }
 
     /// Picks a backend at `now` for a request with `key`; returns its index
@@ -306,7 +381,16 @@ impl LoadBalancer {
                     _ => a,
                 }
             }
-            LbPolicy::ConsistentHash => ring_lookup(&self.ring, key),
+            LbPolicy::ConsistentHash => {
+                // The owner of the key, or the next backend on the ring
+                // that is not ejected (weights come only from health checks).
+                let point = stable_hash(&key.to_le_bytes());
+                let at = self.ring.partition_point(|&(p, _)| p < point);
+                (0..self.ring.len())
+                    .map(|k| self.ring[(at + k) % self.ring.len()].1 as usize)
+                    .find(|&i| w.weights[i] > 0)
+                    .unwrap_or(0)
+            }
         }
     }
 
@@ -413,9 +497,12 @@ mod tests {
             (0..3).map(ComponentId).collect(),
             &names,
             &LbRouting::default(),
-            derive_stream(1, "lb", "balance"),
-            derive_stream(1, "lb", "shadow"),
+            (
+                derive_stream(1, "lb", "balance"),
+                derive_stream(1, "lb", "shadow"),
+            ),
             StationMetrics::new(SimTime::ZERO, SimTime::from_nanos(1)),
+            SimTime::from_nanos(1),
         );
         let n = 10_000u64;
         let mut counts = [0u64; 3];
@@ -445,9 +532,12 @@ mod tests {
             (0..n as u32).map(ComponentId).collect(),
             &names,
             &routing,
-            derive_stream(1, "lb", "balance"),
-            derive_stream(1, "lb", "shadow"),
+            (
+                derive_stream(1, "lb", "balance"),
+                derive_stream(1, "lb", "shadow"),
+            ),
             StationMetrics::new(SimTime::ZERO, SimTime::from_nanos(1)),
+            SimTime::from_nanos(1),
         )
     }
 

@@ -2,9 +2,11 @@
 //! answer comes back through `Simulation::response_arrives`, which records
 //! the balancer's latency and outstanding counts).
 
+use sysdes_kernel::SimTime;
+
 use crate::kinds::LoadBalancerId;
-use crate::request::RequestId;
-use crate::simulation::Simulation;
+use crate::request::{NO_SESSION, NewRequest, Op, Origin, Outcome, RequestId};
+use crate::simulation::{Event, Simulation};
 use crate::station::ACTIVE;
 
 use super::SHADOW_TAG;
@@ -13,6 +15,17 @@ impl Simulation {
     pub(crate) fn balance(&mut self, to: LoadBalancerId, req: RequestId) {
         let now = self.sched.now();
         let lb = &mut self.components[to];
+        if let Some(h) = &mut lb.health
+            && let Some(i) = h.probe.iter().position(|&p| p == Some(req))
+        {
+            h.probes += 1;
+            let backend = lb.backend(i);
+            if let Some(hop) = self.requests[req].hops.last_mut() {
+                hop.choice = i as u32;
+            }
+            self.send(self.components.id(to).index(), backend, req);
+            return;
+        }
         let r = &mut self.requests[req];
         if r.counted {
             lb.metrics.arrivals += 1;
@@ -30,6 +43,47 @@ impl Simulation {
             self.call(sender, target, req, SHADOW_TAG);
         }
         self.send(sender.index(), backend, req);
+    }
+}
+
+impl Simulation {
+    /// A probe of backend `index` of balancer `at` is answered: a success
+    /// puts the backend back; a failure probes again after the interval.
+    fn probe_answered(&mut self, at: LoadBalancerId, index: usize, probe: RequestId, failed: bool) {
+        let now = self.sched.now();
+        let lb = &mut self.components[at];
+        let Some(h) = &mut lb.health else {
+            return;
+        };
+        if !h.out[index] {
+            return;
+        }
+        if failed {
+            let (next, window_end) = (now + h.interval, h.window_end);
+            self.requests[probe].outcome = Outcome::Ok;
+            self.schedule_probe(at, probe, next, window_end);
+            return;
+        }
+        h.out[index] = false;
+        h.failed_in_row[index] = 0;
+        lb.set_ejected(index, false);
+    }
+
+    /// Sends `probe` back to balancer `at` at `when`, unless that is past
+    /// the measurement window (the run must drain; the backend then stays
+    /// out).
+    fn schedule_probe(
+        &mut self,
+        at: LoadBalancerId,
+        probe: RequestId,
+        when: SimTime,
+        end: SimTime,
+    ) {
+        if when < end {
+            let to = self.components.id(at);
+            self.sched
+                .schedule_at(when, Event::Deliver { to, req: probe });
+        }
     }
 }
 
@@ -53,9 +107,9 @@ impl crate::kinds::Kind for crate::kinds::load_balancer::LoadBalancer {
             lb.backends.clone(),
             &names,
             &lb.routing,
-            ctx.stream("balance"),
-            ctx.stream("shadow"),
+            (ctx.stream("balance"), ctx.stream("shadow")),
             ctx.metrics(),
+            ctx.window.1,
         ))
     }
 
@@ -96,11 +150,22 @@ impl crate::kinds::Kind for crate::kinds::load_balancer::LoadBalancer {
     fn answered(sim: &mut Simulation, at: LoadBalancerId, req: RequestId) {
         let now = sim.sched.now();
         let r = &sim.requests[req];
+        let (counted, hop) = (r.counted, r.hops.last().copied());
+        let failed = r.outcome == Outcome::Failed;
         // The engine calls this only with the balancer's own hop on top.
-        let (counted, Some(hop)) = (r.counted, r.hops.last().copied()) else {
+        let Some(hop) = hop else {
             return;
         };
         let lb = &mut sim.components[at];
+        let index = hop.choice as usize;
+        if lb
+            .health
+            .as_ref()
+            .is_some_and(|h| h.probe[index] == Some(req))
+        {
+            sim.probe_answered(at, index, req, failed);
+            return;
+        }
         lb.responded(hop.choice);
         let m = &mut lb.metrics;
         if counted {
@@ -108,5 +173,41 @@ impl crate::kinds::Kind for crate::kinds::load_balancer::LoadBalancer {
             m.latency.record(now - hop.entered);
         }
         m.levels.add(now, ACTIVE, -1);
+        let Some(h) = &mut lb.health else {
+            return;
+        };
+        if !failed {
+            h.failed_in_row[index] = 0;
+            return;
+        }
+        h.failed_in_row[index] = h.failed_in_row[index].saturating_add(1);
+        if h.failed_in_row[index] != h.failures || h.out[index] {
+            return;
+        }
+        // The N-th failure in a row: eject, and probe after `interval`.
+        h.ejections += 1;
+        h.out[index] = true;
+        let (interval, window_end, probe) = (h.interval, h.window_end, h.probe[index]);
+        lb.set_ejected(index, true);
+        // One probe request per backend, made at its first ejection and
+        // kept for the run (never freed: a response to it may still be on
+        // its way back when the backend is put back).
+        let probe = probe.unwrap_or_else(|| {
+            let workload = sim.requests[req].workload;
+            let p = sim.requests.insert(NewRequest {
+                workload,
+                born: now,
+                key: index as u64,
+                op: Op::Read,
+                session: NO_SESSION,
+                counted: false,
+                origin: Origin::Internal,
+            });
+            if let Some(h) = &mut sim.components[at].health {
+                h.probe[index] = Some(p);
+            }
+            p
+        });
+        sim.schedule_probe(at, probe, now + interval, window_end);
     }
 }

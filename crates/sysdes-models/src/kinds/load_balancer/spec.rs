@@ -16,13 +16,15 @@ pub struct LbRouting {
     /// Mirror a share of the requests to another component (responses
     /// discarded).
     pub shadow: Option<ShadowSpec>,
+    /// Stop sending to a backend after consecutive failures, probe it back.
+    pub health: Option<HealthCheckSpec>,
 }
 
 impl LbRouting {
     /// Whether any option asks for the weighted choice (otherwise the
     /// balancer routes exactly as its plain policy does).
     pub fn weighted(&self) -> bool {
-        !self.weights.is_empty() || !self.phases.is_empty()
+        !self.weights.is_empty() || !self.phases.is_empty() || self.health.is_some()
     }
 }
 
@@ -44,4 +46,16 @@ pub struct ShadowSpec {
     pub to: ComponentId,
     /// The probability that a request is copied, in (0, 1].
     pub share: f64,
+}
+
+/// Passive health checking with active probes back: after `failures`
+/// consecutive failed answers from a backend, the balancer ejects it (sends
+/// it nothing) and probes it every `interval`; the first probe answered
+/// without error puts it back.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HealthCheckSpec {
+    /// Consecutive failed answers that eject a backend, at least 1.
+    pub failures: u32,
+    /// Time from an ejection (or a failed probe) to the next probe.
+    pub interval: SimDuration,
 }

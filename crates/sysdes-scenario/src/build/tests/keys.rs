@@ -52,6 +52,7 @@ fn every_kind_accepts_exactly_its_schema_keys_in_order() {
                 "weights",
                 "phases",
                 "shadow",
+                "health_check",
             ],
         ),
         (
