@@ -423,6 +423,18 @@ const QUOTED: &[(&str, &[&str], &str, &str)] = &[
         "lost in crash 8,951",
     ),
     (
+        "distributed-training.md",
+        &["run", "scenarios/training-stragglers.yaml"],
+        "stragglers' share is 0.304",
+        "stragglers share 0.304",
+    ),
+    (
+        "vision-human-review.md",
+        &["run", "scenarios/vision-review.yaml"],
+        "mean review age is 8,387 s",
+        "review age mean 8,387 s",
+    ),
+    (
         "geo-latency.md",
         &["run", "scenarios/geo-latency.yaml"],
         "`users-eu` 164.5 ms",

@@ -288,7 +288,7 @@ mod tests {
         assert_eq!(j.step_done(t(35)), Next::Step);
         j.start_step(t(35), SimDuration::from_secs(10), 8e9);
         // Fails 3 s into the fourth step: 10 + 3 s lost.
-        assert_eq!(j.progress, 4);
+        assert_eq!(j.progress, 3);
         assert_eq!(j.fail(t(38)), 1);
         assert_eq!(j.progress, 2, "back to the checkpoint");
         assert_eq!(j.restart_done(t(48)), Next::Step);
