@@ -37,7 +37,8 @@ fn wait_for() -> impl Strategy<Value = WaitFor> {
 
 prop_compose! {
     /// A front server whose calls fan out to some of the servers (waiting for
-    /// all, any or N of them, perhaps hedged) and then go through the balancer.
+    /// all, any or N of them, perhaps hedged, perhaps with a deadline, a
+    /// partial answer or a circuit breaker) and then go through the balancer.
     fn front()(
         fan_out in proptest::collection::vec(0usize..4, 1..4),
         wait_for in wait_for(),
@@ -45,10 +46,33 @@ prop_compose! {
         async_mode in any::<bool>(),
         workers in 1u32..4,
         service_time in dist(),
-    ) -> (Vec<usize>, WaitFor, Option<SimDuration>, CallMode, u32, Distribution) {
+        timeout_ms in proptest::option::of(1u64..30),
+        partial in any::<bool>(),
+        breaker in proptest::option::of((1u32..5, 0.1f64..1.0)),
+    ) -> (Vec<usize>, WaitFor, Option<SimDuration>, CallMode, u32, Distribution, Resilience) {
         let mode = if async_mode { CallMode::Async } else { CallMode::Thread };
-        (fan_out, wait_for, hedge_ms.map(SimDuration::from_millis), mode, workers, service_time)
+        let timeout = timeout_ms.map(SimDuration::from_millis);
+        let resilience = Resilience {
+            timeout,
+            partial: partial && timeout.is_some(),
+            breaker: breaker.map(|(window, failure_rate)| BreakerSpec {
+                failure_rate,
+                min_calls: window,
+                window,
+                open_for: SimDuration::from_millis(50),
+                probes: 1,
+            }),
+        };
+        (fan_out, wait_for, hedge_ms.map(SimDuration::from_millis), mode, workers, service_time, resilience)
     }
+}
+
+/// A call step's deadline, partial answer and breaker.
+#[derive(Clone, Debug)]
+struct Resilience {
+    timeout: Option<SimDuration>,
+    partial: bool,
+    breaker: Option<BreakerSpec>,
 }
 
 fn retry_policy() -> impl Strategy<Value = RetrySpec> {
@@ -112,7 +136,7 @@ prop_compose! {
         }
         let target = match front {
             None => ComponentId(0),
-            Some((fan_out, wait_for, hedge_after, mode, workers, service_time)) => {
+            Some((fan_out, wait_for, hedge_after, mode, workers, service_time, resilience)) => {
                 let targets: Vec<ComponentId> =
                     fan_out.iter().map(|&i| ComponentId(1 + (i % n_servers) as u32)).collect();
                 let wait_for = match wait_for {
@@ -131,9 +155,9 @@ prop_compose! {
                                 wait_for,
                                 hedge_after,
                                 hedge_percentile: None,
-                                timeout: None,
-                                partial: false,
-                                breaker: None,
+                                timeout: resilience.timeout,
+                                partial: resilience.partial,
+                                breaker: resilience.breaker,
                             },
                             CallStep {
                                 targets: vec![ComponentId(0)],

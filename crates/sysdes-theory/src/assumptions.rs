@@ -3,8 +3,9 @@
 //!
 //! The formulas of [`crate::predict`] describe queues fed at known rates.
 //! They leave out the network between zones, faults, reneging and priority
-//! classes at a server, hedged calls (which
-//! add load and cut the tail) and balancers that read the backends' queues
+//! classes at a server, hedged calls (which add load and cut the tail),
+//! call deadlines and circuit breakers (which cut a call short or fail it
+//! at once) and balancers that read the backends' queues
 //! (join-the-shortest-queue and power of two choices, which beat the
 //! per-backend split the formulas assume). Where one of these touches a
 //! server, or lies on a workload's path, its predicted figure would be far
@@ -59,6 +60,12 @@ fn own_reason(spec: &ModelSpec, c: usize, networked: bool) -> Option<&'static st
                 .any(|step| step.hedge_after.is_some() || step.hedge_percentile.is_some())
             {
                 Some("hedging")
+            } else if s.calls.iter().any(|step| step.timeout.is_some()) {
+                // A deadline cuts the calls' time (and may fail or shorten
+                // the step); the formulas wait for every answer.
+                Some("call deadlines")
+            } else if s.calls.iter().any(|step| step.breaker.is_some()) {
+                Some("circuit breakers")
             } else if networked {
                 // Its time includes the calls' round trips between zones.
                 Some("zones and links")

@@ -267,3 +267,38 @@ fn order_statistics_are_optimistic_by_the_documented_gap() {
         assert!((low..high).contains(&gap), "{wait_for:?}: gap {gap}");
     }
 }
+
+/// A step with a deadline or a breaker is beyond the formulas (they wait
+/// for every answer): the server and its workload say why instead of
+/// showing a figure that ignores the cutoff.
+#[test]
+fn deadlines_and_breakers_are_not_predicted() {
+    let base = topology(80.0, CallMode::Async, &[(&["a"], WaitFor::All)], 5.0, 10);
+    assert_eq!(
+        sysdes_theory::unmodelled(&base, &predict(&base, None, None)).stations[0],
+        None
+    );
+    for (reason, edit) in [
+        (
+            "call deadlines",
+            (|s: &mut CallStep| s.timeout = Some(SimDuration::from_millis(3))) as fn(&mut CallStep),
+        ),
+        ("circuit breakers", |s: &mut CallStep| {
+            s.breaker = Some(BreakerSpec {
+                failure_rate: 0.5,
+                min_calls: 10,
+                window: 10,
+                open_for: SimDuration::from_secs(1),
+                probes: 1,
+            });
+        }),
+    ] {
+        let mut spec = base.clone();
+        if let ComponentKind::Server(s) = &mut spec.components[0].kind {
+            edit(&mut s.calls[0]);
+        }
+        let u = sysdes_theory::unmodelled(&spec, &predict(&spec, None, None));
+        assert_eq!(u.stations[0], Some(reason));
+        assert_eq!(u.workloads[0], Some(reason));
+    }
+}
