@@ -104,3 +104,5 @@ run feature-store-batch timeseries feature-store-batch
 run fault-crash timeseries fault-crash
 # geo-latency.md
 sweep geo-latency-db-zone latency_by_value - geo-latency --vary components.db.zone=us,eu
+# vm-container-serverless.md
+sweep function-vs-container-cost cost_vs_poisson - cost-function-vs-container-sweep

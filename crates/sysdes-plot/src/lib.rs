@@ -20,6 +20,7 @@ mod error;
 mod html;
 mod options;
 mod output;
+mod pareto;
 mod run;
 mod style;
 mod sweep;
@@ -30,6 +31,7 @@ mod vega;
 use std::path::{Path, PathBuf};
 
 pub use error::PlotError;
+pub use pareto::pareto_front;
 pub use options::{ImageFormat, PlotOptions, Slo, Statistic, Window};
 pub use table::Table;
 
