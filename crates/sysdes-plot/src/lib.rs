@@ -31,8 +31,8 @@ mod vega;
 use std::path::{Path, PathBuf};
 
 pub use error::PlotError;
-pub use pareto::pareto_front;
 pub use options::{ImageFormat, PlotOptions, Slo, Statistic, Window};
+pub use pareto::pareto_front;
 pub use table::Table;
 
 /// Which kind of results directory was plotted.

@@ -4,10 +4,10 @@
 
 use serde_json::{Value, json};
 
+use crate::PlotError;
 use crate::chart::{Figure, Mark, Marker, Series, XyChart};
 use crate::sweep::SweepData;
 use crate::vega::{base, field};
-use crate::PlotError;
 
 /// The summary columns the plot reads: cost per hour and p99 (means).
 const COST: &str = "cost_per_hour_usd_mean";
@@ -28,9 +28,9 @@ pub fn pareto_front(points: &[(f64, f64)]) -> Vec<usize> {
         .filter(|&i| finite(&points[i]))
         .filter(|&i| {
             let (x, y) = points[i];
-            !points.iter().any(|q| {
-                finite(q) && q.0 <= x && q.1 <= y && (q.0 < x || q.1 < y)
-            })
+            !points
+                .iter()
+                .any(|q| finite(q) && q.0 <= x && q.1 <= y && (q.0 < x || q.1 < y))
         })
         .collect();
     front.sort_by(|&a, &b| {
