@@ -442,7 +442,10 @@ fn the_function_vs_container_sweep_crosses_where_the_closed_form_says() {
     let (f20, c20) = row("20/s");
     let (f30, c30) = row("30/s");
     assert!(f20 < c20, "at 20/s the function is cheaper: {f20} vs {c20}");
-    assert!(f30 > c30, "at 30/s the containers are cheaper: {f30} vs {c30}");
+    assert!(
+        f30 > c30,
+        "at 30/s the containers are cheaper: {f30} vs {c30}"
+    );
     // Per request a second over the hour: $3600 x (2e-7 + 0.05 x 1.66667e-5).
     let per_rate = 3600.0 * (0.0000002 + 0.05 * 0.0000166667);
     let closed = (c20 + c30) / 2.0 / per_rate;
@@ -470,7 +473,10 @@ fn the_function_vs_container_sweep_crosses_where_the_closed_form_says() {
 /// billed GB-seconds at Lambda's prices.
 #[test]
 fn a_functions_bill_is_invocations_and_billed_gb_seconds() {
-    let v = run_json(&root().join("scenarios/cost-function-vs-container.yaml"), &[]);
+    let v = run_json(
+        &root().join("scenarios/cost-function-vs-container.yaml"),
+        &[],
+    );
     let f = &v["components"]["fn"];
     let n = f["invocations"].as_f64().unwrap();
     let gbs = f["billed_gb_seconds"].as_f64().unwrap();
@@ -478,10 +484,15 @@ fn a_functions_bill_is_invocations_and_billed_gb_seconds() {
     assert!(f["cold_starts"].as_f64().unwrap() >= 1.0);
     // Warm invocations bill exactly 50 ms; cold ones 300 ms.
     let cold = f["cold_starts"].as_f64().unwrap();
-    assert_eq!(f["billed_ms"].as_f64().unwrap(), 50.0 * (n - cold) + 300.0 * cold);
+    assert_eq!(
+        f["billed_ms"].as_f64().unwrap(),
+        50.0 * (n - cold) + 300.0 * cold
+    );
     close(
         "fn",
-        v["cost"]["by_component"]["fn"]["total_usd"].as_f64().unwrap(),
+        v["cost"]["by_component"]["fn"]["total_usd"]
+            .as_f64()
+            .unwrap(),
         n * 0.0000002 + gbs * 0.0000166667,
     );
 }
