@@ -108,3 +108,5 @@ run training-stragglers timeseries training-stragglers
 run vision-review timeseries vision-review
 # geo-latency.md
 sweep geo-latency-db-zone latency_by_value - geo-latency --vary components.db.zone=us,eu
+# vm-container-serverless.md
+sweep function-vs-container-cost cost_vs_poisson - cost-function-vs-container-sweep

@@ -38,6 +38,13 @@ pub struct CostResult {
     /// Each component and host pool with a cost, components in file order
     /// then host pools.
     pub by_component: Vec<ItemCost>,
+    /// Requests of the workloads with a latency SLO that completed
+    /// successfully within it (counted ones, in the window); `None` when no
+    /// workload declares an SLO.
+    pub goodput_requests: Option<u64>,
+    /// [`CostResult::goodput_requests`] per USD of the window's cost;
+    /// `None` without an SLO or when the window cost nothing.
+    pub goodput_per_usd: Option<f64>,
 }
 
 impl CostResult {
@@ -117,7 +124,27 @@ pub fn cost(model: &ModelSpec, spec: &CostSpec, run: &RunResult) -> CostResult {
         .map(|per_s| per_s * window_s)
         .reduce(|a, b| a + b);
     out.per_million_tokens_usd = tokens.filter(|t| *t > 0.0).map(|t| window_usd / t * 1e6);
+    out.goodput_requests = goodput(spec, run);
+    out.goodput_per_usd = out
+        .goodput_requests
+        .filter(|_| window_usd > 0.0)
+        .map(|g| g as f64 / window_usd);
     out
+}
+
+/// The counted successful requests of the workloads with an SLO whose end
+/// to end latency is at most their SLO: each workload's latency histogram
+/// counted at or below its threshold (to the histogram's resolution).
+fn goodput(spec: &CostSpec, run: &RunResult) -> Option<u64> {
+    let mut any = false;
+    let mut total = 0u64;
+    for (w, slo) in run.workloads.iter().zip(&spec.slo_ns) {
+        let Some(slo) = slo else { continue };
+        any = true;
+        let n = w.latency.count();
+        total += (n as f64 * w.latency.fraction_at_or_below(*slo)).round() as u64;
+    }
+    any.then_some(total)
 }
 
 /// One component's cost over `lives`, with `arrivals` requests in the

@@ -30,6 +30,11 @@ pub struct CostSpec {
     pub components: Vec<Option<ComponentCost>>,
     /// By host pool index (as `ModelSpec::hosts`); `None`: free.
     pub hosts: Vec<Option<ComponentCost>>,
+    /// By workload index (as `ModelSpec::workloads`): the latency SLO of
+    /// the workload's `slo: { latency: ... }` in nanoseconds, a per-request
+    /// threshold; `None` (or an empty list): no SLO. Goodput per dollar is
+    /// reported when any workload has one.
+    pub slo_ns: Vec<Option<u64>>,
 }
 
 impl CostSpec {

@@ -16,6 +16,8 @@ pub(crate) enum Mark {
     Line,
     /// A line with a dot on every point.
     LinePoints,
+    /// Dots only (a scatter).
+    Points,
 }
 
 /// One named series of an [`XyChart`].
@@ -565,6 +567,19 @@ where
     for se in &c.series {
         let col = colour(se.colour);
         let style = col.stroke_width(stroke);
+        if se.mark == Mark::Points {
+            let dot = col.filled();
+            ctx.draw_series(
+                se.points
+                    .iter()
+                    .filter(|p| p.0.is_finite() && p.1.is_finite())
+                    .map(|&p| Circle::new(p, px(3.5, s), dot)),
+            )
+            .map_err(err)?
+            .label(se.name.as_str())
+            .legend(move |(lx, ly)| Circle::new((lx + px(8.0, s) as i32, ly), px(3.5, s), dot));
+            continue;
+        }
         for (k, seg) in segments(&se.points).into_iter().enumerate() {
             let anno = ctx
                 .draw_series(LineSeries::new(seg.iter().copied(), style))

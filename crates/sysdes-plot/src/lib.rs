@@ -20,6 +20,7 @@ mod error;
 mod html;
 mod options;
 mod output;
+mod pareto;
 mod run;
 mod style;
 mod sweep;
@@ -31,6 +32,7 @@ use std::path::{Path, PathBuf};
 
 pub use error::PlotError;
 pub use options::{ImageFormat, PlotOptions, Slo, Statistic, Window};
+pub use pareto::pareto_front;
 pub use table::Table;
 
 /// Which kind of results directory was plotted.

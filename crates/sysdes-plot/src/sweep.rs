@@ -785,6 +785,23 @@ pub(crate) fn plot_sweep(dir: &Path, options: &PlotOptions) -> Result<PlotOutput
             &set_url(spec),
         )?;
     }
+    if crate::pareto::has_cost(&data) {
+        let (fig, spec) = crate::pareto::latency_vs_cost(&data)?;
+        w.emit(
+            "latency_vs_cost",
+            "p99 latency against cost per hour (means over replications, summary.csv), one point per sweep point; the Pareto front (no other point is both cheaper and faster) is joined and labelled with its swept values.",
+            &fig,
+            &set_url(spec),
+        )?;
+        if let Some((stem, fig, spec)) = crate::pareto::cost_vs_param(&data)? {
+            w.emit(
+                &stem,
+                "Each priced component's cost over the run (mean over replications, with its 95% confidence interval) against the swept parameter (summary.csv): where two lines cross, the designs cost the same.",
+                &fig,
+                &set_url(spec),
+            )?;
+        }
+    }
     if crate::cap::has_consistency(&data) {
         let (fig, spec) = crate::cap::cap_plot(&data, axis.as_ref())?;
         w.emit(

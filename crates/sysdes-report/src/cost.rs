@@ -35,6 +35,10 @@ pub(crate) fn cost_json(c: &CostResult) -> Value {
         if let Some(t) = c.per_million_tokens_usd {
             m.insert("per_million_tokens_usd".into(), json!(t));
         }
+        if let Some(g) = c.goodput_requests {
+            m.insert("goodput_requests".into(), json!(g));
+            m.insert("goodput_per_usd".into(), json!(c.goodput_per_usd));
+        }
         m.insert("by_component".into(), Value::Object(by));
     }
     doc

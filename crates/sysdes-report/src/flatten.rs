@@ -122,6 +122,9 @@ pub fn cost_columns(c: &sysdes_cost::CostResult) -> Vec<(String, Option<f64>)> {
             c.per_million_tokens_usd,
         ));
     }
+    if c.goodput_requests.is_some() {
+        out.push(("cost_goodput_per_usd".to_owned(), c.goodput_per_usd));
+    }
     out.extend(
         c.by_component
             .iter()

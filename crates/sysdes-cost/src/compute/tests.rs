@@ -95,6 +95,7 @@ fn fixed_instances_cost_instances_times_hours_times_price() {
             }),
         ],
         hosts: Vec::new(),
+        slo_ns: Vec::new(),
     };
     let c = cost(&m, &spec, &r);
     // a: 1 x 2 h x 0.096; b: 4 units x 2 h x 0.5.
@@ -118,6 +119,7 @@ fn per_hour_billing_rounds_each_lifetime_up_to_whole_hours() {
     let spec = CostSpec {
         components: vec![Some(rate(1.0, Increment::PerHour, 0)), None],
         hosts: Vec::new(),
+        slo_ns: Vec::new(),
     };
     let c = cost(&m, &spec, &r);
     close(c.total_usd, 2.0);
@@ -126,6 +128,7 @@ fn per_hour_billing_rounds_each_lifetime_up_to_whole_hours() {
     let spec = CostSpec {
         components: vec![Some(rate(1.0, Increment::PerSecond, 0)), None],
         hosts: Vec::new(),
+        slo_ns: Vec::new(),
     };
     close(cost(&m, &spec, &r).total_usd, 3601.0 / 3600.0);
 }
@@ -152,6 +155,7 @@ fn autoscaled_cost_is_the_sum_over_replica_lifetimes_under_the_rule() {
     let spec = CostSpec {
         components: vec![Some(rate(0.36, Increment::PerSecond, 60)), None],
         hosts: Vec::new(),
+        slo_ns: Vec::new(),
     };
     let c = cost(&m, &spec, &r);
     // Billed: 60 (the minimum, for 10 s) + 1201 (1200.5 s rounded up) + 3600.
@@ -176,6 +180,7 @@ fn per_request_charges_count_the_requests_that_arrive_in_the_window() {
             None,
         ],
         hosts: Vec::new(),
+        slo_ns: Vec::new(),
     };
     let c = cost(&m, &spec, &r);
     close(c.total_usd, 36.0);
@@ -190,6 +195,7 @@ fn no_declared_cost_is_empty() {
         CostSpec {
             components: vec![None, None],
             hosts: vec![None],
+            slo_ns: vec![Some(1)],
         }
         .is_empty()
     );
@@ -229,6 +235,7 @@ fn a_function_costs_requests_times_price_plus_billed_gb_seconds() {
             ..rate(0.0, Increment::PerSecond, 0)
         })],
         hosts: Vec::new(),
+        slo_ns: Vec::new(),
     };
     for (idle_ms, billed_ms, cold) in [(2000, 111 + 3599 * 11, 1), (500, 3600 * 111, 3600)] {
         let m = function_model(idle_ms);
@@ -244,4 +251,33 @@ fn a_function_costs_requests_times_price_plus_billed_gb_seconds() {
         close(c.per_hour_usd, want);
         assert_eq!(c.component("fn").unwrap().billed_hours, 0.0);
     }
+}
+
+/// Goodput per dollar: every request of `model` takes exactly 1 ms end to
+/// end, so an SLO of 1 ms counts all 36,000 and one of 0.5 ms none; the
+/// window costs 36 USD (0.001 per request).
+#[test]
+fn goodput_per_usd_counts_the_requests_within_the_slo() {
+    let m = model(0);
+    let mut r = run(&m);
+    r.lifetimes.end_ns = 3600 * S;
+    let spec = |slo_ns| CostSpec {
+        components: vec![
+            Some(ComponentCost {
+                per_request: 0.001,
+                ..rate(0.0, Increment::PerSecond, 0)
+            }),
+            None,
+        ],
+        hosts: Vec::new(),
+        slo_ns: vec![slo_ns],
+    };
+    let c = cost(&m, &spec(Some(1_000_000)), &r);
+    assert_eq!(c.goodput_requests, Some(36_000));
+    close(c.goodput_per_usd.unwrap(), 1000.0);
+    let c = cost(&m, &spec(Some(500_000)), &r);
+    assert_eq!(c.goodput_requests, Some(0));
+    assert_eq!(c.goodput_per_usd, Some(0.0));
+    let c = cost(&m, &spec(None), &r);
+    assert_eq!((c.goodput_requests, c.goodput_per_usd), (None, None));
 }

@@ -53,6 +53,20 @@ pub(crate) struct CostRaw {
     pub per_gb_second: Option<f64>,
 }
 
+/// `slo:` of a workload: the latency each request should meet. Goodput is
+/// the counted requests that completed successfully within it; the cost
+/// object then has `goodput_per_usd`.
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a map with `latency`, e.g. `{ latency: 100ms }`"
+)]
+#[schemars(rename = "Slo")]
+pub(crate) struct SloRaw {
+    /// The per-request threshold: a request that takes longer (end to end) is not goodput.
+    pub latency: Duration,
+}
+
 /// A billing increment.
 #[derive(Clone, Copy, Debug, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -73,6 +87,15 @@ pub(crate) fn without_cost(root: &SNode) -> SNode {
     };
     top.retain(|(k, _)| k.as_str() != Some("prices"));
     for (k, v) in top.iter_mut() {
+        if k.as_str() == Some("workloads") {
+            if let Node::Seq(items) = &mut v.node {
+                for w in items.iter_mut() {
+                    if let Node::Map(keys) = &mut w.node {
+                        keys.retain(|(k, _)| k.as_str() != Some("slo"));
+                    }
+                }
+            }
+        }
         if matches!(k.as_str(), Some("components" | "hosts")) {
             if let Node::Map(items) = &mut v.node {
                 for (_, body) in items.iter_mut() {
@@ -110,14 +133,16 @@ pub(crate) fn read(
     issues: &mut Vec<Issue>,
 ) -> CostSpec {
     let mut out = CostSpec::default();
-    if !declares_cost(root) {
-        return out;
-    }
     let mut ctx = Ctx {
         issues: Vec::new(),
         typo_for: Vec::new(),
         dir: std::path::PathBuf::new(),
     };
+    out.slo_ns = read_slos(&mut ctx, root);
+    if !declares_cost(root) {
+        issues.append(&mut ctx.issues);
+        return out;
+    }
     let mut table = PriceTable::shipped();
     if let Some(cli) = cli {
         table = table.overridden_by(cli);
@@ -156,6 +181,34 @@ pub(crate) fn read(
     }
     issues.append(&mut ctx.issues);
     out
+}
+
+/// Each workload's `slo: { latency: ... }`, by workload index.
+fn read_slos(ctx: &mut Ctx, root: &SNode) -> Vec<Option<u64>> {
+    let Some(Node::Seq(items)) = root.get("workloads").map(|n| &n.node) else {
+        return Vec::new();
+    };
+    items
+        .iter()
+        .map(|w| {
+            let node = w.get("slo")?;
+            match from_node::<SloRaw>(node) {
+                Ok(s) if s.latency.as_nanos() == 0 => {
+                    ctx.push(
+                        node.at_or_near(&["latency"]),
+                        "`slo.latency` must be greater than zero",
+                        Some("e.g. `slo: { latency: 100ms }`".to_owned()),
+                    );
+                    None
+                }
+                Ok(s) => Some(s.latency.as_nanos()),
+                Err(e) => {
+                    ctx.de_error(node, e.in_field("slo"));
+                    None
+                }
+            }
+        })
+        .collect()
 }
 
 /// Units billed per instance of a component of `kind`: a model server's
@@ -383,6 +436,27 @@ pub(crate) fn extend_schema(schema: &mut serde_json::Value) {
             }
         }
     }
+    let slo = schemars::SchemaGenerator::default()
+        .into_root_schema_for::<SloRaw>()
+        .to_value();
+    if let Some(defs) = schema.get_mut("$defs").and_then(Value::as_object_mut) {
+        let mut own = slo;
+        if let Some(o) = own.as_object_mut() {
+            for k in ["$defs", "$schema", "title"] {
+                o.remove(k);
+            }
+        }
+        defs.insert("Slo".into(), own);
+        if let Some(Value::Object(props)) = defs
+            .get_mut("Workload")
+            .and_then(|w| w.get_mut("properties"))
+        {
+            props.insert(
+                "slo".into(),
+                json!({ "$ref": "#/$defs/Slo", "description": "The latency each request should meet, `{ latency: 100ms }`: requests within it are goodput, reported per dollar as `cost.goodput_per_usd` when the scenario declares a cost; see docs/cost.md." }),
+            );
+        }
+    }
     if let Some(Value::Object(props)) = schema.get_mut("properties") {
         props.insert(
             "prices".into(),
@@ -572,6 +646,32 @@ components:
             p[0].contains("`per_gb_second` must be a price of zero or more"),
             "{p:?}"
         );
+    }
+
+    #[test]
+    fn a_workload_slo_is_read_and_checked() {
+        let text = with("    cost: { per_hour: 1 }\n").replace(
+            "arrival: { poisson: 10/s } }",
+            "arrival: { poisson: 10/s }, slo: { latency: 20ms } }",
+        );
+        let s = load_str("c.yaml", &text, &LoadOptions::default()).unwrap();
+        assert_eq!(s.cost.slo_ns, vec![Some(20_000_000)]);
+        let p = problems(&text.replace("latency: 20ms", "latency: 0ms"));
+        assert!(p[0].starts_with("4:77:"), "{p:?}");
+        assert!(
+            p[0].contains("`slo.latency` must be greater than zero"),
+            "{p:?}"
+        );
+        let p = problems(&text.replace("latency: 20ms", "p99: 20ms"));
+        assert!(p[0].contains("p99"), "{p:?}");
+        // Checked without any cost too.
+        let p = problems(&BASE.replace(
+            "arrival: { poisson: 10/s } }",
+            "arrival: { poisson: 10/s }, slo: { latency: fast } }",
+        ));
+        assert_eq!(p.len(), 1, "{p:?}");
+        let schema = crate::json_schema();
+        assert!(schema["$defs"]["Workload"]["properties"]["slo"].is_object());
     }
 
     #[test]
