@@ -67,6 +67,8 @@ sweep hockey-stick-utilization latency_vs_utilization p99=100ms hockey-stick-swe
 # back-of-envelope.md
 sweep ride-hailing-load latency_vs_load p99=100ms ride-hailing-eta \
     --vary workloads.riders.arrival.poisson=60/s:480/s:60/s
+# deployment-strategies.md
+run deploy-canary timeseries deploy-canary
 # load-balancing.md
 sweep lb-policies latency_by_value - lb-policies-sweep
 # caching.md

@@ -274,6 +274,42 @@ fn every_course_command_works_when_pasted() {
 /// has gone stale.
 const QUOTED: &[(&str, &[&str], &str, &str)] = &[
     (
+        "deployment-strategies.md",
+        &["run", "scenarios/deploy-canary.yaml"],
+        "v2's 58.59 ms",
+        "58.59",
+    ),
+    (
+        "deployment-strategies.md",
+        &[
+            "run",
+            "scenarios/deploy-canary.yaml",
+            "--set",
+            "components.lb.weights=[100, 0]",
+            "--set",
+            "components.lb.phases=[{at: 20s, weights: [0, 100]}]",
+        ],
+        "mean is 11.94 ms",
+        "11.94",
+    ),
+    (
+        "deployment-strategies.md",
+        &["run", "scenarios/deploy-shadow.yaml"],
+        "`shadowed 11,679`",
+        "shadowed 11,679",
+    ),
+    (
+        "deployment-strategies.md",
+        &[
+            "run",
+            "scenarios/deploy-shadow.yaml",
+            "--set",
+            "components.lb.shadow.share=1",
+        ],
+        "to 84.9 %",
+        "84.9 %",
+    ),
+    (
         "vm-container-serverless.md",
         &["run", "scenarios/cost-function-vs-container.yaml"],
         "only 12 of 36,134 invocations are cold",

@@ -120,6 +120,13 @@ pub fn unmodelled(spec: &ModelSpec, prediction: &Prediction) -> Unmodelled {
                 let slot = &mut stations[b.index()];
                 *slot = slot.or(reason);
             }
+            // The walk that predicts each station follows the paths
+            // requests are waited on; a shadow copy is on none of them, so
+            // its target would read as idle.
+            if let Some(shadow) = &lb.routing.shadow {
+                let slot = &mut stations[shadow.to.index()];
+                *slot = slot.or(Some("shadow traffic"));
+            }
         }
     }
     // Time-varying arrivals break the steady rate the formulas assume, at
