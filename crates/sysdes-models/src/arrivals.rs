@@ -78,7 +78,8 @@ pub struct TraceRecord {
     pub prompt_tokens: Option<u32>,
     /// Output length in tokens (carried in the spec, not yet used by the engine).
     pub output_tokens: Option<u32>,
-    /// Priority class (carried in the spec, not yet used by the engine).
+    /// Priority class: the request's priority at servers with a priority
+    /// discipline, instead of its workload's `priority` (higher first).
     pub class: Option<u8>,
     /// Request size in bytes (carried in the spec, not yet used by the engine).
     pub request_bytes: Option<u64>,

@@ -52,6 +52,8 @@ pub(crate) struct Workload {
     pub(crate) sessions: Option<u32>,
     pub(crate) session_rng: RngStream,
     pub(crate) retry: Option<RetryState>,
+    /// The workload's `priority` (a trace record's `class` overrides it).
+    pub(crate) priority: u8,
     pub(crate) counts: RequestCounts,
     /// End-to-end latency of successful counted requests.
     pub(crate) latency: LatencyHistogram,
@@ -149,6 +151,17 @@ impl Workload {
             None => self.next_op(),
         };
         (key, op)
+    }
+
+    /// The priority of the next request: its trace record's `class`, if
+    /// it gives one, else the workload's `priority`.
+    #[inline]
+    pub(crate) fn next_priority(&self) -> u8 {
+        match &self.pacing {
+            Pacing::Trace(t) => t.current().and_then(|r| r.class),
+            _ => None,
+        }
+        .unwrap_or(self.priority)
     }
 
     /// The operation of the next request.

@@ -403,6 +403,7 @@ impl Simulation {
                 sessions: w.sessions.filter(|&n| n > 0),
                 session_rng: stream(&w.name, "sessions"),
                 retry,
+                priority: w.priority,
                 counts: RequestCounts::default(),
                 latency: LatencyHistogram::new(),
             });
@@ -646,6 +647,7 @@ impl Simulation {
         let counted = now >= self.window_start && now < self.window_end;
         let w = &mut self.workloads[workload as usize];
         let (key, op) = w.next_key_op();
+        let priority = w.next_priority();
         let session = if user == NO_SESSION {
             w.next_session()
         } else {
@@ -665,6 +667,7 @@ impl Simulation {
             session,
             counted,
             origin: Origin::Client,
+            priority,
         });
         self.send_attempt(req);
     }
@@ -722,6 +725,7 @@ impl Simulation {
             session: p.session,
             counted: p.counted,
             origin: Origin::Child,
+            priority: p.priority,
         };
         let version = p.version;
         let generation = self.requests.generation(parent);
@@ -875,6 +879,7 @@ impl Simulation {
             session: r.session,
             counted: r.counted,
             origin: Origin::Client,
+            priority: r.priority,
         };
         if r.counted {
             w.counts.retries += 1;
