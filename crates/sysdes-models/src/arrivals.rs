@@ -74,9 +74,9 @@ pub struct TraceRecord {
     pub key: Option<u64>,
     /// Whether the request writes its key; `None`: drawn from `ops`.
     pub write: Option<bool>,
-    /// Prompt length in tokens (carried in the spec, not yet used by the engine).
+    /// Prompt length in tokens: replaces an LLM server's draw for this request.
     pub prompt_tokens: Option<u32>,
-    /// Output length in tokens (carried in the spec, not yet used by the engine).
+    /// Output length in tokens: replaces an LLM server's draw for this request.
     pub output_tokens: Option<u32>,
     /// Priority class: the request's priority at servers with a priority
     /// discipline, instead of its workload's `priority` (higher first).
@@ -472,6 +472,24 @@ impl TraceArrivals {
     pub(crate) fn next(&mut self) -> SimTime {
         self.next += 1;
         self.time(self.next)
+    }
+
+    /// Record `i`.
+    #[inline]
+    pub(crate) fn record(&self, i: usize) -> Option<&TraceRecord> {
+        self.records.get(i)
+    }
+
+    /// The index + 1 of the record firing now if it gives token counts
+    /// (0 otherwise).
+    #[inline]
+    pub(crate) fn token_index(&self) -> u32 {
+        match self.records.get(self.next) {
+            Some(r) if r.prompt_tokens.is_some() || r.output_tokens.is_some() => {
+                self.next as u32 + 1
+            }
+            _ => 0,
+        }
     }
 
     /// The record whose arrival is firing now.

@@ -105,6 +105,9 @@ pub(crate) struct Request {
     /// Its priority at servers with a priority discipline: its trace
     /// record's `class` if it has one, else its workload's `priority`.
     pub(crate) priority: u8,
+    /// Its trace record's index + 1 when that record gives token counts
+    /// (0: none); children of the request inherit it.
+    pub(crate) trace: u32,
     pub(crate) timeout: Option<TimerId>,
     pub(crate) calls: CallProgress,
     /// The components the request is inside, as a stack: responses unwind it.
@@ -164,6 +167,7 @@ impl RequestSlab {
                 r.parent = None;
                 r.attempt = 0;
                 r.priority = new.priority;
+                r.trace = 0;
                 r.timeout = None;
                 r.calls = CallProgress::default();
                 r.hops.clear();
@@ -187,6 +191,7 @@ impl RequestSlab {
                     parent: None,
                     attempt: 0,
                     priority: new.priority,
+                    trace: 0,
                     timeout: None,
                     calls: CallProgress::default(),
                     hops: Vec::with_capacity(4),

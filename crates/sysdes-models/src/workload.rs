@@ -164,6 +164,28 @@ impl Workload {
         .unwrap_or(self.priority)
     }
 
+    /// The trace record of the next request, as [`crate::request::Request::trace`]
+    /// holds it (0: no trace token counts).
+    #[inline]
+    pub(crate) fn next_trace(&self) -> u32 {
+        match &self.pacing {
+            Pacing::Trace(t) => t.token_index(),
+            _ => 0,
+        }
+    }
+
+    /// The trace token counts (prompt, output) of a request whose `trace`
+    /// is `trace` (see [`Workload::next_trace`]).
+    #[inline]
+    pub(crate) fn trace_tokens(&self, trace: u32) -> (Option<u32>, Option<u32>) {
+        match &self.pacing {
+            Pacing::Trace(t) if trace > 0 => t
+                .record(trace as usize - 1)
+                .map_or((None, None), |r| (r.prompt_tokens, r.output_tokens)),
+            _ => (None, None),
+        }
+    }
+
     /// The operation of the next request.
     #[inline]
     pub(crate) fn next_op(&mut self) -> Op {

@@ -648,6 +648,7 @@ impl Simulation {
         let w = &mut self.workloads[workload as usize];
         let (key, op) = w.next_key_op();
         let priority = w.next_priority();
+        let trace = w.next_trace();
         let session = if user == NO_SESSION {
             w.next_session()
         } else {
@@ -669,6 +670,7 @@ impl Simulation {
             origin: Origin::Client,
             priority,
         });
+        self.requests[req].trace = trace;
         self.send_attempt(req);
     }
 
@@ -727,11 +729,12 @@ impl Simulation {
             origin: Origin::Child,
             priority: p.priority,
         };
-        let version = p.version;
+        let (version, trace) = (p.version, p.trace);
         let generation = self.requests.generation(parent);
         let child = self.requests.insert(new);
         let c = &mut self.requests[child];
         c.version = version;
+        c.trace = trace;
         c.parent = Some(Parent {
             req: parent,
             generation,
@@ -884,8 +887,10 @@ impl Simulation {
         if r.counted {
             w.counts.retries += 1;
         }
+        let trace = self.requests[req].trace;
         let next = self.requests.insert(new);
         self.requests[next].attempt = attempt.saturating_add(1);
+        self.requests[next].trace = trace;
         self.sched.schedule_in(wait, Event::Retry { req: next });
         true
     }
