@@ -81,9 +81,11 @@ pub struct TraceRecord {
     /// Priority class: the request's priority at servers with a priority
     /// discipline, instead of its workload's `priority` (higher first).
     pub class: Option<u8>,
-    /// Request size in bytes (carried in the spec, not yet used by the engine).
+    /// Request size in bytes: over the workload's `request_size` (a
+    /// calling component's own size still wins for its calls).
     pub request_bytes: Option<u64>,
-    /// Response size in bytes (carried in the spec, not yet used by the engine).
+    /// Response size in bytes: over the workload's `response_size` (a
+    /// responding component's own size still wins).
     pub response_bytes: Option<u64>,
 }
 
@@ -480,12 +482,17 @@ impl TraceArrivals {
         self.records.get(i)
     }
 
-    /// The index + 1 of the record firing now if it gives token counts
-    /// (0 otherwise).
+    /// The index + 1 of the record firing now if it gives token counts or
+    /// payload sizes (0 otherwise).
     #[inline]
-    pub(crate) fn token_index(&self) -> u32 {
+    pub(crate) fn attribute_index(&self) -> u32 {
         match self.records.get(self.next) {
-            Some(r) if r.prompt_tokens.is_some() || r.output_tokens.is_some() => {
+            Some(r)
+                if r.prompt_tokens.is_some()
+                    || r.output_tokens.is_some()
+                    || r.request_bytes.is_some()
+                    || r.response_bytes.is_some() =>
+            {
                 self.next as u32 + 1
             }
             _ => 0,

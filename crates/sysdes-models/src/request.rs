@@ -105,8 +105,8 @@ pub(crate) struct Request {
     /// Its priority at servers with a priority discipline: its trace
     /// record's `class` if it has one, else its workload's `priority`.
     pub(crate) priority: u8,
-    /// Its trace record's index + 1 when that record gives token counts
-    /// (0: none); children of the request inherit it.
+    /// Its trace record's index + 1 when that record gives token counts or
+    /// payload sizes (0: none); children and retries inherit it.
     pub(crate) trace: u32,
     pub(crate) timeout: Option<TimerId>,
     pub(crate) calls: CallProgress,

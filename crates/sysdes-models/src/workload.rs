@@ -165,11 +165,11 @@ impl Workload {
     }
 
     /// The trace record of the next request, as [`crate::request::Request::trace`]
-    /// holds it (0: no trace token counts).
+    /// holds it (0: no trace token counts or sizes).
     #[inline]
     pub(crate) fn next_trace(&self) -> u32 {
         match &self.pacing {
-            Pacing::Trace(t) => t.token_index(),
+            Pacing::Trace(t) => t.attribute_index(),
             _ => 0,
         }
     }
@@ -182,6 +182,18 @@ impl Workload {
             Pacing::Trace(t) if trace > 0 => t
                 .record(trace as usize - 1)
                 .map_or((None, None), |r| (r.prompt_tokens, r.output_tokens)),
+            _ => (None, None),
+        }
+    }
+
+    /// The trace payload sizes (request, response) of a request whose
+    /// `trace` is `trace` (see [`Workload::next_trace`]).
+    #[inline]
+    pub(crate) fn trace_bytes(&self, trace: u32) -> (Option<u64>, Option<u64>) {
+        match &self.pacing {
+            Pacing::Trace(t) if trace > 0 => t
+                .record(trace as usize - 1)
+                .map_or((None, None), |r| (r.request_bytes, r.response_bytes)),
             _ => (None, None),
         }
     }
