@@ -74,15 +74,18 @@ pub struct TraceRecord {
     pub key: Option<u64>,
     /// Whether the request writes its key; `None`: drawn from `ops`.
     pub write: Option<bool>,
-    /// Prompt length in tokens (carried in the spec, not yet used by the engine).
+    /// Prompt length in tokens: replaces an LLM server's draw for this request.
     pub prompt_tokens: Option<u32>,
-    /// Output length in tokens (carried in the spec, not yet used by the engine).
+    /// Output length in tokens: replaces an LLM server's draw for this request.
     pub output_tokens: Option<u32>,
-    /// Priority class (carried in the spec, not yet used by the engine).
+    /// Priority class: the request's priority at servers with a priority
+    /// discipline, instead of its workload's `priority` (higher first).
     pub class: Option<u8>,
-    /// Request size in bytes (carried in the spec, not yet used by the engine).
+    /// Request size in bytes: over the workload's `request_size` (a
+    /// calling component's own size still wins for its calls).
     pub request_bytes: Option<u64>,
-    /// Response size in bytes (carried in the spec, not yet used by the engine).
+    /// Response size in bytes: over the workload's `response_size` (a
+    /// responding component's own size still wins).
     pub response_bytes: Option<u64>,
 }
 
@@ -471,6 +474,29 @@ impl TraceArrivals {
     pub(crate) fn next(&mut self) -> SimTime {
         self.next += 1;
         self.time(self.next)
+    }
+
+    /// Record `i`.
+    #[inline]
+    pub(crate) fn record(&self, i: usize) -> Option<&TraceRecord> {
+        self.records.get(i)
+    }
+
+    /// The index + 1 of the record firing now if it gives token counts or
+    /// payload sizes (0 otherwise).
+    #[inline]
+    pub(crate) fn attribute_index(&self) -> u32 {
+        match self.records.get(self.next) {
+            Some(r)
+                if r.prompt_tokens.is_some()
+                    || r.output_tokens.is_some()
+                    || r.request_bytes.is_some()
+                    || r.response_bytes.is_some() =>
+            {
+                self.next as u32 + 1
+            }
+            _ => 0,
+        }
     }
 
     /// The record whose arrival is firing now.

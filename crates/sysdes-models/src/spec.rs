@@ -216,7 +216,8 @@ pub struct WorkloadSpec {
     /// Whether and how the client retries failed, dropped and timed-out attempts.
     pub retries: Option<RetrySpec>,
     /// Its requests' priority class at servers with a priority discipline
-    /// (higher is served first; default 0).
+    /// (higher is served first; default 0). A trace record's `class`
+    /// overrides it for that record's request.
     pub priority: u8,
 }
 
@@ -459,7 +460,8 @@ pub enum Discipline {
     /// First come, first served.
     #[default]
     Fifo,
-    /// By the workloads' `priority` (highest first), FIFO within one
+    /// By the workloads' `priority` or a trace record's `class` (highest
+    /// first), FIFO within one
     /// priority; a request in service is never interrupted.
     Priority,
     /// By priority, and an arrival takes the worker of a lower-priority

@@ -52,6 +52,8 @@ pub(crate) struct Workload {
     pub(crate) sessions: Option<u32>,
     pub(crate) session_rng: RngStream,
     pub(crate) retry: Option<RetryState>,
+    /// The workload's `priority` (a trace record's `class` overrides it).
+    pub(crate) priority: u8,
     pub(crate) counts: RequestCounts,
     /// End-to-end latency of successful counted requests.
     pub(crate) latency: LatencyHistogram,
@@ -149,6 +151,51 @@ impl Workload {
             None => self.next_op(),
         };
         (key, op)
+    }
+
+    /// The priority of the next request: its trace record's `class`, if
+    /// it gives one, else the workload's `priority`.
+    #[inline]
+    pub(crate) fn next_priority(&self) -> u8 {
+        match &self.pacing {
+            Pacing::Trace(t) => t.current().and_then(|r| r.class),
+            _ => None,
+        }
+        .unwrap_or(self.priority)
+    }
+
+    /// The trace record of the next request, as [`crate::request::Request::trace`]
+    /// holds it (0: no trace token counts or sizes).
+    #[inline]
+    pub(crate) fn next_trace(&self) -> u32 {
+        match &self.pacing {
+            Pacing::Trace(t) => t.attribute_index(),
+            _ => 0,
+        }
+    }
+
+    /// The trace token counts (prompt, output) of a request whose `trace`
+    /// is `trace` (see [`Workload::next_trace`]).
+    #[inline]
+    pub(crate) fn trace_tokens(&self, trace: u32) -> (Option<u32>, Option<u32>) {
+        match &self.pacing {
+            Pacing::Trace(t) if trace > 0 => t
+                .record(trace as usize - 1)
+                .map_or((None, None), |r| (r.prompt_tokens, r.output_tokens)),
+            _ => (None, None),
+        }
+    }
+
+    /// The trace payload sizes (request, response) of a request whose
+    /// `trace` is `trace` (see [`Workload::next_trace`]).
+    #[inline]
+    pub(crate) fn trace_bytes(&self, trace: u32) -> (Option<u64>, Option<u64>) {
+        match &self.pacing {
+            Pacing::Trace(t) if trace > 0 => t
+                .record(trace as usize - 1)
+                .map_or((None, None), |r| (r.request_bytes, r.response_bytes)),
+            _ => (None, None),
+        }
     }
 
     /// The operation of the next request.

@@ -175,3 +175,67 @@ fn a_rate_curve_generates_the_integral_of_its_rate() {
     assert!(z.abs() < 5.0);
     assert!((curve.expected_arrivals(SimTime::ZERO, SimTime::ZERO + day) - integral).abs() < 1e-6);
 }
+
+/// A trace record's `class` is its request's priority at a `priority`
+/// server, overriding its workload's `priority`. One worker, a constant
+/// 10 ms service. Trace workload A: at 0 ms (class 1, served at once),
+/// 1 ms (class 0), 2 ms (class 9); workload B (priority 5, no trace
+/// class): at 1.5 ms. At 10 ms the queue holds A@1 (0), B@1.5 (5), A@2 (9):
+/// served highest first, A@2 ends at 20 ms (18 ms), B at 30 ms (28.5 ms),
+/// A@1 at 40 ms (39 ms). A's mean is (10 + 18 + 39) / 3 ms. If the classes
+/// were ignored (A at its workload's priority 0), B would go first and A's
+/// mean would be (10 + 29 + 38) / 3 ms, B's 18.5 ms. Preemptive: B (5)
+/// takes the worker from A@0 (1) at 1.5 ms, A@2 (9) takes it from B at
+/// 2 ms and ends at 12 ms (10 ms); B resumes and ends at 21.5 ms (20 ms),
+/// A@0 at 30 ms (30 ms), A@1 at 40 ms (39 ms).
+#[test]
+fn a_traces_classes_are_its_requests_priorities() {
+    let a = vec![
+        TraceRecord {
+            class: Some(1),
+            ..at(0)
+        },
+        TraceRecord {
+            class: Some(0),
+            ..at(1_000_000)
+        },
+        TraceRecord {
+            class: Some(9),
+            ..at(2_000_000)
+        },
+    ];
+    let mut spec = ModelSpec::single_server(1.0, 1, constant_ms(10.0), secs(1));
+    spec.workloads[0].arrival = trace(a, 1.0);
+    let mut b = spec.workloads[0].clone();
+    b.name = "b".into();
+    b.priority = 5;
+    b.arrival = trace(vec![at(1_500_000)], 1.0);
+    spec.workloads.push(b);
+    for (discipline, mean_a, mean_b) in [
+        (Discipline::Priority, 67e6 / 3.0, 28.5e6),
+        (Discipline::PreemptiveResume, 79e6 / 3.0, 20e6),
+    ] {
+        let ComponentKind::Server(s) = &mut spec.components[0].kind else {
+            unreachable!()
+        };
+        s.discipline = discipline;
+        let r = run(&spec);
+        let (wa, wb) = (&r.workloads[0], &r.workloads[1]);
+        println!(
+            "{discipline:?}: A mean {} ns, B mean {} ns",
+            wa.latency.mean_ns(),
+            wb.latency.mean_ns()
+        );
+        assert_eq!((wa.latency.count(), wb.latency.count()), (3, 1));
+        assert!((wa.latency.mean_ns() - mean_a).abs() < 1e-3);
+        assert!((wb.latency.mean_ns() - mean_b).abs() < 1e-3);
+    }
+    // FIFO ignores classes: A@1, B, A@2 in arrival order.
+    let ComponentKind::Server(s) = &mut spec.components[0].kind else {
+        unreachable!()
+    };
+    s.discipline = Discipline::Fifo;
+    let r = run(&spec);
+    assert!((r.workloads[0].latency.mean_ns() - (10e6 + 19e6 + 38e6) / 3.0).abs() < 1e-3);
+    assert!((r.workloads[1].latency.mean_ns() - 28.5e6).abs() < 1e-3);
+}

@@ -364,3 +364,47 @@ fn conservation_with_timeouts_and_kv_drops() {
     assert_eq!(c.arrivals, c.completions + c.drops);
     assert_eq!(r.requests.in_flight, 0);
 }
+
+/// A trace record's `prompt_tokens` and `output_tokens` replace the
+/// server's draws for that request. Three requests 1 s apart (each alone
+/// on the server): (200, 5), (40, 1), and a record with neither (the
+/// server draws its own: 100 prompt, 3 output tokens). Alone, TTFT = prefill(P) = 10 ms + 0.05 ms x P and the latency
+/// is TTFT + (N - 1) x decode(1) = TTFT + (N - 1) x 5 ms: TTFTs 20, 12,
+/// 15 ms; latencies 40, 12, 25 ms; decode steps 4 + 0 + 2; mean output
+/// tokens (5 + 1 + 3) / 3 = 3. All exact.
+#[test]
+fn a_traces_token_counts_replace_the_servers_draws() {
+    use std::sync::Arc;
+    let rec = |s: u64, prompt: Option<u32>, output: Option<u32>| TraceRecord {
+        at: SimDuration::from_secs(s),
+        prompt_tokens: prompt,
+        output_tokens: output,
+        ..TraceRecord::default()
+    };
+    let records = vec![
+        rec(1, Some(200), Some(5)),
+        rec(2, Some(40), Some(1)),
+        rec(3, None, None),
+    ];
+    let arrival = ArrivalSpec::Trace(TraceSpec {
+        source: "test".into(),
+        records: Arc::from(records),
+        speed: 1.0,
+    });
+    let mut m = llm(1, 10_000);
+    m.output_tokens = tokens(3);
+    let r = run(&system(arrival, m, 5));
+    println!(
+        "trace tokens: {} completed, latency {} ns, TTFT {} ms, mean output {} tokens, {} decode steps",
+        r.requests.completed,
+        r.latency.mean_ns(),
+        extra(&r, "ttft_mean_ms"),
+        extra(&r, "mean_output_tokens"),
+        extra(&r, "decode_steps")
+    );
+    assert_eq!(r.requests.completed, 3);
+    assert!((r.latency.mean_ns() - 77e6 / 3.0).abs() < 1e-3);
+    assert!((extra(&r, "ttft_mean_ms") - 47.0 / 3.0).abs() < 1e-9);
+    assert_eq!(extra(&r, "mean_output_tokens"), 3.0);
+    assert_eq!(extra(&r, "decode_steps"), 6.0);
+}

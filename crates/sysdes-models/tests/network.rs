@@ -166,3 +166,61 @@ fn network_runs_are_deterministic() {
     assert_eq!(a.latency.mean_ns(), b.latency.mean_ns());
     assert_eq!(a.events, b.events);
 }
+
+/// A trace record's `request_bytes` and `response_bytes` are that
+/// request's payload sizes, over the workload's `request_size` and
+/// `response_size` (a component's own sizes still win for what it sends).
+/// 1 byte per µs on the link; the workload sends 1000-byte requests and
+/// gets 2000-byte responses; service 2 ms. Records at 1, 2, 3 s: (5000,
+/// none) takes 5 + 2 + 2 = 9 ms, (none, 500) 1 + 2 + 0.5 = 3.5 ms, (none,
+/// none) 1 + 2 + 2 = 5 ms. With the server's own 3000-byte responses:
+/// 10, 6 and 6 ms. Means exact.
+#[test]
+fn a_traces_sizes_are_its_requests_payload_sizes() {
+    use std::sync::Arc;
+    let rec = |s: u64, request: Option<u64>, response: Option<u64>| TraceRecord {
+        at: SimDuration::from_secs(s),
+        request_bytes: request,
+        response_bytes: response,
+        ..TraceRecord::default()
+    };
+    let mut spec = system(1.0, 2, false, 5);
+    spec.workloads[0].arrival = ArrivalSpec::Trace(TraceSpec {
+        source: "test".into(),
+        records: Arc::from(vec![
+            rec(1, Some(5000), None),
+            rec(2, None, Some(500)),
+            rec(3, None, None),
+        ]),
+        speed: 1.0,
+    });
+    spec.network.links = vec![LinkSpec {
+        from: NetTarget::Workload(0),
+        to: NetTarget::Component(ComponentId(0)),
+        latency: None,
+        loss: 0.0,
+        retransmit: None,
+        bandwidth: Some(1e6),
+    }];
+    spec.network.workload_sizes = vec![PayloadSizes {
+        request: Some(1000),
+        response: Some(2000),
+    }];
+    let r = run(&spec);
+    assert_eq!(r.latency.count(), 3);
+    assert!(
+        (r.latency.mean_ns() / MS - 17.5 / 3.0).abs() < 1e-9,
+        "{}",
+        r.latency.mean_ns()
+    );
+    spec.network.component_sizes = vec![PayloadSizes {
+        request: None,
+        response: Some(3000),
+    }];
+    let r = run(&spec);
+    assert!(
+        (r.latency.mean_ns() / MS - 22.0 / 3.0).abs() < 1e-9,
+        "{}",
+        r.latency.mean_ns()
+    );
+}

@@ -549,4 +549,31 @@ mod tests {
         assert!(parse_csv("", &[]).is_err());
         assert!(parse_jsonl("\n\n", &[]).is_err());
     }
+
+    /// A class is a whole number 0 to 255; an empty one is no class (the
+    /// workload's `priority` applies); anything else is located.
+    #[test]
+    fn a_class_must_be_a_whole_number_up_to_255() {
+        let r = parse_csv("time_s,class\n0,7\n1,\n2,255\n", &[]).unwrap();
+        let classes: Vec<Option<u8>> = r.iter().map(|r| r.class).collect();
+        assert_eq!(classes, [Some(7), None, Some(255)]);
+        let err = parse_csv("time_s,class\n0,high\n1,1.5\n2,-1\n3,256\n", &[]).unwrap_err();
+        let got: Vec<(u64, Option<&str>)> =
+            err.iter().map(|p| (p.line, p.field.as_deref())).collect();
+        assert_eq!(
+            got,
+            [
+                (2, Some("class")),
+                (3, Some("class")),
+                (4, Some("class")),
+                (5, Some("class"))
+            ]
+        );
+        assert!(
+            err[0]
+                .message
+                .contains("expected a class from 0 to 255, found `high`"),
+            "{err:?}"
+        );
+    }
 }

@@ -403,6 +403,7 @@ impl Simulation {
                 sessions: w.sessions.filter(|&n| n > 0),
                 session_rng: stream(&w.name, "sessions"),
                 retry,
+                priority: w.priority,
                 counts: RequestCounts::default(),
                 latency: LatencyHistogram::new(),
             });
@@ -646,6 +647,8 @@ impl Simulation {
         let counted = now >= self.window_start && now < self.window_end;
         let w = &mut self.workloads[workload as usize];
         let (key, op) = w.next_key_op();
+        let priority = w.next_priority();
+        let trace = w.next_trace();
         let session = if user == NO_SESSION {
             w.next_session()
         } else {
@@ -665,7 +668,9 @@ impl Simulation {
             session,
             counted,
             origin: Origin::Client,
+            priority,
         });
+        self.requests[req].trace = trace;
         self.send_attempt(req);
     }
 
@@ -722,12 +727,14 @@ impl Simulation {
             session: p.session,
             counted: p.counted,
             origin: Origin::Child,
+            priority: p.priority,
         };
-        let version = p.version;
+        let (version, trace) = (p.version, p.trace);
         let generation = self.requests.generation(parent);
         let child = self.requests.insert(new);
         let c = &mut self.requests[child];
         c.version = version;
+        c.trace = trace;
         c.parent = Some(Parent {
             req: parent,
             generation,
@@ -875,12 +882,15 @@ impl Simulation {
             session: r.session,
             counted: r.counted,
             origin: Origin::Client,
+            priority: r.priority,
         };
         if r.counted {
             w.counts.retries += 1;
         }
+        let trace = self.requests[req].trace;
         let next = self.requests.insert(new);
         self.requests[next].attempt = attempt.saturating_add(1);
+        self.requests[next].trace = trace;
         self.sched.schedule_in(wait, Event::Retry { req: next });
         true
     }

@@ -335,20 +335,28 @@ impl Network {
         })
     }
 
-    /// The size of a request sent by `sender` on behalf of `workload`: the
-    /// sender's own `request_size`, else the workload's, else 0.
+    /// The size of a request sent by `sender` on behalf of `workload`: a
+    /// sending component's own `request_size`, else the request's trace
+    /// record's `request_bytes` (`traced`), else the workload's, else 0.
     #[inline]
-    pub(crate) fn request_bytes(&self, sender: u32, workload: u32) -> u64 {
-        self.request_size[sender as usize]
+    pub(crate) fn request_bytes(&self, sender: u32, workload: u32, traced: Option<u64>) -> u64 {
+        let own = if sender < self.components {
+            self.request_size[sender as usize]
+        } else {
+            None
+        };
+        own.or(traced)
             .or(self.request_size[(self.components + workload) as usize])
             .unwrap_or(0)
     }
 
     /// The size of a response returned by component `responder` for
-    /// `workload`: the responder's `response_size`, else the workload's, else 0.
+    /// `workload`: the responder's `response_size`, else the request's
+    /// trace record's `response_bytes` (`traced`), else the workload's, else 0.
     #[inline]
-    pub(crate) fn response_bytes(&self, responder: u32, workload: u32) -> u64 {
+    pub(crate) fn response_bytes(&self, responder: u32, workload: u32, traced: Option<u64>) -> u64 {
         self.response_size[responder as usize]
+            .or(traced)
             .or(self.response_size[(self.components + workload) as usize])
             .unwrap_or(0)
     }
@@ -472,9 +480,9 @@ impl Simulation {
     #[inline(never)]
     pub(super) fn send_over_network(&mut self, sender: usize, to: ComponentId, req: RequestId) {
         let now = self.sched.now();
-        let bytes = self
-            .network
-            .request_bytes(sender as u32, self.requests[req].workload);
+        let (workload, trace) = (self.requests[req].workload, self.requests[req].trace);
+        let traced = self.workloads[workload as usize].trace_bytes(trace).0;
+        let bytes = self.network.request_bytes(sender as u32, workload, traced);
         match self.network.transit(sender as u32, to.0, bytes, now) {
             Transit::After(delay) => self.sched.schedule_in(delay, Event::Deliver { to, req }),
             Transit::Unreachable => self.unreachable(req),
@@ -499,9 +507,9 @@ impl Simulation {
                     .sample(&mut self.network.rngs[from.index()]),
             );
         }
-        let bytes = self
-            .network
-            .request_bytes(from.0, self.requests[req].workload);
+        let (workload, trace) = (self.requests[req].workload, self.requests[req].trace);
+        let traced = self.workloads[workload as usize].trace_bytes(trace).0;
+        let bytes = self.network.request_bytes(from.0, workload, traced);
         match self.network.transit(from.0, to.0, bytes, self.sched.now()) {
             Transit::After(delay) => Some(delay),
             Transit::Unreachable => None,
@@ -521,7 +529,8 @@ impl Simulation {
             }
             (None, None) => from.0,
         };
-        let bytes = self.network.response_bytes(from.0, r.workload);
+        let traced = self.workloads[r.workload as usize].trace_bytes(r.trace).1;
+        let bytes = self.network.response_bytes(from.0, r.workload, traced);
         match self.network.transit(from.0, to, bytes, self.sched.now()) {
             Transit::After(delay) => self.sched.schedule_in(delay, Event::Respond { req }),
             Transit::Unreachable => self.unreachable(req),

@@ -196,7 +196,7 @@ impl crate::kinds::Kind for crate::kinds::load_balancer::LoadBalancer {
         // kept for the run (never freed: a response to it may still be on
         // its way back when the backend is put back).
         let probe = probe.unwrap_or_else(|| {
-            let workload = sim.requests[req].workload;
+            let (workload, priority) = (sim.requests[req].workload, sim.requests[req].priority);
             let p = sim.requests.insert(NewRequest {
                 workload,
                 born: now,
@@ -205,6 +205,7 @@ impl crate::kinds::Kind for crate::kinds::load_balancer::LoadBalancer {
                 session: NO_SESSION,
                 counted: false,
                 origin: Origin::Internal,
+                priority,
             });
             if let Some(h) = &mut sim.components[at].health {
                 h.probe[index] = Some(p);

@@ -207,6 +207,9 @@ struct Slot {
 /// A model server's LLM state and measurements.
 #[derive(Debug)]
 pub(crate) struct LlmServer {
+    /// The token counts of the arrival being admitted, from its trace
+    /// record (see [`LlmServer::set_trace_tokens`]); taken by `arrive`.
+    trace_tokens: (Option<u32>, Option<u32>),
     max_batch: usize,
     prefill: PrefillTime,
     decode: DecodeTime,
@@ -278,6 +281,13 @@ fn tokens(d: SimDuration) -> u32 {
 }
 
 impl LlmServer {
+    /// The next arrival's token counts (prompt, output) from its trace
+    /// record, each `None` where the record gives none (drawn then).
+    #[inline]
+    pub(crate) fn set_trace_tokens(&mut self, tokens: (Option<u32>, Option<u32>)) {
+        self.trace_tokens = tokens;
+    }
+
     /// A server for `spec`; one random stream per length, one for the cold start.
     pub(crate) fn new(
         spec: &LlmServerSpec,
@@ -332,6 +342,7 @@ impl LlmServer {
         let ready_at = faults.restart(SimTime::ZERO);
         let per_slot = (spec.max_batch as usize).min(1024);
         Ok(LlmServer {
+            trace_tokens: (None, None),
             max_batch: spec.max_batch as usize,
             prefill: spec.prefill,
             decode: spec.decode_step,
@@ -418,8 +429,17 @@ impl LlmServer {
     /// it is dropped (queue full, or it can never fit the KV cache). Call
     /// [`LlmServer::next`] afterwards.
     pub(crate) fn arrive(&mut self, now: SimTime, req: RequestId, counted: bool) -> Arrival {
+        // Drawn even when a trace gives the counts, so every stream stays
+        // where it would be without the trace's values.
         let mut prompt = tokens(self.prompt.sample(&mut self.prompt_rng));
-        let output = tokens(self.output.sample(&mut self.output_rng));
+        let mut output = tokens(self.output.sample(&mut self.output_rng));
+        let (trace_prompt, trace_output) = std::mem::take(&mut self.trace_tokens);
+        if let Some(p) = trace_prompt {
+            prompt = p.max(1);
+        }
+        if let Some(o) = trace_output {
+            output = o.max(1);
+        }
         let mut group = None;
         if let Some(x) = self.prefix {
             let g = PrefixWorkload::draw(&self.prefix_cdf, self.prefix_rng.random::<f64>());

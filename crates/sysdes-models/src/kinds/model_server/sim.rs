@@ -194,7 +194,15 @@ impl Kind for ModelPolicy {
     #[inline]
     fn arrive(sim: &mut Simulation, at: ModelServerId, req: RequestId) {
         let now = sim.sched.now();
-        let counted = sim.requests[req].counted;
+        let (counted, trace, workload) = {
+            let r = &sim.requests[req];
+            (r.counted, r.trace, r.workload)
+        };
+        if trace > 0 {
+            if let ModelPolicy::Llm(m) = &mut sim.components[at] {
+                m.set_trace_tokens(sim.workloads[workload as usize].trace_tokens(trace));
+            }
+        }
         let arrival = either!(&mut sim.components[at], m => m.arrive(now, req, counted));
         if sim.queued_or_refused(req, arrival) {
             sim.model_pump(at);

@@ -108,6 +108,7 @@ impl Simulation {
             session: p.session,
             counted,
             origin: Origin::Internal,
+            priority: p.priority,
         });
         self.requests[msg].version = version;
         self.components[q].queue.push(

@@ -44,8 +44,8 @@ pub(crate) struct Server {
     waiting: usize,
     service: Sampler,
     rng: RngStream,
-    /// Each workload's priority level (index into `queues`); empty when
-    /// every request has level 0.
+    /// The priority level (index into `queues`) of each request priority
+    /// value, 256 entries; empty when every request has level 0.
     level_of: Vec<u8>,
     /// Preemptive-resume: an arrival of a higher level takes the worker of
     /// the lowest-level request in service, which waits at the head of its
@@ -167,13 +167,18 @@ impl Server {
         self.arrive_at_level(now, req, counted, 0)
     }
 
-    /// The priority level of a request of `workload` (0 is served first).
+    /// The priority level of a request of priority `priority` (level 0 is
+    /// served first).
     #[inline]
-    pub(crate) fn level(&self, workload: u32) -> u8 {
-        self.level_of.get(workload as usize).copied().unwrap_or(0)
+    pub(crate) fn level(&self, priority: u8) -> u8 {
+        self.level_of
+            .get(usize::from(priority))
+            .copied()
+            .unwrap_or(0)
     }
 
-    /// Sets the discipline: each workload's level (from its priority; see
+    /// Sets the discipline: the level of each priority that occurs in
+    /// `priorities` (the workloads' and their traces' classes; see
     /// [`Discipline`]) and the patience of waiting requests.
     pub(crate) fn set_discipline(
         &mut self,
@@ -190,9 +195,9 @@ impl Server {
         let mut distinct: Vec<u8> = priorities.to_vec();
         distinct.sort_unstable_by(|a, b| b.cmp(a));
         distinct.dedup();
-        self.level_of = priorities
-            .iter()
-            .map(|p| distinct.iter().position(|d| d == p).unwrap_or(0) as u8)
+        // Indexed by priority value (256 entries; unused values level 0).
+        self.level_of = (0..=u8::MAX)
+            .map(|p| distinct.iter().position(|&d| d == p).unwrap_or(0) as u8)
             .collect();
         self.queues = (0..distinct.len().max(1))
             .map(|_| VecDeque::new())

@@ -14,9 +14,9 @@ impl Simulation {
     pub(crate) fn server_arrive(&mut self, to: ServerId, req: RequestId) {
         let now = self.sched.now();
         let r = &self.requests[req];
-        let (counted, workload) = (r.counted, r.workload);
+        let (counted, priority) = (r.counted, r.priority);
         let server = &mut self.components[to];
-        let level = server.level(workload);
+        let level = server.level(priority);
         if server.is_preemptive() {
             if let Some(timer) = server.preempt(now, level, counted) {
                 self.sched.cancel(timer);
@@ -191,7 +191,18 @@ impl crate::kinds::Kind for crate::kinds::server::Server {
             )),
             None => None,
         };
-        let priorities: Vec<u8> = ctx.spec.workloads.iter().map(|w| w.priority).collect();
+        // Every priority a request can carry: the workloads' own and the
+        // classes in their traces.
+        let mut occurs = [false; 256];
+        for w in &ctx.spec.workloads {
+            occurs[usize::from(w.priority)] = true;
+            if let crate::spec::ArrivalSpec::Trace(t) = &w.arrival {
+                for class in t.records.iter().filter_map(|r| r.class) {
+                    occurs[usize::from(class)] = true;
+                }
+            }
+        }
+        let priorities: Vec<u8> = (0..=u8::MAX).filter(|&p| occurs[usize::from(p)]).collect();
         server.set_discipline(s.discipline, &priorities, patience);
         Ok(server)
     }

@@ -29,6 +29,7 @@ pub(crate) struct Payload {
     op: Op,
     session: u32,
     version: u64,
+    priority: u8,
 }
 
 /// A stream component: the log, each group's target, and measurements.
@@ -139,6 +140,7 @@ impl Simulation {
                 op: r.op,
                 session: r.session,
                 version: r.version,
+                priority: r.priority,
             },
         };
         let max_in_flight = self.max_in_flight;
@@ -191,6 +193,7 @@ impl Simulation {
             session: p.session,
             counted: entry.counted,
             origin: Origin::Internal,
+            priority: p.priority,
         });
         self.requests[msg].version = p.version;
         let from = self.components.id(s);
