@@ -154,7 +154,10 @@ impl crate::kinds::Kind for crate::kinds::load_balancer::LoadBalancer {
         let now = sim.sched.now();
         let r = &sim.requests[req];
         let (counted, hop) = (r.counted, r.hops.last().copied());
-        let failed = r.outcome == Outcome::Failed;
+        // Only errors count against a backend in traffic (a full queue is
+        // overload, not ill health: see the docs); a probe puts it back
+        // only when it is answered, not refused.
+        let (failed, probe_ok) = (r.outcome == Outcome::Failed, r.outcome == Outcome::Ok);
         // The engine calls this only with the balancer's own hop on top.
         let Some(hop) = hop else {
             return;
@@ -166,7 +169,7 @@ impl crate::kinds::Kind for crate::kinds::load_balancer::LoadBalancer {
             .as_ref()
             .is_some_and(|h| h.probe[index] == Some(req))
         {
-            sim.probe_answered(at, index, req, failed);
+            sim.probe_answered(at, index, req, !probe_ok);
             return;
         }
         lb.responded(hop.choice);

@@ -57,6 +57,9 @@ pub(crate) struct ReviewQueue {
     window: (SimTime, SimTime),
     enqueued: u64,
     backlog_end: u64,
+    /// Items in review plus waiting, as one level: its peak is the
+    /// backlog's (the two levels of `metrics` peak at different times).
+    backlog_level: sysdes_stats::TimeAverage<1>,
     /// `arrivals` counts requests received, `completions` reviews done,
     /// `latency` their age (enqueue to done); levels `[ACTIVE, WAITING]` =
     /// items in review, items waiting.
@@ -72,6 +75,7 @@ impl ReviewQueue {
         self.metrics
             .levels
             .set(now, [u64::from(self.busy), self.waiting.len() as u64]);
+        self.backlog_level.set(now, [self.backlog()]);
     }
 
     /// The figures over the window.
@@ -81,7 +85,7 @@ impl ReviewQueue {
             enqueued: self.enqueued,
             reviewed: self.metrics.completions,
             backlog_mean: self.metrics.levels.mean(0) + self.metrics.levels.mean(1),
-            backlog_max: self.metrics.levels.peak(0) + self.metrics.levels.peak(1),
+            backlog_max: self.backlog_level.peak(0),
             backlog_end: self.backlog_end,
             review_age_mean_s: self.metrics.latency.mean_ns() / 1e9,
             review_age_p99_s: self.metrics.latency.quantile_ns(0.99) as f64 / 1e9,
@@ -117,6 +121,7 @@ impl Kind for ReviewQueue {
             window: ctx.window,
             enqueued: 0,
             backlog_end: 0,
+            backlog_level: sysdes_stats::TimeAverage::new(ctx.window.0, ctx.window.1),
             metrics: ctx.metrics(),
         })
     }
