@@ -192,7 +192,8 @@ pub fn assess(result: &RunResult) -> Verdict {
         .filter_map(|(i, name)| {
             let component = name
                 .strip_suffix(".queue")
-                .or_else(|| name.strip_suffix(".depth"))?;
+                .or_else(|| name.strip_suffix(".depth"))
+                .or_else(|| name.strip_suffix(".backlog"))?;
             let rate = growth_per_s(&times, &gauge(i))?;
             (rate > threshold && threshold > 0.0).then_some((component, rate))
         })
@@ -386,6 +387,10 @@ pub fn assess(result: &RunResult) -> Verdict {
 
     // Where the time goes.
     let troubled = !findings.is_empty();
+    // An unstable run's slots are not absorbing the load, whatever the
+    // full-batch capacity says (an LLM server can run out of KV cache
+    // far below it).
+    let unstable = findings.iter().any(|f| f.severity == Severity::Unstable);
     let busiest = result
         .components
         .iter()
@@ -404,7 +409,7 @@ pub fn assess(result: &RunResult) -> Verdict {
                     c.offered_load.unwrap_or_default()
                 )
             } else if let Some(load) = model_server_load(c, result.window_s())
-                .filter(|&load| c.utilization >= BOTTLENECK && load < 0.9)
+                .filter(|&load| c.utilization >= BOTTLENECK && load < 0.9 && !unstable)
             {
                 // A batching server's slots stay busy at moderate load:
                 // batches grow with the queue, so busy slots do not mean a
