@@ -11,8 +11,16 @@ fn ms(v: Option<f64>) -> String {
     v.map_or("-".to_string(), |s| number(s * 1e3))
 }
 
-fn method(m: Option<&Method>) -> String {
-    m.map_or("overloaded".to_string(), |m| {
+/// The method column. No method means overloaded only where some station
+/// is at or over 100 %; otherwise the figure is simply not predicted (a
+/// kind or a path the estimate does not follow).
+fn method(m: Option<&Method>, overloaded: bool) -> String {
+    let none = if overloaded {
+        "overloaded"
+    } else {
+        "not predicted"
+    };
+    m.map_or(none.to_string(), |m| {
         if m.name.starts_with("not predicted") {
             // Neither exact nor approximate: there is no figure.
             m.name.clone()
@@ -59,7 +67,10 @@ pub fn estimate_table(scenario: &str, p: &Prediction, explain: bool) -> String {
         .map(|s| {
             vec![
                 s.name.clone(),
-                method(s.method.as_ref()),
+                method(
+                    s.method.as_ref(),
+                    s.utilization >= 1.0 || s.utilization.is_nan(),
+                ),
                 number(s.arrival_rps),
                 percent(s.utilization),
                 ms(s.mean_s),
@@ -75,13 +86,18 @@ pub fn estimate_table(scenario: &str, p: &Prediction, explain: bool) -> String {
         .iter()
         .map(|s| s.to_string())
         .collect();
+    let any_overloaded = p
+        .stations
+        .iter()
+        .flatten()
+        .any(|s| s.utilization >= 1.0 || s.utilization.is_nan());
     let rows: Vec<Vec<String>> = p
         .workloads
         .iter()
         .map(|w| {
             vec![
                 w.name.clone(),
-                method(w.method.as_ref()),
+                method(w.method.as_ref(), any_overloaded),
                 number(w.throughput_rps),
                 ms(w.mean_s),
                 ms(w.p99_s),

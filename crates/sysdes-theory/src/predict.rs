@@ -814,6 +814,13 @@ fn predict_with(
                 "{}: reached through `calls`, which the estimate does not follow: not predicted",
                 c.name
             ));
+        } else if lambda == 0.0 && is_shadow_target(spec, k) {
+            // Shadow copies are on no path the walk follows (nobody waits
+            // for them): the station is busy, not idle.
+            steps.push(format!(
+                "{}: fed by a balancer's shadow copies, which the estimate does not follow: not predicted",
+                c.name
+            ));
         } else if lambda == 0.0 {
             st.method = Some(Method {
                 name: "idle".into(),
@@ -1059,7 +1066,9 @@ fn predict_with(
             method: if leaves.iter().any(|l| {
                 matches!(
                     spec.components[l.server].kind,
-                    ComponentKind::Queue(_) | ComponentKind::Stream(_)
+                    ComponentKind::Queue(_)
+                        | ComponentKind::Stream(_)
+                        | ComponentKind::ReviewQueue(_)
                 )
             }) {
                 // Answered on enqueue: not overloaded, just not estimated.
@@ -1552,4 +1561,16 @@ fn capacity(
         }
     }
     cap
+}
+
+/// Whether component `k` receives a balancer's shadow (mirrored) copies.
+fn is_shadow_target(spec: &ModelSpec, k: usize) -> bool {
+    spec.components.iter().any(|c| match &c.kind {
+        ComponentKind::LoadBalancer(lb) => lb
+            .routing
+            .shadow
+            .as_ref()
+            .is_some_and(|s| s.to.index() == k),
+        _ => false,
+    })
 }
