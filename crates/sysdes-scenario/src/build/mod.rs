@@ -703,6 +703,37 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
         client::workloads(ctx, root, &names)
     };
 
+    // A training job runs on its own timers and answers nothing.
+    let training = |j: usize| kinds.get(j).copied().flatten() == Some(Kind::TrainingJob);
+    for (i, w) in workloads.iter().flatten().enumerate() {
+        if training(w.target.index()) {
+            let node = root
+                .get("workloads")
+                .and_then(|l| l.item(i))
+                .unwrap_or(root);
+            ctx.push(
+                node.at_or_near(&["target"]),
+                format!("workload `{}` targets a training job, which takes no requests", w.name),
+                Some("a training job runs on its own; target a server or balancer, or remove the workload".to_owned()),
+            );
+        }
+    }
+    for (from, targets) in edges.iter().enumerate() {
+        if let Some(&j) = targets.iter().find(|&&j| training(j)) {
+            ctx.push(
+                keys[from],
+                format!(
+                    "`{}` sends to training job `{}`, which takes no requests",
+                    names[from], names[j]
+                ),
+                Some(
+                    "a training job runs on its own: remove it from this component's targets"
+                        .to_owned(),
+                ),
+            );
+        }
+    }
+
     // The network needs every name; faults need the servers.
     let net_names = net::Names {
         components: &names,

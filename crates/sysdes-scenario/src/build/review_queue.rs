@@ -101,6 +101,13 @@ fn review_queue(ctx: &mut Ctx, body: &SNode) -> Option<ReviewQueueSpec> {
                     out.push(ReviewShift { reviewers, length });
                 }
             }
+            if !out.is_empty() && out.len() == list.len() && out.iter().all(|s| s.reviewers == 0) {
+                ctx.push(
+                    node,
+                    "no shift has reviewers: nothing would ever be reviewed",
+                    Some("give at least one shift `reviewers: 1` or more".to_owned()),
+                );
+            }
             Some(out)
         }
         (Ok(Some(_)), Ok(Some(_))) => {
@@ -187,6 +194,12 @@ mod tests {
                 "    review_time: 1s\n    shifts: [ { reviewers: 1, length: 0s } ]\n",
             )),
             "length",
+        );
+        has(
+            &problem_texts(&scenario(
+                "    review_time: 1s\n    shifts: [ { reviewers: 0, length: 1h }, { reviewers: 0, length: 2h } ]\n",
+            )),
+            "no shift has reviewers",
         );
         has(
             &problem_texts(&scenario("    review_time: 1s\n    reviewer: 2\n")),

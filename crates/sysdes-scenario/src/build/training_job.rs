@@ -170,6 +170,26 @@ mod tests {
         }
     }
 
+    /// Nothing may send to a training job: it answers no requests.
+    #[test]
+    fn a_workload_or_a_call_to_a_training_job_is_refused() {
+        let body = "    workers: 2\n    compute_time: 100ms\n";
+        has(
+            &problem_texts(&format!(
+                "{}workloads:\n  - {{ name: w, target: trainer, arrival: {{ poisson: 1/s }} }}\n",
+                scenario(body)
+            )),
+            "targets a training job, which takes no requests",
+        );
+        has(
+            &problem_texts(&format!(
+                "{}  api:\n    type: server\n    service_time: 1ms\n    calls: [trainer]\nworkloads:\n  - {{ name: w, target: api, arrival: {{ poisson: 1/s }} }}\n",
+                scenario(body)
+            )),
+            "sends to training job `trainer`",
+        );
+    }
+
     /// A scenario may hold only a training job: no `workloads` needed.
     #[test]
     fn reads_a_training_job_without_workloads() {
