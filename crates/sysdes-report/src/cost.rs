@@ -4,6 +4,7 @@
 
 use std::fmt::Write as _;
 
+use crate::table::{number, thousands};
 use serde_json::{Map, Value, json};
 use sysdes_cost::CostResult;
 
@@ -59,13 +60,27 @@ pub(crate) fn cost_table(out: &mut String, c: &CostResult) {
                 usd(x)
             )),
     );
-    for i in &c.by_component {
+    if let (Some(g), Some(per)) = (c.goodput_requests, c.goodput_per_usd) {
         let _ = writeln!(
             out,
-            "  {}: {} USD ({} billed hours), {} USD/h",
+            "  goodput: {} requests within the SLO, {} per USD",
+            thousands(g),
+            number(per)
+        );
+    }
+    for i in &c.by_component {
+        // A component priced per use (a function, an API per request) has
+        // no instance-hours: say so rather than print "0.00 billed hours".
+        let hours = if i.billed_hours > 0.0 {
+            format!(" ({} billed hours)", usd(i.billed_hours))
+        } else {
+            " (priced per use)".to_owned()
+        };
+        let _ = writeln!(
+            out,
+            "  {}: {} USD{hours}, {} USD/h",
             i.name,
             usd(i.total_usd),
-            usd(i.billed_hours),
             usd(i.per_hour_usd)
         );
     }
