@@ -360,6 +360,8 @@ enum Swatch {
     Box(ShapeStyle),
     /// A ring (a marked point).
     Ring(ShapeStyle),
+    /// A filled dot (a series drawn as points).
+    Dot(ShapeStyle),
 }
 
 /// One legend row.
@@ -390,7 +392,11 @@ fn legend_entries(c: &XyChart) -> Vec<LegendEntry> {
     {
         out.push(LegendEntry {
             label: se.name.clone(),
-            swatch: Swatch::Line(colour(se.colour).stroke_width(2)),
+            swatch: if se.mark == Mark::Points {
+                Swatch::Dot(colour(se.colour).filled())
+            } else {
+                Swatch::Line(colour(se.colour).stroke_width(2))
+            },
         });
     }
     for h in &c.hlines {
@@ -449,6 +455,9 @@ fn draw_legend<DB: DrawingBackend>(
                 .map_err(err)?,
             Swatch::Ring(st) => area
                 .draw(&Circle::new((x0 + sw / 2, y), px(7.0, s), scale(st)))
+                .map_err(err)?,
+            Swatch::Dot(st) => area
+                .draw(&Circle::new((x0 + sw / 2, y), px(4.0, s), st))
                 .map_err(err)?,
         }
         area.draw(&Text::new(

@@ -785,7 +785,10 @@ pub(crate) fn plot_sweep(dir: &Path, options: &PlotOptions) -> Result<PlotOutput
             &set_url(spec),
         )?;
     }
-    if crate::pareto::has_cost(&data) {
+    // The front compares designs: across load levels (an arrival rate
+    // swept) its points are not alternatives, so it is not drawn.
+    let load_swept = data.params.iter().any(|p| p.path.contains(".arrival."));
+    if crate::pareto::has_cost(&data) && !load_swept {
         let (fig, spec) = crate::pareto::latency_vs_cost(&data)?;
         w.emit(
             "latency_vs_cost",
@@ -793,6 +796,8 @@ pub(crate) fn plot_sweep(dir: &Path, options: &PlotOptions) -> Result<PlotOutput
             &fig,
             &set_url(spec),
         )?;
+    }
+    if crate::pareto::has_cost(&data) {
         if let Some((stem, fig, spec)) = crate::pareto::cost_vs_param(&data)? {
             w.emit(
                 &stem,
