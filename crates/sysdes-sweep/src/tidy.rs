@@ -511,27 +511,7 @@ pub fn runs_long_csv(lines: &[Line], parameters: &[String], metrics: &[String]) 
 pub fn run_summary_table(csv_text: &str) -> Table {
     const TEXT: [&str; 3] = ["scope", "name", "type"];
     const COUNTS: [&str; 5] = ["generated", "completed", "failed", "timed_out", "dropped"];
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .from_reader(csv_text.as_bytes());
-    let names: Vec<String> = reader
-        .headers()
-        .map(|h| h.iter().map(str::to_owned).collect())
-        .unwrap_or_default();
-    let records: Vec<csv::StringRecord> = reader.records().filter_map(Result::ok).collect();
-    let mut t = Table::default();
-    for (i, name) in names.iter().enumerate() {
-        let cells = records.iter().map(|r| r.get(i).filter(|c| !c.is_empty()));
-        let column = if TEXT.contains(&name.as_str()) {
-            Column::Text(cells.map(|c| c.map(str::to_owned)).collect())
-        } else if COUNTS.contains(&name.as_str()) {
-            Column::UInt(cells.map(|c| c.and_then(|c| c.parse().ok())).collect())
-        } else {
-            Column::Float(cells.map(|c| c.and_then(|c| c.parse().ok())).collect())
-        };
-        t.push(name.clone(), column);
-    }
-    t
+    typed_table(csv_text, &COUNTS, &TEXT)
 }
 
 /// A CSV file sysdes writes (`series.csv`, `latency_cdf.csv`) as a typed
@@ -540,6 +520,14 @@ pub fn run_summary_table(csv_text: &str) -> Table {
 /// schema does not depend on the values), one with text [`Column::Text`];
 /// an empty cell is a null.
 pub fn csv_table(csv_text: &str, counts: &[&str]) -> Table {
+    tidied(typed_table(csv_text, counts, &[]))
+}
+
+/// A CSV text sysdes wrote, typed: `text` columns [`Column::Text`], `counts`
+/// [`Column::UInt`], any other column [`Column::Float`] when every cell
+/// reads as a number, else text; an empty cell is a null. The text is our
+/// own output, so a row the reader cannot parse does not occur.
+fn typed_table(csv_text: &str, counts: &[&str], text: &[&str]) -> Table {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .from_reader(csv_text.as_bytes());
@@ -554,15 +542,16 @@ pub fn csv_table(csv_text: &str, counts: &[&str]) -> Table {
             .iter()
             .map(|r| r.get(i).filter(|c| !c.is_empty()))
             .collect();
-        let present = || cells.iter().flatten();
-        let column = if counts.contains(&name.as_str()) {
+        let column = if text.contains(&name.as_str()) {
+            Column::Text(cells.iter().map(|c| c.map(str::to_owned)).collect())
+        } else if counts.contains(&name.as_str()) {
             Column::UInt(
                 cells
                     .iter()
                     .map(|c| c.and_then(|c| c.parse().ok()))
                     .collect(),
             )
-        } else if present().all(|c| c.parse::<f64>().is_ok()) {
+        } else if cells.iter().flatten().all(|c| c.parse::<f64>().is_ok()) {
             Column::Float(
                 cells
                     .iter()
@@ -574,7 +563,7 @@ pub fn csv_table(csv_text: &str, counts: &[&str]) -> Table {
         };
         t.push(name.clone(), column);
     }
-    tidied(t)
+    t
 }
 
 /// The numeric figures of one JSON object (a component or a workload of
