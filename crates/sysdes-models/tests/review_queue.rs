@@ -73,7 +73,7 @@ fn constant_reviewers_are_erlang_c() {
     let n = f.received as f64;
     let sd = (n * 0.25).sqrt();
     assert!((f.enqueued as f64 - n / 2.0).abs() < 5.0 * sd, "{f:?}");
-    // Little's law on the backlog: L = lambda W (0.5 % as in validation.md).
+    // Little's law on the backlog: L = lambda W (1 %, as in validation.md).
     let little = 3.2 * f.review_age_mean_s;
     assert!((f.backlog_mean / little - 1.0).abs() < 0.01, "{f:?}");
 }
