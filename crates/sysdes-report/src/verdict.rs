@@ -408,6 +408,15 @@ pub fn assess(result: &RunResult) -> Verdict {
                     c.name,
                     c.offered_load.unwrap_or_default()
                 )
+            } else if count(c, "preemptions") > 0 && c.utilization >= BOTTLENECK {
+                // An LLM server short of KV cache: its batch is capped by
+                // memory, far below the full-batch capacity.
+                format!(
+                    "{} runs out of KV cache: {} preemptions with the cache {:.0} % full on average, so its batch cannot grow to absorb the load (slots busy {pct:.0} %).",
+                    c.name,
+                    thousands(count(c, "preemptions")),
+                    figure(c, "kv_utilization").unwrap_or_default() * 100.0
+                )
             } else if let Some(load) = model_server_load(c, result.window_s())
                 .filter(|&load| c.utilization >= BOTTLENECK && load < 0.9 && !unstable)
             {
