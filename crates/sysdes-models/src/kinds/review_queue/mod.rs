@@ -177,10 +177,7 @@ impl Kind for ReviewQueue {
     fn arrive(sim: &mut Simulation, at: ReviewQueueId, req: RequestId) {
         let now = sim.sched.now();
         let counted = sim.requests[req].counted;
-        let Some(q) = sim.review_mut(at) else {
-            misrouted();
-            return;
-        };
+        let q = &mut sim.components[at];
         if counted {
             q.metrics.arrivals += 1;
         }
@@ -203,10 +200,6 @@ impl Kind for ReviewQueue {
 }
 
 impl Simulation {
-    fn review_mut(&mut self, at: ReviewQueueId) -> Option<&mut ReviewQueue> {
-        Some(&mut self.components[at])
-    }
-
     /// Schedules every review queue's first shift change and its reading
     /// of the backlog at the window's end.
     pub(crate) fn review_start(&mut self) {
@@ -260,10 +253,7 @@ impl Simulation {
     pub(crate) fn review_event(&mut self, at: ReviewQueueId, slot: u32) {
         let now = self.sched.now();
         let end = self.window_end;
-        let Some(q) = self.review_mut(at) else {
-            misrouted();
-            return;
-        };
+        let q = &mut self.components[at];
         match slot {
             WINDOW_END => {
                 q.backlog_end = q.backlog();
