@@ -127,3 +127,29 @@ fn review_runs_are_deterministic() {
     let s = spec(1.0, shifts(), 3 * 3_600);
     assert_eq!(run(&s), run(&s));
 }
+
+/// Utilization is busy reviewer-time over staffed reviewer-time, not over
+/// the largest shift around the clock. Two hours of shifts 0 / 50: 25
+/// reviewers on average, so utilization x 25 is exactly the mean number in
+/// review. Expected: every item of the two hours, 0.5/s x 7,200 s = 3,600
+/// of mean 30 s, is worked on in the staffed hour (it clears the first
+/// hour's backlog in about 26 minutes), less about 15 reviews cut at the
+/// window's end (0.5/s x 30 s in review, half done: about 225 s):
+/// (108,000 - 225) s / 180,000 s = 0.599. The work is compound Poisson:
+/// sd sqrt(3,600 x 2 x 30^2) = 2,546 s, 1.4 % of the staffed time; 4 sd.
+/// Over the peak staff (50 around the clock) it would read half of that.
+#[test]
+fn utilization_is_over_staffed_reviewer_time() {
+    let result = Simulation::new(&spec(1.0, shifts(), 2 * 3_600))
+        .expect("builds")
+        .run(RunLimits::default(), &mut NoObserver)
+        .expect("runs");
+    let c = &result.components[0];
+    let in_review = c.mean_in_system - c.mean_queue_length;
+    eprintln!(
+        "shifts 0/50: utilization {:.4} vs 0.599, {in_review:.3} in review",
+        c.utilization
+    );
+    assert!((c.utilization * 25.0 - in_review).abs() < 1e-9, "{c:?}");
+    assert!((c.utilization - 0.599).abs() < 4.0 * 2_546.0 / 180_000.0);
+}

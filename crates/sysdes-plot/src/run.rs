@@ -24,6 +24,20 @@ pub(crate) struct RunData {
     pub scenario_text: Option<String>,
     /// The run's fault windows (result.json `faults`), shaded on the series.
     pub faults: Vec<Window>,
+    /// Whether the run generated any request (result.json
+    /// `requests.generated`; true when absent). A run without (a training
+    /// job alone) gets no throughput and latency panels.
+    pub requests: bool,
+}
+
+/// Whether a result document says requests were generated (true if it
+/// does not say).
+fn has_requests(result: &Value) -> bool {
+    result
+        .get("requests")
+        .and_then(|r| r.get("generated"))
+        .and_then(Value::as_u64)
+        .is_none_or(|n| n > 0)
 }
 
 /// The `faults` array of a result document as shaded windows.
@@ -98,6 +112,7 @@ impl RunData {
             report_txt: read_optional_text(&dir.join("report.txt")),
             scenario_text: read_optional_text(&dir.join("scenario.yaml")),
             faults: fault_windows(&result),
+            requests: has_requests(&result),
         })
     }
 }
@@ -262,7 +277,12 @@ pub(crate) fn series_figure(
         shades,
         ..XyChart::default()
     };
-    let title = if replicas.is_some() {
+    // Without requests the two request panels would be empty: keep only
+    // the gauges (when there are some to draw).
+    let request_panels = data.requests || (replicas.is_none() && kind_panels.is_empty());
+    let title = if !request_panels {
+        format!("{}: per interval", data.name)
+    } else if replicas.is_some() {
         format!(
             "{}: throughput, latency and replicas per interval",
             data.name
@@ -333,8 +353,7 @@ pub(crate) fn series_figure(
         // quantitative; `+` on the others would join strings.
         json!([{ "calculate": "(toNumber(datum.start_s) + toNumber(datum.end_s)) / 2", "as": "time_s" }]),
     );
-    spec.insert(
-        "vconcat".into(),
+    let request_layers = if request_panels {
         json!([
             { "width": 640, "height": 200, "resolve": { "scale": { "color": "independent" } }, "layer": [
                 shade_layer,
@@ -344,8 +363,11 @@ pub(crate) fn series_figure(
                 } }
             ] },
             latency_layer
-        ]),
-    );
+        ])
+    } else {
+        json!([])
+    };
+    spec.insert("vconcat".into(), request_layers);
     if let Some((_, columns)) = &replicas {
         if let Some(Value::Array(panels)) = spec.get_mut("vconcat") {
             panels.push(json!({ "width": 640, "height": 200, "resolve": { "scale": { "color": "independent" } }, "layer": [
@@ -376,7 +398,11 @@ pub(crate) fn series_figure(
         "resolve".into(),
         json!({ "scale": { "color": "independent" } }),
     );
-    let mut panels = vec![top, bottom];
+    let mut panels = if request_panels {
+        vec![top, bottom]
+    } else {
+        Vec::new()
+    };
     if let Some((replica_panels, _)) = replicas {
         panels.extend(replica_panels);
     }
@@ -556,6 +582,7 @@ pub(crate) fn run_specs(
         report_txt: None,
         scenario_text: None,
         faults: fault_windows(&result),
+        requests: has_requests(&result),
     };
     let (_, mut cdf, _) = cdf_figure(&data)?;
     set_inline(&mut cdf, latency_cdf_csv);
@@ -588,12 +615,12 @@ pub(crate) fn plot_run(dir: &Path, options: &PlotOptions) -> Result<crate::PlotO
         .collect();
     let (fig, mut spec) = series_figure(&data, &windows)?;
     set_url(&mut spec, w.data_url(&data.series.path));
-    w.emit(
-        "timeseries",
-        "Throughput and p50/p99 latency per interval of simulated time (series.csv); the shaded warm-up is not counted in the results.",
-        &fig,
-        &spec,
-    )?;
+    let about = if data.requests {
+        "Throughput and p50/p99 latency per interval of simulated time (series.csv); the shaded warm-up is not counted in the results."
+    } else {
+        "The components' gauges per interval of simulated time (series.csv); the run generated no requests, so it has no throughput or latency panels."
+    };
+    w.emit("timeseries", about, &fig, &spec)?;
 
     let html = html::run_report(&data, &w.plots);
     w.write("report.html", html.as_bytes())?;
@@ -621,6 +648,7 @@ mod tests {
             report_txt: None,
             scenario_text: None,
             faults: Vec::new(),
+            requests: true,
         }
     }
 
@@ -696,6 +724,41 @@ mod tests {
         assert!(spec.to_string().contains("b.latency_p99_ms"));
         crate::style::render_svg(&fig).unwrap();
         assert!(workload_names(&data().series).is_empty());
+    }
+
+    /// A run without requests (a training job alone) draws its gauges
+    /// only: no empty throughput and latency panels. With no gauge either,
+    /// the request panels stay (something to draw).
+    #[test]
+    fn a_run_without_requests_draws_only_its_gauges() {
+        let mut d = data();
+        let series = b"start_s,end_s,completed,throughput_rps,dropped,timed_out,latency_mean_ms,latency_p50_ms,latency_p99_ms,in_flight,trainer.steps_kept\n\
+0,1,0,0,0,0,0,0,0,0,5\n1,2,0,0,0,0,0,0,0,0,9\n";
+        d.series = Table::parse(Path::new("series.csv"), series).unwrap();
+        d.requests = false;
+        let (fig, spec) = series_figure(&d, &[]).unwrap();
+        let Figure::Stacked { panels, .. } = &fig else {
+            panic!("stacked panels expected")
+        };
+        assert_eq!(panels.len(), 1);
+        assert_eq!(panels[0].series[0].name, "trainer steps kept");
+        assert_eq!(spec["vconcat"].as_array().map(Vec::len), Some(1));
+        assert!(!spec.to_string().contains("throughput_rps"));
+        crate::style::render_svg(&fig).unwrap();
+        // Requests, or no gauge to draw: the two request panels are kept.
+        let panel_count = |d: &RunData| match series_figure(d, &[]).unwrap().0 {
+            Figure::Stacked { panels, .. } => panels.len(),
+            _ => 0,
+        };
+        d.requests = true;
+        assert_eq!(panel_count(&d), 3);
+        let mut bare = data();
+        bare.requests = false;
+        assert_eq!(panel_count(&bare), 2);
+        assert!(has_requests(&serde_json::json!({})));
+        assert!(!has_requests(
+            &serde_json::json!({ "requests": { "generated": 0 } })
+        ));
     }
 
     #[test]

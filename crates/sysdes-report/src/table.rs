@@ -36,12 +36,17 @@ pub fn to_table(result: &RunResult, info: RunInfo) -> String {
     out.push('\n');
 
     let window = result.window_s();
-    let mut rows = vec![latency_row(
-        "end to end",
-        "",
-        result.throughput_rps(),
-        &result.latency,
-    )];
+    let mut rows = Vec::new();
+    // A scenario without requests (a training job alone) has no end to
+    // end: an all-zero row would only look like a failed run.
+    if r.generated > 0 {
+        rows.push(latency_row(
+            "end to end",
+            "",
+            result.throughput_rps(),
+            &result.latency,
+        ));
+    }
     for w in &result.workloads {
         rows.push(latency_row(
             &format!("workload {}", w.name),

@@ -224,9 +224,10 @@ impl Function {
         }
     }
 
-    /// The figures: instance-time counts every idle instance to its
-    /// reclaim time and a busy one to the end of the window.
-    pub(crate) fn figures(&self) -> figures::FunctionFigures {
+    /// Time-average instances alive (busy or warm) over the window:
+    /// instance-time counts every idle instance to its reclaim time and a
+    /// busy one to the end of the window.
+    fn instances_mean(&self) -> f64 {
         let (from, to) = self.window;
         let mut ended = self.ended_clipped;
         for &since in &self.idle {
@@ -235,6 +236,28 @@ impl Function {
         ended += u128::from(self.busy) * self.clip(to);
         let span = to.as_nanos().saturating_sub(from.as_nanos());
         let area = ended.saturating_sub(self.born_clipped);
+        if span > 0 {
+            area as f64 / span as f64
+        } else {
+            0.0
+        }
+    }
+
+    /// Busy instance-time over alive instance-time in the window (cold
+    /// starts count as busy): how much of what was kept alive did work. Not
+    /// over `concurrency`, a limit that may never be reached; 0 when no
+    /// instance was alive.
+    pub(crate) fn utilization(&self) -> f64 {
+        let alive = self.instances_mean();
+        if alive > 0.0 {
+            self.metrics.levels.mean(ACTIVE) / alive
+        } else {
+            0.0
+        }
+    }
+
+    /// The figures.
+    pub(crate) fn figures(&self) -> figures::FunctionFigures {
         let billed_ms = self.billed_ms_x_increment * self.increment_ns / 1_000_000;
         // Exact in ns before the division: increments of whole nanoseconds.
         let billed_ns = u128::from(self.billed_ms_x_increment) * u128::from(self.increment_ns);
@@ -243,11 +266,7 @@ impl Function {
             invocations: self.invocations,
             cold_starts: self.cold_starts,
             throttled: self.metrics.drops,
-            instances_mean: if span > 0 {
-                area as f64 / span as f64
-            } else {
-                0.0
-            },
+            instances_mean: self.instances_mean(),
             instances_peak: u64::from(self.peak),
             billed_ms,
             billed_gb_seconds: billed_ns as f64 / 1e9 * gib,
@@ -322,6 +341,9 @@ mod tests {
         // Alive [0, 1620.5 ms) and [2000 ms, 2000 + 110.5 + 1000 ms) of 10 s.
         let alive_ms = 1620.5 + 1110.5;
         assert!((fig.instances_mean - alive_ms / 10_000.0).abs() < 1e-12);
+        // Busy 110.5 + 10.5 + 110.5 ms of those alive.
+        let busy_ms = 110.5 + 10.5 + 110.5;
+        assert!((f.utilization() - busy_ms / alive_ms).abs() < 1e-12);
     }
 
     /// With a queue, a request at the limit waits and is served warm by the

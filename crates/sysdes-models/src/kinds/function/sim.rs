@@ -78,6 +78,12 @@ impl crate::kinds::Kind for Function {
         (crate::figures::ComponentType::Function, self.concurrency())
     }
 
+    /// Busy time over instance time, not over the concurrency limit (see
+    /// [`Function::utilization`]).
+    fn utilization(&self, _capacity: u32) -> f64 {
+        Function::utilization(self)
+    }
+
     fn kind_figures(&self) -> crate::figures::KindFigures {
         crate::figures::KindFigures::Function(self.figures())
     }

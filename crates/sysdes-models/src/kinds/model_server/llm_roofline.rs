@@ -15,8 +15,15 @@
 //! ```
 //!
 //! `T` tokens in the iteration, `D` the decode sequences' summed context,
-//! `P` the prefill chunks' (query, key) pairs (causal: half of them are
-//! masked, hence the `/ 2`). The all-reduces follow Megatron: two per layer
+//! `P` the prefill chunks' (query, key) pairs, counted per chunk as
+//! `chunk * (cached + chunk)`: each new token against every key up to the
+//! chunk's end. Causal masking removes only the `chunk^2` part's upper
+//! triangle (`chunk (chunk - 1) / 2` pairs), so the true count is
+//! `chunk * cached + chunk (chunk + 1) / 2`; the `/ 2` halves all of `P`,
+//! which matches that for a whole prompt in one chunk (`cached` = 0) and
+//! undercounts by about `chunk * cached / 2` for a later chunk. The fitted
+//! `compute_eff` absorbs the difference (it was fitted with this `/ 2`:
+//! do not change one without refitting the other). The all-reduces follow Megatron: two per layer
 //! (after attention and after the MLP), each a ring moving `2 (tp - 1) / tp`
 //! times the activations of every token. The three efficiency factors
 //! (`compute_eff`, `memory_eff`, `floor`) are fitted once, on the RTX PRO
@@ -132,7 +139,10 @@ impl Roofline {
         let flops = self.gpu.dense_flops * e.compute;
         let tp = self.tp();
         let per_token_flops = 2.0 * m.active_params / tp;
-        // QK^T and AV, 2 FLOPs per multiply-add, half the pairs masked.
+        // QK^T and AV, 2 FLOPs per multiply-add, per pair of P; the / 2
+        // is exact for a whole prompt in one chunk (half its pairs masked)
+        // but only the chunk^2 part of a later chunk's P is masked: the
+        // fitted compute efficiency absorbs the difference (module doc).
         let per_pair_flops =
             2.0 * 2.0 * f64::from(m.heads) * f64::from(m.head_dim) * f64::from(m.layers) / tp / 2.0;
         let (comm, latency) = if self.tp > 1 {

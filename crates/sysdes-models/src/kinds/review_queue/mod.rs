@@ -60,6 +60,9 @@ pub(crate) struct ReviewQueue {
     /// Items in review plus waiting, as one level: its peak is the
     /// backlog's (the two levels of `metrics` peak at different times).
     backlog_level: sysdes_stats::TimeAverage<1>,
+    /// Reviewers on shift (`staffed`) over time: its integral over the
+    /// window is the staffed reviewer-time utilization divides by.
+    staffed_level: sysdes_stats::TimeAverage<1>,
     /// `arrivals` counts requests received, `completions` reviews done,
     /// `latency` their age (enqueue to done); levels `[ACTIVE, WAITING]` =
     /// items in review, items waiting.
@@ -76,6 +79,18 @@ impl ReviewQueue {
             .levels
             .set(now, [u64::from(self.busy), self.waiting.len() as u64]);
         self.backlog_level.set(now, [self.backlog()]);
+    }
+
+    /// Busy reviewer-time over staffed reviewer-time in the window (the
+    /// integral of the shift sizes), not over the largest shift around the
+    /// clock; 0 when nobody was on shift.
+    fn staffed_utilization(&self) -> f64 {
+        let staffed = self.staffed_level.mean(0);
+        if staffed > 0.0 {
+            self.metrics.levels.mean(crate::station::ACTIVE) / staffed
+        } else {
+            0.0
+        }
     }
 
     /// The figures over the window.
@@ -122,6 +137,11 @@ impl Kind for ReviewQueue {
             enqueued: 0,
             backlog_end: 0,
             backlog_level: sysdes_stats::TimeAverage::new(ctx.window.0, ctx.window.1),
+            staffed_level: {
+                let mut staffed = sysdes_stats::TimeAverage::new(ctx.window.0, ctx.window.1);
+                staffed.set(SimTime::ZERO, [u64::from(spec.shifts[0].reviewers)]);
+                staffed
+            },
             metrics: ctx.metrics(),
         })
     }
@@ -133,6 +153,11 @@ impl Kind for ReviewQueue {
     fn result_type(&self) -> (ComponentType, u32) {
         let most = self.shifts.iter().map(|s| s.reviewers).max().unwrap_or(0);
         (ComponentType::ReviewQueue, most.max(1))
+    }
+
+    /// Busy over staffed reviewer-time (see `staffed_utilization`).
+    fn utilization(&self, _capacity: u32) -> f64 {
+        self.staffed_utilization()
     }
 
     fn kind_figures(&self) -> KindFigures {
@@ -152,10 +177,7 @@ impl Kind for ReviewQueue {
     fn arrive(sim: &mut Simulation, at: ReviewQueueId, req: RequestId) {
         let now = sim.sched.now();
         let counted = sim.requests[req].counted;
-        let Some(q) = sim.review_mut(at) else {
-            misrouted();
-            return;
-        };
+        let q = &mut sim.components[at];
         if counted {
             q.metrics.arrivals += 1;
         }
@@ -178,10 +200,6 @@ impl Kind for ReviewQueue {
 }
 
 impl Simulation {
-    fn review_mut(&mut self, at: ReviewQueueId) -> Option<&mut ReviewQueue> {
-        Some(&mut self.components[at])
-    }
-
     /// Schedules every review queue's first shift change and its reading
     /// of the backlog at the window's end.
     pub(crate) fn review_start(&mut self) {
@@ -235,10 +253,7 @@ impl Simulation {
     pub(crate) fn review_event(&mut self, at: ReviewQueueId, slot: u32) {
         let now = self.sched.now();
         let end = self.window_end;
-        let Some(q) = self.review_mut(at) else {
-            misrouted();
-            return;
-        };
+        let q = &mut self.components[at];
         match slot {
             WINDOW_END => {
                 q.backlog_end = q.backlog();
@@ -247,6 +262,7 @@ impl Simulation {
             SHIFT => {
                 q.shift = (q.shift + 1) % q.shifts.len();
                 q.staffed = q.shifts[q.shift].reviewers;
+                q.staffed_level.set(now, [u64::from(q.staffed)]);
                 let next = now + q.shifts[q.shift].length;
                 if next < end {
                     self.sched.schedule_at(

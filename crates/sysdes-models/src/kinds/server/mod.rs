@@ -233,12 +233,30 @@ impl Server {
         }
     }
 
-    /// `req` gives up waiting at `now`: it leaves the queue unserved. Returns
-    /// false if it is no longer waiting here (it started, or a crash took it).
-    pub(crate) fn renege(&mut self, now: SimTime, req: RequestId, counted: bool) -> bool {
+    /// `req`, which started waiting at `since`, gives up waiting at `now`: it
+    /// leaves the queue unserved. Returns false if it is no longer waiting
+    /// here (it started, or a crash took it).
+    ///
+    /// Each level is sorted by `since` (arrivals join the back at `now`,
+    /// preempted requests the front at [`SimTime::ZERO`]), so the search is a
+    /// binary search plus a scan over the requests that started waiting at
+    /// the same instant: not a walk of the whole queue per renege, which made
+    /// an overloaded queue quadratic.
+    pub(crate) fn renege(
+        &mut self,
+        now: SimTime,
+        req: RequestId,
+        since: SimTime,
+        counted: bool,
+    ) -> bool {
         for q in &mut self.queues {
-            if let Some(i) = q.iter().position(|w| w.req == req && w.timer.is_some()) {
-                q.remove(i);
+            let from = q.partition_point(|w| w.since < since);
+            let found = q
+                .range(from..)
+                .take_while(|w| w.since == since)
+                .position(|w| w.req == req && w.timer.is_some());
+            if let Some(i) = found {
+                q.remove(from + i);
                 self.waiting -= 1;
                 self.metrics.levels.add(now, WAITING, -1);
                 if counted {
@@ -269,6 +287,9 @@ impl Server {
         let remaining = victim.done_at.as_nanos().saturating_sub(now.as_nanos());
         self.queues[usize::from(victim.level)].push_front(Waiting {
             req: victim.req,
+            // It has no patience timer (it never reneges); the earliest
+            // time keeps the level sorted by `since`.
+            since: SimTime::ZERO,
             timer: None,
             remaining_ns: remaining,
         });
@@ -352,6 +373,7 @@ impl Server {
         }
         self.queues[usize::from(level)].push_back(Waiting {
             req,
+            since: now,
             timer: None,
             remaining_ns: FRESH,
         });
@@ -420,6 +442,9 @@ const FRESH: u64 = u64::MAX;
 #[derive(Clone, Copy, Debug)]
 struct Waiting {
     req: RequestId,
+    /// When it joined the queue ([`SimTime::ZERO`] if it was preempted):
+    /// each level is sorted by it, which lets `renege` binary-search.
+    since: SimTime,
     /// Its patience timer (reneging), if it may still give up.
     timer: Option<TimerId>,
     /// Work left after a preemption; [`FRESH`] if it was never served.

@@ -138,9 +138,12 @@ impl Simulation {
             return;
         }
         let now = self.sched.now();
-        let counted = self.requests[req].counted;
+        let r = &self.requests[req];
+        // Its hop here was pushed when it was delivered, the instant it
+        // arrived and joined the queue (`deliver` -> `server_arrive`).
+        let (counted, since) = (r.counted, r.hops.last().map_or(now, |h| h.entered));
         let s = &mut self.components[server];
-        if s.renege(now, req, counted) {
+        if s.renege(now, req, since, counted) {
             self.requests[req].outcome = Outcome::Abandoned;
             self.respond(req);
         }

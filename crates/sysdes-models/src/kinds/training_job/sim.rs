@@ -112,18 +112,15 @@ impl Kind for TrainingJob {
 
     fn crash(sim: &mut Simulation, at: TrainingJobId) {
         let now = sim.sched.now();
-        if let Some(job) = sim.training_mut(at) {
-            job.down = true;
-            job.state.fail(now);
-            job.metrics.levels.set(now, [0, 0]);
-        }
+        let job = &mut sim.components[at];
+        job.down = true;
+        job.state.fail(now);
+        job.metrics.levels.set(now, [0, 0]);
     }
 
     fn restart(sim: &mut Simulation, at: TrainingJobId) {
         let now = sim.sched.now();
-        let Some(job) = sim.training_mut(at) else {
-            return;
-        };
+        let job = &mut sim.components[at];
         job.down = false;
         if job.state.phase == Phase::Restart {
             let epoch = job.state.epoch;
@@ -134,10 +131,6 @@ impl Kind for TrainingJob {
 }
 
 impl Simulation {
-    fn training_mut(&mut self, at: TrainingJobId) -> Option<&mut TrainingJob> {
-        Some(&mut self.components[at])
-    }
-
     fn schedule_training(
         &mut self,
         job: TrainingJobId,
@@ -164,9 +157,7 @@ impl Simulation {
     fn training_next_failure(&mut self, at: TrainingJobId) {
         let now = self.sched.now();
         let end = self.window_end;
-        let Some(job) = self.training_mut(at) else {
-            return;
-        };
+        let job = &mut self.components[at];
         let Some(gap) = &job.failure_gap else {
             return;
         };
@@ -179,10 +170,7 @@ impl Simulation {
     /// Starts a step: one compute time per worker, the slowest decides.
     fn training_step(&mut self, at: TrainingJobId) {
         let now = self.sched.now();
-        let Some(job) = self.training_mut(at) else {
-            misrouted();
-            return;
-        };
+        let job = &mut self.components[at];
         let mut max = SimDuration::ZERO;
         let mut sum = 0u64;
         for _ in 0..job.workers {
@@ -202,18 +190,10 @@ impl Simulation {
     pub(crate) fn training_event(&mut self, at: TrainingJobId, epoch: u32, timer: TrainingTimer) {
         let now = self.sched.now();
         let (window_start, window_end) = (self.window_start, self.window_end);
-        let restart = match self.training_mut(at) {
-            Some(job) => job.restart,
-            None => {
-                misrouted();
-                return;
-            }
-        };
+        let restart = self.components[at].restart;
         match timer {
             TrainingTimer::Failure => {
-                let Some(job) = self.training_mut(at) else {
-                    return;
-                };
+                let job = &mut self.components[at];
                 if job.state.phase == Phase::Done {
                     return;
                 }
@@ -225,9 +205,7 @@ impl Simulation {
                 self.training_next_failure(at);
             }
             TrainingTimer::PhaseDone => {
-                let Some(job) = self.training_mut(at) else {
-                    return;
-                };
+                let job = &mut self.components[at];
                 if epoch != job.state.epoch {
                     return;
                 }
