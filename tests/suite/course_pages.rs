@@ -496,6 +496,18 @@ const QUOTED: &[(&str, &[&str], &str, &str)] = &[
         "review age mean 8,387 s",
     ),
     (
+        "vision-human-review.md",
+        &["run", "scenarios/vision-review.yaml"],
+        "the bottleneck at 85 % utilization",
+        "review is the bottleneck at 85 % utilization",
+    ),
+    (
+        "vision-human-review.md",
+        &["run", "scenarios/vision-review.yaml"],
+        "the backlog reaches 11,706 at its peak",
+        "backlog max 11,706",
+    ),
+    (
         "geo-latency.md",
         &["run", "scenarios/geo-latency.yaml"],
         "`users-eu` 164.5 ms",
