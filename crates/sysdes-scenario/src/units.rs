@@ -402,6 +402,94 @@ impl FromStr for Bandwidth {
     }
 }
 
+/// A share of something: a number from 0 to 1 (`0.25`) or a percentage
+/// (`25%`). Stored as the fraction; the reader checks its own range (most
+/// shares must be greater than zero).
+#[derive(Clone, Copy, Debug, PartialEq, PartialOrd, Default)]
+pub struct Share {
+    fraction: f64,
+}
+
+impl Share {
+    /// The share as a fraction (`25%` is 0.25).
+    pub const fn fraction(self) -> f64 {
+        self.fraction
+    }
+}
+
+impl FromStr for Share {
+    type Err = ParseUnitError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let trimmed = text.trim();
+        let help = Some("write a number from 0 to 1 such as `0.25`, or a percentage such as `25%`".to_owned());
+        let fraction = match trimmed.strip_suffix('%') {
+            Some(number) => number.trim().parse::<f64>().ok().map(|p| p / 100.0),
+            None => trimmed.parse::<f64>().ok(),
+        };
+        match fraction {
+            Some(f) if (0.0..=1.0).contains(&f) => Ok(Share { fraction: f }),
+            Some(_) => Err(ParseUnitError::new(
+                format!("a share must be from 0 to 1 (0 % to 100 %), found `{trimmed}`"),
+                help,
+            )),
+            None => Err(ParseUnitError::new(
+                format!("expected a share such as `0.25` or `25%`, found `{trimmed}`"),
+                help,
+            )),
+        }
+    }
+}
+
+/// Reads a share from a YAML number or a `25%` string.
+struct ShareVisitor;
+
+impl Visitor<'_> for ShareVisitor {
+    type Value = Share;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a share such as `0.25` or `25%`")
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Share, E> {
+        v.to_string().parse::<Share>().map_err(|e| E::custom(e.to_custom()))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Share, E> {
+        self.visit_f64(v as f64)
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Share, E> {
+        self.visit_f64(v as f64)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Share, E> {
+        v.parse::<Share>().map_err(|e| E::custom(e.to_custom()))
+    }
+}
+
+impl<'de> Deserialize<'de> for Share {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ShareVisitor)
+    }
+}
+
+impl JsonSchema for Share {
+    fn schema_name() -> Cow<'static, str> {
+        Cow::Borrowed("Share")
+    }
+
+    fn json_schema(_generator: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "A share: a number from 0 to 1 (`0.25`) or a percentage (`25%`).",
+            "anyOf": [
+                { "type": "number", "minimum": 0, "maximum": 1 },
+                { "type": "string", "pattern": r"^\s*[0-9][0-9_]*(\.[0-9_]*)?\s*%\s*$" }
+            ]
+        })
+    }
+}
+
 /// A serde visitor for any of the unit types: accepts only strings.
 struct UnitVisitor<T> {
     expecting: &'static str,
@@ -490,6 +578,19 @@ unit_serde!(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shares_parse_fractions_and_percentages() {
+        let f = |t: &str| t.parse::<Share>().map(Share::fraction);
+        assert_eq!(f("0.25"), Ok(0.25));
+        assert_eq!(f("25%"), Ok(0.25));
+        assert_eq!(f(" 100 % "), Ok(1.0));
+        assert_eq!(f("0"), Ok(0.0));
+        assert!(f("150%").is_err());
+        assert!(f("1.5").is_err());
+        assert!(f("-0.1").is_err());
+        assert!(f("half").is_err());
+    }
 
     #[test]
     fn bandwidths_parse_bits_and_bytes_per_second() {

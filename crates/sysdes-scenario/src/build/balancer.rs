@@ -8,7 +8,7 @@ use sysdes_models::{
 
 use super::{Ctx, Entry, Kind, resolve};
 use crate::node::SNode;
-use crate::units::{Duration, Size};
+use crate::units::{Duration, Share, Size};
 
 /// `type: load_balancer` — routes each request to one backend.
 #[derive(JsonSchema)]
@@ -63,8 +63,8 @@ pub(crate) struct HealthCheckRaw {
 pub(crate) struct ShadowRaw {
     /// The component that receives the copies.
     pub to: String,
-    /// The probability that a request is copied, in (0, 1] (default 1: every request).
-    pub share: Option<f64>,
+    /// The probability that a request is copied, in (0, 1] (`0.1` or `10%`; default 1: every request).
+    pub share: Option<Share>,
 }
 
 /// Weights in force from time `at` on.
@@ -200,7 +200,7 @@ fn shadow(ctx: &mut Ctx, own: usize, body: &SNode, names: &[&str]) -> Option<Opt
         return Some(None);
     };
     let node = body.at_or_near(&["shadow"]);
-    let share = raw.share.unwrap_or(1.0);
+    let share = raw.share.map_or(1.0, Share::fraction);
     let mut ok = true;
     if !(share > 0.0 && share <= 1.0) {
         ctx.push(
@@ -372,6 +372,8 @@ mod tests {
         );
         let lb = balancer(&with_lb("random", "    shadow: { to: b }\n"));
         assert_eq!(lb.routing.shadow.map(|s| s.share), Some(1.0));
+        let lb = balancer(&with_lb("random", "    shadow: { to: b, share: 25% }\n"));
+        assert_eq!(lb.routing.shadow.map(|s| s.share), Some(0.25));
         let lb = balancer(&with_lb(
             "least_outstanding",
             "    health_check: { failures: 2, interval: 500ms }\n",
@@ -439,7 +441,13 @@ mod tests {
                 "random",
                 "    shadow: { to: a, share: 1.5 }\n",
                 (12, 29),
-                "`share` must be in (0, 1], found 1.5",
+                "a share must be from 0 to 1 (0 % to 100 %), found `1.5`",
+            ),
+            (
+                "random",
+                "    shadow: { to: a, share: 0% }\n",
+                (12, 29),
+                "`share` must be in (0, 1], found 0",
             ),
             (
                 "random",

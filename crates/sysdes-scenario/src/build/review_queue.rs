@@ -9,7 +9,7 @@ use sysdes_models::{ComponentKind, ReviewQueueSpec, ReviewShift};
 use super::{Ctx, Entry, Kind, count, distribution, positive_duration};
 use crate::node::SNode;
 use crate::raw::DistRaw;
-use crate::units::Duration;
+use crate::units::{Duration, Share};
 
 /// `type: review_queue` — human-in-the-loop review: `share` of the requests that reach it (e.g. a call step from a model's post-processing) are kept for review and every request is answered at once; reviewers (`reviewers`, or `shifts` that repeat) take the items first come first served.
 #[derive(JsonSchema)]
@@ -20,8 +20,8 @@ use crate::units::Duration;
 )]
 #[schemars(rename = "ReviewQueue")]
 pub(crate) struct ReviewQueueRaw {
-    /// Share of arriving requests kept for review, in (0, 1] (default 1).
-    pub share: Option<f64>,
+    /// Share of arriving requests kept for review, in (0, 1] (`0.04` or `4%`; default 1).
+    pub share: Option<Share>,
     /// One review's time, e.g. `{ exponential: 30s }`.
     pub review_time: DistRaw,
     /// A constant number of reviewers, at least 1 (or give `shifts`).
@@ -50,7 +50,7 @@ pub(super) fn read(ctx: &mut Ctx, e: &Entry<'_>) -> Option<ComponentKind> {
 fn review_queue(ctx: &mut Ctx, body: &SNode) -> Option<ReviewQueueSpec> {
     ctx.unknown_keys(body, Kind::ReviewQueue.keys());
     let before = ctx.issues.len();
-    let share = match ctx.optional::<f64>(body, "share") {
+    let share = match ctx.optional::<Share>(body, "share").map(|s| s.map(Share::fraction)) {
         Ok(None) => Some(1.0),
         Ok(Some(s)) if s > 0.0 && s <= 1.0 => Some(s),
         Ok(Some(s)) => {
@@ -167,6 +167,8 @@ mod tests {
         );
         assert_eq!(q.share, 1.0);
         assert_eq!(q.shifts[1].reviewers, 0);
+        let percent = queue("    share: 4%\n    review_time: 30s\n    reviewers: 2\n");
+        assert_eq!(percent.share, 0.04);
         assert_eq!(q.shifts[0].length, SimDuration::from_secs(8 * 3600));
     }
 
@@ -177,7 +179,7 @@ mod tests {
         ));
         assert_eq!(
             (line, message.as_str()),
-            (6, "`share` must be in (0, 1], found 1.5")
+            (6, "`share`: a share must be from 0 to 1 (0 % to 100 %), found `1.5`")
         );
         has(
             &problem_texts(&scenario("    review_time: 1s\n")),

@@ -16,7 +16,7 @@ use super::{
 };
 use crate::node::{Node, SNode};
 use crate::raw::DistRaw;
-use crate::units::{Duration, Size};
+use crate::units::{Duration, Share, Size};
 
 const CALL_KEYS: &[&str] = &[
     "to",
@@ -419,29 +419,18 @@ fn breaker(ctx: &mut Ctx, node: &SNode) -> Option<BreakerSpec> {
     }
     let before = ctx.issues.len();
     ctx.unknown_keys(node, BREAKER_KEYS);
-    let failure_rate = match node.get("failure_rate") {
-        None => Some(0.5),
-        Some(r) => {
-            let value = match r.as_str() {
-                Some(text) => text
-                    .trim()
-                    .strip_suffix('%')
-                    .and_then(|n| n.trim().parse::<f64>().ok())
-                    .map(|p| p / 100.0),
-                None => ctx.optional::<f64>(node, "failure_rate").ok().flatten(),
-            };
-            match value {
-                Some(v) if v > 0.0 && v <= 1.0 => Some(v),
-                _ => {
-                    ctx.push(
-                        r,
-                        "`failure_rate`: expected a share in (0, 1] or a percentage such as `50%`",
-                        Some("e.g. `failure_rate: 50%`".to_owned()),
-                    );
-                    None
-                }
-            }
+    let failure_rate = match ctx.optional::<Share>(node, "failure_rate") {
+        Ok(None) => Some(0.5),
+        Ok(Some(share)) if share.fraction() > 0.0 => Some(share.fraction()),
+        Ok(Some(_)) => {
+            ctx.push(
+                node.at_or_near(&["failure_rate"]),
+                "`failure_rate`: expected a share in (0, 1] or a percentage such as `50%`",
+                Some("e.g. `failure_rate: 50%`".to_owned()),
+            );
+            None
         }
+        Err(()) => None,
     };
     let window = optional_count(ctx, node, "window", 1).map(|w| w.unwrap_or(BREAKER_WINDOW));
     let min_calls = optional_count(ctx, node, "min_calls", 1);
