@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use sysdes_models::{KindFigures, RunResult};
+use sysdes_models::{Figure, KindFigures, RunResult};
 use sysdes_stats::LatencyHistogram;
 use sysdes_theory::{Prediction, Unmodelled};
 
@@ -93,7 +93,7 @@ pub fn to_table(result: &RunResult, info: RunInfo) -> String {
         for c in details {
             let figures: Vec<String> = crate::flatten::flat_figures(c)
                 .iter()
-                .map(|(k, v)| figure(k, v.as_f64()))
+                .map(|(k, v)| figure(k, *v))
                 .collect();
             let _ = writeln!(out, "{}: {}", c.name, figures.join(", "));
         }
@@ -277,8 +277,10 @@ pub(crate) fn render_rows(out: &mut String, header: &[String], rows: &[Vec<Strin
 /// A component's kind-specific figure as `label value unit`: counts as
 /// integers with separators, ratios as percentages, and the unit that ends
 /// the key (`_ms`, `_s`, `_rps`, `_per_s`) after the value, e.g.
-/// `boot_time_mean_s` 61.48 as `boot time mean 61.48 s`.
-fn figure(key: &str, v: f64) -> String {
+/// `boot_time_mean_s` 61.48 as `boot time mean 61.48 s`. A
+/// [`Figure::Count`] always prints as an integer, whatever its name says.
+fn figure(key: &str, value: Figure) -> String {
+    let v = value.as_f64();
     // A key whose words do not read as a label (the JSON key stays; no
     // comma, which separates the figures on a line).
     if key == "no_replica_drops" {
@@ -306,6 +308,8 @@ fn figure(key: &str, v: f64) -> String {
     let is = |part: &str| words.iter().any(|w| w.contains(part));
     let value = if is("ratio") || is("availability") || is("utilization") {
         format!("{:.2} %", v * 100.0)
+    } else if let Figure::Count(n) = value {
+        format!("{}{unit}", thousands(n))
     } else if !unit.is_empty() || is("mean") || is("batch") || v.fract() != 0.0 {
         format!("{}{unit}", number(v))
     } else {
@@ -364,34 +368,43 @@ mod tests {
 
     #[test]
     fn figures_carry_their_units_and_counts_are_integers() {
-        assert_eq!(figure("scale_ups", 15.0), "scale ups 15");
-        assert_eq!(figure("failed_writes", 818.0), "failed writes 818");
+        assert_eq!(figure("scale_ups", Figure::Value(15.0)), "scale ups 15");
+        assert_eq!(figure("failed_writes", Figure::Value(818.0)), "failed writes 818");
         assert_eq!(
-            figure("messages_appended", 109_912.0),
+            figure("messages_appended", Figure::Value(109_912.0)),
             "messages appended 109,912"
         );
-        assert_eq!(figure("boot_time_mean_s", 61.48), "boot time mean 61.48 s");
+        assert_eq!(figure("boot_time_mean_s", Figure::Value(61.48)), "boot time mean 61.48 s");
         assert_eq!(
-            figure("read_age_p99_ms", 37_313.2),
+            figure("read_age_p99_ms", Figure::Value(37_313.2)),
             "read age p99 37,313 ms"
         );
         assert_eq!(
-            figure("billing.lag_s_max", 0.013),
+            figure("billing.lag_s_max", Figure::Value(0.013)),
             "billing.lag max 0.013 s"
         );
-        assert_eq!(figure("hit_ratio", 0.932), "hit ratio 93.20 %");
+        assert_eq!(figure("hit_ratio", Figure::Value(0.932)), "hit ratio 93.20 %");
         assert_eq!(
-            figure("no_replica_drops", 1234.0),
+            figure("no_replica_drops", Figure::Value(1234.0)),
             "dropped (no replica ready) 1,234"
         );
-        assert_eq!(figure("availability", 1.0), "availability 100.00 %");
-        assert_eq!(figure("capacity_rps", 2000.0), "capacity 2,000 req/s");
+        assert_eq!(figure("availability", Figure::Value(1.0)), "availability 100.00 %");
+        assert_eq!(figure("capacity_rps", Figure::Value(2000.0)), "capacity 2,000 req/s");
         assert_eq!(
-            figure("output_tokens_per_s", 512.0),
+            figure("output_tokens_per_s", Figure::Value(512.0)),
             "output tokens 512.0/s"
         );
+        assert_eq!(figure("batches", Figure::Count(313)), "batches 313");
         assert_eq!(
-            figure("replicas_ready_mean", 53.0),
+            figure("billed_ms", Figure::Count(1_234)),
+            "billed 1,234 ms"
+        );
+        assert_eq!(
+            figure("batches", Figure::Count(12_345)),
+            "batches 12,345"
+        );
+        assert_eq!(
+            figure("replicas_ready_mean", Figure::Value(53.0)),
             "replicas ready mean 53.00"
         );
     }
