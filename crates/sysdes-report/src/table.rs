@@ -369,12 +369,18 @@ mod tests {
     #[test]
     fn figures_carry_their_units_and_counts_are_integers() {
         assert_eq!(figure("scale_ups", Figure::Value(15.0)), "scale ups 15");
-        assert_eq!(figure("failed_writes", Figure::Value(818.0)), "failed writes 818");
+        assert_eq!(
+            figure("failed_writes", Figure::Value(818.0)),
+            "failed writes 818"
+        );
         assert_eq!(
             figure("messages_appended", Figure::Value(109_912.0)),
             "messages appended 109,912"
         );
-        assert_eq!(figure("boot_time_mean_s", Figure::Value(61.48)), "boot time mean 61.48 s");
+        assert_eq!(
+            figure("boot_time_mean_s", Figure::Value(61.48)),
+            "boot time mean 61.48 s"
+        );
         assert_eq!(
             figure("read_age_p99_ms", Figure::Value(37_313.2)),
             "read age p99 37,313 ms"
@@ -383,26 +389,29 @@ mod tests {
             figure("billing.lag_s_max", Figure::Value(0.013)),
             "billing.lag max 0.013 s"
         );
-        assert_eq!(figure("hit_ratio", Figure::Value(0.932)), "hit ratio 93.20 %");
+        assert_eq!(
+            figure("hit_ratio", Figure::Value(0.932)),
+            "hit ratio 93.20 %"
+        );
         assert_eq!(
             figure("no_replica_drops", Figure::Value(1234.0)),
             "dropped (no replica ready) 1,234"
         );
-        assert_eq!(figure("availability", Figure::Value(1.0)), "availability 100.00 %");
-        assert_eq!(figure("capacity_rps", Figure::Value(2000.0)), "capacity 2,000 req/s");
+        assert_eq!(
+            figure("availability", Figure::Value(1.0)),
+            "availability 100.00 %"
+        );
+        assert_eq!(
+            figure("capacity_rps", Figure::Value(2000.0)),
+            "capacity 2,000 req/s"
+        );
         assert_eq!(
             figure("output_tokens_per_s", Figure::Value(512.0)),
             "output tokens 512.0/s"
         );
         assert_eq!(figure("batches", Figure::Count(313)), "batches 313");
-        assert_eq!(
-            figure("billed_ms", Figure::Count(1_234)),
-            "billed 1,234 ms"
-        );
-        assert_eq!(
-            figure("batches", Figure::Count(12_345)),
-            "batches 12,345"
-        );
+        assert_eq!(figure("billed_ms", Figure::Count(1_234)), "billed 1,234 ms");
+        assert_eq!(figure("batches", Figure::Count(12_345)), "batches 12,345");
         assert_eq!(
             figure("replicas_ready_mean", Figure::Value(53.0)),
             "replicas ready mean 53.00"

@@ -235,13 +235,21 @@ pub fn assess(result: &RunResult) -> Verdict {
     for c in result.components.iter().filter(|c| c.replica_of.is_none()) {
         let name = &c.name;
         let no_replica = count(c, "no_replica_drops");
-        let queue_full = c.drops.saturating_sub(no_replica);
+        let too_long = count(c, "too_long_drops");
+        let queue_full = c.drops.saturating_sub(no_replica + too_long);
         let crashed = count(c, "lost_in_crash");
-        attributed_drops += queue_full + no_replica;
+        attributed_drops += queue_full + no_replica + too_long;
         attributed_failures += crashed;
         lose(queue_full, &|n| {
             format!(
                 "{name} dropped {} requests ({}) at its full queue.",
+                thousands(n),
+                pct(n)
+            )
+        });
+        lose(too_long, &|n| {
+            format!(
+                "{name} dropped {} requests ({}) too long for its KV cache (prompt + output tokens more than the cache holds).",
                 thousands(n),
                 pct(n)
             )

@@ -422,7 +422,9 @@ impl FromStr for Share {
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let trimmed = text.trim();
-        let help = Some("write a number from 0 to 1 such as `0.25`, or a percentage such as `25%`".to_owned());
+        let help = Some(
+            "write a number from 0 to 1 such as `0.25`, or a percentage such as `25%`".to_owned(),
+        );
         let fraction = match trimmed.strip_suffix('%') {
             Some(number) => number.trim().parse::<f64>().ok().map(|p| p / 100.0),
             None => trimmed.parse::<f64>().ok(),
@@ -452,7 +454,9 @@ impl Visitor<'_> for ShareVisitor {
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Share, E> {
-        v.to_string().parse::<Share>().map_err(|e| E::custom(e.to_custom()))
+        v.to_string()
+            .parse::<Share>()
+            .map_err(|e| E::custom(e.to_custom()))
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Share, E> {

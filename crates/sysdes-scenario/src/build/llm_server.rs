@@ -501,6 +501,33 @@ pub(super) fn llm_server(ctx: &mut Ctx, body: &SNode) -> Option<LlmServerSpec> {
         }
         None => LlmScheduler::PrefillFirst,
     };
+    if let Some(Some(x)) = prefix {
+        // The shortest request is the prefix, one prompt token and one
+        // output token: if even that cannot fit, every request is dropped.
+        let shortest = u64::from(x.tokens) + 2;
+        let capacity = match scheduler {
+            LlmScheduler::Chunked(c) => c.num_blocks.map(|n| {
+                (
+                    u64::from(n) * u64::from(c.block_size),
+                    format!("{n} KV blocks of {} tokens", c.block_size),
+                )
+            }),
+            LlmScheduler::PrefillFirst => kv_cache_tokens
+                .flatten()
+                .map(|k| (k, format!("`kv_cache_tokens: {k}`"))),
+        };
+        if let Some((tokens, what)) = capacity.filter(|(t, _)| shortest > *t) {
+            ctx.push(
+                llm.at_or_near(&["prefix", "tokens"]),
+                format!(
+                    "`prefix.tokens` ({}) plus the shortest prompt and output is more than the KV cache holds ({what}, {tokens} tokens): every request would be dropped",
+                    x.tokens
+                ),
+                Some("use a shorter prefix or a larger KV cache".into()),
+            );
+            return None;
+        }
+    }
     let (prefill, decode_step) = match scheduler {
         // The affine view of the chunked cost (attention left out), for
         // the capacity estimate: a pure prefill or decode iteration.
@@ -1099,6 +1126,23 @@ mod tests {
         );
         let (_, _, msg, _) = problem(&format!("{CHUNKED}      prefix: {{ tokens: 0 }}\n"));
         assert_eq!(msg, "`prefix.tokens` must be at least 1, found 0");
+        let (_, _, msg, help) = problem(&format!(
+            "{CHUNKED}      kv_blocks: 100\n      prefix: {{ tokens: 1600 }}\n"
+        ));
+        assert!(
+            msg.contains("`prefix.tokens` (1600) plus the shortest prompt and output is more than the KV cache holds (100 KV blocks of 16 tokens, 1600 tokens)"),
+            "{msg}"
+        );
+        assert_eq!(
+            help.as_deref(),
+            Some("use a shorter prefix or a larger KV cache")
+        );
+        assert!(
+            load(&format!(
+                "{CHUNKED}      kv_blocks: 100\n      prefix: {{ tokens: 1598 }}\n"
+            ))
+            .is_ok()
+        );
         let (_, _, msg, help) = problem(&format!(
             "{CHUNKED}      prefix: {{ tokens: 10, zipf: -1 }}\n"
         ));

@@ -50,7 +50,10 @@ pub(super) fn read(ctx: &mut Ctx, e: &Entry<'_>) -> Option<ComponentKind> {
 fn review_queue(ctx: &mut Ctx, body: &SNode) -> Option<ReviewQueueSpec> {
     ctx.unknown_keys(body, Kind::ReviewQueue.keys());
     let before = ctx.issues.len();
-    let share = match ctx.optional::<Share>(body, "share").map(|s| s.map(Share::fraction)) {
+    let share = match ctx
+        .optional::<Share>(body, "share")
+        .map(|s| s.map(Share::fraction))
+    {
         Ok(None) => Some(1.0),
         Ok(Some(s)) if s > 0.0 && s <= 1.0 => Some(s),
         Ok(Some(s)) => {
@@ -179,7 +182,10 @@ mod tests {
         ));
         assert_eq!(
             (line, message.as_str()),
-            (6, "`share`: a share must be from 0 to 1 (0 % to 100 %), found `1.5`")
+            (
+                6,
+                "`share`: a share must be from 0 to 1 (0 % to 100 %), found `1.5`"
+            )
         );
         has(
             &problem_texts(&scenario("    review_time: 1s\n")),

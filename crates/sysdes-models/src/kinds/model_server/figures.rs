@@ -66,6 +66,8 @@ figures! {
         pub capacity_tokens_per_s: f64,
         /// Chunked scheduler: sequences preempted (recompute) in the window.
         pub preemptions: Option<u64>,
+        /// With a KV-cache limit: requests dropped in the window because prompt + output can never fit the cache (also in the component's drops).
+        pub too_long_drops: Option<u64>,
         /// Chunked scheduler with `kv_blocks`: time-average used KV blocks / all blocks.
         pub kv_utilization: Option<f64>,
         /// Chunked scheduler with `prefix` and prefix caching: prompt tokens found cached / looked up, at admissions in the window.

@@ -236,6 +236,9 @@ pub(crate) struct LlmServer {
     /// window, and the blocks used over all slots (time average).
     kv_blocks: Option<u32>,
     preemptions: u64,
+    /// Requests dropped in the window because they can never fit the KV
+    /// cache (prompt + output longer than it holds), also counted in drops.
+    too_long_drops: u64,
     kv_used: TimeAverage<1>,
     /// Requests finished by the last iteration, to answer (reused).
     done: Vec<RequestId>,
@@ -382,6 +385,7 @@ impl LlmServer {
                 LlmScheduler::PrefillFirst => None,
             },
             preemptions: 0,
+            too_long_drops: 0,
             kv_used: TimeAverage::new(window_start, window_end),
             done: Vec::with_capacity(per_slot),
             ready_at,
@@ -468,6 +472,9 @@ impl LlmServer {
         if full || too_long {
             if counted {
                 m.drops += 1;
+                if too_long && !full {
+                    self.too_long_drops += 1;
+                }
             }
             return Arrival::Dropped;
         }
@@ -818,6 +825,12 @@ impl LlmServer {
         self.busy_slots.mean(0) / f64::from(self.slots())
     }
 
+    /// Whether a request can be too long for the KV cache (a block count or
+    /// a token capacity is set).
+    fn limits_kv(&self) -> bool {
+        self.kv_capacity.is_some() || self.chunked.iter().any(|c| c.spec().num_blocks.is_some())
+    }
+
     /// Named figures for the report: TTFT, TPOT, tokens, batches, slots.
     pub(crate) fn figures(&self) -> LlmFigures {
         let ms = |ns: f64| ns / 1e6;
@@ -851,6 +864,7 @@ impl LlmServer {
             capacity_rps: self.capacity_rps,
             capacity_tokens_per_s: self.capacity_tokens,
             preemptions: (!self.chunked.is_empty()).then_some(self.preemptions),
+            too_long_drops: self.limits_kv().then_some(self.too_long_drops),
             kv_utilization: self
                 .kv_blocks
                 .map(|n| self.kv_used.mean(0) / (f64::from(n) * f64::from(self.slots()))),

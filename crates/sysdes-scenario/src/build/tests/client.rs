@@ -245,7 +245,10 @@ fn bad_call_deadlines_and_breakers_are_located_with_suggestions() {
     );
     assert!(p.message.contains("`failure_rate`"), "{p:?}");
     assert!(p.message.contains("from 0 to 1"), "{p:?}");
-    assert!(p.help.as_deref().is_some_and(|h| h.contains("`25%`")), "{p:?}");
+    assert!(
+        p.help.as_deref().is_some_and(|h| h.contains("`25%`")),
+        "{p:?}"
+    );
 
     let p = problem(
         "",
