@@ -229,6 +229,20 @@ fn value_cell(v: Option<&Value>) -> String {
     }
 }
 
+/// The mean and Student-t 95 % bounds of one metric's replications, as
+/// `summary.csv`, `summary_long.csv` and the Parquet summaries write them:
+/// rounded to 12 significant digits (the mean of three runs of 50.003967
+/// is 50.00396699999999 in binary arithmetic; no run is that precise), and
+/// `None` where not finite (one replication has no interval).
+pub(crate) fn summary_stats(samples: &[f64]) -> [Option<f64>; 3] {
+    let ci = mean_ci(samples);
+    let tidy = |f: f64| {
+        f.is_finite()
+            .then(|| format!("{f:.11e}").parse::<f64>().unwrap_or(f))
+    };
+    [tidy(ci.mean), tidy(ci.low()), tidy(ci.high())]
+}
+
 fn float_cell(f: f64) -> String {
     if f.is_finite() {
         format!("{f}")
@@ -355,10 +369,9 @@ pub fn summary_csv(lines: &[Line], parameters: &[String], summary_metrics: &[Str
             if samples.is_empty() {
                 row.extend([String::new(), String::new(), String::new()]);
             } else {
-                let ci = mean_ci(&samples);
-                row.push(float_cell(ci.mean));
-                row.push(float_cell(ci.low()));
-                row.push(float_cell(ci.high()));
+                for x in summary_stats(&samples) {
+                    row.push(x.map_or_else(String::new, float_cell));
+                }
             }
         }
         out.push_str(&row.join(","));
@@ -459,6 +472,16 @@ mod tests {
         assert_eq!(indices, [1, 0]);
         assert_eq!(lines[0].text, "{\"run_index\":1,\"metrics\":{}}");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn summaries_carry_no_binary_noise() {
+        let x = 50.003967;
+        assert_ne!((x + x + x) / 3.0, x, "the noise this guards against");
+        assert_eq!(summary_stats(&[x, x, x]), [Some(x), Some(x), Some(x)]);
+        let [mean, ..] = summary_stats(&[1.0, 2.0, 4.0]);
+        assert_eq!(mean.map(float_cell).as_deref(), Some("2.33333333333"));
+        assert_eq!(summary_stats(&[5.0])[0], Some(5.0));
     }
 
     #[test]

@@ -214,11 +214,10 @@ pub fn summary_table(lines: &[Line], parameters: &[String], summary_metrics: &[S
                 low.push(None);
                 high.push(None);
             } else {
-                let ci = mean_ci(&samples);
-                let finite = |f: f64| f.is_finite().then_some(f);
-                mean.push(finite(ci.mean));
-                low.push(finite(ci.low()));
-                high.push(finite(ci.high()));
+                let [m, l, h] = crate::output::summary_stats(&samples);
+                mean.push(m);
+                low.push(l);
+                high.push(h);
             }
         }
         t.push(format!("{m}_mean"), Column::Float(mean));
@@ -382,11 +381,10 @@ pub fn summary_long_table(
                 low.push(None);
                 high.push(None);
             } else {
-                let ci = mean_ci(&samples);
-                let finite = |f: f64| f.is_finite().then_some(f);
-                mean.push(finite(ci.mean));
-                low.push(finite(ci.low()));
-                high.push(finite(ci.high()));
+                let [m, l, h] = crate::output::summary_stats(&samples);
+                mean.push(m);
+                low.push(l);
+                high.push(h);
             }
         }
     }
@@ -853,16 +851,20 @@ mod tests {
         // times the standard error 0.5.
         let ci = mean_ci(&[10.0, 11.0]);
         assert!((ci.high() - 10.5 - 12.706 * 0.5).abs() < 1e-3, "{ci:?}");
+        // Written to 12 significant digits (16.853102368000002 in binary
+        // arithmetic).
         assert_eq!(
             rows[1],
-            format!("0,20/s,20,2,,completed,2,10.5,{},{}", ci.low(), ci.high())
+            "0,20/s,20,2,,completed,2,10.5,4.146897632,16.853102368"
         );
+        let [_, low, high] = crate::output::summary_stats(&[0.25, 0.75]);
+        assert!((high.unwrap_or(0.0) - 0.5 - 12.706 * 0.25).abs() < 1e-3);
         assert_eq!(
             rows[2],
             format!(
                 "0,20/s,20,2,api,utilization,2,0.5,{},{}",
-                mean_ci(&[0.25, 0.75]).low(),
-                mean_ci(&[0.25, 0.75]).high()
+                low.unwrap_or(f64::NAN),
+                high.unwrap_or(f64::NAN)
             )
         );
         // One value: bounds at the mean, as in summary.csv.
