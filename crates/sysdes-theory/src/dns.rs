@@ -62,7 +62,7 @@ pub struct DnsFailover {
 }
 
 /// The expected failed requests of a [`DnsFailover`], by cause, and a
-/// bound on their standard deviation.
+/// their standard deviation.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct FailoverFailures {
     /// When the answer moves, seconds since the start (`None` if the crash
@@ -74,10 +74,10 @@ pub struct FailoverFailures {
     pub stale: f64,
     /// Requests of the clients that ignore the TTL, after the move.
     pub pinned: f64,
-    /// An upper bound on the standard deviation of the total (clients are
-    /// independent; each one's stale count is a mixed Poisson whose mixing
-    /// variance is at most `mu^2 T^2 / 3`).
-    pub sd_bound: f64,
+    /// The standard deviation of the total, treating its three parts as
+    /// independent (clients are; the detection window's count is Poisson,
+    /// and each client's stale count a Poisson of random mean `mu Y`).
+    pub sd: f64,
 }
 
 impl FailoverFailures {
@@ -139,7 +139,7 @@ impl DnsFailover {
                 detection,
                 stale: 0.0,
                 pinned: 0.0,
-                sd_bound: detection.sqrt(),
+                sd: detection.sqrt(),
             };
         };
         let n = self.clients.max(1);
@@ -149,30 +149,35 @@ impl DnsFailover {
         let t = self.ttl_s;
         let detection = rate * (t1 - self.crash_at_s);
         let pinned = pinned_clients * mu * (end - t1);
-        // Per free client: mu x integral of h(s) x (time its answer stays
-        // fresh after t1, cut at the end of the crash) over (t1 - T, t1].
-        let per_client = if t > 0.0 {
+        // Per free client: the time Y its answer looked up in (t1 - T, t1]
+        // (at most one lookup falls there) stays fresh after t1, cut at the
+        // end of the crash; its stale requests are Poisson(mu Y), of mean
+        // mu E[Y] and variance mu E[Y] + mu^2 Var(Y).
+        let (m1, m2) = if t > 0.0 {
             let steps = 20_000u32;
             let ds = t / f64::from(steps);
             let w = end - t1;
-            let mut sum = 0.0;
+            let (mut m1, mut m2) = (0.0, 0.0);
             for i in 0..steps {
                 let s = t1 - t + (f64::from(i) + 0.5) * ds;
-                sum += self.lookup_density(s) * (s + t - t1).min(w) * ds;
+                let y = (s + t - t1).min(w);
+                let p = self.lookup_density(s) * ds;
+                m1 += p * y;
+                m2 += p * y * y;
             }
-            mu * sum
+            (m1, m2)
         } else {
-            0.0
+            (0.0, 0.0)
         };
+        let per_client = mu * m1;
         let stale = free * per_client;
-        let mixing = (mu * t).powi(2) / 3.0;
-        let var = detection + pinned + free * (per_client + mixing);
+        let var = detection + pinned + free * (per_client + mu * mu * (m2 - m1 * m1));
         FailoverFailures {
             switch_at_s: Some(t1),
             detection,
             stale,
             pinned,
-            sd_bound: var.sqrt(),
+            sd: var.sqrt(),
         }
     }
 

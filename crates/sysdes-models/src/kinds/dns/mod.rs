@@ -188,16 +188,16 @@ impl Dns {
     /// A health check at `now` saw each record's target down or not
     /// (`down`, in `records` order): updates the states and the answer.
     pub(crate) fn check(&mut self, now: SimTime, down: &[bool]) {
-        for i in 0..self.records.len() {
-            let up = !down[i];
-            if up == self.healthy[i] {
-                self.streak[i] = 0;
+        for ((healthy, streak), &down) in self.healthy.iter_mut().zip(&mut self.streak).zip(down) {
+            let up = !down;
+            if up == *healthy {
+                *streak = 0;
                 continue;
             }
-            self.streak[i] += 1;
-            if self.streak[i] >= self.failures {
-                self.healthy[i] = up;
-                self.streak[i] = 0;
+            *streak += 1;
+            if *streak >= self.failures {
+                *healthy = up;
+                *streak = 0;
             }
         }
         let answer = self.healthy.iter().position(|&h| h).unwrap_or(0) as u32;
