@@ -104,6 +104,8 @@ sweep recommendation-funnel-workers latency_vs_param - recommendation-funnel \
 run feature-store-batch timeseries feature-store-batch
 # faults.md
 run fault-crash timeseries fault-crash
+# dns-failover.md
+run dns-failover timeseries dns-failover
 # distributed-training.md
 run training-stragglers timeseries training-stragglers
 # vision-human-review.md

@@ -7,6 +7,7 @@ mod cost;
 mod course;
 mod course_pages;
 mod determinism;
+mod dns_failover;
 mod first_hour;
 mod hostile;
 mod model_faults;

@@ -21,6 +21,7 @@ use crate::result::ComponentResult;
 // here so `crate::figures::*` (and the crate root) still name them.
 pub use crate::kinds::cache::figures::CacheFigures;
 pub use crate::kinds::deployment::figures::ScalingFigures;
+pub use crate::kinds::dns::figures::DnsFigures;
 pub use crate::kinds::function::figures::FunctionFigures;
 pub use crate::kinds::load_balancer::figures::BalancerFigures;
 pub use crate::kinds::model_server::figures::{BatchFigures, LlmFigures};
@@ -56,11 +57,13 @@ pub enum ComponentType {
     ReviewQueue,
     /// `type: function` (serverless).
     Function,
+    /// `type: dns`.
+    Dns,
 }
 
 impl ComponentType {
     /// Every kind, in registry order.
-    pub const ALL: [ComponentType; 10] = [
+    pub const ALL: [ComponentType; 11] = [
         ComponentType::Server,
         ComponentType::LoadBalancer,
         ComponentType::Cache,
@@ -71,6 +74,7 @@ impl ComponentType {
         ComponentType::TrainingJob,
         ComponentType::ReviewQueue,
         ComponentType::Function,
+        ComponentType::Dns,
     ];
 
     /// The kind's name as in the scenario file (`server`, `load_balancer`, ...).
@@ -86,6 +90,7 @@ impl ComponentType {
             ComponentType::TrainingJob => "training_job",
             ComponentType::ReviewQueue => "review_queue",
             ComponentType::Function => "function",
+            ComponentType::Dns => "dns",
         }
     }
 }
@@ -259,6 +264,8 @@ pub enum KindFigures {
     Review(ReviewFigures),
     /// A serverless function's instances and billed duration.
     Function(FunctionFigures),
+    /// A DNS name's lookups, cache hits and stale requests.
+    Dns(DnsFigures),
 }
 
 impl ComponentResult {
@@ -341,5 +348,6 @@ fn visit_kind(k: &KindFigures, f: &mut Visit<'_>) {
         KindFigures::Training(s) => s.visit(c, f),
         KindFigures::Review(s) => s.visit(c, f),
         KindFigures::Function(s) => s.visit(c, f),
+        KindFigures::Dns(s) => s.visit(c, f),
     }
 }

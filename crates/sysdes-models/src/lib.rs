@@ -40,6 +40,7 @@ pub use kinds::cache::store::{CachePolicy, CacheStore, Lookup};
 pub use kinds::cache::{CacheCapacity, CacheSpec, CacheWrites};
 pub use kinds::deployment::ScaleEvent;
 pub use kinds::deployment::spec::*;
+pub use kinds::dns::DnsSpec;
 pub use kinds::function::FunctionSpec;
 pub use kinds::load_balancer::consistent_hash_shares;
 pub use kinds::load_balancer::spec::*;

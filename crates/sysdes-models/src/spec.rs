@@ -366,6 +366,9 @@ pub enum ComponentKind {
     /// A serverless function: instances started on demand with a cold
     /// start, kept warm for an idle timeout (see [`crate::FunctionSpec`]).
     Function(crate::FunctionSpec),
+    /// A DNS name: clients cache its answer for a TTL; health checks move
+    /// the answer to the next record (see [`crate::DnsSpec`]).
+    Dns(crate::DnsSpec),
 }
 
 /// How a component passes requests to one of its downstream components
@@ -387,6 +390,9 @@ pub enum Flow {
     /// A balancer's shadow traffic: a share of its requests is copied to
     /// the target, and nobody waits for the copies.
     Mirror,
+    /// A DNS record: the first record gets every request until a failover,
+    /// then clients move to the next as their cached answers expire.
+    Failover,
     /// A server's downstream call (step `step` of its calls).
     Call {
         /// The call step, from 0.
@@ -423,6 +429,9 @@ impl ComponentKind {
             ComponentKind::Cache(c) => f(c.backend, Flow::Misses),
             ComponentKind::Queue(q) => f(q.consumer, Flow::Every),
             ComponentKind::Stream(s) => s.groups.iter().for_each(|g| f(g.target, Flow::Every)),
+            // Which record gets a request depends on the run (caches,
+            // health checks); the first gets them all until a failover.
+            ComponentKind::Dns(d) => d.records.iter().for_each(|&r| f(r, Flow::Failover)),
             ComponentKind::ModelServer(_)
             | ComponentKind::LlmServer(_)
             | ComponentKind::Store(_)

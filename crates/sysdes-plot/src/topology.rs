@@ -107,6 +107,11 @@ pub fn topology_svg(spec: &ModelSpec, result: Option<&Value>) -> String {
                     to(&mut edges, g.target, "group");
                 }
             }
+            ComponentKind::Dns(d) => {
+                for &t in &d.records {
+                    to(&mut edges, t, "");
+                }
+            }
             ComponentKind::Function(_)
             | ComponentKind::ModelServer(_)
             | ComponentKind::LlmServer(_)
@@ -362,6 +367,7 @@ fn kind_name(kind: &ComponentKind) -> &'static str {
         ComponentKind::TrainingJob(_) => "training job",
         ComponentKind::ReviewQueue(_) => "review queue",
         ComponentKind::Function(_) => "function",
+        ComponentKind::Dns(_) => "dns",
     }
 }
 
@@ -370,7 +376,7 @@ fn kind_colour(kind: &str) -> &'static str {
     match kind {
         "workload" => "#e8eaf6",
         "server" | "deployment" | "group" | "function" => "#dbeefa",
-        "load balancer" => "#fdf0d5",
+        "load balancer" | "dns" => "#fdf0d5",
         "cache" => "#d9f2e9",
         "queue" | "stream" | "review queue" => "#f9e0ef",
         "model server" | "llm server" | "training job" => "#fbe3d6",

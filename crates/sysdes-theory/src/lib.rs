@@ -18,6 +18,7 @@ mod assumptions;
 pub mod batching;
 pub mod cache;
 mod calls;
+pub mod dns;
 pub mod erlang_a;
 pub mod formulas;
 mod offered;

@@ -139,7 +139,7 @@ pub fn offered_rates(spec: &ModelSpec) -> Vec<Option<f64>> {
         let from_unknown = unknown[i];
         spec.components[i].kind.downstream(|to, flow| {
             if let Some(slot) = unknown.get_mut(to.index()) {
-                *slot |= from_unknown || flow == Flow::Misses;
+                *slot |= from_unknown || flow == Flow::Misses || flow == Flow::Failover;
             }
         });
     }
@@ -162,7 +162,7 @@ pub fn offered_rates(spec: &ModelSpec) -> Vec<Option<f64>> {
                         rate * share
                     }
                     Flow::Every | Flow::Call { .. } => rate,
-                    Flow::Misses => 0.0,
+                    Flow::Misses | Flow::Failover => 0.0,
                     Flow::Mirror => match &spec.components[i].kind {
                         ComponentKind::LoadBalancer(lb) => {
                             rate * lb.routing.shadow.as_ref().map_or(0.0, |s| s.share)
@@ -226,7 +226,8 @@ pub fn offered_loads(spec: &ModelSpec) -> Vec<Option<f64>> {
                 | ComponentKind::Store(_)
                 | ComponentKind::ReplicaGroup(_)
                 | ComponentKind::TrainingJob(_)
-                | ComponentKind::ReviewQueue(_) => None,
+                | ComponentKind::ReviewQueue(_)
+                | ComponentKind::Dns(_) => None,
             }
         })
         .collect()

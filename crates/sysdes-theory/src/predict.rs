@@ -375,7 +375,13 @@ pub(crate) fn walk(
         // maximum of its workers' step times and Daly's goodput, checked in
         // `sysdes-models/tests/training_job.rs`).
         // A function's cold starts depend on the run's gaps between requests.
-        ComponentKind::Store(_) | ComponentKind::TrainingJob(_) | ComponentKind::Function(_) => {}
+        // A DNS name's split between its records depends on the run (client
+        // caches and health checks); its failover theory is
+        // `sysdes_theory::dns` (checked in `sysdes-models/tests/dns.rs`).
+        ComponentKind::Store(_)
+        | ComponentKind::TrainingJob(_)
+        | ComponentKind::Function(_)
+        | ComponentKind::Dns(_) => {}
         // Asynchronous like a queue: the request ends here at once; the
         // reviews' M/M/c wait is checked in `sysdes-models/tests/review_queue.rs`.
         ComponentKind::ReviewQueue(_) => {

@@ -8,6 +8,7 @@
 
 pub(crate) mod cache;
 pub(crate) mod deployment;
+pub(crate) mod dns;
 pub(crate) mod function;
 pub(crate) mod load_balancer;
 pub(crate) mod model_server;
@@ -456,6 +457,8 @@ kinds! {
     ReviewQueue(review_queue: review_queue::ReviewQueue, ReviewQueueId),
     /// A serverless function (instances with cold starts, kept warm).
     Function(function: function::Function, FunctionId),
+    /// A DNS name with caching client resolvers and health-checked records.
+    Dns(dns: dns::Dns, DnsId),
 }
 
 #[cfg(test)]

@@ -110,6 +110,8 @@ pub(crate) enum Event {
         function: crate::kinds::FunctionId,
         req: RequestId,
     },
+    /// A DNS name's health check (see `kinds/dns`).
+    DnsCheck { dns: crate::kinds::DnsId },
 }
 
 pub(crate) use crate::kinds::Components;
@@ -565,6 +567,7 @@ impl Simulation {
         self.groups_start();
         self.training_start();
         self.review_start();
+        self.dns_start();
         self.sched
             .schedule_at(SimTime::ZERO + self.series.interval, Event::SeriesTick);
         self.schedule_faults();
@@ -618,6 +621,7 @@ impl Simulation {
             Event::Training { job, epoch, timer } => self.training_event(job, epoch, timer),
             Event::Review { queue, slot } => self.review_event(queue, slot),
             Event::FunctionDone { function, req } => self.function_done(function, req),
+            Event::DnsCheck { dns } => self.dns_check(dns),
         }
     }
 

@@ -478,6 +478,14 @@ fn kind_figures(kind: &ComponentKind, names: &mut Vec<String>) {
         ComponentKind::Function(_) => {
             sysdes_models::FunctionFigures::default().visit(Scope::Component, &mut add);
         }
+        ComponentKind::Dns(_) => {
+            sysdes_models::DnsFigures {
+                failover_at_s: Some(0.0),
+                failback_at_s: Some(0.0),
+                ..Default::default()
+            }
+            .visit(Scope::Component, &mut add);
+        }
     }
 }
 

@@ -21,6 +21,7 @@ pub(crate) mod cache;
 mod client;
 pub(crate) mod cost;
 mod deploy;
+mod dns;
 pub(crate) mod expect;
 mod faults;
 mod function;
@@ -97,6 +98,8 @@ component_kinds! {
     ReviewQueue = "review_queue", review_queue::ReviewQueueRaw, review_queue::read;
     /// Serverless: instances started on demand with a cold start, kept warm for an idle timeout (Lambda-like); see docs/cost.md.
     Function = "function", function::FunctionRaw, function::read;
+    /// A DNS name: the first healthy of its `records`, cached by each client for `ttl`; see `docs/course/dns-failover.md`.
+    Dns = "dns", dns::DnsRaw, dns::read;
 }
 
 impl Kind {
