@@ -19,6 +19,7 @@ use crate::result::ComponentResult;
 
 // Each kind declares its figures in its own folder; they are re-exported
 // here so `crate::figures::*` (and the crate root) still name them.
+pub use crate::kinds::batch_job::figures::BatchJobFigures;
 pub use crate::kinds::cache::figures::CacheFigures;
 pub use crate::kinds::deployment::figures::ScalingFigures;
 pub use crate::kinds::function::figures::FunctionFigures;
@@ -56,11 +57,13 @@ pub enum ComponentType {
     ReviewQueue,
     /// `type: function` (serverless).
     Function,
+    /// `type: batch_job`.
+    BatchJob,
 }
 
 impl ComponentType {
     /// Every kind, in registry order.
-    pub const ALL: [ComponentType; 10] = [
+    pub const ALL: [ComponentType; 11] = [
         ComponentType::Server,
         ComponentType::LoadBalancer,
         ComponentType::Cache,
@@ -71,6 +74,7 @@ impl ComponentType {
         ComponentType::TrainingJob,
         ComponentType::ReviewQueue,
         ComponentType::Function,
+        ComponentType::BatchJob,
     ];
 
     /// The kind's name as in the scenario file (`server`, `load_balancer`, ...).
@@ -86,6 +90,7 @@ impl ComponentType {
             ComponentType::TrainingJob => "training_job",
             ComponentType::ReviewQueue => "review_queue",
             ComponentType::Function => "function",
+            ComponentType::BatchJob => "batch_job",
         }
     }
 }
@@ -259,6 +264,8 @@ pub enum KindFigures {
     Review(ReviewFigures),
     /// A serverless function's instances and billed duration.
     Function(FunctionFigures),
+    /// A batch job's runs and view age.
+    BatchJob(BatchJobFigures),
 }
 
 impl ComponentResult {
@@ -341,5 +348,6 @@ fn visit_kind(k: &KindFigures, f: &mut Visit<'_>) {
         KindFigures::Training(s) => s.visit(c, f),
         KindFigures::Review(s) => s.visit(c, f),
         KindFigures::Function(s) => s.visit(c, f),
+        KindFigures::BatchJob(s) => s.visit(c, f),
     }
 }

@@ -108,6 +108,7 @@ pub fn topology_svg(spec: &ModelSpec, result: Option<&Value>) -> String {
                 }
             }
             ComponentKind::Function(_)
+            | ComponentKind::BatchJob(_)
             | ComponentKind::ModelServer(_)
             | ComponentKind::LlmServer(_)
             | ComponentKind::Store(_)
@@ -362,6 +363,7 @@ fn kind_name(kind: &ComponentKind) -> &'static str {
         ComponentKind::TrainingJob(_) => "training job",
         ComponentKind::ReviewQueue(_) => "review queue",
         ComponentKind::Function(_) => "function",
+        ComponentKind::BatchJob(_) => "batch job",
     }
 }
 
@@ -369,7 +371,7 @@ fn kind_name(kind: &ComponentKind) -> &'static str {
 fn kind_colour(kind: &str) -> &'static str {
     match kind {
         "workload" => "#e8eaf6",
-        "server" | "deployment" | "group" | "function" => "#dbeefa",
+        "server" | "deployment" | "group" | "function" | "batch job" => "#dbeefa",
         "load balancer" => "#fdf0d5",
         "cache" => "#d9f2e9",
         "queue" | "stream" | "review queue" => "#f9e0ef",

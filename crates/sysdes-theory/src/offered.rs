@@ -226,7 +226,8 @@ pub fn offered_loads(spec: &ModelSpec) -> Vec<Option<f64>> {
                 | ComponentKind::Store(_)
                 | ComponentKind::ReplicaGroup(_)
                 | ComponentKind::TrainingJob(_)
-                | ComponentKind::ReviewQueue(_) => None,
+                | ComponentKind::ReviewQueue(_)
+                | ComponentKind::BatchJob(_) => None,
             }
         })
         .collect()

@@ -375,7 +375,13 @@ pub(crate) fn walk(
         // maximum of its workers' step times and Daly's goodput, checked in
         // `sysdes-models/tests/training_job.rs`).
         // A function's cold starts depend on the run's gaps between requests.
-        ComponentKind::Store(_) | ComponentKind::TrainingJob(_) | ComponentKind::Function(_) => {}
+        // A batch job answers at once; its run time and view age
+        // (`every + startup + records / throughput`) are checked in
+        // `sysdes-models/tests/batch_job.rs`.
+        ComponentKind::Store(_)
+        | ComponentKind::TrainingJob(_)
+        | ComponentKind::Function(_)
+        | ComponentKind::BatchJob(_) => {}
         // Asynchronous like a queue: the request ends here at once; the
         // reviews' M/M/c wait is checked in `sysdes-models/tests/review_queue.rs`.
         ComponentKind::ReviewQueue(_) => {

@@ -6,6 +6,7 @@
 //! (`simulation/mod.rs`, `workload.rs`). The network and faults act on every
 //! kind and stay there too.
 
+pub(crate) mod batch_job;
 pub(crate) mod cache;
 pub(crate) mod deployment;
 pub(crate) mod function;
@@ -456,6 +457,8 @@ kinds! {
     ReviewQueue(review_queue: review_queue::ReviewQueue, ReviewQueueId),
     /// A serverless function (instances with cold starts, kept warm).
     Function(function: function::Function, FunctionId),
+    /// A periodic batch job over the records sent to it (lambda's batch layer).
+    BatchJob(batch_job: batch_job::BatchJob, BatchJobId),
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use crate::result::{LoopKind, LoopProfile};
 use super::{Event, Simulation};
 
 /// Event kinds in the order of [`Event::kind_index`].
-pub(super) const EVENT_KINDS: [&str; 20] = [
+pub(super) const EVENT_KINDS: [&str; 22] = [
     "OpenArrival",
     "UserReady",
     "Deliver",
@@ -33,6 +33,8 @@ pub(super) const EVENT_KINDS: [&str; 20] = [
     "Training",
     "Review",
     "FunctionDone",
+    "StreamStart",
+    "BatchRun",
 ];
 
 /// Kinds of components and workloads an event can be counted at.
@@ -64,6 +66,8 @@ impl Event {
             Event::Training { .. } => 17,
             Event::Review { .. } => 18,
             Event::FunctionDone { .. } => 19,
+            Event::StreamStart { .. } => 20,
+            Event::BatchRun { .. } => 21,
         }
     }
 }
@@ -128,6 +132,8 @@ impl Simulation {
             Event::Training { job, .. } => Some(self.components.id(job).index()),
             Event::Review { queue, .. } => Some(self.components.id(queue).index()),
             Event::FunctionDone { function, .. } => Some(self.components.id(function).index()),
+            Event::StreamStart { stream, .. } => Some(self.components.id(stream).index()),
+            Event::BatchRun { job, .. } => Some(self.components.id(job).index()),
             Event::Timeout { req } | Event::Retry { req } => Some(workload_of(req)),
             // A response is counted after it was handled, when its hop is
             // gone: it names no place.

@@ -17,6 +17,7 @@ use crate::units::Duration;
 
 pub(crate) mod arrivals;
 pub(crate) mod balancer;
+mod batch_job;
 pub(crate) mod cache;
 mod client;
 pub(crate) mod cost;
@@ -97,6 +98,8 @@ component_kinds! {
     ReviewQueue = "review_queue", review_queue::ReviewQueueRaw, review_queue::read;
     /// Serverless: instances started on demand with a cold start, kept warm for an idle timeout (Lambda-like); see docs/cost.md.
     Function = "function", function::FunctionRaw, function::read;
+    /// A periodic batch job over all the records sent to it (the batch layer of a lambda architecture); see docs/course/lambda-vs-kappa.md.
+    BatchJob = "batch_job", batch_job::BatchJobRaw, batch_job::read;
 }
 
 impl Kind {
