@@ -9,6 +9,7 @@ mod course_pages;
 mod determinism;
 mod first_hour;
 mod hostile;
+mod lambda_kappa;
 mod model_faults;
 mod playground;
 mod plots;

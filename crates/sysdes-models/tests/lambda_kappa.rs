@@ -85,6 +85,7 @@ fn replay_catches_up_in_backlog_over_spare_throughput() {
     let predicted = backlog / (mu - lambda);
     let tol_s = 4.0 * (lambda * predicted).sqrt() / (mu - lambda) + 10.0 / mu;
     let got = extra_of(s, "replay.caught_up_s");
+    println!("catch-up: got {got:.4} s, B/(mu - lambda) {predicted:.4} s, tolerance {tol_s:.4} s");
     assert!(
         (got - predicted).abs() <= tol_s,
         "catch-up {got:.3} s, predicted B/(mu - lambda) = {predicted:.3} s +- {tol_s:.3}"
@@ -127,6 +128,9 @@ fn retention_bounds_what_a_replay_can_reprocess() {
     let predicted = backlog / (1000.0 - lambda);
     let got = extra_of(s, "replay.caught_up_s");
     let tol_s = 4.0 * (lambda * predicted).sqrt() / (1000.0 - lambda) + 0.01;
+    println!(
+        "catch-up with retention: got {got:.4} s, predicted {predicted:.4} s, tolerance {tol_s:.4} s"
+    );
     assert!(
         (got - predicted).abs() <= tol_s,
         "{got} vs {predicted} +- {tol_s}"
@@ -162,6 +166,11 @@ fn batch_view_staleness_is_interval_plus_run_time() {
     assert_eq!(extra_of(b, "runs"), 9.0, "runs at 60, 120, ..., 540 s");
     let last = 540.0;
     let got = extra_of(b, "run_time_max_s");
+    println!(
+        "last run: got {got:.4} s, s + lambda t / theta {:.4} s, tolerance {:.4} s",
+        run_time(last),
+        sd(last)
+    );
     assert!(
         (got - run_time(last)).abs() <= sd(last),
         "last run {got} s, predicted s + lambda t / theta = {}",
@@ -169,6 +178,10 @@ fn batch_view_staleness_is_interval_plus_run_time() {
     );
     let got = extra_of(b, "view_age_max_s");
     let predicted = every + run_time(last);
+    println!(
+        "view age max: got {got:.4} s, I + R {predicted:.4} s, tolerance {:.4} s",
+        2.0 * sd(last)
+    );
     assert!(
         (got - predicted).abs() <= 2.0 * sd(last),
         "view age max {got} s, predicted I + R = {predicted} s"
