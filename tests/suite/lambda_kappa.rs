@@ -45,18 +45,32 @@ fn named_and_keys(file: &str) -> (Vec<String>, Vec<String>, serde_json::Value) {
     (named, all, json)
 }
 
+/// Every name is a key of the JSON result (`v2.caught_up_s`,
+/// `run_time_max_s`) or a column of the run's series.csv
+/// (`events.v2.lag_s`, `batch.view_age_s`).
 fn assert_named_in_result(file: &str, named: &[String], keys: &[String]) {
     assert!(named.len() >= 3, "{file}: names {named:?}");
+    let out = std::env::temp_dir().join(format!(
+        "sysdes-suite-{}-{}",
+        std::process::id(),
+        file.replace(['/', '.'], "-")
+    ));
+    let run = crate::sysdes(&["run", file, "--out", out.to_str().expect("utf-8")]);
+    assert!(
+        run.status.success(),
+        "{file}: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let series = std::fs::read_to_string(out.join("series.csv")).expect("series.csv");
+    let columns: Vec<&str> = series.lines().next().unwrap_or("").split(',').collect();
     for name in named {
-        // `v2.caught_up_s` is a key as written; `events.v2.lag_s` is a
-        // series column whose last part is the figure.
-        let found = keys.iter().any(|k| k == name)
-            || name
-                .split_once('.')
-                .is_some_and(|(_, rest)| keys.iter().any(|k| k == rest))
-            || keys.iter().any(|k| Some(k.as_str()) == name.rsplit('.').next());
-        assert!(found, "{file}: the header names `{name}`, which the result lacks");
+        let found = keys.iter().any(|k| k == name) || columns.contains(&name.as_str());
+        assert!(
+            found,
+            "{file}: the header names `{name}`, which the result lacks"
+        );
     }
+    std::fs::remove_dir_all(&out).expect("scratch directory removed");
 }
 
 #[test]
@@ -68,7 +82,10 @@ fn kappa_replay_catches_up_in_retained_over_spare_throughput() {
     let backlog = events["v2.backlog_at_start"].as_f64().expect("backlog");
     let caught_up = events["v2.caught_up_s"].as_f64().expect("caught up");
     // 1,000/s for 120 s; 4 partitions at 1 ms a message read 4,000/s.
-    assert!((backlog - 120_000.0).abs() < 4.0 * 120_000f64.sqrt(), "{backlog}");
+    assert!(
+        (backlog - 120_000.0).abs() < 4.0 * 120_000f64.sqrt(),
+        "{backlog}"
+    );
     let predicted = backlog / (4_000.0 - 1_000.0);
     // Partitions split the keys unevenly by a few percent of the backlog,
     // and the last one to drain sets the catch-up time.
@@ -76,7 +93,10 @@ fn kappa_replay_catches_up_in_retained_over_spare_throughput() {
         (caught_up - predicted).abs() < 0.05 * predicted,
         "caught up in {caught_up} s, retained / (mu - lambda) = {predicted} s"
     );
-    assert!(events.get("v1.caught_up_s").is_none(), "v1 started with the run");
+    assert!(
+        events.get("v1.caught_up_s").is_none(),
+        "v1 started with the run"
+    );
 }
 
 #[test]
@@ -86,9 +106,17 @@ fn lambda_batch_staleness_is_interval_plus_run_time() {
     assert_named_in_result(file, &named, &keys);
     let batch = &json["components"]["batch"];
     let f = |k: &str| batch[k].as_f64().unwrap_or_else(|| panic!("batch.{k}"));
-    assert_eq!(f("runs"), 5.0, "runs at 10, 20, 30, 40, 50 min end in the window");
+    assert_eq!(
+        f("runs"),
+        5.0,
+        "runs at 10, 20, 30, 40, 50 min end in the window"
+    );
     // The last run reads ~100/s x 3000 s at 2,000/s after 60 s of start-up.
-    assert!((f("run_time_max_s") - 210.0).abs() < 1.0, "{}", f("run_time_max_s"));
+    assert!(
+        (f("run_time_max_s") - 210.0).abs() < 1.0,
+        "{}",
+        f("run_time_max_s")
+    );
     assert!(
         (f("view_age_max_s") - (600.0 + f("run_time_max_s"))).abs() < 1e-6,
         "view age peaks at every + run time: {}",
