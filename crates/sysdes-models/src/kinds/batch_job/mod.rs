@@ -121,9 +121,7 @@ impl BatchJob {
     /// to the run's start. Returns the next run's duration if a start was
     /// waiting (it starts at once).
     pub(crate) fn end(&mut self, now: SimTime) -> Option<SimDuration> {
-        let Some(started) = self.running.take() else {
-            return None;
-        };
+        let started = self.running.take()?;
         self.view_age.set(now, Some(started));
         self.metrics.levels.set(now, [0, 0]);
         if now > self.window.0 && now <= self.window.1 {
