@@ -102,6 +102,8 @@ sweep recommendation-funnel-workers latency_vs_param - recommendation-funnel \
     --vary components.api.workers=8,9,10,12,16,32,64
 # feature-stores.md
 run feature-store-batch timeseries feature-store-batch
+# lambda-vs-kappa.md
+run kappa-reprocessing timeseries kappa-reprocessing
 # faults.md
 run fault-crash timeseries fault-crash
 # dns-failover.md

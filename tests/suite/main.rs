@@ -10,6 +10,7 @@ mod determinism;
 mod dns_failover;
 mod first_hour;
 mod hostile;
+mod lambda_kappa;
 mod model_faults;
 mod playground;
 mod plots;

@@ -19,6 +19,7 @@ use crate::result::ComponentResult;
 
 // Each kind declares its figures in its own folder; they are re-exported
 // here so `crate::figures::*` (and the crate root) still name them.
+pub use crate::kinds::batch_job::figures::BatchJobFigures;
 pub use crate::kinds::cache::figures::CacheFigures;
 pub use crate::kinds::deployment::figures::ScalingFigures;
 pub use crate::kinds::dns::figures::DnsFigures;
@@ -59,6 +60,8 @@ pub enum ComponentType {
     Function,
     /// `type: dns`.
     Dns,
+    /// `type: batch_job`.
+    BatchJob,
 }
 
 impl ComponentType {
@@ -75,6 +78,7 @@ impl ComponentType {
         ComponentType::ReviewQueue,
         ComponentType::Function,
         ComponentType::Dns,
+        ComponentType::BatchJob,
     ];
 
     /// The kind's name as in the scenario file (`server`, `load_balancer`, ...).
@@ -91,6 +95,7 @@ impl ComponentType {
             ComponentType::ReviewQueue => "review_queue",
             ComponentType::Function => "function",
             ComponentType::Dns => "dns",
+            ComponentType::BatchJob => "batch_job",
         }
     }
 }
@@ -266,6 +271,8 @@ pub enum KindFigures {
     Function(FunctionFigures),
     /// A DNS name's lookups, cache hits and stale requests.
     Dns(DnsFigures),
+    /// A batch job's runs and view age.
+    BatchJob(BatchJobFigures),
 }
 
 impl ComponentResult {
@@ -349,5 +356,6 @@ fn visit_kind(k: &KindFigures, f: &mut Visit<'_>) {
         KindFigures::Review(s) => s.visit(c, f),
         KindFigures::Function(s) => s.visit(c, f),
         KindFigures::Dns(s) => s.visit(c, f),
+        KindFigures::BatchJob(s) => s.visit(c, f),
     }
 }

@@ -36,6 +36,7 @@ mod workload;
 pub use arrivals::{CurveShape, MmppSpec, MmppState, RateCurveSpec, TraceRecord, TraceSpec};
 pub use error::{BuildError, RunError};
 pub use figures::*;
+pub use kinds::batch_job::BatchJobSpec;
 pub use kinds::cache::store::{CachePolicy, CacheStore, Lookup};
 pub use kinds::cache::{CacheCapacity, CacheSpec, CacheWrites};
 pub use kinds::deployment::ScaleEvent;

@@ -369,6 +369,9 @@ pub enum ComponentKind {
     /// A DNS name: clients cache its answer for a TTL; health checks move
     /// the answer to the next record (see [`crate::DnsSpec`]).
     Dns(crate::DnsSpec),
+    /// A periodic batch recomputation over all the records sent to it (the
+    /// batch layer of a lambda architecture; see [`crate::BatchJobSpec`]).
+    BatchJob(crate::BatchJobSpec),
 }
 
 /// How a component passes requests to one of its downstream components
@@ -437,7 +440,8 @@ impl ComponentKind {
             | ComponentKind::Store(_)
             | ComponentKind::TrainingJob(_)
             | ComponentKind::ReviewQueue(_)
-            | ComponentKind::Function(_) => {}
+            | ComponentKind::Function(_)
+            | ComponentKind::BatchJob(_) => {}
         }
     }
 }
@@ -809,4 +813,8 @@ pub struct ConsumerGroupSpec {
     pub name: String,
     /// The component each message is sent to.
     pub target: ComponentId,
+    /// When the group starts consuming, from the oldest message the log
+    /// still holds (a new consumer group replaying the log: kappa
+    /// reprocessing); `None` consumes from the start of the run.
+    pub start: Option<SimDuration>,
 }

@@ -47,6 +47,7 @@ fn stream(
                 .map(|&(name, target)| ConsumerGroupSpec {
                     name: name.into(),
                     target: ComponentId(target),
+                    start: None,
                 })
                 .collect(),
             retention,

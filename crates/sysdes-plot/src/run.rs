@@ -488,14 +488,16 @@ fn replica_panel(
 
 /// The gauges of a kind that get a panel of their own: the column suffix,
 /// the line's name and the axis title.
-const KIND_GAUGES: [(&str, &str, &str); 2] = [
+const KIND_GAUGES: [(&str, &str, &str); 4] = [
     (".backlog", "backlog", "review backlog (items)"),
     (".steps_kept", "steps kept", "training steps kept"),
+    (".lag_s", "lag", "consumer lag (s)"),
+    (".view_age_s", "view age", "batch view age (s)"),
 ];
 
 /// One panel per column of [`KIND_GAUGES`] the series has (a review
-/// queue's backlog, a training job's steps kept), with the column and the
-/// axis title.
+/// queue's backlog, a training job's steps kept, a stream group's lag in
+/// seconds, a batch job's view age), with the column and the axis title.
 fn kind_gauge_panels(
     data: &RunData,
     mid: &[f64],

@@ -113,6 +113,7 @@ pub fn topology_svg(spec: &ModelSpec, result: Option<&Value>) -> String {
                 }
             }
             ComponentKind::Function(_)
+            | ComponentKind::BatchJob(_)
             | ComponentKind::ModelServer(_)
             | ComponentKind::LlmServer(_)
             | ComponentKind::Store(_)
@@ -368,6 +369,7 @@ fn kind_name(kind: &ComponentKind) -> &'static str {
         ComponentKind::ReviewQueue(_) => "review queue",
         ComponentKind::Function(_) => "function",
         ComponentKind::Dns(_) => "dns",
+        ComponentKind::BatchJob(_) => "batch job",
     }
 }
 
@@ -375,7 +377,7 @@ fn kind_name(kind: &ComponentKind) -> &'static str {
 fn kind_colour(kind: &str) -> &'static str {
     match kind {
         "workload" => "#e8eaf6",
-        "server" | "deployment" | "group" | "function" => "#dbeefa",
+        "server" | "deployment" | "group" | "function" | "batch job" => "#dbeefa",
         "load balancer" | "dns" => "#fdf0d5",
         "cache" => "#d9f2e9",
         "queue" | "stream" | "review queue" => "#f9e0ef",

@@ -227,7 +227,8 @@ pub fn offered_loads(spec: &ModelSpec) -> Vec<Option<f64>> {
                 | ComponentKind::ReplicaGroup(_)
                 | ComponentKind::TrainingJob(_)
                 | ComponentKind::ReviewQueue(_)
-                | ComponentKind::Dns(_) => None,
+                | ComponentKind::Dns(_)
+                | ComponentKind::BatchJob(_) => None,
             }
         })
         .collect()

@@ -378,10 +378,14 @@ pub(crate) fn walk(
         // A DNS name's split between its records depends on the run (client
         // caches and health checks); its failover theory is
         // `sysdes_theory::dns` (checked in `sysdes-models/tests/dns.rs`).
+        // A batch job answers at once; its run time and view age
+        // (`every + startup + records / throughput`) are checked in
+        // `sysdes-models/tests/lambda_kappa.rs`.
         ComponentKind::Store(_)
         | ComponentKind::TrainingJob(_)
         | ComponentKind::Function(_)
-        | ComponentKind::Dns(_) => {}
+        | ComponentKind::Dns(_)
+        | ComponentKind::BatchJob(_) => {}
         // Asynchronous like a queue: the request ends here at once; the
         // reviews' M/M/c wait is checked in `sysdes-models/tests/review_queue.rs`.
         ComponentKind::ReviewQueue(_) => {

@@ -6,6 +6,7 @@
 //! (`simulation/mod.rs`, `workload.rs`). The network and faults act on every
 //! kind and stay there too.
 
+pub(crate) mod batch_job;
 pub(crate) mod cache;
 pub(crate) mod deployment;
 pub(crate) mod dns;
@@ -459,6 +460,8 @@ kinds! {
     Function(function: function::Function, FunctionId),
     /// A DNS name with caching client resolvers and health-checked records.
     Dns(dns: dns::Dns, DnsId),
+    /// A periodic batch job over the records sent to it (lambda's batch layer).
+    BatchJob(batch_job: batch_job::BatchJob, BatchJobId),
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use crate::result::{LoopKind, LoopProfile};
 use super::{Event, Simulation};
 
 /// Event kinds in the order of [`Event::kind_index`].
-pub(super) const EVENT_KINDS: [&str; 21] = [
+pub(super) const EVENT_KINDS: [&str; 23] = [
     "OpenArrival",
     "UserReady",
     "Deliver",
@@ -34,6 +34,8 @@ pub(super) const EVENT_KINDS: [&str; 21] = [
     "Review",
     "FunctionDone",
     "DnsCheck",
+    "StreamStart",
+    "BatchRun",
 ];
 
 /// Kinds of components and workloads an event can be counted at.
@@ -66,6 +68,8 @@ impl Event {
             Event::Review { .. } => 18,
             Event::FunctionDone { .. } => 19,
             Event::DnsCheck { .. } => 20,
+            Event::StreamStart { .. } => 21,
+            Event::BatchRun { .. } => 22,
         }
     }
 }
@@ -131,6 +135,8 @@ impl Simulation {
             Event::Review { queue, .. } => Some(self.components.id(queue).index()),
             Event::FunctionDone { function, .. } => Some(self.components.id(function).index()),
             Event::DnsCheck { dns } => Some(self.components.id(dns).index()),
+            Event::StreamStart { stream, .. } => Some(self.components.id(stream).index()),
+            Event::BatchRun { job, .. } => Some(self.components.id(job).index()),
             Event::Timeout { req } | Event::Retry { req } => Some(workload_of(req)),
             // A response is counted after it was handled, when its hop is
             // gone: it names no place.

@@ -112,6 +112,16 @@ pub(crate) enum Event {
     },
     /// A DNS name's health check (see `kinds/dns`).
     DnsCheck { dns: crate::kinds::DnsId },
+    /// A stream's consumer group that starts late starts (replays the log).
+    StreamStart {
+        stream: crate::kinds::StreamId,
+        group: u32,
+    },
+    /// A batch job's run starts (`start`) or ends.
+    BatchRun {
+        job: crate::kinds::BatchJobId,
+        start: bool,
+    },
 }
 
 pub(crate) use crate::kinds::Components;
@@ -568,6 +578,8 @@ impl Simulation {
         self.training_start();
         self.review_start();
         self.dns_start();
+        self.stream_start();
+        self.batch_jobs_start();
         self.sched
             .schedule_at(SimTime::ZERO + self.series.interval, Event::SeriesTick);
         self.schedule_faults();
@@ -620,6 +632,8 @@ impl Simulation {
             } => self.server_renege(server, req, generation),
             Event::Training { job, epoch, timer } => self.training_event(job, epoch, timer),
             Event::Review { queue, slot } => self.review_event(queue, slot),
+            Event::StreamStart { stream, group } => self.stream_group_start(stream, group),
+            Event::BatchRun { job, start } => self.batch_run(job, start),
             Event::FunctionDone { function, req } => self.function_done(function, req),
             Event::DnsCheck { dns } => self.dns_check(dns),
         }

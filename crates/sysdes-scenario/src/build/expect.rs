@@ -446,7 +446,13 @@ fn kind_figures(kind: &ComponentKind, names: &mut Vec<String>) {
             add(Scope::Component, "messages_appended", Figure::Count(0));
             add(Scope::Component, "peak_retained", Figure::Count(0));
             for g in &s.groups {
-                sysdes_models::GroupFigures::default().visit(Scope::Group(&g.name), &mut add);
+                let mut figures = sysdes_models::GroupFigures::default();
+                if g.start.is_some() {
+                    figures.start_s = Some(0.0);
+                    figures.backlog_at_start = Some(0);
+                    figures.caught_up_s = Some(0.0);
+                }
+                figures.visit(Scope::Group(&g.name), &mut add);
             }
         }
         ComponentKind::Deployment(_) | ComponentKind::ReplicaGroup(_) => {
@@ -485,6 +491,9 @@ fn kind_figures(kind: &ComponentKind, names: &mut Vec<String>) {
                 ..Default::default()
             }
             .visit(Scope::Component, &mut add);
+        }
+        ComponentKind::BatchJob(_) => {
+            sysdes_models::BatchJobFigures::default().visit(Scope::Component, &mut add);
         }
     }
 }

@@ -17,6 +17,7 @@ use crate::units::Duration;
 
 pub(crate) mod arrivals;
 pub(crate) mod balancer;
+mod batch_job;
 pub(crate) mod cache;
 mod client;
 pub(crate) mod cost;
@@ -100,6 +101,8 @@ component_kinds! {
     Function = "function", function::FunctionRaw, function::read;
     /// A DNS name: the first healthy of its `records`, cached by each client for `ttl`; see `docs/course/dns-failover.md`.
     Dns = "dns", dns::DnsRaw, dns::read;
+    /// A periodic batch job over all the records sent to it (the batch layer of a lambda architecture); see docs/course/lambda-vs-kappa.md.
+    BatchJob = "batch_job", batch_job::BatchJobRaw, batch_job::read;
 }
 
 impl Kind {

@@ -40,6 +40,8 @@ pub(crate) struct ConsumerGroupRaw {
     pub name: String,
     /// The component each message is sent to.
     pub target: String,
+    /// When the group starts consuming, e.g. `10m`: until then it is paused at offset 0, so it then replays every message the log still holds (with `retention`, the last `retention` of them) while new ones arrive: a new version of a stream processor reprocessing the log (kappa). Default: with the run.
+    pub start: Option<Duration>,
 }
 
 /// Reads a stream.
@@ -94,8 +96,16 @@ fn stream(ctx: &mut Ctx, own: usize, body: &SNode, names: &[&str]) -> Option<Str
                         seen.push(n.clone());
                     }
                     let target = target(ctx, own, names, item);
-                    if let (Some(name), Some(target)) = (name, target) {
-                        groups.push(ConsumerGroupSpec { name, target });
+                    let start = match ctx.optional::<Duration>(item, "start") {
+                        Ok(start) => Some(start.map(Duration::to_sim)),
+                        Err(()) => None,
+                    };
+                    if let (Some(name), Some(target), Some(start)) = (name, target, start) {
+                        groups.push(ConsumerGroupSpec {
+                            name,
+                            target,
+                            start,
+                        });
                     }
                 }
             }

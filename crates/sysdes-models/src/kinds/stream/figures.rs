@@ -38,5 +38,14 @@ figures! {
         pub latency_mean_ms: f64,
         /// Append to consumer done, p99.
         pub latency_p99_ms: f64,
+        /// A group with a `start`: when it started, seconds into the run.
+        pub start_s: Option<f64>,
+        /// A group with a `start`: its lag when it started (the messages it
+        /// replays).
+        pub backlog_at_start: Option<u64>,
+        /// A group with a `start`: seconds from its start until each of its
+        /// consumers had once drained its partition (absent if it never
+        /// caught up).
+        pub caught_up_s: Option<f64>,
     }
 }

@@ -9,6 +9,12 @@
 //! processed included, as Kafka counts lag from the committed offset), and
 //! its lag in seconds is the age of its oldest unconsumed message.
 //!
+//! A group may start late (`start`): until then it is paused at offset 0,
+//! so the log keeps everything it has not taken (up to retention), and at
+//! its start it replays that backlog while new messages arrive (kappa
+//! reprocessing). It has caught up when each of its consumers has once
+//! found nothing left to take on its partition.
+//!
 //! The log keeps only entries that some group has yet to take: memory is
 //! bounded by what is unconsumed (and by retention, if set). The payload is
 //! opaque (`T: Copy`): the engine stores what it needs to re-create a
@@ -64,6 +70,9 @@ struct Cursor {
     next: u64,
     /// Append time of the message being processed, if any.
     busy: Option<SimTime>,
+    /// Whether this consumer has once found its partition drained since the
+    /// group started (always true for a group that starts with the run).
+    caught_up: bool,
 }
 
 /// A time average of the age `now - oldest` of a group's oldest unconsumed
@@ -156,6 +165,14 @@ pub(crate) struct Group {
     pub(crate) expired: u64,
     /// Append to consumer done, counted messages.
     pub(crate) latency: LatencyHistogram,
+    /// When a late group starts consuming (`None`: with the run).
+    start: Option<SimTime>,
+    /// A late group's lag when it started: the backlog it replays.
+    pub(crate) backlog_at_start: Option<u64>,
+    /// When a late group's consumers had all caught up once.
+    pub(crate) caught_up_at: Option<SimTime>,
+    /// Consumers of a late group that have not yet caught up.
+    behind: u32,
 }
 
 impl Group {
@@ -214,7 +231,8 @@ impl<T: Copy> StreamLog<T> {
                     cursors: vec![
                         Cursor {
                             next: 0,
-                            busy: None
+                            busy: None,
+                            caught_up: true,
                         };
                         p
                     ],
@@ -224,6 +242,10 @@ impl<T: Copy> StreamLog<T> {
                     consumed: 0,
                     expired: 0,
                     latency: LatencyHistogram::new(),
+                    start: None,
+                    backlog_at_start: None,
+                    caught_up_at: None,
+                    behind: 0,
                 })
                 .collect(),
             retention,
@@ -231,6 +253,28 @@ impl<T: Copy> StreamLog<T> {
             held: 0,
             peak_held: 0,
         }
+    }
+
+    /// Pauses `group` until `at`: it takes nothing before, then replays
+    /// from the oldest message the log still holds (call before any append).
+    pub(crate) fn set_start(&mut self, group: usize, at: SimTime) {
+        let g = &mut self.groups[group];
+        g.start = Some(at);
+        g.behind = g.cursors.len() as u32;
+        for c in &mut g.cursors {
+            c.caught_up = false;
+        }
+    }
+
+    /// `group` starts at `now`: applies retention to every partition and
+    /// records its backlog. The caller then calls [`Self::next`] for each
+    /// of its partitions.
+    pub(crate) fn start_group(&mut self, now: SimTime, group: usize) {
+        for p in 0..self.partitions() {
+            self.expire(now, p);
+        }
+        let g = &mut self.groups[group];
+        g.backlog_at_start = Some(g.lag);
     }
 
     /// Number of partitions.
@@ -275,8 +319,22 @@ impl<T: Copy> StreamLog<T> {
     pub(crate) fn next(&mut self, now: SimTime, group: usize, partition: u32) -> Option<Entry<T>> {
         self.expire(now, partition);
         let part = &self.partitions[partition as usize];
-        let cursor = &mut self.groups[group].cursors[partition as usize];
-        if cursor.busy.is_some() || cursor.next >= part.end() {
+        let g = &mut self.groups[group];
+        if g.start.is_some_and(|s| now < s) {
+            return None;
+        }
+        let cursor = &mut g.cursors[partition as usize];
+        if cursor.busy.is_some() {
+            return None;
+        }
+        if cursor.next >= part.end() {
+            if !cursor.caught_up {
+                cursor.caught_up = true;
+                g.behind -= 1;
+                if g.behind == 0 {
+                    g.caught_up_at = Some(now);
+                }
+            }
             return None;
         }
         let entry = part.log[(cursor.next - part.base) as usize];
@@ -452,6 +510,33 @@ mod tests {
             s.groups[0].consumed + s.groups[0].expired + s.groups[0].lag(),
             5
         );
+    }
+
+    #[test]
+    fn a_late_group_replays_the_log_and_catches_up() {
+        let mut s = StreamLog::new(2, 2, None, t(0), t(1_000));
+        s.set_start(1, t(50));
+        for i in 0..10 {
+            s.append(t(i), i, entry(i));
+        }
+        assert_eq!(s.next(t(20), 1, 0), None, "paused before its start");
+        assert_eq!(
+            s.held(),
+            10,
+            "the log keeps what the late group has not taken"
+        );
+        s.start_group(t(50), 1);
+        assert_eq!(s.groups[1].backlog_at_start, Some(10));
+        let mut taken = 0;
+        for p in 0..2 {
+            while let Some(e) = s.next(t(60), 1, p) {
+                s.done(t(60), 1, p, e.appended, true);
+                taken += 1;
+            }
+        }
+        assert_eq!(taken, 10, "replayed from offset 0");
+        assert_eq!(s.groups[1].caught_up_at, Some(t(60)));
+        assert_eq!(s.groups[0].caught_up_at, None, "no start, no catch-up");
     }
 
     #[test]

@@ -16,7 +16,7 @@ use crate::error::RunError;
 use crate::figures::{GroupFigures, StreamFigures};
 use crate::kinds::stream::{Entry, StreamLog};
 use crate::request::{NewRequest, Op, Origin, RequestId};
-use crate::simulation::Simulation;
+use crate::simulation::{Event, Simulation};
 use crate::spec::StreamSpec;
 use crate::station::StationMetrics;
 
@@ -38,6 +38,8 @@ pub(crate) struct StreamComponent {
     log: StreamLog<Payload>,
     targets: Vec<ComponentId>,
     group_names: Vec<String>,
+    /// Each group's start, if it starts late.
+    starts: Vec<Option<SimTime>>,
     /// Consumers busy with a message, over all groups and partitions.
     busy: u64,
     /// `arrivals` counts messages appended, `completions` deliveries
@@ -50,14 +52,26 @@ pub(crate) struct StreamComponent {
 impl StreamComponent {
     /// A stream as `spec` describes, measuring over `[window_start, window_end)`.
     pub(crate) fn new(spec: &StreamSpec, window_start: SimTime, window_end: SimTime) -> Self {
+        let mut log = StreamLog::new(
+            spec.partitions,
+            spec.groups.len(),
+            spec.retention,
+            window_start,
+            window_end,
+        );
+        let starts: Vec<Option<SimTime>> = spec
+            .groups
+            .iter()
+            .map(|g| g.start.map(|s| SimTime::ZERO + s))
+            .collect();
+        for (g, at) in starts.iter().enumerate() {
+            if let Some(at) = *at {
+                log.set_start(g, at);
+            }
+        }
         StreamComponent {
-            log: StreamLog::new(
-                spec.partitions,
-                spec.groups.len(),
-                spec.retention,
-                window_start,
-                window_end,
-            ),
+            log,
+            starts,
             targets: spec.groups.iter().map(|g| g.target).collect(),
             group_names: spec.groups.iter().map(|g| g.name.clone()).collect(),
             busy: 0,
@@ -92,7 +106,8 @@ impl StreamComponent {
                 .groups
                 .iter()
                 .zip(&self.group_names)
-                .map(|(g, name)| GroupFigures {
+                .zip(&self.starts)
+                .map(|((g, name), &start)| GroupFigures {
                     group: name.clone(),
                     consumed: g.consumed,
                     expired: g.expired,
@@ -102,6 +117,11 @@ impl StreamComponent {
                     lag_s_max: g.lag_age.max_s(),
                     latency_mean_ms: g.latency.mean_ns() / 1e6,
                     latency_p99_ms: g.latency.quantile_ns(0.99) as f64 / 1e6,
+                    start_s: start.map(|s| s.as_secs_f64()),
+                    backlog_at_start: g.backlog_at_start,
+                    caught_up_s: start
+                        .zip(g.caught_up_at)
+                        .map(|(s, c)| c.saturating_since(s).as_secs_f64()),
                 })
                 .collect(),
         }
@@ -125,6 +145,39 @@ impl StreamComponent {
 }
 
 impl Simulation {
+    /// Schedules the start of every consumer group that starts late (and
+    /// within the run).
+    pub(crate) fn stream_start(&mut self) {
+        for i in 0..self.components.stream.items.len() {
+            let stream = StreamId(i as u32);
+            for g in 0..self.components[stream].starts.len() {
+                if let Some(at) = self.components[stream].starts[g] {
+                    if at < self.window_end {
+                        self.sched.schedule_at(
+                            at,
+                            Event::StreamStart {
+                                stream,
+                                group: g as u32,
+                            },
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// Consumer group `group` of stream `s` starts: it replays the log from
+    /// the oldest message it still holds, on every partition.
+    pub(crate) fn stream_group_start(&mut self, s: StreamId, group: u32) {
+        let now = self.sched.now();
+        let c = &mut self.components[s];
+        c.log.start_group(now, group as usize);
+        c.record_levels(now);
+        for p in 0..c.log.partitions() {
+            self.stream_pump(s, group as usize, p);
+        }
+    }
+
     /// A producer's request `req` reaches stream `s`: append, acknowledge,
     /// and wake every group's consumer on that partition.
     pub(crate) fn stream_arrive(&mut self, s: StreamId, req: RequestId) {

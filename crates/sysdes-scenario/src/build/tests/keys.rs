@@ -169,6 +169,18 @@ fn every_kind_accepts_exactly_its_schema_keys_in_order() {
                 "response_size",
             ],
         ),
+        (
+            "batch_job",
+            &[
+                "type",
+                "every",
+                "throughput",
+                "startup",
+                "zone",
+                "request_size",
+                "response_size",
+            ],
+        ),
     ];
     assert_eq!(Kind::ALL.len(), expected.len());
     assert_eq!(COMPONENT_TYPES.len(), expected.len());
@@ -274,7 +286,7 @@ fn nested_maps_accept_exactly_their_schema_keys_in_order() {
         (
             "consumer group",
             schema_keys!(ConsumerGroupRaw),
-            &["name", "target"],
+            &["name", "target", "start"],
         ),
         (
             "store delays",
