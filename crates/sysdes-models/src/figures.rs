@@ -66,7 +66,7 @@ pub enum ComponentType {
 
 impl ComponentType {
     /// Every kind, in registry order.
-    pub const ALL: [ComponentType; 11] = [
+    pub const ALL: [ComponentType; 12] = [
         ComponentType::Server,
         ComponentType::LoadBalancer,
         ComponentType::Cache,

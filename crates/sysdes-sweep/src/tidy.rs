@@ -19,7 +19,6 @@ use std::path::Path;
 
 use serde_json::Value;
 use sysdes_scenario::SweepValue;
-use sysdes_stats::mean_ci;
 
 use crate::SweepError;
 use crate::output::{Line, lines_by_point};
@@ -709,6 +708,7 @@ fn write_bytes(dir: &Path, name: &str, contents: &[u8]) -> Result<(), SweepError
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sysdes_stats::mean_ci;
     use serde_json::json;
 
     #[test]

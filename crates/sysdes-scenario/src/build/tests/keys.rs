@@ -16,7 +16,7 @@ use crate::test_support::problems;
 
 #[test]
 fn every_kind_accepts_exactly_its_schema_keys_in_order() {
-    let expected: [(&str, &[&str]); 11] = [
+    let expected: [(&str, &[&str]); 12] = [
         (
             "server",
             &[
