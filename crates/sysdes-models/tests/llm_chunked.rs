@@ -44,6 +44,8 @@ fn chunked(
             block_size: 16,
             num_blocks: blocks,
             prefix_caching: true,
+            swap: None,
+            watermark_blocks: 0,
             cost,
         }),
         prefix: None,
