@@ -892,6 +892,15 @@ impl LlmServer {
         }
     }
 
+    /// Chunked scheduler with `kv_blocks`: KV blocks in use now over all
+    /// the slots' blocks (the time series' `NAME.kv_utilization`, sampled
+    /// at each tick); `None` without a finite paged cache.
+    pub(crate) fn kv_utilization_now(&self) -> Option<f64> {
+        let n = self.kv_blocks?;
+        let used: u64 = self.chunked.iter().map(ChunkedBatch::used_blocks).sum();
+        Some(used as f64 / (f64::from(n) * f64::from(self.slots())))
+    }
+
     /// Mean running sequences per decode step since the last call (0 if
     /// none), for the per-interval time series.
     pub(crate) fn take_interval_batch_size(&self) -> f64 {
@@ -985,6 +994,7 @@ mod tests {
     #[test]
     fn one_request_prefills_then_decodes() {
         let mut m = server(&spec(1, 4));
+        assert_eq!(m.kv_utilization_now(), None, "no paged cache, no series");
         assert_eq!(m.arrive(at(0), 7, true), Arrival::Queued);
         // Prefill of 2 tokens: 10 + 2 ms; the first token comes with it.
         assert_eq!(m.next(at(0)), start(0, 12));
@@ -1157,7 +1167,10 @@ mod tests {
         let mut m = server(&s);
         m.arrive(at(0), 1, true);
         m.arrive(at(0), 2, true);
+        assert_eq!(m.kv_utilization_now(), Some(0.0));
         assert_eq!(m.next(at(0)), start(0, 5));
+        // Two of the four blocks are taken by the iteration.
+        assert_eq!(m.kv_utilization_now(), Some(0.5));
         assert_eq!(m.next(at(0)), Step::Idle);
         m.iteration_done(at(5), 0);
         m.release(at(5), 0);
