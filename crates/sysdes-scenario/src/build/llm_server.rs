@@ -103,7 +103,7 @@ pub(crate) struct LlmDoc {
     /// `chunked` only: tokens per KV block, at least 1. Default 16.
     #[schemars(range(min = 1))]
     kv_block_size: Option<i64>,
-    /// `chunked` only: KV blocks per slot, at least 1; a sequence holds `ceil(tokens / kv_block_size)`; when a running one needs a block and none is free, the most recently admitted is preempted (recompute). Default unlimited.
+    /// `chunked` only: KV blocks per slot, at least 1; a sequence holds `ceil(tokens / kv_block_size)`; when a running one needs a block and none is free, the most recently admitted is preempted (recompute, or swap with `preemption: swap`). Default unlimited.
     #[schemars(range(min = 1))]
     kv_blocks: Option<i64>,
     /// `chunked` only, required there: iteration time `floor + per_token * T + per_context_token_ps * D + per_prefill_pair_ps * P` (see `docs/llm-serving.md`).
