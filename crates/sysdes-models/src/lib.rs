@@ -49,7 +49,7 @@ pub use kinds::model_server::llm::{DecodeTime, LlmScheduler, LlmServerSpec, Pref
 pub use kinds::model_server::llm_roofline::{Efficiency, GpuSpec, ModelShape, Roofline};
 pub use kinds::model_server::llm_sched::{
     ChunkedBatch, ChunkedSpec, Composition, IterationCost, NO_PREFIX, Outcome, Pending,
-    PrefixWorkload,
+    PrefixWorkload, SwapSpec,
 };
 pub use kinds::model_server::{BatchTime, BatchingSpec, ModelServerSpec};
 pub use kinds::review_queue::spec::*;

@@ -41,6 +41,8 @@ fn server(groups: u32, blocks: Option<u32>, caching: bool) -> LlmServerSpec {
             block_size: 16,
             num_blocks: blocks,
             prefix_caching: caching,
+            swap: None,
+            watermark_blocks: 0,
             cost: COST,
         }),
         prefix: Some(PrefixWorkload {

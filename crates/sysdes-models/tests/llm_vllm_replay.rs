@@ -191,6 +191,8 @@ fn spec(max_num_seqs: u32, num_blocks: u32, cost: IterationCost) -> ChunkedSpec 
         block_size: 16,
         num_blocks: Some(num_blocks),
         prefix_caching: true,
+        swap: None,
+        watermark_blocks: 0,
         cost,
     }
 }

@@ -39,6 +39,16 @@
 //!     efficiency: { compute: 1.0, memory: 0.7, floor: 2.11129ms }   # optional; default fitted
 //! ```
 //!
+//! Memory policy of the chunked scheduler (see `docs/llm-serving.md`):
+//!
+//! ```yaml
+//!     preemption: swap                         # or recompute (default)
+//!     swap_gbps: 32                            # host link, GB/s; default 32 (PCIe 4.0 x16)
+//!     swap_blocks: 2048                        # CPU blocks per slot; default 4 GiB's worth
+//!     kv_bytes_per_token: 131072               # default from `model`; needed for swap otherwise
+//!     watermark: 0.01                          # share of blocks kept free at admission; default 0
+//! ```
+//!
 //! Shared prompt prefixes (either scheduler; only `chunked` caches them):
 //!
 //! ```yaml
@@ -53,7 +63,7 @@ use serde::Deserialize;
 use sysdes_kernel::SimDuration;
 use sysdes_models::{
     ChunkedSpec, DecodeTime, Distribution, Efficiency, GpuSpec, IterationCost, LlmScheduler,
-    LlmServerSpec, ModelShape, PrefillTime, PrefixWorkload, Roofline,
+    LlmServerSpec, ModelShape, PrefillTime, PrefixWorkload, Roofline, SwapSpec,
 };
 
 use super::{Ctx, Kind, content, count, optional_count, optional_distribution};
@@ -93,7 +103,7 @@ pub(crate) struct LlmDoc {
     /// `chunked` only: tokens per KV block, at least 1. Default 16.
     #[schemars(range(min = 1))]
     kv_block_size: Option<i64>,
-    /// `chunked` only: KV blocks per slot, at least 1; a sequence holds `ceil(tokens / kv_block_size)`; when a running one needs a block and none is free, the most recently admitted is preempted (recompute). Default unlimited.
+    /// `chunked` only: KV blocks per slot, at least 1; a sequence holds `ceil(tokens / kv_block_size)`; when a running one needs a block and none is free, the most recently admitted is preempted (recompute, or swap with `preemption: swap`). Default unlimited.
     #[schemars(range(min = 1))]
     kv_blocks: Option<i64>,
     /// `chunked` only, required there: iteration time `floor + per_token * T + per_context_token_ps * D + per_prefill_pair_ps * P` (see `docs/llm-serving.md`).
@@ -106,6 +116,18 @@ pub(crate) struct LlmDoc {
     model: Option<String>,
     /// `chunked` only, with `hardware`: the roofline's efficiency factors. Default: fitted on the RTX PRO 6000 Llama-3.1-8B vLLM capture (compute 1.0, memory 0.7, floor 2.11129ms).
     efficiency: Option<EfficiencyRaw>,
+    /// `chunked` only: how a running sequence is preempted when the KV blocks run out: `recompute` (default; vLLM V1's only mode: its blocks are freed and its tokens prefilled again) or `swap` (vLLM V0's `preemption_mode: swap`: its blocks are copied to CPU memory over the host link at `swap_gbps`, the copy stalling the iteration, and copied back before it resumes; recompute when `swap_blocks` is full).
+    preemption: Option<PreemptionRaw>,
+    /// `chunked` with `preemption: swap`: host link bandwidth for the KV copies, GB/s. Default 32 (PCIe 4.0 x16, one direction).
+    swap_gbps: Option<f64>,
+    /// `chunked` with `preemption: swap`: CPU swap space per slot in KV blocks (the slots share the total). Default: vLLM's `swap_space` of 4 GiB over the bytes of a block.
+    #[schemars(range(min = 1))]
+    swap_blocks: Option<i64>,
+    /// `chunked`: KV-cache bytes per token (all layers, keys and values, per GPU), for the swap copies. Default: derived from `model` (e.g. 131072 for Llama-3.1-8B); required with `preemption: swap` and `iteration`.
+    #[schemars(range(min = 1))]
+    kv_bytes_per_token: Option<i64>,
+    /// `chunked` only, with a finite KV cache: share of the KV blocks kept free at admission (vLLM V0's `watermark`, `floor(watermark * kv_blocks)` blocks): a waiting sequence is admitted only if the free blocks after its first chunk stay at least that many. In [0, 1); default 0 (vLLM V1 has none; V0's default was 0.01).
+    watermark: Option<f64>,
     /// Shared prompt prefixes: each request draws one of `groups` prefixes (a system prompt, a RAG document) and its prompt is that prefix's `tokens` followed by its drawn `prompt_tokens`. Default none.
     prefix: Option<PrefixRaw>,
 }
@@ -247,6 +269,17 @@ pub(crate) enum SchedulerRaw {
     Chunked,
 }
 
+/// How the chunked scheduler preempts.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+#[schemars(rename = "LlmPreemption")]
+pub(crate) enum PreemptionRaw {
+    /// Free the victim's blocks and prefill its tokens again (the default).
+    Recompute,
+    /// Copy the victim's blocks to CPU memory and back.
+    Swap,
+}
+
 /// The iteration time of the chunked scheduler.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(
@@ -278,6 +311,11 @@ const CHUNKED_ONLY: &[&str] = &[
     "hardware",
     "model",
     "efficiency",
+    "preemption",
+    "swap_gbps",
+    "swap_blocks",
+    "kv_bytes_per_token",
+    "watermark",
 ];
 
 /// A prefill time.
@@ -615,6 +653,8 @@ fn chunked_spec(ctx: &mut Ctx, llm: &SNode) -> Option<ChunkedSpec> {
     let budget = at_least_one(ctx, "max_num_batched_tokens").map(|b| b.unwrap_or(2048));
     let block_size = at_least_one(ctx, "kv_block_size").map(|b| b.unwrap_or(16));
     let mut num_blocks = at_least_one(ctx, "kv_blocks");
+    let kv_bytes = at_least_one(ctx, "kv_bytes_per_token");
+    let mut model_kv_bytes = None;
     let cost = if llm.get("hardware").is_some() || llm.get("model").is_some() {
         match (roofline(ctx, llm), block_size, num_blocks) {
             (Some(r), Some(bs), Some(None)) => {
@@ -633,10 +673,14 @@ fn chunked_spec(ctx: &mut Ctx, llm: &SNode) -> Option<ChunkedSpec> {
                     None
                 } else {
                     num_blocks = Some(Some(n));
+                    model_kv_bytes = Some(r.kv_bytes_per_token());
                     Some(r.cost())
                 }
             }
-            (Some(r), ..) => Some(r.cost()),
+            (Some(r), ..) => {
+                model_kv_bytes = Some(r.kv_bytes_per_token());
+                Some(r.cost())
+            }
             _ => None,
         }
     } else {
@@ -655,14 +699,116 @@ fn chunked_spec(ctx: &mut Ctx, llm: &SNode) -> Option<ChunkedSpec> {
     let prefix_caching = ctx
         .optional::<bool>(llm, "prefix_caching")
         .map(|b| b.unwrap_or(true));
+    let (block_size, num_blocks) = (block_size?, num_blocks?);
+    let kv_bytes = kv_bytes?.map(f64::from).or(model_kv_bytes);
+    let swap = swap_spec(ctx, llm, block_size, kv_bytes);
+    let watermark_blocks = watermark_blocks(ctx, llm, num_blocks);
     Some(ChunkedSpec {
         max_num_batched_tokens: budget?,
         max_num_seqs: 1,
-        block_size: block_size?,
-        num_blocks: num_blocks?,
+        block_size,
+        num_blocks,
         cost: cost?,
         prefix_caching: prefix_caching.ok()?,
+        swap: swap?,
+        watermark_blocks: watermark_blocks?,
     })
+}
+
+/// vLLM's default CPU swap space per GPU (`swap_space`, 4 GiB).
+const SWAP_SPACE_BYTES: f64 = 4.0 * 1024.0 * 1024.0 * 1024.0;
+/// Default host link for the swap copies: PCIe 4.0 x16, one direction, GB/s.
+const SWAP_GBPS: f64 = 32.0;
+
+/// `preemption`, `swap_gbps` and `swap_blocks`: the swap settings, `None`
+/// inside for recompute; outer `None` when a problem was recorded.
+fn swap_spec(
+    ctx: &mut Ctx,
+    llm: &SNode,
+    block_size: u32,
+    kv_bytes_per_token: Option<f64>,
+) -> Option<Option<SwapSpec>> {
+    let mode = ctx.optional::<PreemptionRaw>(llm, "preemption").ok()?;
+    let swap = mode == Some(PreemptionRaw::Swap);
+    if !swap {
+        for key in ["swap_gbps", "swap_blocks"] {
+            if let Some((k, _)) = llm.entry(key) {
+                ctx.push(
+                    k,
+                    format!("`{key}` applies only with `preemption: swap`"),
+                    Some("add `preemption: swap`, or remove the key".into()),
+                );
+                return None;
+            }
+        }
+        return Some(None);
+    }
+    let gbps = ctx
+        .optional::<f64>(llm, "swap_gbps")
+        .ok()?
+        .unwrap_or(SWAP_GBPS);
+    if !(gbps > 0.0 && gbps.is_finite()) {
+        ctx.push(
+            llm.at_or_near(&["swap_gbps"]),
+            format!("`swap_gbps` must be greater than zero, found {gbps}"),
+            Some("PCIe 4.0 x16 is 32, PCIe 5.0 x16 is 64".into()),
+        );
+        return None;
+    }
+    let Some(kv) = kv_bytes_per_token else {
+        ctx.push(
+            llm.at_or_near(&["preemption"]),
+            "`preemption: swap` needs the KV bytes per token to time the copies",
+            Some(
+                "add e.g. `kv_bytes_per_token: 131072` (Llama-3.1-8B in BF16), or use `hardware` and `model`"
+                    .into(),
+            ),
+        );
+        return None;
+    };
+    let block_bytes = kv * f64::from(block_size);
+    let cpu_blocks = match ctx.optional::<i64>(llm, "swap_blocks").ok()? {
+        Some(v) => u64::from(count(
+            ctx,
+            v,
+            1,
+            llm.at_or_near(&["swap_blocks"]),
+            "swap_blocks",
+        )?),
+        None => ((SWAP_SPACE_BYTES / block_bytes).floor() as u64).max(1),
+    };
+    Some(Some(SwapSpec {
+        // bytes / (GB/s) in picoseconds: bytes / gbps * 1000.
+        ps_per_block: (block_bytes / gbps * 1000.0).round() as u64,
+        bytes_per_block: block_bytes.round() as u64,
+        cpu_blocks,
+    }))
+}
+
+/// `watermark` as blocks, `floor(watermark * kv_blocks)`; outer `None` when
+/// a problem was recorded.
+fn watermark_blocks(ctx: &mut Ctx, llm: &SNode, num_blocks: Option<u32>) -> Option<u32> {
+    let w = ctx.optional::<f64>(llm, "watermark").ok()?;
+    let Some(w) = w else {
+        return Some(0);
+    };
+    if !(0.0..1.0).contains(&w) {
+        ctx.push(
+            llm.at_or_near(&["watermark"]),
+            format!("`watermark` must be in [0, 1), found {w}"),
+            Some("a share of the KV blocks, e.g. 0.01 (vLLM V0's default)".into()),
+        );
+        return None;
+    }
+    let Some(n) = num_blocks else {
+        ctx.push(
+            llm.at_or_near(&["watermark"]),
+            "`watermark` needs a finite KV cache",
+            Some("add `kv_blocks`, or `hardware` and `model` to derive it".into()),
+        );
+        return None;
+    };
+    Some((w * f64::from(n)).floor() as u32)
 }
 
 /// The roofline mode's `hardware`, `model` and `efficiency`; `None` when a
@@ -944,6 +1090,8 @@ mod tests {
                 block_size: 16,
                 num_blocks: None,
                 prefix_caching: true,
+                swap: None,
+                watermark_blocks: 0,
                 cost,
             })
         );
@@ -1112,6 +1260,136 @@ mod tests {
         let (_, _, msg, _) = problem(&format!("{LLM}      model: llama-3.1-8b\n"));
         assert!(
             msg.contains("applies only with `scheduler: chunked`"),
+            "{msg}"
+        );
+    }
+
+    /// Swap: 131072 bytes per token x 16 = 2 MiB per block, at 32 GB/s
+    /// 65.536 us per block; 4 GiB of swap space holds 2048 blocks.
+    #[test]
+    fn swap_and_watermark_keys() {
+        use sysdes_models::SwapSpec;
+        let chunked = |extra: &str| {
+            let LlmScheduler::Chunked(c) = load(&format!("{CHUNKED}{extra}")).unwrap().scheduler
+            else {
+                panic!("chunked expected");
+            };
+            c
+        };
+        let c = chunked(
+            "      preemption: swap
+      kv_bytes_per_token: 131072
+",
+        );
+        assert_eq!(
+            c.swap,
+            Some(SwapSpec {
+                ps_per_block: 65_536_000,
+                bytes_per_block: 2_097_152,
+                cpu_blocks: 2048,
+            })
+        );
+        let c = chunked(
+            "      preemption: swap
+      kv_bytes_per_token: 1000
+      swap_gbps: 64
+      swap_blocks: 10
+      kv_blocks: 1000
+      watermark: 0.015
+",
+        );
+        // 16,000 bytes at 64 GB/s: 250 ns = 250,000 ps; floor(0.015 x 1000) = 15.
+        assert_eq!(
+            c.swap,
+            Some(SwapSpec {
+                ps_per_block: 250_000,
+                bytes_per_block: 16_000,
+                cpu_blocks: 10,
+            })
+        );
+        assert_eq!(c.watermark_blocks, 15);
+        assert_eq!(
+            chunked(
+                "      preemption: recompute
+"
+            )
+            .swap,
+            None
+        );
+        // The roofline mode gives the bytes per token (Llama-3.1-8B: 128 KiB).
+        let m = load(&roofline_body(
+            "      hardware: { gpu: h100 }
+      model: llama-3.1-8b
+      preemption: swap
+      watermark: 0.01
+",
+        ))
+        .unwrap();
+        let LlmScheduler::Chunked(c) = m.scheduler else {
+            panic!("chunked expected");
+        };
+        assert_eq!(c.swap.map(|s| s.bytes_per_block), Some(2_097_152));
+        assert_eq!(c.watermark_blocks, c.num_blocks.unwrap() / 100);
+    }
+
+    #[test]
+    fn bad_swap_and_watermark_keys_are_located_errors() {
+        let (line, col, msg, help) = problem(&format!(
+            "{CHUNKED}      preemption: swap
+"
+        ));
+        assert_eq!(
+            msg,
+            "`preemption: swap` needs the KV bytes per token to time the copies"
+        );
+        assert!(help.unwrap().contains("kv_bytes_per_token"));
+        assert!(line > 0 && col > 0);
+        let (_, _, msg, help) = problem(&format!(
+            "{CHUNKED}      swap_gbps: 10
+"
+        ));
+        assert_eq!(msg, "`swap_gbps` applies only with `preemption: swap`");
+        assert!(help.unwrap().contains("preemption: swap"));
+        let (_, _, msg, _) = problem(&format!(
+            "{CHUNKED}      preemption: swap
+      kv_bytes_per_token: 10
+      swap_gbps: 0
+"
+        ));
+        assert!(
+            msg.contains("`swap_gbps` must be greater than zero"),
+            "{msg}"
+        );
+        let (_, _, msg, _) = problem(&format!(
+            "{CHUNKED}      preemption: swap
+      kv_bytes_per_token: 10
+      swap_blocks: 0
+"
+        ));
+        assert!(msg.contains("swap_blocks"), "{msg}");
+        let (_, _, msg, _) = problem(&format!(
+            "{CHUNKED}      preemption: swapp
+"
+        ));
+        assert!(msg.contains("swap"), "{msg}");
+        let (_, _, msg, _) = problem(&format!(
+            "{CHUNKED}      kv_blocks: 10
+      watermark: 1
+"
+        ));
+        assert_eq!(msg, "`watermark` must be in [0, 1), found 1");
+        let (_, _, msg, help) = problem(&format!(
+            "{CHUNKED}      watermark: 0.01
+"
+        ));
+        assert_eq!(msg, "`watermark` needs a finite KV cache");
+        assert!(help.unwrap().contains("kv_blocks"));
+        let (_, _, msg, _) = problem(&format!(
+            "{LLM}      preemption: swap
+"
+        ));
+        assert!(
+            msg.contains("`preemption` applies only with `scheduler: chunked`"),
             "{msg}"
         );
     }

@@ -45,7 +45,7 @@ pub(crate) struct ModelServerRaw {
     /// Model load time before the first batch can run (drawn once per run); default none.
     cold_start: Option<DistRaw>,
     /// LLM mode instead of `batching`/`batch_time`/`jitter`: continuous batching of prefill and per-token decode iterations, reporting TTFT and TPOT (`docs/llm-serving.md`).
-    llm: Option<super::llm_server::LlmDoc>,
+    llm: Option<Box<super::llm_server::LlmDoc>>,
     /// Replicas and autoscaling.
     #[serde(flatten)]
     scaling: crate::raw::ScalingRaw,

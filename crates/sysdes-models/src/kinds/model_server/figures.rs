@@ -64,7 +64,7 @@ figures! {
         pub capacity_rps: f64,
         /// Capacity, output tokens per second.
         pub capacity_tokens_per_s: f64,
-        /// Chunked scheduler: sequences preempted (recompute) in the window.
+        /// Chunked scheduler: sequences preempted (recompute or swap) in the window.
         pub preemptions: Option<u64>,
         /// With a KV-cache limit: requests dropped in the window because prompt + output can never fit the cache (also in the component's drops).
         pub too_long_drops: Option<u64>,
@@ -74,5 +74,11 @@ figures! {
         pub prefix_hit_rate: Option<f64>,
         /// Chunked scheduler with `prefix` and prefix caching: prompt tokens whose prefill the cache saved, at admissions in the window.
         pub prefill_tokens_saved: Option<u64>,
+        /// Chunked scheduler with `preemption: swap`: sequences swapped out to CPU memory in the window (counted in `preemptions` too).
+        pub swaps_out: Option<u64>,
+        /// Chunked scheduler with `preemption: swap`: sequences swapped back in, in the window.
+        pub swaps_in: Option<u64>,
+        /// Chunked scheduler with `preemption: swap`: KV bytes copied over the host link, out and in, in the window.
+        pub swapped_bytes: Option<u64>,
     }
 }

@@ -240,6 +240,14 @@ pub(crate) struct LlmServer {
     /// cache (prompt + output longer than it holds), also counted in drops.
     too_long_drops: u64,
     kv_used: TimeAverage<1>,
+    /// Swap preemption: the CPU swap space the slots share (blocks left,
+    /// all of it), and in the window the swaps out and in and the blocks
+    /// they copied.
+    swap_free: u64,
+    swap_total: u64,
+    swaps_out: u64,
+    swaps_in: u64,
+    swap_blocks_moved: u64,
     /// Requests finished by the last iteration, to answer (reused).
     done: Vec<RequestId>,
     ready_at: SimTime,
@@ -344,6 +352,12 @@ impl LlmServer {
         let mut faults = FaultState::new(reload);
         let ready_at = faults.restart(SimTime::ZERO);
         let per_slot = (spec.max_batch as usize).min(1024);
+        let swap_total = match spec.scheduler {
+            LlmScheduler::Chunked(c) => c
+                .swap
+                .map_or(0, |s| s.cpu_blocks.saturating_mul(u64::from(spec.slots))),
+            LlmScheduler::PrefillFirst => 0,
+        };
         Ok(LlmServer {
             trace_tokens: (None, None),
             max_batch: spec.max_batch as usize,
@@ -387,6 +401,11 @@ impl LlmServer {
             preemptions: 0,
             too_long_drops: 0,
             kv_used: TimeAverage::new(window_start, window_end),
+            swap_free: swap_total,
+            swap_total,
+            swaps_out: 0,
+            swaps_in: 0,
+            swap_blocks_moved: 0,
             done: Vec::with_capacity(per_slot),
             ready_at,
             first_ready: ready_at,
@@ -647,11 +666,15 @@ impl LlmServer {
             }
             let batch = &mut self.chunked[i];
             let before = batch.used_blocks();
-            let Some(c) = batch.schedule(now, &mut self.queue) else {
+            // The slots share one CPU swap space.
+            batch.set_swap_free(self.swap_free);
+            let scheduled = batch.schedule(now, &mut self.queue);
+            self.swap_free = batch.swap_free();
+            let Some(c) = scheduled else {
                 continue;
             };
             let used = batch.used_blocks();
-            let after = self.faults.stretch(batch.spec().cost.time(&c));
+            let after = self.faults.stretch(batch.spec().iteration_time(&c));
             if self.kv_blocks.is_some() {
                 self.kv_used.add(now, 0, used as i64 - before as i64);
             }
@@ -662,6 +685,9 @@ impl LlmServer {
             self.slots[i].phase = Phase::Chunked;
             if in_window {
                 self.preemptions += u64::from(c.preempted);
+                self.swaps_out += u64::from(c.swaps_out);
+                self.swaps_in += u64::from(c.swaps_in);
+                self.swap_blocks_moved += c.swap_out_blocks + c.swap_in_blocks;
                 self.cache_queries += c.cache_query_tokens;
                 self.cache_hits += c.cache_hit_tokens;
                 if c.prefill_seqs > 0 {
@@ -777,6 +803,7 @@ impl LlmServer {
         if self.kv_blocks.is_some() {
             self.kv_used.set(now, [0]);
         }
+        self.swap_free = self.swap_total;
         let m = &mut self.metrics;
         m.levels.add(now, WAITING, -(waiting as i64));
         m.levels.add(now, ACTIVE, -(running as i64));
@@ -844,6 +871,7 @@ impl LlmServer {
         let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
         let done = self.metrics.completions as f64;
         let window = (self.window_end - self.window_start).as_secs_f64();
+        let swap = self.chunked.first().and_then(|c| c.spec().swap);
         LlmFigures {
             ttft_mean_ms: ms(self.ttft.mean_ns()),
             ttft_p50_ms: q(&self.ttft, 0.5),
@@ -872,7 +900,19 @@ impl LlmServer {
                 .caches_prefixes()
                 .then(|| ratio(self.cache_hits as f64, self.cache_queries as f64)),
             prefill_tokens_saved: self.caches_prefixes().then_some(self.cache_hits),
+            swaps_out: swap.map(|_| self.swaps_out),
+            swaps_in: swap.map(|_| self.swaps_in),
+            swapped_bytes: swap.map(|s| self.swap_blocks_moved.saturating_mul(s.bytes_per_block)),
         }
+    }
+
+    /// Chunked scheduler with `kv_blocks`: KV blocks in use now over all
+    /// the slots' blocks (the time series' `NAME.kv_utilization`, sampled
+    /// at each tick); `None` without a finite paged cache.
+    pub(crate) fn kv_utilization_now(&self) -> Option<f64> {
+        let n = self.kv_blocks?;
+        let used: u64 = self.chunked.iter().map(ChunkedBatch::used_blocks).sum();
+        Some(used as f64 / (f64::from(n) * f64::from(self.slots())))
     }
 
     /// Mean running sequences per decode step since the last call (0 if
@@ -968,6 +1008,7 @@ mod tests {
     #[test]
     fn one_request_prefills_then_decodes() {
         let mut m = server(&spec(1, 4));
+        assert_eq!(m.kv_utilization_now(), None, "no paged cache, no series");
         assert_eq!(m.arrive(at(0), 7, true), Arrival::Queued);
         // Prefill of 2 tokens: 10 + 2 ms; the first token comes with it.
         assert_eq!(m.next(at(0)), start(0, 12));
@@ -1133,12 +1174,17 @@ mod tests {
             block_size: 4,
             num_blocks: Some(4),
             prefix_caching: true,
+            swap: None,
+            watermark_blocks: 0,
             cost: IterationCost::affine(ms(1), 1_000_000_000, 0, 0),
         });
         let mut m = server(&s);
         m.arrive(at(0), 1, true);
         m.arrive(at(0), 2, true);
+        assert_eq!(m.kv_utilization_now(), Some(0.0));
         assert_eq!(m.next(at(0)), start(0, 5));
+        // Two of the four blocks are taken by the iteration.
+        assert_eq!(m.kv_utilization_now(), Some(0.5));
         assert_eq!(m.next(at(0)), Step::Idle);
         m.iteration_done(at(5), 0);
         m.release(at(5), 0);
@@ -1169,6 +1215,72 @@ mod tests {
         assert_eq!(lost, vec![4, 3]);
         assert_eq!(m.chunked[0].used_blocks(), 0);
         assert_eq!(m.queue_len(), 0);
+    }
+
+    /// One victim, by hand, through the server: six blocks of 2 tokens,
+    /// two requests of prompt 4 and output 4, 1 ms + 10 us per token + 1 us
+    /// per context token + 1 ns per prefill pair, swap at 1 us per block of
+    /// 4096 bytes. Iterations: prefill 8 tokens (P = 32) 1.080032 ms;
+    /// decodes of contexts 5 + 5 and 6 + 6, 1.030 and 1.032 ms; request 2
+    /// (6 tokens, 3 blocks) swapped out while request 1 decodes context 7:
+    /// 1.017 + 0.003 ms; swapped in, a decode of context 7: 1.020 ms (by
+    /// recompute that last one would be a prefill of 7 tokens, P = 49:
+    /// 1.070049 ms).
+    #[test]
+    fn swap_preemption_timings_by_hand() {
+        use crate::kinds::model_server::llm_sched::{IterationCost, SwapSpec};
+        let run = |swap: Option<SwapSpec>| {
+            let mut s = spec(1, 8);
+            s.prompt_tokens = tokens_const(4);
+            s.output_tokens = tokens_const(4);
+            s.scheduler = LlmScheduler::Chunked(ChunkedSpec {
+                max_num_batched_tokens: 64,
+                max_num_seqs: 8,
+                block_size: 2,
+                num_blocks: Some(6),
+                prefix_caching: true,
+                swap,
+                watermark_blocks: 0,
+                cost: IterationCost::affine(ms(1), 10_000_000, 1_000_000, 1_000),
+            });
+            let mut m = server(&s);
+            m.arrive(at(0), 1, true);
+            m.arrive(at(0), 2, true);
+            let mut now = at(0);
+            let mut times = Vec::new();
+            while let Step::Start { after, .. } = m.next(now) {
+                times.push(after.as_nanos());
+                now += after;
+                m.iteration_done(now, 0);
+                m.release(now, 0);
+            }
+            (m, times)
+        };
+        let (m, times) = run(Some(SwapSpec {
+            ps_per_block: 1_000_000,
+            bytes_per_block: 4096,
+            cpu_blocks: 16,
+        }));
+        assert_eq!(
+            times,
+            vec![1_080_032, 1_030_000, 1_032_000, 1_020_000, 1_020_000]
+        );
+        assert_eq!(extra(&m, "preemptions"), 1.0);
+        assert_eq!(extra(&m, "swaps_out"), 1.0);
+        assert_eq!(extra(&m, "swaps_in"), 1.0);
+        assert_eq!(extra(&m, "swapped_bytes"), 6.0 * 4096.0);
+        // TPOT: request 1 (4.162032 - 1.080032) / 3, request 2
+        // (5.182032 - 1.080032) / 3 ms, whole nanoseconds.
+        let tpot = (3_082_000 / 3 + 4_102_000 / 3) as f64 / 2.0 / 1e6;
+        assert!((extra(&m, "tpot_mean_ms") - tpot).abs() < 1e-9);
+        assert_eq!(m.swap_free, 16);
+        let (m, times) = run(None);
+        assert_eq!(
+            times,
+            vec![1_080_032, 1_030_000, 1_032_000, 1_017_000, 1_070_049]
+        );
+        assert_eq!(extra(&m, "preemptions"), 1.0);
+        assert!(m.figures().swaps_out.is_none());
     }
 
     #[test]

@@ -33,7 +33,15 @@
 //! is evictable, in LRU order, when the free blocks run out. See
 //! [`ChunkedBatch::enable_prefix_cache`].
 //!
-//! Not modelled here: swap preemption, a watermark, priority.
+//! Swap preemption (vLLM V0's `preemption_mode="swap"`, see [`SwapSpec`]):
+//! a victim's computed KV blocks are copied to CPU memory over the host
+//! link, the copy's time added to the iteration that preempts (the engine
+//! stalls for it), and copied back, again on the iteration's time, when it
+//! is readmitted, resuming with its tokens computed; when the CPU swap space
+//! is full the victim is recomputed instead. A watermark keeps a share of
+//! the blocks free at admission ([`ChunkedSpec::watermark_blocks`]).
+//!
+//! Not modelled here: priority.
 
 use std::collections::VecDeque;
 
@@ -65,6 +73,9 @@ pub struct Pending {
     /// Tokens of its prompt that are the group's shared prefix (its first
     /// `prefix_len` tokens); 0 for none.
     pub prefix_len: u32,
+    /// Tokens whose KV blocks are swapped out to CPU memory (0: none; a
+    /// swapped sequence resumes with them computed after a swap-in).
+    pub swapped: u32,
 }
 
 /// The `prefix_group` of a request without a shared prefix.
@@ -121,6 +132,7 @@ impl Pending {
             counted,
             prefix_group: NO_PREFIX,
             prefix_len: 0,
+            swapped: 0,
         }
     }
 
@@ -192,6 +204,15 @@ pub struct Composition {
     /// Prefix caching: tokens of the admitted sequences found cached (their
     /// prefill skipped).
     pub cache_hit_tokens: u64,
+    /// Swap preemption: sequences swapped out to CPU memory while forming
+    /// this iteration (counted in `preempted` too).
+    pub swaps_out: u32,
+    /// Swap preemption: sequences swapped back in by this iteration.
+    pub swaps_in: u32,
+    /// KV blocks copied to CPU memory (swap-out) by this iteration.
+    pub swap_out_blocks: u64,
+    /// KV blocks copied back to the GPU (swap-in) by this iteration.
+    pub swap_in_blocks: u64,
 }
 
 impl IterationCost {
@@ -248,12 +269,49 @@ pub struct ChunkedSpec {
     /// (vLLM's `enable_prefix_caching`; it takes effect once
     /// [`ChunkedBatch::enable_prefix_cache`] sizes the cache).
     pub prefix_caching: bool,
+    /// Swap preemption and its cost; `None` preempts by recompute.
+    pub swap: Option<SwapSpec>,
+    /// Blocks kept free at admission (vLLM's `watermark` times the blocks,
+    /// rounded down): a waiting sequence is admitted only if the free
+    /// blocks after its first chunk stay at least this many; 0 for none.
+    pub watermark_blocks: u32,
+}
+
+/// Swap preemption: a victim's KV blocks are copied to CPU memory and
+/// back over the host link, each copy taking `blocks * ps_per_block`
+/// on the iteration that does it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SwapSpec {
+    /// Time to copy one KV block over the host link, in picoseconds
+    /// (`block_size * kv_bytes_per_token / bandwidth`).
+    pub ps_per_block: u64,
+    /// Bytes of one KV block (for the `swapped_bytes` figure).
+    pub bytes_per_block: u64,
+    /// CPU swap space in blocks (shared by the server's slots); a victim
+    /// that does not fit in what is left is recomputed instead.
+    pub cpu_blocks: u64,
 }
 
 impl ChunkedSpec {
-    /// Whether a request of these lengths can ever fit the KV cache alone.
+    /// The time of an iteration of composition `c`: [`IterationCost::time`]
+    /// plus the swap copies it does (out and in), which stall the engine.
+    pub fn iteration_time(&self, c: &Composition) -> SimDuration {
+        let t = self.cost.time(c);
+        match self.swap {
+            Some(s) if c.swap_out_blocks + c.swap_in_blocks > 0 => {
+                let ps =
+                    u128::from(s.ps_per_block) * u128::from(c.swap_out_blocks + c.swap_in_blocks);
+                t + SimDuration::from_nanos((ps / 1000).min(u128::from(u64::MAX / 2)) as u64)
+            }
+            _ => t,
+        }
+    }
+
+    /// Whether a request of these lengths can ever fit the KV cache alone,
+    /// the watermark's blocks kept free beside it.
     pub fn fits(&self, prompt: u32, output: u32) -> bool {
-        let need = (u64::from(prompt) + u64::from(output)).div_ceil(u64::from(self.block_size));
+        let need = (u64::from(prompt) + u64::from(output)).div_ceil(u64::from(self.block_size))
+            + u64::from(self.watermark_blocks);
         self.num_blocks.is_none_or(|n| need <= u64::from(n))
     }
 }
@@ -399,6 +457,9 @@ pub struct ChunkedBatch {
     total_blocks: u64,
     preemptions: u64,
     cache: Option<PrefixCache>,
+    /// CPU swap space left, in blocks (set by the server before each
+    /// [`Self::schedule`] when slots share it; see [`Self::set_swap_free`]).
+    swap_free: u64,
 }
 
 impl ChunkedBatch {
@@ -412,6 +473,7 @@ impl ChunkedBatch {
             total_blocks: total,
             preemptions: 0,
             cache: None,
+            swap_free: spec.swap.map_or(0, |s| s.cpu_blocks),
         }
     }
 
@@ -596,9 +658,20 @@ impl ChunkedBatch {
             .sum()
     }
 
-    /// Preemptions since the start.
+    /// Preemptions since the start (recompute and swap).
     pub fn preemptions(&self) -> u64 {
         self.preemptions
+    }
+
+    /// CPU swap space left, in blocks.
+    pub fn swap_free(&self) -> u64 {
+        self.swap_free
+    }
+
+    /// Sets the CPU swap space left (a server whose slots share one pool
+    /// hands it to the slot that schedules next).
+    pub fn set_swap_free(&mut self, blocks: u64) {
+        self.swap_free = blocks;
     }
 
     /// Drops every running sequence (a crash), calling `lost` for each.
@@ -607,6 +680,7 @@ impl ChunkedBatch {
             lost(r.p);
         }
         self.free_blocks = self.total_blocks;
+        self.swap_free = self.spec.swap.map_or(0, |s| s.cpu_blocks);
         if let Some(c) = &mut self.cache {
             c.reset();
         }
@@ -640,7 +714,8 @@ impl ChunkedBatch {
                 *budget -= n;
                 return true;
             }
-            // Preempt the most recently admitted (recompute).
+            // Preempt the most recently admitted: swap its computed blocks
+            // out if there is CPU space for them, else recompute.
             let last = self.running.len() - 1;
             let Some(v) = self.running.pop() else {
                 return false;
@@ -649,7 +724,15 @@ impl ChunkedBatch {
             *budget += v.sched;
             self.preemptions += 1;
             c.preempted += 1;
-            waiting.push_front(v.p);
+            let mut p = v.p;
+            let held = u64::from(v.computed).div_ceil(u64::from(self.spec.block_size));
+            if self.spec.swap.is_some() && held > 0 && held <= self.swap_free {
+                self.swap_free -= held;
+                p.swapped = v.computed;
+                c.swaps_out += 1;
+                c.swap_out_blocks += held;
+            }
+            waiting.push_front(p);
             if last == i {
                 return false;
             }
@@ -704,7 +787,10 @@ impl ChunkedBatch {
             // them nobody references (they stop being evictable).
             let mut hit = 0;
             let mut revived = 0;
-            if let Some(cache) = &self.cache {
+            // A swapped-out sequence comes back with its own copy of its
+            // blocks (no cache lookup) and its tokens computed.
+            let swapped_in = u64::from(q.swapped).div_ceil(bs);
+            if let (Some(cache), 0) = (&self.cache, q.swapped) {
                 for i in 0..self.shareable(q) {
                     match cache.entry(q.prefix_group, i) {
                         Some(e) if cache.cached[e] => {
@@ -715,19 +801,25 @@ impl ChunkedBatch {
                     }
                 }
             }
-            let computed = hit * self.spec.block_size;
+            let computed = hit * self.spec.block_size + q.swapped;
             let n = (q.len() - computed).min(budget);
             let blocks = u64::from(computed + n).div_ceil(bs) - u64::from(hit);
-            if blocks + revived > self.available() {
+            if blocks + revived + u64::from(self.spec.watermark_blocks) > self.available() {
                 break;
             }
             let mut p = *q;
             waiting.pop_front();
+            if p.swapped > 0 {
+                self.swap_free += swapped_in;
+                p.swapped = 0;
+                c.swaps_in += 1;
+                c.swap_in_blocks += swapped_in;
+            }
             if !p.admitted_once {
                 p.admitted_once = true;
                 p.admitted = now;
             }
-            if let Some(cache) = &mut self.cache {
+            if let (Some(cache), 0) = (&mut self.cache, swapped_in) {
                 for i in 0..hit {
                     if let Some(e) = cache.entry(p.prefix_group, i) {
                         cache.take_ref(e);
@@ -829,6 +921,8 @@ mod tests {
             block_size: bs,
             num_blocks: blocks,
             prefix_caching: true,
+            swap: None,
+            watermark_blocks: 0,
             cost: IterationCost::affine(SimDuration::from_millis(1), 10_000_000, 1_000_000, 1_000),
         }
     }
@@ -962,6 +1056,141 @@ mod tests {
         assert_eq!(done, vec![2]);
     }
 
+    /// The same six blocks of 2 tokens and two requests as
+    /// [`preemption_by_recompute_by_hand`], with swap preemption at 1 us per
+    /// block: request 2 (6 tokens computed, 3 blocks) is swapped out by the
+    /// fourth iteration, which takes 3 us more, and swapped back in by the
+    /// fifth (3 us more), resuming as a decode of context 7 instead of
+    /// recomputing 7 tokens.
+    #[test]
+    fn preemption_by_swap_by_hand() {
+        let mut s = spec(64, 8, 2, Some(6));
+        s.swap = Some(SwapSpec {
+            ps_per_block: 1_000_000,
+            bytes_per_block: 4096,
+            cpu_blocks: 10,
+        });
+        let mut b = ChunkedBatch::new(s);
+        let mut w = VecDeque::new();
+        w.push_back(Pending::new(1, t(0), 4, 4, true));
+        w.push_back(Pending::new(2, t(0), 4, 4, true));
+        step(&mut b, &mut w, t(0));
+        step(&mut b, &mut w, t(10));
+        step(&mut b, &mut w, t(20));
+        let c = b.schedule(t(30), &mut w).unwrap();
+        assert_eq!(
+            (c.decode_seqs, c.preempted, c.swaps_out, c.swap_out_blocks),
+            (1, 1, 1, 3)
+        );
+        // 1 ms + 1 token * 10 us + context 7 * 1 us + 3 blocks * 1 us.
+        assert_eq!(
+            b.spec.iteration_time(&c),
+            SimDuration::from_nanos(1_020_000)
+        );
+        assert_eq!(b.spec.cost.time(&c), SimDuration::from_nanos(1_017_000));
+        assert_eq!(b.swap_free(), 7);
+        assert_eq!(w.front().map(|p| (p.req, p.swapped)), Some((2, 6)));
+        let mut done = Vec::new();
+        b.complete(t(31), |o| {
+            if let Outcome::Finished(p) = o {
+                done.push(p.req);
+            }
+        });
+        assert_eq!(done, vec![1]);
+        // Swapped back in: its 6 tokens computed, a decode of context 7
+        // (4 blocks), plus 3 blocks copied in.
+        let c = b.schedule(t(40), &mut w).unwrap();
+        assert_eq!(
+            (
+                c.admitted,
+                c.tokens,
+                c.decode_seqs,
+                c.decode_context,
+                c.prefill_pairs
+            ),
+            (1, 1, 1, 7, 0)
+        );
+        assert_eq!((c.swaps_in, c.swap_in_blocks), (1, 3));
+        assert_eq!(
+            b.spec.iteration_time(&c),
+            SimDuration::from_nanos(1_020_000)
+        );
+        assert_eq!((b.swap_free(), b.used_blocks()), (10, 4));
+        let (_, first, done) = {
+            let mut first = Vec::new();
+            let mut done = Vec::new();
+            b.complete(t(41), |o| match o {
+                Outcome::FirstToken(p) => first.push(p.req),
+                Outcome::Finished(p) => done.push(p.req),
+            });
+            (c, first, done)
+        };
+        assert!(first.is_empty());
+        assert_eq!(done, vec![2]);
+        assert_eq!(b.used_blocks(), 0);
+        b.check_accounting().unwrap();
+    }
+
+    /// With 2 blocks of CPU swap space the victim's 3 blocks do not fit: it
+    /// is recomputed (7 tokens, `P = 49`) as without swap.
+    #[test]
+    fn swap_space_full_falls_back_to_recompute() {
+        let mut s = spec(64, 8, 2, Some(6));
+        s.swap = Some(SwapSpec {
+            ps_per_block: 1_000_000,
+            bytes_per_block: 4096,
+            cpu_blocks: 2,
+        });
+        let mut b = ChunkedBatch::new(s);
+        let mut w = VecDeque::new();
+        w.push_back(Pending::new(1, t(0), 4, 4, true));
+        w.push_back(Pending::new(2, t(0), 4, 4, true));
+        for ms in [0, 10, 20] {
+            step(&mut b, &mut w, t(ms));
+        }
+        let (c, _, _) = step(&mut b, &mut w, t(30));
+        assert_eq!((c.preempted, c.swaps_out, c.swap_out_blocks), (1, 0, 0));
+        assert_eq!(b.spec.iteration_time(&c), b.spec.cost.time(&c));
+        assert_eq!(w.front().map(|p| p.swapped), Some(0));
+        let (c, _, done) = step(&mut b, &mut w, t(40));
+        assert_eq!((c.tokens, c.prefill_pairs, c.swaps_in), (7, 49, 0));
+        assert_eq!(done, vec![2]);
+        assert_eq!(b.swap_free(), 2);
+    }
+
+    /// Six blocks of 2 and a watermark of 3 blocks: request 1 (prompt 4,
+    /// 2 blocks) is admitted with 4 free after it, request 2 is not (2 free
+    /// after it, below 3), so nothing is ever preempted: request 2 waits
+    /// until request 1 has finished (4 iterations) and its 4 blocks are free.
+    #[test]
+    fn watermark_holds_admission_back_by_hand() {
+        let mut s = spec(64, 8, 2, Some(6));
+        s.watermark_blocks = 3;
+        let mut b = ChunkedBatch::new(s);
+        let mut w = VecDeque::new();
+        w.push_back(Pending::new(1, t(0), 4, 4, true));
+        w.push_back(Pending::new(2, t(0), 4, 4, true));
+        let mut admitted = Vec::new();
+        let mut finished = Vec::new();
+        for k in 0..8 {
+            let (c, _, done) = step(&mut b, &mut w, t(10 * k));
+            assert_eq!(c.preempted, 0);
+            admitted.push(c.admitted);
+            finished.push(done);
+        }
+        assert_eq!(admitted, vec![1, 0, 0, 0, 1, 0, 0, 0]);
+        assert_eq!(finished[3], vec![1]);
+        assert_eq!(finished[7], vec![2]);
+        assert_eq!(b.preemptions(), 0);
+        // Without the watermark both are admitted at once and one is preempted.
+        let mut b = ChunkedBatch::new(spec(64, 8, 2, Some(6)));
+        let mut w = VecDeque::new();
+        w.push_back(Pending::new(1, t(0), 4, 4, true));
+        w.push_back(Pending::new(2, t(0), 4, 4, true));
+        let (c, _, _) = step(&mut b, &mut w, t(0));
+        assert_eq!(c.admitted, 2);
+    }
+
     fn cached(b: &ChunkedBatch, g: u32) -> Vec<bool> {
         (0..2).map(|i| b.is_cached(g, i)).collect()
     }
@@ -1002,6 +1231,7 @@ mod tests {
                 preempted: 0,
                 cache_query_tokens: 11,
                 cache_hit_tokens: 8,
+                ..Composition::default()
             }
         );
         assert_eq!(first, vec![2]);
@@ -1091,17 +1321,20 @@ mod tests {
     }
 
     proptest! {
-        /// With shared prefixes, cached blocks and evictions, the block
-        /// accounting holds after every iteration and every request
-        /// finishes once.
+        /// With shared prefixes, cached blocks and evictions (and swap
+        /// preemption with a random CPU space, and a watermark), the block
+        /// accounting holds after every iteration, every request finishes
+        /// once and the swap space is whole again at the end.
         #[test]
         fn block_accounting_with_prefix_cache(
             reqs in proptest::collection::vec((1u32..40, 1u32..20, 0u32..4), 1..30),
             prefix in 1u32..24, budget in 1u32..64, seqs in 1u32..8, bs in 1u32..8,
-            extra in 0u32..20,
+            extra in 0u32..20, swap in proptest::option::of(0u64..12), wm in 0u32..3,
         ) {
             let biggest = reqs.iter().map(|&(p, o, _)| (p + prefix + o).div_ceil(bs)).max().unwrap();
-            let s = spec(budget, seqs, bs, Some(biggest + extra));
+            let mut s = spec(budget, seqs, bs, Some(biggest + extra + wm));
+            s.watermark_blocks = wm;
+            s.swap = swap.map(|n| SwapSpec { ps_per_block: 1000, bytes_per_block: 1, cpu_blocks: n });
             let mut b = ChunkedBatch::new(s);
             b.enable_prefix_cache(3, prefix);
             let mut w: VecDeque<Pending> = reqs.iter().enumerate()
@@ -1116,7 +1349,9 @@ mod tests {
             while let Some(c) = b.schedule(now, &mut w) {
                 prop_assert!(c.tokens <= u64::from(budget));
                 prop_assert!(c.cache_hit_tokens <= c.cache_query_tokens);
-                now += s.cost.time(&c);
+                prop_assert!(c.swaps_out <= c.preempted);
+                prop_assert!(b.swap_free() <= swap.unwrap_or(0));
+                now += s.iteration_time(&c);
                 b.complete(now, |o| if let Outcome::Finished(p) = o { finished[p.req as usize] += 1 });
                 if let Err(e) = b.check_accounting() {
                     prop_assert!(false, "{}", e);
@@ -1126,19 +1361,24 @@ mod tests {
             }
             prop_assert!(w.is_empty());
             prop_assert!(finished.iter().all(|&n| n == 1));
+            prop_assert_eq!(b.swap_free(), swap.unwrap_or(0));
         }
 
 
         /// Between iterations the used blocks are exactly the sum over
         /// running sequences of ceil(computed / block_size), never above the
-        /// total, and every request finishes once.
+        /// total, and every request finishes once (with or without swap
+        /// preemption and a watermark).
         #[test]
         fn block_accounting(
             reqs in proptest::collection::vec((1u32..40, 1u32..20), 1..30),
             budget in 1u32..64, seqs in 1u32..8, bs in 1u32..8, extra in 0u32..20,
+            swap in proptest::option::of(0u64..12), wm in 0u32..3,
         ) {
             let biggest = reqs.iter().map(|&(p, o)| (p + o).div_ceil(bs)).max().unwrap();
-            let s = spec(budget, seqs, bs, Some(biggest + extra));
+            let mut s = spec(budget, seqs, bs, Some(biggest + extra + wm));
+            s.watermark_blocks = wm;
+            s.swap = swap.map(|n| SwapSpec { ps_per_block: 1000, bytes_per_block: 1, cpu_blocks: n });
             let mut b = ChunkedBatch::new(s);
             let mut w: VecDeque<Pending> = reqs.iter().enumerate()
                 .map(|(i, &(p, o))| Pending::new(i as u32, t(0), p, o, true)).collect();
@@ -1147,7 +1387,8 @@ mod tests {
             let mut guard = 0;
             while let Some(c) = b.schedule(now, &mut w) {
                 prop_assert!(c.tokens <= u64::from(budget));
-                now += s.cost.time(&c);
+                prop_assert!(c.swaps_out <= c.preempted);
+                now += s.iteration_time(&c);
                 b.complete(now, |o| if let Outcome::Finished(p) = o { finished[p.req as usize] += 1 });
                 prop_assert_eq!(b.used_blocks(), b.blocks_needed());
                 prop_assert!(b.used_blocks() <= u64::from(s.num_blocks.unwrap()));

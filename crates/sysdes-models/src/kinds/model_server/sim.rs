@@ -182,13 +182,23 @@ impl Kind for ModelPolicy {
     fn gauge_names(&self, name: &str, out: &mut Vec<String>) {
         out.push(format!("{name}.queue"));
         out.push(format!("{name}.batch_size"));
+        if let ModelPolicy::Llm(m) = self
+            && m.kv_utilization_now().is_some()
+        {
+            out.push(format!("{name}.kv_utilization"));
+        }
     }
 
     fn gauges(&self, _: sysdes_kernel::SimTime, out: &mut Vec<f64>) {
         either!(self, m => {
             out.push(m.queue_len() as f64);
             out.push(m.take_interval_batch_size());
-        })
+        });
+        if let ModelPolicy::Llm(m) = self
+            && let Some(u) = m.kv_utilization_now()
+        {
+            out.push(u);
+        }
     }
 
     #[inline]
