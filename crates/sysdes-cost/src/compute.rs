@@ -16,6 +16,9 @@ pub struct ItemCost {
     /// Unit-hours billed over the whole run (0 for a component priced per
     /// request only).
     pub billed_hours: f64,
+    /// A spot component's interruptions over the run (each a crash until
+    /// its replacement serves); `None` for an on-demand one.
+    pub interruptions: Option<u64>,
 }
 
 /// What a run cost.
@@ -59,8 +62,9 @@ impl CostResult {
 /// Prices were resolved from the price table when the scenario was loaded,
 /// so nothing here looks a price up. A component that scales (a deployment
 /// or replica group) is billed per replica lifetime (see
-/// [`RunResult::lifetimes`]); any other is one instance from time zero to
-/// the end of the run. Per-request charges count the requests that arrived
+/// [`RunResult::lifetimes`]), and so is a spot component (one lifetime
+/// per instance, between its interruptions: the replacement time is not
+/// billed); any other is one instance from time zero to the end of the run. Per-request charges count the requests that arrived
 /// in the measurement window (the only ones a run counts).
 pub fn cost(model: &ModelSpec, spec: &CostSpec, run: &RunResult) -> CostResult {
     let end = run.lifetimes.end_ns;
@@ -91,13 +95,22 @@ pub fn cost(model: &ModelSpec, spec: &CostSpec, run: &RunResult) -> CostResult {
         } else {
             (result.arrivals, 0.0)
         };
-        out.by_component.push(item(
+        let mut cost = item(
             &result.name,
             c,
             lives,
             (requests, gb_seconds),
             (from, to, window_h),
-        ));
+        );
+        // A spot component crashes only when interrupted (the loader
+        // refuses other crashes of it): its crash windows are the count.
+        cost.interruptions = c.spot.map(|_| {
+            run.faults
+                .iter()
+                .filter(|f| f.kind == "crash" && f.target == result.name)
+                .count() as u64
+        });
+        out.by_component.push(cost);
     }
     for (i, c) in spec.hosts.iter().enumerate() {
         let (Some(c), Some(pool)) = (c, model.hosts.get(i)) else {
@@ -185,6 +198,7 @@ fn item(
         total_usd,
         per_hour_usd,
         billed_hours,
+        interruptions: None,
     }
 }
 

@@ -11,20 +11,21 @@ use sysdes_cost::CostResult;
 /// The top-level `cost` object: `total_usd`, `per_hour_usd`,
 /// `per_million_requests_usd`, `per_million_tokens_usd` (where LLM servers
 /// exist) and `by_component` (each with `total_usd`, `per_hour_usd`,
-/// `billed_hours`).
+/// `billed_hours`, and `interruptions` for a spot component).
 pub(crate) fn cost_json(c: &CostResult) -> Value {
     let by: Map<String, Value> = c
         .by_component
         .iter()
         .map(|i| {
-            (
-                i.name.clone(),
-                json!({
-                    "total_usd": i.total_usd,
-                    "per_hour_usd": i.per_hour_usd,
-                    "billed_hours": i.billed_hours,
-                }),
-            )
+            let mut entry = json!({
+                "total_usd": i.total_usd,
+                "per_hour_usd": i.per_hour_usd,
+                "billed_hours": i.billed_hours,
+            });
+            if let (Some(n), Value::Object(m)) = (i.interruptions, &mut entry) {
+                m.insert("interruptions".into(), json!(n));
+            }
+            (i.name.clone(), entry)
         })
         .collect();
     let mut doc = json!({
@@ -76,9 +77,12 @@ pub(crate) fn cost_table(out: &mut String, c: &CostResult) {
         } else {
             " (priced per use)".to_owned()
         };
+        let spot = i
+            .interruptions
+            .map_or_else(String::new, |n| format!(", spot: {n} interruptions"));
         let _ = writeln!(
             out,
-            "  {}: {} USD{hours}, {} USD/h",
+            "  {}: {} USD{hours}, {} USD/h{spot}",
             i.name,
             usd(i.total_usd),
             usd(i.per_hour_usd)

@@ -1037,7 +1037,7 @@ impl Simulation {
         // Billing runs to the end of the window at least (a fleet is paid
         // for until `duration` even when its last request ended sooner).
         let end = self.sched.now().max(SimTime::ZERO + self.spec.duration);
-        let lifetimes = crate::Lifetimes {
+        let mut lifetimes = crate::Lifetimes {
             end_ns: end.as_nanos(),
             by_component: (0..self.components.len())
                 .map(|i| match self.components.resolve(ComponentId(i as u32)) {
@@ -1047,6 +1047,7 @@ impl Simulation {
                 })
                 .collect(),
         };
+        Simulation::interruption_lifetimes(&self.spec, end, &mut lifetimes.by_component);
         // The first store's (in spec order: arenas keep build order).
         let consistency = self.components.store.items.first().map(|s| s.consistency());
         RunResult {

@@ -292,7 +292,8 @@ impl Network {
                 }
                 FaultKind::Crash(_)
                 | FaultKind::Slowdown { .. }
-                | FaultKind::CrashReplica { .. } => {}
+                | FaultKind::CrashReplica { .. }
+                | FaultKind::Interruptions { .. } => {}
             }
         }
 
