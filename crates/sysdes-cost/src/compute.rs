@@ -19,6 +19,13 @@ pub struct ItemCost {
     /// A spot component's interruptions over the run (each a crash until
     /// its replacement serves); `None` for an on-demand one.
     pub interruptions: Option<u64>,
+    /// Bytes it sent to another zone over the run (requests of its calls,
+    /// responses it returned, a store's replication messages), where its
+    /// egress is priced; `None` otherwise.
+    pub egress_bytes: Option<u64>,
+    /// What those bytes cost (included in `total_usd`); `None` where egress
+    /// is not priced.
+    pub egress_usd: Option<f64>,
 }
 
 /// What a run cost.
@@ -48,6 +55,9 @@ pub struct CostResult {
     /// [`CostResult::goodput_requests`] per USD of the window's cost;
     /// `None` without an SLO or when the window cost nothing.
     pub goodput_per_usd: Option<f64>,
+    /// The egress of the whole run (included in `total_usd`), where any
+    /// component prices it; `None` otherwise.
+    pub egress_usd: Option<f64>,
 }
 
 impl CostResult {
@@ -104,6 +114,17 @@ pub fn cost(model: &ModelSpec, spec: &CostSpec, run: &RunResult) -> CostResult {
         );
         // A spot component crashes only when interrupted (the loader
         // refuses other crashes of it): its crash windows are the count.
+        if let Some(per_gb) = c.egress_per_gb {
+            let bytes = run.lifetimes.zone_bytes.get(i).copied().unwrap_or(0);
+            let window = run.lifetimes.zone_bytes_window.get(i).copied().unwrap_or(0);
+            let usd = bytes as f64 / 1e9 * per_gb;
+            cost.egress_bytes = Some(bytes);
+            cost.egress_usd = Some(usd);
+            cost.total_usd += usd;
+            if window_h > 0.0 {
+                cost.per_hour_usd += window as f64 / 1e9 * per_gb / window_h;
+            }
+        }
         cost.interruptions = c.spot.map(|_| {
             run.faults
                 .iter()
@@ -125,6 +146,11 @@ pub fn cost(model: &ModelSpec, spec: &CostSpec, run: &RunResult) -> CostResult {
         ));
     }
     out.total_usd = out.by_component.iter().map(|c| c.total_usd).sum();
+    out.egress_usd = out
+        .by_component
+        .iter()
+        .filter_map(|c| c.egress_usd)
+        .reduce(|a, b| a + b);
     out.per_hour_usd = out.by_component.iter().map(|c| c.per_hour_usd).sum();
     let window_usd = out.per_hour_usd * window_h;
     let completed = run.requests.completed;
@@ -199,6 +225,8 @@ fn item(
         per_hour_usd,
         billed_hours,
         interruptions: None,
+        egress_bytes: None,
+        egress_usd: None,
     }
 }
 

@@ -26,6 +26,10 @@ pub struct ComponentCost {
     pub instance: Option<String>,
     /// A spot instance's interruptions (`cost: { spot: ... }`); `None`: on demand.
     pub spot: Option<Spot>,
+    /// USD per GB (10^9 bytes) the component sends to another zone
+    /// (`egress_per_gb`, or an `egress:` row priced per GB); `None`: egress
+    /// not priced (and not reported).
+    pub egress_per_gb: Option<f64>,
 }
 
 /// How a spot instance is interrupted: at Poisson times while it runs,

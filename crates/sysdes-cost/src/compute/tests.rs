@@ -71,6 +71,7 @@ fn rate(per_hour: f64, increment: Increment, minimum_s: u64) -> ComponentCost {
         per_gb_second: 0.0,
         instance: None,
         spot: None,
+        egress_per_gb: None,
     }
 }
 

@@ -1046,7 +1046,14 @@ impl Simulation {
                     _ => Vec::new(),
                 })
                 .collect(),
+            zone_bytes: Vec::new(),
+            zone_bytes_window: Vec::new(),
         };
+        let n = self.components.len();
+        if self.network.zone_bytes.iter().any(|&b| b > 0) {
+            lifetimes.zone_bytes = self.network.zone_bytes[..n].to_vec();
+            lifetimes.zone_bytes_window = self.network.zone_bytes_window[..n].to_vec();
+        }
         Simulation::interruption_lifetimes(&self.spec, end, &mut lifetimes.by_component);
         // The first store's (in spec order: arenas keep build order).
         let consistency = self.components.store.items.first().map(|s| s.consistency());

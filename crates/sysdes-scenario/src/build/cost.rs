@@ -35,7 +35,7 @@ use crate::units::{Duration, Rate};
 #[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
 #[serde(
     deny_unknown_fields,
-    expecting = "a map with `instance` (a price-table row) or `per_hour`, and optionally `billing`, `minimum`, `per_request`, `per_gb_second`, `spot`"
+    expecting = "a map with `instance` (a price-table row) or `per_hour`, and optionally `billing`, `minimum`, `per_request`, `per_gb_second`, `spot`, `egress_per_gb`, `egress`"
 )]
 #[schemars(rename = "Cost")]
 pub(crate) struct CostRaw {
@@ -53,6 +53,10 @@ pub(crate) struct CostRaw {
     pub per_gb_second: Option<f64>,
     /// A spot instance: interrupted at random while it runs (each interruption a crash until its replacement serves), e.g. `{ interruptions: 0.5/h, replace: 2m }`; price it with a spot row such as `runpod.h100-sxm.spot`.
     pub spot: Option<SpotRaw>,
+    /// USD per GB (10^9 bytes) this component sends to another zone (requests of its calls, responses it returns, a store's replication), e.g. `0.01`; instead of `egress`.
+    pub egress_per_gb: Option<f64>,
+    /// A price-table row priced per GB for the bytes this component sends to another zone, e.g. `aws.egress.inter_zone`.
+    pub egress: Option<String>,
 }
 
 /// `spot:` of a `cost:`: how often the instance is taken back.
@@ -437,6 +441,47 @@ fn component_cost(
             per_gb_second += p;
         }
     }
+    let mut egress_per_gb = None;
+    if let (Some(_), Some(_)) = (&raw.egress, raw.egress_per_gb) {
+        ctx.push(
+            node.at_or_near(&["egress_per_gb"]),
+            "`cost` takes `egress` or `egress_per_gb`, not both",
+            Some("`egress` takes its price per GB from the price table".to_owned()),
+        );
+    }
+    if let Some(p) = raw.egress_per_gb {
+        if nonnegative(ctx, node, "egress_per_gb", p) {
+            egress_per_gb = Some(p);
+        }
+    }
+    if let Some(name) = &raw.egress {
+        match table.get(name) {
+            Some(row) if row.unit == Unit::Gb => egress_per_gb = Some(row.price),
+            Some(row) => ctx.push(
+                node.at_or_near(&["egress"]),
+                format!(
+                    "price row `{name}` is priced per {}; `egress` needs a row priced per gb",
+                    row.unit.name()
+                ),
+                Some("e.g. `egress: aws.egress.inter_zone`".to_owned()),
+            ),
+            None => {
+                let near: Vec<String> = table
+                    .nearest(name)
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect();
+                ctx.push(
+                    node.at_or_near(&["egress"]),
+                    format!("there is no price-table row named `{name}`"),
+                    Some(format!(
+                        "the nearest rows of the price table are {}; add your own under `prices:`",
+                        near.join(", ")
+                    )),
+                );
+            }
+        }
+    }
     let spot = raw.spot.as_ref().map(|s| sysdes_cost::Spot {
         per_s: s.interruptions.per_second(),
         replace_ns: s.replace.map_or(DEFAULT_REPLACE_NS, |d| d.as_nanos()),
@@ -455,10 +500,12 @@ fn component_cost(
         && raw.per_hour.is_none()
         && raw.per_request.is_none()
         && raw.per_gb_second.is_none()
+        && raw.egress.is_none()
+        && raw.egress_per_gb.is_none()
     {
         ctx.push(
             node,
-            "`cost` needs `instance`, `per_hour`, `per_request` or `per_gb_second`",
+            "`cost` needs `instance`, `per_hour`, `per_request`, `per_gb_second` or `egress_per_gb`",
             Some("e.g. `cost: { instance: m7i.large }` or `cost: { per_hour: 0.096 }`".to_owned()),
         );
     }
@@ -479,6 +526,7 @@ fn component_cost(
         per_gb_second,
         instance,
         spot,
+        egress_per_gb,
     })
 }
 
@@ -675,7 +723,9 @@ components:
         assert!(p[0].contains("not both"), "{p:?}");
         let p = problems(&with("    cost: { }\n"));
         assert!(
-            p[0].contains("needs `instance`, `per_hour`, `per_request` or `per_gb_second`"),
+            p[0].contains(
+                "needs `instance`, `per_hour`, `per_request`, `per_gb_second` or `egress_per_gb`"
+            ),
             "{p:?}"
         );
         let p = problems(&with("    cost: { instance: lambda.gb_second }\n"));
@@ -840,6 +890,34 @@ components:
             "    cost: { per_hour: 1, spot: { interruptions: 1/h } }\nfaults:\n  - { crash: api, at: 1s, for: 1s }\n",
         ));
         assert!(p[0].contains("also has a `crash` fault"), "{p:?}");
+    }
+
+    #[test]
+    fn egress_is_priced_per_gb_from_a_rate_or_a_row() {
+        let price = |extra: &str| {
+            let s = load_str("c.yaml", &with(extra), &LoadOptions::default()).unwrap();
+            s.cost.components[0].as_ref().unwrap().egress_per_gb
+        };
+        assert_eq!(price("    cost: { egress_per_gb: 0.05 }\n"), Some(0.05));
+        assert_eq!(
+            price("    cost: { per_hour: 1, egress: aws.egress.inter_zone }\n"),
+            Some(0.01)
+        );
+        assert_eq!(price("    cost: { per_hour: 1 }\n"), None);
+        let p = problems(&with("    cost: { egress: aws.egress.inter_zon }\n"));
+        assert!(p[0].starts_with("9:21:"), "{p:?}");
+        assert!(p[0].contains("`aws.egress.inter_zone`"), "{p:?}");
+        let p = problems(&with("    cost: { egress: m7i.large }\n"));
+        assert!(p[0].contains("`egress` needs a row priced per gb"), "{p:?}");
+        let p = problems(&with("    cost: { egress_per_gb: -1 }\n"));
+        assert!(
+            p[0].contains("`egress_per_gb` must be a price of zero or more"),
+            "{p:?}"
+        );
+        let p = problems(&with(
+            "    cost: { egress_per_gb: 1, egress: aws.egress.inter_zone }\n",
+        ));
+        assert!(p[0].contains("not both"), "{p:?}");
     }
 
     #[test]
