@@ -16,6 +16,16 @@ pub struct ItemCost {
     /// Unit-hours billed over the whole run (0 for a component priced per
     /// request only).
     pub billed_hours: f64,
+    /// A spot component's interruptions over the run (each a crash until
+    /// its replacement serves); `None` for an on-demand one.
+    pub interruptions: Option<u64>,
+    /// Bytes it sent to another zone over the run (requests of its calls,
+    /// responses it returned, a store's replication messages), where its
+    /// egress is priced; `None` otherwise.
+    pub egress_bytes: Option<u64>,
+    /// What those bytes cost (included in `total_usd`); `None` where egress
+    /// is not priced.
+    pub egress_usd: Option<f64>,
 }
 
 /// What a run cost.
@@ -45,6 +55,9 @@ pub struct CostResult {
     /// [`CostResult::goodput_requests`] per USD of the window's cost;
     /// `None` without an SLO or when the window cost nothing.
     pub goodput_per_usd: Option<f64>,
+    /// The egress of the whole run (included in `total_usd`), where any
+    /// component prices it; `None` otherwise.
+    pub egress_usd: Option<f64>,
 }
 
 impl CostResult {
@@ -59,8 +72,9 @@ impl CostResult {
 /// Prices were resolved from the price table when the scenario was loaded,
 /// so nothing here looks a price up. A component that scales (a deployment
 /// or replica group) is billed per replica lifetime (see
-/// [`RunResult::lifetimes`]); any other is one instance from time zero to
-/// the end of the run. Per-request charges count the requests that arrived
+/// [`RunResult::lifetimes`]), and so is a spot component (one lifetime
+/// per instance, between its interruptions: the replacement time is not
+/// billed); any other is one instance from time zero to the end of the run. Per-request charges count the requests that arrived
 /// in the measurement window (the only ones a run counts).
 pub fn cost(model: &ModelSpec, spec: &CostSpec, run: &RunResult) -> CostResult {
     let end = run.lifetimes.end_ns;
@@ -91,13 +105,33 @@ pub fn cost(model: &ModelSpec, spec: &CostSpec, run: &RunResult) -> CostResult {
         } else {
             (result.arrivals, 0.0)
         };
-        out.by_component.push(item(
+        let mut cost = item(
             &result.name,
             c,
             lives,
             (requests, gb_seconds),
             (from, to, window_h),
-        ));
+        );
+        // A spot component crashes only when interrupted (the loader
+        // refuses other crashes of it): its crash windows are the count.
+        if let Some(per_gb) = c.egress_per_gb {
+            let bytes = run.lifetimes.zone_bytes.get(i).copied().unwrap_or(0);
+            let window = run.lifetimes.zone_bytes_window.get(i).copied().unwrap_or(0);
+            let usd = bytes as f64 / 1e9 * per_gb;
+            cost.egress_bytes = Some(bytes);
+            cost.egress_usd = Some(usd);
+            cost.total_usd += usd;
+            if window_h > 0.0 {
+                cost.per_hour_usd += window as f64 / 1e9 * per_gb / window_h;
+            }
+        }
+        cost.interruptions = c.spot.map(|_| {
+            run.faults
+                .iter()
+                .filter(|f| f.kind == "crash" && f.target == result.name)
+                .count() as u64
+        });
+        out.by_component.push(cost);
     }
     for (i, c) in spec.hosts.iter().enumerate() {
         let (Some(c), Some(pool)) = (c, model.hosts.get(i)) else {
@@ -112,6 +146,11 @@ pub fn cost(model: &ModelSpec, spec: &CostSpec, run: &RunResult) -> CostResult {
         ));
     }
     out.total_usd = out.by_component.iter().map(|c| c.total_usd).sum();
+    out.egress_usd = out
+        .by_component
+        .iter()
+        .filter_map(|c| c.egress_usd)
+        .reduce(|a, b| a + b);
     out.per_hour_usd = out.by_component.iter().map(|c| c.per_hour_usd).sum();
     let window_usd = out.per_hour_usd * window_h;
     let completed = run.requests.completed;
@@ -185,6 +224,9 @@ fn item(
         total_usd,
         per_hour_usd,
         billed_hours,
+        interruptions: None,
+        egress_bytes: None,
+        egress_usd: None,
     }
 }
 

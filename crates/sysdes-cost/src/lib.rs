@@ -44,5 +44,5 @@ mod table;
 
 pub use billing::{Billing, Increment, parse_seconds};
 pub use compute::{CostResult, ItemCost, cost};
-pub use spec::{ComponentCost, CostSpec};
+pub use spec::{ComponentCost, CostSpec, Spot};
 pub use table::{PriceRow, PriceTable, RowKind, TableError, Unit, row_problem};

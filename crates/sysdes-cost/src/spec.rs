@@ -1,5 +1,8 @@
 //! What a scenario declares it pays: a rate per component and per host pool.
 
+use sysdes_kernel::{ComponentId, SimDuration};
+use sysdes_models::{FaultKind, FaultSpec};
+
 use crate::billing::Billing;
 
 /// The price of one component (or host pool), resolved from the scenario's
@@ -21,6 +24,22 @@ pub struct ComponentCost {
     pub per_gb_second: f64,
     /// The price-table row the rate came from, if any.
     pub instance: Option<String>,
+    /// A spot instance's interruptions (`cost: { spot: ... }`); `None`: on demand.
+    pub spot: Option<Spot>,
+    /// USD per GB (10^9 bytes) the component sends to another zone
+    /// (`egress_per_gb`, or an `egress:` row priced per GB); `None`: egress
+    /// not priced (and not reported).
+    pub egress_per_gb: Option<f64>,
+}
+
+/// How a spot instance is interrupted: at Poisson times while it runs,
+/// each interruption a crash until a replacement serves.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Spot {
+    /// Interruptions per second of instance time, positive.
+    pub per_s: f64,
+    /// From an interruption to the replacement serving (not billed), ns.
+    pub replace_ns: u64,
 }
 
 /// Every declared cost of a scenario.
@@ -38,6 +57,27 @@ pub struct CostSpec {
 }
 
 impl CostSpec {
+    /// One [`FaultKind::Interruptions`] per spot component, for the
+    /// model's fault list (the run draws their times from its seed).
+    pub fn interruption_faults(&self, duration: SimDuration) -> Vec<FaultSpec> {
+        self.components
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| {
+                let spot = c.as_ref()?.spot?;
+                Some(FaultSpec {
+                    at: SimDuration::ZERO,
+                    duration,
+                    kind: FaultKind::Interruptions {
+                        target: ComponentId(i as u32),
+                        per_s: spot.per_s,
+                        replace: SimDuration::from_nanos(spot.replace_ns),
+                    },
+                })
+            })
+            .collect()
+    }
+
     /// Whether the scenario declares any cost (otherwise no cost is reported,
     /// and results stay as they were before costs existed).
     pub fn is_empty(&self) -> bool {

@@ -40,4 +40,12 @@ pub struct Lifetimes {
     /// started, in the order they were gone (those alive at the end last);
     /// empty for a component that does not scale.
     pub by_component: Vec<Vec<Lifetime>>,
+    /// By component index: bytes it sent to another zone (requests of its
+    /// calls, responses it returned, a store's replication messages) over
+    /// the whole run; empty when nothing crossed a zone. Egress is priced
+    /// from these.
+    pub zone_bytes: Vec<u64>,
+    /// As [`Lifetimes::zone_bytes`], counting only what was sent in the
+    /// measurement window `[warmup, duration)`.
+    pub zone_bytes_window: Vec<u64>,
 }

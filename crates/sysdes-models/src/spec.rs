@@ -178,6 +178,21 @@ pub enum FaultKind {
         /// The replica's index, from 0.
         replica: u32,
     },
+    /// A spot instance's interruptions (`cost: { spot: ... }`, see
+    /// `docs/cost.md`): while the component runs it is interrupted at
+    /// Poisson times of rate `per_s`; each interruption is a [`FaultKind::Crash`]
+    /// lasting `replace` (a new instance is found and booted), after which
+    /// the next interruption is drawn. The times are drawn when a run
+    /// starts, from the component's own stream (`spot`), so a change of
+    /// seed draws new ones; the fault's own `at` and `duration` are unused.
+    Interruptions {
+        /// The component (a server or a model server).
+        target: ComponentId,
+        /// Interruptions per second of instance time, positive.
+        per_s: f64,
+        /// Time from an interruption to its replacement serving.
+        replace: SimDuration,
+    },
 }
 
 impl FaultKind {
@@ -185,6 +200,7 @@ impl FaultKind {
     pub fn name(&self) -> &'static str {
         match self {
             FaultKind::Crash(_) | FaultKind::CrashReplica { .. } => "crash",
+            FaultKind::Interruptions { .. } => "interruptions",
             FaultKind::Slowdown { .. } => "slowdown",
             FaultKind::Latency { .. } => "latency",
             FaultKind::Loss { .. } => "loss",

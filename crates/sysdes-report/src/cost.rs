@@ -11,20 +11,28 @@ use sysdes_cost::CostResult;
 /// The top-level `cost` object: `total_usd`, `per_hour_usd`,
 /// `per_million_requests_usd`, `per_million_tokens_usd` (where LLM servers
 /// exist) and `by_component` (each with `total_usd`, `per_hour_usd`,
-/// `billed_hours`).
+/// `billed_hours`, `interruptions` for a spot component, `egress_bytes` and
+/// `egress_usd` where egress is priced), and `egress_usd` where any is.
 pub(crate) fn cost_json(c: &CostResult) -> Value {
     let by: Map<String, Value> = c
         .by_component
         .iter()
         .map(|i| {
-            (
-                i.name.clone(),
-                json!({
-                    "total_usd": i.total_usd,
-                    "per_hour_usd": i.per_hour_usd,
-                    "billed_hours": i.billed_hours,
-                }),
-            )
+            let mut entry = json!({
+                "total_usd": i.total_usd,
+                "per_hour_usd": i.per_hour_usd,
+                "billed_hours": i.billed_hours,
+            });
+            if let Value::Object(m) = &mut entry {
+                if let Some(n) = i.interruptions {
+                    m.insert("interruptions".into(), json!(n));
+                }
+                if let (Some(b), Some(e)) = (i.egress_bytes, i.egress_usd) {
+                    m.insert("egress_bytes".into(), json!(b));
+                    m.insert("egress_usd".into(), json!(e));
+                }
+            }
+            (i.name.clone(), entry)
         })
         .collect();
     let mut doc = json!({
@@ -35,6 +43,9 @@ pub(crate) fn cost_json(c: &CostResult) -> Value {
     if let Value::Object(m) = &mut doc {
         if let Some(t) = c.per_million_tokens_usd {
             m.insert("per_million_tokens_usd".into(), json!(t));
+        }
+        if let Some(e) = c.egress_usd {
+            m.insert("egress_usd".into(), json!(e));
         }
         if let Some(g) = c.goodput_requests {
             m.insert("goodput_requests".into(), json!(g));
@@ -76,9 +87,20 @@ pub(crate) fn cost_table(out: &mut String, c: &CostResult) {
         } else {
             " (priced per use)".to_owned()
         };
+        let mut spot = i
+            .interruptions
+            .map_or_else(String::new, |n| format!(", spot: {n} interruptions"));
+        if let (Some(b), Some(e)) = (i.egress_bytes, i.egress_usd) {
+            let _ = write!(
+                spot,
+                ", egress {} bytes across zones ({} USD)",
+                thousands(b),
+                usd(e)
+            );
+        }
         let _ = writeln!(
             out,
-            "  {}: {} USD{hours}, {} USD/h",
+            "  {}: {} USD{hours}, {} USD/h{spot}",
             i.name,
             usd(i.total_usd),
             usd(i.per_hour_usd)

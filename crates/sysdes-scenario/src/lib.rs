@@ -287,6 +287,8 @@ fn load_inner(
             if let Some(seed) = options.seed {
                 spec.seed = seed;
             }
+            // Spot interruptions are faults of the model (drawn per run).
+            spec.faults.extend(cost.interruption_faults(spec.duration));
             Ok((
                 LoadedScenario {
                     spec,

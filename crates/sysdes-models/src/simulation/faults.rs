@@ -15,17 +15,20 @@
 //! (not reused) until that event has passed, so a stale event can never touch
 //! a later request.
 
-use sysdes_kernel::SimTime;
+use sysdes_kernel::{SimTime, derive_stream};
 
 use super::{Event, Simulation};
+use crate::Lifetime;
 use crate::request::Outcome;
 use crate::result::FaultWindow;
-use crate::spec::{FaultKind, NetTarget};
+use crate::sampler::Sampler;
+use crate::spec::{Distribution, FaultKind, FaultSpec, ModelSpec, NetTarget};
 
 impl Simulation {
     /// Schedules the start and end of every crash and slowdown, and marks
     /// the servers that can crash.
     pub(super) fn schedule_faults(&mut self) {
+        self.draw_interruptions();
         for (i, f) in self.spec.faults.iter().enumerate() {
             let target = match f.kind {
                 FaultKind::Crash(c) | FaultKind::Slowdown { target: c, .. } => c,
@@ -50,6 +53,90 @@ impl Simulation {
                     start: false,
                 },
             );
+        }
+    }
+
+    /// Turns each [`FaultKind::Interruptions`] into the crashes of one
+    /// run, appended to `spec.faults` (so events name them by index like any
+    /// other crash). From time zero, the next interruption comes an
+    /// exponential time of mean `1 / per_s` after the instance started;
+    /// the instance is down for `replace` (cut at the end of `duration`),
+    /// then a new one starts. One stream per component (`spot`): adding a
+    /// spot instance leaves every other draw as it was.
+    fn draw_interruptions(&mut self) {
+        let end = SimTime::ZERO + self.spec.duration;
+        let mut drawn = Vec::new();
+        for f in &self.spec.faults {
+            let FaultKind::Interruptions {
+                target,
+                per_s,
+                replace,
+            } = f.kind
+            else {
+                continue;
+            };
+            let Some(name) = self.spec.components.get(target.index()).map(|c| &c.name) else {
+                continue;
+            };
+            let Ok(gap) = Sampler::new(&Distribution::Exponential {
+                mean_ns: 1e9 / per_s,
+            }) else {
+                continue;
+            };
+            let mut rng = derive_stream(self.spec.seed, name, "spot");
+            let mut alive_from = SimTime::ZERO;
+            loop {
+                let at = alive_from + gap.sample(&mut rng);
+                if at >= end {
+                    break;
+                }
+                let back = (at + replace).min(end);
+                drawn.push(FaultSpec {
+                    at: at - SimTime::ZERO,
+                    duration: back - at,
+                    kind: FaultKind::Crash(target),
+                });
+                alive_from = at + replace;
+            }
+        }
+        self.spec.faults.extend(drawn);
+    }
+
+    /// The lives of the instances of each interrupted component (one
+    /// between each replacement and the next interruption, the last to
+    /// `end`), into `by_component`: billing follows them (see
+    /// [`crate::Lifetimes`]).
+    pub(super) fn interruption_lifetimes(
+        spec: &ModelSpec,
+        end: SimTime,
+        by_component: &mut [Vec<Lifetime>],
+    ) {
+        for f in &spec.faults {
+            let FaultKind::Interruptions { target, .. } = f.kind else {
+                continue;
+            };
+            let Some(lives) = by_component.get_mut(target.index()) else {
+                continue;
+            };
+            lives.clear();
+            let mut start = 0;
+            // The drawn crashes of `target`, in time order (as drawn).
+            for c in &spec.faults {
+                if c.kind == FaultKind::Crash(target) {
+                    let at = c.at.as_nanos();
+                    lives.push(Lifetime {
+                        start_ns: start,
+                        end_ns: at,
+                    });
+                    start = at + c.duration.as_nanos();
+                }
+            }
+            if start < end.as_nanos() {
+                lives.push(Lifetime {
+                    start_ns: start,
+                    end_ns: end.as_nanos(),
+                });
+            }
         }
     }
 
@@ -99,8 +186,11 @@ impl Simulation {
         self.spec
             .faults
             .iter()
+            .filter(|f| !matches!(f.kind, FaultKind::Interruptions { .. }))
             .map(|f| {
                 let target = match &f.kind {
+                    // Drawn into crashes when the run starts (filtered above).
+                    FaultKind::Interruptions { .. } => String::new(),
                     FaultKind::Crash(c) | FaultKind::Slowdown { target: c, .. } => {
                         self.spec.components[c.index()].name.clone()
                     }

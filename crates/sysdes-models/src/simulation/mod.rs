@@ -1055,7 +1055,7 @@ impl Simulation {
         // Billing runs to the end of the window at least (a fleet is paid
         // for until `duration` even when its last request ended sooner).
         let end = self.sched.now().max(SimTime::ZERO + self.spec.duration);
-        let lifetimes = crate::Lifetimes {
+        let mut lifetimes = crate::Lifetimes {
             end_ns: end.as_nanos(),
             by_component: (0..self.components.len())
                 .map(|i| match self.components.resolve(ComponentId(i as u32)) {
@@ -1064,7 +1064,15 @@ impl Simulation {
                     _ => Vec::new(),
                 })
                 .collect(),
+            zone_bytes: Vec::new(),
+            zone_bytes_window: Vec::new(),
         };
+        let n = self.components.len();
+        if self.network.zone_bytes.iter().any(|&b| b > 0) {
+            lifetimes.zone_bytes = self.network.zone_bytes[..n].to_vec();
+            lifetimes.zone_bytes_window = self.network.zone_bytes_window[..n].to_vec();
+        }
+        Simulation::interruption_lifetimes(&self.spec, end, &mut lifetimes.by_component);
         // The first store's (in spec order: arenas keep build order).
         let consistency = self.components.store.items.first().map(|s| s.consistency());
         RunResult {

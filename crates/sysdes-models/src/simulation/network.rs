@@ -109,6 +109,14 @@ pub(crate) struct Network {
     /// its group (same zone, sizes, links, partitions and faults). Empty if
     /// the spec has no replica group.
     identity: Vec<u32>,
+    /// By sender endpoint (a group's replicas count as their group): bytes
+    /// it sent to another zone over the whole run, and those sent in the
+    /// measurement window `[window_start, window_end)`. Integer counters,
+    /// for egress pricing.
+    pub(crate) zone_bytes: Vec<u64>,
+    pub(crate) zone_bytes_window: Vec<u64>,
+    window_start: SimTime,
+    window_end: SimTime,
 }
 
 impl Network {
@@ -292,11 +300,15 @@ impl Network {
                 }
                 FaultKind::Crash(_)
                 | FaultKind::Slowdown { .. }
-                | FaultKind::CrashReplica { .. } => {}
+                | FaultKind::CrashReplica { .. }
+                | FaultKind::Interruptions { .. } => {}
             }
         }
 
         let latency = Sampler::new(&net.latency)?;
+        // Two named zones always have a latency between them, so a message
+        // between two named zones (egress, counted in `transit`) never takes
+        // the simple path.
         let simple = zone_latency.iter().all(Option::is_none)
             && links.is_empty()
             && partitions.is_empty()
@@ -320,7 +332,50 @@ impl Network {
             partitions,
             injections,
             identity,
+            zone_bytes: vec![0; endpoints],
+            zone_bytes_window: vec![0; endpoints],
+            window_start: SimTime::ZERO + spec.warmup,
+            window_end: SimTime::ZERO + spec.duration,
         })
+    }
+
+    /// Counts `bytes` sent by endpoint `from` (already its group's) from
+    /// zone `za` to zone `zb` at `now`, if those are two different named
+    /// zones (the default zone is "no zone": nothing crosses from it).
+    #[inline]
+    pub(crate) fn count_zone_bytes(
+        &mut self,
+        from: u32,
+        (za, zb): (ZoneId, ZoneId),
+        bytes: u64,
+        now: SimTime,
+    ) {
+        if za == zb || za == DEFAULT_ZONE || zb == DEFAULT_ZONE || bytes == 0 {
+            return;
+        }
+        let e = from as usize;
+        if let Some(n) = self.zone_bytes.get_mut(e) {
+            *n += bytes;
+        }
+        if now >= self.window_start && now < self.window_end {
+            if let Some(n) = self.zone_bytes_window.get_mut(e) {
+                *n += bytes;
+            }
+        }
+    }
+
+    /// The size of the messages a store (component `store`) sends its
+    /// replicas: `request_size` for writes it replicates, `response_size`
+    /// for read answers, 0 for the rest (headers are not modelled).
+    pub(crate) fn store_message_bytes(&self, store: u32, write: bool, answer: bool) -> u64 {
+        let sizes = if write {
+            &self.request_size
+        } else if answer {
+            &self.response_size
+        } else {
+            return 0;
+        };
+        sizes.get(store as usize).copied().flatten().unwrap_or(0)
     }
 
     /// Whether endpoint `from` can reach endpoint `to` at `now`.
@@ -376,12 +431,14 @@ impl Network {
             self.endpoint_zone[from as usize],
             self.endpoint_zone[to as usize],
         );
-        let rng = &mut self.rngs[from as usize];
-        // Links and injected faults name a group, not its replicas.
+        // Links, injected faults and egress name a group, not its replicas.
+        let sender = from;
         let (from, to) = match self.identity.as_slice() {
             [] => (from, to),
             id => (id[from as usize], id[to as usize]),
         };
+        self.count_zone_bytes(from, (za, zb), bytes, now);
+        let rng = &mut self.rngs[sender as usize];
         let link = self
             .links
             .iter()

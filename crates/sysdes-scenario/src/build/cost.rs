@@ -29,13 +29,13 @@ use sysdes_models::{ComponentKind, ModelSpec};
 use super::Ctx;
 use crate::de::from_node;
 use crate::node::{Issue, Node, SNode};
-use crate::units::Duration;
+use crate::units::{Duration, Rate};
 
 /// `cost:` of a component or a host pool.
 #[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
 #[serde(
     deny_unknown_fields,
-    expecting = "a map with `instance` (a price-table row) or `per_hour`, and optionally `billing`, `minimum`, `per_request`, `per_gb_second`"
+    expecting = "a map with `instance` (a price-table row) or `per_hour`, and optionally `billing`, `minimum`, `per_request`, `per_gb_second`, `spot`, `egress_per_gb`, `egress`"
 )]
 #[schemars(rename = "Cost")]
 pub(crate) struct CostRaw {
@@ -51,7 +51,30 @@ pub(crate) struct CostRaw {
     pub per_request: Option<f64>,
     /// USD per GB-second of a `type: function`'s billed duration (memory in GiB x seconds), e.g. `0.0000166667` (`lambda.gb_second`).
     pub per_gb_second: Option<f64>,
+    /// A spot instance: interrupted at random while it runs (each interruption a crash until its replacement serves), e.g. `{ interruptions: 0.5/h, replace: 2m }`; price it with a spot row such as `runpod.h100-sxm.spot`.
+    pub spot: Option<SpotRaw>,
+    /// USD per GB (10^9 bytes) this component sends to another zone (requests of its calls, responses it returns, a store's replication), e.g. `0.01`; instead of `egress`.
+    pub egress_per_gb: Option<f64>,
+    /// A price-table row priced per GB for the bytes this component sends to another zone, e.g. `aws.egress.inter_zone`.
+    pub egress: Option<String>,
 }
+
+/// `spot:` of a `cost:`: how often the instance is taken back.
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a map with `interruptions` (a rate per instance, e.g. `0.5/h`) and optionally `replace` (e.g. `2m`)"
+)]
+#[schemars(rename = "Spot")]
+pub(crate) struct SpotRaw {
+    /// Interruptions per instance per unit of time it runs, e.g. `0.5/h`: each comes at a Poisson time (one random stream per component, `spot`).
+    pub interruptions: Rate,
+    /// From an interruption to the replacement serving (finding capacity, booting, loading); not billed. Default `2m`.
+    pub replace: Option<Duration>,
+}
+
+/// The replacement time of a spot instance when `replace` is not given.
+const DEFAULT_REPLACE_NS: u64 = 120_000_000_000;
 
 /// `slo:` of a workload: the latency each request should meet. Goodput is
 /// the counted requests that completed successfully within it; the cost
@@ -164,7 +187,12 @@ pub(crate) fn read(
             .unwrap_or(1);
         // Read from the file, so it is known even when the model is not.
         let function = body.get("type").and_then(|t| t.as_str()) == Some("function");
-        let cost = component_cost(&mut ctx, node, &table, (units, function));
+        let mut cost = component_cost(&mut ctx, node, &table, (units, function));
+        if let (Some(c), Some(spec)) = (&mut cost, spec) {
+            if c.spot.is_some() && !spot_allowed(&mut ctx, node, spec, i) {
+                c.spot = None;
+            }
+        }
         if let Some(slot) = out.components.get_mut(i) {
             *slot = cost;
         }
@@ -181,6 +209,57 @@ pub(crate) fn read(
     }
     issues.append(&mut ctx.issues);
     out
+}
+
+/// Whether component `i` of `spec` can be a spot instance: a single server
+/// or model server (what a `crash` fault reaches) that no fault crashes
+/// already. Says why not at `cost.spot` otherwise.
+fn spot_allowed(ctx: &mut Ctx, node: &SNode, spec: &ModelSpec, i: usize) -> bool {
+    let at = node.at_or_near(&["spot"]);
+    let Some(c) = spec.components.get(i) else {
+        return false;
+    };
+    let id = sysdes_kernel::ComponentId(i as u32);
+    let in_group = spec.components.iter().any(|g| match &g.kind {
+        ComponentKind::ReplicaGroup(g) => g.members.contains(&id),
+        _ => false,
+    });
+    let single = matches!(
+        c.kind,
+        ComponentKind::Server(_) | ComponentKind::ModelServer(_) | ComponentKind::LlmServer(_)
+    );
+    if !single || in_group {
+        ctx.push(
+            at,
+            format!(
+                "`spot` interrupts a single server or model server, and `{}` is not one",
+                c.name
+            ),
+            Some(
+                "a deployment, a replica group's member or a store cannot be spot yet; give each spot server its own component".to_owned(),
+            ),
+        );
+        return false;
+    }
+    if spec
+        .faults
+        .iter()
+        .any(|f| f.kind == sysdes_models::FaultKind::Crash(id))
+    {
+        ctx.push(
+            at,
+            format!(
+                "`{}` is a spot instance and also has a `crash` fault",
+                c.name
+            ),
+            Some(
+                "a spot instance's crashes are its interruptions: remove one or the other"
+                    .to_owned(),
+            ),
+        );
+        return false;
+    }
+    true
 }
 
 /// Each workload's `slo: { latency: ... }`, by workload index.
@@ -362,14 +441,71 @@ fn component_cost(
             per_gb_second += p;
         }
     }
+    let mut egress_per_gb = None;
+    if let (Some(_), Some(_)) = (&raw.egress, raw.egress_per_gb) {
+        ctx.push(
+            node.at_or_near(&["egress_per_gb"]),
+            "`cost` takes `egress` or `egress_per_gb`, not both",
+            Some("`egress` takes its price per GB from the price table".to_owned()),
+        );
+    }
+    if let Some(p) = raw.egress_per_gb {
+        if nonnegative(ctx, node, "egress_per_gb", p) {
+            egress_per_gb = Some(p);
+        }
+    }
+    if let Some(name) = &raw.egress {
+        match table.get(name) {
+            Some(row) if row.unit == Unit::Gb => egress_per_gb = Some(row.price),
+            Some(row) => ctx.push(
+                node.at_or_near(&["egress"]),
+                format!(
+                    "price row `{name}` is priced per {}; `egress` needs a row priced per gb",
+                    row.unit.name()
+                ),
+                Some("e.g. `egress: aws.egress.inter_zone`".to_owned()),
+            ),
+            None => {
+                let near: Vec<String> = table
+                    .nearest(name)
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect();
+                ctx.push(
+                    node.at_or_near(&["egress"]),
+                    format!("there is no price-table row named `{name}`"),
+                    Some(format!(
+                        "the nearest rows of the price table are {}; add your own under `prices:`",
+                        near.join(", ")
+                    )),
+                );
+            }
+        }
+    }
+    let spot = raw.spot.as_ref().map(|s| sysdes_cost::Spot {
+        per_s: s.interruptions.per_second(),
+        replace_ns: s.replace.map_or(DEFAULT_REPLACE_NS, |d| d.as_nanos()),
+    });
+    if spot.is_some() && per_hour == 0.0 && raw.per_hour.is_none() && ctx.issues.len() == before {
+        ctx.push(
+            node.at_or_near(&["spot"]),
+            "a `spot` instance needs an hourly price (`instance` or `per_hour`)",
+            Some(
+                "e.g. `cost: { instance: runpod.h100-sxm.spot, spot: { interruptions: 0.5/h } }`"
+                    .to_owned(),
+            ),
+        );
+    }
     if raw.instance.is_none()
         && raw.per_hour.is_none()
         && raw.per_request.is_none()
         && raw.per_gb_second.is_none()
+        && raw.egress.is_none()
+        && raw.egress_per_gb.is_none()
     {
         ctx.push(
             node,
-            "`cost` needs `instance`, `per_hour`, `per_request` or `per_gb_second`",
+            "`cost` needs `instance`, `per_hour`, `per_request`, `per_gb_second` or `egress_per_gb`",
             Some("e.g. `cost: { instance: m7i.large }` or `cost: { per_hour: 0.096 }`".to_owned()),
         );
     }
@@ -389,6 +525,8 @@ fn component_cost(
         per_request,
         per_gb_second,
         instance,
+        spot,
+        egress_per_gb,
     })
 }
 
@@ -585,7 +723,9 @@ components:
         assert!(p[0].contains("not both"), "{p:?}");
         let p = problems(&with("    cost: { }\n"));
         assert!(
-            p[0].contains("needs `instance`, `per_hour`, `per_request` or `per_gb_second`"),
+            p[0].contains(
+                "needs `instance`, `per_hour`, `per_request`, `per_gb_second` or `egress_per_gb`"
+            ),
             "{p:?}"
         );
         let p = problems(&with("    cost: { instance: lambda.gb_second }\n"));
@@ -672,6 +812,112 @@ components:
         assert_eq!(p.len(), 1, "{p:?}");
         let schema = crate::json_schema();
         assert!(schema["$defs"]["Workload"]["properties"]["slo"].is_object());
+    }
+
+    #[test]
+    fn a_spot_instance_adds_its_interruptions_to_the_faults() {
+        let text = with(
+            "    cost: { instance: runpod.h100-sxm.spot, spot: { interruptions: 0.5/h, replace: 3m } }\n",
+        );
+        let s = load_str("c.yaml", &text, &LoadOptions::default()).unwrap();
+        let c = s.cost.components[0].as_ref().unwrap();
+        assert_eq!(c.per_hour, 2.69);
+        let spot = c.spot.unwrap();
+        assert_eq!(spot.per_s, 0.5 / 3600.0);
+        assert_eq!(spot.replace_ns, 180_000_000_000);
+        assert_eq!(
+            s.spec.faults,
+            vec![sysdes_models::FaultSpec {
+                at: sysdes_kernel::SimDuration::ZERO,
+                duration: sysdes_kernel::SimDuration::from_secs(10),
+                kind: sysdes_models::FaultKind::Interruptions {
+                    target: sysdes_kernel::ComponentId(0),
+                    per_s: 0.5 / 3600.0,
+                    replace: sysdes_kernel::SimDuration::from_secs(180),
+                },
+            }]
+        );
+        // `replace` defaults to 2 minutes.
+        let text = with("    cost: { per_hour: 1, spot: { interruptions: 2/h } }\n");
+        let s = load_str("c.yaml", &text, &LoadOptions::default()).unwrap();
+        assert_eq!(
+            s.cost.components[0]
+                .as_ref()
+                .unwrap()
+                .spot
+                .unwrap()
+                .replace_ns,
+            120_000_000_000
+        );
+        let schema = crate::json_schema();
+        assert!(schema["$defs"]["Spot"]["properties"]["interruptions"].is_object());
+    }
+
+    #[test]
+    fn bad_spot_instances_are_located_with_suggestions() {
+        // No rate.
+        let p = problems(&with("    cost: { per_hour: 1, spot: { replace: 2m } }\n"));
+        assert!(p[0].starts_with("9:"), "{p:?}");
+        assert!(p[0].contains("interruptions"), "{p:?}");
+        // A rate of zero, or not a rate.
+        let p = problems(&with(
+            "    cost: { per_hour: 1, spot: { interruptions: 0/h } }\n",
+        ));
+        assert_eq!(p.len(), 1, "{p:?}");
+        let p = problems(&with(
+            "    cost: { per_hour: 1, spot: { interruptions: often } }\n",
+        ));
+        assert_eq!(p.len(), 1, "{p:?}");
+        // Unknown keys name the accepted ones.
+        let p = problems(&with(
+            "    cost: { per_hour: 1, spot: { interruptions: 1/h, notice: 2m } }\n",
+        ));
+        assert!(p[0].contains("notice"), "{p:?}");
+        // No hourly price.
+        let p = problems(&with(
+            "    cost: { per_request: 0.01, spot: { interruptions: 1/h } }\n",
+        ));
+        assert!(p[0].starts_with("9:38:"), "{p:?}");
+        assert!(p[0].contains("needs an hourly price"), "{p:?}");
+        // Not a single server.
+        let p = problems(&with(
+            "    replicas: 3\n    cost: { per_hour: 1, spot: { interruptions: 1/h } }\n",
+        ));
+        assert!(p[0].starts_with("10:"), "{p:?}");
+        assert!(p[0].contains("`spot` interrupts a single server"), "{p:?}");
+        // Crashed by a fault as well.
+        let p = problems(&with(
+            "    cost: { per_hour: 1, spot: { interruptions: 1/h } }\nfaults:\n  - { crash: api, at: 1s, for: 1s }\n",
+        ));
+        assert!(p[0].contains("also has a `crash` fault"), "{p:?}");
+    }
+
+    #[test]
+    fn egress_is_priced_per_gb_from_a_rate_or_a_row() {
+        let price = |extra: &str| {
+            let s = load_str("c.yaml", &with(extra), &LoadOptions::default()).unwrap();
+            s.cost.components[0].as_ref().unwrap().egress_per_gb
+        };
+        assert_eq!(price("    cost: { egress_per_gb: 0.05 }\n"), Some(0.05));
+        assert_eq!(
+            price("    cost: { per_hour: 1, egress: aws.egress.inter_zone }\n"),
+            Some(0.01)
+        );
+        assert_eq!(price("    cost: { per_hour: 1 }\n"), None);
+        let p = problems(&with("    cost: { egress: aws.egress.inter_zon }\n"));
+        assert!(p[0].starts_with("9:21:"), "{p:?}");
+        assert!(p[0].contains("`aws.egress.inter_zone`"), "{p:?}");
+        let p = problems(&with("    cost: { egress: m7i.large }\n"));
+        assert!(p[0].contains("`egress` needs a row priced per gb"), "{p:?}");
+        let p = problems(&with("    cost: { egress_per_gb: -1 }\n"));
+        assert!(
+            p[0].contains("`egress_per_gb` must be a price of zero or more"),
+            "{p:?}"
+        );
+        let p = problems(&with(
+            "    cost: { egress_per_gb: 1, egress: aws.egress.inter_zone }\n",
+        ));
+        assert!(p[0].contains("not both"), "{p:?}");
     }
 
     #[test]

@@ -307,6 +307,17 @@ impl Simulation {
 
     /// A one-way delay for a message of `class` between two zones.
     fn store_delay(&mut self, id: StoreId, class: Class, from: u16, to: u16) -> SimDuration {
+        if from != to {
+            // Egress: what a replicated write or a read answer carries.
+            let store = self.components.id(id).0;
+            let bytes = self.network.store_message_bytes(
+                store,
+                class == Class::WriteRequest,
+                class == Class::ReadResponse,
+            );
+            let now = self.sched.now();
+            self.network.count_zone_bytes(store, (from, to), bytes, now);
+        }
         let Simulation {
             components,
             network,
