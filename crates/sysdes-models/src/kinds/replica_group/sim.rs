@@ -704,3 +704,95 @@ impl BuildFrom<DeploymentSpec> for ReplicaGroup {
         build_deployment(ctx, d).map_err(|e| ctx.invalid(e))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use sysdes_kernel::{ComponentId, SimDuration};
+
+    use super::*;
+    use crate::kinds::replica_group::spec::RuntimeKind;
+    use crate::spec::{ComponentSpec, Distribution};
+    use crate::{NoObserver, RunLimits, RunResult};
+
+    /// Two replicas of a one-worker server, in either spec form, behind
+    /// Poisson arrivals at 200/s (1 ms mean service).
+    fn spec(deployment: bool) -> ModelSpec {
+        let mut spec = ModelSpec::single_server(
+            200.0,
+            1,
+            Distribution::Exponential { mean_ns: 1e6 },
+            SimDuration::from_secs(20),
+        );
+        let ComponentKind::Server(server) = spec.components[0].kind.clone() else {
+            panic!("single_server builds a server");
+        };
+        let runs_on = RunsOn {
+            kind: RuntimeKind::Container,
+            boot_time: RuntimeKind::Container.default_boot_time(),
+        };
+        spec.components[0].kind = if deployment {
+            ComponentKind::Deployment(DeploymentSpec {
+                server,
+                replicas: 2,
+                balance: LbPolicy::RoundRobin,
+                runs_on,
+                cpu: 1.0,
+                memory: 0,
+                host: None,
+                autoscaler: None,
+            })
+        } else {
+            for r in 0..2 {
+                spec.components.push(ComponentSpec {
+                    name: format!("server[{r}]"),
+                    kind: ComponentKind::Server(server.clone()),
+                });
+            }
+            ComponentKind::ReplicaGroup(GroupSpec {
+                members: vec![ComponentId(1), ComponentId(2)],
+                replicas: 2,
+                balance: LbPolicy::RoundRobin,
+                runs_on,
+                extra_boot: None,
+                autoscaler: None,
+            })
+        };
+        spec
+    }
+
+    fn run(spec: &ModelSpec) -> (Simulation, RunResult) {
+        let sim = Simulation::new(spec).expect("builds");
+        let result = Simulation::new(spec)
+            .expect("builds")
+            .run(RunLimits::default(), &mut NoObserver)
+            .expect("runs");
+        (sim, result)
+    }
+
+    /// Both spec forms build the one kind; each keeps its result line: a
+    /// deployment's is a server's with the pending replicas, a group's sums
+    /// its replicas, whose arrivals it conserves.
+    #[test]
+    fn both_spec_forms_build_the_one_kind_and_keep_their_result_lines() {
+        for deployment in [true, false] {
+            let (sim, result) = run(&spec(deployment));
+            assert!(matches!(
+                sim.components.resolve(ComponentId(0)),
+                Resolved::ReplicaGroup(_)
+            ));
+            let line = &result.components[0];
+            let scaling = line.scaling.expect("a group reports its scaling");
+            assert_eq!(line.kind, ComponentType::Server, "{deployment}");
+            assert_eq!(scaling.replicas_ready_max, 2);
+            assert_eq!(scaling.replicas_pending_max.is_some(), deployment);
+            assert!(line.arrivals > 3_000, "{}", line.arrivals);
+            if !deployment {
+                let members: u64 = result.components[1..].iter().map(|c| c.arrivals).sum();
+                assert_eq!(members, line.arrivals);
+                // Round robin over two: the split differs by at most one.
+                let (a, b) = (result.components[1].arrivals, result.components[2].arrivals);
+                assert!(a.abs_diff(b) <= 1, "{a} {b}");
+            }
+        }
+    }
+}
