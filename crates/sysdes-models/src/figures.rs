@@ -21,12 +21,12 @@ use crate::result::ComponentResult;
 // here so `crate::figures::*` (and the crate root) still name them.
 pub use crate::kinds::batch_job::figures::BatchJobFigures;
 pub use crate::kinds::cache::figures::CacheFigures;
-pub use crate::kinds::deployment::figures::ScalingFigures;
 pub use crate::kinds::dns::figures::DnsFigures;
 pub use crate::kinds::function::figures::FunctionFigures;
 pub use crate::kinds::load_balancer::figures::BalancerFigures;
 pub use crate::kinds::model_server::figures::{BatchFigures, LlmFigures};
 pub use crate::kinds::queue::figures::QueueFigures;
+pub use crate::kinds::replica_group::figures::ScalingFigures;
 pub use crate::kinds::review_queue::figures::ReviewFigures;
 pub use crate::kinds::server::figures::{CallFigures, ServerFigures};
 pub use crate::kinds::store::figures::{AgeFigures, LagFigures, ProbeFigures, StoreFigures};

@@ -39,8 +39,6 @@ pub use figures::*;
 pub use kinds::batch_job::BatchJobSpec;
 pub use kinds::cache::store::{CachePolicy, CacheStore, Lookup};
 pub use kinds::cache::{CacheCapacity, CacheSpec, CacheWrites};
-pub use kinds::deployment::ScaleEvent;
-pub use kinds::deployment::spec::*;
 pub use kinds::dns::DnsSpec;
 pub use kinds::function::FunctionSpec;
 pub use kinds::load_balancer::consistent_hash_shares;
@@ -52,6 +50,8 @@ pub use kinds::model_server::llm_sched::{
     PrefixWorkload, SwapSpec,
 };
 pub use kinds::model_server::{BatchTime, BatchingSpec, ModelServerSpec};
+pub use kinds::replica_group::ScaleEvent;
+pub use kinds::replica_group::spec::*;
 pub use kinds::review_queue::spec::*;
 pub use kinds::store::spec::*;
 pub use kinds::training_job::spec::*;

@@ -8,7 +8,6 @@
 
 pub(crate) mod batch_job;
 pub(crate) mod cache;
-pub(crate) mod deployment;
 pub(crate) mod dns;
 pub(crate) mod function;
 pub(crate) mod load_balancer;
@@ -42,7 +41,7 @@ pub(crate) struct BuildCtx<'a> {
     pub(crate) id: ComponentId,
     /// The measurement window `[warmup, duration)`.
     pub(crate) window: (SimTime, SimTime),
-    /// Every host of every pool (deployments place replicas on them).
+    /// Every host of every pool (deployments may place replicas on them).
     pub(crate) hosts: &'a mut Vec<HostRuntime>,
     /// The series' interval (stores bin their stale reads by it).
     pub(crate) series_interval: SimDuration,
@@ -100,7 +99,7 @@ pub(crate) trait Kind: KindId + Sized {
         KindFigures::None
     }
 
-    /// The kind's whole result line when it builds its own (deployments);
+    /// The kind's whole result line when it builds its own (a deployment);
     /// `None` to use the common one.
     fn own_result(&self, _hosts: &[HostRuntime], _name: &str) -> Option<ComponentResult> {
         None
@@ -448,12 +447,14 @@ kinds! {
     Cache(cache: cache::Cache, CacheId),
     Queue(queue: queue::sim::QueueComponent, QueueId),
     Stream(stream: stream::sim::StreamComponent, StreamId),
-    Deployment(deployment: deployment::Deployment, DeploymentId),
     /// One kind whichever its scheduling policy: a `ModelServer` spec
     /// builds it batching, an `LlmServer` spec under the LLM policy.
     ModelServer / LlmServer(model_server: model_server::sim::ModelPolicy, ModelServerId),
     Store(store: store::Store, StoreId),
-    ReplicaGroup(replica_group: replica_group::ReplicaGroup, ReplicaGroupId),
+    /// One kind for every replicated thing: a `ReplicaGroup` spec builds
+    /// replicas that are components, a `Deployment` spec leaf-server
+    /// replicas kept inside the group (on hosts, optionally).
+    ReplicaGroup / Deployment(replica_group: replica_group::ReplicaGroup, ReplicaGroupId),
     TrainingJob(training_job: training_job::sim::TrainingJob, TrainingJobId),
     ReviewQueue(review_queue: review_queue::ReviewQueue, ReviewQueueId),
     /// A serverless function (instances with cold starts, kept warm).

@@ -10,7 +10,6 @@ mod loop_profile;
 
 // Each kind's handlers live in its folder under `kinds/`; these names keep
 // the engine's paths short.
-pub(crate) use crate::kinds::deployment::sim as deployment;
 pub(crate) use crate::kinds::model_server::llm_sim as llm_server;
 pub(crate) use crate::kinds::replica_group::sim as group;
 pub(crate) use crate::kinds::server::calls;
@@ -33,9 +32,9 @@ use crate::spec::{ArrivalSpec, Distribution, ModelSpec};
 use crate::station::WAITING;
 use crate::workload::{Pacing, RetryState, Workload};
 
+pub(crate) use crate::kinds::replica_group::hosts::HostRuntime;
 use calls::{CallId, LogicalCalls};
-use deployment::DeployEvent;
-pub(crate) use deployment::HostRuntime;
+use group::DeployEvent;
 
 mod faults; // crashes, slowdowns, fault windows
 mod network; // zones, links, partitions
@@ -71,7 +70,7 @@ pub(crate) enum Event {
     CacheHitDone { cache: CacheId, req: RequestId },
     /// The end of a time-series interval.
     SeriesTick,
-    /// A deployment's timers (see `deployment.rs`).
+    /// A replica group's timers (see `kinds/replica_group/sim.rs`).
     Deploy(DeployEvent),
     /// A model server's batch on `slot` ends.
     BatchDone { server: ModelServerId, slot: u32 },
@@ -220,7 +219,7 @@ pub struct Simulation {
     pub(crate) unstable: Option<RunError>,
     pub(crate) max_in_flight: u64,
     pub(crate) series: SeriesRecorder,
-    /// Every host of every pool (see `deployment.rs`).
+    /// Every host of every pool (see `kinds/replica_group/hosts.rs`).
     pub(crate) hosts: Vec<HostRuntime>,
     /// Reused buffer for the gauges sampled at each series tick.
     pub(crate) gauge_buf: Vec<f64>,
@@ -306,7 +305,8 @@ impl Simulation {
             }
         };
 
-        let mut hosts = deployment::build_hosts(spec, window_start, window_end);
+        let mut hosts =
+            crate::kinds::replica_group::hosts::build_hosts(spec, window_start, window_end);
         // Stores bin their stale reads by the series' intervals.
         let series_interval = SeriesRecorder::new(spec.duration, Vec::new()).interval;
         let mut components = Components::default();
@@ -573,7 +573,6 @@ impl Simulation {
     }
 
     fn start(&mut self) {
-        self.deployments_start();
         self.groups_start();
         self.training_start();
         self.review_start();
@@ -1040,6 +1039,9 @@ impl Simulation {
             .collect();
         // Groups sum up their replicas, which say whose they are.
         for (id, g) in self.components.replica_group.iter() {
+            if g.stations().is_some() {
+                continue; // A deployment's line is its own.
+            }
             let i = id.index();
             let name = &self.spec.components[i].name;
             for m in g.members() {
@@ -1059,7 +1061,6 @@ impl Simulation {
             end_ns: end.as_nanos(),
             by_component: (0..self.components.len())
                 .map(|i| match self.components.resolve(ComponentId(i as u32)) {
-                    Resolved::Deployment(d) => self.components[d].lifetimes(end),
                     Resolved::ReplicaGroup(g) => self.components[g].lifetimes(end),
                     _ => Vec::new(),
                 })

@@ -1,12 +1,15 @@
-//! Deployment keys: `replicas`, `balance`, `runs_on`, `cpu`, `memory`,
-//! `host` and `autoscaler` on a server, and the top-level `hosts` block.
+//! Replica keys, read for every kind in one place ([`replicate`]):
+//! `replicas`, `balance`, `runs_on` and `autoscaler`, plus host placement
+//! (`cpu`, `memory`, `host`, and the top-level `hosts` block) for a leaf
+//! server.
 //!
-//! A leaf server with any of these keys becomes a
-//! [`ComponentKind::Deployment`]; without them it stays a plain server. A
-//! server with `calls`, a model server or a cache with `replicas`,
-//! `balance`, `runs_on` or `autoscaler` becomes a replica group
-//! ([`ComponentKind::ReplicaGroup`]) whose replicas, `NAME[i]`, are added
-//! after the components of the file.
+//! Both forms build the one replica-group kind of the engine. A leaf server
+//! with any of these keys becomes a [`ComponentKind::Deployment`] (replicas
+//! kept inside the group, on hosts optionally); without them it stays a
+//! plain server. A server with `calls`, a model server or a cache with
+//! `replicas`, `balance`, `runs_on` or `autoscaler` becomes a
+//! [`ComponentKind::ReplicaGroup`] whose replicas, `NAME[i]`, are added
+//! after the components of the file ([`add_replicas`]).
 
 use schemars::JsonSchema;
 use sysdes_kernel::{ComponentId, SimDuration};
@@ -127,32 +130,64 @@ fn is_deployment(body: &SNode) -> bool {
         .any(|k| body.get(k).is_some())
 }
 
-/// Wraps a server into a deployment when it has deployment keys; `pools`
-/// are the host pools read from the top-level `hosts` (if they parsed).
-pub(super) fn server_or_deployment(
+/// Reads the replica keys of component `spec` (whose body is `body`):
+/// the component, a leaf server wrapped into a deployment, and for a
+/// replica group the [`Scaling`] its replicas are added with; `None` when
+/// the keys are wrong. `pools` are the host pools read from the top-level
+/// `hosts` (if they parsed).
+pub(super) fn replicate(
+    ctx: &mut Ctx,
+    body: &SNode,
+    spec: ComponentKind,
+    pools: Option<&[HostPoolSpec]>,
+) -> Option<(ComponentKind, Option<Scaling>)> {
+    let spec = match spec {
+        ComponentKind::Server(server) if server.calls.is_empty() => {
+            return server_or_deployment(ctx, body, server, pools).map(|k| (k, None));
+        }
+        other => other,
+    };
+    // Replicas of anything but a leaf server form a group.
+    let busy = match &spec {
+        ComponentKind::Server(_) => {
+            if !placement_free(ctx, body) {
+                return None;
+            }
+            true
+        }
+        ComponentKind::ModelServer(_) | ComponentKind::LlmServer(_) => true,
+        ComponentKind::Cache(_) => false,
+        _ => return Some((spec, None)),
+    };
+    let scaling = group_scaling(ctx, body, busy)?;
+    Some((spec, scaling))
+}
+
+/// Whether a server with `calls` is free of the keys that place replicas
+/// on hosts (its replicas form a group, which is not placed); says so if not.
+fn placement_free(ctx: &mut Ctx, body: &SNode) -> bool {
+    let Some(key) = ["cpu", "memory", "host"]
+        .into_iter()
+        .find(|k| body.get(k).is_some())
+    else {
+        return true;
+    };
+    ctx.push(
+        body.at_or_near(&[key]),
+        format!("a server with `calls` cannot have `{key}`: only leaf servers are placed on hosts"),
+        Some("remove the placement keys, or split the calls off into another server".to_owned()),
+    );
+    false
+}
+
+/// Wraps a leaf server into a deployment when it has deployment keys.
+fn server_or_deployment(
     ctx: &mut Ctx,
     body: &SNode,
     server: ServerSpec,
     pools: Option<&[HostPoolSpec]>,
 ) -> Option<ComponentKind> {
     if !is_deployment(body) {
-        return Some(ComponentKind::Server(server));
-    }
-    if !server.calls.is_empty() {
-        // Replicas that call on: a group of servers, without host placement.
-        if let Some(key) = ["cpu", "memory", "host"]
-            .into_iter()
-            .find(|k| body.get(k).is_some())
-        {
-            ctx.push(
-                body.at_or_near(&[key]),
-                format!(
-                    "a server with `calls` cannot have `{key}`: only leaf servers are placed on hosts"
-                ),
-                Some("remove the placement keys, or split the calls off into another server".to_owned()),
-            );
-            return None;
-        }
         return Some(ComponentKind::Server(server));
     }
     let before = ctx.issues.len();
@@ -275,7 +310,7 @@ impl Scaling {
 /// any: `Some(None)` without them, `None` when they are wrong. `busy` says
 /// whether the kind has workers or slots whose utilization can be measured
 /// (a cache has none).
-pub(super) fn group_scaling(ctx: &mut Ctx, body: &SNode, busy: bool) -> Option<Option<Scaling>> {
+fn group_scaling(ctx: &mut Ctx, body: &SNode, busy: bool) -> Option<Option<Scaling>> {
     if !group_keys().iter().any(|k| body.get(k).is_some()) {
         return Some(None);
     }

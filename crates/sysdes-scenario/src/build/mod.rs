@@ -659,27 +659,14 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
             hosts: hosts.as_deref(),
         };
         let spec = kind.and_then(|k| k.read(ctx, &entry));
-        // Replicas of anything but a leaf server form a group.
-        let groupable = match &spec {
-            Some(ComponentKind::Server(s)) => !s.calls.is_empty(),
-            Some(
-                ComponentKind::ModelServer(_)
-                | ComponentKind::LlmServer(_)
-                | ComponentKind::Cache(_),
-            ) => true,
-            _ => false,
-        };
-        if groupable {
-            let busy = !matches!(spec, Some(ComponentKind::Cache(_)));
-            match deploy::group_scaling(ctx, value, busy) {
-                Some(Some(scaling)) => groups.push((i, scaling)),
-                Some(None) => {}
-                None => {
-                    components.push(None);
-                    continue;
-                }
+        // Every kind's replicas are read in one place (`deploy.rs`).
+        let spec = spec.and_then(|s| deploy::replicate(ctx, value, s, entry.hosts));
+        let spec = spec.map(|(kind, scaling)| {
+            if let Some(scaling) = scaling {
+                groups.push((i, scaling));
             }
-        }
+            kind
+        });
         components.push(spec.map(|kind| ComponentSpec {
             name: name.to_owned(),
             kind,

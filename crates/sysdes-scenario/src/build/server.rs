@@ -99,10 +99,10 @@ pub(crate) enum DisciplineRaw {
     PreemptivePriority,
 }
 
-/// Reads a server: a plain one, or a deployment of replicas of it.
+/// Reads a server (its replicas, if any, are read by
+/// [`super::deploy::replicate`], as every kind's are).
 pub(super) fn read(ctx: &mut Ctx, e: &Entry<'_>) -> Option<ComponentKind> {
-    server(ctx, e.own, e.body, e.names)
-        .and_then(|s| super::deploy::server_or_deployment(ctx, e.body, s, e.hosts))
+    server(ctx, e.own, e.body, e.names).map(ComponentKind::Server)
 }
 
 fn server(ctx: &mut Ctx, own: usize, body: &SNode, names: &[&str]) -> Option<ServerSpec> {

@@ -1,32 +1,111 @@
-//! The engine side of replica groups: forwarding a request to a ready
-//! replica (a component of its own, reached without a network hop), relaying
-//! its answer, booting and draining replicas, and the autoscaler's periodic
-//! evaluation over the replicas' own measurements.
+//! The engine side of replica groups: handing a request to a ready replica
+//! (a station's service on a dedicated CPU or a shared host, or a component
+//! of its own reached without a network hop, whose answer the group
+//! relays), booting, placing and draining replicas, and the autoscaler's
+//! periodic evaluation.
 
-use sysdes_kernel::{SimTime, derive_stream};
+use sysdes_kernel::{SimDuration, SimTime};
 use sysdes_stats::TimeAverage;
 
+use crate::autoscaler::{Hpa, HpaConfig};
+use crate::error::BuildError;
 use crate::figures::{ComponentType, KindFigures};
-use crate::kinds::deployment::ScaleEvent;
-use crate::kinds::deployment::spec::{GroupSpec, ScaleMetric};
-use crate::kinds::replica_group::ReplicaGroup;
-use crate::kinds::{ReplicaGroupId, Resolved};
-use crate::request::{Outcome, RequestId};
+use crate::kinds::replica_group::hosts::{HostRuntime, pick_host, pool_range, pool_utilization};
+use crate::kinds::replica_group::spec::RunsOn;
+use crate::kinds::replica_group::spec::{AutoscalerSpec, DeploymentSpec, GroupSpec, ScaleMetric};
+use crate::kinds::replica_group::{
+    Members, NO_HOST, READY, ReplicaAdmission, ReplicaGroup, ScaleEvent, Stations,
+};
+use crate::kinds::{BuildCtx, BuildFrom, Kind, ReplicaGroupId, Resolved};
+use crate::request::{Op, Outcome, RequestId};
 use crate::result::ComponentResult;
 use crate::sampler::Sampler;
-use crate::simulation::deployment::{DeployEvent, hpa};
 use crate::simulation::{Event, Simulation};
 use crate::spec::{ComponentKind, LbPolicy, ModelSpec};
-use crate::station::{BusyArea, StationMetrics};
+use crate::station::{ACTIVE, BusyArea, StationMetrics, WAITING};
 
-/// Builds a group and starts its first `replicas` replicas (ready at once).
-pub(crate) fn build_group(
-    spec: &ModelSpec,
-    name: &str,
-    g: &GroupSpec,
-    start: SimTime,
-    end: SimTime,
+/// A replica group's timers. Small and `Copy`, like every event.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum DeployEvent {
+    /// A station with dedicated CPUs finishes a request.
+    ServiceDone {
+        group: ReplicaGroupId,
+        req: RequestId,
+    },
+    /// A replica has booted and starts serving.
+    Booted { group: ReplicaGroupId, replica: u32 },
+    /// The autoscaler evaluates.
+    Autoscale { group: ReplicaGroupId },
+    /// The earliest job on a shared host finishes.
+    HostDone { host: u32 },
+}
+
+/// A checked autoscaler with its metric and interval.
+pub(crate) fn hpa(a: &AutoscalerSpec) -> Result<(Hpa, ScaleMetric, SimDuration), String> {
+    if a.min == 0 || a.max < a.min || a.target.is_nan() || a.target <= 0.0 {
+        return Err("an autoscaler needs 1 <= min <= max and a positive target".into());
+    }
+    if a.interval == SimDuration::ZERO {
+        return Err("the autoscaler's interval must be positive".into());
+    }
+    Ok((
+        Hpa::new(HpaConfig {
+            target: a.target,
+            tolerance: a.tolerance,
+            min: a.min,
+            max: a.max,
+            scale_down_stabilization: a.scale_down_stabilization,
+        }),
+        a.metric,
+        a.interval,
+    ))
+}
+
+/// Replicas come and go, so no balancing policy may depend on the set.
+fn check_balance(balance: LbPolicy) -> Result<(), String> {
+    if balance == LbPolicy::ConsistentHash {
+        return Err(
+            "replicas cannot be balanced by consistent_hash (the set of replicas changes)".into(),
+        );
+    }
+    Ok(())
+}
+
+/// What both specs share: replicas at start, balancer, runtime, autoscaler.
+struct Common<'a> {
+    replicas: u32,
+    balance: LbPolicy,
+    runs_on: &'a RunsOn,
+    autoscaler: Option<&'a AutoscalerSpec>,
+}
+
+/// Builds a group of `members` with the checks and parts both ways share;
+/// no replica is started yet.
+fn build_common(
+    ctx: &BuildCtx<'_>,
+    c: &Common<'_>,
+    members: Members,
+    extra_boot: Option<Sampler>,
 ) -> Result<ReplicaGroup, String> {
+    let mut group = ReplicaGroup::new(
+        members,
+        c.balance,
+        ctx.stream("balance"),
+        Sampler::new(&c.runs_on.boot_time)?,
+        extra_boot,
+        ctx.stream("boot"),
+        ctx.metrics(),
+        TimeAverage::new(ctx.window.0, ctx.window.1),
+    );
+    if let Some(a) = c.autoscaler {
+        group.hpa = Some(hpa(a)?);
+    }
+    Ok(group)
+}
+
+/// Builds a group of components and starts its first `replicas` replicas
+/// (ready at once).
+fn build_group(ctx: &BuildCtx<'_>, g: &GroupSpec) -> Result<ReplicaGroup, String> {
     if g.members.is_empty() || g.replicas == 0 {
         return Err("a replica group needs at least one replica".into());
     }
@@ -37,11 +116,8 @@ pub(crate) fn build_group(
             g.members.len()
         ));
     }
-    if g.balance == LbPolicy::ConsistentHash {
-        return Err(
-            "replicas cannot be balanced by consistent_hash (the set of replicas changes)".into(),
-        );
-    }
+    check_balance(g.balance)?;
+    let spec: &ModelSpec = ctx.spec;
     for m in &g.members {
         let kind = spec
             .components
@@ -67,43 +143,124 @@ pub(crate) fn build_group(
             );
         }
     }
-    let stream = |purpose: &str| derive_stream(spec.seed, name, purpose);
-    let mut group = ReplicaGroup::new(
-        g.members.clone(),
-        g.balance,
-        stream("balance"),
-        Sampler::new(&g.runs_on.boot_time)?,
-        g.extra_boot.as_ref().map(Sampler::new).transpose()?,
-        stream("boot"),
-        StationMetrics::new(start, end),
-        TimeAverage::new(start, end),
-    );
-    if let Some(a) = &g.autoscaler {
-        group.hpa = Some(hpa(a)?);
+    let common = Common {
+        replicas: g.replicas,
+        balance: g.balance,
+        runs_on: &g.runs_on,
+        autoscaler: g.autoscaler.as_ref(),
+    };
+    let extra_boot = g.extra_boot.as_ref().map(Sampler::new).transpose()?;
+    let mut group = build_common(
+        ctx,
+        &common,
+        Members::Components(g.members.clone()),
+        extra_boot,
+    )?;
+    for _ in 0..common.replicas {
+        group.start(SimTime::ZERO, NO_HOST, true);
     }
-    for _ in 0..g.replicas {
-        group.start(SimTime::ZERO, true);
+    Ok(group)
+}
+
+/// Builds a deployment (a group of stations) and places its initial
+/// replicas (ready at time zero).
+fn build_deployment(ctx: &mut BuildCtx<'_>, d: &DeploymentSpec) -> Result<ReplicaGroup, String> {
+    if d.server.workers == 0 {
+        return Err("a server needs at least one worker".into());
+    }
+    if !d.server.calls.is_empty() {
+        return Err(
+            "a deployment's replicas are leaf servers (a server with calls and replicas is a replica group)"
+                .into(),
+        );
+    }
+    if d.server.discipline != crate::spec::Discipline::Fifo || d.server.patience.is_some() {
+        return Err(
+            "a deployment's replicas serve in arrival order: `discipline` and `patience` apply to a single server (without `replicas`)"
+                .into(),
+        );
+    }
+    if d.replicas == 0 {
+        return Err("a deployment needs at least one replica".into());
+    }
+    check_balance(d.balance)?;
+    let common = Common {
+        replicas: d.replicas,
+        balance: d.balance,
+        runs_on: &d.runs_on,
+        autoscaler: d.autoscaler.as_ref(),
+    };
+    let mut stations = Stations::new(
+        d.server.workers,
+        d.server.queue_capacity,
+        Sampler::new(&d.server.service_time)?,
+        ctx.stream("service"),
+    );
+    stations.memory = d.memory;
+    stations.cpu = d.cpu;
+    let spec: &ModelSpec = ctx.spec;
+    if let Some(pool) = d.host {
+        if pool >= spec.hosts.len() {
+            return Err(format!("host pool index {pool} does not exist"));
+        }
+        stations.pool = Some(pool_range(&spec.hosts, pool));
+    }
+    let pool = stations.pool;
+    let mut group = build_common(ctx, &common, Members::Stations(stations), None)?;
+    for k in 0..d.replicas {
+        let host = match pool {
+            None => NO_HOST,
+            Some(range) => {
+                let Some(h) = pick_host(&ctx.hosts[..], range, d.memory) else {
+                    let pool = &spec.hosts[d.host.unwrap_or(0)];
+                    return Err(format!(
+                        "replica {} of {} does not fit on host pool `{}` ({} hosts with {} bytes of memory each; each replica needs {} bytes)",
+                        k + 1,
+                        d.replicas,
+                        pool.name,
+                        pool.count,
+                        pool.memory,
+                        d.memory
+                    ));
+                };
+                ctx.hosts[h as usize].take(d.memory);
+                h
+            }
+        };
+        group.start(SimTime::ZERO, host, true);
     }
     Ok(group)
 }
 
 impl Simulation {
-    /// Before the run: model-server replicas have their model loaded (a new
-    /// replica's load is part of its boot), replicas of groups that scale
-    /// on utilization keep their busy time, and every group's autoscaler
-    /// gets its first tick.
+    /// Before the run: every deployment's autoscaler gets its first tick;
+    /// then, for groups of components, model-server replicas have their
+    /// model loaded (a new replica's load is part of its boot), replicas of
+    /// groups that scale on utilization keep their busy time, and every
+    /// autoscaler gets its first tick.
     pub(crate) fn groups_start(&mut self) {
-        for i in 0..self.components.replica_group.items.len() {
+        let n = self.components.replica_group.items.len();
+        for i in 0..n {
             let group = ReplicaGroupId(i as u32);
             let g = &self.components[group];
-            let members = g.members().len() as u32;
+            let interval = g.hpa.as_ref().map(|(_, _, interval)| *interval);
+            if let (Some(_), Some(interval)) = (g.stations(), interval) {
+                self.schedule_autoscale(group, SimTime::ZERO + interval);
+            }
+        }
+        for i in 0..n {
+            let group = ReplicaGroupId(i as u32);
+            let g = &self.components[group];
+            if g.stations().is_some() {
+                continue;
+            }
             let hpa = g
                 .hpa
                 .as_ref()
                 .map(|(_, metric, interval)| (*metric, *interval));
             let measure = hpa.is_some_and(|(metric, _)| metric == ScaleMetric::Utilization);
-            for j in 0..members {
-                let member = self.components[group].member(j);
+            for j in 0..g.members().len() {
+                let member = self.components[group].members()[j];
                 let c = &mut self.components;
                 if let Resolved::ModelServer(s) = c.resolve(member) {
                     c[s].preloaded();
@@ -112,39 +269,73 @@ impl Simulation {
                     *area = Some(BusyArea::default());
                 }
             }
-            let Some((_, interval)) = hpa else {
-                continue;
-            };
-            let at = SimTime::ZERO + interval;
-            if at < self.window_end {
-                self.sched
-                    .schedule_at(at, Event::Deploy(DeployEvent::GroupAutoscale { group }));
+            if let Some((_, interval)) = hpa {
+                self.schedule_autoscale(group, SimTime::ZERO + interval);
+            }
+        }
+    }
+
+    /// Schedules `group`'s next autoscaler evaluation at `at`, if within the
+    /// window.
+    fn schedule_autoscale(&mut self, group: ReplicaGroupId, at: SimTime) {
+        if at < self.window_end {
+            self.sched
+                .schedule_at(at, Event::Deploy(DeployEvent::Autoscale { group }));
+        }
+    }
+
+    pub(crate) fn deploy_event(&mut self, event: DeployEvent) {
+        match event {
+            DeployEvent::ServiceDone { group, req } => self.station_done(group, req),
+            DeployEvent::Booted { group, replica } => {
+                let now = self.sched.now();
+                self.components[group].make_ready(now, replica);
+            }
+            DeployEvent::Autoscale { group } => self.autoscale(group),
+            DeployEvent::HostDone { host } => {
+                if let Some(job) = self.host_done(host) {
+                    self.station_done(job.group, job.req);
+                }
             }
         }
     }
 
     /// A request reaches a group (its hop is pushed): the implicit balancer
-    /// hands it to a ready replica at once, or drops it if none is ready.
+    /// picks a ready replica, or the request is dropped if none is ready.
+    /// A station serves, queues or drops it; a component replica gets it at
+    /// once. The hop's `choice` remembers the replica.
     pub(crate) fn group_arrive(&mut self, to: ReplicaGroupId, req: RequestId) {
         let now = self.sched.now();
         let r = &mut self.requests[req];
+        let counted = r.counted;
         let g = &mut self.components[to];
-        match g.forward(now, r.counted) {
-            Some(i) => {
-                if let Some(hop) = r.hops.last_mut() {
-                    hop.choice = i;
-                }
-                let member = g.member(i);
-                self.deliver(member, req);
-            }
-            None => {
-                r.outcome = Outcome::Dropped;
+        let Some(replica) = g.choose() else {
+            // Nothing is ready (only possible while every replica boots).
+            g.refuse(counted);
+            r.outcome = Outcome::Dropped;
+            self.respond(req);
+            return;
+        };
+        if let Some(hop) = r.hops.last_mut() {
+            hop.choice = replica;
+        }
+        if let Members::Components(members) = &g.members {
+            let member = members[replica as usize];
+            g.forward(now, replica, counted);
+            self.deliver(member, req);
+            return;
+        }
+        match g.arrive(now, replica, req, counted) {
+            ReplicaAdmission::Serve(work) => self.start_work(to, replica, req, work),
+            ReplicaAdmission::Queued => {}
+            ReplicaAdmission::Dropped => {
+                self.requests[req].outcome = Outcome::Dropped;
                 self.respond(req);
             }
         }
     }
 
-    /// A replica's answer reaches its group, which relays it on.
+    /// A component replica's answer reaches its group, which relays it on.
     pub(crate) fn group_answered(&mut self, group: ReplicaGroupId, req: RequestId) {
         let now = self.sched.now();
         let r = &self.requests[req];
@@ -157,80 +348,209 @@ impl Simulation {
         self.components[group].answered(now, choice, entered, served);
     }
 
-    pub(crate) fn group_booted(&mut self, group: ReplicaGroupId, replica: u32) {
-        let now = self.sched.now();
-        self.components[group].make_ready(now, replica);
+    /// Starts `work` for `req` on station `replica`: a timer on a dedicated
+    /// CPU, or a job on the replica's host.
+    fn start_work(
+        &mut self,
+        group: ReplicaGroupId,
+        replica: u32,
+        req: RequestId,
+        work: SimDuration,
+    ) {
+        let host = self.components[group]
+            .stations()
+            .map_or(NO_HOST, |s| s.host(replica));
+        if host == NO_HOST {
+            self.sched
+                .schedule_in(work, Event::Deploy(DeployEvent::ServiceDone { group, req }));
+        } else {
+            self.host_add(host, group, req, work);
+        }
     }
 
-    /// One autoscaler evaluation, then the next is scheduled.
-    pub(crate) fn group_autoscale(&mut self, group: ReplicaGroupId) {
+    /// A station finished `req`: start the next waiting request, retire a
+    /// drained replica, answer.
+    fn station_done(&mut self, group: ReplicaGroupId, req: RequestId) {
         let now = self.sched.now();
-        let value = self.group_metric(group, now);
-        let g = &mut self.components[group];
-        let (current, ready) = (g.wanted(), g.ready_count());
-        let Some((hpa, _, interval)) = g.hpa.as_mut() else {
+        let r = &self.requests[req];
+        let counted = r.counted;
+        let Some(&hop) = r.hops.last() else {
             return;
         };
-        let interval = *interval;
-        let desired = hpa.decide(now, current, ready, value);
-        if desired != current {
-            g.log.scale_events.push(ScaleEvent {
-                at_s: now.as_secs_f64(),
-                from: current,
-                to: desired,
-            });
+        let g = &mut self.components[group];
+        let replica = hop.choice;
+        let (next, gone) = g.finish(now, replica, hop.entered, counted);
+        if let Some((next, work)) = next {
+            self.start_work(group, replica, next, work);
         }
-        for _ in current..desired {
-            let Some(replica) = g.start(now, false) else {
-                break;
+        if gone {
+            self.release_host(group, replica);
+        }
+        // A station is a leaf server: a write makes a new version of its key.
+        let r = &mut self.requests[req];
+        r.version = match r.op {
+            Op::Write => self.versions.bump(r.key),
+            Op::Read => self.versions.current(r.key),
+        };
+        self.respond(req);
+    }
+
+    /// Frees the host memory of a station that is gone, and lets pending
+    /// replicas of any group take the room.
+    fn release_host(&mut self, group: ReplicaGroupId, replica: u32) {
+        let Some(s) = self.components[group].stations() else {
+            return;
+        };
+        let host = s.host(replica);
+        if host == NO_HOST {
+            return;
+        }
+        self.hosts[host as usize].release(s.memory);
+        for i in 0..self.components.replica_group.items.len() {
+            let group = ReplicaGroupId(i as u32);
+            if self.components[group].pending > 0 {
+                self.place_pending(group);
+            }
+        }
+    }
+
+    /// Starts as many of `group`'s pending replicas as fit on its pool.
+    fn place_pending(&mut self, group: ReplicaGroupId) {
+        let now = self.sched.now();
+        loop {
+            let g = &mut self.components[group];
+            if g.pending == 0 {
+                return;
+            }
+            let Some((pool, memory)) = g.stations().and_then(|s| Some((s.pool?, s.memory))) else {
+                return;
             };
-            let boot = g.boot_time();
-            let timer = self.sched.schedule_timer_in(
-                boot,
-                Event::Deploy(DeployEvent::GroupBooted { group, replica }),
-            );
-            g.set_boot_timer(replica, timer);
+            let Some(host) = pick_host(&self.hosts, pool, memory) else {
+                return;
+            };
+            g.pending -= 1;
+            g.pending_changed(now);
+            self.boot_replica(group, host);
+        }
+    }
+
+    /// Starts a booting replica on `host` (already chosen, or [`NO_HOST`])
+    /// and schedules the end of its boot; `false` if no replica is idle.
+    fn boot_replica(&mut self, group: ReplicaGroupId, host: u32) -> bool {
+        let now = self.sched.now();
+        let g = &mut self.components[group];
+        if host != NO_HOST {
+            let memory = g.stations().map_or(0, |s| s.memory);
+            self.hosts[host as usize].take(memory);
+        }
+        let Some(replica) = g.start(now, host, false) else {
+            return false;
+        };
+        let boot = g.boot_time();
+        let timer = self
+            .sched
+            .schedule_timer_in(boot, Event::Deploy(DeployEvent::Booted { group, replica }));
+        g.set_boot_timer(replica, timer);
+        true
+    }
+
+    /// One autoscaler evaluation, then the next one is scheduled.
+    fn autoscale(&mut self, group: ReplicaGroupId) {
+        let now = self.sched.now();
+        let Some(interval) = self.components[group].hpa.as_ref().map(|h| h.2) else {
+            return;
+        };
+        let value = self.autoscale_metric(group, now);
+        let g = &mut self.components[group];
+        let (current, ready) = (g.wanted(), g.ready_count());
+        let desired = g.hpa.as_mut().map_or(current, |(hpa, _, _)| {
+            hpa.decide(now, current, ready, value)
+        });
+        self.scale_to(group, desired);
+        self.schedule_autoscale(group, now + interval);
+    }
+
+    /// Starts or retires replicas until `desired` are wanted (a pending
+    /// replica, waiting for room on a host, is the first to go).
+    fn scale_to(&mut self, group: ReplicaGroupId, desired: u32) {
+        let now = self.sched.now();
+        let g = &mut self.components[group];
+        let current = g.wanted();
+        if desired == current {
+            return;
+        }
+        g.log.scale_events.push(ScaleEvent {
+            at_s: now.as_secs_f64(),
+            from: current,
+            to: desired,
+        });
+        for _ in current..desired {
+            let g = &mut self.components[group];
+            let placement = g.stations().and_then(|s| Some((s.pool?, s.memory)));
+            let host = match placement {
+                None => NO_HOST,
+                Some((pool, memory)) => match pick_host(&self.hosts, pool, memory) {
+                    Some(host) => host,
+                    None => {
+                        g.pending += 1;
+                        g.pending_changed(now);
+                        continue;
+                    }
+                },
+            };
+            if !self.boot_replica(group, host) {
+                break;
+            }
         }
         for _ in desired..current {
+            let g = &mut self.components[group];
+            if g.pending > 0 {
+                g.pending -= 1;
+                g.pending_changed(now);
+                continue;
+            }
             let Some(victim) = g.victim() else {
-                break;
+                return;
             };
             if let Some(timer) = g.boot_timer(victim) {
                 self.sched.cancel(timer);
             }
-            g.retire(now, victim);
-        }
-        let next = now + interval;
-        if next < self.window_end {
-            self.sched
-                .schedule_at(next, Event::Deploy(DeployEvent::GroupAutoscale { group }));
+            if g.retire(now, victim) {
+                self.release_host(group, victim);
+            }
         }
     }
 
     /// The autoscaler's metric over the last interval, per ready replica
     /// (NaN if none was ready): busy workers or slots over capacity, or
-    /// requests inside.
-    fn group_metric(&mut self, group: ReplicaGroupId, now: SimTime) -> f64 {
+    /// requests inside. Stations measure their own busy workers; component
+    /// replicas keep their own busy time, which restarts every interval
+    /// (only ready ones count).
+    fn autoscale_metric(&mut self, group: ReplicaGroupId, now: SimTime) -> f64 {
         let g = &mut self.components[group];
         let Some(metric) = g.hpa.as_ref().map(|(_, m, _)| *m) else {
             return f64::NAN;
         };
-        let (ready_area, inside_area) = g.take_areas(now);
-        // Every replica's busy area restarts; only ready ones count.
-        let mut busy = 0.0;
-        let mut capacity = 1.0;
-        let members = g.members().len() as u32;
-        for i in 0..members {
-            let g = &self.components[group];
-            let (member, ready) = (g.member(i), g.is_ready(i));
-            if let Some((Some(area), cap)) = self.components.busy_area_mut(member.index()) {
-                capacity = f64::from(cap.max(1));
-                let area = area.take(now);
-                if ready {
-                    busy += area as f64;
+        let (ready_area, busy_area, inside_area) = g.take_areas(now);
+        let (busy, capacity) = match g.stations() {
+            Some(s) => (busy_area as f64, f64::from(s.workers())),
+            None => {
+                let mut busy = 0.0;
+                let mut capacity = 1.0;
+                for i in 0..g.members().len() as u32 {
+                    let g = &self.components[group];
+                    let (member, ready) = (g.members()[i as usize], g.is_ready(i));
+                    if let Some((Some(area), cap)) = self.components.busy_area_mut(member.index()) {
+                        capacity = f64::from(cap.max(1));
+                        let area = area.take(now);
+                        if ready {
+                            busy += area as f64;
+                        }
+                    }
                 }
+                (busy, capacity)
             }
-        }
+        };
         if ready_area == 0 {
             return f64::NAN;
         }
@@ -241,22 +561,10 @@ impl Simulation {
     }
 }
 
-/// Names of a group's time-series gauges: replicas ready and booting.
-pub(crate) fn gauge_names(name: &str, out: &mut Vec<String>) {
-    out.push(format!("{name}.replicas_ready"));
-    out.push(format!("{name}.replicas_booting"));
-}
-
-/// The current value of each gauge named by [`gauge_names`].
-pub(crate) fn gauges(g: &ReplicaGroup, out: &mut Vec<f64>) {
-    let [ready, booting, _] = g.log.gauges.levels();
-    out.push(ready as f64);
-    out.push(booting as f64);
-}
-
-/// The result of group `g` called `name`, from its replicas' results
-/// (`members`, in replica order): throughput and latency through the group,
-/// utilization as busy time over ready replica-time, and its scaling.
+/// The result of a group of components `g` called `name`, from its
+/// replicas' results (`members`, in replica order): throughput and latency
+/// through the group, utilization as busy time over ready replica-time,
+/// and its scaling. The result's type is the replicas'.
 pub(crate) fn group_result(
     g: &ReplicaGroup,
     name: &str,
@@ -296,31 +604,87 @@ pub(crate) fn group_result(
     }
 }
 
-impl crate::kinds::Kind for ReplicaGroup {
+/// The result of a deployment (a group of stations `s`) called `name`: a
+/// server's line (type `server`) over all its replicas, with its scaling
+/// and its host pool's utilization.
+fn stations_result(
+    g: &ReplicaGroup,
+    s: &Stations,
+    all_hosts: &[HostRuntime],
+    name: &str,
+) -> ComponentResult {
+    let m = &g.metrics;
+    let ready_mean = g.log.gauges.mean(READY);
+    let capacity = ready_mean * f64::from(s.workers());
+    let mut scaling = g.log.figures(true);
+    if let Some((first, count)) = s.pool {
+        let hosts = &all_hosts[first as usize..(first + count) as usize];
+        scaling.host_pool_utilization = Some(pool_utilization(hosts));
+    }
+    ComponentResult {
+        name: name.to_string(),
+        kind: ComponentType::Server,
+        workers: s.workers(),
+        arrivals: m.arrivals,
+        completions: m.completions,
+        drops: m.drops,
+        utilization: if capacity > 0.0 {
+            m.levels.mean(ACTIVE) / capacity
+        } else {
+            0.0
+        },
+        mean_queue_length: m.levels.mean(WAITING),
+        mean_in_system: m.mean_in_system(),
+        peak_queue_length: m.levels.peak(WAITING),
+        latency: m.latency.clone(),
+        offered_load: None,
+        figures: KindFigures::None,
+        lost_in_crash: None,
+        scaling: Some(scaling),
+        replica_of: None,
+    }
+}
+
+impl Kind for ReplicaGroup {
     type Spec = GroupSpec;
 
-    fn build(
-        ctx: &mut crate::kinds::BuildCtx<'_>,
-        g: &Self::Spec,
-    ) -> Result<Self, crate::error::BuildError> {
-        build_group(ctx.spec, ctx.name, g, ctx.window.0, ctx.window.1).map_err(|e| ctx.invalid(e))
+    fn build(ctx: &mut BuildCtx<'_>, g: &Self::Spec) -> Result<Self, BuildError> {
+        build_group(ctx, g).map_err(|e| ctx.invalid(e))
     }
 
     fn station(&self) -> &StationMetrics {
         &self.metrics
     }
 
-    /// Replaced by [`group_result`], which sums up the replicas.
+    /// Not used: a deployment builds its own result line
+    /// ([`Kind::own_result`]), a group of components sums up its replicas'
+    /// ([`group_result`]).
     fn result_type(&self) -> (ComponentType, u32) {
         (ComponentType::LoadBalancer, 0)
     }
 
+    fn own_result(&self, hosts: &[HostRuntime], name: &str) -> Option<ComponentResult> {
+        self.stations()
+            .map(|s| stations_result(self, s, hosts, name))
+    }
+
+    /// Replicas ready and booting, and for a deployment pending (waiting
+    /// for room on a host).
     fn gauge_names(&self, name: &str, out: &mut Vec<String>) {
-        gauge_names(name, out);
+        out.push(format!("{name}.replicas_ready"));
+        out.push(format!("{name}.replicas_booting"));
+        if self.stations().is_some() {
+            out.push(format!("{name}.replicas_pending"));
+        }
     }
 
     fn gauges(&self, _: SimTime, out: &mut Vec<f64>) {
-        gauges(self, out);
+        let [ready, booting, pending] = self.log.gauges.levels();
+        out.push(ready as f64);
+        out.push(booting as f64);
+        if self.stations().is_some() {
+            out.push(pending as f64);
+        }
     }
 
     #[inline]
@@ -331,5 +695,104 @@ impl crate::kinds::Kind for ReplicaGroup {
     #[inline]
     fn answered(sim: &mut Simulation, at: Self::Id, req: RequestId) {
         sim.group_answered(at, req);
+    }
+}
+
+/// A deployment is a group of stations.
+impl BuildFrom<DeploymentSpec> for ReplicaGroup {
+    fn build_from(ctx: &mut BuildCtx<'_>, d: &DeploymentSpec) -> Result<Self, BuildError> {
+        build_deployment(ctx, d).map_err(|e| ctx.invalid(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sysdes_kernel::{ComponentId, SimDuration};
+
+    use super::*;
+    use crate::kinds::replica_group::spec::RuntimeKind;
+    use crate::spec::{ComponentSpec, Distribution};
+    use crate::{NoObserver, RunLimits, RunResult};
+
+    /// Two replicas of a one-worker server, in either spec form, behind
+    /// Poisson arrivals at 200/s (1 ms mean service).
+    fn spec(deployment: bool) -> ModelSpec {
+        let mut spec = ModelSpec::single_server(
+            200.0,
+            1,
+            Distribution::Exponential { mean_ns: 1e6 },
+            SimDuration::from_secs(20),
+        );
+        let ComponentKind::Server(server) = spec.components[0].kind.clone() else {
+            panic!("single_server builds a server");
+        };
+        let runs_on = RunsOn {
+            kind: RuntimeKind::Container,
+            boot_time: RuntimeKind::Container.default_boot_time(),
+        };
+        spec.components[0].kind = if deployment {
+            ComponentKind::Deployment(DeploymentSpec {
+                server,
+                replicas: 2,
+                balance: LbPolicy::RoundRobin,
+                runs_on,
+                cpu: 1.0,
+                memory: 0,
+                host: None,
+                autoscaler: None,
+            })
+        } else {
+            for r in 0..2 {
+                spec.components.push(ComponentSpec {
+                    name: format!("server[{r}]"),
+                    kind: ComponentKind::Server(server.clone()),
+                });
+            }
+            ComponentKind::ReplicaGroup(GroupSpec {
+                members: vec![ComponentId(1), ComponentId(2)],
+                replicas: 2,
+                balance: LbPolicy::RoundRobin,
+                runs_on,
+                extra_boot: None,
+                autoscaler: None,
+            })
+        };
+        spec
+    }
+
+    fn run(spec: &ModelSpec) -> (Simulation, RunResult) {
+        let sim = Simulation::new(spec).expect("builds");
+        let result = Simulation::new(spec)
+            .expect("builds")
+            .run(RunLimits::default(), &mut NoObserver)
+            .expect("runs");
+        (sim, result)
+    }
+
+    /// Both spec forms build the one kind; each keeps its result line: a
+    /// deployment's is a server's with the pending replicas, a group's sums
+    /// its replicas, whose arrivals it conserves.
+    #[test]
+    fn both_spec_forms_build_the_one_kind_and_keep_their_result_lines() {
+        for deployment in [true, false] {
+            let (sim, result) = run(&spec(deployment));
+            assert!(matches!(
+                sim.components.resolve(ComponentId(0)),
+                Resolved::ReplicaGroup(_)
+            ));
+            let line = &result.components[0];
+            let scaling = line.scaling.expect("a group reports its scaling");
+            assert_eq!(line.kind, ComponentType::Server, "{deployment}");
+            assert_eq!(scaling.replicas_ready_max, 2);
+            assert_eq!(scaling.replicas_pending_max.is_some(), deployment);
+            assert!(line.arrivals > 3_000, "{}", line.arrivals);
+            if !deployment {
+                let members: u64 = result.components[1..].iter().map(|c| c.arrivals).sum();
+                assert_eq!(members, line.arrivals);
+                // Round robin over two: the split differs by at most one.
+                let (a, b) = (result.components[1].arrivals, result.components[2].arrivals);
+                assert!(a.abs_diff(b) <= 1, "{a} {b}");
+            }
+        }
     }
 }

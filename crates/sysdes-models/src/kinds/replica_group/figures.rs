@@ -4,7 +4,7 @@
 use crate::figures::figures;
 
 figures! {
-    /// A deployment's or replica group's replicas and scaling.
+    /// A replica group's replicas and scaling (a deployment is one).
     #[derive(Clone, Copy, Debug, Default, PartialEq)]
     pub struct ScalingFigures {
         /// Time-average ready replicas.

@@ -1,6 +1,9 @@
-//! The validated description of a deployment: replicas of a server behind an
-//! implicit balancer, what they run on (VMs or containers, with a boot time),
-//! the hosts they are placed on, and an optional autoscaler.
+//! The validated description of a replica group, in its two spec forms: a
+//! deployment (replicas of a leaf server kept inside the group, placed on
+//! hosts optionally) and a group of components (replicas of any kind, each a
+//! component of its own). Both say what replicas run on (VMs or containers,
+//! with a boot time) and how they are autoscaled; both build the one
+//! `ReplicaGroup` kind.
 
 use sysdes_kernel::{ComponentId, SimDuration};
 
