@@ -27,6 +27,7 @@ pub use crate::kinds::model_server::figures::{BatchFigures, LlmFigures};
 pub use crate::kinds::queue::figures::QueueFigures;
 pub use crate::kinds::review_queue::figures::ReviewFigures;
 pub use crate::kinds::server::figures::{CallFigures, ServerFigures};
+pub use crate::kinds::storage::figures::StorageFigures;
 pub use crate::kinds::store::figures::{AgeFigures, LagFigures, ProbeFigures, StoreFigures};
 pub use crate::kinds::stream::figures::{GroupFigures, StreamFigures};
 pub use crate::kinds::training_job::figures::TrainingFigures;
@@ -56,11 +57,13 @@ pub enum ComponentType {
     ReviewQueue,
     /// `type: function` (serverless).
     Function,
+    /// `type: storage` (block, file or object tier).
+    Storage,
 }
 
 impl ComponentType {
     /// Every kind, in registry order.
-    pub const ALL: [ComponentType; 10] = [
+    pub const ALL: [ComponentType; 11] = [
         ComponentType::Server,
         ComponentType::LoadBalancer,
         ComponentType::Cache,
@@ -71,6 +74,7 @@ impl ComponentType {
         ComponentType::TrainingJob,
         ComponentType::ReviewQueue,
         ComponentType::Function,
+        ComponentType::Storage,
     ];
 
     /// The kind's name as in the scenario file (`server`, `load_balancer`, ...).
@@ -86,6 +90,7 @@ impl ComponentType {
             ComponentType::TrainingJob => "training_job",
             ComponentType::ReviewQueue => "review_queue",
             ComponentType::Function => "function",
+            ComponentType::Storage => "storage",
         }
     }
 }
@@ -259,6 +264,8 @@ pub enum KindFigures {
     Review(ReviewFigures),
     /// A serverless function's instances and billed duration.
     Function(FunctionFigures),
+    /// A storage tier's operations, bytes and limits.
+    Storage(StorageFigures),
 }
 
 impl ComponentResult {
@@ -341,5 +348,6 @@ fn visit_kind(k: &KindFigures, f: &mut Visit<'_>) {
         KindFigures::Training(s) => s.visit(c, f),
         KindFigures::Review(s) => s.visit(c, f),
         KindFigures::Function(s) => s.visit(c, f),
+        KindFigures::Storage(s) => s.visit(c, f),
     }
 }

@@ -366,6 +366,9 @@ pub enum ComponentKind {
     /// A serverless function: instances started on demand with a cold
     /// start, kept warm for an idle timeout (see [`crate::FunctionSpec`]).
     Function(crate::FunctionSpec),
+    /// A storage tier (block, file or object): an IOPS gate, a latency per
+    /// operation and bandwidth (see [`crate::StorageSpec`]).
+    Storage(crate::StorageSpec),
 }
 
 /// How a component passes requests to one of its downstream components
@@ -428,7 +431,8 @@ impl ComponentKind {
             | ComponentKind::Store(_)
             | ComponentKind::TrainingJob(_)
             | ComponentKind::ReviewQueue(_)
-            | ComponentKind::Function(_) => {}
+            | ComponentKind::Function(_)
+            | ComponentKind::Storage(_) => {}
         }
     }
 }

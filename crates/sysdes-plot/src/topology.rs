@@ -108,6 +108,7 @@ pub fn topology_svg(spec: &ModelSpec, result: Option<&Value>) -> String {
                 }
             }
             ComponentKind::Function(_)
+            | ComponentKind::Storage(_)
             | ComponentKind::ModelServer(_)
             | ComponentKind::LlmServer(_)
             | ComponentKind::Store(_)
@@ -362,6 +363,7 @@ fn kind_name(kind: &ComponentKind) -> &'static str {
         ComponentKind::TrainingJob(_) => "training job",
         ComponentKind::ReviewQueue(_) => "review queue",
         ComponentKind::Function(_) => "function",
+        ComponentKind::Storage(_) => "storage",
     }
 }
 
@@ -374,7 +376,7 @@ fn kind_colour(kind: &str) -> &'static str {
         "cache" => "#d9f2e9",
         "queue" | "stream" | "review queue" => "#f9e0ef",
         "model server" | "llm server" | "training job" => "#fbe3d6",
-        "store" => "#eeeeee",
+        "store" | "storage" => "#eeeeee",
         _ => "#ffffff",
     }
 }

@@ -375,7 +375,12 @@ pub(crate) fn walk(
         // maximum of its workers' step times and Daly's goodput, checked in
         // `sysdes-models/tests/training_job.rs`).
         // A function's cold starts depend on the run's gaps between requests.
-        ComponentKind::Store(_) | ComponentKind::TrainingJob(_) | ComponentKind::Function(_) => {}
+        // A storage tier's gate wait (M/D/1) and shared lanes are checked
+        // in `sysdes-models/tests/storage.rs`, not walked here.
+        ComponentKind::Store(_)
+        | ComponentKind::TrainingJob(_)
+        | ComponentKind::Function(_)
+        | ComponentKind::Storage(_) => {}
         // Asynchronous like a queue: the request ends here at once; the
         // reviews' M/M/c wait is checked in `sysdes-models/tests/review_queue.rs`.
         ComponentKind::ReviewQueue(_) => {

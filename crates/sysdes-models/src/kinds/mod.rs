@@ -15,6 +15,7 @@ pub(crate) mod queue;
 pub(crate) mod replica_group;
 pub(crate) mod review_queue;
 pub(crate) mod server;
+pub(crate) mod storage;
 pub(crate) mod store;
 pub(crate) mod stream;
 pub(crate) mod training_job;
@@ -456,6 +457,8 @@ kinds! {
     ReviewQueue(review_queue: review_queue::ReviewQueue, ReviewQueueId),
     /// A serverless function (instances with cold starts, kept warm).
     Function(function: function::Function, FunctionId),
+    /// A storage tier (block, file, object): IOPS gate, latency, bandwidth.
+    Storage(storage: storage::Storage, StorageId),
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use crate::result::{LoopKind, LoopProfile};
 use super::{Event, Simulation};
 
 /// Event kinds in the order of [`Event::kind_index`].
-pub(super) const EVENT_KINDS: [&str; 20] = [
+pub(super) const EVENT_KINDS: [&str; 21] = [
     "OpenArrival",
     "UserReady",
     "Deliver",
@@ -33,6 +33,7 @@ pub(super) const EVENT_KINDS: [&str; 20] = [
     "Training",
     "Review",
     "FunctionDone",
+    "Storage",
 ];
 
 /// Kinds of components and workloads an event can be counted at.
@@ -64,6 +65,7 @@ impl Event {
             Event::Training { .. } => 17,
             Event::Review { .. } => 18,
             Event::FunctionDone { .. } => 19,
+            Event::Storage { .. } => 20,
         }
     }
 }
@@ -128,6 +130,7 @@ impl Simulation {
             Event::Training { job, .. } => Some(self.components.id(job).index()),
             Event::Review { queue, .. } => Some(self.components.id(queue).index()),
             Event::FunctionDone { function, .. } => Some(self.components.id(function).index()),
+            Event::Storage { storage, .. } => Some(self.components.id(storage).index()),
             Event::Timeout { req } | Event::Retry { req } => Some(workload_of(req)),
             // A response is counted after it was handled, when its hop is
             // gone: it names no place.

@@ -110,6 +110,13 @@ pub(crate) enum Event {
         function: crate::kinds::FunctionId,
         req: RequestId,
     },
+    /// A storage operation reaches the shared lanes, or is answered
+    /// (`done`); see `kinds/storage`.
+    Storage {
+        storage: crate::kinds::StorageId,
+        req: RequestId,
+        done: bool,
+    },
 }
 
 pub(crate) use crate::kinds::Components;
@@ -618,6 +625,7 @@ impl Simulation {
             Event::Training { job, epoch, timer } => self.training_event(job, epoch, timer),
             Event::Review { queue, slot } => self.review_event(queue, slot),
             Event::FunctionDone { function, req } => self.function_done(function, req),
+            Event::Storage { storage, req, done } => self.storage_event(storage, req, done),
         }
     }
 

@@ -478,6 +478,9 @@ fn kind_figures(kind: &ComponentKind, names: &mut Vec<String>) {
         ComponentKind::Function(_) => {
             sysdes_models::FunctionFigures::default().visit(Scope::Component, &mut add);
         }
+        ComponentKind::Storage(_) => {
+            sysdes_models::StorageFigures::default().visit(Scope::Component, &mut add);
+        }
     }
 }
 

@@ -31,6 +31,7 @@ mod net;
 pub(crate) mod queue;
 mod review_queue;
 pub(crate) mod server;
+mod storage;
 pub(crate) mod store;
 pub(crate) mod stream;
 #[cfg(test)]
@@ -97,6 +98,8 @@ component_kinds! {
     ReviewQueue = "review_queue", review_queue::ReviewQueueRaw, review_queue::read;
     /// Serverless: instances started on demand with a cold start, kept warm for an idle timeout (Lambda-like); see docs/cost.md.
     Function = "function", function::FunctionRaw, function::read;
+    /// A storage tier (`tier: block | file | object`, defaults from data/storage/tiers.yaml): an IOPS limit, a first-byte latency, shared or per-stream bandwidth; see docs/course/storage-tiers.md.
+    Storage = "storage", storage::StorageRaw, storage::read;
 }
 
 impl Kind {

@@ -16,7 +16,7 @@ use crate::test_support::problems;
 
 #[test]
 fn every_kind_accepts_exactly_its_schema_keys_in_order() {
-    let expected: [(&str, &[&str]); 10] = [
+    let expected: [(&str, &[&str]); 11] = [
         (
             "server",
             &[
@@ -150,6 +150,25 @@ fn every_kind_accepts_exactly_its_schema_keys_in_order() {
                 "memory",
                 "queue_capacity",
                 "billing_increment",
+                "zone",
+                "request_size",
+                "response_size",
+            ],
+        ),
+        (
+            "storage",
+            &[
+                "type",
+                "tier",
+                "object_size",
+                "size",
+                "read_latency",
+                "write_latency",
+                "iops",
+                "write_iops",
+                "over_limit",
+                "bandwidth",
+                "stream_bandwidth",
                 "zone",
                 "request_size",
                 "response_size",
