@@ -304,7 +304,9 @@ fn figure(key: &str, v: f64) -> String {
     }
     let label = words.join(" ");
     let is = |part: &str| words.iter().any(|w| w.contains(part));
-    let value = if is("ratio") || is("availability") || is("utilization") {
+    // `ratio` as a word's end: `operations` and `expirations` are counts.
+    let ratio = words.iter().any(|w| w.ends_with("ratio"));
+    let value = if ratio || is("availability") || is("utilization") {
         format!("{:.2} %", v * 100.0)
     } else if !unit.is_empty() || is("mean") || is("batch") || v.fract() != 0.0 {
         format!("{}{unit}", number(v))
@@ -380,6 +382,8 @@ mod tests {
             "billing.lag max 0.013 s"
         );
         assert_eq!(figure("hit_ratio", 0.932), "hit ratio 93.20 %");
+        assert_eq!(figure("operations", 42_271.0), "operations 42,271");
+        assert_eq!(figure("expirations", 12.0), "expirations 12");
         assert_eq!(
             figure("no_replica_drops", 1234.0),
             "dropped (no replica ready) 1,234"
