@@ -711,6 +711,64 @@ const QUOTED: &[(&str, &[&str], &str, &str)] = &[
         "0.8064 USD/h over the window, 0.06384 USD per million bid requests",
         "0.8064 USD/h over the window, 0.06384 USD per million requests",
     ),
+    (
+        "storage-tiers.md",
+        &["run", "scenarios/storage-tiers.yaml"],
+        "the volume's mean is 1.206 ms, the file system's 1.551 ms",
+        "workload small-ebs                             1,510    1.206",
+    ),
+    (
+        "storage-tiers.md",
+        &["run", "scenarios/storage-tiers.yaml"],
+        "the file system's 1.551 ms",
+        "workload small-efs                             1,504    1.551",
+    ),
+    (
+        "storage-tiers.md",
+        &["run", "scenarios/storage-tiers.yaml"],
+        "63,406 requests are refused",
+        "throttled 63,406",
+    ),
+    (
+        "storage-tiers.md",
+        &[
+            "run",
+            "scenarios/storage-tiers.yaml",
+            "--set",
+            "workloads.small-ebs.arrival.poisson=2900/s",
+        ],
+        "mean grows to 7.171 ms and its p99 to 28.36 ms",
+        "7.171   4.960   16.16   28.36",
+    ),
+    (
+        "storage-tiers.md",
+        &["run", "scenarios/storage-tiers-large.yaml"],
+        "its p99 is 3,123 ms",
+        "957.6   774.9   1,703   3,123",
+    ),
+    (
+        "storage-tiers.md",
+        &["run", "scenarios/storage-tiers-large.yaml"],
+        "a p99 of 7,478 and 7,357 ms",
+        "1,942   1,449   3,953   7,478",
+    ),
+    (
+        "storage-tiers.md",
+        &["run", "scenarios/storage-tiers-large.yaml"],
+        "the same 889.5 ms",
+        "889.5   889.7",
+    ),
+    (
+        "storage-tiers.md",
+        &[
+            "run",
+            "scenarios/storage-tiers-large.yaml",
+            "--set",
+            "workloads.efs-b.arrival.poisson=0.01/s",
+        ],
+        "falls from 1,942 ms to 880.5 ms",
+        "workload efs-a                                0.642    880.5",
+    ),
 ];
 
 #[test]

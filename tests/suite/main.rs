@@ -17,6 +17,7 @@ mod plots;
 mod properties;
 mod replica_group;
 mod scenarios;
+mod storage_tiers;
 mod sweep;
 mod sweep_figures;
 mod theory;

@@ -29,6 +29,7 @@ pub use crate::kinds::queue::figures::QueueFigures;
 pub use crate::kinds::replica_group::figures::ScalingFigures;
 pub use crate::kinds::review_queue::figures::ReviewFigures;
 pub use crate::kinds::server::figures::{CallFigures, ServerFigures};
+pub use crate::kinds::storage::figures::StorageFigures;
 pub use crate::kinds::store::figures::{AgeFigures, LagFigures, ProbeFigures, StoreFigures};
 pub use crate::kinds::stream::figures::{GroupFigures, StreamFigures};
 pub use crate::kinds::training_job::figures::TrainingFigures;
@@ -62,11 +63,13 @@ pub enum ComponentType {
     Dns,
     /// `type: batch_job`.
     BatchJob,
+    /// `type: storage` (block, file or object tier).
+    Storage,
 }
 
 impl ComponentType {
     /// Every kind, in registry order.
-    pub const ALL: [ComponentType; 12] = [
+    pub const ALL: [ComponentType; 13] = [
         ComponentType::Server,
         ComponentType::LoadBalancer,
         ComponentType::Cache,
@@ -79,6 +82,7 @@ impl ComponentType {
         ComponentType::Function,
         ComponentType::Dns,
         ComponentType::BatchJob,
+        ComponentType::Storage,
     ];
 
     /// The kind's name as in the scenario file (`server`, `load_balancer`, ...).
@@ -96,6 +100,7 @@ impl ComponentType {
             ComponentType::Function => "function",
             ComponentType::Dns => "dns",
             ComponentType::BatchJob => "batch_job",
+            ComponentType::Storage => "storage",
         }
     }
 }
@@ -273,6 +278,8 @@ pub enum KindFigures {
     Dns(DnsFigures),
     /// A batch job's runs and view age.
     BatchJob(BatchJobFigures),
+    /// A storage tier's operations, bytes and limits.
+    Storage(StorageFigures),
 }
 
 impl ComponentResult {
@@ -357,5 +364,6 @@ fn visit_kind(k: &KindFigures, f: &mut Visit<'_>) {
         KindFigures::Function(s) => s.visit(c, f),
         KindFigures::Dns(s) => s.visit(c, f),
         KindFigures::BatchJob(s) => s.visit(c, f),
+        KindFigures::Storage(s) => s.visit(c, f),
     }
 }

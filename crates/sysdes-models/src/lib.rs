@@ -53,6 +53,7 @@ pub use kinds::model_server::{BatchTime, BatchingSpec, ModelServerSpec};
 pub use kinds::replica_group::ScaleEvent;
 pub use kinds::replica_group::spec::*;
 pub use kinds::review_queue::spec::*;
+pub use kinds::storage::{OverLimit, StorageSpec, StorageTier};
 pub use kinds::store::spec::*;
 pub use kinds::training_job::spec::*;
 pub use lifetimes::{Lifetime, Lifetimes};

@@ -388,6 +388,9 @@ pub enum ComponentKind {
     /// A periodic batch recomputation over all the records sent to it (the
     /// batch layer of a lambda architecture; see [`crate::BatchJobSpec`]).
     BatchJob(crate::BatchJobSpec),
+    /// A storage tier (block, file or object): an IOPS gate, a latency per
+    /// operation and bandwidth (see [`crate::StorageSpec`]).
+    Storage(crate::StorageSpec),
 }
 
 /// How a component passes requests to one of its downstream components
@@ -458,6 +461,7 @@ impl ComponentKind {
             | ComponentKind::ReviewQueue(_)
             | ComponentKind::Function(_)
             | ComponentKind::BatchJob(_) => {}
+            | ComponentKind::Storage(_) => {}
         }
     }
 }

@@ -114,6 +114,7 @@ pub fn topology_svg(spec: &ModelSpec, result: Option<&Value>) -> String {
             }
             ComponentKind::Function(_)
             | ComponentKind::BatchJob(_)
+            | ComponentKind::Storage(_)
             | ComponentKind::ModelServer(_)
             | ComponentKind::LlmServer(_)
             | ComponentKind::Store(_)
@@ -370,6 +371,7 @@ fn kind_name(kind: &ComponentKind) -> &'static str {
         ComponentKind::Function(_) => "function",
         ComponentKind::Dns(_) => "dns",
         ComponentKind::BatchJob(_) => "batch job",
+        ComponentKind::Storage(_) => "storage",
     }
 }
 
@@ -382,7 +384,7 @@ fn kind_colour(kind: &str) -> &'static str {
         "cache" => "#d9f2e9",
         "queue" | "stream" | "review queue" => "#f9e0ef",
         "model server" | "llm server" | "training job" => "#fbe3d6",
-        "store" => "#eeeeee",
+        "store" | "storage" => "#eeeeee",
         _ => "#ffffff",
     }
 }

@@ -306,7 +306,9 @@ fn figure(key: &str, value: Figure) -> String {
     }
     let label = words.join(" ");
     let is = |part: &str| words.iter().any(|w| w.contains(part));
-    let value = if is("ratio") || is("availability") || is("utilization") {
+    // `ratio` as a word's end: `operations` and `expirations` are counts.
+    let ratio = words.iter().any(|w| w.ends_with("ratio"));
+    let value = if ratio || is("availability") || is("utilization") {
         format!("{:.2} %", v * 100.0)
     } else if let Figure::Count(n) = value {
         format!("{}{unit}", thousands(n))
@@ -388,6 +390,14 @@ mod tests {
         assert_eq!(
             figure("billing.lag_s_max", Figure::Value(0.013)),
             "billing.lag max 0.013 s"
+        );
+        assert_eq!(
+            figure("operations", Figure::Value(42_271.0)),
+            "operations 42,271"
+        );
+        assert_eq!(
+            figure("expirations", Figure::Value(12.0)),
+            "expirations 12"
         );
         assert_eq!(
             figure("hit_ratio", Figure::Value(0.932)),

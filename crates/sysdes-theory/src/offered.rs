@@ -219,6 +219,21 @@ pub fn offered_loads(spec: &ModelSpec) -> Vec<Option<f64>> {
                 ComponentKind::Function(f) => {
                     Some(rate * f.service_time.mean_ns() / 1e9 / f64::from(f.concurrency.max(1)))
                 }
+                // The busier of its IOPS gate (over the lower limit when
+                // reads and writes have their own: the mix is not known
+                // here) and its shared bandwidth (with a fixed object size).
+                ComponentKind::Storage(s) => {
+                    let limit = match (s.iops, s.write_iops) {
+                        (Some(r), Some(w)) => Some(r.min(w)),
+                        (r, w) => r.or(w),
+                    };
+                    let gate = limit.map_or(0.0, |n| rate / f64::from(n));
+                    let pipe = match (s.bandwidth, s.object_size) {
+                        (Some(b), Some(bytes)) => rate * bytes as f64 / b,
+                        _ => 0.0,
+                    };
+                    Some(gate.max(pipe))
+                }
                 ComponentKind::LoadBalancer(_)
                 | ComponentKind::Cache(_)
                 | ComponentKind::Queue(_)

@@ -381,11 +381,14 @@ pub(crate) fn walk(
         // A batch job answers at once; its run time and view age
         // (`every + startup + records / throughput`) are checked in
         // `sysdes-models/tests/lambda_kappa.rs`.
+        // A storage tier's gate wait (M/D/1) and shared lanes are checked
+        // in `sysdes-models/tests/storage.rs`, not walked here.
         ComponentKind::Store(_)
         | ComponentKind::TrainingJob(_)
         | ComponentKind::Function(_)
         | ComponentKind::Dns(_)
-        | ComponentKind::BatchJob(_) => {}
+        | ComponentKind::BatchJob(_)
+        | ComponentKind::Storage(_) => {}
         // Asynchronous like a queue: the request ends here at once; the
         // reviews' M/M/c wait is checked in `sysdes-models/tests/review_queue.rs`.
         ComponentKind::ReviewQueue(_) => {

@@ -16,6 +16,7 @@ pub(crate) mod queue;
 pub(crate) mod replica_group;
 pub(crate) mod review_queue;
 pub(crate) mod server;
+pub(crate) mod storage;
 pub(crate) mod store;
 pub(crate) mod stream;
 pub(crate) mod training_job;
@@ -463,6 +464,8 @@ kinds! {
     Dns(dns: dns::Dns, DnsId),
     /// A periodic batch job over the records sent to it (lambda's batch layer).
     BatchJob(batch_job: batch_job::BatchJob, BatchJobId),
+    /// A storage tier (block, file, object): IOPS gate, latency, bandwidth.
+    Storage(storage: storage::Storage, StorageId),
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use crate::result::{LoopKind, LoopProfile};
 use super::{Event, Simulation};
 
 /// Event kinds in the order of [`Event::kind_index`].
-pub(super) const EVENT_KINDS: [&str; 23] = [
+pub(super) const EVENT_KINDS: [&str; 24] = [
     "OpenArrival",
     "UserReady",
     "Deliver",
@@ -36,6 +36,7 @@ pub(super) const EVENT_KINDS: [&str; 23] = [
     "DnsCheck",
     "StreamStart",
     "BatchRun",
+    "Storage",
 ];
 
 /// Kinds of components and workloads an event can be counted at.
@@ -70,6 +71,7 @@ impl Event {
             Event::DnsCheck { .. } => 20,
             Event::StreamStart { .. } => 21,
             Event::BatchRun { .. } => 22,
+            Event::Storage { .. } => 23,
         }
     }
 }
@@ -137,6 +139,7 @@ impl Simulation {
             Event::DnsCheck { dns } => Some(self.components.id(dns).index()),
             Event::StreamStart { stream, .. } => Some(self.components.id(stream).index()),
             Event::BatchRun { job, .. } => Some(self.components.id(job).index()),
+            Event::Storage { storage, .. } => Some(self.components.id(storage).index()),
             Event::Timeout { req } | Event::Retry { req } => Some(workload_of(req)),
             // A response is counted after it was handled, when its hop is
             // gone: it names no place.

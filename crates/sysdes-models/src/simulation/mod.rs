@@ -121,6 +121,13 @@ pub(crate) enum Event {
         job: crate::kinds::BatchJobId,
         start: bool,
     },
+    /// A storage operation reaches the shared lanes, or is answered
+    /// (`done`); see `kinds/storage`.
+    Storage {
+        storage: crate::kinds::StorageId,
+        req: RequestId,
+        done: bool,
+    },
 }
 
 pub(crate) use crate::kinds::Components;
@@ -635,6 +642,7 @@ impl Simulation {
             Event::BatchRun { job, start } => self.batch_run(job, start),
             Event::FunctionDone { function, req } => self.function_done(function, req),
             Event::DnsCheck { dns } => self.dns_check(dns),
+            Event::Storage { storage, req, done } => self.storage_event(storage, req, done),
         }
     }
 

@@ -495,6 +495,9 @@ fn kind_figures(kind: &ComponentKind, names: &mut Vec<String>) {
         ComponentKind::BatchJob(_) => {
             sysdes_models::BatchJobFigures::default().visit(Scope::Component, &mut add);
         }
+        ComponentKind::Storage(_) => {
+            sysdes_models::StorageFigures::default().visit(Scope::Component, &mut add);
+        }
     }
 }
 

@@ -33,6 +33,7 @@ mod net;
 pub(crate) mod queue;
 mod review_queue;
 pub(crate) mod server;
+mod storage;
 pub(crate) mod store;
 pub(crate) mod stream;
 #[cfg(test)]
@@ -103,6 +104,8 @@ component_kinds! {
     Dns = "dns", dns::DnsRaw, dns::read;
     /// A periodic batch job over all the records sent to it (the batch layer of a lambda architecture); see docs/course/lambda-vs-kappa.md.
     BatchJob = "batch_job", batch_job::BatchJobRaw, batch_job::read;
+    /// A storage tier (`tier: block | file | object`, defaults from data/storage/tiers.yaml): an IOPS limit, a first-byte latency, shared or per-stream bandwidth; see docs/course/storage-tiers.md.
+    Storage = "storage", storage::StorageRaw, storage::read;
 }
 
 impl Kind {

@@ -16,7 +16,7 @@ use crate::test_support::problems;
 
 #[test]
 fn every_kind_accepts_exactly_its_schema_keys_in_order() {
-    let expected: [(&str, &[&str]); 12] = [
+    let expected: [(&str, &[&str]); 13] = [
         (
             "server",
             &[
@@ -164,6 +164,25 @@ fn every_kind_accepts_exactly_its_schema_keys_in_order() {
                 "clients",
                 "ignore_ttl",
                 "health_check",
+                "zone",
+                "request_size",
+                "response_size",
+            ],
+        ),
+        (
+            "storage",
+            &[
+                "type",
+                "tier",
+                "object_size",
+                "size",
+                "read_latency",
+                "write_latency",
+                "iops",
+                "write_iops",
+                "over_limit",
+                "bandwidth",
+                "stream_bandwidth",
                 "zone",
                 "request_size",
                 "response_size",
