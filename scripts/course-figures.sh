@@ -112,3 +112,5 @@ run vision-review timeseries vision-review
 sweep geo-latency-db-zone latency_by_value - geo-latency --vary components.db.zone=us,eu
 # vm-container-serverless.md
 sweep function-vs-container-cost cost_vs_poisson - cost-function-vs-container-sweep
+# economics-spot-and-egress.md
+run spot-vs-on-demand timeseries cost-spot-vs-on-demand
