@@ -118,3 +118,5 @@ sweep geo-latency-db-zone latency_by_value - geo-latency --vary components.db.zo
 sweep function-vs-container-cost cost_vs_poisson - cost-function-vs-container-sweep
 # storage-tiers.md
 sweep storage-tiers latency_vs_param - storage-tiers-sweep
+# economics-spot-and-egress.md
+run spot-vs-on-demand timeseries cost-spot-vs-on-demand

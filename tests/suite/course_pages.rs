@@ -274,6 +274,35 @@ fn every_course_command_works_when_pasted() {
 /// has gone stale.
 const QUOTED: &[(&str, &[&str], &str, &str)] = &[
     (
+        "economics-spot-and-egress.md",
+        &["run", "scenarios/cost-spot-vs-on-demand.yaml"],
+        "p99 of `to-spot` is 159.5 ms against 127.7 ms",
+        "159.5",
+    ),
+    (
+        "economics-spot-and-egress.md",
+        &["run", "scenarios/cost-spot-vs-on-demand.yaml"],
+        "spot-4 at 2.234",
+        "2.234 USD/h, spot: 2 interruptions",
+    ),
+    (
+        "economics-spot-and-egress.md",
+        &["run", "scenarios/cost-geo-egress.yaml"],
+        "egress 1,163,591,680 bytes across zones",
+        "egress 1,163,591,680 bytes across zones",
+    ),
+    (
+        "economics-spot-and-egress.md",
+        &[
+            "run",
+            "scenarios/cost-geo-egress.yaml",
+            "--set",
+            "components.kv.zones=[us, us, us]",
+        ],
+        "it costs 0.3024 USD/h",
+        "0.3024 USD/h",
+    ),
+    (
         "latency-vs-throughput.md",
         &["run", "scenarios/rest-vs-grpc.yaml"],
         "the p99 is 23.20 ms against 11.39 ms",
