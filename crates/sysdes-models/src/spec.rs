@@ -461,7 +461,7 @@ impl ComponentKind {
             | ComponentKind::ReviewQueue(_)
             | ComponentKind::Function(_)
             | ComponentKind::BatchJob(_) => {}
-            | ComponentKind::Storage(_) => {}
+            ComponentKind::Storage(_) => {}
         }
     }
 }

@@ -395,10 +395,7 @@ mod tests {
             figure("operations", Figure::Value(42_271.0)),
             "operations 42,271"
         );
-        assert_eq!(
-            figure("expirations", Figure::Value(12.0)),
-            "expirations 12"
-        );
+        assert_eq!(figure("expirations", Figure::Value(12.0)), "expirations 12");
         assert_eq!(
             figure("hit_ratio", Figure::Value(0.932)),
             "hit ratio 93.20 %"

@@ -236,13 +236,28 @@ pub fn assess(result: &RunResult) -> Verdict {
         let name = &c.name;
         let no_replica = count(c, "no_replica_drops");
         let too_long = count(c, "too_long_drops");
-        let queue_full = c.drops.saturating_sub(no_replica + too_long);
+        // A function's and a storage tier's drops are throttles (over the
+        // concurrency or request-rate limit), not a full queue.
+        let throttled = count(c, "throttled").min(c.drops);
+        let queue_full = c.drops.saturating_sub(no_replica + too_long + throttled);
         let crashed = count(c, "lost_in_crash");
-        attributed_drops += queue_full + no_replica + too_long;
+        attributed_drops += queue_full + no_replica + too_long + throttled;
         attributed_failures += crashed;
         lose(queue_full, &|n| {
             format!(
                 "{name} dropped {} requests ({}) at its full queue.",
+                thousands(n),
+                pct(n)
+            )
+        });
+        lose(throttled, &|n| {
+            let limit = match c.kind {
+                sysdes_models::ComponentType::Function => "its concurrency limit",
+                sysdes_models::ComponentType::Storage => "its request-rate (IOPS) limit",
+                _ => "its limit",
+            };
+            format!(
+                "{name} throttled {} requests ({}) over {limit}.",
                 thousands(n),
                 pct(n)
             )

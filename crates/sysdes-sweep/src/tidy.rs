@@ -708,8 +708,8 @@ fn write_bytes(dir: &Path, name: &str, contents: &[u8]) -> Result<(), SweepError
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sysdes_stats::mean_ci;
     use serde_json::json;
+    use sysdes_stats::mean_ci;
 
     #[test]
     fn tidy_names_keep_letters_digits_and_underscores_only() {
