@@ -599,7 +599,12 @@ pub(crate) fn pick_ready(
         return None;
     }
     let pos = match policy {
-        LbPolicy::RoundRobin | LbPolicy::ConsistentHash => {
+        // A deployment's `balance` never takes the LLM-aware policies (the
+        // loader's `balance` values do not include them).
+        LbPolicy::RoundRobin
+        | LbPolicy::ConsistentHash
+        | LbPolicy::LeastKv
+        | LbPolicy::PrefixAffinity => {
             let i = if *cursor >= n { 0 } else { *cursor };
             *cursor = i + 1;
             i
