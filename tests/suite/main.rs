@@ -9,6 +9,7 @@ mod course_pages;
 mod determinism;
 mod first_hour;
 mod hostile;
+mod llm_routing;
 mod model_faults;
 mod playground;
 mod plots;

@@ -610,4 +610,97 @@ mod tests {
             );
         }
     }
+
+    /// A balancer `lb` of `policy` (line 10) over `backends` (line 11, the
+    /// first name at column 16), `routing` keys from line 12, then a plain
+    /// server `a` and an LLM server `g` (chunked) whose `llm` block ends
+    /// with `extra`.
+    fn with_llm(policy: &str, backends: &str, routing: &str, extra: &str) -> String {
+        format!(
+            "name: t\nduration: 10s\nworkloads:\n  - name: users\n    target: lb\n    arrival: {{ poisson: 10/s }}\ncomponents:\n  lb:\n    type: load_balancer\n    policy: {policy}\n    backends: [{backends}]\n{routing}  a:\n    type: server\n    service_time: 1ms\n  g:\n    type: model_server\n    llm:\n      scheduler: chunked\n      max_batch: 8\n      kv_blocks: 1000\n      iteration: {{ floor: 10ms, per_token: 10us }}\n      prompt_tokens: 100\n      output_tokens: 10\n{extra}"
+        )
+    }
+
+    /// Every mistake with an LLM-aware policy is one located problem.
+    #[test]
+    fn llm_routing_mistakes_are_located() {
+        const PREFIX: &str = "      prefix: { tokens: 100, groups: 4, from_key: true }\n";
+        let cases = [
+            (
+                "least_kv",
+                "a, g",
+                "",
+                "",
+                (11, 16),
+                "`policy: least_kv` reads the backends' KV caches: `a` is not a single model server in LLM mode",
+            ),
+            (
+                "prefix_affinity",
+                "g",
+                "",
+                "      prefix: { tokens: 100, groups: 4 }\n",
+                (11, 16),
+                "backend `g` needs `prefix: { ..., from_key: true }`",
+            ),
+            (
+                "least_kv",
+                "g, a",
+                "    weights: [1, 2]\n",
+                "",
+                (12, 5),
+                "`weights` cannot be used with an LLM-aware policy",
+            ),
+            (
+                "round_robin",
+                "g",
+                "    affinity_max_waiting: 4\n",
+                "",
+                (12, 27),
+                "`affinity_max_waiting` applies only to `policy: prefix_affinity`",
+            ),
+            (
+                "round_robin",
+                "g",
+                "",
+                "      prefix: { tokens: 100, groups: 4, zipf: 1.0, from_key: true }\n",
+                (24, 49),
+                "`prefix.zipf` cannot be used with `from_key: true`",
+            ),
+            (
+                "least_kv",
+                "g",
+                "",
+                "      scheduler: prefill_first\n",
+                (11, 16),
+                "needs `llm.scheduler: chunked`",
+            ),
+        ];
+        for (policy, backends, routing, extra, (line, column), message) in cases {
+            let mut text = with_llm(policy, backends, routing, extra);
+            if extra.contains("prefill_first") {
+                // The prefill-first scheduler with its own keys.
+                text = text.replace("      scheduler: chunked\n", "").replace(
+                    "      kv_blocks: 1000\n      iteration: { floor: 10ms, per_token: 10us }\n",
+                    "      prefill: { base: 10ms, per_token: 10us }\n      decode_step: { base: 10ms, per_sequence: 10us }\n",
+                );
+            }
+            let found = problems(&text);
+            assert_eq!(found.len(), 1, "{text}: {found:#?}");
+            assert!(found[0].message.contains(message), "{text}: {found:#?}");
+            assert_eq!(
+                (found[0].line, found[0].column),
+                (line, column),
+                "{text}: {found:#?}"
+            );
+        }
+        // A valid balancer loads, with its bound.
+        let lb = balancer(&with_llm(
+            "prefix_affinity",
+            "g",
+            "    affinity_max_waiting: 3\n",
+            PREFIX,
+        ));
+        assert_eq!(lb.policy, sysdes_models::LbPolicy::PrefixAffinity);
+        assert_eq!(lb.routing.affinity_max_waiting, Some(3));
+    }
 }
