@@ -122,6 +122,14 @@ fn prefix_affinity_keeps_each_group_on_one_replica() {
     assert!(a.abs_diff(b) <= 1, "{a} {b}");
 }
 
+/// Why building `spec` fails (it must).
+fn refusal(spec: &ModelSpec) -> String {
+    match Simulation::new(spec) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("the spec should be refused"),
+    }
+}
+
 /// A backend that is not an LLM server with the chunked scheduler, or
 /// (for `prefix_affinity`) has no key-drawn prefix, is refused at build.
 #[test]
@@ -133,14 +141,14 @@ fn llm_aware_policies_refuse_unfit_backends() {
             ..x
         });
     }
-    let err = Simulation::new(&spec).err().expect("refused").to_string();
+    let err = refusal(&spec);
     assert!(err.contains("from_key"), "{err}");
     let mut spec = system(LbPolicy::LeastKv);
     spec.components[2] = component(
         "b",
         ComponentKind::Server(ServerSpec::new(1, constant_ms(1.0))),
     );
-    let err = Simulation::new(&spec).err().expect("refused").to_string();
+    let err = refusal(&spec);
     assert!(err.contains("not a model server in LLM mode"), "{err}");
     assert!(Simulation::new(&system(LbPolicy::LeastKv)).is_ok());
 }

@@ -663,7 +663,7 @@ mod tests {
                 "g",
                 "",
                 "      prefix: { tokens: 100, groups: 4, zipf: 1.0, from_key: true }\n",
-                (24, 49),
+                (24, 47),
                 "`prefix.zipf` cannot be used with `from_key: true`",
             ),
             (
