@@ -4,9 +4,9 @@
 //! are reused, unless that replica is backed up).
 //!
 //! The balancer reads each replica's state through a typed query on the
-//! model server ([`crate::kinds::model_server::sim::ModelPolicy::kv_load`]):
+//! model server (`ModelPolicy::kv_load`, in `kinds/model_server/kv_query.rs`):
 //! KV blocks in use and requests waiting, two integers, no allocation. The
-//! rule itself is a pure function of those loads ([`LlmRoute::pick`]), so
+//! rule itself is a pure function of those loads (`LlmRoute::pick`), so
 //! it is unit-tested here on hand-made loads.
 
 use crate::spec::{ComponentKind, LbPolicy, ModelSpec};

@@ -20,7 +20,7 @@ pub struct LbRouting {
     pub health: Option<HealthCheckSpec>,
     /// `prefix_affinity` only: a group leaves its replica when that replica
     /// has more than this many requests waiting (and another has fewer);
-    /// `None` is [`super::llm_route::DEFAULT_AFFINITY_MAX_WAITING`].
+    /// `None` is 8 (`llm_route::DEFAULT_AFFINITY_MAX_WAITING`).
     pub affinity_max_waiting: Option<u32>,
 }
 
