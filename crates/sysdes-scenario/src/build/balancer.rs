@@ -666,14 +666,6 @@ mod tests {
                 (24, 47),
                 "`prefix.zipf` cannot be used with `from_key: true`",
             ),
-            (
-                "least_kv",
-                "g",
-                "",
-                "      scheduler: prefill_first\n",
-                (11, 16),
-                "needs `llm.scheduler: chunked`",
-            ),
         ];
         for (policy, backends, routing, extra, (line, column), message) in cases {
             let mut text = with_llm(policy, backends, routing, extra);
