@@ -595,6 +595,23 @@ pub enum LbPolicy {
     PowerOfTwo,
     /// A hash ring with virtual nodes over the request's key.
     ConsistentHash,
+    /// LLM model servers only: the backend with the least KV demand (KV
+    /// blocks in use plus the blocks its waiting requests' prompts will
+    /// need), ties to the lower index (`kinds/load_balancer/llm_route.rs`).
+    LeastKv,
+    /// LLM model servers only: a request's prefix group goes to the backend
+    /// that last served the group (first time: the least KV demand), unless
+    /// that backend has more than the bound of requests waiting and another
+    /// has fewer (then the least KV demand, which becomes the group's owner).
+    PrefixAffinity,
+}
+
+impl LbPolicy {
+    /// Whether the policy reads the backends' LLM state (KV cache, queue,
+    /// prefix groups), so every backend must be an LLM model server.
+    pub fn llm_aware(self) -> bool {
+        matches!(self, LbPolicy::LeastKv | LbPolicy::PrefixAffinity)
+    }
 }
 
 /// A distribution of durations (service times, think times, delays).

@@ -49,6 +49,7 @@ fn server(groups: u32, blocks: Option<u32>, caching: bool) -> LlmServerSpec {
             tokens: 1000,
             groups,
             zipf: 0.0,
+            from_key: false,
         }),
     }
 }

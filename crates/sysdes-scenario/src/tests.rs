@@ -436,7 +436,7 @@ fn load_balancer_mistakes() {
             (
                 14,
                 13,
-                "unknown value `round_robbin`, expected `round_robin`, `random`, `least_outstanding`, `power_of_two` or `consistent_hash`"
+                "unknown value `round_robbin`, expected `round_robin`, `random`, `least_outstanding`, `power_of_two`, `consistent_hash`, `least_kv` or `prefix_affinity`"
             ),
             (15, 20, "backend `s2` is listed twice"),
             (15, 24, "load balancer `lb` cannot be its own backend"),

@@ -113,6 +113,8 @@ pub fn unmodelled(spec: &ModelSpec, prediction: &Prediction) -> Unmodelled {
             let reason = match lb.policy {
                 LbPolicy::LeastOutstanding => Some("least-outstanding balancer"),
                 LbPolicy::PowerOfTwo => Some("power-of-two balancer"),
+                LbPolicy::LeastKv => Some("least-KV balancer"),
+                LbPolicy::PrefixAffinity => Some("prefix-affinity balancer"),
                 _ if !lb.routing.phases.is_empty() => Some("routing phases"),
                 _ => None,
             };

@@ -272,6 +272,8 @@ fn policy_name(p: LbPolicy) -> &'static str {
         LbPolicy::LeastOutstanding => "least_outstanding",
         LbPolicy::PowerOfTwo => "power_of_two",
         LbPolicy::ConsistentHash => "consistent_hash",
+        LbPolicy::LeastKv => "least_kv",
+        LbPolicy::PrefixAffinity => "prefix_affinity",
     }
 }
 

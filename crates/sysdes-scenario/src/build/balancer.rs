@@ -37,6 +37,9 @@ pub(crate) struct LoadBalancerRaw {
     pub shadow: Option<ShadowRaw>,
     /// Stop sending to a backend after `failures` failed answers in a row and probe it back every `interval`, e.g. `{ failures: 3, interval: 5s }`.
     pub health_check: Option<HealthCheckRaw>,
+    /// `policy: prefix_affinity` only: a prefix group leaves its backend when that backend has more than this many requests waiting and another has fewer (default 8).
+    #[schemars(range(min = 0))]
+    pub affinity_max_waiting: Option<i64>,
 }
 
 /// Health checks: ejection after failures in a row, probes back.
@@ -96,6 +99,10 @@ pub(crate) enum PolicyRaw {
     PowerOfTwo,
     /// A hash ring over the request's key, so equal keys go to the same backend.
     ConsistentHash,
+    /// LLM model servers (`scheduler: chunked`) only: the backend with the least KV demand, KV blocks in use plus the blocks its waiting prompts will take (ties to the first listed).
+    LeastKv,
+    /// LLM model servers with `prefix: { ..., from_key: true }` only: a request's prefix group goes to the backend that last served it (first time: the least KV demand), unless that backend has more than `affinity_max_waiting` requests waiting and another has fewer.
+    PrefixAffinity,
 }
 
 /// Reads a load balancer.
@@ -117,6 +124,8 @@ fn load_balancer(
             PolicyRaw::LeastOutstanding => LbPolicy::LeastOutstanding,
             PolicyRaw::PowerOfTwo => LbPolicy::PowerOfTwo,
             PolicyRaw::ConsistentHash => LbPolicy::ConsistentHash,
+            PolicyRaw::LeastKv => LbPolicy::LeastKv,
+            PolicyRaw::PrefixAffinity => LbPolicy::PrefixAffinity,
         }),
         Err(()) => None,
     };
@@ -160,6 +169,7 @@ fn load_balancer(
     let routing = routing(ctx, body, policy, names_of_backends.len());
     let shadow = shadow(ctx, own, body, names);
     let health = health_check(ctx, body);
+    let affinity_max_waiting = affinity_max_waiting(ctx, body, policy);
     if ctx.issues.len() != before {
         return None;
     }
@@ -169,6 +179,7 @@ fn load_balancer(
         routing: LbRouting {
             shadow: shadow?,
             health: health?,
+            affinity_max_waiting: affinity_max_waiting?,
             ..routing?
         },
     })
@@ -228,6 +239,17 @@ fn routing(ctx: &mut Ctx, body: &SNode, policy: Option<LbPolicy>, n: usize) -> O
     let before = ctx.issues.len();
     let weights = ctx.optional::<Vec<u32>>(body, "weights").ok()?;
     let phases = ctx.optional::<Vec<WeightPhaseRaw>>(body, "phases").ok()?;
+    if policy.is_some_and(LbPolicy::llm_aware) {
+        for key in ["weights", "phases", "health_check"] {
+            if let Some((node, _)) = body.entry(key) {
+                ctx.push(
+                    node,
+                    format!("`{key}` cannot be used with an LLM-aware policy (`least_kv`, `prefix_affinity`): the replicas' KV state decides where each request goes"),
+                    Some("use `policy: round_robin` to route by weight".to_owned()),
+                );
+            }
+        }
+    }
     if policy == Some(LbPolicy::ConsistentHash) {
         for key in ["weights", "phases"] {
             if let Some((node, _)) = body.entry(key) {
@@ -283,7 +305,101 @@ fn routing(ctx: &mut Ctx, body: &SNode, policy: Option<LbPolicy>, n: usize) -> O
         phases: out,
         shadow: None,
         health: None,
+        affinity_max_waiting: None,
     })
+}
+
+/// Reads `affinity_max_waiting`: `Some(None)` when absent, `None` when
+/// invalid (reported).
+fn affinity_max_waiting(
+    ctx: &mut Ctx,
+    body: &SNode,
+    policy: Option<LbPolicy>,
+) -> Option<Option<u32>> {
+    let raw = ctx.optional::<i64>(body, "affinity_max_waiting").ok()?;
+    let Some(raw) = raw else {
+        return Some(None);
+    };
+    let node = body.at_or_near(&["affinity_max_waiting"]);
+    if policy.is_some_and(|p| p != LbPolicy::PrefixAffinity) {
+        ctx.push(
+            node,
+            "`affinity_max_waiting` applies only to `policy: prefix_affinity`",
+            Some("remove it, or set `policy: prefix_affinity`".to_owned()),
+        );
+        return None;
+    }
+    super::count(ctx, raw, 0, node, "affinity_max_waiting").map(Some)
+}
+
+/// Checks the backends of every LLM-aware balancer once all components are
+/// read: each must be an LLM model server with `scheduler: chunked`, and
+/// under `prefix_affinity` have `prefix.from_key` with the same `groups`
+/// (the error points at the balancer's backend).
+pub(super) fn check_llm_backends(
+    ctx: &mut Ctx,
+    components: &[Option<sysdes_models::ComponentSpec>],
+    bodies: &[&SNode],
+) {
+    for (c, body) in components.iter().zip(bodies) {
+        let Some(sysdes_models::ComponentSpec {
+            kind: ComponentKind::LoadBalancer(lb),
+            ..
+        }) = c
+        else {
+            continue;
+        };
+        if !lb.policy.llm_aware() {
+            continue;
+        }
+        let policy = if lb.policy == LbPolicy::PrefixAffinity {
+            "prefix_affinity"
+        } else {
+            "least_kv"
+        };
+        let mut groups = None;
+        for (i, b) in lb.backends.iter().enumerate() {
+            let node = body.at_or_near(&["backends"]);
+            let node = node.item(i).unwrap_or(node);
+            let Some(Some(backend)) = components.get(b.index()) else {
+                continue;
+            };
+            let name = &backend.name;
+            let problem = match &backend.kind {
+                ComponentKind::LlmServer(m) => match (&m.scheduler, m.prefix) {
+                    (sysdes_models::LlmScheduler::PrefillFirst, _) => Some((
+                        format!("`policy: {policy}` reads KV blocks: backend `{name}` needs `llm.scheduler: chunked`"),
+                        "set `scheduler: chunked` in its `llm` block".to_owned(),
+                    )),
+                    (_, prefix) if lb.policy == LbPolicy::PrefixAffinity => match prefix {
+                        Some(x) if x.from_key => {
+                            if groups.is_some_and(|g| g != x.groups) {
+                                Some((
+                                    format!("`policy: prefix_affinity` needs the same `prefix.groups` on every backend: `{name}` has {}", x.groups),
+                                    "give every backend the same prefix workload".to_owned(),
+                                ))
+                            } else {
+                                groups = Some(x.groups);
+                                None
+                            }
+                        }
+                        _ => Some((
+                            format!("`policy: prefix_affinity` routes a request by its prefix group, its key modulo `prefix.groups`: backend `{name}` needs `prefix: {{ ..., from_key: true }}`"),
+                            "add `from_key: true` to its `llm.prefix` and give the workload `keys:` (e.g. `{ uniform: 40 }`)".to_owned(),
+                        )),
+                    },
+                    _ => None,
+                },
+                _ => Some((
+                    format!("`policy: {policy}` reads the backends' KV caches: `{name}` is not a single model server in LLM mode"),
+                    "list `type: model_server` components with an `llm:` block (no `replicas:`)".to_owned(),
+                )),
+            };
+            if let Some((message, help)) = problem {
+                ctx.push(node, message, Some(help));
+            }
+        }
+    }
 }
 
 /// Checks one weight list: one per backend, not all zero.
@@ -501,5 +617,90 @@ mod tests {
                 found[0]
             );
         }
+    }
+
+    /// A balancer `lb` of `policy` (line 10) over `backends` (line 11, the
+    /// first name at column 16), `routing` keys from line 12, then a plain
+    /// server `a` and an LLM server `g` (chunked) whose `llm` block ends
+    /// with `extra`.
+    fn with_llm(policy: &str, backends: &str, routing: &str, extra: &str) -> String {
+        format!(
+            "name: t\nduration: 10s\nworkloads:\n  - name: users\n    target: lb\n    arrival: {{ poisson: 10/s }}\ncomponents:\n  lb:\n    type: load_balancer\n    policy: {policy}\n    backends: [{backends}]\n{routing}  a:\n    type: server\n    service_time: 1ms\n  g:\n    type: model_server\n    llm:\n      scheduler: chunked\n      max_batch: 8\n      kv_blocks: 1000\n      iteration: {{ floor: 10ms, per_token: 10us }}\n      prompt_tokens: 100\n      output_tokens: 10\n{extra}"
+        )
+    }
+
+    /// Every mistake with an LLM-aware policy is one located problem.
+    #[test]
+    fn llm_routing_mistakes_are_located() {
+        const PREFIX: &str = "      prefix: { tokens: 100, groups: 4, from_key: true }\n";
+        let cases = [
+            (
+                "least_kv",
+                "a, g",
+                "",
+                "",
+                (11, 16),
+                "`policy: least_kv` reads the backends' KV caches: `a` is not a single model server in LLM mode",
+            ),
+            (
+                "prefix_affinity",
+                "g",
+                "",
+                "      prefix: { tokens: 100, groups: 4 }\n",
+                (11, 16),
+                "backend `g` needs `prefix: { ..., from_key: true }`",
+            ),
+            (
+                "least_kv",
+                "g, a",
+                "    weights: [1, 2]\n",
+                "",
+                (12, 5),
+                "`weights` cannot be used with an LLM-aware policy",
+            ),
+            (
+                "round_robin",
+                "g",
+                "    affinity_max_waiting: 4\n",
+                "",
+                (12, 27),
+                "`affinity_max_waiting` applies only to `policy: prefix_affinity`",
+            ),
+            (
+                "round_robin",
+                "g",
+                "",
+                "      prefix: { tokens: 100, groups: 4, zipf: 1.0, from_key: true }\n",
+                (24, 47),
+                "`prefix.zipf` cannot be used with `from_key: true`",
+            ),
+        ];
+        for (policy, backends, routing, extra, (line, column), message) in cases {
+            let mut text = with_llm(policy, backends, routing, extra);
+            if extra.contains("prefill_first") {
+                // The prefill-first scheduler with its own keys.
+                text = text.replace("      scheduler: chunked\n", "").replace(
+                    "      kv_blocks: 1000\n      iteration: { floor: 10ms, per_token: 10us }\n",
+                    "      prefill: { base: 10ms, per_token: 10us }\n      decode_step: { base: 10ms, per_sequence: 10us }\n",
+                );
+            }
+            let found = problems(&text);
+            assert_eq!(found.len(), 1, "{text}: {found:#?}");
+            assert!(found[0].message.contains(message), "{text}: {found:#?}");
+            assert_eq!(
+                (found[0].line, found[0].column),
+                (line, column),
+                "{text}: {found:#?}"
+            );
+        }
+        // A valid balancer loads, with its bound.
+        let lb = balancer(&with_llm(
+            "prefix_affinity",
+            "g",
+            "    affinity_max_waiting: 3\n",
+            PREFIX,
+        ));
+        assert_eq!(lb.policy, sysdes_models::LbPolicy::PrefixAffinity);
+        assert_eq!(lb.routing.affinity_max_waiting, Some(3));
     }
 }

@@ -243,7 +243,7 @@ pub fn models() -> BTreeMap<String, ModelShape> {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
-    expecting = "a map with `tokens` and optionally `groups`, `zipf`"
+    expecting = "a map with `tokens` and optionally `groups`, `zipf`, `from_key`"
 )]
 #[schemars(rename = "LlmPrefix")]
 pub(crate) struct PrefixRaw {
@@ -256,6 +256,8 @@ pub(crate) struct PrefixRaw {
     /// Popularity skew of the groups: group `k` (from 1) drawn with probability proportional to `1 / k^zipf`; 0 is uniform. Default 0.
     #[schemars(range(min = 0))]
     zipf: Option<f64>,
+    /// Take a request's group from its key (key modulo `groups`; the workload's `keys:` set the popularity, not `zipf`) instead of drawing it, so a `prefix_affinity` balancer in front can route by it. Default false.
+    from_key: Option<bool>,
 }
 
 /// The scheduler of a model server in LLM mode.
@@ -621,6 +623,15 @@ fn prefix_workload(ctx: &mut Ctx, llm: &SNode) -> Option<Option<PrefixWorkload>>
         );
         return None;
     }
+    let from_key = raw.from_key.unwrap_or(false);
+    if from_key && raw.zipf.is_some() {
+        ctx.push(
+            at("zipf"),
+            "`prefix.zipf` cannot be used with `from_key: true`: the group is the request's key modulo `groups`",
+            Some("give the workload `keys: { zipf: { n: <groups>, s: <zipf> } }` instead".into()),
+        );
+        return None;
+    }
     let (tokens, groups) = (tokens?, groups?);
     if u64::from(groups) * u64::from(tokens) > MAX_PREFIX_TOKENS {
         ctx.push(
@@ -636,6 +647,7 @@ fn prefix_workload(ctx: &mut Ctx, llm: &SNode) -> Option<Option<PrefixWorkload>>
         tokens,
         groups,
         zipf,
+        from_key,
     }))
 }
 
@@ -1148,7 +1160,8 @@ mod tests {
             Some(sysdes_models::PrefixWorkload {
                 tokens: 2000,
                 groups: 20,
-                zipf: 1.0
+                zipf: 1.0,
+                from_key: false
             })
         );
         let LlmScheduler::Chunked(c) = m.scheduler else {

@@ -687,6 +687,8 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
     if graph::check_cycles(ctx, &edges, &names, &keys, &balancers) {
         graph::check_depth(ctx, &edges, &names, &keys);
     }
+    let bodies: Vec<&SNode> = entries.iter().map(|(_, v)| *v).collect();
+    balancer::check_llm_backends(ctx, &components, &bodies);
 
     // A scenario of training jobs alone runs on their timers: no workload
     // is needed (everything else needs one to send it requests).

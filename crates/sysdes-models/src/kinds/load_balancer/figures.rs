@@ -14,5 +14,9 @@ figures! {
         pub ejections: Option<u64>,
         /// Probes sent to ejected backends over the run, when it checks.
         pub probes: Option<u64>,
+        /// Counted requests `prefix_affinity` sent away from their group's
+        /// replica because it had more than the bound waiting (the group
+        /// moved with them), when the policy is `prefix_affinity`.
+        pub affinity_moves: Option<u64>,
     }
 }

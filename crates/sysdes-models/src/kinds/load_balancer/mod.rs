@@ -1,6 +1,7 @@
 //! Load balancers: choose one backend per request.
 
 pub(crate) mod figures;
+pub mod llm_route;
 pub(crate) mod sim;
 pub mod spec;
 
@@ -35,6 +36,9 @@ pub(crate) struct LoadBalancer {
     shadow: Option<Shadow>,
     /// Health checks, when configured.
     pub(crate) health: Option<Health>,
+    /// LLM-aware routing (`least_kv`, `prefix_affinity`), when the policy
+    /// is one; the engine picks the backend from the replicas' loads.
+    pub(crate) llm: Option<llm_route::LlmRoute>,
     pub(crate) metrics: StationMetrics,
 }
 
@@ -246,6 +250,7 @@ impl LoadBalancer {
                 ejections: 0,
                 probes: 0,
             }),
+            llm: None,
             metrics,
         }
     }
@@ -266,13 +271,15 @@ impl LoadBalancer {
 
     /// The balancer's own figures: only those of the options it has.
     pub(crate) fn figures(&self) -> Option<BalancerFigures> {
-        if self.shadow.is_none() && self.health.is_none() {
+        let moves = self.llm.as_ref().filter(|r| r.has_moves()).map(|r| r.moves);
+        if self.shadow.is_none() && self.health.is_none() && moves.is_none() {
             return None;
         }
         Some(BalancerFigures {
             shadowed: self.shadow.as_ref().map(|s| s.shadowed),
             ejections: self.health.as_ref().map(|h| h.ejections),
             probes: self.health.as_ref().map(|h| h.probes),
+            affinity_moves: moves,
         })
     }
 
@@ -306,12 +313,27 @@ impl LoadBalancer {
         (index as u32, self.backends[index])
     }
 
+    /// Counts backend `index`, chosen by LLM-aware routing, as outstanding
+    /// until [`LoadBalancer::responded`]; returns its index and id.
+    #[inline]
+    pub(crate) fn chosen(&mut self, index: usize) -> (u32, ComponentId) {
+        self.outstanding[index] += 1;
+        (index as u32, self.backends[index])
+    }
+
+    /// The backends, in `backends` order.
+    pub(crate) fn backends(&self) -> &[ComponentId] {
+        &self.backends
+    }
+
     /// The plain policies (no weights).
     #[inline]
     fn choose_plain(&mut self, key: u64) -> usize {
         let n = self.backends.len();
         match self.policy {
-            LbPolicy::RoundRobin => {
+            // The LLM-aware policies are chosen by the engine from the
+            // replicas' loads (`llm_route.rs`); without a route, in turn.
+            LbPolicy::RoundRobin | LbPolicy::LeastKv | LbPolicy::PrefixAffinity => {
                 let i = self.next;
                 self.next = if i + 1 == n { 0 } else { i + 1 };
                 i
@@ -351,7 +373,10 @@ impl LoadBalancer {
             return self.choose_plain(key);
         };
         match self.policy {
-            LbPolicy::RoundRobin => w.smooth_round_robin(),
+            // The loader refuses weights with the LLM-aware policies.
+            LbPolicy::RoundRobin | LbPolicy::LeastKv | LbPolicy::PrefixAffinity => {
+                w.smooth_round_robin()
+            }
             LbPolicy::Random => w.draw(&mut self.rng, usize::MAX).unwrap_or(0),
             LbPolicy::LeastOutstanding => {
                 // The lightest per unit of weight, ties broken uniformly at

@@ -14,6 +14,13 @@ use super::SHADOW_TAG;
 impl Simulation {
     pub(crate) fn balance(&mut self, to: LoadBalancerId, req: RequestId) {
         let now = self.sched.now();
+        // LLM-aware routing reads the replicas' KV state first (typed
+        // queries, nothing allocated); the choice is recorded below.
+        let llm = self.components[to].llm.as_ref().map(|route| {
+            let components = &self.components;
+            let backends = components[to].backends();
+            route.pick(self.requests[req].key, |i| components.kv_load(backends[i]))
+        });
         let lb = &mut self.components[to];
         if let Some(h) = &mut lb.health
             && let Some(i) = h.probe.iter().position(|&p| p == Some(req))
@@ -31,7 +38,13 @@ impl Simulation {
             lb.metrics.arrivals += 1;
         }
         lb.metrics.levels.add(now, ACTIVE, 1);
-        let (choice, backend) = lb.choose(r.key, now);
+        let (choice, backend) = match (llm, &mut lb.llm) {
+            (Some((i, moved)), Some(route)) => {
+                route.routed(r.key, i, moved, r.counted);
+                lb.chosen(i)
+            }
+            _ => lb.choose(r.key, now),
+        };
         let shadow = lb.shadow_copy(r.counted);
         if let Some(hop) = r.hops.last_mut() {
             hop.choice = choice;
@@ -102,7 +115,19 @@ impl crate::kinds::Kind for crate::kinds::load_balancer::LoadBalancer {
             .iter()
             .map(|b| ctx.spec.components[b.index()].name.as_str())
             .collect();
-        Ok(crate::kinds::load_balancer::LoadBalancer::new(
+        let llm = if lb.policy.llm_aware() {
+            let route = super::llm_route::LlmRoute::new(
+                lb.policy,
+                &lb.backends,
+                ctx.spec,
+                lb.routing.affinity_max_waiting,
+            )
+            .map_err(|e| ctx.invalid(e))?;
+            Some(route)
+        } else {
+            None
+        };
+        let mut state = crate::kinds::load_balancer::LoadBalancer::new(
             lb.policy,
             lb.backends.clone(),
             &names,
@@ -110,7 +135,9 @@ impl crate::kinds::Kind for crate::kinds::load_balancer::LoadBalancer {
             (ctx.stream("balance"), ctx.stream("shadow")),
             ctx.metrics(),
             ctx.window.1,
-        ))
+        );
+        state.llm = llm;
+        Ok(state)
     }
 
     fn station(&self) -> &crate::station::StationMetrics {

@@ -18,6 +18,10 @@ pub struct LbRouting {
     pub shadow: Option<ShadowSpec>,
     /// Stop sending to a backend after consecutive failures, probe it back.
     pub health: Option<HealthCheckSpec>,
+    /// `prefix_affinity` only: a group leaves its replica when that replica
+    /// has more than this many requests waiting (and another has fewer);
+    /// `None` is 8 (`llm_route::DEFAULT_AFFINITY_MAX_WAITING`).
+    pub affinity_max_waiting: Option<u32>,
 }
 
 impl LbRouting {

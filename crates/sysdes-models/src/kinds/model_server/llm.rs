@@ -210,6 +210,10 @@ pub(crate) struct LlmServer {
     /// The token counts of the arrival being admitted, from its trace
     /// record (see [`LlmServer::set_trace_tokens`]); taken by `arrive`.
     trace_tokens: (Option<u32>, Option<u32>),
+    /// The key of the arrival being admitted (see
+    /// [`LlmServer::set_arriving_key`]); its prefix group under
+    /// `prefix.from_key`.
+    arriving_key: u64,
     max_batch: usize,
     prefill: PrefillTime,
     decode: DecodeTime,
@@ -360,6 +364,7 @@ impl LlmServer {
         };
         Ok(LlmServer {
             trace_tokens: (None, None),
+            arriving_key: 0,
             max_batch: spec.max_batch as usize,
             prefill: spec.prefill,
             decode: spec.decode_step,
@@ -444,6 +449,20 @@ impl LlmServer {
         self.queue.len()
     }
 
+    /// KV blocks in use over the chunked slots and requests waiting: what
+    /// an LLM-aware balancer reads (`kv_query.rs`).
+    #[inline]
+    pub(crate) fn kv_state(&self) -> (u64, usize) {
+        let used = self.chunked.iter().map(ChunkedBatch::used_blocks).sum();
+        (used, self.queue.len())
+    }
+
+    /// The key of the request about to arrive (call before
+    /// [`LlmServer::arrive`]): its prefix group when `prefix.from_key`.
+    pub(crate) fn set_arriving_key(&mut self, key: u64) {
+        self.arriving_key = key;
+    }
+
     fn in_window(&self, t: SimTime) -> bool {
         t >= self.window_start && t < self.window_end
     }
@@ -465,7 +484,11 @@ impl LlmServer {
         }
         let mut group = None;
         if let Some(x) = self.prefix {
-            let g = PrefixWorkload::draw(&self.prefix_cdf, self.prefix_rng.random::<f64>());
+            let g = if x.from_key {
+                (self.arriving_key % u64::from(x.groups)) as u32
+            } else {
+                PrefixWorkload::draw(&self.prefix_cdf, self.prefix_rng.random::<f64>())
+            };
             prompt = prompt.saturating_add(x.tokens);
             group = Some((g, x.tokens));
         }

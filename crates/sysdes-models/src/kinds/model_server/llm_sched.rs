@@ -93,6 +93,10 @@ pub struct PrefixWorkload {
     /// Popularity skew: group `k` (from 1) is drawn with probability
     /// proportional to `1 / k^zipf`; 0 is uniform.
     pub zipf: f64,
+    /// Whether a request's group is its key modulo `groups` (the workload's
+    /// `keys` give the popularity, `zipf` is unused) instead of a draw, so
+    /// a balancer can route by it (`prefix_affinity`).
+    pub from_key: bool,
 }
 
 impl PrefixWorkload {
@@ -1310,6 +1314,7 @@ mod tests {
             tokens: 100,
             groups: 3,
             zipf: 1.0,
+            from_key: false,
         };
         let cdf = x.cdf();
         assert!((cdf[0] - 6.0 / 11.0).abs() < 1e-12 && (cdf[1] - 9.0 / 11.0).abs() < 1e-12);

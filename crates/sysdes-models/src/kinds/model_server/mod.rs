@@ -16,6 +16,7 @@
 //! machine, unit-tested here without an engine.
 
 pub(crate) mod figures;
+mod kv_query;
 pub(crate) mod llm;
 pub mod llm_roofline;
 pub mod llm_sched;

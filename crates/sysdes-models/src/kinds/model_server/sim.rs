@@ -204,10 +204,13 @@ impl Kind for ModelPolicy {
     #[inline]
     fn arrive(sim: &mut Simulation, at: ModelServerId, req: RequestId) {
         let now = sim.sched.now();
-        let (counted, trace, workload) = {
+        let (counted, trace, workload, key) = {
             let r = &sim.requests[req];
-            (r.counted, r.trace, r.workload)
+            (r.counted, r.trace, r.workload, r.key)
         };
+        if let ModelPolicy::Llm(m) = &mut sim.components[at] {
+            m.set_arriving_key(key);
+        }
         if trace > 0 {
             if let ModelPolicy::Llm(m) = &mut sim.components[at] {
                 m.set_trace_tokens(sim.workloads[workload as usize].trace_tokens(trace));

@@ -575,7 +575,12 @@ impl ReplicaGroup {
         let inside = |i: u32| self.slots[i as usize].inside;
         let rng = &mut self.balance_rng;
         let pos = match self.policy {
-            LbPolicy::RoundRobin | LbPolicy::ConsistentHash => {
+            // A group's `balance` never takes the LLM-aware policies (the
+            // loader's `balance` values do not include them).
+            LbPolicy::RoundRobin
+            | LbPolicy::ConsistentHash
+            | LbPolicy::LeastKv
+            | LbPolicy::PrefixAffinity => {
                 let i = if self.cursor >= n { 0 } else { self.cursor };
                 self.cursor = i + 1;
                 i

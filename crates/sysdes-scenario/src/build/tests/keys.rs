@@ -53,6 +53,7 @@ fn every_kind_accepts_exactly_its_schema_keys_in_order() {
                 "phases",
                 "shadow",
                 "health_check",
+                "affinity_max_waiting",
             ],
         ),
         (
@@ -336,7 +337,7 @@ fn nested_maps_accept_exactly_their_schema_keys_in_order() {
         (
             "llm prefix",
             schema_keys!(PrefixRaw),
-            &["tokens", "groups", "zipf"],
+            &["tokens", "groups", "zipf", "from_key"],
         ),
         (
             "llm hardware",
