@@ -250,6 +250,11 @@ fn axis_range(values: impl Iterator<Item = f64>, log: bool, from_zero: bool) -> 
         lo = 0.0;
     }
     if hi <= lo {
+        // All values equal: a from-zero axis of zeros reads 0 to 1 (no
+        // negative latency or count below it).
+        if from_zero && lo == 0.0 {
+            return (0.0, 1.0);
+        }
         let pad = if lo == 0.0 { 1.0 } else { lo.abs() * 0.1 };
         return (lo - pad, hi + pad);
     }
@@ -911,6 +916,8 @@ mod tests {
         let (lo, hi) = axis_range([1.0, 3.0].into_iter(), false, true);
         assert_eq!(lo, 0.0);
         assert!(hi > 3.0);
+        assert_eq!(axis_range([0.0, 0.0].into_iter(), false, true), (0.0, 1.0));
+        assert_eq!(axis_range([0.0].into_iter(), false, false), (-1.0, 1.0));
         let (lo, _) = axis_range([0.0, 2.0, 10.0].into_iter(), true, false);
         assert!(lo > 1.0 && lo < 2.0);
     }
