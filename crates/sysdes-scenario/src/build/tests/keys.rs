@@ -170,6 +170,7 @@ fn every_kind_accepts_exactly_its_schema_keys_in_order() {
                 "response_size",
             ],
         ),
+        ("batch_job", &["type", "every", "throughput", "startup"]),
         (
             "storage",
             &[
@@ -189,7 +190,6 @@ fn every_kind_accepts_exactly_its_schema_keys_in_order() {
                 "response_size",
             ],
         ),
-        ("batch_job", &["type", "every", "throughput", "startup"]),
     ];
     assert_eq!(Kind::ALL.len(), expected.len());
     assert_eq!(COMPONENT_TYPES.len(), expected.len());
