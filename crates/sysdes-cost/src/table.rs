@@ -258,16 +258,16 @@ mod tests {
             "lambda.request",
             "lambda.gb_second",
             "aws.egress.inter_zone",
-            "aws.s3.standard",
-            "aws.ebs.gp3",
-            "aws.efs.standard",
+            "s3.standard",
+            "ebs.gp3",
+            "efs.standard",
         ] {
             assert!(table.get(name).is_some(), "{name}");
         }
         assert_eq!(PriceTable::shipped(), table);
         let m7i = table.get("m7i.large").unwrap();
         assert_eq!(m7i.price, 0.1008);
-        let s3 = table.get("aws.s3.standard").unwrap();
+        let s3 = table.get("s3.standard").unwrap();
         assert_eq!((s3.unit, s3.price), (Unit::GbMonth, 0.023));
         assert_eq!(
             m7i.billing_rule(),

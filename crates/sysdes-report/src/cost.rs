@@ -12,7 +12,8 @@ use sysdes_cost::CostResult;
 /// `per_million_requests_usd`, `per_million_tokens_usd` (where LLM servers
 /// exist) and `by_component` (each with `total_usd`, `per_hour_usd`,
 /// `billed_hours`, `interruptions` for a spot component, `egress_bytes` and
-/// `egress_usd` where egress is priced), and `egress_usd` where any is.
+/// `egress_usd` where egress is priced, `stored_gb` and `storage_usd`
+/// where storage is priced), and `egress_usd`, `storage_usd` where any is.
 pub(crate) fn cost_json(c: &CostResult) -> Value {
     let by: Map<String, Value> = c
         .by_component
@@ -31,6 +32,10 @@ pub(crate) fn cost_json(c: &CostResult) -> Value {
                     m.insert("egress_bytes".into(), json!(b));
                     m.insert("egress_usd".into(), json!(e));
                 }
+                if let (Some(gb), Some(usd)) = (i.stored_gb, i.storage_usd) {
+                    m.insert("stored_gb".into(), json!(gb));
+                    m.insert("storage_usd".into(), json!(usd));
+                }
             }
             (i.name.clone(), entry)
         })
@@ -46,6 +51,9 @@ pub(crate) fn cost_json(c: &CostResult) -> Value {
         }
         if let Some(e) = c.egress_usd {
             m.insert("egress_usd".into(), json!(e));
+        }
+        if let Some(s) = c.storage_usd {
+            m.insert("storage_usd".into(), json!(s));
         }
         if let Some(g) = c.goodput_requests {
             m.insert("goodput_requests".into(), json!(g));
@@ -97,6 +105,9 @@ pub(crate) fn cost_table(out: &mut String, c: &CostResult) {
                 thousands(b),
                 usd(e)
             );
+        }
+        if let (Some(gb), Some(usd_)) = (i.stored_gb, i.storage_usd) {
+            let _ = write!(spot, ", storage {} GB held ({} USD)", number(gb), usd(usd_));
         }
         let _ = writeln!(
             out,

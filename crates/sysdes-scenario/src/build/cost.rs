@@ -59,7 +59,7 @@ pub(crate) struct CostRaw {
     pub egress: Option<String>,
     /// USD per GB (10^9 bytes) stored for a month of 730 hours, billed on the data a `type: storage` component holds (its `stored_gb_mean`) over the run, e.g. `0.023`; instead of `storage`.
     pub per_gb_month: Option<f64>,
-    /// A price-table row priced per gb_month for the data a `type: storage` component holds, e.g. `aws.s3.standard`.
+    /// A price-table row priced per gb_month for the data a `type: storage` component holds, e.g. `s3.standard`.
     pub storage: Option<String>,
 }
 
@@ -580,7 +580,7 @@ fn storage_price(
             node.at_or_near(&[key]),
             format!("`{key}` prices the data a component holds; this component holds none"),
             Some(
-                "price storage on a `type: storage` component (its `size`), e.g. `cost: { storage: aws.s3.standard }`; use `per_hour` or `instance` here"
+                "price storage on a `type: storage` component (its `size`), e.g. `cost: { storage: s3.standard }`; use `per_hour` or `instance` here"
                     .to_owned(),
             ),
         );
@@ -599,7 +599,7 @@ fn storage_price(
                     "price row `{name}` is priced per {}; `storage` needs a row priced per gb_month",
                     row.unit.name()
                 ),
-                Some("e.g. `storage: aws.s3.standard`".to_owned()),
+                Some("e.g. `storage: s3.standard`".to_owned()),
             );
             None
         }
@@ -816,7 +816,7 @@ components:
         let p = problems(&with("    cost: { }\n"));
         assert!(
             p[0].contains(
-                "needs `instance`, `per_hour`, `per_request`, `per_gb_second` or `egress_per_gb`"
+                "needs `instance`, `per_hour`, `per_request`, `per_gb_second`, `egress_per_gb` or `per_gb_month`"
             ),
             "{p:?}"
         );
@@ -1009,6 +1009,79 @@ components:
         let p = problems(&with(
             "    cost: { egress_per_gb: 1, egress: aws.egress.inter_zone }\n",
         ));
+        assert!(p[0].contains("not both"), "{p:?}");
+    }
+
+    const S3: &str = "  s3:\n    type: storage\n    tier: object\n    size: 100GiB\n";
+
+    #[test]
+    fn storage_is_priced_per_gb_month_from_a_rate_or_a_row() {
+        let price = |cost: &str| {
+            let s = load_str(
+                "c.yaml",
+                &with(&format!("{S3}{cost}")),
+                &LoadOptions::default(),
+            )
+            .unwrap();
+            s.cost.components[1].as_ref().unwrap().per_gb_month
+        };
+        assert_eq!(price("    cost: { per_gb_month: 0.025 }\n"), Some(0.025));
+        assert_eq!(price("    cost: { storage: s3.standard }\n"), Some(0.023));
+        assert_eq!(price("    cost: { storage: ebs.gp3 }\n"), Some(0.08));
+        assert_eq!(price("    cost: { storage: efs.standard }\n"), Some(0.30));
+        assert_eq!(price("    cost: { per_hour: 1 }\n"), None);
+    }
+
+    #[test]
+    fn a_stored_hour_costs_gb_over_730_times_the_price() {
+        use sysdes_models::{NoObserver, RunLimits, Simulation};
+        let text = format!(
+            "{}{S3}    cost: {{ storage: s3.standard }}\n",
+            BASE.replace("10s", "3600s")
+        );
+        let s = load_str("c.yaml", &text, &LoadOptions::default()).unwrap();
+        let mut r = Simulation::new(&s.spec)
+            .unwrap()
+            .run(RunLimits::default(), &mut NoObserver)
+            .unwrap();
+        // The run ends with its last request, a little after the hour: pin it.
+        r.lifetimes.end_ns = 3_600_000_000_000;
+        let c = sysdes_cost::cost(&s.spec, &s.cost, &r);
+        let s3 = c.component("s3").unwrap();
+        // 100 GiB = 107.3741824 GB, 1 h of a 730 h month, 0.023 USD/GB-month.
+        let want = 107.374_182_4 / 730.0 * 0.023;
+        assert!(
+            (s3.storage_usd.unwrap() - want).abs() <= want * 1e-12,
+            "{s3:?}"
+        );
+        assert!(
+            (s3.stored_gb.unwrap() - 107.374_182_4).abs() < 1e-9,
+            "{s3:?}"
+        );
+        assert_eq!(c.storage_usd, s3.storage_usd);
+    }
+
+    #[test]
+    fn bad_storage_prices_are_located_with_suggestions() {
+        // On a component that holds no data.
+        let p = problems(&with("    cost: { per_gb_month: 0.023 }\n"));
+        assert!(p[0].starts_with("9:27:"), "{p:?}");
+        assert!(p[0].contains("holds none"), "{p:?}");
+        assert!(p[0].contains("`type: storage`"), "{p:?}");
+        let p = problems(&with("    cost: { storage: s3.standard }\n"));
+        assert!(p[0].contains("`storage` prices the data"), "{p:?}");
+        let bad = |cost: &str| problems(&with(&format!("{S3}{cost}")));
+        let p = bad("    cost: { storage: s3.standar }\n");
+        assert!(p[0].starts_with("13:22:"), "{p:?}");
+        assert!(p[0].contains("`s3.standard`"), "{p:?}");
+        let p = bad("    cost: { storage: m7i.large }\n");
+        assert!(p[0].contains("needs a row priced per gb_month"), "{p:?}");
+        let p = bad("    cost: { per_gb_month: -1 }\n");
+        assert!(
+            p[0].contains("`per_gb_month` must be a price of zero or more"),
+            "{p:?}"
+        );
+        let p = bad("    cost: { per_gb_month: 1, storage: s3.standard }\n");
         assert!(p[0].contains("not both"), "{p:?}");
     }
 
