@@ -92,6 +92,8 @@ pub(crate) fn cost_table(out: &mut String, c: &CostResult) {
         // no instance-hours: say so rather than print "0.00 billed hours".
         let hours = if i.billed_hours > 0.0 {
             format!(" ({} billed hours)", usd(i.billed_hours))
+        } else if i.storage_usd == Some(i.total_usd) {
+            " (priced per GB-month)".to_owned()
         } else {
             " (priced per use)".to_owned()
         };
@@ -140,5 +142,35 @@ mod tests {
         assert_eq!(usd(12.3456), "12.35");
         assert_eq!(usd(0.4861), "0.4861");
         assert_eq!(usd(0.000_123_46), "0.0001235");
+    }
+
+    #[test]
+    fn storage_keys_appear_only_where_storage_is_priced() {
+        let item = |stored: Option<f64>| sysdes_cost::ItemCost {
+            name: "s3".into(),
+            total_usd: 0.5,
+            per_hour_usd: 0.5,
+            billed_hours: 0.0,
+            interruptions: None,
+            egress_bytes: None,
+            egress_usd: None,
+            stored_gb: stored,
+            storage_usd: stored.map(|_| 0.5),
+        };
+        let mut c = CostResult {
+            by_component: vec![item(None)],
+            ..CostResult::default()
+        };
+        let plain = cost_json(&c).to_string();
+        assert!(!plain.contains("storage"), "{plain}");
+        c.by_component = vec![item(Some(100.0))];
+        c.storage_usd = Some(0.5);
+        let j = cost_json(&c);
+        assert_eq!(j["storage_usd"], 0.5);
+        assert_eq!(j["by_component"]["s3"]["stored_gb"], 100.0);
+        let mut t = String::new();
+        cost_table(&mut t, &c);
+        assert!(t.contains("(priced per GB-month)"), "{t}");
+        assert!(t.contains("storage 100.0 GB held (0.5000 USD)"), "{t}");
     }
 }
