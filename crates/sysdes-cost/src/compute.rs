@@ -26,6 +26,28 @@ pub struct ItemCost {
     /// What those bytes cost (included in `total_usd`); `None` where egress
     /// is not priced.
     pub egress_usd: Option<f64>,
+    /// The time-average GB (10^9 bytes) it held over the run
+    /// (`stored_gb_mean`), where its storage is priced; `None` otherwise.
+    pub stored_gb: Option<f64>,
+    /// What holding them cost over the run (included in `total_usd`):
+    /// see [`storage_usd`]; `None` where storage is not priced.
+    pub storage_usd: Option<f64>,
+}
+
+/// Hours in a billing month: storage priced per GB-month is billed per
+/// GB-hour at `price / 730`, as AWS does (730 h = 365 x 24 / 12).
+pub const HOURS_PER_MONTH: f64 = 730.0;
+
+/// What holding `stored_gb` GB (10^9 bytes) for `run_ns` nanoseconds
+/// costs at `per_gb_month` USD per GB-month: `GB x hours / 730 x price`.
+///
+/// ```
+/// // 100 GiB for one hour at 0.023 USD per GB-month.
+/// let usd = sysdes_cost::storage_usd(107.374_182_4, 3_600_000_000_000, 0.023);
+/// assert!((usd - 107.374_182_4 / 730.0 * 0.023).abs() < 1e-15);
+/// ```
+pub fn storage_usd(stored_gb: f64, run_ns: u64, per_gb_month: f64) -> f64 {
+    stored_gb * (run_ns as f64 / 3.6e12) / HOURS_PER_MONTH * per_gb_month
 }
 
 /// What a run cost.
@@ -58,6 +80,9 @@ pub struct CostResult {
     /// The egress of the whole run (included in `total_usd`), where any
     /// component prices it; `None` otherwise.
     pub egress_usd: Option<f64>,
+    /// The storage of the whole run (included in `total_usd`), where any
+    /// component prices it; `None` otherwise.
+    pub storage_usd: Option<f64>,
 }
 
 impl CostResult {
@@ -125,6 +150,16 @@ pub fn cost(model: &ModelSpec, spec: &CostSpec, run: &RunResult) -> CostResult {
                 cost.per_hour_usd += window as f64 / 1e9 * per_gb / window_h;
             }
         }
+        // Storage is billed on the time-average data held, over the whole
+        // run (from time zero to its end, as an instance that never scales).
+        if let Some(per_gb_month) = c.per_gb_month {
+            let gb = result.figure("stored_gb_mean").unwrap_or(0.0);
+            let usd = storage_usd(gb, end, per_gb_month);
+            cost.stored_gb = Some(gb);
+            cost.storage_usd = Some(usd);
+            cost.total_usd += usd;
+            cost.per_hour_usd += gb / HOURS_PER_MONTH * per_gb_month;
+        }
         cost.interruptions = c.spot.map(|_| {
             run.faults
                 .iter()
@@ -150,6 +185,11 @@ pub fn cost(model: &ModelSpec, spec: &CostSpec, run: &RunResult) -> CostResult {
         .by_component
         .iter()
         .filter_map(|c| c.egress_usd)
+        .reduce(|a, b| a + b);
+    out.storage_usd = out
+        .by_component
+        .iter()
+        .filter_map(|c| c.storage_usd)
         .reduce(|a, b| a + b);
     out.per_hour_usd = out.by_component.iter().map(|c| c.per_hour_usd).sum();
     let window_usd = out.per_hour_usd * window_h;
@@ -227,6 +267,8 @@ fn item(
         interruptions: None,
         egress_bytes: None,
         egress_usd: None,
+        stored_gb: None,
+        storage_usd: None,
     }
 }
 

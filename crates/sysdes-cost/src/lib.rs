@@ -43,6 +43,6 @@ mod spec;
 mod table;
 
 pub use billing::{Billing, Increment, parse_seconds};
-pub use compute::{CostResult, ItemCost, cost};
+pub use compute::{CostResult, HOURS_PER_MONTH, ItemCost, cost, storage_usd};
 pub use spec::{ComponentCost, CostSpec, Spot};
 pub use table::{PriceRow, PriceTable, RowKind, TableError, Unit, row_problem};

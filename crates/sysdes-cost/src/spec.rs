@@ -30,6 +30,11 @@ pub struct ComponentCost {
     /// (`egress_per_gb`, or an `egress:` row priced per GB); `None`: egress
     /// not priced (and not reported).
     pub egress_per_gb: Option<f64>,
+    /// USD per GB (10^9 bytes) stored for a month of 730 hours
+    /// (`per_gb_month`, or a `storage:` row priced per gb_month), billed on
+    /// the component's time-average stored GB (`stored_gb_mean`) over the
+    /// whole run; `None`: storage not priced (and not reported).
+    pub per_gb_month: Option<f64>,
 }
 
 /// How a spot instance is interrupted: at Poisson times while it runs,

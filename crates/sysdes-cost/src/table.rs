@@ -258,12 +258,17 @@ mod tests {
             "lambda.request",
             "lambda.gb_second",
             "aws.egress.inter_zone",
+            "s3.standard",
+            "ebs.gp3",
+            "efs.standard",
         ] {
             assert!(table.get(name).is_some(), "{name}");
         }
         assert_eq!(PriceTable::shipped(), table);
         let m7i = table.get("m7i.large").unwrap();
         assert_eq!(m7i.price, 0.1008);
+        let s3 = table.get("s3.standard").unwrap();
+        assert_eq!((s3.unit, s3.price), (Unit::GbMonth, 0.023));
         assert_eq!(
             m7i.billing_rule(),
             Ok(Billing {

@@ -12,7 +12,8 @@ use sysdes_cost::CostResult;
 /// `per_million_requests_usd`, `per_million_tokens_usd` (where LLM servers
 /// exist) and `by_component` (each with `total_usd`, `per_hour_usd`,
 /// `billed_hours`, `interruptions` for a spot component, `egress_bytes` and
-/// `egress_usd` where egress is priced), and `egress_usd` where any is.
+/// `egress_usd` where egress is priced, `stored_gb` and `storage_usd`
+/// where storage is priced), and `egress_usd`, `storage_usd` where any is.
 pub(crate) fn cost_json(c: &CostResult) -> Value {
     let by: Map<String, Value> = c
         .by_component
@@ -31,6 +32,10 @@ pub(crate) fn cost_json(c: &CostResult) -> Value {
                     m.insert("egress_bytes".into(), json!(b));
                     m.insert("egress_usd".into(), json!(e));
                 }
+                if let (Some(gb), Some(usd)) = (i.stored_gb, i.storage_usd) {
+                    m.insert("stored_gb".into(), json!(gb));
+                    m.insert("storage_usd".into(), json!(usd));
+                }
             }
             (i.name.clone(), entry)
         })
@@ -46,6 +51,9 @@ pub(crate) fn cost_json(c: &CostResult) -> Value {
         }
         if let Some(e) = c.egress_usd {
             m.insert("egress_usd".into(), json!(e));
+        }
+        if let Some(s) = c.storage_usd {
+            m.insert("storage_usd".into(), json!(s));
         }
         if let Some(g) = c.goodput_requests {
             m.insert("goodput_requests".into(), json!(g));
@@ -84,6 +92,8 @@ pub(crate) fn cost_table(out: &mut String, c: &CostResult) {
         // no instance-hours: say so rather than print "0.00 billed hours".
         let hours = if i.billed_hours > 0.0 {
             format!(" ({} billed hours)", usd(i.billed_hours))
+        } else if i.storage_usd == Some(i.total_usd) {
+            " (priced per GB-month)".to_owned()
         } else {
             " (priced per use)".to_owned()
         };
@@ -97,6 +107,9 @@ pub(crate) fn cost_table(out: &mut String, c: &CostResult) {
                 thousands(b),
                 usd(e)
             );
+        }
+        if let (Some(gb), Some(usd_)) = (i.stored_gb, i.storage_usd) {
+            let _ = write!(spot, ", storage {} GB held ({} USD)", number(gb), usd(usd_));
         }
         let _ = writeln!(
             out,
@@ -129,5 +142,35 @@ mod tests {
         assert_eq!(usd(12.3456), "12.35");
         assert_eq!(usd(0.4861), "0.4861");
         assert_eq!(usd(0.000_123_46), "0.0001235");
+    }
+
+    #[test]
+    fn storage_keys_appear_only_where_storage_is_priced() {
+        let item = |stored: Option<f64>| sysdes_cost::ItemCost {
+            name: "s3".into(),
+            total_usd: 0.5,
+            per_hour_usd: 0.5,
+            billed_hours: 0.0,
+            interruptions: None,
+            egress_bytes: None,
+            egress_usd: None,
+            stored_gb: stored,
+            storage_usd: stored.map(|_| 0.5),
+        };
+        let mut c = CostResult {
+            by_component: vec![item(None)],
+            ..CostResult::default()
+        };
+        let plain = cost_json(&c).to_string();
+        assert!(!plain.contains("storage"), "{plain}");
+        c.by_component = vec![item(Some(100.0))];
+        c.storage_usd = Some(0.5);
+        let j = cost_json(&c);
+        assert_eq!(j["storage_usd"], 0.5);
+        assert_eq!(j["by_component"]["s3"]["stored_gb"], 100.0);
+        let mut t = String::new();
+        cost_table(&mut t, &c);
+        assert!(t.contains("(priced per GB-month)"), "{t}");
+        assert!(t.contains("storage 100.0 GB held (0.5000 USD)"), "{t}");
     }
 }

@@ -72,6 +72,7 @@ fn rate(per_hour: f64, increment: Increment, minimum_s: u64) -> ComponentCost {
         instance: None,
         spot: None,
         egress_per_gb: None,
+        per_gb_month: None,
     }
 }
 
@@ -406,4 +407,74 @@ fn a_spot_bill_is_the_sum_over_the_lives_between_interruptions() {
         .count() as u64;
     assert_eq!(r.requests.failed, failed);
     assert_eq!(r.requests.completed + failed, 36_000);
+}
+
+/// The model with `b` a storage volume holding `size_bytes` (the workload
+/// goes to it).
+fn storage_model(size_bytes: u64) -> ModelSpec {
+    let mut m = model(0);
+    m.components[1].kind = ComponentKind::Storage(sysdes_models::StorageSpec {
+        tier: sysdes_models::StorageTier::Block,
+        read_latency: Distribution::Constant(SimDuration::from_millis(1)),
+        write_latency: Distribution::Constant(SimDuration::from_millis(1)),
+        iops: None,
+        write_iops: None,
+        over_limit: sysdes_models::OverLimit::Wait,
+        bandwidth: None,
+        stream_bandwidth: None,
+        object_size: None,
+        size_bytes,
+    });
+    m.workloads[0].target = ComponentId(1);
+    m
+}
+
+#[test]
+fn storage_is_gb_times_hours_over_730_times_price() {
+    // 100 GiB = 107.374 182 4 GB held for exactly one hour at 0.023 USD
+    // per GB-month: 107.3741824 x 1 / 730 x 0.023 = 0.003 383 022 USD.
+    let m = storage_model(100 << 30);
+    let mut r = run(&m);
+    r.lifetimes.end_ns = 3600 * S;
+    let spec = CostSpec {
+        components: vec![
+            Some(rate(0.096, Increment::PerSecond, 0)),
+            Some(ComponentCost {
+                per_gb_month: Some(0.023),
+                ..rate(0.0, Increment::PerSecond, 0)
+            }),
+        ],
+        hosts: Vec::new(),
+        slo_ns: Vec::new(),
+    };
+    let c = cost(&m, &spec, &r);
+    let b = c.component("b").unwrap();
+    close(b.stored_gb.unwrap(), 107.374_182_4);
+    let want = 107.374_182_4 * 1.0 / 730.0 * 0.023;
+    close(b.storage_usd.unwrap(), want);
+    assert!((want - 0.003_383_022).abs() < 1e-9, "{want}");
+    close(b.total_usd, want);
+    // The window is the whole hour: its rate is the same GB-hours.
+    close(b.per_hour_usd, want);
+    close(c.storage_usd.unwrap(), want);
+    close(c.total_usd, 0.096 + want);
+    // Twice as long, twice the price; the server `a` holds nothing priced.
+    r.lifetimes.end_ns = 7200 * S;
+    let c = cost(&m, &spec, &r);
+    close(c.component("b").unwrap().storage_usd.unwrap(), 2.0 * want);
+    assert_eq!(c.component("a").unwrap().storage_usd, None);
+}
+
+#[test]
+fn storage_is_not_reported_where_not_priced() {
+    let m = storage_model(1 << 30);
+    let r = run(&m);
+    let spec = CostSpec {
+        components: vec![None, Some(rate(1.0, Increment::PerSecond, 0))],
+        hosts: Vec::new(),
+        slo_ns: Vec::new(),
+    };
+    let c = cost(&m, &spec, &r);
+    assert_eq!(c.storage_usd, None);
+    assert_eq!(c.component("b").unwrap().stored_gb, None);
 }

@@ -35,7 +35,7 @@ use crate::units::{Duration, Rate};
 #[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
 #[serde(
     deny_unknown_fields,
-    expecting = "a map with `instance` (a price-table row) or `per_hour`, and optionally `billing`, `minimum`, `per_request`, `per_gb_second`, `spot`, `egress_per_gb`, `egress`"
+    expecting = "a map with `instance` (a price-table row) or `per_hour`, and optionally `billing`, `minimum`, `per_request`, `per_gb_second`, `spot`, `egress_per_gb`, `egress`, `per_gb_month`, `storage`"
 )]
 #[schemars(rename = "Cost")]
 pub(crate) struct CostRaw {
@@ -57,6 +57,10 @@ pub(crate) struct CostRaw {
     pub egress_per_gb: Option<f64>,
     /// A price-table row priced per GB for the bytes this component sends to another zone, e.g. `aws.egress.inter_zone`.
     pub egress: Option<String>,
+    /// USD per GB (10^9 bytes) stored for a month of 730 hours, billed on the data a `type: storage` component holds (its `stored_gb_mean`) over the run, e.g. `0.023`; instead of `storage`.
+    pub per_gb_month: Option<f64>,
+    /// A price-table row priced per gb_month for the data a `type: storage` component holds, e.g. `s3.standard`.
+    pub storage: Option<String>,
 }
 
 /// `spot:` of a `cost:`: how often the instance is taken back.
@@ -186,8 +190,12 @@ pub(crate) fn read(
             .and_then(|s| s.components.get(i).map(|c| units(s, &c.kind)))
             .unwrap_or(1);
         // Read from the file, so it is known even when the model is not.
-        let function = body.get("type").and_then(|t| t.as_str()) == Some("function");
-        let mut cost = component_cost(&mut ctx, node, &table, (units, function));
+        let kind = body.get("type").and_then(|t| t.as_str());
+        let holds = Holds {
+            function: kind == Some("function"),
+            data: kind == Some("storage"),
+        };
+        let mut cost = component_cost(&mut ctx, node, &table, (units, holds));
         if let (Some(c), Some(spec)) = (&mut cost, spec) {
             if c.spot.is_some() && !spot_allowed(&mut ctx, node, spec, i) {
                 c.spot = None;
@@ -202,7 +210,7 @@ pub(crate) fn read(
             continue;
         };
         let count = spec.and_then(|s| s.hosts.get(i)).map_or(1, |h| h.count);
-        let cost = component_cost(&mut ctx, node, &table, (count, false));
+        let cost = component_cost(&mut ctx, node, &table, (count, Holds::default()));
         if let Some(slot) = out.hosts.get_mut(i) {
             *slot = cost;
         }
@@ -347,13 +355,24 @@ fn read_prices(ctx: &mut Ctx, root: &SNode, table: &mut PriceTable) {
     }
 }
 
+/// What a component's `type:` allows it to be priced on, beyond time and
+/// requests.
+#[derive(Clone, Copy, Default)]
+struct Holds {
+    /// A `type: function`: billed GB-seconds.
+    function: bool,
+    /// A component that holds data (`type: storage`): stored GB-months.
+    data: bool,
+}
+
 /// One `cost:` map, with `units` units per instance.
 fn component_cost(
     ctx: &mut Ctx,
     node: &SNode,
     table: &PriceTable,
-    (units, function): (u32, bool),
+    (units, holds): (u32, Holds),
 ) -> Option<ComponentCost> {
+    let function = holds.function;
     let raw = match from_node::<CostRaw>(node) {
         Ok(raw) => raw,
         Err(e) => {
@@ -482,6 +501,7 @@ fn component_cost(
             }
         }
     }
+    let per_gb_month = storage_price(ctx, node, table, &raw, holds.data);
     let spot = raw.spot.as_ref().map(|s| sysdes_cost::Spot {
         per_s: s.interruptions.per_second(),
         replace_ns: s.replace.map_or(DEFAULT_REPLACE_NS, |d| d.as_nanos()),
@@ -502,10 +522,12 @@ fn component_cost(
         && raw.per_gb_second.is_none()
         && raw.egress.is_none()
         && raw.egress_per_gb.is_none()
+        && raw.per_gb_month.is_none()
+        && raw.storage.is_none()
     {
         ctx.push(
             node,
-            "`cost` needs `instance`, `per_hour`, `per_request`, `per_gb_second` or `egress_per_gb`",
+            "`cost` needs `instance`, `per_hour`, `per_request`, `per_gb_second`, `egress_per_gb` or `per_gb_month`",
             Some("e.g. `cost: { instance: m7i.large }` or `cost: { per_hour: 0.096 }`".to_owned()),
         );
     }
@@ -527,7 +549,77 @@ fn component_cost(
         instance,
         spot,
         egress_per_gb,
+        per_gb_month,
     })
+}
+
+/// `per_gb_month` or `storage` (a row priced per gb_month) of a component
+/// that holds data (`holds_data`); says why not otherwise.
+fn storage_price(
+    ctx: &mut Ctx,
+    node: &SNode,
+    table: &PriceTable,
+    raw: &CostRaw,
+    holds_data: bool,
+) -> Option<f64> {
+    let key = match (raw.per_gb_month, &raw.storage) {
+        (None, None) => return None,
+        (Some(_), Some(_)) => {
+            ctx.push(
+                node.at_or_near(&["per_gb_month"]),
+                "`cost` takes `storage` or `per_gb_month`, not both",
+                Some("`storage` takes its price per GB-month from the price table".to_owned()),
+            );
+            return None;
+        }
+        (Some(_), None) => "per_gb_month",
+        (None, Some(_)) => "storage",
+    };
+    if !holds_data {
+        ctx.push(
+            node.at_or_near(&[key]),
+            format!("`{key}` prices the data a component holds; this component holds none"),
+            Some(
+                "price storage on a `type: storage` component (its `size`), e.g. `cost: { storage: s3.standard }`; use `per_hour` or `instance` here"
+                    .to_owned(),
+            ),
+        );
+        return None;
+    }
+    if let Some(p) = raw.per_gb_month {
+        return nonnegative(ctx, node, "per_gb_month", p).then_some(p);
+    }
+    let name = raw.storage.as_deref()?;
+    match table.get(name) {
+        Some(row) if row.unit == Unit::GbMonth => Some(row.price),
+        Some(row) => {
+            ctx.push(
+                node.at_or_near(&["storage"]),
+                format!(
+                    "price row `{name}` is priced per {}; `storage` needs a row priced per gb_month",
+                    row.unit.name()
+                ),
+                Some("e.g. `storage: s3.standard`".to_owned()),
+            );
+            None
+        }
+        None => {
+            let near: Vec<String> = table
+                .nearest(name)
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect();
+            ctx.push(
+                node.at_or_near(&["storage"]),
+                format!("there is no price-table row named `{name}`"),
+                Some(format!(
+                    "the nearest rows of the price table are {}; add your own under `prices:`",
+                    near.join(", ")
+                )),
+            );
+            None
+        }
+    }
 }
 
 fn nonnegative(ctx: &mut Ctx, node: &SNode, key: &str, value: f64) -> bool {
@@ -724,7 +816,7 @@ components:
         let p = problems(&with("    cost: { }\n"));
         assert!(
             p[0].contains(
-                "needs `instance`, `per_hour`, `per_request`, `per_gb_second` or `egress_per_gb`"
+                "needs `instance`, `per_hour`, `per_request`, `per_gb_second`, `egress_per_gb` or `per_gb_month`"
             ),
             "{p:?}"
         );
@@ -917,6 +1009,79 @@ components:
         let p = problems(&with(
             "    cost: { egress_per_gb: 1, egress: aws.egress.inter_zone }\n",
         ));
+        assert!(p[0].contains("not both"), "{p:?}");
+    }
+
+    const S3: &str = "  s3:\n    type: storage\n    tier: object\n    size: 100GiB\n";
+
+    #[test]
+    fn storage_is_priced_per_gb_month_from_a_rate_or_a_row() {
+        let price = |cost: &str| {
+            let s = load_str(
+                "c.yaml",
+                &with(&format!("{S3}{cost}")),
+                &LoadOptions::default(),
+            )
+            .unwrap();
+            s.cost.components[1].as_ref().unwrap().per_gb_month
+        };
+        assert_eq!(price("    cost: { per_gb_month: 0.025 }\n"), Some(0.025));
+        assert_eq!(price("    cost: { storage: s3.standard }\n"), Some(0.023));
+        assert_eq!(price("    cost: { storage: ebs.gp3 }\n"), Some(0.08));
+        assert_eq!(price("    cost: { storage: efs.standard }\n"), Some(0.30));
+        assert_eq!(price("    cost: { per_hour: 1 }\n"), None);
+    }
+
+    #[test]
+    fn a_stored_hour_costs_gb_over_730_times_the_price() {
+        use sysdes_models::{NoObserver, RunLimits, Simulation};
+        let text = format!(
+            "{}{S3}    cost: {{ storage: s3.standard }}\n",
+            BASE.replace("10s", "3600s")
+        );
+        let s = load_str("c.yaml", &text, &LoadOptions::default()).unwrap();
+        let mut r = Simulation::new(&s.spec)
+            .unwrap()
+            .run(RunLimits::default(), &mut NoObserver)
+            .unwrap();
+        // The run ends with its last request, a little after the hour: pin it.
+        r.lifetimes.end_ns = 3_600_000_000_000;
+        let c = sysdes_cost::cost(&s.spec, &s.cost, &r);
+        let s3 = c.component("s3").unwrap();
+        // 100 GiB = 107.3741824 GB, 1 h of a 730 h month, 0.023 USD/GB-month.
+        let want = 107.374_182_4 / 730.0 * 0.023;
+        assert!(
+            (s3.storage_usd.unwrap() - want).abs() <= want * 1e-12,
+            "{s3:?}"
+        );
+        assert!(
+            (s3.stored_gb.unwrap() - 107.374_182_4).abs() < 1e-9,
+            "{s3:?}"
+        );
+        assert_eq!(c.storage_usd, s3.storage_usd);
+    }
+
+    #[test]
+    fn bad_storage_prices_are_located_with_suggestions() {
+        // On a component that holds no data.
+        let p = problems(&with("    cost: { per_gb_month: 0.023 }\n"));
+        assert!(p[0].starts_with("9:27:"), "{p:?}");
+        assert!(p[0].contains("holds none"), "{p:?}");
+        assert!(p[0].contains("`type: storage`"), "{p:?}");
+        let p = problems(&with("    cost: { storage: s3.standard }\n"));
+        assert!(p[0].contains("`storage` prices the data"), "{p:?}");
+        let bad = |cost: &str| problems(&with(&format!("{S3}{cost}")));
+        let p = bad("    cost: { storage: s3.standar }\n");
+        assert!(p[0].starts_with("13:22:"), "{p:?}");
+        assert!(p[0].contains("`s3.standard`"), "{p:?}");
+        let p = bad("    cost: { storage: m7i.large }\n");
+        assert!(p[0].contains("needs a row priced per gb_month"), "{p:?}");
+        let p = bad("    cost: { per_gb_month: -1 }\n");
+        assert!(
+            p[0].contains("`per_gb_month` must be a price of zero or more"),
+            "{p:?}"
+        );
+        let p = bad("    cost: { per_gb_month: 1, storage: s3.standard }\n");
         assert!(p[0].contains("not both"), "{p:?}");
     }
 
