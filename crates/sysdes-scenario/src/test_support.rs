@@ -33,6 +33,26 @@ pub(crate) fn problem_texts(text: &str) -> Vec<String> {
     problems(text).iter().map(ToString::to_string).collect()
 }
 
+/// The problems of `text` as `line:column: message (help)`, empty when it
+/// loads.
+pub(crate) fn located(text: &str) -> Vec<String> {
+    match load(text) {
+        Ok(_) => Vec::new(),
+        Err(problems) => problems
+            .iter()
+            .map(|p| {
+                format!(
+                    "{}:{}: {} ({})",
+                    p.line,
+                    p.column,
+                    p.message,
+                    p.help.clone().unwrap_or_default()
+                )
+            })
+            .collect(),
+    }
+}
+
 /// Asserts that one of `problems` contains `needle`.
 #[track_caller]
 pub(crate) fn has(problems: &[String], needle: &str) {

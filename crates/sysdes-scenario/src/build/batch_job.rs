@@ -76,24 +76,7 @@ components:
         )
     }
 
-    fn problems(text: &str) -> Vec<String> {
-        match load_str("b.yaml", text, &LoadOptions::default()) {
-            Ok(_) => Vec::new(),
-            Err(e) => e
-                .problems()
-                .iter()
-                .map(|p| {
-                    format!(
-                        "{}:{}: {} ({})",
-                        p.line,
-                        p.column,
-                        p.message,
-                        p.help.clone().unwrap_or_default()
-                    )
-                })
-                .collect(),
-        }
-    }
+    use crate::test_support::located as problems;
 
     #[test]
     fn every_key_is_read() {

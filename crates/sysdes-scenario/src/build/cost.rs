@@ -717,24 +717,7 @@ components:
         format!("{BASE}{extra}")
     }
 
-    fn problems(text: &str) -> Vec<String> {
-        match load_str("c.yaml", text, &LoadOptions::default()) {
-            Ok(_) => Vec::new(),
-            Err(e) => e
-                .problems()
-                .iter()
-                .map(|p| {
-                    format!(
-                        "{}:{}: {} ({})",
-                        p.line,
-                        p.column,
-                        p.message,
-                        p.help.clone().unwrap_or_default()
-                    )
-                })
-                .collect(),
-        }
-    }
+    use crate::test_support::located as problems;
 
     #[test]
     fn the_schema_knows_cost_and_prices() {
