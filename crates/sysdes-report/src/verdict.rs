@@ -354,6 +354,36 @@ pub fn assess(result: &RunResult) -> Verdict {
                 .and_then(|i| growth_per_s(&times, &gauge(i)))
                 .filter(|&g| g > threshold && threshold > 0.0);
             let expired = expired.max(0.0).round() as u64;
+            let group_figure = |key: &str| {
+                group_figures(c, key)
+                    .into_iter()
+                    .find_map(|(g, v)| (g == group).then_some(v))
+            };
+            let lag_max = group_figure("lag_s_max").unwrap_or(0.0);
+            if lag.is_none() && expired == 0 && lag_max > 1.0 {
+                // Behind for a while but not falling further behind: a
+                // burst, or a late group replaying the log.
+                let mut text = format!(
+                    "Consumer group {group} of {} was up to {} s behind",
+                    c.name,
+                    number(lag_max)
+                );
+                if let (Some(start), Some(backlog)) =
+                    (group_figure("start_s"), group_figure("backlog_at_start"))
+                {
+                    text.push_str(&format!(
+                        " (it started at {} s with {} messages to replay",
+                        number(start),
+                        thousands(backlog.max(0.0).round() as u64)
+                    ));
+                    match group_figure("caught_up_s") {
+                        Some(t) => text.push_str(&format!(", caught up after {} s)", number(t))),
+                        None => text.push_str(", and had not caught up at the end)"),
+                    }
+                }
+                text.push('.');
+                say(Severity::Lag, text);
+            }
             if lag.is_some() || expired > 0 {
                 let mut text = format!("Consumer group {group} of {} ", c.name);
                 if let Some(g) = lag {
