@@ -257,7 +257,7 @@ pub fn assess(result: &RunResult) -> Verdict {
                 _ => "its limit",
             };
             format!(
-                "{name} throttled {} requests ({}) over {limit}.",
+                "{name} dropped {} requests ({}) by throttling: they were over {limit}.",
                 thousands(n),
                 pct(n)
             )
