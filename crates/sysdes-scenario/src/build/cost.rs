@@ -315,6 +315,25 @@ fn units(spec: &ModelSpec, kind: &ComponentKind) -> u32 {
 }
 
 /// The top-level `prices:`: a list of price-table rows.
+/// A row name the price table does not have: located, with the nearest rows.
+fn no_such_row(ctx: &mut Ctx, table: &PriceTable, at: &SNode, name: &str) {
+    let near = table.nearest(name);
+    let help = if near.is_empty() {
+        "the price table is empty".to_owned()
+    } else {
+        let quoted: Vec<String> = near.iter().map(|n| format!("`{n}`")).collect();
+        format!(
+            "the nearest rows of the price table are {}; add your own under `prices:`",
+            quoted.join(", ")
+        )
+    };
+    ctx.push(
+        at,
+        format!("there is no price-table row named `{name}`"),
+        Some(help),
+    );
+}
+
 fn read_prices(ctx: &mut Ctx, root: &SNode, table: &mut PriceTable) {
     let Some(node) = root.get("prices") else {
         return;
@@ -396,21 +415,7 @@ fn component_cost(
     if let Some(name) = &raw.instance {
         match table.get(name) {
             None => {
-                let near = table.nearest(name);
-                let help = if near.is_empty() {
-                    "the price table is empty".to_owned()
-                } else {
-                    let quoted: Vec<String> = near.iter().map(|n| format!("`{n}`")).collect();
-                    format!(
-                        "the nearest rows of the price table are {}; add your own under `prices:`",
-                        quoted.join(", ")
-                    )
-                };
-                ctx.push(
-                    node.at_or_near(&["instance"]),
-                    format!("there is no price-table row named `{name}`"),
-                    Some(help),
-                );
+                no_such_row(ctx, table, node.at_or_near(&["instance"]), name);
             }
             Some(row) => match row.unit {
                 Unit::Hour => {
@@ -485,19 +490,7 @@ fn component_cost(
                 Some("e.g. `egress: aws.egress.inter_zone`".to_owned()),
             ),
             None => {
-                let near: Vec<String> = table
-                    .nearest(name)
-                    .iter()
-                    .map(|n| format!("`{n}`"))
-                    .collect();
-                ctx.push(
-                    node.at_or_near(&["egress"]),
-                    format!("there is no price-table row named `{name}`"),
-                    Some(format!(
-                        "the nearest rows of the price table are {}; add your own under `prices:`",
-                        near.join(", ")
-                    )),
-                );
+                no_such_row(ctx, table, node.at_or_near(&["egress"]), name);
             }
         }
     }
@@ -604,19 +597,7 @@ fn storage_price(
             None
         }
         None => {
-            let near: Vec<String> = table
-                .nearest(name)
-                .iter()
-                .map(|n| format!("`{n}`"))
-                .collect();
-            ctx.push(
-                node.at_or_near(&["storage"]),
-                format!("there is no price-table row named `{name}`"),
-                Some(format!(
-                    "the nearest rows of the price table are {}; add your own under `prices:`",
-                    near.join(", ")
-                )),
-            );
+            no_such_row(ctx, table, node.at_or_near(&["storage"]), name);
             None
         }
     }
