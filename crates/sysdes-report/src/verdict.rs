@@ -103,6 +103,21 @@ fn count(c: &ComponentResult, key: &str) -> u64 {
     figure(c, key).map_or(0, |v| v.max(0.0).round() as u64)
 }
 
+/// `n` of `total` as a percentage with two decimals; a loss too small for
+/// two decimals still reads as one (`< 0.01 %`, not `0.00 %`).
+fn percent_of(n: u64, total: f64) -> String {
+    let p = if total > 0.0 {
+        100.0 * n as f64 / total
+    } else {
+        0.0
+    };
+    if n > 0 && p < 0.005 {
+        "< 0.01 %".to_owned()
+    } else {
+        format!("{p:.2} %")
+    }
+}
+
 /// Figures of a stream's consumer groups, `(group, value)` for the group
 /// figure `key`.
 fn group_figures(c: &ComponentResult, key: &str) -> Vec<(String, f64)> {
@@ -222,7 +237,7 @@ pub fn assess(result: &RunResult) -> Verdict {
     let r = &result.requests;
     let generated = r.generated.max(1) as f64;
     let share = |n: u64| n as f64 / generated;
-    let pct = |n: u64| format!("{:.2} %", 100.0 * share(n));
+    let pct = |n: u64| percent_of(n, generated);
     let mut losses: Vec<(u64, String)> = Vec::new();
     // A loss of `n` (if any), described by `text(n)`.
     let mut lose = |n: u64, text: &dyn Fn(u64) -> String| {
@@ -508,4 +523,17 @@ pub fn assess(result: &RunResult) -> Verdict {
         });
     }
     Verdict { findings }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_of;
+
+    #[test]
+    fn a_small_loss_is_never_printed_as_zero() {
+        assert_eq!(percent_of(6, 720_000.0), "< 0.01 %");
+        assert_eq!(percent_of(0, 720_000.0), "0.00 %");
+        assert_eq!(percent_of(1, 200.0), "0.50 %");
+        assert_eq!(percent_of(63_406, 313_746.0), "20.21 %");
+    }
 }
