@@ -22,8 +22,8 @@ fn replicas_spec(replicas: u32, balance: LbPolicy) -> ModelSpec {
         Distribution::Exponential { mean_ns: 1e6 },
         SimDuration::from_nanos((REQUESTS as f64 / rate * 1e9) as u64),
     );
-    spec.components[0].kind = ComponentKind::Deployment(DeploymentSpec {
-        server: ServerSpec {
+    spec.components[0].kind = ComponentKind::ReplicaGroup(GroupSpec {
+        members: ReplicaMembers::Stations(ServerSpec {
             workers: 1,
             service_time: Distribution::Exponential { mean_ns: 1e6 },
             queue_capacity: None,
@@ -31,17 +31,18 @@ fn replicas_spec(replicas: u32, balance: LbPolicy) -> ModelSpec {
             mode: CallMode::Thread,
             discipline: Default::default(),
             patience: None,
-        },
+        }),
         replicas,
         balance,
         runs_on: RunsOn {
             kind: RuntimeKind::Container,
             boot_time: RuntimeKind::Container.default_boot_time(),
         },
+        extra_boot: None,
+        autoscaler: None,
         cpu: 1.0,
         memory: 0,
         host: None,
-        autoscaler: None,
     });
     spec
 }

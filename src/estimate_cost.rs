@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 use sysdes_cost::CostSpec;
-use sysdes_models::{ComponentKind, ModelSpec};
+use sysdes_models::{ComponentKind, ModelSpec, ReplicaMembers};
 use sysdes_theory::Prediction;
 
 /// One priced component: instances now and, where the sizing says,
@@ -22,13 +22,14 @@ struct Line {
 fn shape(spec: &ModelSpec, kind: &ComponentKind) -> (u32, u32) {
     match kind {
         ComponentKind::Server(s) => (1, s.workers),
-        ComponentKind::Deployment(d) => (d.replicas, d.server.workers),
         ComponentKind::ReplicaGroup(g) => {
-            let per = g
-                .members
-                .first()
-                .and_then(|m| spec.components.get(m.index()))
-                .map_or(1, |c| shape(spec, &c.kind).1);
+            let per = match &g.members {
+                ReplicaMembers::Stations(server) => server.workers,
+                ReplicaMembers::Components(ids) => ids
+                    .first()
+                    .and_then(|m| spec.components.get(m.index()))
+                    .map_or(1, |c| shape(spec, &c.kind).1),
+            };
             (g.replicas, per)
         }
         ComponentKind::ModelServer(m) => (1, m.slots),

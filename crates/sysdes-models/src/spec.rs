@@ -360,9 +360,6 @@ pub enum ComponentKind {
     Queue(QueueSpec),
     /// A partitioned log with consumer groups.
     Stream(StreamSpec),
-    /// A server run as replicas (VMs or containers, maybe on shared hosts,
-    /// maybe autoscaled) behind an implicit balancer.
-    Deployment(crate::DeploymentSpec),
     /// Serves requests in batches on parallel slots (an inference server).
     ModelServer(ModelServerSpec),
     /// A model server in LLM mode: continuous batching of prefill and
@@ -370,8 +367,10 @@ pub enum ComponentKind {
     LlmServer(crate::kinds::model_server::llm::LlmServerSpec),
     /// A replicated key-value store.
     Store(crate::kinds::store::spec::StoreSpec),
-    /// Replicas of another kind behind an implicit balancer (see
-    /// [`crate::GroupSpec`]).
+    /// Replicas behind an implicit balancer (VMs or containers, maybe on
+    /// shared hosts, maybe autoscaled): leaf-server replicas kept inside the
+    /// group (a deployment) or replicas that are components of their own
+    /// (see [`crate::GroupSpec`] and [`crate::ReplicaMembers`]).
     ReplicaGroup(crate::GroupSpec),
     /// A data-parallel training job on its own timers (see
     /// [`crate::TrainingJobSpec`]); it receives no requests.
@@ -436,7 +435,6 @@ impl ComponentKind {
         };
         match self {
             ComponentKind::Server(s) => calls(s, &mut f),
-            ComponentKind::Deployment(d) => calls(&d.server, &mut f),
             ComponentKind::LoadBalancer(lb) => {
                 let n = lb.backends.len();
                 lb.backends.iter().for_each(|&b| f(b, Flow::Split { n }));
@@ -444,10 +442,13 @@ impl ComponentKind {
                     f(s.to, Flow::Mirror);
                 }
             }
-            ComponentKind::ReplicaGroup(g) => {
-                let n = g.members.len();
-                g.members.iter().for_each(|&m| f(m, Flow::Split { n }));
-            }
+            ComponentKind::ReplicaGroup(g) => match &g.members {
+                crate::ReplicaMembers::Stations(s) => calls(s, &mut f),
+                crate::ReplicaMembers::Components(ids) => {
+                    let n = ids.len();
+                    ids.iter().for_each(|&m| f(m, Flow::Split { n }));
+                }
+            },
             ComponentKind::Cache(c) => f(c.backend, Flow::Misses),
             ComponentKind::Queue(q) => f(q.consumer, Flow::Every),
             ComponentKind::Stream(s) => s.groups.iter().for_each(|g| f(g.target, Flow::Every)),

@@ -11,9 +11,9 @@ use common::*;
 use sysdes_kernel::SimDuration;
 use sysdes_models::*;
 
-fn deployment(replicas: u32, workers: u32, service_time: Distribution) -> DeploymentSpec {
-    DeploymentSpec {
-        server: ServerSpec {
+fn deployment(replicas: u32, workers: u32, service_time: Distribution) -> GroupSpec {
+    GroupSpec {
+        members: ReplicaMembers::Stations(ServerSpec {
             workers,
             service_time,
             queue_capacity: None,
@@ -21,27 +21,28 @@ fn deployment(replicas: u32, workers: u32, service_time: Distribution) -> Deploy
             mode: CallMode::Thread,
             discipline: Discipline::Fifo,
             patience: None,
-        },
+        }),
         replicas,
         balance: LbPolicy::RoundRobin,
         runs_on: RunsOn {
             kind: RuntimeKind::Container,
             boot_time: Distribution::Constant(SimDuration::from_secs(2)),
         },
+        extra_boot: None,
+        autoscaler: None,
         cpu: 1.0,
         memory: 0,
         host: None,
-        autoscaler: None,
     }
 }
 
 /// Poisson arrivals at `per_second` into deployment `d` (named `server`),
 /// seed 42, warm-up 2 % of the run.
-fn spec(duration_s: u64, per_second: f64, d: DeploymentSpec) -> ModelSpec {
+fn spec(duration_s: u64, per_second: f64, d: GroupSpec) -> ModelSpec {
     single_component(
         "deployment",
         poisson(per_second),
-        component("server", ComponentKind::Deployment(d)),
+        component("server", ComponentKind::ReplicaGroup(d)),
         duration_s,
     )
 }
@@ -259,7 +260,7 @@ fn boot_delay_is_exact() {
 #[test]
 fn deterministic() {
     let mut s = autoscaled(240.0, SimDuration::from_secs(2));
-    if let ComponentKind::Deployment(d) = &mut s.components[0].kind {
+    if let ComponentKind::ReplicaGroup(d) = &mut s.components[0].kind {
         d.host = Some(0);
         d.memory = 1 << 30;
         d.runs_on.boot_time = Distribution::LogNormal {

@@ -53,8 +53,11 @@ pub fn topology_svg(spec: &ModelSpec, result: Option<&Value>) -> String {
     let mut replicas = vec![1u32; n];
     for (i, c) in spec.components.iter().enumerate() {
         if let ComponentKind::ReplicaGroup(g) = &c.kind {
-            replicas[i] = g.members.len() as u32;
-            for m in &g.members {
+            let members = g.members.ids();
+            if !members.is_empty() {
+                replicas[i] = members.len() as u32;
+            }
+            for m in members {
                 if m.index() < n {
                     shown[m.index()] = i;
                 }
@@ -88,8 +91,8 @@ pub fn topology_svg(spec: &ModelSpec, result: Option<&Value>) -> String {
                     }
                 }
             }
-            ComponentKind::Deployment(d) => {
-                for step in &d.server.calls {
+            ComponentKind::ReplicaGroup(g) => {
+                for step in g.members.station().iter().flat_map(|s| &s.calls) {
                     for &t in &step.targets {
                         to(&mut edges, t, "calls");
                     }
@@ -118,7 +121,6 @@ pub fn topology_svg(spec: &ModelSpec, result: Option<&Value>) -> String {
             | ComponentKind::ModelServer(_)
             | ComponentKind::LlmServer(_)
             | ComponentKind::Store(_)
-            | ComponentKind::ReplicaGroup(_)
             | ComponentKind::TrainingJob(_)
             | ComponentKind::ReviewQueue(_) => {}
         }
@@ -361,10 +363,10 @@ fn kind_name(kind: &ComponentKind) -> &'static str {
         ComponentKind::Cache(_) => "cache",
         ComponentKind::Queue(_) => "queue",
         ComponentKind::Stream(_) => "stream",
-        ComponentKind::Deployment(_) => "deployment",
         ComponentKind::ModelServer(_) => "model server",
         ComponentKind::LlmServer(_) => "llm server",
         ComponentKind::Store(_) => "store",
+        ComponentKind::ReplicaGroup(g) if g.members.station().is_some() => "deployment",
         ComponentKind::ReplicaGroup(_) => "group",
         ComponentKind::TrainingJob(_) => "training job",
         ComponentKind::ReviewQueue(_) => "review queue",

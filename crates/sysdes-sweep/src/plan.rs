@@ -145,7 +145,9 @@ impl SweepPlan {
                 .components
                 .iter()
                 .filter_map(|c| match &c.kind {
-                    ComponentKind::ReplicaGroup(g) => Some(g.members.iter().map(|m| m.index())),
+                    ComponentKind::ReplicaGroup(g) => {
+                        Some(g.members.ids().iter().map(|m| m.index()))
+                    }
                     _ => None,
                 })
                 .flatten()
@@ -160,7 +162,6 @@ impl SweepPlan {
                             ComponentKind::Server(_)
                                 | ComponentKind::ModelServer(_)
                                 | ComponentKind::LlmServer(_)
-                                | ComponentKind::Deployment(_)
                                 | ComponentKind::ReplicaGroup(_)
                         )
                 })

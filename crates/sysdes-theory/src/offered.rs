@@ -207,12 +207,15 @@ pub fn offered_loads(spec: &ModelSpec) -> Vec<Option<f64>> {
                 }
                 ComponentKind::ModelServer(m) => Some(rate / m.saturated_rps()),
                 ComponentKind::LlmServer(m) => Some(rate / m.saturated_rps()),
-                ComponentKind::Deployment(d) => {
+                ComponentKind::ReplicaGroup(d) => {
+                    // A deployment over all the replicas it may run; a
+                    // group of components has none (its replicas do).
+                    let server = d.members.station()?;
                     let replicas = d.autoscaler.as_ref().map_or(d.replicas, |a| a.max);
                     Some(
-                        rate * d.server.service_time.mean_ns()
+                        rate * server.service_time.mean_ns()
                             / 1e9
-                            / (f64::from(d.server.workers.max(1)) * f64::from(replicas.max(1))),
+                            / (f64::from(server.workers.max(1)) * f64::from(replicas.max(1))),
                     )
                 }
                 // Over its concurrency limit, cold starts not counted.
@@ -239,7 +242,6 @@ pub fn offered_loads(spec: &ModelSpec) -> Vec<Option<f64>> {
                 | ComponentKind::Queue(_)
                 | ComponentKind::Stream(_)
                 | ComponentKind::Store(_)
-                | ComponentKind::ReplicaGroup(_)
                 | ComponentKind::TrainingJob(_)
                 | ComponentKind::ReviewQueue(_)
                 | ComponentKind::Dns(_)

@@ -300,7 +300,6 @@ pub(crate) fn walk(
     }
     match &c.kind {
         ComponentKind::Server(_)
-        | ComponentKind::Deployment(_)
         | ComponentKind::ModelServer(_)
         | ComponentKind::LlmServer(_)
         | ComponentKind::ReplicaGroup(_) => out.push(Leaf {
@@ -569,7 +568,7 @@ fn predict_with(
     if spec
         .components
         .iter()
-        .any(|c| matches!(c.kind, ComponentKind::Deployment(_)))
+        .any(|c| matches!(&c.kind, ComponentKind::ReplicaGroup(g) if g.members.station().is_some()))
     {
         notes.push(
             "servers with replicas, hosts or an autoscaler are not estimated (simulate them)"
@@ -579,7 +578,7 @@ fn predict_with(
     if spec
         .components
         .iter()
-        .any(|c| matches!(c.kind, ComponentKind::ReplicaGroup(_)))
+        .any(|c| matches!(&c.kind, ComponentKind::ReplicaGroup(g) if g.members.station().is_none()))
     {
         notes.push(
             "replicated model servers, caches and servers with calls are not estimated (simulate them)"
@@ -640,7 +639,7 @@ fn predict_with(
             || leaves.iter().any(|l| {
                 matches!(
                     spec.components[l.server].kind,
-                    ComponentKind::Deployment(_) | ComponentKind::ReplicaGroup(_)
+                    ComponentKind::ReplicaGroup(_)
                 )
             })
         {
@@ -1093,8 +1092,8 @@ fn predict_with(
                 })
             } else if leaves.iter().any(|l| {
                 matches!(
-                    spec.components[l.server].kind,
-                    ComponentKind::ReplicaGroup(_)
+                    &spec.components[l.server].kind,
+                    ComponentKind::ReplicaGroup(g) if g.members.station().is_none()
                 )
             }) {
                 // Not overloaded, just not estimated.

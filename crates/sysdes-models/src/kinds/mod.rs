@@ -452,10 +452,10 @@ kinds! {
     /// builds it batching, an `LlmServer` spec under the LLM policy.
     ModelServer / LlmServer(model_server: model_server::sim::ModelPolicy, ModelServerId),
     Store(store: store::Store, StoreId),
-    /// One kind for every replicated thing: a `ReplicaGroup` spec builds
-    /// replicas that are components, a `Deployment` spec leaf-server
-    /// replicas kept inside the group (on hosts, optionally).
-    ReplicaGroup / Deployment(replica_group: replica_group::ReplicaGroup, ReplicaGroupId),
+    /// One kind for every replicated thing: its spec's members are
+    /// leaf-server replicas kept inside the group (a deployment) or
+    /// replicas that are components of their own; either may sit on hosts.
+    ReplicaGroup(replica_group: replica_group::ReplicaGroup, ReplicaGroupId),
     TrainingJob(training_job: training_job::sim::TrainingJob, TrainingJobId),
     ReviewQueue(review_queue: review_queue::ReviewQueue, ReviewQueueId),
     /// A serverless function (instances with cold starts, kept warm).

@@ -150,7 +150,7 @@ impl Network {
                 if identity.is_empty() {
                     identity = (0..endpoints as u32).collect();
                 }
-                for m in &group.members {
+                for m in group.members.ids() {
                     if let Some(slot) = identity.get_mut(m.index()) {
                         *slot = g as u32;
                     }

@@ -229,7 +229,7 @@ fn spot_allowed(ctx: &mut Ctx, node: &SNode, spec: &ModelSpec, i: usize) -> bool
     };
     let id = sysdes_kernel::ComponentId(i as u32);
     let in_group = spec.components.iter().any(|g| match &g.kind {
-        ComponentKind::ReplicaGroup(g) => g.members.contains(&id),
+        ComponentKind::ReplicaGroup(g) => g.members.ids().contains(&id),
         _ => false,
     });
     let single = matches!(
@@ -307,6 +307,7 @@ fn units(spec: &ModelSpec, kind: &ComponentKind) -> u32 {
         ComponentKind::Store(s) => s.replicas,
         ComponentKind::ReplicaGroup(g) => g
             .members
+            .ids()
             .first()
             .and_then(|m| spec.components.get(m.index()))
             .map_or(1, |c| units(spec, &c.kind)),

@@ -3,19 +3,20 @@
 //! (`cpu`, `memory`, `host`, and the top-level `hosts` block) for a leaf
 //! server.
 //!
-//! Both forms build the one replica-group kind of the engine. A leaf server
-//! with any of these keys becomes a [`ComponentKind::Deployment`] (replicas
-//! kept inside the group, on hosts optionally); without them it stays a
-//! plain server. A server with `calls`, a model server or a cache with
-//! `replicas`, `balance`, `runs_on` or `autoscaler` becomes a
-//! [`ComponentKind::ReplicaGroup`] whose replicas, `NAME[i]`, are added
+//! Both forms are one [`ComponentKind::ReplicaGroup`] spec, whose
+//! [`ReplicaMembers`] say which. A leaf server with any of these keys
+//! becomes a group of [`ReplicaMembers::Stations`] (replicas kept inside
+//! the group, on hosts optionally); without them it stays a plain server.
+//! A server with `calls`, a model server or a cache with `replicas`,
+//! `balance`, `runs_on` or `autoscaler` becomes a group of
+//! [`ReplicaMembers::Components`] whose replicas, `NAME[i]`, are added
 //! after the components of the file ([`add_replicas`]).
 
 use schemars::JsonSchema;
 use sysdes_kernel::{ComponentId, SimDuration};
 use sysdes_models::{
-    AutoscalerSpec, ComponentKind, ComponentSpec, DeploymentSpec, Distribution, GroupSpec,
-    HostPoolSpec, LbPolicy, Placement, RunsOn, RuntimeKind, ScaleMetric, ServerSpec,
+    AutoscalerSpec, ComponentKind, ComponentSpec, Distribution, GroupSpec, HostPoolSpec, LbPolicy,
+    Placement, ReplicaMembers, RunsOn, RuntimeKind, ScaleMetric, ServerSpec,
 };
 
 use super::{Ctx, count, distribution, positive_duration};
@@ -256,15 +257,16 @@ fn server_or_deployment(
         return None;
     }
     let scaling = scaling?;
-    Some(ComponentKind::Deployment(DeploymentSpec {
-        server,
+    Some(ComponentKind::ReplicaGroup(GroupSpec {
+        members: ReplicaMembers::Stations(server),
         replicas: scaling.replicas,
         balance: scaling.balance,
         runs_on: scaling.runs_on,
+        extra_boot: None,
+        autoscaler: scaling.autoscaler,
         cpu: cpu?,
         memory: memory?,
         host: host?,
-        autoscaler: scaling.autoscaler,
     }))
 }
 
@@ -296,12 +298,15 @@ impl Scaling {
         extra_boot: Option<Distribution>,
     ) -> GroupSpec {
         GroupSpec {
-            members,
+            members: ReplicaMembers::Components(members),
             replicas: self.replicas,
             balance: self.balance,
             runs_on: self.runs_on,
             extra_boot,
             autoscaler: self.autoscaler,
+            cpu: 1.0,
+            memory: 0,
+            host: None,
         }
     }
 }

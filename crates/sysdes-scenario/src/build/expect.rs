@@ -455,7 +455,7 @@ fn kind_figures(kind: &ComponentKind, names: &mut Vec<String>) {
                 figures.visit(Scope::Group(&g.name), &mut add);
             }
         }
-        ComponentKind::Deployment(_) | ComponentKind::ReplicaGroup(_) => {
+        ComponentKind::ReplicaGroup(_) => {
             scaling.visit(Scope::Component, &mut add);
         }
         ComponentKind::ModelServer(_) => {

@@ -755,7 +755,7 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
             matches!(k, Some(Kind::Server | Kind::ModelServer))
                 && !matches!(
                     c.as_ref().map(|c| &c.kind),
-                    Some(ComponentKind::Deployment(_))
+                    Some(ComponentKind::ReplicaGroup(_))
                 )
                 && !groups.iter().any(|(g, _)| *g == i)
         })

@@ -4,24 +4,23 @@
 //! relays), booting, placing and draining replicas, and the autoscaler's
 //! periodic evaluation.
 
-use sysdes_kernel::{SimDuration, SimTime};
+use sysdes_kernel::{ComponentId, SimDuration, SimTime};
 use sysdes_stats::TimeAverage;
 
 use crate::autoscaler::{Hpa, HpaConfig};
 use crate::error::BuildError;
 use crate::figures::{ComponentType, KindFigures};
 use crate::kinds::replica_group::hosts::{HostRuntime, pick_host, pool_range, pool_utilization};
-use crate::kinds::replica_group::spec::RunsOn;
-use crate::kinds::replica_group::spec::{AutoscalerSpec, DeploymentSpec, GroupSpec, ScaleMetric};
+use crate::kinds::replica_group::spec::{AutoscalerSpec, GroupSpec, ReplicaMembers, ScaleMetric};
 use crate::kinds::replica_group::{
     Members, NO_HOST, READY, ReplicaAdmission, ReplicaGroup, ScaleEvent, Stations,
 };
-use crate::kinds::{BuildCtx, BuildFrom, Kind, ReplicaGroupId, Resolved};
+use crate::kinds::{BuildCtx, Kind, ReplicaGroupId, Resolved};
 use crate::request::{Op, Outcome, RequestId};
 use crate::result::ComponentResult;
 use crate::sampler::Sampler;
 use crate::simulation::{Event, Simulation};
-use crate::spec::{ComponentKind, LbPolicy, ModelSpec};
+use crate::spec::{ComponentKind, LbPolicy, ModelSpec, ServerSpec};
 use crate::station::{ACTIVE, BusyArea, StationMetrics, WAITING};
 
 /// A replica group's timers. Small and `Copy`, like every event.
@@ -71,33 +70,26 @@ fn check_balance(balance: LbPolicy) -> Result<(), String> {
     Ok(())
 }
 
-/// What both specs share: replicas at start, balancer, runtime, autoscaler.
-struct Common<'a> {
-    replicas: u32,
-    balance: LbPolicy,
-    runs_on: &'a RunsOn,
-    autoscaler: Option<&'a AutoscalerSpec>,
-}
-
-/// Builds a group of `members` with the checks and parts both ways share;
-/// no replica is started yet.
+/// Builds a group of `members` with the checks and parts both forms
+/// share; no replica is started yet.
 fn build_common(
     ctx: &BuildCtx<'_>,
-    c: &Common<'_>,
+    g: &GroupSpec,
     members: Members,
-    extra_boot: Option<Sampler>,
 ) -> Result<ReplicaGroup, String> {
+    check_balance(g.balance)?;
+    let extra_boot = g.extra_boot.as_ref().map(Sampler::new).transpose()?;
     let mut group = ReplicaGroup::new(
         members,
-        c.balance,
+        g.balance,
         ctx.stream("balance"),
-        Sampler::new(&c.runs_on.boot_time)?,
+        Sampler::new(&g.runs_on.boot_time)?,
         extra_boot,
         ctx.stream("boot"),
         ctx.metrics(),
         TimeAverage::new(ctx.window.0, ctx.window.1),
     );
-    if let Some(a) = c.autoscaler {
+    if let Some(a) = &g.autoscaler {
         group.hpa = Some(hpa(a)?);
     }
     Ok(group)
@@ -105,20 +97,23 @@ fn build_common(
 
 /// Builds a group of components and starts its first `replicas` replicas
 /// (ready at once).
-fn build_group(ctx: &BuildCtx<'_>, g: &GroupSpec) -> Result<ReplicaGroup, String> {
-    if g.members.is_empty() || g.replicas == 0 {
+fn build_components(
+    ctx: &BuildCtx<'_>,
+    g: &GroupSpec,
+    members: &[ComponentId],
+) -> Result<ReplicaGroup, String> {
+    if members.is_empty() || g.replicas == 0 {
         return Err("a replica group needs at least one replica".into());
     }
-    if g.replicas as usize > g.members.len() {
+    if g.replicas as usize > members.len() {
         return Err(format!(
             "{} replicas at start, but only {} can run",
             g.replicas,
-            g.members.len()
+            members.len()
         ));
     }
-    check_balance(g.balance)?;
     let spec: &ModelSpec = ctx.spec;
-    for m in &g.members {
+    for m in members {
         let kind = spec
             .components
             .get(m.index())
@@ -143,20 +138,8 @@ fn build_group(ctx: &BuildCtx<'_>, g: &GroupSpec) -> Result<ReplicaGroup, String
             );
         }
     }
-    let common = Common {
-        replicas: g.replicas,
-        balance: g.balance,
-        runs_on: &g.runs_on,
-        autoscaler: g.autoscaler.as_ref(),
-    };
-    let extra_boot = g.extra_boot.as_ref().map(Sampler::new).transpose()?;
-    let mut group = build_common(
-        ctx,
-        &common,
-        Members::Components(g.members.clone()),
-        extra_boot,
-    )?;
-    for _ in 0..common.replicas {
+    let mut group = build_common(ctx, g, Members::Components(members.to_vec()))?;
+    for _ in 0..g.replicas {
         group.start(SimTime::ZERO, NO_HOST, true);
     }
     Ok(group)
@@ -164,17 +147,21 @@ fn build_group(ctx: &BuildCtx<'_>, g: &GroupSpec) -> Result<ReplicaGroup, String
 
 /// Builds a deployment (a group of stations) and places its initial
 /// replicas (ready at time zero).
-fn build_deployment(ctx: &mut BuildCtx<'_>, d: &DeploymentSpec) -> Result<ReplicaGroup, String> {
-    if d.server.workers == 0 {
+fn build_stations(
+    ctx: &mut BuildCtx<'_>,
+    d: &GroupSpec,
+    server: &ServerSpec,
+) -> Result<ReplicaGroup, String> {
+    if server.workers == 0 {
         return Err("a server needs at least one worker".into());
     }
-    if !d.server.calls.is_empty() {
+    if !server.calls.is_empty() {
         return Err(
             "a deployment's replicas are leaf servers (a server with calls and replicas is a replica group)"
                 .into(),
         );
     }
-    if d.server.discipline != crate::spec::Discipline::Fifo || d.server.patience.is_some() {
+    if server.discipline != crate::spec::Discipline::Fifo || server.patience.is_some() {
         return Err(
             "a deployment's replicas serve in arrival order: `discipline` and `patience` apply to a single server (without `replicas`)"
                 .into(),
@@ -183,17 +170,10 @@ fn build_deployment(ctx: &mut BuildCtx<'_>, d: &DeploymentSpec) -> Result<Replic
     if d.replicas == 0 {
         return Err("a deployment needs at least one replica".into());
     }
-    check_balance(d.balance)?;
-    let common = Common {
-        replicas: d.replicas,
-        balance: d.balance,
-        runs_on: &d.runs_on,
-        autoscaler: d.autoscaler.as_ref(),
-    };
     let mut stations = Stations::new(
-        d.server.workers,
-        d.server.queue_capacity,
-        Sampler::new(&d.server.service_time)?,
+        server.workers,
+        server.queue_capacity,
+        Sampler::new(&server.service_time)?,
         ctx.stream("service"),
     );
     stations.memory = d.memory;
@@ -206,7 +186,7 @@ fn build_deployment(ctx: &mut BuildCtx<'_>, d: &DeploymentSpec) -> Result<Replic
         stations.pool = Some(pool_range(&spec.hosts, pool));
     }
     let pool = stations.pool;
-    let mut group = build_common(ctx, &common, Members::Stations(stations), None)?;
+    let mut group = build_common(ctx, d, Members::Stations(stations))?;
     for k in 0..d.replicas {
         let host = match pool {
             None => NO_HOST,
@@ -649,7 +629,11 @@ impl Kind for ReplicaGroup {
     type Spec = GroupSpec;
 
     fn build(ctx: &mut BuildCtx<'_>, g: &Self::Spec) -> Result<Self, BuildError> {
-        build_group(ctx, g).map_err(|e| ctx.invalid(e))
+        match &g.members {
+            ReplicaMembers::Stations(server) => build_stations(ctx, g, server),
+            ReplicaMembers::Components(members) => build_components(ctx, g, members),
+        }
+        .map_err(|e| ctx.invalid(e))
     }
 
     fn station(&self) -> &StationMetrics {
@@ -698,19 +682,12 @@ impl Kind for ReplicaGroup {
     }
 }
 
-/// A deployment is a group of stations.
-impl BuildFrom<DeploymentSpec> for ReplicaGroup {
-    fn build_from(ctx: &mut BuildCtx<'_>, d: &DeploymentSpec) -> Result<Self, BuildError> {
-        build_deployment(ctx, d).map_err(|e| ctx.invalid(e))
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use sysdes_kernel::{ComponentId, SimDuration};
+    use sysdes_kernel::SimDuration;
 
     use super::*;
-    use crate::kinds::replica_group::spec::RuntimeKind;
+    use crate::kinds::replica_group::spec::{RunsOn, RuntimeKind};
     use crate::spec::{ComponentSpec, Distribution};
     use crate::{NoObserver, RunLimits, RunResult};
 
@@ -730,17 +707,8 @@ mod tests {
             kind: RuntimeKind::Container,
             boot_time: RuntimeKind::Container.default_boot_time(),
         };
-        spec.components[0].kind = if deployment {
-            ComponentKind::Deployment(DeploymentSpec {
-                server,
-                replicas: 2,
-                balance: LbPolicy::RoundRobin,
-                runs_on,
-                cpu: 1.0,
-                memory: 0,
-                host: None,
-                autoscaler: None,
-            })
+        let members = if deployment {
+            ReplicaMembers::Stations(server)
         } else {
             for r in 0..2 {
                 spec.components.push(ComponentSpec {
@@ -748,15 +716,19 @@ mod tests {
                     kind: ComponentKind::Server(server.clone()),
                 });
             }
-            ComponentKind::ReplicaGroup(GroupSpec {
-                members: vec![ComponentId(1), ComponentId(2)],
-                replicas: 2,
-                balance: LbPolicy::RoundRobin,
-                runs_on,
-                extra_boot: None,
-                autoscaler: None,
-            })
+            ReplicaMembers::Components(vec![ComponentId(1), ComponentId(2)])
         };
+        spec.components[0].kind = ComponentKind::ReplicaGroup(GroupSpec {
+            members,
+            replicas: 2,
+            balance: LbPolicy::RoundRobin,
+            runs_on,
+            extra_boot: None,
+            autoscaler: None,
+            cpu: 1.0,
+            memory: 0,
+            host: None,
+        });
         spec
     }
 

@@ -1,26 +1,36 @@
-//! The validated description of a replica group, in its two spec forms: a
-//! deployment (replicas of a leaf server kept inside the group, placed on
-//! hosts optionally) and a group of components (replicas of any kind, each a
-//! component of its own). Both say what replicas run on (VMs or containers,
-//! with a boot time) and how they are autoscaled; both build the one
-//! `ReplicaGroup` kind.
+//! The validated description of a replica group: one spec whose members
+//! are in one of two forms, a deployment (replicas of a leaf server kept
+//! inside the group) or a group of components (replicas of any kind, each a
+//! component of its own). Either form says what replicas run on (VMs or
+//! containers, with a boot time), how they are autoscaled and, optionally,
+//! the pool of shared hosts they are placed on.
 
 use sysdes_kernel::{ComponentId, SimDuration};
 
 use crate::spec::{Distribution, LbPolicy, ServerSpec};
 
-/// A server deployed as identical replicas behind an implicit balancer.
+/// Identical replicas behind an implicit balancer, the one replica-group
+/// spec. Its [`ReplicaMembers`] say which form it has: leaf-server replicas
+/// kept inside the group (a *deployment*), or replicas that are components
+/// of their own (a server with calls, a model server, a cache). Both boot
+/// on a VM or container, may be autoscaled, and may be placed on a pool of
+/// shared hosts.
 #[derive(Clone, Debug, PartialEq)]
-pub struct DeploymentSpec {
-    /// What each replica is: workers, service time, waiting room.
-    pub server: ServerSpec,
-    /// Replicas at time zero (ready at once, no boot).
+pub struct GroupSpec {
+    /// What the replicas are.
+    pub members: ReplicaMembers,
+    /// Replicas at time zero (ready at once, no boot): for components, the
+    /// first members.
     pub replicas: u32,
     /// How the implicit balancer picks a ready replica (`round_robin`,
     /// `random`, `least_outstanding` or `power_of_two`).
     pub balance: LbPolicy,
     /// What a replica runs on; decides how long a new replica boots.
     pub runs_on: RunsOn,
+    /// Extra boot time per new replica, e.g. a model server's model load.
+    pub extra_boot: Option<Distribution>,
+    /// Horizontal autoscaling, if any.
+    pub autoscaler: Option<AutoscalerSpec>,
     /// Cores each replica requests (placement bookkeeping: CPU is
     /// compressible, so hosts may be overcommitted and then share by
     /// processor sharing).
@@ -30,29 +40,36 @@ pub struct DeploymentSpec {
     /// Index into [`crate::ModelSpec::hosts`] of the pool the replicas are
     /// placed on; `None` gives every replica dedicated CPUs.
     pub host: Option<usize>,
-    /// Horizontal autoscaling, if any.
-    pub autoscaler: Option<AutoscalerSpec>,
 }
 
-/// Replicas of any component kind (a model server, a cache, a server that
-/// makes calls) behind an implicit balancer: each replica is a component of
-/// its own (`NAME[i]`), booted on a VM or container, optionally autoscaled.
-/// Leaf servers use [`DeploymentSpec`] instead, which can also share hosts.
+/// What a replica group's replicas are: its form.
 #[derive(Clone, Debug, PartialEq)]
-pub struct GroupSpec {
+pub enum ReplicaMembers {
+    /// Leaf-server replicas kept inside the group (a deployment), each one
+    /// this server: workers, service time, waiting room (no calls).
+    Stations(ServerSpec),
     /// Every replica that can ever run (the autoscaler's `max`, or
-    /// `replicas`), each a component of the replicated kind.
-    pub members: Vec<ComponentId>,
-    /// Replicas at time zero (ready at once, no boot): the first members.
-    pub replicas: u32,
-    /// How the implicit balancer picks a ready replica.
-    pub balance: LbPolicy,
-    /// What a replica runs on; decides how long a new replica boots.
-    pub runs_on: RunsOn,
-    /// Extra boot time per new replica, e.g. a model server's model load.
-    pub extra_boot: Option<Distribution>,
-    /// Horizontal autoscaling, if any.
-    pub autoscaler: Option<AutoscalerSpec>,
+    /// `replicas`), each a component of its own (`NAME[i]`) of the
+    /// replicated kind.
+    Components(Vec<ComponentId>),
+}
+
+impl ReplicaMembers {
+    /// The replicas' components, by replica index (none for stations).
+    pub fn ids(&self) -> &[ComponentId] {
+        match self {
+            ReplicaMembers::Stations(_) => &[],
+            ReplicaMembers::Components(ids) => ids,
+        }
+    }
+
+    /// The server each replica is, when the replicas are stations.
+    pub fn station(&self) -> Option<&ServerSpec> {
+        match self {
+            ReplicaMembers::Stations(s) => Some(s),
+            ReplicaMembers::Components(_) => None,
+        }
+    }
 }
 
 /// The runtime a replica runs on.

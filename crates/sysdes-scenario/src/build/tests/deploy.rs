@@ -41,9 +41,10 @@ fn defaults() {
     let pool = &spec.hosts[0];
     assert_eq!((pool.count, pool.cores, pool.memory), (4, 16, 64 << 30));
     assert_eq!(pool.placement, Placement::Spread);
-    let ComponentKind::Deployment(d) = &spec.components[0].kind else {
+    let ComponentKind::ReplicaGroup(d) = &spec.components[0].kind else {
         panic!("a deployment");
     };
+    assert!(d.members.station().is_some(), "a group of stations");
     assert_eq!(d.replicas, 3);
     assert_eq!(d.balance, LbPolicy::RoundRobin);
     assert_eq!(d.runs_on.kind, RuntimeKind::Container);
@@ -74,9 +75,10 @@ fn every_key() {
 ",
     ))
     .expect("valid");
-    let ComponentKind::Deployment(d) = &spec.components[0].kind else {
+    let ComponentKind::ReplicaGroup(d) = &spec.components[0].kind else {
         panic!("a deployment");
     };
+    assert!(d.members.station().is_some(), "a group of stations");
     assert_eq!(d.balance, LbPolicy::LeastOutstanding);
     assert_eq!(d.runs_on.kind, RuntimeKind::Vm);
     assert_eq!(
@@ -92,7 +94,7 @@ fn every_key() {
     assert_eq!(a.scale_down_stabilization, SimDuration::from_secs(60));
     assert_eq!(a.tolerance, 0.2);
     let vm = load(&with("    runs_on: { kind: vm }\n")).expect("valid");
-    let ComponentKind::Deployment(d) = &vm.components[0].kind else {
+    let ComponentKind::ReplicaGroup(d) = &vm.components[0].kind else {
         panic!("a deployment");
     };
     assert_eq!(d.runs_on.boot_time, RuntimeKind::Vm.default_boot_time());
