@@ -244,19 +244,23 @@ components:
     let err = load_str("bad.yaml", bad, &LoadOptions::default()).expect_err("an error");
     let text = format!("{err:?}");
     assert!(text.contains("unknown key `host`"), "{text}");
+    assert!(
+        text.contains("only servers' replicas are placed on hosts"),
+        "{text}"
+    );
     let calls_on_hosts = "name: bad
 duration: 10s
 workloads:
   - { name: users, target: api, arrival: { poisson: 10/s } }
 components:
-  api: { type: server, service_time: 1ms, calls: [db], replicas: 2, cpu: 2 }
+  api: { type: server, service_time: 1ms, calls: [db], replicas: 2, host: pool }
   db: { type: server, service_time: 1ms }
 ";
     let err = load_str("bad.yaml", calls_on_hosts, &LoadOptions::default()).expect_err("an error");
     let text = format!("{err:?}");
     assert!(
-        text.contains("a server with `calls` cannot have `cpu`"),
-        "{text}"
+        text.contains("there is no host pool named `pool`"),
+        "a server with calls is placed as a leaf server is: {text}"
     );
     let queue = "name: bad
 duration: 10s
@@ -348,4 +352,57 @@ network: { latency: 0ms }
     }
     let g = component(&r, "chat");
     assert!((g.utilization - 0.5).abs() < 0.01, "{}", g.utilization);
+}
+
+/// Two replicas of a server with calls (10 ms of its own work, then a call
+/// to a 5 ms database with a worker each) on one host of one core: round
+/// robin sends one of the two closed-loop users to each, so their own work
+/// shares the core (each runs at half speed: 20 ms) and the call follows,
+/// 25 ms exactly; on two cores (or without a host) each runs at full
+/// speed, 15 ms. The host is busy 20 of every 25 ms with one core (0.8),
+/// or both cores 10 of every 15 ms (2/3).
+#[test]
+fn replicas_with_calls_share_their_hosts_cores() {
+    let yaml = |cores: u32, host: &str| {
+        format!(
+            "name: hosted
+duration: 10s
+warmup: 1s
+hosts:
+  box: {{ count: 1, cores: {cores}, memory: 8GiB }}
+workloads:
+  - {{ name: users, target: api, arrival: {{ closed: {{ users: 2 }} }} }}
+components:
+  api: {{ type: server, service_time: 10ms, calls: [db], replicas: 2{host} }}
+  db: {{ type: server, service_time: 5ms, workers: 2 }}
+network: {{ latency: 0ms }}
+"
+        )
+    };
+    let mean_ms = |r: &RunResult| r.latency.mean_ns() / 1e6;
+    let shared = run(&yaml(1, ", host: box"));
+    // Processor sharing is exact to 2^-20 ns per update: 1 ns.
+    let exact = |got: f64, want: f64| assert!((got - want).abs() <= 1e-6, "{got} ms, not {want}");
+    exact(mean_ms(&shared), 25.0);
+    let api = component(&shared, "api");
+    assert_eq!(extra(api, "replicas_pending_max"), 0.0);
+    let busy = extra(api, "host_pool_utilization");
+    // Busy 20 ms of every 25 ms cycle; the window cuts at most one cycle
+    // short: 25 ms / 9 s.
+    assert!((busy - 0.8).abs() <= 0.025 / 9.0, "{busy}");
+    let two_cores = run(&yaml(2, ", host: box"));
+    exact(mean_ms(&two_cores), 15.0);
+    let busy = extra(component(&two_cores, "api"), "host_pool_utilization");
+    // The window cuts at most one 15 ms cycle short.
+    assert!((busy - 2.0 / 3.0).abs() <= 0.015 / 9.0, "{busy}");
+    let dedicated = run(&yaml(1, ""));
+    exact(mean_ms(&dedicated), 15.0);
+    assert!(
+        component(&dedicated, "api")
+            .scaling
+            .expect("a group")
+            .replicas_pending_max
+            .is_none(),
+        "a group without hosts reports no pending replicas (unchanged output)"
+    );
 }

@@ -8,7 +8,7 @@
 mod common;
 
 use common::*;
-use sysdes_kernel::SimDuration;
+use sysdes_kernel::{ComponentId, SimDuration};
 use sysdes_models::*;
 
 fn deployment(replicas: u32, workers: u32, service_time: Distribution) -> GroupSpec {
@@ -276,4 +276,68 @@ fn deterministic() {
     assert_eq!(a.components[0].figures, b.components[0].figures);
     // Six slots of memory: the autoscaler wanted more and had to wait.
     assert!(extra(&a, "replicas_ready_max") <= 6.0);
+}
+
+/// Host placement is one option of both forms: two leaf replicas on one
+/// one-core host, one closed-loop user each (round robin), 10 ms of work
+/// each, share the core and take 20 ms, whether the replicas are stations
+/// kept inside the group (a deployment) or components of their own; with
+/// dedicated CPUs, 10 ms. Exact (processor sharing rounds below 1 ns).
+#[test]
+fn both_forms_share_a_host_alike() {
+    let ten_ms = Distribution::Constant(SimDuration::from_millis(10));
+    for (placed, want_ms) in [(true, 20.0), (false, 10.0)] {
+        for components in [false, true] {
+            let mut d = deployment(2, 1, ten_ms.clone());
+            if placed {
+                d.host = Some(0);
+            }
+            let mut s = single_component(
+                "hosted",
+                closed(2),
+                component("server", ComponentKind::ReplicaGroup(d.clone())),
+                10,
+            );
+            s.hosts = vec![pool(1, 1, 0)];
+            if components {
+                let ReplicaMembers::Stations(server) = d.members.clone() else {
+                    unreachable!("deployment() builds stations");
+                };
+                for r in 0..2 {
+                    s.components.push(component(
+                        &format!("server[{r}]"),
+                        ComponentKind::Server(server.clone()),
+                    ));
+                }
+                d.members = ReplicaMembers::Components(vec![ComponentId(1), ComponentId(2)]);
+                s.components[0].kind = ComponentKind::ReplicaGroup(d);
+            }
+            let r = run(&s);
+            let got = mean_ms(&r);
+            assert!(
+                (got - want_ms).abs() <= 1e-6,
+                "placed {placed}, components {components}: {got} ms"
+            );
+        }
+    }
+}
+
+/// A component replica on a host must be a server that never preempts: a
+/// model server's or cache's replicas, or a preemptive server's, are
+/// refused at build with the reason.
+#[test]
+fn only_servers_replicas_are_placed() {
+    let mut d = deployment(1, 1, exp_ms(1.0));
+    d.host = Some(0);
+    let ReplicaMembers::Stations(mut server) = d.members.clone() else {
+        unreachable!("deployment() builds stations");
+    };
+    server.discipline = Discipline::PreemptiveResume;
+    d.members = ReplicaMembers::Components(vec![ComponentId(1)]);
+    let mut s = spec(10, 100.0, d);
+    s.components
+        .push(component("server[0]", ComponentKind::Server(server)));
+    s.hosts = vec![pool(1, 1, 0)];
+    let text = Simulation::new(&s).expect_err("preemptive").to_string();
+    assert!(text.contains("replicas on hosts cannot preempt"), "{text}");
 }

@@ -1057,7 +1057,7 @@ impl Simulation {
             }
             let members: Vec<&ComponentResult> =
                 g.members().iter().map(|m| &components[m.index()]).collect();
-            components[i] = group::group_result(g, name, &members);
+            components[i] = group::group_result(g, name, &members, &self.hosts);
         }
         let series = self
             .series

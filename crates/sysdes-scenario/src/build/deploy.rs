@@ -1,7 +1,7 @@
 //! Replica keys, read for every kind in one place ([`replicate`]):
 //! `replicas`, `balance`, `runs_on` and `autoscaler`, plus host placement
-//! (`cpu`, `memory`, `host`, and the top-level `hosts` block) for a leaf
-//! server.
+//! (`cpu`, `memory`, `host`, and the top-level `hosts` block) for a server,
+//! with or without `calls`.
 //!
 //! Both forms are one [`ComponentKind::ReplicaGroup`] spec, whose
 //! [`ReplicaMembers`] say which. A leaf server with any of these keys
@@ -148,51 +148,29 @@ pub(super) fn replicate(
         }
         other => other,
     };
-    // Replicas of anything but a leaf server form a group.
-    let busy = match &spec {
-        ComponentKind::Server(_) => {
-            if !placement_free(ctx, body) {
-                return None;
-            }
-            true
-        }
-        ComponentKind::ModelServer(_) | ComponentKind::LlmServer(_) => true,
-        ComponentKind::Cache(_) => false,
+    // Replicas of anything but a leaf server form a group; a server's (with
+    // calls) may be placed on hosts.
+    let (busy, placed) = match &spec {
+        ComponentKind::Server(_) => (true, true),
+        ComponentKind::ModelServer(_) | ComponentKind::LlmServer(_) => (true, false),
+        ComponentKind::Cache(_) => (false, false),
         _ => return Some((spec, None)),
     };
-    let scaling = group_scaling(ctx, body, busy)?;
+    let scaling = group_scaling(ctx, body, busy, placed.then_some(pools))?;
     Some((spec, scaling))
 }
 
-/// Whether a server with `calls` is free of the keys that place replicas
-/// on hosts (its replicas form a group, which is not placed); says so if not.
-fn placement_free(ctx: &mut Ctx, body: &SNode) -> bool {
-    let Some(key) = ["cpu", "memory", "host"]
-        .into_iter()
-        .find(|k| body.get(k).is_some())
-    else {
-        return true;
-    };
-    ctx.push(
-        body.at_or_near(&[key]),
-        format!("a server with `calls` cannot have `{key}`: only leaf servers are placed on hosts"),
-        Some("remove the placement keys, or split the calls off into another server".to_owned()),
-    );
-    false
-}
+/// The keys that place a server's replicas on hosts.
+pub(super) const PLACEMENT_KEYS: [&str; 3] = ["cpu", "memory", "host"];
 
-/// Wraps a leaf server into a deployment when it has deployment keys.
-fn server_or_deployment(
+/// Reads `cpu`, `memory` and `host` (a pool of `pools`, when they parsed):
+/// where each replica runs. `None` when a key is wrong (said).
+fn placement(
     ctx: &mut Ctx,
     body: &SNode,
-    server: ServerSpec,
     pools: Option<&[HostPoolSpec]>,
-) -> Option<ComponentKind> {
-    if !is_deployment(body) {
-        return Some(ComponentKind::Server(server));
-    }
+) -> Option<(f64, u64, Option<usize>)> {
     let before = ctx.issues.len();
-    let scaling = scaling(ctx, body);
     let cpu = match ctx.optional::<f64>(body, "cpu") {
         Ok(Some(c)) if !(c.is_finite() && c > 0.0) => {
             ctx.push(
@@ -256,7 +234,26 @@ fn server_or_deployment(
     if ctx.issues.len() != before {
         return None;
     }
-    let scaling = scaling?;
+    Some((cpu?, memory?, host?))
+}
+
+/// Wraps a leaf server into a deployment when it has deployment keys.
+fn server_or_deployment(
+    ctx: &mut Ctx,
+    body: &SNode,
+    server: ServerSpec,
+    pools: Option<&[HostPoolSpec]>,
+) -> Option<ComponentKind> {
+    if !is_deployment(body) {
+        return Some(ComponentKind::Server(server));
+    }
+    let before = ctx.issues.len();
+    let scaling = scaling(ctx, body);
+    let place = placement(ctx, body, pools);
+    if ctx.issues.len() != before {
+        return None;
+    }
+    let (scaling, (cpu, memory, host)) = (scaling?, place?);
     Some(ComponentKind::ReplicaGroup(GroupSpec {
         members: ReplicaMembers::Stations(server),
         replicas: scaling.replicas,
@@ -264,9 +261,9 @@ fn server_or_deployment(
         runs_on: scaling.runs_on,
         extra_boot: None,
         autoscaler: scaling.autoscaler,
-        cpu: cpu?,
-        memory: memory?,
-        host: host?,
+        cpu,
+        memory,
+        host,
     }))
 }
 
@@ -276,12 +273,15 @@ pub(super) fn group_keys() -> &'static [&'static str] {
     schema_keys!(ScalingRaw)
 }
 
-/// How many replicas, balanced how, booting on what, scaled by what.
+/// How many replicas, balanced how, booting on what, scaled by what, and
+/// placed where.
 pub(super) struct Scaling {
     replicas: u32,
     balance: LbPolicy,
     runs_on: RunsOn,
     autoscaler: Option<AutoscalerSpec>,
+    /// Cores and memory each replica requests, and its host pool.
+    placement: (f64, u64, Option<usize>),
 }
 
 impl Scaling {
@@ -304,9 +304,9 @@ impl Scaling {
             runs_on: self.runs_on,
             extra_boot,
             autoscaler: self.autoscaler,
-            cpu: 1.0,
-            memory: 0,
-            host: None,
+            cpu: self.placement.0,
+            memory: self.placement.1,
+            host: self.placement.2,
         }
     }
 }
@@ -314,13 +314,27 @@ impl Scaling {
 /// Reads the group keys of a component that is not a leaf server, if it has
 /// any: `Some(None)` without them, `None` when they are wrong. `busy` says
 /// whether the kind has workers or slots whose utilization can be measured
-/// (a cache has none).
-fn group_scaling(ctx: &mut Ctx, body: &SNode, busy: bool) -> Option<Option<Scaling>> {
-    if !group_keys().iter().any(|k| body.get(k).is_some()) {
+/// (a cache has none); `placed`, for a server, the host pools its replicas
+/// may be placed on (the placement keys then make a group too).
+fn group_scaling(
+    ctx: &mut Ctx,
+    body: &SNode,
+    busy: bool,
+    placed: Option<Option<&[HostPoolSpec]>>,
+) -> Option<Option<Scaling>> {
+    let has = |keys: &[&str]| keys.iter().any(|k| body.get(k).is_some());
+    let placing = placed.is_some() && has(&PLACEMENT_KEYS);
+    if !(has(group_keys()) || placing) {
         return Some(None);
     }
     let before = ctx.issues.len();
-    let scaling = scaling(ctx, body);
+    let mut scaling = scaling(ctx, body);
+    if let Some(pools) = placed {
+        let place = placement(ctx, body, pools);
+        if let (Some(s), Some(place)) = (&mut scaling, place) {
+            s.placement = place;
+        }
+    }
     let on_utilization = scaling
         .as_ref()
         .and_then(|s| s.autoscaler.as_ref())
@@ -378,6 +392,7 @@ fn scaling(ctx: &mut Ctx, body: &SNode) -> Option<Scaling> {
         balance: balance?,
         runs_on: runs_on?,
         autoscaler: autoscaler?,
+        placement: (1.0, 0, None),
     })
 }
 

@@ -198,6 +198,10 @@ impl Ctx {
                     None if deploy::group_keys().contains(&k) => format!(
                         "servers, model servers and caches take `{k}`; a queue or stream scales with its consumers (give the consumer `replicas`), a load balancer needs none"
                     ),
+                    // Placement of what is not placed on hosts.
+                    None if deploy::PLACEMENT_KEYS.contains(&k) => format!(
+                        "only servers' replicas are placed on hosts and take `{k}` (a model server's slots and a cache are not placed)"
+                    ),
                     None => format!("the keys allowed here are {}", one_of(allowed)),
                 };
                 self.push(key, format!("unknown key `{k}`"), Some(help));

@@ -1,24 +1,30 @@
-//! Host placement, the option of a group of stations (a deployment on
-//! `host: POOL`): the pools' hosts, where a new replica goes, and a shared
-//! host's CPU, on which its replicas' requests run by processor sharing.
+//! Host placement, an option of either form of replica group (`host:
+//! POOL`): the pools' hosts, where a new replica goes, and a shared host's
+//! CPU, on which its replicas' work runs by processor sharing (a station's
+//! service, or a server replica's own work before its calls).
 
 use sysdes_kernel::{SimDuration, SimTime, TimerId};
 use sysdes_stats::TimeAverage;
 
 use crate::host::ProcessorSharing;
-use crate::kinds::ReplicaGroupId;
 use crate::kinds::replica_group::spec::{HostPoolSpec, Placement};
+use crate::kinds::{ReplicaGroupId, ServerId};
 use crate::request::RequestId;
 use crate::simulation::{Event, Simulation};
 use crate::spec::ModelSpec;
 
 use super::sim::DeployEvent;
 
-/// A request in service on a shared host.
+/// A request in service on a shared host, and whose work it is.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct HostJob {
-    pub(crate) group: ReplicaGroupId,
-    pub(crate) req: RequestId,
+pub(crate) enum HostJob {
+    /// A station of a deployment serves it.
+    Station {
+        group: ReplicaGroupId,
+        req: RequestId,
+    },
+    /// A server replica (a component of its own) does its own work on it.
+    Server { server: ServerId, req: RequestId },
 }
 
 /// One host of a pool: its CPU (processor sharing over its cores) and its
@@ -102,17 +108,11 @@ pub(crate) fn pool_utilization(hosts: &[HostRuntime]) -> f64 {
 }
 
 impl Simulation {
-    /// Runs `work` for `req` as a job on shared host `host`.
-    pub(crate) fn host_add(
-        &mut self,
-        host: u32,
-        group: ReplicaGroupId,
-        req: RequestId,
-        work: SimDuration,
-    ) {
+    /// Runs `work` as `job` on shared host `host`.
+    pub(crate) fn host_add(&mut self, host: u32, job: HostJob, work: SimDuration) {
         let now = self.sched.now();
         let h = &mut self.hosts[host as usize];
-        h.ps.add(now, work, HostJob { group, req });
+        h.ps.add(now, work, job);
         h.busy.set(now, [u64::from(h.ps.busy_cores())]);
         self.host_reschedule(host);
     }

@@ -73,6 +73,8 @@ struct Slot {
     created: SimTime,
     /// The boot timer while booting.
     boot_timer: Option<TimerId>,
+    /// Global index of the shared host it is placed on, or [`NO_HOST`].
+    host: u32,
 }
 
 impl Slot {
@@ -82,6 +84,7 @@ impl Slot {
         ready_pos: 0,
         created: SimTime::ZERO,
         boot_timer: None,
+        host: NO_HOST,
     };
 }
 
@@ -204,12 +207,10 @@ impl Meter {
 pub(crate) struct Station {
     busy: u32,
     queue: VecDeque<RequestId>,
-    /// Global host index, or [`NO_HOST`].
-    pub(crate) host: u32,
 }
 
 /// Leaf-server replicas kept inside the group (a deployment), by replica
-/// index, and where they are placed.
+/// index.
 #[derive(Debug)]
 pub(crate) struct Stations {
     workers: u32,
@@ -217,18 +218,21 @@ pub(crate) struct Stations {
     service: Sampler,
     service_rng: RngStream,
     replicas: Vec<Station>,
+}
+
+/// Where a group's replicas are placed: a pool of shared hosts, and the
+/// memory each replica takes on its host.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct HostPlacement {
     /// Global index of the first host of the pool and the pool's size.
-    pub(crate) pool: Option<(u32, u32)>,
-    /// Memory each replica needs.
+    pub(crate) pool: (u32, u32),
+    /// Memory each replica needs, bytes.
     pub(crate) memory: u64,
-    /// Cores each replica requests.
-    pub(crate) cpu: f64,
 }
 
 impl Stations {
     /// FIFO replicas of `workers` workers, `capacity` waiting places each
-    /// (unbounded if `None`), with service times drawn from `service`;
-    /// dedicated CPUs until [`Stations::pool`] is set.
+    /// (unbounded if `None`), with service times drawn from `service`.
     pub(crate) fn new(
         workers: u32,
         capacity: Option<u32>,
@@ -241,9 +245,6 @@ impl Stations {
             service,
             service_rng,
             replicas: Vec::new(),
-            pool: None,
-            memory: 0,
-            cpu: 0.0,
         }
     }
 
@@ -252,24 +253,16 @@ impl Stations {
         self.workers
     }
 
-    /// The host of replica `i` ([`NO_HOST`] for dedicated CPUs).
-    #[inline]
-    pub(crate) fn host(&self, i: u32) -> u32 {
-        self.replicas[i as usize].host
-    }
-
-    /// Replica `i` starts afresh on `host` (its queue's buffer is kept).
-    fn place(&mut self, i: u32, host: u32) {
+    /// Replica `i` starts afresh (its queue's buffer is kept).
+    fn place(&mut self, i: u32) {
         match self.replicas.get_mut(i as usize) {
             Some(s) => {
                 s.busy = 0;
                 s.queue.clear();
-                s.host = host;
             }
             None => self.replicas.push(Station {
                 busy: 0,
                 queue: VecDeque::new(),
-                host,
             }),
         }
     }
@@ -303,6 +296,8 @@ pub(crate) struct ReplicaGroup {
     meter: Meter,
     /// Replicas wanted that found no room on a host yet.
     pub(crate) pending: u32,
+    /// The host pool replicas are placed on; `None`: dedicated CPUs.
+    pub(crate) placement: Option<HostPlacement>,
     /// Requests through the group. For stations: busy workers (`ACTIVE`)
     /// and waiting requests over all replicas; for components: requests
     /// outstanding (`ACTIVE`).
@@ -343,6 +338,7 @@ impl ReplicaGroup {
             hpa: None,
             meter: Meter::default(),
             pending: 0,
+            placement: None,
             metrics,
             log: ScaleLog::new(gauges),
             members,
@@ -364,6 +360,19 @@ impl ReplicaGroup {
             Members::Stations(s) => Some(s),
             Members::Components(_) => None,
         }
+    }
+
+    /// The host of replica `i` ([`NO_HOST`] for dedicated CPUs).
+    #[inline]
+    pub(crate) fn host(&self, i: u32) -> u32 {
+        self.slots[i as usize].host
+    }
+
+    /// Whether its replicas can wait for room on a host (a deployment's
+    /// always report it, for compatibility; a group of components only
+    /// when placed on hosts).
+    pub(crate) fn shows_pending(&self) -> bool {
+        self.stations().is_some() || self.placement.is_some()
     }
 
     /// The state of replica `i`.
@@ -408,14 +417,15 @@ impl ReplicaGroup {
         self.set_gauges(now);
     }
 
-    /// Starts a replica, on `host` for stations (or [`NO_HOST`]), booting,
-    /// or ready at once when `ready`. Stations reuse the last freed slot or
-    /// add one; components take the lowest-numbered idle one, `None` if
-    /// every one is in use (draining ones included).
+    /// Starts a replica on `host` (or [`NO_HOST`]), booting, or ready at
+    /// once when `ready`. Stations reuse the last freed slot or add one;
+    /// components take the lowest-numbered idle one, `None` if every one is
+    /// in use (draining ones included).
     pub(crate) fn start(&mut self, now: SimTime, host: u32, ready: bool) -> Option<u32> {
         let slot = Slot {
             state: ReplicaState::Booting,
             created: now,
+            host,
             ..Slot::IDLE
         };
         let i = match &mut self.members {
@@ -430,7 +440,7 @@ impl ReplicaGroup {
                         (self.slots.len() - 1) as u32
                     }
                 };
-                s.place(i, host);
+                s.place(i);
                 i
             }
             Members::Components(_) => {
@@ -646,9 +656,16 @@ impl ReplicaGroup {
 
     /// Component replica `i` answers a request that entered the group at
     /// `entered`; `served` counts it as a completion (a counted request
-    /// answered Ok).
+    /// answered Ok). Returns whether the replica, draining, is now empty
+    /// and gone.
     #[inline]
-    pub(crate) fn answered(&mut self, now: SimTime, i: u32, entered: SimTime, served: bool) {
+    pub(crate) fn answered(
+        &mut self,
+        now: SimTime,
+        i: u32,
+        entered: SimTime,
+        served: bool,
+    ) -> bool {
         if served {
             self.metrics.completions += 1;
             self.metrics.latency.record(now - entered);
@@ -660,13 +677,15 @@ impl ReplicaGroup {
             ReplicaState::Ready => {
                 self.meter.touch(now);
                 self.meter.inside -= 1;
+                false
             }
             ReplicaState::Draining if s.inside == 0 => {
                 s.state = ReplicaState::Gone;
                 let created = s.created;
                 self.log.ended(created, now);
+                true
             }
-            _ => {}
+            _ => false,
         }
     }
 

@@ -9,11 +9,12 @@ use sysdes_stats::TimeAverage;
 
 use crate::autoscaler::{Hpa, HpaConfig};
 use crate::error::BuildError;
-use crate::figures::{ComponentType, KindFigures};
+use crate::figures::{ComponentType, KindFigures, ScalingFigures};
+use crate::kinds::replica_group::hosts::HostJob;
 use crate::kinds::replica_group::hosts::{HostRuntime, pick_host, pool_range, pool_utilization};
 use crate::kinds::replica_group::spec::{AutoscalerSpec, GroupSpec, ReplicaMembers, ScaleMetric};
 use crate::kinds::replica_group::{
-    Members, NO_HOST, READY, ReplicaAdmission, ReplicaGroup, ScaleEvent, Stations,
+    HostPlacement, Members, NO_HOST, READY, ReplicaAdmission, ReplicaGroup, ScaleEvent, Stations,
 };
 use crate::kinds::{BuildCtx, Kind, ReplicaGroupId, Resolved};
 use crate::request::{Op, Outcome, RequestId};
@@ -71,9 +72,10 @@ fn check_balance(balance: LbPolicy) -> Result<(), String> {
 }
 
 /// Builds a group of `members` with the checks and parts both forms
-/// share; no replica is started yet.
+/// share, and starts its first `replicas` replicas (ready at once), each
+/// placed on a host of its pool when it has one.
 fn build_common(
-    ctx: &BuildCtx<'_>,
+    ctx: &mut BuildCtx<'_>,
     g: &GroupSpec,
     members: Members,
 ) -> Result<ReplicaGroup, String> {
@@ -92,13 +94,47 @@ fn build_common(
     if let Some(a) = &g.autoscaler {
         group.hpa = Some(hpa(a)?);
     }
+    let spec: &ModelSpec = ctx.spec;
+    if let Some(pool) = g.host {
+        if pool >= spec.hosts.len() {
+            return Err(format!("host pool index {pool} does not exist"));
+        }
+        group.placement = Some(HostPlacement {
+            pool: pool_range(&spec.hosts, pool),
+            memory: g.memory,
+        });
+    }
+    for k in 0..g.replicas {
+        let host = match group.placement {
+            None => NO_HOST,
+            Some(place) => {
+                let Some(h) = pick_host(&ctx.hosts[..], place.pool, g.memory) else {
+                    let pool = &spec.hosts[g.host.unwrap_or(0)];
+                    return Err(format!(
+                        "replica {} of {} does not fit on host pool `{}` ({} hosts with {} bytes of memory each; each replica needs {} bytes)",
+                        k + 1,
+                        g.replicas,
+                        pool.name,
+                        pool.count,
+                        pool.memory,
+                        g.memory
+                    ));
+                };
+                h
+            }
+        };
+        if group.start(SimTime::ZERO, host, true).is_some() && host != NO_HOST {
+            ctx.hosts[host as usize].take(g.memory);
+        }
+    }
     Ok(group)
 }
 
 /// Builds a group of components and starts its first `replicas` replicas
-/// (ready at once).
+/// (ready at once). Placed on hosts, each replica must be a server, whose
+/// own work then runs on its host's CPU.
 fn build_components(
-    ctx: &BuildCtx<'_>,
+    ctx: &mut BuildCtx<'_>,
     g: &GroupSpec,
     members: &[ComponentId],
 ) -> Result<ReplicaGroup, String> {
@@ -137,12 +173,26 @@ fn build_components(
                     .into(),
             );
         }
+        if g.host.is_some() {
+            check_placeable(kind)?;
+        }
     }
-    let mut group = build_common(ctx, g, Members::Components(members.to_vec()))?;
-    for _ in 0..g.replicas {
-        group.start(SimTime::ZERO, NO_HOST, true);
+    build_common(ctx, g, Members::Components(members.to_vec()))
+}
+
+/// Whether a replica of `kind` can run on a shared host's CPU: a server
+/// (with or without calls) whose work is never paused.
+fn check_placeable(kind: &ComponentKind) -> Result<(), String> {
+    match kind {
+        ComponentKind::Server(s) if s.discipline == crate::spec::Discipline::PreemptiveResume => {
+            Err("replicas on hosts cannot preempt: a host's CPU runs a request's work to its end (use `discipline: priority`, or no `host`)".into())
+        }
+        ComponentKind::Server(_) => Ok(()),
+        _ => Err(
+            "only servers' replicas can be placed on hosts (a model server's slots and a cache are not placed)"
+                .into(),
+        ),
     }
-    Ok(group)
 }
 
 /// Builds a deployment (a group of stations) and places its initial
@@ -170,46 +220,13 @@ fn build_stations(
     if d.replicas == 0 {
         return Err("a deployment needs at least one replica".into());
     }
-    let mut stations = Stations::new(
+    let stations = Stations::new(
         server.workers,
         server.queue_capacity,
         Sampler::new(&server.service_time)?,
         ctx.stream("service"),
     );
-    stations.memory = d.memory;
-    stations.cpu = d.cpu;
-    let spec: &ModelSpec = ctx.spec;
-    if let Some(pool) = d.host {
-        if pool >= spec.hosts.len() {
-            return Err(format!("host pool index {pool} does not exist"));
-        }
-        stations.pool = Some(pool_range(&spec.hosts, pool));
-    }
-    let pool = stations.pool;
-    let mut group = build_common(ctx, d, Members::Stations(stations))?;
-    for k in 0..d.replicas {
-        let host = match pool {
-            None => NO_HOST,
-            Some(range) => {
-                let Some(h) = pick_host(&ctx.hosts[..], range, d.memory) else {
-                    let pool = &spec.hosts[d.host.unwrap_or(0)];
-                    return Err(format!(
-                        "replica {} of {} does not fit on host pool `{}` ({} hosts with {} bytes of memory each; each replica needs {} bytes)",
-                        k + 1,
-                        d.replicas,
-                        pool.name,
-                        pool.count,
-                        pool.memory,
-                        d.memory
-                    ));
-                };
-                ctx.hosts[h as usize].take(d.memory);
-                h
-            }
-        };
-        group.start(SimTime::ZERO, host, true);
-    }
-    Ok(group)
+    build_common(ctx, d, Members::Stations(stations))
 }
 
 impl Simulation {
@@ -241,9 +258,12 @@ impl Simulation {
             let measure = hpa.is_some_and(|(metric, _)| metric == ScaleMetric::Utilization);
             for j in 0..g.members().len() {
                 let member = self.components[group].members()[j];
+                let host = self.components[group].host(j as u32);
                 let c = &mut self.components;
-                if let Resolved::ModelServer(s) = c.resolve(member) {
-                    c[s].preloaded();
+                match c.resolve(member) {
+                    Resolved::ModelServer(s) => c[s].preloaded(),
+                    Resolved::Server(s) => c[s].host = host,
+                    _ => {}
                 }
                 if let (true, Some((area, _))) = (measure, c.busy_area_mut(member.index())) {
                     *area = Some(BusyArea::default());
@@ -272,11 +292,11 @@ impl Simulation {
                 self.components[group].make_ready(now, replica);
             }
             DeployEvent::Autoscale { group } => self.autoscale(group),
-            DeployEvent::HostDone { host } => {
-                if let Some(job) = self.host_done(host) {
-                    self.station_done(job.group, job.req);
-                }
-            }
+            DeployEvent::HostDone { host } => match self.host_done(host) {
+                Some(HostJob::Station { group, req }) => self.station_done(group, req),
+                Some(HostJob::Server { server, req }) => self.service_done(server, req),
+                None => {}
+            },
         }
     }
 
@@ -325,7 +345,9 @@ impl Simulation {
             return;
         };
         let (choice, entered) = (hop.choice, hop.entered);
-        self.components[group].answered(now, choice, entered, served);
+        if self.components[group].answered(now, choice, entered, served) {
+            self.release_host(group, choice);
+        }
     }
 
     /// Starts `work` for `req` on station `replica`: a timer on a dedicated
@@ -337,14 +359,12 @@ impl Simulation {
         req: RequestId,
         work: SimDuration,
     ) {
-        let host = self.components[group]
-            .stations()
-            .map_or(NO_HOST, |s| s.host(replica));
+        let host = self.components[group].host(replica);
         if host == NO_HOST {
             self.sched
                 .schedule_in(work, Event::Deploy(DeployEvent::ServiceDone { group, req }));
         } else {
-            self.host_add(host, group, req, work);
+            self.host_add(host, HostJob::Station { group, req }, work);
         }
     }
 
@@ -375,17 +395,17 @@ impl Simulation {
         self.respond(req);
     }
 
-    /// Frees the host memory of a station that is gone, and lets pending
+    /// Frees the host memory of a replica that is gone, and lets pending
     /// replicas of any group take the room.
     fn release_host(&mut self, group: ReplicaGroupId, replica: u32) {
-        let Some(s) = self.components[group].stations() else {
+        let g = &self.components[group];
+        let (host, Some(place)) = (g.host(replica), g.placement) else {
             return;
         };
-        let host = s.host(replica);
         if host == NO_HOST {
             return;
         }
-        self.hosts[host as usize].release(s.memory);
+        self.hosts[host as usize].release(place.memory);
         for i in 0..self.components.replica_group.items.len() {
             let group = ReplicaGroupId(i as u32);
             if self.components[group].pending > 0 {
@@ -402,10 +422,10 @@ impl Simulation {
             if g.pending == 0 {
                 return;
             }
-            let Some((pool, memory)) = g.stations().and_then(|s| Some((s.pool?, s.memory))) else {
+            let Some(place) = g.placement else {
                 return;
             };
-            let Some(host) = pick_host(&self.hosts, pool, memory) else {
+            let Some(host) = pick_host(&self.hosts, place.pool, place.memory) else {
                 return;
             };
             g.pending -= 1;
@@ -415,17 +435,22 @@ impl Simulation {
     }
 
     /// Starts a booting replica on `host` (already chosen, or [`NO_HOST`])
-    /// and schedules the end of its boot; `false` if no replica is idle.
+    /// and schedules the end of its boot; `false` if no replica is idle. A
+    /// component replica on a host runs its work there.
     fn boot_replica(&mut self, group: ReplicaGroupId, host: u32) -> bool {
         let now = self.sched.now();
         let g = &mut self.components[group];
-        if host != NO_HOST {
-            let memory = g.stations().map_or(0, |s| s.memory);
-            self.hosts[host as usize].take(memory);
-        }
         let Some(replica) = g.start(now, host, false) else {
             return false;
         };
+        if let Some(place) = g.placement {
+            self.hosts[host as usize].take(place.memory);
+            let member = g.members().get(replica as usize).copied();
+            if let Some(Resolved::Server(s)) = member.map(|m| self.components.resolve(m)) {
+                self.components[s].host = host;
+            }
+        }
+        let g = &mut self.components[group];
         let boot = g.boot_time();
         let timer = self
             .sched
@@ -466,10 +491,9 @@ impl Simulation {
         });
         for _ in current..desired {
             let g = &mut self.components[group];
-            let placement = g.stations().and_then(|s| Some((s.pool?, s.memory)));
-            let host = match placement {
+            let host = match g.placement {
                 None => NO_HOST,
-                Some((pool, memory)) => match pick_host(&self.hosts, pool, memory) {
+                Some(place) => match pick_host(&self.hosts, place.pool, place.memory) {
                     Some(host) => host,
                     None => {
                         g.pending += 1;
@@ -544,11 +568,13 @@ impl Simulation {
 /// The result of a group of components `g` called `name`, from its
 /// replicas' results (`members`, in replica order): throughput and latency
 /// through the group, utilization as busy time over ready replica-time,
-/// and its scaling. The result's type is the replicas'.
+/// and its scaling (with its host pool's utilization when placed on
+/// `all_hosts`). The result's type is the replicas'.
 pub(crate) fn group_result(
     g: &ReplicaGroup,
     name: &str,
     members: &[&ComponentResult],
+    all_hosts: &[HostRuntime],
 ) -> ComponentResult {
     let m = &g.metrics;
     let first = members.first();
@@ -579,9 +605,24 @@ pub(crate) fn group_result(
         offered_load: None,
         figures: KindFigures::None,
         lost_in_crash: None,
-        scaling: Some(g.log.figures(false)),
+        scaling: Some(scaling(g, all_hosts)),
         replica_of: None,
     }
+}
+
+/// A group's scaling figures: its replica counts (pending ones when it
+/// shows them), and its host pool's utilization when placed on hosts.
+fn scaling(g: &ReplicaGroup, all_hosts: &[HostRuntime]) -> ScalingFigures {
+    let mut scaling = g.log.figures(g.shows_pending());
+    if let Some(HostPlacement {
+        pool: (first, count),
+        ..
+    }) = g.placement
+    {
+        let hosts = &all_hosts[first as usize..(first + count) as usize];
+        scaling.host_pool_utilization = Some(pool_utilization(hosts));
+    }
+    scaling
 }
 
 /// The result of a deployment (a group of stations `s`) called `name`: a
@@ -596,11 +637,6 @@ fn stations_result(
     let m = &g.metrics;
     let ready_mean = g.log.gauges.mean(READY);
     let capacity = ready_mean * f64::from(s.workers());
-    let mut scaling = g.log.figures(true);
-    if let Some((first, count)) = s.pool {
-        let hosts = &all_hosts[first as usize..(first + count) as usize];
-        scaling.host_pool_utilization = Some(pool_utilization(hosts));
-    }
     ComponentResult {
         name: name.to_string(),
         kind: ComponentType::Server,
@@ -620,7 +656,7 @@ fn stations_result(
         offered_load: None,
         figures: KindFigures::None,
         lost_in_crash: None,
-        scaling: Some(scaling),
+        scaling: Some(scaling(g, all_hosts)),
         replica_of: None,
     }
 }
@@ -652,12 +688,12 @@ impl Kind for ReplicaGroup {
             .map(|s| stations_result(self, s, hosts, name))
     }
 
-    /// Replicas ready and booting, and for a deployment pending (waiting
-    /// for room on a host).
+    /// Replicas ready and booting, and for a deployment or a group on hosts
+    /// pending (waiting for room on a host).
     fn gauge_names(&self, name: &str, out: &mut Vec<String>) {
         out.push(format!("{name}.replicas_ready"));
         out.push(format!("{name}.replicas_booting"));
-        if self.stations().is_some() {
+        if self.shows_pending() {
             out.push(format!("{name}.replicas_pending"));
         }
     }
@@ -666,7 +702,7 @@ impl Kind for ReplicaGroup {
         let [ready, booting, pending] = self.log.gauges.levels();
         out.push(ready as f64);
         out.push(booting as f64);
-        if self.stations().is_some() {
+        if self.shows_pending() {
             out.push(pending as f64);
         }
     }

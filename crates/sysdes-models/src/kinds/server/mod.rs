@@ -79,6 +79,9 @@ pub(crate) struct Server {
     /// Busy workers over time, kept only for a replica whose group
     /// autoscales on utilization.
     pub(crate) busy_area: Option<BusyArea>,
+    /// The shared host it runs its own work on, as a replica of a group
+    /// placed on hosts (set by the group); `NO_HOST`: its own CPU.
+    pub(crate) host: u32,
 }
 
 impl Server {
@@ -113,6 +116,7 @@ impl Server {
             metrics,
             faults: FaultState::new(None),
             busy_area: None,
+            host: crate::kinds::replica_group::NO_HOST,
         }
     }
 

@@ -6,6 +6,8 @@
 use sysdes_kernel::SimDuration;
 
 use crate::kinds::ServerId;
+use crate::kinds::replica_group::NO_HOST;
+use crate::kinds::replica_group::hosts::HostJob;
 use crate::kinds::server::{Admission, Start};
 use crate::request::{Op, Outcome, RequestId};
 use crate::simulation::{Event, Simulation};
@@ -114,7 +116,8 @@ impl Simulation {
     }
 
     /// `server` starts serving `req` (of priority `level`) for `after`. A
-    /// preemptive server times the end with a timer it can cancel.
+    /// preemptive server times the end with a timer it can cancel; a
+    /// replica placed on a shared host runs the work on the host's CPU.
     #[inline]
     fn server_start(&mut self, server: ServerId, req: RequestId, level: u8, after: SimDuration) {
         let s = &mut self.components[server];
@@ -124,6 +127,9 @@ impl Simulation {
                 .sched
                 .schedule_timer_in(after, Event::ServiceDone { server, req });
             s.started(req, level, now, now + after, timer);
+        } else if s.host != NO_HOST {
+            let host = s.host;
+            self.host_add(host, HostJob::Server { server, req }, after);
         } else {
             self.sched
                 .schedule_in(after, Event::ServiceDone { server, req });
