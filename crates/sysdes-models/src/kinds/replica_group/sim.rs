@@ -38,6 +38,12 @@ pub(crate) enum DeployEvent {
     Autoscale { group: ReplicaGroupId },
     /// The earliest job on a shared host finishes.
     HostDone { host: u32 },
+    /// A spot replica is warned of its interruption (see `spot.rs`).
+    SpotNotice { group: ReplicaGroupId, replica: u32 },
+    /// A spot replica is interrupted.
+    SpotInterrupt { group: ReplicaGroupId, replica: u32 },
+    /// An interrupted spot replica's replacement starts booting.
+    SpotReplace { group: ReplicaGroupId },
 }
 
 /// A checked autoscaler with its metric and interval.
@@ -239,6 +245,7 @@ impl Simulation {
     /// groups that scale on utilization keep their busy time, and every
     /// autoscaler gets its first tick.
     pub(crate) fn groups_start(&mut self) {
+        self.groups_spot_start();
         let n = self.components.replica_group.items.len();
         for i in 0..n {
             let group = ReplicaGroupId(i as u32);
@@ -297,6 +304,9 @@ impl Simulation {
                     self.station_done(job.group, job.req);
                 }
             }
+            DeployEvent::SpotNotice { group, replica } => self.spot_notice(group, replica),
+            DeployEvent::SpotInterrupt { group, replica } => self.spot_interrupt(group, replica),
+            DeployEvent::SpotReplace { group } => self.spot_replace(group),
         }
     }
 
@@ -372,6 +382,11 @@ impl Simulation {
     /// drained replica, answer.
     fn station_done(&mut self, group: ReplicaGroupId, req: RequestId) {
         let now = self.sched.now();
+        // A request failed by a spot interruption while in service.
+        if self.requests[req].pinned {
+            self.requests.unpin(req);
+            return;
+        }
         let r = &self.requests[req];
         let counted = r.counted;
         let Some(&hop) = r.hops.last() else {
@@ -436,7 +451,7 @@ impl Simulation {
 
     /// Starts a booting replica on `host` (already chosen, or [`NO_HOST`])
     /// and schedules the end of its boot; `false` if no replica is idle.
-    fn boot_replica(&mut self, group: ReplicaGroupId, host: u32) -> bool {
+    pub(crate) fn boot_replica(&mut self, group: ReplicaGroupId, host: u32) -> bool {
         let now = self.sched.now();
         let g = &mut self.components[group];
         if host != NO_HOST {
@@ -451,6 +466,7 @@ impl Simulation {
             .sched
             .schedule_timer_in(boot, Event::Deploy(DeployEvent::Booted { group, replica }));
         g.set_boot_timer(replica, timer);
+        self.arm_spot(group, replica);
         true
     }
 
@@ -507,6 +523,11 @@ impl Simulation {
             if g.pending > 0 {
                 g.pending -= 1;
                 g.pending_changed(now);
+                continue;
+            }
+            if g.replacing > 0 {
+                // A spot replacement not started yet goes first.
+                g.replacing -= 1;
                 continue;
             }
             let Some(victim) = g.victim() else {
@@ -599,7 +620,7 @@ pub(crate) fn group_result(
         offered_load: None,
         figures: KindFigures::None,
         lost_in_crash: None,
-        scaling: Some(g.log.figures(false)),
+        scaling: Some(g.spot_figures(g.log.figures(false))),
         replica_of: None,
     }
 }
@@ -616,7 +637,7 @@ fn stations_result(
     let m = &g.metrics;
     let ready_mean = g.log.gauges.mean(READY);
     let capacity = ready_mean * f64::from(s.workers());
-    let mut scaling = g.log.figures(true);
+    let mut scaling = g.spot_figures(g.log.figures(true));
     if let Some((first, count)) = s.pool {
         let hosts = &all_hosts[first as usize..(first + count) as usize];
         scaling.host_pool_utilization = Some(pool_utilization(hosts));
