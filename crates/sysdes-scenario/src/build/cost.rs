@@ -1003,6 +1003,96 @@ components:
         assert!(schema["$defs"]["Spot"]["properties"]["notice"].is_object());
     }
 
+    /// A group of model-server replicas, each a spot GPU: an interruption
+    /// crashes the replica's component (its batches and queue fail), the
+    /// group routes around it, and a replacement boots (runtime boot plus
+    /// the model's load) `replace` later. Without a notice the failed
+    /// requests are exactly those the interruptions caught inside; with a
+    /// 30 s notice (far beyond a batch) none fail, at the same times.
+    #[test]
+    fn spot_model_server_replicas_crash_and_come_back() {
+        use sysdes_models::{NoObserver, RunLimits, Simulation};
+        let text = |notice: &str| {
+            format!(
+                "name: c
+seed: 3
+duration: 3600s
+workloads:
+  - {{ name: users, target: gpu, arrival: {{ poisson: 20/s }} }}
+components:
+  gpu:
+    type: model_server
+    replicas: 3
+    runs_on: {{ kind: vm, boot_time: 30s }}
+    batching: {{ max_batch: 4, max_delay: 5ms }}
+    batch_time: {{ affine: {{ base: 20ms, per_item: 5ms }} }}
+    cost: {{ per_hour: 2.69, spot: {{ interruptions: 3/h, replace: 2m{notice} }} }}
+"
+            )
+        };
+        let run = |notice: &str| {
+            let s = load_str("c.yaml", &text(notice), &LoadOptions::default()).unwrap();
+            let r = Simulation::new(&s.spec)
+                .unwrap()
+                .run(RunLimits::default(), &mut NoObserver)
+                .unwrap();
+            let c = sysdes_cost::cost(&s.spec, &s.cost, &r);
+            (r, c)
+        };
+        let (r, c) = run("");
+        let gpu = &r.components[0];
+        let scaling = gpu.scaling.unwrap();
+        let n = scaling.interruptions.unwrap();
+        let windows: Vec<(f64, f64)> = r
+            .faults
+            .iter()
+            .filter(|f| f.kind == "crash" && f.target.starts_with("gpu["))
+            .map(|f| (f.start_s, f.end_s))
+            .collect();
+        let at: Vec<f64> = windows.iter().map(|w| w.0).collect();
+        assert_eq!(n, at.len() as u64);
+        // Each replica position renews every exponential life (mean 20 min,
+        // boot included) plus 2 min: 3 x 60 / 22 = 8.2 interruptions, sd
+        // sqrt(3 x 60 x 20^2 / 22^3) = 2.6; within 4 sd.
+        let (mean, sd) = (
+            3.0 * 60.0 / 22.0,
+            (3.0 * 60.0 * 400.0 / 22f64.powi(3)).sqrt(),
+        );
+        assert!((n as f64 - mean).abs() <= 4.0 * sd, "{n}");
+        assert_eq!(c.component("gpu").unwrap().interruptions, Some(n));
+        let lost = scaling.lost_in_interruptions.unwrap();
+        assert!(lost > 0, "{lost}");
+        assert_eq!(r.requests.failed, lost);
+        // Billed: every replica life, boot included, the gaps not.
+        let lives = &r.lifetimes.by_component[0];
+        let billed_s: u64 = lives
+            .iter()
+            .map(|l| l.len_ns().div_ceil(1_000_000_000))
+            .sum();
+        assert!(
+            (c.component("gpu").unwrap().total_usd - billed_s as f64 * 2.69 / 3600.0).abs() < 1e-9
+        );
+        // A life per replica at zero and per replacement started (none is
+        // due after the duration).
+        let replaced = windows
+            .iter()
+            .filter(|w| (w.1 - w.0 - 120.0).abs() < 1e-6)
+            .count();
+        assert_eq!(lives.len(), 3 + replaced);
+        eprintln!("{n} interruptions, {lost} requests failed without notice");
+        let (r2, _) = run(", notice: 30s");
+        let s2 = r2.components[0].scaling.unwrap();
+        let at2: Vec<f64> = r2
+            .faults
+            .iter()
+            .filter(|f| f.target.starts_with("gpu["))
+            .map(|f| f.start_s)
+            .collect();
+        assert_eq!(at2, at, "the notice changes no draw");
+        assert_eq!(s2.lost_in_interruptions, Some(0));
+        assert_eq!(r2.requests.failed, 0);
+    }
+
     #[test]
     fn bad_spot_instances_are_located_with_suggestions() {
         // No rate.
