@@ -319,3 +319,56 @@ fn a_notice_longer_than_the_service_fails_nothing() {
     );
     assert!(bill2 < bill, "{bill2} {bill}");
 }
+
+/// A waiting replacement counts as a replica the group has: an autoscaler
+/// held at three replicas (`min = max = 3`) neither boots a fourth during
+/// a replacement gap nor drops one, so the run's interruptions and every
+/// replica life are exactly those of the same group without an
+/// autoscaler (its evaluations draw nothing random). With a utilization
+/// target it may scale; the replacements still never make it exceed `max`.
+#[test]
+fn an_autoscaler_counts_a_waiting_replacement_as_a_replica() {
+    let fleet = Fleet {
+        replicas: 3,
+        service_ms: 10,
+        boot_s: 30,
+        per_second: 50.0,
+        hours: 2,
+        per_hour: 3.0,
+        replace_s: 120,
+        notice_s: 0,
+    };
+    let (plain, _) = fleet.build();
+    let scaled = |min: u32, max: u32| {
+        let mut m = plain.clone();
+        if let ComponentKind::Deployment(d) = &mut m.components[0].kind {
+            d.autoscaler = Some(sysdes_models::AutoscalerSpec {
+                metric: sysdes_models::ScaleMetric::Utilization,
+                target: 0.3,
+                interval: SimDuration::from_secs(15),
+                min,
+                max,
+                scale_down_stabilization: SimDuration::from_secs(60),
+                tolerance: 0.1,
+            });
+        }
+        m
+    };
+    let lives = |r: &RunResult| {
+        let mut l: Vec<(u64, u64)> = r.lifetimes.by_component[0]
+            .iter()
+            .map(|l| (l.start_ns, l.end_ns))
+            .collect();
+        l.sort_unstable();
+        l
+    };
+    let r = run(&plain);
+    let held = run(&scaled(3, 3));
+    assert!(windows(&r).len() >= 5, "{:?}", windows(&r));
+    assert_eq!(windows(&held), windows(&r));
+    assert_eq!(lives(&held), lives(&r));
+    let free = run(&scaled(1, 4));
+    let s = free.components[0].scaling.unwrap();
+    assert!(s.interruptions.unwrap() > 0);
+    assert!(s.replicas_ready_max <= 4, "{s:?}");
+}
