@@ -120,3 +120,4 @@ sweep function-vs-container-cost cost_vs_poisson - cost-function-vs-container-sw
 sweep storage-tiers latency_vs_param - storage-tiers-sweep
 # economics-spot-and-egress.md
 run spot-vs-on-demand timeseries cost-spot-vs-on-demand
+run spot-replicas timeseries cost-spot-replicas

@@ -554,6 +554,58 @@ fn spot_gpus_cost_their_price_while_alive_and_their_interruptions_are_crashes() 
     assert_eq!(v["workloads"]["to-spot"]["requests"]["failed"], retried);
 }
 
+/// The spot-replica scenario (`scenarios/cost-spot-replicas.yaml`): what
+/// its header names is in the output. Every interruption of a `gpu-spot`
+/// replica is a crash window of `gpu-spot[i]`, counted on the group and in
+/// its cost; with the two-minute notice (longer than any batch) no request
+/// fails; without it the same interruptions (the same draws) fail exactly
+/// the requests they caught inside. The on-demand group costs its price;
+/// the spot group at most its price for four GPUs (the gaps unbilled).
+#[test]
+fn spot_replicas_with_a_notice_fail_nothing_and_pay_their_lives() {
+    let path = root().join("scenarios/cost-spot-replicas.yaml");
+    let starts = |v: &serde_json::Value| -> Vec<f64> {
+        v["faults"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["target"].as_str().unwrap().starts_with("gpu-spot["))
+            .map(|f| {
+                assert_eq!(f["kind"], "crash");
+                f["start_s"].as_f64().unwrap()
+            })
+            .collect()
+    };
+    let v = run_json(&path, &[]);
+    let spot = &v["components"]["gpu-spot"];
+    let n = spot["interruptions"].as_u64().unwrap();
+    let at = starts(&v);
+    assert_eq!(n, at.len() as u64);
+    assert_eq!(n, 4, "the seed's draws");
+    assert_eq!(v["cost"]["by_component"]["gpu-spot"]["interruptions"], n);
+    assert_eq!(spot["lost_in_interruptions"], 0);
+    assert_eq!(v["requests"]["failed"], 0);
+    close(
+        "on demand",
+        v["cost"]["by_component"]["gpu-od"]["per_hour_usd"]
+            .as_f64()
+            .unwrap(),
+        19.04,
+    );
+    let spot_h = v["cost"]["by_component"]["gpu-spot"]["per_hour_usd"]
+        .as_f64()
+        .unwrap();
+    assert!(spot_h < 4.0 * 2.69 && spot_h > 3.0 * 2.69, "{spot_h}");
+    assert!(v["components"]["gpu-od"].get("interruptions").is_none());
+    let v0 = run_json(&path, &["--set", "components.gpu-spot.cost.spot.notice=0s"]);
+    assert_eq!(starts(&v0), at, "the notice changes no draw");
+    let lost = v0["components"]["gpu-spot"]["lost_in_interruptions"]
+        .as_u64()
+        .unwrap();
+    assert!(lost > 0);
+    assert_eq!(v0["requests"]["failed"], lost);
+}
+
 /// Egress by hand: 1,000 requests (10 a second for 100 s, no warm-up)
 /// from `users` in us to `api` in us, which calls `db` in eu. Only two
 /// messages cross a zone per request: api's call to db (its own

@@ -160,11 +160,17 @@ pub fn cost(model: &ModelSpec, spec: &CostSpec, run: &RunResult) -> CostResult {
             cost.total_usd += usd;
             cost.per_hour_usd += gb / HOURS_PER_MONTH * per_gb_month;
         }
+        // A spot group counts its replicas' interruptions itself.
         cost.interruptions = c.spot.map(|_| {
-            run.faults
-                .iter()
-                .filter(|f| f.kind == "crash" && f.target == result.name)
-                .count() as u64
+            result
+                .scaling
+                .and_then(|s| s.interruptions)
+                .unwrap_or_else(|| {
+                    run.faults
+                        .iter()
+                        .filter(|f| f.kind == "crash" && f.target == result.name)
+                        .count() as u64
+                })
         });
         out.by_component.push(cost);
     }
@@ -274,3 +280,6 @@ fn item(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod spot_replicas;

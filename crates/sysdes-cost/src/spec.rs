@@ -45,6 +45,9 @@ pub struct Spot {
     pub per_s: f64,
     /// From an interruption to the replacement serving (not billed), ns.
     pub replace_ns: u64,
+    /// The warning before each interruption (`notice`), ns; 0: none. Only
+    /// a replica group's replicas take it (they drain).
+    pub notice_ns: u64,
 }
 
 /// Every declared cost of a scenario.
@@ -77,6 +80,7 @@ impl CostSpec {
                         target: ComponentId(i as u32),
                         per_s: spot.per_s,
                         replace: SimDuration::from_nanos(spot.replace_ns),
+                        notice: SimDuration::from_nanos(spot.notice_ns),
                     },
                 })
             })

@@ -185,13 +185,24 @@ pub enum FaultKind {
     /// the next interruption is drawn. The times are drawn when a run
     /// starts, from the component's own stream (`spot`), so a change of
     /// seed draws new ones; the fault's own `at` and `duration` are unused.
+    ///
+    /// On a replica group (a deployment's or a group of components) each
+    /// replica is its own spot instance: its interruption is drawn when it
+    /// starts, from the group's stream, and an interrupted replica is gone;
+    /// a replacement starts booting `replace` later (see
+    /// `kinds/replica_group/spot.rs`).
     Interruptions {
-        /// The component (a server or a model server).
+        /// The component (a server, a model server, or a replica group).
         target: ComponentId,
         /// Interruptions per second of instance time, positive.
         per_s: f64,
-        /// Time from an interruption to its replacement serving.
+        /// Time from an interruption to its replacement serving (a group:
+        /// to its replacement starting to boot).
         replace: SimDuration,
+        /// A group's warning before each interruption: from then the
+        /// replica takes no new requests and finishes those it holds (zero:
+        /// no warning).
+        notice: SimDuration,
     },
 }
 

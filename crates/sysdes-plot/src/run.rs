@@ -40,19 +40,37 @@ fn has_requests(result: &Value) -> bool {
         .is_none_or(|n| n > 0)
 }
 
-/// The `faults` array of a result document as shaded windows.
+/// The `faults` array of a result document as shaded windows. A crash of
+/// a spot component (one whose `cost.by_component` entry counts
+/// `interruptions`; the loader refuses other crashes of it), or of a
+/// replica `NAME[i]` of one, is labelled `spot interruption: NAME`.
 fn fault_windows(result: &Value) -> Vec<Window> {
     let Some(items) = result.get("faults").and_then(Value::as_array) else {
         return Vec::new();
+    };
+    let spot = |target: &str| {
+        let owner = target.split_once('[').map_or(target, |(name, _)| name);
+        result
+            .get("cost")
+            .and_then(|c| c.get("by_component"))
+            .and_then(|b| b.get(owner))
+            .and_then(|c| c.get("interruptions"))
+            .is_some()
     };
     items
         .iter()
         .filter_map(|f| {
             let text = |k: &str| f.get(k).and_then(Value::as_str).unwrap_or("");
+            let (kind, target) = (text("kind"), text("target"));
+            let kind = if kind == "crash" && spot(target) {
+                "spot interruption"
+            } else {
+                kind
+            };
             Some(Window {
                 start_s: f.get("start_s")?.as_f64()?,
                 end_s: f.get("end_s")?.as_f64()?,
-                label: format!("{}: {}", text("kind"), text("target")),
+                label: format!("{kind}: {target}"),
             })
         })
         .collect()
@@ -668,6 +686,36 @@ mod tests {
             }]
         );
         assert!(fault_windows(&serde_json::json!({})).is_empty());
+    }
+
+    /// A crash of a spot component, or of a replica of a spot group, is an
+    /// interruption; a crash of an on-demand component stays a crash.
+    #[test]
+    fn spot_crashes_are_labelled_interruptions() {
+        let result = serde_json::json!({
+            "faults": [
+                { "kind": "crash", "target": "gpu", "start_s": 1.0, "end_s": 2.0 },
+                { "kind": "crash", "target": "api[3]", "start_s": 1.0, "end_s": 2.0 },
+                { "kind": "crash", "target": "db", "start_s": 1.0, "end_s": 2.0 }
+            ],
+            "cost": { "by_component": {
+                "gpu": { "interruptions": 1 },
+                "api": { "interruptions": 1 },
+                "db": { "total_usd": 1.0 }
+            } }
+        });
+        let labels: Vec<String> = fault_windows(&result)
+            .into_iter()
+            .map(|w| w.label)
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                "spot interruption: gpu",
+                "spot interruption: api[3]",
+                "crash: db"
+            ]
+        );
     }
 
     #[test]

@@ -299,6 +299,7 @@ fn spot_model(per_hour: f64, replace_s: u64, hours: u64, per_second: f64) -> (Mo
                 spot: Some(Spot {
                     per_s: per_hour / 3600.0,
                     replace_ns: replace_s * S,
+                    notice_ns: 0,
                 }),
                 ..rate(2.69, Increment::PerSecond, 60)
             }),

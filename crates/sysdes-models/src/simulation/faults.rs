@@ -71,10 +71,20 @@ impl Simulation {
                 target,
                 per_s,
                 replace,
+                ..
             } = f.kind
             else {
                 continue;
             };
+            // A group's replicas draw their own (`replica_group/spot.rs`).
+            if self
+                .spec
+                .components
+                .get(target.index())
+                .is_some_and(|c| matches!(c.kind, crate::spec::ComponentKind::ReplicaGroup(_)))
+            {
+                continue;
+            }
             let Some(name) = self.spec.components.get(target.index()).map(|c| &c.name) else {
                 continue;
             };
@@ -115,6 +125,14 @@ impl Simulation {
             let FaultKind::Interruptions { target, .. } = f.kind else {
                 continue;
             };
+            // A group's replicas have their own lifetimes.
+            if spec
+                .components
+                .get(target.index())
+                .is_some_and(|c| matches!(c.kind, crate::spec::ComponentKind::ReplicaGroup(_)))
+            {
+                continue;
+            }
             let Some(lives) = by_component.get_mut(target.index()) else {
                 continue;
             };
@@ -183,7 +201,8 @@ impl Simulation {
                 .cloned()
                 .unwrap_or_default(),
         };
-        self.spec
+        let mut out: Vec<FaultWindow> = self
+            .spec
             .faults
             .iter()
             .filter(|f| !matches!(f.kind, FaultKind::Interruptions { .. }))
@@ -214,6 +233,8 @@ impl Simulation {
                     end_s: start + f.duration.as_secs_f64(),
                 }
             })
-            .collect()
+            .collect();
+        self.spot_windows(&mut out);
+        out
     }
 }

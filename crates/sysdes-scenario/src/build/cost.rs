@@ -67,14 +67,16 @@ pub(crate) struct CostRaw {
 #[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
 #[serde(
     deny_unknown_fields,
-    expecting = "a map with `interruptions` (a rate per instance, e.g. `0.5/h`) and optionally `replace` (e.g. `2m`)"
+    expecting = "a map with `interruptions` (a rate per instance, e.g. `0.5/h`) and optionally `replace` (e.g. `2m`) and `notice` (e.g. `2m`, replicas only)"
 )]
 #[schemars(rename = "Spot")]
 pub(crate) struct SpotRaw {
     /// Interruptions per instance per unit of time it runs, e.g. `0.5/h`: each comes at a Poisson time (one random stream per component, `spot`).
     pub interruptions: Rate,
-    /// From an interruption to the replacement serving (finding capacity, booting, loading); not billed. Default `2m`.
+    /// From an interruption to the replacement serving (finding capacity, booting, loading); not billed. Default `2m`. For replicas: to the replacement starting its boot (the boot is billed).
     pub replace: Option<Duration>,
+    /// Replicas only: the warning before each interruption, e.g. `2m` (AWS) or `30s` (GCP); from then the replica takes no new requests and finishes those it holds. Default none (`0s`).
+    pub notice: Option<Duration>,
 }
 
 /// The replacement time of a spot instance when `replace` is not given.
@@ -221,7 +223,9 @@ pub(crate) fn read(
 
 /// Whether component `i` of `spec` can be a spot instance: a single server
 /// or model server (what a `crash` fault reaches) that no fault crashes
-/// already. Says why not at `cost.spot` otherwise.
+/// already, or a replica group (a deployment, or a group of components)
+/// whose replicas have dedicated CPUs and no `crash` fault. Says why not at
+/// `cost.spot` otherwise; a `notice` only on a group.
 fn spot_allowed(ctx: &mut Ctx, node: &SNode, spec: &ModelSpec, i: usize) -> bool {
     let at = node.at_or_near(&["spot"]);
     let Some(c) = spec.components.get(i) else {
@@ -236,24 +240,56 @@ fn spot_allowed(ctx: &mut Ctx, node: &SNode, spec: &ModelSpec, i: usize) -> bool
         c.kind,
         ComponentKind::Server(_) | ComponentKind::ModelServer(_) | ComponentKind::LlmServer(_)
     );
-    if !single || in_group {
+    let (group, members): (bool, &[sysdes_kernel::ComponentId]) = match &c.kind {
+        ComponentKind::ReplicaGroup(g) => (true, g.members.ids()),
+        _ => (false, &[]),
+    };
+    if (!single && !group) || in_group {
         ctx.push(
             at,
             format!(
-                "`spot` interrupts a single server or model server, and `{}` is not one",
+                "`spot` interrupts a server, a model server or each replica of a deployment or replica group, and `{}` is not one",
                 c.name
             ),
             Some(
-                "a deployment, a replica group's member or a store cannot be spot yet; give each spot server its own component".to_owned(),
+                "a store, or one member of a replica group, cannot be spot: put `spot` on the group (each replica is its own spot instance)".to_owned(),
             ),
         );
         return false;
     }
-    if spec
-        .faults
-        .iter()
-        .any(|f| f.kind == sysdes_models::FaultKind::Crash(id))
-    {
+    if let ComponentKind::ReplicaGroup(d) = &c.kind {
+        if d.host.is_some() {
+            ctx.push(
+                at,
+                format!(
+                    "`{}` runs its replicas on a host pool, whose hosts are the instances",
+                    c.name
+                ),
+                Some("price the pool's hosts under `hosts:`, or give the replicas dedicated CPUs (no `runs_on.host`) to make them spot".to_owned()),
+            );
+            return false;
+        }
+    }
+    if !group && node.get("spot").and_then(|s| s.get("notice")).is_some() {
+        ctx.push(
+            node.at_or_near(&["spot", "notice"]),
+            format!(
+                "`notice` drains a spot replica before its interruption, and `{}` has no replicas",
+                c.name
+            ),
+            Some(
+                "give it `replicas: N` (each replica is its own spot instance), or remove `notice`"
+                    .to_owned(),
+            ),
+        );
+        return false;
+    }
+    let crashed = |t: sysdes_kernel::ComponentId| {
+        spec.faults
+            .iter()
+            .any(|f| f.kind == sysdes_models::FaultKind::Crash(t))
+    };
+    if crashed(id) || members.iter().any(|&m| crashed(m)) {
         ctx.push(
             at,
             format!(
@@ -499,6 +535,7 @@ fn component_cost(
     let spot = raw.spot.as_ref().map(|s| sysdes_cost::Spot {
         per_s: s.interruptions.per_second(),
         replace_ns: s.replace.map_or(DEFAULT_REPLACE_NS, |d| d.as_nanos()),
+        notice_ns: s.notice.map_or(0, |d| d.as_nanos()),
     });
     if spot.is_some() && per_hour == 0.0 && raw.per_hour.is_none() && ctx.issues.len() == before {
         ctx.push(
@@ -891,6 +928,7 @@ components:
                     target: sysdes_kernel::ComponentId(0),
                     per_s: 0.5 / 3600.0,
                     replace: sysdes_kernel::SimDuration::from_secs(180),
+                    notice: sysdes_kernel::SimDuration::ZERO,
                 },
             }]
         );
@@ -910,6 +948,151 @@ components:
         assert!(schema["$defs"]["Spot"]["properties"]["interruptions"].is_object());
     }
 
+    /// `spot` on a deployment (a leaf server with `replicas`) and on a
+    /// group of component replicas (a model server with `replicas`): one
+    /// interruption fault on the group, with its notice.
+    #[test]
+    fn spot_replicas_put_one_interruption_fault_on_the_group() {
+        let text = with(
+            "    replicas: 3\n    cost: { per_hour: 0.1, spot: { interruptions: 2/h, replace: 1m, notice: 2m } }\n",
+        );
+        let s = load_str("c.yaml", &text, &LoadOptions::default()).unwrap();
+        assert!(matches!(
+            s.spec.components[0].kind,
+            sysdes_models::ComponentKind::ReplicaGroup(_)
+        ));
+        let spot = s.cost.components[0].as_ref().unwrap().spot.unwrap();
+        assert_eq!(
+            (spot.replace_ns, spot.notice_ns),
+            (60_000_000_000, 120_000_000_000)
+        );
+        assert_eq!(
+            s.spec.faults[0].kind,
+            sysdes_models::FaultKind::Interruptions {
+                target: sysdes_kernel::ComponentId(0),
+                per_s: 2.0 / 3600.0,
+                replace: sysdes_kernel::SimDuration::from_secs(60),
+                notice: sysdes_kernel::SimDuration::from_secs(120),
+            }
+        );
+        let gpu = "name: c
+duration: 10s
+workloads:
+  - { name: users, target: gpu, arrival: { poisson: 10/s } }
+components:
+  gpu:
+    type: model_server
+    replicas: 2
+    batching: { max_batch: 4, max_delay: 5ms }
+    batch_time: { affine: { base: 10ms, per_item: 1ms } }
+    cost: { per_hour: 2.69, spot: { interruptions: 1/h, notice: 30s } }
+";
+        let s = load_str("c.yaml", gpu, &LoadOptions::default()).unwrap();
+        assert!(matches!(
+            s.spec.components[0].kind,
+            sysdes_models::ComponentKind::ReplicaGroup(_)
+        ));
+        assert!(s.cost.components[0].as_ref().unwrap().spot.is_some());
+        // A crash fault on one of its replicas is refused.
+        let p = problems(&format!(
+            "{gpu}faults:\n  - {{ crash: \"gpu[1]\", at: 1s, for: 1s }}\n"
+        ));
+        assert!(p[0].starts_with("11:"), "{p:?}");
+        assert!(p[0].contains("also has a `crash` fault"), "{p:?}");
+        let schema = crate::json_schema();
+        assert!(schema["$defs"]["Spot"]["properties"]["notice"].is_object());
+    }
+
+    /// A group of model-server replicas, each a spot GPU: an interruption
+    /// crashes the replica's component (its batches and queue fail), the
+    /// group routes around it, and a replacement boots (runtime boot plus
+    /// the model's load) `replace` later. Without a notice the failed
+    /// requests are exactly those the interruptions caught inside; with a
+    /// 30 s notice (far beyond a batch) none fail, at the same times.
+    #[test]
+    fn spot_model_server_replicas_crash_and_come_back() {
+        use sysdes_models::{NoObserver, RunLimits, Simulation};
+        let text = |notice: &str| {
+            format!(
+                "name: c
+seed: 3
+duration: 3600s
+workloads:
+  - {{ name: users, target: gpu, arrival: {{ poisson: 20/s }} }}
+components:
+  gpu:
+    type: model_server
+    replicas: 3
+    runs_on: {{ kind: vm, boot_time: 30s }}
+    batching: {{ max_batch: 4, max_delay: 5ms }}
+    batch_time: {{ affine: {{ base: 20ms, per_item: 5ms }} }}
+    cost: {{ per_hour: 2.69, spot: {{ interruptions: 3/h, replace: 2m{notice} }} }}
+"
+            )
+        };
+        let run = |notice: &str| {
+            let s = load_str("c.yaml", &text(notice), &LoadOptions::default()).unwrap();
+            let r = Simulation::new(&s.spec)
+                .unwrap()
+                .run(RunLimits::default(), &mut NoObserver)
+                .unwrap();
+            let c = sysdes_cost::cost(&s.spec, &s.cost, &r);
+            (r, c)
+        };
+        let (r, c) = run("");
+        let gpu = &r.components[0];
+        let scaling = gpu.scaling.unwrap();
+        let n = scaling.interruptions.unwrap();
+        let windows: Vec<(f64, f64)> = r
+            .faults
+            .iter()
+            .filter(|f| f.kind == "crash" && f.target.starts_with("gpu["))
+            .map(|f| (f.start_s, f.end_s))
+            .collect();
+        let at: Vec<f64> = windows.iter().map(|w| w.0).collect();
+        assert_eq!(n, at.len() as u64);
+        // Each replica position renews every exponential life (mean 20 min,
+        // boot included) plus 2 min: 3 x 60 / 22 = 8.2 interruptions, sd
+        // sqrt(3 x 60 x 20^2 / 22^3) = 2.6; within 4 sd.
+        let (mean, sd) = (
+            3.0 * 60.0 / 22.0,
+            (3.0 * 60.0 * 400.0 / 22f64.powi(3)).sqrt(),
+        );
+        assert!((n as f64 - mean).abs() <= 4.0 * sd, "{n}");
+        assert_eq!(c.component("gpu").unwrap().interruptions, Some(n));
+        let lost = scaling.lost_in_interruptions.unwrap();
+        assert!(lost > 0, "{lost}");
+        assert_eq!(r.requests.failed, lost);
+        // Billed: every replica life, boot included, the gaps not.
+        let lives = &r.lifetimes.by_component[0];
+        let billed_s: u64 = lives
+            .iter()
+            .map(|l| l.len_ns().div_ceil(1_000_000_000))
+            .sum();
+        assert!(
+            (c.component("gpu").unwrap().total_usd - billed_s as f64 * 2.69 / 3600.0).abs() < 1e-9
+        );
+        // A life per replica at zero and per replacement started (none is
+        // due after the duration).
+        let replaced = windows
+            .iter()
+            .filter(|w| (w.1 - w.0 - 120.0).abs() < 1e-6)
+            .count();
+        assert_eq!(lives.len(), 3 + replaced);
+        eprintln!("{n} interruptions, {lost} requests failed without notice");
+        let (r2, _) = run(", notice: 30s");
+        let s2 = r2.components[0].scaling.unwrap();
+        let at2: Vec<f64> = r2
+            .faults
+            .iter()
+            .filter(|f| f.target.starts_with("gpu["))
+            .map(|f| f.start_s)
+            .collect();
+        assert_eq!(at2, at, "the notice changes no draw");
+        assert_eq!(s2.lost_in_interruptions, Some(0));
+        assert_eq!(r2.requests.failed, 0);
+    }
+
     #[test]
     fn bad_spot_instances_are_located_with_suggestions() {
         // No rate.
@@ -927,21 +1110,27 @@ components:
         assert_eq!(p.len(), 1, "{p:?}");
         // Unknown keys name the accepted ones.
         let p = problems(&with(
+            "    cost: { per_hour: 1, spot: { interruptions: 1/h, warning: 2m } }\n",
+        ));
+        assert!(p[0].contains("warning") && p[0].contains("notice"), "{p:?}");
+        // A notice drains a replica: a single server has none.
+        let p = problems(&with(
             "    cost: { per_hour: 1, spot: { interruptions: 1/h, notice: 2m } }\n",
         ));
-        assert!(p[0].contains("notice"), "{p:?}");
+        assert!(p[0].starts_with("9:62:"), "{p:?}");
+        assert!(p[0].contains("has no replicas"), "{p:?}");
         // No hourly price.
         let p = problems(&with(
             "    cost: { per_request: 0.01, spot: { interruptions: 1/h } }\n",
         ));
         assert!(p[0].starts_with("9:38:"), "{p:?}");
         assert!(p[0].contains("needs an hourly price"), "{p:?}");
-        // Not a single server.
+        // A deployment on a host pool: the hosts are the instances.
         let p = problems(&with(
-            "    replicas: 3\n    cost: { per_hour: 1, spot: { interruptions: 1/h } }\n",
+            "    replicas: 3\n    host: pool\n    cost: { per_hour: 1, spot: { interruptions: 1/h } }\nhosts:\n  pool: { count: 2, cores: 4, memory: 8GiB }\n",
         ));
-        assert!(p[0].starts_with("10:"), "{p:?}");
-        assert!(p[0].contains("`spot` interrupts a single server"), "{p:?}");
+        assert!(p[0].starts_with("11:"), "{p:?}");
+        assert!(p[0].contains("host pool"), "{p:?}");
         // Crashed by a fault as well.
         let p = problems(&with(
             "    cost: { per_hour: 1, spot: { interruptions: 1/h } }\nfaults:\n  - { crash: api, at: 1s, for: 1s }\n",

@@ -25,5 +25,9 @@ figures! {
         pub no_replica_drops: u64,
         /// Busy cores / cores of the deployment's host pool.
         pub host_pool_utilization: Option<f64>,
+        /// Spot replicas: interruptions over the run.
+        pub interruptions: Option<u64>,
+        /// Spot replicas: counted requests failed by interruptions.
+        pub lost_in_interruptions: Option<u64>,
     }
 }

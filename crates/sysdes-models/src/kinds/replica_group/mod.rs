@@ -23,6 +23,7 @@ pub(crate) mod figures;
 pub(crate) mod hosts;
 pub(crate) mod sim;
 pub(crate) mod spec;
+pub(crate) mod spot;
 
 use std::collections::VecDeque;
 
@@ -75,6 +76,11 @@ struct Slot {
     boot_timer: Option<TimerId>,
     /// Global index of the shared host it is placed on, or [`NO_HOST`].
     host: u32,
+    /// A spot replica's interruption time ([`SimTime::MAX`] for none): an
+    /// interruption event that finds another time here is stale.
+    spot_at: SimTime,
+    /// A spot replica warned of its interruption (draining, replaced).
+    noticed: bool,
 }
 
 impl Slot {
@@ -85,6 +91,8 @@ impl Slot {
         created: SimTime::ZERO,
         boot_timer: None,
         host: NO_HOST,
+        spot_at: SimTime::MAX,
+        noticed: false,
     };
 }
 
@@ -170,6 +178,8 @@ impl ScaleLog {
                 .then(|| self.boot_ns as f64 / self.boots as f64 / 1e9),
             no_replica_drops: self.no_replica_drops,
             host_pool_utilization: None,
+            interruptions: None,
+            lost_in_interruptions: None,
         }
     }
 }
@@ -306,6 +316,11 @@ pub(crate) struct ReplicaGroup {
     pub(crate) log: ScaleLog,
     /// What the replicas are.
     pub(crate) members: Members,
+    /// Spot replicas: how they are interrupted and what that did.
+    pub(crate) spot: Option<spot::GroupSpot>,
+    /// Replacements of interrupted spot replicas not started yet (counted
+    /// as wanted, like pending ones).
+    pub(crate) replacing: u32,
 }
 
 impl ReplicaGroup {
@@ -342,6 +357,8 @@ impl ReplicaGroup {
             metrics,
             log: ScaleLog::new(gauges),
             members,
+            spot: None,
+            replacing: 0,
         }
     }
 
@@ -392,7 +409,10 @@ impl ReplicaGroup {
 
     /// Replicas wanted: ready, booting and pending (draining ones excluded).
     pub(crate) fn wanted(&self) -> u32 {
-        self.ready_count() + self.log.gauges.levels()[BOOTING] as u32 + self.pending
+        self.ready_count()
+            + self.log.gauges.levels()[BOOTING] as u32
+            + self.pending
+            + self.replacing
     }
 
     /// Draws a boot time (the runtime's, plus any extra such as a model load).
@@ -447,7 +467,8 @@ impl ReplicaGroup {
                 let i = self
                     .slots
                     .iter()
-                    .position(|s| s.state == ReplicaState::Gone)? as u32;
+                    .position(|s| s.state == ReplicaState::Gone && !s.noticed)?
+                    as u32;
                 self.slots[i as usize] = slot;
                 i
             }
@@ -504,19 +525,8 @@ impl ReplicaGroup {
                 true
             }
             ReplicaState::Ready => {
-                self.meter.touch(now);
                 let s = self.slots[i as usize];
-                self.meter.ready -= 1;
-                if let Members::Stations(st) = &self.members {
-                    self.meter.busy -= u64::from(st.replicas[i as usize].busy);
-                }
-                self.meter.inside -= u64::from(s.inside);
-                let pos = s.ready_pos as usize;
-                self.ready.swap_remove(pos);
-                if let Some(&moved) = self.ready.get(pos) {
-                    self.slots[moved as usize].ready_pos = pos as u32;
-                }
-                self.set_gauges(now);
+                self.unready(now, i);
                 if s.inside == 0 {
                     self.gone(now, i);
                     true
@@ -529,13 +539,32 @@ impl ReplicaGroup {
         }
     }
 
+    /// Ready replica `i` leaves the balancer (its state is the caller's).
+    fn unready(&mut self, now: SimTime, i: u32) {
+        self.meter.touch(now);
+        let s = self.slots[i as usize];
+        self.meter.ready -= 1;
+        if let Members::Stations(st) = &self.members {
+            self.meter.busy -= u64::from(st.replicas[i as usize].busy);
+        }
+        self.meter.inside -= u64::from(s.inside);
+        let pos = s.ready_pos as usize;
+        self.ready.swap_remove(pos);
+        if let Some(&moved) = self.ready.get(pos) {
+            self.slots[moved as usize].ready_pos = pos as u32;
+        }
+        self.set_gauges(now);
+    }
+
     /// Replica `i` is gone: its lifetime ends, its slot may be reused.
     fn gone(&mut self, now: SimTime, i: u32) {
         let s = &mut self.slots[i as usize];
         self.log.ended(s.created, now);
         s.state = ReplicaState::Gone;
         s.boot_timer = None;
-        if matches!(self.members, Members::Stations(_)) {
+        // A warned spot replica's slot waits for its interruption
+        // (`spot.rs` frees it then).
+        if matches!(self.members, Members::Stations(_)) && !s.noticed {
             self.free.push(i);
         }
     }

@@ -38,6 +38,12 @@ pub(crate) enum DeployEvent {
     Autoscale { group: ReplicaGroupId },
     /// The earliest job on a shared host finishes.
     HostDone { host: u32 },
+    /// A spot replica is warned of its interruption (see `spot.rs`).
+    SpotNotice { group: ReplicaGroupId, replica: u32 },
+    /// A spot replica is interrupted.
+    SpotInterrupt { group: ReplicaGroupId, replica: u32 },
+    /// An interrupted spot replica's replacement starts booting.
+    SpotReplace { group: ReplicaGroupId },
 }
 
 /// A checked autoscaler with its metric and interval.
@@ -236,6 +242,7 @@ impl Simulation {
     /// groups that scale on utilization keep their busy time, and every
     /// autoscaler gets its first tick.
     pub(crate) fn groups_start(&mut self) {
+        self.groups_spot_start();
         let n = self.components.replica_group.items.len();
         for i in 0..n {
             let group = ReplicaGroupId(i as u32);
@@ -297,6 +304,9 @@ impl Simulation {
                 Some(HostJob::Server { server, req }) => self.service_done(server, req),
                 None => {}
             },
+            DeployEvent::SpotNotice { group, replica } => self.spot_notice(group, replica),
+            DeployEvent::SpotInterrupt { group, replica } => self.spot_interrupt(group, replica),
+            DeployEvent::SpotReplace { group } => self.spot_replace(group),
         }
     }
 
@@ -372,6 +382,11 @@ impl Simulation {
     /// drained replica, answer.
     fn station_done(&mut self, group: ReplicaGroupId, req: RequestId) {
         let now = self.sched.now();
+        // A request failed by a spot interruption while in service.
+        if self.requests[req].pinned {
+            self.requests.unpin(req);
+            return;
+        }
         let r = &self.requests[req];
         let counted = r.counted;
         let Some(&hop) = r.hops.last() else {
@@ -437,7 +452,7 @@ impl Simulation {
     /// Starts a booting replica on `host` (already chosen, or [`NO_HOST`])
     /// and schedules the end of its boot; `false` if no replica is idle. A
     /// component replica on a host runs its work there.
-    fn boot_replica(&mut self, group: ReplicaGroupId, host: u32) -> bool {
+    pub(crate) fn boot_replica(&mut self, group: ReplicaGroupId, host: u32) -> bool {
         let now = self.sched.now();
         let g = &mut self.components[group];
         let Some(replica) = g.start(now, host, false) else {
@@ -456,6 +471,7 @@ impl Simulation {
             .sched
             .schedule_timer_in(boot, Event::Deploy(DeployEvent::Booted { group, replica }));
         g.set_boot_timer(replica, timer);
+        self.arm_spot(group, replica);
         true
     }
 
@@ -511,6 +527,11 @@ impl Simulation {
             if g.pending > 0 {
                 g.pending -= 1;
                 g.pending_changed(now);
+                continue;
+            }
+            if g.replacing > 0 {
+                // A spot replacement not started yet goes first.
+                g.replacing -= 1;
                 continue;
             }
             let Some(victim) = g.victim() else {
@@ -613,7 +634,7 @@ pub(crate) fn group_result(
 /// A group's scaling figures: its replica counts (pending ones when it
 /// shows them), and its host pool's utilization when placed on hosts.
 fn scaling(g: &ReplicaGroup, all_hosts: &[HostRuntime]) -> ScalingFigures {
-    let mut scaling = g.log.figures(g.shows_pending());
+    let mut scaling = g.spot_figures(g.log.figures(g.shows_pending()));
     if let Some(HostPlacement {
         pool: (first, count),
         ..
