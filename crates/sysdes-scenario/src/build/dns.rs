@@ -175,9 +175,18 @@ mod tests {
 
     #[test]
     fn ignore_ttl_is_a_share_a_number_or_a_percentage() {
-        assert_eq!(dns("    records: [a]\n    ignore_ttl: 5%\n").ignore_ttl, 0.05);
-        assert_eq!(dns("    records: [a]\n    ignore_ttl: 0.05\n").ignore_ttl, 0.05);
-        assert_eq!(dns("    records: [a]\n    ignore_ttl: 100%\n").ignore_ttl, 1.0);
+        assert_eq!(
+            dns("    records: [a]\n    ignore_ttl: 5%\n").ignore_ttl,
+            0.05
+        );
+        assert_eq!(
+            dns("    records: [a]\n    ignore_ttl: 0.05\n").ignore_ttl,
+            0.05
+        );
+        assert_eq!(
+            dns("    records: [a]\n    ignore_ttl: 100%\n").ignore_ttl,
+            1.0
+        );
         let (line, _, message, _) =
             only_problem(&scenario("    records: [a, b]\n    ignore_ttl: 150%\n"));
         assert_eq!(line, 7);
@@ -190,7 +199,10 @@ mod tests {
             only_problem(&scenario("    records: [a, b]\n    ignore_ttl: 2\n"));
         assert_eq!(
             (line, message.as_str()),
-            (7, "`ignore_ttl`: a share must be from 0 to 1 (0 % to 100 %), found `2`")
+            (
+                7,
+                "`ignore_ttl`: a share must be from 0 to 1 (0 % to 100 %), found `2`"
+            )
         );
         has(
             &problem_texts(&scenario("    records: [a, a]\n")),
