@@ -57,9 +57,9 @@ pub(crate) struct CostRaw {
     pub egress_per_gb: Option<f64>,
     /// A price-table row priced per GB for the bytes this component sends to another zone, e.g. `aws.egress.inter_zone`.
     pub egress: Option<String>,
-    /// USD per GB (10^9 bytes) stored for a month of 730 hours, billed on the data a `type: storage` component holds (its `stored_gb_mean`) over the run, e.g. `0.023`; instead of `storage`.
+    /// USD per GB (10^9 bytes) stored for a month of 730 hours, billed on the data the component holds (a `type: storage`'s `size`, a store's `size` x its replicas, a cache's `size` or capacity in bytes) over its life, e.g. `0.023`; instead of `storage`.
     pub per_gb_month: Option<f64>,
-    /// A price-table row priced per gb_month for the data a `type: storage` component holds, e.g. `s3.standard`.
+    /// A price-table row priced per gb_month for the data the component holds (a `type: storage`, a store or a cache), e.g. `s3.standard`.
     pub storage: Option<String>,
 }
 
