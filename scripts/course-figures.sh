@@ -120,3 +120,6 @@ sweep function-vs-container-cost cost_vs_poisson - cost-function-vs-container-sw
 sweep storage-tiers latency_vs_param - storage-tiers-sweep
 # economics-spot-and-egress.md
 run spot-vs-on-demand timeseries cost-spot-vs-on-demand
+sweep geo-egress-replicas cost_vs_replicas - cost-geo-egress \
+    --vary components.kv.replicas=1,2,3 --set components.kv.read_quorum=1 \
+    --set components.kv.write_quorum=1 --set sweep.replications=3
