@@ -121,3 +121,6 @@ sweep storage-tiers latency_vs_param - storage-tiers-sweep
 # economics-spot-and-egress.md
 run spot-vs-on-demand timeseries cost-spot-vs-on-demand
 run spot-replicas timeseries cost-spot-replicas
+sweep geo-egress-replicas cost_vs_replicas - cost-geo-egress \
+    --vary components.kv.replicas=1,2,3 --set components.kv.read_quorum=1 \
+    --set components.kv.write_quorum=1 --set sweep.replications=3

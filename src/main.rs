@@ -528,7 +528,7 @@ fn write_outputs(
 ) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let json = sysdes_report::to_json(result, info);
-    let files = [
+    let mut files = vec![
         ("result.json", format!("{json:#}\n")),
         ("summary.csv", sysdes_report::to_csv(result)),
         ("series.csv", sysdes_report::series_csv(result)),
@@ -540,6 +540,10 @@ fn write_outputs(
             sysdes_plot::topology::topology_svg(&scenario.spec, Some(&json)),
         ),
     ];
+    // Only a scenario that declares a cost has a bill.
+    if let Some(cost) = info.cost {
+        files.push(("cost.csv", sysdes_report::cost_csv(cost)));
+    }
     for (name, contents) in files {
         let tmp = dir.join(format!(".{name}.tmp"));
         std::fs::write(&tmp, contents)?;

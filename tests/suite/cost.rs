@@ -703,3 +703,127 @@ fn the_geo_store_sends_two_payloads_across_regions_per_operation() {
     let v = run_json(&path, &["--set", "components.kv.zones=[us, us, us]"]);
     assert_eq!(v["cost"]["by_component"]["kv"]["egress_bytes"], 0);
 }
+
+/// Egress and storage reach a sweep's runs.csv (egress bytes as integers)
+/// and summary.csv (means and 95 % intervals): the geo store with 1, 2, 3
+/// replicas in us, eu, ap (quorums of 1), 200 GB held per replica. Each
+/// operation's coordinator sends one 16 KiB payload to each other replica,
+/// all in other regions: exactly generated x (replicas - 1) x 16,384 bytes.
+#[test]
+fn a_sweep_reports_egress_and_storage_columns_with_intervals() {
+    let out = std::env::temp_dir().join(format!("sysdes-egress-sweep-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let run = sysdes(&[
+        "sweep",
+        "scenarios/cost-geo-egress.yaml",
+        "--vary",
+        "components.kv.replicas=1,2,3",
+        "--set",
+        "components.kv.read_quorum=1",
+        "--set",
+        "components.kv.write_quorum=1",
+        "--set",
+        "components.kv.size=200GB",
+        "--set",
+        "components.kv.cost.per_gb_month=0.023",
+        "--set",
+        "duration=5s",
+        "--set",
+        "sweep.replications=2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let runs = csv_rows(&std::fs::read_to_string(out.join("runs.csv")).unwrap());
+    let col = |header: &[String], name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no column `{name}`: {header:?}"))
+    };
+    let h = &runs[0];
+    let (replicas, generated, bytes, egress, storage, total) = (
+        col(h, "components.kv.replicas"),
+        col(h, "generated"),
+        col(h, "cost_egress_bytes:kv"),
+        col(h, "cost_egress_usd:kv"),
+        col(h, "cost_storage_usd:kv"),
+        col(h, "cost_egress_usd"),
+    );
+    col(h, "cost_storage_usd");
+    col(h, "cost_stored_gb:kv");
+    assert_eq!(runs.len(), 1 + 3 * 2, "3 points x 2 replications");
+    for row in &runs[1..] {
+        let n: u64 = row[replicas].parse().unwrap();
+        let ops: u64 = row[generated].parse().unwrap();
+        // An integer cell, not a float.
+        let sent: u64 = row[bytes]
+            .parse()
+            .unwrap_or_else(|e| panic!("{}: {e}", row[bytes]));
+        assert_eq!(sent, ops * (n - 1) * 16_384, "{n} replicas");
+        close(
+            "egress usd",
+            row[egress].parse().unwrap(),
+            sent as f64 * 1e-9 * 0.02,
+        );
+        assert_eq!(row[egress], row[total]);
+        // 200 GB per replica for the run (5 s and the drain).
+        let usd: f64 = row[storage].parse().unwrap();
+        let per_second = n as f64 * 200.0 / 730.0 * 0.023 / 3600.0;
+        assert!(usd >= 5.0 * per_second && usd < 5.1 * per_second, "{usd}");
+    }
+    let summary = csv_rows(&std::fs::read_to_string(out.join("summary.csv")).unwrap());
+    let h = &summary[0];
+    for name in [
+        "cost_egress_usd",
+        "cost_storage_usd",
+        "cost_egress_bytes:kv",
+        "cost_egress_usd:kv",
+        "cost_stored_gb:kv",
+        "cost_storage_usd:kv",
+    ] {
+        for stat in ["_mean", "_ci95_low", "_ci95_high"] {
+            col(h, &format!("{name}{stat}"));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// `sysdes run --out` writes `cost.csv` for a priced scenario: each
+/// component's figures (egress bytes an integer) and a total row.
+#[test]
+fn a_priced_run_writes_cost_csv() {
+    let dir = std::env::temp_dir().join(format!("sysdes-cost-csv-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let run = sysdes(&[
+        "run",
+        "scenarios/cost-geo-egress.yaml",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let rows = csv_rows(&std::fs::read_to_string(dir.join("cost.csv")).unwrap());
+    assert_eq!(rows[0][0], "component");
+    assert_eq!(rows[0][5], "egress_bytes");
+    // seed 13: 35,510 operations x 2 x 16,384 bytes (docs/cost.md).
+    assert_eq!(rows[1][0], "kv");
+    assert_eq!(rows[1][5], "1163591680");
+    assert_eq!(rows[2][0], "total");
+    assert_eq!(rows[2][5], "1163591680");
+    close("total", rows[2][1].parse().unwrap(), rows[1][1].parse().unwrap());
+    let _ = std::fs::remove_dir_all(&dir);
+    // Without a cost, no cost.csv.
+    let dir2 = std::env::temp_dir().join(format!("sysdes-no-cost-csv-{}", std::process::id()));
+    let plain = temp_scenario(
+        "no-cost-csv.yaml",
+        "name: plain\nduration: 1s\nworkloads:\n  - { name: u, target: a, arrival: { poisson: 10/s } }\ncomponents:\n  a: { type: server, service_time: 1ms }\n",
+    );
+    let run = sysdes(&["run", plain.to_str().unwrap(), "--out", dir2.to_str().unwrap()]);
+    assert!(run.status.success());
+    assert!(!dir2.join("cost.csv").exists());
+    let _ = std::fs::remove_dir_all(&dir2);
+}

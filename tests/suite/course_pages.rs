@@ -275,6 +275,21 @@ fn every_course_command_works_when_pasted() {
 const QUOTED: &[(&str, &[&str], &str, &str)] = &[
     (
         "economics-spot-and-egress.md",
+        &[
+            "run",
+            "scenarios/cost-geo-egress.yaml",
+            "--set",
+            "components.kv.replicas=2",
+            "--set",
+            "components.kv.read_quorum=1",
+            "--set",
+            "components.kv.write_quorum=1",
+        ],
+        "`egress 581,795,840 bytes across\n  zones`",
+        "egress 581,795,840 bytes across zones",
+    ),
+    (
+        "economics-spot-and-egress.md",
         &["run", "scenarios/cost-spot-vs-on-demand.yaml"],
         "p99 of `to-spot` is 159.5 ms against 127.7 ms",
         "159.5",

@@ -150,15 +150,37 @@ pub fn cost(model: &ModelSpec, spec: &CostSpec, run: &RunResult) -> CostResult {
                 cost.per_hour_usd += window as f64 / 1e9 * per_gb / window_h;
             }
         }
-        // Storage is billed on the time-average data held, over the whole
-        // run (from time zero to its end, as an instance that never scales).
+        // Storage is billed on the data held: a store's or cache's bytes
+        // for each instance's life (a replica group's replicas come and
+        // go), else a `type: storage`'s time-average over the whole run.
         if let Some(per_gb_month) = c.per_gb_month {
-            let gb = result.figure("stored_gb_mean").unwrap_or(0.0);
-            let usd = storage_usd(gb, end, per_gb_month);
+            let (gb, usd) = match c.stored_bytes {
+                Some(bytes) => {
+                    let per_instance = bytes as f64 / 1e9;
+                    let alive: u64 = lives.iter().map(Lifetime::len_ns).sum();
+                    let in_window: u64 = lives.iter().map(|l| l.overlap_ns(from, to)).sum();
+                    if window_h > 0.0 {
+                        cost.per_hour_usd += per_instance * (in_window as f64 / 3.6e12)
+                            / HOURS_PER_MONTH
+                            * per_gb_month
+                            / window_h;
+                    }
+                    let mean = if end > 0 {
+                        per_instance * (alive as f64 / end as f64)
+                    } else {
+                        0.0
+                    };
+                    (mean, storage_usd(per_instance, alive, per_gb_month))
+                }
+                None => {
+                    let gb = result.figure("stored_gb_mean").unwrap_or(0.0);
+                    cost.per_hour_usd += gb / HOURS_PER_MONTH * per_gb_month;
+                    (gb, storage_usd(gb, end, per_gb_month))
+                }
+            };
             cost.stored_gb = Some(gb);
             cost.storage_usd = Some(usd);
             cost.total_usd += usd;
-            cost.per_hour_usd += gb / HOURS_PER_MONTH * per_gb_month;
         }
         // A spot group counts its replicas' interruptions itself.
         cost.interruptions = c.spot.map(|_| {

@@ -32,9 +32,16 @@ pub struct ComponentCost {
     pub egress_per_gb: Option<f64>,
     /// USD per GB (10^9 bytes) stored for a month of 730 hours
     /// (`per_gb_month`, or a `storage:` row priced per gb_month), billed on
-    /// the component's time-average stored GB (`stored_gb_mean`) over the
-    /// whole run; `None`: storage not priced (and not reported).
+    /// [`ComponentCost::stored_bytes`] over the instances' lives, else on the
+    /// component's time-average stored GB (`stored_gb_mean`) over the whole
+    /// run; `None`: storage not priced (and not reported).
     pub per_gb_month: Option<f64>,
+    /// Bytes each instance holds for its whole life, where the scenario
+    /// gives them (a store's `size` x its replicas, a cache's `size` or
+    /// capacity in bytes): stored GB-months are these bytes over the
+    /// instances' lifetimes. `None`: the component's `stored_gb_mean`
+    /// figure over the run (a `type: storage`).
+    pub stored_bytes: Option<u64>,
 }
 
 /// How a spot instance is interrupted: at Poisson times while it runs,

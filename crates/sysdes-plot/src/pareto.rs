@@ -123,8 +123,10 @@ pub(crate) fn latency_vs_cost(data: &SweepData) -> Result<(Figure, Value), PlotE
 
 /// `cost_vs_PARAM`: each priced component's cost over the run (mean over
 /// replications, with its 95 % interval as a band) against the first swept
-/// parameter that is a number; where the lines cross, the designs cost the
-/// same. `None` without such a parameter or without per-component costs.
+/// parameter that is a number, and beside it, where the component prices
+/// them, its egress (`NAME: egress`) and storage (`NAME: storage`) parts;
+/// where the lines cross, the designs cost the same. `None` without such a
+/// parameter or without per-component costs.
 pub(crate) fn cost_vs_param(
     data: &SweepData,
 ) -> Result<Option<(String, Figure, Value)>, PlotError> {
@@ -151,18 +153,30 @@ pub(crate) fn cost_vs_param(
     let mut layers = Vec::new();
     let short = param.path.rsplit('.').next().unwrap_or(&param.path);
     let x = json!({ "field": field(&format!("{}#value", param.path)), "type": "quantitative", "title": short });
-    for (colour, name) in names.iter().enumerate() {
-        let mean = t.numbers(&format!("cost_usd:{name}_mean"))?;
+    // Each component's whole bill, then the parts of it that are egress
+    // and storage (where priced): the rest is its instances.
+    let mut lines: Vec<(String, String)> = Vec::new();
+    for name in &names {
+        lines.push((format!("cost_usd:{name}"), (*name).to_string()));
+        for part in ["egress", "storage"] {
+            let column = format!("cost_{part}_usd:{name}");
+            if t.find(&format!("{column}_mean")).is_some() {
+                lines.push((column, format!("{name}: {part}")));
+            }
+        }
+    }
+    for (colour, (column, label)) in lines.iter().enumerate() {
+        let mean = t.numbers(&format!("{column}_mean"))?;
         let band = match (
             bands,
-            t.numbers_if_present(&format!("cost_usd:{name}_ci95_low"))?,
-            t.numbers_if_present(&format!("cost_usd:{name}_ci95_high"))?,
+            t.numbers_if_present(&format!("{column}_ci95_low"))?,
+            t.numbers_if_present(&format!("{column}_ci95_high"))?,
         ) {
             (true, Some(lo), Some(hi)) => rows.iter().map(|&r| (xs[r], lo[r], hi[r])).collect(),
             _ => Vec::new(),
         };
         series.push(Series {
-            name: (*name).to_string(),
+            name: label.clone(),
             colour,
             points: rows.iter().map(|&r| (xs[r], mean[r])).collect(),
             band,
@@ -171,9 +185,9 @@ pub(crate) fn cost_vs_param(
         layers.push(json!({
             "mark": { "type": "line", "point": true },
             "encoding": { "x": x,
-                          "y": { "field": field(&format!("cost_usd:{name}_mean")), "type": "quantitative",
+                          "y": { "field": field(&format!("{column}_mean")), "type": "quantitative",
                                  "title": "cost over the run (USD)" },
-                          "color": { "datum": name, "title": "component" } }
+                          "color": { "datum": label, "title": "component" } }
         }));
     }
     let lo = rows.first().map_or(0.0, |&r| xs[r]);

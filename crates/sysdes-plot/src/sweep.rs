@@ -801,7 +801,7 @@ pub(crate) fn plot_sweep(dir: &Path, options: &PlotOptions) -> Result<PlotOutput
         if let Some((stem, fig, spec)) = crate::pareto::cost_vs_param(&data)? {
             w.emit(
                 &stem,
-                "Each priced component's cost over the run (mean over replications, with its 95% confidence interval) against the swept parameter (summary.csv): where two lines cross, the designs cost the same.",
+                "Each priced component's cost over the run (mean over replications, with its 95% confidence interval) against the swept parameter (summary.csv), with its egress and storage parts where it prices them: where two lines cross, the designs cost the same.",
                 &fig,
                 &set_url(spec),
             )?;

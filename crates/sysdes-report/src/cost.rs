@@ -174,3 +174,49 @@ mod tests {
         assert!(t.contains("storage 100.0 GB held (0.5000 USD)"), "{t}");
     }
 }
+
+/// `cost.csv` of `sysdes run --out`: one row per priced component (and
+/// host pool), then `total`, with every figure of the `cost` object:
+/// `total_usd`, `per_hour_usd`, `billed_hours`, `interruptions`,
+/// `egress_bytes` (integers), `egress_usd`, `stored_gb`, `storage_usd`;
+/// a cell is empty where the figure does not apply.
+pub fn cost_csv(c: &CostResult) -> String {
+    use sysdes_models::Figure;
+    let cell = |f: Option<Figure>| f.map_or(String::new(), crate::flatten::figure_cell);
+    let mut out = String::from(
+        "component,total_usd,per_hour_usd,billed_hours,interruptions,egress_bytes,egress_usd,stored_gb,storage_usd\n",
+    );
+    for i in &c.by_component {
+        let cells = [
+            Some(Figure::Value(i.total_usd)),
+            Some(Figure::Value(i.per_hour_usd)),
+            Some(Figure::Value(i.billed_hours)),
+            i.interruptions.map(Figure::Count),
+            i.egress_bytes.map(Figure::Count),
+            i.egress_usd.map(Figure::Value),
+            i.stored_gb.map(Figure::Value),
+            i.storage_usd.map(Figure::Value),
+        ];
+        let cells: Vec<String> = cells.into_iter().map(cell).collect();
+        let _ = writeln!(out, "{},{}", crate::csv::quote(&i.name), cells.join(","));
+    }
+    let bytes: Option<u64> = c
+        .by_component
+        .iter()
+        .filter_map(|i| i.egress_bytes)
+        .reduce(|a, b| a + b);
+    let billed: f64 = c.by_component.iter().map(|i| i.billed_hours).sum();
+    let totals = [
+        Some(Figure::Value(c.total_usd)),
+        Some(Figure::Value(c.per_hour_usd)),
+        Some(Figure::Value(billed)),
+        None,
+        bytes.map(Figure::Count),
+        c.egress_usd.map(Figure::Value),
+        None,
+        c.storage_usd.map(Figure::Value),
+    ];
+    let cells: Vec<String> = totals.into_iter().map(cell).collect();
+    let _ = writeln!(out, "total,{}", cells.join(","));
+    out
+}

@@ -194,7 +194,7 @@ pub fn latency_cdf_csv(result: &RunResult) -> String {
 }
 
 /// Quotes a field if it holds a comma, quote or newline (RFC 4180).
-fn quote(field: &str) -> String {
+pub(crate) fn quote(field: &str) -> String {
     if field.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", field.replace('"', "\"\""))
     } else {

@@ -106,30 +106,57 @@ pub fn figure_columns(result: &RunResult) -> Vec<String> {
 
 /// A run's cost as sweep columns: `cost_total_usd`, `cost_per_hour_usd`,
 /// `cost_per_million_requests_usd`, `cost_per_million_tokens_usd` (where
-/// LLM servers exist), then `cost_usd:COMPONENT` for each priced component.
-pub fn cost_columns(c: &sysdes_cost::CostResult) -> Vec<(String, Option<f64>)> {
+/// LLM servers exist), `cost_goodput_per_usd` (where a workload has an
+/// SLO), `cost_egress_usd` and `cost_storage_usd` (where any component
+/// prices them), then for each priced component `cost_usd:COMPONENT` and,
+/// where it has them, `cost_interruptions:COMPONENT` and
+/// `cost_egress_bytes:COMPONENT` (counts), `cost_egress_usd:COMPONENT`,
+/// `cost_stored_gb:COMPONENT`, `cost_storage_usd:COMPONENT`: every figure of
+/// the JSON `cost` object. A scenario that prices no egress or storage has
+/// the columns it had before they existed.
+pub fn cost_columns(c: &sysdes_cost::CostResult) -> Vec<(String, Option<Figure>)> {
+    let value = |x: f64| Some(Figure::Value(x));
     let mut out = vec![
-        ("cost_total_usd".to_owned(), Some(c.total_usd)),
-        ("cost_per_hour_usd".to_owned(), Some(c.per_hour_usd)),
+        ("cost_total_usd".to_owned(), value(c.total_usd)),
+        ("cost_per_hour_usd".to_owned(), value(c.per_hour_usd)),
         (
             "cost_per_million_requests_usd".to_owned(),
-            c.per_million_requests_usd,
+            c.per_million_requests_usd.map(Figure::Value),
         ),
     ];
     if c.per_million_tokens_usd.is_some() {
         out.push((
             "cost_per_million_tokens_usd".to_owned(),
-            c.per_million_tokens_usd,
+            c.per_million_tokens_usd.map(Figure::Value),
         ));
     }
     if c.goodput_requests.is_some() {
-        out.push(("cost_goodput_per_usd".to_owned(), c.goodput_per_usd));
+        out.push((
+            "cost_goodput_per_usd".to_owned(),
+            c.goodput_per_usd.map(Figure::Value),
+        ));
     }
-    out.extend(
-        c.by_component
-            .iter()
-            .map(|i| (format!("cost_usd:{}", i.name), Some(i.total_usd))),
-    );
+    if let Some(usd) = c.egress_usd {
+        out.push(("cost_egress_usd".to_owned(), value(usd)));
+    }
+    if let Some(usd) = c.storage_usd {
+        out.push(("cost_storage_usd".to_owned(), value(usd)));
+    }
+    for i in &c.by_component {
+        out.push((format!("cost_usd:{}", i.name), value(i.total_usd)));
+        let extra = [
+            ("interruptions", i.interruptions.map(Figure::Count)),
+            ("egress_bytes", i.egress_bytes.map(Figure::Count)),
+            ("egress_usd", i.egress_usd.map(Figure::Value)),
+            ("stored_gb", i.stored_gb.map(Figure::Value)),
+            ("storage_usd", i.storage_usd.map(Figure::Value)),
+        ];
+        for (name, figure) in extra {
+            if figure.is_some() {
+                out.push((format!("cost_{name}:{}", i.name), figure));
+            }
+        }
+    }
     out
 }
 

@@ -16,6 +16,7 @@ mod table;
 pub mod targets;
 mod verdict;
 
+pub use cost::cost_csv;
 pub use csv::{latency_cdf_csv, series_csv, to_csv};
 pub use estimate::{estimate_json, estimate_table};
 pub use json::to_json;

@@ -251,7 +251,8 @@ pub fn execute(
                     sysdes_report::flatten::cost_columns(&sysdes_cost::cost(&spec, cost, result));
                 add_figure_metrics(&mut names, columns.iter().map(|(n, _)| n.as_str()));
                 for (name, value) in columns {
-                    metrics.insert(name, value.map_or(Value::Null, number));
+                    let cell = value.map_or(Value::Null, sysdes_report::flatten::figure_json);
+                    metrics.insert(name, cell);
                 }
             }
             if !targets.is_empty() {

@@ -73,6 +73,7 @@ fn rate(per_hour: f64, increment: Increment, minimum_s: u64) -> ComponentCost {
         spot: None,
         egress_per_gb: None,
         per_gb_month: None,
+        stored_bytes: None,
     }
 }
 
@@ -478,4 +479,56 @@ fn storage_is_not_reported_where_not_priced() {
     let c = cost(&m, &spec, &r);
     assert_eq!(c.storage_usd, None);
     assert_eq!(c.component("b").unwrap().stored_gb, None);
+}
+
+#[test]
+fn a_store_or_cache_of_known_size_pays_its_bytes_for_each_instance_life() {
+    // 200 GB per instance at 0.023 USD per GB-month (a store of 3
+    // replicas of 200 GB gives 600 GB per instance: the loader multiplies).
+    let m = model(600);
+    let mut r = run(&m);
+    r.lifetimes.end_ns = 3600 * S;
+    let priced = ComponentCost {
+        per_gb_month: Some(0.023),
+        stored_bytes: Some(200_000_000_000),
+        ..rate(0.0, Increment::PerSecond, 0)
+    };
+    let spec = CostSpec {
+        components: vec![Some(priced), None],
+        hosts: Vec::new(),
+        slo_ns: Vec::new(),
+    };
+    // One instance for the whole hour: 200 GB x 1 h / 730 x 0.023.
+    let c = cost(&m, &spec, &r);
+    let a = c.component("a").unwrap();
+    let hour = 200.0 * 1.0 / 730.0 * 0.023;
+    close(a.storage_usd.unwrap(), hour);
+    close(a.stored_gb.unwrap(), 200.0);
+    close(a.total_usd, hour);
+    close(a.per_hour_usd, hour);
+    assert_eq!(a.billed_hours, 0.0);
+    // A group's replicas hold a copy each while alive: 0 to 1 h and
+    // 30 min to 1 h are 1.5 instance-hours, 300 GB on average over the
+    // run; the window [600 s, 3600 s) holds 3000 + 1800 instance-seconds.
+    r.lifetimes.by_component = vec![
+        vec![
+            Lifetime {
+                start_ns: 0,
+                end_ns: 3600 * S,
+            },
+            Lifetime {
+                start_ns: 1800 * S,
+                end_ns: 3600 * S,
+            },
+        ],
+        Vec::new(),
+    ];
+    let c = cost(&m, &spec, &r);
+    let a = c.component("a").unwrap();
+    close(a.storage_usd.unwrap(), 200.0 * 1.5 / 730.0 * 0.023);
+    close(a.stored_gb.unwrap(), 300.0);
+    close(
+        a.per_hour_usd,
+        200.0 * (4800.0 / 3600.0) / 730.0 * 0.023 / (3000.0 / 3600.0),
+    );
 }

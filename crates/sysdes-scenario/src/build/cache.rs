@@ -38,6 +38,8 @@ pub(crate) struct CacheRaw {
     pub backend: String,
     /// `invalidate` (default: a write deletes the entry and goes to the backend) or `write_through` (the write goes to the backend, then the entry takes the written version).
     pub writes: Option<CacheWritesRaw>,
+    /// The data it holds, e.g. `2GB`, for `cost: { per_gb_month }` (docs/cost.md); default: a capacity in bytes, else unknown. Not simulated otherwise.
+    pub size: Option<Size>,
     /// Replicas and autoscaling.
     #[serde(flatten)]
     pub scaling: crate::raw::ScalingRaw,
@@ -137,6 +139,8 @@ pub(super) fn read(ctx: &mut Ctx, e: &Entry<'_>) -> Option<ComponentKind> {
 fn cache(ctx: &mut Ctx, own: usize, body: &SNode, names: &[&str]) -> Option<CacheSpec> {
     ctx.unknown_keys(body, Kind::Cache.keys());
     let before = ctx.issues.len();
+    // Only the cost reader uses it (storage per GB-month); checked here.
+    let _ = ctx.optional::<Size>(body, "size");
     let capacity = capacity(ctx, body);
     let policy = match ctx.optional::<CachePolicyRaw>(body, "policy") {
         Ok(p) => Some(match p.unwrap_or(CachePolicyRaw::Lru) {

@@ -29,7 +29,7 @@ use sysdes_models::{ComponentKind, ModelSpec};
 use super::Ctx;
 use crate::de::from_node;
 use crate::node::{Issue, Node, SNode};
-use crate::units::{Duration, Rate};
+use crate::units::{Duration, Rate, Size};
 
 /// `cost:` of a component or a host pool.
 #[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
@@ -57,9 +57,9 @@ pub(crate) struct CostRaw {
     pub egress_per_gb: Option<f64>,
     /// A price-table row priced per GB for the bytes this component sends to another zone, e.g. `aws.egress.inter_zone`.
     pub egress: Option<String>,
-    /// USD per GB (10^9 bytes) stored for a month of 730 hours, billed on the data a `type: storage` component holds (its `stored_gb_mean`) over the run, e.g. `0.023`; instead of `storage`.
+    /// USD per GB (10^9 bytes) stored for a month of 730 hours, billed on the data the component holds (a `type: storage`'s `size`, a store's `size` x its replicas, a cache's `size` or capacity in bytes) over its life, e.g. `0.023`; instead of `storage`.
     pub per_gb_month: Option<f64>,
-    /// A price-table row priced per gb_month for the data a `type: storage` component holds, e.g. `s3.standard`.
+    /// A price-table row priced per gb_month for the data the component holds (a `type: storage`, a store or a cache), e.g. `s3.standard`.
     pub storage: Option<String>,
 }
 
@@ -195,7 +195,7 @@ pub(crate) fn read(
         let kind = body.get("type").and_then(|t| t.as_str());
         let holds = Holds {
             function: kind == Some("function"),
-            data: kind == Some("storage"),
+            data: data_held(kind, body, units),
         };
         let mut cost = component_cost(&mut ctx, node, &table, (units, holds));
         if let (Some(c), Some(spec)) = (&mut cost, spec) {
@@ -417,8 +417,52 @@ fn read_prices(ctx: &mut Ctx, root: &SNode, table: &mut PriceTable) {
 struct Holds {
     /// A `type: function`: billed GB-seconds.
     function: bool,
-    /// A component that holds data (`type: storage`): stored GB-months.
-    data: bool,
+    /// The data it holds, for stored GB-months.
+    data: Data,
+}
+
+/// The data a component holds, as storage per GB-month sees it.
+#[derive(Clone, Copy, Default)]
+enum Data {
+    /// None: a server, a balancer, a queue...
+    #[default]
+    None,
+    /// A `type: storage`: its `stored_gb_mean` figure.
+    Figure,
+    /// A store or cache of known size: bytes per instance (a store's
+    /// replicas each hold a copy).
+    Bytes(u64),
+    /// A store or cache whose size the file does not give (the kind's name).
+    Unknown(&'static str),
+    /// A size the kind's reader refuses (it says why): nothing to price.
+    Invalid,
+}
+
+/// What a component of type `kind` (body `body`, `units` units per
+/// instance) holds: a store `size` on each of its replicas, a cache its
+/// `size` or else its capacity in bytes.
+fn data_held(kind: Option<&str>, body: &SNode, units: u32) -> Data {
+    // `Some(None)`: present but not a size in bytes.
+    let size = |key: &str| {
+        let node = body.get(key)?;
+        // An integer capacity counts entries, not bytes.
+        if key == "capacity" && from_node::<i64>(node).is_ok() {
+            return None;
+        }
+        Some(from_node::<Size>(node).ok().map(Size::bytes))
+    };
+    let known = |found: Option<Option<u64>>, kind, per_instance: fn(u64, u32) -> u64| match found {
+        None => Data::Unknown(kind),
+        Some(None) => Data::Invalid,
+        Some(Some(b)) => Data::Bytes(per_instance(b, units)),
+    };
+    match kind {
+        Some("storage") => Data::Figure,
+        // Every replica keeps a copy.
+        Some("store") => known(size("size"), "store", |b, n| b.saturating_mul(u64::from(n))),
+        Some("cache") => known(size("size").or_else(|| size("capacity")), "cache", |b, _| b),
+        _ => Data::None,
+    }
 }
 
 /// One `cost:` map, with `units` units per instance.
@@ -532,6 +576,10 @@ fn component_cost(
         }
     }
     let per_gb_month = storage_price(ctx, node, table, &raw, holds.data);
+    let stored_bytes = match holds.data {
+        Data::Bytes(b) if per_gb_month.is_some() => Some(b),
+        _ => None,
+    };
     let spot = raw.spot.as_ref().map(|s| sysdes_cost::Spot {
         per_s: s.interruptions.per_second(),
         replace_ns: s.replace.map_or(DEFAULT_REPLACE_NS, |d| d.as_nanos()),
@@ -581,17 +629,18 @@ fn component_cost(
         spot,
         egress_per_gb,
         per_gb_month,
+        stored_bytes,
     })
 }
 
 /// `per_gb_month` or `storage` (a row priced per gb_month) of a component
-/// that holds data (`holds_data`); says why not otherwise.
+/// that holds `data`; says why not otherwise.
 fn storage_price(
     ctx: &mut Ctx,
     node: &SNode,
     table: &PriceTable,
     raw: &CostRaw,
-    holds_data: bool,
+    data: Data,
 ) -> Option<f64> {
     let key = match (raw.per_gb_month, &raw.storage) {
         (None, None) => return None,
@@ -606,16 +655,33 @@ fn storage_price(
         (Some(_), None) => "per_gb_month",
         (None, Some(_)) => "storage",
     };
-    if !holds_data {
-        ctx.push(
-            node.at_or_near(&[key]),
-            format!("`{key}` prices the data a component holds; this component holds none"),
-            Some(
-                "price storage on a `type: storage` component (its `size`), e.g. `cost: { storage: s3.standard }`; use `per_hour` or `instance` here"
-                    .to_owned(),
-            ),
-        );
-        return None;
+    match data {
+        Data::None => {
+            ctx.push(
+                node.at_or_near(&[key]),
+                format!("`{key}` prices the data a component holds; this component holds none"),
+                Some(
+                    "price storage on a `type: storage` (its `size`), a `store` or a `cache` (their `size`), e.g. `cost: { storage: s3.standard }`; use `per_hour` or `instance` here"
+                        .to_owned(),
+                ),
+            );
+            return None;
+        }
+        Data::Unknown(kind) => {
+            let help = if kind == "store" {
+                "give the store the data it holds, e.g. `size: 200GB` (each replica keeps a copy: billed replicas x size)"
+            } else {
+                "give the cache the data it holds, e.g. `size: 2GB`, or a capacity in bytes (`capacity: 2GiB` with `value_size`)"
+            };
+            ctx.push(
+                node.at_or_near(&[key]),
+                format!("`{key}` prices the data this {kind} holds, and its size is not given"),
+                Some(help.to_owned()),
+            );
+            return None;
+        }
+        Data::Invalid => return None,
+        Data::Figure | Data::Bytes(_) => {}
     }
     if let Some(p) = raw.per_gb_month {
         return nonnegative(ctx, node, "per_gb_month", p).then_some(p);
@@ -1237,6 +1303,94 @@ components:
         );
         let p = bad("    cost: { per_gb_month: 1, storage: s3.standard }\n");
         assert!(p[0].contains("not both"), "{p:?}");
+    }
+
+    /// A store of 3 replicas of 200 GB and a cache of 2 GiB, priced per GB-month.
+    const HOLDERS: &str = "  kv:
+    type: store
+    replicas: 3
+    size: 200GB
+    cost: { per_gb_month: 0.023 }
+  hot:
+    type: cache
+    capacity: 2GiB
+    value_size: 4KiB
+    backend: api
+    cost: { per_gb_month: 0.08 }
+";
+
+    #[test]
+    fn a_store_pays_every_replicas_copy_and_a_cache_its_bytes() {
+        use sysdes_models::{NoObserver, RunLimits, Simulation};
+        let text = format!("{}{HOLDERS}", BASE.replace("10s", "3600s"));
+        let s = load_str("c.yaml", &text, &LoadOptions::default()).unwrap();
+        let held = |i: usize| s.cost.components[i].as_ref().unwrap().stored_bytes;
+        assert_eq!(held(1), Some(600_000_000_000), "3 replicas x 200 GB");
+        assert_eq!(held(2), Some(2 << 30), "the capacity in bytes");
+        let mut r = Simulation::new(&s.spec)
+            .unwrap()
+            .run(RunLimits::default(), &mut NoObserver)
+            .unwrap();
+        // The run ends with its last request, a little after the hour: pin it.
+        r.lifetimes.end_ns = 3_600_000_000_000;
+        let c = sysdes_cost::cost(&s.spec, &s.cost, &r);
+        let exact = |name: &str, gb: f64, price: f64| {
+            let item = c.component(name).unwrap();
+            let want = gb * 1.0 / 730.0 * price;
+            let got = item.storage_usd.unwrap();
+            assert!(
+                (got - want).abs() <= want * 1e-12,
+                "{name}: {got} vs {want}"
+            );
+            assert!((item.total_usd - want).abs() <= want * 1e-12, "{item:?}");
+            assert!(
+                (item.stored_gb.unwrap() - gb).abs() <= gb * 1e-12,
+                "{item:?}"
+            );
+            want
+        };
+        // 600 GB x 1 h / 730 x 0.023 = 0.018904 USD.
+        let kv = exact("kv", 600.0, 0.023);
+        assert!((kv - 0.018_904_109_6).abs() < 1e-9, "{kv}");
+        // 2 GiB = 2.147483648 GB x 1 h / 730 x 0.08.
+        let hot = exact("hot", 2.147_483_648, 0.08);
+        assert_eq!(c.storage_usd, Some(kv + hot));
+        // A cache's own `size` wins over its capacity; a store's size
+        // follows its replicas.
+        let text = with(
+            &HOLDERS
+                .replace("replicas: 3", "replicas: 5")
+                .replace("backend: api", "backend: api\n    size: 1GB"),
+        );
+        let s = load_str("c.yaml", &text, &LoadOptions::default()).unwrap();
+        let held = |i: usize| s.cost.components[i].as_ref().unwrap().stored_bytes;
+        assert_eq!(
+            (held(1), held(2)),
+            (Some(1_000_000_000_000), Some(1_000_000_000))
+        );
+    }
+
+    #[test]
+    fn a_store_or_cache_priced_per_gb_month_needs_its_size() {
+        let p = problems(&with(&HOLDERS.replace("    size: 200GB\n", "")));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].starts_with("12:27:"), "{p:?}");
+        assert!(
+            p[0].contains("the data this store holds, and its size is not given"),
+            "{p:?}"
+        );
+        assert!(p[0].contains("`size: 200GB`"), "{p:?}");
+        let p = problems(&with(
+            &HOLDERS.replace("capacity: 2GiB\n    value_size: 4KiB", "capacity: 1000"),
+        ));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].starts_with("18:27:"), "{p:?}");
+        assert!(p[0].contains("this cache holds"), "{p:?}");
+        assert!(p[0].contains("capacity in bytes"), "{p:?}");
+        // A bad size is the store's own error, once.
+        let p = problems(&with(&HOLDERS.replace("200GB", "lots")));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].contains("size"), "{p:?}");
     }
 
     #[test]

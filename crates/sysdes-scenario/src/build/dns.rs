@@ -8,7 +8,7 @@ use sysdes_models::{ComponentKind, DnsSpec};
 
 use super::{Ctx, Entry, Kind, count, positive_duration, resolve};
 use crate::node::SNode;
-use crate::units::{Duration, Size};
+use crate::units::{Duration, Share, Size};
 
 /// Clients when the scenario does not say.
 const DEFAULT_CLIENTS: u32 = 1000;
@@ -32,8 +32,8 @@ pub(crate) struct DnsRaw {
     /// Client resolvers, each with its own cache; each request comes from one drawn uniformly (default 1000).
     #[schemars(range(min = 1))]
     pub clients: Option<i64>,
-    /// Share of the clients that never look up again once they have an answer (resolvers and JVMs that pin an address), in [0, 1]; default 0.
-    pub ignore_ttl: Option<f64>,
+    /// Share of the clients that never look up again once they have an answer (resolvers and JVMs that pin an address): a number in [0, 1] (`0.05`) or a percentage (`5%`); default 0.
+    pub ignore_ttl: Option<Share>,
     /// Health checks of every record at each multiple of `interval`; a record's state flips after `failures` checks in a row that disagree with it, e.g. `{ failures: 3, interval: 10s }` (default Route 53's: 3, `30s`).
     pub health_check: Option<DnsCheckRaw>,
     /// The zone it runs in (a name under `network.zones`).
@@ -99,18 +99,11 @@ fn dns(ctx: &mut Ctx, own: usize, body: &SNode, names: &[&str]) -> Option<DnsSpe
         Ok(None) => Some(DEFAULT_CLIENTS),
         Err(()) => None,
     };
-    let ignore_ttl = match ctx.optional::<f64>(body, "ignore_ttl") {
-        Ok(Some(s)) if !(0.0..=1.0).contains(&s) => {
-            ctx.push(
-                body.at_or_near(&["ignore_ttl"]),
-                format!("`ignore_ttl` must be in [0, 1], found {s}"),
-                Some("it is a share of the clients, e.g. `ignore_ttl: 0.05`".to_owned()),
-            );
-            None
-        }
-        Ok(s) => Some(s.unwrap_or(0.0)),
-        Err(()) => None,
-    };
+    // A share's range (0 to 1, or 0 % to 100 %) is checked where it is parsed.
+    let ignore_ttl = ctx
+        .optional::<Share>(body, "ignore_ttl")
+        .ok()
+        .map(|s| s.map_or(0.0, Share::fraction));
     let (failures, interval) = match ctx.optional::<DnsCheckRaw>(body, "health_check") {
         Ok(raw) => {
             let raw = raw.unwrap_or(DnsCheckRaw {
@@ -181,12 +174,35 @@ mod tests {
     }
 
     #[test]
+    fn ignore_ttl_is_a_share_a_number_or_a_percentage() {
+        assert_eq!(
+            dns("    records: [a]\n    ignore_ttl: 5%\n").ignore_ttl,
+            0.05
+        );
+        assert_eq!(
+            dns("    records: [a]\n    ignore_ttl: 0.05\n").ignore_ttl,
+            0.05
+        );
+        assert_eq!(
+            dns("    records: [a]\n    ignore_ttl: 100%\n").ignore_ttl,
+            1.0
+        );
+        let (line, _, message, _) =
+            only_problem(&scenario("    records: [a, b]\n    ignore_ttl: 150%\n"));
+        assert_eq!(line, 7);
+        has(&[message], "a share must be from 0 to 1");
+    }
+
+    #[test]
     fn bad_dns_names_get_located_errors() {
         let (line, _, message, _) =
             only_problem(&scenario("    records: [a, b]\n    ignore_ttl: 2\n"));
         assert_eq!(
             (line, message.as_str()),
-            (7, "`ignore_ttl` must be in [0, 1], found 2")
+            (
+                7,
+                "`ignore_ttl`: a share must be from 0 to 1 (0 % to 100 %), found `2`"
+            )
         );
         has(
             &problem_texts(&scenario("    records: [a, a]\n")),

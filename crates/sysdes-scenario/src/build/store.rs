@@ -78,6 +78,8 @@ pub(crate) struct StoreRaw {
     request_size: Option<Size>,
     /// Size of the responses it returns (for link bandwidth).
     response_size: Option<Size>,
+    /// The data set it holds, e.g. `200GB`: every replica keeps a copy, so `cost: { per_gb_month }` bills `replicas x size` (docs/cost.md). Not simulated otherwise.
+    size: Option<Size>,
 }
 
 /// Per message class one-way delays (the WARS model).
@@ -180,6 +182,8 @@ pub(super) fn read(ctx: &mut Ctx, e: &Entry<'_>) -> Option<ComponentKind> {
 fn store(ctx: &mut Ctx, body: &SNode) -> Option<StoreSpec> {
     ctx.unknown_keys(body, Kind::Store.keys());
     let before = ctx.issues.len();
+    // Only the cost reader uses it (storage per GB-month); checked here.
+    let _ = ctx.optional::<Size>(body, "size");
     let replicas = opt_count(ctx, body, "replicas", 1).ok()?.unwrap_or(3);
     if replicas > MAX_REPLICAS {
         ctx.push(
