@@ -80,5 +80,13 @@ figures! {
         pub swaps_in: Option<u64>,
         /// Chunked scheduler with `preemption: swap`: KV bytes copied over the host link, out and in, in the window.
         pub swapped_bytes: Option<u64>,
+        /// `role: prefill`: requests (counted ones) whose prompt's KV was sent to the decode pool.
+        pub kv_transfers: Option<u64>,
+        /// `role: prefill`: KV bytes those transfers sent (prompt tokens times `kv_bytes_per_token`).
+        pub kv_transfer_bytes: Option<u64>,
+        /// `role: prefill`: prefill end to KV landing (waiting for the link, serialization, latency), mean.
+        pub kv_transfer_mean_ms: Option<f64>,
+        /// `role: prefill`: prefill end to KV landing, p99.
+        pub kv_transfer_p99_ms: Option<f64>,
     }
 }

@@ -48,6 +48,7 @@ use sysdes_kernel::{RngStream, SimDuration, SimTime};
 use sysdes_stats::{LatencyHistogram, TimeAverage};
 
 use crate::figures::LlmFigures;
+use crate::kinds::model_server::disagg::{LinkState, LlmRole};
 use crate::kinds::model_server::llm_sched::{
     ChunkedBatch, ChunkedSpec, Outcome, Pending, PrefixWorkload,
 };
@@ -89,6 +90,10 @@ pub struct LlmServerSpec {
     /// followed by its drawn `prompt_tokens`); `None` for none. Cached and
     /// reused by the chunked scheduler with `prefix_caching`.
     pub prefix: Option<PrefixWorkload>,
+    /// Prefill/decode disaggregation: colocated (the default), a prefill
+    /// instance handing its requests to a decode pool, or a decode instance
+    /// (chunked scheduler only; see `disagg.rs`).
+    pub role: LlmRole,
 }
 
 /// How a slot forms its iterations.
@@ -254,6 +259,16 @@ pub(crate) struct LlmServer {
     swap_blocks_moved: u64,
     /// Requests finished by the last iteration, to answer (reused).
     done: Vec<RequestId>,
+    /// Disaggregation: this server's role; a prefill server's links (one
+    /// per slot), the landing times of the transfers the last iteration
+    /// started (to schedule; reused), and over counted requests the
+    /// transfers, their bytes and their times (prefill end to landing).
+    role: LlmRole,
+    links: Vec<LinkState>,
+    sent: Vec<SimTime>,
+    kv_transfers: u64,
+    kv_transfer_bytes: u64,
+    kv_transfer_time: LatencyHistogram,
     ready_at: SimTime,
     /// When the model was first loaded (the report's `cold_start_ms`).
     first_ready: SimTime,
@@ -355,6 +370,16 @@ impl LlmServer {
             .map(|s| (s, cold_rng));
         let mut faults = FaultState::new(reload);
         let ready_at = faults.restart(SimTime::ZERO);
+        if spec.role != LlmRole::Colocated && spec.scheduler == LlmScheduler::PrefillFirst {
+            return Err("`role: prefill` and `role: decode` need `scheduler: chunked`".into());
+        }
+        if let LlmRole::Prefill(r) = spec.role {
+            if !(r.link.gbps > 0.0 && r.link.gbps.is_finite()) || r.link.kv_bytes_per_token == 0 {
+                return Err(
+                    "`kv_link.gbps` and `kv_bytes_per_token` must be greater than zero".into(),
+                );
+            }
+        }
         let per_slot = (spec.max_batch as usize).min(1024);
         let swap_total = match spec.scheduler {
             LlmScheduler::Chunked(c) => c
@@ -394,6 +419,9 @@ impl LlmServer {
                         if let Some(x) = spec.prefix {
                             b.enable_prefix_cache(x.groups, x.tokens);
                         }
+                        if matches!(spec.role, LlmRole::Prefill(_)) {
+                            b.set_hand_off();
+                        }
                         b
                     })
                     .collect(),
@@ -412,6 +440,18 @@ impl LlmServer {
             swaps_in: 0,
             swap_blocks_moved: 0,
             done: Vec::with_capacity(per_slot),
+            role: spec.role,
+            links: match spec.role {
+                LlmRole::Prefill(_) => (0..spec.slots).map(|_| LinkState::default()).collect(),
+                _ => Vec::new(),
+            },
+            sent: Vec::with_capacity(match spec.role {
+                LlmRole::Prefill(_) => per_slot,
+                _ => 0,
+            }),
+            kv_transfers: 0,
+            kv_transfer_bytes: 0,
+            kv_transfer_time: LatencyHistogram::new(),
             ready_at,
             first_ready: ready_at,
             faults,
@@ -505,8 +545,14 @@ impl LlmServer {
         let full = self
             .capacity
             .is_some_and(|cap| self.queue.len() >= cap as usize);
+        // A prefill instance holds the prompt and the first token only.
+        let kept = if matches!(self.role, LlmRole::Prefill(_)) {
+            1
+        } else {
+            output
+        };
         let too_long = match self.chunked.first() {
-            Some(c) => !c.spec().fits(prompt, output),
+            Some(c) => !c.spec().fits(prompt, kept),
             None => self
                 .kv_capacity
                 .is_some_and(|kv| u64::from(prompt) + u64::from(output) > kv),
@@ -758,10 +804,39 @@ impl LlmServer {
             &mut self.prompt_sum,
             &mut self.output_sum,
         );
+        self.sent.clear();
+        let (sent, role, mut link) = (&mut self.sent, self.role, self.links.get_mut(slot as usize));
+        let (kv_transfers, kv_transfer_bytes, kv_transfer_time) = (
+            &mut self.kv_transfers,
+            &mut self.kv_transfer_bytes,
+            &mut self.kv_transfer_time,
+        );
+        let mut handed = 0i64;
         let produced = batch.complete(now, |o| match o {
             Outcome::FirstToken(p) => {
                 if p.counted {
                     ttft.record(now - p.arrived);
+                }
+                // A prefill server's part ends with the first token: the
+                // request leaves (its stay recorded here) and its prompt's
+                // KV goes over the slot's link to the decode pool.
+                if let (LlmRole::Prefill(r), Some(link), true) =
+                    (role, link.as_deref_mut(), p.output > 1)
+                {
+                    handed += 1;
+                    let bytes = r.link.bytes(p.prompt);
+                    let lands = link.send(&r.link, now, bytes, p);
+                    sent.push(lands);
+                    if p.counted {
+                        metrics.completions += 1;
+                        metrics.latency.record(now - p.arrived);
+                        *wait_ns += u128::from((p.admitted - p.arrived).as_nanos());
+                        *prompt_sum += u64::from(p.prompt);
+                        *output_sum += 1;
+                        *kv_transfers += 1;
+                        *kv_transfer_bytes += bytes;
+                        kv_transfer_time.record(lands - now);
+                    }
                 }
             }
             Outcome::Finished(q) => {
@@ -788,7 +863,70 @@ impl LlmServer {
         }
         self.metrics
             .levels
-            .add(now, ACTIVE, -(self.done.len() as i64));
+            .add(now, ACTIVE, -(self.done.len() as i64) - handed);
+    }
+
+    /// Landing times of the KV transfers the last iteration started (a
+    /// prefill server's), one `LlmEvent::KvLanded` each.
+    pub(crate) fn sent(&self) -> &[SimTime] {
+        &self.sent
+    }
+
+    /// The transfer that lands first on `slot`'s link has landed: the
+    /// request (with its lengths and first-token time) and where it goes.
+    pub(crate) fn kv_landed(&mut self, slot: u32) -> Option<(Pending, sysdes_kernel::ComponentId)> {
+        let LlmRole::Prefill(r) = self.role else {
+            return None;
+        };
+        let p = self.links.get_mut(slot as usize)?.land()?;
+        Some((p, r.decode_to))
+    }
+
+    /// Whether this is a decode instance (it takes handed-off requests).
+    pub(crate) fn is_decode(&self) -> bool {
+        self.role == LlmRole::Decode
+    }
+
+    /// A request prefilled elsewhere arrives at `now` with its prompt's KV
+    /// (`p`, as the prefill server held it): it queues to decode its
+    /// remaining tokens, or is dropped (queue full, or it can never fit the
+    /// KV cache). Call [`LlmServer::next`] afterwards.
+    pub(crate) fn arrive_handed_off(
+        &mut self,
+        now: SimTime,
+        req: RequestId,
+        p: Pending,
+    ) -> Arrival {
+        let p = Pending::handed_off(req, now, p.prompt, p.output, p.first_token, p.counted);
+        let m = &mut self.metrics;
+        if p.counted {
+            m.arrivals += 1;
+        }
+        if self.faults.crashed {
+            if p.counted {
+                self.faults.lost_in_crash += 1;
+            }
+            return Arrival::Down;
+        }
+        let full = self
+            .capacity
+            .is_some_and(|cap| self.queue.len() >= cap as usize);
+        let too_long = self
+            .chunked
+            .first()
+            .is_some_and(|c| !c.spec().fits(p.prompt, p.output));
+        if full || too_long {
+            if p.counted {
+                m.drops += 1;
+                if too_long && !full {
+                    self.too_long_drops += 1;
+                }
+            }
+            return Arrival::Dropped;
+        }
+        self.queue.push_back(p);
+        m.levels.add(now, WAITING, 1);
+        Arrival::Queued
     }
 
     /// The server crashes at `now`: waiting and running requests are
@@ -895,6 +1033,7 @@ impl LlmServer {
         let done = self.metrics.completions as f64;
         let window = (self.window_end - self.window_start).as_secs_f64();
         let swap = self.chunked.first().and_then(|c| c.spec().swap);
+        let prefill = matches!(self.role, LlmRole::Prefill(_));
         LlmFigures {
             ttft_mean_ms: ms(self.ttft.mean_ns()),
             ttft_p50_ms: q(&self.ttft, 0.5),
@@ -926,6 +1065,10 @@ impl LlmServer {
             swaps_out: swap.map(|_| self.swaps_out),
             swaps_in: swap.map(|_| self.swaps_in),
             swapped_bytes: swap.map(|s| self.swap_blocks_moved.saturating_mul(s.bytes_per_block)),
+            kv_transfers: prefill.then_some(self.kv_transfers),
+            kv_transfer_bytes: prefill.then_some(self.kv_transfer_bytes),
+            kv_transfer_mean_ms: prefill.then(|| ms(self.kv_transfer_time.mean_ns())),
+            kv_transfer_p99_ms: prefill.then(|| q(&self.kv_transfer_time, 0.99)),
         }
     }
 
@@ -990,6 +1133,7 @@ mod tests {
             cold_start: None,
             scheduler: LlmScheduler::PrefillFirst,
             prefix: None,
+            role: LlmRole::Colocated,
         }
     }
 
