@@ -1566,6 +1566,92 @@ mod tests {
         assert_eq!(c.watermark_blocks, c.num_blocks.unwrap() / 100);
     }
 
+    /// A prefill server `p` handing off to a decode server `d`.
+    const DISAGG: &str = "name: t\nduration: 10s\nworkloads:\n  - name: users\n    target: p\n    arrival: { poisson: 10/s }\ncomponents:\n  p:\n    type: model_server\n    llm:\n      role: prefill\n      decode_to: d\n      kv_link: { gbps: 50, latency: 10us }\n      kv_bytes_per_token: 131072\n      scheduler: chunked\n      max_batch: 8\n      iteration: { floor: 10ms, per_token: 10us }\n      prompt_tokens: 100\n      output_tokens: 10\n  d:\n    type: model_server\n    llm:\n      role: decode\n      scheduler: chunked\n      max_batch: 8\n      iteration: { floor: 10ms, per_token: 10us }\n";
+
+    #[test]
+    fn disaggregation_keys() {
+        use sysdes_kernel::ComponentId;
+        use sysdes_models::{KvLink, LlmRole, PrefillRole};
+        let spec = crate::test_support::load(DISAGG).unwrap();
+        let role = |i: usize| match &spec.components[i].kind {
+            ComponentKind::LlmServer(m) => m.role,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            role(0),
+            LlmRole::Prefill(PrefillRole {
+                decode_to: ComponentId(1),
+                link: KvLink {
+                    gbps: 50.0,
+                    latency: us(10),
+                    kv_bytes_per_token: 131_072,
+                },
+            })
+        );
+        assert_eq!(role(1), LlmRole::Decode);
+        // A balancer of decode servers is a decode pool too.
+        let pool = DISAGG.replace("decode_to: d", "decode_to: lb")
+            + "  lb:\n    type: load_balancer\n    policy: least_kv\n    backends: [d]\n";
+        assert!(crate::test_support::load(&pool).is_ok());
+    }
+
+    #[test]
+    fn bad_disaggregation_wiring_is_a_located_error() {
+        use crate::test_support::{has, located};
+        let check = |text: String, line: &str, needle: &str| {
+            let p = located(&text);
+            assert_eq!(p.len(), 1, "{p:#?}");
+            assert!(p[0].starts_with(line), "{p:#?}");
+            has(&p, needle);
+        };
+        // decode_to names a colocated server.
+        check(
+            DISAGG.replace("      role: decode\n", ""),
+            "12:18:",
+            "`decode_to: d` must name a model server with `llm.role: decode`",
+        );
+        check(
+            DISAGG.replace("decode_to: d\n", "decode_to: dd\n"),
+            "12:18:",
+            "did you mean `d`?",
+        );
+        check(
+            DISAGG.replace("      decode_to: d\n", ""),
+            "11:13:",
+            "`role: prefill` needs `decode_to`",
+        );
+        check(
+            DISAGG.replace("      kv_link: { gbps: 50, latency: 10us }\n", ""),
+            "11:13:",
+            "`role: prefill` needs `kv_link`",
+        );
+        check(
+            DISAGG.replace("      kv_bytes_per_token: 131072\n", ""),
+            "13:16:",
+            "needs the KV bytes per token",
+        );
+        check(
+            DISAGG.replace("gbps: 50", "gbps: 0"),
+            "13:",
+            "`kv_link.gbps` must be greater than zero",
+        );
+        check(
+            DISAGG.replace(
+                "      role: decode\n",
+                "      role: decode\n      decode_to: p\n",
+            ),
+            "24:18:",
+            "`decode_to` applies only with `role: prefill` (this server is `role: decode`)",
+        );
+        let (_, _, msg, help) = problem(&format!("{LLM}      role: decode\n"));
+        assert_eq!(
+            msg,
+            "`role: prefill` and `role: decode` need `scheduler: chunked`"
+        );
+        assert!(help.unwrap().contains("scheduler: chunked"));
+    }
+
     #[test]
     fn bad_swap_and_watermark_keys_are_located_errors() {
         let (line, col, msg, help) = problem(&format!(
@@ -1774,6 +1860,10 @@ mod tests {
             "per_sequence",
             "prompt_tokens",
             "kv_cache_tokens",
+            "decode_to",
+            "kv_link",
+            "LlmRole",
+            "LlmKvLink",
         ] {
             assert!(text.contains(word), "schema lacks {word}");
         }

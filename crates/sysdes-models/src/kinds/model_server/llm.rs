@@ -665,6 +665,7 @@ impl LlmServer {
     /// token, and the finished ones leave the batch; their requests are in
     /// [`LlmServer::done`], to answer before [`LlmServer::release`].
     pub(crate) fn iteration_done(&mut self, now: SimTime, slot: u32) {
+        self.sent.clear();
         if !self.chunked.is_empty() {
             self.chunked_done(now, slot);
             return;
@@ -804,7 +805,6 @@ impl LlmServer {
             &mut self.prompt_sum,
             &mut self.output_sum,
         );
-        self.sent.clear();
         let (sent, role, mut link) = (&mut self.sent, self.role, self.links.get_mut(slot as usize));
         let (kv_transfers, kv_transfer_bytes, kv_transfer_time) = (
             &mut self.kv_transfers,
