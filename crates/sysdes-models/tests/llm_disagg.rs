@@ -298,3 +298,47 @@ fn disaggregation_lowers_the_tpot_tail_on_a_prefill_heavy_load() {
     close("completions", done(&d), done(&chunked), 0.02);
     close("completions", done(&first), done(&chunked), 0.02);
 }
+
+/// The capacity figures count what each role does: a prefill server makes
+/// one token per request, `slots * B / prefill(B P)` requests per second;
+/// a decode server the other `N - 1`, `slots * B / decode(B)` tokens per
+/// second. B = 128, P = 1000, N = 5, 10 ms + 10 us per token:
+/// prefill(128,000) = 1.29 s, so 128 / 1.29 = 99.2248 req/s; decode(128)
+/// = 11.28 ms, so 11,347.5 tokens/s and a quarter of that in requests.
+#[test]
+fn capacity_counts_each_roles_tokens() {
+    let cost = IterationCost::affine(ms(10), 10_000_000, 0, 0);
+    let spec = disaggregated(
+        closed(1),
+        1,
+        1,
+        2048,
+        cost,
+        constant_ns(1000),
+        constant_ns(5),
+        1,
+    );
+    let m = |i: usize| match &spec.components[i].kind {
+        ComponentKind::LlmServer(m) => m.clone(),
+        _ => unreachable!("both are LLM servers"),
+    };
+    close("prefill req/s", m(0).saturated_rps(), 128.0 / 1.29, 1e-12);
+    close(
+        "prefill tokens/s",
+        m(0).saturated_tokens_per_s(),
+        128.0 / 1.29,
+        1e-12,
+    );
+    close(
+        "decode tokens/s",
+        m(1).saturated_tokens_per_s(),
+        128.0 / 0.011_28,
+        1e-12,
+    );
+    close(
+        "decode req/s",
+        m(1).saturated_rps(),
+        128.0 / 0.011_28 / 4.0,
+        1e-12,
+    );
+}

@@ -772,6 +772,60 @@ fn role(
 /// or a load balancer whose backends all are.
 pub(super) fn check_disaggregation(
     ctx: &mut Ctx,
+    components: &mut [Option<sysdes_models::ComponentSpec>],
+    bodies: &[&SNode],
+) {
+    check_decode_pools(ctx, components, bodies);
+    // A decode server without its own lengths takes its first prefill
+    // server's, for its capacity figures (each request brings its own).
+    let mut lengths = Vec::new();
+    for c in components.iter().flatten() {
+        if let ComponentKind::LlmServer(m) = &c.kind
+            && let LlmRole::Prefill(r) = m.role
+        {
+            lengths.push((
+                r.decode_to.index(),
+                m.prompt_tokens.clone(),
+                m.output_tokens.clone(),
+            ));
+        }
+    }
+    for (to, p, n) in lengths {
+        let targets: Vec<usize> = match components.get(to) {
+            Some(Some(sysdes_models::ComponentSpec {
+                kind: ComponentKind::LoadBalancer(lb),
+                ..
+            })) => lb.backends.iter().map(|b| b.index()).collect(),
+            _ => vec![to],
+        };
+        for t in targets {
+            let given = |key: &str| {
+                bodies
+                    .get(t)
+                    .and_then(|b| b.get("llm"))
+                    .is_some_and(|l| l.get(key).is_some())
+            };
+            let (has_p, has_n) = (given("prompt_tokens"), given("output_tokens"));
+            if let Some(Some(sysdes_models::ComponentSpec {
+                kind: ComponentKind::LlmServer(m),
+                ..
+            })) = components.get_mut(t)
+                && m.role == LlmRole::Decode
+            {
+                if !has_p {
+                    m.prompt_tokens = p.clone();
+                }
+                if !has_n {
+                    m.output_tokens = n.clone();
+                }
+            }
+        }
+    }
+}
+
+/// The wiring half of [`check_disaggregation`].
+fn check_decode_pools(
+    ctx: &mut Ctx,
     components: &[Option<sysdes_models::ComponentSpec>],
     bodies: &[&SNode],
 ) {
@@ -1605,11 +1659,19 @@ mod tests {
             assert!(p[0].starts_with(line), "{p:#?}");
             has(&p, needle);
         };
-        // decode_to names a colocated server.
+        // decode_to names a colocated server, or a prefill one.
         check(
-            DISAGG.replace("      role: decode\n", ""),
+            DISAGG.replace(
+                "      role: decode\n",
+                "      prompt_tokens: 100\n      output_tokens: 10\n",
+            ),
             "12:18:",
             "`decode_to: d` must name a model server with `llm.role: decode`",
+        );
+        check(
+            DISAGG.replace("decode_to: d\n", "decode_to: p\n"),
+            "12:18:",
+            "`decode_to: p` must name a model server with `llm.role: decode`",
         );
         check(
             DISAGG.replace("decode_to: d\n", "decode_to: dd\n"),

@@ -28,18 +28,18 @@ figures! {
     /// A model server in LLM mode.
     #[derive(Clone, Copy, Debug, Default, PartialEq)]
     pub struct LlmFigures {
-        /// Time to first token, mean.
-        pub ttft_mean_ms: f64,
-        /// Time to first token, median.
-        pub ttft_p50_ms: f64,
-        /// Time to first token, p99.
-        pub ttft_p99_ms: f64,
-        /// Time per output token, mean.
-        pub tpot_mean_ms: f64,
-        /// Time per output token, median.
-        pub tpot_p50_ms: f64,
-        /// Time per output token, p99.
-        pub tpot_p99_ms: f64,
+        /// Time to first token, mean. Absent where a decode server (`role: decode`) produces no first token.
+        pub ttft_mean_ms: Option<f64>,
+        /// Time to first token, median. Absent where a decode server (`role: decode`) produces no first token.
+        pub ttft_p50_ms: Option<f64>,
+        /// Time to first token, p99. Absent where a decode server (`role: decode`) produces no first token.
+        pub ttft_p99_ms: Option<f64>,
+        /// Time per output token, mean. Absent where a prefill server (`role: prefill`) produces only first tokens.
+        pub tpot_mean_ms: Option<f64>,
+        /// Time per output token, median. Absent where a prefill server (`role: prefill`) produces only first tokens.
+        pub tpot_p50_ms: Option<f64>,
+        /// Time per output token, p99. Absent where a prefill server (`role: prefill`) produces only first tokens.
+        pub tpot_p99_ms: Option<f64>,
         /// Output tokens per second of window.
         pub output_tokens_per_s: f64,
         /// Sequences per decode step.

@@ -147,13 +147,39 @@ impl LlmServerSpec {
     /// the mean lengths: every slot runs full batches of `B` that start and
     /// finish together, `slots * B * N / (prefill(B P) + (N - 1) decode(B))`.
     /// Exact for constant lengths with one prefill per batch; an estimate
-    /// otherwise.
+    /// otherwise. A prefill server (`role: prefill`) makes one token per
+    /// request, `slots * B / prefill(B P)`; a decode server the other
+    /// `N - 1`, `slots * B / decode(B)`.
     pub fn saturated_tokens_per_s(&self) -> f64 {
         let b = f64::from(self.max_batch);
+        let ns = |d: SimDuration| d.as_nanos() as f64;
+        // Disaggregated: a prefill server's cycle is the batch's prefill
+        // (one token each), a decode server's its N - 1 decode steps.
+        let per_s = |tokens: f64, cycle: f64| {
+            if cycle > 0.0 {
+                f64::from(self.slots) * tokens * 1e9 / cycle
+            } else {
+                f64::INFINITY
+            }
+        };
         let p = self.prompt_tokens.mean_ns().max(1.0)
             + self.prefix.map_or(0.0, |x| f64::from(x.tokens));
         let n = self.output_tokens.mean_ns().max(1.0);
-        let ns = |d: SimDuration| d.as_nanos() as f64;
+        match self.role {
+            LlmRole::Colocated => {}
+            LlmRole::Prefill(_) => {
+                return per_s(
+                    b,
+                    ns(self.prefill.base) + ns(self.prefill.per_token) * b * p,
+                );
+            }
+            LlmRole::Decode => {
+                return per_s(
+                    b * (n - 1.0),
+                    (n - 1.0) * ns(self.decode_step.time(self.max_batch)),
+                );
+            }
+        }
         let cycle = ns(self.prefill.base)
             + ns(self.prefill.per_token) * b * p
             + (n - 1.0) * ns(self.decode_step.time(self.max_batch));
@@ -165,9 +191,15 @@ impl LlmServerSpec {
     }
 
     /// Requests per second at saturation: [`Self::saturated_tokens_per_s`]
-    /// over the mean output length.
+    /// over the tokens a request makes here (`N`; 1 on a prefill server,
+    /// `N - 1` on a decode server).
     pub fn saturated_rps(&self) -> f64 {
-        self.saturated_tokens_per_s() / self.output_tokens.mean_ns().max(1.0)
+        let per_request = match self.role {
+            LlmRole::Colocated => self.output_tokens.mean_ns().max(1.0),
+            LlmRole::Prefill(_) => 1.0,
+            LlmRole::Decode => (self.output_tokens.mean_ns() - 1.0).max(1.0),
+        };
+        self.saturated_tokens_per_s() / per_request
     }
 }
 
@@ -1034,13 +1066,15 @@ impl LlmServer {
         let window = (self.window_end - self.window_start).as_secs_f64();
         let swap = self.chunked.first().and_then(|c| c.spec().swap);
         let prefill = matches!(self.role, LlmRole::Prefill(_));
+        // Which tokens this server produces: first ones, later ones.
+        let (first, next) = (self.role != LlmRole::Decode, !prefill);
         LlmFigures {
-            ttft_mean_ms: ms(self.ttft.mean_ns()),
-            ttft_p50_ms: q(&self.ttft, 0.5),
-            ttft_p99_ms: q(&self.ttft, 0.99),
-            tpot_mean_ms: ms(self.tpot.mean_ns()),
-            tpot_p50_ms: q(&self.tpot, 0.5),
-            tpot_p99_ms: q(&self.tpot, 0.99),
+            ttft_mean_ms: first.then(|| ms(self.ttft.mean_ns())),
+            ttft_p50_ms: first.then(|| q(&self.ttft, 0.5)),
+            ttft_p99_ms: first.then(|| q(&self.ttft, 0.99)),
+            tpot_mean_ms: next.then(|| ms(self.tpot.mean_ns())),
+            tpot_p50_ms: next.then(|| q(&self.tpot, 0.5)),
+            tpot_p99_ms: next.then(|| q(&self.tpot, 0.99)),
             output_tokens_per_s: ratio(self.tokens as f64, window),
             mean_running_batch: ratio(self.decoded as f64, self.decodes as f64),
             mean_prefill_batch: ratio(self.prefilled as f64, self.prefills as f64),
