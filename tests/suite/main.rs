@@ -11,6 +11,7 @@ mod dns_failover;
 mod first_hour;
 mod hostile;
 mod lambda_kappa;
+mod llm_disaggregation;
 mod llm_routing;
 mod model_faults;
 mod playground;

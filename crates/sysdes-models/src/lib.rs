@@ -43,6 +43,7 @@ pub use kinds::dns::DnsSpec;
 pub use kinds::function::FunctionSpec;
 pub use kinds::load_balancer::consistent_hash_shares;
 pub use kinds::load_balancer::spec::*;
+pub use kinds::model_server::disagg::{KvLink, LlmRole, PrefillRole};
 pub use kinds::model_server::llm::{DecodeTime, LlmScheduler, LlmServerSpec, PrefillTime};
 pub use kinds::model_server::llm_roofline::{Efficiency, GpuSpec, ModelShape, Roofline};
 pub use kinds::model_server::llm_sched::{

@@ -39,6 +39,7 @@ fn llm(max_batch: u32, prefill_base_us: u64) -> LlmServerSpec {
         cold_start: None,
         scheduler: LlmScheduler::PrefillFirst,
         prefix: None,
+        role: LlmRole::Colocated,
     }
 }
 

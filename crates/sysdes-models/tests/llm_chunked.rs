@@ -49,6 +49,7 @@ fn chunked(
             cost,
         }),
         prefix: None,
+        role: LlmRole::Colocated,
     }
 }
 

@@ -51,6 +51,7 @@ fn server(groups: u32, blocks: Option<u32>, caching: bool) -> LlmServerSpec {
             zipf: 0.0,
             from_key: false,
         }),
+        role: LlmRole::Colocated,
     }
 }
 

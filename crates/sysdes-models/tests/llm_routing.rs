@@ -58,6 +58,7 @@ fn replica(name: &str) -> ComponentSpec {
                 zipf: 0.0,
                 from_key: true,
             }),
+            role: LlmRole::Colocated,
         }),
     )
 }

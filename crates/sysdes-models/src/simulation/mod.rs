@@ -233,6 +233,9 @@ pub struct Simulation {
     pub(crate) gauged: bool,
     /// Which components are replicas of a group (empty if there is no group).
     pub(crate) replica: Vec<bool>,
+    /// Requests a prefill server has handed to a decode pool, on their way
+    /// to the decode server that takes them (`kinds/model_server/disagg.rs`).
+    pub(crate) llm_handoffs: crate::kinds::model_server::disagg::Handoffs,
     /// Events counted while the progress guard suspects a loop.
     loop_counts: loop_profile::LoopCounts,
 }
@@ -472,6 +475,7 @@ impl Simulation {
             gauge_buf: Vec::new(),
             gauged,
             replica,
+            llm_handoffs: Default::default(),
             hosts,
             loop_counts: loop_profile::LoopCounts::default(),
         })

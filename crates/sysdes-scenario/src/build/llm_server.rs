@@ -49,6 +49,21 @@
 //!     watermark: 0.01                          # share of blocks kept free at admission; default 0
 //! ```
 //!
+//! Prefill/decode disaggregation (`chunked` only; see `docs/llm-serving.md`):
+//!
+//! ```yaml
+//! prefill:
+//!   type: model_server
+//!   llm:
+//!     role: prefill                            # prefill only; TTFT ends here
+//!     decode_to: decode                        # a `role: decode` server, or a balancer of them
+//!     kv_link: { gbps: 50, latency: 10us }     # per slot; KV = prompt tokens x kv_bytes_per_token
+//!     kv_bytes_per_token: 131072               # default from `model`
+//! decode:
+//!   type: model_server
+//!   llm: { role: decode, ... }                 # decode-only iterations; prompt/output_tokens optional
+//! ```
+//!
 //! Shared prompt prefixes (either scheduler; only `chunked` caches them):
 //!
 //! ```yaml
@@ -62,8 +77,9 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use sysdes_kernel::SimDuration;
 use sysdes_models::{
-    ChunkedSpec, DecodeTime, Distribution, Efficiency, GpuSpec, IterationCost, LlmScheduler,
-    LlmServerSpec, ModelShape, PrefillTime, PrefixWorkload, Roofline, SwapSpec,
+    ChunkedSpec, ComponentKind, DecodeTime, Distribution, Efficiency, GpuSpec, IterationCost,
+    KvLink, LlmRole, LlmScheduler, LlmServerSpec, ModelShape, PrefillRole, PrefillTime,
+    PrefixWorkload, Roofline, SwapSpec,
 };
 
 use super::{Ctx, Kind, content, count, optional_count, optional_distribution};
@@ -128,6 +144,12 @@ pub(crate) struct LlmDoc {
     kv_bytes_per_token: Option<i64>,
     /// `chunked` only, with a finite KV cache: share of the KV blocks kept free at admission (vLLM V0's `watermark`, `floor(watermark * kv_blocks)` blocks): a waiting sequence is admitted only if the free blocks after its first chunk stay at least that many. In [0, 1); default 0 (vLLM V1 has none; V0's default was 0.01).
     watermark: Option<f64>,
+    /// Prefill/decode disaggregation (`chunked` only): `colocated` (default: prefill and decode on the same slots), `prefill` (prefill only: after its first token a request's prompt KV goes over `kv_link` to `decode_to`) or `decode` (decode only: takes the requests prefill servers hand off, admitted with their prompt computed).
+    role: Option<RoleRaw>,
+    /// `role: prefill`, required there: where prefilled requests decode, a `role: decode` model server or a load balancer whose backends all are.
+    decode_to: Option<String>,
+    /// `role: prefill`, required there: the link each prefill slot sends a prompt's KV cache over, one transfer at a time: `{ gbps, latency }`; a transfer takes `prompt_tokens * kv_bytes_per_token / gbps + latency`.
+    kv_link: Option<KvLinkRaw>,
     /// Shared prompt prefixes: each request draws one of `groups` prefixes (a system prompt, a RAG document) and its prompt is that prefix's `tokens` followed by its drawn `prompt_tokens`. Default none.
     prefix: Option<PrefixRaw>,
 }
@@ -260,6 +282,33 @@ pub(crate) struct PrefixRaw {
     from_key: Option<bool>,
 }
 
+/// A model server's part in prefill/decode disaggregation.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+#[schemars(rename = "LlmRole")]
+pub(crate) enum RoleRaw {
+    /// Prefill and decode on the same slots (the default).
+    Colocated,
+    /// Prefill only; hands requests to `decode_to` after their first token.
+    Prefill,
+    /// Decode only; takes the requests prefill servers hand off.
+    Decode,
+}
+
+/// The KV link from a prefill server's slots to its decode pool.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a map with `gbps` and optionally `latency`"
+)]
+#[schemars(rename = "LlmKvLink")]
+pub(crate) struct KvLinkRaw {
+    /// Bandwidth per prefill slot in GB/s (10^9 bytes per second): 50 is 400 Gb/s InfiniBand NDR, 25 is 200 Gb/s, 450 NVLink 4 one way.
+    gbps: f64,
+    /// One-way latency added to every transfer. Default 0.
+    latency: Option<Duration>,
+}
+
 /// The scheduler of a model server in LLM mode.
 #[derive(Clone, Copy, Debug, Deserialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -305,6 +354,8 @@ pub(crate) struct IterationRaw {
 /// Keys that apply under one scheduler only.
 const PREFILL_FIRST_ONLY: &[&str] = &["prefill", "decode_step", "kv_cache_tokens"];
 const CHUNKED_ONLY: &[&str] = &[
+    "decode_to",
+    "kv_link",
     "max_num_batched_tokens",
     "kv_block_size",
     "kv_blocks",
@@ -414,7 +465,7 @@ pub(crate) struct TokenErlangRaw {
 }
 
 /// Reads a model server with an `llm:` block, recording every problem.
-pub(super) fn llm_server(ctx: &mut Ctx, body: &SNode) -> Option<LlmServerSpec> {
+pub(super) fn llm_server(ctx: &mut Ctx, body: &SNode, names: &[&str]) -> Option<LlmServerSpec> {
     let before = ctx.issues.len();
     for key in BATCHING_ONLY {
         if let Some((k, _)) = body.entry(key) {
@@ -483,6 +534,25 @@ pub(super) fn llm_server(ctx: &mut Ctx, body: &SNode) -> Option<LlmServerSpec> {
     } else {
         Some(None)
     };
+    let role_raw = ctx
+        .optional::<RoleRaw>(llm, "role")
+        .map(|r| r.unwrap_or(RoleRaw::Colocated));
+    if role_raw.is_ok_and(|r| r != RoleRaw::Colocated) && !chunked && scheduler.is_ok() {
+        ctx.push(
+            llm.at_or_near(&["role"]),
+            "`role: prefill` and `role: decode` need `scheduler: chunked`",
+            Some(
+                "add `scheduler: chunked` (and its `iteration`, or `hardware` and `model`)".into(),
+            ),
+        );
+    }
+    let kv_bytes = chunk.as_ref().and_then(|c| c.as_ref().map(|(_, kv)| *kv));
+    let role = match (role_raw, chunked) {
+        (Ok(r), true) => role(ctx, llm, r, kv_bytes.flatten(), names),
+        _ => None,
+    };
+    let chunk = chunk.map(|c| c.map(|(spec, _)| spec));
+    let decode_only = role_raw == Ok(RoleRaw::Decode);
     let prefill = if chunked {
         Some(PrefillTime {
             base: SimDuration::ZERO,
@@ -515,8 +585,18 @@ pub(super) fn llm_server(ctx: &mut Ctx, body: &SNode) -> Option<LlmServerSpec> {
             per_sequence: a.per_sequence.to_sim(),
         })
     };
-    let prompt_tokens = token_distribution(ctx, llm, "prompt_tokens", "512");
-    let output_tokens = token_distribution(ctx, llm, "output_tokens", "{ exponential: 200 }");
+    // A decode server's requests bring their lengths from the prefill server.
+    let one = || Some(Distribution::Constant(SimDuration::from_nanos(1)));
+    let prompt_tokens = if decode_only && llm.get("prompt_tokens").is_none() {
+        one()
+    } else {
+        token_distribution(ctx, llm, "prompt_tokens", "512")
+    };
+    let output_tokens = if decode_only && llm.get("output_tokens").is_none() {
+        one()
+    } else {
+        token_distribution(ctx, llm, "output_tokens", "{ exponential: 200 }")
+    };
     let kv_cache_tokens = match ctx.optional::<i64>(llm, "kv_cache_tokens") {
         Ok(Some(k)) if k >= 1 => Some(Some(k as u64)),
         Ok(Some(k)) => {
@@ -595,7 +675,201 @@ pub(super) fn llm_server(ctx: &mut Ctx, body: &SNode) -> Option<LlmServerSpec> {
         cold_start: cold_start?,
         scheduler,
         prefix: prefix?,
+        role: if chunked { role? } else { LlmRole::Colocated },
     })
+}
+
+/// `role`, `decode_to` and `kv_link` (chunked only): `None` when a problem
+/// was recorded. `kv_bytes` is `kv_bytes_per_token`, given or derived from
+/// `model`.
+fn role(
+    ctx: &mut Ctx,
+    llm: &SNode,
+    raw: RoleRaw,
+    kv_bytes: Option<f64>,
+    names: &[&str],
+) -> Option<LlmRole> {
+    let decode_to = ctx.optional::<String>(llm, "decode_to").ok()?;
+    let link = ctx.optional::<KvLinkRaw>(llm, "kv_link").ok()?;
+    if raw != RoleRaw::Prefill {
+        let which = if raw == RoleRaw::Decode {
+            "decode"
+        } else {
+            "colocated"
+        };
+        let mut bad = false;
+        for key in ["decode_to", "kv_link"] {
+            if llm.get(key).is_some() {
+                bad = true;
+                ctx.push(
+                    llm.at_or_near(&[key]),
+                    format!(
+                        "`{key}` applies only with `role: prefill` (this server is `role: {which}`)"
+                    ),
+                    Some(
+                        "set `role: prefill` on the server that prefills, or remove the key".into(),
+                    ),
+                );
+            }
+        }
+        return (!bad).then_some(if raw == RoleRaw::Decode {
+            LlmRole::Decode
+        } else {
+            LlmRole::Colocated
+        });
+    }
+    let Some(name) = decode_to else {
+        ctx.push(
+            llm.at_or_near(&["role"]),
+            "`role: prefill` needs `decode_to`: the decode server (or balancer of them) that takes its requests",
+            Some("add e.g. `decode_to: decode` naming a model server with `llm.role: decode`".into()),
+        );
+        return None;
+    };
+    let to = super::resolve(ctx, names, &name, llm.at_or_near(&["decode_to"]));
+    let Some(link) = link else {
+        ctx.push(
+            llm.at_or_near(&["role"]),
+            "`role: prefill` needs `kv_link`: the link its prompts' KV caches cross to the decode pool",
+            Some("add e.g. `kv_link: { gbps: 50, latency: 10us }` (400 Gb/s InfiniBand)".into()),
+        );
+        return None;
+    };
+    if !(link.gbps > 0.0 && link.gbps.is_finite()) {
+        ctx.push(
+            llm.at_or_near(&["kv_link", "gbps"]),
+            format!(
+                "`kv_link.gbps` must be greater than zero, found {}",
+                link.gbps
+            ),
+            Some("e.g. `gbps: 50` (400 Gb/s InfiniBand NDR, in GB/s)".into()),
+        );
+        return None;
+    }
+    let Some(kv) = kv_bytes else {
+        ctx.push(
+            llm.at_or_near(&["kv_link"]),
+            "`role: prefill` needs the KV bytes per token to time the transfers",
+            Some(
+                "add e.g. `kv_bytes_per_token: 131072` (Llama-3.1-8B in BF16), or use `hardware` and `model`"
+                    .into(),
+            ),
+        );
+        return None;
+    };
+    Some(LlmRole::Prefill(PrefillRole {
+        decode_to: to?,
+        link: KvLink {
+            gbps: link.gbps,
+            latency: link.latency.map_or(SimDuration::ZERO, Duration::to_sim),
+            kv_bytes_per_token: kv.round() as u64,
+        },
+    }))
+}
+
+/// Checks the disaggregation wiring once every component is read: a
+/// prefill server's `decode_to` must be a `role: decode` LLM model server
+/// or a load balancer whose backends all are.
+pub(super) fn check_disaggregation(
+    ctx: &mut Ctx,
+    components: &mut [Option<sysdes_models::ComponentSpec>],
+    bodies: &[&SNode],
+) {
+    check_decode_pools(ctx, components, bodies);
+    // A decode server without its own lengths takes its first prefill
+    // server's, for its capacity figures (each request brings its own).
+    let mut lengths = Vec::new();
+    for c in components.iter().flatten() {
+        if let ComponentKind::LlmServer(m) = &c.kind
+            && let LlmRole::Prefill(r) = m.role
+        {
+            lengths.push((
+                r.decode_to.index(),
+                m.prompt_tokens.clone(),
+                m.output_tokens.clone(),
+            ));
+        }
+    }
+    for (to, p, n) in lengths {
+        let targets: Vec<usize> = match components.get(to) {
+            Some(Some(sysdes_models::ComponentSpec {
+                kind: ComponentKind::LoadBalancer(lb),
+                ..
+            })) => lb.backends.iter().map(|b| b.index()).collect(),
+            _ => vec![to],
+        };
+        for t in targets {
+            let given = |key: &str| {
+                bodies
+                    .get(t)
+                    .and_then(|b| b.get("llm"))
+                    .is_some_and(|l| l.get(key).is_some())
+            };
+            let (has_p, has_n) = (given("prompt_tokens"), given("output_tokens"));
+            if let Some(Some(sysdes_models::ComponentSpec {
+                kind: ComponentKind::LlmServer(m),
+                ..
+            })) = components.get_mut(t)
+                && m.role == LlmRole::Decode
+            {
+                if !has_p {
+                    m.prompt_tokens = p.clone();
+                }
+                if !has_n {
+                    m.output_tokens = n.clone();
+                }
+            }
+        }
+    }
+}
+
+/// The wiring half of [`check_disaggregation`].
+fn check_decode_pools(
+    ctx: &mut Ctx,
+    components: &[Option<sysdes_models::ComponentSpec>],
+    bodies: &[&SNode],
+) {
+    let decode = |c: Option<&Option<sysdes_models::ComponentSpec>>| match c {
+        Some(Some(c)) => match &c.kind {
+            ComponentKind::LlmServer(m) => Ok(m.role == LlmRole::Decode),
+            _ => Err(()),
+        },
+        // A component that failed to read was reported already.
+        _ => Ok(true),
+    };
+    for (c, body) in components.iter().zip(bodies) {
+        let Some(Some(ComponentKind::LlmServer(m))) = c.as_ref().map(|c| Some(&c.kind)) else {
+            continue;
+        };
+        let LlmRole::Prefill(r) = m.role else {
+            continue;
+        };
+        let target = components.get(r.decode_to.index());
+        let ok = match target {
+            Some(Some(t)) => match &t.kind {
+                ComponentKind::LoadBalancer(lb) => lb
+                    .backends
+                    .iter()
+                    .all(|b| decode(components.get(b.index())) == Ok(true)),
+                _ => decode(target) == Ok(true),
+            },
+            _ => true,
+        };
+        if !ok {
+            let name = target
+                .and_then(Option::as_ref)
+                .map_or("?", |t| t.name.as_str());
+            ctx.push(
+                body.at_or_near(&["llm", "decode_to"]),
+                format!(
+                    "`decode_to: {name}` must name a model server with `llm.role: decode` (or a load balancer whose backends all are)"
+                ),
+                Some(format!(
+                    "add `role: decode` to `{name}`'s `llm` block, or point `decode_to` at a decode server"
+                )),
+            );
+        }
+    }
 }
 
 /// Most prefix tokens over all groups (the prefix cache is preallocated,
@@ -653,7 +927,7 @@ fn prefix_workload(ctx: &mut Ctx, llm: &SNode) -> Option<Option<PrefixWorkload>>
 
 /// The chunked scheduler's keys (`max_num_seqs` is set from `max_batch` by
 /// the caller).
-fn chunked_spec(ctx: &mut Ctx, llm: &SNode) -> Option<ChunkedSpec> {
+fn chunked_spec(ctx: &mut Ctx, llm: &SNode) -> Option<(ChunkedSpec, Option<f64>)> {
     // Outer `None`: a problem was recorded; inner `None`: absent.
     let at_least_one = |ctx: &mut Ctx, key: &str| -> Option<Option<u32>> {
         match ctx.optional::<i64>(llm, key) {
@@ -715,7 +989,7 @@ fn chunked_spec(ctx: &mut Ctx, llm: &SNode) -> Option<ChunkedSpec> {
     let kv_bytes = kv_bytes?.map(f64::from).or(model_kv_bytes);
     let swap = swap_spec(ctx, llm, block_size, kv_bytes);
     let watermark_blocks = watermark_blocks(ctx, llm, num_blocks);
-    Some(ChunkedSpec {
+    let spec = ChunkedSpec {
         max_num_batched_tokens: budget?,
         max_num_seqs: 1,
         block_size,
@@ -724,7 +998,8 @@ fn chunked_spec(ctx: &mut Ctx, llm: &SNode) -> Option<ChunkedSpec> {
         prefix_caching: prefix_caching.ok()?,
         swap: swap?,
         watermark_blocks: watermark_blocks?,
-    })
+    };
+    Some((spec, kv_bytes))
 }
 
 /// vLLM's default CPU swap space per GPU (`swap_space`, 4 GiB).
@@ -1345,6 +1620,100 @@ mod tests {
         assert_eq!(c.watermark_blocks, c.num_blocks.unwrap() / 100);
     }
 
+    /// A prefill server `p` handing off to a decode server `d`.
+    const DISAGG: &str = "name: t\nduration: 10s\nworkloads:\n  - name: users\n    target: p\n    arrival: { poisson: 10/s }\ncomponents:\n  p:\n    type: model_server\n    llm:\n      role: prefill\n      decode_to: d\n      kv_link: { gbps: 50, latency: 10us }\n      kv_bytes_per_token: 131072\n      scheduler: chunked\n      max_batch: 8\n      iteration: { floor: 10ms, per_token: 10us }\n      prompt_tokens: 100\n      output_tokens: 10\n  d:\n    type: model_server\n    llm:\n      role: decode\n      scheduler: chunked\n      max_batch: 8\n      iteration: { floor: 10ms, per_token: 10us }\n";
+
+    #[test]
+    fn disaggregation_keys() {
+        use sysdes_kernel::ComponentId;
+        use sysdes_models::{KvLink, LlmRole, PrefillRole};
+        let spec = crate::test_support::load(DISAGG).unwrap();
+        let role = |i: usize| match &spec.components[i].kind {
+            ComponentKind::LlmServer(m) => m.role,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            role(0),
+            LlmRole::Prefill(PrefillRole {
+                decode_to: ComponentId(1),
+                link: KvLink {
+                    gbps: 50.0,
+                    latency: us(10),
+                    kv_bytes_per_token: 131_072,
+                },
+            })
+        );
+        assert_eq!(role(1), LlmRole::Decode);
+        // A balancer of decode servers is a decode pool too.
+        let pool = DISAGG.replace("decode_to: d", "decode_to: lb")
+            + "  lb:\n    type: load_balancer\n    policy: least_kv\n    backends: [d]\n";
+        assert!(crate::test_support::load(&pool).is_ok());
+    }
+
+    #[test]
+    fn bad_disaggregation_wiring_is_a_located_error() {
+        use crate::test_support::{has, located};
+        let check = |text: String, line: &str, needle: &str| {
+            let p = located(&text);
+            assert_eq!(p.len(), 1, "{p:#?}");
+            assert!(p[0].starts_with(line), "{p:#?}");
+            has(&p, needle);
+        };
+        // decode_to names a colocated server, or a prefill one.
+        check(
+            DISAGG.replace(
+                "      role: decode\n",
+                "      prompt_tokens: 100\n      output_tokens: 10\n",
+            ),
+            "12:18:",
+            "`decode_to: d` must name a model server with `llm.role: decode`",
+        );
+        check(
+            DISAGG.replace("decode_to: d\n", "decode_to: p\n"),
+            "12:18:",
+            "`decode_to: p` must name a model server with `llm.role: decode`",
+        );
+        check(
+            DISAGG.replace("decode_to: d\n", "decode_to: dd\n"),
+            "12:18:",
+            "did you mean `d`?",
+        );
+        check(
+            DISAGG.replace("      decode_to: d\n", ""),
+            "11:13:",
+            "`role: prefill` needs `decode_to`",
+        );
+        check(
+            DISAGG.replace("      kv_link: { gbps: 50, latency: 10us }\n", ""),
+            "11:13:",
+            "`role: prefill` needs `kv_link`",
+        );
+        check(
+            DISAGG.replace("      kv_bytes_per_token: 131072\n", ""),
+            "13:16:",
+            "needs the KV bytes per token",
+        );
+        check(
+            DISAGG.replace("gbps: 50", "gbps: 0"),
+            "13:",
+            "`kv_link.gbps` must be greater than zero",
+        );
+        check(
+            DISAGG.replace(
+                "      role: decode\n",
+                "      role: decode\n      decode_to: p\n",
+            ),
+            "24:18:",
+            "`decode_to` applies only with `role: prefill` (this server is `role: decode`)",
+        );
+        let (_, _, msg, help) = problem(&format!("{LLM}      role: decode\n"));
+        assert_eq!(
+            msg,
+            "`role: prefill` and `role: decode` need `scheduler: chunked`"
+        );
+        assert!(help.unwrap().contains("scheduler: chunked"));
+    }
+
     #[test]
     fn bad_swap_and_watermark_keys_are_located_errors() {
         let (line, col, msg, help) = problem(&format!(
@@ -1553,6 +1922,10 @@ mod tests {
             "per_sequence",
             "prompt_tokens",
             "kv_cache_tokens",
+            "decode_to",
+            "kv_link",
+            "LlmRole",
+            "LlmKvLink",
         ] {
             assert!(text.contains(word), "schema lacks {word}");
         }

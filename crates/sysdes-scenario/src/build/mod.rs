@@ -693,6 +693,7 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
     }
     let bodies: Vec<&SNode> = entries.iter().map(|(_, v)| *v).collect();
     balancer::check_llm_backends(ctx, &components, &bodies);
+    llm_server::check_disaggregation(ctx, &mut components, &bodies);
 
     // A scenario of training jobs alone runs on their timers: no workload
     // is needed (everything else needs one to send it requests).

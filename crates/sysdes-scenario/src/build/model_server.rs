@@ -105,7 +105,7 @@ pub(crate) struct TableRowRaw {
 pub(super) fn read(ctx: &mut Ctx, e: &Entry<'_>) -> Option<ComponentKind> {
     let body = e.body;
     if body.get("llm").is_some() {
-        return super::llm_server::llm_server(ctx, body).map(ComponentKind::LlmServer);
+        return super::llm_server::llm_server(ctx, body, e.names).map(ComponentKind::LlmServer);
     }
     model_server(ctx, body).map(ComponentKind::ModelServer)
 }

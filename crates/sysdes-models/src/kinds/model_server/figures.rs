@@ -28,18 +28,18 @@ figures! {
     /// A model server in LLM mode.
     #[derive(Clone, Copy, Debug, Default, PartialEq)]
     pub struct LlmFigures {
-        /// Time to first token, mean.
-        pub ttft_mean_ms: f64,
-        /// Time to first token, median.
-        pub ttft_p50_ms: f64,
-        /// Time to first token, p99.
-        pub ttft_p99_ms: f64,
-        /// Time per output token, mean.
-        pub tpot_mean_ms: f64,
-        /// Time per output token, median.
-        pub tpot_p50_ms: f64,
-        /// Time per output token, p99.
-        pub tpot_p99_ms: f64,
+        /// Time to first token, mean. Absent where a decode server (`role: decode`) produces no first token.
+        pub ttft_mean_ms: Option<f64>,
+        /// Time to first token, median. Absent where a decode server (`role: decode`) produces no first token.
+        pub ttft_p50_ms: Option<f64>,
+        /// Time to first token, p99. Absent where a decode server (`role: decode`) produces no first token.
+        pub ttft_p99_ms: Option<f64>,
+        /// Time per output token, mean. Absent where a prefill server (`role: prefill`) produces only first tokens.
+        pub tpot_mean_ms: Option<f64>,
+        /// Time per output token, median. Absent where a prefill server (`role: prefill`) produces only first tokens.
+        pub tpot_p50_ms: Option<f64>,
+        /// Time per output token, p99. Absent where a prefill server (`role: prefill`) produces only first tokens.
+        pub tpot_p99_ms: Option<f64>,
         /// Output tokens per second of window.
         pub output_tokens_per_s: f64,
         /// Sequences per decode step.
@@ -80,5 +80,13 @@ figures! {
         pub swaps_in: Option<u64>,
         /// Chunked scheduler with `preemption: swap`: KV bytes copied over the host link, out and in, in the window.
         pub swapped_bytes: Option<u64>,
+        /// `role: prefill`: requests (counted ones) whose prompt's KV was sent to the decode pool.
+        pub kv_transfers: Option<u64>,
+        /// `role: prefill`: KV bytes those transfers sent (prompt tokens times `kv_bytes_per_token`).
+        pub kv_transfer_bytes: Option<u64>,
+        /// `role: prefill`: prefill end to KV landing (waiting for the link, serialization, latency), mean.
+        pub kv_transfer_mean_ms: Option<f64>,
+        /// `role: prefill`: prefill end to KV landing, p99.
+        pub kv_transfer_p99_ms: Option<f64>,
     }
 }

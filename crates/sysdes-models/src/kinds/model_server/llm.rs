@@ -48,6 +48,7 @@ use sysdes_kernel::{RngStream, SimDuration, SimTime};
 use sysdes_stats::{LatencyHistogram, TimeAverage};
 
 use crate::figures::LlmFigures;
+use crate::kinds::model_server::disagg::{LinkState, LlmRole};
 use crate::kinds::model_server::llm_sched::{
     ChunkedBatch, ChunkedSpec, Outcome, Pending, PrefixWorkload,
 };
@@ -89,6 +90,10 @@ pub struct LlmServerSpec {
     /// followed by its drawn `prompt_tokens`); `None` for none. Cached and
     /// reused by the chunked scheduler with `prefix_caching`.
     pub prefix: Option<PrefixWorkload>,
+    /// Prefill/decode disaggregation: colocated (the default), a prefill
+    /// instance handing its requests to a decode pool, or a decode instance
+    /// (chunked scheduler only; see `disagg.rs`).
+    pub role: LlmRole,
 }
 
 /// How a slot forms its iterations.
@@ -142,13 +147,39 @@ impl LlmServerSpec {
     /// the mean lengths: every slot runs full batches of `B` that start and
     /// finish together, `slots * B * N / (prefill(B P) + (N - 1) decode(B))`.
     /// Exact for constant lengths with one prefill per batch; an estimate
-    /// otherwise.
+    /// otherwise. A prefill server (`role: prefill`) makes one token per
+    /// request, `slots * B / prefill(B P)`; a decode server the other
+    /// `N - 1`, `slots * B / decode(B)`.
     pub fn saturated_tokens_per_s(&self) -> f64 {
         let b = f64::from(self.max_batch);
+        let ns = |d: SimDuration| d.as_nanos() as f64;
+        // Disaggregated: a prefill server's cycle is the batch's prefill
+        // (one token each), a decode server's its N - 1 decode steps.
+        let per_s = |tokens: f64, cycle: f64| {
+            if cycle > 0.0 {
+                f64::from(self.slots) * tokens * 1e9 / cycle
+            } else {
+                f64::INFINITY
+            }
+        };
         let p = self.prompt_tokens.mean_ns().max(1.0)
             + self.prefix.map_or(0.0, |x| f64::from(x.tokens));
         let n = self.output_tokens.mean_ns().max(1.0);
-        let ns = |d: SimDuration| d.as_nanos() as f64;
+        match self.role {
+            LlmRole::Colocated => {}
+            LlmRole::Prefill(_) => {
+                return per_s(
+                    b,
+                    ns(self.prefill.base) + ns(self.prefill.per_token) * b * p,
+                );
+            }
+            LlmRole::Decode => {
+                return per_s(
+                    b * (n - 1.0),
+                    (n - 1.0) * ns(self.decode_step.time(self.max_batch)),
+                );
+            }
+        }
         let cycle = ns(self.prefill.base)
             + ns(self.prefill.per_token) * b * p
             + (n - 1.0) * ns(self.decode_step.time(self.max_batch));
@@ -160,9 +191,15 @@ impl LlmServerSpec {
     }
 
     /// Requests per second at saturation: [`Self::saturated_tokens_per_s`]
-    /// over the mean output length.
+    /// over the tokens a request makes here (`N`; 1 on a prefill server,
+    /// `N - 1` on a decode server).
     pub fn saturated_rps(&self) -> f64 {
-        self.saturated_tokens_per_s() / self.output_tokens.mean_ns().max(1.0)
+        let per_request = match self.role {
+            LlmRole::Colocated => self.output_tokens.mean_ns().max(1.0),
+            LlmRole::Prefill(_) => 1.0,
+            LlmRole::Decode => (self.output_tokens.mean_ns() - 1.0).max(1.0),
+        };
+        self.saturated_tokens_per_s() / per_request
     }
 }
 
@@ -254,6 +291,16 @@ pub(crate) struct LlmServer {
     swap_blocks_moved: u64,
     /// Requests finished by the last iteration, to answer (reused).
     done: Vec<RequestId>,
+    /// Disaggregation: this server's role; a prefill server's links (one
+    /// per slot), the landing times of the transfers the last iteration
+    /// started (to schedule; reused), and over counted requests the
+    /// transfers, their bytes and their times (prefill end to landing).
+    role: LlmRole,
+    links: Vec<LinkState>,
+    sent: Vec<SimTime>,
+    kv_transfers: u64,
+    kv_transfer_bytes: u64,
+    kv_transfer_time: LatencyHistogram,
     ready_at: SimTime,
     /// When the model was first loaded (the report's `cold_start_ms`).
     first_ready: SimTime,
@@ -355,6 +402,16 @@ impl LlmServer {
             .map(|s| (s, cold_rng));
         let mut faults = FaultState::new(reload);
         let ready_at = faults.restart(SimTime::ZERO);
+        if spec.role != LlmRole::Colocated && spec.scheduler == LlmScheduler::PrefillFirst {
+            return Err("`role: prefill` and `role: decode` need `scheduler: chunked`".into());
+        }
+        if let LlmRole::Prefill(r) = spec.role {
+            if !(r.link.gbps > 0.0 && r.link.gbps.is_finite()) || r.link.kv_bytes_per_token == 0 {
+                return Err(
+                    "`kv_link.gbps` and `kv_bytes_per_token` must be greater than zero".into(),
+                );
+            }
+        }
         let per_slot = (spec.max_batch as usize).min(1024);
         let swap_total = match spec.scheduler {
             LlmScheduler::Chunked(c) => c
@@ -394,6 +451,9 @@ impl LlmServer {
                         if let Some(x) = spec.prefix {
                             b.enable_prefix_cache(x.groups, x.tokens);
                         }
+                        if matches!(spec.role, LlmRole::Prefill(_)) {
+                            b.set_hand_off();
+                        }
                         b
                     })
                     .collect(),
@@ -412,6 +472,18 @@ impl LlmServer {
             swaps_in: 0,
             swap_blocks_moved: 0,
             done: Vec::with_capacity(per_slot),
+            role: spec.role,
+            links: match spec.role {
+                LlmRole::Prefill(_) => (0..spec.slots).map(|_| LinkState::default()).collect(),
+                _ => Vec::new(),
+            },
+            sent: Vec::with_capacity(match spec.role {
+                LlmRole::Prefill(_) => per_slot,
+                _ => 0,
+            }),
+            kv_transfers: 0,
+            kv_transfer_bytes: 0,
+            kv_transfer_time: LatencyHistogram::new(),
             ready_at,
             first_ready: ready_at,
             faults,
@@ -505,8 +577,14 @@ impl LlmServer {
         let full = self
             .capacity
             .is_some_and(|cap| self.queue.len() >= cap as usize);
+        // A prefill instance holds the prompt and the first token only.
+        let kept = if matches!(self.role, LlmRole::Prefill(_)) {
+            1
+        } else {
+            output
+        };
         let too_long = match self.chunked.first() {
-            Some(c) => !c.spec().fits(prompt, output),
+            Some(c) => !c.spec().fits(prompt, kept),
             None => self
                 .kv_capacity
                 .is_some_and(|kv| u64::from(prompt) + u64::from(output) > kv),
@@ -619,6 +697,7 @@ impl LlmServer {
     /// token, and the finished ones leave the batch; their requests are in
     /// [`LlmServer::done`], to answer before [`LlmServer::release`].
     pub(crate) fn iteration_done(&mut self, now: SimTime, slot: u32) {
+        self.sent.clear();
         if !self.chunked.is_empty() {
             self.chunked_done(now, slot);
             return;
@@ -758,10 +837,38 @@ impl LlmServer {
             &mut self.prompt_sum,
             &mut self.output_sum,
         );
+        let (sent, role, mut link) = (&mut self.sent, self.role, self.links.get_mut(slot as usize));
+        let (kv_transfers, kv_transfer_bytes, kv_transfer_time) = (
+            &mut self.kv_transfers,
+            &mut self.kv_transfer_bytes,
+            &mut self.kv_transfer_time,
+        );
+        let mut handed = 0i64;
         let produced = batch.complete(now, |o| match o {
             Outcome::FirstToken(p) => {
                 if p.counted {
                     ttft.record(now - p.arrived);
+                }
+                // A prefill server's part ends with the first token: the
+                // request leaves (its stay recorded here) and its prompt's
+                // KV goes over the slot's link to the decode pool.
+                if let (LlmRole::Prefill(r), Some(link), true) =
+                    (role, link.as_deref_mut(), p.output > 1)
+                {
+                    handed += 1;
+                    let bytes = r.link.bytes(p.prompt);
+                    let lands = link.send(&r.link, now, bytes, p);
+                    sent.push(lands);
+                    if p.counted {
+                        metrics.completions += 1;
+                        metrics.latency.record(now - p.arrived);
+                        *wait_ns += u128::from((p.admitted - p.arrived).as_nanos());
+                        *prompt_sum += u64::from(p.prompt);
+                        *output_sum += 1;
+                        *kv_transfers += 1;
+                        *kv_transfer_bytes += bytes;
+                        kv_transfer_time.record(lands - now);
+                    }
                 }
             }
             Outcome::Finished(q) => {
@@ -788,7 +895,70 @@ impl LlmServer {
         }
         self.metrics
             .levels
-            .add(now, ACTIVE, -(self.done.len() as i64));
+            .add(now, ACTIVE, -(self.done.len() as i64) - handed);
+    }
+
+    /// Landing times of the KV transfers the last iteration started (a
+    /// prefill server's), one `LlmEvent::KvLanded` each.
+    pub(crate) fn sent(&self) -> &[SimTime] {
+        &self.sent
+    }
+
+    /// The transfer that lands first on `slot`'s link has landed: the
+    /// request (with its lengths and first-token time) and where it goes.
+    pub(crate) fn kv_landed(&mut self, slot: u32) -> Option<(Pending, sysdes_kernel::ComponentId)> {
+        let LlmRole::Prefill(r) = self.role else {
+            return None;
+        };
+        let p = self.links.get_mut(slot as usize)?.land()?;
+        Some((p, r.decode_to))
+    }
+
+    /// Whether this is a decode instance (it takes handed-off requests).
+    pub(crate) fn is_decode(&self) -> bool {
+        self.role == LlmRole::Decode
+    }
+
+    /// A request prefilled elsewhere arrives at `now` with its prompt's KV
+    /// (`p`, as the prefill server held it): it queues to decode its
+    /// remaining tokens, or is dropped (queue full, or it can never fit the
+    /// KV cache). Call [`LlmServer::next`] afterwards.
+    pub(crate) fn arrive_handed_off(
+        &mut self,
+        now: SimTime,
+        req: RequestId,
+        p: Pending,
+    ) -> Arrival {
+        let p = Pending::handed_off(req, now, p.prompt, p.output, p.first_token, p.counted);
+        let m = &mut self.metrics;
+        if p.counted {
+            m.arrivals += 1;
+        }
+        if self.faults.crashed {
+            if p.counted {
+                self.faults.lost_in_crash += 1;
+            }
+            return Arrival::Down;
+        }
+        let full = self
+            .capacity
+            .is_some_and(|cap| self.queue.len() >= cap as usize);
+        let too_long = self
+            .chunked
+            .first()
+            .is_some_and(|c| !c.spec().fits(p.prompt, p.output));
+        if full || too_long {
+            if p.counted {
+                m.drops += 1;
+                if too_long && !full {
+                    self.too_long_drops += 1;
+                }
+            }
+            return Arrival::Dropped;
+        }
+        self.queue.push_back(p);
+        m.levels.add(now, WAITING, 1);
+        Arrival::Queued
     }
 
     /// The server crashes at `now`: waiting and running requests are
@@ -895,13 +1065,16 @@ impl LlmServer {
         let done = self.metrics.completions as f64;
         let window = (self.window_end - self.window_start).as_secs_f64();
         let swap = self.chunked.first().and_then(|c| c.spec().swap);
+        let prefill = matches!(self.role, LlmRole::Prefill(_));
+        // Which tokens this server produces: first ones, later ones.
+        let (first, next) = (self.role != LlmRole::Decode, !prefill);
         LlmFigures {
-            ttft_mean_ms: ms(self.ttft.mean_ns()),
-            ttft_p50_ms: q(&self.ttft, 0.5),
-            ttft_p99_ms: q(&self.ttft, 0.99),
-            tpot_mean_ms: ms(self.tpot.mean_ns()),
-            tpot_p50_ms: q(&self.tpot, 0.5),
-            tpot_p99_ms: q(&self.tpot, 0.99),
+            ttft_mean_ms: first.then(|| ms(self.ttft.mean_ns())),
+            ttft_p50_ms: first.then(|| q(&self.ttft, 0.5)),
+            ttft_p99_ms: first.then(|| q(&self.ttft, 0.99)),
+            tpot_mean_ms: next.then(|| ms(self.tpot.mean_ns())),
+            tpot_p50_ms: next.then(|| q(&self.tpot, 0.5)),
+            tpot_p99_ms: next.then(|| q(&self.tpot, 0.99)),
             output_tokens_per_s: ratio(self.tokens as f64, window),
             mean_running_batch: ratio(self.decoded as f64, self.decodes as f64),
             mean_prefill_batch: ratio(self.prefilled as f64, self.prefills as f64),
@@ -926,6 +1099,10 @@ impl LlmServer {
             swaps_out: swap.map(|_| self.swaps_out),
             swaps_in: swap.map(|_| self.swaps_in),
             swapped_bytes: swap.map(|s| self.swap_blocks_moved.saturating_mul(s.bytes_per_block)),
+            kv_transfers: prefill.then_some(self.kv_transfers),
+            kv_transfer_bytes: prefill.then_some(self.kv_transfer_bytes),
+            kv_transfer_mean_ms: prefill.then(|| ms(self.kv_transfer_time.mean_ns())),
+            kv_transfer_p99_ms: prefill.then(|| q(&self.kv_transfer_time, 0.99)),
         }
     }
 
@@ -990,6 +1167,7 @@ mod tests {
             cold_start: None,
             scheduler: LlmScheduler::PrefillFirst,
             prefix: None,
+            role: LlmRole::Colocated,
         }
     }
 

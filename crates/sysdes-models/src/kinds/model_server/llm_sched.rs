@@ -76,6 +76,10 @@ pub struct Pending {
     /// Tokens whose KV blocks are swapped out to CPU memory (0: none; a
     /// swapped sequence resumes with them computed after a swap-in).
     pub swapped: u32,
+    /// Tokens whose KV arrived from a prefill instance (prefill/decode
+    /// disaggregation; 0: none): it is admitted with them computed, no
+    /// prefill and no swap-in, holding their blocks from admission.
+    pub received: u32,
 }
 
 /// The `prefix_group` of a request without a shared prefix.
@@ -137,7 +141,26 @@ impl Pending {
             prefix_group: NO_PREFIX,
             prefix_len: 0,
             swapped: 0,
+            received: 0,
         }
+    }
+
+    /// A request prefilled on another instance whose first token came at
+    /// `first_token` and whose prompt's KV has just arrived (`now`): it
+    /// waits for a seat to decode its remaining `output - 1` tokens.
+    pub fn handed_off(
+        req: u32,
+        now: SimTime,
+        prompt: u32,
+        output: u32,
+        first_token: SimTime,
+        counted: bool,
+    ) -> Pending {
+        let mut p = Pending::new(req, now, prompt, output, counted);
+        p.generated = 1;
+        p.first_token = first_token;
+        p.received = prompt;
+        p
     }
 
     /// The same request with the first `len` tokens of its prompt shared by
@@ -464,6 +487,10 @@ pub struct ChunkedBatch {
     /// CPU swap space left, in blocks (set by the server before each
     /// [`Self::schedule`] when slots share it; see [`Self::set_swap_free`]).
     swap_free: u64,
+    /// A prefill instance's batch (disaggregation): a sequence leaves, its
+    /// blocks freed, as soon as it has its first token (see
+    /// [`Self::set_hand_off`]).
+    hand_off: bool,
 }
 
 impl ChunkedBatch {
@@ -478,7 +505,17 @@ impl ChunkedBatch {
             preemptions: 0,
             cache: None,
             swap_free: spec.swap.map_or(0, |s| s.cpu_blocks),
+            hand_off: false,
         }
+    }
+
+    /// Makes this a prefill instance's batch (prefill/decode
+    /// disaggregation): a sequence that gets its first token and wants
+    /// more leaves the batch then, its blocks freed; [`Self::complete`]
+    /// reports it as [`Outcome::FirstToken`] and never as finished (the
+    /// caller hands it to a decode instance).
+    pub fn set_hand_off(&mut self) {
+        self.hand_off = true;
     }
 
     /// Sizes the prefix cache for `groups` shared prefixes of at most
@@ -794,7 +831,8 @@ impl ChunkedBatch {
             // A swapped-out sequence comes back with its own copy of its
             // blocks (no cache lookup) and its tokens computed.
             let swapped_in = u64::from(q.swapped).div_ceil(bs);
-            if let (Some(cache), 0) = (&self.cache, q.swapped) {
+            // A handed-off sequence brings its prompt's KV (no lookup either).
+            if let (Some(cache), 0) = (&self.cache, q.swapped + q.received) {
                 for i in 0..self.shareable(q) {
                     match cache.entry(q.prefix_group, i) {
                         Some(e) if cache.cached[e] => {
@@ -805,7 +843,7 @@ impl ChunkedBatch {
                     }
                 }
             }
-            let computed = hit * self.spec.block_size + q.swapped;
+            let computed = hit * self.spec.block_size + q.swapped + q.received;
             let n = (q.len() - computed).min(budget);
             let blocks = u64::from(computed + n).div_ceil(bs) - u64::from(hit);
             if blocks + revived + u64::from(self.spec.watermark_blocks) > self.available() {
@@ -813,6 +851,8 @@ impl ChunkedBatch {
             }
             let mut p = *q;
             waiting.pop_front();
+            let received = p.received;
+            p.received = 0;
             if p.swapped > 0 {
                 self.swap_free += swapped_in;
                 p.swapped = 0;
@@ -823,7 +863,7 @@ impl ChunkedBatch {
                 p.admitted_once = true;
                 p.admitted = now;
             }
-            if let (Some(cache), 0) = (&mut self.cache, swapped_in) {
+            if let (Some(cache), 0, 0) = (&mut self.cache, swapped_in, received) {
                 for i in 0..hit {
                     if let Some(e) = cache.entry(p.prefix_group, i) {
                         cache.take_ref(e);
@@ -897,6 +937,10 @@ impl ChunkedBatch {
                     if r.p.generated == 1 {
                         r.p.first_token = now;
                         on(Outcome::FirstToken(r.p));
+                        if self.hand_off && r.p.output > 1 {
+                            self.release(&r);
+                            continue;
+                        }
                     }
                     if r.p.generated >= r.p.output {
                         self.release(&r);

@@ -15,6 +15,7 @@
 //! engine (`simulation/model_server.rs`) schedules it. It is a plain state
 //! machine, unit-tested here without an engine.
 
+pub mod disagg;
 pub(crate) mod figures;
 mod kv_query;
 pub(crate) mod llm;

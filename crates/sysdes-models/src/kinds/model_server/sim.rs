@@ -107,6 +107,16 @@ impl Simulation {
         let now = self.sched.now();
         if let ModelPolicy::Llm(m) = &mut self.components[server] {
             m.iteration_done(now, slot);
+            // A prefill server's handed-off requests land after their KV
+            // transfers.
+            for i in 0..m.sent().len() {
+                let ModelPolicy::Llm(m) = &self.components[server] else {
+                    break;
+                };
+                let at = m.sent()[i];
+                self.sched
+                    .schedule_at(at, Event::Llm(LlmEvent::KvLanded { server, slot }));
+            }
         }
         let mut i = 0;
         loop {
@@ -215,6 +225,16 @@ impl Kind for ModelPolicy {
             if let ModelPolicy::Llm(m) = &mut sim.components[at] {
                 m.set_trace_tokens(sim.workloads[workload as usize].trace_tokens(trace));
             }
+        }
+        if let ModelPolicy::Llm(m) = &mut sim.components[at]
+            && m.is_decode()
+            && let Some(p) = sim.llm_handoffs.take(req, sim.requests.generation(req))
+        {
+            let arrival = m.arrive_handed_off(now, req, p);
+            if sim.queued_or_refused(req, arrival) {
+                sim.model_pump(at);
+            }
+            return;
         }
         let arrival = either!(&mut sim.components[at], m => m.arrive(now, req, counted));
         if sim.queued_or_refused(req, arrival) {
