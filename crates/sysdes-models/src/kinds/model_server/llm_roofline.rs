@@ -164,6 +164,7 @@ impl Roofline {
             weights_ps: ps(self.weight_bytes() / bw),
             comm_per_token_ps: comm,
             roofline: true,
+            table: None,
         }
     }
 

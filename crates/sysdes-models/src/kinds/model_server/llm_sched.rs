@@ -44,8 +44,11 @@
 //! Not modelled here: priority.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use sysdes_kernel::{SimDuration, SimTime};
+
+use crate::kinds::model_server::llm_table::IterationTable;
 
 /// A request waiting for (re)admission, with its lengths and its progress.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -163,7 +166,12 @@ impl Pending {
 /// zero: a pure decode step of `b` sequences takes `floor + per_token * b`
 /// (`decode.base`, `decode.per_sequence`), a pure prefill of `p` tokens
 /// `floor + per_token * p` (`prefill.base`, `prefill.per_token`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+///
+/// Table form: a measured grid of times over `T` and `D`
+/// ([`IterationTable`]), added to the affine terms (which then default to
+/// zero). The table is shared (`Arc`), so the cost is `Clone` but not
+/// `Copy`; a lookup allocates nothing.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IterationCost {
     /// The fixed cost of one iteration (launch, reading the weights).
     pub floor: SimDuration,
@@ -183,6 +191,9 @@ pub struct IterationCost {
     /// `floor + max(weights + per_context_token * D, per_token * T + per_prefill_pair * P) + comm * T`
     /// instead of the sum of every term.
     pub roofline: bool,
+    /// Measured times interpolated over (`T`, `D`), added to the affine
+    /// terms; `None` for none (never with `roofline`).
+    pub table: Option<Arc<IterationTable>>,
 }
 
 /// What one iteration holds.
@@ -236,6 +247,17 @@ impl IterationCost {
             weights_ps: 0,
             comm_per_token_ps: 0,
             roofline: false,
+            table: None,
+        }
+    }
+
+    /// The table form: `table` interpolated at (`T`, `D`) plus the affine
+    /// terms of `affine` (see [`IterationTable`]).
+    pub fn with_table(self, table: Arc<IterationTable>) -> IterationCost {
+        IterationCost {
+            table: Some(table),
+            roofline: false,
+            ..self
         }
     }
 
@@ -251,13 +273,17 @@ impl IterationCost {
         } else {
             memory + compute + comm
         };
-        let ns = (ps / 1000).min(u128::from(u64::MAX / 2)) as u64;
+        let table = self
+            .table
+            .as_ref()
+            .map_or(0, |t| u128::from(t.time_ns(c.tokens, c.decode_context)));
+        let ns = (ps / 1000 + table).min(u128::from(u64::MAX / 2)) as u64;
         self.floor + SimDuration::from_nanos(ns)
     }
 }
 
 /// The chunked scheduler's settings.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChunkedSpec {
     /// Token budget of one iteration (vLLM's `max_num_batched_tokens`), at least 1.
     pub max_num_batched_tokens: u32,
@@ -471,13 +497,13 @@ impl ChunkedBatch {
     pub fn new(spec: ChunkedSpec) -> ChunkedBatch {
         let total = spec.num_blocks.map_or(u64::MAX / 4, u64::from);
         ChunkedBatch {
-            spec,
             running: Vec::with_capacity((spec.max_num_seqs as usize).min(4096)),
             free_blocks: total,
             total_blocks: total,
             preemptions: 0,
             cache: None,
             swap_free: spec.swap.map_or(0, |s| s.cpu_blocks),
+            spec,
         }
     }
 
@@ -1074,7 +1100,7 @@ mod tests {
             bytes_per_block: 4096,
             cpu_blocks: 10,
         });
-        let mut b = ChunkedBatch::new(s);
+        let mut b = ChunkedBatch::new(s.clone());
         let mut w = VecDeque::new();
         w.push_back(Pending::new(1, t(0), 4, 4, true));
         w.push_back(Pending::new(2, t(0), 4, 4, true));
@@ -1145,7 +1171,7 @@ mod tests {
             bytes_per_block: 4096,
             cpu_blocks: 2,
         });
-        let mut b = ChunkedBatch::new(s);
+        let mut b = ChunkedBatch::new(s.clone());
         let mut w = VecDeque::new();
         w.push_back(Pending::new(1, t(0), 4, 4, true));
         w.push_back(Pending::new(2, t(0), 4, 4, true));
@@ -1170,7 +1196,7 @@ mod tests {
     fn watermark_holds_admission_back_by_hand() {
         let mut s = spec(64, 8, 2, Some(6));
         s.watermark_blocks = 3;
-        let mut b = ChunkedBatch::new(s);
+        let mut b = ChunkedBatch::new(s.clone());
         let mut w = VecDeque::new();
         w.push_back(Pending::new(1, t(0), 4, 4, true));
         w.push_back(Pending::new(2, t(0), 4, 4, true));
@@ -1289,7 +1315,7 @@ mod tests {
     fn prefix_caching_off_reuses_nothing() {
         let mut s = spec(64, 4, 4, Some(100));
         s.prefix_caching = false;
-        let mut b = ChunkedBatch::new(s);
+        let mut b = ChunkedBatch::new(s.clone());
         b.enable_prefix_cache(1, 8);
         assert!(!b.caches_prefixes());
         let mut w = VecDeque::new();
@@ -1340,7 +1366,7 @@ mod tests {
             let mut s = spec(budget, seqs, bs, Some(biggest + extra + wm));
             s.watermark_blocks = wm;
             s.swap = swap.map(|n| SwapSpec { ps_per_block: 1000, bytes_per_block: 1, cpu_blocks: n });
-            let mut b = ChunkedBatch::new(s);
+            let mut b = ChunkedBatch::new(s.clone());
             b.enable_prefix_cache(3, prefix);
             let mut w: VecDeque<Pending> = reqs.iter().enumerate()
                 .map(|(i, &(p, o, g))| {
@@ -1384,7 +1410,7 @@ mod tests {
             let mut s = spec(budget, seqs, bs, Some(biggest + extra + wm));
             s.watermark_blocks = wm;
             s.swap = swap.map(|n| SwapSpec { ps_per_block: 1000, bytes_per_block: 1, cpu_blocks: n });
-            let mut b = ChunkedBatch::new(s);
+            let mut b = ChunkedBatch::new(s.clone());
             let mut w: VecDeque<Pending> = reqs.iter().enumerate()
                 .map(|(i, &(p, o))| Pending::new(i as u32, t(0), p, o, true)).collect();
             let mut finished = vec![0u32; reqs.len()];
