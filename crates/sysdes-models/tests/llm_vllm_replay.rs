@@ -439,6 +439,7 @@ const LLAMA_8B: ModelShape = ModelShape {
     kv_heads: 8,
     head_dim: 128,
     dtype_bytes: 2,
+    vocab: 128_256,
 };
 /// Qwen3-32B (`data/llm/models.yaml`).
 const QWEN3_32B: ModelShape = ModelShape {
@@ -450,6 +451,7 @@ const QWEN3_32B: ModelShape = ModelShape {
     kv_heads: 8,
     head_dim: 128,
     dtype_bytes: 2,
+    vocab: 151_936,
 };
 /// Qwen3-32B TP2 run on two RTX PRO 6000: max_num_seqs 128; its meta.json
 /// has no KV block count (derived below).
@@ -571,8 +573,124 @@ fn roofline_predicts_other_gpus_and_models() {
 }
 
 /// The roofline's error allowed on the RTX 4090 prediction: a regression
-/// bound on the measured error (see `docs/llm-serving.md`), not an
-/// accuracy claim.
-const ROOFLINE_4090_TOLERANCE: f64 = 0.40;
-/// The same for the Qwen3-32B TP2 prediction.
-const ROOFLINE_QWEN_TOLERANCE: f64 = 0.45;
+/// bound on the measured error (23-31 %; 26-34 % before the embedding and
+/// LM head were counted as gathered and per sequence, see
+/// `docs/llm-serving.md`), not an accuracy claim.
+const ROOFLINE_4090_TOLERANCE: f64 = 0.32;
+/// The same for the Qwen3-32B TP2 prediction (22-39 %; 26-42 % before the
+/// vocabulary terms and two latencies per ring all-reduce step pair).
+const ROOFLINE_QWEN_TOLERANCE: f64 = 0.37;
+
+#[test]
+#[ignore]
+fn diag_breakdown() {
+    let runs: [(&str, u32, Option<u32>, IterationCost); 3] = [
+        (
+            PRO6000.0,
+            PRO6000.1,
+            Some(PRO6000.2),
+            roofline(LLAMA_8B, PRO6000_GPU, 1, Efficiency::FITTED).cost(),
+        ),
+        (
+            RTX4090.0,
+            RTX4090.1,
+            Some(RTX4090.2),
+            roofline(LLAMA_8B, RTX4090_GPU, 1, Efficiency::FITTED).cost(),
+        ),
+        (
+            QWEN_TP2.0,
+            QWEN_TP2.1,
+            None,
+            roofline(QWEN3_32B, PRO6000_GPU, 2, Efficiency::FITTED).cost(),
+        ),
+    ];
+    for (dir, seqs, blocks, c) in runs {
+        let reqs = load(dir);
+        let blocks = blocks.unwrap_or_else(|| {
+            roofline(QWEN3_32B, PRO6000_GPU, 2, Efficiency::FITTED).kv_blocks(
+                16,
+                GPU_MEMORY_UTILIZATION,
+                RESERVE_BYTES,
+            )
+        });
+        let s = spec(seqs, blocks, c.clone());
+        let mut batch = ChunkedBatch::new(s.clone());
+        let mut waiting: VecDeque<Pending> = VecDeque::new();
+        let mut next = 0;
+        let mut now = SimTime::ZERO;
+        let (
+            mut it,
+            mut pit,
+            mut ptok,
+            mut dseqs,
+            mut tot,
+            mut ptime,
+            mut cbound,
+            mut wsum,
+            mut kvsum,
+            mut csum,
+            mut commsum,
+        ) = (
+            0u64, 0u64, 0u64, 0u64, 0u64, 0u64, 0u64, 0f64, 0f64, 0f64, 0f64,
+        );
+        loop {
+            while next < reqs.len() && reqs[next].arrival <= now.as_nanos() {
+                let r = &reqs[next];
+                waiting.push_back(Pending::new(
+                    next as u32,
+                    SimTime::ZERO + SimDuration::from_nanos(r.arrival),
+                    r.prompt,
+                    r.output,
+                    true,
+                ));
+                next += 1;
+            }
+            match batch.schedule(now, &mut waiting) {
+                Some(x) => {
+                    let t = c.time(&x);
+                    now += t;
+                    it += 1;
+                    tot += t.as_nanos();
+                    let pt = x.tokens - u64::from(x.decode_seqs);
+                    ptok += pt;
+                    dseqs += u64::from(x.decode_seqs);
+                    if pt > 0 {
+                        pit += 1;
+                        ptime += t.as_nanos();
+                    }
+                    let mem = c.weights_ps as f64
+                        + c.per_context_token_ps as f64 * x.decode_context as f64;
+                    let comp = c.per_token_ps as f64 * x.tokens as f64
+                        + c.per_prefill_pair_ps as f64 * x.prefill_pairs as f64;
+                    if comp > mem {
+                        cbound += 1;
+                        csum += comp / 1e3;
+                    } else {
+                        wsum += c.weights_ps as f64 / 1e3;
+                        kvsum += c.per_context_token_ps as f64 * x.decode_context as f64 / 1e3;
+                    }
+                    commsum += c.comm_per_token_ps as f64 * x.tokens as f64 / 1e3;
+                    batch.complete(now, |_| {});
+                }
+                None if next < reqs.len() => {
+                    now = SimTime::ZERO + SimDuration::from_nanos(reqs[next].arrival)
+                }
+                None => break,
+            }
+        }
+        let prompts: u64 = reqs.iter().map(|r| u64::from(r.prompt)).sum();
+        let outs: u64 = reqs.iter().map(|r| u64::from(r.output)).sum();
+        println!(
+            "{dir}: {it} it, {:.1} s busy, prefill tokens {ptok} (prompts {prompts}, outputs {outs}), iterations with prefill {pit} ({:.1} s), mean decode batch {:.1}, compute-bound {cbound}; time split s: weights {:.1} kv {:.1} compute(bound) {:.1} comm {:.1} floor {:.1}; preempt {}",
+            tot as f64 / 1e9,
+            ptime as f64 / 1e9,
+            dseqs as f64 / it as f64,
+            wsum / 1e9,
+            kvsum / 1e9,
+            csum / 1e9,
+            commsum / 1e9,
+            it as f64 * c.floor.as_nanos() as f64 / 1e9,
+            batch.preemptions()
+        );
+    }
+}

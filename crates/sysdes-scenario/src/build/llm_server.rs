@@ -44,7 +44,7 @@
 //! ```yaml
 //!     hardware: { gpu: rtx-pro-6000, tp: 2, link_gbps: 64, link_latency: 20us }
 //!     model: qwen3-32b
-//!     efficiency: { compute: 1.0, memory: 0.7, floor: 2.11129ms }   # optional; default fitted
+//!     efficiency: { compute: 1.0, memory: 0.7, floor: 3.43724ms }   # optional; default fitted
 //! ```
 //!
 //! Memory policy of the chunked scheduler (see `docs/llm-serving.md`):
@@ -123,7 +123,7 @@ pub(crate) struct LlmDoc {
     hardware: Option<HardwareRaw>,
     /// `chunked` only, with `hardware`: the model, a name from `data/llm/models.yaml` (`llama-3.1-8b`, `llama-3.1-70b`, `qwen3-32b`, `qwen3-30b-a3b`).
     model: Option<String>,
-    /// `chunked` only, with `hardware`: the roofline's efficiency factors. Default: fitted on the RTX PRO 6000 Llama-3.1-8B vLLM capture (compute 1.0, memory 0.7, floor 2.11129ms).
+    /// `chunked` only, with `hardware`: the roofline's efficiency factors. Default: fitted on the RTX PRO 6000 Llama-3.1-8B vLLM capture (compute 1.0, memory 0.7, floor 3.43724ms).
     efficiency: Option<EfficiencyRaw>,
     /// `chunked` only: how a running sequence is preempted when the KV blocks run out: `recompute` (default; vLLM V1's only mode: its blocks are freed and its tokens prefilled again) or `swap` (vLLM V0's `preemption_mode: swap`: its blocks are copied to CPU memory over the host link at `swap_gbps`, the copy stalling the iteration, and copied back before it resumes; recompute when `swap_blocks` is full).
     preemption: Option<PreemptionRaw>,
@@ -195,6 +195,7 @@ struct ModelRow {
     kv_heads: u32,
     head_dim: u32,
     dtype_bytes: u32,
+    vocab: u32,
 }
 
 /// The shipped GPU and model tables (sources in the files).
@@ -242,6 +243,7 @@ pub fn models() -> BTreeMap<String, ModelShape> {
                     kv_heads: r.kv_heads,
                     head_dim: r.head_dim,
                     dtype_bytes: r.dtype_bytes,
+                    vocab: r.vocab,
                 },
             )
         })
@@ -1359,8 +1361,9 @@ mod tests {
         };
         assert_eq!(c.num_blocks, Some(100));
         assert_eq!(c.cost.floor, SimDuration::from_millis(1));
-        // 16.06 GB at 1675 GB/s.
-        assert_eq!(c.cost.weights_ps, 9_588_059_701);
+        // 16.06 GB less the 1.05 GB embedding (gathered, not streamed),
+        // 15,009,326,848 bytes at 1675 GB/s.
+        assert_eq!(c.cost.weights_ps, 8_960_792_148);
     }
 
     #[test]

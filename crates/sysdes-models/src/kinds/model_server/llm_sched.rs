@@ -159,7 +159,8 @@ impl Pending {
 
 /// Iteration time from the batch's composition, integer picoseconds per
 /// unit so that sub-nanosecond coefficients stay exact:
-/// `floor + (per_token_ps * T + per_context_token_ps * D + per_prefill_pair_ps * P) / 1000`
+/// `floor + (per_token_ps * T + per_sequence_ps * S + per_context_token_ps * D + per_prefill_pair_ps * P) / 1000`
+/// (`S` the sequences in the batch; `per_sequence_ps` is 0 but in the roofline form)
 /// nanoseconds, rounded down.
 ///
 /// Today's affine costs are the special case with the attention terms at
@@ -177,6 +178,9 @@ pub struct IterationCost {
     pub floor: SimDuration,
     /// Added per token in the batch (decode tokens and prefill chunk tokens), in picoseconds.
     pub per_token_ps: u64,
+    /// Added per sequence in the batch (decode or prefill chunk: the LM
+    /// head runs on its last position), in picoseconds; compute side.
+    pub per_sequence_ps: u64,
     /// Added per context token of each decode sequence (reading its KV cache), in picoseconds.
     pub per_context_token_ps: u64,
     /// Added per (query, key) pair of each prefill chunk, `chunk * (cached + chunk)`, in picoseconds.
@@ -188,7 +192,7 @@ pub struct IterationCost {
     /// (added, never overlapped).
     pub comm_per_token_ps: u64,
     /// Roofline form: compute and memory overlap, so an iteration takes
-    /// `floor + max(weights + per_context_token * D, per_token * T + per_prefill_pair * P) + comm * T`
+    /// `floor + max(weights + per_context_token * D, per_token * T + per_sequence * S + per_prefill_pair * P) + comm * T`
     /// instead of the sum of every term.
     pub roofline: bool,
     /// Measured times interpolated over (`T`, `D`), added to the affine
@@ -242,6 +246,7 @@ impl IterationCost {
         IterationCost {
             floor,
             per_token_ps,
+            per_sequence_ps: 0,
             per_context_token_ps,
             per_prefill_pair_ps,
             weights_ps: 0,
@@ -266,6 +271,8 @@ impl IterationCost {
         let memory = u128::from(self.weights_ps)
             + u128::from(self.per_context_token_ps) * u128::from(c.decode_context);
         let compute = u128::from(self.per_token_ps) * u128::from(c.tokens)
+            + u128::from(self.per_sequence_ps)
+                * u128::from(u64::from(c.decode_seqs) + u64::from(c.prefill_seqs))
             + u128::from(self.per_prefill_pair_ps) * u128::from(c.prefill_pairs);
         let comm = u128::from(self.comm_per_token_ps) * u128::from(c.tokens);
         let ps = if self.roofline {
