@@ -50,6 +50,7 @@ pub use kinds::model_server::llm_sched::{
     ChunkedBatch, ChunkedSpec, Composition, IterationCost, NO_PREFIX, Outcome, Pending,
     PrefixWorkload, SwapSpec,
 };
+pub use kinds::model_server::llm_table::{IterationTable, MAX_TABLE_ROWS, TableProblem};
 pub use kinds::model_server::{BatchTime, BatchingSpec, ModelServerSpec};
 pub use kinds::replica_group::ScaleEvent;
 pub use kinds::replica_group::spec::*;

@@ -106,7 +106,7 @@ fn chunked_bounds_the_tpot_tail_that_prefill_first_does_not() {
     let n = Distribution::Exponential { mean_ns: 250.0 };
     let c = run(&system(
         poisson(6.0),
-        chunked(512, None, cost, p.clone(), n.clone()),
+        chunked(512, None, cost.clone(), p.clone(), n.clone()),
         600,
     ));
     let mut pf = chunked(512, None, cost, p, n);
@@ -144,7 +144,7 @@ fn kv_pressure_preempts_and_a_big_cache_does_not() {
     let n = Distribution::Exponential { mean_ns: 500.0 };
     let small = run(&system(
         poisson(3.0),
-        chunked(2048, Some(2600), cost, p.clone(), n.clone()),
+        chunked(2048, Some(2600), cost.clone(), p.clone(), n.clone()),
         300,
     ));
     let big = run(&system(
@@ -175,7 +175,7 @@ fn kv_series_swap_and_watermark_under_pressure() {
     };
     let n = Distribution::Exponential { mean_ns: 500.0 };
     let with = |f: &dyn Fn(&mut ChunkedSpec)| {
-        let mut m = chunked(2048, Some(2600), cost, p.clone(), n.clone());
+        let mut m = chunked(2048, Some(2600), cost.clone(), p.clone(), n.clone());
         if let LlmScheduler::Chunked(c) = &mut m.scheduler {
             f(c);
         }

@@ -138,8 +138,8 @@ fn stats(v: &[f64]) -> [f64; 4] {
 
 /// Replays `reqs` through one slot; returns the latencies, the iterations
 /// run, the simulated span and the preemptions.
-fn replay(reqs: &[Captured], spec: ChunkedSpec) -> (Latencies, u64, SimDuration, u64) {
-    let mut batch = ChunkedBatch::new(spec);
+fn replay(reqs: &[Captured], spec: &ChunkedSpec) -> (Latencies, u64, SimDuration, u64) {
+    let mut batch = ChunkedBatch::new(spec.clone());
     let mut waiting: VecDeque<Pending> = VecDeque::with_capacity(reqs.len());
     let mut first = vec![0u64; reqs.len()];
     let mut last = vec![0u64; reqs.len()];
@@ -258,7 +258,7 @@ fn search(
 ) -> ([f64; 3], f64) {
     let mut p = start;
     let eval = |p: [f64; 3]| match make(p) {
-        Some(c) => loss(&replay(reqs, spec(seqs, blocks, c)).0, real),
+        Some(c) => loss(&replay(reqs, &spec(seqs, blocks, c)).0, real),
         None => f64::INFINITY,
     };
     let mut best = eval(p);
@@ -370,10 +370,10 @@ fn replays_real_vllm_runs() {
     let mut wall = f64::INFINITY;
     for _ in 0..20 {
         let t = std::time::Instant::now();
-        std::hint::black_box(replay(&reqs, s));
+        std::hint::black_box(replay(&reqs, &s));
         wall = wall.min(t.elapsed().as_secs_f64());
     }
-    let (sim, iterations, span, preempted) = replay(&reqs, s);
+    let (sim, iterations, span, preempted) = replay(&reqs, &s);
     println!(
         "replay: {iterations} iterations, {:.1} simulated s, {preempted} preemptions, {:.0} simulated s per wall s",
         span.as_secs_f64(),
@@ -396,7 +396,7 @@ fn replays_real_vllm_runs() {
         p[2] * BANDWIDTH_RATIO,
     ];
     let pair = (PREFILL_PAIR_PS as f64 * COMPUTE_RATIO).round() as u64;
-    let (sim2, it2, span2, pre2) = replay(&reqs2, spec(RTX4090.1, RTX4090.2, cost(scaled, pair)));
+    let (sim2, it2, span2, pre2) = replay(&reqs2, &spec(RTX4090.1, RTX4090.2, cost(scaled, pair)));
     println!(
         "replay: {it2} iterations, {:.1} simulated s, {pre2} preemptions",
         span2.as_secs_f64()
@@ -439,6 +439,7 @@ const LLAMA_8B: ModelShape = ModelShape {
     kv_heads: 8,
     head_dim: 128,
     dtype_bytes: 2,
+    vocab: 128_256,
 };
 /// Qwen3-32B (`data/llm/models.yaml`).
 const QWEN3_32B: ModelShape = ModelShape {
@@ -450,6 +451,7 @@ const QWEN3_32B: ModelShape = ModelShape {
     kv_heads: 8,
     head_dim: 128,
     dtype_bytes: 2,
+    vocab: 151_936,
 };
 /// Qwen3-32B TP2 run on two RTX PRO 6000: max_num_seqs 128; its meta.json
 /// has no KV block count (derived below).
@@ -529,7 +531,7 @@ fn roofline_predicts_other_gpus_and_models() {
     println!(
         "derived KV blocks: RTX PRO 6000 {blocks_pro} (vLLM 35913), RTX 4090 {blocks_4090} (vLLM 2588)"
     );
-    let (sim, ..) = replay(&reqs, spec(PRO6000.1, PRO6000.2, make(p).unwrap()));
+    let (sim, ..) = replay(&reqs, &spec(PRO6000.1, PRO6000.2, make(p).unwrap()));
     let bad = table(
         "Roofline, RTX PRO 6000, Llama-3.1-8B, TP1 (efficiency fitted)",
         &sim,
@@ -539,7 +541,7 @@ fn roofline_predicts_other_gpus_and_models() {
     let reqs2 = load(RTX4090.0);
     let real2 = captured(&reqs2);
     let c2 = roofline(LLAMA_8B, RTX4090_GPU, 1, fitted).cost();
-    let (sim2, _, _, pre2) = replay(&reqs2, spec(RTX4090.1, RTX4090.2, c2));
+    let (sim2, _, _, pre2) = replay(&reqs2, &spec(RTX4090.1, RTX4090.2, c2));
     println!("RTX 4090: {pre2} preemptions");
     let bad2 = table(
         "Roofline, RTX 4090, Llama-3.1-8B, TP1 (predicted)",
@@ -557,7 +559,7 @@ fn roofline_predicts_other_gpus_and_models() {
         c3.comm_per_token_ps as f64 / 1e6,
         c3.floor.as_nanos() as f64 / 1e6
     );
-    let (sim3, _, _, pre3) = replay(&reqs3, spec(QWEN_TP2.1, blocks3, c3));
+    let (sim3, _, _, pre3) = replay(&reqs3, &spec(QWEN_TP2.1, blocks3, c3));
     println!("Qwen3-32B TP2: {pre3} preemptions");
     let bad3 = table(
         "Roofline, 2 x RTX PRO 6000, Qwen3-32B, TP2 (predicted)",
@@ -571,8 +573,10 @@ fn roofline_predicts_other_gpus_and_models() {
 }
 
 /// The roofline's error allowed on the RTX 4090 prediction: a regression
-/// bound on the measured error (see `docs/llm-serving.md`), not an
-/// accuracy claim.
-const ROOFLINE_4090_TOLERANCE: f64 = 0.40;
-/// The same for the Qwen3-32B TP2 prediction.
-const ROOFLINE_QWEN_TOLERANCE: f64 = 0.45;
+/// bound on the measured error (23-31 %; 26-34 % before the embedding and
+/// LM head were counted as gathered and per sequence, see
+/// `docs/llm-serving.md`), not an accuracy claim.
+const ROOFLINE_4090_TOLERANCE: f64 = 0.32;
+/// The same for the Qwen3-32B TP2 prediction (22-39 %; 26-42 % before the
+/// vocabulary terms and the 2 (tp - 1) latencies of a ring all-reduce).
+const ROOFLINE_QWEN_TOLERANCE: f64 = 0.37;

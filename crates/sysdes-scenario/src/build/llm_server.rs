@@ -30,13 +30,21 @@
 //!     prefix_caching: true                     # reuse cached prefix blocks; default true
 //! ```
 //!
+//! Or measured iteration times, interpolated (a grid over the batch's
+//! tokens and the decode context; path relative to the scenario file; the
+//! affine keys, optional here, are added to it):
+//!
+//! ```yaml
+//!     iteration: { table: ../data/llm/a100-llama-3-8b-linear.csv, floor: 2ms, per_context_token_ps: 66000 }
+//! ```
+//!
 //! Or, instead of `iteration` (and `kv_blocks`, then derived), the roofline
 //! mode from the shipped data (`data/llm/{gpus,models}.yaml`):
 //!
 //! ```yaml
 //!     hardware: { gpu: rtx-pro-6000, tp: 2, link_gbps: 64, link_latency: 20us }
 //!     model: qwen3-32b
-//!     efficiency: { compute: 1.0, memory: 0.7, floor: 2.11129ms }   # optional; default fitted
+//!     efficiency: { compute: 1.0, memory: 0.7, floor: 3.43724ms }   # optional; default fitted
 //! ```
 //!
 //! Memory policy of the chunked scheduler (see `docs/llm-serving.md`):
@@ -46,7 +54,7 @@
 //!     swap_gbps: 32                            # host link, GB/s; default 32 (PCIe 4.0 x16)
 //!     swap_blocks: 2048                        # CPU blocks per slot; default 4 GiB's worth
 //!     kv_bytes_per_token: 131072               # default from `model`; needed for swap otherwise
-//!     watermark: 0.01                          # share of blocks kept free at admission; default 0
+//!     watermark: 1%                            # share of blocks kept free at admission (or 0.01); default 0
 //! ```
 //!
 //! Prefill/decode disaggregation (`chunked` only; see `docs/llm-serving.md`):
@@ -72,20 +80,21 @@
 //! ```
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::Deserialize;
 use sysdes_kernel::SimDuration;
 use sysdes_models::{
     ChunkedSpec, ComponentKind, DecodeTime, Distribution, Efficiency, GpuSpec, IterationCost,
-    KvLink, LlmRole, LlmScheduler, LlmServerSpec, ModelShape, PrefillRole, PrefillTime,
-    PrefixWorkload, Roofline, SwapSpec,
+    IterationTable, KvLink, LlmRole, LlmScheduler, LlmServerSpec, ModelShape, PrefillRole,
+    PrefillTime, PrefixWorkload, Roofline, SwapSpec,
 };
 
 use super::{Ctx, Kind, content, count, optional_count, optional_distribution};
 use crate::node::{Node, SNode};
 use crate::raw::schema_keys;
-use crate::units::Duration;
+use crate::units::{Duration, Share};
 
 /// Model-server keys that belong to dynamic batching and have no meaning
 /// in LLM mode.
@@ -130,7 +139,7 @@ pub(crate) struct LlmDoc {
     hardware: Option<HardwareRaw>,
     /// `chunked` only, with `hardware`: the model, a name from `data/llm/models.yaml` (`llama-3.1-8b`, `llama-3.1-70b`, `qwen3-32b`, `qwen3-30b-a3b`).
     model: Option<String>,
-    /// `chunked` only, with `hardware`: the roofline's efficiency factors. Default: fitted on the RTX PRO 6000 Llama-3.1-8B vLLM capture (compute 1.0, memory 0.7, floor 2.11129ms).
+    /// `chunked` only, with `hardware`: the roofline's efficiency factors. Default: fitted on the RTX PRO 6000 Llama-3.1-8B vLLM capture (compute 1.0, memory 0.7, floor 3.43724ms).
     efficiency: Option<EfficiencyRaw>,
     /// `chunked` only: how a running sequence is preempted when the KV blocks run out: `recompute` (default; vLLM V1's only mode: its blocks are freed and its tokens prefilled again) or `swap` (vLLM V0's `preemption_mode: swap`: its blocks are copied to CPU memory over the host link at `swap_gbps`, the copy stalling the iteration, and copied back before it resumes; recompute when `swap_blocks` is full).
     preemption: Option<PreemptionRaw>,
@@ -142,8 +151,8 @@ pub(crate) struct LlmDoc {
     /// `chunked`: KV-cache bytes per token (all layers, keys and values, per GPU), for the swap copies. Default: derived from `model` (e.g. 131072 for Llama-3.1-8B); required with `preemption: swap` and `iteration`.
     #[schemars(range(min = 1))]
     kv_bytes_per_token: Option<i64>,
-    /// `chunked` only, with a finite KV cache: share of the KV blocks kept free at admission (vLLM V0's `watermark`, `floor(watermark * kv_blocks)` blocks): a waiting sequence is admitted only if the free blocks after its first chunk stay at least that many. In [0, 1); default 0 (vLLM V1 has none; V0's default was 0.01).
-    watermark: Option<f64>,
+    /// `chunked` only, with a finite KV cache: share of the KV blocks kept free at admission (vLLM V0's `watermark`, `floor(watermark * kv_blocks)` blocks): a waiting sequence is admitted only if the free blocks after its first chunk stay at least that many. A number in [0, 1) or a percentage (`0.01` or `1%`); default 0 (vLLM V1 has none; V0's default was 0.01).
+    watermark: Option<Share>,
     /// Prefill/decode disaggregation (`chunked` only): `colocated` (default: prefill and decode on the same slots), `prefill` (prefill only: after its first token a request's prompt KV goes over `kv_link` to `decode_to`) or `decode` (decode only: takes the requests prefill servers hand off, admitted with their prompt computed).
     role: Option<RoleRaw>,
     /// `role: prefill`, required there: where prefilled requests decode, a `role: decode` model server or a load balancer whose backends all are.
@@ -208,6 +217,7 @@ struct ModelRow {
     kv_heads: u32,
     head_dim: u32,
     dtype_bytes: u32,
+    vocab: u32,
 }
 
 /// The shipped GPU and model tables (sources in the files).
@@ -255,6 +265,7 @@ pub fn models() -> BTreeMap<String, ModelShape> {
                     kv_heads: r.kv_heads,
                     head_dim: r.head_dim,
                     dtype_bytes: r.dtype_bytes,
+                    vocab: r.vocab,
                 },
             )
         })
@@ -335,14 +346,19 @@ pub(crate) enum PreemptionRaw {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(
     deny_unknown_fields,
-    expecting = "a map with `floor`, `per_token` and optionally `per_context_token_ps`, `per_prefill_pair_ps`"
+    expecting = "a map with `floor`, `per_token` and optionally `per_context_token_ps`, `per_prefill_pair_ps`; or with `table` and optionally those four"
 )]
 #[schemars(rename = "LlmIterationTime")]
 pub(crate) struct IterationRaw {
-    /// The fixed cost of one iteration (launch, reading the weights).
-    floor: Duration,
-    /// Added per token in the batch (decode tokens and prefill chunk tokens).
-    per_token: Duration,
+    /// Measured iteration times: a CSV file (path relative to the scenario file) with columns `tokens`, optionally `context_tokens`, and one of `time_s`, `time_ms`, `time_us`, `time_ns`, rows a full grid sorted by context then tokens; interpolated bilinearly, the other keys (then optional, default 0) added to it (see `docs/llm-serving.md`).
+    #[serde(default)]
+    table: Option<String>,
+    /// The fixed cost of one iteration (launch, reading the weights). Required without `table`.
+    #[serde(default)]
+    floor: Option<Duration>,
+    /// Added per token in the batch (decode tokens and prefill chunk tokens). Required without `table`.
+    #[serde(default)]
+    per_token: Option<Duration>,
     /// Added per context token of each decode sequence (reading its KV cache), in picoseconds. Default 0.
     #[serde(default)]
     per_context_token_ps: u64,
@@ -625,7 +641,7 @@ pub(super) fn llm_server(ctx: &mut Ctx, body: &SNode, names: &[&str]) -> Option<
         // The shortest request is the prefix, one prompt token and one
         // output token: if even that cannot fit, every request is dropped.
         let shortest = u64::from(x.tokens) + 2;
-        let capacity = match scheduler {
+        let capacity = match &scheduler {
             LlmScheduler::Chunked(c) => c.num_blocks.map(|n| {
                 (
                     u64::from(n) * u64::from(c.block_size),
@@ -648,9 +664,30 @@ pub(super) fn llm_server(ctx: &mut Ctx, body: &SNode, names: &[&str]) -> Option<
             return None;
         }
     }
-    let (prefill, decode_step) = match scheduler {
+    let (prefill, decode_step) = match &scheduler {
         // The affine view of the chunked cost (attention left out), for
-        // the capacity estimate: a pure prefill or decode iteration.
+        // the capacity estimate: a pure prefill or decode iteration; a
+        // table's is its chord from 1 token to the budget (no context).
+        LlmScheduler::Chunked(c) if c.cost.table.is_some() => {
+            let at = |tokens: u32| {
+                c.cost.time(&sysdes_models::Composition {
+                    tokens: u64::from(tokens),
+                    ..Default::default()
+                })
+            };
+            let budget = c.max_num_batched_tokens.max(2);
+            let base = at(1);
+            let per_token = SimDuration::from_nanos(
+                at(budget).as_nanos().saturating_sub(base.as_nanos()) / u64::from(budget - 1),
+            );
+            (
+                PrefillTime { base, per_token },
+                DecodeTime {
+                    base,
+                    per_sequence: per_token,
+                },
+            )
+        }
         LlmScheduler::Chunked(c) => (
             PrefillTime {
                 base: c.cost.floor,
@@ -975,12 +1012,7 @@ fn chunked_spec(ctx: &mut Ctx, llm: &SNode) -> Option<(ChunkedSpec, Option<f64>)
             "iteration",
             Some("add e.g. `iteration: { floor: 14ms, per_token: 10us, per_context_token_ps: 131000, per_prefill_pair_ps: 1 }`, or `hardware` and `model`".into()),
         )
-        .map(|i| IterationCost::affine(
-            i.floor.to_sim(),
-            i.per_token.as_nanos().saturating_mul(1000),
-            i.per_context_token_ps,
-            i.per_prefill_pair_ps,
-        ))
+        .and_then(|i| iteration_cost(ctx, llm, &i))
     };
     let prefix_caching = ctx
         .optional::<bool>(llm, "prefix_caching")
@@ -1000,6 +1032,94 @@ fn chunked_spec(ctx: &mut Ctx, llm: &SNode) -> Option<(ChunkedSpec, Option<f64>)
         watermark_blocks: watermark_blocks?,
     };
     Some((spec, kv_bytes))
+}
+
+/// Most bytes an iteration table file may have (see `docs/limits.md`).
+pub const MAX_TABLE_FILE_BYTES: u64 = 4 << 20;
+
+/// `iteration`: the affine cost, or a table plus the affine terms given;
+/// `None` when a problem was recorded.
+fn iteration_cost(ctx: &mut Ctx, llm: &SNode, i: &IterationRaw) -> Option<IterationCost> {
+    let ps = |d: Option<Duration>| d.map_or(0, |d| d.as_nanos().saturating_mul(1000));
+    let Some(name) = &i.table else {
+        for (key, given) in [
+            ("floor", i.floor.is_some()),
+            ("per_token", i.per_token.is_some()),
+        ] {
+            if !given {
+                ctx.push(
+                    llm.at_or_near(&["iteration"]),
+                    format!("`iteration` needs `{key}` (or a measured `table`)"),
+                    Some("e.g. `iteration: { floor: 14ms, per_token: 10us }`, or `iteration: { table: times.csv }`".into()),
+                );
+                return None;
+            }
+        }
+        return Some(IterationCost::affine(
+            i.floor.map_or(SimDuration::ZERO, |d| d.to_sim()),
+            ps(i.per_token),
+            i.per_context_token_ps,
+            i.per_prefill_pair_ps,
+        ));
+    };
+    let at = llm.at_or_near(&["iteration", "table"]);
+    let text = match read_table(&ctx.dir.join(name)) {
+        Ok(text) => text,
+        Err(e) => {
+            ctx.push(
+                at,
+                format!("cannot read the iteration table `{name}`: {e}"),
+                Some("a table's path is relative to the scenario file".into()),
+            );
+            return None;
+        }
+    };
+    match IterationTable::parse_csv(&text) {
+        Ok(table) => Some(
+            IterationCost::affine(
+                i.floor.map_or(SimDuration::ZERO, |d| d.to_sim()),
+                ps(i.per_token),
+                i.per_context_token_ps,
+                i.per_prefill_pair_ps,
+            )
+            .with_table(Arc::new(table)),
+        ),
+        Err(problems) => {
+            for p in problems {
+                let place = match (p.line, p.column) {
+                    (0, _) => String::new(),
+                    (l, 0) => format!(":{l}"),
+                    (l, c) => format!(":{l}:{c}"),
+                };
+                ctx.push(
+                    at,
+                    format!("iteration table {name}{place}: {}", p.message),
+                    Some(
+                        "see the table format in docs/llm-serving.md (`tokens,context_tokens,time_ms`, a full grid)"
+                            .into(),
+                    ),
+                );
+            }
+            None
+        }
+    }
+}
+
+/// Reads at most [`MAX_TABLE_FILE_BYTES`] of a table as UTF-8 text.
+fn read_table(path: &std::path::Path) -> Result<String, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut bytes = Vec::new();
+    file.take(MAX_TABLE_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MAX_TABLE_FILE_BYTES {
+        return Err(format!(
+            "it is larger than the limit of {} MiB (see docs/limits.md)",
+            MAX_TABLE_FILE_BYTES >> 20
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| format!("it is not UTF-8 text ({e})"))
 }
 
 /// vLLM's default CPU swap space per GPU (`swap_space`, 4 GiB).
@@ -1075,8 +1195,8 @@ fn swap_spec(
 /// `watermark` as blocks, `floor(watermark * kv_blocks)`; outer `None` when
 /// a problem was recorded.
 fn watermark_blocks(ctx: &mut Ctx, llm: &SNode, num_blocks: Option<u32>) -> Option<u32> {
-    let w = ctx.optional::<f64>(llm, "watermark").ok()?;
-    let Some(w) = w else {
+    let w = ctx.optional::<Share>(llm, "watermark").ok()?;
+    let Some(w) = w.map(Share::fraction) else {
         return Some(0);
     };
     if !(0.0..1.0).contains(&w) {
@@ -1516,8 +1636,9 @@ mod tests {
         };
         assert_eq!(c.num_blocks, Some(100));
         assert_eq!(c.cost.floor, SimDuration::from_millis(1));
-        // 16.06 GB at 1675 GB/s.
-        assert_eq!(c.cost.weights_ps, 9_588_059_701);
+        // 16.06 GB less the 1.05 GB embedding (gathered, not streamed),
+        // 15,009,326,848 bytes at 1675 GB/s.
+        assert_eq!(c.cost.weights_ps, 8_960_792_148);
     }
 
     #[test]
@@ -1946,5 +2067,147 @@ mod tests {
             panic!("LLM model server expected");
         };
         assert_eq!(m.max_batch, 4);
+    }
+
+    /// `watermark` takes a share: `1.5%` is 0.015, the same 15 of 1000
+    /// blocks as `0.015`; `100%` is outside [0, 1) like `1`.
+    #[test]
+    fn watermark_takes_a_percentage() {
+        let blocks = |w: &str| {
+            let m = load(&format!(
+                "{CHUNKED}      kv_blocks: 1000\n      watermark: {w}\n"
+            ))
+            .unwrap();
+            let LlmScheduler::Chunked(c) = m.scheduler else {
+                panic!("chunked expected");
+            };
+            c.watermark_blocks
+        };
+        assert_eq!(blocks("1.5%"), 15);
+        assert_eq!(blocks("0.015"), 15);
+        assert_eq!(blocks("\"0%\""), 0);
+        let (_, _, msg, _) = problem(&format!(
+            "{CHUNKED}      kv_blocks: 1000\n      watermark: 100%\n"
+        ));
+        assert_eq!(msg, "`watermark` must be in [0, 1), found 1");
+        let (_, _, msg, _) = problem(&format!(
+            "{CHUNKED}      kv_blocks: 1000\n      watermark: 150%\n"
+        ));
+        assert!(msg.contains("a share must be from 0 to 1"), "{msg}");
+    }
+
+    /// Loads `body` as a scenario file in `dir` (tables are relative to it).
+    fn load_in(dir: &std::path::Path, body: &str) -> Result<LlmServerSpec, Vec<Problem>> {
+        let file = dir.join("t.yaml").display().to_string();
+        match load_str(&file, &model_server_scenario(body), &LoadOptions::default()) {
+            Ok(l) => match l.spec.components.into_iter().next().unwrap().kind {
+                ComponentKind::LlmServer(m) => Ok(m),
+                other => panic!("LlmServer expected, got {other:?}"),
+            },
+            Err(e) => Err(e.problems().to_vec()),
+        }
+    }
+
+    fn table_body(iteration: &str) -> String {
+        CHUNKED.replace(
+            "      iteration: { floor: 14ms, per_token: 10us, per_context_token_ps: 131000, per_prefill_pair_ps: 1 }\n",
+            &format!("      iteration: {iteration}\n"),
+        )
+    }
+
+    /// The shipped Vidur table (A100, Llama-3-8B linear layers) through a
+    /// scenario at the repository root: its grid points exactly (1 token
+    /// 8.832 ms, 2048 tokens 132.088 ms), the floor and the decode
+    /// attention added, and the capacity view its chord.
+    #[test]
+    fn the_shipped_table_loads_relative_to_the_scenario() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let m = load_in(
+            &root,
+            &table_body("{ table: data/llm/a100-llama-3-8b-linear.csv, floor: 2ms, per_context_token_ps: 66000 }"),
+        )
+        .unwrap();
+        let LlmScheduler::Chunked(c) = &m.scheduler else {
+            panic!("chunked expected");
+        };
+        let table = c.cost.table.as_ref().expect("a table");
+        assert_eq!((table.rows(), table.has_context()), (451, false));
+        let at = |tokens: u64, decode_context: u64| {
+            c.cost
+                .time(&sysdes_models::Composition {
+                    tokens,
+                    decode_context,
+                    ..Default::default()
+                })
+                .as_nanos()
+        };
+        assert_eq!(at(1, 0), 2_000_000 + 8_832_000);
+        assert_eq!(at(2048, 0), 2_000_000 + 132_088_000);
+        // 1000 context tokens at 66 ns each.
+        assert_eq!(at(1, 1000), 2_000_000 + 8_832_000 + 66_000);
+        assert_eq!(m.prefill.base.as_nanos(), 10_832_000);
+        assert_eq!(
+            m.prefill.per_token.as_nanos(),
+            (132_088_000 - 8_832_000) / 2047
+        );
+    }
+
+    #[test]
+    fn bad_tables_are_located_errors() {
+        let dir = std::env::temp_dir().join(format!("sysdes-llm-table-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("unsorted.csv"),
+            "tokens,time_ms\n1,10\n300,20\n200,30\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("negative.csv"),
+            "# times\ntokens,time_ms\n1,10\n2,-3\n",
+        )
+        .unwrap();
+        std::fs::write(dir.join("columns.csv"), "tokens,seconds\n1,10\n").unwrap();
+        std::fs::write(dir.join("empty.csv"), "# nothing\n").unwrap();
+        let one = |iteration: &str| {
+            let p = load_in(&dir, &table_body(iteration)).unwrap_err();
+            assert_eq!(p.len(), 1, "{p:#?}");
+            (p[0].line, p[0].column, p[0].message.clone())
+        };
+        // At the `table` value (line 13 of the scenario, column 27), naming file:line:column.
+        let (line, col, msg) = one("{ table: unsorted.csv }");
+        assert_eq!((line, col), (13, 27));
+        assert_eq!(
+            msg,
+            "iteration table unsorted.csv:4: rows must be sorted by `tokens`, each value once: (0, 200) comes after (0, 300)"
+        );
+        let (_, _, msg) = one("{ table: negative.csv }");
+        assert_eq!(
+            msg,
+            "iteration table negative.csv:4:3: `time_ms`: a time cannot be negative, found `-3`"
+        );
+        let p = load_in(&dir, &table_body("{ table: columns.csv }")).unwrap_err();
+        assert!(
+            p[0].message
+                .starts_with("iteration table columns.csv:1:8: unknown column `seconds`"),
+            "{p:#?}"
+        );
+        assert!(p[1].message.contains("missing time column"), "{p:#?}");
+        let (_, _, msg) = one("{ table: empty.csv }");
+        assert!(
+            msg.starts_with("iteration table empty.csv: the table is empty"),
+            "{msg}"
+        );
+        let (line, col, msg) = one("{ table: missing.csv }");
+        assert_eq!((line, col), (13, 27));
+        assert!(
+            msg.starts_with("cannot read the iteration table `missing.csv`"),
+            "{msg}"
+        );
+        // Without a table, `floor` and `per_token` stay required.
+        let (_, _, msg) = one("{ per_token: 10us }");
+        assert_eq!(msg, "`iteration` needs `floor` (or a measured `table`)");
+        let (_, _, msg) = one("{ floor: 1ms }");
+        assert_eq!(msg, "`iteration` needs `per_token` (or a measured `table`)");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -97,7 +97,7 @@ pub struct LlmServerSpec {
 }
 
 /// How a slot forms its iterations.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum LlmScheduler {
     /// Admitted prompts are prefilled whole in an iteration of their own,
     /// running sequences wait (the default; `prefill`, `decode_step`,
@@ -368,7 +368,7 @@ impl LlmServer {
         if spec.kv_cache_tokens == Some(0) {
             return Err("`kv_cache_tokens` must be at least 1".into());
         }
-        if let LlmScheduler::Chunked(c) = spec.scheduler {
+        if let LlmScheduler::Chunked(c) = &spec.scheduler {
             if c.max_num_batched_tokens == 0 || c.max_num_seqs == 0 || c.block_size == 0 {
                 return Err(
                     "`max_num_batched_tokens`, `max_batch` and `kv_block_size` must be at least 1"
@@ -413,7 +413,7 @@ impl LlmServer {
             }
         }
         let per_slot = (spec.max_batch as usize).min(1024);
-        let swap_total = match spec.scheduler {
+        let swap_total = match &spec.scheduler {
             LlmScheduler::Chunked(c) => c
                 .swap
                 .map_or(0, |s| s.cpu_blocks.saturating_mul(u64::from(spec.slots))),
@@ -444,10 +444,10 @@ impl LlmServer {
                     kv_used: 0,
                 })
                 .collect(),
-            chunked: match spec.scheduler {
+            chunked: match &spec.scheduler {
                 LlmScheduler::Chunked(c) => (0..spec.slots)
                     .map(|_| {
-                        let mut b = ChunkedBatch::new(c);
+                        let mut b = ChunkedBatch::new(c.clone());
                         if let Some(x) = spec.prefix {
                             b.enable_prefix_cache(x.groups, x.tokens);
                         }
@@ -459,7 +459,7 @@ impl LlmServer {
                     .collect(),
                 LlmScheduler::PrefillFirst => Vec::new(),
             },
-            kv_blocks: match spec.scheduler {
+            kv_blocks: match &spec.scheduler {
                 LlmScheduler::Chunked(c) => c.num_blocks,
                 LlmScheduler::PrefillFirst => None,
             },

@@ -6,13 +6,23 @@
 //! split `tp` ways):
 //!
 //! ```text
-//!   memory  = weight bytes / (bandwidth * memory_eff)
+//!   memory  = (params - vocab * hidden) * dtype bytes / (bandwidth * memory_eff)
 //!           + D * KV bytes per token / (bandwidth * memory_eff)
-//!   compute = T * 2 * active params / (peak FLOP/s * compute_eff)
+//!   compute = T * 2 * (active params - 2 vocab * hidden) / (peak FLOP/s * compute_eff)
+//!           + S * 2 * vocab * hidden / (peak FLOP/s * compute_eff)
 //!           + P * 2 * 2 * heads * head_dim * layers / 2 / (peak FLOP/s * compute_eff)
 //!   comm    = T * 2 * layers * 2 (tp - 1) / tp * hidden * dtype bytes / link bandwidth
-//!   t       = floor + max(memory, compute) + comm   (+ 2 layers * link latency in the floor)
+//!   t       = floor + max(memory, compute) + comm
+//!             (+ 2 layers * 2 (tp - 1) * link latency in the floor)
 //! ```
+//!
+//! The input embedding (`vocab x hidden`) is a row lookup: no FLOPs, and
+//! only the batch's rows are read, so it is left out of the streamed
+//! weights. The LM head (another `vocab x hidden`, untied in every shipped
+//! model) runs once per sequence of the batch (`S`: vLLM computes logits
+//! at each sequence's last scheduled position), not per token. Each ring
+//! all-reduce is `2 (tp - 1)` steps (reduce-scatter, all-gather), each
+//! paying the link latency.
 //!
 //! `T` tokens in the iteration, `D` the decode sequences' summed context,
 //! `P` the prefill chunks' (query, key) pairs, counted per chunk as
@@ -56,6 +66,12 @@ pub struct ModelShape {
     pub head_dim: u32,
     /// Bytes per weight and per KV element (2 for BF16).
     pub dtype_bytes: u32,
+    /// Vocabulary size: the input embedding and the (untied) LM head are
+    /// each `vocab x hidden` of `params`. The embedding is a row lookup (no
+    /// FLOPs, and only the batch's rows are read) and the LM head runs once
+    /// per sequence of the batch, not per token. 0 treats every parameter
+    /// as a per-token matrix multiplication.
+    pub vocab: u32,
 }
 
 /// A GPU's data-sheet figures.
@@ -82,11 +98,13 @@ pub struct Efficiency {
 
 impl Efficiency {
     /// Fitted once on the RTX PRO 6000 Blackwell, Llama-3.1-8B, TP1 vLLM
-    /// 0.19 capture (`tests/llm_vllm_replay.rs`, `roofline_predicts_...`).
+    /// 0.19 capture (`tests/llm_vllm_replay.rs`, `roofline_predicts_...`;
+    /// refitted when the vocabulary terms came in: the floor went from
+    /// 2.111 to 3.437 ms, compute and memory stayed at 1.0 and 0.7).
     pub const FITTED: Efficiency = Efficiency {
         compute: 1.0,
         memory: 0.7,
-        floor: SimDuration::from_nanos(2_111_290),
+        floor: SimDuration::from_nanos(3_437_239),
     };
 }
 
@@ -122,6 +140,19 @@ impl Roofline {
         self.model.params * f64::from(self.model.dtype_bytes) / self.tp()
     }
 
+    /// Parameters of one `vocab x hidden` matrix (the embedding, and the
+    /// LM head again).
+    fn vocab_params(&self) -> f64 {
+        f64::from(self.model.vocab) * f64::from(self.model.hidden)
+    }
+
+    /// Weight bytes each GPU streams per iteration: all but the input
+    /// embedding, of which only the batch's rows are gathered.
+    pub fn weight_read_bytes(&self) -> f64 {
+        (self.model.params - self.vocab_params()).max(0.0) * f64::from(self.model.dtype_bytes)
+            / self.tp()
+    }
+
     /// KV-cache bytes per token on each GPU: keys and values of every layer
     /// for its share of the KV heads (at least one head: fewer heads than
     /// GPUs are replicated).
@@ -138,7 +169,9 @@ impl Roofline {
         let bw = self.gpu.memory_bandwidth * e.memory;
         let flops = self.gpu.dense_flops * e.compute;
         let tp = self.tp();
-        let per_token_flops = 2.0 * m.active_params / tp;
+        let vocab = self.vocab_params();
+        let per_token_flops = 2.0 * (m.active_params - 2.0 * vocab).max(0.0) / tp;
+        let per_sequence_flops = 2.0 * vocab / tp;
         // QK^T and AV, 2 FLOPs per multiply-add, per pair of P; the / 2
         // is exact for a whole prompt in one chunk (half its pairs masked)
         // but only the chunk^2 part of a later chunk's P is masked: the
@@ -151,7 +184,13 @@ impl Roofline {
                 * f64::from(m.dtype_bytes);
             (
                 ps(bytes / self.link_bandwidth),
-                SimDuration::from_nanos(self.link_latency.as_nanos() * 2 * u64::from(m.layers)),
+                SimDuration::from_nanos(
+                    self.link_latency.as_nanos()
+                        * 2
+                        * u64::from(m.layers)
+                        * 2
+                        * u64::from(self.tp - 1),
+                ),
             )
         } else {
             (0, SimDuration::ZERO)
@@ -159,11 +198,13 @@ impl Roofline {
         IterationCost {
             floor: e.floor + latency,
             per_token_ps: ps(per_token_flops / flops),
+            per_sequence_ps: ps(per_sequence_flops / flops),
             per_context_token_ps: ps(self.kv_bytes_per_token() / bw),
             per_prefill_pair_ps: ps(per_pair_flops / flops),
-            weights_ps: ps(self.weight_bytes() / bw),
+            weights_ps: ps(self.weight_read_bytes() / bw),
             comm_per_token_ps: comm,
             roofline: true,
+            table: None,
         }
     }
 
@@ -193,6 +234,7 @@ mod tests {
             kv_heads: 8,
             head_dim: 128,
             dtype_bytes: 2,
+            vocab: 0,
         }
     }
 
@@ -232,12 +274,48 @@ mod tests {
         assert_eq!((c.comm_per_token_ps, c.roofline), (0, true));
         // TP 2: everything halves; 2 x 32 all-reduces of 4096 x 2 bytes,
         // ring share 2 (2 - 1) / 2 = 1: 524,288 bytes per token at 100 GB/s
-        // = 5.24288 us; 64 x 5 us of latency in the floor.
+        // = 5.24288 us; each all-reduce a ring of 2 (2 - 1) = 2 steps:
+        // 64 x 2 x 5 us of latency in the floor.
         let c2 = roofline(2).cost();
         assert_eq!(c2.weights_ps, 8_030_000_000);
         assert_eq!(c2.per_context_token_ps, 65_536);
         assert_eq!(c2.comm_per_token_ps, 5_242_880);
-        assert_eq!(c2.floor, SimDuration::from_micros(1_000 + 320));
+        assert_eq!(c2.floor, SimDuration::from_micros(1_000 + 640));
+        // TP 4: 2 (4 - 1) = 6 steps per all-reduce.
+        assert_eq!(
+            roofline(4).cost().floor,
+            SimDuration::from_micros(1_000 + 64 * 6 * 5)
+        );
+    }
+
+    /// With the vocabulary (128,256 x 4096 = 525,336,576 parameters per
+    /// matrix): 15,009,326,848 weight bytes streamed (the embedding is
+    /// gathered, not streamed) = 15.009 ms at 1 TB/s; 2 x (8.03 G - 2 x
+    /// 525.3 M) = 13.959 GFLOP per token = 27.917 us at 500 TFLOP/s; the
+    /// LM head's 1.051 GFLOP once per sequence = 2.101 us. The KV blocks
+    /// still count every weight resident.
+    #[test]
+    fn embedding_and_lm_head_by_hand() {
+        let mut r = roofline(1);
+        r.model.vocab = 128_256;
+        let c = r.cost();
+        assert_eq!(c.weights_ps, 15_009_326_848);
+        assert_eq!(c.per_token_ps, 27_917_307);
+        assert_eq!(c.per_sequence_ps, 2_101_346);
+        assert_eq!(r.kv_blocks(16, 0.9, 1.5e9), 28_490);
+        // A prefill chunk of 2048 tokens of one sequence: 2048 x 27.917 us
+        // + 2.101 us + the attention pairs.
+        use crate::kinds::model_server::llm_sched::Composition;
+        let prefill = Composition {
+            tokens: 2048,
+            prefill_seqs: 1,
+            prefill_pairs: 2048 * 2048,
+            ..Composition::default()
+        };
+        assert_eq!(
+            c.time(&prefill).as_nanos(),
+            1_000_000 + (2048 * 27_917_307 + 2_101_346 + 2048 * 2048 * 524) / 1000
+        );
     }
 
     /// The roofline takes the larger side: a decode of 8 sequences with

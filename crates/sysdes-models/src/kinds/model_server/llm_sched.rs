@@ -44,8 +44,11 @@
 //! Not modelled here: priority.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use sysdes_kernel::{SimDuration, SimTime};
+
+use crate::kinds::model_server::llm_table::IterationTable;
 
 /// A request waiting for (re)admission, with its lengths and its progress.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -179,19 +182,28 @@ impl Pending {
 
 /// Iteration time from the batch's composition, integer picoseconds per
 /// unit so that sub-nanosecond coefficients stay exact:
-/// `floor + (per_token_ps * T + per_context_token_ps * D + per_prefill_pair_ps * P) / 1000`
+/// `floor + (per_token_ps * T + per_sequence_ps * S + per_context_token_ps * D + per_prefill_pair_ps * P) / 1000`
+/// (`S` the sequences in the batch; `per_sequence_ps` is 0 but in the roofline form)
 /// nanoseconds, rounded down.
 ///
 /// Today's affine costs are the special case with the attention terms at
 /// zero: a pure decode step of `b` sequences takes `floor + per_token * b`
 /// (`decode.base`, `decode.per_sequence`), a pure prefill of `p` tokens
 /// `floor + per_token * p` (`prefill.base`, `prefill.per_token`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+///
+/// Table form: a measured grid of times over `T` and `D`
+/// ([`IterationTable`]), added to the affine terms (which then default to
+/// zero). The table is shared (`Arc`), so the cost is `Clone` but not
+/// `Copy`; a lookup allocates nothing.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IterationCost {
     /// The fixed cost of one iteration (launch, reading the weights).
     pub floor: SimDuration,
     /// Added per token in the batch (decode tokens and prefill chunk tokens), in picoseconds.
     pub per_token_ps: u64,
+    /// Added per sequence in the batch (decode or prefill chunk: the LM
+    /// head runs on its last position), in picoseconds; compute side.
+    pub per_sequence_ps: u64,
     /// Added per context token of each decode sequence (reading its KV cache), in picoseconds.
     pub per_context_token_ps: u64,
     /// Added per (query, key) pair of each prefill chunk, `chunk * (cached + chunk)`, in picoseconds.
@@ -203,9 +215,12 @@ pub struct IterationCost {
     /// (added, never overlapped).
     pub comm_per_token_ps: u64,
     /// Roofline form: compute and memory overlap, so an iteration takes
-    /// `floor + max(weights + per_context_token * D, per_token * T + per_prefill_pair * P) + comm * T`
+    /// `floor + max(weights + per_context_token * D, per_token * T + per_sequence * S + per_prefill_pair * P) + comm * T`
     /// instead of the sum of every term.
     pub roofline: bool,
+    /// Measured times interpolated over (`T`, `D`), added to the affine
+    /// terms; `None` for none (never with `roofline`).
+    pub table: Option<Arc<IterationTable>>,
 }
 
 /// What one iteration holds.
@@ -254,11 +269,23 @@ impl IterationCost {
         IterationCost {
             floor,
             per_token_ps,
+            per_sequence_ps: 0,
             per_context_token_ps,
             per_prefill_pair_ps,
             weights_ps: 0,
             comm_per_token_ps: 0,
             roofline: false,
+            table: None,
+        }
+    }
+
+    /// The table form: `table` interpolated at (`T`, `D`) plus the affine
+    /// terms of `affine` (see [`IterationTable`]).
+    pub fn with_table(self, table: Arc<IterationTable>) -> IterationCost {
+        IterationCost {
+            table: Some(table),
+            roofline: false,
+            ..self
         }
     }
 
@@ -267,6 +294,8 @@ impl IterationCost {
         let memory = u128::from(self.weights_ps)
             + u128::from(self.per_context_token_ps) * u128::from(c.decode_context);
         let compute = u128::from(self.per_token_ps) * u128::from(c.tokens)
+            + u128::from(self.per_sequence_ps)
+                * u128::from(u64::from(c.decode_seqs) + u64::from(c.prefill_seqs))
             + u128::from(self.per_prefill_pair_ps) * u128::from(c.prefill_pairs);
         let comm = u128::from(self.comm_per_token_ps) * u128::from(c.tokens);
         let ps = if self.roofline {
@@ -274,13 +303,17 @@ impl IterationCost {
         } else {
             memory + compute + comm
         };
-        let ns = (ps / 1000).min(u128::from(u64::MAX / 2)) as u64;
+        let table = self
+            .table
+            .as_ref()
+            .map_or(0, |t| u128::from(t.time_ns(c.tokens, c.decode_context)));
+        let ns = (ps / 1000 + table).min(u128::from(u64::MAX / 2)) as u64;
         self.floor + SimDuration::from_nanos(ns)
     }
 }
 
 /// The chunked scheduler's settings.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChunkedSpec {
     /// Token budget of one iteration (vLLM's `max_num_batched_tokens`), at least 1.
     pub max_num_batched_tokens: u32,
@@ -498,7 +531,6 @@ impl ChunkedBatch {
     pub fn new(spec: ChunkedSpec) -> ChunkedBatch {
         let total = spec.num_blocks.map_or(u64::MAX / 4, u64::from);
         ChunkedBatch {
-            spec,
             running: Vec::with_capacity((spec.max_num_seqs as usize).min(4096)),
             free_blocks: total,
             total_blocks: total,
@@ -506,6 +538,7 @@ impl ChunkedBatch {
             cache: None,
             swap_free: spec.swap.map_or(0, |s| s.cpu_blocks),
             hand_off: false,
+            spec,
         }
     }
 
@@ -1118,7 +1151,7 @@ mod tests {
             bytes_per_block: 4096,
             cpu_blocks: 10,
         });
-        let mut b = ChunkedBatch::new(s);
+        let mut b = ChunkedBatch::new(s.clone());
         let mut w = VecDeque::new();
         w.push_back(Pending::new(1, t(0), 4, 4, true));
         w.push_back(Pending::new(2, t(0), 4, 4, true));
@@ -1189,7 +1222,7 @@ mod tests {
             bytes_per_block: 4096,
             cpu_blocks: 2,
         });
-        let mut b = ChunkedBatch::new(s);
+        let mut b = ChunkedBatch::new(s.clone());
         let mut w = VecDeque::new();
         w.push_back(Pending::new(1, t(0), 4, 4, true));
         w.push_back(Pending::new(2, t(0), 4, 4, true));
@@ -1214,7 +1247,7 @@ mod tests {
     fn watermark_holds_admission_back_by_hand() {
         let mut s = spec(64, 8, 2, Some(6));
         s.watermark_blocks = 3;
-        let mut b = ChunkedBatch::new(s);
+        let mut b = ChunkedBatch::new(s.clone());
         let mut w = VecDeque::new();
         w.push_back(Pending::new(1, t(0), 4, 4, true));
         w.push_back(Pending::new(2, t(0), 4, 4, true));
@@ -1333,7 +1366,7 @@ mod tests {
     fn prefix_caching_off_reuses_nothing() {
         let mut s = spec(64, 4, 4, Some(100));
         s.prefix_caching = false;
-        let mut b = ChunkedBatch::new(s);
+        let mut b = ChunkedBatch::new(s.clone());
         b.enable_prefix_cache(1, 8);
         assert!(!b.caches_prefixes());
         let mut w = VecDeque::new();
@@ -1384,7 +1417,7 @@ mod tests {
             let mut s = spec(budget, seqs, bs, Some(biggest + extra + wm));
             s.watermark_blocks = wm;
             s.swap = swap.map(|n| SwapSpec { ps_per_block: 1000, bytes_per_block: 1, cpu_blocks: n });
-            let mut b = ChunkedBatch::new(s);
+            let mut b = ChunkedBatch::new(s.clone());
             b.enable_prefix_cache(3, prefix);
             let mut w: VecDeque<Pending> = reqs.iter().enumerate()
                 .map(|(i, &(p, o, g))| {
@@ -1428,7 +1461,7 @@ mod tests {
             let mut s = spec(budget, seqs, bs, Some(biggest + extra + wm));
             s.watermark_blocks = wm;
             s.swap = swap.map(|n| SwapSpec { ps_per_block: 1000, bytes_per_block: 1, cpu_blocks: n });
-            let mut b = ChunkedBatch::new(s);
+            let mut b = ChunkedBatch::new(s.clone());
             let mut w: VecDeque<Pending> = reqs.iter().enumerate()
                 .map(|(i, &(p, o))| Pending::new(i as u32, t(0), p, o, true)).collect();
             let mut finished = vec![0u32; reqs.len()];

@@ -22,6 +22,7 @@ pub(crate) mod llm;
 pub mod llm_roofline;
 pub mod llm_sched;
 pub(crate) mod llm_sim;
+pub mod llm_table;
 pub(crate) mod sim;
 
 use std::cell::Cell;
