@@ -85,9 +85,9 @@ pub(crate) struct ScenarioDoc {
 #[allow(dead_code)] // Only used to generate the JSON Schema; the loader reads faults by hand.
 #[schemars(rename = "Fault")]
 pub(crate) struct FaultDoc {
-    /// The component (a server) stops: queued and in-service requests fail, arrivals fail at once; it restarts after `for`.
+    /// The component stops and restarts after `for`: a server or model server fails what is inside and every arrival; a cache forgets its contents and sends every read to its backend; a queue or stream broker fails sends and stops its consumers. A store's replica crashes as `STORE.rI`.
     crash: Option<String>,
-    /// The server's service times are multiplied by `factor` during the window.
+    /// Service times that start during the window are multiplied by `factor`: a server's or model server's, a cache's hit times, a store's read and write times.
     slowdown: Option<String>,
     /// Service-time multiplier of a `slowdown`, greater than zero.
     factor: Option<f64>,

@@ -432,17 +432,22 @@ fn kind_figures(kind: &ComponentKind, names: &mut Vec<String>) {
         ComponentKind::LoadBalancer(_) => {}
         ComponentKind::Cache(_) => CacheFigures {
             hit_worker_utilization: Some(0.0),
+            crash_misses: Some(0),
             ..CacheFigures::default()
         }
         .visit(Scope::Component, &mut add),
-        ComponentKind::Queue(_) => QueueFigures {
-            blocked_producers: Some(0),
-            mean_blocked: Some(0.0),
-            consumer_errors: Some(0),
-            ..QueueFigures::default()
+        ComponentKind::Queue(_) => {
+            QueueFigures {
+                blocked_producers: Some(0),
+                mean_blocked: Some(0.0),
+                consumer_errors: Some(0),
+                ..QueueFigures::default()
+            }
+            .visit(Scope::Component, &mut add);
+            crash(&mut add);
         }
-        .visit(Scope::Component, &mut add),
         ComponentKind::Stream(s) => {
+            crash(&mut add);
             add(Scope::Component, "messages_appended", Figure::Count(0));
             add(Scope::Component, "peak_retained", Figure::Count(0));
             for g in &s.groups {

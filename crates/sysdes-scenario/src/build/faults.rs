@@ -1,6 +1,8 @@
 //! Reading the fault timeline (`faults:`): crashes and slowdowns of
-//! servers, partitions, latency and loss between components, workloads or
-//! zones (resolved through the network's [`Names`]).
+//! stations (servers, model servers, caches, queues, streams, stores; see
+//! [`Reach`] for which fault hits which kind), partitions, latency and loss
+//! between components, workloads or zones (resolved through the network's
+//! [`Names`]).
 
 use sysdes_kernel::{ComponentId, SimDuration};
 use sysdes_models::{FaultKind, FaultSpec, NetTarget};
@@ -14,13 +16,33 @@ use crate::units::Duration;
 
 const FAULT_KINDS: &[&str] = &["crash", "slowdown", "partition", "latency", "loss"];
 
-/// Reads `faults:`. `servers[i]` says whether component `i` is a server
-/// (the kinds that can crash or slow down).
+/// Which of `crash` and `slowdown` can hit a component, by its kind (the
+/// engine gives every one of these the same shared fault state).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Reach {
+    /// Neither: a balancer, a replicated server (its replicas can), a kind
+    /// with no fault state.
+    Neither,
+    /// Both: a single server or model server, a cache (a crash empties it
+    /// and sends every read to its backend; a slowdown stretches hit times).
+    Both,
+    /// A crash only: a broker with no service time of its own to stretch
+    /// (`queue`, `stream`: the kind's name).
+    CrashOnly(&'static str),
+    /// A slowdown only (of every replica's read and write times): a store,
+    /// whose replicas crash one by one as `STORE.rI` (it has `replicas`).
+    SlowdownOnly {
+        /// The store's replicas.
+        replicas: u32,
+    },
+}
+
+/// Reads `faults:`. `reach[i]` says which faults component `i` can take.
 pub(super) fn faults(
     ctx: &mut Ctx,
     root: &SNode,
     names: &Names,
-    servers: &[bool],
+    reach: &[Reach],
     duration: Option<SimDuration>,
 ) -> Option<Vec<FaultSpec>> {
     let Some(node) = root.get("faults") else {
@@ -45,7 +67,7 @@ pub(super) fn faults(
     let mut out: Vec<FaultSpec> = Vec::with_capacity(items.len());
     let mut nodes: Vec<&SNode> = Vec::with_capacity(items.len());
     for item in items {
-        if let Some(f) = fault(ctx, item, names, servers, duration) {
+        if let Some(f) = fault(ctx, item, names, reach, duration) {
             // Two crashes (or two slowdowns) of one component must not overlap.
             let clash = out.iter().zip(&nodes).find(|(g, _)| {
                 let same = match (&f.kind, &g.kind) {
@@ -83,7 +105,7 @@ fn fault(
     ctx: &mut Ctx,
     item: &SNode,
     names: &Names,
-    servers: &[bool],
+    reach: &[Reach],
     duration: Option<SimDuration>,
 ) -> Option<FaultSpec> {
     let Node::Map(entries) = &item.node else {
@@ -183,14 +205,53 @@ fn fault(
         if let Some((_, id)) = names.replicas.iter().find(|(n, _)| *n == name) {
             return Some(*id);
         }
-        match names.target(ctx, &name, value)? {
-            NetTarget::Component(c) if servers.get(c.index()).copied().unwrap_or(false) => Some(c),
-            _ => {
+        let NetTarget::Component(c) = names.target(ctx, &name, value)? else {
+            ctx.push(
+                value,
+                format!("`{kind}` needs a component, and `{name}` is a workload or zone"),
+                Some("name a server, model server, cache, queue, stream or store".to_owned()),
+            );
+            return None;
+        };
+        let crash = kind == "crash";
+        match (
+            reach.get(c.index()).copied().unwrap_or(Reach::Neither),
+            crash,
+        ) {
+            (Reach::Both, _)
+            | (Reach::CrashOnly(_), true)
+            | (Reach::SlowdownOnly { .. }, false) => Some(c),
+            (Reach::CrashOnly(type_name), false) => {
+                ctx.push(
+                    value,
+                    format!(
+                        "`slowdown` does not apply to `{name}`: a {type_name} has no service time of its own to stretch"
+                    ),
+                    Some(format!(
+                        "slow down its consumer instead, or `crash: {name}` to take the broker down"
+                    )),
+                );
+                None
+            }
+            (Reach::SlowdownOnly { replicas }, true) => {
+                ctx.push(
+                    value,
+                    format!(
+                        "`crash` does not take a whole store down: `{name}`'s replicas crash one by one"
+                    ),
+                    Some(format!(
+                        "e.g. `{{ crash: {name}.r0, at: 30s, for: 10s }}` (replicas `{name}.r0` to `{name}.r{}`)",
+                        replicas.saturating_sub(1)
+                    )),
+                );
+                None
+            }
+            (Reach::Neither, _) => {
                 ctx.push(
                     value,
                     format!("`{kind}` needs a single server, and `{name}` is not one"),
                     Some(format!(
-                        "only servers and model servers without `replicas` can {what} for now (a store's replica crashes as `STORE.rI`)"
+                        "only servers and model servers without `replicas`, caches, queues and streams can {what}, and stores slow down (a store's replica crashes as `STORE.rI`)"
                     )),
                 );
                 None

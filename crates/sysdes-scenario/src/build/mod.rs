@@ -750,19 +750,33 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
     };
     let network = net::network(ctx, root, &net_names);
     store::store_zones(ctx, &components, &entries, &net_names.zones);
-    // Crashes and slowdowns reach single servers and model servers only
-    // (not replicas).
-    let servers: Vec<bool> = kinds
+    // Which faults reach each component: crashes and slowdowns reach single
+    // servers and model servers (not replicated ones) and caches, crashes
+    // queues and streams, slowdowns stores (see `faults::Reach`).
+    let reach: Vec<faults::Reach> = kinds
         .iter()
         .zip(&components)
         .enumerate()
         .map(|(i, (k, c))| {
-            matches!(k, Some(Kind::Server | Kind::ModelServer))
-                && !matches!(
-                    c.as_ref().map(|c| &c.kind),
-                    Some(ComponentKind::ReplicaGroup(_))
-                )
-                && !groups.iter().any(|(g, _)| *g == i)
+            let spec = c.as_ref().map(|c| &c.kind);
+            match k {
+                Some(Kind::Server | Kind::ModelServer)
+                    if !matches!(spec, Some(ComponentKind::ReplicaGroup(_)))
+                        && !groups.iter().any(|(g, _)| *g == i) =>
+                {
+                    faults::Reach::Both
+                }
+                Some(Kind::Cache) => faults::Reach::Both,
+                Some(Kind::Queue) => faults::Reach::CrashOnly("queue"),
+                Some(Kind::Stream) => faults::Reach::CrashOnly("stream"),
+                Some(Kind::Store) => faults::Reach::SlowdownOnly {
+                    replicas: match spec {
+                        Some(ComponentKind::Store(s)) => s.replicas,
+                        _ => 1,
+                    },
+                },
+                _ => faults::Reach::Neither,
+            }
         })
         .collect();
     // Replicas per store (the most allowed if the store itself is invalid,
@@ -782,7 +796,7 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
         ctx,
         fault_root.as_ref().unwrap_or(root),
         &net_names,
-        &servers,
+        &reach,
         duration,
     )
     .zip(replica_crashes)

@@ -21,5 +21,8 @@ figures! {
         pub expirations: u64,
         /// Busy hit workers / hit workers, when hits take a worker.
         pub hit_worker_utilization: Option<f64>,
+        /// Reads that arrived while a `crash` fault had the cache down
+        /// (each a miss sent to the backend), when a fault crashes it.
+        pub crash_misses: Option<u64>,
     }
 }

@@ -27,7 +27,7 @@ use crate::kinds::cache::store::{CachePolicy, CacheStore, Lookup};
 use crate::kinds::server::Server;
 use crate::sampler::Sampler;
 use crate::spec::Distribution;
-use crate::station::{ACTIVE, StationMetrics};
+use crate::station::{ACTIVE, FaultState, StationMetrics};
 
 /// A cache in front of a backend component.
 #[derive(Clone, Debug, PartialEq)]
@@ -103,6 +103,9 @@ pub(crate) struct CacheCounts {
     pub(crate) hits: u64,
     pub(crate) stale_hits: u64,
     pub(crate) writes: u64,
+    /// Reads that arrived while the cache was down (each missed and went
+    /// to the backend).
+    pub(crate) crash_misses: u64,
 }
 
 /// A cache component's state.
@@ -122,6 +125,9 @@ pub(crate) struct Cache {
     pub(crate) metrics: StationMetrics,
     /// Window counts.
     pub(crate) counts: CacheCounts,
+    /// Crash and slowdown state when hits take no worker (with `workers`,
+    /// the hit server's own, so one state stretches its service times).
+    faults: FaultState,
     /// Reads and hits over the whole run, for the series gauge.
     all_reads: u64,
     all_hits: u64,
@@ -173,6 +179,7 @@ impl Cache {
             server,
             metrics: StationMetrics::new(window.0, window.1),
             counts: CacheCounts::default(),
+            faults: FaultState::new(None),
             all_reads: 0,
             all_hits: 0,
             sampled: Cell::new((0, 0)),
@@ -192,10 +199,50 @@ impl Cache {
         }
     }
 
-    /// A hit's service time (for a cache without workers).
+    /// A hit's service time (for a cache without workers), stretched by
+    /// an active slowdown.
     #[inline]
     pub(crate) fn hit_time(&mut self) -> SimDuration {
-        self.hit_time.sample(&mut self.hit_rng)
+        let d = self.hit_time.sample(&mut self.hit_rng);
+        self.faults.stretch(d)
+    }
+
+    /// The cache's one crash and slowdown state: the hit server's when
+    /// hits take a worker, else its own.
+    #[inline]
+    pub(crate) fn faults(&self) -> &FaultState {
+        match &self.server {
+            Some(s) => &s.faults,
+            None => &self.faults,
+        }
+    }
+
+    /// See [`Cache::faults`].
+    pub(crate) fn faults_mut(&mut self) -> &mut FaultState {
+        match &mut self.server {
+            Some(s) => &mut s.faults,
+            None => &mut self.faults,
+        }
+    }
+
+    /// The cache crashes: its contents are lost. Requests already inside
+    /// finish as they would (a hit in service is answered, a miss waits for
+    /// its backend); while it is down every read misses (see
+    /// [`Cache::read`]) and no answer fills it.
+    pub(crate) fn crash(&mut self) {
+        self.faults_mut().crashed = true;
+        self.store.clear();
+    }
+
+    /// The cache is back, empty (a cold start).
+    pub(crate) fn restart(&mut self, now: SimTime) {
+        self.faults_mut().restart(now);
+    }
+
+    /// Whether the cache is down.
+    #[inline]
+    pub(crate) fn down(&self) -> bool {
+        self.faults().crashed
     }
 
     /// Looks a read of `key` up at `now` and counts it; `current` is the
@@ -209,15 +256,17 @@ impl Cache {
         current: u64,
         counted: bool,
     ) -> Option<u64> {
+        let down = self.down();
         let hit = match self.store.lookup(key, now) {
-            Lookup::Hit { version } => Some(version),
-            Lookup::Miss | Lookup::Expired => None,
+            Lookup::Hit { version } if !down => Some(version),
+            _ => None,
         };
         self.all_reads += 1;
         self.all_hits += u64::from(hit.is_some());
         if counted {
             let c = &mut self.counts;
             c.reads += 1;
+            c.crash_misses += u64::from(down);
             if let Some(version) = hit {
                 c.hits += 1;
                 c.stale_hits += u64::from(version < current);
@@ -227,9 +276,12 @@ impl Cache {
     }
 
     /// Stores `key` at `version` (a fill after a miss, or a write-through),
-    /// expiring `ttl` after `now`.
+    /// expiring `ttl` after `now`; nothing while the cache is down.
     #[inline]
     pub(crate) fn fill(&mut self, key: u64, version: u64, now: SimTime) {
+        if self.down() {
+            return;
+        }
         let expires = self.ttl.map_or(SimTime::MAX, |t| now + t);
         let size = self.value_size(key);
         self.store.insert(key, size, version, expires);
@@ -253,11 +305,18 @@ impl Cache {
             writes: self.counts.writes,
             evictions: self.store.evictions(),
             expirations: self.store.expirations(),
-            hit_worker_utilization: self
-                .server
-                .as_ref()
-                .map(|s| s.metrics.levels.mean(ACTIVE) / f64::from(s.workers())),
+            hit_worker_utilization: self.hit_worker_utilization(),
+            crash_misses: self.faults().crashable.then_some(self.counts.crash_misses),
         }
+    }
+
+    /// Busy hit workers / hit workers over the window, from the hit
+    /// server's busy meter (its `ACTIVE` level); `None` when hits take no
+    /// worker (no service capacity to be busy).
+    pub(crate) fn hit_worker_utilization(&self) -> Option<f64> {
+        self.server
+            .as_ref()
+            .map(|s| s.metrics.levels.mean(ACTIVE) / f64::from(s.workers()))
     }
 }
 

@@ -10,6 +10,12 @@
 //!
 //! The request a cache holds stays on its hop until the cache answers it;
 //! the backend sees a child request with the same key and operation.
+//!
+//! A `crash` fault empties the cache: while it is down every read misses
+//! and goes to the backend, answers fill nothing, and it restarts cold.
+//! Nothing fails (a cache-aside client falls back to the backend). A
+//! `slowdown` stretches hit times. Both act on the one shared
+//! [`crate::station::FaultState`].
 
 use crate::kinds::CacheId;
 use crate::kinds::cache::CacheWrites;
@@ -158,8 +164,33 @@ impl crate::kinds::Kind for crate::kinds::cache::Cache {
         &self.metrics
     }
 
+    /// With `workers`, the hit workers are the capacity; without, hits
+    /// take no worker and the cache has no utilization (capacity 0).
     fn result_type(&self) -> (crate::figures::ComponentType, u32) {
-        (crate::figures::ComponentType::Cache, 0)
+        (
+            crate::figures::ComponentType::Cache,
+            self.server.as_ref().map_or(0, |s| s.workers()),
+        )
+    }
+
+    /// Busy hit workers / hit workers: the hit server's busy meter (the
+    /// cache's own `ACTIVE` level counts every request inside, misses
+    /// waiting on the backend included, which is no utilization).
+    fn utilization(&self, _capacity: u32) -> f64 {
+        self.hit_worker_utilization().unwrap_or(0.0)
+    }
+
+    fn fault_state(&mut self) -> Option<&mut crate::station::FaultState> {
+        Some(self.faults_mut())
+    }
+
+    fn crash(sim: &mut Simulation, at: CacheId) {
+        sim.components[at].crash();
+    }
+
+    fn restart(sim: &mut Simulation, at: CacheId) {
+        let now = sim.sched.now();
+        sim.components[at].restart(now);
     }
 
     fn kind_figures(&self) -> crate::figures::KindFigures {

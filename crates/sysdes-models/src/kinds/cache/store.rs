@@ -263,6 +263,18 @@ impl CacheStore {
         }
     }
 
+    /// Forgets every entry at once (the cache crashed and restarts cold);
+    /// the eviction and expiry counts stay.
+    pub fn clear(&mut self) {
+        self.map.clear();
+        self.slots.clear();
+        self.free.clear();
+        self.order.clear();
+        self.head = NIL;
+        self.tail = NIL;
+        self.used = 0;
+    }
+
     /// The version held for `key`, without counting an access or checking
     /// expiry.
     pub fn peek_version(&self, key: u64) -> Option<u64> {

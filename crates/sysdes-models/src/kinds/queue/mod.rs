@@ -119,6 +119,14 @@ impl MessageQueue {
         self.buffer.len()
     }
 
+    /// The broker crashed: the producers held by back-pressure are handed
+    /// back (the caller fails them); the messages it holds are kept.
+    pub(crate) fn crash(&mut self, now: SimTime) -> Vec<u32> {
+        let held: Vec<u32> = self.blocked.drain(..).collect();
+        self.blocked_level.set(now, [0]);
+        held
+    }
+
     /// Messages delivered to consumers and not yet acknowledged.
     #[cfg(test)]
     pub(crate) fn in_flight(&self) -> u32 {

@@ -3,6 +3,13 @@
 //! owned by the queue, and consumer slots send each message to the consumer
 //! with [`Simulation::call`]. The buffer logic is in
 //! [`crate::kinds::queue`].
+//!
+//! A `crash` fault takes the broker down: producers held by back-pressure
+//! fail at the crash, every message sent while it is down fails at once
+//! (both counted in `lost_in_crash`), and consumers take nothing new;
+//! messages it holds are durable and go out after the restart, and
+//! deliveries already out finish. It has no service time of its own, so a
+//! `slowdown` does not apply (the loader says so).
 
 use sysdes_kernel::{ComponentId, SimTime};
 
@@ -13,6 +20,7 @@ use crate::kinds::{QueueId, Resolved};
 use crate::request::{NewRequest, Origin, Outcome, RequestId};
 use crate::simulation::Simulation;
 use crate::spec::{QueueOverflow, QueueSpec};
+use crate::station::FaultState;
 
 /// A queue component: the buffer and where its messages go.
 #[derive(Debug)]
@@ -22,6 +30,8 @@ pub(crate) struct QueueComponent {
     overflow: QueueOverflow,
     /// Consumer calls that came back dropped or failed (counted messages).
     consumer_errors: u64,
+    /// Crash state (see the module's doc).
+    faults: FaultState,
 }
 
 impl QueueComponent {
@@ -38,6 +48,7 @@ impl QueueComponent {
             consumer: spec.consumer,
             overflow: spec.overflow,
             consumer_errors: 0,
+            faults: FaultState::new(None),
         }
     }
 
@@ -80,6 +91,15 @@ impl Simulation {
         let now = self.sched.now();
         let counted = self.requests[req].counted;
         let c = &mut self.components[q];
+        if c.faults.crashed {
+            if counted {
+                c.queue.metrics.arrivals += 1;
+                c.faults.lost_in_crash += 1;
+            }
+            self.requests[req].outcome = Outcome::Failed;
+            self.respond(req);
+            return;
+        }
         match c.queue.offer(now, counted, req) {
             Offer::Accepted => self.enqueue_and_ack(q, req),
             Offer::AcceptedEvicting(old) => {
@@ -123,12 +143,15 @@ impl Simulation {
         self.queue_pump(q);
     }
 
-    /// Fills free consumer slots with waiting messages.
+    /// Fills free consumer slots with waiting messages (none while down).
     fn queue_pump(&mut self, q: QueueId) {
         let now = self.sched.now();
         let from = self.components.id(q);
         loop {
             let c = &mut self.components[q];
+            if c.faults.crashed {
+                return;
+            }
             let consumer = c.consumer;
             let Some(msg) = c.queue.next(now) else {
                 return;
@@ -160,6 +183,7 @@ impl Simulation {
         if failed && counted {
             c.consumer_errors += 1;
         }
+        // None are held while the broker is down (a crash fails them).
         while let Some(producer) = self.components[q].queue.unblock(now) {
             self.enqueue_and_ack(q, producer);
         }
@@ -185,6 +209,32 @@ impl Simulation {
             limit: self.max_in_flight,
             at_s: self.sched.now().as_secs_f64(),
         })
+    }
+}
+
+impl Simulation {
+    /// Queue `q`'s broker crashes: its back-pressured producers fail.
+    fn queue_crash(&mut self, q: QueueId) {
+        let now = self.sched.now();
+        let c = &mut self.components[q];
+        c.faults.crashed = true;
+        let held = c.queue.crash(now);
+        for &p in &held {
+            if self.requests[p].counted {
+                self.components[q].faults.lost_in_crash += 1;
+            }
+            self.requests[p].outcome = Outcome::Failed;
+        }
+        for p in held {
+            self.respond(p);
+        }
+    }
+
+    /// Queue `q`'s broker is back: consumers take what it kept.
+    fn queue_restart(&mut self, q: QueueId) {
+        let now = self.sched.now();
+        self.components[q].faults.restart(now);
+        self.queue_pump(q);
     }
 }
 
@@ -215,6 +265,22 @@ impl crate::kinds::Kind for QueueComponent {
 
     fn gauge_names(&self, name: &str, out: &mut Vec<String>) {
         QueueComponent::gauge_names(name, out);
+    }
+
+    fn fault_state(&mut self) -> Option<&mut FaultState> {
+        Some(&mut self.faults)
+    }
+
+    fn lost_in_crash(&self) -> Option<u64> {
+        self.faults.crashable.then_some(self.faults.lost_in_crash)
+    }
+
+    fn crash(sim: &mut Simulation, at: Self::Id) {
+        sim.queue_crash(at);
+    }
+
+    fn restart(sim: &mut Simulation, at: Self::Id) {
+        sim.queue_restart(at);
     }
 
     fn gauges(&self, now: SimTime, out: &mut Vec<f64>) {

@@ -27,7 +27,7 @@ use crate::kinds::store::spec::{
 use crate::request::RequestId;
 use crate::sampler::Sampler;
 use crate::spec::Distribution;
-use crate::station::StationMetrics;
+use crate::station::{FaultState, StationMetrics};
 
 /// No request: an internal operation (a probe read).
 pub(crate) const NO_REQUEST: RequestId = RequestId::MAX;
@@ -179,7 +179,9 @@ impl<T> std::ops::IndexMut<u32> for Slab<T> {
 #[derive(Debug)]
 pub(crate) struct Replica {
     pub(crate) zone: u16,
-    pub(crate) alive: bool,
+    /// Down while a `crash: STORE.rI` fault lasts (the shared crash state;
+    /// what a replica crash does is the store's own, in `sim.rs`).
+    pub(crate) faults: FaultState,
     /// Bumped by every crash and recovery: work started before is void.
     pub(crate) epoch: u32,
     pub(crate) busy: u32,
@@ -196,6 +198,12 @@ pub(crate) struct Replica {
 }
 
 impl Replica {
+    /// Whether the replica is up.
+    #[inline]
+    pub(crate) fn alive(&self) -> bool {
+        !self.faults.crashed
+    }
+
     /// Applies `version` of `key` if newer (last writer wins).
     #[inline]
     pub(crate) fn apply(&mut self, key: u64, version: u64) {
@@ -320,6 +328,9 @@ pub(crate) struct Store {
     pub(crate) net_rng: RngStream,
     pub(crate) stats: StoreStats,
     pub(crate) metrics: StationMetrics,
+    /// The store's slowdown (its `speed` stretches every replica's read and
+    /// write times); its replicas crash one by one, each by its own state.
+    pub(crate) faults: FaultState,
     /// What the clients saw, judged for consistency.
     pub(crate) tracker: ConsistencyTracker,
     /// Acknowledged counted writes a failover discarded: `(key, version)`.
@@ -415,7 +426,7 @@ impl Store {
     /// is still on its way, marked `lost` and counted when it arrives.
     pub(crate) fn elect(&mut self) -> Option<u16> {
         let best = (0..self.n())
-            .filter(|&r| self.replicas[r].alive)
+            .filter(|&r| self.replicas[r].alive())
             .max_by_key(|&r| (self.replicas[r].newest, std::cmp::Reverse(r)))?;
         for e in std::mem::take(&mut self.log) {
             if e.holders & (1 << best) != 0 {
@@ -440,7 +451,7 @@ impl Store {
         let snapshot = self.replicas[best].data.clone();
         let newest = self.replicas[best].newest;
         for r in 0..self.n() {
-            if r != best && self.replicas[r].alive {
+            if r != best && self.replicas[r].alive() {
                 self.replicas[r].data.clone_from(&snapshot);
                 self.replicas[r].newest = newest;
             }
@@ -557,7 +568,7 @@ impl Store {
                 } else {
                     zones[i % zones.len()]
                 },
-                alive: true,
+                faults: FaultState::new(None),
                 epoch: 0,
                 busy: 0,
                 queue: VecDeque::new(),
@@ -613,6 +624,7 @@ impl Store {
             net_rng: stream("messages"),
             stats: StoreStats::default(),
             metrics,
+            faults: FaultState::new(None),
             tracker,
             failover_lost: Vec::new(),
         })
@@ -625,7 +637,7 @@ impl Store {
         let surviving = |key: u64| {
             self.replicas
                 .iter()
-                .filter(|r| r.alive)
+                .filter(|r| r.alive())
                 .map(|r| r.get(key))
                 .max()
                 .unwrap_or(0)
@@ -657,7 +669,7 @@ mod tests {
     fn replicas_apply_last_writer_wins() {
         let mut r = Replica {
             zone: 0,
-            alive: true,
+            faults: FaultState::new(None),
             epoch: 0,
             busy: 0,
             queue: VecDeque::new(),

@@ -127,13 +127,13 @@ impl Simulation {
         let local = zone.and_then(|z| {
             order().find(|&r| {
                 let rep = &s.replicas[r as usize];
-                rep.alive && rep.zone == z && self.store_reachable(z, z)
+                rep.alive() && rep.zone == z && self.store_reachable(z, z)
             })
         });
         local.or_else(|| {
             order().find(|&r| {
                 let rep = &s.replicas[r as usize];
-                rep.alive && zone.is_none_or(|z| self.store_reachable(z, rep.zone))
+                rep.alive() && zone.is_none_or(|z| self.store_reachable(z, rep.zone))
             })
         })
     }
@@ -143,7 +143,7 @@ impl Simulation {
         let s = &self.components[id];
         let mut mask = 0;
         for (r, rep) in s.replicas.iter().enumerate() {
-            if rep.alive && self.store_reachable(zone, rep.zone) {
+            if rep.alive() && self.store_reachable(zone, rep.zone) {
                 mask |= 1 << r;
             }
         }
@@ -249,7 +249,7 @@ impl Simulation {
                 let (reads, n, w, replication) =
                     (s.reads, s.n() as u16, s.write_quorum, s.replication);
                 let leader_zone = s.replicas[l as usize].zone;
-                let leader_ok = s.replicas[l as usize].alive
+                let leader_ok = s.replicas[l as usize].alive()
                     && client_zone.is_none_or(|z| self.store_reachable(z, leader_zone));
                 let key = op.key;
                 if is_write {
@@ -373,7 +373,7 @@ impl Simulation {
         match msg.kind {
             MsgKind::WriteReq | MsgKind::ReadReq | MsgKind::Apply => {
                 let r = msg.replica as usize;
-                let (alive, zone) = (s.replicas[r].alive, s.replicas[r].zone);
+                let (alive, zone) = (s.replicas[r].alive(), s.replicas[r].zone);
                 let leader_mode = s.mode == StoreMode::Leader;
                 let stale_term = leader_mode && msg.kind == MsgKind::Apply && msg.term != s.term;
                 if stale_term {
@@ -445,6 +445,7 @@ impl Simulation {
             MsgKind::ReadReq => s.read_time.sample(&mut s.service_rng),
             _ => s.write_time.sample(&mut s.service_rng),
         };
+        let t = s.faults.stretch(t);
         self.sched.schedule_in(
             t,
             Event::Store {
@@ -503,7 +504,7 @@ impl Simulation {
                     }
                     let s = self.st(id);
                     let fz = s.replicas[f as usize].zone;
-                    let ok = s.replicas[f as usize].alive;
+                    let ok = s.replicas[f as usize].alive();
                     let extra_fixed = s.replication_delay.is_some();
                     if ok && self.store_reachable(zone, fz) {
                         let op = if sync { msg.op } else { NO_OP };
@@ -776,7 +777,7 @@ impl Simulation {
             let h = hints[i];
             let s = self.st(id);
             let rep = &s.replicas[h.replica as usize];
-            let (alive, zone) = (rep.alive, rep.zone);
+            let (alive, zone) = (rep.alive(), rep.zone);
             if leader_mode && h.term != term {
                 hints.swap_remove(i);
             } else if alive && self.store_reachable(h.from_zone, zone) {
@@ -818,10 +819,10 @@ impl Simulation {
         let now = self.sched.now();
         let s = self.st(id);
         let rep = &mut s.replicas[r as usize];
-        if !rep.alive {
+        if !rep.alive() {
             return;
         }
-        rep.alive = false;
+        rep.faults.crashed = true;
         rep.epoch += 1;
         let (busy, queued) = (rep.busy, rep.queue.len());
         rep.busy = 0;
@@ -854,10 +855,10 @@ impl Simulation {
     /// leader (discarding writes the leader lacks).
     fn store_recover(&mut self, id: StoreId, r: u16) {
         let s = self.st(id);
-        if s.replicas[r as usize].alive {
+        if s.replicas[r as usize].alive() {
             return;
         }
-        s.replicas[r as usize].alive = true;
+        s.replicas[r as usize].faults.crashed = false;
         s.replicas[r as usize].epoch += 1;
         if s.mode != StoreMode::Leader {
             return;
@@ -973,6 +974,12 @@ impl crate::kinds::Kind for crate::kinds::store::Store {
 
     fn gauges(&self, now: SimTime, out: &mut Vec<f64>) {
         out.push(self.tracker.interval_stale_rate(now));
+    }
+
+    /// The store's slowdown state (its replicas' crashes are
+    /// `crash: STORE.rI` faults, handled by the store itself).
+    fn fault_state(&mut self) -> Option<&mut crate::station::FaultState> {
+        Some(&mut self.faults)
     }
 
     #[inline]

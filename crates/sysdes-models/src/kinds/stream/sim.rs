@@ -7,6 +7,13 @@
 //! A delivery is an internal request created from the log entry when the
 //! consumer takes it and freed when its call returns, so the slab holds at
 //! most one message per (group, partition); the log holds the rest.
+//!
+//! A `crash` fault takes the broker down: every append while it is down
+//! fails at once (counted in `lost_in_crash`) and consumers take nothing
+//! new; the log is durable, deliveries already out finish, and after the
+//! restart every group's consumers resume where they were. It has no
+//! service time of its own, so a `slowdown` does not apply (the loader
+//! says so).
 
 use sysdes_kernel::{ComponentId, SimTime};
 
@@ -15,10 +22,11 @@ use crate::kinds::StreamId;
 use crate::error::RunError;
 use crate::figures::{GroupFigures, StreamFigures};
 use crate::kinds::stream::{Entry, StreamLog};
+use crate::request::Outcome;
 use crate::request::{NewRequest, Op, Origin, RequestId};
 use crate::simulation::{Event, Simulation};
 use crate::spec::StreamSpec;
-use crate::station::StationMetrics;
+use crate::station::{FaultState, StationMetrics};
 
 /// What a log entry keeps of its producer's request to re-create it for
 /// each delivery.
@@ -47,6 +55,8 @@ pub(crate) struct StreamComponent {
     /// done over all groups; levels `[ACTIVE, WAITING]` = consumers busy,
     /// unconsumed messages not yet taken summed over groups.
     pub(crate) metrics: StationMetrics,
+    /// Crash state (see the module's doc).
+    faults: FaultState,
 }
 
 impl StreamComponent {
@@ -76,6 +86,7 @@ impl StreamComponent {
             group_names: spec.groups.iter().map(|g| g.name.clone()).collect(),
             busy: 0,
             metrics: StationMetrics::new(window_start, window_end),
+            faults: FaultState::new(None),
         }
     }
 
@@ -201,6 +212,12 @@ impl Simulation {
         if counted {
             c.metrics.arrivals += 1;
         }
+        if c.faults.crashed {
+            c.faults.lost_in_crash += u64::from(counted);
+            self.requests[req].outcome = Outcome::Failed;
+            self.respond(req);
+            return;
+        }
         let partition = c.log.append(now, key, entry);
         c.record_levels(now);
         let groups = c.targets.len();
@@ -225,10 +242,14 @@ impl Simulation {
         }
     }
 
-    /// Gives group `g`'s consumer on `partition` its next message if it is idle.
+    /// Gives group `g`'s consumer on `partition` its next message if it is
+    /// idle (nothing while the broker is down).
     fn stream_pump(&mut self, s: StreamId, g: usize, partition: u32) {
         let now = self.sched.now();
         let c = &mut self.components[s];
+        if c.faults.crashed {
+            return;
+        }
         let Some(entry) = c.log.next(now, g, partition) else {
             c.record_levels(now);
             return;
@@ -284,6 +305,21 @@ impl Simulation {
     }
 }
 
+impl Simulation {
+    /// Stream `s`'s broker is back: every group's consumers resume.
+    fn stream_restart(&mut self, s: StreamId) {
+        let now = self.sched.now();
+        let c = &mut self.components[s];
+        c.faults.restart(now);
+        let (groups, partitions) = (c.targets.len(), c.log.partitions());
+        for g in 0..groups {
+            for p in 0..partitions {
+                self.stream_pump(s, g, p);
+            }
+        }
+    }
+}
+
 impl crate::kinds::Kind for StreamComponent {
     type Spec = StreamSpec;
 
@@ -315,6 +351,23 @@ impl crate::kinds::Kind for StreamComponent {
 
     fn gauges(&self, now: SimTime, out: &mut Vec<f64>) {
         StreamComponent::gauges(self, now, out);
+    }
+
+    fn fault_state(&mut self) -> Option<&mut FaultState> {
+        Some(&mut self.faults)
+    }
+
+    fn lost_in_crash(&self) -> Option<u64> {
+        self.faults.crashable.then_some(self.faults.lost_in_crash)
+    }
+
+    /// Consumers stop taking messages; nothing inside fails.
+    fn crash(sim: &mut Simulation, at: Self::Id) {
+        sim.components[at].faults.crashed = true;
+    }
+
+    fn restart(sim: &mut Simulation, at: Self::Id) {
+        sim.stream_restart(at);
     }
 
     #[inline]

@@ -3,7 +3,7 @@
 use sysdes_kernel::{ComponentId, SimDuration};
 use sysdes_models::{Distribution, FaultKind, NetTarget};
 
-use crate::test_support::{has, load, problem_texts};
+use crate::test_support::{has, load, located, problem_texts};
 
 const GEO: &str = "\
 name: geo
@@ -153,4 +153,77 @@ fn a_name_that_is_both_a_workload_and_a_zone_is_refused_where_it_is_used() {
     );
     let problems = problem_texts(&text);
     has(&problems, "`ap` names both a workload and a zone");
+}
+
+/// Every station kind shares one fault state: caches take crashes and
+/// slowdowns, queues and streams crashes, stores slowdowns (their replicas
+/// crash as `STORE.rI`); a fault that does not apply to a kind is a located
+/// error saying what does.
+#[test]
+fn faults_reach_caches_queues_streams_and_stores() {
+    const STATIONS: &str = "\
+name: stations
+duration: 60s
+workloads:
+  - { name: users, target: cache, arrival: { poisson: 100/s } }
+  - { name: producer, target: jobs, arrival: { poisson: 10/s } }
+  - { name: events, target: log, arrival: { poisson: 10/s } }
+  - { name: kv-users, target: kv, arrival: { poisson: 10/s } }
+components:
+  cache: { type: cache, capacity: 100, backend: db }
+  db: { type: server, service_time: 5ms }
+  jobs: { type: queue, consumers: { target: db } }
+  log: { type: stream, consumer_groups: [ { name: g, target: db } ] }
+  kv: { type: store, replicas: 3 }
+faults:
+  - { crash: cache, at: 1s, for: 1s }
+  - { slowdown: cache, factor: 3, at: 3s, for: 1s }
+  - { crash: jobs, at: 5s, for: 1s }
+  - { crash: log, at: 7s, for: 1s }
+  - { slowdown: kv, factor: 2, at: 9s, for: 1s }
+  - { crash: kv.r1, at: 11s, for: 1s }
+";
+    let spec = load(STATIONS).unwrap_or_else(|p| panic!("{p:#?}"));
+    let kinds: Vec<_> = spec.faults.iter().map(|f| f.kind.clone()).collect();
+    assert_eq!(
+        kinds,
+        [
+            FaultKind::Crash(ComponentId(0)),
+            FaultKind::Slowdown {
+                target: ComponentId(0),
+                factor: 3.0
+            },
+            FaultKind::Crash(ComponentId(2)),
+            FaultKind::Crash(ComponentId(3)),
+            FaultKind::Slowdown {
+                target: ComponentId(4),
+                factor: 2.0
+            },
+            FaultKind::CrashReplica {
+                store: ComponentId(4),
+                replica: 1
+            },
+        ]
+    );
+    // A queue or stream has no service time to stretch.
+    let p = located(&STATIONS.replace("crash: jobs,", "slowdown: jobs, factor: 2,"));
+    assert_eq!(
+        p,
+        [
+            "17:17: `slowdown` does not apply to `jobs`: a queue has no service time of its own to stretch (slow down its consumer instead, or `crash: jobs` to take the broker down)"
+        ]
+    );
+    let p = located(&STATIONS.replace("crash: log,", "slowdown: log, factor: 2,"));
+    has(
+        &p,
+        "18:17: `slowdown` does not apply to `log`: a stream has",
+    );
+    // A store's replicas crash one by one.
+    let p = located(&STATIONS.replace("slowdown: kv, factor: 2,", "crash: kv,"));
+    assert_eq!(
+        p,
+        [
+            "19:14: `crash` does not take a whole store down: `kv`'s replicas crash one by one (e.g. `{ crash: kv.r0, at: 30s, for: 10s }` (replicas `kv.r0` to `kv.r2`))"
+        ]
+    );
 }

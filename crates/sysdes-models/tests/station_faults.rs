@@ -1,0 +1,294 @@
+//! Crash and slowdown faults on caches, queues, streams and stores, which
+//! share the servers' fault state (`station::FaultState`): counts during a
+//! fault window computed by hand (docs/validation.md, "Faults on every
+//! station kind").
+//!
+//! Every run here is deterministic by construction: arrivals evenly spaced
+//! (`constant` at 100/s, one at every multiple of 10 ms from 0), constant
+//! service times, zero network latency, no warm-up, and fault windows that
+//! start 5 ms after an arrival, so no event ties with a window's edge.
+
+mod common;
+
+use common::*;
+use sysdes_kernel::{ComponentId, SimDuration};
+use sysdes_models::*;
+
+/// A 20 s run with no warm-up, zero network latency and one workload of
+/// evenly spaced reads at 100/s (2,000 arrivals, at k x 10 ms for k = 0 to
+/// 1,999) on `keys` into component 0.
+fn evenly(keys: KeySpec, components: Vec<ComponentSpec>, faults: Vec<FaultSpec>) -> ModelSpec {
+    let mut w = WorkloadSpec::new(
+        "users",
+        ComponentId(0),
+        ArrivalSpec::Constant { per_second: 100.0 },
+    );
+    w.keys = keys;
+    let mut spec = model_spec("station-faults", 20, vec![w], components);
+    spec.warmup = SimDuration::ZERO;
+    spec.network.latency = constant_ns(0);
+    spec.faults = faults;
+    spec
+}
+
+/// A fault on component 0 from `at_ms` for `for_ms`.
+fn fault(at_ms: u64, for_ms: u64, kind: FaultKind) -> FaultSpec {
+    FaultSpec {
+        at: ms(at_ms),
+        duration: ms(for_ms),
+        kind,
+    }
+}
+
+/// A one-worker server `name` with constant service `service_ms`.
+fn server(name: &str, service_ms: f64) -> ComponentSpec {
+    component(
+        name,
+        ComponentKind::Server(ServerSpec::new(1, constant_ms(service_ms))),
+    )
+}
+
+/// A cache (component 0) holding one key, hits in 1 ms, in front of a
+/// 5 ms database, read at 100/s; crashed from 5.005 s to 7.008 s, slowed 5x
+/// from 10.005 s for 1 s.
+///
+/// By hand: the read at 0 misses and fills; every later read hits except
+/// the 200 that arrive while the cache is down (k = 501 to 700: each
+/// misses, goes to the database and fills nothing, the last answer coming
+/// back at 7.005 s, still down) and the first after the restart (7.01 s:
+/// the cache restarts cold). Reads 2,000, misses 202,
+/// database arrivals 202, hit ratio 1,798 / 2,000 = 0.899, nothing fails.
+/// The slowdown stretches the 100 hits that arrive in its window (k = 1,001
+/// to 1,100) to 5 ms: the cache's mean latency is (1,698 x 1 + 100 x 5 +
+/// 202 x 5) / 2,000 = 1.604 ms, its maximum 5 ms.
+#[test]
+fn a_crashed_cache_sends_every_read_to_its_backend_and_restarts_cold() {
+    let cache = CacheSpec {
+        capacity: CacheCapacity::Entries(10),
+        policy: CachePolicy::Lru,
+        ttl: None,
+        hit_time: constant_ms(1.0),
+        workers: None,
+        backend: ComponentId(1),
+        writes: CacheWrites::Invalidate,
+    };
+    let spec = evenly(
+        KeySpec::Uniform { n: 1 },
+        vec![
+            component("cache", ComponentKind::Cache(cache.clone())),
+            server("db", 5.0),
+        ],
+        vec![
+            fault(5_005, 2_003, FaultKind::Crash(ComponentId(0))),
+            fault(
+                10_005,
+                1_000,
+                FaultKind::Slowdown {
+                    target: ComponentId(0),
+                    factor: 5.0,
+                },
+            ),
+        ],
+    );
+    let r = run(&spec);
+    let (c, db) = (&r.components[0], &r.components[1]);
+    assert_eq!(extra_of(c, "reads"), 2_000.0);
+    assert_eq!(extra_of(c, "crash_misses"), 200.0);
+    assert_eq!(db.arrivals, 202);
+    assert_eq!(extra_of(c, "hit_ratio"), 1_798.0 / 2_000.0);
+    assert_eq!((r.requests.completed, r.requests.failed), (2_000, 0));
+    // A cache loses contents, not requests: nothing reported lost.
+    assert_eq!(c.lost_in_crash, None);
+    close(
+        "cache mean latency, ms",
+        c.latency.mean_ns() / MS,
+        1.604,
+        1e-9,
+    );
+    // The histogram's maximum is exact to 3 significant digits.
+    close(
+        "cache max latency, ms",
+        c.latency.max_ns() as f64 / MS,
+        5.0,
+        1e-3,
+    );
+    // Without hit workers a cache has no service capacity: no utilization.
+    assert_eq!((c.workers, c.utilization), (0, 0.0));
+
+    // With one hit worker the same faults hit the worker's state: the same
+    // counts, and the cache's utilization is its busy worker time over the
+    // run, (1,698 x 1 ms + 100 x 5 ms) / 20 s = 0.1099.
+    let mut with_worker = spec.clone();
+    with_worker.components[0].kind = ComponentKind::Cache(CacheSpec {
+        workers: Some(1),
+        ..cache
+    });
+    let r = run(&with_worker);
+    let c = &r.components[0];
+    assert_eq!(extra_of(c, "crash_misses"), 200.0);
+    assert_eq!(r.components[1].arrivals, 202);
+    close(
+        "cache mean latency, ms",
+        c.latency.mean_ns() / MS,
+        1.604,
+        1e-9,
+    );
+    assert_eq!(c.workers, 1);
+    close("hit worker utilization", c.utilization, 0.1099, 1e-9);
+    assert_eq!(c.utilization, extra_of(c, "hit_worker_utilization"));
+}
+
+/// A queue (component 0, one consumer slot) in front of a 20 ms consumer,
+/// fed 100 messages/s: the consumer does 50/s, so a backlog builds from
+/// the start and the consumer is never idle except while the broker is
+/// down. Broker crashed from 5.005 s for 2 s.
+///
+/// By hand: the 200 sends in the window (k = 501 to 700) fail at once
+/// (`lost_in_crash` 200); 1,800 messages are enqueued. The consumer
+/// finishes at 20 ms, 40 ms, ..., 5.00 s (250 messages), then finishes the
+/// one it holds at 5.02 s (251) and takes nothing until the restart; from
+/// 7.005 s it takes the other 1,549, one every 20 ms, so the last is
+/// consumed at 7.005 + 1,549 x 0.02 = 37.985 s (without the crash: 2,000
+/// x 0.02 = 40 s), and its consumer slot was busy 20 - 1.985 = 18.015 s
+/// of the 20 s window.
+#[test]
+fn a_crashed_queue_fails_sends_and_stops_its_consumers() {
+    let queue = component(
+        "jobs",
+        ComponentKind::Queue(QueueSpec {
+            capacity: None,
+            overflow: QueueOverflow::DropTail,
+            consumer: ComponentId(1),
+            concurrency: 1,
+        }),
+    );
+    let spec = evenly(
+        KeySpec::Unique,
+        vec![queue, server("worker", 20.0)],
+        vec![fault(5_005, 2_000, FaultKind::Crash(ComponentId(0)))],
+    );
+    let r = run(&spec);
+    let q = &r.components[0];
+    assert_eq!((r.requests.completed, r.requests.failed), (1_800, 200));
+    assert_eq!(q.lost_in_crash, Some(200));
+    assert_eq!(extra_of(q, "messages_enqueued"), 1_800.0);
+    assert_eq!(extra_of(q, "messages_consumed"), 1_800.0);
+    assert_eq!(r.components[1].completions, 1_800);
+    close("last message consumed, s", r.end_s, 37.985, 1e-12);
+    // Its utilization is the consumer slot's busy meter.
+    close(
+        "consumer slot utilization",
+        q.utilization,
+        18.015 / 20.0,
+        1e-9,
+    );
+
+    // Back-pressure: producers held at the crash fail too. Capacity 10:
+    // the queue is full from the 11th message's arrival on, so every later
+    // producer is held; at the crash all those held fail with it.
+    let mut bp = spec.clone();
+    bp.components[0].kind = ComponentKind::Queue(QueueSpec {
+        capacity: Some(10),
+        overflow: QueueOverflow::BackPressure,
+        consumer: ComponentId(1),
+        concurrency: 1,
+    });
+    let r = run(&bp);
+    let q = &r.components[0];
+    // Held producers enter only as room frees (one per consumed message),
+    // so by 5.005 s, of the 501 producers that arrived, 10 + 250 entered
+    // (the 10 places, and one per message consumed by 5.00 s): 241 held
+    // fail at the crash, plus the 200 sent while down.
+    assert_eq!(q.lost_in_crash, Some(441));
+    assert_eq!(r.requests.failed, 441);
+}
+
+/// A stream (component 0, one partition, one consumer group) in front of
+/// the same 20 ms consumer: the broker crash fails the 200 appends in its
+/// window and stops the group's consumer exactly as the queue's: 1,800
+/// appended and consumed, the last at 37.985 s, the consumer busy 18.015 s
+/// of the 20 s window.
+#[test]
+fn a_crashed_stream_fails_appends_and_pauses_its_groups() {
+    let stream = component(
+        "log",
+        ComponentKind::Stream(StreamSpec {
+            partitions: 1,
+            groups: vec![ConsumerGroupSpec {
+                name: "g".into(),
+                target: ComponentId(1),
+                start: None,
+            }],
+            retention: None,
+        }),
+    );
+    let spec = evenly(
+        KeySpec::Unique,
+        vec![stream, server("worker", 20.0)],
+        vec![fault(5_005, 2_000, FaultKind::Crash(ComponentId(0)))],
+    );
+    let r = run(&spec);
+    let s = &r.components[0];
+    assert_eq!((r.requests.completed, r.requests.failed), (1_800, 200));
+    assert_eq!(s.lost_in_crash, Some(200));
+    assert_eq!(extra_of(s, "messages_appended"), 1_800.0);
+    assert_eq!(s.completions, 1_800);
+    assert_eq!(r.components[1].completions, 1_800);
+    close("last message consumed, s", r.end_s, 37.985, 1e-12);
+    close("consumer utilization", s.utilization, 18.015 / 20.0, 1e-9);
+}
+
+/// A one-replica store (reads in 1 ms, one worker) read at 100/s, slowed
+/// 5x from 5.005 s for 1 s: the 100 reads that arrive in the window
+/// (k = 501 to 600) take 5 ms, the other 1,900 take 1 ms: mean latency
+/// (1,900 x 1 + 100 x 5) / 2,000 = 1.2 ms, maximum 5 ms; utilization
+/// (1,900 x 1 + 100 x 5) ms / 20 s = 0.12. A replica crash (its own
+/// `STORE.rI` fault) keeps the store's semantics: the same store with its
+/// replica down from 10.005 s for 1 s fails the 100 reads in that window.
+#[test]
+fn a_slowed_store_stretches_every_replicas_service() {
+    let mut store = StoreSpec::leaderless(1, 1, 1);
+    store.read_time = constant_ms(1.0);
+    store.workers = 1;
+    let store = component("kv", ComponentKind::Store(store));
+    let spec = evenly(
+        KeySpec::Unique,
+        vec![store],
+        vec![fault(
+            5_005,
+            1_000,
+            FaultKind::Slowdown {
+                target: ComponentId(0),
+                factor: 5.0,
+            },
+        )],
+    );
+    let r = run(&spec);
+    let s = &r.components[0];
+    assert_eq!((r.requests.completed, r.requests.failed), (2_000, 0));
+    close(
+        "store mean latency, ms",
+        s.latency.mean_ns() / MS,
+        1.2,
+        1e-9,
+    );
+    close(
+        "store max latency, ms",
+        s.latency.max_ns() as f64 / MS,
+        5.0,
+        1e-3,
+    );
+    close("store utilization", s.utilization, 0.12, 1e-9);
+
+    let mut crashed = spec.clone();
+    crashed.faults.push(fault(
+        10_005,
+        1_000,
+        FaultKind::CrashReplica {
+            store: ComponentId(0),
+            replica: 0,
+        },
+    ));
+    let r = run(&crashed);
+    assert_eq!((r.requests.completed, r.requests.failed), (1_900, 100));
+}
