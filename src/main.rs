@@ -232,6 +232,14 @@ pub(crate) fn print_stdout(text: &str) -> bool {
     }
 }
 
+/// Prints the scenario's warnings (settings that change nothing in this
+/// run) to stderr, one located line each; the run goes on.
+fn print_warnings(scenario: &sysdes_scenario::LoadedScenario) {
+    for w in &scenario.warnings {
+        eprintln!("warning: {w}");
+    }
+}
+
 fn report_scenario_error(error: sysdes_scenario::ScenarioError) {
     errors::report_scenario_error(&error);
 }
@@ -245,6 +253,7 @@ fn validate(files: &[PathBuf], max_memory: Option<sysdes_scenario::units::Size>)
     for file in files {
         match sysdes_scenario::load_file(file, &options) {
             Ok(s) => {
+                print_warnings(&s);
                 print_stdout(&format!(
                     "{}: ok ({} workload(s), {} component(s))\n",
                     file.display(),
@@ -290,7 +299,10 @@ fn run(args: RunArgs) -> ExitCode {
         None => sysdes_scenario::load_file(&args.file, &options),
     };
     let mut scenario = match loaded {
-        Ok(s) => s,
+        Ok(s) => {
+            print_warnings(&s);
+            s
+        }
         Err(e) => {
             report_scenario_error(e);
             return ExitCode::from(INVALID);
