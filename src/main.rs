@@ -540,6 +540,10 @@ fn write_outputs(
 ) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let json = sysdes_report::to_json(result, info);
+    // The scenario's scheduled changes, shaded on the time series.
+    let schedule = sysdes_plot::schedule_windows(&scenario.spec);
+    let schedule =
+        (!schedule.is_empty()).then(|| ("schedule.csv", sysdes_plot::schedule_csv(&schedule)));
     let files = [
         ("result.json", format!("{json:#}\n")),
         ("summary.csv", sysdes_report::to_csv(result)),
@@ -552,7 +556,7 @@ fn write_outputs(
             sysdes_plot::topology::topology_svg(&scenario.spec, Some(&json)),
         ),
     ];
-    for (name, contents) in files {
+    for (name, contents) in files.into_iter().chain(schedule) {
         let tmp = dir.join(format!(".{name}.tmp"));
         std::fs::write(&tmp, contents)?;
         std::fs::rename(&tmp, dir.join(name))?;

@@ -33,6 +33,10 @@ pub(crate) struct RunData {
     /// failed requests per second, which an open breaker turns completions
     /// into (fail fast), so a drop in completions is not read as idleness.
     pub breaker: bool,
+    /// The scenario's scheduled changes (`schedule.csv`: routing phases,
+    /// arrival phases, review shifts), shaded on the series; empty when
+    /// the directory has no such file.
+    pub schedule: Vec<Window>,
 }
 
 /// Whether `value` holds a `breaker_opened` key at any depth.
@@ -130,6 +134,14 @@ impl RunData {
             faults: fault_windows(&result),
             requests: has_requests(&result),
             breaker: has_breaker(&result),
+            schedule: {
+                let path = dir.join("schedule.csv");
+                if path.is_file() {
+                    crate::schedule::read_schedule(&Table::read(&path, "the shaded schedule")?)?
+                } else {
+                    Vec::new()
+                }
+            },
         })
     }
 }
@@ -640,6 +652,7 @@ pub(crate) fn run_specs(
         faults: fault_windows(&result),
         requests: has_requests(&result),
         breaker: has_breaker(&result),
+        schedule: Vec::new(),
     };
     let (_, mut cdf, _) = cdf_figure(&data)?;
     set_inline(&mut cdf, latency_cdf_csv);
@@ -663,10 +676,12 @@ pub(crate) fn plot_run(dir: &Path, options: &PlotOptions) -> Result<crate::PlotO
         &spec,
     )?;
 
-    // Fault windows of the run first, then any the user asked for.
+    // Fault windows of the run first, then its scheduled changes, then
+    // any the user asked for.
     let windows: Vec<Window> = data
         .faults
         .iter()
+        .chain(&data.schedule)
         .chain(&options.windows)
         .cloned()
         .collect();
@@ -707,6 +722,7 @@ mod tests {
             faults: Vec::new(),
             requests: true,
             breaker: false,
+            schedule: Vec::new(),
         }
     }
 
