@@ -232,6 +232,14 @@ pub(crate) fn print_stdout(text: &str) -> bool {
     }
 }
 
+/// Prints the scenario's warnings (settings that change nothing in this
+/// run) to stderr, one located line each; the run goes on.
+fn print_warnings(scenario: &sysdes_scenario::LoadedScenario) {
+    for w in &scenario.warnings {
+        eprintln!("warning: {w}");
+    }
+}
+
 fn report_scenario_error(error: sysdes_scenario::ScenarioError) {
     errors::report_scenario_error(&error);
 }
@@ -245,6 +253,7 @@ fn validate(files: &[PathBuf], max_memory: Option<sysdes_scenario::units::Size>)
     for file in files {
         match sysdes_scenario::load_file(file, &options) {
             Ok(s) => {
+                print_warnings(&s);
                 print_stdout(&format!(
                     "{}: ok ({} workload(s), {} component(s))\n",
                     file.display(),
@@ -290,7 +299,10 @@ fn run(args: RunArgs) -> ExitCode {
         None => sysdes_scenario::load_file(&args.file, &options),
     };
     let mut scenario = match loaded {
-        Ok(s) => s,
+        Ok(s) => {
+            print_warnings(&s);
+            s
+        }
         Err(e) => {
             report_scenario_error(e);
             return ExitCode::from(INVALID);
@@ -528,6 +540,10 @@ fn write_outputs(
 ) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let json = sysdes_report::to_json(result, info);
+    // The scenario's scheduled changes, shaded on the time series.
+    let schedule = sysdes_plot::schedule_windows(&scenario.spec);
+    let schedule =
+        (!schedule.is_empty()).then(|| ("schedule.csv", sysdes_plot::schedule_csv(&schedule)));
     let mut files = vec![
         ("result.json", format!("{json:#}\n")),
         ("summary.csv", sysdes_report::to_csv(result)),
@@ -544,7 +560,7 @@ fn write_outputs(
     if let Some(cost) = info.cost {
         files.push(("cost.csv", sysdes_report::cost_csv(cost)));
     }
-    for (name, contents) in files {
+    for (name, contents) in files.into_iter().chain(schedule) {
         let tmp = dir.join(format!(".{name}.tmp"));
         std::fs::write(&tmp, contents)?;
         std::fs::rename(&tmp, dir.join(name))?;

@@ -100,6 +100,27 @@ fn validate_reports_every_problem_and_exits_2() {
     }
 }
 
+/// A setting that changes nothing in this run (a workload `priority` once
+/// the only priority server is switched to fifo) is a located warning on
+/// stderr; the run still happens (exit 0).
+#[test]
+fn an_ignored_priority_is_a_located_warning() {
+    let args = [
+        "scenarios/priority-and-reneging.yaml",
+        "--set",
+        "components.api.discipline=fifo",
+    ];
+    let out = sysdes(&["run", args[0], args[1], args[2], "--format", "json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("warning: scenarios/priority-and-reneging.yaml:34:5: workload `checkout` sets `priority: 1`, but no server here has a priority discipline"),
+        "{stderr}"
+    );
+    let out = sysdes(&["run", args[0], "--format", "json"]);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("warning"));
+}
+
 #[test]
 fn missing_file_and_bad_arguments_exit_2() {
     let out = sysdes(&["run", "scenarios/no-such-file.yaml"]);

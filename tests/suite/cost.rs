@@ -805,7 +805,11 @@ fn a_priced_run_writes_cost_csv() {
         "--out",
         dir.to_str().unwrap(),
     ]);
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     let rows = csv_rows(&std::fs::read_to_string(dir.join("cost.csv")).unwrap());
     assert_eq!(rows[0][0], "component");
     assert_eq!(rows[0][5], "egress_bytes");
@@ -814,7 +818,11 @@ fn a_priced_run_writes_cost_csv() {
     assert_eq!(rows[1][5], "1163591680");
     assert_eq!(rows[2][0], "total");
     assert_eq!(rows[2][5], "1163591680");
-    close("total", rows[2][1].parse().unwrap(), rows[1][1].parse().unwrap());
+    close(
+        "total",
+        rows[2][1].parse().unwrap(),
+        rows[1][1].parse().unwrap(),
+    );
     let _ = std::fs::remove_dir_all(&dir);
     // Without a cost, no cost.csv.
     let dir2 = std::env::temp_dir().join(format!("sysdes-no-cost-csv-{}", std::process::id()));
@@ -822,7 +830,12 @@ fn a_priced_run_writes_cost_csv() {
         "no-cost-csv.yaml",
         "name: plain\nduration: 1s\nworkloads:\n  - { name: u, target: a, arrival: { poisson: 10/s } }\ncomponents:\n  a: { type: server, service_time: 1ms }\n",
     );
-    let run = sysdes(&["run", plain.to_str().unwrap(), "--out", dir2.to_str().unwrap()]);
+    let run = sysdes(&[
+        "run",
+        plain.to_str().unwrap(),
+        "--out",
+        dir2.to_str().unwrap(),
+    ]);
     assert!(run.status.success());
     assert!(!dir2.join("cost.csv").exists());
     let _ = std::fs::remove_dir_all(&dir2);

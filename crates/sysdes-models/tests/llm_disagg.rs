@@ -72,7 +72,7 @@ fn disaggregated(
     let prefill = server(
         prefill_slots,
         budget,
-        cost,
+        cost.clone(),
         p.clone(),
         n.clone(),
         LlmRole::Prefill(PrefillRole {
@@ -255,7 +255,14 @@ fn disaggregation_lowers_the_tpot_tail_on_a_prefill_heavy_load() {
     let n = Distribution::Exponential { mean_ns: 100.0 };
     let (rate, seconds) = (6.0, 600);
     let colocated = |scheduler: Option<LlmScheduler>| {
-        let mut m = server(2, 512, cost, p.clone(), n.clone(), LlmRole::Colocated);
+        let mut m = server(
+            2,
+            512,
+            cost.clone(),
+            p.clone(),
+            n.clone(),
+            LlmRole::Colocated,
+        );
         if let Some(s) = scheduler {
             m.scheduler = s;
         }

@@ -22,6 +22,7 @@ mod options;
 mod output;
 mod pareto;
 mod run;
+mod schedule;
 mod style;
 mod sweep;
 mod table;
@@ -33,6 +34,7 @@ use std::path::{Path, PathBuf};
 pub use error::PlotError;
 pub use options::{ImageFormat, PlotOptions, Slo, Statistic, Window};
 pub use pareto::pareto_front;
+pub use schedule::{schedule_csv, schedule_windows};
 pub use table::Table;
 
 /// Which kind of results directory was plotted.

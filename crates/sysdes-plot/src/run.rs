@@ -28,6 +28,26 @@ pub(crate) struct RunData {
     /// `requests.generated`; true when absent). A run without (a training
     /// job alone) gets no throughput and latency panels.
     pub requests: bool,
+    /// Whether any call in the run has a circuit breaker (result.json has
+    /// a `breaker_opened` figure): its throughput panel then also plots
+    /// failed requests per second, which an open breaker turns completions
+    /// into (fail fast), so a drop in completions is not read as idleness.
+    pub breaker: bool,
+    /// The scenario's scheduled changes (`schedule.csv`: routing phases,
+    /// arrival phases, review shifts), shaded on the series; empty when
+    /// the directory has no such file.
+    pub schedule: Vec<Window>,
+}
+
+/// Whether `value` holds a `breaker_opened` key at any depth.
+fn has_breaker(value: &Value) -> bool {
+    match value {
+        Value::Object(map) => map
+            .iter()
+            .any(|(k, v)| k == "breaker_opened" || has_breaker(v)),
+        Value::Array(items) => items.iter().any(has_breaker),
+        _ => false,
+    }
 }
 
 /// Whether a result document says requests were generated (true if it
@@ -131,6 +151,15 @@ impl RunData {
             scenario_text: read_optional_text(&dir.join("scenario.yaml")),
             faults: fault_windows(&result),
             requests: has_requests(&result),
+            breaker: has_breaker(&result),
+            schedule: {
+                let path = dir.join("schedule.csv");
+                if path.is_file() {
+                    crate::schedule::read_schedule(&Table::read(&path, "the shaded schedule")?)?
+                } else {
+                    Vec::new()
+                }
+            },
         })
     }
 }
@@ -209,6 +238,18 @@ pub(crate) fn series_figure(
         .zip(t.numbers("throughput_rps")?)
         .map(|(&x, y)| (x, y))
         .collect();
+    // With a breaker, failures per second beside completions: the
+    // interval's `failed` count over its length.
+    let failed = match t.numbers_if_present("failed")? {
+        Some(failed) if data.breaker => Some(
+            mid.iter()
+                .zip(start.iter().zip(&end))
+                .zip(&failed)
+                .map(|((&x, (&a, &b)), &n)| (x, if b > a { n / (b - a) } else { f64::NAN }))
+                .collect::<Vec<(f64, f64)>>(),
+        ),
+        _ => None,
+    };
     let mut shades = Vec::new();
     if data.warmup_s > 0.0 {
         shades.push(Shade {
@@ -230,17 +271,27 @@ pub(crate) fn series_figure(
         });
     }
     let x_label = "simulated time (s)".to_string();
+    let mut top_series = vec![Series {
+        name: "completions per second".to_string(),
+        colour: 0,
+        points: throughput,
+        band: Vec::new(),
+        mark: Mark::Line,
+    }];
+    if let Some(points) = failed.clone() {
+        top_series.push(Series {
+            name: "failed per second".to_string(),
+            colour: 3,
+            points,
+            band: Vec::new(),
+            mark: Mark::Line,
+        });
+    }
     let top = XyChart {
         title: String::new(),
         x_label: x_label.clone(),
         y_label: "throughput (req/s)".to_string(),
-        series: vec![Series {
-            name: "completions per second".to_string(),
-            colour: 0,
-            points: throughput,
-            band: Vec::new(),
-            mark: Mark::Line,
-        }],
+        series: top_series,
         shades: shades.clone(),
         ..XyChart::default()
     };
@@ -371,14 +422,29 @@ pub(crate) fn series_figure(
         // quantitative; `+` on the others would join strings.
         json!([{ "calculate": "(toNumber(datum.start_s) + toNumber(datum.end_s)) / 2", "as": "time_s" }]),
     );
+    let throughput_line = if failed.is_some() {
+        json!({ "transform": [
+            { "calculate": "toNumber(datum.failed) / (toNumber(datum.end_s) - toNumber(datum.start_s))", "as": "failed per second" },
+            { "calculate": "toNumber(datum.throughput_rps)", "as": "completions per second" },
+            { "fold": ["completions per second", "failed per second"], "as": ["series", "rate"] }
+          ],
+          "mark": "line", "encoding": {
+            "x": { "field": "time_s", "type": "quantitative", "title": x_label },
+            "y": { "field": "rate", "type": "quantitative", "title": "throughput (req/s)" },
+            "color": { "field": "series", "type": "nominal",
+                       "scale": { "range": ["#0072B2", "#CC79A7"] } }
+        } })
+    } else {
+        json!({ "mark": "line", "encoding": {
+            "x": { "field": "time_s", "type": "quantitative", "title": x_label },
+            "y": { "field": "throughput_rps", "type": "quantitative", "title": "throughput (req/s)" }
+        } })
+    };
     let request_layers = if request_panels {
         json!([
             { "width": 640, "height": 200, "resolve": { "scale": { "color": "independent" } }, "layer": [
                 shade_layer,
-                { "mark": "line", "encoding": {
-                    "x": { "field": "time_s", "type": "quantitative", "title": x_label },
-                    "y": { "field": "throughput_rps", "type": "quantitative", "title": "throughput (req/s)" }
-                } }
+                throughput_line
             ] },
             latency_layer
         ])
@@ -603,6 +669,8 @@ pub(crate) fn run_specs(
         scenario_text: None,
         faults: fault_windows(&result),
         requests: has_requests(&result),
+        breaker: has_breaker(&result),
+        schedule: Vec::new(),
     };
     let (_, mut cdf, _) = cdf_figure(&data)?;
     set_inline(&mut cdf, latency_cdf_csv);
@@ -626,10 +694,12 @@ pub(crate) fn plot_run(dir: &Path, options: &PlotOptions) -> Result<crate::PlotO
         &spec,
     )?;
 
-    // Fault windows of the run first, then any the user asked for.
+    // Fault windows of the run first, then its scheduled changes, then
+    // any the user asked for.
     let windows: Vec<Window> = data
         .faults
         .iter()
+        .chain(&data.schedule)
         .chain(&options.windows)
         .cloned()
         .collect();
@@ -669,7 +739,38 @@ mod tests {
             scenario_text: None,
             faults: Vec::new(),
             requests: true,
+            breaker: false,
+            schedule: Vec::new(),
         }
+    }
+
+    /// A run with a circuit breaker plots failed requests per second
+    /// (the interval's `failed` over its length) beside completions; a
+    /// run without one keeps the single completions line.
+    #[test]
+    fn a_breaker_run_plots_failed_per_second() {
+        let mut d = data();
+        let series = b"start_s,end_s,completed,throughput_rps,dropped,timed_out,latency_mean_ms,latency_p50_ms,latency_p99_ms,in_flight,failed\n\
+0,0.5,10,20,0,0,2,1.5,3,1,0\n0.5,1,0,0,0,0,0,0,0,0,40\n";
+        d.series = Table::parse(Path::new("series.csv"), series).unwrap();
+        let result = serde_json::json!({ "components": [ { "calls": { "payments": { "breaker_opened": 1 } } } ] });
+        assert!(has_breaker(&result));
+        assert!(!has_breaker(&serde_json::json!({ "components": [] })));
+        let top = |d: &RunData| {
+            let (fig, spec) = series_figure(d, &[]).unwrap();
+            let Figure::Stacked { panels, .. } = fig else {
+                panic!("stacked panels expected")
+            };
+            (panels[0].series.clone(), spec.to_string())
+        };
+        let (lines, spec) = top(&d);
+        assert_eq!(lines.len(), 1);
+        assert!(!spec.contains("failed per second"));
+        d.breaker = true;
+        let (lines, spec) = top(&d);
+        assert_eq!(lines[1].name, "failed per second");
+        assert_eq!(lines[1].points, vec![(0.25, 0.0), (0.75, 80.0)]);
+        assert!(spec.contains("toNumber(datum.failed)"));
     }
 
     #[test]

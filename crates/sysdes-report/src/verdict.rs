@@ -130,10 +130,39 @@ fn group_figures(c: &ComponentResult, key: &str) -> Vec<(String, f64)> {
     out
 }
 
-/// A model server's measured throughput over its full-batch capacity.
-fn model_server_load(c: &ComponentResult, window_s: f64) -> Option<f64> {
-    let capacity = figure(c, "capacity_rps").filter(|_| c.kind == "model_server")?;
-    (capacity > 0.0).then(|| c.throughput_rps(window_s) / capacity)
+/// A model server's measured throughput over its full-batch capacity,
+/// and its mean batch. A replica group reports neither itself: its
+/// capacity is the sum of its replicas' and its batch their mean weighted
+/// by batches run.
+fn model_server_load(result: &RunResult, c: &ComponentResult, window_s: f64) -> Option<(f64, f64)> {
+    if c.kind != "model_server" {
+        return None;
+    }
+    let batch_of = |c: &ComponentResult| {
+        figure(c, "mean_batch_size").or_else(|| figure(c, "mean_running_batch"))
+    };
+    let (capacity, batch) = match figure(c, "capacity_rps") {
+        Some(capacity) => (capacity, batch_of(c).unwrap_or_default()),
+        None => {
+            let replicas: Vec<&ComponentResult> = result
+                .components
+                .iter()
+                .filter(|r| r.replica_of.as_deref() == Some(c.name.as_str()))
+                .collect();
+            let capacities: Option<Vec<f64>> =
+                replicas.iter().map(|r| figure(r, "capacity_rps")).collect();
+            let capacity: f64 = capacities.filter(|v| !v.is_empty())?.iter().sum();
+            let (mut items, mut batches) = (0.0, 0.0);
+            for r in &replicas {
+                let n = figure(r, "batches").unwrap_or(1.0);
+                items += n * batch_of(r).unwrap_or_default();
+                batches += n;
+            }
+            let batch = if batches > 0.0 { items / batches } else { 0.0 };
+            (capacity, batch)
+        }
+    };
+    (capacity > 0.0).then(|| (c.throughput_rps(window_s) / capacity, batch))
 }
 
 /// The series points wholly inside the measurement window.
@@ -468,9 +497,23 @@ pub fn assess(result: &RunResult) -> Verdict {
     if let Some(c) = busiest {
         let pct = c.utilization * 100.0;
         let overloaded = c.offered_load.is_some_and(|load| load >= 1.0);
+        let throttled = count(c, "throttled").min(c.drops);
         findings.push(Finding {
             severity: Severity::Load,
-            text: if overloaded {
+            text: if overloaded && throttled > 0 {
+                // A tier that refuses what is over its limit (a 503
+                // SlowDown) does not queue it: its backlog is bounded by
+                // refusal, so say what it did, from the measured counts
+                // (the offered load can be an upper bound: it takes the
+                // lower of separate read and write limits).
+                format!(
+                    "{} is over its request-rate limit: it throttles {:.0} % of the requests it is offered ({} of {}) and serves the rest at the limit, so its queue stays bounded.",
+                    c.name,
+                    100.0 * throttled as f64 / c.arrivals.max(1) as f64,
+                    thousands(throttled),
+                    thousands(c.arrivals)
+                )
+            } else if overloaded {
                 format!(
                     "{} is overloaded: offered load {:.2} exceeds its capacity.",
                     c.name,
@@ -485,15 +528,12 @@ pub fn assess(result: &RunResult) -> Verdict {
                     thousands(count(c, "preemptions")),
                     figure(c, "kv_utilization").unwrap_or_default() * 100.0
                 )
-            } else if let Some(load) = model_server_load(c, result.window_s())
-                .filter(|&load| c.utilization >= BOTTLENECK && load < 0.9 && !unstable)
+            } else if let Some((load, batch)) = model_server_load(result, c, result.window_s())
+                .filter(|&(load, _)| c.utilization >= BOTTLENECK && load < 0.9 && !unstable)
             {
                 // A batching server's slots stay busy at moderate load:
                 // batches grow with the queue, so busy slots do not mean a
                 // long queue. (An LLM model server reports its decode batch.)
-                let batch = figure(c, "mean_batch_size")
-                    .or_else(|| figure(c, "mean_running_batch"))
-                    .unwrap_or_default();
                 format!(
                     "{} keeps its slots busy {pct:.0} % of the time, but batching absorbs the load: it runs at {:.0} % of its full-batch capacity (mean batch {batch:.1}).",
                     c.name,

@@ -125,6 +125,10 @@ pub struct LoadedScenario {
     pub source: String,
     /// The file's `expect:` targets, checked after the run (empty without one).
     pub expect: Vec<sysdes_models::expect_spec::Target>,
+    /// Settings the scenario gives that change nothing in this run (a
+    /// workload `priority` with no priority discipline anywhere), located
+    /// like errors; the CLI prints each as `warning: ...` and runs anyway.
+    pub warnings: Vec<Problem>,
 }
 
 /// Reads, parses and validates the scenario file at `path`.
@@ -289,6 +293,14 @@ fn load_inner(
             }
             // Spot interruptions are faults of the model (drawn per run).
             spec.faults.extend(cost.interruption_faults(spec.duration));
+            let warnings = build::ignored::warnings(&root);
+            let warnings = if warnings.is_empty() {
+                Vec::new()
+            } else {
+                ScenarioError::from_issues(file, text, &options.overrides, warnings)
+                    .problems()
+                    .to_vec()
+            };
             Ok((
                 LoadedScenario {
                     spec,
@@ -296,6 +308,7 @@ fn load_inner(
                     file: file.to_owned(),
                     source: text.to_owned(),
                     expect,
+                    warnings,
                 },
                 definition,
             ))

@@ -94,6 +94,7 @@ impl Fleet {
                 }),
                 egress_per_gb: None,
                 per_gb_month: None,
+                stored_bytes: None,
             })],
             hosts: Vec::new(),
             slo_ns: Vec::new(),

@@ -167,7 +167,7 @@ fn load_balancer(
         }
     }
     let routing = routing(ctx, body, policy, names_of_backends.len());
-    let shadow = shadow(ctx, own, body, names);
+    let shadow = shadow(ctx, own, body, names, &names_of_backends);
     let health = health_check(ctx, body);
     let affinity_max_waiting = affinity_max_waiting(ctx, body, policy);
     if ctx.issues.len() != before {
@@ -206,7 +206,17 @@ fn health_check(ctx: &mut Ctx, body: &SNode) -> Option<Option<HealthCheckSpec>> 
 }
 
 /// Reads `shadow`: `Some(None)` when absent, `None` when invalid (reported).
-fn shadow(ctx: &mut Ctx, own: usize, body: &SNode, names: &[&str]) -> Option<Option<ShadowSpec>> {
+///
+/// A shadow target that is one of the balancer's own `backends` is refused:
+/// it already gets live traffic, so the copies would only double its load
+/// while looking like a separate test of a new version.
+fn shadow(
+    ctx: &mut Ctx,
+    own: usize,
+    body: &SNode,
+    names: &[&str],
+    backends: &[String],
+) -> Option<Option<ShadowSpec>> {
     let Some(raw) = ctx.optional::<ShadowRaw>(body, "shadow").ok()? else {
         return Some(None);
     };
@@ -227,6 +237,17 @@ fn shadow(ctx: &mut Ctx, own: usize, body: &SNode, names: &[&str]) -> Option<Opt
             to_node,
             format!("load balancer `{}` cannot shadow to itself", raw.to),
             Some("name the component that should receive the copies".to_owned()),
+        );
+        return None;
+    }
+    if backends.contains(&raw.to) {
+        ctx.push(
+            to_node,
+            format!(
+                "`shadow.to` names `{}`, one of this balancer's own `backends`: it already gets live traffic, so the copies would only add load to it, not test a separate version",
+                raw.to
+            ),
+            Some("shadow to a component outside `backends` (the new version under test), or drop `shadow`".to_owned()),
         );
         return None;
     }
@@ -330,6 +351,44 @@ fn affinity_max_waiting(
         return None;
     }
     super::count(ctx, raw, 0, node, "affinity_max_waiting").map(Some)
+}
+
+/// Refuses a routing phase that starts at or after the end of the run
+/// (`duration`): its weights could never route a request, yet the
+/// scenario would read as if the shift happened.
+pub(super) fn check_phases_in_run(
+    ctx: &mut Ctx,
+    components: &[Option<sysdes_models::ComponentSpec>],
+    bodies: &[&SNode],
+    duration: Option<sysdes_kernel::SimDuration>,
+) {
+    let Some(end) = duration else {
+        return;
+    };
+    for (c, body) in components.iter().zip(bodies) {
+        let Some(sysdes_models::ComponentSpec {
+            kind: ComponentKind::LoadBalancer(lb),
+            ..
+        }) = c
+        else {
+            continue;
+        };
+        let node = body.at_or_near(&["phases"]);
+        for (i, p) in lb.routing.phases.iter().enumerate() {
+            if p.at.as_nanos() >= end.as_nanos() {
+                let item = node.item(i).unwrap_or(node);
+                ctx.push(
+                    item.at_or_near(&["at"]),
+                    format!(
+                        "this phase starts at {}, not before the end of the run ({}): its weights would never route a request",
+                        Duration::from_nanos(p.at.as_nanos()),
+                        Duration::from_nanos(end.as_nanos())
+                    ),
+                    Some("move `at` before `duration`, lengthen `duration`, or remove the phase".to_owned()),
+                );
+            }
+        }
+    }
 }
 
 /// Checks the backends of every LLM-aware balancer once all components are
@@ -438,10 +497,10 @@ mod tests {
     use crate::test_support::{load, problems};
 
     /// Lines: 7 components, 8 lb, 9 type, 10 policy, 11 backends, 12.. the
-    /// routing keys.
+    /// routing keys; `c` is not a backend (a shadow target).
     fn with_lb(policy: &str, routing: &str) -> String {
         format!(
-            "name: t\nduration: 10s\nworkloads:\n  - name: users\n    target: lb\n    arrival: {{ poisson: 100/s }}\ncomponents:\n  lb:\n    type: load_balancer\n    policy: {policy}\n    backends: [a, b]\n{routing}  a:\n    type: server\n    service_time: 1ms\n  b:\n    type: server\n    service_time: 1ms\n"
+            "name: t\nduration: 300s\nworkloads:\n  - name: users\n    target: lb\n    arrival: {{ poisson: 100/s }}\ncomponents:\n  lb:\n    type: load_balancer\n    policy: {policy}\n    backends: [a, b]\n{routing}  a:\n    type: server\n    service_time: 1ms\n  b:\n    type: server\n    service_time: 1ms\n  c:\n    type: server\n    service_time: 1ms\n"
         )
     }
 
@@ -478,17 +537,17 @@ mod tests {
             ]
         );
         assert_eq!(lb.routing.shadow, None);
-        let lb = balancer(&with_lb("random", "    shadow: { to: b, share: 0.25 }\n"));
+        let lb = balancer(&with_lb("random", "    shadow: { to: c, share: 0.25 }\n"));
         assert_eq!(
             lb.routing.shadow,
             Some(ShadowSpec {
-                to: sysdes_kernel::ComponentId(2),
+                to: sysdes_kernel::ComponentId(3),
                 share: 0.25
             })
         );
-        let lb = balancer(&with_lb("random", "    shadow: { to: b }\n"));
+        let lb = balancer(&with_lb("random", "    shadow: { to: c }\n"));
         assert_eq!(lb.routing.shadow.map(|s| s.share), Some(1.0));
-        let lb = balancer(&with_lb("random", "    shadow: { to: b, share: 25% }\n"));
+        let lb = balancer(&with_lb("random", "    shadow: { to: c, share: 25% }\n"));
         assert_eq!(lb.routing.shadow.map(|s| s.share), Some(0.25));
         let lb = balancer(&with_lb(
             "least_outstanding",
@@ -555,13 +614,13 @@ mod tests {
             ),
             (
                 "random",
-                "    shadow: { to: a, share: 1.5 }\n",
+                "    shadow: { to: c, share: 1.5 }\n",
                 (12, 29),
                 "a share must be from 0 to 1 (0 % to 100 %), found `1.5`",
             ),
             (
                 "random",
-                "    shadow: { to: a, share: 0% }\n",
+                "    shadow: { to: c, share: 0% }\n",
                 (12, 29),
                 "`share` must be in (0, 1], found 0",
             ),
@@ -573,9 +632,15 @@ mod tests {
             ),
             (
                 "random",
-                "    shadow: { to: c, share: 0.5 }\n",
+                "    shadow: { to: z, share: 0.5 }\n",
                 (12, 19),
-                "there is no component named `c`",
+                "there is no component named `z`",
+            ),
+            (
+                "random",
+                "    shadow: { to: b, share: 0.5 }\n",
+                (12, 19),
+                "`shadow.to` names `b`, one of this balancer's own `backends`",
             ),
             (
                 "random",
@@ -594,6 +659,12 @@ mod tests {
                 "    health_check: { interval: 0s }\n",
                 (12, 31),
                 "`interval` must be greater than zero",
+            ),
+            (
+                "round_robin",
+                "    phases:\n      - { at: 0s, weights: [1, 1] }\n      - { at: 5m, weights: [0, 1] }\n",
+                (14, 15),
+                "this phase starts at 300s, not before the end of the run (300s)",
             ),
             (
                 "round_robin",

@@ -27,6 +27,7 @@ pub(crate) mod expect;
 mod faults;
 mod function;
 mod graph;
+pub(crate) mod ignored;
 mod llm_server;
 pub(crate) mod model_server;
 mod net;
@@ -694,6 +695,7 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
     let bodies: Vec<&SNode> = entries.iter().map(|(_, v)| *v).collect();
     balancer::check_llm_backends(ctx, &components, &bodies);
     llm_server::check_disaggregation(ctx, &mut components, &bodies);
+    balancer::check_phases_in_run(ctx, &components, &bodies, duration);
 
     // A scenario of training jobs alone runs on their timers: no workload
     // is needed (everything else needs one to send it requests).
