@@ -232,9 +232,10 @@ fn build_stations(
 impl Simulation {
     /// Before the run: every deployment's autoscaler gets its first tick;
     /// then, for groups of components, model-server replicas have their
-    /// model loaded (a new replica's load is part of its boot), replicas of
-    /// groups that scale on utilization keep their busy time, and every
-    /// autoscaler gets its first tick.
+    /// model loaded (a new replica's load is part of its boot), server
+    /// replicas learn the host they were placed on, replicas of groups that
+    /// scale on utilization keep their busy time, and every autoscaler gets
+    /// its first tick.
     pub(crate) fn groups_start(&mut self) {
         let n = self.components.replica_group.items.len();
         for i in 0..n {
