@@ -3,7 +3,8 @@
 //! per-interval measurements its autoscaler reads, and the gauges and
 //! scaling log the report shows.
 //!
-//! One implementation serves both ways a scenario replicates something:
+//! One implementation (and one spec, `GroupSpec`, whose `ReplicaMembers`
+//! say the form) serves both ways a scenario replicates something:
 //!
 //! - **Stations** (a *deployment*: a leaf server with `replicas`): each
 //!   replica is a FIFO station like [`crate::kinds::server`]'s, kept inside
@@ -17,7 +18,11 @@
 //!   idle until the autoscaler boots it (the lowest-numbered idle one). An
 //!   idle replica is small (a few KB): its latency histograms allocate
 //!   their buckets with the first request it answers (once per replica,
-//!   never per event).
+//!   never per event). A server replica placed on a host (the group tells
+//!   it which) runs its own work there, by processor sharing.
+//!
+//! Host placement is an option of both forms: the group keeps each
+//! replica's host in its slot and the pool in [`HostPlacement`].
 
 pub(crate) mod figures;
 pub(crate) mod hosts;

@@ -238,9 +238,10 @@ fn build_stations(
 impl Simulation {
     /// Before the run: every deployment's autoscaler gets its first tick;
     /// then, for groups of components, model-server replicas have their
-    /// model loaded (a new replica's load is part of its boot), replicas of
-    /// groups that scale on utilization keep their busy time, and every
-    /// autoscaler gets its first tick.
+    /// model loaded (a new replica's load is part of its boot), server
+    /// replicas learn the host they were placed on, replicas of groups that
+    /// scale on utilization keep their busy time, and every autoscaler gets
+    /// its first tick.
     pub(crate) fn groups_start(&mut self) {
         self.groups_spot_start();
         let n = self.components.replica_group.items.len();
