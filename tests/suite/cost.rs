@@ -719,10 +719,11 @@ fn a_sweep_reports_egress_and_storage_columns_with_intervals() {
             sent as f64 * 1e-9 * 0.02,
         );
         assert_eq!(row[egress], row[total]);
-        // 200 GB per replica for the run (5 s and the drain).
+        // 200 GB per replica for the run: 5 s and the drain of the last
+        // operations (a few cross-region round trips).
         let usd: f64 = row[storage].parse().unwrap();
         let per_second = n as f64 * 200.0 / 730.0 * 0.023 / 3600.0;
-        assert!(usd >= 5.0 * per_second && usd < 5.1 * per_second, "{usd}");
+        assert!(usd >= 5.0 * per_second && usd < 5.5 * per_second, "{usd}");
     }
     let summary = csv_rows(&std::fs::read_to_string(out.join("summary.csv")).unwrap());
     let h = &summary[0];
@@ -753,7 +754,11 @@ fn a_priced_run_writes_cost_csv() {
         "--out",
         dir.to_str().unwrap(),
     ]);
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     let rows = csv_rows(&std::fs::read_to_string(dir.join("cost.csv")).unwrap());
     assert_eq!(rows[0][0], "component");
     assert_eq!(rows[0][5], "egress_bytes");
@@ -762,7 +767,11 @@ fn a_priced_run_writes_cost_csv() {
     assert_eq!(rows[1][5], "1163591680");
     assert_eq!(rows[2][0], "total");
     assert_eq!(rows[2][5], "1163591680");
-    close("total", rows[2][1].parse().unwrap(), rows[1][1].parse().unwrap());
+    close(
+        "total",
+        rows[2][1].parse().unwrap(),
+        rows[1][1].parse().unwrap(),
+    );
     let _ = std::fs::remove_dir_all(&dir);
     // Without a cost, no cost.csv.
     let dir2 = std::env::temp_dir().join(format!("sysdes-no-cost-csv-{}", std::process::id()));
@@ -770,7 +779,12 @@ fn a_priced_run_writes_cost_csv() {
         "no-cost-csv.yaml",
         "name: plain\nduration: 1s\nworkloads:\n  - { name: u, target: a, arrival: { poisson: 10/s } }\ncomponents:\n  a: { type: server, service_time: 1ms }\n",
     );
-    let run = sysdes(&["run", plain.to_str().unwrap(), "--out", dir2.to_str().unwrap()]);
+    let run = sysdes(&[
+        "run",
+        plain.to_str().unwrap(),
+        "--out",
+        dir2.to_str().unwrap(),
+    ]);
     assert!(run.status.success());
     assert!(!dir2.join("cost.csv").exists());
     let _ = std::fs::remove_dir_all(&dir2);
