@@ -771,10 +771,11 @@ fn a_sweep_reports_egress_and_storage_columns_with_intervals() {
             sent as f64 * 1e-9 * 0.02,
         );
         assert_eq!(row[egress], row[total]);
-        // 200 GB per replica for the run (5 s and the drain).
+        // 200 GB per replica for the run: 5 s and the drain of the last
+        // operations (a few cross-region round trips).
         let usd: f64 = row[storage].parse().unwrap();
         let per_second = n as f64 * 200.0 / 730.0 * 0.023 / 3600.0;
-        assert!(usd >= 5.0 * per_second && usd < 5.1 * per_second, "{usd}");
+        assert!(usd >= 5.0 * per_second && usd < 5.5 * per_second, "{usd}");
     }
     let summary = csv_rows(&std::fs::read_to_string(out.join("summary.csv")).unwrap());
     let h = &summary[0];

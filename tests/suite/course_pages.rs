@@ -285,7 +285,7 @@ const QUOTED: &[(&str, &[&str], &str, &str)] = &[
             "--set",
             "components.kv.write_quorum=1",
         ],
-        "`egress 581,795,840 bytes across\n  zones`",
+        "`egress 581,795,840 bytes across zones`",
         "egress 581,795,840 bytes across zones",
     ),
     (

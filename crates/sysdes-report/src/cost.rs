@@ -131,50 +131,6 @@ fn usd(x: f64) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dollars_keep_four_significant_digits() {
-        assert_eq!(usd(0.0), "0.00");
-        assert_eq!(usd(1234.567), "1234.57");
-        assert_eq!(usd(12.3456), "12.35");
-        assert_eq!(usd(0.4861), "0.4861");
-        assert_eq!(usd(0.000_123_46), "0.0001235");
-    }
-
-    #[test]
-    fn storage_keys_appear_only_where_storage_is_priced() {
-        let item = |stored: Option<f64>| sysdes_cost::ItemCost {
-            name: "s3".into(),
-            total_usd: 0.5,
-            per_hour_usd: 0.5,
-            billed_hours: 0.0,
-            interruptions: None,
-            egress_bytes: None,
-            egress_usd: None,
-            stored_gb: stored,
-            storage_usd: stored.map(|_| 0.5),
-        };
-        let mut c = CostResult {
-            by_component: vec![item(None)],
-            ..CostResult::default()
-        };
-        let plain = cost_json(&c).to_string();
-        assert!(!plain.contains("storage"), "{plain}");
-        c.by_component = vec![item(Some(100.0))];
-        c.storage_usd = Some(0.5);
-        let j = cost_json(&c);
-        assert_eq!(j["storage_usd"], 0.5);
-        assert_eq!(j["by_component"]["s3"]["stored_gb"], 100.0);
-        let mut t = String::new();
-        cost_table(&mut t, &c);
-        assert!(t.contains("(priced per GB-month)"), "{t}");
-        assert!(t.contains("storage 100.0 GB held (0.5000 USD)"), "{t}");
-    }
-}
-
 /// `cost.csv` of `sysdes run --out`: one row per priced component (and
 /// host pool), then `total`, with every figure of the `cost` object:
 /// `total_usd`, `per_hour_usd`, `billed_hours`, `interruptions`,
@@ -219,4 +175,48 @@ pub fn cost_csv(c: &CostResult) -> String {
     let cells: Vec<String> = totals.into_iter().map(cell).collect();
     let _ = writeln!(out, "total,{}", cells.join(","));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dollars_keep_four_significant_digits() {
+        assert_eq!(usd(0.0), "0.00");
+        assert_eq!(usd(1234.567), "1234.57");
+        assert_eq!(usd(12.3456), "12.35");
+        assert_eq!(usd(0.4861), "0.4861");
+        assert_eq!(usd(0.000_123_46), "0.0001235");
+    }
+
+    #[test]
+    fn storage_keys_appear_only_where_storage_is_priced() {
+        let item = |stored: Option<f64>| sysdes_cost::ItemCost {
+            name: "s3".into(),
+            total_usd: 0.5,
+            per_hour_usd: 0.5,
+            billed_hours: 0.0,
+            interruptions: None,
+            egress_bytes: None,
+            egress_usd: None,
+            stored_gb: stored,
+            storage_usd: stored.map(|_| 0.5),
+        };
+        let mut c = CostResult {
+            by_component: vec![item(None)],
+            ..CostResult::default()
+        };
+        let plain = cost_json(&c).to_string();
+        assert!(!plain.contains("storage"), "{plain}");
+        c.by_component = vec![item(Some(100.0))];
+        c.storage_usd = Some(0.5);
+        let j = cost_json(&c);
+        assert_eq!(j["storage_usd"], 0.5);
+        assert_eq!(j["by_component"]["s3"]["stored_gb"], 100.0);
+        let mut t = String::new();
+        cost_table(&mut t, &c);
+        assert!(t.contains("(priced per GB-month)"), "{t}");
+        assert!(t.contains("storage 100.0 GB held (0.5000 USD)"), "{t}");
+    }
 }

@@ -68,6 +68,7 @@ fn every_kind_accepts_exactly_its_schema_keys_in_order() {
                 "workers",
                 "backend",
                 "writes",
+                "size",
                 "replicas",
                 "balance",
                 "runs_on",
@@ -123,6 +124,7 @@ fn every_kind_accepts_exactly_its_schema_keys_in_order() {
                 "zone",
                 "request_size",
                 "response_size",
+                "size",
             ],
         ),
         (
