@@ -703,6 +703,9 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
         client::workloads(ctx, root, &names)
     };
 
+    if let Some(w) = &workloads {
+        client::check_phases_in_run(ctx, root, w, duration);
+    }
     // A training job runs on its own timers and answers nothing.
     let training = |j: usize| kinds.get(j).copied().flatten() == Some(Kind::TrainingJob);
     for (i, w) in workloads.iter().flatten().enumerate() {
