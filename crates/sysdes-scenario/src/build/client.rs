@@ -160,47 +160,6 @@ pub(crate) fn phases(ctx: &mut Ctx, list: &[PhaseRaw], node: &SNode) -> Option<V
     ok.then_some(out)
 }
 
-/// Refuses an arrival phase that starts at or after the end of the run
-/// (`duration`): its rate could never send a request, yet the scenario
-/// would read as if the burst happened.
-pub(super) fn check_phases_in_run(
-    ctx: &mut Ctx,
-    root: &SNode,
-    workloads: &[WorkloadSpec],
-    duration: Option<sysdes_kernel::SimDuration>,
-) {
-    let Some(end) = duration.map(|d| d.as_nanos()) else {
-        return;
-    };
-    for (i, w) in workloads.iter().enumerate() {
-        let ArrivalSpec::Phases(phases) = &w.arrival else {
-            continue;
-        };
-        let node = root
-            .get("workloads")
-            .and_then(|l| l.item(i))
-            .unwrap_or(root)
-            .at_or_near(&["arrival", "phases"]);
-        let mut start = 0u64;
-        for (j, p) in phases.iter().enumerate() {
-            if start >= end {
-                ctx.push(
-                    node.item(j).unwrap_or(node),
-                    format!(
-                        "this phase of workload `{}` starts at {}, not before the end of the run ({}): its rate would never send a request",
-                        w.name,
-                        Duration::from_nanos(start),
-                        Duration::from_nanos(end)
-                    ),
-                    Some("shorten the earlier phases' `for`, lengthen `duration`, or remove the phase".to_owned()),
-                );
-                break;
-            }
-            start = start.saturating_add(p.length.map_or(u64::MAX, |l| l.as_nanos()));
-        }
-    }
-}
-
 pub(super) fn workloads(ctx: &mut Ctx, root: &SNode, names: &[&str]) -> Option<Vec<WorkloadSpec>> {
     let Some(node) = root.get("workloads") else {
         ctx.push(

@@ -690,7 +690,6 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
     }
     let bodies: Vec<&SNode> = entries.iter().map(|(_, v)| *v).collect();
     balancer::check_llm_backends(ctx, &components, &bodies);
-    balancer::check_phases_in_run(ctx, &components, &bodies, duration);
 
     // A scenario of training jobs alone runs on their timers: no workload
     // is needed (everything else needs one to send it requests).
@@ -703,9 +702,6 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
         client::workloads(ctx, root, &names)
     };
 
-    if let Some(w) = &workloads {
-        client::check_phases_in_run(ctx, root, w, duration);
-    }
     // A training job runs on its own timers and answers nothing.
     let training = |j: usize| kinds.get(j).copied().flatten() == Some(Kind::TrainingJob);
     for (i, w) in workloads.iter().flatten().enumerate() {
