@@ -149,6 +149,15 @@ fn model_server_load(result: &RunResult, c: &ComponentResult, window_s: f64) -> 
                 .iter()
                 .filter(|r| r.replica_of.as_deref() == Some(c.name.as_str()))
                 .collect();
+            // Only a fixed group: an autoscaled one did not have every
+            // replica's capacity the whole time.
+            let fixed = figure(c, "scale_ups").unwrap_or(0.0) == 0.0
+                && figure(c, "scale_downs").unwrap_or(0.0) == 0.0
+                && figure(c, "replicas_ready_mean")
+                    .is_none_or(|m| (m - replicas.len() as f64).abs() < 1e-9);
+            if !fixed {
+                return None;
+            }
             let capacities: Option<Vec<f64>> =
                 replicas.iter().map(|r| figure(r, "capacity_rps")).collect();
             let capacity: f64 = capacities.filter(|v| !v.is_empty())?.iter().sum();

@@ -126,7 +126,8 @@ pub struct LoadedScenario {
     /// The file's `expect:` targets, checked after the run (empty without one).
     pub expect: Vec<sysdes_models::expect_spec::Target>,
     /// Settings the scenario gives that change nothing in this run (a
-    /// workload `priority` with no priority discipline anywhere), located
+    /// workload `priority` with no priority discipline anywhere, a routing
+    /// or arrival phase that starts after the end of the run), located
     /// like errors; the CLI prints each as `warning: ...` and runs anyway.
     pub warnings: Vec<Problem>,
 }
@@ -293,7 +294,7 @@ fn load_inner(
             }
             // Spot interruptions are faults of the model (drawn per run).
             spec.faults.extend(cost.interruption_faults(spec.duration));
-            let warnings = build::ignored::warnings(&root);
+            let warnings = build::ignored::warnings(&root, &spec);
             let warnings = if warnings.is_empty() {
                 Vec::new()
             } else {

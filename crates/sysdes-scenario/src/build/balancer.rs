@@ -353,44 +353,6 @@ fn affinity_max_waiting(
     super::count(ctx, raw, 0, node, "affinity_max_waiting").map(Some)
 }
 
-/// Refuses a routing phase that starts at or after the end of the run
-/// (`duration`): its weights could never route a request, yet the
-/// scenario would read as if the shift happened.
-pub(super) fn check_phases_in_run(
-    ctx: &mut Ctx,
-    components: &[Option<sysdes_models::ComponentSpec>],
-    bodies: &[&SNode],
-    duration: Option<sysdes_kernel::SimDuration>,
-) {
-    let Some(end) = duration else {
-        return;
-    };
-    for (c, body) in components.iter().zip(bodies) {
-        let Some(sysdes_models::ComponentSpec {
-            kind: ComponentKind::LoadBalancer(lb),
-            ..
-        }) = c
-        else {
-            continue;
-        };
-        let node = body.at_or_near(&["phases"]);
-        for (i, p) in lb.routing.phases.iter().enumerate() {
-            if p.at.as_nanos() >= end.as_nanos() {
-                let item = node.item(i).unwrap_or(node);
-                ctx.push(
-                    item.at_or_near(&["at"]),
-                    format!(
-                        "this phase starts at {}, not before the end of the run ({}): its weights would never route a request",
-                        Duration::from_nanos(p.at.as_nanos()),
-                        Duration::from_nanos(end.as_nanos())
-                    ),
-                    Some("move `at` before `duration`, lengthen `duration`, or remove the phase".to_owned()),
-                );
-            }
-        }
-    }
-}
-
 /// Checks the backends of every LLM-aware balancer once all components are
 /// read: each must be an LLM model server with `scheduler: chunked`, and
 /// under `prefix_affinity` have `prefix.from_key` with the same `groups`
@@ -659,12 +621,6 @@ mod tests {
                 "    health_check: { interval: 0s }\n",
                 (12, 31),
                 "`interval` must be greater than zero",
-            ),
-            (
-                "round_robin",
-                "    phases:\n      - { at: 0s, weights: [1, 1] }\n      - { at: 5m, weights: [0, 1] }\n",
-                (14, 15),
-                "this phase starts at 300s, not before the end of the run (300s)",
             ),
             (
                 "round_robin",

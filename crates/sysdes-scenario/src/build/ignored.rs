@@ -4,15 +4,23 @@
 //! `--set components.api.discipline=fifo` does to compare). A setting that
 //! can never have an effect is an error where it is read instead.
 
-use crate::node::{Issue, Node, SNode};
+use sysdes_models::{ArrivalSpec, ComponentKind, ModelSpec};
 
-/// The warnings of the (overridden) scenario tree `root`, in file order.
+use crate::node::{Issue, Node, SNode};
+use crate::units::Duration;
+
+/// The warnings of the (overridden) scenario tree `root`, built into `spec`.
 ///
 /// A workload's `priority` is only read by servers with `discipline:
 /// priority` or `preemptive_priority`; when no component has one, every
-/// `priority` key is reported (the classes all wait alike).
-pub(crate) fn warnings(root: &SNode) -> Vec<Issue> {
+/// `priority` key is reported (the classes all wait alike). A balancer's
+/// routing phase or a workload's arrival phase that starts at or after
+/// the end of the run never happens: a warning, not an error, because
+/// shortening a run (`--set duration=10s`, as the test suite and sweeps
+/// do) legitimately cuts a schedule short.
+pub(crate) fn warnings(root: &SNode, spec: &ModelSpec) -> Vec<Issue> {
     let mut out = Vec::new();
+    phases_after_the_end(root, spec, &mut out);
     let by_priority = match root.get("components").map(|c| &c.node) {
         Some(Node::Map(entries)) => entries.iter().any(|(_, body)| {
             matches!(
@@ -47,6 +55,61 @@ pub(crate) fn warnings(root: &SNode) -> Vec<Issue> {
         }
     }
     out
+}
+
+/// Routing and arrival phases that start at or after `spec.duration`.
+fn phases_after_the_end(root: &SNode, spec: &ModelSpec, out: &mut Vec<Issue>) {
+    let end = spec.duration.as_nanos();
+    let show = |ns: u64| Duration::from_nanos(ns).to_string();
+    for c in &spec.components {
+        let ComponentKind::LoadBalancer(lb) = &c.kind else {
+            continue;
+        };
+        let Some(body) = root.get("components").and_then(|m| m.get(&c.name)) else {
+            continue;
+        };
+        let node = body.at_or_near(&["phases"]);
+        for (i, p) in lb.routing.phases.iter().enumerate() {
+            if p.at.as_nanos() >= end {
+                out.push(Issue {
+                    origin: node.item(i).unwrap_or(node).at_or_near(&["at"]).origin,
+                    message: format!(
+                        "this phase of `{}` starts at {}, not before the end of the run ({}): its weights never route a request in this run",
+                        c.name,
+                        show(p.at.as_nanos()),
+                        show(end)
+                    ),
+                    help: Some("move `at` before `duration`, lengthen `duration`, or remove the phase".to_owned()),
+                });
+            }
+        }
+    }
+    for (i, w) in spec.workloads.iter().enumerate() {
+        let ArrivalSpec::Phases(phases) = &w.arrival else {
+            continue;
+        };
+        let Some(item) = root.get("workloads").and_then(|l| l.item(i)) else {
+            continue;
+        };
+        let node = item.at_or_near(&["arrival", "phases"]);
+        let mut start = 0u64;
+        for (j, p) in phases.iter().enumerate() {
+            if start >= end {
+                out.push(Issue {
+                    origin: node.item(j).unwrap_or(node).origin,
+                    message: format!(
+                        "this phase of workload `{}` starts at {}, not before the end of the run ({}): its rate never sends a request in this run",
+                        w.name,
+                        show(start),
+                        show(end)
+                    ),
+                    help: Some("shorten the earlier phases' `for`, lengthen `duration`, or remove the phase".to_owned()),
+                });
+                break;
+            }
+            start = start.saturating_add(p.length.map_or(u64::MAX, |l| l.as_nanos()));
+        }
+    }
 }
 
 #[cfg(test)]
@@ -93,5 +156,23 @@ mod tests {
             load_str("t.yaml", &text("    discipline: priority\n"), &options).expect("loads");
         assert_eq!(loaded.warnings.len(), 1);
         assert_eq!(loaded.warnings[0].line, 7);
+    }
+
+    /// A routing phase at or after the end of the run (10 s) is a located
+    /// warning; one before the end is not.
+    #[test]
+    fn a_routing_phase_after_the_run_is_a_located_warning() {
+        let text = |at: &str| {
+            format!(
+                "name: t\nduration: 10s\nworkloads:\n  - {{ name: u, target: lb, arrival: {{ poisson: 10/s }} }}\ncomponents:\n  lb:\n    type: load_balancer\n    backends: [a, b]\n    phases:\n      - {{ at: {at}, weights: [0, 1] }}\n  a: {{ type: server, service_time: 1ms }}\n  b: {{ type: server, service_time: 1ms }}\n"
+            )
+        };
+        let found = warnings(&text("10s"));
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(
+            found[0].starts_with("t.yaml:10:15: this phase of `lb` starts at 10s, not before the end of the run (10s)"),
+            "{found:#?}"
+        );
+        assert!(warnings(&text("9s")).is_empty());
     }
 }

@@ -695,7 +695,6 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
     let bodies: Vec<&SNode> = entries.iter().map(|(_, v)| *v).collect();
     balancer::check_llm_backends(ctx, &components, &bodies);
     llm_server::check_disaggregation(ctx, &mut components, &bodies);
-    balancer::check_phases_in_run(ctx, &components, &bodies, duration);
 
     // A scenario of training jobs alone runs on their timers: no workload
     // is needed (everything else needs one to send it requests).

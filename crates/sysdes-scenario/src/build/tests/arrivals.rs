@@ -158,3 +158,34 @@ fn a_trace_file_is_read_relative_to_the_scenario() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A phase that starts at or after the end of the run (10 s) never sends
+/// a request: a located warning at that phase (not an error: a shortened
+/// run, `--set duration=10s`, cuts a schedule short on purpose). The phase
+/// that starts before the end and lasts past it is cut at the end, as is
+/// a last phase without `for`: no warning.
+#[test]
+fn an_arrival_phase_after_the_run_is_a_located_warning() {
+    let warnings = |arrival: &str| -> Vec<String> {
+        load_str("t.yaml", &scenario(arrival), &LoadOptions::default())
+            .expect("loads")
+            .warnings
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    };
+    let found = warnings(
+        "\n      phases:\n        - { poisson: 10/s, for: 4s }\n        - { poisson: 90/s, for: 6s }\n        - { poisson: 10/s }",
+    );
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].starts_with("t.yaml:10:11: this phase of workload `users` starts at 10s, not before the end of the run (10s)"),
+        "{found:#?}"
+    );
+    assert_eq!(warnings("{ phases: [ { poisson: 10/s, for: 4s }, { poisson: 90/s, for: 60s }, { poisson: 10/s } ] }").len(), 1);
+    assert!(
+        warnings("{ phases: [ { poisson: 10/s, for: 4s }, { poisson: 90/s, for: 60s } ] }")
+            .is_empty()
+    );
+    assert!(warnings("{ phases: [ { poisson: 10/s, for: 4s }, { poisson: 90/s } ] }").is_empty());
+}
