@@ -58,11 +58,10 @@ const LINK: KvLink = KvLink {
 };
 
 /// Workload into a prefill server (component 0) of `prefill_slots` that
-/// hands off to a decode server (component 1) of `decode_slots`.
+/// hands off to a decode server (component 1) of `decode_slots` slots.
 fn disaggregated(
     arrival: ArrivalSpec,
-    prefill_slots: u32,
-    decode_slots: u32,
+    (prefill_slots, decode_slots): (u32, u32),
     budget: u32,
     cost: IterationCost,
     p: Distribution,
@@ -111,8 +110,7 @@ fn a_request_alone_prefills_transfers_and_decodes_by_hand() {
     let cost = IterationCost::affine(ms(10), 10_000_000, 100_000, 1_000);
     let spec = disaggregated(
         closed(1),
-        1,
-        1,
+        (1, 1),
         2048,
         cost,
         constant_ns(1000),
@@ -166,8 +164,7 @@ fn a_single_token_answer_never_leaves_the_prefill_server() {
     let cost = IterationCost::affine(ms(10), 10_000_000, 0, 0);
     let spec = disaggregated(
         closed(1),
-        1,
-        1,
+        (1, 1),
         2048,
         cost,
         constant_ns(100),
@@ -203,8 +200,7 @@ fn the_prefill_pool_is_md1_on_the_prompt_prefill_time() {
     let lambda = rho / (s_ms / 1e3);
     let spec = disaggregated(
         poisson(lambda),
-        1,
-        1,
+        (1, 1),
         1000,
         cost,
         constant_ns(1000),
@@ -268,7 +264,7 @@ fn disaggregation_lowers_the_tpot_tail_on_a_prefill_heavy_load() {
     };
     let chunked = colocated(None);
     let first = colocated(Some(LlmScheduler::PrefillFirst));
-    let mut spec = disaggregated(poisson(rate), 1, 1, 2048, cost, p, n, seconds);
+    let mut spec = disaggregated(poisson(rate), (1, 1), 2048, cost, p, n, seconds);
     if let ComponentKind::LlmServer(m) = &mut spec.components[1].kind
         && let LlmScheduler::Chunked(c) = &mut m.scheduler
     {
@@ -310,8 +306,7 @@ fn capacity_counts_each_roles_tokens() {
     let cost = IterationCost::affine(ms(10), 10_000_000, 0, 0);
     let spec = disaggregated(
         closed(1),
-        1,
-        1,
+        (1, 1),
         2048,
         cost,
         constant_ns(1000),
