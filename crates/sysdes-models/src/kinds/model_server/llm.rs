@@ -1191,7 +1191,7 @@ mod tests {
     }
 
     fn extra(m: &LlmServer, key: &str) -> f64 {
-        crate::figures::KindFigures::Llm(m.figures())
+        crate::figures::KindFigures::Llm(Box::new(m.figures()))
             .get(key)
             .unwrap()
     }

@@ -165,7 +165,7 @@ impl Kind for ModelPolicy {
     fn kind_figures(&self) -> KindFigures {
         match self {
             ModelPolicy::Batching(m) => KindFigures::Batching(m.figures()),
-            ModelPolicy::Llm(m) => KindFigures::Llm(m.figures()),
+            ModelPolicy::Llm(m) => KindFigures::Llm(Box::new(m.figures())),
         }
     }
 
