@@ -43,7 +43,10 @@ fn disaggregation_trades_the_ttft_tail_for_the_tpot_tail() {
     let lone = mean_prompt * 131_072.0 / 50e9 * 1e3 + 0.01;
     // Measured 6.56 ms against 6.14 alone: the rest is a second prompt of
     // the same iteration waiting for the link.
-    assert!(xfer >= lone * 0.999 && xfer < lone * 1.15, "{xfer} vs {lone}");
+    assert!(
+        xfer >= lone * 0.999 && xfer < lone * 1.15,
+        "{xfer} vs {lone}"
+    );
     let d99 = figure(&r, "decode", "tpot_p99_ms");
     let c99 = figure(&r, "colocated-chunked", "tpot_p99_ms");
     let f99 = figure(&r, "colocated-prefill-first", "tpot_p99_ms");
