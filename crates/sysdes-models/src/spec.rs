@@ -466,8 +466,13 @@ impl ComponentKind {
             // Which record gets a request depends on the run (caches,
             // health checks); the first gets them all until a failover.
             ComponentKind::Dns(d) => d.records.iter().for_each(|&r| f(r, Flow::Failover)),
+            // A prefill server hands every request on to its decode pool.
+            ComponentKind::LlmServer(s) => {
+                if let crate::LlmRole::Prefill(p) = &s.role {
+                    f(p.decode_to, Flow::Every);
+                }
+            }
             ComponentKind::ModelServer(_)
-            | ComponentKind::LlmServer(_)
             | ComponentKind::Store(_)
             | ComponentKind::TrainingJob(_)
             | ComponentKind::ReviewQueue(_)
