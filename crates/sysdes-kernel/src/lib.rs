@@ -44,4 +44,4 @@ pub use id::ComponentId;
 pub use queue::EventQueue;
 pub use rng::{RngStream, derive_stream, stable_hash};
 pub use scheduler::{Scheduler, TimerId};
-pub use time::{SimDuration, SimTime};
+pub use time::{SimDuration, SimTime, decimal_ns};

@@ -162,40 +162,7 @@ fn check_fields<'a>(
     }
 }
 
-/// A decimal number (optionally with an exponent) of 10^-`unit` seconds as
-/// whole nanoseconds, rounded half up; `None` unless it is a finite number
-/// of zero or more that fits.
-pub fn decimal_ns(text: &str, unit: u32) -> Option<u64> {
-    let text = text.trim();
-    let (mantissa, exp) = match text.find(['e', 'E']) {
-        Some(i) => (&text[..i], text[i + 1..].parse::<i32>().ok()?),
-        None => (text, 0),
-    };
-    let mantissa = mantissa.strip_prefix('+').unwrap_or(mantissa);
-    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    if int.is_empty() && frac.is_empty()
-        || !int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
-    {
-        return None;
-    }
-    let digits = format!("{int}{frac}");
-    let digits = digits.trim_start_matches('0');
-    if digits.is_empty() {
-        return Some(0);
-    }
-    if digits.len() > 30 {
-        return None;
-    }
-    let value: u128 = digits.parse().ok()?;
-    let shift = exp.checked_add(unit as i32)? - frac.len() as i32;
-    let ns = if shift >= 0 {
-        value.checked_mul(10u128.checked_pow(shift as u32)?)?
-    } else {
-        let div = 10u128.checked_pow((-shift) as u32).unwrap_or(u128::MAX);
-        (value + div / 2) / div
-    };
-    u64::try_from(ns).ok()
-}
+pub use sysdes_kernel::decimal_ns;
 
 /// FNV-1a, 64 bits: the key of a non-numeric key text.
 fn fnv1a(text: &str) -> u64 {
