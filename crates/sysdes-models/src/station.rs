@@ -129,6 +129,20 @@ impl FaultState {
         }
     }
 
+    /// A request arrives at the station: counted in `metrics` when
+    /// `counted`; `true` when the station is down, and then the request is
+    /// lost to the crash (in `lost_in_crash` when counted).
+    #[inline]
+    pub(crate) fn arrives_down(&mut self, metrics: &mut StationMetrics, counted: bool) -> bool {
+        if counted {
+            metrics.arrivals += 1;
+            if self.crashed {
+                self.lost_in_crash += 1;
+            }
+        }
+        self.crashed
+    }
+
     /// `d` stretched by an active slowdown.
     #[inline]
     pub(crate) fn stretch(&self, d: SimDuration) -> SimDuration {

@@ -52,7 +52,9 @@ use crate::kinds::model_server::disagg::{LinkState, LlmRole};
 use crate::kinds::model_server::llm_sched::{
     ChunkedBatch, ChunkedSpec, Outcome, Pending, PrefixWorkload,
 };
-use crate::kinds::model_server::{Arrival, Step};
+use crate::kinds::model_server::{
+    Arrival, Step, add_busy_slots, loaded_faults, take_interval_mean,
+};
 use crate::request::RequestId;
 use crate::sampler::Sampler;
 use crate::spec::Distribution;
@@ -394,14 +396,7 @@ impl LlmServer {
             let mut r = prompt_rng.clone();
             RngStream::new(r.random::<u128>(), 0x7072_6566_6978_u128)
         };
-        let reload = spec
-            .cold_start
-            .as_ref()
-            .map(Sampler::new)
-            .transpose()?
-            .map(|s| (s, cold_rng));
-        let mut faults = FaultState::new(reload);
-        let ready_at = faults.restart(SimTime::ZERO);
+        let (faults, ready_at) = loaded_faults(spec.cold_start.as_ref(), cold_rng)?;
         if spec.role != LlmRole::Colocated && spec.scheduler == LlmScheduler::PrefillFirst {
             return Err("`role: prefill` and `role: decode` need `scheduler: chunked`".into());
         }
@@ -565,13 +560,7 @@ impl LlmServer {
             group = Some((g, x.tokens));
         }
         let m = &mut self.metrics;
-        if counted {
-            m.arrivals += 1;
-        }
-        if self.faults.crashed {
-            if counted {
-                self.faults.lost_in_crash += 1;
-            }
+        if self.faults.arrives_down(m, counted) {
             return Arrival::Down;
         }
         let full = self
@@ -681,10 +670,7 @@ impl LlmServer {
             } else {
                 continue;
             };
-            self.busy_slots.add(now, 0, 1);
-            if let Some(a) = &mut self.busy_area {
-                a.add(now, 1);
-            }
+            add_busy_slots(&mut self.busy_slots, &mut self.busy_area, now, 1);
             return Step::Start {
                 slot: i as u32,
                 after,
@@ -805,10 +791,7 @@ impl LlmServer {
                 self.all_decodes += 1;
                 self.all_decoded += u64::from(c.decode_seqs);
             }
-            self.busy_slots.add(now, 0, 1);
-            if let Some(a) = &mut self.busy_area {
-                a.add(now, 1);
-            }
+            add_busy_slots(&mut self.busy_slots, &mut self.busy_area, now, 1);
             return Step::Start {
                 slot: i as u32,
                 after,
@@ -931,13 +914,7 @@ impl LlmServer {
     ) -> Arrival {
         let p = Pending::handed_off(req, now, p.prompt, p.output, p.first_token, p.counted);
         let m = &mut self.metrics;
-        if p.counted {
-            m.arrivals += 1;
-        }
-        if self.faults.crashed {
-            if p.counted {
-                self.faults.lost_in_crash += 1;
-            }
+        if self.faults.arrives_down(m, p.counted) {
             return Arrival::Down;
         }
         let full = self
@@ -1026,10 +1003,7 @@ impl LlmServer {
         let s = &mut self.slots[slot as usize];
         if s.phase != Phase::Idle {
             s.phase = Phase::Idle;
-            self.busy_slots.add(now, 0, -1);
-            if let Some(a) = &mut self.busy_area {
-                a.add(now, -1);
-            }
+            add_busy_slots(&mut self.busy_slots, &mut self.busy_area, now, -1);
         }
     }
 
@@ -1118,29 +1092,15 @@ impl LlmServer {
     /// Mean running sequences per decode step since the last call (0 if
     /// none), for the per-interval time series.
     pub(crate) fn take_interval_batch_size(&self) -> f64 {
-        let (steps, seqs) = self.at_last_tick.get();
-        self.at_last_tick.set((self.all_decodes, self.all_decoded));
-        let n = self.all_decodes - steps;
-        if n > 0 {
-            (self.all_decoded - seqs) as f64 / n as f64
-        } else {
-            0.0
-        }
+        take_interval_mean(&self.at_last_tick, self.all_decodes, self.all_decoded)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kinds::model_server::tests::{at, ms};
     use sysdes_kernel::derive_stream;
-
-    fn ms(x: u64) -> SimDuration {
-        SimDuration::from_millis(x)
-    }
-
-    fn at(x_ms: u64) -> SimTime {
-        SimTime::ZERO + ms(x_ms)
-    }
 
     fn tokens_const(n: u64) -> Distribution {
         Distribution::Constant(SimDuration::from_nanos(n))

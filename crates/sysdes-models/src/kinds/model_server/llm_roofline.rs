@@ -221,6 +221,7 @@ impl Roofline {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kinds::model_server::llm_sched::Composition;
 
     const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 
@@ -235,6 +236,17 @@ mod tests {
             head_dim: 128,
             dtype_bytes: 2,
             vocab: 0,
+        }
+    }
+
+    /// One iteration prefilling a 2048-token prompt in one chunk: 2048
+    /// tokens and 2048^2 attention pairs.
+    fn prefill_2048() -> Composition {
+        Composition {
+            tokens: 2048,
+            prefill_seqs: 1,
+            prefill_pairs: 2048 * 2048,
+            ..Composition::default()
         }
     }
 
@@ -305,13 +317,7 @@ mod tests {
         assert_eq!(r.kv_blocks(16, 0.9, 1.5e9), 28_490);
         // A prefill chunk of 2048 tokens of one sequence: 2048 x 27.917 us
         // + 2.101 us + the attention pairs.
-        use crate::kinds::model_server::llm_sched::Composition;
-        let prefill = Composition {
-            tokens: 2048,
-            prefill_seqs: 1,
-            prefill_pairs: 2048 * 2048,
-            ..Composition::default()
-        };
+        let prefill = prefill_2048();
         assert_eq!(
             c.time(&prefill).as_nanos(),
             1_000_000 + (2048 * 27_917_307 + 2_101_346 + 2048 * 2048 * 524) / 1000
@@ -324,7 +330,6 @@ mod tests {
     /// 2048^2 x 0.524 ns).
     #[test]
     fn max_of_memory_and_compute() {
-        use crate::kinds::model_server::llm_sched::Composition;
         let c = roofline(1).cost();
         let decode = Composition {
             tokens: 8,
@@ -336,12 +341,7 @@ mod tests {
             c.time(&decode).as_nanos(),
             1_000_000 + (16_060_000_000 + 8000 * 131_072) / 1000
         );
-        let prefill = Composition {
-            tokens: 2048,
-            prefill_seqs: 1,
-            prefill_pairs: 2048 * 2048,
-            ..Composition::default()
-        };
+        let prefill = prefill_2048();
         assert_eq!(
             c.time(&prefill).as_nanos(),
             1_000_000 + (2048 * 32_120_000 + 2048 * 2048 * 524) / 1000

@@ -255,14 +255,7 @@ impl ModelServer {
             .map(|b| SimDuration::from_nanos((spec.batch_time.time_ns(b).max(0.0) + 0.5) as u64))
             .collect();
         let jitter = spec.jitter.as_ref().map(Sampler::new).transpose()?;
-        let reload = spec
-            .cold_start
-            .as_ref()
-            .map(Sampler::new)
-            .transpose()?
-            .map(|s| (s, cold_rng));
-        let mut faults = FaultState::new(reload);
-        let ready_at = faults.restart(SimTime::ZERO);
+        let (faults, ready_at) = loaded_faults(spec.cold_start.as_ref(), cold_rng)?;
         let slots = spec.slots as usize;
         let max_batch = spec.batching.max_batch as usize;
         Ok(ModelServer {
@@ -311,13 +304,7 @@ impl ModelServer {
     /// A request arrives at `now`; call [`ModelServer::next`] afterwards.
     pub(crate) fn arrive(&mut self, now: SimTime, req: RequestId, counted: bool) -> Arrival {
         let m = &mut self.metrics;
-        if counted {
-            m.arrivals += 1;
-        }
-        if self.faults.crashed {
-            if counted {
-                self.faults.lost_in_crash += 1;
-            }
+        if self.faults.arrives_down(m, counted) {
             return Arrival::Down;
         }
         if self
@@ -383,10 +370,7 @@ impl ModelServer {
         let m = &mut self.metrics;
         m.levels.add(now, WAITING, -(size as i64));
         m.levels.add(now, ACTIVE, size as i64);
-        self.busy_slots.add(now, 0, 1);
-        if let Some(a) = &mut self.busy_area {
-            a.add(now, 1);
-        }
+        add_busy_slots(&mut self.busy_slots, &mut self.busy_area, now, 1);
         if now >= self.window_start && now < self.window_end {
             self.batches += 1;
             self.batched += size;
@@ -451,10 +435,7 @@ impl ModelServer {
         }
         m.levels.add(now, ACTIVE, -(batch.len() as i64));
         batch.clear();
-        self.busy_slots.add(now, 0, -1);
-        if let Some(a) = &mut self.busy_area {
-            a.add(now, -1);
-        }
+        add_busy_slots(&mut self.busy_slots, &mut self.busy_area, now, -1);
         self.free.push(slot);
     }
 
@@ -495,14 +476,52 @@ impl ModelServer {
     /// Mean size of the batches started since the last call (0 if none),
     /// for the per-interval time series.
     pub(crate) fn take_interval_batch_size(&self) -> f64 {
-        let (batches, batched) = self.at_last_tick.get();
-        self.at_last_tick.set((self.all_batches, self.all_batched));
-        let n = self.all_batches - batches;
-        if n > 0 {
-            (self.all_batched - batched) as f64 / n as f64
-        } else {
-            0.0
-        }
+        take_interval_mean(&self.at_last_tick, self.all_batches, self.all_batched)
+    }
+}
+
+/// A model's fault state, whose restarts load the model again in a time
+/// drawn from `cold_start` with `cold_rng` (at once without one), and the
+/// end of the first load at time zero. Both kinds of model server use it.
+fn loaded_faults(
+    cold_start: Option<&Distribution>,
+    cold_rng: RngStream,
+) -> Result<(FaultState, SimTime), String> {
+    let reload = cold_start
+        .map(Sampler::new)
+        .transpose()?
+        .map(|s| (s, cold_rng));
+    let mut faults = FaultState::new(reload);
+    let ready_at = faults.restart(SimTime::ZERO);
+    Ok((faults, ready_at))
+}
+
+/// `delta` slots become busy (or free, when negative) at `now`: in the
+/// window's average and, when kept, the autoscaler's area.
+#[inline]
+fn add_busy_slots(
+    busy_slots: &mut TimeAverage<1>,
+    busy_area: &mut Option<BusyArea>,
+    now: SimTime,
+    delta: i64,
+) {
+    busy_slots.add(now, 0, delta);
+    if let Some(a) = busy_area {
+        a.add(now, delta);
+    }
+}
+
+/// The mean of `sum / count` over what both counters (kept since time
+/// zero) grew by since the last call, 0 if `count` did not grow, for the
+/// per-interval time series; `last` holds their values at the last call (a
+/// `Cell`, as gauges read through a shared reference).
+fn take_interval_mean(last: &Cell<(u64, u64)>, count: u64, sum: u64) -> f64 {
+    let (count_then, sum_then) = last.replace((count, sum));
+    let n = count - count_then;
+    if n > 0 {
+        (sum - sum_then) as f64 / n as f64
+    } else {
+        0.0
     }
 }
 
@@ -511,11 +530,13 @@ mod tests {
     use super::*;
     use sysdes_kernel::derive_stream;
 
-    fn ms(x: u64) -> SimDuration {
+    /// `x` milliseconds (also the LLM server's tests' unit).
+    pub(super) fn ms(x: u64) -> SimDuration {
         SimDuration::from_millis(x)
     }
 
-    fn at(x_ms: u64) -> SimTime {
+    /// The instant `x_ms` milliseconds after time zero.
+    pub(super) fn at(x_ms: u64) -> SimTime {
         SimTime::ZERO + ms(x_ms)
     }
 
