@@ -13,30 +13,14 @@ fn server(name: &str, spec: ServerSpec) -> ComponentSpec {
     component(name, ComponentKind::Server(spec))
 }
 
-/// A front server that does no work of its own and makes one call step;
-/// async, so it never holds a worker while waiting.
+/// The front server (`async_front`) making one call step.
 fn front(step: CallStep) -> ComponentSpec {
-    server(
-        "front",
-        ServerSpec {
-            calls: vec![step],
-            mode: CallMode::Async,
-            ..ServerSpec::new(1, Distribution::Constant(SimDuration::ZERO))
-        },
-    )
+    async_front(vec![step])
 }
 
 /// A step of `fan_out` calls to component 1.
 fn step(fan_out: u32, wait_for: WaitFor) -> CallStep {
-    CallStep {
-        targets: vec![ComponentId(1); fan_out as usize],
-        wait_for,
-        hedge_after: None,
-        hedge_percentile: None,
-        timeout: None,
-        partial: false,
-        breaker: None,
-    }
+    call_step(vec![ComponentId(1); fan_out as usize], wait_for)
 }
 
 /// A leaf with so many workers that nothing queues.

@@ -28,29 +28,9 @@ fn sometimes_slow_leaf(name: &str, p_slow: f64, fast_ms: f64, slow_ms: f64) -> C
     )
 }
 
-/// A front server that does no work of its own and calls `steps`; async, so
-/// it never holds a worker while waiting.
-fn front(steps: Vec<CallStep>) -> ComponentSpec {
-    server(
-        "front",
-        ServerSpec {
-            calls: steps,
-            mode: CallMode::Async,
-            ..ServerSpec::new(1, Distribution::Constant(SimDuration::ZERO))
-        },
-    )
-}
-
+/// A step calling components `targets` (ids).
 fn step(targets: std::ops::Range<u32>, wait_for: WaitFor) -> CallStep {
-    CallStep {
-        targets: targets.map(ComponentId).collect(),
-        wait_for,
-        hedge_after: None,
-        hedge_percentile: None,
-        timeout: None,
-        partial: false,
-        breaker: None,
-    }
+    call_step(targets.map(ComponentId).collect(), wait_for)
 }
 
 fn spec(
@@ -77,7 +57,7 @@ fn spec(
 /// 3 % (M/M/1 at rho 0.8 is 2.5 %, the maximum of two is a little noisier).
 #[test]
 fn fork_join_of_two_mm1_matches_the_exact_formula() {
-    let mut components = vec![front(vec![step(1..3, WaitFor::All)])];
+    let mut components = vec![async_front(vec![step(1..3, WaitFor::All)])];
     components.push(server("a", ServerSpec::new(1, exp_ms(1.0))));
     components.push(server("b", ServerSpec::new(1, exp_ms(1.0))));
     let r = run(&spec(800.0, 1_300, 50, components));
@@ -96,7 +76,7 @@ fn fork_join_of_two_mm1_matches_the_exact_formula() {
 /// approximation 11.73 (validation.md). 3 x 10^5 requests; tolerance 3 %.
 #[test]
 fn fork_join_of_ten_mm1_matches_the_reference_simulation() {
-    let mut components = vec![front(vec![step(1..11, WaitFor::All)])];
+    let mut components = vec![async_front(vec![step(1..11, WaitFor::All)])];
     for i in 0..10 {
         components.push(server(&format!("leaf{i}"), ServerSpec::new(1, exp_ms(1.0))));
     }
@@ -116,7 +96,7 @@ fn fork_join_of_ten_mm1_matches_the_reference_simulation() {
 /// standard error is 0.00066; tolerance 0.003 absolute (4.5 sigma).
 #[test]
 fn fan_out_is_slow_when_any_leaf_is() {
-    let mut components = vec![front(vec![step(1..11, WaitFor::All)])];
+    let mut components = vec![async_front(vec![step(1..11, WaitFor::All)])];
     for i in 0..10 {
         components.push(sometimes_slow_leaf(&format!("leaf{i}"), 0.01, 1.0, 100.0));
     }
@@ -143,7 +123,7 @@ fn hedging_cuts_the_tail_at_the_cost_of_wasted_calls() {
         ..step(1..2, WaitFor::All)
     };
     let components = vec![
-        front(vec![hedged]),
+        async_front(vec![hedged]),
         sometimes_slow_leaf("leaf", 0.01, 1.0, 100.0),
     ];
     let r = run(&spec(1_000.0, 210, 10, components));
@@ -174,7 +154,11 @@ fn hedging_cuts_the_tail_at_the_cost_of_wasted_calls() {
 #[test]
 fn wait_for_any_and_n_are_order_statistics() {
     let leaf = |name: &str| server(name, ServerSpec::new(100_000, exp_ms(10.0)));
-    let components = vec![front(vec![step(1..3, WaitFor::Any)]), leaf("a"), leaf("b")];
+    let components = vec![
+        async_front(vec![step(1..3, WaitFor::Any)]),
+        leaf("a"),
+        leaf("b"),
+    ];
     let r = run(&spec(1_000.0, 210, 10, components));
     close(
         "min of two exponentials (ms)",
@@ -184,7 +168,7 @@ fn wait_for_any_and_n_are_order_statistics() {
     );
 
     let components = vec![
-        front(vec![step(1..4, WaitFor::Count(2))]),
+        async_front(vec![step(1..4, WaitFor::Count(2))]),
         leaf("a"),
         leaf("b"),
         leaf("c"),
@@ -358,7 +342,7 @@ fn a_dropped_call_fails_the_request() {
             ..ServerSpec::new(2, exp_ms(1.0))
         },
     );
-    let components = vec![front(vec![step(1..2, WaitFor::All)]), leaf];
+    let components = vec![async_front(vec![step(1..2, WaitFor::All)]), leaf];
     let r = run(&spec(2_000.0, 110, 10, components));
     let failed = r.requests.failed as f64 / r.requests.generated as f64;
     close("failed share = Erlang B(2, 2)", failed, 0.4, 0.02);
@@ -377,7 +361,7 @@ fn hedging_at_a_percentile_hedges_that_share_of_calls() {
         ..step(1..2, WaitFor::All)
     };
     let components = vec![
-        front(vec![hedged]),
+        async_front(vec![hedged]),
         server("leaf", ServerSpec::new(100_000, exp_ms(10.0))),
     ];
     let r = run(&spec(1_000.0, 210, 10, components));

@@ -13,15 +13,7 @@ use sysdes_models::*;
 
 fn deployment(replicas: u32, workers: u32, service_time: Distribution) -> GroupSpec {
     GroupSpec {
-        members: ReplicaMembers::Stations(ServerSpec {
-            workers,
-            service_time,
-            queue_capacity: None,
-            calls: Vec::new(),
-            mode: CallMode::Thread,
-            discipline: Discipline::Fifo,
-            patience: None,
-        }),
+        members: ReplicaMembers::Stations(ServerSpec::new(workers, service_time)),
         replicas,
         balance: LbPolicy::RoundRobin,
         runs_on: RunsOn {

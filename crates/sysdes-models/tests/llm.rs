@@ -43,16 +43,6 @@ fn llm(max_batch: u32, prefill_base_us: u64) -> LlmServerSpec {
     }
 }
 
-/// One workload into one LLM server `gpu`, seed 42, warm-up 2 % of the run.
-fn system(arrival: ArrivalSpec, m: LlmServerSpec, duration_s: u64) -> ModelSpec {
-    single_component(
-        "llm",
-        arrival,
-        component("gpu", ComponentKind::LlmServer(m)),
-        duration_s,
-    )
-}
-
 /// Max batch 1 with constant lengths is M/D/1 with
 /// D = prefill(P) + (N - 1) decode(1) = 60 ms (the prefill gives the first
 /// token). Pollaczek-Khinchine: T = D + rho D / (2 (1 - rho)); TTFT =
@@ -65,7 +55,7 @@ fn max_batch_one_is_md1() {
     let d = 0.060;
     for (rho, seconds, tol) in [(0.5, 36_000, 0.02), (0.8, 24_000, 0.03)] {
         let lambda = rho / d;
-        let r = run(&system(poisson(lambda), llm(1, 10_000), seconds));
+        let r = run(&llm_system(poisson(lambda), llm(1, 10_000), seconds));
         assert!(r.requests.completed > 250_000, "{}", r.requests.completed);
         let wq = rho * d / (2.0 * (1.0 - rho));
         close(
@@ -127,7 +117,7 @@ fn max_batch_one_exponential_output_is_mg1() {
     let lambda = 0.7 / es;
     let mut m = llm(1, 10_000);
     m.output_tokens = Distribution::Exponential { mean_ns: 20.0 };
-    let r = run(&system(poisson(lambda), m, 90_000));
+    let r = run(&llm_system(poisson(lambda), m, 90_000));
     assert!(r.requests.completed > 400_000);
     let wq = pk_mean_wait(lambda, es, es2);
     close(
@@ -168,7 +158,7 @@ fn saturation_throughput_closed_form() {
     let b = 16;
     let mut m = llm(b, 10_000);
     m.cold_start = Some(Distribution::Constant(SimDuration::from_secs(1)));
-    let spec = system(closed(4 * b), m.clone(), 500);
+    let spec = llm_system(closed(4 * b), m.clone(), 500);
     let r = run(&spec);
     let cycle: f64 = 0.010 + 0.000_05 * 16.0 * 100.0 + 9.0 * (0.0045 + 0.0005 * 16.0);
     let expected = 16.0 * 10.0 / cycle;
@@ -217,7 +207,7 @@ fn overloaded_open_loop_with_bounded_queue() {
     let b = 16;
     let mut m = llm(b, 10_000);
     m.queue_capacity = Some(200);
-    let r = run(&system(poisson(240.0), m, 500));
+    let r = run(&llm_system(poisson(240.0), m, 500));
     assert!(r.requests.dropped > 0);
     let k = extra(&r, "mean_prefill_batch");
     let per_request = |k: f64| 0.010 / k + 0.000_05 * 100.0 + 9.0 * 0.0125 / 16.0;
@@ -254,7 +244,7 @@ fn constant_batch_gives_exact_tpot_and_littles_law() {
     let b = 8;
     let mut m = llm(b, 10_000);
     m.cold_start = Some(Distribution::Constant(SimDuration::from_secs(1)));
-    let r = run(&system(closed(2 * b), m, 200));
+    let r = run(&llm_system(closed(2 * b), m, 200));
     close(
         "TPOT = decode(B) (ms)",
         extra(&r, "tpot_mean_ms"),
@@ -296,7 +286,7 @@ fn littles_law_with_continuous_batching() {
     let mut m = llm(8, 10_000);
     m.output_tokens = Distribution::Exponential { mean_ns: 20.0 };
     let lambda = 0.6 * m.saturated_rps();
-    let r = run(&system(poisson(lambda), m, 2_000));
+    let r = run(&llm_system(poisson(lambda), m, 2_000));
     let c = &r.components[0];
     let lambda_w = c.throughput_rps(r.window_s()) * c.latency.mean_ns() / 1e9;
     close(
@@ -319,8 +309,8 @@ fn batching_raises_capacity_and_tpot() {
     let one = llm(1, 10_000);
     let many = llm(16, 10_000);
     assert!(many.saturated_rps() > 4.0 * one.saturated_rps());
-    let r1 = run(&system(poisson(12.0), one, 2_000));
-    let r16 = run(&system(poisson(12.0), many, 2_000));
+    let r1 = run(&llm_system(poisson(12.0), one, 2_000));
+    let r16 = run(&llm_system(poisson(12.0), many, 2_000));
     assert!(extra(&r16, "tpot_mean_ms") > extra(&r1, "tpot_mean_ms"));
     assert!(r16.latency.mean_ns() < r1.latency.mean_ns());
 }
@@ -336,14 +326,8 @@ fn deterministic() {
         high_ns: 500.0,
     };
     m.kv_cache_tokens = Some(2_000);
-    let spec = system(poisson(40.0), m, 200);
-    let (a, b) = (run(&spec), run(&spec));
-    assert_eq!(a.events, b.events);
-    assert_eq!(a.latency.mean_ns(), b.latency.mean_ns());
-    assert_eq!(a.components[0].figures, b.components[0].figures);
-    let mut other = spec.clone();
-    other.seed = 43;
-    assert_ne!(run(&other).latency.mean_ns(), a.latency.mean_ns());
+    let spec = llm_system(poisson(40.0), m, 200);
+    assert_deterministic(&spec);
 }
 
 /// Conservation: every request ends exactly once, also when the client
@@ -356,7 +340,7 @@ fn conservation_with_timeouts_and_kv_drops() {
     let mut m = llm(8, 10_000);
     m.output_tokens = Distribution::Exponential { mean_ns: 50.0 };
     m.kv_cache_tokens = Some(400);
-    let mut spec = system(poisson(5.0), m, 2_000);
+    let mut spec = llm_system(poisson(5.0), m, 2_000);
     spec.workloads[0].timeout = Some(SimDuration::from_millis(300));
     let r = run(&spec);
     assert!(r.requests.timed_out > 0, "{:?}", r.requests);
@@ -394,7 +378,7 @@ fn a_traces_token_counts_replace_the_servers_draws() {
     });
     let mut m = llm(1, 10_000);
     m.output_tokens = tokens(3);
-    let r = run(&system(arrival, m, 5));
+    let r = run(&llm_system(arrival, m, 5));
     println!(
         "trace tokens: {} completed, latency {} ns, TTFT {} ms, mean output {} tokens, {} decode steps",
         r.requests.completed,

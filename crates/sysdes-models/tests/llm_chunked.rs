@@ -6,7 +6,6 @@
 mod common;
 
 use common::*;
-use sysdes_kernel::SimDuration;
 use sysdes_models::*;
 
 fn tokens(n: u64) -> Distribution {
@@ -22,44 +21,7 @@ fn chunked(
     p: Distribution,
     n: Distribution,
 ) -> LlmServerSpec {
-    LlmServerSpec {
-        slots: 1,
-        max_batch: 128,
-        prefill: PrefillTime {
-            base: cost.floor,
-            per_token: SimDuration::from_nanos(cost.per_token_ps / 1000),
-        },
-        decode_step: DecodeTime {
-            base: cost.floor,
-            per_sequence: SimDuration::from_nanos(cost.per_token_ps / 1000),
-        },
-        prompt_tokens: p,
-        output_tokens: n,
-        kv_cache_tokens: None,
-        queue_capacity: None,
-        cold_start: None,
-        scheduler: LlmScheduler::Chunked(ChunkedSpec {
-            max_num_batched_tokens: budget,
-            max_num_seqs: 128,
-            block_size: 16,
-            num_blocks: blocks,
-            prefix_caching: true,
-            swap: None,
-            watermark_blocks: 0,
-            cost,
-        }),
-        prefix: None,
-        role: LlmRole::Colocated,
-    }
-}
-
-fn system(arrival: ArrivalSpec, m: LlmServerSpec, duration_s: u64) -> ModelSpec {
-    single_component(
-        "llm",
-        arrival,
-        component("gpu", ComponentKind::LlmServer(m)),
-        duration_s,
-    )
+    chunked_llm(chunked_scheduler(budget, blocks, cost), p, n)
 }
 
 /// One user in a closed loop: one request at a time. Prompt P = 1000
@@ -72,7 +34,7 @@ fn system(arrival: ArrivalSpec, m: LlmServerSpec, duration_s: u64) -> ModelSpec 
 #[test]
 fn a_request_alone_follows_the_cost_formula() {
     let cost = IterationCost::affine(ms(10), 10_000_000, 100_000, 1_000);
-    let r = run(&system(
+    let r = run(&llm_system(
         closed(1),
         chunked(2048, None, cost, tokens(1000), tokens(5)),
         60,
@@ -104,14 +66,14 @@ fn chunked_bounds_the_tpot_tail_that_prefill_first_does_not() {
         sigma: 0.8,
     };
     let n = Distribution::Exponential { mean_ns: 250.0 };
-    let c = run(&system(
+    let c = run(&llm_system(
         poisson(6.0),
         chunked(512, None, cost.clone(), p.clone(), n.clone()),
         600,
     ));
     let mut pf = chunked(512, None, cost, p, n);
     pf.scheduler = LlmScheduler::PrefillFirst;
-    let f = run(&system(poisson(6.0), pf, 600));
+    let f = run(&llm_system(poisson(6.0), pf, 600));
     let bound = 10.0 + 512.0 * 0.030;
     let (c99, f99) = (extra(&c, "tpot_p99_ms"), extra(&f, "tpot_p99_ms"));
     println!("TPOT p99: chunked {c99:.2} ms, prefill-first {f99:.2} ms, bound {bound:.2} ms");
@@ -142,12 +104,12 @@ fn kv_pressure_preempts_and_a_big_cache_does_not() {
         sigma: 0.7,
     };
     let n = Distribution::Exponential { mean_ns: 500.0 };
-    let small = run(&system(
+    let small = run(&llm_system(
         poisson(3.0),
         chunked(2048, Some(2600), cost.clone(), p.clone(), n.clone()),
         300,
     ));
-    let big = run(&system(
+    let big = run(&llm_system(
         poisson(3.0),
         chunked(2048, Some(100_000), cost, p, n),
         300,
@@ -179,7 +141,7 @@ fn kv_series_swap_and_watermark_under_pressure() {
         if let LlmScheduler::Chunked(c) = &mut m.scheduler {
             f(c);
         }
-        run(&system(poisson(3.0), m, 300))
+        run(&llm_system(poisson(3.0), m, 300))
     };
     let plain = with(&|_| {});
     let series = &plain.series;

@@ -21,32 +21,8 @@ fn server(
 ) -> LlmServerSpec {
     LlmServerSpec {
         slots,
-        max_batch: 128,
-        prefill: PrefillTime {
-            base: cost.floor,
-            per_token: SimDuration::from_nanos(cost.per_token_ps / 1000),
-        },
-        decode_step: DecodeTime {
-            base: cost.floor,
-            per_sequence: SimDuration::from_nanos(cost.per_token_ps / 1000),
-        },
-        prompt_tokens: p,
-        output_tokens: n,
-        kv_cache_tokens: None,
-        queue_capacity: None,
-        cold_start: None,
-        scheduler: LlmScheduler::Chunked(ChunkedSpec {
-            max_num_batched_tokens: budget,
-            max_num_seqs: 128,
-            block_size: 16,
-            num_blocks: None,
-            prefix_caching: true,
-            swap: None,
-            watermark_blocks: 0,
-            cost,
-        }),
-        prefix: None,
         role,
+        ..chunked_llm(chunked_scheduler(budget, None, cost), p, n)
     }
 }
 

@@ -19,49 +19,24 @@ const COST: IterationCost =
 /// prompts are a 1000-token prefix of one of `groups` groups followed by
 /// 100 tokens of their own, with 5 output tokens.
 fn server(groups: u32, blocks: Option<u32>, caching: bool) -> LlmServerSpec {
+    let scheduler = ChunkedSpec {
+        prefix_caching: caching,
+        ..chunked_scheduler(2048, blocks, COST)
+    };
     LlmServerSpec {
-        slots: 1,
-        max_batch: 128,
-        prefill: PrefillTime {
-            base: COST.floor,
-            per_token: SimDuration::from_micros(10),
-        },
-        decode_step: DecodeTime {
-            base: COST.floor,
-            per_sequence: SimDuration::from_micros(10),
-        },
-        prompt_tokens: constant_ns(100),
-        output_tokens: constant_ns(5),
-        kv_cache_tokens: None,
-        queue_capacity: None,
-        cold_start: None,
-        scheduler: LlmScheduler::Chunked(ChunkedSpec {
-            max_num_batched_tokens: 2048,
-            max_num_seqs: 128,
-            block_size: 16,
-            num_blocks: blocks,
-            prefix_caching: caching,
-            swap: None,
-            watermark_blocks: 0,
-            cost: COST,
-        }),
         prefix: Some(PrefixWorkload {
             tokens: 1000,
             groups,
             zipf: 0.0,
             from_key: false,
         }),
-        role: LlmRole::Colocated,
+        ..chunked_llm(scheduler, constant_ns(100), constant_ns(5))
     }
 }
 
+/// One closed-loop user into the server (`llm_system`).
 fn system(m: LlmServerSpec, duration_s: u64) -> ModelSpec {
-    single_component(
-        "llm",
-        closed(1),
-        component("gpu", ComponentKind::LlmServer(m)),
-        duration_s,
-    )
+    llm_system(closed(1), m, duration_s)
 }
 
 /// One user, one group: every request after the first (in the warm-up)

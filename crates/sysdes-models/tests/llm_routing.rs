@@ -27,38 +27,17 @@ fn replica(name: &str) -> ComponentSpec {
     component(
         name,
         ComponentKind::LlmServer(LlmServerSpec {
-            slots: 1,
-            max_batch: 128,
-            prefill: PrefillTime {
-                base: COST.floor,
-                per_token: SimDuration::from_micros(10),
-            },
-            decode_step: DecodeTime {
-                base: COST.floor,
-                per_sequence: SimDuration::from_micros(10),
-            },
-            prompt_tokens: constant_ns(100),
-            output_tokens: constant_ns(5),
-            kv_cache_tokens: None,
-            queue_capacity: None,
-            cold_start: None,
-            scheduler: LlmScheduler::Chunked(ChunkedSpec {
-                max_num_batched_tokens: 2048,
-                max_num_seqs: 128,
-                block_size: 16,
-                num_blocks: Some(10_000),
-                prefix_caching: true,
-                cost: COST,
-                swap: None,
-                watermark_blocks: 0,
-            }),
             prefix: Some(PrefixWorkload {
                 tokens: 1000,
                 groups: 4,
                 zipf: 0.0,
                 from_key: true,
             }),
-            role: LlmRole::Colocated,
+            ..chunked_llm(
+                chunked_scheduler(2048, Some(10_000), COST),
+                constant_ns(100),
+                constant_ns(5),
+            )
         }),
     )
 }

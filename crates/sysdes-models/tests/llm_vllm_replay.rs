@@ -27,8 +27,11 @@
 //! The tables are printed (`cargo test -p sysdes-models --test
 //! llm_vllm_replay -- --nocapture`) and copied into `docs/llm-serving.md`.
 
+mod common;
+
 use std::collections::VecDeque;
 
+use common::chunked_scheduler;
 use sysdes_kernel::{SimDuration, SimTime};
 use sysdes_models::{
     ChunkedBatch, ChunkedSpec, Efficiency, GpuSpec, IterationCost, IterationTable, ModelShape,
@@ -186,14 +189,8 @@ fn replay(reqs: &[Captured], spec: &ChunkedSpec) -> (Latencies, u64, SimDuration
 
 fn spec(max_num_seqs: u32, num_blocks: u32, cost: IterationCost) -> ChunkedSpec {
     ChunkedSpec {
-        max_num_batched_tokens: 2048,
         max_num_seqs,
-        block_size: 16,
-        num_blocks: Some(num_blocks),
-        prefix_caching: true,
-        swap: None,
-        watermark_blocks: 0,
-        cost,
+        ..chunked_scheduler(2048, Some(num_blocks), cost)
     }
 }
 

@@ -162,9 +162,7 @@ fn network_runs_are_deterministic() {
         retransmit: None,
         bandwidth: None,
     }];
-    let (a, b) = (run(&spec), run(&spec));
-    assert_eq!(a.latency.mean_ns(), b.latency.mean_ns());
-    assert_eq!(a.events, b.events);
+    assert_deterministic(&spec);
 }
 
 /// A trace record's `request_bytes` and `response_bytes` are that

@@ -170,3 +170,100 @@ pub fn single_component(
 ) -> ModelSpec {
     model_spec(name, duration_s, vec![users(arrival)], vec![component])
 }
+
+/// A front server `front` that does no work of its own and calls `steps`;
+/// async, so it never holds a worker while waiting.
+pub fn async_front(steps: Vec<CallStep>) -> ComponentSpec {
+    component(
+        "front",
+        ComponentKind::Server(ServerSpec {
+            calls: steps,
+            mode: CallMode::Async,
+            ..ServerSpec::new(1, Distribution::Constant(SimDuration::ZERO))
+        }),
+    )
+}
+
+/// A call step to each of `targets` that waits for `wait_for`: no hedging,
+/// no deadline, no partial answers, no breaker.
+pub fn call_step(targets: Vec<ComponentId>, wait_for: WaitFor) -> CallStep {
+    CallStep {
+        targets,
+        wait_for,
+        hedge_after: None,
+        hedge_percentile: None,
+        timeout: None,
+        partial: false,
+        breaker: None,
+    }
+}
+
+/// The chunked scheduler with a budget of `budget` tokens per iteration,
+/// 128 sequences, blocks of 16 (`blocks` of them; `None`: unlimited),
+/// prefix caching on, no swap, no watermark, iterations costing `cost`.
+pub fn chunked_scheduler(budget: u32, blocks: Option<u32>, cost: IterationCost) -> ChunkedSpec {
+    ChunkedSpec {
+        max_num_batched_tokens: budget,
+        max_num_seqs: 128,
+        block_size: 16,
+        num_blocks: blocks,
+        prefix_caching: true,
+        swap: None,
+        watermark_blocks: 0,
+        cost,
+    }
+}
+
+/// A colocated LLM server of one slot and 128 sequences under `scheduler`,
+/// prompts of `p` and outputs of `n` tokens, no KV token limit, no queue
+/// limit, no cold start, no shared prefixes. Its prefill and decode times
+/// are `scheduler.cost`'s floor and per-token time (the scheduler itself
+/// costs iterations by `scheduler.cost`; these feed the capacity estimate).
+pub fn chunked_llm(scheduler: ChunkedSpec, p: Distribution, n: Distribution) -> LlmServerSpec {
+    let per_token = SimDuration::from_nanos(scheduler.cost.per_token_ps / 1000);
+    LlmServerSpec {
+        slots: 1,
+        max_batch: 128,
+        prefill: PrefillTime {
+            base: scheduler.cost.floor,
+            per_token,
+        },
+        decode_step: DecodeTime {
+            base: scheduler.cost.floor,
+            per_sequence: per_token,
+        },
+        prompt_tokens: p,
+        output_tokens: n,
+        kv_cache_tokens: None,
+        queue_capacity: None,
+        cold_start: None,
+        scheduler: LlmScheduler::Chunked(scheduler),
+        prefix: None,
+        role: LlmRole::Colocated,
+    }
+}
+
+/// One workload `users` (`arrival`) into one LLM server `gpu`: spec `llm`,
+/// seed 42, warm-up 2 % of the run.
+pub fn llm_system(arrival: ArrivalSpec, m: LlmServerSpec, duration_s: u64) -> ModelSpec {
+    single_component(
+        "llm",
+        arrival,
+        component("gpu", ComponentKind::LlmServer(m)),
+        duration_s,
+    )
+}
+
+/// Same seed, same result: two runs of `spec` agree on the events, the
+/// mean latency and the first component's figures; seed 43 instead gives
+/// another mean latency.
+#[track_caller]
+pub fn assert_deterministic(spec: &ModelSpec) {
+    let (a, b) = (run(spec), run(spec));
+    assert_eq!(a.events, b.events);
+    assert_eq!(a.latency.mean_ns(), b.latency.mean_ns());
+    assert_eq!(a.components[0].figures, b.components[0].figures);
+    let mut other = spec.clone();
+    other.seed = 43;
+    assert_ne!(run(&other).latency.mean_ns(), a.latency.mean_ns());
+}

@@ -605,11 +605,8 @@ pub(crate) fn group_result(
     // busy replica-time, which ready replica-time divides.
     let busy: f64 = members.iter().map(|r| r.utilization).sum();
     ComponentResult {
-        name: name.to_string(),
         kind: first.map_or(ComponentType::Server, |r| r.kind),
         workers: first.map_or(0, |r| r.workers),
-        arrivals: m.arrivals,
-        completions: m.completions,
         drops: m.drops + members.iter().map(|r| r.drops).sum::<u64>(),
         utilization: if ready_mean > 0.0 {
             busy / ready_mean
@@ -623,6 +620,26 @@ pub(crate) fn group_result(
             .map(|r| r.peak_queue_length)
             .max()
             .unwrap_or(0),
+        ..group_line(g, name, all_hosts)
+    }
+}
+
+/// The figures of a group's line that come from the group itself, whatever
+/// its members: its name, the requests through it and their latency, and
+/// its scaling. The per-member figures are left at zero for the caller.
+fn group_line(g: &ReplicaGroup, name: &str, all_hosts: &[HostRuntime]) -> ComponentResult {
+    let m = &g.metrics;
+    ComponentResult {
+        name: name.to_string(),
+        kind: ComponentType::Server,
+        workers: 0,
+        arrivals: m.arrivals,
+        completions: m.completions,
+        drops: m.drops,
+        utilization: 0.0,
+        mean_queue_length: 0.0,
+        mean_in_system: 0.0,
+        peak_queue_length: 0,
         latency: m.latency.clone(),
         offered_load: None,
         figures: KindFigures::None,
@@ -660,12 +677,7 @@ fn stations_result(
     let ready_mean = g.log.gauges.mean(READY);
     let capacity = ready_mean * f64::from(s.workers());
     ComponentResult {
-        name: name.to_string(),
-        kind: ComponentType::Server,
         workers: s.workers(),
-        arrivals: m.arrivals,
-        completions: m.completions,
-        drops: m.drops,
         utilization: if capacity > 0.0 {
             m.levels.mean(ACTIVE) / capacity
         } else {
@@ -674,12 +686,7 @@ fn stations_result(
         mean_queue_length: m.levels.mean(WAITING),
         mean_in_system: m.mean_in_system(),
         peak_queue_length: m.levels.peak(WAITING),
-        latency: m.latency.clone(),
-        offered_load: None,
-        figures: KindFigures::None,
-        lost_in_crash: None,
-        scaling: Some(scaling(g, all_hosts)),
-        replica_of: None,
+        ..group_line(g, name, all_hosts)
     }
 }
 
