@@ -298,8 +298,9 @@ pub fn assess(result: &RunResult) -> Verdict {
         let throttled = count(c, "throttled").min(c.drops);
         let queue_full = c.drops.saturating_sub(no_replica + too_long + throttled);
         let crashed = count(c, "lost_in_crash");
+        let interrupted = count(c, "lost_in_interruptions");
         attributed_drops += queue_full + no_replica + too_long + throttled;
-        attributed_failures += crashed;
+        attributed_failures += crashed + interrupted;
         lose(queue_full, &|n| {
             format!(
                 "{name} dropped {} requests ({}) at its full queue.",
@@ -347,6 +348,16 @@ pub fn assess(result: &RunResult) -> Verdict {
                 "{name} failed {} requests ({}) when it crashed.",
                 thousands(n),
                 pct(n)
+            )
+        });
+        lose(interrupted, &|n| {
+            let times = count(c, "interruptions");
+            format!(
+                "{} requests ({}) lost in {} spot interruption{} of {name}: they failed inside the interrupted replicas (with a notice a replica drains first).",
+                thousands(n),
+                pct(n),
+                thousands(times),
+                if times == 1 { "" } else { "s" }
             )
         });
         if count(c, "failed_calls") > 0 {
@@ -624,7 +635,8 @@ pub fn assess(result: &RunResult) -> Verdict {
 mod tests {
     use super::{assess, percent_of, verdict};
     use sysdes_models::{
-        CallFigures, ComponentResult, ComponentType, KindFigures, RunResult, StorageFigures,
+        CallFigures, ComponentResult, ComponentType, KindFigures, RunResult, ScalingFigures,
+        StorageFigures,
     };
     use sysdes_stats::RequestCounts;
 
@@ -755,6 +767,32 @@ mod tests {
             "100 requests (10.00 % of all requests) failed at the downstream calls of api (errors, unreachable or unavailable components)."
         );
         assert_eq!(findings.len(), 2, "{findings:?}");
+    }
+
+    /// Regression: a spot group without `notice` (cost-spot-replicas with
+    /// `notice=0s`: 10 requests lost in 4 interruptions of gpu-spot) read
+    /// "failed (errors, unreachable or unavailable components)".
+    #[test]
+    fn spot_interruption_losses_are_named() {
+        let requests = RequestCounts {
+            generated: 712_000,
+            completed: 711_990,
+            failed: 10,
+            ..RequestCounts::default()
+        };
+        let mut group = component("gpu-spot", ComponentType::ModelServer, 356_000, 0);
+        group.scaling = Some(ScalingFigures {
+            replicas_ready_mean: 3.761,
+            replicas_ready_max: 4,
+            interruptions: Some(4),
+            lost_in_interruptions: Some(10),
+            ..ScalingFigures::default()
+        });
+        let text = verdict(&run(requests, vec![group]));
+        assert_eq!(
+            text,
+            "No component is saturated; the busiest is gpu-spot at 50 % utilization. Also: 10 requests (< 0.01 % of all requests) lost in 4 spot interruptions of gpu-spot: they failed inside the interrupted replicas (with a notice a replica drains first)."
+        );
     }
 
     #[test]
