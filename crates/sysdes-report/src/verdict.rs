@@ -439,15 +439,15 @@ pub fn assess(result: &RunResult) -> Verdict {
             .filter(|w| w.requests.timed_out > 0)
             .map(|w| w.name.clone())
             .collect();
-        let of = if by.is_empty() {
-            String::new()
-        } else {
-            format!(" (workload {})", by.join(", "))
+        let of = match by.len() {
+            0 => String::new(),
+            1 => format!(" of workload {}", by[0]),
+            _ => format!(" of workloads {}", by.join(", ")),
         };
         losses.push((
             r.timed_out,
             format!(
-                "{} requests ({}){of} timed out: the client gave up waiting.",
+                "{} requests{of} ({}) timed out: the client gave up waiting.",
                 thousands(r.timed_out),
                 pct(r.timed_out)
             ),
