@@ -79,7 +79,10 @@ pub fn estimate(args: EstimateArgs) -> ExitCode {
         prices,
     };
     let scenario = match sysdes_scenario::load_file(&args.file, &options) {
-        Ok(s) => s,
+        Ok(s) => {
+            crate::print_warnings(&s);
+            s
+        }
         Err(e) => {
             crate::report_scenario_error(e);
             return ExitCode::from(crate::INVALID);

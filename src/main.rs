@@ -233,8 +233,9 @@ pub(crate) fn print_stdout(text: &str) -> bool {
 }
 
 /// Prints the scenario's warnings (settings that change nothing in this
-/// run) to stderr, one located line each; the run goes on.
-fn print_warnings(scenario: &sysdes_scenario::LoadedScenario) {
+/// run) to stderr, one located line each; the run goes on. `run`,
+/// `validate`, `estimate` and `sweep` (once, before its runs) print them.
+pub(crate) fn print_warnings(scenario: &sysdes_scenario::LoadedScenario) {
     for w in &scenario.warnings {
         eprintln!("warning: {w}");
     }

@@ -235,6 +235,8 @@ pub fn sweep(args: SweepArgs) -> ExitCode {
         Ok(p) => p,
         Err(e) => return report(e),
     };
+    // Once, before the runs: the scenario's, as `sysdes run` prints them.
+    crate::print_warnings(&plan.base);
     let out = args.out.clone().unwrap_or_else(|| {
         let stem = args
             .file

@@ -121,6 +121,40 @@ fn an_ignored_priority_is_a_located_warning() {
     assert!(!String::from_utf8_lossy(&out.stderr).contains("warning"));
 }
 
+/// Regression: `sysdes estimate` and `sysdes sweep` said nothing of the
+/// loader's warnings that `sysdes run` prints. Estimate prints them like
+/// run; a sweep once, before its runs (not once per run).
+#[test]
+fn estimate_and_sweep_print_the_loaders_warnings() {
+    let warning = "warning: scenarios/priority-and-reneging.yaml:34:5: workload `checkout` sets `priority: 1`, but no server here has a priority discipline";
+    let file = "scenarios/priority-and-reneging.yaml";
+    let fifo = "components.api.discipline=fifo";
+    let out = sysdes(&["estimate", file, "--set", fifo]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains(warning), "estimate: {stderr}");
+    let dir = std::env::temp_dir().join(format!("sysdes-sweep-warnings-{}", std::process::id()));
+    let out = sysdes(&[
+        "sweep",
+        file,
+        "--set",
+        fifo,
+        "--set",
+        "duration=2s",
+        "--set",
+        "warmup=0s",
+        "--vary",
+        "workloads.checkout.arrival.poisson=10/s,20/s",
+        "--jobs",
+        "1",
+        "--out",
+        dir.to_str().expect("utf-8"),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(stderr.matches(warning).count(), 1, "sweep: {stderr}");
+}
+
 #[test]
 fn missing_file_and_bad_arguments_exit_2() {
     let out = sysdes(&["run", "scenarios/no-such-file.yaml"]);

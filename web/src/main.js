@@ -166,6 +166,18 @@ function onWorkerMessage(event) {
   }
 }
 
+// The loader's warnings (settings that change nothing in this run), as
+// `sysdes run` prints them on stderr, above the results.
+function showWarnings(warnings) {
+  const list = $('warnings');
+  list.replaceChildren(...warnings.map((w) => {
+    const li = document.createElement('li');
+    li.textContent = w;
+    return li;
+  }));
+  list.hidden = warnings.length === 0;
+}
+
 function setStatus(message, kind = '') {
   const s = $('status');
   s.textContent = message;
@@ -174,6 +186,7 @@ function setStatus(message, kind = '') {
 
 function showOutcome(out) {
   if (!out.ok) {
+    showWarnings([]);
     if (out.problems) showProblems(out.problems);
     setStatus(out.error || 'the scenario has problems', 'error');
     $('result-json').textContent = '';
@@ -184,6 +197,7 @@ function showOutcome(out) {
   $('result-json').textContent = out.json;
   $('result-text').textContent = out.table;
   setStatus(`done: ${doc.events.toLocaleString()} events in ${out.wall_time_s.toFixed(2)} s (${(doc.events / Math.max(out.wall_time_s, 1e-9) / 1e6).toFixed(1)} M events/s)` + (out.stop !== 'drained' ? `; stopped early (${out.stop}), results are partial` : ''), out.stop === 'drained' ? 'ok' : 'error');
+  showWarnings(out.warnings || []);
   $('verdict').textContent = doc.verdict ? `verdict: ${doc.verdict}` : '';
   renderTable(doc);
   drawPlots(out, doc);

@@ -174,6 +174,24 @@ await check('a mistake shows inline at the line and column the CLI reports', asy
   await p.close();
 });
 
+await check('the loader warnings sysdes run prints show above the table', async () => {
+  // A workload priority with no priority server left: a located warning.
+  const text = fs.readFileSync(path.join(root, 'scenarios', 'priority-and-reneging.yaml'), 'utf8').replace(/^(\s+)discipline: priority\b/m, '$1discipline: fifo');
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sysdes-web-'));
+  fs.writeFileSync(path.join(tmp, 'scenario.yaml'), text);
+  const native = spawnSync(cli, ['run', 'scenario.yaml', '--format', 'json'], { cwd: tmp, encoding: 'utf8' });
+  const expected = native.stderr.split('\n').filter((l) => l.startsWith('warning: '));
+  assert(native.status === 0 && expected.length >= 1, `the CLI should run and warn: ${native.stderr}`);
+  const p = await page(share(text, '&run=1'));
+  await p.waitForFunction(() => document.getElementById('result-json').textContent.length > 0, null, { timeout: 60000 });
+  const shown = await p.$$eval('#warnings li', (lis) => lis.map((li) => li.textContent));
+  assert(JSON.stringify(shown) === JSON.stringify(expected), `warnings shown ${JSON.stringify(shown)}, the CLI printed ${JSON.stringify(expected)}`);
+  const above = await p.evaluate(() => document.getElementById('warnings').compareDocumentPosition(document.getElementById('result-table')) & Node.DOCUMENT_POSITION_FOLLOWING);
+  const shownNow = await p.$eval('#warnings', (e) => !e.hidden && e.offsetParent !== null);
+  assert(above && shownNow, 'the warnings are not shown above the table');
+  await p.close();
+});
+
 await check('embed mode shows only the editor, Run and the plot', async () => {
   const text = fs.readFileSync(path.join(root, 'scenarios', 'hockey-stick.yaml'), 'utf8');
   const p = await page('?embed=1' + share(text, '&run=1'), { width: 1000, height: 600 });

@@ -142,6 +142,7 @@ fn lines(data: &SweepData, axis: &XAxis) -> Result<(Figure, Value), PlotError> {
         title: String::new(),
         x_label: axis.label.clone(),
         x_log: axis.log,
+        x_integer: axis.integer,
         y_label: what.to_string(),
         series,
         y_fit: true,

@@ -3,7 +3,8 @@
 //! pixels or SVG, the same code for both.
 
 use plotters::coord::Shift;
-use plotters::coord::ranged1d::ValueFormatter;
+use plotters::coord::ranged1d::{KeyPointHint, NoDefaultFormatting, ValueFormatter};
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -86,6 +87,9 @@ pub(crate) struct XyChart {
     /// Fit the y axis to the data instead of starting it at 0 (for shares
     /// that all lie near 1, which a 0-based axis flattens).
     pub y_fit: bool,
+    /// The x values are counts (workers, replicas, a capacity): a linear x
+    /// axis gets ticks at whole numbers only, never at 1.5 or 2.5.
+    pub x_integer: bool,
 }
 
 /// A grid of coloured cells, one per (x, y) parameter pair.
@@ -320,6 +324,18 @@ fn draw_xy<DB: DrawingBackend>(
         .x_label_area_size(px(if c.x_label.is_empty() { 28.0 } else { 48.0 }, s))
         .y_label_area_size(px(72.0, s));
     let drawn = match (c.x_log, c.y_log) {
+        (false, false) if c.x_integer => {
+            let ctx = builder
+                .build_cartesian_2d(IntegerAxis::new(x), y.0..y.1)
+                .map_err(err)?;
+            fill_xy(ctx, c, s, x, y)
+        }
+        (false, true) if c.x_integer => {
+            let ctx = builder
+                .build_cartesian_2d(IntegerAxis::new(x), (y.0..y.1).log_scale())
+                .map_err(err)?;
+            fill_xy(ctx, c, s, x, y)
+        }
         (false, false) => {
             let ctx = builder
                 .build_cartesian_2d(x.0..x.1, y.0..y.1)
@@ -475,6 +491,77 @@ fn draw_legend<DB: DrawingBackend>(
     Ok(())
 }
 
+/// At most this many x tick labels.
+const X_TICKS: usize = 8;
+
+/// A linear f64 axis whose ticks are [`integer_ticks`] (a count axis).
+struct IntegerAxis {
+    inner: RangedCoordf64,
+    ticks: Vec<f64>,
+}
+
+impl IntegerAxis {
+    fn new(range: (f64, f64)) -> IntegerAxis {
+        IntegerAxis {
+            inner: (range.0..range.1).into(),
+            ticks: integer_ticks(range, X_TICKS),
+        }
+    }
+}
+
+impl Ranged for IntegerAxis {
+    type FormatOption = NoDefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.inner.map(value, limit)
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        // The bold (labelled) lines at the ticks; no light lines between.
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.ticks.clone()
+        }
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.inner.range()
+    }
+}
+
+impl ValueFormatter<f64> for IntegerAxis {
+    fn format(value: &f64) -> String {
+        fmt_num(*value)
+    }
+}
+
+/// Ticks at whole numbers inside `range`, at most `most` of them: every
+/// multiple of the smallest step of 1, 2 or 5 times a power of ten that
+/// keeps their number at most `most` (a count axis of 1 to 4 reads 1, 2,
+/// 3, 4; of 0 to 64, 0, 10, ..., 60).
+fn integer_ticks(range: (f64, f64), most: usize) -> Vec<f64> {
+    let (lo, hi) = (range.0.ceil(), range.1.floor());
+    if !(lo.is_finite() && hi.is_finite()) || hi < lo {
+        return Vec::new();
+    }
+    let mut step = 1.0_f64;
+    loop {
+        for m in [1.0, 2.0, 5.0] {
+            let st = step * m;
+            let first = (lo / st).ceil();
+            let last = (hi / st).floor();
+            if last - first + 1.0 <= most.max(1) as f64 {
+                return (first as i64..=last as i64)
+                    .map(|k| k as f64 * st)
+                    .collect();
+            }
+        }
+        step *= 10.0;
+    }
+}
+
 /// About one y tick label per 45 px of plot height (at scale 1), 3 to 8,
 /// so a short panel of a stacked figure does not pile its labels up.
 fn y_ticks(height: u32, s: f64) -> usize {
@@ -536,7 +623,7 @@ where
         .y_label_formatter(&|v| fmt_num(*v))
         .bold_line_style(BLACK.mix(0.12))
         .light_line_style(BLACK.mix(0.04))
-        .x_labels(8)
+        .x_labels(X_TICKS)
         .y_labels(y_ticks(plot_height, s))
         .draw()
         .map_err(err)?;
@@ -909,6 +996,17 @@ mod tests {
     fn nan_breaks_a_line() {
         let pts = [(0.0, 1.0), (1.0, f64::NAN), (2.0, 2.0), (3.0, 3.0)];
         assert_eq!(segments(&pts).len(), 2);
+    }
+
+    #[test]
+    fn integer_ticks_are_whole_numbers_at_a_round_step() {
+        assert_eq!(integer_ticks((0.85, 4.15), 8), [1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(integer_ticks((0.0, 9.0), 8), [0.0, 2.0, 4.0, 6.0, 8.0]);
+        assert_eq!(
+            integer_ticks((0.0, 64.0), 8),
+            [0.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0]
+        );
+        assert_eq!(integer_ticks((1.2, 1.8), 8), Vec::<f64>::new());
     }
 
     #[test]

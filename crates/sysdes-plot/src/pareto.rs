@@ -198,6 +198,8 @@ pub(crate) fn cost_vs_param(
         title: title.clone(),
         x_label: param.path.clone(),
         x_log: log,
+        // A swept count (replicas, workers) gets whole-number ticks.
+        x_integer: rows.iter().all(|&r| xs[r].fract() == 0.0),
         y_label: format!(
             "cost over the run (USD){}",
             if bands { ", mean and 95% CI" } else { "" }

@@ -132,6 +132,14 @@ pub(crate) struct XAxis {
     pub(crate) driver: Option<usize>,
     /// Whether to draw it on a log scale (swept values spanning a decade).
     pub(crate) log: bool,
+    /// Whether every value is a whole number (a swept count: workers,
+    /// replicas, a capacity), so its ticks are whole numbers too.
+    pub(crate) integer: bool,
+}
+
+/// Whether every value is a whole number.
+fn whole(v: &[f64]) -> bool {
+    v.iter().all(|x| x.is_finite() && x.fract() == 0.0)
 }
 
 /// Whether positive values span at least a factor of ten: such a swept
@@ -231,6 +239,7 @@ pub(crate) fn x_axis(data: &SweepData) -> Result<Option<XAxis>, PlotError> {
                 unit: "req/s",
                 driver,
                 log: false,
+                integer: false,
             }));
         }
     }
@@ -244,6 +253,7 @@ pub(crate) fn x_axis(data: &SweepData) -> Result<Option<XAxis>, PlotError> {
                     unit: "",
                     driver: Some(i),
                     log: spans_a_decade(v),
+                    integer: whole(v),
                 }));
             }
         }
@@ -311,6 +321,7 @@ fn utilization_axis(data: &SweepData, load: &XAxis) -> Result<Option<XAxis>, Plo
         unit: "",
         driver: load.driver,
         log: false,
+        integer: false,
     }))
 }
 
@@ -451,6 +462,7 @@ fn latency_vs_load(
         title: title.clone(),
         x_label: axis.label.clone(),
         x_log: axis.log,
+        x_integer: axis.integer,
         y_label: format!("latency (ms){reps}"),
         series,
         hlines,
@@ -464,6 +476,9 @@ fn latency_vs_load(
         json!({ "field": field(&axis.column), "type": "quantitative", "title": axis.label });
     if axis.log {
         x["scale"] = json!({ "type": "log" });
+    }
+    if axis.integer {
+        x["axis"] = json!({ "tickMinStep": 1 });
     }
     let mut layers = Vec::new();
     if single {
@@ -925,6 +940,42 @@ mod tests {
                 .contains("components\\\\.api\\\\.workers#value")
         );
         crate::style::render_svg(&fig).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Regression: a sweep over workers 1 to 4 drew x ticks at 1.5, 2.5
+    /// and 3.5. A count gets whole-number ticks, in the SVG and the
+    /// Vega-Lite spec; a rate keeps its own.
+    #[test]
+    fn a_swept_count_gets_whole_number_ticks() {
+        let dir = fixture(
+            "ticks",
+            r#"{"scenario": "scenarios/mmc.yaml", "parameters": ["components.api.workers"]}"#,
+            "point,components.api.workers,components.api.workers#value,replications,offered_rps_mean,latency_p50_ms_mean,latency_p99_ms_mean,latency_p999_ms_mean\n\
+             0,1,1,1,100,50,400,900\n1,2,2,1,100,5,40,90\n2,3,3,1,100,4,35,70\n3,4,4,1,100,4,30,60\n",
+        );
+        let data = SweepData::read(&dir).unwrap();
+        let axis = x_axis(&data).unwrap().unwrap();
+        assert!(axis.integer && !axis.log);
+        let (fig, spec) = latency_vs_load(&data, &axis, None, &mut Vec::new()).unwrap();
+        let svg = crate::style::render_svg(&fig).unwrap();
+        // Tick labels are `<text ...>LABEL</text>`; the x axis's are the
+        // ones between the range's ends.
+        let labels: Vec<&str> = svg
+            .split("</text>")
+            .filter_map(|t| t.rsplit('>').next())
+            .map(str::trim)
+            .collect();
+        for fraction in ["0.5", "1.5", "2.5", "3.5"] {
+            assert!(
+                !labels.contains(&fraction),
+                "a tick at {fraction}: {labels:?}"
+            );
+        }
+        for whole in ["1", "2", "3", "4"] {
+            assert!(labels.contains(&whole), "no tick at {whole}: {labels:?}");
+        }
+        assert!(spec.to_string().contains(r#""tickMinStep":1"#), "{spec}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -3,8 +3,9 @@
 //!
 //! The ranking: a run cut short; an unstable system (its backlog grows over
 //! the measurement window, read from the time series); losses (drops,
-//! failures, timeouts) above [`LOSS_SHARE`] of the requests, each naming the
-//! component and the cause; lagging consumers and expired messages;
+//! failures, timeouts) above [`LOSS_SHARE`] of the requests, each said once,
+//! naming the component and the cause, with one percentage and its base (of
+//! all requests, or of what a throttling component was offered); lagging consumers and expired messages;
 //! unavailable stores; retry amplification; then saturation and the
 //! bottleneck. Smaller losses are still named, last, so nothing present in
 //! the result goes unmentioned.
@@ -271,11 +272,13 @@ pub fn assess(result: &RunResult) -> Verdict {
         );
     }
 
-    // Losses, per component and cause, then timeouts per workload.
+    // Losses, per component and cause, then timeouts per workload. Each
+    // loss is one sentence with one percentage, its base named: a share of
+    // all requests, or of what a throttling component was offered.
     let r = &result.requests;
     let generated = r.generated.max(1) as f64;
     let share = |n: u64| n as f64 / generated;
-    let pct = |n: u64| percent_of(n, generated);
+    let pct = |n: u64| format!("{} of all requests", percent_of(n, generated));
     let mut losses: Vec<(u64, String)> = Vec::new();
     // A loss of `n` (if any), described by `text(n)`.
     let mut lose = |n: u64, text: &dyn Fn(u64) -> String| {
@@ -285,6 +288,7 @@ pub fn assess(result: &RunResult) -> Verdict {
     };
     let mut attributed_drops = 0;
     let mut attributed_failures = 0;
+    let mut callers: Vec<&str> = Vec::new();
     for c in result.components.iter().filter(|c| c.replica_of.is_none()) {
         let name = &c.name;
         let no_replica = count(c, "no_replica_drops");
@@ -294,8 +298,9 @@ pub fn assess(result: &RunResult) -> Verdict {
         let throttled = count(c, "throttled").min(c.drops);
         let queue_full = c.drops.saturating_sub(no_replica + too_long + throttled);
         let crashed = count(c, "lost_in_crash");
+        let interrupted = count(c, "lost_in_interruptions");
         attributed_drops += queue_full + no_replica + too_long + throttled;
-        attributed_failures += crashed;
+        attributed_failures += crashed + interrupted;
         lose(queue_full, &|n| {
             format!(
                 "{name} dropped {} requests ({}) at its full queue.",
@@ -309,10 +314,19 @@ pub fn assess(result: &RunResult) -> Verdict {
                 sysdes_models::ComponentType::Storage => "its request-rate (IOPS) limit",
                 _ => "its limit",
             };
+            // Over its limit on average: what it admits it serves at the
+            // limit, and what is over it is refused (a 503 SlowDown, a
+            // 429), not queued.
+            let rest = if c.offered_load.is_some_and(|load| load >= 1.0) {
+                ", so it serves the rest at the limit and its queue stays bounded"
+            } else {
+                ""
+            };
             format!(
-                "{name} dropped {} requests ({}) by throttling: they were over {limit}.",
+                "{name} dropped {} of the requests it is offered ({} of {}) by throttling: they were over {limit}{rest}.",
+                percent_of(n, c.arrivals.max(n) as f64),
                 thousands(n),
-                pct(n)
+                thousands(c.arrivals.max(n))
             )
         });
         lose(too_long, &|n| {
@@ -336,9 +350,19 @@ pub fn assess(result: &RunResult) -> Verdict {
                 pct(n)
             )
         });
-        lose(count(c, "failed_calls"), &|n| {
-            format!("{name}'s downstream calls failed {} times.", thousands(n))
+        lose(interrupted, &|n| {
+            let times = count(c, "interruptions");
+            format!(
+                "{} requests ({}) lost in {} spot interruption{} of {name}: they failed inside the interrupted replicas (with a notice a replica drains first).",
+                thousands(n),
+                pct(n),
+                thousands(times),
+                if times == 1 { "" } else { "s" }
+            )
         });
+        if count(c, "failed_calls") > 0 {
+            callers.push(name);
+        }
         lose(count(c, "messages_dropped"), &|n| {
             format!(
                 "{name} refused {} messages ({}) when full.",
@@ -354,17 +378,60 @@ pub fn assess(result: &RunResult) -> Verdict {
             format!("{name}'s consumer failed {} messages.", thousands(n))
         });
     }
-    // What no component accounts for.
-    let unattributed =
-        |what: &'static str| move |n: u64| format!("{} requests ({}) {what}", thousands(n), pct(n));
-    lose(
-        r.dropped.saturating_sub(attributed_drops),
-        &unattributed("were dropped at full queues."),
-    );
-    lose(
-        r.failed.saturating_sub(attributed_failures),
-        &unattributed("failed (errors, unreachable or unavailable components)."),
-    );
+    // What no component accounts for. A component's drop ends a request
+    // `dropped` when a workload sent to it directly, `failed` when a caller
+    // waited on it (its downstream call failed): those failures are the
+    // drops already named, not a second loss.
+    let unattributed_drops = r.dropped.saturating_sub(attributed_drops);
+    let drops_behind_calls = attributed_drops.saturating_sub(r.dropped);
+    let unattributed_failures = r
+        .failed
+        .saturating_sub(attributed_failures + drops_behind_calls);
+    let via = if callers.is_empty() {
+        String::new()
+    } else {
+        format!(" at the downstream calls of {}", callers.join(", "))
+    };
+    lose(unattributed_drops, &|n| {
+        format!(
+            "{} requests ({}) were dropped at full queues.",
+            thousands(n),
+            pct(n)
+        )
+    });
+    lose(unattributed_failures, &|n| {
+        format!(
+            "{} requests ({}) failed{via} (errors, unreachable or unavailable components).",
+            thousands(n),
+            pct(n)
+        )
+    });
+    // Calls that failed without failing a request: retried and then served.
+    if r.failed == 0 {
+        for c in result.components.iter().filter(|c| c.replica_of.is_none()) {
+            let name = &c.name;
+            lose(count(c, "failed_calls"), &|n| {
+                format!(
+                    "{name}'s downstream calls failed {} times (retried, then served).",
+                    thousands(n)
+                )
+            });
+        }
+    }
+    // The failures that are drops behind a call, said once with their cause.
+    let behind_calls = r
+        .failed
+        .saturating_sub(attributed_failures)
+        .min(drops_behind_calls);
+    if behind_calls > 0 && !callers.is_empty() {
+        losses.push((
+            behind_calls,
+            format!(
+                "The drops at called components reached the clients as failed requests, through the downstream calls of {}.",
+                callers.join(", ")
+            ),
+        ));
+    }
     if r.timed_out > 0 {
         let by: Vec<String> = result
             .workloads
@@ -372,15 +439,15 @@ pub fn assess(result: &RunResult) -> Verdict {
             .filter(|w| w.requests.timed_out > 0)
             .map(|w| w.name.clone())
             .collect();
-        let of = if by.is_empty() {
-            String::new()
-        } else {
-            format!(" (workload {})", by.join(", "))
+        let of = match by.len() {
+            0 => String::new(),
+            1 => format!(" of workload {}", by[0]),
+            _ => format!(" of workloads {}", by.join(", ")),
         };
         losses.push((
             r.timed_out,
             format!(
-                "{} requests ({}){of} timed out: the client gave up waiting.",
+                "{} requests{of} ({}) timed out: the client gave up waiting.",
                 thousands(r.timed_out),
                 pct(r.timed_out)
             ),
@@ -503,26 +570,16 @@ pub fn assess(result: &RunResult) -> Verdict {
         // A group stands for its replicas.
         .filter(|c| c.workers > 0 && c.replica_of.is_none())
         .max_by(|a, b| a.utilization.total_cmp(&b.utilization));
+    // A component over its limit that throttles is said with its loss.
+    let busiest = busiest.filter(|c| {
+        !(c.offered_load.is_some_and(|load| load >= 1.0) && count(c, "throttled").min(c.drops) > 0)
+    });
     if let Some(c) = busiest {
         let pct = c.utilization * 100.0;
         let overloaded = c.offered_load.is_some_and(|load| load >= 1.0);
-        let throttled = count(c, "throttled").min(c.drops);
         findings.push(Finding {
             severity: Severity::Load,
-            text: if overloaded && throttled > 0 {
-                // A tier that refuses what is over its limit (a 503
-                // SlowDown) does not queue it: its backlog is bounded by
-                // refusal, so say what it did, from the measured counts
-                // (the offered load can be an upper bound: it takes the
-                // lower of separate read and write limits).
-                format!(
-                    "{} is over its request-rate limit: it throttles {:.0} % of the requests it is offered ({} of {}) and serves the rest at the limit, so its queue stays bounded.",
-                    c.name,
-                    100.0 * throttled as f64 / c.arrivals.max(1) as f64,
-                    thousands(throttled),
-                    thousands(c.arrivals)
-                )
-            } else if overloaded {
+            text: if overloaded {
                 format!(
                     "{} is overloaded: offered load {:.2} exceeds its capacity.",
                     c.name,
@@ -576,7 +633,167 @@ pub fn assess(result: &RunResult) -> Verdict {
 
 #[cfg(test)]
 mod tests {
-    use super::percent_of;
+    use super::{assess, percent_of, verdict};
+    use sysdes_models::{
+        CallFigures, ComponentResult, ComponentType, KindFigures, RunResult, ScalingFigures,
+        StorageFigures,
+    };
+    use sysdes_stats::RequestCounts;
+
+    /// A drained run of `requests` with `components`, no series.
+    fn run(requests: RequestCounts, components: Vec<ComponentResult>) -> RunResult {
+        RunResult {
+            scenario: "t".into(),
+            seed: 1,
+            duration_s: 30.0,
+            warmup_s: 5.0,
+            end_s: 30.0,
+            events: 0,
+            stop: sysdes_models::StopReason::Drained,
+            peak_in_flight: 0,
+            latency: Default::default(),
+            requests,
+            workloads: Vec::new(),
+            components,
+            series: sysdes_models::Series::default(),
+            consistency: None,
+            faults: Vec::new(),
+            lifetimes: Default::default(),
+            hot_loop: None,
+        }
+    }
+
+    /// A component `name` of `kind` with `arrivals` and `drops`.
+    fn component(name: &str, kind: ComponentType, arrivals: u64, drops: u64) -> ComponentResult {
+        ComponentResult {
+            name: name.into(),
+            kind,
+            workers: 1,
+            arrivals,
+            completions: arrivals - drops,
+            drops,
+            utilization: 0.5,
+            mean_queue_length: 0.0,
+            mean_in_system: 0.0,
+            peak_queue_length: 0,
+            latency: Default::default(),
+            offered_load: None,
+            figures: KindFigures::None,
+            lost_in_crash: None,
+            scaling: None,
+            replica_of: None,
+        }
+    }
+
+    /// storage-tiers' hot prefix, its counts as the run gives them: 200,907
+    /// requests offered to s3-hot, 63,406 throttled, of 313,754 in all.
+    fn hot_prefix() -> ComponentResult {
+        let mut c = component("s3-hot", ComponentType::Storage, 200_907, 63_406);
+        c.utilization = 1.0;
+        c.offered_load = Some(8000.0 / 5500.0);
+        c.figures = KindFigures::Storage(StorageFigures {
+            operations: 137_501,
+            reads: 137_501,
+            throttled: 63_406,
+            iops_utilization: 1.0,
+            ..StorageFigures::default()
+        });
+        c
+    }
+
+    /// Regression: storage-tiers' verdict said the one throttling loss twice,
+    /// "(20.21 %)" of all requests and "32 % of the requests it is offered".
+    #[test]
+    fn a_throttling_loss_is_said_once_with_its_base() {
+        let requests = RequestCounts {
+            generated: 313_754,
+            completed: 250_348,
+            dropped: 63_406,
+            ..RequestCounts::default()
+        };
+        let text = verdict(&run(requests, vec![hot_prefix()]));
+        assert_eq!(
+            text,
+            "s3-hot dropped 31.56 % of the requests it is offered (63,406 of 200,907) by throttling: they were over its request-rate (IOPS) limit, so it serves the rest at the limit and its queue stays bounded."
+        );
+        assert_eq!(text.matches('%').count(), 1, "{text}");
+    }
+
+    /// A server calling the throttled tier: the tier's drops end the
+    /// requests `failed` at the caller. The loss is said once; the failed
+    /// requests are named as its consequence, with no second percentage.
+    #[test]
+    fn drops_behind_a_call_are_not_counted_again_as_failures() {
+        let requests = RequestCounts {
+            generated: 200_907,
+            completed: 137_501,
+            failed: 63_406,
+            ..RequestCounts::default()
+        };
+        let mut api = component("api", ComponentType::Server, 200_907, 0);
+        api.figures = KindFigures::Calls(CallFigures {
+            failed_calls: 63_406,
+            ..CallFigures::default()
+        });
+        let text = verdict(&run(requests, vec![api, hot_prefix()]));
+        assert_eq!(text.matches('%').count(), 1, "{text}");
+        assert_eq!(text.matches("63,406").count(), 1, "{text}");
+        assert!(
+            text.contains(
+                "reached the clients as failed requests, through the downstream calls of api."
+            ),
+            "{text}"
+        );
+    }
+
+    /// Failures no component accounts for name the callers whose calls
+    /// failed, in one sentence (circuit-breaker's open circuit).
+    #[test]
+    fn unattributed_failures_name_the_failed_calls_once() {
+        let requests = RequestCounts {
+            generated: 1000,
+            completed: 900,
+            failed: 100,
+            ..RequestCounts::default()
+        };
+        let mut api = component("api", ComponentType::Server, 1000, 0);
+        api.figures = KindFigures::Calls(CallFigures {
+            failed_calls: 100,
+            ..CallFigures::default()
+        });
+        let findings = assess(&run(requests, vec![api])).findings;
+        assert_eq!(
+            findings[0].text,
+            "100 requests (10.00 % of all requests) failed at the downstream calls of api (errors, unreachable or unavailable components)."
+        );
+        assert_eq!(findings.len(), 2, "{findings:?}");
+    }
+
+    /// Regression: a spot group without `notice` (cost-spot-replicas with
+    /// `notice=0s`: 10 requests lost in 4 interruptions of gpu-spot) read
+    /// "failed (errors, unreachable or unavailable components)".
+    #[test]
+    fn spot_interruption_losses_are_named() {
+        let requests = RequestCounts {
+            generated: 712_000,
+            completed: 711_990,
+            failed: 10,
+            ..RequestCounts::default()
+        };
+        let mut group = component("gpu-spot", ComponentType::ModelServer, 356_000, 0);
+        group.scaling = Some(ScalingFigures {
+            replicas_ready_mean: 3.761,
+            replicas_ready_max: 4,
+            interruptions: Some(4),
+            lost_in_interruptions: Some(10),
+            ..ScalingFigures::default()
+        });
+        let text = verdict(&run(requests, vec![group]));
+        assert_eq!(
+            text,
+            "No component is saturated; the busiest is gpu-spot at 50 % utilization. Also: 10 requests (< 0.01 % of all requests) lost in 4 spot interruptions of gpu-spot: they failed inside the interrupted replicas (with a notice a replica drains first)."
+        );
+    }
 
     #[test]
     fn a_small_loss_is_never_printed_as_zero() {

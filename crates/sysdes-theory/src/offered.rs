@@ -15,8 +15,8 @@
 //! and traffic behind a cache (its misses depend on the run's hit ratio).
 
 use sysdes_models::{
-    ComponentKind, Flow, KeySpec, LbPolicy, LoadBalancerSpec, ModelSpec, RunResult,
-    consistent_hash_shares,
+    ArrivalSpec, ComponentKind, Flow, KeySpec, LbPolicy, LoadBalancerSpec, ModelSpec, RunResult,
+    WorkloadSpec, consistent_hash_shares,
 };
 
 /// The share of a balancer's traffic each backend receives, in backend
@@ -107,6 +107,41 @@ fn sender_first_order(spec: &ModelSpec) -> Vec<usize> {
 /// after a cycle. Closed workloads are left out: their rate depends on the
 /// response time, so a component only they reach gets `Some(0.0)`.
 pub fn offered_rates(spec: &ModelSpec) -> Vec<Option<f64>> {
+    rates_of(spec, |_| 1.0)
+}
+
+/// The share of a workload's requests that write: its `ops` mix, or for a
+/// trace the records' own operations (a record without one drawn from the
+/// mix). Every hop keeps its request's operation (a call, a balancer, a
+/// queue's consumer), so this share travels with the rate.
+fn write_share(w: &WorkloadSpec) -> f64 {
+    let drawn = w.write_share.clamp(0.0, 1.0);
+    match &w.arrival {
+        ArrivalSpec::Trace(t) if !t.records.is_empty() => {
+            let writes: f64 = t
+                .records
+                .iter()
+                .map(|r| match r.write {
+                    Some(true) => 1.0,
+                    Some(false) => 0.0,
+                    None => drawn,
+                })
+                .sum();
+            writes / t.records.len() as f64
+        }
+        _ => drawn,
+    }
+}
+
+/// The long-run write rate (writes per second) open workloads offer each
+/// component, like [`offered_rates`]: each workload's rate times its
+/// [`write_share`].
+fn offered_write_rates(spec: &ModelSpec) -> Vec<Option<f64>> {
+    rates_of(spec, write_share)
+}
+
+/// [`offered_rates`] with each workload's rate weighted by `weight`.
+fn rates_of(spec: &ModelSpec, weight: impl Fn(&WorkloadSpec) -> f64) -> Vec<Option<f64>> {
     let n = spec.components.len();
     let order = sender_first_order(spec);
     let mut total: Vec<Option<f64>> = vec![None; n];
@@ -121,6 +156,7 @@ pub fn offered_rates(spec: &ModelSpec) -> Vec<Option<f64>> {
             .arrival
             .open_rate_per_second()
             .filter(|_| w.target.index() < n)
+            .map(|rate| rate * weight(w))
         else {
             continue;
         };
@@ -196,10 +232,12 @@ pub fn offered_rates(spec: &ModelSpec) -> Vec<Option<f64>> {
 /// caches, queues, streams, stores, replica groups, whose replicas have
 /// their own figure) and where the rate depends on the run.
 pub fn offered_loads(spec: &ModelSpec) -> Vec<Option<f64>> {
+    let writes = offered_write_rates(spec);
     spec.components
         .iter()
         .zip(offered_rates(spec))
-        .map(|(c, rate)| {
+        .zip(writes)
+        .map(|((c, rate), writes)| {
             let rate = rate?;
             match &c.kind {
                 ComponentKind::Server(s) => {
@@ -222,15 +260,19 @@ pub fn offered_loads(spec: &ModelSpec) -> Vec<Option<f64>> {
                 ComponentKind::Function(f) => {
                     Some(rate * f.service_time.mean_ns() / 1e9 / f64::from(f.concurrency.max(1)))
                 }
-                // The busier of its IOPS gate (over the lower limit when
-                // reads and writes have their own: the mix is not known
-                // here) and its shared bandwidth (with a fixed object size).
+                // The busier of its IOPS gates and its shared bandwidth
+                // (with a fixed object size). With separate read and write
+                // limits, reads go to `iops` and writes to `write_iops`, in
+                // the workloads' mix.
                 ComponentKind::Storage(s) => {
-                    let limit = match (s.iops, s.write_iops) {
-                        (Some(r), Some(w)) => Some(r.min(w)),
-                        (r, w) => r.or(w),
+                    let writes = writes.unwrap_or(0.0).clamp(0.0, rate);
+                    let over = |n: u32, ops: f64| ops / f64::from(n);
+                    let gate = match (s.iops, s.write_iops) {
+                        (Some(r), Some(w)) => over(r, rate - writes).max(over(w, writes)),
+                        (Some(r), None) => over(r, rate),
+                        (None, Some(w)) => over(w, writes),
+                        (None, None) => 0.0,
                     };
-                    let gate = limit.map_or(0.0, |n| rate / f64::from(n));
                     let pipe = match (s.bandwidth, s.object_size) {
                         (Some(b), Some(bytes)) => rate * bytes as f64 / b,
                         _ => 0.0,

@@ -259,3 +259,72 @@ fn results_carry_the_theory_figure_only_once_annotated() {
     let without = run(None);
     assert!(!without.contains("offered load"), "{without}");
 }
+
+/// One S3 prefix (`tier: object`: 5,500 GETs/s and 3,500 PUTs/s, limits of
+/// their own; data/storage/tiers.yaml) offered `rate` requests/s with
+/// `write_share` of them writes.
+fn object_prefix(rate: f64, write_share: f64) -> ModelSpec {
+    let mut spec = ModelSpec::single_server(
+        rate,
+        1,
+        Distribution::Constant(SimDuration::from_millis(1)),
+        SimDuration::from_secs(10),
+    );
+    spec.workloads[0].write_share = write_share;
+    spec.components[0] = ComponentSpec {
+        name: "s3-hot".into(),
+        kind: ComponentKind::Storage(StorageSpec {
+            tier: StorageTier::Object,
+            read_latency: Distribution::Constant(SimDuration::from_millis(100)),
+            write_latency: Distribution::Constant(SimDuration::from_millis(100)),
+            iops: Some(5500),
+            write_iops: Some(3500),
+            over_limit: OverLimit::Throttle,
+            bandwidth: None,
+            stream_bandwidth: None,
+            object_size: Some(16 * 1024),
+            size_bytes: 2_000_000_000_000,
+        }),
+    };
+    spec
+}
+
+/// Regression: separate read and write limits were judged by the lower
+/// (3,500/s) whatever the mix, so storage-tiers' hot prefix, 8,000 GETs/s
+/// and no PUTs, read 8000 / 3500 = 2.29. Reads go to the read limit and
+/// writes to the write limit in the workload's `ops` mix; the busier gate
+/// decides: all reads 8000 / 5500; 30 % writes max(5600 / 5500, 2400 / 3500);
+/// all writes 8000 / 3500.
+#[test]
+fn storage_with_separate_read_and_write_limits_takes_the_workload_mix() {
+    let load = |rate: f64, writes: f64| offered_loads(&object_prefix(rate, writes))[0];
+    assert_eq!(load(8000.0, 0.0), Some(8000.0 / 5500.0));
+    assert_eq!(load(8000.0, 0.3), Some(8000.0 * 0.7 / 5500.0));
+    assert_eq!(load(3000.0, 0.9), Some(3000.0 * 0.9 / 3500.0));
+    assert_eq!(load(8000.0, 1.0), Some(8000.0 / 3500.0));
+    // A trace's records carry their own operations: 1 write in 4.
+    let mut spec = object_prefix(1.0, 0.0);
+    let records: Vec<TraceRecord> = (0..4u64)
+        .map(|i| TraceRecord {
+            at: SimDuration::from_millis(i),
+            key: None,
+            write: Some(i == 0),
+            prompt_tokens: None,
+            output_tokens: None,
+            class: None,
+            request_bytes: None,
+            response_bytes: None,
+        })
+        .collect();
+    spec.workloads[0].arrival = ArrivalSpec::Trace(TraceSpec {
+        source: "t.csv".into(),
+        records: records.into(),
+        speed: 1.0,
+    });
+    let rate = offered_rates(&spec)[0].expect("a trace's mean rate");
+    let load = offered_loads(&spec)[0].expect("a storage tier");
+    assert!(
+        (load - (rate * 0.75 / 5500.0).max(rate * 0.25 / 3500.0)).abs() < 1e-15,
+        "{load} at {rate}/s"
+    );
+}

@@ -175,8 +175,16 @@ pub fn run_with(
         StopReason::EventLimit => "event_limit",
         StopReason::Interrupted => "interrupted",
     };
+    // The loader's warnings (settings that change nothing in this run), one
+    // located line each, as `sysdes run` prints them on stderr.
+    let warnings: Vec<String> = scenario
+        .warnings
+        .iter()
+        .map(|w| format!("warning: {w}"))
+        .collect();
     json!({
         "ok": true,
+        "warnings": warnings,
         "json": format!("{:#}\n", sysdes_report::to_json(&result, info)),
         "table": sysdes_report::to_table(&result, info),
         "series_csv": sysdes_report::series_csv(&result),
@@ -369,6 +377,28 @@ components:
         assert!(table.contains("targets: 1 of 2 met"), "{table}");
         let plain = run_with(MM1, "", "", &mut NoProgress, now_ms);
         assert!(!plain["json"].as_str().unwrap().contains("\"targets\""));
+    }
+
+    /// Regression: the playground showed none of the loader's warnings.
+    /// A workload priority with no priority server is the CLI's located
+    /// warning, returned with the result; a clean scenario has none.
+    #[test]
+    fn the_loaders_warnings_come_with_the_result() {
+        let text = MM1.replace(
+            "    arrival: { poisson: 0.5/s }",
+            "    arrival: { poisson: 0.5/s }\n    priority: 1",
+        );
+        let out = run_with(&text, "", "", &mut NoProgress, || 0.0);
+        assert_eq!(out["ok"], true, "{out}");
+        let warnings = out["warnings"].as_array().expect("a list");
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        let w = warnings[0].as_str().expect("a line");
+        assert!(
+            w.starts_with("warning: scenario.yaml:9:5: workload `users` sets `priority: 1`"),
+            "{w}"
+        );
+        let out = run_with(MM1, "", "", &mut NoProgress, || 0.0);
+        assert_eq!(out["warnings"], serde_json::json!([]));
     }
 
     #[test]
