@@ -743,6 +743,7 @@ impl Simulation {
     }
 
     /// Sends a client's attempt to its workload's target, with its timeout.
+    #[inline]
     fn send_attempt(&mut self, req: RequestId) {
         let workload = self.requests[req].workload;
         let w = &self.workloads[workload as usize];
@@ -818,6 +819,7 @@ impl Simulation {
         child
     }
 
+    #[inline]
     pub(crate) fn deliver(&mut self, to: ComponentId, req: RequestId) {
         let now = self.sched.now();
         self.requests[req].hops.push(Hop {
@@ -980,6 +982,7 @@ impl Simulation {
     }
 
     /// A closed workload's user thinks, then sends again if before the end.
+    #[inline]
     fn user_thinks(&mut self, workload: u32, user: u32) {
         if let Some(think) = self.workloads[workload as usize].think() {
             let at = self.sched.now() + think;
