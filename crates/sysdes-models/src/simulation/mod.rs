@@ -743,7 +743,7 @@ impl Simulation {
     }
 
     /// Sends a client's attempt to its workload's target, with its timeout.
-    #[inline]
+    #[inline(always)]
     fn send_attempt(&mut self, req: RequestId) {
         let workload = self.requests[req].workload;
         let w = &self.workloads[workload as usize];
@@ -982,7 +982,7 @@ impl Simulation {
     }
 
     /// A closed workload's user thinks, then sends again if before the end.
-    #[inline]
+    #[inline(always)]
     fn user_thinks(&mut self, workload: u32, user: u32) {
         if let Some(think) = self.workloads[workload as usize].think() {
             let at = self.sched.now() + think;

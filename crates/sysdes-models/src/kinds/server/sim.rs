@@ -90,7 +90,7 @@ impl Simulation {
 
     /// A server answers `req` (successfully or not): it frees the worker if
     /// one is still held, records the departure and responds.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn server_answers(&mut self, server: ServerId, req: RequestId) {
         let now = self.sched.now();
         let r = &self.requests[req];
