@@ -330,8 +330,16 @@ fn run(args: RunArgs) -> ExitCode {
     }
     // Offered load is the theory's figure (the engine computes none).
     let offered = sysdes_theory::offered_loads(&scenario.spec);
+    // The series' per-interval latency quantiles are read only by the files
+    // of `--out` (series.csv, plots) and the CSV and Parquet tables; the JSON
+    // and the table on stdout (verdict included) read none of them.
+    let series_quantiles =
+        args.out.is_some() || !matches!(args.format, Format::Json | Format::Table);
     let simulation = match Simulation::new(&scenario.spec) {
-        Ok(s) => s.with_offered_loads(offered.clone()),
+        Ok(s) if series_quantiles => s.with_offered_loads(offered.clone()),
+        Ok(s) => s
+            .with_offered_loads(offered.clone())
+            .without_series_quantiles(),
         Err(e) => {
             eprintln!("error: {}: {e}", args.file.display());
             return ExitCode::from(INVALID);

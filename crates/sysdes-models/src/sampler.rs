@@ -146,8 +146,20 @@ impl KeySampler {
     }
 
     /// The next key: `0..n`, with key 0 the most popular under Zipf.
-    #[inline]
+    /// Unique keys (the default: a counter) are inlined into the caller.
+    #[inline(always)]
     pub(crate) fn sample(&mut self, rng: &mut RngStream) -> u64 {
+        match self {
+            KeySampler::Unique { next } => {
+                *next += 1;
+                *next - 1
+            }
+            other => other.sample_other(rng),
+        }
+    }
+
+    #[inline(never)]
+    fn sample_other(&mut self, rng: &mut RngStream) -> u64 {
         match self {
             KeySampler::Unique { next } => {
                 *next += 1;

@@ -27,9 +27,11 @@ pub struct SeriesPoint {
     pub failed: u64,
     /// Mean end-to-end latency of the completions, milliseconds (0 if none).
     pub latency_mean_ms: f64,
-    /// Median end-to-end latency, milliseconds.
+    /// Median end-to-end latency, milliseconds (NaN for a run built with
+    /// [`crate::Simulation::without_series_quantiles`]).
     pub latency_p50_ms: f64,
-    /// 99th percentile end-to-end latency, milliseconds.
+    /// 99th percentile end-to-end latency, milliseconds (NaN for a run
+    /// built with [`crate::Simulation::without_series_quantiles`]).
     pub latency_p99_ms: f64,
     /// Requests in flight at the end of the interval.
     pub in_flight: u64,
@@ -108,6 +110,12 @@ pub(crate) struct SeriesRecorder {
     timed_out: u64,
     failed: u64,
     latency: LatencyHistogram,
+    /// Whether `latency` records each completion (for the per-interval
+    /// p50 and p99); when off, only `sum_ns` is kept (the mean).
+    quantiles: bool,
+    /// Sum of this interval's completion latencies, kept when `quantiles`
+    /// is off.
+    sum_ns: u128,
     /// One histogram per workload, indexed by workload; empty for a single
     /// workload, so such a run records nothing more than before.
     per_workload: Vec<LatencyHistogram>,
@@ -138,6 +146,8 @@ impl SeriesRecorder {
             timed_out: 0,
             failed: 0,
             latency: LatencyHistogram::coarse(),
+            quantiles: true,
+            sum_ns: 0,
             per_workload: Vec::new(),
             workload_names: Vec::new(),
             points: Vec::with_capacity((d / interval.max(1) + 2) as usize),
@@ -156,10 +166,21 @@ impl SeriesRecorder {
         self
     }
 
+    /// Keeps only the mean of each interval's end-to-end latency, not its
+    /// p50 and p99 (which are then NaN): one histogram record less per
+    /// request, for a run whose series nobody reads.
+    pub(crate) fn without_quantiles(&mut self) {
+        self.quantiles = false;
+    }
+
     #[inline]
     pub(crate) fn completed(&mut self, workload: u32, latency: SimDuration) {
         self.completed += 1;
-        self.latency.record(latency);
+        if self.quantiles {
+            self.latency.record(latency);
+        } else {
+            self.sum_ns += u128::from(latency.as_nanos());
+        }
         if let Some(h) = self.per_workload.get_mut(workload as usize) {
             h.record(latency);
         }
@@ -186,7 +207,21 @@ impl SeriesRecorder {
         if gauges.len() == self.last_gauges.len() {
             self.last_gauges.copy_from_slice(gauges);
         }
-        let [p50, p99] = self.latency.quantiles_ns([0.50, 0.99]);
+        let (mean_ms, p50_ms, p99_ms) = if self.quantiles {
+            let [p50, p99] = self.latency.quantiles_ns([0.50, 0.99]);
+            (
+                self.latency.mean_ns() / 1e6,
+                p50 as f64 / 1e6,
+                p99 as f64 / 1e6,
+            )
+        } else {
+            // The histogram's own mean, from the same sum and count.
+            let mean_ns = match self.completed {
+                0 => 0.0,
+                n => self.sum_ns as f64 / n as f64,
+            };
+            (mean_ns / 1e6, f64::NAN, f64::NAN)
+        };
         self.points.push(SeriesPoint {
             start_s: self.started.as_secs_f64(),
             end_s: now.as_secs_f64(),
@@ -194,9 +229,9 @@ impl SeriesRecorder {
             dropped: self.dropped,
             timed_out: self.timed_out,
             failed: self.failed,
-            latency_mean_ms: self.latency.mean_ns() / 1e6,
-            latency_p50_ms: p50 as f64 / 1e6,
-            latency_p99_ms: p99 as f64 / 1e6,
+            latency_mean_ms: mean_ms,
+            latency_p50_ms: p50_ms,
+            latency_p99_ms: p99_ms,
             in_flight,
             gauges: self.last_gauges.clone(),
             workloads: self.per_workload.iter().map(WorkloadPoint::of).collect(),
@@ -209,7 +244,10 @@ impl SeriesRecorder {
         self.dropped = 0;
         self.timed_out = 0;
         self.failed = 0;
-        self.latency.reset();
+        self.sum_ns = 0;
+        if self.quantiles {
+            self.latency.reset();
+        }
     }
 
     /// The finished series, closing the last interval at `now` if anything

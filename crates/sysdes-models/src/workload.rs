@@ -79,9 +79,18 @@ impl Workload {
         }
     }
 
-    /// When the open-loop arrival after the one at `now` happens.
-    #[inline]
+    /// When the open-loop arrival after the one at `now` happens. Random
+    /// gaps (Poisson) are inlined into the caller, the rest is not.
+    #[inline(always)]
     pub(crate) fn next_arrival(&mut self, now: SimTime) -> SimTime {
+        match &mut self.pacing {
+            Pacing::RandomGaps { gaps, rng } => now + gaps.sample(rng),
+            _ => self.next_arrival_other(now),
+        }
+    }
+
+    #[inline(never)]
+    fn next_arrival_other(&mut self, now: SimTime) -> SimTime {
         match &mut self.pacing {
             Pacing::RandomGaps { gaps, rng } => now + gaps.sample(rng),
             Pacing::Periodic { period_ns, sent } => {

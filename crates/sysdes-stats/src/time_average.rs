@@ -57,9 +57,11 @@ impl<const N: usize> TimeAverage<N> {
     /// Adds `delta` (which may be negative) to level `i` at `now`.
     #[inline]
     pub fn add(&mut self, now: SimTime, i: usize, delta: i64) {
-        let mut levels = self.levels;
-        levels[i] = levels[i].saturating_add_signed(delta);
-        self.set(now, levels);
+        self.accumulate(now);
+        let level = self.levels[i].saturating_add_signed(delta);
+        self.levels[i] = level;
+        // Every other level is unchanged and already at most its peak.
+        self.peaks[i] = self.peaks[i].max(level);
     }
 
     #[inline]

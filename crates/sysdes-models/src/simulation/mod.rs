@@ -238,6 +238,9 @@ pub struct Simulation {
     pub(crate) llm_handoffs: crate::kinds::model_server::disagg::Handoffs,
     /// Events counted while the progress guard suspects a loop.
     loop_counts: loop_profile::LoopCounts,
+    /// Whether the only component (a server) records no latency of its own
+    /// because it equals its only workload's (see `Simulation::new`).
+    latency_shared: bool,
 }
 
 /// The newest version of each key written so far (versions count from 1).
@@ -433,6 +436,30 @@ impl Simulation {
 
         let network = Network::new(spec).map_err(invalid("network"))?;
 
+        // One workload straight into one leaf server (M/M/c, M/G/1, ...):
+        // with no network delay, no faults, no client time-outs or retries
+        // and no priority discipline, the server's latency of each request
+        // (answer - arrival) is its client's (receipt - birth), recorded for
+        // the same counted requests. The server then records none, and its
+        // result takes a copy of the workload's histogram.
+        let mut latency_shared = false;
+        if let ([w], [_]) = (spec.workloads.as_slice(), spec.components.as_slice()) {
+            if let Resolved::Server(id) = components.resolve(ComponentId(0)) {
+                let server = &mut components[id];
+                if network.zero
+                    && spec.faults.is_empty()
+                    && w.timeout.is_none()
+                    && w.retries.is_none()
+                    && server.calls.is_empty()
+                    && !server.has_discipline()
+                    && server.host == crate::kinds::replica_group::NO_HOST
+                {
+                    server.latency_is_client_latency = true;
+                    latency_shared = true;
+                }
+            }
+        }
+
         // A group's replicas answer it without crossing the network and
         // have no gauges of their own (the group has).
         let mut replica = Vec::new();
@@ -478,6 +505,7 @@ impl Simulation {
             llm_handoffs: Default::default(),
             hosts,
             loop_counts: loop_profile::LoopCounts::default(),
+            latency_shared,
         })
     }
 
@@ -488,6 +516,17 @@ impl Simulation {
     /// names the queue length alone.
     pub fn with_offered_loads(mut self, loads: Vec<Option<f64>>) -> Self {
         self.offered = loads;
+        self
+    }
+
+    /// Keeps only the mean of each series interval's end-to-end latency:
+    /// every [`crate::SeriesPoint::latency_p50_ms`] and `latency_p99_ms` is
+    /// then NaN. For a caller that reads no series quantile (the CLI's
+    /// JSON or table on stdout): it saves one histogram record per request
+    /// and a histogram scan and reset per interval. Every other figure is
+    /// the same bytes.
+    pub fn without_series_quantiles(mut self) -> Self {
+        self.series.without_quantiles();
         self
     }
 
@@ -704,6 +743,7 @@ impl Simulation {
     }
 
     /// Sends a client's attempt to its workload's target, with its timeout.
+    #[inline(always)]
     fn send_attempt(&mut self, req: RequestId) {
         let workload = self.requests[req].workload;
         let w = &self.workloads[workload as usize];
@@ -779,6 +819,7 @@ impl Simulation {
         child
     }
 
+    #[inline]
     pub(crate) fn deliver(&mut self, to: ComponentId, req: RequestId) {
         let now = self.sched.now();
         self.requests[req].hops.push(Hop {
@@ -941,6 +982,7 @@ impl Simulation {
     }
 
     /// A closed workload's user thinks, then sends again if before the end.
+    #[inline(always)]
     fn user_thinks(&mut self, workload: u32, user: u32) {
         if let Some(think) = self.workloads[workload as usize].think() {
             let at = self.sched.now() + think;
@@ -996,6 +1038,10 @@ impl Simulation {
         let faults = self.fault_windows();
         let hot_loop = self.loop_profile();
         let in_flight = self.requests.live_counted_by_workload(self.workloads.len());
+        // The server whose latency is its workload's (see `Simulation::new`).
+        let shared_latency = self
+            .latency_shared
+            .then(|| self.workloads[0].latency.clone());
         let mut requests = RequestCounts::default();
         let mut latency = LatencyHistogram::new();
         let workloads = self
@@ -1040,7 +1086,10 @@ impl Simulation {
                     mean_queue_length: m.levels.mean(WAITING),
                     mean_in_system: m.mean_in_system(),
                     peak_queue_length: m.levels.peak(WAITING),
-                    latency: m.latency.clone(),
+                    latency: match (&shared_latency, i) {
+                        (Some(latency), 0) => latency.clone(),
+                        _ => m.latency.clone(),
+                    },
                     offered_load: None,
                     figures: c.figures(i),
                     lost_in_crash: c.lost_in_crash(i),

@@ -82,6 +82,11 @@ pub(crate) struct Server {
     /// The shared host it runs its own work on, as a replica of a group
     /// placed on hosts (set by the group); `NO_HOST`: its own CPU.
     pub(crate) host: u32,
+    /// Set when this server's latency of every request equals its client's
+    /// (one workload straight into this one server, see
+    /// `Simulation::new`): it records none, its result copies the
+    /// workload's histogram.
+    pub(crate) latency_is_client_latency: bool,
 }
 
 impl Server {
@@ -117,6 +122,7 @@ impl Server {
             faults: FaultState::new(None),
             busy_area: None,
             host: crate::kinds::replica_group::NO_HOST,
+            latency_is_client_latency: false,
         }
     }
 
@@ -391,7 +397,9 @@ impl Server {
     pub(crate) fn record_departure(&mut self, now: SimTime, entered: SimTime, counted: bool) {
         if counted {
             self.metrics.completions += 1;
-            self.metrics.latency.record(now - entered);
+            if !self.latency_is_client_latency {
+                self.metrics.latency.record(now - entered);
+            }
         }
     }
 

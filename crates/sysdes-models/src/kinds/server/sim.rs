@@ -13,6 +13,7 @@ use crate::request::{Op, Outcome, RequestId};
 use crate::simulation::{Event, Simulation};
 
 impl Simulation {
+    #[inline]
     pub(crate) fn server_arrive(&mut self, to: ServerId, req: RequestId) {
         let now = self.sched.now();
         let r = &self.requests[req];
@@ -89,6 +90,7 @@ impl Simulation {
 
     /// A server answers `req` (successfully or not): it frees the worker if
     /// one is still held, records the departure and responds.
+    #[inline(always)]
     pub(crate) fn server_answers(&mut self, server: ServerId, req: RequestId) {
         let now = self.sched.now();
         let r = &self.requests[req];
@@ -108,6 +110,7 @@ impl Simulation {
 
     /// A freed worker of `server` starts the waiting request `next`: its
     /// patience no longer matters.
+    #[inline]
     fn server_start_waiting(&mut self, server: ServerId, next: Start) {
         if let Some(timer) = next.patience {
             self.sched.cancel(timer);
