@@ -160,9 +160,16 @@ pub fn cost_columns(c: &sysdes_cost::CostResult) -> Vec<(String, Option<Figure>)
     out
 }
 
-/// The component's figures as sweep columns, in report order.
+/// The component's figures as sweep columns: its `drops` (a count every
+/// component has, which headers point at: `components.gpu-cold.drops`),
+/// then its kind's figures in report order. Its utilization has a column
+/// of its own where it has one (`utilization:COMPONENT`, see
+/// `sysdes-sweep`).
 pub fn sweep_figures(c: &ComponentResult) -> Vec<(String, Figure)> {
-    let mut out = Vec::new();
+    let mut out = vec![(
+        sweep_column(&c.name, Scope::Component, "drops"),
+        Figure::Count(c.drops),
+    )];
     c.visit_figures(&mut |scope, name, value| {
         out.push((sweep_column(&c.name, scope, name), value));
     });
@@ -214,7 +221,8 @@ mod tests {
         assert!(text.contains("\"hit_ratio\":0.5,"), "{text}");
         assert_eq!(c.figure("reads"), Some(24185.0));
         let columns = sweep_figures(&c);
-        assert_eq!(columns[0].0, "hit_ratio:cache");
+        assert_eq!(columns[0], ("drops:cache".to_owned(), Figure::Count(0)));
+        assert_eq!(columns[1].0, "hit_ratio:cache");
     }
 
     #[test]
