@@ -5,8 +5,8 @@ use std::time::Instant;
 
 use serde_json::{Map, Value, json};
 use sysdes_kernel::SimDuration;
-use sysdes_models::{ModelSpec, RunLimits, RunResult, Simulation, StopReason};
-use sysdes_report::flatten::{figure_json, sweep_figures};
+use sysdes_models::{ComponentResult, ModelSpec, RunLimits, RunResult, Simulation, StopReason};
+use sysdes_report::flatten::{figure_json, group_sweep_figures, sweep_figures};
 use sysdes_stats::{ConsistencyReport, batch_means_ci, mser5};
 
 use crate::plan::RunId;
@@ -98,13 +98,24 @@ pub fn add_consistency_metrics(names: &mut Vec<String>, numeric_only: bool) {
 /// The component figures of a run as sweep metrics: `FIGURE:COMPONENT` (or
 /// `FIGURE:COMPONENT/GROUP` for a stream's consumer group), in component
 /// and report order. A replica (`NAME[i]`) is left out: its group reports
-/// for it, and the number of replicas may vary between points.
+/// for it (its replicas' figures summed or averaged, see
+/// [`group_sweep_figures`]), and the number of replicas may vary between
+/// points.
 pub fn figure_metrics(result: &RunResult) -> Vec<(String, Value)> {
     result
         .components
         .iter()
         .filter(|c| c.replica_of.is_none())
-        .flat_map(sweep_figures)
+        .flat_map(|c| {
+            let replicas: Vec<&ComponentResult> = result
+                .components
+                .iter()
+                .filter(|r| r.replica_of.as_ref() == Some(&c.name))
+                .collect();
+            let mut columns = sweep_figures(c);
+            columns.extend(group_sweep_figures(c, &replicas));
+            columns
+        })
         .map(|(name, value)| (name, figure_json(value)))
         .collect()
 }
