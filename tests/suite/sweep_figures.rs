@@ -3,6 +3,14 @@
 //! always names its bottleneck (issue 11: `batching-sweep.yaml` wrote an
 //! empty `bottleneck` while `utilization:gpu` was 0.641).
 //!
+//! Every other scenario's header is held to the same rule for the
+//! component figures it names (a key of a component in the run's JSON):
+//! a sweep over it carries them too.
+//!
+//! Every station kind with a capacity has its `utilization:NAME` column
+//! and competes for `bottleneck`; components without one have `null`
+//! utilization in JSON and no column.
+//!
 //! The figures are read from the header's "What to look at" paragraph: each
 //! `identifier` in backquotes and each bare snake_case word, plus a few
 //! phrases of prose ("hit ratio", "p99", "utilization"). Runs are shortened
@@ -10,7 +18,7 @@
 
 use std::path::Path;
 
-use crate::{root, sysdes};
+use crate::{root, run_json, sysdes, temp_scenario};
 
 /// Names in headers that are plots `sysdes plot` draws, not columns.
 const PLOTS: &[&str] = &["latency_vs_load", "heatmap"];
@@ -25,18 +33,16 @@ const PHRASES: &[(&str, &str)] = &[
 ];
 
 /// The "What to look at" paragraph of a scenario's leading comment, as one
-/// line of text.
-fn what_to_look_at(text: &str) -> String {
+/// line of text; `None` when the header has none.
+fn what_to_look_at(text: &str) -> Option<String> {
     let comment: Vec<&str> = text
         .lines()
         .take_while(|l| l.starts_with('#'))
         .map(|l| l.trim_start_matches('#').trim())
         .collect();
     let joined = comment.join(" ");
-    let at = joined
-        .find("What to look at")
-        .expect("a sweep scenario's header says what to look at");
-    joined[at..].to_owned()
+    let at = joined.find("What to look at")?;
+    Some(joined[at..].to_owned())
 }
 
 /// The identifiers the paragraph names: simple identifiers in backquotes,
@@ -136,7 +142,8 @@ fn every_figure_a_sweep_header_names_is_in_its_sweep_output() {
     let mut missing = Vec::new();
     for file in &files {
         let text = std::fs::read_to_string(file).expect("scenario");
-        let paragraph = what_to_look_at(&text);
+        let paragraph =
+            what_to_look_at(&text).expect("a sweep scenario's header says what to look at");
         let dir = std::env::temp_dir().join(format!(
             "sysdes-sweep-figures-{}-{}",
             std::process::id(),
@@ -215,4 +222,276 @@ fn the_paragraph_reader_finds_backquoted_and_bare_names() {
          `steady` column and latency_vs_load.",
     );
     assert_eq!(names, ["latency_p99_ms_mean", "steady"]);
+}
+
+/// A CSV file's header and rows.
+type Csv = (Vec<String>, Vec<Vec<String>>);
+
+/// A sweep of `file` with `args` into a fresh directory: its summary.csv
+/// and runs.csv.
+fn sweep_csvs(file: &Path, tag: &str, args: &[&str]) -> (Csv, Csv) {
+    let dir =
+        std::env::temp_dir().join(format!("sysdes-sweep-figures-{}-{tag}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut all = vec!["sweep", file.to_str().expect("utf-8")];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--out", dir.to_str().expect("utf-8")]);
+    let out = sysdes(&all);
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csvs = (
+        read_csv(&dir.join("summary.csv")),
+        read_csv(&dir.join("runs.csv")),
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    csvs
+}
+
+/// The numeric keys of the components of a JSON result (a stream group's
+/// `GROUP.NAME` also as `NAME`): the component figures a header can name.
+fn component_figure_keys(json: &serde_json::Value) -> Vec<String> {
+    let mut keys = Vec::new();
+    for c in json["components"].as_object().expect("components").values() {
+        for (k, v) in c.as_object().expect("component") {
+            if v.is_number() {
+                let short = k.rsplit('.').next().unwrap_or(k);
+                for key in [k.as_str(), short] {
+                    if !keys.iter().any(|x| x == key) {
+                        keys.push(key.to_owned());
+                    }
+                }
+            }
+        }
+    }
+    keys
+}
+
+#[test]
+fn every_component_figure_any_header_names_is_in_a_sweep_of_it() {
+    let mut missing = Vec::new();
+    let mut checked = 0;
+    for (file, name) in crate::scenarios::every_scenario() {
+        if name.ends_with("-sweep") {
+            continue; // The test above holds them to the whole paragraph.
+        }
+        let text = std::fs::read_to_string(&file).expect("scenario");
+        let Some(paragraph) = what_to_look_at(&text) else {
+            continue;
+        };
+        // Fault windows must lie inside the run: those keep their length
+        // and are swept over their own seed (one point, the same run).
+        let faults = text.lines().any(|l| l.starts_with("faults:"));
+        let short: &[&str] = if faults {
+            &[]
+        } else {
+            &["--set", "duration=10s", "--set", "warmup=1s"]
+        };
+        let json = run_json(&file, short);
+        let keys = component_figure_keys(&json);
+        let seed = format!("seed={}", json["seed"]);
+        let mut args = vec!["--vary", seed.as_str(), "--set", "sweep.replications=2"];
+        args.extend_from_slice(short);
+        let (summary, runs) = sweep_csvs(&file, &name, &args);
+        for figure in named_figures(&paragraph) {
+            if keys.contains(&figure) && !filled(&figure, &summary, &runs) {
+                missing.push(format!("{name}: `{figure}`"));
+            }
+            checked += 1;
+        }
+        let has_utilization = json["components"]
+            .as_object()
+            .expect("components")
+            .values()
+            .any(|c| c["utilization"].is_number());
+        if paragraph.contains("utilization")
+            && has_utilization
+            && !filled("utilization:", &summary, &runs)
+        {
+            missing.push(format!("{name}: \"utilization\""));
+        }
+        if paragraph.contains("hit ratio") && !filled("hit_ratio:", &summary, &runs) {
+            missing.push(format!("{name}: \"hit ratio\""));
+        }
+    }
+    assert!(checked > 50, "the headers name figures: {checked}");
+    assert!(
+        missing.is_empty(),
+        "named in a header, not in a sweep of it:\n{}",
+        missing.join("\n")
+    );
+}
+
+/// Every station kind with a capacity (a cache with workers, a queue's
+/// consumers, a store's replicas, servers) has its `utilization:NAME`
+/// column in runs.csv and summary.csv and competes for `bottleneck`; a
+/// cache without workers and a load balancer have neither column nor
+/// number (`null` in JSON). Here the cache's one hit worker is the busiest
+/// (about 0.5 and 0.7 at the two points), which a sweep that looked only
+/// at servers named `worker` or `db`.
+const STATIONS: &str = "name: stations
+seed: 3
+duration: 20s
+warmup: 2s
+workloads:
+  - name: readers
+    target: cache
+    arrival: { poisson: 400/s }
+    keys: { zipf: { n: 100, s: 1.0 } }
+  - name: lookups
+    target: memo
+    arrival: { poisson: 50/s }
+    keys: { zipf: { n: 100, s: 1.0 } }
+  - name: producers
+    target: gate
+    arrival: { poisson: 150/s }
+  - name: clients
+    target: kv
+    arrival: { poisson: 200/s }
+    ops: { read: 0.7, write: 0.3 }
+    keys: { zipf: { n: 1000, s: 0.9 } }
+components:
+  cache:
+    type: cache
+    capacity: 50
+    policy: lru
+    hit_time: { exponential: 2ms }
+    workers: 1
+    backend: db
+  memo:
+    type: cache
+    capacity: 50
+    policy: lru
+    hit_time: 0.2ms
+    backend: db
+  db:
+    type: server
+    workers: 8
+    service_time: { exponential: 5ms }
+  gate:
+    type: load_balancer
+    backends: [jobs]
+  jobs:
+    type: queue
+    consumers: { target: worker, concurrency: 4 }
+  worker:
+    type: server
+    workers: 4
+    service_time: { exponential: 10ms }
+  kv:
+    type: store
+    mode: leaderless
+    replicas: 3
+    read_quorum: 1
+    write_quorum: 1
+    workers: 2
+    read_time: { exponential: 1ms }
+    write_time: { exponential: 2ms }
+sweep:
+  vary:
+    workloads.readers.arrival.poisson: [300/s, 450/s]
+  replications: 2
+";
+
+#[test]
+fn every_station_kind_has_a_utilization_column_and_can_be_the_bottleneck() {
+    let file = temp_scenario("stations-sweep.yaml", STATIONS);
+    let (summary, runs) = sweep_csvs(&file, "stations", &[]);
+    let stations = ["cache", "db", "jobs", "worker", "kv"];
+    for s in stations {
+        let column = format!("utilization:{s}");
+        assert!(has_values(&runs, &column), "{column} in runs.csv");
+        for suffix in ["mean", "ci95_low", "ci95_high"] {
+            let column = format!("utilization:{s}_{suffix}");
+            assert!(has_values(&summary, &column), "{column} in summary.csv");
+        }
+    }
+    for none in ["memo", "gate"] {
+        assert!(
+            !runs.0.contains(&format!("utilization:{none}")),
+            "{none} has no capacity: {:?}",
+            runs.0
+        );
+    }
+    let at = |name: &str| runs.0.iter().position(|h| h == name).expect(name);
+    for (i, row) in runs.1.iter().enumerate() {
+        // The bottleneck is the busiest of the utilization columns, and
+        // each column is the run's JSON utilization, to the bit.
+        let utilization = |s: &str| -> f64 {
+            row[at(&format!("utilization:{s}"))]
+                .parse()
+                .expect("number")
+        };
+        let busiest = stations
+            .iter()
+            .copied()
+            .max_by(|a, b| utilization(a).total_cmp(&utilization(b)))
+            .expect("stations");
+        assert_eq!(row[at("bottleneck")], busiest, "run {i}");
+        assert_eq!(busiest, "cache", "run {i}: the hit worker is the busiest");
+        assert_eq!(
+            row[at("max_utilization")].parse::<f64>().expect("number"),
+            utilization(busiest)
+        );
+        let index = i.to_string();
+        let json = run_json(&file, &["--run-index", &index]);
+        for s in stations {
+            assert_eq!(
+                json["components"][s]["utilization"].as_f64(),
+                Some(utilization(s)),
+                "run {i}: {s}"
+            );
+        }
+        for none in ["memo", "gate"] {
+            assert!(
+                json["components"][none]["utilization"].is_null(),
+                "run {i}: {none} is not 0 % busy: {}",
+                json["components"][none]
+            );
+        }
+    }
+}
+
+#[test]
+fn each_store_has_its_consistency_and_sweeps_keep_both_stale_read_names() {
+    let file = root().join("scenarios/quorum-tuning.yaml");
+    let short = ["--set", "duration=10s", "--set", "warmup=1s"];
+    let json = run_json(&file, &short);
+    let stores: Vec<(&String, &serde_json::Value)> = json["components"]
+        .as_object()
+        .expect("components")
+        .iter()
+        .filter(|(_, c)| c["type"] == "store")
+        .collect();
+    assert_eq!(stores.len(), 4);
+    for (name, c) in &stores {
+        assert_eq!(
+            c["consistency"]["stale_read_rate"], c["stale_read_ratio"],
+            "{name} has its own consistency object"
+        );
+    }
+    let seed = format!("seed={}", json["seed"]);
+    let mut args = vec!["--vary", seed.as_str(), "--set", "sweep.replications=2"];
+    args.extend_from_slice(&short);
+    let (summary, runs) = sweep_csvs(&file, "quorum-tuning", &args);
+    let cell = |name: &str| {
+        let i = runs.0.iter().position(|h| h == name).expect(name);
+        runs.1[0][i].clone()
+    };
+    // The first store's, under the old name and the JSON's.
+    assert_eq!(cell("stale_read_rate"), cell("stale_read_ratio"));
+    let (first, _) = stores[0];
+    assert_eq!(
+        cell("stale_read_ratio"),
+        cell(&format!("stale_read_ratio:{first}"))
+    );
+    for (name, _) in &stores {
+        for figure in ["stale_read_ratio", "availability", "lost_writes"] {
+            let column = format!("{figure}:{name}_mean");
+            assert!(has_values(&summary, &column), "{column}");
+        }
+    }
 }

@@ -159,7 +159,9 @@ pub struct ComponentResult {
     pub completions: u64,
     /// Counted requests refused because the queue was full.
     pub drops: u64,
-    /// Busy worker time / (workers x window); 0 for a load balancer.
+    /// Busy worker time / (workers x window); 0 for a load balancer or
+    /// any component without a capacity (read it through
+    /// [`ComponentResult::capacity_utilization`], which says which).
     pub utilization: f64,
     /// Time-average number waiting (not in service) over the window.
     pub mean_queue_length: f64,
@@ -231,6 +233,21 @@ impl ComponentResult {
     /// Counted completions per second of window `window_s`.
     pub fn throughput_rps(&self, window_s: f64) -> f64 {
         per_second(self.completions, window_s)
+    }
+
+    /// The utilization, where the component has a capacity to divide by
+    /// (workers, slots, consumers, reviewers, an IOPS or bandwidth limit:
+    /// `workers > 0`); `None` where it has none (a load balancer, a DNS
+    /// name, a cache without `workers`, a stream without consumer groups,
+    /// a storage tier without limits), whose `utilization` field is a
+    /// placeholder 0 that no reader should print as "0 % busy".
+    ///
+    /// The one place that decides which components have a utilization:
+    /// the JSON result (`null` where `None`), the CSV and the table, and
+    /// sweeps (`utilization:NAME` columns, `bottleneck`, `max_utilization`)
+    /// all ask it, so they cannot disagree.
+    pub fn capacity_utilization(&self) -> Option<f64> {
+        (self.workers > 0).then_some(self.utilization)
     }
 }
 

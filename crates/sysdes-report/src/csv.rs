@@ -49,7 +49,7 @@ pub fn to_csv(result: &RunResult) -> String {
         out.push('\n');
     }
     for c in &result.components {
-        let station = (c.workers > 0).then_some((c.utilization, c.mean_queue_length));
+        let station = c.capacity_utilization().map(|u| (u, c.mean_queue_length));
         row(
             &mut out,
             "component",

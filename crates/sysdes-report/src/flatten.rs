@@ -160,13 +160,65 @@ pub fn cost_columns(c: &sysdes_cost::CostResult) -> Vec<(String, Option<Figure>)
     out
 }
 
-/// The component's figures as sweep columns, in report order.
+/// The component's figures as sweep columns: its `drops` (a count every
+/// component has, which headers point at: `components.gpu-cold.drops`),
+/// then its kind's figures in report order. Its utilization has a column
+/// of its own where it has one (`utilization:COMPONENT`, see
+/// `sysdes-sweep`).
 pub fn sweep_figures(c: &ComponentResult) -> Vec<(String, Figure)> {
-    let mut out = Vec::new();
+    let mut out = vec![(
+        sweep_column(&c.name, Scope::Component, "drops"),
+        Figure::Count(c.drops),
+    )];
     c.visit_figures(&mut |scope, name, value| {
         out.push((sweep_column(&c.name, scope, name), value));
     });
     out
+}
+
+/// A replica group's sweep columns from its replicas' figures
+/// (`replicas`, the results whose `replica_of` is the group), for a group
+/// whose replicas report figures it does not (a group of model servers:
+/// `mean_batch_size`, `slot_utilization`, ...): one `FIGURE:GROUP` column
+/// per figure any replica reports, a count summed over the replicas, any
+/// other figure their plain mean (over the replicas that report it). The
+/// replicas have no columns of their own (their number may vary between
+/// points), so this is how their figures reach a sweep. Figures the group
+/// reports itself (its `replicas_*`) are left out.
+pub fn group_sweep_figures(
+    group: &ComponentResult,
+    replicas: &[&ComponentResult],
+) -> Vec<(String, Figure)> {
+    let mut own: Vec<&'static str> = Vec::new();
+    group.visit_figures(&mut |_, name, _| own.push(name));
+    // (name, sum, replicas reporting it, whether a count), first-seen order.
+    let mut sums: Vec<(&'static str, f64, u64, bool)> = Vec::new();
+    for r in replicas {
+        r.visit_figures(&mut |scope, name, value| {
+            if scope != Scope::Component || own.contains(&name) {
+                return;
+            }
+            let count = matches!(value, Figure::Count(_));
+            match sums.iter_mut().find(|s| s.0 == name) {
+                Some(s) => {
+                    s.1 += value.as_f64();
+                    s.2 += 1;
+                }
+                None => sums.push((name, value.as_f64(), 1, count)),
+            }
+        });
+    }
+    sums.into_iter()
+        .map(|(name, sum, n, count)| {
+            let figure = if count {
+                // A sum of counts below 2^53 is exact.
+                Figure::Count(sum as u64)
+            } else {
+                Figure::Value(sum / n as f64)
+            };
+            (sweep_column(&group.name, Scope::Component, name), figure)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -214,7 +266,38 @@ mod tests {
         assert!(text.contains("\"hit_ratio\":0.5,"), "{text}");
         assert_eq!(c.figure("reads"), Some(24185.0));
         let columns = sweep_figures(&c);
-        assert_eq!(columns[0].0, "hit_ratio:cache");
+        assert_eq!(columns[0], ("drops:cache".to_owned(), Figure::Count(0)));
+        assert_eq!(columns[1].0, "hit_ratio:cache");
+    }
+
+    #[test]
+    fn a_group_sums_its_replicas_counts_and_averages_the_rest() {
+        use sysdes_models::BatchFigures;
+        let replica = |name: &str, batches: u64, size: f64| {
+            let mut c = component(
+                name,
+                ComponentType::ModelServer,
+                KindFigures::Batching(BatchFigures {
+                    batches,
+                    mean_batch_size: size,
+                    ..BatchFigures::default()
+                }),
+            );
+            c.replica_of = Some("eta".into());
+            c
+        };
+        let (a, b) = (replica("eta[0]", 10, 2.0), replica("eta[1]", 30, 4.0));
+        let group = component("eta", ComponentType::ModelServer, KindFigures::None);
+        let columns = group_sweep_figures(&group, &[&a, &b]);
+        assert!(
+            columns.contains(&("batches:eta".to_owned(), Figure::Count(40))),
+            "{columns:?}"
+        );
+        assert!(
+            columns.contains(&("mean_batch_size:eta".to_owned(), Figure::Value(3.0))),
+            "{columns:?}"
+        );
+        assert!(group_sweep_figures(&group, &[]).is_empty());
     }
 
     #[test]

@@ -38,7 +38,9 @@ pub fn to_json(result: &RunResult, info: RunInfo) -> Value {
             let why_not = info.unmodelled.and_then(|u| u.stations.get(i).copied().flatten());
             let mut object = json!({
                     "type": c.kind.name(),
-                    "utilization": c.utilization,
+                    // `null` where the component has no capacity to
+                    // divide by (a cache without workers): not "0 % busy".
+                    "utilization": c.capacity_utilization(),
                     "mean_queue_length": c.mean_queue_length,
                     "throughput_rps": c.throughput_rps(window),
                     "latency_ms": latency(&c.latency),

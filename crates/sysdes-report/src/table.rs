@@ -57,11 +57,9 @@ pub fn to_table(result: &RunResult, info: RunInfo) -> String {
     }
     // A group's row stands for its replicas (each is in the JSON output).
     for c in result.components.iter().filter(|c| c.replica_of.is_none()) {
-        let util = if c.workers > 0 {
-            format!("{:.1} %", c.utilization * 100.0)
-        } else {
-            "-".into()
-        };
+        let util = c
+            .capacity_utilization()
+            .map_or_else(|| "-".into(), |u| format!("{:.1} %", u * 100.0));
         let queue = if c.workers > 0 {
             number(c.mean_queue_length)
         } else {

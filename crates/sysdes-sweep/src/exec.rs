@@ -161,7 +161,6 @@ fn run_locked(
         .open(&journal)
         .map_err(|e| SweepError::io(&journal, e))?;
     let file = Mutex::new(file);
-    let servers = plan.servers();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.jobs)
         .build()
@@ -187,7 +186,6 @@ fn run_locked(
                     plan.targets.get(run.point).map_or(&[], Vec::as_slice),
                     &run,
                     &plan.params(run.point),
-                    &servers,
                     options.auto_warmup,
                     options.limits,
                 );

@@ -40,7 +40,7 @@ pub use output::{
 pub use plan::{RunId, SweepPlan, run_seed};
 pub use record::{
     CONSISTENCY_METRICS, FIXED_METRICS, TARGET_METRICS, TEXT_METRICS, add_consistency_metrics,
-    execute, metric_names, pilot_warmup,
+    bottleneck, execute, metric_names, pilot_warmup, utilizations,
 };
 
 /// The observer of every sweep run (and pilot run): the kernel's progress

@@ -109,7 +109,9 @@ pub fn manifest(
         })
         .collect();
     let parameters: Vec<&str> = def.vary.iter().map(|v| v.path.as_str()).collect();
-    let metrics = metric_names(&plan.servers());
+    // The utilization and figure columns depend on what the runs report:
+    // `finalize` adds them from the journal.
+    let metrics = metric_names(&[]);
     let summary_metrics: Vec<&String> = metrics
         .iter()
         .filter(|m| !TEXT_METRICS.contains(&m.as_str()))

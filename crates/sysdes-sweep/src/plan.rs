@@ -2,7 +2,7 @@
 //! stable `run_index = point * replications + replication` and a seed.
 
 use sysdes_kernel::stable_hash;
-use sysdes_models::{ComponentKind, ModelSpec};
+use sysdes_models::ModelSpec;
 use sysdes_scenario::{
     LoadOptions, LoadedScenario, ScenarioError, SeedMode, SweepDefinition, load_point,
 };
@@ -133,41 +133,6 @@ impl SweepPlan {
                 )
             })
             .collect()
-    }
-
-    /// Names of the servers (file order), from the first point's model:
-    /// one `utilization:NAME` metric each. Replicated servers count once
-    /// (a group's replicas, `NAME[i]`, are left out: their number may vary
-    /// between points).
-    pub fn servers(&self) -> Vec<String> {
-        self.points.first().map_or_else(Vec::new, |spec| {
-            let replicas: Vec<usize> = spec
-                .components
-                .iter()
-                .filter_map(|c| match &c.kind {
-                    ComponentKind::ReplicaGroup(g) => {
-                        Some(g.members.ids().iter().map(|m| m.index()))
-                    }
-                    _ => None,
-                })
-                .flatten()
-                .collect();
-            spec.components
-                .iter()
-                .enumerate()
-                .filter(|(i, c)| {
-                    !replicas.contains(i)
-                        && matches!(
-                            c.kind,
-                            ComponentKind::Server(_)
-                                | ComponentKind::ModelServer(_)
-                                | ComponentKind::LlmServer(_)
-                                | ComponentKind::ReplicaGroup(_)
-                        )
-                })
-                .map(|(_, c)| c.name.clone())
-                .collect()
-        })
     }
 }
 

@@ -5,17 +5,18 @@ use std::time::Instant;
 
 use serde_json::{Map, Value, json};
 use sysdes_kernel::SimDuration;
-use sysdes_models::{ComponentType, ModelSpec, RunLimits, RunResult, Simulation, StopReason};
-use sysdes_report::flatten::{figure_json, sweep_figures};
+use sysdes_models::{ComponentResult, ModelSpec, RunLimits, RunResult, Simulation, StopReason};
+use sysdes_report::flatten::{figure_json, group_sweep_figures, sweep_figures};
 use sysdes_stats::{ConsistencyReport, batch_means_ci, mser5};
 
 use crate::plan::RunId;
 
-/// Metrics every run has, in column order; `utilization:NAME` per server
-/// and then `wall_time_s` follow (see [`metric_names`]). Between them, each
-/// run adds one column per figure its components report
-/// (`FIGURE:COMPONENT`, see `figure_metrics`) and, with a replicated
-/// store, the [`CONSISTENCY_METRICS`].
+/// Metrics every run has, in column order; `wall_time_s` follows (see
+/// [`metric_names`]). Between them, each run adds `utilization:NAME` for
+/// every component with a utilization (see [`utilizations`]), one column
+/// per figure its components report (`FIGURE:COMPONENT`, see
+/// `figure_metrics`) and, with a replicated store, the
+/// [`CONSISTENCY_METRICS`].
 pub const FIXED_METRICS: &[&str] = &[
     "offered_rps",
     "throughput_rps",
@@ -97,13 +98,24 @@ pub fn add_consistency_metrics(names: &mut Vec<String>, numeric_only: bool) {
 /// The component figures of a run as sweep metrics: `FIGURE:COMPONENT` (or
 /// `FIGURE:COMPONENT/GROUP` for a stream's consumer group), in component
 /// and report order. A replica (`NAME[i]`) is left out: its group reports
-/// for it, and the number of replicas may vary between points.
+/// for it (its replicas' figures summed or averaged, see
+/// [`group_sweep_figures`]), and the number of replicas may vary between
+/// points.
 pub fn figure_metrics(result: &RunResult) -> Vec<(String, Value)> {
     result
         .components
         .iter()
         .filter(|c| c.replica_of.is_none())
-        .flat_map(sweep_figures)
+        .flat_map(|c| {
+            let replicas: Vec<&ComponentResult> = result
+                .components
+                .iter()
+                .filter(|r| r.replica_of.as_ref() == Some(&c.name))
+                .collect();
+            let mut columns = sweep_figures(c);
+            columns.extend(group_sweep_figures(c, &replicas));
+            columns
+        })
         .map(|(name, value)| (name, figure_json(value)))
         .collect()
 }
@@ -126,12 +138,48 @@ pub fn add_figure_metrics<'a>(names: &mut Vec<String>, extra: impl IntoIterator<
 /// Batches for the within-run batch-means interval.
 const BATCHES: usize = 20;
 
-/// Every metric name, in column order, for a sweep over these servers.
-pub fn metric_names(servers: &[String]) -> Vec<String> {
+/// Every metric name, in column order, with a `utilization:NAME` column
+/// for each of `stations` (the components [`utilizations`] gives).
+pub fn metric_names(stations: &[String]) -> Vec<String> {
     let mut names: Vec<String> = FIXED_METRICS.iter().map(|s| (*s).to_owned()).collect();
-    names.extend(servers.iter().map(|s| format!("utilization:{s}")));
+    names.extend(stations.iter().map(|s| format!("utilization:{s}")));
     names.push("wall_time_s".to_owned());
     names
+}
+
+/// The components of a run that have a utilization, with it, in file
+/// order: every station kind with a capacity to divide by (servers,
+/// deployments and replica groups, model servers, caches with `workers`,
+/// queue and stream consumers, store replicas, functions, review queues,
+/// training and batch jobs, storage tiers with a limit), as
+/// [`ComponentResult::capacity_utilization`] decides (the one place that
+/// does: the JSON result asks it too). A group's replicas (`NAME[i]`) are
+/// left out: the group reports for them, and their number may vary
+/// between points. Each gives a `utilization:NAME` column.
+///
+/// [`ComponentResult::capacity_utilization`]: sysdes_models::ComponentResult::capacity_utilization
+pub fn utilizations(result: &RunResult) -> Vec<(&str, f64)> {
+    result
+        .components
+        .iter()
+        .filter(|c| c.replica_of.is_none())
+        .filter_map(|c| Some((c.name.as_str(), c.capacity_utilization()?)))
+        .collect()
+}
+
+/// The busiest component of a run and its utilization: the first of the
+/// highest among every component with a utilization, a group's replicas
+/// included (one hot replica is the bottleneck, whatever its group's
+/// mean). `None` when no component has a utilization.
+pub fn bottleneck(result: &RunResult) -> Option<(&str, f64)> {
+    result
+        .components
+        .iter()
+        .filter_map(|c| Some((c.name.as_str(), c.capacity_utilization()?)))
+        .fold(None, |best: Option<(&str, f64)>, (name, u)| match best {
+            Some((_, b)) if u <= b => best,
+            _ => Some((name, u)),
+        })
 }
 
 /// What MSER-5 says about a run's series of requests in flight.
@@ -201,7 +249,6 @@ pub fn execute(
     targets: &[sysdes_models::expect_spec::Target],
     run: &RunId,
     params: &[(String, String)],
-    servers: &[String],
     auto_warmup: bool,
     limits: RunLimits,
 ) -> Value {
@@ -233,10 +280,15 @@ pub fn execute(
         .sum();
     metrics.insert("offered_rps".into(), number(offered));
     let mut error = None;
-    let mut names = metric_names(servers);
+    let mut names = metric_names(&[]);
     match &outcome {
         Ok(result) => {
-            fill(&mut metrics, result, servers);
+            fill(&mut metrics, result);
+            let stations: Vec<String> = utilizations(result)
+                .iter()
+                .map(|(name, _)| format!("utilization:{name}"))
+                .collect();
+            add_figure_metrics(&mut names, stations.iter().map(String::as_str));
             let figures = figure_metrics(result);
             add_figure_metrics(&mut names, figures.iter().map(|(n, _)| n.as_str()));
             for (name, value) in figures {
@@ -310,22 +362,10 @@ pub fn unstable(result: &RunResult) -> bool {
 }
 
 /// The metrics of a finished run.
-fn fill(metrics: &mut Map<String, Value>, result: &RunResult, servers: &[String]) {
+fn fill(metrics: &mut Map<String, Value>, result: &RunResult) {
     let s = result.latency.summary();
     let r = &result.requests;
-    // Every kind with workers whose utilization `plan` reports: servers
-    // (deployments and groups report as servers) and model servers.
-    let (bottleneck, max_util) = result
-        .components
-        .iter()
-        .filter(|c| matches!(c.kind, ComponentType::Server | ComponentType::ModelServer))
-        .fold((None, f64::NEG_INFINITY), |(name, best), c| {
-            if c.utilization > best {
-                (Some(c.name.clone()), c.utilization)
-            } else {
-                (name, best)
-            }
-        });
+    let busiest = bottleneck(result);
     let steady = steadiness(result);
     let window: Vec<f64> = result
         .series
@@ -352,8 +392,14 @@ fn fill(metrics: &mut Map<String, Value>, result: &RunResult, servers: &[String]
         ("dropped", json!(r.dropped)),
         ("timed_out", json!(r.timed_out)),
         ("failed", json!(r.failed)),
-        ("max_utilization", number(max_util)),
-        ("bottleneck", bottleneck.map_or(Value::Null, Value::from)),
+        (
+            "max_utilization",
+            busiest.map_or(Value::Null, |(_, u)| number(u)),
+        ),
+        (
+            "bottleneck",
+            busiest.map_or(Value::Null, |(n, _)| Value::from(n)),
+        ),
         ("steady", steady.steady.map_or(Value::Null, Value::from)),
         (
             "stopped",
@@ -379,13 +425,8 @@ fn fill(metrics: &mut Map<String, Value>, result: &RunResult, servers: &[String]
     for (k, v) in entries {
         metrics.insert(k.to_owned(), v);
     }
-    for name in servers {
-        let u = result
-            .components
-            .iter()
-            .find(|c| &c.name == name)
-            .map_or(Value::Null, |c| number(c.utilization));
-        metrics.insert(format!("utilization:{name}"), u);
+    for (name, u) in utilizations(result) {
+        metrics.insert(format!("utilization:{name}"), number(u));
     }
 }
 

@@ -412,6 +412,13 @@ impl Storage {
         }
     }
 
+    /// Whether the tier has a limit its utilization divides by: an IOPS
+    /// limit or a shared bandwidth. Without one its utilization is
+    /// undefined (reported as `null`, not 0 % busy).
+    pub(crate) fn limited(&self) -> bool {
+        !self.gates.is_empty() || matches!(self.pipe, Pipe::Shared { .. })
+    }
+
     /// The busier of the IOPS limit and the shared bandwidth.
     pub(crate) fn utilization(&self) -> f64 {
         self.iops_utilization().max(self.bandwidth_utilization())

@@ -94,8 +94,13 @@ impl crate::kinds::Kind for Storage {
         &self.metrics
     }
 
+    /// One limit (IOPS or shared bandwidth) to divide by, or none: a tier
+    /// without limits has no utilization.
     fn result_type(&self) -> (crate::figures::ComponentType, u32) {
-        (crate::figures::ComponentType::Storage, 1)
+        (
+            crate::figures::ComponentType::Storage,
+            u32::from(self.limited()),
+        )
     }
 
     /// The busier of the IOPS limit and the shared bandwidth (see
