@@ -434,3 +434,41 @@ fn a_whole_store_crash_costs_its_window_in_availability() {
         "availability {availability}"
     );
 }
+
+/// A leader-mode store (3 replicas, asynchronous replication, reads from
+/// the leader) down whole from 5.005 s for 2 s. No leader can be elected
+/// while every replica is down, and every operation needs the leader:
+///
+/// - `failover_timeout` 1 s: the failover the leader's crash started fires
+///   at 6.005 s with nobody to elect; the first replica back (7.005 s)
+///   starts another, which elects at 8.005 s. Failures: the arrivals from
+///   5.005 to 8.005 s, 300.
+/// - `failover_timeout` 5 s: the first failover is still pending at the
+///   restart and elects at 10.005 s: 500 failures.
+#[test]
+fn a_whole_leader_store_crash_waits_for_a_failover_after_the_restart() {
+    for (timeout_s, failed) in [(1, 300), (5, 500)] {
+        let mut store = StoreSpec::leaderless(3, 1, 1);
+        store.mode = StoreMode::Leader;
+        store.read_time = constant_ms(1.0);
+        store.write_time = constant_ms(1.0);
+        store.failover_timeout = secs(timeout_s);
+        let mut spec = evenly(
+            KeySpec::Uniform { n: 10 },
+            vec![component("kv", ComponentKind::Store(store))],
+            vec![store_down(5_005, 2_000)],
+        );
+        spec.workloads[0].write_share = 0.5;
+        let r = run(&spec);
+        assert_eq!(
+            (r.requests.completed, r.requests.failed),
+            (2_000 - failed, failed),
+            "failover_timeout {timeout_s} s"
+        );
+        assert_eq!(
+            extra(&r, "failovers"),
+            1.0,
+            "failover_timeout {timeout_s} s"
+        );
+    }
+}
