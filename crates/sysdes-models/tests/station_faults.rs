@@ -472,3 +472,103 @@ fn a_whole_leader_store_crash_waits_for_a_failover_after_the_restart() {
         );
     }
 }
+
+/// A training job (one worker, 1 s steps, a checkpoint after every 10
+/// steps costing 1 s, 5 s to restart, no failures of its own) crashed
+/// (`crash: trainer`) from 25.5 s for 10 s of a 100 s run, no warm-up.
+///
+/// By hand: steps 1-10 end at 1-10 s, a checkpoint to 11 s, steps 11-20 to
+/// 21 s, a checkpoint to 22 s, steps 21-23 end at 23-25 s; the crash at
+/// 25.5 s rolls steps 21-23 back (3 lost; lost work 3.5 s with the half
+/// step in hand). Down to 35.5 s, restarting to 40.5 s, then from step 21
+/// again: 11 s per 10 steps and a checkpoint, 5 of them to 95.5 s (step
+/// 70), steps 71-74 end at 96.5-99.5 s. Steps completed 23 + 54 = 77,
+/// checkpoints 2 + 5 = 7, one failure. This is the engine's crash of a
+/// training job (`training_job/sim.rs`: a failure held down until the
+/// fault ends, then the restart time), which `crash: JOB` now reaches.
+#[test]
+fn a_crashed_training_job_rolls_back_to_its_checkpoint_and_restarts_after_the_fault() {
+    let job = TrainingJobSpec {
+        workers: 1,
+        compute_time: constant_ms(1_000.0),
+        all_reduce: None,
+        checkpoint: Some(CheckpointSpec {
+            every_steps: 10,
+            cost: secs(1),
+        }),
+        failures: Some(FailureSpec {
+            worker_mtbf: SimDuration::ZERO,
+            restart: secs(5),
+        }),
+    };
+    let mut spec = model_spec(
+        "training-crash",
+        100,
+        Vec::new(),
+        vec![component("trainer", ComponentKind::TrainingJob(job))],
+    );
+    spec.warmup = SimDuration::ZERO;
+    spec.faults = vec![fault(25_500, 10_000, FaultKind::Crash(ComponentId(0)))];
+    let r = run(&spec);
+    let KindFigures::Training(f) = &r.components[0].figures else {
+        panic!("not a training job: {:?}", r.components[0].figures);
+    };
+    assert_eq!(
+        (f.failures, f.steps_completed, f.steps_lost, f.checkpoints),
+        (1, 77, 3, 7)
+    );
+    close("lost work, s", f.lost_work_s, 3.5, 1e-9);
+    // Kept steps 20 + 54 and the half of step 75 in hand at the end: 74.5 s;
+    // checkpoints 7 s; down and restarting 10 + 5 s.
+    close("goodput", f.goodput_ratio, 0.745, 1e-9);
+    close("checkpoint share", f.checkpoint_ratio, 0.07, 1e-9);
+    close("lost share", f.lost_ratio, 0.035, 1e-9);
+    close("restart share", f.restart_ratio, 0.15, 1e-9);
+}
+
+/// A DNS name over two stores (3 replicas, R = W = 1, answering at once),
+/// the first down whole (`crash: a`) from 65 s for 180 s; TTL 0, health
+/// checks every 10 s, 3 in a row; 10 requests a second, evenly spaced, for
+/// 330 s. A whole store is down to a health check while every replica is,
+/// exactly like a crashed server: the checks at 70, 80 and 90 s see it, the
+/// answer moves to `b` at 90 s, and exactly the 250 requests from 65 s to
+/// 90 s fail (the server case of `tests/dns.rs`).
+#[test]
+fn a_dns_health_check_sees_a_whole_store_down() {
+    let store = || {
+        let mut s = StoreSpec::leaderless(3, 1, 1);
+        s.workers = 1;
+        ComponentKind::Store(s)
+    };
+    let dns = DnsSpec {
+        records: vec![ComponentId(1), ComponentId(2)],
+        ttl: SimDuration::ZERO,
+        clients: 50,
+        ignore_ttl: 0.0,
+        failures: 3,
+        interval: secs(10),
+    };
+    let mut w = WorkloadSpec::new(
+        "users",
+        ComponentId(0),
+        ArrivalSpec::Constant { per_second: 10.0 },
+    );
+    w.write_share = 0.5;
+    let mut spec = model_spec(
+        "dns-store",
+        330,
+        vec![w],
+        vec![
+            component("dns", ComponentKind::Dns(dns)),
+            component("a", store()),
+            component("b", store()),
+        ],
+    );
+    spec.faults = vec![FaultSpec {
+        at: secs(65),
+        duration: secs(180),
+        kind: FaultKind::CrashStore(ComponentId(1)),
+    }];
+    let r = run(&spec);
+    assert_eq!(r.requests.failed, 250);
+}

@@ -28,7 +28,9 @@ pub(super) enum Reach {
     /// and sends every read to its backend; a slowdown stretches hit times).
     Both,
     /// A crash only: a broker with no service time of its own to stretch
-    /// (`queue`, `stream`: the kind's name).
+    /// (`queue`, `stream`: the kind's name), or a training job (`training
+    /// job`: a crash is a failure held down until the fault ends; its
+    /// steps take their `compute_time`, which no slowdown stretches).
     CrashOnly(&'static str),
     /// Both, on a store: a crash takes every replica down (a whole-store
     /// outage, [`FaultKind::CrashStore`]; one replica crashes as
@@ -220,6 +222,18 @@ fn fault(
             crash,
         ) {
             (Reach::Both | Reach::Store, _) | (Reach::CrashOnly(_), true) => Some(c),
+            (Reach::CrashOnly("training job"), false) => {
+                ctx.push(
+                    value,
+                    format!(
+                        "`slowdown` does not apply to `{name}`: a training job's steps take their `compute_time`"
+                    ),
+                    Some(format!(
+                        "give it a slower `compute_time`, or `crash: {name}` to fail the job"
+                    )),
+                );
+                None
+            }
             (Reach::CrashOnly(type_name), false) => {
                 ctx.push(
                     value,
@@ -237,7 +251,7 @@ fn fault(
                     value,
                     format!("`{kind}` needs a single server, and `{name}` is not one"),
                     Some(format!(
-                        "only servers and model servers without `replicas`, caches, queues, streams and stores can {what} (a store's replica crashes as `STORE.rI`)"
+                        "only servers and model servers without `replicas`, caches and stores can {what}, and queues, streams and training jobs crash (a store's replica crashes as `STORE.rI`)"
                     )),
                 );
                 None

@@ -331,7 +331,8 @@ pub(crate) struct Store {
     pub(crate) metrics: StationMetrics,
     /// The store's slowdown (its `speed` stretches every replica's read and
     /// write times); its replicas crash each by its own state (a whole-store
-    /// crash crashes every one of them).
+    /// crash crashes every one of them), and its `crashed` says every
+    /// replica is down (for a DNS health check).
     pub(crate) faults: FaultState,
     /// What the clients saw, judged for consistency.
     pub(crate) tracker: ConsistencyTracker,

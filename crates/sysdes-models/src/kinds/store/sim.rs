@@ -836,6 +836,9 @@ impl Simulation {
         rep.epoch += 1;
         let (busy, queued) = (rep.busy, rep.queue.len());
         rep.busy = 0;
+        // The store as a whole is down (to a DNS health check) once every
+        // replica is.
+        s.faults.crashed = s.replicas.iter().all(|r| !r.alive());
         s.metrics.levels.add(now, ACTIVE, -i64::from(busy));
         s.metrics.levels.add(now, WAITING, -(queued as i64));
         while let Some(m) = self.st(id).replicas[r as usize].queue.pop_front() {
@@ -870,6 +873,7 @@ impl Simulation {
         }
         s.replicas[r as usize].faults.crashed = false;
         s.replicas[r as usize].epoch += 1;
+        s.faults.crashed = false;
         if s.mode != StoreMode::Leader {
             return;
         }
@@ -1012,9 +1016,10 @@ impl crate::kinds::Kind for crate::kinds::store::Store {
         out.push(self.tracker.interval_stale_rate(now));
     }
 
-    /// The store's slowdown state (its replicas' crashes, `crash: STORE.rI`
-    /// and the whole store's `crash: STORE`, are handled by the store
-    /// itself, one replica at a time).
+    /// The store's slowdown state, and `crashed` while every replica is
+    /// down (what a DNS health check reads). Its replicas' crashes
+    /// (`crash: STORE.rI`, and the whole store's `crash: STORE`) are
+    /// handled by the store itself, one replica at a time.
     fn fault_state(&mut self) -> Option<&mut crate::station::FaultState> {
         Some(&mut self.faults)
     }

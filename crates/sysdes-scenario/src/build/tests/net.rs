@@ -240,3 +240,29 @@ faults:
         ]
     );
 }
+
+/// A training job takes a crash (a failure held down until the fault ends,
+/// then its restart), not a slowdown: its steps take their `compute_time`.
+#[test]
+fn a_training_job_crashes_and_a_slowdown_of_it_is_located() {
+    const JOB: &str = "\
+name: train
+duration: 60s
+components:
+  trainer:
+    type: training_job
+    workers: 8
+    compute_time: 1s
+faults:
+  - { crash: trainer, at: 10s, for: 5s }
+";
+    let spec = load(JOB).unwrap_or_else(|p| panic!("{p:#?}"));
+    assert_eq!(spec.faults[0].kind, FaultKind::Crash(ComponentId(0)));
+    let p = located(&JOB.replace("crash: trainer,", "slowdown: trainer, factor: 2,"));
+    assert_eq!(
+        p,
+        [
+            "9:17: `slowdown` does not apply to `trainer`: a training job's steps take their `compute_time` (give it a slower `compute_time`, or `crash: trainer` to fail the job)"
+        ]
+    );
+}
