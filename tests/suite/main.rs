@@ -20,6 +20,7 @@ mod properties;
 mod replica_group;
 mod scenarios;
 mod storage_tiers;
+mod store_faults;
 mod sweep;
 mod sweep_figures;
 mod theory;

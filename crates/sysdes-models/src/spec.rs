@@ -178,6 +178,11 @@ pub enum FaultKind {
         /// The replica's index, from 0.
         replica: u32,
     },
+    /// A whole store goes down (`crash: STORE`, a region or cluster
+    /// outage): exactly as one [`FaultKind::CrashReplica`] per replica with
+    /// the same window. A replica also crashed on its own is down for the
+    /// union of its windows.
+    CrashStore(ComponentId),
     /// A spot instance's interruptions (`cost: { spot: ... }`, see
     /// `docs/cost.md`): while the component runs it is interrupted at
     /// Poisson times of rate `per_s`; each interruption is a [`FaultKind::Crash`]
@@ -210,7 +215,9 @@ impl FaultKind {
     /// The name used in results: `crash`, `slowdown`, `latency`, `loss`, `partition`.
     pub fn name(&self) -> &'static str {
         match self {
-            FaultKind::Crash(_) | FaultKind::CrashReplica { .. } => "crash",
+            FaultKind::Crash(_) | FaultKind::CrashReplica { .. } | FaultKind::CrashStore(_) => {
+                "crash"
+            }
             FaultKind::Interruptions { .. } => "interruptions",
             FaultKind::Slowdown { .. } => "slowdown",
             FaultKind::Latency { .. } => "latency",

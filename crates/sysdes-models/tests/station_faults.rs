@@ -292,3 +292,283 @@ fn a_slowed_store_stretches_every_replicas_service() {
     let r = run(&crashed);
     assert_eq!((r.requests.completed, r.requests.failed), (1_900, 100));
 }
+
+/// A three-replica leaderless store with quorum reads and writes (R = W =
+/// 2), reads and writes in 1 ms, half the requests writes, at 100/s for
+/// 20 s (2,000 arrivals at k x 10 ms), its replicas crashed by `faults`.
+fn quorum_store(faults: Vec<FaultSpec>, r: u32, w: u32) -> ModelSpec {
+    let mut store = StoreSpec::leaderless(3, r, w);
+    store.read_time = constant_ms(1.0);
+    store.write_time = constant_ms(1.0);
+    let mut spec = evenly(
+        KeySpec::Uniform { n: 10 },
+        vec![component("kv", ComponentKind::Store(store))],
+        faults,
+    );
+    spec.workloads[0].write_share = 0.5;
+    spec
+}
+
+/// The whole store down (`crash: kv`) from `at_ms` for `for_ms`.
+fn store_down(at_ms: u64, for_ms: u64) -> FaultSpec {
+    fault(at_ms, for_ms, FaultKind::CrashStore(ComponentId(0)))
+}
+
+/// Replica `replica` of the store down from `at_ms` for `for_ms`.
+fn replica_down(replica: u32, at_ms: u64, for_ms: u64) -> FaultSpec {
+    fault(
+        at_ms,
+        for_ms,
+        FaultKind::CrashReplica {
+            store: ComponentId(0),
+            replica,
+        },
+    )
+}
+
+/// A whole-store crash from 5.005 s for 2 s (T = 20 s): by hand, the 200
+/// operations that arrive in the window (k = 501 to 700) find no replica
+/// alive and fail at once; nothing is in service at either edge (each
+/// operation takes 1 ms, 10 ms apart). Every other one is answered: 1,800,
+/// availability 1,800 / 2,000 = (T - 2) / T = 0.9 exactly, and the
+/// replicas served 1,800 operations each. The same run with the three
+/// replicas crashed one by one over the same window gives the same result
+/// in every figure but the fault list.
+#[test]
+fn a_whole_store_crash_fails_every_operation_in_its_window() {
+    let r = run(&quorum_store(vec![store_down(5_005, 2_000)], 2, 2));
+    assert_eq!((r.requests.completed, r.requests.failed), (1_800, 200));
+    let s = &r.components[0];
+    assert_eq!(s.arrivals, 2_000);
+    let failed = extra_of(s, "failed_reads") + extra_of(s, "failed_writes");
+    let served = extra_of(s, "reads") + extra_of(s, "writes");
+    assert_eq!((served, failed), (1_800.0, 200.0));
+    close("availability", extra_of(s, "availability"), 0.9, 1e-12);
+    // Every replica serves every operation answered (W = R = 2 of 3 are
+    // waited for, all three are sent to): 1,800 x 3 ms over 20 s.
+    close(
+        "utilization",
+        s.utilization,
+        1_800.0 * 3.0 / 1e3 / 20.0 / 3.0,
+        1e-9,
+    );
+    assert_eq!(r.faults.len(), 1);
+    assert_eq!(
+        (r.faults[0].kind, r.faults[0].target.as_str()),
+        ("crash", "kv")
+    );
+    close("fault start, s", r.faults[0].start_s, 5.005, 1e-12);
+    close("fault end, s", r.faults[0].end_s, 7.005, 1e-12);
+
+    let one_by_one: Vec<FaultSpec> = (0..3).map(|i| replica_down(i, 5_005, 2_000)).collect();
+    let mut each = run(&quorum_store(one_by_one, 2, 2));
+    assert_eq!(each.faults.len(), 3);
+    each.faults = r.faults.clone();
+    assert_eq!(format!("{each:?}"), format!("{r:?}"));
+}
+
+/// A replica crashed on its own and the whole store crashed, overlapping:
+/// the replica is down for the union of the two windows.
+///
+/// R = W = 1: replica 0 down 4.005-6.005 s, the store 5.005-7.005 s. While
+/// only replica 0 is down the others answer; the store's window fails its
+/// 200 arrivals, including the 100 after replica 0's own window has ended
+/// (replica 0 stays down until 7.005 s): 200 failures (100 if replica 0
+/// came back at 6.005 s).
+///
+/// R = W = 3: the store 5.005-7.005 s, replica 0 6.005-8.005 s. Every
+/// operation needs all three, so every arrival from 5.005 to 8.005 s fails:
+/// 300 (200 if the store's restart brought replica 0 back at 7.005 s).
+#[test]
+fn a_replica_crash_inside_a_store_crash_lasts_for_the_union() {
+    let r = run(&quorum_store(
+        vec![replica_down(0, 4_005, 2_000), store_down(5_005, 2_000)],
+        1,
+        1,
+    ));
+    assert_eq!((r.requests.completed, r.requests.failed), (1_800, 200));
+    let r = run(&quorum_store(
+        vec![store_down(5_005, 2_000), replica_down(0, 6_005, 2_000)],
+        3,
+        3,
+    ));
+    assert_eq!((r.requests.completed, r.requests.failed), (1_700, 300));
+    close(
+        "availability",
+        extra_of(&r.components[0], "availability"),
+        0.85,
+        1e-12,
+    );
+}
+
+/// The same store under Poisson arrivals (1,000/s for T = 100 s, reads and
+/// writes in 0.1 ms), the whole store down 50-52 s: failures are the
+/// arrivals in the window, Poisson with mean 2,000 (sd 44.7), plus the
+/// operations in service at the crash (about 0.1 each replica); the
+/// availability is (T - 2) / T = 0.98 within 4 sd of a binomial fraction
+/// over 100,000 operations (sd sqrt(0.02 x 0.98 / 100,000) = 0.00044).
+#[test]
+fn a_whole_store_crash_costs_its_window_in_availability() {
+    let mut spec = quorum_store(
+        vec![fault(50_000, 2_000, FaultKind::CrashStore(ComponentId(0)))],
+        2,
+        2,
+    );
+    spec.duration = secs(100);
+    spec.workloads[0].arrival = poisson(1_000.0);
+    if let ComponentKind::Store(s) = &mut spec.components[0].kind {
+        s.read_time = constant_ms(0.1);
+        s.write_time = constant_ms(0.1);
+    }
+    let r = run(&spec);
+    let failed = r.requests.failed as f64;
+    eprintln!(
+        "whole-store crash, Poisson: {failed} failed of {}",
+        r.requests.completed + r.requests.failed
+    );
+    assert!((failed - 2_000.0).abs() < 4.0 * 44.7, "{failed} failed");
+    let availability = extra_of(&r.components[0], "availability");
+    eprintln!("availability {availability:.5} (theory 0.98)");
+    assert!(
+        (availability - 0.98).abs() < 4.0 * 0.00044,
+        "availability {availability}"
+    );
+}
+
+/// A leader-mode store (3 replicas, asynchronous replication, reads from
+/// the leader) down whole from 5.005 s for 2 s. No leader can be elected
+/// while every replica is down, and every operation needs the leader:
+///
+/// - `failover_timeout` 1 s: the failover the leader's crash started fires
+///   at 6.005 s with nobody to elect; the first replica back (7.005 s)
+///   starts another, which elects at 8.005 s. Failures: the arrivals from
+///   5.005 to 8.005 s, 300.
+/// - `failover_timeout` 5 s: the first failover is still pending at the
+///   restart and elects at 10.005 s: 500 failures.
+#[test]
+fn a_whole_leader_store_crash_waits_for_a_failover_after_the_restart() {
+    for (timeout_s, failed) in [(1, 300), (5, 500)] {
+        let mut store = StoreSpec::leaderless(3, 1, 1);
+        store.mode = StoreMode::Leader;
+        store.read_time = constant_ms(1.0);
+        store.write_time = constant_ms(1.0);
+        store.failover_timeout = secs(timeout_s);
+        let mut spec = evenly(
+            KeySpec::Uniform { n: 10 },
+            vec![component("kv", ComponentKind::Store(store))],
+            vec![store_down(5_005, 2_000)],
+        );
+        spec.workloads[0].write_share = 0.5;
+        let r = run(&spec);
+        assert_eq!(
+            (r.requests.completed, r.requests.failed),
+            (2_000 - failed, failed),
+            "failover_timeout {timeout_s} s"
+        );
+        assert_eq!(
+            extra(&r, "failovers"),
+            1.0,
+            "failover_timeout {timeout_s} s"
+        );
+    }
+}
+
+/// A training job (one worker, 1 s steps, a checkpoint after every 10
+/// steps costing 1 s, 5 s to restart, no failures of its own) crashed
+/// (`crash: trainer`) from 25.5 s for 10 s of a 100 s run, no warm-up.
+///
+/// By hand: steps 1-10 end at 1-10 s, a checkpoint to 11 s, steps 11-20 to
+/// 21 s, a checkpoint to 22 s, steps 21-23 end at 23-25 s; the crash at
+/// 25.5 s rolls steps 21-23 back (3 lost; lost work 3.5 s with the half
+/// step in hand). Down to 35.5 s, restarting to 40.5 s, then from step 21
+/// again: 11 s per 10 steps and a checkpoint, 5 of them to 95.5 s (step
+/// 70), steps 71-74 end at 96.5-99.5 s. Steps completed 23 + 54 = 77,
+/// checkpoints 2 + 5 = 7, one failure. This is the engine's crash of a
+/// training job (`training_job/sim.rs`: a failure held down until the
+/// fault ends, then the restart time), which `crash: JOB` now reaches.
+#[test]
+fn a_crashed_training_job_rolls_back_to_its_checkpoint_and_restarts_after_the_fault() {
+    let job = TrainingJobSpec {
+        workers: 1,
+        compute_time: constant_ms(1_000.0),
+        all_reduce: None,
+        checkpoint: Some(CheckpointSpec {
+            every_steps: 10,
+            cost: secs(1),
+        }),
+        failures: Some(FailureSpec {
+            worker_mtbf: SimDuration::ZERO,
+            restart: secs(5),
+        }),
+    };
+    let mut spec = model_spec(
+        "training-crash",
+        100,
+        Vec::new(),
+        vec![component("trainer", ComponentKind::TrainingJob(job))],
+    );
+    spec.warmup = SimDuration::ZERO;
+    spec.faults = vec![fault(25_500, 10_000, FaultKind::Crash(ComponentId(0)))];
+    let r = run(&spec);
+    let KindFigures::Training(f) = &r.components[0].figures else {
+        panic!("not a training job: {:?}", r.components[0].figures);
+    };
+    assert_eq!(
+        (f.failures, f.steps_completed, f.steps_lost, f.checkpoints),
+        (1, 77, 3, 7)
+    );
+    close("lost work, s", f.lost_work_s, 3.5, 1e-9);
+    // Kept steps 20 + 54 and the half of step 75 in hand at the end: 74.5 s;
+    // checkpoints 7 s; down and restarting 10 + 5 s.
+    close("goodput", f.goodput_ratio, 0.745, 1e-9);
+    close("checkpoint share", f.checkpoint_ratio, 0.07, 1e-9);
+    close("lost share", f.lost_ratio, 0.035, 1e-9);
+    close("restart share", f.restart_ratio, 0.15, 1e-9);
+}
+
+/// A DNS name over two stores (3 replicas, R = W = 1, answering at once),
+/// the first down whole (`crash: a`) from 65 s for 180 s; TTL 0, health
+/// checks every 10 s, 3 in a row; 10 requests a second, evenly spaced, for
+/// 330 s. A whole store is down to a health check while every replica is,
+/// exactly like a crashed server: the checks at 70, 80 and 90 s see it, the
+/// answer moves to `b` at 90 s, and exactly the 250 requests from 65 s to
+/// 90 s fail (the server case of `tests/dns.rs`).
+#[test]
+fn a_dns_health_check_sees_a_whole_store_down() {
+    let store = || {
+        let mut s = StoreSpec::leaderless(3, 1, 1);
+        s.workers = 1;
+        ComponentKind::Store(s)
+    };
+    let dns = DnsSpec {
+        records: vec![ComponentId(1), ComponentId(2)],
+        ttl: SimDuration::ZERO,
+        clients: 50,
+        ignore_ttl: 0.0,
+        failures: 3,
+        interval: secs(10),
+    };
+    let mut w = WorkloadSpec::new(
+        "users",
+        ComponentId(0),
+        ArrivalSpec::Constant { per_second: 10.0 },
+    );
+    w.write_share = 0.5;
+    let mut spec = model_spec(
+        "dns-store",
+        330,
+        vec![w],
+        vec![
+            component("dns", ComponentKind::Dns(dns)),
+            component("a", store()),
+            component("b", store()),
+        ],
+    );
+    spec.faults = vec![FaultSpec {
+        at: secs(65),
+        duration: secs(180),
+        kind: FaultKind::CrashStore(ComponentId(1)),
+    }];
+    let r = run(&spec);
+    assert_eq!(r.requests.failed, 250);
+}

@@ -85,7 +85,7 @@ pub(crate) struct ScenarioDoc {
 #[allow(dead_code)] // Only used to generate the JSON Schema; the loader reads faults by hand.
 #[schemars(rename = "Fault")]
 pub(crate) struct FaultDoc {
-    /// The component stops and restarts after `for`: a server or model server fails what is inside and every arrival; a cache forgets its contents and sends every read to its backend; a queue or stream broker fails sends and stops its consumers. A store's replica crashes as `STORE.rI`.
+    /// The component stops and restarts after `for`: a server or model server fails what is inside and every arrival; a cache forgets its contents and sends every read to its backend; a queue or stream broker fails sends and stops its consumers. A store goes down whole (every replica), or one replica as `STORE.rI`.
     crash: Option<String>,
     /// Service times that start during the window are multiplied by `factor`: a server's or model server's, a cache's hit times, a store's read and write times.
     slowdown: Option<String>,

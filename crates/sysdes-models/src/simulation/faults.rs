@@ -210,9 +210,9 @@ impl Simulation {
                 let target = match &f.kind {
                     // Drawn into crashes when the run starts (filtered above).
                     FaultKind::Interruptions { .. } => String::new(),
-                    FaultKind::Crash(c) | FaultKind::Slowdown { target: c, .. } => {
-                        self.spec.components[c.index()].name.clone()
-                    }
+                    FaultKind::Crash(c)
+                    | FaultKind::Slowdown { target: c, .. }
+                    | FaultKind::CrashStore(c) => self.spec.components[c.index()].name.clone(),
                     FaultKind::CrashReplica { store, replica } => {
                         format!("{}.r{replica}", self.spec.components[store.index()].name)
                     }

@@ -301,6 +301,7 @@ impl Network {
                 FaultKind::Crash(_)
                 | FaultKind::Slowdown { .. }
                 | FaultKind::CrashReplica { .. }
+                | FaultKind::CrashStore(_)
                 | FaultKind::Interruptions { .. } => {}
             }
         }

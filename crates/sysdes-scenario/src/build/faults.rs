@@ -1,8 +1,9 @@
 //! Reading the fault timeline (`faults:`): crashes and slowdowns of
-//! stations (servers, model servers, caches, queues, streams, stores; see
-//! [`Reach`] for which fault hits which kind), partitions, latency and loss
-//! between components, workloads or zones (resolved through the network's
-//! [`Names`]).
+//! stations (servers, model servers, caches, queues, streams, whole stores;
+//! see [`Reach`] for which fault hits which kind), partitions, latency and
+//! loss between components, workloads or zones (resolved through the
+//! network's [`Names`]). A store replica's crash (`STORE.rI`) is read in
+//! `store.rs`.
 
 use sysdes_kernel::{ComponentId, SimDuration};
 use sysdes_models::{FaultKind, FaultSpec, NetTarget};
@@ -27,14 +28,15 @@ pub(super) enum Reach {
     /// and sends every read to its backend; a slowdown stretches hit times).
     Both,
     /// A crash only: a broker with no service time of its own to stretch
-    /// (`queue`, `stream`: the kind's name).
+    /// (`queue`, `stream`: the kind's name), or a training job (`training
+    /// job`: a crash is a failure held down until the fault ends; its
+    /// steps take their `compute_time`, which no slowdown stretches).
     CrashOnly(&'static str),
-    /// A slowdown only (of every replica's read and write times): a store,
-    /// whose replicas crash one by one as `STORE.rI` (it has `replicas`).
-    SlowdownOnly {
-        /// The store's replicas.
-        replicas: u32,
-    },
+    /// Both, on a store: a crash takes every replica down (a whole-store
+    /// outage, [`FaultKind::CrashStore`]; one replica crashes as
+    /// `STORE.rI`), a slowdown stretches every replica's read and write
+    /// times.
+    Store,
 }
 
 /// Reads `faults:`. `reach[i]` says which faults component `i` can take.
@@ -71,7 +73,8 @@ pub(super) fn faults(
             // Two crashes (or two slowdowns) of one component must not overlap.
             let clash = out.iter().zip(&nodes).find(|(g, _)| {
                 let same = match (&f.kind, &g.kind) {
-                    (FaultKind::Crash(a), FaultKind::Crash(b)) => a == b,
+                    (FaultKind::Crash(a), FaultKind::Crash(b))
+                    | (FaultKind::CrashStore(a), FaultKind::CrashStore(b)) => a == b,
                     (
                         FaultKind::Slowdown { target: a, .. },
                         FaultKind::Slowdown { target: b, .. },
@@ -218,9 +221,19 @@ fn fault(
             reach.get(c.index()).copied().unwrap_or(Reach::Neither),
             crash,
         ) {
-            (Reach::Both, _)
-            | (Reach::CrashOnly(_), true)
-            | (Reach::SlowdownOnly { .. }, false) => Some(c),
+            (Reach::Both | Reach::Store, _) | (Reach::CrashOnly(_), true) => Some(c),
+            (Reach::CrashOnly("training job"), false) => {
+                ctx.push(
+                    value,
+                    format!(
+                        "`slowdown` does not apply to `{name}`: a training job's steps take their `compute_time`"
+                    ),
+                    Some(format!(
+                        "give it a slower `compute_time`, or `crash: {name}` to fail the job"
+                    )),
+                );
+                None
+            }
             (Reach::CrashOnly(type_name), false) => {
                 ctx.push(
                     value,
@@ -233,25 +246,12 @@ fn fault(
                 );
                 None
             }
-            (Reach::SlowdownOnly { replicas }, true) => {
-                ctx.push(
-                    value,
-                    format!(
-                        "`crash` does not take a whole store down: `{name}`'s replicas crash one by one"
-                    ),
-                    Some(format!(
-                        "e.g. `{{ crash: {name}.r0, at: 30s, for: 10s }}` (replicas `{name}.r0` to `{name}.r{}`)",
-                        replicas.saturating_sub(1)
-                    )),
-                );
-                None
-            }
             (Reach::Neither, _) => {
                 ctx.push(
                     value,
                     format!("`{kind}` needs a single server, and `{name}` is not one"),
                     Some(format!(
-                        "only servers and model servers without `replicas`, caches, queues and streams can {what}, and stores slow down (a store's replica crashes as `STORE.rI`)"
+                        "only servers and model servers without `replicas`, caches and stores can {what}, and queues, streams and training jobs crash (a store's replica crashes as `STORE.rI`)"
                     )),
                 );
                 None
@@ -259,7 +259,11 @@ fn fault(
         }
     };
     let kind = match kind {
-        "crash" => server(ctx, "crash").map(FaultKind::Crash),
+        "crash" => server(ctx, "crash").map(|c| match reach.get(c.index()) {
+            // A whole store: every replica, as one `STORE.rI` crash each.
+            Some(Reach::Store) => FaultKind::CrashStore(c),
+            _ => FaultKind::Crash(c),
+        }),
         "slowdown" => {
             let target = server(ctx, "slow down");
             let factor =

@@ -752,8 +752,9 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
     let network = net::network(ctx, root, &net_names);
     store::store_zones(ctx, &components, &entries, &net_names.zones);
     // Which faults reach each component: crashes and slowdowns reach single
-    // servers and model servers (not replicated ones) and caches, crashes
-    // queues and streams, slowdowns stores (see `faults::Reach`).
+    // servers and model servers (not replicated ones), caches and stores (a
+    // crash takes the whole store down), crashes queues, streams and training
+    // jobs (see `faults::Reach`).
     let reach: Vec<faults::Reach> = kinds
         .iter()
         .zip(&components)
@@ -770,12 +771,8 @@ fn build_inner(ctx: &mut Ctx, root: &SNode) -> Option<ModelSpec> {
                 Some(Kind::Cache) => faults::Reach::Both,
                 Some(Kind::Queue) => faults::Reach::CrashOnly("queue"),
                 Some(Kind::Stream) => faults::Reach::CrashOnly("stream"),
-                Some(Kind::Store) => faults::Reach::SlowdownOnly {
-                    replicas: match spec {
-                        Some(ComponentKind::Store(s)) => s.replicas,
-                        _ => 1,
-                    },
-                },
+                Some(Kind::TrainingJob) => faults::Reach::CrashOnly("training job"),
+                Some(Kind::Store) => faults::Reach::Store,
                 _ => faults::Reach::Neither,
             }
         })

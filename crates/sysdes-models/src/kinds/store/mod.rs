@@ -179,8 +179,9 @@ impl<T> std::ops::IndexMut<u32> for Slab<T> {
 #[derive(Debug)]
 pub(crate) struct Replica {
     pub(crate) zone: u16,
-    /// Down while a `crash: STORE.rI` fault lasts (the shared crash state;
-    /// what a replica crash does is the store's own, in `sim.rs`).
+    /// Down while a `crash: STORE.rI` or `crash: STORE` fault lasts (the
+    /// shared crash state; what a replica crash does is the store's own, in
+    /// `sim.rs`).
     pub(crate) faults: FaultState,
     /// Bumped by every crash and recovery: work started before is void.
     pub(crate) epoch: u32,
@@ -329,7 +330,9 @@ pub(crate) struct Store {
     pub(crate) stats: StoreStats,
     pub(crate) metrics: StationMetrics,
     /// The store's slowdown (its `speed` stretches every replica's read and
-    /// write times); its replicas crash one by one, each by its own state.
+    /// write times); its replicas crash each by its own state (a whole-store
+    /// crash crashes every one of them), and its `crashed` says every
+    /// replica is down (for a DNS health check).
     pub(crate) faults: FaultState,
     /// What the clients saw, judged for consistency.
     pub(crate) tracker: ConsistencyTracker,

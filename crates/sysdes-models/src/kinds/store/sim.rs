@@ -54,26 +54,36 @@ impl Simulation {
     }
 
     /// Schedules the crashes and recoveries of store replicas (called once
-    /// at the start of a run).
+    /// at the start of a run). A whole-store crash (`crash: STORE`) is one
+    /// replica crash per replica with its window, so every crash takes the
+    /// one path of `crash: STORE.rI`; a replica is down for the union of
+    /// its windows (those that overlap or touch are merged first).
     pub(crate) fn store_schedule_faults(&mut self) {
+        // (store, replica, start, end), in the order of `faults` (a
+        // whole-store crash in replica order).
+        let mut windows: Vec<(StoreId, u16, SimTime, SimTime)> = Vec::new();
         for f in &self.spec.faults {
-            if let FaultKind::CrashReplica { store, replica } = f.kind {
-                let Some(Resolved::Store(store)) =
-                    (store.index() < self.components.len()).then(|| self.components.resolve(store))
-                else {
-                    continue;
-                };
-                let s = &self.components[store];
-                if replica as usize >= s.n() {
-                    continue;
-                }
-                let start = SimTime::ZERO + f.at;
-                let r = replica as u16;
-                let ev = |ev| Event::Store { store, ev };
-                self.sched.schedule_at(start, ev(StoreEvent::Crash(r)));
-                self.sched
-                    .schedule_at(start + f.duration, ev(StoreEvent::Recover(r)));
+            let (store, first, last) = match f.kind {
+                FaultKind::CrashReplica { store, replica } => (store, replica, replica),
+                FaultKind::CrashStore(store) => (store, 0, u32::MAX),
+                _ => continue,
+            };
+            let Some(Resolved::Store(store)) =
+                (store.index() < self.components.len()).then(|| self.components.resolve(store))
+            else {
+                continue;
+            };
+            let n = self.components[store].n() as u32;
+            let start = SimTime::ZERO + f.at;
+            for r in first..=last.min(n.saturating_sub(1)) {
+                windows.push((store, r as u16, start, start + f.duration));
             }
+        }
+        merge_windows(&mut windows);
+        for (store, r, start, end) in windows {
+            let ev = |ev| Event::Store { store, ev };
+            self.sched.schedule_at(start, ev(StoreEvent::Crash(r)));
+            self.sched.schedule_at(end, ev(StoreEvent::Recover(r)));
         }
     }
 
@@ -826,6 +836,9 @@ impl Simulation {
         rep.epoch += 1;
         let (busy, queued) = (rep.busy, rep.queue.len());
         rep.busy = 0;
+        // The store as a whole is down (to a DNS health check) once every
+        // replica is.
+        s.faults.crashed = s.replicas.iter().all(|r| !r.alive());
         s.metrics.levels.add(now, ACTIVE, -i64::from(busy));
         s.metrics.levels.add(now, WAITING, -(queued as i64));
         while let Some(m) = self.st(id).replicas[r as usize].queue.pop_front() {
@@ -860,6 +873,7 @@ impl Simulation {
         }
         s.replicas[r as usize].faults.crashed = false;
         s.replicas[r as usize].epoch += 1;
+        s.faults.crashed = false;
         if s.mode != StoreMode::Leader {
             return;
         }
@@ -919,6 +933,32 @@ pub(crate) fn build(
     Ok(store)
 }
 
+/// Merges the crash windows of each replica (`(store, replica, start,
+/// end)`) that overlap or touch into the earliest listed of them, so a
+/// replica is down for their union; the order of what remains is kept.
+fn merge_windows<S: PartialEq + Copy>(windows: &mut Vec<(S, u16, SimTime, SimTime)>) {
+    let mut i = 0;
+    while i < windows.len() {
+        let mut grew = false;
+        let mut j = i + 1;
+        while j < windows.len() {
+            let (a, b) = (windows[i], windows[j]);
+            if a.0 == b.0 && a.1 == b.1 && b.2 <= a.3 && a.2 <= b.3 {
+                windows[i].2 = a.2.min(b.2);
+                windows[i].3 = a.3.max(b.3);
+                windows.remove(j);
+                grew = true;
+            } else {
+                j += 1;
+            }
+        }
+        // A window that grew may now reach one it had passed.
+        if !grew {
+            i += 1;
+        }
+    }
+}
+
 /// A message that awaits a reply for op `op` (or none).
 fn msg(kind: MsgKind, op: u32, replica: u16, from_zone: u16, key: u64, version: u64) -> Msg {
     msg_of(kind, op, replica, from_zone, key, version)
@@ -976,8 +1016,10 @@ impl crate::kinds::Kind for crate::kinds::store::Store {
         out.push(self.tracker.interval_stale_rate(now));
     }
 
-    /// The store's slowdown state (its replicas' crashes are
-    /// `crash: STORE.rI` faults, handled by the store itself).
+    /// The store's slowdown state, and `crashed` while every replica is
+    /// down (what a DNS health check reads). Its replicas' crashes
+    /// (`crash: STORE.rI`, and the whole store's `crash: STORE`) are
+    /// handled by the store itself, one replica at a time.
     fn fault_state(&mut self) -> Option<&mut crate::station::FaultState> {
         Some(&mut self.faults)
     }
@@ -985,5 +1027,45 @@ impl crate::kinds::Kind for crate::kinds::store::Store {
     #[inline]
     fn arrive(sim: &mut Simulation, at: Self::Id, req: RequestId) {
         sim.store_arrive(at, req);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn w(replica: u16, start_ms: u64, end_ms: u64) -> (u8, u16, SimTime, SimTime) {
+        let t = |ms| SimTime::ZERO + SimDuration::from_millis(ms);
+        (0, replica, t(start_ms), t(end_ms))
+    }
+
+    /// Overlapping and touching windows of one replica merge into the first
+    /// listed (a chain through a later window too); other replicas' windows
+    /// and disjoint ones stay, in order.
+    #[test]
+    fn a_replica_is_down_for_the_union_of_its_windows() {
+        let mut v = vec![
+            w(0, 4_000, 6_000),
+            w(1, 5_000, 7_000),
+            w(0, 5_000, 7_000),
+            w(0, 9_000, 10_000),
+            w(2, 1_000, 2_000),
+            w(0, 7_000, 8_000),
+            w(2, 2_000, 3_000),
+        ];
+        merge_windows(&mut v);
+        assert_eq!(
+            v,
+            [
+                w(0, 4_000, 8_000),
+                w(1, 5_000, 7_000),
+                w(0, 9_000, 10_000),
+                w(2, 1_000, 3_000),
+            ]
+        );
+        // A later window that bridges two earlier ones joins them.
+        let mut v = vec![w(0, 0, 2_000), w(0, 3_000, 5_000), w(0, 1_000, 4_000)];
+        merge_windows(&mut v);
+        assert_eq!(v, [w(0, 0, 5_000)]);
     }
 }

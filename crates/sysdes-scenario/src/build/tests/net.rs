@@ -156,9 +156,9 @@ fn a_name_that_is_both_a_workload_and_a_zone_is_refused_where_it_is_used() {
 }
 
 /// Every station kind shares one fault state: caches take crashes and
-/// slowdowns, queues and streams crashes, stores slowdowns (their replicas
-/// crash as `STORE.rI`); a fault that does not apply to a kind is a located
-/// error saying what does.
+/// slowdowns, queues and streams crashes, stores slowdowns and crashes (the
+/// whole store, or one replica as `STORE.rI`); a fault that does not apply
+/// to a kind is a located error saying what does.
 #[test]
 fn faults_reach_caches_queues_streams_and_stores() {
     const STATIONS: &str = "\
@@ -218,12 +218,51 @@ faults:
         &p,
         "18:17: `slowdown` does not apply to `log`: a stream has",
     );
-    // A store's replicas crash one by one.
-    let p = located(&STATIONS.replace("slowdown: kv, factor: 2,", "crash: kv,"));
+    // `crash: STORE` takes the whole store down; it may overlap a crash of
+    // one of its replicas (that replica is down for the union), not another
+    // crash of the whole store.
+    let whole = STATIONS.replace("slowdown: kv, factor: 2, at: 9s", "crash: kv, at: 11s");
+    let spec = load(&whole).unwrap_or_else(|p| panic!("{p:#?}"));
+    assert_eq!(spec.faults[4].kind, FaultKind::CrashStore(ComponentId(4)));
+    assert_eq!(
+        (spec.faults[4].at, spec.faults[4].duration),
+        (SimDuration::from_secs(11), SimDuration::from_secs(1))
+    );
+    let twice = whole.replace(
+        "  - { crash: kv.r1,",
+        "  - { crash: kv, at: 11500ms, for: 2s }\n  - { crash: kv.r1,",
+    );
+    let p = located(&twice);
     assert_eq!(
         p,
         [
-            "19:14: `crash` does not take a whole store down: `kv`'s replicas crash one by one (e.g. `{ crash: kv.r0, at: 30s, for: 10s }` (replicas `kv.r0` to `kv.r2`))"
+            "20:5: this crash overlaps another crash of the same component (from 11s for 1s) (merge them into one window)"
+        ]
+    );
+}
+
+/// A training job takes a crash (a failure held down until the fault ends,
+/// then its restart), not a slowdown: its steps take their `compute_time`.
+#[test]
+fn a_training_job_crashes_and_a_slowdown_of_it_is_located() {
+    const JOB: &str = "\
+name: train
+duration: 60s
+components:
+  trainer:
+    type: training_job
+    workers: 8
+    compute_time: 1s
+faults:
+  - { crash: trainer, at: 10s, for: 5s }
+";
+    let spec = load(JOB).unwrap_or_else(|p| panic!("{p:#?}"));
+    assert_eq!(spec.faults[0].kind, FaultKind::Crash(ComponentId(0)));
+    let p = located(&JOB.replace("crash: trainer,", "slowdown: trainer, factor: 2,"));
+    assert_eq!(
+        p,
+        [
+            "9:17: `slowdown` does not apply to `trainer`: a training job's steps take their `compute_time` (give it a slower `compute_time`, or `crash: trainer` to fail the job)"
         ]
     );
 }
