@@ -17,93 +17,11 @@ use sysdes_stats::ConsistencyReport;
 
 use crate::result::ComponentResult;
 
-// Each kind declares its figures in its own folder; they are re-exported
-// here so `crate::figures::*` (and the crate root) still name them.
-pub use crate::kinds::batch_job::figures::BatchJobFigures;
-pub use crate::kinds::cache::figures::CacheFigures;
-pub use crate::kinds::dns::figures::DnsFigures;
-pub use crate::kinds::function::figures::FunctionFigures;
-pub use crate::kinds::load_balancer::figures::BalancerFigures;
-pub use crate::kinds::model_server::figures::{BatchFigures, LlmFigures};
-pub use crate::kinds::queue::figures::QueueFigures;
-pub use crate::kinds::replica_group::figures::ScalingFigures;
-pub use crate::kinds::review_queue::figures::ReviewFigures;
-pub use crate::kinds::server::figures::{CallFigures, ServerFigures};
-pub use crate::kinds::storage::figures::StorageFigures;
-pub use crate::kinds::store::figures::{AgeFigures, LagFigures, ProbeFigures, StoreFigures};
-pub use crate::kinds::stream::figures::{GroupFigures, StreamFigures};
-pub use crate::kinds::training_job::figures::TrainingFigures;
-
-/// The component kinds as results name them: one registry for every reader
-/// (JSON `type`, CSV `type`, the table, sweeps). [`ComponentType::name`]
-/// gives the name the scenario file uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ComponentType {
-    /// `type: server`, also a deployment of servers.
-    Server,
-    /// `type: load_balancer`, also a replica group's implicit balancer.
-    LoadBalancer,
-    /// `type: cache`.
-    Cache,
-    /// `type: queue`.
-    Queue,
-    /// `type: stream`.
-    Stream,
-    /// `type: model_server`, batching or LLM mode.
-    ModelServer,
-    /// `type: store`.
-    Store,
-    /// `type: training_job`.
-    TrainingJob,
-    /// `type: review_queue`.
-    ReviewQueue,
-    /// `type: function` (serverless).
-    Function,
-    /// `type: dns`.
-    Dns,
-    /// `type: batch_job`.
-    BatchJob,
-    /// `type: storage` (block, file or object tier).
-    Storage,
-}
-
-impl ComponentType {
-    /// Every kind, in registry order.
-    pub const ALL: [ComponentType; 13] = [
-        ComponentType::Server,
-        ComponentType::LoadBalancer,
-        ComponentType::Cache,
-        ComponentType::Queue,
-        ComponentType::Stream,
-        ComponentType::ModelServer,
-        ComponentType::Store,
-        ComponentType::TrainingJob,
-        ComponentType::ReviewQueue,
-        ComponentType::Function,
-        ComponentType::Dns,
-        ComponentType::BatchJob,
-        ComponentType::Storage,
-    ];
-
-    /// The kind's name as in the scenario file (`server`, `load_balancer`, ...).
-    pub const fn name(self) -> &'static str {
-        match self {
-            ComponentType::Server => "server",
-            ComponentType::LoadBalancer => "load_balancer",
-            ComponentType::Cache => "cache",
-            ComponentType::Queue => "queue",
-            ComponentType::Stream => "stream",
-            ComponentType::ModelServer => "model_server",
-            ComponentType::Store => "store",
-            ComponentType::TrainingJob => "training_job",
-            ComponentType::ReviewQueue => "review_queue",
-            ComponentType::Function => "function",
-            ComponentType::Dns => "dns",
-            ComponentType::BatchJob => "batch_job",
-            ComponentType::Storage => "storage",
-        }
-    }
-}
+// The registry (`kinds/mod.rs`) generates, from each kind's line and its
+// folder's `kind_figures!`: the re-exports of every kind's figures structs
+// (so `crate::figures::*` and the crate root name them), `KindFigures`
+// with its walk, and `ComponentType`.
+crate::kinds::registry_figures! {}
 
 impl std::fmt::Display for ComponentType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -244,44 +162,6 @@ macro_rules! figures {
 }
 pub(crate) use figures;
 
-/// The figures specific to a component's kind.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub enum KindFigures {
-    /// The kind reports nothing beyond the common figures.
-    #[default]
-    None,
-    /// A server with child calls.
-    Calls(CallFigures),
-    /// A server with a priority discipline or reneging (and maybe calls).
-    Server(ServerFigures),
-    /// A cache.
-    Cache(CacheFigures),
-    /// A queue.
-    Queue(QueueFigures),
-    /// A stream.
-    Stream(StreamFigures),
-    /// A batching model server.
-    Batching(BatchFigures),
-    /// A model server in LLM mode.
-    Llm(Box<LlmFigures>),
-    /// A replicated store.
-    Store(Box<StoreFigures>),
-    /// A load balancer with shadow traffic or health checks.
-    Balancer(BalancerFigures),
-    /// A training job.
-    Training(TrainingFigures),
-    /// A review queue.
-    Review(ReviewFigures),
-    /// A serverless function's instances and billed duration.
-    Function(FunctionFigures),
-    /// A DNS name's lookups, cache hits and stale requests.
-    Dns(DnsFigures),
-    /// A batch job's runs and view age.
-    BatchJob(BatchJobFigures),
-    /// A storage tier's operations, bytes and limits.
-    Storage(StorageFigures),
-}
-
 impl ComponentResult {
     /// Walks this component's kind-specific figures in report order:
     /// `f(scope, name, value)`. Absent figures are skipped. This is the one
@@ -343,27 +223,5 @@ impl KindFigures {
     /// The figure with flat key `key`, like [`ComponentResult::figure`].
     pub fn get(&self, key: &str) -> Option<f64> {
         lookup(key, |f| self.visit(f))
-    }
-}
-
-fn visit_kind(k: &KindFigures, f: &mut Visit<'_>) {
-    let c = Scope::Component;
-    match k {
-        KindFigures::None => {}
-        KindFigures::Calls(s) => s.visit(c, f),
-        KindFigures::Server(s) => s.visit(c, f),
-        KindFigures::Cache(s) => s.visit(c, f),
-        KindFigures::Queue(s) => s.visit(c, f),
-        KindFigures::Stream(s) => s.visit(c, f),
-        KindFigures::Batching(s) => s.visit(c, f),
-        KindFigures::Llm(s) => s.visit(c, f),
-        KindFigures::Store(s) => s.visit(c, f),
-        KindFigures::Balancer(s) => s.visit(c, f),
-        KindFigures::Training(s) => s.visit(c, f),
-        KindFigures::Review(s) => s.visit(c, f),
-        KindFigures::Function(s) => s.visit(c, f),
-        KindFigures::Dns(s) => s.visit(c, f),
-        KindFigures::BatchJob(s) => s.visit(c, f),
-        KindFigures::Storage(s) => s.visit(c, f),
     }
 }

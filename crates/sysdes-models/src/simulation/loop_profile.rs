@@ -9,72 +9,12 @@
 
 use crate::result::{LoopKind, LoopProfile};
 
-use super::{Event, Simulation};
+use super::{EVENT_KINDS, Event, Simulation};
 
-/// Event kinds in the order of [`Event::kind_index`].
-pub(super) const EVENT_KINDS: [&str; 24] = [
-    "OpenArrival",
-    "UserReady",
-    "Deliver",
-    "ServiceDone",
-    "Respond",
-    "Timeout",
-    "Retry",
-    "Hedge",
-    "CacheHitDone",
-    "SeriesTick",
-    "Deploy",
-    "BatchDone",
-    "BatchWake",
-    "Llm",
-    "Fault",
-    "Store",
-    "Renege",
-    "Training",
-    "Review",
-    "FunctionDone",
-    "DnsCheck",
-    "StreamStart",
-    "BatchRun",
-    "Storage",
-];
-
-/// Kinds of components and workloads an event can be counted at.
+/// Kinds of components and workloads an event can be counted at: one per
+/// `Event` variant (the registry generates the name table
+/// [`EVENT_KINDS`] and [`Event::kind_index`] from the same list).
 const WHERE_KINDS: usize = EVENT_KINDS.len();
-
-impl Event {
-    /// The index of this event's kind in the name table [`EVENT_KINDS`],
-    /// which holds the names messages use (`Deliver`, `ServiceDone`, ...).
-    #[inline]
-    pub(crate) const fn kind_index(&self) -> usize {
-        match self {
-            Event::OpenArrival { .. } => 0,
-            Event::UserReady { .. } => 1,
-            Event::Deliver { .. } => 2,
-            Event::ServiceDone { .. } => 3,
-            Event::Respond { .. } => 4,
-            Event::Timeout { .. } => 5,
-            Event::Retry { .. } => 6,
-            Event::Hedge { .. } => 7,
-            Event::CacheHitDone { .. } => 8,
-            Event::SeriesTick => 9,
-            Event::Deploy(_) => 10,
-            Event::BatchDone { .. } => 11,
-            Event::BatchWake { .. } => 12,
-            Event::Llm(_) => 13,
-            Event::Fault { .. } => 14,
-            Event::Store { .. } => 15,
-            Event::Renege { .. } => 16,
-            Event::Training { .. } => 17,
-            Event::Review { .. } => 18,
-            Event::FunctionDone { .. } => 19,
-            Event::DnsCheck { .. } => 20,
-            Event::StreamStart { .. } => 21,
-            Event::BatchRun { .. } => 22,
-            Event::Storage { .. } => 23,
-        }
-    }
-}
 
 /// Events counted per (kind, place) while the guard is suspicious. Places
 /// are the components, then the workloads, then "nowhere in particular".
@@ -126,29 +66,16 @@ impl Simulation {
                 Some(n + workload as usize)
             }
             Event::Deliver { to, .. } => Some(to.index()),
-            Event::ServiceDone { server, .. } => Some(self.components.id(server).index()),
-            Event::BatchDone { server, .. } | Event::BatchWake { server } => {
-                Some(self.components.id(server).index())
-            }
-            Event::CacheHitDone { cache, .. } => Some(self.components.id(cache).index()),
-            Event::Store { store, .. } => Some(self.components.id(store).index()),
-            Event::Renege { server, .. } => Some(self.components.id(server).index()),
-            Event::Training { job, .. } => Some(self.components.id(job).index()),
-            Event::Review { queue, .. } => Some(self.components.id(queue).index()),
-            Event::FunctionDone { function, .. } => Some(self.components.id(function).index()),
-            Event::DnsCheck { dns } => Some(self.components.id(dns).index()),
-            Event::StreamStart { stream, .. } => Some(self.components.id(stream).index()),
-            Event::BatchRun { job, .. } => Some(self.components.id(job).index()),
-            Event::Storage { storage, .. } => Some(self.components.id(storage).index()),
             Event::Timeout { req } | Event::Retry { req } => Some(workload_of(req)),
             // A response is counted after it was handled, when its hop is
             // gone: it names no place.
             Event::Respond { .. }
             | Event::Hedge { .. }
             | Event::SeriesTick
-            | Event::Deploy(_)
-            | Event::Llm(_)
             | Event::Fault { .. } => None,
+            // A kind's event happens at the component its declaration
+            // names (`@ field` in `kind_events!`), if any.
+            _ => self.kind_event_place(event),
         }
     }
 
@@ -214,9 +141,13 @@ mod tests {
 
     use super::*;
 
-    /// The name table follows the enum: each name is its variant's.
+    /// The registry's name table covers every `Event` variant, engine's
+    /// and kinds' alike, once each: one event of every variant gets its own
+    /// index and its own name (the table and `kind_index` are generated from
+    /// the same list as the enum, so a new variant cannot miss a name).
     #[test]
-    fn event_kind_names_are_the_variants_names() {
+    fn the_registry_names_every_event_variant_once() {
+        use crate::kinds::*;
         let c = ComponentId(0);
         let events = [
             Event::OpenArrival { workload: 0 },
@@ -225,38 +156,114 @@ mod tests {
                 user: 0,
             },
             Event::Deliver { to: c, req: 0 },
-            Event::ServiceDone {
-                server: crate::kinds::ServerId(0),
-                req: 0,
-            },
             Event::Respond { req: 0 },
             Event::Timeout { req: 0 },
             Event::Retry { req: 0 },
-            Event::CacheHitDone {
-                cache: crate::kinds::CacheId(0),
-                req: 0,
-            },
+            Event::Hedge { call: 0 },
             Event::SeriesTick,
-            Event::BatchDone {
-                server: crate::kinds::ModelServerId(0),
-                slot: 0,
-            },
-            Event::BatchWake {
-                server: crate::kinds::ModelServerId(0),
-            },
             Event::Fault {
                 index: 0,
                 start: true,
             },
+            Event::ServiceDone {
+                server: ServerId(0),
+                req: 0,
+            },
+            Event::Renege {
+                server: ServerId(0),
+                req: 0,
+                generation: 0,
+            },
+            Event::CacheHitDone {
+                cache: CacheId(0),
+                req: 0,
+            },
+            Event::StreamStart {
+                stream: StreamId(0),
+                group: 0,
+            },
+            Event::BatchDone {
+                server: ModelServerId(0),
+                slot: 0,
+            },
+            Event::BatchWake {
+                server: ModelServerId(0),
+            },
+            Event::Llm(model_server::llm_sim::LlmEvent::Wake {
+                server: ModelServerId(0),
+            }),
+            Event::Store {
+                store: StoreId(0),
+                ev: store::sim::StoreEvent::Probe(0),
+            },
+            Event::Deploy(replica_group::sim::DeployEvent::Autoscale {
+                group: ReplicaGroupId(0),
+            }),
+            Event::Training {
+                job: TrainingJobId(0),
+                epoch: 0,
+                timer: training_job::sim::TrainingTimer::PhaseDone,
+            },
+            Event::Review {
+                queue: ReviewQueueId(0),
+                slot: 0,
+            },
+            Event::FunctionDone {
+                function: FunctionId(0),
+                req: 0,
+            },
+            Event::DnsCheck { dns: DnsId(0) },
+            Event::BatchRun {
+                job: BatchJobId(0),
+                start: true,
+            },
+            Event::Storage {
+                storage: StorageId(0),
+                req: 0,
+                done: false,
+            },
         ];
+        let mut indices: Vec<usize> = events.iter().map(Event::kind_index).collect();
+        indices.sort_unstable();
+        assert_eq!(indices, (0..EVENT_KINDS.len()).collect::<Vec<_>>());
         for e in events {
             let debug = format!("{e:?}");
+            let name = EVENT_KINDS[e.kind_index()];
             assert!(
-                debug.starts_with(EVENT_KINDS[e.kind_index()]),
-                "{debug} is named {}",
-                EVENT_KINDS[e.kind_index()]
+                debug.starts_with(&format!("{name} "))
+                    || debug.starts_with(&format!("{name}("))
+                    || debug == name,
+                "{debug} is named {name}"
             );
         }
         assert!(std::mem::size_of::<Event>() <= 16);
+    }
+
+    /// A kind's event is counted at the component its declaration names
+    /// (`@ field`), found through the registry's typed id; a nested one
+    /// without that names no place.
+    #[test]
+    fn a_kind_event_is_counted_at_its_component() {
+        let spec = crate::ModelSpec::single_server(
+            1.0,
+            1,
+            crate::Distribution::Exponential { mean_ns: 1e8 },
+            sysdes_kernel::SimDuration::from_secs(1),
+        );
+        let sim = Simulation::new(&spec).expect("builds");
+        let done = Event::ServiceDone {
+            server: crate::kinds::ServerId(0),
+            req: 0,
+        };
+        assert_eq!(sim.event_place(&done), Some(0));
+        let deploy = Event::Deploy(crate::kinds::replica_group::sim::DeployEvent::Autoscale {
+            group: crate::kinds::ReplicaGroupId(0),
+        });
+        assert_eq!(sim.event_place(&deploy), None);
+        // A workload's arrival is counted after the components.
+        assert_eq!(
+            sim.event_place(&Event::OpenArrival { workload: 0 }),
+            Some(1)
+        );
     }
 }

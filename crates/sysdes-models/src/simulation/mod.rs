@@ -13,7 +13,6 @@ mod loop_profile;
 pub(crate) use crate::kinds::model_server::llm_sim as llm_server;
 pub(crate) use crate::kinds::replica_group::sim as group;
 pub(crate) use crate::kinds::server::calls;
-pub(crate) use crate::kinds::store::sim as store;
 
 use rustc_hash::FxHashMap;
 use sysdes_kernel::{ComponentId, ProgressGuard, Scheduler, SimTime, derive_stream};
@@ -21,7 +20,7 @@ use sysdes_stats::{LatencyHistogram, RequestCounts};
 
 use crate::arrivals::{CurveArrivals, MmppArrivals, TraceArrivals};
 use crate::error::{BuildError, RunError};
-use crate::kinds::{BuildCtx, CacheId, ModelServerId, Resolved, ServerId, StoreId};
+use crate::kinds::{BuildCtx, Resolved};
 use crate::request::{
     Hop, NO_SESSION, NewRequest, Origin, Outcome, Parent, RequestId, RequestSlab,
 };
@@ -34,100 +33,33 @@ use crate::workload::{Pacing, RetryState, Workload};
 
 pub(crate) use crate::kinds::replica_group::hosts::HostRuntime;
 use calls::{CallId, LogicalCalls};
-use group::DeployEvent;
 
 mod faults; // crashes, slowdowns, fault windows
 mod network; // zones, links, partitions
 pub(crate) use network::Network;
 
-/// Everything that happens in a run. Small and `Copy`: it names a request by
-/// id, never carries its data.
-///
-/// `repr(u32)`: with the default one-byte tag the compiler built events in
-/// narrow, unaligned stores and the queue re-read them wide, a
-/// store-forwarding stall that cost a quarter of an M/M/1 run (13 vs 18 M
-/// events/s). Events must stay at most 16 bytes (a 32-byte queue entry).
-#[derive(Clone, Copy, Debug)]
-#[repr(u32)]
-pub(crate) enum Event {
+// The engine's own events; each kind's follow from its folder (see
+// `kind_events!` in `kinds/mod.rs`). The registry generates from both the
+// `Event` enum, `handle` and the loop profile's names.
+crate::kinds::registry_events! {
     /// An open workload's next request arrives.
-    OpenArrival { workload: u32 },
+    OpenArrival { workload: u32 } => open_arrival,
     /// A closed workload's user finishes thinking and sends a request.
-    UserReady { workload: u32, user: u32 },
+    UserReady { workload: u32, user: u32 } => new_request,
     /// A request reaches a component after a network hop.
-    Deliver { to: ComponentId, req: RequestId },
-    /// A server's worker finishes its own work on a request.
-    ServiceDone { server: ServerId, req: RequestId },
+    Deliver { to: ComponentId, req: RequestId } => deliver,
     /// A response reaches the next hop out (a balancer, a caller or the client).
-    Respond { req: RequestId },
+    Respond { req: RequestId } => response_arrives,
     /// A client gives up waiting for an attempt.
-    Timeout { req: RequestId },
+    Timeout { req: RequestId } => timeout,
     /// A client sends a retry it prepared after a backoff.
-    Retry { req: RequestId },
+    Retry { req: RequestId } => send_attempt,
     /// A server's call has not answered in time: send a hedge copy.
-    Hedge { call: CallId },
-    /// A cache has served a hit.
-    CacheHitDone { cache: CacheId, req: RequestId },
+    Hedge { call: CallId } => hedge,
     /// The end of a time-series interval.
-    SeriesTick,
-    /// A replica group's timers (see `kinds/replica_group/sim.rs`).
-    Deploy(DeployEvent),
-    /// A model server's batch on `slot` ends.
-    BatchDone { server: ModelServerId, slot: u32 },
-    /// A model server's batching deadline (or model load) comes.
-    BatchWake { server: ModelServerId },
-    /// An LLM model server's timers (see `llm_server.rs`).
-    Llm(llm_server::LlmEvent),
+    SeriesTick => series_tick,
     /// A crash or slowdown (by index in `spec.faults`) starts or ends.
-    Fault { index: u32, start: bool },
-    /// A replicated store's own event (a message, a replica's service, a fault).
-    Store {
-        store: StoreId,
-        ev: store::StoreEvent,
-    },
-    /// The patience of a request waiting at a server runs out (reneging);
-    /// `generation` is its slot's, so a reused slot is not mistaken for it.
-    Renege {
-        server: ServerId,
-        req: RequestId,
-        generation: u32,
-    },
-    /// A training job's timer (see `kinds/training_job/sim.rs`).
-    Training {
-        job: crate::kinds::TrainingJobId,
-        epoch: u32,
-        timer: crate::kinds::training_job::sim::TrainingTimer,
-    },
-    /// A review queue's timer: a review on `slot` ends, or a shift
-    /// changes (see `kinds/review_queue`).
-    Review {
-        queue: crate::kinds::ReviewQueueId,
-        slot: u32,
-    },
-    /// A serverless function's invocation of `req` ends.
-    FunctionDone {
-        function: crate::kinds::FunctionId,
-        req: RequestId,
-    },
-    /// A DNS name's health check (see `kinds/dns`).
-    DnsCheck { dns: crate::kinds::DnsId },
-    /// A stream's consumer group that starts late starts (replays the log).
-    StreamStart {
-        stream: crate::kinds::StreamId,
-        group: u32,
-    },
-    /// A batch job's run starts (`start`) or ends.
-    BatchRun {
-        job: crate::kinds::BatchJobId,
-        start: bool,
-    },
-    /// A storage operation reaches the shared lanes, or is answered
-    /// (`done`); see `kinds/storage`.
-    Storage {
-        storage: crate::kinds::StorageId,
-        req: RequestId,
-        done: bool,
-    },
+    Fault { index: u32, start: bool } => fault_event,
 }
 
 pub(crate) use crate::kinds::Components;
@@ -648,44 +580,13 @@ impl Simulation {
         }
     }
 
-    #[inline]
-    fn handle(&mut self, event: Event) {
-        match event {
-            Event::OpenArrival { workload } => {
-                self.new_request(workload, NO_SESSION);
-                let next = self.workloads[workload as usize].next_arrival(self.sched.now());
-                if next < self.window_end {
-                    self.sched
-                        .schedule_at(next, Event::OpenArrival { workload });
-                }
-            }
-            Event::UserReady { workload, user } => self.new_request(workload, user),
-            Event::Deliver { to, req } => self.deliver(to, req),
-            Event::ServiceDone { server, req } => self.service_done(server, req),
-            Event::Respond { req } => self.response_arrives(req),
-            Event::Timeout { req } => self.timeout(req),
-            Event::BatchDone { server, slot } => self.model_batch_done(server, slot),
-            Event::BatchWake { server } => self.model_wake(server),
-            Event::Llm(ev) => self.llm_event(ev),
-            Event::Retry { req } => self.send_attempt(req),
-            Event::Hedge { call } => self.hedge(call),
-            Event::CacheHitDone { cache, req } => self.cache_hit_done(cache, req),
-            Event::SeriesTick => self.series_tick(),
-            Event::Deploy(e) => self.deploy_event(e),
-            Event::Fault { index, start } => self.fault_event(index, start),
-            Event::Store { store, ev } => self.store_event(store, ev),
-            Event::Renege {
-                server,
-                req,
-                generation,
-            } => self.server_renege(server, req, generation),
-            Event::Training { job, epoch, timer } => self.training_event(job, epoch, timer),
-            Event::Review { queue, slot } => self.review_event(queue, slot),
-            Event::StreamStart { stream, group } => self.stream_group_start(stream, group),
-            Event::BatchRun { job, start } => self.batch_run(job, start),
-            Event::FunctionDone { function, req } => self.function_done(function, req),
-            Event::DnsCheck { dns } => self.dns_check(dns),
-            Event::Storage { storage, req, done } => self.storage_event(storage, req, done),
+    /// An open workload's next request arrives; the next is scheduled.
+    fn open_arrival(&mut self, workload: u32) {
+        self.new_request(workload, NO_SESSION);
+        let next = self.workloads[workload as usize].next_arrival(self.sched.now());
+        if next < self.window_end {
+            self.sched
+                .schedule_at(next, Event::OpenArrival { workload });
         }
     }
 

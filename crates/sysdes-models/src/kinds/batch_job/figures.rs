@@ -3,6 +3,15 @@
 
 use crate::figures::figures;
 
+kind_figures! {
+    /// This kind's variants of the public `KindFigures`, for the registry
+    /// (`kinds/mod.rs`).
+    batch_job_figures {
+        /// A batch job's runs and view age.
+        BatchJob(BatchJobFigures),
+    }
+}
+
 figures! {
     /// A batch job's runs and the age of its batch view.
     #[derive(Clone, Copy, Debug, Default, PartialEq)]

@@ -8,6 +8,15 @@ use crate::kinds::batch_job::BatchJob;
 use crate::request::RequestId;
 use crate::simulation::{Event, Simulation};
 
+kind_events! {
+    /// A batch job's own events: the registry (`kinds/mod.rs`) makes each a
+    /// variant of the engine's `Event`, handled by the method named.
+    batch_job_events {
+        /// A batch job's run starts (`start`) or ends.
+        BatchRun { job: crate::kinds::BatchJobId, start: bool } => batch_run @ job,
+    }
+}
+
 impl Simulation {
     /// Schedules every batch job's first run, at its `every`.
     pub(crate) fn batch_jobs_start(&mut self) {

@@ -3,6 +3,15 @@
 
 use crate::figures::figures;
 
+kind_figures! {
+    /// This kind's variants of the public `KindFigures`, for the registry
+    /// (`kinds/mod.rs`).
+    cache_figures {
+        /// A cache.
+        Cache(CacheFigures),
+    }
+}
+
 figures! {
     /// A cache's hits and contents.
     #[derive(Clone, Copy, Debug, Default, PartialEq)]

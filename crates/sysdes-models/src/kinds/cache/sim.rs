@@ -24,6 +24,16 @@ use crate::request::{Op, Outcome, RequestId};
 use crate::simulation::{Event, Simulation};
 use crate::station::{ACTIVE, WAITING};
 
+kind_events! {
+    /// A cache's own events: the registry (`kinds/mod.rs`) makes each a
+    /// variant of the engine's `Event`, handled by the method named.
+    cache_events {
+        /// A cache has served a hit.
+        CacheHitDone { cache: crate::kinds::CacheId, req: crate::request::RequestId }
+            => cache_hit_done @ cache,
+    }
+}
+
 /// Tag of a child request that fetches a missed key.
 const FILL: u32 = 0;
 /// Tag of a child request that forwards a write.

@@ -2,6 +2,15 @@
 
 use crate::figures::figures;
 
+kind_figures! {
+    /// This kind's variants of the public `KindFigures`, for the registry
+    /// (`kinds/mod.rs`).
+    dns_figures {
+        /// A DNS name's lookups, cache hits and stale requests.
+        Dns(DnsFigures),
+    }
+}
+
 figures! {
     /// Where a DNS component's clients sent their requests: lookups, cache
     /// hits, requests sent on a stale answer, and when the answer changed.

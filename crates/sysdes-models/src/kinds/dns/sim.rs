@@ -7,6 +7,15 @@ use crate::request::RequestId;
 use crate::simulation::{Event, Simulation};
 use crate::station::ACTIVE;
 
+kind_events! {
+    /// A DNS name's own events: the registry (`kinds/mod.rs`) makes each a
+    /// variant of the engine's `Event`, handled by the method named.
+    dns_events {
+        /// A DNS name's health check.
+        DnsCheck { dns: crate::kinds::DnsId } => dns_check @ dns,
+    }
+}
+
 impl Simulation {
     fn dns_arrive(&mut self, at: DnsId, req: RequestId) {
         let now = self.sched.now();

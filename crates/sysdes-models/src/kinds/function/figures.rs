@@ -3,6 +3,15 @@
 
 use crate::figures::figures;
 
+kind_figures! {
+    /// This kind's variants of the public `KindFigures`, for the registry
+    /// (`kinds/mod.rs`).
+    function_figures {
+        /// A serverless function's instances and billed duration.
+        Function(FunctionFigures),
+    }
+}
+
 figures! {
     /// A function's instances, cold starts, throttles and billed duration.
     #[derive(Clone, Copy, Debug, Default, PartialEq)]

@@ -7,6 +7,16 @@ use crate::kinds::function::{Admission, Function};
 use crate::request::{Outcome, RequestId};
 use crate::simulation::{Event, Simulation};
 
+kind_events! {
+    /// A serverless function's own events: the registry (`kinds/mod.rs`) makes each a
+    /// variant of the engine's `Event`, handled by the method named.
+    function_events {
+        /// A serverless function's invocation of `req` ends.
+        FunctionDone { function: crate::kinds::FunctionId, req: crate::request::RequestId }
+            => function_done @ function,
+    }
+}
+
 impl Simulation {
     fn function_arrive(&mut self, to: FunctionId, req: RequestId) {
         let now = self.sched.now();

@@ -4,6 +4,15 @@
 
 use crate::figures::figures;
 
+kind_figures! {
+    /// This kind's variants of the public `KindFigures`, for the registry
+    /// (`kinds/mod.rs`).
+    load_balancer_figures {
+        /// A load balancer with shadow traffic or health checks.
+        Balancer(BalancerFigures),
+    }
+}
+
 figures! {
     /// A balancer's shadow traffic and health checks.
     #[derive(Clone, Copy, Debug, Default, PartialEq)]

@@ -3,6 +3,17 @@
 
 use crate::figures::figures;
 
+kind_figures! {
+    /// This kind's variants of the public `KindFigures`, for the registry
+    /// (`kinds/mod.rs`).
+    model_server_figures {
+        /// A batching model server.
+        Batching(BatchFigures),
+        /// A model server in LLM mode.
+        Llm(Box<LlmFigures>),
+    }
+}
+
 figures! {
     /// A batching model server.
     #[derive(Clone, Copy, Debug, Default, PartialEq)]

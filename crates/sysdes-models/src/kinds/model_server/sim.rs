@@ -14,6 +14,19 @@ use crate::simulation::llm_server::LlmEvent;
 use crate::simulation::{Event, Simulation};
 use crate::station::{BusyArea, FaultState, StationMetrics};
 
+kind_events! {
+    /// A model server's own events: the registry (`kinds/mod.rs`) makes each a
+    /// variant of the engine's `Event`, handled by the method named.
+    model_server_events {
+        /// A model server's batch on `slot` ends.
+        BatchDone { server: crate::kinds::ModelServerId, slot: u32 } => model_batch_done @ server,
+        /// A model server's batching deadline (or model load) comes.
+        BatchWake { server: crate::kinds::ModelServerId } => model_wake @ server,
+        /// An LLM model server's timers (see `llm_sim.rs`).
+        Llm(ev: crate::kinds::model_server::llm_sim::LlmEvent) => llm_event,
+    }
+}
+
 /// A model server: one kind (`model_server` in results) whose state is its
 /// scheduling policy's. Both policies have the same shape (a FIFO queue,
 /// slots, a fault state and a busy meter); they differ in what a slot runs.

@@ -3,6 +3,15 @@
 
 use crate::figures::figures;
 
+kind_figures! {
+    /// This kind's variants of the public `KindFigures`, for the registry
+    /// (`kinds/mod.rs`).
+    queue_figures {
+        /// A queue.
+        Queue(QueueFigures),
+    }
+}
+
 figures! {
     /// A queue's messages and depth.
     #[derive(Clone, Copy, Debug, Default, PartialEq)]

@@ -24,6 +24,15 @@ use crate::simulation::{Event, Simulation};
 use crate::spec::{ComponentKind, LbPolicy, ModelSpec, ServerSpec};
 use crate::station::{ACTIVE, BusyArea, StationMetrics, WAITING};
 
+kind_events! {
+    /// A replica group's own events: the registry (`kinds/mod.rs`) makes each a
+    /// variant of the engine's `Event`, handled by the method named.
+    replica_group_events {
+        /// A replica group's timers (see [`DeployEvent`]).
+        Deploy(ev: crate::kinds::replica_group::sim::DeployEvent) => deploy_event,
+    }
+}
+
 /// A replica group's timers. Small and `Copy`, like every event.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum DeployEvent {

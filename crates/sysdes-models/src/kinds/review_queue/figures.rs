@@ -2,6 +2,15 @@
 
 use crate::figures::figures;
 
+kind_figures! {
+    /// This kind's variants of the public `KindFigures`, for the registry
+    /// (`kinds/mod.rs`).
+    review_queue_figures {
+        /// A review queue.
+        Review(ReviewFigures),
+    }
+}
+
 figures! {
     /// A review queue's intake, backlog and review age over the window.
     /// The backlog counts items kept for review and not yet reviewed (in

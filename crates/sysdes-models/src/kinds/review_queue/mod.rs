@@ -27,6 +27,16 @@ use crate::sampler::Sampler;
 use crate::simulation::{Event, Simulation, misrouted};
 use crate::station::StationMetrics;
 
+kind_events! {
+    /// A review queue's own events: the registry (`kinds/mod.rs`) makes each a
+    /// variant of the engine's `Event`, handled by the method named.
+    review_queue_events {
+        /// A review queue's timer: a review on `slot` ends, or a shift
+        /// changes.
+        Review { queue: crate::kinds::ReviewQueueId, slot: u32 } => review_event @ queue,
+    }
+}
+
 /// The timer slot of a shift change.
 const SHIFT: u32 = u32::MAX;
 /// The timer slot of the window's end (the backlog is read then).

@@ -3,6 +3,17 @@
 
 use crate::figures::figures;
 
+kind_figures! {
+    /// This kind's variants of the public `KindFigures`, for the registry
+    /// (`kinds/mod.rs`).
+    server_figures {
+        /// A server with child calls.
+        Calls(CallFigures),
+        /// A server with a priority discipline or reneging (and maybe calls).
+        Server(ServerFigures),
+    }
+}
+
 figures! {
     /// A server's child calls.
     #[derive(Clone, Copy, Debug, Default, PartialEq)]

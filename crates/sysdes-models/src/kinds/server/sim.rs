@@ -12,6 +12,23 @@ use crate::kinds::server::{Admission, Start};
 use crate::request::{Op, Outcome, RequestId};
 use crate::simulation::{Event, Simulation};
 
+kind_events! {
+    /// A server's own events: the registry (`kinds/mod.rs`) makes each a
+    /// variant of the engine's `Event`, handled by the method named.
+    server_events {
+        /// A server's worker finishes its own work on a request.
+        ServiceDone { server: crate::kinds::ServerId, req: crate::request::RequestId }
+            => service_done @ server,
+        /// The patience of a request waiting at a server runs out (reneging);
+        /// `generation` is its slot's, so a reused slot is not mistaken for it.
+        Renege {
+            server: crate::kinds::ServerId,
+            req: crate::request::RequestId,
+            generation: u32,
+        } => server_renege @ server,
+    }
+}
+
 impl Simulation {
     #[inline]
     pub(crate) fn server_arrive(&mut self, to: ServerId, req: RequestId) {

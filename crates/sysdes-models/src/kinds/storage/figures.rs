@@ -3,6 +3,15 @@
 
 use crate::figures::figures;
 
+kind_figures! {
+    /// This kind's variants of the public `KindFigures`, for the registry
+    /// (`kinds/mod.rs`).
+    storage_figures {
+        /// A storage tier's operations, bytes and limits.
+        Storage(StorageFigures),
+    }
+}
+
 figures! {
     /// A storage tier's operations, bytes moved, throttles, how busy its
     /// IOPS limit and bandwidth were, and the data it holds.

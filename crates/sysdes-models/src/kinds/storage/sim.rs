@@ -6,6 +6,20 @@ use crate::kinds::storage::{Admit, Storage};
 use crate::request::{Op, Outcome, RequestId};
 use crate::simulation::{Event, Simulation};
 
+kind_events! {
+    /// A storage tier's own events: the registry (`kinds/mod.rs`) makes each a
+    /// variant of the engine's `Event`, handled by the method named.
+    storage_events {
+        /// A storage operation reaches the shared lanes, or is answered
+        /// (`done`).
+        Storage {
+            storage: crate::kinds::StorageId,
+            req: crate::request::RequestId,
+            done: bool,
+        } => storage_event @ storage,
+    }
+}
+
 impl Simulation {
     /// The bytes `req` moves at `storage`: its `object_size`, else the
     /// request's trace record's or workload's size (`request_size` for a

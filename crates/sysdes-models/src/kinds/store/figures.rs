@@ -5,6 +5,15 @@ use sysdes_stats::ConsistencyReport;
 
 use crate::figures::figures;
 
+kind_figures! {
+    /// This kind's variants of the public `KindFigures`, for the registry
+    /// (`kinds/mod.rs`).
+    store_figures {
+        /// A replicated store.
+        Store(Box<StoreFigures>),
+    }
+}
+
 figures! {
     /// A replicated store.
     #[derive(Clone, Debug, Default, PartialEq)]

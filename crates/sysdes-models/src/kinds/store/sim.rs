@@ -19,6 +19,16 @@ use crate::simulation::{Event, Simulation};
 use crate::spec::{FaultKind, ModelSpec};
 use crate::station::{ACTIVE, StationMetrics, WAITING};
 
+kind_events! {
+    /// A replicated store's own events: the registry (`kinds/mod.rs`) makes each a
+    /// variant of the engine's `Event`, handled by the method named.
+    store_events {
+        /// A replicated store's own event (a message, a replica's service, a fault).
+        Store { store: crate::kinds::StoreId, ev: crate::kinds::store::sim::StoreEvent }
+            => store_event @ store,
+    }
+}
+
 /// How often kept hints are retried.
 const HANDOFF_INTERVAL: SimDuration = SimDuration::from_millis(100);
 

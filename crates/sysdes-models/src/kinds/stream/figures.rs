@@ -3,6 +3,15 @@
 
 use crate::figures::figures;
 
+kind_figures! {
+    /// This kind's variants of the public `KindFigures`, for the registry
+    /// (`kinds/mod.rs`).
+    stream_figures {
+        /// A stream.
+        Stream(StreamFigures),
+    }
+}
+
 figures! {
     /// A stream's log and its consumer groups.
     #[derive(Clone, Debug, Default, PartialEq)]

@@ -28,6 +28,15 @@ use crate::simulation::{Event, Simulation};
 use crate::spec::StreamSpec;
 use crate::station::{FaultState, StationMetrics};
 
+kind_events! {
+    /// A stream's own events: the registry (`kinds/mod.rs`) makes each a
+    /// variant of the engine's `Event`, handled by the method named.
+    stream_events {
+        /// A stream's consumer group that starts late starts (replays the log).
+        StreamStart { stream: crate::kinds::StreamId, group: u32 } => stream_group_start @ stream,
+    }
+}
+
 /// What a log entry keeps of its producer's request to re-create it for
 /// each delivery.
 #[derive(Clone, Copy, Debug, PartialEq)]

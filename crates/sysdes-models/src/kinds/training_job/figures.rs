@@ -2,6 +2,15 @@
 
 use crate::figures::figures;
 
+kind_figures! {
+    /// This kind's variants of the public `KindFigures`, for the registry
+    /// (`kinds/mod.rs`).
+    training_job_figures {
+        /// A training job.
+        Training(TrainingFigures),
+    }
+}
+
 figures! {
     /// A training job's progress and where its time went over the
     /// measurement window. `goodput_ratio + checkpoint_ratio + lost_ratio +

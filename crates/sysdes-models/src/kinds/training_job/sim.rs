@@ -24,6 +24,19 @@ use crate::simulation::{Event, Simulation, misrouted};
 use crate::spec::Distribution;
 use crate::station::StationMetrics;
 
+kind_events! {
+    /// A training job's own events: the registry (`kinds/mod.rs`) makes each a
+    /// variant of the engine's `Event`, handled by the method named.
+    training_job_events {
+        /// A training job's timer.
+        Training {
+            job: crate::kinds::TrainingJobId,
+            epoch: u32,
+            timer: crate::kinds::training_job::sim::TrainingTimer,
+        } => training_event @ job,
+    }
+}
+
 /// A training job's timers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum TrainingTimer {
