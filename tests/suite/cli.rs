@@ -152,6 +152,7 @@ fn estimate_and_sweep_print_the_loaders_warnings() {
     ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let _ = std::fs::remove_dir_all(&dir);
+    assert!(out.status.success(), "sweep: {stderr}");
     assert_eq!(stderr.matches(warning).count(), 1, "sweep: {stderr}");
 }
 

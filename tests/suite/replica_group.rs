@@ -312,6 +312,11 @@ faults:
         text.contains("`crash` needs a single server, and `api` is not one"),
         "{text}"
     );
+    // The help names the form that works: one replica.
+    assert!(
+        text.contains("`api` has replicas: crash one of them") && text.contains("api[0]"),
+        "{text}"
+    );
 }
 
 #[test]

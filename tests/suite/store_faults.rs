@@ -100,6 +100,14 @@ fn the_plot_shades_the_window_as_crash_store() {
         String::from_utf8_lossy(&out.stderr)
     );
     let svg = std::fs::read_to_string(dir.join("timeseries.svg")).expect("timeseries.svg");
-    assert!(svg.contains("crash: kv"), "no `crash: kv` band label");
+    // One band for the store, not one per replica (`crash: kv.r0`).
+    assert!(
+        svg.lines().any(|l| l.trim() == "crash: kv"),
+        "no `crash: kv` band label"
+    );
+    assert!(
+        !svg.contains("crash: kv.r"),
+        "the store's crash drawn per replica"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -160,10 +160,8 @@ pub fn cost(model: &ModelSpec, spec: &CostSpec, run: &RunResult) -> CostResult {
                     let alive: u64 = lives.iter().map(Lifetime::len_ns).sum();
                     let in_window: u64 = lives.iter().map(|l| l.overlap_ns(from, to)).sum();
                     if window_h > 0.0 {
-                        cost.per_hour_usd += per_instance * (in_window as f64 / 3.6e12)
-                            / HOURS_PER_MONTH
-                            * per_gb_month
-                            / window_h;
+                        cost.per_hour_usd +=
+                            storage_usd(per_instance, in_window, per_gb_month) / window_h;
                     }
                     let mean = if end > 0 {
                         per_instance * (alive as f64 / end as f64)

@@ -353,7 +353,7 @@ pub fn assess(result: &RunResult) -> Verdict {
         lose(interrupted, &|n| {
             let times = count(c, "interruptions");
             format!(
-                "{} requests ({}) lost in {} spot interruption{} of {name}: they failed inside the interrupted replicas (with a notice a replica drains first).",
+                "{} requests ({}) lost in {} spot interruption{} of {name}: they failed inside the interrupted replicas (`cost.spot.notice` lets a replica drain first).",
                 thousands(n),
                 pct(n),
                 thousands(times),
@@ -569,11 +569,13 @@ pub fn assess(result: &RunResult) -> Verdict {
         .iter()
         // A group stands for its replicas.
         .filter(|c| c.workers > 0 && c.replica_of.is_none())
+        // A component over its limit that throttles is said with its loss;
+        // the busiest of the others still gets its sentence.
+        .filter(|c| {
+            !(c.offered_load.is_some_and(|load| load >= 1.0)
+                && count(c, "throttled").min(c.drops) > 0)
+        })
         .max_by(|a, b| a.utilization.total_cmp(&b.utilization));
-    // A component over its limit that throttles is said with its loss.
-    let busiest = busiest.filter(|c| {
-        !(c.offered_load.is_some_and(|load| load >= 1.0) && count(c, "throttled").min(c.drops) > 0)
-    });
     if let Some(c) = busiest {
         let pct = c.utilization * 100.0;
         let overloaded = c.offered_load.is_some_and(|load| load >= 1.0);
@@ -736,7 +738,13 @@ mod tests {
             ..CallFigures::default()
         });
         let text = verdict(&run(requests, vec![api, hot_prefix()]));
-        assert_eq!(text.matches('%').count(), 1, "{text}");
+        // One loss percentage ("% of"); the busiest other component's
+        // utilization ("api at 50 % utilization") is not a loss.
+        assert_eq!(text.matches("% of").count(), 1, "{text}");
+        assert!(
+            text.ends_with("The busiest component is api at 50 % utilization."),
+            "{text}"
+        );
         assert_eq!(text.matches("63,406").count(), 1, "{text}");
         assert!(
             text.contains(
@@ -791,7 +799,7 @@ mod tests {
         let text = verdict(&run(requests, vec![group]));
         assert_eq!(
             text,
-            "No component is saturated; the busiest is gpu-spot at 50 % utilization. Also: 10 requests (< 0.01 % of all requests) lost in 4 spot interruptions of gpu-spot: they failed inside the interrupted replicas (with a notice a replica drains first)."
+            "No component is saturated; the busiest is gpu-spot at 50 % utilization. Also: 10 requests (< 0.01 % of all requests) lost in 4 spot interruptions of gpu-spot: they failed inside the interrupted replicas (`cost.spot.notice` lets a replica drain first)."
         );
     }
 

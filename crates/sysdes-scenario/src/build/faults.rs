@@ -247,12 +247,23 @@ fn fault(
                 None
             }
             (Reach::Neither, _) => {
+                // A replicated component: its replicas are hit one by one.
+                let first = names.replicas.iter().find(|(n, _)| {
+                    n.strip_prefix(name.as_str())
+                        .is_some_and(|r| r.starts_with('['))
+                });
+                let help = match first {
+                    Some((replica, _)) => format!(
+                        "`{name}` has replicas: {what} one of them, e.g. `{kind}: \"{replica}\"`"
+                    ),
+                    None => format!(
+                        "only servers and model servers without `replicas`, caches and stores can {what}, and queues, streams and training jobs crash (a store's replica crashes as `STORE.rI`)"
+                    ),
+                };
                 ctx.push(
                     value,
                     format!("`{kind}` needs a single server, and `{name}` is not one"),
-                    Some(format!(
-                        "only servers and model servers without `replicas`, caches and stores can {what}, and queues, streams and training jobs crash (a store's replica crashes as `STORE.rI`)"
-                    )),
+                    Some(help),
                 );
                 None
             }

@@ -148,7 +148,7 @@ pub(crate) struct LlmDoc {
     /// `chunked` with `preemption: swap`: CPU swap space per slot in KV blocks (the slots share the total). Default: vLLM's `swap_space` of 4 GiB over the bytes of a block.
     #[schemars(range(min = 1))]
     swap_blocks: Option<i64>,
-    /// `chunked`: KV-cache bytes per token (all layers, keys and values, per GPU), for the swap copies. Default: derived from `model` (e.g. 131072 for Llama-3.1-8B); required with `preemption: swap` and `iteration`.
+    /// `chunked`: KV-cache bytes per token (all layers, keys and values, per GPU), for the swap copies and, with `role: prefill`, the KV hand-off's size. Default: derived from `model` (e.g. 131072 for Llama-3.1-8B); required with `preemption: swap` or `role: prefill` when there is no `model`.
     #[schemars(range(min = 1))]
     kv_bytes_per_token: Option<i64>,
     /// `chunked` only, with a finite KV cache: share of the KV blocks kept free at admission (vLLM V0's `watermark`, `floor(watermark * kv_blocks)` blocks): a waiting sequence is admitted only if the free blocks after its first chunk stay at least that many. A number in [0, 1) or a percentage (`0.01` or `1%`); default 0 (vLLM V1 has none; V0's default was 0.01).
@@ -1068,7 +1068,10 @@ fn iteration_cost(ctx: &mut Ctx, llm: &SNode, i: &IterationRaw) -> Option<Iterat
         Err(e) => {
             ctx.push(
                 at,
-                format!("cannot read the iteration table `{name}`: {e}"),
+                format!(
+                    "cannot read the iteration table `{name}` (looked for {}): {e}",
+                    ctx.dir.join(name).display()
+                ),
                 Some("a table's path is relative to the scenario file".into()),
             );
             return None;
@@ -2178,7 +2181,7 @@ mod tests {
         assert_eq!((line, col), (13, 27));
         assert_eq!(
             msg,
-            "iteration table unsorted.csv:4: rows must be sorted by `tokens`, each value once: (0, 200) comes after (0, 300)"
+            "iteration table unsorted.csv:4: rows must be sorted by `tokens`, each value once: tokens=200 comes after tokens=300"
         );
         let (_, _, msg) = one("{ table: negative.csv }");
         assert_eq!(

@@ -250,15 +250,15 @@ impl IterationTable {
             let ((_, t0, d0, _), (line, t1, d1, _)) = (w[0], w[1]);
             if (d1, t1) <= (d0, t0) {
                 let what = if context_col.is_some() {
-                    "rows must be sorted by `context_tokens`, then by `tokens`, each pair once"
+                    format!(
+                        "rows must be sorted by `context_tokens`, then by `tokens`, each pair once: tokens={t1}, context_tokens={d1} comes after tokens={t0}, context_tokens={d0}"
+                    )
                 } else {
-                    "rows must be sorted by `tokens`, each value once"
+                    format!(
+                        "rows must be sorted by `tokens`, each value once: tokens={t1} comes after tokens={t0}"
+                    )
                 };
-                return Err(vec![problem(
-                    line,
-                    0,
-                    format!("{what}: ({d1}, {t1}) comes after ({d0}, {t0})"),
-                )]);
+                return Err(vec![problem(line, 0, what)]);
             }
         }
         // A full grid: every context with the first context's tokens.
@@ -279,11 +279,11 @@ impl IterationTable {
                     r.0,
                     0,
                     format!(
-                        "not a full grid: `context_tokens` {} should list the same `tokens` as {first_d} ({nt} values, expected {} here, found ({}, {}))",
+                        "not a full grid: `context_tokens` {} should list the same `tokens` as {first_d} ({nt} values, expected tokens={} here, found tokens={}, context_tokens={})",
                         contexts[contexts.len() - 1],
                         tokens[k % nt],
-                        r.2,
-                        r.1
+                        r.1,
+                        r.2
                     ),
                 )]);
             }

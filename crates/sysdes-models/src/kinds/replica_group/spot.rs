@@ -328,7 +328,7 @@ impl Simulation {
                 self.restart_at(member);
             }
         }
-        let end = self.window_end_of_run();
+        let end = self.window_end;
         let g = &mut self.components[group];
         let noticed = g.slots[replica as usize].noticed;
         if noticed {
@@ -350,11 +350,6 @@ impl Simulation {
         }
     }
 
-    /// The end of the run's `duration` (fault windows are cut there).
-    fn window_end_of_run(&self) -> SimTime {
-        SimTime::ZERO + self.spec.duration
-    }
-
     /// A replacement for a replica interrupted at `at` is due `replace`
     /// later (if within the run).
     fn replace_later(&mut self, group: ReplicaGroupId, at: SimTime) {
@@ -364,7 +359,7 @@ impl Simulation {
         };
         g.replacing += 1;
         let due = at + replace;
-        if due < self.window_end_of_run() {
+        if due < self.window_end {
             self.sched
                 .schedule_at(due, Event::Deploy(DeployEvent::SpotReplace { group }));
         }
