@@ -149,7 +149,7 @@ impl RequestSlab {
     }
 
     /// Stores a new request and returns its id.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn insert(&mut self, new: NewRequest) -> RequestId {
         match self.free.pop() {
             Some(id) => {
@@ -218,7 +218,7 @@ impl RequestSlab {
     }
 
     /// Releases a request's slot for reuse.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn remove(&mut self, id: RequestId) {
         let r = &mut self.slots[id as usize];
         r.origin = Origin::Freed;

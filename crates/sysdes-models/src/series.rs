@@ -173,7 +173,7 @@ impl SeriesRecorder {
         self.quantiles = false;
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn completed(&mut self, workload: u32, latency: SimDuration) {
         self.completed += 1;
         if self.quantiles {

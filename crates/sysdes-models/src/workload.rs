@@ -57,6 +57,10 @@ pub(crate) struct Workload {
     pub(crate) counts: RequestCounts,
     /// End-to-end latency of successful counted requests.
     pub(crate) latency: LatencyHistogram,
+    /// The plain server this workload's requests go straight into (no
+    /// network, time-out or retry between them), if any: see
+    /// `Simulation::plan_direct_routes`.
+    pub(crate) direct: Option<crate::kinds::ServerId>,
 }
 
 impl Workload {
@@ -124,7 +128,7 @@ impl Workload {
     }
 
     /// For a closed workload, a think time before the user's next request.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn think(&mut self) -> Option<SimDuration> {
         match &mut self.pacing {
             Pacing::Closed { think, rng, .. } => Some(think.sample(rng)),

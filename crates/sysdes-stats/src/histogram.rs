@@ -90,7 +90,7 @@ impl LatencyHistogram {
     }
 
     /// Records one duration.
-    #[inline]
+    #[inline(always)]
     pub fn record(&mut self, value: SimDuration) {
         let ns = value.as_nanos();
         self.sum_ns += u128::from(ns);

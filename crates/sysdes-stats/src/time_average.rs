@@ -55,7 +55,7 @@ impl<const N: usize> TimeAverage<N> {
     }
 
     /// Adds `delta` (which may be negative) to level `i` at `now`.
-    #[inline]
+    #[inline(always)]
     pub fn add(&mut self, now: SimTime, i: usize, delta: i64) {
         self.accumulate(now);
         let level = self.levels[i].saturating_add_signed(delta);

@@ -363,6 +363,7 @@ impl Simulation {
                 priority: w.priority,
                 counts: RequestCounts::default(),
                 latency: LatencyHistogram::new(),
+                direct: None,
             });
         }
 
@@ -565,6 +566,7 @@ impl Simulation {
             .schedule_at(SimTime::ZERO + self.series.interval, Event::SeriesTick);
         self.schedule_faults();
         self.store_schedule_faults();
+        self.plan_direct_routes();
         for w in 0..self.workloads.len() {
             let workload = &mut self.workloads[w];
             if let Some(first) = workload.first_arrival() {
@@ -611,6 +613,7 @@ impl Simulation {
 
     /// A workload's client sends a new request (`user` is a closed
     /// workload's user, [`NO_SESSION`] for an open one).
+    #[inline(always)]
     fn new_request(&mut self, workload: u32, user: u32) {
         let now = self.sched.now();
         let counted = now >= self.window_start && now < self.window_end;
@@ -640,7 +643,41 @@ impl Simulation {
             priority,
         });
         self.requests[req].trace = trace;
-        self.send_attempt(req);
+        match self.workloads[workload as usize].direct {
+            Some(server) => self.direct_arrive(server, req),
+            None => self.send_attempt(req),
+        }
+    }
+
+    /// Finds the workloads whose requests can go straight into their
+    /// target: a plain server ([`crate::kinds::server::Server::can_be_plain`],
+    /// not a group's replica) with no network between them and no client
+    /// time-out or retry. Such a request crosses no hop, so it carries no
+    /// hop record: the server answers its client directly
+    /// (`Simulation::plain_server_done`). Every figure is the same, and
+    /// every event at the same time in the same order: the long path
+    /// crosses zero-delay hops in the same instant and draws nothing on
+    /// the way. Called once every fault is armed (a crash makes a server
+    /// not plain).
+    fn plan_direct_routes(&mut self) {
+        for i in 0..self.components.len() {
+            if let Resolved::Server(id) = self.components.resolve(ComponentId(i as u32)) {
+                let replica = self.replica.get(i) == Some(&true);
+                let server = &mut self.components[id];
+                server.plain = !replica && server.can_be_plain();
+            }
+        }
+        for w in 0..self.workloads.len() {
+            let workload = &self.workloads[w];
+            if !self.network.zero || workload.timeout.is_some() || workload.retry.is_some() {
+                continue;
+            }
+            if let Resolved::Server(id) = self.components.resolve(workload.target) {
+                if self.components[id].plain {
+                    self.workloads[w].direct = Some(id);
+                }
+            }
+        }
     }
 
     /// Sends a client's attempt to its workload's target, with its timeout.
@@ -783,7 +820,8 @@ impl Simulation {
         self.requests.remove(child);
     }
 
-    fn client_receives(&mut self, req: RequestId) {
+    #[inline(always)]
+    pub(crate) fn client_receives(&mut self, req: RequestId) {
         let r = &self.requests[req];
         if r.abandoned {
             // The client already gave up on this attempt and moved on.
@@ -804,6 +842,7 @@ impl Simulation {
 
     /// Records the final outcome of a client's request (time-outs are
     /// recorded by [`Self::timeout`]); then its user, if closed-loop, thinks.
+    #[inline(always)]
     fn client_done(&mut self, req: RequestId, outcome: Outcome) {
         let now = self.sched.now();
         let r = &self.requests[req];
@@ -896,7 +935,7 @@ impl Simulation {
 
     /// Names the component most likely at fault: the longest queue, with its
     /// offered load when the spec determines it.
-    fn declare_unstable(&mut self) {
+    pub(crate) fn declare_unstable(&mut self) {
         let now = self.sched.now();
         if let Some(err) = self.backlog_unstable() {
             self.unstable = Some(err);

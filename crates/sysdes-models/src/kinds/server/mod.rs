@@ -87,6 +87,11 @@ pub(crate) struct Server {
     /// `Simulation::new`): it records none, its result copies the
     /// workload's histogram.
     pub(crate) latency_is_client_latency: bool,
+    /// A leaf FIFO server with nothing that can interrupt a request (no
+    /// calls, priority, patience, host or crash): its departures take the
+    /// short path (`Simulation::plain_server_done`). Decided when the run
+    /// starts (`Simulation::plan_direct_routes`).
+    pub(crate) plain: bool,
 }
 
 impl Server {
@@ -123,11 +128,12 @@ impl Server {
             busy_area: None,
             host: crate::kinds::replica_group::NO_HOST,
             latency_is_client_latency: false,
+            plain: false,
         }
     }
 
     /// One service time, stretched by an active slowdown.
-    #[inline]
+    #[inline(always)]
     fn draw(&mut self) -> SimDuration {
         let d = self.service.sample(&mut self.rng);
         self.faults.stretch(d)
@@ -227,6 +233,15 @@ impl Server {
     }
 
     /// Whether the server reports `abandoned` and `preempted`.
+    /// Whether this server can take the short path (see [`Server::plain`]):
+    /// a leaf FIFO server on no host that no crash can reach.
+    pub(crate) fn can_be_plain(&self) -> bool {
+        self.calls.is_empty()
+            && !self.has_discipline()
+            && self.host == crate::kinds::replica_group::NO_HOST
+            && !self.faults.crashable
+    }
+
     pub(crate) fn has_discipline(&self) -> bool {
         self.patience.is_some() || self.queues.len() > 1 || self.preemptive
     }
@@ -344,7 +359,7 @@ impl Server {
     }
 
     /// A request of priority `level` arrives at `now`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn arrive_at_level(
         &mut self,
         now: SimTime,
@@ -412,7 +427,7 @@ impl Server {
 
     /// A worker becomes free at `now`: the request it starts next (the
     /// head of the first non-empty level), if one was waiting.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn next_to_serve(&mut self, now: SimTime) -> Option<Start> {
         let next = self
             .queues

@@ -75,9 +75,83 @@ impl Simulation {
         }
     }
 
+    /// A request of a direct workload (`Simulation::plan_direct_routes`)
+    /// reaches its plain server: admission as in [`Self::server_arrive`]
+    /// with no level, preemption or patience, and a refusal answers the
+    /// client at once (the long path's zero-delay response hop).
+    #[inline(always)]
+    pub(crate) fn direct_arrive(&mut self, to: ServerId, req: RequestId) {
+        if self.requests.live() as u64 > self.max_in_flight {
+            self.declare_unstable();
+        }
+        let now = self.sched.now();
+        let counted = self.requests[req].counted;
+        match self.components[to].arrive_at_level(now, req, counted, 0) {
+            Admission::Serve { done_after } => self
+                .sched
+                .schedule_in(done_after, Event::ServiceDone { server: to, req }),
+            Admission::Queued => {}
+            Admission::Dropped => {
+                self.requests[req].outcome = Outcome::Dropped;
+                self.client_receives(req);
+            }
+            Admission::Down => {
+                self.requests[req].outcome = Outcome::Failed;
+                self.client_receives(req);
+            }
+        }
+    }
+
+    /// A plain server's worker finished `req` ([`Self::server_answers`]
+    /// without the checks the server's build ruled out): the worker takes
+    /// the next waiting request, and the answer goes back a hop, or to the
+    /// client of a direct workload, whose request holds no hop.
+    #[inline(always)]
+    fn plain_server_done(&mut self, server: ServerId, req: RequestId) {
+        let now = self.sched.now();
+        let r = &mut self.requests[req];
+        r.version = match r.op {
+            Op::Write => self.versions.bump(r.key),
+            Op::Read => self.versions.current(r.key),
+        };
+        let (counted, hop) = (r.counted, r.hops.last());
+        // A direct request arrived the instant it was born.
+        let entered = hop.map_or(r.born, |h| h.entered);
+        let direct = hop.is_none();
+        let s = &mut self.components[server];
+        let next = s.next_to_serve(now);
+        s.record_departure(now, entered, counted);
+        if let Some(next) = next {
+            self.sched.schedule_in(
+                next.after,
+                Event::ServiceDone {
+                    server,
+                    req: next.req,
+                },
+            );
+        }
+        if direct {
+            self.client_receives(req);
+        } else {
+            self.respond(req);
+        }
+    }
+
     /// A server's worker finished its own work on `req`: a leaf server
-    /// answers; a server with calls starts them.
+    /// answers; a server with calls starts them. A plain server's short
+    /// path is inlined into the event loop, the rest is out of line.
+    #[inline(always)]
     pub(crate) fn service_done(&mut self, server: ServerId, req: RequestId) {
+        if self.components[server].plain {
+            self.plain_server_done(server, req);
+        } else {
+            self.service_done_checked(server, req);
+        }
+    }
+
+    /// [`Self::service_done`] of a server that is not plain.
+    #[inline(never)]
+    fn service_done_checked(&mut self, server: ServerId, req: RequestId) {
         let now = self.sched.now();
         let s = &mut self.components[server];
         // A request failed by a crash while in service.
