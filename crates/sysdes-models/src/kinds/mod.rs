@@ -116,7 +116,7 @@ macro_rules! event_enum {
 
         impl Simulation {
             /// Handles one event: each variant's method, with its fields.
-            #[inline]
+            #[inline(always)]
             fn handle(&mut self, event: Event) {
                 match event {
                     $( Event::$v $({ $($f),* })? $(($tf))? =>
