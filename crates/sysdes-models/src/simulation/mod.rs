@@ -843,7 +843,7 @@ impl Simulation {
     /// Records the final outcome of a client's request (time-outs are
     /// recorded by [`Self::timeout`]); then its user, if closed-loop, thinks.
     #[inline(always)]
-    fn client_done(&mut self, req: RequestId, outcome: Outcome) {
+    pub(crate) fn client_done(&mut self, req: RequestId, outcome: Outcome) {
         let now = self.sched.now();
         let r = &self.requests[req];
         let (workload, counted, session) = (r.workload, r.counted, r.session);

@@ -131,7 +131,9 @@ impl Simulation {
             );
         }
         if direct {
-            self.client_receives(req);
+            // No time-out or retry can be pending (`plan_direct_routes`).
+            self.client_done(req, Outcome::Ok);
+            self.requests.remove(req);
         } else {
             self.respond(req);
         }
