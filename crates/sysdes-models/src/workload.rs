@@ -166,6 +166,26 @@ impl Workload {
         (key, op)
     }
 
+    /// The key, operation, priority and trace record of the next request.
+    /// Without a trace, one check of the pacing: the key is drawn, then
+    /// the operation (the order the traced path draws them in too).
+    #[inline(always)]
+    pub(crate) fn next_request(&mut self) -> (u64, Op, u8, u32) {
+        if let Pacing::Trace(_) = self.pacing {
+            return self.next_traced_request();
+        }
+        let key = self.keys.sample(&mut self.key_rng);
+        (key, self.next_op(), self.priority, 0)
+    }
+
+    /// [`Self::next_request`] of a trace workload: its record gives what
+    /// it has, the rest is drawn.
+    #[inline(never)]
+    fn next_traced_request(&mut self) -> (u64, Op, u8, u32) {
+        let (key, op) = self.next_key_op();
+        (key, op, self.next_priority(), self.next_trace())
+    }
+
     /// The priority of the next request: its trace record's `class`, if
     /// it gives one, else the workload's `priority`.
     #[inline]

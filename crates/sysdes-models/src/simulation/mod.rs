@@ -618,9 +618,7 @@ impl Simulation {
         let now = self.sched.now();
         let counted = now >= self.window_start && now < self.window_end;
         let w = &mut self.workloads[workload as usize];
-        let (key, op) = w.next_key_op();
-        let priority = w.next_priority();
-        let trace = w.next_trace();
+        let (key, op, priority, trace) = w.next_request();
         let session = if user == NO_SESSION {
             w.next_session()
         } else {
