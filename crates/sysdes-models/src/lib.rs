@@ -61,7 +61,8 @@ pub use kinds::training_job::spec::*;
 pub use lifetimes::{Lifetime, Lifetimes};
 pub use request::{NO_SESSION, Op};
 pub use result::{
-    ComponentResult, FaultWindow, LoopKind, LoopProfile, RunResult, StopReason, WorkloadResult,
+    ComponentResult, FaultWindow, LoopKind, LoopProfile, RunResult, Shortcuts, StopReason,
+    WorkloadResult,
 };
 pub use series::{Series, SeriesPoint, WorkloadPoint};
 pub use simulation::{NoObserver, Observer, PROGRESS_EVERY, RunLimits, Simulation};

@@ -58,6 +58,25 @@ pub struct RunResult {
     /// when it never did. Not part of the result's JSON: the CLI names the
     /// loop with it when the guard stops a run.
     pub hot_loop: Option<LoopProfile>,
+    /// Which of the engine's short paths the run took (docs/performance.md);
+    /// not part of the result's JSON: tests read it to know that a
+    /// shortcut they compare against the long path did engage.
+    pub shortcuts: Shortcuts,
+}
+
+/// The engine's short paths a run took. Each gives the same figures as
+/// the long path (`crates/sysdes-models/tests/speed_shortcuts.rs`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Shortcuts {
+    /// Workloads whose requests went straight into a plain server: no hop
+    /// record, no kind resolution, answered straight to the client.
+    pub direct_workloads: u32,
+    /// Servers that took the plain departure path (a leaf FIFO server on
+    /// no host that no crash can reach).
+    pub plain_servers: u32,
+    /// Whether the only server took a copy of its only workload's latency
+    /// histogram instead of recording the same latencies itself.
+    pub shared_latency: bool,
 }
 
 /// The events that made up a suspected loop, for the message that stops it:

@@ -269,6 +269,7 @@ mod tests {
             faults: Vec::new(),
             lifetimes: Default::default(),
             hot_loop: None,
+            shortcuts: Default::default(),
         }
     }
 

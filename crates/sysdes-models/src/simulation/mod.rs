@@ -975,6 +975,17 @@ impl Simulation {
     fn finish(self, stop: StopReason) -> RunResult {
         let faults = self.fault_windows();
         let hot_loop = self.loop_profile();
+        let shortcuts = crate::Shortcuts {
+            direct_workloads: self.workloads.iter().filter(|w| w.direct.is_some()).count() as u32,
+            plain_servers: self
+                .components
+                .server
+                .items
+                .iter()
+                .filter(|s| s.plain)
+                .count() as u32,
+            shared_latency: self.latency_shared,
+        };
         let in_flight = self.requests.live_counted_by_workload(self.workloads.len());
         // The server whose latency is its workload's (see `Simulation::new`).
         let shared_latency = self
@@ -1093,6 +1104,7 @@ impl Simulation {
             faults,
             lifetimes,
             hot_loop,
+            shortcuts,
         }
     }
 }
