@@ -80,11 +80,13 @@ impl KvLink {
 }
 
 /// One prefill slot's link: when it is next free and the transfers on it,
-/// in the order they land (FIFO with a fixed latency).
+/// in the order they land (FIFO with a fixed latency, so landing times never
+/// decrease and the landing events fire in this order; the times themselves
+/// live in those events, not here).
 #[derive(Debug, Default)]
 pub(crate) struct LinkState {
     free_at: SimTime,
-    in_flight: VecDeque<(SimTime, Pending)>,
+    in_flight: VecDeque<Pending>,
 }
 
 impl LinkState {
@@ -93,13 +95,13 @@ impl LinkState {
         let start = self.free_at.max(now);
         self.free_at = start + link.serialization(bytes);
         let lands = self.free_at + link.latency;
-        self.in_flight.push_back((lands, p));
+        self.in_flight.push_back(p);
         lands
     }
 
     /// The transfer that lands first (the one whose landing event fired).
     pub(crate) fn land(&mut self) -> Option<Pending> {
-        self.in_flight.pop_front().map(|(_, p)| p)
+        self.in_flight.pop_front()
     }
 }
 

@@ -559,27 +559,41 @@ impl LlmServer {
             prompt = prompt.saturating_add(x.tokens);
             group = Some((g, x.tokens));
         }
+        let p = Pending::new(req, now, prompt, output, counted);
+        self.admit(
+            now,
+            match group {
+                Some((g, len)) => p.with_prefix(g, len),
+                None => p,
+            },
+        )
+    }
+
+    /// Admission shared by [`LlmServer::arrive`] and
+    /// [`LlmServer::arrive_handed_off`]: `p` queues, or is refused because
+    /// the server is down, the queue is full or it can never fit the KV
+    /// cache (a prefill instance holds the prompt and the first token only).
+    fn admit(&mut self, now: SimTime, p: Pending) -> Arrival {
         let m = &mut self.metrics;
-        if self.faults.arrives_down(m, counted) {
+        if self.faults.arrives_down(m, p.counted) {
             return Arrival::Down;
         }
         let full = self
             .capacity
             .is_some_and(|cap| self.queue.len() >= cap as usize);
-        // A prefill instance holds the prompt and the first token only.
         let kept = if matches!(self.role, LlmRole::Prefill(_)) {
             1
         } else {
-            output
+            p.output
         };
         let too_long = match self.chunked.first() {
-            Some(c) => !c.spec().fits(prompt, kept),
+            Some(c) => !c.spec().fits(p.prompt, kept),
             None => self
                 .kv_capacity
-                .is_some_and(|kv| u64::from(prompt) + u64::from(output) > kv),
+                .is_some_and(|kv| u64::from(p.prompt) + u64::from(p.output) > kv),
         };
         if full || too_long {
-            if counted {
+            if p.counted {
                 m.drops += 1;
                 if too_long && !full {
                     self.too_long_drops += 1;
@@ -587,11 +601,7 @@ impl LlmServer {
             }
             return Arrival::Dropped;
         }
-        let p = Pending::new(req, now, prompt, output, counted);
-        self.queue.push_back(match group {
-            Some((g, len)) => p.with_prefix(g, len),
-            None => p,
-        });
+        self.queue.push_back(p);
         m.levels.add(now, WAITING, 1);
         Arrival::Queued
     }
@@ -913,29 +923,7 @@ impl LlmServer {
         p: Pending,
     ) -> Arrival {
         let p = Pending::handed_off(req, now, p.prompt, p.output, p.first_token, p.counted);
-        let m = &mut self.metrics;
-        if self.faults.arrives_down(m, p.counted) {
-            return Arrival::Down;
-        }
-        let full = self
-            .capacity
-            .is_some_and(|cap| self.queue.len() >= cap as usize);
-        let too_long = self
-            .chunked
-            .first()
-            .is_some_and(|c| !c.spec().fits(p.prompt, p.output));
-        if full || too_long {
-            if p.counted {
-                m.drops += 1;
-                if too_long && !full {
-                    self.too_long_drops += 1;
-                }
-            }
-            return Arrival::Dropped;
-        }
-        self.queue.push_back(p);
-        m.levels.add(now, WAITING, 1);
-        Arrival::Queued
+        self.admit(now, p)
     }
 
     /// The server crashes at `now`: waiting and running requests are
