@@ -1063,7 +1063,7 @@ fn iteration_cost(ctx: &mut Ctx, llm: &SNode, i: &IterationRaw) -> Option<Iterat
         ));
     };
     let at = llm.at_or_near(&["iteration", "table"]);
-    let text = match read_table(&ctx.dir.join(name)) {
+    let text = match crate::read_bounded(&ctx.dir.join(name), MAX_TABLE_FILE_BYTES) {
         Ok(text) => text,
         Err(e) => {
             ctx.push(
@@ -1106,23 +1106,6 @@ fn iteration_cost(ctx: &mut Ctx, llm: &SNode, i: &IterationRaw) -> Option<Iterat
             None
         }
     }
-}
-
-/// Reads at most [`MAX_TABLE_FILE_BYTES`] of a table as UTF-8 text.
-fn read_table(path: &std::path::Path) -> Result<String, String> {
-    use std::io::Read;
-    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let mut bytes = Vec::new();
-    file.take(MAX_TABLE_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| e.to_string())?;
-    if bytes.len() as u64 > MAX_TABLE_FILE_BYTES {
-        return Err(format!(
-            "it is larger than the limit of {} MiB (see docs/limits.md)",
-            MAX_TABLE_FILE_BYTES >> 20
-        ));
-    }
-    String::from_utf8(bytes).map_err(|e| format!("it is not UTF-8 text ({e})"))
 }
 
 /// vLLM's default CPU swap space per GPU (`swap_space`, 4 GiB).
@@ -2205,6 +2188,35 @@ mod tests {
         assert!(
             msg.starts_with("cannot read the iteration table `missing.csv`"),
             "{msg}"
+        );
+        // The shared bounded reader's refusals, in the table's words.
+        std::fs::write(dir.join("latin1.csv"), b"tokens,time_ms\n1,\xe9\n").unwrap();
+        let (_, _, msg) = one("{ table: latin1.csv }");
+        assert!(
+            msg.starts_with("cannot read the iteration table `latin1.csv` (looked for ")
+                && msg.contains(": it is not UTF-8 text (invalid utf-8"),
+            "{msg}"
+        );
+        let big = vec![b'#'; super::MAX_TABLE_FILE_BYTES as usize + 1];
+        std::fs::write(dir.join("big.csv"), big).unwrap();
+        let (_, _, msg) = one("{ table: big.csv }");
+        assert!(
+            msg.ends_with(": it is larger than the limit of 4 MiB (see docs/limits.md)"),
+            "{msg}"
+        );
+        // Many bad rows: the first ten, then a count (regression: one
+        // error per row).
+        let rows: String = (0..25).map(|k| format!("x{k},1\n")).collect();
+        std::fs::write(dir.join("rows.csv"), format!("tokens,time_ms\n{rows}")).unwrap();
+        let p = load_in(&dir, &table_body("{ table: rows.csv }")).unwrap_err();
+        assert_eq!(p.len(), 11, "{p:#?}");
+        assert_eq!(
+            p[0].message,
+            "iteration table rows.csv:2:1: `tokens` must be a whole number of zero or more, found `x0`"
+        );
+        assert_eq!(
+            p[10].message,
+            "iteration table rows.csv: and 15 more problems"
         );
         // Without a table, `floor` and `per_token` stay required.
         let (_, _, msg) = one("{ per_token: 10us }");
