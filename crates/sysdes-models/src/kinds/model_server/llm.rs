@@ -203,6 +203,30 @@ impl LlmServerSpec {
         };
         self.saturated_tokens_per_s() / per_request
     }
+
+    /// A prefill server's KV links' offered load at `rate` requests per
+    /// second: each request sends its prompt's KV (the mean prompt, shared
+    /// prefix included, times `kv_bytes_per_token`) over the link of the
+    /// slot that prefilled it, so the links carry
+    /// `rate * P * kv_bytes_per_token / (slots * gbps * 10^9)` of their
+    /// capacity, requests spread evenly over the slots. Above 1 the
+    /// transfers queue without bound however idle the slots are. A
+    /// one-token answer never crosses, so this is exact when none is one
+    /// token and otherwise high by their share; `None` unless `role:
+    /// prefill`.
+    pub fn kv_link_load(&self, rate: f64) -> Option<f64> {
+        let LlmRole::Prefill(r) = self.role else {
+            return None;
+        };
+        if self.output_tokens.mean_ns() <= 1.0 {
+            // Every answer is one token: nothing crosses.
+            return Some(0.0);
+        }
+        let p = self.prompt_tokens.mean_ns().max(1.0)
+            + self.prefix.map_or(0.0, |x| f64::from(x.tokens));
+        let bytes_per_s = f64::from(self.slots.max(1)) * r.link.gbps * 1e9;
+        Some(rate * p * r.link.kv_bytes_per_token as f64 / bytes_per_s)
+    }
 }
 
 /// A request waiting for admission, with its drawn lengths.
