@@ -2,7 +2,7 @@
 //! DistServe, Zhong et al., OSDI 2024): a model server in LLM mode with
 //! `role: prefill` computes each prompt's KV cache and first token, then
 //! sends the KV over its link to the decode pool it names (`decode_to`: a
-//! `role: decode` server, or a balancer or group of them), which admits the
+//! `role: decode` server, or a load balancer of them), which admits the
 //! sequence with its prompt computed and runs decode-only iterations.
 //!
 //! ```text
@@ -42,7 +42,8 @@ pub enum LlmRole {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PrefillRole {
     /// Where prefilled requests go: a decode-role LLM model server, or a
-    /// balancer or replica group in front of such servers.
+    /// load balancer in front of such servers (the loader refuses anything
+    /// else, a replica group included).
     pub decode_to: ComponentId,
     /// The link each prefill slot sends its KV over.
     pub link: KvLink,
@@ -106,7 +107,7 @@ impl LinkState {
 }
 
 /// Handed-off requests on their way from a prefill server's link to a
-/// decode server (through a balancer or group, maybe across the network):
+/// decode server (through a balancer, maybe across the network):
 /// the decode server that receives the request takes its record here. Keyed
 /// by request id and checked against the request's generation, so a reused
 /// slot is never mistaken for it; the map's capacity is reused, so steady
