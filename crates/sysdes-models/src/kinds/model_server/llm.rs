@@ -1337,6 +1337,47 @@ mod tests {
     /// token: two requests (prompt 2, output 3) prefill together (4 tokens,
     /// 5 ms), then decode twice (2 tokens, 3 ms each) and finish at 11 ms;
     /// each holds one block throughout (at most 4 tokens computed).
+    /// A decode server admits a handed-off request through the same
+    /// admission as an arrival: one that can never fit its KV blocks is a
+    /// too-long drop, one past a full queue a drop, and one admitted keeps
+    /// its prompt as received and its first-token time.
+    #[test]
+    fn handed_off_requests_share_the_admission() {
+        use crate::kinds::model_server::llm_sched::IterationCost;
+        let mut s = spec(1, 8);
+        s.role = LlmRole::Decode;
+        s.queue_capacity = Some(1);
+        s.scheduler = LlmScheduler::Chunked(ChunkedSpec {
+            max_num_batched_tokens: 8,
+            max_num_seqs: 8,
+            block_size: 4,
+            num_blocks: Some(4),
+            prefix_caching: true,
+            swap: None,
+            watermark_blocks: 0,
+            cost: IterationCost::affine(ms(1), 1_000_000_000, 0, 0),
+        });
+        let mut m = server(&s);
+        let prefilled = |prompt| Pending::handed_off(9, at(0), prompt, 3, at(2), true);
+        // 20 + 3 tokens need 6 blocks of the 4.
+        assert_eq!(
+            m.arrive_handed_off(at(3), 1, prefilled(20)),
+            Arrival::Dropped
+        );
+        assert_eq!((m.metrics.drops, m.too_long_drops), (1, 1));
+        assert_eq!(m.arrive_handed_off(at(3), 2, prefilled(4)), Arrival::Queued);
+        assert_eq!(
+            m.arrive_handed_off(at(3), 3, prefilled(4)),
+            Arrival::Dropped
+        );
+        assert_eq!((m.metrics.drops, m.too_long_drops), (2, 1), "queue full");
+        let q = m.queue[0];
+        assert_eq!((q.req, q.arrived, q.first_token), (2, at(3), at(2)));
+        assert_eq!((q.prompt, q.received, q.generated), (4, 4, 1));
+        m.faults.crashed = true;
+        assert_eq!(m.arrive_handed_off(at(4), 4, prefilled(4)), Arrival::Down);
+    }
+
     #[test]
     fn chunked_iterations_figures_and_crash_by_hand() {
         use crate::kinds::model_server::llm_sched::IterationCost;
