@@ -24,6 +24,7 @@ mod figures;
 pub mod host;
 mod kinds;
 mod lifetimes;
+mod problems;
 mod request;
 mod result;
 mod sampler;
@@ -59,6 +60,7 @@ pub use kinds::storage::{OverLimit, StorageSpec, StorageTier};
 pub use kinds::store::spec::*;
 pub use kinds::training_job::spec::*;
 pub use lifetimes::{Lifetime, Lifetimes};
+pub use problems::{MAX_PROBLEMS, Problem, Problems};
 pub use request::{NO_SESSION, Op};
 pub use result::{
     ComponentResult, FaultWindow, LoopKind, LoopProfile, RunResult, Shortcuts, StopReason,

@@ -92,23 +92,60 @@ pub struct LoadOptions {
 /// endless one such as `/dev/zero`) is refused after reading this much.
 pub const MAX_FILE_BYTES: u64 = 16 << 20;
 
-/// Reads at most [`MAX_FILE_BYTES`] of `path` as UTF-8 text.
-fn read_bounded(path: &Path) -> Result<String, String> {
-    use std::io::Read;
-    let file =
-        std::fs::File::open(path).map_err(|e| format!("cannot read the scenario file: {e}"))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read the scenario file: {e}"))?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(format!(
-            "the scenario file is larger than the limit of {} MiB (see docs/limits.md)",
-            MAX_FILE_BYTES >> 20
-        ));
+/// Why [`read_bounded`] could not give a file's text.
+#[derive(Debug)]
+pub(crate) enum ReadError {
+    /// The file could not be opened or read.
+    Io(std::io::Error),
+    /// The file holds more than the limit, in bytes.
+    TooLarge(u64),
+    /// The file is not UTF-8 text.
+    NotUtf8(std::string::FromUtf8Error),
+}
+
+impl std::fmt::Display for ReadError {
+    /// The reason as a clause about the file ("it is not UTF-8 text ..."),
+    /// for the caller to put after the file's name.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadError::Io(e) => write!(f, "{e}"),
+            ReadError::TooLarge(limit) => write!(
+                f,
+                "it is larger than the limit of {} MiB (see docs/limits.md)",
+                limit >> 20
+            ),
+            ReadError::NotUtf8(e) => write!(f, "it is not UTF-8 text ({e})"),
+        }
     }
-    String::from_utf8(bytes)
-        .map_err(|e| format!("cannot read the scenario file: it is not UTF-8 text ({e})"))
+}
+
+/// Reads at most `limit` bytes of `path` as UTF-8 text: the one bounded
+/// reader for every file a scenario loads (the scenario itself, a trace, an
+/// iteration table), so a huge or endless file (`/dev/zero`) is refused
+/// after reading `limit + 1` bytes.
+pub(crate) fn read_bounded(path: &Path, limit: u64) -> Result<String, ReadError> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(ReadError::Io)?;
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(ReadError::Io)?;
+    if bytes.len() as u64 > limit {
+        return Err(ReadError::TooLarge(limit));
+    }
+    String::from_utf8(bytes).map_err(ReadError::NotUtf8)
+}
+
+/// Reads a scenario file (at most [`MAX_FILE_BYTES`]); the error is the
+/// message shown for it.
+fn read_scenario(path: &Path) -> Result<String, String> {
+    read_bounded(path, MAX_FILE_BYTES).map_err(|e| match e {
+        ReadError::TooLarge(limit) => format!(
+            "the scenario file is larger than the limit of {} MiB (see docs/limits.md)",
+            limit >> 20
+        ),
+        e => format!("cannot read the scenario file: {e}"),
+    })
 }
 
 /// A successfully loaded scenario, with what is needed to report on it.
@@ -138,7 +175,7 @@ pub struct LoadedScenario {
 /// problem at line 0.
 pub fn load_file(path: &Path, options: &LoadOptions) -> Result<LoadedScenario, ScenarioError> {
     let file = path.display().to_string();
-    match read_bounded(path) {
+    match read_scenario(path) {
         Ok(text) => load_str(&file, &text, options),
         Err(e) => Err(ScenarioError::unlocated(&file, e)),
     }
@@ -171,7 +208,7 @@ pub fn load_sweep_file(
     vary: &[Vary],
 ) -> Result<(LoadedScenario, SweepDefinition), ScenarioError> {
     let file = path.display().to_string();
-    match read_bounded(path) {
+    match read_scenario(path) {
         Ok(text) => load_sweep_str(&file, &text, options, vary),
         Err(e) => Err(ScenarioError::unlocated(&file, e)),
     }

@@ -909,6 +909,36 @@ fn io_errors_are_scenario_errors() {
     );
 }
 
+/// The one bounded reader (scenario, trace, iteration table): a file of
+/// exactly the limit is read, one byte more is refused, bytes that are not
+/// UTF-8 are refused; the scenario file keeps its own wording.
+#[test]
+fn bounded_reading_refuses_past_the_limit() {
+    let dir = std::env::temp_dir().join(format!("sysdes-bounded-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("f.txt");
+    std::fs::write(&path, vec![b'a'; 3 << 20]).unwrap();
+    assert_eq!(crate::read_bounded(&path, 3 << 20).unwrap().len(), 3 << 20);
+    let err = crate::read_bounded(&path, (3 << 20) - 1).unwrap_err();
+    assert!(matches!(err, crate::ReadError::TooLarge(_)), "{err:?}");
+    assert_eq!(
+        crate::read_bounded(&path, 2 << 20).unwrap_err().to_string(),
+        "it is larger than the limit of 2 MiB (see docs/limits.md)"
+    );
+    std::fs::write(&path, b"a\xffb").unwrap();
+    let err = crate::read_bounded(&path, 10).unwrap_err().to_string();
+    assert!(err.starts_with("it is not UTF-8 text ("), "{err}");
+    let Err(err) = crate::load_file(&path, &LoadOptions::default()) else {
+        panic!("expected an error");
+    };
+    assert!(
+        err.to_string()
+            .contains(": cannot read the scenario file: it is not UTF-8 text ("),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn schema_describes_the_format() {
     let schema = json_schema();

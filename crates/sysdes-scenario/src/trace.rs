@@ -19,7 +19,7 @@
 //! so the browser build parses an inline trace the same way.
 
 use sysdes_kernel::SimDuration;
-use sysdes_models::TraceRecord;
+use sysdes_models::{Problem, TraceRecord};
 
 /// The fields a trace may have, in documentation order.
 pub const FIELDS: &[&str] = &[
@@ -36,8 +36,9 @@ pub const FIELDS: &[&str] = &[
     "response_bytes",
 ];
 
-/// The most problems reported for one trace before giving up.
-pub const MAX_PROBLEMS: usize = 10;
+/// The most problems reported for one trace before the rest are only
+/// counted (the same cap as an iteration table's).
+pub use sysdes_models::MAX_PROBLEMS;
 
 /// The most records a trace may hold: 1 GiB of records (the default memory
 /// budget, see `docs/limits.md`).
@@ -60,40 +61,26 @@ enum Value<'a> {
     Number(String),
 }
 
-/// Collects problems, at most [`MAX_PROBLEMS`].
-#[derive(Default)]
-struct Problems {
-    list: Vec<TraceProblem>,
-    more: u64,
-}
-
-impl Problems {
-    fn push(&mut self, line: u64, field: Option<&str>, message: String) {
-        if self.list.len() < MAX_PROBLEMS {
-            self.list.push(TraceProblem {
-                line,
-                field: field.map(str::to_owned),
-                message,
-            });
-        } else {
-            self.more += 1;
+impl TraceProblem {
+    /// A problem at `line` (0: the whole trace) in `field`, if any.
+    fn at(line: u64, field: Option<&str>, message: String) -> TraceProblem {
+        TraceProblem {
+            line,
+            field: field.map(str::to_owned),
+            message,
         }
     }
+}
 
-    fn finish(mut self, records: Vec<TraceRecord>) -> Result<Vec<TraceRecord>, Vec<TraceProblem>> {
-        if self.list.is_empty() {
-            return Ok(records);
-        }
-        if self.more > 0 {
-            self.list.push(TraceProblem {
-                line: 0,
-                field: None,
-                message: format!("and {} more problems", self.more),
-            });
-        }
-        Err(self.list)
+impl Problem for TraceProblem {
+    /// `and K more problems`, for the trace as a whole.
+    fn and_more(count: u64) -> TraceProblem {
+        TraceProblem::at(0, None, format!("and {count} more problems"))
     }
 }
+
+/// A trace's problems, at most [`MAX_PROBLEMS`] kept.
+type Problems = sysdes_models::Problems<TraceProblem>;
 
 /// The time unit of a time field, as ns per unit's power of ten.
 fn time_unit(field: &str) -> Option<u32> {
@@ -129,34 +116,34 @@ fn check_fields<'a>(
             unit = Some(u);
             times += 1;
         } else if !FIELDS.contains(&name) && !ignore.iter().any(|i| i == name) {
-            problems.push(
+            problems.push(TraceProblem::at(
                 line,
                 Some(name),
                 format!(
                     "unknown field `{name}` ({}; or list it under `ignore_columns`)",
                     suggest(name)
                 ),
-            );
+            ));
         }
     }
     match times {
         1 => unit,
         0 => {
-            problems.push(
+            problems.push(TraceProblem::at(
                 line,
                 None,
                 "no arrival time: a trace needs one of `time_s`, `time_ms`, `time_us`, `time_ns`"
                     .to_owned(),
-            );
+            ));
             None
         }
         _ => {
-            problems.push(
+            problems.push(TraceProblem::at(
                 line,
                 None,
                 "more than one time field: give exactly one of `time_s`, `time_ms`, `time_us`, `time_ns`"
                     .to_owned(),
-            );
+            ));
             None
         }
     }
@@ -190,7 +177,11 @@ fn set_field(
         match text.parse::<u64>() {
             Ok(v) if v <= max => Some(v),
             _ => {
-                problems.push(line, Some(name), format!("expected {what}, found `{text}`"));
+                problems.push(TraceProblem::at(
+                    line,
+                    Some(name),
+                    format!("expected {what}, found `{text}`"),
+                ));
                 None
             }
         }
@@ -202,11 +193,11 @@ fn set_field(
         "op" => match text {
             "read" => record.write = Some(false),
             "write" => record.write = Some(true),
-            _ => problems.push(
+            _ => problems.push(TraceProblem::at(
                 line,
                 Some(name),
                 format!("expected `read` or `write`, found `{text}`"),
-            ),
+            )),
         },
         "prompt_tokens" | "output_tokens" => {
             let v =
@@ -230,14 +221,14 @@ fn set_field(
                     Some(ns) if ns <= crate::budget::MAX_DURATION_NS => {
                         record.at = SimDuration::from_nanos(ns);
                     }
-                    _ => problems.push(
+                    _ => problems.push(TraceProblem::at(
                         line,
                         Some(name),
                         format!(
                             "expected a time of zero or more (a decimal number of {}), found `{text}`",
                             &name[5..]
                         ),
-                    ),
+                    )),
                 }
             }
         }
@@ -253,7 +244,7 @@ fn push_record(
 ) -> bool {
     if let Some(last) = records.last() {
         if record.at < last.at {
-            problems.push(
+            problems.push(TraceProblem::at(
                 line,
                 None,
                 format!(
@@ -261,15 +252,15 @@ fn push_record(
                     record.at.as_nanos(),
                     last.at.as_nanos()
                 ),
-            );
+            ));
         }
     }
     if records.len() >= MAX_RECORDS {
-        problems.push(
+        problems.push(TraceProblem::at(
             line,
             None,
             format!("a trace may hold at most {MAX_RECORDS} records (see docs/limits.md)"),
-        );
+        ));
         return false;
     }
     records.push(record);
@@ -290,17 +281,21 @@ pub fn parse_csv(text: &str, ignore: &[String]) -> Result<Vec<TraceRecord>, Vec<
             h.position().map_or(1, csv::Position::line),
         ),
         Err(e) => {
-            problems.push(1, None, format!("cannot read the header row: {e}"));
+            problems.push(TraceProblem::at(
+                1,
+                None,
+                format!("cannot read the header row: {e}"),
+            ));
             return problems.finish(Vec::new());
         }
     };
     if header.iter().all(String::is_empty) {
-        problems.push(
+        problems.push(TraceProblem::at(
             1,
             None,
             "the trace is empty: a CSV trace starts with a header row such as `time_s,key`"
                 .to_owned(),
-        );
+        ));
         return problems.finish(Vec::new());
     }
     if check_fields(
@@ -322,12 +317,16 @@ pub fn parse_csv(text: &str, ignore: &[String]) -> Result<Vec<TraceRecord>, Vec<
             Ok(true) => {}
             Err(e) => {
                 let line = e.position().map_or(line, |p| p.line());
-                problems.push(line, None, format!("not a valid CSV record: {e}"));
+                problems.push(TraceProblem::at(
+                    line,
+                    None,
+                    format!("not a valid CSV record: {e}"),
+                ));
                 break;
             }
         }
         let line = row.position().map_or(line, |p| p.line());
-        let before = problems.list.len() as u64 + problems.more;
+        let before = problems.count();
         let mut record = TraceRecord::default();
         let mut has_time = false;
         for (name, value) in header.iter().zip(row.iter()) {
@@ -340,9 +339,13 @@ pub fn parse_csv(text: &str, ignore: &[String]) -> Result<Vec<TraceRecord>, Vec<
             set_field(&mut record, name, Value::Text(value), line, &mut problems);
         }
         if !has_time {
-            problems.push(line, None, "the record has no arrival time".to_owned());
+            problems.push(TraceProblem::at(
+                line,
+                None,
+                "the record has no arrival time".to_owned(),
+            ));
         }
-        if problems.list.len() as u64 + problems.more > before {
+        if problems.count() > before {
             continue;
         }
         if !push_record(&mut records, record, line, &mut problems) {
@@ -365,19 +368,19 @@ pub fn parse_jsonl(text: &str, ignore: &[String]) -> Result<Vec<TraceRecord>, Ve
         let object = match serde_json::from_str::<serde_json::Value>(raw) {
             Ok(serde_json::Value::Object(o)) => o,
             Ok(other) => {
-                problems.push(
+                problems.push(TraceProblem::at(
                     line,
                     None,
                     format!("expected a JSON object such as {{\"time_s\": 0.5}}, found {other}"),
-                );
+                ));
                 continue;
             }
             Err(e) => {
-                problems.push(line, None, format!("not valid JSON: {e}"));
+                problems.push(TraceProblem::at(line, None, format!("not valid JSON: {e}")));
                 continue;
             }
         };
-        let before = problems.list.len() as u64 + problems.more;
+        let before = problems.count();
         if check_fields(
             object.keys().map(String::as_str),
             ignore,
@@ -398,25 +401,29 @@ pub fn parse_jsonl(text: &str, ignore: &[String]) -> Result<Vec<TraceRecord>, Ve
                 serde_json::Value::String(s) => Value::Text(s),
                 serde_json::Value::Number(n) => Value::Number(n.to_string()),
                 other => {
-                    problems.push(
+                    problems.push(TraceProblem::at(
                         line,
                         Some(name),
                         format!("expected a number or a string, found {other}"),
-                    );
+                    ));
                     continue;
                 }
             };
             set_field(&mut record, name, value, line, &mut problems);
         }
-        if problems.list.len() as u64 + problems.more > before {
+        if problems.count() > before {
             continue;
         }
         if !push_record(&mut records, record, line, &mut problems) {
             break;
         }
     }
-    if records.is_empty() && problems.list.is_empty() {
-        problems.push(0, None, "the trace has no records".to_owned());
+    if records.is_empty() && problems.is_empty() {
+        problems.push(TraceProblem::at(
+            0,
+            None,
+            "the trace has no records".to_owned(),
+        ));
     }
     problems.finish(records)
 }

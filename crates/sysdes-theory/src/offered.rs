@@ -227,10 +227,12 @@ fn rates_of(spec: &ModelSpec, weight: impl Fn(&WorkloadSpec) -> f64) -> Vec<Opti
 /// The offered load of each component that does work: its arrival rate
 /// from [`offered_rates`] times its mean service time, over its workers
 /// (for a deployment, over every worker of its largest size); for a model
-/// server, its rate over its full-batch rate. Above 1 the queue grows
-/// without bound. `None` for components that do no such work (balancers,
-/// caches, queues, streams, stores, replica groups, whose replicas have
-/// their own figure) and where the rate depends on the run.
+/// server, its rate over its full-batch rate (for a prefill server, or that
+/// of its KV links when they are busier: `LlmServerSpec::kv_link_load`).
+/// Above 1 the queue grows without bound. `None` for components that do no
+/// such work (balancers, caches, queues, streams, stores, replica groups,
+/// whose replicas have their own figure) and where the rate depends on the
+/// run.
 pub fn offered_loads(spec: &ModelSpec) -> Vec<Option<f64>> {
     let writes = offered_write_rates(spec);
     spec.components
@@ -244,7 +246,11 @@ pub fn offered_loads(spec: &ModelSpec) -> Vec<Option<f64>> {
                     Some(rate * s.service_time.mean_ns() / 1e9 / f64::from(s.workers.max(1)))
                 }
                 ComponentKind::ModelServer(m) => Some(rate / m.saturated_rps()),
-                ComponentKind::LlmServer(m) => Some(rate / m.saturated_rps()),
+                // A prefill server: the busier of its slots and the links
+                // its prompts' KV caches cross to the decode pool.
+                ComponentKind::LlmServer(m) => {
+                    Some((rate / m.saturated_rps()).max(m.kv_link_load(rate).unwrap_or(0.0)))
+                }
                 ComponentKind::ReplicaGroup(d) => {
                     // A deployment over all the replicas it may run; a
                     // group of components has none (its replicas do).

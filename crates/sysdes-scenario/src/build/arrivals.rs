@@ -278,7 +278,7 @@ pub(crate) fn trace(
             );
             return None;
         }
-        let text = match read_trace(&dir.join(name)) {
+        let text = match crate::read_bounded(&dir.join(name), MAX_TRACE_FILE_BYTES) {
             Ok(text) => text,
             Err(e) => {
                 ctx.push(
@@ -324,21 +324,4 @@ fn located(source: &str, p: &TraceProblem) -> String {
         .as_ref()
         .map_or(String::new(), |f| format!(" field `{f}`:"));
     format!("trace {source}{line}:{field} {}", p.message)
-}
-
-/// Reads at most [`MAX_TRACE_FILE_BYTES`] of a trace as UTF-8 text.
-fn read_trace(path: &Path) -> Result<String, String> {
-    use std::io::Read;
-    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let mut bytes = Vec::new();
-    file.take(MAX_TRACE_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| e.to_string())?;
-    if bytes.len() as u64 > MAX_TRACE_FILE_BYTES {
-        return Err(format!(
-            "it is larger than the limit of {} MiB (see docs/limits.md)",
-            MAX_TRACE_FILE_BYTES >> 20
-        ));
-    }
-    String::from_utf8(bytes).map_err(|e| format!("it is not UTF-8 text ({e})"))
 }

@@ -860,19 +860,64 @@ pub(super) fn check_disaggregation(
     }
 }
 
-/// The wiring half of [`check_disaggregation`].
+/// The wiring half of [`check_disaggregation`]: a `decode_to` that names
+/// anything but a decode server or a balancer of them is an error that says
+/// what the named component is and which names would do.
 fn check_decode_pools(
     ctx: &mut Ctx,
     components: &[Option<sysdes_models::ComponentSpec>],
     bodies: &[&SNode],
 ) {
-    let decode = |c: Option<&Option<sysdes_models::ComponentSpec>>| match c {
-        Some(Some(c)) => match &c.kind {
-            ComponentKind::LlmServer(m) => Ok(m.role == LlmRole::Decode),
-            _ => Err(()),
-        },
-        // A component that failed to read was reported already.
-        _ => Ok(true),
+    let spec = |i: usize| components.get(i).and_then(Option::as_ref);
+    // Why component `i` cannot decode, or `None` when it can (or failed to
+    // read, which was reported already).
+    let not_decode = |i: usize| -> Option<String> {
+        let c = spec(i)?;
+        let n = &c.name;
+        match &c.kind {
+            ComponentKind::LlmServer(m) => match m.role {
+                LlmRole::Decode => None,
+                LlmRole::Colocated => Some(format!("`{n}` is `role: colocated` (the default)")),
+                LlmRole::Prefill(_) => Some(format!("`{n}` is `role: prefill`")),
+            },
+            ComponentKind::ModelServer(_) => {
+                Some(format!("`{n}` is a model server without an `llm` block"))
+            }
+            _ => Some(
+                match bodies
+                    .get(i)
+                    .and_then(|b| b.get("type"))
+                    .and_then(SNode::as_str)
+                {
+                    Some(t) => format!("`{n}` is a `{t}`"),
+                    None => format!("`{n}` is not a model server"),
+                },
+            ),
+        }
+    };
+    // The names `decode_to` could take, in file order: decode servers and
+    // balancers whose backends all are.
+    let mut pools = Vec::new();
+    for c in components.iter().flatten() {
+        let fits = match &c.kind {
+            ComponentKind::LlmServer(m) => m.role == LlmRole::Decode,
+            ComponentKind::LoadBalancer(lb) => {
+                !lb.backends.is_empty()
+                    && lb
+                        .backends
+                        .iter()
+                        .all(|b| spec(b.index()).is_some() && not_decode(b.index()).is_none())
+            }
+            _ => false,
+        };
+        if fits {
+            pools.push(format!("`{}`", c.name));
+        }
+    }
+    let instead = if pools.is_empty() {
+        "add a model server with `llm: { role: decode, scheduler: chunked }` and point `decode_to` at it (there is none yet)".to_owned()
+    } else {
+        format!("point `decode_to` at {}", pools.join(" or "))
     };
     for (c, body) in components.iter().zip(bodies) {
         let Some(Some(ComponentKind::LlmServer(m))) = c.as_ref().map(|c| Some(&c.kind)) else {
@@ -881,31 +926,46 @@ fn check_decode_pools(
         let LlmRole::Prefill(r) = m.role else {
             continue;
         };
-        let target = components.get(r.decode_to.index());
-        let ok = match target {
-            Some(Some(t)) => match &t.kind {
-                ComponentKind::LoadBalancer(lb) => lb
-                    .backends
-                    .iter()
-                    .all(|b| decode(components.get(b.index())) == Ok(true)),
-                _ => decode(target) == Ok(true),
-            },
-            _ => true,
+        let to = r.decode_to.index();
+        let Some(target) = spec(to) else {
+            continue;
         };
-        if !ok {
-            let name = target
-                .and_then(Option::as_ref)
-                .map_or("?", |t| t.name.as_str());
-            ctx.push(
-                body.at_or_near(&["llm", "decode_to"]),
+        let name = &target.name;
+        let (message, help) = if let ComponentKind::LoadBalancer(lb) = &target.kind {
+            let bad: Vec<String> = lb
+                .backends
+                .iter()
+                .filter_map(|b| not_decode(b.index()))
+                .collect();
+            if bad.is_empty() {
+                continue;
+            }
+            (
                 format!(
-                    "`decode_to: {name}` must name a model server with `llm.role: decode` (or a load balancer whose backends all are)"
+                    "`decode_to: {name}` names a load balancer, so its backends must all be model servers with `llm.role: decode`, but {}",
+                    bad.join(" and ")
                 ),
-                Some(format!(
-                    "add `role: decode` to `{name}`'s `llm` block, or point `decode_to` at a decode server"
-                )),
-            );
-        }
+                format!(
+                    "give those backends `llm.role: decode` (and `scheduler: chunked`), list only decode servers in `{name}`'s `backends`, or {instead}"
+                ),
+            )
+        } else {
+            let Some(why) = not_decode(to) else {
+                continue;
+            };
+            let help = if matches!(target.kind, ComponentKind::LlmServer(_)) {
+                format!("add `role: decode` to `{name}`'s `llm` block, or {instead}")
+            } else {
+                instead.clone()
+            };
+            (
+                format!(
+                    "`decode_to: {name}` must name a model server with `llm.role: decode` (or a load balancer whose backends all are), but {why}"
+                ),
+                help,
+            )
+        };
+        ctx.push(body.at_or_near(&["llm", "decode_to"]), message, Some(help));
     }
 }
 
@@ -1063,7 +1123,7 @@ fn iteration_cost(ctx: &mut Ctx, llm: &SNode, i: &IterationRaw) -> Option<Iterat
         ));
     };
     let at = llm.at_or_near(&["iteration", "table"]);
-    let text = match read_table(&ctx.dir.join(name)) {
+    let text = match crate::read_bounded(&ctx.dir.join(name), MAX_TABLE_FILE_BYTES) {
         Ok(text) => text,
         Err(e) => {
             ctx.push(
@@ -1106,23 +1166,6 @@ fn iteration_cost(ctx: &mut Ctx, llm: &SNode, i: &IterationRaw) -> Option<Iterat
             None
         }
     }
-}
-
-/// Reads at most [`MAX_TABLE_FILE_BYTES`] of a table as UTF-8 text.
-fn read_table(path: &std::path::Path) -> Result<String, String> {
-    use std::io::Read;
-    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let mut bytes = Vec::new();
-    file.take(MAX_TABLE_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| e.to_string())?;
-    if bytes.len() as u64 > MAX_TABLE_FILE_BYTES {
-        return Err(format!(
-            "it is larger than the limit of {} MiB (see docs/limits.md)",
-            MAX_TABLE_FILE_BYTES >> 20
-        ));
-    }
-    String::from_utf8(bytes).map_err(|e| format!("it is not UTF-8 text ({e})"))
 }
 
 /// vLLM's default CPU swap space per GPU (`swap_space`, 4 GiB).
@@ -1783,6 +1826,39 @@ mod tests {
             assert!(p[0].starts_with(line), "{p:#?}");
             has(&p, needle);
         };
+        // decode_to names a plain server: the message says what it is and
+        // the help names the decode server, not "add `role: decode` to the
+        // server's `llm` block" (it has none).
+        let server = "  s:\n    type: server\n    service_time: 10ms\n";
+        let p = located(&(DISAGG.replace("decode_to: d\n", "decode_to: s\n") + server));
+        assert_eq!(
+            p,
+            [
+                "12:18: `decode_to: s` must name a model server with `llm.role: decode` (or a load balancer whose backends all are), but `s` is a `server` (point `decode_to` at `d`)"
+            ]
+        );
+        // decode_to names a balancer with a backend that cannot decode: the
+        // message names that backend, the help the balancer's backends.
+        let lb = "  lb:\n    type: load_balancer\n    backends: [d, s]\n";
+        let p = located(&(DISAGG.replace("decode_to: d\n", "decode_to: lb\n") + server + lb));
+        assert_eq!(
+            p,
+            [
+                "12:18: `decode_to: lb` names a load balancer, so its backends must all be model servers with `llm.role: decode`, but `s` is a `server` (give those backends `llm.role: decode` (and `scheduler: chunked`), list only decode servers in `lb`'s `backends`, or point `decode_to` at `d`)"
+            ]
+        );
+        // ... and with no decode server anywhere, the help says to add one.
+        let colocated = DISAGG.replace(
+            "      role: decode\n",
+            "      prompt_tokens: 100\n      output_tokens: 10\n",
+        );
+        let p = located(&(colocated.replace("decode_to: d\n", "decode_to: lb\n") + server + lb));
+        assert_eq!(
+            p,
+            [
+                "12:18: `decode_to: lb` names a load balancer, so its backends must all be model servers with `llm.role: decode`, but `d` is `role: colocated` (the default) and `s` is a `server` (give those backends `llm.role: decode` (and `scheduler: chunked`), list only decode servers in `lb`'s `backends`, or add a model server with `llm: { role: decode, scheduler: chunked }` and point `decode_to` at it (there is none yet))"
+            ]
+        );
         // decode_to names a colocated server, or a prefill one.
         check(
             DISAGG.replace(
@@ -2205,6 +2281,35 @@ mod tests {
         assert!(
             msg.starts_with("cannot read the iteration table `missing.csv`"),
             "{msg}"
+        );
+        // The shared bounded reader's refusals, in the table's words.
+        std::fs::write(dir.join("latin1.csv"), b"tokens,time_ms\n1,\xe9\n").unwrap();
+        let (_, _, msg) = one("{ table: latin1.csv }");
+        assert!(
+            msg.starts_with("cannot read the iteration table `latin1.csv` (looked for ")
+                && msg.contains(": it is not UTF-8 text (invalid utf-8"),
+            "{msg}"
+        );
+        let big = vec![b'#'; super::MAX_TABLE_FILE_BYTES as usize + 1];
+        std::fs::write(dir.join("big.csv"), big).unwrap();
+        let (_, _, msg) = one("{ table: big.csv }");
+        assert!(
+            msg.ends_with(": it is larger than the limit of 4 MiB (see docs/limits.md)"),
+            "{msg}"
+        );
+        // Many bad rows: the first ten, then a count (regression: one
+        // error per row).
+        let rows: String = (0..25).map(|k| format!("x{k},1\n")).collect();
+        std::fs::write(dir.join("rows.csv"), format!("tokens,time_ms\n{rows}")).unwrap();
+        let p = load_in(&dir, &table_body("{ table: rows.csv }")).unwrap_err();
+        assert_eq!(p.len(), 11, "{p:#?}");
+        assert_eq!(
+            p[0].message,
+            "iteration table rows.csv:2:1: `tokens` must be a whole number of zero or more, found `x0`"
+        );
+        assert_eq!(
+            p[10].message,
+            "iteration table rows.csv: and 15 more problems"
         );
         // Without a table, `floor` and `per_token` stay required.
         let (_, _, msg) = one("{ per_token: 10us }");

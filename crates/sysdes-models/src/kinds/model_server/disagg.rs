@@ -2,7 +2,7 @@
 //! DistServe, Zhong et al., OSDI 2024): a model server in LLM mode with
 //! `role: prefill` computes each prompt's KV cache and first token, then
 //! sends the KV over its link to the decode pool it names (`decode_to`: a
-//! `role: decode` server, or a balancer or group of them), which admits the
+//! `role: decode` server, or a load balancer of them), which admits the
 //! sequence with its prompt computed and runs decode-only iterations.
 //!
 //! ```text
@@ -42,7 +42,8 @@ pub enum LlmRole {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PrefillRole {
     /// Where prefilled requests go: a decode-role LLM model server, or a
-    /// balancer or replica group in front of such servers.
+    /// load balancer in front of such servers (the loader refuses anything
+    /// else, a replica group included).
     pub decode_to: ComponentId,
     /// The link each prefill slot sends its KV over.
     pub link: KvLink,
@@ -80,11 +81,13 @@ impl KvLink {
 }
 
 /// One prefill slot's link: when it is next free and the transfers on it,
-/// in the order they land (FIFO with a fixed latency).
+/// in the order they land (FIFO with a fixed latency, so landing times never
+/// decrease and the landing events fire in this order; the times themselves
+/// live in those events, not here).
 #[derive(Debug, Default)]
 pub(crate) struct LinkState {
     free_at: SimTime,
-    in_flight: VecDeque<(SimTime, Pending)>,
+    in_flight: VecDeque<Pending>,
 }
 
 impl LinkState {
@@ -93,18 +96,18 @@ impl LinkState {
         let start = self.free_at.max(now);
         self.free_at = start + link.serialization(bytes);
         let lands = self.free_at + link.latency;
-        self.in_flight.push_back((lands, p));
+        self.in_flight.push_back(p);
         lands
     }
 
     /// The transfer that lands first (the one whose landing event fired).
     pub(crate) fn land(&mut self) -> Option<Pending> {
-        self.in_flight.pop_front().map(|(_, p)| p)
+        self.in_flight.pop_front()
     }
 }
 
 /// Handed-off requests on their way from a prefill server's link to a
-/// decode server (through a balancer or group, maybe across the network):
+/// decode server (through a balancer, maybe across the network):
 /// the decode server that receives the request takes its record here. Keyed
 /// by request id and checked against the request's generation, so a reused
 /// slot is never mistaken for it; the map's capacity is reused, so steady

@@ -203,6 +203,30 @@ impl LlmServerSpec {
         };
         self.saturated_tokens_per_s() / per_request
     }
+
+    /// A prefill server's KV links' offered load at `rate` requests per
+    /// second: each request sends its prompt's KV (the mean prompt, shared
+    /// prefix included, times `kv_bytes_per_token`) over the link of the
+    /// slot that prefilled it, so the links carry
+    /// `rate * P * kv_bytes_per_token / (slots * gbps * 10^9)` of their
+    /// capacity, requests spread evenly over the slots. Above 1 the
+    /// transfers queue without bound however idle the slots are. A
+    /// one-token answer never crosses, so this is exact when none is one
+    /// token and otherwise high by their share; `None` unless `role:
+    /// prefill`.
+    pub fn kv_link_load(&self, rate: f64) -> Option<f64> {
+        let LlmRole::Prefill(r) = self.role else {
+            return None;
+        };
+        if self.output_tokens.mean_ns() <= 1.0 {
+            // Every answer is one token: nothing crosses.
+            return Some(0.0);
+        }
+        let p = self.prompt_tokens.mean_ns().max(1.0)
+            + self.prefix.map_or(0.0, |x| f64::from(x.tokens));
+        let bytes_per_s = f64::from(self.slots.max(1)) * r.link.gbps * 1e9;
+        Some(rate * p * r.link.kv_bytes_per_token as f64 / bytes_per_s)
+    }
 }
 
 /// A request waiting for admission, with its drawn lengths.
@@ -559,27 +583,41 @@ impl LlmServer {
             prompt = prompt.saturating_add(x.tokens);
             group = Some((g, x.tokens));
         }
+        let p = Pending::new(req, now, prompt, output, counted);
+        self.admit(
+            now,
+            match group {
+                Some((g, len)) => p.with_prefix(g, len),
+                None => p,
+            },
+        )
+    }
+
+    /// Admission shared by [`LlmServer::arrive`] and
+    /// [`LlmServer::arrive_handed_off`]: `p` queues, or is refused because
+    /// the server is down, the queue is full or it can never fit the KV
+    /// cache (a prefill instance holds the prompt and the first token only).
+    fn admit(&mut self, now: SimTime, p: Pending) -> Arrival {
         let m = &mut self.metrics;
-        if self.faults.arrives_down(m, counted) {
+        if self.faults.arrives_down(m, p.counted) {
             return Arrival::Down;
         }
         let full = self
             .capacity
             .is_some_and(|cap| self.queue.len() >= cap as usize);
-        // A prefill instance holds the prompt and the first token only.
         let kept = if matches!(self.role, LlmRole::Prefill(_)) {
             1
         } else {
-            output
+            p.output
         };
         let too_long = match self.chunked.first() {
-            Some(c) => !c.spec().fits(prompt, kept),
+            Some(c) => !c.spec().fits(p.prompt, kept),
             None => self
                 .kv_capacity
-                .is_some_and(|kv| u64::from(prompt) + u64::from(output) > kv),
+                .is_some_and(|kv| u64::from(p.prompt) + u64::from(p.output) > kv),
         };
         if full || too_long {
-            if counted {
+            if p.counted {
                 m.drops += 1;
                 if too_long && !full {
                     self.too_long_drops += 1;
@@ -587,11 +625,7 @@ impl LlmServer {
             }
             return Arrival::Dropped;
         }
-        let p = Pending::new(req, now, prompt, output, counted);
-        self.queue.push_back(match group {
-            Some((g, len)) => p.with_prefix(g, len),
-            None => p,
-        });
+        self.queue.push_back(p);
         m.levels.add(now, WAITING, 1);
         Arrival::Queued
     }
@@ -913,29 +947,7 @@ impl LlmServer {
         p: Pending,
     ) -> Arrival {
         let p = Pending::handed_off(req, now, p.prompt, p.output, p.first_token, p.counted);
-        let m = &mut self.metrics;
-        if self.faults.arrives_down(m, p.counted) {
-            return Arrival::Down;
-        }
-        let full = self
-            .capacity
-            .is_some_and(|cap| self.queue.len() >= cap as usize);
-        let too_long = self
-            .chunked
-            .first()
-            .is_some_and(|c| !c.spec().fits(p.prompt, p.output));
-        if full || too_long {
-            if p.counted {
-                m.drops += 1;
-                if too_long && !full {
-                    self.too_long_drops += 1;
-                }
-            }
-            return Arrival::Dropped;
-        }
-        self.queue.push_back(p);
-        m.levels.add(now, WAITING, 1);
-        Arrival::Queued
+        self.admit(now, p)
     }
 
     /// The server crashes at `now`: waiting and running requests are
@@ -1325,6 +1337,47 @@ mod tests {
     /// token: two requests (prompt 2, output 3) prefill together (4 tokens,
     /// 5 ms), then decode twice (2 tokens, 3 ms each) and finish at 11 ms;
     /// each holds one block throughout (at most 4 tokens computed).
+    /// A decode server admits a handed-off request through the same
+    /// admission as an arrival: one that can never fit its KV blocks is a
+    /// too-long drop, one past a full queue a drop, and one admitted keeps
+    /// its prompt as received and its first-token time.
+    #[test]
+    fn handed_off_requests_share_the_admission() {
+        use crate::kinds::model_server::llm_sched::IterationCost;
+        let mut s = spec(1, 8);
+        s.role = LlmRole::Decode;
+        s.queue_capacity = Some(1);
+        s.scheduler = LlmScheduler::Chunked(ChunkedSpec {
+            max_num_batched_tokens: 8,
+            max_num_seqs: 8,
+            block_size: 4,
+            num_blocks: Some(4),
+            prefix_caching: true,
+            swap: None,
+            watermark_blocks: 0,
+            cost: IterationCost::affine(ms(1), 1_000_000_000, 0, 0),
+        });
+        let mut m = server(&s);
+        let prefilled = |prompt| Pending::handed_off(9, at(0), prompt, 3, at(2), true);
+        // 20 + 3 tokens need 6 blocks of the 4.
+        assert_eq!(
+            m.arrive_handed_off(at(3), 1, prefilled(20)),
+            Arrival::Dropped
+        );
+        assert_eq!((m.metrics.drops, m.too_long_drops), (1, 1));
+        assert_eq!(m.arrive_handed_off(at(3), 2, prefilled(4)), Arrival::Queued);
+        assert_eq!(
+            m.arrive_handed_off(at(3), 3, prefilled(4)),
+            Arrival::Dropped
+        );
+        assert_eq!((m.metrics.drops, m.too_long_drops), (2, 1), "queue full");
+        let q = m.queue[0];
+        assert_eq!((q.req, q.arrived, q.first_token), (2, at(3), at(2)));
+        assert_eq!((q.prompt, q.received, q.generated), (4, 4, 1));
+        m.faults.crashed = true;
+        assert_eq!(m.arrive_handed_off(at(4), 4, prefilled(4)), Arrival::Down);
+    }
+
     #[test]
     fn chunked_iterations_figures_and_crash_by_hand() {
         use crate::kinds::model_server::llm_sched::IterationCost;

@@ -26,6 +26,8 @@
 
 use sysdes_kernel::decimal_ns;
 
+use crate::problems::{Problem, Problems};
+
 /// Most rows (grid points) a table may have: enough for a 256 x 256 grid,
 /// small enough that a table holds at most 1.5 MiB (three `u64` per row).
 pub const MAX_TABLE_ROWS: usize = 65_536;
@@ -53,6 +55,17 @@ pub struct TableProblem {
     pub column: usize,
     /// What is wrong and what was expected.
     pub message: String,
+}
+
+impl Problem for TableProblem {
+    /// `and K more problems`, for the table as a whole.
+    fn and_more(count: u64) -> TableProblem {
+        TableProblem {
+            line: 0,
+            column: 0,
+            message: format!("and {count} more problems"),
+        }
+    }
 }
 
 /// Nanoseconds per unit of a time column, as a power of ten.
@@ -111,9 +124,10 @@ impl IterationTable {
         self.contexts.len() > 1
     }
 
-    /// Parses a table's CSV text (module doc); every problem is located.
+    /// Parses a table's CSV text (module doc); every problem is located,
+    /// and past [`crate::MAX_PROBLEMS`] the rest are only counted.
     pub fn parse_csv(text: &str) -> Result<IterationTable, Vec<TableProblem>> {
-        let mut problems = Vec::new();
+        let mut problems = Problems::default();
         let problem = |line: usize, column: usize, message: String| TableProblem {
             line,
             column,
@@ -176,10 +190,10 @@ impl IterationTable {
             ));
         }
         let (Some(tc), Some((timec, unit))) = (tokens_col, time_col) else {
-            return Err(problems);
+            return Err(problems.into_list());
         };
         if !problems.is_empty() {
-            return Err(problems);
+            return Err(problems.into_list());
         }
         // Rows: (line, tokens, context, time ns).
         let mut rows: Vec<(usize, u64, u64, u64)> = Vec::new();
@@ -206,7 +220,7 @@ impl IterationTable {
                 continue;
             }
             let at = |k: usize| 1 + cells[..k].iter().map(|c| c.len() + 1).sum::<usize>();
-            let count = |k: usize, what: &str, problems: &mut Vec<TableProblem>| {
+            let count = |k: usize, what: &str, problems: &mut Problems<TableProblem>| {
                 let c = cells[k].trim();
                 c.parse::<u64>().map_err(|_| {
                     problems.push(problem(
@@ -236,7 +250,7 @@ impl IterationTable {
             }
         }
         if !problems.is_empty() {
-            return Err(problems);
+            return Err(problems.into_list());
         }
         if rows.is_empty() {
             return Err(vec![problem(
@@ -412,5 +426,19 @@ mod tests {
         assert_eq!(p.len(), 1);
         assert_eq!(p[0].0, MAX_TABLE_ROWS + 2);
         assert!(p[0].2.contains("more than 65536 rows"), "{p:?}");
+    }
+
+    /// A table with 25 bad rows reports the first 10 and counts the other
+    /// 15, like a trace (regression: it gave one line per bad row).
+    #[test]
+    fn many_bad_rows_are_capped() {
+        let mut text = String::from("tokens,time_ms\n");
+        for k in 0..25 {
+            text.push_str(&format!("x{k},1\n"));
+        }
+        let p = problems(&text);
+        assert_eq!(p.len(), crate::MAX_PROBLEMS + 1, "{p:?}");
+        assert_eq!((p[9].0, p[9].1), (11, 1), "the tenth bad row, line 11");
+        assert_eq!(p[10], (0, 0, "and 15 more problems".to_owned()));
     }
 }
