@@ -44,6 +44,17 @@ components:
     service_time: { exponential: 5ms }
 ";
 
+/// `--set` options that shorten a sweep to 10 s runs (1 s warm-up), two
+/// replications a point: enough for every summary column's interval.
+pub const SHORT_SWEEP: [&str; 6] = [
+    "--set",
+    "duration=10s",
+    "--set",
+    "warmup=1s",
+    "--set",
+    "sweep.replications=2",
+];
+
 /// The repository root.
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

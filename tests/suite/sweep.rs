@@ -371,18 +371,14 @@ fn bad_sweep_definitions_exit_2_with_a_position() {
 #[test]
 fn the_lb_policies_sweep_runs_and_auto_warmup_records_its_warmup() {
     let dir = fresh_dir("lb");
-    sweep_ok(&[
-        "scenarios/lb-policies-sweep.yaml",
-        "--set",
-        "duration=10s",
-        "--set",
-        "warmup=1s",
-        "--set",
-        "sweep.replications=2",
-        "--auto-warmup",
-        "--out",
-        path_str(&dir),
-    ]);
+    sweep_ok(
+        &[
+            &["scenarios/lb-policies-sweep.yaml"],
+            &crate::SHORT_SWEEP[..],
+            &["--auto-warmup", "--out", path_str(&dir)],
+        ]
+        .concat(),
+    );
     let summary = Csv::read(&dir.join("summary.csv"));
     let policies: Vec<&str> = summary.rows.iter().map(|r| r[1].as_str()).collect();
     assert_eq!(

@@ -119,18 +119,7 @@ fn every_figure_a_sweep_header_names_is_in_its_sweep_output() {
         let paragraph =
             what_to_look_at(&text).expect("a sweep scenario's header says what to look at");
         let tag = file.file_stem().and_then(|s| s.to_str()).unwrap_or("x");
-        let (summary, runs) = sweep_csvs(
-            file,
-            tag,
-            &[
-                "--set",
-                "duration=10s",
-                "--set",
-                "warmup=1s",
-                "--set",
-                "sweep.replications=2",
-            ],
-        );
+        let (summary, runs) = sweep_csvs(file, tag, &crate::SHORT_SWEEP);
         for name in named_figures(&paragraph) {
             // Parameter names and values (`max_batch`, `consistent_hash`)
             // are in runs.csv as text, and a path the paragraph suggests to
