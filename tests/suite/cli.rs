@@ -1,7 +1,7 @@
 //! The command line as a user meets it: exit codes, formats, files, guards,
 //! and a clear error (never a panic) for every kind of mistake.
 
-use crate::{GOOD, root, sysdes, temp_scenario};
+use crate::{GOOD, root, sysdes, sysdes_ok, sysdes_out, sysdes_out_output, temp_scenario};
 
 /// One malformed scenario per kind of mistake: (case, text, expected
 /// `line:column`, a phrase the message must contain).
@@ -133,26 +133,25 @@ fn estimate_and_sweep_print_the_loaders_warnings() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains(warning), "estimate: {stderr}");
-    let dir = std::env::temp_dir().join(format!("sysdes-sweep-warnings-{}", std::process::id()));
-    let out = sysdes(&[
-        "sweep",
-        file,
-        "--set",
-        fifo,
-        "--set",
-        "duration=2s",
-        "--set",
-        "warmup=0s",
-        "--vary",
-        "workloads.checkout.arrival.poisson=10/s,20/s",
-        "--jobs",
-        "1",
-        "--out",
-        dir.to_str().expect("utf-8"),
-    ]);
+    let (dir, out) = sysdes_out_output(
+        "sweep-warnings",
+        &[
+            "sweep",
+            file,
+            "--set",
+            fifo,
+            "--set",
+            "duration=2s",
+            "--set",
+            "warmup=0s",
+            "--vary",
+            "workloads.checkout.arrival.poisson=10/s,20/s",
+            "--jobs",
+            "1",
+        ],
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     let _ = std::fs::remove_dir_all(&dir);
-    assert!(out.status.success(), "sweep: {stderr}");
     assert_eq!(stderr.matches(warning).count(), 1, "sweep: {stderr}");
 }
 
@@ -276,14 +275,7 @@ fn csv_and_out_dir() {
         "system, one workload, one component"
     );
 
-    let dir = std::env::temp_dir().join(format!("sysdes-out-{}", std::process::id()));
-    let out = sysdes(&[
-        "run",
-        file.to_str().expect("utf-8"),
-        "--out",
-        dir.to_str().expect("utf-8"),
-    ]);
-    assert!(out.status.success());
+    let dir = sysdes_out("out", &["run", file.to_str().expect("utf-8")]);
     for name in [
         "result.json",
         "summary.csv",
@@ -329,18 +321,13 @@ components:
     service_time: { exponential: 5ms }
 ",
     );
-    let out = sysdes(&[
+    let out = sysdes_ok(&[
         "run",
         file.to_str().expect("utf-8"),
         "--auto-warmup",
         "--format",
         "json",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("auto warm-up"), "{stderr}");
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");

@@ -143,8 +143,7 @@ fn help_scripts() -> Vec<Script> {
 /// A scratch directory with `scenarios/` and a `sysdes` that records every
 /// failure in `failures` (exit 1 of an unstable system excepted).
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("sysdes-commands-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = crate::fresh_dir(&format!("commands-{name}"));
     std::fs::create_dir_all(dir.join("bin")).expect("scratch dir");
     std::os::unix::fs::symlink(root().join("scenarios"), dir.join("scenarios")).expect("link");
     let wrapper = format!(

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::{root, run_json, sysdes, temp_scenario};
+use crate::{Csv, root, run_json, sysdes, sysdes_out, temp_scenario};
 
 /// Two fixed servers, one deployment of 2 replicas on a pool of 3 hosts.
 const PRICED: &str = "name: priced
@@ -30,6 +30,19 @@ components:
     type: server
     service_time: 1ms
 ";
+
+/// The listed price of the shipped table's row `name`: the file
+/// `prices/2026-12.yaml` (December 2026; every row gives its source URL and
+/// the date it was read, 2026-12-05), which `sysdes-cost` embeds. The
+/// tests read the figure from the table instead of repeating it, so a row
+/// the table updates moves the expected bill with it; the comments quote
+/// the figures as read on that date.
+fn listed(name: &str) -> f64 {
+    sysdes_cost::PriceTable::shipped()
+        .get(name)
+        .unwrap_or_else(|| panic!("prices/2026-12.yaml has no row `{name}`"))
+        .price
+}
 
 fn close(what: &str, got: f64, want: f64) {
     assert!(
@@ -114,9 +127,13 @@ fn autoscaled_cost_is_the_sum_over_replica_lifetimes_under_the_rule() {
         )
         .unwrap();
     let cost = sysdes_cost::cost(&loaded.spec, &loaded.cost, &result);
-    for (i, (name, price)) in [("api-vm", 0.1008), ("api-container", 0.04937)]
-        .into_iter()
-        .enumerate()
+    // m7i.large, $0.1008/h; fargate.1vcpu-2gb, $0.04937/h.
+    for (i, (name, price)) in [
+        ("api-vm", listed("m7i.large")),
+        ("api-container", listed("fargate.1vcpu-2gb")),
+    ]
+    .into_iter()
+    .enumerate()
     {
         let lives = &result.lifetimes.by_component[i];
         // Ten replicas at the start, more for the spike.
@@ -149,13 +166,7 @@ fn autoscaled_cost_is_the_sum_over_replica_lifetimes_under_the_rule() {
 /// The backquoted `cost.A.B` paths and `cost_usd` of a scenario's header.
 fn named_cost_figures(path: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(path).unwrap();
-    let header: Vec<&str> = text
-        .lines()
-        .take_while(|l| l.starts_with('#'))
-        .map(|l| l.trim_start_matches('#').trim())
-        .collect();
-    header
-        .join(" ")
+    crate::header_comment(&text)
         .split('`')
         .skip(1)
         .step_by(2)
@@ -207,53 +218,43 @@ fn the_figures_the_cost_scenarios_name_are_in_their_results() {
     }
 }
 
+/// The mean bills (`cost_usd:NAME_mean`) of components `a` and `b` at the
+/// sweep point whose column `rate_column` reads `rate`.
+fn bills_at(summary: &Csv, (rate_column, rate): (&str, &str), (a, b): (&str, &str)) -> (f64, f64) {
+    let at = summary.col(rate_column);
+    let row = summary
+        .rows
+        .iter()
+        .find(|row| row[at] == rate)
+        .unwrap_or_else(|| panic!("no point at {rate_column} = {rate}"));
+    let bill = |name: &str| -> f64 {
+        let cell = &row[summary.col(&format!("cost_usd:{name}_mean"))];
+        cell.parse()
+            .unwrap_or_else(|e| panic!("{name}: {cell}: {e}"))
+    };
+    (bill(a), bill(b))
+}
+
 #[test]
 fn the_build_vs_buy_sweep_has_cost_columns_and_crosses_where_the_closed_form_says() {
-    let out = std::env::temp_dir().join(format!("sysdes-cost-sweep-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&out);
-    let run = sysdes(&[
-        "sweep",
-        "scenarios/cost-build-vs-buy-sweep.yaml",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+    let out = sysdes_out(
+        "cost-sweep",
+        &["sweep", "scenarios/cost-build-vs-buy-sweep.yaml"],
     );
-    let text = std::fs::read_to_string(out.join("summary.csv")).unwrap();
-    let mut reader = csv_rows(&text);
-    let header = reader.remove(0);
-    let col = |name: &str| {
-        header
-            .iter()
-            .position(|h| h == name)
-            .unwrap_or_else(|| panic!("summary.csv has no `{name}`: {header:?}"))
-    };
+    let summary = Csv::read(&out.join("summary.csv"));
     for c in [
         "cost_total_usd_mean",
         "cost_per_hour_usd_ci95_low",
         "cost_per_million_requests_usd_ci95_high",
     ] {
-        col(c);
+        summary.col(c);
     }
-    let (api, gpu) = (
-        col("cost_usd:llm-api_mean"),
-        col("cost_usd:self-hosted_mean"),
-    );
-    let rate = col("workloads.to-api.arrival.poisson");
     let row = |r: &str| {
-        reader
-            .iter()
-            .find(|row| row[rate] == r)
-            .map(|row| {
-                (
-                    row[api].parse::<f64>().unwrap(),
-                    row[gpu].parse::<f64>().unwrap(),
-                )
-            })
-            .unwrap()
+        bills_at(
+            &summary,
+            ("workloads.to-api.arrival.poisson", r),
+            ("llm-api", "self-hosted"),
+        )
     };
     let (api_1, gpu_1) = row("1/s");
     let (api_15, gpu_15) = row("1.5/s");
@@ -266,8 +267,9 @@ fn the_build_vs_buy_sweep_has_cost_columns_and_crosses_where_the_closed_form_say
         "at 1.5/s the GPU is cheaper: {api_15} vs {gpu_15}"
     );
     // Closed form: the API's expected bill over the 600 s is
-    // rate x 600 x $0.001; the GPU's is its measured (flat) total G, so
-    // they cross at G / 0.6 (4.76 / 3.6 = 1.32/s per hour, a little more
+    // rate x 600 x $0.001 (the scenario's own `per_request: 0.001`); the
+    // GPU's is its measured (flat) total G, so they cross at G / 0.6
+    // (runpod.h100-sxm's $4.76 / 3.6 = 1.32/s per hour, a little more
     // over the run since the GPU is also paid while the last requests
     // drain). The sweep's crossover is interpolated between 1/s and 1.5/s.
     let g = (gpu_1 + gpu_15) / 2.0;
@@ -289,17 +291,6 @@ fn the_build_vs_buy_sweep_has_cost_columns_and_crosses_where_the_closed_form_say
         "crossover {measured} vs closed form {closed} (tolerance {tolerance})"
     );
     let _ = std::fs::remove_dir_all(&out);
-}
-
-/// Plain CSV rows (the summary has no quoted commas in these columns).
-fn csv_rows(text: &str) -> Vec<Vec<String>> {
-    text.lines()
-        .map(|l| {
-            l.split(',')
-                .map(|c| c.trim_matches('"').to_owned())
-                .collect()
-        })
-        .collect()
 }
 
 #[test]
@@ -386,13 +377,18 @@ components:
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     // 2000/s x 10 ms = 20 busy workers; at 80 % that is 25 workers, so
-    // 7 instances of 4 workers, at $0.2016/h each.
+    // 7 instances of 4 workers, at m7i.xlarge's $0.2016/h each.
+    let m7i_xlarge = listed("m7i.xlarge");
     assert_eq!(v["cost"]["by_component"]["api"]["instances_for_target"], 7);
-    close("now", v["cost"]["per_hour_usd"].as_f64().unwrap(), 0.2016);
+    close(
+        "now",
+        v["cost"]["per_hour_usd"].as_f64().unwrap(),
+        m7i_xlarge,
+    );
     close(
         "at target",
         v["cost"]["per_hour_usd_at_target"].as_f64().unwrap(),
-        7.0 * 0.2016,
+        7.0 * m7i_xlarge,
     );
 }
 
@@ -400,44 +396,21 @@ components:
 /// says (the exact bill identity is checked per run by
 /// `a_functions_bill_is_invocations_and_billed_gb_seconds`): the containers'
 /// measured (flat) total C against the function's expected bill over the
-/// run, r x 3600 s x (0.0000002 + 1 GiB x 0.050 s x 0.0000166667).
+/// run, r x 3600 s x (0.0000002 + 1 GiB x 0.050 s x 0.0000166667): the
+/// price table's `lambda.request` and `lambda.gb_second`.
 #[test]
 fn the_function_vs_container_sweep_crosses_where_the_closed_form_says() {
-    let out = std::env::temp_dir().join(format!("sysdes-fvc-sweep-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&out);
-    let run = sysdes(&[
-        "sweep",
-        "scenarios/cost-function-vs-container-sweep.yaml",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+    let out = sysdes_out(
+        "fvc-sweep",
+        &["sweep", "scenarios/cost-function-vs-container-sweep.yaml"],
     );
-    let text = std::fs::read_to_string(out.join("summary.csv")).unwrap();
-    let mut reader = csv_rows(&text);
-    let header = reader.remove(0);
-    let col = |name: &str| {
-        header
-            .iter()
-            .position(|h| h == name)
-            .unwrap_or_else(|| panic!("summary.csv has no `{name}`: {header:?}"))
-    };
-    let (f, c) = (col("cost_usd:fn_mean"), col("cost_usd:containers_mean"));
-    let rate = col("workloads.to-function.arrival.poisson");
+    let summary = Csv::read(&out.join("summary.csv"));
     let row = |r: &str| {
-        reader
-            .iter()
-            .find(|row| row[rate] == r)
-            .map(|row| {
-                (
-                    row[f].parse::<f64>().unwrap(),
-                    row[c].parse::<f64>().unwrap(),
-                )
-            })
-            .unwrap()
+        bills_at(
+            &summary,
+            ("workloads.to-function.arrival.poisson", r),
+            ("fn", "containers"),
+        )
     };
     let (f20, c20) = row("20/s");
     let (f30, c30) = row("30/s");
@@ -447,7 +420,7 @@ fn the_function_vs_container_sweep_crosses_where_the_closed_form_says() {
         "at 30/s the containers are cheaper: {f30} vs {c30}"
     );
     // Per request a second over the hour: $3600 x (2e-7 + 0.05 x 1.66667e-5).
-    let per_rate = 3600.0 * (0.0000002 + 0.05 * 0.0000166667);
+    let per_rate = 3600.0 * (listed("lambda.request") + 0.05 * listed("lambda.gb_second"));
     let closed = (c20 + c30) / 2.0 / per_rate;
     let (d20, d30) = (f20 - c20, f30 - c30);
     let measured = 20.0 + 10.0 * (-d20) / (d30 - d20);
@@ -494,7 +467,7 @@ fn a_functions_bill_is_invocations_and_billed_gb_seconds() {
         v["cost"]["by_component"]["fn"]["total_usd"]
             .as_f64()
             .unwrap(),
-        n * 0.0000002 + gbs * 0.0000166667,
+        n * listed("lambda.request") + gbs * listed("lambda.gb_second"),
     );
 }
 
@@ -514,7 +487,7 @@ fn spot_gpus_cost_their_price_while_alive_and_their_interruptions_are_crashes() 
         close(
             "on demand",
             by[format!("od-{i}")]["per_hour_usd"].as_f64().unwrap(),
-            4.76,
+            listed("runpod.h100-sxm"),
         );
         assert!(by[format!("od-{i}")].get("interruptions").is_none());
         let name = format!("spot-{i}");
@@ -538,7 +511,7 @@ fn spot_gpus_cost_their_price_while_alive_and_their_interruptions_are_crashes() 
         close(
             &name,
             by[&name]["per_hour_usd"].as_f64().unwrap(),
-            2.69 * (to - from - down) / (to - from),
+            listed("runpod.h100-sxm.spot") * (to - from - down) / (to - from),
         );
     }
     // Four GPUs at 1/h for about 12/13 of an hour each: 3.7 expected, a
@@ -590,12 +563,18 @@ fn spot_replicas_with_a_notice_fail_nothing_and_pay_their_lives() {
         v["cost"]["by_component"]["gpu-od"]["per_hour_usd"]
             .as_f64()
             .unwrap(),
-        19.04,
+        // Four replicas of runpod.h100-sxm at $4.76/h: $19.04/h.
+        4.0 * listed("runpod.h100-sxm"),
     );
     let spot_h = v["cost"]["by_component"]["gpu-spot"]["per_hour_usd"]
         .as_f64()
         .unwrap();
-    assert!(spot_h < 4.0 * 2.69 && spot_h > 3.0 * 2.69, "{spot_h}");
+    // Four spot GPUs (runpod.h100-sxm.spot, $2.69/h) less their gaps.
+    let spot_price = listed("runpod.h100-sxm.spot");
+    assert!(
+        spot_h < 4.0 * spot_price && spot_h > 3.0 * spot_price,
+        "{spot_h}"
+    );
     assert!(v["components"]["gpu-od"].get("interruptions").is_none());
     let v0 = run_json(&path, &["--set", "components.gpu-spot.cost.spot.notice=0s"]);
     assert_eq!(starts(&v0), at, "the notice changes no draw");
@@ -652,28 +631,23 @@ components:
     assert_eq!(by["api"]["egress_bytes"], 300_000);
     assert_eq!(by["db"]["egress_bytes"], 5_000_000);
     assert_eq!(by["cache"]["egress_bytes"], 0);
-    close(
-        "api",
-        by["api"]["egress_usd"].as_f64().unwrap(),
-        300_000e-9 * 0.01,
-    );
-    close(
-        "db",
-        by["db"]["egress_usd"].as_f64().unwrap(),
-        5_000_000e-9 * 0.01,
-    );
+    // api at its own $0.01 per GB; db at aws.egress.inter_zone's, $0.01.
+    let api = 300_000e-9 * 0.01;
+    let db = 5_000_000e-9 * listed("aws.egress.inter_zone");
+    close("api", by["api"]["egress_usd"].as_f64().unwrap(), api);
+    close("db", by["db"]["egress_usd"].as_f64().unwrap(), db);
     close(
         "total egress",
         v["cost"]["egress_usd"].as_f64().unwrap(),
-        5_300_000e-9 * 0.01,
+        api + db,
     );
     // In the totals: db costs only its egress, over the run and per hour
     // of the 100 s window (every message was sent in it).
-    close("db total", by["db"]["total_usd"].as_f64().unwrap(), 0.00005);
+    close("db total", by["db"]["total_usd"].as_f64().unwrap(), db);
     close(
         "db per hour",
         by["db"]["per_hour_usd"].as_f64().unwrap(),
-        0.00005 * 36.0,
+        db * 36.0,
     );
     // Without a zone anywhere, nothing crosses.
     let flat = text
@@ -686,7 +660,8 @@ components:
 
 /// The geo egress scenario: every operation of the three-region store
 /// moves two 16 KiB payloads across regions (no read repair, no failures,
-/// no warm-up), priced at $0.02 per GB; in one region nothing crosses.
+/// no warm-up), priced at aws.egress.inter_region's $0.02 per GB; in one
+/// region nothing crosses.
 #[test]
 fn the_geo_store_sends_two_payloads_across_regions_per_operation() {
     let path = root().join("scenarios/cost-geo-egress.yaml");
@@ -698,7 +673,7 @@ fn the_geo_store_sends_two_payloads_across_regions_per_operation() {
     close(
         "kv egress",
         kv["egress_usd"].as_f64().unwrap(),
-        (ops * 2 * 16_384) as f64 * 1e-9 * 0.02,
+        (ops * 2 * 16_384) as f64 * 1e-9 * listed("aws.egress.inter_region"),
     );
     let v = run_json(&path, &["--set", "components.kv.zones=[us, us, us]"]);
     assert_eq!(v["cost"]["by_component"]["kv"]["egress_bytes"], 0);
@@ -711,53 +686,40 @@ fn the_geo_store_sends_two_payloads_across_regions_per_operation() {
 /// all in other regions: exactly generated x (replicas - 1) x 16,384 bytes.
 #[test]
 fn a_sweep_reports_egress_and_storage_columns_with_intervals() {
-    let out = std::env::temp_dir().join(format!("sysdes-egress-sweep-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&out);
-    let run = sysdes(&[
-        "sweep",
-        "scenarios/cost-geo-egress.yaml",
-        "--vary",
-        "components.kv.replicas=1,2,3",
-        "--set",
-        "components.kv.read_quorum=1",
-        "--set",
-        "components.kv.write_quorum=1",
-        "--set",
-        "components.kv.size=200GB",
-        "--set",
-        "components.kv.cost.per_gb_month=0.023",
-        "--set",
-        "duration=5s",
-        "--set",
-        "sweep.replications=2",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+    let out = sysdes_out(
+        "egress-sweep",
+        &[
+            "sweep",
+            "scenarios/cost-geo-egress.yaml",
+            "--vary",
+            "components.kv.replicas=1,2,3",
+            "--set",
+            "components.kv.read_quorum=1",
+            "--set",
+            "components.kv.write_quorum=1",
+            "--set",
+            "components.kv.size=200GB",
+            "--set",
+            "components.kv.cost.per_gb_month=0.023",
+            "--set",
+            "duration=5s",
+            "--set",
+            "sweep.replications=2",
+        ],
     );
-    let runs = csv_rows(&std::fs::read_to_string(out.join("runs.csv")).unwrap());
-    let col = |header: &[String], name: &str| {
-        header
-            .iter()
-            .position(|h| h == name)
-            .unwrap_or_else(|| panic!("no column `{name}`: {header:?}"))
-    };
-    let h = &runs[0];
+    let runs = Csv::read(&out.join("runs.csv"));
     let (replicas, generated, bytes, egress, storage, total) = (
-        col(h, "components.kv.replicas"),
-        col(h, "generated"),
-        col(h, "cost_egress_bytes:kv"),
-        col(h, "cost_egress_usd:kv"),
-        col(h, "cost_storage_usd:kv"),
-        col(h, "cost_egress_usd"),
+        runs.col("components.kv.replicas"),
+        runs.col("generated"),
+        runs.col("cost_egress_bytes:kv"),
+        runs.col("cost_egress_usd:kv"),
+        runs.col("cost_storage_usd:kv"),
+        runs.col("cost_egress_usd"),
     );
-    col(h, "cost_storage_usd");
-    col(h, "cost_stored_gb:kv");
-    assert_eq!(runs.len(), 1 + 3 * 2, "3 points x 2 replications");
-    for row in &runs[1..] {
+    runs.col("cost_storage_usd");
+    runs.col("cost_stored_gb:kv");
+    assert_eq!(runs.rows.len(), 3 * 2, "3 points x 2 replications");
+    for row in &runs.rows {
         let n: u64 = row[replicas].parse().unwrap();
         let ops: u64 = row[generated].parse().unwrap();
         // An integer cell, not a float.
@@ -768,7 +730,7 @@ fn a_sweep_reports_egress_and_storage_columns_with_intervals() {
         close(
             "egress usd",
             row[egress].parse().unwrap(),
-            sent as f64 * 1e-9 * 0.02,
+            sent as f64 * 1e-9 * listed("aws.egress.inter_region"),
         );
         assert_eq!(row[egress], row[total]);
         // 200 GB per replica for the run: 5 s and the drain of the last
@@ -777,8 +739,7 @@ fn a_sweep_reports_egress_and_storage_columns_with_intervals() {
         let per_second = n as f64 * 200.0 / 730.0 * 0.023 / 3600.0;
         assert!(usd >= 5.0 * per_second && usd < 5.5 * per_second, "{usd}");
     }
-    let summary = csv_rows(&std::fs::read_to_string(out.join("summary.csv")).unwrap());
-    let h = &summary[0];
+    let summary = Csv::read(&out.join("summary.csv"));
     for name in [
         "cost_egress_usd",
         "cost_storage_usd",
@@ -788,7 +749,7 @@ fn a_sweep_reports_egress_and_storage_columns_with_intervals() {
         "cost_storage_usd:kv",
     ] {
         for stat in ["_mean", "_ci95_low", "_ci95_high"] {
-            col(h, &format!("{name}{stat}"));
+            summary.col(&format!("{name}{stat}"));
         }
     }
     let _ = std::fs::remove_dir_all(&out);
@@ -798,46 +759,24 @@ fn a_sweep_reports_egress_and_storage_columns_with_intervals() {
 /// component's figures (egress bytes an integer) and a total row.
 #[test]
 fn a_priced_run_writes_cost_csv() {
-    let dir = std::env::temp_dir().join(format!("sysdes-cost-csv-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let run = sysdes(&[
-        "run",
-        "scenarios/cost-geo-egress.yaml",
-        "--out",
-        dir.to_str().unwrap(),
-    ]);
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let rows = csv_rows(&std::fs::read_to_string(dir.join("cost.csv")).unwrap());
-    assert_eq!(rows[0][0], "component");
-    assert_eq!(rows[0][5], "egress_bytes");
+    let dir = sysdes_out("cost-csv", &["run", "scenarios/cost-geo-egress.yaml"]);
+    let cost = Csv::read(&dir.join("cost.csv"));
+    assert_eq!(cost.header[0], "component");
+    assert_eq!(cost.header[5], "egress_bytes");
     // seed 13: 35,510 operations x 2 x 16,384 bytes (docs/cost.md).
-    assert_eq!(rows[1][0], "kv");
-    assert_eq!(rows[1][5], "1163591680");
-    assert_eq!(rows[2][0], "total");
-    assert_eq!(rows[2][5], "1163591680");
-    close(
-        "total",
-        rows[2][1].parse().unwrap(),
-        rows[1][1].parse().unwrap(),
-    );
+    let (kv, total) = (&cost.rows[0], &cost.rows[1]);
+    assert_eq!(kv[0], "kv");
+    assert_eq!(kv[5], "1163591680");
+    assert_eq!(total[0], "total");
+    assert_eq!(total[5], "1163591680");
+    close("total", total[1].parse().unwrap(), kv[1].parse().unwrap());
     let _ = std::fs::remove_dir_all(&dir);
     // Without a cost, no cost.csv.
-    let dir2 = std::env::temp_dir().join(format!("sysdes-no-cost-csv-{}", std::process::id()));
     let plain = temp_scenario(
         "no-cost-csv.yaml",
         "name: plain\nduration: 1s\nworkloads:\n  - { name: u, target: a, arrival: { poisson: 10/s } }\ncomponents:\n  a: { type: server, service_time: 1ms }\n",
     );
-    let run = sysdes(&[
-        "run",
-        plain.to_str().unwrap(),
-        "--out",
-        dir2.to_str().unwrap(),
-    ]);
-    assert!(run.status.success());
+    let dir2 = sysdes_out("no-cost-csv", &["run", plain.to_str().unwrap()]);
     assert!(!dir2.join("cost.csv").exists());
     let _ = std::fs::remove_dir_all(&dir2);
 }

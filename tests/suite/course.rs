@@ -20,15 +20,7 @@ fn yaml_files(dir: &str) -> Vec<PathBuf> {
 
 /// Runs `file` at full length: its exit code and JSON result.
 fn run(file: &Path) -> (Option<i32>, serde_json::Value) {
-    let out = sysdes(&["run", file.to_str().expect("utf-8"), "--format", "json"]);
-    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{}: no JSON ({e}): {}",
-            file.display(),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code(), json)
+    crate::run_code_json(file, &[])
 }
 
 /// The `targets` array of a result, which must have at least one target.
@@ -208,20 +200,6 @@ fn every_capstone_meets_its_targets() {
     }
 }
 
-/// Every key somewhere in a JSON document (object keys at any depth).
-fn keys(value: &serde_json::Value, out: &mut Vec<String>) {
-    match value {
-        serde_json::Value::Object(map) => {
-            for (k, v) in map {
-                out.push(k.clone());
-                keys(v, out);
-            }
-        }
-        serde_json::Value::Array(items) => items.iter().for_each(|v| keys(v, out)),
-        _ => {}
-    }
-}
-
 /// The house rule: every figure a capstone's header names (a backticked
 /// `snake_case` name, or `COMPONENT.GROUP.figure`) is in its JSON result.
 #[test]
@@ -231,11 +209,7 @@ fn every_figure_a_capstone_header_names_is_in_its_result() {
             .is_some_and(|n| n.to_string_lossy().starts_with("capstone-"))
     }) {
         let text = std::fs::read_to_string(&file).expect("readable");
-        let header: String = text
-            .lines()
-            .take_while(|l| l.starts_with('#'))
-            .collect::<Vec<_>>()
-            .join(" ");
+        let header = crate::header_comment(&text);
         let named: Vec<&str> = header
             .split('`')
             .skip(1)
@@ -248,8 +222,7 @@ fn every_figure_a_capstone_header_names_is_in_its_result() {
             .collect();
         assert!(named.len() >= 2, "{}: names {named:?}", file.display());
         let (_, json) = run(&file);
-        let mut all = Vec::new();
-        keys(&json, &mut all);
+        let all = crate::json_keys(&json);
         for name in named {
             let last = name.rsplit('.').next().unwrap_or(name);
             assert!(

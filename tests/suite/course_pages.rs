@@ -97,8 +97,7 @@ fn repo_relative(path: &Path) -> String {
 
 #[test]
 fn course_figures_are_what_the_script_draws_today() {
-    let fresh = std::env::temp_dir().join(format!("sysdes-course-figures-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&fresh);
+    let fresh = crate::fresh_dir("course-figures");
     let out = Command::new("sh")
         .arg(root().join("scripts/course-figures.sh"))
         .arg(&fresh)

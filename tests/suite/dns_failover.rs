@@ -3,17 +3,15 @@
 //! move, then fall in a straight line to 0 over one TTL (60 s), and the
 //! `dns` figures (lookups, cache hits, stale requests) are in the output.
 
-use crate::{root, run_json, sysdes};
+use crate::{Csv, root, run_json, sysdes_out};
 
 /// Mean failed per second over `[from, to)` from `series.csv` (`start_s`
 /// and `failed` columns).
-fn failed_per_s(csv: &str, from: f64, to: f64) -> f64 {
-    let mut lines = csv.lines();
-    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
-    let col = |name: &str| header.iter().position(|h| *h == name).expect(name);
-    let (start, failed) = (col("start_s"), col("failed"));
-    let rows: Vec<f64> = lines
-        .map(|l| l.split(',').collect::<Vec<_>>())
+fn failed_per_s(series: &Csv, from: f64, to: f64) -> f64 {
+    let (start, failed) = (series.col("start_s"), series.col("failed"));
+    let rows: Vec<f64> = series
+        .rows
+        .iter()
         .filter(|r| {
             let t: f64 = r[start].parse().expect("start_s");
             t >= from && t < to
@@ -43,19 +41,8 @@ fn dns_failover_shows_detection_then_a_linear_decay_over_one_ttl() {
     assert!((failed - 27_236.0).abs() < 1_720.0, "failed {failed}");
     // The time series: 500/s while undetected, then a linear fall from
     // 500/s to 0 over 90..150 s (means 375 and 125 over its halves), then 0.
-    let dir = std::env::temp_dir().join(format!("sysdes-dns-failover-{}", std::process::id()));
-    let out = sysdes(&[
-        "run",
-        file.to_str().expect("utf-8"),
-        "--out",
-        dir.to_str().expect("utf-8"),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let series = std::fs::read_to_string(dir.join("series.csv")).expect("series.csv");
+    let dir = sysdes_out("dns-failover", &["run", file.to_str().expect("utf-8")]);
+    let series = Csv::read(&dir.join("series.csv"));
     let _ = std::fs::remove_dir_all(&dir);
     let tol = 50.0;
     for (from, to, want) in [

@@ -80,7 +80,7 @@ fn a_closed_pipe_is_no_panic() {
     closed_pipe(&["estimate", "scenarios/ride-hailing-eta.yaml", "--explain"]);
     closed_pipe(&["validate", "scenarios/mm1.yaml", "scenarios/mmc.yaml"]);
     // A sweep reports on stderr; it must not trip over a closed stdout either.
-    let out = std::env::temp_dir().join(format!("sysdes-pipe-sweep-{}", std::process::id()));
+    let out = crate::fresh_dir("pipe-sweep");
     closed_pipe(&[
         "sweep",
         "scenarios/hockey-stick-sweep.yaml",

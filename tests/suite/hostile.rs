@@ -393,8 +393,7 @@ fn zero_time_loops_are_stopped_by_the_progress_guard() {
     );
     // In a sweep the guard ends the run (recorded as interrupted).
     let path = temp_scenario("hostile-zero-sweep.yaml", &closed);
-    let dir = std::env::temp_dir().join(format!("sysdes-hostile-zero-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = crate::fresh_dir("hostile-zero");
     let swept = bounded(&[
         "sweep",
         path.to_str().expect("utf-8 path"),
@@ -459,8 +458,7 @@ fn max_wall_bounds_the_theory_column() {
 fn sweep_directories_are_owned_and_never_mixed() {
     let scenario = temp_scenario("hostile-sweep.yaml", crate::GOOD);
     let scenario = scenario.to_str().expect("utf-8 path");
-    let dir = std::env::temp_dir().join(format!("sysdes-hostile-sweep-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = crate::fresh_dir("hostile-sweep");
     let out = dir.to_str().expect("utf-8 path");
     let vary = "workloads.users.arrival.poisson=10/s,20/s";
     let sweep = |extra: &[&str]| {

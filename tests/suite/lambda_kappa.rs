@@ -9,25 +9,9 @@ use crate::{root, run_json};
 /// The backticked figure names of a scenario's header (`snake_case`, or
 /// `COMPONENT.GROUP.figure`), and the JSON keys of its result.
 fn named_and_keys(file: &str) -> (Vec<String>, Vec<String>, serde_json::Value) {
-    fn keys(v: &serde_json::Value, out: &mut Vec<String>) {
-        match v {
-            serde_json::Value::Object(map) => {
-                for (k, v) in map {
-                    out.push(k.clone());
-                    keys(v, out);
-                }
-            }
-            serde_json::Value::Array(items) => items.iter().for_each(|v| keys(v, out)),
-            _ => {}
-        }
-    }
     let path = root().join(file);
     let text = std::fs::read_to_string(&path).expect("readable");
-    let header: String = text
-        .lines()
-        .take_while(|l| l.starts_with('#'))
-        .collect::<Vec<_>>()
-        .join(" ");
+    let header = crate::header_comment(&text);
     let named = header
         .split('`')
         .skip(1)
@@ -40,9 +24,7 @@ fn named_and_keys(file: &str) -> (Vec<String>, Vec<String>, serde_json::Value) {
         .map(str::to_string)
         .collect();
     let json = run_json(&path, &[]);
-    let mut all = Vec::new();
-    keys(&json, &mut all);
-    (named, all, json)
+    (named, crate::json_keys(&json), json)
 }
 
 /// Every name is a key of the JSON result (`v2.caught_up_s`,
@@ -50,21 +32,10 @@ fn named_and_keys(file: &str) -> (Vec<String>, Vec<String>, serde_json::Value) {
 /// (`events.v2.lag_s`, `batch.view_age_s`).
 fn assert_named_in_result(file: &str, named: &[String], keys: &[String]) {
     assert!(named.len() >= 3, "{file}: names {named:?}");
-    let out = std::env::temp_dir().join(format!(
-        "sysdes-suite-{}-{}",
-        std::process::id(),
-        file.replace(['/', '.'], "-")
-    ));
-    let run = crate::sysdes(&["run", file, "--out", out.to_str().expect("utf-8")]);
-    assert!(
-        run.status.success(),
-        "{file}: {}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let series = std::fs::read_to_string(out.join("series.csv")).expect("series.csv");
-    let columns: Vec<&str> = series.lines().next().unwrap_or("").split(',').collect();
+    let out = crate::sysdes_out(&file.replace(['/', '.'], "-"), &["run", file]);
+    let series = crate::Csv::read(&out.join("series.csv"));
     for name in named {
-        let found = keys.iter().any(|k| k == name) || columns.contains(&name.as_str());
+        let found = keys.iter().any(|k| k == name) || series.header.contains(name);
         assert!(
             found,
             "{file}: the header names `{name}`, which the result lacks"

@@ -7,30 +7,14 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 
-use crate::{root, sysdes};
-
-/// Runs `sysdes run ARGS --out DIR` into a fresh temporary `DIR` named
-/// after `prefix`, asserts it succeeded, and returns `DIR`.
-fn run_out(prefix: &str, args: &[&str]) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("{prefix}-{}", std::process::id()));
-    let mut all = vec!["run"];
-    all.extend_from_slice(args);
-    all.extend_from_slice(&["--out", dir.to_str().expect("utf-8")]);
-    let out = sysdes(&all);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    dir
-}
+use crate::{root, sysdes_out};
 
 /// `run --out` writes `topology.svg`: one box per component and workload,
 /// an arrow per flow (lb to each of its three backends, the workload to lb),
 /// and the box the verdict blames outlined.
 #[test]
 fn run_out_writes_the_topology_diagram() {
-    let dir = run_out("sysdes-topology", &["scenarios/fault-crash.yaml"]);
+    let dir = sysdes_out("topology", &["run", "scenarios/fault-crash.yaml"]);
     let svg = std::fs::read_to_string(dir.join("topology.svg")).expect("topology.svg written");
     let doc = roxmltree::Document::parse(&svg).expect("topology.svg is well-formed XML");
     let boxes: Vec<&str> = doc
@@ -54,9 +38,10 @@ fn run_out_writes_the_topology_diagram() {
 /// The verdict's "X is saturated" outlines X: one M/M/1 at rho = 245/250 = 0.98.
 #[test]
 fn a_saturated_component_is_flagged_in_the_diagram() {
-    let dir = run_out(
-        "sysdes-topology-sat",
+    let dir = sysdes_out(
+        "topology-sat",
         &[
+            "run",
             "scenarios/hockey-stick.yaml",
             "--set",
             "workloads.users.arrival.poisson=245/s",

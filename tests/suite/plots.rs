@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::{sysdes, temp_scenario};
+use crate::{Csv, sysdes, sysdes_ok, sysdes_out, temp_scenario};
 
 const SMALL: &str = "name: plot-small
 duration: 20s
@@ -19,10 +19,9 @@ components:
     service_time: { exponential: 3ms }
 ";
 
-/// A fresh, empty directory for one test.
+/// A fresh, empty directory for one test, created.
 fn fresh_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("sysdes-plots-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = crate::fresh_dir(&format!("plots-{name}"));
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
 }
@@ -75,15 +74,6 @@ fn png_size(path: &Path) -> (u32, u32) {
     (info.width, info.height)
 }
 
-fn csv_rows(path: &Path) -> usize {
-    std::fs::read_to_string(path)
-        .expect("csv readable")
-        .lines()
-        .skip(1)
-        .filter(|l| !l.is_empty())
-        .count()
-}
-
 fn vega(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).expect("spec readable"))
         .expect("spec is JSON")
@@ -108,16 +98,10 @@ fn assert_self_contained(html_path: &Path) -> String {
 #[test]
 fn run_out_draws_plots_whose_data_matches_the_csv() {
     let file = temp_scenario("plot-small.yaml", SMALL);
-    let dir = fresh_dir("run");
-    let out = sysdes(&["run", s(&file), "--out", s(&dir)]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let dir = sysdes_out("plots-run", &["run", s(&file)]);
 
     // The CDF: one polyline point per CSV row (all latencies are > 0 here).
-    let cdf_rows = csv_rows(&dir.join("latency_cdf.csv"));
+    let cdf_rows = Csv::read(&dir.join("latency_cdf.csv")).rows.len();
     assert!(cdf_rows > 10);
     let lines = polyline_lengths(&dir.join("latency_cdf.svg"));
     assert_eq!(lines.iter().max(), Some(&cdf_rows), "polylines {lines:?}");
@@ -128,7 +112,7 @@ fn run_out_draws_plots_whose_data_matches_the_csv() {
     assert_eq!(spec["encoding"]["x"]["scale"]["type"], "log");
 
     // The time series: the throughput line has one point per interval.
-    let intervals = csv_rows(&dir.join("series.csv"));
+    let intervals = Csv::read(&dir.join("series.csv")).rows.len();
     let lines = polyline_lengths(&dir.join("timeseries.svg"));
     assert!(
         lines.contains(&intervals),
@@ -202,7 +186,7 @@ fn a_sweep_gets_latency_vs_load_a_heatmap_and_a_report() {
     std::fs::create_dir_all(&dir).expect("sweep dir");
     write_sweep(&dir);
     let figs = base.join("figs");
-    let out = sysdes(&[
+    sysdes_ok(&[
         "plot",
         s(&dir),
         "--out",
@@ -212,11 +196,6 @@ fn a_sweep_gets_latency_vs_load_a_heatmap_and_a_report() {
         "--format",
         "both",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 
     // One p99 line per policy, each with one point per rate.
     let lines = polyline_lengths(&figs.join("latency_vs_load.svg"));
@@ -293,12 +272,7 @@ fn a_sweep_over_names_gets_bars() {
          0,random,1,400,12,80\n1,round_robin,1,400,9,40\n2,power_of_two,1,400,8,30\n",
     )
     .expect("summary");
-    let out = sysdes(&["plot", s(&dir), "--format", "svg"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    sysdes_ok(&["plot", s(&dir), "--format", "svg"]);
     let texts = svg_texts(&dir.join("latency_by_value.svg"));
     for name in ["random", "round_robin", "power_of_two"] {
         assert!(
@@ -384,31 +358,12 @@ components:
     service_time: { exponential: 20ms }
 ";
 
-/// The columns of a CSV file's header.
-fn csv_header(path: &Path) -> Vec<String> {
-    let text = std::fs::read_to_string(path).expect("csv readable");
-    let first = text.lines().next().unwrap_or("");
-    first.split(',').map(str::to_string).collect()
-}
-
 #[test]
 fn series_csv_has_per_workload_columns_and_the_plot_a_p99_line_each() {
     let file = temp_scenario("plot-two.yaml", TWO_WORKLOADS);
-    let dir = fresh_dir("two-workloads");
-    let out = sysdes(&["run", s(&file), "--out", s(&dir)]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let series = dir.join("series.csv");
-    let header = csv_header(&series);
-    let column = |name: &str| {
-        header
-            .iter()
-            .position(|h| h == name)
-            .unwrap_or_else(|| panic!("series.csv has no `{name}`: {header:?}"))
-    };
+    let dir = sysdes_out("plots-two-workloads", &["run", s(&file)]);
+    let series = Csv::read(&dir.join("series.csv"));
+    let column = |name: &str| series.col(name);
     let completed = column("completed");
     let mut per_workload = Vec::new();
     for w in ["to-fast", "to-slow"] {
@@ -423,12 +378,7 @@ fn series_csv_has_per_workload_columns_and_the_plot_a_p99_line_each() {
         per_workload.push(column(&format!("{w}.completed")));
     }
     // Every completion in an interval is one workload's.
-    let text = std::fs::read_to_string(&series).expect("csv readable");
-    let rows: Vec<Vec<&str>> = text
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').collect())
-        .collect();
+    let rows = &series.rows;
     assert!(rows.len() >= 100, "{} intervals", rows.len());
     for (i, row) in rows.iter().enumerate() {
         let n = |k: usize| row[k].parse::<u64>().expect("a count");
@@ -451,10 +401,8 @@ fn series_csv_has_per_workload_columns_and_the_plot_a_p99_line_each() {
 
     // One workload: no per-workload columns, the end-to-end p50/p99 lines.
     let file = temp_scenario("plot-small.yaml", SMALL);
-    let dir = fresh_dir("one-workload");
-    let out = sysdes(&["run", s(&file), "--out", s(&dir)]);
-    assert!(out.status.success());
-    let header = csv_header(&dir.join("series.csv"));
+    let dir = sysdes_out("plots-one-workload", &["run", s(&file)]);
+    let header = Csv::read(&dir.join("series.csv")).header;
     assert!(
         !header.iter().any(|h| h.ends_with(".latency_p99_ms")),
         "{header:?}"

@@ -4,7 +4,7 @@
 //! the snapshot (JSON minus wall time) makes any change of behaviour show up
 //! as a reviewable diff (`cargo insta review`).
 
-use crate::{root, run_json, sysdes, without_wall};
+use crate::{Csv, root, run_json, sysdes, sysdes_ok, without_wall};
 
 /// Every file in `scenarios/`, sorted, with its name (the file stem): the
 /// one list every per-scenario test walks.
@@ -32,13 +32,7 @@ pub(crate) fn every_scenario() -> Vec<(std::path::PathBuf, String)> {
 #[test]
 fn every_scenario_validates() {
     for (file, _) in every_scenario() {
-        let out = sysdes(&["validate", file.to_str().expect("utf-8")]);
-        assert!(
-            out.status.success(),
-            "{}: {}",
-            file.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        sysdes_ok(&["validate", file.to_str().expect("utf-8")]);
     }
 }
 
@@ -150,37 +144,35 @@ fn csv_carries_every_figure_of_the_json_result() {
         let mut args = vec!["run", path, "--format", "csv"];
         args.extend_from_slice(short);
         let out = sysdes(&args);
-        let csv = String::from_utf8(out.stdout).expect("utf-8");
-        let mut lines = csv.lines();
-        let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
+        let text = String::from_utf8(out.stdout).expect("utf-8");
+        // Every row as long as the header: the reader refuses any other.
+        let csv = Csv::parse(&text);
         assert!(
-            csv.starts_with(FIXED),
-            "{name}: fixed columns kept: {header:?}"
+            text.starts_with(FIXED),
+            "{name}: fixed columns kept: {:?}",
+            csv.header
         );
         let fixed = FIXED.split(',').count();
         let mut figures = 0;
-        for line in lines {
-            let cells: Vec<&str> = line.split(',').collect();
-            assert_eq!(cells.len(), header.len(), "{name}: {line}");
+        for cells in &csv.rows {
             if cells[0] != "component" {
                 assert!(
-                    cells[fixed..].iter().all(|c| c.is_empty()),
-                    "{name}: {line}"
+                    cells[fixed..].iter().all(String::is_empty),
+                    "{name}: {cells:?}"
                 );
                 continue;
             }
-            let object = json["components"][cells[1]]
+            let object = json["components"][&cells[1]]
                 .as_object()
                 .unwrap_or_else(|| panic!("{name}: {} in the JSON", cells[1]));
             for (key, value) in object {
                 if FIXED_COMPONENT_KEYS.contains(&key.as_str()) || value.is_null() {
                     continue;
                 }
-                let at = header
-                    .iter()
-                    .position(|h| h == key)
+                let at = csv
+                    .position(key)
                     .unwrap_or_else(|| panic!("{name}: no CSV column for {}.{key}", cells[1]));
-                let cell = cells[at];
+                let cell = cells[at].as_str();
                 let same = match (value.as_u64(), value.as_f64()) {
                     (Some(n), _) => cell == n.to_string(),
                     // serde_json reads decimals to within an ulp (no

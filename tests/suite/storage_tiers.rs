@@ -5,16 +5,11 @@
 //! rate, and large objects favour the object store's per-connection
 //! bandwidth over the shared bandwidth of the other two.
 
-use crate::sysdes;
+use crate::sysdes_ok;
 
 /// Runs `file` at full length and returns its JSON result.
 fn run(file: &str) -> serde_json::Value {
-    let out = sysdes(&["run", file, "--format", "json"]);
-    assert!(
-        out.status.success(),
-        "{file}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = sysdes_ok(&["run", file, "--format", "json"]);
     serde_json::from_slice(&out.stdout).expect("JSON result")
 }
 

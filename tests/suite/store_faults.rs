@@ -3,7 +3,7 @@
 //! the same window (but for the fault list, which names the store once),
 //! and `sysdes run --out` shades the window labelled `crash: STORE`.
 
-use crate::{run_json, sysdes, temp_scenario, without_wall};
+use crate::{run_json, sysdes_out, temp_scenario, without_wall};
 
 /// A three-replica store of `mode` (its own keys) read and written by
 /// Poisson clients at 200/s for 20 s, with `faults`.
@@ -86,19 +86,7 @@ fn a_whole_store_crash_is_one_crash_per_replica() {
 #[test]
 fn the_plot_shades_the_window_as_crash_store() {
     let file = temp_scenario("store-whole-plot.yaml", &store(LEADERLESS, WHOLE));
-    let dir = std::env::temp_dir().join(format!("sysdes-store-faults-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let out = sysdes(&[
-        "run",
-        file.to_str().expect("utf-8"),
-        "--out",
-        dir.to_str().expect("utf-8"),
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let dir = sysdes_out("store-faults", &["run", file.to_str().expect("utf-8")]);
     let svg = std::fs::read_to_string(dir.join("timeseries.svg")).expect("timeseries.svg");
     // One band for the store, not one per replica (`crash: kv.r0`).
     assert!(

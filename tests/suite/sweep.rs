@@ -10,15 +10,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::{GOOD, root, sysdes, temp_scenario};
+use crate::{Csv, GOOD, root, sysdes, sysdes_ok, temp_scenario};
 
 const HOCKEY: &str = "scenarios/hockey-stick-sweep.yaml";
 
-/// A fresh, empty directory under the system temp dir.
+/// A fresh, empty directory for this module's test `name`.
 fn fresh_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("sysdes-sweep-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
+    crate::fresh_dir(&format!("sweep-{name}"))
 }
 
 fn path_str(p: &Path) -> &str {
@@ -27,18 +25,13 @@ fn path_str(p: &Path) -> &str {
 
 /// Runs `sysdes sweep` and asserts success.
 fn sweep_ok(args: &[&str]) {
-    let mut all = vec!["sweep"];
-    all.extend_from_slice(args);
-    let out = sysdes(&all);
-    assert!(
-        out.status.success(),
-        "sysdes {all:?} failed ({}):\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    sysdes_ok(&[&["sweep"], args].concat());
 }
 
-/// A CSV file without the columns whose names contain `wall`.
+/// A CSV file's text without the columns whose names contain `wall`.
+/// Text, not [`Csv`]: the files are compared byte for byte, quoting
+/// included, so this splits at every comma (alike in both files, so a
+/// quoted comma cannot hide a difference) instead of parsing.
 fn csv_without_wall(path: &Path) -> String {
     let text = std::fs::read_to_string(path).expect("csv exists");
     let mut lines = text.lines();
@@ -123,13 +116,10 @@ fn job_count_does_not_change_a_byte() {
         h.contains("latency_p99_ms_mean,latency_p99_ms_ci95_low,latency_p99_ms_ci95_high")
     }));
     // Common random numbers: replication r has the same seed at every point.
-    let seeds: Vec<Vec<String>> = runs
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').map(str::to_owned).collect())
-        .collect();
-    assert_eq!(seeds[1][3], seeds[4][3]);
-    assert_eq!(seeds[0][3], "3", "replication 0 keeps the scenario seed");
+    let table = Csv::parse(&runs);
+    let seeds = table.column("seed");
+    assert_eq!(seeds[1], seeds[4]);
+    assert_eq!(seeds[0], "3", "replication 0 keeps the scenario seed");
     let _ = std::fs::remove_dir_all(&one);
     let _ = std::fs::remove_dir_all(&two);
 }
@@ -162,18 +152,13 @@ fn shards_in_separate_processes_merge_into_the_unsharded_files() {
     let shard0 = std::fs::read_to_string(shards[0].join("manifest.json")).expect("manifest");
     assert!(shard0.contains("\"shard\""));
     let merged = fresh_dir("merged");
-    let out = sysdes(&[
+    sysdes_ok(&[
         "merge",
         path_str(&shards[0]),
         path_str(&shards[1]),
         "--out",
         path_str(&merged),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     assert_same_files(&whole, &merged);
 
     // Merging one shard alone reports the missing runs.
@@ -238,12 +223,7 @@ fn a_killed_sweep_resumes_to_the_same_files() {
 
     let mut resume = args.to_vec();
     resume.extend_from_slice(&["--out", path_str(&killed), "--resume"]);
-    let out = sysdes(&[&["sweep"], resume.as_slice()].concat());
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = sysdes_ok(&[&["sweep"], resume.as_slice()].concat());
     let message = String::from_utf8_lossy(&out.stderr);
     assert!(
         message.contains(&format!("{at_kill} already done")),
@@ -277,15 +257,10 @@ fn run_index_redoes_one_row() {
     let mut args = vec![HOCKEY, "--vary", vary, "--out", path_str(&dir)];
     args.extend_from_slice(&SHORT);
     sweep_ok(&args);
-    let runs = std::fs::read_to_string(dir.join("runs.csv")).expect("runs.csv");
-    let header: Vec<&str> = runs.lines().next().expect("header").split(',').collect();
-    assert_eq!(runs.lines().count(), 1 + 9, "3 rates x 3 replications");
+    let runs = Csv::read(&dir.join("runs.csv"));
+    assert_eq!(runs.rows.len(), 9, "3 rates x 3 replications");
     let n = 7;
-    let row: Vec<&str> = runs.lines().nth(1 + n).expect("row 7").split(',').collect();
-    let cell = |name: &str| {
-        let i = header.iter().position(|h| *h == name).expect("column");
-        row[i]
-    };
+    let cell = |name: &str| runs.column(name)[n];
     assert_eq!(cell("workloads.users.arrival.poisson"), "240/s");
     let file = root().join(HOCKEY);
     let mut run_args = vec![
@@ -299,12 +274,7 @@ fn run_index_redoes_one_row() {
         "json",
     ];
     run_args.extend_from_slice(&SHORT);
-    let out = sysdes(&run_args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = sysdes_ok(&run_args);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(json["seed"].to_string(), cell("seed"));
     let number = |v: &serde_json::Value| v.as_f64().expect("number");
@@ -401,24 +371,16 @@ fn bad_sweep_definitions_exit_2_with_a_position() {
 #[test]
 fn the_lb_policies_sweep_runs_and_auto_warmup_records_its_warmup() {
     let dir = fresh_dir("lb");
-    sweep_ok(&[
-        "scenarios/lb-policies-sweep.yaml",
-        "--set",
-        "duration=10s",
-        "--set",
-        "warmup=1s",
-        "--set",
-        "sweep.replications=2",
-        "--auto-warmup",
-        "--out",
-        path_str(&dir),
-    ]);
-    let summary = std::fs::read_to_string(dir.join("summary.csv")).expect("summary");
-    let policies: Vec<&str> = summary
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').nth(1).expect("policy cell"))
-        .collect();
+    sweep_ok(
+        &[
+            &["scenarios/lb-policies-sweep.yaml"],
+            &crate::SHORT_SWEEP[..],
+            &["--auto-warmup", "--out", path_str(&dir)],
+        ]
+        .concat(),
+    );
+    let summary = Csv::read(&dir.join("summary.csv"));
+    let policies: Vec<&str> = summary.rows.iter().map(|r| r[1].as_str()).collect();
     assert_eq!(
         policies,
         [
@@ -462,18 +424,8 @@ fn unstable_points_are_marked_and_named() {
         "{stderr}"
     );
     assert!(!stderr.contains("point 0 ("), "{stderr}");
-    let runs = std::fs::read_to_string(dir.join("runs.csv")).expect("runs.csv");
-    let header: Vec<&str> = runs.lines().next().expect("header").split(',').collect();
-    let at = header
-        .iter()
-        .position(|h| *h == "unstable")
-        .expect("an unstable column");
-    let column: Vec<&str> = runs
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').nth(at).expect("a cell"))
-        .collect();
-    assert_eq!(column, ["0", "1"], "{runs}");
+    let runs = Csv::read(&dir.join("runs.csv"));
+    assert_eq!(runs.column("unstable"), ["0", "1"], "{runs:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -542,18 +494,13 @@ fn a_failed_write_stops_the_sweep_and_resume_completes_it() {
         "no .tmp or lock file"
     );
 
-    let out = sysdes(
+    sysdes_ok(
         &[
             &["sweep"],
             &args[..],
             &["--out", path_str(&dir), "--resume"],
         ]
         .concat(),
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
     assert_same_files(&whole, &dir);
     let _ = std::fs::remove_dir_all(&whole);
@@ -601,25 +548,10 @@ fn a_swept_scenario_with_targets_counts_them_per_run() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let runs = std::fs::read_to_string(dir.join("runs.csv")).expect("runs.csv");
-    let mut reader = csv::Reader::from_reader(runs.as_bytes());
-    let header: Vec<String> = reader
-        .headers()
-        .expect("header")
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    let at = |name: &str| header.iter().position(|h| h == name).expect(name);
-    let (met, missed) = (at("targets_met"), at("targets_missed"));
-    let rows: Vec<(String, String)> = reader
-        .records()
-        .map(|r| {
-            let r = r.expect("row");
-            (r[met].to_owned(), r[missed].to_owned())
-        })
-        .collect();
+    let runs = Csv::read(&dir.join("runs.csv"));
     // 10 % load meets both targets, 90 % load misses both.
-    assert_eq!(rows, [("2".into(), "0".into()), ("0".into(), "2".into())]);
+    assert_eq!(runs.column("targets_met"), ["2", "0"]);
+    assert_eq!(runs.column("targets_missed"), ["0", "2"]);
     let summary = std::fs::read_to_string(dir.join("summary.csv")).expect("summary.csv");
     assert!(
         summary

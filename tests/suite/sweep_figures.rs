@@ -18,7 +18,7 @@
 
 use std::path::Path;
 
-use crate::{root, run_json, sysdes, temp_scenario};
+use crate::{Csv, root, run_json, sysdes_out, temp_scenario};
 
 /// Names in headers that are plots `sysdes plot` draws, not columns.
 const PLOTS: &[&str] = &["latency_vs_load", "heatmap"];
@@ -35,12 +35,7 @@ const PHRASES: &[(&str, &str)] = &[
 /// The "What to look at" paragraph of a scenario's leading comment, as one
 /// line of text; `None` when the header has none.
 fn what_to_look_at(text: &str) -> Option<String> {
-    let comment: Vec<&str> = text
-        .lines()
-        .take_while(|l| l.starts_with('#'))
-        .map(|l| l.trim_start_matches('#').trim())
-        .collect();
-    let joined = comment.join(" ");
+    let joined = crate::header_comment(text);
     let at = joined.find("What to look at")?;
     Some(joined[at..].to_owned())
 }
@@ -77,41 +72,20 @@ fn named_figures(paragraph: &str) -> Vec<String> {
     names
 }
 
-/// A CSV file as a header and rows of cells (no quoted commas in these files'
-/// numeric columns).
-fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
-    let text = std::fs::read_to_string(path).expect("csv exists");
-    let mut lines = text.lines();
-    let header = lines
-        .next()
-        .expect("header")
-        .split(',')
-        .map(str::to_owned)
-        .collect();
-    let rows = lines
-        .map(|l| l.split(',').map(str::to_owned).collect())
-        .collect();
-    (header, rows)
-}
-
 /// Whether some row has a value in the column named `column`.
-fn has_values(csv: &(Vec<String>, Vec<Vec<String>>), column: &str) -> bool {
-    let Some(i) = csv.0.iter().position(|h| h == column) else {
+fn has_values(csv: &Csv, column: &str) -> bool {
+    let Some(i) = csv.position(column) else {
         return false;
     };
-    csv.1
+    csv.rows
         .iter()
         .any(|r| r.get(i).is_some_and(|c| !c.is_empty()))
 }
 
 /// Whether `name` is a filled column of `summary` (as `name`, `name_mean`,
 /// or a per-component `name:COMPONENT_mean` / prefix match) or of `runs`.
-fn filled(
-    name: &str,
-    summary: &(Vec<String>, Vec<Vec<String>>),
-    runs: &(Vec<String>, Vec<Vec<String>>),
-) -> bool {
-    let in_summary = summary.0.iter().any(|h| {
+fn filled(name: &str, summary: &Csv, runs: &Csv) -> bool {
+    let in_summary = summary.header.iter().any(|h| {
         let metric = h.strip_suffix("_mean").unwrap_or(h);
         (h == name
             || metric == name
@@ -121,7 +95,7 @@ fn filled(
     });
     in_summary
         || runs
-            .0
+            .header
             .iter()
             .any(|h| (h == name || h.starts_with(&format!("{name}:"))) && has_values(runs, h))
 }
@@ -144,43 +118,18 @@ fn every_figure_a_sweep_header_names_is_in_its_sweep_output() {
         let text = std::fs::read_to_string(file).expect("scenario");
         let paragraph =
             what_to_look_at(&text).expect("a sweep scenario's header says what to look at");
-        let dir = std::env::temp_dir().join(format!(
-            "sysdes-sweep-figures-{}-{}",
-            std::process::id(),
-            file.file_stem().and_then(|s| s.to_str()).unwrap_or("x")
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        let out = sysdes(&[
-            "sweep",
-            file.to_str().expect("utf-8"),
-            "--set",
-            "duration=10s",
-            "--set",
-            "warmup=1s",
-            "--set",
-            "sweep.replications=2",
-            "--out",
-            dir.to_str().expect("utf-8"),
-        ]);
-        assert!(
-            out.status.success(),
-            "{}: {}",
-            file.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let summary = read_csv(&dir.join("summary.csv"));
-        let runs = read_csv(&dir.join("runs.csv"));
-        let runs_text = std::fs::read_to_string(dir.join("runs.csv")).expect("runs.csv");
+        let tag = file.file_stem().and_then(|s| s.to_str()).unwrap_or("x");
+        let (summary, runs) = sweep_csvs(file, tag, &crate::SHORT_SWEEP);
         for name in named_figures(&paragraph) {
             // Parameter names and values (`max_batch`, `consistent_hash`)
             // are in runs.csv as text, and a path the paragraph suggests to
             // vary (`--vary ...max_delay=...`) is one too: not figures.
             let is_parameter = runs
-                .0
+                .header
                 .iter()
                 .take_while(|h| *h != "offered_rps")
                 .any(|h| h.split(['.', '#']).any(|part| part == name))
-                || runs_text.contains(&format!(",{name},"))
+                || runs.rows.iter().any(|r| r.contains(&name))
                 || paragraph.contains(&format!(".{name}="));
             if !is_parameter && !filled(&name, &summary, &runs) {
                 missing.push(format!("{}: `{name}`", file.display()));
@@ -192,20 +141,15 @@ fn every_figure_a_sweep_header_names_is_in_its_sweep_output() {
             }
         }
         // A sweep over servers names its bottleneck in every run.
-        if runs.0.iter().any(|h| h.starts_with("utilization:")) {
-            let i = runs
-                .0
-                .iter()
-                .position(|h| h == "bottleneck")
-                .expect("column");
-            for row in &runs.1 {
+        if runs.header.iter().any(|h| h.starts_with("utilization:")) {
+            let i = runs.col("bottleneck");
+            for row in &runs.rows {
                 if row.get(i).is_none_or(|c| c.is_empty()) {
                     missing.push(format!("{}: empty bottleneck in {row:?}", file.display()));
                     break;
                 }
             }
         }
-        let _ = std::fs::remove_dir_all(&dir);
     }
     assert!(
         missing.is_empty(),
@@ -224,28 +168,15 @@ fn the_paragraph_reader_finds_backquoted_and_bare_names() {
     assert_eq!(names, ["latency_p99_ms_mean", "steady"]);
 }
 
-/// A CSV file's header and rows.
-type Csv = (Vec<String>, Vec<Vec<String>>);
-
 /// A sweep of `file` with `args` into a fresh directory: its summary.csv
 /// and runs.csv.
 fn sweep_csvs(file: &Path, tag: &str, args: &[&str]) -> (Csv, Csv) {
-    let dir =
-        std::env::temp_dir().join(format!("sysdes-sweep-figures-{}-{tag}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
     let mut all = vec!["sweep", file.to_str().expect("utf-8")];
     all.extend_from_slice(args);
-    all.extend_from_slice(&["--out", dir.to_str().expect("utf-8")]);
-    let out = sysdes(&all);
-    assert!(
-        out.status.success(),
-        "{}: {}",
-        file.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let dir = sysdes_out(&format!("sweep-figures-{tag}"), &all);
     let csvs = (
-        read_csv(&dir.join("summary.csv")),
-        read_csv(&dir.join("runs.csv")),
+        Csv::read(&dir.join("summary.csv")),
+        Csv::read(&dir.join("runs.csv")),
     );
     let _ = std::fs::remove_dir_all(&dir);
     csvs
@@ -413,13 +344,13 @@ fn every_station_kind_has_a_utilization_column_and_can_be_the_bottleneck() {
     }
     for none in ["memo", "gate"] {
         assert!(
-            !runs.0.contains(&format!("utilization:{none}")),
+            runs.position(&format!("utilization:{none}")).is_none(),
             "{none} has no capacity: {:?}",
-            runs.0
+            runs.header
         );
     }
-    let at = |name: &str| runs.0.iter().position(|h| h == name).expect(name);
-    for (i, row) in runs.1.iter().enumerate() {
+    let at = |name: &str| runs.col(name);
+    for (i, row) in runs.rows.iter().enumerate() {
         // The bottleneck is the busiest of the utilization columns, and
         // each column is the run's JSON utilization, to the bit.
         let utilization = |s: &str| -> f64 {
@@ -479,10 +410,7 @@ fn each_store_has_its_consistency_and_sweeps_keep_both_stale_read_names() {
     let mut args = vec!["--vary", seed.as_str(), "--set", "sweep.replications=2"];
     args.extend_from_slice(&short);
     let (summary, runs) = sweep_csvs(&file, "quorum-tuning", &args);
-    let cell = |name: &str| {
-        let i = runs.0.iter().position(|h| h == name).expect(name);
-        runs.1[0][i].clone()
-    };
+    let cell = |name: &str| runs.column(name)[0].to_owned();
     // The first store's, under the old name and the JSON's.
     assert_eq!(cell("stale_read_rate"), cell("stale_read_ratio"));
     let (first, _) = stores[0];

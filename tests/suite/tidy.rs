@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::record::Field;
 
-use crate::{sysdes, temp_scenario};
+use crate::{Csv, sysdes, sysdes_out, sysdes_out_output, temp_scenario};
 
 /// A short cache sweep: component figures (`hit_ratio:cache`), counts,
 /// text metrics and two replications per point.
@@ -38,45 +38,12 @@ sweep:
   replications: 2
 ";
 
-fn out_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("sysdes-tidy-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
 fn run_sweep(name: &str) -> PathBuf {
     let file = temp_scenario(&format!("{name}.yaml"), CACHE_SWEEP);
-    let dir = out_dir(name);
-    let out = sysdes(&[
-        "sweep",
-        file.to_str().expect("utf-8"),
-        "--out",
-        dir.to_str().expect("utf-8"),
-        "--jobs",
-        "2",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    dir
-}
-
-/// A CSV file as its header and rows of cells.
-fn read_csv(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let header = reader
-        .headers()
-        .expect("header")
-        .iter()
-        .map(str::to_owned)
-        .collect();
-    let rows = reader
-        .records()
-        .map(|r| r.expect("row").iter().map(str::to_owned).collect())
-        .collect();
-    (header, rows)
+    sysdes_out(
+        &format!("tidy-{name}"),
+        &["sweep", file.to_str().expect("utf-8"), "--jobs", "2"],
+    )
 }
 
 /// A Parquet file as its column names and rows of fields.
@@ -117,7 +84,7 @@ fn same_value(field: &Field, cell: &str) -> bool {
 }
 
 fn assert_same_table(csv_text: &str, parquet: &Path) -> (Vec<String>, Vec<Vec<Field>>) {
-    let (header, rows) = read_csv(csv_text);
+    let Csv { header, rows } = Csv::parse(csv_text);
     let (names, fields) = read_parquet(parquet);
     assert_eq!(
         names,
@@ -203,24 +170,31 @@ fn every_tidy_file_has_plain_column_names() {
     }
     for name in ["runs_long.csv", "summary_long.csv"] {
         let text = std::fs::read_to_string(dir.join(name)).expect("long CSV");
-        for n in read_csv(&text).0 {
+        for n in Csv::parse(&text).header {
             assert!(is_tidy(&n), "{name}: column `{n}`");
         }
     }
     // The wide CSV files keep their names (users' files depend on them).
     let runs_csv = std::fs::read_to_string(dir.join("runs.csv")).expect("runs.csv");
-    assert!(read_csv(&runs_csv).0.iter().any(|n| n == "hit_ratio:cache"));
+    assert!(
+        Csv::parse(&runs_csv)
+            .header
+            .iter()
+            .any(|n| n == "hit_ratio:cache")
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn the_long_summary_is_summary_csv_one_row_per_point_and_metric() {
     let dir = run_sweep("summary-long");
-    let (wide_header, wide_rows) =
-        read_csv(&std::fs::read_to_string(dir.join("summary.csv")).expect("summary.csv"));
+    let Csv {
+        header: wide_header,
+        rows: wide_rows,
+    } = Csv::parse(&std::fs::read_to_string(dir.join("summary.csv")).expect("summary.csv"));
     let long_text =
         std::fs::read_to_string(dir.join("summary_long.csv")).expect("summary_long.csv");
-    let (header, rows) = read_csv(&long_text);
+    let Csv { header, rows } = Csv::parse(&long_text);
     assert_eq!(
         header,
         [
@@ -275,10 +249,12 @@ fn the_long_summary_is_summary_csv_one_row_per_point_and_metric() {
 #[test]
 fn the_long_csv_is_runs_csv_one_row_per_run_and_metric() {
     let dir = run_sweep("long");
-    let (wide_header, wide_rows) =
-        read_csv(&std::fs::read_to_string(dir.join("runs.csv")).expect("runs.csv"));
+    let Csv {
+        header: wide_header,
+        rows: wide_rows,
+    } = Csv::parse(&std::fs::read_to_string(dir.join("runs.csv")).expect("runs.csv"));
     let long_text = std::fs::read_to_string(dir.join("runs_long.csv")).expect("runs_long.csv");
-    let (header, rows) = read_csv(&long_text);
+    let Csv { header, rows } = Csv::parse(&long_text);
     assert_eq!(
         header,
         [
@@ -345,20 +321,7 @@ fn run_format_parquet_is_the_csv_typed() {
     let file = file.to_str().expect("utf-8");
     let csv = sysdes(&["run", file, "--format", "csv"]);
     assert!(csv.status.success());
-    let dir = out_dir("run");
-    let parquet = sysdes(&[
-        "run",
-        file,
-        "--format",
-        "parquet",
-        "--out",
-        dir.to_str().expect("utf-8"),
-    ]);
-    assert!(
-        parquet.status.success(),
-        "{}",
-        String::from_utf8_lossy(&parquet.stderr)
-    );
+    let (dir, parquet) = sysdes_out_output("tidy-run", &["run", file, "--format", "parquet"]);
     // stdout (a pipe here) and DIR/summary.parquet are the same file.
     let written = std::fs::read(dir.join("summary.parquet")).expect("summary.parquet");
     assert_eq!(parquet.stdout, written);
@@ -453,16 +416,10 @@ fn tidy_files_do_not_depend_on_the_job_count() {
     let file = temp_scenario("tidy-jobs.yaml", CACHE_SWEEP);
     let mut dirs = Vec::new();
     for jobs in ["1", "2"] {
-        let dir = out_dir(&format!("jobs{jobs}"));
-        let out = sysdes(&[
-            "sweep",
-            file.to_str().expect("utf-8"),
-            "--out",
-            dir.to_str().expect("utf-8"),
-            "--jobs",
-            jobs,
-        ]);
-        assert!(out.status.success());
+        let dir = sysdes_out(
+            &format!("tidy-jobs{jobs}"),
+            &["sweep", file.to_str().expect("utf-8"), "--jobs", jobs],
+        );
         dirs.push(dir);
     }
     for name in ["runs.parquet", "summary.parquet"] {

@@ -3,24 +3,9 @@
 //! its result must appear in its verdict; an unstable run exits 1 with its
 //! figures written, and its throughput counts only the measurement window.
 
+use crate::run_code_json as run;
 use crate::scenarios::every_scenario;
 use crate::{root, sysdes};
-
-/// Runs `sysdes run FILE --format json ARGS`; returns the exit code and the
-/// JSON document (which is written even when the run fails).
-fn run(file: &std::path::Path, args: &[&str]) -> (Option<i32>, serde_json::Value) {
-    let mut all = vec!["run", file.to_str().expect("utf-8"), "--format", "json"];
-    all.extend_from_slice(args);
-    let out = sysdes(&all);
-    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{}: no JSON ({e}): {}",
-            file.display(),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code(), json)
-}
 
 #[test]
 fn every_scenario_verdict_names_each_loss_timeout_and_lag() {
