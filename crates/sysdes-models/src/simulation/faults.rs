@@ -77,12 +77,7 @@ impl Simulation {
                 continue;
             };
             // A group's replicas draw their own (`replica_group/spot.rs`).
-            if self
-                .spec
-                .components
-                .get(target.index())
-                .is_some_and(|c| matches!(c.kind, crate::spec::ComponentKind::ReplicaGroup(_)))
-            {
+            if self.spec.is_replica_group(target) {
                 continue;
             }
             let Some(name) = self.spec.components.get(target.index()).map(|c| &c.name) else {
@@ -126,11 +121,7 @@ impl Simulation {
                 continue;
             };
             // A group's replicas have their own lifetimes.
-            if spec
-                .components
-                .get(target.index())
-                .is_some_and(|c| matches!(c.kind, crate::spec::ComponentKind::ReplicaGroup(_)))
-            {
+            if spec.is_replica_group(target) {
                 continue;
             }
             let Some(lives) = by_component.get_mut(target.index()) else {
