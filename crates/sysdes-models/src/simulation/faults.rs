@@ -15,7 +15,7 @@
 //! (not reused) until that event has passed, so a stale event can never touch
 //! a later request.
 
-use sysdes_kernel::{SimTime, derive_stream};
+use sysdes_kernel::{ComponentId, SimTime, derive_stream};
 
 use super::{Event, Simulation};
 use crate::Lifetime;
@@ -149,6 +149,15 @@ impl Simulation {
         }
     }
 
+    /// Whether `c` is a spot instance: its crashes are the interruptions
+    /// drawn for it (the loader refuses a crash fault of a spot component).
+    fn is_spot(&self, c: ComponentId) -> bool {
+        self.spec
+            .faults
+            .iter()
+            .any(|f| matches!(f.kind, FaultKind::Interruptions { target, .. } if target == c))
+    }
+
     /// A crash or slowdown starts or ends.
     #[cold]
     #[inline(never)]
@@ -222,6 +231,10 @@ impl Simulation {
                     target,
                     start_s: start,
                     end_s: start + f.duration.as_secs_f64(),
+                    spot: match f.kind {
+                        FaultKind::Crash(c) => self.is_spot(c),
+                        _ => false,
+                    },
                 }
             })
             .collect();

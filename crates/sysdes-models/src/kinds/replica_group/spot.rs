@@ -398,6 +398,7 @@ impl Simulation {
                     target,
                     start_s: at.as_secs_f64(),
                     end_s: back.as_secs_f64(),
+                    spot: true,
                 });
             }
         }
