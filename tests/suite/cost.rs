@@ -525,6 +525,10 @@ fn spot_gpus_cost_their_price_while_alive_and_their_interruptions_are_crashes() 
     assert_eq!(spot["requests"]["failed"], 0);
     let v = run_json(&path, &["--set", "workloads.to-spot.retries.max=0"]);
     assert_eq!(v["workloads"]["to-spot"]["requests"]["failed"], retried);
+    // The verdict names the losses as spot interruptions, not crashes.
+    let verdict = v["verdict"].as_str().unwrap();
+    assert!(verdict.contains("spot interruption"), "{verdict}");
+    assert!(!verdict.contains("crashed"), "{verdict}");
 }
 
 /// The spot-replica scenario (`scenarios/cost-spot-replicas.yaml`): what

@@ -138,6 +138,13 @@ pub struct FaultWindow {
     pub start_s: f64,
     /// End, seconds.
     pub end_s: f64,
+    /// A spot instance's interruption (`cost.spot`), shown as a `crash`
+    /// of it (or of its replica) until its replacement: `false` for a
+    /// crash fault of the scenario. Not written to the JSON result, whose
+    /// readers tell spot components by their
+    /// `cost.by_component.NAME.interruptions`; the verdict reads it to
+    /// name what failed a spot server's requests.
+    pub spot: bool,
 }
 
 impl FaultWindow {

@@ -746,6 +746,17 @@ impl ModelSpec {
             .position(|c| c.name == name)
             .map(|i| ComponentId(i as u32))
     }
+
+    /// Whether component `c` is a replica group (a deployment or a group
+    /// of components). The one place that asks: a spot group's replicas
+    /// draw their own interruptions and have their own lifetimes
+    /// (`kinds/replica_group/spot.rs`), a single spot instance's are drawn
+    /// as crashes (`simulation/faults.rs`).
+    pub fn is_replica_group(&self, c: ComponentId) -> bool {
+        self.components
+            .get(c.index())
+            .is_some_and(|s| matches!(s.kind, ComponentKind::ReplicaGroup(_)))
+    }
 }
 
 impl ModelSpec {

@@ -47,7 +47,8 @@ fn crash_fails_arrivals_in_its_window() {
             kind: "crash",
             target: "server".into(),
             start_s: 40.0,
-            end_s: 50.0
+            end_s: 50.0,
+            spot: false
         }
     );
 }

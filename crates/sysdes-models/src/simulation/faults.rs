@@ -15,7 +15,7 @@
 //! (not reused) until that event has passed, so a stale event can never touch
 //! a later request.
 
-use sysdes_kernel::{SimTime, derive_stream};
+use sysdes_kernel::{ComponentId, SimTime, derive_stream};
 
 use super::{Event, Simulation};
 use crate::Lifetime;
@@ -77,12 +77,7 @@ impl Simulation {
                 continue;
             };
             // A group's replicas draw their own (`replica_group/spot.rs`).
-            if self
-                .spec
-                .components
-                .get(target.index())
-                .is_some_and(|c| matches!(c.kind, crate::spec::ComponentKind::ReplicaGroup(_)))
-            {
+            if self.spec.is_replica_group(target) {
                 continue;
             }
             let Some(name) = self.spec.components.get(target.index()).map(|c| &c.name) else {
@@ -126,11 +121,7 @@ impl Simulation {
                 continue;
             };
             // A group's replicas have their own lifetimes.
-            if spec
-                .components
-                .get(target.index())
-                .is_some_and(|c| matches!(c.kind, crate::spec::ComponentKind::ReplicaGroup(_)))
-            {
+            if spec.is_replica_group(target) {
                 continue;
             }
             let Some(lives) = by_component.get_mut(target.index()) else {
@@ -156,6 +147,15 @@ impl Simulation {
                 });
             }
         }
+    }
+
+    /// Whether `c` is a spot instance: its crashes are the interruptions
+    /// drawn for it (the loader refuses a crash fault of a spot component).
+    fn is_spot(&self, c: ComponentId) -> bool {
+        self.spec
+            .faults
+            .iter()
+            .any(|f| matches!(f.kind, FaultKind::Interruptions { target, .. } if target == c))
     }
 
     /// A crash or slowdown starts or ends.
@@ -231,6 +231,10 @@ impl Simulation {
                     target,
                     start_s: start,
                     end_s: start + f.duration.as_secs_f64(),
+                    spot: match f.kind {
+                        FaultKind::Crash(c) => self.is_spot(c),
+                        _ => false,
+                    },
                 }
             })
             .collect();

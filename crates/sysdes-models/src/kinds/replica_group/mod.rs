@@ -84,6 +84,10 @@ struct Slot {
     /// A spot replica's interruption time ([`SimTime::MAX`] for none): an
     /// interruption event that finds another time here is stale.
     spot_at: SimTime,
+    /// When a spot replica is warned of that interruption
+    /// ([`SimTime::MAX`] for no warning): computed once, when its life is
+    /// armed; a notice event that finds another time here is stale.
+    notice_at: SimTime,
     /// A spot replica warned of its interruption (draining, replaced).
     noticed: bool,
 }
@@ -97,6 +101,7 @@ impl Slot {
         boot_timer: None,
         host: NO_HOST,
         spot_at: SimTime::MAX,
+        notice_at: SimTime::MAX,
         noticed: false,
     };
 }

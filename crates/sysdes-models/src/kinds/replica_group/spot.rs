@@ -66,23 +66,29 @@ impl ReplicaGroup {
 
     /// Draws the interruption of spot replica `i`, started `now`: returns
     /// when to warn it (`None` without a notice) and when to interrupt it.
+    /// Both are kept in its slot, for [`ReplicaGroup::notice_due`] and the
+    /// interruption's own check.
     fn arm(&mut self, now: SimTime, i: u32) -> Option<(Option<SimTime>, SimTime)> {
         let spot = self.spot.as_mut()?;
         let at = now + spot.gap.sample(&mut spot.rng);
-        let slot = &mut self.slots[i as usize];
-        slot.spot_at = at;
-        slot.noticed = false;
         let notice = (spot.notice > SimDuration::ZERO).then(|| {
             SimTime::from_nanos(at.as_nanos().saturating_sub(spot.notice.as_nanos())).max(now)
         });
+        let slot = &mut self.slots[i as usize];
+        slot.spot_at = at;
+        slot.notice_at = notice.unwrap_or(SimTime::MAX);
+        slot.noticed = false;
         Some((notice, at))
     }
 
-    /// Whether spot replica `i` is due to be interrupted at `at` (an event
-    /// for a replica gone meanwhile, or a slot reused since, is stale).
-    fn spot_due(&self, i: u32, at: SimTime) -> bool {
-        let s = &self.slots[i as usize];
-        s.state != ReplicaState::Gone && s.spot_at == at
+    /// Whether a notice event at `now` is for the life replica slot `i`
+    /// holds. It is not when the replica it was armed for was scaled down
+    /// and the slot reused by a replica started since (its own warning
+    /// comes at its own time): that event is stale. A replica scaled down
+    /// and gone, its slot not reused, still matches; [`ReplicaGroup::warn`]
+    /// does nothing to it.
+    fn notice_due(&self, i: u32, now: SimTime) -> bool {
+        self.slots[i as usize].notice_at == now
     }
 
     /// Replica `i` is warned: a ready one leaves the balancer and drains,
@@ -173,11 +179,13 @@ impl Simulation {
                     per_s,
                     replace,
                     notice,
-                } => Some((target, per_s, replace, notice)),
+                } if self.spec.is_replica_group(target) => Some((target, per_s, replace, notice)),
                 _ => None,
             })
             .collect();
         for (target, per_s, replace, notice) in spots {
+            // Its arena index (the registry is built from the spec: a
+            // replica group there is one here).
             let Resolved::ReplicaGroup(group) = self.components.resolve(target) else {
                 continue;
             };
@@ -248,17 +256,10 @@ impl Simulation {
     pub(crate) fn spot_notice(&mut self, group: ReplicaGroupId, replica: u32) {
         let now = self.sched.now();
         let g = &mut self.components[group];
-        let at = g.slots[replica as usize].spot_at;
-        // The warning's own time is `at - notice`: check the replica's life
-        // is the one that was armed.
-        let due = g.spot.as_ref().is_some_and(|s| {
-            SimTime::from_nanos(at.as_nanos().saturating_sub(s.notice.as_nanos()))
-                .max(g.slots[replica as usize].created)
-                == now
-        });
-        if !due || !g.spot_due(replica, at) {
+        if !g.notice_due(replica, now) {
             return;
         }
+        let at = g.slots[replica as usize].spot_at;
         if let Some(timer) = g.boot_timer(replica) {
             self.sched.cancel(timer);
         }
@@ -397,8 +398,122 @@ impl Simulation {
                     target,
                     start_s: at.as_secs_f64(),
                     end_s: back.as_secs_f64(),
+                    spot: true,
                 });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sysdes_kernel::{ComponentId, SimDuration, SimTime};
+
+    use super::super::sim::DeployEvent;
+    use crate::kinds::ReplicaGroupId;
+    use crate::kinds::replica_group::spec::{GroupSpec, ReplicaMembers, RunsOn, RuntimeKind};
+    use crate::simulation::Event;
+    use crate::spec::{ComponentKind, Distribution, FaultKind, FaultSpec, LbPolicy, ModelSpec};
+    use crate::{NoObserver, RunLimits, RunResult, Simulation};
+
+    /// A deployment of two one-worker replicas (constant 50 ms service)
+    /// behind 10 Poisson arrivals a second for an hour, each replica a spot
+    /// instance at 4 interruptions an hour, warned 2 min before and
+    /// replaced 2 min after.
+    fn spec() -> ModelSpec {
+        let mut spec = ModelSpec::single_server(
+            10.0,
+            1,
+            Distribution::Constant(SimDuration::from_millis(50)),
+            SimDuration::from_secs(3600),
+        );
+        let ComponentKind::Server(server) = spec.components[0].kind.clone() else {
+            panic!("single_server builds a server");
+        };
+        spec.components[0].kind = ComponentKind::ReplicaGroup(GroupSpec {
+            members: ReplicaMembers::Stations(server),
+            replicas: 2,
+            balance: LbPolicy::RoundRobin,
+            runs_on: RunsOn {
+                kind: RuntimeKind::Vm,
+                boot_time: Distribution::Constant(SimDuration::from_secs(10)),
+            },
+            extra_boot: None,
+            autoscaler: None,
+            cpu: 1.0,
+            memory: 0,
+            host: None,
+        });
+        spec.faults.push(FaultSpec {
+            at: SimDuration::ZERO,
+            duration: spec.duration,
+            kind: FaultKind::Interruptions {
+                target: ComponentId(0),
+                per_s: 4.0 / 3600.0,
+                replace: SimDuration::from_secs(120),
+                notice: SimDuration::from_secs(120),
+            },
+        });
+        spec
+    }
+
+    /// Runs `spec`, first queueing `extra` (events for replica 0 of the
+    /// group at the given times).
+    fn run(spec: &ModelSpec, extra: &[(u64, Event)]) -> RunResult {
+        let mut sim = Simulation::new(spec).expect("builds");
+        for &(at_s, event) in extra {
+            sim.sched
+                .schedule_at(SimTime::ZERO + SimDuration::from_secs(at_s), event);
+        }
+        sim.run(RunLimits::default(), &mut NoObserver)
+            .expect("runs")
+    }
+
+    /// Regression (review: the check that a notice is for the replica's
+    /// current life could never fail as written). A replica scaled down
+    /// leaves its warning and interruption queued; when its slot is reused
+    /// by a replica started later, they reach that replica at times that
+    /// are not its own. Such stale events for replica 0, at 300 s and
+    /// 310 s (it is ready and serving then, in its second life; its own
+    /// times are drawn from a continuous distribution), must change
+    /// nothing: every interruption window, replica life and request count
+    /// is that of the run without them. Without the checks the stale
+    /// notice drains replica 0 at 300 s and books a replacement, and the
+    /// stale interruption fails what it holds.
+    #[test]
+    fn stale_spot_events_for_a_reused_slot_change_nothing() {
+        let spec = spec();
+        let plain = run(&spec, &[]);
+        let group = ReplicaGroupId(0);
+        let stale = run(
+            &spec,
+            &[
+                (
+                    300,
+                    Event::Deploy(DeployEvent::SpotNotice { group, replica: 0 }),
+                ),
+                (
+                    310,
+                    Event::Deploy(DeployEvent::SpotInterrupt { group, replica: 0 }),
+                ),
+            ],
+        );
+        // Replica 0 is ready from 10 s (its boot) after one interruption's
+        // replacement starts until 2 min (its notice) before the next: the
+        // stale events fall inside such a span, so they would act.
+        let zero: Vec<_> = plain
+            .faults
+            .iter()
+            .filter(|f| f.target == "server[0]")
+            .collect();
+        assert!(
+            zero.windows(2)
+                .any(|w| w[0].end_s + 10.0 <= 300.0 && w[1].start_s - 120.0 >= 310.0),
+            "{zero:?}"
+        );
+        assert_eq!(stale.faults, plain.faults);
+        assert_eq!(stale.lifetimes, plain.lifetimes);
+        assert_eq!(stale.requests.completed, plain.requests.completed);
+        assert_eq!(stale.requests.failed, plain.requests.failed);
     }
 }
