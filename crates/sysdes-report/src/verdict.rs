@@ -591,7 +591,21 @@ pub fn assess(result: &RunResult) -> Verdict {
             !(c.offered_load.is_some_and(|load| load >= 1.0)
                 && count(c, "throttled").min(c.drops) > 0)
         })
-        .max_by(|a, b| a.utilization.total_cmp(&b.utilization));
+        // In an unstable run, a component offered more than its capacity
+        // is the bottleneck whatever its measured utilization (a prefill
+        // server behind a slow KV link keeps its slots idle while the link
+        // backs up): the most overloaded first, else the busiest. (A run
+        // that drains names the busiest: a burst's peak offered load is
+        // not a steady overload.)
+        .max_by(|a, b| {
+            let over = |c: &ComponentResult| c.offered_load.filter(|&load| unstable && load >= 1.0);
+            match (over(a), over(b)) {
+                (Some(x), Some(y)) => x.total_cmp(&y),
+                (Some(_), None) => std::cmp::Ordering::Greater,
+                (None, Some(_)) => std::cmp::Ordering::Less,
+                (None, None) => a.utilization.total_cmp(&b.utilization),
+            }
+        });
     if let Some(c) = busiest {
         let pct = c.utilization * 100.0;
         let overloaded = c.offered_load.is_some_and(|load| load >= 1.0);
@@ -718,6 +732,62 @@ mod tests {
             ..StorageFigures::default()
         });
         c
+    }
+
+    /// In an unstable run, a prefill server whose KV link is offered 3.56
+    /// times its capacity keeps its slots idle (20 %) while a colocated
+    /// server runs at 99 %: the overloaded one is the bottleneck, named
+    /// with its offered load, not the busiest by utilization.
+    #[test]
+    fn an_overloaded_component_is_named_before_a_busier_one() {
+        // 300 of 1,000 requests still in flight when the run stopped.
+        let requests = RequestCounts {
+            generated: 1_000,
+            completed: 700,
+            in_flight: 300,
+            ..RequestCounts::default()
+        };
+        let mut prefill = component("prefill", ComponentType::ModelServer, 500, 0);
+        prefill.utilization = 0.2;
+        prefill.offered_load = Some(3.5646);
+        let mut colocated = component("colocated", ComponentType::ModelServer, 500, 0);
+        colocated.utilization = 0.99;
+        colocated.offered_load = Some(0.236);
+        // The backlog climbs by 10 requests a second over the window.
+        let unstable = |components: Vec<ComponentResult>| {
+            let mut r = run(requests, components);
+            r.series.interval_s = 1.0;
+            r.series.points = (0..30)
+                .map(|i| sysdes_models::SeriesPoint {
+                    start_s: f64::from(i),
+                    end_s: f64::from(i + 1),
+                    completed: 20,
+                    dropped: 0,
+                    timed_out: 0,
+                    failed: 0,
+                    latency_mean_ms: 1.0,
+                    latency_p50_ms: 1.0,
+                    latency_p99_ms: 1.0,
+                    in_flight: 10 * u64::from(i as u32),
+                    gauges: Vec::new(),
+                    workloads: Vec::new(),
+                })
+                .collect();
+            r
+        };
+        let text = verdict(&unstable(vec![colocated.clone(), prefill.clone()]));
+        assert!(text.starts_with("Unstable:"), "{text}");
+        assert!(
+            text.contains("prefill is overloaded: offered load 3.56 exceeds its capacity."),
+            "{text}"
+        );
+        // A run that drains names the busiest, overloaded peak or not.
+        let text = verdict(&run(requests, vec![colocated.clone(), prefill.clone()]));
+        assert!(text.contains("colocated is saturated at 99 %"), "{text}");
+        // And so does an unstable one with no overloaded component.
+        prefill.offered_load = Some(0.9);
+        let text = verdict(&unstable(vec![colocated, prefill]));
+        assert!(text.contains("colocated is saturated at 99 %"), "{text}");
     }
 
     /// Regression: storage-tiers' verdict said the one throttling loss twice,
