@@ -49,9 +49,10 @@ impl<const N: usize> TimeAverage<N> {
     #[inline]
     pub fn set(&mut self, now: SimTime, levels: [u64; N]) {
         let left = self.left_after(now);
-        for i in 0..N {
-            self.areas[i] += step(self.levels[i], levels[i]) * left;
-            self.peaks[i] = self.peaks[i].max(levels[i]);
+        let olds = self.levels.iter().zip(&mut self.areas).zip(&mut self.peaks);
+        for (((&old, area), peak), level) in olds.zip(levels) {
+            *area += step(old, level) * left;
+            *peak = (*peak).max(level);
         }
         self.levels = levels;
     }
