@@ -757,7 +757,7 @@ mod tests {
         let unstable = |components: Vec<ComponentResult>| {
             let mut r = run(requests, components);
             r.series.interval_s = 1.0;
-            r.series.points = (0..30)
+            r.series.points = (0..30u32)
                 .map(|i| sysdes_models::SeriesPoint {
                     start_s: f64::from(i),
                     end_s: f64::from(i + 1),
@@ -768,7 +768,7 @@ mod tests {
                     latency_mean_ms: 1.0,
                     latency_p50_ms: 1.0,
                     latency_p99_ms: 1.0,
-                    in_flight: 10 * u64::from(i as u32),
+                    in_flight: 10 * u64::from(i),
                     gauges: Vec::new(),
                     workloads: Vec::new(),
                 })
